@@ -1,0 +1,107 @@
+"""Versioned grading systems: loading, listing and the CTCAE term dictionaries."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+import pandas as pd
+import yaml
+from pydantic import ValidationError
+
+from aegrade.criteria._format import Clause, Compare, CriteriaSet, Entry, Grade
+from aegrade.errors import CriteriaDefinitionError, UnknownCriteriaError
+
+__all__ = [
+    "SYSTEMS",
+    "Clause",
+    "Compare",
+    "CriteriaSet",
+    "Entry",
+    "Grade",
+    "list_criteria",
+    "load_criteria",
+    "load_dictionary",
+    "resolve_criteria_id",
+]
+
+#: Every grading-system id of SPEC section 1 with what it grades and where aegrade implements it.
+SYSTEMS: dict[str, str] = {
+    "ctcae-v5.0": "CTCAE v5.0: lab and vital-sign terms from values; other terms as clinician grades",
+    "ctcae-v4.03": "CTCAE v4.03: the same for version 4.03",
+}
+
+_ALIASES = {"5.0": "ctcae-v5.0", "5": "ctcae-v5.0", "v5": "ctcae-v5.0", "ctcae-v5": "ctcae-v5.0",
+            "4.03": "ctcae-v4.03", "4": "ctcae-v4.03", "v4": "ctcae-v4.03", "ctcae-v4": "ctcae-v4.03"}
+
+
+def resolve_criteria_id(criteria: str) -> str:
+    """Normalize a user's spelling ('5.0', 'ctcae-v5.0') to a criteria id."""
+    key = criteria.strip().lower()
+    return _ALIASES.get(key, key)
+
+
+def _data_files() -> list[str]:
+    root = resources.files("aegrade.criteria.data")
+    return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".yaml"))
+
+
+def list_criteria() -> pd.DataFrame:
+    """The grading systems aegrade has: id, title, revision and citation."""
+    rows = []
+    for cid in _data_files():
+        c = load_criteria(cid)
+        rows.append({"id": c.id, "title": c.title, "revision": c.revision,
+                     "entries": len(c.entries), "citation": c.citation})
+    return pd.DataFrame(rows)
+
+
+@lru_cache(maxsize=None)
+def load_criteria(criteria: str) -> CriteriaSet:
+    """Load and validate one criteria file.
+
+    Raises
+    ------
+    UnknownCriteriaError
+        The id is not one aegrade has (the message lists those it has).
+    CriteriaDefinitionError
+        The file breaks the format; the message names the file, entry and key.
+    """
+    cid = resolve_criteria_id(criteria)
+    if cid not in _data_files():
+        raise UnknownCriteriaError(
+            f"unknown criteria {criteria!r}; available: {', '.join(_data_files())}"
+        )
+    name = f"{cid}.yaml"
+    text = resources.files("aegrade.criteria.data").joinpath(name).read_text("utf-8")
+    raw = yaml.safe_load(text)
+    try:
+        result = CriteriaSet.model_validate(raw)
+    except ValidationError as exc:
+        raise CriteriaDefinitionError(_describe(name, raw, exc)) from None
+    if result.id != cid:
+        raise CriteriaDefinitionError(f"{name}: id {result.id!r} does not match the file name")
+    return result
+
+
+def _describe(name: str, raw: dict, exc: ValidationError) -> str:
+    lines = [f"{name}: invalid criteria file"]
+    for err in exc.errors():
+        loc = list(err["loc"])
+        where = ".".join(str(x) for x in loc)
+        if len(loc) > 1 and loc[0] == "entries" and isinstance(loc[1], int):
+            entry = raw.get("entries", [])[loc[1]]
+            where = f"entry {entry.get('id', loc[1])!r}: " + ".".join(str(x) for x in loc[2:])
+        lines.append(f"  {where}: {err['msg']}")
+    return "\n".join(lines)
+
+
+@lru_cache(maxsize=None)
+def load_dictionary(criteria: str) -> pd.DataFrame:
+    """NCI's full term dictionary of a CTCAE version (837 terms in v5.0, 790 in v4.03)."""
+    c = load_criteria(criteria)
+    if not c.dictionary:
+        raise UnknownCriteriaError(f"{c.id} has no term dictionary")
+    path = resources.files("aegrade.criteria.data").joinpath("dictionaries", c.dictionary)
+    with path.open("r", encoding="utf-8") as fh:
+        return pd.read_csv(fh, dtype=str, keep_default_na=False)

@@ -1,0 +1,301 @@
+"""CTCAE grading of lab and vital-sign values: :func:`grade_labs`.
+
+Rows are grouped by parameter once (a stable argsort); each criteria entry is then evaluated on
+its whole group with numpy, grades tried from the most severe down (``_predicates``). Reasons,
+terms and rule ids are small categorical tables indexed by integer codes, so the cost of the
+text does not grow with the number of rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from aegrade.criteria import Entry, load_criteria, resolve_criteria_id
+from aegrade.grading import _predicates as P
+from aegrade.observations import Context, Prepared, prepare_observations
+from aegrade.units import registry
+
+Ambiguous = Literal["worse", "lower"]
+
+#: Columns grade_labs adds to the input, in order.
+GRADE_COLUMNS = [
+    "term_low", "grade_low", "term_high", "grade_high", "criteria", "rule_low", "rule_high",
+    "review", "reason",
+]
+
+_MISSING_TEXT = {
+    "value": "value missing",
+    "range": "reference range (LLN/ULN) missing",
+    "baseline": "baseline missing",
+    "time": "day/time missing, so duration cannot be assessed",
+}
+
+
+@dataclass
+class _EntryPlan:
+    entry: Entry
+    term_code: int
+    grade0_label: int
+    missing_labels: dict[str, int]
+    clauses: list[tuple[int, int, P.Clause, int, int]] = field(default_factory=list)
+    # (grade, alternative or -1, clause, label code, rule code) in evaluation order
+    needs: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _Plan:
+    criteria: str
+    labels: list[str]
+    rules: list[str]
+    terms: list[str]
+    by_param: dict[tuple[str, str], _EntryPlan]
+    no_criteria_label: int
+
+
+@lru_cache(maxsize=16)
+def _plan(criteria: str, ambiguous: Ambiguous) -> _Plan:
+    """Compile a criteria set into integer-coded labels and evaluation order."""
+    cs = load_criteria(criteria)
+    labels: list[str] = []
+    rules: list[str] = []
+    terms: list[str] = []
+    by_param: dict[tuple[str, str], _EntryPlan] = {}
+
+    def label(text: str) -> int:
+        labels.append(text)
+        return len(labels) - 1
+
+    for e in cs.entries:
+        if e.term not in terms:
+            terms.append(e.term)
+        plan = _EntryPlan(
+            entry=e,
+            term_code=terms.index(e.term),
+            grade0_label=label(f"{e.term}: grade 0, no criterion met [{cs.id}/{e.id}]"),
+            missing_labels={k: label(f"{e.term}: not graded, {v} [{cs.id}/{e.id}]")
+                            for k, v in _MISSING_TEXT.items()},
+        )
+        for g in sorted(e.grades, reverse=True):
+            grade = e.grades[g]
+            for k, clause in enumerate(grade.rules):
+                rid = f"{cs.id}/{e.id}/{g}" + (f".{k + 1}" if len(grade.rules) > 1 else "")
+                rules.append(rid)
+                assigned, other = g, clause.alternative
+                text = f"{e.term}: grade {g}, {grade.text} [{rid}]"
+                if other is not None:
+                    if ambiguous == "lower":
+                        assigned, other = other, g
+                    text = (f"{e.term}: grade {assigned} (grade {other} also possible: CTCAE adds "
+                            f"symptoms or interventions the value cannot show; clinical review), "
+                            f"{grade.text} [{rid}]")
+                plan.clauses.append((assigned, -1 if other is None else other, clause,
+                                     label(text), len(rules) - 1))
+                plan.needs |= P.uses(clause)
+        for code in e.parameters:
+            by_param[(code, e.direction)] = plan
+    return _Plan(cs.id, labels, rules, terms, by_param,
+                 no_criteria_label=label(f"no criteria in {cs.id} for this parameter"))
+
+
+@dataclass
+class _Direction:
+    """Results of one direction (low or high), row-aligned."""
+
+    grade: np.ndarray
+    term: np.ndarray
+    label: np.ndarray
+    rule: np.ndarray
+    review: np.ndarray
+
+    @classmethod
+    def empty(cls, n: int) -> _Direction:
+        return cls(np.full(n, -1, np.int8), np.full(n, -1, np.int32), np.full(n, -1, np.int32),
+                   np.full(n, -1, np.int32), np.zeros(n, bool))
+
+
+def _evaluate(plan: _EntryPlan, rows: P.Rows, units: list[str]) -> tuple[np.ndarray, ...]:
+    """Grade one parameter group with one entry: (grade, label, rule, review) arrays."""
+    n = len(rows.value)
+    grade = np.full(n, -1, np.int8)
+    label = np.full(n, -1, np.int32)
+    rule = np.full(n, -1, np.int32)
+    review = np.zeros(n, bool)
+    all_known = np.ones(n, bool)
+    unknown_above = np.zeros(n, bool)
+    current = None
+    grade_unknown = np.zeros(n, bool)
+    for assigned, other, clause, lab, rid in plan.clauses:
+        g_level = assigned if other < 0 or other < assigned else other
+        if current is not None and g_level != current:
+            unknown_above |= grade_unknown
+            grade_unknown = np.zeros(n, bool)
+        current = g_level
+        true, known = P.eval_clause(clause, rows, plan.entry.unit, units)
+        all_known &= known | true
+        grade_unknown |= ~known
+        hit = true & (grade < 0)
+        if hit.any():
+            grade[hit] = assigned
+            label[hit] = lab
+            rule[hit] = rid
+            review[hit] = (other >= 0) | unknown_above[hit]
+    unassigned = grade < 0
+    zero = unassigned & all_known & ~np.isnan(rows.value)
+    grade[zero] = 0
+    label[zero] = plan.grade0_label
+    na = unassigned & ~zero
+    label[na] = _missing_label(plan, rows, na)
+    return grade, label, rule, review
+
+
+def _missing_label(plan: _EntryPlan, rows: P.Rows, na: np.ndarray) -> np.ndarray:
+    """Which input is missing for each ungraded row (value, range, baseline, time)."""
+    m = plan.missing_labels
+    out = np.full(int(na.sum()), m["time"], np.int32)
+    checks = [
+        ("value", np.isnan(rows.value)),
+        ("range", (np.isnan(rows.lln) if "lln" in plan.needs else False)
+         | (np.isnan(rows.uln) if "uln" in plan.needs else False)),
+        ("baseline", (np.isnan(rows.baseline) if "baseline" in plan.needs else False)
+         | (np.isnan(rows.pchg) if "pchg" in plan.needs else False)),
+    ]
+    for key, missing in reversed(checks):
+        sel = np.broadcast_to(missing, na.shape)[na]
+        out[sel] = m[key]
+    return out
+
+
+def _group_rows(prep: Prepared, idx: np.ndarray) -> P.Rows:
+    take = lambda a: a[idx]  # noqa: E731 - local gather helper
+    return P.Rows(
+        value=take(prep.value), lln=take(prep.lln), uln=take(prep.uln),
+        baseline=take(prep.baseline), pchg=take(prep.pchg), unit_code=take(prep.unit_code),
+        scale=take(prep.scale), offset=take(prep.offset), baseline_flag=take(prep.baseline_flag),
+        time=None if prep.time is None else take(prep.time),
+        subject=None if prep.subject is None else take(prep.subject),
+    )
+
+
+def grade_prepared(prep: Prepared, criteria: str, *, ambiguous: Ambiguous = "worse"
+                   ) -> tuple[_Plan, _Direction, _Direction]:
+    """Grade prepared observations in both directions."""
+    plan = _plan(resolve_criteria_id(criteria), ambiguous)
+    units = list(dict.fromkeys(registry().unit_alias.values()))
+    low, high = _Direction.empty(prep.n), _Direction.empty(prep.n)
+    order = np.argsort(prep.param_index, kind="stable")
+    sorted_idx = prep.param_index[order]
+    bounds = np.searchsorted(sorted_idx, np.arange(len(prep.param_names) + 1))
+    for i, code in enumerate(prep.param_names):
+        lo, hi = bounds[i], bounds[i + 1]
+        if lo == hi:
+            continue
+        idx = order[lo:hi]
+        rows: P.Rows | None = None
+        for direction, out in (("low", low), ("high", high)):
+            entry_plan = plan.by_param.get((code, direction))
+            if entry_plan is None:
+                continue
+            rows = rows or _group_rows(prep, idx)
+            g, lab, rid, rev = _evaluate(entry_plan, rows, units)
+            out.grade[idx], out.label[idx], out.rule[idx], out.review[idx] = g, lab, rid, rev
+            out.term[idx] = entry_plan.term_code
+    return plan, low, high
+
+
+def _categorical(codes: np.ndarray, categories: list[str]) -> pd.Categorical:
+    return pd.Categorical.from_codes(codes.astype(np.int32), categories=categories) \
+        if categories else pd.Categorical([None] * len(codes))
+
+
+def _reasons(plan: _Plan, prep: Prepared, low: _Direction, high: _Direction) -> pd.Categorical:
+    """One reason per row: the low and high labels joined, or the input problem, or no criteria."""
+    n_labels = len(plan.labels) + 1
+    pair = (low.label.astype(np.int64) + 1) * n_labels + (high.label.astype(np.int64) + 1)
+    no_term = (low.term < 0) & (high.term < 0)
+    pair = np.where(no_term, -1, pair)
+    uniq, inverse = np.unique(pair, return_inverse=True)
+    texts = []
+    for p in uniq:
+        if p < 0:
+            texts.append(plan.labels[plan.no_criteria_label])
+            continue
+        a, b = divmod(int(p), n_labels)
+        parts = [plan.labels[x - 1] for x in (a, b) if x > 0]
+        texts.append("; ".join(parts))
+    reason = np.asarray(texts, dtype=object)[inverse.reshape(-1)]
+    has_error = prep.row_error != None  # noqa: E711
+    if has_error.any():
+        reason = np.where(has_error, prep.row_error, reason)
+    return pd.Categorical(reason)
+
+
+def grade_labs(
+    data: pd.DataFrame,
+    criteria: str = "ctcae-v5.0",
+    *,
+    errors: Literal["raise", "coerce"] = "raise",
+    ambiguous: Ambiguous = "worse",
+    context: Context | None = None,
+) -> pd.DataFrame:
+    """Grade lab and vital-sign observations by CTCAE.
+
+    Parameters
+    ----------
+    data
+        Long observations (SPEC section 2). Required columns: ``parameter``, ``value``. Used
+        when present: ``unit``, ``lln``, ``uln``, ``baseline``, ``baseline_indicator`` (CDISC
+        BNRIND), ``pchg``, ``subject_id``, ``day`` or ``time``. Column names are matched
+        case-insensitively.
+    criteria
+        ``"ctcae-v5.0"`` or ``"ctcae-v4.03"`` (also ``"5.0"``, ``"4.03"``).
+    errors
+        ``"raise"``: any input problem raises :class:`~aegrade.errors.InputError` listing all
+        of them. ``"coerce"``: such rows are kept, ungraded, with the problem as reason.
+    ambiguous
+        Where the value cannot tell two grades apart because CTCAE adds symptoms or
+        interventions: ``"worse"`` takes the worse grade, ``"lower"`` the lower; either way
+        ``review`` is True.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every input row in input order, with ``term_low``, ``grade_low``, ``term_high``,
+        ``grade_high`` (nullable Int8: NA when not gradable, never 0 for missing), ``criteria``,
+        ``rule_low``, ``rule_high``, ``review`` (a clinician should confirm the grade) and
+        ``reason`` (which rule fired, or why the row was not graded).
+
+    Notes
+    -----
+    Without ``baseline`` the baseline is the subject's last value of that parameter at
+    day <= 0 (needs ``subject_id`` and ``day``). Rules and citations: the criteria file
+    (``aegrade criteria show ctcae-v5.0``).
+    """
+    prep = prepare_observations(data, context=context, errors=errors)
+    plan, low, high = grade_prepared(prep, criteria, ambiguous=ambiguous)
+    return _assemble(data, prep, plan, low, high)
+
+
+def _assemble(data: pd.DataFrame, prep: Prepared, plan: _Plan, low: _Direction,
+              high: _Direction) -> pd.DataFrame:
+    out = data.copy()
+    for name in GRADE_COLUMNS:
+        if name in out.columns:
+            out = out.drop(columns=name)
+    bad = prep.row_error != None  # noqa: E711
+    for direction, d in (("low", low), ("high", high)):
+        grade = pd.array(np.where(d.grade >= 0, d.grade, 0), dtype="Int8")
+        grade[(d.grade < 0) | bad] = pd.NA
+        out[f"term_{direction}"] = _categorical(d.term, plan.terms)
+        out[f"grade_{direction}"] = grade
+    out["criteria"] = pd.Categorical(np.where((low.term >= 0) | (high.term >= 0), plan.criteria,
+                                              None))
+    out["rule_low"] = _categorical(np.where(bad, -1, low.rule), plan.rules)
+    out["rule_high"] = _categorical(np.where(bad, -1, high.rule), plan.rules)
+    out["review"] = (low.review | high.review) & ~bad
+    out["reason"] = _reasons(plan, prep, low, high)
+    return out[[*data.columns.drop(GRADE_COLUMNS, errors="ignore"), *GRADE_COLUMNS]]
