@@ -5,23 +5,23 @@ The public API: :func:`grade_labs` (CTCAE lab and vital-sign grading of a frame)
 :func:`load_study`, :func:`load_criteria` and :func:`list_criteria`.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
+from aegrade._version import __version__
 from aegrade.criteria import list_criteria, load_criteria, load_dictionary
 from aegrade.errors import AegradeError, InputError
 from aegrade.grading.labs import grade_labs
-
-try:
-    __version__ = version("aegrade")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0+unknown"
+from aegrade.grading.pipeline import GradeResult, grade
+from aegrade.study import Study, load_study
 
 __all__ = [
     "AegradeError",
+    "GradeResult",
     "InputError",
+    "Study",
     "__version__",
+    "grade",
     "grade_labs",
     "list_criteria",
     "load_criteria",
     "load_dictionary",
+    "load_study",
 ]

@@ -284,7 +284,8 @@ def _baseline_flag(df: pd.DataFrame, cols: dict[str, str]) -> np.ndarray:
         return np.full(len(df), np.nan)
     text = df[name].astype("string").str.strip().str.upper()
     out = np.where(text.isin(_HIGH_FLAGS).to_numpy(dtype=bool), 1.0, 0.0)
-    return np.where(text.isna().to_numpy(dtype=bool) | (text == "").to_numpy(dtype=bool), np.nan, out)
+    empty = text.isna().to_numpy(dtype=bool) | text.eq("").fillna(True).to_numpy(dtype=bool)
+    return np.where(empty, np.nan, out)
 
 
 def derive_baseline(subject: np.ndarray, param_index: np.ndarray, day: np.ndarray,

@@ -20,6 +20,7 @@ __all__ = [
     "Entry",
     "Grade",
     "list_criteria",
+    "load_raw",
     "load_criteria",
     "load_dictionary",
     "resolve_criteria_id",
@@ -46,13 +47,37 @@ def _data_files() -> list[str]:
     return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".yaml"))
 
 
+@lru_cache(maxsize=None)
+def load_raw(criteria: str) -> dict:
+    """The parsed YAML of a criteria file, whatever its kind (header checked, body not).
+
+    Files of kind ``value-thresholds`` (CTCAE) are validated by :func:`load_criteria`; the
+    other kinds (ASTCT, ICAHT, ...) by the grading module that owns them.
+    """
+    cid = resolve_criteria_id(criteria)
+    if cid not in _data_files():
+        raise UnknownCriteriaError(
+            f"unknown criteria {criteria!r}; available: {', '.join(_data_files())}"
+        )
+    text = resources.files("aegrade.criteria.data").joinpath(f"{cid}.yaml").read_text("utf-8")
+    raw = yaml.safe_load(text)
+    missing = [k for k in _HEADER if k not in raw]
+    if missing:
+        raise CriteriaDefinitionError(f"{cid}.yaml: header lacks {', '.join(missing)}")
+    if raw["id"] != cid:
+        raise CriteriaDefinitionError(f"{cid}.yaml: id {raw['id']!r} does not match the file name")
+    return raw
+
+
+_HEADER = ("id", "kind", "title", "citation", "revision")
+
+
 def list_criteria() -> pd.DataFrame:
-    """The grading systems aegrade has: id, title, revision and citation."""
+    """The grading systems aegrade has: id, kind, title, revision and citation."""
     rows = []
     for cid in _data_files():
-        c = load_criteria(cid)
-        rows.append({"id": c.id, "title": c.title, "revision": c.revision,
-                     "entries": len(c.entries), "citation": c.citation})
+        raw = load_raw(cid)
+        rows.append({k: raw[k] for k in _HEADER} | {"entries": len(raw.get("entries") or [])})
     return pd.DataFrame(rows)
 
 
@@ -67,20 +92,16 @@ def load_criteria(criteria: str) -> CriteriaSet:
     CriteriaDefinitionError
         The file breaks the format; the message names the file, entry and key.
     """
-    cid = resolve_criteria_id(criteria)
-    if cid not in _data_files():
+    raw = load_raw(criteria)
+    name = f"{raw['id']}.yaml"
+    if raw["kind"] != "value-thresholds":
         raise UnknownCriteriaError(
-            f"unknown criteria {criteria!r}; available: {', '.join(_data_files())}"
+            f"{raw['id']} is a {raw['kind']} system; grade it with its own function, not grade_labs"
         )
-    name = f"{cid}.yaml"
-    text = resources.files("aegrade.criteria.data").joinpath(name).read_text("utf-8")
-    raw = yaml.safe_load(text)
     try:
         result = CriteriaSet.model_validate(raw)
     except ValidationError as exc:
         raise CriteriaDefinitionError(_describe(name, raw, exc)) from None
-    if result.id != cid:
-        raise CriteriaDefinitionError(f"{name}: id {result.id!r} does not match the file name")
     return result
 
 

@@ -127,6 +127,7 @@ class CriteriaSet(_Frozen):
     """One grading system version: header, citations and entries."""
 
     id: str = Field(description="stable identifier, e.g. ctcae-v5.0")
+    kind: Literal["value-thresholds"] = Field(description="file format of this criteria set")
     title: str
     publisher: str
     published: date

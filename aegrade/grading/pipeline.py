@@ -1,0 +1,211 @@
+"""Grade a whole study: :func:`grade` returns graded observations, adverse events and a
+per-subject summary (SPEC section 5), plus the table of input problems.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from aegrade._version import __version__
+from aegrade.criteria import load_criteria, resolve_criteria_id
+from aegrade.errors import InputError, failure_frame
+from aegrade.grading.episodes import EPISODE_COLUMNS, build_episodes, stack_directions
+from aegrade.grading.labs import Ambiguous, _assemble, grade_prepared
+from aegrade.observations import Context, prepare_observations
+from aegrade.study import Study, load_study, study_days, validate_events, validate_subjects
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    """What :func:`grade` returns. ``issues`` lists every input problem (coerce mode)."""
+
+    graded_observations: pd.DataFrame
+    adverse_events: pd.DataFrame
+    subject_summary: pd.DataFrame
+    subjects: pd.DataFrame
+    issues: pd.DataFrame = field(default_factory=failure_frame)
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The three output tables by their SPEC names."""
+        return {
+            "graded_observations": self.graded_observations,
+            "adverse_events": self.adverse_events,
+            "subject_summary": self.subject_summary,
+        }
+
+
+def grade(
+    study: Study | str | Path | pd.DataFrame,
+    criteria: str = "ctcae-v5.0",
+    *,
+    errors: Literal["raise", "coerce"] = "raise",
+    ambiguous: Ambiguous = "worse",
+) -> GradeResult:
+    """Grade a study by CTCAE (labs, vital signs, fever) and collect its adverse events.
+
+    Parameters
+    ----------
+    study
+        A :class:`~aegrade.study.Study`, a path :func:`~aegrade.study.load_study` can read, or
+        an observations DataFrame.
+    criteria
+        ``"ctcae-v5.0"`` or ``"ctcae-v4.03"``; clinician events are checked against the same
+        version's dictionary.
+    errors, ambiguous
+        As for :func:`~aegrade.grading.labs.grade_labs`.
+
+    Returns
+    -------
+    GradeResult
+        ``graded_observations`` (every input row in input order, with grades and reasons),
+        ``adverse_events`` (one row per subject, term, system and episode, plus clinician
+        events) and ``subject_summary`` (one row per subject, worst grade per term and system).
+
+    Raises
+    ------
+    InputError
+        With ``errors="raise"``, every problem of every table at once.
+    """
+    if not isinstance(study, Study):
+        study = load_study(study)
+    cid = resolve_criteria_id(criteria)
+    load_criteria(cid)
+    obs = study.observations
+    problems = [study.failures]
+    if study.subjects is not None:
+        problems.append(validate_subjects(study.subjects))
+    if "subject_id" not in obs.frame:
+        problems.append(failure_frame([{
+            "file": obs.file, "sheet": obs.sheet, "row": None, "column": "subject_id",
+            "value": None, "check": "missing_column",
+            "message": "observations: required column 'subject_id' is missing"}]))
+        raise InputError(pd.concat(problems, ignore_index=True), source=study.source)
+    day, day_problems = study_days(study)
+    problems.append(day_problems)
+    frame = obs.frame.copy()
+    if day is not None:
+        frame["day"] = day
+    events, event_problems = (None, failure_frame())
+    if study.events is not None:
+        events, event_problems = validate_events(study.events, cid)
+    problems.append(event_problems)
+    prep_errors = failure_frame()
+    try:
+        prep = prepare_observations(
+            frame.drop(columns=["time"], errors="ignore"),
+            context=Context(file=obs.file, sheet=obs.sheet, rows=obs.labels()),
+            errors="coerce",
+        )
+        prep_errors = prep.failures
+    except InputError as exc:
+        raise InputError(pd.concat([*problems, exc.failures], ignore_index=True),
+                         source=study.source) from None
+    issues = pd.concat([*problems, prep_errors], ignore_index=True)
+    if errors == "raise" and len(issues):
+        raise InputError(issues, source=study.source)
+    plan, low, high = grade_prepared(prep, cid, ambiguous=ambiguous)
+    graded = _assemble(frame, prep, plan, low, high)
+    subjects = _subjects_frame(study)
+    graded_day = prep.day
+    episodes = build_episodes(stack_directions(
+        graded.assign(subject_id=obs.frame["subject_id"].astype("string")), graded_day))
+    adverse_events = _with_dictionary(_with_clinician_events(episodes, events, event_problems, cid),
+                                      cid)
+    summary = summarize_subjects(subjects, adverse_events, graded, graded_day)
+    meta = {"aegrade_version": __version__, "criteria": cid,
+            "criteria_revision": str(load_criteria(cid).revision),
+            "ambiguous": ambiguous, "source": study.source or "DataFrame"}
+    return GradeResult(graded, adverse_events, summary, subjects, issues, meta)
+
+
+def _subjects_frame(study: Study) -> pd.DataFrame:
+    ids = study.subject_ids
+    if study.subjects is not None:
+        frame = study.subjects.frame.copy()
+        frame["subject_id"] = frame["subject_id"].astype("string")
+        return frame.drop_duplicates("subject_id").reset_index(drop=True)
+    return pd.DataFrame({"subject_id": pd.array(ids, dtype="string")})
+
+
+def _with_dictionary(ae: pd.DataFrame, cid: str) -> pd.DataFrame:
+    """Fill SOC and MedDRA code of each AE term from the CTCAE dictionary."""
+    from aegrade.criteria import load_dictionary
+
+    d = load_dictionary(cid).drop_duplicates("term").set_index("term")
+    for col, src in (("soc", "soc"), ("meddra_code", "meddra_code")):
+        filled = ae["term"].map(d[src])
+        ae[col] = ae[col].fillna(filled) if col in ae else filled
+    return ae
+
+
+def _with_clinician_events(episodes: pd.DataFrame, events: pd.DataFrame | None,
+                           problems: pd.DataFrame, cid: str) -> pd.DataFrame:
+    """Add clinician events; a row with a problem is kept with grade NA and the problem."""
+    episodes = episodes.assign(reason=episodes["rule"])
+    if events is None or events.empty:
+        return episodes
+    ev = pd.DataFrame({
+        "subject_id": events["subject_id"].astype("string"),
+        "term": events["term"],
+        "criteria": cid,
+        "grade": pd.to_numeric(events["grade"], errors="coerce").astype("Int64"),
+        "onset": pd.to_numeric(events.get("onset"), errors="coerce") if "onset" in events else np.nan,
+        "end": pd.to_numeric(events.get("end"), errors="coerce") if "end" in events else np.nan,
+        "source": "clinician",
+    })
+    for extra in ("serious", "related", "soc", "meddra_code"):
+        if extra in events:
+            ev[extra] = events[extra].to_numpy()
+    ev["duration"] = ev["end"] - ev["onset"]
+    ev["reason"] = "clinician grade, checked against the " + cid + " dictionary"
+    bad = _problem_rows(events, problems)
+    if bad.any():
+        ev.loc[bad, "grade"] = pd.NA
+        ev.loc[bad, "reason"] = "not graded: " + problems.drop_duplicates("row").set_index("row")[
+            "message"].reindex(_labels(events)[bad]).to_numpy()
+    out = pd.concat([episodes, ev], ignore_index=True)
+    out["grade"] = pd.to_numeric(out["grade"]).astype("Int64")
+    return out[[*EPISODE_COLUMNS, *[c for c in out.columns if c not in EPISODE_COLUMNS]]]
+
+
+def _labels(events: pd.DataFrame) -> np.ndarray:
+    return events.attrs.get("row_labels", events.index.to_numpy(dtype=object))
+
+
+def _problem_rows(events: pd.DataFrame, problems: pd.DataFrame) -> np.ndarray:
+    if problems.empty:
+        return np.zeros(len(events), bool)
+    return np.isin(_labels(events), problems["row"].dropna().to_numpy(dtype=object))
+
+
+def summarize_subjects(subjects: pd.DataFrame, adverse_events: pd.DataFrame,
+                       graded: pd.DataFrame, day: np.ndarray | None) -> pd.DataFrame:
+    """One row per subject: worst grade per term and system (column ``<term> [<system>]``).
+
+    A term a subject was assessed for but never abnormal in is 0; one never assessed is NA.
+    """
+    out = subjects[["subject_id", *[c for c in ("arm",) if c in subjects]]].copy()
+    sid = graded["subject_id"].astype("string")
+    out["n_observations"] = out["subject_id"].map(sid.value_counts()).fillna(0).astype("int64")
+    long = stack_directions(graded.assign(subject_id=sid), day)
+    assessed = long[long["grade"].notna()]
+    if not assessed.empty:
+        worst = assessed.groupby(["subject_id", "term", "criteria"])["grade"].max()
+        wide = worst.unstack(["term", "criteria"])
+        wide.columns = [f"{t} [{c}]" for t, c in wide.columns]
+        out = out.merge(wide.astype("Int64"), left_on="subject_id", right_index=True, how="left")
+    clin = adverse_events[adverse_events.get("source", pd.Series(dtype=str)) == "clinician"] \
+        if "source" in adverse_events else adverse_events.iloc[0:0]
+    if not clin.empty:
+        worst = clin.groupby(["subject_id", "term", "criteria"])["grade"].max()
+        wide = worst.unstack(["term", "criteria"])
+        wide.columns = [f"{t} [{c}]" for t, c in wide.columns]
+        wide = wide.drop(columns=[c for c in wide.columns if c in out.columns])
+        out = out.merge(wide.astype("Int64"), left_on="subject_id", right_index=True, how="left")
+    return out.reset_index(drop=True)

@@ -1,0 +1,219 @@
+"""The AE table spec (SPEC section 5): rows, grade-group columns, arms, sorting and counting.
+
+A spec is a frozen pydantic model. It is written in TOML::
+
+    title = "Table 3. Adverse events"
+    criteria = "ctcae-v5.0"      # count only AEs graded by this system (a row may override it)
+    columns = [{label = "Any grade", grades = [1, 5]}, {label = "Grade >= 3", grades = [3, 5]}]
+    by = "arm"                   # a column of the subjects table; N per arm in the header
+    total = true                 # add a Total column group
+    sort = "frequency"           # or "spec" (the order rows are listed in)
+    threshold = 10               # keep term rows with >= 10 % in at least one arm
+    [[rows]]
+    label = "Elevated liver enzymes"
+    terms = ["Alanine aminotransferase increased", "Aspartate aminotransferase increased"]
+    [[rows]]
+    term = "Cytokine release syndrome"
+    criteria = "astct-2019"
+
+and read with :func:`load_table_spec`. Changing a spec returns a copy (``spec.model_copy(
+update=...)``); nothing mutates it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from aegrade.errors import AegradeError
+
+__all__ = [
+    "DEFAULT_COLUMNS",
+    "GRADE_COLUMNS",
+    "ColumnSpec",
+    "RowSpec",
+    "TableSpec",
+    "TableSpecError",
+    "load_table_spec",
+]
+
+
+class TableSpecError(ValueError, AegradeError):
+    """A table spec that cannot be read or does not follow the format (names file and key)."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _as_tuple(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+class ColumnSpec(_Frozen):
+    """A grade-group column: subjects whose worst grade lies in ``grades`` (inclusive range)."""
+
+    label: str = Field(description="Column header, e.g. 'Grade >= 3'.")
+    grades: tuple[int, int] = Field(
+        description="Inclusive grade range [low, high] within 1..5; [3, 4] is 'Grade 3-4' "
+        "(grade 5 excluded), [3, 5] is 'Grade >= 3'.")
+
+    @field_validator("grades", mode="before")
+    @classmethod
+    def _single_grade(cls, v: Any) -> Any:
+        if isinstance(v, int):
+            return (v, v)
+        return v
+
+    @model_validator(mode="after")
+    def _range(self) -> ColumnSpec:
+        lo, hi = self.grades
+        if not 1 <= lo <= hi <= 5:
+            raise ValueError(f"column {self.label!r}: grades must be [low, high] with "
+                             f"1 <= low <= high <= 5, got [{lo}, {hi}]")
+        return self
+
+
+class RowSpec(_Frozen):
+    """A table row: one term, or a labelled group of terms counted once per subject."""
+
+    label: str = Field(description="Row label; defaults to the single term ('term = ...' "
+                       "is shorthand for terms = [...]).")
+    terms: tuple[str, ...] = Field(description="AE terms pooled into this row.")
+    criteria: tuple[str, ...] | None = Field(
+        None, description="Grading systems counted in this row (overrides the table's).")
+
+    _tuple_terms = field_validator("terms", mode="before")(_as_tuple)
+    _tuple_criteria = field_validator("criteria", mode="before")(_as_tuple)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        terms = list(_as_tuple(data.get("terms")) or ())
+        term = data.pop("term", None)
+        if term is not None and term not in terms:
+            terms.append(term)
+        if not terms:
+            raise ValueError(f"row {data.get('label')!r} names no term (give term or terms)")
+        data["terms"] = tuple(terms)
+        if data.get("label") is None:
+            if len(terms) > 1:
+                raise ValueError(f"a row over several terms needs a label: {terms}")
+            data["label"] = terms[0]
+        return data
+
+
+DEFAULT_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec(label="Any grade", grades=(1, 5)),
+    ColumnSpec(label="Grade >= 3", grades=(3, 5)),
+)
+
+#: One column per grade, 1..5, for ``columns = GRADE_COLUMNS``.
+GRADE_COLUMNS: tuple[ColumnSpec, ...] = tuple(
+    ColumnSpec(label=f"Grade {g}", grades=(g, g)) for g in range(1, 6))
+
+
+class TableSpec(_Frozen):
+    """What an AE table shows and how it counts. Every field has a working default."""
+
+    title: str | None = Field(None, description="Title printed above the table.")
+    row_header: str = Field("Adverse event", description="Header of the row-label column.")
+    criteria: tuple[str, ...] | None = Field(
+        None, description="Grading systems counted (ids of SPEC section 1); None counts all. "
+        "Without a filter, a term graded by several systems gets one row per system.")
+    columns: tuple[ColumnSpec, ...] = Field(DEFAULT_COLUMNS, description="Grade-group columns.")
+    rows: tuple[RowSpec, ...] = Field(
+        (), description="Rows in order; empty means one row per term found in the data.")
+    include_unlisted: bool = Field(
+        False, description="With listed rows, also add a row for every other term in the data.")
+    soc: bool = Field(False, description="Group term rows under system organ class rows.")
+    any_event_row: bool = Field(True, description="Add an 'Any adverse event' row on top.")
+    any_event_label: str = Field("Any adverse event", description="Label of that row.")
+    by: str | None = Field(None, description="Column of the subjects table giving the arm.")
+    total: bool = Field(False, description="With arms, add a Total column group.")
+    sort: Literal["spec", "frequency"] | None = Field(
+        None, description="'spec': listed order (data-derived rows alphabetical); 'frequency': "
+        "descending n of the sort column over all arms, ties alphabetical. Default: 'spec' "
+        "when rows are listed, else 'frequency'.")
+    sort_column: str | None = Field(
+        None, description="Column label used for frequency sorting (default the first).")
+    threshold: float | None = Field(
+        None, ge=0, le=100, description="Keep term rows with percent >= this in the sort "
+        "column of at least one arm.")
+    count: Literal["subjects", "events"] = Field(
+        "subjects", description="'subjects': each subject once per row at the worst grade, "
+        "cells n (%); 'events': every AE record (episode) counted, cells n.")
+    decimals: int = Field(1, ge=0, le=3, description="Decimals of percentages.")
+    zero: Literal["0", "0 (0.0)"] = Field(
+        "0", description="How a zero cell prints: '0', or with its percentage.")
+    footnotes: tuple[str, ...] = Field((), description="Extra footnotes, printed first.")
+
+    _tuple_criteria = field_validator("criteria", mode="before")(_as_tuple)
+
+    @model_validator(mode="after")
+    def _check(self) -> TableSpec:
+        if not self.columns:
+            raise ValueError("columns: at least one grade-group column is needed")
+        labels = [c.label for c in self.columns]
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"columns: duplicate labels {labels}")
+        if self.sort_column is not None and self.sort_column not in labels:
+            raise ValueError(f"sort_column {self.sort_column!r} is not a column label {labels}")
+        rows = [r.label for r in self.rows]
+        dup = sorted({r for r in rows if rows.count(r) > 1})
+        if dup:
+            raise ValueError(f"rows: duplicate labels {dup}")
+        return self
+
+    @property
+    def effective_sort(self) -> Literal["spec", "frequency"]:
+        """The sort actually used (see ``sort``)."""
+        if self.sort is not None:
+            return self.sort
+        return "spec" if self.rows else "frequency"
+
+
+def load_table_spec(source: str | Path | dict[str, Any]) -> TableSpec:
+    """Read a TableSpec from a TOML file, TOML text or a dict.
+
+    Raises
+    ------
+    TableSpecError
+        The file cannot be read, is not TOML, or breaks the format; the message names the file
+        and each offending key.
+    """
+    name = "table spec"
+    if isinstance(source, dict):
+        data = source
+    else:
+        text, name = _read_text(source)
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise TableSpecError(f"{name}: not valid TOML: {exc}") from None
+    try:
+        return TableSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors())
+        raise TableSpecError(f"{name}: {problems}") from None
+
+
+def _read_text(source: str | Path) -> tuple[str, str]:
+    if isinstance(source, str) and ("\n" in source or "=" in source):
+        return source, "table spec"
+    path = Path(source)
+    try:
+        return path.read_text(encoding="utf-8"), str(path)
+    except OSError as exc:
+        raise TableSpecError(f"{path}: cannot read the table spec ({exc.strerror})") from None

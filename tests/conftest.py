@@ -1,0 +1,16 @@
+"""Shared test fixtures: paths to the packaged test data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+CASES = Path(__file__).parent / "cases"
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    return DATA
