@@ -49,6 +49,7 @@ class Parameter:
     aliases: tuple[str, ...]
     limits: tuple[float | None, float | None] | None
     conversions: dict[str, Conversion] = field(default_factory=dict)
+    unit_required: bool = True
 
     @property
     def any_unit(self) -> bool:
@@ -94,6 +95,7 @@ class UnitRegistry:
             aliases=tuple(spec.get("aliases") or ()),
             limits=tuple(limits) if limits else None,  # type: ignore[arg-type]
             conversions=conversions,
+            unit_required=bool(spec.get("unit_required", True)),
         )
 
     def canonical_unit(self, text: object) -> str | None:
@@ -119,7 +121,7 @@ class UnitRegistry:
         if param.any_unit:
             return Conversion(1.0)
         if empty:
-            return "missing"
+            return "missing" if param.unit_required else Conversion(1.0)
         canonical = self.canonical_unit(unit)
         if canonical == param.unit:
             return Conversion(1.0)
