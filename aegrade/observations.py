@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from aegrade.errors import FAILURE_COLUMNS, InputError, Reason, failure_frame
-from aegrade.units import convert_columns, registry, resolve_codes
+from aegrade.units import convert_indexed, factorize, parameter_index, registry
 
 #: Parameter kinds whose value must be a number (findings may be words: SPEC section 3).
 NUMERIC_KINDS = frozenset({"lab", "vital", "monitored"})
@@ -76,20 +76,27 @@ def _numeric(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 class _Failures:
     """Collects problem rows check by check, then builds one failure table."""
 
-    def __init__(self, ctx: Context, labels: np.ndarray) -> None:
-        self.ctx, self.labels, self.parts = ctx, labels, []  # type: list
-        self.row_error: np.ndarray | None = None
+    def __init__(self, ctx: Context, index: pd.Index) -> None:
+        self.ctx, self.index, self.parts = ctx, index, []  # type: list
 
-    def add(self, mask: np.ndarray, column: str, values: object, check: Reason,
+    def labels(self, idx: np.ndarray) -> np.ndarray:
+        """Row labels to report: spreadsheet rows from the context, else the frame's index."""
+        if self.ctx.rows is not None:
+            return np.asarray(self.ctx.rows, dtype=object)[idx]
+        return self.index[idx].to_numpy(dtype=object)
+
+    def add(self, mask: np.ndarray, column: str, values: pd.Series | np.ndarray, check: Reason,
             messages: np.ndarray | str) -> None:
+        """Record the rows of ``mask``; values are read only at those rows (cheap when clean)."""
         if not mask.any():
             return
         idx = np.flatnonzero(mask)
-        vals = np.asarray(values, dtype=object)
+        vals = values.iloc[idx].to_numpy(dtype=object) if isinstance(values, pd.Series) \
+            else np.asarray(values, dtype=object)[idx]
         msg = messages[idx] if isinstance(messages, np.ndarray) else messages
         part = pd.DataFrame({
-            "file": self.ctx.file, "sheet": self.ctx.sheet, "row": self.labels[idx],
-            "column": column, "value": vals[idx] if vals.ndim else vals, "check": check.value,
+            "file": self.ctx.file, "sheet": self.ctx.sheet, "row": self.labels(idx),
+            "column": column, "value": vals, "check": check.value,
             "message": msg, "_pos": idx,
         })
         self.parts.append(part)
@@ -104,12 +111,6 @@ class _Failures:
             "not graded: " + first["check"] + " (" + first["message"] + ")"
         ).to_numpy()
         return table[FAILURE_COLUMNS].reset_index(drop=True), row_error
-
-
-def _row_labels(df: pd.DataFrame, ctx: Context) -> np.ndarray:
-    if ctx.rows is not None:
-        return np.asarray(ctx.rows, dtype=object)
-    return df.index.to_numpy(dtype=object)
 
 
 def prepare_observations(
@@ -135,43 +136,37 @@ def prepare_observations(
             for c in missing
         ]), source=ctx.file)
     n = len(df)
-    labels = _row_labels(df, ctx)
-    fails = _Failures(ctx, labels)
+    fails = _Failures(ctx, df.index)
     reg = registry()
 
-    code_s = resolve_codes(df[cols["parameter"]])
-    code = code_s.to_numpy(dtype=object, na_value=None)
     names = sorted(reg.parameters)
-    lookup = {c: i for i, c in enumerate(names)}
-    param_index = code_s.map(lookup).fillna(-1).to_numpy(dtype=np.int64)
-    kinds = np.array([reg.parameters[c].kind for c in names] + [""], dtype=object)
-    numeric_kind = np.isin(kinds[param_index], list(NUMERIC_KINDS))
+    param_index = parameter_index(df[cols["parameter"]], names)
+    code = np.array([*names, None], dtype=object)[param_index]
+    numeric_kind = np.array([reg.parameters[c].kind in NUMERIC_KINDS for c in names] + [False]
+                            )[param_index]
 
     raw_value, bad_value = _numeric(df[cols["value"]])
-    fails.add(bad_value & numeric_kind, cols["value"], df[cols["value"]].to_numpy(dtype=object),
+    fails.add(bad_value & numeric_kind, cols["value"], df[cols["value"]],
               Reason.NOT_A_NUMBER, "value is not a number")
 
     unit_series = df[cols["unit"]] if "unit" in cols else pd.Series([None] * n, index=df.index)
-    scale, offset, status, unit_key = convert_columns(code_s, unit_series)
+    scale, offset, status, unit_key = convert_indexed(param_index, names, unit_series)
     _unit_failures(fails, status, code, unit_series, cols.get("unit", "unit"),
                    numeric_kind & ~np.isnan(raw_value))
-    unit_names = list(reg.unit_alias.values())
-    unit_names = list(dict.fromkeys(unit_names))
-    unit_code = pd.Series(unit_key, dtype=object).map(
-        {u: i for i, u in enumerate(unit_names)}).fillna(-1).to_numpy(dtype=np.int64)
+    unit_code = unit_key
     ok_unit = status == 0
 
     def to_canonical(x: np.ndarray) -> np.ndarray:
         return np.where(ok_unit, (x + offset) * scale, np.nan)
 
     value = to_canonical(raw_value)
-    _limit_failures(fails, value, param_index, names, reg, df[cols["value"]].to_numpy(dtype=object),
+    _limit_failures(fails, value, param_index, names, reg, df[cols["value"]],
                     cols["value"])
     refs = {}
     for name in ("lln", "uln", "baseline", "pchg"):
         if name in cols:
             nums, bad = _numeric(df[cols[name]])
-            fails.add(bad, cols[name], df[cols[name]].to_numpy(dtype=object),
+            fails.add(bad, cols[name], df[cols[name]],
                       Reason.NOT_A_NUMBER, f"{name} is not a number")
             refs[name] = nums if name == "pchg" else to_canonical(nums)
         else:
@@ -179,7 +174,7 @@ def prepare_observations(
 
     subject = None
     if "subject_id" in cols:
-        subject = pd.factorize(df[cols["subject_id"]].astype("string"))[0]
+        subject = factorize(df[cols["subject_id"]])[0]
     day, time = _times(df, cols, fails)
     baseline = refs["baseline"]
     if subject is not None and day is not None:
@@ -223,13 +218,12 @@ def _unit_failures(fails: _Failures, status: np.ndarray, code: np.ndarray, unit:
     )
     messages = np.full(len(status), None, dtype=object)
     messages[idx] = text
-    unit_vals = unit.to_numpy(dtype=object)
-    fails.add(bad & (status == 1), column, unit_vals, Reason.MISSING_UNIT, messages)
-    fails.add(bad & (status == 2), column, unit_vals, Reason.UNKNOWN_UNIT, messages)
+    fails.add(bad & (status == 1), column, unit, Reason.MISSING_UNIT, messages)
+    fails.add(bad & (status == 2), column, unit, Reason.UNKNOWN_UNIT, messages)
 
 
 def _limit_failures(fails: _Failures, value: np.ndarray, param_index: np.ndarray,
-                    names: list[str], reg: object, raw: np.ndarray, column: str) -> None:
+                    names: list[str], reg: object, raw: pd.Series, column: str) -> None:
     params = reg.parameters  # type: ignore[attr-defined]
     lows = np.array([_lim(params[c].limits, 0) for c in names] + [np.nan])
     highs = np.array([_lim(params[c].limits, 1) for c in names] + [np.nan])
@@ -263,14 +257,14 @@ def _times(df: pd.DataFrame, cols: dict[str, str], fails: _Failures
     day = time = None
     if "day" in cols:
         day, bad = _numeric(df[cols["day"]])
-        fails.add(bad, cols["day"], df[cols["day"]].to_numpy(dtype=object), Reason.BAD_DAY,
+        fails.add(bad, cols["day"], df[cols["day"]], Reason.BAD_DAY,
                   "day is not a number")
     if "time" in cols:
         raw = df[cols["time"]]
         parsed = pd.to_datetime(raw, errors="coerce", utc=True, format="mixed")
         text = raw.astype("string").str.strip()
         bad = (parsed.isna() & text.notna() & (text != "")).to_numpy(dtype=bool)
-        fails.add(bad, cols["time"], raw.to_numpy(dtype=object), Reason.BAD_DAY,
+        fails.add(bad, cols["time"], raw, Reason.BAD_DAY,
                   "time is not a readable date-time")
         epoch = pd.Timestamp("1970-01-01", tz="UTC")
         time = ((parsed - epoch) / pd.Timedelta(days=1)).to_numpy(dtype=float, na_value=np.nan)
@@ -305,8 +299,8 @@ def derive_baseline(subject: np.ndarray, param_index: np.ndarray, day: np.ndarra
     k = key[order]
     last = np.r_[k[1:] != k[:-1], True]
     keys, vals = k[last], value[order][last]
-    pos = np.searchsorted(keys, key)
-    pos = np.minimum(pos, keys.size - 1)
-    hit = (keys[pos] == key) & (subject >= 0) & (param_index >= 0)
-    out[hit] = vals[pos[hit]]
+    table = np.full(int(subject.max()) * width + width, np.nan)  # dense subject x parameter
+    table[keys] = vals
+    ok = (subject >= 0) & (param_index >= 0)
+    out[ok] = table[key[ok]]
     return out

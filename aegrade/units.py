@@ -65,6 +65,7 @@ class UnitRegistry:
         for canonical, spellings in data["units"].items():
             for spelling in [canonical, *spellings]:
                 self.unit_alias[_unit_key(spelling)] = canonical
+        self.unit_names: list[str] = list(data["units"])
         self.parameters: dict[str, Parameter] = {}
         self.code_alias: dict[str, str] = {}
         for code, spec in data["parameters"].items():
@@ -146,6 +147,23 @@ def resolve_codes(codes: pd.Series) -> pd.Series:
     return pd.Series(mapped[positions], index=codes.index, dtype="string")
 
 
+def factorize(series: pd.Series) -> tuple[np.ndarray, list[object]]:
+    """Integer codes (-1 for missing) and the distinct values, fast for categoricals."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(np.int64), list(series.cat.categories)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    return codes.astype(np.int64), list(uniques)
+
+
+def parameter_index(series: pd.Series, names: list[str]) -> np.ndarray:
+    """For each row, the index of its canonical parameter code in ``names`` (-1 unknown)."""
+    reg = registry()
+    codes, uniques = factorize(series)
+    lookup = {c: i for i, c in enumerate(names)}
+    mapped = np.array([lookup.get(reg.resolve_code(u), -1) for u in uniques] + [-1], np.int64)
+    return mapped[codes]
+
+
 def convert_columns(
     parameter: pd.Series, unit: pd.Series
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -153,32 +171,43 @@ def convert_columns(
 
     Returns ``(scale, offset, status, unit_key)``: canonical = (x + offset) * scale; status is
     0 ok, 1 unit missing, 2 unit unknown or not convertible, 3 parameter unknown; unit_key is
-    the canonical spelling of the row's own unit (used for unit-specific CTCAE thresholds).
+    the index of the row's own unit in ``registry().unit_names`` (-1 unknown), used for
+    unit-specific CTCAE thresholds.
+    """
+    names = sorted(registry().parameters)
+    return convert_indexed(parameter_index(parameter, names), names, unit)
+
+
+def convert_indexed(
+    param_index: np.ndarray, names: list[str], unit: pd.Series
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """As :func:`convert_columns`, for rows whose parameter is already an index into ``names``.
+
+    The (parameter, unit) pairs are resolved in a small dense table, then gathered per row.
     """
     reg = registry()
-    n = len(parameter)
-    pairs = pd.MultiIndex.from_arrays(
-        [parameter.astype("string").fillna(""), unit.astype("string").fillna("")]
-    )
-    codes, uniques = pd.factorize(pairs)
-    k = len(uniques)
-    scale_u = np.ones(k)
-    offset_u = np.zeros(k)
-    status_u = np.zeros(k, dtype=np.int8)
-    key_u = np.empty(k, dtype=object)
-    for i, (code, unit_text) in enumerate(uniques):
-        key_u[i] = reg.canonical_unit(unit_text) if unit_text != "" else None
-        if code == "" or code not in reg.parameters:
-            status_u[i] = 3
-            continue
-        conv = reg.conversion(code, unit_text if unit_text != "" else None)
-        if conv == "missing":
-            status_u[i] = 1
-        elif conv is None:
-            status_u[i] = 2
-        else:
-            assert isinstance(conv, Conversion)
-            scale_u[i], offset_u[i] = conv.scale, conv.offset
-    if n == 0:
-        return np.ones(0), np.zeros(0), np.zeros(0, dtype=np.int8), np.empty(0, dtype=object)
-    return scale_u[codes], offset_u[codes], status_u[codes], key_u[codes]
+    ucodes, uuniques = factorize(unit)
+    shape = (len(names) + 1, len(uuniques) + 1)  # last row/column: unknown parameter / no unit
+    scale = np.ones(shape)
+    offset = np.zeros(shape)
+    status = np.full(shape, 3, np.int8)
+    key = np.full(shape, -1, np.int64)
+    unit_texts = [*uuniques, None]
+    for j, text in enumerate(unit_texts):
+        empty = text is None or str(text).strip() == ""
+        canonical = None if empty else reg.canonical_unit(text)
+        key[:, j] = -1 if canonical is None else reg.unit_names.index(canonical)
+    for i, code in enumerate(names):
+        for j, text in enumerate(unit_texts):
+            empty = text is None or str(text).strip() == ""
+            conv = reg.conversion(code, None if empty else text)
+            if conv == "missing":
+                status[i, j] = 1
+            elif conv is None:
+                status[i, j] = 2
+            else:
+                assert isinstance(conv, Conversion)
+                scale[i, j], offset[i, j], status[i, j] = conv.scale, conv.offset, 0
+    rows = np.where(param_index >= 0, param_index, len(names))
+    cols = np.where(ucodes >= 0, ucodes, len(uuniques))
+    return scale[rows, cols], offset[rows, cols], status[rows, cols], key[rows, cols]

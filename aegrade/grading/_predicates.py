@@ -8,8 +8,6 @@ row: every function here works on numpy arrays of a whole parameter group.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from aegrade.criteria._format import BaselineStatus, Clause, Compare, Condition
@@ -22,22 +20,30 @@ REL_TOL = 1e-12
 Truth = tuple[np.ndarray, np.ndarray]  # (true, known)
 
 
-@dataclass
 class Rows:
-    """The columns of one parameter group, in canonical units."""
+    """The columns of one parameter group (canonical units), gathered lazily on first use.
 
-    value: np.ndarray
-    lln: np.ndarray
-    uln: np.ndarray
-    baseline: np.ndarray
-    pchg: np.ndarray
-    unit_code: np.ndarray  # index into the registry's canonical unit list, -1 unknown
-    scale: np.ndarray
-    offset: np.ndarray
-    baseline_flag: np.ndarray  # 1.0 abnormal (high) by indicator, 0.0 not, NaN: not given
-    elapsed: np.ndarray | None = None  # filled lazily for sustained comparisons
-    time: np.ndarray | None = None
-    subject: np.ndarray | None = None
+    ``source`` holds full-length arrays as attributes (value, lln, uln, baseline, pchg,
+    unit_code, scale, offset, baseline_flag, time, subject); ``idx`` selects the group's rows.
+    ``unit_code`` indexes the registry's canonical units (-1 unknown); ``baseline_flag`` is 1.0
+    where the indicator says the baseline is high, 0.0 where it says not, NaN where not given.
+    """
+
+    _FIELDS = ("value", "lln", "uln", "baseline", "pchg", "unit_code", "scale", "offset",
+               "baseline_flag", "time", "subject")
+
+    def __init__(self, source: object | None = None, idx: np.ndarray | None = None,
+                 **arrays: np.ndarray | None) -> None:
+        self._source, self._idx = source, idx
+        self.__dict__.update(arrays)
+
+    def __getattr__(self, name: str) -> np.ndarray | None:
+        if name not in Rows._FIELDS or self._source is None:
+            raise AttributeError(name)
+        full = getattr(self._source, name)
+        value = None if full is None else (full if self._idx is None else full[self._idx])
+        self.__dict__[name] = value
+        return value
 
 
 def compare(op: str, lhs: np.ndarray, rhs: np.ndarray) -> np.ndarray:

@@ -171,25 +171,20 @@ def _missing_label(plan: _EntryPlan, rows: P.Rows, na: np.ndarray) -> np.ndarray
 
 
 def _group_rows(prep: Prepared, idx: np.ndarray) -> P.Rows:
-    take = lambda a: a[idx]  # noqa: E731 - local gather helper
-    return P.Rows(
-        value=take(prep.value), lln=take(prep.lln), uln=take(prep.uln),
-        baseline=take(prep.baseline), pchg=take(prep.pchg), unit_code=take(prep.unit_code),
-        scale=take(prep.scale), offset=take(prep.offset), baseline_flag=take(prep.baseline_flag),
-        time=None if prep.time is None else take(prep.time),
-        subject=None if prep.subject is None else take(prep.subject),
-    )
+    """The group's columns, each gathered from the full arrays on first use."""
+    return P.Rows(prep, idx)
 
 
 def grade_prepared(prep: Prepared, criteria: str, *, ambiguous: Ambiguous = "worse"
                    ) -> tuple[_Plan, _Direction, _Direction]:
     """Grade prepared observations in both directions."""
     plan = _plan(resolve_criteria_id(criteria), ambiguous)
-    units = list(dict.fromkeys(registry().unit_alias.values()))
+    units = registry().unit_names
     low, high = _Direction.empty(prep.n), _Direction.empty(prep.n)
-    order = np.argsort(prep.param_index, kind="stable")
-    sorted_idx = prep.param_index[order]
-    bounds = np.searchsorted(sorted_idx, np.arange(len(prep.param_names) + 1))
+    # a stable sort of small integers is a radix sort in numpy: linear in the rows
+    order = np.argsort(prep.param_index.astype(np.int16), kind="stable")
+    counts = np.bincount(prep.param_index + 1, minlength=len(prep.param_names) + 1)
+    bounds = np.cumsum(counts)  # bounds[i] .. bounds[i+1]: rows of parameter i
     for i, code in enumerate(prep.param_names):
         lo, hi = bounds[i], bounds[i + 1]
         if lo == hi:
@@ -213,25 +208,33 @@ def _categorical(codes: np.ndarray, categories: list[str]) -> pd.Categorical:
 
 
 def _reasons(plan: _Plan, prep: Prepared, low: _Direction, high: _Direction) -> pd.Categorical:
-    """One reason per row: the low and high labels joined, or the input problem, or no criteria."""
+    """One reason per row: the low and high labels joined, or the input problem, or no criteria.
+
+    Label pairs are coded as integers and only the distinct pairs are turned into text.
+    """
     n_labels = len(plan.labels) + 1
     pair = (low.label.astype(np.int64) + 1) * n_labels + (high.label.astype(np.int64) + 1)
     no_term = (low.term < 0) & (high.term < 0)
     pair = np.where(no_term, -1, pair)
-    uniq, inverse = np.unique(pair, return_inverse=True)
+    present = np.zeros(n_labels * n_labels + 1, bool)  # dense: label pairs are few
+    present[pair + 1] = True
+    uniq = np.flatnonzero(present) - 1
+    inverse = (np.cumsum(present) - 1)[pair + 1]
     texts = []
     for p in uniq:
         if p < 0:
             texts.append(plan.labels[plan.no_criteria_label])
             continue
         a, b = divmod(int(p), n_labels)
-        parts = [plan.labels[x - 1] for x in (a, b) if x > 0]
-        texts.append("; ".join(parts))
-    reason = np.asarray(texts, dtype=object)[inverse.reshape(-1)]
+        texts.append("; ".join(plan.labels[x - 1] for x in (a, b) if x > 0))
+    codes = inverse.reshape(-1).astype(np.int64)
     has_error = prep.row_error != None  # noqa: E711
     if has_error.any():
-        reason = np.where(has_error, prep.row_error, reason)
-    return pd.Categorical(reason)
+        err_codes, err_texts = pd.factorize(prep.row_error[has_error])
+        codes[has_error] = err_codes + len(texts)
+        texts.extend(err_texts)
+    categories, remap = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
+    return pd.Categorical.from_codes(remap.reshape(-1)[codes], categories=categories)
 
 
 def grade_labs(
@@ -282,7 +285,7 @@ def grade_labs(
 
 def _assemble(data: pd.DataFrame, prep: Prepared, plan: _Plan, low: _Direction,
               high: _Direction) -> pd.DataFrame:
-    out = data.copy()
+    out = data.copy(deep=False)  # new columns only: the caller's frame is never changed
     for name in GRADE_COLUMNS:
         if name in out.columns:
             out = out.drop(columns=name)
@@ -292,10 +295,10 @@ def _assemble(data: pd.DataFrame, prep: Prepared, plan: _Plan, low: _Direction,
         grade[(d.grade < 0) | bad] = pd.NA
         out[f"term_{direction}"] = _categorical(d.term, plan.terms)
         out[f"grade_{direction}"] = grade
-    out["criteria"] = pd.Categorical(np.where((low.term >= 0) | (high.term >= 0), plan.criteria,
-                                              None))
+    graded_any = ((low.term >= 0) | (high.term >= 0)).astype(np.int8)
+    out["criteria"] = pd.Categorical.from_codes(graded_any - 1, categories=[plan.criteria])
     out["rule_low"] = _categorical(np.where(bad, -1, low.rule), plan.rules)
     out["rule_high"] = _categorical(np.where(bad, -1, high.rule), plan.rules)
     out["review"] = (low.review | high.review) & ~bad
     out["reason"] = _reasons(plan, prep, low, high)
-    return out[[*data.columns.drop(GRADE_COLUMNS, errors="ignore"), *GRADE_COLUMNS]]
+    return out
