@@ -14,7 +14,13 @@ import pandas as pd
 from aegrade._version import __version__
 from aegrade.criteria import load_criteria, resolve_criteria_id
 from aegrade.errors import InputError, failure_frame
-from aegrade.grading.episodes import EPISODE_COLUMNS, build_episodes, stack_directions
+from aegrade.grading.episodes import (
+    EPISODE_COLUMNS,
+    build_episodes,
+    stack_directions,
+    worst_per_subject,
+)
+from aegrade.grading.episodes import LongGrades
 from aegrade.grading.labs import Ambiguous, _assemble, grade_prepared
 from aegrade.observations import Context, prepare_observations
 from aegrade.study import Study, load_study, study_days, validate_events, validate_subjects
@@ -112,12 +118,11 @@ def grade(
     plan, low, high = grade_prepared(prep, cid, ambiguous=ambiguous)
     graded = _assemble(frame, prep, plan, low, high)
     subjects = _subjects_frame(study)
-    graded_day = prep.day
-    episodes = build_episodes(stack_directions(
-        graded.assign(subject_id=obs.frame["subject_id"].astype("string")), graded_day))
+    long = stack_directions(graded, prep.day)
+    episodes = build_episodes(long)
     adverse_events = _with_dictionary(_with_clinician_events(episodes, events, event_problems, cid),
                                       cid)
-    summary = summarize_subjects(subjects, adverse_events, graded, graded_day)
+    summary = summarize_subjects(subjects, adverse_events, graded, long)
     meta = {"aegrade_version": __version__, "criteria": cid,
             "criteria_revision": str(load_criteria(cid).revision),
             "ambiguous": ambiguous, "source": study.source or "DataFrame"}
@@ -185,27 +190,30 @@ def _problem_rows(events: pd.DataFrame, problems: pd.DataFrame) -> np.ndarray:
 
 
 def summarize_subjects(subjects: pd.DataFrame, adverse_events: pd.DataFrame,
-                       graded: pd.DataFrame, day: np.ndarray | None) -> pd.DataFrame:
+                       graded: pd.DataFrame, long: LongGrades) -> pd.DataFrame:
     """One row per subject: worst grade per term and system (column ``<term> [<system>]``).
 
     A term a subject was assessed for but never abnormal in is 0; one never assessed is NA.
+    Clinician events add their terms (worst clinician grade) where no value graded them.
     """
     out = subjects[["subject_id", *[c for c in ("arm",) if c in subjects]]].copy()
-    sid = graded["subject_id"].astype("string")
-    out["n_observations"] = out["subject_id"].map(sid.value_counts()).fillna(0).astype("int64")
-    long = stack_directions(graded.assign(subject_id=sid), day)
-    assessed = long[long["grade"].notna()]
-    if not assessed.empty:
-        worst = assessed.groupby(["subject_id", "term", "criteria"])["grade"].max()
-        wide = worst.unstack(["term", "criteria"])
-        wide.columns = [f"{t} [{c}]" for t, c in wide.columns]
-        out = out.merge(wide.astype("Int64"), left_on="subject_id", right_index=True, how="left")
-    clin = adverse_events[adverse_events.get("source", pd.Series(dtype=str)) == "clinician"] \
-        if "source" in adverse_events else adverse_events.iloc[0:0]
+    sid = graded["subject_id"].astype(str)
+    out["n_observations"] = out["subject_id"].astype(str).map(sid.value_counts()) \
+        .fillna(0).astype("int64")
+    worst = worst_per_subject(long)
+    clin = adverse_events[adverse_events["source"] == "clinician"]
     if not clin.empty:
-        worst = clin.groupby(["subject_id", "term", "criteria"])["grade"].max()
-        wide = worst.unstack(["term", "criteria"])
-        wide.columns = [f"{t} [{c}]" for t, c in wide.columns]
-        wide = wide.drop(columns=[c for c in wide.columns if c in out.columns])
-        out = out.merge(wide.astype("Int64"), left_on="subject_id", right_index=True, how="left")
+        cw = clin.dropna(subset=["grade"]).groupby(["subject_id", "term", "criteria"],
+                                                   as_index=False)["grade"].max()
+        seen = set(zip(worst["term"], worst["criteria"], strict=True))
+        cw = cw[[(t, c) not in seen for t, c in zip(cw["term"], cw["criteria"], strict=True)]]
+        worst = pd.concat([worst, cw], ignore_index=True)
+    if worst.empty:
+        return out
+    worst["column"] = worst["term"].astype(str) + " [" + worst["criteria"].astype(str) + "]"
+    wide = worst.pivot_table(index="subject_id", columns="column", values="grade",
+                             aggfunc="max")
+    wide.index = wide.index.astype(str)
+    out = out.merge(wide.astype("Int64"), left_on=out["subject_id"].astype(str),
+                    right_index=True, how="left").drop(columns="key_0", errors="ignore")
     return out.reset_index(drop=True)
