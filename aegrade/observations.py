@@ -132,7 +132,8 @@ def prepare_observations(
         raise InputError(failure_frame([
             {"file": ctx.file, "sheet": ctx.sheet, "row": None, "column": c, "value": None,
              "check": Reason.MISSING_COLUMN.value,
-             "message": f"required column {c!r} is missing (columns: {', '.join(map(str, df.columns))})"}
+             "message": f"required column {c!r} is missing "
+                        f"(columns: {', '.join(map(str, df.columns))})"}
             for c in missing
         ]), source=ctx.file)
     n = len(df)

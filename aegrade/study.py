@@ -237,7 +237,8 @@ def study_days(study: Study) -> tuple[np.ndarray | None, pd.DataFrame]:
     out = np.where(need, computed, day) if day is not None else computed
     no_start = need & time.notna().to_numpy(bool) & pd.isna(start).to_numpy(bool)
     fails = _fail(obs, no_start, "time", Reason.BAD_DAY,
-                  "time is given but the subject has no treatment_start, so its study day is unknown")
+                  "time is given but the subject has no treatment_start, "
+                  "so its study day is unknown")
     return out, fails
 
 
@@ -282,8 +283,9 @@ def validate_events(table: Table, criteria: str) -> tuple[pd.DataFrame, pd.DataF
     gmsg = np.array([f"grade {gv!s} is not a grade of this term in {criteria}" for gv in
                      df["grade"].to_numpy(dtype=object)], dtype=object) if bad_grade.any() else ""
     parts.append(_fail(table, bad_grade, "grade", Reason.INVALID_GRADE, gmsg))
-    df["term"] = np.where(known, dictionary["term"].to_numpy(dtype=object)[rows], raw.to_numpy(dtype=object))
-    df["meddra_code"] = np.where(known, dictionary["meddra_code"].to_numpy(dtype=object)[rows], None)
+    column = {c: dictionary[c].to_numpy(dtype=object)[rows] for c in ("term", "meddra_code")}
+    df["term"] = np.where(known, column["term"], raw.to_numpy(dtype=object))
+    df["meddra_code"] = np.where(known, column["meddra_code"], None)
     df["soc"] = np.where(known, dictionary["soc"].to_numpy(dtype=object)[rows], None)
     df.attrs["row_labels"] = table.labels()
     return df, pd.concat([failure_frame(), *parts], ignore_index=True)

@@ -111,14 +111,15 @@ class UnitRegistry:
             return None
         return self.code_alias.get(_code_key(str(text)))
 
-    def conversion(self, code: str, unit: object) -> Conversion | None | str:
+    def conversion(self, code: str, unit: object) -> Conversion | str | None:
         """How to bring ``unit`` to the parameter's canonical unit.
 
         Returns a :class:`Conversion`, ``"missing"`` when the unit is empty and one is needed,
         or None when the unit cannot be converted.
         """
         param = self.parameters[code]
-        empty = unit is None or (isinstance(unit, float) and np.isnan(unit)) or str(unit).strip() == ""
+        empty = (unit is None or (isinstance(unit, float) and np.isnan(unit))
+                 or str(unit).strip() == "")
         if param.any_unit:
             return Conversion(1.0)
         if empty:

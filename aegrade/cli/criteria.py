@@ -7,7 +7,7 @@ import textwrap
 import click
 
 from aegrade.cli._common import reports_errors
-from aegrade.criteria import list_criteria, load_criteria, load_raw
+from aegrade.criteria import Entry, list_criteria, load_criteria, load_raw
 
 
 @click.group("criteria", invoke_without_command=True)
@@ -38,25 +38,7 @@ def show_command(criteria_id: str, term: str | None) -> None:
     """Show the header and notes of ID, or the grades, rules and notes of one TERM."""
     raw = load_raw(criteria_id)
     if term is None:
-        click.echo(f"{raw['id']}: {raw['title']} (revision {raw['revision']})")
-        click.echo(_wrap(f"Citation: {raw['citation']}", ""))
-        if raw.get("source_url"):
-            click.echo(f"Source: {raw['source_url']}")
-        for note in raw.get("notes") or []:
-            click.echo(_wrap(f"- {note}", ""))
-        for key in ("options", "rules"):
-            if raw.get(key):
-                click.echo(f"{key}:")
-                for k, v in (raw[key].items() if isinstance(raw[key], dict) else
-                             enumerate(raw[key])):
-                    click.echo(_wrap(f"{k}: {v}", "  "))
-        entries = raw.get("entries") or []
-        if entries:
-            click.echo("Terms (aegrade criteria show ID TERM for one):")
-            for e in entries:
-                if isinstance(e, dict) and "term" in e:
-                    params = ", ".join(e.get("parameters", []))
-                    click.echo(f"  {e['term']} ({e.get('direction', '')}, {params}) [{e['id']}]")
+        _show_system(raw)
         return
     if raw["kind"] != "value-thresholds":
         raise click.UsageError(f"{raw['id']} has no per-term entries")
@@ -67,21 +49,45 @@ def show_command(criteria_id: str, term: str | None) -> None:
     if not found:
         raise click.UsageError(f"{term!r} is not graded from values in {cs.id}; "
                                "try 'aegrade criteria show " + cs.id + "'")
-    for e in found:
-        click.echo(f"{e.term} [{cs.id}/{e.id}] MedDRA {e.meddra}; {e.direction} "
-                   f"{', '.join(e.parameters)}; thresholds in {e.unit}")
-        for g in sorted(e.grades):
-            grade = e.grades[g]
-            click.echo(_wrap(f"grade {g}: {grade.text}", "  "))
-            if not grade.rules:
-                click.echo("      (not derived from the value)")
-            for clause in grade.rules:
-                parts = []
-                for cond in clause.all:
-                    parts.append(" ".join(f"{k}={v}" for k, v in
-                                          cond.model_dump(exclude_none=True).items()))
-                alt = f"  [may also be grade {clause.alternative}: review]" \
-                    if clause.alternative is not None else ""
-                click.echo(_wrap("rule: " + " AND ".join(parts) + alt, "      "))
-        for note in e.notes:
-            click.echo(_wrap(f"note: {note}", "  "))
+    for entry in found:
+        _show_entry(cs.id, entry)
+
+
+def _show_system(raw: dict) -> None:
+    click.echo(f"{raw['id']}: {raw['title']} (revision {raw['revision']})")
+    click.echo(_wrap(f"Citation: {raw['citation']}", ""))
+    if raw.get("source_url"):
+        click.echo(f"Source: {raw['source_url']}")
+    for note in raw.get("notes") or []:
+        click.echo(_wrap(f"- {note}", ""))
+    for key in ("options", "rules"):
+        section = raw.get(key)
+        if section:
+            click.echo(f"{key}:")
+            items = section.items() if isinstance(section, dict) else enumerate(section)
+            for k, v in items:
+                click.echo(_wrap(f"{k}: {v}", "  "))
+    entries = [e for e in raw.get("entries") or [] if isinstance(e, dict) and "term" in e]
+    if entries:
+        click.echo("Terms (aegrade criteria show ID TERM for one):")
+        for e in entries:
+            params = ", ".join(e.get("parameters", []))
+            click.echo(f"  {e['term']} ({e.get('direction', '')}, {params}) [{e['id']}]")
+
+
+def _show_entry(cid: str, e: Entry) -> None:
+    click.echo(f"{e.term} [{cid}/{e.id}] MedDRA {e.meddra}; {e.direction} "
+               f"{', '.join(e.parameters)}; thresholds in {e.unit}")
+    for g in sorted(e.grades):
+        grade = e.grades[g]
+        click.echo(_wrap(f"grade {g}: {grade.text}", "  "))
+        if not grade.rules:
+            click.echo("      (not derived from the value)")
+        for clause in grade.rules:
+            parts = [" ".join(f"{k}={v}" for k, v in cond.model_dump(exclude_none=True).items())
+                     for cond in clause.all]
+            alt = f"  [may also be grade {clause.alternative}: review]" \
+                if clause.alternative is not None else ""
+            click.echo(_wrap("rule: " + " AND ".join(parts) + alt, "      "))
+    for note in e.notes:
+        click.echo(_wrap(f"note: {note}", "  "))

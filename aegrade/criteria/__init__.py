@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 import pandas as pd
@@ -20,20 +20,22 @@ __all__ = [
     "Entry",
     "Grade",
     "list_criteria",
-    "load_raw",
     "load_criteria",
     "load_dictionary",
+    "load_raw",
     "resolve_criteria_id",
 ]
 
 #: Every grading-system id of SPEC section 1 with what it grades and where aegrade implements it.
 SYSTEMS: dict[str, str] = {
-    "ctcae-v5.0": "CTCAE v5.0: lab and vital-sign terms from values; other terms as clinician grades",
+    "ctcae-v5.0": "CTCAE v5.0: lab and vital-sign terms from values; "
+                  "other terms as clinician grades",
     "ctcae-v4.03": "CTCAE v4.03: the same for version 4.03",
 }
 
 _ALIASES = {"5.0": "ctcae-v5.0", "5": "ctcae-v5.0", "v5": "ctcae-v5.0", "ctcae-v5": "ctcae-v5.0",
-            "4.03": "ctcae-v4.03", "4": "ctcae-v4.03", "v4": "ctcae-v4.03", "ctcae-v4": "ctcae-v4.03"}
+            "4.03": "ctcae-v4.03", "4": "ctcae-v4.03", "v4": "ctcae-v4.03",
+            "ctcae-v4": "ctcae-v4.03"}
 
 
 def resolve_criteria_id(criteria: str) -> str:
@@ -47,7 +49,7 @@ def _data_files() -> list[str]:
     return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".yaml"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_raw(criteria: str) -> dict:
     """The parsed YAML of a criteria file, whatever its kind (header checked, body not).
 
@@ -81,7 +83,7 @@ def list_criteria() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_criteria(criteria: str) -> CriteriaSet:
     """Load and validate one criteria file.
 
@@ -117,7 +119,7 @@ def _describe(name: str, raw: dict, exc: ValidationError) -> str:
     return "\n".join(lines)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_dictionary(criteria: str) -> pd.DataFrame:
     """NCI's full term dictionary of a CTCAE version (837 terms in v5.0, 790 in v4.03)."""
     c = load_criteria(criteria)

@@ -16,11 +16,11 @@ from aegrade.criteria import load_criteria, resolve_criteria_id
 from aegrade.errors import InputError, failure_frame
 from aegrade.grading.episodes import (
     EPISODE_COLUMNS,
+    LongGrades,
     build_episodes,
     stack_directions,
     worst_per_subject,
 )
-from aegrade.grading.episodes import LongGrades
 from aegrade.grading.labs import Ambiguous, _assemble, grade_prepared
 from aegrade.observations import Context, prepare_observations
 from aegrade.study import Study, load_study, study_days, validate_events, validate_subjects
@@ -160,8 +160,8 @@ def _with_clinician_events(episodes: pd.DataFrame, events: pd.DataFrame | None,
         "term": events["term"],
         "criteria": cid,
         "grade": pd.to_numeric(events["grade"], errors="coerce").astype("Int64"),
-        "onset": pd.to_numeric(events.get("onset"), errors="coerce") if "onset" in events else np.nan,
-        "end": pd.to_numeric(events.get("end"), errors="coerce") if "end" in events else np.nan,
+        "onset": pd.to_numeric(events["onset"], errors="coerce") if "onset" in events else np.nan,
+        "end": pd.to_numeric(events["end"], errors="coerce") if "end" in events else np.nan,
         "source": "clinician",
     })
     for extra in ("serious", "related", "soc", "meddra_code"):
