@@ -177,6 +177,13 @@ def prepare_observations(
     if "subject_id" in cols:
         subject = factorize(df[cols["subject_id"]])[0]
     day, time = _times(df, cols, fails)
+
+    failures, row_error = fails.table(n)
+    if errors == "raise" and len(failures):
+        raise InputError(failures, source=ctx.file)
+    bad_rows = row_error != None  # noqa: E711 - elementwise on an object array
+    if bad_rows.any():  # a rejected row is never graded nor used as anyone's baseline
+        value = np.where(bad_rows, np.nan, value)
     baseline = refs["baseline"]
     if subject is not None and day is not None:
         baseline = np.where(np.isnan(baseline),
@@ -185,12 +192,6 @@ def prepare_observations(
     with np.errstate(divide="ignore", invalid="ignore"):
         pchg = np.where(np.isnan(pchg), (value - baseline) / baseline * 100.0, pchg)
     flag = _baseline_flag(df, cols)
-
-    failures, row_error = fails.table(n)
-    if errors == "raise" and len(failures):
-        raise InputError(failures, source=ctx.file)
-    bad_rows = row_error != None  # noqa: E711 - elementwise on an object array
-    value = np.where(bad_rows, np.nan, value)
     return Prepared(
         n=n, code=code, param_index=param_index, param_names=names, raw_value=raw_value,
         value=value, lln=refs["lln"], uln=refs["uln"], baseline=baseline, pchg=pchg,

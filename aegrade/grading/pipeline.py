@@ -4,6 +4,7 @@ per-subject summary (SPEC section 5), plus the table of input problems.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -21,6 +22,7 @@ from aegrade.grading.episodes import (
     stack_directions,
     worst_per_subject,
 )
+from aegrade.grading.hematology import summarize_hematology
 from aegrade.grading.labs import Ambiguous, _assemble, grade_prepared
 from aegrade.observations import Context, prepare_observations
 from aegrade.study import Study, load_study, study_days, validate_events, validate_subjects
@@ -36,6 +38,9 @@ class GradeResult:
     subjects: pd.DataFrame
     issues: pd.DataFrame = field(default_factory=failure_frame)
     meta: dict[str, str] = field(default_factory=dict)
+    #: further tables for reports: per-patient ``listing``, ``biomarkers_by_arm``, CRS/ICANS
+    #: ``explain`` trail, keyed by name
+    extras: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The three output tables by their SPEC names."""
@@ -120,13 +125,42 @@ def grade(
     subjects = _subjects_frame(study)
     long = stack_directions(graded, prep.day)
     episodes = build_episodes(long)
-    adverse_events = _with_dictionary(_with_clinician_events(episodes, events, event_problems, cid),
-                                      cid)
+    adverse_events = _with_clinician_events(episodes, events, event_problems, cid)
     summary = summarize_subjects(subjects, adverse_events, graded, long)
+    extras: dict[str, pd.DataFrame] = {}
+    hem = summarize_hematology(study, cid, errors="coerce")
+    summary = _join_subject_columns(summary, hem.subject_summary)
+    adverse_events = pd.concat(
+        [adverse_events, hem.febrile_neutropenia.assign(reason=hem.febrile_neutropenia["rule"])],
+        ignore_index=True)
+    extras |= {"listing": hem.listing, "biomarkers_by_arm": hem.biomarkers_by_arm}
+    adverse_events = _with_dictionary(adverse_events, cid)
     meta = {"aegrade_version": __version__, "criteria": cid,
             "criteria_revision": str(load_criteria(cid).revision),
-            "ambiguous": ambiguous, "source": study.source or "DataFrame"}
-    return GradeResult(graded, adverse_events, summary, subjects, issues, meta)
+            "criteria_citation": load_criteria(cid).citation,
+            "ambiguous": ambiguous, "source": study.source or "DataFrame",
+            **_input_hashes(study), **hem.meta}
+    return GradeResult(graded, adverse_events, summary, subjects, issues, meta, extras)
+
+
+def _join_subject_columns(summary: pd.DataFrame, more: pd.DataFrame) -> pd.DataFrame:
+    """Add per-subject columns from another engine (same subjects; ``arm`` kept once)."""
+    more = more.drop(columns=[c for c in ("arm",) if c in more and c in summary])
+    key = summary["subject_id"].astype(str)
+    right = more.assign(subject_id=more["subject_id"].astype(str)).set_index("subject_id")
+    right = right.drop(columns=[c for c in right.columns if c in summary.columns])
+    return pd.concat([summary.reset_index(drop=True),
+                      right.reindex(key.to_numpy()).reset_index(drop=True)], axis=1)
+
+
+def _input_hashes(study: Study) -> dict[str, str]:
+    """sha256 of each input file, so a report can say exactly what it was made from."""
+    out = {}
+    for table in (study.subjects, study.observations, study.events):
+        if table is not None and table.file and Path(table.file).is_file():
+            digest = hashlib.sha256(Path(table.file).read_bytes()).hexdigest()
+            out[f"sha256 {Path(table.file).name}"] = digest
+    return out
 
 
 def _subjects_frame(study: Study) -> pd.DataFrame:

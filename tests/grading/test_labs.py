@@ -124,3 +124,13 @@ def test_rule_ids_name_the_rule() -> None:
     assert out["criteria"].iloc[0] == "ctcae-v5.0"
     assert out["term_low"].iloc[0] == "Neutrophil count decreased"
     assert np.isnan(out["grade_high"].astype(float).iloc[0])
+
+
+def test_rejected_value_is_never_a_baseline() -> None:
+    df = pd.DataFrame({"subject_id": ["a"] * 3, "day": [-2, 0, 4],
+                       "parameter": ["ALT"] * 3, "value": [30, -5, 90.0],
+                       "unit": ["U/L"] * 3, "uln": [40] * 3})
+    out = aegrade.grade_labs(df, errors="coerce")
+    # -5 is implausible: the baseline is 30 (normal), so 90 > 2 x ULN is graded on ULN: 1
+    assert out["grade_high"].tolist()[2] == 1
+    assert pd.isna(out["grade_high"].iloc[1])

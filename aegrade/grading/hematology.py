@@ -1,0 +1,324 @@
+"""Hematologic toxicity and biomarkers of a study, one row per subject.
+
+:func:`summarize_hematology` reads a study once (codes resolved, units converted) and combines:
+
+- the worst CTCAE grade per lineage (neutrophils, hemoglobin, platelets, WBC, lymphocytes),
+  graded by the CTCAE engine of :mod:`aegrade.grading.labs`;
+- early and late ICAHT (:mod:`aegrade.grading.icaht`);
+- ASCO/IDSA neutropenia depth and duration and CTCAE febrile neutropenia
+  (:mod:`aegrade.grading.neutropenia`);
+- the CAR-HEMATOTOX baseline score (:mod:`aegrade.grading.hematotox`);
+- IL-6, CRP and ferritin summaries (:mod:`aegrade.grading.biomarkers`).
+
+It returns a :class:`HematologyResult` with the per-subject summary, a per-patient listing, the
+biomarker summary by arm and febrile-neutropenia episodes in the adverse-event layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from aegrade.criteria import load_criteria, resolve_criteria_id
+from aegrade.errors import InputError, failure_frame
+from aegrade.grading._hemdata import Rows, nullable_int
+from aegrade.grading.biomarkers import (
+    BIOMARKERS,
+    summarize_biomarker_rows,
+    summarize_biomarkers_by_arm,
+)
+from aegrade.grading.hematotox import load_hematotox, score_car_hematotox
+from aegrade.grading.icaht import grade_icaht, load_icaht
+from aegrade.grading.labs import grade_prepared
+from aegrade.grading.neutropenia import (
+    find_febrile_neutropenia,
+    load_neutropenia,
+    summarize_neutropenia,
+)
+from aegrade.observations import Context, Prepared, prepare_observations
+from aegrade.study import Study, load_study, study_days, validate_subjects
+from aegrade.units import registry
+
+__all__ = ["LINEAGES", "LISTING_COLUMNS", "LISTING_LABELS", "HematologyResult",
+           "summarize_hematology"]
+
+#: Parameter code -> column of the worst CTCAE grade of that lineage (CTCAE term in brackets:
+#: Neutrophil count decreased, Anemia, Platelet count decreased, White blood cell decreased,
+#: Lymphocyte count decreased).
+LINEAGES = {
+    "NEUT": "neutrophils_worst_grade",
+    "HGB": "hemoglobin_worst_grade",
+    "PLAT": "platelets_worst_grade",
+    "WBC": "wbc_worst_grade",
+    "LYM": "lymphocytes_worst_grade",
+}
+
+#: Listing columns (one row per patient) and display labels for table writers. CRS and ICANS
+#: grades are joined by the caller.
+LISTING_LABELS = {
+    "subject_id": "Patient",
+    "arm": "Arm",
+    "neutrophils_worst_grade": "Neutrophil",
+    "hemoglobin_worst_grade": "Haemoglobin",
+    "platelets_worst_grade": "Platelets",
+    "wbc_worst_grade": "WBC",
+    "lymphocytes_worst_grade": "Lymphocytes",
+    "il6_range": "IL-6 range (pg/mL)",
+    "icaht_early_grade": "Early ICAHT",
+    "icaht_late_grade": "Late ICAHT",
+    "car_hematotox_score": "CAR-HEMATOTOX score",
+    "car_hematotox_risk": "CAR-HEMATOTOX risk",
+}
+LISTING_COLUMNS = list(LISTING_LABELS)
+_USED = ("NEUT", "TEMP", *LINEAGES, *BIOMARKERS)
+
+
+@dataclass(frozen=True)
+class HematologyResult:
+    """What :func:`summarize_hematology` returns."""
+
+    subject_summary: pd.DataFrame
+    listing: pd.DataFrame
+    biomarkers_by_arm: pd.DataFrame
+    febrile_neutropenia: pd.DataFrame
+    issues: pd.DataFrame = field(default_factory=failure_frame)
+    meta: dict[str, str] = field(default_factory=dict)
+
+
+def summarize_hematology(
+    study: Study | str | Path | pd.DataFrame,
+    criteria: str = "ctcae-v5.0",
+    *,
+    icaht: str = "icaht-2023",
+    hematotox: str = "car-hematotox",
+    neutropenia: str = "asco-idsa-neutropenia",
+    errors: Literal["raise", "coerce"] = "raise",
+    icaht_options: dict[str, Any] | None = None,
+    febrile_options: dict[str, Any] | None = None,
+    lineage_from_day: float | None = 0.0,
+    biomarker_window: tuple[float | None, float | None] = (0.0, None),
+) -> HematologyResult:
+    """Hematologic toxicity, ICAHT, CAR-HEMATOTOX and biomarkers per subject.
+
+    Parameters
+    ----------
+    study
+        A :class:`~aegrade.study.Study`, a path :func:`~aegrade.study.load_study` reads, or an
+        observations DataFrame. Used parameters: ``NEUT``, ``HGB``, ``PLAT``, ``WBC``, ``LYM``,
+        ``TEMP``, ``CRP``, ``FERRITIN``, ``IL6`` in any accepted unit; ``day`` or ``time``.
+    criteria
+        CTCAE version of the lineage grades and febrile neutropenia (``"ctcae-v5.0"``,
+        ``"ctcae-v4.03"``).
+    icaht, hematotox, neutropenia
+        Criteria ids of the other systems.
+    errors
+        ``"raise"``: any input problem raises :class:`~aegrade.errors.InputError` listing all
+        of them. ``"coerce"``: such rows are left out and listed in ``issues``.
+    icaht_options
+        Overrides of the icaht-2023 options (``aegrade criteria show icaht-2023``); the daily
+        value and carry-forward also apply to the ASCO/IDSA durations.
+    febrile_options
+        Overrides of the neutropenia file's options (``anc_carry_days``).
+    lineage_from_day
+        Worst lineage grades count observations from this study day on (None: all rows,
+        including those without a day).
+    biomarker_window
+        First and last study day of biomarker peaks and ranges (None: open).
+
+    Returns
+    -------
+    HematologyResult
+        ``subject_summary``: one row per subject of the study (every subject of the subjects
+        table), ``subject_id``, ``arm`` when given, the columns of :data:`LINEAGES`,
+        ``icaht_early_grade``, ``icaht_late_grade``, ``days_anc_le_500``, ``days_anc_le_100``,
+        ``anc_recovery_day`` and the ICAHT rules and reasons, ``severe_neutropenia_days``,
+        ``profound_neutropenia_days``, ``anc_nadir``, ``anc_nadir_day``,
+        ``febrile_neutropenia_grade``, ``febrile_neutropenia_onset_day``,
+        ``car_hematotox_score``, ``car_hematotox_risk``, ``car_hematotox_points_<marker>``,
+        and per biomarker (``il6``, ``crp``, ``ferritin``) ``_baseline``, ``_peak``,
+        ``_peak_day``, ``_fold_change``, ``_range``. Each is NA when its inputs are absent,
+        never 0. ``listing``: :data:`LISTING_COLUMNS`. ``biomarkers_by_arm``: see
+        :func:`~aegrade.grading.biomarkers.summarize_biomarkers_by_arm`.
+        ``febrile_neutropenia``: episodes in the adverse-event layout.
+
+    Raises
+    ------
+    InputError
+        With ``errors="raise"``, every input problem at once.
+    """
+    if not isinstance(study, Study):
+        study = load_study(study)
+    cid = resolve_criteria_id(criteria)
+    load_criteria(cid)
+    subjects = _subjects_frame(study)
+    index = pd.Index(subjects["subject_id"], dtype="string")
+    prep, frame, issues = _prepare(study, errors)
+    subj = _subject_codes(frame, index)
+    rows = _rows_by_code(prep, frame, subj, index)
+    opts = load_icaht(icaht).resolve(icaht_options)
+    day_opts = {k: opts[k] for k in ("daily_value", "carry_forward_days")}
+    parts = [
+        _lineage_grades(prep, subj, len(index), cid, lineage_from_day),
+        grade_icaht(rows["NEUT"], icaht, options=icaht_options),
+        summarize_neutropenia(rows["NEUT"], neutropenia, day_options=day_opts),
+    ]
+    fn_summary, fn_episodes = find_febrile_neutropenia(
+        rows["NEUT"], rows["TEMP"], neutropenia, ctcae=cid, options=febrile_options,
+        daily_value=str(opts["daily_value"]))
+    parts.append(fn_summary)
+    parts.append(score_car_hematotox(_baselines(rows, hematotox), hematotox, subjects=index))
+    parts.append(summarize_biomarker_rows({c: rows[c] for c in BIOMARKERS},
+                                          window=biomarker_window))
+    summary = subjects[["subject_id", *[c for c in ("arm",) if c in subjects]]].copy()
+    for part in parts:
+        summary = pd.concat([summary, part.drop(columns="subject_id", errors="ignore")
+                             .reset_index(drop=True)], axis=1)
+    listing = summary[[c for c in LISTING_COLUMNS if c in summary]].copy()
+    return HematologyResult(
+        subject_summary=summary, listing=listing,
+        biomarkers_by_arm=summarize_biomarkers_by_arm(summary), febrile_neutropenia=fn_episodes,
+        issues=issues, meta=_meta(cid, icaht, hematotox, neutropenia))
+
+
+def _subjects_frame(study: Study) -> pd.DataFrame:
+    if study.subjects is not None:
+        frame = study.subjects.frame.copy()
+        frame["subject_id"] = frame["subject_id"].astype("string")
+        return frame.dropna(subset=["subject_id"]).drop_duplicates("subject_id") \
+            .reset_index(drop=True)
+    return pd.DataFrame({"subject_id": pd.array(study.subject_ids, dtype="string")})
+
+
+def _prepare(study: Study, errors: str) -> tuple[Prepared, pd.DataFrame, pd.DataFrame]:
+    obs = study.observations
+    problems = [study.failures]
+    if study.subjects is not None:
+        problems.append(validate_subjects(study.subjects))
+    day, day_problems = study_days(study)
+    problems.append(day_problems)
+    frame = obs.frame if day is None else obs.frame.assign(day=day)  # copy-on-write: cheap
+    if "subject_id" not in frame:
+        raise InputError(failure_frame([{
+            "file": obs.file, "sheet": obs.sheet, "row": None, "column": "subject_id",
+            "value": None, "check": "missing_column",
+            "message": "observations: required column 'subject_id' is missing"}]),
+            source=study.source)
+    try:
+        prep = prepare_observations(
+            frame.drop(columns=["time"], errors="ignore"),
+            context=Context(file=obs.file, sheet=obs.sheet, rows=obs.labels()), errors="coerce")
+    except InputError as exc:
+        raise InputError(pd.concat([*problems, exc.failures], ignore_index=True),
+                         source=study.source) from None
+    issues = pd.concat([*problems, prep.failures], ignore_index=True)
+    if errors == "raise" and len(issues):
+        raise InputError(issues, source=study.source)
+    return prep, frame, issues
+
+
+def _subject_codes(frame: pd.DataFrame, index: pd.Index) -> np.ndarray:
+    codes, uniques = pd.factorize(frame["subject_id"].astype("string"))
+    lookup = np.r_[index.get_indexer(pd.Index(uniques, dtype="string")), -1]
+    return lookup[codes].astype(np.int64)
+
+
+def _rows_by_code(prep: Prepared, frame: pd.DataFrame, subj: np.ndarray, index: pd.Index
+                  ) -> dict[str, Rows]:
+    """Accepted rows of each used parameter; the baseline is the ``baseline`` column where
+    given, else the last accepted value on or before day 0 (SPEC section 2)."""
+    reg = registry()
+    units = np.array([*getattr(reg, "unit_names", dict.fromkeys(reg.unit_alias.values())), None],
+                     dtype=object)
+    wanted = [prep.param_names.index(c) for c in _USED if c in prep.param_names]
+    sel = np.flatnonzero(np.isin(prep.param_index, wanted) & (subj >= 0) & ~np.isnan(prep.value))
+    sel = sel[np.argsort(prep.param_index[sel], kind="stable")]
+    pidx, s, value = prep.param_index[sel], subj[sel], prep.value[sel]
+    day = prep.day[sel] if prep.day is not None else np.full(sel.size, np.nan)
+    raw, unit = prep.raw_value[sel], units[prep.unit_code[sel]]
+    stated = np.zeros(sel.size, bool)
+    if "baseline" in frame:
+        stated = pd.to_numeric(frame["baseline"], errors="coerce").notna().to_numpy(bool)[sel]
+    given = np.where(stated, prep.baseline[sel], np.nan)
+    bounds = np.searchsorted(pidx, np.arange(len(prep.param_names) + 1))
+    out = {}
+    for code in _USED:
+        i = prep.param_names.index(code) if code in prep.param_names else -1
+        m = slice(bounds[i], bounds[i + 1]) if i >= 0 else slice(0, 0)
+        baseline = _baseline_rows(s[m], day[m], value[m], given[m], len(index))
+        out[code] = Rows(index, s[m], day[m], value[m], raw[m], unit[m], baseline)
+    return out
+
+
+def _baseline_rows(subj: np.ndarray, day: np.ndarray, value: np.ndarray, given: np.ndarray,
+                   n: int) -> np.ndarray:
+    """Per row, its subject's baseline: the first given ``baseline``, else the last value on or
+    before day 0 (ties on a day: the higher value, as :func:`derive_baseline`)."""
+    per_subject = np.full(n, np.nan)
+    cand = np.flatnonzero(day <= 0)
+    if cand.size:
+        order = cand[np.lexsort((value[cand], day[cand], subj[cand]))]
+        per_subject[subj[order]] = value[order]  # the last row of a subject wins
+    has = np.flatnonzero(~np.isnan(given))
+    per_subject[subj[has][::-1]] = given[has][::-1]  # the first given value wins
+    return per_subject[subj]
+
+
+def _lineage_grades(prep: Prepared, subj: np.ndarray, n: int, criteria: str,
+                    from_day: float | None) -> pd.DataFrame:
+    wanted = {prep.param_names.index(c): col for c, col in LINEAGES.items()
+              if c in prep.param_names}
+    use = np.isin(prep.param_index, list(wanted)) & (subj >= 0) & ~np.isnan(prep.value)
+    if from_day is not None:
+        day = prep.day if prep.day is not None else np.full(prep.n, np.nan)
+        use &= day >= from_day
+    sel = np.flatnonzero(use)
+    _, low, _ = grade_prepared(_subset(prep, sel), criteria)
+    pidx, s = prep.param_index[sel], subj[sel]
+    out = {}
+    for i, column in wanted.items():
+        m = np.flatnonzero((pidx == i) & (low.grade >= 0))
+        worst = np.full(n, -1, np.int64)
+        np.maximum.at(worst, s[m], low.grade[m].astype(np.int64))
+        out[column] = nullable_int(worst, worst >= 0)
+    for column in LINEAGES.values():
+        out.setdefault(column, nullable_int(np.zeros(n, np.int64), np.zeros(n, bool)))
+    return pd.DataFrame(out)[list(LINEAGES.values())]
+
+
+def _subset(prep: Prepared, rows: np.ndarray) -> Prepared:
+    """The prepared rows ``rows`` only (grading only what the lineages need)."""
+    changes: dict[str, Any] = {"n": rows.size}
+    for f in fields(prep):
+        value = getattr(prep, f.name)
+        if isinstance(value, np.ndarray) and value.shape[:1] == (prep.n,):
+            changes[f.name] = value[rows]
+    return replace(prep, **changes)
+
+
+def _baselines(rows: dict[str, Rows], criteria: str) -> pd.DataFrame:
+    """One baseline row per subject and CAR-HEMATOTOX marker."""
+    parts = []
+    for marker in load_hematotox(criteria).markers:
+        r = rows[marker.parameter]
+        has = ~np.isnan(r.baseline)
+        parts.append(pd.DataFrame({"subject": r.subject[has], "parameter": marker.parameter,
+                                   "value": r.baseline[has]}).drop_duplicates("subject"))
+    frame = pd.concat(parts, ignore_index=True)
+    index = next(iter(rows.values())).subjects
+    frame.insert(0, "subject_id", pd.array(index[frame["subject"].to_numpy(np.int64)],
+                                           dtype="string"))
+    return frame.drop(columns="subject")
+
+
+def _meta(cid: str, icaht: str, hematotox: str, neutropenia: str) -> dict[str, str]:
+    meta = {"criteria": cid, "criteria_revision": str(load_criteria(cid).revision)}
+    for key, c in (("icaht", load_icaht(icaht)), ("hematotox", load_hematotox(hematotox)),
+                   ("neutropenia", load_neutropenia(neutropenia))):
+        meta[key] = c.id
+        meta[f"{key}_revision"] = str(c.revision)
+        meta[f"{key}_citation"] = c.citation
+    return meta

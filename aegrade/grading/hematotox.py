@@ -1,0 +1,129 @@
+"""CAR-HEMATOTOX (Rejeski et al., Blood 2021): the baseline hematotoxicity risk score.
+
+:func:`score_car_hematotox` scores one row per subject from five baseline markers. Cut-offs,
+points and risk classes live in ``criteria/data/car-hematotox.yaml``, written in the units the
+paper prints and converted to aegrade's canonical units when the file is loaded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from aegrade.grading._hemdata import cut_mask, nullable_int
+from aegrade.grading._hemformat import HematotoxCriteria, load_hematology_criteria
+
+__all__ = ["hematotox_columns", "load_hematotox", "score_car_hematotox"]
+
+
+def load_hematotox(criteria: str = "car-hematotox") -> HematotoxCriteria:
+    """The validated CAR-HEMATOTOX criteria file."""
+    return load_hematology_criteria(criteria, "car-hematotox")  # type: ignore[no-any-return]
+
+
+def hematotox_columns(criteria: str = "car-hematotox") -> list[str]:
+    """Columns of :func:`score_car_hematotox` after ``subject_id``."""
+    c = load_hematotox(criteria)
+    return ["car_hematotox_score", "car_hematotox_risk",
+            *[f"car_hematotox_points_{m.id}" for m in c.markers], "car_hematotox_reason"]
+
+
+def score_car_hematotox(
+    baseline: pd.DataFrame,
+    criteria: str = "car-hematotox",
+    *,
+    subjects: pd.Index | list[str] | None = None,
+) -> pd.DataFrame:
+    """Score CAR-HEMATOTOX per subject from baseline values.
+
+    Parameters
+    ----------
+    baseline
+        One baseline value per subject and parameter: columns ``subject_id``, ``parameter``
+        (``PLAT``, ``NEUT``, ``HGB``, ``CRP``, ``FERRITIN``) and ``value`` in aegrade's canonical
+        units (10^9/L, g/L, mg/L, ng/mL); a second row of the same pair is ignored.
+        :func:`~aegrade.grading.hematology.summarize_hematology` builds it from observations in
+        any accepted unit (the last value on or before day 0).
+    criteria
+        ``"car-hematotox"``.
+    subjects
+        Every subject to report (default: those in ``baseline``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``subject_id``, ``car_hematotox_score`` (Int64, 0-7; NA when any marker is missing),
+        ``car_hematotox_risk`` (``low`` 0-1, ``high`` >= 2), ``car_hematotox_points_<marker>``
+        (Int64, NA when that marker is missing) and ``car_hematotox_reason``.
+
+    Notes
+    -----
+    Platelets >175 x10^9/L 0, 75-175 1, <75 2 points; ANC >=1.2 x10^9/L 0, <1.2 1; hemoglobin
+    >=9.0 g/dL 0, <9.0 1; CRP <3.0 mg/dL 0, >=3.0 1; ferritin <650 ng/mL 0, 650-2000 1,
+    >2000 2 (SPEC section 4).
+    """
+    c = load_hematotox(criteria)
+    sid = baseline["subject_id"].astype("string")
+    index = pd.Index(sid.dropna().unique() if subjects is None else subjects, dtype="string")
+    code = index.get_indexer(sid)
+    params = baseline["parameter"].astype("string").str.upper().to_numpy(dtype=object)
+    values = pd.to_numeric(baseline["value"], errors="coerce").to_numpy(float)
+    n = len(index)
+    out = pd.DataFrame({"subject_id": pd.array(index, dtype="string")})
+    total = np.zeros(n, np.int64)
+    complete = np.ones(n, bool)
+    parts = []
+    missing = []
+    for marker in c.markers:
+        value = _first_value(code, params, values, marker.parameter, n)
+        known = ~np.isnan(value)
+        points = np.zeros(n, np.int64)
+        for rule in marker.points:  # most points first
+            hit = cut_mask(rule.cut, marker.parameter, marker.unit, value, value,
+                           np.full(n, None)) & (points == 0)
+            points = np.where(hit, rule.points, points)
+        out[f"car_hematotox_points_{marker.id}"] = nullable_int(points, known)
+        total += np.where(known, points, 0)
+        complete &= known
+        parts.append(pd.Series(np.where(known, f"{marker.parameter} ", f"{marker.parameter} NA"),
+                               dtype="string") + pd.Series(np.where(known, points, 0),
+                                                           dtype="string").where(known, ""))
+        missing.append(pd.Series(np.where(known, "", marker.parameter), dtype="string"))
+    out["car_hematotox_score"] = nullable_int(total, complete)
+    out["car_hematotox_risk"] = _risk(c, total, complete)
+    out["car_hematotox_reason"] = _reason(c, total, complete, parts, missing)
+    return out[["subject_id", *hematotox_columns(criteria)]]
+
+
+def _first_value(code: np.ndarray, params: np.ndarray, values: np.ndarray, parameter: str,
+                 n: int) -> np.ndarray:
+    sel = np.flatnonzero((params == parameter) & (code >= 0) & ~np.isnan(values))
+    out = np.full(n, np.nan)
+    # reversed assignment: the first row of each subject is written last and wins
+    out[code[sel][::-1]] = values[sel][::-1]
+    return out
+
+
+def _risk(c: HematotoxCriteria, total: np.ndarray, complete: np.ndarray) -> pd.arrays.StringArray:
+    label = np.full(len(total), None, dtype=object)
+    for cls in c.classes:
+        hit = complete & (total >= cls.min_score)
+        if cls.max_score is not None:
+            hit &= total <= cls.max_score
+        label = np.where(hit, cls.label, label)
+    return pd.array(label, dtype="string")
+
+
+def _reason(c: HematotoxCriteria, total: np.ndarray, complete: np.ndarray,
+            parts: list[pd.Series], missing: list[pd.Series]) -> pd.arrays.StringArray:
+    points = parts[0]
+    for p in parts[1:]:
+        points = points + " + " + p
+    scored = "score " + pd.Series(total, dtype="string") + " = " + points + f" [{c.id}]"
+    absent = missing[0]
+    for m in missing[1:]:
+        absent = (absent + " " + m).str.strip()
+    not_scored = ("not scored: no baseline (last value on or before day 0) for "
+                  + absent.str.replace(" ", ", ") + "; points present: " + points)
+    return pd.array(np.where(complete, scored.to_numpy(dtype=object),
+                             not_scored.to_numpy(dtype=object)), dtype="string")

@@ -1,0 +1,231 @@
+"""ICAHT (EHA/EBMT 2023): early and late immune effector cell-associated hematotoxicity.
+
+:func:`grade_icaht` grades one row per subject from absolute neutrophil counts. The thresholds,
+the duration bands and every day-counting choice live in ``criteria/data/icaht-2023.yaml``
+(``aegrade criteria show icaht-2023``); this module only combines them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from aegrade.grading._hemdata import (
+    Grid,
+    Rows,
+    cut_mask,
+    daily_grid,
+    first_true,
+    joined_runs,
+    longest_run,
+    nullable_int,
+)
+from aegrade.grading._hemformat import IcahtCriteria, load_hematology_criteria, to_canonical
+from aegrade.grading.biomarkers import format_significant
+
+__all__ = ["ICAHT_COLUMNS", "grade_icaht", "load_icaht"]
+
+#: Columns of :func:`grade_icaht`, after ``subject_id``.
+ICAHT_COLUMNS = [
+    "icaht_early_grade", "icaht_late_grade", "days_anc_le_500", "days_anc_le_100",
+    "anc_recovery_day", "icaht_early_rule", "icaht_late_rule", "icaht_early_reason",
+    "icaht_late_reason",
+]
+
+
+def load_icaht(criteria: str = "icaht-2023") -> IcahtCriteria:
+    """The validated ICAHT criteria file."""
+    return load_hematology_criteria(criteria, "icaht")  # type: ignore[no-any-return]
+
+
+def grade_icaht(
+    anc: pd.DataFrame | Rows,
+    criteria: str = "icaht-2023",
+    *,
+    subjects: pd.Index | list[str] | None = None,
+    options: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Grade early and late ICAHT per subject.
+
+    Parameters
+    ----------
+    anc
+        Absolute neutrophil counts: columns ``subject_id``, ``day`` (study day, day 0 =
+        infusion) and ``value`` in 10^9/L (for observations in other units use
+        :func:`~aegrade.grading.hematology.summarize_hematology`).
+    criteria
+        ``"icaht-2023"``.
+    subjects
+        Every subject to report (default: those in ``anc``); a subject without ANC gets NA.
+    options
+        Overrides of the file's options: ``daily_value`` (lowest | last),
+        ``carry_forward_days``, ``join_gap_days``, ``duration`` (longest_run | cumulative),
+        ``recovery_days``, ``late_last_day``, ``late_confirmation`` (second_value | none).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per subject: ``subject_id`` and :data:`ICAHT_COLUMNS`. Grades and day counts
+        are nullable integers, NA when the subject has no ANC in the window.
+
+    Notes
+    -----
+    Early ICAHT (days 0-30) grades the longest run of days with ANC <= 500/uL (1-6 days grade 1,
+    7-13 grade 2, 14-30 grade 3, every day grade 4) and <= 100/uL (7-13 days grade 3, >= 14
+    grade 4); late ICAHT grades the lowest ANC after day 30, confirmed by a second value
+    <= 1500/uL. Rejeski et al., Blood 2023;142(10):865-877.
+    """
+    c = load_icaht(criteria)
+    opts = c.resolve(options)
+    rows = anc if isinstance(anc, Rows) else Rows.from_frame(anc, _index(subjects))
+    early = _early(rows, c, opts)
+    late = _late(rows, c, opts)
+    out = pd.DataFrame({"subject_id": pd.array(rows.subjects, dtype="string")})
+    for part in (early, late):
+        for name, values in part.items():
+            out[name] = values
+    return out[["subject_id", *ICAHT_COLUMNS]]
+
+
+def _index(subjects: pd.Index | list[str] | None) -> pd.Index | None:
+    return None if subjects is None else pd.Index(subjects, dtype="string")
+
+
+def _early(rows: Rows, c: IcahtCriteria, opts: dict[str, Any]) -> dict[str, Any]:
+    e = c.early
+    grid = daily_grid(rows, first_day=e.first_day, last_day=None, daily_value=opts["daily_value"],
+                      carry_forward_days=int(opts["carry_forward_days"]), through_day=e.last_day)
+    win = grid.days(e.first_day, e.last_day)
+    window = grid.value[:, win]
+    graded = grid.measured[:, win].any(axis=1)
+    n_days = e.last_day - e.first_day + 1
+    grade = np.zeros(len(rows.subjects), np.int64)
+    rule = np.full(len(rows.subjects), "", dtype=object)
+    out: dict[str, Any] = {}
+    flags = {}
+    for track in e.tracks:
+        flag = cut_mask(track.cut, c.parameter, c.unit, window, window, np.full(window.shape, None))
+        flags[track.id] = flag
+        joined = joined_runs(flag, int(opts["join_gap_days"]))
+        days = longest_run(joined) if opts["duration"] == "longest_run" else joined.sum(axis=1)
+        out[track.column] = nullable_int(days, graded)
+        for band in track.bands:
+            top = band.max_days or n_days
+            hit = (days >= band.min_days) & (days <= top) & (band.grade > grade)
+            grade = np.where(hit, band.grade, grade)
+            rule = np.where(hit, f"{c.id}/early/{track.id}/{band.grade}", rule)
+    out["icaht_early_grade"] = nullable_int(grade, graded)
+    out["anc_recovery_day"], recovered = _recovery(grid, flags[e.tracks[0].id], c, opts)
+    out["icaht_early_rule"] = pd.array(np.where(graded & (grade > 0), rule, None), dtype="string")
+    out["icaht_early_reason"] = _early_reason(out, graded, grade, rule, window, n_days, c,
+                                              recovered, int(opts["recovery_days"]))
+    return out
+
+
+def _recovery(grid: Grid, neutropenic: np.ndarray, c: IcahtCriteria, opts: dict[str, Any]
+              ) -> tuple[pd.arrays.IntegerArray, np.ndarray]:
+    """First day of the first stretch of ``recovery_days`` days above the recovery cut-off
+    after the first neutropenic day of the early window."""
+    r = int(opts["recovery_days"])
+    start = grid.days(c.early.first_day, None)
+    values = grid.value[:, start]
+    above = cut_mask(c.early.recovery, c.parameter, c.unit, values, values,
+                     np.full(values.shape, None))
+    cs = np.concatenate([np.zeros((above.shape[0], 1), np.int64), np.cumsum(above, axis=1)], 1)
+    stretch = (cs[:, r:] - cs[:, :-r]) == r if above.shape[1] >= r else \
+        np.zeros((above.shape[0], 0), bool)
+    onset = first_true(neutropenic)
+    cols = np.arange(stretch.shape[1])
+    first = first_true(stretch & (cols[None, :] > onset[:, None]) & (onset[:, None] >= 0))
+    day = c.early.first_day + start.start + first
+    return nullable_int(day, first >= 0), first >= 0
+
+
+def _early_reason(out: dict[str, Any], graded: np.ndarray, grade: np.ndarray, rule: np.ndarray,
+                  window: np.ndarray, n_days: int, c: IcahtCriteria, recovered: np.ndarray,
+                  recovery_days: int) -> pd.arrays.StringArray:
+    e = c.early
+    unobserved = n_days - (~np.isnan(window)).sum(axis=1)
+    t500, t100 = e.tracks[0], e.tracks[1]
+    d500 = pd.Series(out[t500.column]).astype("string")
+    d100 = pd.Series(out[t100.column]).astype("string")
+    text = (pd.Series(grade).astype("string") + ": " + t500.cut.text + " for " + d500
+            + " days, " + t100.cut.text + " for " + d100 + " days in days "
+            + f"{e.first_day}-{e.last_day}")
+    rule_s = pd.Series(rule, dtype="string")
+    text = text.where(grade == 0, text + " [" + rule_s + "]")
+    partial = pd.Series(unobserved > 0) & pd.Series(grade < 4)
+    text = text.where(~partial, text + "; " + pd.Series(unobserved).astype("string")
+                      + " days without a value: the grade is a lower bound")
+    text = "grade " + text
+    text = text.where(pd.Series(~recovered) | pd.Series(grade == 0),
+                      text + f"; recovered ({e.recovery.text} on {recovery_days} consecutive days)")
+    missing = f"not graded: no ANC measured in days {e.first_day}-{e.last_day}"
+    return pd.array(np.where(graded, text.to_numpy(dtype=object), missing), dtype="string")
+
+
+def _late(rows: Rows, c: IcahtCriteria, opts: dict[str, Any]) -> dict[str, Any]:
+    late = c.late
+    n = len(rows.subjects)
+    dint = np.floor(rows.day)
+    sel = dint >= late.first_day
+    if opts["late_last_day"] is not None:
+        sel &= dint <= float(opts["late_last_day"])
+    subj, value, day = rows.subject[sel], rows.value[sel], rows.day[sel]
+    count = np.bincount(subj, minlength=n)
+    lowest = np.full(n, np.inf)
+    np.minimum.at(lowest, subj, value)
+    at_low = np.flatnonzero(value == lowest[subj])
+    lowest_day = np.full(n, np.inf)
+    np.minimum.at(lowest_day, subj[at_low], day[at_low])
+    _, first = np.unique(subj[at_low], return_index=True)
+    others = np.ones(subj.size, bool)
+    others[at_low[first]] = False  # one lowest value per subject; a tie stays among the others
+    second = np.full(n, np.inf)
+    np.minimum.at(second, subj[others], value[others])
+    lowest, lowest_day, second = (np.where(np.isinf(x), np.nan, x)
+                                  for x in (lowest, lowest_day, second))
+    two = count >= 2
+    grade = np.zeros(n, np.int64)
+    rule = np.full(n, None, dtype=object)
+    for level in late.levels:  # worst first: the first that holds wins
+        hit = cut_mask(level.cut, c.parameter, c.unit, lowest, lowest, np.full(n, None)) & \
+            (grade == 0)
+        grade = np.where(hit, level.grade, grade)
+        rule = np.where(hit, f"{c.id}/late/{level.grade}", rule)
+    confirm = cut_mask(late.confirmation, c.parameter, c.unit, second, second, np.full(n, None))
+    transient = two & ~confirm & (grade > 0) & (opts["late_confirmation"] == "second_value")
+    grade = np.where(transient, 0, grade)
+    rule = np.where(transient, None, rule)
+    graded = count > 0
+    return {
+        "icaht_late_grade": nullable_int(grade, graded),
+        "icaht_late_rule": pd.array(np.where(graded, rule, None), dtype="string"),
+        "icaht_late_reason": _late_reason(c, graded, grade, lowest, lowest_day, second, count,
+                                          transient),
+    }
+
+
+def _late_reason(c: IcahtCriteria, graded: np.ndarray, grade: np.ndarray, lowest: np.ndarray,
+                 lowest_day: np.ndarray, second: np.ndarray, count: np.ndarray,
+                 transient: np.ndarray) -> pd.arrays.StringArray:
+    per_ul = 1.0 / canonical_per_ul(c)
+    low_s = format_significant(lowest * per_ul, 4)
+    sec_s = format_significant(second * per_ul, 4)
+    text = ("grade " + pd.Series(grade).astype("string") + ": lowest ANC " + low_s
+            + "/uL on day " + format_significant(lowest_day, 6) + " ("
+            + pd.Series(count).astype("string") + " values after day "
+            + str(c.late.first_day - 1) + ")")
+    text = text.where(~pd.Series(transient), text + "; not confirmed by "
+                      + (c.late.confirmation.text or "a second value") + " (second-lowest "
+                      + sec_s + "/uL), so the low value is taken as transient")
+    missing = f"not graded: no ANC after day {c.late.first_day - 1}"
+    return pd.array(np.where(graded, text.to_numpy(dtype=object), missing), dtype="string")
+
+
+def canonical_per_ul(c: IcahtCriteria) -> float:
+    """1/uL in the canonical unit (10^9/L), for readable reasons."""
+    return to_canonical(c.parameter, c.unit, 1.0)
+

@@ -1,0 +1,262 @@
+"""Neutropenia depth and duration (ASCO/IDSA) and CTCAE febrile neutropenia.
+
+:func:`summarize_neutropenia` counts the days of severe (< 500/uL) and profound (< 100/uL)
+neutropenia and finds the nadir; :func:`find_febrile_neutropenia` pairs temperatures with the
+ANC of their day and returns per-subject results and episodes. Cut-offs and readings of the
+sources: ``criteria/data/asco-idsa-neutropenia.yaml``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from aegrade.criteria import resolve_criteria_id
+from aegrade.grading._hemdata import (
+    SECOND,
+    Rows,
+    cut_mask,
+    daily_grid,
+    first_true,
+    is_sorted,
+    nullable_int,
+)
+from aegrade.grading._hemformat import NeutropeniaCriteria, load_hematology_criteria
+from aegrade.grading.episodes import EPISODE_COLUMNS
+
+__all__ = [
+    "FEBRILE_COLUMNS", "NEUTROPENIA_COLUMNS", "find_febrile_neutropenia", "load_neutropenia",
+    "summarize_neutropenia",
+]
+
+NEUTROPENIA_COLUMNS = ["severe_neutropenia_days", "profound_neutropenia_days", "anc_nadir",
+                       "anc_nadir_day"]
+FEBRILE_COLUMNS = ["febrile_neutropenia_grade", "febrile_neutropenia_onset_day",
+                   "febrile_neutropenia_reason"]
+_DAY_DEFAULTS = {"daily_value": "lowest", "carry_forward_days": 7}
+
+
+def load_neutropenia(criteria: str = "asco-idsa-neutropenia") -> NeutropeniaCriteria:
+    """The validated neutropenia criteria file."""
+    return load_hematology_criteria(criteria, "neutropenia")  # type: ignore[no-any-return]
+
+
+def _rows(data: pd.DataFrame | Rows, subjects: pd.Index | list[str] | None) -> Rows:
+    if isinstance(data, Rows):
+        return data
+    return Rows.from_frame(data, None if subjects is None else pd.Index(subjects, dtype="string"))
+
+
+def summarize_neutropenia(
+    anc: pd.DataFrame | Rows,
+    criteria: str = "asco-idsa-neutropenia",
+    *,
+    subjects: pd.Index | list[str] | None = None,
+    day_options: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Days of severe and profound neutropenia and the ANC nadir per subject.
+
+    Parameters
+    ----------
+    anc
+        Columns ``subject_id``, ``day`` and ``value`` (ANC in 10^9/L).
+    criteria
+        ``"asco-idsa-neutropenia"``.
+    subjects
+        Every subject to report (default: those in ``anc``).
+    day_options
+        ``daily_value`` and ``carry_forward_days`` as for ICAHT (the icaht-2023 defaults).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``subject_id``, ``severe_neutropenia_days`` and ``profound_neutropenia_days`` (Int64:
+        days of the window with ANC < 500/uL and < 100/uL), ``anc_nadir`` (10^9/L) and
+        ``anc_nadir_day``; NA when no ANC was measured in the window (default days 0-60).
+    """
+    c = load_neutropenia(criteria)
+    rows = _rows(anc, subjects)
+    how = {**_DAY_DEFAULTS, **(day_options or {})}
+    first, last = c.window
+    grid = daily_grid(rows, first_day=first, last_day=last, daily_value=str(how["daily_value"]),
+                      carry_forward_days=int(how["carry_forward_days"]))
+    values = grid.value
+    graded = grid.measured.any(axis=1)
+    out = pd.DataFrame({"subject_id": pd.array(rows.subjects, dtype="string")})
+    none = np.full(values.shape, None)
+    for depth in c.depths:
+        days = cut_mask(depth.cut, "NEUT", c.unit, values, values, none).sum(axis=1)
+        out[depth.column] = nullable_int(days, graded)
+    filled = np.where(np.isnan(values), np.inf, values)
+    nadir = filled.min(axis=1) if values.shape[1] else np.full(len(out), np.inf)
+    at = first_true(filled == nadir[:, None]) if values.shape[1] else np.full(len(out), -1)
+    out["anc_nadir"] = np.where(graded & np.isfinite(nadir), nadir, np.nan)
+    out["anc_nadir_day"] = nullable_int(first + at, graded & (at >= 0))
+    return out[["subject_id", *NEUTROPENIA_COLUMNS]]
+
+
+def find_febrile_neutropenia(
+    anc: pd.DataFrame | Rows,
+    temperature: pd.DataFrame | Rows,
+    criteria: str = "asco-idsa-neutropenia",
+    *,
+    ctcae: str = "ctcae-v5.0",
+    subjects: pd.Index | list[str] | None = None,
+    options: dict[str, Any] | None = None,
+    daily_value: str = "lowest",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """CTCAE Febrile neutropenia (grade 3) from ANC and temperature.
+
+    Parameters
+    ----------
+    anc
+        Columns ``subject_id``, ``day``, ``value`` (10^9/L).
+    temperature
+        Columns ``subject_id``, ``day`` (fractions carry the time of day), ``value`` (degC);
+        optional ``raw_value`` and ``unit`` (canonical spelling, ``degC`` or ``degF``) so a
+        reading in degF is compared with CTCAE's own degF number.
+    ctcae
+        The CTCAE version the events are reported under (the text is the same in v4.03 and v5.0).
+    options
+        ``anc_carry_days`` (days an ANC may precede the reading's day).
+    daily_value
+        ``lowest`` or ``last``: which ANC of the day stands for the day.
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        Per subject: ``subject_id``, ``febrile_neutropenia_grade`` (3, 0, or NA when ANC or
+        temperature is absent or a fever has no ANC), ``febrile_neutropenia_onset_day``,
+        ``febrile_neutropenia_reason``. Episodes, in the adverse-event layout of
+        :data:`aegrade.grading.episodes.EPISODE_COLUMNS`.
+
+    Notes
+    -----
+    ANC < 1000/mm3 with a single temperature > 38.3 degC (101 degF) or >= 38.0 degC (100.4 degF)
+    sustained for more than one hour (CTCAE v5.0 Febrile neutropenia, grade 3).
+    """
+    c = load_neutropenia(criteria)
+    fn = c.febrile_neutropenia
+    opts = c.resolve(options)
+    if subjects is None and not isinstance(anc, Rows):
+        ids = [f["subject_id"] for f in (anc, temperature) if isinstance(f, pd.DataFrame)]
+        subjects = pd.Index(pd.concat(ids).astype("string").dropna().unique())
+    a = _rows(anc, subjects)
+    t = _rows(temperature, a.subjects)
+    usable = np.flatnonzero(~np.isnan(t.day))
+    order = usable if is_sorted(t.subject[usable], t.day[usable], t.value[usable]) else \
+        usable[np.lexsort((t.value[usable], t.day[usable], t.subject[usable]))]
+    subj, day = t.subject[order], t.day[order]
+    value, raw, unit = t.value[order], t.raw[order], t.unit[order]
+    single = cut_mask(fn.single_temperature, "TEMP", "degC", value, raw, unit)
+    ge = cut_mask(fn.sustained_temperature, "TEMP", "degC", value, raw, unit)
+    sustained = ge & (_run_elapsed(ge, subj, day) > fn.sustained_more_than_hours / 24.0 + SECOND)
+    anc_day = _anc_of_day(a, subj, day, int(opts["anc_carry_days"]), daily_value)
+    low = cut_mask(fn.anc, "NEUT", "10^9/L", anc_day, anc_day, np.full(len(anc_day), None))
+    fever = single | sustained
+    qualifies = fever & low
+    rid = f"{resolve_criteria_id(ctcae)}/febrile-neutropenia/{fn.grade}"
+    summary = _fn_summary(a.subjects, c, subj, day, qualifies, fever & np.isnan(anc_day),
+                          np.bincount(a.subject, minlength=len(a.subjects)) > 0, rid, opts)
+    episodes = _fn_episodes(a.subjects, subj, day, qualifies, fn.term, fn.grade,
+                            resolve_criteria_id(ctcae), rid)
+    return summary, episodes
+
+
+def _run_elapsed(flag: np.ndarray, subj: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Days since the start of each reading's run of consecutive flagged readings (sorted)."""
+    if flag.size == 0:
+        return np.zeros(0)
+    new_subject = np.r_[True, subj[1:] != subj[:-1]]
+    starts = flag & (new_subject | ~np.r_[False, flag[:-1]])
+    run = np.cumsum(starts)
+    start_day = day[np.flatnonzero(starts)] if starts.any() else np.zeros(1)
+    return np.where(flag, day - start_day[np.maximum(run, 1) - 1], np.nan)
+
+
+def _anc_of_day(a: Rows, subj: np.ndarray, day: np.ndarray, carry: int, how: str) -> np.ndarray:
+    """The ANC of each reading's study day, else of the last ANC day at most ``carry`` before."""
+    out = np.full(len(day), np.nan)
+    ok = ~np.isnan(a.day)
+    if not ok.any() or len(day) == 0:
+        return out
+    d_anc = np.floor(a.day[ok]).astype(np.int64)
+    d_t = np.floor(day).astype(np.int64)
+    lo = min(d_anc.min(), d_t.min())
+    width = int(max(d_anc.max(), d_t.max()) - lo + 1)
+    key = a.subject[ok] * width + (d_anc - lo)
+    val = a.value[ok]
+    if how == "lowest":
+        keys, inverse = np.unique(key, return_inverse=True)
+        vals = np.full(keys.size, np.inf)
+        np.minimum.at(vals, inverse.reshape(-1), val)
+    else:
+        order = np.lexsort((-val, a.day[ok], key))
+        take = np.r_[key[order][1:] != key[order][:-1], True]
+        keys, vals = key[order][take], val[order][take]
+    tkey = subj * width + (d_t - lo)
+    pos = np.searchsorted(keys, tkey, side="right") - 1
+    hit = pos >= 0
+    pos = np.maximum(pos, 0)
+    same = hit & (keys[pos] // width == subj) & (tkey - keys[pos] <= carry)
+    out[same] = vals[pos[same]]
+    return out
+
+
+def _fn_summary(subjects: pd.Index, c: NeutropeniaCriteria, subj: np.ndarray, day: np.ndarray,
+                qualifies: np.ndarray, fever_no_anc: np.ndarray, has_anc: np.ndarray, rid: str,
+                opts: dict[str, Any]) -> pd.DataFrame:
+    n = len(subjects)
+    has_temp = np.bincount(subj, minlength=n) > 0
+    n_q = np.bincount(subj, weights=qualifies, minlength=n)
+    unpaired = np.bincount(subj, weights=fever_no_anc, minlength=n) > 0
+    onset = np.full(n, np.nan)
+    q = np.flatnonzero(qualifies)
+    onset[subj[q][::-1]] = day[q][::-1]  # sorted by day: the first reading wins
+    yes = n_q > 0
+    known = yes | (has_temp & has_anc & ~unpaired)
+    fn = c.febrile_neutropenia
+    reason = np.select(
+        [yes, ~has_anc, ~has_temp, unpaired],
+        [f"grade {fn.grade}: {fn.text} [{rid}]",
+         "not assessed: no ANC", "not assessed: no temperature with a day",
+         f"not assessed: a fever without an ANC on its day or up to {opts['anc_carry_days']} "
+         "day(s) before"],
+        default=f"grade 0: no temperature meeting {fn.single_temperature.text} or "
+                f"{fn.sustained_temperature.text} for more than "
+                f"{fn.sustained_more_than_hours:g} hour with {fn.anc.text}")
+    reason = np.where(yes, pd.Series(reason, dtype="string") + "; first on day "
+                      + pd.Series(onset, dtype="string"), reason)
+    return pd.DataFrame({
+        "subject_id": pd.array(subjects, dtype="string"),
+        "febrile_neutropenia_grade": nullable_int(np.where(yes, fn.grade, 0), known),
+        "febrile_neutropenia_onset_day": onset,
+        "febrile_neutropenia_reason": pd.array(reason, dtype="string"),
+    })
+
+
+def _fn_episodes(subjects: pd.Index, subj: np.ndarray, day: np.ndarray, qualifies: np.ndarray,
+                 term: str, grade: int, criteria: str, rid: str) -> pd.DataFrame:
+    """Runs of consecutive qualifying readings; the next reading after a run resolves it."""
+    if not qualifies.any():
+        return pd.DataFrame(columns=EPISODE_COLUMNS)
+    new_subject = np.r_[True, subj[1:] != subj[:-1]]
+    starts = qualifies & (new_subject | ~np.r_[False, qualifies[:-1]])
+    episode = np.cumsum(starts)
+    next_same = np.r_[~new_subject[1:], False]
+    ends = qualifies & np.r_[~qualifies[1:] | new_subject[1:], True]
+    resolved = np.where(ends & next_same, np.r_[day[1:], np.nan], np.nan)
+    frame = pd.DataFrame({"episode": episode[qualifies], "subject": subj[qualifies],
+                          "day": day[qualifies], "resolved": resolved[qualifies]})
+    g = frame.groupby("episode", sort=True)
+    out = pd.DataFrame({
+        "subject_id": pd.array(subjects[g["subject"].first().to_numpy()], dtype="string"),
+        "term": term, "criteria": criteria, "grade": grade,
+        "onset": g["day"].min().to_numpy(), "end": g["day"].max().to_numpy(),
+        "resolved_day": g["resolved"].max().to_numpy(), "n_observations": g.size().to_numpy(),
+        "rule": rid, "source": "derived",
+    })
+    out["duration"] = out["end"] - out["onset"]
+    return out[EPISODE_COLUMNS].reset_index(drop=True)

@@ -1,0 +1,171 @@
+"""ICAHT (icaht-2023): hand-built ANC series at every edge of SPEC section 4."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aegrade.grading.hematology import summarize_hematology
+from aegrade.grading.icaht import grade_icaht, load_icaht
+
+HI = 2.0  # 2000/uL, well above every threshold
+
+
+def series(values, start=0, sid="S1"):
+    """Daily ANC (10^9/L) from day ``start``."""
+    return pd.DataFrame({"subject_id": sid, "day": np.arange(start, start + len(values)),
+                         "value": np.asarray(values, float)})
+
+
+def early(values, **options):
+    row = grade_icaht(series(values), options=options or None).iloc[0]
+    return row["icaht_early_grade"], row["days_anc_le_500"], row["days_anc_le_100"]
+
+
+@pytest.mark.parametrize(("n_low", "grade"), [
+    (1, 1), (6, 1), (7, 2), (13, 2), (14, 3), (30, 3),
+])
+def test_days_at_exactly_500_give_the_duration_band(n_low, grade):
+    # day 0 above, then n_low days at exactly 500/uL (inclusive), then recovery
+    values = [HI] + [0.5] * n_low + [HI] * (40 - n_low)
+    assert early(values) == (grade, n_low, 0)
+
+
+def test_every_day_0_to_30_at_or_below_500_is_grade_4():
+    assert early([0.5] * 31 + [HI] * 5) == (4, 31, 0)
+
+
+def test_just_above_500_is_not_neutropenic():
+    assert early([0.501] * 31) == (0, 0, 0)
+
+
+@pytest.mark.parametrize(("n_low", "grade"), [(6, 1), (7, 3), (13, 3), (14, 4)])
+def test_days_at_exactly_100(n_low, grade):
+    values = [HI] + [0.1] * n_low + [HI] * 30
+    assert early(values) == (grade, n_low, n_low)
+
+
+def test_two_day_recovery_gap_joins_runs_and_counts_the_gap():
+    values = [0.3] * 3 + [0.6] * 2 + [0.3] * 3 + [HI] * 25
+    assert early(values) == (2, 8, 0)
+
+
+def test_three_day_recovery_gap_separates_runs():
+    values = [0.3] * 3 + [0.6] * 3 + [0.3] * 3 + [HI] * 25
+    assert early(values) == (1, 3, 0)
+
+
+def test_cumulative_duration_option():
+    values = [0.3] * 4 + [0.6] * 3 + [0.3] * 4 + [HI] * 25
+    assert early(values) == (1, 4, 0)
+    assert early(values, duration="cumulative") == (2, 8, 0)
+
+
+def test_join_gap_option():
+    values = [0.3] * 4 + [0.6] * 3 + [0.3] * 4 + [HI] * 25
+    assert early(values, join_gap_days=4) == (2, 11, 0)
+
+
+def test_missing_days_carry_forward_at_most_7_days():
+    # day 0 300/uL carried to day 7; days 8-19 unobserved; day 20 carried to 27; 28-30 unobserved
+    anc = pd.DataFrame({"subject_id": "S1", "day": [0, 20], "value": [0.3, HI]})
+    row = grade_icaht(anc).iloc[0]
+    assert (row["icaht_early_grade"], row["days_anc_le_500"]) == (2, 8)
+    assert "15 days without a value: the grade is a lower bound" in row["icaht_early_reason"]
+    row = grade_icaht(anc, options={"carry_forward_days": 0}).iloc[0]
+    assert (row["icaht_early_grade"], row["days_anc_le_500"]) == (1, 1)
+
+
+def test_unobserved_gap_shorter_than_3_days_is_joined():
+    anc = pd.DataFrame({"subject_id": "S1", "day": [0, 10, 11],
+                        "value": [0.3, 0.3, HI]})
+    # days 0-7 carried, 8-9 unobserved (gap of 2 < 3), day 10 low: one run of 11 days
+    row = grade_icaht(anc).iloc[0]
+    assert (row["icaht_early_grade"], row["days_anc_le_500"]) == (2, 11)
+
+
+def test_a_day_is_its_lowest_measurement_or_the_last_by_option():
+    anc = pd.DataFrame({"subject_id": "S1", "day": [0.3, 0.8, *range(1, 31)],
+                        "value": [0.4, 0.6] + [HI] * 30})
+    assert grade_icaht(anc).iloc[0]["icaht_early_grade"] == 1
+    assert grade_icaht(anc, options={"daily_value": "last"}).iloc[0]["icaht_early_grade"] == 0
+
+
+def test_no_anc_in_window_is_missing_not_zero():
+    anc = pd.DataFrame({"subject_id": ["S1"], "day": [45.0], "value": [0.3]})
+    out = grade_icaht(anc, subjects=["S1", "S2"])
+    assert out["icaht_early_grade"].isna().all()
+    assert out["days_anc_le_500"].isna().all()
+    assert out.loc[0, "icaht_early_reason"] == "not graded: no ANC measured in days 0-30"
+    assert out.loc[0, "icaht_late_grade"] == 3  # a single late value needs no confirmation
+    assert pd.isna(out.loc[1, "icaht_late_grade"])
+
+
+def test_recovery_is_first_of_three_days_above_500():
+    values = [0.3] * 10 + [0.6, 0.7] + [0.3] + [0.6] * 3 + [HI] * 20
+    row = grade_icaht(series(values)).iloc[0]
+    assert row["anc_recovery_day"] == 13
+    assert row["days_anc_le_500"] == 13  # days 0-12: the 2-day rise is no recovery
+
+
+def test_recovery_after_day_30_and_never():
+    row = grade_icaht(series([0.2] * 35 + [0.8] * 3)).iloc[0]
+    assert (row["icaht_early_grade"], row["anc_recovery_day"]) == (4, 35)
+    # carried-forward days count: two measured days above 500 and a third carried
+    row = grade_icaht(series([0.2] * 35 + [0.8] * 2)).iloc[0]
+    assert row["anc_recovery_day"] == 35
+    row = grade_icaht(series([0.2] * 35 + [0.8] * 2), options={"carry_forward_days": 0}).iloc[0]
+    assert pd.isna(row["anc_recovery_day"])
+    row = grade_icaht(series([HI] * 31)).iloc[0]
+    assert pd.isna(row["anc_recovery_day"])  # no neutropenia to recover from
+
+
+@pytest.mark.parametrize(("late", "grade"), [
+    ([0.1], 4), ([0.101], 3), ([0.5], 3), ([1.0], 2), ([1.5], 1), ([1.501], 0),
+    ([0.4, 1.5], 3),          # confirmed by a second value of exactly 1500/uL
+    ([0.4, 1.51], 0),         # a single low value among normal ones is transient
+    ([0.4, 0.05, 2.0], 4),    # lowest 50/uL confirmed by 400/uL
+    ([0.4, 0.4], 3),          # a tie confirms itself
+])
+def test_late_icaht(late, grade):
+    anc = pd.DataFrame({"subject_id": "S1", "day": 31.0 + np.arange(len(late)), "value": late})
+    assert grade_icaht(anc).iloc[0]["icaht_late_grade"] == grade
+
+
+def test_late_confirmation_option_and_window():
+    anc = pd.DataFrame({"subject_id": "S1", "day": [30.9, 31.0, 40.0, 120.0],
+                        "value": [0.01, 0.4, 1.51, 0.05]})
+    # day 30.9 is study day 30: early, not late
+    assert grade_icaht(anc).iloc[0]["icaht_late_grade"] == 4  # 50/uL confirmed by 400/uL
+    assert grade_icaht(anc, options={"late_last_day": 100}).iloc[0]["icaht_late_grade"] == 0
+    got = grade_icaht(anc, options={"late_last_day": 100, "late_confirmation": "none"})
+    assert got.iloc[0]["icaht_late_grade"] == 3
+
+
+def test_unknown_or_bad_option_is_an_error():
+    with pytest.raises(ValueError, match="no option 'carry'"):
+        grade_icaht(series([HI]), options={"carry": 3})
+    with pytest.raises(ValueError, match="choose one of"):
+        grade_icaht(series([HI]), options={"duration": "total"})
+
+
+def test_rule_ids_and_file_documents_every_option():
+    c = load_icaht()
+    assert set(c.options) == {"daily_value", "carry_forward_days", "join_gap_days", "duration",
+                              "recovery_days", "late_last_day", "late_confirmation"}
+    assert all(o.description and o.source for o in c.options.values())
+    row = grade_icaht(series([0.05] * 14 + [HI] * 20)).iloc[0]
+    assert row["icaht_early_rule"] == "icaht-2023/early/anc-le-100/4"
+
+
+@pytest.mark.parametrize(("value", "unit"), [
+    (500, "cells/uL"), (500, "/mm3"), (0.5, "10^9/L"), (0.5, "GI/L"), (0.5, "10^3/uL"),
+])
+def test_units_are_converted_before_counting(value, unit):
+    days = np.arange(0, 40)
+    obs = pd.DataFrame({"subject_id": "S1", "day": days, "parameter": "ANC",
+                        "value": np.where((days >= 1) & (days <= 7), value, value * 4),
+                        "unit": unit})
+    row = summarize_hematology(obs).subject_summary.iloc[0]
+    assert (row["icaht_early_grade"], row["days_anc_le_500"], row["anc_recovery_day"]) == (2, 7, 8)
