@@ -2,26 +2,43 @@
 
 The public API: :func:`grade_labs` (CTCAE lab and vital-sign grading of a frame),
 :func:`grade` (a whole study: graded observations, adverse events, subject summary),
-:func:`load_study`, :func:`load_criteria` and :func:`list_criteria`.
+:func:`load_study`, :func:`load_criteria` and :func:`list_criteria`; CRS/ICANS
+(:func:`grade_crs_icans`, bedside :func:`ice_score`, :func:`capd_score`) and hematologic
+toxicity (:func:`summarize_hematology`, :func:`grade_icaht`, :func:`score_car_hematotox`).
 """
 
 from aegrade._version import __version__
 from aegrade.criteria import list_criteria, load_criteria, load_dictionary
 from aegrade.errors import AegradeError, InputError
+from aegrade.bedside import capd_score, grade_crs_timepoint, grade_icans_timepoint, ice_score
+from aegrade.grading.crs_icans import CrsIcansResult, grade_crs_icans
+from aegrade.grading.hematology import HematologyResult, summarize_hematology
+from aegrade.grading.hematotox import score_car_hematotox
+from aegrade.grading.icaht import grade_icaht
 from aegrade.grading.labs import grade_labs
 from aegrade.grading.pipeline import GradeResult, grade
 from aegrade.study import Study, load_study
 
 __all__ = [
     "AegradeError",
+    "CrsIcansResult",
+    "HematologyResult",
     "GradeResult",
     "InputError",
     "Study",
     "__version__",
+    "capd_score",
     "grade",
+    "grade_crs_icans",
+    "grade_crs_timepoint",
+    "grade_icaht",
+    "grade_icans_timepoint",
     "grade_labs",
+    "ice_score",
     "list_criteria",
     "load_criteria",
     "load_dictionary",
     "load_study",
+    "score_car_hematotox",
+    "summarize_hematology",
 ]

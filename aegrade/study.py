@@ -9,7 +9,7 @@ each problem can name file, sheet, row and column. Nothing read is ever dropped.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -61,46 +61,13 @@ def _lower_columns(df: pd.DataFrame) -> pd.DataFrame:
     return df.rename(columns={c: str(c).strip().lower() for c in df.columns})
 
 
-def _read_file(path: Path, sheet: str | None = None) -> Table:
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        frame = pd.read_parquet(path)
-        return Table(frame, file=str(path), rows=np.arange(len(frame)) + 2)
-    if suffix in (".csv", ".txt", ".tsv"):
-        frame = pd.read_csv(path, sep=None, engine="python", dtype=str, keep_default_na=False,
-                            na_values=[""], encoding="utf-8-sig") if suffix != ".csv" else \
-            pd.read_csv(path, keep_default_na=False, na_values=["", "NA", "NaN", "nan"],
-                        encoding="utf-8-sig", low_memory=False)
-        return Table(frame, file=str(path), rows=np.arange(len(frame)) + 2)
-    if suffix in (".xlsx", ".xlsm"):
-        frame = _read_excel(path, sheet)
-        return Table(frame, file=str(path), sheet=sheet, rows=np.arange(len(frame)) + 2)
-    raise InputError(failure_frame([{
-        "file": str(path), "sheet": None, "row": None, "column": None, "value": suffix,
-        "check": "unreadable_file",
-        "message": f"cannot read {suffix or 'this'} files; use .xlsx, .csv or .parquet"}]),
-        source=str(path))
-
-
-def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
-    try:
-        return pd.read_excel(path, sheet_name=sheet or 0, engine="calamine")
-    except ImportError:  # pragma: no cover - calamine is a dependency; openpyxl is the fallback
-        return pd.read_excel(path, sheet_name=sheet or 0, engine="openpyxl")
-
-
-def _sheet_names(path: Path) -> list[str]:
-    from python_calamine import CalamineWorkbook
-
-    return list(CalamineWorkbook.from_path(str(path)).sheet_names)
-
-
 def load_study(
     source: str | Path | pd.DataFrame | None = None,
     *,
     subjects: pd.DataFrame | None = None,
     observations: pd.DataFrame | None = None,
     events: pd.DataFrame | None = None,
+    column_map: str | Path | dict | None = None,
 ) -> Study:
     """Read a study from a path or DataFrames.
 
@@ -113,12 +80,20 @@ def load_study(
         observations file; or an observations DataFrame.
     subjects, observations, events
         DataFrames, instead of or besides ``source``.
+    column_map
+        A TOML column map (path, or its parsed dict) for the user's own sheet names, headers
+        and words; see :mod:`aegrade.io.colmap`. Wide layouts, SDTM domains (LB, VS, AE, DM)
+        and .xpt files are recognised without one.
 
     Raises
     ------
     InputError
         The path does not exist or holds no observations.
     """
+    from aegrade.io.colmap import load_column_map
+    from aegrade.io.source import read_source, shape_tables
+
+    cmap = load_column_map(column_map)
     tables: dict[str, Table] = {}
     src = None
     if isinstance(source, pd.DataFrame):
@@ -126,7 +101,7 @@ def load_study(
     elif source is not None:
         path = Path(source)
         src = str(path)
-        tables.update(_read_path(path))
+        tables.update(read_source(path, cmap))
     for name, frame in (("subjects", subjects), ("observations", observations),
                         ("events", events)):
         if frame is not None:
@@ -136,32 +111,9 @@ def load_study(
             "file": src, "sheet": None, "row": None, "column": None, "value": None,
             "check": "missing_table", "message": "no observations table found "
             "(expected a sheet or file named 'observations')"}]), source=src)
-    tables = {k: replace(t, frame=_lower_columns(t.frame)) for k, t in tables.items()}
+    tables, problems = shape_tables(tables, cmap)
     return Study(observations=tables["observations"], subjects=tables.get("subjects"),
-                 events=tables.get("events"), source=src)
-
-
-def _read_path(path: Path) -> dict[str, Table]:
-    if not path.exists():
-        raise InputError(failure_frame([{
-            "file": str(path), "sheet": None, "row": None, "column": None, "value": None,
-            "check": "missing_file", "message": f"{path} does not exist"}]), source=str(path))
-    if path.is_dir():
-        found = {}
-        for name in TABLES:
-            for suffix in (".parquet", ".csv"):
-                candidate = path / f"{name}{suffix}"
-                if candidate.exists():
-                    found[name] = _read_file(candidate)
-                    break
-        return found
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        names = _sheet_names(path)
-        lower = {n.strip().lower(): n for n in names}
-        if "observations" not in lower:
-            return {"observations": _read_file(path, names[0] if names else None)}
-        return {t: _read_file(path, lower[t]) for t in TABLES if t in lower}
-    return {"observations": _read_file(path)}
+                 events=tables.get("events"), source=src, failures=problems)
 
 
 # --------------------------------------------------------------------------- validation

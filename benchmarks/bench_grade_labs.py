@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _synth import PARAMS, lab_rows  # noqa: E402
+from _synth import PARAMS, lab_rows
 
-import aegrade  # noqa: E402
+import aegrade
 
 
 def median_time(fn, runs: int = 5) -> float:

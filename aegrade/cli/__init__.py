@@ -30,8 +30,20 @@ def _register() -> None:
     main.add_command(criteria.criteria_group)
     main.add_command(demo.demo_command)
     # -- CRS / ICANS commands (issue 3) register below this line --
+    from aegrade.cli import crs
+
+    main.add_command(crs.crs_command)
+    main.add_command(crs.icans_command)
+    main.add_command(crs.explain_command)
     # -- hematology commands (issue 4) register below this line --
+    # -- input/output commands (issue 5) register below this line --
+    from aegrade.cli import ctcae
+
+    main.add_command(ctcae.ctcae_group)
     # -- table commands (issue 6) register below this line --
+    from aegrade.cli import table
+
+    main.add_command(table.table_command)
 
 
 _register()

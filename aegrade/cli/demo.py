@@ -20,7 +20,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "blinatumomab_short
 def demo_command(input_path: Path | None, ctcae: str) -> None:
     """Grade the bundled short-course blinatumomab example study; print its AE table."""
     from aegrade.grading.pipeline import grade
-    from aegrade.tables import build_ae_table, format_text
+    from aegrade.tables import build_ae_table, build_crs_icans_summary, format_text
 
     path = input_path or EXAMPLE
     if not path.exists():
@@ -36,7 +36,7 @@ def demo_command(input_path: Path | None, ctcae: str) -> None:
     table = build_ae_table(result.adverse_events, result.subjects)
     click.echo("")
     click.echo(format_text(table))
-    for name, frame in getattr(result, "extra_tables", {}).items():
-        click.echo("")
-        click.echo(format_text(frame) if hasattr(frame, "to_display") else frame.to_string())
-        del name
+    summary = build_crs_icans_summary(result.adverse_events, result.subjects,
+                                      result.graded_observations)
+    click.echo("")
+    click.echo(format_text(summary))

@@ -8,6 +8,8 @@ import click
 
 from aegrade.cli._common import reports_errors
 from aegrade.grading.pipeline import grade
+from aegrade.io.adam import build_adam
+from aegrade.io.progress import stages
 from aegrade.io.write import write_result
 from aegrade.study import load_study
 
@@ -28,16 +30,36 @@ from aegrade.study import load_study
                    "interventions): take the worse or the lower grade; both flag review.")
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "parquet"]), default=None,
               help="Output format (default: from the -o name; a folder gets csv).")
+@click.option("--crs", "crs", type=click.Choice(["astct-2019", "lee-2014", "ctcae", "none"]),
+              multiple=True, default=("astct-2019",), show_default=True,
+              help="CRS grading system(s) from the time series; repeat for several.")
+@click.option("--icans", type=click.Choice(["astct-2019", "none"]), default="astct-2019",
+              show_default=True, help="ICANS grading system.")
+@click.option("--map", "column_map", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A TOML column map: your sheet names, headers and words -> aegrade's.")
+@click.option("--cdisc", is_flag=True,
+              help="Also write ADaM-style tables: adlb (ATOXGRL/ATOXGRH/ATOXGR/BTOXGR), adae "
+                   "(AETOXGR with its grading system) and adam_metadata.")
 @reports_errors
 def grade_command(input_path: Path, output: Path | None, ctcae: str, errors: str,
-                  ambiguous: str, fmt: str | None) -> None:
-    """Grade INPUT (a workbook, a folder of CSV/Parquet files, or one observations file)."""
-    study = load_study(input_path)
-    result = grade(study, f"ctcae-v{ctcae}", errors=errors, ambiguous=ambiguous)  # type: ignore[arg-type]
-    if output is None:
-        output = input_path.with_name(input_path.stem + "_graded.xlsx") if input_path.is_file() \
-            else input_path.parent / (input_path.name + "_graded")
-    written = write_result(result, output, fmt=fmt, inputs=[input_path])  # type: ignore[arg-type]
+                  ambiguous: str, fmt: str | None, crs: tuple[str, ...], icans: str,
+                  column_map: Path | None, cdisc: bool) -> None:
+    """Grade INPUT (a workbook, a folder of CSV/Parquet/XPT files incl. SDTM LB/VS/AE/DM, or
+    one observations file, long or wide)."""
+    with stages(["reading", "grading", "writing"]) as bar:
+        bar.step("reading")
+        study = load_study(input_path, column_map=column_map)
+        bar.step("grading")
+        systems = [c for c in crs if c != "none"]
+        result = grade(study, f"ctcae-v{ctcae}", errors=errors,  # type: ignore[arg-type]
+                       ambiguous=ambiguous, crs=systems or None,  # type: ignore[arg-type]
+                       icans=None if icans == "none" else icans)
+        bar.step("writing")
+        output, fmt = _default_output(input_path, output, fmt, len(result.graded_observations))
+        extra = build_adam(result) if cdisc else None
+        written = write_result(result, output, fmt=fmt,  # type: ignore[arg-type]
+                               inputs=[input_path, *([column_map] if column_map else [])],
+                               extra=extra)
     go = result.graded_observations
     graded = int((go["grade_low"].notna() | go["grade_high"].notna()).sum())
     click.echo(f"graded {graded} of {len(go)} observations with {result.meta['criteria']}; "
@@ -49,3 +71,25 @@ def grade_command(input_path: Path, output: Path | None, ctcae: str, errors: str
                    + ", ".join(f"{k}: {v}" for k, v in counts.items()), err=True)
     for path in written:
         click.echo(f"wrote {path}")
+
+
+#: Above this many rows a default output is a folder of csv, not xlsx (openpyxl writes about
+#: 160k cells/s; a 1M-row xlsx would also pass Excel's 1,048,576-row limit).
+XLSX_DEFAULT_MAX_ROWS = 100_000
+
+
+def _default_output(input_path: Path, output: Path | None, fmt: str | None, n_rows: int
+                    ) -> tuple[Path, str | None]:
+    """Where to write when -o is not given: <input>_graded.xlsx, or a csv folder when large."""
+    if output is not None:
+        return output, fmt
+    large = n_rows > XLSX_DEFAULT_MAX_ROWS and fmt is None
+    if input_path.is_file() and not large and fmt in (None, "xlsx"):
+        return input_path.with_name(input_path.stem + "_graded.xlsx"), fmt
+    folder = input_path.parent / ((input_path.stem if input_path.is_file() else input_path.name)
+                                  + "_graded")
+    if large:
+        click.echo(f"{n_rows:,} rows: writing csv (xlsx is slow for large results; ask for it "
+                   "with -o results.xlsx)", err=True)
+        fmt = "csv"
+    return folder, fmt

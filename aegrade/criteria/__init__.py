@@ -30,7 +30,15 @@ __all__ = [
 SYSTEMS: dict[str, str] = {
     "ctcae-v5.0": "CTCAE v5.0: lab and vital-sign terms from values; "
                   "other terms as clinician grades",
-    "ctcae-v4.03": "CTCAE v4.03: the same for version 4.03",
+    "ctcae-v4.03": "CTCAE v4.03: the same for version 4.03 (its CRS term only as a clinician "
+                   "grade: v4.03 writes it in infusion-reaction terms)",
+    "astct-2019": "ASTCT consensus CRS and ICANS (Lee et al., BBMT 2019)",
+    "lee-2014": "CRS, Lee et al., Blood 2014",
+    "ctcae-v5.0-crs": "CTCAE v5.0 CRS from time series: operational readings (outputs carry "
+                      "ctcae-v5.0)",
+    "icaht-2023": "EHA/EBMT immune effector cell-associated hematotoxicity, early and late",
+    "car-hematotox": "CAR-HEMATOTOX baseline score (Rejeski et al., Blood 2021)",
+    "asco-idsa-neutropenia": "ASCO/IDSA neutropenia depth and duration",
 }
 
 _ALIASES = {"5.0": "ctcae-v5.0", "5": "ctcae-v5.0", "v5": "ctcae-v5.0", "ctcae-v5": "ctcae-v5.0",

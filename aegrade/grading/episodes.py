@@ -21,6 +21,10 @@ EPISODE_COLUMNS = [
     "n_observations", "rule", "source",
 ]
 
+#: Observations at or before this study day are baseline (SPEC section 2: day 0 = treatment
+#: start; the baseline is the last value at day <= 0).
+BASELINE_LAST_DAY = 0.0
+
 
 @dataclass
 class LongGrades:
@@ -83,9 +87,35 @@ def _key(long: LongGrades) -> np.ndarray:
     return (long.subject * n_terms + long.term) * n_sys + np.maximum(long.criteria, 0)
 
 
+def baseline_grades(long: LongGrades) -> np.ndarray:
+    """Per row, the grade of the same subject, term and system at baseline (last graded
+    observation at day <= 0; ties by the worse grade); NaN when there is none."""
+    out = np.full(len(long.grade), np.nan)
+    base = np.flatnonzero(~np.isnan(long.grade) & (long.day <= BASELINE_LAST_DAY)
+                          & (long.subject >= 0))
+    if base.size == 0:
+        return out
+    key = _key(long)
+    order = base[np.lexsort((long.grade[base], long.day[base], key[base]))]
+    k = key[order]
+    last = np.r_[k[1:] != k[:-1], True]
+    table = np.full(int(key.max()) + 1, np.nan)
+    table[k[last]] = long.grade[order][last]
+    ok = long.subject >= 0
+    out[ok] = table[key[ok]]
+    return out
+
+
 def build_episodes(long: LongGrades) -> pd.DataFrame:
-    """Episodes from stacked graded rows (see :func:`stack_directions`)."""
-    keep = ~np.isnan(long.grade) & (long.subject >= 0)
+    """Treatment-emergent episodes from stacked graded rows (see :func:`stack_directions`).
+
+    Only observations after baseline (day > 0, or without a day) form episodes, and an episode
+    is kept when its worst grade is above the subject's baseline grade of that term (a
+    pre-existing abnormality that does not worsen is not an adverse event of the treatment).
+    ``baseline_grade`` says what it was compared with.
+    """
+    base_grade = baseline_grades(long)
+    keep = ~np.isnan(long.grade) & (long.subject >= 0) & ~(long.day <= BASELINE_LAST_DAY)
     full_key = _key(long)
     # only subject-term pairs with an abnormal grade can hold an episode: sort just those
     abnormal = np.bincount(full_key[keep], weights=long.grade[keep] >= 1,
@@ -109,6 +139,7 @@ def build_episodes(long: LongGrades) -> pd.DataFrame:
     resolved = np.full(int(last_of_run.sum()), np.nan)
     nxt = resolved_at[ok]
     resolved[ok] = np.where(~new_key[nxt] & ~flag[nxt], day[nxt], np.nan)
+    base = base_grade[keep][order]
     ab = np.flatnonzero(flag)
     episode = np.cumsum(starts)[ab] - 1
     first = np.r_[0, np.flatnonzero(np.diff(episode)) + 1]
@@ -136,12 +167,15 @@ def build_episodes(long: LongGrades) -> pd.DataFrame:
     })
     out["duration"] = out["end"] - out["onset"]
     out["source"] = "derived"
-    return out[EPISODE_COLUMNS]
+    out["baseline_grade"] = pd.array(base[ab][first], dtype="float").astype("Int64")
+    emergent = ~(out["grade"].to_numpy() <= np.nan_to_num(base[ab][first], nan=-1))
+    return out.loc[emergent, [*EPISODE_COLUMNS, "baseline_grade"]].reset_index(drop=True)
 
 
 def worst_per_subject(long: LongGrades) -> pd.DataFrame:
-    """Worst grade per subject, term and system (0 when assessed and never abnormal)."""
-    keep = ~np.isnan(long.grade) & (long.subject >= 0)
+    """Worst post-baseline grade per subject, term and system (0 when assessed after baseline
+    and never abnormal; observations without a day count as post-baseline)."""
+    keep = ~np.isnan(long.grade) & (long.subject >= 0) & ~(long.day <= BASELINE_LAST_DAY)
     if not keep.any():
         return pd.DataFrame(columns=["subject_id", "term", "criteria", "grade"])
     key = _key(long)[keep]

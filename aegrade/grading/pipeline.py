@@ -22,6 +22,7 @@ from aegrade.grading.episodes import (
     stack_directions,
     worst_per_subject,
 )
+from aegrade.grading.crs_icans import grade_crs_icans
 from aegrade.grading.hematology import summarize_hematology
 from aegrade.grading.labs import Ambiguous, _assemble, grade_prepared
 from aegrade.observations import Context, prepare_observations
@@ -57,6 +58,9 @@ def grade(
     *,
     errors: Literal["raise", "coerce"] = "raise",
     ambiguous: Ambiguous = "worse",
+    crs: str | list[str] | None = "astct-2019",
+    icans: str | None = "astct-2019",
+    hematology: bool = True,
 ) -> GradeResult:
     """Grade a study by CTCAE (labs, vital signs, fever) and collect its adverse events.
 
@@ -70,6 +74,13 @@ def grade(
         version's dictionary.
     errors, ambiguous
         As for :func:`~aegrade.grading.labs.grade_labs`.
+    crs, icans
+        CRS systems (``"astct-2019"``, ``"lee-2014"``, ``"ctcae"``, a list of them, or None)
+        and the ICANS system (``"astct-2019"`` or None), graded from the observation time
+        series (:func:`~aegrade.grading.crs_icans.grade_crs_icans`).
+    hematology
+        Add ICAHT, CAR-HEMATOTOX, neutropenia depth, febrile neutropenia and biomarker columns
+        (:func:`~aegrade.grading.hematology.summarize_hematology`).
 
     Returns
     -------
@@ -128,18 +139,38 @@ def grade(
     adverse_events = _with_clinician_events(episodes, events, event_problems, cid)
     summary = summarize_subjects(subjects, adverse_events, graded, long)
     extras: dict[str, pd.DataFrame] = {}
-    hem = summarize_hematology(study, cid, errors="coerce")
-    summary = _join_subject_columns(summary, hem.subject_summary)
-    adverse_events = pd.concat(
-        [adverse_events, hem.febrile_neutropenia.assign(reason=hem.febrile_neutropenia["rule"])],
-        ignore_index=True)
-    extras |= {"listing": hem.listing, "biomarkers_by_arm": hem.biomarkers_by_arm}
+    engine_meta: dict[str, str] = {}
+    more_issues = []
+    crs_systems = [] if crs in (None, "none") else ([crs] if isinstance(crs, str) else list(crs))
+    icans_system = None if icans in (None, "none") else icans
+    if crs_systems or icans_system:
+        ci = grade_crs_icans(study, crs=crs_systems or None, icans=icans_system,
+                             errors="coerce")
+        adverse_events = pd.concat([adverse_events, ci.adverse_events], ignore_index=True)
+        summary = _join_subject_columns(summary, ci.subject_summary)
+        extras["explain"] = ci.explain
+        more_issues.append(ci.issues)
+        engine_meta |= getattr(ci, "meta", {}) or {}
+    if hematology:
+        hem = summarize_hematology(study, cid, errors="coerce")
+        summary = _join_subject_columns(summary, hem.subject_summary)
+        fn = hem.febrile_neutropenia
+        adverse_events = pd.concat([adverse_events, fn.assign(reason=fn["rule"])],
+                                   ignore_index=True)
+        extras |= {"listing": hem.listing, "biomarkers_by_arm": hem.biomarkers_by_arm}
+        more_issues.append(hem.issues)
+        engine_meta |= hem.meta
     adverse_events = _with_dictionary(adverse_events, cid)
+    if more_issues:
+        issues = pd.concat([issues, *more_issues], ignore_index=True).drop_duplicates(
+            subset=["file", "sheet", "row", "column", "check"]).reset_index(drop=True)
+        if errors == "raise" and len(issues):
+            raise InputError(issues, source=study.source)
     meta = {"aegrade_version": __version__, "criteria": cid,
             "criteria_revision": str(load_criteria(cid).revision),
             "criteria_citation": load_criteria(cid).citation,
             "ambiguous": ambiguous, "source": study.source or "DataFrame",
-            **_input_hashes(study), **hem.meta}
+            **_input_hashes(study), **engine_meta}
     return GradeResult(graded, adverse_events, summary, subjects, issues, meta, extras)
 
 
@@ -225,9 +256,11 @@ def _problem_rows(events: pd.DataFrame, problems: pd.DataFrame) -> np.ndarray:
 
 def summarize_subjects(subjects: pd.DataFrame, adverse_events: pd.DataFrame,
                        graded: pd.DataFrame, long: LongGrades) -> pd.DataFrame:
-    """One row per subject: worst grade per term and system (column ``<term> [<system>]``).
+    """One row per subject: worst post-baseline grade per term and system (column
+    ``<term> [<system>]``).
 
-    A term a subject was assessed for but never abnormal in is 0; one never assessed is NA.
+    A term a subject was assessed for after baseline but never abnormal in is 0; one never
+    assessed is NA.
     Clinician events add their terms (worst clinician grade) where no value graded them.
     """
     out = subjects[["subject_id", *[c for c in ("arm",) if c in subjects]]].copy()

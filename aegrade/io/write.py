@@ -69,9 +69,7 @@ def write_tables(
         The output would overwrite one of ``inputs``.
     """
     target = Path(path)
-    for src in inputs:
-        if Path(src).resolve() == target.resolve():
-            raise ValueError(f"refusing to overwrite the input {src}; choose another output")
+    _refuse_inputs([target, *(target / f"{n}.{fmt or 'csv'}" for n in tables)], inputs)
     if fmt is None:
         fmt = "xlsx" if target.suffix.lower() == ".xlsx" else "csv"
     if fmt == "xlsx":
@@ -104,10 +102,22 @@ def write_tables(
     return written
 
 
+def _refuse_inputs(targets: list[Path], inputs: list[str | Path]) -> None:
+    """Refuse any output path that is an input (the output file, or a file in the output
+    folder with the name a table would get)."""
+    sources = {Path(s).resolve() for s in inputs}
+    for t in targets:
+        if t.resolve() in sources:
+            raise ValueError(f"refusing to overwrite the input {t}; choose another output")
+
+
 def _tmp_name(final: Path) -> Path:
     fd, name = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=final.suffix + ".tmp",
                                 dir=final.parent)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(name, 0o666 & ~umask)  # mkstemp creates 0600; results are ordinary files
     return Path(name)
 
 
@@ -132,9 +142,16 @@ def _write_xlsx(tables: dict[str, pd.DataFrame], tmp: Path, about: dict[str, str
 
 
 def write_result(result, path: str | Path, *, fmt: Format | None = None,  # type: ignore[no-untyped-def]
-                 inputs: list[str | Path] = ()) -> list[Path]:  # type: ignore[assignment]
-    """Write a :class:`~aegrade.grading.pipeline.GradeResult` (and its issues, when any)."""
+                 inputs: list[str | Path] = (),  # type: ignore[assignment]
+                 extra: dict[str, pd.DataFrame] | None = None) -> list[Path]:
+    """Write a :class:`~aegrade.grading.pipeline.GradeResult` (and its issues, when any);
+    ``extra`` tables (e.g. ADaM-style ones) are written beside them."""
     tables = dict(result.tables())
+    tables.update(extra or {})
+    for name in ("explain", "listing"):  # CRS/ICANS audit trail; per-patient listing
+        extra = getattr(result, "extras", {}).get(name)
+        if extra is not None and len(extra):
+            tables[name] = extra
     if len(result.issues):
         tables["issues"] = result.issues
     return write_tables(tables, path, fmt=fmt, about=result.meta, inputs=inputs)

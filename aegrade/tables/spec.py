@@ -87,8 +87,8 @@ class RowSpec(_Frozen):
     label: str = Field(description="Row label; defaults to the single term ('term = ...' "
                        "is shorthand for terms = [...]).")
     terms: tuple[str, ...] = Field(description="AE terms pooled into this row.")
-    criteria: tuple[str, ...] | None = Field(
-        None, description="Grading systems counted in this row (overrides the table's).")
+    criteria: tuple[str, ...] | None = Field(default=None,
+        description="Grading systems counted in this row (overrides the table's).")
 
     _tuple_terms = field_validator("terms", mode="before")(_as_tuple)
     _tuple_criteria = field_validator("criteria", mode="before")(_as_tuple)
@@ -126,37 +126,38 @@ GRADE_COLUMNS: tuple[ColumnSpec, ...] = tuple(
 class TableSpec(_Frozen):
     """What an AE table shows and how it counts. Every field has a working default."""
 
-    title: str | None = Field(None, description="Title printed above the table.")
-    row_header: str = Field("Adverse event", description="Header of the row-label column.")
-    criteria: tuple[str, ...] | None = Field(
-        None, description="Grading systems counted (ids of SPEC section 1); None counts all. "
+    title: str | None = Field(default=None, description="Title printed above the table.")
+    row_header: str = Field(default="Adverse event", description="Header of the row-label column.")
+    criteria: tuple[str, ...] | None = Field(default=None,
+        description="Grading systems counted (ids of SPEC section 1); None counts all. "
         "Without a filter, a term graded by several systems gets one row per system.")
-    columns: tuple[ColumnSpec, ...] = Field(DEFAULT_COLUMNS, description="Grade-group columns.")
-    rows: tuple[RowSpec, ...] = Field(
-        (), description="Rows in order; empty means one row per term found in the data.")
-    include_unlisted: bool = Field(
-        False, description="With listed rows, also add a row for every other term in the data.")
-    soc: bool = Field(False, description="Group term rows under system organ class rows.")
-    any_event_row: bool = Field(True, description="Add an 'Any adverse event' row on top.")
-    any_event_label: str = Field("Any adverse event", description="Label of that row.")
-    by: str | None = Field(None, description="Column of the subjects table giving the arm.")
-    total: bool = Field(False, description="With arms, add a Total column group.")
-    sort: Literal["spec", "frequency"] | None = Field(
-        None, description="'spec': listed order (data-derived rows alphabetical); 'frequency': "
+    columns: tuple[ColumnSpec, ...] = Field(default=DEFAULT_COLUMNS,
+        description="Grade-group columns.")
+    rows: tuple[RowSpec, ...] = Field(default=(),
+        description="Rows in order; empty means one row per term found in the data.")
+    include_unlisted: bool = Field(default=False,
+        description="With listed rows, also add a row for every other term in the data.")
+    soc: bool = Field(default=False, description="Group term rows under system organ class rows.")
+    any_event_row: bool = Field(default=True, description="Add an 'Any adverse event' row on top.")
+    any_event_label: str = Field(default="Any adverse event", description="Label of that row.")
+    by: str | None = Field(default=None, description="Column of the subjects table giving the arm.")
+    total: bool = Field(default=False, description="With arms, add a Total column group.")
+    sort: Literal["spec", "frequency"] | None = Field(default=None,
+        description="'spec': listed order (data-derived rows alphabetical); 'frequency': "
         "descending n of the sort column over all arms, ties alphabetical. Default: 'spec' "
         "when rows are listed, else 'frequency'.")
-    sort_column: str | None = Field(
-        None, description="Column label used for frequency sorting (default the first).")
-    threshold: float | None = Field(
-        None, ge=0, le=100, description="Keep term rows with percent >= this in the sort "
-        "column of at least one arm.")
-    count: Literal["subjects", "events"] = Field(
-        "subjects", description="'subjects': each subject once per row at the worst grade, "
+    sort_column: str | None = Field(default=None,
+        description="Column label used for frequency sorting (default the first).")
+    threshold: float | None = Field(default=None, ge=0, le=100,
+        description="Keep term rows whose (unrounded) percent in the "
+        "sort column is >= this in at least one arm.")
+    count: Literal["subjects", "events"] = Field(default="subjects",
+        description="'subjects': each subject once per row at the worst grade, "
         "cells n (%); 'events': every AE record (episode) counted, cells n.")
-    decimals: int = Field(1, ge=0, le=3, description="Decimals of percentages.")
-    zero: Literal["0", "0 (0.0)"] = Field(
-        "0", description="How a zero cell prints: '0', or with its percentage.")
-    footnotes: tuple[str, ...] = Field((), description="Extra footnotes, printed first.")
+    decimals: int = Field(default=1, ge=0, le=3, description="Decimals of percentages.")
+    zero: Literal["0", "0 (0.0)"] = Field(default="0",
+        description="How a zero cell prints: '0', or with its percentage.")
+    footnotes: tuple[str, ...] = Field(default=(), description="Extra footnotes, printed first.")
 
     _tuple_criteria = field_validator("criteria", mode="before")(_as_tuple)
 

@@ -40,3 +40,11 @@ def test_subjects_and_row_order_are_independent() -> None:
 
 def test_no_abnormal_value_no_episode() -> None:
     assert _ae([("a", 1, 2.0), ("a", 2, 3.0)]).empty
+
+
+def test_only_treatment_emergent_episodes() -> None:
+    # a: grade 2 at baseline and after -> not an AE; b: grade 2 at baseline, grade 4 after -> AE
+    ae = _ae([("a", -1, 1.2), ("a", 0, 1.1), ("a", 2, 1.3), ("b", 0, 1.2), ("b", 3, 0.3),
+              ("c", -2, 0.4), ("c", 5, 2.5)])
+    assert ae[["subject_id", "grade", "onset"]].values.tolist() == [["b", 4, 3.0]]
+    assert ae["baseline_grade"].tolist() == [2]

@@ -1,0 +1,388 @@
+"""Cytokine release syndrome from observation time series: :func:`grade_crs`.
+
+Systems: ``astct-2019`` (Lee DW et al., BBMT 2019), ``lee-2014`` (Lee DW et al., Blood 2014) and
+``ctcae-v5.0`` (CTCAE v5.0 'Cytokine release syndrome'). Each reads its tiers from its criteria
+file (``aegrade criteria show <id>``); the logic here is shared:
+
+* rows are grouped into time points (subject, day);
+* at each time point: fever (>= the file's temperature, not ``other_cause``), the hypotension tier
+  (HYPOTENSION, SYSBP below the option, vasopressors counted per the file) and the hypoxia tier
+  (device and flow, FiO2), plus CTCAE organ-toxicity grades for Lee 2014;
+* an episode opens at a fever outside any episode and lasts while fever, hypotension or hypoxia
+  recur no more than ``episode_gap_hours`` apart; its grade at each time point is the worst of
+  the floor grade and the tiers; fever need not persist once it has opened the episode;
+* grade 5 from ``death_cause``.
+
+Everything is array arithmetic over rows and time points; Python loops run over a handful of
+devices, agents or tiers only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from aegrade.grading._timeseries import (
+    _FALSE,
+    _TRUE,
+    CRS_CODES,
+    TREATMENT_CODES,
+    Findings,
+    TimePoints,
+    fmt_numbers,
+    isin,
+    runs,
+    time_points,
+)
+from aegrade.grading.crs_criteria import (
+    CrsIcansCriteria,
+    CrsRules,
+    load_crs_icans_criteria,
+    resolve_crs_system,
+    vocabulary_of,
+)
+from aegrade.grading.crs_episodes import (
+    Episodes,
+    SyndromeGrades,
+    apply_grade5,
+    build_adverse_events,
+    worst_per_subject,
+)
+
+_TREATMENT_NAMES = {"TOCILIZUMAB": "tocilizumab", "CORTICOSTEROID": "a corticosteroid",
+                    "ANTIPYRETIC": "an antipyretic"}
+
+
+def grade_crs(found: Findings, criteria: str = "astct-2019", *,
+              sysbp_threshold: float | None = None,
+              episode_gap_hours: float | None = None) -> SyndromeGrades:
+    """Grade CRS episodes of every subject by one system.
+
+    Parameters
+    ----------
+    found
+        Findings from :func:`aegrade.grading._timeseries.extract_findings`.
+    criteria
+        ``astct-2019``, ``lee-2014`` or ``ctcae-v5.0`` (also ``astct``, ``lee``, ``ctcae``).
+    sysbp_threshold
+        SYSBP (mmHg) below this counts as hypotension; 0 turns it off. Default: the file's.
+    episode_gap_hours
+        Time free of fever, hypotension and hypoxia that ends an episode. Default: the file's.
+
+    Returns
+    -------
+    SyndromeGrades
+        ``adverse_events`` (one row per episode), ``timepoints`` (audit trail), ``worst``.
+    """
+    c = load_crs_icans_criteria(resolve_crs_system(criteria))
+    r = c.crs
+    thr = r.hypotension.default_sysbp_below if sysbp_threshold is None else sysbp_threshold
+    gap = (r.episode.default_gap_hours if episode_gap_hours is None else episode_gap_hours) / 24
+    f = found.rows(isin(found.code, CRS_CODES))
+    rows = _row_tiers(f, c, float(thr))
+    if r.organ_toxicity is not None:
+        rows = _with_organ_rows(rows, found, r)
+    tps = time_points(rows["subject"], rows["day"])
+    at = _tp_tiers(tps, rows, c)
+    eps = _episodes(tps, at["fever"], at["signal"], gap)
+    member = eps.membership(tps.n)
+    grade = np.where(member >= 0, np.maximum.reduce(
+        [np.full(tps.n, r.floor_grade.grade), at["hyp"], at["hox"], at["organ"]]), 0)
+    trace = _trace(tps, rows, at, member, grade, eps, c, float(thr))
+    ae = build_adverse_events(term=r.term, criteria=c.output_id, tp_subject=tps.subject,
+                              tp_day=tps.day, grade=grade, rule=trace["rule"],
+                              text=trace["text"], episodes=eps, subjects=f.subjects,
+                              gap_days=gap)
+    ae = apply_grade5(ae, found, causes=r.grade5.death_causes, term=r.term,
+                      criteria=c.output_id, syndrome="CRS")
+    assessed = np.zeros(len(f.subjects), bool)
+    assessed[tps.subject] = True
+    worst = worst_per_subject(ae, found, assessed, r.grade5.death_causes)
+    timepoints = pd.DataFrame({
+        "subject_id": f.subjects[tps.subject], "syndrome": "CRS", "criteria": c.output_id,
+        "day": tps.day, "episode": pd.array(np.where(member >= 0, _episode_number(
+            tps, member), -1), dtype="Int64"), "grade": pd.array(grade, dtype="Int64"),
+        "fever": at["fever"], "hypotension_tier": at["hyp"], "hypoxia_tier": at["hox"],
+        "organ_tier": at["organ"], "rule": trace["rule"], "text": trace["text"]})
+    timepoints.loc[member < 0, "episode"] = pd.NA
+    return SyndromeGrades(ae, timepoints, worst)
+
+
+def _episode_number(tps: TimePoints, member: np.ndarray) -> np.ndarray:
+    """1-based episode number within each subject."""
+    first_of_subject = pd.Series(member).where(member >= 0).groupby(tps.subject).transform("min")
+    return (member - first_of_subject.fillna(0).to_numpy(np.int64) + 1)
+
+
+# --------------------------------------------------------------------------- row tiers
+
+
+def _row_tiers(f: Findings, c: CrsIcansCriteria, thr: float) -> dict[str, np.ndarray]:
+    """Per row: fever, hypotension flag, pressor agent, hypoxia tier, treatment, descriptions."""
+    r = c.crs
+    vocab = vocabulary_of(c)
+    live = ~f.other
+    word = pd.Series(f.word, dtype=object)
+    is_temp = (f.code == "TEMP") & live
+    truthy = word.isin(_TRUE).to_numpy(bool) | (f.number == 1)
+    hyp_flag = (f.code == "HYPOTENSION") & truthy & live
+    sysbp_low = (f.code == "SYSBP") & live & (thr > 0) & (f.number < thr)
+    pressor = (f.code == "VASOPRESSOR") & live & word.isin(vocab.vasopressors).to_numpy(bool)
+    treat = isin(f.code, TREATMENT_CODES) & ~word.isin(_FALSE).to_numpy(bool) & \
+        ~(f.number == 0)
+    hox, hox_desc = _hypoxia_rows(f, r, live)
+    return {
+        "subject": f.subject, "day": f.day, "code": f.code, "word": f.word,
+        "number": f.number, "dose": f.dose, "dose_unit": f.dose_unit,
+        "fever": is_temp & (f.number >= r.onset.fever_ge_celsius),
+        "temp": np.where(is_temp, f.number, -np.inf),
+        "hyp_flag": hyp_flag | sysbp_low, "sysbp_low": sysbp_low, "pressor": pressor,
+        "hox": hox, "hox_desc": hox_desc, "treat": treat,
+        "organ": np.zeros(len(f.day), np.int64), "organ_desc": np.full(len(f.day), None, object),
+    }
+
+
+def _hypoxia_rows(f: Findings, r: CrsRules, live: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    n = len(f.day)
+    tier = np.zeros(n, np.int64)
+    desc = np.full(n, None, object)
+    dev_rows = np.flatnonzero((f.code == "OXYGEN") & live)
+    word, flow = f.word[dev_rows], f.flow[dev_rows]
+    no_flow = np.isnan(flow)
+    flow_txt = np.where(no_flow, "", " " + fmt_numbers(flow) + " L/min")
+    for name, dev in r.hypoxia.devices.items():  # a handful of devices
+        m = word == name
+        if not m.any():
+            continue
+        g = np.full(len(dev_rows), dev.grade)
+        txt = flow_txt
+        if dev.flow_le is not None:
+            missing = dev.grade if dev.grade_missing_flow is None else dev.grade_missing_flow
+            g = np.where(no_flow, missing,
+                         np.where(flow <= dev.flow_le, dev.grade, dev.grade_above_flow))
+            txt = np.where(no_flow, " (flow not recorded, read as <= "
+                           + fmt_numbers(np.array([dev.flow_le]))[0] + " L/min)", flow_txt)
+        tier[dev_rows[m]] = g[m]
+        desc[dev_rows[m]] = dev.label + txt[m]
+    fio2 = np.flatnonzero((f.code == "FIO2") & live)
+    x = f.number[fio2]
+    for t in reversed(r.hypoxia.fio2):  # least severe first, so the most severe wins
+        m = (x >= t.ge) if t.ge is not None else (x > t.gt)
+        tier[fio2[m]] = np.maximum(tier[fio2[m]], t.grade)
+    desc[fio2] = "FiO2 " + fmt_numbers(x) + "%"
+    return tier, desc
+
+
+def _with_organ_rows(rows: dict[str, np.ndarray], found: Findings, r: CrsRules
+                     ) -> dict[str, np.ndarray]:
+    """Append CTCAE lab grades of organ toxicity as rows carrying a CRS organ tier (Lee 2014)."""
+    from aegrade.grading._timeseries import ORGAN_CODES
+    from aegrade.grading.labs import grade_labs
+    from aegrade.units import resolve_codes
+
+    ot = r.organ_toxicity
+    assert ot is not None
+    df = found.frame
+    codes = resolve_codes(df["parameter"]) if "parameter" in df else pd.Series(dtype="string")
+    labs = df[codes.isin(ORGAN_CODES).to_numpy(bool)]
+    if labs.empty or "day" not in labs:
+        return rows
+    graded = grade_labs(labs.drop(columns=["time"], errors="ignore"), ot.criteria,
+                        errors="coerce")
+    lab_grade = graded["grade_high"].to_numpy(float, na_value=np.nan)
+    term = graded["term_high"].astype(object).to_numpy()
+    tier = np.zeros(len(labs), np.int64)
+    for name, mapping in ot.terms.items():  # a handful of terms and grades
+        for g, crs_g in mapping.items():
+            tier[(term == name) & (lab_grade == g)] = crs_g
+    subj = pd.Index(found.subjects).get_indexer(labs["subject_id"].astype("string"))
+    keep = (tier > 0) & (subj >= 0) & ~np.isnan(labs["day"].to_numpy(float))
+    if not keep.any():
+        return rows
+    n = int(keep.sum())
+    desc = (pd.Series(term[keep]).astype(str) + " grade "
+            + pd.Series(lab_grade[keep]).astype(int).astype(str)
+            + f" ({ot.criteria})").to_numpy(object)
+    extra = {k: np.zeros(n, v.dtype) if v.dtype != object else np.full(n, None, object)
+             for k, v in rows.items()}
+    extra.update(subject=subj[keep], day=labs["day"].to_numpy(float)[keep],
+                 code=np.full(n, "ORGAN", object), temp=np.full(n, -np.inf),
+                 number=np.full(n, np.nan), dose=np.full(n, np.nan), organ=tier[keep],
+                 organ_desc=desc)
+    return {k: np.concatenate([rows[k], extra[k]]) for k in rows}
+
+
+# --------------------------------------------------------------------------- time points
+
+
+def _tp_tiers(tps: TimePoints, rows: dict[str, np.ndarray], c: CrsIcansCriteria
+              ) -> dict[str, np.ndarray]:
+    h = c.crs.hypotension
+    fever = tps.reduce_max(rows["fever"].astype(np.int8)) > 0
+    n_all, n_counted, agents = _pressor_counts(tps, rows, h.not_counted_toward_multiple)
+    hyp_flag = tps.reduce_max(rows["hyp_flag"].astype(np.int8)) > 0
+    hyp = np.where(n_counted >= 2, h.multiple_vasopressors,
+                   np.where(n_all >= 1, h.one_vasopressor,
+                            np.where(hyp_flag, h.no_vasopressor, 0)))
+    high = np.zeros(tps.n, bool)
+    if h.high_dose is not None:
+        high = _high_dose(tps, rows, c) & (n_all == 1)
+        hyp = np.where(high, np.maximum(hyp, h.high_dose.grade), hyp)
+    hox = tps.reduce_max(rows["hox"])
+    organ = tps.reduce_max(rows["organ"])
+    return {"fever": fever, "hyp": hyp, "hox": hox, "organ": organ, "n_all": n_all,
+            "n_counted": n_counted, "agents": agents, "high": high,
+            "signal": fever | (hyp > 0) | (hox > 0),
+            "temp": tps.reduce_max(rows["temp"])}
+
+
+def _tp_of_rows(tps: TimePoints) -> np.ndarray:
+    out = np.empty(len(tps.order), np.int64)
+    out[tps.order] = tps.tp
+    return out
+
+
+def _pressor_counts(tps: TimePoints, rows: dict[str, np.ndarray], not_counted: tuple[str, ...]
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct agents per time point: all, counted toward 'multiple', and their names."""
+    tp_row = _tp_of_rows(tps)
+    p = np.flatnonzero(rows["pressor"])
+    pairs = pd.DataFrame({"tp": tp_row[p], "agent": rows["word"][p]}).drop_duplicates()
+    pairs = pairs.sort_values(["tp", "agent"])
+    n_all = np.bincount(pairs["tp"], minlength=tps.n)
+    counted = ~pairs["agent"].isin(not_counted).to_numpy(bool)
+    n_counted = np.bincount(pairs["tp"][counted], minlength=tps.n)
+    names = np.full(tps.n, None, object)
+    if len(pairs):
+        joined = pairs.groupby("tp")["agent"].agg(" + ".join)  # pressor time points only
+        names[joined.index.to_numpy()] = joined.to_numpy(object)
+    return n_all, n_counted, names
+
+
+def _high_dose(tps: TimePoints, rows: dict[str, np.ndarray], c: CrsIcansCriteria) -> np.ndarray:
+    """Per time point: a single agent at high dose sustained for the file's hours (Lee 2014)."""
+    hd = c.crs.hypotension.high_dose
+    assert hd is not None
+    high = np.zeros(len(rows["day"]), bool)
+    for agent, lim in hd.agents.items():  # a handful of agents
+        high |= rows["pressor"] & (rows["word"] == agent) & (rows["dose_unit"] == lim.unit) & \
+            (rows["dose"] >= lim.ge)
+    p = np.flatnonzero(rows["pressor"])
+    if p.size == 0:
+        return np.zeros(tps.n, bool)
+    frame = pd.DataFrame({"s": rows["subject"][p], "a": rows["word"][p], "d": rows["day"][p],
+                          "h": high[p], "row": p}).sort_values(["s", "a", "d"], kind="stable")
+    brk = (~frame["h"]) | (frame["s"] != frame["s"].shift()) | (frame["a"] != frame["a"].shift()) \
+        | (~frame["h"].shift(fill_value=False).astype(bool))
+    run = brk.cumsum()
+    start = frame["d"].groupby(run).transform("first")
+    sustained = frame["h"] & (frame["d"] - start >= hd.sustained_hours / 24 - 1e-9)
+    out_rows = np.zeros(len(rows["day"]), np.int8)
+    out_rows[frame["row"].to_numpy()[sustained.to_numpy(bool)]] = 1
+    return tps.reduce_max(out_rows) > 0
+
+
+def _episodes(tps: TimePoints, fever: np.ndarray, signal: np.ndarray, gap: float) -> Episodes:
+    """Episodes: runs of signals no more than ``gap`` days apart, from their first fever on."""
+    sig = np.flatnonzero(signal)
+    if sig.size == 0:
+        return Episodes(np.zeros(0, np.int64), np.zeros(0, np.int64))
+    run = runs(tps.subject[sig], tps.day[sig], gap)
+    pos = np.arange(sig.size)
+    run_first = np.flatnonzero(np.r_[True, run[1:] != run[:-1]])[run]
+    seen_fever = np.maximum.accumulate(np.where(fever[sig], pos, -1)) >= run_first
+    inside = sig[seen_fever]
+    r = run[seen_fever]
+    if inside.size == 0:
+        return Episodes(np.zeros(0, np.int64), np.zeros(0, np.int64))
+    first = inside[np.r_[True, r[1:] != r[:-1]]]
+    last = inside[np.r_[r[1:] != r[:-1], True]]
+    return Episodes(first, last)
+
+
+# --------------------------------------------------------------------------- audit trail
+
+
+def _trace(tps: TimePoints, rows: dict[str, np.ndarray], at: dict[str, np.ndarray],
+           member: np.ndarray, grade: np.ndarray, eps: Episodes, c: CrsIcansCriteria,
+           thr: float) -> dict[str, np.ndarray]:
+    """Rule id and audit text per time point (None where there is nothing to say)."""
+    cid = c.output_id
+    text = np.full(tps.n, None, object)
+    rule = np.full(tps.n, None, object)
+    sub = np.flatnonzero((member >= 0) | at["signal"])  # texts only where there is a finding
+    a = {k: v[sub] for k, v in at.items()}
+    g_all = grade[sub]
+    comps = _component_texts(tps, rows, a, sub, thr)
+    day = "day " + fmt_numbers(tps.day[sub])
+    inside = member[sub] >= 0
+    # the component that produced the grade: hypotension, hypoxia, organ, else the floor
+    best = np.zeros(sub.size, np.int64)  # 0 floor, 1 hypotension, 2 hypoxia, 3 organ
+    for k, key in ((3, "organ"), (2, "hox"), (1, "hyp")):  # priority on ties: hyp > hox > organ
+        best = np.where((a[key] > 0) & (a[key] == g_all), k, best)
+    names = np.array(["fever", "hypotension", "hypoxia", "organ toxicity"], object)
+    settled = (best == 0) & ~a["fever"]
+    floor_txt = np.where(a["fever"], comps["fever"], "no fever, hypotension or hypoxia")
+    finding = np.select([best == 1, best == 2, best == 3],
+                        [comps["hyp"], comps["hox"], comps["organ"]], floor_txt)
+    g = fmt_numbers(g_all)
+    tier = np.where(best == 0, np.where(settled, "episode active", names[0]),
+                    names[best] + " tier " + g)
+    suffix = np.where(settled, "; fever settled" + comps["settled"], "")
+    onset = np.isin(sub, eps.first)
+    onset_txt = "; episode onset (fever >= " + fmt_numbers(
+        np.array([c.crs.onset.fever_ge_celsius]))[0] + " degC)"
+    t_in = ("grade " + g + ": " + finding + " at " + day + suffix + " (" + tier + ", " + cid
+            + ")" + np.where(onset, onset_txt, ""))
+    what = np.where(a["hyp"] >= a["hox"], comps["hyp"], comps["hox"])
+    t_out = ("not CRS: " + what + " at " + day + " outside any CRS episode (no fever before it, "
+             + cid + ")")
+    text[sub] = np.where(inside, t_in, t_out)
+    parts = np.array(["floor", "hypotension", "hypoxia", "organ"], object)
+    rule[sub] = np.where(inside, cid + "/crs/" + parts[best] + "/" + g, cid + "/crs/not_crs/0")
+    return {"text": text, "rule": rule}
+
+
+def _component_texts(tps: TimePoints, rows: dict[str, np.ndarray], a: dict[str, np.ndarray],
+                     sub: np.ndarray, thr: float) -> dict[str, np.ndarray]:
+    """Descriptions of each component at the time points ``sub``."""
+    temp = np.where(np.isfinite(a["temp"]), a["temp"], np.nan)
+    fever = "temperature " + fmt_numbers(temp) + " degC"
+
+    def row_text(score: np.ndarray, mask: np.ndarray, texts: np.ndarray) -> np.ndarray:
+        best = tps.best_row(score, mask)[sub]
+        return np.where(best >= 0, texts[np.maximum(best, 0)], "")
+
+    hox = row_text(rows["hox"], rows["hox"] > 0, rows["hox_desc"])
+    organ = row_text(rows["organ"], rows["organ"] > 0, rows["organ_desc"])
+    sys_row = tps.best_row(-np.nan_to_num(rows["number"], nan=np.inf), rows["sysbp_low"])[sub]
+    sys_txt = ("SYSBP " + fmt_numbers(rows["number"][np.maximum(sys_row, 0)])
+               + " mmHg (below the " + fmt_numbers(np.array([thr]))[0]
+               + " mmHg sysbp_threshold option), no vasopressor")
+    n_txt = np.where(a["n_counted"] >= 2, " (" + fmt_numbers(a["n_counted"])
+                     + " vasopressors counted)",
+                     np.where(a["n_counted"] == 0, " (alone: read as one vasopressor)",
+                              np.where(a["n_all"] > a["n_counted"],
+                                       " (vasopressin not counted toward two or more)", "")))
+    high = np.where(a["high"], ", high dose sustained", "")
+    hyp = np.select([a["n_all"] > 0, sys_row >= 0],
+                    [a["agents"].astype(str) + n_txt + high, sys_txt],
+                    "hypotension, no vasopressor")
+    return {"fever": fever, "hox": hox, "organ": organ, "hyp": hyp,
+            "settled": _treatment_note(tps, rows)[sub]}
+
+
+def _treatment_note(tps: TimePoints, rows: dict[str, np.ndarray]) -> np.ndarray:
+    """' after tocilizumab (day 1.5)' for the latest treatment at or before each time point."""
+    treat_row = tps.best_row(np.zeros(len(rows["day"])), rows["treat"])
+    out = np.full(tps.n, " (no antipyretic, tocilizumab or corticosteroid recorded)", object)
+    if not (treat_row >= 0).any():
+        return out
+    last = pd.Series(np.where(treat_row >= 0, np.arange(tps.n), np.nan))
+    last = last.groupby(tps.subject).ffill().to_numpy()
+    has = np.flatnonzero(~np.isnan(last))
+    src = treat_row[last[has].astype(np.int64)]
+    names = pd.Series(rows["code"][src]).map(_TREATMENT_NAMES).to_numpy(object)
+    out[has] = " after " + names.astype(str) + " (day " + fmt_numbers(rows["day"][src]) + ")"
+    return out

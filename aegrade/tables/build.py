@@ -1,0 +1,556 @@
+"""AE summary tables: rows of terms or groups, grade-group columns, subjects at their worst grade.
+
+:func:`build_ae_table` is the library entry point; it returns an :class:`AETable` whose
+``cells`` frame is the whole result (one line per row, arm and column with the numeric
+``n``, ``N``, ``percent`` and the printed ``cell``). Writers only render it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from aegrade.tables.display import (
+    DisplayTable,
+    format_count,
+    format_percent,
+    grading_footnote,
+    system_label,
+)
+from aegrade.tables.spec import TableSpec, TableSpecError
+from aegrade.tables.worst import worst_grades
+
+__all__ = ["AETable", "build_ae_table"]
+
+ALL_SUBJECTS = "All subjects"
+TOTAL = "Total"
+NO_SOC = "System organ class not given"
+MISSING_ARM = "Missing"
+
+
+@dataclass(frozen=True)
+class AETable:
+    """An AE summary table.
+
+    Attributes
+    ----------
+    cells
+        One line per row, arm and column: ``row`` (label), ``level`` (``any``, ``soc`` or
+        ``term``), ``soc``, ``arm``, ``column``, ``n``, ``N``, ``percent`` (n/N x 100,
+        unrounded; NaN for event counts) and ``cell`` (the printed 'n (%)'), in display order.
+    rows
+        One line per displayed row: ``row``, ``level``, ``soc``, ``indent``, ``key`` (the
+        row's name in the ARD: 'SOC / term' under a SOC row, else the label).
+    arms
+        ``(arm, N)`` pairs in column order (the total last when asked for).
+    """
+
+    cells: pd.DataFrame
+    rows: pd.DataFrame
+    arms: tuple[tuple[str, int], ...]
+    columns: tuple[str, ...]
+    spec: TableSpec
+    title: str
+    footnotes: tuple[str, ...]
+    criteria: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The display as a plain frame: the row label, then one 'n (%)' column per arm and
+        grade group (named by the grade group alone when there is one arm)."""
+        return self.to_display().to_frame()
+
+    def ard(self) -> pd.DataFrame:
+        """The analysis results dataset (SPEC section 5): row, arm, column, n, N, percent."""
+        key = self.cells["row_id"].map(self.rows.set_index("row_id")["key"])
+        return pd.DataFrame({
+            "row": key.to_numpy(object), "arm": self.cells["arm"].to_numpy(object),
+            "column": self.cells["column"].to_numpy(object),
+            "n": self.cells["n"].to_numpy(np.int64), "N": self.cells["N"].to_numpy(np.int64),
+            "percent": self.cells["percent"].to_numpy(float)})
+
+    def to_display(self) -> DisplayTable:
+        """The table as a :class:`~aegrade.tables.display.DisplayTable` for the writers."""
+        ncol = len(self.columns)
+        cells = self.cells.sort_values(["row_id", "arm_order", "col_order"])
+        wide = cells["cell"].to_numpy(object).reshape(len(self.rows), ncol * len(self.arms))
+        body = tuple((label, *vals) for label, vals in
+                     zip(self.rows["row"], wide.tolist(), strict=True))
+        word = "patients" if self.spec.count == "subjects" else "events"
+        if len(self.arms) == 1:
+            n = self.arms[0][1]
+            head = (f"Number of patients (N = {n})" if word == "patients"
+                    else f"Number of events (N = {n} patients)")
+            groups: tuple[tuple[str, int], ...] = ((head, ncol),)
+        else:
+            groups = tuple((f"{arm} (N = {n})", ncol) for arm, n in self.arms)
+        return DisplayTable(
+            title=self.title, stub_header=self.spec.row_header,
+            columns=self.columns * len(self.arms), body=body, groups=groups,
+            indent=tuple(int(i) for i in self.rows["indent"]),
+            emphasis=tuple(lv == "soc" for lv in self.rows["level"]),
+            footnotes=self.footnotes, name="AE table", ard=self.ard())
+
+
+def build_ae_table(adverse_events: pd.DataFrame, subjects: pd.DataFrame | None = None,
+                   spec: TableSpec | None = None, *, by: str | None = None) -> AETable:
+    """Count subjects (or events) per AE row, arm and grade group.
+
+    Parameters
+    ----------
+    adverse_events
+        ``aegrade.grade(...).adverse_events``: needs ``subject_id``, ``term``, ``grade``; uses
+        ``criteria``, ``onset`` and ``soc`` when present. Grade-0 and ungraded records are
+        not counted.
+    subjects
+        The subjects table (``subject_id`` and the ``by`` column): N per arm comes from it,
+        so subjects without any AE count. Without it, N is the subjects seen in the AEs.
+    spec
+        A :class:`~aegrade.tables.spec.TableSpec`; the default is one row per term, sorted by
+        descending frequency, with 'Any grade' and 'Grade >= 3' columns.
+    by
+        Arm column of ``subjects`` (overrides ``spec.by``).
+
+    Returns
+    -------
+    AETable
+
+    Raises
+    ------
+    TableSpecError
+        A required column is missing, or ``by`` is not a column of ``subjects``.
+
+    Notes
+    -----
+    Counting follows CDISC OCCDS (AOCCPIFL): within each row a subject is counted once, at the
+    worst grade of the records the row covers, so a row over several terms, a SOC row and the
+    'Any adverse event' row never count a subject twice. A subject falls in a grade-group
+    column when that worst grade lies in its range; 'Grade 3-4' ([3, 4]) therefore leaves out
+    a subject whose worst grade is 5, 'Grade >= 3' ([3, 5]) does not.
+
+    Examples
+    --------
+    >>> ae = pd.DataFrame({"subject_id": ["1", "1", "2"], "term": ["Fever"] * 3,
+    ...                    "grade": [1, 3, 2]})
+    >>> subjects = pd.DataFrame({"subject_id": ["1", "2", "3", "4"]})
+    >>> build_ae_table(ae, subjects).frame.iloc[1].tolist()
+    ['Fever', '2 (50.0)', '1 (25.0)']
+    """
+    spec = spec or TableSpec()
+    if by is not None:
+        spec = spec.model_copy(update={"by": by})
+    _require(adverse_events, ("subject_id", "term", "grade"), "adverse_events")
+    subj, notes = _subjects(adverse_events, subjects, spec)
+    data, more = _records(adverse_events, subj, spec)
+    plan = _row_plan(spec, data)
+    counts, systems = _count(plan, data, subj, spec)
+    return _assemble(plan, counts, subj, spec, systems, (*notes, *more))
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _require(frame: pd.DataFrame, columns: tuple[str, ...], name: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise TableSpecError(f"{name}: required column(s) {missing} missing")
+
+
+@dataclass(frozen=True)
+class _Subjects:
+    ids: pd.Index                 # subject_id as strings, table order
+    arm: np.ndarray               # arm code per subject
+    arm_names: tuple[str, ...]    # real arms (no total)
+    big_n: np.ndarray             # N per real arm
+
+
+def _subjects(ae: pd.DataFrame, subjects: pd.DataFrame | None, spec: TableSpec
+              ) -> tuple[_Subjects, tuple[str, ...]]:
+    notes: tuple[str, ...] = ()
+    if subjects is None:
+        ids = pd.Index(pd.unique(ae["subject_id"].astype("string").dropna()))
+        frame = pd.DataFrame({"subject_id": ids})
+        notes = ("No subjects table: N is the number of subjects with an AE record.",)
+    else:
+        _require(subjects, ("subject_id",), "subjects")
+        frame = subjects.assign(subject_id=subjects["subject_id"].astype("string"))
+        frame = frame.drop_duplicates("subject_id")
+        ids = pd.Index(frame["subject_id"])
+    if spec.by is None:
+        return _Subjects(ids, np.zeros(len(ids), np.int64), (ALL_SUBJECTS,),
+                         np.array([len(ids)])), notes
+    if spec.by not in frame.columns:
+        raise TableSpecError(f"by: {spec.by!r} is not a column of the subjects table "
+                             f"(columns: {', '.join(map(str, frame.columns))})")
+    arm = frame[spec.by]
+    if isinstance(arm.dtype, pd.CategoricalDtype):
+        names = [str(c) for c in arm.cat.categories]
+        arm = arm.astype(object)
+    else:
+        names = sorted({str(a) for a in arm.dropna()})
+    arm = arm.astype(object).where(arm.notna(), MISSING_ARM).astype(str)
+    if (arm == MISSING_ARM).any() and MISSING_ARM not in names:
+        names.append(MISSING_ARM)
+    codes = pd.Index(names).get_indexer(pd.Index(arm))
+    return _Subjects(ids, codes, tuple(names),
+                     np.bincount(codes, minlength=len(names))), notes
+
+
+@dataclass(frozen=True)
+class _Records:
+    sub: np.ndarray               # subject code per record
+    term: np.ndarray              # canonical term code per record
+    crit: np.ndarray              # criteria code per record (-1 when missing)
+    soc: np.ndarray               # SOC code per record
+    grade: np.ndarray             # float, NaN when not counted
+    terms: list[str]              # canonical term names (first spelling seen)
+    crits: list[str]
+    socs: list[str]
+
+
+def _records(ae: pd.DataFrame, subj: _Subjects, spec: TableSpec
+             ) -> tuple[_Records, tuple[str, ...]]:
+    notes = []
+    sid = ae["subject_id"]
+    if not isinstance(sid.dtype, pd.StringDtype):
+        sid = sid.astype("string")
+    sub = subj.ids.get_indexer(pd.Index(sid))
+    grade = pd.to_numeric(ae["grade"], errors="coerce").to_numpy(float, na_value=np.nan)
+    unknown = int(((sub < 0) & ~np.isnan(grade)).sum())
+    if unknown:
+        notes.append(f"{unknown} AE record(s) of subjects not in the subjects table are "
+                     "not counted.")
+    ungraded = int(np.isnan(grade).sum())
+    if ungraded:
+        notes.append(f"{ungraded} AE record(s) without a grade are not counted.")
+    grade = np.where((sub >= 0) & (grade >= 1), grade, np.nan)
+    term, terms = _canonical(ae["term"])
+    if "criteria" in ae:
+        crit, crits = _canonical(ae["criteria"], lower=True)
+    else:
+        crit, crits = np.full(len(ae), -1), []
+    if spec.soc and "soc" in ae:
+        soc, socs = _canonical(ae["soc"])
+        missing = soc < 0
+        if missing.any():
+            soc = np.where(missing, len(socs), soc)
+            socs = [*socs, NO_SOC]
+    else:
+        soc, socs = np.zeros(len(ae), np.int64), [NO_SOC]
+    return _Records(sub, term, crit, soc, grade, terms, crits, socs), tuple(notes)
+
+
+def _canonical(values: pd.Series, *, lower: bool = False) -> tuple[np.ndarray, list[str]]:
+    """Codes per value, matching case- and space-insensitively; -1 for missing."""
+    codes, uniques = pd.factorize(values)
+    names = [str(u).strip() for u in uniques]
+    keys = [n.lower() for n in names]
+    canon_codes, canon_keys = pd.factorize(pd.Index(keys))
+    first: dict[int, str] = {}
+    for k, n in zip(canon_codes, names, strict=True):
+        first.setdefault(int(k), n.lower() if lower else n)
+    mapped = np.where(codes >= 0, canon_codes[np.maximum(codes, 0)] if len(canon_codes) else -1,
+                      -1)
+    return mapped.astype(np.int64), [first[i] for i in range(len(canon_keys))]
+
+
+# --------------------------------------------------------------------------- row plan
+
+
+@dataclass
+class _Row:
+    label: str
+    level: str                    # any | soc | term
+    members: list[tuple[int, int]]  # (term code, criteria-mask id); -1 term: no data
+    listed: bool = False
+    order: int = 0
+    soc: str = ""
+    children: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Plan:
+    rows: list[_Row]
+    masks: np.ndarray             # [n_masks, n_crit + 1] allowed criteria (last: missing)
+
+
+def _mask(crits: list[str], allowed: tuple[str, ...] | None) -> np.ndarray:
+    if allowed is None:
+        return np.ones(len(crits) + 1, bool)
+    from aegrade.criteria import resolve_criteria_id
+
+    want = {resolve_criteria_id(a) for a in allowed}
+    return np.array([c in want for c in crits] + [False])
+
+
+def _row_plan(spec: TableSpec, data: _Records) -> _Plan:
+    masks = [_mask(data.crits, spec.criteria)]
+    lookup = {t.lower(): i for i, t in enumerate(data.terms)}
+    rows: list[_Row] = []
+    covered: set[int] = set()
+    for i, r in enumerate(spec.rows):
+        m = 0
+        if r.criteria is not None:
+            masks.append(_mask(data.crits, r.criteria))
+            m = len(masks) - 1
+        codes = [lookup.get(t.strip().lower(), -1) for t in r.terms]
+        covered.update(c for c in codes if c >= 0)
+        rows.append(_Row(r.label, "term", [(c, m) for c in codes], listed=True, order=i))
+    if not spec.rows or spec.include_unlisted:
+        rows += _derived_rows(data, masks, covered)
+    plan = _Plan(rows, np.array(masks))
+    if spec.soc:
+        _add_soc_rows(plan, data)
+    if spec.any_event_row:
+        plan.rows.append(_Row(spec.any_event_label, "any", []))
+    return plan
+
+
+def _derived_rows(data: _Records, masks: list[np.ndarray], covered: set[int]) -> list[_Row]:
+    """One row per term in the data; per term and system when a term has several systems."""
+    ok = ~np.isnan(data.grade) & masks[0][data.crit]
+    n_crit = len(data.crits) + 1
+    pairs = np.unique(data.term[ok] * n_crit + np.where(data.crit[ok] < 0, n_crit - 1,
+                                                        data.crit[ok]))
+    term, crit = pairs // n_crit, pairs % n_crit
+    rows = []
+    for t in np.unique(term):
+        if t in covered or t < 0:
+            continue
+        systems = crit[term == t]
+        if len(systems) == 1:
+            rows.append(_Row(data.terms[t], "term", [(int(t), 0)]))
+            continue
+        for c in systems:
+            m = np.zeros(n_crit, bool)
+            m[c] = True
+            masks.append(m)
+            name = data.crits[c] if c < len(data.crits) else "no system"
+            rows.append(_Row(f"{data.terms[t]} ({system_label(name)})", "term",
+                             [(int(t), len(masks) - 1)]))
+    return rows
+
+
+def _add_soc_rows(plan: _Plan, data: _Records) -> None:
+    """Nest term rows under SOC rows; a term's SOC is its most frequent SOC in the data."""
+    ok = ~np.isnan(data.grade) & (data.term >= 0)
+    soc_of_term: dict[int, str] = {}
+    if ok.any():
+        pair = pd.DataFrame({"t": data.term[ok], "s": data.soc[ok]}).value_counts()
+        for t, s in pair.index.to_list():  # most frequent first
+            soc_of_term.setdefault(int(t), data.socs[int(s)])
+    fallback = _dictionary_socs()
+    socs: dict[str, _Row] = {}
+    for i, row in enumerate(list(plan.rows)):
+        names = [soc_of_term.get(t) for t, _ in row.members if t >= 0] or [
+            fallback.get(data.terms[t].lower() if t >= 0 else "", None) for t, _ in row.members]
+        found = [n for n in names if n]
+        row.soc = found[0] if found else NO_SOC
+        parent = socs.setdefault(row.soc, _Row(row.soc, "soc", [], soc=row.soc))
+        parent.members += row.members
+        parent.children.append(i)
+    plan.rows += list(socs.values())
+
+
+def _dictionary_socs() -> dict[str, str]:
+    try:
+        from aegrade.criteria import load_dictionary
+
+        d = load_dictionary("ctcae-v5.0")
+        return {str(t).lower(): str(s) for t, s in zip(d["term"], d["soc"], strict=True)}
+    except Exception:  # the dictionary is a convenience for rows without data
+        return {}
+
+
+# --------------------------------------------------------------------------- counting
+
+
+def _membership(plan: _Plan, data: _Records) -> tuple[np.ndarray, np.ndarray]:
+    """(record, row) pairs: every record each row covers, each pair once."""
+    mem = _merged_members(plan)
+    n_terms = len(data.terms)
+    live = ~np.isnan(data.grade) & (data.term >= 0)
+    rec = np.flatnonzero(live)
+    crit = np.where(data.crit[rec] < 0, plan.masks.shape[1] - 1, data.crit[rec])
+    if mem:
+        mt, mr, mm = (np.array(x, np.int64) for x in zip(*mem, strict=True))
+        order = np.argsort(mt, kind="stable")
+        mt, mr, mm = mt[order], mr[order], mm[order]
+        per_term = np.bincount(mt, minlength=n_terms)
+        start = np.r_[0, np.cumsum(per_term)[:-1]]
+        rep = per_term[data.term[rec]]
+        r_idx = np.repeat(np.arange(len(rec)), rep)
+        offset = np.arange(len(r_idx)) - np.repeat(np.cumsum(rep) - rep, rep)
+        m_idx = start[data.term[rec][r_idx]] + offset
+        ok = plan.masks[mm[m_idx], crit[r_idx]]
+        pair_rec, pair_row = rec[r_idx[ok]], mr[m_idx[ok]]
+    else:
+        pair_rec = pair_row = np.zeros(0, np.int64)
+    any_rows = [i for i, row in enumerate(plan.rows) if row.level == "any"]
+    if any_rows:
+        counted = np.zeros(len(data.grade), bool)
+        counted[pair_rec] = True
+        counted[rec[plan.masks[0][crit]]] = True
+        extra = np.flatnonzero(counted)
+        pair_rec = np.r_[pair_rec, extra]
+        pair_row = np.r_[pair_row, np.full(len(extra), any_rows[0])]
+    return pair_rec, pair_row
+
+
+def _merged_members(plan: _Plan) -> list[tuple[int, int, int]]:
+    """(term, row, mask) with one entry per row and term (masks of repeats OR-ed together),
+    so that a record matches a row at most once."""
+    merged: dict[tuple[int, int], list[int]] = {}
+    for r, row in enumerate(plan.rows):
+        for t, m in row.members:
+            if t >= 0:
+                merged.setdefault((t, r), []).append(m)
+    out = []
+    masks = list(plan.masks)
+    for (t, r), ms in merged.items():
+        if len(set(ms)) > 1:
+            masks.append(np.logical_or.reduce([plan.masks[m] for m in ms]))
+            out.append((t, r, len(masks) - 1))
+        else:
+            out.append((t, r, ms[0]))
+    plan.masks = np.array(masks)
+    return out
+
+
+def _count(plan: _Plan, data: _Records, subj: _Subjects, spec: TableSpec
+           ) -> tuple[np.ndarray, tuple[str, ...]]:
+    """n per [row, real arm, column]; and the systems of the records counted."""
+    rec, row = _membership(plan, data)
+    n_rows, n_arms, cols = len(plan.rows), len(subj.arm_names), spec.columns
+    out = np.zeros((n_rows, n_arms, len(cols)), np.int64)
+    used = np.unique(data.crit[rec])
+    systems = tuple(data.crits[c] for c in used if c >= 0)
+    if spec.count == "subjects":
+        g_row, g_sub, worst = worst_grades(row, data.sub[rec], data.grade[rec])
+    else:
+        g_row, g_sub, worst = row, data.sub[rec], data.grade[rec]
+    cell = g_row * n_arms + subj.arm[g_sub]
+    for j, c in enumerate(cols):
+        lo, hi = c.grades
+        hit = (worst >= lo) & (worst <= hi)
+        out[:, :, j] = np.bincount(cell[hit], minlength=n_rows * n_arms).reshape(n_rows, n_arms)
+    return out, systems
+
+
+# --------------------------------------------------------------------------- assembly
+
+
+def _assemble(plan: _Plan, counts: np.ndarray, subj: _Subjects, spec: TableSpec,
+              systems: tuple[str, ...], notes: tuple[str, ...]) -> AETable:
+    arms = list(subj.arm_names)
+    big_n = list(subj.big_n)
+    if spec.by is not None and spec.total:
+        counts = np.concatenate([counts, counts.sum(axis=1, keepdims=True)], axis=1)
+        arms.append(TOTAL)
+        big_n.append(int(subj.big_n.sum()))
+    order = _display_order(plan, counts, spec, np.array(big_n), n_real=len(subj.arm_names))
+    rows = _rows_frame(plan, order, spec)
+    cells = _cells_frame(rows, counts, arms, big_n, spec)
+    title = spec.title or ("Adverse events by worst grade" if spec.count == "subjects"
+                           else "Adverse events (events)")
+    return AETable(cells=cells, rows=rows.drop(columns="plan_id"),
+                   arms=tuple(zip(arms, (int(n) for n in big_n), strict=True)),
+                   columns=tuple(c.label for c in spec.columns), spec=spec, title=title,
+                   footnotes=_footnotes(spec, systems, notes), criteria=systems, notes=notes)
+
+
+def _display_order(plan: _Plan, counts: np.ndarray, spec: TableSpec, big_n: np.ndarray,
+                   n_real: int) -> list[int]:
+    labels = [c.label for c in spec.columns]
+    j = labels.index(spec.sort_column) if spec.sort_column else 0
+    freq = counts[:, :n_real, j].sum(axis=1)
+    shown = [i for i, r in enumerate(plan.rows)
+             if r.level == "term" and (r.listed or counts[i].sum() > 0)]
+    if spec.threshold is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pct = 100.0 * counts[:, :n_real, j] / np.maximum(big_n[:n_real], 1)
+        shown = [i for i in shown if (pct[i] >= spec.threshold - 1e-9).any()]
+
+    def key(i: int) -> tuple:
+        r = plan.rows[i]
+        if spec.effective_sort == "frequency":
+            return (-int(freq[i]), r.label.lower(), r.label)
+        return (0 if r.listed else 1, r.order if r.listed else 0, r.label.lower(), r.label)
+
+    order = [i for i, r in enumerate(plan.rows) if r.level == "any"]
+    if not spec.soc:
+        return order + sorted(shown, key=key)
+    keep = set(shown)
+    socs = [i for i, r in enumerate(plan.rows)
+            if r.level == "soc" and any(c in keep for c in r.children)]
+    for i in socs:  # a SOC row in spec order goes where its first listed row is
+        kids = [c for c in plan.rows[i].children if c in keep]
+        plan.rows[i].order = min(plan.rows[c].order if plan.rows[c].listed else 10**9
+                                 for c in kids)
+        plan.rows[i].listed = plan.rows[i].order < 10**9
+    for i in sorted(socs, key=key):
+        order.append(i)
+        order += sorted((c for c in plan.rows[i].children if c in keep), key=key)
+    return order
+
+
+def _rows_frame(plan: _Plan, order: list[int], spec: TableSpec) -> pd.DataFrame:
+    recs = []
+    for pos, i in enumerate(order):
+        r = plan.rows[i]
+        nested = spec.soc and r.level == "term"
+        recs.append({"row_id": pos, "plan_id": i, "row": r.label, "level": r.level,
+                     "soc": r.soc if spec.soc else None, "indent": 1 if nested else 0,
+                     "key": f"{r.soc} / {r.label}" if nested else r.label})
+    return pd.DataFrame(recs, columns=["row_id", "plan_id", "row", "level", "soc", "indent",
+                                       "key"])
+
+
+def _cells_frame(rows: pd.DataFrame, counts: np.ndarray, arms: list[str], big_n: list[int],
+                 spec: TableSpec) -> pd.DataFrame:
+    n_rows, n_arms, n_cols = len(rows), len(arms), len(spec.columns)
+    sub = counts[rows["plan_id"].to_numpy(np.int64)] if n_rows else counts[:0]
+    n = sub.reshape(-1)
+    big = np.tile(np.repeat(np.array(big_n, np.int64), n_cols), n_rows)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = np.where(big > 0, 100.0 * n / np.maximum(big, 1), np.nan)
+    if spec.count == "events":
+        pct = np.full(len(n), np.nan)
+        text = [str(int(v)) for v in n]
+    else:
+        text = [format_count(int(a), int(b), decimals=spec.decimals, zero=spec.zero)
+                for a, b in zip(n, big, strict=True)]
+    idx = np.repeat(np.arange(n_rows), n_arms * n_cols)
+    return pd.DataFrame({
+        "row_id": rows["row_id"].to_numpy()[idx],
+        "row": rows["row"].to_numpy(object)[idx],
+        "level": rows["level"].to_numpy(object)[idx],
+        "soc": rows["soc"].to_numpy(object)[idx],
+        "arm": np.tile(np.repeat(np.array(arms, object), n_cols), n_rows),
+        "column": np.tile(np.array([c.label for c in spec.columns], object), n_rows * n_arms),
+        "n": n.astype(np.int64), "N": big, "percent": pct, "cell": np.array(text, object),
+        "arm_order": np.tile(np.repeat(np.arange(n_arms), n_cols), n_rows),
+        "col_order": np.tile(np.arange(n_cols), n_rows * n_arms),
+    })
+
+
+def _footnotes(spec: TableSpec, systems: tuple[str, ...], notes: tuple[str, ...]
+               ) -> tuple[str, ...]:
+    out = list(spec.footnotes)
+    if spec.count == "subjects":
+        out.append("N, number of patients; n (%), number (percentage) of patients with at least "
+                   "one event. Each patient is counted once per row, at the worst grade.")
+    else:
+        out.append("N, number of patients; n, number of adverse events (episodes); a patient "
+                   "may contribute several.")
+    if spec.threshold is not None:
+        out.append(f"Adverse events in >= {format_percent(spec.threshold, spec.decimals)}% of "
+                   "patients in at least one arm.")
+    foot = grading_footnote(systems)
+    if foot:
+        out.append(foot)
+    out += list(notes)
+    return tuple(out)

@@ -1,0 +1,222 @@
+"""CRS and ICANS summary: incidence, grade >= 3, time to onset, duration and treatment use.
+
+The layout of CAR-T labelling and papers: per grading system, the percentage of patients with
+the syndrome at any grade and at grade >= 3, the median (range) time to onset and duration in
+days; then the patients given tocilizumab and corticosteroids.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from aegrade.tables.display import DisplayTable, format_count, grading_footnote, system_label
+from aegrade.tables.spec import TableSpecError
+
+__all__ = ["CRS_TERM", "ICANS_TERM", "build_crs_icans_summary", "format_median_range"]
+
+CRS_TERM = "Cytokine release syndrome"
+ICANS_TERM = "Immune effector cell-associated neurotoxicity syndrome"
+_SHORT = {CRS_TERM.lower(): "CRS", ICANS_TERM.lower(): "ICANS"}
+_TREATMENTS = (("TOCILIZUMAB", "Tocilizumab"), ("CORTICOSTEROID", "Corticosteroids"))
+_NOT_GIVEN = {"", "0", "no", "false", "none", "not given", "n", "f"}
+
+
+def format_median_range(values: pd.Series | np.ndarray) -> str:
+    """'median (min-max)' of days; whole numbers print without decimals, others with one."""
+    v = pd.to_numeric(pd.Series(values), errors="coerce").dropna().to_numpy(float)
+    if not len(v):
+        return "NA"
+    return f"{_num(np.median(v))} ({_num(v.min())}-{_num(v.max())})"
+
+
+def _num(x: float) -> str:
+    return f"{x:.0f}" if abs(x - round(x)) < 1e-9 else f"{x:.1f}"
+
+
+def build_crs_icans_summary(adverse_events: pd.DataFrame, subjects: pd.DataFrame | None = None,
+                            observations: pd.DataFrame | None = None, *,
+                            by: str | None = None) -> DisplayTable:
+    """CRS/ICANS summary per grading system, one column per arm.
+
+    Parameters
+    ----------
+    adverse_events
+        AE rows (``subject_id``, ``term``, ``criteria``, ``grade``, ``onset``; ``duration`` or
+        ``end``; ``time_to_onset`` when the CRS/ICANS engine gives it). Rows whose term is
+        :data:`CRS_TERM` or :data:`ICANS_TERM` are used.
+    subjects
+        The subjects table; N comes from it (else from the AE subjects).
+    observations
+        Observations or graded observations (``subject_id``, ``parameter``, ``value``):
+        ``TOCILIZUMAB`` and ``CORTICOSTEROID`` rows mark a patient as treated, unless the value
+        says not given (no, false, 0, none).
+    by
+        Arm column of ``subjects``.
+
+    Returns
+    -------
+    DisplayTable
+        With an ``ard`` (row, arm, column, n, N, percent, median, min, max).
+
+    Notes
+    -----
+    Time to onset is a patient's earliest episode onset (``time_to_onset`` when given, else
+    ``onset``), in days from infusion. Duration is the sum of the patient's episode
+    durations (``duration``, else ``end - onset``). Medians and ranges are over the patients
+    with the syndrome.
+    """
+    ae = adverse_events.assign(subject_id=adverse_events["subject_id"].astype("string"))
+    ae = ae[ae["term"].astype("string").str.lower().isin(list(_SHORT))]
+    ae = ae[pd.to_numeric(ae["grade"], errors="coerce") >= 1]
+    subj = _subject_frame(subjects, adverse_events, by)
+    arms = _arm_list(subj)
+    body, indent, emph, ard = [], [], [], []
+    crit = ae["criteria"] if "criteria" in ae else pd.Series("", index=ae.index)
+    pairs = {(t, c) for t, c in zip(ae["term"].str.lower(), crit.fillna(""), strict=True)}
+    for t, c in sorted(pairs, key=lambda p: (list(_SHORT).index(p[0]), p[1])):
+        part = ae[(ae["term"].str.lower() == t) & (crit.fillna("") == c)]
+        title = f"{_SHORT[t]} ({system_label(c)})" if c else _SHORT[t]
+        body.append((title, *[""] * len(arms)))
+        indent.append(0)
+        emph.append(True)
+        for label, rows in _syndrome_rows(part, subj, arms, title):
+            body.append((label, *(r[0] for r in rows)))
+            indent.append(1)
+            emph.append(False)
+            ard += [r[1] for r in rows]
+    treated = _treated(observations, ae, subj, arms)
+    if treated:
+        body.append(("Treatment", *[""] * len(arms)))
+        indent.append(0)
+        emph.append(True)
+        for label, rows in treated:
+            body.append((label, *(r[0] for r in rows)))
+            indent.append(1)
+            emph.append(False)
+            ard += [r[1] for r in rows]
+    foot = ["N, number of patients; n (%), patients with the event. Time to onset: days from "
+            "infusion to the first episode; duration: days, summed over a patient's episodes; "
+            "median (range) over the patients with the event. Treatment: given from the onset "
+            "of a CRS or ICANS episode to one day after its end (premedication not counted)."]
+    g = grading_footnote(crit.dropna().unique())
+    if g:
+        foot.append(g)
+    return DisplayTable(
+        title="Cytokine release syndrome and ICANS", stub_header="",
+        columns=tuple(f"{a} (N = {n})" for a, n in arms), body=tuple(body),
+        indent=tuple(indent), emphasis=tuple(emph), footnotes=tuple(foot),
+        name="CRS ICANS", ard=pd.DataFrame(ard, columns=["row", "arm", "column", "n", "N",
+                                                          "percent", "median", "min", "max"]))
+
+
+def _subject_frame(subjects: pd.DataFrame | None, ae: pd.DataFrame, by: str | None
+                   ) -> pd.DataFrame:
+    if subjects is None:
+        ids = pd.unique(ae["subject_id"].astype("string").dropna())
+        subj = pd.DataFrame({"subject_id": pd.Series(ids, dtype="string")})
+    else:
+        subj = subjects.assign(subject_id=subjects["subject_id"].astype("string"))
+    if by is None:
+        return subj.assign(_arm="All subjects")
+    if by not in subj:
+        raise TableSpecError(f"by: {by!r} is not a column of the subjects table")
+    return subj.assign(_arm=subj[by].astype("string").fillna("Missing"))
+
+
+def _arm_list(subj: pd.DataFrame) -> list[tuple[str, int]]:
+    counts = subj["_arm"].value_counts()
+    arms = [(str(a), int(counts[a])) for a in sorted(counts.index)]
+    if len(arms) > 1:
+        arms.append(("Total", len(subj)))
+    return arms
+
+
+def _in_arm(subj: pd.DataFrame, arm: str) -> pd.Index:
+    sel = subj if arm == "Total" else subj[subj["_arm"] == arm]
+    return pd.Index(sel["subject_id"])
+
+
+def _syndrome_rows(part: pd.DataFrame, subj: pd.DataFrame, arms: list[tuple[str, int]],
+                   title: str) -> list[tuple[str, list[tuple[str, list]]]]:
+    g = pd.to_numeric(part["grade"], errors="coerce")
+    onset = _column(part, "onset")
+    if "time_to_onset" in part and part["time_to_onset"].notna().any():
+        onset = _column(part, "time_to_onset")
+    dur = _column(part, "duration") if "duration" in part else \
+        _column(part, "end") - _column(part, "onset")
+    per = pd.DataFrame({"s": part["subject_id"], "g": g, "o": onset, "d": dur}).groupby("s")
+    worst, first, total = per["g"].max(), per["o"].min(), per["d"].sum(min_count=1)
+    out = []
+    for label, kind in (("Any grade, n (%)", 1), ("Grade >= 3, n (%)", 3),
+                        ("Time to onset, days, median (range)", "o"),
+                        ("Duration, days, median (range)", "d")):
+        cells = []
+        for arm, big_n in arms:
+            ids = _in_arm(subj, arm)
+            if isinstance(kind, int):
+                n = int((worst.reindex(ids) >= kind).sum())
+                pct = 100.0 * n / big_n if big_n else np.nan
+                cells.append((format_count(n, big_n), [f"{title} / {label}", arm, "n (%)", n,
+                                                       big_n, pct, np.nan, np.nan, np.nan]))
+            else:
+                v = (first if kind == "o" else total).reindex(ids).dropna()
+                stat = [float(np.median(v)), float(v.min()), float(v.max())] if len(v) else \
+                    [np.nan] * 3
+                cells.append((format_median_range(v), [f"{title} / {label}", arm,
+                                                       "median (range)", len(v), big_n, np.nan,
+                                                       *stat]))
+        out.append((label, cells))
+    return out
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A numeric column, all NaN when absent."""
+    if name not in frame:
+        return pd.Series(np.nan, index=frame.index)
+    return pd.to_numeric(frame[name], errors="coerce")
+
+
+def _treated(observations: pd.DataFrame | None, ae: pd.DataFrame, subj: pd.DataFrame,
+             arms: list[tuple[str, int]]) -> list[tuple[str, list[tuple[str, list]]]]:
+    if observations is None or "parameter" not in observations:
+        return []
+    par = observations["parameter"].astype("string").str.strip().str.upper()
+    value = observations["value"].astype("string").str.strip().str.lower() \
+        if "value" in observations else pd.Series("given", index=observations.index)
+    given = (~value.fillna("given").isin(_NOT_GIVEN)).to_numpy(bool)
+    during = np.zeros(len(observations), bool)
+    rows = np.flatnonzero(par.isin([c for c, _ in _TREATMENTS]).to_numpy(bool))
+    during[rows] = _during_episode(observations.iloc[rows], ae)
+    out = []
+    for code, label in _TREATMENTS:
+        hit = (par == code).to_numpy(bool) & given & during
+        who = pd.Index(observations.loc[hit, "subject_id"].astype("string").unique())
+        cells = []
+        for arm, big_n in arms:
+            n = int(_in_arm(subj, arm).isin(who).sum())
+            pct = 100.0 * n / big_n if big_n else np.nan
+            cells.append((format_count(n, big_n), [f"Treatment / {label}", arm, "n (%)", n,
+                                                   big_n, pct, np.nan, np.nan, np.nan]))
+        out.append((f"{label}, n (%)", cells))
+    return out
+
+
+def _during_episode(observations: pd.DataFrame, ae: pd.DataFrame) -> np.ndarray:
+    """Rows given from the onset of one of the patient's CRS/ICANS episodes to one day after
+    its end, so that premedication (before any episode) is not counted. Rows or episodes
+    without days count as during."""
+    if "day" not in observations or ae.empty:
+        return np.ones(len(observations), bool)
+    day = pd.to_numeric(observations["day"], errors="coerce").to_numpy(float)
+    sid = observations["subject_id"].astype("string").to_numpy(object)
+    onset = _column(ae, "onset").to_numpy(float)
+    end = _column(ae, "end").to_numpy(float)
+    end = np.where(np.isnan(end), onset, end)
+    inside = np.isnan(day)
+    for s, lo, hi in zip(ae["subject_id"].to_numpy(object), onset, end, strict=True):
+        if np.isnan(lo):  # an episode without days: any use by that patient counts
+            inside |= sid == s
+        else:
+            inside |= (sid == s) & (day >= lo) & (day <= hi + 1.0)
+    return inside

@@ -1,0 +1,146 @@
+"""Per-patient listing: worst grade per lineage, CRS, ICANS, IL-6 range and response.
+
+The layout of Table 2 of Qi et al. 2023: one row per patient; columns Patient, Neutropenia,
+Anemia, Thrombocytopenia, CRS, ICANS, IL-6 range (pg/mL), then the response columns of the
+subjects table passed through unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from aegrade.tables.crs_summary import CRS_TERM, ICANS_TERM
+from aegrade.tables.display import DisplayTable, grading_footnote
+from aegrade.tables.spec import TableSpecError
+
+__all__ = ["LISTING_TERMS", "build_patient_listing"]
+
+#: Listing column -> AE term whose worst grade it shows.
+LISTING_TERMS: dict[str, str] = {
+    "Neutropenia": "Neutrophil count decreased",
+    "Anemia": "Anemia",
+    "Thrombocytopenia": "Platelet count decreased",
+    "CRS": CRS_TERM,
+    "ICANS": ICANS_TERM,
+}
+_RESPONSE = re.compile(r"response|remission|mrd|outcome|relapse", re.IGNORECASE)
+_PREFERRED = {"CRS": "astct-2019", "ICANS": "astct-2019"}
+
+
+def build_patient_listing(adverse_events: pd.DataFrame | None = None,
+                          subjects: pd.DataFrame | None = None, *,
+                          listing: pd.DataFrame | None = None,
+                          observations: pd.DataFrame | None = None,
+                          subject_summary: pd.DataFrame | None = None,
+                          response_columns: Sequence[str] | None = None) -> DisplayTable:
+    """One row per patient with worst grades, IL-6 range and response.
+
+    Parameters
+    ----------
+    adverse_events
+        AE rows; the worst grade per patient of each :data:`LISTING_TERMS` term (CRS and ICANS
+        by ASTCT 2019 when graded by it). A patient without such an AE shows 0.
+    subjects
+        Patients in order (``subject_id``), and the response columns.
+    listing
+        A ready per-patient frame (``subject_id`` first) used instead of the AE-derived
+        columns; response columns missing from it are joined from ``subjects``.
+    observations
+        Observations with ``IL6`` rows (``parameter``, ``value``) for the IL-6 range.
+    subject_summary
+        Used for the IL-6 range when observations are not given (``il6_baseline``,
+        ``il6_peak``).
+    response_columns
+        Columns of ``subjects`` to pass through; default those whose name mentions response,
+        remission, MRD, outcome or relapse.
+    """
+    ids = _patients(subjects, adverse_events, listing)
+    if listing is not None:
+        frame = listing.assign(subject_id=listing["subject_id"].astype("string"))
+    else:
+        frame = pd.DataFrame({"subject_id": ids})
+        for col, term in LISTING_TERMS.items():
+            frame[col] = _worst(adverse_events, term, _PREFERRED.get(col), ids)
+        frame["IL-6 range (pg/mL)"] = _il6_range(observations, subject_summary, ids)
+    frame = _with_responses(frame, subjects, response_columns)
+    frame = frame.rename(columns={"subject_id": "Patient"})
+    cells = frame.astype(object).where(frame.notna(), "NA").map(_text)
+    foot = ["Worst grade per patient; 0, no event of grade >= 1 recorded."]
+    if adverse_events is not None and "criteria" in adverse_events:
+        g = grading_footnote(adverse_events["criteria"].dropna().unique())
+        if g:
+            foot.append(g)
+    return DisplayTable(
+        title="Per-patient toxicity and response", stub_header="Patient",
+        columns=tuple(str(c) for c in cells.columns[1:]),
+        body=tuple(tuple(r) for r in cells.to_numpy(object).tolist()),
+        footnotes=tuple(foot), name="Patient listing")
+
+
+def _text(v: object) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _patients(subjects: pd.DataFrame | None, ae: pd.DataFrame | None,
+              listing: pd.DataFrame | None) -> pd.Index:
+    for frame in (subjects, listing, ae):
+        if frame is not None:
+            return pd.Index(pd.unique(frame["subject_id"].astype("string").dropna()))
+    raise ValueError("a listing needs subjects, adverse events or a listing frame")
+
+
+def _worst(ae: pd.DataFrame | None, term: str, preferred: str | None, ids: pd.Index
+           ) -> pd.Series:
+    if ae is None:
+        return pd.Series(pd.NA, index=range(len(ids)), dtype="Int64")
+    part = ae[ae["term"].astype("string").str.lower() == term.lower()]
+    if preferred and "criteria" in part and (part["criteria"] == preferred).any():
+        part = part[part["criteria"] == preferred]
+    grade = pd.to_numeric(part["grade"], errors="coerce")
+    worst = grade.groupby(part["subject_id"].astype("string")).max()
+    return pd.Series(worst.reindex(ids).fillna(0).to_numpy(), dtype="Int64")
+
+
+def _il6_range(observations: pd.DataFrame | None, summary: pd.DataFrame | None, ids: pd.Index
+               ) -> list[str | None]:
+    if observations is not None and "parameter" in observations:
+        il6 = observations[observations["parameter"].astype("string").str.upper() == "IL6"]
+        v = pd.to_numeric(il6["value"], errors="coerce")
+        g = v.groupby(il6["subject_id"].astype("string"))
+        lo, hi = g.min().reindex(ids), g.max().reindex(ids)
+    elif summary is not None and {"il6_baseline", "il6_peak"} <= set(summary.columns):
+        s = summary.assign(subject_id=summary["subject_id"].astype("string")).set_index(
+            "subject_id")
+        lo = pd.to_numeric(s["il6_baseline"], errors="coerce").reindex(ids)
+        hi = pd.to_numeric(s["il6_peak"], errors="coerce").reindex(ids)
+    else:
+        return [None] * len(ids)
+    return [None if np.isnan(a) or np.isnan(b) else f"{_fmt(a)}-{_fmt(b)}"
+            for a, b in zip(lo.to_numpy(float), hi.to_numpy(float), strict=True)]
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.0f}" if x >= 100 else f"{x:.3g}"
+
+
+def _with_responses(frame: pd.DataFrame, subjects: pd.DataFrame | None,
+                    columns: Sequence[str] | None) -> pd.DataFrame:
+    if subjects is None:
+        return frame
+    cols = list(columns) if columns is not None else [
+        c for c in subjects.columns if _RESPONSE.search(str(c))]
+    missing = [c for c in cols if c not in subjects.columns]
+    if missing:
+        raise TableSpecError(f"response columns {missing} are not in the subjects table")
+    add = [c for c in cols if c not in frame.columns]
+    if not add:
+        return frame
+    resp = subjects.assign(subject_id=subjects["subject_id"].astype("string"))[
+        ["subject_id", *add]].drop_duplicates("subject_id")
+    return frame.merge(resp, on="subject_id", how="left")

@@ -1,0 +1,215 @@
+"""Every format read back and compared by cell value (never bytes)."""
+
+from __future__ import annotations
+
+import html.parser
+import re
+
+import pandas as pd
+import pytest
+
+from aegrade.tables import RowSpec, TableSpec, build_ae_table, build_patient_listing, write_table
+from aegrade.tables.writers import format_for, neutralize
+from tests.tables._frames import CRS, ICANS, NEUT
+
+
+@pytest.fixture
+def table(table3_ae, subjects30):
+    spec = TableSpec(title="Table 3. Adverse events", total=True,
+                     rows=[RowSpec(term=CRS), RowSpec(term=NEUT), RowSpec(term=ICANS),
+                           RowSpec(label="=HYPERLINK(bad)", terms=["Fever"])])
+    return build_ae_table(table3_ae, subjects30, spec, by="arm")
+
+
+@pytest.fixture
+def single(table3_ae, subjects30):
+    spec = TableSpec(title="Table 3. Adverse events", any_event_row=False,
+                     rows=[RowSpec(term=CRS), RowSpec(term=NEUT)])
+    return build_ae_table(table3_ae, subjects30, spec)
+
+
+def test_format_from_suffix():
+    assert format_for("x.ard.csv") == "ard"
+    assert format_for("x.CSV") == "csv"
+    assert format_for("x.docx") == "docx"
+    assert format_for("x.xlsx", "md") == "md"
+    with pytest.raises(ValueError, match="cannot tell"):
+        format_for("x.pdf")
+
+
+@pytest.mark.parametrize("text, out", [("=1+1", "'=1+1"), ("+1", "'+1"), ("-x", "'-x"),
+                                       ("@a", "'@a"), ("\tx", "'\tx"), ("\rx", "'\rx"),
+                                       ("25 (83.3)", "25 (83.3)"), (3, 3)])
+def test_neutralize(text, out):
+    assert neutralize(text) == out
+
+
+def test_xlsx_values_and_styling(table, tmp_path):
+    from openpyxl import load_workbook
+
+    path = write_table(table, tmp_path / "t.xlsx")
+    ws = load_workbook(path).active
+    assert ws["A1"].value == "Table 3. Adverse events" and ws["A1"].font.bold
+    assert ws["B3"].value == "A (N = 15)"
+    assert ws["D3"].value == "B (N = 15)"
+    assert ws["F3"].value == "Total (N = 30)"
+    assert {str(r) for r in ws.merged_cells.ranges} == {"B3:C3", "D3:E3", "F3:G3"}
+    assert [c.value for c in ws[4]] == ["Adverse event", "Any grade", "Grade >= 3"] * 1 + [
+        "Any grade", "Grade >= 3", "Any grade", "Grade >= 3"]
+    assert ws.freeze_panes == "B5"
+    rows = {r[0]: r[1:] for r in ws.iter_rows(min_row=5, max_row=9, values_only=True)}
+    assert rows[CRS] == ("15 (100.0)", "3 (20.0)", "10 (66.7)", "0", "25 (83.3)", "3 (10.0)")
+    assert rows["'=HYPERLINK(bad)"][0] == "0"
+    foot = [ws.cell(row=r, column=1).value for r in range(11, ws.max_row + 1)]
+    assert any("ASTCT 2019" in (f or "") for f in foot)
+    assert ws.column_dimensions["A"].width > 20
+
+
+def test_xlsx_several_tables_one_sheet_each(table, single, tmp_path):
+    from openpyxl import load_workbook
+
+    wb = load_workbook(write_table([table, single], tmp_path / "t.xlsx"))
+    assert wb.sheetnames == ["AE table", "AE table 2"]
+
+
+def test_csv(table, tmp_path):
+    path = write_table(table, tmp_path / "t.csv")
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert df.columns.tolist()[:2] == ["Adverse event", "A (N = 15): Any grade"]
+    row = df[df["Adverse event"] == CRS].iloc[0]
+    assert row["Total (N = 30): Any grade"] == "25 (83.3)"
+    assert "'=HYPERLINK(bad)" in set(df["Adverse event"])
+
+
+def test_single_arm_csv_uses_grade_group_names(single, tmp_path):
+    df = pd.read_csv(write_table(single, tmp_path / "t.csv"), dtype=str)
+    assert df.columns.tolist() == ["Adverse event", "Any grade", "Grade >= 3"]
+    assert df.iloc[0].tolist() == [CRS, "25 (83.3)", "3 (10.0)"]
+
+
+def test_ard(table, tmp_path):
+    path = write_table(table, tmp_path / "t.ard.csv")
+    ard = pd.read_csv(path)
+    assert ard.columns.tolist() == ["row", "arm", "column", "n", "N", "percent"]
+    line = ard[(ard["row"] == CRS) & (ard["arm"] == "Total") & (ard["column"] == "Any grade")]
+    assert line[["n", "N"]].values.tolist() == [[25, 30]]
+    assert line["percent"].item() == pytest.approx(83.333, abs=1e-3)
+    assert len(ard) == len(table.rows) * 3 * 2
+    assert "'=HYPERLINK(bad)" in set(ard["row"])
+
+
+def test_ard_format_option_writes_csv_text(table, tmp_path):
+    path = write_table(table, tmp_path / "cells.csv", "ard")
+    assert pd.read_csv(path).columns.tolist() == ["row", "arm", "column", "n", "N", "percent"]
+
+
+def test_markdown(single, tmp_path):
+    text = write_table(single, tmp_path / "t.md").read_text(encoding="utf-8")
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in text.splitlines()
+            if line.startswith("|")]
+    assert rows[0] == ["Adverse event", "Any grade", "Grade >= 3"]
+    assert rows[2] == [CRS, "25 (83.3)", "3 (10.0)"]
+    assert "**Table 3. Adverse events**" in text
+    assert "ASTCT 2019" in text
+
+
+class _Cells(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.rows, self._row, self._in, self.tags = [], None, False, []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        if tag == "tr":
+            self._row = []
+        if tag in ("td", "th"):
+            self._in = True
+            self._row.append("")
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self._in = False
+        if tag == "tr":
+            self.rows.append(self._row)
+
+    def handle_data(self, data):
+        if self._in:
+            self._row[-1] += data
+
+
+def test_html_self_contained(table, tmp_path):
+    text = write_table(table, tmp_path / "t.html").read_text(encoding="utf-8")
+    parser = _Cells()
+    parser.feed(text)
+    assert parser.rows[0] == ["", "A (N = 15)", "B (N = 15)", "Total (N = 30)"]
+    crs = next(r for r in parser.rows if r[0] == CRS)
+    assert crs[1:] == ["15 (100.0)", "3 (20.0)", "10 (66.7)", "0", "25 (83.3)", "3 (10.0)"]
+    assert "link" not in parser.tags and "script" not in parser.tags
+    assert not re.search(r"(src|href)=\"https?:", text)
+    assert 'colspan="2"' in text
+
+
+def test_docx_cells_and_repeated_header(table, tmp_path):
+    from docx import Document
+
+    doc = Document(str(write_table(table, tmp_path / "t.docx")))
+    t = doc.tables[0]
+    cells = [[c.text for c in row.cells] for row in t.rows]
+    assert cells[0][1] == cells[0][2] == "A (N = 15)"  # merged across the arm's two columns
+    assert cells[1] == ["Adverse event"] + ["Any grade", "Grade >= 3"] * 3
+    crs = next(r for r in cells if r[0] == CRS)
+    assert crs[1:] == ["15 (100.0)", "3 (20.0)", "10 (66.7)", "0", "25 (83.3)", "3 (10.0)"]
+    for row in t.rows[:2]:
+        assert row._tr.xpath("./w:trPr/w:tblHeader"), "header rows repeat on each page"
+    assert not t.rows[2]._tr.xpath("./w:trPr/w:tblHeader")
+    paragraphs = [p.text for p in doc.paragraphs]
+    assert paragraphs[0] == "Table 3. Adverse events"
+    assert any("ASTCT 2019" in p for p in paragraphs)
+
+
+def _rtf_cells(text: str) -> list[str]:
+    """The text of each RTF table cell (control words stripped)."""
+    out = []
+    for chunk in text.split("\\cell"):
+        body = chunk.rsplit("{", 1)[-1]
+        plain = re.sub(r"\\[a-z]+-?\d* ?", "", body).replace("}", "").strip()
+        out.append(plain)
+    return out
+
+
+def test_rtf(single, tmp_path):
+    text = write_table(single, tmp_path / "t.rtf").read_text(encoding="utf-8")
+    assert text.startswith("{\\rtf1")
+    cells = _rtf_cells(text)
+    i = cells.index(CRS)
+    assert cells[i:i + 3] == [CRS, "25 (83.3)", "3 (10.0)"]
+    assert "Any grade" in cells and "Number of patients (N = 30)" in cells
+    assert "Table 3. Adverse events" in text
+
+
+def test_rtf_several_tables(single, table, tmp_path):
+    text = write_table([single, table], tmp_path / "t.rtf").read_text(encoding="utf-8")
+    assert text.count("Table 3. Adverse events") == 2
+
+
+def test_txt(single, tmp_path):
+    text = write_table(single, tmp_path / "t.txt").read_text(encoding="utf-8")
+    assert "Number of patients (N = 30)" in text and "25 (83.3)" in text
+
+
+def test_failed_write_leaves_nothing(table3_ae, subjects30, tmp_path):
+    listing = build_patient_listing(table3_ae, subjects30)
+    target = tmp_path / "out.ard.csv"
+    with pytest.raises(ValueError, match="no cell counts"):
+        write_table(listing, target)
+    assert list(tmp_path.iterdir()) == []
+    target.write_text("old", encoding="utf-8")
+    with pytest.raises(ValueError):
+        write_table(listing, target)
+    assert target.read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.ard.csv"]
+
+
+def test_csv_takes_one_table(single, table, tmp_path):
+    with pytest.raises(ValueError, match="one table"):
+        write_table([single, table], tmp_path / "t.csv")

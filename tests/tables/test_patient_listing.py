@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import pandas as pd
+
+from aegrade.tables import build_patient_listing
+from tests.tables._frames import CRS, ICANS, NEUT
+
+
+def test_qi_table2_layout(table3_ae, subjects30):
+    obs = pd.DataFrame({"subject_id": ["P01", "P01", "P02"], "parameter": ["IL6", "il6", "IL6"],
+                        "value": [5.2, 1250.0, 40.0]})
+    t = build_patient_listing(table3_ae, subjects30, observations=obs)
+    assert t.stub_header == "Patient"
+    assert t.columns == ("Neutropenia", "Anemia", "Thrombocytopenia", "CRS", "ICANS",
+                         "IL-6 range (pg/mL)", "best_response")
+    body = {r[0]: list(r[1:]) for r in t.body}
+    assert len(body) == 30
+    assert body["P01"] == ["4", "0", "0", "3", "0", "5.2-1250", "CR"]
+    assert body["P05"][4] == "5"
+    assert body["P28"][0] == "2"
+    assert body["P30"] == ["0", "0", "0", "0", "0", "NA", "NR"]
+    assert "ASTCT 2019" in " ".join(t.footnotes)
+
+
+def test_il6_from_subject_summary_and_explicit_response_columns(table3_ae, subjects30):
+    summary = pd.DataFrame({"subject_id": ["P01"], "il6_baseline": [3.0], "il6_peak": [88.5]})
+    subj = subjects30.assign(mrd=["neg"] * 30)
+    t = build_patient_listing(table3_ae, subj, subject_summary=summary,
+                              response_columns=["mrd"])
+    assert t.columns[-2:] == ("IL-6 range (pg/mL)", "mrd")
+    assert t.body[0][-2:] == ("3-88.5", "neg")
+
+
+def test_listing_frame_passed_through(subjects30):
+    listing = pd.DataFrame({"subject_id": ["P01", "P02"], "CRS": [2, 0],
+                            "Neutropenia": [4, 3]})
+    t = build_patient_listing(subjects=subjects30, listing=listing)
+    assert t.columns == ("CRS", "Neutropenia", "best_response")
+    assert t.body == (("P01", "2", "4", "CR"), ("P02", "0", "3", "CR"))
+
+
+def test_crs_prefers_astct_when_two_systems(table3_ae, subjects30):
+    extra = table3_ae[table3_ae["term"] == CRS].iloc[:1].assign(criteria="lee-2014", grade=4)
+    t = build_patient_listing(pd.concat([table3_ae, extra]), subjects30)
+    assert t.body[0][4] == "3"
+    assert {NEUT, ICANS}  # terms used by the listing columns
