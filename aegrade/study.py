@@ -194,6 +194,12 @@ def study_days(study: Study) -> tuple[np.ndarray | None, pd.DataFrame]:
     return out, fails
 
 
+def _grades_of(dictionary: pd.DataFrame, rows: np.ndarray) -> list[str]:
+    """For each row's dictionary term, the grades CTCAE gives it, e.g. '3, 4, 5'."""
+    cells = dictionary[[f"grade{k}" for k in range(1, 6)]].to_numpy(dtype=object)[rows]
+    return [", ".join(str(k + 1) for k in range(5) if c[k] != "-") for c in cells]
+
+
 def validate_events(table: Table, criteria: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Check clinician events against the CTCAE dictionary of ``criteria``.
 
@@ -232,8 +238,12 @@ def validate_events(table: Table, criteria: str) -> tuple[pd.DataFrame, pd.DataF
         cells = dictionary[f"grade{k}"].to_numpy(dtype=object)[rows]
         allowed |= (g == k) & (cells != "-")
     bad_grade = known & ~allowed
-    gmsg = np.array([f"grade {gv!s} is not a grade of this term in {criteria}" for gv in
-                     df["grade"].to_numpy(dtype=object)], dtype=object) if bad_grade.any() else ""
+    shown = [f"{gv:g}" if isinstance(gv, float) and gv == gv else str(gv)
+             for gv in df["grade"].to_numpy(dtype=object)] if bad_grade.any() else []
+    gmsg = np.array([f"grade {gv} is not a grade of {term!r} in {criteria} (its grades: "
+                     f"{grades})" for gv, term, grades in
+                     zip(shown, df["term"], _grades_of(dictionary, rows), strict=True)],
+                    dtype=object) if bad_grade.any() else ""
     parts.append(_fail(table, bad_grade, "grade", Reason.INVALID_GRADE, gmsg))
     column = {c: dictionary[c].to_numpy(dtype=object)[rows] for c in ("term", "meddra_code")}
     df["term"] = np.where(known, column["term"], raw.to_numpy(dtype=object))

@@ -72,8 +72,10 @@ def build_adlb(graded_observations: pd.DataFrame) -> pd.DataFrame:
     })
     base = _baseline_rows(go)
     out["ABLFL"] = np.where(base, "Y", None)
-    out["ATOXDSCL"], out["ATOXGRL"] = col("term_low"), _grade_text(col("grade_low"))
-    out["ATOXDSCH"], out["ATOXGRH"] = col("term_high"), _grade_text(col("grade_high"))
+    out["ATOXDSCL"] = col("term_low").astype(object)
+    out["ATOXGRL"] = _grade_text(col("grade_low"))
+    out["ATOXDSCH"] = col("term_high").astype(object)
+    out["ATOXGRH"] = _grade_text(col("grade_high"))
     out["ATOXGR"] = compute_atoxgr(col("grade_low"), col("grade_high"))
     key = out["USUBJID"].astype("string") + "\x00" + out["PARAMCD"].astype("string")
     for src, dst in (("ATOXGRL", "BTOXGRL"), ("ATOXGRH", "BTOXGRH"), ("ATOXGR", "BTOXGR")):

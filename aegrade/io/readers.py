@@ -18,6 +18,7 @@ import codecs
 import csv
 import io
 import re
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,9 +138,15 @@ def read_csv(path: Path) -> Sheet:
         buffer, encoding = io.StringIO(raw.decode(encoding, errors="replace").lstrip("\ufeff")), \
             "utf-8"
     try:
-        frame = pd.read_csv(buffer, sep=sep, decimal=decimal, encoding=encoding,
-                            keep_default_na=False, na_values=CSV_NA, skip_blank_lines=False,
-                            low_memory=False, engine="c", index_col=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(buffer, sep=sep, decimal=decimal, encoding=encoding,
+                                keep_default_na=False, na_values=CSV_NA,
+                                skip_blank_lines=False, low_memory=False, engine="c",
+                                index_col=False)
+    except pd.errors.ParserWarning:
+        row = _first_long_row(raw.decode(encoding, errors="replace"), sep)
+        raise input_error(path, "a row has more cells than the header", row=row) from None
     except pd.errors.EmptyDataError:
         raise input_error(path, "the file is empty", check="empty_file") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
@@ -148,9 +155,33 @@ def read_csv(path: Path) -> Sheet:
                           row=int(found.group(1)) if found else None) from None
     if decimal == ",":
         frame = _decimal_commas(frame)
-    header = next(csv.reader([first], delimiter=sep))
+    header = _header_cells(first, sep, frame)
     frame = _named_columns(frame, header, path, None, header_row=1)
     return _without_blank_rows(Sheet(frame, str(path), None, np.arange(len(frame)) + 2))
+
+
+def _header_cells(first: str, sep: str, frame: pd.DataFrame) -> list[object]:
+    """The header line's cells as written (pandas renames repeated and blank headers)."""
+    try:
+        cells = next(csv.reader([first], delimiter=sep))
+    except (csv.Error, StopIteration):
+        return list(frame.columns)
+    return cells if len(cells) == frame.shape[1] else list(frame.columns)
+
+
+def _first_long_row(text: str, sep: str) -> int | None:
+    """Line number (header = 1) of the first row with more cells than the header."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=sep)
+    width = None
+    try:
+        for line, cells in enumerate(reader, start=1):
+            if width is None:
+                width = len(cells)
+            elif len(cells) > width:
+                return line
+    except csv.Error:
+        return None
+    return None
 
 
 def _decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
@@ -273,8 +304,7 @@ def _scan_zip(path: Path, bound: int, formulas: dict[str, list[tuple[str, str]]]
             return _sheet_parts(zf)
     except InputError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
-            NotImplementedError, KeyError) as exc:
+    except Exception as exc:  # zipfile, zlib and XML parsers raise many types on bad bytes
         raise input_error(path, "not a readable xlsx workbook (damaged, truncated, encrypted "
                                 f"or not an Excel file): {exc}") from None
 
@@ -373,7 +403,7 @@ def _sheet_rows(path: Path, name: str) -> list[list[object]]:
             ws = _openpyxl_book(path)[name]
             return [["" if v is None else v for v in row]
                     for row in ws.iter_rows(values_only=True)]
-        except InputError:
+        except Exception:  # the fallback fails on the same damage; report calamine's reason
             raise input_error(path, f"cannot read sheet {name!r}: {exc}", sheet=name) from None
 
 

@@ -138,13 +138,14 @@ def shape_tables(tables: dict[str, Table], cmap: ColumnMap | None = None
     """Column map applied, headers in lower case, wide observations made long, file dates
     read (Excel serials), event dates turned into study days; returns the tables and the
     problems found on the way."""
-    shaped = {k: replace(t, frame=_lower(rename_columns(t.frame, cmap))) for k, t in
-              tables.items()}
+    shaped = {k: replace(t, frame=rename_columns(t.frame, cmap)) for k, t in tables.items()}
+    obs = shaped.get("observations")
+    if obs is not None and is_wide(obs.frame, cmap):  # before lower-casing: keep the headers
+        frame, rows = wide_to_long(obs.frame, obs.labels(), cmap)
+        shaped["observations"] = replace(obs, frame=frame, rows=rows)
+    shaped = {k: replace(t, frame=_lower(t.frame)) for k, t in shaped.items()}
     problems = [failure_frame()]
     obs = shaped.get("observations")
-    if obs is not None and is_wide(obs.frame, cmap):
-        frame, rows = wide_to_long(obs.frame, obs.labels(), cmap)
-        obs = shaped["observations"] = replace(obs, frame=frame, rows=rows)
     if obs is not None:
         frame = translate_words(obs.frame, cmap)
         if obs.file is not None and "time" in frame:
