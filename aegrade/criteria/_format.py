@@ -123,22 +123,28 @@ class Erratum(_Frozen):
     reason: str
 
 
-class CriteriaSet(_Frozen):
-    """One grading system version: header, citations and entries."""
+class CriteriaHeader(_Frozen):
+    """The header every criteria file carries, whatever its kind (STYLE section 3)."""
 
     id: str = Field(description="stable identifier, e.g. ctcae-v5.0")
+    kind: str = Field(description="file format of this criteria set")
+    title: str = Field(description="the system's full name")
+    publisher: str = Field(description="who publishes the source")
+    published: date = Field(description="publication date of the source")
+    citation: str = Field(description="the source, with PMID/DOI where there is one")
+    source_url: str = Field(description="where the source can be read")
+    revision: int = Field(ge=1, description="aegrade's revision of this file")
+    reviewed_by: str | None = Field(None, description="clinician sign-off")
+    reviewed_on: date | None = Field(None, description="date of the sign-off")
+    errata: tuple[Erratum, ...] = Field((), description="changes to a released file")
+    notes: tuple[str, ...] = Field((), description="every interpretation of the source")
+
+
+class CriteriaSet(CriteriaHeader):
+    """One CTCAE-style grading system version: header, citations and value entries."""
+
     kind: Literal["value-thresholds"] = Field(description="file format of this criteria set")
-    title: str
-    publisher: str
-    published: date
-    citation: str
-    source_url: str
     dictionary: str | None = Field(None, description="packaged term dictionary file")
-    revision: int = Field(ge=1)
-    reviewed_by: str | None = None
-    reviewed_on: date | None = None
-    errata: tuple[Erratum, ...] = ()
-    notes: tuple[str, ...] = ()
     entries: tuple[Entry, ...] = ()
 
     @model_validator(mode="after")

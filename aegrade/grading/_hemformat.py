@@ -13,13 +13,13 @@ a row measured in one of those units is then compared with the source's own numb
 
 from __future__ import annotations
 
-from datetime import date
 from functools import cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from aegrade.criteria import load_raw
+from aegrade.criteria._format import CriteriaHeader
 from aegrade.errors import CriteriaDefinitionError
 from aegrade.units import Conversion, registry
 
@@ -58,28 +58,7 @@ class Option(_Frozen):
         return value  # type: ignore[no-any-return]
 
 
-class Erratum(_Frozen):
-    """A change to a released file."""
-
-    revision: int
-    date: date
-    change: str
-    reason: str
-
-
-class _Header(_Frozen):
-    id: str = Field(description="stable identifier")
-    kind: str = Field(description="file format")
-    title: str
-    publisher: str
-    published: date
-    citation: str
-    source_url: str
-    revision: int = Field(ge=1)
-    reviewed_by: str | None = None
-    reviewed_on: date | None = None
-    errata: tuple[Erratum, ...] = ()
-    notes: tuple[str, ...] = Field((), description="every interpretation of the source")
+class _Header(CriteriaHeader):
     options: dict[str, Option] = Field(default_factory=dict, description="method choices")
 
     def resolve(self, overrides: dict[str, Any] | None) -> dict[str, OptionValue]:

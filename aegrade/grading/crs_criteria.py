@@ -9,13 +9,13 @@ and the key. Nothing in a file is executed.
 from __future__ import annotations
 
 import re
-from datetime import date
 from functools import cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from aegrade.criteria import load_raw, resolve_criteria_id
+from aegrade.criteria._format import CriteriaHeader
 from aegrade.errors import CriteriaDefinitionError, UnknownCriteriaError
 
 Grade = int
@@ -221,31 +221,11 @@ class Vocabulary(_Frozen):
     aliases: dict[str, str] = Field(default_factory=dict)
 
 
-class Erratum(_Frozen):
-    """A change to a released file."""
-
-    revision: int
-    date: date
-    change: str
-    reason: str
-
-
-class CrsIcansCriteria(_Frozen):
+class CrsIcansCriteria(CriteriaHeader):
     """One CRS/ICANS criteria file."""
 
-    id: str
     kind: Literal["astct-crs-icans", "lee-2014-crs", "ctcae-crs"]
     grades_as: str | None = Field(None, description="criteria id written in outputs")
-    title: str
-    publisher: str
-    published: date
-    citation: str
-    source_url: str
-    revision: int = Field(ge=1)
-    reviewed_by: str | None = None
-    reviewed_on: date | None = None
-    errata: tuple[Erratum, ...] = ()
-    notes: tuple[str, ...] = ()
     vocabulary_from: str | None = None
     crs: CrsRules
     icans: IcansRules | None = None
