@@ -136,7 +136,7 @@ class UnitRegistry:
 def registry() -> UnitRegistry:
     """The packaged registry (read once)."""
     text = resources.files("aegrade.data").joinpath("parameters.yaml").read_text("utf-8")
-    return UnitRegistry(yaml.safe_load(text))
+    return UnitRegistry(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
 
 
 def resolve_codes(codes: pd.Series) -> pd.Series:

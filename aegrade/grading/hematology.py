@@ -26,6 +26,7 @@ import pandas as pd
 from aegrade.criteria import load_criteria, resolve_criteria_id
 from aegrade.errors import InputError, failure_frame
 from aegrade.grading._hemdata import Rows, nullable_int
+from aegrade.grading._prepare import PreparedStudy, prepare_study
 from aegrade.grading.biomarkers import (
     BIOMARKERS,
     summarize_biomarker_rows,
@@ -39,8 +40,8 @@ from aegrade.grading.neutropenia import (
     load_neutropenia,
     summarize_neutropenia,
 )
-from aegrade.observations import Context, Prepared, prepare_observations
-from aegrade.study import Study, load_study, study_days, validate_subjects
+from aegrade.observations import Prepared
+from aegrade.study import Study, load_study
 from aegrade.units import registry
 
 __all__ = ["LINEAGES", "LISTING_COLUMNS", "LISTING_LABELS", "HematologyResult",
@@ -101,6 +102,7 @@ def summarize_hematology(
     febrile_options: dict[str, Any] | None = None,
     lineage_from_day: float | None = 0.0,
     biomarker_window: tuple[float | None, float | None] = (0.0, None),
+    prepared: PreparedStudy | None = None,
 ) -> HematologyResult:
     """Hematologic toxicity, ICAHT, CAR-HEMATOTOX and biomarkers per subject.
 
@@ -128,6 +130,10 @@ def summarize_hematology(
         including those without a day).
     biomarker_window
         First and last study day of biomarker peaks and ranges (None: open).
+    prepared
+        The study's observations already prepared by
+        :func:`~aegrade.grading._prepare.prepare_study` (``aegrade.grade`` passes its own, so
+        they are checked and converted once).
 
     Returns
     -------
@@ -156,7 +162,7 @@ def summarize_hematology(
     load_criteria(cid)
     subjects = _subjects_frame(study)
     index = pd.Index(subjects["subject_id"], dtype="string")
-    prep, frame, issues = _prepare(study, errors)
+    prep, frame, issues = _prepare(study, errors, prepared)
     subj = _subject_codes(frame, index)
     rows = _rows_by_code(prep, frame, subj, index)
     opts = load_icaht(icaht).resolve(icaht_options)
@@ -193,31 +199,13 @@ def _subjects_frame(study: Study) -> pd.DataFrame:
     return pd.DataFrame({"subject_id": pd.array(study.subject_ids, dtype="string")})
 
 
-def _prepare(study: Study, errors: str) -> tuple[Prepared, pd.DataFrame, pd.DataFrame]:
-    obs = study.observations
-    problems = [study.failures]
-    if study.subjects is not None:
-        problems.append(validate_subjects(study.subjects))
-    day, day_problems = study_days(study)
-    problems.append(day_problems)
-    frame = obs.frame if day is None else obs.frame.assign(day=day)  # copy-on-write: cheap
-    if "subject_id" not in frame:
-        raise InputError(failure_frame([{
-            "file": obs.file, "sheet": obs.sheet, "row": None, "column": "subject_id",
-            "value": None, "check": "missing_column",
-            "message": "observations: required column 'subject_id' is missing"}]),
-            source=study.source)
-    try:
-        prep = prepare_observations(
-            frame.drop(columns=["time"], errors="ignore"),
-            context=Context(file=obs.file, sheet=obs.sheet, rows=obs.labels()), errors="coerce")
-    except InputError as exc:
-        raise InputError(pd.concat([*problems, exc.failures], ignore_index=True),
-                         source=study.source) from None
-    issues = pd.concat([*problems, prep.failures], ignore_index=True)
-    if errors == "raise" and len(issues):
-        raise InputError(issues, source=study.source)
-    return prep, frame, issues
+def _prepare(study: Study, errors: str, prepared: PreparedStudy | None
+             ) -> tuple[Prepared, pd.DataFrame, pd.DataFrame]:
+    """The study's observations prepared once (shared with the lab grading of ``grade``)."""
+    ready = prepared if prepared is not None else prepare_study(study)
+    if errors == "raise" and len(ready.issues):
+        raise InputError(ready.issues, source=study.source)
+    return ready.prep, ready.frame, ready.issues
 
 
 def _subject_codes(frame: pd.DataFrame, index: pd.Index) -> np.ndarray:

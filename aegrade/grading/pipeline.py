@@ -15,6 +15,8 @@ import pandas as pd
 from aegrade._version import __version__
 from aegrade.criteria import load_criteria, resolve_criteria_id
 from aegrade.errors import InputError, failure_frame
+from aegrade.grading._prepare import prepare_study
+from aegrade.grading.crs_icans import grade_crs_icans
 from aegrade.grading.episodes import (
     EPISODE_COLUMNS,
     LongGrades,
@@ -22,11 +24,9 @@ from aegrade.grading.episodes import (
     stack_directions,
     worst_per_subject,
 )
-from aegrade.grading.crs_icans import grade_crs_icans
 from aegrade.grading.hematology import summarize_hematology
 from aegrade.grading.labs import Ambiguous, _assemble, grade_prepared
-from aegrade.observations import Context, prepare_observations
-from aegrade.study import Study, load_study, study_days, validate_events, validate_subjects
+from aegrade.study import Study, load_study, validate_events
 
 
 @dataclass(frozen=True)
@@ -98,37 +98,12 @@ def grade(
         study = load_study(study)
     cid = resolve_criteria_id(criteria)
     load_criteria(cid)
-    obs = study.observations
-    problems = [study.failures]
-    if study.subjects is not None:
-        problems.append(validate_subjects(study.subjects))
-    if "subject_id" not in obs.frame:
-        problems.append(failure_frame([{
-            "file": obs.file, "sheet": obs.sheet, "row": None, "column": "subject_id",
-            "value": None, "check": "missing_column",
-            "message": "observations: required column 'subject_id' is missing"}]))
-        raise InputError(pd.concat(problems, ignore_index=True), source=study.source)
-    day, day_problems = study_days(study)
-    problems.append(day_problems)
-    frame = obs.frame.copy()
-    if day is not None:
-        frame["day"] = day
+    prepared = prepare_study(study)
+    prep, frame = prepared.prep, prepared.frame
     events, event_problems = (None, failure_frame())
     if study.events is not None:
         events, event_problems = validate_events(study.events, cid)
-    problems.append(event_problems)
-    prep_errors = failure_frame()
-    try:
-        prep = prepare_observations(
-            frame.drop(columns=["time"], errors="ignore"),
-            context=Context(file=obs.file, sheet=obs.sheet, rows=obs.labels()),
-            errors="coerce",
-        )
-        prep_errors = prep.failures
-    except InputError as exc:
-        raise InputError(pd.concat([*problems, exc.failures], ignore_index=True),
-                         source=study.source) from None
-    issues = pd.concat([*problems, prep_errors], ignore_index=True)
+    issues = pd.concat([prepared.issues, event_problems], ignore_index=True)
     if errors == "raise" and len(issues):
         raise InputError(issues, source=study.source)
     plan, low, high = grade_prepared(prep, cid, ambiguous=ambiguous)
@@ -152,7 +127,7 @@ def grade(
         more_issues.append(ci.issues)
         engine_meta |= getattr(ci, "meta", {}) or {}
     if hematology:
-        hem = summarize_hematology(study, cid, errors="coerce")
+        hem = summarize_hematology(study, cid, errors="coerce", prepared=prepared)
         summary = _join_subject_columns(summary, hem.subject_summary)
         fn = hem.febrile_neutropenia
         adverse_events = pd.concat([adverse_events, fn.assign(reason=fn["rule"])],
