@@ -26,6 +26,10 @@ lint: $(STAMP)  ## ruff
 
 bench: $(STAMP)  ## run the benchmarks (never part of the tests)
 	$(BIN)/python benchmarks/bench_grade_labs.py
+	$(BIN)/python benchmarks/bench_crs_icans.py
+	$(BIN)/python benchmarks/bench_hematology.py
+	$(BIN)/python benchmarks/bench_tables.py
+	$(BIN)/python benchmarks/bench_io.py
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build *.egg-info
