@@ -44,9 +44,8 @@ from aegrade.grading.crs_criteria import (
 from aegrade.grading.crs_episodes import (
     Episodes,
     SyndromeGrades,
-    apply_grade5,
-    build_adverse_events,
-    worst_per_subject,
+    episode_numbers,
+    finish_syndrome,
 )
 
 _TREATMENT_NAMES = {"TOCILIZUMAB": "tocilizumab", "CORTICOSTEROID": "a corticosteroid",
@@ -89,29 +88,20 @@ def grade_crs(found: Findings, criteria: str = "astct-2019", *,
     grade = np.where(member >= 0, np.maximum.reduce(
         [np.full(tps.n, r.floor_grade.grade), at["hyp"], at["hox"], at["organ"]]), 0)
     trace = _trace(tps, rows, at, member, grade, eps, c, float(thr))
-    ae = build_adverse_events(term=r.term, criteria=c.output_id, tp_subject=tps.subject,
-                              tp_day=tps.day, grade=grade, rule=trace["rule"],
-                              text=trace["text"], episodes=eps, subjects=f.subjects,
-                              gap_days=gap)
-    ae = apply_grade5(ae, found, causes=r.grade5.death_causes, term=r.term,
-                      criteria=c.output_id, syndrome="CRS")
     assessed = np.zeros(len(f.subjects), bool)
     assessed[tps.subject] = True
-    worst = worst_per_subject(ae, found, assessed, r.grade5.death_causes)
+    ae, worst = finish_syndrome(
+        term=r.term, criteria=c.output_id, tp_subject=tps.subject, tp_day=tps.day,
+        grade=grade, rule=trace["rule"], text=trace["text"], episodes=eps,
+        subjects=f.subjects, gap_days=gap, found=found, causes=r.grade5.death_causes,
+        syndrome="CRS", assessed=assessed)
     timepoints = pd.DataFrame({
         "subject_id": f.subjects[tps.subject], "syndrome": "CRS", "criteria": c.output_id,
-        "day": tps.day, "episode": pd.array(np.where(member >= 0, _episode_number(
-            tps, member), -1), dtype="Int64"), "grade": pd.array(grade, dtype="Int64"),
+        "day": tps.day, "episode": episode_numbers(tps.subject, member),
+        "grade": pd.array(grade, dtype="Int64"),
         "fever": at["fever"], "hypotension_tier": at["hyp"], "hypoxia_tier": at["hox"],
         "organ_tier": at["organ"], "rule": trace["rule"], "text": trace["text"]})
-    timepoints.loc[member < 0, "episode"] = pd.NA
     return SyndromeGrades(ae, timepoints, worst)
-
-
-def _episode_number(tps: TimePoints, member: np.ndarray) -> np.ndarray:
-    """1-based episode number within each subject."""
-    first_of_subject = pd.Series(member).where(member >= 0).groupby(tps.subject).transform("min")
-    return (member - first_of_subject.fillna(0).to_numpy(np.int64) + 1)
 
 
 # --------------------------------------------------------------------------- row tiers

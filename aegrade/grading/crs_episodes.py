@@ -126,6 +126,27 @@ def apply_grade5(ae: pd.DataFrame, found: Findings, *, causes: tuple[str, ...], 
     return ae.sort_values(["subject_id", "onset"], kind="stable").reset_index(drop=True)
 
 
+def episode_numbers(subject: np.ndarray, member: np.ndarray) -> pd.arrays.IntegerArray:
+    """1-based number of each time point's episode within its subject (NA outside one)."""
+    m = pd.Series(member).where(member >= 0)
+    first = m.groupby(subject).transform("min")
+    return pd.array(m - first + 1, dtype="Int64")
+
+
+def finish_syndrome(*, term: str, criteria: str, tp_subject: np.ndarray, tp_day: np.ndarray,
+                    grade: np.ndarray, rule: np.ndarray, text: np.ndarray, episodes: Episodes,
+                    subjects: np.ndarray, gap_days: float, found: Findings,
+                    causes: tuple[str, ...], syndrome: str, assessed: np.ndarray
+                    ) -> tuple[pd.DataFrame, pd.Series]:
+    """The steps every syndrome ends with: episode rows, grade 5 from ``death_cause``, and
+    the worst grade per subject."""
+    ae = build_adverse_events(term=term, criteria=criteria, tp_subject=tp_subject,
+                              tp_day=tp_day, grade=grade, rule=rule, text=text,
+                              episodes=episodes, subjects=subjects, gap_days=gap_days)
+    ae = apply_grade5(ae, found, causes=causes, term=term, criteria=criteria, syndrome=syndrome)
+    return ae, worst_per_subject(ae, found, assessed, causes)
+
+
 def worst_per_subject(ae: pd.DataFrame, found: Findings, assessed: np.ndarray,
                       causes: tuple[str, ...]) -> pd.Series:
     """Worst grade per subject: NA when never assessed, 0 when assessed without an episode."""

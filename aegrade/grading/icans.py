@@ -33,9 +33,8 @@ from aegrade.grading.crs_criteria import (
 from aegrade.grading.crs_episodes import (
     Episodes,
     SyndromeGrades,
-    apply_grade5,
-    build_adverse_events,
-    worst_per_subject,
+    episode_numbers,
+    finish_syndrome,
 )
 
 _DOMAIN_ORDER = ("ICE", "CAPD", *WORD_DOMAINS)
@@ -75,29 +74,21 @@ def grade_icans(found: Findings, criteria: str = "astct-2019", *,
     eps = _episodes(tps, grade, gap)
     member = eps.membership(tps.n)
     text, rule = _trace(tps, dom, desc, grade, member, eps, c.output_id)
-    ae = build_adverse_events(term=ic.term, criteria=c.output_id, tp_subject=tps.subject,
-                              tp_day=tps.day, grade=grade, rule=rule, text=text, episodes=eps,
-                              subjects=f.subjects, gap_days=gap)
-    ae = apply_grade5(ae, found, causes=ic.grade5.death_causes, term=ic.term,
-                      criteria=c.output_id, syndrome="ICANS")
     assessed = np.zeros(len(f.subjects), bool)
     assessed[tps.subject[grade >= 0]] = True
-    worst = worst_per_subject(ae, found, assessed, ic.grade5.death_causes)
+    ae, worst = finish_syndrome(
+        term=ic.term, criteria=c.output_id, tp_subject=tps.subject, tp_day=tps.day,
+        grade=grade, rule=rule, text=text, episodes=eps, subjects=f.subjects, gap_days=gap,
+        found=found, causes=ic.grade5.death_causes, syndrome="ICANS", assessed=assessed)
     frame = pd.DataFrame({
         "subject_id": f.subjects[tps.subject], "syndrome": "ICANS", "criteria": c.output_id,
-        "day": tps.day, "episode": pd.array(member + 1, dtype="Int64"),
+        "day": tps.day, "episode": episode_numbers(tps.subject, member),
         "grade": pd.array(np.where(grade >= 0, grade, 0), dtype="Int64"),
         **{f"{d.lower()}_grade": dom[i] for i, d in enumerate(_DOMAIN_ORDER)},
         "rule": rule, "text": text})
-    frame["episode"] = _episode_numbers(frame, member)
     frame.loc[grade < 0, "grade"] = pd.NA  # no domain could be scored (e.g. partial ICE items)
     return SyndromeGrades(ae, frame, worst)
 
-
-def _episode_numbers(frame: pd.DataFrame, member: np.ndarray) -> pd.Series:
-    m = pd.Series(member).where(member >= 0)
-    first = m.groupby(frame["subject_id"].to_numpy()).transform("min")
-    return pd.array(m - first + 1, dtype="Int64")
 
 
 def _band_grade(x: np.ndarray, bands: tuple[Band, ...]) -> np.ndarray:
