@@ -126,8 +126,10 @@ def summarize_hematology(
     febrile_options
         Overrides of the neutropenia file's options (``anc_carry_days``).
     lineage_from_day
-        Worst lineage grades count observations from this study day on (None: all rows,
-        including those without a day).
+        Worst lineage grades count observations after this study day (default 0: after
+        baseline, which is day <= 0 as everywhere in aegrade, so they agree with the
+        per-term worst grades of ``aegrade.grade``; None: all rows, including those without
+        a day).
     biomarker_window
         First and last study day of biomarker peaks and ranges (None: open).
     prepared
@@ -262,7 +264,7 @@ def _lineage_grades(prep: Prepared, subj: np.ndarray, n: int, criteria: str,
     use = np.isin(prep.param_index, list(wanted)) & (subj >= 0) & ~np.isnan(prep.value)
     if from_day is not None:
         day = prep.day if prep.day is not None else np.full(prep.n, np.nan)
-        use &= day >= from_day
+        use &= day > from_day
     sel = np.flatnonzero(use)
     _, low, _ = grade_prepared(_subset(prep, sel), criteria)
     pidx, s = prep.param_index[sel], subj[sel]

@@ -101,8 +101,9 @@ def test_asco_idsa_depth_is_strict_and_icaht_is_inclusive():
     assert row["anc_nadir_day"] == 8
 
 
-def test_worst_lineage_grades_from_day_0():
-    frame = obs(("S1", -1, "HGB", 6.0, "g/dL"), ("S1", 2, "HGB", 7.9, "g/dL"),
+def test_worst_lineage_grades_after_baseline():
+    frame = obs(("S1", -1, "HGB", 6.0, "g/dL"), ("S1", 0, "PLAT", 10, "10^9/L"),
+                ("S1", 2, "HGB", 7.9, "g/dL"),
                 ("S1", 3, "PLAT", 24999, "/mm3"), ("S1", 3, "NEUT", 0.5, "10^9/L"),
                 ("S1", 3, "WBC", 1.5, "10^9/L"), ("S1", 3, "LYM", 0.2, "10^9/L"))
     row = summarize_hematology(frame).subject_summary.iloc[0]
