@@ -10,20 +10,25 @@ toxicity (:func:`summarize_hematology`, :func:`grade_icaht`, :func:`score_car_he
 from aegrade._version import __version__
 from aegrade.criteria import list_criteria, load_criteria, load_dictionary
 from aegrade.errors import AegradeError, InputError
-from aegrade.bedside import capd_score, grade_crs_timepoint, grade_icans_timepoint, ice_score
-from aegrade.grading.crs_icans import CrsIcansResult, grade_crs_icans
+from aegrade.grading.bedside import (
+    capd_score,
+    grade_crs_timepoint,
+    grade_icans_timepoint,
+    ice_score,
+)
 from aegrade.grading.hematology import HematologyResult, summarize_hematology
 from aegrade.grading.hematotox import score_car_hematotox
 from aegrade.grading.icaht import grade_icaht
 from aegrade.grading.labs import grade_labs
-from aegrade.grading.pipeline import GradeResult, grade
-from aegrade.study import Study, load_study
+from aegrade.grading.syndromes import CrsIcansResult, grade_crs_icans
+from aegrade.pipeline import GradeResult, grade
+from aegrade.read.study import Study, load_study
 
 __all__ = [
     "AegradeError",
     "CrsIcansResult",
-    "HematologyResult",
     "GradeResult",
+    "HematologyResult",
     "InputError",
     "Study",
     "__version__",

@@ -7,14 +7,14 @@ sees all of them at once, with the file, sheet, row and column that hold each.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 import pandas as pd
 
 FAILURE_COLUMNS = ["file", "sheet", "row", "column", "value", "check", "message"]
 
 
-class Reason(str, Enum):
+class Reason(StrEnum):
     """Stable codes for why a value was not graded or why an input row is wrong."""
 
     MISSING_COLUMN = "missing_column"
@@ -76,8 +76,12 @@ class InputError(ValueError, AegradeError):
         for rec in self.failures.head(limit).itertuples(index=False):
             place = ", ".join(
                 f"{label} {val}"
-                for label, val in (("file", rec.file), ("sheet", rec.sheet), ("row", rec.row),
-                                   ("column", rec.column))
+                for label, val in (
+                    ("file", rec.file),
+                    ("sheet", rec.sheet),
+                    ("row", rec.row),
+                    ("column", rec.column),
+                )
                 if val is not None and val == val and val != ""
             )
             lines.append(f"  {place}: {rec.message}")

@@ -1,7 +1,7 @@
 """Benchmark: CRS and ICANS grading of 2,000 subjects x 50 days x 8 findings a day.
 
 800,000 observation rows (TEMP, SYSBP, OXYGEN with flow, VASOPRESSOR, ICE, LOC, SEIZURE, ICP)
-graded by ASTCT 2019 for CRS and ICANS through :func:`aegrade.grading.crs_icans.grade_crs_icans`.
+graded by ASTCT 2019 for CRS and ICANS through :func:`aegrade.grading.syndromes.grade_crs_icans`.
 Target: under 2 s. Run: ``.venv/bin/python benchmarks/bench_crs_icans.py`` (never a test).
 """
 
@@ -12,8 +12,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from aegrade.grading.crs_icans import grade_crs_icans
-from aegrade.study import load_study
+from aegrade.grading.syndromes import grade_crs_icans
+from aegrade.read.study import load_study
 
 N_SUBJECTS, N_DAYS = 2_000, 50
 
@@ -34,13 +34,29 @@ def make_study(seed: int = 7) -> pd.DataFrame:
     loc = np.array(["alert", "awakens_to_voice"], object)[rng.choice(2, n, p=[0.97, 0.03])]
     seizure = np.array(["none", "rapidly_resolving"], object)[rng.choice(2, n, p=[0.995, 0.005])]
     icp = np.array(["none", "focal_edema"], object)[rng.choice(2, n, p=[0.998, 0.002])]
-    parts = [("TEMP", temp, "degC"), ("SYSBP", sysbp, "mmHg"), ("OXYGEN", oxygen, None),
-             ("VASOPRESSOR", pressor, None), ("ICE", ice, None), ("LOC", loc, None),
-             ("SEIZURE", seizure, None), ("ICP", icp, None)]
-    frames = [pd.DataFrame({"subject_id": subj, "day": day, "parameter": code,
-                            "value": pd.Series(values, dtype=object), "unit": unit,
-                            "flow": flow if code == "OXYGEN" else np.nan})
-              for code, values, unit in parts]
+    parts = [
+        ("TEMP", temp, "degC"),
+        ("SYSBP", sysbp, "mmHg"),
+        ("OXYGEN", oxygen, None),
+        ("VASOPRESSOR", pressor, None),
+        ("ICE", ice, None),
+        ("LOC", loc, None),
+        ("SEIZURE", seizure, None),
+        ("ICP", icp, None),
+    ]
+    frames = [
+        pd.DataFrame(
+            {
+                "subject_id": subj,
+                "day": day,
+                "parameter": code,
+                "value": pd.Series(values, dtype=object),
+                "unit": unit,
+                "flow": flow if code == "OXYGEN" else np.nan,
+            }
+        )
+        for code, values, unit in parts
+    ]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -53,13 +69,17 @@ def main() -> None:
         t0 = time.perf_counter()
         res = grade_crs_icans(study)
         times.append(time.perf_counter() - t0)
-    print(f"rows: {len(obs):,}; subjects: {N_SUBJECTS:,}; CRS episodes: "
-          f"{(res.adverse_events['term'] == 'Cytokine release syndrome').sum():,}; ICANS episodes: "
-          f"{(res.adverse_events['term'] != 'Cytokine release syndrome').sum():,}; "
-          f"explain rows: {len(res.explain):,}")
+    print(
+        f"rows: {len(obs):,}; subjects: {N_SUBJECTS:,}; CRS episodes: "
+        f"{(res.adverse_events['term'] == 'Cytokine release syndrome').sum():,}; ICANS episodes: "
+        f"{(res.adverse_events['term'] != 'Cytokine release syndrome').sum():,}; "
+        f"explain rows: {len(res.explain):,}"
+    )
     runs = ", ".join(f"{t:.2f}" for t in times)
-    print(f"grade_crs_icans (astct-2019 CRS + ICANS): best {min(times):.2f} s of 3 runs "
-          f"({runs} s; target < 2 s)")
+    print(
+        f"grade_crs_icans (astct-2019 CRS + ICANS): best {min(times):.2f} s of 3 runs "
+        f"({runs} s; target < 2 s)"
+    )
 
 
 if __name__ == "__main__":

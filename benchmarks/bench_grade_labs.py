@@ -39,8 +39,12 @@ def median_time(fn, runs: int = 5) -> float:
 
 def numpy_pass(codes: np.ndarray, value: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     t = thresholds[codes]  # gather four thresholds per row
-    return ((value < t[:, 0]).astype(np.int8) + (value < t[:, 1]) + (value < t[:, 2])
-            + (value < t[:, 3]))
+    return (
+        (value < t[:, 0]).astype(np.int8)
+        + (value < t[:, 1])
+        + (value < t[:, 2])
+        + (value < t[:, 3])
+    )
 
 
 def whole_process(n: int) -> tuple[float, float]:
@@ -48,13 +52,18 @@ def whole_process(n: int) -> tuple[float, float]:
         csv = Path(tmp) / "labs.csv"
         lab_rows(n).to_csv(csv, index=False)
         out = Path(tmp) / "out"
-        cmd = [sys.executable, "-c",
-               "import resource, sys, time; t=time.perf_counter();"
-               "from aegrade.cli import main;"
-               "sys.argv=['aegrade','grade',sys.argv[1],'-o',sys.argv[2],'--format','parquet'];"
-               "\ntry:\n main(standalone_mode=False)\nfinally:\n"
-               " print('ELAPSED', time.perf_counter()-t, 'RSS', "
-               "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)", str(csv), str(out)]
+        cmd = [
+            sys.executable,
+            "-c",
+            "import resource, sys, time; t=time.perf_counter();"
+            "from aegrade.cli import main;"
+            "sys.argv=['aegrade','grade',sys.argv[1],'-o',sys.argv[2],'--format','parquet'];"
+            "\ntry:\n main(standalone_mode=False)\nfinally:\n"
+            " print('ELAPSED', time.perf_counter()-t, 'RSS', "
+            "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)",
+            str(csv),
+            str(out),
+        ]
         t = time.perf_counter()
         res = subprocess.run(cmd, capture_output=True, text=True, check=True)
         wall = time.perf_counter() - t
@@ -63,13 +72,17 @@ def whole_process(n: int) -> tuple[float, float]:
 
 
 def big_memory(n: int) -> tuple[float, float]:
-    cmd = [sys.executable, "-c",
-           "import sys, time, resource; sys.path.insert(0, sys.argv[2]);"
-           "from _synth import lab_rows; import aegrade;"
-           "df = lab_rows(int(sys.argv[1])); t = time.perf_counter();"
-           "aegrade.grade_labs(df); el = time.perf_counter() - t;"
-           "print(el, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)",
-           str(n), str(Path(__file__).parent)]
+    cmd = [
+        sys.executable,
+        "-c",
+        "import sys, time, resource; sys.path.insert(0, sys.argv[2]);"
+        "from _synth import lab_rows; import aegrade;"
+        "df = lab_rows(int(sys.argv[1])); t = time.perf_counter();"
+        "aegrade.grade_labs(df); el = time.perf_counter() - t;"
+        "print(el, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)",
+        str(n),
+        str(Path(__file__).parent),
+    ]
     res = subprocess.run(cmd, capture_output=True, text=True, check=True)
     el, rss = res.stdout.split()
     return float(el), float(rss) / 1024 / 1024
@@ -89,16 +102,22 @@ def main() -> None:
     t_ae = median_time(lambda: aegrade.grade_labs(df))
     print(f"rows: {args.rows:,} of {len(PARAMS)} parameters")
     print(f"bare numpy pass (gather 4 thresholds, 4 comparisons): {t_np:.3f} s (median of 5)")
-    print(f"aegrade.grade_labs:                                  {t_ae:.3f} s (median of 5)"
-          f"  = {t_ae / t_np:.1f}x the numpy pass")
+    print(
+        f"aegrade.grade_labs:                                  {t_ae:.3f} s (median of 5)"
+        f"  = {t_ae / t_np:.1f}x the numpy pass"
+    )
     wall, rss = whole_process(args.rows)
-    print(f"aegrade grade rows.csv --format parquet (whole process): {wall:.2f} s, "
-          f"peak RSS {rss:.0f} MiB")
+    print(
+        f"aegrade grade rows.csv --format parquet (whole process): {wall:.2f} s, "
+        f"peak RSS {rss:.0f} MiB"
+    )
     if args.big:
         el, gib = big_memory(args.big)
         print(f"grade_labs on {args.big:,} rows: {el:.1f} s, peak RSS {gib:.2f} GiB")
-    print(f"peak RSS of this process: "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    print(
+        f"peak RSS of this process: "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

@@ -16,11 +16,17 @@ import numpy as np
 import pandas as pd
 
 from aegrade.grading.hematology import summarize_hematology
-from aegrade.study import load_study
+from aegrade.read.study import load_study
 
-WEEKLY = {"PLAT": ("10^9/L", 150.0), "HGB": ("g/dL", 11.0), "WBC": ("10^9/L", 5.0),
-          "LYM": ("10^9/L", 1.0), "CRP": ("mg/L", 20.0), "FERRITIN": ("ng/mL", 800.0),
-          "IL6": ("pg/mL", 30.0)}
+WEEKLY = {
+    "PLAT": ("10^9/L", 150.0),
+    "HGB": ("g/dL", 11.0),
+    "WBC": ("10^9/L", 5.0),
+    "LYM": ("10^9/L", 1.0),
+    "CRP": ("mg/L", 20.0),
+    "FERRITIN": ("ng/mL", 800.0),
+    "IL6": ("pg/mL", 30.0),
+}
 
 
 def build(n_subjects: int, n_days: int, seed: int = 0) -> pd.DataFrame:
@@ -30,21 +36,38 @@ def build(n_subjects: int, n_days: int, seed: int = 0) -> pd.DataFrame:
     sid = np.repeat(ids, len(days))
     day = np.tile(days, n_subjects)
     depth = rng.uniform(0.02, 1.5, n_subjects).repeat(len(days))
-    anc = np.clip(2000 * (1 - depth * np.exp(-((day - 10) / 12) ** 2)), 0, None)
+    anc = np.clip(2000 * (1 - depth * np.exp(-(((day - 10) / 12) ** 2))), 0, None)
     anc = np.round(anc * rng.uniform(0.8, 1.2, len(anc)))
     temp = np.round(36.8 + rng.gamma(1.0, 0.4, len(day)), 1).clip(35, 41.5)
     frames = [
-        pd.DataFrame({"subject_id": sid, "day": day, "parameter": "NEUT", "value": anc,
-                      "unit": "cells/uL"}),
-        pd.DataFrame({"subject_id": sid, "day": day + 0.5, "parameter": "TEMP", "value": temp,
-                      "unit": "degC"}),
+        pd.DataFrame(
+            {"subject_id": sid, "day": day, "parameter": "NEUT", "value": anc, "unit": "cells/uL"}
+        ),
+        pd.DataFrame(
+            {
+                "subject_id": sid,
+                "day": day + 0.5,
+                "parameter": "TEMP",
+                "value": temp,
+                "unit": "degC",
+            }
+        ),
     ]
     week = np.arange(-3, n_days - 3, 7, dtype=float)
     wsid, wday = np.repeat(ids, len(week)), np.tile(week, n_subjects)
     for code, (unit, centre) in WEEKLY.items():
         factor = rng.lognormal(0, 0.3, len(wday)).clip(0.2, 2.5)
-        frames.append(pd.DataFrame({"subject_id": wsid, "day": wday, "parameter": code,
-                                    "value": np.round(centre * factor, 2), "unit": unit}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "subject_id": wsid,
+                    "day": wday,
+                    "parameter": code,
+                    "value": np.round(centre * factor, 2),
+                    "unit": unit,
+                }
+            )
+        )
     obs = pd.concat(frames, ignore_index=True)
     obs["lln"] = np.where(obs["parameter"] == "PLAT", 150.0, np.nan)
     return obs
@@ -62,12 +85,18 @@ def main() -> None:
         result = summarize_hematology(study)
         times.append(time.perf_counter() - start)
     best = min(times)
-    print(f"summarize_hematology: {n_subjects:,} subjects x {n_days} days "
-          f"({len(obs):,} observation rows): best {best:.2f} s of "
-          f"{', '.join(f'{t:.2f}' for t in times)} s "
-          f"({'under' if best < 3 else 'OVER'} the 3 s target)")
-    print(result.subject_summary[["icaht_early_grade", "car_hematotox_risk"]]
-          .value_counts(dropna=False).head(8).to_string())
+    print(
+        f"summarize_hematology: {n_subjects:,} subjects x {n_days} days "
+        f"({len(obs):,} observation rows): best {best:.2f} s of "
+        f"{', '.join(f'{t:.2f}' for t in times)} s "
+        f"({'under' if best < 3 else 'OVER'} the 3 s target)"
+    )
+    print(
+        result.subject_summary[["icaht_early_grade", "car_hematotox_risk"]]
+        .value_counts(dropna=False)
+        .head(8)
+        .to_string()
+    )
 
 
 if __name__ == "__main__":

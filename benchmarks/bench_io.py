@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _synth import lab_rows
 
-from aegrade.io.readers import Workbook, read_csv
+from aegrade.read.files import Workbook, read_csv
 
 
 def run(cmd: list[str]) -> float:

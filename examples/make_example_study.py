@@ -60,61 +60,166 @@ NEURO_SLOTS = (0.375, 0.875)  # ICE/CAPD assessments (every 12 h)
 DRUG_DELAY = 0.0208  # 30 min after the reading that prompted the drug
 PREMED_DAYS = (-0.0417, 2.9583)  # dexamethasone 1 h before start and before step-up
 
-LABS = ("NEUT", "WBC", "LYM", "PLAT", "HGB", "ALT", "AST", "BILI", "CREAT", "K", "SODIUM",
-        "CA", "ALB", "GLUC", "URATE", "FIBRINO", "LDH", "CRP", "FERRITIN", "IL6")
+LABS = (
+    "NEUT",
+    "WBC",
+    "LYM",
+    "PLAT",
+    "HGB",
+    "ALT",
+    "AST",
+    "BILI",
+    "CREAT",
+    "K",
+    "SODIUM",
+    "CA",
+    "ALB",
+    "GLUC",
+    "URATE",
+    "FIBRINO",
+    "LDH",
+    "CRP",
+    "FERRITIN",
+    "IL6",
+)
 COUNTS = ("NEUT", "WBC", "LYM", "PLAT")
 
 # --------------------------------------------------------------------------------------------
 # Units: canonical (SI) values are simulated, then shown in each site's units.
 # --------------------------------------------------------------------------------------------
 SI_UNITS = {
-    "NEUT": "10^9/L", "WBC": "10^9/L", "LYM": "10^9/L", "PLAT": "10^9/L", "HGB": "g/L",
-    "ALT": "U/L", "AST": "U/L", "BILI": "umol/L", "CREAT": "umol/L", "K": "mmol/L",
-    "SODIUM": "mmol/L", "CA": "mmol/L", "ALB": "g/L", "GLUC": "mmol/L", "URATE": "umol/L",
-    "FIBRINO": "g/L", "LDH": "U/L", "CRP": "mg/L", "FERRITIN": "ng/mL", "IL6": "pg/mL",
+    "NEUT": "10^9/L",
+    "WBC": "10^9/L",
+    "LYM": "10^9/L",
+    "PLAT": "10^9/L",
+    "HGB": "g/L",
+    "ALT": "U/L",
+    "AST": "U/L",
+    "BILI": "umol/L",
+    "CREAT": "umol/L",
+    "K": "mmol/L",
+    "SODIUM": "mmol/L",
+    "CA": "mmol/L",
+    "ALB": "g/L",
+    "GLUC": "mmol/L",
+    "URATE": "umol/L",
+    "FIBRINO": "g/L",
+    "LDH": "U/L",
+    "CRP": "mg/L",
+    "FERRITIN": "ng/mL",
+    "IL6": "pg/mL",
     "TEMP": "degC",
 }
 SITE_UNITS = {
     # most subjects: SI throughout
     "SI": {},
     # a US site: US conventional units and Fahrenheit
-    "US": {"NEUT": "cells/uL", "LYM": "cells/uL", "WBC": "10^3/uL", "PLAT": "10^3/uL",
-           "HGB": "g/dL", "ALT": "IU/L", "AST": "IU/L", "LDH": "IU/L", "BILI": "mg/dL",
-           "CREAT": "mg/dL", "K": "mEq/L", "SODIUM": "mEq/L", "CA": "mg/dL", "ALB": "g/dL",
-           "GLUC": "mg/dL", "URATE": "mg/dL", "FIBRINO": "mg/dL", "CRP": "mg/dL",
-           "TEMP": "degF"},
+    "US": {
+        "NEUT": "cells/uL",
+        "LYM": "cells/uL",
+        "WBC": "10^3/uL",
+        "PLAT": "10^3/uL",
+        "HGB": "g/dL",
+        "ALT": "IU/L",
+        "AST": "IU/L",
+        "LDH": "IU/L",
+        "BILI": "mg/dL",
+        "CREAT": "mg/dL",
+        "K": "mEq/L",
+        "SODIUM": "mEq/L",
+        "CA": "mg/dL",
+        "ALB": "g/dL",
+        "GLUC": "mg/dL",
+        "URATE": "mg/dL",
+        "FIBRINO": "mg/dL",
+        "CRP": "mg/dL",
+        "TEMP": "degF",
+    },
     # a French site: counts in giga per litre, hemoglobin in g/dL
     "FR": {"NEUT": "GI/L", "WBC": "GI/L", "LYM": "GI/L", "PLAT": "GI/L", "HGB": "g/dL"},
     # a Dutch site: hemoglobin in mmol/L, ferritin in ug/L
     "NL": {"HGB": "mmol/L", "FERRITIN": "ug/L"},
     # a second US site: counts per mm3, US chemistry, Celsius
-    "US2": {"NEUT": "/mm3", "WBC": "/mm3", "LYM": "/mm3", "PLAT": "/mm3", "HGB": "g/dL",
-            "BILI": "mg/dL", "CREAT": "mg/dL", "CA": "mg/dL", "ALB": "g/dL", "GLUC": "mg/dL",
-            "URATE": "mg/dL"},
+    "US2": {
+        "NEUT": "/mm3",
+        "WBC": "/mm3",
+        "LYM": "/mm3",
+        "PLAT": "/mm3",
+        "HGB": "g/dL",
+        "BILI": "mg/dL",
+        "CREAT": "mg/dL",
+        "CA": "mg/dL",
+        "ALB": "g/dL",
+        "GLUC": "mg/dL",
+        "URATE": "mg/dL",
+    },
 }
 # display value = canonical value * factor
 TO_DISPLAY = {
-    "cells/uL": 1000.0, "/mm3": 1000.0, "10^3/uL": 1.0, "GI/L": 1.0,
-    ("HGB", "g/dL"): 0.1, ("HGB", "mmol/L"): 1 / 16.1145, ("ALB", "g/dL"): 0.1,
-    ("BILI", "mg/dL"): 1 / 17.104, ("CREAT", "mg/dL"): 1 / 88.42, ("CA", "mg/dL"): 4.0078,
-    ("GLUC", "mg/dL"): 18.0156, ("URATE", "mg/dL"): 1 / 59.48, ("FIBRINO", "mg/dL"): 100.0,
+    "cells/uL": 1000.0,
+    "/mm3": 1000.0,
+    "10^3/uL": 1.0,
+    "GI/L": 1.0,
+    ("HGB", "g/dL"): 0.1,
+    ("HGB", "mmol/L"): 1 / 16.1145,
+    ("ALB", "g/dL"): 0.1,
+    ("BILI", "mg/dL"): 1 / 17.104,
+    ("CREAT", "mg/dL"): 1 / 88.42,
+    ("CA", "mg/dL"): 4.0078,
+    ("GLUC", "mg/dL"): 18.0156,
+    ("URATE", "mg/dL"): 1 / 59.48,
+    ("FIBRINO", "mg/dL"): 100.0,
     ("CRP", "mg/dL"): 0.1,
 }
 DECIMALS = {
-    ("NEUT", "10^9/L"): 2, ("WBC", "10^9/L"): 2, ("LYM", "10^9/L"): 2, ("PLAT", "10^9/L"): 0,
-    ("NEUT", "GI/L"): 2, ("WBC", "GI/L"): 2, ("LYM", "GI/L"): 2, ("PLAT", "GI/L"): 0,
-    ("WBC", "10^3/uL"): 2, ("PLAT", "10^3/uL"): 0,
-    ("NEUT", "cells/uL"): -1, ("LYM", "cells/uL"): -1,
-    ("NEUT", "/mm3"): -1, ("WBC", "/mm3"): -1, ("LYM", "/mm3"): -1, ("PLAT", "/mm3"): -3,
-    ("HGB", "g/L"): 0, ("HGB", "g/dL"): 1, ("HGB", "mmol/L"): 1,
-    ("BILI", "umol/L"): 1, ("BILI", "mg/dL"): 2, ("CREAT", "umol/L"): 0, ("CREAT", "mg/dL"): 2,
-    ("K", "mmol/L"): 1, ("K", "mEq/L"): 1, ("SODIUM", "mmol/L"): 0, ("SODIUM", "mEq/L"): 0,
-    ("CA", "mmol/L"): 2, ("CA", "mg/dL"): 1, ("ALB", "g/L"): 0, ("ALB", "g/dL"): 1,
-    ("GLUC", "mmol/L"): 1, ("GLUC", "mg/dL"): 0, ("URATE", "umol/L"): 0, ("URATE", "mg/dL"): 1,
-    ("FIBRINO", "g/L"): 1, ("FIBRINO", "mg/dL"): 0, ("CRP", "mg/L"): 1, ("CRP", "mg/dL"): 2,
-    ("FERRITIN", "ng/mL"): 0, ("FERRITIN", "ug/L"): 0, ("IL6", "pg/mL"): 1,
-    ("ALT", "U/L"): 0, ("ALT", "IU/L"): 0, ("AST", "U/L"): 0, ("AST", "IU/L"): 0,
-    ("LDH", "U/L"): 0, ("LDH", "IU/L"): 0,
+    ("NEUT", "10^9/L"): 2,
+    ("WBC", "10^9/L"): 2,
+    ("LYM", "10^9/L"): 2,
+    ("PLAT", "10^9/L"): 0,
+    ("NEUT", "GI/L"): 2,
+    ("WBC", "GI/L"): 2,
+    ("LYM", "GI/L"): 2,
+    ("PLAT", "GI/L"): 0,
+    ("WBC", "10^3/uL"): 2,
+    ("PLAT", "10^3/uL"): 0,
+    ("NEUT", "cells/uL"): -1,
+    ("LYM", "cells/uL"): -1,
+    ("NEUT", "/mm3"): -1,
+    ("WBC", "/mm3"): -1,
+    ("LYM", "/mm3"): -1,
+    ("PLAT", "/mm3"): -3,
+    ("HGB", "g/L"): 0,
+    ("HGB", "g/dL"): 1,
+    ("HGB", "mmol/L"): 1,
+    ("BILI", "umol/L"): 1,
+    ("BILI", "mg/dL"): 2,
+    ("CREAT", "umol/L"): 0,
+    ("CREAT", "mg/dL"): 2,
+    ("K", "mmol/L"): 1,
+    ("K", "mEq/L"): 1,
+    ("SODIUM", "mmol/L"): 0,
+    ("SODIUM", "mEq/L"): 0,
+    ("CA", "mmol/L"): 2,
+    ("CA", "mg/dL"): 1,
+    ("ALB", "g/L"): 0,
+    ("ALB", "g/dL"): 1,
+    ("GLUC", "mmol/L"): 1,
+    ("GLUC", "mg/dL"): 0,
+    ("URATE", "umol/L"): 0,
+    ("URATE", "mg/dL"): 1,
+    ("FIBRINO", "g/L"): 1,
+    ("FIBRINO", "mg/dL"): 0,
+    ("CRP", "mg/L"): 1,
+    ("CRP", "mg/dL"): 2,
+    ("FERRITIN", "ng/mL"): 0,
+    ("FERRITIN", "ug/L"): 0,
+    ("IL6", "pg/mL"): 1,
+    ("ALT", "U/L"): 0,
+    ("ALT", "IU/L"): 0,
+    ("AST", "U/L"): 0,
+    ("AST", "IU/L"): 0,
+    ("LDH", "U/L"): 0,
+    ("LDH", "IU/L"): 0,
 }
 SMALLEST = {"NEUT": 0.01, "WBC": 0.05, "LYM": 0.01, "PLAT": 3.0}  # a count is never shown as 0
 
@@ -176,18 +281,29 @@ DESIGN = (
 )
 
 # Grade 4 neutropenia: (nadir 10^9/L, start day of the fall, days at the nadir)
-NEUT_G4 = {6: (0.35, 7.0, 2.0), 11: (0.20, 8.0, 7.0), 13: (0.15, 6.0, 13.0),
-           17: (0.42, 9.0, 1.5), 22: (0.30, 8.0, 4.0), 27: (0.06, 7.0, 8.0)}
+NEUT_G4 = {
+    6: (0.35, 7.0, 2.0),
+    11: (0.20, 8.0, 7.0),
+    13: (0.15, 6.0, 13.0),
+    17: (0.42, 9.0, 1.5),
+    22: (0.30, 8.0, 4.0),
+    27: (0.06, 7.0, 8.0),
+}
 NEUT_LOW_BASELINE = {13: 1.1, 27: 1.0}
 # Thrombocytopenia: (baseline, nadir) in 10^9/L
-PLAT_DESIGN = {13: (70, 15), 27: (85, 35), 11: (140, 42), 6: (180, 46), 22: (120, 60),
-               9: (160, 70)}
+PLAT_DESIGN = {13: (70, 15), 27: (85, 35), 11: (140, 42), 6: (180, 46), 22: (120, 60), 9: (160, 70)}
 # Transaminase peaks as multiples of ULN (ALT, AST) and day of the peak
 LIVER_G3 = {6: (7.5, 4.5, 2.5), 17: (6.2, 3.5, 2.5), 24: (8.0, 5.5, 4.0)}
 HIGH_ALT_BASELINE = {25: 70.0}
 # Hypokalemia: lowest potassium (mmol/L) and its day
-HYPOK = {6: (2.9, 3.0), 13: (3.2, 3.0), 17: (3.3, 3.0), 8: (3.4, 5.0), 21: (3.3, 3.0),
-         2: (3.2, 3.0)}
+HYPOK = {
+    6: (2.9, 3.0),
+    13: (3.2, 3.0),
+    17: (3.3, 3.0),
+    8: (3.4, 5.0),
+    21: (3.3, 3.0),
+    2: (3.2, 3.0),
+}
 TUMOUR_LYSIS = {7, 13, 20}  # urate peaks early
 ANEMIA_G3 = {13, 27}  # falls below 80 g/L, then is transfused
 DIABETIC = {22}
@@ -230,8 +346,15 @@ def _slots(start: float, n: int) -> list[float]:
     return [start + 0.25 * i for i in range(n)]
 
 
-def fever_course(c: Course, rng: np.random.Generator, onset: float, n: int, peak: float,
-                 *, first: float | None = None) -> list[float]:
+def fever_course(
+    c: Course,
+    rng: np.random.Generator,
+    onset: float,
+    n: int,
+    peak: float,
+    *,
+    first: float | None = None,
+) -> list[float]:
     """Fever readings from ``onset``, every 6 h; one mid-course reading settles after an
     antipyretic (fever need not persist inside an episode)."""
     times = _slots(onset, n)
@@ -249,8 +372,9 @@ def fever_course(c: Course, rng: np.random.Generator, onset: float, n: int, peak
     return times
 
 
-def hypotension_course(c: Course, rng: np.random.Generator, start: float, n: int, *,
-                       low: int = 80, high: int = 88) -> list[float]:
+def hypotension_course(
+    c: Course, rng: np.random.Generator, start: float, n: int, *, low: int = 80, high: int = 88
+) -> list[float]:
     times = _slots(start, n)
     for t in times:
         c.hypotension.add(t)
@@ -259,8 +383,9 @@ def hypotension_course(c: Course, rng: np.random.Generator, start: float, n: int
     return times
 
 
-def oxygen_course(c: Course, rng: np.random.Generator, start: float,
-                  plan: list[tuple[str, float]]) -> None:
+def oxygen_course(
+    c: Course, rng: np.random.Generator, start: float, plan: list[tuple[str, float]]
+) -> None:
     c.spo2[start - 0.25] = int(rng.integers(89, 93))
     for t, (device, flow) in zip(_slots(start, len(plan)), plan, strict=True):
         c.oxygen[t] = (device, flow)
@@ -268,8 +393,17 @@ def oxygen_course(c: Course, rng: np.random.Generator, start: float,
     c.oxygen[start + 0.25 * len(plan)] = ("room_air", None)
 
 
-def simple_crs(c: Course, rng: np.random.Generator, onset: float, grade: int, mode: str,
-               n_fever: int, *, flow: float = 3.0, first: float | None = None) -> None:
+def simple_crs(
+    c: Course,
+    rng: np.random.Generator,
+    onset: float,
+    grade: int,
+    mode: str,
+    n_fever: int,
+    *,
+    flow: float = 3.0,
+    first: float | None = None,
+) -> None:
     peak = {1: rng.uniform(38.4, 39.0), 2: rng.uniform(38.8, 39.6)}[grade]
     fever_course(c, rng, onset, n_fever, round(peak, 1), first=first)
     if mode == "hypotension":
@@ -296,9 +430,17 @@ def crs_06(c: Course, rng: np.random.Generator) -> None:
     c.drug(1.875 + DRUG_DELAY, "CORTICOSTEROID")
     oxygen_course(c, rng, 1.625, [("nasal_cannula", 2.0)] * 3)
     c.close_episode(0.625, 3)
-    c.neuro.update({1.875: (7, "alert"), 2.125: (6, "alert"), 2.375: (5, "alert"),
-                    2.625: (4, "awakens_to_voice"), 3.125: (7, "alert"), 3.625: (9, "alert"),
-                    4.125: (10, "alert")})
+    c.neuro.update(
+        {
+            1.875: (7, "alert"),
+            2.125: (6, "alert"),
+            2.375: (5, "alert"),
+            2.625: (4, "awakens_to_voice"),
+            3.125: (7, "alert"),
+            3.625: (9, "alert"),
+            4.125: (10, "alert"),
+        }
+    )
     c.drug(2.625 + DRUG_DELAY, "CORTICOSTEROID")
 
 
@@ -313,9 +455,17 @@ def crs_13(c: Course, rng: np.random.Generator) -> None:
     c.drug(2.375 + 2 * DRUG_DELAY, "TOCILIZUMAB")
     c.drug(2.375 + 2 * DRUG_DELAY, "CORTICOSTEROID")
     c.close_episode(1.375, 3)
-    c.neuro.update({2.375: (8, "alert"), 2.625: (5, "alert"), 3.125: (2, "awakens_to_voice"),
-                    3.625: (4, "awakens_spontaneously"), 4.125: (7, "alert"),
-                    4.625: (9, "alert"), 5.125: (10, "alert")})
+    c.neuro.update(
+        {
+            2.375: (8, "alert"),
+            2.625: (5, "alert"),
+            3.125: (2, "awakens_to_voice"),
+            3.625: (4, "awakens_spontaneously"),
+            4.125: (7, "alert"),
+            4.625: (9, "alert"),
+            5.125: (10, "alert"),
+        }
+    )
     c.drug(2.375, "SEIZURE", "none")
     c.drug(3.1875, "SEIZURE", "rapidly_resolving")
     c.drug(3.625, "SEIZURE", "none")
@@ -330,9 +480,18 @@ def crs_17(c: Course, rng: np.random.Generator) -> None:
     c.drug(0.875 + DRUG_DELAY, "ANTIPYRETIC")
     c.drug(1.375 + DRUG_DELAY, "ANTIPYRETIC")
     hypotension_course(c, rng, 1.375, 3, low=84, high=88)
-    oxygen_course(c, rng, 1.625, [("nasal_cannula", 3.0), ("nasal_cannula", 7.0),
-                                  ("nasal_cannula", 7.0), ("nasal_cannula", 4.0),
-                                  ("nasal_cannula", 2.0)])
+    oxygen_course(
+        c,
+        rng,
+        1.625,
+        [
+            ("nasal_cannula", 3.0),
+            ("nasal_cannula", 7.0),
+            ("nasal_cannula", 7.0),
+            ("nasal_cannula", 4.0),
+            ("nasal_cannula", 2.0),
+        ],
+    )
     c.drug(1.875 + DRUG_DELAY, "CORTICOSTEROID")
     c.close_episode(0.875, 3)
 
@@ -361,13 +520,21 @@ SIMPLE_CRS: dict[int, tuple[float, int, str, int, dict[str, float]]] = {
     28: (1.125, 1, "fever", 3, {}),
 }
 EXPLICIT_CRS: dict[int, Callable[[Course, np.random.Generator], None]] = {
-    6: crs_06, 8: crs_08, 13: crs_13, 17: crs_17,
+    6: crs_06,
+    8: crs_08,
+    13: crs_13,
+    17: crs_17,
 }
 ICANS_NEURO = {
     3: {2.375: (2, "alert"), 2.625: (4, "alert"), 3.125: (3, "alert"), 3.625: (0, "alert")},
     5: {8.375: (8, "alert"), 8.875: (8, "alert"), 9.375: (9, "alert"), 10.375: (10, "alert")},
-    9: {1.375: (3, "alert"), 1.875: (7, "awakens_to_voice"), 2.375: (5, "alert"),
-        2.875: (2, "alert"), 3.375: (0, "alert")},
+    9: {
+        1.375: (3, "alert"),
+        1.875: (7, "awakens_to_voice"),
+        2.375: (5, "alert"),
+        2.875: (2, "alert"),
+        3.375: (0, "alert"),
+    },
 }
 
 
@@ -425,10 +592,14 @@ def reference_range(s: Subject, code: str) -> tuple[float | None, float | None]:
         "ALT": (5.0, 30.0) if child else ((7.0, 41.0) if male else (7.0, 33.0)),
         "AST": (10.0, 40.0) if child or male else (10.0, 32.0),
         "BILI": (3.0, 21.0),
-        "CREAT": (27.0, 62.0) if child else ((40.0, 90.0) if teen
-                                             else ((62.0, 106.0) if male else (44.0, 80.0))),
-        "K": (3.5, 5.1), "SODIUM": (135.0, 145.0), "CA": (2.15, 2.55),
-        "ALB": (35.0, 52.0), "GLUC": (3.9, 7.8),
+        "CREAT": (27.0, 62.0)
+        if child
+        else ((40.0, 90.0) if teen else ((62.0, 106.0) if male else (44.0, 80.0))),
+        "K": (3.5, 5.1),
+        "SODIUM": (135.0, 145.0),
+        "CA": (2.15, 2.55),
+        "ALB": (35.0, 52.0),
+        "GLUC": (3.9, 7.8),
         "URATE": (202.0, 416.0) if male else (143.0, 339.0),
         "FIBRINO": (2.0, 4.0),
         "LDH": (180.0, 360.0) if child else ((135.0, 225.0) if male else (135.0, 214.0)),
@@ -506,8 +677,9 @@ class LabModel:
     def noise(self, sd: float) -> float:
         return float(np.exp(self.rng.normal(0.0, sd)))
 
-    def crs_effect(self, t: float, lag: float, rise: float, half: float,
-                   amp: Callable[[int], float]) -> float:
+    def crs_effect(
+        self, t: float, lag: float, rise: float, half: float, amp: Callable[[int], float]
+    ) -> float:
         return sum(amp(g) * bump(t, onset + lag, rise, half) for onset, g in self.episodes)
 
     def value(self, code: str, t: float) -> float:  # noqa: C901 - one branch per lab
@@ -521,8 +693,12 @@ class LabModel:
             expand = 0.25 * bump(t, 14, 7, 10)
             return self.lym_b * max(0.08, 1 - drop) * (1 + expand) * n(0.08)
         if code == "WBC":
-            return (self.value("NEUT", t) + self.value("LYM", t)
-                    + self.mono_b * (1 - 0.5 * bump(t, 0.5, 0.5, 2)) + 0.08) * n(0.03)
+            return (
+                self.value("NEUT", t)
+                + self.value("LYM", t)
+                + self.mono_b * (1 - 0.5 * bump(t, 0.5, 0.5, 2))
+                + 0.08
+            ) * n(0.03)
         if code == "PLAT":
             shape = trapezoid(t, *self.plat_shape)
             return (self.plat_b + (self.plat_nadir - self.plat_b) * shape) * n(0.06)
@@ -638,12 +814,17 @@ def lab_rows(s: Subject, course: Course, rng: np.random.Generator) -> list[dict[
                 continue  # test not done that day
             unit = unit_of(s, code)
             lln, uln = reference_range(s, code)
-            rows.append({
-                "subject_id": s.sid, "day": float(d), "parameter": code,
-                "value": to_display(code, unit, max(model.value(code, float(d)), 0.0)),
-                "unit": unit, "lln": to_display(code, unit, lln),
-                "uln": to_display(code, unit, uln),
-            })
+            rows.append(
+                {
+                    "subject_id": s.sid,
+                    "day": float(d),
+                    "parameter": code,
+                    "value": to_display(code, unit, max(model.value(code, float(d)), 0.0)),
+                    "unit": unit,
+                    "lln": to_display(code, unit, lln),
+                    "uln": to_display(code, unit, uln),
+                }
+            )
     return rows
 
 
@@ -685,10 +866,12 @@ def vital_rows(s: Subject, course: Course, rng: np.random.Generator) -> list[dic
             sbp = sbp if sbp >= 93 else 93 + int(rng.integers(0, 6))
         spo2 = course.spo2.get(t, int(rng.integers(95, 100)))
         shown = round(temp * 9 / 5 + 32, 1) if unit_of(s, "TEMP") == "degF" else temp
-        for code, value, unit in (("TEMP", shown, unit_of(s, "TEMP")), ("SYSBP", sbp, "mmHg"),
-                                  ("SPO2", spo2, "%")):
-            row = {"subject_id": s.sid, "day": t, "parameter": code, "value": value,
-                   "unit": unit}
+        for code, value, unit in (
+            ("TEMP", shown, unit_of(s, "TEMP")),
+            ("SYSBP", sbp, "mmHg"),
+            ("SPO2", spo2, "%"),
+        ):
+            row = {"subject_id": s.sid, "day": t, "parameter": code, "value": value, "unit": unit}
             if code == "TEMP" and s.num == INFECTION["subject"] and t == INFECTION["day"]:
                 row["other_cause"] = True
             rows.append(row)
@@ -699,8 +882,15 @@ def finding_rows(s: Subject, course: Course, times: list[float]) -> list[dict[st
     rows: list[dict[str, object]] = []
 
     def add(day: float, param: str, value: object, flow: float | None = None) -> None:
-        rows.append({"subject_id": s.sid, "day": round(day, 4), "parameter": param,
-                     "value": value, "flow": flow})
+        rows.append(
+            {
+                "subject_id": s.sid,
+                "day": round(day, 4),
+                "parameter": param,
+                "value": value,
+                "flow": flow,
+            }
+        )
 
     for day in PREMED_DAYS:
         add(day, "CORTICOSTEROID", "given")
@@ -733,53 +923,83 @@ def subjects_table() -> pd.DataFrame:
     rows = []
     for s in DESIGN:
         day = first + timedelta(days=int((s.num - 1) * 11.5 + rng.integers(-3, 4)))
-        start = day.replace(hour=int(rng.choice([8, 9, 10, 11, 13, 14])),
-                            minute=int(rng.choice([0, 15, 30, 45])))
-        rows.append({"subject_id": s.sid, "arm": ARM, "age": s.age, "sex": s.sex,
-                     "treatment_start": start.strftime("%Y-%m-%dT%H:%M:%S"),
-                     "death_day": None, "death_cause": None, "best_response": s.response})
+        start = day.replace(
+            hour=int(rng.choice([8, 9, 10, 11, 13, 14])), minute=int(rng.choice([0, 15, 30, 45]))
+        )
+        rows.append(
+            {
+                "subject_id": s.sid,
+                "arm": ARM,
+                "age": s.age,
+                "sex": s.sex,
+                "treatment_start": start.strftime("%Y-%m-%dT%H:%M:%S"),
+                "death_day": None,
+                "death_cause": None,
+                "best_response": s.response,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 # (subject, term, grade, onset, end, serious, related); end None = ongoing at day 28
 EVENTS = (
-    (1, "Headache", 1, 1, 2, "N", "Y"), (1, "Chills", 1, 1, 1, "N", "Y"),
-    (2, "Headache", 2, 1, 3, "N", "Y"), (2, "Chills", 2, 1, 2, "N", "Y"),
+    (1, "Headache", 1, 1, 2, "N", "Y"),
+    (1, "Chills", 1, 1, 1, "N", "Y"),
+    (2, "Headache", 2, 1, 3, "N", "Y"),
+    (2, "Chills", 2, 1, 2, "N", "Y"),
     (2, "Nausea", 1, 2, 3, "N", "Y"),
     (3, "Vomiting", 1, 2, 2, "N", "Y"),
     (4, "Chills", 1, 1, 1, "N", "Y"),
-    (5, "Tremor", 1, 8, 11, "N", "Y"), (5, "Fatigue", 2, 3, 14, "N", "Y"),
-    (6, "Confusion", 2, 2, 4, "Y", "Y"), (6, "Dysphasia", 2, 2, 3, "Y", "Y"),
-    (6, "Headache", 2, 1, 3, "N", "Y"), (6, "Nausea", 2, 1, 3, "N", "Y"),
-    (7, "Infusion related reaction", 2, 0, 0, "N", "Y"), (7, "Constipation", 1, 4, 8, "N", "N"),
-    (8, "Headache", 1, 1, 2, "N", "Y"), (8, "Headache", 2, 4, 5, "N", "Y"),
+    (5, "Tremor", 1, 8, 11, "N", "Y"),
+    (5, "Fatigue", 2, 3, 14, "N", "Y"),
+    (6, "Confusion", 2, 2, 4, "Y", "Y"),
+    (6, "Dysphasia", 2, 2, 3, "Y", "Y"),
+    (6, "Headache", 2, 1, 3, "N", "Y"),
+    (6, "Nausea", 2, 1, 3, "N", "Y"),
+    (7, "Infusion related reaction", 2, 0, 0, "N", "Y"),
+    (7, "Constipation", 1, 4, 8, "N", "N"),
+    (8, "Headache", 1, 1, 2, "N", "Y"),
+    (8, "Headache", 2, 4, 5, "N", "Y"),
     (8, "Myalgia", 1, 4, 6, "N", "Y"),
-    (9, "Vomiting", 2, 1, 2, "N", "Y"), (9, "Somnolence", 2, 1, 2, "Y", "Y"),
+    (9, "Vomiting", 2, 1, 2, "N", "Y"),
+    (9, "Somnolence", 2, 1, 2, "Y", "Y"),
     (9, "Anorexia", 1, 1, 6, "N", "Y"),
     (10, "Fatigue", 1, 2, 8, "N", "Y"),
     (11, "Febrile neutropenia", 3, 14, 17, "Y", "N"),
     (11, "Catheter related infection", 3, 14, 21, "Y", "N"),
     (11, "Mucositis oral", 2, 12, 19, "N", "N"),
-    (12, "Headache", 1, 2, 2, "N", "Y"), (12, "Nausea", 1, 2, 3, "N", "Y"),
-    (13, "Seizure", 3, 3, 3, "Y", "Y"), (13, "Encephalopathy", 3, 3, 5, "Y", "Y"),
+    (12, "Headache", 1, 2, 2, "N", "Y"),
+    (12, "Nausea", 1, 2, 3, "N", "Y"),
+    (13, "Seizure", 3, 3, 3, "Y", "Y"),
+    (13, "Encephalopathy", 3, 3, 5, "Y", "Y"),
     (13, "Tremor", 2, 2, 6, "N", "Y"),
-    (14, "Headache", 1, 0, 1, "N", "Y"), (14, "Rash maculo-papular", 1, 6, 12, "N", "Y"),
+    (14, "Headache", 1, 0, 1, "N", "Y"),
+    (14, "Rash maculo-papular", 1, 6, 12, "N", "Y"),
     (15, "Vomiting", 1, 1, 1, "N", "Y"),
     (16, "Chills", 2, 2, 2, "N", "Y"),
-    (17, "Dizziness", 2, 2, 4, "N", "Y"), (17, "Nausea", 2, 1, 3, "N", "Y"),
+    (17, "Dizziness", 2, 2, 4, "N", "Y"),
+    (17, "Nausea", 2, 1, 3, "N", "Y"),
     (17, "Diarrhea", 2, 3, 5, "N", "Y"),
-    (18, "Fatigue", 1, 2, 20, "N", "Y"), (18, "Cough", 1, 10, 16, "N", "N"),
+    (18, "Fatigue", 1, 2, 20, "N", "Y"),
+    (18, "Cough", 1, 10, 16, "N", "N"),
     (19, "Headache", 1, 1, 2, "N", "Y"),
-    (20, "Upper respiratory infection", 2, 15, 21, "N", "N"), (20, "Cough", 1, 15, 22, "N", "N"),
-    (21, "Tremor", 1, 2, 5, "N", "Y"), (21, "Fatigue", 2, 2, 10, "N", "Y"),
+    (20, "Upper respiratory infection", 2, 15, 21, "N", "N"),
+    (20, "Cough", 1, 15, 22, "N", "N"),
+    (21, "Tremor", 1, 2, 5, "N", "Y"),
+    (21, "Fatigue", 2, 2, 10, "N", "Y"),
     (22, "Insomnia", 1, 1, 4, "N", "N"),
-    (23, "Headache", 1, 4, 5, "N", "Y"), (23, "Myalgia", 1, 4, 6, "N", "Y"),
-    (24, "Nausea", 1, 3, 5, "N", "Y"), (24, "Anorexia", 1, 3, 7, "N", "Y"),
+    (23, "Headache", 1, 4, 5, "N", "Y"),
+    (23, "Myalgia", 1, 4, 6, "N", "Y"),
+    (24, "Nausea", 1, 3, 5, "N", "Y"),
+    (24, "Anorexia", 1, 3, 7, "N", "Y"),
     (25, "Constipation", 1, 2, 6, "N", "N"),
-    (26, "Chills", 2, 1, 1, "N", "Y"), (26, "Headache", 1, 1, 2, "N", "Y"),
-    (27, "Fatigue", 2, 5, None, "N", "Y"), (27, "Epistaxis", 1, 12, 12, "N", "N"),
+    (26, "Chills", 2, 1, 1, "N", "Y"),
+    (26, "Headache", 1, 1, 2, "N", "Y"),
+    (27, "Fatigue", 2, 5, None, "N", "Y"),
+    (27, "Epistaxis", 1, 12, 12, "N", "N"),
     (28, "Headache", 1, 1, 2, "N", "Y"),
-    (29, "Diarrhea", 1, 6, 7, "N", "N"), (29, "Back pain", 2, 10, 14, "N", "N"),
+    (29, "Diarrhea", 1, 6, 7, "N", "N"),
+    (29, "Back pain", 2, 10, 14, "N", "N"),
     (30, "Headache", 1, 0, 1, "N", "Y"),
 )
 
@@ -788,16 +1008,26 @@ def events_table() -> pd.DataFrame:
     cols = ["subject_id", "term", "grade", "onset", "end", "serious", "related"]
     rows = [(f"BLN-{n:03d}", *rest) for n, *rest in EVENTS]
     df = pd.DataFrame(rows, columns=cols)
-    df["end"] = pd.Series([None if x is None else int(x) for _, _, _, _, x, _, _ in EVENTS],
-                          dtype=object)
+    df["end"] = pd.Series(
+        [None if x is None else int(x) for _, _, _, _, x, _, _ in EVENTS], dtype=object
+    )
     return df
 
 
 # --------------------------------------------------------------------------------------------
 # Assembly
 # --------------------------------------------------------------------------------------------
-OBS_COLUMNS = ["subject_id", "day", "parameter", "value", "unit", "lln", "uln", "flow",
-               "other_cause"]
+OBS_COLUMNS = [
+    "subject_id",
+    "day",
+    "parameter",
+    "value",
+    "unit",
+    "lln",
+    "uln",
+    "flow",
+    "other_cause",
+]
 
 
 def subject_observations(s: Subject) -> pd.DataFrame:
@@ -817,11 +1047,13 @@ def add_gaps(obs: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     obs = obs.copy()
     lab = obs["parameter"].isin(LABS) & (obs["day"] > 0)
     liver = obs["parameter"].isin(["ALT", "AST"]) & obs["subject_id"].isin(
-        [f"BLN-{n:03d}" for n in LIVER_G3])
+        [f"BLN-{n:03d}" for n in LIVER_G3]
+    )
     empty = rng.choice(np.flatnonzero(lab & ~liver), size=8, replace=False)
     obs.loc[empty, "value"] = None
-    no_range = rng.choice(np.flatnonzero(lab & ~liver & obs["value"].notna()), size=12,
-                          replace=False)
+    no_range = rng.choice(
+        np.flatnonzero(lab & ~liver & obs["value"].notna()), size=12, replace=False
+    )
     for i, pos in enumerate(no_range):
         obs.loc[pos, ["lln", "uln"][i % 2] if i < 8 else ["lln", "uln"]] = None
     temps = obs["parameter"].isin(["SPO2", "SYSBP"]) & (obs["day"] > 6)
@@ -840,8 +1072,11 @@ def observations_table() -> pd.DataFrame:
 def check(subjects: pd.DataFrame, obs: pd.DataFrame, events: pd.DataFrame) -> None:
     """Guard the design: plausible values, baselines present, nothing below zero."""
     temp = obs[obs["parameter"] == "TEMP"]
-    degc = np.where(temp["unit"] == "degF", (temp["value"].astype(float) - 32) * 5 / 9,
-                    temp["value"].astype(float))
+    degc = np.where(
+        temp["unit"] == "degF",
+        (temp["value"].astype(float) - 32) * 5 / 9,
+        temp["value"].astype(float),
+    )
     assert np.nanmin(degc) >= 35.0 and np.nanmax(degc) <= 41.5, "TEMP out of range"
     labs = obs[obs["parameter"].isin(LABS)]
     assert (labs["value"].dropna().astype(float) >= 0).all(), "negative lab value"

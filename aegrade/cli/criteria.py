@@ -26,8 +26,12 @@ def list_command() -> None:
 
 
 def _wrap(text: str, indent: str) -> str:
-    return textwrap.fill(" ".join(str(text).split()), width=96, initial_indent=indent,
-                         subsequent_indent=indent + "  ")
+    return textwrap.fill(
+        " ".join(str(text).split()),
+        width=96,
+        initial_indent=indent,
+        subsequent_indent=indent + "  ",
+    )
 
 
 @criteria_group.command("show")
@@ -44,11 +48,16 @@ def show_command(criteria_id: str, term: str | None) -> None:
         raise click.UsageError(f"{raw['id']} has no per-term entries")
     cs = load_criteria(criteria_id)
     key = term.strip().lower()
-    found = [e for e in cs.entries if key in (e.term.lower(), e.id.lower())
-             or any(key == p.lower() for p in e.parameters)]
+    found = [
+        e
+        for e in cs.entries
+        if key in (e.term.lower(), e.id.lower()) or any(key == p.lower() for p in e.parameters)
+    ]
     if not found:
-        raise click.UsageError(f"{term!r} is not graded from values in {cs.id}; "
-                               "try 'aegrade criteria show " + cs.id + "'")
+        raise click.UsageError(
+            f"{term!r} is not graded from values in {cs.id}; "
+            "try 'aegrade criteria show " + cs.id + "'"
+        )
     for entry in found:
         _show_entry(cs.id, entry)
 
@@ -76,18 +85,25 @@ def _show_system(raw: dict) -> None:
 
 
 def _show_entry(cid: str, e: Entry) -> None:
-    click.echo(f"{e.term} [{cid}/{e.id}] MedDRA {e.meddra}; {e.direction} "
-               f"{', '.join(e.parameters)}; thresholds in {e.unit}")
+    click.echo(
+        f"{e.term} [{cid}/{e.id}] MedDRA {e.meddra}; {e.direction} "
+        f"{', '.join(e.parameters)}; thresholds in {e.unit}"
+    )
     for g in sorted(e.grades):
         grade = e.grades[g]
         click.echo(_wrap(f"grade {g}: {grade.text}", "  "))
         if not grade.rules:
             click.echo("      (not derived from the value)")
         for clause in grade.rules:
-            parts = [" ".join(f"{k}={v}" for k, v in cond.model_dump(exclude_none=True).items())
-                     for cond in clause.all]
-            alt = f"  [may also be grade {clause.alternative}: review]" \
-                if clause.alternative is not None else ""
+            parts = [
+                " ".join(f"{k}={v}" for k, v in cond.model_dump(exclude_none=True).items())
+                for cond in clause.all
+            ]
+            alt = (
+                f"  [may also be grade {clause.alternative}: review]"
+                if clause.alternative is not None
+                else ""
+            )
             click.echo(_wrap("rule: " + " AND ".join(parts) + alt, "      "))
     for note in e.notes:
         click.echo(_wrap(f"note: {note}", "  "))

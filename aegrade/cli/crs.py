@@ -11,28 +11,57 @@ _SYSTEMS = click.Choice(["astct-2019", "lee-2014", "ctcae-v5.0", "ctcae"], case_
 
 @click.command("crs")
 @click.option("--temp", type=float, help="Temperature (degC unless --temp-unit degF).")
-@click.option("--temp-unit", default="degC", show_default=True,
-              type=click.Choice(["degC", "degF"], case_sensitive=False))
-@click.option("--pressor", "pressors", multiple=True,
-              help="Vasopressor active now (repeat for each agent), e.g. norepinephrine.")
+@click.option(
+    "--temp-unit",
+    default="degC",
+    show_default=True,
+    type=click.Choice(["degC", "degF"], case_sensitive=False),
+)
+@click.option(
+    "--pressor",
+    "pressors",
+    multiple=True,
+    help="Vasopressor active now (repeat for each agent), e.g. norepinephrine.",
+)
 @click.option("--oxygen", help="Oxygen device, e.g. nasal_cannula, facemask, bipap.")
 @click.option("--flow", type=float, help="Oxygen flow in L/min.")
 @click.option("--fio2", type=float, help="FiO2 in percent (lee-2014, ctcae-v5.0).")
 @click.option("--hypotension", is_flag=True, help="Hypotension present (clinician judgement).")
 @click.option("--sysbp", type=float, help="Systolic blood pressure, mmHg.")
-@click.option("--episode-ongoing", is_flag=True,
-              help="A CRS episode opened earlier with fever (fever not needed now).")
+@click.option(
+    "--episode-ongoing",
+    is_flag=True,
+    help="A CRS episode opened earlier with fever (fever not needed now).",
+)
 @click.option("--criteria", default="astct-2019", show_default=True, type=_SYSTEMS)
 @reports_errors
-def crs_command(temp: float | None, temp_unit: str, pressors: tuple[str, ...],
-                oxygen: str | None, flow: float | None, fio2: float | None, hypotension: bool,
-                sysbp: float | None, episode_ongoing: bool, criteria: str) -> None:
+def crs_command(
+    temp: float | None,
+    temp_unit: str,
+    pressors: tuple[str, ...],
+    oxygen: str | None,
+    flow: float | None,
+    fio2: float | None,
+    hypotension: bool,
+    sysbp: float | None,
+    episode_ongoing: bool,
+    criteria: str,
+) -> None:
     """Grade CRS at one time point from its findings."""
-    from aegrade.bedside import grade_crs_timepoint
+    from aegrade.grading.bedside import grade_crs_timepoint
 
-    res = grade_crs_timepoint(temp=temp, temp_unit=temp_unit, pressors=pressors, oxygen=oxygen,
-                              flow=flow, fio2=fio2, hypotension=hypotension, sysbp=sysbp,
-                              episode_ongoing=episode_ongoing, criteria=criteria)
+    res = grade_crs_timepoint(
+        temp=temp,
+        temp_unit=temp_unit,
+        pressors=pressors,
+        oxygen=oxygen,
+        flow=flow,
+        fio2=fio2,
+        hypotension=hypotension,
+        sysbp=sysbp,
+        episode_ongoing=episode_ongoing,
+        criteria=criteria,
+    )
     click.echo(f"CRS grade {res.grade} ({res.criteria or criteria})")
     click.echo(res.text)
 
@@ -49,22 +78,38 @@ def _score(value: str | None) -> float | str | None:
 @click.command("icans")
 @click.option("--ice", help="ICE total 0-10 (or 'unable').")
 @click.option("--capd", help="CAPD total 0-32 (or 'unable'), for children below the cut-off.")
-@click.option("--loc", help="alert, awakens_spontaneously, awakens_to_voice, awakens_to_tactile,"
-              " unarousable.")
+@click.option(
+    "--loc", help="alert, awakens_spontaneously, awakens_to_voice, awakens_to_tactile, unarousable."
+)
 @click.option("--seizure", help="none, rapidly_resolving, prolonged.")
 @click.option("--motor", help="none, deep_focal_weakness.")
 @click.option("--icp", help="none, focal_edema, diffuse_edema.")
 @click.option("--age", type=float, help="Age in years (decides ICE vs CAPD).")
 @click.option("--capd-age-cutoff", type=float, help="Age from which ICE is used (default 12).")
 @reports_errors
-def icans_command(ice: str | None, capd: str | None, loc: str | None, seizure: str | None,
-                  motor: str | None, icp: str | None, age: float | None,
-                  capd_age_cutoff: float | None) -> None:
+def icans_command(
+    ice: str | None,
+    capd: str | None,
+    loc: str | None,
+    seizure: str | None,
+    motor: str | None,
+    icp: str | None,
+    age: float | None,
+    capd_age_cutoff: float | None,
+) -> None:
     """Grade ICANS (ASTCT 2019) at one time point from its findings."""
-    from aegrade.bedside import grade_icans_timepoint
+    from aegrade.grading.bedside import grade_icans_timepoint
 
-    res = grade_icans_timepoint(ice=_score(ice), capd=_score(capd), loc=loc, seizure=seizure,
-                                motor=motor, icp=icp, age=age, capd_age_cutoff=capd_age_cutoff)
+    res = grade_icans_timepoint(
+        ice=_score(ice),
+        capd=_score(capd),
+        loc=loc,
+        seizure=seizure,
+        motor=motor,
+        icp=icp,
+        age=age,
+        capd_age_cutoff=capd_age_cutoff,
+    )
     click.echo(f"ICANS grade {res.grade} ({res.criteria or 'astct-2019'})")
     click.echo(res.text)
 
@@ -72,31 +117,54 @@ def icans_command(ice: str | None, capd: str | None, loc: str | None, seizure: s
 @click.command("explain")
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=True))
 @click.argument("subject")
-@click.option("--crs", "crs_systems", multiple=True, default=["astct-2019"], show_default=True,
-              type=click.Choice(["astct-2019", "lee-2014", "ctcae-v5.0", "ctcae", "none"],
-                                case_sensitive=False), help="CRS system(s); repeat for several.")
-@click.option("--icans", "icans_system", default="astct-2019", show_default=True,
-              type=click.Choice(["astct-2019", "none"], case_sensitive=False))
-@click.option("--errors", default="coerce", show_default=True,
-              type=click.Choice(["raise", "coerce"]))
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Also write the audit trail as CSV.")
+@click.option(
+    "--crs",
+    "crs_systems",
+    multiple=True,
+    default=["astct-2019"],
+    show_default=True,
+    type=click.Choice(
+        ["astct-2019", "lee-2014", "ctcae-v5.0", "ctcae", "none"], case_sensitive=False
+    ),
+    help="CRS system(s); repeat for several.",
+)
+@click.option(
+    "--icans",
+    "icans_system",
+    default="astct-2019",
+    show_default=True,
+    type=click.Choice(["astct-2019", "none"], case_sensitive=False),
+)
+@click.option(
+    "--errors", default="coerce", show_default=True, type=click.Choice(["raise", "coerce"])
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="Also write the audit trail as CSV."
+)
 @reports_errors
-def explain_command(input_path: str, subject: str, crs_systems: tuple[str, ...],
-                    icans_system: str, errors: str, output: str | None) -> None:
+def explain_command(
+    input_path: str,
+    subject: str,
+    crs_systems: tuple[str, ...],
+    icans_system: str,
+    errors: str,
+    output: str | None,
+) -> None:
     """Show how each CRS/ICANS grade of SUBJECT in INPUT was reached, time point by time point."""
-    from aegrade.grading.crs_icans import grade_crs_icans
+    from aegrade.grading.syndromes import grade_crs_icans
 
-    res = grade_crs_icans(input_path, crs=list(crs_systems), icans=icans_system,
-                          errors=errors)  # type: ignore[arg-type]
+    res = grade_crs_icans(input_path, crs=list(crs_systems), icans=icans_system, errors=errors)  # type: ignore[arg-type]
     trail = res.explain[res.explain["subject_id"].astype(str) == subject]
     if subject not in set(res.subject_summary["subject_id"].astype(str)):
-        raise click.BadParameter(f"subject {subject!r} is not in {input_path}",
-                                 param_hint="SUBJECT")
+        raise click.BadParameter(
+            f"subject {subject!r} is not in {input_path}", param_hint="SUBJECT"
+        )
     ae = res.adverse_events[res.adverse_events["subject_id"].astype(str) == subject]
     for row in ae.itertuples(index=False):  # a handful of episodes
-        click.echo(f"{row.term} [{row.criteria}]: grade {row.grade}, onset day {row.onset:g}, "
-                   f"end day {row.end:g}")
+        click.echo(
+            f"{row.term} [{row.criteria}]: grade {row.grade}, onset day {row.onset:g}, "
+            f"end day {row.end:g}"
+        )
     if ae.empty:
         click.echo(f"{subject}: no CRS or ICANS episode")
     for row in trail.itertuples(index=False):

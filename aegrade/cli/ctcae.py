@@ -8,10 +8,10 @@ import click
 import pandas as pd
 
 from aegrade.cli._common import reports_errors
+from aegrade.criteria.ctcae_map import map_terms
 from aegrade.errors import InputError
-from aegrade.io.ctcae_map import map_terms
-from aegrade.io.readers import read_file
-from aegrade.io.write import _atomic, neutralize_formulas
+from aegrade.read.files import read_file
+from aegrade.write.results import _atomic, neutralize_formulas
 
 
 @click.group("ctcae")
@@ -20,20 +20,43 @@ def ctcae_group() -> None:
 
 
 @ctcae_group.command("map")
-@click.argument("input_path", metavar="[INPUT]", required=False,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "input_path",
+    metavar="[INPUT]",
+    required=False,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
 @click.option("--term", "terms", multiple=True, help="A v4.03 term or MedDRA code (repeatable).")
-@click.option("--grade", "grades", multiple=True, type=int,
-              help="Its grade, one per --term (optional).")
-@click.option("--term-column", default="term", show_default=True,
-              help="Column of INPUT holding v4.03 terms or MedDRA codes.")
-@click.option("--grade-column", default="grade", show_default=True,
-              help="Column of INPUT holding grades (used when present).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the mapped table (.csv or .xlsx) instead of printing it.")
+@click.option(
+    "--grade", "grades", multiple=True, type=int, help="Its grade, one per --term (optional)."
+)
+@click.option(
+    "--term-column",
+    default="term",
+    show_default=True,
+    help="Column of INPUT holding v4.03 terms or MedDRA codes.",
+)
+@click.option(
+    "--grade-column",
+    default="grade",
+    show_default=True,
+    help="Column of INPUT holding grades (used when present).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the mapped table (.csv or .xlsx) instead of printing it.",
+)
 @reports_errors
-def map_command(input_path: Path | None, terms: tuple[str, ...], grades: tuple[int, ...],
-                term_column: str, grade_column: str, output: Path | None) -> None:
+def map_command(
+    input_path: Path | None,
+    terms: tuple[str, ...],
+    grades: tuple[int, ...],
+    term_column: str,
+    grade_column: str,
+    output: Path | None,
+) -> None:
     """Map v4.03 terms to v5.0: every INPUT row (a csv, xlsx, parquet or xpt of events) or
     each --term, with NCI's change type. Unknown terms and grades are errors naming the row."""
     if input_path is None and not terms:
@@ -44,19 +67,41 @@ def map_command(input_path: Path | None, terms: tuple[str, ...], grades: tuple[i
         sheet = read_file(input_path)[0]
         frame, cols = sheet.frame, {str(c).strip().lower(): c for c in sheet.frame.columns}
         if term_column.lower() not in cols:
-            raise InputError(pd.DataFrame([{
-                "file": sheet.file, "sheet": sheet.sheet, "row": 1, "column": term_column,
-                "value": None, "check": "missing_column",
-                "message": f"column {term_column!r} is missing"}]), source=sheet.file)
+            raise InputError(
+                pd.DataFrame(
+                    [
+                        {
+                            "file": sheet.file,
+                            "sheet": sheet.sheet,
+                            "row": 1,
+                            "column": term_column,
+                            "value": None,
+                            "check": "missing_column",
+                            "message": f"column {term_column!r} is missing",
+                        }
+                    ]
+                ),
+                source=sheet.file,
+            )
         grade = frame[cols[grade_column.lower()]] if grade_column.lower() in cols else None
-        mapped, problems = map_terms(frame[cols[term_column.lower()]], grade, rows=sheet.rows,
-                                     file=sheet.file, sheet=sheet.sheet, column=term_column)
+        mapped, problems = map_terms(
+            frame[cols[term_column.lower()]],
+            grade,
+            rows=sheet.rows,
+            file=sheet.file,
+            sheet=sheet.sheet,
+            column=term_column,
+        )
     else:
         frame = pd.DataFrame({"term": list(terms)})
         if grades:
             frame["grade"] = list(grades)
-        mapped, problems = map_terms(frame["term"], frame["grade"] if grades else None,
-                                     rows=frame.index.to_numpy() + 1, column="--term")
+        mapped, problems = map_terms(
+            frame["term"],
+            frame["grade"] if grades else None,
+            rows=frame.index.to_numpy() + 1,
+            column="--term",
+        )
     if len(problems):
         raise InputError(problems, source=str(input_path) if input_path else None)
     result = pd.concat([frame, mapped.drop(columns="v4_term")], axis=1)

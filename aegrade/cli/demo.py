@@ -13,30 +13,39 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "blinatumomab_short
 
 
 @click.command("demo")
-@click.option("--input", "input_path", type=click.Path(exists=True, path_type=Path),
-              default=None, help="Another study to demonstrate on (default: the example study).")
+@click.option(
+    "--input",
+    "input_path",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="Another study to demonstrate on (default: the example study).",
+)
 @click.option("--ctcae", type=click.Choice(["5.0", "4.03"]), default="5.0", show_default=True)
 @reports_errors
 def demo_command(input_path: Path | None, ctcae: str) -> None:
     """Grade the bundled short-course blinatumomab example study; print its AE table."""
-    from aegrade.grading.pipeline import grade
+    from aegrade.pipeline import grade
     from aegrade.tables import build_ae_table, build_crs_icans_summary, format_text
 
     path = input_path or EXAMPLE
     if not path.exists():
         raise click.ClickException(
-            f"example study not found at {path}; run examples/make_example_study.py")
+            f"example study not found at {path}; run examples/make_example_study.py"
+        )
     result = grade(path, f"ctcae-v{ctcae}", errors="coerce")
     n = len(result.subjects)
-    click.echo(f"Example study: {path.name}, {n} patients, "
-               f"{len(result.graded_observations):,} observations graded with "
-               f"{result.meta['criteria']}")
+    click.echo(
+        f"Example study: {path.name}, {n} patients, "
+        f"{len(result.graded_observations):,} observations graded with "
+        f"{result.meta['criteria']}"
+    )
     if len(result.issues):
         click.echo(f"({len(result.issues)} input problems kept ungraded with their reason)")
     table = build_ae_table(result.adverse_events, result.subjects)
     click.echo("")
     click.echo(format_text(table))
-    summary = build_crs_icans_summary(result.adverse_events, result.subjects,
-                                      result.graded_observations)
+    summary = build_crs_icans_summary(
+        result.adverse_events, result.subjects, result.graded_observations
+    )
     click.echo("")
     click.echo(format_text(summary))

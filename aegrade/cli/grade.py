@@ -7,43 +7,92 @@ from pathlib import Path
 import click
 
 from aegrade.cli._common import reports_errors
-from aegrade.grading.pipeline import grade
-from aegrade.io.adam import build_adam
-from aegrade.io.progress import stages
-from aegrade.io.write import write_result
-from aegrade.study import load_study
+from aegrade.cli.progress import stages
+from aegrade.pipeline import grade
+from aegrade.read.study import load_study
+from aegrade.write.adam import build_adam
+from aegrade.write.results import write_result
 
 
 @click.command("grade")
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="An .xlsx file, or a folder that receives csv (or parquet with --format).")
-@click.option("--ctcae", type=click.Choice(["5.0", "4.03"]), default="5.0", show_default=True,
-              help="CTCAE version for labs, vital signs and clinician events.")
-@click.option("--errors", type=click.Choice(["raise", "coerce"]), default="raise",
-              show_default=True,
-              help="raise: stop on any input error and list them all; coerce: grade what can "
-                   "be graded and write the problems to an 'issues' sheet or CSV.")
-@click.option("--ambiguous", type=click.Choice(["worse", "lower"]), default="worse",
-              show_default=True,
-              help="When a value cannot tell two grades apart (CTCAE adds symptoms or "
-                   "interventions): take the worse or the lower grade; both flag review.")
-@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "parquet"]), default=None,
-              help="Output format (default: from the -o name; a folder gets csv).")
-@click.option("--crs", "crs", type=click.Choice(["astct-2019", "lee-2014", "ctcae", "none"]),
-              multiple=True, default=("astct-2019",), show_default=True,
-              help="CRS grading system(s) from the time series; repeat for several.")
-@click.option("--icans", type=click.Choice(["astct-2019", "none"]), default="astct-2019",
-              show_default=True, help="ICANS grading system.")
-@click.option("--map", "column_map", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A TOML column map: your sheet names, headers and words -> aegrade's.")
-@click.option("--cdisc", is_flag=True,
-              help="Also write ADaM-style tables: adlb (ATOXGRL/ATOXGRH/ATOXGR/BTOXGR), adae "
-                   "(AETOXGR with its grading system) and adam_metadata.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="An .xlsx file, or a folder that receives csv (or parquet with --format).",
+)
+@click.option(
+    "--ctcae",
+    type=click.Choice(["5.0", "4.03"]),
+    default="5.0",
+    show_default=True,
+    help="CTCAE version for labs, vital signs and clinician events.",
+)
+@click.option(
+    "--errors",
+    type=click.Choice(["raise", "coerce"]),
+    default="raise",
+    show_default=True,
+    help="raise: stop on any input error and list them all; coerce: grade what can "
+    "be graded and write the problems to an 'issues' sheet or CSV.",
+)
+@click.option(
+    "--ambiguous",
+    type=click.Choice(["worse", "lower"]),
+    default="worse",
+    show_default=True,
+    help="When a value cannot tell two grades apart (CTCAE adds symptoms or "
+    "interventions): take the worse or the lower grade; both flag review.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["xlsx", "csv", "parquet"]),
+    default=None,
+    help="Output format (default: from the -o name; a folder gets csv).",
+)
+@click.option(
+    "--crs",
+    "crs",
+    type=click.Choice(["astct-2019", "lee-2014", "ctcae", "none"]),
+    multiple=True,
+    default=("astct-2019",),
+    show_default=True,
+    help="CRS grading system(s) from the time series; repeat for several.",
+)
+@click.option(
+    "--icans",
+    type=click.Choice(["astct-2019", "none"]),
+    default="astct-2019",
+    show_default=True,
+    help="ICANS grading system.",
+)
+@click.option(
+    "--map",
+    "column_map",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A TOML column map: your sheet names, headers and words -> aegrade's.",
+)
+@click.option(
+    "--cdisc",
+    is_flag=True,
+    help="Also write ADaM-style tables: adlb (ATOXGRL/ATOXGRH/ATOXGR/BTOXGR), adae "
+    "(AETOXGR with its grading system) and adam_metadata.",
+)
 @reports_errors
-def grade_command(input_path: Path, output: Path | None, ctcae: str, errors: str,
-                  ambiguous: str, fmt: str | None, crs: tuple[str, ...], icans: str,
-                  column_map: Path | None, cdisc: bool) -> None:
+def grade_command(
+    input_path: Path,
+    output: Path | None,
+    ctcae: str,
+    errors: str,
+    ambiguous: str,
+    fmt: str | None,
+    crs: tuple[str, ...],
+    icans: str,
+    column_map: Path | None,
+    cdisc: bool,
+) -> None:
     """Grade INPUT (a workbook, a folder of CSV/Parquet/XPT files incl. SDTM LB/VS/AE/DM, or
     one observations file, long or wide)."""
     with stages(["reading", "grading", "writing"]) as bar:
@@ -51,24 +100,38 @@ def grade_command(input_path: Path, output: Path | None, ctcae: str, errors: str
         study = load_study(input_path, column_map=column_map)
         bar.step("grading")
         systems = [c for c in crs if c != "none"]
-        result = grade(study, f"ctcae-v{ctcae}", errors=errors,  # type: ignore[arg-type]
-                       ambiguous=ambiguous, crs=systems or None,  # type: ignore[arg-type]
-                       icans=None if icans == "none" else icans)
+        result = grade(
+            study,
+            f"ctcae-v{ctcae}",
+            errors=errors,  # type: ignore[arg-type]
+            ambiguous=ambiguous,
+            crs=systems or None,  # type: ignore[arg-type]
+            icans=None if icans == "none" else icans,
+        )
         bar.step("writing")
         output, fmt = _default_output(input_path, output, fmt, len(result.graded_observations))
         extra = build_adam(result) if cdisc else None
-        written = write_result(result, output, fmt=fmt,  # type: ignore[arg-type]
-                               inputs=[input_path, *([column_map] if column_map else [])],
-                               extra=extra)
+        written = write_result(
+            result,
+            output,
+            fmt=fmt,  # type: ignore[arg-type]
+            inputs=[input_path, *([column_map] if column_map else [])],
+            extra=extra,
+        )
     go = result.graded_observations
     graded = int((go["grade_low"].notna() | go["grade_high"].notna()).sum())
-    click.echo(f"graded {graded} of {len(go)} observations with {result.meta['criteria']}; "
-               f"{len(result.adverse_events)} adverse events; "
-               f"{len(result.subject_summary)} subjects")
+    click.echo(
+        f"graded {graded} of {len(go)} observations with {result.meta['criteria']}; "
+        f"{len(result.adverse_events)} adverse events; "
+        f"{len(result.subject_summary)} subjects"
+    )
     if len(result.issues):
         counts = result.issues["check"].value_counts()
-        click.echo("input problems (coerced, see the 'issues' table): "
-                   + ", ".join(f"{k}: {v}" for k, v in counts.items()), err=True)
+        click.echo(
+            "input problems (coerced, see the 'issues' table): "
+            + ", ".join(f"{k}: {v}" for k, v in counts.items()),
+            err=True,
+        )
     for path in written:
         click.echo(f"wrote {path}")
 
@@ -78,18 +141,23 @@ def grade_command(input_path: Path, output: Path | None, ctcae: str, errors: str
 XLSX_DEFAULT_MAX_ROWS = 100_000
 
 
-def _default_output(input_path: Path, output: Path | None, fmt: str | None, n_rows: int
-                    ) -> tuple[Path, str | None]:
+def _default_output(
+    input_path: Path, output: Path | None, fmt: str | None, n_rows: int
+) -> tuple[Path, str | None]:
     """Where to write when -o is not given: <input>_graded.xlsx, or a csv folder when large."""
     if output is not None:
         return output, fmt
     large = n_rows > XLSX_DEFAULT_MAX_ROWS and fmt is None
     if input_path.is_file() and not large and fmt in (None, "xlsx"):
         return input_path.with_name(input_path.stem + "_graded.xlsx"), fmt
-    folder = input_path.parent / ((input_path.stem if input_path.is_file() else input_path.name)
-                                  + "_graded")
+    folder = input_path.parent / (
+        (input_path.stem if input_path.is_file() else input_path.name) + "_graded"
+    )
     if large:
-        click.echo(f"{n_rows:,} rows: writing csv (xlsx is slow for large results; ask for it "
-                   "with -o results.xlsx)", err=True)
+        click.echo(
+            f"{n_rows:,} rows: writing csv (xlsx is slow for large results; ask for it "
+            "with -o results.xlsx)",
+            err=True,
+        )
         fmt = "csv"
     return folder, fmt

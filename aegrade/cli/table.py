@@ -9,7 +9,6 @@ import click
 
 from aegrade.cli._common import reports_errors
 from aegrade.tables import (
-    FORMATS,
     TableSpec,
     build_ae_table,
     build_crs_icans_summary,
@@ -18,11 +17,10 @@ from aegrade.tables import (
     format_text,
     load_table_inputs,
     load_table_spec,
-    write_report,
-    write_table,
 )
 from aegrade.tables.inputs import TableInputs
-from aegrade.tables.writers import render_markdown
+from aegrade.write import FORMATS, write_report, write_table
+from aegrade.write.tables import render_markdown
 
 _KINDS = ("ae", "crs", "shift", "listing", "all")
 _PRINTABLE = ("txt", "md", "csv", "html", "ard")
@@ -30,44 +28,96 @@ _PRINTABLE = ("txt", "md", "csv", "html", "ard")
 
 @click.command("table")
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="File to write; the format follows its suffix (.xlsx .csv .md .html .docx "
-                   ".rtf .txt, .ard.csv for the ARD). Without it the table is printed.")
-@click.option("--spec", "spec_path", type=click.Path(exists=True, dir_okay=False,
-                                                     path_type=Path),
-              help="TOML table spec (rows, grade-group columns, criteria, sorting ...).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="File to write; the format follows its suffix (.xlsx .csv .md .html .docx "
+    ".rtf .txt, .ard.csv for the ARD). Without it the table is printed.",
+)
+@click.option(
+    "--spec",
+    "spec_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TOML table spec (rows, grade-group columns, criteria, sorting ...).",
+)
 @click.option("--by", help="Subjects column giving the arm (overrides the spec).")
 @click.option("--total", is_flag=True, default=None, help="With --by, add a Total column group.")
-@click.option("--criteria", "criteria", multiple=True,
-              help="Count only AEs graded by this system (repeatable), e.g. ctcae-v5.0.")
+@click.option(
+    "--criteria",
+    "criteria",
+    multiple=True,
+    help="Count only AEs graded by this system (repeatable), e.g. ctcae-v5.0.",
+)
 @click.option("--soc", is_flag=True, default=None, help="Group terms under SOC rows.")
-@click.option("--threshold", type=click.FloatRange(0, 100),
-              help="Keep AE rows with >= this percent of patients in some arm.")
-@click.option("--count", type=click.Choice(["subjects", "events"]), default=None,
-              help="Count patients at their worst grade (default) or AE records.")
-@click.option("--kind", type=click.Choice(_KINDS), default="ae", show_default=True,
-              help="Which table: AE table, CRS/ICANS summary, lab shift table, per-patient "
-                   "listing, or all of them (one sheet / section each).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="Output format (default: from the -o suffix; printing defaults to txt).")
-@click.option("--report", type=click.Path(path_type=Path),
-              help="Also write an HTML report with the tables and plots to this file.")
-@click.option("--ctcae", type=click.Choice(["5.0", "4.03"]), default="5.0", show_default=True,
-              help="CTCAE version when INPUT is a study to grade.")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 100),
+    help="Keep AE rows with >= this percent of patients in some arm.",
+)
+@click.option(
+    "--count",
+    type=click.Choice(["subjects", "events"]),
+    default=None,
+    help="Count patients at their worst grade (default) or AE records.",
+)
+@click.option(
+    "--kind",
+    type=click.Choice(_KINDS),
+    default="ae",
+    show_default=True,
+    help="Which table: AE table, CRS/ICANS summary, lab shift table, per-patient "
+    "listing, or all of them (one sheet / section each).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Output format (default: from the -o suffix; printing defaults to txt).",
+)
+@click.option(
+    "--report",
+    type=click.Path(path_type=Path),
+    help="Also write an HTML report with the tables and plots to this file.",
+)
+@click.option(
+    "--ctcae",
+    type=click.Choice(["5.0", "4.03"]),
+    default="5.0",
+    show_default=True,
+    help="CTCAE version when INPUT is a study to grade.",
+)
 @reports_errors
-def table_command(input_path: Path, output: Path | None, spec_path: Path | None,
-                  by: str | None, total: bool | None, criteria: tuple[str, ...],
-                  soc: bool | None, threshold: float | None, count: str | None, kind: str,
-                  fmt: str | None, report: Path | None, ctcae: str) -> None:
+def table_command(
+    input_path: Path,
+    output: Path | None,
+    spec_path: Path | None,
+    by: str | None,
+    total: bool | None,
+    criteria: tuple[str, ...],
+    soc: bool | None,
+    threshold: float | None,
+    count: str | None,
+    kind: str,
+    fmt: str | None,
+    report: Path | None,
+    ctcae: str,
+) -> None:
     """Build AE tables from INPUT: a study (graded first) or the output of `aegrade grade`."""
     if output is None and fmt not in (None, *_PRINTABLE):
         raise click.UsageError(f"--format {fmt} needs -o OUTPUT")
-    if output is not None and fmt is None and output.suffix.lower() not in (
-            ".xlsx", ".csv", ".md", ".markdown", ".html", ".htm", ".docx", ".rtf", ".txt"):
+    if (
+        output is not None
+        and fmt is None
+        and output.suffix.lower()
+        not in (".xlsx", ".csv", ".md", ".markdown", ".html", ".htm", ".docx", ".rtf", ".txt")
+    ):
         raise click.UsageError(f"cannot tell the format of {output.name}; add --format")
     spec = load_table_spec(spec_path) if spec_path else TableSpec()
-    spec = _override(spec, by=by, total=total, criteria=criteria, soc=soc,
-                     threshold=threshold, count=count)
+    spec = _override(
+        spec, by=by, total=total, criteria=criteria, soc=soc, threshold=threshold, count=count
+    )
     data = load_table_inputs(input_path, criteria=f"ctcae-v{ctcae}")
     tables = _build(kind, data, spec)
     if not tables:
@@ -96,16 +146,23 @@ def _build(kind: str, data: TableInputs, spec: TableSpec) -> list[object]:
     if kind in ("ae", "all"):
         out.append(build_ae_table(data.adverse_events, data.subjects, spec))
     if kind in ("crs", "all"):
-        crs = build_crs_icans_summary(data.adverse_events, data.subjects,
-                                      data.graded_observations, by=spec.by)
+        crs = build_crs_icans_summary(
+            data.adverse_events, data.subjects, data.graded_observations, by=spec.by
+        )
         if crs.body or kind == "crs":
             out.append(crs)
     obs = data.graded_observations
     if kind in ("shift", "all") and obs is not None and "day" in obs:
         out.append(build_shift_table(obs))
     if kind in ("listing", "all"):
-        out.append(build_patient_listing(data.adverse_events, data.subjects,
-                                         observations=obs, subject_summary=data.subject_summary))
+        out.append(
+            build_patient_listing(
+                data.adverse_events,
+                data.subjects,
+                observations=obs,
+                subject_summary=data.subject_summary,
+            )
+        )
     return out
 
 

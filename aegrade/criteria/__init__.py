@@ -9,7 +9,7 @@ import pandas as pd
 import yaml
 from pydantic import ValidationError
 
-from aegrade.criteria._format import Clause, Compare, CriteriaSet, Entry, Grade
+from aegrade.criteria.models import Clause, Compare, CriteriaSet, Entry, Grade
 from aegrade.errors import CriteriaDefinitionError, UnknownCriteriaError
 
 __all__ = [
@@ -29,21 +29,28 @@ __all__ = [
 #: Every grading-system id of SPEC section 1 with what it grades and where aegrade implements it.
 SYSTEMS: dict[str, str] = {
     "ctcae-v5.0": "CTCAE v5.0: lab and vital-sign terms from values; "
-                  "other terms as clinician grades",
+    "other terms as clinician grades",
     "ctcae-v4.03": "CTCAE v4.03: the same for version 4.03 (its CRS term only as a clinician "
-                   "grade: v4.03 writes it in infusion-reaction terms)",
+    "grade: v4.03 writes it in infusion-reaction terms)",
     "astct-2019": "ASTCT consensus CRS and ICANS (Lee et al., BBMT 2019)",
     "lee-2014": "CRS, Lee et al., Blood 2014",
     "ctcae-v5.0-crs": "CTCAE v5.0 CRS from time series: operational readings (outputs carry "
-                      "ctcae-v5.0)",
+    "ctcae-v5.0)",
     "icaht-2023": "EHA/EBMT immune effector cell-associated hematotoxicity, early and late",
     "car-hematotox": "CAR-HEMATOTOX baseline score (Rejeski et al., Blood 2021)",
     "asco-idsa-neutropenia": "ASCO/IDSA neutropenia depth and duration",
 }
 
-_ALIASES = {"5.0": "ctcae-v5.0", "5": "ctcae-v5.0", "v5": "ctcae-v5.0", "ctcae-v5": "ctcae-v5.0",
-            "4.03": "ctcae-v4.03", "4": "ctcae-v4.03", "v4": "ctcae-v4.03",
-            "ctcae-v4": "ctcae-v4.03"}
+_ALIASES = {
+    "5.0": "ctcae-v5.0",
+    "5": "ctcae-v5.0",
+    "v5": "ctcae-v5.0",
+    "ctcae-v5": "ctcae-v5.0",
+    "4.03": "ctcae-v4.03",
+    "4": "ctcae-v4.03",
+    "v4": "ctcae-v4.03",
+    "ctcae-v4": "ctcae-v4.03",
+}
 
 
 def resolve_criteria_id(criteria: str) -> str:
@@ -54,7 +61,11 @@ def resolve_criteria_id(criteria: str) -> str:
 
 def _data_files() -> list[str]:
     root = resources.files("aegrade.criteria.data")
-    return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".yaml"))
+    return sorted(
+        p.name[:-5]
+        for p in root.iterdir()
+        if p.name.endswith(".yaml") and p.name != "parameters.yaml"
+    )
 
 
 @cache

@@ -11,11 +11,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from aegrade.grading._hemdata import Rows
-from aegrade.observations import derive_baseline
+from aegrade.grading.daily import Rows
+from aegrade.prepare.observations import derive_baseline
 
-__all__ = ["BIOMARKERS", "biomarker_columns", "summarize_biomarker_rows", "summarize_biomarkers",
-           "summarize_biomarkers_by_arm"]
+__all__ = [
+    "BIOMARKERS",
+    "biomarker_columns",
+    "summarize_biomarker_rows",
+    "summarize_biomarkers",
+    "summarize_biomarkers_by_arm",
+]
 
 #: Parameter code -> column prefix. Values are in canonical units: IL-6 pg/mL, CRP mg/L,
 #: ferritin ng/mL.
@@ -70,9 +75,13 @@ def summarize_biomarkers(
     return summarize_biomarker_rows(rows, markers=markers, window=window, digits=digits)
 
 
-def summarize_biomarker_rows(rows: dict[str, Rows], *, markers: dict[str, str] | None = None,
-                             window: tuple[float | None, float | None] = (0.0, None),
-                             digits: int = 3) -> pd.DataFrame:
+def summarize_biomarker_rows(
+    rows: dict[str, Rows],
+    *,
+    markers: dict[str, str] | None = None,
+    window: tuple[float | None, float | None] = (0.0, None),
+    digits: int = 3,
+) -> pd.DataFrame:
     """As :func:`summarize_biomarkers`, from prepared rows per parameter code (one subject
     index shared by all); a row's ``baseline`` is used when given (not NaN)."""
     markers = markers or BIOMARKERS
@@ -86,12 +95,20 @@ def summarize_biomarker_rows(rows: dict[str, Rows], *, markers: dict[str, str] |
     return out
 
 
-def _marker(subj: np.ndarray, day: np.ndarray, value: np.ndarray, given: np.ndarray, n: int,
-            window: tuple[float | None, float | None], digits: int) -> dict[str, object]:
+def _marker(
+    subj: np.ndarray,
+    day: np.ndarray,
+    value: np.ndarray,
+    given: np.ndarray,
+    n: int,
+    window: tuple[float | None, float | None],
+    digits: int,
+) -> dict[str, object]:
     base_row = given
     if np.isnan(given).any():
-        derived = derive_baseline(subj, np.zeros(len(subj), np.int64),
-                                  np.where(np.isnan(day), np.inf, day), value)
+        derived = derive_baseline(
+            subj, np.zeros(len(subj), np.int64), np.where(np.isnan(day), np.inf, day), value
+        )
         base_row = np.where(np.isnan(given), derived, given)
     has = np.flatnonzero(~np.isnan(base_row))
     baseline = np.full(n, np.nan)
@@ -109,8 +126,13 @@ def _marker(subj: np.ndarray, day: np.ndarray, value: np.ndarray, given: np.ndar
     low, high = _reduce(np.minimum, subj, value, n), _reduce(np.maximum, subj, value, n)
     with np.errstate(divide="ignore", invalid="ignore"):
         fold = np.where(baseline > 0, peak / baseline, np.nan)
-    return {"baseline": baseline, "peak": peak, "peak_day": peak_day, "fold_change": fold,
-            "range": _range_text(low, high, digits)}
+    return {
+        "baseline": baseline,
+        "peak": peak,
+        "peak_day": peak_day,
+        "fold_change": fold,
+        "range": _range_text(low, high, digits),
+    }
 
 
 def _reduce(ufunc: np.ufunc, subj: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
@@ -130,9 +152,16 @@ def format_significant(values: np.ndarray, digits: int) -> pd.Series:
     """Numbers with ``digits`` significant digits, no exponent, no trailing zeros (5.81, 28.4,
     1230). Formatting runs once per distinct value."""
     uniq, inverse = np.unique(values, return_inverse=True)
-    texts = np.array([np.format_float_positional(u, precision=digits, unique=True,
-                                                 fractional=False, trim="-")
-                      if np.isfinite(u) else "" for u in uniq] + [""], dtype=object)
+    texts = np.array(
+        [
+            np.format_float_positional(u, precision=digits, unique=True, fractional=False, trim="-")
+            if np.isfinite(u)
+            else ""
+            for u in uniq
+        ]
+        + [""],
+        dtype=object,
+    )
     return pd.Series(texts[inverse.reshape(-1)], dtype="string")
 
 
@@ -173,9 +202,17 @@ def summarize_biomarkers_by_arm(
     long = pd.concat(frames, ignore_index=True).melt(id_vars="_arm", var_name="column")
     long["value"] = pd.to_numeric(long["value"], errors="coerce")
     g = long.groupby(["_arm", "column"], sort=False)["value"]
-    out = pd.DataFrame({"n": g.count(), "N": g.size(), "median": g.median(),
-                        "q1": g.quantile(0.25), "q3": g.quantile(0.75), "min": g.min(),
-                        "max": g.max()}).reset_index()
+    out = pd.DataFrame(
+        {
+            "n": g.count(),
+            "N": g.size(),
+            "median": g.median(),
+            "q1": g.quantile(0.25),
+            "q3": g.quantile(0.75),
+            "min": g.min(),
+            "max": g.max(),
+        }
+    ).reset_index()
     parts = out["column"].str.extract(rf"^({'|'.join(markers.values())})_(.+)$")
     out.insert(1, "marker", parts[0])
     out.insert(2, "statistic", parts[1])

@@ -22,7 +22,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from aegrade.grading._timeseries import (
+from aegrade.criteria.syndromes import (
+    CrsIcansCriteria,
+    CrsRules,
+    load_crs_icans_criteria,
+    resolve_crs_system,
+    vocabulary_of,
+)
+from aegrade.episodes.syndromes import (
+    Episodes,
+    SyndromeGrades,
+    episode_numbers,
+    finish_syndrome,
+)
+from aegrade.prepare.findings import (
     _FALSE,
     _TRUE,
     CRS_CODES,
@@ -34,33 +47,27 @@ from aegrade.grading._timeseries import (
     runs,
     time_points,
 )
-from aegrade.grading.crs_criteria import (
-    CrsIcansCriteria,
-    CrsRules,
-    load_crs_icans_criteria,
-    resolve_crs_system,
-    vocabulary_of,
-)
-from aegrade.grading.crs_episodes import (
-    Episodes,
-    SyndromeGrades,
-    episode_numbers,
-    finish_syndrome,
-)
 
-_TREATMENT_NAMES = {"TOCILIZUMAB": "tocilizumab", "CORTICOSTEROID": "a corticosteroid",
-                    "ANTIPYRETIC": "an antipyretic"}
+_TREATMENT_NAMES = {
+    "TOCILIZUMAB": "tocilizumab",
+    "CORTICOSTEROID": "a corticosteroid",
+    "ANTIPYRETIC": "an antipyretic",
+}
 
 
-def grade_crs(found: Findings, criteria: str = "astct-2019", *,
-              sysbp_threshold: float | None = None,
-              episode_gap_hours: float | None = None) -> SyndromeGrades:
+def grade_crs(
+    found: Findings,
+    criteria: str = "astct-2019",
+    *,
+    sysbp_threshold: float | None = None,
+    episode_gap_hours: float | None = None,
+) -> SyndromeGrades:
     """Grade CRS episodes of every subject by one system.
 
     Parameters
     ----------
     found
-        Findings from :func:`aegrade.grading._timeseries.extract_findings`.
+        Findings from :func:`aegrade.prepare.findings.extract_findings`.
     criteria
         ``astct-2019``, ``lee-2014`` or ``ctcae-v5.0`` (also ``astct``, ``lee``, ``ctcae``).
     sysbp_threshold
@@ -85,22 +92,46 @@ def grade_crs(found: Findings, criteria: str = "astct-2019", *,
     at = _tp_tiers(tps, rows, c)
     eps = _episodes(tps, at["fever"], at["signal"], gap)
     member = eps.membership(tps.n)
-    grade = np.where(member >= 0, np.maximum.reduce(
-        [np.full(tps.n, r.floor_grade.grade), at["hyp"], at["hox"], at["organ"]]), 0)
+    grade = np.where(
+        member >= 0,
+        np.maximum.reduce([np.full(tps.n, r.floor_grade.grade), at["hyp"], at["hox"], at["organ"]]),
+        0,
+    )
     trace = _trace(tps, rows, at, member, grade, eps, c, float(thr))
     assessed = np.zeros(len(f.subjects), bool)
     assessed[tps.subject] = True
     ae, worst = finish_syndrome(
-        term=r.term, criteria=c.output_id, tp_subject=tps.subject, tp_day=tps.day,
-        grade=grade, rule=trace["rule"], text=trace["text"], episodes=eps,
-        subjects=f.subjects, gap_days=gap, found=found, causes=r.grade5.death_causes,
-        syndrome="CRS", assessed=assessed)
-    timepoints = pd.DataFrame({
-        "subject_id": f.subjects[tps.subject], "syndrome": "CRS", "criteria": c.output_id,
-        "day": tps.day, "episode": episode_numbers(tps.subject, member),
-        "grade": pd.array(grade, dtype="Int64"),
-        "fever": at["fever"], "hypotension_tier": at["hyp"], "hypoxia_tier": at["hox"],
-        "organ_tier": at["organ"], "rule": trace["rule"], "text": trace["text"]})
+        term=r.term,
+        criteria=c.output_id,
+        tp_subject=tps.subject,
+        tp_day=tps.day,
+        grade=grade,
+        rule=trace["rule"],
+        text=trace["text"],
+        episodes=eps,
+        subjects=f.subjects,
+        gap_days=gap,
+        found=found,
+        causes=r.grade5.death_causes,
+        syndrome="CRS",
+        assessed=assessed,
+    )
+    timepoints = pd.DataFrame(
+        {
+            "subject_id": f.subjects[tps.subject],
+            "syndrome": "CRS",
+            "criteria": c.output_id,
+            "day": tps.day,
+            "episode": episode_numbers(tps.subject, member),
+            "grade": pd.array(grade, dtype="Int64"),
+            "fever": at["fever"],
+            "hypotension_tier": at["hyp"],
+            "hypoxia_tier": at["hox"],
+            "organ_tier": at["organ"],
+            "rule": trace["rule"],
+            "text": trace["text"],
+        }
+    )
     return SyndromeGrades(ae, timepoints, worst)
 
 
@@ -118,22 +149,30 @@ def _row_tiers(f: Findings, c: CrsIcansCriteria, thr: float) -> dict[str, np.nda
     hyp_flag = (f.code == "HYPOTENSION") & truthy & live
     sysbp_low = (f.code == "SYSBP") & live & (thr > 0) & (f.number < thr)
     pressor = (f.code == "VASOPRESSOR") & live & word.isin(vocab.vasopressors).to_numpy(bool)
-    treat = isin(f.code, TREATMENT_CODES) & ~word.isin(_FALSE).to_numpy(bool) & \
-        ~(f.number == 0)
+    treat = isin(f.code, TREATMENT_CODES) & ~word.isin(_FALSE).to_numpy(bool) & ~(f.number == 0)
     hox, hox_desc = _hypoxia_rows(f, r, live)
     return {
-        "subject": f.subject, "day": f.day, "code": f.code, "word": f.word,
-        "number": f.number, "dose": f.dose, "dose_unit": f.dose_unit,
+        "subject": f.subject,
+        "day": f.day,
+        "code": f.code,
+        "word": f.word,
+        "number": f.number,
+        "dose": f.dose,
+        "dose_unit": f.dose_unit,
         "fever": is_temp & (f.number >= r.onset.fever_ge_celsius),
         "temp": np.where(is_temp, f.number, -np.inf),
-        "hyp_flag": hyp_flag | sysbp_low, "sysbp_low": sysbp_low, "pressor": pressor,
-        "hox": hox, "hox_desc": hox_desc, "treat": treat,
-        "organ": np.zeros(len(f.day), np.int64), "organ_desc": np.full(len(f.day), None, object),
+        "hyp_flag": hyp_flag | sysbp_low,
+        "sysbp_low": sysbp_low,
+        "pressor": pressor,
+        "hox": hox,
+        "hox_desc": hox_desc,
+        "treat": treat,
+        "organ": np.zeros(len(f.day), np.int64),
+        "organ_desc": np.full(len(f.day), None, object),
     }
 
 
-def _hypoxia_rows(f: Findings, r: CrsRules, live: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def _hypoxia_rows(f: Findings, r: CrsRules, live: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = len(f.day)
     tier = np.zeros(n, np.int64)
     desc = np.full(n, None, object)
@@ -149,10 +188,16 @@ def _hypoxia_rows(f: Findings, r: CrsRules, live: np.ndarray
         txt = flow_txt
         if dev.flow_le is not None:
             missing = dev.grade if dev.grade_missing_flow is None else dev.grade_missing_flow
-            g = np.where(no_flow, missing,
-                         np.where(flow <= dev.flow_le, dev.grade, dev.grade_above_flow))
-            txt = np.where(no_flow, " (flow not recorded, read as <= "
-                           + fmt_numbers(np.array([dev.flow_le]))[0] + " L/min)", flow_txt)
+            g = np.where(
+                no_flow, missing, np.where(flow <= dev.flow_le, dev.grade, dev.grade_above_flow)
+            )
+            txt = np.where(
+                no_flow,
+                " (flow not recorded, read as <= "
+                + fmt_numbers(np.array([dev.flow_le]))[0]
+                + " L/min)",
+                flow_txt,
+            )
         tier[dev_rows[m]] = g[m]
         desc[dev_rows[m]] = dev.label + txt[m]
     fio2 = np.flatnonzero((f.code == "FIO2") & live)
@@ -164,12 +209,13 @@ def _hypoxia_rows(f: Findings, r: CrsRules, live: np.ndarray
     return tier, desc
 
 
-def _with_organ_rows(rows: dict[str, np.ndarray], found: Findings, r: CrsRules
-                     ) -> dict[str, np.ndarray]:
+def _with_organ_rows(
+    rows: dict[str, np.ndarray], found: Findings, r: CrsRules
+) -> dict[str, np.ndarray]:
     """Append CTCAE lab grades of organ toxicity as rows carrying a CRS organ tier (Lee 2014)."""
-    from aegrade.grading._timeseries import ORGAN_CODES
+    from aegrade.criteria.units import resolve_codes
     from aegrade.grading.labs import grade_labs
-    from aegrade.units import resolve_codes
+    from aegrade.prepare.findings import ORGAN_CODES
 
     ot = r.organ_toxicity
     assert ot is not None
@@ -178,8 +224,7 @@ def _with_organ_rows(rows: dict[str, np.ndarray], found: Findings, r: CrsRules
     labs = df[codes.isin(ORGAN_CODES).to_numpy(bool)]
     if labs.empty or "day" not in labs:
         return rows
-    graded = grade_labs(labs.drop(columns=["time"], errors="ignore"), ot.criteria,
-                        errors="coerce")
+    graded = grade_labs(labs.drop(columns=["time"], errors="ignore"), ot.criteria, errors="coerce")
     lab_grade = graded["grade_high"].to_numpy(float, na_value=np.nan)
     term = graded["term_high"].astype(object).to_numpy()
     tier = np.zeros(len(labs), np.int64)
@@ -191,40 +236,62 @@ def _with_organ_rows(rows: dict[str, np.ndarray], found: Findings, r: CrsRules
     if not keep.any():
         return rows
     n = int(keep.sum())
-    desc = (pd.Series(term[keep]).astype(str) + " grade "
-            + pd.Series(lab_grade[keep]).astype(int).astype(str)
-            + f" ({ot.criteria})").to_numpy(object)
-    extra = {k: np.zeros(n, v.dtype) if v.dtype != object else np.full(n, None, object)
-             for k, v in rows.items()}
-    extra.update(subject=subj[keep], day=labs["day"].to_numpy(float)[keep],
-                 code=np.full(n, "ORGAN", object), temp=np.full(n, -np.inf),
-                 number=np.full(n, np.nan), dose=np.full(n, np.nan), organ=tier[keep],
-                 organ_desc=desc)
+    desc = (
+        pd.Series(term[keep]).astype(str)
+        + " grade "
+        + pd.Series(lab_grade[keep]).astype(int).astype(str)
+        + f" ({ot.criteria})"
+    ).to_numpy(object)
+    extra = {
+        k: np.zeros(n, v.dtype) if v.dtype != object else np.full(n, None, object)
+        for k, v in rows.items()
+    }
+    extra.update(
+        subject=subj[keep],
+        day=labs["day"].to_numpy(float)[keep],
+        code=np.full(n, "ORGAN", object),
+        temp=np.full(n, -np.inf),
+        number=np.full(n, np.nan),
+        dose=np.full(n, np.nan),
+        organ=tier[keep],
+        organ_desc=desc,
+    )
     return {k: np.concatenate([rows[k], extra[k]]) for k in rows}
 
 
 # --------------------------------------------------------------------------- time points
 
 
-def _tp_tiers(tps: TimePoints, rows: dict[str, np.ndarray], c: CrsIcansCriteria
-              ) -> dict[str, np.ndarray]:
+def _tp_tiers(
+    tps: TimePoints, rows: dict[str, np.ndarray], c: CrsIcansCriteria
+) -> dict[str, np.ndarray]:
     h = c.crs.hypotension
     fever = tps.reduce_max(rows["fever"].astype(np.int8)) > 0
     n_all, n_counted, agents = _pressor_counts(tps, rows, h.not_counted_toward_multiple)
     hyp_flag = tps.reduce_max(rows["hyp_flag"].astype(np.int8)) > 0
-    hyp = np.where(n_counted >= 2, h.multiple_vasopressors,
-                   np.where(n_all >= 1, h.one_vasopressor,
-                            np.where(hyp_flag, h.no_vasopressor, 0)))
+    hyp = np.where(
+        n_counted >= 2,
+        h.multiple_vasopressors,
+        np.where(n_all >= 1, h.one_vasopressor, np.where(hyp_flag, h.no_vasopressor, 0)),
+    )
     high = np.zeros(tps.n, bool)
     if h.high_dose is not None:
         high = _high_dose(tps, rows, c) & (n_all == 1)
         hyp = np.where(high, np.maximum(hyp, h.high_dose.grade), hyp)
     hox = tps.reduce_max(rows["hox"])
     organ = tps.reduce_max(rows["organ"])
-    return {"fever": fever, "hyp": hyp, "hox": hox, "organ": organ, "n_all": n_all,
-            "n_counted": n_counted, "agents": agents, "high": high,
-            "signal": fever | (hyp > 0) | (hox > 0),
-            "temp": tps.reduce_max(rows["temp"])}
+    return {
+        "fever": fever,
+        "hyp": hyp,
+        "hox": hox,
+        "organ": organ,
+        "n_all": n_all,
+        "n_counted": n_counted,
+        "agents": agents,
+        "high": high,
+        "signal": fever | (hyp > 0) | (hox > 0),
+        "temp": tps.reduce_max(rows["temp"]),
+    }
 
 
 def _tp_of_rows(tps: TimePoints) -> np.ndarray:
@@ -233,8 +300,9 @@ def _tp_of_rows(tps: TimePoints) -> np.ndarray:
     return out
 
 
-def _pressor_counts(tps: TimePoints, rows: dict[str, np.ndarray], not_counted: tuple[str, ...]
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _pressor_counts(
+    tps: TimePoints, rows: dict[str, np.ndarray], not_counted: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct agents per time point: all, counted toward 'multiple', and their names."""
     tp_row = _tp_of_rows(tps)
     p = np.flatnonzero(rows["pressor"])
@@ -256,15 +324,24 @@ def _high_dose(tps: TimePoints, rows: dict[str, np.ndarray], c: CrsIcansCriteria
     assert hd is not None
     high = np.zeros(len(rows["day"]), bool)
     for agent, lim in hd.agents.items():  # a handful of agents
-        high |= rows["pressor"] & (rows["word"] == agent) & (rows["dose_unit"] == lim.unit) & \
-            (rows["dose"] >= lim.ge)
+        high |= (
+            rows["pressor"]
+            & (rows["word"] == agent)
+            & (rows["dose_unit"] == lim.unit)
+            & (rows["dose"] >= lim.ge)
+        )
     p = np.flatnonzero(rows["pressor"])
     if p.size == 0:
         return np.zeros(tps.n, bool)
-    frame = pd.DataFrame({"s": rows["subject"][p], "a": rows["word"][p], "d": rows["day"][p],
-                          "h": high[p], "row": p}).sort_values(["s", "a", "d"], kind="stable")
-    brk = (~frame["h"]) | (frame["s"] != frame["s"].shift()) | (frame["a"] != frame["a"].shift()) \
+    frame = pd.DataFrame(
+        {"s": rows["subject"][p], "a": rows["word"][p], "d": rows["day"][p], "h": high[p], "row": p}
+    ).sort_values(["s", "a", "d"], kind="stable")
+    brk = (
+        (~frame["h"])
+        | (frame["s"] != frame["s"].shift())
+        | (frame["a"] != frame["a"].shift())
         | (~frame["h"].shift(fill_value=False).astype(bool))
+    )
     run = brk.cumsum()
     start = frame["d"].groupby(run).transform("first")
     sustained = frame["h"] & (frame["d"] - start >= hd.sustained_hours / 24 - 1e-9)
@@ -294,9 +371,16 @@ def _episodes(tps: TimePoints, fever: np.ndarray, signal: np.ndarray, gap: float
 # --------------------------------------------------------------------------- audit trail
 
 
-def _trace(tps: TimePoints, rows: dict[str, np.ndarray], at: dict[str, np.ndarray],
-           member: np.ndarray, grade: np.ndarray, eps: Episodes, c: CrsIcansCriteria,
-           thr: float) -> dict[str, np.ndarray]:
+def _trace(
+    tps: TimePoints,
+    rows: dict[str, np.ndarray],
+    at: dict[str, np.ndarray],
+    member: np.ndarray,
+    grade: np.ndarray,
+    eps: Episodes,
+    c: CrsIcansCriteria,
+    thr: float,
+) -> dict[str, np.ndarray]:
     """Rule id and audit text per time point (None where there is nothing to say)."""
     cid = c.output_id
     text = np.full(tps.n, None, object)
@@ -314,28 +398,58 @@ def _trace(tps: TimePoints, rows: dict[str, np.ndarray], at: dict[str, np.ndarra
     names = np.array(["fever", "hypotension", "hypoxia", "organ toxicity"], object)
     settled = (best == 0) & ~a["fever"]
     floor_txt = np.where(a["fever"], comps["fever"], "no fever, hypotension or hypoxia")
-    finding = np.select([best == 1, best == 2, best == 3],
-                        [comps["hyp"], comps["hox"], comps["organ"]], floor_txt)
+    finding = np.select(
+        [best == 1, best == 2, best == 3], [comps["hyp"], comps["hox"], comps["organ"]], floor_txt
+    )
     g = fmt_numbers(g_all)
-    tier = np.where(best == 0, np.where(settled, "episode active", names[0]),
-                    names[best] + " tier " + g)
+    tier = np.where(
+        best == 0, np.where(settled, "episode active", names[0]), names[best] + " tier " + g
+    )
     suffix = np.where(settled, "; fever settled" + comps["settled"], "")
     onset = np.isin(sub, eps.first)
-    onset_txt = "; episode onset (fever >= " + fmt_numbers(
-        np.array([c.crs.onset.fever_ge_celsius]))[0] + " degC)"
-    t_in = ("grade " + g + ": " + finding + " at " + day + suffix + " (" + tier + ", " + cid
-            + ")" + np.where(onset, onset_txt, ""))
+    onset_txt = (
+        "; episode onset (fever >= "
+        + fmt_numbers(np.array([c.crs.onset.fever_ge_celsius]))[0]
+        + " degC)"
+    )
+    t_in = (
+        "grade "
+        + g
+        + ": "
+        + finding
+        + " at "
+        + day
+        + suffix
+        + " ("
+        + tier
+        + ", "
+        + cid
+        + ")"
+        + np.where(onset, onset_txt, "")
+    )
     what = np.where(a["hyp"] >= a["hox"], comps["hyp"], comps["hox"])
-    t_out = ("not CRS: " + what + " at " + day + " outside any CRS episode (no fever before it, "
-             + cid + ")")
+    t_out = (
+        "not CRS: "
+        + what
+        + " at "
+        + day
+        + " outside any CRS episode (no fever before it, "
+        + cid
+        + ")"
+    )
     text[sub] = np.where(inside, t_in, t_out)
     parts = np.array(["floor", "hypotension", "hypoxia", "organ"], object)
     rule[sub] = np.where(inside, cid + "/crs/" + parts[best] + "/" + g, cid + "/crs/not_crs/0")
     return {"text": text, "rule": rule}
 
 
-def _component_texts(tps: TimePoints, rows: dict[str, np.ndarray], a: dict[str, np.ndarray],
-                     sub: np.ndarray, thr: float) -> dict[str, np.ndarray]:
+def _component_texts(
+    tps: TimePoints,
+    rows: dict[str, np.ndarray],
+    a: dict[str, np.ndarray],
+    sub: np.ndarray,
+    thr: float,
+) -> dict[str, np.ndarray]:
     """Descriptions of each component at the time points ``sub``."""
     temp = np.where(np.isfinite(a["temp"]), a["temp"], np.nan)
     fever = "temperature " + fmt_numbers(temp) + " degC"
@@ -347,20 +461,37 @@ def _component_texts(tps: TimePoints, rows: dict[str, np.ndarray], a: dict[str, 
     hox = row_text(rows["hox"], rows["hox"] > 0, rows["hox_desc"])
     organ = row_text(rows["organ"], rows["organ"] > 0, rows["organ_desc"])
     sys_row = tps.best_row(-np.nan_to_num(rows["number"], nan=np.inf), rows["sysbp_low"])[sub]
-    sys_txt = ("SYSBP " + fmt_numbers(rows["number"][np.maximum(sys_row, 0)])
-               + " mmHg (below the " + fmt_numbers(np.array([thr]))[0]
-               + " mmHg sysbp_threshold option), no vasopressor")
-    n_txt = np.where(a["n_counted"] >= 2, " (" + fmt_numbers(a["n_counted"])
-                     + " vasopressors counted)",
-                     np.where(a["n_counted"] == 0, " (alone: read as one vasopressor)",
-                              np.where(a["n_all"] > a["n_counted"],
-                                       " (vasopressin not counted toward two or more)", "")))
+    sys_txt = (
+        "SYSBP "
+        + fmt_numbers(rows["number"][np.maximum(sys_row, 0)])
+        + " mmHg (below the "
+        + fmt_numbers(np.array([thr]))[0]
+        + " mmHg sysbp_threshold option), no vasopressor"
+    )
+    n_txt = np.where(
+        a["n_counted"] >= 2,
+        " (" + fmt_numbers(a["n_counted"]) + " vasopressors counted)",
+        np.where(
+            a["n_counted"] == 0,
+            " (alone: read as one vasopressor)",
+            np.where(
+                a["n_all"] > a["n_counted"], " (vasopressin not counted toward two or more)", ""
+            ),
+        ),
+    )
     high = np.where(a["high"], ", high dose sustained", "")
-    hyp = np.select([a["n_all"] > 0, sys_row >= 0],
-                    [a["agents"].astype(str) + n_txt + high, sys_txt],
-                    "hypotension, no vasopressor")
-    return {"fever": fever, "hox": hox, "organ": organ, "hyp": hyp,
-            "settled": _treatment_note(tps, rows)[sub]}
+    hyp = np.select(
+        [a["n_all"] > 0, sys_row >= 0],
+        [a["agents"].astype(str) + n_txt + high, sys_txt],
+        "hypotension, no vasopressor",
+    )
+    return {
+        "fever": fever,
+        "hox": hox,
+        "organ": organ,
+        "hyp": hyp,
+        "settled": _treatment_note(tps, rows)[sub],
+    }
 
 
 def _treatment_note(tps: TimePoints, rows: dict[str, np.ndarray]) -> np.ndarray:

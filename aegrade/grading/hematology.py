@@ -24,14 +24,14 @@ import numpy as np
 import pandas as pd
 
 from aegrade.criteria import load_criteria, resolve_criteria_id
+from aegrade.criteria.units import registry
 from aegrade.errors import InputError, failure_frame
-from aegrade.grading._hemdata import Rows, nullable_int
-from aegrade.grading._prepare import PreparedStudy, prepare_study
 from aegrade.grading.biomarkers import (
     BIOMARKERS,
     summarize_biomarker_rows,
     summarize_biomarkers_by_arm,
 )
+from aegrade.grading.daily import Rows, nullable_int
 from aegrade.grading.hematotox import load_hematotox, score_car_hematotox
 from aegrade.grading.icaht import grade_icaht, load_icaht
 from aegrade.grading.labs import grade_prepared
@@ -40,12 +40,17 @@ from aegrade.grading.neutropenia import (
     load_neutropenia,
     summarize_neutropenia,
 )
-from aegrade.observations import Prepared
-from aegrade.study import Study, load_study
-from aegrade.units import registry
+from aegrade.prepare.observations import Prepared
+from aegrade.prepare.study import PreparedStudy, prepare_study
+from aegrade.read.study import Study, load_study
 
-__all__ = ["LINEAGES", "LISTING_COLUMNS", "LISTING_LABELS", "HematologyResult",
-           "summarize_hematology"]
+__all__ = [
+    "LINEAGES",
+    "LISTING_COLUMNS",
+    "LISTING_LABELS",
+    "HematologyResult",
+    "summarize_hematology",
+]
 
 #: Parameter code -> column of the worst CTCAE grade of that lineage (CTCAE term in brackets:
 #: Neutrophil count decreased, Anemia, Platelet count decreased, White blood cell decreased,
@@ -109,7 +114,7 @@ def summarize_hematology(
     Parameters
     ----------
     study
-        A :class:`~aegrade.study.Study`, a path :func:`~aegrade.study.load_study` reads, or an
+        A :class:`~aegrade.read.Study`, a path :func:`~aegrade.read.load_study` reads, or an
         observations DataFrame. Used parameters: ``NEUT``, ``HGB``, ``PLAT``, ``WBC``, ``LYM``,
         ``TEMP``, ``CRP``, ``FERRITIN``, ``IL6`` in any accepted unit; ``day`` or ``time``.
     criteria
@@ -134,7 +139,7 @@ def summarize_hematology(
         First and last study day of biomarker peaks and ranges (None: open).
     prepared
         The study's observations already prepared by
-        :func:`~aegrade.grading._prepare.prepare_study` (``aegrade.grade`` passes its own, so
+        :func:`~aegrade.prepare.study.prepare_study` (``aegrade.grade`` passes its own, so
         they are checked and converted once).
 
     Returns
@@ -175,34 +180,48 @@ def summarize_hematology(
         summarize_neutropenia(rows["NEUT"], neutropenia, day_options=day_opts),
     ]
     fn_summary, fn_episodes = find_febrile_neutropenia(
-        rows["NEUT"], rows["TEMP"], neutropenia, ctcae=cid, options=febrile_options,
-        daily_value=str(opts["daily_value"]))
+        rows["NEUT"],
+        rows["TEMP"],
+        neutropenia,
+        ctcae=cid,
+        options=febrile_options,
+        daily_value=str(opts["daily_value"]),
+    )
     parts.append(fn_summary)
     parts.append(score_car_hematotox(_baselines(rows, hematotox), hematotox, subjects=index))
-    parts.append(summarize_biomarker_rows({c: rows[c] for c in BIOMARKERS},
-                                          window=biomarker_window))
+    parts.append(
+        summarize_biomarker_rows({c: rows[c] for c in BIOMARKERS}, window=biomarker_window)
+    )
     summary = subjects[["subject_id", *[c for c in ("arm",) if c in subjects]]].copy()
     for part in parts:
-        summary = pd.concat([summary, part.drop(columns="subject_id", errors="ignore")
-                             .reset_index(drop=True)], axis=1)
+        summary = pd.concat(
+            [summary, part.drop(columns="subject_id", errors="ignore").reset_index(drop=True)],
+            axis=1,
+        )
     listing = summary[[c for c in LISTING_COLUMNS if c in summary]].copy()
     return HematologyResult(
-        subject_summary=summary, listing=listing,
-        biomarkers_by_arm=summarize_biomarkers_by_arm(summary), febrile_neutropenia=fn_episodes,
-        issues=issues, meta=_meta(cid, icaht, hematotox, neutropenia))
+        subject_summary=summary,
+        listing=listing,
+        biomarkers_by_arm=summarize_biomarkers_by_arm(summary),
+        febrile_neutropenia=fn_episodes,
+        issues=issues,
+        meta=_meta(cid, icaht, hematotox, neutropenia),
+    )
 
 
 def _subjects_frame(study: Study) -> pd.DataFrame:
     if study.subjects is not None:
         frame = study.subjects.frame.copy()
         frame["subject_id"] = frame["subject_id"].astype("string")
-        return frame.dropna(subset=["subject_id"]).drop_duplicates("subject_id") \
-            .reset_index(drop=True)
+        return (
+            frame.dropna(subset=["subject_id"]).drop_duplicates("subject_id").reset_index(drop=True)
+        )
     return pd.DataFrame({"subject_id": pd.array(study.subject_ids, dtype="string")})
 
 
-def _prepare(study: Study, errors: str, prepared: PreparedStudy | None
-             ) -> tuple[Prepared, pd.DataFrame, pd.DataFrame]:
+def _prepare(
+    study: Study, errors: str, prepared: PreparedStudy | None
+) -> tuple[Prepared, pd.DataFrame, pd.DataFrame]:
     """The study's observations prepared once (shared with the lab grading of ``grade``)."""
     ready = prepared if prepared is not None else prepare_study(study)
     if errors == "raise" and len(ready.issues):
@@ -216,13 +235,15 @@ def _subject_codes(frame: pd.DataFrame, index: pd.Index) -> np.ndarray:
     return lookup[codes].astype(np.int64)
 
 
-def _rows_by_code(prep: Prepared, frame: pd.DataFrame, subj: np.ndarray, index: pd.Index
-                  ) -> dict[str, Rows]:
+def _rows_by_code(
+    prep: Prepared, frame: pd.DataFrame, subj: np.ndarray, index: pd.Index
+) -> dict[str, Rows]:
     """Accepted rows of each used parameter; the baseline is the ``baseline`` column where
     given, else the last accepted value on or before day 0 (SPEC section 2)."""
     reg = registry()
-    units = np.array([*getattr(reg, "unit_names", dict.fromkeys(reg.unit_alias.values())), None],
-                     dtype=object)
+    units = np.array(
+        [*getattr(reg, "unit_names", dict.fromkeys(reg.unit_alias.values())), None], dtype=object
+    )
     wanted = [prep.param_names.index(c) for c in _USED if c in prep.param_names]
     sel = np.flatnonzero(np.isin(prep.param_index, wanted) & (subj >= 0) & ~np.isnan(prep.value))
     sel = sel[np.argsort(prep.param_index[sel], kind="stable")]
@@ -243,8 +264,9 @@ def _rows_by_code(prep: Prepared, frame: pd.DataFrame, subj: np.ndarray, index: 
     return out
 
 
-def _baseline_rows(subj: np.ndarray, day: np.ndarray, value: np.ndarray, given: np.ndarray,
-                   n: int) -> np.ndarray:
+def _baseline_rows(
+    subj: np.ndarray, day: np.ndarray, value: np.ndarray, given: np.ndarray, n: int
+) -> np.ndarray:
     """Per row, its subject's baseline: the first given ``baseline``, else the last value on or
     before day 0 (ties on a day: the higher value, as :func:`derive_baseline`)."""
     per_subject = np.full(n, np.nan)
@@ -257,10 +279,12 @@ def _baseline_rows(subj: np.ndarray, day: np.ndarray, value: np.ndarray, given: 
     return per_subject[subj]
 
 
-def _lineage_grades(prep: Prepared, subj: np.ndarray, n: int, criteria: str,
-                    from_day: float | None) -> pd.DataFrame:
-    wanted = {prep.param_names.index(c): col for c, col in LINEAGES.items()
-              if c in prep.param_names}
+def _lineage_grades(
+    prep: Prepared, subj: np.ndarray, n: int, criteria: str, from_day: float | None
+) -> pd.DataFrame:
+    wanted = {
+        prep.param_names.index(c): col for c, col in LINEAGES.items() if c in prep.param_names
+    }
     use = np.isin(prep.param_index, list(wanted)) & (subj >= 0) & ~np.isnan(prep.value)
     if from_day is not None:
         day = prep.day if prep.day is not None else np.full(prep.n, np.nan)
@@ -295,19 +319,26 @@ def _baselines(rows: dict[str, Rows], criteria: str) -> pd.DataFrame:
     for marker in load_hematotox(criteria).markers:
         r = rows[marker.parameter]
         has = ~np.isnan(r.baseline)
-        parts.append(pd.DataFrame({"subject": r.subject[has], "parameter": marker.parameter,
-                                   "value": r.baseline[has]}).drop_duplicates("subject"))
+        parts.append(
+            pd.DataFrame(
+                {"subject": r.subject[has], "parameter": marker.parameter, "value": r.baseline[has]}
+            ).drop_duplicates("subject")
+        )
     frame = pd.concat(parts, ignore_index=True)
     index = next(iter(rows.values())).subjects
-    frame.insert(0, "subject_id", pd.array(index[frame["subject"].to_numpy(np.int64)],
-                                           dtype="string"))
+    frame.insert(
+        0, "subject_id", pd.array(index[frame["subject"].to_numpy(np.int64)], dtype="string")
+    )
     return frame.drop(columns="subject")
 
 
 def _meta(cid: str, icaht: str, hematotox: str, neutropenia: str) -> dict[str, str]:
     meta = {"criteria": cid, "criteria_revision": str(load_criteria(cid).revision)}
-    for key, c in (("icaht", load_icaht(icaht)), ("hematotox", load_hematotox(hematotox)),
-                   ("neutropenia", load_neutropenia(neutropenia))):
+    for key, c in (
+        ("icaht", load_icaht(icaht)),
+        ("hematotox", load_hematotox(hematotox)),
+        ("neutropenia", load_neutropenia(neutropenia)),
+    ):
         meta[key] = c.id
         meta[f"{key}_revision"] = str(c.revision)
         meta[f"{key}_citation"] = c.citation

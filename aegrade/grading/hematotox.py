@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from aegrade.grading._hemdata import cut_mask, nullable_int
-from aegrade.grading._hemformat import HematotoxCriteria, load_hematology_criteria
+from aegrade.criteria.hematology import HematotoxCriteria, load_hematology_criteria
+from aegrade.grading.daily import cut_mask, nullable_int
 
 __all__ = ["hematotox_columns", "load_hematotox", "score_car_hematotox"]
 
@@ -24,8 +24,12 @@ def load_hematotox(criteria: str = "car-hematotox") -> HematotoxCriteria:
 def hematotox_columns(criteria: str = "car-hematotox") -> list[str]:
     """Columns of :func:`score_car_hematotox` after ``subject_id``."""
     c = load_hematotox(criteria)
-    return ["car_hematotox_score", "car_hematotox_risk",
-            *[f"car_hematotox_points_{m.id}" for m in c.markers], "car_hematotox_reason"]
+    return [
+        "car_hematotox_score",
+        "car_hematotox_risk",
+        *[f"car_hematotox_points_{m.id}" for m in c.markers],
+        "car_hematotox_reason",
+    ]
 
 
 def score_car_hematotox(
@@ -79,15 +83,19 @@ def score_car_hematotox(
         known = ~np.isnan(value)
         points = np.zeros(n, np.int64)
         for rule in marker.points:  # most points first
-            hit = cut_mask(rule.cut, marker.parameter, marker.unit, value, value,
-                           np.full(n, None)) & (points == 0)
+            hit = cut_mask(
+                rule.cut, marker.parameter, marker.unit, value, value, np.full(n, None)
+            ) & (points == 0)
             points = np.where(hit, rule.points, points)
         out[f"car_hematotox_points_{marker.id}"] = nullable_int(points, known)
         total += np.where(known, points, 0)
         complete &= known
-        parts.append(pd.Series(np.where(known, f"{marker.parameter} ", f"{marker.parameter} NA"),
-                               dtype="string") + pd.Series(np.where(known, points, 0),
-                                                           dtype="string").where(known, ""))
+        parts.append(
+            pd.Series(
+                np.where(known, f"{marker.parameter} ", f"{marker.parameter} NA"), dtype="string"
+            )
+            + pd.Series(np.where(known, points, 0), dtype="string").where(known, "")
+        )
         missing.append(pd.Series(np.where(known, "", marker.parameter), dtype="string"))
     out["car_hematotox_score"] = nullable_int(total, complete)
     out["car_hematotox_risk"] = _risk(c, total, complete)
@@ -95,8 +103,9 @@ def score_car_hematotox(
     return out[["subject_id", *hematotox_columns(criteria)]]
 
 
-def _first_value(code: np.ndarray, params: np.ndarray, values: np.ndarray, parameter: str,
-                 n: int) -> np.ndarray:
+def _first_value(
+    code: np.ndarray, params: np.ndarray, values: np.ndarray, parameter: str, n: int
+) -> np.ndarray:
     sel = np.flatnonzero((params == parameter) & (code >= 0) & ~np.isnan(values))
     out = np.full(n, np.nan)
     # reversed assignment: the first row of each subject is written last and wins
@@ -114,8 +123,13 @@ def _risk(c: HematotoxCriteria, total: np.ndarray, complete: np.ndarray) -> pd.a
     return pd.array(label, dtype="string")
 
 
-def _reason(c: HematotoxCriteria, total: np.ndarray, complete: np.ndarray,
-            parts: list[pd.Series], missing: list[pd.Series]) -> pd.arrays.StringArray:
+def _reason(
+    c: HematotoxCriteria,
+    total: np.ndarray,
+    complete: np.ndarray,
+    parts: list[pd.Series],
+    missing: list[pd.Series],
+) -> pd.arrays.StringArray:
     points = parts[0]
     for p in parts[1:]:
         points = points + " + " + p
@@ -123,7 +137,13 @@ def _reason(c: HematotoxCriteria, total: np.ndarray, complete: np.ndarray,
     absent = missing[0]
     for m in missing[1:]:
         absent = (absent + " " + m).str.strip()
-    not_scored = ("not scored: no baseline (last value on or before day 0) for "
-                  + absent.str.replace(" ", ", ") + "; points present: " + points)
-    return pd.array(np.where(complete, scored.to_numpy(dtype=object),
-                             not_scored.to_numpy(dtype=object)), dtype="string")
+    not_scored = (
+        "not scored: no baseline (last value on or before day 0) for "
+        + absent.str.replace(" ", ", ")
+        + "; points present: "
+        + points
+    )
+    return pd.array(
+        np.where(complete, scored.to_numpy(dtype=object), not_scored.to_numpy(dtype=object)),
+        dtype="string",
+    )

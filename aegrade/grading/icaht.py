@@ -12,7 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from aegrade.grading._hemdata import (
+from aegrade.criteria.hematology import IcahtCriteria, load_hematology_criteria, to_canonical
+from aegrade.grading.biomarkers import format_significant
+from aegrade.grading.daily import (
     Grid,
     Rows,
     cut_mask,
@@ -22,15 +24,19 @@ from aegrade.grading._hemdata import (
     longest_run,
     nullable_int,
 )
-from aegrade.grading._hemformat import IcahtCriteria, load_hematology_criteria, to_canonical
-from aegrade.grading.biomarkers import format_significant
 
 __all__ = ["ICAHT_COLUMNS", "grade_icaht", "load_icaht"]
 
 #: Columns of :func:`grade_icaht`, after ``subject_id``.
 ICAHT_COLUMNS = [
-    "icaht_early_grade", "icaht_late_grade", "days_anc_le_500", "days_anc_le_100",
-    "anc_recovery_day", "icaht_early_rule", "icaht_late_rule", "icaht_early_reason",
+    "icaht_early_grade",
+    "icaht_late_grade",
+    "days_anc_le_500",
+    "days_anc_le_100",
+    "anc_recovery_day",
+    "icaht_early_rule",
+    "icaht_late_rule",
+    "icaht_early_reason",
     "icaht_late_reason",
 ]
 
@@ -95,8 +101,14 @@ def _index(subjects: pd.Index | list[str] | None) -> pd.Index | None:
 
 def _early(rows: Rows, c: IcahtCriteria, opts: dict[str, Any]) -> dict[str, Any]:
     e = c.early
-    grid = daily_grid(rows, first_day=e.first_day, last_day=None, daily_value=opts["daily_value"],
-                      carry_forward_days=int(opts["carry_forward_days"]), through_day=e.last_day)
+    grid = daily_grid(
+        rows,
+        first_day=e.first_day,
+        last_day=None,
+        daily_value=opts["daily_value"],
+        carry_forward_days=int(opts["carry_forward_days"]),
+        through_day=e.last_day,
+    )
     win = grid.days(e.first_day, e.last_day)
     window = grid.value[:, win]
     graded = grid.measured[:, win].any(axis=1)
@@ -119,23 +131,29 @@ def _early(rows: Rows, c: IcahtCriteria, opts: dict[str, Any]) -> dict[str, Any]
     out["icaht_early_grade"] = nullable_int(grade, graded)
     out["anc_recovery_day"], recovered = _recovery(grid, flags[e.tracks[0].id], c, opts)
     out["icaht_early_rule"] = pd.array(np.where(graded & (grade > 0), rule, None), dtype="string")
-    out["icaht_early_reason"] = _early_reason(out, graded, grade, rule, window, n_days, c,
-                                              recovered, int(opts["recovery_days"]))
+    out["icaht_early_reason"] = _early_reason(
+        out, graded, grade, rule, window, n_days, c, recovered, int(opts["recovery_days"])
+    )
     return out
 
 
-def _recovery(grid: Grid, neutropenic: np.ndarray, c: IcahtCriteria, opts: dict[str, Any]
-              ) -> tuple[pd.arrays.IntegerArray, np.ndarray]:
+def _recovery(
+    grid: Grid, neutropenic: np.ndarray, c: IcahtCriteria, opts: dict[str, Any]
+) -> tuple[pd.arrays.IntegerArray, np.ndarray]:
     """First day of the first stretch of ``recovery_days`` days above the recovery cut-off
     after the first neutropenic day of the early window."""
     r = int(opts["recovery_days"])
     start = grid.days(c.early.first_day, None)
     values = grid.value[:, start]
-    above = cut_mask(c.early.recovery, c.parameter, c.unit, values, values,
-                     np.full(values.shape, None))
+    above = cut_mask(
+        c.early.recovery, c.parameter, c.unit, values, values, np.full(values.shape, None)
+    )
     cs = np.concatenate([np.zeros((above.shape[0], 1), np.int64), np.cumsum(above, axis=1)], 1)
-    stretch = (cs[:, r:] - cs[:, :-r]) == r if above.shape[1] >= r else \
-        np.zeros((above.shape[0], 0), bool)
+    stretch = (
+        (cs[:, r:] - cs[:, :-r]) == r
+        if above.shape[1] >= r
+        else np.zeros((above.shape[0], 0), bool)
+    )
     onset = first_true(neutropenic)
     cols = np.arange(stretch.shape[1])
     first = first_true(stretch & (cols[None, :] > onset[:, None]) & (onset[:, None] >= 0))
@@ -143,25 +161,50 @@ def _recovery(grid: Grid, neutropenic: np.ndarray, c: IcahtCriteria, opts: dict[
     return nullable_int(day, first >= 0), first >= 0
 
 
-def _early_reason(out: dict[str, Any], graded: np.ndarray, grade: np.ndarray, rule: np.ndarray,
-                  window: np.ndarray, n_days: int, c: IcahtCriteria, recovered: np.ndarray,
-                  recovery_days: int) -> pd.arrays.StringArray:
+def _early_reason(
+    out: dict[str, Any],
+    graded: np.ndarray,
+    grade: np.ndarray,
+    rule: np.ndarray,
+    window: np.ndarray,
+    n_days: int,
+    c: IcahtCriteria,
+    recovered: np.ndarray,
+    recovery_days: int,
+) -> pd.arrays.StringArray:
     e = c.early
     unobserved = n_days - (~np.isnan(window)).sum(axis=1)
     t500, t100 = e.tracks[0], e.tracks[1]
     d500 = pd.Series(out[t500.column]).astype("string")
     d100 = pd.Series(out[t100.column]).astype("string")
-    text = (pd.Series(grade).astype("string") + ": " + t500.cut.text + " for " + d500
-            + " days, " + t100.cut.text + " for " + d100 + " days in days "
-            + f"{e.first_day}-{e.last_day}")
+    text = (
+        pd.Series(grade).astype("string")
+        + ": "
+        + t500.cut.text
+        + " for "
+        + d500
+        + " days, "
+        + t100.cut.text
+        + " for "
+        + d100
+        + " days in days "
+        + f"{e.first_day}-{e.last_day}"
+    )
     rule_s = pd.Series(rule, dtype="string")
     text = text.where(grade == 0, text + " [" + rule_s + "]")
     partial = pd.Series(unobserved > 0) & pd.Series(grade < 4)
-    text = text.where(~partial, text + "; " + pd.Series(unobserved).astype("string")
-                      + " days without a value: the grade is a lower bound")
+    text = text.where(
+        ~partial,
+        text
+        + "; "
+        + pd.Series(unobserved).astype("string")
+        + " days without a value: the grade is a lower bound",
+    )
     text = "grade " + text
-    text = text.where(pd.Series(~recovered) | pd.Series(grade == 0),
-                      text + f"; recovered ({e.recovery.text} on {recovery_days} consecutive days)")
+    text = text.where(
+        pd.Series(~recovered) | pd.Series(grade == 0),
+        text + f"; recovered ({e.recovery.text} on {recovery_days} consecutive days)",
+    )
     missing = f"not graded: no ANC measured in days {e.first_day}-{e.last_day}"
     return pd.array(np.where(graded, text.to_numpy(dtype=object), missing), dtype="string")
 
@@ -185,14 +228,16 @@ def _late(rows: Rows, c: IcahtCriteria, opts: dict[str, Any]) -> dict[str, Any]:
     others[at_low[first]] = False  # one lowest value per subject; a tie stays among the others
     second = np.full(n, np.inf)
     np.minimum.at(second, subj[others], value[others])
-    lowest, lowest_day, second = (np.where(np.isinf(x), np.nan, x)
-                                  for x in (lowest, lowest_day, second))
+    lowest, lowest_day, second = (
+        np.where(np.isinf(x), np.nan, x) for x in (lowest, lowest_day, second)
+    )
     two = count >= 2
     grade = np.zeros(n, np.int64)
     rule = np.full(n, None, dtype=object)
     for level in late.levels:  # worst first: the first that holds wins
-        hit = cut_mask(level.cut, c.parameter, c.unit, lowest, lowest, np.full(n, None)) & \
-            (grade == 0)
+        hit = cut_mask(level.cut, c.parameter, c.unit, lowest, lowest, np.full(n, None)) & (
+            grade == 0
+        )
         grade = np.where(hit, level.grade, grade)
         rule = np.where(hit, f"{c.id}/late/{level.grade}", rule)
     confirm = cut_mask(late.confirmation, c.parameter, c.unit, second, second, np.full(n, None))
@@ -203,24 +248,47 @@ def _late(rows: Rows, c: IcahtCriteria, opts: dict[str, Any]) -> dict[str, Any]:
     return {
         "icaht_late_grade": nullable_int(grade, graded),
         "icaht_late_rule": pd.array(np.where(graded, rule, None), dtype="string"),
-        "icaht_late_reason": _late_reason(c, graded, grade, lowest, lowest_day, second, count,
-                                          transient),
+        "icaht_late_reason": _late_reason(
+            c, graded, grade, lowest, lowest_day, second, count, transient
+        ),
     }
 
 
-def _late_reason(c: IcahtCriteria, graded: np.ndarray, grade: np.ndarray, lowest: np.ndarray,
-                 lowest_day: np.ndarray, second: np.ndarray, count: np.ndarray,
-                 transient: np.ndarray) -> pd.arrays.StringArray:
+def _late_reason(
+    c: IcahtCriteria,
+    graded: np.ndarray,
+    grade: np.ndarray,
+    lowest: np.ndarray,
+    lowest_day: np.ndarray,
+    second: np.ndarray,
+    count: np.ndarray,
+    transient: np.ndarray,
+) -> pd.arrays.StringArray:
     per_ul = 1.0 / canonical_per_ul(c)
     low_s = format_significant(lowest * per_ul, 4)
     sec_s = format_significant(second * per_ul, 4)
-    text = ("grade " + pd.Series(grade).astype("string") + ": lowest ANC " + low_s
-            + "/uL on day " + format_significant(lowest_day, 6) + " ("
-            + pd.Series(count).astype("string") + " values after day "
-            + str(c.late.first_day - 1) + ")")
-    text = text.where(~pd.Series(transient), text + "; not confirmed by "
-                      + (c.late.confirmation.text or "a second value") + " (second-lowest "
-                      + sec_s + "/uL), so the low value is taken as transient")
+    text = (
+        "grade "
+        + pd.Series(grade).astype("string")
+        + ": lowest ANC "
+        + low_s
+        + "/uL on day "
+        + format_significant(lowest_day, 6)
+        + " ("
+        + pd.Series(count).astype("string")
+        + " values after day "
+        + str(c.late.first_day - 1)
+        + ")"
+    )
+    text = text.where(
+        ~pd.Series(transient),
+        text
+        + "; not confirmed by "
+        + (c.late.confirmation.text or "a second value")
+        + " (second-lowest "
+        + sec_s
+        + "/uL), so the low value is taken as transient",
+    )
     missing = f"not graded: no ANC after day {c.late.first_day - 1}"
     return pd.array(np.where(graded, text.to_numpy(dtype=object), missing), dtype="string")
 
@@ -228,4 +296,3 @@ def _late_reason(c: IcahtCriteria, graded: np.ndarray, grade: np.ndarray, lowest
 def canonical_per_ul(c: IcahtCriteria) -> float:
     """1/uL in the canonical unit (10^9/L), for readable reasons."""
     return to_canonical(c.parameter, c.unit, 1.0)
-

@@ -13,7 +13,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from aegrade.grading._timeseries import (
+from aegrade.criteria.syndromes import (
+    Band,
+    CrsIcansCriteria,
+    load_crs_icans_criteria,
+    resolve_icans_system,
+)
+from aegrade.episodes.syndromes import (
+    Episodes,
+    SyndromeGrades,
+    episode_numbers,
+    finish_syndrome,
+)
+from aegrade.prepare.findings import (
     ICANS_CODES,
     ICE_ITEMS,
     WORD_DOMAINS,
@@ -24,31 +36,23 @@ from aegrade.grading._timeseries import (
     runs,
     time_points,
 )
-from aegrade.grading.crs_criteria import (
-    Band,
-    CrsIcansCriteria,
-    load_crs_icans_criteria,
-    resolve_icans_system,
-)
-from aegrade.grading.crs_episodes import (
-    Episodes,
-    SyndromeGrades,
-    episode_numbers,
-    finish_syndrome,
-)
 
 _DOMAIN_ORDER = ("ICE", "CAPD", *WORD_DOMAINS)
 
 
-def grade_icans(found: Findings, criteria: str = "astct-2019", *,
-                capd_age_cutoff: float | None = None,
-                episode_gap_hours: float | None = None) -> SyndromeGrades:
+def grade_icans(
+    found: Findings,
+    criteria: str = "astct-2019",
+    *,
+    capd_age_cutoff: float | None = None,
+    episode_gap_hours: float | None = None,
+) -> SyndromeGrades:
     """Grade ICANS episodes of every subject.
 
     Parameters
     ----------
     found
-        Findings from :func:`aegrade.grading._timeseries.extract_findings`.
+        Findings from :func:`aegrade.prepare.findings.extract_findings`.
     criteria
         ``astct-2019``.
     capd_age_cutoff
@@ -65,8 +69,7 @@ def grade_icans(found: Findings, criteria: str = "astct-2019", *,
     ic = c.icans
     assert ic is not None
     cutoff = ic.default_age_cutoff if capd_age_cutoff is None else capd_age_cutoff
-    gap = (c.crs.episode.default_gap_hours if episode_gap_hours is None
-           else episode_gap_hours) / 24
+    gap = (c.crs.episode.default_gap_hours if episode_gap_hours is None else episode_gap_hours) / 24
     f = found.rows(isin(found.code, ICANS_CODES) & ~found.other)
     tps = time_points(f.subject, f.day)
     dom, desc = _domain_grades(f, tps, c, float(cutoff))
@@ -77,18 +80,36 @@ def grade_icans(found: Findings, criteria: str = "astct-2019", *,
     assessed = np.zeros(len(f.subjects), bool)
     assessed[tps.subject[grade >= 0]] = True
     ae, worst = finish_syndrome(
-        term=ic.term, criteria=c.output_id, tp_subject=tps.subject, tp_day=tps.day,
-        grade=grade, rule=rule, text=text, episodes=eps, subjects=f.subjects, gap_days=gap,
-        found=found, causes=ic.grade5.death_causes, syndrome="ICANS", assessed=assessed)
-    frame = pd.DataFrame({
-        "subject_id": f.subjects[tps.subject], "syndrome": "ICANS", "criteria": c.output_id,
-        "day": tps.day, "episode": episode_numbers(tps.subject, member),
-        "grade": pd.array(np.where(grade >= 0, grade, 0), dtype="Int64"),
-        **{f"{d.lower()}_grade": dom[i] for i, d in enumerate(_DOMAIN_ORDER)},
-        "rule": rule, "text": text})
+        term=ic.term,
+        criteria=c.output_id,
+        tp_subject=tps.subject,
+        tp_day=tps.day,
+        grade=grade,
+        rule=rule,
+        text=text,
+        episodes=eps,
+        subjects=f.subjects,
+        gap_days=gap,
+        found=found,
+        causes=ic.grade5.death_causes,
+        syndrome="ICANS",
+        assessed=assessed,
+    )
+    frame = pd.DataFrame(
+        {
+            "subject_id": f.subjects[tps.subject],
+            "syndrome": "ICANS",
+            "criteria": c.output_id,
+            "day": tps.day,
+            "episode": episode_numbers(tps.subject, member),
+            "grade": pd.array(np.where(grade >= 0, grade, 0), dtype="Int64"),
+            **{f"{d.lower()}_grade": dom[i] for i, d in enumerate(_DOMAIN_ORDER)},
+            "rule": rule,
+            "text": text,
+        }
+    )
     frame.loc[grade < 0, "grade"] = pd.NA  # no domain could be scored (e.g. partial ICE items)
     return SyndromeGrades(ae, frame, worst)
-
 
 
 def _band_grade(x: np.ndarray, bands: tuple[Band, ...]) -> np.ndarray:
@@ -98,8 +119,9 @@ def _band_grade(x: np.ndarray, bands: tuple[Band, ...]) -> np.ndarray:
     return g
 
 
-def _domain_grades(f: Findings, tps: TimePoints, c: CrsIcansCriteria, cutoff: float
-                   ) -> tuple[np.ndarray, list[np.ndarray]]:
+def _domain_grades(
+    f: Findings, tps: TimePoints, c: CrsIcansCriteria, cutoff: float
+) -> tuple[np.ndarray, list[np.ndarray]]:
     """Grade per domain (rows) and time point (columns), -1 not assessed; descriptions."""
     ic = c.icans
     assert ic is not None
@@ -108,20 +130,26 @@ def _domain_grades(f: Findings, tps: TimePoints, c: CrsIcansCriteria, cutoff: fl
     use_capd = ~(age >= cutoff)
     ice_score = _ice_scores(f, tps, ic.ice.unable_score, tuple(ic.ice.items), use_ice)
     is_capd = (f.code == "CAPD") & use_capd
-    capd_row = np.where(f.word == "unable", ic.capd.unable_grade,
-                        _band_grade(f.number, ic.capd.bands))
+    capd_row = np.where(
+        f.word == "unable", ic.capd.unable_grade, _band_grade(f.number, ic.capd.bands)
+    )
     capd = _tp_max(tps, np.where(is_capd, capd_row, -1))
     capd_val = _tp_max(tps, np.where(is_capd, np.where(f.word == "unable", 99, f.number), -1))
     ice = np.where(np.isnan(ice_score), -1, _band_grade(ice_score, ic.ice.bands))
-    rows, descs = [ice, capd], [
-        "ICE " + fmt_numbers(ice_score),
-        np.where(capd_val == 99, "CAPD unable", "CAPD " + fmt_numbers(capd_val))]
+    rows, descs = (
+        [ice, capd],
+        [
+            "ICE " + fmt_numbers(ice_score),
+            np.where(capd_val == 99, "CAPD unable", "CAPD " + fmt_numbers(capd_val)),
+        ],
+    )
     for d in WORD_DOMAINS:  # four domains
         dom = ic.domains[d]  # type: ignore[index]
         idx = np.flatnonzero(f.code == d)
         g_row = np.full(len(f.code), -1, np.int64)
-        g_row[idx] = pd.Series(f.word[idx], dtype=object).map(dom.grades).fillna(-1).to_numpy(
-            np.int64)
+        g_row[idx] = (
+            pd.Series(f.word[idx], dtype=object).map(dom.grades).fillna(-1).to_numpy(np.int64)
+        )
         best = tps.best_row(g_row, g_row >= 0)
         rows.append(np.where(best >= 0, g_row[np.maximum(best, 0)], -1))
         labels = {w: f"{dom.label} {w.replace('_', ' ')}" for w in dom.grades}
@@ -134,8 +162,9 @@ def _tp_max(tps: TimePoints, values: np.ndarray) -> np.ndarray:
     return tps.reduce_max(values) if tps.n else np.zeros(0)
 
 
-def _ice_scores(f: Findings, tps: TimePoints, unable: float, items: tuple[str, ...],
-                use: np.ndarray) -> np.ndarray:
+def _ice_scores(
+    f: Findings, tps: TimePoints, unable: float, items: tuple[str, ...], use: np.ndarray
+) -> np.ndarray:
     """ICE total per time point: the lowest recorded total, else the sum of all five items."""
     is_total = (f.code == "ICE") & use
     total_val = np.where(f.word == "unable", unable, f.number)
@@ -143,8 +172,11 @@ def _ice_scores(f: Findings, tps: TimePoints, unable: float, items: tuple[str, .
     is_item = isin(f.code, items) & use
     tp_row = np.empty(len(tps.order), np.int64)
     tp_row[tps.order] = tps.tp
-    pairs = pd.DataFrame({"tp": tp_row[is_item], "item": f.code[is_item],
-                          "v": f.number[is_item]}).groupby(["tp", "item"])["v"].min()
+    pairs = (
+        pd.DataFrame({"tp": tp_row[is_item], "item": f.code[is_item], "v": f.number[is_item]})
+        .groupby(["tp", "item"])["v"]
+        .min()
+    )
     per_tp = pairs.groupby(level="tp").agg(["sum", "count"])
     from_items = np.full(tps.n, np.nan)
     full = per_tp[per_tp["count"] == len(ICE_ITEMS)]
@@ -162,21 +194,48 @@ def _episodes(tps: TimePoints, grade: np.ndarray, gap: float) -> Episodes:
     return Episodes(first, last)
 
 
-def _trace(tps: TimePoints, dom: np.ndarray, desc: list[np.ndarray], grade: np.ndarray,
-           member: np.ndarray, eps: Episodes, cid: str) -> tuple[np.ndarray, np.ndarray]:
+def _trace(
+    tps: TimePoints,
+    dom: np.ndarray,
+    desc: list[np.ndarray],
+    grade: np.ndarray,
+    member: np.ndarray,
+    eps: Episodes,
+    cid: str,
+) -> tuple[np.ndarray, np.ndarray]:
     """Audit text and rule id per time point: the most severe domain (first on ties)."""
     best = np.argmax(dom, axis=0) if len(dom) else np.zeros(tps.n, np.int64)
     finding = np.choose(best, desc) if tps.n else np.zeros(0, object)
-    names = np.array(["ICE", "CAPD", "level of consciousness", "seizure", "motor findings",
-                      "raised ICP / cerebral edema"], object)
+    names = np.array(
+        [
+            "ICE",
+            "CAPD",
+            "level of consciousness",
+            "seizure",
+            "motor findings",
+            "raised ICP / cerebral edema",
+        ],
+        object,
+    )
     keys = np.array(["ice", "capd", "loc", "seizure", "motor", "icp"], object)
     inside = np.flatnonzero(member >= 0)  # texts only inside episodes
     b = best[inside]
     g = fmt_numbers(grade[inside])
     day = "day " + fmt_numbers(tps.day[inside])
     text = np.full(tps.n, None, object)
-    text[inside] = ("grade " + g + ": " + finding[inside] + " at " + day + " (" + names[b]
-                    + " domain, " + cid + ")")
+    text[inside] = (
+        "grade "
+        + g
+        + ": "
+        + finding[inside]
+        + " at "
+        + day
+        + " ("
+        + names[b]
+        + " domain, "
+        + cid
+        + ")"
+    )
     ice0_loc4 = (dom[0] == 3) & (dom[2] == 4) & (member >= 0)
     text[ice0_loc4] = text[ice0_loc4] + "; ICE 0 with the patient unarousable is grade 4"
     onset = np.zeros(tps.n, bool)

@@ -16,16 +16,23 @@ import numpy as np
 import pandas as pd
 
 from aegrade.criteria import Entry, load_criteria, resolve_criteria_id
-from aegrade.grading import _predicates as P
-from aegrade.observations import Context, Prepared, prepare_observations
-from aegrade.units import registry
+from aegrade.criteria.units import registry
+from aegrade.grading import predicates as P
+from aegrade.prepare.observations import Context, Prepared, prepare_observations
 
 Ambiguous = Literal["worse", "lower"]
 
 #: Columns grade_labs adds to the input, in order.
 GRADE_COLUMNS = [
-    "term_low", "grade_low", "term_high", "grade_high", "criteria", "rule_low", "rule_high",
-    "review", "reason",
+    "term_low",
+    "grade_low",
+    "term_high",
+    "grade_high",
+    "criteria",
+    "rule_low",
+    "rule_high",
+    "review",
+    "reason",
 ]
 
 _MISSING_TEXT = {
@@ -77,8 +84,10 @@ def _plan(criteria: str, ambiguous: Ambiguous) -> _Plan:
             entry=e,
             term_code=terms.index(e.term),
             grade0_label=label(f"{e.term}: grade 0, no criterion met [{cs.id}/{e.id}]"),
-            missing_labels={k: label(f"{e.term}: not graded, {v} [{cs.id}/{e.id}]")
-                            for k, v in _MISSING_TEXT.items()},
+            missing_labels={
+                k: label(f"{e.term}: not graded, {v} [{cs.id}/{e.id}]")
+                for k, v in _MISSING_TEXT.items()
+            },
         )
         for g in sorted(e.grades, reverse=True):
             grade = e.grades[g]
@@ -90,16 +99,25 @@ def _plan(criteria: str, ambiguous: Ambiguous) -> _Plan:
                 if other is not None:
                     if ambiguous == "lower":
                         assigned, other = other, g
-                    text = (f"{e.term}: grade {assigned} (grade {other} also possible: CTCAE adds "
-                            f"symptoms or interventions the value cannot show; clinical review), "
-                            f"{grade.text} [{rid}]")
-                plan.clauses.append((assigned, -1 if other is None else other, clause,
-                                     label(text), len(rules) - 1))
+                    text = (
+                        f"{e.term}: grade {assigned} (grade {other} also possible: CTCAE adds "
+                        f"symptoms or interventions the value cannot show; clinical review), "
+                        f"{grade.text} [{rid}]"
+                    )
+                plan.clauses.append(
+                    (assigned, -1 if other is None else other, clause, label(text), len(rules) - 1)
+                )
                 plan.needs |= P.uses(clause)
         for code in e.parameters:
             by_param[(code, e.direction)] = plan
-    return _Plan(cs.id, labels, rules, terms, by_param,
-                 no_criteria_label=label(f"no criteria in {cs.id} for this parameter"))
+    return _Plan(
+        cs.id,
+        labels,
+        rules,
+        terms,
+        by_param,
+        no_criteria_label=label(f"no criteria in {cs.id} for this parameter"),
+    )
 
 
 @dataclass
@@ -114,8 +132,13 @@ class _Direction:
 
     @classmethod
     def empty(cls, n: int) -> _Direction:
-        return cls(np.full(n, -1, np.int8), np.full(n, -1, np.int32), np.full(n, -1, np.int32),
-                   np.full(n, -1, np.int32), np.zeros(n, bool))
+        return cls(
+            np.full(n, -1, np.int8),
+            np.full(n, -1, np.int32),
+            np.full(n, -1, np.int32),
+            np.full(n, -1, np.int32),
+            np.zeros(n, bool),
+        )
 
 
 def _evaluate(plan: _EntryPlan, rows: P.Rows, units: list[str]) -> tuple[np.ndarray, ...]:
@@ -159,10 +182,16 @@ def _missing_label(plan: _EntryPlan, rows: P.Rows, na: np.ndarray) -> np.ndarray
     out = np.full(int(na.sum()), m["time"], np.int32)
     checks = [
         ("value", np.isnan(rows.value)),
-        ("range", (np.isnan(rows.lln) if "lln" in plan.needs else False)
-         | (np.isnan(rows.uln) if "uln" in plan.needs else False)),
-        ("baseline", (np.isnan(rows.baseline) if "baseline" in plan.needs else False)
-         | (np.isnan(rows.pchg) if "pchg" in plan.needs else False)),
+        (
+            "range",
+            (np.isnan(rows.lln) if "lln" in plan.needs else False)
+            | (np.isnan(rows.uln) if "uln" in plan.needs else False),
+        ),
+        (
+            "baseline",
+            (np.isnan(rows.baseline) if "baseline" in plan.needs else False)
+            | (np.isnan(rows.pchg) if "pchg" in plan.needs else False),
+        ),
     ]
     for key, missing in reversed(checks):
         sel = np.broadcast_to(missing, na.shape)[na]
@@ -175,8 +204,9 @@ def _group_rows(prep: Prepared, idx: np.ndarray) -> P.Rows:
     return P.Rows(prep, idx)
 
 
-def grade_prepared(prep: Prepared, criteria: str, *, ambiguous: Ambiguous = "worse"
-                   ) -> tuple[_Plan, _Direction, _Direction]:
+def grade_prepared(
+    prep: Prepared, criteria: str, *, ambiguous: Ambiguous = "worse"
+) -> tuple[_Plan, _Direction, _Direction]:
     """Grade prepared observations in both directions."""
     plan = _plan(resolve_criteria_id(criteria), ambiguous)
     units = registry().unit_names
@@ -203,8 +233,11 @@ def grade_prepared(prep: Prepared, criteria: str, *, ambiguous: Ambiguous = "wor
 
 
 def _categorical(codes: np.ndarray, categories: list[str]) -> pd.Categorical:
-    return pd.Categorical.from_codes(codes.astype(np.int32), categories=categories) \
-        if categories else pd.Categorical([None] * len(codes))
+    return (
+        pd.Categorical.from_codes(codes.astype(np.int32), categories=categories)
+        if categories
+        else pd.Categorical([None] * len(codes))
+    )
 
 
 def _reasons(plan: _Plan, prep: Prepared, low: _Direction, high: _Direction) -> pd.Categorical:
@@ -283,8 +316,9 @@ def grade_labs(
     return _assemble(data, prep, plan, low, high)
 
 
-def _assemble(data: pd.DataFrame, prep: Prepared, plan: _Plan, low: _Direction,
-              high: _Direction) -> pd.DataFrame:
+def _assemble(
+    data: pd.DataFrame, prep: Prepared, plan: _Plan, low: _Direction, high: _Direction
+) -> pd.DataFrame:
     out = data.copy(deep=False)  # new columns only: the caller's frame is never changed
     for name in GRADE_COLUMNS:
         if name in out.columns:

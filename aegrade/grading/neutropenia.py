@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 
 from aegrade.criteria import resolve_criteria_id
-from aegrade.grading._hemdata import (
+from aegrade.criteria.hematology import NeutropeniaCriteria, load_hematology_criteria
+from aegrade.episodes.labs import EPISODE_COLUMNS
+from aegrade.grading.daily import (
     SECOND,
     Rows,
     cut_mask,
@@ -23,18 +25,26 @@ from aegrade.grading._hemdata import (
     is_sorted,
     nullable_int,
 )
-from aegrade.grading._hemformat import NeutropeniaCriteria, load_hematology_criteria
-from aegrade.grading.episodes import EPISODE_COLUMNS
 
 __all__ = [
-    "FEBRILE_COLUMNS", "NEUTROPENIA_COLUMNS", "find_febrile_neutropenia", "load_neutropenia",
+    "FEBRILE_COLUMNS",
+    "NEUTROPENIA_COLUMNS",
+    "find_febrile_neutropenia",
+    "load_neutropenia",
     "summarize_neutropenia",
 ]
 
-NEUTROPENIA_COLUMNS = ["severe_neutropenia_days", "profound_neutropenia_days", "anc_nadir",
-                       "anc_nadir_day"]
-FEBRILE_COLUMNS = ["febrile_neutropenia_grade", "febrile_neutropenia_onset_day",
-                   "febrile_neutropenia_reason"]
+NEUTROPENIA_COLUMNS = [
+    "severe_neutropenia_days",
+    "profound_neutropenia_days",
+    "anc_nadir",
+    "anc_nadir_day",
+]
+FEBRILE_COLUMNS = [
+    "febrile_neutropenia_grade",
+    "febrile_neutropenia_onset_day",
+    "febrile_neutropenia_reason",
+]
 _DAY_DEFAULTS = {"daily_value": "lowest", "carry_forward_days": 7}
 
 
@@ -80,8 +90,13 @@ def summarize_neutropenia(
     rows = _rows(anc, subjects)
     how = {**_DAY_DEFAULTS, **(day_options or {})}
     first, last = c.window
-    grid = daily_grid(rows, first_day=first, last_day=last, daily_value=str(how["daily_value"]),
-                      carry_forward_days=int(how["carry_forward_days"]))
+    grid = daily_grid(
+        rows,
+        first_day=first,
+        last_day=last,
+        daily_value=str(how["daily_value"]),
+        carry_forward_days=int(how["carry_forward_days"]),
+    )
     values = grid.value
     graded = grid.measured.any(axis=1)
     out = pd.DataFrame({"subject_id": pd.array(rows.subjects, dtype="string")})
@@ -130,7 +145,7 @@ def find_febrile_neutropenia(
         Per subject: ``subject_id``, ``febrile_neutropenia_grade`` (3, 0, or NA when ANC or
         temperature is absent or a fever has no ANC), ``febrile_neutropenia_onset_day``,
         ``febrile_neutropenia_reason``. Episodes, in the adverse-event layout of
-        :data:`aegrade.grading.episodes.EPISODE_COLUMNS`.
+        :data:`aegrade.episodes.labs.EPISODE_COLUMNS`.
 
     Notes
     -----
@@ -146,8 +161,11 @@ def find_febrile_neutropenia(
     a = _rows(anc, subjects)
     t = _rows(temperature, a.subjects)
     usable = np.flatnonzero(~np.isnan(t.day))
-    order = usable if is_sorted(t.subject[usable], t.day[usable], t.value[usable]) else \
-        usable[np.lexsort((t.value[usable], t.day[usable], t.subject[usable]))]
+    order = (
+        usable
+        if is_sorted(t.subject[usable], t.day[usable], t.value[usable])
+        else usable[np.lexsort((t.value[usable], t.day[usable], t.subject[usable]))]
+    )
     subj, day = t.subject[order], t.day[order]
     value, raw, unit = t.value[order], t.raw[order], t.unit[order]
     single = cut_mask(fn.single_temperature, "TEMP", "degC", value, raw, unit)
@@ -158,10 +176,20 @@ def find_febrile_neutropenia(
     fever = single | sustained
     qualifies = fever & low
     rid = f"{resolve_criteria_id(ctcae)}/febrile-neutropenia/{fn.grade}"
-    summary = _fn_summary(a.subjects, c, subj, day, qualifies, fever & np.isnan(anc_day),
-                          np.bincount(a.subject, minlength=len(a.subjects)) > 0, rid, opts)
-    episodes = _fn_episodes(a.subjects, subj, day, qualifies, fn.term, fn.grade,
-                            resolve_criteria_id(ctcae), rid)
+    summary = _fn_summary(
+        a.subjects,
+        c,
+        subj,
+        day,
+        qualifies,
+        fever & np.isnan(anc_day),
+        np.bincount(a.subject, minlength=len(a.subjects)) > 0,
+        rid,
+        opts,
+    )
+    episodes = _fn_episodes(
+        a.subjects, subj, day, qualifies, fn.term, fn.grade, resolve_criteria_id(ctcae), rid
+    )
     return summary, episodes
 
 
@@ -205,9 +233,17 @@ def _anc_of_day(a: Rows, subj: np.ndarray, day: np.ndarray, carry: int, how: str
     return out
 
 
-def _fn_summary(subjects: pd.Index, c: NeutropeniaCriteria, subj: np.ndarray, day: np.ndarray,
-                qualifies: np.ndarray, fever_no_anc: np.ndarray, has_anc: np.ndarray, rid: str,
-                opts: dict[str, Any]) -> pd.DataFrame:
+def _fn_summary(
+    subjects: pd.Index,
+    c: NeutropeniaCriteria,
+    subj: np.ndarray,
+    day: np.ndarray,
+    qualifies: np.ndarray,
+    fever_no_anc: np.ndarray,
+    has_anc: np.ndarray,
+    rid: str,
+    opts: dict[str, Any],
+) -> pd.DataFrame:
     n = len(subjects)
     has_temp = np.bincount(subj, minlength=n) > 0
     n_q = np.bincount(subj, weights=qualifies, minlength=n)
@@ -220,25 +256,42 @@ def _fn_summary(subjects: pd.Index, c: NeutropeniaCriteria, subj: np.ndarray, da
     fn = c.febrile_neutropenia
     reason = np.select(
         [yes, ~has_anc, ~has_temp, unpaired],
-        [f"grade {fn.grade}: {fn.text} [{rid}]",
-         "not assessed: no ANC", "not assessed: no temperature with a day",
-         f"not assessed: a fever without an ANC on its day or up to {opts['anc_carry_days']} "
-         "day(s) before"],
+        [
+            f"grade {fn.grade}: {fn.text} [{rid}]",
+            "not assessed: no ANC",
+            "not assessed: no temperature with a day",
+            f"not assessed: a fever without an ANC on its day or up to {opts['anc_carry_days']} "
+            "day(s) before",
+        ],
         default=f"grade 0: no temperature meeting {fn.single_temperature.text} or "
-                f"{fn.sustained_temperature.text} for more than "
-                f"{fn.sustained_more_than_hours:g} hour with {fn.anc.text}")
-    reason = np.where(yes, pd.Series(reason, dtype="string") + "; first on day "
-                      + pd.Series(onset, dtype="string"), reason)
-    return pd.DataFrame({
-        "subject_id": pd.array(subjects, dtype="string"),
-        "febrile_neutropenia_grade": nullable_int(np.where(yes, fn.grade, 0), known),
-        "febrile_neutropenia_onset_day": onset,
-        "febrile_neutropenia_reason": pd.array(reason, dtype="string"),
-    })
+        f"{fn.sustained_temperature.text} for more than "
+        f"{fn.sustained_more_than_hours:g} hour with {fn.anc.text}",
+    )
+    reason = np.where(
+        yes,
+        pd.Series(reason, dtype="string") + "; first on day " + pd.Series(onset, dtype="string"),
+        reason,
+    )
+    return pd.DataFrame(
+        {
+            "subject_id": pd.array(subjects, dtype="string"),
+            "febrile_neutropenia_grade": nullable_int(np.where(yes, fn.grade, 0), known),
+            "febrile_neutropenia_onset_day": onset,
+            "febrile_neutropenia_reason": pd.array(reason, dtype="string"),
+        }
+    )
 
 
-def _fn_episodes(subjects: pd.Index, subj: np.ndarray, day: np.ndarray, qualifies: np.ndarray,
-                 term: str, grade: int, criteria: str, rid: str) -> pd.DataFrame:
+def _fn_episodes(
+    subjects: pd.Index,
+    subj: np.ndarray,
+    day: np.ndarray,
+    qualifies: np.ndarray,
+    term: str,
+    grade: int,
+    criteria: str,
+    rid: str,
+) -> pd.DataFrame:
     """Runs of consecutive qualifying readings; the next reading after a run resolves it."""
     if not qualifies.any():
         return pd.DataFrame(columns=EPISODE_COLUMNS)
@@ -248,15 +301,28 @@ def _fn_episodes(subjects: pd.Index, subj: np.ndarray, day: np.ndarray, qualifie
     next_same = np.r_[~new_subject[1:], False]
     ends = qualifies & np.r_[~qualifies[1:] | new_subject[1:], True]
     resolved = np.where(ends & next_same, np.r_[day[1:], np.nan], np.nan)
-    frame = pd.DataFrame({"episode": episode[qualifies], "subject": subj[qualifies],
-                          "day": day[qualifies], "resolved": resolved[qualifies]})
+    frame = pd.DataFrame(
+        {
+            "episode": episode[qualifies],
+            "subject": subj[qualifies],
+            "day": day[qualifies],
+            "resolved": resolved[qualifies],
+        }
+    )
     g = frame.groupby("episode", sort=True)
-    out = pd.DataFrame({
-        "subject_id": pd.array(subjects[g["subject"].first().to_numpy()], dtype="string"),
-        "term": term, "criteria": criteria, "grade": grade,
-        "onset": g["day"].min().to_numpy(), "end": g["day"].max().to_numpy(),
-        "resolved_day": g["resolved"].max().to_numpy(), "n_observations": g.size().to_numpy(),
-        "rule": rid, "source": "derived",
-    })
+    out = pd.DataFrame(
+        {
+            "subject_id": pd.array(subjects[g["subject"].first().to_numpy()], dtype="string"),
+            "term": term,
+            "criteria": criteria,
+            "grade": grade,
+            "onset": g["day"].min().to_numpy(),
+            "end": g["day"].max().to_numpy(),
+            "resolved_day": g["resolved"].max().to_numpy(),
+            "n_observations": g.size().to_numpy(),
+            "rule": rid,
+            "source": "derived",
+        }
+    )
     out["duration"] = out["end"] - out["onset"]
     return out[EPISODE_COLUMNS].reset_index(drop=True)

@@ -2,8 +2,7 @@
 
 The library entry points are :func:`build_ae_table` (the SPEC section 5 AE table),
 :func:`build_crs_icans_summary`, :func:`build_shift_table` and :func:`build_patient_listing`;
-:func:`format_text` prints any of them, :func:`write_table` writes them (xlsx, csv, md, html,
-docx, rtf, ARD) and :func:`write_report` makes an HTML report with plots.
+:func:`format_text` prints any of them; :mod:`aegrade.write` writes them.
 """
 
 from aegrade.tables.build import AETable, build_ae_table
@@ -11,7 +10,6 @@ from aegrade.tables.crs_summary import build_crs_icans_summary
 from aegrade.tables.display import DisplayTable, format_text, grading_footnote
 from aegrade.tables.inputs import TableInputs, inputs_from_result, load_table_inputs
 from aegrade.tables.listing import build_patient_listing
-from aegrade.tables.report import render_report, write_report
 from aegrade.tables.shift import build_shift_table
 from aegrade.tables.spec import (
     DEFAULT_COLUMNS,
@@ -23,11 +21,9 @@ from aegrade.tables.spec import (
     load_table_spec,
 )
 from aegrade.tables.worst import flag_worst, worst_grade_records
-from aegrade.tables.writers import FORMATS, write_table
 
 __all__ = [
     "DEFAULT_COLUMNS",
-    "FORMATS",
     "GRADE_COLUMNS",
     "AETable",
     "ColumnSpec",
@@ -46,8 +42,5 @@ __all__ = [
     "inputs_from_result",
     "load_table_inputs",
     "load_table_spec",
-    "render_report",
     "worst_grade_records",
-    "write_report",
-    "write_table",
 ]

@@ -66,37 +66,57 @@ class AETable:
     def ard(self) -> pd.DataFrame:
         """The analysis results dataset (SPEC section 5): row, arm, column, n, N, percent."""
         key = self.cells["row_id"].map(self.rows.set_index("row_id")["key"])
-        return pd.DataFrame({
-            "row": key.to_numpy(object), "arm": self.cells["arm"].to_numpy(object),
-            "column": self.cells["column"].to_numpy(object),
-            "n": self.cells["n"].to_numpy(np.int64), "N": self.cells["N"].to_numpy(np.int64),
-            "percent": self.cells["percent"].to_numpy(float)})
+        return pd.DataFrame(
+            {
+                "row": key.to_numpy(object),
+                "arm": self.cells["arm"].to_numpy(object),
+                "column": self.cells["column"].to_numpy(object),
+                "n": self.cells["n"].to_numpy(np.int64),
+                "N": self.cells["N"].to_numpy(np.int64),
+                "percent": self.cells["percent"].to_numpy(float),
+            }
+        )
 
     def to_display(self) -> DisplayTable:
         """The table as a :class:`~aegrade.tables.display.DisplayTable` for the writers."""
         ncol = len(self.columns)
         cells = self.cells.sort_values(["row_id", "arm_order", "col_order"])
         wide = cells["cell"].to_numpy(object).reshape(len(self.rows), ncol * len(self.arms))
-        body = tuple((label, *vals) for label, vals in
-                     zip(self.rows["row"], wide.tolist(), strict=True))
+        body = tuple(
+            (label, *vals) for label, vals in zip(self.rows["row"], wide.tolist(), strict=True)
+        )
         word = "patients" if self.spec.count == "subjects" else "events"
         if len(self.arms) == 1:
             n = self.arms[0][1]
-            head = (f"Number of patients (N = {n})" if word == "patients"
-                    else f"Number of events (N = {n} patients)")
+            head = (
+                f"Number of patients (N = {n})"
+                if word == "patients"
+                else f"Number of events (N = {n} patients)"
+            )
             groups: tuple[tuple[str, int], ...] = ((head, ncol),)
         else:
             groups = tuple((f"{arm} (N = {n})", ncol) for arm, n in self.arms)
         return DisplayTable(
-            title=self.title, stub_header=self.spec.row_header,
-            columns=self.columns * len(self.arms), body=body, groups=groups,
+            title=self.title,
+            stub_header=self.spec.row_header,
+            columns=self.columns * len(self.arms),
+            body=body,
+            groups=groups,
             indent=tuple(int(i) for i in self.rows["indent"]),
             emphasis=tuple(lv == "soc" for lv in self.rows["level"]),
-            footnotes=self.footnotes, name="AE table", ard=self.ard())
+            footnotes=self.footnotes,
+            name="AE table",
+            ard=self.ard(),
+        )
 
 
-def build_ae_table(adverse_events: pd.DataFrame, subjects: pd.DataFrame | None = None,
-                   spec: TableSpec | None = None, *, by: str | None = None) -> AETable:
+def build_ae_table(
+    adverse_events: pd.DataFrame,
+    subjects: pd.DataFrame | None = None,
+    spec: TableSpec | None = None,
+    *,
+    by: str | None = None,
+) -> AETable:
     """Count subjects (or events) per AE row, arm and grade group.
 
     Parameters
@@ -161,14 +181,15 @@ def _require(frame: pd.DataFrame, columns: tuple[str, ...], name: str) -> None:
 
 @dataclass(frozen=True)
 class _Subjects:
-    ids: pd.Index                 # subject_id as strings, table order
-    arm: np.ndarray               # arm code per subject
-    arm_names: tuple[str, ...]    # real arms (no total)
-    big_n: np.ndarray             # N per real arm
+    ids: pd.Index  # subject_id as strings, table order
+    arm: np.ndarray  # arm code per subject
+    arm_names: tuple[str, ...]  # real arms (no total)
+    big_n: np.ndarray  # N per real arm
 
 
-def _subjects(ae: pd.DataFrame, subjects: pd.DataFrame | None, spec: TableSpec
-              ) -> tuple[_Subjects, tuple[str, ...]]:
+def _subjects(
+    ae: pd.DataFrame, subjects: pd.DataFrame | None, spec: TableSpec
+) -> tuple[_Subjects, tuple[str, ...]]:
     notes: tuple[str, ...] = ()
     if subjects is None:
         ids = pd.Index(pd.unique(ae["subject_id"].astype("string").dropna()))
@@ -180,11 +201,14 @@ def _subjects(ae: pd.DataFrame, subjects: pd.DataFrame | None, spec: TableSpec
         frame = frame.drop_duplicates("subject_id")
         ids = pd.Index(frame["subject_id"])
     if spec.by is None:
-        return _Subjects(ids, np.zeros(len(ids), np.int64), (ALL_SUBJECTS,),
-                         np.array([len(ids)])), notes
+        return _Subjects(
+            ids, np.zeros(len(ids), np.int64), (ALL_SUBJECTS,), np.array([len(ids)])
+        ), notes
     if spec.by not in frame.columns:
-        raise TableSpecError(f"by: {spec.by!r} is not a column of the subjects table "
-                             f"(columns: {', '.join(map(str, frame.columns))})")
+        raise TableSpecError(
+            f"by: {spec.by!r} is not a column of the subjects table "
+            f"(columns: {', '.join(map(str, frame.columns))})"
+        )
     arm = frame[spec.by]
     if isinstance(arm.dtype, pd.CategoricalDtype):
         names = [str(c) for c in arm.cat.categories]
@@ -195,24 +219,24 @@ def _subjects(ae: pd.DataFrame, subjects: pd.DataFrame | None, spec: TableSpec
     if (arm == MISSING_ARM).any() and MISSING_ARM not in names:
         names.append(MISSING_ARM)
     codes = pd.Index(names).get_indexer(pd.Index(arm))
-    return _Subjects(ids, codes, tuple(names),
-                     np.bincount(codes, minlength=len(names))), notes
+    return _Subjects(ids, codes, tuple(names), np.bincount(codes, minlength=len(names))), notes
 
 
 @dataclass(frozen=True)
 class _Records:
-    sub: np.ndarray               # subject code per record
-    term: np.ndarray              # canonical term code per record
-    crit: np.ndarray              # criteria code per record (-1 when missing)
-    soc: np.ndarray               # SOC code per record
-    grade: np.ndarray             # float, NaN when not counted
-    terms: list[str]              # canonical term names (first spelling seen)
+    sub: np.ndarray  # subject code per record
+    term: np.ndarray  # canonical term code per record
+    crit: np.ndarray  # criteria code per record (-1 when missing)
+    soc: np.ndarray  # SOC code per record
+    grade: np.ndarray  # float, NaN when not counted
+    terms: list[str]  # canonical term names (first spelling seen)
     crits: list[str]
     socs: list[str]
 
 
-def _records(ae: pd.DataFrame, subj: _Subjects, spec: TableSpec
-             ) -> tuple[_Records, tuple[str, ...]]:
+def _records(
+    ae: pd.DataFrame, subj: _Subjects, spec: TableSpec
+) -> tuple[_Records, tuple[str, ...]]:
     notes = []
     sid = ae["subject_id"]
     if not isinstance(sid.dtype, pd.StringDtype):
@@ -221,8 +245,9 @@ def _records(ae: pd.DataFrame, subj: _Subjects, spec: TableSpec
     grade = pd.to_numeric(ae["grade"], errors="coerce").to_numpy(float, na_value=np.nan)
     unknown = int(((sub < 0) & ~np.isnan(grade)).sum())
     if unknown:
-        notes.append(f"{unknown} AE record(s) of subjects not in the subjects table are "
-                     "not counted.")
+        notes.append(
+            f"{unknown} AE record(s) of subjects not in the subjects table are not counted."
+        )
     ungraded = int(np.isnan(grade).sum())
     if ungraded:
         notes.append(f"{ungraded} AE record(s) without a grade are not counted.")
@@ -252,8 +277,7 @@ def _canonical(values: pd.Series, *, lower: bool = False) -> tuple[np.ndarray, l
     first: dict[int, str] = {}
     for k, n in zip(canon_codes, names, strict=True):
         first.setdefault(int(k), n.lower() if lower else n)
-    mapped = np.where(codes >= 0, canon_codes[np.maximum(codes, 0)] if len(canon_codes) else -1,
-                      -1)
+    mapped = np.where(codes >= 0, canon_codes[np.maximum(codes, 0)] if len(canon_codes) else -1, -1)
     return mapped.astype(np.int64), [first[i] for i in range(len(canon_keys))]
 
 
@@ -263,7 +287,7 @@ def _canonical(values: pd.Series, *, lower: bool = False) -> tuple[np.ndarray, l
 @dataclass
 class _Row:
     label: str
-    level: str                    # any | soc | term
+    level: str  # any | soc | term
     members: list[tuple[int, int]]  # (term code, criteria-mask id); -1 term: no data
     listed: bool = False
     order: int = 0
@@ -274,7 +298,7 @@ class _Row:
 @dataclass
 class _Plan:
     rows: list[_Row]
-    masks: np.ndarray             # [n_masks, n_crit + 1] allowed criteria (last: missing)
+    masks: np.ndarray  # [n_masks, n_crit + 1] allowed criteria (last: missing)
 
 
 def _mask(crits: list[str], allowed: tuple[str, ...] | None) -> np.ndarray:
@@ -313,8 +337,9 @@ def _derived_rows(data: _Records, masks: list[np.ndarray], covered: set[int]) ->
     """One row per term in the data; per term and system when a term has several systems."""
     ok = ~np.isnan(data.grade) & masks[0][data.crit]
     n_crit = len(data.crits) + 1
-    pairs = np.unique(data.term[ok] * n_crit + np.where(data.crit[ok] < 0, n_crit - 1,
-                                                        data.crit[ok]))
+    pairs = np.unique(
+        data.term[ok] * n_crit + np.where(data.crit[ok] < 0, n_crit - 1, data.crit[ok])
+    )
     term, crit = pairs // n_crit, pairs % n_crit
     rows = []
     for t in np.unique(term):
@@ -329,8 +354,9 @@ def _derived_rows(data: _Records, masks: list[np.ndarray], covered: set[int]) ->
             m[c] = True
             masks.append(m)
             name = data.crits[c] if c < len(data.crits) else "no system"
-            rows.append(_Row(f"{data.terms[t]} ({system_label(name)})", "term",
-                             [(int(t), len(masks) - 1)]))
+            rows.append(
+                _Row(f"{data.terms[t]} ({system_label(name)})", "term", [(int(t), len(masks) - 1)])
+            )
     return rows
 
 
@@ -346,7 +372,8 @@ def _add_soc_rows(plan: _Plan, data: _Records) -> None:
     socs: dict[str, _Row] = {}
     for i, row in enumerate(list(plan.rows)):
         names = [soc_of_term.get(t) for t, _ in row.members if t >= 0] or [
-            fallback.get(data.terms[t].lower() if t >= 0 else "", None) for t, _ in row.members]
+            fallback.get(data.terms[t].lower() if t >= 0 else "", None) for t, _ in row.members
+        ]
         found = [n for n in names if n]
         row.soc = found[0] if found else NO_SOC
         parent = socs.setdefault(row.soc, _Row(row.soc, "soc", [], soc=row.soc))
@@ -420,8 +447,9 @@ def _merged_members(plan: _Plan) -> list[tuple[int, int, int]]:
     return out
 
 
-def _count(plan: _Plan, data: _Records, subj: _Subjects, spec: TableSpec
-           ) -> tuple[np.ndarray, tuple[str, ...]]:
+def _count(
+    plan: _Plan, data: _Records, subj: _Subjects, spec: TableSpec
+) -> tuple[np.ndarray, tuple[str, ...]]:
     """n per [row, real arm, column]; and the systems of the records counted."""
     rec, row = _membership(plan, data)
     n_rows, n_arms, cols = len(plan.rows), len(subj.arm_names), spec.columns
@@ -443,8 +471,14 @@ def _count(plan: _Plan, data: _Records, subj: _Subjects, spec: TableSpec
 # --------------------------------------------------------------------------- assembly
 
 
-def _assemble(plan: _Plan, counts: np.ndarray, subj: _Subjects, spec: TableSpec,
-              systems: tuple[str, ...], notes: tuple[str, ...]) -> AETable:
+def _assemble(
+    plan: _Plan,
+    counts: np.ndarray,
+    subj: _Subjects,
+    spec: TableSpec,
+    systems: tuple[str, ...],
+    notes: tuple[str, ...],
+) -> AETable:
     arms = list(subj.arm_names)
     big_n = list(subj.big_n)
     if spec.by is not None and spec.total:
@@ -454,21 +488,33 @@ def _assemble(plan: _Plan, counts: np.ndarray, subj: _Subjects, spec: TableSpec,
     order = _display_order(plan, counts, spec, np.array(big_n), n_real=len(subj.arm_names))
     rows = _rows_frame(plan, order, spec)
     cells = _cells_frame(rows, counts, arms, big_n, spec)
-    title = spec.title or ("Adverse events by worst grade" if spec.count == "subjects"
-                           else "Adverse events (events)")
-    return AETable(cells=cells, rows=rows.drop(columns="plan_id"),
-                   arms=tuple(zip(arms, (int(n) for n in big_n), strict=True)),
-                   columns=tuple(c.label for c in spec.columns), spec=spec, title=title,
-                   footnotes=_footnotes(spec, systems, notes), criteria=systems, notes=notes)
+    title = spec.title or (
+        "Adverse events by worst grade" if spec.count == "subjects" else "Adverse events (events)"
+    )
+    return AETable(
+        cells=cells,
+        rows=rows.drop(columns="plan_id"),
+        arms=tuple(zip(arms, (int(n) for n in big_n), strict=True)),
+        columns=tuple(c.label for c in spec.columns),
+        spec=spec,
+        title=title,
+        footnotes=_footnotes(spec, systems, notes),
+        criteria=systems,
+        notes=notes,
+    )
 
 
-def _display_order(plan: _Plan, counts: np.ndarray, spec: TableSpec, big_n: np.ndarray,
-                   n_real: int) -> list[int]:
+def _display_order(
+    plan: _Plan, counts: np.ndarray, spec: TableSpec, big_n: np.ndarray, n_real: int
+) -> list[int]:
     labels = [c.label for c in spec.columns]
     j = labels.index(spec.sort_column) if spec.sort_column else 0
     freq = counts[:, :n_real, j].sum(axis=1)
-    shown = [i for i, r in enumerate(plan.rows)
-             if r.level == "term" and (r.listed or counts[i].sum() > 0)]
+    shown = [
+        i
+        for i, r in enumerate(plan.rows)
+        if r.level == "term" and (r.listed or counts[i].sum() > 0)
+    ]
     if spec.threshold is not None:
         with np.errstate(divide="ignore", invalid="ignore"):
             pct = 100.0 * counts[:, :n_real, j] / np.maximum(big_n[:n_real], 1)
@@ -484,12 +530,14 @@ def _display_order(plan: _Plan, counts: np.ndarray, spec: TableSpec, big_n: np.n
     if not spec.soc:
         return order + sorted(shown, key=key)
     keep = set(shown)
-    socs = [i for i, r in enumerate(plan.rows)
-            if r.level == "soc" and any(c in keep for c in r.children)]
+    socs = [
+        i
+        for i, r in enumerate(plan.rows)
+        if r.level == "soc" and any(c in keep for c in r.children)
+    ]
     for i in socs:  # a SOC row in spec order goes where its first listed row is
         kids = [c for c in plan.rows[i].children if c in keep]
-        plan.rows[i].order = min(plan.rows[c].order if plan.rows[c].listed else 10**9
-                                 for c in kids)
+        plan.rows[i].order = min(plan.rows[c].order if plan.rows[c].listed else 10**9 for c in kids)
         plan.rows[i].listed = plan.rows[i].order < 10**9
     for i in sorted(socs, key=key):
         order.append(i)
@@ -502,15 +550,23 @@ def _rows_frame(plan: _Plan, order: list[int], spec: TableSpec) -> pd.DataFrame:
     for pos, i in enumerate(order):
         r = plan.rows[i]
         nested = spec.soc and r.level == "term"
-        recs.append({"row_id": pos, "plan_id": i, "row": r.label, "level": r.level,
-                     "soc": r.soc if spec.soc else None, "indent": 1 if nested else 0,
-                     "key": f"{r.soc} / {r.label}" if nested else r.label})
-    return pd.DataFrame(recs, columns=["row_id", "plan_id", "row", "level", "soc", "indent",
-                                       "key"])
+        recs.append(
+            {
+                "row_id": pos,
+                "plan_id": i,
+                "row": r.label,
+                "level": r.level,
+                "soc": r.soc if spec.soc else None,
+                "indent": 1 if nested else 0,
+                "key": f"{r.soc} / {r.label}" if nested else r.label,
+            }
+        )
+    return pd.DataFrame(recs, columns=["row_id", "plan_id", "row", "level", "soc", "indent", "key"])
 
 
-def _cells_frame(rows: pd.DataFrame, counts: np.ndarray, arms: list[str], big_n: list[int],
-                 spec: TableSpec) -> pd.DataFrame:
+def _cells_frame(
+    rows: pd.DataFrame, counts: np.ndarray, arms: list[str], big_n: list[int], spec: TableSpec
+) -> pd.DataFrame:
     n_rows, n_arms, n_cols = len(rows), len(arms), len(spec.columns)
     sub = counts[rows["plan_id"].to_numpy(np.int64)] if n_rows else counts[:0]
     n = sub.reshape(-1)
@@ -521,34 +577,48 @@ def _cells_frame(rows: pd.DataFrame, counts: np.ndarray, arms: list[str], big_n:
         pct = np.full(len(n), np.nan)
         text = [str(int(v)) for v in n]
     else:
-        text = [format_count(int(a), int(b), decimals=spec.decimals, zero=spec.zero)
-                for a, b in zip(n, big, strict=True)]
+        text = [
+            format_count(int(a), int(b), decimals=spec.decimals, zero=spec.zero)
+            for a, b in zip(n, big, strict=True)
+        ]
     idx = np.repeat(np.arange(n_rows), n_arms * n_cols)
-    return pd.DataFrame({
-        "row_id": rows["row_id"].to_numpy()[idx],
-        "row": rows["row"].to_numpy(object)[idx],
-        "level": rows["level"].to_numpy(object)[idx],
-        "soc": rows["soc"].to_numpy(object)[idx],
-        "arm": np.tile(np.repeat(np.array(arms, object), n_cols), n_rows),
-        "column": np.tile(np.array([c.label for c in spec.columns], object), n_rows * n_arms),
-        "n": n.astype(np.int64), "N": big, "percent": pct, "cell": np.array(text, object),
-        "arm_order": np.tile(np.repeat(np.arange(n_arms), n_cols), n_rows),
-        "col_order": np.tile(np.arange(n_cols), n_rows * n_arms),
-    })
+    return pd.DataFrame(
+        {
+            "row_id": rows["row_id"].to_numpy()[idx],
+            "row": rows["row"].to_numpy(object)[idx],
+            "level": rows["level"].to_numpy(object)[idx],
+            "soc": rows["soc"].to_numpy(object)[idx],
+            "arm": np.tile(np.repeat(np.array(arms, object), n_cols), n_rows),
+            "column": np.tile(np.array([c.label for c in spec.columns], object), n_rows * n_arms),
+            "n": n.astype(np.int64),
+            "N": big,
+            "percent": pct,
+            "cell": np.array(text, object),
+            "arm_order": np.tile(np.repeat(np.arange(n_arms), n_cols), n_rows),
+            "col_order": np.tile(np.arange(n_cols), n_rows * n_arms),
+        }
+    )
 
 
-def _footnotes(spec: TableSpec, systems: tuple[str, ...], notes: tuple[str, ...]
-               ) -> tuple[str, ...]:
+def _footnotes(
+    spec: TableSpec, systems: tuple[str, ...], notes: tuple[str, ...]
+) -> tuple[str, ...]:
     out = list(spec.footnotes)
     if spec.count == "subjects":
-        out.append("N, number of patients; n (%), number (percentage) of patients with at least "
-                   "one event. Each patient is counted once per row, at the worst grade.")
+        out.append(
+            "N, number of patients; n (%), number (percentage) of patients with at least "
+            "one event. Each patient is counted once per row, at the worst grade."
+        )
     else:
-        out.append("N, number of patients; n, number of adverse events (episodes); a patient "
-                   "may contribute several.")
+        out.append(
+            "N, number of patients; n, number of adverse events (episodes); a patient "
+            "may contribute several."
+        )
     if spec.threshold is not None:
-        out.append(f"Adverse events in >= {format_percent(spec.threshold, spec.decimals)}% of "
-                   "patients in at least one arm.")
+        out.append(
+            f"Adverse events in >= {format_percent(spec.threshold, spec.decimals)}% of "
+            "patients in at least one arm."
+        )
     foot = grading_footnote(systems)
     if foot:
         out.append(foot)

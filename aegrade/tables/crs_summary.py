@@ -34,9 +34,13 @@ def _num(x: float) -> str:
     return f"{x:.0f}" if abs(x - round(x)) < 1e-9 else f"{x:.1f}"
 
 
-def build_crs_icans_summary(adverse_events: pd.DataFrame, subjects: pd.DataFrame | None = None,
-                            observations: pd.DataFrame | None = None, *,
-                            by: str | None = None) -> DisplayTable:
+def build_crs_icans_summary(
+    adverse_events: pd.DataFrame,
+    subjects: pd.DataFrame | None = None,
+    observations: pd.DataFrame | None = None,
+    *,
+    by: str | None = None,
+) -> DisplayTable:
     """CRS/ICANS summary per grading system, one column per arm.
 
     Parameters
@@ -95,23 +99,31 @@ def build_crs_icans_summary(adverse_events: pd.DataFrame, subjects: pd.DataFrame
             indent.append(1)
             emph.append(False)
             ard += [r[1] for r in rows]
-    foot = ["N, number of patients; n (%), patients with the event. Time to onset: days from "
-            "infusion to the first episode; duration: days, summed over a patient's episodes; "
-            "median (range) over the patients with the event. Treatment: given from the onset "
-            "of a CRS or ICANS episode to one day after its end (premedication not counted)."]
+    foot = [
+        "N, number of patients; n (%), patients with the event. Time to onset: days from "
+        "infusion to the first episode; duration: days, summed over a patient's episodes; "
+        "median (range) over the patients with the event. Treatment: given from the onset "
+        "of a CRS or ICANS episode to one day after its end (premedication not counted)."
+    ]
     g = grading_footnote(crit.dropna().unique())
     if g:
         foot.append(g)
     return DisplayTable(
-        title="Cytokine release syndrome and ICANS", stub_header="",
-        columns=tuple(f"{a} (N = {n})" for a, n in arms), body=tuple(body),
-        indent=tuple(indent), emphasis=tuple(emph), footnotes=tuple(foot),
-        name="CRS ICANS", ard=pd.DataFrame(ard, columns=["row", "arm", "column", "n", "N",
-                                                          "percent", "median", "min", "max"]))
+        title="Cytokine release syndrome and ICANS",
+        stub_header="",
+        columns=tuple(f"{a} (N = {n})" for a, n in arms),
+        body=tuple(body),
+        indent=tuple(indent),
+        emphasis=tuple(emph),
+        footnotes=tuple(foot),
+        name="CRS ICANS",
+        ard=pd.DataFrame(
+            ard, columns=["row", "arm", "column", "n", "N", "percent", "median", "min", "max"]
+        ),
+    )
 
 
-def _subject_frame(subjects: pd.DataFrame | None, ae: pd.DataFrame, by: str | None
-                   ) -> pd.DataFrame:
+def _subject_frame(subjects: pd.DataFrame | None, ae: pd.DataFrame, by: str | None) -> pd.DataFrame:
     if subjects is None:
         ids = pd.unique(ae["subject_id"].astype("string").dropna())
         subj = pd.DataFrame({"subject_id": pd.Series(ids, dtype="string")})
@@ -137,35 +149,52 @@ def _in_arm(subj: pd.DataFrame, arm: str) -> pd.Index:
     return pd.Index(sel["subject_id"])
 
 
-def _syndrome_rows(part: pd.DataFrame, subj: pd.DataFrame, arms: list[tuple[str, int]],
-                   title: str) -> list[tuple[str, list[tuple[str, list]]]]:
+def _syndrome_rows(
+    part: pd.DataFrame, subj: pd.DataFrame, arms: list[tuple[str, int]], title: str
+) -> list[tuple[str, list[tuple[str, list]]]]:
     g = pd.to_numeric(part["grade"], errors="coerce")
     onset = _column(part, "onset")
     if "time_to_onset" in part and part["time_to_onset"].notna().any():
         onset = _column(part, "time_to_onset")
-    dur = _column(part, "duration") if "duration" in part else \
-        _column(part, "end") - _column(part, "onset")
+    dur = (
+        _column(part, "duration")
+        if "duration" in part
+        else _column(part, "end") - _column(part, "onset")
+    )
     per = pd.DataFrame({"s": part["subject_id"], "g": g, "o": onset, "d": dur}).groupby("s")
     worst, first, total = per["g"].max(), per["o"].min(), per["d"].sum(min_count=1)
     out = []
-    for label, kind in (("Any grade, n (%)", 1), ("Grade >= 3, n (%)", 3),
-                        ("Time to onset, days, median (range)", "o"),
-                        ("Duration, days, median (range)", "d")):
+    for label, kind in (
+        ("Any grade, n (%)", 1),
+        ("Grade >= 3, n (%)", 3),
+        ("Time to onset, days, median (range)", "o"),
+        ("Duration, days, median (range)", "d"),
+    ):
         cells = []
         for arm, big_n in arms:
             ids = _in_arm(subj, arm)
             if isinstance(kind, int):
                 n = int((worst.reindex(ids) >= kind).sum())
                 pct = 100.0 * n / big_n if big_n else np.nan
-                cells.append((format_count(n, big_n), [f"{title} / {label}", arm, "n (%)", n,
-                                                       big_n, pct, np.nan, np.nan, np.nan]))
+                cells.append(
+                    (
+                        format_count(n, big_n),
+                        [f"{title} / {label}", arm, "n (%)", n, big_n, pct, np.nan, np.nan, np.nan],
+                    )
+                )
             else:
                 v = (first if kind == "o" else total).reindex(ids).dropna()
-                stat = [float(np.median(v)), float(v.min()), float(v.max())] if len(v) else \
-                    [np.nan] * 3
-                cells.append((format_median_range(v), [f"{title} / {label}", arm,
-                                                       "median (range)", len(v), big_n, np.nan,
-                                                       *stat]))
+                stat = (
+                    [float(np.median(v)), float(v.min()), float(v.max())]
+                    if len(v)
+                    else [np.nan] * 3
+                )
+                cells.append(
+                    (
+                        format_median_range(v),
+                        [f"{title} / {label}", arm, "median (range)", len(v), big_n, np.nan, *stat],
+                    )
+                )
         out.append((label, cells))
     return out
 
@@ -177,13 +206,20 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.to_numeric(frame[name], errors="coerce")
 
 
-def _treated(observations: pd.DataFrame | None, ae: pd.DataFrame, subj: pd.DataFrame,
-             arms: list[tuple[str, int]]) -> list[tuple[str, list[tuple[str, list]]]]:
+def _treated(
+    observations: pd.DataFrame | None,
+    ae: pd.DataFrame,
+    subj: pd.DataFrame,
+    arms: list[tuple[str, int]],
+) -> list[tuple[str, list[tuple[str, list]]]]:
     if observations is None or "parameter" not in observations:
         return []
     par = observations["parameter"].astype("string").str.strip().str.upper()
-    value = observations["value"].astype("string").str.strip().str.lower() \
-        if "value" in observations else pd.Series("given", index=observations.index)
+    value = (
+        observations["value"].astype("string").str.strip().str.lower()
+        if "value" in observations
+        else pd.Series("given", index=observations.index)
+    )
     given = (~value.fillna("given").isin(_NOT_GIVEN)).to_numpy(bool)
     during = np.zeros(len(observations), bool)
     rows = np.flatnonzero(par.isin([c for c, _ in _TREATMENTS]).to_numpy(bool))
@@ -196,8 +232,12 @@ def _treated(observations: pd.DataFrame | None, ae: pd.DataFrame, subj: pd.DataF
         for arm, big_n in arms:
             n = int(_in_arm(subj, arm).isin(who).sum())
             pct = 100.0 * n / big_n if big_n else np.nan
-            cells.append((format_count(n, big_n), [f"Treatment / {label}", arm, "n (%)", n,
-                                                   big_n, pct, np.nan, np.nan, np.nan]))
+            cells.append(
+                (
+                    format_count(n, big_n),
+                    [f"Treatment / {label}", arm, "n (%)", n, big_n, pct, np.nan, np.nan, np.nan],
+                )
+            )
         out.append((f"{label}, n (%)", cells))
     return out
 

@@ -63,7 +63,7 @@ class DisplayTable:
         out = []
         i = 0
         for label, span in self.groups:
-            for c in self.columns[i:i + span]:
+            for c in self.columns[i : i + span]:
                 out.append(f"{label}: {c}" if label else c)
             i += span
         return out
@@ -87,7 +87,7 @@ def _dedupe(labels: list[str]) -> list[str]:
 
 def format_percent(value: float, decimals: int = 1) -> str:
     """A percentage rounded half up (83.33 -> '83.3', 12.25 -> '12.3'), as tables print it."""
-    scale = 10 ** decimals
+    scale = 10**decimals
     # the small epsilon absorbs binary artefacts such as 12.25 stored as 12.2499999
     rounded = math.floor(value * scale + 0.5 + 1e-9) / scale
     return f"{rounded:.{decimals}f}"
@@ -103,9 +103,12 @@ def format_count(n: int, big_n: int, *, decimals: int = 1, zero: str = "0") -> s
 
 
 _KNOWN_NAMES = {  # display names of SPEC section 1 ids whose criteria file may not exist yet
-    "ctcae-v5.0": "CTCAE v5.0", "ctcae-v4.03": "CTCAE v4.03", "astct-2019": "ASTCT 2019",
-    "lee-2014": "Lee 2014", "icaht-2023": "EHA/EBMT ICAHT 2023", "car-hematotox":
-    "CAR-HEMATOTOX",
+    "ctcae-v5.0": "CTCAE v5.0",
+    "ctcae-v4.03": "CTCAE v4.03",
+    "astct-2019": "ASTCT 2019",
+    "lee-2014": "Lee 2014",
+    "icaht-2023": "EHA/EBMT ICAHT 2023",
+    "car-hematotox": "CAR-HEMATOTOX",
 }
 _KNOWN_TITLES = {
     "ctcae-v5.0": "Common Terminology Criteria for Adverse Events (CTCAE) Version 5.0",
@@ -138,8 +141,12 @@ def grading_footnote(criteria: Iterable[str]) -> str | None:
     ids = sorted({str(c) for c in criteria if isinstance(c, str) and c})
     if not ids:
         return None
-    parts = [f"{system_label(c)} ({_system_title(c)})" if system_label(c) != _system_title(c)
-             else system_label(c) for c in ids]
+    parts = [
+        f"{system_label(c)} ({_system_title(c)})"
+        if system_label(c) != _system_title(c)
+        else system_label(c)
+        for c in ids
+    ]
     return "Grading: " + "; ".join(parts) + "."
 
 
@@ -158,18 +165,26 @@ def format_text(table: DisplayTable | object, *, width: int | None = None) -> st
     if t.groups:
         cells, i = [], 0
         for label, span in t.groups:
-            w = sum(col_w[i:i + span]) + len(gap) * (span - 1)
+            w = sum(col_w[i : i + span]) + len(gap) * (span - 1)
             cells.append(label.center(w) if span > 1 else label.ljust(w))
             i += span
         lines.append((" " * stub_w + gap + gap.join(cells)).rstrip())
-    head = t.stub_header.ljust(stub_w) + gap + gap.join(
-        c.ljust(w) for c, w in zip(t.columns, col_w, strict=True))
+    head = (
+        t.stub_header.ljust(stub_w)
+        + gap
+        + gap.join(c.ljust(w) for c, w in zip(t.columns, col_w, strict=True))
+    )
     top = max([len(head.rstrip()), *(len(x) for x in lines[1:])])
     rule = "-" * min(top, width or 10_000)
     lines += [rule, head.rstrip(), rule]
     for s, r in zip(stub[1:], t.body, strict=True):
-        lines.append((s.ljust(stub_w) + gap + gap.join(
-            v.ljust(w) for v, w in zip(r[1:], col_w, strict=True))).rstrip())
+        lines.append(
+            (
+                s.ljust(stub_w)
+                + gap
+                + gap.join(v.ljust(w) for v, w in zip(r[1:], col_w, strict=True))
+            ).rstrip()
+        )
     lines.append(rule)
     lines += list(t.footnotes)
     return "\n".join(lines) + "\n"
@@ -179,7 +194,7 @@ def _widen_for_groups(col_w: list[int], groups: Sequence[tuple[str, int]]) -> li
     col_w = list(col_w)
     i = 0
     for label, span in groups:
-        have = sum(col_w[i:i + span]) + 3 * (span - 1)
+        have = sum(col_w[i : i + span]) + 3 * (span - 1)
         if len(label) > have:
             col_w[i + span - 1] += len(label) - have
         i += span

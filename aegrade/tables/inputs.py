@@ -36,7 +36,8 @@ def inputs_from_result(result: object, source: str | None = None) -> TableInputs
         subjects=result.subjects,  # type: ignore[attr-defined]
         graded_observations=result.graded_observations,  # type: ignore[attr-defined]
         subject_summary=result.subject_summary,  # type: ignore[attr-defined]
-        source=source)
+        source=source,
+    )
 
 
 def load_table_inputs(path: str | Path, *, criteria: str = "ctcae-v5.0") -> TableInputs:
@@ -51,7 +52,7 @@ def load_table_inputs(path: str | Path, *, criteria: str = "ctcae-v5.0") -> Tabl
     graded = _read_graded(path)
     if graded is not None:
         return graded
-    from aegrade.grading.pipeline import grade
+    from aegrade.pipeline import grade
 
     return inputs_from_result(grade(path, criteria), source=str(path))
 
@@ -63,9 +64,11 @@ def _read_graded(path: Path) -> TableInputs | None:
             for suffix in (".parquet", ".csv"):
                 f = path / f"{name}{suffix}"
                 if f.exists():
-                    frames[name] = (pd.read_parquet(f) if suffix == ".parquet" else
-                                    pd.read_csv(f, dtype={"subject_id": str},
-                                                low_memory=False))
+                    frames[name] = (
+                        pd.read_parquet(f)
+                        if suffix == ".parquet"
+                        else pd.read_csv(f, dtype={"subject_id": str}, low_memory=False)
+                    )
                     break
     elif path.suffix.lower() in (".xlsx", ".xlsm"):
         from python_calamine import CalamineWorkbook
@@ -75,17 +78,22 @@ def _read_graded(path: Path) -> TableInputs | None:
             return None
         for name in (*_GRADED, "subjects"):
             if name in sheets:
-                frames[name] = pd.read_excel(path, sheet_name=sheets[name], engine="calamine",
-                                             dtype={"subject_id": str})
+                frames[name] = pd.read_excel(
+                    path, sheet_name=sheets[name], engine="calamine", dtype={"subject_id": str}
+                )
     if "adverse_events" not in frames:
         return None
     summary = frames.get("subject_summary")
     subjects = frames.get("subjects")
     if subjects is None:
         subjects = _subjects_from_summary(summary, frames["adverse_events"])
-    return TableInputs(adverse_events=frames["adverse_events"], subjects=subjects,
-                       graded_observations=frames.get("graded_observations"),
-                       subject_summary=summary, source=str(path))
+    return TableInputs(
+        adverse_events=frames["adverse_events"],
+        subjects=subjects,
+        graded_observations=frames.get("graded_observations"),
+        subject_summary=summary,
+        source=str(path),
+    )
 
 
 def _subjects_from_summary(summary: pd.DataFrame | None, ae: pd.DataFrame) -> pd.DataFrame:

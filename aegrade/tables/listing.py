@@ -31,12 +31,15 @@ _RESPONSE = re.compile(r"response|remission|mrd|outcome|relapse", re.IGNORECASE)
 _PREFERRED = {"CRS": "astct-2019", "ICANS": "astct-2019"}
 
 
-def build_patient_listing(adverse_events: pd.DataFrame | None = None,
-                          subjects: pd.DataFrame | None = None, *,
-                          listing: pd.DataFrame | None = None,
-                          observations: pd.DataFrame | None = None,
-                          subject_summary: pd.DataFrame | None = None,
-                          response_columns: Sequence[str] | None = None) -> DisplayTable:
+def build_patient_listing(
+    adverse_events: pd.DataFrame | None = None,
+    subjects: pd.DataFrame | None = None,
+    *,
+    listing: pd.DataFrame | None = None,
+    observations: pd.DataFrame | None = None,
+    subject_summary: pd.DataFrame | None = None,
+    response_columns: Sequence[str] | None = None,
+) -> DisplayTable:
     """One row per patient with worst grades, IL-6 range and response.
 
     Parameters
@@ -75,10 +78,13 @@ def build_patient_listing(adverse_events: pd.DataFrame | None = None,
         if g:
             foot.append(g)
     return DisplayTable(
-        title="Per-patient toxicity and response", stub_header="Patient",
+        title="Per-patient toxicity and response",
+        stub_header="Patient",
         columns=tuple(str(c) for c in cells.columns[1:]),
         body=tuple(tuple(r) for r in cells.to_numpy(object).tolist()),
-        footnotes=tuple(foot), name="Patient listing")
+        footnotes=tuple(foot),
+        name="Patient listing",
+    )
 
 
 def _text(v: object) -> str:
@@ -87,16 +93,16 @@ def _text(v: object) -> str:
     return str(v)
 
 
-def _patients(subjects: pd.DataFrame | None, ae: pd.DataFrame | None,
-              listing: pd.DataFrame | None) -> pd.Index:
+def _patients(
+    subjects: pd.DataFrame | None, ae: pd.DataFrame | None, listing: pd.DataFrame | None
+) -> pd.Index:
     for frame in (subjects, listing, ae):
         if frame is not None:
             return pd.Index(pd.unique(frame["subject_id"].astype("string").dropna()))
     raise ValueError("a listing needs subjects, adverse events or a listing frame")
 
 
-def _worst(ae: pd.DataFrame | None, term: str, preferred: str | None, ids: pd.Index
-           ) -> pd.Series:
+def _worst(ae: pd.DataFrame | None, term: str, preferred: str | None, ids: pd.Index) -> pd.Series:
     if ae is None:
         return pd.Series(pd.NA, index=range(len(ids)), dtype="Int64")
     part = ae[ae["term"].astype("string").str.lower() == term.lower()]
@@ -107,8 +113,9 @@ def _worst(ae: pd.DataFrame | None, term: str, preferred: str | None, ids: pd.In
     return pd.Series(worst.reindex(ids).fillna(0).to_numpy(), dtype="Int64")
 
 
-def _il6_range(observations: pd.DataFrame | None, summary: pd.DataFrame | None, ids: pd.Index
-               ) -> list[str | None]:
+def _il6_range(
+    observations: pd.DataFrame | None, summary: pd.DataFrame | None, ids: pd.Index
+) -> list[str | None]:
     if observations is not None and "parameter" in observations:
         il6 = observations[observations["parameter"].astype("string").str.upper() == "IL6"]
         v = pd.to_numeric(il6["value"], errors="coerce")
@@ -116,25 +123,32 @@ def _il6_range(observations: pd.DataFrame | None, summary: pd.DataFrame | None, 
         lo, hi = g.min().reindex(ids), g.max().reindex(ids)
     elif summary is not None and {"il6_baseline", "il6_peak"} <= set(summary.columns):
         s = summary.assign(subject_id=summary["subject_id"].astype("string")).set_index(
-            "subject_id")
+            "subject_id"
+        )
         lo = pd.to_numeric(s["il6_baseline"], errors="coerce").reindex(ids)
         hi = pd.to_numeric(s["il6_peak"], errors="coerce").reindex(ids)
     else:
         return [None] * len(ids)
-    return [None if np.isnan(a) or np.isnan(b) else f"{_fmt(a)}-{_fmt(b)}"
-            for a, b in zip(lo.to_numpy(float), hi.to_numpy(float), strict=True)]
+    return [
+        None if np.isnan(a) or np.isnan(b) else f"{_fmt(a)}-{_fmt(b)}"
+        for a, b in zip(lo.to_numpy(float), hi.to_numpy(float), strict=True)
+    ]
 
 
 def _fmt(x: float) -> str:
     return f"{x:.0f}" if x >= 100 else f"{x:.3g}"
 
 
-def _with_responses(frame: pd.DataFrame, subjects: pd.DataFrame | None,
-                    columns: Sequence[str] | None) -> pd.DataFrame:
+def _with_responses(
+    frame: pd.DataFrame, subjects: pd.DataFrame | None, columns: Sequence[str] | None
+) -> pd.DataFrame:
     if subjects is None:
         return frame
-    cols = list(columns) if columns is not None else [
-        c for c in subjects.columns if _RESPONSE.search(str(c))]
+    cols = (
+        list(columns)
+        if columns is not None
+        else [c for c in subjects.columns if _RESPONSE.search(str(c))]
+    )
     missing = [c for c in cols if c not in subjects.columns]
     if missing:
         raise TableSpecError(f"response columns {missing} are not in the subjects table")
@@ -142,5 +156,6 @@ def _with_responses(frame: pd.DataFrame, subjects: pd.DataFrame | None,
     if not add:
         return frame
     resp = subjects.assign(subject_id=subjects["subject_id"].astype("string"))[
-        ["subject_id", *add]].drop_duplicates("subject_id")
+        ["subject_id", *add]
+    ].drop_duplicates("subject_id")
     return frame.merge(resp, on="subject_id", how="left")

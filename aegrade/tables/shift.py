@@ -21,9 +21,13 @@ __all__ = ["build_shift_table"]
 MissingBaseline = Literal["missing", "grade0", "exclude"]
 
 
-def build_shift_table(graded_observations: pd.DataFrame, *, terms: Sequence[str] | None = None,
-                      missing_baseline: MissingBaseline = "missing",
-                      keep_empty: bool = False) -> DisplayTable:
+def build_shift_table(
+    graded_observations: pd.DataFrame,
+    *,
+    terms: Sequence[str] | None = None,
+    missing_baseline: MissingBaseline = "missing",
+    keep_empty: bool = False,
+) -> DisplayTable:
     """Baseline vs worst post-baseline grade for each lab term.
 
     Parameters
@@ -71,40 +75,71 @@ def build_shift_table(graded_observations: pd.DataFrame, *, terms: Sequence[str]
             big_n = len(rows)
             counts = rows["post"].astype(int).astype(str).value_counts()
             cells = [format_count(int(counts.get(g, 0)), big_n) for g in grades]
-            body.append((f"Baseline grade {base}" if base != "Missing" else "Baseline missing",
-                         *cells, str(big_n)))
+            body.append(
+                (
+                    f"Baseline grade {base}" if base != "Missing" else "Baseline missing",
+                    *cells,
+                    str(big_n),
+                )
+            )
             indent.append(1)
             emph.append(False)
-            ard += [[f"{term} / Baseline grade {base}", "All subjects", f"Grade {g}",
-                     int(counts.get(g, 0)), big_n,
-                     100.0 * counts.get(g, 0) / big_n if big_n else np.nan] for g in grades]
-    foot = ["Baseline: last graded value on or before day 0; post-baseline: worst grade after "
-            "day 0. n (%) of the patients in each baseline row; patients without a "
-            "post-baseline value are not counted."]
+            ard += [
+                [
+                    f"{term} / Baseline grade {base}",
+                    "All subjects",
+                    f"Grade {g}",
+                    int(counts.get(g, 0)),
+                    big_n,
+                    100.0 * counts.get(g, 0) / big_n if big_n else np.nan,
+                ]
+                for g in grades
+            ]
+    foot = [
+        "Baseline: last graded value on or before day 0; post-baseline: worst grade after "
+        "day 0. n (%) of the patients in each baseline row; patients without a "
+        "post-baseline value are not counted."
+    ]
     if missing_baseline == "grade0":
         foot.append("A missing baseline is counted as grade 0.")
     g = grading_footnote(long["criteria"].dropna().unique())
     if g:
         foot.append(g)
     return DisplayTable(
-        title="Shift from baseline to worst post-baseline grade", stub_header="Laboratory term",
-        columns=(*[f"Grade {g}" for g in grades], "Total"), body=tuple(body),
-        groups=(("Worst post-baseline grade", len(grades) + 1),), indent=tuple(indent),
-        emphasis=tuple(emph), footnotes=tuple(foot), name="Lab shift",
-        ard=pd.DataFrame(ard, columns=["row", "arm", "column", "n", "N", "percent"]))
+        title="Shift from baseline to worst post-baseline grade",
+        stub_header="Laboratory term",
+        columns=(*[f"Grade {g}" for g in grades], "Total"),
+        body=tuple(body),
+        groups=(("Worst post-baseline grade", len(grades) + 1),),
+        indent=tuple(indent),
+        emphasis=tuple(emph),
+        footnotes=tuple(foot),
+        name="Lab shift",
+        ard=pd.DataFrame(ard, columns=["row", "arm", "column", "n", "N", "percent"]),
+    )
 
 
 def _long(graded: pd.DataFrame) -> pd.DataFrame:
     """subject_id, day, term, criteria, grade: both directions, graded rows with a day."""
     day = pd.to_numeric(graded["day"], errors="coerce")
     crit = graded["criteria"] if "criteria" in graded else pd.Series(None, index=graded.index)
-    parts = [pd.DataFrame({"subject_id": graded["subject_id"].astype("string"), "day": day,
-                           "term": graded[f"term_{d}"], "criteria": crit,
-                           "grade": pd.to_numeric(graded[f"grade_{d}"], errors="coerce")})
-             for d in ("low", "high") if f"term_{d}" in graded]
+    parts = [
+        pd.DataFrame(
+            {
+                "subject_id": graded["subject_id"].astype("string"),
+                "day": day,
+                "term": graded[f"term_{d}"],
+                "criteria": crit,
+                "grade": pd.to_numeric(graded[f"grade_{d}"], errors="coerce"),
+            }
+        )
+        for d in ("low", "high")
+        if f"term_{d}" in graded
+    ]
     if not parts:
-        raise TableSpecError("shift table: graded_observations needs term_low/grade_low or "
-                             "term_high/grade_high")
+        raise TableSpecError(
+            "shift table: graded_observations needs term_low/grade_low or term_high/grade_high"
+        )
     long = pd.concat(parts, ignore_index=True)
     return long[long["term"].notna() & long["grade"].notna() & long["day"].notna()]
 

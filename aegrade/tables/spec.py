@@ -63,7 +63,8 @@ class ColumnSpec(_Frozen):
     label: str = Field(description="Column header, e.g. 'Grade >= 3'.")
     grades: tuple[int, int] = Field(
         description="Inclusive grade range [low, high] within 1..5; [3, 4] is 'Grade 3-4' "
-        "(grade 5 excluded), [3, 5] is 'Grade >= 3'.")
+        "(grade 5 excluded), [3, 5] is 'Grade >= 3'."
+    )
 
     @field_validator("grades", mode="before")
     @classmethod
@@ -76,19 +77,24 @@ class ColumnSpec(_Frozen):
     def _range(self) -> ColumnSpec:
         lo, hi = self.grades
         if not 1 <= lo <= hi <= 5:
-            raise ValueError(f"column {self.label!r}: grades must be [low, high] with "
-                             f"1 <= low <= high <= 5, got [{lo}, {hi}]")
+            raise ValueError(
+                f"column {self.label!r}: grades must be [low, high] with "
+                f"1 <= low <= high <= 5, got [{lo}, {hi}]"
+            )
         return self
 
 
 class RowSpec(_Frozen):
     """A table row: one term, or a labelled group of terms counted once per subject."""
 
-    label: str = Field(description="Row label; defaults to the single term ('term = ...' "
-                       "is shorthand for terms = [...]).")
+    label: str = Field(
+        description="Row label; defaults to the single term ('term = ...' "
+        "is shorthand for terms = [...])."
+    )
     terms: tuple[str, ...] = Field(description="AE terms pooled into this row.")
-    criteria: tuple[str, ...] | None = Field(default=None,
-        description="Grading systems counted in this row (overrides the table's).")
+    criteria: tuple[str, ...] | None = Field(
+        default=None, description="Grading systems counted in this row (overrides the table's)."
+    )
 
     _tuple_terms = field_validator("terms", mode="before")(_as_tuple)
     _tuple_criteria = field_validator("criteria", mode="before")(_as_tuple)
@@ -120,7 +126,8 @@ DEFAULT_COLUMNS: tuple[ColumnSpec, ...] = (
 
 #: One column per grade, 1..5, for ``columns = GRADE_COLUMNS``.
 GRADE_COLUMNS: tuple[ColumnSpec, ...] = tuple(
-    ColumnSpec(label=f"Grade {g}", grades=(g, g)) for g in range(1, 6))
+    ColumnSpec(label=f"Grade {g}", grades=(g, g)) for g in range(1, 6)
+)
 
 
 class TableSpec(_Frozen):
@@ -128,35 +135,51 @@ class TableSpec(_Frozen):
 
     title: str | None = Field(default=None, description="Title printed above the table.")
     row_header: str = Field(default="Adverse event", description="Header of the row-label column.")
-    criteria: tuple[str, ...] | None = Field(default=None,
+    criteria: tuple[str, ...] | None = Field(
+        default=None,
         description="Grading systems counted (ids of SPEC section 1); None counts all. "
-        "Without a filter, a term graded by several systems gets one row per system.")
-    columns: tuple[ColumnSpec, ...] = Field(default=DEFAULT_COLUMNS,
-        description="Grade-group columns.")
-    rows: tuple[RowSpec, ...] = Field(default=(),
-        description="Rows in order; empty means one row per term found in the data.")
-    include_unlisted: bool = Field(default=False,
-        description="With listed rows, also add a row for every other term in the data.")
+        "Without a filter, a term graded by several systems gets one row per system.",
+    )
+    columns: tuple[ColumnSpec, ...] = Field(
+        default=DEFAULT_COLUMNS, description="Grade-group columns."
+    )
+    rows: tuple[RowSpec, ...] = Field(
+        default=(), description="Rows in order; empty means one row per term found in the data."
+    )
+    include_unlisted: bool = Field(
+        default=False,
+        description="With listed rows, also add a row for every other term in the data.",
+    )
     soc: bool = Field(default=False, description="Group term rows under system organ class rows.")
     any_event_row: bool = Field(default=True, description="Add an 'Any adverse event' row on top.")
     any_event_label: str = Field(default="Any adverse event", description="Label of that row.")
     by: str | None = Field(default=None, description="Column of the subjects table giving the arm.")
     total: bool = Field(default=False, description="With arms, add a Total column group.")
-    sort: Literal["spec", "frequency"] | None = Field(default=None,
+    sort: Literal["spec", "frequency"] | None = Field(
+        default=None,
         description="'spec': listed order (data-derived rows alphabetical); 'frequency': "
         "descending n of the sort column over all arms, ties alphabetical. Default: 'spec' "
-        "when rows are listed, else 'frequency'.")
-    sort_column: str | None = Field(default=None,
-        description="Column label used for frequency sorting (default the first).")
-    threshold: float | None = Field(default=None, ge=0, le=100,
+        "when rows are listed, else 'frequency'.",
+    )
+    sort_column: str | None = Field(
+        default=None, description="Column label used for frequency sorting (default the first)."
+    )
+    threshold: float | None = Field(
+        default=None,
+        ge=0,
+        le=100,
         description="Keep term rows whose (unrounded) percent in the "
-        "sort column is >= this in at least one arm.")
-    count: Literal["subjects", "events"] = Field(default="subjects",
+        "sort column is >= this in at least one arm.",
+    )
+    count: Literal["subjects", "events"] = Field(
+        default="subjects",
         description="'subjects': each subject once per row at the worst grade, "
-        "cells n (%); 'events': every AE record (episode) counted, cells n.")
+        "cells n (%); 'events': every AE record (episode) counted, cells n.",
+    )
     decimals: int = Field(default=1, ge=0, le=3, description="Decimals of percentages.")
-    zero: Literal["0", "0 (0.0)"] = Field(default="0",
-        description="How a zero cell prints: '0', or with its percentage.")
+    zero: Literal["0", "0 (0.0)"] = Field(
+        default="0", description="How a zero cell prints: '0', or with its percentage."
+    )
     footnotes: tuple[str, ...] = Field(default=(), description="Extra footnotes, printed first.")
 
     _tuple_criteria = field_validator("criteria", mode="before")(_as_tuple)
@@ -206,7 +229,8 @@ def load_table_spec(source: str | Path | dict[str, Any]) -> TableSpec:
         return TableSpec.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors())
+            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()
+        )
         raise TableSpecError(f"{name}: {problems}") from None
 
 

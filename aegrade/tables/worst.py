@@ -18,8 +18,9 @@ import pandas as pd
 __all__ = ["flag_worst", "worst_grade_records", "worst_grades"]
 
 
-def flag_worst(adverse_events: pd.DataFrame, by: Sequence[str] = ("term",), *,
-               subject_col: str = "subject_id") -> pd.Series:
+def flag_worst(
+    adverse_events: pd.DataFrame, by: Sequence[str] = ("term",), *, subject_col: str = "subject_id"
+) -> pd.Series:
     """Flag each subject's first record at its worst grade within each ``by`` group.
 
     Parameters
@@ -44,13 +45,22 @@ def flag_worst(adverse_events: pd.DataFrame, by: Sequence[str] = ("term",), *,
     [False, False, True]
     """
     grade = pd.to_numeric(adverse_events["grade"], errors="coerce").to_numpy(float)
-    onset = (pd.to_numeric(adverse_events["onset"], errors="coerce").to_numpy(float)
-             if "onset" in adverse_events else np.zeros(len(grade)))
+    onset = (
+        pd.to_numeric(adverse_events["onset"], errors="coerce").to_numpy(float)
+        if "onset" in adverse_events
+        else np.zeros(len(grade))
+    )
     keys = [adverse_events[subject_col], *(adverse_events[c] for c in by)]
     group = _codes(keys)
     valid = ~np.isnan(grade)
-    order = np.lexsort((np.arange(len(grade)), np.where(np.isnan(onset), np.inf, onset),
-                        -np.where(valid, grade, -np.inf), group))
+    order = np.lexsort(
+        (
+            np.arange(len(grade)),
+            np.where(np.isnan(onset), np.inf, onset),
+            -np.where(valid, grade, -np.inf),
+            group,
+        )
+    )
     order = order[valid[order]]
     first = np.r_[True, group[order][1:] != group[order][:-1]]
     flag = np.zeros(len(grade), bool)
@@ -58,14 +68,16 @@ def flag_worst(adverse_events: pd.DataFrame, by: Sequence[str] = ("term",), *,
     return pd.Series(flag, index=adverse_events.index, name="worst")
 
 
-def worst_grade_records(adverse_events: pd.DataFrame, by: Sequence[str] = ("term",), *,
-                        subject_col: str = "subject_id") -> pd.DataFrame:
+def worst_grade_records(
+    adverse_events: pd.DataFrame, by: Sequence[str] = ("term",), *, subject_col: str = "subject_id"
+) -> pd.DataFrame:
     """The records :func:`flag_worst` marks: one per subject and group, at the worst grade."""
     return adverse_events[flag_worst(adverse_events, by, subject_col=subject_col).to_numpy()]
 
 
-def worst_grades(group: np.ndarray, subject: np.ndarray, grade: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def worst_grades(
+    group: np.ndarray, subject: np.ndarray, grade: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Worst grade per (group, subject) pair from integer codes.
 
     Returns the unique ``group`` and ``subject`` codes of each pair and its worst grade; pairs

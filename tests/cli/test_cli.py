@@ -25,10 +25,24 @@ def _obs(path: Path, rows: list[dict]) -> Path:
 
 
 GOOD = [
-    {"subject_id": "S1", "day": 0, "parameter": "NEUT", "value": 2.5, "unit": "10^9/L",
-     "lln": 1.8, "uln": 7.5},
-    {"subject_id": "S1", "day": 3, "parameter": "NEUT", "value": 0.4, "unit": "10^9/L",
-     "lln": 1.8, "uln": 7.5},
+    {
+        "subject_id": "S1",
+        "day": 0,
+        "parameter": "NEUT",
+        "value": 2.5,
+        "unit": "10^9/L",
+        "lln": 1.8,
+        "uln": 7.5,
+    },
+    {
+        "subject_id": "S1",
+        "day": 3,
+        "parameter": "NEUT",
+        "value": 0.4,
+        "unit": "10^9/L",
+        "lln": 1.8,
+        "uln": 7.5,
+    },
     {"subject_id": "S1", "day": 3, "parameter": "TEMP", "value": 101.5, "unit": "degF"},
 ]
 
@@ -50,17 +64,20 @@ def test_grade_to_xlsx(tmp_path: Path) -> None:
 
 def test_grade_to_parquet_folder(tmp_path: Path) -> None:
     src = _obs(tmp_path / "labs.csv", GOOD)
-    res = _run("grade", str(src), "-o", str(tmp_path / "out"), "--format", "parquet",
-               "--ctcae", "4.03")
+    res = _run(
+        "grade", str(src), "-o", str(tmp_path / "out"), "--format", "parquet", "--ctcae", "4.03"
+    )
     assert res.exit_code == 0, res.output
     go = pd.read_parquet(tmp_path / "out" / "graded_observations.parquet")
     assert len(go) == 3 and set(go["criteria"].dropna()) == {"ctcae-v4.03"}
 
 
 def test_bad_input_exits_1_names_places_and_writes_nothing(tmp_path: Path) -> None:
-    rows = [*GOOD, {"subject_id": "S1", "day": 4, "parameter": "HGB", "value": "n/a",
-                    "unit": "g/dL"},
-            {"subject_id": "S1", "day": 5, "parameter": "HGB", "value": 9, "unit": "mg/mL"}]
+    rows = [
+        *GOOD,
+        {"subject_id": "S1", "day": 4, "parameter": "HGB", "value": "n/a", "unit": "g/dL"},
+        {"subject_id": "S1", "day": 5, "parameter": "HGB", "value": 9, "unit": "mg/mL"},
+    ]
     src = _obs(tmp_path / "labs.csv", rows)
     out = tmp_path / "graded.xlsx"
     res = CliRunner().invoke(main, ["grade", str(src), "-o", str(out)])
@@ -73,14 +90,12 @@ def test_bad_input_exits_1_names_places_and_writes_nothing(tmp_path: Path) -> No
 
 
 def test_coerce_writes_issues(tmp_path: Path) -> None:
-    rows = [*GOOD, {"subject_id": "S1", "day": 4, "parameter": "TEMP", "value": 55,
-                    "unit": "degC"}]
+    rows = [*GOOD, {"subject_id": "S1", "day": 4, "parameter": "TEMP", "value": 55, "unit": "degC"}]
     src = _obs(tmp_path / "labs.csv", rows)
     res = _run("grade", str(src), "-o", str(tmp_path / "o"), "--errors", "coerce")
     assert res.exit_code == 0
     issues = pd.read_csv(tmp_path / "o" / "issues.csv")
-    assert issues[["row", "column", "check"]].values.tolist() == [[5, "value",
-                                                                   "implausible_value"]]
+    assert issues[["row", "column", "check"]].values.tolist() == [[5, "value", "implausible_value"]]
     go = pd.read_csv(tmp_path / "o" / "graded_observations.csv")
     assert len(go) == 4
 

@@ -20,8 +20,15 @@ def _run(*args: str):  # type: ignore[no-untyped-def]
 
 
 def _neut(subject: str, day: float, value: float) -> dict:
-    return {"subject_id": subject, "day": day, "parameter": "NEUT", "value": value,
-            "unit": "10^9/L", "lln": 1.8, "uln": 7.5}
+    return {
+        "subject_id": subject,
+        "day": day,
+        "parameter": "NEUT",
+        "value": value,
+        "unit": "10^9/L",
+        "lln": 1.8,
+        "uln": 7.5,
+    }
 
 
 @pytest.fixture
@@ -29,13 +36,23 @@ def study(tmp_path: Path) -> Path:
     """Four patients in two arms; S1 grade 4 and S2 grade 2 neutropenia, S3 and S4 none."""
     folder = tmp_path / "study"
     folder.mkdir()
-    rows = [_neut("S1", 0, 2.5), _neut("S1", 3, 0.4), _neut("S2", 0, 2.0),
-            _neut("S2", 4, 1.2), _neut("S3", 0, 2.2), _neut("S3", 5, 3.0),
-            _neut("S4", 0, 2.6)]
+    rows = [
+        _neut("S1", 0, 2.5),
+        _neut("S1", 3, 0.4),
+        _neut("S2", 0, 2.0),
+        _neut("S2", 4, 1.2),
+        _neut("S3", 0, 2.2),
+        _neut("S3", 5, 3.0),
+        _neut("S4", 0, 2.6),
+    ]
     pd.DataFrame(rows).to_csv(folder / "observations.csv", index=False)
-    pd.DataFrame({"subject_id": ["S1", "S2", "S3", "S4"], "arm": ["A", "A", "B", "B"],
-                  "best_response": ["CR", "PR", "CR", "NR"]}).to_csv(
-        folder / "subjects.csv", index=False)
+    pd.DataFrame(
+        {
+            "subject_id": ["S1", "S2", "S3", "S4"],
+            "arm": ["A", "A", "B", "B"],
+            "best_response": ["CR", "PR", "CR", "NR"],
+        }
+    ).to_csv(folder / "subjects.csv", index=False)
     return folder
 
 
@@ -54,7 +71,10 @@ def test_by_arm_with_total_to_xlsx(study, tmp_path):
     assert res.exit_code == 0, res.output
     ws = openpyxl.load_workbook(out).active
     assert [ws.cell(row=3, column=c).value for c in (2, 4, 6)] == [
-        "A (N = 2)", "B (N = 2)", "Total (N = 4)"]
+        "A (N = 2)",
+        "B (N = 2)",
+        "Total (N = 4)",
+    ]
     row = next(r for r in ws.iter_rows(values_only=True) if r[0] == "Neutrophil count decreased")
     assert row[1:] == ("2 (100.0)", "1 (50.0)", "0", "0", "2 (50.0)", "1 (25.0)")
 
@@ -71,14 +91,20 @@ def test_ard_output(study, tmp_path):
 
 def test_markdown_to_stdout_with_spec(study, tmp_path):
     spec = tmp_path / "t.toml"
-    spec.write_text('title = "Neutropenia"\nany_event_row = false\n'
-                    'columns = [{label = "Grade 3-4", grades = [3, 4]}]\n'
-                    '[[rows]]\nlabel = "Neutropenia"\nterms = ["Neutrophil count decreased"]\n'
-                    '[[rows]]\nterm = "Fever"\n', encoding="utf-8")
+    spec.write_text(
+        'title = "Neutropenia"\nany_event_row = false\n'
+        'columns = [{label = "Grade 3-4", grades = [3, 4]}]\n'
+        '[[rows]]\nlabel = "Neutropenia"\nterms = ["Neutrophil count decreased"]\n'
+        '[[rows]]\nterm = "Fever"\n',
+        encoding="utf-8",
+    )
     res = _run("table", study, "--spec", spec, "--format", "md")
     assert res.exit_code == 0, res.output
-    rows = [[c.strip() for c in x.strip("|").split("|")] for x in res.stdout.splitlines()
-            if x.startswith("|")]
+    rows = [
+        [c.strip() for c in x.strip("|").split("|")]
+        for x in res.stdout.splitlines()
+        if x.startswith("|")
+    ]
     assert rows[0] == ["Adverse event", "Grade 3-4"]
     assert rows[2:] == [["Neutropenia", "1 (25.0)"], ["Fever", "0"]]
 
@@ -90,8 +116,7 @@ def test_graded_result_xlsx_and_folder(study, tmp_path):
     assert res.exit_code == 0, res.output
     assert "Neutrophil count decreased,2 (50.0),1 (25.0)" in res.stdout
     folder = tmp_path / "graded_csv"
-    assert _run("grade", study / "observations.csv", "-o", folder, "--format", "csv"
-                ).exit_code == 0
+    assert _run("grade", study / "observations.csv", "-o", folder, "--format", "csv").exit_code == 0
     res = _run("table", folder)
     assert res.exit_code == 0, res.output
     assert "(N = 4)" in res.stdout
@@ -99,8 +124,16 @@ def test_graded_result_xlsx_and_folder(study, tmp_path):
 
 def test_all_kinds_and_report_from_the_example_study(tmp_path):
     out, report = tmp_path / "all.xlsx", tmp_path / "report.html"
-    res = _run("table", EXAMPLES / "blinatumomab_short_course.xlsx", "--kind", "all",
-               "-o", out, "--report", report)
+    res = _run(
+        "table",
+        EXAMPLES / "blinatumomab_short_course.xlsx",
+        "--kind",
+        "all",
+        "-o",
+        out,
+        "--report",
+        report,
+    )
     assert res.exit_code == 0, res.output
     names = openpyxl.load_workbook(out).sheetnames
     assert names[0] == "AE table" and "Lab shift" in names and "Patient listing" in names
@@ -137,7 +170,8 @@ def test_input_errors_exit_1_and_write_nothing(tmp_path):
     folder = tmp_path / "bad"
     folder.mkdir()
     pd.DataFrame([{**_neut("S1", 0, 2.5), "unit": "furlongs"}]).to_csv(
-        folder / "observations.csv", index=False)
+        folder / "observations.csv", index=False
+    )
     out = tmp_path / "t.xlsx"
     res = _run("table", folder, "-o", out)
     assert res.exit_code == 1

@@ -9,8 +9,8 @@ import yaml
 from pydantic import ValidationError
 
 from aegrade.criteria import CriteriaSet, list_criteria, load_criteria, load_dictionary
+from aegrade.criteria.units import registry
 from aegrade.errors import UnknownCriteriaError
-from aegrade.units import registry
 
 CTCAE = ["ctcae-v5.0", "ctcae-v4.03"]
 

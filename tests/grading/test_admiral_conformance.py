@@ -33,19 +33,23 @@ def _cases(version: str, cid: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     # admiral counts a baseline abnormal when BNRIND is in the test's high_indicator; aegrade's
     # baseline_indicator column carries that decision (empty: aegrade compares baseline and ULN)
     bnrind = d["baseline_indicator_if_any"]
-    indicator = np.where(bnrind.eq(""), None, np.where(bnrind == d["high_indicator"], "HIGH",
-                                                       "NORMAL"))
-    inp = pd.DataFrame({
-        "parameter": [mapping.get((t.lower(), x)) for t, x in zip(d["term"], direction,
-                                                                  strict=True)],
-        "value": pd.to_numeric(d["value"]),
-        "unit": d["unit"].replace("", None),
-        "lln": pd.to_numeric(d["lln"]),
-        "uln": pd.to_numeric(d["uln"]),
-        "baseline": pd.to_numeric(d["baseline_value"]),
-        "baseline_indicator": indicator,
-        "pchg": pd.to_numeric(d["pchg"]),
-    })
+    indicator = np.where(
+        bnrind.eq(""), None, np.where(bnrind == d["high_indicator"], "HIGH", "NORMAL")
+    )
+    inp = pd.DataFrame(
+        {
+            "parameter": [
+                mapping.get((t.lower(), x)) for t, x in zip(d["term"], direction, strict=True)
+            ],
+            "value": pd.to_numeric(d["value"]),
+            "unit": d["unit"].replace("", None),
+            "lln": pd.to_numeric(d["lln"]),
+            "uln": pd.to_numeric(d["uln"]),
+            "baseline": pd.to_numeric(d["baseline_value"]),
+            "baseline_indicator": indicator,
+            "pchg": pd.to_numeric(d["pchg"]),
+        }
+    )
     # admiral's v4 INR tests use INRs of 100-251, which aegrade rejects as physiologically
     # impossible (SPEC section 6). v4 INR is graded on ULN and baseline multiples only, so the
     # same cases scaled by 1/100 mean the same thing and must give the same grades.
@@ -53,8 +57,9 @@ def _cases(version: str, cid: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     for col in ("value", "lln", "uln", "baseline"):
         inp.loc[inr, col] = inp.loc[inr, col] / 100
     graded = aegrade.grade_labs(inp, cid, errors="coerce")
-    got = np.where(direction == "low", graded["grade_low"].astype(float),
-                   graded["grade_high"].astype(float))
+    got = np.where(
+        direction == "low", graded["grade_low"].astype(float), graded["grade_high"].astype(float)
+    )
     return d.assign(got=got, exp=pd.to_numeric(d["expected_grade"])), inp
 
 
@@ -65,8 +70,10 @@ def _deliberate(d: pd.DataFrame) -> pd.Series:
     value = pd.to_numeric(d["value"])
     why = pd.Series("", index=d.index)
     # CTCAE: 'Hypertriglyceridemia' grade 1 '150 mg/dL - 300 mg/dL; 1.71 mmol/L - 3.42 mmol/L'
-    why[(term == "hypertriglyceridemia") & (((unit == "mmol/l") & (value == 1.71))
-                                            | ((unit == "mg/dl") & (value == 150)))] = "tg_inclusive"
+    why[
+        (term == "hypertriglyceridemia")
+        & (((unit == "mmol/l") & (value == 1.71)) | ((unit == "mg/dl") & (value == 150)))
+    ] = "tg_inclusive"
     # CTCAE v5.0 'GGT increased' grade 1 '2.0 - 2.5 x baseline if baseline was abnormal'
     base = pd.to_numeric(d["baseline_value"])
     why[(term == "ggt increased") & (value == 2 * base)] = "ggt_inclusive"
@@ -74,19 +81,32 @@ def _deliberate(d: pd.DataFrame) -> pd.Series:
     # admiral's USCV metadata uses rounded mg/dL cut-offs (3.2/3.6/4.0 = 0.8/0.9/1.0 x 4)
     why[term.str.contains("ionized") & (unit == "mg/dl")] = "ionized_ca_conversion"
     # g/dL fibrinogen given to admiral's SI metadata: admiral leaves it NA, aegrade converts
-    why[(term == "fibrinogen decreased") & (unit == "g/dl") & (d["unit_system"] == "SI")] = \
+    why[(term == "fibrinogen decreased") & (unit == "g/dl") & (d["unit_system"] == "SI")] = (
         "unit_converted"
+    )
     # v5 Hyperuricemia without a unit: admiral does not check the unit; aegrade needs one for
     # urate (v4.03 grades it on an absolute 590 umol/L) and reports it missing
     why[(term == "hyperuricemia") & (unit == "")] = "unit_required"
     return why
 
 
-@pytest.mark.parametrize(("version", "cid", "expected_diffs"), [
-    ("v4", "ctcae-v4.03", {"tg_inclusive": 2, "ionized_ca_conversion": 6, "unit_converted": 1}),
-    ("v5", "ctcae-v5.0", {"tg_inclusive": 2, "ionized_ca_conversion": 6, "unit_converted": 1,
-                          "ggt_inclusive": 1, "unit_required": 2}),
-])
+@pytest.mark.parametrize(
+    ("version", "cid", "expected_diffs"),
+    [
+        ("v4", "ctcae-v4.03", {"tg_inclusive": 2, "ionized_ca_conversion": 6, "unit_converted": 1}),
+        (
+            "v5",
+            "ctcae-v5.0",
+            {
+                "tg_inclusive": 2,
+                "ionized_ca_conversion": 6,
+                "unit_converted": 1,
+                "ggt_inclusive": 1,
+                "unit_required": 2,
+            },
+        ),
+    ],
+)
 def test_admiral_cases(version: str, cid: str, expected_diffs: dict[str, int]) -> None:
     d, _ = _cases(version, cid)
     same = (d["got"] == d["exp"]) | (d["got"].isna() & d["exp"].isna())
@@ -106,5 +126,9 @@ def test_deliberate_differences_follow_ctcae_text() -> None:
     assert (diff.loc[diff.why == "ggt_inclusive", "got"] == 1).all()
     # 3.2 mg/dL ionized Ca = 0.798 mmol/L < 0.8: grade 4
     ion = diff[diff.why == "ionized_ca_conversion"]
-    assert dict(zip(pd.to_numeric(ion["value"]), ion["got"], strict=False)) == {3.2: 4, 3.6: 3, 4.0: 2}
+    assert dict(zip(pd.to_numeric(ion["value"]), ion["got"], strict=False)) == {
+        3.2: 4,
+        3.6: 3,
+        4.0: 2,
+    }
     assert diff.loc[diff.why == "unit_required", "got"].isna().all()

@@ -1,14 +1,14 @@
-"""CRS/ICANS engine: episodes, audit trail, options, grade 5, errors (aegrade.grading.crs_icans)."""
+"""CRS/ICANS engine: episodes, audit trail, options, grade 5, errors (aegrade.grading.syndromes)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
+from aegrade.criteria.syndromes import load_crs_icans_criteria
 from aegrade.errors import InputError, UnknownCriteriaError
-from aegrade.grading.crs_criteria import load_crs_icans_criteria
-from aegrade.grading.crs_icans import grade_crs_icans
-from aegrade.study import load_study
+from aegrade.grading.syndromes import grade_crs_icans
+from aegrade.read.study import load_study
 
 
 def _obs(rows: list[tuple]) -> pd.DataFrame:
@@ -16,15 +16,17 @@ def _obs(rows: list[tuple]) -> pd.DataFrame:
     return pd.DataFrame([r + (None,) * (len(cols) - len(r)) for r in rows], columns=cols)
 
 
-COURSE = _obs([
-    ("S1", 1.2, "TEMP", 38.6, "degC"),
-    ("S1", 2.1, "OXYGEN", "nasal_cannula", None, 8),
-    ("S1", 2.5, "TOCILIZUMAB", "given"),
-    ("S1", 3.0, "TEMP", 37.1, "degC"),
-    ("S1", 3.0, "OXYGEN", "nasal_cannula", None, 2),
-    ("S1", 10.0, "TEMP", 38.2, "degC"),
-    ("S2", 1.0, "TEMP", 37.0, "degC"),
-])
+COURSE = _obs(
+    [
+        ("S1", 1.2, "TEMP", 38.6, "degC"),
+        ("S1", 2.1, "OXYGEN", "nasal_cannula", None, 8),
+        ("S1", 2.5, "TOCILIZUMAB", "given"),
+        ("S1", 3.0, "TEMP", 37.1, "degC"),
+        ("S1", 3.0, "OXYGEN", "nasal_cannula", None, 2),
+        ("S1", 10.0, "TEMP", 38.2, "degC"),
+        ("S2", 1.0, "TEMP", 37.0, "degC"),
+    ]
+)
 
 
 def test_episodes_onset_end_duration_and_time_to_onset() -> None:
@@ -42,7 +44,8 @@ def test_episodes_onset_end_duration_and_time_to_onset() -> None:
     assert set(ae["criteria"]) == {"astct-2019"}
     assert ae["rule"].iloc[0] == "astct-2019/crs/hypoxia/3"
     assert ae["reason"].iloc[0] == (
-        "grade 3: nasal cannula 8 L/min at day 2.1 (hypoxia tier 3, astct-2019)")
+        "grade 3: nasal cannula 8 L/min at day 2.1 (hypoxia tier 3, astct-2019)"
+    )
 
 
 def test_subject_summary_zero_when_assessed_na_when_not() -> None:
@@ -58,11 +61,15 @@ def test_subject_summary_zero_when_assessed_na_when_not() -> None:
 def test_explain_trail_names_the_finding_and_treatment() -> None:
     ex = grade_crs_icans(COURSE, icans=None).explain
     s1 = ex[ex["subject_id"] == "S1"].set_index("day")["text"]
-    assert s1[1.2] == ("grade 1: temperature 38.6 degC at day 1.2 (fever, astct-2019); "
-                       "episode onset (fever >= 38 degC)")
+    assert s1[1.2] == (
+        "grade 1: temperature 38.6 degC at day 1.2 (fever, astct-2019); "
+        "episode onset (fever >= 38 degC)"
+    )
     assert s1[3.0] == "grade 2: nasal cannula 2 L/min at day 3 (hypoxia tier 2, astct-2019)"
-    assert s1[2.5] == ("grade 1: no fever, hypotension or hypoxia at day 2.5; fever settled "
-                       "after tocilizumab (day 2.5) (episode active, astct-2019)")
+    assert s1[2.5] == (
+        "grade 1: no fever, hypotension or hypoxia at day 2.5; fever settled "
+        "after tocilizumab (day 2.5) (episode active, astct-2019)"
+    )
     assert ex[ex["subject_id"] == "S1"]["episode"].tolist() == [1, 1, 1, 1, 2]
 
 
@@ -73,8 +80,9 @@ def test_sysbp_threshold_option_and_trace() -> None:
     assert res.adverse_events["grade"].tolist() == [2]
     assert "SYSBP 95 mmHg (below the 100 mmHg sysbp_threshold option)" in res.explain["text"][0]
     low = _obs([("S1", 1.0, "TEMP", 38.5, "degC"), ("S1", 1.0, "SYSBP", 70, "mmHg")])
-    assert grade_crs_icans(low, icans=None, sysbp_threshold=0).adverse_events["grade"].tolist() \
-        == [1]
+    assert grade_crs_icans(low, icans=None, sysbp_threshold=0).adverse_events["grade"].tolist() == [
+        1
+    ]
 
 
 def test_episode_gap_option() -> None:
@@ -90,13 +98,19 @@ def test_not_crs_is_explained() -> None:
     assert res.adverse_events.empty
     assert res.explain["text"].tolist() == [
         "not CRS: hypotension, no vasopressor at day 1 outside any CRS episode "
-        "(no fever before it, astct-2019)"]
+        "(no fever before it, astct-2019)"
+    ]
     assert res.explain["rule"].tolist() == ["astct-2019/crs/not_crs/0"]
 
 
 def test_grade5_from_death_cause() -> None:
-    subjects = pd.DataFrame({"subject_id": ["S1", "S2", "S3"], "death_day": [3.5, 4.0, None],
-                             "death_cause": ["CRS", "ICANS", None]})
+    subjects = pd.DataFrame(
+        {
+            "subject_id": ["S1", "S2", "S3"],
+            "death_day": [3.5, 4.0, None],
+            "death_cause": ["CRS", "ICANS", None],
+        }
+    )
     study = load_study(observations=COURSE, subjects=subjects)
     res = grade_crs_icans(study)
     ae = res.adverse_events
@@ -112,28 +126,41 @@ def test_grade5_from_death_cause() -> None:
 
 
 def test_several_systems_side_by_side_never_converted() -> None:
-    obs = _obs([("S1", 1.0, "TEMP", 38.5, "degC"), ("S1", 1.0, "VASOPRESSOR", "norepinephrine"),
-                ("S1", 1.0, "VASOPRESSOR", "vasopressin")])
+    obs = _obs(
+        [
+            ("S1", 1.0, "TEMP", 38.5, "degC"),
+            ("S1", 1.0, "VASOPRESSOR", "norepinephrine"),
+            ("S1", 1.0, "VASOPRESSOR", "vasopressin"),
+        ]
+    )
     res = grade_crs_icans(obs, crs=["astct-2019", "lee-2014", "ctcae"], icans=None)
     s = res.subject_summary.iloc[0]
-    assert (s["crs_grade_astct-2019"], s["crs_grade_lee-2014"], s["crs_grade_ctcae-v5.0"]) == \
-        (3, 3, 4)
+    assert (s["crs_grade_astct-2019"], s["crs_grade_lee-2014"], s["crs_grade_ctcae-v5.0"]) == (
+        3,
+        3,
+        4,
+    )
     assert sorted(res.adverse_events["criteria"]) == ["astct-2019", "ctcae-v5.0", "lee-2014"]
 
 
 def test_lee_organ_toxicity_from_ctcae_labs() -> None:
-    obs = pd.DataFrame({
-        "subject_id": ["S1"] * 4, "day": [1.0, 1.5, 1.5, 2.0],
-        "parameter": ["TEMP", "CREAT", "ALT", "OXYGEN"],
-        "value": [38.5, 4.0, 25 * 40, "nasal_cannula"],
-        "unit": ["degC", "mg/dL", "U/L", None], "uln": [None, 1.0, 40, None],
-    })
+    obs = pd.DataFrame(
+        {
+            "subject_id": ["S1"] * 4,
+            "day": [1.0, 1.5, 1.5, 2.0],
+            "parameter": ["TEMP", "CREAT", "ALT", "OXYGEN"],
+            "value": [38.5, 4.0, 25 * 40, "nasal_cannula"],
+            "unit": ["degC", "mg/dL", "U/L", None],
+            "uln": [None, 1.0, 40, None],
+        }
+    )
     res = grade_crs_icans(obs, crs="lee-2014", icans=None)
     # creatinine 4 x ULN = CTCAE grade 3 -> Lee 3; ALT 25 x ULN = CTCAE grade 4 transaminitis -> 3
     assert res.adverse_events["grade"].tolist() == [3]
     assert res.adverse_events["reason"][0] == (
         "grade 3: Creatinine increased grade 3 (ctcae-v5.0) at day 1.5 (organ toxicity tier 3, "
-        "lee-2014)")
+        "lee-2014)"
+    )
 
 
 def test_ctcae_v403_crs_is_refused_with_reason() -> None:
@@ -142,8 +169,13 @@ def test_ctcae_v403_crs_is_refused_with_reason() -> None:
 
 
 def test_unknown_word_raises_or_is_coerced() -> None:
-    obs = _obs([("S1", 1.0, "TEMP", 38.5, "degC"), ("S1", 1.0, "OXYGEN", "spaceship"),
-                ("S1", 1.0, "TEMP", 38.5, None)])
+    obs = _obs(
+        [
+            ("S1", 1.0, "TEMP", 38.5, "degC"),
+            ("S1", 1.0, "OXYGEN", "spaceship"),
+            ("S1", 1.0, "TEMP", 38.5, None),
+        ]
+    )
     with pytest.raises(InputError) as err:
         grade_crs_icans(obs)
     assert sorted(err.value.failures["check"]) == ["missing_unit", "not_a_number"]

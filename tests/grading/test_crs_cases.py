@@ -13,19 +13,25 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from aegrade.grading.crs_icans import grade_crs_icans
-from aegrade.study import load_study
+from aegrade.grading.syndromes import grade_crs_icans
+from aegrade.read.study import load_study
 
 CASES = Path(__file__).parent.parent / "cases"
-TABLES = [("astct-2019", "crs", "crs_grade_astct-2019"),
-          ("astct-2019", "icans", "icans_grade_astct-2019"),
-          ("lee-2014", "crs", "crs_grade_lee-2014"),
-          ("ctcae-v5.0", "crs", "crs_grade_ctcae-v5.0")]
+TABLES = [
+    ("astct-2019", "crs", "crs_grade_astct-2019"),
+    ("astct-2019", "icans", "icans_grade_astct-2019"),
+    ("lee-2014", "crs", "crs_grade_lee-2014"),
+    ("ctcae-v5.0", "crs", "crs_grade_ctcae-v5.0"),
+]
 
 
 def _load(criteria: str, syndrome: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    table = pd.read_csv(CASES / criteria / f"{syndrome}.csv", keep_default_na=False,
-                        na_values=[""], dtype={"value": str})
+    table = pd.read_csv(
+        CASES / criteria / f"{syndrome}.csv",
+        keep_default_na=False,
+        na_values=[""],
+        dtype={"value": str},
+    )
     heads = table.dropna(subset=["note"]).set_index("subject_id")
     expected = heads[["expected_grade", "expected_episodes", "note"]]
     subjects = heads[["age"]].reset_index()
@@ -36,8 +42,7 @@ def _load(criteria: str, syndrome: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.
 def _graded(criteria: str, syndrome: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     obs, subjects, expected = _load(criteria, syndrome)
     study = load_study(observations=obs, subjects=subjects)
-    kw = {"crs": criteria, "icans": None} if syndrome == "crs" else {"crs": None,
-                                                                      "icans": criteria}
+    kw = {"crs": criteria, "icans": None} if syndrome == "crs" else {"crs": None, "icans": criteria}
     res = grade_crs_icans(study, **kw)
     return res.subject_summary.set_index("subject_id"), res.adverse_events, expected
 
@@ -55,8 +60,7 @@ def graded() -> dict[tuple[str, str], tuple[pd.DataFrame, pd.DataFrame, pd.DataF
     return {(c, s): _graded(c, s) for c, s, _ in TABLES}
 
 
-@pytest.mark.parametrize(("criteria", "syndrome", "column", "case"), _ids(),
-                         ids=lambda x: str(x))
+@pytest.mark.parametrize(("criteria", "syndrome", "column", "case"), _ids(), ids=lambda x: str(x))
 def test_case(graded: dict, criteria: str, syndrome: str, column: str, case: str) -> None:
     summary, ae, expected = graded[(criteria, syndrome)]
     want = expected.loc[case]

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aegrade.grading.crs_icans import grade_crs_icans
-from aegrade.study import load_study
+from aegrade.grading.syndromes import grade_crs_icans
+from aegrade.read.study import load_study
 
 pytestmark = pytest.mark.slow
 
@@ -26,10 +26,18 @@ FINDINGS = {
     "LOC": ["alert", "awakens_to_voice", "unarousable"],
     "SEIZURE": ["none", "rapidly_resolving"],
 }
-SEVERE = [("OXYGEN", "bipap", None), ("VASOPRESSOR", "norepinephrine", None),
-          ("VASOPRESSOR", "phenylephrine", None), ("TEMP", 39.0, None),
-          ("OXYGEN", "nasal_cannula", 10.0), ("ICE", 0.0, None), ("SEIZURE", "prolonged", None),
-          ("LOC", "unarousable", None), ("FIO2", 60.0, None), ("HYPOTENSION", "true", None)]
+SEVERE = [
+    ("OXYGEN", "bipap", None),
+    ("VASOPRESSOR", "norepinephrine", None),
+    ("VASOPRESSOR", "phenylephrine", None),
+    ("TEMP", 39.0, None),
+    ("OXYGEN", "nasal_cannula", 10.0),
+    ("ICE", 0.0, None),
+    ("SEIZURE", "prolonged", None),
+    ("LOC", "unarousable", None),
+    ("FIO2", 60.0, None),
+    ("HYPOTENSION", "true", None),
+]
 SYSTEMS = ["astct-2019", "lee-2014", "ctcae-v5.0"]
 
 
@@ -41,13 +49,22 @@ def studies(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame]:
         code = draw(st.sampled_from(sorted(FINDINGS)))
         value = draw(st.sampled_from(FINDINGS[code]))
         flow = draw(st.sampled_from([None, 2.0, 6.0, 6.5])) if code == "OXYGEN" else None
-        rows.append({"subject_id": draw(st.sampled_from(["A", "B", "C"])),
-                     "day": draw(st.sampled_from([0.0, 0.5, 1.0, 1.5, 2.5, 4.0])),
-                     "parameter": code, "value": value,
-                     "unit": {"TEMP": "degC", "SYSBP": "mmHg", "FIO2": "%"}.get(code),
-                     "flow": flow})
-    subjects = pd.DataFrame({"subject_id": ["A", "B", "C"],
-                             "age": [draw(st.sampled_from([5, 11, 12, 40])) for _ in range(3)]})
+        rows.append(
+            {
+                "subject_id": draw(st.sampled_from(["A", "B", "C"])),
+                "day": draw(st.sampled_from([0.0, 0.5, 1.0, 1.5, 2.5, 4.0])),
+                "parameter": code,
+                "value": value,
+                "unit": {"TEMP": "degC", "SYSBP": "mmHg", "FIO2": "%"}.get(code),
+                "flow": flow,
+            }
+        )
+    subjects = pd.DataFrame(
+        {
+            "subject_id": ["A", "B", "C"],
+            "age": [draw(st.sampled_from([5, 11, 12, 40])) for _ in range(3)],
+        }
+    )
     return pd.DataFrame(rows), subjects
 
 
@@ -77,9 +94,24 @@ def test_a_more_severe_finding_never_lowers_a_grade(data: tuple, extra: tuple, a
     obs, subjects = data
     row = obs.iloc[at % len(obs)]
     code, value, flow = extra
-    added = pd.concat([obs, pd.DataFrame([{
-        "subject_id": row["subject_id"], "day": row["day"], "parameter": code, "value": value,
-        "unit": {"TEMP": "degC", "FIO2": "%"}.get(code), "flow": flow}])], ignore_index=True)
+    added = pd.concat(
+        [
+            obs,
+            pd.DataFrame(
+                [
+                    {
+                        "subject_id": row["subject_id"],
+                        "day": row["day"],
+                        "parameter": code,
+                        "value": value,
+                        "unit": {"TEMP": "degC", "FIO2": "%"}.get(code),
+                        "flow": flow,
+                    }
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
     before, after = _summary(obs, subjects), _summary(added, subjects)
     grades = [c for c in before if "_grade_" in c]
     b = before[grades].fillna(0).astype(int)

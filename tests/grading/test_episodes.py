@@ -8,17 +8,28 @@ import aegrade
 
 
 def _ae(rows: list[tuple[str, float, float]]) -> pd.DataFrame:
-    obs = pd.DataFrame({"subject_id": [r[0] for r in rows], "day": [r[1] for r in rows],
-                        "parameter": "NEUT", "value": [r[2] for r in rows], "unit": "10^9/L",
-                        "lln": 1.8, "uln": 7.5})
+    obs = pd.DataFrame(
+        {
+            "subject_id": [r[0] for r in rows],
+            "day": [r[1] for r in rows],
+            "parameter": "NEUT",
+            "value": [r[2] for r in rows],
+            "unit": "10^9/L",
+            "lln": 1.8,
+            "uln": 7.5,
+        }
+    )
     return aegrade.grade(obs).adverse_events
 
 
 def test_runs_split_at_a_normal_value_and_take_worst_grade() -> None:
-    ae = _ae([("a", 0, 2.0), ("a", 1, 1.2), ("a", 2, 0.4), ("a", 3, 0.8), ("a", 4, 2.5),
-              ("a", 5, 0.9)])
+    ae = _ae(
+        [("a", 0, 2.0), ("a", 1, 1.2), ("a", 2, 0.4), ("a", 3, 0.8), ("a", 4, 2.5), ("a", 5, 0.9)]
+    )
     assert ae[["grade", "onset", "end", "n_observations"]].values.tolist() == [
-        [4, 1.0, 3.0, 3], [3, 5.0, 5.0, 1]]
+        [4, 1.0, 3.0, 3],
+        [3, 5.0, 5.0, 1],
+    ]
     assert ae["resolved_day"].iloc[0] == 4.0 and pd.isna(ae["resolved_day"].iloc[1])
     assert ae["rule"].iloc[0] == "ctcae-v5.0/neutrophil-count-decreased/4"
 
@@ -35,7 +46,10 @@ def test_subjects_and_row_order_are_independent() -> None:
     two = _ae(rows[::-1]).sort_values(["subject_id", "onset"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(one, two)
     assert one[["subject_id", "grade", "onset"]].values.tolist() == [
-        ["a", 2, 1.0], ["a", 2, 3.0], ["b", 4, 1.0]]  # ANC 1.0 is grade 2 ('<1500 - 1000')
+        ["a", 2, 1.0],
+        ["a", 2, 3.0],
+        ["b", 4, 1.0],
+    ]  # ANC 1.0 is grade 2 ('<1500 - 1000')
 
 
 def test_no_abnormal_value_no_episode() -> None:
@@ -44,7 +58,16 @@ def test_no_abnormal_value_no_episode() -> None:
 
 def test_only_treatment_emergent_episodes() -> None:
     # a: grade 2 at baseline and after -> not an AE; b: grade 2 at baseline, grade 4 after -> AE
-    ae = _ae([("a", -1, 1.2), ("a", 0, 1.1), ("a", 2, 1.3), ("b", 0, 1.2), ("b", 3, 0.3),
-              ("c", -2, 0.4), ("c", 5, 2.5)])
+    ae = _ae(
+        [
+            ("a", -1, 1.2),
+            ("a", 0, 1.1),
+            ("a", 2, 1.3),
+            ("b", 0, 1.2),
+            ("b", 3, 0.3),
+            ("c", -2, 0.4),
+            ("c", 5, 2.5),
+        ]
+    )
     assert ae[["subject_id", "grade", "onset"]].values.tolist() == [["b", 4, 3.0]]
     assert ae["baseline_grade"].tolist() == [2]

@@ -8,51 +8,95 @@ import pytest
 from aegrade.grading.hematology import summarize_hematology
 from aegrade.grading.hematotox import score_car_hematotox
 
-NORMAL = {"PLAT": (250, "10^9/L"), "NEUT": (3.0, "10^9/L"), "HGB": (12.0, "g/dL"),
-          "CRP": (0.5, "mg/dL"), "FERRITIN": (300, "ng/mL")}
+NORMAL = {
+    "PLAT": (250, "10^9/L"),
+    "NEUT": (3.0, "10^9/L"),
+    "HGB": (12.0, "g/dL"),
+    "CRP": (0.5, "mg/dL"),
+    "FERRITIN": (300, "ng/mL"),
+}
 
 
 def score(**markers):
     """Summary row of one subject whose baselines are NORMAL updated by ``markers``."""
     values = {**NORMAL, **markers}
-    obs = pd.DataFrame([{"subject_id": "S1", "day": -5, "parameter": p, "value": v, "unit": u}
-                        for p, (v, u) in values.items() if v is not None])
+    obs = pd.DataFrame(
+        [
+            {"subject_id": "S1", "day": -5, "parameter": p, "value": v, "unit": u}
+            for p, (v, u) in values.items()
+            if v is not None
+        ]
+    )
     return summarize_hematology(obs).subject_summary.iloc[0]
 
 
-@pytest.mark.parametrize(("value", "unit", "points"), [
-    (175.1, "10^9/L", 0), (175, "10^9/L", 1), (75, "10^9/L", 1), (74.9, "10^9/L", 2),
-    (175000, "cells/uL", 1), (175001, "/uL", 0), (75000, "/mm3", 1), (74999, "/mm3", 2),
-])
+@pytest.mark.parametrize(
+    ("value", "unit", "points"),
+    [
+        (175.1, "10^9/L", 0),
+        (175, "10^9/L", 1),
+        (75, "10^9/L", 1),
+        (74.9, "10^9/L", 2),
+        (175000, "cells/uL", 1),
+        (175001, "/uL", 0),
+        (75000, "/mm3", 1),
+        (74999, "/mm3", 2),
+    ],
+)
 def test_platelets(value, unit, points):
     assert score(PLAT=(value, unit))["car_hematotox_points_plat"] == points
 
 
-@pytest.mark.parametrize(("value", "unit", "points"), [
-    (1.2, "10^9/L", 0), (1.19, "10^9/L", 1), (1200, "cells/uL", 0), (1199, "cells/uL", 1),
-])
+@pytest.mark.parametrize(
+    ("value", "unit", "points"),
+    [
+        (1.2, "10^9/L", 0),
+        (1.19, "10^9/L", 1),
+        (1200, "cells/uL", 0),
+        (1199, "cells/uL", 1),
+    ],
+)
 def test_anc(value, unit, points):
     assert score(NEUT=(value, unit))["car_hematotox_points_anc"] == points
 
 
-@pytest.mark.parametrize(("value", "unit", "points"), [
-    (9.0, "g/dL", 0), (8.99, "g/dL", 1), (90, "g/L", 0), (89.9, "g/L", 1),
-])
+@pytest.mark.parametrize(
+    ("value", "unit", "points"),
+    [
+        (9.0, "g/dL", 0),
+        (8.99, "g/dL", 1),
+        (90, "g/L", 0),
+        (89.9, "g/L", 1),
+    ],
+)
 def test_hemoglobin(value, unit, points):
     assert score(HGB=(value, unit))["car_hematotox_points_hgb"] == points
 
 
-@pytest.mark.parametrize(("value", "unit", "points"), [
-    (3.0, "mg/dL", 1), (2.99, "mg/dL", 0), (30, "mg/L", 1), (29.9, "mg/L", 0),
-])
+@pytest.mark.parametrize(
+    ("value", "unit", "points"),
+    [
+        (3.0, "mg/dL", 1),
+        (2.99, "mg/dL", 0),
+        (30, "mg/L", 1),
+        (29.9, "mg/L", 0),
+    ],
+)
 def test_crp_in_mg_dl_and_mg_l(value, unit, points):
     assert score(CRP=(value, unit))["car_hematotox_points_crp"] == points
 
 
-@pytest.mark.parametrize(("value", "unit", "points"), [
-    (649.9, "ng/mL", 0), (650, "ng/mL", 1), (2000, "ng/mL", 1), (2000.1, "ng/mL", 2),
-    (650, "ug/L", 1), (2001, "ug/L", 2),
-])
+@pytest.mark.parametrize(
+    ("value", "unit", "points"),
+    [
+        (649.9, "ng/mL", 0),
+        (650, "ng/mL", 1),
+        (2000, "ng/mL", 1),
+        (2000.1, "ng/mL", 2),
+        (650, "ug/L", 1),
+        (2001, "ug/L", 2),
+    ],
+)
 def test_ferritin(value, unit, points):
     assert score(FERRITIN=(value, unit))["car_hematotox_points_ferritin"] == points
 
@@ -62,8 +106,13 @@ def test_score_and_risk_classes():
     assert (low["car_hematotox_score"], low["car_hematotox_risk"]) == (1, "low")
     high = score(PLAT=(175, "10^9/L"), CRP=(3.0, "mg/dL"))
     assert (high["car_hematotox_score"], high["car_hematotox_risk"]) == (2, "high")
-    top = score(PLAT=(10, "10^9/L"), NEUT=(0.1, "10^9/L"), HGB=(7, "g/dL"), CRP=(10, "mg/dL"),
-                FERRITIN=(5000, "ng/mL"))
+    top = score(
+        PLAT=(10, "10^9/L"),
+        NEUT=(0.1, "10^9/L"),
+        HGB=(7, "g/dL"),
+        CRP=(10, "mg/dL"),
+        FERRITIN=(5000, "ng/mL"),
+    )
     assert (top["car_hematotox_score"], top["car_hematotox_risk"]) == (7, "high")
     zero = score()
     assert (zero["car_hematotox_score"], zero["car_hematotox_risk"]) == (0, "low")
@@ -78,25 +127,42 @@ def test_missing_marker_gives_no_score_but_keeps_points():
 
 
 def test_last_value_on_or_before_day_0_is_scored():
-    obs = pd.DataFrame([{"subject_id": "S1", "day": d, "parameter": p, "value": v, "unit": u}
-                        for p, (v, u) in NORMAL.items() for d in (-3,)])
-    extra = pd.DataFrame({"subject_id": "S1", "day": [-10, 0, 0.5], "parameter": "PLAT",
-                          "value": [20, 100, 10], "unit": "10^9/L"})
+    obs = pd.DataFrame(
+        [
+            {"subject_id": "S1", "day": d, "parameter": p, "value": v, "unit": u}
+            for p, (v, u) in NORMAL.items()
+            for d in (-3,)
+        ]
+    )
+    extra = pd.DataFrame(
+        {
+            "subject_id": "S1",
+            "day": [-10, 0, 0.5],
+            "parameter": "PLAT",
+            "value": [20, 100, 10],
+            "unit": "10^9/L",
+        }
+    )
     row = summarize_hematology(pd.concat([obs, extra])).subject_summary.iloc[0]
     assert row["car_hematotox_points_plat"] == 1  # day 0: 100; day -10 earlier, day 0.5 after
 
 
 def test_baseline_column_wins():
-    obs = pd.DataFrame([{"subject_id": "S1", "day": 3, "parameter": p, "value": v, "unit": u,
-                         "baseline": v} for p, (v, u) in NORMAL.items()])
+    obs = pd.DataFrame(
+        [
+            {"subject_id": "S1", "day": 3, "parameter": p, "value": v, "unit": u, "baseline": v}
+            for p, (v, u) in NORMAL.items()
+        ]
+    )
     obs.loc[obs["parameter"] == "CRP", "baseline"] = 4.0  # mg/dL, in the row's unit
     row = summarize_hematology(obs).subject_summary.iloc[0]
     assert (row["car_hematotox_points_crp"], row["car_hematotox_score"]) == (1, 1)
 
 
 def test_score_from_canonical_frame():
-    frame = pd.DataFrame({"subject_id": ["A"] * 5, "parameter": list(NORMAL),
-                          "value": [74, 1.0, 85, 35, 2500]})
+    frame = pd.DataFrame(
+        {"subject_id": ["A"] * 5, "parameter": list(NORMAL), "value": [74, 1.0, 85, 35, 2500]}
+    )
     out = score_car_hematotox(frame, subjects=["A", "B"])
     assert out["car_hematotox_score"].tolist()[0] == 7
     assert pd.isna(out["car_hematotox_score"].tolist()[1])

@@ -14,8 +14,13 @@ HI = 2.0  # 2000/uL, well above every threshold
 
 def series(values, start=0, sid="S1"):
     """Daily ANC (10^9/L) from day ``start``."""
-    return pd.DataFrame({"subject_id": sid, "day": np.arange(start, start + len(values)),
-                         "value": np.asarray(values, float)})
+    return pd.DataFrame(
+        {
+            "subject_id": sid,
+            "day": np.arange(start, start + len(values)),
+            "value": np.asarray(values, float),
+        }
+    )
 
 
 def early(values, **options):
@@ -23,9 +28,17 @@ def early(values, **options):
     return row["icaht_early_grade"], row["days_anc_le_500"], row["days_anc_le_100"]
 
 
-@pytest.mark.parametrize(("n_low", "grade"), [
-    (1, 1), (6, 1), (7, 2), (13, 2), (14, 3), (30, 3),
-])
+@pytest.mark.parametrize(
+    ("n_low", "grade"),
+    [
+        (1, 1),
+        (6, 1),
+        (7, 2),
+        (13, 2),
+        (14, 3),
+        (30, 3),
+    ],
+)
 def test_days_at_exactly_500_give_the_duration_band(n_low, grade):
     # day 0 above, then n_low days at exactly 500/uL (inclusive), then recovery
     values = [HI] + [0.5] * n_low + [HI] * (40 - n_low)
@@ -78,16 +91,16 @@ def test_missing_days_carry_forward_at_most_7_days():
 
 
 def test_unobserved_gap_shorter_than_3_days_is_joined():
-    anc = pd.DataFrame({"subject_id": "S1", "day": [0, 10, 11],
-                        "value": [0.3, 0.3, HI]})
+    anc = pd.DataFrame({"subject_id": "S1", "day": [0, 10, 11], "value": [0.3, 0.3, HI]})
     # days 0-7 carried, 8-9 unobserved (gap of 2 < 3), day 10 low: one run of 11 days
     row = grade_icaht(anc).iloc[0]
     assert (row["icaht_early_grade"], row["days_anc_le_500"]) == (2, 11)
 
 
 def test_a_day_is_its_lowest_measurement_or_the_last_by_option():
-    anc = pd.DataFrame({"subject_id": "S1", "day": [0.3, 0.8, *range(1, 31)],
-                        "value": [0.4, 0.6] + [HI] * 30})
+    anc = pd.DataFrame(
+        {"subject_id": "S1", "day": [0.3, 0.8, *range(1, 31)], "value": [0.4, 0.6] + [HI] * 30}
+    )
     assert grade_icaht(anc).iloc[0]["icaht_early_grade"] == 1
     assert grade_icaht(anc, options={"daily_value": "last"}).iloc[0]["icaht_early_grade"] == 0
 
@@ -121,21 +134,30 @@ def test_recovery_after_day_30_and_never():
     assert pd.isna(row["anc_recovery_day"])  # no neutropenia to recover from
 
 
-@pytest.mark.parametrize(("late", "grade"), [
-    ([0.1], 4), ([0.101], 3), ([0.5], 3), ([1.0], 2), ([1.5], 1), ([1.501], 0),
-    ([0.4, 1.5], 3),          # confirmed by a second value of exactly 1500/uL
-    ([0.4, 1.51], 0),         # a single low value among normal ones is transient
-    ([0.4, 0.05, 2.0], 4),    # lowest 50/uL confirmed by 400/uL
-    ([0.4, 0.4], 3),          # a tie confirms itself
-])
+@pytest.mark.parametrize(
+    ("late", "grade"),
+    [
+        ([0.1], 4),
+        ([0.101], 3),
+        ([0.5], 3),
+        ([1.0], 2),
+        ([1.5], 1),
+        ([1.501], 0),
+        ([0.4, 1.5], 3),  # confirmed by a second value of exactly 1500/uL
+        ([0.4, 1.51], 0),  # a single low value among normal ones is transient
+        ([0.4, 0.05, 2.0], 4),  # lowest 50/uL confirmed by 400/uL
+        ([0.4, 0.4], 3),  # a tie confirms itself
+    ],
+)
 def test_late_icaht(late, grade):
     anc = pd.DataFrame({"subject_id": "S1", "day": 31.0 + np.arange(len(late)), "value": late})
     assert grade_icaht(anc).iloc[0]["icaht_late_grade"] == grade
 
 
 def test_late_confirmation_option_and_window():
-    anc = pd.DataFrame({"subject_id": "S1", "day": [30.9, 31.0, 40.0, 120.0],
-                        "value": [0.01, 0.4, 1.51, 0.05]})
+    anc = pd.DataFrame(
+        {"subject_id": "S1", "day": [30.9, 31.0, 40.0, 120.0], "value": [0.01, 0.4, 1.51, 0.05]}
+    )
     # day 30.9 is study day 30: early, not late
     assert grade_icaht(anc).iloc[0]["icaht_late_grade"] == 4  # 50/uL confirmed by 400/uL
     assert grade_icaht(anc, options={"late_last_day": 100}).iloc[0]["icaht_late_grade"] == 0
@@ -152,20 +174,40 @@ def test_unknown_or_bad_option_is_an_error():
 
 def test_rule_ids_and_file_documents_every_option():
     c = load_icaht()
-    assert set(c.options) == {"daily_value", "carry_forward_days", "join_gap_days", "duration",
-                              "recovery_days", "late_last_day", "late_confirmation"}
+    assert set(c.options) == {
+        "daily_value",
+        "carry_forward_days",
+        "join_gap_days",
+        "duration",
+        "recovery_days",
+        "late_last_day",
+        "late_confirmation",
+    }
     assert all(o.description and o.source for o in c.options.values())
     row = grade_icaht(series([0.05] * 14 + [HI] * 20)).iloc[0]
     assert row["icaht_early_rule"] == "icaht-2023/early/anc-le-100/4"
 
 
-@pytest.mark.parametrize(("value", "unit"), [
-    (500, "cells/uL"), (500, "/mm3"), (0.5, "10^9/L"), (0.5, "GI/L"), (0.5, "10^3/uL"),
-])
+@pytest.mark.parametrize(
+    ("value", "unit"),
+    [
+        (500, "cells/uL"),
+        (500, "/mm3"),
+        (0.5, "10^9/L"),
+        (0.5, "GI/L"),
+        (0.5, "10^3/uL"),
+    ],
+)
 def test_units_are_converted_before_counting(value, unit):
     days = np.arange(0, 40)
-    obs = pd.DataFrame({"subject_id": "S1", "day": days, "parameter": "ANC",
-                        "value": np.where((days >= 1) & (days <= 7), value, value * 4),
-                        "unit": unit})
+    obs = pd.DataFrame(
+        {
+            "subject_id": "S1",
+            "day": days,
+            "parameter": "ANC",
+            "value": np.where((days >= 1) & (days <= 7), value, value * 4),
+            "unit": unit,
+        }
+    )
     row = summarize_hematology(obs).subject_summary.iloc[0]
     assert (row["icaht_early_grade"], row["days_anc_le_500"], row["anc_recovery_day"]) == (2, 7, 8)

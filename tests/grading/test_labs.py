@@ -15,8 +15,9 @@ BOUNDARIES = pd.read_csv(CASES / "ctcae" / "boundaries.csv", dtype={"unit": str}
 
 @pytest.mark.parametrize("case", BOUNDARIES.to_dict("records"), ids=lambda c: c["note"][:60])
 def test_boundary_case(case: dict) -> None:
-    row = pd.DataFrame([{k: case[k] for k in ("parameter", "value", "unit", "lln", "uln",
-                                               "baseline")}])
+    row = pd.DataFrame(
+        [{k: case[k] for k in ("parameter", "value", "unit", "lln", "uln", "baseline")}]
+    )
     out = aegrade.grade_labs(row, case["criteria"]).iloc[0]
     for direction in ("low", "high"):
         expected = case[f"expected_{direction}"]
@@ -42,9 +43,15 @@ def test_missing_range_reason_names_it() -> None:
 
 
 def test_ambiguous_lower_option() -> None:
-    df = pd.DataFrame({"parameter": ["K", "SODIUM", "LIPASE"], "value": [3.2, 127, 400],
-                       "unit": ["mmol/L"] * 2 + ["U/L"], "lln": [3.5, 135, None],
-                       "uln": [5.1, 145, 60]})
+    df = pd.DataFrame(
+        {
+            "parameter": ["K", "SODIUM", "LIPASE"],
+            "value": [3.2, 127, 400],
+            "unit": ["mmol/L"] * 2 + ["U/L"],
+            "lln": [3.5, 135, None],
+            "uln": [5.1, 145, 60],
+        }
+    )
     worse = aegrade.grade_labs(df)
     lower = aegrade.grade_labs(df, ambiguous="lower")
     assert worse["grade_low"].tolist()[:2] == [2, 3]
@@ -54,19 +61,34 @@ def test_ambiguous_lower_option() -> None:
 
 
 def test_v4_and_v5_differ_where_ctcae_differs() -> None:
-    df = pd.DataFrame({"parameter": ["ALT", "GLUC"], "value": [130.0, 15.0],
-                       "unit": ["U/L", "mmol/L"], "uln": [40, 6.1], "lln": [None, 3.9],
-                       "baseline": [60, None]})
+    df = pd.DataFrame(
+        {
+            "parameter": ["ALT", "GLUC"],
+            "value": [130.0, 15.0],
+            "unit": ["U/L", "mmol/L"],
+            "uln": [40, 6.1],
+            "lln": [None, 3.9],
+            "baseline": [60, None],
+        }
+    )
     v4 = aegrade.grade_labs(df, "4.03")
     v5 = aegrade.grade_labs(df, "5.0")
-    assert v4["grade_high"].iloc[0] == 2 and v5["grade_high"].iloc[0] == 1  # 130 > 3 x ULN; < 3 x baseline 60
+    assert (
+        v4["grade_high"].iloc[0] == 2 and v5["grade_high"].iloc[0] == 1
+    )  # 130 > 3 x ULN; < 3 x baseline 60
     assert v4["grade_high"].iloc[1] == 3 and pd.isna(v5["term_high"].iloc[1])
 
 
 def test_every_row_kept_in_order_and_input_untouched() -> None:
-    df = pd.DataFrame({"parameter": ["HGB", "junk", "NEUT", None], "value": [9, 1, 0.2, 3],
-                       "unit": ["g/dL", None, "10^9/L", None], "lln": [12, None, 1.8, None]},
-                      index=[10, 5, 7, 1])
+    df = pd.DataFrame(
+        {
+            "parameter": ["HGB", "junk", "NEUT", None],
+            "value": [9, 1, 0.2, 3],
+            "unit": ["g/dL", None, "10^9/L", None],
+            "lln": [12, None, 1.8, None],
+        },
+        index=[10, 5, 7, 1],
+    )
     before = df.copy()
     out = aegrade.grade_labs(df, errors="coerce")
     pd.testing.assert_frame_equal(df, before)
@@ -75,13 +97,22 @@ def test_every_row_kept_in_order_and_input_untouched() -> None:
 
 
 def test_errors_raise_collects_every_problem() -> None:
-    df = pd.DataFrame({"parameter": ["HGB", "NEUT", "TEMP", "K"],
-                       "value": ["abc", -1, 50, 4.0], "unit": ["g/dL", "10^9/L", "degC", "furlongs"]})
+    df = pd.DataFrame(
+        {
+            "parameter": ["HGB", "NEUT", "TEMP", "K"],
+            "value": ["abc", -1, 50, 4.0],
+            "unit": ["g/dL", "10^9/L", "degC", "furlongs"],
+        }
+    )
     with pytest.raises(InputError) as info:
         aegrade.grade_labs(df)
     checks = info.value.failures.set_index("row")["check"].to_dict()
-    assert checks == {0: "not_a_number", 1: "implausible_value", 2: "implausible_value",
-                      3: "unknown_unit"}
+    assert checks == {
+        0: "not_a_number",
+        1: "implausible_value",
+        2: "implausible_value",
+        3: "unknown_unit",
+    }
     coerced = aegrade.grade_labs(df, errors="coerce")
     assert coerced["grade_low"].isna().all()
     assert coerced["reason"].str.startswith("not graded").all()
@@ -93,9 +124,16 @@ def test_missing_required_column() -> None:
 
 
 def test_baseline_derived_from_last_value_at_or_before_day_0() -> None:
-    df = pd.DataFrame({"subject_id": ["a"] * 4, "day": [-5, 0, 3, 5],
-                       "parameter": ["ALT"] * 4, "value": [30, 60, 89, 90.0],
-                       "unit": ["U/L"] * 4, "uln": [40] * 4})
+    df = pd.DataFrame(
+        {
+            "subject_id": ["a"] * 4,
+            "day": [-5, 0, 3, 5],
+            "parameter": ["ALT"] * 4,
+            "value": [30, 60, 89, 90.0],
+            "unit": ["U/L"] * 4,
+            "uln": [40] * 4,
+        }
+    )
     out = aegrade.grade_labs(df)
     # baseline 60 > ULN: abnormal, so 1.5 x 60 = 90 is grade 1 and 89 grade 0
     assert out["grade_high"].tolist() == [0, 0, 0, 1]
@@ -104,22 +142,31 @@ def test_baseline_derived_from_last_value_at_or_before_day_0() -> None:
 def test_fever_over_40_for_more_than_24_hours_is_grade_4() -> None:
     days = [0.0, 0.5, 1.0, 1.1, 2.0, 2.5]
     temps = [40.2, 40.5, 40.3, 40.4, 39.0, 40.6]
-    df = pd.DataFrame({"subject_id": ["a"] * 6, "day": days, "parameter": "TEMP",
-                       "value": temps, "unit": "degC"})
+    df = pd.DataFrame(
+        {"subject_id": ["a"] * 6, "day": days, "parameter": "TEMP", "value": temps, "unit": "degC"}
+    )
     out = aegrade.grade_labs(df.sample(frac=1, random_state=1)).sort_index()
     # the run 0.0-1.1 passes 24 h at day 1.1; 39.0 breaks the run; 40.6 starts a new one
     assert out["grade_high"].tolist() == [3, 3, 3, 4, 1, 3]
 
 
 def test_fever_exactly_24_hours_is_grade_3() -> None:
-    df = pd.DataFrame({"subject_id": ["a", "a"], "day": [0.0, 1.0], "parameter": "TEMP",
-                       "value": [40.5, 40.5], "unit": "degC"})
+    df = pd.DataFrame(
+        {
+            "subject_id": ["a", "a"],
+            "day": [0.0, 1.0],
+            "parameter": "TEMP",
+            "value": [40.5, 40.5],
+            "unit": "degC",
+        }
+    )
     assert aegrade.grade_labs(df)["grade_high"].tolist() == [3, 3]
 
 
 def test_rule_ids_name_the_rule() -> None:
-    out = aegrade.grade_labs(pd.DataFrame({"parameter": ["NEUT"], "value": [0.7],
-                                           "unit": ["10^9/L"], "lln": [1.8]}))
+    out = aegrade.grade_labs(
+        pd.DataFrame({"parameter": ["NEUT"], "value": [0.7], "unit": ["10^9/L"], "lln": [1.8]})
+    )
     assert out["rule_low"].iloc[0] == "ctcae-v5.0/neutrophil-count-decreased/3"
     assert out["criteria"].iloc[0] == "ctcae-v5.0"
     assert out["term_low"].iloc[0] == "Neutrophil count decreased"
@@ -127,9 +174,16 @@ def test_rule_ids_name_the_rule() -> None:
 
 
 def test_rejected_value_is_never_a_baseline() -> None:
-    df = pd.DataFrame({"subject_id": ["a"] * 3, "day": [-2, 0, 4],
-                       "parameter": ["ALT"] * 3, "value": [30, -5, 90.0],
-                       "unit": ["U/L"] * 3, "uln": [40] * 3})
+    df = pd.DataFrame(
+        {
+            "subject_id": ["a"] * 3,
+            "day": [-2, 0, 4],
+            "parameter": ["ALT"] * 3,
+            "value": [30, -5, 90.0],
+            "unit": ["U/L"] * 3,
+            "uln": [40] * 3,
+        }
+    )
     out = aegrade.grade_labs(df, errors="coerce")
     # -5 is implausible: the baseline is 30 (normal), so 90 > 2 x ULN is graded on ULN: 1
     assert out["grade_high"].tolist()[2] == 1

@@ -22,23 +22,34 @@ pytestmark = pytest.mark.oracle
 @pytest.fixture(scope="module")
 def adlb() -> tuple[pd.DataFrame, pd.DataFrame]:
     d = pd.read_csv(DATA / "pharmaverse" / "adlb_grading_subset.csv.gz", low_memory=False)
-    inp = pd.DataFrame({
-        "subject_id": d["USUBJID"], "parameter": d["PARAMCD"], "value": d["AVAL"],
-        "unit": d["UNIT_FROM_PARAM"], "lln": d["ANRLO"], "uln": d["ANRHI"],
-        "baseline": d["BASE"], "pchg": d["PCHG"],
-    })
+    inp = pd.DataFrame(
+        {
+            "subject_id": d["USUBJID"],
+            "parameter": d["PARAMCD"],
+            "value": d["AVAL"],
+            "unit": d["UNIT_FROM_PARAM"],
+            "lln": d["ANRLO"],
+            "uln": d["ANRHI"],
+            "baseline": d["BASE"],
+            "pchg": d["PCHG"],
+        }
+    )
     return d, aegrade.grade_labs(inp, "ctcae-v4.03", errors="coerce")
 
 
-@pytest.mark.parametrize(("direction", "term_col", "grade_col", "n_comparable"), [
-    ("low", "ATOXDSCL", "ATOXGRL", 19_998),
-    ("high", "ATOXDSCH", "ATOXGRH", 32_589),
-])
+@pytest.mark.parametrize(
+    ("direction", "term_col", "grade_col", "n_comparable"),
+    [
+        ("low", "ATOXDSCL", "ATOXGRL", 19_998),
+        ("high", "ATOXDSCH", "ATOXGRH", 32_589),
+    ],
+)
 def test_agrees_with_admiral(adlb, direction, term_col, grade_col, n_comparable) -> None:
     d, graded = adlb
     assert len(graded) == len(d) == 83_652
-    admiral_term = d[term_col].fillna("").str.lower().str.replace(
-        r" \((fasting|ionized)\)$", "", regex=True)
+    admiral_term = (
+        d[term_col].fillna("").str.lower().str.replace(r" \((fasting|ionized)\)$", "", regex=True)
+    )
     ours = graded[f"term_{direction}"].astype(object).fillna("").str.lower()
     comparable = (admiral_term != "") & (admiral_term == ours) & (d["PARAMCD"] != "HGB")
     expected = pd.to_numeric(d[grade_col]).to_numpy(float)

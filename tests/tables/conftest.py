@@ -12,8 +12,13 @@ from tests.tables._frames import ALT, AST, CRS, ICANS, NEUT, ae_frame
 def subjects30() -> pd.DataFrame:
     """30 patients, P01..P30; arms A (P01-P15) and B (P16-P30)."""
     ids = [f"P{i:02d}" for i in range(1, 31)]
-    return pd.DataFrame({"subject_id": ids, "arm": ["A"] * 15 + ["B"] * 15,
-                         "best_response": ["CR"] * 20 + ["PR"] * 5 + ["NR"] * 5})
+    return pd.DataFrame(
+        {
+            "subject_id": ids,
+            "arm": ["A"] * 15 + ["B"] * 15,
+            "best_response": ["CR"] * 20 + ["PR"] * 5 + ["NR"] * 5,
+        }
+    )
 
 
 @pytest.fixture
@@ -32,7 +37,11 @@ def table3_ae() -> pd.DataFrame:
     rows.append(("P04", CRS, "astct-2019", 2, 9.0))
     for i in range(1, 29):
         rows.append((f"P{i:02d}", NEUT, "ctcae-v5.0", 4 if i <= 27 else 2, 3.0))
-    rows += [("P01", ALT, "ctcae-v5.0", 1, 2.0), ("P01", ALT, "ctcae-v5.0", 3, 8.0),
-             ("P01", AST, "ctcae-v5.0", 2, 2.0), ("P02", AST, "ctcae-v5.0", 4, 5.0),
-             ("P05", ICANS, "astct-2019", 5, 6.0)]
+    rows += [
+        ("P01", ALT, "ctcae-v5.0", 1, 2.0),
+        ("P01", ALT, "ctcae-v5.0", 3, 8.0),
+        ("P01", AST, "ctcae-v5.0", 2, 2.0),
+        ("P02", AST, "ctcae-v5.0", 4, 5.0),
+        ("P05", ICANS, "astct-2019", 5, 6.0),
+    ]
     return ae_frame(rows)

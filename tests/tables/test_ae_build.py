@@ -68,8 +68,10 @@ def test_each_subject_once_at_worst_grade(table3_ae, subjects30):
 
 
 def test_grouped_row_counts_a_subject_once(table3_ae, subjects30):
-    spec = TableSpec(rows=[RowSpec(label="Elevated liver enzymes", terms=[ALT, AST])],
-                     columns=[*GRADE_COLUMNS, ColumnSpec(label="Any grade", grades=[1, 5])])
+    spec = TableSpec(
+        rows=[RowSpec(label="Elevated liver enzymes", terms=[ALT, AST])],
+        columns=[*GRADE_COLUMNS, ColumnSpec(label="Any grade", grades=[1, 5])],
+    )
     t = build_ae_table(table3_ae, subjects30, spec)
     # P01 has ALT 1, ALT 3, AST 2 -> grade 3 once; P02 AST 4
     assert cell(t, "Elevated liver enzymes", "Any grade")["n"] == 2
@@ -79,8 +81,12 @@ def test_grouped_row_counts_a_subject_once(table3_ae, subjects30):
 
 
 def test_grade_3_4_leaves_out_grade_5(table3_ae, subjects30):
-    spec = TableSpec(columns=[ColumnSpec(label="Grade 3-4", grades=[3, 4]),
-                              ColumnSpec(label="Grade >= 3", grades=[3, 5])])
+    spec = TableSpec(
+        columns=[
+            ColumnSpec(label="Grade 3-4", grades=[3, 4]),
+            ColumnSpec(label="Grade >= 3", grades=[3, 5]),
+        ]
+    )
     t = build_ae_table(table3_ae, subjects30, spec)
     assert cell(t, ICANS, "Grade 3-4")["cell"] == "0"
     assert cell(t, ICANS, "Grade >= 3")["cell"] == "1 (3.3)"
@@ -94,8 +100,11 @@ def test_arms_with_n_and_total(table3_ae, subjects30):
     assert cell(t, CRS, "Any grade", "Total")["cell"] == "25 (83.3)"
     disp = t.to_display()
     assert disp.groups == (("A (N = 15)", 2), ("B (N = 15)", 2), ("Total (N = 30)", 2))
-    assert t.frame.columns.tolist()[:3] == ["Adverse event", "A (N = 15): Any grade",
-                                            "A (N = 15): Grade >= 3"]
+    assert t.frame.columns.tolist()[:3] == [
+        "Adverse event",
+        "A (N = 15): Any grade",
+        "A (N = 15): Grade >= 3",
+    ]
 
 
 def test_by_must_be_a_subjects_column(table3_ae, subjects30):
@@ -114,20 +123,21 @@ def test_frequency_sort_with_alphabetical_tie_break(table3_ae, subjects30):
 
 
 def test_spec_order_and_listed_rows_kept_at_zero(table3_ae, subjects30):
-    spec = TableSpec(rows=[RowSpec(term="Fever"), RowSpec(term=CRS), RowSpec(term=NEUT)],
-                     any_event_row=False)
+    spec = TableSpec(
+        rows=[RowSpec(term="Fever"), RowSpec(term=CRS), RowSpec(term=NEUT)], any_event_row=False
+    )
     t = build_ae_table(table3_ae, subjects30, spec)
     assert t.rows["row"].tolist() == ["Fever", CRS, NEUT]
     assert cell(t, "Fever", "Any grade")["cell"] == "0"
     assert cell(t, "Fever", "Any grade")["N"] == 30
     spec = spec.model_copy(update={"sort": "frequency"})
-    assert build_ae_table(table3_ae, subjects30, spec).rows["row"].tolist() == [
-        NEUT, CRS, "Fever"]
+    assert build_ae_table(table3_ae, subjects30, spec).rows["row"].tolist() == [NEUT, CRS, "Fever"]
 
 
 def test_include_unlisted_adds_other_terms(table3_ae, subjects30):
-    spec = TableSpec(rows=[RowSpec(label="Liver", terms=[ALT, AST])], include_unlisted=True,
-                     any_event_row=False)
+    spec = TableSpec(
+        rows=[RowSpec(label="Liver", terms=[ALT, AST])], include_unlisted=True, any_event_row=False
+    )
     rows = build_ae_table(table3_ae, subjects30, spec).rows["row"].tolist()
     assert rows[0] == "Liver"
     assert sorted(rows[1:]) == sorted([CRS, ICANS, NEUT])
@@ -143,9 +153,10 @@ def test_criteria_filter_per_table_and_row(table3_ae, subjects30):
     t = build_ae_table(table3_ae, subjects30, TableSpec(criteria="ctcae-v5.0"))
     assert CRS not in t.rows["row"].tolist()
     assert t.criteria == ("ctcae-v5.0",)
-    spec = TableSpec(criteria="ctcae-v5.0",
-                     rows=[RowSpec(term=CRS, criteria="astct-2019"), RowSpec(term=NEUT),
-                           RowSpec(term=ICANS)])
+    spec = TableSpec(
+        criteria="ctcae-v5.0",
+        rows=[RowSpec(term=CRS, criteria="astct-2019"), RowSpec(term=NEUT), RowSpec(term=ICANS)],
+    )
     t = build_ae_table(table3_ae, subjects30, spec)
     assert cell(t, CRS, "Any grade")["n"] == 25
     assert cell(t, ICANS, "Any grade")["n"] == 0  # astct-2019 only, table counts ctcae-v5.0
@@ -181,8 +192,13 @@ def test_events_count(table3_ae, subjects30):
 
 
 def test_soc_rows_count_once_and_nest_terms(table3_ae, subjects30):
-    socs = {CRS: "Immune system disorders", ICANS: "Nervous system disorders",
-            NEUT: "Investigations", ALT: "Investigations", AST: "Investigations"}
+    socs = {
+        CRS: "Immune system disorders",
+        ICANS: "Nervous system disorders",
+        NEUT: "Investigations",
+        ALT: "Investigations",
+        AST: "Investigations",
+    }
     ae = table3_ae.assign(soc=table3_ae["term"].map(socs))
     t = build_ae_table(ae, subjects30, TableSpec(soc=True))
     inv = cell(t, "Investigations", "Any grade")
@@ -195,9 +211,15 @@ def test_soc_rows_count_once_and_nest_terms(table3_ae, subjects30):
 
 
 def test_unknown_subjects_and_missing_grades_are_not_counted(table3_ae, subjects30):
-    extra = pd.DataFrame({"subject_id": ["P99", "P30"], "term": [CRS, CRS],
-                          "criteria": ["astct-2019"] * 2,
-                          "grade": pd.array([3, pd.NA], dtype="Int64"), "onset": [1.0, 1.0]})
+    extra = pd.DataFrame(
+        {
+            "subject_id": ["P99", "P30"],
+            "term": [CRS, CRS],
+            "criteria": ["astct-2019"] * 2,
+            "grade": pd.array([3, pd.NA], dtype="Int64"),
+            "onset": [1.0, 1.0],
+        }
+    )
     t = build_ae_table(pd.concat([table3_ae, extra], ignore_index=True), subjects30)
     assert cell(t, CRS, "Any grade")["n"] == 25
     assert any("not in the subjects table" in n for n in t.notes)
@@ -237,13 +259,21 @@ def test_zero_style_and_decimals(table3_ae, subjects30):
     t = build_ae_table(table3_ae, subjects30, TableSpec(zero="0 (0.0)", decimals=2))
     assert cell(t, CRS, "Any grade")["cell"] == "25 (83.33)"
     assert cell(t, AST, "Grade >= 3")["cell"] == "1 (3.33)"
-    t = build_ae_table(table3_ae, subjects30, TableSpec(zero="0 (0.0)"),
-                       by="arm")
+    t = build_ae_table(table3_ae, subjects30, TableSpec(zero="0 (0.0)"), by="arm")
     assert cell(t, AST, "Any grade", "B")["cell"] == "0 (0.0)"
 
 
-@pytest.mark.parametrize("value, text", [(83.33333, "83.3"), (6.25, "6.3"), (12.5, "12.5"),
-                                         (66.66667, "66.7"), (100.0, "100.0"), (0.05, "0.1")])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (83.33333, "83.3"),
+        (6.25, "6.3"),
+        (12.5, "12.5"),
+        (66.66667, "66.7"),
+        (100.0, "100.0"),
+        (0.05, "0.1"),
+    ],
+)
 def test_percent_rounds_half_up(value, text):
     assert format_percent(value) == text
 
@@ -255,18 +285,27 @@ def test_format_count():
 
 
 def test_table3_layout_in_text(table3_ae, subjects30):
-    spec = TableSpec(title="Table 3. Adverse events", any_event_row=False,
-                     rows=[RowSpec(term=CRS), RowSpec(term=ICANS), RowSpec(term=NEUT)])
+    spec = TableSpec(
+        title="Table 3. Adverse events",
+        any_event_row=False,
+        rows=[RowSpec(term=CRS), RowSpec(term=ICANS), RowSpec(term=NEUT)],
+    )
     text = format_text(build_ae_table(table3_ae, subjects30, spec))
     lines = text.splitlines()
     assert lines[0] == "Table 3. Adverse events"
     assert lines[1].strip() == "Number of patients (N = 30)"
     header = next(x for x in lines if x.startswith("Adverse event"))
     assert re.split(r"\s{2,}", header) == ["Adverse event", "Any grade", "Grade >= 3"]
-    body = {re.split(r"\s{2,}", x)[0]: re.split(r"\s{2,}", x)[1:] for x in lines
-            if x.startswith((CRS, ICANS, NEUT))}
-    assert body == {CRS: ["25 (83.3)", "3 (10.0)"], ICANS: ["1 (3.3)", "1 (3.3)"],
-                    NEUT: ["28 (93.3)", "27 (90.0)"]}
+    body = {
+        re.split(r"\s{2,}", x)[0]: re.split(r"\s{2,}", x)[1:]
+        for x in lines
+        if x.startswith((CRS, ICANS, NEUT))
+    }
+    assert body == {
+        CRS: ["25 (83.3)", "3 (10.0)"],
+        ICANS: ["1 (3.3)", "1 (3.3)"],
+        NEUT: ["28 (93.3)", "27 (90.0)"],
+    }
     # the values line up under their headers
     crs_line = next(x for x in lines if x.startswith(CRS))
     assert crs_line.index("25 (83.3)") == header.index("Any grade")
@@ -274,9 +313,14 @@ def test_table3_layout_in_text(table3_ae, subjects30):
 
 
 def test_empty_adverse_events(subjects30):
-    empty = pd.DataFrame({"subject_id": pd.Series(dtype=str), "term": pd.Series(dtype=str),
-                          "criteria": pd.Series(dtype=str),
-                          "grade": pd.Series(dtype="Int64")})
+    empty = pd.DataFrame(
+        {
+            "subject_id": pd.Series(dtype=str),
+            "term": pd.Series(dtype=str),
+            "criteria": pd.Series(dtype=str),
+            "grade": pd.Series(dtype="Int64"),
+        }
+    )
     t = build_ae_table(empty, subjects30)
     assert t.rows["row"].tolist() == ["Any adverse event"]
     assert cell(t, "Any adverse event", "Any grade")["cell"] == "0"

@@ -5,14 +5,18 @@ import re
 
 import pandas as pd
 
-from aegrade.tables import build_ae_table, build_crs_icans_summary, write_report
+from aegrade.tables import build_ae_table, build_crs_icans_summary
+from aegrade.write import write_report
 
 
 def test_report_has_tables_and_plots(table3_ae, subjects30, tmp_path):
-    obs = pd.DataFrame({"subject_id": ["P01"], "parameter": ["TOCILIZUMAB"], "day": [2.0],
-                        "value": ["given"]})
-    tables = [build_ae_table(table3_ae, subjects30),
-              build_crs_icans_summary(table3_ae, subjects30, obs)]
+    obs = pd.DataFrame(
+        {"subject_id": ["P01"], "parameter": ["TOCILIZUMAB"], "day": [2.0], "value": ["given"]}
+    )
+    tables = [
+        build_ae_table(table3_ae, subjects30),
+        build_crs_icans_summary(table3_ae, subjects30, obs),
+    ]
     path = write_report(tmp_path / "r.html", tables, table3_ae, obs)
     text = path.read_text(encoding="utf-8")
     assert text.count('<table class="ae">') == 2

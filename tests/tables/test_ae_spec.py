@@ -32,8 +32,10 @@ def test_spec_section5_example_loads():
     assert [c.label for c in spec.columns] == ["Any grade", "Grade >= 3"]
     assert spec.columns[1].grades == (3, 5)
     assert spec.rows[0].label == "Elevated liver enzymes"
-    assert spec.rows[0].terms == ("Alanine aminotransferase increased",
-                                  "Aspartate aminotransferase increased")
+    assert spec.rows[0].terms == (
+        "Alanine aminotransferase increased",
+        "Aspartate aminotransferase increased",
+    )
     assert spec.rows[1].label == "Cytokine release syndrome"
     assert spec.rows[1].terms == ("Cytokine release syndrome",)
     assert spec.rows[1].criteria == ("astct-2019",)
@@ -49,8 +51,10 @@ def test_spec_from_file(tmp_path):
 def test_defaults():
     spec = TableSpec()
     assert spec.columns == DEFAULT_COLUMNS
-    assert [(c.label, c.grades) for c in spec.columns] == [("Any grade", (1, 5)),
-                                                            ("Grade >= 3", (3, 5))]
+    assert [(c.label, c.grades) for c in spec.columns] == [
+        ("Any grade", (1, 5)),
+        ("Grade >= 3", (3, 5)),
+    ]
     assert spec.effective_sort == "frequency"
     assert spec.any_event_row and spec.count == "subjects" and spec.decimals == 1
     assert [c.grades for c in GRADE_COLUMNS] == [(g, g) for g in range(1, 6)]
@@ -70,17 +74,20 @@ def test_spec_is_frozen_and_copies():
     assert other.total and not spec.total
 
 
-@pytest.mark.parametrize("data, words", [
-    ({"columns": [{"label": "x", "grades": [4, 3]}]}, ["columns.0", "1 <= low <= high <= 5"]),
-    ({"columns": [{"label": "x", "grades": [0, 3]}]}, ["columns.0"]),
-    ({"rows": [{"terms": ["a", "b"]}]}, ["rows.0", "needs a label"]),
-    ({"rows": [{"label": "x"}]}, ["rows.0", "names no term"]),
-    ({"rows": [{"term": "a"}, {"term": "a"}]}, ["duplicate labels"]),
-    ({"threshold": 120}, ["threshold"]),
-    ({"sort": "random"}, ["sort"]),
-    ({"colums": []}, ["colums"]),
-    ({"sort_column": "Grade 9"}, ["sort_column"]),
-])
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        ({"columns": [{"label": "x", "grades": [4, 3]}]}, ["columns.0", "1 <= low <= high <= 5"]),
+        ({"columns": [{"label": "x", "grades": [0, 3]}]}, ["columns.0"]),
+        ({"rows": [{"terms": ["a", "b"]}]}, ["rows.0", "needs a label"]),
+        ({"rows": [{"label": "x"}]}, ["rows.0", "names no term"]),
+        ({"rows": [{"term": "a"}, {"term": "a"}]}, ["duplicate labels"]),
+        ({"threshold": 120}, ["threshold"]),
+        ({"sort": "random"}, ["sort"]),
+        ({"colums": []}, ["colums"]),
+        ({"sort_column": "Grade 9"}, ["sort_column"]),
+    ],
+)
 def test_bad_specs_name_the_key(data, words):
     with pytest.raises(TableSpecError) as exc:
         load_table_spec(data)

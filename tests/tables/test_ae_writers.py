@@ -8,23 +8,34 @@ import re
 import pandas as pd
 import pytest
 
-from aegrade.tables import RowSpec, TableSpec, build_ae_table, build_patient_listing, write_table
-from aegrade.tables.writers import format_for, neutralize
+from aegrade.tables import RowSpec, TableSpec, build_ae_table, build_patient_listing
+from aegrade.write import write_table
+from aegrade.write.tables import format_for, neutralize
 from tests.tables._frames import CRS, ICANS, NEUT
 
 
 @pytest.fixture
 def table(table3_ae, subjects30):
-    spec = TableSpec(title="Table 3. Adverse events", total=True,
-                     rows=[RowSpec(term=CRS), RowSpec(term=NEUT), RowSpec(term=ICANS),
-                           RowSpec(label="=HYPERLINK(bad)", terms=["Fever"])])
+    spec = TableSpec(
+        title="Table 3. Adverse events",
+        total=True,
+        rows=[
+            RowSpec(term=CRS),
+            RowSpec(term=NEUT),
+            RowSpec(term=ICANS),
+            RowSpec(label="=HYPERLINK(bad)", terms=["Fever"]),
+        ],
+    )
     return build_ae_table(table3_ae, subjects30, spec, by="arm")
 
 
 @pytest.fixture
 def single(table3_ae, subjects30):
-    spec = TableSpec(title="Table 3. Adverse events", any_event_row=False,
-                     rows=[RowSpec(term=CRS), RowSpec(term=NEUT)])
+    spec = TableSpec(
+        title="Table 3. Adverse events",
+        any_event_row=False,
+        rows=[RowSpec(term=CRS), RowSpec(term=NEUT)],
+    )
     return build_ae_table(table3_ae, subjects30, spec)
 
 
@@ -37,9 +48,19 @@ def test_format_from_suffix():
         format_for("x.pdf")
 
 
-@pytest.mark.parametrize("text, out", [("=1+1", "'=1+1"), ("+1", "'+1"), ("-x", "'-x"),
-                                       ("@a", "'@a"), ("\tx", "'\tx"), ("\rx", "'\rx"),
-                                       ("25 (83.3)", "25 (83.3)"), (3, 3)])
+@pytest.mark.parametrize(
+    "text, out",
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-x", "'-x"),
+        ("@a", "'@a"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("25 (83.3)", "25 (83.3)"),
+        (3, 3),
+    ],
+)
 def test_neutralize(text, out):
     assert neutralize(text) == out
 
@@ -55,7 +76,11 @@ def test_xlsx_values_and_styling(table, tmp_path):
     assert ws["F3"].value == "Total (N = 30)"
     assert {str(r) for r in ws.merged_cells.ranges} == {"B3:C3", "D3:E3", "F3:G3"}
     assert [c.value for c in ws[4]] == ["Adverse event", "Any grade", "Grade >= 3"] * 1 + [
-        "Any grade", "Grade >= 3", "Any grade", "Grade >= 3"]
+        "Any grade",
+        "Grade >= 3",
+        "Any grade",
+        "Grade >= 3",
+    ]
     assert ws.freeze_panes == "B5"
     rows = {r[0]: r[1:] for r in ws.iter_rows(min_row=5, max_row=9, values_only=True)}
     assert rows[CRS] == ("15 (100.0)", "3 (20.0)", "10 (66.7)", "0", "25 (83.3)", "3 (10.0)")
@@ -105,8 +130,11 @@ def test_ard_format_option_writes_csv_text(table, tmp_path):
 
 def test_markdown(single, tmp_path):
     text = write_table(single, tmp_path / "t.md").read_text(encoding="utf-8")
-    rows = [[c.strip() for c in line.strip("|").split("|")] for line in text.splitlines()
-            if line.startswith("|")]
+    rows = [
+        [c.strip() for c in line.strip("|").split("|")]
+        for line in text.splitlines()
+        if line.startswith("|")
+    ]
     assert rows[0] == ["Adverse event", "Any grade", "Grade >= 3"]
     assert rows[2] == [CRS, "25 (83.3)", "3 (10.0)"]
     assert "**Table 3. Adverse events**" in text
@@ -182,7 +210,7 @@ def test_rtf(single, tmp_path):
     assert text.startswith("{\\rtf1")
     cells = _rtf_cells(text)
     i = cells.index(CRS)
-    assert cells[i:i + 3] == [CRS, "25 (83.3)", "3 (10.0)"]
+    assert cells[i : i + 3] == [CRS, "25 (83.3)", "3 (10.0)"]
     assert "Any grade" in cells and "Number of patients (N = 30)" in cells
     assert "Table 3. Adverse events" in text
 

@@ -10,10 +10,17 @@ from tests.tables._frames import CRS, ICANS, ae_frame
 
 @pytest.fixture
 def crs_ae():
-    ae = ae_frame([("1", CRS, "astct-2019", 1, 1.0), ("2", CRS, "astct-2019", 3, 2.0),
-                   ("3", CRS, "astct-2019", 2, 3.0), ("3", CRS, "astct-2019", 1, 10.0),
-                   ("4", ICANS, "astct-2019", 2, 5.0), ("4", CRS, "lee-2014", 4, 4.0),
-                   ("5", "Anemia", "ctcae-v5.0", 3, 1.0)])
+    ae = ae_frame(
+        [
+            ("1", CRS, "astct-2019", 1, 1.0),
+            ("2", CRS, "astct-2019", 3, 2.0),
+            ("3", CRS, "astct-2019", 2, 3.0),
+            ("3", CRS, "astct-2019", 1, 10.0),
+            ("4", ICANS, "astct-2019", 2, 5.0),
+            ("4", CRS, "lee-2014", 4, 4.0),
+            ("5", "Anemia", "ctcae-v5.0", 3, 1.0),
+        ]
+    )
     ae["end"] = ae["onset"] + [2, 4, 2, 1, 2, 3, 1]
     ae["duration"] = ae["end"] - ae["onset"]
     return ae
@@ -29,17 +36,30 @@ def rows(table):
 
 
 def test_incidence_onset_duration_per_system(crs_ae, subjects):
-    obs = pd.DataFrame({"subject_id": ["1", "2", "2", "4", "6"],
-                        "parameter": ["TOCILIZUMAB", "tocilizumab", "CORTICOSTEROID",
-                                      "CORTICOSTEROID", "TOCILIZUMAB"],
-                        "value": ["given", "8", "no", "10 mg", "0"]})
+    obs = pd.DataFrame(
+        {
+            "subject_id": ["1", "2", "2", "4", "6"],
+            "parameter": [
+                "TOCILIZUMAB",
+                "tocilizumab",
+                "CORTICOSTEROID",
+                "CORTICOSTEROID",
+                "TOCILIZUMAB",
+            ],
+            "value": ["given", "8", "no", "10 mg", "0"],
+        }
+    )
     t = build_crs_icans_summary(crs_ae, subjects, obs, by="arm")
     assert t.columns == ("A (N = 3)", "B (N = 3)", "Total (N = 6)")
     assert [r[0] for r in t.body if t.emphasis[t.body.index(r)]] == [
-        "CRS (ASTCT 2019)", "CRS (Lee 2014)", "ICANS (ASTCT 2019)", "Treatment"]
+        "CRS (ASTCT 2019)",
+        "CRS (Lee 2014)",
+        "ICANS (ASTCT 2019)",
+        "Treatment",
+    ]
     body = t.body
     i = [r[0] for r in body].index("CRS (ASTCT 2019)")
-    block = {r[0]: list(r[1:]) for r in body[i + 1:i + 5]}
+    block = {r[0]: list(r[1:]) for r in body[i + 1 : i + 5]}
     assert block["Any grade, n (%)"] == ["3 (100.0)", "0", "3 (50.0)"]
     assert block["Grade >= 3, n (%)"] == ["1 (33.3)", "0", "1 (16.7)"]
     # first onsets 1, 2, 3 days; durations 2, 4 and 2 + 1 = 3 days
@@ -82,9 +102,14 @@ def test_median_range_format():
 
 def test_premedication_outside_episodes_is_not_treatment(crs_ae, subjects):
     # patient 1: CRS days 1-3; steroid premedication at day -0.04 and tocilizumab on day 2
-    obs = pd.DataFrame({"subject_id": ["1", "1", "5"], "day": [-0.04, 2.0, 1.0],
-                        "parameter": ["CORTICOSTEROID", "TOCILIZUMAB", "CORTICOSTEROID"],
-                        "value": ["given"] * 3})
+    obs = pd.DataFrame(
+        {
+            "subject_id": ["1", "1", "5"],
+            "day": [-0.04, 2.0, 1.0],
+            "parameter": ["CORTICOSTEROID", "TOCILIZUMAB", "CORTICOSTEROID"],
+            "value": ["given"] * 3,
+        }
+    )
     body = {r[0]: list(r[1:]) for r in build_crs_icans_summary(crs_ae, subjects, obs).body}
     assert body["Tocilizumab, n (%)"] == ["1 (16.7)"]
     assert body["Corticosteroids, n (%)"] == ["0"]  # patient 5 has no CRS/ICANS episode

@@ -7,12 +7,24 @@ from tests.tables._frames import CRS, ICANS, NEUT
 
 
 def test_qi_table2_layout(table3_ae, subjects30):
-    obs = pd.DataFrame({"subject_id": ["P01", "P01", "P02"], "parameter": ["IL6", "il6", "IL6"],
-                        "value": [5.2, 1250.0, 40.0]})
+    obs = pd.DataFrame(
+        {
+            "subject_id": ["P01", "P01", "P02"],
+            "parameter": ["IL6", "il6", "IL6"],
+            "value": [5.2, 1250.0, 40.0],
+        }
+    )
     t = build_patient_listing(table3_ae, subjects30, observations=obs)
     assert t.stub_header == "Patient"
-    assert t.columns == ("Neutropenia", "Anemia", "Thrombocytopenia", "CRS", "ICANS",
-                         "IL-6 range (pg/mL)", "best_response")
+    assert t.columns == (
+        "Neutropenia",
+        "Anemia",
+        "Thrombocytopenia",
+        "CRS",
+        "ICANS",
+        "IL-6 range (pg/mL)",
+        "best_response",
+    )
     body = {r[0]: list(r[1:]) for r in t.body}
     assert len(body) == 30
     assert body["P01"] == ["4", "0", "0", "3", "0", "5.2-1250", "CR"]
@@ -25,15 +37,13 @@ def test_qi_table2_layout(table3_ae, subjects30):
 def test_il6_from_subject_summary_and_explicit_response_columns(table3_ae, subjects30):
     summary = pd.DataFrame({"subject_id": ["P01"], "il6_baseline": [3.0], "il6_peak": [88.5]})
     subj = subjects30.assign(mrd=["neg"] * 30)
-    t = build_patient_listing(table3_ae, subj, subject_summary=summary,
-                              response_columns=["mrd"])
+    t = build_patient_listing(table3_ae, subj, subject_summary=summary, response_columns=["mrd"])
     assert t.columns[-2:] == ("IL-6 range (pg/mL)", "mrd")
     assert t.body[0][-2:] == ("3-88.5", "neg")
 
 
 def test_listing_frame_passed_through(subjects30):
-    listing = pd.DataFrame({"subject_id": ["P01", "P02"], "CRS": [2, 0],
-                            "Neutropenia": [4, 3]})
+    listing = pd.DataFrame({"subject_id": ["P01", "P02"], "CRS": [2, 0], "Neutropenia": [4, 3]})
     t = build_patient_listing(subjects=subjects30, listing=listing)
     assert t.columns == ("CRS", "Neutropenia", "best_response")
     assert t.body == (("P01", "2", "4", "CR"), ("P02", "0", "3", "CR"))

@@ -22,11 +22,20 @@ N = "Neutrophil count decreased"
 
 
 def test_baseline_vs_worst_post_baseline():
-    g = graded([("1", -2, N, 2), ("1", 0, N, 0), ("1", 3, N, 4), ("1", 5, N, 1),
-                ("2", 0, N, 0), ("2", 4, N, 3),
-                ("3", 0, N, 1), ("3", 4, N, 1),
-                ("4", 2, N, 2),             # no baseline
-                ("5", 0, N, 0)])            # no post-baseline value: not counted
+    g = graded(
+        [
+            ("1", -2, N, 2),
+            ("1", 0, N, 0),
+            ("1", 3, N, 4),
+            ("1", 5, N, 1),
+            ("2", 0, N, 0),
+            ("2", 4, N, 3),
+            ("3", 0, N, 1),
+            ("3", 4, N, 1),
+            ("4", 2, N, 2),  # no baseline
+            ("5", 0, N, 0),
+        ]
+    )  # no post-baseline value: not counted
     t = build_shift_table(g)
     assert t.columns == ("Grade 0", "Grade 1", "Grade 2", "Grade 3", "Grade 4", "Total")
     body = {r[0]: list(r[1:]) for r in t.body}
@@ -40,11 +49,12 @@ def test_baseline_vs_worst_post_baseline():
     assert line[["n", "N"]].values.tolist() == [[1, 2]]
 
 
-@pytest.mark.parametrize("policy, row, total", [("grade0", "Baseline grade 0", "3"),
-                                                ("exclude", "Baseline grade 0", "2")])
+@pytest.mark.parametrize(
+    "policy, row, total",
+    [("grade0", "Baseline grade 0", "3"), ("exclude", "Baseline grade 0", "2")],
+)
 def test_missing_baseline_policies(policy, row, total):
-    g = graded([("1", 0, N, 0), ("1", 3, N, 4), ("2", 0, N, 0), ("2", 4, N, 3),
-                ("4", 2, N, 2)])
+    g = graded([("1", 0, N, 0), ("1", 3, N, 4), ("2", 0, N, 0), ("2", 4, N, 3), ("4", 2, N, 2)])
     t = build_shift_table(g, missing_baseline=policy)
     body = {r[0]: list(r[1:]) for r in t.body}
     assert body[row][-1] == total
@@ -52,12 +62,16 @@ def test_missing_baseline_policies(policy, row, total):
 
 
 def test_from_the_grading_pipeline():
-    obs = pd.DataFrame({"subject_id": ["1"] * 4 + ["2"] * 3,
-                        "day": [-1, 2, 5, 9, 0, 3, 4],
-                        "parameter": ["NEUT"] * 4 + ["PLAT"] * 3,
-                        "value": [1.6, 0.4, 0.9, 2.0, 160, 40, 100],
-                        "unit": ["10^9/L"] * 7,
-                        "lln": [1.8] * 4 + [150.0] * 3})
+    obs = pd.DataFrame(
+        {
+            "subject_id": ["1"] * 4 + ["2"] * 3,
+            "day": [-1, 2, 5, 9, 0, 3, 4],
+            "parameter": ["NEUT"] * 4 + ["PLAT"] * 3,
+            "value": [1.6, 0.4, 0.9, 2.0, 160, 40, 100],
+            "unit": ["10^9/L"] * 7,
+            "lln": [1.8] * 4 + [150.0] * 3,
+        }
+    )
     result = aegrade.grade(obs)
     t = build_shift_table(result.graded_observations)
     body = [(r[0], list(r[1:])) for r in t.body]

@@ -1,0 +1,109 @@
+"""CTCAE v4.03 terms (and grades) to v5.0 with NCI's official mapping sheet.
+
+The sheet (``criteria/data/dictionaries/ctcae_v4.03_to_v5.0_mapping.csv``) has one row per
+v4.03 term and grade with the v5.0 term and grade it becomes and NCI's ``change_type``
+(``N/A``, ``Clarification``, ``Deletion``, ``Primary SOC change``). A term is matched by name
+(case-insensitive) or by its v4.03 MedDRA code.
+"""
+
+from __future__ import annotations
+
+import difflib
+from functools import cache
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+from aegrade.errors import Reason, failure_frame
+
+
+@cache
+def load_mapping() -> pd.DataFrame:
+    """NCI's v4.03 -> v5.0 mapping, one row per v4.03 term and grade."""
+    path = (
+        resources.files("aegrade.criteria")
+        / "data"
+        / "dictionaries"
+        / "ctcae_v4.03_to_v5.0_mapping.csv"
+    )
+    with path.open("rb") as fh:
+        table = pd.read_csv(fh, dtype=str, keep_default_na=False)
+    return table[table["v4_grade"].isin(["1", "2", "3", "4", "5"])].reset_index(drop=True)
+
+
+def map_terms(
+    terms: pd.Series,
+    grades: pd.Series | None = None,
+    *,
+    rows: np.ndarray | None = None,
+    file: str | None = None,
+    sheet: str | None = None,
+    column: str = "term",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Map v4.03 terms (with grades when given) to v5.0.
+
+    Returns
+    -------
+    (mapped, problems)
+        ``mapped`` has ``v5_term``, ``v5_meddra_code``, ``v5_grade`` (when grades are given) and
+        ``change_type`` per input row; ``problems`` is a failure table naming each term that is
+        not a v4.03 term (with close matches) and each grade the term does not have.
+    """
+    m = load_mapping()
+    by_term = {t.lower(): t for t in m["v4_term"]}
+    by_code = dict(zip(m["v4_meddra_code"], m["v4_term"], strict=False))
+    raw = terms.astype("string").str.strip()
+    v4 = raw.str.lower().map(by_term)
+    v4 = v4.fillna(raw.str.replace(r"\.0$", "", regex=True).map(by_code))
+    labels = rows if rows is not None else terms.index.to_numpy(dtype=object)
+    problems = []
+    for i in np.flatnonzero(v4.isna().to_numpy(bool)):
+        close = difflib.get_close_matches(str(raw.iloc[i]), list(by_term.values()), n=3)
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        problems.append(
+            {
+                "file": file,
+                "sheet": sheet,
+                "row": labels[i],
+                "column": column,
+                "value": raw.iloc[i],
+                "check": Reason.UNKNOWN_TERM.value,
+                "message": f"{raw.iloc[i]!r} is not a CTCAE v4.03 term{hint}",
+            }
+        )
+    first = m.drop_duplicates("v4_term").set_index("v4_term")
+    out = pd.DataFrame(
+        {
+            "v4_term": v4,
+            "v5_term": v4.map(first["v5_term"]),
+            "v5_meddra_code": v4.map(first["v5_meddra_code"]),
+            "change_type": v4.map(first["change_type"]),
+        },
+        index=terms.index,
+    )
+    if grades is not None:
+        g = pd.to_numeric(grades, errors="coerce").astype("Int64").astype("string")
+        keyed = m.set_index(["v4_term", "v4_grade"])
+        key = pd.MultiIndex.from_arrays([v4.fillna(""), g.fillna("")])
+        found = keyed.reindex(key)
+        for col in ("v5_term", "v5_meddra_code", "change_type"):
+            out[col] = np.where(
+                found[col].notna(), found[col].to_numpy(object), out[col].to_numpy(object)
+            )
+        out["v5_grade"] = pd.to_numeric(found["v5_grade"].to_numpy(), errors="coerce")
+        bad = v4.notna().to_numpy(bool) & found["v5_term"].isna().to_numpy(bool)
+        for i in np.flatnonzero(bad):
+            problems.append(
+                {
+                    "file": file,
+                    "sheet": sheet,
+                    "row": labels[i],
+                    "column": "grade",
+                    "value": grades.iloc[i],
+                    "check": Reason.INVALID_GRADE.value,
+                    "message": f"grade {grades.iloc[i]!s} is not a grade of "
+                    f"{v4.iloc[i]!r} in CTCAE v4.03",
+                }
+            )
+    return out, failure_frame(problems)

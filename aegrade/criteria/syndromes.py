@@ -1,0 +1,311 @@
+"""The CRS and ICANS criteria file formats, as frozen pydantic models, and their loaders.
+
+Files of kind ``astct-crs-icans`` (``astct-2019.yaml``: CRS and ICANS), ``lee-2014-crs``
+(``lee-2014.yaml``) and ``ctcae-crs`` (``ctcae-v5.0-crs.yaml``) hold every number the CRS and
+ICANS engines use, each with its source and notes. An unknown key is an error naming the file
+and the key. Nothing in a file is executed.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from aegrade.criteria import load_raw, resolve_criteria_id
+from aegrade.criteria.models import CriteriaHeader
+from aegrade.errors import CriteriaDefinitionError, UnknownCriteriaError
+
+Grade = int
+
+#: User-facing CRS system names -> criteria file ids.
+CRS_SYSTEMS = {
+    "astct-2019": "astct-2019",
+    "astct": "astct-2019",
+    "lee-2014": "lee-2014",
+    "lee": "lee-2014",
+    "ctcae-v5.0": "ctcae-v5.0-crs",
+    "ctcae": "ctcae-v5.0-crs",
+    "ctcae-v5.0-crs": "ctcae-v5.0-crs",
+    "5.0": "ctcae-v5.0-crs",
+}
+ICANS_SYSTEMS = {"astct-2019": "astct-2019", "astct": "astct-2019"}
+_V4 = {"ctcae-v4.03", "4.03", "ctcae-v4", "v4", "4"}
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Onset(_Frozen):
+    """What opens an episode: a fever not attributable to another cause."""
+
+    fever_ge_celsius: float = Field(description="temperature at or above this is fever (degC)")
+    text: str = Field(description="source wording")
+    source: str = Field(description="table/section it comes from")
+    notes: tuple[str, ...] = Field((), description="interpretations")
+
+
+class FloorGrade(_Frozen):
+    """The grade of an active episode without hypotension or hypoxia."""
+
+    grade: Grade = Field(ge=1, le=4, description="grade while the episode is active")
+    text: str = Field(description="source wording")
+    notes: tuple[str, ...] = Field((), description="interpretations")
+
+
+class EpisodeRule(_Frozen):
+    """When an episode ends."""
+
+    default_gap_hours: float = Field(gt=0, description="signal-free time that ends an episode")
+    text: str = Field(description="the rule in words")
+    notes: tuple[str, ...] = Field((), description="interpretations")
+
+
+class DoseLimit(_Frozen):
+    """A high-dose cut-off for one agent."""
+
+    ge: float = Field(gt=0, description="dose at or above this is high")
+    unit: Literal["ug/min", "ug/kg/min"] = Field(description="unit of the cut-off")
+
+
+class HighDose(_Frozen):
+    """High-dose vasopressor monotherapy (Lee 2014)."""
+
+    grade: Grade = Field(ge=1, le=4, description="grade of sustained high-dose monotherapy")
+    sustained_hours: float = Field(ge=0, description="high dose must span at least this long")
+    text: str = Field(description="source wording")
+    source: str = Field(description="table/section it comes from")
+    agents: dict[str, DoseLimit] = Field(description="agent -> cut-off")
+    notes: tuple[str, ...] = Field((), description="interpretations")
+
+
+class Hypotension(_Frozen):
+    """Hypotension tiers by vasopressor use."""
+
+    text: str = Field(description="source wording")
+    source: str = Field(description="table/section it comes from")
+    default_sysbp_below: float = Field(ge=0, description="SYSBP below this counts as hypotension")
+    no_vasopressor: Grade = Field(ge=1, le=4, description="hypotension, no vasopressor")
+    one_vasopressor: Grade = Field(ge=1, le=4, description="one vasopressor")
+    multiple_vasopressors: Grade = Field(ge=1, le=4, description="two or more counted agents")
+    not_counted_toward_multiple: tuple[str, ...] = Field((), description="agents not counted")
+    high_dose: HighDose | None = Field(None, description="high-dose monotherapy rule")
+    notes: tuple[str, ...] = Field((), description="interpretations")
+
+
+class Device(_Frozen):
+    """Grade of an oxygen device, optionally split by flow."""
+
+    label: str = Field(description="readable name for the audit trail")
+    grade: Grade = Field(ge=0, le=4, description="grade (at flow <= flow_le when given)")
+    flow_le: float | None = Field(None, ge=0, description="flow cut-off in L/min")
+    grade_above_flow: Grade | None = Field(None, ge=0, le=4, description="grade above it")
+    grade_missing_flow: Grade | None = Field(None, ge=0, le=4, description="grade without flow")
+
+    @model_validator(mode="after")
+    def _flow_fields_together(self) -> Device:
+        if (self.flow_le is None) != (self.grade_above_flow is None):
+            raise ValueError("flow_le and grade_above_flow go together")
+        return self
+
+
+class Fio2Tier(_Frozen):
+    """FiO2 (percent) cut-off: ``ge`` or ``gt`` a number gives ``grade``."""
+
+    ge: float | None = Field(None, description="FiO2 at or above (percent)")
+    gt: float | None = Field(None, description="FiO2 above (percent)")
+    grade: Grade = Field(ge=1, le=4, description="grade")
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Fio2Tier:
+        if (self.ge is None) == (self.gt is None):
+            raise ValueError("give exactly one of ge, gt")
+        return self
+
+
+class Hypoxia(_Frozen):
+    """Hypoxia tiers by device/flow and FiO2."""
+
+    text: str = Field(description="source wording")
+    source: str = Field(description="table/section it comes from")
+    devices: dict[str, Device] = Field(description="device word -> grade")
+    fio2: tuple[Fio2Tier, ...] = Field((), description="FiO2 tiers, most severe first")
+    notes: tuple[str, ...] = Field((), description="interpretations")
+
+
+class OrganToxicity(_Frozen):
+    """CRS grade from CTCAE lab grades of organ toxicity (Lee 2014)."""
+
+    criteria: str = Field(description="CTCAE version whose lab grades are read")
+    text: str = Field(description="source wording")
+    source: str = Field(description="table/section it comes from")
+    terms: dict[str, dict[int, Grade]] = Field(description="CTCAE term -> {lab grade: CRS grade}")
+    notes: tuple[str, ...] = Field((), description="interpretations")
+
+
+class Grade5(_Frozen):
+    """Death from the syndrome."""
+
+    death_causes: tuple[str, ...] = Field(description="death_cause words meaning this syndrome")
+    text: str = Field(description="source wording")
+    source: str = Field(description="table/section it comes from")
+    notes: tuple[str, ...] = Field((), description="interpretations")
+
+
+class CrsRules(_Frozen):
+    """The CRS part of a criteria file."""
+
+    term: Literal["Cytokine release syndrome"] = Field(description="AE term")
+    onset: Onset
+    floor_grade: FloorGrade
+    episode: EpisodeRule
+    hypotension: Hypotension
+    hypoxia: Hypoxia
+    organ_toxicity: OrganToxicity | None = None
+    grade5: Grade5
+
+
+class Band(_Frozen):
+    """An inclusive score band."""
+
+    min: float = Field(description="lowest score of the band")
+    max: float = Field(description="highest score of the band")
+    grade: Grade = Field(ge=1, le=4, description="grade")
+
+
+class IceRules(_Frozen):
+    """ICE score bands and items."""
+
+    text: str
+    source: str
+    bands: tuple[Band, ...]
+    unable_score: float = Field(description="score used when ICE is 'unable'")
+    items: dict[str, int] = Field(description="item code -> maximum points")
+    notes: tuple[str, ...] = ()
+
+
+class CapdRules(_Frozen):
+    """CAPD score bands."""
+
+    text: str
+    source: str
+    bands: tuple[Band, ...]
+    unable_grade: Grade = Field(ge=1, le=4)
+    notes: tuple[str, ...] = ()
+
+
+class WordDomain(_Frozen):
+    """A domain graded by words (LOC, seizure, motor, ICP)."""
+
+    label: str
+    text: str
+    grades: dict[str, Grade]
+    notes: tuple[str, ...] = ()
+
+
+class IcansRules(_Frozen):
+    """The ICANS part of a criteria file."""
+
+    term: Literal["Immune effector cell-associated neurotoxicity syndrome"]
+    default_age_cutoff: float = Field(ge=0, description="ICE at or above, CAPD below (years)")
+    age_notes: tuple[str, ...] = ()
+    ice: IceRules
+    capd: CapdRules
+    domains: dict[Literal["LOC", "SEIZURE", "MOTOR", "ICP"], WordDomain]
+    episode_notes: tuple[str, ...] = ()
+    grade5: Grade5
+
+
+class Vocabulary(_Frozen):
+    """Agent and device words and their aliases."""
+
+    notes: tuple[str, ...] = ()
+    vasopressors: tuple[str, ...]
+    not_vasopressors: tuple[str, ...] = ()
+    aliases: dict[str, str] = Field(default_factory=dict)
+
+
+class CrsIcansCriteria(CriteriaHeader):
+    """One CRS/ICANS criteria file."""
+
+    kind: Literal["astct-crs-icans", "lee-2014-crs", "ctcae-crs"]
+    grades_as: str | None = Field(None, description="criteria id written in outputs")
+    vocabulary_from: str | None = None
+    crs: CrsRules
+    icans: IcansRules | None = None
+    vocabulary: Vocabulary | None = None
+
+    @property
+    def output_id(self) -> str:
+        """The criteria id adverse events carry (``ctcae-v5.0`` for the CTCAE CRS file)."""
+        return self.grades_as or self.id
+
+    @model_validator(mode="after")
+    def _vocabulary_somewhere(self) -> CrsIcansCriteria:
+        if (self.vocabulary is None) == (self.vocabulary_from is None):
+            raise ValueError("give exactly one of vocabulary, vocabulary_from")
+        return self
+
+
+@cache
+def load_crs_icans_criteria(criteria: str) -> CrsIcansCriteria:
+    """Load and validate one CRS/ICANS criteria file by file id.
+
+    Raises
+    ------
+    UnknownCriteriaError
+        No such file.
+    CriteriaDefinitionError
+        The file breaks the format (the message names the file and key).
+    """
+    raw = load_raw(criteria)
+    try:
+        return CrsIcansCriteria.model_validate(raw)
+    except ValidationError as exc:
+        lines = [f"{raw['id']}.yaml: invalid criteria file"]
+        lines += [f"  {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        raise CriteriaDefinitionError("\n".join(lines)) from None
+
+
+def vocabulary_of(c: CrsIcansCriteria) -> Vocabulary:
+    """The vocabulary a file uses (its own or the one it names)."""
+    if c.vocabulary is not None:
+        return c.vocabulary
+    other = load_crs_icans_criteria(c.vocabulary_from or "")
+    assert other.vocabulary is not None
+    return other.vocabulary
+
+
+def resolve_crs_system(system: str) -> str:
+    """A user's CRS system name -> criteria file id ('ctcae' -> 'ctcae-v5.0-crs')."""
+    key = system.strip().lower()
+    if key in _V4 or resolve_criteria_id(key) == "ctcae-v4.03":
+        raise UnknownCriteriaError(
+            "CTCAE v4.03 'Cytokine release syndrome' uses infusion-reaction wording and cannot be "
+            "derived from observations; give it as a clinician event (events table) instead. "
+            f"CRS systems graded from observations: {', '.join(sorted(set(CRS_SYSTEMS.values())))}"
+        )
+    if key not in CRS_SYSTEMS:
+        raise UnknownCriteriaError(
+            f"unknown CRS system {system!r}; available: astct-2019, lee-2014, ctcae-v5.0"
+        )
+    return CRS_SYSTEMS[key]
+
+
+def resolve_icans_system(system: str) -> str:
+    """A user's ICANS system name -> criteria file id."""
+    key = system.strip().lower()
+    if key not in ICANS_SYSTEMS:
+        raise UnknownCriteriaError(f"unknown ICANS system {system!r}; available: astct-2019")
+    return ICANS_SYSTEMS[key]
+
+
+_WORD = re.compile(r"[\s\-/]+")
+
+
+def normalize_word(text: str) -> str:
+    """Fold a finding word: lower case, spaces/hyphens/slashes as underscores."""
+    return _WORD.sub("_", str(text).strip().lower())

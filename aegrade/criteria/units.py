@@ -1,0 +1,215 @@
+"""Parameter codes, aliases and unit conversion, read from ``data/parameters.yaml``.
+
+The data file documents its own syntax and cites the source of every factor. Conversion is
+vectorized: the distinct (parameter, unit) pairs of a column are resolved once and the factors
+are broadcast back, so cost does not grow with a Python loop over rows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+_SPACE = re.compile(r"\s+")
+
+
+def _unit_key(text: str) -> str:
+    """Fold a unit spelling for lookup: lower case, no spaces, micro sign as 'u'."""
+    return _SPACE.sub("", str(text)).replace("µ", "u").replace("μ", "u").lower()
+
+
+def _code_key(text: str) -> str:
+    return _SPACE.sub("", str(text)).upper()
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """canonical = (value + offset) * scale."""
+
+    scale: float
+    offset: float = 0.0
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter code of SPEC section 3."""
+
+    code: str
+    name: str
+    kind: str
+    unit: str
+    aliases: tuple[str, ...]
+    limits: tuple[float | None, float | None] | None
+    conversions: dict[str, Conversion] = field(default_factory=dict)
+    unit_required: bool = True
+
+    @property
+    def any_unit(self) -> bool:
+        """True when only reference-range multiples grade it, so the unit cancels out."""
+        return self.unit in ("ratio", "none")
+
+
+class UnitRegistry:
+    """Lookup of parameter codes and units; built from the packaged ``parameters.yaml``."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.unit_alias: dict[str, str] = {}
+        for canonical, spellings in data["units"].items():
+            for spelling in [canonical, *spellings]:
+                self.unit_alias[_unit_key(spelling)] = canonical
+        self.unit_names: list[str] = list(data["units"])
+        self.parameters: dict[str, Parameter] = {}
+        self.code_alias: dict[str, str] = {}
+        for code, spec in data["parameters"].items():
+            param = self._parameter(code, spec)
+            self.parameters[code] = param
+            for alias in (code, *param.aliases):
+                self.code_alias[_code_key(alias)] = code
+
+    @staticmethod
+    def _parameter(code: str, spec: dict[str, Any]) -> Parameter:
+        conversions = {}
+        for unit, how in (spec.get("convert") or {}).items():
+            if "factor" in how:
+                conv = Conversion(float(how["factor"]), 0.0, how.get("source", ""))
+            elif "molar_mass" in how:
+                per = 10.0 if spec["unit"] == "mmol/L" else 10_000.0  # mg/dL -> mmol/L or umol/L
+                conv = Conversion(per / float(how["molar_mass"]), 0.0, how.get("source", ""))
+            else:
+                scale, offset = how["affine"]
+                conv = Conversion(float(scale), float(offset), how.get("source", ""))
+            conversions[unit] = conv
+        limits = spec.get("limits")
+        return Parameter(
+            code=code,
+            name=spec["name"],
+            kind=spec["kind"],
+            unit=spec["unit"],
+            aliases=tuple(spec.get("aliases") or ()),
+            limits=tuple(limits) if limits else None,  # type: ignore[arg-type]
+            conversions=conversions,
+            unit_required=bool(spec.get("unit_required", True)),
+        )
+
+    def canonical_unit(self, text: object) -> str | None:
+        """The canonical spelling of a unit, or None when aegrade does not know it."""
+        if text is None or (isinstance(text, float) and np.isnan(text)):
+            return None
+        return self.unit_alias.get(_unit_key(str(text)))
+
+    def resolve_code(self, text: object) -> str | None:
+        """The parameter code for a code or alias (case-insensitive), or None."""
+        if text is None or (isinstance(text, float) and np.isnan(text)):
+            return None
+        return self.code_alias.get(_code_key(str(text)))
+
+    def conversion(self, code: str, unit: object) -> Conversion | str | None:
+        """How to bring ``unit`` to the parameter's canonical unit.
+
+        Returns a :class:`Conversion`, ``"missing"`` when the unit is empty and one is needed,
+        or None when the unit cannot be converted.
+        """
+        param = self.parameters[code]
+        empty = (
+            unit is None or (isinstance(unit, float) and np.isnan(unit)) or str(unit).strip() == ""
+        )
+        if param.any_unit:
+            return Conversion(1.0)
+        if empty:
+            return "missing" if param.unit_required else Conversion(1.0)
+        canonical = self.canonical_unit(unit)
+        if canonical == param.unit:
+            return Conversion(1.0)
+        if canonical is None:
+            return None
+        return param.conversions.get(canonical)
+
+
+@lru_cache(maxsize=1)
+def registry() -> UnitRegistry:
+    """The packaged registry (read once)."""
+    text = resources.files("aegrade.criteria.data").joinpath("parameters.yaml").read_text("utf-8")
+    return UnitRegistry(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+
+
+def resolve_codes(codes: pd.Series) -> pd.Series:
+    """Map a column of parameter codes/aliases to canonical codes (NA where unknown)."""
+    reg = registry()
+    positions, uniques = pd.factorize(codes.astype("string"))
+    # factorize marks NA as -1, which picks the trailing None
+    mapped = np.array([reg.resolve_code(u) for u in uniques] + [None], dtype=object)
+    return pd.Series(mapped[positions], index=codes.index, dtype="string")
+
+
+def factorize(series: pd.Series) -> tuple[np.ndarray, list[object]]:
+    """Integer codes (-1 for missing) and the distinct values, fast for categoricals."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(np.int64), list(series.cat.categories)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    return codes.astype(np.int64), list(uniques)
+
+
+def parameter_index(series: pd.Series, names: list[str]) -> np.ndarray:
+    """For each row, the index of its canonical parameter code in ``names`` (-1 unknown)."""
+    reg = registry()
+    codes, uniques = factorize(series)
+    lookup = {c: i for i, c in enumerate(names)}
+    mapped = np.array([lookup.get(reg.resolve_code(u), -1) for u in uniques] + [-1], np.int64)
+    return mapped[codes]
+
+
+def convert_columns(
+    parameter: pd.Series, unit: pd.Series
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Vectorized conversion factors for each row.
+
+    Returns ``(scale, offset, status, unit_key)``: canonical = (x + offset) * scale; status is
+    0 ok, 1 unit missing, 2 unit unknown or not convertible, 3 parameter unknown; unit_key is
+    the index of the row's own unit in ``registry().unit_names`` (-1 unknown), used for
+    unit-specific CTCAE thresholds.
+    """
+    names = sorted(registry().parameters)
+    return convert_indexed(parameter_index(parameter, names), names, unit)
+
+
+def convert_indexed(
+    param_index: np.ndarray, names: list[str], unit: pd.Series
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """As :func:`convert_columns`, for rows whose parameter is already an index into ``names``.
+
+    The (parameter, unit) pairs are resolved in a small dense table, then gathered per row.
+    """
+    reg = registry()
+    ucodes, uuniques = factorize(unit)
+    shape = (len(names) + 1, len(uuniques) + 1)  # last row/column: unknown parameter / no unit
+    scale = np.ones(shape)
+    offset = np.zeros(shape)
+    status = np.full(shape, 3, np.int8)
+    key = np.full(shape, -1, np.int64)
+    unit_texts = [*uuniques, None]
+    for j, text in enumerate(unit_texts):
+        empty = text is None or str(text).strip() == ""
+        canonical = None if empty else reg.canonical_unit(text)
+        key[:, j] = -1 if canonical is None else reg.unit_names.index(canonical)
+    for i, code in enumerate(names):
+        for j, text in enumerate(unit_texts):
+            empty = text is None or str(text).strip() == ""
+            conv = reg.conversion(code, None if empty else text)
+            if conv == "missing":
+                status[i, j] = 1
+            elif conv is None:
+                status[i, j] = 2
+            else:
+                assert isinstance(conv, Conversion)
+                scale[i, j], offset[i, j], status[i, j] = conv.scale, conv.offset, 0
+    rows = np.where(param_index >= 0, param_index, len(names))
+    cols = np.where(ucodes >= 0, ucodes, len(uuniques))
+    return scale[rows, cols], offset[rows, cols], status[rows, cols], key[rows, cols]

@@ -1,0 +1,1 @@
+"""Adverse-event episodes from graded observations and time points, and the subject summary."""

@@ -1,0 +1,210 @@
+"""Bedside scorers and one-time-point grading: ICE and CAPD totals, CRS and ICANS at one time.
+
+:func:`ice_score` and :func:`capd_score` turn item scores into totals, checking each item.
+:func:`grade_crs_timepoint` and :func:`grade_icans_timepoint` grade one time point from a
+nurse's findings through the same engine as whole studies (:mod:`aegrade.grading.syndromes`),
+so the rules and the audit text are the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from aegrade.criteria.syndromes import load_crs_icans_criteria
+from aegrade.errors import AegradeError
+
+#: CAPD: 8 items, each scored 0-4 (items 1-4 reverse-scored on the form), total 0-32
+#: (Traube et al., Crit Care Med 2014; reference section 1.4, S9).
+CAPD_ITEMS = 8
+CAPD_ITEM_MAX = 4
+
+
+class ScoreError(ValueError, AegradeError):
+    """An item score outside what the instrument allows."""
+
+
+def _check_item(name: str, value: object, top: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise ScoreError(f"{name} must be a whole number from 0 to {top}, got {value!r}")
+    if not 0 <= value <= top:
+        raise ScoreError(f"{name} must be from 0 to {top}, got {value!r}")
+    return int(value)
+
+
+def ice_score(orientation: int, naming: int, commands: int, writing: int, attention: int) -> int:
+    """ICE total (0-10) from its five items.
+
+    Parameters
+    ----------
+    orientation
+        Year, month, city, hospital: 0-4.
+    naming
+        Three objects named: 0-3.
+    commands
+        Follows simple commands: 0-1.
+    writing
+        Writes a standard sentence: 0-1.
+    attention
+        Counts backwards from 100 by 10: 0-1.
+
+    Raises
+    ------
+    ScoreError
+        An item outside its range or not a whole number.
+
+    References
+    ----------
+    Lee DW et al. Biol Blood Marrow Transplant 2019;25:625-638 (ICE tool).
+
+    Examples
+    --------
+    >>> ice_score(4, 3, 1, 1, 0)
+    9
+    """
+    items = load_crs_icans_criteria("astct-2019").icans.ice.items  # type: ignore[union-attr]
+    given = dict(zip(items, (orientation, naming, commands, writing, attention), strict=True))
+    return sum(_check_item(k.removeprefix("ICE_").lower(), v, items[k]) for k, v in given.items())
+
+
+def capd_score(items: Sequence[int]) -> int:
+    """CAPD total (0-32) from its eight item scores (each 0-4, as scored on the form).
+
+    Raises
+    ------
+    ScoreError
+        Not eight items, or an item outside 0-4.
+
+    Examples
+    --------
+    >>> capd_score([1, 1, 0, 2, 1, 0, 3, 2])
+    10
+    """
+    if isinstance(items, str) or len(items) != CAPD_ITEMS:
+        raise ScoreError(f"CAPD has {CAPD_ITEMS} items, got {len(items)}")
+    return sum(_check_item(f"CAPD item {i + 1}", v, CAPD_ITEM_MAX) for i, v in enumerate(items))
+
+
+@dataclass(frozen=True)
+class TimepointGrade:
+    """Grade of one time point and the audit text that explains it."""
+
+    grade: int
+    criteria: str
+    text: str
+
+
+def _one(rows: list[tuple[str, object, object, object]]) -> pd.DataFrame:
+    obs = pd.DataFrame(rows, columns=["parameter", "value", "unit", "flow"])
+    obs.insert(0, "day", 0.0)
+    obs.insert(0, "subject_id", "timepoint")
+    return obs
+
+
+def grade_crs_timepoint(
+    *,
+    temp: float | None = None,
+    temp_unit: str = "degC",
+    pressors: Sequence[str] = (),
+    oxygen: str | None = None,
+    flow: float | None = None,
+    fio2: float | None = None,
+    hypotension: bool = False,
+    sysbp: float | None = None,
+    episode_ongoing: bool = False,
+    criteria: str = "astct-2019",
+    sysbp_threshold: float | None = None,
+) -> TimepointGrade:
+    """CRS grade of one time point.
+
+    ``episode_ongoing`` says a CRS episode opened earlier with fever (so fever need not be
+    present now, e.g. after tocilizumab); without it a time point needs fever to be CRS.
+
+    Examples
+    --------
+    >>> grade_crs_timepoint(temp=38.5, oxygen="nasal_cannula", flow=8).grade
+    3
+    """
+    from aegrade.grading.syndromes import grade_crs_icans
+
+    rows: list[tuple[str, object, object, object]] = []
+    if temp is not None:
+        rows.append(("TEMP", temp, temp_unit, None))
+    rows += [("VASOPRESSOR", p, None, None) for p in pressors]
+    if oxygen is not None:
+        rows.append(("OXYGEN", oxygen, None, flow))
+    if fio2 is not None:
+        rows.append(("FIO2", fio2, "%", None))
+    if hypotension:
+        rows.append(("HYPOTENSION", "true", None, None))
+    if sysbp is not None:
+        rows.append(("SYSBP", sysbp, "mmHg", None))
+    obs = _one(rows)
+    if episode_ongoing:  # the fever that opened the episode, just before this time point
+        obs = pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "subject_id": ["timepoint"],
+                        "day": [-1e-6],
+                        "parameter": ["TEMP"],
+                        "value": [40.0],
+                        "unit": ["degC"],
+                        "flow": [None],
+                    }
+                ),
+                obs,
+            ],
+            ignore_index=True,
+        )
+    res = grade_crs_icans(obs, crs=criteria, icans=None, sysbp_threshold=sysbp_threshold)
+    return _pick(res, "CRS")
+
+
+def grade_icans_timepoint(
+    *,
+    ice: float | str | None = None,
+    capd: float | str | None = None,
+    loc: str | None = None,
+    seizure: str | None = None,
+    motor: str | None = None,
+    icp: str | None = None,
+    age: float | None = None,
+    capd_age_cutoff: float | None = None,
+) -> TimepointGrade:
+    """ICANS grade of one time point (ASTCT 2019).
+
+    Examples
+    --------
+    >>> grade_icans_timepoint(ice=5, loc="awakens_to_voice").grade
+    2
+    """
+    from aegrade.grading.syndromes import grade_crs_icans
+    from aegrade.read.study import load_study
+
+    given = {"ICE": ice, "CAPD": capd, "LOC": loc, "SEIZURE": seizure, "MOTOR": motor, "ICP": icp}
+    obs = _one([(k, v, None, None) for k, v in given.items() if v is not None])
+    subjects = pd.DataFrame({"subject_id": ["timepoint"], "age": [age]})
+    res = grade_crs_icans(
+        load_study(observations=obs, subjects=subjects),
+        crs=None,
+        icans="astct-2019",
+        capd_age_cutoff=capd_age_cutoff,
+    )
+    return _pick(res, "ICANS")
+
+
+def _pick(res: object, syndrome: str) -> TimepointGrade:
+    tp = res.timepoints  # type: ignore[attr-defined]
+    tp = tp[(tp["syndrome"] == syndrome) & (tp["day"] == 0.0)]
+    if tp.empty:
+        return TimepointGrade(0, "", f"no {syndrome} finding given")
+    row = tp.iloc[0]
+    text = (
+        row["text"]
+        if isinstance(row["text"], str)
+        else f"grade 0: no {syndrome} finding at this time point ({row['criteria']})"
+    )
+    return TimepointGrade(int(row["grade"]), str(row["criteria"]), text)

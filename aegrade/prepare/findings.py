@@ -1,0 +1,484 @@
+"""Findings for CRS and ICANS read from a study, and the time-point and run helpers.
+
+:func:`extract_findings` keeps the observation rows CRS/ICANS use, in canonical form (codes
+resolved, words folded, TEMP in degC), and collects every problem of those rows at once (the
+failure table of :mod:`aegrade.errors`). Distinct values are parsed once and broadcast back, so
+the cost does not grow with a Python loop over rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from aegrade.criteria.syndromes import load_crs_icans_criteria, normalize_word, vocabulary_of
+from aegrade.criteria.units import convert_columns, registry
+from aegrade.errors import InputError, Reason, failure_frame
+from aegrade.read.study import Study, study_days
+
+CRS_CODES = (
+    "TEMP",
+    "SYSBP",
+    "HYPOTENSION",
+    "VASOPRESSOR",
+    "OXYGEN",
+    "FIO2",
+    "TOCILIZUMAB",
+    "CORTICOSTEROID",
+    "ANTIPYRETIC",
+)
+TREATMENT_CODES = ("TOCILIZUMAB", "CORTICOSTEROID", "ANTIPYRETIC")
+ICE_ITEMS = ("ICE_ORIENTATION", "ICE_NAMING", "ICE_COMMANDS", "ICE_WRITING", "ICE_ATTENTION")
+ICANS_CODES = ("ICE", *ICE_ITEMS, "CAPD", "LOC", "SEIZURE", "MOTOR", "ICP")
+WORD_DOMAINS = ("LOC", "SEIZURE", "MOTOR", "ICP")
+ORGAN_CODES = ("CREAT", "ALT", "AST", "BILI")
+_TRUE = frozenset({"true", "yes", "y", "t", "1", "1.0", "present", "given"})
+_FALSE = frozenset({"false", "no", "n", "f", "0", "0.0", "absent", "none", "not_given"})
+_VITALS = ("TEMP", "SYSBP")
+_DOSE_UNITS = {
+    "ug/min": "ug/min",
+    "mcg/min": "ug/min",
+    "µg/min": "ug/min",
+    "ug/kg/min": "ug/kg/min",
+    "mcg/kg/min": "ug/kg/min",
+    "µg/kg/min": "ug/kg/min",
+}
+
+
+def isin(values: np.ndarray, options: object) -> np.ndarray:
+    """Hash-based membership of an object array (numpy's isin sorts objects, which is slow)."""
+    return pd.Series(values, dtype=object, copy=False).isin(list(options)).to_numpy(bool)  # type: ignore[call-overload]
+
+
+def _resolve(parameter: pd.Series) -> np.ndarray:
+    """Canonical parameter codes; distinct spellings resolved once."""
+    codes, uniq = pd.factorize(parameter)
+    reg = registry()
+    mapped = np.array([reg.resolve_code(u) for u in uniq] + [None], object)
+    return mapped[codes]
+
+
+@dataclass(frozen=True)
+class Findings:
+    """Usable CRS/ICANS rows (row-aligned arrays) and per-subject facts."""
+
+    subjects: np.ndarray  # subject labels (str), indexed by ``subject``
+    subject: np.ndarray  # int per row
+    day: np.ndarray
+    code: np.ndarray  # canonical parameter code (object)
+    word: np.ndarray  # folded word after aliases, or None
+    number: np.ndarray  # numeric value (TEMP in degC), NaN for words
+    flow: np.ndarray  # L/min
+    dose: np.ndarray
+    dose_unit: np.ndarray  # "ug/min", "ug/kg/min" or None
+    other: np.ndarray  # other_cause flag
+    pos: np.ndarray  # position of the row in the observations table
+    age: np.ndarray  # per subject (years, NaN unknown)
+    death_cause: np.ndarray  # per subject, folded word or None
+    death_day: np.ndarray  # per subject
+    issues: pd.DataFrame  # problems of the rows CRS/ICANS use
+    frame: pd.DataFrame  # the observations (with ``day``) for lab-derived inputs
+
+    def rows(self, mask: np.ndarray) -> Findings:
+        """The same findings restricted to the rows in ``mask``."""
+        per_row = (
+            "subject",
+            "day",
+            "code",
+            "word",
+            "number",
+            "flow",
+            "dose",
+            "dose_unit",
+            "other",
+            "pos",
+        )
+        kw = {k: getattr(self, k)[mask] for k in per_row}
+        return Findings(
+            subjects=self.subjects,
+            age=self.age,
+            death_cause=self.death_cause,
+            death_day=self.death_day,
+            issues=self.issues,
+            frame=self.frame,
+            **kw,
+        )
+
+
+def _parse_values(values: pd.Series, aliases: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """Numbers and folded words of a value column; distinct values parsed once."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.to_numpy(float, na_value=np.nan), np.full(len(values), None, object)
+    codes, uniq = pd.factorize(values, use_na_sentinel=True)
+    u = pd.Series(np.asarray(uniq, dtype=object), dtype=object)
+    num = pd.to_numeric(u.where(~u.map(lambda x: isinstance(x, bool))), errors="coerce")
+    text = u.astype(str).str.strip().str.lower().str.replace(r"[\s\-/]+", "_", regex=True)
+    text = text.where(num.isna() | u.map(lambda x: isinstance(x, bool)))
+    text = text.map(lambda w: aliases.get(w, w) if isinstance(w, str) else None)
+    num_a = np.r_[num.to_numpy(float), np.nan]
+    word_a = np.r_[text.to_numpy(object), np.array([None], object)]
+    return num_a[codes], word_a[codes]
+
+
+def _truthy(values: pd.Series | None, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """True/False per row from a flag column, and a mask of unreadable cells."""
+    if values is None:
+        return np.zeros(n, bool), np.zeros(n, bool)
+    codes, uniq = pd.factorize(values.to_numpy(object))
+    words = [normalize_word(str(x)) for x in uniq]
+    yes = np.array([w in _TRUE for w in words] + [False], bool)
+    bad = np.array(
+        [w not in _TRUE and w not in _FALSE and w not in ("nan", "<na>", "none", "") for w in words]
+        + [False],
+        bool,
+    )
+    return yes[codes], bad[codes]
+
+
+class _Problems:
+    """Failure rows of the observation table, collected check by check."""
+
+    def __init__(self, study: Study, pos: np.ndarray) -> None:
+        self.table, self.pos, self.parts = study.observations, pos, []  # type: ignore[var-annotated]
+        self.labels = study.observations.labels()
+        self.bad = np.zeros(len(pos), bool)
+
+    def add(
+        self,
+        mask: np.ndarray,
+        column: str,
+        check: Reason,
+        message: str | np.ndarray,
+        values: np.ndarray | None = None,
+    ) -> None:
+        if not mask.any():
+            return
+        self.bad |= mask
+        idx = np.flatnonzero(mask)
+        msg = message[idx] if isinstance(message, np.ndarray) else message
+        frame = self.table.frame
+        vals = (
+            values[idx]
+            if values is not None
+            else (frame[column].to_numpy(object)[self.pos[idx]] if column in frame else None)
+        )
+        self.parts.append(
+            pd.DataFrame(
+                {
+                    "file": self.table.file,
+                    "sheet": self.table.sheet,
+                    "row": self.labels[self.pos[idx]],
+                    "column": column,
+                    "value": vals,
+                    "check": check.value,
+                    "message": msg,
+                }
+            )
+        )
+
+    def frame(self) -> pd.DataFrame:
+        return pd.concat([failure_frame(), *self.parts], ignore_index=True)
+
+
+def extract_findings(study: Study, *, errors: str = "raise") -> Findings:
+    """The rows CRS and ICANS use, in canonical form, with the problems found.
+
+    Raises
+    ------
+    InputError
+        A required column is missing (always), or with ``errors="raise"`` any row problem.
+    """
+    obs = study.observations
+    df = obs.frame
+    missing = [c for c in ("subject_id", "parameter", "value") if c not in df]
+    if missing:
+        raise InputError(
+            failure_frame(
+                [
+                    {
+                        "file": obs.file,
+                        "sheet": obs.sheet,
+                        "row": None,
+                        "column": c,
+                        "value": None,
+                        "check": Reason.MISSING_COLUMN.value,
+                        "message": f"observations: required column {c!r} is missing",
+                    }
+                    for c in missing
+                ]
+            ),
+            source=study.source,
+        )
+    day_all, day_problems = study_days(study)
+    code_all = _resolve(df["parameter"])
+    keep = isin(code_all, [*CRS_CODES, *ICANS_CODES])
+    pos = np.flatnonzero(keep)
+    vocab = vocabulary_of(load_crs_icans_criteria("astct-2019"))
+    number, word = _parse_values(df["value"].iloc[pos], vocab.aliases)
+    code = code_all[pos]
+    day = day_all[pos] if day_all is not None else np.full(len(pos), np.nan)
+    probs = _Problems(study, pos)
+    probs.add(
+        np.isnan(day),
+        "day" if "day" in df else "time",
+        Reason.BAD_DAY,
+        "CRS/ICANS need the day (or time) of each finding",
+    )
+    number = _check_vitals(df, pos, code, number, probs)
+    _check_words(code, number, word, probs)
+    flow, dose, dose_unit = _flow_and_dose(df, pos, code, probs)
+    other, bad_other = _truthy(
+        df["other_cause"].iloc[pos] if "other_cause" in df else None, len(pos)
+    )
+    probs.add(bad_other, "other_cause", Reason.NOT_A_NUMBER, "other_cause must be true or false")
+    issues = pd.concat(
+        [
+            day_problems[isin(day_problems["row"].to_numpy(object), obs.labels()[pos])]
+            if len(day_problems)
+            else failure_frame(),
+            probs.frame(),
+        ],
+        ignore_index=True,
+    )
+    issues = issues.drop_duplicates(["row", "column", "check"]).reset_index(drop=True)
+    if errors == "raise" and len(issues):
+        raise InputError(issues, source=study.source)
+    subjects, subject_codes = _subjects(study, df["subject_id"].iloc[pos])
+    age, death_cause, death_day = _subject_facts(study, subjects)
+    ok = ~probs.bad & (subject_codes >= 0)
+    frame = df.assign(day=day_all) if day_all is not None else df
+    found = Findings(
+        subjects=subjects,
+        subject=subject_codes,
+        day=day,
+        code=code,
+        word=word,
+        number=number,
+        flow=flow,
+        dose=dose,
+        dose_unit=dose_unit,
+        other=other,
+        pos=pos,
+        age=age,
+        death_cause=death_cause,
+        death_day=death_day,
+        issues=issues,
+        frame=frame,
+    )
+    return found.rows(ok)
+
+
+def _check_vitals(
+    df: pd.DataFrame, pos: np.ndarray, code: np.ndarray, number: np.ndarray, probs: _Problems
+) -> np.ndarray:
+    reg = registry()
+    vit = isin(code, _VITALS) | (code == "FIO2")
+    out = number.copy()
+    if not vit.any():
+        return out
+    idx = np.flatnonzero(vit)
+    unit = df["unit"].iloc[pos[idx]] if "unit" in df else pd.Series([None] * len(idx))
+    scale, offset, status, _ = convert_columns(
+        pd.Series(code[idx], dtype="string"), unit.reset_index(drop=True)
+    )
+    is_fio2 = code[idx] == "FIO2"
+    status = np.where(is_fio2 & (status == 1), 0, status)  # FiO2 without a unit is percent
+    conv = np.where(status == 0, (number[idx] + offset) * scale, np.nan)
+    out[idx] = conv
+    nan_in = np.isnan(number[idx])
+    raw = df["value"].iloc[pos[idx]].astype("string").str.strip()
+    empty = (raw.isna() | raw.eq("").fillna(True)).to_numpy(bool)
+    m = np.zeros(len(code), bool)
+    m[idx] = nan_in & ~empty  # an empty cell is a missing value, not a bad one
+    probs.add(m, "value", Reason.NOT_A_NUMBER, "value is not a number")
+    for st, reason, text in (
+        (1, Reason.MISSING_UNIT, "unit is missing"),
+        (2, Reason.UNKNOWN_UNIT, "unit cannot be converted"),
+    ):
+        m = np.zeros(len(code), bool)
+        m[idx] = (status == st) & ~nan_in
+        probs.add(m, "unit", reason, text)
+    lo = np.array([reg.parameters[c].limits[0] for c in code[idx]], float)
+    hi = np.array(
+        [
+            reg.parameters[c].limits[1] if reg.parameters[c].limits[1] is not None else np.inf
+            for c in code[idx]
+        ],
+        float,
+    )
+    m = np.zeros(len(code), bool)
+    m[idx] = (conv < lo) | (conv > hi)
+    probs.add(m, "value", Reason.IMPLAUSIBLE, "value is outside what is physiologically possible")
+    return out
+
+
+def _check_words(code: np.ndarray, number: np.ndarray, word: np.ndarray, probs: _Problems) -> None:
+    astct = load_crs_icans_criteria("astct-2019")
+    vocab = vocabulary_of(astct)
+    assert astct.icans is not None
+    allowed: dict[str, set[str]] = {
+        "OXYGEN": set(astct.crs.hypoxia.devices),
+        "VASOPRESSOR": {*vocab.vasopressors, *vocab.not_vasopressors, *_FALSE},
+        "HYPOTENSION": {*_TRUE, *_FALSE},
+        **{d: set(astct.icans.domains[d].grades) for d in WORD_DOMAINS},  # type: ignore[index]
+    }
+    kinds, names = pd.factorize(code)
+    kind_of = {c: i for i, c in enumerate(names)}
+    for c, words in allowed.items():
+        rows = np.flatnonzero(kinds == kind_of.get(c, -2))
+        bad = np.zeros(len(code), bool)
+        bad[rows] = ~isin(word[rows], words)
+        if c == "HYPOTENSION":
+            bad[rows] &= ~np.isin(number[rows], (0.0, 1.0))
+        shown = sorted(words - _FALSE - _TRUE) or ["true", "false"]
+        probs.add(bad, "value", Reason.NOT_A_NUMBER, f"{c} must be one of: {', '.join(shown)}")
+    limits = {c: registry().parameters[c].limits or (0, 0) for c in ("ICE", "CAPD")}
+    ranges = {**limits, **{k: (0, v) for k, v in astct.icans.ice.items.items()}}
+    for c, (lo, hi) in ranges.items():
+        rows = np.flatnonzero(kinds == kind_of.get(c, -2))
+        ok = (number[rows] >= lo) & (number[rows] <= hi)
+        if c in ("ICE", "CAPD"):
+            ok |= word[rows] == "unable"
+        bad = np.zeros(len(code), bool)
+        bad[rows] = ~ok
+        probs.add(
+            bad,
+            "value",
+            Reason.IMPLAUSIBLE,
+            f"{c} must be a score from {lo} to {hi}"
+            + (" or 'unable'" if c in ("ICE", "CAPD") else ""),
+        )
+
+
+def _flow_and_dose(
+    df: pd.DataFrame, pos: np.ndarray, code: np.ndarray, probs: _Problems
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = len(pos)
+    flow = np.full(n, np.nan)
+    if "flow" in df:
+        ox = np.flatnonzero(code == "OXYGEN")
+        raw = df["flow"].iloc[pos[ox]]
+        flow[ox] = pd.to_numeric(raw, errors="coerce").to_numpy(float)
+        text = raw.astype(object).astype(str).str.strip()
+        bad = np.zeros(n, bool)
+        bad[ox] = (
+            np.isnan(flow[ox])
+            & raw.notna().to_numpy(bool)
+            & ~text.isin(["", "nan", "None", "<NA>"]).to_numpy(bool)
+        ) | (flow[ox] < 0)
+        probs.add(bad, "flow", Reason.NOT_A_NUMBER, "flow must be a non-negative number of L/min")
+    dose_col = "dose" if "dose" in df else ("value2" if "value2" in df else None)
+    unit_col = "dose_unit" if "dose_unit" in df else ("unit2" if "unit2" in df else None)
+    dose = (
+        pd.to_numeric(df[dose_col].iloc[pos], errors="coerce").to_numpy(float)
+        if dose_col
+        else np.full(n, np.nan)
+    )
+    if unit_col:
+        u = df[unit_col].iloc[pos].astype("string").str.replace(" ", "").str.lower()
+        dose_unit = u.map(_DOSE_UNITS).to_numpy(object, na_value=None)
+    else:
+        dose_unit = np.full(n, None, object)
+    return flow, dose, dose_unit
+
+
+def _subjects(study: Study, ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    codes, uniq = pd.factorize(ids)
+    seen = pd.Index([str(u) for u in uniq], dtype=object)
+    known = (
+        pd.Index([str(u) for u in study.subject_ids], dtype=object)
+        if study.subjects is not None
+        else pd.Index([], dtype=object)
+    )
+    labels = known.append(seen.difference(known, sort=False))
+    at = np.r_[labels.get_indexer(seen), -1]
+    return labels.to_numpy(object), at[codes]
+
+
+def _subject_facts(study: Study, subjects: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = len(subjects)
+    age, cause, dday = np.full(n, np.nan), np.full(n, None, object), np.full(n, np.nan)
+    if study.subjects is None:
+        return age, cause, dday
+    s = study.subjects.frame.drop_duplicates("subject_id")
+    at = pd.Index(subjects).get_indexer(s["subject_id"].astype("string"))
+    ok = at >= 0
+    if "age" in s:
+        age[at[ok]] = pd.to_numeric(s["age"], errors="coerce").to_numpy(float)[ok]
+    if "death_cause" in s:
+        c = s["death_cause"].astype("string").str.strip().str.lower()
+        cause[at[ok]] = c.to_numpy(object, na_value=None)[ok]
+    if "death_day" in s:
+        dday[at[ok]] = pd.to_numeric(s["death_day"], errors="coerce").to_numpy(float)[ok]
+    elif "death_time" in s and "treatment_start" in s:
+        d = pd.to_datetime(s["death_time"], errors="coerce", format="mixed") - pd.to_datetime(
+            s["treatment_start"], errors="coerce", format="mixed"
+        )
+        dday[at[ok]] = (d / pd.Timedelta(days=1)).to_numpy(float)[ok]
+    return age, cause, dday
+
+
+# --------------------------------------------------------------------------- time points
+
+
+@dataclass(frozen=True)
+class TimePoints:
+    """Rows grouped by (subject, day): ``order`` sorts rows, ``tp`` is each sorted row's point."""
+
+    order: np.ndarray
+    tp: np.ndarray  # time point of each sorted row
+    starts: np.ndarray  # first sorted row of each time point
+    subject: np.ndarray  # per time point
+    day: np.ndarray  # per time point
+
+    @property
+    def n(self) -> int:
+        return len(self.starts)
+
+    def reduce_max(self, values: np.ndarray, fill: float = 0) -> np.ndarray:
+        """Per time point, the max of ``values`` (row-aligned in input order)."""
+        if self.n == 0:
+            return np.zeros(0, dtype=np.asarray(values).dtype)
+        return np.maximum.reduceat(np.asarray(values)[self.order], self.starts)
+
+    def best_row(self, score: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Per time point, the input row with the highest ``score`` among ``mask`` (-1: none)."""
+        out = np.full(self.n, -1, np.int64)
+        rows = self.order[mask[self.order]]
+        if rows.size == 0:
+            return out
+        tp = self.tp[mask[self.order]]
+        pick = np.lexsort((-np.arange(rows.size), score[rows], tp))
+        last = np.r_[tp[pick][1:] != tp[pick][:-1], True]
+        out[tp[pick][last]] = rows[pick][last]
+        return out
+
+
+def time_points(subject: np.ndarray, day: np.ndarray) -> TimePoints:
+    """Group rows by subject and day (exact day values)."""
+    order = np.lexsort((day, subject))
+    s, d = subject[order], day[order]
+    new = np.r_[True, (s[1:] != s[:-1]) | (d[1:] != d[:-1])] if len(order) else np.zeros(0, bool)
+    starts = np.flatnonzero(new)
+    tp = np.cumsum(new) - 1
+    return TimePoints(order, tp, starts, s[starts], d[starts])
+
+
+def runs(subject: np.ndarray, day: np.ndarray, gap_days: float) -> np.ndarray:
+    """Run id of each (sorted) signal time point: a new run after a gap longer than ``gap_days``."""
+    if len(day) == 0:
+        return np.zeros(0, np.int64)
+    new = np.r_[True, (subject[1:] != subject[:-1]) | (np.diff(day) > gap_days + 1e-9)]
+    return np.cumsum(new) - 1
+
+
+def fmt_numbers(x: np.ndarray) -> np.ndarray:
+    """Numbers as short text ('8', '38.5'); NaN as ''. Distinct values formatted once."""
+    x = np.round(np.asarray(x, float), 3) + 0.0  # + 0.0 folds -0.0 into 0.0
+    if x.size == 0:
+        return np.zeros(0, object)
+    uniq, inv = np.unique(x, return_inverse=True)
+    text = np.array(["" if np.isnan(u) else f"{u:g}" for u in uniq], object)
+    return text[inv.reshape(x.shape)]

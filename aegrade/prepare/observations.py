@@ -1,0 +1,390 @@
+"""Observation columns made ready for grading: codes resolved, units converted, inputs checked.
+
+:func:`prepare_observations` turns a long observations frame (SPEC section 2) into numpy
+arrays in canonical units and collects every input problem at once into a failure table
+(file, sheet, row, column, value, check, message). It never changes the caller's frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from aegrade.criteria.units import convert_indexed, factorize, parameter_index, registry
+from aegrade.errors import FAILURE_COLUMNS, InputError, Reason, failure_frame
+
+#: Parameter kinds whose value must be a number (findings may be words: SPEC section 3).
+NUMERIC_KINDS = frozenset({"lab", "vital", "monitored"})
+_HIGH_FLAGS = frozenset({"HIGH", "H", "HIGH HIGH", "HH", "ABNORMAL HIGH"})
+
+
+@dataclass
+class Context:
+    """Where the rows came from, for error messages."""
+
+    file: str | None = None
+    sheet: str | None = None
+    rows: pd.Index | np.ndarray | None = None  # labels to report (spreadsheet row numbers)
+
+
+@dataclass
+class Prepared:
+    """Observation columns in canonical units, row-aligned with the input."""
+
+    n: int
+    code: np.ndarray  # parameter code per row (object), None when unknown
+    param_index: np.ndarray  # index into ``param_names``, -1 unknown
+    param_names: list[str]
+    raw_value: np.ndarray  # numeric value in the row's own unit (NaN if not numeric)
+    value: np.ndarray  # canonical unit
+    lln: np.ndarray
+    uln: np.ndarray
+    baseline: np.ndarray
+    pchg: np.ndarray
+    unit_code: np.ndarray
+    scale: np.ndarray
+    offset: np.ndarray
+    baseline_flag: np.ndarray
+    subject: np.ndarray | None
+    day: np.ndarray | None
+    time: np.ndarray | None  # days, for durations: study day, or days since 1970 from `time`
+    row_error: np.ndarray  # reason text where the row has an input problem, else None
+    failures: pd.DataFrame = field(default_factory=failure_frame)
+
+
+def _columns(df: pd.DataFrame) -> dict[str, str]:
+    """Case-insensitive lookup of the SPEC column names among the frame's headers."""
+    found: dict[str, str] = {}
+    for col in df.columns:
+        key = str(col).strip().lower()
+        found.setdefault(key, col)
+    return found
+
+
+def _numeric(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Numbers and a mask of cells that hold something that is not a number."""
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return series.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(series), dtype=bool)
+    nums = pd.to_numeric(series, errors="coerce")
+    text = series.astype("string").str.strip()
+    bad = (nums.isna() & text.notna() & (text != "")).to_numpy(dtype=bool)
+    return nums.to_numpy(dtype=float, na_value=np.nan), bad
+
+
+class _Failures:
+    """Collects problem rows check by check, then builds one failure table."""
+
+    def __init__(self, ctx: Context, index: pd.Index) -> None:
+        self.ctx, self.index, self.parts = ctx, index, []  # type: list
+
+    def labels(self, idx: np.ndarray) -> np.ndarray:
+        """Row labels to report: spreadsheet rows from the context, else the frame's index."""
+        if self.ctx.rows is not None:
+            return np.asarray(self.ctx.rows, dtype=object)[idx]
+        return self.index[idx].to_numpy(dtype=object)
+
+    def add(
+        self,
+        mask: np.ndarray,
+        column: str,
+        values: pd.Series | np.ndarray,
+        check: Reason,
+        messages: np.ndarray | str,
+    ) -> None:
+        """Record the rows of ``mask``; values are read only at those rows (cheap when clean)."""
+        if not mask.any():
+            return
+        idx = np.flatnonzero(mask)
+        vals = (
+            values.iloc[idx].to_numpy(dtype=object)
+            if isinstance(values, pd.Series)
+            else np.asarray(values, dtype=object)[idx]
+        )
+        msg = messages[idx] if isinstance(messages, np.ndarray) else messages
+        part = pd.DataFrame(
+            {
+                "file": self.ctx.file,
+                "sheet": self.ctx.sheet,
+                "row": self.labels(idx),
+                "column": column,
+                "value": vals,
+                "check": check.value,
+                "message": msg,
+                "_pos": idx,
+            }
+        )
+        self.parts.append(part)
+
+    def table(self, n: int) -> tuple[pd.DataFrame, np.ndarray]:
+        row_error = np.full(n, None, dtype=object)
+        if not self.parts:
+            return failure_frame(), row_error
+        table = pd.concat(self.parts, ignore_index=True).sort_values("_pos", kind="stable")
+        first = table.drop_duplicates("_pos")
+        row_error[first["_pos"].to_numpy()] = (
+            "not graded: " + first["check"] + " (" + first["message"] + ")"
+        ).to_numpy()
+        return table[FAILURE_COLUMNS].reset_index(drop=True), row_error
+
+
+def prepare_observations(
+    df: pd.DataFrame, *, context: Context | None = None, errors: str = "raise"
+) -> Prepared:
+    """Resolve codes, convert units and check every row; see the module docstring.
+
+    Raises
+    ------
+    InputError
+        A required column is missing (always), or with ``errors="raise"`` any row problem.
+    """
+    if errors not in ("raise", "coerce"):
+        raise ValueError("errors must be 'raise' or 'coerce'")
+    ctx = context or Context()
+    cols = _columns(df)
+    missing = [c for c in ("parameter", "value") if c not in cols]
+    if missing:
+        raise InputError(
+            failure_frame(
+                [
+                    {
+                        "file": ctx.file,
+                        "sheet": ctx.sheet,
+                        "row": None,
+                        "column": c,
+                        "value": None,
+                        "check": Reason.MISSING_COLUMN.value,
+                        "message": f"required column {c!r} is missing "
+                        f"(columns: {', '.join(map(str, df.columns))})",
+                    }
+                    for c in missing
+                ]
+            ),
+            source=ctx.file,
+        )
+    n = len(df)
+    fails = _Failures(ctx, df.index)
+    reg = registry()
+
+    names = sorted(reg.parameters)
+    param_index = parameter_index(df[cols["parameter"]], names)
+    code = np.array([*names, None], dtype=object)[param_index]
+    numeric_kind = np.array([reg.parameters[c].kind in NUMERIC_KINDS for c in names] + [False])[
+        param_index
+    ]
+
+    raw_value, bad_value = _numeric(df[cols["value"]])
+    fails.add(
+        bad_value & numeric_kind,
+        cols["value"],
+        df[cols["value"]],
+        Reason.NOT_A_NUMBER,
+        "value is not a number",
+    )
+
+    unit_series = df[cols["unit"]] if "unit" in cols else pd.Series([None] * n, index=df.index)
+    scale, offset, status, unit_key = convert_indexed(param_index, names, unit_series)
+    _unit_failures(
+        fails,
+        status,
+        code,
+        unit_series,
+        cols.get("unit", "unit"),
+        numeric_kind & ~np.isnan(raw_value),
+    )
+    unit_code = unit_key
+    ok_unit = status == 0
+
+    def to_canonical(x: np.ndarray) -> np.ndarray:
+        return np.where(ok_unit, (x + offset) * scale, np.nan)
+
+    value = to_canonical(raw_value)
+    _limit_failures(fails, value, param_index, names, reg, df[cols["value"]], cols["value"])
+    refs = {}
+    for name in ("lln", "uln", "baseline", "pchg"):
+        if name in cols:
+            nums, bad = _numeric(df[cols[name]])
+            fails.add(
+                bad, cols[name], df[cols[name]], Reason.NOT_A_NUMBER, f"{name} is not a number"
+            )
+            refs[name] = nums if name == "pchg" else to_canonical(nums)
+        else:
+            refs[name] = np.full(n, np.nan)
+
+    subject = None
+    if "subject_id" in cols:
+        subject = factorize(df[cols["subject_id"]])[0]
+    day, time = _times(df, cols, fails)
+
+    failures, row_error = fails.table(n)
+    if errors == "raise" and len(failures):
+        raise InputError(failures, source=ctx.file)
+    bad_rows = row_error != None  # noqa: E711 - elementwise on an object array
+    if bad_rows.any():  # a rejected row is never graded nor used as anyone's baseline
+        value = np.where(bad_rows, np.nan, value)
+    baseline = refs["baseline"]
+    if subject is not None and day is not None:
+        baseline = np.where(
+            np.isnan(baseline), derive_baseline(subject, param_index, day, value), baseline
+        )
+    pchg = refs["pchg"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pchg = np.where(np.isnan(pchg), (value - baseline) / baseline * 100.0, pchg)
+    flag = _baseline_flag(df, cols)
+    return Prepared(
+        n=n,
+        code=code,
+        param_index=param_index,
+        param_names=names,
+        raw_value=raw_value,
+        value=value,
+        lln=refs["lln"],
+        uln=refs["uln"],
+        baseline=baseline,
+        pchg=pchg,
+        unit_code=unit_code,
+        scale=scale,
+        offset=offset,
+        baseline_flag=flag,
+        subject=subject,
+        day=day,
+        time=time if time is not None else day,
+        row_error=row_error,
+        failures=failures,
+    )
+
+
+def _unit_failures(
+    fails: _Failures,
+    status: np.ndarray,
+    code: np.ndarray,
+    unit: pd.Series,
+    column: str,
+    needs_unit: np.ndarray,
+) -> None:
+    reg = registry()
+    bad = ((status == 1) | (status == 2)) & needs_unit
+    if not bad.any():
+        return
+    accepted_by_code = {c: ", ".join([p.unit, *p.conversions]) for c, p in reg.parameters.items()}
+    idx = np.flatnonzero(bad)
+    codes = pd.Series(code[idx], dtype="string")
+    units = unit.iloc[idx].astype("string").fillna("")
+    accepted = codes.map(accepted_by_code).fillna("")
+    text = np.where(
+        status[idx] == 1,
+        ("unit is missing for " + codes + "; accepted: " + accepted).to_numpy(dtype=object),
+        (
+            "unit '"
+            + units.reset_index(drop=True)
+            + "' cannot be converted for "
+            + codes
+            + "; accepted: "
+            + accepted
+        ).to_numpy(dtype=object),
+    )
+    messages = np.full(len(status), None, dtype=object)
+    messages[idx] = text
+    fails.add(bad & (status == 1), column, unit, Reason.MISSING_UNIT, messages)
+    fails.add(bad & (status == 2), column, unit, Reason.UNKNOWN_UNIT, messages)
+
+
+def _limit_failures(
+    fails: _Failures,
+    value: np.ndarray,
+    param_index: np.ndarray,
+    names: list[str],
+    reg: object,
+    raw: pd.Series,
+    column: str,
+) -> None:
+    params = reg.parameters  # type: ignore[attr-defined]
+    lows = np.array([_lim(params[c].limits, 0) for c in names] + [np.nan])
+    highs = np.array([_lim(params[c].limits, 1) for c in names] + [np.nan])
+    lo, hi = lows[param_index], highs[param_index]
+    bad = (value < lo) | (value > hi)
+    if not bad.any():
+        return
+    idx = np.flatnonzero(bad)
+    pi = param_index[idx]
+    codes = pd.Series(np.array([*names, ""], dtype=object)[pi], dtype="string")
+    units = pd.Series(
+        np.array([params[c].unit for c in names] + [""], dtype=object)[pi], dtype="string"
+    )
+    fmt = np.vectorize(lambda x: "" if np.isnan(x) else f"{x:g}", otypes=[object])
+    text = (
+        codes
+        + " "
+        + pd.Series(fmt(value[idx]), dtype="string")
+        + " "
+        + units
+        + " is outside what is physiologically possible ("
+        + pd.Series(fmt(lo[idx]), dtype="string").replace("", "-inf")
+        + " to "
+        + pd.Series(fmt(hi[idx]), dtype="string").replace("", "inf")
+        + ")"
+    )
+    messages = np.full(len(value), None, dtype=object)
+    messages[idx] = text.to_numpy(dtype=object)
+    fails.add(bad, column, raw, Reason.IMPLAUSIBLE, messages)
+
+
+def _lim(limits: tuple[float | None, float | None] | None, i: int) -> float:
+    if not limits or limits[i] is None:
+        return np.nan
+    return float(limits[i])  # type: ignore[arg-type]
+
+
+def _times(
+    df: pd.DataFrame, cols: dict[str, str], fails: _Failures
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    day = time = None
+    if "day" in cols:
+        day, bad = _numeric(df[cols["day"]])
+        fails.add(bad, cols["day"], df[cols["day"]], Reason.BAD_DAY, "day is not a number")
+    if "time" in cols:
+        raw = df[cols["time"]]
+        parsed = pd.to_datetime(raw, errors="coerce", utc=True, format="mixed")
+        text = raw.astype("string").str.strip()
+        bad = (parsed.isna() & text.notna() & (text != "")).to_numpy(dtype=bool)
+        fails.add(bad, cols["time"], raw, Reason.BAD_DAY, "time is not a readable date-time")
+        epoch = pd.Timestamp("1970-01-01", tz="UTC")
+        time = ((parsed - epoch) / pd.Timedelta(days=1)).to_numpy(dtype=float, na_value=np.nan)
+    return day, time
+
+
+def _baseline_flag(df: pd.DataFrame, cols: dict[str, str]) -> np.ndarray:
+    """1.0 where the baseline indicator (CDISC BNRIND) says HIGH, 0.0 other words, NaN empty."""
+    name = cols.get("baseline_indicator") or cols.get("bnrind")
+    if name is None:
+        return np.full(len(df), np.nan)
+    text = df[name].astype("string").str.strip().str.upper()
+    out = np.where(text.isin(_HIGH_FLAGS).to_numpy(dtype=bool), 1.0, 0.0)
+    empty = text.isna().to_numpy(dtype=bool) | text.eq("").fillna(True).to_numpy(dtype=bool)
+    return np.where(empty, np.nan, out)
+
+
+def derive_baseline(
+    subject: np.ndarray, param_index: np.ndarray, day: np.ndarray, value: np.ndarray
+) -> np.ndarray:
+    """Per row, the last value of the same subject and parameter at day <= 0 (SPEC section 2).
+
+    Ties on the same day are broken by value, so the result never depends on row order.
+    """
+    n = len(value)
+    out = np.full(n, np.nan)
+    cand = np.flatnonzero((day <= 0) & ~np.isnan(value) & (param_index >= 0) & (subject >= 0))
+    if cand.size == 0:
+        return out
+    width = int(param_index.max()) + 1
+    key = subject.astype(np.int64) * width + param_index
+    order = cand[np.lexsort((value[cand], day[cand], key[cand]))]
+    k = key[order]
+    last = np.r_[k[1:] != k[:-1], True]
+    keys, vals = k[last], value[order][last]
+    table = np.full(int(subject.max()) * width + width, np.nan)  # dense subject x parameter
+    table[keys] = vals
+    ok = (subject >= 0) & (param_index >= 0)
+    out[ok] = table[key[ok]]
+    return out

@@ -1,0 +1,189 @@
+"""A TOML column map: a user's own sheet names, headers and words, mapped to aegrade's.
+
+Format (every section optional; matching ignores case and surrounding spaces)::
+
+    [sheets]                 # your sheet or file names -> subjects | observations | events
+    "Patients" = "subjects"
+    "Labs" = "observations"
+
+    [columns]                # your header -> aegrade column (any table)
+    "Patient" = "subject_id"
+    "Study day" = "day"
+
+    [parameters]             # wide layout: your header -> parameter code (and unit)
+    "Temp (F)" = { parameter = "TEMP", unit = "degF" }
+    "ANC x10^9/L" = { parameter = "NEUT", unit = "10^9/L" }
+    "O2" = "OXYGEN"
+
+    [values]                 # words in value, other_cause, serious, related cells
+    "yes" = "true"
+    "no" = "false"
+
+    [values.OXYGEN]          # words of one parameter's values; a table also fills columns
+    "RA" = "room_air"
+    "NC 4L" = { value = "nasal_cannula", flow = 4 }
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from aegrade.read.files import input_error
+
+_SECTIONS = ("sheets", "columns", "parameters", "values")
+_TABLES = ("subjects", "observations", "events")
+#: Columns whose words ``[values]`` translates.
+WORD_COLUMNS = ("value", "other_cause", "serious", "related")
+
+
+def _key(text: object) -> str:
+    return " ".join(str(text).split()).lower()
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """A parsed column map; keys are folded (lower case, single spaces)."""
+
+    sheets: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)
+    parameters: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    words: dict[str, str] = field(default_factory=dict)
+    parameter_words: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    source: str | None = None
+
+    def table_of(self, name: str) -> str | None:
+        """The aegrade table a sheet or file stem maps to, if the map names it."""
+        return self.sheets.get(_key(name))
+
+
+def load_column_map(source: str | Path | dict[str, Any] | ColumnMap | None) -> ColumnMap | None:
+    """Read and check a column map from a TOML path or an already parsed dict.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read or parsed, or a section or entry is not of the format.
+    """
+    if source is None or isinstance(source, ColumnMap):
+        return source
+    where = None
+    if isinstance(source, dict):
+        raw = source
+    else:
+        where = str(source)
+        try:
+            raw = tomllib.loads(Path(source).read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise input_error(
+                where, f"cannot read the column map: {exc}", check="bad_column_map"
+            ) from None
+    return _parse(raw, where)
+
+
+def _bad(where: str | None, message: str) -> Exception:
+    return input_error(where, f"column map: {message}", check="bad_column_map")
+
+
+def _parse(raw: dict[str, Any], where: str | None) -> ColumnMap:
+    unknown = set(raw) - set(_SECTIONS)
+    if unknown:
+        raise _bad(where, f"unknown section(s) {sorted(unknown)}; allowed: {list(_SECTIONS)}")
+    sheets = {_key(k): _text(v, where, f"sheets.{k}") for k, v in raw.get("sheets", {}).items()}
+    for k, v in sheets.items():
+        if v not in _TABLES:
+            raise _bad(where, f"sheets.{k} = {v!r}: must be one of {list(_TABLES)}")
+    columns = {
+        _key(k): _text(v, where, f"columns.{k}").strip().lower()
+        for k, v in raw.get("columns", {}).items()
+    }
+    params = {_key(k): _parameter(v, where, k) for k, v in raw.get("parameters", {}).items()}
+    words: dict[str, str] = {}
+    per_param: dict[str, dict[str, dict[str, Any]]] = {}
+    for k, v in raw.get("values", {}).items():
+        if isinstance(v, dict):
+            per_param[k.strip().upper()] = {
+                _key(w): _word(r, where, f"values.{k}.{w}") for w, r in v.items()
+            }
+        else:
+            words[_key(k)] = _text(v, where, f"values.{k}")
+    return ColumnMap(sheets, columns, params, words, per_param, where)
+
+
+def _text(v: object, where: str | None, key: str) -> str:
+    if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+        raise _bad(where, f"{key} must be text, not {type(v).__name__}")
+    return str(v)
+
+
+def _parameter(v: object, where: str | None, key: str) -> tuple[str, str | None]:
+    if isinstance(v, str):
+        return v.strip().upper(), None
+    if isinstance(v, dict) and set(v) <= {"parameter", "unit"} and "parameter" in v:
+        unit = v.get("unit")
+        return str(v["parameter"]).strip().upper(), None if unit is None else str(unit)
+    raise _bad(where, f"parameters.{key} must be a code or {{parameter = ..., unit = ...}}")
+
+
+def _word(v: object, where: str | None, key: str) -> dict[str, Any]:
+    if isinstance(v, dict):
+        if "value" not in v:
+            raise _bad(where, f"{key} needs a 'value'")
+        return dict(v)
+    return {"value": _text(v, where, key)}
+
+
+def rename_columns(frame: pd.DataFrame, cmap: ColumnMap | None) -> pd.DataFrame:
+    """Headers renamed by ``[columns]``; other headers are kept."""
+    if cmap is None or not cmap.columns:
+        return frame
+    return frame.rename(columns={c: cmap.columns.get(_key(c), c) for c in frame.columns})
+
+
+def translate_words(frame: pd.DataFrame, cmap: ColumnMap | None) -> pd.DataFrame:
+    """Words of ``[values]`` and ``[values.<PARAMETER>]`` replaced (a copy)."""
+    if cmap is None or not (cmap.words or cmap.parameter_words):
+        return frame
+    out = frame.copy()
+    for col in WORD_COLUMNS:
+        if col in out and cmap.words:
+            out[col] = _replace(out[col], cmap.words)
+    if "value" in out and "parameter" in out and cmap.parameter_words:
+        code = out["parameter"].astype("string").str.strip().str.upper()
+        for param, table in cmap.parameter_words.items():
+            rows = (code == param).fillna(False).to_numpy(bool)
+            if rows.any():
+                _apply_parameter_words(out, rows, table)
+    return out
+
+
+def _replace(series: pd.Series, words: dict[str, str]) -> pd.Series:
+    folded = series.astype("string").str.split().str.join(" ").str.lower()
+    mapped = folded.map(words)
+    hit = mapped.notna().to_numpy(bool)
+    if not hit.any():
+        return series
+    out = series.astype(object).copy()
+    out[hit] = mapped[hit].to_numpy(dtype=object)
+    return out
+
+
+def _apply_parameter_words(
+    out: pd.DataFrame, rows: np.ndarray, table: dict[str, dict[str, Any]]
+) -> None:
+    folded = out["value"].astype("string").str.split().str.join(" ").str.lower()
+    for word, fill in table.items():
+        hit = rows & (folded == word).fillna(False).to_numpy(bool)
+        if not hit.any():
+            continue
+        for col, val in fill.items():
+            if col not in out:
+                out[col] = pd.Series([None] * len(out), index=out.index, dtype=object)
+            elif out[col].dtype != object:
+                out[col] = out[col].astype(object)
+            out.loc[hit, col] = val

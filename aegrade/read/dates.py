@@ -1,0 +1,139 @@
+"""Dates as ISO text, Excel serial numbers or datetimes; event dates turned into study days.
+
+Excel stores a date as days since 1899-12-30 (the 1900 date system, with Lotus' phantom
+29 February 1900 already folded into that origin). A number in a date column of a file is read
+that way; numbers outside 1..2958465 (9999-12-31) are not dates.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from aegrade.errors import Reason, failure_frame
+
+_EXCEL_ORIGIN = pd.Timestamp("1899-12-30")
+_MAX_SERIAL = 2_958_465
+
+
+def from_excel_serials(series: pd.Series) -> pd.Series:
+    """Numbers read as Excel serial dates; other cells are left as they are."""
+    nums = pd.to_numeric(series, errors="coerce")
+    is_serial = (
+        (nums >= 1)
+        & (nums <= _MAX_SERIAL)
+        & series.map(
+            lambda v: (
+                isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+            )
+        )
+    )
+    if not is_serial.any():
+        return series
+    out = series.astype(object).copy()
+    out[is_serial] = (_EXCEL_ORIGIN + pd.to_timedelta(nums[is_serial], unit="D")).to_numpy(
+        dtype=object
+    )
+    return out
+
+
+def parse_datetimes(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Naive timestamps (UTC offsets converted) and a mask of filled cells that are not dates."""
+    parsed = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
+    parsed = parsed.dt.tz_convert(None)
+    text = series.astype("string").str.strip()
+    bad = (parsed.isna() & text.notna() & (text != "")).to_numpy(bool)
+    return parsed, bad
+
+
+def _problems(table, mask: np.ndarray, column: str, message: str) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    idx = np.flatnonzero(mask)
+    if not idx.size:
+        return failure_frame()
+    return pd.DataFrame(
+        {
+            "file": table.file,
+            "sheet": table.sheet,
+            "row": table.labels()[idx],
+            "column": column,
+            "value": table.frame[column].to_numpy(dtype=object)[idx],
+            "check": Reason.BAD_DAY.value,
+            "message": message,
+        }
+    )
+
+
+def check_times(table) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """Problems of an observations ``time`` column: cells that are not date-times."""
+    if "time" not in table.frame:
+        return failure_frame()
+    _, bad = parse_datetimes(table.frame["time"])
+    return _problems(
+        table, bad, "time", "time is not a readable date-time (use ISO 8601, e.g. 2024-03-01T08:30)"
+    )
+
+
+def check_days(table) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """Problems of an observations ``day`` column: filled cells that are not numbers."""
+    if "day" not in table.frame:
+        return failure_frame()
+    raw = table.frame["day"]
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        return failure_frame()
+    text = raw.astype("string").str.strip()
+    bad = (pd.to_numeric(raw, errors="coerce").isna() & text.notna() & (text != "")).to_numpy(bool)
+    return _problems(
+        table,
+        bad,
+        "day",
+        "day is not a number (a study day, 0 = treatment start; fractions allowed)",
+    )
+
+
+def event_days(events, subjects) -> tuple[pd.DataFrame, pd.DataFrame]:  # type: ignore[no-untyped-def]
+    """Events whose ``onset``/``end`` are dates get study days from the subject's
+    ``treatment_start``; returns the new frame and the problems (unreadable values, or dates
+    without a start)."""
+    frame = events.frame.copy()
+    starts = _starts(subjects)
+    parts = [failure_frame()]
+    for col in ("onset", "end"):
+        if col not in frame:
+            continue
+        raw = frame[col]
+        nums = pd.to_numeric(raw, errors="coerce")
+        text = raw.astype("string").str.strip()
+        filled = (text.notna() & (text != "")).to_numpy(bool)
+        dated = filled & nums.isna().to_numpy(bool)
+        if not dated.any():
+            continue
+        parsed, bad = parse_datetimes(raw.where(dated))
+        start = (
+            frame["subject_id"].astype("string").str.strip().map(starts)
+            if starts is not None
+            else pd.Series(pd.NaT, index=frame.index)
+        )
+        days = ((parsed - pd.to_datetime(start)) / pd.Timedelta(days=1)).to_numpy(float)
+        no_start = dated & ~bad & np.isnan(days)
+        parts.append(
+            _problems(events, bad, col, f"{col} is neither a study day nor a readable date")
+        )
+        parts.append(
+            _problems(
+                events,
+                no_start,
+                col,
+                f"{col} is a date but the subject has no treatment_start, so its day is unknown",
+            )
+        )
+        frame[col] = np.where(dated, days, nums.to_numpy(float))
+    return frame, pd.concat(parts, ignore_index=True)
+
+
+def _starts(subjects) -> pd.Series | None:  # type: ignore[no-untyped-def]
+    if subjects is None or "treatment_start" not in subjects.frame:
+        return None
+    s = subjects.frame
+    parsed, _ = parse_datetimes(s["treatment_start"])
+    out = pd.Series(parsed.to_numpy(), index=s["subject_id"].astype("string").str.strip())
+    return out[~out.index.duplicated()]

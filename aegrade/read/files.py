@@ -1,0 +1,602 @@
+"""Readers for the files a study comes in: csv, xlsx, parquet and SAS transport (.xpt).
+
+Every reader returns :class:`Sheet` objects whose ``rows`` are the row numbers a user sees
+(spreadsheet rows, header = row 1 of a csv; the real sheet row of an xlsx, title rows above
+the header included). Fully blank rows are skipped and their numbers kept out of the labels.
+Anything unreadable becomes an :class:`~aegrade.errors.InputError` naming the file (and the
+sheet, row and cell where that is known), never a bare parser exception.
+
+xlsx safety: the zip is checked before any parser sees it (size bound on the uncompressed
+parts, no DTD or entity declarations in any XML part); formulas are refused with the cell that
+holds them, because a formula's value is whatever the last program to save the file computed
+(none at all when a script wrote it), not source data.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import warnings
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from aegrade.errors import InputError, failure_frame
+
+#: Default bound on the total uncompressed size of an xlsx (bytes).
+MAX_UNCOMPRESSED = 2 * 1024**3
+CSV_NA = ["", "NA", "NaN", "nan"]
+TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+READABLE = (*TEXT_SUFFIXES, *EXCEL_SUFFIXES, ".parquet", ".xpt")
+_DELIMITERS = (",", ";", "\t", "|")
+_LINE = re.compile(r"line (\d+)")
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_DTD = (b"<!DOCTYPE", b"<!ENTITY")
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One table read from a file: its frame and the row label of each frame row."""
+
+    frame: pd.DataFrame
+    file: str
+    sheet: str | None
+    rows: np.ndarray
+
+
+def input_error(
+    file: str | Path | None,
+    message: str,
+    *,
+    check: str = "unreadable_file",
+    sheet: str | None = None,
+    row: object = None,
+    column: object = None,
+    value: object = None,
+) -> InputError:
+    """An :class:`InputError` with one problem."""
+    return InputError(
+        failure_frame(
+            [
+                {
+                    "file": None if file is None else str(file),
+                    "sheet": sheet,
+                    "row": row,
+                    "column": column,
+                    "value": value,
+                    "check": check,
+                    "message": message,
+                }
+            ]
+        ),
+        source=None if file is None else str(file),
+    )
+
+
+def read_file(path: Path, *, max_uncompressed: int = MAX_UNCOMPRESSED) -> list[Sheet]:
+    """Read any supported file; a workbook gives one :class:`Sheet` per non-empty sheet."""
+    suffix = path.suffix.lower()
+    if suffix in TEXT_SUFFIXES:
+        return [read_csv(path)]
+    if suffix in EXCEL_SUFFIXES:
+        book = Workbook(path, max_uncompressed=max_uncompressed)
+        return [book.sheet(n) for n in book.sheet_names]
+    if suffix == ".parquet":
+        return [read_parquet(path)]
+    if suffix == ".xpt":
+        return [read_xpt(path)]
+    raise input_error(
+        path,
+        f"cannot read {suffix or 'extension-less'} files; use .xlsx, .csv, .parquet or .xpt",
+        value=suffix,
+    )
+
+
+# --------------------------------------------------------------------------- csv
+
+
+def detect_encoding(raw: bytes) -> str:
+    """The encoding of ``raw``: a BOM, else UTF-8 when it decodes, else cp1252, else latin-1.
+
+    Raises
+    ------
+    ValueError
+        The bytes are not text (NUL bytes without a UTF-16 byte-order mark).
+    """
+    if raw.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    head = raw[:4096]
+    if b"\x00" in head:
+        if len(head) >= 4 and head[1::2].count(0) > 0.9 * len(head[1::2]):
+            return "utf-16-le"
+        if len(head) >= 4 and head[0::2].count(0) > 0.9 * len(head[0::2]):
+            return "utf-16-be"
+        raise ValueError("the file is not text (it holds NUL bytes); save it as CSV (UTF-8)")
+    for enc in ("utf-8", "cp1252"):
+        try:
+            raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        return enc
+    return "latin-1"
+
+
+def detect_delimiter(first_line: str) -> str:
+    """The most frequent of , ; tab | in the header line (comma when none occurs)."""
+    counts = {d: first_line.count(d) for d in _DELIMITERS}
+    best = max(counts, key=counts.__getitem__)
+    return best if counts[best] else ","
+
+
+def read_csv(path: Path) -> Sheet:
+    """Read a delimited text file with its encoding and delimiter detected."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise input_error(path, f"cannot open the file: {exc.strerror or exc}") from None
+    if raw.startswith(b"PK\x03\x04"):
+        raise input_error(
+            path,
+            "this is an Excel workbook (or another zip archive), not text; give it an .xlsx name",
+        )
+    try:
+        encoding = detect_encoding(raw)
+    except ValueError as exc:
+        raise input_error(path, str(exc)) from None
+    text_head = raw[:65536].decode(encoding, errors="replace").lstrip("\ufeff")
+    if not text_head.strip():
+        raise input_error(path, "the file is empty", check="empty_file")
+    first = text_head.splitlines()[0]
+    sep = detect_delimiter(first)
+    decimal = "," if sep == ";" and re.search(r"\d,\d", text_head) else "."
+    buffer: io.BytesIO | io.StringIO = io.BytesIO(raw)
+    if encoding.startswith("utf-16"):
+        buffer, encoding = (
+            io.StringIO(raw.decode(encoding, errors="replace").lstrip("\ufeff")),
+            "utf-8",
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                buffer,
+                sep=sep,
+                decimal=decimal,
+                encoding=encoding,
+                keep_default_na=False,
+                na_values=CSV_NA,
+                skip_blank_lines=False,
+                low_memory=False,
+                engine="c",
+                index_col=False,
+            )
+    except pd.errors.ParserWarning:
+        row = _first_long_row(raw.decode(encoding, errors="replace"), sep)
+        raise input_error(path, "a row has more cells than the header", row=row) from None
+    except pd.errors.EmptyDataError:
+        raise input_error(path, "the file is empty", check="empty_file") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        found = _LINE.search(str(exc))
+        raise input_error(
+            path,
+            f"cannot parse the file: {exc}".strip(),
+            row=int(found.group(1)) if found else None,
+        ) from None
+    if decimal == ",":
+        frame = _decimal_commas(frame)
+    header = _header_cells(first, sep, frame)
+    frame = _named_columns(frame, header, path, None, header_row=1)
+    return _without_blank_rows(Sheet(frame, str(path), None, np.arange(len(frame)) + 2))
+
+
+def _header_cells(first: str, sep: str, frame: pd.DataFrame) -> list[object]:
+    """The header line's cells as written (pandas renames repeated and blank headers)."""
+    try:
+        cells = next(csv.reader([first], delimiter=sep))
+    except (csv.Error, StopIteration):
+        return list(frame.columns)
+    return cells if len(cells) == frame.shape[1] else list(frame.columns)
+
+
+def _first_long_row(text: str, sep: str) -> int | None:
+    """Line number (header = 1) of the first row with more cells than the header."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=sep)
+    width = None
+    try:
+        for line, cells in enumerate(reader, start=1):
+            if width is None:
+                width = len(cells)
+            elif len(cells) > width:
+                return line
+    except csv.Error:
+        return None
+    return None
+
+
+def _decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
+    """In text columns (pandas converts only all-number columns), '88,4' becomes '88.4'."""
+    for col in frame.columns:
+        s = frame[col]
+        if s.dtype == object or pd.api.types.is_string_dtype(s):
+            frame[col] = (
+                s.astype("string")
+                .str.replace(r"^(\s*-?\d+),(\d+\s*)$", r"\1.\2", regex=True)
+                .astype(object)
+            )
+    return frame
+
+
+# --------------------------------------------------------------------------- headers, blanks
+
+
+def column_letter(i: int) -> str:
+    """Spreadsheet letter of a 0-based column position (0 -> A, 26 -> AA)."""
+    out = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _named_columns(
+    frame: pd.DataFrame,
+    header: list[object],
+    file: Path | str,
+    sheet: str | None,
+    *,
+    header_row: int,
+) -> pd.DataFrame:
+    """Name columns from the header cells; blank-header columns with data, or repeated
+    headers, are errors naming the header cell."""
+    names = [
+        ("" if h is None or (isinstance(h, float) and np.isnan(h)) else str(h)).strip()
+        for h in header
+    ]
+    names += [""] * (frame.shape[1] - len(names))
+    problems, seen, keep = [], {}, []
+    for i, name in enumerate(names[: frame.shape[1]]):
+        col = frame.iloc[:, i]
+        if not name:
+            if col.notna().any() and (col.astype("string").str.strip() != "").any():
+                problems.append(
+                    {
+                        "column": column_letter(i),
+                        "value": None,
+                        "message": f"column {column_letter(i)} has values but no header",
+                    }
+                )
+            continue
+        key = name.lower()
+        if key in seen:
+            problems.append(
+                {
+                    "column": name,
+                    "value": name,
+                    "message": f"header {name!r} appears twice (columns {column_letter(seen[key])}"
+                    f" and {column_letter(i)})",
+                }
+            )
+        seen[key] = i
+        keep.append(i)
+    if problems:
+        raise InputError(
+            failure_frame(
+                [
+                    {
+                        "file": str(file),
+                        "sheet": sheet,
+                        "row": header_row,
+                        "check": "bad_header",
+                        **p,
+                    }
+                    for p in problems
+                ]
+            ),
+            source=str(file),
+        )
+    out = frame.iloc[:, keep].copy()
+    out.columns = [names[i] for i in keep]
+    return out
+
+
+def _without_blank_rows(sheet: Sheet) -> Sheet:
+    """Drop rows with nothing but blanks (spaces count as blank); labels go with them."""
+    frame = sheet.frame
+    if frame.empty:
+        return sheet
+    text_cols = [
+        c
+        for c in frame.columns
+        if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])
+    ]
+    other = [c for c in frame.columns if c not in text_cols]
+    filled = (
+        frame[other].notna().any(axis=1).to_numpy(bool, copy=True)
+        if other
+        else np.zeros(len(frame), bool)
+    )
+    todo = np.flatnonzero(~filled)  # only rows not already known to hold something
+    for col in text_cols:
+        if not todo.size:
+            break
+        cells = frame[col].iloc[todo].astype("string").str.strip()
+        hit = (cells.notna() & (cells != "")).to_numpy(bool)
+        filled[todo[hit]] = True
+        todo = todo[~hit]
+    if filled.all():
+        return sheet
+    return Sheet(
+        frame.loc[filled].reset_index(drop=True), sheet.file, sheet.sheet, sheet.rows[filled]
+    )
+
+
+# --------------------------------------------------------------------------- xlsx
+
+
+class Workbook:
+    """An xlsx opened safely: zip checked, parts scanned, sheets read by name.
+
+    Raises
+    ------
+    InputError
+        Not a workbook, damaged or truncated, too large once uncompressed, or with XML
+        declarations (DTD/entities) that could expand or reach outside the file.
+    """
+
+    def __init__(self, path: Path, *, max_uncompressed: int = MAX_UNCOMPRESSED) -> None:
+        self.path = path
+        self._formulas: dict[str, list[tuple[str, str]]] = {}
+        self._parts = _scan_zip(path, max_uncompressed, self._formulas)
+        self.sheet_names = _calamine_names(path)
+
+    def sheet(self, name: str) -> Sheet:
+        """The sheet ``name`` with its header found and rows labelled by sheet row number."""
+        rows = _sheet_rows(self.path, name)
+        formulas = self._formulas.get(self._parts.get(name, ""), [])
+        return _sheet_from_rows(rows, self.path, name, formulas)
+
+
+def _scan_zip(path: Path, bound: int, formulas: dict[str, list[tuple[str, str]]]) -> dict[str, str]:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            if sum(i.file_size for i in infos) > bound:
+                raise input_error(
+                    path,
+                    f"the workbook uncompresses to more than {bound:,} bytes; refusing to read it",
+                )
+            total = 0
+            for info in infos:
+                if info.filename.endswith((".xml", ".rels")):
+                    total += _scan_part(zf, info, path, bound - total, formulas)
+            return _sheet_parts(zf)
+    except InputError:
+        raise
+    except Exception as exc:  # zipfile, zlib and XML parsers raise many types on bad bytes
+        raise input_error(
+            path,
+            "not a readable xlsx workbook (damaged, truncated, encrypted "
+            f"or not an Excel file): {exc}",
+        ) from None
+
+
+def _scan_part(
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    path: Path,
+    budget: int,
+    formulas: dict[str, list[tuple[str, str]]],
+) -> int:
+    is_sheet = info.filename.startswith("xl/worksheets/")
+    seen, tail, has_formula = 0, b"", False
+    with zf.open(info) as part:
+        while chunk := part.read(1 << 20):
+            seen += len(chunk)
+            if seen > budget:
+                raise input_error(
+                    path,
+                    "the workbook uncompresses to more than its size bound; refusing to read it",
+                )
+            window = tail + chunk
+            if any(d in window for d in _DTD):
+                raise input_error(
+                    path,
+                    f"{info.filename} declares a DTD or XML entities; "
+                    "refusing to read it (possible XML attack)",
+                )
+            if is_sheet and not has_formula and _FORMULA.search(window):
+                has_formula = True
+            tail = window[-16:]
+    if has_formula:
+        formulas[info.filename] = _formula_cells(zf, info)
+    return seen
+
+
+def _formula_cells(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int = 20
+) -> list[tuple[str, str]]:
+    from defusedxml.ElementTree import iterparse
+
+    found: list[tuple[str, str]] = []
+    with zf.open(info) as part:
+        for _, elem in iterparse(part, events=("end",)):
+            if elem.tag.rsplit("}", 1)[-1] != "c":
+                continue
+            f = next((ch for ch in elem if ch.tag.rsplit("}", 1)[-1] == "f"), None)
+            if f is not None:
+                found.append((elem.get("r", "?"), f.text or "(shared formula)"))
+                if len(found) >= limit:
+                    break
+            elem.clear()
+    return found
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> its worksheet part, from workbook.xml and its relationships."""
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        book = fromstring(zf.read("xl/workbook.xml"))
+        rels = fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except KeyError:
+        return {}
+    targets = {r.get("Id"): r.get("Target", "") for r in rels}
+    out = {}
+    for el in book.iter():
+        if el.tag.rsplit("}", 1)[-1] != "sheet":
+            continue
+        rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), None)
+        target = targets.get(rid, "").lstrip("/")
+        out[el.get("name", "")] = target if target.startswith("xl/") else f"xl/{target}"
+    return out
+
+
+def _calamine_names(path: Path) -> list[str]:
+    try:
+        from python_calamine import CalamineWorkbook
+    except ImportError:  # pragma: no cover - calamine is a dependency; openpyxl is the fallback
+        return list(_openpyxl_book(path).sheetnames)
+    try:
+        return list(CalamineWorkbook.from_path(str(path)).sheet_names)
+    except Exception as exc:  # calamine's errors have no common base beyond Exception
+        raise input_error(path, f"not a readable xlsx workbook: {exc}") from None
+
+
+def _openpyxl_book(path: Path):  # type: ignore[no-untyped-def]
+    import openpyxl  # uses defusedxml when it is installed
+
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:
+        raise input_error(path, f"not a readable xlsx workbook: {exc}") from None
+
+
+def _sheet_rows(path: Path, name: str) -> list[list[object]]:
+    try:
+        from python_calamine import CalamineWorkbook
+    except ImportError:  # pragma: no cover - see _calamine_names
+        ws = _openpyxl_book(path)[name]
+        return [["" if v is None else v for v in row] for row in ws.iter_rows(values_only=True)]
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+        return wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except Exception as exc:  # calamine's errors have no common base beyond Exception
+        try:
+            ws = _openpyxl_book(path)[name]
+            return [["" if v is None else v for v in row] for row in ws.iter_rows(values_only=True)]
+        except Exception:  # the fallback fails on the same damage; report calamine's reason
+            raise input_error(path, f"cannot read sheet {name!r}: {exc}", sheet=name) from None
+
+
+def _header_index(rows: list[list[object]]) -> int | None:
+    """The header row: the first of the first 20 rows with two or more filled cells (title
+    rows above it are skipped), else the first non-empty row."""
+    first = None
+    for i, row in enumerate(rows[:20]):
+        filled = sum(1 for v in row if v != "" and v is not None)
+        if filled >= 2:
+            return i
+        if filled and first is None:
+            first = i
+    if first is not None:
+        return first
+    return next((i for i, r in enumerate(rows) if any(v != "" and v is not None for v in r)), None)
+
+
+def _sheet_from_rows(
+    rows: list[list[object]], path: Path, name: str, formulas: list[tuple[str, str]]
+) -> Sheet:
+    h = _header_index(rows)
+    if h is None:
+        return Sheet(pd.DataFrame(), str(path), name, np.array([], dtype=np.int64))
+    width = max(len(r) for r in rows)
+    header = list(rows[h]) + [""] * (width - len(rows[h]))
+    body = rows[h + 1 :]
+    columns = {i: _typed([r[i] if i < len(r) else "" for r in body]) for i in range(width)}
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(len(body)))
+    frame = _named_columns(frame, header, path, name, header_row=h + 1)
+    if formulas:
+        raise _formula_error(formulas, path, name, header)
+    return _without_blank_rows(Sheet(frame, str(path), name, np.arange(len(body)) + h + 2))
+
+
+def _typed(values: list[object]) -> pd.Series:
+    """A column of cell values: numbers as float, text as str, dates as datetime."""
+    s = pd.Series(values, dtype=object)
+    s = s.where(s.map(lambda v: not (isinstance(v, str) and v.strip() == "")), None)
+    kinds = set(s.dropna().map(type))
+    if kinds and kinds <= {int, float}:
+        return pd.to_numeric(s).astype(float)
+    return s.infer_objects() if kinds and len(kinds) == 1 and str not in kinds else s
+
+
+def _formula_error(
+    formulas: list[tuple[str, str]], path: Path, name: str, header: list[object]
+) -> InputError:
+    records = []
+    for ref, text in formulas:
+        m = re.match(r"([A-Z]+)(\d+)", ref)
+        col, row = (m.group(1), int(m.group(2))) if m else (ref, None)
+        pos = sum((ord(c) - 64) * 26**k for k, c in enumerate(reversed(col))) - 1 if m else -1
+        label = str(header[pos]).strip() if 0 <= pos < len(header) and header[pos] != "" else col
+        records.append(
+            {
+                "file": str(path),
+                "sheet": name,
+                "row": row,
+                "column": label,
+                "value": f"={text}",
+                "check": "formula_cell",
+                "message": f"cell {ref} holds a formula (={text}); aegrade reads values "
+                "only: replace formulas with their values",
+            }
+        )
+    return InputError(failure_frame(records), source=str(path))
+
+
+# --------------------------------------------------------------------------- parquet, xpt
+
+
+def read_parquet(path: Path) -> Sheet:
+    """Read a Parquet file; rows are labelled 2.. like a spreadsheet under its header."""
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises many unrelated types for damaged files
+        raise input_error(path, f"not a readable Parquet file: {exc}") from None
+    return Sheet(frame.reset_index(drop=True), str(path), None, np.arange(len(frame)) + 2)
+
+
+def read_xpt(path: Path) -> Sheet:
+    """Read a SAS transport file (SDTM's delivery format); text is decoded UTF-8, else latin-1.
+
+    Rows are labelled 2.. (record n is row n + 1), as for the other table files.
+    """
+    try:
+        frame = pd.read_sas(path, format="xport", encoding=None)
+    except Exception as exc:  # pandas' SAS reader raises many types for damaged files
+        raise input_error(path, f"not a readable SAS transport (.xpt) file: {exc}") from None
+    if not isinstance(frame, pd.DataFrame):  # pragma: no cover - iterator only with chunksize
+        raise input_error(path, "not a readable SAS transport (.xpt) file")
+    for col in frame.columns:
+        if frame[col].dtype == object:
+            frame[col] = frame[col].map(_decode)
+    return Sheet(frame, str(path), None, np.arange(len(frame)) + 2)
+
+
+def _decode(v: object) -> object:
+    if isinstance(v, bytes):
+        try:
+            text = v.decode("utf-8")
+        except UnicodeDecodeError:
+            text = v.decode("latin-1")
+        return text.strip() or None
+    return v

@@ -1,0 +1,180 @@
+"""From a path to the study's tables: which file or sheet is which table, SDTM domains,
+column maps, wide layouts and dates. Used by :func:`aegrade.read.study.load_study`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from aegrade.errors import failure_frame
+from aegrade.read import sdtm
+from aegrade.read.colmap import ColumnMap, rename_columns, translate_words
+from aegrade.read.dates import check_days, check_times, event_days, from_excel_serials
+from aegrade.read.files import (
+    EXCEL_SUFFIXES,
+    MAX_UNCOMPRESSED,
+    READABLE,
+    Sheet,
+    Workbook,
+    input_error,
+    read_file,
+)
+from aegrade.read.wide import is_wide, wide_to_long
+
+if TYPE_CHECKING:
+    from aegrade.read.study import Table
+
+TABLES = ("subjects", "observations", "events")
+#: In a folder, the first of these found for a table is read (parquet before csv).
+_FOLDER_ORDER = (".parquet", ".csv", ".xpt", ".txt", ".tsv", ".xlsx", ".xlsm")
+
+
+def _table(sheet: Sheet) -> Table:
+    from aegrade.read.study import Table
+
+    return Table(sheet.frame, file=sheet.file, sheet=sheet.sheet, rows=sheet.rows)
+
+
+def _role(name: str, cmap: ColumnMap | None) -> str | None:
+    """subjects / observations / events, or an SDTM domain code, for a sheet or file stem."""
+    if cmap is not None and (mapped := cmap.table_of(name)):
+        return mapped
+    key = name.strip().lower()
+    if key in TABLES:
+        return key
+    if key.upper() in sdtm.DOMAINS:
+        return key.upper()
+    return None
+
+
+def read_source(
+    path: Path, cmap: ColumnMap | None = None, *, max_uncompressed: int = MAX_UNCOMPRESSED
+) -> dict[str, Table]:
+    """The tables of a workbook, a folder or a single file, by role (see :func:`_role`).
+
+    Raises
+    ------
+    InputError
+        The path does not exist or cannot be read.
+    """
+    if not path.exists():
+        raise input_error(path, f"{path} does not exist", check="missing_file")
+    if path.is_dir():
+        sheets = _folder(path, cmap, max_uncompressed)
+    elif path.suffix.lower() in EXCEL_SUFFIXES:
+        sheets = _workbook(path, cmap, max_uncompressed)
+    else:
+        sheets = {}
+        for s in read_file(path, max_uncompressed=max_uncompressed):
+            sheets[sdtm.domain_of(s.frame) or "observations"] = s
+    if any(k in sdtm.DOMAINS for k in sheets):
+        return _from_sdtm(sheets, path)
+    return {k: _table(s) for k, s in sheets.items() if k in TABLES}
+
+
+def _folder(path: Path, cmap: ColumnMap | None, bound: int) -> dict[str, Sheet]:
+    found: dict[str, Sheet] = {}
+    for file in sorted(
+        path.iterdir(),
+        key=lambda p: (
+            _FOLDER_ORDER.index(p.suffix.lower()) if p.suffix.lower() in READABLE else 99,
+            p.name,
+        ),
+    ):
+        if file.name.startswith((".", "~$")) or file.suffix.lower() not in _FOLDER_ORDER:
+            continue
+        role = _role(file.stem, cmap)
+        if role is not None and role not in found:
+            found[role] = read_file(file, max_uncompressed=bound)[0]
+    return found
+
+
+def _workbook(path: Path, cmap: ColumnMap | None, bound: int) -> dict[str, Sheet]:
+    book = Workbook(path, max_uncompressed=bound)
+    roles = {n: _role(n, cmap) for n in book.sheet_names}
+    chosen = {r: n for n, r in reversed(list(roles.items())) if r is not None}
+    if (
+        "observations" not in chosen and not set(chosen) & set(sdtm.DOMAINS) and book.sheet_names
+    ):  # observations only: the first sheet, or the domain it holds
+        first = book.sheet(book.sheet_names[0])
+        return {sdtm.domain_of(first.frame) or "observations": first}
+    return {r: book.sheet(n) for r, n in chosen.items()}
+
+
+def _from_sdtm(sheets: dict[str, Sheet], path: Path) -> dict[str, Table]:
+    out: dict[str, Table] = {}
+    starts = None
+    if "DM" in sheets:
+        dm = sheets["DM"]
+        out["subjects"] = _table(replace(dm, frame=sdtm.dm_to_subjects(dm.frame)))
+        starts = sdtm.treatment_starts(dm.frame)
+    findings = [(d, sheets[d]) for d in ("LB", "VS") if d in sheets]
+    if findings:
+        out["observations"] = _findings(findings, path, has_dm="DM" in sheets)
+    if "AE" in sheets:
+        ae = sheets["AE"]
+        out["events"] = _table(replace(ae, frame=sdtm.ae_to_events(ae.frame, starts)))
+    return out
+
+
+def _findings(findings: list[tuple[str, Sheet]], path: Path, *, has_dm: bool) -> Table:
+    from aegrade.read.study import Table
+
+    frames = [sdtm.findings_to_observations(s.frame, d, has_dm=has_dm) for d, s in findings]
+    if len(findings) == 1:
+        s = findings[0][1]
+        return Table(frames[0], file=s.file, sheet=s.sheet, rows=s.rows)
+    labels = np.concatenate(
+        [
+            np.array([f"{s.sheet or Path(s.file).name} {r}" for r in s.rows], dtype=object)
+            for _, s in findings
+        ]
+    )
+    return Table(pd.concat(frames, ignore_index=True), file=str(path), rows=labels)
+
+
+def _lower(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.rename(columns={c: str(c).strip().lower() for c in frame.columns})
+
+
+def shape_tables(
+    tables: dict[str, Table], cmap: ColumnMap | None = None
+) -> tuple[dict[str, Table], pd.DataFrame]:
+    """Column map applied, headers in lower case, wide observations made long, file dates
+    read (Excel serials), event dates turned into study days; returns the tables and the
+    problems found on the way."""
+    shaped = {k: replace(t, frame=rename_columns(t.frame, cmap)) for k, t in tables.items()}
+    obs = shaped.get("observations")
+    if obs is not None and is_wide(obs.frame, cmap):  # before lower-casing: keep the headers
+        frame, rows = wide_to_long(obs.frame, obs.labels(), cmap)
+        shaped["observations"] = replace(obs, frame=frame, rows=rows)
+    shaped = {k: replace(t, frame=_lower(t.frame)) for k, t in shaped.items()}
+    problems = [failure_frame()]
+    obs = shaped.get("observations")
+    if obs is not None:
+        frame = translate_words(obs.frame, cmap)
+        if obs.file is not None and "time" in frame:
+            frame = frame.assign(time=from_excel_serials(frame["time"]))
+        obs = shaped["observations"] = replace(obs, frame=frame)
+        problems.extend([check_days(obs), check_times(obs)])
+    subjects = shaped.get("subjects")
+    if subjects is not None and subjects.file is not None and "treatment_start" in subjects.frame:
+        shaped["subjects"] = subjects = replace(
+            subjects,
+            frame=subjects.frame.assign(
+                treatment_start=from_excel_serials(subjects.frame["treatment_start"])
+            ),
+        )
+    events = shaped.get("events")
+    if events is not None and "subject_id" in events.frame:
+        frame, found = event_days(
+            replace(events, frame=translate_words(events.frame, cmap)), subjects
+        )
+        shaped["events"] = replace(events, frame=frame)
+        problems.append(found)
+    return shaped, pd.concat(problems, ignore_index=True)

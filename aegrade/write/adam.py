@@ -1,0 +1,180 @@
+"""CDISC ADaM-style output: ADLB toxicity variables and ADAE rows (ae_tables.md section 3).
+
+ADLB (BDS): ``ATOXDSCL``/``ATOXDSCH`` (term, e.g. "Anemia"), ``ATOXGRL``/``ATOXGRH`` ("0".."4"
+as text, admiral's convention), ``ATOXGR`` (-4..4: negative = low direction), ``BTOXGRL``,
+``BTOXGRH`` and ``BTOXGR`` (the same at the baseline record). ATOXGR follows admiral's
+``derive_var_atoxgr()``: a low grade > 0 gives its negative, else a high grade > 0, else 0 when
+either direction was graded 0, else missing.
+
+ADAE (OCCDS): one row per adverse event with ``AETOXGR`` (the number only, as SDTMIG asks) and
+``ATOXSYS``, the grading system of that row (CTCAE for labs and clinician events, ASTCT for CRS
+and ICANS); the scales used are also listed in :func:`build_adam_metadata`, the place SDTMIG
+asks sponsors to name them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+_BASELINE_FLAGS = ("ablfl", "lbblfl", "vsblfl")
+
+
+def compute_atoxgr(low: pd.Series, high: pd.Series) -> pd.Series:
+    """ATOXGR (-4..4, nullable) from the low and high direction grades."""
+    lo = pd.to_numeric(low, errors="coerce").to_numpy(float)
+    hi = pd.to_numeric(high, errors="coerce").to_numpy(float)
+    out = np.select([lo > 0, hi > 0, (lo == 0) | (hi == 0)], [-lo, hi, 0.0], np.nan)
+    return pd.Series(out, index=low.index).astype("Int64")
+
+
+def _grade_text(grade: pd.Series) -> pd.Series:
+    g = pd.to_numeric(grade, errors="coerce").astype("Int64")
+    return g.astype("string")
+
+
+def _baseline_rows(go: pd.DataFrame) -> np.ndarray:
+    """The baseline record of each subject and parameter: a Y flag, else the last day <= 0."""
+    for name in _BASELINE_FLAGS:
+        if name in go:
+            flag = go[name].astype("string").str.upper().eq("Y").fillna(False).to_numpy(bool)
+            if flag.any():
+                return flag
+    flag = np.zeros(len(go), bool)
+    if "day" not in go:
+        return flag
+    day = pd.to_numeric(go["day"], errors="coerce")
+    cand = go.assign(_day=day, _pos=np.arange(len(go)))[day <= 0]
+    last = (
+        cand.sort_values(["_day", "_pos"], kind="stable")
+        .groupby(["subject_id", "parameter"], sort=False)["_pos"]
+        .last()
+    )
+    flag[last.to_numpy()] = True
+    return flag
+
+
+def build_adlb(graded_observations: pd.DataFrame) -> pd.DataFrame:
+    """ADLB-style records from graded observations (every row, input order).
+
+    Returns
+    -------
+    pandas.DataFrame
+        USUBJID, PARAMCD, AVAL, AVALU, ANRLO, ANRHI, ADY, ABLFL, ATOXDSCL, ATOXGRL, ATOXDSCH,
+        ATOXGRH, ATOXGR, BTOXGRL, BTOXGRH, BTOXGR, criteria, reason.
+    """
+    go = graded_observations
+    n = len(go)
+
+    def col(name: str) -> pd.Series:
+        return go[name] if name in go else pd.Series([pd.NA] * n, index=go.index)
+
+    out = pd.DataFrame(
+        {
+            "USUBJID": col("subject_id"),
+            "PARAMCD": col("parameter"),
+            "AVAL": col("value"),
+            "AVALU": col("unit"),
+            "ANRLO": col("lln"),
+            "ANRHI": col("uln"),
+            "ADY": col("day"),
+        }
+    )
+    base = _baseline_rows(go)
+    out["ABLFL"] = np.where(base, "Y", None)
+    out["ATOXDSCL"] = col("term_low").astype(object)
+    out["ATOXGRL"] = _grade_text(col("grade_low"))
+    out["ATOXDSCH"] = col("term_high").astype(object)
+    out["ATOXGRH"] = _grade_text(col("grade_high"))
+    out["ATOXGR"] = compute_atoxgr(col("grade_low"), col("grade_high"))
+    key = out["USUBJID"].astype("string") + "\x00" + out["PARAMCD"].astype("string")
+    for src, dst in (("ATOXGRL", "BTOXGRL"), ("ATOXGRH", "BTOXGRH"), ("ATOXGR", "BTOXGR")):
+        at_base = pd.Series(out[src].to_numpy()[base], index=key.to_numpy()[base])
+        at_base = at_base[~at_base.index.duplicated(keep="last")]
+        out[dst] = key.map(at_base).astype(out[src].dtype)
+    if "domain" in go:  # SDTM source record (traceability)
+        out["SRCDOM"] = go["domain"].astype("string").str.upper()
+        seq = [go[c] for c in ("lbseq", "vsseq") if c in go]
+        if seq:
+            out["SRCSEQ"] = pd.to_numeric(
+                seq[0].fillna(seq[1]) if len(seq) == 2 else seq[0], errors="coerce"
+            ).astype("Int64")
+    out["criteria"], out["reason"] = col("criteria"), col("reason")
+    return out.reset_index(drop=True)
+
+
+def build_adae(adverse_events: pd.DataFrame) -> pd.DataFrame:
+    """ADAE-style rows: one per adverse event (derived episodes and clinician events).
+
+    Returns
+    -------
+    pandas.DataFrame
+        USUBJID, AEDECOD, AEBODSYS, AEPTCD, AETOXGR, ATOXGRN, ATOXSYS, ASTDY, AENDY, ADURN,
+        AESER, AEREL, SRCDOM (``AE`` for clinician events, ``ADLB`` for events derived from
+        values), reason.
+    """
+    ae = adverse_events
+    n = len(ae)
+
+    def col(name: str) -> pd.Series:
+        return ae[name] if name in ae else pd.Series([pd.NA] * n, index=ae.index)
+
+    grade = pd.to_numeric(col("grade"), errors="coerce").astype("Int64")
+    source = col("source").astype("string")
+    return pd.DataFrame(
+        {
+            "USUBJID": col("subject_id"),
+            "AEDECOD": col("term"),
+            "AEBODSYS": col("soc"),
+            "AEPTCD": col("meddra_code"),
+            "AETOXGR": grade.astype("string"),
+            "ATOXGRN": grade,
+            "ATOXSYS": col("criteria"),
+            "ASTDY": col("onset"),
+            "AENDY": col("end"),
+            "ADURN": col("duration"),
+            "AESER": col("serious"),
+            "AEREL": col("related"),
+            "SRCDOM": np.where(source.eq("clinician").fillna(False), "AE", "ADLB"),
+            "reason": col("reason"),
+        }
+    ).reset_index(drop=True)
+
+
+def build_adam_metadata(adae: pd.DataFrame, meta: dict[str, str]) -> pd.DataFrame:
+    """Variable-level metadata naming the grading scale of AETOXGR and ATOXGR values."""
+    from aegrade.criteria import SYSTEMS
+
+    rows = []
+    for cid in sorted(set(adae["ATOXSYS"].dropna().astype(str))):
+        rows.append(
+            {
+                "dataset": "ADAE",
+                "variable": "AETOXGR",
+                "where": f"ATOXSYS = '{cid}'",
+                "scale": cid,
+                "description": SYSTEMS.get(cid, cid),
+            }
+        )
+    lab = meta.get("criteria")
+    if lab:
+        rows.append(
+            {
+                "dataset": "ADLB",
+                "variable": "ATOXGR",
+                "where": "",
+                "scale": lab,
+                "description": meta.get("criteria_citation", lab),
+            }
+        )
+    return pd.DataFrame(rows, columns=["dataset", "variable", "where", "scale", "description"])
+
+
+def build_adam(result) -> dict[str, pd.DataFrame]:  # type: ignore[no-untyped-def]
+    """The ADaM-style tables of a :class:`~aegrade.pipeline.GradeResult`."""
+    adae = build_adae(result.adverse_events)
+    return {
+        "adlb": build_adlb(result.graded_observations),
+        "adae": adae,
+        "adam_metadata": build_adam_metadata(adae, result.meta),
+    }

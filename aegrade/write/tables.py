@@ -1,0 +1,446 @@
+"""Writers: text, csv, markdown, html, xlsx, docx, rtf and the ARD of SPEC section 5.
+
+Every writer renders :class:`~aegrade.tables.display.DisplayTable` objects (or anything with
+``to_display()``, such as an AE table), writes to a temporary file in the target folder and
+renames it into place, so a failed write never leaves half a file. Cells that a spreadsheet
+would read as a formula (starting with = + - @, tab or carriage return) are neutralized with a
+leading apostrophe in csv and xlsx output.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from contextlib import redirect_stdout
+from pathlib import Path
+from typing import Any
+
+from aegrade.tables.display import DisplayTable, _as_display, format_text
+from aegrade.write.results import _FORMULA_START, _atomic, neutralize_formulas
+
+__all__ = ["FORMATS", "format_for", "neutralize", "render_html", "render_markdown", "write_table"]
+
+FORMATS = ("xlsx", "csv", "md", "html", "docx", "rtf", "ard", "txt")
+_SUFFIX = {
+    ".xlsx": "xlsx",
+    ".csv": "csv",
+    ".md": "md",
+    ".markdown": "md",
+    ".html": "html",
+    ".htm": "html",
+    ".docx": "docx",
+    ".rtf": "rtf",
+    ".txt": "txt",
+}
+
+
+def neutralize(value: Any) -> Any:
+    """Prefix a string a spreadsheet would run as a formula with an apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def format_for(path: str | Path, fmt: str | None = None) -> str:
+    """The format to write: ``fmt`` when given, else from the suffix ('.ard.csv' is ARD)."""
+    if fmt:
+        fmt = fmt.lower()
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+        return fmt
+    name = Path(path).name.lower()
+    if name.endswith(".ard.csv"):
+        return "ard"
+    suffix = Path(name).suffix
+    if suffix not in _SUFFIX:
+        raise ValueError(
+            f"cannot tell the format of {Path(path).name!r}; give one of {', '.join(FORMATS)}"
+        )
+    return _SUFFIX[suffix]
+
+
+def write_table(
+    tables: object | Sequence[object],
+    path: str | Path,
+    fmt: str | None = None,
+) -> Path:
+    """Write one table or several (one sheet / section each) to ``path``.
+
+    Parameters
+    ----------
+    tables
+        An AE table, a DisplayTable, or a list of them. csv and ARD take exactly one table
+        (ARD: one with cell counts).
+    fmt
+        One of :data:`FORMATS`; default from the file suffix.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    path = Path(path)
+    kind = format_for(path, fmt)
+    items = list(tables) if isinstance(tables, (list, tuple)) else [tables]
+    displays = [_as_display(t) for t in items]
+    if kind in ("csv", "ard") and len(displays) != 1:
+        raise ValueError(f"{kind} holds one table; got {len(displays)}")
+    writer = _WRITERS[kind]
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(tmp: Path) -> None:
+        writer(displays, tmp)
+        _usual_mode(tmp)
+
+    _atomic(path, write)
+    return path
+
+
+def _usual_mode(path: Path) -> None:
+    """mkstemp creates 0600 files; give the output the permissions a new file gets."""
+    umask = os.umask(0)
+    os.umask(umask)
+    path.chmod(0o666 & ~umask)
+
+
+# --------------------------------------------------------------------------- text formats
+
+
+def _write_txt(tables: list[DisplayTable], path: Path) -> None:
+    path.write_text("\n".join(format_text(t) for t in tables), encoding="utf-8")
+
+
+def _write_csv(tables: list[DisplayTable], path: Path) -> None:
+    t = tables[0]
+    frame = t.to_frame()
+    frame.iloc[:, 0] = ["  " * i + s for i, s in zip(t.indent, frame.iloc[:, 0], strict=True)]
+    frame = neutralize_formulas(frame)
+    frame.columns = [neutralize(c) for c in frame.columns]
+    frame.to_csv(path, index=False, encoding="utf-8")
+
+
+def _write_ard(tables: list[DisplayTable], path: Path) -> None:
+    ard = tables[0].ard
+    if ard is None:
+        raise ValueError(f"{tables[0].title!r} has no cell counts to write as an ARD")
+    neutralize_formulas(ard).to_csv(path, index=False, encoding="utf-8")
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render_markdown(table: object) -> str:
+    """A GitHub-flavoured markdown table with the title above and footnotes below."""
+    t = _as_display(table)
+    head = [t.stub_header, *t.header_labels()]
+    lines = [f"**{_md_escape(t.title)}**", ""] if t.title else []
+    lines.append("| " + " | ".join(_md_escape(h) for h in head) + " |")
+    lines.append("|" + "|".join([":---"] + ["---:"] * (len(head) - 1)) + "|")
+    for ind, emph, row in zip(t.indent, t.emphasis, t.body, strict=True):
+        stub = "&nbsp;&nbsp;" * ind + _md_escape(row[0])
+        stub = f"**{stub}**" if emph else stub
+        lines.append("| " + " | ".join([stub, *(_md_escape(v) for v in row[1:])]) + " |")
+    if t.footnotes:
+        lines.append("")
+        lines += [_md_escape(f) + "  " for f in t.footnotes]
+    return "\n".join(lines) + "\n"
+
+
+def _write_md(tables: list[DisplayTable], path: Path) -> None:
+    path.write_text("\n".join(render_markdown(t) for t in tables), encoding="utf-8")
+
+
+_CSS = """
+body{font-family:Arial,Helvetica,sans-serif;font-size:10pt;margin:2em;color:#111}
+table.ae{border-collapse:collapse;margin:0.5em 0 0.3em 0}
+table.ae caption{text-align:left;font-weight:bold;padding-bottom:0.4em}
+table.ae th,table.ae td{padding:2px 10px;vertical-align:top}
+table.ae thead{border-top:2px solid #000;border-bottom:1px solid #000}
+table.ae tbody{border-bottom:2px solid #000}
+table.ae th{font-weight:bold;text-align:center}
+table.ae th.stub,table.ae td.stub{text-align:left}
+table.ae td{text-align:center;white-space:nowrap}
+table.ae tr.section td{font-weight:bold}
+table.ae th.group{border-bottom:1px solid #000}
+p.foot{font-size:8.5pt;margin:0.1em 0;max-width:60em}
+""".strip()
+
+
+def render_html(table: object, *, standalone: bool = False) -> str:
+    """The table as an HTML fragment (or a whole self-contained page)."""
+    t = _as_display(table)
+    e = html.escape
+    out = ['<table class="ae">']
+    if t.title:
+        out.append(f"<caption>{e(t.title)}</caption>")
+    out.append("<thead>")
+    if t.groups:
+        out.append(
+            '<tr><th class="stub"></th>'
+            + "".join(
+                f'<th class="group" colspan="{span}">{e(label)}</th>' for label, span in t.groups
+            )
+            + "</tr>"
+        )
+    out.append(
+        f'<tr><th class="stub">{e(t.stub_header)}</th>'
+        + "".join(f"<th>{e(c)}</th>" for c in t.columns)
+        + "</tr>"
+    )
+    out.append("</thead><tbody>")
+    for ind, emph, row in zip(t.indent, t.emphasis, t.body, strict=True):
+        cls = ' class="section"' if emph else ""
+        pad = f' style="padding-left:{10 + 16 * ind}px"' if ind else ""
+        out.append(
+            f'<tr{cls}><td class="stub"{pad}>{e(row[0])}</td>'
+            + "".join(f"<td>{e(v)}</td>" for v in row[1:])
+            + "</tr>"
+        )
+    out.append("</tbody></table>")
+    out += [f'<p class="foot">{e(f)}</p>' for f in t.footnotes]
+    body = "\n".join(out)
+    return page(body, t.title) if standalone else body
+
+
+def page(body: str, title: str = "aegrade") -> str:
+    """A self-contained HTML page (inline CSS, no external resources)."""
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>\n<body>\n"
+        f"{body}\n</body></html>\n"
+    )
+
+
+def _write_html(tables: list[DisplayTable], path: Path) -> None:
+    body = "\n<hr>\n".join(render_html(t) for t in tables)
+    path.write_text(page(body, tables[0].title or "aegrade tables"), encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- xlsx
+
+
+def _write_xlsx(tables: list[DisplayTable], path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    used: set[str] = set()
+    for t in tables:
+        ws = wb.create_sheet(_sheet_name(t.name or "table", used))
+        _fill_sheet(ws, t)
+    wb.save(path)
+
+
+def _sheet_name(name: str, used: set[str]) -> str:
+    base = "".join("_" if ch in "[]:*?/\\" else ch for ch in name)[:28] or "table"
+    out, k = base, 2
+    while out.lower() in used:
+        out, k = f"{base[:26]} {k}", k + 1
+    used.add(out.lower())
+    return out
+
+
+def _fill_sheet(ws: Any, t: DisplayTable) -> None:
+    from openpyxl.styles import Alignment, Border, Font, Side
+    from openpyxl.utils import get_column_letter
+
+    thin, thick = Side(style="thin"), Side(style="medium")
+    ncol = 1 + len(t.columns)
+    ws.cell(row=1, column=1, value=neutralize(t.title)).font = Font(bold=True, size=12)
+    r = 3
+    if t.groups:
+        col = 2
+        for label, span in t.groups:
+            c = ws.cell(row=r, column=col, value=neutralize(label))
+            c.font, c.alignment = Font(bold=True), Alignment(horizontal="center")
+            if span > 1:
+                ws.merge_cells(start_row=r, start_column=col, end_row=r, end_column=col + span - 1)
+            for k in range(col, col + span):
+                ws.cell(row=r, column=k).border = Border(top=thick, bottom=thin)
+            col += span
+        ws.cell(row=r, column=1).border = Border(top=thick)
+        r += 1
+    for j, label in enumerate([t.stub_header, *t.columns], start=1):
+        c = ws.cell(row=r, column=j, value=neutralize(label))
+        c.font = Font(bold=True)
+        c.alignment = Alignment(horizontal="left" if j == 1 else "center", wrap_text=True)
+        c.border = Border(top=None if t.groups else thick, bottom=thin)
+    header_end = r
+    for ind, emph, row in zip(t.indent, t.emphasis, t.body, strict=True):
+        r += 1
+        for j, v in enumerate(row, start=1):
+            c = ws.cell(row=r, column=j, value=neutralize(v))
+            c.alignment = Alignment(
+                horizontal="left" if j == 1 else "center", indent=2 * ind if j == 1 else 0
+            )
+            if emph:
+                c.font = Font(bold=True)
+    for j in range(1, ncol + 1):
+        ws.cell(row=r, column=j).border = Border(bottom=thick)
+    for k, f in enumerate(t.footnotes, start=r + 2):
+        ws.cell(row=k, column=1, value=neutralize(f)).font = Font(italic=True, size=9)
+    ws.freeze_panes = ws.cell(row=header_end + 1, column=2)
+    stub_w = max(
+        [len(t.stub_header)] + [len(b[0]) + 2 * i for i, b in zip(t.indent, t.body, strict=True)]
+    )
+    ws.column_dimensions["A"].width = min(max(stub_w + 2, 12), 70)
+    for j, label in enumerate(t.columns, start=2):
+        w = max([len(label)] + [len(b[j - 1]) for b in t.body])
+        ws.column_dimensions[get_column_letter(j)].width = min(max(w + 3, 10), 40)
+
+
+# --------------------------------------------------------------------------- docx
+
+
+def _write_docx(tables: list[DisplayTable], path: Path) -> None:
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Pt
+
+    doc = Document()
+    style = doc.styles["Normal"]
+    style.font.name, style.font.size = "Arial", Pt(9)
+    if max(len(t.columns) for t in tables) > 6:
+        sec = doc.sections[0]
+        sec.orientation = WD_ORIENT.LANDSCAPE
+        sec.page_width, sec.page_height = sec.page_height, sec.page_width
+    for k, t in enumerate(tables):
+        if k:
+            doc.add_paragraph()
+        _docx_table(doc, t)
+    doc.save(str(path))
+
+
+def _docx_table(doc: Any, t: DisplayTable) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    if t.title:
+        doc.add_paragraph().add_run(t.title).bold = True
+    n_head = 2 if t.groups else 1
+    table = doc.add_table(rows=n_head + len(t.body), cols=1 + len(t.columns))
+    table.style = "Table Grid"
+    _docx_header(table, t, n_head)
+    for i, (ind, emph, row) in enumerate(zip(t.indent, t.emphasis, t.body, strict=True)):
+        cells = table.rows[n_head + i].cells
+        for j, v in enumerate(row):
+            p = cells[j].paragraphs[0]
+            run = p.add_run(v)
+            run.bold = emph
+            if j:
+                p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            elif ind:
+                p.paragraph_format.left_indent = Pt(10 * ind)
+    for f in t.footnotes:
+        para = doc.add_paragraph()
+        run = para.add_run(f)
+        run.font.size = Pt(8)
+
+
+def _docx_header(table: Any, t: DisplayTable, n_head: int) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    if t.groups:
+        col = 1
+        for label, span in t.groups:
+            cell = table.cell(0, col)
+            if span > 1:
+                cell = cell.merge(table.cell(0, col + span - 1))
+            cell.text = label
+            col += span
+    head = table.rows[n_head - 1].cells
+    for j, label in enumerate([t.stub_header, *t.columns]):
+        head[j].text = label
+    for i in range(n_head):
+        _repeat_header(table.rows[i])
+        for cell in table.rows[i].cells:
+            for p in cell.paragraphs:
+                p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                for run in p.runs:
+                    run.bold = True
+
+
+def _repeat_header(row: Any) -> None:
+    """Mark a row as a header row Word repeats on each page (python-docx #322 workaround)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    tr_pr = row._tr.get_or_add_trPr()
+    el = OxmlElement("w:tblHeader")
+    el.set(qn("w:val"), "true")
+    tr_pr.append(el)
+
+
+# --------------------------------------------------------------------------- rtf
+
+
+def _write_rtf(tables: list[DisplayTable], path: Path) -> None:
+    texts = [_rtf_document(t).rtf_encode() for t in tables]
+    if len(texts) == 1:
+        path.write_text(texts[0], encoding="utf-8")
+        return
+    from rtflite import assemble_rtf
+
+    with tempfile.TemporaryDirectory() as d:
+        parts = []
+        for k, text in enumerate(texts):
+            part = Path(d) / f"part{k}.rtf"
+            part.write_text(text, encoding="utf-8")
+            parts.append(str(part))
+        with redirect_stdout(io.StringIO()):  # rtflite reports progress on stdout
+            assemble_rtf(parts, str(path))
+
+
+def _rtf_document(t: DisplayTable) -> Any:
+    import polars as pl
+    from rtflite import RTFBody, RTFColumnHeader, RTFDocument, RTFFootnote, RTFPage, RTFTitle
+
+    ncol = 1 + len(t.columns)
+    stub_w = 3.0
+    widths = [stub_w] + [1.0] * len(t.columns)
+    labels = ["  " * i + r[0] for i, r in zip(t.indent, t.body, strict=True)]
+    data = {
+        f"c{j}": [labels[i] if j == 0 else t.body[i][j] for i in range(len(t.body))]
+        for j in range(ncol)
+    }
+    df = pl.DataFrame(data, schema={k: pl.Utf8 for k in data})
+    headers = []
+    if t.groups:
+        headers.append(
+            RTFColumnHeader(
+                text=["", *(g for g, _ in t.groups)],
+                col_rel_width=[stub_w] + [float(s) for _, s in t.groups],
+                text_justification=["l"] + ["c"] * len(t.groups),
+            )
+        )
+    headers.append(
+        RTFColumnHeader(
+            text=[t.stub_header, *t.columns],
+            col_rel_width=widths,
+            text_justification=["l"] + ["c"] * len(t.columns),
+        )
+    )
+    return RTFDocument(
+        df=df,
+        rtf_page=RTFPage(orientation="landscape" if len(t.columns) > 6 else "portrait"),
+        rtf_title=RTFTitle(text=[t.title or ""]),
+        rtf_column_header=headers,
+        rtf_body=RTFBody(col_rel_width=widths, text_justification=[["l"] + ["c"] * len(t.columns)]),
+        rtf_footnote=RTFFootnote(text=list(t.footnotes)) if t.footnotes else None,
+    )
+
+
+_WRITERS: dict[str, Callable[[list[DisplayTable], Path], None]] = {
+    "txt": _write_txt,
+    "csv": _write_csv,
+    "ard": _write_ard,
+    "md": _write_md,
+    "html": _write_html,
+    "xlsx": _write_xlsx,
+    "docx": _write_docx,
+    "rtf": _write_rtf,
+}

@@ -1,0 +1,72 @@
+"""The parameter and unit registry: aliases, conversions and their factors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aegrade.criteria.units import convert_columns, registry, resolve_codes
+
+
+@pytest.mark.parametrize(
+    ("alias", "code"),
+    [
+        ("ALKPH", "ALP"),
+        ("potas", "K"),
+        ("CHOLES", "CHOL"),
+        ("LYMPH", "LYM"),
+        ("GLUCF", "GLUCFAST"),
+        ("anc", "NEUT"),
+        ("PLT", "PLAT"),
+        ("Temp", "TEMP"),
+        ("IL-6", "IL6"),
+        ("FIBRINOG", "FIBRINO"),
+    ],
+)
+def test_aliases(alias: str, code: str) -> None:
+    assert resolve_codes(pd.Series([alias])).iloc[0] == code
+
+
+@pytest.mark.parametrize(
+    ("code", "unit", "value", "canonical"),
+    [
+        ("HGB", "g/dL", 10.0, 100.0),
+        ("HGB", "mmol/L", 6.2, 99.9099),
+        ("NEUT", "cells/uL", 1500, 1.5),
+        ("NEUT", "/mm3", 500, 0.5),
+        ("PLAT", "10^3/uL", 75, 75),
+        ("WBC", "GI/L", 3.0, 3.0),
+        ("CREAT", "mg/dL", 1.0, 88.4017),
+        ("BILI", "mg/dL", 1.0, 17.104),
+        ("CA", "mg/dL", 8.0, 1.99611),
+        ("GLUC", "mg/dL", 180.156, 10.0),
+        ("MG", "mg/dL", 2.4305, 1.0),
+        ("URATE", "mg/dL", 10.0, 594.849),
+        ("CHOL", "mg/dL", 386.65, 10.0),
+        ("TRIG", "mg/dL", 885.4, 10.0),
+        ("ALB", "g/dL", 3.0, 30.0),
+        ("FIBRINO", "mg/dL", 50, 0.5),
+        ("TEMP", "degF", 100.4, 38.0),
+        ("TEMP", "°F", 212, 100.0),
+        ("CRP", "mg/dL", 3.0, 30.0),
+    ],
+)
+def test_conversion(code, unit, value, canonical) -> None:
+    scale, offset, status, _ = convert_columns(pd.Series([code]), pd.Series([unit]))
+    assert status[0] == 0
+    assert (value + offset[0]) * scale[0] == pytest.approx(canonical, rel=1e-5)
+
+
+def test_unknown_and_missing_units_are_flagged() -> None:
+    _, _, status, _ = convert_columns(
+        pd.Series(["HGB", "HGB", "ALT", "XYZ"]), pd.Series(["furlongs", None, None, "g/L"])
+    )
+    assert status.tolist() == [2, 1, 0, 3]
+
+
+def test_every_conversion_cites_a_source() -> None:
+    for param in registry().parameters.values():
+        for unit, conv in param.conversions.items():
+            assert conv.source, (param.code, unit)
+            assert np.isfinite(conv.scale) and conv.scale > 0
