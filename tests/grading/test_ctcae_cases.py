@@ -7,8 +7,9 @@ tests/cases/test_coverage.py, checks every value-graded entry has a row). Expect
 read from NCI's grade text (the ``note`` quotes it); a non-empty ``xfail`` says why the engine is
 believed wrong for that row and cites the text.
 
-The rows of one table and criteria version are graded in one call, each row as its own subject,
-so rows cannot leak into one another.
+The rows of one table and criteria version are graded in one call, each row as its own subject
+(so rows cannot leak into one another) unless the optional ``subject_id`` and ``day`` columns
+group rows into a series, as a fever's duration needs.
 """
 
 from __future__ import annotations
@@ -28,16 +29,22 @@ INPUT = ["parameter", "value", "unit", "lln", "uln", "baseline"]
 
 @cache
 def _table(path: Path) -> pd.DataFrame:
-    table = pd.read_csv(path, dtype={"unit": str, "term": str, "xfail": str})
+    table = pd.read_csv(path, dtype={"unit": str, "term": str, "xfail": str, "subject_id": str})
     table["xfail"] = table["xfail"].fillna("")
     return table
+
+
+def _subjects(rows: pd.DataFrame) -> pd.Series:
+    """Each row its own subject, unless ``subject_id`` groups rows (e.g. a fever's duration)."""
+    own = pd.Series([f"row{i}" for i in rows.index], index=rows.index)
+    return rows["subject_id"].fillna(own) if "subject_id" in rows else own
 
 
 @cache
 def _graded(path: Path, criteria: str) -> pd.DataFrame:
     table = _table(path)
     rows = table[table["criteria"] == criteria]
-    data = rows[INPUT].assign(subject_id=[f"row{i}" for i in rows.index])
+    data = rows[[c for c in [*INPUT, "day"] if c in rows]].assign(subject_id=_subjects(rows))
     out = aegrade.grade_labs(data, criteria)
     out.index = rows.index
     return out
@@ -46,9 +53,12 @@ def _graded(path: Path, criteria: str) -> pd.DataFrame:
 def _cases() -> list[object]:
     out: list[object] = []
     for path in TABLES:
-        for i, case in _table(path).iterrows():
+        table = _table(path)
+        for i in range(len(table)):
+            case = table.iloc[i]
             marks = [pytest.mark.xfail(reason=case["xfail"], strict=True)] if case["xfail"] else []
-            label = f"{path.stem}:{i + 2}:{case['parameter']}={case['value']}{case['unit'] or ''}"
+            unit = "" if pd.isna(case["unit"]) else case["unit"]
+            label = f"{path.stem}:{i + 2}:{case['parameter']}={case['value']}{unit}"
             out.append(pytest.param(path, i, id=label, marks=marks))
     return out
 
@@ -56,7 +66,7 @@ def _cases() -> list[object]:
 @pytest.mark.parametrize(("path", "index"), _cases())
 def test_boundary_case(path: Path, index: int) -> None:
     case = _table(path).loc[index]
-    out = _graded(path, case["criteria"]).loc[index]
+    out = _graded(path, str(case["criteria"])).loc[index]
     why = (case["note"], out["reason"])
     for direction in ("low", "high"):
         expected = case[f"expected_{direction}"]
