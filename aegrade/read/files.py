@@ -20,13 +20,19 @@ import io
 import re
 import warnings
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from aegrade.errors import InputError, failure_frame
+
+if TYPE_CHECKING:
+    import openpyxl
 
 #: Default bound on the total uncompressed size of an xlsx (bytes).
 MAX_UNCOMPRESSED = 2 * 1024**3
@@ -39,6 +45,9 @@ _LINE = re.compile(r"line (\d+)")
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _DTD = (b"<!DOCTYPE", b"<!ENTITY")
 
+#: A sheet's cell values, row by row, as a reader returns them ("" for an empty cell).
+CellRows = Sequence[Sequence[object]]
+
 
 @dataclass(frozen=True)
 class Sheet:
@@ -47,7 +56,7 @@ class Sheet:
     frame: pd.DataFrame
     file: str
     sheet: str | None
-    rows: np.ndarray
+    rows: npt.NDArray[np.int64]
 
 
 def input_error(
@@ -203,7 +212,8 @@ def _header_cells(first: str, sep: str, frame: pd.DataFrame) -> list[object]:
         cells = next(csv.reader([first], delimiter=sep))
     except (csv.Error, StopIteration):
         return list(frame.columns)
-    return cells if len(cells) == frame.shape[1] else list(frame.columns)
+    header: list[object] = list(cells) if len(cells) == frame.shape[1] else list(frame.columns)
+    return header
 
 
 def _first_long_row(text: str, sep: str) -> int | None:
@@ -262,7 +272,9 @@ def _named_columns(
         for h in header
     ]
     names += [""] * (frame.shape[1] - len(names))
-    problems, seen, keep = [], {}, []
+    problems: list[dict[str, object]] = []
+    seen: dict[str, int] = {}
+    keep: list[int] = []
     for i, name in enumerate(names[: frame.shape[1]]):
         col = frame.iloc[:, i]
         if not name:
@@ -471,7 +483,7 @@ def _calamine_names(path: Path) -> list[str]:
         raise input_error(path, f"not a readable xlsx workbook: {exc}") from None
 
 
-def _openpyxl_book(path: Path):  # type: ignore[no-untyped-def]
+def _openpyxl_book(path: Path) -> openpyxl.Workbook:
     import openpyxl  # uses defusedxml when it is installed
 
     try:
@@ -480,24 +492,28 @@ def _openpyxl_book(path: Path):  # type: ignore[no-untyped-def]
         raise input_error(path, f"not a readable xlsx workbook: {exc}") from None
 
 
-def _sheet_rows(path: Path, name: str) -> list[list[object]]:
+def _sheet_rows(path: Path, name: str) -> CellRows:
     try:
         from python_calamine import CalamineWorkbook
     except ImportError:  # pragma: no cover - see _calamine_names
-        ws = _openpyxl_book(path)[name]
-        return [["" if v is None else v for v in row] for row in ws.iter_rows(values_only=True)]
+        return _openpyxl_rows(path, name)
     try:
         wb = CalamineWorkbook.from_path(str(path))
         return wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except Exception as exc:  # calamine's errors have no common base beyond Exception
         try:
-            ws = _openpyxl_book(path)[name]
-            return [["" if v is None else v for v in row] for row in ws.iter_rows(values_only=True)]
+            return _openpyxl_rows(path, name)
         except Exception:  # the fallback fails on the same damage; report calamine's reason
             raise input_error(path, f"cannot read sheet {name!r}: {exc}", sheet=name) from None
 
 
-def _header_index(rows: list[list[object]]) -> int | None:
+def _openpyxl_rows(path: Path, name: str) -> CellRows:
+    """The sheet's cell values by openpyxl (empty cells as ""), the fallback reader."""
+    ws = _openpyxl_book(path)[name]
+    return [["" if v is None else v for v in row] for row in ws.iter_rows(values_only=True)]
+
+
+def _header_index(rows: CellRows) -> int | None:
     """The header row: the first of the first 20 rows with two or more filled cells (title
     rows above it are skipped), else the first non-empty row."""
     first = None
@@ -513,7 +529,7 @@ def _header_index(rows: list[list[object]]) -> int | None:
 
 
 def _sheet_from_rows(
-    rows: list[list[object]], path: Path, name: str, formulas: list[tuple[str, str]]
+    rows: CellRows, path: Path, name: str, formulas: list[tuple[str, str]]
 ) -> Sheet:
     h = _header_index(rows)
     if h is None:

@@ -14,7 +14,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from aegrade.criteria.units import registry
+from aegrade.criteria.units import UnitRegistry, registry
 from aegrade.read.colmap import ColumnMap, _key
 
 #: Columns of SPEC section 2 that are never parameters, whatever a code alias says.
@@ -64,7 +64,7 @@ def parameter_columns(
     return found
 
 
-def _parse_header(name: str, reg) -> tuple[str, str | None] | None:  # type: ignore[no-untyped-def]
+def _parse_header(name: str, reg: UnitRegistry) -> tuple[str, str | None] | None:
     code = reg.resolve_code(name)
     if code is not None:
         return code, None

@@ -520,7 +520,7 @@ def _display_order(
             pct = 100.0 * counts[:, :n_real, j] / np.maximum(big_n[:n_real], 1)
         shown = [i for i in shown if (pct[i] >= spec.threshold - 1e-9).any()]
 
-    def key(i: int) -> tuple:
+    def key(i: int) -> tuple[int | str, ...]:
         r = plan.rows[i]
         if spec.effective_sort == "frequency":
             return (-int(freq[i]), r.label.lower(), r.label)
