@@ -51,7 +51,19 @@ CellRows = Sequence[Sequence[object]]
 
 @dataclass(frozen=True)
 class Sheet:
-    """One table read from a file: its frame and the row label of each frame row."""
+    """One table read from a file: its frame and the row label of each frame row.
+
+    Attributes
+    ----------
+    frame
+        The table, columns named by the header cells.
+    file
+        The file it came from.
+    sheet
+        The workbook sheet, None for a single-table file.
+    rows
+        The row number a user sees for each frame row (header = row 1 of a csv).
+    """
 
     frame: pd.DataFrame
     file: str
@@ -69,7 +81,30 @@ def input_error(
     column: object = None,
     value: object = None,
 ) -> InputError:
-    """An :class:`InputError` with one problem."""
+    """An :class:`InputError` with one problem.
+
+    Parameters
+    ----------
+    file
+        The file the problem is in (None when not a file).
+    message
+        What is wrong and, where possible, how to fix it.
+    check
+        The failure's reason code.
+    sheet, row, column, value
+        Where the problem is and the offending value, when known.
+
+    Returns
+    -------
+    InputError
+        To raise; its ``failures`` frame has the one row.
+
+    Examples
+    --------
+    >>> err = input_error("labs.csv", "the file is empty", check="empty_file")
+    >>> err.failures[["file", "check", "message"]].to_dict("records")
+    [{'file': 'labs.csv', 'check': 'empty_file', 'message': 'the file is empty'}]
+    """
     return InputError(
         failure_frame(
             [
@@ -89,7 +124,48 @@ def input_error(
 
 
 def read_file(path: Path, *, max_uncompressed: int = MAX_UNCOMPRESSED) -> list[Sheet]:
-    """Read any supported file; a workbook gives one :class:`Sheet` per non-empty sheet."""
+    """Read any supported file; a workbook gives one :class:`Sheet` per sheet.
+
+    The reader follows the suffix: ``.csv``, ``.txt``, ``.tsv`` (encoding and delimiter
+    detected, decimal commas read), ``.xlsx``/``.xlsm`` (checked before parsing, see
+    :class:`Workbook`), ``.parquet`` and ``.xpt``. Fully blank rows are dropped; each sheet's
+    ``rows`` keep the row numbers a user sees.
+
+    Parameters
+    ----------
+    path
+        The file.
+    max_uncompressed
+        Bound on an xlsx's total uncompressed size, in bytes.
+
+    Returns
+    -------
+    list of Sheet
+        One for a table file; one per sheet of a workbook, in workbook order.
+
+    Raises
+    ------
+    InputError
+        The suffix is not supported, or the file is unreadable, empty, damaged, too large,
+        holds formulas, or has a blank or repeated header; the failures name file, sheet, row
+        and column where known.
+
+    Examples
+    --------
+    A semicolon-separated file with decimal commas and a blank line:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "labs.csv"
+    >>> _ = path.write_text("subject_id;day;parameter;value\\nS01;0;ANC;1,5\\n\\nS01;7;ANC;0,4\\n")
+    >>> [sheet] = read_file(path)
+    >>> sheet.frame
+      subject_id  day parameter  value
+    0        S01  0.0       ANC    1.5
+    1        S01  7.0       ANC    0.4
+    >>> sheet.rows
+    array([2, 4])
+    """
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
         return [read_csv(path)]
@@ -113,10 +189,25 @@ def read_file(path: Path, *, max_uncompressed: int = MAX_UNCOMPRESSED) -> list[S
 def detect_encoding(raw: bytes) -> str:
     """The encoding of ``raw``: a BOM, else UTF-8 when it decodes, else cp1252, else latin-1.
 
+    Parameters
+    ----------
+    raw
+        The file's bytes (the first 4096 decide UTF-16 without a byte-order mark).
+
+    Returns
+    -------
+    str
+        A codec name for :meth:`bytes.decode`.
+
     Raises
     ------
     ValueError
         The bytes are not text (NUL bytes without a UTF-16 byte-order mark).
+
+    Examples
+    --------
+    >>> detect_encoding("día".encode()), detect_encoding("día".encode("cp1252"))
+    ('utf-8', 'cp1252')
     """
     if raw.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
@@ -139,14 +230,55 @@ def detect_encoding(raw: bytes) -> str:
 
 
 def detect_delimiter(first_line: str) -> str:
-    """The most frequent of , ; tab | in the header line (comma when none occurs)."""
+    """The most frequent of , ; tab | in the header line (comma when none occurs).
+
+    Parameters
+    ----------
+    first_line
+        The header line.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> detect_delimiter("subject_id;day;value"), detect_delimiter("subject_id")
+    (';', ',')
+    """
     counts = {d: first_line.count(d) for d in _DELIMITERS}
     best = max(counts, key=counts.__getitem__)
     return best if counts[best] else ","
 
 
 def read_csv(path: Path) -> Sheet:
-    """Read a delimited text file with its encoding and delimiter detected."""
+    """Read a delimited text file with its encoding and delimiter detected.
+
+    Parameters
+    ----------
+    path
+        A text file; a semicolon-separated file with digits around commas reads them as
+        decimal commas.
+
+    Returns
+    -------
+    Sheet
+        Rows labelled 2.. (the header is row 1); blank rows dropped with their labels.
+
+    Raises
+    ------
+    InputError
+        As for :func:`read_file`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "ae.csv"
+    >>> _ = path.write_text("subject_id,term,grade\\nS01,Pyrexia,2\\n")
+    >>> read_csv(path).frame.to_dict("records")
+    [{'subject_id': 'S01', 'term': 'Pyrexia', 'grade': 2}]
+    """
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -248,7 +380,22 @@ def _decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def column_letter(i: int) -> str:
-    """Spreadsheet letter of a 0-based column position (0 -> A, 26 -> AA)."""
+    """Spreadsheet letter of a 0-based column position (0 -> A, 26 -> AA).
+
+    Parameters
+    ----------
+    i
+        Column position, from 0.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> column_letter(0), column_letter(25), column_letter(26), column_letter(701)
+    ('A', 'Z', 'AA', 'ZZ')
+    """
     out = ""
     i += 1
     while i:
@@ -357,11 +504,33 @@ def _without_blank_rows(sheet: Sheet) -> Sheet:
 class Workbook:
     """An xlsx opened safely: zip checked, parts scanned, sheets read by name.
 
+    Parameters
+    ----------
+    path
+        An .xlsx or .xlsm file.
+    max_uncompressed
+        Bound on the total uncompressed size of its parts, in bytes.
+
     Raises
     ------
     InputError
         Not a workbook, damaged or truncated, too large once uncompressed, or with XML
         declarations (DTD/entities) that could expand or reach outside the file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import pandas as pd
+    >>> path = Path(tempfile.mkdtemp()) / "study.xlsx"
+    >>> pd.DataFrame({"subject_id": ["S01"], "arm": ["A"]}).to_excel(
+    ...     path, sheet_name="subjects", index=False
+    ... )
+    >>> book = Workbook(path)
+    >>> book.sheet_names
+    ['subjects']
+    >>> book.sheet("subjects").frame.to_dict("records")
+    [{'subject_id': 'S01', 'arm': 'A'}]
     """
 
     def __init__(self, path: Path, *, max_uncompressed: int = MAX_UNCOMPRESSED) -> None:
@@ -583,7 +752,33 @@ def _formula_error(
 
 
 def read_parquet(path: Path) -> Sheet:
-    """Read a Parquet file; rows are labelled 2.. like a spreadsheet under its header."""
+    """Read a Parquet file; rows are labelled 2.. like a spreadsheet under its header.
+
+    Parameters
+    ----------
+    path
+        A Parquet file.
+
+    Returns
+    -------
+    Sheet
+
+    Raises
+    ------
+    InputError
+        The file cannot be read as Parquet.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import pandas as pd
+    >>> path = Path(tempfile.mkdtemp()) / "obs.parquet"
+    >>> pd.DataFrame({"subject_id": ["S01"], "value": [1.5]}).to_parquet(path)
+    >>> sheet = read_parquet(path)
+    >>> sheet.frame.shape, sheet.rows
+    ((1, 2), array([2]))
+    """
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises many unrelated types for damaged files
@@ -595,6 +790,31 @@ def read_xpt(path: Path) -> Sheet:
     """Read a SAS transport file (SDTM's delivery format); text is decoded UTF-8, else latin-1.
 
     Rows are labelled 2.. (record n is row n + 1), as for the other table files.
+
+    Parameters
+    ----------
+    path
+        A SAS transport (XPORT) file.
+
+    Returns
+    -------
+    Sheet
+
+    Raises
+    ------
+    InputError
+        The file cannot be read as SAS transport.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "dm.xpt"
+    >>> _ = path.write_bytes(b"not a transport file")
+    >>> read_xpt(path)
+    Traceback (most recent call last):
+    ...
+    aegrade.errors.InputError: ...
     """
     try:
         frame = pd.read_sas(path, format="xport", encoding=None)
