@@ -63,6 +63,14 @@ class Sheet:
         The workbook sheet, None for a single-table file.
     rows
         The row number a user sees for each frame row (header = row 1 of a csv).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> sheet = Sheet(pd.DataFrame({"subject_id": ["S01"]}), "subjects.csv", None, np.array([2]))
+    >>> sheet.file, sheet.rows.tolist()
+    ('subjects.csv', [2])
     """
 
     frame: pd.DataFrame
