@@ -36,6 +36,14 @@ import pandas as pd
 
 from aegrade.read.files import input_error
 
+__all__ = [
+    "WORD_COLUMNS",
+    "ColumnMap",
+    "load_column_map",
+    "rename_columns",
+    "translate_words",
+]
+
 _SECTIONS = ("sheets", "columns", "parameters", "values")
 _TABLES = ("subjects", "observations", "events")
 #: Columns whose words ``[values]`` translates.

@@ -31,6 +31,24 @@ import pandas as pd
 
 from aegrade.errors import InputError, failure_frame
 
+__all__ = [
+    "CSV_NA",
+    "EXCEL_SUFFIXES",
+    "MAX_UNCOMPRESSED",
+    "READABLE",
+    "TEXT_SUFFIXES",
+    "Sheet",
+    "Workbook",
+    "column_letter",
+    "detect_delimiter",
+    "detect_encoding",
+    "input_error",
+    "read_csv",
+    "read_file",
+    "read_parquet",
+    "read_xpt",
+]
+
 if TYPE_CHECKING:
     import openpyxl
 

@@ -21,6 +21,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+__all__ = [
+    "DOMAINS",
+    "ae_to_events",
+    "dm_to_subjects",
+    "domain_of",
+    "findings_to_observations",
+    "sdtm_days",
+    "treatment_starts",
+]
+
 DOMAINS = ("DM", "LB", "VS", "AE")
 _MARKERS = {"LB": "LBTESTCD", "VS": "VSTESTCD", "AE": "AETERM", "DM": "RFSTDTC"}
 

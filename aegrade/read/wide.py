@@ -17,6 +17,13 @@ import pandas as pd
 from aegrade.criteria.units import UnitRegistry, registry
 from aegrade.read.colmap import ColumnMap, _key
 
+__all__ = [
+    "SPEC_COLUMNS",
+    "is_wide",
+    "parameter_columns",
+    "wide_to_long",
+]
+
 #: Columns of SPEC section 2 that are never parameters, whatever a code alias says.
 SPEC_COLUMNS = frozenset(
     {
