@@ -12,7 +12,31 @@ from aegrade.errors import AegradeError, InputError
 
 
 def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Report input errors on stderr and exit 1 (no traceback unless --debug)."""
+    """Report input errors on stderr and exit 1 (no traceback unless --debug).
+
+    Parameters
+    ----------
+    func
+        A click command callback.
+
+    Returns
+    -------
+    callable
+        The callback, turning :class:`~aegrade.errors.InputError` into its failure report,
+        and other aegrade, OS and value errors into one ``error:`` line, with exit status 1.
+
+    Examples
+    --------
+    >>> import click
+    >>> from click.testing import CliRunner
+    >>> @click.command()
+    ... @reports_errors
+    ... def broken() -> None:
+    ...     raise ValueError("no such column 'grade'")
+    >>> result = CliRunner().invoke(broken)
+    >>> result.exit_code, result.output
+    (1, "error: no such column 'grade'\\n")
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

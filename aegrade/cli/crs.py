@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import click
 
 from aegrade.cli._common import reports_errors
@@ -147,13 +149,13 @@ def explain_command(
     subject: str,
     crs_systems: tuple[str, ...],
     icans_system: str,
-    errors: str,
+    errors: Literal["raise", "coerce"],
     output: str | None,
 ) -> None:
     """Show how each CRS/ICANS grade of SUBJECT in INPUT was reached, time point by time point."""
     from aegrade.grading.syndromes import grade_crs_icans
 
-    res = grade_crs_icans(input_path, crs=list(crs_systems), icans=icans_system, errors=errors)  # type: ignore[arg-type]
+    res = grade_crs_icans(input_path, crs=list(crs_systems), icans=icans_system, errors=errors)
     trail = res.explain[res.explain["subject_id"].astype(str) == subject]
     if subject not in set(res.subject_summary["subject_id"].astype(str)):
         raise click.BadParameter(

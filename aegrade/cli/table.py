@@ -134,10 +134,10 @@ def table_command(
         click.echo(f"wrote {report}", err=True)
 
 
-def _override(spec: TableSpec, **options: object) -> TableSpec:
-    update = {k: v for k, v in options.items() if v not in (None, ())}
-    if "criteria" in update:
-        update["criteria"] = tuple(update["criteria"])  # type: ignore[arg-type]
+def _override(spec: TableSpec, *, criteria: tuple[str, ...], **options: object) -> TableSpec:
+    update: dict[str, object] = {k: v for k, v in options.items() if v is not None}
+    if criteria:
+        update["criteria"] = tuple(criteria)
     return TableSpec.model_validate({**spec.model_dump(), **update}) if update else spec
 
 

@@ -9,7 +9,9 @@ values (criteria.md section 5: IL-6 is not part of any consensus grade).
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+from pandas.api.extensions import ExtensionArray
 
 from aegrade.grading.daily import Rows
 from aegrade.prepare.observations import derive_baseline
@@ -17,6 +19,7 @@ from aegrade.prepare.observations import derive_baseline
 __all__ = [
     "BIOMARKERS",
     "biomarker_columns",
+    "format_significant",
     "summarize_biomarker_rows",
     "summarize_biomarkers",
     "summarize_biomarkers_by_arm",
@@ -27,9 +30,27 @@ __all__ = [
 BIOMARKERS = {"IL6": "il6", "CRP": "crp", "FERRITIN": "ferritin"}
 _STATS = ("baseline", "peak", "peak_day", "fold_change", "range")
 
+FloatArray = npt.NDArray[np.float64]
+
 
 def biomarker_columns(markers: dict[str, str] | None = None) -> list[str]:
-    """The per-subject columns, marker by marker."""
+    """The per-subject columns, marker by marker.
+
+    Parameters
+    ----------
+    markers
+        Parameter code -> column prefix (default :data:`BIOMARKERS`).
+
+    Returns
+    -------
+    list of str
+        ``<prefix>_baseline``, ``_peak``, ``_peak_day``, ``_fold_change``, ``_range`` per marker.
+
+    Examples
+    --------
+    >>> biomarker_columns({"IL6": "il6"})
+    ['il6_baseline', 'il6_peak', 'il6_peak_day', 'il6_fold_change', 'il6_range']
+    """
     return [f"{p}_{s}" for p in (markers or BIOMARKERS).values() for s in _STATS]
 
 
@@ -66,6 +87,22 @@ def summarize_biomarkers(
         the peak), ``<p>_fold_change`` (peak / baseline; NA without a positive baseline) and
         ``<p>_range`` ("min-max" of all the subject's values, baseline included, as Qi et al.
         print it: "5.81-28.4"). NA when there is no value.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = pd.DataFrame(
+    ...     {
+    ...         "subject_id": ["01", "01", "01", "02"],
+    ...         "parameter": ["IL6", "IL6", "IL6", "IL6"],
+    ...         "day": [-1, 2, 5, 3],
+    ...         "value": [5.81, 28.4, 12.0, 7.0],
+    ...     }
+    ... )
+    >>> summarize_biomarkers(data, markers={"IL6": "il6"})
+      subject_id  il6_baseline  il6_peak  il6_peak_day  il6_fold_change  il6_range
+    0         01          5.81      28.4           2.0         4.888124  5.81-28.4
+    1         02           NaN       7.0           3.0              NaN        7-7
     """
     markers = markers or BIOMARKERS
     sid = data["subject_id"].astype("string")
@@ -82,11 +119,34 @@ def summarize_biomarker_rows(
     window: tuple[float | None, float | None] = (0.0, None),
     digits: int = 3,
 ) -> pd.DataFrame:
-    """As :func:`summarize_biomarkers`, from prepared rows per parameter code (one subject
-    index shared by all); a row's ``baseline`` is used when given (not NaN)."""
+    """As :func:`summarize_biomarkers`, from prepared rows per parameter code.
+
+    Parameters
+    ----------
+    rows
+        Parameter code -> :class:`~aegrade.grading.daily.Rows` in canonical units, all on one
+        subject index; a row's ``baseline`` is used when given (not NaN).
+    markers, window, digits
+        As for :func:`summarize_biomarkers`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`summarize_biomarkers`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from aegrade.grading.daily import Rows
+    >>> crp = pd.DataFrame({"subject_id": ["01", "01"], "day": [0, 4], "value": [2.0, 50.0]})
+    >>> out = summarize_biomarker_rows({"CRP": Rows.from_frame(crp)}, markers={"CRP": "crp"})
+    >>> out[["subject_id", "crp_peak", "crp_fold_change", "crp_range"]]
+      subject_id  crp_peak  crp_fold_change crp_range
+    0         01      50.0             25.0      2-50
+    """
     markers = markers or BIOMARKERS
     index = next(iter(rows.values())).subjects
-    out = pd.DataFrame({"subject_id": pd.array(index, dtype="string")})
+    out = pd.DataFrame({"subject_id": index.astype("string").array})
     for param, prefix in markers.items():
         r = rows[param]
         stats = _marker(r.subject, r.day, r.value, r.baseline, len(index), window, digits)
@@ -96,14 +156,14 @@ def summarize_biomarker_rows(
 
 
 def _marker(
-    subj: np.ndarray,
-    day: np.ndarray,
-    value: np.ndarray,
-    given: np.ndarray,
+    subj: npt.NDArray[np.int64],
+    day: FloatArray,
+    value: FloatArray,
+    given: FloatArray,
     n: int,
     window: tuple[float | None, float | None],
     digits: int,
-) -> dict[str, object]:
+) -> dict[str, FloatArray | ExtensionArray]:
     base_row = given
     if np.isnan(given).any():
         derived = derive_baseline(
@@ -135,7 +195,7 @@ def _marker(
     }
 
 
-def _reduce(ufunc: np.ufunc, subj: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+def _reduce(ufunc: np.ufunc, subj: npt.NDArray[np.int64], values: FloatArray, n: int) -> FloatArray:
     """Per-subject minimum or maximum, NaN for subjects without a value."""
     start = np.inf if ufunc is np.minimum else -np.inf
     out = np.full(n, start)
@@ -143,14 +203,34 @@ def _reduce(ufunc: np.ufunc, subj: np.ndarray, values: np.ndarray, n: int) -> np
     return np.where(np.isinf(out) & (out == start), np.nan, out)
 
 
-def _range_text(low: np.ndarray, high: np.ndarray, digits: int) -> pd.arrays.StringArray:
+def _range_text(low: FloatArray, high: FloatArray, digits: int) -> ExtensionArray:
     text = format_significant(low, digits) + "-" + format_significant(high, digits)
-    return pd.array(text.where(~np.isnan(low)), dtype="string")
+    return text.where(~np.isnan(low)).array
 
 
-def format_significant(values: np.ndarray, digits: int) -> pd.Series:
-    """Numbers with ``digits`` significant digits, no exponent, no trailing zeros (5.81, 28.4,
-    1230). Formatting runs once per distinct value."""
+def format_significant(values: FloatArray, digits: int) -> pd.Series[str]:
+    """Numbers with ``digits`` significant digits, no exponent, no trailing zeros.
+
+    Formatting runs once per distinct value.
+
+    Parameters
+    ----------
+    values
+        Numbers; NaN and infinities give an empty text.
+    digits
+        Significant digits.
+
+    Returns
+    -------
+    pandas.Series
+        ``string`` dtype, position-aligned with ``values`` (default index).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> format_significant(np.array([5.8123, 28.43, 1234.5, np.nan]), 3).tolist()
+    ['5.81', '28.4', '1230', '']
+    """
     uniq, inverse = np.unique(values, return_inverse=True)
     texts = np.array(
         [
@@ -192,6 +272,16 @@ def summarize_biomarkers_by_arm(
     pandas.DataFrame
         Long: ``arm``, ``marker`` (column prefix), ``statistic``, ``n`` (subjects with a value),
         ``N`` (subjects), ``median``, ``q1``, ``q3``, ``min``, ``max``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> summary = pd.DataFrame({"arm": ["A", "B"], "il6_peak": [28.4, 7.0]})
+    >>> summarize_biomarkers_by_arm(summary, markers={"IL6": "il6"}, statistics=("peak",))
+         arm marker statistic  n  N  median     q1     q3   min   max
+    0      A    il6      peak  1  1    28.4  28.40  28.40  28.4  28.4
+    1      B    il6      peak  1  1     7.0   7.00   7.00   7.0   7.0
+    2  Total    il6      peak  2  2    17.7  12.35  23.05   7.0  28.4
     """
     markers = markers or BIOMARKERS
     cols = [f"{p}_{s}" for p in markers.values() for s in statistics if f"{p}_{s}" in summary]

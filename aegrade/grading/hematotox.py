@@ -7,22 +7,64 @@ paper prints and converted to aegrade's canonical units when the file is loaded.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from aegrade.criteria.hematology import HematotoxCriteria, load_hematology_criteria
 from aegrade.grading.daily import cut_mask, nullable_int
 
+if TYPE_CHECKING:
+    from pandas.core.arrays.string_ import BaseStringArray
+
 __all__ = ["hematotox_columns", "load_hematotox", "score_car_hematotox"]
 
 
 def load_hematotox(criteria: str = "car-hematotox") -> HematotoxCriteria:
-    """The validated CAR-HEMATOTOX criteria file."""
-    return load_hematology_criteria(criteria, "car-hematotox")  # type: ignore[no-any-return]
+    """The validated CAR-HEMATOTOX criteria file.
+
+    Parameters
+    ----------
+    criteria
+        ``"car-hematotox"``.
+
+    Returns
+    -------
+    HematotoxCriteria
+        Markers with their cut-offs (canonical units) and points, and the risk classes.
+
+    Examples
+    --------
+    >>> c = load_hematotox()
+    >>> [m.parameter for m in c.markers]
+    ['PLAT', 'NEUT', 'HGB', 'CRP', 'FERRITIN']
+    """
+    c = load_hematology_criteria(criteria, "car-hematotox")
+    if not isinstance(c, HematotoxCriteria):  # the loader is typed for every kind at once
+        raise TypeError(f"{criteria} did not load as CAR-HEMATOTOX criteria")
+    return c
 
 
 def hematotox_columns(criteria: str = "car-hematotox") -> list[str]:
-    """Columns of :func:`score_car_hematotox` after ``subject_id``."""
+    """Columns of :func:`score_car_hematotox` after ``subject_id``.
+
+    Parameters
+    ----------
+    criteria
+        ``"car-hematotox"``.
+
+    Returns
+    -------
+    list of str
+        Score, risk, one points column per marker, reason.
+
+    Examples
+    --------
+    >>> hematotox_columns()[:3]
+    ['car_hematotox_score', 'car_hematotox_risk', 'car_hematotox_points_plat']
+    """
     c = load_hematotox(criteria)
     return [
         "car_hematotox_score",
@@ -65,19 +107,40 @@ def score_car_hematotox(
     Platelets >175 x10^9/L 0, 75-175 1, <75 2 points; ANC >=1.2 x10^9/L 0, <1.2 1; hemoglobin
     >=9.0 g/dL 0, <9.0 1; CRP <3.0 mg/dL 0, >=3.0 1; ferritin <650 ng/mL 0, 650-2000 1,
     >2000 2 (SPEC section 4).
+
+    Examples
+    --------
+    Subject 01 has all five markers (platelets 60, ANC 0.9 x10^9/L, hemoglobin 85 g/L, CRP
+    12 mg/L, ferritin 800 ng/mL); subject 02 only a platelet count:
+
+    >>> import pandas as pd
+    >>> baseline = pd.DataFrame(
+    ...     {
+    ...         "subject_id": ["01", "01", "01", "01", "01", "02"],
+    ...         "parameter": ["PLAT", "NEUT", "HGB", "CRP", "FERRITIN", "PLAT"],
+    ...         "value": [60, 0.9, 85, 12, 800, 200],
+    ...     }
+    ... )
+    >>> scored = score_car_hematotox(baseline)
+    >>> scored[["subject_id", "car_hematotox_score", "car_hematotox_risk"]]
+      subject_id  car_hematotox_score car_hematotox_risk
+    0         01                    5               high
+    1         02                 <NA>               <NA>
+    >>> scored.loc[0, "car_hematotox_reason"]
+    'score 5 = PLAT 2 + NEUT 1 + HGB 1 + CRP 0 + FERRITIN 1 [car-hematotox]'
     """
     c = load_hematotox(criteria)
     sid = baseline["subject_id"].astype("string")
     index = pd.Index(sid.dropna().unique() if subjects is None else subjects, dtype="string")
-    code = index.get_indexer(sid)
+    code = index.get_indexer(pd.Index(sid))
     params = baseline["parameter"].astype("string").str.upper().to_numpy(dtype=object)
     values = pd.to_numeric(baseline["value"], errors="coerce").to_numpy(float)
     n = len(index)
-    out = pd.DataFrame({"subject_id": pd.array(index, dtype="string")})
+    out = pd.DataFrame({"subject_id": index.array})
     total = np.zeros(n, np.int64)
     complete = np.ones(n, bool)
-    parts = []
-    missing = []
+    parts: list[pd.Series[str]] = []
+    missing: list[pd.Series[str]] = []
     for marker in c.markers:
         value = _first_value(code, params, values, marker.parameter, n)
         known = ~np.isnan(value)
@@ -104,8 +167,12 @@ def score_car_hematotox(
 
 
 def _first_value(
-    code: np.ndarray, params: np.ndarray, values: np.ndarray, parameter: str, n: int
-) -> np.ndarray:
+    code: npt.NDArray[np.intp],
+    params: npt.NDArray[np.object_],
+    values: npt.NDArray[np.float64],
+    parameter: str,
+    n: int,
+) -> npt.NDArray[np.float64]:
     sel = np.flatnonzero((params == parameter) & (code >= 0) & ~np.isnan(values))
     out = np.full(n, np.nan)
     # reversed assignment: the first row of each subject is written last and wins
@@ -113,7 +180,9 @@ def _first_value(
     return out
 
 
-def _risk(c: HematotoxCriteria, total: np.ndarray, complete: np.ndarray) -> pd.arrays.StringArray:
+def _risk(
+    c: HematotoxCriteria, total: npt.NDArray[np.int64], complete: npt.NDArray[np.bool_]
+) -> BaseStringArray[Any]:
     label = np.full(len(total), None, dtype=object)
     for cls in c.classes:
         hit = complete & (total >= cls.min_score)
@@ -125,11 +194,11 @@ def _risk(c: HematotoxCriteria, total: np.ndarray, complete: np.ndarray) -> pd.a
 
 def _reason(
     c: HematotoxCriteria,
-    total: np.ndarray,
-    complete: np.ndarray,
-    parts: list[pd.Series],
-    missing: list[pd.Series],
-) -> pd.arrays.StringArray:
+    total: npt.NDArray[np.int64],
+    complete: npt.NDArray[np.bool_],
+    parts: list[pd.Series[str]],
+    missing: list[pd.Series[str]],
+) -> BaseStringArray[Any]:
     points = parts[0]
     for p in parts[1:]:
         points = points + " + " + p

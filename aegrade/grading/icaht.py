@@ -7,12 +7,13 @@ the duration bands and every day-counting choice live in ``criteria/data/icaht-2
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from aegrade.criteria.hematology import IcahtCriteria, load_hematology_criteria, to_canonical
+from aegrade.criteria.hematology import Cut, IcahtCriteria, load_hematology_criteria, to_canonical
 from aegrade.grading.biomarkers import format_significant
 from aegrade.grading.daily import (
     Grid,
@@ -24,6 +25,11 @@ from aegrade.grading.daily import (
     longest_run,
     nullable_int,
 )
+
+if TYPE_CHECKING:
+    from pandas.core.arrays.string_ import BaseStringArray
+
+BoolArray = npt.NDArray[np.bool_]
 
 __all__ = ["ICAHT_COLUMNS", "grade_icaht", "load_icaht"]
 
@@ -42,8 +48,28 @@ ICAHT_COLUMNS = [
 
 
 def load_icaht(criteria: str = "icaht-2023") -> IcahtCriteria:
-    """The validated ICAHT criteria file."""
-    return load_hematology_criteria(criteria, "icaht")  # type: ignore[no-any-return]
+    """The validated ICAHT criteria file.
+
+    Parameters
+    ----------
+    criteria
+        ``"icaht-2023"``.
+
+    Returns
+    -------
+    IcahtCriteria
+        Early tracks and duration bands, the late levels, the recovery rule and the options.
+
+    Examples
+    --------
+    >>> c = load_icaht()
+    >>> c.early.first_day, c.early.last_day, [t.column for t in c.early.tracks]
+    (0, 30, ['days_anc_le_500', 'days_anc_le_100'])
+    """
+    c = load_hematology_criteria(criteria, "icaht")
+    if not isinstance(c, IcahtCriteria):  # the loader is typed for every kind at once
+        raise TypeError(f"{criteria} did not load as ICAHT criteria")
+    return c
 
 
 def grade_icaht(
@@ -82,13 +108,34 @@ def grade_icaht(
     7-13 grade 2, 14-30 grade 3, every day grade 4) and <= 100/uL (7-13 days grade 3, >= 14
     grade 4); late ICAHT grades the lowest ANC after day 30, confirmed by a second value
     <= 1500/uL. Rejeski et al., Blood 2023;142(10):865-877.
+
+    Examples
+    --------
+    Subject 01 has ANC <= 500/uL on day 2 and day 10 (each carried forward up to 7 days, so 14
+    days in a row) and recovers on day 16; subject 02 is neutropenic only after day 30:
+
+    >>> import pandas as pd
+    >>> anc = pd.DataFrame(
+    ...     {
+    ...         "subject_id": ["01", "01", "01", "01", "02", "02"],
+    ...         "day": [0, 2, 10, 16, 1, 45],
+    ...         "value": [1.8, 0.3, 0.4, 2.5, 2.0, 0.4],
+    ...     }
+    ... )
+    >>> graded = grade_icaht(anc)
+    >>> graded[["subject_id", "icaht_early_grade", "days_anc_le_500", "icaht_late_grade"]]
+      subject_id  icaht_early_grade  days_anc_le_500  icaht_late_grade
+    0         01                  3               14              <NA>
+    1         02                  0                0                 3
+    >>> graded.loc[1, "icaht_late_reason"]
+    'grade 3: lowest ANC 400/uL on day 45 (1 values after day 30)'
     """
     c = load_icaht(criteria)
     opts = c.resolve(options)
     rows = anc if isinstance(anc, Rows) else Rows.from_frame(anc, _index(subjects))
     early = _early(rows, c, opts)
     late = _late(rows, c, opts)
-    out = pd.DataFrame({"subject_id": pd.array(rows.subjects, dtype="string")})
+    out = pd.DataFrame({"subject_id": rows.subjects.astype("string").array})
     for part in (early, late):
         for name, values in part.items():
             out[name] = values
@@ -111,12 +158,12 @@ def _early(rows: Rows, c: IcahtCriteria, opts: dict[str, Any]) -> dict[str, Any]
     )
     win = grid.days(e.first_day, e.last_day)
     window = grid.value[:, win]
-    graded = grid.measured[:, win].any(axis=1)
+    graded: BoolArray = np.asarray(grid.measured[:, win].any(axis=1), dtype=bool)
     n_days = e.last_day - e.first_day + 1
     grade = np.zeros(len(rows.subjects), np.int64)
     rule = np.full(len(rows.subjects), "", dtype=object)
     out: dict[str, Any] = {}
-    flags = {}
+    flags: dict[str, BoolArray] = {}
     for track in e.tracks:
         flag = cut_mask(track.cut, c.parameter, c.unit, window, window, np.full(window.shape, None))
         flags[track.id] = flag
@@ -130,16 +177,28 @@ def _early(rows: Rows, c: IcahtCriteria, opts: dict[str, Any]) -> dict[str, Any]
             rule = np.where(hit, f"{c.id}/early/{track.id}/{band.grade}", rule)
     out["icaht_early_grade"] = nullable_int(grade, graded)
     out["anc_recovery_day"], recovered = _recovery(grid, flags[e.tracks[0].id], c, opts)
-    out["icaht_early_rule"] = pd.array(np.where(graded & (grade > 0), rule, None), dtype="string")
+    out["icaht_early_rule"] = _text_where(graded & (grade > 0), rule)
     out["icaht_early_reason"] = _early_reason(
         out, graded, grade, rule, window, n_days, c, recovered, int(opts["recovery_days"])
     )
     return out
 
 
+def _text_where(keep: BoolArray, text: npt.NDArray[np.object_]) -> BaseStringArray[Any]:
+    """``text`` as a string array, NA where not ``keep``."""
+    out = pd.array(text, dtype="string")
+    out[~keep] = pd.NA
+    return out
+
+
+def _wording(cut: Cut, c: IcahtCriteria) -> str:
+    """The source's wording of a cut-off, else the comparison spelled out."""
+    return cut.text if cut.text is not None else f"{c.parameter} {cut.op} {cut.threshold}"
+
+
 def _recovery(
-    grid: Grid, neutropenic: np.ndarray, c: IcahtCriteria, opts: dict[str, Any]
-) -> tuple[pd.arrays.IntegerArray, np.ndarray]:
+    grid: Grid, neutropenic: BoolArray, c: IcahtCriteria, opts: dict[str, Any]
+) -> tuple[pd.arrays.IntegerArray, BoolArray]:
     """First day of the first stretch of ``recovery_days`` days above the recovery cut-off
     after the first neutropenic day of the early window."""
     r = int(opts["recovery_days"])
@@ -163,15 +222,15 @@ def _recovery(
 
 def _early_reason(
     out: dict[str, Any],
-    graded: np.ndarray,
-    grade: np.ndarray,
-    rule: np.ndarray,
-    window: np.ndarray,
+    graded: BoolArray,
+    grade: npt.NDArray[np.int64],
+    rule: npt.NDArray[np.object_],
+    window: npt.NDArray[np.float64],
     n_days: int,
     c: IcahtCriteria,
-    recovered: np.ndarray,
+    recovered: BoolArray,
     recovery_days: int,
-) -> pd.arrays.StringArray:
+) -> BaseStringArray[Any]:
     e = c.early
     unobserved = n_days - (~np.isnan(window)).sum(axis=1)
     t500, t100 = e.tracks[0], e.tracks[1]
@@ -180,11 +239,11 @@ def _early_reason(
     text = (
         pd.Series(grade).astype("string")
         + ": "
-        + t500.cut.text
+        + _wording(t500.cut, c)
         + " for "
         + d500
         + " days, "
-        + t100.cut.text
+        + _wording(t100.cut, c)
         + " for "
         + d100
         + " days in days "
@@ -241,13 +300,14 @@ def _late(rows: Rows, c: IcahtCriteria, opts: dict[str, Any]) -> dict[str, Any]:
         grade = np.where(hit, level.grade, grade)
         rule = np.where(hit, f"{c.id}/late/{level.grade}", rule)
     confirm = cut_mask(late.confirmation, c.parameter, c.unit, second, second, np.full(n, None))
-    transient = two & ~confirm & (grade > 0) & (opts["late_confirmation"] == "second_value")
+    second_value = opts["late_confirmation"] == "second_value"
+    transient: BoolArray = two & ~confirm & (grade > 0) & second_value
     grade = np.where(transient, 0, grade)
-    rule = np.where(transient, None, rule)
+    rule[transient] = None
     graded = count > 0
     return {
         "icaht_late_grade": nullable_int(grade, graded),
-        "icaht_late_rule": pd.array(np.where(graded, rule, None), dtype="string"),
+        "icaht_late_rule": _text_where(graded, rule),
         "icaht_late_reason": _late_reason(
             c, graded, grade, lowest, lowest_day, second, count, transient
         ),
@@ -256,14 +316,14 @@ def _late(rows: Rows, c: IcahtCriteria, opts: dict[str, Any]) -> dict[str, Any]:
 
 def _late_reason(
     c: IcahtCriteria,
-    graded: np.ndarray,
-    grade: np.ndarray,
-    lowest: np.ndarray,
-    lowest_day: np.ndarray,
-    second: np.ndarray,
-    count: np.ndarray,
-    transient: np.ndarray,
-) -> pd.arrays.StringArray:
+    graded: BoolArray,
+    grade: npt.NDArray[np.int64],
+    lowest: npt.NDArray[np.float64],
+    lowest_day: npt.NDArray[np.float64],
+    second: npt.NDArray[np.float64],
+    count: npt.NDArray[np.intp],
+    transient: BoolArray,
+) -> BaseStringArray[Any]:
     per_ul = 1.0 / canonical_per_ul(c)
     low_s = format_significant(lowest * per_ul, 4)
     sec_s = format_significant(second * per_ul, 4)
@@ -294,5 +354,21 @@ def _late_reason(
 
 
 def canonical_per_ul(c: IcahtCriteria) -> float:
-    """1/uL in the canonical unit (10^9/L), for readable reasons."""
+    """1/uL in the canonical unit (10^9/L), for readable reasons.
+
+    Parameters
+    ----------
+    c
+        ICAHT criteria (their ``parameter`` and printed ``unit``).
+
+    Returns
+    -------
+    float
+        The canonical value of one cell per microlitre.
+
+    Examples
+    --------
+    >>> canonical_per_ul(load_icaht())
+    0.001
+    """
     return to_canonical(c.parameter, c.unit, 1.0)

@@ -10,17 +10,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from aegrade.criteria import Entry, load_criteria, resolve_criteria_id
+from aegrade.criteria import Clause, Entry, load_criteria, resolve_criteria_id
 from aegrade.criteria.units import registry
 from aegrade.grading import predicates as P
 from aegrade.prepare.observations import Context, Prepared, prepare_observations
 
+__all__ = ["GRADE_COLUMNS", "Ambiguous", "assemble_graded", "grade_labs", "grade_prepared"]
+
 Ambiguous = Literal["worse", "lower"]
+
+Codes = npt.NDArray[np.int32]
 
 #: Columns grade_labs adds to the input, in order.
 GRADE_COLUMNS = [
@@ -49,7 +54,7 @@ class _EntryPlan:
     term_code: int
     grade0_label: int
     missing_labels: dict[str, int]
-    clauses: list[tuple[int, int, P.Clause, int, int]] = field(default_factory=list)
+    clauses: list[tuple[int, int, Clause, int, int]] = field(default_factory=list)
     # (grade, alternative or -1, clause, label code, rule code) in evaluation order
     needs: set[str] = field(default_factory=set)
 
@@ -124,11 +129,11 @@ def _plan(criteria: str, ambiguous: Ambiguous) -> _Plan:
 class _Direction:
     """Results of one direction (low or high), row-aligned."""
 
-    grade: np.ndarray
-    term: np.ndarray
-    label: np.ndarray
-    rule: np.ndarray
-    review: np.ndarray
+    grade: npt.NDArray[np.int8]  # -1: not graded
+    term: Codes  # index into _Plan.terms, -1 none
+    label: Codes  # index into _Plan.labels, -1 none
+    rule: Codes  # index into _Plan.rules, -1 none
+    review: P.BoolArray
 
     @classmethod
     def empty(cls, n: int) -> _Direction:
@@ -141,7 +146,9 @@ class _Direction:
         )
 
 
-def _evaluate(plan: _EntryPlan, rows: P.Rows, units: list[str]) -> tuple[np.ndarray, ...]:
+def _evaluate(
+    plan: _EntryPlan, rows: P.Rows, units: list[str]
+) -> tuple[npt.NDArray[np.int8], Codes, Codes, P.BoolArray]:
     """Grade one parameter group with one entry: (grade, label, rule, review) arrays."""
     n = len(rows.value)
     grade = np.full(n, -1, np.int8)
@@ -150,7 +157,7 @@ def _evaluate(plan: _EntryPlan, rows: P.Rows, units: list[str]) -> tuple[np.ndar
     review = np.zeros(n, bool)
     all_known = np.ones(n, bool)
     unknown_above = np.zeros(n, bool)
-    current = None
+    current: int | None = None
     grade_unknown = np.zeros(n, bool)
     for assigned, other, clause, lab, rid in plan.clauses:
         g_level = assigned if other < 0 or other < assigned else other
@@ -176,7 +183,7 @@ def _evaluate(plan: _EntryPlan, rows: P.Rows, units: list[str]) -> tuple[np.ndar
     return grade, label, rule, review
 
 
-def _missing_label(plan: _EntryPlan, rows: P.Rows, na: np.ndarray) -> np.ndarray:
+def _missing_label(plan: _EntryPlan, rows: P.Rows, na: P.BoolArray) -> Codes:
     """Which input is missing for each ungraded row (value, range, baseline, time)."""
     m = plan.missing_labels
     out = np.full(int(na.sum()), m["time"], np.int32)
@@ -199,7 +206,7 @@ def _missing_label(plan: _EntryPlan, rows: P.Rows, na: np.ndarray) -> np.ndarray
     return out
 
 
-def _group_rows(prep: Prepared, idx: np.ndarray) -> P.Rows:
+def _group_rows(prep: Prepared, idx: npt.NDArray[np.intp]) -> P.Rows:
     """The group's columns, each gathered from the full arrays on first use."""
     return P.Rows(prep, idx)
 
@@ -207,7 +214,35 @@ def _group_rows(prep: Prepared, idx: np.ndarray) -> P.Rows:
 def grade_prepared(
     prep: Prepared, criteria: str, *, ambiguous: Ambiguous = "worse"
 ) -> tuple[_Plan, _Direction, _Direction]:
-    """Grade prepared observations in both directions."""
+    """Grade prepared observations in both directions (the engine of :func:`grade_labs`).
+
+    Parameters
+    ----------
+    prep
+        Observations from :func:`~aegrade.prepare.observations.prepare_observations`.
+    criteria
+        A CTCAE criteria id or alias (``"ctcae-v5.0"``, ``"4.03"``, ...).
+    ambiguous
+        As for :func:`grade_labs`.
+
+    Returns
+    -------
+    tuple
+        ``(plan, low, high)``: the compiled criteria (labels, rule ids, terms) and the integer
+        coded results of the low and the high direction, row-aligned with ``prep``
+        (``grade`` -1 where not graded).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from aegrade.prepare.observations import prepare_observations
+    >>> prep = prepare_observations(
+    ...     pd.DataFrame({"parameter": ["PLAT"], "value": [40], "unit": ["10^9/L"], "lln": [150]})
+    ... )
+    >>> plan, low, high = grade_prepared(prep, "5.0")
+    >>> low.grade, plan.rules[low.rule[0]]
+    (array([3], dtype=int8), 'ctcae-v5.0/platelet-count-decreased/3')
+    """
     plan = _plan(resolve_criteria_id(criteria), ambiguous)
     units = registry().unit_names
     low, high = _Direction.empty(prep.n), _Direction.empty(prep.n)
@@ -232,15 +267,18 @@ def grade_prepared(
     return plan, low, high
 
 
-def _categorical(codes: np.ndarray, categories: list[str]) -> pd.Categorical:
+def _categorical(
+    codes: npt.NDArray[np.integer[Any]], categories: list[str]
+) -> pd.Categorical[str] | pd.Categorical[object]:
+    """Codes (-1 missing) over text categories; all missing when there are none."""
     return (
-        pd.Categorical.from_codes(codes.astype(np.int32), categories=categories)
+        pd.Categorical.from_codes(codes.astype(np.int32), categories=pd.Index(categories))
         if categories
         else pd.Categorical([None] * len(codes))
     )
 
 
-def _reasons(plan: _Plan, prep: Prepared, low: _Direction, high: _Direction) -> pd.Categorical:
+def _reasons(plan: _Plan, prep: Prepared, low: _Direction, high: _Direction) -> pd.Categorical[str]:
     """One reason per row: the low and high labels joined, or the input problem, or no criteria.
 
     Label pairs are coded as integers and only the distinct pairs are turned into text.
@@ -260,14 +298,14 @@ def _reasons(plan: _Plan, prep: Prepared, low: _Direction, high: _Direction) -> 
             continue
         a, b = divmod(int(p), n_labels)
         texts.append("; ".join(plan.labels[x - 1] for x in (a, b) if x > 0))
-    codes = inverse.reshape(-1).astype(np.int64)
+    codes: npt.NDArray[np.int64] = inverse.reshape(-1).astype(np.int64)
     has_error = prep.row_error != None  # noqa: E711
     if has_error.any():
         err_codes, err_texts = pd.factorize(prep.row_error[has_error])
         codes[has_error] = err_codes + len(texts)
         texts.extend(err_texts)
     categories, remap = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
-    return pd.Categorical.from_codes(remap.reshape(-1)[codes], categories=categories)
+    return pd.Categorical.from_codes(remap.reshape(-1)[codes], categories=pd.Index(categories))
 
 
 def grade_labs(
@@ -310,15 +348,67 @@ def grade_labs(
     Without ``baseline`` the baseline is the subject's last value of that parameter at
     day <= 0 (needs ``subject_id`` and ``day``). Rules and citations: the criteria file
     (``aegrade criteria show ctcae-v5.0``).
+
+    Examples
+    --------
+    An ANC of 800/mm3 (CTCAE v5.0 grade 3 is <1000 - 500/mm3), a hemoglobin of 9.5 g/dL below
+    its LLN (grade 2 is <10.0 - 8.0 g/dL) and a parameter no CTCAE term grades:
+
+    >>> import pandas as pd
+    >>> data = pd.DataFrame(
+    ...     {
+    ...         "parameter": ["ANC", "HGB", "XYZ"],
+    ...         "value": [800, 9.5, 1.0],
+    ...         "unit": ["/mm3", "g/dL", "mg/L"],
+    ...         "lln": [1500, 12.0, None],
+    ...         "uln": [8000, 16.0, None],
+    ...     }
+    ... )
+    >>> graded = grade_labs(data)
+    >>> graded[["parameter", "grade_low", "grade_high", "rule_low"]]
+      parameter  grade_low  grade_high                                 rule_low
+    0       ANC          3        <NA>  ctcae-v5.0/neutrophil-count-decreased/3
+    1       HGB          2           0                      ctcae-v5.0/anemia/2
+    2       XYZ       <NA>        <NA>                                      NaN
+    >>> graded.loc[2, "reason"]
+    'no criteria in ctcae-v5.0 for this parameter'
     """
     prep = prepare_observations(data, context=context, errors=errors)
     plan, low, high = grade_prepared(prep, criteria, ambiguous=ambiguous)
-    return _assemble(data, prep, plan, low, high)
+    return assemble_graded(data, prep, plan, low, high)
 
 
-def _assemble(
+def assemble_graded(
     data: pd.DataFrame, prep: Prepared, plan: _Plan, low: _Direction, high: _Direction
 ) -> pd.DataFrame:
+    """The input rows with :data:`GRADE_COLUMNS` from :func:`grade_prepared`'s results.
+
+    Parameters
+    ----------
+    data
+        The frame ``prep`` was prepared from; it is not changed.
+    prep
+        Its prepared observations (a row with an input problem gets NA grades and the problem
+        as reason).
+    plan, low, high
+        :func:`grade_prepared`'s results.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`grade_labs`; existing grade columns of ``data`` are replaced.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from aegrade.prepare.observations import prepare_observations
+    >>> data = pd.DataFrame({"parameter": ["PLAT"], "value": [40], "unit": ["10^9/L"]})
+    >>> prep = prepare_observations(data)
+    >>> graded = assemble_graded(data, prep, *grade_prepared(prep, "ctcae-v5.0"))
+    >>> graded[["parameter", "grade_low", "rule_low"]]
+      parameter  grade_low                                rule_low
+    0      PLAT          3  ctcae-v5.0/platelet-count-decreased/3
+    """
     out = data.copy(deep=False)  # new columns only: the caller's frame is never changed
     for name in GRADE_COLUMNS:
         if name in out.columns:
@@ -330,9 +420,16 @@ def _assemble(
         out[f"term_{direction}"] = _categorical(d.term, plan.terms)
         out[f"grade_{direction}"] = grade
     graded_any = ((low.term >= 0) | (high.term >= 0)).astype(np.int8)
-    out["criteria"] = pd.Categorical.from_codes(graded_any - 1, categories=[plan.criteria])
+    out["criteria"] = pd.Categorical.from_codes(
+        graded_any - 1, categories=pd.Index([plan.criteria])
+    )
     out["rule_low"] = _categorical(np.where(bad, -1, low.rule), plan.rules)
     out["rule_high"] = _categorical(np.where(bad, -1, high.rule), plan.rules)
     out["review"] = (low.review | high.review) & ~bad
     out["reason"] = _reasons(plan, prep, low, high)
     return out
+
+
+#: The former private name, still imported by :mod:`aegrade.pipeline`; use
+#: :func:`assemble_graded`.
+_assemble = assemble_graded

@@ -8,16 +8,34 @@ row: every function here works on numpy arrays of a whole parameter group.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 from aegrade.criteria.models import BaselineStatus, Clause, Compare, Condition
+
+__all__ = [
+    "REL_TOL",
+    "Rows",
+    "Truth",
+    "compare",
+    "eval_baseline",
+    "eval_clause",
+    "eval_compare",
+    "eval_condition",
+    "run_elapsed",
+    "uses",
+]
 
 #: Relative tolerance of every comparison: values equal to about 12 significant digits compare
 #: equal, so 1.5 x 65.3 (97.94999999999999 in binary) equals 97.95, as admiral's 15-digit
 #: rounding intends, while no real lab value is affected.
 REL_TOL = 1e-12
 
-Truth = tuple[np.ndarray, np.ndarray]  # (true, known)
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+Truth = tuple[BoolArray, BoolArray]  # (true, known)
 
 
 class Rows:
@@ -27,7 +45,27 @@ class Rows:
     unit_code, scale, offset, baseline_flag, time, subject); ``idx`` selects the group's rows.
     ``unit_code`` indexes the registry's canonical units (-1 unknown); ``baseline_flag`` is 1.0
     where the indicator says the baseline is high, 0.0 where it says not, NaN where not given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows = Rows(value=np.array([1.0, 2.0, 3.0]))
+    >>> rows.value
+    array([1., 2., 3.])
     """
+
+    # declared, not assigned: a field is looked up in ``source`` on first use (__getattr__)
+    value: FloatArray
+    lln: FloatArray
+    uln: FloatArray
+    baseline: FloatArray
+    pchg: FloatArray
+    unit_code: npt.NDArray[np.integer[Any]]
+    scale: FloatArray
+    offset: FloatArray
+    baseline_flag: FloatArray
+    time: FloatArray | None
+    subject: npt.NDArray[Any] | None
 
     _FIELDS = (
         "value",
@@ -46,23 +84,49 @@ class Rows:
     def __init__(
         self,
         source: object | None = None,
-        idx: np.ndarray | None = None,
-        **arrays: np.ndarray | None,
+        idx: npt.NDArray[np.intp] | None = None,
+        **arrays: npt.NDArray[Any] | None,
     ) -> None:
         self._source, self._idx = source, idx
         self.__dict__.update(arrays)
 
-    def __getattr__(self, name: str) -> np.ndarray | None:
+    def __getattr__(self, name: str) -> npt.NDArray[Any] | None:
         if name not in Rows._FIELDS or self._source is None:
             raise AttributeError(name)
         full = getattr(self._source, name)
-        value = None if full is None else (full if self._idx is None else full[self._idx])
+        value: npt.NDArray[Any] | None = (
+            None if full is None else (full if self._idx is None else full[self._idx])
+        )
         self.__dict__[name] = value
         return value
 
 
-def compare(op: str, lhs: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    """``lhs op rhs`` with the relative tolerance; NaN on either side gives False."""
+def compare(op: str, lhs: FloatArray, rhs: FloatArray | np.float64) -> BoolArray:
+    """``lhs op rhs`` with the relative tolerance; NaN on either side gives False.
+
+    Parameters
+    ----------
+    op
+        ``"lt"``, ``"le"``, ``"gt"`` or ``"ge"``.
+    lhs, rhs
+        Values compared element by element (``rhs`` may be a scalar).
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, where the comparison holds.
+
+    Raises
+    ------
+    ValueError
+        For any other ``op``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> compare("le", np.array([1.5 * 65.3, 98.0, np.nan]), np.float64(97.95))
+    array([ True, False, False])
+    """
     tol = np.abs(rhs) * REL_TOL
     if op == "lt":
         return lhs < rhs - tol
@@ -77,7 +141,7 @@ def compare(op: str, lhs: np.ndarray, rhs: np.ndarray) -> np.ndarray:
 
 def _per_unit(
     spec: float | dict[str, float], canonical: str, rows: Rows, units: list[str], *, affine: bool
-) -> np.ndarray | float:
+) -> FloatArray | float:
     """A cut-off in canonical units, with CTCAE's own number for rows in another printed unit.
 
     The row's value was converted as (x + offset) * scale; the unit-specific number goes through
@@ -92,26 +156,68 @@ def _per_unit(
             continue
         mask = rows.unit_code == units.index(unit)
         if mask.any():
-            shift = rows.offset[mask] if affine else 0.0
+            shift: FloatArray | float = rows.offset[mask] if affine else 0.0
             out[mask] = (float(number) + shift) * rows.scale[mask]
     return out
 
 
+def _column(rows: Rows, name: str) -> FloatArray:
+    """One of the group's numeric columns by its criteria name (gathered only when read)."""
+    if name not in ("value", "lln", "uln", "baseline", "pchg"):
+        raise KeyError(name)
+    column: FloatArray = getattr(rows, name)
+    return column
+
+
+def _percent(threshold: float | dict[str, float]) -> float:
+    """A percent-change cut-off: one number, never per unit."""
+    if isinstance(threshold, dict):
+        raise TypeError(f"a pchg threshold is one number, not per unit: {threshold!r}")
+    return float(threshold)
+
+
 def eval_compare(cond: Compare, rows: Rows, canonical: str, units: list[str]) -> Truth:
-    """Evaluate one comparison over the group."""
-    lhs = {"value": rows.value, "baseline": rows.baseline, "pchg": rows.pchg}[cond.lhs]
+    """Evaluate one comparison over the group.
+
+    Parameters
+    ----------
+    cond
+        The comparison: ``lhs`` (value, baseline, pchg) ``op`` a reference times ``factor``
+        plus ``offset``, or an absolute ``threshold``; optionally ``sustained_hours``.
+    rows
+        The parameter group's columns, in the entry's canonical unit.
+    canonical
+        The entry's canonical unit; a per-unit threshold's number for it is used as is.
+    units
+        The unit registry's unit names (``rows.unit_code`` indexes them).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(true, known)``: the comparison holds; both sides are present.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aegrade.criteria.models import Compare
+    >>> cond = Compare(op="gt", ref="uln", factor=2.0)
+    >>> rows = Rows(value=np.array([100.0, 200.0]), uln=np.array([40.0, np.nan]))
+    >>> eval_compare(cond, rows, "U/L", [])
+    (array([ True, False]), array([ True, False]))
+    """
+    lhs = _column(rows, cond.lhs)
     if cond.ref == "absolute":
         assert cond.threshold is not None
         # pchg thresholds are percentages: no unit conversion applies to them
         rhs = (
-            np.full(len(lhs), float(cond.threshold))  # type: ignore[arg-type]
+            np.full(len(lhs), _percent(cond.threshold))
             if cond.lhs == "pchg"
             else np.broadcast_to(
                 _per_unit(cond.threshold, canonical, rows, units, affine=True), lhs.shape
             )
         )
     else:
-        ref = {"lln": rows.lln, "uln": rows.uln, "baseline": rows.baseline}[cond.ref]
+        ref = _column(rows, cond.ref)
         rhs = ref * cond.factor
         if cond.offset is not None:
             rhs = rhs + _per_unit(cond.offset, canonical, rows, units, affine=False)
@@ -122,7 +228,7 @@ def eval_compare(cond: Compare, rows: Rows, canonical: str, units: list[str]) ->
     return true, known
 
 
-def _sustained(true: np.ndarray, known: np.ndarray, rows: Rows, hours: float) -> Truth:
+def _sustained(true: BoolArray, known: BoolArray, rows: Rows, hours: float) -> Truth:
     """Hold only where consecutive readings that all satisfy the comparison span > ``hours``."""
     elapsed = run_elapsed(true, rows)
     long_enough = elapsed > hours / 24.0
@@ -130,11 +236,35 @@ def _sustained(true: np.ndarray, known: np.ndarray, rows: Rows, hours: float) ->
     return true & long_enough, (known & ~undecided)
 
 
-def run_elapsed(flag: np.ndarray, rows: Rows) -> np.ndarray:
+def run_elapsed(flag: BoolArray, rows: Rows) -> FloatArray:
     """Days since the start of the run of consecutive flagged readings each row belongs to.
 
     Readings are ordered per subject by time (ties by value, so input order never matters);
     readings without a value are skipped. NaN where the row has no time or is not flagged.
+
+    Parameters
+    ----------
+    flag
+        Where the reading satisfies the condition.
+    rows
+        Needs ``value``, ``time`` (days) and ``subject``; without time or subject every row
+        is NaN.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float days, row-aligned with ``flag``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows = Rows(
+    ...     value=np.array([39.0, 39.2, 37.0, 39.5]),
+    ...     time=np.array([0.0, 0.5, 1.0, 1.5]),
+    ...     subject=np.array([0, 0, 0, 0]),
+    ... )
+    >>> run_elapsed(rows.value >= 38.0, rows)
+    array([0. , 0.5, nan, 0. ])
     """
     n = len(flag)
     out = np.full(n, np.nan)
@@ -160,7 +290,32 @@ def run_elapsed(flag: np.ndarray, rows: Rows) -> np.ndarray:
 
 
 def eval_baseline(cond: BaselineStatus, rows: Rows) -> Truth:
-    """Baseline abnormal (above ULN): by the indicator when given, else baseline > ULN."""
+    """Baseline abnormal (above ULN): by the indicator when given, else baseline > ULN.
+
+    Parameters
+    ----------
+    cond
+        ``baseline: above_uln`` or ``baseline: not_above_uln``.
+    rows
+        Needs ``baseline``, ``uln`` and ``baseline_flag`` (1.0 high, 0.0 not, NaN not given).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(true, known)``. A row without a baseline counts as a normal baseline.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aegrade.criteria.models import BaselineStatus
+    >>> rows = Rows(
+    ...     baseline=np.array([50.0, 10.0, np.nan]),
+    ...     uln=np.array([40.0, 40.0, 40.0]),
+    ...     baseline_flag=np.array([np.nan, 1.0, np.nan]),
+    ... )
+    >>> eval_baseline(BaselineStatus(baseline="above_uln"), rows)
+    (array([ True,  True, False]), array([ True,  True,  True]))
+    """
     by_flag = ~np.isnan(rows.baseline_flag)
     no_baseline = np.isnan(rows.baseline)
     above = compare("gt", rows.baseline, rows.uln)
@@ -174,32 +329,93 @@ def eval_baseline(cond: BaselineStatus, rows: Rows) -> Truth:
 
 
 def eval_condition(cond: Condition, rows: Rows, canonical: str, units: list[str]) -> Truth:
-    """Dispatch on the condition kind."""
+    """Dispatch on the condition kind: :func:`eval_compare` or :func:`eval_baseline`.
+
+    Parameters
+    ----------
+    cond
+        A :class:`~aegrade.criteria.models.Compare` or a baseline-status condition.
+    rows, canonical, units
+        As for :func:`eval_compare`.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(true, known)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aegrade.criteria.models import Compare
+    >>> rows = Rows(value=np.array([0.4, 1.2]))
+    >>> eval_condition(Compare(op="lt", ref="absolute", threshold=0.5), rows, "10^9/L", [])
+    (array([ True, False]), array([ True,  True]))
+    """
     if isinstance(cond, Compare):
         return eval_compare(cond, rows, canonical, units)
     return eval_baseline(cond, rows)
 
 
 def eval_clause(clause: Clause, rows: Rows, canonical: str, units: list[str]) -> Truth:
-    """Kleene conjunction of the clause's conditions."""
-    true: np.ndarray | None = None
-    known: np.ndarray | None = None
-    false_known: np.ndarray | None = None
-    for cond in clause.all:
+    """Kleene conjunction of the clause's conditions.
+
+    Parameters
+    ----------
+    clause
+        A criteria clause: every condition in ``clause.all`` must hold.
+    rows
+        The parameter group's columns, in the entry's canonical unit.
+    canonical
+        The entry's canonical unit (e.g. ``"10^9/L"``).
+    units
+        The unit registry's unit names (``unit_code`` indexes them).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(true, known)``: the clause holds; its truth is decided (all conditions known, or one
+        known to be false).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aegrade.criteria.models import Clause
+    >>> clause = Clause.model_validate({"op": "lt", "ref": "lln"})
+    >>> rows = Rows(value=np.array([1.0, 5.0, 1.0]), lln=np.array([2.0, 2.0, np.nan]))
+    >>> eval_clause(clause, rows, "10^9/L", [])
+    (array([ True, False, False]), array([ True,  True, False]))
+    """
+    if not clause.all:
+        raise ValueError("a clause needs at least one condition")
+    true, known = eval_condition(clause.all[0], rows, canonical, units)
+    false_known = known & ~true
+    for cond in clause.all[1:]:
         t, k = eval_condition(cond, rows, canonical, units)
-        fk = k & ~t
-        if true is None:
-            true, known, false_known = t, k, fk
-        else:
-            true = true & t
-            known = known & k  # type: ignore[operator]
-            false_known = false_known | fk  # type: ignore[operator]
-    assert true is not None and known is not None and false_known is not None
+        true = true & t
+        known = known & k
+        false_known = false_known | (k & ~t)
     return true, known | false_known
 
 
 def uses(clause: Clause) -> set[str]:
-    """The inputs a clause reads: lln, uln, baseline, pchg, time."""
+    """The inputs a clause reads: lln, uln, baseline, pchg, time, baseline_status.
+
+    Parameters
+    ----------
+    clause
+        A criteria clause.
+
+    Returns
+    -------
+    set of str
+        The inputs whose absence can leave the clause undecided.
+
+    Examples
+    --------
+    >>> from aegrade.criteria.models import Clause
+    >>> sorted(uses(Clause.model_validate({"op": "gt", "ref": "baseline", "factor": 2.0})))
+    ['baseline']
+    """
     needed: set[str] = set()
     for cond in clause.all:
         if isinstance(cond, BaselineStatus):

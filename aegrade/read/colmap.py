@@ -36,6 +36,14 @@ import pandas as pd
 
 from aegrade.read.files import input_error
 
+__all__ = [
+    "WORD_COLUMNS",
+    "ColumnMap",
+    "load_column_map",
+    "rename_columns",
+    "translate_words",
+]
+
 _SECTIONS = ("sheets", "columns", "parameters", "values")
 _TABLES = ("subjects", "observations", "events")
 #: Columns whose words ``[values]`` translates.
@@ -48,7 +56,14 @@ def _key(text: object) -> str:
 
 @dataclass(frozen=True)
 class ColumnMap:
-    """A parsed column map; keys are folded (lower case, single spaces)."""
+    """A parsed column map; keys are folded (lower case, single spaces).
+
+    Examples
+    --------
+    >>> cmap = load_column_map({"sheets": {"Patients": "subjects"}})
+    >>> cmap.table_of("  PATIENTS "), cmap.table_of("Labs")
+    ('subjects', None)
+    """
 
     sheets: dict[str, str] = field(default_factory=dict)
     columns: dict[str, str] = field(default_factory=dict)
@@ -65,10 +80,36 @@ class ColumnMap:
 def load_column_map(source: str | Path | dict[str, Any] | ColumnMap | None) -> ColumnMap | None:
     """Read and check a column map from a TOML path or an already parsed dict.
 
+    Parameters
+    ----------
+    source
+        A TOML file (format: this module's docstring), its parsed dict, a :class:`ColumnMap`
+        (returned as is) or None.
+
+    Returns
+    -------
+    ColumnMap or None
+        None when ``source`` is None.
+
     Raises
     ------
     InputError
         The file cannot be read or parsed, or a section or entry is not of the format.
+
+    Examples
+    --------
+    >>> cmap = load_column_map(
+    ...     {
+    ...         "columns": {"Patient": "subject_id"},
+    ...         "parameters": {"Temp (F)": {"parameter": "temp", "unit": "degF"}},
+    ...     }
+    ... )
+    >>> cmap.columns, cmap.parameters
+    ({'patient': 'subject_id'}, {'temp (f)': ('TEMP', 'degF')})
+    >>> load_column_map({"sheet": {}})
+    Traceback (most recent call last):
+    ...
+    aegrade.errors.InputError: ...
     """
     if source is None or isinstance(source, ColumnMap):
         return source
@@ -139,14 +180,59 @@ def _word(v: object, where: str | None, key: str) -> dict[str, Any]:
 
 
 def rename_columns(frame: pd.DataFrame, cmap: ColumnMap | None) -> pd.DataFrame:
-    """Headers renamed by ``[columns]``; other headers are kept."""
+    """Headers renamed by ``[columns]``; other headers are kept.
+
+    Parameters
+    ----------
+    frame
+        A table as read.
+    cmap
+        The column map (None: ``frame`` unchanged).
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> cmap = load_column_map({"columns": {"Patient": "subject_id"}})
+    >>> rename_columns(pd.DataFrame({" PATIENT": ["01"], "day": [0]}), cmap).columns.tolist()
+    ['subject_id', 'day']
+    """
     if cmap is None or not cmap.columns:
         return frame
     return frame.rename(columns={c: cmap.columns.get(_key(c), c) for c in frame.columns})
 
 
 def translate_words(frame: pd.DataFrame, cmap: ColumnMap | None) -> pd.DataFrame:
-    """Words of ``[values]`` and ``[values.<PARAMETER>]`` replaced (a copy)."""
+    """Words of ``[values]`` and ``[values.<PARAMETER>]`` replaced (a copy).
+
+    Parameters
+    ----------
+    frame
+        A table with aegrade's column names (after :func:`rename_columns`); ``[values]``
+        applies to :data:`WORD_COLUMNS`, ``[values.<PARAMETER>]`` to ``value`` on that
+        parameter's rows (a table entry also fills other columns, such as ``flow``).
+    cmap
+        The column map (None: ``frame`` unchanged).
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> cmap = load_column_map(
+    ...     {"values": {"OXYGEN": {"NC 4L": {"value": "nasal_cannula", "flow": 4}}}}
+    ... )
+    >>> obs = pd.DataFrame({"parameter": ["OXYGEN", "TEMP"], "value": ["nc  4l", 38.5]})
+    >>> translate_words(obs, cmap)
+      parameter          value  flow
+    0    OXYGEN  nasal_cannula     4
+    1      TEMP           38.5  None
+    """
     if cmap is None or not (cmap.words or cmap.parameter_words):
         return frame
     out = frame.copy()

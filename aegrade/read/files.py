@@ -20,13 +20,37 @@ import io
 import re
 import warnings
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from aegrade.errors import InputError, failure_frame
+
+__all__ = [
+    "CSV_NA",
+    "EXCEL_SUFFIXES",
+    "MAX_UNCOMPRESSED",
+    "READABLE",
+    "TEXT_SUFFIXES",
+    "Sheet",
+    "Workbook",
+    "column_letter",
+    "detect_delimiter",
+    "detect_encoding",
+    "input_error",
+    "read_csv",
+    "read_file",
+    "read_parquet",
+    "read_xpt",
+]
+
+if TYPE_CHECKING:
+    import openpyxl
 
 #: Default bound on the total uncompressed size of an xlsx (bytes).
 MAX_UNCOMPRESSED = 2 * 1024**3
@@ -39,15 +63,38 @@ _LINE = re.compile(r"line (\d+)")
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _DTD = (b"<!DOCTYPE", b"<!ENTITY")
 
+#: A sheet's cell values, row by row, as a reader returns them ("" for an empty cell).
+CellRows = Sequence[Sequence[object]]
+
 
 @dataclass(frozen=True)
 class Sheet:
-    """One table read from a file: its frame and the row label of each frame row."""
+    """One table read from a file: its frame and the row label of each frame row.
+
+    Attributes
+    ----------
+    frame
+        The table, columns named by the header cells.
+    file
+        The file it came from.
+    sheet
+        The workbook sheet, None for a single-table file.
+    rows
+        The row number a user sees for each frame row (header = row 1 of a csv).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> sheet = Sheet(pd.DataFrame({"subject_id": ["S01"]}), "subjects.csv", None, np.array([2]))
+    >>> sheet.file, sheet.rows.tolist()
+    ('subjects.csv', [2])
+    """
 
     frame: pd.DataFrame
     file: str
     sheet: str | None
-    rows: np.ndarray
+    rows: npt.NDArray[np.int64]
 
 
 def input_error(
@@ -60,7 +107,30 @@ def input_error(
     column: object = None,
     value: object = None,
 ) -> InputError:
-    """An :class:`InputError` with one problem."""
+    """An :class:`InputError` with one problem.
+
+    Parameters
+    ----------
+    file
+        The file the problem is in (None when not a file).
+    message
+        What is wrong and, where possible, how to fix it.
+    check
+        The failure's reason code.
+    sheet, row, column, value
+        Where the problem is and the offending value, when known.
+
+    Returns
+    -------
+    InputError
+        To raise; its ``failures`` frame has the one row.
+
+    Examples
+    --------
+    >>> err = input_error("labs.csv", "the file is empty", check="empty_file")
+    >>> err.failures[["file", "check", "message"]].to_dict("records")
+    [{'file': 'labs.csv', 'check': 'empty_file', 'message': 'the file is empty'}]
+    """
     return InputError(
         failure_frame(
             [
@@ -80,7 +150,48 @@ def input_error(
 
 
 def read_file(path: Path, *, max_uncompressed: int = MAX_UNCOMPRESSED) -> list[Sheet]:
-    """Read any supported file; a workbook gives one :class:`Sheet` per non-empty sheet."""
+    """Read any supported file; a workbook gives one :class:`Sheet` per sheet.
+
+    The reader follows the suffix: ``.csv``, ``.txt``, ``.tsv`` (encoding and delimiter
+    detected, decimal commas read), ``.xlsx``/``.xlsm`` (checked before parsing, see
+    :class:`Workbook`), ``.parquet`` and ``.xpt``. Fully blank rows are dropped; each sheet's
+    ``rows`` keep the row numbers a user sees.
+
+    Parameters
+    ----------
+    path
+        The file.
+    max_uncompressed
+        Bound on an xlsx's total uncompressed size, in bytes.
+
+    Returns
+    -------
+    list of Sheet
+        One for a table file; one per sheet of a workbook, in workbook order.
+
+    Raises
+    ------
+    InputError
+        The suffix is not supported, or the file is unreadable, empty, damaged, too large,
+        holds formulas, or has a blank or repeated header; the failures name file, sheet, row
+        and column where known.
+
+    Examples
+    --------
+    A semicolon-separated file with decimal commas and a blank line:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "labs.csv"
+    >>> _ = path.write_text("subject_id;day;parameter;value\\nS01;0;ANC;1,5\\n\\nS01;7;ANC;0,4\\n")
+    >>> [sheet] = read_file(path)
+    >>> sheet.frame
+      subject_id  day parameter  value
+    0        S01  0.0       ANC    1.5
+    1        S01  7.0       ANC    0.4
+    >>> sheet.rows
+    array([2, 4])
+    """
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
         return [read_csv(path)]
@@ -104,10 +215,25 @@ def read_file(path: Path, *, max_uncompressed: int = MAX_UNCOMPRESSED) -> list[S
 def detect_encoding(raw: bytes) -> str:
     """The encoding of ``raw``: a BOM, else UTF-8 when it decodes, else cp1252, else latin-1.
 
+    Parameters
+    ----------
+    raw
+        The file's bytes (the first 4096 decide UTF-16 without a byte-order mark).
+
+    Returns
+    -------
+    str
+        A codec name for :meth:`bytes.decode`.
+
     Raises
     ------
     ValueError
         The bytes are not text (NUL bytes without a UTF-16 byte-order mark).
+
+    Examples
+    --------
+    >>> detect_encoding("día".encode()), detect_encoding("día".encode("cp1252"))
+    ('utf-8', 'cp1252')
     """
     if raw.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
@@ -130,14 +256,55 @@ def detect_encoding(raw: bytes) -> str:
 
 
 def detect_delimiter(first_line: str) -> str:
-    """The most frequent of , ; tab | in the header line (comma when none occurs)."""
+    """The most frequent of , ; tab | in the header line (comma when none occurs).
+
+    Parameters
+    ----------
+    first_line
+        The header line.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> detect_delimiter("subject_id;day;value"), detect_delimiter("subject_id")
+    (';', ',')
+    """
     counts = {d: first_line.count(d) for d in _DELIMITERS}
     best = max(counts, key=counts.__getitem__)
     return best if counts[best] else ","
 
 
 def read_csv(path: Path) -> Sheet:
-    """Read a delimited text file with its encoding and delimiter detected."""
+    """Read a delimited text file with its encoding and delimiter detected.
+
+    Parameters
+    ----------
+    path
+        A text file; a semicolon-separated file with digits around commas reads them as
+        decimal commas.
+
+    Returns
+    -------
+    Sheet
+        Rows labelled 2.. (the header is row 1); blank rows dropped with their labels.
+
+    Raises
+    ------
+    InputError
+        As for :func:`read_file`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "ae.csv"
+    >>> _ = path.write_text("subject_id,term,grade\\nS01,Pyrexia,2\\n")
+    >>> read_csv(path).frame.to_dict("records")
+    [{'subject_id': 'S01', 'term': 'Pyrexia', 'grade': 2}]
+    """
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -203,7 +370,8 @@ def _header_cells(first: str, sep: str, frame: pd.DataFrame) -> list[object]:
         cells = next(csv.reader([first], delimiter=sep))
     except (csv.Error, StopIteration):
         return list(frame.columns)
-    return cells if len(cells) == frame.shape[1] else list(frame.columns)
+    header: list[object] = list(cells) if len(cells) == frame.shape[1] else list(frame.columns)
+    return header
 
 
 def _first_long_row(text: str, sep: str) -> int | None:
@@ -238,7 +406,22 @@ def _decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def column_letter(i: int) -> str:
-    """Spreadsheet letter of a 0-based column position (0 -> A, 26 -> AA)."""
+    """Spreadsheet letter of a 0-based column position (0 -> A, 26 -> AA).
+
+    Parameters
+    ----------
+    i
+        Column position, from 0.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> column_letter(0), column_letter(25), column_letter(26), column_letter(701)
+    ('A', 'Z', 'AA', 'ZZ')
+    """
     out = ""
     i += 1
     while i:
@@ -262,7 +445,9 @@ def _named_columns(
         for h in header
     ]
     names += [""] * (frame.shape[1] - len(names))
-    problems, seen, keep = [], {}, []
+    problems: list[dict[str, object]] = []
+    seen: dict[str, int] = {}
+    keep: list[int] = []
     for i, name in enumerate(names[: frame.shape[1]]):
         col = frame.iloc[:, i]
         if not name:
@@ -345,11 +530,33 @@ def _without_blank_rows(sheet: Sheet) -> Sheet:
 class Workbook:
     """An xlsx opened safely: zip checked, parts scanned, sheets read by name.
 
+    Parameters
+    ----------
+    path
+        An .xlsx or .xlsm file.
+    max_uncompressed
+        Bound on the total uncompressed size of its parts, in bytes.
+
     Raises
     ------
     InputError
         Not a workbook, damaged or truncated, too large once uncompressed, or with XML
         declarations (DTD/entities) that could expand or reach outside the file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import pandas as pd
+    >>> path = Path(tempfile.mkdtemp()) / "study.xlsx"
+    >>> pd.DataFrame({"subject_id": ["S01"], "arm": ["A"]}).to_excel(
+    ...     path, sheet_name="subjects", index=False
+    ... )
+    >>> book = Workbook(path)
+    >>> book.sheet_names
+    ['subjects']
+    >>> book.sheet("subjects").frame.to_dict("records")
+    [{'subject_id': 'S01', 'arm': 'A'}]
     """
 
     def __init__(self, path: Path, *, max_uncompressed: int = MAX_UNCOMPRESSED) -> None:
@@ -471,7 +678,7 @@ def _calamine_names(path: Path) -> list[str]:
         raise input_error(path, f"not a readable xlsx workbook: {exc}") from None
 
 
-def _openpyxl_book(path: Path):  # type: ignore[no-untyped-def]
+def _openpyxl_book(path: Path) -> openpyxl.Workbook:
     import openpyxl  # uses defusedxml when it is installed
 
     try:
@@ -480,24 +687,28 @@ def _openpyxl_book(path: Path):  # type: ignore[no-untyped-def]
         raise input_error(path, f"not a readable xlsx workbook: {exc}") from None
 
 
-def _sheet_rows(path: Path, name: str) -> list[list[object]]:
+def _sheet_rows(path: Path, name: str) -> CellRows:
     try:
         from python_calamine import CalamineWorkbook
     except ImportError:  # pragma: no cover - see _calamine_names
-        ws = _openpyxl_book(path)[name]
-        return [["" if v is None else v for v in row] for row in ws.iter_rows(values_only=True)]
+        return _openpyxl_rows(path, name)
     try:
         wb = CalamineWorkbook.from_path(str(path))
         return wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except Exception as exc:  # calamine's errors have no common base beyond Exception
         try:
-            ws = _openpyxl_book(path)[name]
-            return [["" if v is None else v for v in row] for row in ws.iter_rows(values_only=True)]
+            return _openpyxl_rows(path, name)
         except Exception:  # the fallback fails on the same damage; report calamine's reason
             raise input_error(path, f"cannot read sheet {name!r}: {exc}", sheet=name) from None
 
 
-def _header_index(rows: list[list[object]]) -> int | None:
+def _openpyxl_rows(path: Path, name: str) -> CellRows:
+    """The sheet's cell values by openpyxl (empty cells as ""), the fallback reader."""
+    ws = _openpyxl_book(path)[name]
+    return [["" if v is None else v for v in row] for row in ws.iter_rows(values_only=True)]
+
+
+def _header_index(rows: CellRows) -> int | None:
     """The header row: the first of the first 20 rows with two or more filled cells (title
     rows above it are skipped), else the first non-empty row."""
     first = None
@@ -513,7 +724,7 @@ def _header_index(rows: list[list[object]]) -> int | None:
 
 
 def _sheet_from_rows(
-    rows: list[list[object]], path: Path, name: str, formulas: list[tuple[str, str]]
+    rows: CellRows, path: Path, name: str, formulas: list[tuple[str, str]]
 ) -> Sheet:
     h = _header_index(rows)
     if h is None:
@@ -567,7 +778,33 @@ def _formula_error(
 
 
 def read_parquet(path: Path) -> Sheet:
-    """Read a Parquet file; rows are labelled 2.. like a spreadsheet under its header."""
+    """Read a Parquet file; rows are labelled 2.. like a spreadsheet under its header.
+
+    Parameters
+    ----------
+    path
+        A Parquet file.
+
+    Returns
+    -------
+    Sheet
+
+    Raises
+    ------
+    InputError
+        The file cannot be read as Parquet.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import pandas as pd
+    >>> path = Path(tempfile.mkdtemp()) / "obs.parquet"
+    >>> pd.DataFrame({"subject_id": ["S01"], "value": [1.5]}).to_parquet(path)
+    >>> sheet = read_parquet(path)
+    >>> sheet.frame.shape, sheet.rows
+    ((1, 2), array([2]))
+    """
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises many unrelated types for damaged files
@@ -579,6 +816,31 @@ def read_xpt(path: Path) -> Sheet:
     """Read a SAS transport file (SDTM's delivery format); text is decoded UTF-8, else latin-1.
 
     Rows are labelled 2.. (record n is row n + 1), as for the other table files.
+
+    Parameters
+    ----------
+    path
+        A SAS transport (XPORT) file.
+
+    Returns
+    -------
+    Sheet
+
+    Raises
+    ------
+    InputError
+        The file cannot be read as SAS transport.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "dm.xpt"
+    >>> _ = path.write_bytes(b"not a transport file")
+    >>> read_xpt(path)
+    Traceback (most recent call last):
+    ...
+    aegrade.errors.InputError: ...
     """
     try:
         frame = pd.read_sas(path, format="xport", encoding=None)

@@ -21,12 +21,41 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+__all__ = [
+    "DOMAINS",
+    "ae_to_events",
+    "dm_to_subjects",
+    "domain_of",
+    "findings_to_observations",
+    "sdtm_days",
+    "treatment_starts",
+]
+
 DOMAINS = ("DM", "LB", "VS", "AE")
 _MARKERS = {"LB": "LBTESTCD", "VS": "VSTESTCD", "AE": "AETERM", "DM": "RFSTDTC"}
 
 
 def domain_of(frame: pd.DataFrame) -> str | None:
-    """The SDTM domain a frame holds, from its variables (None when it is not SDTM)."""
+    """The SDTM domain a frame holds, from its variables (None when it is not SDTM).
+
+    Parameters
+    ----------
+    frame
+        A table as read.
+
+    Returns
+    -------
+    str or None
+        One of :data:`DOMAINS`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> domain_of(pd.DataFrame(columns=["USUBJID", "LBTESTCD", "LBSTRESN"]))
+    'LB'
+    >>> domain_of(pd.DataFrame(columns=["subject_id", "parameter"])) is None
+    True
+    """
     cols = {str(c).strip().upper() for c in frame.columns}
     if "USUBJID" not in cols:
         return None
@@ -54,13 +83,66 @@ def _text(series: pd.Series) -> pd.Series:
 
 
 def sdtm_days(dy: pd.Series) -> np.ndarray:
-    """SDTM study day (no day 0) to aegrade's day (0 = first day of treatment)."""
+    """SDTM study day (no day 0) to aegrade's day (0 = first day of treatment).
+
+    Parameters
+    ----------
+    dy
+        SDTM --DY values (day 1 = first day of treatment, day -1 the day before).
+
+    Returns
+    -------
+    numpy.ndarray
+        Float days, NaN where not numeric.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> sdtm_days(pd.Series([-2, 1, 8, None]))
+    array([-2.,  0.,  7., nan])
+    """
     d = pd.to_numeric(dy, errors="coerce").to_numpy(float)
     return np.where(d >= 1, d - 1, d)
 
 
 def findings_to_observations(frame: pd.DataFrame, domain: str, *, has_dm: bool) -> pd.DataFrame:
-    """LB or VS rows as aegrade observations (SDTM columns kept, renamed to lower case)."""
+    """LB or VS rows as aegrade observations (SDTM columns kept, renamed to lower case).
+
+    Parameters
+    ----------
+    frame
+        An LB or VS domain.
+    domain
+        ``"LB"`` or ``"VS"``.
+    has_dm
+        True when a DM domain gives treatment starts (days then come from the dates),
+        False to shift the domain's own --DY.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``subject_id``, ``parameter``, ``value``, ``unit``, ``lln``, ``uln``, ``day`` or
+        ``time``, ``baseline`` (the --BLFL = "Y" value), then the SDTM columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> lb = pd.DataFrame(
+    ...     {
+    ...         "USUBJID": ["S1", "S1"],
+    ...         "LBTESTCD": ["NEUT", "NEUT"],
+    ...         "LBSTRESN": [2.1, 0.4],
+    ...         "LBSTRESU": ["10^9/L", "10^9/L"],
+    ...         "LBDY": [-1, 8],
+    ...         "LBBLFL": ["Y", ""],
+    ...     }
+    ... )
+    >>> obs = findings_to_observations(lb, "LB", has_dm=False)
+    >>> obs[["subject_id", "parameter", "value", "day", "baseline"]]
+      subject_id parameter value  day  baseline
+    0         S1      NEUT   2.1 -1.0       2.1
+    1         S1      NEUT   0.4  7.0       2.1
+    """
     src = _upper(frame)
     p = domain
     value = pd.to_numeric(_col(src, f"{p}STRESN"), errors="coerce").astype(object)
@@ -96,7 +178,33 @@ def _baseline(obs: pd.DataFrame, flag: np.ndarray) -> np.ndarray:
 
 
 def ae_to_events(frame: pd.DataFrame, starts: pd.Series | None) -> pd.DataFrame:
-    """AE rows as aegrade clinician events; onset/end in study days."""
+    """AE rows as aegrade clinician events; onset/end in study days.
+
+    Parameters
+    ----------
+    frame
+        An AE domain.
+    starts
+        USUBJID -> treatment start (:func:`treatment_starts`); None uses AESTDY/AEENDY.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``subject_id``, ``term``, ``grade``, ``onset``, ``end``, ``serious``, ``related``,
+        then the SDTM columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> dm = pd.DataFrame({"USUBJID": ["S1"], "ARM": ["A"], "RFSTDTC": ["2024-03-01"]})
+    >>> ae = pd.DataFrame(
+    ...     {"USUBJID": ["S1"], "AEDECOD": ["Pyrexia"], "AETOXGR": ["2"],
+    ...      "AESTDTC": ["2024-03-04"], "AEENDTC": ["2024-03-06"]}
+    ... )
+    >>> ae_to_events(ae, treatment_starts(dm))[["subject_id", "term", "grade", "onset", "end"]]
+      subject_id     term grade  onset  end
+    0         S1  Pyrexia     2    3.0  5.0
+    """
     src = _upper(frame)
     decod, term = _text(_col(src, "AEDECOD")), _text(_col(src, "AETERM"))
     out = pd.DataFrame(
@@ -125,7 +233,26 @@ def _event_days(src: pd.DataFrame, dtc: str, dy: str, starts: pd.Series | None) 
 
 
 def dm_to_subjects(frame: pd.DataFrame) -> pd.DataFrame:
-    """DM rows as aegrade subjects."""
+    """DM rows as aegrade subjects.
+
+    Parameters
+    ----------
+    frame
+        A DM domain.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``subject_id``, ``arm``, ``age``, ``treatment_start``, then the SDTM columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> dm = pd.DataFrame({"USUBJID": ["S1"], "ARM": ["A"], "AGE": [54], "RFSTDTC": ["2024-03-01"]})
+    >>> dm_to_subjects(dm)[["subject_id", "arm", "age", "treatment_start"]]
+      subject_id arm  age treatment_start
+    0         S1   A   54      2024-03-01
+    """
     src = _upper(frame)
     out = pd.DataFrame(
         {
@@ -140,7 +267,25 @@ def dm_to_subjects(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def treatment_starts(dm: pd.DataFrame) -> pd.Series:
-    """USUBJID -> RFSTDTC as timestamps (naive), for turning AE dates into study days."""
+    """USUBJID -> RFSTDTC as timestamps (naive), for turning AE dates into study days.
+
+    Parameters
+    ----------
+    dm
+        A DM domain.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by USUBJID.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> dm = pd.DataFrame({"USUBJID": ["S1"], "RFSTDTC": ["2024-03-01T08:30"]})
+    >>> treatment_starts(dm)["S1"]
+    Timestamp('2024-03-01 08:30:00')
+    """
     src = _upper(dm)
     start = pd.to_datetime(_text(_col(src, "RFSTDTC")), errors="coerce", format="mixed")
     if getattr(start.dt, "tz", None) is not None:

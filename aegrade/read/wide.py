@@ -14,8 +14,15 @@ import re
 import numpy as np
 import pandas as pd
 
-from aegrade.criteria.units import registry
+from aegrade.criteria.units import UnitRegistry, registry
 from aegrade.read.colmap import ColumnMap, _key
+
+__all__ = [
+    "SPEC_COLUMNS",
+    "is_wide",
+    "parameter_columns",
+    "wide_to_long",
+]
 
 #: Columns of SPEC section 2 that are never parameters, whatever a code alias says.
 SPEC_COLUMNS = frozenset(
@@ -48,7 +55,27 @@ _UNIT_WORDS = frozenset({"unit", "units", "einheit", "unité", "unidad"})
 def parameter_columns(
     frame: pd.DataFrame, cmap: ColumnMap | None = None
 ) -> dict[str, tuple[str, str | None]]:
-    """Header -> (parameter code, unit or None) for each parameter column of a wide frame."""
+    """Header -> (parameter code, unit or None) for each parameter column of a wide frame.
+
+    Parameters
+    ----------
+    frame
+        A table as read.
+    cmap
+        A column map; its ``[parameters]`` come first.
+
+    Returns
+    -------
+    dict
+        In column order; SPEC columns (``subject_id``, ``day``, ...) are never parameters.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame(columns=["subject_id", "day", "TEMP (degF)", "ANC", "comment"])
+    >>> parameter_columns(frame)
+    {'TEMP (degF)': ('TEMP', 'degF'), 'ANC': ('NEUT', None)}
+    """
     reg = registry()
     found: dict[str, tuple[str, str | None]] = {}
     for col in frame.columns:
@@ -64,7 +91,7 @@ def parameter_columns(
     return found
 
 
-def _parse_header(name: str, reg) -> tuple[str, str | None] | None:  # type: ignore[no-untyped-def]
+def _parse_header(name: str, reg: UnitRegistry) -> tuple[str, str | None] | None:
     code = reg.resolve_code(name)
     if code is not None:
         return code, None
@@ -78,7 +105,27 @@ def _parse_header(name: str, reg) -> tuple[str, str | None] | None:  # type: ign
 
 
 def is_wide(frame: pd.DataFrame, cmap: ColumnMap | None = None) -> bool:
-    """True when the frame has no ``parameter`` column but has parameter columns."""
+    """True when the frame has no ``parameter`` column but has parameter columns.
+
+    Parameters
+    ----------
+    frame
+        A table as read.
+    cmap
+        A column map whose ``[parameters]`` name parameter columns.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> is_wide(pd.DataFrame({"subject_id": ["01"], "day": [0], "ANC": [1.2]}))
+    True
+    >>> is_wide(pd.DataFrame({"subject_id": ["01"], "parameter": ["ANC"], "value": [1.2]}))
+    False
+    """
     cols = {str(c).strip().lower() for c in frame.columns}
     return "parameter" not in cols and bool(parameter_columns(frame, cmap))
 
@@ -90,6 +137,38 @@ def wide_to_long(
 
     Other columns (subject_id, day, time, arm ...) are repeated on every long row. A unit row
     under the header gives units to the columns whose header has none.
+
+    Parameters
+    ----------
+    frame
+        A wide table (see :func:`is_wide`).
+    rows
+        The row label of each frame row.
+    cmap
+        A column map whose ``[parameters]`` name parameter columns.
+
+    Returns
+    -------
+    tuple
+        The long frame (``parameter``, ``value``, ``unit``, ``source_column`` added; one row
+        per filled cell, in sheet order) and its row labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> wide = pd.DataFrame(
+    ...     {"subject_id": ["01", "01"], "day": [0, 1], "TEMP (degF)": [98.6, 101.3],
+    ...      "ANC": [1.2, None]}
+    ... )
+    >>> long, rows = wide_to_long(wide, np.array([2, 3]))
+    >>> long
+      subject_id  day parameter  value  unit source_column
+    0         01    0      TEMP   98.6  degF   TEMP (degF)
+    1         01    0      NEUT    1.2  None           ANC
+    2         01    1      TEMP  101.3  degF   TEMP (degF)
+    >>> rows
+    array([2, 2, 3])
     """
     params = parameter_columns(frame, cmap)
     frame, rows, unit_row = _split_unit_row(frame, rows, list(params))

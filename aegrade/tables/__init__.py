@@ -6,10 +6,23 @@ The library entry points are :func:`build_ae_table` (the SPEC section 5 AE table
 """
 
 from aegrade.tables.build import AETable, build_ae_table
-from aegrade.tables.crs_summary import build_crs_icans_summary
-from aegrade.tables.display import DisplayTable, format_text, grading_footnote
+from aegrade.tables.crs_summary import (
+    CRS_TERM,
+    ICANS_TERM,
+    build_crs_icans_summary,
+    format_median_range,
+)
+from aegrade.tables.display import (
+    DisplayTable,
+    as_display,
+    format_count,
+    format_percent,
+    format_text,
+    grading_footnote,
+    system_label,
+)
 from aegrade.tables.inputs import TableInputs, inputs_from_result, load_table_inputs
-from aegrade.tables.listing import build_patient_listing
+from aegrade.tables.listing import LISTING_TERMS, build_patient_listing
 from aegrade.tables.shift import build_shift_table
 from aegrade.tables.spec import (
     DEFAULT_COLUMNS,
@@ -20,11 +33,14 @@ from aegrade.tables.spec import (
     TableSpecError,
     load_table_spec,
 )
-from aegrade.tables.worst import flag_worst, worst_grade_records
+from aegrade.tables.worst import flag_worst, worst_grade_records, worst_grades
 
 __all__ = [
+    "CRS_TERM",
     "DEFAULT_COLUMNS",
     "GRADE_COLUMNS",
+    "ICANS_TERM",
+    "LISTING_TERMS",
     "AETable",
     "ColumnSpec",
     "DisplayTable",
@@ -32,15 +48,21 @@ __all__ = [
     "TableInputs",
     "TableSpec",
     "TableSpecError",
+    "as_display",
     "build_ae_table",
     "build_crs_icans_summary",
     "build_patient_listing",
     "build_shift_table",
     "flag_worst",
+    "format_count",
+    "format_median_range",
+    "format_percent",
     "format_text",
     "grading_footnote",
     "inputs_from_result",
     "load_table_inputs",
     "load_table_spec",
+    "system_label",
     "worst_grade_records",
+    "worst_grades",
 ]

@@ -45,6 +45,20 @@ class AETable:
         row's name in the ARD: 'SOC / term' under a SOC row, else the label).
     arms
         ``(arm, N)`` pairs in column order (the total last when asked for).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ae = pd.DataFrame({"subject_id": ["1", "2"], "term": ["Fever", "Fever"], "grade": [3, 1]})
+    >>> subjects = pd.DataFrame({"subject_id": ["1", "2", "3", "4"], "arm": list("AABB")})
+    >>> table = build_ae_table(ae, subjects, by="arm")
+    >>> table.arms, table.columns
+    ((('A', 2), ('B', 2)), ('Any grade', 'Grade >= 3'))
+    >>> table.ard().head(3)
+                     row arm      column  n  N  percent
+    0  Any adverse event   A   Any grade  2  2    100.0
+    1  Any adverse event   A  Grade >= 3  1  2     50.0
+    2  Any adverse event   B   Any grade  0  2      0.0
     """
 
     cells: pd.DataFrame
@@ -137,6 +151,8 @@ def build_ae_table(
     Returns
     -------
     AETable
+        Its ``cells`` frame holds every count; ``frame``, ``ard()`` and ``to_display()`` are
+        views of it.
 
     Raises
     ------
@@ -153,11 +169,23 @@ def build_ae_table(
 
     Examples
     --------
-    >>> ae = pd.DataFrame({"subject_id": ["1", "1", "2"], "term": ["Fever"] * 3,
-    ...                    "grade": [1, 3, 2]})
+    Subject 1 has fever of grade 1 and 3 (counted once, at grade 3), subject 2 of grade 2;
+    subjects 3 and 4 have no AE but count in N:
+
+    >>> import pandas as pd
+    >>> ae = pd.DataFrame(
+    ...     {"subject_id": ["1", "1", "2"], "term": ["Fever"] * 3, "grade": [1, 3, 2]}
+    ... )
     >>> subjects = pd.DataFrame({"subject_id": ["1", "2", "3", "4"]})
-    >>> build_ae_table(ae, subjects).frame.iloc[1].tolist()
-    ['Fever', '2 (50.0)', '1 (25.0)']
+    >>> table = build_ae_table(ae, subjects)
+    >>> table.frame
+           Adverse event Any grade Grade >= 3
+    0  Any adverse event  2 (50.0)   1 (25.0)
+    1              Fever  2 (50.0)   1 (25.0)
+    >>> table.cells[["row", "column", "n", "N", "percent"]].tail(2)
+         row      column  n  N  percent
+    2  Fever   Any grade  2  4     50.0
+    3  Fever  Grade >= 3  1  4     25.0
     """
     spec = spec or TableSpec()
     if by is not None:
@@ -520,7 +548,7 @@ def _display_order(
             pct = 100.0 * counts[:, :n_real, j] / np.maximum(big_n[:n_real], 1)
         shown = [i for i in shown if (pct[i] >= spec.threshold - 1e-9).any()]
 
-    def key(i: int) -> tuple:
+    def key(i: int) -> tuple[int | str, ...]:
         r = plan.rows[i]
         if spec.effective_sort == "frequency":
             return (-int(freq[i]), r.label.lower(), r.label)

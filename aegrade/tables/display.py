@@ -16,6 +16,7 @@ import pandas as pd
 
 __all__ = [
     "DisplayTable",
+    "as_display",
     "format_count",
     "format_percent",
     "format_text",
@@ -31,6 +32,25 @@ class DisplayTable:
     ``groups`` is the spanning header row over the value columns as (label, span) pairs whose
     spans add up to ``len(columns)``; empty when there is none. ``body`` rows hold the stub
     (row label) first, then one string per column. ``emphasis`` marks section rows (bold).
+
+    Raises
+    ------
+    ValueError
+        A body row without one cell per column plus the stub, or group spans that do not add
+        up to the number of columns.
+
+    Examples
+    --------
+    >>> t = DisplayTable(
+    ...     title="Fever",
+    ...     stub_header="Arm",
+    ...     columns=("n", "%"),
+    ...     body=(("A", "2", "50.0"), ("B", "1", "25.0")),
+    ... )
+    >>> t.to_frame()
+      Arm  n     %
+    0   A  2  50.0
+    1   B  1  25.0
     """
 
     title: str
@@ -86,7 +106,24 @@ def _dedupe(labels: list[str]) -> list[str]:
 
 
 def format_percent(value: float, decimals: int = 1) -> str:
-    """A percentage rounded half up (83.33 -> '83.3', 12.25 -> '12.3'), as tables print it."""
+    """A percentage rounded half up (83.33 -> '83.3', 12.25 -> '12.3'), as tables print it.
+
+    Parameters
+    ----------
+    value
+        The percentage (0-100).
+    decimals
+        Decimals printed.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> format_percent(12.25), format_percent(83.333), format_percent(50, decimals=0)
+    ('12.3', '83.3', '50')
+    """
     scale = 10**decimals
     # the small epsilon absorbs binary artefacts such as 12.25 stored as 12.2499999
     rounded = math.floor(value * scale + 0.5 + 1e-9) / scale
@@ -94,7 +131,28 @@ def format_percent(value: float, decimals: int = 1) -> str:
 
 
 def format_count(n: int, big_n: int, *, decimals: int = 1, zero: str = "0") -> str:
-    """The cell 'n (%)' of ``n`` subjects out of ``big_n``; a zero prints as ``zero``."""
+    """The cell 'n (%)' of ``n`` subjects out of ``big_n``; a zero prints as ``zero``.
+
+    Parameters
+    ----------
+    n
+        Subjects counted in the cell.
+    big_n
+        Subjects in the arm; 0 or less prints ``n`` alone.
+    decimals
+        Decimals of the percentage.
+    zero
+        ``"0"`` prints a zero cell as ``0``; any other value prints it with its percentage.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> format_count(3, 8), format_count(0, 8), format_count(0, 8, zero="0 (0.0)")
+    ('3 (37.5)', '0', '0 (0.0)')
+    """
     if n == 0 and zero == "0":
         return "0"
     if big_n <= 0:
@@ -123,7 +181,22 @@ _KNOWN_TITLES = {
 
 
 def system_label(criteria_id: str) -> str:
-    """Short display name of a grading system id: 'ctcae-v5.0' -> 'CTCAE v5.0'."""
+    """Short display name of a grading system id: 'ctcae-v5.0' -> 'CTCAE v5.0'.
+
+    Parameters
+    ----------
+    criteria_id
+        A grading system id (SPEC section 1); an unknown id is returned unchanged.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> system_label("ctcae-v5.0"), system_label("astct-2019"), system_label("other")
+    ('CTCAE v5.0', 'ASTCT 2019', 'other')
+    """
     return _KNOWN_NAMES.get(criteria_id, criteria_id)
 
 
@@ -137,7 +210,26 @@ def _system_title(criteria_id: str) -> str:
 
 
 def grading_footnote(criteria: Iterable[str]) -> str | None:
-    """'Graded by ...' naming every grading system and version used, or None when none."""
+    """'Grading: ...' naming every grading system and version used, or None when none.
+
+    Parameters
+    ----------
+    criteria
+        Grading system ids, e.g. an AE frame's ``criteria`` column; repeats, None and
+        non-text values are ignored.
+
+    Returns
+    -------
+    str or None
+        One sentence, systems in alphabetical order of their ids, each with its full title.
+
+    Examples
+    --------
+    >>> grading_footnote(["ctcae-v5.0", "ctcae-v5.0", None])
+    'Grading: CTCAE v5.0 (Common Terminology Criteria for Adverse Events (CTCAE) Version 5.0).'
+    >>> grading_footnote([]) is None
+    True
+    """
     ids = sorted({str(c) for c in criteria if isinstance(c, str) and c})
     if not ids:
         return None
@@ -153,9 +245,44 @@ def grading_footnote(criteria: Iterable[str]) -> str | None:
 def format_text(table: DisplayTable | object, *, width: int | None = None) -> str:
     """The table as aligned plain text for a terminal (title, header, body, footnotes).
 
-    Accepts a :class:`DisplayTable` or anything with ``to_display()`` (an AE table).
+    Parameters
+    ----------
+    table
+        A :class:`DisplayTable` or anything with ``to_display()`` (an
+        :class:`~aegrade.tables.build.AETable`).
+    width
+        Longest horizontal rule drawn (default: as wide as the header).
+
+    Returns
+    -------
+    str
+        Lines ending in a newline.
+
+    Raises
+    ------
+    TypeError
+        ``table`` is neither.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from aegrade.tables import build_ae_table
+    >>> ae = pd.DataFrame(
+    ...     {"subject_id": ["1", "1", "2"], "term": ["Fever"] * 3, "grade": [1, 3, 2]}
+    ... )
+    >>> subjects = pd.DataFrame({"subject_id": ["1", "2", "3", "4"]})
+    >>> print(format_text(build_ae_table(ae, subjects)))
+    Adverse events by worst grade
+                        Number of patients (N = 4)
+    ----------------------------------------------
+    Adverse event       Any grade   Grade >= 3
+    ----------------------------------------------
+    Any adverse event   2 (50.0)    1 (25.0)
+    Fever               2 (50.0)    1 (25.0)
+    ----------------------------------------------
+    N, number of patients; n (%), number (percentage) of patients with at least one event. ...
     """
-    t = _as_display(table)
+    t = as_display(table)
     stub = [t.stub_header] + ["  " * i + r[0] for i, r in zip(t.indent, t.body, strict=True)]
     stub_w = max(len(s) for s in stub)
     col_w = [max([len(c)] + [len(r[j + 1]) for r in t.body]) for j, c in enumerate(t.columns)]
@@ -201,7 +328,34 @@ def _widen_for_groups(col_w: list[int], groups: Sequence[tuple[str, int]]) -> li
     return col_w
 
 
-def _as_display(table: object) -> DisplayTable:
+def as_display(table: object) -> DisplayTable:
+    """The :class:`DisplayTable` of any table aegrade builds.
+
+    Parameters
+    ----------
+    table
+        A :class:`DisplayTable` (returned as is) or anything with ``to_display()`` (an
+        :class:`~aegrade.tables.build.AETable`).
+
+    Returns
+    -------
+    DisplayTable
+
+    Raises
+    ------
+    TypeError
+        ``table`` is neither.
+
+    Examples
+    --------
+    >>> t = DisplayTable(title="", stub_header="Arm", columns=("n",), body=(("A", "2"),))
+    >>> as_display(t) is t
+    True
+    >>> as_display(3)
+    Traceback (most recent call last):
+    ...
+    TypeError: cannot display a int
+    """
     if isinstance(table, DisplayTable):
         return table
     to_display = getattr(table, "to_display", None)
@@ -210,3 +364,7 @@ def _as_display(table: object) -> DisplayTable:
     result = to_display()
     assert isinstance(result, DisplayTable)
     return result
+
+
+#: The former private name, still imported by :mod:`aegrade.write`; use :func:`as_display`.
+_as_display = as_display

@@ -60,6 +60,37 @@ def build_patient_listing(
     response_columns
         Columns of ``subjects`` to pass through; default those whose name mentions response,
         remission, MRD, outcome or relapse.
+
+    Returns
+    -------
+    DisplayTable
+        Columns Patient, one per :data:`LISTING_TERMS` key, ``IL-6 range (pg/mL)`` (NA without
+        IL-6 values), then the response columns.
+
+    Raises
+    ------
+    ValueError
+        None of ``subjects``, ``listing`` and ``adverse_events`` is given.
+    TableSpecError
+        A response column is not in ``subjects``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ae = pd.DataFrame(
+    ...     {
+    ...         "subject_id": ["1", "1", "2"],
+    ...         "term": ["Cytokine release syndrome", "Anemia", "Anemia"],
+    ...         "criteria": ["astct-2019", "ctcae-v5.0", "ctcae-v5.0"],
+    ...         "grade": [2, 3, 1],
+    ...     }
+    ... )
+    >>> subjects = pd.DataFrame({"subject_id": ["1", "2"], "best_response": ["CR", "PR"]})
+    >>> listing = build_patient_listing(ae, subjects).to_frame()
+    >>> listing[["Patient", "Anemia", "CRS", "IL-6 range (pg/mL)", "best_response"]]
+      Patient Anemia CRS IL-6 range (pg/mL) best_response
+    0       1      3   2                 NA            CR
+    1       2      1   0                 NA            PR
     """
     ids = _patients(subjects, adverse_events, listing)
     if listing is not None:

@@ -54,6 +54,26 @@ def build_shift_table(
     -----
     Baseline is the last graded value on day <= 0; post-baseline is day > 0. Only patients
     with at least one graded post-baseline value for the term are counted.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> obs = pd.DataFrame(
+    ...     {
+    ...         "subject_id": ["1", "1", "2", "2"],
+    ...         "day": [0, 7, 0, 7],
+    ...         "term_low": ["Anemia"] * 4,
+    ...         "grade_low": pd.array([0, 3, 1, 1], dtype="Int8"),
+    ...         "term_high": [None] * 4,
+    ...         "grade_high": pd.array([None] * 4, dtype="Int8"),
+    ...         "criteria": ["ctcae-v5.0"] * 4,
+    ...     }
+    ... )
+    >>> build_shift_table(obs).to_frame()
+        Laboratory term Grade 0    Grade 1 Grade 2    Grade 3 Grade 4 Total
+    0            Anemia
+    1  Baseline grade 0       0          0       0  1 (100.0)       0     1
+    2  Baseline grade 1       0  1 (100.0)       0          0       0     1
     """
     if "day" not in graded_observations:
         raise TableSpecError("shift table: graded_observations needs a 'day' column")

@@ -42,7 +42,16 @@ __all__ = [
 
 
 class TableSpecError(ValueError, AegradeError):
-    """A table spec that cannot be read or does not follow the format (names file and key)."""
+    """A table spec that cannot be read or does not follow the format (names file and key).
+
+    Examples
+    --------
+    >>> try:
+    ...     load_table_spec({"colums": []})
+    ... except TableSpecError as exc:
+    ...     print(exc)
+    table spec: colums: Extra inputs are not permitted
+    """
 
 
 class _Frozen(BaseModel):
@@ -58,7 +67,15 @@ def _as_tuple(value: Any) -> Any:
 
 
 class ColumnSpec(_Frozen):
-    """A grade-group column: subjects whose worst grade lies in ``grades`` (inclusive range)."""
+    """A grade-group column: subjects whose worst grade lies in ``grades`` (inclusive range).
+
+    Examples
+    --------
+    >>> ColumnSpec(label="Grade 3-4", grades=[3, 4])
+    ColumnSpec(label='Grade 3-4', grades=(3, 4))
+    >>> ColumnSpec(label="Grade 3", grades=3).grades
+    (3, 3)
+    """
 
     label: str = Field(description="Column header, e.g. 'Grade >= 3'.")
     grades: tuple[int, int] = Field(
@@ -85,7 +102,15 @@ class ColumnSpec(_Frozen):
 
 
 class RowSpec(_Frozen):
-    """A table row: one term, or a labelled group of terms counted once per subject."""
+    """A table row: one term, or a labelled group of terms counted once per subject.
+
+    Examples
+    --------
+    >>> RowSpec(term="Anemia")
+    RowSpec(label='Anemia', terms=('Anemia',), criteria=None)
+    >>> RowSpec(label="Liver enzymes", terms=["ALT increased", "AST increased"]).terms
+    ('ALT increased', 'AST increased')
+    """
 
     label: str = Field(
         description="Row label; defaults to the single term ('term = ...' "
@@ -131,7 +156,18 @@ GRADE_COLUMNS: tuple[ColumnSpec, ...] = tuple(
 
 
 class TableSpec(_Frozen):
-    """What an AE table shows and how it counts. Every field has a working default."""
+    """What an AE table shows and how it counts. Every field has a working default.
+
+    The model is frozen: a change returns a copy.
+
+    Examples
+    --------
+    >>> spec = TableSpec(by="arm")
+    >>> [c.label for c in spec.columns], spec.effective_sort
+    (['Any grade', 'Grade >= 3'], 'frequency')
+    >>> spec.model_copy(update={"total": True}).total, spec.total
+    (True, False)
+    """
 
     title: str | None = Field(default=None, description="Title printed above the table.")
     row_header: str = Field(default="Adverse event", description="Header of the row-label column.")
@@ -210,11 +246,39 @@ class TableSpec(_Frozen):
 def load_table_spec(source: str | Path | dict[str, Any]) -> TableSpec:
     """Read a TableSpec from a TOML file, TOML text or a dict.
 
+    Parameters
+    ----------
+    source
+        A path to a TOML file; TOML text (a string holding a newline or ``=``); or the parsed
+        mapping. The format is the module's docstring (:mod:`aegrade.tables.spec`).
+
+    Returns
+    -------
+    TableSpec
+
     Raises
     ------
     TableSpecError
         The file cannot be read, is not TOML, or breaks the format; the message names the file
         and each offending key.
+
+    Examples
+    --------
+    >>> spec = load_table_spec(
+    ...     '''
+    ... title = "Table 3"
+    ... columns = [{label = "Any grade", grades = [1, 5]}, {label = "Grade 3-4", grades = [3, 4]}]
+    ... [[rows]]
+    ... label = "Liver enzymes"
+    ... terms = ["Alanine aminotransferase increased", "Aspartate aminotransferase increased"]
+    ... '''
+    ... )
+    >>> spec.title, [c.grades for c in spec.columns], spec.rows[0].label, spec.effective_sort
+    ('Table 3', [(1, 5), (3, 4)], 'Liver enzymes', 'spec')
+    >>> load_table_spec({"columns": [{"label": "x", "grades": [0, 6]}]})
+    Traceback (most recent call last):
+    ...
+    aegrade.tables.spec.TableSpecError: table spec: columns.0: Value error, column 'x': ...
     """
     name = "table spec"
     if isinstance(source, dict):

@@ -11,8 +11,10 @@ Records without a grade (NA) are never the worst: they are left out, as in NEST'
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 __all__ = ["flag_worst", "worst_grade_records", "worst_grades"]
@@ -20,7 +22,7 @@ __all__ = ["flag_worst", "worst_grade_records", "worst_grades"]
 
 def flag_worst(
     adverse_events: pd.DataFrame, by: Sequence[str] = ("term",), *, subject_col: str = "subject_id"
-) -> pd.Series:
+) -> pd.Series[bool]:
     """Flag each subject's first record at its worst grade within each ``by`` group.
 
     Parameters
@@ -39,8 +41,11 @@ def flag_worst(
 
     Examples
     --------
-    >>> ae = pd.DataFrame({"subject_id": ["1", "1", "1"], "term": ["Fever"] * 3,
-    ...                    "grade": [2, 3, 3], "onset": [5.0, 9.0, 7.0]})
+    >>> import pandas as pd
+    >>> ae = pd.DataFrame(
+    ...     {"subject_id": ["1", "1", "1"], "term": ["Fever"] * 3, "grade": [2, 3, 3],
+    ...      "onset": [5.0, 9.0, 7.0]}
+    ... )
     >>> flag_worst(ae).tolist()
     [False, False, True]
     """
@@ -65,37 +70,79 @@ def flag_worst(
     first = np.r_[True, group[order][1:] != group[order][:-1]]
     flag = np.zeros(len(grade), bool)
     flag[order[first]] = True
-    return pd.Series(flag, index=adverse_events.index, name="worst")
+    return pd.Series(flag, index=adverse_events.index, name="worst", dtype=bool)
 
 
 def worst_grade_records(
     adverse_events: pd.DataFrame, by: Sequence[str] = ("term",), *, subject_col: str = "subject_id"
 ) -> pd.DataFrame:
-    """The records :func:`flag_worst` marks: one per subject and group, at the worst grade."""
+    """The records :func:`flag_worst` marks: one per subject and group, at the worst grade.
+
+    Parameters
+    ----------
+    adverse_events, by, subject_col
+        As for :func:`flag_worst`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Those rows of ``adverse_events``, in input order, with their index.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ae = pd.DataFrame(
+    ...     {"subject_id": ["1", "1", "2"], "term": ["Fever"] * 3, "grade": [1, 3, 2]}
+    ... )
+    >>> worst_grade_records(ae)
+      subject_id   term  grade
+    1          1  Fever      3
+    2          2  Fever      2
+    """
     return adverse_events[flag_worst(adverse_events, by, subject_col=subject_col).to_numpy()]
 
 
 def worst_grades(
-    group: np.ndarray, subject: np.ndarray, grade: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    group: npt.NDArray[np.integer[Any]],
+    subject: npt.NDArray[np.integer[Any]],
+    grade: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.floating[Any]]]:
     """Worst grade per (group, subject) pair from integer codes.
 
-    Returns the unique ``group`` and ``subject`` codes of each pair and its worst grade; pairs
-    whose grades are all missing (NaN) are dropped.
+    Parameters
+    ----------
+    group
+        Row (group) code per record, >= 0.
+    subject
+        Subject code per record, >= 0.
+    grade
+        Grade per record, NaN when missing.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The ``group`` and ``subject`` code of each pair and its worst grade; pairs whose
+        grades are all missing are dropped.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> worst_grades(np.array([0, 0, 1]), np.array([0, 0, 0]), np.array([1.0, 3.0, np.nan]))
+    (array([0]), array([0]), array([3.]))
     """
     ok = ~np.isnan(grade)
     group, subject, grade = group[ok], subject[ok], grade[ok]
     if not len(group):
         empty = np.zeros(0, np.int64)
-        return empty, empty, np.zeros(0, float)
+        return empty, empty, np.zeros(0, np.float64)
     n_sub = int(subject.max()) + 1
     key = group.astype(np.int64) * n_sub + subject.astype(np.int64)
     worst = pd.Series(grade).groupby(key, sort=False).max()
     k = worst.index.to_numpy(np.int64)
-    return k // n_sub, k % n_sub, worst.to_numpy(float)
+    return k // n_sub, k % n_sub, worst.to_numpy(np.float64)
 
 
-def _codes(columns: Sequence[pd.Series]) -> np.ndarray:
+def _codes(columns: Sequence[pd.Series[Any]]) -> npt.NDArray[np.int64]:
     """One integer code per distinct combination of the columns (NA is a value)."""
     code = np.zeros(len(columns[0]), np.int64)
     for col in columns:
