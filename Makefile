@@ -1,10 +1,15 @@
-# aegrade developer commands. `make help` lists them.
+# aegrade developer commands. `make help` lists them; `.ci/run` runs lint, typecheck and test.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Every tree ruff checks and formats.
+LINT_PATHS := aegrade tests benchmarks examples
+# Total line coverage of aegrade by `make test` may not fall below this: measured 95.74 % on
+# 2026-11-30 (599 tests + doctests, clean clone), rounded down. Raise it when coverage rises.
+COV_MIN := 95
 
-.PHONY: help demo test test-all lint bench clean
+.PHONY: help demo test lint format typecheck bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -18,11 +23,23 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## grade the bundled example study and print its AE table
 	$(BIN)/aegrade demo
 
-test: $(STAMP)  ## run the test suite (fails loudly when no test is collected)
-	$(BIN)/python -m pytest
+# pytest exits 5 when it collects no test: say so loudly (make alone would only print "Error 5").
+test: $(STAMP)  ## tests + doctests of aegrade/, coverage gate; fails loudly when no test is collected
+	@status=0; $(BIN)/python -m pytest --cov=aegrade --cov-report=term:skip-covered \
+	    --cov-fail-under=$(COV_MIN) || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "FAILED: pytest collected no tests (exit 5)" >&2; fi; \
+	exit $$status
 
-lint: $(STAMP)  ## ruff
-	$(BIN)/ruff check aegrade tests benchmarks
+lint: $(STAMP)  ## ruff check and ruff format --check (no file is changed)
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
+
+format: $(STAMP)  ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix $(LINT_PATHS)
+	$(BIN)/ruff format $(LINT_PATHS)
+
+typecheck: $(STAMP)  ## mypy --strict over the package
+	$(BIN)/mypy --strict aegrade
 
 bench: $(STAMP)  ## run the benchmarks (never part of the tests)
 	$(BIN)/python benchmarks/bench_grade_labs.py
@@ -32,4 +49,4 @@ bench: $(STAMP)  ## run the benchmarks (never part of the tests)
 	$(BIN)/python benchmarks/bench_io.py
 
 clean:  ## remove the virtual environment and caches
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .coverage build *.egg-info

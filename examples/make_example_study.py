@@ -6,8 +6,11 @@ rebuilds the same tables::
 
     .venv/bin/python examples/make_example_study.py
 
-It writes ``examples/blinatumomab_short_course.xlsx`` (sheets ``subjects``, ``observations``,
-``events``) and the same three tables as CSV files in ``examples/blinatumomab_short_course/``.
+It writes ``aegrade/examples/blinatumomab_short_course.xlsx`` (sheets ``subjects``,
+``observations``, ``events``) and the same three tables as CSV files in
+``aegrade/examples/blinatumomab_short_course/``. The study lives inside the package (package
+data, read with :mod:`importlib.resources`) so that ``aegrade demo`` works from an installed
+wheel; this script and the study's description (``examples/README.md``) stay at the top.
 The layout is the one in SPEC section 2 (long observations, one row per measurement).
 
 The study
@@ -51,8 +54,10 @@ import pandas as pd
 
 SEED = 20230601
 HERE = Path(__file__).resolve().parent
-XLSX = HERE / "blinatumomab_short_course.xlsx"
-CSV_DIR = HERE / "blinatumomab_short_course"
+#: Package data: the study ships inside the ``aegrade`` package (``aegrade demo`` reads it).
+STUDY_DIR = HERE.parent / "aegrade" / "examples"
+XLSX = STUDY_DIR / "blinatumomab_short_course.xlsx"
+CSV_DIR = STUDY_DIR / "blinatumomab_short_course"
 ARM = "Short-course blinatumomab"
 FIRST_DAY, LAST_DAY = -3, 28
 SLOTS4 = (0.125, 0.375, 0.625, 0.875)  # vital-sign times in a day (every 6 h)

@@ -8,7 +8,8 @@ import pytest
 
 DATA = Path(__file__).parent / "data"
 CASES = Path(__file__).parent / "cases"
-EXAMPLES = Path(__file__).parent.parent / "examples"
+#: The bundled example study is package data (aegrade/examples/, see examples/README.md).
+EXAMPLES = Path(__file__).parent.parent / "aegrade" / "examples"
 
 
 @pytest.fixture

@@ -14,7 +14,51 @@ from aegrade.write.adam import build_adam
 from aegrade.write.results import write_result
 
 
-@click.command("grade")
+@click.command(
+    "grade",
+    epilog=(
+        "\b\n"
+        'Example --map file (examples/columns.toml; README, "Your own data"):\n'
+        "# Column map: your sheet/file names, headers and words -> aegrade's.\n"
+        "# Every section is optional; matching ignores case and outer spaces.\n"
+        "[sheets]                # sheet or file name -> subjects|observations|events\n"
+        '"Patients" = "subjects"\n'
+        '"Vitals" = "observations"\n'
+        '"AEs" = "events"\n'
+        "\n"
+        "\b\n"
+        "[columns]               # your header -> aegrade column (any table)\n"
+        '"Patient" = "subject_id"\n'
+        '"Treatment" = "arm"\n'
+        '"First dose" = "treatment_start"\n'
+        '"Study day" = "day"\n'
+        '"Event" = "term"\n'
+        '"Onset day" = "onset"\n'
+        '"End day" = "end"\n'
+        '"Test" = "parameter"    # a long sheet (one row per measurement)\n'
+        '"Result" = "value"      # names these five\n'
+        '"Units" = "unit"\n'
+        '"Low" = "lln"\n'
+        '"High" = "uln"\n'
+        "\n"
+        "\b\n"
+        "[parameters]            # wide sheet: one column per parameter -> code, unit\n"
+        '"Temp (F)" = { parameter = "TEMP", unit = "degF" }\n'
+        '"ANC x10^9/L" = { parameter = "NEUT", unit = "10^9/L" }\n'
+        '"Plt (10^9/L)" = { parameter = "PLAT", unit = "10^9/L" }\n'
+        '"O2" = "OXYGEN"\n'
+        "\n"
+        "\b\n"
+        "[values]                # words in value, other_cause, serious, related\n"
+        '"yes" = "true"\n'
+        '"no" = "false"\n'
+        "\n"
+        "\b\n"
+        "[values.OXYGEN]         # one parameter's words; a table fills more columns\n"
+        '"RA" = "room_air"\n'
+        '"NC 4L" = { value = "nasal_cannula", flow = 4 }'
+    ),
+)
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "-o",
@@ -72,7 +116,7 @@ from aegrade.write.results import write_result
     "--map",
     "column_map",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A TOML column map: your sheet names, headers and words -> aegrade's.",
+    help="A TOML column map: your sheet names, headers and words -> aegrade's (example below).",
 )
 @click.option(
     "--cdisc",

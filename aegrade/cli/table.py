@@ -26,7 +26,41 @@ _KINDS = ("ae", "crs", "shift", "listing", "all")
 _PRINTABLE = ("txt", "md", "csv", "html", "ard")
 
 
-@click.command("table")
+@click.command(
+    "table",
+    epilog=(
+        "\b\n"
+        'Example --spec file (examples/table.toml; README, "Your own data"):\n'
+        "# Table spec: what an AE table shows and how it counts. Every key is\n"
+        '# optional; the default is one row per term, "Any grade" and "Grade >= 3".\n'
+        'title = "Table 2. Adverse events by worst grade"\n'
+        'criteria = ["ctcae-v5.0", "astct-2019"]  # grading systems counted\n'
+        "columns = [\n"
+        '    { label = "Any grade", grades = [1, 5] },   # grades low..high\n'
+        '    { label = "Grade >= 3", grades = [3, 5] },\n'
+        "]\n"
+        'by = "arm"                # subjects column giving the arm; N per arm\n'
+        "total = true              # add a Total column group\n"
+        'sort = "spec"             # as listed; "frequency": most frequent first\n'
+        "include_unlisted = true   # then a row for every other term in the data\n"
+        "\n"
+        "\b\n"
+        "[[rows]]\n"
+        'label = "Neutropenia"     # several terms: each patient counted once\n'
+        'terms = ["Neutrophil count decreased", "Febrile neutropenia"]\n'
+        "\n"
+        "\b\n"
+        "[[rows]]\n"
+        'term = "Cytokine release syndrome"\n'
+        'criteria = "astct-2019"   # a row may count another grading system\n'
+        "\n"
+        "\b\n"
+        "A study with your own headers: grade it with its column map, then\n"
+        "build the tables from the graded folder:\n"
+        "  aegrade grade my_study/ --map columns.toml -o graded/\n"
+        "  aegrade table graded/ --spec table.toml"
+    ),
+)
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "-o",
@@ -39,7 +73,7 @@ _PRINTABLE = ("txt", "md", "csv", "html", "ard")
     "--spec",
     "spec_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="TOML table spec (rows, grade-group columns, criteria, sorting ...).",
+    help="TOML table spec (rows, grade-group columns, criteria, sorting ...; example below).",
 )
 @click.option("--by", help="Subjects column giving the arm (overrides the spec).")
 @click.option("--total", is_flag=True, default=None, help="With --by, add a Total column group.")

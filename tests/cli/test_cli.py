@@ -133,6 +133,23 @@ def test_demo_prints_the_table() -> None:
     assert "Neutrophil count decreased" in res.output
 
 
+def test_demo_reads_the_study_as_package_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib import resources
+
+    from aegrade.cli import demo
+
+    study = demo.example_study()
+    assert study == resources.files("aegrade") / "examples" / "blinatumomab_short_course.xlsx"
+    assert Path(str(study)) == EXAMPLES / "blinatumomab_short_course.xlsx"
+    missing = resources.files("aegrade") / "examples" / "no_such_study.xlsx"
+    monkeypatch.setattr(demo, "example_study", lambda: missing)
+    res = CliRunner().invoke(main, ["demo"])
+    assert res.exit_code == 1
+    assert "example study blinatumomab_short_course.xlsx is missing from the installed" in (
+        res.output
+    )
+
+
 def test_example_study_grades_without_input_errors() -> None:
     import aegrade
 
