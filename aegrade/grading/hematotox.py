@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from aegrade.criteria.hematology import HematotoxCriteria, load_hematology_criteria
+from aegrade.criteria import load_hematology_criteria
+from aegrade.criteria.hematology import HematotoxCriteria
 from aegrade.grading.daily import cut_mask, nullable_int
 
 __all__ = ["hematotox_columns", "load_hematotox", "score_car_hematotox"]

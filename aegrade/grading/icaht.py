@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from aegrade.criteria.hematology import IcahtCriteria, load_hematology_criteria, to_canonical
+from aegrade.criteria import load_hematology_criteria
+from aegrade.criteria.hematology import IcahtCriteria, to_canonical
 from aegrade.grading.biomarkers import format_significant
 from aegrade.grading.daily import (
     Grid,

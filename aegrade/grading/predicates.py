@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aegrade.criteria.models import BaselineStatus, Clause, Compare, Condition
+from aegrade.criteria.ctcae import BaselineStatus, Clause, Compare, Condition
 
 #: Relative tolerance of every comparison: values equal to about 12 significant digits compare
 #: equal, so 1.5 x 65.3 (97.94999999999999 in binary) equals 97.95, as admiral's 15-digit

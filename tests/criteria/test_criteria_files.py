@@ -8,7 +8,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from aegrade.criteria import CriteriaSet, list_criteria, load_criteria, load_dictionary
+from aegrade.criteria import CtcaeCriteria, list_criteria, load_criteria, load_dictionary
 from aegrade.criteria.units import registry
 from aegrade.errors import UnknownCriteriaError
 
@@ -77,7 +77,7 @@ def test_unknown_key_is_rejected_with_its_place() -> None:
     doc = yaml.safe_load(yaml.safe_dump(load_criteria("ctcae-v5.0").model_dump(mode="json")))
     doc["entries"][0]["grades"]["1"]["rules"][0]["all"][0]["treshold"] = 3
     with pytest.raises(ValidationError, match="treshold"):
-        CriteriaSet.model_validate(doc)
+        CtcaeCriteria.model_validate(doc)
 
 
 def test_alternative_must_be_lower_grade() -> None:
@@ -85,4 +85,4 @@ def test_alternative_must_be_lower_grade() -> None:
     hypo = next(e for e in doc["entries"] if e["id"] == "hypokalemia")
     hypo["grades"]["2"]["rules"][0]["alternative"] = 3
     with pytest.raises(ValidationError, match="lower grade"):
-        CriteriaSet.model_validate(doc)
+        CtcaeCriteria.model_validate(doc)

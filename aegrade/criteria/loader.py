@@ -1,0 +1,665 @@
+"""Finding, reading and validating criteria files, whatever their kind.
+
+One loader for every kind: :func:`load_criteria` (a packaged file, by id or alias) and
+:func:`load_criteria_file` (any file, by path) read the YAML, pick the model from the file's
+``kind`` (:data:`KINDS`) and validate it. A broken file gives one line per problem, naming the
+file, the entry (by its term or id) and the key, never pydantic's internals.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar, cast, get_args, overload
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from aegrade.criteria.base import CriteriaHeader
+from aegrade.criteria.ctcae import CtcaeCriteria
+from aegrade.criteria.hematology import HematotoxCriteria, IcahtCriteria, NeutropeniaCriteria
+from aegrade.criteria.syndromes import CrsIcansCriteria, OrganToxicity
+from aegrade.errors import CriteriaDefinitionError, UnknownCriteriaError
+
+__all__ = [
+    "ALIASES",
+    "KINDS",
+    "SAFE_LOADER",
+    "Criteria",
+    "describe_problems",
+    "list_criteria",
+    "load_criteria",
+    "load_criteria_as",
+    "load_criteria_file",
+    "load_crs_icans_criteria",
+    "load_ctcae",
+    "load_dictionary",
+    "load_hematology_criteria",
+    "load_raw",
+    "organ_toxicity_parameters",
+    "provenance",
+    "resolve_criteria_id",
+    "resolve_crs_system",
+    "resolve_icans_system",
+]
+
+#: Any criteria file, validated.
+Criteria = (
+    CtcaeCriteria | CrsIcansCriteria | IcahtCriteria | HematotoxCriteria | NeutropeniaCriteria
+)
+M = TypeVar("M", bound=CriteriaHeader)
+
+#: File ``kind`` -> the model that validates it.
+KINDS: dict[str, type[CriteriaHeader]] = {
+    "value-thresholds": CtcaeCriteria,
+    "astct-crs-icans": CrsIcansCriteria,
+    "lee-2014-crs": CrsIcansCriteria,
+    "ctcae-crs": CrsIcansCriteria,
+    "icaht": IcahtCriteria,
+    "car-hematotox": HematotoxCriteria,
+    "neutropenia": NeutropeniaCriteria,
+}
+
+#: The one table of the spellings users type for a grading system (case-insensitive) -> file
+#: id. A CRS system given as a CTCAE version means that version's CRS file (``grades_as``).
+ALIASES: dict[str, str] = {
+    "5.0": "ctcae-v5.0",
+    "5": "ctcae-v5.0",
+    "v5": "ctcae-v5.0",
+    "ctcae-v5": "ctcae-v5.0",
+    "ctcae": "ctcae-v5.0",
+    "4.03": "ctcae-v4.03",
+    "4": "ctcae-v4.03",
+    "v4": "ctcae-v4.03",
+    "ctcae-v4": "ctcae-v4.03",
+    "astct": "astct-2019",
+    "lee": "lee-2014",
+}
+
+#: libyaml's safe loader when PyYAML was built with it (same documents, about 10x faster),
+#: else the pure-Python one; either way only plain YAML types are ever constructed.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_DATA = "aegrade.criteria.data"
+_NOT_CRITERIA = ("parameters.yaml",)
+_LIST_COLUMNS = ("id", "kind", "title", "revision", "citation", "reviewed_by")
+
+
+def resolve_criteria_id(criteria: str) -> str:
+    """A user's spelling of a grading system -> its file id (through :data:`ALIASES`).
+
+    Parameters
+    ----------
+    criteria
+        An id (``ctcae-v5.0``) or an alias (``5.0``, ``v4``, ``astct``, ``lee``).
+
+    Returns
+    -------
+    str
+        The id, lower case; unknown spellings are returned folded, unchanged otherwise.
+
+    Examples
+    --------
+    >>> resolve_criteria_id("5.0"), resolve_criteria_id(" ASTCT-2019 ")
+    ('ctcae-v5.0', 'astct-2019')
+    """
+    key = criteria.strip().lower()
+    return ALIASES.get(key, key)
+
+
+def _packaged_ids() -> list[str]:
+    root = resources.files(_DATA)
+    return sorted(
+        p.name.removesuffix(".yaml")
+        for p in root.iterdir()
+        if p.name.endswith(".yaml") and p.name not in _NOT_CRITERIA
+    )
+
+
+def _read_yaml(text: str, name: str) -> dict[str, Any]:
+    try:
+        raw = yaml.load(text, Loader=SAFE_LOADER)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise CriteriaDefinitionError(f"{name}:{where}: not valid YAML: {problem}") from None
+    if not isinstance(raw, dict):
+        raise CriteriaDefinitionError(f"{name}: a criteria file is a mapping of keys")
+    return raw
+
+
+@cache
+def load_raw(criteria: str) -> dict[str, Any]:
+    """The parsed YAML of a packaged criteria file, whatever its kind (not validated).
+
+    Parameters
+    ----------
+    criteria
+        An id or alias (:func:`resolve_criteria_id`).
+
+    Returns
+    -------
+    dict
+        The file as plain YAML types. Use :func:`load_criteria` for the validated object.
+
+    Raises
+    ------
+    UnknownCriteriaError
+        No packaged file has this id (the message lists those there are).
+
+    Examples
+    --------
+    >>> load_raw("lee-2014")["kind"]
+    'lee-2014-crs'
+    """
+    cid = resolve_criteria_id(criteria)
+    if cid not in _packaged_ids():
+        raise UnknownCriteriaError(
+            f"unknown criteria {criteria!r}; available: {', '.join(_packaged_ids())}"
+        )
+    text = resources.files(_DATA).joinpath(f"{cid}.yaml").read_text("utf-8")
+    return _read_yaml(text, f"{cid}.yaml")
+
+
+def _validate(raw: dict[str, Any], name: str) -> Criteria:
+    """The model of the file's kind, validated; every problem at once, one line each."""
+    kind = raw.get("kind")
+    if kind is None:
+        raise CriteriaDefinitionError(f"{name}: missing key 'kind'")
+    if kind not in KINDS:
+        raise CriteriaDefinitionError(
+            f"{name}: key 'kind': unknown kind {kind!r}; one of {', '.join(KINDS)}"
+        )
+    try:
+        return cast(Criteria, KINDS[kind].model_validate(raw))
+    except ValidationError as exc:
+        raise CriteriaDefinitionError("\n".join(describe_problems(name, raw, exc))) from None
+
+
+@cache
+def load_criteria(criteria: str) -> Criteria:
+    """Load and validate one packaged criteria file, of any kind.
+
+    Parameters
+    ----------
+    criteria
+        An id (``ctcae-v5.0``, ``astct-2019``, ``icaht-2023``, ...) or an alias (``5.0``).
+
+    Returns
+    -------
+    Criteria
+        The model of the file's ``kind`` (:data:`KINDS`), frozen.
+
+    Raises
+    ------
+    UnknownCriteriaError
+        The id is not one aegrade has (the message lists those it has).
+    CriteriaDefinitionError
+        The file breaks its format: one line per problem naming the file, entry and key.
+
+    Examples
+    --------
+    >>> load_criteria("5.0").id, load_criteria("astct-2019").kind
+    ('ctcae-v5.0', 'astct-crs-icans')
+    """
+    raw = load_raw(criteria)
+    cid = resolve_criteria_id(criteria)
+    if raw.get("id") != cid:
+        raise CriteriaDefinitionError(
+            f"{cid}.yaml: key 'id': {raw.get('id')!r} does not match the file name"
+        )
+    return _validate(raw, f"{cid}.yaml")
+
+
+def load_criteria_file(path: str | Path) -> Criteria:
+    """Load and validate a criteria file from a path (e.g. a user's own criteria file).
+
+    Parameters
+    ----------
+    path
+        A YAML file in one of the formats of :data:`KINDS`.
+
+    Returns
+    -------
+    Criteria
+        The validated model of the file's ``kind``.
+
+    Raises
+    ------
+    CriteriaDefinitionError
+        The file cannot be read or breaks its format: one line per problem, each naming the
+        file, the entry (by its term or id) and the key.
+
+    Examples
+    --------
+    >>> from importlib import resources
+    >>> path = resources.files("aegrade.criteria.data") / "lee-2014.yaml"
+    >>> load_criteria_file(str(path)).title
+    'Cytokine release syndrome grading (Lee et al., Blood 2014)'
+    """
+    p = Path(path)
+    try:
+        text = p.read_text("utf-8")
+    except OSError as exc:
+        raise CriteriaDefinitionError(f"{p.name}: cannot be read ({exc.strerror})") from None
+    return _validate(_read_yaml(text, p.name), p.name)
+
+
+def load_criteria_as(criteria: str, model: type[M]) -> M:
+    """:func:`load_criteria`, checked to be of one model (for typed callers).
+
+    Parameters
+    ----------
+    criteria
+        An id or alias.
+    model
+        The expected model, e.g. :class:`~aegrade.criteria.ctcae.CtcaeCriteria`.
+
+    Returns
+    -------
+    model
+        The validated file.
+
+    Raises
+    ------
+    UnknownCriteriaError
+        The file is of another kind (the message says which).
+
+    Examples
+    --------
+    >>> from aegrade.criteria.ctcae import CtcaeCriteria
+    >>> len(load_criteria_as("ctcae-v5.0", CtcaeCriteria).entries)
+    42
+    """
+    c = load_criteria(criteria)
+    if not isinstance(c, model):
+        kinds = [k for k, m in KINDS.items() if m is model]
+        raise UnknownCriteriaError(
+            f"{c.id} is a {c.kind} system, not {' or '.join(kinds)}; grade it with its own function"
+        )
+    return c
+
+
+def load_ctcae(criteria: str) -> CtcaeCriteria:
+    """A CTCAE criteria file (``kind: value-thresholds``) by id or alias.
+
+    Raises
+    ------
+    UnknownCriteriaError
+        No such file, or a file of another kind (grade it with its own function).
+
+    Examples
+    --------
+    >>> load_ctcae("4.03").id
+    'ctcae-v4.03'
+    """
+    return load_criteria_as(criteria, CtcaeCriteria)
+
+
+def load_crs_icans_criteria(criteria: str) -> CrsIcansCriteria:
+    """A CRS/ICANS criteria file by id (``astct-2019``, ``lee-2014``, ``ctcae-v5.0-crs``).
+
+    Examples
+    --------
+    >>> load_crs_icans_criteria("lee-2014").crs.hypotension.multiple_vasopressors
+    3
+    """
+    return load_criteria_as(criteria, CrsIcansCriteria)
+
+
+@overload
+def load_hematology_criteria(criteria: str, kind: type[IcahtCriteria]) -> IcahtCriteria: ...
+@overload
+def load_hematology_criteria(criteria: str, kind: type[HematotoxCriteria]) -> HematotoxCriteria: ...
+@overload
+def load_hematology_criteria(
+    criteria: str, kind: type[NeutropeniaCriteria]
+) -> NeutropeniaCriteria: ...
+@overload
+def load_hematology_criteria(criteria: str, kind: str) -> Any: ...
+def load_hematology_criteria(criteria: str, kind: str | type[CriteriaHeader]) -> Any:
+    """A hematology criteria file checked to be of ``kind`` (a kind name or its model).
+
+    Raises
+    ------
+    CriteriaDefinitionError
+        The file is of another kind.
+
+    Examples
+    --------
+    >>> load_hematology_criteria("car-hematotox", "car-hematotox").classes[1].label
+    'high'
+    """
+    c = load_criteria(criteria)
+    wanted = KINDS[kind] if isinstance(kind, str) else kind
+    if not isinstance(c, wanted) or (isinstance(kind, str) and c.kind != kind):
+        raise CriteriaDefinitionError(f"{c.id}.yaml is of kind {c.kind!r}, not {kind!r}")
+    return c
+
+
+def resolve_crs_system(system: str) -> str:
+    """A user's CRS system name -> the file id that grades it.
+
+    ``astct``/``astct-2019``, ``lee``/``lee-2014``, and a CTCAE version (``ctcae``, ``5.0``,
+    ``ctcae-v5.0``), which means that version's CRS file (the one whose ``grades_as`` it is).
+
+    Raises
+    ------
+    UnknownCriteriaError
+        No CRS file for this name (CTCAE v4.03 with the reason).
+
+    Examples
+    --------
+    >>> resolve_crs_system("ctcae"), resolve_crs_system("lee")
+    ('ctcae-v5.0-crs', 'lee-2014')
+    """
+    cid = resolve_criteria_id(system)
+    crs_ids = [i for i in _packaged_ids() if load_raw(i)["kind"] in _crs_kinds()]
+    if cid in crs_ids:
+        return cid
+    for i in crs_ids:
+        if load_raw(i).get("grades_as") == cid:
+            return i
+    if cid == "ctcae-v4.03":
+        raise UnknownCriteriaError(
+            "CTCAE v4.03 'Cytokine release syndrome' uses infusion-reaction wording and cannot be "
+            "derived from observations; give it as a clinician event (events table) instead. "
+            f"CRS systems graded from observations: {', '.join(crs_ids)}"
+        )
+    raise UnknownCriteriaError(
+        f"unknown CRS system {system!r}; available: astct-2019, lee-2014, ctcae-v5.0"
+    )
+
+
+def resolve_icans_system(system: str) -> str:
+    """A user's ICANS system name -> the file id that grades it (a file with an ICANS part).
+
+    Examples
+    --------
+    >>> resolve_icans_system("ASTCT")
+    'astct-2019'
+    """
+    cid = resolve_criteria_id(system)
+    ids = [i for i in _packaged_ids() if load_raw(i).get("icans") is not None]
+    if cid not in ids:
+        raise UnknownCriteriaError(f"unknown ICANS system {system!r}; available: {', '.join(ids)}")
+    return cid
+
+
+def organ_toxicity_parameters(rule: OrganToxicity) -> tuple[str, ...]:
+    """The parameter codes graded by the CTCAE terms an organ-toxicity rule reads (Lee 2014).
+
+    Adding a term to the rule's ``terms`` adds its parameters: nothing else lists them.
+
+    Raises
+    ------
+    CriteriaDefinitionError
+        A term is not graded from values in the rule's CTCAE version.
+
+    Examples
+    --------
+    >>> rule = load_crs_icans_criteria("lee-2014").crs.organ_toxicity
+    >>> sorted(organ_toxicity_parameters(rule))
+    ['ALT', 'AST', 'BILI', 'CREAT']
+    """
+    ctcae = load_criteria_as(rule.criteria, CtcaeCriteria)
+    known = {e.term for e in ctcae.entries}
+    missing = [t for t in rule.terms if t not in known]
+    if missing:
+        raise CriteriaDefinitionError(
+            f"organ_toxicity: term {missing[0]!r} is not graded from values in {ctcae.id}"
+        )
+    codes = (p for e in ctcae.entries if e.term in rule.terms for p in e.parameters)
+    return tuple(dict.fromkeys(codes))
+
+
+def _crs_kinds() -> set[str]:
+    return {k for k, m in KINDS.items() if m is CrsIcansCriteria}
+
+
+def list_criteria() -> pd.DataFrame:
+    """The grading systems aegrade has, one row each.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``id``, ``kind``, ``title``, ``revision``, ``citation``, ``reviewed_by`` and
+        ``entries`` (CTCAE terms graded from values; 0 for other kinds).
+
+    Examples
+    --------
+    >>> list_criteria().set_index("id").loc["icaht-2023", "kind"]
+    'icaht'
+    """
+    rows = []
+    for cid in _packaged_ids():
+        c = load_criteria(cid)
+        entries = len(c.entries) if isinstance(c, CtcaeCriteria) else 0
+        rows.append({k: getattr(c, k) for k in _LIST_COLUMNS} | {"entries": entries})
+    return pd.DataFrame(rows)
+
+
+def provenance(ids: Iterable[str]) -> list[dict[str, str]]:
+    """Where each grading system used comes from, read from the criteria headers.
+
+    Parameters
+    ----------
+    ids
+        Criteria ids or aliases (repeats are listed once, in first-seen order).
+
+    Returns
+    -------
+    list of dict
+        Per system: ``id``, ``kind``, ``title``, ``revision``, ``citation``, ``source_url``
+        and ``reviewed_by`` (``"not reviewed"`` when no clinician has signed the file off),
+        all as text.
+
+    Examples
+    --------
+    >>> [(p["id"], p["revision"]) for p in provenance(["5.0", "astct-2019", "ctcae-v5.0"])]
+    [('ctcae-v5.0', '1'), ('astct-2019', '1')]
+    """
+    out: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for given in ids:
+        c = load_criteria(given)
+        if c.id in seen:
+            continue
+        seen.add(c.id)
+        out.append(
+            {
+                "id": c.id,
+                "kind": c.kind,
+                "title": c.title,
+                "revision": str(c.revision),
+                "citation": " ".join(c.citation.split()),
+                "source_url": c.source_url,
+                "reviewed_by": c.reviewed_by or "not reviewed",
+            }
+        )
+    return out
+
+
+@cache
+def load_dictionary(criteria: str) -> pd.DataFrame:
+    """NCI's full term dictionary of a CTCAE version (837 terms in v5.0, 790 in v4.03).
+
+    Raises
+    ------
+    UnknownCriteriaError
+        The system has no term dictionary (not a CTCAE version).
+
+    Examples
+    --------
+    >>> len(load_dictionary("ctcae-v5.0"))
+    837
+    """
+    c = load_criteria(criteria)
+    if not isinstance(c, CtcaeCriteria) or not c.dictionary:
+        raise UnknownCriteriaError(f"{c.id} has no term dictionary")
+    path = resources.files(_DATA).joinpath("dictionaries", c.dictionary)
+    with path.open("r", encoding="utf-8") as fh:
+        return pd.read_csv(fh, dtype=str, keep_default_na=False)
+
+
+# --------------------------------------------------------------------------- problems
+
+
+_EXPECTED = {
+    "float_parsing": "a number",
+    "float_type": "a number",
+    "int_parsing": "a whole number",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "dict_type": "a mapping",
+    "string_type": "text",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "date_type": "a date (YYYY-MM-DD)",
+    "date_parsing": "a date (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "a date (YYYY-MM-DD)",
+    "none_required": "null",
+    "model_type": "a mapping of keys",
+    "model_attributes_type": "a mapping of keys",
+}
+
+
+def _field_names() -> list[str]:
+    """Every key any criteria model knows, for 'did you mean' hints."""
+    names: set[str] = set()
+    todo: list[type[BaseModel]] = list(KINDS.values())
+    done: set[type[BaseModel]] = set()
+    while todo:
+        m = todo.pop()
+        if m in done:
+            continue
+        done.add(m)
+        for name, f in m.model_fields.items():
+            names.add(name)
+            todo += _models_in(f.annotation)
+    return sorted(names)
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for a in get_args(annotation) for m in _models_in(a)]
+
+
+def _label(item: Any) -> str | None:
+    if isinstance(item, dict):
+        for key in ("term", "id", "name", "label"):
+            if isinstance(item.get(key), str):
+                return str(item[key])
+    return None
+
+
+def _locate(raw: Any, loc: tuple[int | str, ...]) -> tuple[str | None, list[str]]:
+    """The named entry a location falls in and the key path (within the entry, or the file).
+
+    Parts of the location that are not in the file (union members, keys a validator added)
+    are skipped.
+    """
+    node, entry, path = raw, None, []
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            path.append(str(part))
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+            label = _label(node)
+            if entry is None and label is not None:
+                where = ".".join(path)
+                entry = f"entry {label!r}" if where == "entries" else f"{where} {label!r}"
+                path = []
+            else:
+                path.append(str(part))
+    return entry, path
+
+
+def describe_problems(name: str, raw: dict[str, Any], exc: ValidationError) -> list[str]:
+    """One line per problem of a file: ``<file>: [entry '<term>': ]<key problem>``.
+
+    Errors pydantic reports once per member of a union are merged into one line; a misspelt
+    key is one line with a suggestion.
+
+    Examples
+    --------
+    >>> from pydantic import ValidationError
+    >>> raw = {**load_raw("lee-2014"), "revison": 2}
+    >>> try:
+    ...     KINDS["lee-2014-crs"].model_validate(raw)
+    ... except ValidationError as exc:
+    ...     print(describe_problems("lee-2014.yaml", raw, exc))
+    ["lee-2014.yaml: unknown key 'revison' (did you mean 'revision'?)"]
+    """
+    known = _field_names()
+    found: dict[tuple[str | None, str], list[dict[str, Any]]] = {}
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        if err["type"] == "missing":
+            entry, path = _locate(raw, loc[:-1])
+            path = [*path, str(loc[-1])]
+        else:
+            entry, path = _locate(raw, loc)
+        found.setdefault((entry, ".".join(path)), []).append(err)
+    _merge_misspelt(found, known)
+    lines = []
+    for (entry, key), errs in found.items():
+        where = f"{name}: {entry}: " if entry else f"{name}: "
+        lines.append(where + _what(key, errs, known))
+    return lines
+
+
+def _merge_misspelt(
+    found: dict[tuple[str | None, str], list[dict[str, Any]]], known: list[str]
+) -> None:
+    """A misspelt required key is one problem: drop its 'missing' twin beside the unknown key."""
+    extra = [k for k, errs in found.items() if any(e["type"] == "extra_forbidden" for e in errs)]
+    for entry, key in extra:
+        parent, _, last = key.rpartition(".")
+        for other, errs in list(found.items()):
+            o_entry, o_key = other
+            o_parent, _, o_last = o_key.rpartition(".")
+            if (
+                o_entry == entry
+                and o_parent == parent
+                and all(e["type"] == "missing" for e in errs)
+                and difflib.get_close_matches(last, [o_last], n=1)
+            ):
+                del found[other]
+
+
+def _what(key: str, errs: list[dict[str, Any]], known: list[str]) -> str:
+    kinds = {e["type"] for e in errs}
+    last = key.rsplit(".", 1)[-1]
+    if "extra_forbidden" in kinds:
+        hint = difflib.get_close_matches(last, known, n=1)
+        return f"unknown key {key!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+    if kinds == {"missing"}:
+        return f"missing key {key!r}"
+    value_errors = [e for e in errs if e["type"] in ("value_error", "assertion_error")]
+    if value_errors:
+        msg = str(value_errors[0]["msg"]).removeprefix("Value error, ")
+        return f"key {key!r}: {msg}" if key else msg
+    expected = []
+    for e in errs:
+        if e["type"] == "none_required" and len(errs) > 1:
+            continue
+        if e["type"] == "literal_error":
+            expected.append("one of " + str(e.get("ctx", {}).get("expected", "")))
+        elif e["type"] in _EXPECTED:
+            expected.append(_EXPECTED[e["type"]])
+        else:
+            expected.append(str(e["msg"]).removeprefix("Input should be ").lower())
+    got = errs[0].get("input")
+    unique = list(dict.fromkeys(expected))
+    text = f"expected {' or '.join(unique)}, got {got!r}"
+    return f"key {key!r}: {text}" if key else text
