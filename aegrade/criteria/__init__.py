@@ -10,6 +10,8 @@ ctcae, syndromes, hematology
 loader
     :func:`load_criteria` (any kind, by id), :func:`load_criteria_file` (by path),
     :func:`list_criteria`, :func:`provenance` and the one alias table.
+problems
+    A broken file described one line per problem (file, entry, key).
 vocabulary
     The words findings are written in (yes/no words, agents, devices, ICANS domain words).
 units, ctcae_map
@@ -26,7 +28,6 @@ from aegrade.criteria.loader import (
     KINDS,
     SAFE_LOADER,
     Criteria,
-    describe_problems,
     list_criteria,
     load_criteria,
     load_criteria_as,
@@ -42,6 +43,7 @@ from aegrade.criteria.loader import (
     resolve_crs_system,
     resolve_icans_system,
 )
+from aegrade.criteria.problems import describe_problems
 from aegrade.criteria.syndromes import CrsIcansCriteria
 
 __all__ = [

