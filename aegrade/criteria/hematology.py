@@ -68,7 +68,13 @@ class Option(Frozen):
     source: str = Field(description="where the default comes from")
 
     def check(self, name: str, value: Any) -> OptionValue:
-        """The value if permitted, else ValueError naming the option."""
+        """The value if permitted, else ValueError naming the option.
+
+        Examples
+        --------
+        >>> Option(default=7, minimum=0, description="d", source="s").check("days", 3)
+        3
+        """
         if self.choices is not None and value not in self.choices:
             raise ValueError(f"option {name}={value!r}: choose one of {list(self.choices)}")
         if self.minimum is not None and value is not None and value < self.minimum:
@@ -81,7 +87,14 @@ class _Header(CriteriaHeader):
     options: dict[str, Option] = Field(default_factory=dict, description="method choices")
 
     def resolve(self, overrides: dict[str, Any] | None) -> dict[str, OptionValue]:
-        """Defaults updated by the caller's overrides (unknown names are an error)."""
+        """Defaults updated by the caller's overrides (unknown names are an error).
+
+        Examples
+        --------
+        >>> from aegrade.criteria import load_criteria
+        >>> load_criteria("icaht-2023").resolve({"recovery_days": 5})["recovery_days"]
+        5
+        """
         out = {k: o.default for k, o in self.options.items()}
         for name, value in (overrides or {}).items():
             if name not in self.options:

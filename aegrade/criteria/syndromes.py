@@ -31,6 +31,7 @@ __all__ = [
     "Hypoxia",
     "IcansRules",
     "IceRules",
+    "Onset",
     "OrganToxicity",
     "Vocabulary",
     "WordDomain",

@@ -366,7 +366,8 @@ def _opened_before(
         return out
     flagged = isin(subjects[tps.subject], [str(s) for s in episode_open])
     first_day = pd.Series(tps.day).groupby(tps.subject).transform("min").to_numpy(float)
-    return flagged & (tps.day - first_day <= gap + 1e-9)
+    still_open: np.ndarray = flagged & (tps.day - first_day <= gap + 1e-9)
+    return still_open
 
 
 def _episodes(
@@ -394,7 +395,8 @@ def _episodes(
 def _subject_first(subject: np.ndarray) -> np.ndarray:
     """Per (sorted) position: the position of its subject's first one."""
     new = np.r_[True, subject[1:] != subject[:-1]] if subject.size else np.zeros(0, bool)
-    return np.flatnonzero(new)[np.cumsum(new) - 1]
+    first: np.ndarray = np.flatnonzero(new)[np.cumsum(new) - 1]
+    return first
 
 
 # --------------------------------------------------------------------------- audit trail

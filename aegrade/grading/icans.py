@@ -209,7 +209,8 @@ def _trace(
     """Audit text and rule id per time point: the most severe domain (first on ties)."""
     best = np.argmax(dom, axis=0) if len(dom) else np.zeros(tps.n, np.int64)
     finding = np.choose(best, desc) if tps.n else np.zeros(0, object)
-    labels = {**{d: d for d in _SCORE_DOMAINS}, **{d: w.label for d, w in ic.domains.items()}}
+    labels: dict[str, str] = {d: d for d in _SCORE_DOMAINS}
+    labels |= {d: w.label for d, w in ic.domains.items()}
     names = np.array([labels[d] for d in order], object)
     keys = np.array([d.lower() for d in order], object)
     row = {d: i for i, d in enumerate(order)}
