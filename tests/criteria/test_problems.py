@@ -6,7 +6,9 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from aegrade.cli import main
 from aegrade.criteria import load_criteria_file
 from aegrade.errors import CriteriaDefinitionError
 
@@ -144,3 +146,15 @@ def test_a_valid_user_file_loads(tmp_path: Path) -> None:
     path.write_text(_packaged("lee-2014.yaml").replace("id: lee-2014", "id: my-lee"), "utf-8")
     c = load_criteria_file(path)
     assert (c.id, c.kind) == ("my-lee", "lee-2014-crs")
+
+
+def test_check_command_prints_the_problems(tmp_path: Path) -> None:
+    path = tmp_path / "mine.yaml"
+    path.write_text(_ctcae_with("  meddra: '10002272'\n", ""), "utf-8")
+    res = CliRunner().invoke(main, ["criteria", "check", str(path)])
+    assert res.exit_code == 1
+    assert "mine.yaml: entry 'Anemia': missing key 'meddra'" in res.output
+    good = tmp_path / "good.yaml"
+    good.write_text(_packaged("icaht-2023.yaml"), "utf-8")
+    res = CliRunner().invoke(main, ["criteria", "check", str(good)])
+    assert res.exit_code == 0 and "valid icaht criteria file 'icaht-2023'" in res.output
