@@ -9,14 +9,15 @@ whatever the kind.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["CriteriaHeader", "Erratum", "Frozen", "Grade", "Op"]
 
-#: A grade number, 0 (no toxicity) to 5 (death), in every kind of criteria file.
-Grade = Annotated[int, Field(ge=0, le=5)]
+#: A grade number, 0 (no toxicity) to 5 (death): a plain ``int`` in every kind of criteria file
+#: (each field states the range it allows, e.g. ``Field(ge=1, le=4)``).
+Grade = int
 
 #: Comparison of a value with a cut-off (``value <op> cut-off``).
 Op = Literal["lt", "le", "gt", "ge"]

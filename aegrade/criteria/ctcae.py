@@ -87,7 +87,7 @@ class Clause(Frozen):
     """All conditions hold together; ``alternative`` is the lower grade it may also mean."""
 
     all: tuple[Condition, ...] = Field(description="conditions that must all hold")
-    alternative: Grade | None = Field(None, description="lower grade also possible")
+    alternative: Grade | None = Field(None, ge=0, le=5, description="lower grade also possible")
     note: str | None = Field(None, description="why this reading of CTCAE")
 
     @model_validator(mode="before")

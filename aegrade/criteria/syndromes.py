@@ -144,7 +144,7 @@ class OrganToxicity(Frozen):
     criteria: str = Field(description="CTCAE version whose lab grades are read")
     text: str = Field(description="source wording")
     source: str = Field(description="table/section it comes from")
-    terms: dict[str, dict[int, Grade]] = Field(description="CTCAE term -> {lab grade: CRS grade}")
+    terms: dict[str, dict[Grade, Grade]] = Field(description="CTCAE term -> {lab grade: CRS grade}")
     notes: tuple[str, ...] = Field((), description="interpretations")
 
 
