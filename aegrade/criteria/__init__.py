@@ -10,6 +10,8 @@ ctcae, syndromes, hematology
 loader
     :func:`load_criteria` (any kind, by id), :func:`load_criteria_file` (by path),
     :func:`list_criteria`, :func:`provenance` and the one alias table.
+systems
+    Which file grades a CRS or ICANS system name; Lee 2014's organ-toxicity parameters.
 problems
     A broken file described one line per problem (file, entry, key).
 vocabulary
@@ -37,14 +39,17 @@ from aegrade.criteria.loader import (
     load_dictionary,
     load_hematology_criteria,
     load_raw,
-    organ_toxicity_parameters,
+    packaged_ids,
     provenance,
     resolve_criteria_id,
-    resolve_crs_system,
-    resolve_icans_system,
 )
 from aegrade.criteria.problems import describe_problems
 from aegrade.criteria.syndromes import CrsIcansCriteria
+from aegrade.criteria.systems import (
+    organ_toxicity_parameters,
+    resolve_crs_system,
+    resolve_icans_system,
+)
 
 __all__ = [
     "ALIASES",
@@ -76,6 +81,7 @@ __all__ = [
     "load_hematology_criteria",
     "load_raw",
     "organ_toxicity_parameters",
+    "packaged_ids",
     "provenance",
     "resolve_criteria_id",
     "resolve_crs_system",

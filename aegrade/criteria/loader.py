@@ -22,7 +22,7 @@ from aegrade.criteria.base import CriteriaHeader
 from aegrade.criteria.ctcae import CtcaeCriteria
 from aegrade.criteria.hematology import HematotoxCriteria, IcahtCriteria, NeutropeniaCriteria
 from aegrade.criteria.problems import describe_problems
-from aegrade.criteria.syndromes import CrsIcansCriteria, OrganToxicity
+from aegrade.criteria.syndromes import CrsIcansCriteria
 from aegrade.errors import CriteriaDefinitionError, UnknownCriteriaError
 
 __all__ = [
@@ -39,11 +39,9 @@ __all__ = [
     "load_dictionary",
     "load_hematology_criteria",
     "load_raw",
-    "organ_toxicity_parameters",
+    "packaged_ids",
     "provenance",
     "resolve_criteria_id",
-    "resolve_crs_system",
-    "resolve_icans_system",
 ]
 
 #: Any criteria file, validated.
@@ -110,7 +108,14 @@ def resolve_criteria_id(criteria: str) -> str:
     return ALIASES.get(key, key)
 
 
-def _packaged_ids() -> list[str]:
+def packaged_ids() -> list[str]:
+    """The ids of the packaged criteria files, sorted.
+
+    Examples
+    --------
+    >>> packaged_ids()[:2]
+    ['asco-idsa-neutropenia', 'astct-2019']
+    """
     root = resources.files(_DATA)
     return sorted(
         p.name.removesuffix(".yaml")
@@ -157,9 +162,9 @@ def load_raw(criteria: str) -> dict[str, Any]:
     'lee-2014-crs'
     """
     cid = resolve_criteria_id(criteria)
-    if cid not in _packaged_ids():
+    if cid not in packaged_ids():
         raise UnknownCriteriaError(
-            f"unknown criteria {criteria!r}; available: {', '.join(_packaged_ids())}"
+            f"unknown criteria {criteria!r}; available: {', '.join(packaged_ids())}"
         )
     text = resources.files(_DATA).joinpath(f"{cid}.yaml").read_text("utf-8")
     return _read_yaml(text, f"{cid}.yaml")
@@ -342,86 +347,6 @@ def load_hematology_criteria(criteria: str, kind: str | type[CriteriaHeader]) ->
     return c
 
 
-def resolve_crs_system(system: str) -> str:
-    """A user's CRS system name -> the file id that grades it.
-
-    ``astct``/``astct-2019``, ``lee``/``lee-2014``, and a CTCAE version (``ctcae``, ``5.0``,
-    ``ctcae-v5.0``), which means that version's CRS file (the one whose ``grades_as`` it is).
-
-    Raises
-    ------
-    UnknownCriteriaError
-        No CRS file for this name (CTCAE v4.03 with the reason).
-
-    Examples
-    --------
-    >>> resolve_crs_system("ctcae"), resolve_crs_system("lee")
-    ('ctcae-v5.0-crs', 'lee-2014')
-    """
-    cid = resolve_criteria_id(system)
-    crs_ids = [i for i in _packaged_ids() if load_raw(i)["kind"] in _crs_kinds()]
-    if cid in crs_ids:
-        return cid
-    for i in crs_ids:
-        if load_raw(i).get("grades_as") == cid:
-            return i
-    if cid == "ctcae-v4.03":
-        raise UnknownCriteriaError(
-            "CTCAE v4.03 'Cytokine release syndrome' uses infusion-reaction wording and cannot be "
-            "derived from observations; give it as a clinician event (events table) instead. "
-            f"CRS systems graded from observations: {', '.join(crs_ids)}"
-        )
-    raise UnknownCriteriaError(
-        f"unknown CRS system {system!r}; available: astct-2019, lee-2014, ctcae-v5.0"
-    )
-
-
-def resolve_icans_system(system: str) -> str:
-    """A user's ICANS system name -> the file id that grades it (a file with an ICANS part).
-
-    Examples
-    --------
-    >>> resolve_icans_system("ASTCT")
-    'astct-2019'
-    """
-    cid = resolve_criteria_id(system)
-    ids = [i for i in _packaged_ids() if load_raw(i).get("icans") is not None]
-    if cid not in ids:
-        raise UnknownCriteriaError(f"unknown ICANS system {system!r}; available: {', '.join(ids)}")
-    return cid
-
-
-def organ_toxicity_parameters(rule: OrganToxicity) -> tuple[str, ...]:
-    """The parameter codes graded by the CTCAE terms an organ-toxicity rule reads (Lee 2014).
-
-    Adding a term to the rule's ``terms`` adds its parameters: nothing else lists them.
-
-    Raises
-    ------
-    CriteriaDefinitionError
-        A term is not graded from values in the rule's CTCAE version.
-
-    Examples
-    --------
-    >>> rule = load_crs_icans_criteria("lee-2014").crs.organ_toxicity
-    >>> sorted(organ_toxicity_parameters(rule))
-    ['ALT', 'AST', 'BILI', 'CREAT']
-    """
-    ctcae = load_criteria_as(rule.criteria, CtcaeCriteria)
-    known = {e.term for e in ctcae.entries}
-    missing = [t for t in rule.terms if t not in known]
-    if missing:
-        raise CriteriaDefinitionError(
-            f"organ_toxicity: term {missing[0]!r} is not graded from values in {ctcae.id}"
-        )
-    codes = (p for e in ctcae.entries if e.term in rule.terms for p in e.parameters)
-    return tuple(dict.fromkeys(codes))
-
-
-def _crs_kinds() -> set[str]:
-    return {k for k, m in KINDS.items() if m is CrsIcansCriteria}
-
-
 def list_criteria() -> pd.DataFrame:
     """The grading systems aegrade has, one row each.
 
@@ -437,7 +362,7 @@ def list_criteria() -> pd.DataFrame:
     'icaht'
     """
     rows = []
-    for cid in _packaged_ids():
+    for cid in packaged_ids():
         c = load_criteria(cid)
         entries = len(c.entries) if isinstance(c, CtcaeCriteria) else 0
         rows.append({k: getattr(c, k) for k in _LIST_COLUMNS} | {"entries": entries})

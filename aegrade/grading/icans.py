@@ -33,7 +33,7 @@ from aegrade.prepare.findings import (
 
 #: The score domains, before the word domains of the criteria file (in the file's order);
 #: on a tie the first domain in this order names the grade in the audit trail.
-_SCORE_DOMAINS = {"ICE": "ice", "CAPD": "capd"}
+_SCORE_DOMAINS = ("ICE", "CAPD")
 
 
 def _domain_order(ic: IcansRules) -> tuple[str, ...]:
