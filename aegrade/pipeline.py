@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from aegrade._version import __version__
-from aegrade.criteria import load_criteria, resolve_criteria_id
+from aegrade.criteria import load_ctcae, provenance, resolve_criteria_id
 from aegrade.episodes.labs import (
     EPISODE_COLUMNS,
     LongGrades,
@@ -97,7 +97,7 @@ def grade(
     if not isinstance(study, Study):
         study = load_study(study)
     cid = resolve_criteria_id(criteria)
-    load_criteria(cid)
+    load_ctcae(cid)
     prepared = prepare_study(study)
     prep, frame = prepared.prep, prepared.frame
     events, event_problems = (None, failure_frame())
@@ -144,17 +144,35 @@ def grade(
         )
         if errors == "raise" and len(issues):
             raise InputError(issues, source=study.source)
+    meta = _meta(cid, ambiguous, study, engine_meta)
+    return GradeResult(graded, adverse_events, summary, subjects, issues, meta, extras)
+
+
+#: Keys of the engines' meta that name the grading systems they used (comma-separated ids).
+_SYSTEM_KEYS = ("crs", "icans", "icaht", "hematotox", "neutropenia")
+
+
+def _meta(cid: str, ambiguous: str, study: Study, engine_meta: dict[str, str]) -> dict[str, str]:
+    """The About sheet: version, inputs, and every grading system used with its revision and
+    citation, read from the criteria headers (:func:`aegrade.criteria.provenance`)."""
+    used = {k: engine_meta[k] for k in _SYSTEM_KEYS if engine_meta.get(k)}
+    ids = [cid, *(i for v in used.values() for i in v.split(",") if i)]
+    systems = provenance(ids)
     meta = {
         "aegrade_version": __version__,
         "criteria": cid,
-        "criteria_revision": str(load_criteria(cid).revision),
-        "criteria_citation": load_criteria(cid).citation,
+        "criteria_revision": systems[0]["revision"],
+        "criteria_citation": systems[0]["citation"],
         "ambiguous": ambiguous,
         "source": study.source or "DataFrame",
         **_input_hashes(study),
-        **engine_meta,
+        **used,
+        "grading_systems": ", ".join(p["id"] for p in systems),
     }
-    return GradeResult(graded, adverse_events, summary, subjects, issues, meta, extras)
+    for p in systems:
+        for key in ("title", "revision", "citation", "reviewed_by"):
+            meta[f"{p['id']} {key}"] = p[key]
+    return meta
 
 
 def _join_subject_columns(summary: pd.DataFrame, more: pd.DataFrame) -> pd.DataFrame:

@@ -7,7 +7,14 @@ import textwrap
 import click
 
 from aegrade.cli._common import reports_errors
-from aegrade.criteria import Entry, list_criteria, load_criteria, load_raw
+from aegrade.criteria import (
+    Criteria,
+    CtcaeCriteria,
+    Entry,
+    list_criteria,
+    load_criteria,
+    load_criteria_file,
+)
 
 
 @click.group("criteria", invoke_without_command=True)
@@ -40,48 +47,57 @@ def _wrap(text: str, indent: str) -> str:
 @reports_errors
 def show_command(criteria_id: str, term: str | None) -> None:
     """Show the header and notes of ID, or the grades, rules and notes of one TERM."""
-    raw = load_raw(criteria_id)
+    c = load_criteria(criteria_id)
     if term is None:
-        _show_system(raw)
+        _show_system(c)
         return
-    if raw["kind"] != "value-thresholds":
-        raise click.UsageError(f"{raw['id']} has no per-term entries")
-    cs = load_criteria(criteria_id)
+    if not isinstance(c, CtcaeCriteria):
+        raise click.UsageError(f"{c.id} has no per-term entries")
     key = term.strip().lower()
     found = [
         e
-        for e in cs.entries
+        for e in c.entries
         if key in (e.term.lower(), e.id.lower()) or any(key == p.lower() for p in e.parameters)
     ]
     if not found:
         raise click.UsageError(
-            f"{term!r} is not graded from values in {cs.id}; "
-            "try 'aegrade criteria show " + cs.id + "'"
+            f"{term!r} is not graded from values in {c.id}; "
+            "try 'aegrade criteria show " + c.id + "'"
         )
     for entry in found:
-        _show_entry(cs.id, entry)
+        _show_entry(c.id, entry)
 
 
-def _show_system(raw: dict) -> None:
-    click.echo(f"{raw['id']}: {raw['title']} (revision {raw['revision']})")
-    click.echo(_wrap(f"Citation: {raw['citation']}", ""))
-    if raw.get("source_url"):
-        click.echo(f"Source: {raw['source_url']}")
-    for note in raw.get("notes") or []:
+@criteria_group.command("check")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@reports_errors
+def check_command(path: str) -> None:
+    """Validate a criteria file at PATH: one line per problem (file, entry, key)."""
+    c = load_criteria_file(path)
+    click.echo(f"{path}: valid {c.kind} criteria file {c.id!r} (revision {c.revision})")
+
+
+def _show_system(c: Criteria) -> None:
+    click.echo(f"{c.id}: {c.title} (revision {c.revision})")
+    click.echo(_wrap(f"Citation: {c.citation}", ""))
+    if c.source_url:
+        click.echo(f"Source: {c.source_url}")
+    click.echo(f"Reviewed by: {c.reviewed_by or 'not yet reviewed'}")
+    for err in c.errata:
+        click.echo(
+            _wrap(f"Erratum (revision {err.revision}, {err.date}): {err.change} ({err.reason})", "")
+        )
+    for note in c.notes:
         click.echo(_wrap(f"- {note}", ""))
-    for key in ("options", "rules"):
-        section = raw.get(key)
-        if section:
-            click.echo(f"{key}:")
-            items = section.items() if isinstance(section, dict) else enumerate(section)
-            for k, v in items:
-                click.echo(_wrap(f"{k}: {v}", "  "))
-    entries = [e for e in raw.get("entries") or [] if isinstance(e, dict) and "term" in e]
-    if entries:
+    options = getattr(c, "options", None) or {}
+    if options:
+        click.echo("options:")
+        for k, v in options.items():
+            click.echo(_wrap(f"{k} = {v.default!r}: {v.description} [{v.source}]", "  "))
+    if isinstance(c, CtcaeCriteria) and c.entries:
         click.echo("Terms (aegrade criteria show ID TERM for one):")
-        for e in entries:
-            params = ", ".join(e.get("parameters", []))
-            click.echo(f"  {e['term']} ({e.get('direction', '')}, {params}) [{e['id']}]")
+        for e in c.entries:
+            click.echo(f"  {e.term} ({e.direction}, {', '.join(e.parameters)}) [{e.id}]")
 
 
 def _show_entry(cid: str, e: Entry) -> None:

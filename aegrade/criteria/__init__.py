@@ -1,29 +1,91 @@
-"""Versioned grading systems: loading, listing and the CTCAE term dictionaries."""
+"""Versioned grading systems: one family of frozen models, one loader, one vocabulary.
+
+Modules
+-------
+base
+    The frozen base model, the header every file carries and :data:`Grade`.
+ctcae, syndromes, hematology
+    The file formats: CTCAE value thresholds; CRS/ICANS (ASTCT 2019, Lee 2014, CTCAE CRS);
+    ICAHT, CAR-HEMATOTOX and neutropenia.
+loader
+    :func:`load_criteria` (any kind, by id), :func:`load_criteria_file` (by path),
+    :func:`list_criteria`, :func:`provenance` and the one alias table.
+systems
+    Which file grades a CRS or ICANS system name; Lee 2014's organ-toxicity parameters.
+problems
+    A broken file described one line per problem (file, entry, key).
+vocabulary
+    The words findings are written in (yes/no words, agents, devices, ICANS domain words).
+units, ctcae_map
+    The parameter and unit registry; the CTCAE v4.03 -> v5.0 term map.
+"""
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
-
-import pandas as pd
-import yaml
-from pydantic import ValidationError
-
-from aegrade.criteria.models import Clause, Compare, CriteriaSet, Entry, Grade
-from aegrade.errors import CriteriaDefinitionError, UnknownCriteriaError
+from aegrade.criteria.base import CriteriaHeader, Erratum, Frozen, Grade
+from aegrade.criteria.ctcae import Clause, Compare, CtcaeCriteria, Entry, GradeDefinition
+from aegrade.criteria.hematology import HematotoxCriteria, IcahtCriteria, NeutropeniaCriteria
+from aegrade.criteria.loader import (
+    ALIASES,
+    KINDS,
+    SAFE_LOADER,
+    Criteria,
+    list_criteria,
+    load_criteria,
+    load_criteria_as,
+    load_criteria_file,
+    load_crs_icans_criteria,
+    load_ctcae,
+    load_dictionary,
+    load_hematology_criteria,
+    load_raw,
+    packaged_ids,
+    provenance,
+    resolve_criteria_id,
+)
+from aegrade.criteria.problems import describe_problems
+from aegrade.criteria.syndromes import CrsIcansCriteria
+from aegrade.criteria.systems import (
+    organ_toxicity_parameters,
+    resolve_crs_system,
+    resolve_icans_system,
+)
 
 __all__ = [
+    "ALIASES",
+    "KINDS",
+    "SAFE_LOADER",
     "SYSTEMS",
     "Clause",
     "Compare",
-    "CriteriaSet",
+    "Criteria",
+    "CriteriaHeader",
+    "CrsIcansCriteria",
+    "CtcaeCriteria",
     "Entry",
+    "Erratum",
+    "Frozen",
     "Grade",
+    "GradeDefinition",
+    "HematotoxCriteria",
+    "IcahtCriteria",
+    "NeutropeniaCriteria",
+    "describe_problems",
     "list_criteria",
     "load_criteria",
+    "load_criteria_as",
+    "load_criteria_file",
+    "load_crs_icans_criteria",
+    "load_ctcae",
     "load_dictionary",
+    "load_hematology_criteria",
     "load_raw",
+    "organ_toxicity_parameters",
+    "packaged_ids",
+    "provenance",
     "resolve_criteria_id",
+    "resolve_crs_system",
+    "resolve_icans_system",
 ]
 
 #: Every grading-system id of SPEC section 1 with what it grades and where aegrade implements it.
@@ -40,114 +102,3 @@ SYSTEMS: dict[str, str] = {
     "car-hematotox": "CAR-HEMATOTOX baseline score (Rejeski et al., Blood 2021)",
     "asco-idsa-neutropenia": "ASCO/IDSA neutropenia depth and duration",
 }
-
-_ALIASES = {
-    "5.0": "ctcae-v5.0",
-    "5": "ctcae-v5.0",
-    "v5": "ctcae-v5.0",
-    "ctcae-v5": "ctcae-v5.0",
-    "4.03": "ctcae-v4.03",
-    "4": "ctcae-v4.03",
-    "v4": "ctcae-v4.03",
-    "ctcae-v4": "ctcae-v4.03",
-}
-
-
-def resolve_criteria_id(criteria: str) -> str:
-    """Normalize a user's spelling ('5.0', 'ctcae-v5.0') to a criteria id."""
-    key = criteria.strip().lower()
-    return _ALIASES.get(key, key)
-
-
-def _data_files() -> list[str]:
-    root = resources.files("aegrade.criteria.data")
-    return sorted(
-        p.name[:-5]
-        for p in root.iterdir()
-        if p.name.endswith(".yaml") and p.name != "parameters.yaml"
-    )
-
-
-@cache
-def load_raw(criteria: str) -> dict:
-    """The parsed YAML of a criteria file, whatever its kind (header checked, body not).
-
-    Files of kind ``value-thresholds`` (CTCAE) are validated by :func:`load_criteria`; the
-    other kinds (ASTCT, ICAHT, ...) by the grading module that owns them.
-    """
-    cid = resolve_criteria_id(criteria)
-    if cid not in _data_files():
-        raise UnknownCriteriaError(
-            f"unknown criteria {criteria!r}; available: {', '.join(_data_files())}"
-        )
-    text = resources.files("aegrade.criteria.data").joinpath(f"{cid}.yaml").read_text("utf-8")
-    raw = yaml.load(text, Loader=SAFE_LOADER)
-    missing = [k for k in _HEADER if k not in raw]
-    if missing:
-        raise CriteriaDefinitionError(f"{cid}.yaml: header lacks {', '.join(missing)}")
-    if raw["id"] != cid:
-        raise CriteriaDefinitionError(f"{cid}.yaml: id {raw['id']!r} does not match the file name")
-    return raw
-
-
-#: libyaml's safe loader when PyYAML was built with it (same documents, about 10x faster),
-#: else the pure-Python one; either way only plain YAML types are ever constructed.
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-_HEADER = ("id", "kind", "title", "citation", "revision")
-
-
-def list_criteria() -> pd.DataFrame:
-    """The grading systems aegrade has: id, kind, title, revision and citation."""
-    rows = []
-    for cid in _data_files():
-        raw = load_raw(cid)
-        rows.append({k: raw[k] for k in _HEADER} | {"entries": len(raw.get("entries") or [])})
-    return pd.DataFrame(rows)
-
-
-@cache
-def load_criteria(criteria: str) -> CriteriaSet:
-    """Load and validate one criteria file.
-
-    Raises
-    ------
-    UnknownCriteriaError
-        The id is not one aegrade has (the message lists those it has).
-    CriteriaDefinitionError
-        The file breaks the format; the message names the file, entry and key.
-    """
-    raw = load_raw(criteria)
-    name = f"{raw['id']}.yaml"
-    if raw["kind"] != "value-thresholds":
-        raise UnknownCriteriaError(
-            f"{raw['id']} is a {raw['kind']} system; grade it with its own function, not grade_labs"
-        )
-    try:
-        result = CriteriaSet.model_validate(raw)
-    except ValidationError as exc:
-        raise CriteriaDefinitionError(_describe(name, raw, exc)) from None
-    return result
-
-
-def _describe(name: str, raw: dict, exc: ValidationError) -> str:
-    lines = [f"{name}: invalid criteria file"]
-    for err in exc.errors():
-        loc = list(err["loc"])
-        where = ".".join(str(x) for x in loc)
-        if len(loc) > 1 and loc[0] == "entries" and isinstance(loc[1], int):
-            entry = raw.get("entries", [])[loc[1]]
-            where = f"entry {entry.get('id', loc[1])!r}: " + ".".join(str(x) for x in loc[2:])
-        lines.append(f"  {where}: {err['msg']}")
-    return "\n".join(lines)
-
-
-@cache
-def load_dictionary(criteria: str) -> pd.DataFrame:
-    """NCI's full term dictionary of a CTCAE version (837 terms in v5.0, 790 in v4.03)."""
-    c = load_criteria(criteria)
-    if not c.dictionary:
-        raise UnknownCriteriaError(f"{c.id} has no term dictionary")
-    path = resources.files("aegrade.criteria.data").joinpath("dictionaries", c.dictionary)
-    with path.open("r", encoding="utf-8") as fh:
-        return pd.read_csv(fh, dtype=str, keep_default_na=False)

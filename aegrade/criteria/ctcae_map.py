@@ -17,10 +17,18 @@ import pandas as pd
 
 from aegrade.errors import Reason, failure_frame
 
+__all__ = ["load_mapping", "map_terms"]
+
 
 @cache
 def load_mapping() -> pd.DataFrame:
-    """NCI's v4.03 -> v5.0 mapping, one row per v4.03 term and grade."""
+    """NCI's v4.03 -> v5.0 mapping, one row per v4.03 term and grade.
+
+    Examples
+    --------
+    >>> load_mapping().set_index(["v4_term", "v4_grade"]).loc[("Anemia", "3"), "v5_grade"]
+    '3'
+    """
     path = (
         resources.files("aegrade.criteria")
         / "data"
@@ -49,6 +57,14 @@ def map_terms(
         ``mapped`` has ``v5_term``, ``v5_meddra_code``, ``v5_grade`` (when grades are given) and
         ``change_type`` per input row; ``problems`` is a failure table naming each term that is
         not a v4.03 term (with close matches) and each grade the term does not have.
+
+    Examples
+    --------
+    >>> mapped, problems = map_terms(pd.Series(["Anemia", "Anaemia"]), pd.Series([2, 3]))
+    >>> mapped["v5_term"].tolist(), mapped["v5_grade"].tolist()
+    (['Anemia', nan], [2.0, nan])
+    >>> problems["message"].tolist()
+    ["'Anaemia' is not a CTCAE v4.03 term; did you mean 'Anemia', 'Anorgasmia', 'Apnea'?"]
     """
     m = load_mapping()
     by_term = {t.lower(): t for t in m["v4_term"]}

@@ -13,25 +13,42 @@ a row measured in one of those units is then compared with the source's own numb
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from aegrade.criteria import load_raw
-from aegrade.criteria.models import CriteriaHeader
+from aegrade.criteria.base import CriteriaHeader, Frozen, Grade, Op
 from aegrade.criteria.units import Conversion, registry
 from aegrade.errors import CriteriaDefinitionError
 
-Op = Literal["lt", "le", "gt", "ge"]
+__all__ = [
+    "DAY_OPTIONS",
+    "Cut",
+    "Depth",
+    "DurationBand",
+    "Early",
+    "Febrile",
+    "HematotoxCriteria",
+    "IcahtCriteria",
+    "Late",
+    "Level",
+    "Marker",
+    "NeutropeniaCriteria",
+    "Option",
+    "OptionValue",
+    "Points",
+    "RiskClass",
+    "Track",
+    "to_canonical",
+]
+
 OptionValue = int | float | str | None
 
+#: The ICAHT options that decide a day's value (shared by the neutropenia counts).
+DAY_OPTIONS = ("daily_value", "carry_forward_days")
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
-
-class Cut(_Frozen):
+class Cut(Frozen):
     """One comparison of a value with a cut-off."""
 
     op: Op = Field(description="comparison of the value with the threshold")
@@ -41,7 +58,7 @@ class Cut(_Frozen):
     text: str | None = Field(None, description="the source's wording of the cut-off")
 
 
-class Option(_Frozen):
+class Option(Frozen):
     """A method choice: its default, the permitted values and why the default was chosen."""
 
     default: OptionValue = Field(description="value used unless the caller overrides it")
@@ -51,19 +68,33 @@ class Option(_Frozen):
     source: str = Field(description="where the default comes from")
 
     def check(self, name: str, value: Any) -> OptionValue:
-        """The value if permitted, else ValueError naming the option."""
+        """The value if permitted, else ValueError naming the option.
+
+        Examples
+        --------
+        >>> Option(default=7, minimum=0, description="d", source="s").check("days", 3)
+        3
+        """
         if self.choices is not None and value not in self.choices:
             raise ValueError(f"option {name}={value!r}: choose one of {list(self.choices)}")
         if self.minimum is not None and value is not None and value < self.minimum:
             raise ValueError(f"option {name}={value!r}: must be >= {self.minimum:g}")
-        return value  # type: ignore[no-any-return]
+        permitted: OptionValue = value
+        return permitted
 
 
 class _Header(CriteriaHeader):
     options: dict[str, Option] = Field(default_factory=dict, description="method choices")
 
     def resolve(self, overrides: dict[str, Any] | None) -> dict[str, OptionValue]:
-        """Defaults updated by the caller's overrides (unknown names are an error)."""
+        """Defaults updated by the caller's overrides (unknown names are an error).
+
+        Examples
+        --------
+        >>> from aegrade.criteria import load_criteria
+        >>> load_criteria("icaht-2023").resolve({"recovery_days": 5})["recovery_days"]
+        5
+        """
         out = {k: o.default for k, o in self.options.items()}
         for name, value in (overrides or {}).items():
             if name not in self.options:
@@ -77,25 +108,25 @@ class _Header(CriteriaHeader):
 # --------------------------------------------------------------------------- ICAHT
 
 
-class Band(_Frozen):
+class DurationBand(Frozen):
     """A grade given by a duration in days (both ends included; no max = open)."""
 
-    grade: int = Field(ge=1, le=4)
+    grade: Grade = Field(ge=1, le=4)
     min_days: int = Field(ge=1)
     max_days: int | None = None
     text: str = Field(description="the source's wording")
 
 
-class Track(_Frozen):
+class Track(Frozen):
     """One depth of early ICAHT: days at or below a threshold, graded by duration."""
 
     id: str
     cut: Cut
     column: str = Field(description="summary column holding the duration")
-    bands: tuple[Band, ...]
+    bands: tuple[DurationBand, ...]
 
 
-class Early(_Frozen):
+class Early(Frozen):
     """Early ICAHT over a window of study days."""
 
     first_day: int
@@ -105,14 +136,14 @@ class Early(_Frozen):
     notes: tuple[str, ...] = ()
 
 
-class Level(_Frozen):
+class Level(Frozen):
     """A grade by the lowest value."""
 
-    grade: int = Field(ge=1, le=4)
+    grade: Grade = Field(ge=1, le=4)
     cut: Cut
 
 
-class Late(_Frozen):
+class Late(Frozen):
     """Late ICAHT after the early window."""
 
     first_day: int
@@ -137,18 +168,29 @@ class IcahtCriteria(_Header):
     early: Early
     late: Late
 
+    def day_defaults(self) -> dict[str, OptionValue]:
+        """The defaults of the options that decide a day's value (:data:`DAY_OPTIONS`).
+
+        Examples
+        --------
+        >>> from aegrade.criteria import load_criteria
+        >>> load_criteria("icaht-2023").day_defaults()
+        {'daily_value': 'lowest', 'carry_forward_days': 7}
+        """
+        return {k: self.options[k].default for k in DAY_OPTIONS}
+
 
 # --------------------------------------------------------------------------- CAR-HEMATOTOX
 
 
-class Points(_Frozen):
+class Points(Frozen):
     """Points given when the cut-off holds (tried from the most points down)."""
 
     points: int = Field(ge=1)
     cut: Cut
 
 
-class Marker(_Frozen):
+class Marker(Frozen):
     """One baseline marker of the score."""
 
     id: str = Field(description="column suffix of the points")
@@ -165,7 +207,7 @@ class Marker(_Frozen):
         return self
 
 
-class RiskClass(_Frozen):
+class RiskClass(Frozen):
     """A named class of the total score (both ends included)."""
 
     label: str
@@ -185,7 +227,7 @@ class HematotoxCriteria(_Header):
 # --------------------------------------------------------------------------- neutropenia
 
 
-class Depth(_Frozen):
+class Depth(Frozen):
     """A neutropenia depth counted in days."""
 
     id: str
@@ -193,12 +235,12 @@ class Depth(_Frozen):
     cut: Cut
 
 
-class Febrile(_Frozen):
+class Febrile(Frozen):
     """CTCAE Febrile neutropenia, grade 3 (the only grade a value can show)."""
 
     term: str
     meddra: str = Field(pattern=r"^\d{8}$")
-    grade: int
+    grade: Grade
     text: str = Field(description="verbatim CTCAE grade text")
     source: str
     anc: Cut
@@ -218,38 +260,33 @@ class NeutropeniaCriteria(_Header):
     febrile_neutropenia: Febrile
 
 
-# --------------------------------------------------------------------------- loading
+def to_canonical(parameter: str, unit: str, number: float) -> float:
+    """A number printed in ``unit`` expressed in the parameter's canonical unit.
 
-_MODELS: dict[str, type[_Header]] = {
-    "icaht": IcahtCriteria,
-    "car-hematotox": HematotoxCriteria,
-    "neutropenia": NeutropeniaCriteria,
-}
+    Parameters
+    ----------
+    parameter
+        Parameter code (``NEUT``, ``HGB``, ...).
+    unit
+        The unit the number is printed in.
+    number
+        The number.
 
-
-@cache
-def load_hematology_criteria(criteria: str, kind: str) -> Any:
-    """Load and validate one hematology criteria file of the given kind.
+    Returns
+    -------
+    float
+        The number in the parameter's canonical unit (``parameters.yaml``).
 
     Raises
     ------
     CriteriaDefinitionError
-        The file is of another kind or breaks the format (the message names file and key).
+        The unit cannot be converted for this parameter.
+
+    Examples
+    --------
+    >>> to_canonical("NEUT", "/uL", 500)
+    0.5
     """
-    raw = load_raw(criteria)
-    name = f"{raw['id']}.yaml"
-    if raw["kind"] != kind:
-        raise CriteriaDefinitionError(f"{name} is of kind {raw['kind']!r}, not {kind!r}")
-    try:
-        return _MODELS[kind].model_validate(raw)
-    except ValidationError as exc:
-        lines = [f"{name}: invalid {kind} criteria file"]
-        lines += [f"  {'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        raise CriteriaDefinitionError("\n".join(lines)) from None
-
-
-def to_canonical(parameter: str, unit: str, number: float) -> float:
-    """A number printed in ``unit`` expressed in the parameter's canonical unit."""
     conv = registry().conversion(parameter, unit)
     if not isinstance(conv, Conversion):
         raise CriteriaDefinitionError(f"cannot convert {unit!r} for {parameter}")

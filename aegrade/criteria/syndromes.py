@@ -1,45 +1,44 @@
-"""The CRS and ICANS criteria file formats, as frozen pydantic models, and their loaders.
+"""The CRS and ICANS criteria file formats, as frozen pydantic models.
 
 Files of kind ``astct-crs-icans`` (``astct-2019.yaml``: CRS and ICANS), ``lee-2014-crs``
 (``lee-2014.yaml``) and ``ctcae-crs`` (``ctcae-v5.0-crs.yaml``) hold every number the CRS and
-ICANS engines use, each with its source and notes. An unknown key is an error naming the file
-and the key. Nothing in a file is executed.
+ICANS engines use, each with its source and notes. They are loaded, like every kind, by
+:func:`aegrade.criteria.load_criteria`; an unknown key is an error naming the file and the key.
+Nothing in a file is executed.
 """
 
 from __future__ import annotations
 
-import re
-from functools import cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from aegrade.criteria import load_raw, resolve_criteria_id
-from aegrade.criteria.models import CriteriaHeader
-from aegrade.errors import CriteriaDefinitionError, UnknownCriteriaError
+from aegrade.criteria.base import CriteriaHeader, Frozen, Grade
 
-Grade = int
+__all__ = [
+    "Band",
+    "CapdRules",
+    "CrsIcansCriteria",
+    "CrsRules",
+    "Device",
+    "DoseLimit",
+    "EpisodeRule",
+    "Fio2Tier",
+    "FloorGrade",
+    "Grade5",
+    "HighDose",
+    "Hypotension",
+    "Hypoxia",
+    "IcansRules",
+    "IceRules",
+    "Onset",
+    "OrganToxicity",
+    "Vocabulary",
+    "WordDomain",
+]
 
-#: User-facing CRS system names -> criteria file ids.
-CRS_SYSTEMS = {
-    "astct-2019": "astct-2019",
-    "astct": "astct-2019",
-    "lee-2014": "lee-2014",
-    "lee": "lee-2014",
-    "ctcae-v5.0": "ctcae-v5.0-crs",
-    "ctcae": "ctcae-v5.0-crs",
-    "ctcae-v5.0-crs": "ctcae-v5.0-crs",
-    "5.0": "ctcae-v5.0-crs",
-}
-ICANS_SYSTEMS = {"astct-2019": "astct-2019", "astct": "astct-2019"}
-_V4 = {"ctcae-v4.03", "4.03", "ctcae-v4", "v4", "4"}
 
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Onset(_Frozen):
+class Onset(Frozen):
     """What opens an episode: a fever not attributable to another cause."""
 
     fever_ge_celsius: float = Field(description="temperature at or above this is fever (degC)")
@@ -48,7 +47,7 @@ class Onset(_Frozen):
     notes: tuple[str, ...] = Field((), description="interpretations")
 
 
-class FloorGrade(_Frozen):
+class FloorGrade(Frozen):
     """The grade of an active episode without hypotension or hypoxia."""
 
     grade: Grade = Field(ge=1, le=4, description="grade while the episode is active")
@@ -56,7 +55,7 @@ class FloorGrade(_Frozen):
     notes: tuple[str, ...] = Field((), description="interpretations")
 
 
-class EpisodeRule(_Frozen):
+class EpisodeRule(Frozen):
     """When an episode ends."""
 
     default_gap_hours: float = Field(gt=0, description="signal-free time that ends an episode")
@@ -64,14 +63,14 @@ class EpisodeRule(_Frozen):
     notes: tuple[str, ...] = Field((), description="interpretations")
 
 
-class DoseLimit(_Frozen):
+class DoseLimit(Frozen):
     """A high-dose cut-off for one agent."""
 
     ge: float = Field(gt=0, description="dose at or above this is high")
     unit: Literal["ug/min", "ug/kg/min"] = Field(description="unit of the cut-off")
 
 
-class HighDose(_Frozen):
+class HighDose(Frozen):
     """High-dose vasopressor monotherapy (Lee 2014)."""
 
     grade: Grade = Field(ge=1, le=4, description="grade of sustained high-dose monotherapy")
@@ -82,7 +81,7 @@ class HighDose(_Frozen):
     notes: tuple[str, ...] = Field((), description="interpretations")
 
 
-class Hypotension(_Frozen):
+class Hypotension(Frozen):
     """Hypotension tiers by vasopressor use."""
 
     text: str = Field(description="source wording")
@@ -90,13 +89,16 @@ class Hypotension(_Frozen):
     default_sysbp_below: float = Field(ge=0, description="SYSBP below this counts as hypotension")
     no_vasopressor: Grade = Field(ge=1, le=4, description="hypotension, no vasopressor")
     one_vasopressor: Grade = Field(ge=1, le=4, description="one vasopressor")
-    multiple_vasopressors: Grade = Field(ge=1, le=4, description="two or more counted agents")
+    multiple_vasopressors: Grade = Field(ge=1, le=4, description="'multiple' counted agents")
+    multiple_means_at_least: int = Field(
+        ge=2, description="distinct counted agents at one time point that make 'multiple'"
+    )
     not_counted_toward_multiple: tuple[str, ...] = Field((), description="agents not counted")
     high_dose: HighDose | None = Field(None, description="high-dose monotherapy rule")
     notes: tuple[str, ...] = Field((), description="interpretations")
 
 
-class Device(_Frozen):
+class Device(Frozen):
     """Grade of an oxygen device, optionally split by flow."""
 
     label: str = Field(description="readable name for the audit trail")
@@ -112,7 +114,7 @@ class Device(_Frozen):
         return self
 
 
-class Fio2Tier(_Frozen):
+class Fio2Tier(Frozen):
     """FiO2 (percent) cut-off: ``ge`` or ``gt`` a number gives ``grade``."""
 
     ge: float | None = Field(None, description="FiO2 at or above (percent)")
@@ -126,7 +128,7 @@ class Fio2Tier(_Frozen):
         return self
 
 
-class Hypoxia(_Frozen):
+class Hypoxia(Frozen):
     """Hypoxia tiers by device/flow and FiO2."""
 
     text: str = Field(description="source wording")
@@ -136,17 +138,17 @@ class Hypoxia(_Frozen):
     notes: tuple[str, ...] = Field((), description="interpretations")
 
 
-class OrganToxicity(_Frozen):
+class OrganToxicity(Frozen):
     """CRS grade from CTCAE lab grades of organ toxicity (Lee 2014)."""
 
     criteria: str = Field(description="CTCAE version whose lab grades are read")
     text: str = Field(description="source wording")
     source: str = Field(description="table/section it comes from")
-    terms: dict[str, dict[int, Grade]] = Field(description="CTCAE term -> {lab grade: CRS grade}")
+    terms: dict[str, dict[Grade, Grade]] = Field(description="CTCAE term -> {lab grade: CRS grade}")
     notes: tuple[str, ...] = Field((), description="interpretations")
 
 
-class Grade5(_Frozen):
+class Grade5(Frozen):
     """Death from the syndrome."""
 
     death_causes: tuple[str, ...] = Field(description="death_cause words meaning this syndrome")
@@ -155,7 +157,7 @@ class Grade5(_Frozen):
     notes: tuple[str, ...] = Field((), description="interpretations")
 
 
-class CrsRules(_Frozen):
+class CrsRules(Frozen):
     """The CRS part of a criteria file."""
 
     term: Literal["Cytokine release syndrome"] = Field(description="AE term")
@@ -168,7 +170,7 @@ class CrsRules(_Frozen):
     grade5: Grade5
 
 
-class Band(_Frozen):
+class Band(Frozen):
     """An inclusive score band."""
 
     min: float = Field(description="lowest score of the band")
@@ -176,7 +178,7 @@ class Band(_Frozen):
     grade: Grade = Field(ge=1, le=4, description="grade")
 
 
-class IceRules(_Frozen):
+class IceRules(Frozen):
     """ICE score bands and items."""
 
     text: str
@@ -187,17 +189,20 @@ class IceRules(_Frozen):
     notes: tuple[str, ...] = ()
 
 
-class CapdRules(_Frozen):
-    """CAPD score bands."""
+class CapdRules(Frozen):
+    """CAPD score bands and the instrument's items."""
 
     text: str
     source: str
     bands: tuple[Band, ...]
     unable_grade: Grade = Field(ge=1, le=4)
+    item_count: int = Field(ge=1, description="number of items on the form")
+    item_max: int = Field(ge=1, description="highest score of one item")
+    item_source: str = Field(description="where the item count and range come from")
     notes: tuple[str, ...] = ()
 
 
-class WordDomain(_Frozen):
+class WordDomain(Frozen):
     """A domain graded by words (LOC, seizure, motor, ICP)."""
 
     label: str
@@ -206,7 +211,7 @@ class WordDomain(_Frozen):
     notes: tuple[str, ...] = ()
 
 
-class IcansRules(_Frozen):
+class IcansRules(Frozen):
     """The ICANS part of a criteria file."""
 
     term: Literal["Immune effector cell-associated neurotoxicity syndrome"]
@@ -219,10 +224,16 @@ class IcansRules(_Frozen):
     grade5: Grade5
 
 
-class Vocabulary(_Frozen):
-    """Agent and device words and their aliases."""
+class Vocabulary(Frozen):
+    """The words findings are written in: yes/no words, agents and their aliases.
+
+    Read through :mod:`aegrade.criteria.vocabulary`, the one place every consumer takes
+    words from.
+    """
 
     notes: tuple[str, ...] = ()
+    true_words: tuple[str, ...] = Field(description="words read as yes / present / given")
+    false_words: tuple[str, ...] = Field(description="words read as no / absent / not given")
     vasopressors: tuple[str, ...]
     not_vasopressors: tuple[str, ...] = ()
     aliases: dict[str, str] = Field(default_factory=dict)
@@ -248,64 +259,3 @@ class CrsIcansCriteria(CriteriaHeader):
         if (self.vocabulary is None) == (self.vocabulary_from is None):
             raise ValueError("give exactly one of vocabulary, vocabulary_from")
         return self
-
-
-@cache
-def load_crs_icans_criteria(criteria: str) -> CrsIcansCriteria:
-    """Load and validate one CRS/ICANS criteria file by file id.
-
-    Raises
-    ------
-    UnknownCriteriaError
-        No such file.
-    CriteriaDefinitionError
-        The file breaks the format (the message names the file and key).
-    """
-    raw = load_raw(criteria)
-    try:
-        return CrsIcansCriteria.model_validate(raw)
-    except ValidationError as exc:
-        lines = [f"{raw['id']}.yaml: invalid criteria file"]
-        lines += [f"  {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
-        raise CriteriaDefinitionError("\n".join(lines)) from None
-
-
-def vocabulary_of(c: CrsIcansCriteria) -> Vocabulary:
-    """The vocabulary a file uses (its own or the one it names)."""
-    if c.vocabulary is not None:
-        return c.vocabulary
-    other = load_crs_icans_criteria(c.vocabulary_from or "")
-    assert other.vocabulary is not None
-    return other.vocabulary
-
-
-def resolve_crs_system(system: str) -> str:
-    """A user's CRS system name -> criteria file id ('ctcae' -> 'ctcae-v5.0-crs')."""
-    key = system.strip().lower()
-    if key in _V4 or resolve_criteria_id(key) == "ctcae-v4.03":
-        raise UnknownCriteriaError(
-            "CTCAE v4.03 'Cytokine release syndrome' uses infusion-reaction wording and cannot be "
-            "derived from observations; give it as a clinician event (events table) instead. "
-            f"CRS systems graded from observations: {', '.join(sorted(set(CRS_SYSTEMS.values())))}"
-        )
-    if key not in CRS_SYSTEMS:
-        raise UnknownCriteriaError(
-            f"unknown CRS system {system!r}; available: astct-2019, lee-2014, ctcae-v5.0"
-        )
-    return CRS_SYSTEMS[key]
-
-
-def resolve_icans_system(system: str) -> str:
-    """A user's ICANS system name -> criteria file id."""
-    key = system.strip().lower()
-    if key not in ICANS_SYSTEMS:
-        raise UnknownCriteriaError(f"unknown ICANS system {system!r}; available: astct-2019")
-    return ICANS_SYSTEMS[key]
-
-
-_WORD = re.compile(r"[\s\-/]+")
-
-
-def normalize_word(text: str) -> str:
-    """Fold a finding word: lower case, spaces/hyphens/slashes as underscores."""
-    return _WORD.sub("_", str(text).strip().lower())

@@ -17,6 +17,18 @@ import numpy as np
 import pandas as pd
 import yaml
 
+__all__ = [
+    "Conversion",
+    "Parameter",
+    "UnitRegistry",
+    "convert_columns",
+    "convert_indexed",
+    "factorize",
+    "parameter_index",
+    "registry",
+    "resolve_codes",
+]
+
 _SPACE = re.compile(r"\s+")
 
 
@@ -94,19 +106,31 @@ class UnitRegistry:
             kind=spec["kind"],
             unit=spec["unit"],
             aliases=tuple(spec.get("aliases") or ()),
-            limits=tuple(limits) if limits else None,  # type: ignore[arg-type]
+            limits=(limits[0], limits[1]) if limits else None,
             conversions=conversions,
             unit_required=bool(spec.get("unit_required", True)),
         )
 
     def canonical_unit(self, text: object) -> str | None:
-        """The canonical spelling of a unit, or None when aegrade does not know it."""
+        """The canonical spelling of a unit, or None when aegrade does not know it.
+
+        Examples
+        --------
+        >>> registry().canonical_unit("K/uL"), registry().canonical_unit("parsecs")
+        ('10^9/L', None)
+        """
         if text is None or (isinstance(text, float) and np.isnan(text)):
             return None
         return self.unit_alias.get(_unit_key(str(text)))
 
     def resolve_code(self, text: object) -> str | None:
-        """The parameter code for a code or alias (case-insensitive), or None."""
+        """The parameter code for a code or alias (case-insensitive), or None.
+
+        Examples
+        --------
+        >>> registry().resolve_code("Neutsg"), registry().resolve_code("nothing")
+        ('NEUT', None)
+        """
         if text is None or (isinstance(text, float) and np.isnan(text)):
             return None
         return self.code_alias.get(_code_key(str(text)))
@@ -116,6 +140,13 @@ class UnitRegistry:
 
         Returns a :class:`Conversion`, ``"missing"`` when the unit is empty and one is needed,
         or None when the unit cannot be converted.
+
+        Examples
+        --------
+        >>> registry().conversion("HGB", "g/dL")
+        Conversion(scale=10.0, offset=0.0, source='[SI] 1 dL = 0.1 L')
+        >>> registry().conversion("HGB", "furlongs") is None
+        True
         """
         param = self.parameters[code]
         empty = (
@@ -135,13 +166,26 @@ class UnitRegistry:
 
 @lru_cache(maxsize=1)
 def registry() -> UnitRegistry:
-    """The packaged registry (read once)."""
+    """The packaged registry of parameters and units (``data/parameters.yaml``, read once).
+
+    Examples
+    --------
+    >>> reg = registry()
+    >>> reg.resolve_code("anc"), reg.canonical_unit("mg/100mL"), reg.parameters["HGB"].unit
+    ('NEUT', 'mg/dL', 'g/L')
+    """
     text = resources.files("aegrade.criteria.data").joinpath("parameters.yaml").read_text("utf-8")
     return UnitRegistry(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
 
 
 def resolve_codes(codes: pd.Series) -> pd.Series:
-    """Map a column of parameter codes/aliases to canonical codes (NA where unknown)."""
+    """Map a column of parameter codes/aliases to canonical codes (NA where unknown).
+
+    Examples
+    --------
+    >>> resolve_codes(pd.Series(["anc", "HGB", "xyz"])).tolist()
+    ['NEUT', 'HGB', <NA>]
+    """
     reg = registry()
     positions, uniques = pd.factorize(codes.astype("string"))
     # factorize marks NA as -1, which picks the trailing None
@@ -150,7 +194,14 @@ def resolve_codes(codes: pd.Series) -> pd.Series:
 
 
 def factorize(series: pd.Series) -> tuple[np.ndarray, list[object]]:
-    """Integer codes (-1 for missing) and the distinct values, fast for categoricals."""
+    """Integer codes (-1 for missing) and the distinct values, fast for categoricals.
+
+    Examples
+    --------
+    >>> codes, values = factorize(pd.Series(["a", "b", "a", None]))
+    >>> codes.tolist(), values
+    ([0, 1, 0, -1], ['a', 'b'])
+    """
     if isinstance(series.dtype, pd.CategoricalDtype):
         return series.cat.codes.to_numpy(np.int64), list(series.cat.categories)
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
@@ -158,12 +209,20 @@ def factorize(series: pd.Series) -> tuple[np.ndarray, list[object]]:
 
 
 def parameter_index(series: pd.Series, names: list[str]) -> np.ndarray:
-    """For each row, the index of its canonical parameter code in ``names`` (-1 unknown)."""
+    """For each row, the index of its canonical parameter code in ``names`` (-1 unknown).
+
+    Examples
+    --------
+    >>> parameter_index(pd.Series(["ANC", "HGB", "xyz"]), ["HGB", "NEUT"]).tolist()
+    [1, 0, -1]
+    """
     reg = registry()
     codes, uniques = factorize(series)
     lookup = {c: i for i, c in enumerate(names)}
-    mapped = np.array([lookup.get(reg.resolve_code(u), -1) for u in uniques] + [-1], np.int64)
-    return mapped[codes]
+    found = [reg.resolve_code(u) for u in uniques]
+    mapped = np.array([lookup.get(c, -1) if c else -1 for c in found] + [-1], np.int64)
+    out: np.ndarray = mapped[codes]
+    return out
 
 
 def convert_columns(
@@ -175,6 +234,13 @@ def convert_columns(
     0 ok, 1 unit missing, 2 unit unknown or not convertible, 3 parameter unknown; unit_key is
     the index of the row's own unit in ``registry().unit_names`` (-1 unknown), used for
     unit-specific CTCAE thresholds.
+
+    Examples
+    --------
+    >>> scale, offset, status, _ = convert_columns(pd.Series(["HGB", "TEMP"]),
+    ...                                            pd.Series(["g/dL", "degF"]))
+    >>> scale.round(4).tolist(), offset.tolist(), status.tolist()
+    ([10.0, 0.5556], [0.0, -32.0], [0, 0])
     """
     names = sorted(registry().parameters)
     return convert_indexed(parameter_index(parameter, names), names, unit)
@@ -186,6 +252,13 @@ def convert_indexed(
     """As :func:`convert_columns`, for rows whose parameter is already an index into ``names``.
 
     The (parameter, unit) pairs are resolved in a small dense table, then gathered per row.
+
+    Examples
+    --------
+    >>> scale, offset, status, _ = convert_indexed(np.array([0, -1]), ["HGB"],
+    ...                                            pd.Series(["g/dL", "g/dL"]))
+    >>> scale.tolist(), status.tolist()
+    ([10.0, 1.0], [0, 3])
     """
     reg = registry()
     ucodes, uuniques = factorize(unit)

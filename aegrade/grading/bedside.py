@@ -13,13 +13,19 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from aegrade.criteria.syndromes import load_crs_icans_criteria
+from aegrade.criteria import load_crs_icans_criteria
+from aegrade.criteria.syndromes import IcansRules
 from aegrade.errors import AegradeError
 
-#: CAPD: 8 items, each scored 0-4 (items 1-4 reverse-scored on the form), total 0-32
-#: (Traube et al., Crit Care Med 2014; reference section 1.4, S9).
-CAPD_ITEMS = 8
-CAPD_ITEM_MAX = 4
+#: The file whose ICE and CAPD items the bedside scorers check (item counts and ranges).
+_ITEMS_FROM = "astct-2019"
+
+
+def _icans_rules() -> IcansRules:
+    ic = load_crs_icans_criteria(_ITEMS_FROM).icans
+    if ic is None:
+        raise ValueError(f"{_ITEMS_FROM} has no ICANS part")
+    return ic
 
 
 class ScoreError(ValueError, AegradeError):
@@ -64,13 +70,16 @@ def ice_score(orientation: int, naming: int, commands: int, writing: int, attent
     >>> ice_score(4, 3, 1, 1, 0)
     9
     """
-    items = load_crs_icans_criteria("astct-2019").icans.ice.items  # type: ignore[union-attr]
+    items = _icans_rules().ice.items
     given = dict(zip(items, (orientation, naming, commands, writing, attention), strict=True))
     return sum(_check_item(k.removeprefix("ICE_").lower(), v, items[k]) for k, v in given.items())
 
 
 def capd_score(items: Sequence[int]) -> int:
     """CAPD total (0-32) from its eight item scores (each 0-4, as scored on the form).
+
+    The item count and range are read from the criteria file (``icans.capd``: Traube et al.,
+    Crit Care Med 2014).
 
     Raises
     ------
@@ -82,9 +91,13 @@ def capd_score(items: Sequence[int]) -> int:
     >>> capd_score([1, 1, 0, 2, 1, 0, 3, 2])
     10
     """
-    if isinstance(items, str) or len(items) != CAPD_ITEMS:
-        raise ScoreError(f"CAPD has {CAPD_ITEMS} items, got {len(items)}")
-    return sum(_check_item(f"CAPD item {i + 1}", v, CAPD_ITEM_MAX) for i, v in enumerate(items))
+    capd = _icans_rules().capd
+    if isinstance(items, str) or len(items) != capd.item_count:
+        raise ScoreError(f"CAPD has {capd.item_count} items, got {len(items)}")
+    return sum(_check_item(f"CAPD item {i + 1}", v, capd.item_max) for i, v in enumerate(items))
+
+
+_SUBJECT = "timepoint"
 
 
 @dataclass(frozen=True)
@@ -99,7 +112,7 @@ class TimepointGrade:
 def _one(rows: list[tuple[str, object, object, object]]) -> pd.DataFrame:
     obs = pd.DataFrame(rows, columns=["parameter", "value", "unit", "flow"])
     obs.insert(0, "day", 0.0)
-    obs.insert(0, "subject_id", "timepoint")
+    obs.insert(0, "subject_id", _SUBJECT)
     return obs
 
 
@@ -127,7 +140,9 @@ def grade_crs_timepoint(
     >>> grade_crs_timepoint(temp=38.5, oxygen="nasal_cannula", flow=8).grade
     3
     """
-    from aegrade.grading.syndromes import grade_crs_icans
+    from aegrade.grading.crs import grade_crs
+    from aegrade.prepare.findings import extract_findings
+    from aegrade.read.study import load_study
 
     rows: list[tuple[str, object, object, object]] = []
     if temp is not None:
@@ -141,25 +156,13 @@ def grade_crs_timepoint(
         rows.append(("HYPOTENSION", "true", None, None))
     if sysbp is not None:
         rows.append(("SYSBP", sysbp, "mmHg", None))
-    obs = _one(rows)
-    if episode_ongoing:  # the fever that opened the episode, just before this time point
-        obs = pd.concat(
-            [
-                pd.DataFrame(
-                    {
-                        "subject_id": ["timepoint"],
-                        "day": [-1e-6],
-                        "parameter": ["TEMP"],
-                        "value": [40.0],
-                        "unit": ["degC"],
-                        "flow": [None],
-                    }
-                ),
-                obs,
-            ],
-            ignore_index=True,
-        )
-    res = grade_crs_icans(obs, crs=criteria, icans=None, sysbp_threshold=sysbp_threshold)
+    found = extract_findings(load_study(_one(rows)))
+    res = grade_crs(
+        found,
+        criteria,
+        sysbp_threshold=sysbp_threshold,
+        episode_open=[_SUBJECT] if episode_ongoing else [],
+    )
     return _pick(res, "CRS")
 
 
@@ -186,7 +189,7 @@ def grade_icans_timepoint(
 
     given = {"ICE": ice, "CAPD": capd, "LOC": loc, "SEIZURE": seizure, "MOTOR": motor, "ICP": icp}
     obs = _one([(k, v, None, None) for k, v in given.items() if v is not None])
-    subjects = pd.DataFrame({"subject_id": ["timepoint"], "age": [age]})
+    subjects = pd.DataFrame({"subject_id": [_SUBJECT], "age": [age]})
     res = grade_crs_icans(
         load_study(observations=obs, subjects=subjects),
         crs=None,

@@ -19,16 +19,18 @@ devices, agents or tiers only.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import pandas as pd
 
-from aegrade.criteria.syndromes import (
-    CrsIcansCriteria,
-    CrsRules,
+from aegrade.criteria import (
     load_crs_icans_criteria,
+    organ_toxicity_parameters,
     resolve_crs_system,
-    vocabulary_of,
 )
+from aegrade.criteria.syndromes import CrsIcansCriteria, CrsRules
+from aegrade.criteria.vocabulary import not_given, true_words, vocabulary_of
 from aegrade.episodes.syndromes import (
     Episodes,
     SyndromeGrades,
@@ -36,8 +38,6 @@ from aegrade.episodes.syndromes import (
     finish_syndrome,
 )
 from aegrade.prepare.findings import (
-    _FALSE,
-    _TRUE,
     CRS_CODES,
     TREATMENT_CODES,
     Findings,
@@ -61,6 +61,7 @@ def grade_crs(
     *,
     sysbp_threshold: float | None = None,
     episode_gap_hours: float | None = None,
+    episode_open: Collection[str] = (),
 ) -> SyndromeGrades:
     """Grade CRS episodes of every subject by one system.
 
@@ -74,6 +75,11 @@ def grade_crs(
         SYSBP (mmHg) below this counts as hypotension; 0 turns it off. Default: the file's.
     episode_gap_hours
         Time free of fever, hypotension and hypoxia that ends an episode. Default: the file's.
+    episode_open
+        Subject ids whose CRS episode was opened by a fever before their first time point
+        here (a bedside grade of one time point during a known episode): their findings within
+        the gap of that first time point continue the episode without a new fever, and no
+        onset is written for it.
 
     Returns
     -------
@@ -90,14 +96,15 @@ def grade_crs(
         rows = _with_organ_rows(rows, found, r)
     tps = time_points(rows["subject"], rows["day"])
     at = _tp_tiers(tps, rows, c)
-    eps = _episodes(tps, at["fever"], at["signal"], gap)
+    opened = _opened_before(tps, f.subjects, episode_open, gap)
+    eps = _episodes(tps, at["fever"], at["signal"], gap, opened)
     member = eps.membership(tps.n)
     grade = np.where(
         member >= 0,
         np.maximum.reduce([np.full(tps.n, r.floor_grade.grade), at["hyp"], at["hox"], at["organ"]]),
         0,
     )
-    trace = _trace(tps, rows, at, member, grade, eps, c, float(thr))
+    trace = _trace(tps, rows, at, member, grade, eps, c, float(thr), opened)
     assessed = np.zeros(len(f.subjects), bool)
     assessed[tps.subject] = True
     ae, worst = finish_syndrome(
@@ -145,11 +152,11 @@ def _row_tiers(f: Findings, c: CrsIcansCriteria, thr: float) -> dict[str, np.nda
     live = ~f.other
     word = pd.Series(f.word, dtype=object)
     is_temp = (f.code == "TEMP") & live
-    truthy = word.isin(_TRUE).to_numpy(bool) | (f.number == 1)
+    truthy = word.isin(list(true_words())).to_numpy(bool) | (f.number == 1)
     hyp_flag = (f.code == "HYPOTENSION") & truthy & live
     sysbp_low = (f.code == "SYSBP") & live & (thr > 0) & (f.number < thr)
     pressor = (f.code == "VASOPRESSOR") & live & word.isin(vocab.vasopressors).to_numpy(bool)
-    treat = isin(f.code, TREATMENT_CODES) & ~word.isin(_FALSE).to_numpy(bool) & ~(f.number == 0)
+    treat = isin(f.code, TREATMENT_CODES) & ~not_given(f.number, f.word)
     hox, hox_desc = _hypoxia_rows(f, r, live)
     return {
         "subject": f.subject,
@@ -215,13 +222,12 @@ def _with_organ_rows(
     """Append CTCAE lab grades of organ toxicity as rows carrying a CRS organ tier (Lee 2014)."""
     from aegrade.criteria.units import resolve_codes
     from aegrade.grading.labs import grade_labs
-    from aegrade.prepare.findings import ORGAN_CODES
 
     ot = r.organ_toxicity
     assert ot is not None
     df = found.frame
     codes = resolve_codes(df["parameter"]) if "parameter" in df else pd.Series(dtype="string")
-    labs = df[codes.isin(ORGAN_CODES).to_numpy(bool)]
+    labs = df[codes.isin(organ_toxicity_parameters(ot)).to_numpy(bool)]
     if labs.empty or "day" not in labs:
         return rows
     graded = grade_labs(labs.drop(columns=["time"], errors="ignore"), ot.criteria, errors="coerce")
@@ -270,7 +276,7 @@ def _tp_tiers(
     n_all, n_counted, agents = _pressor_counts(tps, rows, h.not_counted_toward_multiple)
     hyp_flag = tps.reduce_max(rows["hyp_flag"].astype(np.int8)) > 0
     hyp = np.where(
-        n_counted >= 2,
+        n_counted >= h.multiple_means_at_least,
         h.multiple_vasopressors,
         np.where(n_all >= 1, h.one_vasopressor, np.where(hyp_flag, h.no_vasopressor, 0)),
     )
@@ -350,15 +356,33 @@ def _high_dose(tps: TimePoints, rows: dict[str, np.ndarray], c: CrsIcansCriteria
     return tps.reduce_max(out_rows) > 0
 
 
-def _episodes(tps: TimePoints, fever: np.ndarray, signal: np.ndarray, gap: float) -> Episodes:
-    """Episodes: runs of signals no more than ``gap`` days apart, from their first fever on."""
+def _opened_before(
+    tps: TimePoints, subjects: np.ndarray, episode_open: Collection[str], gap: float
+) -> np.ndarray:
+    """Per time point: an episode opened before the subject's first time point is still open
+    (the time point is within ``gap`` days of that first one)."""
+    out = np.zeros(tps.n, bool)
+    if not episode_open or tps.n == 0:
+        return out
+    flagged = isin(subjects[tps.subject], [str(s) for s in episode_open])
+    first_day = pd.Series(tps.day).groupby(tps.subject).transform("min").to_numpy(float)
+    still_open: np.ndarray = flagged & (tps.day - first_day <= gap + 1e-9)
+    return still_open
+
+
+def _episodes(
+    tps: TimePoints, fever: np.ndarray, signal: np.ndarray, gap: float, opened: np.ndarray
+) -> Episodes:
+    """Episodes: runs of signals no more than ``gap`` days apart, from their first fever on
+    (or from their start, for a run that continues an episode opened before: ``opened``)."""
     sig = np.flatnonzero(signal)
     if sig.size == 0:
         return Episodes(np.zeros(0, np.int64), np.zeros(0, np.int64))
     run = runs(tps.subject[sig], tps.day[sig], gap)
     pos = np.arange(sig.size)
     run_first = np.flatnonzero(np.r_[True, run[1:] != run[:-1]])[run]
-    seen_fever = np.maximum.accumulate(np.where(fever[sig], pos, -1)) >= run_first
+    starts_open = opened[sig[run_first]] & (run_first == _subject_first(tps.subject[sig]))
+    seen_fever = starts_open | (np.maximum.accumulate(np.where(fever[sig], pos, -1)) >= run_first)
     inside = sig[seen_fever]
     r = run[seen_fever]
     if inside.size == 0:
@@ -366,6 +390,13 @@ def _episodes(tps: TimePoints, fever: np.ndarray, signal: np.ndarray, gap: float
     first = inside[np.r_[True, r[1:] != r[:-1]]]
     last = inside[np.r_[r[1:] != r[:-1], True]]
     return Episodes(first, last)
+
+
+def _subject_first(subject: np.ndarray) -> np.ndarray:
+    """Per (sorted) position: the position of its subject's first one."""
+    new = np.r_[True, subject[1:] != subject[:-1]] if subject.size else np.zeros(0, bool)
+    first: np.ndarray = np.flatnonzero(new)[np.cumsum(new) - 1]
+    return first
 
 
 # --------------------------------------------------------------------------- audit trail
@@ -380,6 +411,7 @@ def _trace(
     eps: Episodes,
     c: CrsIcansCriteria,
     thr: float,
+    opened: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """Rule id and audit text per time point (None where there is nothing to say)."""
     cid = c.output_id
@@ -388,7 +420,7 @@ def _trace(
     sub = np.flatnonzero((member >= 0) | at["signal"])  # texts only where there is a finding
     a = {k: v[sub] for k, v in at.items()}
     g_all = grade[sub]
-    comps = _component_texts(tps, rows, a, sub, thr)
+    comps = _component_texts(tps, rows, a, sub, thr, c.crs.hypotension.multiple_means_at_least)
     day = "day " + fmt_numbers(tps.day[sub])
     inside = member[sub] >= 0
     # the component that produced the grade: hypotension, hypoxia, organ, else the floor
@@ -406,7 +438,7 @@ def _trace(
         best == 0, np.where(settled, "episode active", names[0]), names[best] + " tier " + g
     )
     suffix = np.where(settled, "; fever settled" + comps["settled"], "")
-    onset = np.isin(sub, eps.first)
+    onset = np.isin(sub, eps.first[~opened[eps.first]])  # an episode opened before: no onset
     onset_txt = (
         "; episode onset (fever >= "
         + fmt_numbers(np.array([c.crs.onset.fever_ge_celsius]))[0]
@@ -449,6 +481,7 @@ def _component_texts(
     a: dict[str, np.ndarray],
     sub: np.ndarray,
     thr: float,
+    multiple: int,
 ) -> dict[str, np.ndarray]:
     """Descriptions of each component at the time points ``sub``."""
     temp = np.where(np.isfinite(a["temp"]), a["temp"], np.nan)
@@ -469,7 +502,7 @@ def _component_texts(
         + " mmHg sysbp_threshold option), no vasopressor"
     )
     n_txt = np.where(
-        a["n_counted"] >= 2,
+        a["n_counted"] >= multiple,
         " (" + fmt_numbers(a["n_counted"]) + " vasopressors counted)",
         np.where(
             a["n_counted"] == 0,

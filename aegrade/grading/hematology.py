@@ -23,7 +23,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from aegrade.criteria import load_criteria, resolve_criteria_id
+from aegrade.criteria import load_ctcae, resolve_criteria_id
 from aegrade.criteria.units import registry
 from aegrade.errors import InputError, failure_frame
 from aegrade.grading.biomarkers import (
@@ -166,7 +166,7 @@ def summarize_hematology(
     if not isinstance(study, Study):
         study = load_study(study)
     cid = resolve_criteria_id(criteria)
-    load_criteria(cid)
+    load_ctcae(cid)
     subjects = _subjects_frame(study)
     index = pd.Index(subjects["subject_id"], dtype="string")
     prep, frame, issues = _prepare(study, errors, prepared)
@@ -333,7 +333,7 @@ def _baselines(rows: dict[str, Rows], criteria: str) -> pd.DataFrame:
 
 
 def _meta(cid: str, icaht: str, hematotox: str, neutropenia: str) -> dict[str, str]:
-    meta = {"criteria": cid, "criteria_revision": str(load_criteria(cid).revision)}
+    meta = {"criteria": cid, "criteria_revision": str(load_ctcae(cid).revision)}
     for key, c in (
         ("icaht", load_icaht(icaht)),
         ("hematotox", load_hematotox(hematotox)),

@@ -13,7 +13,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from aegrade.criteria.hematology import HematotoxCriteria, load_hematology_criteria
+from aegrade.criteria import load_hematology_criteria
+from aegrade.criteria.hematology import HematotoxCriteria
 from aegrade.grading.daily import cut_mask, nullable_int
 
 if TYPE_CHECKING:

@@ -13,7 +13,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from aegrade.criteria.hematology import Cut, IcahtCriteria, load_hematology_criteria, to_canonical
+from aegrade.criteria import load_hematology_criteria
+from aegrade.criteria.hematology import Cut, IcahtCriteria, to_canonical
 from aegrade.grading.biomarkers import format_significant
 from aegrade.grading.daily import (
     Grid,

@@ -13,12 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from aegrade.criteria.syndromes import (
-    Band,
-    CrsIcansCriteria,
-    load_crs_icans_criteria,
-    resolve_icans_system,
-)
+from aegrade.criteria import load_crs_icans_criteria, resolve_icans_system
+from aegrade.criteria.syndromes import Band, CrsIcansCriteria, IcansRules
 from aegrade.episodes.syndromes import (
     Episodes,
     SyndromeGrades,
@@ -27,8 +23,6 @@ from aegrade.episodes.syndromes import (
 )
 from aegrade.prepare.findings import (
     ICANS_CODES,
-    ICE_ITEMS,
-    WORD_DOMAINS,
     Findings,
     TimePoints,
     fmt_numbers,
@@ -37,7 +31,14 @@ from aegrade.prepare.findings import (
     time_points,
 )
 
-_DOMAIN_ORDER = ("ICE", "CAPD", *WORD_DOMAINS)
+#: The score domains, before the word domains of the criteria file (in the file's order);
+#: on a tie the first domain in this order names the grade in the audit trail.
+_SCORE_DOMAINS = ("ICE", "CAPD")
+
+
+def _domain_order(ic: IcansRules) -> tuple[str, ...]:
+    """Every domain by name: ICE, CAPD, then the word domains (LOC, SEIZURE, MOTOR, ICP)."""
+    return (*_SCORE_DOMAINS, *ic.domains)
 
 
 def grade_icans(
@@ -76,7 +77,8 @@ def grade_icans(
     grade = np.max(dom, axis=0) if len(dom) else np.zeros(tps.n, np.int64)
     eps = _episodes(tps, grade, gap)
     member = eps.membership(tps.n)
-    text, rule = _trace(tps, dom, desc, grade, member, eps, c.output_id)
+    order = _domain_order(ic)
+    text, rule = _trace(tps, dom, desc, grade, member, eps, c.output_id, ic, order)
     assessed = np.zeros(len(f.subjects), bool)
     assessed[tps.subject[grade >= 0]] = True
     ae, worst = finish_syndrome(
@@ -103,7 +105,7 @@ def grade_icans(
             "day": tps.day,
             "episode": episode_numbers(tps.subject, member),
             "grade": pd.array(np.where(grade >= 0, grade, 0), dtype="Int64"),
-            **{f"{d.lower()}_grade": dom[i] for i, d in enumerate(_DOMAIN_ORDER)},
+            **{f"{d.lower()}_grade": dom[i] for i, d in enumerate(order)},
             "rule": rule,
             "text": text,
         }
@@ -143,8 +145,7 @@ def _domain_grades(
             np.where(capd_val == 99, "CAPD unable", "CAPD " + fmt_numbers(capd_val)),
         ],
     )
-    for d in WORD_DOMAINS:  # four domains
-        dom = ic.domains[d]  # type: ignore[index]
+    for d, dom in ic.domains.items():  # four domains, by name
         idx = np.flatnonzero(f.code == d)
         g_row = np.full(len(f.code), -1, np.int64)
         g_row[idx] = (
@@ -179,7 +180,7 @@ def _ice_scores(
     )
     per_tp = pairs.groupby(level="tp").agg(["sum", "count"])
     from_items = np.full(tps.n, np.nan)
-    full = per_tp[per_tp["count"] == len(ICE_ITEMS)]
+    full = per_tp[per_tp["count"] == len(items)]
     from_items[full.index.to_numpy(np.int64)] = full["sum"].to_numpy(float)
     return np.where(np.isfinite(total), total, from_items)
 
@@ -202,22 +203,17 @@ def _trace(
     member: np.ndarray,
     eps: Episodes,
     cid: str,
+    ic: IcansRules,
+    order: tuple[str, ...],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Audit text and rule id per time point: the most severe domain (first on ties)."""
     best = np.argmax(dom, axis=0) if len(dom) else np.zeros(tps.n, np.int64)
     finding = np.choose(best, desc) if tps.n else np.zeros(0, object)
-    names = np.array(
-        [
-            "ICE",
-            "CAPD",
-            "level of consciousness",
-            "seizure",
-            "motor findings",
-            "raised ICP / cerebral edema",
-        ],
-        object,
-    )
-    keys = np.array(["ice", "capd", "loc", "seizure", "motor", "icp"], object)
+    labels: dict[str, str] = {d: d for d in _SCORE_DOMAINS}
+    labels |= {d: w.label for d, w in ic.domains.items()}
+    names = np.array([labels[d] for d in order], object)
+    keys = np.array([d.lower() for d in order], object)
+    row = {d: i for i, d in enumerate(order)}
     inside = np.flatnonzero(member >= 0)  # texts only inside episodes
     b = best[inside]
     g = fmt_numbers(grade[inside])
@@ -236,7 +232,7 @@ def _trace(
         + cid
         + ")"
     )
-    ice0_loc4 = (dom[0] == 3) & (dom[2] == 4) & (member >= 0)
+    ice0_loc4 = (dom[row["ICE"]] == 3) & (dom[row["LOC"]] == 4) & (member >= 0)
     text[ice0_loc4] = text[ice0_loc4] + "; ICE 0 with the patient unarousable is grade 4"
     onset = np.zeros(tps.n, bool)
     onset[eps.first] = True

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from aegrade.criteria import Clause, Entry, load_criteria, resolve_criteria_id
+from aegrade.criteria import Clause, Entry, load_ctcae, resolve_criteria_id
 from aegrade.criteria.units import registry
 from aegrade.grading import predicates as P
 from aegrade.prepare.observations import Context, Prepared, prepare_observations
@@ -72,7 +72,7 @@ class _Plan:
 @lru_cache(maxsize=16)
 def _plan(criteria: str, ambiguous: Ambiguous) -> _Plan:
     """Compile a criteria set into integer-coded labels and evaluation order."""
-    cs = load_criteria(criteria)
+    cs = load_ctcae(criteria)
     labels: list[str] = []
     rules: list[str] = []
     terms: list[str] = []

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from aegrade.criteria import resolve_criteria_id
-from aegrade.criteria.hematology import NeutropeniaCriteria, load_hematology_criteria
+from aegrade.criteria import load_hematology_criteria, resolve_criteria_id
+from aegrade.criteria.hematology import IcahtCriteria, NeutropeniaCriteria
 from aegrade.episodes.labs import EPISODE_COLUMNS
 from aegrade.grading.daily import (
     SECOND,
@@ -45,7 +45,8 @@ FEBRILE_COLUMNS = [
     "febrile_neutropenia_onset_day",
     "febrile_neutropenia_reason",
 ]
-_DAY_DEFAULTS = {"daily_value": "lowest", "carry_forward_days": 7}
+#: The file whose day options (daily_value, carry_forward_days) the counts follow by default.
+_DAY_OPTIONS_FROM = "icaht-2023"
 
 
 def load_neutropenia(criteria: str = "asco-idsa-neutropenia") -> NeutropeniaCriteria:
@@ -88,7 +89,8 @@ def summarize_neutropenia(
     """
     c = load_neutropenia(criteria)
     rows = _rows(anc, subjects)
-    how = {**_DAY_DEFAULTS, **(day_options or {})}
+    defaults = load_hematology_criteria(_DAY_OPTIONS_FROM, IcahtCriteria).day_defaults()
+    how = {**defaults, **(day_options or {})}
     first, last = c.window
     grid = daily_grid(
         rows,

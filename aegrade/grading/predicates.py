@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from aegrade.criteria.models import BaselineStatus, Clause, Compare, Condition
+from aegrade.criteria.ctcae import BaselineStatus, Clause, Compare, Condition
 
 __all__ = [
     "REL_TOL",
@@ -199,7 +199,7 @@ def eval_compare(cond: Compare, rows: Rows, canonical: str, units: list[str]) ->
     Examples
     --------
     >>> import numpy as np
-    >>> from aegrade.criteria.models import Compare
+    >>> from aegrade.criteria.ctcae import Compare
     >>> cond = Compare(op="gt", ref="uln", factor=2.0)
     >>> rows = Rows(value=np.array([100.0, 200.0]), uln=np.array([40.0, np.nan]))
     >>> eval_compare(cond, rows, "U/L", [])
@@ -307,7 +307,7 @@ def eval_baseline(cond: BaselineStatus, rows: Rows) -> Truth:
     Examples
     --------
     >>> import numpy as np
-    >>> from aegrade.criteria.models import BaselineStatus
+    >>> from aegrade.criteria.ctcae import BaselineStatus
     >>> rows = Rows(
     ...     baseline=np.array([50.0, 10.0, np.nan]),
     ...     uln=np.array([40.0, 40.0, 40.0]),
@@ -334,7 +334,7 @@ def eval_condition(cond: Condition, rows: Rows, canonical: str, units: list[str]
     Parameters
     ----------
     cond
-        A :class:`~aegrade.criteria.models.Compare` or a baseline-status condition.
+        A :class:`~aegrade.criteria.ctcae.Compare` or a baseline-status condition.
     rows, canonical, units
         As for :func:`eval_compare`.
 
@@ -346,7 +346,7 @@ def eval_condition(cond: Condition, rows: Rows, canonical: str, units: list[str]
     Examples
     --------
     >>> import numpy as np
-    >>> from aegrade.criteria.models import Compare
+    >>> from aegrade.criteria.ctcae import Compare
     >>> rows = Rows(value=np.array([0.4, 1.2]))
     >>> eval_condition(Compare(op="lt", ref="absolute", threshold=0.5), rows, "10^9/L", [])
     (array([ True, False]), array([ True,  True]))
@@ -379,7 +379,7 @@ def eval_clause(clause: Clause, rows: Rows, canonical: str, units: list[str]) ->
     Examples
     --------
     >>> import numpy as np
-    >>> from aegrade.criteria.models import Clause
+    >>> from aegrade.criteria.ctcae import Clause
     >>> clause = Clause.model_validate({"op": "lt", "ref": "lln"})
     >>> rows = Rows(value=np.array([1.0, 5.0, 1.0]), lln=np.array([2.0, 2.0, np.nan]))
     >>> eval_clause(clause, rows, "10^9/L", [])
@@ -412,7 +412,7 @@ def uses(clause: Clause) -> set[str]:
 
     Examples
     --------
-    >>> from aegrade.criteria.models import Clause
+    >>> from aegrade.criteria.ctcae import Clause
     >>> sorted(uses(Clause.model_validate({"op": "gt", "ref": "baseline", "factor": 2.0})))
     ['baseline']
     """

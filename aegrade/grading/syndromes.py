@@ -14,7 +14,7 @@ from typing import Literal
 
 import pandas as pd
 
-from aegrade.criteria.syndromes import (
+from aegrade.criteria import (
     load_crs_icans_criteria,
     resolve_crs_system,
     resolve_icans_system,

@@ -13,8 +13,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from aegrade.criteria.syndromes import load_crs_icans_criteria, normalize_word, vocabulary_of
+from aegrade.criteria import load_crs_icans_criteria
 from aegrade.criteria.units import convert_columns, registry
+from aegrade.criteria.vocabulary import (
+    allowed_words,
+    false_words,
+    normalize_word,
+    read_values,
+    true_words,
+)
 from aegrade.errors import InputError, Reason, failure_frame
 from aegrade.read.study import Study, study_days
 
@@ -33,9 +40,6 @@ TREATMENT_CODES = ("TOCILIZUMAB", "CORTICOSTEROID", "ANTIPYRETIC")
 ICE_ITEMS = ("ICE_ORIENTATION", "ICE_NAMING", "ICE_COMMANDS", "ICE_WRITING", "ICE_ATTENTION")
 ICANS_CODES = ("ICE", *ICE_ITEMS, "CAPD", "LOC", "SEIZURE", "MOTOR", "ICP")
 WORD_DOMAINS = ("LOC", "SEIZURE", "MOTOR", "ICP")
-ORGAN_CODES = ("CREAT", "ALT", "AST", "BILI")
-_TRUE = frozenset({"true", "yes", "y", "t", "1", "1.0", "present", "given"})
-_FALSE = frozenset({"false", "no", "n", "f", "0", "0.0", "absent", "none", "not_given"})
 _VITALS = ("TEMP", "SYSBP")
 _DOSE_UNITS = {
     "ug/min": "ug/min",
@@ -107,30 +111,16 @@ class Findings:
         )
 
 
-def _parse_values(values: pd.Series, aliases: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
-    """Numbers and folded words of a value column; distinct values parsed once."""
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        return values.to_numpy(float, na_value=np.nan), np.full(len(values), None, object)
-    codes, uniq = pd.factorize(values, use_na_sentinel=True)
-    u = pd.Series(np.asarray(uniq, dtype=object), dtype=object)
-    num = pd.to_numeric(u.where(~u.map(lambda x: isinstance(x, bool))), errors="coerce")
-    text = u.astype(str).str.strip().str.lower().str.replace(r"[\s\-/]+", "_", regex=True)
-    text = text.where(num.isna() | u.map(lambda x: isinstance(x, bool)))
-    text = text.map(lambda w: aliases.get(w, w) if isinstance(w, str) else None)
-    num_a = np.r_[num.to_numpy(float), np.nan]
-    word_a = np.r_[text.to_numpy(object), np.array([None], object)]
-    return num_a[codes], word_a[codes]
-
-
 def _truthy(values: pd.Series | None, n: int) -> tuple[np.ndarray, np.ndarray]:
     """True/False per row from a flag column, and a mask of unreadable cells."""
     if values is None:
         return np.zeros(n, bool), np.zeros(n, bool)
     codes, uniq = pd.factorize(values.to_numpy(object))
     words = [normalize_word(str(x)) for x in uniq]
-    yes = np.array([w in _TRUE for w in words] + [False], bool)
+    true, false = true_words(), false_words()
+    yes = np.array([w in true for w in words] + [False], bool)
     bad = np.array(
-        [w not in _TRUE and w not in _FALSE and w not in ("nan", "<na>", "none", "") for w in words]
+        [w not in true and w not in false and w not in ("nan", "<na>", "none", "") for w in words]
         + [False],
         bool,
     )
@@ -215,8 +205,7 @@ def extract_findings(study: Study, *, errors: str = "raise") -> Findings:
     code_all = _resolve(df["parameter"])
     keep = isin(code_all, [*CRS_CODES, *ICANS_CODES])
     pos = np.flatnonzero(keep)
-    vocab = vocabulary_of(load_crs_icans_criteria("astct-2019"))
-    number, word = _parse_values(df["value"].iloc[pos], vocab.aliases)
+    number, word = read_values(df["value"].iloc[pos])
     code = code_all[pos]
     day = day_all[pos] if day_all is not None else np.full(len(pos), np.nan)
     probs = _Problems(study, pos)
@@ -316,14 +305,9 @@ def _check_vitals(
 
 def _check_words(code: np.ndarray, number: np.ndarray, word: np.ndarray, probs: _Problems) -> None:
     astct = load_crs_icans_criteria("astct-2019")
-    vocab = vocabulary_of(astct)
     assert astct.icans is not None
-    allowed: dict[str, set[str]] = {
-        "OXYGEN": set(astct.crs.hypoxia.devices),
-        "VASOPRESSOR": {*vocab.vasopressors, *vocab.not_vasopressors, *_FALSE},
-        "HYPOTENSION": {*_TRUE, *_FALSE},
-        **{d: set(astct.icans.domains[d].grades) for d in WORD_DOMAINS},  # type: ignore[index]
-    }
+    allowed = allowed_words()
+    false, true = false_words(), true_words()
     kinds, names = pd.factorize(code)
     kind_of = {c: i for i, c in enumerate(names)}
     for c, words in allowed.items():
@@ -332,7 +316,7 @@ def _check_words(code: np.ndarray, number: np.ndarray, word: np.ndarray, probs: 
         bad[rows] = ~isin(word[rows], words)
         if c == "HYPOTENSION":
             bad[rows] &= ~np.isin(number[rows], (0.0, 1.0))
-        shown = sorted(words - _FALSE - _TRUE) or ["true", "false"]
+        shown = sorted(words - false - true) or ["true", "false"]
         probs.add(bad, "value", Reason.NOT_A_NUMBER, f"{c} must be one of: {', '.join(shown)}")
     limits = {c: registry().parameters[c].limits or (0, 0) for c in ("ICE", "CAPD")}
     ranges = {**limits, **{k: (0, v) for k, v in astct.icans.ice.items.items()}}

@@ -10,16 +10,29 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from aegrade.criteria.vocabulary import not_given, read_values
 from aegrade.tables.display import DisplayTable, format_count, grading_footnote, system_label
 from aegrade.tables.spec import TableSpecError
 
-__all__ = ["CRS_TERM", "ICANS_TERM", "build_crs_icans_summary", "format_median_range"]
+__all__ = [
+    "CRS_TERM",
+    "ICANS_TERM",
+    "TREATMENT_WINDOW_DAYS",
+    "build_crs_icans_summary",
+    "format_median_range",
+]
 
 CRS_TERM = "Cytokine release syndrome"
 ICANS_TERM = "Immune effector cell-associated neurotoxicity syndrome"
 _SHORT = {CRS_TERM.lower(): "CRS", ICANS_TERM.lower(): "ICANS"}
 _TREATMENTS = (("TOCILIZUMAB", "Tocilizumab"), ("CORTICOSTEROID", "Corticosteroids"))
-_NOT_GIVEN = {"", "0", "no", "false", "none", "not given", "n", "f"}
+
+#: Days after the end of a CRS/ICANS episode during which a treatment still counts as given for
+#: it. An episode's ``end`` is its last abnormal time point, and tocilizumab or corticosteroids
+#: given for it are often charted later that day or the next morning; one day keeps those while
+#: premedication (before any episode) and much later use are not counted. A table convention of
+#: aegrade, not part of any grading system (option ``treatment_window_days``).
+TREATMENT_WINDOW_DAYS = 1.0
 
 
 def format_median_range(values: pd.Series | np.ndarray) -> str:
@@ -40,6 +53,7 @@ def build_crs_icans_summary(
     observations: pd.DataFrame | None = None,
     *,
     by: str | None = None,
+    treatment_window_days: float = TREATMENT_WINDOW_DAYS,
 ) -> DisplayTable:
     """CRS/ICANS summary per grading system, one column per arm.
 
@@ -54,9 +68,13 @@ def build_crs_icans_summary(
     observations
         Observations or graded observations (``subject_id``, ``parameter``, ``value``):
         ``TOCILIZUMAB`` and ``CORTICOSTEROID`` rows mark a patient as treated, unless the value
-        says not given (no, false, 0, none).
+        says not given (a 'no' word of :mod:`aegrade.criteria.vocabulary` such as no, false,
+        none, absent, not given, or the number 0), as for the CRS engine's audit trail.
     by
         Arm column of ``subjects``.
+    treatment_window_days
+        Days after an episode's end during which a treatment counts
+        (:data:`TREATMENT_WINDOW_DAYS`).
 
     Returns
     -------
@@ -89,7 +107,7 @@ def build_crs_icans_summary(
             indent.append(1)
             emph.append(False)
             ard += [r[1] for r in rows]
-    treated = _treated(observations, ae, subj, arms)
+    treated = _treated(observations, ae, subj, arms, treatment_window_days)
     if treated:
         body.append(("Treatment", *[""] * len(arms)))
         indent.append(0)
@@ -103,7 +121,8 @@ def build_crs_icans_summary(
         "N, number of patients; n (%), patients with the event. Time to onset: days from "
         "infusion to the first episode; duration: days, summed over a patient's episodes; "
         "median (range) over the patients with the event. Treatment: given from the onset "
-        "of a CRS or ICANS episode to one day after its end (premedication not counted)."
+        f"of a CRS or ICANS episode to {_days(treatment_window_days)} after its end "
+        "(premedication not counted)."
     ]
     g = grading_footnote(crit.dropna().unique())
     if g:
@@ -121,6 +140,10 @@ def build_crs_icans_summary(
             ard, columns=["row", "arm", "column", "n", "N", "percent", "median", "min", "max"]
         ),
     )
+
+
+def _days(n: float) -> str:
+    return "one day" if n == 1 else f"{n:g} days"
 
 
 def _subject_frame(subjects: pd.DataFrame | None, ae: pd.DataFrame, by: str | None) -> pd.DataFrame:
@@ -211,19 +234,17 @@ def _treated(
     ae: pd.DataFrame,
     subj: pd.DataFrame,
     arms: list[tuple[str, int]],
+    window: float,
 ) -> list[tuple[str, list[tuple[str, list]]]]:
     if observations is None or "parameter" not in observations:
         return []
     par = observations["parameter"].astype("string").str.strip().str.upper()
-    value = (
-        observations["value"].astype("string").str.strip().str.lower()
-        if "value" in observations
-        else pd.Series("given", index=observations.index)
-    )
-    given = (~value.fillna("given").isin(_NOT_GIVEN)).to_numpy(bool)
+    given = np.ones(len(observations), bool)
+    if "value" in observations:
+        given = ~not_given(*read_values(observations["value"]))
     during = np.zeros(len(observations), bool)
     rows = np.flatnonzero(par.isin([c for c, _ in _TREATMENTS]).to_numpy(bool))
-    during[rows] = _during_episode(observations.iloc[rows], ae)
+    during[rows] = _during_episode(observations.iloc[rows], ae, window)
     out = []
     for code, label in _TREATMENTS:
         hit = (par == code).to_numpy(bool) & given & during
@@ -242,9 +263,9 @@ def _treated(
     return out
 
 
-def _during_episode(observations: pd.DataFrame, ae: pd.DataFrame) -> np.ndarray:
-    """Rows given from the onset of one of the patient's CRS/ICANS episodes to one day after
-    its end, so that premedication (before any episode) is not counted. Rows or episodes
+def _during_episode(observations: pd.DataFrame, ae: pd.DataFrame, window: float) -> np.ndarray:
+    """Rows given from the onset of one of the patient's CRS/ICANS episodes to ``window`` days
+    after its end, so that premedication (before any episode) is not counted. Rows or episodes
     without days count as during."""
     if "day" not in observations or ae.empty:
         return np.ones(len(observations), bool)
@@ -258,5 +279,5 @@ def _during_episode(observations: pd.DataFrame, ae: pd.DataFrame) -> np.ndarray:
         if np.isnan(lo):  # an episode without days: any use by that patient counts
             inside |= sid == s
         else:
-            inside |= (sid == s) & (day >= lo) & (day <= hi + 1.0)
+            inside |= (sid == s) & (day >= lo) & (day <= hi + window)
     return inside

@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 import re
+from importlib import resources
 
 import pytest
 import yaml
 from pydantic import ValidationError
 
-from aegrade.criteria import CriteriaSet, list_criteria, load_criteria, load_dictionary
+from aegrade.criteria import (
+    CrsIcansCriteria,
+    CtcaeCriteria,
+    HematotoxCriteria,
+    IcahtCriteria,
+    NeutropeniaCriteria,
+    list_criteria,
+    load_criteria,
+    load_crs_icans_criteria,
+    load_ctcae,
+    load_dictionary,
+    load_hematology_criteria,
+    provenance,
+    resolve_criteria_id,
+    resolve_crs_system,
+    resolve_icans_system,
+)
+from aegrade.criteria.ctcae import BaselineStatus
 from aegrade.criteria.units import registry
-from aegrade.errors import UnknownCriteriaError
+from aegrade.errors import CriteriaDefinitionError, UnknownCriteriaError
 
 CTCAE = ["ctcae-v5.0", "ctcae-v4.03"]
 
@@ -77,7 +95,7 @@ def test_unknown_key_is_rejected_with_its_place() -> None:
     doc = yaml.safe_load(yaml.safe_dump(load_criteria("ctcae-v5.0").model_dump(mode="json")))
     doc["entries"][0]["grades"]["1"]["rules"][0]["all"][0]["treshold"] = 3
     with pytest.raises(ValidationError, match="treshold"):
-        CriteriaSet.model_validate(doc)
+        CtcaeCriteria.model_validate(doc)
 
 
 def test_alternative_must_be_lower_grade() -> None:
@@ -85,4 +103,101 @@ def test_alternative_must_be_lower_grade() -> None:
     hypo = next(e for e in doc["entries"] if e["id"] == "hypokalemia")
     hypo["grades"]["2"]["rules"][0]["alternative"] = 3
     with pytest.raises(ValidationError, match="lower grade"):
-        CriteriaSet.model_validate(doc)
+        CtcaeCriteria.model_validate(doc)
+
+
+PACKAGED = sorted(
+    p.name
+    for p in resources.files("aegrade.criteria.data").iterdir()
+    if p.name.endswith(".yaml") and p.name != "parameters.yaml"
+)
+KIND_MODELS = {
+    "ctcae-v5.0": CtcaeCriteria,
+    "ctcae-v4.03": CtcaeCriteria,
+    "astct-2019": CrsIcansCriteria,
+    "lee-2014": CrsIcansCriteria,
+    "ctcae-v5.0-crs": CrsIcansCriteria,
+    "icaht-2023": IcahtCriteria,
+    "car-hematotox": HematotoxCriteria,
+    "asco-idsa-neutropenia": NeutropeniaCriteria,
+}
+
+
+@pytest.mark.parametrize("name", PACKAGED)
+def test_files_read_as_a_clinician_reads(name: str) -> None:
+    text = resources.files("aegrade.criteria.data").joinpath(name).read_text("utf-8")
+    assert not re.search(r"(^|[\s\[{,:-])[&*][A-Za-z0-9_]+\b", text), "YAML anchor or alias"
+    raw = yaml.safe_load(text)
+    for key in ("id", "kind", "title", "citation", "revision", "reviewed_by", "errata", "notes"):
+        assert key in raw, f"{name}: header lacks {key}"
+    assert isinstance(raw["errata"], list)
+    assert raw["id"] == name.removesuffix(".yaml")
+
+
+def test_baseline_conditions_are_spelled_out() -> None:
+    alt = next(e for e in load_criteria("ctcae-v5.0").entries if e.id == "alt-increased")
+    conditions = [c for clause in alt.grades[1].rules for c in clause.all]
+    assert [c.baseline for c in conditions if isinstance(c, BaselineStatus)] == [
+        "not_above_uln",
+        "above_uln",
+    ]
+
+
+@pytest.mark.parametrize(("cid", "model"), KIND_MODELS.items())
+def test_load_criteria_returns_every_kind(cid: str, model: type) -> None:
+    c = load_criteria(cid)
+    assert isinstance(c, model) and c.id == cid
+    assert set(KIND_MODELS) == set(list_criteria()["id"])
+
+
+def test_list_criteria_columns() -> None:
+    table = list_criteria().set_index("id")
+    assert list(table.columns) == [
+        "kind",
+        "title",
+        "revision",
+        "citation",
+        "reviewed_by",
+        "entries",
+    ]
+    assert table.loc["ctcae-v5.0", "entries"] == 42
+    assert table.loc["lee-2014", "kind"] == "lee-2014-crs"
+
+
+def test_grade_is_an_int_in_every_kind() -> None:
+    assert load_crs_icans_criteria("astct-2019").crs.hypotension.multiple_vasopressors == 4
+    assert load_criteria("icaht-2023").late.levels[0].grade == 4
+    assert load_criteria("asco-idsa-neutropenia").febrile_neutropenia.grade == 3
+    hypo = next(e for e in load_criteria("ctcae-v5.0").entries if e.id == "hypokalemia")
+    assert set(hypo.grades) == {1, 2, 3, 4, 5}
+    assert hypo.grades[2].rules[0].alternative == 1
+
+
+def test_typed_loaders_refuse_other_kinds() -> None:
+    with pytest.raises(UnknownCriteriaError, match="astct-2019 is a astct-crs-icans system"):
+        load_ctcae("astct-2019")
+    with pytest.raises(CriteriaDefinitionError, match="not 'icaht'"):
+        load_hematology_criteria("car-hematotox", "icaht")
+
+
+def test_one_alias_table_serves_every_use() -> None:
+    assert resolve_criteria_id("v4") == "ctcae-v4.03"
+    assert resolve_crs_system("astct") == "astct-2019"
+    assert resolve_crs_system("5.0") == "ctcae-v5.0-crs"
+    assert resolve_crs_system("ctcae-v5.0-crs") == "ctcae-v5.0-crs"
+    assert resolve_icans_system("astct") == "astct-2019"
+    with pytest.raises(UnknownCriteriaError, match="infusion-reaction"):
+        resolve_crs_system("4.03")
+    with pytest.raises(UnknownCriteriaError, match="unknown ICANS system 'lee'"):
+        resolve_icans_system("lee")
+
+
+def test_provenance_reads_the_headers() -> None:
+    rows = provenance(["5.0", "lee", "icaht-2023", "ctcae-v5.0"])
+    assert [r["id"] for r in rows] == ["ctcae-v5.0", "lee-2014", "icaht-2023"]
+    lee = rows[1]
+    assert lee["revision"] == "1"
+    assert lee["citation"].startswith("Lee DW, Gardner R, Porter DL, et al.")
+    assert "doi:10.1182/blood-2014-05-552729" in lee["citation"]
+    assert lee["reviewed_by"] == "not reviewed"
+    assert lee["title"] == "Cytokine release syndrome grading (Lee et al., Blood 2014)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from aegrade.criteria.syndromes import load_crs_icans_criteria
+from aegrade.criteria import load_crs_icans_criteria
 from aegrade.errors import InputError, UnknownCriteriaError
 from aegrade.grading.syndromes import grade_crs_icans
 from aegrade.read.study import load_study

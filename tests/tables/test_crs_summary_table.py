@@ -113,3 +113,26 @@ def test_premedication_outside_episodes_is_not_treatment(crs_ae, subjects):
     body = {r[0]: list(r[1:]) for r in build_crs_icans_summary(crs_ae, subjects, obs).body}
     assert body["Tocilizumab, n (%)"] == ["1 (16.7)"]
     assert body["Corticosteroids, n (%)"] == ["0"]  # patient 5 has no CRS/ICANS episode
+
+
+@pytest.mark.parametrize(
+    ("word", "count", "named"), [("absent", "0", False), ("given", "1 (100.0)", True)]
+)
+def test_treatment_words_mean_what_the_engine_reads(word, count, named):
+    # regression: 'absent' tocilizumab rows were counted as treatment while the CRS trace, which
+    # reads the same words (aegrade.criteria.vocabulary), names no tocilizumab
+    from aegrade.grading.syndromes import grade_crs_icans
+
+    obs = pd.DataFrame(
+        {
+            "subject_id": ["1"] * 4,
+            "day": [1.0, 1.5, 1.5, 2.0],
+            "parameter": ["TEMP", "TEMP", "TOCILIZUMAB", "OXYGEN"],
+            "value": [38.5, 37.0, word, "nasal_cannula"],
+            "unit": ["degC", "degC", None, None],
+        }
+    )
+    res = grade_crs_icans(obs, icans=None)
+    assert ("after tocilizumab" in " ".join(res.explain["text"])) is named
+    body = {r[0]: list(r[1:]) for r in build_crs_icans_summary(res.adverse_events, None, obs).body}
+    assert body["Tocilizumab, n (%)"] == [count]

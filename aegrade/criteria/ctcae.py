@@ -1,8 +1,9 @@
-"""The criteria file format, as frozen pydantic models.
+"""The CTCAE criteria file format (``kind: value-thresholds``), as frozen pydantic models.
 
-A criteria file (``data/<id>.yaml``) is parsed into :class:`CriteriaSet` when it is loaded; an
-unknown key or a malformed rule is an error naming the file, the entry and the key. Rules are a
-closed vocabulary of structured predicates: nothing in a file is ever evaluated as code.
+A CTCAE file (``data/ctcae-v5.0.yaml``) is validated into :class:`CtcaeCriteria` when it is
+loaded (:func:`aegrade.criteria.load_criteria`); an unknown key or a malformed rule is an error
+naming the file, the entry and the key. Rules are a closed vocabulary of structured predicates:
+nothing in a file is ever evaluated as code.
 
 Vocabulary
 ----------
@@ -26,19 +27,24 @@ clause
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Discriminator, Field, Tag, model_validator
 
-Op = Literal["lt", "le", "gt", "ge"]
+from aegrade.criteria.base import CriteriaHeader, Frozen, Grade, Op
+
+__all__ = [
+    "BaselineStatus",
+    "Clause",
+    "Compare",
+    "Condition",
+    "CtcaeCriteria",
+    "Entry",
+    "GradeDefinition",
+]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Compare(_Frozen):
+class Compare(Frozen):
     """A comparison of the value (or baseline, or percent change) with a cut-off."""
 
     lhs: Literal["value", "baseline", "pchg"] = Field("value", description="left-hand side")
@@ -56,20 +62,32 @@ class Compare(_Frozen):
         return self
 
 
-class BaselineStatus(_Frozen):
+class BaselineStatus(Frozen):
     """Whether the subject's baseline was above ULN."""
 
     baseline: Literal["above_uln", "not_above_uln"] = Field(description="baseline status")
 
 
-Condition = Compare | BaselineStatus
+def _condition_kind(data: Any) -> str:
+    """A condition with a ``baseline`` key is a baseline status, anything else a compare."""
+    if isinstance(data, dict):
+        return "baseline" if "baseline" in data else "compare"
+    return "baseline" if isinstance(data, BaselineStatus) else "compare"
 
 
-class Clause(_Frozen):
+#: One condition of a clause; which model is decided by its keys, so a misspelt key is reported
+#: once, against the model it belongs to.
+Condition = Annotated[
+    Annotated[Compare, Tag("compare")] | Annotated[BaselineStatus, Tag("baseline")],
+    Discriminator(_condition_kind),
+]
+
+
+class Clause(Frozen):
     """All conditions hold together; ``alternative`` is the lower grade it may also mean."""
 
     all: tuple[Condition, ...] = Field(description="conditions that must all hold")
-    alternative: int | None = Field(None, ge=0, le=5, description="lower grade also possible")
+    alternative: Grade | None = Field(None, ge=0, le=5, description="lower grade also possible")
     note: str | None = Field(None, description="why this reading of CTCAE")
 
     @model_validator(mode="before")
@@ -82,7 +100,7 @@ class Clause(_Frozen):
         return data
 
 
-class Grade(_Frozen):
+class GradeDefinition(Frozen):
     """One grade of a term: NCI's verbatim text and the rules that derive it from a value."""
 
     text: str = Field(description="verbatim CTCAE grade text")
@@ -90,7 +108,7 @@ class Grade(_Frozen):
     note: str | None = Field(None, description="interpretation of the text")
 
 
-class Entry(_Frozen):
+class Entry(Frozen):
     """One term and direction graded from one parameter."""
 
     id: str = Field(description="stable id within the file, used in rule ids")
@@ -99,7 +117,7 @@ class Entry(_Frozen):
     parameters: tuple[str, ...] = Field(description="parameter codes graded (SPEC section 3)")
     direction: Literal["low", "high"] = Field(description="which way the value is abnormal")
     unit: str = Field(description="canonical unit of thresholds and offsets")
-    grades: dict[int, Grade] = Field(description="grade -> text and rules")
+    grades: dict[Grade, GradeDefinition] = Field(description="grade -> text and rules")
     notes: tuple[str, ...] = Field((), description="interpretations, as admiral's COMMENT")
     admiral_term: str | None = Field(None, description="admiral's TERM when it differs")
 
@@ -114,33 +132,7 @@ class Entry(_Frozen):
         return self
 
 
-class Erratum(_Frozen):
-    """A change to a released file."""
-
-    revision: int
-    date: date
-    change: str
-    reason: str
-
-
-class CriteriaHeader(_Frozen):
-    """The header every criteria file carries, whatever its kind (STYLE section 3)."""
-
-    id: str = Field(description="stable identifier, e.g. ctcae-v5.0")
-    kind: str = Field(description="file format of this criteria set")
-    title: str = Field(description="the system's full name")
-    publisher: str = Field(description="who publishes the source")
-    published: date = Field(description="publication date of the source")
-    citation: str = Field(description="the source, with PMID/DOI where there is one")
-    source_url: str = Field(description="where the source can be read")
-    revision: int = Field(ge=1, description="aegrade's revision of this file")
-    reviewed_by: str | None = Field(None, description="clinician sign-off")
-    reviewed_on: date | None = Field(None, description="date of the sign-off")
-    errata: tuple[Erratum, ...] = Field((), description="changes to a released file")
-    notes: tuple[str, ...] = Field((), description="every interpretation of the source")
-
-
-class CriteriaSet(CriteriaHeader):
+class CtcaeCriteria(CriteriaHeader):
     """One CTCAE-style grading system version: header, citations and value entries."""
 
     kind: Literal["value-thresholds"] = Field(description="file format of this criteria set")
@@ -148,7 +140,7 @@ class CriteriaSet(CriteriaHeader):
     entries: tuple[Entry, ...] = ()
 
     @model_validator(mode="after")
-    def _unique_entries(self) -> CriteriaSet:
+    def _unique_entries(self) -> CtcaeCriteria:
         seen: set[str] = set()
         pairs: set[tuple[str, str]] = set()
         for e in self.entries:
