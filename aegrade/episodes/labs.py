@@ -16,19 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-EPISODE_COLUMNS = [
-    "subject_id",
-    "term",
-    "criteria",
-    "grade",
-    "onset",
-    "end",
-    "resolved_day",
-    "duration",
-    "n_observations",
-    "rule",
-    "source",
-]
+from aegrade.episodes.build import EPISODE_COLUMNS, episode_rows, episode_stats, find_episodes
+
 
 #: Observations at or before this study day are baseline (SPEC section 2: day 0 = treatment
 #: start; the baseline is the last value at day <= 0).
@@ -152,56 +141,31 @@ def build_episodes(long: LongGrades) -> pd.DataFrame:
     day, grade, rule = long.day[keep], long.grade[keep], long.rule[keep]
     order = np.lexsort((-grade, day, key))
     key, day, grade, rule = key[order], day[order], grade[order], rule[order]
-    subject = long.subject[keep][order]
-    term = long.term[keep][order]
-    crit = long.criteria[keep][order]
-    flag = grade >= 1
-    new_key = np.r_[True, key[1:] != key[:-1]]
-    starts = flag & (new_key | ~np.r_[False, flag[:-1]])
-    last_of_run = flag & np.r_[~flag[1:] | new_key[1:], True]
-    resolved_at = np.flatnonzero(last_of_run) + 1  # the next row, if it is grade 0 of the key
-    ok = resolved_at < len(key)
-    resolved = np.full(int(last_of_run.sum()), np.nan)
-    nxt = resolved_at[ok]
-    resolved[ok] = np.where(~new_key[nxt] & ~flag[nxt], day[nxt], np.nan)
-    base = base_grade[keep][order]
-    ab = np.flatnonzero(flag)
-    episode = np.cumsum(starts)[ab] - 1
-    first = np.r_[0, np.flatnonzero(np.diff(episode)) + 1]
-    grade_ab = grade[ab]
-    worst = np.maximum.reduceat(grade_ab, first)
-    # the earliest observation at the worst grade names the rule
-    at_worst = grade_ab == np.repeat(worst, np.diff(np.r_[first, len(ab)]))
-    pos = np.flatnonzero(at_worst)
-    worst_pos = pos[np.searchsorted(pos, first)]
-    day_ab = day[ab]
-    rule_ab = rule[ab]
-    out = pd.DataFrame(
-        {
-            "subject_id": long.subjects[subject[ab][first]],
-            "term": long.terms[term[ab][first]],
-            "criteria": np.where(
-                crit[ab][first] >= 0,
-                long.systems[np.maximum(crit[ab][first], 0)] if len(long.systems) else None,
-                None,
-            ),
-            "grade": worst.astype(np.int64),
-            "onset": np.fmin.reduceat(day_ab, first),
-            "end": np.fmax.reduceat(day_ab, first),
-            "resolved_day": resolved,
-            "n_observations": np.diff(np.r_[first, len(ab)]),
-            "rule": np.where(
-                rule_ab[worst_pos] >= 0,
-                long.rules[np.maximum(rule_ab[worst_pos], 0)] if len(long.rules) else None,
-                None,
-            ),
-        }
+    abnormal = grade >= 1
+    eps = find_episodes(key, day, abnormal)
+    stats = episode_stats(eps, key, day, grade, resolution="next_normal", abnormal=abnormal)
+    at = np.flatnonzero(keep)[order][eps.first]
+    crit = long.criteria[at]
+    worst_rule = rule[stats.worst_at]
+    out = episode_rows(
+        stats,
+        subject_id=long.subjects[long.subject[at]],
+        term=long.terms[long.term[at]],
+        criteria=_labels(crit, long.systems),
+        grade=stats.worst.astype(np.int64),
+        rule=_labels(worst_rule, long.rules),
     )
-    out["duration"] = out["end"] - out["onset"]
-    out["source"] = "derived"
-    out["baseline_grade"] = pd.array(base[ab][first], dtype="float").astype("Int64")
-    emergent = ~(out["grade"].to_numpy() <= np.nan_to_num(base[ab][first], nan=-1))
+    base = base_grade[at]
+    out["baseline_grade"] = pd.array(base, dtype="float").astype("Int64")
+    emergent = ~(out["grade"].to_numpy() <= np.nan_to_num(base, nan=-1))
     return out.loc[emergent, [*EPISODE_COLUMNS, "baseline_grade"]].reset_index(drop=True)
+
+
+def _labels(codes: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Labels of integer codes, None where the code is -1."""
+    if not len(labels):
+        return np.full(len(codes), None, dtype=object)
+    return np.where(codes >= 0, labels[np.maximum(codes, 0)], None)
 
 
 def worst_per_subject(long: LongGrades) -> pd.DataFrame:
