@@ -14,6 +14,7 @@ import pandas as pd
 
 from aegrade._version import __version__
 from aegrade.criteria import load_criteria, resolve_criteria_id
+from aegrade.episodes.febrile import febrile_neutropenia_episodes
 from aegrade.episodes.labs import (
     EPISODE_COLUMNS,
     LongGrades,
@@ -128,7 +129,7 @@ def grade(
     if hematology:
         hem = summarize_hematology(study, cid, errors="coerce", prepared=prepared)
         summary = _join_subject_columns(summary, hem.subject_summary)
-        fn = hem.febrile_neutropenia
+        fn = febrile_neutropenia_episodes(hem.febrile_readings)
         adverse_events = pd.concat(
             [adverse_events, fn.assign(reason=fn["rule"])], ignore_index=True
         )

@@ -130,10 +130,8 @@ def find_episodes(
     if sig.size == 0:
         return Episodes(np.zeros(0, np.int64), np.zeros(0, np.int64))
     k = key[sig]
-    if gap_days is None:
-        apart = np.diff(sig) > 1  # an observation that is not abnormal lies between
-    else:
-        apart = np.diff(day[sig]) > gap_days + _DAY_TOL
+    # without a gap: apart when an observation that is not abnormal lies between
+    apart = np.diff(sig) > 1 if gap_days is None else np.diff(day[sig]) > gap_days + _DAY_TOL
     new = np.r_[True, (k[1:] != k[:-1]) | apart]
     if opens is not None:
         run = np.cumsum(new) - 1

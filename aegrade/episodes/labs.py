@@ -18,7 +18,6 @@ import pandas as pd
 
 from aegrade.episodes.build import EPISODE_COLUMNS, episode_rows, episode_stats, find_episodes
 
-
 #: Observations at or before this study day are baseline (SPEC section 2: day 0 = treatment
 #: start; the baseline is the last value at day <= 0).
 BASELINE_LAST_DAY = 0.0

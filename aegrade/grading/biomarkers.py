@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from aegrade.grading.daily import Rows
+from aegrade.grading.daily import Readings
 from aegrade.prepare.observations import derive_baseline
 
 __all__ = [
@@ -71,12 +71,12 @@ def summarize_biomarkers(
     sid = data["subject_id"].astype("string")
     index = pd.Index(sid.dropna().unique() if subjects is None else subjects, dtype="string")
     params = data["parameter"].astype("string").str.upper()
-    rows = {p: Rows.from_frame(data[(params == p).to_numpy(bool)], index) for p in markers}
+    rows = {p: Readings.from_frame(data[(params == p).to_numpy(bool)], index) for p in markers}
     return summarize_biomarker_rows(rows, markers=markers, window=window, digits=digits)
 
 
 def summarize_biomarker_rows(
-    rows: dict[str, Rows],
+    rows: dict[str, Readings],
     *,
     markers: dict[str, str] | None = None,
     window: tuple[float | None, float | None] = (0.0, None),

@@ -21,8 +21,8 @@ SECOND = 1.0 / 86400.0
 
 
 @dataclass(frozen=True)
-class Rows:
-    """Rows of one parameter, in canonical units; ``subject`` indexes ``subjects``."""
+class Readings:
+    """Readings of one parameter, in canonical units; ``subject`` indexes ``subjects``."""
 
     subjects: pd.Index
     subject: np.ndarray  # int64, >= 0
@@ -33,13 +33,13 @@ class Rows:
     baseline: np.ndarray  # canonical, NaN none
 
     @classmethod
-    def empty(cls, subjects: pd.Index) -> Rows:
+    def empty(cls, subjects: pd.Index) -> Readings:
         z = np.zeros(0)
         return cls(subjects, np.zeros(0, np.int64), z, z, z, np.zeros(0, object), z)
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, subjects: pd.Index | None = None) -> Rows:
-        """Rows from a frame with ``subject_id``, ``day``, ``value`` (canonical unit) and
+    def from_frame(cls, frame: pd.DataFrame, subjects: pd.Index | None = None) -> Readings:
+        """Readings from a frame with ``subject_id``, ``day``, ``value`` (canonical unit) and
         optionally ``unit``, ``raw_value``, ``baseline``; rows of other subjects are dropped."""
         sid = frame["subject_id"].astype("string")
         subjects = pd.Index(sid.dropna().unique() if subjects is None else subjects, dtype="string")
@@ -129,7 +129,7 @@ class Grid:
 
 
 def daily_grid(
-    rows: Rows,
+    rows: Readings,
     *,
     first_day: int,
     last_day: int | None,

@@ -2,7 +2,8 @@
 
 :func:`summarize_neutropenia` counts the days of severe (< 500/uL) and profound (< 100/uL)
 neutropenia and finds the nadir; :func:`find_febrile_neutropenia` pairs temperatures with the
-ANC of their day and returns per-subject results and episodes. Cut-offs and readings of the
+ANC of their day and returns per-subject results and the graded readings (episodes are built
+from them by :mod:`aegrade.episodes`). Cut-offs and readings of the
 sources: ``criteria/data/asco-idsa-neutropenia.yaml``.
 """
 
@@ -15,10 +16,9 @@ import pandas as pd
 
 from aegrade.criteria import resolve_criteria_id
 from aegrade.criteria.hematology import NeutropeniaCriteria, load_hematology_criteria
-from aegrade.episodes.labs import EPISODE_COLUMNS
 from aegrade.grading.daily import (
     SECOND,
-    Rows,
+    Readings,
     cut_mask,
     daily_grid,
     first_true,
@@ -28,6 +28,7 @@ from aegrade.grading.daily import (
 
 __all__ = [
     "FEBRILE_COLUMNS",
+    "FEBRILE_READING_COLUMNS",
     "NEUTROPENIA_COLUMNS",
     "find_febrile_neutropenia",
     "load_neutropenia",
@@ -45,6 +46,8 @@ FEBRILE_COLUMNS = [
     "febrile_neutropenia_onset_day",
     "febrile_neutropenia_reason",
 ]
+#: Columns of the graded temperature readings :func:`find_febrile_neutropenia` returns.
+FEBRILE_READING_COLUMNS = ["subject_id", "day", "term", "criteria", "grade", "rule"]
 _DAY_DEFAULTS = {"daily_value": "lowest", "carry_forward_days": 7}
 
 
@@ -53,14 +56,16 @@ def load_neutropenia(criteria: str = "asco-idsa-neutropenia") -> NeutropeniaCrit
     return load_hematology_criteria(criteria, "neutropenia")  # type: ignore[no-any-return]
 
 
-def _rows(data: pd.DataFrame | Rows, subjects: pd.Index | list[str] | None) -> Rows:
-    if isinstance(data, Rows):
+def _rows(data: pd.DataFrame | Readings, subjects: pd.Index | list[str] | None) -> Readings:
+    if isinstance(data, Readings):
         return data
-    return Rows.from_frame(data, None if subjects is None else pd.Index(subjects, dtype="string"))
+    return Readings.from_frame(
+        data, None if subjects is None else pd.Index(subjects, dtype="string")
+    )
 
 
 def summarize_neutropenia(
-    anc: pd.DataFrame | Rows,
+    anc: pd.DataFrame | Readings,
     criteria: str = "asco-idsa-neutropenia",
     *,
     subjects: pd.Index | list[str] | None = None,
@@ -113,8 +118,8 @@ def summarize_neutropenia(
 
 
 def find_febrile_neutropenia(
-    anc: pd.DataFrame | Rows,
-    temperature: pd.DataFrame | Rows,
+    anc: pd.DataFrame | Readings,
+    temperature: pd.DataFrame | Readings,
     criteria: str = "asco-idsa-neutropenia",
     *,
     ctcae: str = "ctcae-v5.0",
@@ -144,8 +149,10 @@ def find_febrile_neutropenia(
     (pandas.DataFrame, pandas.DataFrame)
         Per subject: ``subject_id``, ``febrile_neutropenia_grade`` (3, 0, or NA when ANC or
         temperature is absent or a fever has no ANC), ``febrile_neutropenia_onset_day``,
-        ``febrile_neutropenia_reason``. Episodes, in the adverse-event layout of
-        :data:`aegrade.episodes.labs.EPISODE_COLUMNS`.
+        ``febrile_neutropenia_reason``. Every temperature reading with a day, sorted by
+        subject and day (:data:`FEBRILE_READING_COLUMNS`): ``grade`` is the febrile
+        neutropenia grade where the reading qualifies and 0 where not, ``rule`` names the
+        rule where it qualifies.
 
     Notes
     -----
@@ -155,7 +162,7 @@ def find_febrile_neutropenia(
     c = load_neutropenia(criteria)
     fn = c.febrile_neutropenia
     opts = c.resolve(options)
-    if subjects is None and not isinstance(anc, Rows):
+    if subjects is None and not isinstance(anc, Readings):
         ids = [f["subject_id"] for f in (anc, temperature) if isinstance(f, pd.DataFrame)]
         subjects = pd.Index(pd.concat(ids).astype("string").dropna().unique())
     a = _rows(anc, subjects)
@@ -187,10 +194,18 @@ def find_febrile_neutropenia(
         rid,
         opts,
     )
-    episodes = _fn_episodes(
-        a.subjects, subj, day, qualifies, fn.term, fn.grade, resolve_criteria_id(ctcae), rid
+    readings = pd.DataFrame(
+        {
+            "subject_id": pd.array(a.subjects[subj], dtype="string"),
+            "day": day,
+            "term": fn.term,
+            "criteria": resolve_criteria_id(ctcae),
+            "grade": np.where(qualifies, fn.grade, 0),
+            "rule": np.where(qualifies, rid, None),
+        },
+        columns=FEBRILE_READING_COLUMNS,
     )
-    return summary, episodes
+    return summary, readings
 
 
 def _run_elapsed(flag: np.ndarray, subj: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -204,7 +219,7 @@ def _run_elapsed(flag: np.ndarray, subj: np.ndarray, day: np.ndarray) -> np.ndar
     return np.where(flag, day - start_day[np.maximum(run, 1) - 1], np.nan)
 
 
-def _anc_of_day(a: Rows, subj: np.ndarray, day: np.ndarray, carry: int, how: str) -> np.ndarray:
+def _anc_of_day(a: Readings, subj: np.ndarray, day: np.ndarray, carry: int, how: str) -> np.ndarray:
     """The ANC of each reading's study day, else of the last ANC day at most ``carry`` before."""
     out = np.full(len(day), np.nan)
     ok = ~np.isnan(a.day)
@@ -280,49 +295,3 @@ def _fn_summary(
             "febrile_neutropenia_reason": pd.array(reason, dtype="string"),
         }
     )
-
-
-def _fn_episodes(
-    subjects: pd.Index,
-    subj: np.ndarray,
-    day: np.ndarray,
-    qualifies: np.ndarray,
-    term: str,
-    grade: int,
-    criteria: str,
-    rid: str,
-) -> pd.DataFrame:
-    """Runs of consecutive qualifying readings; the next reading after a run resolves it."""
-    if not qualifies.any():
-        return pd.DataFrame(columns=EPISODE_COLUMNS)
-    new_subject = np.r_[True, subj[1:] != subj[:-1]]
-    starts = qualifies & (new_subject | ~np.r_[False, qualifies[:-1]])
-    episode = np.cumsum(starts)
-    next_same = np.r_[~new_subject[1:], False]
-    ends = qualifies & np.r_[~qualifies[1:] | new_subject[1:], True]
-    resolved = np.where(ends & next_same, np.r_[day[1:], np.nan], np.nan)
-    frame = pd.DataFrame(
-        {
-            "episode": episode[qualifies],
-            "subject": subj[qualifies],
-            "day": day[qualifies],
-            "resolved": resolved[qualifies],
-        }
-    )
-    g = frame.groupby("episode", sort=True)
-    out = pd.DataFrame(
-        {
-            "subject_id": pd.array(subjects[g["subject"].first().to_numpy()], dtype="string"),
-            "term": term,
-            "criteria": criteria,
-            "grade": grade,
-            "onset": g["day"].min().to_numpy(),
-            "end": g["day"].max().to_numpy(),
-            "resolved_day": g["resolved"].max().to_numpy(),
-            "n_observations": g.size().to_numpy(),
-            "rule": rid,
-            "source": "derived",
-        }
-    )
-    out["duration"] = out["end"] - out["onset"]
-    return out[EPISODE_COLUMNS].reset_index(drop=True)
