@@ -165,28 +165,3 @@ def _labels(codes: np.ndarray, labels: np.ndarray) -> np.ndarray:
     if not len(labels):
         return np.full(len(codes), None, dtype=object)
     return np.where(codes >= 0, labels[np.maximum(codes, 0)], None)
-
-
-def worst_per_subject(long: LongGrades) -> pd.DataFrame:
-    """Worst post-baseline grade per subject, term and system (0 when assessed after baseline
-    and never abnormal; observations without a day count as post-baseline)."""
-    keep = ~np.isnan(long.grade) & (long.subject >= 0) & ~(long.day <= BASELINE_LAST_DAY)
-    if not keep.any():
-        return pd.DataFrame(columns=["subject_id", "term", "criteria", "grade"])
-    key = _key(long)[keep]
-    order = np.argsort(key, kind="stable")
-    key = key[order]
-    first = np.r_[0, np.flatnonzero(key[1:] != key[:-1]) + 1]
-    worst = np.maximum.reduceat(long.grade[keep][order], first)
-    idx = np.flatnonzero(keep)[order][first]
-    crit = long.criteria[idx]
-    return pd.DataFrame(
-        {
-            "subject_id": long.subjects[long.subject[idx]],
-            "term": long.terms[long.term[idx]],
-            "criteria": np.where(
-                crit >= 0, long.systems[np.maximum(crit, 0)] if len(long.systems) else None, None
-            ),
-            "grade": worst.astype(np.int64),
-        }
-    )

@@ -29,8 +29,10 @@ from aegrade.criteria.syndromes import (
     resolve_crs_system,
     vocabulary_of,
 )
+from aegrade.episodes.build import Episodes, find_episodes
 from aegrade.episodes.syndromes import (
-    Episodes,
+    GradedTimePoints,
+    Syndrome,
     SyndromeGrades,
     episode_numbers,
     finish_syndrome,
@@ -44,7 +46,6 @@ from aegrade.prepare.findings import (
     TimePoints,
     fmt_numbers,
     isin,
-    runs,
     time_points,
 )
 
@@ -90,7 +91,7 @@ def grade_crs(
         rows = _with_organ_rows(rows, found, r)
     tps = time_points(rows["subject"], rows["day"])
     at = _tp_tiers(tps, rows, c)
-    eps = _episodes(tps, at["fever"], at["signal"], gap)
+    eps = find_episodes(tps.subject, tps.day, at["signal"], gap_days=gap, opens=at["fever"])
     member = eps.membership(tps.n)
     grade = np.where(
         member >= 0,
@@ -101,20 +102,9 @@ def grade_crs(
     assessed = np.zeros(len(f.subjects), bool)
     assessed[tps.subject] = True
     ae, worst = finish_syndrome(
-        term=r.term,
-        criteria=c.output_id,
-        tp_subject=tps.subject,
-        tp_day=tps.day,
-        grade=grade,
-        rule=trace["rule"],
-        text=trace["text"],
-        episodes=eps,
-        subjects=f.subjects,
-        gap_days=gap,
-        found=found,
-        causes=r.grade5.death_causes,
-        syndrome="CRS",
-        assessed=assessed,
+        Syndrome("CRS", r.term, c.output_id, r.grade5.death_causes, gap),
+        GradedTimePoints(tps.subject, tps.day, grade, trace["rule"], trace["text"], eps, assessed),
+        found,
     )
     timepoints = pd.DataFrame(
         {
@@ -348,24 +338,6 @@ def _high_dose(tps: TimePoints, rows: dict[str, np.ndarray], c: CrsIcansCriteria
     out_rows = np.zeros(len(rows["day"]), np.int8)
     out_rows[frame["row"].to_numpy()[sustained.to_numpy(bool)]] = 1
     return tps.reduce_max(out_rows) > 0
-
-
-def _episodes(tps: TimePoints, fever: np.ndarray, signal: np.ndarray, gap: float) -> Episodes:
-    """Episodes: runs of signals no more than ``gap`` days apart, from their first fever on."""
-    sig = np.flatnonzero(signal)
-    if sig.size == 0:
-        return Episodes(np.zeros(0, np.int64), np.zeros(0, np.int64))
-    run = runs(tps.subject[sig], tps.day[sig], gap)
-    pos = np.arange(sig.size)
-    run_first = np.flatnonzero(np.r_[True, run[1:] != run[:-1]])[run]
-    seen_fever = np.maximum.accumulate(np.where(fever[sig], pos, -1)) >= run_first
-    inside = sig[seen_fever]
-    r = run[seen_fever]
-    if inside.size == 0:
-        return Episodes(np.zeros(0, np.int64), np.zeros(0, np.int64))
-    first = inside[np.r_[True, r[1:] != r[:-1]]]
-    last = inside[np.r_[r[1:] != r[:-1], True]]
-    return Episodes(first, last)
 
 
 # --------------------------------------------------------------------------- audit trail

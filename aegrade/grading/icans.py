@@ -19,8 +19,10 @@ from aegrade.criteria.syndromes import (
     load_crs_icans_criteria,
     resolve_icans_system,
 )
+from aegrade.episodes.build import Episodes, find_episodes
 from aegrade.episodes.syndromes import (
-    Episodes,
+    GradedTimePoints,
+    Syndrome,
     SyndromeGrades,
     episode_numbers,
     finish_syndrome,
@@ -33,7 +35,6 @@ from aegrade.prepare.findings import (
     TimePoints,
     fmt_numbers,
     isin,
-    runs,
     time_points,
 )
 
@@ -74,26 +75,15 @@ def grade_icans(
     tps = time_points(f.subject, f.day)
     dom, desc = _domain_grades(f, tps, c, float(cutoff))
     grade = np.max(dom, axis=0) if len(dom) else np.zeros(tps.n, np.int64)
-    eps = _episodes(tps, grade, gap)
+    eps = find_episodes(tps.subject, tps.day, grade >= 1, gap_days=gap)
     member = eps.membership(tps.n)
     text, rule = _trace(tps, dom, desc, grade, member, eps, c.output_id)
     assessed = np.zeros(len(f.subjects), bool)
     assessed[tps.subject[grade >= 0]] = True
     ae, worst = finish_syndrome(
-        term=ic.term,
-        criteria=c.output_id,
-        tp_subject=tps.subject,
-        tp_day=tps.day,
-        grade=grade,
-        rule=rule,
-        text=text,
-        episodes=eps,
-        subjects=f.subjects,
-        gap_days=gap,
-        found=found,
-        causes=ic.grade5.death_causes,
-        syndrome="ICANS",
-        assessed=assessed,
+        Syndrome("ICANS", ic.term, c.output_id, ic.grade5.death_causes, gap),
+        GradedTimePoints(tps.subject, tps.day, grade, rule, text, eps, assessed),
+        found,
     )
     frame = pd.DataFrame(
         {
@@ -182,16 +172,6 @@ def _ice_scores(
     full = per_tp[per_tp["count"] == len(ICE_ITEMS)]
     from_items[full.index.to_numpy(np.int64)] = full["sum"].to_numpy(float)
     return np.where(np.isfinite(total), total, from_items)
-
-
-def _episodes(tps: TimePoints, grade: np.ndarray, gap: float) -> Episodes:
-    sig = np.flatnonzero(grade >= 1)
-    if sig.size == 0:
-        return Episodes(np.zeros(0, np.int64), np.zeros(0, np.int64))
-    run = runs(tps.subject[sig], tps.day[sig], gap)
-    first = sig[np.r_[True, run[1:] != run[:-1]]]
-    last = sig[np.r_[run[1:] != run[:-1], True]]
-    return Episodes(first, last)
 
 
 def _trace(
