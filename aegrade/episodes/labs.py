@@ -93,7 +93,8 @@ def stack_directions(graded: pd.DataFrame, day: np.ndarray | None) -> LongGrades
 def _key(long: LongGrades) -> np.ndarray:
     n_terms = max(len(long.terms), 1)
     n_sys = max(len(long.systems), 1)
-    return (long.subject * n_terms + long.term) * n_sys + np.maximum(long.criteria, 0)
+    key: np.ndarray = (long.subject * n_terms + long.term) * n_sys + np.maximum(long.criteria, 0)
+    return key
 
 
 def baseline_grades(long: LongGrades) -> np.ndarray:
@@ -157,11 +158,13 @@ def build_episodes(long: LongGrades) -> pd.DataFrame:
     base = base_grade[at]
     out["baseline_grade"] = pd.array(base, dtype="float").astype("Int64")
     emergent = ~(out["grade"].to_numpy() <= np.nan_to_num(base, nan=-1))
-    return out.loc[emergent, [*EPISODE_COLUMNS, "baseline_grade"]].reset_index(drop=True)
+    result: pd.DataFrame = out.loc[emergent, [*EPISODE_COLUMNS, "baseline_grade"]]
+    return result.reset_index(drop=True)
 
 
 def _labels(codes: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Labels of integer codes, None where the code is -1."""
-    if not len(labels):
-        return np.full(len(codes), None, dtype=object)
-    return np.where(codes >= 0, labels[np.maximum(codes, 0)], None)
+    out = np.full(len(codes), None, dtype=object)
+    ok = codes >= 0
+    out[ok] = labels[codes[ok]]
+    return out

@@ -160,12 +160,13 @@ def summarize_subjects(
     if not clin.empty:
         cw = (
             clin.dropna(subset=["grade"])
-            .groupby(["subject_id", "term", "criteria"], as_index=False)["grade"]
-            .max()
+            .groupby(["subject_id", "term", "criteria"], as_index=False)
+            .agg({"grade": "max"})
         )
         seen = pd.MultiIndex.from_arrays([worst["term"], worst["criteria"]])
         cw = cw[~pd.MultiIndex.from_arrays([cw["term"], cw["criteria"]]).isin(seen)]
-        worst = pd.concat([worst, cw], ignore_index=True)
+        parts: list[pd.DataFrame] = [worst, cw]
+        worst = pd.concat(parts, ignore_index=True)
     if worst.empty:
         return out
     worst["column"] = worst["term"].astype(str) + " [" + worst["criteria"].astype(str) + "]"

@@ -203,7 +203,7 @@ def apply_grade5(ae: pd.DataFrame, found: Findings, syn: Syndrome) -> pd.DataFra
             }
         )
         ae = pd.concat([ae, add], ignore_index=True)
-    ae["grade"] = pd.array(ae["grade"], dtype="Int64")
+    ae["grade"] = ae["grade"].astype("Int64")
     return ae.sort_values(["subject_id", "onset"], kind="stable").reset_index(drop=True)
 
 
@@ -222,8 +222,11 @@ def episode_numbers(subject: np.ndarray, member: np.ndarray) -> pd.arrays.Intege
     [1, <NA>, 2, 1]
     """
     m = pd.Series(member).where(member >= 0)
-    first = m.groupby(subject).transform("min")
-    return pd.array(m - first + 1, dtype="Int64")
+    number = (m - m.groupby(subject).transform("min") + 1).to_numpy(float)
+    known = ~np.isnan(number)
+    out = pd.array(np.where(known, number, 0).astype(np.int64), dtype="Int64")
+    out[~known] = pd.NA
+    return out
 
 
 def finish_syndrome(

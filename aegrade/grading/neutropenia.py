@@ -15,7 +15,11 @@ import numpy as np
 import pandas as pd
 
 from aegrade.criteria import resolve_criteria_id
-from aegrade.criteria.hematology import NeutropeniaCriteria, load_hematology_criteria
+from aegrade.criteria.hematology import (
+    NeutropeniaCriteria,
+    OptionValue,
+    load_hematology_criteria,
+)
 from aegrade.grading.daily import (
     SECOND,
     Readings,
@@ -103,8 +107,8 @@ def summarize_neutropenia(
         carry_forward_days=int(how["carry_forward_days"]),
     )
     values = grid.value
-    graded = grid.measured.any(axis=1)
-    out = pd.DataFrame({"subject_id": pd.array(rows.subjects, dtype="string")})
+    graded = np.asarray(grid.measured.any(axis=1), dtype=bool)
+    out = pd.DataFrame({"subject_id": _string_ids(rows.subjects)})
     none = np.full(values.shape, None)
     for depth in c.depths:
         days = cut_mask(depth.cut, "NEUT", c.unit, values, values, none).sum(axis=1)
@@ -178,7 +182,7 @@ def find_febrile_neutropenia(
     single = cut_mask(fn.single_temperature, "TEMP", "degC", value, raw, unit)
     ge = cut_mask(fn.sustained_temperature, "TEMP", "degC", value, raw, unit)
     sustained = ge & (_run_elapsed(ge, subj, day) > fn.sustained_more_than_hours / 24.0 + SECOND)
-    anc_day = _anc_of_day(a, subj, day, int(opts["anc_carry_days"]), daily_value)
+    anc_day = _anc_of_day(a, subj, day, _whole(opts["anc_carry_days"]), daily_value)
     low = cut_mask(fn.anc, "NEUT", "10^9/L", anc_day, anc_day, np.full(len(anc_day), None))
     fever = single | sustained
     qualifies = fever & low
@@ -194,18 +198,33 @@ def find_febrile_neutropenia(
         rid,
         opts,
     )
+    rule = np.full(len(day), None, dtype=object)
+    rule[qualifies] = rid
     readings = pd.DataFrame(
         {
-            "subject_id": pd.array(a.subjects[subj], dtype="string"),
+            "subject_id": _string_ids(a.subjects[subj]),
             "day": day,
             "term": fn.term,
             "criteria": resolve_criteria_id(ctcae),
             "grade": np.where(qualifies, fn.grade, 0),
-            "rule": np.where(qualifies, rid, None),
+            "rule": rule,
         },
         columns=FEBRILE_READING_COLUMNS,
     )
     return summary, readings
+
+
+def _string_ids(labels: pd.Index) -> pd.arrays.StringArray:
+    """Subject labels as a nullable string array."""
+    ids: pd.arrays.StringArray = pd.Series(labels, dtype="string").array
+    return ids
+
+
+def _whole(value: OptionValue) -> int:
+    """An option read as a whole number."""
+    if not isinstance(value, (int, float, str)):
+        raise TypeError(f"expected a number, got {value!r}")
+    return int(value)
 
 
 def _run_elapsed(flag: np.ndarray, subj: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -289,7 +308,7 @@ def _fn_summary(
     )
     return pd.DataFrame(
         {
-            "subject_id": pd.array(subjects, dtype="string"),
+            "subject_id": _string_ids(subjects),
             "febrile_neutropenia_grade": nullable_int(np.where(yes, fn.grade, 0), known),
             "febrile_neutropenia_onset_day": onset,
             "febrile_neutropenia_reason": pd.array(reason, dtype="string"),
