@@ -1,12 +1,15 @@
-"""Adverse-event episodes from graded observations.
+"""Lab adverse-event episodes from graded observations (treatment-emergent).
 
 An episode is a maximal run of a subject's consecutive graded observations of one term with
 grade >= 1; a grade-0 observation ends it, an ungraded (NA) one neither ends nor extends it.
 Onset and end are the days of its first and last abnormal observation; ``resolved_day`` is the
 day of the first grade-0 observation after it (NA when none was seen: ongoing or unknown).
 
-Everything runs on integer codes (subject, term, system, rule) with numpy sorts and
-``reduceat``; text is attached only to the few result rows.
+Only post-baseline observations form episodes, and an episode counts when its worst grade is
+above the subject's baseline grade of that term. The runs themselves are found by the one
+builder, :func:`aegrade.episodes.build.find_episodes`. Everything runs on integer codes
+(subject, term, system, rule) with numpy sorts and ``reduceat``; text is attached only to the
+few result rows.
 """
 
 from __future__ import annotations
@@ -22,10 +25,22 @@ from aegrade.episodes.build import EPISODE_COLUMNS, episode_rows, episode_stats,
 #: start; the baseline is the last value at day <= 0).
 BASELINE_LAST_DAY = 0.0
 
+__all__ = [
+    "BASELINE_LAST_DAY",
+    "LongGrades",
+    "baseline_grades",
+    "build_episodes",
+    "stack_directions",
+]
+
 
 @dataclass
 class LongGrades:
-    """One entry per observation and direction that has a term, as integer codes."""
+    """One entry per observation and direction that has a term, as integer codes.
+
+    ``subject``, ``term``, ``criteria`` and ``rule`` index ``subjects``, ``terms``,
+    ``systems`` and ``rules`` (-1: none); built by :func:`stack_directions`.
+    """
 
     subject: np.ndarray
     subjects: np.ndarray  # labels of the subject codes
@@ -47,7 +62,33 @@ def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def stack_directions(graded: pd.DataFrame, day: np.ndarray | None) -> LongGrades:
-    """Both directions of graded observations stacked, keeping rows that have a term."""
+    """Both directions of graded observations stacked, keeping rows that have a term.
+
+    Parameters
+    ----------
+    graded
+        Graded observations: ``subject_id``, ``criteria`` and per direction (``low``,
+        ``high``) ``term_<d>``, ``rule_<d>``, ``grade_<d>``.
+    day
+        Study day of each row (None: unknown for all).
+
+    Returns
+    -------
+    LongGrades
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> graded = pd.DataFrame({
+    ...     "subject_id": ["S1", "S1"], "criteria": "ctcae-v5.0", "term_low": ["Anemia", None],
+    ...     "rule_low": ["a/1", None], "grade_low": [1.0, float("nan")],
+    ...     "term_high": [None, "Hyperkalemia"], "rule_high": [None, "k/2"],
+    ...     "grade_high": [float("nan"), 2.0]})
+    >>> long = stack_directions(graded, np.array([1.0, 2.0]))
+    >>> long.terms[long.term].tolist(), long.grade.tolist()
+    (['Anemia', 'Hyperkalemia'], [1.0, 2.0])
+    """
     subject, subjects = _codes(graded["subject_id"])
     crit, systems = _codes(graded["criteria"])
     day = day if day is not None else np.full(len(graded), np.nan)
@@ -98,8 +139,32 @@ def _key(long: LongGrades) -> np.ndarray:
 
 
 def baseline_grades(long: LongGrades) -> np.ndarray:
-    """Per row, the grade of the same subject, term and system at baseline (last graded
-    observation at day <= 0; ties by the worse grade); NaN when there is none."""
+    """Per row, the grade of the same subject, term and system at baseline.
+
+    The baseline is the last graded observation at day <= :data:`BASELINE_LAST_DAY` (ties by
+    the worse grade).
+
+    Parameters
+    ----------
+    long
+        From :func:`stack_directions`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float per row; NaN when there is no baseline.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> graded = pd.DataFrame({
+    ...     "subject_id": "S1", "criteria": "ctcae-v5.0", "term_low": "Anemia",
+    ...     "rule_low": ["a/1", "a/3"], "grade_low": [1.0, 3.0],
+    ...     "term_high": None, "rule_high": None, "grade_high": float("nan")})
+    >>> baseline_grades(stack_directions(graded, np.array([-1.0, 4.0]))).tolist()
+    [1.0, 1.0]
+    """
     out = np.full(len(long.grade), np.nan)
     base = np.flatnonzero(
         ~np.isnan(long.grade) & (long.day <= BASELINE_LAST_DAY) & (long.subject >= 0)
@@ -118,12 +183,34 @@ def baseline_grades(long: LongGrades) -> np.ndarray:
 
 
 def build_episodes(long: LongGrades) -> pd.DataFrame:
-    """Treatment-emergent episodes from stacked graded rows (see :func:`stack_directions`).
+    """Treatment-emergent episodes from stacked graded rows.
 
     Only observations after baseline (day > 0, or without a day) form episodes, and an episode
     is kept when its worst grade is above the subject's baseline grade of that term (a
     pre-existing abnormality that does not worsen is not an adverse event of the treatment).
-    ``baseline_grade`` says what it was compared with.
+
+    Parameters
+    ----------
+    long
+        From :func:`stack_directions`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`~aegrade.episodes.build.EPISODE_COLUMNS` plus ``baseline_grade`` (Int64: what
+        the episode was compared with).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> graded = pd.DataFrame({
+    ...     "subject_id": "S1", "criteria": "ctcae-v5.0", "term_low": "Anemia",
+    ...     "rule_low": ["a/1", "a/2", "a/3", "a/0"], "grade_low": [1.0, 2.0, 3.0, 0.0],
+    ...     "term_high": None, "rule_high": None, "grade_high": float("nan")})
+    >>> ae = build_episodes(stack_directions(graded, np.array([-1.0, 2.0, 4.0, 6.0])))
+    >>> ae[["grade", "onset", "end", "resolved_day", "rule", "baseline_grade"]].to_numpy().tolist()
+    [[3, 2.0, 4.0, 6.0, 'a/3', 1]]
     """
     base_grade = baseline_grades(long)
     keep = ~np.isnan(long.grade) & (long.subject >= 0) & ~(long.day <= BASELINE_LAST_DAY)

@@ -29,7 +29,6 @@ __all__ = [
     "GradedTimePoints",
     "Syndrome",
     "SyndromeGrades",
-    "apply_grade5",
     "build_adverse_events",
     "episode_numbers",
     "finish_syndrome",
@@ -154,6 +153,20 @@ def apply_grade5(ae: pd.DataFrame, found: Findings, syn: Syndrome) -> pd.DataFra
 
     The last episode starting on or before ``death_day`` (any episode when the day is unknown)
     becomes grade 5 and ends at death; without one, a grade-5 row at ``death_day`` is added.
+
+    Parameters
+    ----------
+    ae
+        Episode rows of the syndrome (:func:`build_adverse_events`).
+    found
+        The findings (subjects, ``death_cause``, ``death_day``).
+    syn
+        The syndrome and system (its ``death_causes``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows with grade 5 applied, sorted by subject and onset.
     """
     died = np.flatnonzero(_died(found, syn))
     if died.size == 0:
@@ -248,6 +261,31 @@ def finish_syndrome(
     -------
     (pandas.DataFrame, pandas.Series)
         Adverse-event rows (:data:`AE_COLUMNS`) and the worst grade per subject label.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from aegrade.episodes.build import find_episodes
+    >>> from aegrade.prepare.findings import extract_findings
+    >>> from aegrade.read.study import load_study
+    >>> obs = pd.DataFrame({"subject_id": ["S1", "S1", "S2"], "day": [1.0, 2.0, 1.0],
+    ...                     "parameter": "TEMP", "value": [38.5, 37.0, 37.0], "unit": "degC"})
+    >>> subjects = pd.DataFrame({"subject_id": ["S1", "S2"], "death_day": [1.5, None],
+    ...                          "death_cause": ["CRS", None]})
+    >>> found = extract_findings(load_study(observations=obs, subjects=subjects))
+    >>> syn = Syndrome("CRS", "Cytokine release syndrome", "astct-2019", ("crs",), 1.0)
+    >>> subject, day, grade = np.array([0, 0, 1]), np.array([1.0, 2.0, 1.0]), np.array([1, 0, 0])
+    >>> tps = GradedTimePoints(
+    ...     subject, day, grade, rule=np.array(["r1", None, None], object),
+    ...     text=np.array(["t1", None, None], object),
+    ...     episodes=find_episodes(subject, day, grade >= 1, gap_days=1.0),
+    ...     assessed=np.array([True, True]))
+    >>> ae, worst = finish_syndrome(syn, tps, found)
+    >>> ae[["subject_id", "grade", "onset", "end", "rule"]].to_numpy().tolist()
+    [['S1', 5, 1.0, 1.5, 'astct-2019/crs/grade5/5']]
+    >>> worst.tolist()
+    [5, 0]
     """
     ae = apply_grade5(build_adverse_events(syn, tps, found.subjects), found, syn)
     subjects = pd.Index(found.subjects, name="subject_id")
