@@ -87,7 +87,7 @@ def test_grade5_without_an_episode_adds_a_row_and_unknown_day_keeps_the_end() ->
     assert ae[["subject_id", "grade", "onset", "end", "n_observations"]].fillna(
         -1
     ).values.tolist() == [
-        ["S1", 3, 1.0, 2.0, 2],
+        ["S1", 2, 1.0, 2.0, 2],
         ["S1", 5, 6.0, 6.0, 1],  # death day unknown: the last episode, its end kept
         ["S2", 5, 3.0, 3.0, 0],  # no episode before death: a row at the death day
     ]
