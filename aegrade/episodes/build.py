@@ -71,7 +71,6 @@ class Episodes:
 
         Examples
         --------
-        >>> import numpy as np
         >>> Episodes(np.array([1, 4]), np.array([2, 4])).membership(6).tolist()
         [-1, 0, 0, -1, 1, -1]
         """
@@ -115,7 +114,6 @@ def find_episodes(
 
     Examples
     --------
-    >>> import numpy as np
     >>> key = np.array([0, 0, 0, 0, 0, 1])
     >>> day = np.array([1.0, 2.0, 3.0, 4.0, 9.0, 1.0])
     >>> abnormal = np.array([True, True, False, True, True, True])
@@ -190,7 +188,6 @@ def episode_stats(
 
     Examples
     --------
-    >>> import numpy as np
     >>> key = np.array([0, 0, 0, 0])
     >>> day = np.array([1.0, 2.0, 3.0, 4.0])
     >>> grade = np.array([1, 3, 3, 0])
@@ -243,7 +240,6 @@ def episode_rows(
 
     Examples
     --------
-    >>> import numpy as np
     >>> key, day, grade = np.zeros(3, int), np.array([1.0, 2.0, 5.0]), np.array([2, 1, 0])
     >>> eps = find_episodes(key, day, grade >= 1)
     >>> s = episode_stats(eps, key, day, grade, resolution="next_normal", abnormal=grade >= 1)

@@ -33,7 +33,6 @@ def febrile_neutropenia_episodes(readings: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
-    >>> import pandas as pd
     >>> readings = pd.DataFrame({
     ...     "subject_id": ["S1", "S1", "S1", "S1"], "day": [2.0, 2.5, 3.0, 4.0],
     ...     "term": "Febrile neutropenia", "criteria": "ctcae-v5.0", "grade": [3, 3, 0, 3],

@@ -78,8 +78,6 @@ def stack_directions(graded: pd.DataFrame, day: np.ndarray | None) -> LongGrades
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import pandas as pd
     >>> graded = pd.DataFrame({
     ...     "subject_id": ["S1", "S1"], "criteria": "ctcae-v5.0", "term_low": ["Anemia", None],
     ...     "rule_low": ["a/1", None], "grade_low": [1.0, float("nan")],
@@ -147,7 +145,7 @@ def baseline_grades(long: LongGrades) -> np.ndarray:
     Parameters
     ----------
     long
-        From :func:`stack_directions`.
+        Graded rows of both directions (:func:`stack_directions`).
 
     Returns
     -------
@@ -156,8 +154,6 @@ def baseline_grades(long: LongGrades) -> np.ndarray:
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import pandas as pd
     >>> graded = pd.DataFrame({
     ...     "subject_id": "S1", "criteria": "ctcae-v5.0", "term_low": "Anemia",
     ...     "rule_low": ["a/1", "a/3"], "grade_low": [1.0, 3.0],
@@ -202,8 +198,6 @@ def build_episodes(long: LongGrades) -> pd.DataFrame:
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import pandas as pd
     >>> graded = pd.DataFrame({
     ...     "subject_id": "S1", "criteria": "ctcae-v5.0", "term_low": "Anemia",
     ...     "rule_low": ["a/1", "a/2", "a/3", "a/0"], "grade_low": [1.0, 2.0, 3.0, 0.0],

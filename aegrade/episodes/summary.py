@@ -43,7 +43,6 @@ def worst_per_subject(
 
     Examples
     --------
-    >>> import numpy as np
     >>> worst_per_subject(np.array([0, 0, 2]), np.array([1.0, 3.0, np.nan]), 4,
     ...                   assessed=np.array([False, False, True, False])).tolist()
     [3, <NA>, 0, <NA>]
@@ -79,7 +78,6 @@ def worst_by_term(long: LongGrades) -> pd.DataFrame:
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from aegrade.episodes.labs import stack_directions
     >>> graded = pd.DataFrame({
     ...     "subject_id": ["S1", "S1", "S1"], "criteria": "ctcae-v5.0",
@@ -138,7 +136,6 @@ def summarize_subjects(
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from aegrade.episodes.labs import stack_directions
     >>> graded = pd.DataFrame({
     ...     "subject_id": ["S1", "S1"], "criteria": "ctcae-v5.0", "term_low": "Anemia",

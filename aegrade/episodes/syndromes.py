@@ -32,6 +32,7 @@ __all__ = [
     "build_adverse_events",
     "episode_numbers",
     "finish_syndrome",
+    "syndrome_grades",
 ]
 
 AE_COLUMNS = [*EPISODE_COLUMNS, "reason", "time_to_onset"]
@@ -115,15 +116,13 @@ def build_adverse_events(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from aegrade.episodes.build import find_episodes
     >>> syn = Syndrome("CRS", "Cytokine release syndrome", "astct-2019", ("crs",), 1.0)
     >>> grade = np.array([0, 1, 2, 0, 0])
     >>> tps = GradedTimePoints(
     ...     subject=np.zeros(5, int), day=np.array([0.0, 1.0, 2.0, 3.0, 5.0]), grade=grade,
     ...     rule=np.array([None, "r1", "r2", None, None], object),
     ...     text=np.array([None, "t1", "t2", None, None], object),
-    ...     episodes=find_episodes(np.zeros(5, int), np.zeros(5), grade >= 1),
+    ...     episodes=Episodes(np.array([1]), np.array([2])),
     ...     assessed=np.array([True]))
     >>> ae = build_adverse_events(syn, tps, np.array(["S1"], object))
     >>> ae[["grade", "onset", "end", "resolved_day", "rule"]].to_numpy().tolist()
@@ -230,7 +229,6 @@ def episode_numbers(subject: np.ndarray, member: np.ndarray) -> pd.arrays.Intege
 
     Examples
     --------
-    >>> import numpy as np
     >>> episode_numbers(np.array([0, 0, 0, 1]), np.array([0, -1, 1, 2])).tolist()
     [1, <NA>, 2, 1]
     """
@@ -251,9 +249,9 @@ def finish_syndrome(
     Parameters
     ----------
     syn
-        The syndrome and system.
+        Names the syndrome, its system, grade-5 causes and episode gap.
     tps
-        Graded time points and their episodes.
+        The syndrome's graded time points with their episodes.
     found
         The findings the time points come from (subjects, ``death_cause``, ``death_day``).
 
@@ -264,9 +262,6 @@ def finish_syndrome(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import pandas as pd
-    >>> from aegrade.episodes.build import find_episodes
     >>> from aegrade.prepare.findings import extract_findings
     >>> from aegrade.read.study import load_study
     >>> obs = pd.DataFrame({"subject_id": ["S1", "S1", "S2"], "day": [1.0, 2.0, 1.0],
@@ -279,7 +274,7 @@ def finish_syndrome(
     >>> tps = GradedTimePoints(
     ...     subject, day, grade, rule=np.array(["r1", None, None], object),
     ...     text=np.array(["t1", None, None], object),
-    ...     episodes=find_episodes(subject, day, grade >= 1, gap_days=1.0),
+    ...     episodes=Episodes(np.array([0]), np.array([0])),
     ...     assessed=np.array([True, True]))
     >>> ae, worst = finish_syndrome(syn, tps, found)
     >>> ae[["subject_id", "grade", "onset", "end", "rule"]].to_numpy().tolist()
@@ -297,3 +292,52 @@ def finish_syndrome(
         assessed=tps.assessed | _died(found, syn),
     )
     return ae, pd.Series(worst, index=subjects)
+
+
+def syndrome_grades(
+    syn: Syndrome, tps: GradedTimePoints, found: Findings, columns: dict[str, object]
+) -> SyndromeGrades:
+    """Episode rows, worst grade per subject and the audit trail of one syndrome.
+
+    Parameters
+    ----------
+    syn, tps, found
+        As for :func:`finish_syndrome`.
+    columns
+        The syndrome's own audit columns (``grade`` first, ``rule`` and ``text`` last), after
+        ``subject_id``, ``syndrome``, ``criteria``, ``day`` and ``episode`` (1-based within
+        the subject, NA outside an episode).
+
+    Returns
+    -------
+    SyndromeGrades
+
+    Examples
+    --------
+    >>> from aegrade.prepare.findings import extract_findings
+    >>> from aegrade.read.study import load_study
+    >>> obs = pd.DataFrame({"subject_id": "S1", "day": [1.0, 2.0], "parameter": "TEMP",
+    ...                     "value": [38.5, 37.0], "unit": "degC"})
+    >>> found = extract_findings(load_study(observations=obs))
+    >>> syn = Syndrome("CRS", "Cytokine release syndrome", "astct-2019", ("crs",), 1.0)
+    >>> subject, day, grade = np.array([0, 0]), np.array([1.0, 2.0]), np.array([1, 0])
+    >>> text = np.array(["fever", None], object)
+    >>> tps = GradedTimePoints(subject, day, grade, rule=text, text=text,
+    ...                        episodes=Episodes(np.array([0]), np.array([0])),
+    ...                        assessed=np.array([True]))
+    >>> res = syndrome_grades(syn, tps, found, {"grade": grade, "rule": text, "text": text})
+    >>> res.explain[["day", "episode", "grade", "text"]].to_numpy().tolist()
+    [[1.0, 1, 1, 'fever']]
+    """
+    ae, worst = finish_syndrome(syn, tps, found)
+    timepoints = pd.DataFrame(
+        {
+            "subject_id": found.subjects[tps.subject],
+            "syndrome": syn.name,
+            "criteria": syn.criteria,
+            "day": tps.day,
+            "episode": episode_numbers(tps.subject, tps.episodes.membership(len(tps.day))),
+            **columns,
+        }
+    )
+    return SyndromeGrades(ae, timepoints, worst)

@@ -34,8 +34,7 @@ from aegrade.episodes.syndromes import (
     GradedTimePoints,
     Syndrome,
     SyndromeGrades,
-    episode_numbers,
-    finish_syndrome,
+    syndrome_grades,
 )
 from aegrade.prepare.findings import (
     _FALSE,
@@ -101,18 +100,11 @@ def grade_crs(
     trace = _trace(tps, rows, at, member, grade, eps, c, float(thr))
     assessed = np.zeros(len(f.subjects), bool)
     assessed[tps.subject] = True
-    ae, worst = finish_syndrome(
+    return syndrome_grades(
         Syndrome("CRS", r.term, c.output_id, r.grade5.death_causes, gap),
         GradedTimePoints(tps.subject, tps.day, grade, trace["rule"], trace["text"], eps, assessed),
         found,
-    )
-    timepoints = pd.DataFrame(
         {
-            "subject_id": f.subjects[tps.subject],
-            "syndrome": "CRS",
-            "criteria": c.output_id,
-            "day": tps.day,
-            "episode": episode_numbers(tps.subject, member),
             "grade": pd.array(grade, dtype="Int64"),
             "fever": at["fever"],
             "hypotension_tier": at["hyp"],
@@ -120,9 +112,8 @@ def grade_crs(
             "organ_tier": at["organ"],
             "rule": trace["rule"],
             "text": trace["text"],
-        }
+        },
     )
-    return SyndromeGrades(ae, timepoints, worst)
 
 
 # --------------------------------------------------------------------------- row tiers

@@ -24,8 +24,7 @@ from aegrade.episodes.syndromes import (
     GradedTimePoints,
     Syndrome,
     SyndromeGrades,
-    episode_numbers,
-    finish_syndrome,
+    syndrome_grades,
 )
 from aegrade.prepare.findings import (
     ICANS_CODES,
@@ -53,7 +52,7 @@ def grade_icans(
     Parameters
     ----------
     found
-        Findings from :func:`aegrade.prepare.findings.extract_findings`.
+        The study's CRS/ICANS rows (:func:`aegrade.prepare.findings.extract_findings`).
     criteria
         ``astct-2019``.
     capd_age_cutoff
@@ -64,7 +63,8 @@ def grade_icans(
     Returns
     -------
     SyndromeGrades
-        ``adverse_events`` (one row per episode), ``timepoints`` (audit trail), ``worst``.
+        One row per episode (``adverse_events``), the audit trail (``timepoints``) and the
+        worst grade per subject (``worst``).
     """
     c = load_crs_icans_criteria(resolve_icans_system(criteria))
     ic = c.icans
@@ -80,26 +80,19 @@ def grade_icans(
     text, rule = _trace(tps, dom, desc, grade, member, eps, c.output_id)
     assessed = np.zeros(len(f.subjects), bool)
     assessed[tps.subject[grade >= 0]] = True
-    ae, worst = finish_syndrome(
+    shown = pd.array(np.where(grade >= 0, grade, 0), dtype="Int64")
+    shown[grade < 0] = pd.NA  # no domain could be scored (e.g. partial ICE items)
+    return syndrome_grades(
         Syndrome("ICANS", ic.term, c.output_id, ic.grade5.death_causes, gap),
         GradedTimePoints(tps.subject, tps.day, grade, rule, text, eps, assessed),
         found,
-    )
-    frame = pd.DataFrame(
         {
-            "subject_id": f.subjects[tps.subject],
-            "syndrome": "ICANS",
-            "criteria": c.output_id,
-            "day": tps.day,
-            "episode": episode_numbers(tps.subject, member),
-            "grade": pd.array(np.where(grade >= 0, grade, 0), dtype="Int64"),
+            "grade": shown,
             **{f"{d.lower()}_grade": dom[i] for i, d in enumerate(_DOMAIN_ORDER)},
             "rule": rule,
             "text": text,
-        }
+        },
     )
-    frame.loc[grade < 0, "grade"] = pd.NA  # no domain could be scored (e.g. partial ICE items)
-    return SyndromeGrades(ae, frame, worst)
 
 
 def _band_grade(x: np.ndarray, bands: tuple[Band, ...]) -> np.ndarray:
