@@ -24,6 +24,7 @@ from aegrade.episodes.syndromes import (
     Syndrome,
     SyndromeGrades,
     finish_syndrome,
+    syndrome_grades,
 )
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "finish_syndrome",
     "stack_directions",
     "summarize_subjects",
+    "syndrome_grades",
     "worst_by_term",
     "worst_per_subject",
 ]

@@ -45,13 +45,13 @@ NEUTROPENIA_COLUMNS = [
     "anc_nadir",
     "anc_nadir_day",
 ]
+#: Columns of the graded temperature readings :func:`find_febrile_neutropenia` returns.
+FEBRILE_READING_COLUMNS = ["subject_id", "day", "term", "criteria", "grade", "rule"]
 FEBRILE_COLUMNS = [
     "febrile_neutropenia_grade",
     "febrile_neutropenia_onset_day",
     "febrile_neutropenia_reason",
 ]
-#: Columns of the graded temperature readings :func:`find_febrile_neutropenia` returns.
-FEBRILE_READING_COLUMNS = ["subject_id", "day", "term", "criteria", "grade", "rule"]
 _DAY_DEFAULTS = {"daily_value": "lowest", "carry_forward_days": 7}
 
 
