@@ -14,13 +14,10 @@ import pandas as pd
 
 from aegrade._version import __version__
 from aegrade.criteria import load_ctcae, provenance, resolve_criteria_id
-from aegrade.episodes.labs import (
-    EPISODE_COLUMNS,
-    LongGrades,
-    build_episodes,
-    stack_directions,
-    worst_per_subject,
-)
+from aegrade.episodes.build import EPISODE_COLUMNS
+from aegrade.episodes.febrile import febrile_neutropenia_episodes
+from aegrade.episodes.labs import build_episodes, stack_directions
+from aegrade.episodes.summary import summarize_subjects
 from aegrade.errors import InputError, failure_frame
 from aegrade.grading.hematology import summarize_hematology
 from aegrade.grading.labs import Ambiguous, _assemble, grade_prepared
@@ -128,7 +125,7 @@ def grade(
     if hematology:
         hem = summarize_hematology(study, cid, errors="coerce", prepared=prepared)
         summary = _join_subject_columns(summary, hem.subject_summary)
-        fn = hem.febrile_neutropenia
+        fn = febrile_neutropenia_episodes(hem.febrile_readings)
         adverse_events = pd.concat(
             [adverse_events, fn.assign(reason=fn["rule"])], ignore_index=True
         )
@@ -265,40 +262,3 @@ def _problem_rows(events: pd.DataFrame, problems: pd.DataFrame) -> np.ndarray:
     if problems.empty:
         return np.zeros(len(events), bool)
     return np.isin(_labels(events), problems["row"].dropna().to_numpy(dtype=object))
-
-
-def summarize_subjects(
-    subjects: pd.DataFrame, adverse_events: pd.DataFrame, graded: pd.DataFrame, long: LongGrades
-) -> pd.DataFrame:
-    """One row per subject: worst post-baseline grade per term and system (column
-    ``<term> [<system>]``).
-
-    A term a subject was assessed for after baseline but never abnormal in is 0; one never
-    assessed is NA.
-    Clinician events add their terms (worst clinician grade) where no value graded them.
-    """
-    out = subjects[["subject_id", *[c for c in ("arm",) if c in subjects]]].copy()
-    sid = graded["subject_id"].astype(str)
-    out["n_observations"] = (
-        out["subject_id"].astype(str).map(sid.value_counts()).fillna(0).astype("int64")
-    )
-    worst = worst_per_subject(long)
-    clin = adverse_events[adverse_events["source"] == "clinician"]
-    if not clin.empty:
-        cw = (
-            clin.dropna(subset=["grade"])
-            .groupby(["subject_id", "term", "criteria"], as_index=False)["grade"]
-            .max()
-        )
-        seen = set(zip(worst["term"], worst["criteria"], strict=True))
-        cw = cw[[(t, c) not in seen for t, c in zip(cw["term"], cw["criteria"], strict=True)]]
-        worst = pd.concat([worst, cw], ignore_index=True)
-    if worst.empty:
-        return out
-    worst["column"] = worst["term"].astype(str) + " [" + worst["criteria"].astype(str) + "]"
-    wide = worst.pivot_table(index="subject_id", columns="column", values="grade", aggfunc="max")
-    wide.index = wide.index.astype(str)
-    out = out.merge(
-        wide.astype("Int64"), left_on=out["subject_id"].astype(str), right_index=True, how="left"
-    ).drop(columns="key_0", errors="ignore")
-    return out.reset_index(drop=True)

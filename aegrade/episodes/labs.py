@@ -1,12 +1,15 @@
-"""Adverse-event episodes from graded observations.
+"""Lab adverse-event episodes from graded observations (treatment-emergent).
 
 An episode is a maximal run of a subject's consecutive graded observations of one term with
 grade >= 1; a grade-0 observation ends it, an ungraded (NA) one neither ends nor extends it.
 Onset and end are the days of its first and last abnormal observation; ``resolved_day`` is the
 day of the first grade-0 observation after it (NA when none was seen: ongoing or unknown).
 
-Everything runs on integer codes (subject, term, system, rule) with numpy sorts and
-``reduceat``; text is attached only to the few result rows.
+Only post-baseline observations form episodes, and an episode counts when its worst grade is
+above the subject's baseline grade of that term. The runs themselves are found by the one
+builder, :func:`aegrade.episodes.build.find_episodes`. Everything runs on integer codes
+(subject, term, system, rule) with numpy sorts and ``reduceat``; text is attached only to the
+few result rows.
 """
 
 from __future__ import annotations
@@ -16,28 +19,28 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-EPISODE_COLUMNS = [
-    "subject_id",
-    "term",
-    "criteria",
-    "grade",
-    "onset",
-    "end",
-    "resolved_day",
-    "duration",
-    "n_observations",
-    "rule",
-    "source",
-]
+from aegrade.episodes.build import EPISODE_COLUMNS, episode_rows, episode_stats, find_episodes
 
 #: Observations at or before this study day are baseline (SPEC section 2: day 0 = treatment
 #: start; the baseline is the last value at day <= 0).
 BASELINE_LAST_DAY = 0.0
 
+__all__ = [
+    "BASELINE_LAST_DAY",
+    "LongGrades",
+    "baseline_grades",
+    "build_episodes",
+    "stack_directions",
+]
+
 
 @dataclass
 class LongGrades:
-    """One entry per observation and direction that has a term, as integer codes."""
+    """One entry per observation and direction that has a term, as integer codes.
+
+    ``subject``, ``term``, ``criteria`` and ``rule`` index ``subjects``, ``terms``,
+    ``systems`` and ``rules`` (-1: none); built by :func:`stack_directions`.
+    """
 
     subject: np.ndarray
     subjects: np.ndarray  # labels of the subject codes
@@ -59,7 +62,31 @@ def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def stack_directions(graded: pd.DataFrame, day: np.ndarray | None) -> LongGrades:
-    """Both directions of graded observations stacked, keeping rows that have a term."""
+    """Both directions of graded observations stacked, keeping rows that have a term.
+
+    Parameters
+    ----------
+    graded
+        Graded observations: ``subject_id``, ``criteria`` and per direction (``low``,
+        ``high``) ``term_<d>``, ``rule_<d>``, ``grade_<d>``.
+    day
+        Study day of each row (None: unknown for all).
+
+    Returns
+    -------
+    LongGrades
+
+    Examples
+    --------
+    >>> graded = pd.DataFrame({
+    ...     "subject_id": ["S1", "S1"], "criteria": "ctcae-v5.0", "term_low": ["Anemia", None],
+    ...     "rule_low": ["a/1", None], "grade_low": [1.0, float("nan")],
+    ...     "term_high": [None, "Hyperkalemia"], "rule_high": [None, "k/2"],
+    ...     "grade_high": [float("nan"), 2.0]})
+    >>> long = stack_directions(graded, np.array([1.0, 2.0]))
+    >>> long.terms[long.term].tolist(), long.grade.tolist()
+    (['Anemia', 'Hyperkalemia'], [1.0, 2.0])
+    """
     subject, subjects = _codes(graded["subject_id"])
     crit, systems = _codes(graded["criteria"])
     day = day if day is not None else np.full(len(graded), np.nan)
@@ -105,12 +132,35 @@ def stack_directions(graded: pd.DataFrame, day: np.ndarray | None) -> LongGrades
 def _key(long: LongGrades) -> np.ndarray:
     n_terms = max(len(long.terms), 1)
     n_sys = max(len(long.systems), 1)
-    return (long.subject * n_terms + long.term) * n_sys + np.maximum(long.criteria, 0)
+    key: np.ndarray = (long.subject * n_terms + long.term) * n_sys + np.maximum(long.criteria, 0)
+    return key
 
 
 def baseline_grades(long: LongGrades) -> np.ndarray:
-    """Per row, the grade of the same subject, term and system at baseline (last graded
-    observation at day <= 0; ties by the worse grade); NaN when there is none."""
+    """Per row, the grade of the same subject, term and system at baseline.
+
+    The baseline is the last graded observation at day <= :data:`BASELINE_LAST_DAY` (ties by
+    the worse grade).
+
+    Parameters
+    ----------
+    long
+        Graded rows of both directions (:func:`stack_directions`).
+
+    Returns
+    -------
+    numpy.ndarray
+        Float per row; NaN when there is no baseline.
+
+    Examples
+    --------
+    >>> graded = pd.DataFrame({
+    ...     "subject_id": "S1", "criteria": "ctcae-v5.0", "term_low": "Anemia",
+    ...     "rule_low": ["a/1", "a/3"], "grade_low": [1.0, 3.0],
+    ...     "term_high": None, "rule_high": None, "grade_high": float("nan")})
+    >>> baseline_grades(stack_directions(graded, np.array([-1.0, 4.0]))).tolist()
+    [1.0, 1.0]
+    """
     out = np.full(len(long.grade), np.nan)
     base = np.flatnonzero(
         ~np.isnan(long.grade) & (long.day <= BASELINE_LAST_DAY) & (long.subject >= 0)
@@ -129,12 +179,32 @@ def baseline_grades(long: LongGrades) -> np.ndarray:
 
 
 def build_episodes(long: LongGrades) -> pd.DataFrame:
-    """Treatment-emergent episodes from stacked graded rows (see :func:`stack_directions`).
+    """Treatment-emergent episodes from stacked graded rows.
 
     Only observations after baseline (day > 0, or without a day) form episodes, and an episode
     is kept when its worst grade is above the subject's baseline grade of that term (a
     pre-existing abnormality that does not worsen is not an adverse event of the treatment).
-    ``baseline_grade`` says what it was compared with.
+
+    Parameters
+    ----------
+    long
+        From :func:`stack_directions`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`~aegrade.episodes.build.EPISODE_COLUMNS` plus ``baseline_grade`` (Int64: what
+        the episode was compared with).
+
+    Examples
+    --------
+    >>> graded = pd.DataFrame({
+    ...     "subject_id": "S1", "criteria": "ctcae-v5.0", "term_low": "Anemia",
+    ...     "rule_low": ["a/1", "a/2", "a/3", "a/0"], "grade_low": [1.0, 2.0, 3.0, 0.0],
+    ...     "term_high": None, "rule_high": None, "grade_high": float("nan")})
+    >>> ae = build_episodes(stack_directions(graded, np.array([-1.0, 2.0, 4.0, 6.0])))
+    >>> ae[["grade", "onset", "end", "resolved_day", "rule", "baseline_grade"]].to_numpy().tolist()
+    [[3, 2.0, 4.0, 6.0, 'a/3', 1]]
     """
     base_grade = baseline_grades(long)
     keep = ~np.isnan(long.grade) & (long.subject >= 0) & ~(long.day <= BASELINE_LAST_DAY)
@@ -152,78 +222,30 @@ def build_episodes(long: LongGrades) -> pd.DataFrame:
     day, grade, rule = long.day[keep], long.grade[keep], long.rule[keep]
     order = np.lexsort((-grade, day, key))
     key, day, grade, rule = key[order], day[order], grade[order], rule[order]
-    subject = long.subject[keep][order]
-    term = long.term[keep][order]
-    crit = long.criteria[keep][order]
-    flag = grade >= 1
-    new_key = np.r_[True, key[1:] != key[:-1]]
-    starts = flag & (new_key | ~np.r_[False, flag[:-1]])
-    last_of_run = flag & np.r_[~flag[1:] | new_key[1:], True]
-    resolved_at = np.flatnonzero(last_of_run) + 1  # the next row, if it is grade 0 of the key
-    ok = resolved_at < len(key)
-    resolved = np.full(int(last_of_run.sum()), np.nan)
-    nxt = resolved_at[ok]
-    resolved[ok] = np.where(~new_key[nxt] & ~flag[nxt], day[nxt], np.nan)
-    base = base_grade[keep][order]
-    ab = np.flatnonzero(flag)
-    episode = np.cumsum(starts)[ab] - 1
-    first = np.r_[0, np.flatnonzero(np.diff(episode)) + 1]
-    grade_ab = grade[ab]
-    worst = np.maximum.reduceat(grade_ab, first)
-    # the earliest observation at the worst grade names the rule
-    at_worst = grade_ab == np.repeat(worst, np.diff(np.r_[first, len(ab)]))
-    pos = np.flatnonzero(at_worst)
-    worst_pos = pos[np.searchsorted(pos, first)]
-    day_ab = day[ab]
-    rule_ab = rule[ab]
-    out = pd.DataFrame(
-        {
-            "subject_id": long.subjects[subject[ab][first]],
-            "term": long.terms[term[ab][first]],
-            "criteria": np.where(
-                crit[ab][first] >= 0,
-                long.systems[np.maximum(crit[ab][first], 0)] if len(long.systems) else None,
-                None,
-            ),
-            "grade": worst.astype(np.int64),
-            "onset": np.fmin.reduceat(day_ab, first),
-            "end": np.fmax.reduceat(day_ab, first),
-            "resolved_day": resolved,
-            "n_observations": np.diff(np.r_[first, len(ab)]),
-            "rule": np.where(
-                rule_ab[worst_pos] >= 0,
-                long.rules[np.maximum(rule_ab[worst_pos], 0)] if len(long.rules) else None,
-                None,
-            ),
-        }
+    abnormal = grade >= 1
+    eps = find_episodes(key, day, abnormal)
+    stats = episode_stats(eps, key, day, grade, resolution="next_normal", abnormal=abnormal)
+    at = np.flatnonzero(keep)[order][eps.first]
+    crit = long.criteria[at]
+    worst_rule = rule[stats.worst_at]
+    out = episode_rows(
+        stats,
+        subject_id=long.subjects[long.subject[at]],
+        term=long.terms[long.term[at]],
+        criteria=_labels(crit, long.systems),
+        grade=stats.worst.astype(np.int64),
+        rule=_labels(worst_rule, long.rules),
     )
-    out["duration"] = out["end"] - out["onset"]
-    out["source"] = "derived"
-    out["baseline_grade"] = pd.array(base[ab][first], dtype="float").astype("Int64")
-    emergent = ~(out["grade"].to_numpy() <= np.nan_to_num(base[ab][first], nan=-1))
-    return out.loc[emergent, [*EPISODE_COLUMNS, "baseline_grade"]].reset_index(drop=True)
+    base = base_grade[at]
+    out["baseline_grade"] = pd.array(base, dtype="float").astype("Int64")
+    emergent = ~(out["grade"].to_numpy() <= np.nan_to_num(base, nan=-1))
+    result: pd.DataFrame = out.loc[emergent, [*EPISODE_COLUMNS, "baseline_grade"]]
+    return result.reset_index(drop=True)
 
 
-def worst_per_subject(long: LongGrades) -> pd.DataFrame:
-    """Worst post-baseline grade per subject, term and system (0 when assessed after baseline
-    and never abnormal; observations without a day count as post-baseline)."""
-    keep = ~np.isnan(long.grade) & (long.subject >= 0) & ~(long.day <= BASELINE_LAST_DAY)
-    if not keep.any():
-        return pd.DataFrame(columns=["subject_id", "term", "criteria", "grade"])
-    key = _key(long)[keep]
-    order = np.argsort(key, kind="stable")
-    key = key[order]
-    first = np.r_[0, np.flatnonzero(key[1:] != key[:-1]) + 1]
-    worst = np.maximum.reduceat(long.grade[keep][order], first)
-    idx = np.flatnonzero(keep)[order][first]
-    crit = long.criteria[idx]
-    return pd.DataFrame(
-        {
-            "subject_id": long.subjects[long.subject[idx]],
-            "term": long.terms[long.term[idx]],
-            "criteria": np.where(
-                crit >= 0, long.systems[np.maximum(crit, 0)] if len(long.systems) else None, None
-            ),
-            "grade": worst.astype(np.int64),
-        }
-    )
+def _labels(codes: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Labels of integer codes, None where the code is -1."""
+    out = np.full(len(codes), None, dtype=object)
+    ok = codes >= 0
+    out[ok] = labels[codes[ok]]
+    return out

@@ -13,7 +13,7 @@ import numpy.typing as npt
 import pandas as pd
 from pandas.api.extensions import ExtensionArray
 
-from aegrade.grading.daily import Rows
+from aegrade.grading.daily import Readings
 from aegrade.prepare.observations import derive_baseline
 
 __all__ = [
@@ -108,12 +108,12 @@ def summarize_biomarkers(
     sid = data["subject_id"].astype("string")
     index = pd.Index(sid.dropna().unique() if subjects is None else subjects, dtype="string")
     params = data["parameter"].astype("string").str.upper()
-    rows = {p: Rows.from_frame(data[(params == p).to_numpy(bool)], index) for p in markers}
+    rows = {p: Readings.from_frame(data[(params == p).to_numpy(bool)], index) for p in markers}
     return summarize_biomarker_rows(rows, markers=markers, window=window, digits=digits)
 
 
 def summarize_biomarker_rows(
-    rows: dict[str, Rows],
+    rows: dict[str, Readings],
     *,
     markers: dict[str, str] | None = None,
     window: tuple[float | None, float | None] = (0.0, None),
@@ -124,7 +124,7 @@ def summarize_biomarker_rows(
     Parameters
     ----------
     rows
-        Parameter code -> :class:`~aegrade.grading.daily.Rows` in canonical units, all on one
+        Parameter code -> :class:`~aegrade.grading.daily.Readings` in canonical units, all on one
         subject index; a row's ``baseline`` is used when given (not NaN).
     markers, window, digits
         As for :func:`summarize_biomarkers`.
@@ -137,9 +137,9 @@ def summarize_biomarker_rows(
     Examples
     --------
     >>> import pandas as pd
-    >>> from aegrade.grading.daily import Rows
+    >>> from aegrade.grading.daily import Readings
     >>> crp = pd.DataFrame({"subject_id": ["01", "01"], "day": [0, 4], "value": [2.0, 50.0]})
-    >>> out = summarize_biomarker_rows({"CRP": Rows.from_frame(crp)}, markers={"CRP": "crp"})
+    >>> out = summarize_biomarker_rows({"CRP": Readings.from_frame(crp)}, markers={"CRP": "crp"})
     >>> out[["subject_id", "crp_peak", "crp_fold_change", "crp_range"]]
       subject_id  crp_peak  crp_fold_change crp_range
     0         01      50.0             25.0      2-50

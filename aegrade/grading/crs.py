@@ -31,11 +31,12 @@ from aegrade.criteria import (
 )
 from aegrade.criteria.syndromes import CrsIcansCriteria, CrsRules
 from aegrade.criteria.vocabulary import not_given, true_words, vocabulary_of
+from aegrade.episodes.build import Episodes, find_episodes
 from aegrade.episodes.syndromes import (
-    Episodes,
+    GradedTimePoints,
+    Syndrome,
     SyndromeGrades,
-    episode_numbers,
-    finish_syndrome,
+    syndrome_grades,
 )
 from aegrade.prepare.findings import (
     CRS_CODES,
@@ -44,7 +45,6 @@ from aegrade.prepare.findings import (
     TimePoints,
     fmt_numbers,
     isin,
-    runs,
     time_points,
 )
 
@@ -97,7 +97,8 @@ def grade_crs(
     tps = time_points(rows["subject"], rows["day"])
     at = _tp_tiers(tps, rows, c)
     opened = _opened_before(tps, f.subjects, episode_open, gap)
-    eps = _episodes(tps, at["fever"], at["signal"], gap, opened)
+    opens = at["fever"] | (opened & _first_signal(tps.subject, at["signal"]))
+    eps = find_episodes(tps.subject, tps.day, at["signal"], gap_days=gap, opens=opens)
     member = eps.membership(tps.n)
     grade = np.where(
         member >= 0,
@@ -107,29 +108,11 @@ def grade_crs(
     trace = _trace(tps, rows, at, member, grade, eps, c, float(thr), opened)
     assessed = np.zeros(len(f.subjects), bool)
     assessed[tps.subject] = True
-    ae, worst = finish_syndrome(
-        term=r.term,
-        criteria=c.output_id,
-        tp_subject=tps.subject,
-        tp_day=tps.day,
-        grade=grade,
-        rule=trace["rule"],
-        text=trace["text"],
-        episodes=eps,
-        subjects=f.subjects,
-        gap_days=gap,
-        found=found,
-        causes=r.grade5.death_causes,
-        syndrome="CRS",
-        assessed=assessed,
-    )
-    timepoints = pd.DataFrame(
+    return syndrome_grades(
+        Syndrome("CRS", r.term, c.output_id, r.grade5.death_causes, gap),
+        GradedTimePoints(tps.subject, tps.day, grade, trace["rule"], trace["text"], eps, assessed),
+        found,
         {
-            "subject_id": f.subjects[tps.subject],
-            "syndrome": "CRS",
-            "criteria": c.output_id,
-            "day": tps.day,
-            "episode": episode_numbers(tps.subject, member),
             "grade": pd.array(grade, dtype="Int64"),
             "fever": at["fever"],
             "hypotension_tier": at["hyp"],
@@ -137,9 +120,8 @@ def grade_crs(
             "organ_tier": at["organ"],
             "rule": trace["rule"],
             "text": trace["text"],
-        }
+        },
     )
-    return SyndromeGrades(ae, timepoints, worst)
 
 
 # --------------------------------------------------------------------------- row tiers
@@ -370,33 +352,18 @@ def _opened_before(
     return still_open
 
 
-def _episodes(
-    tps: TimePoints, fever: np.ndarray, signal: np.ndarray, gap: float, opened: np.ndarray
-) -> Episodes:
-    """Episodes: runs of signals no more than ``gap`` days apart, from their first fever on
-    (or from their start, for a run that continues an episode opened before: ``opened``)."""
+def _first_signal(subject: np.ndarray, signal: np.ndarray) -> np.ndarray:
+    """Per time point (sorted by subject and day): the subject's first signal.
+
+    A run of signals that starts there may continue an episode opened before the data begin
+    (``episode_open``), so it opens without a fever of its own.
+    """
     sig = np.flatnonzero(signal)
-    if sig.size == 0:
-        return Episodes(np.zeros(0, np.int64), np.zeros(0, np.int64))
-    run = runs(tps.subject[sig], tps.day[sig], gap)
-    pos = np.arange(sig.size)
-    run_first = np.flatnonzero(np.r_[True, run[1:] != run[:-1]])[run]
-    starts_open = opened[sig[run_first]] & (run_first == _subject_first(tps.subject[sig]))
-    seen_fever = starts_open | (np.maximum.accumulate(np.where(fever[sig], pos, -1)) >= run_first)
-    inside = sig[seen_fever]
-    r = run[seen_fever]
-    if inside.size == 0:
-        return Episodes(np.zeros(0, np.int64), np.zeros(0, np.int64))
-    first = inside[np.r_[True, r[1:] != r[:-1]]]
-    last = inside[np.r_[r[1:] != r[:-1], True]]
-    return Episodes(first, last)
-
-
-def _subject_first(subject: np.ndarray) -> np.ndarray:
-    """Per (sorted) position: the position of its subject's first one."""
-    new = np.r_[True, subject[1:] != subject[:-1]] if subject.size else np.zeros(0, bool)
-    first: np.ndarray = np.flatnonzero(new)[np.cumsum(new) - 1]
-    return first
+    out = np.zeros(subject.size, bool)
+    if sig.size:
+        s = subject[sig]
+        out[sig[np.r_[True, s[1:] != s[:-1]]]] = True
+    return out
 
 
 # --------------------------------------------------------------------------- audit trail

@@ -21,8 +21,8 @@ SECOND = 1.0 / 86400.0
 
 
 @dataclass(frozen=True)
-class Rows:
-    """Rows of one parameter, in canonical units; ``subject`` indexes ``subjects``."""
+class Readings:
+    """Readings of one parameter, in canonical units; ``subject`` indexes ``subjects``."""
 
     subjects: pd.Index
     subject: np.ndarray  # int64, >= 0
@@ -33,17 +33,17 @@ class Rows:
     baseline: np.ndarray  # canonical, NaN none
 
     @classmethod
-    def empty(cls, subjects: pd.Index) -> Rows:
+    def empty(cls, subjects: pd.Index) -> Readings:
         z = np.zeros(0)
         return cls(subjects, np.zeros(0, np.int64), z, z, z, np.zeros(0, object), z)
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, subjects: pd.Index | None = None) -> Rows:
-        """Rows from a frame with ``subject_id``, ``day``, ``value`` (canonical unit) and
+    def from_frame(cls, frame: pd.DataFrame, subjects: pd.Index | None = None) -> Readings:
+        """Readings from a frame with ``subject_id``, ``day``, ``value`` (canonical unit) and
         optionally ``unit``, ``raw_value``, ``baseline``; rows of other subjects are dropped."""
         sid = frame["subject_id"].astype("string")
         subjects = pd.Index(sid.dropna().unique() if subjects is None else subjects, dtype="string")
-        code = subjects.get_indexer(sid)
+        code = subjects.get_indexer(pd.Index(sid))
         keep = code >= 0
         value = pd.to_numeric(frame["value"], errors="coerce").to_numpy(float)
         n = len(frame)
@@ -86,16 +86,16 @@ def cut_mask(
     """
     spec = cut.threshold
     if not isinstance(spec, dict):
-        return compare(cut.op, rows_value, np.float64(to_canonical(parameter, unit, spec)))
+        return compare(cut.op, rows_value, np.asarray(to_canonical(parameter, unit, spec), float))
     canonical_unit = registry().parameters[parameter].unit
     first_unit, first_number = next(iter(spec.items()))
     base = spec.get(canonical_unit, None)
     base = float(base) if base is not None else to_canonical(parameter, first_unit, first_number)
-    out = compare(cut.op, rows_value, np.float64(base))
+    out = compare(cut.op, rows_value, np.asarray(base, float))
     for u, number in spec.items():
         mine = rows_unit == u
         if mine.any():
-            out = np.where(mine, compare(cut.op, rows_raw, np.float64(number)), out)
+            out = np.where(mine, compare(cut.op, rows_raw, np.asarray(number, float)), out)
     return out
 
 
@@ -129,7 +129,7 @@ class Grid:
 
 
 def daily_grid(
-    rows: Rows,
+    rows: Readings,
     *,
     first_day: int,
     last_day: int | None,
@@ -183,7 +183,8 @@ def joined_runs(flag: np.ndarray, join_gap_days: int) -> np.ndarray:
     prev = np.maximum.accumulate(np.where(flag, cols, -1), axis=1)
     nxt = np.minimum.accumulate(np.where(flag, cols, d)[:, ::-1], axis=1)[:, ::-1]
     gap = ~flag & (prev >= 0) & (nxt < d) & (nxt - prev - 1 < join_gap_days)
-    return flag | gap
+    joined: np.ndarray = flag | gap
+    return joined
 
 
 def longest_run(flag: np.ndarray) -> np.ndarray:
@@ -192,7 +193,8 @@ def longest_run(flag: np.ndarray) -> np.ndarray:
         return np.zeros(flag.shape[0], np.int64)
     cols = np.arange(flag.shape[1])
     last_false = np.maximum.accumulate(np.where(flag, -1, cols), axis=1)
-    return np.where(flag, cols - last_false, 0).max(axis=1)
+    longest: np.ndarray = np.where(flag, cols - last_false, 0).max(axis=1)
+    return longest
 
 
 def first_true(mask: np.ndarray) -> np.ndarray:

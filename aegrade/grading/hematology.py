@@ -11,7 +11,8 @@
 - IL-6, CRP and ferritin summaries (:mod:`aegrade.grading.biomarkers`).
 
 It returns a :class:`HematologyResult` with the per-subject summary, a per-patient listing, the
-biomarker summary by arm and febrile-neutropenia episodes in the adverse-event layout.
+biomarker summary by arm and the graded temperature readings of febrile neutropenia (its
+episodes are built by :func:`aegrade.episodes.febrile_neutropenia_episodes`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from aegrade.grading.biomarkers import (
     summarize_biomarker_rows,
     summarize_biomarkers_by_arm,
 )
-from aegrade.grading.daily import Rows, nullable_int
+from aegrade.grading.daily import Readings, nullable_int
 from aegrade.grading.hematotox import load_hematotox, score_car_hematotox
 from aegrade.grading.icaht import grade_icaht, load_icaht
 from aegrade.grading.labs import grade_prepared
@@ -90,7 +91,7 @@ class HematologyResult:
     subject_summary: pd.DataFrame
     listing: pd.DataFrame
     biomarkers_by_arm: pd.DataFrame
-    febrile_neutropenia: pd.DataFrame
+    febrile_readings: pd.DataFrame
     issues: pd.DataFrame = field(default_factory=failure_frame)
     meta: dict[str, str] = field(default_factory=dict)
 
@@ -156,7 +157,8 @@ def summarize_hematology(
         ``_peak_day``, ``_fold_change``, ``_range``. Each is NA when its inputs are absent,
         never 0. ``listing``: :data:`LISTING_COLUMNS`. ``biomarkers_by_arm``: see
         :func:`~aegrade.grading.biomarkers.summarize_biomarkers_by_arm`.
-        ``febrile_neutropenia``: episodes in the adverse-event layout.
+        ``febrile_readings``: graded temperature readings
+        (:func:`~aegrade.grading.neutropenia.find_febrile_neutropenia`).
 
     Raises
     ------
@@ -179,7 +181,7 @@ def summarize_hematology(
         grade_icaht(rows["NEUT"], icaht, options=icaht_options),
         summarize_neutropenia(rows["NEUT"], neutropenia, day_options=day_opts),
     ]
-    fn_summary, fn_episodes = find_febrile_neutropenia(
+    fn_summary, fn_readings = find_febrile_neutropenia(
         rows["NEUT"],
         rows["TEMP"],
         neutropenia,
@@ -203,7 +205,7 @@ def summarize_hematology(
         subject_summary=summary,
         listing=listing,
         biomarkers_by_arm=summarize_biomarkers_by_arm(summary),
-        febrile_neutropenia=fn_episodes,
+        febrile_readings=fn_readings,
         issues=issues,
         meta=_meta(cid, icaht, hematotox, neutropenia),
     )
@@ -237,7 +239,7 @@ def _subject_codes(frame: pd.DataFrame, index: pd.Index) -> np.ndarray:
 
 def _rows_by_code(
     prep: Prepared, frame: pd.DataFrame, subj: np.ndarray, index: pd.Index
-) -> dict[str, Rows]:
+) -> dict[str, Readings]:
     """Accepted rows of each used parameter; the baseline is the ``baseline`` column where
     given, else the last accepted value on or before day 0 (SPEC section 2)."""
     reg = registry()
@@ -260,7 +262,7 @@ def _rows_by_code(
         i = prep.param_names.index(code) if code in prep.param_names else -1
         m = slice(bounds[i], bounds[i + 1]) if i >= 0 else slice(0, 0)
         baseline = _baseline_rows(s[m], day[m], value[m], given[m], len(index))
-        out[code] = Rows(index, s[m], day[m], value[m], raw[m], unit[m], baseline)
+        out[code] = Readings(index, s[m], day[m], value[m], raw[m], unit[m], baseline)
     return out
 
 
@@ -313,7 +315,7 @@ def _subset(prep: Prepared, rows: np.ndarray) -> Prepared:
     return replace(prep, **changes)
 
 
-def _baselines(rows: dict[str, Rows], criteria: str) -> pd.DataFrame:
+def _baselines(rows: dict[str, Readings], criteria: str) -> pd.DataFrame:
     """One baseline row per subject and CAR-HEMATOTOX marker."""
     parts = []
     for marker in load_hematotox(criteria).markers:

@@ -18,7 +18,7 @@ from aegrade.criteria.hematology import Cut, IcahtCriteria, to_canonical
 from aegrade.grading.biomarkers import format_significant
 from aegrade.grading.daily import (
     Grid,
-    Rows,
+    Readings,
     cut_mask,
     daily_grid,
     first_true,
@@ -74,7 +74,7 @@ def load_icaht(criteria: str = "icaht-2023") -> IcahtCriteria:
 
 
 def grade_icaht(
-    anc: pd.DataFrame | Rows,
+    anc: pd.DataFrame | Readings,
     criteria: str = "icaht-2023",
     *,
     subjects: pd.Index | list[str] | None = None,
@@ -133,7 +133,7 @@ def grade_icaht(
     """
     c = load_icaht(criteria)
     opts = c.resolve(options)
-    rows = anc if isinstance(anc, Rows) else Rows.from_frame(anc, _index(subjects))
+    rows = anc if isinstance(anc, Readings) else Readings.from_frame(anc, _index(subjects))
     early = _early(rows, c, opts)
     late = _late(rows, c, opts)
     out = pd.DataFrame({"subject_id": rows.subjects.astype("string").array})
@@ -147,7 +147,7 @@ def _index(subjects: pd.Index | list[str] | None) -> pd.Index | None:
     return None if subjects is None else pd.Index(subjects, dtype="string")
 
 
-def _early(rows: Rows, c: IcahtCriteria, opts: dict[str, Any]) -> dict[str, Any]:
+def _early(rows: Readings, c: IcahtCriteria, opts: dict[str, Any]) -> dict[str, Any]:
     e = c.early
     grid = daily_grid(
         rows,
@@ -269,7 +269,7 @@ def _early_reason(
     return pd.array(np.where(graded, text.to_numpy(dtype=object), missing), dtype="string")
 
 
-def _late(rows: Rows, c: IcahtCriteria, opts: dict[str, Any]) -> dict[str, Any]:
+def _late(rows: Readings, c: IcahtCriteria, opts: dict[str, Any]) -> dict[str, Any]:
     late = c.late
     n = len(rows.subjects)
     dint = np.floor(rows.day)

@@ -15,11 +15,12 @@ import pandas as pd
 
 from aegrade.criteria import load_crs_icans_criteria, resolve_icans_system
 from aegrade.criteria.syndromes import Band, CrsIcansCriteria, IcansRules
+from aegrade.episodes.build import Episodes, find_episodes
 from aegrade.episodes.syndromes import (
-    Episodes,
+    GradedTimePoints,
+    Syndrome,
     SyndromeGrades,
-    episode_numbers,
-    finish_syndrome,
+    syndrome_grades,
 )
 from aegrade.prepare.findings import (
     ICANS_CODES,
@@ -27,7 +28,6 @@ from aegrade.prepare.findings import (
     TimePoints,
     fmt_numbers,
     isin,
-    runs,
     time_points,
 )
 
@@ -53,7 +53,7 @@ def grade_icans(
     Parameters
     ----------
     found
-        Findings from :func:`aegrade.prepare.findings.extract_findings`.
+        The study's CRS/ICANS rows (:func:`aegrade.prepare.findings.extract_findings`).
     criteria
         ``astct-2019``.
     capd_age_cutoff
@@ -64,7 +64,8 @@ def grade_icans(
     Returns
     -------
     SyndromeGrades
-        ``adverse_events`` (one row per episode), ``timepoints`` (audit trail), ``worst``.
+        One row per episode (``adverse_events``), the audit trail (``timepoints``) and the
+        worst grade per subject (``worst``).
     """
     c = load_crs_icans_criteria(resolve_icans_system(criteria))
     ic = c.icans
@@ -75,43 +76,25 @@ def grade_icans(
     tps = time_points(f.subject, f.day)
     dom, desc = _domain_grades(f, tps, c, float(cutoff))
     grade = np.max(dom, axis=0) if len(dom) else np.zeros(tps.n, np.int64)
-    eps = _episodes(tps, grade, gap)
+    eps = find_episodes(tps.subject, tps.day, grade >= 1, gap_days=gap)
     member = eps.membership(tps.n)
     order = _domain_order(ic)
     text, rule = _trace(tps, dom, desc, grade, member, eps, c.output_id, ic, order)
     assessed = np.zeros(len(f.subjects), bool)
     assessed[tps.subject[grade >= 0]] = True
-    ae, worst = finish_syndrome(
-        term=ic.term,
-        criteria=c.output_id,
-        tp_subject=tps.subject,
-        tp_day=tps.day,
-        grade=grade,
-        rule=rule,
-        text=text,
-        episodes=eps,
-        subjects=f.subjects,
-        gap_days=gap,
-        found=found,
-        causes=ic.grade5.death_causes,
-        syndrome="ICANS",
-        assessed=assessed,
-    )
-    frame = pd.DataFrame(
+    shown = pd.array(np.where(grade >= 0, grade, 0), dtype="Int64")
+    shown[grade < 0] = pd.NA  # no domain could be scored (e.g. partial ICE items)
+    return syndrome_grades(
+        Syndrome("ICANS", ic.term, c.output_id, ic.grade5.death_causes, gap),
+        GradedTimePoints(tps.subject, tps.day, grade, rule, text, eps, assessed),
+        found,
         {
-            "subject_id": f.subjects[tps.subject],
-            "syndrome": "ICANS",
-            "criteria": c.output_id,
-            "day": tps.day,
-            "episode": episode_numbers(tps.subject, member),
-            "grade": pd.array(np.where(grade >= 0, grade, 0), dtype="Int64"),
+            "grade": shown,
             **{f"{d.lower()}_grade": dom[i] for i, d in enumerate(order)},
             "rule": rule,
             "text": text,
-        }
+        },
     )
-    frame.loc[grade < 0, "grade"] = pd.NA  # no domain could be scored (e.g. partial ICE items)
-    return SyndromeGrades(ae, frame, worst)
 
 
 def _band_grade(x: np.ndarray, bands: tuple[Band, ...]) -> np.ndarray:
@@ -183,16 +166,6 @@ def _ice_scores(
     full = per_tp[per_tp["count"] == len(items)]
     from_items[full.index.to_numpy(np.int64)] = full["sum"].to_numpy(float)
     return np.where(np.isfinite(total), total, from_items)
-
-
-def _episodes(tps: TimePoints, grade: np.ndarray, gap: float) -> Episodes:
-    sig = np.flatnonzero(grade >= 1)
-    if sig.size == 0:
-        return Episodes(np.zeros(0, np.int64), np.zeros(0, np.int64))
-    run = runs(tps.subject[sig], tps.day[sig], gap)
-    first = sig[np.r_[True, run[1:] != run[:-1]]]
-    last = sig[np.r_[run[1:] != run[:-1], True]]
-    return Episodes(first, last)
 
 
 def _trace(

@@ -2,7 +2,8 @@
 
 :func:`summarize_neutropenia` counts the days of severe (< 500/uL) and profound (< 100/uL)
 neutropenia and finds the nadir; :func:`find_febrile_neutropenia` pairs temperatures with the
-ANC of their day and returns per-subject results and episodes. Cut-offs and readings of the
+ANC of their day and returns per-subject results and the graded readings (episodes are built
+from them by :mod:`aegrade.episodes`). Cut-offs and readings of the
 sources: ``criteria/data/asco-idsa-neutropenia.yaml``.
 """
 
@@ -14,11 +15,10 @@ import numpy as np
 import pandas as pd
 
 from aegrade.criteria import load_hematology_criteria, resolve_criteria_id
-from aegrade.criteria.hematology import IcahtCriteria, NeutropeniaCriteria
-from aegrade.episodes.labs import EPISODE_COLUMNS
+from aegrade.criteria.hematology import IcahtCriteria, NeutropeniaCriteria, OptionValue
 from aegrade.grading.daily import (
     SECOND,
-    Rows,
+    Readings,
     cut_mask,
     daily_grid,
     first_true,
@@ -28,6 +28,7 @@ from aegrade.grading.daily import (
 
 __all__ = [
     "FEBRILE_COLUMNS",
+    "FEBRILE_READING_COLUMNS",
     "NEUTROPENIA_COLUMNS",
     "find_febrile_neutropenia",
     "load_neutropenia",
@@ -40,6 +41,8 @@ NEUTROPENIA_COLUMNS = [
     "anc_nadir",
     "anc_nadir_day",
 ]
+#: Columns of the graded temperature readings :func:`find_febrile_neutropenia` returns.
+FEBRILE_READING_COLUMNS = ["subject_id", "day", "term", "criteria", "grade", "rule"]
 FEBRILE_COLUMNS = [
     "febrile_neutropenia_grade",
     "febrile_neutropenia_onset_day",
@@ -54,14 +57,16 @@ def load_neutropenia(criteria: str = "asco-idsa-neutropenia") -> NeutropeniaCrit
     return load_hematology_criteria(criteria, "neutropenia")  # type: ignore[no-any-return]
 
 
-def _rows(data: pd.DataFrame | Rows, subjects: pd.Index | list[str] | None) -> Rows:
-    if isinstance(data, Rows):
+def _rows(data: pd.DataFrame | Readings, subjects: pd.Index | list[str] | None) -> Readings:
+    if isinstance(data, Readings):
         return data
-    return Rows.from_frame(data, None if subjects is None else pd.Index(subjects, dtype="string"))
+    return Readings.from_frame(
+        data, None if subjects is None else pd.Index(subjects, dtype="string")
+    )
 
 
 def summarize_neutropenia(
-    anc: pd.DataFrame | Rows,
+    anc: pd.DataFrame | Readings,
     criteria: str = "asco-idsa-neutropenia",
     *,
     subjects: pd.Index | list[str] | None = None,
@@ -100,8 +105,8 @@ def summarize_neutropenia(
         carry_forward_days=int(how["carry_forward_days"]),
     )
     values = grid.value
-    graded = grid.measured.any(axis=1)
-    out = pd.DataFrame({"subject_id": pd.array(rows.subjects, dtype="string")})
+    graded = np.asarray(grid.measured.any(axis=1), dtype=bool)
+    out = pd.DataFrame({"subject_id": _string_ids(rows.subjects)})
     none = np.full(values.shape, None)
     for depth in c.depths:
         days = cut_mask(depth.cut, "NEUT", c.unit, values, values, none).sum(axis=1)
@@ -115,8 +120,8 @@ def summarize_neutropenia(
 
 
 def find_febrile_neutropenia(
-    anc: pd.DataFrame | Rows,
-    temperature: pd.DataFrame | Rows,
+    anc: pd.DataFrame | Readings,
+    temperature: pd.DataFrame | Readings,
     criteria: str = "asco-idsa-neutropenia",
     *,
     ctcae: str = "ctcae-v5.0",
@@ -146,8 +151,10 @@ def find_febrile_neutropenia(
     (pandas.DataFrame, pandas.DataFrame)
         Per subject: ``subject_id``, ``febrile_neutropenia_grade`` (3, 0, or NA when ANC or
         temperature is absent or a fever has no ANC), ``febrile_neutropenia_onset_day``,
-        ``febrile_neutropenia_reason``. Episodes, in the adverse-event layout of
-        :data:`aegrade.episodes.labs.EPISODE_COLUMNS`.
+        ``febrile_neutropenia_reason``. Every temperature reading with a day, sorted by
+        subject and day (:data:`FEBRILE_READING_COLUMNS`): ``grade`` is the febrile
+        neutropenia grade where the reading qualifies and 0 where not, ``rule`` names the
+        rule where it qualifies.
 
     Notes
     -----
@@ -157,7 +164,7 @@ def find_febrile_neutropenia(
     c = load_neutropenia(criteria)
     fn = c.febrile_neutropenia
     opts = c.resolve(options)
-    if subjects is None and not isinstance(anc, Rows):
+    if subjects is None and not isinstance(anc, Readings):
         ids = [f["subject_id"] for f in (anc, temperature) if isinstance(f, pd.DataFrame)]
         subjects = pd.Index(pd.concat(ids).astype("string").dropna().unique())
     a = _rows(anc, subjects)
@@ -173,7 +180,7 @@ def find_febrile_neutropenia(
     single = cut_mask(fn.single_temperature, "TEMP", "degC", value, raw, unit)
     ge = cut_mask(fn.sustained_temperature, "TEMP", "degC", value, raw, unit)
     sustained = ge & (_run_elapsed(ge, subj, day) > fn.sustained_more_than_hours / 24.0 + SECOND)
-    anc_day = _anc_of_day(a, subj, day, int(opts["anc_carry_days"]), daily_value)
+    anc_day = _anc_of_day(a, subj, day, _whole(opts["anc_carry_days"]), daily_value)
     low = cut_mask(fn.anc, "NEUT", "10^9/L", anc_day, anc_day, np.full(len(anc_day), None))
     fever = single | sustained
     qualifies = fever & low
@@ -189,10 +196,33 @@ def find_febrile_neutropenia(
         rid,
         opts,
     )
-    episodes = _fn_episodes(
-        a.subjects, subj, day, qualifies, fn.term, fn.grade, resolve_criteria_id(ctcae), rid
+    rule = np.full(len(day), None, dtype=object)
+    rule[qualifies] = rid
+    readings = pd.DataFrame(
+        {
+            "subject_id": _string_ids(a.subjects[subj]),
+            "day": day,
+            "term": fn.term,
+            "criteria": resolve_criteria_id(ctcae),
+            "grade": np.where(qualifies, fn.grade, 0),
+            "rule": rule,
+        },
+        columns=FEBRILE_READING_COLUMNS,
     )
-    return summary, episodes
+    return summary, readings
+
+
+def _string_ids(labels: pd.Index) -> pd.arrays.StringArray:
+    """Subject labels as a nullable string array."""
+    ids: pd.arrays.StringArray = pd.Series(labels, dtype="string").array
+    return ids
+
+
+def _whole(value: OptionValue) -> int:
+    """An option read as a whole number."""
+    if not isinstance(value, (int, float, str)):
+        raise TypeError(f"expected a number, got {value!r}")
+    return int(value)
 
 
 def _run_elapsed(flag: np.ndarray, subj: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -206,7 +236,7 @@ def _run_elapsed(flag: np.ndarray, subj: np.ndarray, day: np.ndarray) -> np.ndar
     return np.where(flag, day - start_day[np.maximum(run, 1) - 1], np.nan)
 
 
-def _anc_of_day(a: Rows, subj: np.ndarray, day: np.ndarray, carry: int, how: str) -> np.ndarray:
+def _anc_of_day(a: Readings, subj: np.ndarray, day: np.ndarray, carry: int, how: str) -> np.ndarray:
     """The ANC of each reading's study day, else of the last ANC day at most ``carry`` before."""
     out = np.full(len(day), np.nan)
     ok = ~np.isnan(a.day)
@@ -276,55 +306,9 @@ def _fn_summary(
     )
     return pd.DataFrame(
         {
-            "subject_id": pd.array(subjects, dtype="string"),
+            "subject_id": _string_ids(subjects),
             "febrile_neutropenia_grade": nullable_int(np.where(yes, fn.grade, 0), known),
             "febrile_neutropenia_onset_day": onset,
             "febrile_neutropenia_reason": pd.array(reason, dtype="string"),
         }
     )
-
-
-def _fn_episodes(
-    subjects: pd.Index,
-    subj: np.ndarray,
-    day: np.ndarray,
-    qualifies: np.ndarray,
-    term: str,
-    grade: int,
-    criteria: str,
-    rid: str,
-) -> pd.DataFrame:
-    """Runs of consecutive qualifying readings; the next reading after a run resolves it."""
-    if not qualifies.any():
-        return pd.DataFrame(columns=EPISODE_COLUMNS)
-    new_subject = np.r_[True, subj[1:] != subj[:-1]]
-    starts = qualifies & (new_subject | ~np.r_[False, qualifies[:-1]])
-    episode = np.cumsum(starts)
-    next_same = np.r_[~new_subject[1:], False]
-    ends = qualifies & np.r_[~qualifies[1:] | new_subject[1:], True]
-    resolved = np.where(ends & next_same, np.r_[day[1:], np.nan], np.nan)
-    frame = pd.DataFrame(
-        {
-            "episode": episode[qualifies],
-            "subject": subj[qualifies],
-            "day": day[qualifies],
-            "resolved": resolved[qualifies],
-        }
-    )
-    g = frame.groupby("episode", sort=True)
-    out = pd.DataFrame(
-        {
-            "subject_id": pd.array(subjects[g["subject"].first().to_numpy()], dtype="string"),
-            "term": term,
-            "criteria": criteria,
-            "grade": grade,
-            "onset": g["day"].min().to_numpy(),
-            "end": g["day"].max().to_numpy(),
-            "resolved_day": g["resolved"].max().to_numpy(),
-            "n_observations": g.size().to_numpy(),
-            "rule": rid,
-            "source": "derived",
-        }
-    )
-    out["duration"] = out["end"] - out["onset"]
-    return out[EPISODE_COLUMNS].reset_index(drop=True)

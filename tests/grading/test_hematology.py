@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from aegrade.episodes import febrile_neutropenia_episodes
 from aegrade.errors import InputError
 from aegrade.grading.hematology import LISTING_COLUMNS, summarize_hematology
 from aegrade.read.study import load_study
@@ -22,7 +23,7 @@ def obs(*rows):
 
 def fn(*rows, options=None):
     result = summarize_hematology(obs(*rows), febrile_options=options)
-    return result.subject_summary.iloc[0], result.febrile_neutropenia
+    return result.subject_summary.iloc[0], febrile_neutropenia_episodes(result.febrile_readings)
 
 
 ANC_LOW = ("S1", 2.0, "NEUT", 900, "cells/uL")

@@ -1,4 +1,4 @@
-"""Episodes: runs of abnormal grades per subject and term, worst grade, onset and end."""
+"""Lab episodes (aegrade.episodes.labs): runs of abnormal grades per term, worst, onset, end."""
 
 from __future__ import annotations
 

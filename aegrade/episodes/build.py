@@ -1,0 +1,265 @@
+"""The one episode builder: from sorted graded observations to episodes.
+
+Every adverse-event episode of aegrade (lab terms, CRS, ICANS, febrile neutropenia) is a run of
+one key's (subject, or subject and term) abnormal observations, sorted by key and day. What
+differs between them are parameters, not copies:
+
+* ``gap_days=None``: a run ends at the next non-abnormal observation (lab terms, febrile
+  neutropenia); ``gap_days=g``: abnormal observations no more than ``g`` days apart belong to
+  one run, whatever lies between them (CRS, ICANS).
+* ``opens``: only such an observation can open an episode; a run's abnormal observations
+  before its first one are dropped (a CRS episode opens at a fever).
+* ``resolution="next_normal"``: the episode resolves on the day of the key's next observation
+  when it is not abnormal; ``"after_gap"``: it resolves ``gap_days`` after its end when the
+  key's follow-up reaches that day.
+
+Everything is numpy on whole arrays (``reduceat`` over episode ranges); no loop runs per row
+or per subject.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "EPISODE_COLUMNS",
+    "EpisodeStats",
+    "Episodes",
+    "Resolution",
+    "episode_rows",
+    "episode_stats",
+    "find_episodes",
+]
+
+#: Columns of an adverse-event episode row (SPEC section 5, ``adverse_events``).
+EPISODE_COLUMNS = [
+    "subject_id",
+    "term",
+    "criteria",
+    "grade",
+    "onset",
+    "end",
+    "resolved_day",
+    "duration",
+    "n_observations",
+    "rule",
+    "source",
+]
+
+#: Days are compared with this tolerance (day fractions carry binary rounding).
+_DAY_TOL = 1e-9
+
+Resolution = Literal["next_normal", "after_gap"]
+
+
+@dataclass(frozen=True)
+class Episodes:
+    """Episodes as ranges of sorted observations: ``first[i]..last[i]`` (both included)."""
+
+    first: np.ndarray
+    last: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.first)
+
+    def membership(self, n: int) -> np.ndarray:
+        """Episode index of each of ``n`` sorted observations, -1 outside any episode.
+
+        Examples
+        --------
+        >>> Episodes(np.array([1, 4]), np.array([2, 4])).membership(6).tolist()
+        [-1, 0, 0, -1, 1, -1]
+        """
+        delta = np.zeros(n + 1, np.int64)
+        np.add.at(delta, self.first, 1)
+        np.add.at(delta, self.last + 1, -1)
+        inside = np.cumsum(delta[:n]) > 0
+        mark = np.zeros(n, np.int64)
+        mark[self.first] = 1
+        return np.where(inside, np.cumsum(mark) - 1, -1)
+
+
+def find_episodes(
+    key: np.ndarray,
+    day: np.ndarray,
+    abnormal: np.ndarray,
+    *,
+    gap_days: float | None = None,
+    opens: np.ndarray | None = None,
+) -> Episodes:
+    """Episodes of observations sorted by ``key`` and ``day``.
+
+    Parameters
+    ----------
+    key
+        Integer code of what an episode belongs to (a subject, or a subject and term).
+    day
+        Study day of each observation.
+    abnormal
+        Where an observation belongs to an episode (e.g. grade >= 1).
+    gap_days
+        None: an episode ends at the next observation that is not abnormal. A number: abnormal
+        observations no more than this many days apart belong to one episode.
+    opens
+        Where an observation may open an episode (default: every abnormal one).
+
+    Returns
+    -------
+    Episodes
+        First and last observation of each episode, in sorted order.
+
+    Examples
+    --------
+    >>> key = np.array([0, 0, 0, 0, 0, 1])
+    >>> day = np.array([1.0, 2.0, 3.0, 4.0, 9.0, 1.0])
+    >>> abnormal = np.array([True, True, False, True, True, True])
+    >>> eps = find_episodes(key, day, abnormal)
+    >>> eps.first.tolist(), eps.last.tolist()
+    ([0, 3, 5], [1, 4, 5])
+    >>> eps = find_episodes(key, day, abnormal, gap_days=2.0)
+    >>> eps.first.tolist(), eps.last.tolist()
+    ([0, 4, 5], [3, 4, 5])
+    """
+    sig = np.flatnonzero(abnormal)
+    if sig.size == 0:
+        return Episodes(np.zeros(0, np.int64), np.zeros(0, np.int64))
+    k = key[sig]
+    # without a gap: apart when an observation that is not abnormal lies between
+    apart = np.diff(sig) > 1 if gap_days is None else np.diff(day[sig]) > gap_days + _DAY_TOL
+    new = np.r_[True, (k[1:] != k[:-1]) | apart]
+    if opens is not None:
+        run = np.cumsum(new) - 1
+        pos = np.arange(sig.size)
+        run_first = np.flatnonzero(new)[run]
+        opened = np.maximum.accumulate(np.where(opens[sig], pos, -1)) >= run_first
+        sig, run = sig[opened], run[opened]
+        new = np.r_[True, run[1:] != run[:-1]] if sig.size else np.zeros(0, bool)
+    if sig.size == 0:
+        return Episodes(np.zeros(0, np.int64), np.zeros(0, np.int64))
+    return Episodes(sig[new], sig[np.r_[new[1:], True]])
+
+
+@dataclass(frozen=True)
+class EpisodeStats:
+    """Per episode: worst grade, the observation that first reached it, days and counts."""
+
+    worst: np.ndarray  # the grade's dtype
+    worst_at: np.ndarray  # index (sorted order) of the earliest observation at the worst grade
+    onset: np.ndarray  # first day
+    end: np.ndarray  # last day
+    resolved_day: np.ndarray  # NaN when not seen resolving
+    n_observations: np.ndarray  # observations in the episode's range
+
+
+def episode_stats(
+    episodes: Episodes,
+    key: np.ndarray,
+    day: np.ndarray,
+    grade: np.ndarray,
+    *,
+    resolution: Resolution,
+    abnormal: np.ndarray | None = None,
+    gap_days: float = 0.0,
+) -> EpisodeStats:
+    """Worst grade, onset, end, resolution and size of each episode.
+
+    Parameters
+    ----------
+    episodes
+        From :func:`find_episodes` over the same sorted arrays.
+    key, day, grade
+        The sorted observations.
+    resolution
+        ``"next_normal"``: resolved on the day of the key's next observation when it is not
+        ``abnormal``; ``"after_gap"``: resolved at ``end + gap_days`` when the key has an
+        observation on or after that day.
+    abnormal
+        Needed for ``"next_normal"``.
+    gap_days
+        Needed for ``"after_gap"``.
+
+    Returns
+    -------
+    EpisodeStats
+
+    Examples
+    --------
+    >>> key = np.array([0, 0, 0, 0])
+    >>> day = np.array([1.0, 2.0, 3.0, 4.0])
+    >>> grade = np.array([1, 3, 3, 0])
+    >>> eps = find_episodes(key, day, grade >= 1)
+    >>> s = episode_stats(eps, key, day, grade, resolution="next_normal", abnormal=grade >= 1)
+    >>> s.worst.tolist(), s.worst_at.tolist(), s.onset.tolist(), s.end.tolist()
+    ([3], [1], [1.0], [3.0])
+    >>> s.resolved_day.tolist(), s.n_observations.tolist()
+    ([4.0], [3])
+    """
+    first, last = episodes.first, episodes.last
+    length = last - first + 1
+    starts = np.cumsum(length) - length
+    total = int(length.sum())
+    # the rows of every episode, back to back
+    rows = np.arange(total) + np.repeat(first - starts, length)
+    g = grade[rows]
+    worst = np.maximum.reduceat(g, starts) if total else g[:0]
+    pos = np.flatnonzero(g == np.repeat(worst, length))
+    worst_at = rows[pos[np.searchsorted(pos, starts)]] if total else rows
+    d = day[rows]
+    onset = np.fmin.reduceat(d, starts) if total else d
+    end = np.fmax.reduceat(d, starts) if total else d
+    if resolution == "next_normal":
+        if abnormal is None:
+            raise ValueError("resolution 'next_normal' needs 'abnormal'")
+        nxt = np.minimum(last + 1, len(key) - 1)
+        seen = (last + 1 < len(key)) & (key[nxt] == key[last]) & ~abnormal[nxt]
+        resolved = np.where(seen, day[nxt], np.nan)
+    else:
+        block = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        follow = np.fmax.reduceat(day, block)[np.searchsorted(block, last, side="right") - 1]
+        resolved = np.where(follow >= end + gap_days - _DAY_TOL, end + gap_days, np.nan)
+    return EpisodeStats(worst, worst_at, onset, end, resolved.astype(float), length)
+
+
+def episode_rows(
+    stats: EpisodeStats,
+    *,
+    subject_id: object,
+    term: object,
+    criteria: object,
+    grade: object,
+    rule: object,
+) -> pd.DataFrame:
+    """Episodes in the adverse-event layout (:data:`EPISODE_COLUMNS`, ``source`` 'derived').
+
+    Labels are per episode arrays or one value for all; ``grade`` sets the grade column's
+    dtype.
+
+    Examples
+    --------
+    >>> key, day, grade = np.zeros(3, int), np.array([1.0, 2.0, 5.0]), np.array([2, 1, 0])
+    >>> eps = find_episodes(key, day, grade >= 1)
+    >>> s = episode_stats(eps, key, day, grade, resolution="next_normal", abnormal=grade >= 1)
+    >>> ae = episode_rows(s, subject_id="S1", term="Anemia", criteria="ctcae-v5.0",
+    ...                   grade=s.worst, rule="ctcae-v5.0/anemia/2")
+    >>> ae[["subject_id", "grade", "onset", "end", "resolved_day", "duration"]].to_numpy().tolist()
+    [['S1', 2, 1.0, 2.0, 5.0, 1.0]]
+    """
+    return pd.DataFrame(
+        {
+            "subject_id": subject_id,
+            "term": term,
+            "criteria": criteria,
+            "grade": grade,
+            "onset": stats.onset,
+            "end": stats.end,
+            "resolved_day": stats.resolved_day,
+            "duration": stats.end - stats.onset,
+            "n_observations": stats.n_observations,
+            "rule": rule,
+            "source": "derived",
+        }
+    )

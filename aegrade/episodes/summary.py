@@ -1,0 +1,175 @@
+"""The subject summary: worst grade per subject (and term and system).
+
+:func:`worst_per_subject` is the one reduction every worst grade goes through (lab terms, CRS,
+ICANS); :func:`summarize_subjects` lays the lab and clinician worst grades out one row per
+subject.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from aegrade.episodes.labs import BASELINE_LAST_DAY, LongGrades
+
+__all__ = ["summarize_subjects", "worst_by_term", "worst_per_subject"]
+
+
+def worst_per_subject(
+    subject: np.ndarray,
+    grade: np.ndarray,
+    n_subjects: int,
+    *,
+    assessed: np.ndarray | None = None,
+) -> pd.arrays.IntegerArray:
+    """Worst grade of each subject code ``0 .. n_subjects - 1``.
+
+    Parameters
+    ----------
+    subject
+        Code of each graded row (-1: no subject; ignored). A code may stand for a subject and
+        a term, see :func:`worst_by_term`.
+    grade
+        Grade of each row; NaN (not graded) is ignored.
+    n_subjects
+        How many codes there are.
+    assessed
+        Per code: assessed. An assessed code without a graded row is 0.
+
+    Returns
+    -------
+    pandas.arrays.IntegerArray
+        The highest grade per code; 0 when assessed without a graded row; NA otherwise.
+
+    Examples
+    --------
+    >>> worst_per_subject(np.array([0, 0, 2]), np.array([1.0, 3.0, np.nan]), 4,
+    ...                   assessed=np.array([False, False, True, False])).tolist()
+    [3, <NA>, 0, <NA>]
+    """
+    ok = (subject >= 0) & ~np.isnan(grade)
+    out = np.full(n_subjects, -np.inf)
+    np.maximum.at(out, subject[ok], grade[ok])
+    if assessed is not None:
+        out = np.where(np.isinf(out) & assessed, 0.0, out)
+    known = ~np.isinf(out)
+    arr = pd.array(np.where(known, out, 0).astype(np.int64), dtype="Int64")
+    arr[~known] = pd.NA
+    return arr
+
+
+def worst_by_term(long: LongGrades) -> pd.DataFrame:
+    """Worst post-baseline grade per subject, term and system.
+
+    0 when assessed after baseline and never abnormal; observations without a day count as
+    post-baseline.
+
+    Parameters
+    ----------
+    long
+        Graded observations, both directions stacked
+        (:func:`~aegrade.episodes.labs.stack_directions`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``subject_id``, ``term``, ``criteria``, ``grade`` (int64), sorted by subject, term and
+        system code.
+
+    Examples
+    --------
+    >>> from aegrade.episodes.labs import stack_directions
+    >>> graded = pd.DataFrame({
+    ...     "subject_id": ["S1", "S1", "S1"], "criteria": "ctcae-v5.0",
+    ...     "term_low": "Anemia", "rule_low": ["a/0", "a/2", "a/1"],
+    ...     "grade_low": [0.0, 2.0, 1.0], "term_high": None, "rule_high": None,
+    ...     "grade_high": float("nan")})
+    >>> long = stack_directions(graded, np.array([0.0, 3.0, 5.0]))
+    >>> worst_by_term(long).to_numpy().tolist()
+    [['S1', 'Anemia', 'ctcae-v5.0', 2]]
+    """
+    keep = ~np.isnan(long.grade) & (long.subject >= 0) & ~(long.day <= BASELINE_LAST_DAY)
+    if not keep.any():
+        return pd.DataFrame(columns=["subject_id", "term", "criteria", "grade"])
+    n_terms, n_sys = max(len(long.terms), 1), len(long.systems) + 1
+    key = (long.subject[keep] * n_terms + long.term[keep]) * n_sys + (long.criteria[keep] + 1)
+    keys, code = np.unique(key, return_inverse=True)
+    worst = worst_per_subject(code.reshape(-1), long.grade[keep], len(keys))
+    crit = keys % n_sys - 1
+    term = (keys // n_sys) % n_terms
+    subject = keys // n_sys // n_terms
+    return pd.DataFrame(
+        {
+            "subject_id": long.subjects[subject],
+            "term": long.terms[term],
+            "criteria": np.where(
+                crit >= 0, long.systems[np.maximum(crit, 0)] if len(long.systems) else None, None
+            ),
+            "grade": worst.to_numpy(np.int64),
+        }
+    )
+
+
+def summarize_subjects(
+    subjects: pd.DataFrame, adverse_events: pd.DataFrame, graded: pd.DataFrame, long: LongGrades
+) -> pd.DataFrame:
+    """One row per subject: worst post-baseline grade per term and system.
+
+    Parameters
+    ----------
+    subjects
+        ``subject_id`` and optionally ``arm``, one row per subject.
+    adverse_events
+        Episodes and clinician events (``source`` 'clinician').
+    graded
+        Graded observations (their ``subject_id`` counts the observations).
+    long
+        The same, both directions stacked (:func:`~aegrade.episodes.labs.stack_directions`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``subject_id`` (``arm``), ``n_observations`` and a column ``<term> [<system>]`` per
+        term and system: the worst post-baseline grade; 0 for a term assessed after baseline
+        but never abnormal, NA for one never assessed. Clinician events add their terms
+        (worst clinician grade) where no value graded them.
+
+    Examples
+    --------
+    >>> from aegrade.episodes.labs import stack_directions
+    >>> graded = pd.DataFrame({
+    ...     "subject_id": ["S1", "S1"], "criteria": "ctcae-v5.0", "term_low": "Anemia",
+    ...     "rule_low": ["a/0", "a/2"], "grade_low": [0.0, 2.0], "term_high": None,
+    ...     "rule_high": None, "grade_high": float("nan")})
+    >>> long = stack_directions(graded, np.array([0.0, 3.0]))
+    >>> ae = pd.DataFrame({"source": pd.Series([], dtype=object)})
+    >>> subjects = pd.DataFrame({"subject_id": ["S1", "S2"]})
+    >>> summarize_subjects(subjects, ae, graded, long).to_numpy().tolist()
+    [['S1', 2, 2], ['S2', 0, <NA>]]
+    """
+    out = subjects[["subject_id", *[c for c in ("arm",) if c in subjects]]].copy()
+    sid = graded["subject_id"].astype(str)
+    out["n_observations"] = (
+        out["subject_id"].astype(str).map(sid.value_counts()).fillna(0).astype("int64")
+    )
+    worst = worst_by_term(long)
+    clin = adverse_events[adverse_events["source"] == "clinician"]
+    if not clin.empty:
+        cw = (
+            clin.dropna(subset=["grade"])
+            .groupby(["subject_id", "term", "criteria"], as_index=False)
+            .agg({"grade": "max"})
+        )
+        seen = pd.MultiIndex.from_arrays([worst["term"], worst["criteria"]])
+        cw = cw[~pd.MultiIndex.from_arrays([cw["term"], cw["criteria"]]).isin(seen)]
+        parts: list[pd.DataFrame] = [worst, cw]
+        worst = pd.concat(parts, ignore_index=True)
+    if worst.empty:
+        return out
+    worst["column"] = worst["term"].astype(str) + " [" + worst["criteria"].astype(str) + "]"
+    wide = worst.pivot_table(index="subject_id", columns="column", values="grade", aggfunc="max")
+    wide.index = wide.index.astype(str)
+    out = out.merge(
+        wide.astype("Int64"), left_on=out["subject_id"].astype(str), right_index=True, how="left"
+    ).drop(columns="key_0", errors="ignore")
+    return out.reset_index(drop=True)

@@ -1,0 +1,103 @@
+"""The one episode builder (aegrade.episodes.build): runs, openers, gaps, stats, rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from aegrade.episodes.build import (
+    EPISODE_COLUMNS,
+    Episodes,
+    episode_rows,
+    episode_stats,
+    find_episodes,
+)
+
+KEY = np.array([0, 0, 0, 0, 0, 0, 1, 1])
+DAY = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 9.0, 1.0, 2.0])
+GRADE = np.array([1, 3, 0, 2, 2, 1, 0, 4])
+
+
+def _ranges(eps: Episodes) -> list[tuple[int, int]]:
+    return list(zip(eps.first.tolist(), eps.last.tolist(), strict=True))
+
+
+def test_consecutive_runs_end_at_a_normal_observation_and_at_a_new_key() -> None:
+    eps = find_episodes(KEY, DAY, GRADE >= 1)
+    assert _ranges(eps) == [(0, 1), (3, 5), (7, 7)]
+
+
+def test_a_gap_joins_abnormal_observations_across_normal_ones() -> None:
+    # day 2 -> 4 is 2 days apart (joined), day 5 -> 9 is 4 days (split)
+    eps = find_episodes(KEY, DAY, GRADE >= 1, gap_days=2.0)
+    assert _ranges(eps) == [(0, 4), (5, 5), (7, 7)]
+
+
+def test_gap_compares_with_a_tolerance_of_binary_rounding() -> None:
+    day = np.array([0.1, 0.2 + 1 / 24])  # 1 hour apart, not exactly in binary
+    eps = find_episodes(np.zeros(2, int), day, np.ones(2, bool), gap_days=1 / 24 + 0.1)
+    assert _ranges(eps) == [(0, 1)]
+
+
+def test_an_episode_opens_only_at_an_opener() -> None:
+    opens = np.array([False, True, False, False, False, False, False, False])
+    eps = find_episodes(KEY, DAY, GRADE >= 1, gap_days=2.0, opens=opens)
+    # run 0..4 starts at its first opener (1); the later runs have none
+    assert _ranges(eps) == [(1, 4)]
+
+
+def test_no_abnormal_observation_no_episode() -> None:
+    eps = find_episodes(KEY, DAY, np.zeros(len(KEY), bool))
+    assert len(eps) == 0 and eps.membership(len(KEY)).tolist() == [-1] * len(KEY)
+
+
+def test_membership_covers_each_range() -> None:
+    eps = find_episodes(KEY, DAY, GRADE >= 1, gap_days=2.0)
+    assert eps.membership(len(KEY)).tolist() == [0, 0, 0, 0, 0, 1, -1, 2]
+
+
+def test_stats_next_normal_resolution() -> None:
+    abnormal = GRADE >= 1
+    eps = find_episodes(KEY, DAY, abnormal)
+    s = episode_stats(eps, KEY, DAY, GRADE, resolution="next_normal", abnormal=abnormal)
+    assert s.worst.tolist() == [3, 2, 4]
+    assert s.worst_at.tolist() == [1, 3, 7]  # the earliest observation at the worst grade
+    assert s.onset.tolist() == [1.0, 4.0, 2.0]
+    assert s.end.tolist() == [2.0, 9.0, 2.0]
+    assert s.n_observations.tolist() == [2, 3, 1]
+    # episode 0 resolves at day 3 (grade 0); the others are the last of their key
+    assert np.array_equal(s.resolved_day, [3.0, np.nan, np.nan], equal_nan=True)
+
+
+def test_stats_after_gap_resolution_needs_follow_up() -> None:
+    eps = find_episodes(KEY, DAY, GRADE >= 1, gap_days=2.0)
+    s = episode_stats(eps, KEY, DAY, GRADE, resolution="after_gap", gap_days=2.0)
+    # key 0 is followed to day 9: 5 + 2 = 7 is seen, 9 + 2 is not; key 1 ends on day 2
+    assert np.array_equal(s.resolved_day, [7.0, np.nan, np.nan], equal_nan=True)
+    assert s.n_observations.tolist() == [5, 1, 1]  # a range counts its normal observations
+
+
+def test_stats_next_normal_needs_abnormal() -> None:
+    eps = find_episodes(KEY, DAY, GRADE >= 1)
+    with pytest.raises(ValueError, match="abnormal"):
+        episode_stats(eps, KEY, DAY, GRADE, resolution="next_normal")
+
+
+def test_rows_in_the_adverse_event_layout() -> None:
+    abnormal = GRADE >= 1
+    eps = find_episodes(KEY, DAY, abnormal)
+    s = episode_stats(eps, KEY, DAY, GRADE, resolution="next_normal", abnormal=abnormal)
+    ae = episode_rows(
+        s,
+        subject_id=np.array(["A", "B"])[KEY[eps.first]],
+        term="Anemia",
+        criteria="ctcae-v5.0",
+        grade=s.worst,
+        rule=np.array([f"r{g}" for g in GRADE], object)[s.worst_at],
+    )
+    assert ae.columns.tolist() == EPISODE_COLUMNS
+    assert ae[["subject_id", "grade", "duration", "rule", "source"]].values.tolist() == [
+        ["A", 3, 1.0, "r3", "derived"],
+        ["A", 2, 5.0, "r2", "derived"],
+        ["B", 4, 0.0, "r4", "derived"],
+    ]
