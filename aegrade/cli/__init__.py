@@ -10,6 +10,8 @@ import click
 
 from aegrade._version import __version__
 
+__all__ = ["main"]
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="aegrade")
@@ -22,28 +24,20 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    # One line per command module; each module defines click commands and nothing else runs
-    # at import time.
-    from aegrade.cli import criteria, demo, grade
+    """Add every sub-command to :func:`main`: one module per command, nothing else at import."""
+    from aegrade.cli import criteria, crs, ctcae, demo, grade, table
 
-    main.add_command(grade.grade_command)
-    main.add_command(criteria.criteria_group)
-    main.add_command(demo.demo_command)
-    # -- CRS / ICANS commands (issue 3) register below this line --
-    from aegrade.cli import crs
-
-    main.add_command(crs.crs_command)
-    main.add_command(crs.icans_command)
-    main.add_command(crs.explain_command)
-    # -- hematology commands (issue 4) register below this line --
-    # -- input/output commands (issue 5) register below this line --
-    from aegrade.cli import ctcae
-
-    main.add_command(ctcae.ctcae_group)
-    # -- table commands (issue 6) register below this line --
-    from aegrade.cli import table
-
-    main.add_command(table.table_command)
+    for command in (
+        grade.grade_command,
+        table.table_command,
+        criteria.criteria_group,
+        crs.crs_command,
+        crs.icans_command,
+        crs.explain_command,
+        ctcae.ctcae_group,
+        demo.demo_command,
+    ):
+        main.add_command(command)
 
 
 _register()
