@@ -9,7 +9,7 @@ import pandas as pd
 
 from aegrade.cli._common import reports_errors
 from aegrade.criteria.ctcae_map import map_terms
-from aegrade.errors import InputError
+from aegrade.errors import InputError, Reason
 from aegrade.read.files import read_file
 from aegrade.write.results import _atomic, neutralize_formulas
 
@@ -76,7 +76,7 @@ def map_command(
                             "row": 1,
                             "column": term_column,
                             "value": None,
-                            "check": "missing_column",
+                            "check": Reason.MISSING_COLUMN.value,
                             "message": f"column {term_column!r} is missing",
                         }
                     ]

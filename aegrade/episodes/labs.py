@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from aegrade.prepare.baseline import BASELINE_LAST_DAY, baseline_rows
+
 EPISODE_COLUMNS = [
     "subject_id",
     "term",
@@ -29,10 +31,6 @@ EPISODE_COLUMNS = [
     "rule",
     "source",
 ]
-
-#: Observations at or before this study day are baseline (SPEC section 2: day 0 = treatment
-#: start; the baseline is the last value at day <= 0).
-BASELINE_LAST_DAY = 0.0
 
 
 @dataclass
@@ -111,21 +109,10 @@ def _key(long: LongGrades) -> np.ndarray:
 def baseline_grades(long: LongGrades) -> np.ndarray:
     """Per row, the grade of the same subject, term and system at baseline (last graded
     observation at day <= 0; ties by the worse grade); NaN when there is none."""
-    out = np.full(len(long.grade), np.nan)
-    base = np.flatnonzero(
-        ~np.isnan(long.grade) & (long.day <= BASELINE_LAST_DAY) & (long.subject >= 0)
-    )
-    if base.size == 0:
-        return out
-    key = _key(long)
-    order = base[np.lexsort((long.grade[base], long.day[base], key[base]))]
-    k = key[order]
-    last = np.r_[k[1:] != k[:-1], True]
-    table = np.full(int(key.max()) + 1, np.nan)
-    table[k[last]] = long.grade[order][last]
-    ok = long.subject >= 0
-    out[ok] = table[key[ok]]
-    return out
+    eligible = ~np.isnan(long.grade) & (long.subject >= 0)
+    key = np.where(long.subject >= 0, _key(long), -1)
+    rows = baseline_rows(key, long.day, eligible, rank=long.grade)  # the one baseline rule
+    return np.where(rows >= 0, long.grade[np.maximum(rows, 0)], np.nan)
 
 
 def build_episodes(long: LongGrades) -> pd.DataFrame:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from aegrade.grading.daily import Rows
-from aegrade.prepare.observations import derive_baseline
+from aegrade.prepare.baseline import derive_baseline
 
 __all__ = [
     "BIOMARKERS",

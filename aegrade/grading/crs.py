@@ -221,10 +221,16 @@ def _with_organ_rows(
     assert ot is not None
     df = found.frame
     codes = resolve_codes(df["parameter"]) if "parameter" in df else pd.Series(dtype="string")
-    labs = df[codes.isin(ORGAN_CODES).to_numpy(bool)]
+    mask = codes.isin(ORGAN_CODES).to_numpy(bool)
+    labs = df[mask]
     if labs.empty or "day" not in labs:
         return rows
-    graded = grade_labs(labs.drop(columns=["time"], errors="ignore"), ot.criteria, errors="coerce")
+    done = found.prepared.lab_grades(ot.criteria) if found.prepared is not None else None
+    graded = (  # the grades aegrade.grade already has, else the organ labs graded here
+        done[mask]
+        if done is not None
+        else grade_labs(labs.drop(columns=["time"], errors="ignore"), ot.criteria, errors="coerce")
+    )
     lab_grade = graded["grade_high"].to_numpy(float, na_value=np.nan)
     term = graded["term_high"].astype(object).to_numpy()
     tier = np.zeros(len(labs), np.int64)
