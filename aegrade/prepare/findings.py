@@ -199,7 +199,7 @@ def extract_findings(
     ready = prepared if prepared is not None else prepare_study(study)
     day_all = ready.frame["day"].to_numpy(float) if "day" in ready.frame else None
     day_problems = ready.day_issues
-    code_all = ready.prep.code
+    code_all = ready.code
     keep = isin(code_all, [*CRS_CODES, *ICANS_CODES])
     pos = np.flatnonzero(keep)
     vocab = vocabulary_of(load_crs_icans_criteria("astct-2019"))

@@ -9,10 +9,12 @@ they stop it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pandas as pd
 
+from aegrade.criteria.units import parameter_index, registry
 from aegrade.errors import Failures, InputError, Reason
 from aegrade.prepare.days import study_days
 from aegrade.prepare.observations import Context, Prepared, prepare_observations
@@ -26,17 +28,18 @@ __all__ = ["PreparedStudy", "prepare_study"]
 class PreparedStudy:
     """A study prepared once: what every engine reads.
 
+    The study days, parameter codes and subjects are ready at once; the observation values
+    (numbers, units, baselines: :attr:`prep`) are prepared on first use and then kept, so
+    an engine that needs only codes and days (CRS/ICANS alone) does not pay for them.
+
     Attributes
     ----------
     study
         The study as read.
-    prep
-        The observations in canonical form (row-aligned arrays, see
-        :class:`~aegrade.prepare.observations.Prepared`).
     frame
         The observations, with the study day in ``frame['day']`` when one is known.
-    failures
-        Every problem found while reading and preparing (one collector).
+    code
+        The canonical parameter code of each observation (None: unknown).
     subjects
         The one subjects frame (:func:`~aegrade.prepare.subjects.subjects_frame`).
     day_issues
@@ -48,13 +51,45 @@ class PreparedStudy:
     """
 
     study: Study
-    prep: Prepared
     frame: pd.DataFrame
-    failures: Failures
+    code: np.ndarray
     subjects: pd.DataFrame
     day_issues: pd.DataFrame
+    early: Failures = field(repr=False)  # problems found before the values are prepared
     graded: pd.DataFrame | None = None
     graded_by: tuple[str, str] | None = None
+    cache: dict[str, tuple[Prepared, Failures]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def _prepared(self) -> tuple[Prepared, Failures]:
+        if "values" not in self.cache:
+            obs = self.study.observations
+            failures = Failures(obs.file, obs.sheet)
+            failures.extend(self.early)
+            try:
+                prep = prepare_observations(
+                    self.frame.drop(columns=["time"], errors="ignore"),
+                    context=Context(file=obs.file, sheet=obs.sheet, rows=obs.labels()),
+                    errors="coerce",
+                )
+            except InputError as exc:
+                failures.extend(exc.failures)
+                raise failures.error(self.study.source) from None
+            failures.extend(prep.failures)
+            self.cache["values"] = (prep, failures)
+        return self.cache["values"]
+
+    @property
+    def prep(self) -> Prepared:
+        """The observations in canonical form (row-aligned arrays, see
+        :class:`~aegrade.prepare.observations.Prepared`)."""
+        return self._prepared()[0]
+
+    @property
+    def failures(self) -> Failures:
+        """Every problem found while reading and preparing (one collector)."""
+        return self._prepared()[1]
 
     @property
     def issues(self) -> pd.DataFrame:
@@ -86,7 +121,8 @@ def prepare_study(study: Study) -> PreparedStudy:
     Raises
     ------
     InputError
-        Only when the observations cannot be read at all (a required column is missing).
+        Only when the observations cannot be read at all (a required column is missing):
+        ``subject_id`` here, ``parameter`` or ``value`` when the values are first used.
 
     Examples
     --------
@@ -102,28 +138,30 @@ def prepare_study(study: Study) -> PreparedStudy:
     [[2, 'value', 'not_a_number']]
     """
     obs = study.observations
-    failures = Failures(obs.file, obs.sheet)
-    failures.extend(study.failures)
+    early = Failures(obs.file, obs.sheet)
+    early.extend(study.failures)
     if study.subjects is not None:
-        failures.extend(validate_subjects(study.subjects))
+        early.extend(validate_subjects(study.subjects))
     if "subject_id" not in obs.frame:
-        failures.add(
+        early.add(
             Reason.MISSING_COLUMN,
             "observations: required column 'subject_id' is missing",
             column="subject_id",
         )
-        raise failures.error(study.source)
+        raise early.error(study.source)
     day, day_issues = study_days(study)
-    failures.extend(day_issues)
+    early.extend(day_issues)
     frame = obs.frame if day is None else obs.frame.assign(day=day)  # copy-on-write: cheap
-    try:
-        prep = prepare_observations(
-            frame.drop(columns=["time"], errors="ignore"),
-            context=Context(file=obs.file, sheet=obs.sheet, rows=obs.labels()),
-            errors="coerce",
-        )
-    except InputError as exc:
-        failures.extend(exc.failures)
-        raise failures.error(study.source) from None
-    failures.extend(prep.failures)
-    return PreparedStudy(study, prep, frame, failures, subjects_frame(study), day_issues)
+    code = _codes(frame)
+    return PreparedStudy(study, frame, code, subjects_frame(study), day_issues, early)
+
+
+def _codes(frame: pd.DataFrame) -> np.ndarray:
+    """The canonical parameter code of each row (None: unknown or no ``parameter`` column)."""
+    if "parameter" not in frame:
+        return np.full(len(frame), None, dtype=object)
+    names = sorted(registry().parameters)
+    out: np.ndarray = np.array([*names, None], dtype=object)[
+        parameter_index(frame["parameter"], names)
+    ]
+    return out
