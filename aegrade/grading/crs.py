@@ -212,7 +212,11 @@ def _hypoxia_rows(f: Findings, r: CrsRules, live: np.ndarray) -> tuple[np.ndarra
 def _with_organ_rows(
     rows: dict[str, np.ndarray], found: Findings, r: CrsRules
 ) -> dict[str, np.ndarray]:
-    """Append CTCAE lab grades of organ toxicity as rows carrying a CRS organ tier (Lee 2014)."""
+    """Append CTCAE lab grades of organ toxicity as rows carrying a CRS organ tier (Lee 2014).
+
+    The grades are those ``aegrade.grade`` already computed for the study when it passes its
+    preparation (same criteria, ``ambiguous="worse"``); otherwise the organ labs are graded here.
+    """
     from aegrade.criteria.units import resolve_codes
     from aegrade.grading.labs import grade_labs
     from aegrade.prepare.findings import ORGAN_CODES

@@ -85,6 +85,8 @@ def test_lee_2014_organ_tiers_reuse_the_lab_grades_with_the_same_result() -> Non
     )
     pd.testing.assert_frame_equal(alone.adverse_events, reused.adverse_events)
     pd.testing.assert_frame_equal(alone.explain, reused.explain)
+    pd.testing.assert_frame_equal(alone.issues, reused.issues)
+    assert alone.issues["check"].tolist() == ["missing_unit"]  # the TEMP without a unit
     assert "Creatinine increased grade 3" in " ".join(alone.explain["text"].astype(str))
 
 
