@@ -30,6 +30,8 @@ from aegrade.prepare.study import prepare_study
 from aegrade.read.study import load_study
 from aegrade.study import Study
 
+__all__ = ["GradeResult", "grade", "summarize_subjects"]
+
 
 @dataclass(frozen=True)
 class GradeResult:

@@ -28,6 +28,8 @@ from aegrade.prepare.study import PreparedStudy
 from aegrade.read.study import load_study
 from aegrade.study import Study
 
+__all__ = ["CrsIcansResult", "grade_crs_icans"]
+
 Systems = str | Sequence[str] | None
 
 

@@ -13,6 +13,14 @@ import pandas as pd
 from aegrade.errors import Failures, Reason
 from aegrade.study import Table
 
+__all__ = [
+    "check_days",
+    "check_times",
+    "event_days",
+    "from_excel_serials",
+    "parse_datetimes",
+]
+
 _EXCEL_ORIGIN = pd.Timestamp("1899-12-30")
 _MAX_SERIAL = 2_958_465
 

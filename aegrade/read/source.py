@@ -27,6 +27,8 @@ from aegrade.read.files import (
 from aegrade.read.wide import is_wide, wide_to_long
 from aegrade.study import TABLES, Table
 
+__all__ = ["read_source", "shape_tables"]
+
 #: In a folder, the first of these found for a table is read (parquet before csv).
 _FOLDER_ORDER = (".parquet", ".csv", ".xpt", ".txt", ".tsv", ".xlsx", ".xlsm")
 

@@ -13,7 +13,7 @@ from aegrade.prepare.events import validate_events
 from aegrade.study import Table
 
 
-def _events(rows: list[dict]) -> Table:
+def _events(rows: list[dict[str, object]]) -> Table:
     frame = pd.DataFrame(rows)
     return Table(frame, file="e.csv", rows=frame.index.to_numpy() + 2)
 
