@@ -18,12 +18,16 @@ from aegrade.episodes.build import EPISODE_COLUMNS
 from aegrade.episodes.febrile import febrile_neutropenia_episodes
 from aegrade.episodes.labs import build_episodes, stack_directions
 from aegrade.episodes.summary import summarize_subjects
-from aegrade.errors import InputError, failure_frame
+from aegrade.errors import Failures, failure_frame
 from aegrade.grading.hematology import summarize_hematology
 from aegrade.grading.labs import Ambiguous, _assemble, grade_prepared
 from aegrade.grading.syndromes import grade_crs_icans
+from aegrade.prepare.events import validate_events
 from aegrade.prepare.study import prepare_study
-from aegrade.read.study import Study, load_study, validate_events
+from aegrade.read.study import load_study
+from aegrade.study import Study
+
+__all__ = ["GradeResult", "grade"]
 
 
 @dataclass(frozen=True)
@@ -97,30 +101,37 @@ def grade(
     load_ctcae(cid)
     prepared = prepare_study(study)
     prep, frame = prepared.prep, prepared.frame
+    issues = Failures(study.observations.file, study.observations.sheet)
+    issues.extend(prepared.failures)
     events, event_problems = (None, failure_frame())
     if study.events is not None:
         events, event_problems = validate_events(study.events, cid)
-    issues = pd.concat([prepared.issues, event_problems], ignore_index=True)
-    if errors == "raise" and len(issues):
-        raise InputError(issues, source=study.source)
+    issues.extend(event_problems)
+    issues.raise_if(errors, study.source)
     plan, low, high = grade_prepared(prep, cid, ambiguous=ambiguous)
     graded = _assemble(frame, prep, plan, low, high)
-    subjects = _subjects_frame(study)
+    prepared = prepared.with_grades(graded, cid, ambiguous)  # reused by Lee 2014, hematology
+    subjects = prepared.subjects
     long = stack_directions(graded, prep.day)
     episodes = build_episodes(long)
     adverse_events = _with_clinician_events(episodes, events, event_problems, cid)
     summary = summarize_subjects(subjects, adverse_events, graded, long)
     extras: dict[str, pd.DataFrame] = {}
     engine_meta: dict[str, str] = {}
-    more_issues = []
     crs_systems = [] if crs in (None, "none") else ([crs] if isinstance(crs, str) else list(crs))
     icans_system = None if icans in (None, "none") else icans
     if crs_systems or icans_system:
-        ci = grade_crs_icans(study, crs=crs_systems or None, icans=icans_system, errors="coerce")
+        ci = grade_crs_icans(
+            study,
+            crs=crs_systems or None,
+            icans=icans_system,
+            errors="coerce",
+            prepared=prepared,
+        )
         adverse_events = pd.concat([adverse_events, ci.adverse_events], ignore_index=True)
         summary = _join_subject_columns(summary, ci.subject_summary)
         extras["explain"] = ci.explain
-        more_issues.append(ci.issues)
+        issues.extend(ci.issues)  # a problem already listed is not listed twice
         engine_meta |= getattr(ci, "meta", {}) or {}
     if hematology:
         hem = summarize_hematology(study, cid, errors="coerce", prepared=prepared)
@@ -130,19 +141,11 @@ def grade(
             [adverse_events, fn.assign(reason=fn["rule"])], ignore_index=True
         )
         extras |= {"listing": hem.listing, "biomarkers_by_arm": hem.biomarkers_by_arm}
-        more_issues.append(hem.issues)
-        engine_meta |= hem.meta
+        engine_meta |= hem.meta  # hem.issues are the prepared study's, already listed
     adverse_events = _with_dictionary(adverse_events, cid)
-    if more_issues:
-        issues = (
-            pd.concat([issues, *more_issues], ignore_index=True)
-            .drop_duplicates(subset=["file", "sheet", "row", "column", "check"])
-            .reset_index(drop=True)
-        )
-        if errors == "raise" and len(issues):
-            raise InputError(issues, source=study.source)
+    issues.raise_if(errors, study.source)
     meta = _meta(cid, ambiguous, study, engine_meta)
-    return GradeResult(graded, adverse_events, summary, subjects, issues, meta, extras)
+    return GradeResult(graded, adverse_events, summary, subjects, issues.frame(), meta, extras)
 
 
 #: Keys of the engines' meta that name the grading systems they used (comma-separated ids).
@@ -192,15 +195,6 @@ def _input_hashes(study: Study) -> dict[str, str]:
             digest = hashlib.sha256(Path(table.file).read_bytes()).hexdigest()
             out[f"sha256 {Path(table.file).name}"] = digest
     return out
-
-
-def _subjects_frame(study: Study) -> pd.DataFrame:
-    ids = study.subject_ids
-    if study.subjects is not None:
-        frame = study.subjects.frame.copy()
-        frame["subject_id"] = frame["subject_id"].astype("string")
-        return frame.drop_duplicates("subject_id").reset_index(drop=True)
-    return pd.DataFrame({"subject_id": pd.array(ids, dtype="string")})
 
 
 def _with_dictionary(ae: pd.DataFrame, cid: str) -> pd.DataFrame:
@@ -255,7 +249,8 @@ def _with_clinician_events(
 
 
 def _labels(events: pd.DataFrame) -> np.ndarray:
-    return events.attrs.get("row_labels", events.index.to_numpy(dtype=object))
+    labels: np.ndarray = events.attrs.get("row_labels", events.index.to_numpy(dtype=object))
+    return labels
 
 
 def _problem_rows(events: pd.DataFrame, problems: pd.DataFrame) -> np.ndarray:

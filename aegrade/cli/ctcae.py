@@ -9,7 +9,7 @@ import pandas as pd
 
 from aegrade.cli._common import reports_errors
 from aegrade.criteria.ctcae_map import map_terms
-from aegrade.errors import InputError
+from aegrade.errors import Failures, InputError, Reason
 from aegrade.read.files import read_file
 from aegrade.write.results import _atomic, neutralize_formulas
 
@@ -67,22 +67,14 @@ def map_command(
         sheet = read_file(input_path)[0]
         frame, cols = sheet.frame, {str(c).strip().lower(): c for c in sheet.frame.columns}
         if term_column.lower() not in cols:
-            raise InputError(
-                pd.DataFrame(
-                    [
-                        {
-                            "file": sheet.file,
-                            "sheet": sheet.sheet,
-                            "row": 1,
-                            "column": term_column,
-                            "value": None,
-                            "check": "missing_column",
-                            "message": f"column {term_column!r} is missing",
-                        }
-                    ]
-                ),
-                source=sheet.file,
+            missing = Failures(sheet.file, sheet.sheet)
+            missing.add(
+                Reason.MISSING_COLUMN,
+                f"column {term_column!r} is missing",
+                row=1,
+                column=term_column,
             )
+            raise missing.error()
         grade = frame[cols[grade_column.lower()]] if grade_column.lower() in cols else None
         mapped, problems = map_terms(
             frame[cols[term_column.lower()]],

@@ -15,7 +15,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from aegrade.errors import Reason, failure_frame
+from aegrade.errors import Failures, Reason
 
 __all__ = ["load_mapping", "map_terms"]
 
@@ -73,20 +73,16 @@ def map_terms(
     v4 = raw.str.lower().map(by_term)
     v4 = v4.fillna(raw.str.replace(r"\.0$", "", regex=True).map(by_code))
     labels = rows if rows is not None else terms.index.to_numpy(dtype=object)
-    problems = []
+    problems = Failures(file, sheet)
     for i in np.flatnonzero(v4.isna().to_numpy(bool)):
         close = difflib.get_close_matches(str(raw.iloc[i]), list(by_term.values()), n=3)
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-        problems.append(
-            {
-                "file": file,
-                "sheet": sheet,
-                "row": labels[i],
-                "column": column,
-                "value": raw.iloc[i],
-                "check": Reason.UNKNOWN_TERM.value,
-                "message": f"{raw.iloc[i]!r} is not a CTCAE v4.03 term{hint}",
-            }
+        problems.add(
+            Reason.UNKNOWN_TERM,
+            f"{raw.iloc[i]!r} is not a CTCAE v4.03 term{hint}",
+            row=labels[i],
+            column=column,
+            value=raw.iloc[i],
         )
     first = m.drop_duplicates("v4_term").set_index("v4_term")
     out = pd.DataFrame(
@@ -110,16 +106,11 @@ def map_terms(
         out["v5_grade"] = pd.to_numeric(found["v5_grade"].to_numpy(), errors="coerce")
         bad = v4.notna().to_numpy(bool) & found["v5_term"].isna().to_numpy(bool)
         for i in np.flatnonzero(bad):
-            problems.append(
-                {
-                    "file": file,
-                    "sheet": sheet,
-                    "row": labels[i],
-                    "column": "grade",
-                    "value": grades.iloc[i],
-                    "check": Reason.INVALID_GRADE.value,
-                    "message": f"grade {grades.iloc[i]!s} is not a grade of "
-                    f"{v4.iloc[i]!r} in CTCAE v4.03",
-                }
+            problems.add(
+                Reason.INVALID_GRADE,
+                f"grade {grades.iloc[i]!s} is not a grade of {v4.iloc[i]!r} in CTCAE v4.03",
+                row=labels[i],
+                column="grade",
+                value=grades.iloc[i],
             )
-    return out, failure_frame(problems)
+    return out, problems.frame()

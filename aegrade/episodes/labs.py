@@ -20,10 +20,7 @@ import numpy as np
 import pandas as pd
 
 from aegrade.episodes.build import EPISODE_COLUMNS, episode_rows, episode_stats, find_episodes
-
-#: Observations at or before this study day are baseline (SPEC section 2: day 0 = treatment
-#: start; the baseline is the last value at day <= 0).
-BASELINE_LAST_DAY = 0.0
+from aegrade.prepare.baseline import BASELINE_LAST_DAY, baseline_rows
 
 __all__ = [
     "BASELINE_LAST_DAY",
@@ -161,21 +158,10 @@ def baseline_grades(long: LongGrades) -> np.ndarray:
     >>> baseline_grades(stack_directions(graded, np.array([-1.0, 4.0]))).tolist()
     [1.0, 1.0]
     """
-    out = np.full(len(long.grade), np.nan)
-    base = np.flatnonzero(
-        ~np.isnan(long.grade) & (long.day <= BASELINE_LAST_DAY) & (long.subject >= 0)
-    )
-    if base.size == 0:
-        return out
-    key = _key(long)
-    order = base[np.lexsort((long.grade[base], long.day[base], key[base]))]
-    k = key[order]
-    last = np.r_[k[1:] != k[:-1], True]
-    table = np.full(int(key.max()) + 1, np.nan)
-    table[k[last]] = long.grade[order][last]
-    ok = long.subject >= 0
-    out[ok] = table[key[ok]]
-    return out
+    eligible = ~np.isnan(long.grade) & (long.subject >= 0)
+    key = np.where(long.subject >= 0, _key(long), -1)
+    rows = baseline_rows(key, long.day, eligible, rank=long.grade)  # the one baseline rule
+    return np.where(rows >= 0, long.grade[np.maximum(rows, 0)], np.nan)
 
 
 def build_episodes(long: LongGrades) -> pd.DataFrame:

@@ -14,7 +14,7 @@ import pandas as pd
 from pandas.api.extensions import ExtensionArray
 
 from aegrade.grading.daily import Readings
-from aegrade.prepare.observations import derive_baseline
+from aegrade.prepare.baseline import derive_baseline
 
 __all__ = [
     "BIOMARKERS",

@@ -201,7 +201,11 @@ def _hypoxia_rows(f: Findings, r: CrsRules, live: np.ndarray) -> tuple[np.ndarra
 def _with_organ_rows(
     rows: dict[str, np.ndarray], found: Findings, r: CrsRules
 ) -> dict[str, np.ndarray]:
-    """Append CTCAE lab grades of organ toxicity as rows carrying a CRS organ tier (Lee 2014)."""
+    """Append CTCAE lab grades of organ toxicity as rows carrying a CRS organ tier (Lee 2014).
+
+    The grades are those ``aegrade.grade`` already computed for the study when it passes its
+    preparation (same criteria, ``ambiguous="worse"``); otherwise the organ labs are graded here.
+    """
     from aegrade.criteria.units import resolve_codes
     from aegrade.grading.labs import grade_labs
 
@@ -209,10 +213,16 @@ def _with_organ_rows(
     assert ot is not None
     df = found.frame
     codes = resolve_codes(df["parameter"]) if "parameter" in df else pd.Series(dtype="string")
-    labs = df[codes.isin(organ_toxicity_parameters(ot)).to_numpy(bool)]
+    mask = codes.isin(organ_toxicity_parameters(ot)).to_numpy(bool)
+    labs = df[mask]
     if labs.empty or "day" not in labs:
         return rows
-    graded = grade_labs(labs.drop(columns=["time"], errors="ignore"), ot.criteria, errors="coerce")
+    done = found.prepared.lab_grades(ot.criteria) if found.prepared is not None else None
+    graded = (  # the grades aegrade.grade already has, else the organ labs graded here
+        done[mask]
+        if done is not None
+        else grade_labs(labs.drop(columns=["time"], errors="ignore"), ot.criteria, errors="coerce")
+    )
     lab_grade = graded["grade_high"].to_numpy(float, na_value=np.nan)
     term = graded["term_high"].astype(object).to_numpy()
     tier = np.zeros(len(labs), np.int64)

@@ -26,7 +26,7 @@ import pandas as pd
 
 from aegrade.criteria import load_ctcae, resolve_criteria_id
 from aegrade.criteria.units import registry
-from aegrade.errors import InputError, failure_frame
+from aegrade.errors import failure_frame
 from aegrade.grading.biomarkers import (
     BIOMARKERS,
     summarize_biomarker_rows,
@@ -43,7 +43,8 @@ from aegrade.grading.neutropenia import (
 )
 from aegrade.prepare.observations import Prepared
 from aegrade.prepare.study import PreparedStudy, prepare_study
-from aegrade.read.study import Study, load_study
+from aegrade.read.study import load_study
+from aegrade.study import Study
 
 __all__ = [
     "LINEAGES",
@@ -169,15 +170,16 @@ def summarize_hematology(
         study = load_study(study)
     cid = resolve_criteria_id(criteria)
     load_ctcae(cid)
-    subjects = _subjects_frame(study)
+    ready = prepared if prepared is not None else prepare_study(study)
+    ready.failures.raise_if(errors, study.source)
+    prep, frame, subjects = ready.prep, ready.frame, ready.subjects
     index = pd.Index(subjects["subject_id"], dtype="string")
-    prep, frame, issues = _prepare(study, errors, prepared)
     subj = _subject_codes(frame, index)
     rows = _rows_by_code(prep, frame, subj, index)
     opts = load_icaht(icaht).resolve(icaht_options)
     day_opts = {k: opts[k] for k in ("daily_value", "carry_forward_days")}
     parts = [
-        _lineage_grades(prep, subj, len(index), cid, lineage_from_day),
+        _lineage_grades(prep, subj, len(index), cid, lineage_from_day, ready.lab_grades(cid)),
         grade_icaht(rows["NEUT"], icaht, options=icaht_options),
         summarize_neutropenia(rows["NEUT"], neutropenia, day_options=day_opts),
     ]
@@ -206,35 +208,16 @@ def summarize_hematology(
         listing=listing,
         biomarkers_by_arm=summarize_biomarkers_by_arm(summary),
         febrile_readings=fn_readings,
-        issues=issues,
+        issues=ready.issues,
         meta=_meta(cid, icaht, hematotox, neutropenia),
     )
-
-
-def _subjects_frame(study: Study) -> pd.DataFrame:
-    if study.subjects is not None:
-        frame = study.subjects.frame.copy()
-        frame["subject_id"] = frame["subject_id"].astype("string")
-        return (
-            frame.dropna(subset=["subject_id"]).drop_duplicates("subject_id").reset_index(drop=True)
-        )
-    return pd.DataFrame({"subject_id": pd.array(study.subject_ids, dtype="string")})
-
-
-def _prepare(
-    study: Study, errors: str, prepared: PreparedStudy | None
-) -> tuple[Prepared, pd.DataFrame, pd.DataFrame]:
-    """The study's observations prepared once (shared with the lab grading of ``grade``)."""
-    ready = prepared if prepared is not None else prepare_study(study)
-    if errors == "raise" and len(ready.issues):
-        raise InputError(ready.issues, source=study.source)
-    return ready.prep, ready.frame, ready.issues
 
 
 def _subject_codes(frame: pd.DataFrame, index: pd.Index) -> np.ndarray:
     codes, uniques = pd.factorize(frame["subject_id"].astype("string"))
     lookup = np.r_[index.get_indexer(pd.Index(uniques, dtype="string")), -1]
-    return lookup[codes].astype(np.int64)
+    out: np.ndarray = lookup[codes].astype(np.int64)
+    return out
 
 
 def _rows_by_code(
@@ -255,35 +238,38 @@ def _rows_by_code(
     stated = np.zeros(sel.size, bool)
     if "baseline" in frame:
         stated = pd.to_numeric(frame["baseline"], errors="coerce").notna().to_numpy(bool)[sel]
-    given = np.where(stated, prep.baseline[sel], np.nan)
+    baseline = prep.baseline[sel]  # the one rule (aegrade.prepare.baseline), per row
     bounds = np.searchsorted(pidx, np.arange(len(prep.param_names) + 1))
     out = {}
     for code in _USED:
         i = prep.param_names.index(code) if code in prep.param_names else -1
         m = slice(bounds[i], bounds[i + 1]) if i >= 0 else slice(0, 0)
-        baseline = _baseline_rows(s[m], day[m], value[m], given[m], len(index))
-        out[code] = Readings(index, s[m], day[m], value[m], raw[m], unit[m], baseline)
+        per_subject = _per_subject(s[m], baseline[m], stated[m], len(index))
+        out[code] = Readings(index, s[m], day[m], value[m], raw[m], unit[m], per_subject)
     return out
 
 
-def _baseline_rows(
-    subj: np.ndarray, day: np.ndarray, value: np.ndarray, given: np.ndarray, n: int
-) -> np.ndarray:
-    """Per row, its subject's baseline: the first given ``baseline``, else the last value on or
-    before day 0 (ties on a day: the higher value, as :func:`derive_baseline`)."""
+def _per_subject(subj: np.ndarray, baseline: np.ndarray, stated: np.ndarray, n: int) -> np.ndarray:
+    """Per row, its subject's one baseline: the first baseline given in the data, else the
+    rule's baseline of the subject's rows (the same on each of them)."""
     per_subject = np.full(n, np.nan)
-    cand = np.flatnonzero(day <= 0)
-    if cand.size:
-        order = cand[np.lexsort((value[cand], day[cand], subj[cand]))]
-        per_subject[subj[order]] = value[order]  # the last row of a subject wins
-    has = np.flatnonzero(~np.isnan(given))
-    per_subject[subj[has][::-1]] = given[has][::-1]  # the first given value wins
-    return per_subject[subj]
+    per_subject[subj[::-1]] = baseline[::-1]  # the first row of a subject wins
+    has = np.flatnonzero(stated & ~np.isnan(baseline))
+    per_subject[subj[has][::-1]] = baseline[has][::-1]  # the first given value wins
+    out: np.ndarray = per_subject[subj]
+    return out
 
 
 def _lineage_grades(
-    prep: Prepared, subj: np.ndarray, n: int, criteria: str, from_day: float | None
+    prep: Prepared,
+    subj: np.ndarray,
+    n: int,
+    criteria: str,
+    from_day: float | None,
+    graded: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
+    """Worst CTCAE grade per subject and lineage, from the lab grades already computed when
+    given (``aegrade.grade``), else grading the lineage rows."""
     wanted = {
         prep.param_names.index(c): col for c, col in LINEAGES.items() if c in prep.param_names
     }
@@ -292,13 +278,16 @@ def _lineage_grades(
         day = prep.day if prep.day is not None else np.full(prep.n, np.nan)
         use &= day > from_day
     sel = np.flatnonzero(use)
-    _, low, _ = grade_prepared(_subset(prep, sel), criteria)
+    if graded is not None:
+        low = graded["grade_low"].to_numpy(float, na_value=-1.0)[sel].astype(np.int64)
+    else:
+        low = grade_prepared(_subset(prep, sel), criteria)[1].grade.astype(np.int64)
     pidx, s = prep.param_index[sel], subj[sel]
     out = {}
     for i, column in wanted.items():
-        m = np.flatnonzero((pidx == i) & (low.grade >= 0))
+        m = np.flatnonzero((pidx == i) & (low >= 0))
         worst = np.full(n, -1, np.int64)
-        np.maximum.at(worst, s[m], low.grade[m].astype(np.int64))
+        np.maximum.at(worst, s[m], low[m])
         out[column] = nullable_int(worst, worst >= 0)
     for column in LINEAGES.values():
         out.setdefault(column, nullable_int(np.zeros(n, np.int64), np.zeros(n, bool)))
@@ -329,7 +318,9 @@ def _baselines(rows: dict[str, Readings], criteria: str) -> pd.DataFrame:
     frame = pd.concat(parts, ignore_index=True)
     index = next(iter(rows.values())).subjects
     frame.insert(
-        0, "subject_id", pd.array(index[frame["subject"].to_numpy(np.int64)], dtype="string")
+        0,
+        "subject_id",
+        pd.array(np.asarray(index, dtype=object)[frame["subject"].to_numpy(np.int64)], "string"),
     )
     return frame.drop(columns="subject")
 

@@ -24,7 +24,11 @@ from aegrade.errors import failure_frame
 from aegrade.grading.crs import grade_crs
 from aegrade.grading.icans import grade_icans
 from aegrade.prepare.findings import extract_findings
-from aegrade.read.study import Study, load_study
+from aegrade.prepare.study import PreparedStudy
+from aegrade.read.study import load_study
+from aegrade.study import Study
+
+__all__ = ["CrsIcansResult", "grade_crs_icans"]
 
 Systems = str | Sequence[str] | None
 
@@ -78,6 +82,7 @@ def grade_crs_icans(
     episode_gap_hours: float | None = None,
     capd_age_cutoff: float | None = None,
     errors: Literal["raise", "coerce"] = "raise",
+    prepared: PreparedStudy | None = None,
 ) -> CrsIcansResult:
     """Grade CRS and ICANS episodes from observation time series.
 
@@ -105,6 +110,9 @@ def grade_crs_icans(
         ``"raise"``: any problem in the rows CRS/ICANS use raises
         :class:`~aegrade.errors.InputError` listing all of them; ``"coerce"``: those rows are
         left out and listed in ``issues``.
+    prepared
+        The study already prepared by :func:`~aegrade.prepare.prepare_study` (``aegrade.grade``
+        passes its own, with its lab grades, so the study is prepared and graded once).
 
     Returns
     -------
@@ -145,7 +153,7 @@ def grade_crs_icans(
         study = load_study(study)
     crs_ids = _systems(crs, resolve_crs_system)
     icans_ids = _systems(icans, resolve_icans_system)
-    found = extract_findings(study, errors=errors)
+    found = extract_findings(study, errors=errors, prepared=prepared)
     graded: list[tuple[str, str, SyndromeGrades]] = []
     for cid in crs_ids:  # one per grading system
         graded.append(
@@ -183,5 +191,5 @@ def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     out = pd.concat(frames, ignore_index=True)
     if "grade" in out:
-        out["grade"] = pd.array(out["grade"], dtype="Int64")
+        out["grade"] = out["grade"].astype("Int64")
     return out

@@ -22,8 +22,23 @@ from aegrade.criteria.vocabulary import (
     read_values,
     true_words,
 )
-from aegrade.errors import InputError, Reason, failure_frame
-from aegrade.read.study import Study, study_days
+from aegrade.errors import Failures, InputError, Reason
+from aegrade.prepare.study import PreparedStudy, prepare_study
+from aegrade.prepare.subjects import table_failures
+from aegrade.study import Study, Table
+
+__all__ = [
+    "CRS_CODES",
+    "ICANS_CODES",
+    "ICE_ITEMS",
+    "TREATMENT_CODES",
+    "Findings",
+    "TimePoints",
+    "extract_findings",
+    "fmt_numbers",
+    "isin",
+    "time_points",
+]
 
 CRS_CODES = (
     "TEMP",
@@ -39,7 +54,6 @@ CRS_CODES = (
 TREATMENT_CODES = ("TOCILIZUMAB", "CORTICOSTEROID", "ANTIPYRETIC")
 ICE_ITEMS = ("ICE_ORIENTATION", "ICE_NAMING", "ICE_COMMANDS", "ICE_WRITING", "ICE_ATTENTION")
 ICANS_CODES = ("ICE", *ICE_ITEMS, "CAPD", "LOC", "SEIZURE", "MOTOR", "ICP")
-WORD_DOMAINS = ("LOC", "SEIZURE", "MOTOR", "ICP")
 _VITALS = ("TEMP", "SYSBP")
 _DOSE_UNITS = {
     "ug/min": "ug/min",
@@ -54,14 +68,6 @@ _DOSE_UNITS = {
 def isin(values: np.ndarray, options: object) -> np.ndarray:
     """Hash-based membership of an object array (numpy's isin sorts objects, which is slow)."""
     return pd.Series(values, dtype=object, copy=False).isin(list(options)).to_numpy(bool)  # type: ignore[call-overload]
-
-
-def _resolve(parameter: pd.Series) -> np.ndarray:
-    """Canonical parameter codes; distinct spellings resolved once."""
-    codes, uniq = pd.factorize(parameter)
-    reg = registry()
-    mapped = np.array([reg.resolve_code(u) for u in uniq] + [None], object)
-    return mapped[codes]
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,7 @@ class Findings:
     death_day: np.ndarray  # per subject
     issues: pd.DataFrame  # problems of the rows CRS/ICANS use
     frame: pd.DataFrame  # the observations (with ``day``) for lab-derived inputs
+    prepared: PreparedStudy | None = None  # the one preparation (codes, days, lab grades)
 
     def rows(self, mask: np.ndarray) -> Findings:
         """The same findings restricted to the rows in ``mask``."""
@@ -107,6 +114,7 @@ class Findings:
             death_day=self.death_day,
             issues=self.issues,
             frame=self.frame,
+            prepared=self.prepared,
             **kw,
         )
 
@@ -127,13 +135,14 @@ def _truthy(values: pd.Series | None, n: int) -> tuple[np.ndarray, np.ndarray]:
     return yes[codes], bad[codes]
 
 
-class _Problems:
-    """Failure rows of the observation table, collected check by check."""
+@dataclass
+class _Checked:
+    """The rows found wrong so far (positions ``pos`` of the observations), into one
+    collector."""
 
-    def __init__(self, study: Study, pos: np.ndarray) -> None:
-        self.table, self.pos, self.parts = study.observations, pos, []  # type: ignore[var-annotated]
-        self.labels = study.observations.labels()
-        self.bad = np.zeros(len(pos), bool)
+    failures: Failures
+    pos: np.ndarray
+    bad: np.ndarray
 
     def add(
         self,
@@ -143,37 +152,26 @@ class _Problems:
         message: str | np.ndarray,
         values: np.ndarray | None = None,
     ) -> None:
-        if not mask.any():
-            return
         self.bad |= mask
-        idx = np.flatnonzero(mask)
-        msg = message[idx] if isinstance(message, np.ndarray) else message
-        frame = self.table.frame
-        vals = (
-            values[idx]
-            if values is not None
-            else (frame[column].to_numpy(object)[self.pos[idx]] if column in frame else None)
-        )
-        self.parts.append(
-            pd.DataFrame(
-                {
-                    "file": self.table.file,
-                    "sheet": self.table.sheet,
-                    "row": self.labels[self.pos[idx]],
-                    "column": column,
-                    "value": vals,
-                    "check": check.value,
-                    "message": msg,
-                }
-            )
+        self.failures.add_rows(
+            mask, check, message, column=column, values=values, positions=self.pos
         )
 
-    def frame(self) -> pd.DataFrame:
-        return pd.concat([failure_frame(), *self.parts], ignore_index=True)
 
-
-def extract_findings(study: Study, *, errors: str = "raise") -> Findings:
+def extract_findings(
+    study: Study, *, errors: str = "raise", prepared: PreparedStudy | None = None
+) -> Findings:
     """The rows CRS and ICANS use, in canonical form, with the problems found.
+
+    Parameters
+    ----------
+    study
+        The study.
+    errors
+        ``"raise"`` or ``"coerce"`` (rows with a problem left out, listed in ``issues``).
+    prepared
+        The study prepared by :func:`~aegrade.prepare.study.prepare_study` (codes, study days,
+        subjects, lab grades); prepared here when not given.
 
     Raises
     ------
@@ -182,33 +180,19 @@ def extract_findings(study: Study, *, errors: str = "raise") -> Findings:
     """
     obs = study.observations
     df = obs.frame
-    missing = [c for c in ("subject_id", "parameter", "value") if c not in df]
-    if missing:
-        raise InputError(
-            failure_frame(
-                [
-                    {
-                        "file": obs.file,
-                        "sheet": obs.sheet,
-                        "row": None,
-                        "column": c,
-                        "value": None,
-                        "check": Reason.MISSING_COLUMN.value,
-                        "message": f"observations: required column {c!r} is missing",
-                    }
-                    for c in missing
-                ]
-            ),
-            source=study.source,
-        )
-    day_all, day_problems = study_days(study)
-    code_all = _resolve(df["parameter"])
+    if any(c not in df for c in ("subject_id", "parameter", "value")):
+        raise _missing(obs, study.source)
+    ready = prepared if prepared is not None else prepare_study(study)
+    day_all = ready.frame["day"].to_numpy(float) if "day" in ready.frame else None
+    day_problems = ready.day_issues
+    code_all = ready.code
     keep = isin(code_all, [*CRS_CODES, *ICANS_CODES])
     pos = np.flatnonzero(keep)
     number, word = read_values(df["value"].iloc[pos])
     code = code_all[pos]
     day = day_all[pos] if day_all is not None else np.full(len(pos), np.nan)
-    probs = _Problems(study, pos)
+    found = table_failures(obs)
+    probs = _Checked(found, pos, np.zeros(len(pos), bool))
     probs.add(
         np.isnan(day),
         "day" if "day" in df else "time",
@@ -222,23 +206,18 @@ def extract_findings(study: Study, *, errors: str = "raise") -> Findings:
         df["other_cause"].iloc[pos] if "other_cause" in df else None, len(pos)
     )
     probs.add(bad_other, "other_cause", Reason.NOT_A_NUMBER, "other_cause must be true or false")
-    issues = pd.concat(
-        [
+    collected = Failures(obs.file, obs.sheet)
+    if len(day_problems):
+        collected.extend(
             day_problems[isin(day_problems["row"].to_numpy(object), obs.labels()[pos])]
-            if len(day_problems)
-            else failure_frame(),
-            probs.frame(),
-        ],
-        ignore_index=True,
-    )
-    issues = issues.drop_duplicates(["row", "column", "check"]).reset_index(drop=True)
-    if errors == "raise" and len(issues):
-        raise InputError(issues, source=study.source)
-    subjects, subject_codes = _subjects(study, df["subject_id"].iloc[pos])
-    age, death_cause, death_day = _subject_facts(study, subjects)
+        )
+    collected.extend(found)
+    collected.raise_if(errors, study.source)
+    subjects, subject_codes = _subjects(ready, df["subject_id"].iloc[pos])
+    age, death_cause, death_day = _subject_facts(ready.subjects, subjects)
     ok = ~probs.bad & (subject_codes >= 0)
     frame = df.assign(day=day_all) if day_all is not None else df
-    found = Findings(
+    out = Findings(
         subjects=subjects,
         subject=subject_codes,
         day=day,
@@ -253,14 +232,25 @@ def extract_findings(study: Study, *, errors: str = "raise") -> Findings:
         age=age,
         death_cause=death_cause,
         death_day=death_day,
-        issues=issues,
+        issues=collected.frame(),
         frame=frame,
+        prepared=ready,
     )
-    return found.rows(ok)
+    return out.rows(ok)
+
+
+def _missing(obs: Table, source: str | None) -> InputError:
+    found = Failures(obs.file, obs.sheet)
+    for c in ("subject_id", "parameter", "value"):
+        if c not in obs.frame:
+            found.add(
+                Reason.MISSING_COLUMN, f"observations: required column {c!r} is missing", column=c
+            )
+    return found.error(source)
 
 
 def _check_vitals(
-    df: pd.DataFrame, pos: np.ndarray, code: np.ndarray, number: np.ndarray, probs: _Problems
+    df: pd.DataFrame, pos: np.ndarray, code: np.ndarray, number: np.ndarray, probs: _Checked
 ) -> np.ndarray:
     reg = registry()
     vit = isin(code, _VITALS) | (code == "FIO2")
@@ -289,21 +279,27 @@ def _check_vitals(
         m = np.zeros(len(code), bool)
         m[idx] = (status == st) & ~nan_in
         probs.add(m, "unit", reason, text)
-    lo = np.array([reg.parameters[c].limits[0] for c in code[idx]], float)
-    hi = np.array(
-        [
-            reg.parameters[c].limits[1] if reg.parameters[c].limits[1] is not None else np.inf
-            for c in code[idx]
-        ],
-        float,
-    )
+    bounds = {c: reg.parameters[c].limits or (None, None) for c in set(code[idx])}
+    lo = np.array([_bound(bounds[c][0], np.nan) for c in code[idx]], float)
+    hi = np.array([_bound(bounds[c][1], np.inf) for c in code[idx]], float)
     m = np.zeros(len(code), bool)
     m[idx] = (conv < lo) | (conv > hi)
     probs.add(m, "value", Reason.IMPLAUSIBLE, "value is outside what is physiologically possible")
     return out
 
 
-def _check_words(code: np.ndarray, number: np.ndarray, word: np.ndarray, probs: _Problems) -> None:
+def _bound(limit: float | None, default: float) -> float:
+    return default if limit is None else float(limit)
+
+
+def _objects(series: pd.Series) -> np.ndarray:
+    """The values as an object array, None where missing."""
+    out = series.to_numpy(dtype=object)
+    out[pd.isna(out)] = None
+    return out
+
+
+def _check_words(code: np.ndarray, number: np.ndarray, word: np.ndarray, probs: _Checked) -> None:
     astct = load_crs_icans_criteria("astct-2019")
     assert astct.icans is not None
     allowed = allowed_words()
@@ -337,7 +333,7 @@ def _check_words(code: np.ndarray, number: np.ndarray, word: np.ndarray, probs: 
 
 
 def _flow_and_dose(
-    df: pd.DataFrame, pos: np.ndarray, code: np.ndarray, probs: _Problems
+    df: pd.DataFrame, pos: np.ndarray, code: np.ndarray, probs: _Checked
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = len(pos)
     flow = np.full(n, np.nan)
@@ -362,18 +358,20 @@ def _flow_and_dose(
     )
     if unit_col:
         u = df[unit_col].iloc[pos].astype("string").str.replace(" ", "").str.lower()
-        dose_unit = u.map(_DOSE_UNITS).to_numpy(object, na_value=None)
+        dose_unit = _objects(u.map(_DOSE_UNITS))
     else:
         dose_unit = np.full(n, None, object)
     return flow, dose, dose_unit
 
 
-def _subjects(study: Study, ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _subjects(ready: PreparedStudy, ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Subject labels (those of the subjects table first, then any others seen) and the
+    label index of each row."""
     codes, uniq = pd.factorize(ids)
     seen = pd.Index([str(u) for u in uniq], dtype=object)
     known = (
-        pd.Index([str(u) for u in study.subject_ids], dtype=object)
-        if study.subjects is not None
+        pd.Index([str(u) for u in ready.subjects["subject_id"]], dtype=object)
+        if ready.study.subjects is not None
         else pd.Index([], dtype=object)
     )
     labels = known.append(seen.difference(known, sort=False))
@@ -381,19 +379,20 @@ def _subjects(study: Study, ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return labels.to_numpy(object), at[codes]
 
 
-def _subject_facts(study: Study, subjects: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _subject_facts(
+    frame: pd.DataFrame, subjects: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per subject label: age, death cause (folded) and death day, from the subjects frame."""
     n = len(subjects)
     age, cause, dday = np.full(n, np.nan), np.full(n, None, object), np.full(n, np.nan)
-    if study.subjects is None:
-        return age, cause, dday
-    s = study.subjects.frame.drop_duplicates("subject_id")
+    s = frame
     at = pd.Index(subjects).get_indexer(s["subject_id"].astype("string"))
     ok = at >= 0
     if "age" in s:
         age[at[ok]] = pd.to_numeric(s["age"], errors="coerce").to_numpy(float)[ok]
     if "death_cause" in s:
         c = s["death_cause"].astype("string").str.strip().str.lower()
-        cause[at[ok]] = c.to_numpy(object, na_value=None)[ok]
+        cause[at[ok]] = _objects(c)[ok]
     if "death_day" in s:
         dday[at[ok]] = pd.to_numeric(s["death_day"], errors="coerce").to_numpy(float)[ok]
     elif "death_time" in s and "treatment_start" in s:
@@ -448,14 +447,6 @@ def time_points(subject: np.ndarray, day: np.ndarray) -> TimePoints:
     starts = np.flatnonzero(new)
     tp = np.cumsum(new) - 1
     return TimePoints(order, tp, starts, s[starts], d[starts])
-
-
-def runs(subject: np.ndarray, day: np.ndarray, gap_days: float) -> np.ndarray:
-    """Run id of each (sorted) signal time point: a new run after a gap longer than ``gap_days``."""
-    if len(day) == 0:
-        return np.zeros(0, np.int64)
-    new = np.r_[True, (subject[1:] != subject[:-1]) | (np.diff(day) > gap_days + 1e-9)]
-    return np.cumsum(new) - 1
 
 
 def fmt_numbers(x: np.ndarray) -> np.ndarray:

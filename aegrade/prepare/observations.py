@@ -13,7 +13,10 @@ import numpy as np
 import pandas as pd
 
 from aegrade.criteria.units import convert_indexed, factorize, parameter_index, registry
-from aegrade.errors import FAILURE_COLUMNS, InputError, Reason, failure_frame
+from aegrade.errors import Failures, InputError, Reason, failure_frame
+from aegrade.prepare.baseline import derive_baseline
+
+__all__ = ["NUMERIC_KINDS", "Context", "Prepared", "derive_baseline", "prepare_observations"]
 
 #: Parameter kinds whose value must be a number (findings may be words: SPEC section 3).
 NUMERIC_KINDS = frozenset({"lab", "vital", "monitored"})
@@ -73,62 +76,6 @@ def _numeric(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return nums.to_numpy(dtype=float, na_value=np.nan), bad
 
 
-class _Failures:
-    """Collects problem rows check by check, then builds one failure table."""
-
-    def __init__(self, ctx: Context, index: pd.Index) -> None:
-        self.ctx, self.index, self.parts = ctx, index, []  # type: list
-
-    def labels(self, idx: np.ndarray) -> np.ndarray:
-        """Row labels to report: spreadsheet rows from the context, else the frame's index."""
-        if self.ctx.rows is not None:
-            return np.asarray(self.ctx.rows, dtype=object)[idx]
-        return self.index[idx].to_numpy(dtype=object)
-
-    def add(
-        self,
-        mask: np.ndarray,
-        column: str,
-        values: pd.Series | np.ndarray,
-        check: Reason,
-        messages: np.ndarray | str,
-    ) -> None:
-        """Record the rows of ``mask``; values are read only at those rows (cheap when clean)."""
-        if not mask.any():
-            return
-        idx = np.flatnonzero(mask)
-        vals = (
-            values.iloc[idx].to_numpy(dtype=object)
-            if isinstance(values, pd.Series)
-            else np.asarray(values, dtype=object)[idx]
-        )
-        msg = messages[idx] if isinstance(messages, np.ndarray) else messages
-        part = pd.DataFrame(
-            {
-                "file": self.ctx.file,
-                "sheet": self.ctx.sheet,
-                "row": self.labels(idx),
-                "column": column,
-                "value": vals,
-                "check": check.value,
-                "message": msg,
-                "_pos": idx,
-            }
-        )
-        self.parts.append(part)
-
-    def table(self, n: int) -> tuple[pd.DataFrame, np.ndarray]:
-        row_error = np.full(n, None, dtype=object)
-        if not self.parts:
-            return failure_frame(), row_error
-        table = pd.concat(self.parts, ignore_index=True).sort_values("_pos", kind="stable")
-        first = table.drop_duplicates("_pos")
-        row_error[first["_pos"].to_numpy()] = (
-            "not graded: " + first["check"] + " (" + first["message"] + ")"
-        ).to_numpy()
-        return table[FAILURE_COLUMNS].reset_index(drop=True), row_error
-
-
 def prepare_observations(
     df: pd.DataFrame, *, context: Context | None = None, errors: str = "raise"
 ) -> Prepared:
@@ -143,28 +90,16 @@ def prepare_observations(
         raise ValueError("errors must be 'raise' or 'coerce'")
     ctx = context or Context()
     cols = _columns(df)
-    missing = [c for c in ("parameter", "value") if c not in cols]
-    if missing:
-        raise InputError(
-            failure_frame(
-                [
-                    {
-                        "file": ctx.file,
-                        "sheet": ctx.sheet,
-                        "row": None,
-                        "column": c,
-                        "value": None,
-                        "check": Reason.MISSING_COLUMN.value,
-                        "message": f"required column {c!r} is missing "
-                        f"(columns: {', '.join(map(str, df.columns))})",
-                    }
-                    for c in missing
-                ]
-            ),
-            source=ctx.file,
-        )
+    fails = Failures(ctx.file, ctx.sheet, labels=ctx.rows, table=df)
+    for c in ("parameter", "value"):
+        if c not in cols:
+            fails.add(
+                Reason.MISSING_COLUMN,
+                f"required column {c!r} is missing (columns: {', '.join(map(str, df.columns))})",
+                column=c,
+            )
+    fails.raise_if("raise")
     n = len(df)
-    fails = _Failures(ctx, df.index)
     reg = registry()
 
     names = sorted(reg.parameters)
@@ -175,12 +110,12 @@ def prepare_observations(
     ]
 
     raw_value, bad_value = _numeric(df[cols["value"]])
-    fails.add(
+    fails.add_rows(
         bad_value & numeric_kind,
-        cols["value"],
-        df[cols["value"]],
         Reason.NOT_A_NUMBER,
         "value is not a number",
+        column=cols["value"],
+        values=df[cols["value"]],
     )
 
     unit_series = df[cols["unit"]] if "unit" in cols else pd.Series([None] * n, index=df.index)
@@ -205,8 +140,12 @@ def prepare_observations(
     for name in ("lln", "uln", "baseline", "pchg"):
         if name in cols:
             nums, bad = _numeric(df[cols[name]])
-            fails.add(
-                bad, cols[name], df[cols[name]], Reason.NOT_A_NUMBER, f"{name} is not a number"
+            fails.add_rows(
+                bad,
+                Reason.NOT_A_NUMBER,
+                f"{name} is not a number",
+                column=cols[name],
+                values=df[cols[name]],
             )
             refs[name] = nums if name == "pchg" else to_canonical(nums)
         else:
@@ -217,7 +156,7 @@ def prepare_observations(
         subject = factorize(df[cols["subject_id"]])[0]
     day, time = _times(df, cols, fails)
 
-    failures, row_error = fails.table(n)
+    failures, row_error = fails.frame(by_row=True), fails.row_errors(n)
     if errors == "raise" and len(failures):
         raise InputError(failures, source=ctx.file)
     bad_rows = row_error != None  # noqa: E711 - elementwise on an object array
@@ -256,7 +195,7 @@ def prepare_observations(
 
 
 def _unit_failures(
-    fails: _Failures,
+    fails: Failures,
     status: np.ndarray,
     code: np.ndarray,
     unit: pd.Series,
@@ -286,12 +225,12 @@ def _unit_failures(
     )
     messages = np.full(len(status), None, dtype=object)
     messages[idx] = text
-    fails.add(bad & (status == 1), column, unit, Reason.MISSING_UNIT, messages)
-    fails.add(bad & (status == 2), column, unit, Reason.UNKNOWN_UNIT, messages)
+    fails.add_rows(bad & (status == 1), Reason.MISSING_UNIT, messages, column=column, values=unit)
+    fails.add_rows(bad & (status == 2), Reason.UNKNOWN_UNIT, messages, column=column, values=unit)
 
 
 def _limit_failures(
-    fails: _Failures,
+    fails: Failures,
     value: np.ndarray,
     param_index: np.ndarray,
     names: list[str],
@@ -327,7 +266,7 @@ def _limit_failures(
     )
     messages = np.full(len(value), None, dtype=object)
     messages[idx] = text.to_numpy(dtype=object)
-    fails.add(bad, column, raw, Reason.IMPLAUSIBLE, messages)
+    fails.add_rows(bad, Reason.IMPLAUSIBLE, messages, column=column, values=raw)
 
 
 def _lim(limits: tuple[float | None, float | None] | None, i: int) -> float:
@@ -337,18 +276,22 @@ def _lim(limits: tuple[float | None, float | None] | None, i: int) -> float:
 
 
 def _times(
-    df: pd.DataFrame, cols: dict[str, str], fails: _Failures
+    df: pd.DataFrame, cols: dict[str, str], fails: Failures
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
     day = time = None
     if "day" in cols:
         day, bad = _numeric(df[cols["day"]])
-        fails.add(bad, cols["day"], df[cols["day"]], Reason.BAD_DAY, "day is not a number")
+        fails.add_rows(
+            bad, Reason.BAD_DAY, "day is not a number", column=cols["day"], values=df[cols["day"]]
+        )
     if "time" in cols:
         raw = df[cols["time"]]
         parsed = pd.to_datetime(raw, errors="coerce", utc=True, format="mixed")
         text = raw.astype("string").str.strip()
         bad = (parsed.isna() & text.notna() & (text != "")).to_numpy(dtype=bool)
-        fails.add(bad, cols["time"], raw, Reason.BAD_DAY, "time is not a readable date-time")
+        fails.add_rows(
+            bad, Reason.BAD_DAY, "time is not a readable date-time", column=cols["time"], values=raw
+        )
         epoch = pd.Timestamp("1970-01-01", tz="UTC")
         time = ((parsed - epoch) / pd.Timedelta(days=1)).to_numpy(dtype=float, na_value=np.nan)
     return day, time
@@ -363,28 +306,3 @@ def _baseline_flag(df: pd.DataFrame, cols: dict[str, str]) -> np.ndarray:
     out = np.where(text.isin(_HIGH_FLAGS).to_numpy(dtype=bool), 1.0, 0.0)
     empty = text.isna().to_numpy(dtype=bool) | text.eq("").fillna(True).to_numpy(dtype=bool)
     return np.where(empty, np.nan, out)
-
-
-def derive_baseline(
-    subject: np.ndarray, param_index: np.ndarray, day: np.ndarray, value: np.ndarray
-) -> np.ndarray:
-    """Per row, the last value of the same subject and parameter at day <= 0 (SPEC section 2).
-
-    Ties on the same day are broken by value, so the result never depends on row order.
-    """
-    n = len(value)
-    out = np.full(n, np.nan)
-    cand = np.flatnonzero((day <= 0) & ~np.isnan(value) & (param_index >= 0) & (subject >= 0))
-    if cand.size == 0:
-        return out
-    width = int(param_index.max()) + 1
-    key = subject.astype(np.int64) * width + param_index
-    order = cand[np.lexsort((value[cand], day[cand], key[cand]))]
-    k = key[order]
-    last = np.r_[k[1:] != k[:-1], True]
-    keys, vals = k[last], value[order][last]
-    table = np.full(int(subject.max()) * width + width, np.nan)  # dense subject x parameter
-    table[keys] = vals
-    ok = (subject >= 0) & (param_index >= 0)
-    out[ok] = table[key[ok]]
-    return out

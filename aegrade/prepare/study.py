@@ -1,70 +1,167 @@
-"""Preparing a study's observations once for every engine (labs, hematology).
+"""Preparing a study once for every engine (labs, CRS/ICANS, hematology): :func:`prepare_study`.
 
 Checks the subjects table, turns ``time`` into study days, and runs
-:func:`~aegrade.prepare.observations.prepare_observations` in coerce mode; each caller decides
-whether the collected problems stop it.
+:func:`~aegrade.prepare.observations.prepare_observations` in coerce mode (codes resolved,
+units converted, baselines chosen by :mod:`aegrade.prepare.baseline`); every problem found on
+the way is in one :class:`~aegrade.errors.Failures` collector, and each caller decides whether
+they stop it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pandas as pd
 
-from aegrade.errors import InputError, failure_frame
+from aegrade.criteria.units import parameter_index, registry
+from aegrade.errors import Failures, InputError, Reason
+from aegrade.prepare.days import study_days
 from aegrade.prepare.observations import Context, Prepared, prepare_observations
-from aegrade.read.study import Study, study_days, validate_subjects
+from aegrade.prepare.subjects import subjects_frame, validate_subjects
+from aegrade.study import Study
+
+__all__ = ["PreparedStudy", "prepare_study"]
 
 
 @dataclass(frozen=True)
 class PreparedStudy:
-    """Observations ready for grading, with the study day in ``frame['day']``."""
+    """A study prepared once: what every engine reads.
 
-    prep: Prepared
+    The study days, parameter codes and subjects are ready at once; the observation values
+    (numbers, units, baselines: :attr:`prep`) are prepared on first use and then kept, so
+    an engine that needs only codes and days (CRS/ICANS alone) does not pay for them.
+
+    Attributes
+    ----------
+    study
+        The study as read.
+    frame
+        The observations, with the study day in ``frame['day']`` when one is known.
+    code
+        The canonical parameter code of each observation (None: unknown).
+    subjects
+        The one subjects frame (:func:`~aegrade.prepare.subjects.subjects_frame`).
+    day_issues
+        The problems of the study days alone (CRS/ICANS report those of their rows).
+    graded
+        The CTCAE-graded observations (row-aligned with ``frame``) once the labs are graded,
+        so other engines reuse the grades; ``graded_by`` names their criteria and the
+        ``ambiguous`` option.
+    """
+
+    study: Study
     frame: pd.DataFrame
-    issues: pd.DataFrame
+    code: np.ndarray
+    subjects: pd.DataFrame
+    day_issues: pd.DataFrame
+    early: Failures = field(repr=False)  # problems found before the values are prepared
+    graded: pd.DataFrame | None = None
+    graded_by: tuple[str, str] | None = None
+    cache: dict[str, tuple[Prepared, Failures]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def _prepared(self) -> tuple[Prepared, Failures]:
+        if "values" not in self.cache:
+            obs = self.study.observations
+            failures = Failures(obs.file, obs.sheet)
+            failures.extend(self.early)
+            try:
+                prep = prepare_observations(
+                    self.frame.drop(columns=["time"], errors="ignore"),
+                    context=Context(file=obs.file, sheet=obs.sheet, rows=obs.labels()),
+                    errors="coerce",
+                )
+            except InputError as exc:
+                failures.extend(exc.failures)
+                raise failures.error(self.study.source) from None
+            failures.extend(prep.failures)
+            self.cache["values"] = (prep, failures)
+        return self.cache["values"]
+
+    @property
+    def prep(self) -> Prepared:
+        """The observations in canonical form (row-aligned arrays, see
+        :class:`~aegrade.prepare.observations.Prepared`)."""
+        return self._prepared()[0]
+
+    @property
+    def failures(self) -> Failures:
+        """Every problem found while reading and preparing (one collector)."""
+        return self._prepared()[1]
+
+    @property
+    def issues(self) -> pd.DataFrame:
+        """The failure table of every problem found."""
+        return self.failures.frame()
+
+    def with_grades(self, graded: pd.DataFrame, criteria: str, ambiguous: str) -> PreparedStudy:
+        """The same preparation carrying the lab grades computed from it."""
+        return replace(self, graded=graded, graded_by=(criteria, ambiguous))
+
+    def lab_grades(self, criteria: str) -> pd.DataFrame | None:
+        """The graded observations when graded by ``criteria`` with ``ambiguous="worse"``
+        (the default every other engine uses), else None."""
+        return self.graded if self.graded_by == (criteria, "worse") else None
 
 
 def prepare_study(study: Study) -> PreparedStudy:
-    """Prepare a study's observations; every problem found is in ``issues``.
+    """Prepare a study's observations; every problem found is in ``failures``.
+
+    Parameters
+    ----------
+    study
+        A study read by :func:`~aegrade.read.load_study`.
+
+    Returns
+    -------
+    PreparedStudy
 
     Raises
     ------
     InputError
-        Only when the observations cannot be read at all (a required column is missing).
+        Only when the observations cannot be read at all (a required column is missing):
+        ``subject_id`` here, ``parameter`` or ``value`` when the values are first used.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from aegrade.read import load_study
+    >>> obs = pd.DataFrame({"subject_id": ["S1", "S1", "S1"], "day": [-1, 0, 7],
+    ...                     "parameter": ["HGB", "HGB", "HGB"], "value": [13.0, 12.0, "x"],
+    ...                     "unit": "g/dL"})
+    >>> ready = prepare_study(load_study(obs))
+    >>> ready.prep.value.tolist(), ready.prep.baseline.tolist()
+    ([130.0, 120.0, nan], [120.0, 120.0, 120.0])
+    >>> ready.issues[["row", "column", "check"]].values.tolist()
+    [[2, 'value', 'not_a_number']]
     """
     obs = study.observations
-    problems = [study.failures]
+    early = Failures(obs.file, obs.sheet)
+    early.extend(study.failures)
     if study.subjects is not None:
-        problems.append(validate_subjects(study.subjects))
+        early.extend(validate_subjects(study.subjects))
     if "subject_id" not in obs.frame:
-        problems.append(
-            failure_frame(
-                [
-                    {
-                        "file": obs.file,
-                        "sheet": obs.sheet,
-                        "row": None,
-                        "column": "subject_id",
-                        "value": None,
-                        "check": "missing_column",
-                        "message": "observations: required column 'subject_id' is missing",
-                    }
-                ]
-            )
+        early.add(
+            Reason.MISSING_COLUMN,
+            "observations: required column 'subject_id' is missing",
+            column="subject_id",
         )
-        raise InputError(pd.concat(problems, ignore_index=True), source=study.source)
-    day, day_problems = study_days(study)
-    problems.append(day_problems)
+        raise early.error(study.source)
+    day, day_issues = study_days(study)
+    early.extend(day_issues)
     frame = obs.frame if day is None else obs.frame.assign(day=day)  # copy-on-write: cheap
-    try:
-        prep = prepare_observations(
-            frame.drop(columns=["time"], errors="ignore"),
-            context=Context(file=obs.file, sheet=obs.sheet, rows=obs.labels()),
-            errors="coerce",
-        )
-    except InputError as exc:
-        raise InputError(
-            pd.concat([*problems, exc.failures], ignore_index=True), source=study.source
-        ) from None
-    return PreparedStudy(prep, frame, pd.concat([*problems, prep.failures], ignore_index=True))
+    code = _codes(frame)
+    return PreparedStudy(study, frame, code, subjects_frame(study), day_issues, early)
+
+
+def _codes(frame: pd.DataFrame) -> np.ndarray:
+    """The canonical parameter code of each row (None: unknown or no ``parameter`` column)."""
+    if "parameter" not in frame:
+        return np.full(len(frame), None, dtype=object)
+    names = sorted(registry().parameters)
+    out: np.ndarray = np.array([*names, None], dtype=object)[
+        parameter_index(frame["parameter"], names)
+    ]
+    return out

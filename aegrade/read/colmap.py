@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from aegrade.errors import Reason
 from aegrade.read.files import input_error
 
 __all__ = [
@@ -122,13 +123,13 @@ def load_column_map(source: str | Path | dict[str, Any] | ColumnMap | None) -> C
             raw = tomllib.loads(Path(source).read_text(encoding="utf-8-sig"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise input_error(
-                where, f"cannot read the column map: {exc}", check="bad_column_map"
+                where, f"cannot read the column map: {exc}", check=Reason.BAD_COLUMN_MAP
             ) from None
     return _parse(raw, where)
 
 
 def _bad(where: str | None, message: str) -> Exception:
-    return input_error(where, f"column map: {message}", check="bad_column_map")
+    return input_error(where, f"column map: {message}", check=Reason.BAD_COLUMN_MAP)
 
 
 def _parse(raw: dict[str, Any], where: str | None) -> ColumnMap:

@@ -10,7 +10,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from aegrade.errors import Reason, failure_frame
+from aegrade.errors import Failures, Reason
+from aegrade.study import Table
+
+__all__ = [
+    "check_days",
+    "check_times",
+    "event_days",
+    "from_excel_serials",
+    "parse_datetimes",
+]
 
 _EXCEL_ORIGIN = pd.Timestamp("1899-12-30")
 _MAX_SERIAL = 2_958_465
@@ -46,40 +55,29 @@ def parse_datetimes(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return parsed, bad
 
 
-def _problems(table, mask: np.ndarray, column: str, message: str) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    idx = np.flatnonzero(mask)
-    if not idx.size:
-        return failure_frame()
-    return pd.DataFrame(
-        {
-            "file": table.file,
-            "sheet": table.sheet,
-            "row": table.labels()[idx],
-            "column": column,
-            "value": table.frame[column].to_numpy(dtype=object)[idx],
-            "check": Reason.BAD_DAY.value,
-            "message": message,
-        }
-    )
+def _problems(table: Table, mask: np.ndarray, column: str, message: str) -> pd.DataFrame:
+    found = Failures(table.file, table.sheet, labels=table.labels(), table=table.frame)
+    found.add_rows(mask, Reason.BAD_DAY, message, column=column)
+    return found.frame()
 
 
-def check_times(table) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def check_times(table: Table) -> pd.DataFrame:
     """Problems of an observations ``time`` column: cells that are not date-times."""
     if "time" not in table.frame:
-        return failure_frame()
+        return Failures().frame()
     _, bad = parse_datetimes(table.frame["time"])
     return _problems(
         table, bad, "time", "time is not a readable date-time (use ISO 8601, e.g. 2024-03-01T08:30)"
     )
 
 
-def check_days(table) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def check_days(table: Table) -> pd.DataFrame:
     """Problems of an observations ``day`` column: filled cells that are not numbers."""
     if "day" not in table.frame:
-        return failure_frame()
+        return Failures().frame()
     raw = table.frame["day"]
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
-        return failure_frame()
+        return Failures().frame()
     text = raw.astype("string").str.strip()
     bad = (pd.to_numeric(raw, errors="coerce").isna() & text.notna() & (text != "")).to_numpy(bool)
     return _problems(
@@ -90,13 +88,13 @@ def check_days(table) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     )
 
 
-def event_days(events, subjects) -> tuple[pd.DataFrame, pd.DataFrame]:  # type: ignore[no-untyped-def]
+def event_days(events: Table, subjects: Table | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Events whose ``onset``/``end`` are dates get study days from the subject's
     ``treatment_start``; returns the new frame and the problems (unreadable values, or dates
     without a start)."""
     frame = events.frame.copy()
     starts = _starts(subjects)
-    parts = [failure_frame()]
+    found = Failures(events.file, events.sheet, labels=events.labels(), table=events.frame)
     for col in ("onset", "end"):
         if col not in frame:
             continue
@@ -115,22 +113,20 @@ def event_days(events, subjects) -> tuple[pd.DataFrame, pd.DataFrame]:  # type: 
         )
         days = ((parsed - pd.to_datetime(start)) / pd.Timedelta(days=1)).to_numpy(float)
         no_start = dated & ~bad & np.isnan(days)
-        parts.append(
-            _problems(events, bad, col, f"{col} is neither a study day nor a readable date")
+        found.add_rows(
+            bad, Reason.BAD_DAY, f"{col} is neither a study day nor a readable date", column=col
         )
-        parts.append(
-            _problems(
-                events,
-                no_start,
-                col,
-                f"{col} is a date but the subject has no treatment_start, so its day is unknown",
-            )
+        found.add_rows(
+            no_start,
+            Reason.BAD_DAY,
+            f"{col} is a date but the subject has no treatment_start, so its day is unknown",
+            column=col,
         )
         frame[col] = np.where(dated, days, nums.to_numpy(float))
-    return frame, pd.concat(parts, ignore_index=True)
+    return frame, found.frame()
 
 
-def _starts(subjects) -> pd.Series | None:  # type: ignore[no-untyped-def]
+def _starts(subjects: Table | None) -> pd.Series | None:
     if subjects is None or "treatment_start" not in subjects.frame:
         return None
     s = subjects.frame

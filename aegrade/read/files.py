@@ -20,7 +20,7 @@ import io
 import re
 import warnings
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from aegrade.errors import InputError, failure_frame
+from aegrade.errors import Failures, InputError, Reason
 
 __all__ = [
     "CSV_NA",
@@ -101,10 +101,10 @@ def input_error(
     file: str | Path | None,
     message: str,
     *,
-    check: str = "unreadable_file",
+    check: Reason = Reason.UNREADABLE_FILE,
     sheet: str | None = None,
-    row: object = None,
-    column: object = None,
+    row: Hashable | None = None,
+    column: Hashable | None = None,
     value: object = None,
 ) -> InputError:
     """An :class:`InputError` with one problem.
@@ -127,26 +127,16 @@ def input_error(
 
     Examples
     --------
-    >>> err = input_error("labs.csv", "the file is empty", check="empty_file")
-    >>> err.failures[["file", "check", "message"]].to_dict("records")
-    [{'file': 'labs.csv', 'check': 'empty_file', 'message': 'the file is empty'}]
+    >>> err = input_error("labs.csv", "the file is empty", check=Reason.EMPTY_FILE)
+    >>> err.failures[["file", "message"]].to_dict("records")
+    [{'file': 'labs.csv', 'message': 'the file is empty'}]
+    >>> err.error_counts
+    {'empty_file': 1}
     """
-    return InputError(
-        failure_frame(
-            [
-                {
-                    "file": None if file is None else str(file),
-                    "sheet": sheet,
-                    "row": row,
-                    "column": column,
-                    "value": value,
-                    "check": check,
-                    "message": message,
-                }
-            ]
-        ),
-        source=None if file is None else str(file),
-    )
+    where = None if file is None else str(file)
+    found = Failures(file=where, sheet=sheet)
+    found.add(check, message, row=row, column=column, value=value)
+    return found.error(where)
 
 
 def read_file(path: Path, *, max_uncompressed: int = MAX_UNCOMPRESSED) -> list[Sheet]:
@@ -320,7 +310,7 @@ def read_csv(path: Path) -> Sheet:
         raise input_error(path, str(exc)) from None
     text_head = raw[:65536].decode(encoding, errors="replace").lstrip("\ufeff")
     if not text_head.strip():
-        raise input_error(path, "the file is empty", check="empty_file")
+        raise input_error(path, "the file is empty", check=Reason.EMPTY_FILE)
     first = text_head.splitlines()[0]
     sep = detect_delimiter(first)
     decimal = "," if sep == ";" and re.search(r"\d,\d", text_head) else "."
@@ -349,7 +339,7 @@ def read_csv(path: Path) -> Sheet:
         row = _first_long_row(raw.decode(encoding, errors="replace"), sep)
         raise input_error(path, "a row has more cells than the header", row=row) from None
     except pd.errors.EmptyDataError:
-        raise input_error(path, "the file is empty", check="empty_file") from None
+        raise input_error(path, "the file is empty", check=Reason.EMPTY_FILE) from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         found = _LINE.search(str(exc))
         raise input_error(
@@ -473,21 +463,16 @@ def _named_columns(
         seen[key] = i
         keep.append(i)
     if problems:
-        raise InputError(
-            failure_frame(
-                [
-                    {
-                        "file": str(file),
-                        "sheet": sheet,
-                        "row": header_row,
-                        "check": "bad_header",
-                        **p,
-                    }
-                    for p in problems
-                ]
-            ),
-            source=str(file),
-        )
+        found = Failures(file=str(file), sheet=sheet, unique=False)  # a header may repeat twice
+        for p in problems:
+            found.add(
+                Reason.BAD_HEADER,
+                p["message"],
+                row=header_row,
+                column=p["column"],
+                value=p["value"],
+            )
+        raise found.error()
     out = frame.iloc[:, keep].copy()
     out.columns = [names[i] for i in keep]
     return out
@@ -753,25 +738,21 @@ def _typed(values: list[object]) -> pd.Series:
 def _formula_error(
     formulas: list[tuple[str, str]], path: Path, name: str, header: list[object]
 ) -> InputError:
-    records = []
+    found = Failures(file=str(path), sheet=name, unique=False)  # one row per cell
     for ref, text in formulas:
         m = re.match(r"([A-Z]+)(\d+)", ref)
         col, row = (m.group(1), int(m.group(2))) if m else (ref, None)
         pos = sum((ord(c) - 64) * 26**k for k, c in enumerate(reversed(col))) - 1 if m else -1
         label = str(header[pos]).strip() if 0 <= pos < len(header) and header[pos] != "" else col
-        records.append(
-            {
-                "file": str(path),
-                "sheet": name,
-                "row": row,
-                "column": label,
-                "value": f"={text}",
-                "check": "formula_cell",
-                "message": f"cell {ref} holds a formula (={text}); aegrade reads values "
-                "only: replace formulas with their values",
-            }
+        found.add(
+            Reason.FORMULA_CELL,
+            f"cell {ref} holds a formula (={text}); aegrade reads values "
+            "only: replace formulas with their values",
+            row=row,
+            column=label,
+            value=f"={text}",
         )
-    return InputError(failure_frame(records), source=str(path))
+    return found.error()
 
 
 # --------------------------------------------------------------------------- parquet, xpt

@@ -4,14 +4,14 @@ column maps, wide layouts and dates. Used by :func:`aegrade.read.study.load_stud
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from aegrade.errors import failure_frame
+from aegrade.errors import Failures, Reason
 from aegrade.read import sdtm
 from aegrade.read.colmap import ColumnMap, rename_columns, translate_words
 from aegrade.read.dates import check_days, check_times, event_days, from_excel_serials
@@ -25,18 +25,15 @@ from aegrade.read.files import (
     read_file,
 )
 from aegrade.read.wide import is_wide, wide_to_long
+from aegrade.study import TABLES, Table
 
-if TYPE_CHECKING:
-    from aegrade.read.study import Table
+__all__ = ["read_source", "shape_tables"]
 
-TABLES = ("subjects", "observations", "events")
 #: In a folder, the first of these found for a table is read (parquet before csv).
 _FOLDER_ORDER = (".parquet", ".csv", ".xpt", ".txt", ".tsv", ".xlsx", ".xlsm")
 
 
 def _table(sheet: Sheet) -> Table:
-    from aegrade.read.study import Table
-
     return Table(sheet.frame, file=sheet.file, sheet=sheet.sheet, rows=sheet.rows)
 
 
@@ -63,7 +60,7 @@ def read_source(
         The path does not exist or cannot be read.
     """
     if not path.exists():
-        raise input_error(path, f"{path} does not exist", check="missing_file")
+        raise input_error(path, f"{path} does not exist", check=Reason.MISSING_FILE)
     if path.is_dir():
         sheets = _folder(path, cmap, max_uncompressed)
     elif path.suffix.lower() in EXCEL_SUFFIXES:
@@ -122,9 +119,7 @@ def _from_sdtm(sheets: dict[str, Sheet], path: Path) -> dict[str, Table]:
     return out
 
 
-def _findings(findings: list[tuple[str, Sheet]], path: Path, *, has_dm: bool) -> Table:
-    from aegrade.read.study import Table
-
+def _findings(findings: Sequence[tuple[str, Sheet]], path: Path, *, has_dm: bool) -> Table:
     frames = [sdtm.findings_to_observations(s.frame, d, has_dm=has_dm) for d, s in findings]
     if len(findings) == 1:
         s = findings[0][1]
@@ -154,14 +149,15 @@ def shape_tables(
         frame, rows = wide_to_long(obs.frame, obs.labels(), cmap)
         shaped["observations"] = replace(obs, frame=frame, rows=rows)
     shaped = {k: replace(t, frame=_lower(t.frame)) for k, t in shaped.items()}
-    problems = [failure_frame()]
+    problems = Failures()
     obs = shaped.get("observations")
     if obs is not None:
         frame = translate_words(obs.frame, cmap)
         if obs.file is not None and "time" in frame:
             frame = frame.assign(time=from_excel_serials(frame["time"]))
         obs = shaped["observations"] = replace(obs, frame=frame)
-        problems.extend([check_days(obs), check_times(obs)])
+        problems.extend(check_days(obs))
+        problems.extend(check_times(obs))
     subjects = shaped.get("subjects")
     if subjects is not None and subjects.file is not None and "treatment_start" in subjects.frame:
         shaped["subjects"] = subjects = replace(
@@ -176,5 +172,5 @@ def shape_tables(
             replace(events, frame=translate_words(events.frame, cmap)), subjects
         )
         shaped["events"] = replace(events, frame=frame)
-        problems.append(found)
-    return shaped, pd.concat(problems, ignore_index=True)
+        problems.extend(found)
+    return shaped, problems.frame()

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from aegrade.prepare.baseline import baseline_rows
+
 _BASELINE_FLAGS = ("ablfl", "lbblfl", "vsblfl")
 
 
@@ -34,7 +36,9 @@ def _grade_text(grade: pd.Series) -> pd.Series:
 
 
 def _baseline_rows(go: pd.DataFrame) -> np.ndarray:
-    """The baseline record of each subject and parameter: a Y flag, else the last day <= 0."""
+    """The baseline record of each subject and parameter: a Y flag (ADaM ABLFL) where the data
+    have them, else by the one baseline rule (:func:`~aegrade.prepare.baseline.baseline_rows`:
+    the last record at day <= 0 with a value that was not rejected)."""
     for name in _BASELINE_FLAGS:
         if name in go:
             flag = go[name].astype("string").str.upper().eq("Y").fillna(False).to_numpy(bool)
@@ -43,14 +47,16 @@ def _baseline_rows(go: pd.DataFrame) -> np.ndarray:
     flag = np.zeros(len(go), bool)
     if "day" not in go:
         return flag
-    day = pd.to_numeric(go["day"], errors="coerce")
-    cand = go.assign(_day=day, _pos=np.arange(len(go)))[day <= 0]
-    last = (
-        cand.sort_values(["_day", "_pos"], kind="stable")
-        .groupby(["subject_id", "parameter"], sort=False)["_pos"]
-        .last()
-    )
-    flag[last.to_numpy()] = True
+    day = pd.to_numeric(go["day"], errors="coerce").to_numpy(float)
+    sid, par = go["subject_id"], go["parameter"]
+    key, _ = pd.factorize(pd.MultiIndex.from_arrays([sid, par]))
+    key = np.where(sid.isna().to_numpy(bool) | par.isna().to_numpy(bool), -1, key)
+    eligible = np.ones(len(go), bool)
+    if "reason" in go:  # rejected by an input check: never a baseline
+        text = go["reason"].astype("string")
+        eligible = ~text.str.startswith("not graded: ").fillna(False).to_numpy(bool)
+    rows = baseline_rows(key.astype(np.int64), day, eligible)
+    flag[rows[rows >= 0]] = True
     return flag
 
 

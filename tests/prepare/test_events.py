@@ -9,10 +9,11 @@ from click.testing import CliRunner
 
 from aegrade.cli import main
 from aegrade.criteria.ctcae_map import load_mapping, map_terms
-from aegrade.read.study import Table, validate_events
+from aegrade.prepare.events import validate_events
+from aegrade.study import Table
 
 
-def _events(rows: list[dict]) -> Table:
+def _events(rows: list[dict[str, object]]) -> Table:
     frame = pd.DataFrame(rows)
     return Table(frame, file="e.csv", rows=frame.index.to_numpy() + 2)
 

@@ -1,0 +1,106 @@
+"""The one baseline rule (SPEC section 2), used by every engine and writer.
+
+The baseline of a subject and parameter is the ``baseline`` column where given (ADaM ``BASE``),
+else the last accepted value at study day <= 0 (day 0 = treatment start); a record flagged
+``ABLFL = "Y"`` is the baseline record where such flags exist. Values rejected by an input check
+are never eligible. Ties on the same day go to the higher value (or grade), so the result never
+depends on row order; otherwise the later row wins.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["BASELINE_LAST_DAY", "baseline_rows", "baseline_values", "derive_baseline"]
+
+#: Observations at or before this study day are baseline candidates (SPEC section 2: day 0 is
+#: treatment start).
+BASELINE_LAST_DAY = 0.0
+
+
+def baseline_rows(
+    key: np.ndarray,
+    day: np.ndarray,
+    eligible: np.ndarray,
+    rank: np.ndarray | None = None,
+) -> np.ndarray:
+    """Per row, the position of its baseline record (-1: none).
+
+    Parameters
+    ----------
+    key
+        Integer group of each row (subject and parameter, or subject, term and system);
+        negative: the row belongs to no group.
+    day
+        Study day of each row (NaN: unknown, never a baseline).
+    eligible
+        Rows that may be a baseline (accepted, with a value).
+    rank
+        Tie-break on the same day: the higher rank wins (a value, a grade); None: the later row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> key = np.array([0, 0, 0, 1])
+    >>> day = np.array([-3.0, 0.0, 2.0, 1.0])
+    >>> baseline_rows(key, day, np.ones(4, bool)).tolist()
+    [1, 1, 1, -1]
+    """
+    n = len(key)
+    out = np.full(n, -1, np.int64)
+    cand = np.flatnonzero(eligible & (day <= BASELINE_LAST_DAY) & (key >= 0))
+    if cand.size == 0:
+        return out
+    sort_keys = (
+        (cand, day[cand], key[cand]) if rank is None else (cand, rank[cand], day[cand], key[cand])
+    )
+    order = cand[np.lexsort(sort_keys)]
+    k = key[order]
+    last = np.r_[k[1:] != k[:-1], True]
+    keys, rows = k[last], order[last]
+    grouped = np.flatnonzero(key >= 0)
+    at = np.minimum(np.searchsorted(keys, key[grouped]), len(keys) - 1)
+    hit = keys[at] == key[grouped]
+    out[grouped[hit]] = rows[at[hit]]
+    return out
+
+
+def baseline_values(
+    key: np.ndarray,
+    day: np.ndarray,
+    value: np.ndarray,
+    given: np.ndarray | None = None,
+) -> np.ndarray:
+    """Per row, its baseline value: ``given`` where a number, else the value of the baseline
+    record of :func:`baseline_rows` (eligible: rows with a value; ties: the higher value).
+
+    >>> import numpy as np
+    >>> key, day = np.array([0, 0, 0]), np.array([-1.0, 0.0, 5.0])
+    >>> baseline_values(key, day, np.array([90.0, 110.0, 70.0])).tolist()
+    [110.0, 110.0, 110.0]
+    >>> baseline_values(key, day, np.array([90.0, 110.0, 70.0]),
+    ...                 given=np.array([np.nan, np.nan, 100.0])).tolist()
+    [110.0, 110.0, 100.0]
+    """
+    rows = baseline_rows(key, day, ~np.isnan(value), rank=value)
+    derived = np.where(rows >= 0, value[np.maximum(rows, 0)], np.nan) if len(value) else value
+    if given is None:
+        return derived
+    return np.where(np.isnan(given), derived, given)
+
+
+def derive_baseline(
+    subject: np.ndarray, param_index: np.ndarray, day: np.ndarray, value: np.ndarray
+) -> np.ndarray:
+    """Per row, the last value of the same subject and parameter at day <= 0 (SPEC section 2);
+    NaN values (rejected or missing) never count, and ties on a day go to the higher value.
+
+    >>> import numpy as np
+    >>> derive_baseline(np.array([0, 0, 1]), np.array([0, 0, 0]),
+    ...                 np.array([-1.0, 3.0, 0.0]), np.array([5.0, 9.0, 7.0])).tolist()
+    [5.0, 5.0, 7.0]
+    """
+    width = int(param_index.max()) + 1 if len(param_index) else 1
+    grouped = (subject >= 0) & (param_index >= 0)
+    key = np.where(grouped, subject.astype(np.int64) * width + param_index, -1)
+    return baseline_values(key, day, value)

@@ -1,0 +1,60 @@
+"""The one baseline rule (aegrade.prepare.baseline) and the places that use it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from aegrade.prepare.baseline import baseline_rows, baseline_values, derive_baseline
+from aegrade.write.adam import build_adlb
+
+
+def test_last_row_at_or_before_day_zero_per_key() -> None:
+    key = np.array([0, 0, 0, 1, 1, -1])
+    day = np.array([-5.0, -1.0, 3.0, 2.0, 0.0, -1.0])
+    rows = baseline_rows(key, day, np.ones(6, bool))
+    assert rows.tolist() == [1, 1, 1, 4, 4, -1]
+
+
+def test_ties_on_a_day_go_to_the_higher_rank_then_the_later_row() -> None:
+    key = np.zeros(3, np.int64)
+    day = np.zeros(3)
+    assert baseline_rows(key, day, np.ones(3, bool), rank=np.array([5.0, 9.0, 1.0]))[0] == 1
+    assert baseline_rows(key, day, np.ones(3, bool))[0] == 2
+
+
+def test_rejected_rows_are_never_a_baseline() -> None:
+    key, day = np.zeros(2, np.int64), np.array([-2.0, 0.0])
+    assert baseline_rows(key, day, np.array([True, False])).tolist() == [0, 0]
+    value = np.array([100.0, np.nan])  # a rejected value is NaN in the prepared frame
+    assert baseline_values(key, day, value).tolist() == [100.0, 100.0]
+
+
+def test_given_baseline_wins_row_by_row() -> None:
+    key, day = np.zeros(3, np.int64), np.array([-1.0, 1.0, 2.0])
+    value = np.array([10.0, 20.0, 30.0])
+    given = np.array([np.nan, 15.0, np.nan])
+    assert baseline_values(key, day, value, given).tolist() == [10.0, 15.0, 10.0]
+
+
+def test_derive_baseline_keys_on_subject_and_parameter() -> None:
+    subject = np.array([0, 0, 0, 1, -1])
+    param = np.array([0, 1, 0, 0, 0])
+    day = np.array([0.0, -1.0, 5.0, 0.0, 0.0])
+    value = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    out = derive_baseline(subject, param, day, value)
+    assert out[:4].tolist() == [1.0, 2.0, 1.0, 4.0]
+    assert np.isnan(out[4])
+
+
+def test_adlb_flags_the_rule_baseline_but_not_a_rejected_record() -> None:
+    graded = pd.DataFrame(
+        {
+            "subject_id": ["S1", "S1", "S1", "S2"],
+            "parameter": ["NEUT"] * 4,
+            "value": [1.5, 1.4, 0.4, 2.0],
+            "day": [-2, 0, 5, 0],
+            "reason": [None, "not graded: missing_unit (unit is missing)", None, None],
+        }
+    )
+    assert build_adlb(graded)["ABLFL"].fillna("").tolist() == ["Y", "", "", "Y"]

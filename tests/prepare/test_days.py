@@ -1,0 +1,30 @@
+"""Study days from ``day`` or from ``time`` and the subject's treatment start."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from aegrade.prepare.days import study_days
+from aegrade.study import Study, Table
+
+
+def test_time_minus_treatment_start_where_day_is_missing() -> None:
+    obs = pd.DataFrame(
+        {
+            "subject_id": ["S1", "S1", "S2"],
+            "day": [3.0, np.nan, np.nan],
+            "time": ["2024-01-01", "2024-01-03T12:00", "2024-01-02"],
+        }
+    )
+    subjects = pd.DataFrame({"subject_id": ["S1"], "treatment_start": ["2024-01-01"]})
+    day, problems = study_days(Study(Table(obs, rows=np.array([2, 3, 4])), Table(subjects)))
+    assert day is not None
+    assert day[:2].tolist() == [3.0, 2.5]
+    assert np.isnan(day[2])
+    assert problems[["row", "column", "check"]].values.tolist() == [[4, "time", "unreadable_day"]]
+
+
+def test_no_day_and_no_time() -> None:
+    day, problems = study_days(Study(Table(pd.DataFrame({"subject_id": ["S1"]}))))
+    assert day is None and problems.empty

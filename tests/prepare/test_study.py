@@ -1,0 +1,141 @@
+"""One preparation of a study (aegrade.prepare.study) consumed by every engine."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import aegrade
+from aegrade.errors import InputError
+from aegrade.grading.hematology import summarize_hematology
+from aegrade.grading.syndromes import grade_crs_icans
+from aegrade.prepare import prepare_study
+from aegrade.read import load_study
+
+ROOT = Path(__file__).parents[2]
+UNITS = ("10^9/L", "10^9/L", None)
+OBS = pd.DataFrame(
+    {
+        "subject_id": ["S1"] * 8 + ["S2"] * 3,
+        "day": [0, 1, 1, 2, 2, 3, 3, "x", 0, 4, 4],
+        "parameter": [
+            "CREAT",
+            "CREAT",
+            "TEMP",
+            "ALT",
+            "SYSBP",
+            "NEUT",
+            "TEMP",
+            "HGB",
+            "NEUT",
+            "NEUT",
+            "TEMP",
+        ],
+        "value": [80, 400, 39.1, 900, 85, 0.3, 38.6, 100, 2.0, 0.4, 40.2],
+        "unit": [*("umol/L", "umol/L", "C", "U/L", "mmHg"), *("10^9/L", "C", "g/L"), *UNITS],
+        "uln": [100, 100, None, 40, None, None, None, None, None, None, None],
+    }
+)
+SUBJECTS = pd.DataFrame({"subject_id": ["S1", "S2"], "age": [50, 60], "arm": ["A", "B"]})
+
+
+def _study() -> aegrade.Study:
+    return load_study(OBS, subjects=SUBJECTS)
+
+
+def test_one_collector_lists_each_problem_once() -> None:
+    ready = prepare_study(_study())
+    issues = ready.issues
+    assert not issues.duplicated(["file", "sheet", "row", "column", "check"]).any()
+    # the day 'x' is found by the reader and by the preparation: listed once
+    assert issues[["row", "column", "check"]].values.tolist() == [
+        [7, "day", "unreadable_day"],
+        [10, "unit", "missing_unit"],
+    ]
+    assert ready.subjects["subject_id"].tolist() == ["S1", "S2"]
+    assert ready.prep.baseline[:2].tolist() == [80.0, 80.0]
+
+
+def test_grade_issues_hold_no_duplicates_and_every_engine_reads_one_preparation() -> None:
+    result = aegrade.grade(_study(), errors="coerce", crs=["astct-2019", "lee-2014"])
+    issues = result.issues
+    assert not issues.duplicated(["file", "sheet", "row", "column", "check"]).any()
+    assert set(issues["check"]) == {"unreadable_day", "missing_unit"}
+    with pytest.raises(InputError) as err:
+        aegrade.grade(_study(), crs=["astct-2019", "lee-2014"])
+    assert len(err.value.failures) == len(issues)
+
+
+def test_lee_2014_organ_tiers_reuse_the_lab_grades_with_the_same_result() -> None:
+    study = _study()
+    alone = grade_crs_icans(study, crs="lee-2014", icans=None, errors="coerce")
+    ready = prepare_study(study)
+    graded = aegrade.grade_labs(
+        ready.frame.drop(columns=["time"], errors="ignore"), errors="coerce"
+    )
+    reused = grade_crs_icans(
+        study,
+        crs="lee-2014",
+        icans=None,
+        errors="coerce",
+        prepared=ready.with_grades(graded, "ctcae-v5.0", "worse"),
+    )
+    pd.testing.assert_frame_equal(alone.adverse_events, reused.adverse_events)
+    pd.testing.assert_frame_equal(alone.explain, reused.explain)
+    pd.testing.assert_frame_equal(alone.issues, reused.issues)
+    assert alone.issues["check"].tolist() == ["missing_unit"]  # the TEMP without a unit
+    assert "Creatinine increased grade 3" in " ".join(alone.explain["text"].astype(str))
+
+
+def test_grades_of_another_ambiguity_setting_are_not_reused() -> None:
+    ready = prepare_study(_study())
+    assert ready.with_grades(OBS, "ctcae-v5.0", "lower").lab_grades("ctcae-v5.0") is None
+    assert ready.with_grades(OBS, "ctcae-v5.0", "worse").lab_grades("ctcae-v4.03") is None
+
+
+def test_hematology_lineage_grades_reuse_the_lab_grades_with_the_same_result() -> None:
+    study = _study()
+    alone = summarize_hematology(study, errors="coerce")
+    ready = prepare_study(study)
+    graded = aegrade.grade_labs(
+        ready.frame.drop(columns=["time"], errors="ignore"), errors="coerce"
+    )
+    reused = summarize_hematology(
+        study, errors="coerce", prepared=ready.with_grades(graded, "ctcae-v5.0", "worse")
+    )
+    pd.testing.assert_frame_equal(alone.subject_summary, reused.subject_summary)
+    assert alone.subject_summary["neutrophils_worst_grade"].tolist() == [4, 4]
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)} | {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+
+
+def test_the_study_model_imports_nothing_from_read_or_prepare() -> None:
+    found = _imports(ROOT / "aegrade" / "study.py")
+    assert not {m for m in found if m.startswith(("aegrade.read", "aegrade.prepare"))}
+
+
+def test_read_source_does_not_import_read_study() -> None:
+    assert "aegrade.read.study" not in _imports(ROOT / "aegrade" / "read" / "source.py")
+    for name in ("days.py", "subjects.py", "events.py", "baseline.py", "study.py"):
+        assert not {
+            m for m in _imports(ROOT / "aegrade" / "prepare" / name) if m.startswith("aegrade.read")
+        }
+
+
+def test_public_names_still_work() -> None:
+    from aegrade.read.study import Study, Table
+
+    assert aegrade.Study is Study is aegrade.study.Study
+    assert aegrade.load_study is aegrade.read.load_study
+    assert Table is aegrade.study.Table
