@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from aegrade._version import __version__
-from aegrade.criteria import load_ctcae, provenance, resolve_criteria_id
+from aegrade.criteria import load_ctcae, provenance_fields, resolve_criteria_id
 from aegrade.episodes.build import EPISODE_COLUMNS
 from aegrade.episodes.febrile import febrile_neutropenia_episodes
 from aegrade.episodes.labs import build_episodes, stack_directions
@@ -157,22 +157,18 @@ def _meta(cid: str, ambiguous: str, study: Study, engine_meta: dict[str, str]) -
     citation, read from the criteria headers (:func:`aegrade.criteria.provenance`)."""
     used = {k: engine_meta[k] for k in _SYSTEM_KEYS if engine_meta.get(k)}
     ids = [cid, *(i for v in used.values() for i in v.split(",") if i)]
-    systems = provenance(ids)
-    meta = {
+    about = provenance_fields(ids)
+    return {
         "aegrade_version": __version__,
         "criteria": cid,
-        "criteria_revision": systems[0]["revision"],
-        "criteria_citation": systems[0]["citation"],
+        "criteria_revision": about[f"{cid} revision"],
+        "criteria_citation": about[f"{cid} citation"],
         "ambiguous": ambiguous,
         "source": study.source or "DataFrame",
         **_input_hashes(study),
         **used,
-        "grading_systems": ", ".join(p["id"] for p in systems),
+        **about,
     }
-    for p in systems:
-        for key in ("title", "revision", "citation", "reviewed_by"):
-            meta[f"{p['id']} {key}"] = p[key]
-    return meta
 
 
 def _join_subject_columns(summary: pd.DataFrame, more: pd.DataFrame) -> pd.DataFrame:

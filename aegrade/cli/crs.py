@@ -154,8 +154,11 @@ def explain_command(
 ) -> None:
     """Show how each CRS/ICANS grade of SUBJECT in INPUT was reached, time point by time point."""
     from aegrade.grading.syndromes import grade_crs_icans
+    from aegrade.read import load_study
 
-    res = grade_crs_icans(input_path, crs=list(crs_systems), icans=icans_system, errors=errors)
+    res = grade_crs_icans(
+        load_study(input_path), crs=list(crs_systems), icans=icans_system, errors=errors
+    )
     trail = res.explain[res.explain["subject_id"].astype(str) == subject]
     if subject not in set(res.subject_summary["subject_id"].astype(str)):
         raise click.BadParameter(

@@ -41,6 +41,7 @@ from aegrade.criteria.loader import (
     load_raw,
     packaged_ids,
     provenance,
+    provenance_fields,
     resolve_criteria_id,
 )
 from aegrade.criteria.problems import describe_problems
@@ -83,6 +84,7 @@ __all__ = [
     "organ_toxicity_parameters",
     "packaged_ids",
     "provenance",
+    "provenance_fields",
     "resolve_criteria_id",
     "resolve_crs_system",
     "resolve_icans_system",

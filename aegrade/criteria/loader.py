@@ -41,6 +41,7 @@ __all__ = [
     "load_raw",
     "packaged_ids",
     "provenance",
+    "provenance_fields",
     "resolve_criteria_id",
 ]
 
@@ -430,3 +431,31 @@ def load_dictionary(criteria: str) -> pd.DataFrame:
     path = resources.files(_DATA).joinpath("dictionaries", c.dictionary)
     with path.open("r", encoding="utf-8") as fh:
         return pd.read_csv(fh, dtype=str, keep_default_na=False)
+
+
+def provenance_fields(ids: Iterable[str]) -> dict[str, str]:
+    """:func:`provenance` flattened for a result's ``meta`` and the About sheet.
+
+    Parameters
+    ----------
+    ids
+        Criteria ids or aliases, in the order they should be listed.
+
+    Returns
+    -------
+    dict
+        ``grading_systems`` (the ids, comma-separated) and ``"<id> <field>"`` for the title,
+        revision, citation and reviewed_by of each system.
+
+    Examples
+    --------
+    >>> fields = provenance_fields(["icaht-2023"])
+    >>> fields["grading_systems"], fields["icaht-2023 revision"]
+    ('icaht-2023', '1')
+    """
+    systems = provenance(ids)
+    out = {"grading_systems": ", ".join(p["id"] for p in systems)}
+    for p in systems:
+        for key in ("title", "revision", "citation", "reviewed_by"):
+            out[f"{p['id']} {key}"] = p[key]
+    return out

@@ -175,7 +175,7 @@ def _hypoxia_rows(f: Findings, r: CrsRules, live: np.ndarray) -> tuple[np.ndarra
             continue
         g = np.full(len(dev_rows), dev.grade)
         txt = flow_txt
-        if dev.flow_le is not None:
+        if dev.flow_le is not None and dev.grade_above_flow is not None:  # set together
             missing = dev.grade if dev.grade_missing_flow is None else dev.grade_missing_flow
             g = np.where(
                 no_flow, missing, np.where(flow <= dev.flow_le, dev.grade, dev.grade_above_flow)
@@ -510,8 +510,8 @@ def _treatment_note(tps: TimePoints, rows: dict[str, np.ndarray]) -> np.ndarray:
     out = np.full(tps.n, " (no antipyretic, tocilizumab or corticosteroid recorded)", object)
     if not (treat_row >= 0).any():
         return out
-    last = pd.Series(np.where(treat_row >= 0, np.arange(tps.n), np.nan))
-    last = last.groupby(tps.subject).ffill().to_numpy()
+    ahead = pd.Series(np.where(treat_row >= 0, np.arange(tps.n), np.nan))
+    last = ahead.groupby(tps.subject).ffill().to_numpy(float)
     has = np.flatnonzero(~np.isnan(last))
     src = treat_row[last[has].astype(np.int64)]
     names = pd.Series(rows["code"][src]).map(_TREATMENT_NAMES).to_numpy(object)

@@ -18,13 +18,12 @@ episodes are built by :func:`aegrade.episodes.febrile_neutropenia_episodes`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from aegrade.criteria import load_ctcae, resolve_criteria_id
+from aegrade.criteria import load_criteria, load_ctcae, provenance_fields, resolve_criteria_id
 from aegrade.criteria.units import registry
 from aegrade.errors import failure_frame
 from aegrade.grading.biomarkers import (
@@ -38,12 +37,11 @@ from aegrade.grading.icaht import grade_icaht, load_icaht
 from aegrade.grading.labs import grade_prepared
 from aegrade.grading.neutropenia import (
     find_febrile_neutropenia,
-    load_neutropenia,
     summarize_neutropenia,
 )
 from aegrade.prepare.observations import Prepared
 from aegrade.prepare.study import PreparedStudy, prepare_study
-from aegrade.read.study import load_study
+from aegrade.read.study import as_study
 from aegrade.study import Study
 
 __all__ = [
@@ -98,7 +96,7 @@ class HematologyResult:
 
 
 def summarize_hematology(
-    study: Study | str | Path | pd.DataFrame,
+    study: Study | pd.DataFrame,
     criteria: str = "ctcae-v5.0",
     *,
     icaht: str = "icaht-2023",
@@ -116,7 +114,7 @@ def summarize_hematology(
     Parameters
     ----------
     study
-        A :class:`~aegrade.read.Study`, a path :func:`~aegrade.read.load_study` reads, or an
+        A :class:`~aegrade.read.Study` or an
         observations DataFrame. Used parameters: ``NEUT``, ``HGB``, ``PLAT``, ``WBC``, ``LYM``,
         ``TEMP``, ``CRP``, ``FERRITIN``, ``IL6`` in any accepted unit; ``day`` or ``time``.
     criteria
@@ -166,8 +164,7 @@ def summarize_hematology(
     InputError
         With ``errors="raise"``, every input problem at once.
     """
-    if not isinstance(study, Study):
-        study = load_study(study)
+    study = as_study(study)
     cid = resolve_criteria_id(criteria)
     load_ctcae(cid)
     ready = prepared if prepared is not None else prepare_study(study)
@@ -326,13 +323,8 @@ def _baselines(rows: dict[str, Readings], criteria: str) -> pd.DataFrame:
 
 
 def _meta(cid: str, icaht: str, hematotox: str, neutropenia: str) -> dict[str, str]:
-    meta = {"criteria": cid, "criteria_revision": str(load_ctcae(cid).revision)}
-    for key, c in (
-        ("icaht", load_icaht(icaht)),
-        ("hematotox", load_hematotox(hematotox)),
-        ("neutropenia", load_neutropenia(neutropenia)),
-    ):
-        meta[key] = c.id
-        meta[f"{key}_revision"] = str(c.revision)
-        meta[f"{key}_citation"] = c.citation
-    return meta
+    """The systems used (ids under ``icaht``, ``hematotox``, ``neutropenia``) and their
+    provenance (:func:`aegrade.criteria.provenance_fields`)."""
+    ids = {"icaht": icaht, "hematotox": hematotox, "neutropenia": neutropenia}
+    used = {k: load_criteria(v).id for k, v in ids.items()}
+    return {"criteria": cid, **used, **provenance_fields([cid, *used.values()])}

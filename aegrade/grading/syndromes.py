@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 import pandas as pd
@@ -25,7 +24,7 @@ from aegrade.grading.crs import grade_crs
 from aegrade.grading.icans import grade_icans
 from aegrade.prepare.findings import extract_findings
 from aegrade.prepare.study import PreparedStudy
-from aegrade.read.study import load_study
+from aegrade.read.study import as_study
 from aegrade.study import Study
 
 __all__ = ["CrsIcansResult", "grade_crs_icans"]
@@ -74,7 +73,7 @@ def _systems(value: Systems, resolve: object) -> list[str]:
 
 
 def grade_crs_icans(
-    study: Study | str | Path | pd.DataFrame,
+    study: Study | pd.DataFrame,
     *,
     crs: Systems = "astct-2019",
     icans: Systems = "astct-2019",
@@ -89,7 +88,7 @@ def grade_crs_icans(
     Parameters
     ----------
     study
-        A :class:`~aegrade.read.Study`, a path :func:`~aegrade.read.load_study` reads, or an
+        A :class:`~aegrade.read.Study` or an
         observations frame. Used: observations ``subject_id``, ``day`` or ``time``,
         ``parameter``, ``value``, ``unit`` (TEMP, SYSBP), ``flow``, ``other_cause``, ``dose`` /
         ``dose_unit`` (or ``value2``/``unit2``); subjects ``age``, ``death_cause``,
@@ -149,8 +148,7 @@ def grade_crs_icans(
       subject_id    criteria  grade  onset
     0         S1  astct-2019      3    1.0
     """
-    if not isinstance(study, Study):
-        study = load_study(study)
+    study = as_study(study)
     crs_ids = _systems(crs, resolve_crs_system)
     icans_ids = _systems(icans, resolve_icans_system)
     found = extract_findings(study, errors=errors, prepared=prepared)

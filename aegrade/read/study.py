@@ -20,7 +20,7 @@ from aegrade.read.colmap import load_column_map
 from aegrade.read.source import read_source, shape_tables
 from aegrade.study import TABLES, Study, Table
 
-__all__ = ["TABLES", "Study", "Table", "load_study"]
+__all__ = ["TABLES", "Study", "Table", "as_study", "load_study"]
 
 
 def load_study(
@@ -94,4 +94,45 @@ def load_study(
         events=tables.get("events"),
         source=src,
         failures=problems,
+    )
+
+
+def as_study(study: Study | pd.DataFrame) -> Study:
+    """A :class:`Study` as it is, or an observations frame read as one; never a path.
+
+    Grading functions take frames or a study, so that only :func:`load_study` and the
+    command line open files.
+
+    Parameters
+    ----------
+    study
+        A study, or an observations DataFrame in any layout :func:`load_study` accepts.
+
+    Returns
+    -------
+    Study
+
+    Raises
+    ------
+    TypeError
+        For a path (or anything else): read a file with :func:`load_study` first.
+
+    Examples
+    --------
+    >>> obs = pd.DataFrame({"subject_id": ["S1"], "day": [1], "parameter": ["TEMP"],
+    ...                     "value": [38.4], "unit": ["degC"]})
+    >>> as_study(obs).observations.frame.shape
+    (1, 5)
+    >>> as_study("study.xlsx")
+    Traceback (most recent call last):
+    ...
+    TypeError: grading takes a Study or a DataFrame, not str: ...
+    """
+    if isinstance(study, Study):
+        return study
+    if isinstance(study, pd.DataFrame):
+        return load_study(study)
+    raise TypeError(
+        f"grading takes a Study or a DataFrame, not {type(study).__name__}: "
+        "read files with aegrade.load_study(path)"
     )
