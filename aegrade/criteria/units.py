@@ -41,6 +41,11 @@ def _code_key(text: str) -> str:
     return _SPACE.sub("", str(text)).upper()
 
 
+def _missing(value: object) -> bool:
+    """None or NaN: a cell with nothing in it."""
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
 @dataclass(frozen=True)
 class Conversion:
     """canonical = (value + offset) * scale."""
@@ -119,9 +124,7 @@ class UnitRegistry:
         >>> registry().canonical_unit("K/uL"), registry().canonical_unit("parsecs")
         ('10^9/L', None)
         """
-        if text is None or (isinstance(text, float) and np.isnan(text)):
-            return None
-        return self.unit_alias.get(_unit_key(str(text)))
+        return None if _missing(text) else self.unit_alias.get(_unit_key(str(text)))
 
     def resolve_code(self, text: object) -> str | None:
         """The parameter code for a code or alias (case-insensitive), or None.
@@ -131,9 +134,7 @@ class UnitRegistry:
         >>> registry().resolve_code("Neutsg"), registry().resolve_code("nothing")
         ('NEUT', None)
         """
-        if text is None or (isinstance(text, float) and np.isnan(text)):
-            return None
-        return self.code_alias.get(_code_key(str(text)))
+        return None if _missing(text) else self.code_alias.get(_code_key(str(text)))
 
     def conversion(self, code: str, unit: object) -> Conversion | str | None:
         """How to bring ``unit`` to the parameter's canonical unit.
@@ -149,9 +150,7 @@ class UnitRegistry:
         True
         """
         param = self.parameters[code]
-        empty = (
-            unit is None or (isinstance(unit, float) and np.isnan(unit)) or str(unit).strip() == ""
-        )
+        empty = _missing(unit) or str(unit).strip() == ""
         if param.any_unit:
             return Conversion(1.0)
         if empty:

@@ -42,10 +42,7 @@ def load_hematotox(criteria: str = "car-hematotox") -> HematotoxCriteria:
     >>> [m.parameter for m in c.markers]
     ['PLAT', 'NEUT', 'HGB', 'CRP', 'FERRITIN']
     """
-    c = load_hematology_criteria(criteria, "car-hematotox")
-    if not isinstance(c, HematotoxCriteria):  # the loader is typed for every kind at once
-        raise TypeError(f"{criteria} did not load as CAR-HEMATOTOX criteria")
-    return c
+    return load_hematology_criteria(criteria, HematotoxCriteria)
 
 
 def hematotox_columns(criteria: str = "car-hematotox") -> list[str]:
@@ -54,7 +51,7 @@ def hematotox_columns(criteria: str = "car-hematotox") -> list[str]:
     Parameters
     ----------
     criteria
-        ``"car-hematotox"``.
+        As for :func:`load_hematotox`.
 
     Returns
     -------

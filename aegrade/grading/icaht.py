@@ -67,10 +67,7 @@ def load_icaht(criteria: str = "icaht-2023") -> IcahtCriteria:
     >>> c.early.first_day, c.early.last_day, [t.column for t in c.early.tracks]
     (0, 30, ['days_anc_le_500', 'days_anc_le_100'])
     """
-    c = load_hematology_criteria(criteria, "icaht")
-    if not isinstance(c, IcahtCriteria):  # the loader is typed for every kind at once
-        raise TypeError(f"{criteria} did not load as ICAHT criteria")
-    return c
+    return load_hematology_criteria(criteria, IcahtCriteria)
 
 
 def grade_icaht(

@@ -248,8 +248,7 @@ def format_text(table: DisplayTable | object, *, width: int | None = None) -> st
     Parameters
     ----------
     table
-        A :class:`DisplayTable` or anything with ``to_display()`` (an
-        :class:`~aegrade.tables.build.AETable`).
+        Any table :func:`as_display` accepts (a :class:`TypeError` otherwise).
     width
         Longest horizontal rule drawn (default: as wide as the header).
 
@@ -257,11 +256,6 @@ def format_text(table: DisplayTable | object, *, width: int | None = None) -> st
     -------
     str
         Lines ending in a newline.
-
-    Raises
-    ------
-    TypeError
-        ``table`` is neither.
 
     Examples
     --------

@@ -178,6 +178,8 @@ def test_typed_loaders_refuse_other_kinds() -> None:
         load_ctcae("astct-2019")
     with pytest.raises(CriteriaDefinitionError, match="not 'icaht'"):
         load_hematology_criteria("car-hematotox", "icaht")
+    with pytest.raises(CriteriaDefinitionError, match="not 'icaht'"):
+        load_hematology_criteria("car-hematotox", IcahtCriteria)
 
 
 def test_one_alias_table_serves_every_use() -> None:
