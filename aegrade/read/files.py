@@ -467,7 +467,7 @@ def _named_columns(
         for p in problems:
             found.add(
                 Reason.BAD_HEADER,
-                p["message"],
+                str(p["message"]),
                 row=header_row,
                 column=p["column"],
                 value=p["value"],
