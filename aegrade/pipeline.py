@@ -23,10 +23,19 @@ from aegrade.episodes.labs import (
 )
 from aegrade.errors import InputError, failure_frame
 from aegrade.grading.hematology import summarize_hematology
-from aegrade.grading.labs import Ambiguous, _assemble, grade_prepared
+from aegrade.grading.labs import Ambiguous, assemble_grades, grade_prepared
 from aegrade.grading.syndromes import grade_crs_icans
 from aegrade.prepare.study import prepare_study
 from aegrade.read.study import Study, load_study, validate_events
+from aegrade.schema import (
+    ADVERSE_EVENTS,
+    GRADED_OBSERVATIONS,
+    ISSUES,
+    SUBJECT_SUMMARY,
+    conform,
+    reason_codes,
+    split_value,
+)
 
 
 @dataclass(frozen=True)
@@ -107,7 +116,7 @@ def grade(
     if errors == "raise" and len(issues):
         raise InputError(issues, source=study.source)
     plan, low, high = grade_prepared(prep, cid, ambiguous=ambiguous)
-    graded = _assemble(frame, prep, plan, low, high)
+    graded = assemble_grades(frame, prep, plan, low, high)
     subjects = _subjects_frame(study)
     long = stack_directions(graded, prep.day)
     episodes = build_episodes(long)
@@ -154,7 +163,34 @@ def grade(
         **_input_hashes(study),
         **engine_meta,
     }
-    return GradeResult(graded, adverse_events, summary, subjects, issues, meta, extras)
+    return GradeResult(
+        conform_graded_observations(graded),
+        conform(adverse_events, ADVERSE_EVENTS),
+        conform(summary, SUBJECT_SUMMARY),
+        subjects,
+        conform(issues, ISSUES),
+        meta,
+        extras,
+    )
+
+
+def conform_graded_observations(graded: pd.DataFrame) -> pd.DataFrame:
+    """Graded observations in the schema :data:`~aegrade.schema.GRADED_OBSERVATIONS`: the
+    value split into ``value`` (a number) and ``value_text`` (the cell as given when it is not
+    a number), ``reason_code`` beside ``reason``, every column its documented dtype.
+
+    >>> out = conform_graded_observations(pd.DataFrame({"subject_id": ["A"], "value": ["given"],
+    ...     "grade_low": [None], "grade_high": [None], "reason": ["no criteria in x"]}))
+    >>> out.loc[0, "value_text"], out.loc[0, "reason_code"]
+    ('given', 'no_criteria')
+    """
+    out = graded.copy(deep=False)
+    if "value" in out:
+        number, text = split_value(out["value"])
+        out["value"] = number
+        out.insert(out.columns.get_loc("value") + 1, "value_text", text)
+    out["reason_code"] = reason_codes(out)
+    return conform(out, GRADED_OBSERVATIONS)
 
 
 def _join_subject_columns(summary: pd.DataFrame, more: pd.DataFrame) -> pd.DataFrame:

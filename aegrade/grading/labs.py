@@ -313,12 +313,13 @@ def grade_labs(
     """
     prep = prepare_observations(data, context=context, errors=errors)
     plan, low, high = grade_prepared(prep, criteria, ambiguous=ambiguous)
-    return _assemble(data, prep, plan, low, high)
+    return assemble_grades(data, prep, plan, low, high)
 
 
-def _assemble(
+def assemble_grades(
     data: pd.DataFrame, prep: Prepared, plan: _Plan, low: _Direction, high: _Direction
 ) -> pd.DataFrame:
+    """``data`` with the grade columns of :data:`GRADE_COLUMNS` from :func:`grade_prepared`."""
     out = data.copy(deep=False)  # new columns only: the caller's frame is never changed
     for name in GRADE_COLUMNS:
         if name in out.columns:

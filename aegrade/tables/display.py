@@ -16,6 +16,7 @@ import pandas as pd
 
 __all__ = [
     "DisplayTable",
+    "as_display",
     "format_count",
     "format_percent",
     "format_text",
@@ -155,7 +156,7 @@ def format_text(table: DisplayTable | object, *, width: int | None = None) -> st
 
     Accepts a :class:`DisplayTable` or anything with ``to_display()`` (an AE table).
     """
-    t = _as_display(table)
+    t = as_display(table)
     stub = [t.stub_header] + ["  " * i + r[0] for i, r in zip(t.indent, t.body, strict=True)]
     stub_w = max(len(s) for s in stub)
     col_w = [max([len(c)] + [len(r[j + 1]) for r in t.body]) for j, c in enumerate(t.columns)]
@@ -201,7 +202,7 @@ def _widen_for_groups(col_w: list[int], groups: Sequence[tuple[str, int]]) -> li
     return col_w
 
 
-def _as_display(table: object) -> DisplayTable:
+def as_display(table: object) -> DisplayTable:
     if isinstance(table, DisplayTable):
         return table
     to_display = getattr(table, "to_display", None)

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from aegrade.read.files import EXCEL_SUFFIXES, Sheet, Workbook, read_csv, read_parquet
+from aegrade.schema import SCHEMAS, conform
+
 __all__ = ["TableInputs", "inputs_from_result", "load_table_inputs"]
 
 _GRADED = ("graded_observations", "adverse_events", "subject_summary")
@@ -58,31 +61,12 @@ def load_table_inputs(path: str | Path, *, criteria: str = "ctcae-v5.0") -> Tabl
 
 
 def _read_graded(path: Path) -> TableInputs | None:
-    frames: dict[str, pd.DataFrame] = {}
-    if path.is_dir():
-        for name in (*_GRADED, "subjects"):
-            for suffix in (".parquet", ".csv"):
-                f = path / f"{name}{suffix}"
-                if f.exists():
-                    frames[name] = (
-                        pd.read_parquet(f)
-                        if suffix == ".parquet"
-                        else pd.read_csv(f, dtype={"subject_id": str}, low_memory=False)
-                    )
-                    break
-    elif path.suffix.lower() in (".xlsx", ".xlsm"):
-        from python_calamine import CalamineWorkbook
-
-        sheets = {s.lower(): s for s in CalamineWorkbook.from_path(str(path)).sheet_names}
-        if "adverse_events" not in sheets:
-            return None
-        for name in (*_GRADED, "subjects"):
-            if name in sheets:
-                frames[name] = pd.read_excel(
-                    path, sheet_name=sheets[name], engine="calamine", dtype={"subject_id": str}
-                )
-    if "adverse_events" not in frames:
+    """The graded tables at ``path``, read by :mod:`aegrade.read.files` (size bound, formula
+    check, row labels) and given the output schema; None when ``path`` holds no graded result."""
+    sheets = _graded_sheets(path)
+    if "adverse_events" not in sheets:
         return None
+    frames = {name: _conformed(name, sheet.frame) for name, sheet in sheets.items()}
     summary = frames.get("subject_summary")
     subjects = frames.get("subjects")
     if subjects is None:
@@ -94,6 +78,43 @@ def _read_graded(path: Path) -> TableInputs | None:
         subject_summary=summary,
         source=str(path),
     )
+
+
+def _graded_sheets(path: Path) -> dict[str, Sheet]:
+    """The graded tables of a result folder (csv or parquet files) or workbook, by name."""
+    names = (*_GRADED, "subjects")
+    if path.is_dir():
+        found: dict[str, Sheet] = {}
+        for name in names:
+            for suffix in (".parquet", ".csv"):
+                f = path / f"{name}{suffix}"
+                if f.exists():
+                    found[name] = read_parquet(f) if suffix == ".parquet" else read_csv(f)
+                    break
+        return found
+    if path.suffix.lower() not in EXCEL_SUFFIXES:
+        return {}
+    book = Workbook(path)
+    by_lower = {s.lower(): s for s in book.sheet_names}
+    if "adverse_events" not in by_lower:
+        return {}
+    return {name: book.sheet(by_lower[name]) for name in names if name in by_lower}
+
+
+def _conformed(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """A table read back with the dtypes :func:`aegrade.grade` gives it (subject ids as text,
+    whole-number ids without a trailing ``.0``)."""
+    if "subject_id" in frame:
+        frame = frame.assign(subject_id=_ids(frame["subject_id"]))
+    return conform(frame, SCHEMAS[name]) if name in SCHEMAS else frame
+
+
+def _ids(ids: pd.Series) -> pd.Series:
+    if pd.api.types.is_float_dtype(ids.dtype):
+        whole = ids.dropna()
+        if (whole == whole.round()).all():
+            return ids.astype("Int64").astype("string")
+    return ids.astype("string")
 
 
 def _subjects_from_summary(summary: pd.DataFrame | None, ae: pd.DataFrame) -> pd.DataFrame:

@@ -14,8 +14,18 @@ asks sponsors to name them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
+
+from aegrade.criteria import SYSTEMS
+from aegrade.schema import ADAE, ADAM_METADATA, ADLB, conform
+
+if TYPE_CHECKING:
+    from aegrade.pipeline import GradeResult
+
+__all__ = ["build_adae", "build_adam", "build_adam_metadata", "build_adlb", "compute_atoxgr"]
 
 _BASELINE_FLAGS = ("ablfl", "lbblfl", "vsblfl")
 
@@ -142,9 +152,27 @@ def build_adae(adverse_events: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_adam_metadata(adae: pd.DataFrame, meta: dict[str, str]) -> pd.DataFrame:
-    """Variable-level metadata naming the grading scale of AETOXGR and ATOXGR values."""
-    from aegrade.criteria import SYSTEMS
+    """Variable-level metadata naming the grading scale of AETOXGR and ATOXGR values.
 
+    Parameters
+    ----------
+    adae
+        From :func:`build_adae`.
+    meta
+        ``GradeResult.meta`` (its ``criteria`` and ``criteria_citation``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        dataset, variable, where, scale, description: one row per grading system of ADAE and
+        one for ADLB.
+
+    Examples
+    --------
+    >>> adae = pd.DataFrame({"ATOXSYS": ["ctcae-v5.0"]})
+    >>> build_adam_metadata(adae, {"criteria": "ctcae-v5.0"})["where"].tolist()
+    ["ATOXSYS = 'ctcae-v5.0'", '']
+    """
     rows = []
     for cid in sorted(set(adae["ATOXSYS"].dropna().astype(str))):
         rows.append(
@@ -170,11 +198,34 @@ def build_adam_metadata(adae: pd.DataFrame, meta: dict[str, str]) -> pd.DataFram
     return pd.DataFrame(rows, columns=["dataset", "variable", "where", "scale", "description"])
 
 
-def build_adam(result) -> dict[str, pd.DataFrame]:  # type: ignore[no-untyped-def]
-    """The ADaM-style tables of a :class:`~aegrade.pipeline.GradeResult`."""
+def build_adam(result: GradeResult) -> dict[str, pd.DataFrame]:
+    """The ADaM-style tables of a :class:`~aegrade.pipeline.GradeResult`, in the schemas
+    :data:`~aegrade.schema.ADLB`, :data:`~aegrade.schema.ADAE` and
+    :data:`~aegrade.schema.ADAM_METADATA`.
+
+    Parameters
+    ----------
+    result
+        What :func:`aegrade.grade` returned.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        ``adlb``, ``adae`` and ``adam_metadata``.
+
+    Examples
+    --------
+    >>> from aegrade import grade
+    >>> frame = pd.DataFrame({"subject_id": ["P1"], "day": [3.0], "parameter": ["PLAT"],
+    ...                       "value": [40.0], "unit": ["10^9/L"], "lln": [150.0], "uln": [400.0]})
+    >>> adam = build_adam(grade(frame))
+    >>> row = adam["adlb"].iloc[0]
+    >>> row["PARAMCD"], float(row["AVAL"]), row["ATOXGRL"], int(row["ATOXGR"])
+    ('PLAT', 40.0, '3', -3)
+    """
     adae = build_adae(result.adverse_events)
     return {
-        "adlb": build_adlb(result.graded_observations),
-        "adae": adae,
-        "adam_metadata": build_adam_metadata(adae, result.meta),
+        "adlb": conform(build_adlb(result.graded_observations), ADLB),
+        "adae": conform(adae, ADAE),
+        "adam_metadata": conform(build_adam_metadata(adae, result.meta), ADAM_METADATA),
     }

@@ -9,19 +9,26 @@ leading apostrophe in csv and xlsx output.
 
 from __future__ import annotations
 
-import html
 import io
-import os
 import tempfile
 from collections.abc import Callable, Sequence
 from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
-from aegrade.tables.display import DisplayTable, _as_display, format_text
-from aegrade.write.results import _FORMULA_START, _atomic, neutralize_formulas
+from aegrade.tables.display import DisplayTable, as_display, format_text
+from aegrade.write.atomic import atomic_output
+from aegrade.write.neutralize import escape_markup, neutralize, neutralize_formulas
 
-__all__ = ["FORMATS", "format_for", "neutralize", "render_html", "render_markdown", "write_table"]
+__all__ = [
+    "FORMATS",
+    "format_for",
+    "neutralize",
+    "page",
+    "render_html",
+    "render_markdown",
+    "write_table",
+]
 
 FORMATS = ("xlsx", "csv", "md", "html", "docx", "rtf", "ard", "txt")
 _SUFFIX = {
@@ -35,13 +42,6 @@ _SUFFIX = {
     ".rtf": "rtf",
     ".txt": "txt",
 }
-
-
-def neutralize(value: Any) -> Any:
-    """Prefix a string a spreadsheet would run as a formula with an apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def format_for(path: str | Path, fmt: str | None = None) -> str:
@@ -85,25 +85,11 @@ def write_table(
     path = Path(path)
     kind = format_for(path, fmt)
     items = list(tables) if isinstance(tables, (list, tuple)) else [tables]
-    displays = [_as_display(t) for t in items]
+    displays = [as_display(t) for t in items]
     if kind in ("csv", "ard") and len(displays) != 1:
         raise ValueError(f"{kind} holds one table; got {len(displays)}")
     writer = _WRITERS[kind]
-    path.parent.mkdir(parents=True, exist_ok=True)
-
-    def write(tmp: Path) -> None:
-        writer(displays, tmp)
-        _usual_mode(tmp)
-
-    _atomic(path, write)
-    return path
-
-
-def _usual_mode(path: Path) -> None:
-    """mkstemp creates 0600 files; give the output the permissions a new file gets."""
-    umask = os.umask(0)
-    os.umask(umask)
-    path.chmod(0o666 & ~umask)
+    return atomic_output(path, lambda tmp: writer(displays, tmp))
 
 
 # --------------------------------------------------------------------------- text formats
@@ -135,7 +121,7 @@ def _md_escape(text: str) -> str:
 
 def render_markdown(table: object) -> str:
     """A GitHub-flavoured markdown table with the title above and footnotes below."""
-    t = _as_display(table)
+    t = as_display(table)
     head = [t.stub_header, *t.header_labels()]
     lines = [f"**{_md_escape(t.title)}**", ""] if t.title else []
     lines.append("| " + " | ".join(_md_escape(h) for h in head) + " |")
@@ -172,8 +158,8 @@ p.foot{font-size:8.5pt;margin:0.1em 0;max-width:60em}
 
 def render_html(table: object, *, standalone: bool = False) -> str:
     """The table as an HTML fragment (or a whole self-contained page)."""
-    t = _as_display(table)
-    e = html.escape
+    t = as_display(table)
+    e = escape_markup
     out = ['<table class="ae">']
     if t.title:
         out.append(f"<caption>{e(t.title)}</caption>")
@@ -210,7 +196,7 @@ def page(body: str, title: str = "aegrade") -> str:
     """A self-contained HTML page (inline CSS, no external resources)."""
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>\n<body>\n"
+        f"<title>{escape_markup(title)}</title><style>{_CSS}</style></head>\n<body>\n"
         f"{body}\n</body></html>\n"
     )
 
