@@ -188,7 +188,7 @@ def conform_graded_observations(graded: pd.DataFrame) -> pd.DataFrame:
     if "value" in out:
         number, text = split_value(out["value"])
         out["value"] = number
-        out.insert(out.columns.get_loc("value") + 1, "value_text", text)
+        out.insert(list(out.columns).index("value") + 1, "value_text", text)
     out["reason_code"] = reason_codes(out)
     return conform(out, GRADED_OBSERVATIONS)
 
@@ -221,7 +221,7 @@ def _subjects_frame(study: Study) -> pd.DataFrame:
         frame = study.subjects.frame.copy()
         frame["subject_id"] = frame["subject_id"].astype("string")
         return frame.drop_duplicates("subject_id").reset_index(drop=True)
-    return pd.DataFrame({"subject_id": pd.array(ids, dtype="string")})
+    return pd.DataFrame({"subject_id": pd.Series(ids, dtype="string")})
 
 
 def _with_dictionary(ae: pd.DataFrame, cid: str) -> pd.DataFrame:
@@ -276,7 +276,8 @@ def _with_clinician_events(
 
 
 def _labels(events: pd.DataFrame) -> np.ndarray:
-    return events.attrs.get("row_labels", events.index.to_numpy(dtype=object))
+    labels: np.ndarray = events.attrs.get("row_labels", events.index.to_numpy(dtype=object))
+    return labels
 
 
 def _problem_rows(events: pd.DataFrame, problems: pd.DataFrame) -> np.ndarray:
@@ -310,7 +311,7 @@ def summarize_subjects(
         )
         seen = set(zip(worst["term"], worst["criteria"], strict=True))
         cw = cw[[(t, c) not in seen for t, c in zip(cw["term"], cw["criteria"], strict=True)]]
-        worst = pd.concat([worst, cw], ignore_index=True)
+        worst = pd.concat([worst, pd.DataFrame(cw)], ignore_index=True)
     if worst.empty:
         return out
     worst["column"] = worst["term"].astype(str) + " [" + worst["criteria"].astype(str) + "]"

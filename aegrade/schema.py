@@ -256,29 +256,24 @@ ISSUES = TableSchema(
 ADLB = TableSchema(
     "adlb",
     (
-        *(
-            _c(n, d, doc)
-            for n, d, doc in (
-                ("USUBJID", "string", "subject"),
-                ("PARAMCD", "string", "parameter"),
-                ("AVAL", "float64", "value"),
-                ("AVALU", "string", "unit"),
-                ("ANRLO", "float64", "lower limit of normal"),
-                ("ANRHI", "float64", "upper limit of normal"),
-                ("ADY", "float64", "study day"),
-                ("ABLFL", "string", "baseline record flag (Y)"),
-                ("ATOXDSCL", "string", "low-direction term"),
-                ("ATOXGRL", "string", "low-direction grade as text"),
-                ("ATOXDSCH", "string", "high-direction term"),
-                ("ATOXGRH", "string", "high-direction grade as text"),
-                ("ATOXGR", "Int64", "-4..4, negative = low direction"),
-                ("BTOXGRL", "string", "ATOXGRL at baseline"),
-                ("BTOXGRH", "string", "ATOXGRH at baseline"),
-                ("BTOXGR", "Int64", "ATOXGR at baseline"),
-                ("criteria", "category", "grading system id"),
-                ("reason", "category", "reason text of the graded observation"),
-            )
-        ),
+        _c("USUBJID", "string", "subject"),
+        _c("PARAMCD", "string", "parameter"),
+        _c("AVAL", "float64", "value"),
+        _c("AVALU", "string", "unit"),
+        _c("ANRLO", "float64", "lower limit of normal"),
+        _c("ANRHI", "float64", "upper limit of normal"),
+        _c("ADY", "float64", "study day"),
+        _c("ABLFL", "string", "baseline record flag (Y)"),
+        _c("ATOXDSCL", "string", "low-direction term"),
+        _c("ATOXGRL", "string", "low-direction grade as text"),
+        _c("ATOXDSCH", "string", "high-direction term"),
+        _c("ATOXGRH", "string", "high-direction grade as text"),
+        _c("ATOXGR", "Int64", "-4..4, negative = low direction"),
+        _c("BTOXGRL", "string", "ATOXGRL at baseline"),
+        _c("BTOXGRH", "string", "ATOXGRH at baseline"),
+        _c("BTOXGR", "Int64", "ATOXGR at baseline"),
+        _c("criteria", "category", "grading system id"),
+        _c("reason", "category", "reason text of the graded observation"),
         _c("SRCDOM", "string", "SDTM source domain", required=False),
         _c("SRCSEQ", "Int64", "SDTM source sequence number", required=False),
     ),
@@ -288,24 +283,21 @@ ADLB = TableSchema(
 
 ADAE = TableSchema(
     "adae",
-    tuple(
-        _c(n, d, doc)
-        for n, d, doc in (
-            ("USUBJID", "string", "subject"),
-            ("AEDECOD", "string", "term"),
-            ("AEBODSYS", "string", "system organ class"),
-            ("AEPTCD", "string", "MedDRA code"),
-            ("AETOXGR", "string", "grade as text"),
-            ("ATOXGRN", "Int64", "grade"),
-            ("ATOXSYS", "string", "grading system"),
-            ("ASTDY", "float64", "onset day"),
-            ("AENDY", "float64", "end day"),
-            ("ADURN", "float64", "duration, days"),
-            ("AESER", "string", "serious"),
-            ("AEREL", "string", "related"),
-            ("SRCDOM", "string", "AE (clinician) or ADLB (derived)"),
-            ("reason", "string", "reason of the adverse event"),
-        )
+    (
+        _c("USUBJID", "string", "subject"),
+        _c("AEDECOD", "string", "term"),
+        _c("AEBODSYS", "string", "system organ class"),
+        _c("AEPTCD", "string", "MedDRA code"),
+        _c("AETOXGR", "string", "grade as text"),
+        _c("ATOXGRN", "Int64", "grade"),
+        _c("ATOXSYS", "string", "grading system"),
+        _c("ASTDY", "float64", "onset day"),
+        _c("AENDY", "float64", "end day"),
+        _c("ADURN", "float64", "duration, days"),
+        _c("AESER", "string", "serious"),
+        _c("AEREL", "string", "related"),
+        _c("SRCDOM", "string", "AE (clinician) or ADLB (derived)"),
+        _c("reason", "string", "reason of the adverse event"),
     ),
     doc="ADaM-style ADAE rows (``--cdisc``).",
     ordered=True,
@@ -385,7 +377,7 @@ def reason_codes(graded: pd.DataFrame) -> pd.Categorical:
     from_text = np.array([_code_of(str(t)) for t in reason.categories] + ["not_graded"])
     codes = from_text[np.where(reason.codes < 0, len(from_text) - 1, reason.codes)]
     out = np.where(worst >= 1, "graded", np.where(worst == 0, "grade_0", codes))
-    return pd.Categorical(out, dtype=_REASON_DTYPE)
+    return pd.Categorical(out.astype(object), dtype=_REASON_DTYPE)
 
 
 _TEXT_CODES = (
@@ -425,7 +417,7 @@ def _cast(s: pd.Series, dtype: Dtype) -> pd.Series:
         return s.astype(_REASON_DTYPE)
     if isinstance(s.dtype, pd.CategoricalDtype):
         if s.cat.categories.dtype == object or str(s.cat.categories.dtype) == "str":
-            return s.cat.rename_categories(s.cat.categories.astype("string"))
+            return s.cat.rename_categories(list(s.cat.categories.astype("string")))
         return s
     return s.astype("string").astype("category")
 

@@ -215,9 +215,10 @@ def _treated(
     if observations is None or "parameter" not in observations:
         return []
     par = observations["parameter"].astype("string").str.strip().str.upper()
+    column = "value_text" if "value_text" in observations else "value"  # graded: words there
     value = (
-        observations["value"].astype("string").str.strip().str.lower()
-        if "value" in observations
+        observations[column].astype("string").str.strip().str.lower()
+        if column in observations
         else pd.Series("given", index=observations.index)
     )
     given = (~value.fillna("given").isin(_NOT_GIVEN)).to_numpy(bool)

@@ -91,7 +91,7 @@ def build_adlb(graded_observations: pd.DataFrame) -> pd.DataFrame:
         }
     )
     base = _baseline_rows(go)
-    out["ABLFL"] = np.where(base, "Y", None)
+    out["ABLFL"] = pd.Series(pd.NA, index=out.index, dtype="string").mask(base, "Y")
     out["ATOXDSCL"] = col("term_low").astype(object)
     out["ATOXGRL"] = _grade_text(col("grade_low"))
     out["ATOXDSCH"] = col("term_high").astype(object)

@@ -146,7 +146,7 @@ def _treatment_marks(ax: Any, obs: pd.DataFrame | None, lane: dict[str, int]) ->
                 )
 
 
-def _natural(s: str) -> tuple:
+def _natural(s: str) -> tuple[tuple[int, int, str], ...]:
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", s))
 
 
