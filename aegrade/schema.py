@@ -374,10 +374,13 @@ def reason_codes(graded: pd.DataFrame) -> pd.Categorical:
     hi = pd.to_numeric(graded["grade_high"], errors="coerce").to_numpy("float64", na_value=np.nan)
     worst = np.fmax(lo, hi)
     reason = pd.Categorical(graded["reason"]) if "reason" in graded else pd.Categorical([None] * n)
-    from_text = np.array([_code_of(str(t)) for t in reason.categories] + ["not_graded"])
-    codes = from_text[np.where(reason.codes < 0, len(from_text) - 1, reason.codes)]
-    out = np.where(worst >= 1, "graded", np.where(worst == 0, "grade_0", codes))
-    return pd.Categorical(out.astype(object), dtype=_REASON_DTYPE)
+    index = {code: k for k, code in enumerate(REASON_CODES)}
+    by_text = np.array(
+        [index[_code_of(str(t))] for t in reason.categories] + [index["not_graded"]], np.int8
+    )
+    codes = by_text[reason.codes]  # code -1 (no reason text) takes the last: not_graded
+    codes = np.where(worst >= 1, index["graded"], np.where(worst == 0, index["grade_0"], codes))
+    return pd.Categorical.from_codes(codes.astype(np.int8), dtype=_REASON_DTYPE)
 
 
 _TEXT_CODES = (

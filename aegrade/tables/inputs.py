@@ -33,7 +33,15 @@ class TableInputs:
 
 
 def inputs_from_result(result: object, source: str | None = None) -> TableInputs:
-    """From an :class:`aegrade.GradeResult`."""
+    """The frames of an :class:`aegrade.GradeResult` (no file is read).
+
+    >>> import pandas as pd
+    >>> from aegrade import grade
+    >>> frame = pd.DataFrame({"subject_id": ["P1"], "day": [3.0], "parameter": ["PLAT"],
+    ...                       "value": [40.0], "unit": ["10^9/L"], "lln": [150.0], "uln": [400.0]})
+    >>> inputs_from_result(grade(frame)).adverse_events["term"].tolist()
+    ['Platelet count decreased']
+    """
     return TableInputs(
         adverse_events=result.adverse_events,  # type: ignore[attr-defined]
         subjects=result.subjects,  # type: ignore[attr-defined]
@@ -46,10 +54,38 @@ def inputs_from_result(result: object, source: str | None = None) -> TableInputs
 def load_table_inputs(path: str | Path, *, criteria: str = "ctcae-v5.0") -> TableInputs:
     """Read a graded result, or grade a study; see the module docstring.
 
+    Every file is read by :mod:`aegrade.read.files` (the workbook size bound and formula
+    check apply); the tables get the dtypes of :mod:`aegrade.schema`.
+
+    Parameters
+    ----------
+    path
+        A study, or the output of ``aegrade grade`` (workbook, or folder of csv/parquet).
+    criteria
+        CTCAE version used when ``path`` is a study to grade.
+
+    Returns
+    -------
+    TableInputs
+        The adverse events, the subjects (N) and, when there, the graded observations and the
+        subject summary.
+
     Raises
     ------
     aegrade.InputError
-        The study has input errors (from :func:`aegrade.grade`).
+        The study has input errors (from :func:`aegrade.grade`), or a file cannot be read.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from aegrade import grade
+    >>> from aegrade.write import write_result
+    >>> frame = pd.DataFrame({"subject_id": ["P1"], "day": [3.0], "parameter": ["PLAT"],
+    ...                       "value": [40.0], "unit": ["10^9/L"], "lln": [150.0], "uln": [400.0]})
+    >>> out = Path(tempfile.mkdtemp())
+    >>> _ = write_result(grade(frame), out, fmt="csv")
+    >>> load_table_inputs(out).adverse_events["grade"].tolist()
+    [3]
     """
     path = Path(path)
     graded = _read_graded(path)

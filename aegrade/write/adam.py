@@ -31,7 +31,12 @@ _BASELINE_FLAGS = ("ablfl", "lbblfl", "vsblfl")
 
 
 def compute_atoxgr(low: pd.Series, high: pd.Series) -> pd.Series:
-    """ATOXGR (-4..4, nullable) from the low and high direction grades."""
+    """ATOXGR (-4..4, nullable) from the low and high direction grades.
+
+    >>> low = pd.Series([3, 0, None, 0]); high = pd.Series([0, 2, None, None])
+    >>> compute_atoxgr(low, high).tolist()
+    [-3, 2, <NA>, 0]
+    """
     lo = pd.to_numeric(low, errors="coerce").to_numpy(float)
     hi = pd.to_numeric(high, errors="coerce").to_numpy(float)
     out = np.select([lo > 0, hi > 0, (lo == 0) | (hi == 0)], [-lo, hi, 0.0], np.nan)
@@ -72,6 +77,14 @@ def build_adlb(graded_observations: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         USUBJID, PARAMCD, AVAL, AVALU, ANRLO, ANRHI, ADY, ABLFL, ATOXDSCL, ATOXGRL, ATOXDSCH,
         ATOXGRH, ATOXGR, BTOXGRL, BTOXGRH, BTOXGR, criteria, reason.
+
+    Examples
+    --------
+    >>> go = pd.DataFrame({"subject_id": ["P1", "P1"], "parameter": ["PLAT", "PLAT"],
+    ...                    "day": [-1.0, 5.0], "grade_low": [0, 3], "grade_high": [None, None]})
+    >>> adlb = build_adlb(go)
+    >>> adlb["ABLFL"].tolist(), adlb["ATOXGR"].tolist(), adlb["BTOXGR"].tolist()
+    (['Y', <NA>], [0, -3], [0, 0])
     """
     go = graded_observations
     n = len(go)
@@ -122,6 +135,13 @@ def build_adae(adverse_events: pd.DataFrame) -> pd.DataFrame:
         USUBJID, AEDECOD, AEBODSYS, AEPTCD, AETOXGR, ATOXGRN, ATOXSYS, ASTDY, AENDY, ADURN,
         AESER, AEREL, SRCDOM (``AE`` for clinician events, ``ADLB`` for events derived from
         values), reason.
+
+    Examples
+    --------
+    >>> ae = pd.DataFrame({"subject_id": ["P1"], "term": ["Anemia"], "grade": [3],
+    ...                    "source": ["clinician"]})
+    >>> build_adae(ae)[["AEDECOD", "AETOXGR", "SRCDOM"]].values.tolist()
+    [['Anemia', '3', 'AE']]
     """
     ae = adverse_events
     n = len(ae)

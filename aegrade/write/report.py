@@ -29,7 +29,13 @@ _GRADE_COLOURS = {1: "#fee08b", 2: "#fdae61", 3: "#f46d43", 4: "#d73027", 5: "#7
 
 
 def plot_worst_grades(adverse_events: pd.DataFrame, *, top: int = 20) -> Any:
-    """Stacked bars: patients per term at each worst grade (the ``top`` most frequent terms)."""
+    """Stacked bars: patients per term at each worst grade (the ``top`` most frequent terms).
+
+    >>> ae = pd.DataFrame({"subject_id": ["P1", "P2"], "term": ["Anemia", "Anemia"],
+    ...                    "grade": [2, 3]})
+    >>> plot_worst_grades(ae).axes[0].get_xlabel()
+    'Patients (worst grade)'
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -63,7 +69,13 @@ def plot_worst_grades(adverse_events: pd.DataFrame, *, top: int = 20) -> Any:
 
 def plot_swimmer(adverse_events: pd.DataFrame, observations: pd.DataFrame | None = None) -> Any:
     """One lane per patient with CRS or ICANS: episodes as bars coloured by grade (CRS upper,
-    ICANS lower half), tocilizumab (T) and corticosteroid (S) doses as markers."""
+    ICANS lower half), tocilizumab (T) and corticosteroid (S) doses as markers.
+
+    >>> ae = pd.DataFrame({"subject_id": ["P1"], "term": ["Cytokine release syndrome"],
+    ...                    "grade": [2], "onset": [1.0], "end": [4.0]})
+    >>> [t.get_text() for t in plot_swimmer(ae).axes[0].get_yticklabels()]
+    ['P1']
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -166,7 +178,13 @@ def render_report(
     *,
     title: str = "Adverse event report",
 ) -> str:
-    """The report as one HTML page: every table, then the plots."""
+    """The report as one HTML page: every table, then the plots (embedded PNG).
+
+    >>> ae = pd.DataFrame({"subject_id": ["P1"], "term": ["Anemia"], "grade": [2]})
+    >>> html = render_report([], ae, title="Study X")
+    >>> "<h1>Study X</h1>" in html, html.count("<figure>")
+    (True, 1)
+    """
     parts = [f"<h1>{escape_markup(title)}</h1>"]
     for t in tables:
         parts.append(render_html(as_display(t)))

@@ -45,7 +45,18 @@ _SUFFIX = {
 
 
 def format_for(path: str | Path, fmt: str | None = None) -> str:
-    """The format to write: ``fmt`` when given, else from the suffix ('.ard.csv' is ARD)."""
+    """The format to write: ``fmt`` when given, else from the suffix ('.ard.csv' is ARD).
+
+    Raises
+    ------
+    ValueError
+        An unknown ``fmt``, or a suffix that names no format.
+
+    Examples
+    --------
+    >>> format_for("t3.docx"), format_for("t3.ard.csv"), format_for("t3.txt", "MD")
+    ('docx', 'ard', 'md')
+    """
     if fmt:
         fmt = fmt.lower()
         if fmt not in FORMATS:
@@ -80,7 +91,16 @@ def write_table(
     Returns
     -------
     pathlib.Path
-        The path written.
+        The path written (atomically, :func:`~aegrade.write.atomic.atomic_output`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from aegrade.tables.display import DisplayTable
+    >>> t = DisplayTable("AEs", "Term", ("Any grade",), (("=Fever", "2 (50.0)"),))
+    >>> path = write_table(t, Path(tempfile.mkdtemp()) / "t.csv")
+    >>> path.read_text().splitlines()
+    ['Term,Any grade', "'=Fever,2 (50.0)"]
     """
     path = Path(path)
     kind = format_for(path, fmt)
@@ -120,7 +140,16 @@ def _md_escape(text: str) -> str:
 
 
 def render_markdown(table: object) -> str:
-    """A GitHub-flavoured markdown table with the title above and footnotes below."""
+    """A GitHub-flavoured markdown table with the title above and footnotes below.
+
+    >>> from aegrade.tables.display import DisplayTable
+    >>> t = DisplayTable("", "Term", ("Any grade",), (("Fever", "2 (50.0)"),))
+    >>> print(render_markdown(t))
+    | Term | Any grade |
+    |:---|---:|
+    | Fever | 2 (50.0) |
+    <BLANKLINE>
+    """
     t = as_display(table)
     head = [t.stub_header, *t.header_labels()]
     lines = [f"**{_md_escape(t.title)}**", ""] if t.title else []
@@ -157,7 +186,13 @@ p.foot{font-size:8.5pt;margin:0.1em 0;max-width:60em}
 
 
 def render_html(table: object, *, standalone: bool = False) -> str:
-    """The table as an HTML fragment (or a whole self-contained page)."""
+    """The table as an HTML fragment (or a whole self-contained page); every text escaped.
+
+    >>> from aegrade.tables.display import DisplayTable
+    >>> t = DisplayTable("", "Term", ("n",), (("<b>Fever</b>", "2"),))
+    >>> "&lt;b&gt;Fever&lt;/b&gt;" in render_html(t)
+    True
+    """
     t = as_display(table)
     e = escape_markup
     out = ['<table class="ae">']
@@ -193,7 +228,11 @@ def render_html(table: object, *, standalone: bool = False) -> str:
 
 
 def page(body: str, title: str = "aegrade") -> str:
-    """A self-contained HTML page (inline CSS, no external resources)."""
+    """A self-contained HTML page (inline CSS, no external resources).
+
+    >>> page("<p>x</p>", "A & B").splitlines()[1].count("A &amp; B")
+    1
+    """
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape_markup(title)}</title><style>{_CSS}</style></head>\n<body>\n"
