@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
-from aegrade.schema import arrow_schema
+from aegrade.schema import SCHEMAS, TableSchema, arrow_schema, conform
 from aegrade.write.atomic import Writer, refuse_inputs, write_outputs
 from aegrade.write.neutralize import neutralize_formulas
 
@@ -88,7 +88,9 @@ def write_tables(
     if target.suffix:
         raise ValueError(f"{target}: give a folder for {fmt} output, or a .xlsx file")
     writers: dict[Path, Writer] = {
-        target / f"{name}.{fmt}": (_csv_writer if fmt == "csv" else _parquet_writer)(frame)
+        target / f"{name}.{fmt}": _csv_writer(frame)
+        if fmt == "csv"
+        else _parquet_writer(name, frame)
         for name, frame in tables.items()
     }
     target.mkdir(parents=True, exist_ok=True)
@@ -99,8 +101,12 @@ def _csv_writer(frame: pd.DataFrame) -> Writer:
     return lambda tmp: neutralize_formulas(frame).to_csv(tmp, index=False)
 
 
-def _parquet_writer(frame: pd.DataFrame) -> Writer:
-    """Parquet with :func:`~aegrade.schema.arrow_schema`: the same types on every run."""
+def _parquet_writer(name: str, frame: pd.DataFrame) -> Writer:
+    """Parquet with :func:`~aegrade.schema.arrow_schema`: the same types on every run. A table
+    without a schema of its own (``explain``, ``listing``) gets the stable dtypes of
+    :func:`~aegrade.schema.conform` (mixed object columns as text)."""
+    if name not in SCHEMAS:
+        frame = conform(frame, TableSchema(name, ()))
     return lambda tmp: frame.to_parquet(tmp, index=False, schema=arrow_schema(frame))
 
 

@@ -96,3 +96,10 @@ def _private_imports(folder: str) -> list[str]:
 @pytest.mark.parametrize("folder", ["write", "tables", "cli"])
 def test_no_private_name_crosses_a_module(folder: str) -> None:
     assert _private_imports(folder) == []
+
+
+def test_a_table_without_a_schema_is_written_with_stable_types(tmp_path: Path) -> None:
+    mixed = pd.DataFrame({"step": pd.Series([1, "fever >= 38"], dtype=object), "n": [1, 2]})
+    write_tables({"explain": mixed}, tmp_path, fmt="parquet")
+    back = pd.read_parquet(tmp_path / "explain.parquet")
+    assert back["step"].tolist() == ["1", "fever >= 38"] and back["n"].tolist() == [1, 2]
