@@ -470,20 +470,24 @@ def conform(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
     >>> list(out.columns) == list(ISSUES.names), str(out["row"].dtype)
     (True, 'string')
     """
-    data: dict[str, pd.Series] = {}
+    out = frame.copy(deep=False)  # columns are replaced, never changed in place
     for name in frame.columns:
         dtype = schema.dtype_of(str(name))
-        data[name] = _stable(frame[name]) if dtype is None else _cast(frame[name], dtype)
-    names = list(frame.columns)
+        column = frame[name]
+        fixed = _stable(column) if dtype is None else _cast(column, dtype)
+        if fixed is not column:
+            out[name] = fixed
     for k, col in enumerate(schema.columns):
-        if col.required and col.name not in data:
-            data[col.name] = _empty(col.dtype, frame.index)
-            before = [c.name for c in schema.columns[:k] if c.name in names]
-            names.insert(names.index(before[-1]) + 1 if before else len(names), col.name)
+        if col.required and col.name not in out:
+            before = [c.name for c in schema.columns[:k] if c.name in out]
+            at = list(out.columns).index(before[-1]) + 1 if before else len(out.columns)
+            out.insert(at, col.name, _empty(col.dtype, frame.index))
     if schema.ordered:
-        listed = [n for n in schema.names if n in data]
-        names = [*listed, *(n for n in names if n not in set(listed))]
-    return pd.DataFrame({n: data[n] for n in names}, index=frame.index)
+        listed = [n for n in schema.names if n in out]
+        names = [*listed, *(n for n in out.columns if n not in set(listed))]
+        if names != list(out.columns):
+            out = out[names]
+    return out
 
 
 def arrow_schema(frame: pd.DataFrame) -> pa.Schema:

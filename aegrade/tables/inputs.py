@@ -23,7 +23,11 @@ _GRADED = ("graded_observations", "adverse_events", "subject_summary")
 
 @dataclass(frozen=True)
 class TableInputs:
-    """The frames the table builders read."""
+    """The frames the table builders read, with the dtypes of :mod:`aegrade.schema`.
+
+    >>> import pandas as pd
+    >>> TableInputs(pd.DataFrame({"term": []}), pd.DataFrame({"subject_id": ["P1"]})).source
+    """
 
     adverse_events: pd.DataFrame
     subjects: pd.DataFrame
