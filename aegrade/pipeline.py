@@ -20,14 +20,23 @@ from aegrade.episodes.labs import build_episodes, stack_directions
 from aegrade.episodes.summary import summarize_subjects
 from aegrade.errors import Failures, failure_frame
 from aegrade.grading.hematology import summarize_hematology
-from aegrade.grading.labs import Ambiguous, _assemble, grade_prepared
+from aegrade.grading.labs import Ambiguous, assemble_grades, grade_prepared
 from aegrade.grading.syndromes import grade_crs_icans
 from aegrade.prepare.events import validate_events
 from aegrade.prepare.study import prepare_study
 from aegrade.read.study import load_study
+from aegrade.schema import (
+    ADVERSE_EVENTS,
+    GRADED_OBSERVATIONS,
+    ISSUES,
+    SUBJECT_SUMMARY,
+    conform,
+    reason_codes,
+    split_value,
+)
 from aegrade.study import Study
 
-__all__ = ["GradeResult", "grade"]
+__all__ = ["GradeResult", "conform_graded_observations", "grade"]
 
 
 @dataclass(frozen=True)
@@ -109,7 +118,7 @@ def grade(
     issues.extend(event_problems)
     issues.raise_if(errors, study.source)
     plan, low, high = grade_prepared(prep, cid, ambiguous=ambiguous)
-    graded = _assemble(frame, prep, plan, low, high)
+    graded = assemble_grades(frame, prep, plan, low, high)
     prepared = prepared.with_grades(graded, cid, ambiguous)  # reused by Lee 2014, hematology
     subjects = prepared.subjects
     long = stack_directions(graded, prep.day)
@@ -145,7 +154,15 @@ def grade(
     adverse_events = _with_dictionary(adverse_events, cid)
     issues.raise_if(errors, study.source)
     meta = _meta(cid, ambiguous, study, engine_meta)
-    return GradeResult(graded, adverse_events, summary, subjects, issues.frame(), meta, extras)
+    return GradeResult(
+        conform_graded_observations(graded),
+        conform(adverse_events, ADVERSE_EVENTS),
+        conform(summary, SUBJECT_SUMMARY),
+        subjects,
+        conform(issues.frame(), ISSUES),
+        meta,
+        extras,
+    )
 
 
 #: Keys of the engines' meta that name the grading systems they used (comma-separated ids).
@@ -169,6 +186,25 @@ def _meta(cid: str, ambiguous: str, study: Study, engine_meta: dict[str, str]) -
         **used,
         **about,
     }
+
+
+def conform_graded_observations(graded: pd.DataFrame) -> pd.DataFrame:
+    """Graded observations in the schema :data:`~aegrade.schema.GRADED_OBSERVATIONS`: the
+    value split into ``value`` (a number) and ``value_text`` (the cell as given when it is not
+    a number), ``reason_code`` beside ``reason``, every column its documented dtype.
+
+    >>> out = conform_graded_observations(pd.DataFrame({"subject_id": ["A"], "value": ["given"],
+    ...     "grade_low": [None], "grade_high": [None], "reason": ["no criteria in x"]}))
+    >>> out.loc[0, "value_text"], out.loc[0, "reason_code"]
+    ('given', 'no_criteria')
+    """
+    out = graded.copy(deep=False)
+    if "value" in out:
+        number, text = split_value(out["value"])
+        out["value"] = number
+        out.insert(list(out.columns).index("value") + 1, "value_text", text)
+    out["reason_code"] = reason_codes(out)
+    return conform(out, GRADED_OBSERVATIONS)
 
 
 def _join_subject_columns(summary: pd.DataFrame, more: pd.DataFrame) -> pd.DataFrame:

@@ -11,7 +11,8 @@ from aegrade.cli._common import reports_errors
 from aegrade.criteria.ctcae_map import map_terms
 from aegrade.errors import Failures, InputError, Reason
 from aegrade.read.files import read_file
-from aegrade.write.results import _atomic, neutralize_formulas
+from aegrade.write.atomic import atomic_output, refuse_inputs
+from aegrade.write.neutralize import neutralize_formulas
 
 
 @click.group("ctcae")
@@ -100,11 +101,10 @@ def map_command(
     if output is None:
         click.echo(result.to_string(index=False))
         return
-    if input_path is not None and output.resolve() == input_path.resolve():
-        raise ValueError(f"refusing to overwrite the input {input_path}; choose another output")
+    refuse_inputs([output], [input_path] if input_path is not None else [])
     safe = neutralize_formulas(result)
     if output.suffix.lower() == ".xlsx":
-        _atomic(output, lambda tmp: safe.to_excel(tmp, index=False, engine="openpyxl"))
+        atomic_output(output, lambda tmp: safe.to_excel(tmp, index=False, engine="openpyxl"))
     else:
-        _atomic(output, lambda tmp: safe.to_csv(tmp, index=False))
+        atomic_output(output, lambda tmp: safe.to_csv(tmp, index=False))
     click.echo(f"wrote {output}")

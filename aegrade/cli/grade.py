@@ -148,8 +148,8 @@ def grade_command(
             study,
             f"ctcae-v{ctcae}",
             errors=errors,  # type: ignore[arg-type]
-            ambiguous=ambiguous,
-            crs=systems or None,  # type: ignore[arg-type]
+            ambiguous=ambiguous,  # type: ignore[arg-type]
+            crs=systems or None,
             icans=None if icans == "none" else icans,
         )
         bar.step("writing")

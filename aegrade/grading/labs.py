@@ -21,7 +21,7 @@ from aegrade.criteria.units import registry
 from aegrade.grading import predicates as P
 from aegrade.prepare.observations import Context, Prepared, prepare_observations
 
-__all__ = ["GRADE_COLUMNS", "Ambiguous", "assemble_graded", "grade_labs", "grade_prepared"]
+__all__ = ["GRADE_COLUMNS", "Ambiguous", "assemble_grades", "grade_labs", "grade_prepared"]
 
 Ambiguous = Literal["worse", "lower"]
 
@@ -375,10 +375,10 @@ def grade_labs(
     """
     prep = prepare_observations(data, context=context, errors=errors)
     plan, low, high = grade_prepared(prep, criteria, ambiguous=ambiguous)
-    return assemble_graded(data, prep, plan, low, high)
+    return assemble_grades(data, prep, plan, low, high)
 
 
-def assemble_graded(
+def assemble_grades(
     data: pd.DataFrame, prep: Prepared, plan: _Plan, low: _Direction, high: _Direction
 ) -> pd.DataFrame:
     """The input rows with :data:`GRADE_COLUMNS` from :func:`grade_prepared`'s results.
@@ -404,7 +404,7 @@ def assemble_graded(
     >>> from aegrade.prepare.observations import prepare_observations
     >>> data = pd.DataFrame({"parameter": ["PLAT"], "value": [40], "unit": ["10^9/L"]})
     >>> prep = prepare_observations(data)
-    >>> graded = assemble_graded(data, prep, *grade_prepared(prep, "ctcae-v5.0"))
+    >>> graded = assemble_grades(data, prep, *grade_prepared(prep, "ctcae-v5.0"))
     >>> graded[["parameter", "grade_low", "rule_low"]]
       parameter  grade_low                                rule_low
     0      PLAT          3  ctcae-v5.0/platelet-count-decreased/3
@@ -428,8 +428,3 @@ def assemble_graded(
     out["review"] = (low.review | high.review) & ~bad
     out["reason"] = _reasons(plan, prep, low, high)
     return out
-
-
-#: The former private name, still imported by :mod:`aegrade.pipeline`; use
-#: :func:`assemble_graded`.
-_assemble = assemble_graded

@@ -55,6 +55,15 @@ def _key(text: object) -> str:
     return " ".join(str(text).split()).lower()
 
 
+def map_key(text: object) -> str:
+    """How a column map compares names: blanks collapsed, lower case.
+
+    >>> map_key("  Neutrophils   ABS ")
+    'neutrophils abs'
+    """
+    return _key(text)
+
+
 @dataclass(frozen=True)
 class ColumnMap:
     """A parsed column map; keys are folded (lower case, single spaces).

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from aegrade.criteria.units import UnitRegistry, registry
-from aegrade.read.colmap import ColumnMap, _key
+from aegrade.read.colmap import ColumnMap, map_key
 
 __all__ = [
     "SPEC_COLUMNS",
@@ -80,8 +80,8 @@ def parameter_columns(
     found: dict[str, tuple[str, str | None]] = {}
     for col in frame.columns:
         name = str(col).strip()
-        if cmap is not None and _key(name) in cmap.parameters:
-            found[col] = cmap.parameters[_key(name)]
+        if cmap is not None and map_key(name) in cmap.parameters:
+            found[col] = cmap.parameters[map_key(name)]
             continue
         if name.lower() in SPEC_COLUMNS:
             continue

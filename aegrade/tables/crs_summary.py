@@ -167,14 +167,19 @@ def _arm_list(subj: pd.DataFrame) -> list[tuple[str, int]]:
     return arms
 
 
+#: One table cell: its display text and its ARD record.
+_Cell = tuple[str, list[object]]
+
+
 def _in_arm(subj: pd.DataFrame, arm: str) -> pd.Index:
     sel = subj if arm == "Total" else subj[subj["_arm"] == arm]
-    return pd.Index(sel["subject_id"])
+    ids: pd.Index = pd.Index(sel["subject_id"])
+    return ids
 
 
 def _syndrome_rows(
     part: pd.DataFrame, subj: pd.DataFrame, arms: list[tuple[str, int]], title: str
-) -> list[tuple[str, list[tuple[str, list]]]]:
+) -> list[tuple[str, list[_Cell]]]:
     g = pd.to_numeric(part["grade"], errors="coerce")
     onset = _column(part, "onset")
     if "time_to_onset" in part and part["time_to_onset"].notna().any():
@@ -235,13 +240,18 @@ def _treated(
     subj: pd.DataFrame,
     arms: list[tuple[str, int]],
     window: float,
-) -> list[tuple[str, list[tuple[str, list]]]]:
+) -> list[tuple[str, list[_Cell]]]:
     if observations is None or "parameter" not in observations:
         return []
     par = observations["parameter"].astype("string").str.strip().str.upper()
     given = np.ones(len(observations), bool)
-    if "value" in observations:
-        given = ~not_given(*read_values(observations["value"]))
+    if "value" in observations or "value_text" in observations:
+        # graded observations keep a word in value_text and a number in value
+        text = observations.get("value_text")
+        raw = observations["value"] if text is None else text
+        if text is not None and "value" in observations:
+            raw = text.astype(object).where(text.notna(), observations["value"])
+        given = ~not_given(*read_values(raw))
     during = np.zeros(len(observations), bool)
     rows = np.flatnonzero(par.isin([c for c, _ in _TREATMENTS]).to_numpy(bool))
     during[rows] = _during_episode(observations.iloc[rows], ae, window)
@@ -274,10 +284,14 @@ def _during_episode(observations: pd.DataFrame, ae: pd.DataFrame, window: float)
     onset = _column(ae, "onset").to_numpy(float)
     end = _column(ae, "end").to_numpy(float)
     end = np.where(np.isnan(end), onset, end)
-    inside = np.isnan(day)
-    for s, lo, hi in zip(ae["subject_id"].to_numpy(object), onset, end, strict=True):
-        if np.isnan(lo):  # an episode without days: any use by that patient counts
-            inside |= sid == s
-        else:
-            inside |= (sid == s) & (day >= lo) & (day <= hi + window)
+    rows = pd.DataFrame({"row": np.arange(len(day)), "sid": sid, "day": day})
+    episodes = pd.DataFrame(
+        {"sid": ae["subject_id"].astype("string").to_numpy(object), "lo": onset, "hi": end}
+    )
+    pairs = rows.merge(episodes, on="sid")  # each row with each episode of its patient
+    hit = pairs["lo"].isna() | (  # an episode without days: any use by that patient counts
+        (pairs["day"] >= pairs["lo"]) & (pairs["day"] <= pairs["hi"] + window)
+    )
+    inside: np.ndarray = np.isnan(day)
+    inside[pairs["row"].to_numpy()[hit.to_numpy(bool)]] = True
     return inside

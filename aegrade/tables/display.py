@@ -358,7 +358,3 @@ def as_display(table: object) -> DisplayTable:
     result = to_display()
     assert isinstance(result, DisplayTable)
     return result
-
-
-#: The former private name, still imported by :mod:`aegrade.write`; use :func:`as_display`.
-_as_display = as_display

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from aegrade.read.files import EXCEL_SUFFIXES, Sheet, Workbook, read_csv, read_parquet
+from aegrade.schema import SCHEMAS, conform
+
 __all__ = ["TableInputs", "inputs_from_result", "load_table_inputs"]
 
 _GRADED = ("graded_observations", "adverse_events", "subject_summary")
@@ -20,7 +23,11 @@ _GRADED = ("graded_observations", "adverse_events", "subject_summary")
 
 @dataclass(frozen=True)
 class TableInputs:
-    """The frames the table builders read."""
+    """The frames the table builders read, with the dtypes of :mod:`aegrade.schema`.
+
+    >>> import pandas as pd
+    >>> TableInputs(pd.DataFrame({"term": []}), pd.DataFrame({"subject_id": ["P1"]})).source
+    """
 
     adverse_events: pd.DataFrame
     subjects: pd.DataFrame
@@ -30,7 +37,15 @@ class TableInputs:
 
 
 def inputs_from_result(result: object, source: str | None = None) -> TableInputs:
-    """From an :class:`aegrade.GradeResult`."""
+    """The frames of an :class:`aegrade.GradeResult` (no file is read).
+
+    >>> import pandas as pd
+    >>> from aegrade import grade
+    >>> frame = pd.DataFrame({"subject_id": ["P1"], "day": [3.0], "parameter": ["PLAT"],
+    ...                       "value": [40.0], "unit": ["10^9/L"], "lln": [150.0], "uln": [400.0]})
+    >>> inputs_from_result(grade(frame)).adverse_events["term"].tolist()
+    ['Platelet count decreased']
+    """
     return TableInputs(
         adverse_events=result.adverse_events,  # type: ignore[attr-defined]
         subjects=result.subjects,  # type: ignore[attr-defined]
@@ -43,10 +58,38 @@ def inputs_from_result(result: object, source: str | None = None) -> TableInputs
 def load_table_inputs(path: str | Path, *, criteria: str = "ctcae-v5.0") -> TableInputs:
     """Read a graded result, or grade a study; see the module docstring.
 
+    Every file is read by :mod:`aegrade.read.files` (the workbook size bound and formula
+    check apply); the tables get the dtypes of :mod:`aegrade.schema`.
+
+    Parameters
+    ----------
+    path
+        A study, or the output of ``aegrade grade`` (workbook, or folder of csv/parquet).
+    criteria
+        CTCAE version used when ``path`` is a study to grade.
+
+    Returns
+    -------
+    TableInputs
+        The adverse events, the subjects (N) and, when there, the graded observations and the
+        subject summary.
+
     Raises
     ------
     aegrade.InputError
-        The study has input errors (from :func:`aegrade.grade`).
+        The study has input errors (from :func:`aegrade.grade`), or a file cannot be read.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from aegrade import grade
+    >>> from aegrade.write import write_result
+    >>> frame = pd.DataFrame({"subject_id": ["P1"], "day": [3.0], "parameter": ["PLAT"],
+    ...                       "value": [40.0], "unit": ["10^9/L"], "lln": [150.0], "uln": [400.0]})
+    >>> out = Path(tempfile.mkdtemp())
+    >>> _ = write_result(grade(frame), out, fmt="csv")
+    >>> load_table_inputs(out).adverse_events["grade"].tolist()
+    [3]
     """
     path = Path(path)
     graded = _read_graded(path)
@@ -58,31 +101,12 @@ def load_table_inputs(path: str | Path, *, criteria: str = "ctcae-v5.0") -> Tabl
 
 
 def _read_graded(path: Path) -> TableInputs | None:
-    frames: dict[str, pd.DataFrame] = {}
-    if path.is_dir():
-        for name in (*_GRADED, "subjects"):
-            for suffix in (".parquet", ".csv"):
-                f = path / f"{name}{suffix}"
-                if f.exists():
-                    frames[name] = (
-                        pd.read_parquet(f)
-                        if suffix == ".parquet"
-                        else pd.read_csv(f, dtype={"subject_id": str}, low_memory=False)
-                    )
-                    break
-    elif path.suffix.lower() in (".xlsx", ".xlsm"):
-        from python_calamine import CalamineWorkbook
-
-        sheets = {s.lower(): s for s in CalamineWorkbook.from_path(str(path)).sheet_names}
-        if "adverse_events" not in sheets:
-            return None
-        for name in (*_GRADED, "subjects"):
-            if name in sheets:
-                frames[name] = pd.read_excel(
-                    path, sheet_name=sheets[name], engine="calamine", dtype={"subject_id": str}
-                )
-    if "adverse_events" not in frames:
+    """The graded tables at ``path``, read by :mod:`aegrade.read.files` (size bound, formula
+    check, row labels) and given the output schema; None when ``path`` holds no graded result."""
+    sheets = _graded_sheets(path)
+    if "adverse_events" not in sheets:
         return None
+    frames = {name: _conformed(name, sheet.frame) for name, sheet in sheets.items()}
     summary = frames.get("subject_summary")
     subjects = frames.get("subjects")
     if subjects is None:
@@ -94,6 +118,43 @@ def _read_graded(path: Path) -> TableInputs | None:
         subject_summary=summary,
         source=str(path),
     )
+
+
+def _graded_sheets(path: Path) -> dict[str, Sheet]:
+    """The graded tables of a result folder (csv or parquet files) or workbook, by name."""
+    names = (*_GRADED, "subjects")
+    if path.is_dir():
+        found: dict[str, Sheet] = {}
+        for name in names:
+            for suffix in (".parquet", ".csv"):
+                f = path / f"{name}{suffix}"
+                if f.exists():
+                    found[name] = read_parquet(f) if suffix == ".parquet" else read_csv(f)
+                    break
+        return found
+    if path.suffix.lower() not in EXCEL_SUFFIXES:
+        return {}
+    book = Workbook(path)
+    by_lower = {s.lower(): s for s in book.sheet_names}
+    if "adverse_events" not in by_lower:
+        return {}
+    return {name: book.sheet(by_lower[name]) for name in names if name in by_lower}
+
+
+def _conformed(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """A table read back with the dtypes :func:`aegrade.grade` gives it (subject ids as text,
+    whole-number ids without a trailing ``.0``)."""
+    if "subject_id" in frame:
+        frame = frame.assign(subject_id=_ids(frame["subject_id"]))
+    return conform(frame, SCHEMAS[name]) if name in SCHEMAS else frame
+
+
+def _ids(ids: pd.Series) -> pd.Series:
+    if pd.api.types.is_float_dtype(ids.dtype):
+        whole = ids.dropna()
+        if (whole == whole.round()).all():
+            return ids.astype("Int64").astype("string")
+    return ids.astype("string")
 
 
 def _subjects_from_summary(summary: pd.DataFrame | None, ae: pd.DataFrame) -> pd.DataFrame:

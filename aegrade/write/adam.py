@@ -14,16 +14,30 @@ asks sponsors to name them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
+from aegrade.criteria import SYSTEMS
 from aegrade.prepare.baseline import baseline_rows
+from aegrade.schema import ADAE, ADAM_METADATA, ADLB, conform
+
+if TYPE_CHECKING:
+    from aegrade.pipeline import GradeResult
+
+__all__ = ["build_adae", "build_adam", "build_adam_metadata", "build_adlb", "compute_atoxgr"]
 
 _BASELINE_FLAGS = ("ablfl", "lbblfl", "vsblfl")
 
 
 def compute_atoxgr(low: pd.Series, high: pd.Series) -> pd.Series:
-    """ATOXGR (-4..4, nullable) from the low and high direction grades."""
+    """ATOXGR (-4..4, nullable) from the low and high direction grades.
+
+    >>> low = pd.Series([3, 0, None, 0]); high = pd.Series([0, 2, None, None])
+    >>> compute_atoxgr(low, high).tolist()
+    [-3, 2, <NA>, 0]
+    """
     lo = pd.to_numeric(low, errors="coerce").to_numpy(float)
     hi = pd.to_numeric(high, errors="coerce").to_numpy(float)
     out = np.select([lo > 0, hi > 0, (lo == 0) | (hi == 0)], [-lo, hi, 0.0], np.nan)
@@ -68,6 +82,14 @@ def build_adlb(graded_observations: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         USUBJID, PARAMCD, AVAL, AVALU, ANRLO, ANRHI, ADY, ABLFL, ATOXDSCL, ATOXGRL, ATOXDSCH,
         ATOXGRH, ATOXGR, BTOXGRL, BTOXGRH, BTOXGR, criteria, reason.
+
+    Examples
+    --------
+    >>> go = pd.DataFrame({"subject_id": ["P1", "P1"], "parameter": ["PLAT", "PLAT"],
+    ...                    "day": [-1.0, 5.0], "grade_low": [0, 3], "grade_high": [None, None]})
+    >>> adlb = build_adlb(go)
+    >>> adlb["ABLFL"].tolist(), adlb["ATOXGR"].tolist(), adlb["BTOXGR"].tolist()
+    (['Y', <NA>], [0, -3], [0, 0])
     """
     go = graded_observations
     n = len(go)
@@ -87,7 +109,7 @@ def build_adlb(graded_observations: pd.DataFrame) -> pd.DataFrame:
         }
     )
     base = _baseline_rows(go)
-    out["ABLFL"] = np.where(base, "Y", None)
+    out["ABLFL"] = pd.Series(pd.NA, index=out.index, dtype="string").mask(base, "Y")
     out["ATOXDSCL"] = col("term_low").astype(object)
     out["ATOXGRL"] = _grade_text(col("grade_low"))
     out["ATOXDSCH"] = col("term_high").astype(object)
@@ -118,6 +140,13 @@ def build_adae(adverse_events: pd.DataFrame) -> pd.DataFrame:
         USUBJID, AEDECOD, AEBODSYS, AEPTCD, AETOXGR, ATOXGRN, ATOXSYS, ASTDY, AENDY, ADURN,
         AESER, AEREL, SRCDOM (``AE`` for clinician events, ``ADLB`` for events derived from
         values), reason.
+
+    Examples
+    --------
+    >>> ae = pd.DataFrame({"subject_id": ["P1"], "term": ["Anemia"], "grade": [3],
+    ...                    "source": ["clinician"]})
+    >>> build_adae(ae)[["AEDECOD", "AETOXGR", "SRCDOM"]].values.tolist()
+    [['Anemia', '3', 'AE']]
     """
     ae = adverse_events
     n = len(ae)
@@ -148,9 +177,27 @@ def build_adae(adverse_events: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_adam_metadata(adae: pd.DataFrame, meta: dict[str, str]) -> pd.DataFrame:
-    """Variable-level metadata naming the grading scale of AETOXGR and ATOXGR values."""
-    from aegrade.criteria import SYSTEMS
+    """Variable-level metadata naming the grading scale of AETOXGR and ATOXGR values.
 
+    Parameters
+    ----------
+    adae
+        From :func:`build_adae`.
+    meta
+        ``GradeResult.meta`` (its ``criteria`` and ``criteria_citation``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        dataset, variable, where, scale, description: one row per grading system of ADAE and
+        one for ADLB.
+
+    Examples
+    --------
+    >>> adae = pd.DataFrame({"ATOXSYS": ["ctcae-v5.0"]})
+    >>> build_adam_metadata(adae, {"criteria": "ctcae-v5.0"})["where"].tolist()
+    ["ATOXSYS = 'ctcae-v5.0'", '']
+    """
     rows = []
     for cid in sorted(set(adae["ATOXSYS"].dropna().astype(str))):
         rows.append(
@@ -176,11 +223,34 @@ def build_adam_metadata(adae: pd.DataFrame, meta: dict[str, str]) -> pd.DataFram
     return pd.DataFrame(rows, columns=["dataset", "variable", "where", "scale", "description"])
 
 
-def build_adam(result) -> dict[str, pd.DataFrame]:  # type: ignore[no-untyped-def]
-    """The ADaM-style tables of a :class:`~aegrade.pipeline.GradeResult`."""
+def build_adam(result: GradeResult) -> dict[str, pd.DataFrame]:
+    """The ADaM-style tables of a :class:`~aegrade.pipeline.GradeResult`, in the schemas
+    :data:`~aegrade.schema.ADLB`, :data:`~aegrade.schema.ADAE` and
+    :data:`~aegrade.schema.ADAM_METADATA`.
+
+    Parameters
+    ----------
+    result
+        What :func:`aegrade.grade` returned.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        ``adlb``, ``adae`` and ``adam_metadata``.
+
+    Examples
+    --------
+    >>> from aegrade import grade
+    >>> frame = pd.DataFrame({"subject_id": ["P1"], "day": [3.0], "parameter": ["PLAT"],
+    ...                       "value": [40.0], "unit": ["10^9/L"], "lln": [150.0], "uln": [400.0]})
+    >>> adam = build_adam(grade(frame))
+    >>> row = adam["adlb"].iloc[0]
+    >>> row["PARAMCD"], float(row["AVAL"]), row["ATOXGRL"], int(row["ATOXGR"])
+    ('PLAT', 40.0, '3', -3)
+    """
     adae = build_adae(result.adverse_events)
     return {
-        "adlb": build_adlb(result.graded_observations),
-        "adae": adae,
-        "adam_metadata": build_adam_metadata(adae, result.meta),
+        "adlb": conform(build_adlb(result.graded_observations), ADLB),
+        "adae": conform(adae, ADAE),
+        "adam_metadata": conform(build_adam_metadata(adae, result.meta), ADAM_METADATA),
     }

@@ -7,7 +7,6 @@ anywhere without network access.
 from __future__ import annotations
 
 import base64
-import html
 import io
 import re
 from collections.abc import Sequence
@@ -18,8 +17,10 @@ import numpy as np
 import pandas as pd
 
 from aegrade.tables.crs_summary import CRS_TERM, ICANS_TERM
-from aegrade.tables.display import _as_display
+from aegrade.tables.display import as_display
 from aegrade.tables.worst import worst_grade_records
+from aegrade.write.atomic import atomic_output
+from aegrade.write.neutralize import escape_markup
 from aegrade.write.tables import page, render_html
 
 __all__ = ["plot_swimmer", "plot_worst_grades", "render_report", "write_report"]
@@ -28,7 +29,13 @@ _GRADE_COLOURS = {1: "#fee08b", 2: "#fdae61", 3: "#f46d43", 4: "#d73027", 5: "#7
 
 
 def plot_worst_grades(adverse_events: pd.DataFrame, *, top: int = 20) -> Any:
-    """Stacked bars: patients per term at each worst grade (the ``top`` most frequent terms)."""
+    """Stacked bars: patients per term at each worst grade (the ``top`` most frequent terms).
+
+    >>> ae = pd.DataFrame({"subject_id": ["P1", "P2"], "term": ["Anemia", "Anemia"],
+    ...                    "grade": [2, 3]})
+    >>> plot_worst_grades(ae).axes[0].get_xlabel()
+    'Patients (worst grade)'
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -62,7 +69,13 @@ def plot_worst_grades(adverse_events: pd.DataFrame, *, top: int = 20) -> Any:
 
 def plot_swimmer(adverse_events: pd.DataFrame, observations: pd.DataFrame | None = None) -> Any:
     """One lane per patient with CRS or ICANS: episodes as bars coloured by grade (CRS upper,
-    ICANS lower half), tocilizumab (T) and corticosteroid (S) doses as markers."""
+    ICANS lower half), tocilizumab (T) and corticosteroid (S) doses as markers.
+
+    >>> ae = pd.DataFrame({"subject_id": ["P1"], "term": ["Cytokine release syndrome"],
+    ...                    "grade": [2], "onset": [1.0], "end": [4.0]})
+    >>> [t.get_text() for t in plot_swimmer(ae).axes[0].get_yticklabels()]
+    ['P1']
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -145,7 +158,7 @@ def _treatment_marks(ax: Any, obs: pd.DataFrame | None, lane: dict[str, int]) ->
                 )
 
 
-def _natural(s: str) -> tuple:
+def _natural(s: str) -> tuple[tuple[int, int, str], ...]:
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", s))
 
 
@@ -165,19 +178,25 @@ def render_report(
     *,
     title: str = "Adverse event report",
 ) -> str:
-    """The report as one HTML page: every table, then the plots."""
-    parts = [f"<h1>{html.escape(title)}</h1>"]
+    """The report as one HTML page: every table, then the plots (embedded PNG).
+
+    >>> ae = pd.DataFrame({"subject_id": ["P1"], "term": ["Anemia"], "grade": [2]})
+    >>> html = render_report([], ae, title="Study X")
+    >>> "<h1>Study X</h1>" in html, html.count("<figure>")
+    (True, 1)
+    """
+    parts = [f"<h1>{escape_markup(title)}</h1>"]
     for t in tables:
-        parts.append(render_html(_as_display(t)))
+        parts.append(render_html(as_display(t)))
     figures = [("Worst grade per term", plot_worst_grades(adverse_events))]
     term = adverse_events["term"].astype("string").str.lower()
     if term.isin([CRS_TERM.lower(), ICANS_TERM.lower()]).any():
         figures.append(("CRS and ICANS by patient", plot_swimmer(adverse_events, observations)))
     for caption, fig in figures:
         parts.append(
-            f'<figure><img alt="{html.escape(caption)}" '
+            f'<figure><img alt="{escape_markup(caption)}" '
             f'src="data:image/png;base64,{_png(fig)}"><figcaption>'
-            f"{html.escape(caption)}</figcaption></figure>"
+            f"{escape_markup(caption)}</figcaption></figure>"
         )
     return page("\n".join(parts), title)
 
@@ -190,17 +209,27 @@ def write_report(
     *,
     title: str = "Adverse event report",
 ) -> Path:
-    """Write :func:`render_report` to ``path`` (temporary file, then rename)."""
-    from aegrade.write.results import _atomic
-    from aegrade.write.tables import _usual_mode
+    """Write :func:`render_report` to ``path`` (:func:`~aegrade.write.atomic.atomic_output`).
 
+    Parameters
+    ----------
+    path
+        The ``.html`` file to write.
+    tables, adverse_events, observations, title
+        As for :func:`render_report`.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> ae = pd.DataFrame({"subject_id": ["P1"], "term": ["Anemia"], "grade": [2]})
+    >>> out = write_report(Path(tempfile.mkdtemp()) / "r.html", [], ae)
+    >>> out.read_text().startswith("<!DOCTYPE html>")
+    True
+    """
     text = render_report(tables, adverse_events, observations, title=title)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-
-    def write(tmp: Path) -> None:
-        tmp.write_text(text, encoding="utf-8")
-        _usual_mode(tmp)
-
-    _atomic(path, write)
-    return path
+    return atomic_output(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

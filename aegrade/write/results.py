@@ -8,40 +8,21 @@ prefixed with a single quote in CSV and xlsx output.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from aegrade.schema import SCHEMAS, TableSchema, arrow_schema, conform
+from aegrade.write.atomic import Writer, refuse_inputs, write_outputs
+from aegrade.write.neutralize import neutralize_formulas
+
+if TYPE_CHECKING:
+    from aegrade.pipeline import GradeResult
+
+__all__ = ["Format", "write_result", "write_tables"]
 
 Format = Literal["xlsx", "csv", "parquet"]
-
-
-def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text cells cannot be read as spreadsheet formulas."""
-    out = frame.copy()
-    for col in out.columns:
-        s = out[col]
-        if isinstance(s.dtype, pd.CategoricalDtype):
-            cats = s.cat.categories
-            if cats.dtype == object:
-                fixed = [
-                    "'" + c if isinstance(c, str) and c.startswith(_FORMULA_START) else c
-                    for c in cats
-                ]
-                if list(fixed) != list(cats):
-                    out[col] = s.cat.rename_categories(fixed)
-        elif s.dtype == object or pd.api.types.is_string_dtype(s):
-            text = s.astype("string")
-            risky = text.str.startswith(_FORMULA_START).fillna(False).to_numpy(bool)
-            if risky.any():
-                s = s.astype(object).copy()
-                s[risky] = "'" + text[risky]
-                out[col] = s
-    return out
 
 
 def _excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -58,79 +39,75 @@ def write_tables(
     *,
     fmt: Format | None = None,
     about: dict[str, str] | None = None,
-    inputs: list[str | Path] = (),  # type: ignore[assignment]
+    inputs: list[str | Path] | tuple[str | Path, ...] = (),
 ) -> list[Path]:
-    """Write named tables atomically; returns the files written.
+    """Write named tables as one output set (:func:`~aegrade.write.atomic.write_outputs`).
 
-    ``path`` ending in ``.xlsx`` gives one workbook (plus an ``about`` sheet); otherwise it is a
-    folder receiving ``<name>.csv`` or ``<name>.parquet`` (``fmt``).
+    Parameters
+    ----------
+    tables
+        Table name -> frame.
+    path
+        A ``.xlsx`` file (one workbook, a sheet per table plus an ``about`` sheet), or a
+        folder receiving ``<name>.csv`` or ``<name>.parquet``.
+    fmt
+        ``xlsx``, ``csv`` or ``parquet``; default from ``path`` (a folder gets csv).
+    about
+        Key/value provenance for the ``about`` sheet of a workbook.
+    inputs
+        The run's input files, never overwritten.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
 
     Raises
     ------
     ValueError
-        The output would overwrite one of ``inputs``.
+        The output would overwrite one of ``inputs``, or a csv/parquet path is not a folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> frame = pd.DataFrame({"term": ["=HYPERLINK()"], "grade": pd.array([2], dtype="Int64")})
+    >>> [p.name for p in write_tables({"adverse_events": frame}, folder)]
+    ['adverse_events.csv']
+    >>> (folder / "adverse_events.csv").read_text().splitlines()[1]
+    "'=HYPERLINK(),2"
     """
     target = Path(path)
-    _refuse_inputs([target, *(target / f"{n}.{fmt or 'csv'}" for n in tables)], inputs)
+    refuse_inputs([target, *(target / f"{n}.{fmt or 'csv'}" for n in tables)], inputs)
     if fmt is None:
         fmt = "xlsx" if target.suffix.lower() == ".xlsx" else "csv"
     if fmt == "xlsx":
         if target.suffix.lower() != ".xlsx":
             target = target / "results.xlsx"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _atomic(target, lambda tmp: _write_xlsx(tables, tmp, about))
-        return [target]
+        return write_outputs({target: lambda tmp: _write_xlsx(tables, tmp, about)})
     if target.suffix:
         raise ValueError(f"{target}: give a folder for {fmt} output, or a .xlsx file")
+    writers: dict[Path, Writer] = {
+        target / f"{name}.{fmt}": _csv_writer(frame)
+        if fmt == "csv"
+        else _parquet_writer(name, frame)
+        for name, frame in tables.items()
+    }
     target.mkdir(parents=True, exist_ok=True)
-    written = []
-    pending: list[tuple[Path, Path]] = []
-    try:
-        for name, frame in tables.items():
-            final = target / f"{name}.{fmt}"
-            tmp = _tmp_name(final)
-            if fmt == "csv":
-                neutralize_formulas(frame).to_csv(tmp, index=False)
-            else:
-                frame.to_parquet(tmp, index=False)
-            pending.append((tmp, final))
-    except BaseException:
-        for tmp, _ in pending:
-            tmp.unlink(missing_ok=True)
-        raise
-    for tmp, final in pending:
-        os.replace(tmp, final)
-        written.append(final)
-    return written
+    return write_outputs(writers)
 
 
-def _refuse_inputs(targets: list[Path], inputs: list[str | Path]) -> None:
-    """Refuse any output path that is an input (the output file, or a file in the output
-    folder with the name a table would get)."""
-    sources = {Path(s).resolve() for s in inputs}
-    for t in targets:
-        if t.resolve() in sources:
-            raise ValueError(f"refusing to overwrite the input {t}; choose another output")
+def _csv_writer(frame: pd.DataFrame) -> Writer:
+    return lambda tmp: neutralize_formulas(frame).to_csv(tmp, index=False)
 
 
-def _tmp_name(final: Path) -> Path:
-    fd, name = tempfile.mkstemp(
-        prefix=f".{final.stem}.", suffix=final.suffix + ".tmp", dir=final.parent
-    )
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(name, 0o666 & ~umask)  # mkstemp creates 0600; results are ordinary files
-    return Path(name)
-
-
-def _atomic(final: Path, write) -> None:  # type: ignore[no-untyped-def]
-    tmp = _tmp_name(final)
-    try:
-        write(tmp)
-        os.replace(tmp, final)
-    finally:
-        tmp.unlink(missing_ok=True)
+def _parquet_writer(name: str, frame: pd.DataFrame) -> Writer:
+    """Parquet with :func:`~aegrade.schema.arrow_schema`: the same types on every run. A table
+    without a schema of its own (``explain``, ``listing``) gets the stable dtypes of
+    :func:`~aegrade.schema.conform` (mixed object columns as text)."""
+    if name not in SCHEMAS:
+        frame = conform(frame, TableSchema(name, ()))
+    return lambda tmp: frame.to_parquet(tmp, index=False, schema=arrow_schema(frame))
 
 
 def _write_xlsx(tables: dict[str, pd.DataFrame], tmp: Path, about: dict[str, str] | None) -> None:
@@ -145,21 +122,46 @@ def _write_xlsx(tables: dict[str, pd.DataFrame], tmp: Path, about: dict[str, str
 
 
 def write_result(
-    result,
+    result: GradeResult,
     path: str | Path,
     *,
-    fmt: Format | None = None,  # type: ignore[no-untyped-def]
-    inputs: list[str | Path] = (),  # type: ignore[assignment]
+    fmt: Format | None = None,
+    inputs: list[str | Path] | tuple[str | Path, ...] = (),
     extra: dict[str, pd.DataFrame] | None = None,
 ) -> list[Path]:
-    """Write a :class:`~aegrade.pipeline.GradeResult` (and its issues, when any);
-    ``extra`` tables (e.g. ADaM-style ones) are written beside them."""
+    """Write a :class:`~aegrade.pipeline.GradeResult` as one output set.
+
+    Parameters
+    ----------
+    result
+        What :func:`aegrade.grade` returned.
+    path, fmt, inputs
+        As for :func:`write_tables`.
+    extra
+        Further tables (e.g. the ADaM-style ones) written beside the three outputs.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written: the three outputs, ``issues`` when there are any, the CRS/ICANS
+        ``explain`` trail and the per-patient ``listing`` when not empty, and ``extra``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from aegrade import grade
+    >>> frame = pd.DataFrame({"subject_id": ["P1"], "day": [3.0], "parameter": ["PLAT"],
+    ...                       "value": [40.0], "unit": ["10^9/L"], "lln": [150.0], "uln": [400.0]})
+    >>> paths = write_result(grade(frame), Path(tempfile.mkdtemp()), fmt="parquet")
+    >>> sorted(p.name for p in paths)[:3]
+    ['adverse_events.parquet', 'graded_observations.parquet', 'listing.parquet']
+    """
     tables = dict(result.tables())
     tables.update(extra or {})
     for name in ("explain", "listing"):  # CRS/ICANS audit trail; per-patient listing
-        extra = getattr(result, "extras", {}).get(name)
-        if extra is not None and len(extra):
-            tables[name] = extra
+        more = result.extras.get(name)
+        if more is not None and len(more):
+            tables[name] = more
     if len(result.issues):
         tables["issues"] = result.issues
     return write_tables(tables, path, fmt=fmt, about=result.meta, inputs=inputs)

@@ -9,19 +9,26 @@ leading apostrophe in csv and xlsx output.
 
 from __future__ import annotations
 
-import html
 import io
-import os
 import tempfile
 from collections.abc import Callable, Sequence
 from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
-from aegrade.tables.display import DisplayTable, _as_display, format_text
-from aegrade.write.results import _FORMULA_START, _atomic, neutralize_formulas
+from aegrade.tables.display import DisplayTable, as_display, format_text
+from aegrade.write.atomic import atomic_output
+from aegrade.write.neutralize import escape_markup, neutralize, neutralize_formulas
 
-__all__ = ["FORMATS", "format_for", "neutralize", "render_html", "render_markdown", "write_table"]
+__all__ = [
+    "FORMATS",
+    "format_for",
+    "neutralize",
+    "page",
+    "render_html",
+    "render_markdown",
+    "write_table",
+]
 
 FORMATS = ("xlsx", "csv", "md", "html", "docx", "rtf", "ard", "txt")
 _SUFFIX = {
@@ -37,15 +44,19 @@ _SUFFIX = {
 }
 
 
-def neutralize(value: Any) -> Any:
-    """Prefix a string a spreadsheet would run as a formula with an apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def format_for(path: str | Path, fmt: str | None = None) -> str:
-    """The format to write: ``fmt`` when given, else from the suffix ('.ard.csv' is ARD)."""
+    """The format to write: ``fmt`` when given, else from the suffix ('.ard.csv' is ARD).
+
+    Raises
+    ------
+    ValueError
+        An unknown ``fmt``, or a suffix that names no format.
+
+    Examples
+    --------
+    >>> format_for("t3.docx"), format_for("t3.ard.csv"), format_for("t3.txt", "MD")
+    ('docx', 'ard', 'md')
+    """
     if fmt:
         fmt = fmt.lower()
         if fmt not in FORMATS:
@@ -80,30 +91,25 @@ def write_table(
     Returns
     -------
     pathlib.Path
-        The path written.
+        The path written (atomically, :func:`~aegrade.write.atomic.atomic_output`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from aegrade.tables.display import DisplayTable
+    >>> t = DisplayTable("AEs", "Term", ("Any grade",), (("=Fever", "2 (50.0)"),))
+    >>> path = write_table(t, Path(tempfile.mkdtemp()) / "t.csv")
+    >>> path.read_text().splitlines()
+    ['Term,Any grade', "'=Fever,2 (50.0)"]
     """
     path = Path(path)
     kind = format_for(path, fmt)
     items = list(tables) if isinstance(tables, (list, tuple)) else [tables]
-    displays = [_as_display(t) for t in items]
+    displays = [as_display(t) for t in items]
     if kind in ("csv", "ard") and len(displays) != 1:
         raise ValueError(f"{kind} holds one table; got {len(displays)}")
     writer = _WRITERS[kind]
-    path.parent.mkdir(parents=True, exist_ok=True)
-
-    def write(tmp: Path) -> None:
-        writer(displays, tmp)
-        _usual_mode(tmp)
-
-    _atomic(path, write)
-    return path
-
-
-def _usual_mode(path: Path) -> None:
-    """mkstemp creates 0600 files; give the output the permissions a new file gets."""
-    umask = os.umask(0)
-    os.umask(umask)
-    path.chmod(0o666 & ~umask)
+    return atomic_output(path, lambda tmp: writer(displays, tmp))
 
 
 # --------------------------------------------------------------------------- text formats
@@ -134,8 +140,17 @@ def _md_escape(text: str) -> str:
 
 
 def render_markdown(table: object) -> str:
-    """A GitHub-flavoured markdown table with the title above and footnotes below."""
-    t = _as_display(table)
+    """A GitHub-flavoured markdown table with the title above and footnotes below.
+
+    >>> from aegrade.tables.display import DisplayTable
+    >>> t = DisplayTable("", "Term", ("Any grade",), (("Fever", "2 (50.0)"),))
+    >>> print(render_markdown(t))
+    | Term | Any grade |
+    |:---|---:|
+    | Fever | 2 (50.0) |
+    <BLANKLINE>
+    """
+    t = as_display(table)
     head = [t.stub_header, *t.header_labels()]
     lines = [f"**{_md_escape(t.title)}**", ""] if t.title else []
     lines.append("| " + " | ".join(_md_escape(h) for h in head) + " |")
@@ -171,9 +186,15 @@ p.foot{font-size:8.5pt;margin:0.1em 0;max-width:60em}
 
 
 def render_html(table: object, *, standalone: bool = False) -> str:
-    """The table as an HTML fragment (or a whole self-contained page)."""
-    t = _as_display(table)
-    e = html.escape
+    """The table as an HTML fragment (or a whole self-contained page); every text escaped.
+
+    >>> from aegrade.tables.display import DisplayTable
+    >>> t = DisplayTable("", "Term", ("n",), (("<b>Fever</b>", "2"),))
+    >>> "&lt;b&gt;Fever&lt;/b&gt;" in render_html(t)
+    True
+    """
+    t = as_display(table)
+    e = escape_markup
     out = ['<table class="ae">']
     if t.title:
         out.append(f"<caption>{e(t.title)}</caption>")
@@ -207,10 +228,14 @@ def render_html(table: object, *, standalone: bool = False) -> str:
 
 
 def page(body: str, title: str = "aegrade") -> str:
-    """A self-contained HTML page (inline CSS, no external resources)."""
+    """A self-contained HTML page (inline CSS, no external resources).
+
+    >>> page("<p>x</p>", "A & B").splitlines()[1].count("A &amp; B")
+    1
+    """
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>\n<body>\n"
+        f"<title>{escape_markup(title)}</title><style>{_CSS}</style></head>\n<body>\n"
         f"{body}\n</body></html>\n"
     )
 
