@@ -5,9 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Every tree ruff checks and formats.
 LINT_PATHS := aegrade tests benchmarks examples
-# Total line coverage of aegrade by `make test` may not fall below this: measured 95.74 % on
-# 2026-11-30 (599 tests + doctests, clean clone), rounded down. Raise it when coverage rises.
-COV_MIN := 95
+# Total line coverage of aegrade by `make test` may not fall below this: measured 96.63 % on
+# 2026-11-30 (3,015 tests + doctests after the issue-9 merges), rounded down. Raise it when coverage rises.
+COV_MIN := 96
 
 .PHONY: help demo test lint format typecheck bench clean
 
