@@ -92,6 +92,60 @@ def test_no_private_name_crosses_a_package(path: Path) -> None:
     assert not wrong, "\n".join(wrong)
 
 
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_time_edges(path: Path, known: set[str]) -> set[str]:
+    """Modules imported when ``path`` is imported: module level, outside ``TYPE_CHECKING``."""
+    tree = ast.parse(path.read_text("utf-8"))
+    out: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            continue
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                break
+            if isinstance(sub, ast.ImportFrom) and sub.module and sub.module.startswith("aegrade"):
+                # `from pkg import submodule` loads the submodule; other names load `pkg`
+                subs = {f"{sub.module}.{a.name}" for a in sub.names} & known
+                out |= subs
+                if len(subs) < len(sub.names):
+                    out.add(sub.module)
+            elif isinstance(sub, ast.Import):
+                out |= {a.name for a in sub.names if a.name.startswith("aegrade")}
+    return out
+
+
+def test_no_import_cycles() -> None:
+    """No module imports itself back through others when it is imported (function-local
+    imports, which only defer loading a heavy library, are not edges)."""
+    paths = {_module_name(p): p for p in _modules()}
+    graph = {
+        name: {m for m in _import_time_edges(path, set(paths)) if m in paths and m != name}
+        for name, path in paths.items()
+    }
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt) :], nxt]
+            if nxt not in state and (cycle := visit(nxt)):
+                return cycle
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for name in sorted(graph):
+        if name not in state and (cycle := visit(name)):
+            pytest.fail("import cycle: " + " -> ".join(cycle))
+
+
 def test_package_inits_declare_all() -> None:
     missing = []
     for init in ROOT.rglob("__init__.py"):
