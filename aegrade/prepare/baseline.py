@@ -17,6 +17,10 @@ __all__ = ["BASELINE_LAST_DAY", "baseline_rows", "baseline_values", "derive_base
 #: treatment start).
 BASELINE_LAST_DAY = 0.0
 
+#: Key ranges up to this size (or 4x the rows) are looked up in a dense table, larger ones by
+#: binary search: the same result, the table bounded in memory.
+_DENSE_MIN = 1 << 20
+
 
 def baseline_rows(
     key: np.ndarray,
@@ -59,6 +63,14 @@ def baseline_rows(
     last = np.r_[k[1:] != k[:-1], True]
     keys, rows = k[last], order[last]
     grouped = np.flatnonzero(key >= 0)
+    size = int(keys[-1]) + 1  # keys are sorted
+    if size <= max(4 * n, _DENSE_MIN):  # a dense key -> row table: one gather per row
+        table = np.full(size, -1, np.int64)
+        table[keys] = rows
+        g = key[grouped]
+        inside = g < size
+        out[grouped[inside]] = table[g[inside]]
+        return out
     at = np.minimum(np.searchsorted(keys, key[grouped]), len(keys) - 1)
     hit = keys[at] == key[grouped]
     out[grouped[hit]] = rows[at[hit]]
