@@ -58,3 +58,19 @@ def test_adlb_flags_the_rule_baseline_but_not_a_rejected_record() -> None:
         }
     )
     assert build_adlb(graded)["ABLFL"].fillna("").tolist() == ["Y", "", "", "Y"]
+
+
+def test_sparse_keys_give_the_same_rows_as_dense_ones() -> None:
+    """Keys far apart (beyond the dense table's bound) are looked up by binary search with the
+    same result as small keys."""
+    rng = np.random.default_rng(7)
+    n = 2_000
+    dense = rng.integers(0, 50, n)
+    day = rng.integers(-5, 10, n).astype(float)
+    eligible = rng.random(n) > 0.2
+    sparse = dense * 10_000_000 + 3  # same groups, far beyond 4 x n and 2**20
+    assert (
+        baseline_rows(sparse, day, eligible).tolist()
+        == baseline_rows(dense, day, eligible).tolist()
+    )
+    assert (baseline_rows(dense, day, eligible) >= 0).sum() > n // 2
