@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from aegrade._version import __version__
-from aegrade.criteria import load_ctcae, provenance_fields, resolve_criteria_id
+from aegrade.criteria import load_ctcae, load_dictionary, provenance_fields, resolve_criteria_id
 from aegrade.episodes.build import EPISODE_COLUMNS
 from aegrade.episodes.febrile import febrile_neutropenia_episodes
 from aegrade.episodes.labs import build_episodes, stack_directions
@@ -231,7 +231,6 @@ def _input_hashes(study: Study) -> dict[str, str]:
 
 def _with_dictionary(ae: pd.DataFrame, cid: str) -> pd.DataFrame:
     """Fill SOC and MedDRA code of each AE term from the CTCAE dictionary."""
-    from aegrade.criteria import load_dictionary
 
     d = load_dictionary(cid).drop_duplicates("term").set_index("term")
     for col, src in (("soc", "soc"), ("meddra_code", "meddra_code")):

@@ -16,6 +16,10 @@ import pandas as pd
 from aegrade.criteria import load_crs_icans_criteria
 from aegrade.criteria.syndromes import IcansRules
 from aegrade.errors import AegradeError
+from aegrade.grading.crs import grade_crs
+from aegrade.grading.syndromes import grade_crs_icans
+from aegrade.prepare.findings import extract_findings
+from aegrade.read.study import load_study
 
 #: The file whose ICE and CAPD items the bedside scorers check (item counts and ranges).
 _ITEMS_FROM = "astct-2019"
@@ -140,9 +144,6 @@ def grade_crs_timepoint(
     >>> grade_crs_timepoint(temp=38.5, oxygen="nasal_cannula", flow=8).grade
     3
     """
-    from aegrade.grading.crs import grade_crs
-    from aegrade.prepare.findings import extract_findings
-    from aegrade.read.study import load_study
 
     rows: list[tuple[str, object, object, object]] = []
     if temp is not None:
@@ -184,8 +185,6 @@ def grade_icans_timepoint(
     >>> grade_icans_timepoint(ice=5, loc="awakens_to_voice").grade
     2
     """
-    from aegrade.grading.syndromes import grade_crs_icans
-    from aegrade.read.study import load_study
 
     given = {"ICE": ice, "CAPD": capd, "LOC": loc, "SEIZURE": seizure, "MOTOR": motor, "ICP": icp}
     obs = _one([(k, v, None, None) for k, v in given.items() if v is not None])

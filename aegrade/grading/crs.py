@@ -30,6 +30,7 @@ from aegrade.criteria import (
     resolve_crs_system,
 )
 from aegrade.criteria.syndromes import CrsIcansCriteria, CrsRules
+from aegrade.criteria.units import resolve_codes
 from aegrade.criteria.vocabulary import not_given, true_words, vocabulary_of
 from aegrade.episodes.build import Episodes, find_episodes
 from aegrade.episodes.syndromes import (
@@ -38,6 +39,7 @@ from aegrade.episodes.syndromes import (
     SyndromeGrades,
     syndrome_grades,
 )
+from aegrade.grading.labs import grade_labs
 from aegrade.prepare.findings import (
     CRS_CODES,
     TREATMENT_CODES,
@@ -206,8 +208,6 @@ def _with_organ_rows(
     The grades are those ``aegrade.grade`` already computed for the study when it passes its
     preparation (same criteria, ``ambiguous="worse"``); otherwise the organ labs are graded here.
     """
-    from aegrade.criteria.units import resolve_codes
-    from aegrade.grading.labs import grade_labs
 
     ot = r.organ_toxicity
     assert ot is not None

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from aegrade.criteria import load_dictionary, resolve_criteria_id
 from aegrade.tables.display import (
     DisplayTable,
     format_count,
@@ -332,7 +333,6 @@ class _Plan:
 def _mask(crits: list[str], allowed: tuple[str, ...] | None) -> np.ndarray:
     if allowed is None:
         return np.ones(len(crits) + 1, bool)
-    from aegrade.criteria import resolve_criteria_id
 
     want = {resolve_criteria_id(a) for a in allowed}
     return np.array([c in want for c in crits] + [False])
@@ -412,8 +412,6 @@ def _add_soc_rows(plan: _Plan, data: _Records) -> None:
 
 def _dictionary_socs() -> dict[str, str]:
     try:
-        from aegrade.criteria import load_dictionary
-
         d = load_dictionary("ctcae-v5.0")
         return {str(t).lower(): str(s) for t, s in zip(d["term"], d["soc"], strict=True)}
     except Exception:  # the dictionary is a convenience for rows without data

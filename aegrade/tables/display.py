@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from aegrade.criteria import load_raw
+
 __all__ = [
     "DisplayTable",
     "as_display",
@@ -201,7 +203,6 @@ def system_label(criteria_id: str) -> str:
 
 
 def _system_title(criteria_id: str) -> str:
-    from aegrade.criteria import load_raw
 
     try:
         return str(load_raw(criteria_id)["title"])
