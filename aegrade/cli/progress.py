@@ -13,6 +13,8 @@ from contextlib import contextmanager
 
 import click
 
+__all__ = ["Stages", "on_terminal", "stages"]
+
 
 class Stages:
     """Advance through named stages; draws ``[####    ] 2/4 grading (1.3 s)`` on stderr."""

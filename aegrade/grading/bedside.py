@@ -17,6 +17,15 @@ from aegrade.criteria import load_crs_icans_criteria
 from aegrade.criteria.syndromes import IcansRules
 from aegrade.errors import AegradeError
 
+__all__ = [
+    "ScoreError",
+    "TimepointGrade",
+    "capd_score",
+    "grade_crs_timepoint",
+    "grade_icans_timepoint",
+    "ice_score",
+]
+
 #: The file whose ICE and CAPD items the bedside scorers check (item counts and ranges).
 _ITEMS_FROM = "astct-2019"
 

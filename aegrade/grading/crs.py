@@ -48,6 +48,8 @@ from aegrade.prepare.findings import (
     time_points,
 )
 
+__all__ = ["grade_crs"]
+
 _TREATMENT_NAMES = {
     "TOCILIZUMAB": "tocilizumab",
     "CORTICOSTEROID": "a corticosteroid",

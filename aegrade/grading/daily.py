@@ -16,6 +16,21 @@ from aegrade.criteria.hematology import Cut, to_canonical
 from aegrade.criteria.units import registry
 from aegrade.grading.predicates import compare
 
+__all__ = [
+    "SECOND",
+    "Grid",
+    "Readings",
+    "canonical",
+    "cut_mask",
+    "daily_grid",
+    "first_true",
+    "is_sorted",
+    "joined_runs",
+    "longest_run",
+    "nullable_int",
+    "per_subject_first",
+]
+
 #: Times are compared to the second (day fractions carry binary rounding).
 SECOND = 1.0 / 86400.0
 

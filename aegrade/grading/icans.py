@@ -31,6 +31,8 @@ from aegrade.prepare.findings import (
     time_points,
 )
 
+__all__ = ["grade_icans"]
+
 #: The score domains, before the word domains of the criteria file (in the file's order);
 #: on a tie the first domain in this order names the grade in the audit trail.
 _SCORE_DOMAINS = ("ICE", "CAPD")
