@@ -4,12 +4,13 @@ The public API: :func:`grade_labs` (CTCAE lab and vital-sign grading of a frame)
 :func:`grade` (a whole study: graded observations, adverse events, subject summary),
 :func:`load_study`, :func:`load_criteria` and :func:`list_criteria`; CRS/ICANS
 (:func:`grade_crs_icans`, bedside :func:`ice_score`, :func:`capd_score`) and hematologic
-toxicity (:func:`summarize_hematology`, :func:`grade_icaht`, :func:`score_car_hematotox`).
+toxicity (:func:`summarize_hematology`, :func:`grade_icaht`, :func:`score_car_hematotox`);
+:class:`Reason` lists every code a failure table's ``check`` column can hold.
 """
 
 from aegrade._version import __version__
 from aegrade.criteria import list_criteria, load_criteria, load_dictionary
-from aegrade.errors import AegradeError, InputError
+from aegrade.errors import AegradeError, InputError, Reason
 from aegrade.grading.bedside import (
     capd_score,
     grade_crs_timepoint,
@@ -30,6 +31,7 @@ __all__ = [
     "GradeResult",
     "HematologyResult",
     "InputError",
+    "Reason",
     "Study",
     "__version__",
     "capd_score",

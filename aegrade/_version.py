@@ -2,6 +2,8 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+__all__ = ["__version__"]
+
 try:
     __version__ = version("aegrade")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install

@@ -63,6 +63,13 @@ class Reason(StrEnum):
     formula_cell              a spreadsheet cell holds a formula instead of a value
     bad_column_map            the column map file cannot be read or is invalid
     ========================  ======================================================================
+
+    Examples
+    --------
+    >>> Reason.UNKNOWN_UNIT.value
+    'unknown_unit'
+    >>> Reason("missing_baseline").name
+    'MISSING_BASELINE'
     """
 
     MISSING_COLUMN = "missing_column"
@@ -122,6 +129,15 @@ class InputError(ValueError, AegradeError):
 
     Columns: file, sheet, row, column, value, check, message. ``row`` is the spreadsheet row
     (header = row 1) for files and the index label for DataFrames.
+
+    Examples
+    --------
+    >>> from aegrade import load_study
+    >>> try:
+    ...     load_study("no-such-study.xlsx")
+    ... except InputError as err:
+    ...     print(err.failures["check"].tolist())
+    ['missing_file']
     """
 
     def __init__(self, failures: pd.DataFrame, source: str | None = None) -> None:

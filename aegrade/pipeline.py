@@ -41,7 +41,17 @@ __all__ = ["GradeResult", "conform_graded_observations", "grade"]
 
 @dataclass(frozen=True)
 class GradeResult:
-    """What :func:`grade` returns. ``issues`` lists every input problem (coerce mode)."""
+    """What :func:`grade` returns. ``issues`` lists every input problem (coerce mode).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> obs = pd.DataFrame({"subject_id": "01", "day": [0, 7], "parameter": "PLAT",
+    ...                     "value": [250, 40], "unit": "10^9/L"})
+    >>> result = grade(obs, hematology=False)
+    >>> sorted(result.tables()), len(result.graded_observations), result.meta["criteria"]
+    (['adverse_events', 'graded_observations', 'subject_summary'], 2, 'ctcae-v5.0')
+    """
 
     graded_observations: pd.DataFrame
     adverse_events: pd.DataFrame
@@ -103,6 +113,31 @@ def grade(
     ------
     InputError
         With ``errors="raise"``, every problem of every table at once.
+
+    Examples
+    --------
+    Three subjects' platelet counts, in memory; 02 stays in range:
+
+    >>> import pandas as pd
+    >>> from aegrade import load_study
+    >>> obs = pd.DataFrame(
+    ...     {
+    ...         "subject_id": ["01", "01", "02", "02", "03", "03"],
+    ...         "day": [0, 7, 0, 7, 0, 7],
+    ...         "parameter": "PLAT",
+    ...         "value": [250, 40, 230, 180, 200, 20],
+    ...         "unit": "10^9/L",
+    ...     }
+    ... )
+    >>> subjects = pd.DataFrame({"subject_id": ["01", "02", "03"]})
+    >>> study = load_study(observations=obs, subjects=subjects)
+    >>> result = grade(study)
+    >>> result.adverse_events[["subject_id", "term", "grade", "onset"]]
+      subject_id                      term  grade  onset
+    0         01  Platelet count decreased      3    7.0
+    1         03  Platelet count decreased      4    7.0
+    >>> len(result.subject_summary)
+    3
     """
     if not isinstance(study, Study):
         study = load_study(study)

@@ -46,7 +46,16 @@ class Table:
 @dataclass(frozen=True)
 class Study:
     """Up to three tables; observations are required. ``failures`` holds the problems found
-    while reading (the failure table of :mod:`aegrade.errors`)."""
+    while reading (the failure table of :mod:`aegrade.errors`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> obs = Table(pd.DataFrame({"subject_id": ["01"], "parameter": ["HGB"], "value": [120]}))
+    >>> study = Study(obs)
+    >>> study.subjects is None, len(study.failures)
+    (True, 0)
+    """
 
     observations: Table
     subjects: Table | None = None

@@ -2,6 +2,9 @@
 
 Exit status: 0 success; 1 input errors (reported with file, sheet, row and column, nothing
 written); 2 usage errors (click's convention). No traceback for bad input unless ``--debug``.
+
+Every command (click object), function and class in the public modules' ``__all__`` is
+re-exported here; constants stay in their modules (``_common`` is private to ``cli``).
 """
 
 from __future__ import annotations
@@ -9,8 +12,33 @@ from __future__ import annotations
 import click
 
 from aegrade._version import __version__
+from aegrade.cli.criteria import check_command, criteria_group, list_command, show_command
+from aegrade.cli.crs import crs_command, explain_command, icans_command
+from aegrade.cli.ctcae import ctcae_group, map_command
+from aegrade.cli.demo import demo_command, example_study
+from aegrade.cli.grade import grade_command
+from aegrade.cli.progress import Stages, on_terminal, stages
+from aegrade.cli.table import table_command
 
-__all__ = ["main"]
+__all__ = [
+    "Stages",
+    "check_command",
+    "criteria_group",
+    "crs_command",
+    "ctcae_group",
+    "demo_command",
+    "example_study",
+    "explain_command",
+    "grade_command",
+    "icans_command",
+    "list_command",
+    "main",
+    "map_command",
+    "on_terminal",
+    "show_command",
+    "stages",
+    "table_command",
+]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,18 +52,16 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    """Add every sub-command to :func:`main`: one module per command, nothing else at import."""
-    from aegrade.cli import criteria, crs, ctcae, demo, grade, table
-
+    """Add every sub-command to :func:`main`: one module per command."""
     for command in (
-        grade.grade_command,
-        table.table_command,
-        criteria.criteria_group,
-        crs.crs_command,
-        crs.icans_command,
-        crs.explain_command,
-        ctcae.ctcae_group,
-        demo.demo_command,
+        grade_command,
+        table_command,
+        criteria_group,
+        crs_command,
+        icans_command,
+        explain_command,
+        ctcae_group,
+        demo_command,
     ):
         main.add_command(command)
 

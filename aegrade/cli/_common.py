@@ -10,6 +10,8 @@ import click
 
 from aegrade.errors import AegradeError, InputError
 
+__all__ = ["reports_errors"]
+
 
 def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     """Report input errors on stderr and exit 1 (no traceback unless --debug).

@@ -16,6 +16,8 @@ from aegrade.criteria import (
     load_criteria_file,
 )
 
+__all__ = ["check_command", "criteria_group", "list_command", "show_command"]
+
 
 @click.group("criteria", invoke_without_command=True)
 @click.pass_context

@@ -8,6 +8,8 @@ import click
 
 from aegrade.cli._common import reports_errors
 
+__all__ = ["crs_command", "explain_command", "icans_command"]
+
 _SYSTEMS = click.Choice(["astct-2019", "lee-2014", "ctcae-v5.0", "ctcae"], case_sensitive=False)
 
 

@@ -14,6 +14,8 @@ from aegrade.read.files import read_file
 from aegrade.write.atomic import atomic_output, refuse_inputs
 from aegrade.write.neutralize import neutralize_formulas
 
+__all__ = ["ctcae_group", "map_command"]
+
 
 @click.group("ctcae")
 def ctcae_group() -> None:

@@ -16,6 +16,8 @@ import click
 
 from aegrade.cli._common import reports_errors
 
+__all__ = ["EXAMPLE_NAME", "demo_command", "example_study"]
+
 #: Name of the bundled workbook inside the package's ``examples`` folder.
 EXAMPLE_NAME = "blinatumomab_short_course.xlsx"
 

@@ -13,6 +13,8 @@ from aegrade.read.study import load_study
 from aegrade.write.adam import build_adam
 from aegrade.write.results import write_result
 
+__all__ = ["XLSX_DEFAULT_MAX_ROWS", "grade_command"]
+
 
 @click.command(
     "grade",

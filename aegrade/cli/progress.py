@@ -13,6 +13,8 @@ from contextlib import contextmanager
 
 import click
 
+__all__ = ["Stages", "on_terminal", "stages"]
+
 
 class Stages:
     """Advance through named stages; draws ``[####    ] 2/4 grading (1.3 s)`` on stderr."""
@@ -43,7 +45,13 @@ class Stages:
 
 
 def on_terminal() -> bool:
-    """True when stderr is an interactive terminal."""
+    """True when stderr is an interactive terminal.
+
+    Examples
+    --------
+    >>> isinstance(on_terminal(), bool)
+    True
+    """
     try:
         return sys.stderr.isatty()
     except (AttributeError, ValueError):
@@ -52,7 +60,16 @@ def on_terminal() -> bool:
 
 @contextmanager
 def stages(names: Sequence[str], *, enabled: bool | None = None) -> Iterator[Stages]:
-    """Context manager giving a :class:`Stages`; the line is cleared on exit, error or not."""
+    """Context manager giving a :class:`Stages`; the line is cleared on exit, error or not.
+
+    Examples
+    --------
+    >>> with stages(["read", "grade"], enabled=False) as bar:
+    ...     bar.step("read")
+    ...     bar.step("grade")
+    >>> bar.done
+    0
+    """
     bar = Stages(names, enabled=on_terminal() if enabled is None else enabled)
     try:
         yield bar

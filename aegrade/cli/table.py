@@ -22,6 +22,8 @@ from aegrade.tables.inputs import TableInputs
 from aegrade.write import FORMATS, write_report, write_table
 from aegrade.write.tables import render_markdown
 
+__all__ = ["table_command"]
+
 _KINDS = ("ae", "crs", "shift", "listing", "all")
 _PRINTABLE = ("txt", "md", "csv", "html", "ard")
 

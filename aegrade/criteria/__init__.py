@@ -18,13 +18,41 @@ vocabulary
     The words findings are written in (yes/no words, agents, devices, ICANS domain words).
 units, ctcae_map
     The parameter and unit registry; the CTCAE v4.03 -> v5.0 term map.
+
+Every function and class in its modules' ``__all__`` is re-exported here; constants stay
+in their modules.
 """
 
 from __future__ import annotations
 
 from aegrade.criteria.base import CriteriaHeader, Erratum, Frozen, Grade
-from aegrade.criteria.ctcae import Clause, Compare, CtcaeCriteria, Entry, GradeDefinition
-from aegrade.criteria.hematology import HematotoxCriteria, IcahtCriteria, NeutropeniaCriteria
+from aegrade.criteria.ctcae import (
+    BaselineStatus,
+    Clause,
+    Compare,
+    CtcaeCriteria,
+    Entry,
+    GradeDefinition,
+)
+from aegrade.criteria.ctcae_map import load_mapping, map_terms
+from aegrade.criteria.hematology import (
+    Cut,
+    Depth,
+    DurationBand,
+    Early,
+    Febrile,
+    HematotoxCriteria,
+    IcahtCriteria,
+    Late,
+    Level,
+    Marker,
+    NeutropeniaCriteria,
+    Option,
+    Points,
+    RiskClass,
+    Track,
+    to_canonical,
+)
 from aegrade.criteria.loader import (
     ALIASES,
     KINDS,
@@ -44,12 +72,53 @@ from aegrade.criteria.loader import (
     provenance_fields,
     resolve_criteria_id,
 )
-from aegrade.criteria.problems import describe_problems
-from aegrade.criteria.syndromes import CrsIcansCriteria
+from aegrade.criteria.problems import describe_problems, keys_of
+from aegrade.criteria.syndromes import (
+    Band,
+    CapdRules,
+    CrsIcansCriteria,
+    CrsRules,
+    Device,
+    DoseLimit,
+    EpisodeRule,
+    Fio2Tier,
+    FloorGrade,
+    Grade5,
+    HighDose,
+    Hypotension,
+    Hypoxia,
+    IcansRules,
+    IceRules,
+    Onset,
+    OrganToxicity,
+    Vocabulary,
+    WordDomain,
+)
 from aegrade.criteria.systems import (
     organ_toxicity_parameters,
     resolve_crs_system,
     resolve_icans_system,
+)
+from aegrade.criteria.units import (
+    Conversion,
+    Parameter,
+    UnitRegistry,
+    convert_columns,
+    convert_indexed,
+    factorize,
+    parameter_index,
+    registry,
+    resolve_codes,
+)
+from aegrade.criteria.vocabulary import (
+    allowed_words,
+    default_vocabulary,
+    false_words,
+    normalize_word,
+    not_given,
+    read_values,
+    true_words,
+    vocabulary_of,
 )
 
 __all__ = [
@@ -57,21 +126,62 @@ __all__ = [
     "KINDS",
     "SAFE_LOADER",
     "SYSTEMS",
+    "Band",
+    "BaselineStatus",
+    "CapdRules",
     "Clause",
     "Compare",
+    "Conversion",
     "Criteria",
     "CriteriaHeader",
     "CrsIcansCriteria",
+    "CrsRules",
     "CtcaeCriteria",
+    "Cut",
+    "Depth",
+    "Device",
+    "DoseLimit",
+    "DurationBand",
+    "Early",
     "Entry",
+    "EpisodeRule",
     "Erratum",
+    "Febrile",
+    "Fio2Tier",
+    "FloorGrade",
     "Frozen",
     "Grade",
+    "Grade5",
     "GradeDefinition",
     "HematotoxCriteria",
+    "HighDose",
+    "Hypotension",
+    "Hypoxia",
     "IcahtCriteria",
+    "IcansRules",
+    "IceRules",
+    "Late",
+    "Level",
+    "Marker",
     "NeutropeniaCriteria",
+    "Onset",
+    "Option",
+    "OrganToxicity",
+    "Parameter",
+    "Points",
+    "RiskClass",
+    "Track",
+    "UnitRegistry",
+    "Vocabulary",
+    "WordDomain",
+    "allowed_words",
+    "convert_columns",
+    "convert_indexed",
+    "default_vocabulary",
     "describe_problems",
+    "factorize",
+    "false_words",
+    "keys_of",
     "list_criteria",
     "load_criteria",
     "load_criteria_as",
@@ -80,14 +190,25 @@ __all__ = [
     "load_ctcae",
     "load_dictionary",
     "load_hematology_criteria",
+    "load_mapping",
     "load_raw",
+    "map_terms",
+    "normalize_word",
+    "not_given",
     "organ_toxicity_parameters",
     "packaged_ids",
+    "parameter_index",
     "provenance",
     "provenance_fields",
+    "read_values",
+    "registry",
+    "resolve_codes",
     "resolve_criteria_id",
     "resolve_crs_system",
     "resolve_icans_system",
+    "to_canonical",
+    "true_words",
+    "vocabulary_of",
 ]
 
 #: Every grading-system id of SPEC section 1 with what it grades and where aegrade implements it.

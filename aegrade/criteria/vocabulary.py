@@ -25,12 +25,12 @@ from aegrade.criteria.syndromes import CrsIcansCriteria, Vocabulary
 __all__ = [
     "VOCABULARY_SOURCE",
     "allowed_words",
+    "default_vocabulary",
     "false_words",
     "normalize_word",
     "not_given",
     "read_values",
     "true_words",
-    "vocabulary",
     "vocabulary_of",
 ]
 
@@ -58,12 +58,12 @@ def vocabulary_of(c: CrsIcansCriteria) -> Vocabulary:
 
 
 @cache
-def vocabulary() -> Vocabulary:
+def default_vocabulary() -> Vocabulary:
     """The vocabulary of :data:`VOCABULARY_SOURCE`.
 
     Examples
     --------
-    >>> vocabulary().aliases["noradrenaline"]
+    >>> default_vocabulary().aliases["noradrenaline"]
     'norepinephrine'
     """
     return vocabulary_of(load_crs_icans_criteria(VOCABULARY_SOURCE))
@@ -78,7 +78,7 @@ def true_words() -> frozenset[str]:
     >>> sorted(true_words())[:3]
     ['1', '1.0', 'given']
     """
-    return frozenset(vocabulary().true_words)
+    return frozenset(default_vocabulary().true_words)
 
 
 @cache
@@ -90,7 +90,7 @@ def false_words() -> frozenset[str]:
     >>> {"absent", "not_given", "none"} <= false_words()
     True
     """
-    return frozenset(vocabulary().false_words)
+    return frozenset(default_vocabulary().false_words)
 
 
 def normalize_word(text: object) -> str:
@@ -126,7 +126,7 @@ def read_values(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.to_numpy(float, na_value=np.nan), np.full(len(values), None, object)
-    aliases = vocabulary().aliases
+    aliases = default_vocabulary().aliases
     codes, uniq = pd.factorize(values, use_na_sentinel=True)
     u = pd.Series(np.asarray(uniq, dtype=object), dtype=object)
     is_bool = u.map(lambda x: isinstance(x, bool))
@@ -171,7 +171,7 @@ def allowed_words() -> dict[str, frozenset[str]]:
     ['none', 'prolonged', 'rapidly_resolving']
     """
     source = load_crs_icans_criteria(VOCABULARY_SOURCE)
-    v = vocabulary()
+    v = default_vocabulary()
     out = {
         "OXYGEN": frozenset(source.crs.hypoxia.devices),
         "VASOPRESSOR": frozenset({*v.vasopressors, *v.not_vasopressors, *v.false_words}),

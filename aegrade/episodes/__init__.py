@@ -6,6 +6,9 @@ One builder (:mod:`aegrade.episodes.build`) forms every episode: lab terms
 :func:`worst_per_subject` is the one worst-grade reduction and :mod:`~aegrade.episodes.summary`
 the subject summary. Grading modules hand graded observations here; lab, febrile-neutropenia
 and summary code never import grading.
+
+Every function and class in its modules' ``__all__`` is re-exported here; constants stay
+in their modules.
 """
 
 from aegrade.episodes.build import (
@@ -17,12 +20,14 @@ from aegrade.episodes.build import (
     find_episodes,
 )
 from aegrade.episodes.febrile import febrile_neutropenia_episodes
-from aegrade.episodes.labs import LongGrades, build_episodes, stack_directions
+from aegrade.episodes.labs import LongGrades, baseline_grades, build_episodes, stack_directions
 from aegrade.episodes.summary import summarize_subjects, worst_by_term, worst_per_subject
 from aegrade.episodes.syndromes import (
     GradedTimePoints,
     Syndrome,
     SyndromeGrades,
+    build_adverse_events,
+    episode_numbers,
     finish_syndrome,
     syndrome_grades,
 )
@@ -35,7 +40,10 @@ __all__ = [
     "LongGrades",
     "Syndrome",
     "SyndromeGrades",
+    "baseline_grades",
+    "build_adverse_events",
     "build_episodes",
+    "episode_numbers",
     "episode_rows",
     "episode_stats",
     "febrile_neutropenia_episodes",

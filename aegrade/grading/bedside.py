@@ -21,6 +21,15 @@ from aegrade.grading.syndromes import grade_crs_icans
 from aegrade.prepare.findings import extract_findings
 from aegrade.read.study import load_study
 
+__all__ = [
+    "ScoreError",
+    "TimepointGrade",
+    "capd_score",
+    "grade_crs_timepoint",
+    "grade_icans_timepoint",
+    "ice_score",
+]
+
 #: The file whose ICE and CAPD items the bedside scorers check (item counts and ranges).
 _ITEMS_FROM = "astct-2019"
 

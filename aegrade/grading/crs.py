@@ -50,6 +50,8 @@ from aegrade.prepare.findings import (
     time_points,
 )
 
+__all__ = ["grade_crs"]
+
 _TREATMENT_NAMES = {
     "TOCILIZUMAB": "tocilizumab",
     "CORTICOSTEROID": "a corticosteroid",
@@ -87,6 +89,21 @@ def grade_crs(
     -------
     SyndromeGrades
         ``adverse_events`` (one row per episode), ``timepoints`` (audit trail), ``worst``.
+
+    Examples
+    --------
+    Fever with hypotension on day 1 is ASTCT grade 2:
+
+    >>> import pandas as pd
+    >>> from aegrade.prepare.findings import extract_findings
+    >>> from aegrade.read import load_study
+    >>> obs = pd.DataFrame({"subject_id": "01", "day": [1, 1, 2],
+    ...                     "parameter": ["TEMP", "SYSBP", "TEMP"], "value": [38.9, 85, 37.0],
+    ...                     "unit": ["degC", "mmHg", "degC"]})
+    >>> graded = grade_crs(extract_findings(load_study(obs)))
+    >>> graded.adverse_events[["subject_id", "grade", "onset"]]
+      subject_id  grade  onset
+    0         01      2    1.0
     """
     c = load_crs_icans_criteria(resolve_crs_system(criteria))
     r = c.crs

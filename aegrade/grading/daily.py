@@ -16,6 +16,21 @@ from aegrade.criteria.hematology import Cut, to_canonical
 from aegrade.criteria.units import registry
 from aegrade.grading.predicates import compare
 
+__all__ = [
+    "SECOND",
+    "Grid",
+    "Readings",
+    "canonical",
+    "cut_mask",
+    "daily_grid",
+    "first_true",
+    "is_sorted",
+    "joined_runs",
+    "longest_run",
+    "nullable_int",
+    "per_subject_first",
+]
+
 #: Times are compared to the second (day fractions carry binary rounding).
 SECOND = 1.0 / 86400.0
 
@@ -83,6 +98,13 @@ def cut_mask(
     A threshold mapping unit -> number compares a row in one of those units with the source's
     own number for it (raw value); other rows compare the canonical value with the converted
     number of the section's ``unit``.
+
+    Examples
+    --------
+    >>> cut = Cut(op="le", threshold=500.0, text="ANC <=500/uL")
+    >>> raw = np.array([400.0, 600.0, np.nan])
+    >>> cut_mask(cut, "NEUT", "/uL", raw / 1000, raw, np.array(["/uL"] * 3, object)).tolist()
+    [True, False, False]
     """
     spec = cut.threshold
     if not isinstance(spec, dict):
@@ -100,7 +122,15 @@ def cut_mask(
 
 
 def canonical(cut: Cut, parameter: str, unit: str) -> float:
-    """A cut's threshold in the canonical unit (mapping: its entry for the canonical unit)."""
+    """A cut's threshold in the canonical unit (mapping: its entry for the canonical unit).
+
+    Examples
+    --------
+    ANC <= 500/uL is 0.5 in the canonical 10^9/L:
+
+    >>> canonical(Cut(op="le", threshold=500.0, text="ANC <=500/uL"), "NEUT", "/uL")
+    0.5
+    """
     spec = cut.threshold
     if isinstance(spec, dict):
         canonical_unit = registry().parameters[parameter].unit
@@ -142,6 +172,16 @@ def daily_grid(
 
     Without ``last_day`` the grid runs to the last measured day plus the carry, and at least
     to ``through_day``.
+
+    Examples
+    --------
+    ANC 2.0 on day 0 and 0.4 on day 3, each carried one day:
+
+    >>> anc = pd.DataFrame({"subject_id": "01", "day": [0, 3], "value": [2.0, 0.4]})
+    >>> rows = Readings.from_frame(anc)
+    >>> grid = daily_grid(rows, first_day=0, last_day=5, daily_value="lowest", carry_forward_days=1)
+    >>> grid.value.tolist()
+    [[2.0, 2.0, nan, 0.4, 0.4, nan]]
     """
     n = len(rows.subjects)
     start = first_day - carry_forward_days
@@ -177,7 +217,15 @@ def daily_grid(
 
 
 def joined_runs(flag: np.ndarray, join_gap_days: int) -> np.ndarray:
-    """``flag`` with gaps of fewer than ``join_gap_days`` days between flagged days filled."""
+    """``flag`` with gaps of fewer than ``join_gap_days`` days between flagged days filled.
+
+    Examples
+    --------
+    A one-day gap is filled with ``join_gap_days=2``, a two-day gap is not:
+
+    >>> joined_runs(np.array([[True, False, True, False, False, True]]), 2).astype(int).tolist()
+    [[1, 1, 1, 0, 0, 1]]
+    """
     d = flag.shape[1]
     cols = np.arange(d)
     prev = np.maximum.accumulate(np.where(flag, cols, -1), axis=1)
@@ -188,7 +236,13 @@ def joined_runs(flag: np.ndarray, join_gap_days: int) -> np.ndarray:
 
 
 def longest_run(flag: np.ndarray) -> np.ndarray:
-    """Length of the longest run of True per row."""
+    """Length of the longest run of True per row.
+
+    Examples
+    --------
+    >>> longest_run(np.array([[True, True, False, True], [False, False, False, False]])).tolist()
+    [2, 0]
+    """
     if flag.shape[1] == 0:
         return np.zeros(flag.shape[0], np.int64)
     cols = np.arange(flag.shape[1])
@@ -198,14 +252,28 @@ def longest_run(flag: np.ndarray) -> np.ndarray:
 
 
 def first_true(mask: np.ndarray) -> np.ndarray:
-    """Column of the first True per row, -1 when none."""
+    """Column of the first True per row, -1 when none.
+
+    Examples
+    --------
+    >>> first_true(np.array([[False, True, True], [False, False, False]])).tolist()
+    [1, -1]
+    """
     if mask.shape[1] == 0:
         return np.full(mask.shape[0], -1)
     return np.where(mask.any(axis=1), mask.argmax(axis=1), -1)
 
 
 def is_sorted(subject: np.ndarray, day: np.ndarray, value: np.ndarray) -> bool:
-    """True when rows are already ordered by subject, day and value (the usual layout)."""
+    """True when rows are already ordered by subject, day and value (the usual layout).
+
+    Examples
+    --------
+    >>> is_sorted(np.array([0, 0, 1]), np.array([1.0, 2.0, 0.0]), np.array([5.0, 1.0, 3.0]))
+    True
+    >>> is_sorted(np.array([1, 0]), np.array([0.0, 0.0]), np.array([1.0, 1.0]))
+    False
+    """
     if subject.size < 2:
         return True
     ds, dd, dv = np.diff(subject), np.diff(day), np.diff(value)
@@ -215,7 +283,15 @@ def is_sorted(subject: np.ndarray, day: np.ndarray, value: np.ndarray) -> bool:
 def per_subject_first(
     subject: np.ndarray, n: int, values: np.ndarray, order: np.ndarray
 ) -> np.ndarray:
-    """For each subject the value at its first position in ``order`` (NaN when none)."""
+    """For each subject the value at its first position in ``order`` (NaN when none).
+
+    Examples
+    --------
+    ``order`` sorts the rows by subject (then by what decides "first"):
+
+    >>> per_subject_first(np.array([1, 0, 1]), 3, np.array([5.0, 6.0, 7.0]), np.array([1, 0, 2]))
+    array([ 6.,  5., nan])
+    """
     out = np.full(n, np.nan)
     s = subject[order]
     first = np.r_[True, s[1:] != s[:-1]] if s.size else np.zeros(0, bool)
@@ -224,7 +300,13 @@ def per_subject_first(
 
 
 def nullable_int(values: np.ndarray, known: np.ndarray) -> pd.arrays.IntegerArray:
-    """An Int64 array, NA where not ``known``."""
+    """An Int64 array, NA where not ``known``.
+
+    Examples
+    --------
+    >>> nullable_int(np.array([3, 0]), np.array([True, False])).tolist()
+    [3, <NA>]
+    """
     arr = pd.array(np.where(known, values, 0).astype(np.int64), dtype="Int64")
     arr[~known] = pd.NA
     return arr

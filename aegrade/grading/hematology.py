@@ -85,7 +85,17 @@ _USED = ("NEUT", "TEMP", *LINEAGES, *BIOMARKERS)
 
 @dataclass(frozen=True)
 class HematologyResult:
-    """What :func:`summarize_hematology` returns."""
+    """What :func:`summarize_hematology` returns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> anc = pd.DataFrame({"subject_id": "01", "day": [0, 5], "parameter": "NEUT",
+    ...                     "value": [2.1, 0.3], "unit": "10^9/L"})
+    >>> result = summarize_hematology(anc)
+    >>> int(result.subject_summary.loc[0, "neutrophils_worst_grade"]), len(result.issues)
+    (4, 0)
+    """
 
     subject_summary: pd.DataFrame
     listing: pd.DataFrame
@@ -163,6 +173,25 @@ def summarize_hematology(
     ------
     InputError
         With ``errors="raise"``, every input problem at once.
+
+    Examples
+    --------
+    One subject's ANC falls to 80/uL on day 5 and recovers by day 14:
+
+    >>> import pandas as pd
+    >>> anc = pd.DataFrame(
+    ...     {
+    ...         "subject_id": "01",
+    ...         "day": [0, 3, 5, 9, 14],
+    ...         "parameter": "NEUT",
+    ...         "value": [2.1, 0.4, 0.08, 0.3, 1.9],
+    ...         "unit": "10^9/L",
+    ...     }
+    ... )
+    >>> summary = summarize_hematology(anc).subject_summary
+    >>> summary[["neutrophils_worst_grade", "icaht_early_grade", "anc_nadir", "anc_nadir_day"]]
+       neutrophils_worst_grade  icaht_early_grade  anc_nadir  anc_nadir_day
+    0                        4                  2       0.08              5
     """
     study = as_study(study)
     cid = resolve_criteria_id(criteria)

@@ -31,6 +31,8 @@ from aegrade.prepare.findings import (
     time_points,
 )
 
+__all__ = ["grade_icans"]
+
 #: The score domains, before the word domains of the criteria file (in the file's order);
 #: on a tie the first domain in this order names the grade in the audit trail.
 _SCORE_DOMAINS = ("ICE", "CAPD")
@@ -66,6 +68,20 @@ def grade_icans(
     SyndromeGrades
         One row per episode (``adverse_events``), the audit trail (``timepoints``) and the
         worst grade per subject (``worst``).
+
+    Examples
+    --------
+    An ICE score of 5 on day 1 (grade 2), 10 on day 2:
+
+    >>> import pandas as pd
+    >>> from aegrade.prepare.findings import extract_findings
+    >>> from aegrade.read import load_study
+    >>> obs = pd.DataFrame({"subject_id": "01", "day": [1, 2], "parameter": "ICE",
+    ...                     "value": [5, 10]})
+    >>> graded = grade_icans(extract_findings(load_study(obs)))
+    >>> graded.adverse_events[["subject_id", "grade", "onset"]]
+      subject_id  grade  onset
+    0         01      2    1.0
     """
     c = load_crs_icans_criteria(resolve_icans_system(criteria))
     ic = c.icans

@@ -53,7 +53,14 @@ _DAY_OPTIONS_FROM = "icaht-2023"
 
 
 def load_neutropenia(criteria: str = "asco-idsa-neutropenia") -> NeutropeniaCriteria:
-    """The validated neutropenia criteria file."""
+    """The validated neutropenia criteria file.
+
+    Examples
+    --------
+    >>> c = load_neutropenia()
+    >>> c.id, [d.column for d in c.depths]
+    ('asco-idsa-neutropenia', ['severe_neutropenia_days', 'profound_neutropenia_days'])
+    """
     return load_hematology_criteria(criteria, "neutropenia")  # type: ignore[no-any-return]
 
 
@@ -91,6 +98,16 @@ def summarize_neutropenia(
         ``subject_id``, ``severe_neutropenia_days`` and ``profound_neutropenia_days`` (Int64:
         days of the window with ANC < 500/uL and < 100/uL), ``anc_nadir`` (10^9/L) and
         ``anc_nadir_day``; NA when no ANC was measured in the window (default days 0-60).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> anc = pd.DataFrame({"subject_id": "01", "day": [0, 3, 5, 9, 14],
+    ...                     "value": [2.1, 0.4, 0.08, 0.3, 1.9]})
+    >>> days = summarize_neutropenia(anc)
+    >>> days[["severe_neutropenia_days", "profound_neutropenia_days", "anc_nadir"]]
+       severe_neutropenia_days  profound_neutropenia_days  anc_nadir
+    0                       11                          4       0.08
     """
     c = load_neutropenia(criteria)
     rows = _rows(anc, subjects)
@@ -160,6 +177,20 @@ def find_febrile_neutropenia(
     -----
     ANC < 1000/mm3 with a single temperature > 38.3 degC (101 degF) or >= 38.0 degC (100.4 degF)
     sustained for more than one hour (CTCAE v5.0 Febrile neutropenia, grade 3).
+
+    Examples
+    --------
+    A fever of 38.6 degC on day 3.5 while the ANC is 0.4 x 10^9/L:
+
+    >>> import pandas as pd
+    >>> anc = pd.DataFrame({"subject_id": "01", "day": [0, 3, 9], "value": [2.1, 0.4, 1.9]})
+    >>> temp = pd.DataFrame({"subject_id": "01", "day": [3.5, 12.0], "value": [38.6, 37.0]})
+    >>> per_subject, readings = find_febrile_neutropenia(anc, temp)
+    >>> per_subject[["febrile_neutropenia_grade", "febrile_neutropenia_onset_day"]]
+       febrile_neutropenia_grade  febrile_neutropenia_onset_day
+    0                          3                            3.5
+    >>> readings["grade"].tolist()
+    [3, 0]
     """
     c = load_neutropenia(criteria)
     fn = c.febrile_neutropenia

@@ -53,6 +53,16 @@ class CrsIcansResult:
         Every assessed time point with its component tiers (one frame per syndrome, stacked).
     issues
         Problems of the rows CRS/ICANS use (coerce mode), in the failure-table format.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> obs = pd.DataFrame({"subject_id": "01", "day": [1, 2], "parameter": "TEMP",
+    ...                     "value": [39.0, 37.0], "unit": "degC"})
+    >>> result = grade_crs_icans(obs, icans=None)
+    >>> result.adverse_events[["subject_id", "term", "grade"]]
+      subject_id                       term  grade
+    0         01  Cytokine release syndrome      1
     """
 
     adverse_events: pd.DataFrame

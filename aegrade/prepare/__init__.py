@@ -1,20 +1,49 @@
 """Preparing a study once: codes, units, study days, baselines, subjects, and every input
-problem in one collector (:class:`~aegrade.errors.Failures`)."""
+problem in one collector (:class:`~aegrade.errors.Failures`).
+
+Every function and class in its modules' ``__all__`` is re-exported here; constants stay
+in their modules.
+"""
 
 from aegrade.prepare.baseline import baseline_rows, baseline_values, derive_baseline
 from aegrade.prepare.days import study_days
 from aegrade.prepare.events import validate_events
+from aegrade.prepare.findings import (
+    Findings,
+    TimePoints,
+    extract_findings,
+    fmt_numbers,
+    isin,
+    time_points,
+)
+from aegrade.prepare.observations import Context, Prepared, prepare_observations
 from aegrade.prepare.study import PreparedStudy, prepare_study
-from aegrade.prepare.subjects import subjects_frame, validate_subjects
+from aegrade.prepare.subjects import (
+    missing_columns,
+    subjects_frame,
+    table_failures,
+    validate_subjects,
+)
 
 __all__ = [
+    "Context",
+    "Findings",
+    "Prepared",
     "PreparedStudy",
+    "TimePoints",
     "baseline_rows",
     "baseline_values",
     "derive_baseline",
+    "extract_findings",
+    "fmt_numbers",
+    "isin",
+    "missing_columns",
+    "prepare_observations",
     "prepare_study",
     "study_days",
     "subjects_frame",
+    "table_failures",
+    "time_points",
     "validate_events",
     "validate_subjects",
 ]

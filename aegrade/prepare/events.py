@@ -26,6 +26,18 @@ def validate_events(table: Table, criteria: str) -> tuple[pd.DataFrame, pd.DataF
 
     Returns the events with the NCI term name, MedDRA code and SOC filled in, and the problems:
     an unknown term (with close matches), or a grade the term does not have in that version.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from aegrade.study import Table
+    >>> events = Table(pd.DataFrame({"subject_id": ["01", "02"], "term": ["Nausea", "Nausia"],
+    ...                              "grade": [2, 1]}))
+    >>> checked, problems = validate_events(events, "ctcae-v5.0")
+    >>> checked.loc[0, "meddra_code"]
+    '10028813'
+    >>> problems["message"].tolist()
+    ["'Nausia' is not a ctcae-v5.0 term; did you mean 'Nausea'?"]
     """
     head = missing_columns(table, ("subject_id", "term", "grade"), "events")
     if len(head):

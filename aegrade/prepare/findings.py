@@ -66,7 +66,14 @@ _DOSE_UNITS = {
 
 
 def isin(values: np.ndarray, options: object) -> np.ndarray:
-    """Hash-based membership of an object array (numpy's isin sorts objects, which is slow)."""
+    """Hash-based membership of an object array (numpy's isin sorts objects, which is slow).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> isin(np.array(["TEMP", "ICE", None], object), {"TEMP"}).tolist()
+    [True, False, False]
+    """
     return pd.Series(values, dtype=object, copy=False).isin(list(options)).to_numpy(bool)  # type: ignore[call-overload]
 
 
@@ -177,6 +184,17 @@ def extract_findings(
     ------
     InputError
         A required column is missing (always), or with ``errors="raise"`` any row problem.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from aegrade.read import load_study
+    >>> obs = pd.DataFrame({"subject_id": "01", "day": [1, 1, 2],
+    ...                     "parameter": ["TEMP", "SYSBP", "TEMP"], "value": [38.9, 85, 37.0],
+    ...                     "unit": ["degC", "mmHg", "degC"]})
+    >>> found = extract_findings(load_study(obs))
+    >>> found.code.tolist(), found.number.tolist()
+    (['TEMP', 'SYSBP', 'TEMP'], [38.9, 85.0, 37.0])
     """
     obs = study.observations
     df = obs.frame
@@ -440,7 +458,15 @@ class TimePoints:
 
 
 def time_points(subject: np.ndarray, day: np.ndarray) -> TimePoints:
-    """Group rows by subject and day (exact day values)."""
+    """Group rows by subject and day (exact day values).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> tps = time_points(np.array(["01", "01", "02"], object), np.array([2.0, 1.0, 1.0]))
+    >>> tps.order.tolist(), tps.tp.tolist(), tps.day.tolist()
+    ([1, 0, 2], [0, 1, 2], [1.0, 2.0, 1.0])
+    """
     order = np.lexsort((day, subject))
     s, d = subject[order], day[order]
     new = np.r_[True, (s[1:] != s[:-1]) | (d[1:] != d[:-1])] if len(order) else np.zeros(0, bool)
@@ -450,7 +476,14 @@ def time_points(subject: np.ndarray, day: np.ndarray) -> TimePoints:
 
 
 def fmt_numbers(x: np.ndarray) -> np.ndarray:
-    """Numbers as short text ('8', '38.5'); NaN as ''. Distinct values formatted once."""
+    """Numbers as short text ('8', '38.5'); NaN as ''. Distinct values formatted once.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fmt_numbers(np.array([8.0, 38.5, np.nan])).tolist()
+    ['8', '38.5', '']
+    """
     x = np.round(np.asarray(x, float), 3) + 0.0  # + 0.0 folds -0.0 into 0.0
     if x.size == 0:
         return np.zeros(0, object)

@@ -85,6 +85,18 @@ def prepare_observations(
     ------
     InputError
         A required column is missing (always), or with ``errors="raise"`` any row problem.
+
+    Examples
+    --------
+    Codes resolved from names and hemoglobin converted from g/dL to g/L:
+
+    >>> import pandas as pd
+    >>> ready = prepare_observations(
+    ...     pd.DataFrame({"subject_id": "01", "day": [0, 3], "parameter": ["Hemoglobin", "PLAT"],
+    ...                   "value": [12, 50], "unit": ["g/dL", "10^9/L"]})
+    ... )
+    >>> ready.code.tolist(), ready.value.tolist()
+    (['HGB', 'PLAT'], [120.0, 50.0])
     """
     if errors not in ("raise", "coerce"):
         raise ValueError("errors must be 'raise' or 'coerce'")

@@ -19,7 +19,19 @@ _AGE_RANGE = (0, 130)
 
 
 def table_failures(table: Table) -> Failures:
-    """An empty collector for the rows of ``table`` (its file, sheet and row labels)."""
+    """An empty collector for the rows of ``table`` (its file, sheet and row labels).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from aegrade.errors import Reason
+    >>> from aegrade.study import Table
+    >>> found = table_failures(Table(pd.DataFrame({"day": [0, -1]}), file="obs.csv"))
+    >>> found.add_rows(np.array([False, True]), Reason.BAD_DAY, "negative day", column="day")
+    >>> found.frame()[["file", "row", "column"]].values.tolist()
+    [['obs.csv', 1, 'day']]
+    """
     return Failures(table.file, table.sheet, labels=table.labels(), table=table.frame)
 
 

@@ -1,5 +1,74 @@
-"""Reading a study: the only place aegrade opens input files (csv, xlsx, parquet, xpt, SDTM)."""
+"""Reading a study: the only place aegrade opens input files (csv, xlsx, parquet, xpt, SDTM).
 
-from aegrade.read.study import Study, Table, load_study
+Every function and class in its modules' ``__all__`` is re-exported here; constants stay
+in their modules.
+"""
 
-__all__ = ["Study", "Table", "load_study"]
+from aegrade.read.colmap import ColumnMap, load_column_map, rename_columns, translate_words
+from aegrade.read.dates import (
+    check_days,
+    check_times,
+    event_days,
+    from_excel_serials,
+    parse_datetimes,
+)
+from aegrade.read.files import (
+    Sheet,
+    Workbook,
+    column_letter,
+    detect_delimiter,
+    detect_encoding,
+    input_error,
+    read_csv,
+    read_file,
+    read_parquet,
+    read_xpt,
+)
+from aegrade.read.sdtm import (
+    ae_to_events,
+    dm_to_subjects,
+    domain_of,
+    findings_to_observations,
+    sdtm_days,
+    treatment_starts,
+)
+from aegrade.read.source import read_source, shape_tables
+from aegrade.read.study import Study, Table, as_study, load_study
+from aegrade.read.wide import is_wide, parameter_columns, wide_to_long
+
+__all__ = [
+    "ColumnMap",
+    "Sheet",
+    "Study",
+    "Table",
+    "Workbook",
+    "ae_to_events",
+    "as_study",
+    "check_days",
+    "check_times",
+    "column_letter",
+    "detect_delimiter",
+    "detect_encoding",
+    "dm_to_subjects",
+    "domain_of",
+    "event_days",
+    "findings_to_observations",
+    "from_excel_serials",
+    "input_error",
+    "is_wide",
+    "load_column_map",
+    "load_study",
+    "parameter_columns",
+    "parse_datetimes",
+    "read_csv",
+    "read_file",
+    "read_parquet",
+    "read_source",
+    "read_xpt",
+    "rename_columns",
+    "sdtm_days",
+    "shape_tables",
+    "translate_words",
+    "treatment_starts",
+    "wide_to_long",
+]

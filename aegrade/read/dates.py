@@ -26,7 +26,14 @@ _MAX_SERIAL = 2_958_465
 
 
 def from_excel_serials(series: pd.Series) -> pd.Series:
-    """Numbers read as Excel serial dates; other cells are left as they are."""
+    """Numbers read as Excel serial dates; other cells are left as they are.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from_excel_serials(pd.Series([45352, "2024-03-01"], dtype=object)).tolist()
+    [Timestamp('2024-03-01 00:00:00'), '2024-03-01']
+    """
     nums = pd.to_numeric(series, errors="coerce")
     is_serial = (
         (nums >= 1)
@@ -47,7 +54,15 @@ def from_excel_serials(series: pd.Series) -> pd.Series:
 
 
 def parse_datetimes(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Naive timestamps (UTC offsets converted) and a mask of filled cells that are not dates."""
+    """Naive timestamps (UTC offsets converted) and a mask of filled cells that are not dates.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> parsed, bad = parse_datetimes(pd.Series(["2024-03-01T08:30+01:00", "soon", None]))
+    >>> str(parsed[0]), bad.tolist()
+    ('2024-03-01 07:30:00', [False, True, False])
+    """
     parsed = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
     parsed = parsed.dt.tz_convert(None)
     text = series.astype("string").str.strip()
@@ -62,7 +77,16 @@ def _problems(table: Table, mask: np.ndarray, column: str, message: str) -> pd.D
 
 
 def check_times(table: Table) -> pd.DataFrame:
-    """Problems of an observations ``time`` column: cells that are not date-times."""
+    """Problems of an observations ``time`` column: cells that are not date-times.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from aegrade.study import Table
+    >>> times = Table(pd.DataFrame({"time": ["2024-03-01T08:30", "soon", None]}))
+    >>> check_times(times)[["row", "column"]].values.tolist()
+    [[1, 'time']]
+    """
     if "time" not in table.frame:
         return Failures().frame()
     _, bad = parse_datetimes(table.frame["time"])
@@ -72,7 +96,15 @@ def check_times(table: Table) -> pd.DataFrame:
 
 
 def check_days(table: Table) -> pd.DataFrame:
-    """Problems of an observations ``day`` column: filled cells that are not numbers."""
+    """Problems of an observations ``day`` column: filled cells that are not numbers.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from aegrade.study import Table
+    >>> check_days(Table(pd.DataFrame({"day": [0, "x", None]})))[["row", "column"]].values.tolist()
+    [[1, 'day']]
+    """
     if "day" not in table.frame:
         return Failures().frame()
     raw = table.frame["day"]
@@ -91,7 +123,21 @@ def check_days(table: Table) -> pd.DataFrame:
 def event_days(events: Table, subjects: Table | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Events whose ``onset``/``end`` are dates get study days from the subject's
     ``treatment_start``; returns the new frame and the problems (unreadable values, or dates
-    without a start)."""
+    without a start).
+
+    Examples
+    --------
+    An onset given as a date becomes day 3 after a treatment start on 1 March:
+
+    >>> import pandas as pd
+    >>> from aegrade.study import Table
+    >>> subjects = Table(pd.DataFrame({"subject_id": ["01"], "treatment_start": ["2024-03-01"]}))
+    >>> events = Table(pd.DataFrame({"subject_id": "01", "term": "Nausea",
+    ...                              "onset": ["2024-03-04", 2]}))
+    >>> frame, problems = event_days(events, subjects)
+    >>> frame["onset"].tolist(), len(problems)
+    ([3.0, 2.0], 0)
+    """
     frame = events.frame.copy()
     starts = _starts(subjects)
     found = Failures(events.file, events.sheet, labels=events.labels(), table=events.frame)

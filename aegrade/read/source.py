@@ -58,6 +58,18 @@ def read_source(
     ------
     InputError
         The path does not exist or cannot be read.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = Path(folder, "observations.csv").write_text(
+    ...         "subject_id,day,parameter,value,unit\\n01,0,HGB,120,g/L\\n"
+    ...     )
+    ...     _ = Path(folder, "subjects.csv").write_text("subject_id\\n01\\n")
+    ...     tables = read_source(Path(folder))
+    >>> sorted(tables), tables["observations"].frame.shape
+    (['observations', 'subjects'], (1, 5))
     """
     if not path.exists():
         raise input_error(path, f"{path} does not exist", check=Reason.MISSING_FILE)
@@ -142,7 +154,23 @@ def shape_tables(
 ) -> tuple[dict[str, Table], pd.DataFrame]:
     """Column map applied, headers in lower case, wide observations made long, file dates
     read (Excel serials), event dates turned into study days; returns the tables and the
-    problems found on the way."""
+    problems found on the way.
+
+    Examples
+    --------
+    A wide sheet made long:
+
+    >>> import pandas as pd
+    >>> sheet = pd.DataFrame({"Subject_ID": ["01", "01"], "Day": [0, 7], "HGB (g/L)": [120, 95]})
+    >>> wide = Table(sheet)
+    >>> shaped, problems = shape_tables({"observations": wide})
+    >>> shaped["observations"].frame[["subject_id", "day", "parameter", "value", "unit"]]
+      subject_id  day parameter  value unit
+    0         01    0       HGB    120  g/L
+    1         01    7       HGB     95  g/L
+    >>> len(problems)
+    0
+    """
     shaped = {k: replace(t, frame=rename_columns(t.frame, cmap)) for k, t in tables.items()}
     obs = shaped.get("observations")
     if obs is not None and is_wide(obs.frame, cmap):  # before lower-casing: keep the headers

@@ -3,6 +3,9 @@
 The library entry points are :func:`build_ae_table` (the SPEC section 5 AE table),
 :func:`build_crs_icans_summary`, :func:`build_shift_table` and :func:`build_patient_listing`;
 :func:`format_text` prints any of them; :mod:`aegrade.write` writes them.
+
+Every function and class in its modules' ``__all__`` is re-exported here; constants stay
+in their modules.
 """
 
 from aegrade.tables.build import AETable, build_ae_table

@@ -36,7 +36,15 @@ TREATMENT_WINDOW_DAYS = 1.0
 
 
 def format_median_range(values: pd.Series | np.ndarray) -> str:
-    """'median (min-max)' of days; whole numbers print without decimals, others with one."""
+    """'median (min-max)' of days; whole numbers print without decimals, others with one.
+
+    Examples
+    --------
+    >>> format_median_range([1, 2, 7.5])
+    '2 (1-7.5)'
+    >>> format_median_range([])
+    'NA'
+    """
     v = pd.to_numeric(pd.Series(values), errors="coerce").dropna().to_numpy(float)
     if not len(v):
         return "NA"
@@ -87,6 +95,17 @@ def build_crs_icans_summary(
     ``onset``), in days from infusion. Duration is the sum of the patient's episode
     durations (``duration``, else ``end - onset``). Medians and ranges are over the patients
     with the syndrome.
+
+    Examples
+    --------
+    Two of three patients had CRS (grades 1 and 2):
+
+    >>> import pandas as pd
+    >>> ae = pd.DataFrame({"subject_id": ["01", "02"], "term": CRS_TERM, "criteria": "astct-2019",
+    ...                    "grade": [1, 2], "onset": [1.0, 2.0], "end": [3.0, 6.0]})
+    >>> table = build_crs_icans_summary(ae, pd.DataFrame({"subject_id": ["01", "02", "03"]}))
+    >>> table.ard[["n", "N"]].head(2).values.tolist()
+    [[2, 3], [0, 3]]
     """
     ae = adverse_events.assign(subject_id=adverse_events["subject_id"].astype("string"))
     ae = ae[ae["term"].astype("string").str.lower().isin(list(_SHORT))]

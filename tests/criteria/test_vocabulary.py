@@ -8,12 +8,12 @@ import pandas as pd
 from aegrade.criteria import load_crs_icans_criteria
 from aegrade.criteria.vocabulary import (
     allowed_words,
+    default_vocabulary,
     false_words,
     normalize_word,
     not_given,
     read_values,
     true_words,
-    vocabulary,
     vocabulary_of,
 )
 
@@ -30,7 +30,7 @@ def test_words_are_read_from_the_criteria_file() -> None:
 
 def test_other_crs_files_share_the_vocabulary() -> None:
     for cid in ("lee-2014", "ctcae-v5.0-crs"):
-        assert vocabulary_of(load_crs_icans_criteria(cid)) == vocabulary()
+        assert vocabulary_of(load_crs_icans_criteria(cid)) == default_vocabulary()
 
 
 def test_allowed_words_come_from_devices_agents_and_domains() -> None:
