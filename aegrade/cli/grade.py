@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from aegrade.cli._common import reports_errors
-from aegrade.cli.options import ctcae_option, output_option
+from aegrade.cli.options import ctcae_option, errors_option, output_option
 from aegrade.cli.progress import stages
 from aegrade.pipeline import grade
 from aegrade.read.study import load_study
@@ -63,12 +63,9 @@ from aegrade.write.results import write_result
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
 @output_option("An .xlsx file, or a folder that receives csv (or parquet with --format).")
 @ctcae_option("CTCAE version for labs, vital signs and clinician events.")
-@click.option(
-    "--errors",
-    type=click.Choice(["raise", "coerce"]),
-    default="raise",
-    show_default=True,
-    help="raise: stop on any input error and list them all; coerce: grade what can "
+@errors_option(
+    "raise",
+    "raise: stop on any input error and list them all; coerce: grade what can "
     "be graded and write the problems to an 'issues' sheet or CSV.",
 )
 @click.option(

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-__all__ = ["CTCAE_VERSIONS", "ctcae_option", "output_option"]
+__all__ = ["CTCAE_VERSIONS", "ctcae_option", "errors_option", "output_option"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -43,6 +43,40 @@ def ctcae_option(help_text: str | None = None) -> Callable[[_F], _F]:
         "--ctcae",
         type=click.Choice(list(CTCAE_VERSIONS)),
         default=CTCAE_VERSIONS[0],
+        show_default=True,
+        help=help_text,
+    )
+
+
+def errors_option(default: str, help_text: str | None = None) -> Callable[[_F], _F]:
+    """The ``--errors`` option: ``raise`` (stop on any input error) or ``coerce``.
+
+    Parameters
+    ----------
+    default
+        ``raise`` or ``coerce``.
+    help_text
+        What each choice does in this command (None: no help line).
+
+    Returns
+    -------
+    callable
+        A click decorator adding ``--errors`` (passed as ``errors``, a string).
+
+    Examples
+    --------
+    >>> from click.testing import CliRunner
+    >>> @click.command()
+    ... @errors_option("coerce")
+    ... def show(errors: str) -> None:
+    ...     click.echo(errors)
+    >>> CliRunner().invoke(show, []).output
+    'coerce\\n'
+    """
+    return click.option(
+        "--errors",
+        type=click.Choice(["raise", "coerce"]),
+        default=default,
         show_default=True,
         help=help_text,
     )
