@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import click
 
 from aegrade.cli._common import reports_errors
+from aegrade.cli.options import errors_option
+
+if TYPE_CHECKING:
+    from aegrade.grading.bedside import TimepointGrade
 
 __all__ = ["crs_command", "explain_command", "icans_command"]
 
@@ -66,7 +70,12 @@ def crs_command(
         episode_ongoing=episode_ongoing,
         criteria=criteria,
     )
-    click.echo(f"CRS grade {res.grade} ({res.criteria or criteria})")
+    _show("CRS", res, criteria)
+
+
+def _show(syndrome: str, res: TimepointGrade, system: str) -> None:
+    """Print a time point's grade with its system (``system`` when it names none), then why."""
+    click.echo(f"{syndrome} grade {res.grade} ({res.criteria or system})")
     click.echo(res.text)
 
 
@@ -114,8 +123,7 @@ def icans_command(
         age=age,
         capd_age_cutoff=capd_age_cutoff,
     )
-    click.echo(f"ICANS grade {res.grade} ({res.criteria or 'astct-2019'})")
-    click.echo(res.text)
+    _show("ICANS", res, "astct-2019")
 
 
 @click.command("explain")
@@ -139,9 +147,7 @@ def icans_command(
     show_default=True,
     type=click.Choice(["astct-2019", "none"], case_sensitive=False),
 )
-@click.option(
-    "--errors", default="coerce", show_default=True, type=click.Choice(["raise", "coerce"])
-)
+@errors_option("coerce")
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False), help="Also write the audit trail as CSV."
 )

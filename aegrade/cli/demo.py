@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from aegrade.cli._common import reports_errors
+from aegrade.cli.options import ctcae_option
 
 __all__ = ["EXAMPLE_NAME", "demo_command", "example_study"]
 
@@ -43,7 +44,7 @@ def example_study() -> Traversable:
     default=None,
     help="Another study to demonstrate on (default: the example study).",
 )
-@click.option("--ctcae", type=click.Choice(["5.0", "4.03"]), default="5.0", show_default=True)
+@ctcae_option()
 @reports_errors
 def demo_command(input_path: Path | None, ctcae: str) -> None:
     """Grade the bundled short-course blinatumomab example study; print its AE table."""

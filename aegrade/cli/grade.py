@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from aegrade.cli._common import reports_errors
+from aegrade.cli.options import ctcae_option, errors_option, output_option
 from aegrade.cli.progress import stages
 from aegrade.pipeline import grade
 from aegrade.read.study import load_study
@@ -62,25 +63,11 @@ __all__ = ["XLSX_DEFAULT_MAX_ROWS", "grade_command"]
     ),
 )
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    help="An .xlsx file, or a folder that receives csv (or parquet with --format).",
-)
-@click.option(
-    "--ctcae",
-    type=click.Choice(["5.0", "4.03"]),
-    default="5.0",
-    show_default=True,
-    help="CTCAE version for labs, vital signs and clinician events.",
-)
-@click.option(
-    "--errors",
-    type=click.Choice(["raise", "coerce"]),
-    default="raise",
-    show_default=True,
-    help="raise: stop on any input error and list them all; coerce: grade what can "
+@output_option("An .xlsx file, or a folder that receives csv (or parquet with --format).")
+@ctcae_option("CTCAE version for labs, vital signs and clinician events.")
+@errors_option(
+    "raise",
+    "raise: stop on any input error and list them all; coerce: grade what can "
     "be graded and write the problems to an 'issues' sheet or CSV.",
 )
 @click.option(

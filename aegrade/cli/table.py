@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from aegrade.cli._common import reports_errors
+from aegrade.cli.options import ctcae_option, output_option
 from aegrade.tables import (
     TableSpec,
     build_ae_table,
@@ -64,12 +65,9 @@ _PRINTABLE = ("txt", "md", "csv", "html", "ard")
     ),
 )
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    help="File to write; the format follows its suffix (.xlsx .csv .md .html .docx "
-    ".rtf .txt, .ard.csv for the ARD). Without it the table is printed.",
+@output_option(
+    "File to write; the format follows its suffix (.xlsx .csv .md .html .docx "
+    ".rtf .txt, .ard.csv for the ARD). Without it the table is printed."
 )
 @click.option(
     "--spec",
@@ -117,13 +115,7 @@ _PRINTABLE = ("txt", "md", "csv", "html", "ard")
     type=click.Path(path_type=Path),
     help="Also write an HTML report with the tables and plots to this file.",
 )
-@click.option(
-    "--ctcae",
-    type=click.Choice(["5.0", "4.03"]),
-    default="5.0",
-    show_default=True,
-    help="CTCAE version when INPUT is a study to grade.",
-)
+@ctcae_option("CTCAE version when INPUT is a study to grade.")
 @reports_errors
 def table_command(
     input_path: Path,

@@ -63,37 +63,33 @@ def validate_subjects(table: Table) -> pd.DataFrame:
     df = table.frame
     found = table_failures(table)
     sid = df["subject_id"].astype("string").str.strip()
-    found.add_rows(
-        (sid.isna() | (sid == "")).to_numpy(bool),
-        Reason.MISSING_SUBJECT,
-        "subject_id is empty",
-        column="subject_id",
-    )
-    dup = sid.duplicated(keep="first") & sid.notna()
-    found.add_rows(
-        dup.to_numpy(bool),
-        Reason.DUPLICATE_SUBJECT,
-        "subject_id appears more than once in subjects",
-        column="subject_id",
-    )
+    # (column, rows that fail, reason, message), reported in this order
+    checks: list[tuple[str, pd.Series, Reason, str]] = [
+        ("subject_id", sid.isna() | (sid == ""), Reason.MISSING_SUBJECT, "subject_id is empty"),
+        (
+            "subject_id",
+            sid.duplicated(keep="first") & sid.notna(),
+            Reason.DUPLICATE_SUBJECT,
+            "subject_id appears more than once in subjects",
+        ),
+    ]
     if "age" in df:
         age = pd.to_numeric(df["age"], errors="coerce")
         bad = (age.isna() & df["age"].notna()) | (age < _AGE_RANGE[0]) | (age > _AGE_RANGE[1])
-        found.add_rows(
-            bad.to_numpy(bool),
-            Reason.NOT_A_NUMBER,
-            "age must be a number of years (0-130)",
-            column="age",
-        )
+        checks.append(("age", bad, Reason.NOT_A_NUMBER, "age must be a number of years (0-130)"))
     if "treatment_start" in df:
         ts = pd.to_datetime(df["treatment_start"], errors="coerce", format="mixed")
         bad = ts.isna() & df["treatment_start"].notna()
-        found.add_rows(
-            bad.to_numpy(bool),
-            Reason.BAD_DAY,
-            "treatment_start is not a readable date-time",
-            column="treatment_start",
+        checks.append(
+            (
+                "treatment_start",
+                bad,
+                Reason.BAD_DAY,
+                "treatment_start is not a readable date-time",
+            )
         )
+    for column, failed, reason, message in checks:
+        found.add_rows(failed.to_numpy(bool), reason, message, column=column)
     return found.frame()
 
 

@@ -11,7 +11,12 @@ import numpy as np
 import pandas as pd
 
 from aegrade.criteria.vocabulary import not_given, read_values
-from aegrade.tables.display import DisplayTable, format_count, grading_footnote, system_label
+from aegrade.tables.display import (
+    DisplayTable,
+    format_count,
+    system_label,
+    with_grading_footnote,
+)
 from aegrade.tables.spec import TableSpecError
 
 __all__ = [
@@ -143,9 +148,6 @@ def build_crs_icans_summary(
         f"of a CRS or ICANS episode to {_days(treatment_window_days)} after its end "
         "(premedication not counted)."
     ]
-    g = grading_footnote(crit.dropna().unique())
-    if g:
-        foot.append(g)
     return DisplayTable(
         title="Cytokine release syndrome and ICANS",
         stub_header="",
@@ -153,7 +155,7 @@ def build_crs_icans_summary(
         body=tuple(body),
         indent=tuple(indent),
         emphasis=tuple(emph),
-        footnotes=tuple(foot),
+        footnotes=with_grading_footnote(foot, crit.unique()),
         name="CRS ICANS",
         ard=pd.DataFrame(
             ard, columns=["row", "arm", "column", "n", "N", "percent", "median", "min", "max"]

@@ -24,6 +24,7 @@ __all__ = [
     "format_text",
     "grading_footnote",
     "system_label",
+    "with_grading_footnote",
 ]
 
 
@@ -241,6 +242,32 @@ def grading_footnote(criteria: Iterable[str]) -> str | None:
         for c in ids
     ]
     return "Grading: " + "; ".join(parts) + "."
+
+
+def with_grading_footnote(notes: Sequence[str], criteria: Iterable[object]) -> tuple[str, ...]:
+    """A table's footnotes: ``notes``, then :func:`grading_footnote` when a system was used.
+
+    Parameters
+    ----------
+    notes
+        The table's own footnotes.
+    criteria
+        Grading system ids of the counted rows (repeats, None and NA are ignored).
+
+    Returns
+    -------
+    tuple of str
+        For :attr:`DisplayTable.footnotes`.
+
+    Examples
+    --------
+    >>> with_grading_footnote(["n (%), patients."], [None])
+    ('n (%), patients.',)
+    >>> with_grading_footnote(["n (%), patients."], ["ctcae-v5.0"])[1][:19]
+    'Grading: CTCAE v5.0'
+    """
+    grading = grading_footnote(c for c in criteria if isinstance(c, str))
+    return (*notes, grading) if grading else tuple(notes)
 
 
 def format_text(table: DisplayTable | object, *, width: int | None = None) -> str:

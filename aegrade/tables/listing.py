@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from aegrade.tables.crs_summary import CRS_TERM, ICANS_TERM
-from aegrade.tables.display import DisplayTable, grading_footnote
+from aegrade.tables.display import DisplayTable, with_grading_footnote
 from aegrade.tables.spec import TableSpecError
 
 __all__ = ["LISTING_TERMS", "build_patient_listing"]
@@ -104,16 +104,17 @@ def build_patient_listing(
     frame = frame.rename(columns={"subject_id": "Patient"})
     cells = frame.astype(object).where(frame.notna(), "NA").map(_text)
     foot = ["Worst grade per patient; 0, no event of grade >= 1 recorded."]
-    if adverse_events is not None and "criteria" in adverse_events:
-        g = grading_footnote(adverse_events["criteria"].dropna().unique())
-        if g:
-            foot.append(g)
+    systems = (
+        adverse_events["criteria"].unique()
+        if adverse_events is not None and "criteria" in adverse_events
+        else ()
+    )
     return DisplayTable(
         title="Per-patient toxicity and response",
         stub_header="Patient",
         columns=tuple(str(c) for c in cells.columns[1:]),
         body=tuple(tuple(r) for r in cells.to_numpy(object).tolist()),
-        footnotes=tuple(foot),
+        footnotes=with_grading_footnote(foot, systems),
         name="Patient listing",
     )
 

@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from aegrade.tables.display import DisplayTable, format_count, grading_footnote
+from aegrade.tables.display import DisplayTable, format_count, with_grading_footnote
 from aegrade.tables.spec import TableSpecError
 
 __all__ = ["build_shift_table"]
@@ -122,9 +122,6 @@ def build_shift_table(
     ]
     if missing_baseline == "grade0":
         foot.append("A missing baseline is counted as grade 0.")
-    g = grading_footnote(long["criteria"].dropna().unique())
-    if g:
-        foot.append(g)
     return DisplayTable(
         title="Shift from baseline to worst post-baseline grade",
         stub_header="Laboratory term",
@@ -133,7 +130,7 @@ def build_shift_table(
         groups=(("Worst post-baseline grade", len(grades) + 1),),
         indent=tuple(indent),
         emphasis=tuple(emph),
-        footnotes=tuple(foot),
+        footnotes=with_grading_footnote(foot, long["criteria"].unique()),
         name="Lab shift",
         ard=pd.DataFrame(ard, columns=["row", "arm", "column", "n", "N", "percent"]),
     )

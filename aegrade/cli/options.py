@@ -1,0 +1,108 @@
+"""Click options shared by several commands, declared once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+__all__ = ["CTCAE_VERSIONS", "ctcae_option", "errors_option", "output_option"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+#: The CTCAE versions a command can grade with (``--ctcae``); the first is the default.
+CTCAE_VERSIONS = ("5.0", "4.03")
+
+
+def ctcae_option(help_text: str | None = None) -> Callable[[_F], _F]:
+    """The ``--ctcae`` option: the CTCAE version, 5.0 (default) or 4.03.
+
+    Parameters
+    ----------
+    help_text
+        What the version is used for in this command (None: no help line).
+
+    Returns
+    -------
+    callable
+        A click decorator adding ``--ctcae`` (passed as ``ctcae``, a string).
+
+    Examples
+    --------
+    >>> from click.testing import CliRunner
+    >>> @click.command()
+    ... @ctcae_option("CTCAE version.")
+    ... def show(ctcae: str) -> None:
+    ...     click.echo(ctcae)
+    >>> CliRunner().invoke(show, ["--ctcae", "4.03"]).output
+    '4.03\\n'
+    """
+    return click.option(
+        "--ctcae",
+        type=click.Choice(list(CTCAE_VERSIONS)),
+        default=CTCAE_VERSIONS[0],
+        show_default=True,
+        help=help_text,
+    )
+
+
+def errors_option(default: str, help_text: str | None = None) -> Callable[[_F], _F]:
+    """The ``--errors`` option: ``raise`` (stop on any input error) or ``coerce``.
+
+    Parameters
+    ----------
+    default
+        ``raise`` or ``coerce``.
+    help_text
+        What each choice does in this command (None: no help line).
+
+    Returns
+    -------
+    callable
+        A click decorator adding ``--errors`` (passed as ``errors``, a string).
+
+    Examples
+    --------
+    >>> from click.testing import CliRunner
+    >>> @click.command()
+    ... @errors_option("coerce")
+    ... def show(errors: str) -> None:
+    ...     click.echo(errors)
+    >>> CliRunner().invoke(show, []).output
+    'coerce\\n'
+    """
+    return click.option(
+        "--errors",
+        type=click.Choice(["raise", "coerce"]),
+        default=default,
+        show_default=True,
+        help=help_text,
+    )
+
+
+def output_option(help_text: str) -> Callable[[_F], _F]:
+    """The ``-o/--output`` option: a path to write to (passed as a :class:`~pathlib.Path`).
+
+    Parameters
+    ----------
+    help_text
+        What the command writes there.
+
+    Returns
+    -------
+    callable
+        A click decorator adding ``-o/--output`` (``output``, None when not given).
+
+    Examples
+    --------
+    >>> from click.testing import CliRunner
+    >>> @click.command()
+    ... @output_option("Where to write.")
+    ... def show(output: Path | None) -> None:
+    ...     click.echo(repr(output))
+    >>> CliRunner().invoke(show, ["-o", "out.csv"]).output
+    "PosixPath('out.csv')\\n"
+    """
+    return click.option("-o", "--output", type=click.Path(path_type=Path), help=help_text)
