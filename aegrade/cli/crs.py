@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 import click
 
 from aegrade.cli._common import reports_errors
-from aegrade.cli.options import errors_option
+from aegrade.cli._options import errors_option
 
 if TYPE_CHECKING:
     from aegrade.grading.bedside import TimepointGrade

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from aegrade.cli._common import reports_errors
-from aegrade.cli.options import ctcae_option
+from aegrade.cli._options import ctcae_option
 
 __all__ = ["EXAMPLE_NAME", "demo_command", "example_study"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from aegrade.cli._common import reports_errors
-from aegrade.cli.options import ctcae_option, errors_option, output_option
+from aegrade.cli._options import ctcae_option, errors_option, output_option
 from aegrade.cli.progress import stages
 from aegrade.pipeline import grade
 from aegrade.read.study import load_study

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from aegrade.cli._common import reports_errors
-from aegrade.cli.options import ctcae_option, output_option
+from aegrade.cli._options import ctcae_option, output_option
 from aegrade.tables import (
     TableSpec,
     build_ae_table,

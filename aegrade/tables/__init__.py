@@ -23,6 +23,7 @@ from aegrade.tables.display import (
     format_text,
     grading_footnote,
     system_label,
+    with_grading_footnote,
 )
 from aegrade.tables.inputs import TableInputs, inputs_from_result, load_table_inputs
 from aegrade.tables.listing import LISTING_TERMS, build_patient_listing
@@ -66,6 +67,7 @@ __all__ = [
     "load_table_inputs",
     "load_table_spec",
     "system_label",
+    "with_grading_footnote",
     "worst_grade_records",
     "worst_grades",
 ]
