@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal, cast
 
 import click
 
 from aegrade.cli._common import reports_errors
 from aegrade.cli._options import ctcae_option, errors_option, output_option
 from aegrade.cli.progress import stages
+from aegrade.grading.labs import Ambiguous
 from aegrade.pipeline import grade
 from aegrade.read.study import load_study
 from aegrade.write.adam import build_adam
-from aegrade.write.results import write_result
+from aegrade.write.results import Format, write_result
+
+ErrorMode = Literal["raise", "coerce"]
 
 __all__ = ["XLSX_DEFAULT_MAX_ROWS", "grade_command"]
 
@@ -136,8 +140,8 @@ def grade_command(
         result = grade(
             study,
             f"ctcae-v{ctcae}",
-            errors=errors,  # type: ignore[arg-type]
-            ambiguous=ambiguous,  # type: ignore[arg-type]
+            errors=cast(ErrorMode, errors),  # click.Choice has checked the word
+            ambiguous=cast(Ambiguous, ambiguous),
             crs=systems or None,
             icans=None if icans == "none" else icans,
         )
@@ -147,7 +151,7 @@ def grade_command(
         written = write_result(
             result,
             output,
-            fmt=fmt,  # type: ignore[arg-type]
+            fmt=cast(Format, fmt),
             inputs=[input_path, *([column_map] if column_map else [])],
             extra=extra,
         )

@@ -61,7 +61,7 @@ def load_neutropenia(criteria: str = "asco-idsa-neutropenia") -> NeutropeniaCrit
     >>> c.id, [d.column for d in c.depths]
     ('asco-idsa-neutropenia', ['severe_neutropenia_days', 'profound_neutropenia_days'])
     """
-    return load_hematology_criteria(criteria, "neutropenia")  # type: ignore[no-any-return]
+    return load_hematology_criteria(criteria, NeutropeniaCriteria)
 
 
 def _rows(data: pd.DataFrame | Readings, subjects: pd.Index | list[str] | None) -> Readings:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from aegrade.pipeline import GradeResult, grade
 from aegrade.read.files import EXCEL_SUFFIXES, Sheet, Workbook, read_csv, read_parquet
 from aegrade.schema import SCHEMAS, conform
 
@@ -36,7 +37,7 @@ class TableInputs:
     source: str | None = None
 
 
-def inputs_from_result(result: object, source: str | None = None) -> TableInputs:
+def inputs_from_result(result: GradeResult, source: str | None = None) -> TableInputs:
     """The frames of an :class:`aegrade.GradeResult` (no file is read).
 
     >>> import pandas as pd
@@ -47,10 +48,10 @@ def inputs_from_result(result: object, source: str | None = None) -> TableInputs
     ['Platelet count decreased']
     """
     return TableInputs(
-        adverse_events=result.adverse_events,  # type: ignore[attr-defined]
-        subjects=result.subjects,  # type: ignore[attr-defined]
-        graded_observations=result.graded_observations,  # type: ignore[attr-defined]
-        subject_summary=result.subject_summary,  # type: ignore[attr-defined]
+        adverse_events=result.adverse_events,
+        subjects=result.subjects,
+        graded_observations=result.graded_observations,
+        subject_summary=result.subject_summary,
         source=source,
     )
 
@@ -95,7 +96,6 @@ def load_table_inputs(path: str | Path, *, criteria: str = "ctcae-v5.0") -> Tabl
     graded = _read_graded(path)
     if graded is not None:
         return graded
-    from aegrade.pipeline import grade
 
     return inputs_from_result(grade(path, criteria), source=str(path))
 
