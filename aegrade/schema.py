@@ -61,7 +61,9 @@ __all__ = [
     "split_value",
 ]
 
-Dtype = Literal["string", "Int64", "int64", "float64", "bool", "category", "reason_code"]
+Dtype = Literal[
+    "string", "Int64", "int64", "float64", "bool", "category", "reason_code", "check_code"
+]
 
 #: Outcomes of a graded observation that are not input problems.
 OUTCOME_CODES = ("graded", "grade_0", "missing_time", "not_graded")
@@ -71,6 +73,8 @@ OUTCOME_CODES = ("graded", "grade_0", "missing_time", "not_graded")
 REASON_CODES: tuple[str, ...] = tuple(dict.fromkeys([*OUTCOME_CODES, *(r.value for r in Reason)]))
 
 _REASON_DTYPE = pd.CategoricalDtype(list(REASON_CODES))
+#: The ``check`` of the issues table: a :class:`~aegrade.errors.Reason` code, nothing else.
+_CHECK_DTYPE = pd.CategoricalDtype([r.value for r in Reason])
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,8 @@ class Column:
         The column name.
     dtype
         ``string``, ``Int64``, ``int64``, ``float64``, ``bool``, ``category`` (an open set of
-        labels) or ``reason_code`` (the categorical over :data:`REASON_CODES`).
+        labels), ``reason_code`` (the categorical over :data:`REASON_CODES`) or ``check_code``
+        (the categorical over the :class:`~aegrade.errors.Reason` codes).
     required
         Always present (added, all NA, when a run has nothing for it); otherwise present when
         the input or the engine gives it, and then with this dtype.
@@ -246,7 +251,7 @@ ISSUES = TableSchema(
         _c("row", "string", "spreadsheet row (header = 1) or DataFrame index label"),
         _c("column", "string", "input column"),
         _c("value", "string", "the cell as given"),
-        _c("check", "string", "the check that failed (a Reason code)", nullable=False),
+        _c("check", "check_code", "the check that failed (a Reason code)", nullable=False),
         _c("message", "string", "what is wrong", nullable=False),
     ),
     doc="Every input problem, one row each (errors='coerce').",
@@ -418,6 +423,8 @@ def _cast(s: pd.Series, dtype: Dtype) -> pd.Series:
         return s if s.dtype == bool else s.fillna(False).astype(bool)
     if dtype == "reason_code":
         return s.astype(_REASON_DTYPE)
+    if dtype == "check_code":
+        return s.astype(_CHECK_DTYPE)
     if isinstance(s.dtype, pd.CategoricalDtype):
         if s.cat.categories.dtype == object or str(s.cat.categories.dtype) == "str":
             return s.cat.rename_categories(list(s.cat.categories.astype("string")))
@@ -436,8 +443,9 @@ def _empty(dtype: Dtype, index: pd.Index) -> pd.Series:
     if dtype == "category":
         empty = pd.Index([], dtype="string")
         return pd.Series(pd.Categorical([None] * len(index), categories=empty), index=index)
-    if dtype == "reason_code":
-        return pd.Series(pd.Categorical([None] * len(index), dtype=_REASON_DTYPE), index=index)
+    if dtype in ("reason_code", "check_code"):
+        fixed = _REASON_DTYPE if dtype == "reason_code" else _CHECK_DTYPE
+        return pd.Series(pd.Categorical([None] * len(index), dtype=fixed), index=index)
     if dtype == "bool":
         return pd.Series(False, index=index, dtype=bool)
     return pd.Series(pd.NA if dtype in ("string", "Int64") else np.nan, index=index, dtype=dtype)

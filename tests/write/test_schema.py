@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from aegrade import grade
 from aegrade.cli import main
 from aegrade.read.study import load_study
+from aegrade.errors import Reason
 from aegrade.schema import (
     GRADED_OBSERVATIONS,
     REASON_CODES,
@@ -39,6 +40,7 @@ ARROW = {
     "bool": pa.bool_(),
     "category": pa.dictionary(pa.int32(), pa.string()),
     "reason_code": pa.dictionary(pa.int32(), pa.string()),
+    "check_code": pa.dictionary(pa.int32(), pa.string()),
 }
 
 #: parameter, unit, lln, uln
@@ -219,6 +221,16 @@ def test_reason_code_is_a_fixed_categorical() -> None:
     graded = go["grade_low"].fillna(0).gt(0) | go["grade_high"].fillna(0).gt(0)
     assert (go.loc[graded, "reason_code"] == "graded").all()
     assert set(go["reason_code"].dropna()) <= set(REASON_CODES)
+
+
+def test_issue_checks_are_a_fixed_categorical_of_reason_codes() -> None:
+    bad = _labs(2, [1.0, 3.0]).astype({"value": object})
+    bad.loc[0, "value"] = "abc"
+    issues = grade(bad, errors="coerce").issues
+    assert list(issues["check"].cat.categories) == [r.value for r in Reason]
+    assert issues["check"].tolist() == ["not_a_number"]
+    empty = grade(_labs(2, [1.0, 3.0])).issues  # no problem: same dtype, no rows
+    assert empty.empty and empty["check"].dtype == issues["check"].dtype
 
 
 def test_reason_code_of_ungraded_rows() -> None:
