@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from aegrade import grade
 from aegrade.cli import main
-from aegrade.read.study import load_study
 from aegrade.errors import Reason
+from aegrade.read.study import load_study
 from aegrade.schema import (
     GRADED_OBSERVATIONS,
     REASON_CODES,
