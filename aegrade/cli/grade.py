@@ -163,7 +163,8 @@ def grade_command(
         f"{len(result.subject_summary)} subjects"
     )
     if len(result.issues):
-        counts = result.issues["check"].value_counts()
+        counts = result.issues["check"].value_counts(sort=True)
+        counts = counts[counts > 0]  # a categorical counts every code, seen or not
         click.echo(
             "input problems (coerced, see the 'issues' table): "
             + ", ".join(f"{k}: {v}" for k, v in counts.items()),

@@ -157,3 +157,13 @@ def test_example_study_grades_without_input_errors() -> None:
     assert len(result.subjects) == 30
     assert len(result.graded_observations) == 18_294
     assert result.issues.empty
+
+
+def test_coerce_summary_names_only_the_problems_found(tmp_path: Path) -> None:
+    src = tmp_path / "labs.csv"
+    src.write_text("subject_id,day,parameter,value,unit\nA,1,PLAT,abc,10^9/L\nA,2,PLAT,40,10^9/L\n")
+    args = ["grade", str(src), "-o", str(tmp_path / "out.xlsx"), "--errors", "coerce"]
+    res = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert res.exit_code == 0
+    line = next(s for s in res.output.splitlines() if s.startswith("input problems"))
+    assert line.endswith("'issues' table): not_a_number: 1")
