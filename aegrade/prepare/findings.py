@@ -297,9 +297,10 @@ def _check_vitals(
         m = np.zeros(len(code), bool)
         m[idx] = (status == st) & ~nan_in
         probs.add(m, "unit", reason, text)
-    bounds = {c: reg.parameters[c].limits or (None, None) for c in set(code[idx])}
-    lo = np.array([_bound(bounds[c][0], np.nan) for c in code[idx]], float)
-    hi = np.array([_bound(bounds[c][1], np.inf) for c in code[idx]], float)
+    kinds, names = pd.factorize(code[idx])  # the limits of each code, gathered per row
+    limits = [reg.parameters[c].limits or (None, None) for c in names]
+    lo = np.array([_bound(low, np.nan) for low, _ in limits], float)[kinds]
+    hi = np.array([_bound(high, np.inf) for _, high in limits], float)[kinds]
     m = np.zeros(len(code), bool)
     m[idx] = (conv < lo) | (conv > hi)
     probs.add(m, "value", Reason.IMPLAUSIBLE, "value is outside what is physiologically possible")
