@@ -136,9 +136,11 @@ def _findings(findings: Sequence[tuple[str, Sheet]], path: Path, *, has_dm: bool
     if len(findings) == 1:
         s = findings[0][1]
         return Table(frames[0], file=s.file, sheet=s.sheet, rows=s.rows)
-    labels = np.concatenate(
+    labels = np.concatenate(  # "LB 12": the domain's sheet or file, then its row
         [
-            np.array([f"{s.sheet or Path(s.file).name} {r}" for r in s.rows], dtype=object)
+            (f"{s.sheet or Path(s.file).name} " + pd.Series(s.rows).astype(str)).to_numpy(
+                dtype=object
+            )
             for _, s in findings
         ]
     )

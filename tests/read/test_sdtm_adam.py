@@ -32,6 +32,7 @@ def test_study_from_sdtm_folder() -> None:
     assert len(study.subjects.frame) == 3
     assert len(study.observations.frame) == 207 + 7
     assert study.observations.labels()[0] == "lb.csv 2"
+    assert study.observations.labels()[-1] == "vs.csv 8"
     assert study.events.frame["term"].tolist()[0] == "Headache"
     assert study.events.frame["onset"].tolist() == [2.0, 2.0, 2.0]
 
