@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from aegrade.criteria import load_crs_icans_criteria
-from aegrade.criteria.units import convert_columns, registry
+from aegrade.criteria.units import registry
 from aegrade.criteria.vocabulary import (
     allowed_words,
     false_words,
@@ -23,6 +23,7 @@ from aegrade.criteria.vocabulary import (
     true_words,
 )
 from aegrade.errors import Failures, InputError, Reason
+from aegrade.prepare.observations import Context, prepare_observations
 from aegrade.prepare.study import PreparedStudy, prepare_study
 from aegrade.prepare.subjects import table_failures
 from aegrade.study import Study, Table
@@ -54,7 +55,7 @@ CRS_CODES = (
 TREATMENT_CODES = ("TOCILIZUMAB", "CORTICOSTEROID", "ANTIPYRETIC")
 ICE_ITEMS = ("ICE_ORIENTATION", "ICE_NAMING", "ICE_COMMANDS", "ICE_WRITING", "ICE_ATTENTION")
 ICANS_CODES = ("ICE", *ICE_ITEMS, "CAPD", "LOC", "SEIZURE", "MOTOR", "ICP")
-_VITALS = ("TEMP", "SYSBP")
+_VITALS = ("TEMP", "SYSBP", "FIO2")
 _DOSE_UNITS = {
     "ug/min": "ug/min",
     "mcg/min": "ug/min",
@@ -217,7 +218,7 @@ def extract_findings(
         Reason.BAD_DAY,
         "CRS/ICANS need the day (or time) of each finding",
     )
-    number = _check_vitals(df, pos, code, number, probs)
+    number = _check_vitals(obs, pos, code, number, probs)
     _check_words(code, number, word, probs)
     flow, dose, dose_unit = _flow_and_dose(df, pos, code, probs)
     other, bad_other = _truthy(
@@ -268,47 +269,28 @@ def _missing(obs: Table, source: str | None) -> InputError:
 
 
 def _check_vitals(
-    df: pd.DataFrame, pos: np.ndarray, code: np.ndarray, number: np.ndarray, probs: _Checked
+    obs: Table, pos: np.ndarray, code: np.ndarray, number: np.ndarray, probs: _Checked
 ) -> np.ndarray:
-    reg = registry()
-    vit = isin(code, _VITALS) | (code == "FIO2")
+    """The numbers of the vital-sign rows (TEMP, SYSBP, FIO2) in canonical units, read and
+    checked by the one preparation of values (:func:`prepare_observations`) on those rows;
+    a row it refuses is marked bad and its problems go into the collector."""
+    vit = isin(code, _VITALS)
     out = number.copy()
     if not vit.any():
         return out
     idx = np.flatnonzero(vit)
-    unit = df["unit"].iloc[pos[idx]] if "unit" in df else pd.Series([None] * len(idx))
-    scale, offset, status, _ = convert_columns(
-        pd.Series(code[idx], dtype="string"), unit.reset_index(drop=True)
+    rows = pos[idx]
+    prep = prepare_observations(
+        obs.frame.iloc[rows].drop(columns=["time"], errors="ignore"),
+        context=Context(file=obs.file, sheet=obs.sheet, rows=obs.labels()[rows]),
+        errors="coerce",
     )
-    is_fio2 = code[idx] == "FIO2"
-    status = np.where(is_fio2 & (status == 1), 0, status)  # FiO2 without a unit is percent
-    conv = np.where(status == 0, (number[idx] + offset) * scale, np.nan)
-    out[idx] = conv
-    nan_in = np.isnan(number[idx])
-    raw = df["value"].iloc[pos[idx]].astype("string").str.strip()
-    empty = (raw.isna() | raw.eq("").fillna(True)).to_numpy(bool)
-    m = np.zeros(len(code), bool)
-    m[idx] = nan_in & ~empty  # an empty cell is a missing value, not a bad one
-    probs.add(m, "value", Reason.NOT_A_NUMBER, "value is not a number")
-    for st, reason, text in (
-        (1, Reason.MISSING_UNIT, "unit is missing"),
-        (2, Reason.UNKNOWN_UNIT, "unit cannot be converted"),
-    ):
-        m = np.zeros(len(code), bool)
-        m[idx] = (status == st) & ~nan_in
-        probs.add(m, "unit", reason, text)
-    kinds, names = pd.factorize(code[idx])  # the limits of each code, gathered per row
-    limits = [reg.parameters[c].limits or (None, None) for c in names]
-    lo = np.array([_bound(low, np.nan) for low, _ in limits], float)[kinds]
-    hi = np.array([_bound(high, np.inf) for _, high in limits], float)[kinds]
-    m = np.zeros(len(code), bool)
-    m[idx] = (conv < lo) | (conv > hi)
-    probs.add(m, "value", Reason.IMPLAUSIBLE, "value is outside what is physiologically possible")
+    out[idx] = prep.value
+    refused = np.zeros(len(code), bool)
+    refused[idx] = pd.notna(prep.row_error)
+    probs.bad |= refused
+    probs.failures.extend(prep.failures)
     return out
-
-
-def _bound(limit: float | None, default: float) -> float:
-    return default if limit is None else float(limit)
 
 
 def _objects(series: pd.Series) -> np.ndarray:
