@@ -20,7 +20,7 @@ from aegrade.tables import (
     load_table_spec,
 )
 from aegrade.tables.inputs import TableInputs
-from aegrade.write import FORMATS, write_report, write_table
+from aegrade.write import FORMATS, refuse_inputs, write_report, write_table
 from aegrade.write.tables import render_markdown
 
 __all__ = ["table_command"]
@@ -133,6 +133,9 @@ def table_command(
     ctcae: str,
 ) -> None:
     """Build AE tables from INPUT: a study (graded first) or the output of `aegrade grade`."""
+    inputs = [input_path, *(input_path.iterdir() if input_path.is_dir() else ())]
+    outputs = [p for p in (output, report) if p is not None]
+    refuse_inputs(outputs, [*inputs, *([spec_path] if spec_path else [])])
     if output is None and fmt not in (None, *_PRINTABLE):
         raise click.UsageError(f"--format {fmt} needs -o OUTPUT")
     if (

@@ -177,3 +177,44 @@ def test_input_errors_exit_1_and_write_nothing(tmp_path):
     assert res.exit_code == 1
     assert "row 2" in res.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-o", "{study}"],  # the table over the study itself
+        ["-o", "{tmp}/t.md", "--report", "{study}"],  # the report over the study
+        ["--spec", "{spec}", "-o", "{spec}", "--format", "md"],  # the table over its spec
+    ],
+)
+def test_table_never_overwrites_its_inputs(tmp_path: Path, args: list[str]) -> None:
+    study = tmp_path / "study.xlsx"
+    study.write_bytes((EXAMPLES / "blinatumomab_short_course.xlsx").read_bytes())
+    spec = tmp_path / "spec.toml"
+    spec.write_text('title = "x"\n')
+    before = {p: p.read_bytes() for p in (study, spec)}
+    filled = [a.format(study=study, spec=spec, tmp=tmp_path) for a in args]
+    res = _run("table", str(study), *filled)
+    assert res.exit_code == 1
+    assert "refusing to overwrite the input" in res.output
+    assert {p: p.read_bytes() for p in (study, spec)} == before
+
+
+def test_table_never_overwrites_a_file_of_its_input_folder(tmp_path: Path) -> None:
+    graded = tmp_path / "graded"
+    assert (
+        _run(
+            "grade",
+            str(EXAMPLES / "blinatumomab_short_course.xlsx"),
+            "-o",
+            str(graded),
+            "--format",
+            "csv",
+        ).exit_code
+        == 0
+    )
+    target = graded / "adverse_events.csv"
+    before = target.read_bytes()
+    res = _run("table", str(graded), "-o", str(target))
+    assert res.exit_code == 1
+    assert target.read_bytes() == before
