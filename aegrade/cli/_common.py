@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +49,12 @@ def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         debug = bool((ctx.find_root().obj or {}).get("debug"))
         try:
             return func(*args, **kwargs)
+        except BrokenPipeError:
+            # the reader went away (`aegrade explain ... | head`): nothing more to say to it,
+            # and Python's own flush at exit must not complain either
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(1)
         except InputError as exc:
             if debug:
                 raise

@@ -18,6 +18,9 @@ from aegrade.write.results import Format, write_result
 
 ErrorMode = Literal["raise", "coerce"]
 
+#: What -o may end in: a workbook, or nothing (a folder of csv or parquet files).
+_OUTPUT_SUFFIXES = ("", ".xlsx")
+
 __all__ = ["XLSX_DEFAULT_MAX_ROWS", "grade_command"]
 
 
@@ -132,6 +135,11 @@ def grade_command(
 ) -> None:
     """Grade INPUT (a workbook, a folder of CSV/Parquet/XPT files incl. SDTM LB/VS/AE/DM, or
     one observations file, long or wide)."""
+    if output is not None and output.suffix.lower() not in _OUTPUT_SUFFIXES:
+        raise click.BadParameter(
+            f"{output}: give a .xlsx file, or a folder for csv or parquet output",
+            param_hint="-o/--output",
+        )
     with stages(["reading", "grading", "writing"]) as bar:
         bar.step("reading")
         study = load_study(input_path, column_map=column_map)

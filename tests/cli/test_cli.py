@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import click
 import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from aegrade.cli import main
+from aegrade.cli._common import reports_errors
 from tests.conftest import EXAMPLES
 
 pytestmark = pytest.mark.cli
@@ -167,3 +169,32 @@ def test_coerce_summary_names_only_the_problems_found(tmp_path: Path) -> None:
     assert res.exit_code == 0
     line = next(s for s in res.output.splitlines() if s.startswith("input problems"))
     assert line.endswith("'issues' table): not_a_number: 1")
+
+
+def test_an_output_format_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
+    res = CliRunner().invoke(
+        main,
+        [
+            "grade",
+            str(EXAMPLES / "blinatumomab_short_course.xlsx"),
+            "-o",
+            str(tmp_path / "out.pdf"),
+        ],
+    )
+    assert res.exit_code == 2
+    assert "give a .xlsx file, or a folder" in res.output
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    """`aegrade explain ... | head`: the reader left; exit 1 without an error line."""
+
+    @click.command()
+    @reports_errors
+    def talk() -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    res = CliRunner().invoke(talk, [])
+    assert res.exit_code == 1
+    assert "Broken pipe" not in res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)
