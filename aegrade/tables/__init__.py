@@ -35,6 +35,7 @@ from aegrade.tables.spec import (
     RowSpec,
     TableSpec,
     TableSpecError,
+    arm_column,
     load_table_spec,
 )
 from aegrade.tables.worst import flag_worst, worst_grade_records, worst_grades
@@ -52,6 +53,7 @@ __all__ = [
     "TableInputs",
     "TableSpec",
     "TableSpecError",
+    "arm_column",
     "as_display",
     "build_ae_table",
     "build_crs_icans_summary",

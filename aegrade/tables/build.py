@@ -20,7 +20,7 @@ from aegrade.tables.display import (
     grading_footnote,
     system_label,
 )
-from aegrade.tables.spec import TableSpec, TableSpecError
+from aegrade.tables.spec import TableSpec, TableSpecError, arm_column
 from aegrade.tables.worst import worst_grades
 
 __all__ = ["AETable", "build_ae_table"]
@@ -233,12 +233,7 @@ def _subjects(
         return _Subjects(
             ids, np.zeros(len(ids), np.int64), (ALL_SUBJECTS,), np.array([len(ids)])
         ), notes
-    if spec.by not in frame.columns:
-        raise TableSpecError(
-            f"by: {spec.by!r} is not a column of the subjects table "
-            f"(columns: {', '.join(map(str, frame.columns))})"
-        )
-    arm = frame[spec.by]
+    arm = frame[arm_column(frame.columns, spec.by)]
     if isinstance(arm.dtype, pd.CategoricalDtype):
         names = [str(c) for c in arm.cat.categories]
         arm = arm.astype(object)

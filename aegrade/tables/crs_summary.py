@@ -17,7 +17,7 @@ from aegrade.tables.display import (
     system_label,
     with_grading_footnote,
 )
-from aegrade.tables.spec import TableSpecError
+from aegrade.tables.spec import arm_column
 
 __all__ = [
     "CRS_TERM",
@@ -175,9 +175,7 @@ def _subject_frame(subjects: pd.DataFrame | None, ae: pd.DataFrame, by: str | No
         subj = subjects.assign(subject_id=subjects["subject_id"].astype("string"))
     if by is None:
         return subj.assign(_arm="All subjects")
-    if by not in subj:
-        raise TableSpecError(f"by: {by!r} is not a column of the subjects table")
-    return subj.assign(_arm=subj[by].astype("string").fillna("Missing"))
+    return subj.assign(_arm=subj[arm_column(subj.columns, by)].astype("string").fillna("Missing"))
 
 
 def _arm_list(subj: pd.DataFrame) -> list[tuple[str, int]]:

@@ -22,7 +22,9 @@ update=...)``); nothing mutates it.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,6 +39,7 @@ __all__ = [
     "RowSpec",
     "TableSpec",
     "TableSpecError",
+    "arm_column",
     "load_table_spec",
 ]
 
@@ -306,3 +309,46 @@ def _read_text(source: str | Path) -> tuple[str, str]:
         return path.read_text(encoding="utf-8"), str(path)
     except OSError as exc:
         raise TableSpecError(f"{path}: cannot read the table spec ({exc.strerror})") from None
+
+
+def arm_column(columns: Iterable[object], by: str) -> str:
+    """The subjects column ``by`` names, matched ignoring case and outer spaces.
+
+    Parameters
+    ----------
+    columns
+        The subjects table's columns.
+    by
+        The column the user named (``--by``, ``by =`` of a spec).
+
+    Returns
+    -------
+    str
+        The column as the table spells it.
+
+    Raises
+    ------
+    TableSpecError
+        No column matches; the message names the closest ones.
+
+    Examples
+    --------
+    >>> arm_column(["subject_id", "arm", "age"], "ARM")
+    'arm'
+    >>> arm_column(["subject_id", "arm", "age"], "arms")
+    Traceback (most recent call last):
+    ...
+    aegrade.tables.spec.TableSpecError: by: 'arms' is not a column ...; did you mean 'arm'?
+    """
+    names = [str(c) for c in columns]
+    found = {n.strip().lower(): n for n in names}
+    key = by.strip().lower()
+    if key in found:
+        return found[key]
+    close = difflib.get_close_matches(key, list(found), n=3, cutoff=0.6)
+    hint = (
+        "; did you mean " + " or ".join(repr(found[c]) for c in close) + "?"
+        if close
+        else f" ({len(names)} columns, e.g. {', '.join(names[:5])})"
+    )
+    raise TableSpecError(f"by: {by!r} is not a column of the subjects table{hint}")

@@ -107,3 +107,16 @@ def test_bad_toml_names_the_file(tmp_path):
 def test_row_spec_single_term_label():
     assert RowSpec(term="Anemia").label == "Anemia"
     assert RowSpec(label="Low Hb", terms="Anemia").terms == ("Anemia",)
+
+
+def test_by_column_matches_ignoring_case_and_suggests_close_names() -> None:
+    from aegrade.tables import arm_column
+
+    assert arm_column(["subject_id", "Arm", "age"], " ARM ") == "Arm"
+    with pytest.raises(TableSpecError, match=r"did you mean 'Arm'\?$"):
+        arm_column(["subject_id", "Arm", "age"], "arms")
+    many = [f"col{i}" for i in range(49)]
+    with pytest.raises(TableSpecError) as err:
+        arm_column(many, "treatment")
+    assert "49 columns, e.g. col0, col1, col2, col3, col4" in str(err.value)
+    assert "col48" not in str(err.value)  # never the whole list
