@@ -286,7 +286,7 @@ def _with_clinician_events(
             "subject_id": events["subject_id"].astype("string"),
             "term": events["term"],
             "criteria": cid,
-            "grade": pd.to_numeric(events["grade"], errors="coerce").astype("Int64"),
+            "grade": _whole_grades(events["grade"]),
             "onset": pd.to_numeric(events["onset"], errors="coerce")
             if "onset" in events
             else np.nan,
@@ -323,3 +323,10 @@ def _problem_rows(events: pd.DataFrame, problems: pd.DataFrame) -> np.ndarray:
     if problems.empty:
         return np.zeros(len(events), bool)
     return np.isin(_labels(events), problems["row"].dropna().to_numpy(dtype=object))
+
+
+def _whole_grades(grades: pd.Series) -> pd.Series:
+    """Clinician grades as nullable integers; a grade that is not a whole number (2.5) is NA
+    (validate_events has already reported it as an invalid grade)."""
+    g = pd.to_numeric(grades, errors="coerce")
+    return g.where(g == np.floor(g)).astype("Int64")

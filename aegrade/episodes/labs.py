@@ -84,7 +84,8 @@ def stack_directions(graded: pd.DataFrame, day: np.ndarray | None) -> LongGrades
     >>> long.terms[long.term].tolist(), long.grade.tolist()
     (['Anemia', 'Hyperkalemia'], [1.0, 2.0])
     """
-    subject, subjects = _codes(graded["subject_id"])
+    sid = graded["subject_id"].astype("string")
+    subject, subjects = _codes(sid.mask(sid.str.strip() == ""))  # a blank id is no subject
     crit, systems = _codes(graded["criteria"])
     day = day if day is not None else np.full(len(graded), np.nan)
     parts = []
@@ -201,7 +202,8 @@ def build_episodes(long: LongGrades) -> pd.DataFrame:
         if keep.any()
         else np.zeros(1, bool)
     )
-    keep &= abnormal[np.minimum(full_key, len(abnormal) - 1)] & (full_key < len(abnormal))
+    inside = (full_key >= 0) & (full_key < len(abnormal))  # no key: a row without a subject
+    keep &= abnormal[np.clip(full_key, 0, len(abnormal) - 1)] & inside
     if not keep.any():
         return pd.DataFrame(columns=EPISODE_COLUMNS)
     key = full_key[keep]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from aegrade.errors import Failures, Reason
+from aegrade.errors import Reason
 from aegrade.prepare.subjects import table_failures
 from aegrade.study import Study
 
@@ -26,9 +26,13 @@ def study_days(study: Study) -> tuple[np.ndarray | None, pd.DataFrame]:
     """
     obs = study.observations
     df = obs.frame
+    found = table_failures(obs)
     day = pd.to_numeric(df["day"], errors="coerce").to_numpy(float) if "day" in df else None
+    if day is not None and np.isinf(day).any():
+        found.add_rows(np.isinf(day), Reason.BAD_DAY, "day is not a finite number", column="day")
+        day = np.where(np.isinf(day), np.nan, day)
     if "time" not in df:
-        return day, Failures().frame()
+        return day, found.frame()
     time = pd.to_datetime(df["time"], errors="coerce", format="mixed")
     if getattr(time.dt, "tz", None) is not None:
         time = time.dt.tz_convert(None)
@@ -41,11 +45,13 @@ def study_days(study: Study) -> tuple[np.ndarray | None, pd.DataFrame]:
             starts = starts.dt.tz_convert(None)
         lookup = pd.Series(starts.to_numpy(), index=s["subject_id"].astype("string"))
         lookup = lookup[~lookup.index.duplicated()]
-        start = df["subject_id"].astype("string").map(lookup)
+        # reindex, not map: Series.map with an empty lookup (a subjects table with a header
+        # and no rows) casts the dates to float and fails
+        ids = df["subject_id"].astype("string")
+        start = pd.Series(lookup.reindex(ids).to_numpy(), index=df.index)
     computed = ((time - pd.to_datetime(start)) / pd.Timedelta(days=1)).to_numpy(float)
     out = np.where(need, computed, day) if day is not None else computed
     no_start = need & time.notna().to_numpy(bool) & pd.isna(start).to_numpy(bool)
-    found = table_failures(obs)
     found.add_rows(
         no_start,
         Reason.BAD_DAY,

@@ -18,7 +18,7 @@ from aegrade.criteria.units import parameter_index, registry
 from aegrade.errors import Failures, InputError, Reason
 from aegrade.prepare.days import study_days
 from aegrade.prepare.observations import Context, Prepared, prepare_observations
-from aegrade.prepare.subjects import subjects_frame, validate_subjects
+from aegrade.prepare.subjects import subjects_frame, table_failures, validate_subjects
 from aegrade.study import Study
 
 __all__ = ["PreparedStudy", "prepare_study"]
@@ -149,6 +149,15 @@ def prepare_study(study: Study) -> PreparedStudy:
             column="subject_id",
         )
         raise early.error(study.source)
+    sid = obs.frame["subject_id"].astype("string").str.strip()
+    blank = table_failures(obs)
+    blank.add_rows(
+        (sid.isna() | (sid == "")).to_numpy(bool),
+        Reason.MISSING_SUBJECT,
+        "subject_id is empty: the row belongs to no subject",
+        column="subject_id",
+    )
+    early.extend(blank.frame())
     day, day_issues = study_days(study)
     early.extend(day_issues)
     frame = obs.frame if day is None else obs.frame.assign(day=day)  # copy-on-write: cheap

@@ -28,3 +28,18 @@ def test_time_minus_treatment_start_where_day_is_missing() -> None:
 def test_no_day_and_no_time() -> None:
     day, problems = study_days(Study(Table(pd.DataFrame({"subject_id": ["S1"]}))))
     assert day is None and problems.empty
+
+
+def test_an_infinite_day_is_an_unreadable_day_not_a_crash() -> None:
+    obs = pd.DataFrame({"subject_id": ["A", "A"], "day": [float("inf"), 1.0]})
+    day, problems = study_days(Study(Table(obs)))
+    assert np.isnan(day[0]) and day[1] == 1.0
+    assert problems[["row", "column", "check"]].values.tolist() == [[0, "day", "unreadable_day"]]
+
+
+def test_a_subjects_table_with_a_header_and_no_rows() -> None:
+    obs = pd.DataFrame({"subject_id": ["A"], "time": ["2024-01-02"]})
+    empty = pd.DataFrame({"subject_id": pd.Series(dtype="str"), "treatment_start": []})
+    day, problems = study_days(Study(Table(obs), subjects=Table(empty)))
+    assert np.isnan(day[0])
+    assert problems["check"].tolist() == ["unreadable_day"]
