@@ -20,7 +20,11 @@ from aegrade.write.neutralize import neutralize_formulas
 if TYPE_CHECKING:
     from aegrade.pipeline import GradeResult
 
-__all__ = ["Format", "write_result", "write_tables"]
+__all__ = ["XLSX_MAX_ROWS", "Format", "write_result", "write_tables"]
+
+#: Rows an Excel sheet holds below its header row (1,048,576 rows in all; Excel's
+#: "Specifications and limits").
+XLSX_MAX_ROWS = 1_048_575
 
 Format = Literal["xlsx", "csv", "parquet"]
 
@@ -65,7 +69,8 @@ def write_tables(
     Raises
     ------
     ValueError
-        The output would overwrite one of ``inputs``, or a csv/parquet path is not a folder.
+        The output would overwrite one of ``inputs``, a csv/parquet path is not a folder, or a
+        table has more rows than an Excel sheet holds (nothing is written).
 
     Examples
     --------
@@ -84,6 +89,13 @@ def write_tables(
     if fmt == "xlsx":
         if target.suffix.lower() != ".xlsx":
             target = target / "results.xlsx"
+        too_big = {n: len(f) for n, f in tables.items() if len(f) > XLSX_MAX_ROWS}
+        if too_big:
+            name, rows = next(iter(too_big.items()))
+            raise ValueError(
+                f"{target}: too many rows for xlsx ({name} has {rows:,}; a sheet holds "
+                f"{XLSX_MAX_ROWS:,} below its header): use --format csv or parquet"
+            )
         return write_outputs({target: lambda tmp: _write_xlsx(tables, tmp, about)})
     if target.suffix:
         raise ValueError(f"{target}: give a folder for {fmt} output, or a .xlsx file")

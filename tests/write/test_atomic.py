@@ -103,3 +103,16 @@ def test_a_table_without_a_schema_is_written_with_stable_types(tmp_path: Path) -
     write_tables({"explain": mixed}, tmp_path, fmt="parquet")
     back = pd.read_parquet(tmp_path / "explain.parquet")
     assert back["step"].tolist() == ["1", "fever >= 38"] and back["n"].tolist() == [1, 2]
+
+
+def test_a_table_longer_than_an_excel_sheet_is_refused_before_writing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import aegrade.write.results as results
+
+    monkeypatch.setattr(results, "XLSX_MAX_ROWS", 2)  # the real limit is 1,048,575 rows
+    frame = pd.DataFrame({"subject_id": ["A", "B", "C"]})
+    with pytest.raises(ValueError, match=r"too many rows for xlsx \(adverse_events has 3;"):
+        results.write_tables({"adverse_events": frame}, tmp_path / "out.xlsx")
+    assert not any(tmp_path.iterdir())
+    assert results.write_tables({"adverse_events": frame.head(2)}, tmp_path / "ok.xlsx")
