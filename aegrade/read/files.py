@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from aegrade.errors import Failures, InputError, Reason
 
@@ -787,9 +789,21 @@ def read_parquet(path: Path) -> Sheet:
     ((1, 2), array([2]))
     """
     try:
+        schema = pq.read_schema(path)
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises many unrelated types for damaged files
         raise input_error(path, f"not a readable Parquet file: {exc}") from None
+    nested = [f for f in schema if pa.types.is_nested(f.type)]
+    if nested:
+        found = Failures(file=str(path), unique=False)
+        for f in nested:
+            found.add(
+                Reason.UNREADABLE_FILE,
+                f"column {f.name!r} holds nested values ({f.type}); aegrade reads columns of "
+                "numbers, text or dates",
+                column=f.name,
+            )
+        raise found.error(str(path))
     return Sheet(frame.reset_index(drop=True), str(path), None, np.arange(len(frame)) + 2)
 
 

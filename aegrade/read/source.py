@@ -174,6 +174,7 @@ def shape_tables(
     0
     """
     shaped = {k: replace(t, frame=rename_columns(t.frame, cmap)) for k, t in tables.items()}
+    _refuse_colliding_headers(tables, shaped)
     obs = shaped.get("observations")
     if obs is not None and is_wide(obs.frame, cmap):  # before lower-casing: keep the headers
         frame, rows = wide_to_long(obs.frame, obs.labels(), cmap)
@@ -204,3 +205,27 @@ def shape_tables(
         shaped["events"] = replace(events, frame=frame)
         problems.extend(found)
     return shaped, problems.frame()
+
+
+def _refuse_colliding_headers(tables: dict[str, Table], renamed: dict[str, Table]) -> None:
+    """Two input headers that become one column (``Result`` and ``Res2`` both mapped to
+    ``value``, or ``Day`` beside ``day``) are an input error naming both."""
+    found = Failures(unique=False)
+    for role, table in renamed.items():
+        given = [str(c) for c in tables[role].frame.columns]
+        final = [str(c).strip().lower() for c in table.frame.columns]
+        first: dict[str, str] = {}
+        for header, name in zip(given, final, strict=True):
+            if name in first:
+                found.add(
+                    Reason.BAD_HEADER,
+                    f"headers {first[name]!r} and {header!r} both become column {name!r}; "
+                    "keep one (or map one of them elsewhere in the column map)",
+                    column=header,
+                    file=table.file,
+                    sheet=table.sheet,
+                )
+            else:
+                first[name] = header
+    if len(found):
+        raise found.error(str(found.frame()["file"].iloc[0] or "") or None)

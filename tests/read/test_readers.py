@@ -136,3 +136,21 @@ def test_folder_prefers_parquet_and_reads_sheet_names_any_case(tmp_path: Path) -
     frame.assign(value=9.9).to_csv(tmp_path / "observations.csv", index=False)
     obs = load_study(tmp_path).observations
     assert obs.frame["value"].tolist() == [2.5] and np.array_equal(obs.labels(), [2])
+
+
+def test_a_parquet_column_of_nested_values_is_an_input_error(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "obs.parquet"
+    table = pa.table(
+        {"subject_id": [{"a": 1}], "day": [1.0], "parameter": ["PLAT"], "value": [40.0]}
+    )
+    pq.write_table(table, path)
+    with pytest.raises(InputError) as err:
+        aegrade.load_study(path)
+    f = err.value.failures
+    assert f[["file", "column", "check"]].values.tolist() == [
+        [str(path), "subject_id", "unreadable_file"]
+    ]
+    assert "nested values (struct<a: int64>)" in f["message"].iloc[0]

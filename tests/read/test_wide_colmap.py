@@ -122,3 +122,23 @@ def test_bad_column_map(tmp_path: Path, text: str, message: str) -> None:
     (tmp_path / "m.toml").write_text(text)
     with pytest.raises(InputError, match=message):
         load_column_map(tmp_path / "m.toml")
+
+
+def test_two_headers_mapped_to_one_column_are_an_input_error(tmp_path: Path) -> None:
+    src = tmp_path / "labs.csv"
+    src.write_text("Pt,Day,Test,Result,Res2,U\nA,1,PLAT,40,41,10^9/L\n")
+    cmap = {
+        "columns": {
+            "Pt": "subject_id",
+            "Day": "day",
+            "Test": "parameter",
+            "Result": "value",
+            "Res2": "value",
+            "U": "unit",
+        }
+    }
+    with pytest.raises(InputError) as err:
+        load_study(src, column_map=cmap)
+    f = err.value.failures
+    assert f[["file", "column", "check"]].values.tolist() == [[str(src), "Res2", "bad_header"]]
+    assert "'Result' and 'Res2' both become column 'value'" in f["message"].iloc[0]
