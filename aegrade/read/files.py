@@ -64,6 +64,14 @@ _DELIMITERS = (",", ";", "\t", "|")
 _LINE = re.compile(r"line (\d+)")
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _DTD = (b"<!DOCTYPE", b"<!ENTITY")
+#: Cell references of columns past Z (``r="AA12"``, ``r="XFD1048576"``) and a row's number
+#: (``<row r="12" ...>``) in a worksheet's XML; one-letter columns need no look.
+_WIDE_COLUMN = re.compile(rb'r="([A-Z]{2,3})[0-9]')  # no word boundary: 7x faster
+_ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]{1,7})"')
+#: A sheet whose used range would take more cells than this, and far more than it holds
+#: values, is refused: the readers allocate the whole range (a single stray cell at
+#: XFD1048576 asks for 17 billion cells, which aborts the process).
+_MAX_SHEET_AREA = 200_000_000
 
 #: A sheet's cell values, row by row, as a reader returns them ("" for an empty cell).
 CellRows = Sequence[Sequence[object]]
@@ -592,6 +600,7 @@ def _scan_part(
 ) -> int:
     is_sheet = info.filename.startswith("xl/worksheets/")
     seen, tail, has_formula = 0, b"", False
+    last_row, cells, columns = 0, 0, set()
     with zf.open(info) as part:
         while chunk := part.read(1 << 20):
             seen += len(chunk)
@@ -609,10 +618,34 @@ def _scan_part(
                 )
             if is_sheet and not has_formula and _FORMULA.search(window):
                 has_formula = True
-            tail = window[-16:]
+            if is_sheet:  # byte counts and regexes over the chunk: no Python step per cell
+                cells += chunk.count(b"<c ") + chunk.count(b":c ")
+                columns.update(_WIDE_COLUMN.findall(window))
+                at = window.rfind(b"row ")  # rows are written in order: the last one
+                if at >= 0 and (m := _ROW_NUMBER.search(window, max(at - 4, 0))):
+                    last_row = max(last_row, int(m.group(1)))
+            tail = window[-64:]
+    if is_sheet and columns:  # without a column past Z the area stays far below the bound
+        letters = max(columns, key=_column_number)
+        area = last_row * _column_number(letters)
+        if area > max(_MAX_SHEET_AREA, 20 * cells):
+            raise input_error(
+                path,
+                f"{info.filename} reaches cell {letters.decode()}{last_row}: reading it would "
+                f"take {area:,} cells for about {cells:,} values; refusing to read it (delete "
+                "the stray cells far from the data, or save only the data range)",
+            )
     if has_formula:
         formulas[info.filename] = _formula_cells(zf, info)
     return seen
+
+
+def _column_number(letters: bytes) -> int:
+    """Spreadsheet column letters -> 1-based number (``b"A"`` 1, ``b"XFD"`` 16384)."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
 
 
 def _formula_cells(

@@ -154,3 +154,43 @@ def test_a_parquet_column_of_nested_values_is_an_input_error(tmp_path: Path) -> 
         [str(path), "subject_id", "unreadable_file"]
     ]
     assert "nested values (struct<a: int64>)" in f["message"].iloc[0]
+
+
+def test_a_stray_cell_at_the_far_corner_is_refused_not_allocated(tmp_path: Path) -> None:
+    """Data in A1:C3 and one cell at XFD1048576: reading it would allocate 17 billion cells
+    (the process aborts); the reader refuses it with the file and the cell named. Read in a
+    child process, so that a regression cannot take the test run down with it."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "stray.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "observations"
+    for row in (["subject_id", "day", "value"], ["A", 1, 2.0], ["B", 2, 3.0]):
+        ws.append(row)
+    ws["XFD1048576"] = "x"
+    wb.save(path)
+    code = (
+        "import sys, aegrade\n"
+        "try:\n    aegrade.load_study(sys.argv[1])\n"
+        "except aegrade.InputError as e:\n    print(e.report())\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "reaches cell XFD1048576" in proc.stdout
+    assert "refusing to read it" in proc.stdout
+
+
+def test_an_ordinary_workbook_is_not_taken_for_a_stray_cell(tmp_path: Path) -> None:
+    path = tmp_path / "wide.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "observations"
+    ws.append(["subject_id", "day", "parameter", "value", "unit"])
+    for i in range(300):
+        ws.append([f"S{i}", 1, "PLAT", 100 + i, "10^9/L"])
+    wb.save(path)
+    assert len(aegrade.load_study(path).observations.frame) == 300
