@@ -8,7 +8,8 @@ builds those rows through :class:`Failures`; the ``check`` of each row is a :cla
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+import difflib
+from collections.abc import Hashable, Iterable
 from enum import StrEnum
 from typing import Literal
 
@@ -24,6 +25,7 @@ __all__ = [
     "InputError",
     "Reason",
     "UnknownCriteriaError",
+    "close_matches_hint",
     "failure_frame",
 ]
 
@@ -182,6 +184,21 @@ def _shown(value: object) -> bool:
     if isinstance(value, float) and value != value:
         return False
     return value != ""
+
+
+def close_matches_hint(given: str, known: Iterable[str]) -> str:
+    """``"; did you mean 'A', 'B'?"`` for the up to three known names closest to ``given``
+    (compared ignoring case; empty when none is close), the one way every message suggests
+    a spelling.
+
+    >>> close_matches_hint("Nausia", ["Nausea", "Fatigue"])
+    "; did you mean 'Nausea'?"
+    >>> close_matches_hint("xyz", ["Nausea"])
+    ''
+    """
+    spelled = {k.lower(): k for k in reversed(list(known))}  # compared ignoring case
+    close = difflib.get_close_matches(given.lower(), list(spelled), n=3, cutoff=0.7)
+    return f"; did you mean {', '.join(repr(spelled[c]) for c in close)}?" if close else ""
 
 
 def failure_frame(records: list[dict[str, object]] | None = None) -> pd.DataFrame:

@@ -8,14 +8,13 @@ v4.03 term and grade with the v5.0 term and grade it becomes and NCI's ``change_
 
 from __future__ import annotations
 
-import difflib
 from functools import cache
 from importlib import resources
 
 import numpy as np
 import pandas as pd
 
-from aegrade.errors import Failures, Reason
+from aegrade.errors import Failures, Reason, close_matches_hint
 
 __all__ = ["load_mapping", "map_terms"]
 
@@ -64,7 +63,7 @@ def map_terms(
     >>> mapped["v5_term"].tolist(), mapped["v5_grade"].tolist()
     (['Anemia', nan], [2.0, nan])
     >>> problems["message"].tolist()
-    ["'Anaemia' is not a CTCAE v4.03 term; did you mean 'Anemia', 'Anorgasmia', 'Apnea'?"]
+    ["'Anaemia' is not a CTCAE v4.03 term; did you mean 'Anemia', 'Anorgasmia'?"]
     """
     m = load_mapping()
     by_term = {t.lower(): t for t in m["v4_term"]}
@@ -75,8 +74,7 @@ def map_terms(
     labels = rows if rows is not None else terms.index.to_numpy(dtype=object)
     problems = Failures(file, sheet)
     for i in np.flatnonzero(v4.isna().to_numpy(bool)):
-        close = difflib.get_close_matches(str(raw.iloc[i]), list(by_term.values()), n=3)
-        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        hint = close_matches_hint(str(raw.iloc[i]), by_term.values())
         problems.add(
             Reason.UNKNOWN_TERM,
             f"{raw.iloc[i]!r} is not a CTCAE v4.03 term{hint}",

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
-
 import numpy as np
 import pandas as pd
 
 from aegrade.criteria import load_dictionary
-from aegrade.errors import Reason
+from aegrade.errors import Reason, close_matches_hint
 from aegrade.prepare.subjects import missing_columns, table_failures
 from aegrade.study import Table
 
@@ -54,8 +52,7 @@ def validate_events(table: Table, criteria: str) -> tuple[pd.DataFrame, pd.DataF
     terms = list(dictionary["term"])
     messages = np.full(len(df), None, dtype=object)
     for i in np.flatnonzero(unknown):  # only the failing rows: suggestions need fuzzy matching
-        close = difflib.get_close_matches(str(raw.iloc[i]), terms, n=3, cutoff=0.6)
-        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        hint = close_matches_hint(str(raw.iloc[i]), terms)
         messages[i] = f"{raw.iloc[i]!r} is not a {criteria} term{hint}"
     found = table_failures(table)
     found.add_rows(unknown, Reason.UNKNOWN_TERM, messages, column="term")

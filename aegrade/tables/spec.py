@@ -22,7 +22,6 @@ update=...)``); nothing mutates it.
 
 from __future__ import annotations
 
-import difflib
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
@@ -30,7 +29,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from aegrade.errors import AegradeError
+from aegrade.errors import AegradeError, close_matches_hint
 
 __all__ = [
     "DEFAULT_COLUMNS",
@@ -345,10 +344,5 @@ def arm_column(columns: Iterable[object], by: str) -> str:
     key = by.strip().lower()
     if key in found:
         return found[key]
-    close = difflib.get_close_matches(key, list(found), n=3, cutoff=0.6)
-    hint = (
-        "; did you mean " + " or ".join(repr(found[c]) for c in close) + "?"
-        if close
-        else f" ({len(names)} columns, e.g. {', '.join(names[:5])})"
-    )
+    hint = close_matches_hint(by, names) or f" ({len(names)} columns, e.g. {', '.join(names[:5])})"
     raise TableSpecError(f"by: {by!r} is not a column of the subjects table{hint}")
