@@ -136,3 +136,22 @@ def test_treatment_words_mean_what_the_engine_reads(word, count, named):
     assert ("after tocilizumab" in " ".join(res.explain["text"])) is named
     body = {r[0]: list(r[1:]) for r in build_crs_icans_summary(res.adverse_events, None, obs).body}
     assert body["Tocilizumab, n (%)"] == [count]
+
+
+@pytest.mark.parametrize(
+    ("day", "window", "count"),
+    [
+        (3.0, 0.0, "1 (16.7)"),  # at the episode's end
+        (3.5, 0.0, "0"),  # after it, with no window
+        (4.0, 1.0, "1 (16.7)"),  # end + 1 day: the default window's edge is inside
+        (4.01, 1.0, "0"),  # just past it
+    ],
+)
+def test_treatment_window_after_the_episode_end(crs_ae, subjects, day, window, count):
+    # patient 1: CRS episode days 1-3
+    obs = pd.DataFrame(
+        {"subject_id": ["1"], "day": [day], "parameter": ["TOCILIZUMAB"], "value": ["given"]}
+    )
+    table = build_crs_icans_summary(crs_ae, subjects, obs, treatment_window_days=window)
+    body = {r[0]: list(r[1:]) for r in table.body}
+    assert body["Tocilizumab, n (%)"] == [count]
