@@ -13,11 +13,11 @@ __all__ = ["CTCAE_VERSIONS", "ctcae_option", "errors_option", "output_option"]
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 #: The CTCAE versions a command can grade with (``--ctcae``); the first is the default.
-CTCAE_VERSIONS = ("5.0", "4.03")
+CTCAE_VERSIONS = ("5.0", "4.03", "6.0")
 
 
 def ctcae_option(help_text: str | None = None) -> Callable[[_F], _F]:
-    """The ``--ctcae`` option: the CTCAE version, 5.0 (default) or 4.03.
+    """The ``--ctcae`` option: the CTCAE version, 5.0 (default), 4.03 or 6.0.
 
     Parameters
     ----------

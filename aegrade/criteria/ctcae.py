@@ -19,6 +19,8 @@ baseline status
     ``{baseline: above_uln | not_above_uln}``: whether the subject's baseline was abnormal
     (CTCAE v5.0 "if baseline was abnormal"). A ``baseline_indicator`` column (CDISC BNRIND) decides
     when given; otherwise baseline > ULN. A subject without a baseline counts as normal.
+    ``{baseline: below_lln | not_below_lln}`` likewise for a low baseline (CTCAE v6.0 creatinine
+    "if baseline is below LLN"): indicator LOW, otherwise baseline < LLN.
 clause
     ``{all: [conditions], alternative, note}``; a bare compare is a one-condition clause. The
     grade applies when any of its clauses holds. ``alternative`` names the lower grade the same
@@ -63,9 +65,11 @@ class Compare(Frozen):
 
 
 class BaselineStatus(Frozen):
-    """Whether the subject's baseline was above ULN."""
+    """Whether the subject's baseline was above ULN (or below LLN)."""
 
-    baseline: Literal["above_uln", "not_above_uln"] = Field(description="baseline status")
+    baseline: Literal["above_uln", "not_above_uln", "below_lln", "not_below_lln"] = Field(
+        description="baseline status"
+    )
 
 
 def _condition_kind(data: Any) -> str:

@@ -292,6 +292,9 @@ def run_elapsed(flag: BoolArray, rows: Rows) -> FloatArray:
 def eval_baseline(cond: BaselineStatus, rows: Rows) -> Truth:
     """Baseline abnormal (above ULN): by the indicator when given, else baseline > ULN.
 
+    ``below_lln``/``not_below_lln`` ask the same of a low baseline (indicator LOW, else
+    baseline < LLN; a row without a baseline has no low baseline).
+
     Parameters
     ----------
     cond
@@ -316,6 +319,8 @@ def eval_baseline(cond: BaselineStatus, rows: Rows) -> Truth:
     >>> eval_baseline(BaselineStatus(baseline="above_uln"), rows)
     (array([ True,  True, False]), array([ True,  True,  True]))
     """
+    if cond.baseline in ("below_lln", "not_below_lln"):
+        return _baseline_low(cond.baseline == "below_lln", rows)
     by_flag = ~np.isnan(rows.baseline_flag)
     no_baseline = np.isnan(rows.baseline)
     above = compare("gt", rows.baseline, rows.uln)
@@ -326,6 +331,16 @@ def eval_baseline(cond: BaselineStatus, rows: Rows) -> Truth:
     if cond.baseline == "above_uln":
         return abnormal & known, known
     return ~abnormal & known, known
+
+
+def _baseline_low(want_low: bool, rows: Rows) -> Truth:
+    """Baseline below LLN: by the indicator when given (-1.0 LOW), else baseline < LLN."""
+    by_flag = ~np.isnan(rows.baseline_flag)
+    no_baseline = np.isnan(rows.baseline)
+    low = np.where(by_flag, rows.baseline_flag == -1.0, compare("lt", rows.baseline, rows.lln))
+    known = by_flag | no_baseline | ~np.isnan(rows.lln)
+    low = low & ~(~by_flag & no_baseline)
+    return ((low if want_low else ~low) & known), known
 
 
 def eval_condition(cond: Condition, rows: Rows, canonical: str, units: list[str]) -> Truth:

@@ -21,6 +21,7 @@ __all__ = ["NUMERIC_KINDS", "Context", "Prepared", "derive_baseline", "prepare_o
 #: Parameter kinds whose value must be a number (findings may be words: SPEC section 3).
 NUMERIC_KINDS = frozenset({"lab", "vital", "monitored"})
 _HIGH_FLAGS = frozenset({"HIGH", "H", "HIGH HIGH", "HH", "ABNORMAL HIGH"})
+_LOW_FLAGS = frozenset({"LOW", "L", "LOW LOW", "LL", "ABNORMAL LOW"})
 
 
 @dataclass
@@ -310,11 +311,13 @@ def _times(
 
 
 def _baseline_flag(df: pd.DataFrame, cols: dict[str, str]) -> np.ndarray:
-    """1.0 where the baseline indicator (CDISC BNRIND) says HIGH, 0.0 other words, NaN empty."""
+    """1.0 where the baseline indicator (CDISC BNRIND) says HIGH, -1.0 LOW, 0.0 other words,
+    NaN empty."""
     name = cols.get("baseline_indicator") or cols.get("bnrind")
     if name is None:
         return np.full(len(df), np.nan)
     text = df[name].astype("string").str.strip().str.upper()
     out = np.where(text.isin(_HIGH_FLAGS).to_numpy(dtype=bool), 1.0, 0.0)
+    out = np.where(text.isin(_LOW_FLAGS).to_numpy(dtype=bool), -1.0, out)
     empty = text.isna().to_numpy(dtype=bool) | text.eq("").fillna(True).to_numpy(dtype=bool)
     return np.where(empty, np.nan, out)

@@ -30,7 +30,7 @@ from aegrade.criteria.ctcae import BaselineStatus
 from aegrade.criteria.units import registry
 from aegrade.errors import CriteriaDefinitionError, UnknownCriteriaError
 
-CTCAE = ["ctcae-v5.0", "ctcae-v4.03"]
+CTCAE = ["ctcae-v5.0", "ctcae-v4.03", "ctcae-v6.0"]
 
 
 def _norm(text: str) -> str:
@@ -80,6 +80,7 @@ def test_every_rule_uses_known_parameters_and_units(cid: str) -> None:
 def test_dictionaries_have_nci_term_counts() -> None:
     assert len(load_dictionary("ctcae-v5.0")) == 837
     assert len(load_dictionary("ctcae-v4.03")) == 790
+    assert len(load_dictionary("ctcae-v6.0")) == 850
 
 
 def test_list_and_aliases() -> None:
@@ -114,6 +115,7 @@ PACKAGED = sorted(
 KIND_MODELS = {
     "ctcae-v5.0": CtcaeCriteria,
     "ctcae-v4.03": CtcaeCriteria,
+    "ctcae-v6.0": CtcaeCriteria,
     "astct-2019": CrsIcansCriteria,
     "lee-2014": CrsIcansCriteria,
     "ctcae-v5.0-crs": CrsIcansCriteria,

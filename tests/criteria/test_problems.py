@@ -68,8 +68,8 @@ ANEMIA_G2 = "      - op: lt\n        ref: absolute\n        threshold:\n        
             "  - baseline: not_above_uln\n",
             "  - baseline: normal\n",
             "my.yaml: entry 'Alanine aminotransferase increased': key "
-            "'grades.1.rules.0.all.0.baseline': expected one of 'above_uln' or 'not_above_uln', "
-            "got 'normal'",
+            "'grades.1.rules.0.all.0.baseline': expected one of 'above_uln', 'not_above_uln', "
+            "'below_lln' or 'not_below_lln', got 'normal'",
         ),
         (
             "reviewed_by: null\n",
