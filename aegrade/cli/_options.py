@@ -8,7 +8,14 @@ from typing import Any, TypeVar
 
 import click
 
-__all__ = ["CTCAE_VERSIONS", "ctcae_option", "errors_option", "output_option"]
+__all__ = [
+    "CTCAE_VERSIONS",
+    "criteria_file_option",
+    "ctcae_option",
+    "errors_option",
+    "grading_criteria",
+    "output_option",
+]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -106,3 +113,60 @@ def output_option(help_text: str) -> Callable[[_F], _F]:
     "PosixPath('out.csv')\\n"
     """
     return click.option("-o", "--output", type=click.Path(path_type=Path), help=help_text)
+
+
+def criteria_file_option(flag: str = "--criteria") -> Callable[[_F], _F]:
+    """The option naming a user's own CTCAE-format criteria file (instead of ``--ctcae``).
+
+    Parameters
+    ----------
+    flag
+        The option's spelling (``--criteria``; ``--criteria-file`` where ``--criteria`` means
+        something else).
+
+    Returns
+    -------
+    callable
+        A click decorator adding the option (passed as ``criteria_file``, a Path or None).
+
+    Examples
+    --------
+    >>> from click.testing import CliRunner
+    >>> @click.command()
+    ... @criteria_file_option()
+    ... def show(criteria_file: Path | None) -> None:
+    ...     click.echo(repr(criteria_file))
+    >>> CliRunner().invoke(show, []).output
+    'None\\n'
+    """
+    return click.option(
+        flag,
+        "criteria_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Your own criteria file (.yaml, the packaged CTCAE format with its own id) to "
+        "grade with instead of --ctcae; check it with 'aegrade criteria check FILE'.",
+    )
+
+
+def grading_criteria(ctcae: str, criteria_file: Path | None) -> str:
+    """The criteria a command grades with: the user's file, else CTCAE ``ctcae``.
+
+    Raises
+    ------
+    click.UsageError
+        Both ``--ctcae`` and a criteria file were given on the command line.
+
+    Examples
+    --------
+    >>> grading_criteria("6.0", None)
+    'ctcae-v6.0'
+    """
+    if criteria_file is None:
+        return f"ctcae-v{ctcae}"
+    ctx = click.get_current_context(silent=True)
+    source = ctx.get_parameter_source("ctcae") if ctx is not None else None
+    if source is click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError("give --ctcae or a criteria file, not both")
+    if criteria_file.suffix.lower() not in (".yaml", ".yml"):
+        raise click.UsageError(f"{criteria_file.name}: a criteria file is .yaml or .yml")
+    return str(criteria_file)

@@ -14,6 +14,8 @@ from aegrade.criteria import (
     list_criteria,
     load_criteria,
     load_criteria_file,
+    load_dictionary,
+    registry,
 )
 
 __all__ = ["check_command", "criteria_group", "list_command", "show_command"]
@@ -30,8 +32,14 @@ def criteria_group(ctx: click.Context) -> None:
 @criteria_group.command("list")
 def list_command() -> None:
     """Every grading system: id, revision, entries and title."""
-    for rec in list_criteria().itertuples(index=False):
-        click.echo(f"{rec.id:<16} rev {rec.revision}  {rec.entries:>3} entries  {rec.title}")
+    for rec in list_criteria().to_dict("records"):
+        terms, entries = int(rec["terms"]), int(rec["entries"])
+        what = (
+            f"{entries:>3} terms graded from values, {terms} in NCI's dictionary"
+            if terms
+            else f"{entries:>3} criteria quoted from the source"
+        )
+        click.echo(f"{rec['id']:<16} rev {rec['revision']}  {what}  {rec['title']}")
 
 
 def _wrap(text: str, indent: str) -> str:
@@ -48,7 +56,9 @@ def _wrap(text: str, indent: str) -> str:
 @click.argument("term", required=False)
 @reports_errors
 def show_command(criteria_id: str, term: str | None) -> None:
-    """Show the header and notes of ID, or the grades, rules and notes of one TERM."""
+    """Show the header and notes of ID (an id or your own criteria FILE.yaml), or one TERM:
+    its grades, rules and notes when graded from values, else NCI's text of any CTCAE term.
+    TERM may be a term, an entry id or a parameter code or alias (ANC, SGPT, ...)."""
     c = load_criteria(criteria_id)
     if term is None:
         _show_system(c)
@@ -56,18 +66,40 @@ def show_command(criteria_id: str, term: str | None) -> None:
     if not isinstance(c, CtcaeCriteria):
         raise click.UsageError(f"{c.id} has no per-term entries")
     key = term.strip().lower()
+    code = (registry().resolve_code(term) or "").lower()
     found = [
         e
         for e in c.entries
-        if key in (e.term.lower(), e.id.lower()) or any(key == p.lower() for p in e.parameters)
+        if key in (e.term.lower(), e.id.lower())
+        or any(p.lower() in (key, code) for p in e.parameters)
     ]
-    if not found:
-        raise click.UsageError(
-            f"{term!r} is not graded from values in {c.id}; "
-            "try 'aegrade criteria show " + c.id + "'"
-        )
     for entry in found:
         _show_entry(c.id, entry)
+    if found:
+        return
+    if c.dictionary:
+        nci = load_dictionary(c.id)
+        rows = nci[(nci["term"].str.lower() == key) | (nci["meddra_code"] == key)]
+        if len(rows):
+            _show_nci_term(c.id, {str(k): str(v) for k, v in rows.iloc[0].items()})
+            return
+    raise click.UsageError(
+        f"{term!r} is neither graded from values in {c.id} nor a term of its dictionary; "
+        "try 'aegrade criteria show " + c.id + "'"
+    )
+
+
+def _show_nci_term(cid: str, row: dict[str, str]) -> None:
+    """NCI's text of a dictionary term that is not graded from values."""
+    click.echo(f"{row['term']} [{cid}, NCI dictionary] MedDRA {row['meddra_code']}; {row['soc']}")
+    for g in range(1, 6):
+        text = row[f"grade{g}"]
+        click.echo(_wrap(f"grade {g}: {'(none)' if text == '-' else text}", "  "))
+    if row.get("definition"):
+        click.echo(_wrap(f"definition: {row['definition']}", "  "))
+    if row.get("navigational_note"):
+        click.echo(_wrap(f"navigational note: {row['navigational_note']}", "  "))
+    click.echo("  (not graded from values: give it as a clinician event with its grade)")
 
 
 @criteria_group.command("check")

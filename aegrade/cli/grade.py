@@ -8,7 +8,13 @@ from typing import Literal, cast
 import click
 
 from aegrade.cli._common import reports_errors
-from aegrade.cli._options import ctcae_option, errors_option, output_option
+from aegrade.cli._options import (
+    criteria_file_option,
+    ctcae_option,
+    errors_option,
+    grading_criteria,
+    output_option,
+)
 from aegrade.cli.progress import stages
 from aegrade.grading.labs import Ambiguous
 from aegrade.pipeline import grade
@@ -72,6 +78,7 @@ __all__ = ["XLSX_DEFAULT_MAX_ROWS", "grade_command"]
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
 @output_option("An .xlsx file, or a folder that receives csv (or parquet with --format).")
 @ctcae_option("CTCAE version for labs, vital signs and clinician events.")
+@criteria_file_option()
 @errors_option(
     "raise",
     "raise: stop on any input error and list them all; coerce: grade what can "
@@ -125,6 +132,7 @@ def grade_command(
     input_path: Path,
     output: Path | None,
     ctcae: str,
+    criteria_file: Path | None,
     errors: str,
     ambiguous: str,
     fmt: str | None,
@@ -147,7 +155,7 @@ def grade_command(
         systems = [c for c in crs if c != "none"]
         result = grade(
             study,
-            f"ctcae-v{ctcae}",
+            grading_criteria(ctcae, criteria_file),
             errors=cast(ErrorMode, errors),  # click.Choice has checked the word
             ambiguous=cast(Ambiguous, ambiguous),
             crs=systems or None,
@@ -160,7 +168,11 @@ def grade_command(
             result,
             output,
             fmt=cast(Format, fmt),
-            inputs=[input_path, *([column_map] if column_map else [])],
+            inputs=[
+                input_path,
+                *([column_map] if column_map else []),
+                *([criteria_file] if criteria_file else []),
+            ],
             extra=extra,
         )
     go = result.graded_observations

@@ -8,7 +8,12 @@ from pathlib import Path
 import click
 
 from aegrade.cli._common import reports_errors
-from aegrade.cli._options import ctcae_option, output_option
+from aegrade.cli._options import (
+    criteria_file_option,
+    ctcae_option,
+    grading_criteria,
+    output_option,
+)
 from aegrade.tables import (
     TableSpec,
     build_ae_table,
@@ -116,6 +121,7 @@ _PRINTABLE = ("txt", "md", "csv", "html", "ard")
     help="Also write an HTML report with the tables and plots to this file.",
 )
 @ctcae_option("CTCAE version when INPUT is a study to grade.")
+@criteria_file_option("--criteria-file")
 @reports_errors
 def table_command(
     input_path: Path,
@@ -131,11 +137,15 @@ def table_command(
     fmt: str | None,
     report: Path | None,
     ctcae: str,
+    criteria_file: Path | None,
 ) -> None:
     """Build AE tables from INPUT: a study (graded first) or the output of `aegrade grade`."""
     inputs = [input_path, *(input_path.iterdir() if input_path.is_dir() else ())]
     outputs = [p for p in (output, report) if p is not None]
-    refuse_inputs(outputs, [*inputs, *([spec_path] if spec_path else [])])
+    refuse_inputs(
+        outputs,
+        [*inputs, *([spec_path] if spec_path else []), *([criteria_file] if criteria_file else [])],
+    )
     if output is None and fmt not in (None, *_PRINTABLE):
         raise click.UsageError(f"--format {fmt} needs -o OUTPUT")
     if (
@@ -149,7 +159,7 @@ def table_command(
     spec = _override(
         spec, by=by, total=total, criteria=criteria, soc=soc, threshold=threshold, count=count
     )
-    data = load_table_inputs(input_path, criteria=f"ctcae-v{ctcae}")
+    data = load_table_inputs(input_path, criteria=grading_criteria(ctcae, criteria_file))
     tables = _build(kind, data, spec)
     if not tables:
         raise click.UsageError(f"--kind {kind}: the input has nothing to build it from")

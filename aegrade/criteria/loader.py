@@ -8,6 +8,7 @@ file, the entry (by its term or id) and the key, never pydantic's internals.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
@@ -16,7 +17,7 @@ from typing import Any, TypeVar, cast, overload
 
 import pandas as pd
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from aegrade.criteria.base import CriteriaHeader
 from aegrade.criteria.ctcae import CtcaeCriteria
@@ -30,6 +31,8 @@ __all__ = [
     "KINDS",
     "SAFE_LOADER",
     "Criteria",
+    "criteria_token",
+    "is_criteria_path",
     "list_criteria",
     "load_criteria",
     "load_criteria_as",
@@ -42,6 +45,7 @@ __all__ = [
     "packaged_ids",
     "provenance",
     "provenance_fields",
+    "register_criteria_file",
     "resolve_criteria_id",
 ]
 
@@ -89,6 +93,83 @@ SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DATA = "aegrade.criteria.data"
 _NOT_CRITERIA = ("parameters.yaml",)
 _LIST_COLUMNS = ("id", "kind", "title", "revision", "citation", "reviewed_by")
+_PATH_SUFFIXES = (".yaml", ".yml")
+
+#: A user's own criteria files loaded this session: lower-case id -> (file, content digest).
+_USER: dict[str, tuple[Criteria, str]] = {}
+
+
+def is_criteria_path(criteria: str) -> bool:
+    """Whether a criteria argument names a file (``.yaml``/``.yml``) rather than an id.
+
+    Examples
+    --------
+    >>> is_criteria_path("site/ctcae-site.yaml"), is_criteria_path("ctcae-v5.0")
+    (True, False)
+    """
+    return str(criteria).strip().lower().endswith(_PATH_SUFFIXES)
+
+
+def register_criteria_file(path: str | Path) -> str:
+    """Load a user's criteria file and make its id usable wherever an id is (this session).
+
+    The file is validated in the packaged format (one line per problem). Its ``id`` must not be
+    a packaged id (a site's copy of CTCAE v5.0 needs its own id, e.g. ``site-ctcae-v5.0``), so
+    that the packaged system is never silently replaced. Loading a changed file under the same
+    id replaces the earlier one.
+
+    Parameters
+    ----------
+    path
+        A YAML criteria file of any kind of :data:`KINDS`.
+
+    Returns
+    -------
+    str
+        The file's id, lower case.
+
+    Raises
+    ------
+    CriteriaDefinitionError
+        The file cannot be read, breaks its format or reuses a packaged id.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from importlib import resources
+    >>> text = (resources.files("aegrade.criteria.data") / "lee-2014.yaml").read_text("utf-8")
+    >>> folder = tempfile.mkdtemp()
+    >>> site = Path(folder) / "site.yaml"
+    >>> _ = site.write_text(text.replace("id: lee-2014", "id: site-lee"), "utf-8")
+    >>> register_criteria_file(site), load_criteria("site-lee").kind
+    ('site-lee', 'lee-2014-crs')
+    """
+    p = Path(str(path).strip())
+    c = load_criteria_file(p)
+    cid = c.id.strip().lower()
+    if cid in packaged_ids() or cid in ALIASES:
+        raise CriteriaDefinitionError(
+            f"{p.name}: key 'id': {c.id!r} is a packaged grading system; give your file its own "
+            f"id (e.g. 'site-{cid}') so that both can be used and told apart"
+        )
+    digest = hashlib.sha256(p.read_bytes()).hexdigest()
+    _USER[cid] = (c, digest)
+    return cid
+
+
+def criteria_token(criteria: str) -> str:
+    """A token that changes when the file behind an id changes (for callers' caches).
+
+    Empty for packaged files (they do not change while aegrade runs); the content digest of a
+    user's file registered with :func:`register_criteria_file`.
+
+    Examples
+    --------
+    >>> criteria_token("ctcae-v5.0")
+    ''
+    """
+    entry = _USER.get(resolve_criteria_id(criteria))
+    return entry[1] if entry else ""
 
 
 def resolve_criteria_id(criteria: str) -> str:
@@ -97,7 +178,9 @@ def resolve_criteria_id(criteria: str) -> str:
     Parameters
     ----------
     criteria
-        An id (``ctcae-v5.0``) or an alias (``5.0``, ``v4``, ``astct``, ``lee``).
+        An id (``ctcae-v5.0``) or an alias (``5.0``, ``v4``, ``astct``, ``lee``), or the path of
+        a user's criteria file (``.yaml``), which is loaded and registered under its own id
+        (:func:`register_criteria_file`).
 
     Returns
     -------
@@ -109,6 +192,8 @@ def resolve_criteria_id(criteria: str) -> str:
     >>> resolve_criteria_id("5.0"), resolve_criteria_id(" ASTCT-2019 ")
     ('ctcae-v5.0', 'astct-2019')
     """
+    if is_criteria_path(criteria):
+        return register_criteria_file(criteria)
     key = criteria.strip().lower()
     return ALIASES.get(key, key)
 
@@ -191,14 +276,14 @@ def _validate(raw: dict[str, Any], name: str) -> Criteria:
         raise CriteriaDefinitionError("\n".join(lines)) from None
 
 
-@cache
 def load_criteria(criteria: str) -> Criteria:
-    """Load and validate one packaged criteria file, of any kind.
+    """Load and validate one criteria file, of any kind: packaged, or a user's own file.
 
     Parameters
     ----------
     criteria
-        An id (``ctcae-v5.0``, ``astct-2019``, ``icaht-2023``, ...) or an alias (``5.0``).
+        An id (``ctcae-v5.0``, ``astct-2019``, ``icaht-2023``, ...), an alias (``5.0``), or
+        the path of a user's ``.yaml`` criteria file (or the id of one loaded before).
 
     Returns
     -------
@@ -217,8 +302,16 @@ def load_criteria(criteria: str) -> Criteria:
     >>> load_criteria("5.0").id, load_criteria("astct-2019").kind
     ('ctcae-v5.0', 'astct-crs-icans')
     """
-    raw = load_raw(criteria)
     cid = resolve_criteria_id(criteria)
+    if cid in _USER:
+        return _USER[cid][0]
+    return _load_packaged(cid)
+
+
+@cache
+def _load_packaged(cid: str) -> Criteria:
+    """One packaged file, validated (cached: packaged files do not change)."""
+    raw = load_raw(cid)
     if raw.get("id") != cid:
         raise CriteriaDefinitionError(
             f"{cid}.yaml: key 'id': {raw.get('id')!r} does not match the file name"
@@ -360,20 +453,38 @@ def list_criteria() -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``id``, ``kind``, ``title``, ``revision``, ``citation``, ``reviewed_by`` and
-        ``entries`` (CTCAE terms graded from values; 0 for other kinds).
+        ``id``, ``kind``, ``title``, ``revision``, ``citation``, ``reviewed_by``, ``entries``
+        (what the file grades, counted: CTCAE entries graded from values; for other kinds the
+        criteria quoted from the source, each with its own text) and ``terms`` (the terms of a
+        CTCAE version's NCI dictionary; 0 for other kinds). A user's files loaded this session
+        (:func:`register_criteria_file`) are listed after the packaged ones.
 
     Examples
     --------
-    >>> list_criteria().set_index("id").loc["icaht-2023", "kind"]
-    'icaht'
+    >>> table = list_criteria().set_index("id")
+    >>> table.loc["icaht-2023", "kind"], int(table.loc["ctcae-v5.0", "terms"])
+    ('icaht', 837)
     """
     rows = []
-    for cid in packaged_ids():
+    for cid in [*packaged_ids(), *_USER]:
         c = load_criteria(cid)
-        entries = len(c.entries) if isinstance(c, CtcaeCriteria) else 0
-        rows.append({k: getattr(c, k) for k in _LIST_COLUMNS} | {"entries": entries})
+        terms = len(load_dictionary(cid)) if isinstance(c, CtcaeCriteria) and c.dictionary else 0
+        entries = len(c.entries) if isinstance(c, CtcaeCriteria) else _quoted(c)
+        row = {k: getattr(c, k) for k in _LIST_COLUMNS}
+        rows.append(row | {"entries": entries, "terms": terms})
     return pd.DataFrame(rows)
+
+
+def _quoted(model: object) -> int:
+    """How many criteria in a file quote their source (nested models with a ``text``)."""
+    if isinstance(model, BaseModel):
+        own = 1 if isinstance(getattr(model, "text", None), str) else 0
+        return own + sum(_quoted(getattr(model, f)) for f in type(model).model_fields)
+    if isinstance(model, dict):
+        return sum(_quoted(v) for v in model.values())
+    if isinstance(model, tuple | list):
+        return sum(_quoted(v) for v in model)
+    return 0
 
 
 def provenance(ids: Iterable[str]) -> list[dict[str, str]]:
@@ -417,9 +528,9 @@ def provenance(ids: Iterable[str]) -> list[dict[str, str]]:
     return out
 
 
-@cache
 def load_dictionary(criteria: str) -> pd.DataFrame:
-    """NCI's full term dictionary of a CTCAE version (837 terms in v5.0, 790 in v4.03).
+    """NCI's full term dictionary of a CTCAE version (837 terms in v5.0, 790 in v4.03, 850 in
+    v6.0); a user's CTCAE file names one of the packaged dictionaries (``dictionary:``).
 
     Raises
     ------
@@ -434,8 +545,19 @@ def load_dictionary(criteria: str) -> pd.DataFrame:
     c = load_criteria(criteria)
     if not isinstance(c, CtcaeCriteria) or not c.dictionary:
         raise UnknownCriteriaError(f"{c.id} has no term dictionary")
-    path = resources.files(_DATA).joinpath("dictionaries", c.dictionary)
-    with path.open("r", encoding="utf-8") as fh:
+    return _read_dictionary(c.dictionary)
+
+
+@cache
+def _read_dictionary(name: str) -> pd.DataFrame:
+    """A packaged dictionary by file name (cached)."""
+    folder = resources.files(_DATA).joinpath("dictionaries")
+    names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".csv"))
+    if name not in names:
+        raise CriteriaDefinitionError(
+            f"key 'dictionary': {name!r} is not a packaged dictionary; one of {', '.join(names)}"
+        )
+    with folder.joinpath(name).open("r", encoding="utf-8") as fh:
         return pd.read_csv(fh, dtype=str, keep_default_na=False)
 
 

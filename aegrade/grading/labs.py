@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from aegrade.criteria import Clause, Entry, load_ctcae, resolve_criteria_id
+from aegrade.criteria import Clause, Entry, criteria_token, load_ctcae, resolve_criteria_id
 from aegrade.criteria.units import registry
 from aegrade.grading import predicates as P
 from aegrade.prepare.observations import Context, Prepared, prepare_observations
@@ -70,8 +70,12 @@ class _Plan:
 
 
 @lru_cache(maxsize=16)
-def _plan(criteria: str, ambiguous: Ambiguous) -> _Plan:
-    """Compile a criteria set into integer-coded labels and evaluation order."""
+def _plan(criteria: str, ambiguous: Ambiguous, token: str = "") -> _Plan:
+    """Compile a criteria set into integer-coded labels and evaluation order.
+
+    ``token`` (:func:`~aegrade.criteria.criteria_token`) renews the cache when a user's file
+    changes.
+    """
     cs = load_ctcae(criteria)
     labels: list[str] = []
     rules: list[str] = []
@@ -243,7 +247,8 @@ def grade_prepared(
     >>> low.grade, plan.rules[low.rule[0]]
     (array([3], dtype=int8), 'ctcae-v5.0/platelet-count-decreased/3')
     """
-    plan = _plan(resolve_criteria_id(criteria), ambiguous)
+    cid = resolve_criteria_id(criteria)
+    plan = _plan(cid, ambiguous, criteria_token(cid))
     units = registry().unit_names
     low, high = _Direction.empty(prep.n), _Direction.empty(prep.n)
     # a stable sort of small integers is a radix sort in numpy: linear in the rows

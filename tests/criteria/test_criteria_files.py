@@ -161,8 +161,16 @@ def test_list_criteria_columns() -> None:
         "citation",
         "reviewed_by",
         "entries",
+        "terms",
     ]
     assert table.loc["ctcae-v5.0", "entries"] == 42
+    # every system counts what it grades: CTCAE dictionary terms, quoted criteria of the others
+    assert table["terms"].to_dict() == {
+        cid: {"ctcae-v4.03": 790, "ctcae-v5.0": 837, "ctcae-v6.0": 850}.get(cid, 0)
+        for cid in table.index
+    }
+    assert table.loc["ctcae-v6.0", "entries"] == 44
+    assert (table["entries"] > 0).all()
     assert table.loc["lee-2014", "kind"] == "lee-2014-crs"
 
 

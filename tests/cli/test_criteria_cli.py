@@ -1,0 +1,113 @@
+"""`aegrade criteria` on dictionary terms, parameter aliases and a user's file; `--ctcae 6.0`
+and `--criteria FILE` on the commands that grade."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from aegrade.cli import main
+from tests.conftest import EXAMPLES
+
+STUDY = str(EXAMPLES / "blinatumomab_short_course.xlsx")
+V5 = (resources.files("aegrade.criteria.data") / "ctcae-v5.0.yaml").read_text("utf-8")
+
+
+def _run(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def _site(tmp_path: Path, cid: str = "site-cli") -> Path:
+    path = tmp_path / "site.yaml"
+    path.write_text(V5.replace("id: ctcae-v5.0\n", f"id: {cid}\n", 1), "utf-8")
+    return path
+
+
+def test_list_shows_real_counts() -> None:
+    lines = {ln.split()[0]: ln for ln in _run("criteria", "list").output.splitlines()}
+    assert "42 terms graded from values, 837 in NCI's dictionary" in lines["ctcae-v5.0"]
+    assert "44 terms graded from values, 850 in NCI's dictionary" in lines["ctcae-v6.0"]
+    assert "44 terms graded from values, 790 in NCI's dictionary" in lines["ctcae-v4.03"]
+    assert "13 criteria quoted from the source" in lines["astct-2019"]
+    assert " 0 " not in lines["icaht-2023"]
+
+
+def test_show_any_dictionary_term() -> None:
+    res = _run("criteria", "show", "ctcae-v5.0", "Nausea")
+    assert res.exit_code == 0
+    assert res.output.startswith("Nausea [ctcae-v5.0, NCI dictionary] MedDRA 10028813")
+    assert "grade 1: Loss of appetite without alteration in eating habits" in res.output
+    assert "grade 4: (none)" in res.output
+    assert "not graded from values" in res.output
+    res = _run("criteria", "show", "6.0", "lymphopenia")
+    assert "grade 1: Present" in res.output
+
+
+def test_show_resolves_parameter_aliases() -> None:
+    res = _run("criteria", "show", "ctcae-v5.0", "ANC")
+    assert res.output.startswith(
+        "Neutrophil count decreased [ctcae-v5.0/neutrophil-count-decreased]"
+    )
+    res = _run("criteria", "show", "ctcae-v6.0", "sgpt")
+    assert res.output.startswith("Alanine aminotransferase increased [ctcae-v6.0/alt-increased]")
+    assert "1.0 - 1.5 x baseline if baseline was >ULN" in " ".join(res.output.split())
+
+
+def test_show_unknown_term_is_a_usage_error() -> None:
+    res = CliRunner().invoke(main, ["criteria", "show", "ctcae-v5.0", "Nauseaa"])
+    assert res.exit_code == 2
+    assert "neither graded from values in ctcae-v5.0 nor a term of its dictionary" in res.output
+
+
+def test_show_a_users_file(tmp_path: Path) -> None:
+    path = _site(tmp_path)
+    res = _run("criteria", "show", str(path))
+    assert res.output.startswith("site-cli: Common Terminology Criteria")
+    res = _run("criteria", "show", str(path), "Hypokalemia")
+    assert "Hypokalemia [site-cli/hypokalemia]" in res.output
+
+
+def test_grade_with_ctcae_6(tmp_path: Path) -> None:
+    out = tmp_path / "graded.xlsx"
+    res = _run("grade", STUDY, "--ctcae", "6.0", "-o", str(out))
+    assert res.exit_code == 0, res.output
+    assert "with ctcae-v6.0;" in res.output
+    assert out.is_file()
+
+
+def test_grade_with_a_criteria_file(tmp_path: Path) -> None:
+    out = tmp_path / "graded.xlsx"
+    res = _run("grade", STUDY, "--criteria", str(_site(tmp_path)), "-o", str(out))
+    assert res.exit_code == 0, res.output
+    assert "with site-cli;" in res.output
+
+
+def test_ctcae_and_criteria_file_together_is_a_usage_error(tmp_path: Path) -> None:
+    args = ["grade", STUDY, "--ctcae", "6.0", "--criteria", str(_site(tmp_path))]
+    res = CliRunner().invoke(main, [*args, "-o", str(tmp_path / "o.xlsx")])
+    assert res.exit_code == 2
+    assert "give --ctcae or a criteria file, not both" in res.output
+
+
+def test_a_broken_criteria_file_exits_1_one_line_per_problem(tmp_path: Path) -> None:
+    path = _site(tmp_path, cid="site-broken-cli")
+    path.write_text(path.read_text("utf-8").replace("  direction: low\n", "  direction: down\n", 1))
+    res = CliRunner().invoke(main, ["grade", STUDY, "--criteria", str(path)])
+    assert res.exit_code == 1
+    assert "site.yaml: entry 'Anemia': key 'direction': expected one of 'low' or 'high'" in (
+        res.output
+    )
+
+
+def test_table_and_demo_take_ctcae_6(tmp_path: Path) -> None:
+    res = _run("demo", "--ctcae", "6.0")
+    assert res.exit_code == 0, res.output
+    assert "Thrombocytopenia" in res.output
+    assert "Platelet count decreased" not in res.output
+    res = _run("table", STUDY, "--ctcae", "6.0")
+    assert res.exit_code == 0, res.output
+    assert "Thrombocytopenia" in res.output
+    res = _run("table", STUDY, "--criteria-file", str(_site(tmp_path, "site-table")))
+    assert res.exit_code == 0, res.output

@@ -1,0 +1,125 @@
+"""A user's own criteria file: criteria="path/site.yaml" in grade() and grade_labs(), its
+validation one line per problem, its id kept apart from the packaged systems."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import aegrade
+from aegrade.criteria import (
+    criteria_token,
+    is_criteria_path,
+    list_criteria,
+    load_criteria,
+    load_dictionary,
+    register_criteria_file,
+    resolve_criteria_id,
+)
+from aegrade.errors import CriteriaDefinitionError
+from tests.conftest import EXAMPLES
+
+V5 = (resources.files("aegrade.criteria.data") / "ctcae-v5.0.yaml").read_text("utf-8")
+
+
+def _site(tmp_path: Path, text: str = V5, cid: str = "site-ctcae", name: str = "site.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text.replace("id: ctcae-v5.0\n", f"id: {cid}\n", 1), "utf-8")
+    return path
+
+
+def _neut(value: float, criteria: str) -> pd.DataFrame:
+    frame = pd.DataFrame({"parameter": ["NEUT"], "value": [value], "unit": ["10^9/L"]})
+    return aegrade.grade_labs(frame, criteria)
+
+
+def test_paths_are_told_from_ids() -> None:
+    assert is_criteria_path("site/Criteria.YML") and is_criteria_path(" a.yaml ")
+    assert not is_criteria_path("ctcae-v5.0") and not is_criteria_path("6.0")
+
+
+def test_grade_labs_with_a_site_file_and_its_local_interpretation(tmp_path: Path) -> None:
+    # a site reads ANC grade 4 as < 0.4 x 10^9/L instead of CTCAE's < 0.5
+    text = V5.replace(
+        "          10^9/L: 0.5\n          /mm3: 500\n",
+        "          10^9/L: 0.4\n          /mm3: 400\n",
+        1,
+    )
+    assert text != V5
+    path = _site(tmp_path, text)
+    site = _neut(0.45, str(path))
+    assert site["grade_low"].tolist() == [3]
+    assert site["criteria"].tolist() == ["site-ctcae"]
+    assert _neut(0.45, "ctcae-v5.0")["grade_low"].tolist() == [4]
+    # registered under its id for the session; the packaged file is untouched
+    assert resolve_criteria_id(str(path)) == "site-ctcae"
+    assert load_criteria("site-ctcae").id == "site-ctcae"
+    assert load_criteria("ctcae-v5.0").id == "ctcae-v5.0"
+    assert len(load_dictionary("site-ctcae")) == 837
+    assert "site-ctcae" in set(list_criteria()["id"])
+
+
+def test_a_changed_file_replaces_the_earlier_one(tmp_path: Path) -> None:
+    path = _site(tmp_path, cid="site-changing")
+    assert _neut(0.45, str(path))["grade_low"].tolist() == [4]
+    token = criteria_token("site-changing")
+    text = V5.replace(
+        "          10^9/L: 0.5\n          /mm3: 500\n",
+        "          10^9/L: 0.4\n          /mm3: 400\n",
+        1,
+    )
+    _site(tmp_path, text, cid="site-changing")
+    assert _neut(0.45, str(path))["grade_low"].tolist() == [3]
+    assert criteria_token("site-changing") not in ("", token)
+    assert criteria_token("ctcae-v5.0") == ""
+
+
+def test_grade_a_study_with_a_site_file(tmp_path: Path) -> None:
+    path = _site(tmp_path, cid="site-study")
+    result = aegrade.grade(EXAMPLES / "blinatumomab_short_course.xlsx", str(path))
+    packaged = aegrade.grade(EXAMPLES / "blinatumomab_short_course.xlsx", "ctcae-v5.0")
+    assert result.meta["criteria"] == "site-study"
+    ours = result.adverse_events[result.adverse_events["criteria"] == "site-study"]
+    theirs = packaged.adverse_events[packaged.adverse_events["criteria"] == "ctcae-v5.0"]
+    assert len(ours) == len(theirs) > 0
+    assert ours["grade"].tolist() == theirs["grade"].tolist()
+
+
+def test_a_packaged_id_is_refused(tmp_path: Path) -> None:
+    path = _site(tmp_path, cid="ctcae-v5.0")
+    with pytest.raises(CriteriaDefinitionError, match="is a packaged grading system; give"):
+        register_criteria_file(path)
+    with pytest.raises(CriteriaDefinitionError, match="packaged grading system"):
+        _neut(1.0, str(path))
+
+
+def test_a_broken_file_is_one_line_per_problem(tmp_path: Path) -> None:
+    text = V5.replace(
+        "        threshold:\n          g/L: 100\n", "        treshold:\n          g/L: 100\n", 1
+    )
+    text = text.replace("  direction: low\n", "  direction: down\n", 1)
+    path = _site(tmp_path, text, cid="site-broken")
+    with pytest.raises(CriteriaDefinitionError) as err:
+        _neut(1.0, str(path))
+    lines = str(err.value).splitlines()
+    assert lines == [
+        "site.yaml: entry 'Anemia': key 'direction': expected one of 'low' or 'high', got 'down'",
+        "site.yaml: entry 'Anemia': unknown key 'grades.2.rules.0.treshold' (did you mean "
+        "'threshold'?)",
+    ]
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(CriteriaDefinitionError, match=r"nothing\.yaml: cannot be read"):
+        _neut(1.0, str(tmp_path / "nothing.yaml"))
+
+
+def test_an_unknown_dictionary_is_named(tmp_path: Path) -> None:
+    text = V5.replace("dictionary: ctcae_v5.0.csv", "dictionary: ctcae_v7.csv")
+    path = _site(tmp_path, text, cid="site-dict")
+    register_criteria_file(path)
+    with pytest.raises(CriteriaDefinitionError, match=r"'ctcae_v7\.csv' is not a packaged"):
+        load_dictionary("site-dict")
