@@ -131,7 +131,8 @@ def register_criteria_file(path: str | Path) -> str:
     Raises
     ------
     CriteriaDefinitionError
-        The file cannot be read, breaks its format or reuses a packaged id.
+        The file cannot be read, breaks its format, reuses a packaged id or names a dictionary
+        aegrade does not have.
 
     Examples
     --------
@@ -152,6 +153,11 @@ def register_criteria_file(path: str | Path) -> str:
             f"{p.name}: key 'id': {c.id!r} is a packaged grading system; give your file its own "
             f"id (e.g. 'site-{cid}') so that both can be used and told apart"
         )
+    if isinstance(c, CtcaeCriteria) and c.dictionary:
+        try:
+            _read_dictionary(c.dictionary)
+        except CriteriaDefinitionError as exc:
+            raise CriteriaDefinitionError(f"{p.name}: {exc}") from None
     digest = hashlib.sha256(p.read_bytes()).hexdigest()
     _USER[cid] = (c, digest)
     return cid

@@ -6,13 +6,21 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
+import aegrade.criteria.loader as loader
 from aegrade.cli import main
 from tests.conftest import EXAMPLES
 
 STUDY = str(EXAMPLES / "blinatumomab_short_course.xlsx")
 V5 = (resources.files("aegrade.criteria.data") / "ctcae-v5.0.yaml").read_text("utf-8")
+
+
+@pytest.fixture(autouse=True)
+def _forget_user_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test registers its own files; none outlives it."""
+    monkeypatch.setattr(loader, "_USER", {})
 
 
 def _run(*args: str) -> Result:

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import aegrade
+import aegrade.criteria.loader as loader
 from aegrade.criteria import (
     criteria_token,
     is_criteria_path,
@@ -23,6 +24,12 @@ from aegrade.errors import CriteriaDefinitionError
 from tests.conftest import EXAMPLES
 
 V5 = (resources.files("aegrade.criteria.data") / "ctcae-v5.0.yaml").read_text("utf-8")
+
+
+@pytest.fixture(autouse=True)
+def _forget_user_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test registers its own files; none outlives it."""
+    monkeypatch.setattr(loader, "_USER", {})
 
 
 def _site(tmp_path: Path, text: str = V5, cid: str = "site-ctcae", name: str = "site.yaml") -> Path:
@@ -120,6 +127,5 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
 def test_an_unknown_dictionary_is_named(tmp_path: Path) -> None:
     text = V5.replace("dictionary: ctcae_v5.0.csv", "dictionary: ctcae_v7.csv")
     path = _site(tmp_path, text, cid="site-dict")
-    register_criteria_file(path)
-    with pytest.raises(CriteriaDefinitionError, match=r"'ctcae_v7\.csv' is not a packaged"):
-        load_dictionary("site-dict")
+    with pytest.raises(CriteriaDefinitionError, match=r"site\.yaml: .*'ctcae_v7\.csv' is not a"):
+        register_criteria_file(path)
