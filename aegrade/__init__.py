@@ -2,13 +2,15 @@
 
 The public API: :func:`grade_labs` (CTCAE lab and vital-sign grading of a frame),
 :func:`grade` (a whole study: graded observations, adverse events, subject summary),
-:func:`load_study`, :func:`load_criteria` and :func:`list_criteria`; CRS/ICANS
+:func:`load_study`, :func:`load_criteria` and :func:`list_criteria`; :func:`compare_versions`
+(what grading a study by another CTCAE version changes); CRS/ICANS
 (:func:`grade_crs_icans`, bedside :func:`ice_score`, :func:`capd_score`) and hematologic
 toxicity (:func:`summarize_hematology`, :func:`grade_icaht`, :func:`score_car_hematotox`);
 :class:`Reason` lists every code a failure table's ``check`` column can hold.
 """
 
 from aegrade._version import __version__
+from aegrade.compare import VersionComparison, compare_versions
 from aegrade.criteria import list_criteria, load_criteria, load_dictionary
 from aegrade.errors import AegradeError, InputError, Reason
 from aegrade.grading.bedside import (
@@ -33,8 +35,10 @@ __all__ = [
     "InputError",
     "Reason",
     "Study",
+    "VersionComparison",
     "__version__",
     "capd_score",
+    "compare_versions",
     "grade",
     "grade_crs_icans",
     "grade_crs_timepoint",

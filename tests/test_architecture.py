@@ -28,6 +28,7 @@ LAYERS: dict[str, int] = {
     "episodes": 4,
     "grading": 5,
     "pipeline": 6,
+    "compare": 7,
     "tables": 7,
     "write": 8,
     "cli": 9,

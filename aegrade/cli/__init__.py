@@ -12,6 +12,7 @@ from __future__ import annotations
 import click
 
 from aegrade._version import __version__
+from aegrade.cli.compare import compare_command
 from aegrade.cli.criteria import check_command, criteria_group, list_command, show_command
 from aegrade.cli.crs import crs_command, explain_command, icans_command
 from aegrade.cli.ctcae import ctcae_group, map_command
@@ -23,6 +24,7 @@ from aegrade.cli.table import table_command
 __all__ = [
     "Stages",
     "check_command",
+    "compare_command",
     "criteria_group",
     "crs_command",
     "ctcae_group",
@@ -62,6 +64,7 @@ def _register() -> None:
         explain_command,
         ctcae_group,
         demo_command,
+        compare_command,
     ):
         main.add_command(command)
 

@@ -1,4 +1,5 @@
-"""``aegrade ctcae map``: convert CTCAE v4.03 terms (and grades) to v5.0 with NCI's mapping."""
+"""``aegrade ctcae map``: convert CTCAE terms (and grades) to the next version with NCI's mapping
+(v4.03 -> v5.0, or v5.0 -> v6.0 with ``--ctcae 6.0``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import click
 import pandas as pd
 
 from aegrade.cli._common import reports_errors
+from aegrade.cli._options import ctcae_option
 from aegrade.criteria.ctcae_map import map_terms
 from aegrade.errors import Failures, InputError, Reason
 from aegrade.read.files import read_file
@@ -19,7 +21,7 @@ __all__ = ["ctcae_group", "map_command"]
 
 @click.group("ctcae")
 def ctcae_group() -> None:
-    """CTCAE dictionaries: convert terms between versions."""
+    """CTCAE dictionaries: convert terms between versions (NCI's mapping sheets)."""
 
 
 @ctcae_group.command("map")
@@ -29,7 +31,12 @@ def ctcae_group() -> None:
     required=False,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
 )
-@click.option("--term", "terms", multiple=True, help="A v4.03 term or MedDRA code (repeatable).")
+@click.option(
+    "--term",
+    "terms",
+    multiple=True,
+    help="A term or MedDRA code of the older version (repeatable).",
+)
 @click.option(
     "--grade", "grades", multiple=True, type=int, help="Its grade, one per --term (optional)."
 )
@@ -37,7 +44,7 @@ def ctcae_group() -> None:
     "--term-column",
     default="term",
     show_default=True,
-    help="Column of INPUT holding v4.03 terms or MedDRA codes.",
+    help="Column of INPUT holding the older version's terms or MedDRA codes.",
 )
 @click.option(
     "--grade-column",
@@ -51,6 +58,7 @@ def ctcae_group() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the mapped table (.csv or .xlsx) instead of printing it.",
 )
+@ctcae_option("Version to map to: 5.0 (from v4.03) or 6.0 (from v5.0).")
 @reports_errors
 def map_command(
     input_path: Path | None,
@@ -59,9 +67,14 @@ def map_command(
     term_column: str,
     grade_column: str,
     output: Path | None,
+    ctcae: str,
 ) -> None:
-    """Map v4.03 terms to v5.0: every INPUT row (a csv, xlsx, parquet or xpt of events) or
-    each --term, with NCI's change type. Unknown terms and grades are errors naming the row."""
+    """Map terms to the next CTCAE version (v4.03 to v5.0, or v5.0 to v6.0 with --ctcae 6.0):
+    every INPUT row (a csv, xlsx, parquet or xpt of events) or each --term, with NCI's change
+    type. Unknown terms and grades are errors naming the row."""
+    source = {"5.0": "ctcae-v4.03", "6.0": "ctcae-v5.0"}.get(ctcae)
+    if source is None:
+        raise click.UsageError(f"--ctcae {ctcae}: NCI maps to 5.0 (from v4.03) or 6.0 (from v5.0)")
     if input_path is None and not terms:
         raise click.UsageError("give INPUT or at least one --term")
     if grades and len(grades) != len(terms):
@@ -86,6 +99,7 @@ def map_command(
             file=sheet.file,
             sheet=sheet.sheet,
             column=term_column,
+            source=source,
         )
     else:
         frame = pd.DataFrame({"term": list(terms)})
@@ -96,10 +110,11 @@ def map_command(
             frame["grade"] if grades else None,
             rows=frame.index.to_numpy() + 1,
             column="--term",
+            source=source,
         )
     if len(problems):
         raise InputError(problems, source=str(input_path) if input_path else None)
-    result = pd.concat([frame, mapped.drop(columns="v4_term")], axis=1)
+    result = pd.concat([frame, mapped.drop(columns=mapped.columns[0])], axis=1)
     if output is None:
         click.echo(result.to_string(index=False))
         return

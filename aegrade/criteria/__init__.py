@@ -34,7 +34,7 @@ from aegrade.criteria.ctcae import (
     Entry,
     GradeDefinition,
 )
-from aegrade.criteria.ctcae_map import load_mapping, map_terms
+from aegrade.criteria.ctcae_map import load_mapping, map_terms, version_term_map
 from aegrade.criteria.hematology import (
     Cut,
     Depth,
@@ -214,6 +214,7 @@ __all__ = [
     "resolve_icans_system",
     "to_canonical",
     "true_words",
+    "version_term_map",
     "vocabulary_of",
 ]
 

@@ -117,3 +117,56 @@ def test_alp_keeps_grade_1_only() -> None:
     out = _grade("ctcae-v6.0", **kw)
     assert out["grade_high"].tolist()[:2] == [1, 0]
     assert pd.isna(out["grade_high"].iloc[2])
+
+
+def test_version_term_map_follows_nci_sheets() -> None:
+    from aegrade.criteria import version_term_map
+
+    forward = version_term_map("ctcae-v5.0", "ctcae-v6.0")
+    assert forward["Platelet count decreased"] == "Thrombocytopenia"
+    assert forward["Lymphocyte count decreased"] == "Lymphopenia"
+    assert forward["CPK increased"] == "Investigations - Other, specify"
+    assert forward["Anemia"] == "Anemia"
+    assert version_term_map("ctcae-v4.03", "ctcae-v6.0")["Platelet count decreased"] == (
+        "Thrombocytopenia"
+    )
+    assert version_term_map("ctcae-v6.0", "ctcae-v5.0")["Thrombocytopenia"] == (
+        "Platelet count decreased"
+    )
+    assert version_term_map("ctcae-v5.0", "ctcae-v5.0") == {}
+    assert version_term_map("ctcae-v5.0", "site-ctcae") == {}
+
+
+def test_map_terms_from_v5_to_v6() -> None:
+    from aegrade.criteria import load_mapping, map_terms
+
+    sheet = load_mapping("ctcae-v5.0")
+    assert len(sheet) == 3185  # grade rows of NCI's v5.0 -> v6.0 sheet
+    mapped, problems = map_terms(
+        pd.Series(["Neutrophil count decreased", "10035528", "Nausea"]),
+        pd.Series([1, 4, 5]),
+        source="5.0",
+    )
+    assert mapped["v6_term"].tolist()[:2] == ["Neutrophil count decreased", "Thrombocytopenia"]
+    assert mapped["v6_grade"].tolist()[:2] == [1, 4]
+    assert problems["message"].tolist() == ["grade 5 is not a grade of 'Nausea' in CTCAE v5.0"]
+
+
+def test_clinician_events_are_checked_against_the_v6_dictionary() -> None:
+    from aegrade.prepare.events import validate_events
+    from aegrade.study import Table
+
+    frame = pd.DataFrame(
+        {
+            "subject_id": ["S1", "S1", "S1", "S1"],
+            "term": ["Lymphopenia", "Platelet count decreased", "Lymphopenia", "10043554"],
+            "grade": [1, 3, 2, 4],
+        }
+    )
+    events = Table(frame, file="e.csv", rows=frame.index.to_numpy() + 2)
+    df, problems = validate_events(events, "ctcae-v6.0")
+    found = problems[["row", "column", "check"]].values.tolist()
+    assert sorted(found) == [[3, "term", "unknown_term"], [4, "grade", "invalid_grade"]]
+    assert df["term"].tolist()[3] == "Thrombocytopenia"
+    _, v5 = validate_events(events, "ctcae-v5.0")
+    assert sorted(v5["row"].tolist()) == [2, 4, 5]  # no Lymphopenia, Thrombocytopenia in v5.0
