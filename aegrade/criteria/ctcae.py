@@ -145,6 +145,11 @@ class Entry(Frozen):
     grades: dict[Grade, GradeDefinition] = Field(description="grade -> text and rules")
     notes: tuple[str, ...] = Field((), description="interpretations, as admiral's COMMENT")
     admiral_term: str | None = Field(None, description="admiral's TERM when it differs")
+    specimen: str | None = Field(
+        None,
+        description="specimen graded (e.g. urine): a row whose specimen column names another "
+        "is not graded; without a specimen column every row is taken as this specimen",
+    )
 
     @model_validator(mode="after")
     def _grades_in_range(self) -> Entry:

@@ -53,6 +53,7 @@ from aegrade.grading.predicates import (
     eval_compare,
     eval_condition,
     run_elapsed,
+    specimen_mismatch,
     uses,
 )
 from aegrade.grading.syndromes import CrsIcansResult, grade_crs_icans
@@ -102,6 +103,7 @@ __all__ = [
     "per_subject_first",
     "run_elapsed",
     "score_car_hematotox",
+    "specimen_mismatch",
     "summarize_biomarker_rows",
     "summarize_biomarkers",
     "summarize_biomarkers_by_arm",

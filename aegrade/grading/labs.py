@@ -97,6 +97,10 @@ def _plan(criteria: str, ambiguous: Ambiguous) -> _Plan:
                 for k, v in _MISSING_TEXT.items()
             },
         )
+        if e.specimen is not None:
+            plan.missing_labels["specimen"] = label(
+                f"{e.term}: not graded, the specimen is not {e.specimen} [{cs.id}/{e.id}]"
+            )
         for g in sorted(e.grades, reverse=True):
             grade = e.grades[g]
             for k, clause in enumerate(grade.rules):
@@ -170,6 +174,18 @@ def _evaluate(plan: _EntryPlan, rows: P.Rows, units: list[str]) -> Evaluated:
     that gives a worse grade the row is flagged for review and, with ``ambiguous="worse"``,
     takes it.
     """
+    grade, label, rule, review = _evaluate_flagged(plan, rows, units)
+    if plan.entry.specimen is not None:
+        wrong = P.specimen_mismatch(rows, plan.entry.specimen)
+        if wrong.any():
+            grade, label, rule = grade.copy(), label.copy(), rule.copy()
+            grade[wrong], label[wrong], rule[wrong] = -1, plan.missing_labels["specimen"], -1
+            review = review & ~wrong
+    return grade, label, rule, review
+
+
+def _evaluate_flagged(plan: _EntryPlan, rows: P.Rows, units: list[str]) -> Evaluated:
+    """:func:`_evaluate_once`, twice where the anticoagulation status is needed but unknown."""
     if "anticoagulated" not in plan.needs:
         return _evaluate_once(plan, rows, units)
     grade, label, rule, review = _evaluate_once(plan, P.assume(rows, 0.0), units)

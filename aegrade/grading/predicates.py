@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from aegrade.criteria.ctcae import Anticoagulation, BaselineStatus, Clause, Compare, Condition
 
@@ -27,6 +28,7 @@ __all__ = [
     "eval_compare",
     "eval_condition",
     "run_elapsed",
+    "specimen_mismatch",
     "uses",
 ]
 
@@ -45,7 +47,8 @@ class Rows:
 
     ``source`` holds full-length arrays as attributes (value, lln, uln, baseline, pchg,
     unit_code, scale, offset, baseline_flag, time, subject, anticoagulated); ``idx`` selects
-    the group's rows. ``anticoagulated`` is 1.0 on, 0.0 not, NaN not recorded (or None).
+    the group's rows. ``anticoagulated`` is 1.0 on, 0.0 not, NaN not recorded (or None);
+    ``specimen`` the row's specimen text (None: no specimen column).
     ``unit_code`` indexes the registry's canonical units (-1 unknown); ``baseline_flag`` is 1.0
     where the indicator says the baseline is high, 0.0 where it says not, NaN where not given.
 
@@ -70,6 +73,7 @@ class Rows:
     time: FloatArray | None
     subject: npt.NDArray[Any] | None
     anticoagulated: FloatArray | None
+    specimen: npt.NDArray[Any] | None
 
     _FIELDS = (
         "value",
@@ -84,6 +88,7 @@ class Rows:
         "time",
         "subject",
         "anticoagulated",
+        "specimen",
     )
 
     def __init__(
@@ -342,6 +347,36 @@ def run_elapsed(flag: BoolArray, rows: Rows, *, max_gap_hours: float | None = No
     elapsed = np.where(f, t - start_time[np.maximum(run_id, 1) - 1], np.nan)
     out[order] = elapsed
     return out
+
+
+def specimen_mismatch(rows: Rows, specimen: str) -> BoolArray:
+    """Rows whose specimen column names a specimen other than ``specimen`` (case-insensitive).
+
+    Parameters
+    ----------
+    rows
+        A parameter group; ``specimen`` holds the row's specimen text, or is None (no column).
+    specimen
+        The specimen the criteria entry grades (``"urine"``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean; False everywhere without a specimen column, and where the cell is empty.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows = Rows(value=np.zeros(4), specimen=np.array(["URINE", "serum", None, ""], object))
+    >>> specimen_mismatch(rows, "urine")
+    array([False,  True, False, False])
+    """
+    given: npt.NDArray[Any] | None = getattr(rows, "specimen", None)
+    if given is None:
+        return np.zeros(len(rows.value), bool)
+    text = pd.Series(given, dtype="string").str.strip().str.lower()
+    named = text.notna() & (text != "")
+    return (named & (text != specimen.strip().lower())).to_numpy(dtype=bool, na_value=False)
 
 
 def eval_baseline(cond: BaselineStatus, rows: Rows) -> Truth:
