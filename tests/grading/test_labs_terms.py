@@ -116,3 +116,25 @@ def test_new_terms_make_adverse_events_in_a_study() -> None:
     assert ae.loc["Weight loss", "grade"] == 2  # -12.5%
     assert ae.loc["Electrocardiogram QT corrected interval prolonged", "grade"] == 3  # +70 ms
     assert ae.loc["Ejection fraction decreased", "grade"] == 3  # 38%, a 24-point drop
+
+
+def test_ejection_fraction_drop_both_readings() -> None:
+    """'10 - 19% drop from baseline': percentage points (the packaged rule) or relative percent
+    (a criteria file of one's own, ``lhs: pchg``). Baseline 60%, value 53%: 7 points, 11.7%."""
+    from aegrade.criteria.ctcae import Clause
+
+    rows = P.Rows(
+        value=np.array([53.0, 50.0]),
+        baseline=np.array([60.0, 60.0]),
+        pchg=np.array([(53 - 60) / 60 * 100, (50 - 60) / 60 * 100]),
+    )
+    points = Clause.model_validate({"op": "le", "ref": "baseline", "offset": -10})
+    relative = Clause.model_validate(
+        {"lhs": "pchg", "op": "le", "ref": "absolute", "threshold": -10}
+    )
+    assert P.eval_clause(points, rows, "%", [])[0].tolist() == [False, True]
+    assert P.eval_clause(relative, rows, "%", [])[0].tolist() == [True, True]
+    packaged = aegrade.grade_labs(
+        pd.DataFrame({"parameter": ["LVEF"], "value": [53.0], "unit": ["%"], "baseline": [60.0]})
+    )
+    assert packaged["grade_low"].iloc[0] == 0  # 7 points is no grade-2 drop
