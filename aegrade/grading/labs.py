@@ -169,10 +169,7 @@ Evaluated = tuple[npt.NDArray[np.int8], Codes, Codes, P.BoolArray]
 def _evaluate(plan: _EntryPlan, rows: P.Rows, units: list[str]) -> Evaluated:
     """Grade one parameter group with one entry: (grade, label, rule, review) arrays.
 
-    An entry with clauses that need the anticoagulation status is graded twice where the
-    status is not recorded: as not on anticoagulation (the grade kept) and as on it; where
-    that gives a worse grade the row is flagged for review and, with ``ambiguous="worse"``,
-    takes it.
+    An entry that declares a specimen leaves rows of another specimen ungraded.
     """
     grade, label, rule, review = _evaluate_flagged(plan, rows, units)
     if plan.entry.specimen is not None:
@@ -185,7 +182,11 @@ def _evaluate(plan: _EntryPlan, rows: P.Rows, units: list[str]) -> Evaluated:
 
 
 def _evaluate_flagged(plan: _EntryPlan, rows: P.Rows, units: list[str]) -> Evaluated:
-    """:func:`_evaluate_once`, twice where the anticoagulation status is needed but unknown."""
+    """:func:`_evaluate_once`, twice where the anticoagulation status is needed but unknown.
+
+    Graded as not on anticoagulation (the grade kept) and as on it; where that gives a worse
+    grade the row is flagged for review and, with ``ambiguous="worse"``, takes it.
+    """
     if "anticoagulated" not in plan.needs:
         return _evaluate_once(plan, rows, units)
     grade, label, rule, review = _evaluate_once(plan, P.assume(rows, 0.0), units)
