@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from aegrade.criteria.base import CriteriaHeader, Erratum, Frozen, Grade
 from aegrade.criteria.ctcae import (
+    Anticoagulation,
     BaselineStatus,
     Clause,
     Compare,
@@ -129,6 +130,7 @@ __all__ = [
     "KINDS",
     "SAFE_LOADER",
     "SYSTEMS",
+    "Anticoagulation",
     "Band",
     "BaselineStatus",
     "CapdRules",

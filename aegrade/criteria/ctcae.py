@@ -21,6 +21,11 @@ baseline status
     when given; otherwise baseline > ULN. A subject without a baseline counts as normal.
     ``{baseline: below_lln | not_below_lln}`` likewise for a low baseline (CTCAE v6.0 creatinine
     "if baseline is below LLN"): indicator LOW, otherwise baseline < LLN.
+anticoagulation
+    ``{anticoagulated: true | false}``: whether the subject is on anticoagulation (an
+    ``anticoagulated`` column of the observations or the subjects table). Where it is not
+    recorded, the grade is taken without the clauses that need it and ``review`` is set when
+    they would give a worse grade (``ambiguous="worse"`` takes that worse grade).
 clause
     ``{all: [conditions], alternative, note}``; a bare compare is a one-condition clause. The
     grade applies when any of its clauses holds. ``alternative`` names the lower grade the same
@@ -36,6 +41,7 @@ from pydantic import Discriminator, Field, Tag, model_validator
 from aegrade.criteria.base import CriteriaHeader, Frozen, Grade, Op
 
 __all__ = [
+    "Anticoagulation",
     "BaselineStatus",
     "Clause",
     "Compare",
@@ -56,11 +62,16 @@ class Compare(Frozen):
     offset: float | dict[str, float] | None = Field(None, description="added to factor x ref")
     threshold: float | dict[str, float] | None = Field(None, description="absolute cut-off")
     sustained_hours: float | None = Field(None, description="must hold for more than this")
+    max_gap_hours: float | None = Field(
+        None, gt=0, description="sustained readings never further apart than this"
+    )
 
     @model_validator(mode="after")
     def _threshold_matches_ref(self) -> Compare:
         if (self.ref == "absolute") != (self.threshold is not None):
             raise ValueError("'threshold' is required with ref 'absolute' and only with it")
+        if self.max_gap_hours is not None and self.sustained_hours is None:
+            raise ValueError("'max_gap_hours' needs 'sustained_hours'")
         return self
 
 
@@ -72,17 +83,31 @@ class BaselineStatus(Frozen):
     )
 
 
+class Anticoagulation(Frozen):
+    """Whether the subject is on anticoagulation (CTCAE INR "if on anticoagulation")."""
+
+    anticoagulated: bool = Field(description="on anticoagulation")
+
+
 def _condition_kind(data: Any) -> str:
-    """A condition with a ``baseline`` key is a baseline status, anything else a compare."""
+    """A condition with a ``baseline`` key is a baseline status, with an ``anticoagulated`` key
+    an anticoagulation status, anything else a compare."""
     if isinstance(data, dict):
-        return "baseline" if "baseline" in data else "compare"
-    return "baseline" if isinstance(data, BaselineStatus) else "compare"
+        for key in ("baseline", "anticoagulated"):
+            if key in data:
+                return key
+        return "compare"
+    if isinstance(data, BaselineStatus):
+        return "baseline"
+    return "anticoagulated" if isinstance(data, Anticoagulation) else "compare"
 
 
 #: One condition of a clause; which model is decided by its keys, so a misspelt key is reported
 #: once, against the model it belongs to.
 Condition = Annotated[
-    Annotated[Compare, Tag("compare")] | Annotated[BaselineStatus, Tag("baseline")],
+    Annotated[Compare, Tag("compare")]
+    | Annotated[BaselineStatus, Tag("baseline")]
+    | Annotated[Anticoagulation, Tag("anticoagulated")],
     Discriminator(_condition_kind),
 ]
 
@@ -124,6 +149,11 @@ class Entry(Frozen):
     grades: dict[Grade, GradeDefinition] = Field(description="grade -> text and rules")
     notes: tuple[str, ...] = Field((), description="interpretations, as admiral's COMMENT")
     admiral_term: str | None = Field(None, description="admiral's TERM when it differs")
+    specimen: str | None = Field(
+        None,
+        description="specimen graded (e.g. urine): a row whose specimen column names another "
+        "is not graded; without a specimen column every row is taken as this specimen",
+    )
 
     @model_validator(mode="after")
     def _grades_in_range(self) -> Entry:

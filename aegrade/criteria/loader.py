@@ -383,7 +383,7 @@ def load_criteria_as(criteria: str, model: type[M]) -> M:
     --------
     >>> from aegrade.criteria.ctcae import CtcaeCriteria
     >>> len(load_criteria_as("ctcae-v5.0", CtcaeCriteria).entries)
-    42
+    53
     """
     c = load_criteria(criteria)
     if not isinstance(c, model):
@@ -511,7 +511,7 @@ def provenance(ids: Iterable[str]) -> list[dict[str, str]]:
     Examples
     --------
     >>> [(p["id"], p["revision"]) for p in provenance(["5.0", "astct-2019", "ctcae-v5.0"])]
-    [('ctcae-v5.0', '1'), ('astct-2019', '1')]
+    [('ctcae-v5.0', '2'), ('astct-2019', '1')]
     """
     out: list[dict[str, str]] = []
     seen: set[str] = set()

@@ -45,12 +45,15 @@ from aegrade.grading.neutropenia import (
 )
 from aegrade.grading.predicates import (
     Rows,
+    assume,
     compare,
+    eval_anticoagulation,
     eval_baseline,
     eval_clause,
     eval_compare,
     eval_condition,
     run_elapsed,
+    specimen_mismatch,
     uses,
 )
 from aegrade.grading.syndromes import CrsIcansResult, grade_crs_icans
@@ -65,12 +68,14 @@ __all__ = [
     "ScoreError",
     "TimepointGrade",
     "assemble_grades",
+    "assume",
     "biomarker_columns",
     "canonical",
     "capd_score",
     "compare",
     "cut_mask",
     "daily_grid",
+    "eval_anticoagulation",
     "eval_baseline",
     "eval_clause",
     "eval_compare",
@@ -98,6 +103,7 @@ __all__ = [
     "per_subject_first",
     "run_elapsed",
     "score_car_hematotox",
+    "specimen_mismatch",
     "summarize_biomarker_rows",
     "summarize_biomarkers",
     "summarize_biomarkers_by_arm",

@@ -57,6 +57,9 @@ class _EntryPlan:
     clauses: list[tuple[int, int, Clause, int, int]] = field(default_factory=list)
     # (grade, alternative or -1, clause, label code, rule code) in evaluation order
     needs: set[str] = field(default_factory=set)
+    prefer_worse: bool = True
+    # label code -> its variant saying the anticoagulation status was not recorded
+    unrecorded_labels: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -98,6 +101,10 @@ def _plan(criteria: str, ambiguous: Ambiguous, token: str = "") -> _Plan:
                 for k, v in _MISSING_TEXT.items()
             },
         )
+        if e.specimen is not None:
+            plan.missing_labels["specimen"] = label(
+                f"{e.term}: not graded, the specimen is not {e.specimen} [{cs.id}/{e.id}]"
+            )
         for g in sorted(e.grades, reverse=True):
             grade = e.grades[g]
             for k, clause in enumerate(grade.rules):
@@ -117,6 +124,16 @@ def _plan(criteria: str, ambiguous: Ambiguous, token: str = "") -> _Plan:
                     (assigned, -1 if other is None else other, clause, label(text), len(rules) - 1)
                 )
                 plan.needs |= P.uses(clause)
+        plan.prefer_worse = ambiguous == "worse"
+        if "anticoagulated" in plan.needs:
+            suffix = (
+                " (anticoagulation not recorded: graded as if on anticoagulation; clinical review)"
+                if ambiguous == "worse"
+                else " (anticoagulation not recorded: a worse grade if on anticoagulation; "
+                "clinical review)"
+            )
+            for lab_code in [plan.grade0_label, *(c[3] for c in plan.clauses)]:
+                plan.unrecorded_labels[lab_code] = label(labels[lab_code] + suffix)
         for code in e.parameters:
             by_param[(code, e.direction)] = plan
     return _Plan(
@@ -150,10 +167,59 @@ class _Direction:
         )
 
 
-def _evaluate(
-    plan: _EntryPlan, rows: P.Rows, units: list[str]
-) -> tuple[npt.NDArray[np.int8], Codes, Codes, P.BoolArray]:
-    """Grade one parameter group with one entry: (grade, label, rule, review) arrays."""
+Evaluated = tuple[npt.NDArray[np.int8], Codes, Codes, P.BoolArray]
+
+
+def _evaluate(plan: _EntryPlan, rows: P.Rows, units: list[str]) -> Evaluated:
+    """Grade one parameter group with one entry: (grade, label, rule, review) arrays.
+
+    An entry that declares a specimen leaves rows of another specimen ungraded.
+    """
+    grade, label, rule, review = _evaluate_flagged(plan, rows, units)
+    if plan.entry.specimen is not None:
+        wrong = P.specimen_mismatch(rows, plan.entry.specimen)
+        if wrong.any():
+            grade, label, rule = grade.copy(), label.copy(), rule.copy()
+            grade[wrong], label[wrong], rule[wrong] = -1, plan.missing_labels["specimen"], -1
+            review = review & ~wrong
+    return grade, label, rule, review
+
+
+def _evaluate_flagged(plan: _EntryPlan, rows: P.Rows, units: list[str]) -> Evaluated:
+    """:func:`_evaluate_once`, twice where the anticoagulation status is needed but unknown.
+
+    Graded as not on anticoagulation (the grade kept) and as on it; where that gives a worse
+    grade the row is flagged for review and, with ``ambiguous="worse"``, takes it.
+    """
+    if "anticoagulated" not in plan.needs:
+        return _evaluate_once(plan, rows, units)
+    grade, label, rule, review = _evaluate_once(plan, P.assume(rows, 0.0), units)
+    g_on, lab_on, rule_on, review_on = _evaluate_once(plan, P.assume(rows, 1.0), units)
+    flag: npt.NDArray[np.float64] | None = getattr(rows, "anticoagulated", None)
+    unrecorded = np.ones(len(grade), bool) if flag is None else np.isnan(flag)
+    # grade 0 needs every clause decided: on anticoagulation without a baseline is undecided
+    undecided = unrecorded & (g_on < 0) & (grade == 0)
+    if undecided.any():
+        grade, label, rule = grade.copy(), label.copy(), rule.copy()
+        grade[undecided], label[undecided], rule[undecided] = -1, lab_on[undecided], -1
+    # as on anticoagulation a worse grade may need an input that is missing (the baseline)
+    review = review | (unrecorded & review_on & (g_on == grade))
+    worse = unrecorded & (g_on > grade) & (g_on > 0)
+    if worse.any():
+        if plan.prefer_worse:
+            grade, label, rule = grade.copy(), label.copy(), rule.copy()
+            grade[worse], label[worse], rule[worse] = g_on[worse], lab_on[worse], rule_on[worse]
+            review = np.where(worse, review_on, review)
+        variants = np.arange(max(plan.unrecorded_labels.values(), default=0) + 1, dtype=np.int32)
+        for code, variant in plan.unrecorded_labels.items():
+            variants[code] = variant
+        label = np.where(worse, variants[np.maximum(label, 0)], label).astype(np.int32)
+        review = review | worse
+    return grade, label, rule, review
+
+
+def _evaluate_once(plan: _EntryPlan, rows: P.Rows, units: list[str]) -> Evaluated:
+    """Grade one parameter group with one entry, every input as given."""
     n = len(rows.value)
     grade = np.full(n, -1, np.int8)
     label = np.full(n, -1, np.int32)
@@ -328,7 +394,8 @@ def grade_labs(
     data
         Long observations (SPEC section 2). Required columns: ``parameter``, ``value``. Used
         when present: ``unit``, ``lln``, ``uln``, ``baseline``, ``baseline_indicator`` (CDISC
-        BNRIND), ``pchg``, ``subject_id``, ``day`` or ``time``. Column names are matched
+        BNRIND), ``pchg``, ``subject_id``, ``day`` or ``time``, ``anticoagulated`` (yes/no:
+        INR's baseline multiples apply "if on anticoagulation"). Column names are matched
         case-insensitively.
     criteria
         ``"ctcae-v5.0"`` or ``"ctcae-v4.03"`` (also ``"5.0"``, ``"4.03"``).

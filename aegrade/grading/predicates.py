@@ -12,19 +12,23 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
-from aegrade.criteria.ctcae import BaselineStatus, Clause, Compare, Condition
+from aegrade.criteria.ctcae import Anticoagulation, BaselineStatus, Clause, Compare, Condition
 
 __all__ = [
     "REL_TOL",
     "Rows",
     "Truth",
+    "assume",
     "compare",
+    "eval_anticoagulation",
     "eval_baseline",
     "eval_clause",
     "eval_compare",
     "eval_condition",
     "run_elapsed",
+    "specimen_mismatch",
     "uses",
 ]
 
@@ -42,7 +46,9 @@ class Rows:
     """The columns of one parameter group (canonical units), gathered lazily on first use.
 
     ``source`` holds full-length arrays as attributes (value, lln, uln, baseline, pchg,
-    unit_code, scale, offset, baseline_flag, time, subject); ``idx`` selects the group's rows.
+    unit_code, scale, offset, baseline_flag, time, subject, anticoagulated); ``idx`` selects
+    the group's rows. ``anticoagulated`` is 1.0 on, 0.0 not, NaN not recorded (or None);
+    ``specimen`` the row's specimen text (None: no specimen column).
     ``unit_code`` indexes the registry's canonical units (-1 unknown); ``baseline_flag`` is 1.0
     where the indicator says the baseline is high, 0.0 where it says not, NaN where not given.
 
@@ -66,6 +72,8 @@ class Rows:
     baseline_flag: FloatArray
     time: FloatArray | None
     subject: npt.NDArray[Any] | None
+    anticoagulated: FloatArray | None
+    specimen: npt.NDArray[Any] | None
 
     _FIELDS = (
         "value",
@@ -79,6 +87,8 @@ class Rows:
         "baseline_flag",
         "time",
         "subject",
+        "anticoagulated",
+        "specimen",
     )
 
     def __init__(
@@ -93,12 +103,42 @@ class Rows:
     def __getattr__(self, name: str) -> npt.NDArray[Any] | None:
         if name not in Rows._FIELDS or self._source is None:
             raise AttributeError(name)
-        full = getattr(self._source, name)
+        full = getattr(self._source, name, None)
         value: npt.NDArray[Any] | None = (
             None if full is None else (full if self._idx is None else full[self._idx])
         )
         self.__dict__[name] = value
         return value
+
+
+def assume(rows: Rows, anticoagulated: float) -> Rows:
+    """The same rows with ``anticoagulated`` taken as given where it is not recorded.
+
+    Parameters
+    ----------
+    rows
+        A parameter group.
+    anticoagulated
+        1.0 (on anticoagulation) or 0.0 (not), filled where the flag is NaN or absent.
+
+    Returns
+    -------
+    Rows
+        A view sharing every other column.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows = Rows(value=np.array([1.0, 2.0]), anticoagulated=np.array([0.0, np.nan]))
+    >>> assume(rows, 1.0).anticoagulated
+    array([0., 1.])
+    """
+    flag: FloatArray | None = getattr(rows, "anticoagulated", None)
+    if flag is None:
+        flag = np.full(len(rows.value), np.nan)
+    arrays = {k: v for k, v in rows.__dict__.items() if k in Rows._FIELDS}
+    arrays["anticoagulated"] = np.where(np.isnan(flag), anticoagulated, flag)
+    return Rows(rows._source, rows._idx, **arrays)
 
 
 def compare(op: str, lhs: FloatArray, rhs: FloatArray | np.float64) -> BoolArray:
@@ -224,23 +264,35 @@ def eval_compare(cond: Compare, rows: Rows, canonical: str, units: list[str]) ->
     known = ~np.isnan(lhs) & ~np.isnan(rhs)
     true = compare(cond.op, lhs, rhs)
     if cond.sustained_hours is not None:
-        return _sustained(true, known, rows, cond.sustained_hours)
+        return _sustained(true, known, rows, cond.sustained_hours, cond.max_gap_hours)
     return true, known
 
 
-def _sustained(true: BoolArray, known: BoolArray, rows: Rows, hours: float) -> Truth:
-    """Hold only where consecutive readings that all satisfy the comparison span > ``hours``."""
+def _sustained(
+    true: BoolArray, known: BoolArray, rows: Rows, hours: float, max_gap: float | None
+) -> Truth:
+    """Hold only where consecutive readings that all satisfy the comparison span > ``hours``.
+
+    With ``max_gap`` the readings must also be at most that many hours apart; a run that spans
+    more than ``hours`` only across a longer gap is undecided (the duration cannot be shown).
+    """
     elapsed = run_elapsed(true, rows)
     long_enough = elapsed > hours / 24.0
     undecided = true & np.isnan(elapsed)
-    return true & long_enough, (known & ~undecided)
+    if max_gap is None:
+        return true & long_enough, (known & ~undecided)
+    strict = run_elapsed(true, rows, max_gap_hours=max_gap) > hours / 24.0
+    undecided |= true & long_enough & ~strict
+    return true & strict, (known & ~undecided)
 
 
-def run_elapsed(flag: BoolArray, rows: Rows) -> FloatArray:
+def run_elapsed(flag: BoolArray, rows: Rows, *, max_gap_hours: float | None = None) -> FloatArray:
     """Days since the start of the run of consecutive flagged readings each row belongs to.
 
     Readings are ordered per subject by time (ties by value, so input order never matters);
     readings without a value are skipped. NaN where the row has no time or is not flagged.
+    With ``max_gap_hours`` a run also ends where two consecutive readings are more than that
+    many hours apart.
 
     Parameters
     ----------
@@ -249,6 +301,8 @@ def run_elapsed(flag: BoolArray, rows: Rows) -> FloatArray:
     rows
         Needs ``value``, ``time`` (days) and ``subject``; without time or subject every row
         is NaN.
+    max_gap_hours
+        Longest gap between two readings of one run (None: no limit).
 
     Returns
     -------
@@ -265,6 +319,8 @@ def run_elapsed(flag: BoolArray, rows: Rows) -> FloatArray:
     ... )
     >>> run_elapsed(rows.value >= 38.0, rows)
     array([0. , 0.5, nan, 0. ])
+    >>> run_elapsed(rows.value >= 38.0, rows, max_gap_hours=6)
+    array([ 0.,  0., nan,  0.])
     """
     n = len(flag)
     out = np.full(n, np.nan)
@@ -280,6 +336,10 @@ def run_elapsed(flag: BoolArray, rows: Rows) -> FloatArray:
     t = rows.time[order]
     new_subject = np.r_[True, subj[1:] != subj[:-1]]
     starts = f & (new_subject | ~np.r_[False, f[:-1]])
+    if max_gap_hours is not None:
+        gap = np.r_[0.0, np.diff(t)]
+        limit = max_gap_hours / 24.0
+        starts |= f & (gap > limit + abs(limit) * REL_TOL)
     if not starts.any():
         return out
     run_id = np.cumsum(starts)
@@ -287,6 +347,36 @@ def run_elapsed(flag: BoolArray, rows: Rows) -> FloatArray:
     elapsed = np.where(f, t - start_time[np.maximum(run_id, 1) - 1], np.nan)
     out[order] = elapsed
     return out
+
+
+def specimen_mismatch(rows: Rows, specimen: str) -> BoolArray:
+    """Rows whose specimen column names a specimen other than ``specimen`` (case-insensitive).
+
+    Parameters
+    ----------
+    rows
+        A parameter group; ``specimen`` holds the row's specimen text, or is None (no column).
+    specimen
+        The specimen the criteria entry grades (``"urine"``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean; False everywhere without a specimen column, and where the cell is empty.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows = Rows(value=np.zeros(4), specimen=np.array(["URINE", "serum", None, ""], object))
+    >>> specimen_mismatch(rows, "urine")
+    array([False,  True, False, False])
+    """
+    given: npt.NDArray[Any] | None = getattr(rows, "specimen", None)
+    if given is None:
+        return np.zeros(len(rows.value), bool)
+    text = pd.Series(given, dtype="string").str.strip().str.lower()
+    named = text.notna() & (text != "")
+    return (named & (text != specimen.strip().lower())).to_numpy(dtype=bool, na_value=False)
 
 
 def eval_baseline(cond: BaselineStatus, rows: Rows) -> Truth:
@@ -343,8 +433,39 @@ def _baseline_low(want_low: bool, rows: Rows) -> Truth:
     return ((low if want_low else ~low) & known), known
 
 
+def eval_anticoagulation(cond: Anticoagulation, rows: Rows) -> Truth:
+    """Whether the subject is (or is not) on anticoagulation; unknown where not recorded.
+
+    Parameters
+    ----------
+    cond
+        ``anticoagulated: true`` or ``anticoagulated: false``.
+    rows
+        Needs ``anticoagulated`` (1.0 on, 0.0 not, NaN not recorded; None: nowhere recorded).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(true, known)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aegrade.criteria.ctcae import Anticoagulation
+    >>> rows = Rows(value=np.zeros(3), anticoagulated=np.array([1.0, 0.0, np.nan]))
+    >>> eval_anticoagulation(Anticoagulation(anticoagulated=True), rows)
+    (array([ True, False, False]), array([ True,  True, False]))
+    """
+    flag: FloatArray | None = getattr(rows, "anticoagulated", None)
+    if flag is None:
+        flag = np.full(len(rows.value), np.nan)
+    known = ~np.isnan(flag)
+    return (flag == (1.0 if cond.anticoagulated else 0.0)) & known, known
+
+
 def eval_condition(cond: Condition, rows: Rows, canonical: str, units: list[str]) -> Truth:
-    """Dispatch on the condition kind: :func:`eval_compare` or :func:`eval_baseline`.
+    """Dispatch on the condition kind: :func:`eval_compare`, :func:`eval_baseline` or
+    :func:`eval_anticoagulation`.
 
     Parameters
     ----------
@@ -368,6 +489,8 @@ def eval_condition(cond: Condition, rows: Rows, canonical: str, units: list[str]
     """
     if isinstance(cond, Compare):
         return eval_compare(cond, rows, canonical, units)
+    if isinstance(cond, Anticoagulation):
+        return eval_anticoagulation(cond, rows)
     return eval_baseline(cond, rows)
 
 
@@ -413,7 +536,8 @@ def eval_clause(clause: Clause, rows: Rows, canonical: str, units: list[str]) ->
 
 
 def uses(clause: Clause) -> set[str]:
-    """The inputs a clause reads: lln, uln, baseline, pchg, time, baseline_status.
+    """The inputs a clause reads: lln, uln, baseline, pchg, time, baseline_status,
+    anticoagulated.
 
     Parameters
     ----------
@@ -435,6 +559,9 @@ def uses(clause: Clause) -> set[str]:
     for cond in clause.all:
         if isinstance(cond, BaselineStatus):
             needed.add("baseline_status")
+            continue
+        if isinstance(cond, Anticoagulation):
+            needed.add("anticoagulated")
             continue
         if cond.ref in ("lln", "uln", "baseline"):
             needed.add(cond.ref)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from aegrade.criteria.units import convert_indexed, factorize, parameter_index, registry
+from aegrade.criteria.vocabulary import false_words, true_words
 from aegrade.errors import Failures, InputError, Reason, failure_frame
 from aegrade.prepare.baseline import derive_baseline
 
@@ -56,6 +57,7 @@ class Prepared:
     time: np.ndarray | None  # days, for durations: study day, or days since 1970 from `time`
     row_error: np.ndarray  # reason text where the row has an input problem, else None
     failures: pd.DataFrame = field(default_factory=failure_frame)
+    anticoagulated: np.ndarray | None = None  # 1.0 on, 0.0 not, NaN not recorded
 
 
 def _columns(df: pd.DataFrame) -> dict[str, str]:
@@ -204,6 +206,7 @@ def prepare_observations(
         time=time if time is not None else day,
         row_error=row_error,
         failures=failures,
+        anticoagulated=_anticoagulated(df, cols),
     )
 
 
@@ -321,3 +324,15 @@ def _baseline_flag(df: pd.DataFrame, cols: dict[str, str]) -> np.ndarray:
     out = np.where(text.isin(_LOW_FLAGS).to_numpy(dtype=bool), -1.0, out)
     empty = text.isna().to_numpy(dtype=bool) | text.eq("").fillna(True).to_numpy(dtype=bool)
     return np.where(empty, np.nan, out)
+
+
+def _anticoagulated(df: pd.DataFrame, cols: dict[str, str]) -> np.ndarray:
+    """1.0 where ``anticoagulated`` is a yes word, 0.0 a no word, NaN empty or not a word."""
+    name = cols.get("anticoagulated")
+    if name is None:
+        return np.full(len(df), np.nan)
+    text = df[name].astype("string").str.strip().str.lower()
+    out = np.full(len(df), np.nan)
+    out[text.isin(true_words() | {"true", "yes", "y"}).to_numpy(dtype=bool)] = 1.0
+    out[text.isin(false_words() | {"false", "no", "n"}).to_numpy(dtype=bool)] = 0.0
+    return out

@@ -161,8 +161,24 @@ def prepare_study(study: Study) -> PreparedStudy:
     day, day_issues = study_days(study)
     early.extend(day_issues)
     frame = obs.frame if day is None else obs.frame.assign(day=day)  # copy-on-write: cheap
+    frame = _subject_anticoagulation(frame, study)
     code = _codes(frame)
     return PreparedStudy(study, frame, code, subjects_frame(study), day_issues, early)
+
+
+def _subject_anticoagulation(frame: pd.DataFrame, study: Study) -> pd.DataFrame:
+    """The subjects table's ``anticoagulated`` flag on each observation row that has none."""
+    if study.subjects is None or "anticoagulated" not in study.subjects.frame:
+        return frame
+    subjects = study.subjects.frame.drop_duplicates("subject_id")
+    by_subject = pd.Series(
+        subjects["anticoagulated"].to_numpy(dtype=object),
+        index=subjects["subject_id"].astype("string").str.strip(),
+    )
+    mapped = frame["subject_id"].astype("string").str.strip().map(by_subject)
+    if "anticoagulated" in frame:
+        mapped = frame["anticoagulated"].where(frame["anticoagulated"].notna(), mapped)
+    return frame.assign(anticoagulated=mapped.to_numpy(dtype=object))
 
 
 def _codes(frame: pd.DataFrame) -> np.ndarray:

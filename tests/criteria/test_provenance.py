@@ -33,7 +33,7 @@ def test_meta_lists_every_system_used_with_revision_and_citation() -> None:
         assert meta[f"{cid} reviewed_by"] == "not reviewed"
     assert meta["crs"] == "astct-2019,lee-2014,ctcae-v5.0-crs"
     assert (meta["icans"], meta["icaht"]) == ("astct-2019", "icaht-2023")
-    assert meta["criteria"] == "ctcae-v5.0" and meta["criteria_revision"] == "1"
+    assert meta["criteria"] == "ctcae-v5.0" and meta["criteria_revision"] == "2"
     assert meta["lee-2014 citation"].endswith("doi:10.1182/blood-2014-05-552729")
 
 

@@ -24,12 +24,15 @@ import aegrade
 from tests.conftest import CASES
 
 TABLES = sorted((CASES / "ctcae").glob("*.csv"))
-INPUT = ["parameter", "value", "unit", "lln", "uln", "baseline"]
+INPUT = ["parameter", "value", "unit", "lln", "uln", "baseline", "anticoagulated"]
 
 
 @cache
 def _table(path: Path) -> pd.DataFrame:
-    table = pd.read_csv(path, dtype={"unit": str, "term": str, "xfail": str, "subject_id": str})
+    table = pd.read_csv(
+        path,
+        dtype={"unit": str, "term": str, "xfail": str, "subject_id": str, "anticoagulated": str},
+    )
     table["xfail"] = table["xfail"].fillna("")
     return table
 
