@@ -11,8 +11,21 @@ from aegrade.write.adam import (
     build_adlb,
     compute_atoxgr,
 )
-from aegrade.write.atomic import atomic_output, refuse_inputs, write_outputs
-from aegrade.write.neutralize import escape_markup, neutralize, neutralize_formulas
+from aegrade.write.atomic import (
+    OutputRun,
+    atomic_output,
+    output_run,
+    refuse_inputs,
+    remove_stale,
+    write_folder,
+    write_outputs,
+)
+from aegrade.write.neutralize import (
+    escape_markup,
+    neutralize,
+    neutralize_about,
+    neutralize_formulas,
+)
 from aegrade.write.report import plot_swimmer, plot_worst_grades, render_report, write_report
 from aegrade.write.results import write_result, write_tables
 from aegrade.write.tables import (
@@ -26,6 +39,7 @@ from aegrade.write.tables import (
 
 __all__ = [
     "FORMATS",
+    "OutputRun",
     "atomic_output",
     "build_adae",
     "build_adam",
@@ -35,14 +49,18 @@ __all__ = [
     "escape_markup",
     "format_for",
     "neutralize",
+    "neutralize_about",
     "neutralize_formulas",
+    "output_run",
     "page",
     "plot_swimmer",
     "plot_worst_grades",
     "refuse_inputs",
+    "remove_stale",
     "render_html",
     "render_markdown",
     "render_report",
+    "write_folder",
     "write_outputs",
     "write_report",
     "write_result",
