@@ -14,6 +14,7 @@ from aegrade.write.adam import (
 from aegrade.write.atomic import (
     OutputRun,
     atomic_output,
+    check_folder,
     output_run,
     refuse_inputs,
     remove_stale,
@@ -27,7 +28,7 @@ from aegrade.write.neutralize import (
     neutralize_formulas,
 )
 from aegrade.write.report import plot_swimmer, plot_worst_grades, render_report, write_report
-from aegrade.write.results import write_result, write_tables
+from aegrade.write.results import check_destination, write_result, write_tables
 from aegrade.write.tables import (
     FORMATS,
     format_for,
@@ -45,6 +46,8 @@ __all__ = [
     "build_adam",
     "build_adam_metadata",
     "build_adlb",
+    "check_destination",
+    "check_folder",
     "compute_atoxgr",
     "escape_markup",
     "format_for",

@@ -41,6 +41,7 @@ __all__ = [
     "OutputRun",
     "Writer",
     "atomic_output",
+    "check_folder",
     "output_run",
     "refuse_inputs",
     "remove_stale",
@@ -128,16 +129,7 @@ class OutputRun:
         paths of the files.
         """
         final = Path(final)
-        if final.exists() and not final.is_dir():
-            raise NotADirectoryError(f"{final} is a file; give a folder for this output")
-        if final.is_dir():
-            foreign = sorted(p.name for p in final.iterdir() if not _ours(p, ours))
-            if foreign:
-                shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
-                raise FileExistsError(
-                    f"{final} holds files aegrade did not write ({shown}); an output folder is "
-                    "replaced as a whole: give a new or empty folder"
-                )
+        check_folder(final, ours=ours)
         staged = self._stage_dir(final.parent) / final.name
         staged.mkdir()
         self._staged[final] = (staged, True)
@@ -301,6 +293,43 @@ def write_folder(
     """
     with output_run() as run:
         return run.add_folder(Path(folder), files, ours=ours)
+
+
+def check_folder(folder: str | Path, *, ours: Callable[[str], bool]) -> None:
+    """Check, before any work, that ``folder`` may receive a folder output.
+
+    It may when it does not exist yet, or when everything in it is ``ours`` (an earlier run's
+    output, judged by name; a sub-folder never is) or aegrade's temporaries.
+
+    Raises
+    ------
+    NotADirectoryError
+        ``folder`` is a file.
+    FileExistsError
+        ``folder`` holds something else, named in the message.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> (folder / "notes.docx").write_text("mine")
+    4
+    >>> check_folder(folder, ours=lambda name: name.endswith(".csv"))
+    Traceback (most recent call last):
+    ...
+    FileExistsError: ... holds files aegrade did not write (notes.docx); an output folder is ...
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"{folder} is a file; give a folder for this output")
+    if folder.is_dir():
+        foreign = sorted(p.name for p in folder.iterdir() if not _ours(p, ours))
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+            raise FileExistsError(
+                f"{folder} holds files aegrade did not write ({shown}); an output folder is "
+                "replaced as a whole: give a new or empty folder"
+            )
 
 
 def atomic_output(final: str | Path, write: Writer) -> Path:

@@ -18,13 +18,20 @@ from typing import TYPE_CHECKING, Literal
 import pandas as pd
 
 from aegrade.schema import SCHEMAS, TableSchema, arrow_schema, conform
-from aegrade.write.atomic import Writer, refuse_inputs, write_folder, write_outputs
+from aegrade.write.atomic import Writer, check_folder, refuse_inputs, write_folder, write_outputs
 from aegrade.write.neutralize import neutralize_about, neutralize_formulas
 
 if TYPE_CHECKING:
     from aegrade.pipeline import GradeResult
 
-__all__ = ["OUTPUT_TABLES", "XLSX_MAX_ROWS", "Format", "write_result", "write_tables"]
+__all__ = [
+    "OUTPUT_TABLES",
+    "XLSX_MAX_ROWS",
+    "Format",
+    "check_destination",
+    "write_result",
+    "write_tables",
+]
 
 #: Rows an Excel sheet holds below its header row (1,048,576 rows in all; Excel's
 #: "Specifications and limits").
@@ -116,6 +123,42 @@ def write_tables(
     }
     known = OUTPUT_TABLES | set(tables)
     return write_folder(target, writers, ours=lambda entry: _earlier_output(entry, known))
+
+
+def check_destination(path: str | Path, fmt: Format | None = None) -> None:
+    """Refuse, before any work, a destination :func:`write_tables` would refuse at the end.
+
+    A ``.xlsx`` path must not be a folder; a folder for csv or parquet must be new, empty, or
+    hold only an earlier run's tables (it is replaced as a whole).
+
+    Raises
+    ------
+    OSError
+        ``IsADirectoryError``, ``NotADirectoryError`` or ``FileExistsError``, saying why.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> (folder / "issues.csv").write_text("an earlier run")
+    14
+    >>> check_destination(folder)
+    >>> (folder / "protocol.pdf").write_text("mine")
+    4
+    >>> check_destination(folder)
+    Traceback (most recent call last):
+    ...
+    FileExistsError: ... holds files aegrade did not write (protocol.pdf); an output folder ...
+    """
+    target = Path(path)
+    if fmt == "xlsx" or target.suffix.lower() == ".xlsx":
+        if target.suffix.lower() == ".xlsx" and target.is_dir() and not target.is_symlink():
+            raise IsADirectoryError(
+                f"{target} is a folder; it cannot be replaced by an output file"
+            )
+        return
+    if not target.suffix:
+        check_folder(target, ours=lambda entry: _earlier_output(entry, OUTPUT_TABLES))
 
 
 def _earlier_output(entry: str, known: frozenset[str] | set[str]) -> bool:

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from aegrade import grade
 from aegrade.cli import main
 from aegrade.write.atomic import TMP_PREFIX
-from aegrade.write.results import OUTPUT_TABLES, write_result, write_tables
+from aegrade.write.results import OUTPUT_TABLES, check_destination, write_result, write_tables
 
 HOSTILE_HEADER = '=HYPERLINK("http://x","y")'
 
@@ -132,3 +132,27 @@ def test_a_file_no_run_writes_is_never_removed(tmp_path: Path, name: str) -> Non
     with pytest.raises(FileExistsError, match=re.escape(name)):
         write_tables({"t": pd.DataFrame({"a": [1]})}, out)
     assert (out / name).read_text() == "mine"
+
+
+def test_a_foreign_output_folder_is_refused_before_the_grading(tmp_path: Path) -> None:
+    src = tmp_path / "labs.csv"
+    src.write_text("subject_id,day,parameter,value,unit\nS1,0,HGB,n/a,g/dL\n")  # an input error
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "protocol.pdf").write_bytes(b"%PDF")
+    res = CliRunner().invoke(main, ["grade", str(src), "-o", str(out)])
+    assert res.exit_code == 1
+    assert "holds files aegrade did not write (protocol.pdf)" in res.output
+    assert "row 2" not in res.output  # refused before the input was read
+    assert sorted(p.name for p in out.iterdir()) == ["protocol.pdf"]
+
+
+def test_check_destination_names_what_blocks_it(tmp_path: Path) -> None:
+    (tmp_path / "book.xlsx").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"book\.xlsx is a folder"):
+        check_destination(tmp_path / "book.xlsx")
+    (tmp_path / "plain").write_text("x")
+    with pytest.raises(NotADirectoryError, match="plain is a file"):
+        check_destination(tmp_path / "plain", "csv")
+    check_destination(tmp_path / "new")  # a new folder is fine
+    assert not (tmp_path / "new").exists()  # and is not created by the check
