@@ -12,6 +12,7 @@ stay numbers (:mod:`aegrade.write.neutralize`).
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -181,15 +182,24 @@ def _parquet_writer(name: str, frame: pd.DataFrame) -> Writer:
 
 
 def _write_xlsx(tables: dict[str, pd.DataFrame], tmp: Path, about: dict[str, str] | None) -> None:
-    with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-        for name, frame in tables.items():
-            _excel_safe(frame).to_excel(xw, sheet_name=name[:31], index=False)
-            xw.sheets[name[:31]].freeze_panes = "A2"
-        if about:
-            about = neutralize_about(about)
-            pd.DataFrame({"key": list(about), "value": list(about.values())}).to_excel(
-                xw, sheet_name="about", index=False
-            )
+    """The workbook is zipped in memory and written in one go: a full disk is then one clean
+    ``OSError`` from that write, not a half-closed zip file complaining when it is collected."""
+    book = io.BytesIO()
+    try:
+        with pd.ExcelWriter(book, engine="openpyxl") as xw:
+            for name, frame in tables.items():
+                _excel_safe(frame).to_excel(xw, sheet_name=name[:31], index=False)
+                xw.sheets[name[:31]].freeze_panes = "A2"
+            if about:
+                about = neutralize_about(about)
+                pd.DataFrame({"key": list(about), "value": list(about.values())}).to_excel(
+                    xw, sheet_name="about", index=False
+                )
+    except Exception as exc:  # lxml's error when openpyxl's own temporary files cannot grow
+        if type(exc).__name__ != "SerialisationError":
+            raise
+        raise OSError(f"could not write {tmp.name}: {exc} (is the disk full?)") from None
+    tmp.write_bytes(book.getbuffer())
 
 
 def write_result(

@@ -156,3 +156,22 @@ def test_check_destination_names_what_blocks_it(tmp_path: Path) -> None:
         check_destination(tmp_path / "plain", "csv")
     check_destination(tmp_path / "new")  # a new folder is fine
     assert not (tmp_path / "new").exists()  # and is not created by the check
+
+
+def test_a_full_disk_is_one_clean_error_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = _hostile_study(tmp_path)
+    real = Path.write_bytes
+
+    def full(self: Path, data: bytes) -> int:
+        if self.suffix == ".xlsx":
+            real(self, bytes(data)[:100])
+            raise OSError(28, "No space left on device")
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    res = CliRunner().invoke(main, ["grade", str(src), "-o", str(tmp_path / "g.xlsx")])
+    assert res.exit_code == 1
+    assert res.output == "error: [Errno 28] No space left on device\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["=cmd.csv"]
