@@ -59,6 +59,7 @@ _TMP_NAME = re.compile(re.escape(TMP_PREFIX) + r"(\d+)-[A-Za-z0-9_]+$")
 #: Temporary files of the earlier per-file writer: ``.<stem>.<8 chars><suffix>.tmp``.
 _OLD_TMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.[A-Za-z0-9.]+\.tmp$")
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_POSIX = hasattr(signal, "pthread_sigmask")
 
 _current: ContextVar[OutputRun | None] = ContextVar("aegrade_output_run", default=None)
 _live: set[OutputRun] = set()  # runs with temporaries on disk, cleaned by the signal handler
@@ -129,6 +130,8 @@ class OutputRun:
         paths of the files.
         """
         final = Path(final)
+        if final.is_symlink():  # replace the folder it points to, not the link
+            final = final.resolve()
         check_folder(final, ours=ours)
         staged = self._stage_dir(final.parent) / final.name
         staged.mkdir()
@@ -439,7 +442,7 @@ def _keep(final: Path, backup: Path, *, link: bool) -> None:
 
 def _block_signals() -> set[int | signal.Signals] | None:
     """Hold SIGINT/SIGTERM while the outputs are moved into place (a few renames)."""
-    if threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread() or not _POSIX:
         return None
     return signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
 

@@ -356,3 +356,14 @@ def test_a_writer_error_in_a_folder_run_keeps_the_earlier_folder(tmp_path: Path)
         write_folder(out, {"a.csv": lambda t: t.write_text("a"), "b.csv": full}, ours=bool)
     assert _listing(tmp_path) == {"graded/issues.csv": b"old"}
     assert _temporaries(tmp_path) == []
+
+
+def test_a_symlinked_output_folder_is_replaced_where_it_points(tmp_path: Path) -> None:
+    real = tmp_path / "data" / "graded"
+    write_folder(real, {"issues.csv": lambda t: t.write_text("old")})
+    link = tmp_path / "graded"
+    link.symlink_to(real, target_is_directory=True)
+    write_folder(link, {"a.csv": lambda t: t.write_text("new")}, ours=bool)
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    assert _listing(real) == {"a.csv": b"new"}
+    assert _temporaries(tmp_path) == []
