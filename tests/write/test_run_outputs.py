@@ -367,3 +367,26 @@ def test_a_symlinked_output_folder_is_replaced_where_it_points(tmp_path: Path) -
     assert link.is_symlink() and link.resolve() == real.resolve()
     assert _listing(real) == {"a.csv": b"new"}
     assert _temporaries(tmp_path) == []
+
+
+def test_explain_writes_its_trail_through_the_atomic_writer(tmp_path: Path) -> None:
+    obs = pd.DataFrame(
+        {
+            "subject_id": ["S1", "S1"],
+            "day": [1.0, 1.5],
+            "parameter": ["TEMP", "OXYGEN"],
+            "value": ["38.6", "facemask"],
+            "unit": ["degC", ""],
+        }
+    )
+    src = tmp_path / "obs.csv"
+    obs.to_csv(src, index=False)
+    before = src.read_bytes()
+    res = CliRunner().invoke(main, ["explain", str(src), "S1", "-o", str(src)])
+    assert res.exit_code == 1 and "refusing to overwrite the input" in res.output
+    assert src.read_bytes() == before
+    out = tmp_path / "trail.csv"
+    res = CliRunner().invoke(main, ["explain", str(src), "S1", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert pd.read_csv(out)["subject_id"].tolist() == ["S1", "S1"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["obs.csv", "trail.csv"]
