@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import click
 
 from aegrade.cli._common import reports_errors
 from aegrade.cli._options import errors_option
+from aegrade.write.atomic import atomic_output, refuse_inputs
+from aegrade.write.neutralize import neutralize_formulas
 
 if TYPE_CHECKING:
     from aegrade.grading.bedside import TimepointGrade
@@ -182,6 +185,8 @@ def explain_command(
         click.echo(f"{subject}: no CRS or ICANS episode")
     for row in trail.itertuples(index=False):
         click.echo(f"  {row.syndrome} day {row.day:g}: {row.text}  [{row.rule}]")
-    if output:
-        trail.to_csv(output, index=False)
+    if output:  # the one atomic writer and neutraliser, never over the input (issue 11)
+        refuse_inputs([Path(output)], [input_path])
+        safe = neutralize_formulas(trail)
+        atomic_output(output, lambda tmp: safe.to_csv(tmp, index=False))
         click.echo(f"written: {output}")

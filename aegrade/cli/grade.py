@@ -20,7 +20,7 @@ from aegrade.grading.labs import Ambiguous
 from aegrade.pipeline import grade
 from aegrade.read.study import load_study
 from aegrade.write.adam import build_adam
-from aegrade.write.results import Format, write_result
+from aegrade.write.results import Format, check_destination, write_result
 
 ErrorMode = Literal["raise", "coerce"]
 
@@ -148,6 +148,8 @@ def grade_command(
             f"{output}: give a .xlsx file, or a folder for csv or parquet output",
             param_hint="-o/--output",
         )
+    if output is not None:
+        check_destination(output, cast(Format, fmt))  # refused now, not after the grading
     with stages(["reading", "grading", "writing"]) as bar:
         bar.step("reading")
         study = load_study(input_path, column_map=column_map)

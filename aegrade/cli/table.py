@@ -25,7 +25,7 @@ from aegrade.tables import (
     load_table_spec,
 )
 from aegrade.tables.inputs import TableInputs
-from aegrade.write import FORMATS, refuse_inputs, write_report, write_table
+from aegrade.write import FORMATS, output_run, refuse_inputs, write_report, write_table
 from aegrade.write.tables import render_markdown
 
 __all__ = ["table_command"]
@@ -167,12 +167,13 @@ def table_command(
         click.echo(f"note: {note}", err=True)
     if output is None:
         click.echo(_printed(tables, fmt or "txt"), nl=False)
-    else:
-        write_table(tables, output, fmt)
-        click.echo(f"wrote {output}", err=True)
-    if report is not None:
-        write_report(report, tables, data.adverse_events, data.graded_observations)
-        click.echo(f"wrote {report}", err=True)
+    with output_run():  # the table and the report appear together, or neither
+        if output is not None:
+            write_table(tables, output, fmt)
+        if report is not None:
+            write_report(report, tables, data.adverse_events, data.graded_observations)
+    for path in outputs:
+        click.echo(f"wrote {path}", err=True)
 
 
 def _override(spec: TableSpec, *, criteria: tuple[str, ...], **options: object) -> TableSpec:

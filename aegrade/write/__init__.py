@@ -11,10 +11,24 @@ from aegrade.write.adam import (
     build_adlb,
     compute_atoxgr,
 )
-from aegrade.write.atomic import atomic_output, refuse_inputs, write_outputs
-from aegrade.write.neutralize import escape_markup, neutralize, neutralize_formulas
+from aegrade.write.atomic import (
+    OutputRun,
+    atomic_output,
+    check_folder,
+    output_run,
+    refuse_inputs,
+    remove_stale,
+    write_folder,
+    write_outputs,
+)
+from aegrade.write.neutralize import (
+    escape_markup,
+    neutralize,
+    neutralize_about,
+    neutralize_formulas,
+)
 from aegrade.write.report import plot_swimmer, plot_worst_grades, render_report, write_report
-from aegrade.write.results import write_result, write_tables
+from aegrade.write.results import check_destination, write_result, write_tables
 from aegrade.write.tables import (
     FORMATS,
     format_for,
@@ -26,23 +40,30 @@ from aegrade.write.tables import (
 
 __all__ = [
     "FORMATS",
+    "OutputRun",
     "atomic_output",
     "build_adae",
     "build_adam",
     "build_adam_metadata",
     "build_adlb",
+    "check_destination",
+    "check_folder",
     "compute_atoxgr",
     "escape_markup",
     "format_for",
     "neutralize",
+    "neutralize_about",
     "neutralize_formulas",
+    "output_run",
     "page",
     "plot_swimmer",
     "plot_worst_grades",
     "refuse_inputs",
+    "remove_stale",
     "render_html",
     "render_markdown",
     "render_report",
+    "write_folder",
     "write_outputs",
     "write_report",
     "write_result",

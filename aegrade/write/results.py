@@ -1,26 +1,38 @@
 """Writing results: one ``.xlsx`` with a sheet per table, or a folder of CSV or Parquet files.
 
-Every file is first written under a temporary name in the destination folder and renamed into
-place only when all of them are complete, so a failed run never leaves half-written output.
-Text cells that a spreadsheet would run as a formula (starting with =, +, -, @, tab or CR) are
-prefixed with a single quote in CSV and xlsx output.
+A run's outputs are one unit (:mod:`aegrade.write.atomic`): written into a temporary folder
+beside the destination and moved into place only when all of them are complete, so a failed
+run never leaves half-written output; a folder of CSV or Parquet files replaces the earlier
+run's folder as a whole (its ``issues.csv`` or ``explain.csv`` do not survive a run without
+them), and a folder holding anything aegrade did not write is refused.
+Text cells, headers and ``about`` cells that a spreadsheet would run as a formula (starting
+with =, +, -, @, tab or CR) are prefixed with a single quote in CSV and xlsx output; numbers
+stay numbers (:mod:`aegrade.write.neutralize`).
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
 from aegrade.schema import SCHEMAS, TableSchema, arrow_schema, conform
-from aegrade.write.atomic import Writer, refuse_inputs, write_outputs
-from aegrade.write.neutralize import neutralize_formulas
+from aegrade.write.atomic import Writer, check_folder, refuse_inputs, write_folder, write_outputs
+from aegrade.write.neutralize import neutralize_about, neutralize_formulas
 
 if TYPE_CHECKING:
     from aegrade.pipeline import GradeResult
 
-__all__ = ["XLSX_MAX_ROWS", "Format", "write_result", "write_tables"]
+__all__ = [
+    "OUTPUT_TABLES",
+    "XLSX_MAX_ROWS",
+    "Format",
+    "check_destination",
+    "write_result",
+    "write_tables",
+]
 
 #: Rows an Excel sheet holds below its header row (1,048,576 rows in all; Excel's
 #: "Specifications and limits").
@@ -28,9 +40,13 @@ XLSX_MAX_ROWS = 1_048_575
 
 Format = Literal["xlsx", "csv", "parquet"]
 
+#: Every table a run may write (``<name>.csv``, ``<name>.parquet``, ``results.xlsx``): an
+#: output folder holding only these is an earlier run's, replaced as a whole.
+OUTPUT_TABLES = frozenset({*SCHEMAS, "explain", "listing", "results"})
+
 
 def _excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    out = neutralize_formulas(frame)
+    out = neutralize_formulas(frame, numbers=True)
     for col in out.columns:  # Excel has no time zones; nullable ints are written as numbers
         if isinstance(out[col].dtype, pd.DatetimeTZDtype):
             out[col] = out[col].dt.tz_localize(None)
@@ -71,6 +87,9 @@ def write_tables(
     ValueError
         The output would overwrite one of ``inputs``, a csv/parquet path is not a folder, or a
         table has more rows than an Excel sheet holds (nothing is written).
+    OSError
+        The output folder holds files aegrade did not write (``FileExistsError``), or the
+        output file is a folder (``IsADirectoryError``): nothing is written.
 
     Examples
     --------
@@ -99,14 +118,54 @@ def write_tables(
         return write_outputs({target: lambda tmp: _write_xlsx(tables, tmp, about)})
     if target.suffix:
         raise ValueError(f"{target}: give a folder for {fmt} output, or a .xlsx file")
-    writers: dict[Path, Writer] = {
-        target / f"{name}.{fmt}": _csv_writer(frame)
-        if fmt == "csv"
-        else _parquet_writer(name, frame)
+    writers: dict[str, Writer] = {
+        f"{name}.{fmt}": _csv_writer(frame) if fmt == "csv" else _parquet_writer(name, frame)
         for name, frame in tables.items()
     }
-    target.mkdir(parents=True, exist_ok=True)
-    return write_outputs(writers)
+    known = OUTPUT_TABLES | set(tables)
+    return write_folder(target, writers, ours=lambda entry: _earlier_output(entry, known))
+
+
+def check_destination(path: str | Path, fmt: Format | None = None) -> None:
+    """Refuse, before any work, a destination :func:`write_tables` would refuse at the end.
+
+    A ``.xlsx`` path must not be a folder; a folder for csv or parquet must be new, empty, or
+    hold only an earlier run's tables (it is replaced as a whole).
+
+    Raises
+    ------
+    OSError
+        ``IsADirectoryError``, ``NotADirectoryError`` or ``FileExistsError``, saying why.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> (folder / "issues.csv").write_text("an earlier run")
+    14
+    >>> check_destination(folder)
+    >>> (folder / "protocol.pdf").write_text("mine")
+    4
+    >>> check_destination(folder)
+    Traceback (most recent call last):
+    ...
+    FileExistsError: ... holds files aegrade did not write (protocol.pdf); an output folder ...
+    """
+    target = Path(path)
+    if fmt == "xlsx" or target.suffix.lower() == ".xlsx":
+        if target.suffix.lower() == ".xlsx" and target.is_dir() and not target.is_symlink():
+            raise IsADirectoryError(
+                f"{target} is a folder; it cannot be replaced by an output file"
+            )
+        return
+    if not target.suffix:
+        check_folder(target, ours=lambda entry: _earlier_output(entry, OUTPUT_TABLES))
+
+
+def _earlier_output(entry: str, known: frozenset[str] | set[str]) -> bool:
+    """Whether a file of an existing output folder is a table an earlier run wrote."""
+    path = Path(entry)
+    return path.suffix in (".csv", ".parquet", ".xlsx") and path.stem in known
 
 
 def _csv_writer(frame: pd.DataFrame) -> Writer:
@@ -123,14 +182,24 @@ def _parquet_writer(name: str, frame: pd.DataFrame) -> Writer:
 
 
 def _write_xlsx(tables: dict[str, pd.DataFrame], tmp: Path, about: dict[str, str] | None) -> None:
-    with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-        for name, frame in tables.items():
-            _excel_safe(frame).to_excel(xw, sheet_name=name[:31], index=False)
-            xw.sheets[name[:31]].freeze_panes = "A2"
-        if about:
-            pd.DataFrame({"key": list(about), "value": list(about.values())}).to_excel(
-                xw, sheet_name="about", index=False
-            )
+    """The workbook is zipped in memory and written in one go: a full disk is then one clean
+    ``OSError`` from that write, not a half-closed zip file complaining when it is collected."""
+    book = io.BytesIO()
+    try:
+        with pd.ExcelWriter(book, engine="openpyxl") as xw:
+            for name, frame in tables.items():
+                _excel_safe(frame).to_excel(xw, sheet_name=name[:31], index=False)
+                xw.sheets[name[:31]].freeze_panes = "A2"
+            if about:
+                about = neutralize_about(about)
+                pd.DataFrame({"key": list(about), "value": list(about.values())}).to_excel(
+                    xw, sheet_name="about", index=False
+                )
+    except Exception as exc:  # lxml's error when openpyxl's own temporary files cannot grow
+        if type(exc).__name__ != "SerialisationError":
+            raise
+        raise OSError(f"could not write {tmp.name}: {exc} (is the disk full?)") from None
+    tmp.write_bytes(book.getbuffer())
 
 
 def write_result(

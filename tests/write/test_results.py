@@ -1,0 +1,177 @@
+"""Result files: no live formula anywhere, numbers written as numbers, one unit per run."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from aegrade import grade
+from aegrade.cli import main
+from aegrade.write.atomic import TMP_PREFIX
+from aegrade.write.results import OUTPUT_TABLES, check_destination, write_result, write_tables
+
+HOSTILE_HEADER = '=HYPERLINK("http://x","y")'
+
+
+def _hostile_study(folder: Path) -> Path:
+    """Observations with a formula header, a column mixing words and numbers, and a file name
+    that is itself a formula."""
+    path = folder / "=cmd.csv"
+    path.write_text(
+        "subject_id,day,parameter,value,unit,lln,uln,note,+extra\n"
+        "S1,0,NEUT,2.5,10^9/L,1.8,7.5,RA,@a\n"
+        "S1,3,NEUT,0.4,10^9/L,1.8,7.5,-2,-b\n"
+        "S1,4,NEUT,0.3,10^9/L,1.8,7.5,-12.5,=1+2\n"
+        "S1,5,NEUT,0.3,10^9/L,1.8,7.5,5,\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _no_live_formula(book: Path) -> None:
+    with zipfile.ZipFile(book) as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/")]
+        assert sheets
+        for name in sheets:
+            assert not re.search(rb"<(\w+:)?f[ >]", z.read(name)), name
+    wb = openpyxl.load_workbook(book)
+    for ws in wb:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate)
+                if isinstance(cell.value, str):
+                    assert not cell.value.startswith(("=", "+", "@", "\t", "\r")), cell.value
+
+
+def test_grade_to_xlsx_has_no_live_formula_and_numbers_stay_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _hostile_study(tmp_path)
+    monkeypatch.chdir(tmp_path)  # the about sheet then names the input "=cmd.csv"
+    out = tmp_path / "out.xlsx"
+    res = CliRunner().invoke(main, ["grade", "=cmd.csv", "-o", "out.xlsx"])
+    assert res.exit_code == 0, res.output
+    _no_live_formula(out)
+    ws = openpyxl.load_workbook(out)["graded_observations"]
+    header = [c.value for c in ws[1]]
+    note = [(c.value, c.data_type) for c in ws[ws.cell(1, header.index("note") + 1).column_letter]]
+    assert note == [("note", "s"), ("RA", "s"), (-2, "n"), (-12.5, "n"), (5, "n")]
+    extra = [c.value for c in ws[ws.cell(1, header.index("'+extra") + 1).column_letter]]
+    assert extra == ["'+extra", "'@a", "'-b", "'=1+2", None]
+    about = dict(openpyxl.load_workbook(out)["about"].iter_rows(min_row=2, values_only=True))
+    assert about["source"] == "'=cmd.csv"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["=cmd.csv", "out.xlsx"]
+
+
+def test_grade_to_csv_writes_the_bytes_expected(tmp_path: Path) -> None:
+    src = _hostile_study(tmp_path)
+    out = tmp_path / "graded"
+    res = CliRunner().invoke(main, ["grade", str(src), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    go = (out / "graded_observations.csv").read_text(encoding="utf-8").splitlines()
+    header = go[0].split(",")
+    assert header[header.index("note") + 1] == "'+extra"
+    cells = [line.split(",")[header.index("note")] for line in go[1:]]
+    assert cells == ["RA", "-2", "-12.5", "5"]
+    extras = [line.split(",")[header.index("'+extra")] for line in go[1:]]
+    assert extras == ["'@a", "'-b", "'=1+2", ""]
+    assert not any(p.name.startswith(TMP_PREFIX) for p in tmp_path.iterdir())
+
+
+def test_a_formula_header_is_neutralised_in_csv_and_xlsx(tmp_path: Path) -> None:
+    frame = pd.DataFrame({HOSTILE_HEADER: ["a"], "grade": pd.array([3], dtype="Int64")})
+    (csv,) = write_tables({"t": frame}, tmp_path / "c")
+    assert csv.read_bytes() == b'"\'=HYPERLINK(""http://x"",""y"")",grade\na,3\n'
+    (book,) = write_tables({"t": frame}, tmp_path / "r.xlsx", about={"input": "=x.csv"})
+    _no_live_formula(book)
+    ws = openpyxl.load_workbook(book)["t"]
+    assert (ws["A1"].value, ws["A1"].data_type) == ("'" + HOSTILE_HEADER, "s")
+    assert (ws["B2"].value, ws["B2"].data_type) == (3, "n")
+
+
+def test_parquet_keeps_the_data_as_given(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"note": ["=1+2", "-2"]})
+    (path,) = write_tables({"t": frame}, tmp_path / "p", fmt="parquet")
+    assert pd.read_parquet(path)["note"].tolist() == ["=1+2", "-2"]  # data, not a sheet
+
+
+def test_write_result_replaces_an_earlier_folder(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {"subject_id": ["P1"], "day": [3.0], "parameter": ["PLAT"], "value": [40.0],
+         "unit": ["10^9/L"], "lln": [150.0], "uln": [400.0]}
+    )  # fmt: skip
+    out = tmp_path / "o"
+    out.mkdir()
+    for name in ("issues.csv", "explain.csv", "adlb.parquet"):
+        (out / name).write_text("earlier run")
+    written = write_result(grade(frame), out)
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in written)
+    assert "issues.csv" not in {p.name for p in written}
+
+
+def test_every_table_a_run_writes_counts_as_an_earlier_output() -> None:
+    assert {"graded_observations", "adverse_events", "subject_summary", "issues"} <= OUTPUT_TABLES
+    assert {"explain", "listing", "adlb", "adae", "adam_metadata", "results"} <= OUTPUT_TABLES
+
+
+@pytest.mark.parametrize("name", ["results.csv", "labs.csv", "graded_observations.txt"])
+def test_a_file_no_run_writes_is_never_removed(tmp_path: Path, name: str) -> None:
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / name).write_text("mine")
+    if name == "results.csv":  # results is the workbook's name: a csv of it is an earlier run's
+        write_tables({"t": pd.DataFrame({"a": [1]})}, out)
+        assert sorted(p.name for p in out.iterdir()) == ["t.csv"]
+        return
+    with pytest.raises(FileExistsError, match=re.escape(name)):
+        write_tables({"t": pd.DataFrame({"a": [1]})}, out)
+    assert (out / name).read_text() == "mine"
+
+
+def test_a_foreign_output_folder_is_refused_before_the_grading(tmp_path: Path) -> None:
+    src = tmp_path / "labs.csv"
+    src.write_text("subject_id,day,parameter,value,unit\nS1,0,HGB,n/a,g/dL\n")  # an input error
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "protocol.pdf").write_bytes(b"%PDF")
+    res = CliRunner().invoke(main, ["grade", str(src), "-o", str(out)])
+    assert res.exit_code == 1
+    assert "holds files aegrade did not write (protocol.pdf)" in res.output
+    assert "row 2" not in res.output  # refused before the input was read
+    assert sorted(p.name for p in out.iterdir()) == ["protocol.pdf"]
+
+
+def test_check_destination_names_what_blocks_it(tmp_path: Path) -> None:
+    (tmp_path / "book.xlsx").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"book\.xlsx is a folder"):
+        check_destination(tmp_path / "book.xlsx")
+    (tmp_path / "plain").write_text("x")
+    with pytest.raises(NotADirectoryError, match="plain is a file"):
+        check_destination(tmp_path / "plain", "csv")
+    check_destination(tmp_path / "new")  # a new folder is fine
+    assert not (tmp_path / "new").exists()  # and is not created by the check
+
+
+def test_a_full_disk_is_one_clean_error_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = _hostile_study(tmp_path)
+    real = Path.write_bytes
+
+    def full(self: Path, data: bytes) -> int:
+        if self.suffix == ".xlsx":
+            real(self, bytes(data)[:100])
+            raise OSError(28, "No space left on device")
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    res = CliRunner().invoke(main, ["grade", str(src), "-o", str(tmp_path / "g.xlsx")])
+    assert res.exit_code == 1
+    assert res.output == "error: [Errno 28] No space left on device\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["=cmd.csv"]
