@@ -286,16 +286,31 @@ def ae_to_events(frame: pd.DataFrame, starts: pd.Series | None) -> pd.DataFrame:
 def _event_days(
     src: pd.DataFrame, dtcs: tuple[str, ...], dy: str, starts: pd.Series | None
 ) -> np.ndarray:
+    """Study days of an AE date column: from the treatment starts where known, else --DY;
+    a date that cannot be turned into a day here is passed on as text, so that the event
+    date check (:func:`aegrade.read.dates.event_days`) reads it against the subjects table or
+    names it."""
     dtc = next((c for c in dtcs if c in src), None)
+    text = (
+        _text(src[dtc].astype(object))
+        if dtc is not None
+        else pd.Series(pd.NA, index=src.index, dtype="string")
+    )
+    days = np.full(len(src), np.nan)
     if starts is not None and dtc is not None:
-        when = pd.to_datetime(_text(src[dtc].astype(object)), errors="coerce", format="mixed")
+        when = pd.to_datetime(text, errors="coerce", format="mixed")
         if getattr(when.dt, "tz", None) is not None:
             when = when.dt.tz_convert(None)
         start = _text(src["USUBJID"].astype(object)).map(starts)
-        return ((when - pd.to_datetime(start)) / pd.Timedelta(days=1)).to_numpy(float)
-    if dy in src:
-        return sdtm_days(src[dy])
-    return np.full(len(src), np.nan)
+        days = ((when - pd.to_datetime(start)) / pd.Timedelta(days=1)).to_numpy(float)
+    elif dy in src:
+        days = sdtm_days(src[dy])
+    left = np.isnan(days) & text.notna().to_numpy(bool)
+    if not left.any():
+        return days
+    out = days.astype(object)
+    out[left] = text.to_numpy(dtype=object)[left]
+    return out
 
 
 def dm_to_subjects(frame: pd.DataFrame) -> pd.DataFrame:
@@ -435,8 +450,12 @@ def bds_to_observations(frame: pd.DataFrame, *, has_dm: bool) -> pd.DataFrame:
         out["time"] = _text(when.astype(object))
     elif "ADY" in src:
         out["day"] = sdtm_days(src["ADY"])
-    if "BASE" in src:
-        out["baseline"] = pd.to_numeric(src["BASE"], errors="coerce").to_numpy(float)
+    base = pd.to_numeric(_col(src, "BASE"), errors="coerce").to_numpy(float)
+    flag = _text(_col(src, "ABLFL").astype(object)).str.upper().eq("Y").fillna(False)
+    if flag.any():  # no BASE on a row: the value of its subject's ABLFL = "Y" record
+        base = np.where(np.isnan(base), _baseline(out, flag.to_numpy(bool)), base)
+    if not np.isnan(base).all():
+        out["baseline"] = base
     specimen = _text(_col(src, "LBSPEC").astype(object))
     for category in ("PARCAT1", "LBCAT"):
         if category in src:

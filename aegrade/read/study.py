@@ -96,6 +96,8 @@ def load_study(
             "no observations table found (expected a sheet or file named 'observations')",
         )
         raise missing.error(src)
+    # ids as text before the event dates are looked up by subject, and again after a map
+    tables = {name: replace(t, frame=_text_ids(t.frame)) for name, t in tables.items()}
     tables, problems = shape_tables(tables, cmap)
     tables = {name: replace(t, frame=_text_ids(t.frame)) for name, t in tables.items()}
     obs = tables["observations"]

@@ -252,3 +252,85 @@ def test_subject_ids_are_compared_as_trimmed_text() -> None:
     assert cells.loc[("Platelet count decreased", "A", "Any grade"), "n"] == 1
     assert cells.loc[("Platelet count decreased", "B", "Grade >= 3"), "n"] == 1
     assert cells.loc[("Nausea", "A", "Any grade"), "n"] == 1
+
+
+def test_ae_dates_without_dm_use_the_subjects_table() -> None:
+    subjects = pd.DataFrame({"subject_id": ["S1"], "treatment_start": ["2024-03-01"]})
+    ae = pd.DataFrame(
+        {
+            "USUBJID": ["S1", "S1"],
+            "AEDECOD": ["Nausea", "Nausea"],
+            "AETOXGR": ["2", "1"],
+            "AESTDTC": ["2024-03-05", "2024-02-27"],
+        }
+    )
+    obs = pd.DataFrame({"subject_id": ["S1"], "day": [0], "parameter": ["TEMP"], "value": [37]})
+    study = load_study(obs.assign(unit="C"), subjects=subjects, events=ae)
+    assert study.events.frame["onset"].tolist() == [4.0, -3.0]
+    ae = aegrade.grade(study, "ctcae-v5.0").adverse_events.query("source == 'clinician'")
+    assert ae["teae"].tolist() == ["Y", "N"]
+
+
+def test_unreadable_ae_date_is_named() -> None:
+    dm = pd.DataFrame({"USUBJID": ["S1"], "ARM": ["A"], "RFSTDTC": ["2024-03-01"]})
+    ae = pd.DataFrame(
+        {"USUBJID": ["S1"], "AEDECOD": ["Nausea"], "AETOXGR": ["2"], "AESTDTC": ["2024-13-45"]}
+    )
+    obs = pd.DataFrame({"subject_id": ["S1"], "day": [0], "parameter": ["TEMP"], "value": [37]})
+    study = load_study(obs.assign(unit="C"), subjects=dm, events=ae)
+    problems = study.failures
+    assert problems[["row", "column", "check"]].values.tolist() == [[0, "onset", "unreadable_day"]]
+
+
+def test_advs_temperature_is_graded() -> None:
+    advs = pd.DataFrame(
+        {
+            "USUBJID": ["S1", "S1"],
+            "PARAMCD": ["TEMP", "TEMP"],
+            "PARAM": ["Temperature (C)", "Temperature (C)"],
+            "AVAL": [36.9, 39.4],
+            "ADY": [-1, 3],
+            "VSSEQ": [1, 2],
+        }
+    )
+    assert domain_of(advs) == "ADVS"
+    go = aegrade.grade(advs, "ctcae-v5.0").graded_observations
+    assert go["unit"].tolist() == ["C", "C"]
+    assert go["day"].tolist() == [-1.0, 2.0]
+    assert go["grade_high"].tolist() == [0, 2]
+
+
+def test_event_dates_find_the_start_of_a_numeric_subject_id() -> None:
+    subjects = pd.DataFrame({"subject_id": [101, 102], "treatment_start": ["2024-03-01"] * 2})
+    events = pd.DataFrame(
+        {
+            "subject_id": [101.0, np.nan, 102.0],
+            "term": ["Nausea"] * 3,
+            "grade": [1, 1, 2],
+            "onset": ["2024-03-03", 1, "2024-03-02"],
+        }
+    ).astype({"subject_id": float})
+    obs = pd.DataFrame({"subject_id": ["101 "], "day": [0], "parameter": ["TEMP"], "value": [37]})
+    study = load_study(obs.assign(unit="C"), subjects=subjects, events=events)
+    assert study.events.frame["subject_id"].tolist() == ["101", pd.NA, "102"]
+    assert study.events.frame["onset"].tolist() == [2.0, 1.0, 1.0]
+    assert study.observations.frame["subject_id"].tolist() == ["101"]
+
+
+def test_ablfl_gives_the_baseline_where_base_is_absent() -> None:
+    advs = pd.DataFrame(
+        {
+            "USUBJID": ["S1", "S1", "S1", "S2"],
+            "PARAMCD": ["TEMP"] * 4,
+            "AVAL": [36.5, 37.0, 39.4, 36.8],
+            "AVALU": ["C"] * 4,
+            "ABLFL": ["", "Y", "", ""],
+            "ADY": [-3, -1, 3, 2],
+            "VSSEQ": [1, 2, 3, 4],
+        }
+    )
+    obs = bds_to_observations(advs, has_dm=False)
+    assert obs["baseline"].tolist()[:3] == [37.0, 37.0, 37.0]
+    assert np.isnan(obs["baseline"].tolist()[3])
+    no_flag = bds_to_observations(advs.drop(columns="ABLFL"), has_dm=False)
+    assert "baseline" not in no_flag
