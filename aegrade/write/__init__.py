@@ -5,11 +5,13 @@ in their modules.
 """
 
 from aegrade.write.adam import (
+    adam_day,
     build_adae,
     build_adam,
     build_adam_metadata,
     build_adlb,
     compute_atoxgr,
+    meddra_code_number,
 )
 from aegrade.write.atomic import atomic_output, refuse_inputs, write_outputs
 from aegrade.write.neutralize import escape_markup, neutralize, neutralize_formulas
@@ -26,6 +28,7 @@ from aegrade.write.tables import (
 
 __all__ = [
     "FORMATS",
+    "adam_day",
     "atomic_output",
     "build_adae",
     "build_adam",
@@ -34,6 +37,7 @@ __all__ = [
     "compute_atoxgr",
     "escape_markup",
     "format_for",
+    "meddra_code_number",
     "neutralize",
     "neutralize_formulas",
     "page",
