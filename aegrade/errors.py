@@ -64,6 +64,7 @@ class Reason(StrEnum):
     bad_header                a header cell is empty or appears twice
     formula_cell              a spreadsheet cell holds a formula instead of a value
     bad_column_map            the column map file cannot be read or is invalid
+    end_before_onset          an event ends before it starts (its duration cannot be computed)
     ========================  ======================================================================
 
     Examples
@@ -95,6 +96,7 @@ class Reason(StrEnum):
     BAD_HEADER = "bad_header"
     FORMULA_CELL = "formula_cell"
     BAD_COLUMN_MAP = "bad_column_map"
+    END_BEFORE_ONSET = "end_before_onset"
 
     @classmethod
     def meanings(cls) -> dict[str, str]:

@@ -18,7 +18,7 @@ from aegrade.episodes.build import EPISODE_COLUMNS
 from aegrade.episodes.febrile import febrile_neutropenia_episodes
 from aegrade.episodes.labs import build_episodes, stack_directions
 from aegrade.episodes.summary import summarize_subjects
-from aegrade.errors import Failures, failure_frame
+from aegrade.errors import Failures, Reason, failure_frame
 from aegrade.grading.hematology import summarize_hematology
 from aegrade.grading.labs import Ambiguous, assemble_grades, grade_prepared
 from aegrade.grading.syndromes import grade_crs_icans
@@ -294,12 +294,16 @@ def _with_clinician_events(
             "source": "clinician",
         }
     )
-    for extra in ("serious", "related", "soc", "meddra_code"):
+    for extra in ("serious", "related", "soc", "meddra_code", "coding", "teae"):
         if extra in events:
             ev[extra] = events[extra].to_numpy()
     ev["duration"] = ev["end"] - ev["onset"]
     ev["reason"] = "clinician grade, checked against the " + cid + " dictionary"
-    bad = _problem_rows(events, problems)
+    # an end before the onset leaves the grade as given (the duration is already NA)
+    timing = problems["check"].astype(str).eq(Reason.END_BEFORE_ONSET.value).to_numpy(bool)
+    late = _problem_rows(events, problems[timing])
+    ev.loc[late, "reason"] = ev.loc[late, "reason"] + "; end before onset, so no duration"
+    bad = _problem_rows(events, problems[~timing])
     if bad.any():
         ev.loc[bad, "grade"] = pd.NA
         ev.loc[bad, "reason"] = (

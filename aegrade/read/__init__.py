@@ -26,6 +26,8 @@ from aegrade.read.files import (
 )
 from aegrade.read.sdtm import (
     ae_to_events,
+    bds_to_observations,
+    cdisc_tables,
     dm_to_subjects,
     domain_of,
     findings_to_observations,
@@ -33,7 +35,7 @@ from aegrade.read.sdtm import (
     treatment_starts,
 )
 from aegrade.read.source import read_source, shape_tables
-from aegrade.read.study import Study, Table, as_study, load_study
+from aegrade.read.study import Study, Table, as_study, load_study, text_ids
 from aegrade.read.wide import is_wide, parameter_columns, wide_to_long
 
 __all__ = [
@@ -44,6 +46,8 @@ __all__ = [
     "Workbook",
     "ae_to_events",
     "as_study",
+    "bds_to_observations",
+    "cdisc_tables",
     "check_days",
     "check_times",
     "column_letter",
@@ -68,6 +72,7 @@ __all__ = [
     "rename_columns",
     "sdtm_days",
     "shape_tables",
+    "text_ids",
     "translate_words",
     "treatment_starts",
     "wide_to_long",

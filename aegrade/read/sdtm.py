@@ -10,9 +10,27 @@ Column use (SDTMIG; see shared/reference/ae_tables.md section 3):
   AESER -> serious, AEREL -> related.
 - DM: USUBJID, ARM, AGE, RFSTDTC -> treatment_start (day 0).
 
-Study days come from the dates and RFSTDTC. Without DM, the SDTM study days (--DY, --STDY,
+ADaM (ADaMIG v1.3 BDS; ADaM OCCDS for ADAE) is recognised by its own variables and read the
+same way:
+
+- ADLB / ADVS (BDS: PARAMCD and AVAL): PARAMCD -> parameter, AVAL (else AVALC) -> value,
+  AVALU (else the SDTM --STRESU the dataset carries, else the unit in brackets at the end of
+  PARAM) -> unit, ANRLO/ANRHI -> lln/uln, BASE -> baseline (ADaM's own baseline, used as given),
+  ABLFL kept (the baseline record of the ADaM-style output), ADY (no day 0) -> day, else
+  ADTM/ADT -> time, LBSPEC (else PARCAT1/LBCAT naming a specimen) -> specimen.
+- ADAE: AEDECOD (else AETERM) -> term, ATOXGR (else AETOXGR) -> grade, ASTDY/AENDY (else
+  ASTDTM/ASTDT, AENDTM/AENDT) -> onset/end, AEBODSYS -> soc, AEPTCD -> meddra_code,
+  TRTEMFL -> teae.
+- ADSL: USUBJID, ARM (else TRT01A/ACTARM), AGE, TRTSDTM (else TRTSDT, RFSTDTC) ->
+  treatment_start.
+
+In AE and ADAE, AEBODSYS -> soc, AEPTCD -> meddra_code and TRTEMFL -> teae where given.
+
+Study days come from the dates and RFSTDTC. Without DM (or ADSL), the SDTM study days (--DY, --STDY,
 --ENDY, where day 1 is the first day of treatment and there is no day 0) are shifted to
-aegrade's convention (day 0 = treatment start): day = DY - 1 for DY >= 1, DY otherwise.
+aegrade's convention (day 0 = treatment start): day = DY - 1 for DY >= 1, DY otherwise;
+without those either, the rows have no study day (their dates stay in their own columns, the
+--BLFL or BASE baseline is used as given).
 Every SDTM column is kept beside the aegrade columns, so the output traces back to it.
 """
 
@@ -22,8 +40,12 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "ADAM_DOMAINS",
     "DOMAINS",
+    "ROLES",
     "ae_to_events",
+    "bds_to_observations",
+    "cdisc_tables",
     "dm_to_subjects",
     "domain_of",
     "findings_to_observations",
@@ -31,8 +53,28 @@ __all__ = [
     "treatment_starts",
 ]
 
-DOMAINS = ("DM", "LB", "VS", "AE")
+#: SDTM domains, then the ADaM datasets read the same way.
+ADAM_DOMAINS = ("ADSL", "ADLB", "ADVS", "ADAE")
+DOMAINS = ("DM", "LB", "VS", "AE", *ADAM_DOMAINS)
 _MARKERS = {"LB": "LBTESTCD", "VS": "VSTESTCD", "AE": "AETERM", "DM": "RFSTDTC"}
+#: Variables only ADAE has beside the AE ones (ADaMIG OCCDS: analysis dates, flags, grades).
+_ADAE_MARKERS = ("ASTDT", "ASTDTM", "ASTDY", "AENDT", "AENDTM", "AENDY", "TRTEMFL", "ATOXGR")
+#: Variables of ADSL (ADaMIG: treatment start and planned/actual treatment of period 01).
+_ADSL_MARKERS = ("TRTSDT", "TRTSDTM", "TRT01P", "TRT01A")
+#: Which table each domain becomes.
+ROLES = {
+    "DM": "subjects",
+    "ADSL": "subjects",
+    "LB": "observations",
+    "VS": "observations",
+    "ADLB": "observations",
+    "ADVS": "observations",
+    "AE": "events",
+    "ADAE": "events",
+}
+#: A PARCAT1/LBCAT category that names a specimen where LBSPEC is absent (the CDISC pilot's
+#: lab categories: URINALYSIS results are urine).
+_CATEGORY_SPECIMEN = {"URINALYSIS": "URINE"}
 
 
 def domain_of(frame: pd.DataFrame) -> str | None:
@@ -59,6 +101,12 @@ def domain_of(frame: pd.DataFrame) -> str | None:
     cols = {str(c).strip().upper() for c in frame.columns}
     if "USUBJID" not in cols:
         return None
+    if "PARAMCD" in cols and ("AVAL" in cols or "AVALC" in cols):
+        return "ADVS" if any(c.startswith("VS") for c in cols) else "ADLB"
+    if ("AETERM" in cols or "AEDECOD" in cols) and cols & set(_ADAE_MARKERS):
+        return "ADAE"
+    if cols & set(_ADSL_MARKERS) and not cols & {"LBTESTCD", "VSTESTCD", "AETERM", "AEDECOD"}:
+        return "ADSL"
     for domain, marker in _MARKERS.items():
         if marker in cols or (domain == "AE" and "AEDECOD" in cols):
             return domain
@@ -158,9 +206,9 @@ def findings_to_observations(frame: pd.DataFrame, domain: str, *, has_dm: bool) 
             "uln": pd.to_numeric(_col(src, f"{p}STNRHI"), errors="coerce"),
         }
     )
-    if has_dm or f"{p}DY" not in src:
+    if has_dm:
         out["time"] = _text(_col(src, f"{p}DTC"))
-    else:
+    elif f"{p}DY" in src:
         out["day"] = sdtm_days(src[f"{p}DY"])
     flag = _text(_col(src, f"{p}BLFL")).str.upper().eq("Y").fillna(False).to_numpy(bool)
     if flag.any():
@@ -178,12 +226,12 @@ def _baseline(obs: pd.DataFrame, flag: np.ndarray) -> np.ndarray:
 
 
 def ae_to_events(frame: pd.DataFrame, starts: pd.Series | None) -> pd.DataFrame:
-    """AE rows as aegrade clinician events; onset/end in study days.
+    """AE (or ADAE) rows as aegrade clinician events; onset/end in study days.
 
     Parameters
     ----------
     frame
-        An AE domain.
+        An AE domain or an ADAE dataset.
     starts
         USUBJID -> treatment start (:func:`treatment_starts`); None uses AESTDY/AEENDY.
 
@@ -207,38 +255,71 @@ def ae_to_events(frame: pd.DataFrame, starts: pd.Series | None) -> pd.DataFrame:
     """
     src = _upper(frame)
     decod, term = _text(_col(src, "AEDECOD")), _text(_col(src, "AETERM"))
+    adam = "ATOXGR" in src or any(c in src for c in _ADAE_MARKERS[:6])
+    grade = _text(_col(src, "ATOXGR")) if "ATOXGR" in src else _text(_col(src, "AETOXGR"))
+    if adam:
+        onset = _event_days(src, ("ASTDTM", "ASTDT", "AESTDTC"), "ASTDY", starts)
+        end = _event_days(src, ("AENDTM", "AENDT", "AEENDTC"), "AENDY", starts)
+    else:
+        onset = _event_days(src, ("AESTDTC",), "AESTDY", starts)
+        end = _event_days(src, ("AEENDTC",), "AEENDY", starts)
     out = pd.DataFrame(
         {
             "subject_id": _text(_col(src, "USUBJID")),
             "term": decod.where(decod.notna(), term),
-            "grade": _text(_col(src, "AETOXGR")),
-            "onset": _event_days(src, "AESTDTC", "AESTDY", starts),
-            "end": _event_days(src, "AEENDTC", "AEENDY", starts),
+            "grade": grade,
+            "onset": onset,
+            "end": end,
             "serious": _text(_col(src, "AESER")),
             "related": _text(_col(src, "AEREL")),
         }
     )
+    for name, column in (("soc", "AEBODSYS"), ("meddra_code", "AEPTCD"), ("teae", "TRTEMFL")):
+        if column in src:
+            out[name] = _text(src[column].astype(object).where(src[column].notna()))
+    if "meddra_code" in out:  # an integer code read as a number: 10028813.0 -> '10028813'
+        out["meddra_code"] = out["meddra_code"].str.replace(r"\.0$", "", regex=True)
     rest = src.drop(columns=[c for c in src.columns if c.lower() in out.columns])
     return pd.concat([out, rest.rename(columns=str.lower)], axis=1)
 
 
-def _event_days(src: pd.DataFrame, dtc: str, dy: str, starts: pd.Series | None) -> np.ndarray:
-    if starts is not None and dtc in src:
-        when = pd.to_datetime(_text(src[dtc]), errors="coerce", format="mixed")
-        start = _text(src["USUBJID"]).map(starts)
-        return ((when - pd.to_datetime(start)) / pd.Timedelta(days=1)).to_numpy(float)
-    if dy in src:
-        return sdtm_days(src[dy])
-    return np.full(len(src), np.nan)
+def _event_days(
+    src: pd.DataFrame, dtcs: tuple[str, ...], dy: str, starts: pd.Series | None
+) -> np.ndarray:
+    """Study days of an AE date column: from the treatment starts where known, else --DY;
+    a date that cannot be turned into a day here is passed on as text, so that the event
+    date check (:func:`aegrade.read.dates.event_days`) reads it against the subjects table or
+    names it."""
+    dtc = next((c for c in dtcs if c in src), None)
+    text = (
+        _text(src[dtc].astype(object))
+        if dtc is not None
+        else pd.Series(pd.NA, index=src.index, dtype="string")
+    )
+    days = np.full(len(src), np.nan)
+    if starts is not None and dtc is not None:
+        when = pd.to_datetime(text, errors="coerce", format="mixed")
+        if getattr(when.dt, "tz", None) is not None:
+            when = when.dt.tz_convert(None)
+        start = _text(src["USUBJID"].astype(object)).map(starts)
+        days = ((when - pd.to_datetime(start)) / pd.Timedelta(days=1)).to_numpy(float)
+    elif dy in src:
+        days = sdtm_days(src[dy])
+    left = np.isnan(days) & text.notna().to_numpy(bool)
+    if not left.any():
+        return days
+    out = days.astype(object)
+    out[left] = text.to_numpy(dtype=object)[left]
+    return out
 
 
 def dm_to_subjects(frame: pd.DataFrame) -> pd.DataFrame:
-    """DM rows as aegrade subjects.
+    """DM (or ADSL) rows as aegrade subjects.
 
     Parameters
     ----------
     frame
-        A DM domain.
+        A DM domain or an ADSL dataset.
 
     Returns
     -------
@@ -257,17 +338,27 @@ def dm_to_subjects(frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "subject_id": _text(_col(src, "USUBJID")),
-            "arm": _text(_col(src, "ARM")),
+            "arm": _text(_first(src, ("ARM", "TRT01A", "ACTARM", "TRT01P"))),
             "age": pd.to_numeric(_col(src, "AGE"), errors="coerce"),
-            "treatment_start": _text(_col(src, "RFSTDTC")),
+            "treatment_start": _text(_first(src, _START_COLUMNS).astype(object)),
         }
     )
     rest = src.drop(columns=[c for c in src.columns if c.lower() in out.columns])
     return pd.concat([out, rest.rename(columns=str.lower)], axis=1)
 
 
+#: Where a subject's treatment starts (day 0): ADSL's TRTSDTM or TRTSDT, SDTM DM's RFSTDTC.
+_START_COLUMNS = ("TRTSDTM", "TRTSDT", "RFSTDTC")
+
+
+def _first(src: pd.DataFrame, names: tuple[str, ...]) -> pd.Series:
+    """The first of ``names`` the frame has (an all-missing column when none)."""
+    return next((src[n] for n in names if n in src), _col(src, names[0]))
+
+
 def treatment_starts(dm: pd.DataFrame) -> pd.Series:
-    """USUBJID -> RFSTDTC as timestamps (naive), for turning AE dates into study days.
+    """USUBJID -> treatment start (ADSL TRTSDTM/TRTSDT, DM RFSTDTC) as naive timestamps, for
+    turning AE dates into study days.
 
     Parameters
     ----------
@@ -287,8 +378,145 @@ def treatment_starts(dm: pd.DataFrame) -> pd.Series:
     Timestamp('2024-03-01 08:30:00')
     """
     src = _upper(dm)
-    start = pd.to_datetime(_text(_col(src, "RFSTDTC")), errors="coerce", format="mixed")
+    start = pd.to_datetime(
+        _text(_first(src, _START_COLUMNS).astype(object)), errors="coerce", format="mixed"
+    )
     if getattr(start.dt, "tz", None) is not None:
         start = start.dt.tz_convert(None)
     s = pd.Series(start.to_numpy(), index=_text(_col(src, "USUBJID")).to_numpy())
     return s[~s.index.duplicated()]
+
+
+def _unit_of_param(param: pd.Series) -> pd.Series:
+    """The unit ADaM writes in brackets at the end of PARAM ("Albumin (g/L)" -> "g/L")."""
+    return _text(param.astype("string").str.extract(r"\(([^()]*)\)\s*$", expand=False))
+
+
+def bds_to_observations(frame: pd.DataFrame, *, has_dm: bool) -> pd.DataFrame:
+    """ADaM BDS rows (ADLB, ADVS) as aegrade observations, ADaM's BASE as the baseline.
+
+    Parameters
+    ----------
+    frame
+        An ADLB or ADVS dataset.
+    has_dm
+        True when ADSL (or DM) gives treatment starts: days come from ADTM/ADT; False: from
+        ADY (no day 0) where the dataset has it (without either, no day: the dates stay in
+        their own columns and ADaM's BASE is the baseline).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``subject_id``, ``parameter``, ``value``, ``unit``, ``lln``, ``uln``, ``day`` or
+        ``time``, ``baseline`` (BASE), ``specimen`` where known, then the ADaM columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> adlb = pd.DataFrame(
+    ...     {
+    ...         "USUBJID": ["S1", "S1"], "PARAMCD": ["CREAT", "CREAT"],
+    ...         "PARAM": ["Creatinine (umol/L)"] * 2, "AVAL": [80.0, 190.0],
+    ...         "ANRLO": [60.0, 60.0], "ANRHI": [110.0, 110.0], "BASE": [80.0, 80.0],
+    ...         "ABLFL": ["Y", ""], "ADY": [-3, 8],
+    ...     }
+    ... )
+    >>> obs = bds_to_observations(adlb, has_dm=False)
+    >>> obs[["parameter", "value", "unit", "day", "baseline", "ablfl"]]
+      parameter  value    unit  day  baseline ablfl
+    0     CREAT   80.0  umol/L -3.0      80.0     Y
+    1     CREAT  190.0  umol/L  7.0      80.0
+    """
+    src = _upper(frame)
+    value = pd.to_numeric(_col(src, "AVAL"), errors="coerce").astype(object)
+    if "AVALC" in src:
+        value = value.where(value.notna(), _text(src["AVALC"].astype(object)))
+    findings = "VS" if any(c.startswith("VS") for c in src.columns) else "LB"
+    unit = _text(_col(src, "AVALU").astype(object))
+    for fallback in (_col(src, f"{findings}STRESU"), _unit_of_param(_col(src, "PARAM"))):
+        unit = unit.where(unit.notna(), _text(fallback.astype(object)))
+    out = pd.DataFrame(
+        {
+            "subject_id": _text(_col(src, "USUBJID").astype(object)),
+            "parameter": _text(_col(src, "PARAMCD").astype(object)),
+            "value": value,
+            "unit": unit,
+            "lln": pd.to_numeric(_col(src, "ANRLO"), errors="coerce"),
+            "uln": pd.to_numeric(_col(src, "ANRHI"), errors="coerce"),
+        }
+    )
+    if has_dm:
+        when = _first(src, ("ADTM", "ADT", f"{findings}DTC"))
+        out["time"] = _text(when.astype(object))
+    elif "ADY" in src:
+        out["day"] = sdtm_days(src["ADY"])
+    base = pd.to_numeric(_col(src, "BASE"), errors="coerce").to_numpy(float)
+    flag = _text(_col(src, "ABLFL").astype(object)).str.upper().eq("Y").fillna(False)
+    if flag.any():  # no BASE on a row: the value of its subject's ABLFL = "Y" record
+        base = np.where(np.isnan(base), _baseline(out, flag.to_numpy(bool)), base)
+    if not np.isnan(base).all():
+        out["baseline"] = base
+    specimen = _text(_col(src, "LBSPEC").astype(object))
+    for category in ("PARCAT1", "LBCAT"):
+        if category in src:
+            named = _text(src[category].astype(object)).str.upper().map(_CATEGORY_SPECIMEN)
+            specimen = specimen.where(specimen.notna(), named)
+    if specimen.notna().any():
+        out["specimen"] = specimen
+    rest = src.drop(columns=[c for c in src.columns if c.lower() in out.columns])
+    return pd.concat([out, rest.rename(columns=str.lower)], axis=1)
+
+
+def cdisc_tables(
+    frames: dict[str, pd.DataFrame],
+) -> dict[str, tuple[pd.DataFrame, list[str]]]:
+    """CDISC domains (SDTM or ADaM, by :data:`DOMAINS` code) as aegrade tables.
+
+    The one conversion behind files and DataFrames alike: DM/ADSL become ``subjects`` (and give
+    the treatment start of each subject), LB/VS/ADLB/ADVS ``observations`` (concatenated in
+    that order), AE/ADAE ``events``.
+
+    Parameters
+    ----------
+    frames
+        Domain code -> the domain as read.
+
+    Returns
+    -------
+    dict
+        Table name -> (frame, the domain codes it came from, in order).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> adsl = pd.DataFrame({"USUBJID": ["S1"], "TRT01A": ["Drug"], "TRTSDT": ["2024-03-01"]})
+    >>> adae = pd.DataFrame({"USUBJID": ["S1"], "AEDECOD": ["Pneumonia"], "ATOXGR": ["3"],
+    ...                      "ASTDT": ["2024-03-09"], "TRTEMFL": ["Y"]})
+    >>> tables = cdisc_tables({"ADSL": adsl, "ADAE": adae})
+    >>> tables["events"][0][["subject_id", "term", "grade", "onset", "teae"]]
+      subject_id       term grade  onset teae
+    0         S1  Pneumonia     3    8.0    Y
+    """
+    out: dict[str, tuple[pd.DataFrame, list[str]]] = {}
+    starts = None
+    has_dm = False
+    for code in ("ADSL", "DM"):
+        if code in frames:
+            out["subjects"] = (dm_to_subjects(frames[code]), [code])
+            starts, has_dm = treatment_starts(frames[code]), True
+            break
+    found: list[str] = [d for d in ("LB", "VS", "ADLB", "ADVS") if d in frames]
+    if found:
+        converted = [
+            bds_to_observations(frames[d], has_dm=has_dm)
+            if d in ADAM_DOMAINS
+            else findings_to_observations(frames[d], d, has_dm=has_dm)
+            for d in found
+        ]
+        joined = converted[0] if len(converted) == 1 else pd.concat(converted, ignore_index=True)
+        out["observations"] = (joined, found)
+    for code in ("ADAE", "AE"):
+        if code in frames:
+            out["events"] = (ae_to_events(frames[code], starts), [code])
+            break
+    return out

@@ -4,7 +4,6 @@ column maps, wide layouts and dates. Used by :func:`aegrade.read.study.load_stud
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -116,35 +115,28 @@ def _workbook(path: Path, cmap: ColumnMap | None, bound: int) -> dict[str, Sheet
 
 
 def _from_sdtm(sheets: dict[str, Sheet], path: Path) -> dict[str, Table]:
+    """SDTM or ADaM domains as tables (:func:`aegrade.read.sdtm.cdisc_tables`); a domain is
+    recognised by its variables where a file or sheet name says another (an ADLB in lb.csv)."""
+    domains = {
+        (sdtm.domain_of(s.frame) or k) if k in sdtm.DOMAINS else k: s for k, s in sheets.items()
+    }
+    domains = {k: s for k, s in domains.items() if k in sdtm.DOMAINS}
     out: dict[str, Table] = {}
-    starts = None
-    if "DM" in sheets:
-        dm = sheets["DM"]
-        out["subjects"] = _table(replace(dm, frame=sdtm.dm_to_subjects(dm.frame)))
-        starts = sdtm.treatment_starts(dm.frame)
-    findings = [(d, sheets[d]) for d in ("LB", "VS") if d in sheets]
-    if findings:
-        out["observations"] = _findings(findings, path, has_dm="DM" in sheets)
-    if "AE" in sheets:
-        ae = sheets["AE"]
-        out["events"] = _table(replace(ae, frame=sdtm.ae_to_events(ae.frame, starts)))
+    for role, (frame, codes) in sdtm.cdisc_tables({k: s.frame for k, s in domains.items()}).items():
+        parts = [domains[c] for c in codes]
+        if len(parts) == 1:
+            out[role] = _table(replace(parts[0], frame=frame))
+            continue
+        labels = np.concatenate(  # "LB 12": the domain's sheet or file, then its row
+            [
+                (f"{s.sheet or Path(s.file).name} " + pd.Series(s.rows).astype(str)).to_numpy(
+                    dtype=object
+                )
+                for s in parts
+            ]
+        )
+        out[role] = Table(frame, file=str(path), rows=labels)
     return out
-
-
-def _findings(findings: Sequence[tuple[str, Sheet]], path: Path, *, has_dm: bool) -> Table:
-    frames = [sdtm.findings_to_observations(s.frame, d, has_dm=has_dm) for d, s in findings]
-    if len(findings) == 1:
-        s = findings[0][1]
-        return Table(frames[0], file=s.file, sheet=s.sheet, rows=s.rows)
-    labels = np.concatenate(  # "LB 12": the domain's sheet or file, then its row
-        [
-            (f"{s.sheet or Path(s.file).name} " + pd.Series(s.rows).astype(str)).to_numpy(
-                dtype=object
-            )
-            for _, s in findings
-        ]
-    )
-    return Table(pd.concat(frames, ignore_index=True), file=str(path), rows=labels)
 
 
 def _lower(frame: pd.DataFrame) -> pd.DataFrame:

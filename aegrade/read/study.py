@@ -10,17 +10,24 @@ the checks of its tables in :mod:`aegrade.prepare`.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from aegrade.errors import Failures, Reason
+from aegrade.read import sdtm
 from aegrade.read.colmap import load_column_map
 from aegrade.read.source import read_source, shape_tables
 from aegrade.study import TABLES, Study, Table
 
-__all__ = ["TABLES", "Study", "Table", "as_study", "load_study"]
+__all__ = ["OUTPUT_COLUMNS", "TABLES", "Study", "Table", "as_study", "load_study", "text_ids"]
+
+#: Columns the grading adds to the observations; a user column of the same name is kept under
+#: ``input_<name>`` (never overwritten by the output's own).
+OUTPUT_COLUMNS = ("reason", "review", "criteria")
 
 
 def load_study(
@@ -77,9 +84,11 @@ def load_study(
         path = Path(source)
         src = str(path)
         tables.update(read_source(path, cmap))
-    for name, frame in (("subjects", subjects), ("observations", observations), ("events", events)):
+    given = {"subjects": subjects, "observations": observations, "events": events}
+    for name, frame in given.items():
         if frame is not None:
             tables[name] = Table(frame)
+    tables.update(_from_cdisc_frames(tables))
     if "observations" not in tables:
         missing = Failures(file=src)
         missing.add(
@@ -87,7 +96,12 @@ def load_study(
             "no observations table found (expected a sheet or file named 'observations')",
         )
         raise missing.error(src)
+    # ids as text before the event dates are looked up by subject, and again after a map
+    tables = {name: replace(t, frame=_text_ids(t.frame)) for name, t in tables.items()}
     tables, problems = shape_tables(tables, cmap)
+    tables = {name: replace(t, frame=_text_ids(t.frame)) for name, t in tables.items()}
+    obs = tables["observations"]
+    tables["observations"] = replace(obs, frame=_own_columns(obs.frame))
     return Study(
         observations=tables["observations"],
         subjects=tables.get("subjects"),
@@ -136,3 +150,64 @@ def as_study(study: Study | pd.DataFrame) -> Study:
         f"grading takes a Study or a DataFrame, not {type(study).__name__}: "
         "read files with aegrade.load_study(path)"
     )
+
+
+def _from_cdisc_frames(tables: dict[str, Table]) -> dict[str, Table]:
+    """DataFrames holding SDTM or ADaM domains (recognised by their variables, as in files)
+    converted by :func:`aegrade.read.sdtm.cdisc_tables`; other tables as they are. A frame
+    that already has a ``subject_id`` column is aegrade's own layout (e.g. one converted
+    before), never converted again."""
+    frames = {}
+    for table in tables.values():
+        if table.file is None and "subject_id" not in table.frame.columns:
+            code = sdtm.domain_of(table.frame)
+            if code is not None:
+                frames[code] = table.frame
+    if not frames:
+        return {}
+    return {role: Table(frame) for role, (frame, _) in sdtm.cdisc_tables(frames).items()}
+
+
+def text_ids(ids: pd.Series) -> pd.Series:
+    """Subject ids as text, trimmed: ``101``, ``101.0`` (a number read from a spreadsheet),
+    ``"101"`` and ``" 101 "`` are one subject; an empty cell is missing.
+
+    Parameters
+    ----------
+    ids
+        A ``subject_id`` column as read.
+
+    Returns
+    -------
+    pandas.Series
+        Of dtype ``string``.
+
+    Examples
+    --------
+    >>> text_ids(pd.Series([101, 101.0, "101 ", "S1 ", "", None], dtype=object)).tolist()
+    ['101', '101', '101', 'S1', <NA>, <NA>]
+    """
+    values = ids.to_numpy(dtype=object)
+    number = pd.to_numeric(pd.Series(values, index=ids.index), errors="coerce")
+    is_num = ids.map(lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool))
+    whole = is_num.to_numpy(bool) & number.notna().to_numpy(bool)
+    whole &= np.isfinite(number.to_numpy(float)) & (number.to_numpy(float) % 1 == 0)
+    text = ids.astype("string").str.strip()
+    if whole.any():
+        as_int = number[whole].astype("int64").astype("string")
+        text = text.mask(pd.Series(whole, index=ids.index), as_int)
+    return text.mask(text == "")
+
+
+def _text_ids(frame: pd.DataFrame) -> pd.DataFrame:
+    if "subject_id" not in frame:
+        return frame
+    return frame.assign(subject_id=text_ids(frame["subject_id"]))
+
+
+def _own_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """A user's ``reason``, ``review`` or ``criteria`` column kept as ``input_<name>``."""
+    taken = [c for c in OUTPUT_COLUMNS if c in frame.columns]
+    if not taken:
+        return frame
+    return frame.rename(columns={c: f"input_{c}" for c in taken})

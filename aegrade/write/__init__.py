@@ -5,11 +5,13 @@ in their modules.
 """
 
 from aegrade.write.adam import (
+    adam_day,
     build_adae,
     build_adam,
     build_adam_metadata,
     build_adlb,
     compute_atoxgr,
+    meddra_code_number,
 )
 from aegrade.write.atomic import (
     OutputRun,
@@ -41,6 +43,7 @@ from aegrade.write.tables import (
 __all__ = [
     "FORMATS",
     "OutputRun",
+    "adam_day",
     "atomic_output",
     "build_adae",
     "build_adam",
@@ -51,6 +54,7 @@ __all__ = [
     "compute_atoxgr",
     "escape_markup",
     "format_for",
+    "meddra_code_number",
     "neutralize",
     "neutralize_about",
     "neutralize_formulas",

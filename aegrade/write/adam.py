@@ -26,7 +26,15 @@ from aegrade.schema import ADAE, ADAM_METADATA, ADLB, conform
 if TYPE_CHECKING:
     from aegrade.pipeline import GradeResult
 
-__all__ = ["build_adae", "build_adam", "build_adam_metadata", "build_adlb", "compute_atoxgr"]
+__all__ = [
+    "adam_day",
+    "build_adae",
+    "build_adam",
+    "build_adam_metadata",
+    "build_adlb",
+    "compute_atoxgr",
+    "meddra_code_number",
+]
 
 _BASELINE_FLAGS = ("ablfl", "lbblfl", "vsblfl")
 
@@ -42,6 +50,42 @@ def compute_atoxgr(low: pd.Series, high: pd.Series) -> pd.Series:
     hi = pd.to_numeric(high, errors="coerce").to_numpy(float)
     out = np.select([lo > 0, hi > 0, (lo == 0) | (hi == 0)], [-lo, hi, 0.0], np.nan)
     return pd.Series(out, index=low.index).astype("Int64")
+
+
+def adam_day(day: pd.Series) -> pd.Series:
+    """aegrade's study day (0 = first day of treatment) as ADaM's ADY/ASTDY (no day 0).
+
+    ADaMIG: ``ADY = ADT - TRTSDT + 1`` from the day of first treatment on, ``ADT - TRTSDT``
+    before it. A fractional day (from times) counts in the calendar day it falls in.
+
+    Parameters
+    ----------
+    day
+        Study days, day 0 = treatment start.
+
+    Returns
+    -------
+    pandas.Series
+        Float days, NaN where not a number.
+
+    Examples
+    --------
+    >>> adam_day(pd.Series([-2.0, -0.25, 0.0, 0.5, 7.0, None])).tolist()
+    [-2.0, -1.0, 1.0, 1.0, 8.0, nan]
+    """
+    d = np.floor(pd.to_numeric(day, errors="coerce").to_numpy(float))
+    return pd.Series(np.where(d >= 0, d + 1, d), index=day.index)
+
+
+def meddra_code_number(code: pd.Series) -> pd.Series:
+    """MedDRA codes (8-digit numbers, text or float as read) as nullable integers.
+
+    >>> meddra_code_number(pd.Series(["10028813", 10037660.0, None, "x"])).tolist()
+    [10028813, 10037660, <NA>, <NA>]
+    """
+    text = code.astype("string").str.strip().str.replace(r"\.0$", "", regex=True)
+    whole = text.where(text.str.fullmatch(r"\d+").fillna(False))
+    return pd.to_numeric(whole, errors="coerce").astype("Int64")
 
 
 def _grade_text(grade: pd.Series) -> pd.Series:
@@ -80,8 +124,8 @@ def build_adlb(graded_observations: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        USUBJID, PARAMCD, AVAL, AVALU, ANRLO, ANRHI, ADY, ABLFL, ATOXDSCL, ATOXGRL, ATOXDSCH,
-        ATOXGRH, ATOXGR, BTOXGRL, BTOXGRH, BTOXGR, criteria, reason.
+        USUBJID, PARAMCD, AVAL, AVALU, ANRLO, ANRHI, ADY (ADaM's: no day 0), ABLFL, ATOXDSCL,
+        ATOXGRL, ATOXDSCH, ATOXGRH, ATOXGR, BTOXGRL, BTOXGRH, BTOXGR, criteria, reason.
 
     Examples
     --------
@@ -105,7 +149,7 @@ def build_adlb(graded_observations: pd.DataFrame) -> pd.DataFrame:
             "AVALU": col("unit"),
             "ANRLO": col("lln"),
             "ANRHI": col("uln"),
-            "ADY": col("day"),
+            "ADY": adam_day(col("day")),
         }
     )
     base = _baseline_rows(go)
@@ -137,9 +181,10 @@ def build_adae(adverse_events: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        USUBJID, AEDECOD, AEBODSYS, AEPTCD, AETOXGR, ATOXGRN, ATOXSYS, ASTDY, AENDY, ADURN,
-        AESER, AEREL, SRCDOM (``AE`` for clinician events, ``ADLB`` for events derived from
-        values), reason.
+        USUBJID, AEDECOD, AEBODSYS, AEPTCD (an integer code), AETOXGR, ATOXGRN, ATOXSYS,
+        ASTDY, AENDY (ADaM days: no day 0), ADURN, AESER, AEREL, SRCDOM (``AE`` for clinician
+        events, ``ADLB`` for events derived from values), reason, TRTEMFL and CODING
+        (clinician events: treatment-emergent Y/N; ctcae, meddra or uncoded).
 
     Examples
     --------
@@ -161,17 +206,19 @@ def build_adae(adverse_events: pd.DataFrame) -> pd.DataFrame:
             "USUBJID": col("subject_id"),
             "AEDECOD": col("term"),
             "AEBODSYS": col("soc"),
-            "AEPTCD": col("meddra_code"),
+            "AEPTCD": meddra_code_number(col("meddra_code")),
             "AETOXGR": grade.astype("string"),
             "ATOXGRN": grade,
             "ATOXSYS": col("criteria"),
-            "ASTDY": col("onset"),
-            "AENDY": col("end"),
+            "ASTDY": adam_day(col("onset")),
+            "AENDY": adam_day(col("end")),
             "ADURN": col("duration"),
             "AESER": col("serious"),
             "AEREL": col("related"),
             "SRCDOM": np.where(source.eq("clinician").fillna(False), "AE", "ADLB"),
             "reason": col("reason"),
+            "TRTEMFL": col("teae"),
+            "CODING": col("coding"),
         }
     ).reset_index(drop=True)
 
