@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-__all__ = ["CTCAE_VERSIONS", "ctcae_option", "errors_option", "output_option"]
+__all__ = ["CTCAE_VERSIONS", "ctcae_option", "decimal_option", "errors_option", "output_option"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -106,3 +106,31 @@ def output_option(help_text: str) -> Callable[[_F], _F]:
     "PosixPath('out.csv')\\n"
     """
     return click.option("-o", "--output", type=click.Path(path_type=Path), help=help_text)
+
+
+def decimal_option() -> Callable[[_F], _F]:
+    """The ``--decimal`` option: the decimal mark (``,`` or ``.``) of result cells whose
+    separator is ambiguous (``150.000``, ``1,234``); default: the map's ``decimal`` key.
+
+    Returns
+    -------
+    callable
+        A click decorator adding ``--decimal`` (passed as ``decimal``, a string or None).
+
+    Examples
+    --------
+    >>> from click.testing import CliRunner
+    >>> @click.command()
+    ... @decimal_option()
+    ... def show(decimal: str | None) -> None:
+    ...     click.echo(decimal)
+    >>> CliRunner().invoke(show, ["--decimal", ","]).output
+    ',\n'
+    """
+    return click.option(
+        "--decimal",
+        type=click.Choice([",", "."]),
+        default=None,
+        help="Decimal mark of ambiguous result cells such as 150.000 or 1,234 (default: the "
+        "map's decimal key; without either such a cell is an input error).",
+    )
