@@ -128,6 +128,8 @@ def value_failures(
     (['spreadsheet_error', 'ambiguous_number'], "not graded: no_result (the result is 'QNS')")
     """
     st = np.where(numeric, parsed.status, 0)
+    words = cells.astype("string").str.strip().fillna("").to_numpy(dtype=object)
+    shown = (" (the cell: '" + pd.Series(words, dtype="string") + "')").to_numpy(dtype=object)
     for status, reason, message in (
         (TEXT, Reason.NOT_A_NUMBER, "value is not a number"),
         (BOOLEAN, Reason.NOT_A_NUMBER, "value is a boolean (TRUE/FALSE), not a result"),
@@ -145,8 +147,7 @@ def value_failures(
             "in the column map (or --decimal)",
         ),
     ):
-        fails.add_rows(st == status, reason, message, column=column, values=cells)
-    words = cells.astype("string").str.strip().fillna("").to_numpy(dtype=object)
+        fails.add_rows(st == status, reason, message + shown, column=column, values=cells)
     msg = "the result is '" + pd.Series(words, dtype="string") + "'"
     _set(skip, st == NO_RESULT, Reason.NO_RESULT, msg.to_numpy(dtype=object))
 

@@ -173,9 +173,17 @@ def prepare_observations(
     for name in ("lln", "uln", "baseline", "pchg"):
         if name in cols:
             ref = parse_values(df[cols[name]], decimal=decimal, no_result=no_result, censored=False)
-            bad = (ref.status != 0) & (ref.status != 2)
+            ambiguous = ref.status == 3
             fails.add_rows(
-                bad,
+                ambiguous,
+                Reason.AMBIGUOUS_NUMBER,
+                f"{name}: the separator may mark thousands or decimals: set decimal = "
+                '"," or "." in the column map (or --decimal)',
+                column=cols[name],
+                values=df[cols[name]],
+            )
+            fails.add_rows(
+                (ref.status != 0) & (ref.status != 2) & ~ambiguous,
                 Reason.NOT_A_NUMBER,
                 f"{name} is not a number",
                 column=cols[name],
