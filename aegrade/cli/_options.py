@@ -125,7 +125,7 @@ def decimal_option() -> Callable[[_F], _F]:
     ... def show(decimal: str | None) -> None:
     ...     click.echo(decimal)
     >>> CliRunner().invoke(show, ["--decimal", ","]).output
-    ',\n'
+    ',\\n'
     """
     return click.option(
         "--decimal",
