@@ -308,3 +308,25 @@ def test_missing_unit_is_an_input_error_for_absolute_analytes(param: str) -> Non
 def test_missing_unit_still_fine_for_ratio_analytes() -> None:
     out = aegrade.grade_labs(pd.DataFrame({"parameter": ["ALT"], "value": [200.0], "uln": [40]}))
     assert out["grade_high"].iloc[0] == 2
+
+
+def test_pharmaverse_urine_ph_is_never_graded() -> None:
+    # pharmaverseadam's ADLB PARAMCD PH is urine pH (range 5-8); it gave 455 rows of
+    # "Acidosis grade 3" and 1,089 "pH 5 is impossible" errors before issue 10
+    from tests.conftest import DATA
+
+    d = pd.read_csv(DATA / "pharmaverse" / "adlb_grading_subset.csv.gz", low_memory=False)
+    ph = d[d["PARAMCD"] == "PH"]
+    out = aegrade.grade_labs(
+        pd.DataFrame(
+            {
+                "parameter": ph["PARAMCD"],
+                "value": ph["AVAL"],
+                "lln": ph["ANRLO"],
+                "uln": ph["ANRHI"],
+            }
+        )
+    )  # errors="raise": no input error either
+    assert len(out) == 1546
+    assert out["grade_low"].isna().all() and out["grade_high"].isna().all()
+    assert out["reason"].str.startswith("not graded: other_specimen (pH with a reference").all()
