@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from aegrade.criteria.labnames import lab_vocabulary
-from aegrade.criteria.units import Parameter, factorize, registry
+from aegrade.criteria.units import Parameter, convert_indexed, factorize, registry
 from aegrade.errors import Failures, Reason
 from aegrade.prepare.values import (
     AMBIGUOUS,
@@ -128,8 +128,15 @@ def value_failures(
     (['spreadsheet_error', 'ambiguous_number'], "not graded: no_result (the result is 'QNS')")
     """
     st = np.where(numeric, parsed.status, 0)
-    words = cells.astype("string").str.strip().fillna("").to_numpy(dtype=object)
-    shown = (" (the cell: '" + pd.Series(words, dtype="string") + "')").to_numpy(dtype=object)
+    flagged = np.flatnonzero(st != 0)
+    if flagged.size == 0:
+        return
+    words = np.full(len(st), "", dtype=object)  # the cell text, only where a row is flagged
+    words[flagged] = cells.iloc[flagged].astype("string").str.strip().fillna("").to_numpy(object)
+    shown = np.full(len(st), "", dtype=object)
+    shown[flagged] = (" (the cell: '" + pd.Series(words[flagged], dtype="string") + "')").to_numpy(
+        dtype=object
+    )
     for status, reason, message in (
         (TEXT, Reason.NOT_A_NUMBER, "value is not a number"),
         (BOOLEAN, Reason.NOT_A_NUMBER, "value is a boolean (TRUE/FALSE), not a result"),
@@ -148,8 +155,8 @@ def value_failures(
         ),
     ):
         fails.add_rows(st == status, reason, message + shown, column=column, values=cells)
-    msg = "the result is '" + pd.Series(words, dtype="string") + "'"
-    _set(skip, st == NO_RESULT, Reason.NO_RESULT, msg.to_numpy(dtype=object))
+    msg = ("the result is '" + pd.Series(words, dtype="string") + "'").to_numpy(dtype=object)
+    _set(skip, st == NO_RESULT, Reason.NO_RESULT, msg)
 
 
 def censored_values(raw_value: np.ndarray, side: np.ndarray) -> np.ndarray:
@@ -205,15 +212,16 @@ def specimen_skips(
     if loinc is not None:
         out = np.where(out == None, loinc.specimen, out)  # noqa: E711
     reg = registry()
-    kinds = {c: p.kind for c, p in reg.parameters.items()}
-    lab = (pd.Series(code, dtype=object).map(kinds) == "lab").to_numpy(bool)
+    labs = [c for c, p in reg.parameters.items() if p.kind == "lab"]
+    lab = pd.Series(code, dtype=object).isin(labs).to_numpy(bool)
     other = lab & (out != None) & ~pd.Series(out, dtype=object).isin(vocab.blood).to_numpy(bool)  # noqa: E711
-    msg = (
-        "specimen "
-        + pd.Series(out, dtype="string").fillna("")
-        + ": CTCAE grades blood, serum or plasma values only"
-    )
-    _set(skip, other & has_value, Reason.OTHER_SPECIMEN, msg.to_numpy(dtype=object))
+    if (other & has_value).any():
+        msg = (
+            "specimen "
+            + pd.Series(out, dtype="string").fillna("")
+            + ": CTCAE grades blood, serum or plasma values only"
+        )
+        _set(skip, other & has_value, Reason.OTHER_SPECIMEN, msg.to_numpy(dtype=object))
     ph = (code == "PH") & (out == None) & has_value  # noqa: E711
     if ph.any():
         lo, hi = _BLOOD_PH_RANGE
@@ -246,6 +254,9 @@ def unit_mismatches(
     uln: np.ndarray,
     ok_unit: np.ndarray,
     loinc: LoincColumns | None,
+    *,
+    unit_key: np.ndarray | None = None,
+    scale: np.ndarray | None = None,
 ) -> None:
     """Rows whose value and range do not fit their unit: reason ``unit_mismatch`` naming the
     unit that fits (``parameters.yaml``: ``reference`` and ``expected``), or a unit of the
@@ -260,6 +271,8 @@ def unit_mismatches(
     (None, None)
     """
     reg = registry()
+    if unit_key is None or scale is None:  # the row's unit and its factor, when not given
+        scale, _, _, unit_key = convert_indexed(param_index, names, unit)
     open_ = ok_unit & (param_index >= 0) & (skip == None)  # noqa: E711
     for i, code in enumerate(names):
         param = reg.parameters[code]
@@ -268,7 +281,7 @@ def unit_mismatches(
         rows = np.flatnonzero(open_ & (param_index == i))
         if rows.size == 0:
             continue
-        _mismatch_rows(skip, rows, param, unit, raw_value, lln, uln)
+        _mismatch_rows(skip, rows, param, unit, unit_key, scale, raw_value, lln, uln)
     if loinc is not None:
         _property_mismatch(skip, loinc, unit, ok_unit)
 
@@ -300,17 +313,15 @@ def _mismatch_rows(
     rows: np.ndarray,
     param: Parameter,
     unit: pd.Series,
+    unit_key: np.ndarray,
+    scale: np.ndarray,
     raw_value: np.ndarray,
     lln: np.ndarray,
     uln: np.ndarray,
 ) -> None:
     reg = registry()
-    units = unit.iloc[rows].astype("string").str.strip().fillna("").reset_index(drop=True)
-    ucodes, uniques = factorize(units)
-    canon = np.array([reg.canonical_unit(u) or "" for u in uniques] + [""], dtype=object)[ucodes]
     choices = {param.unit: 1.0, **{u: c.scale for u, c in param.conversions.items()}}
-    scale_of = pd.Series(canon, dtype=object).map(choices).to_numpy(dtype=float, na_value=np.nan)
-    v, lo, hi = raw_value[rows], lln[rows], uln[rows]
+    v, lo, hi, scale_of = raw_value[rows], lln[rows], uln[rows], scale[rows]
     has_range = ~np.isnan(lo) & ~np.isnan(hi)  # one bound alone is too weak a witness
     own = ~np.isnan(scale_of)
     bad_range = own & has_range & ~_range_fits(param, 1.0, lo * scale_of, hi * scale_of)
@@ -318,6 +329,8 @@ def _mismatch_rows(
     bad = bad_range | bad_value
     if not bad.any():
         return
+    names = np.array([*reg.unit_names, ""], dtype=object)
+    canon = names[np.where(unit_key[rows] >= 0, unit_key[rows], len(reg.unit_names))]
     suspect = np.full(len(rows), "", dtype=object)
     for name, factor in choices.items():
         fits = np.where(
@@ -331,6 +344,9 @@ def _mismatch_rows(
     found = bad & (suspect != "")
     if not found.any():
         return
+    rows, v, lo, hi = rows[found], v[found], lo[found], hi[found]
+    has_range, canon, suspect = has_range[found], canon[found], suspect[found]
+    units = unit.iloc[rows].astype("string").str.strip().fillna("").reset_index(drop=True)
     fmt = np.vectorize(lambda x: "" if np.isnan(x) else f"{x:g}", otypes=[object])
     rng = np.where(
         has_range,
@@ -356,9 +372,9 @@ def _mismatch_rows(
         + pd.Series("; it fits " + suspect.astype(str), dtype="string")
     ).to_numpy(dtype=object)
     mask = np.zeros(len(skip), bool)
-    mask[rows[found]] = True
+    mask[rows] = True
     msg = np.full(len(skip), None, dtype=object)
-    msg[rows[found]] = text[found]
+    msg[rows] = text
     _set(skip, mask, Reason.UNIT_MISMATCH, msg)
 
 

@@ -167,31 +167,10 @@ def prepare_observations(
     value_failures(fails, parsed, numeric_kind, cols["value"], value_cells, skip)
     censor_side = np.where(numeric_kind, parsed.censor_side, np.array(None, dtype=object))
     censor_limit = np.where(censor_side != None, parsed.value, np.nan)  # noqa: E711
-    raw_value = censored_values(raw_value, censor_side)
+    if parsed.censored.any():
+        raw_value = censored_values(raw_value, censor_side)
 
-    refs_raw = {}
-    for name in ("lln", "uln", "baseline", "pchg"):
-        if name in cols:
-            ref = parse_values(df[cols[name]], decimal=decimal, no_result=no_result, censored=False)
-            ambiguous = ref.status == 3
-            fails.add_rows(
-                ambiguous,
-                Reason.AMBIGUOUS_NUMBER,
-                f"{name}: the separator may mark thousands or decimals: set decimal = "
-                '"," or "." in the column map (or --decimal)',
-                column=cols[name],
-                values=df[cols[name]],
-            )
-            fails.add_rows(
-                (ref.status != 0) & (ref.status != 2) & ~ambiguous,
-                Reason.NOT_A_NUMBER,
-                f"{name} is not a number",
-                column=cols[name],
-                values=df[cols[name]],
-            )
-            refs_raw[name] = ref.value
-        else:
-            refs_raw[name] = np.full(n, np.nan)
+    refs_raw = _references(df, cols, fails, decimal, no_result)
 
     specimen = specimen_skips(
         skip,
@@ -228,6 +207,8 @@ def prepare_observations(
         refs_raw["uln"],
         ok_unit,
         loinc,
+        unit_key=unit_key,
+        scale=scale,
     )
     value = to_canonical(raw_value)
     _limit_failures(
@@ -289,6 +270,42 @@ def prepare_observations(
         censor_limit=censor_limit,
         specimen=specimen,
     )
+
+
+def _references(
+    df: pd.DataFrame,
+    cols: dict[str, str],
+    fails: Failures,
+    decimal: str | None,
+    no_result: tuple[str, ...],
+) -> dict[str, np.ndarray]:
+    """The lln, uln, baseline and pchg columns as numbers in the row's unit (NaN: none)."""
+    n = len(df)
+    refs_raw: dict[str, np.ndarray] = {}
+    for name in ("lln", "uln", "baseline", "pchg"):
+        if name in cols:
+            ref = parse_values(df[cols[name]], decimal=decimal, no_result=no_result, censored=False)
+            ambiguous = ref.status == 3
+            fails.add_rows(
+                ambiguous,
+                Reason.AMBIGUOUS_NUMBER,
+                f"{name}: the separator may mark thousands or decimals: set decimal = "
+                '"," or "." in the column map (or --decimal)',
+                column=cols[name],
+                values=df[cols[name]],
+            )
+            fails.add_rows(
+                (ref.status != 0) & (ref.status != 2) & ~ambiguous,
+                Reason.NOT_A_NUMBER,
+                f"{name} is not a number",
+                column=cols[name],
+                values=df[cols[name]],
+            )
+            refs_raw[name] = ref.value
+        else:
+            refs_raw[name] = np.full(n, np.nan)
+
+    return refs_raw
 
 
 def _unit_failures(
