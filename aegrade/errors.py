@@ -65,6 +65,12 @@ class Reason(StrEnum):
     formula_cell              a spreadsheet cell holds a formula instead of a value
     bad_column_map            the column map file cannot be read or is invalid
     end_before_onset          an event ends before it starts (its duration cannot be computed)
+    unknown_parameter         a test name or code aegrade does not recognise (name it in the map)
+    no_result                 the result cell holds a no-result word (not done, hemolyzed, QNS ...)
+    ambiguous_number          a number whose thousands separator or decimal mark is ambiguous
+    spreadsheet_error         a spreadsheet error cell (#N/A, #DIV/0!, #VALUE! ...)
+    other_specimen            a specimen (urine, CSF ...) that the blood criteria do not grade
+    unit_mismatch             the value and reference range do not fit the unit given
     ========================  ======================================================================
 
     Examples
@@ -97,6 +103,12 @@ class Reason(StrEnum):
     FORMULA_CELL = "formula_cell"
     BAD_COLUMN_MAP = "bad_column_map"
     END_BEFORE_ONSET = "end_before_onset"
+    UNKNOWN_PARAMETER = "unknown_parameter"
+    NO_RESULT = "no_result"
+    AMBIGUOUS_NUMBER = "ambiguous_number"
+    SPREADSHEET_ERROR = "spreadsheet_error"
+    OTHER_SPECIMEN = "other_specimen"
+    UNIT_MISMATCH = "unit_mismatch"
 
     @classmethod
     def meanings(cls) -> dict[str, str]:

@@ -62,3 +62,7 @@ class Study:
     events: Table | None = None
     source: str | None = None
     failures: pd.DataFrame = field(default_factory=failure_frame)
+    #: how result cells are read (issue 10): the decimal mark of ambiguous cells ("," or ".",
+    #: None: such a cell is an input error) and more no-result words
+    decimal: str | None = None
+    no_result: tuple[str, ...] = ()

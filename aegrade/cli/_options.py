@@ -12,6 +12,7 @@ __all__ = [
     "CTCAE_VERSIONS",
     "criteria_file_option",
     "ctcae_option",
+    "decimal_option",
     "errors_option",
     "grading_criteria",
     "output_option",
@@ -170,3 +171,31 @@ def grading_criteria(ctcae: str, criteria_file: Path | None) -> str:
     if criteria_file.suffix.lower() not in (".yaml", ".yml"):
         raise click.UsageError(f"{criteria_file.name}: a criteria file is .yaml or .yml")
     return str(criteria_file)
+
+
+def decimal_option() -> Callable[[_F], _F]:
+    """The ``--decimal`` option: the decimal mark (``,`` or ``.``) of result cells whose
+    separator is ambiguous (``150.000``, ``1,234``); default: the map's ``decimal`` key.
+
+    Returns
+    -------
+    callable
+        A click decorator adding ``--decimal`` (passed as ``decimal``, a string or None).
+
+    Examples
+    --------
+    >>> from click.testing import CliRunner
+    >>> @click.command()
+    ... @decimal_option()
+    ... def show(decimal: str | None) -> None:
+    ...     click.echo(decimal)
+    >>> CliRunner().invoke(show, ["--decimal", ","]).output
+    ',\\n'
+    """
+    return click.option(
+        "--decimal",
+        type=click.Choice([",", "."]),
+        default=None,
+        help="Decimal mark of ambiguous result cells such as 150.000 or 1,234 (default: the "
+        "map's decimal key; without either such a cell is an input error).",
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
 import click
 
@@ -11,6 +11,7 @@ from aegrade.cli._common import reports_errors
 from aegrade.cli._options import (
     criteria_file_option,
     ctcae_option,
+    decimal_option,
     errors_option,
     grading_criteria,
     output_option,
@@ -21,6 +22,9 @@ from aegrade.pipeline import grade
 from aegrade.read.study import load_study
 from aegrade.write.adam import build_adam
 from aegrade.write.results import Format, check_destination, write_result
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ErrorMode = Literal["raise", "coerce"]
 
@@ -127,6 +131,7 @@ __all__ = ["XLSX_DEFAULT_MAX_ROWS", "grade_command"]
     help="Also write ADaM-style tables: adlb (ATOXGRL/ATOXGRH/ATOXGR/BTOXGR), adae "
     "(AETOXGR with its grading system) and adam_metadata.",
 )
+@decimal_option()
 @reports_errors
 def grade_command(
     input_path: Path,
@@ -140,6 +145,7 @@ def grade_command(
     icans: str,
     column_map: Path | None,
     cdisc: bool,
+    decimal: str | None = None,
 ) -> None:
     """Grade INPUT (a workbook, a folder of CSV/Parquet/XPT files incl. SDTM LB/VS/AE/DM, or
     one observations file, long or wide)."""
@@ -152,7 +158,7 @@ def grade_command(
         check_destination(output, cast(Format, fmt))  # refused now, not after the grading
     with stages(["reading", "grading", "writing"]) as bar:
         bar.step("reading")
-        study = load_study(input_path, column_map=column_map)
+        study = load_study(input_path, column_map=column_map, decimal=decimal)
         bar.step("grading")
         systems = [c for c in crs if c != "none"]
         result = grade(
@@ -184,6 +190,7 @@ def grade_command(
         f"{len(result.adverse_events)} adverse events; "
         f"{len(result.subject_summary)} subjects"
     )
+    _echo_unrecognised(go)
     if len(result.issues):
         counts = result.issues["check"].value_counts(sort=True)
         counts = counts[counts > 0]  # a categorical counts every code, seen or not
@@ -194,6 +201,22 @@ def grade_command(
         )
     for path in written:
         click.echo(f"wrote {path}")
+
+
+def _echo_unrecognised(graded: pd.DataFrame) -> None:
+    """The test names no synonym, LOINC code or map entry recognised, with their row counts."""
+    if "reason" not in graded or "parameter" not in graded:
+        return
+    unknown = graded["reason"].astype("string").str.startswith("not graded: unknown_parameter")
+    names = graded.loc[unknown.fillna(False).to_numpy(bool), "parameter"].astype("string")
+    if not len(names):
+        return
+    counts = names.fillna("(empty)").value_counts()
+    click.echo(
+        f"{int(counts.sum())} rows with unrecognised test names, not graded (map them in the "
+        "map's [parameters]): " + ", ".join(f"{k!r}: {v}" for k, v in counts.items()),
+        err=True,
+    )
 
 
 #: Above this many rows a default output is a folder of csv, not xlsx (openpyxl writes about

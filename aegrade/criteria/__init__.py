@@ -18,6 +18,8 @@ vocabulary
     The words findings are written in (yes/no words, agents, devices, ICANS domain words).
 units, ctcae_map
     The parameter and unit registry; the CTCAE v4.03 -> v5.0 term map.
+labnames
+    Test names, LOINC codes, specimens and no-result words as laboratories write them.
 
 Every function and class in its modules' ``__all__`` is re-exported here; constants stay
 in their modules.
@@ -53,6 +55,13 @@ from aegrade.criteria.hematology import (
     RiskClass,
     Track,
     to_canonical,
+)
+from aegrade.criteria.labnames import (
+    LabVocabulary,
+    LoincCode,
+    fold_name,
+    fold_word,
+    lab_vocabulary,
 )
 from aegrade.criteria.loader import (
     ALIASES,
@@ -165,8 +174,10 @@ __all__ = [
     "IcahtCriteria",
     "IcansRules",
     "IceRules",
+    "LabVocabulary",
     "Late",
     "Level",
+    "LoincCode",
     "Marker",
     "NeutropeniaCriteria",
     "Onset",
@@ -187,8 +198,11 @@ __all__ = [
     "describe_problems",
     "factorize",
     "false_words",
+    "fold_name",
+    "fold_word",
     "is_criteria_path",
     "keys_of",
+    "lab_vocabulary",
     "list_criteria",
     "load_criteria",
     "load_criteria_as",

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from aegrade.criteria.labnames import fold_name, lab_vocabulary
+
 __all__ = [
     "Conversion",
     "Parameter",
@@ -67,6 +69,11 @@ class Parameter:
     limits: tuple[float | None, float | None] | None
     conversions: dict[str, Conversion] = field(default_factory=dict)
     unit_required: bool = True
+    #: Values outside are possible but so rare that, when another unit of the parameter puts
+    #: the value inside its reference range, the row's unit is suspected (canonical unit).
+    expected: tuple[float, float] | None = None
+    #: Where any laboratory's LLN and ULN lie, in the canonical unit: ((lo, hi), (lo, hi)).
+    reference: tuple[tuple[float, float], tuple[float, float]] | None = None
 
     @property
     def any_unit(self) -> bool:
@@ -90,6 +97,11 @@ class UnitRegistry:
             self.parameters[code] = param
             for alias in (code, *param.aliases):
                 self.code_alias[_code_key(alias)] = code
+        # test names as laboratories write them (data/inputs/test_names.yaml), compared
+        # without blanks and punctuation; codes and aliases are found that way too
+        self.name_alias: dict[str, str] = dict(lab_vocabulary().names)
+        for key, code in self.code_alias.items():
+            self.name_alias.setdefault(fold_name(key), code)
 
     @staticmethod
     def _parameter(code: str, spec: dict[str, Any]) -> Parameter:
@@ -105,6 +117,8 @@ class UnitRegistry:
                 conv = Conversion(float(scale), float(offset), how.get("source", ""))
             conversions[unit] = conv
         limits = spec.get("limits")
+        expected = spec.get("expected")
+        ref = spec.get("reference")
         return Parameter(
             code=code,
             name=spec["name"],
@@ -114,6 +128,15 @@ class UnitRegistry:
             limits=(limits[0], limits[1]) if limits else None,
             conversions=conversions,
             unit_required=bool(spec.get("unit_required", True)),
+            expected=(float(expected[0]), float(expected[1])) if expected else None,
+            reference=(
+                (
+                    (float(ref["lln"][0]), float(ref["lln"][1])),
+                    (float(ref["uln"][0]), float(ref["uln"][1])),
+                )
+                if ref
+                else None
+            ),
         )
 
     def canonical_unit(self, text: object) -> str | None:
@@ -127,14 +150,19 @@ class UnitRegistry:
         return None if _missing(text) else self.unit_alias.get(_unit_key(str(text)))
 
     def resolve_code(self, text: object) -> str | None:
-        """The parameter code for a code or alias (case-insensitive), or None.
+        """The parameter code for a code, alias or test name (case-insensitive), or None.
 
         Examples
         --------
         >>> registry().resolve_code("Neutsg"), registry().resolve_code("nothing")
         ('NEUT', None)
+        >>> registry().resolve_code("ALT (SGPT)"), registry().resolve_code("Neutrophils %")
+        ('ALT', None)
         """
-        return None if _missing(text) else self.code_alias.get(_code_key(str(text)))
+        if _missing(text):
+            return None
+        found = self.code_alias.get(_code_key(str(text)))
+        return found if found is not None else self.name_alias.get(fold_name(text))
 
     def conversion(self, code: str, unit: object) -> Conversion | str | None:
         """How to bring ``unit`` to the parameter's canonical unit.

@@ -19,6 +19,7 @@ import pandas as pd
 from aegrade.criteria import Clause, Entry, criteria_token, load_ctcae, resolve_criteria_id
 from aegrade.criteria.units import registry
 from aegrade.grading import predicates as P
+from aegrade.prepare.censoring import with_censoring
 from aegrade.prepare.observations import Context, Prepared, prepare_observations
 
 __all__ = ["GRADE_COLUMNS", "Ambiguous", "assemble_grades", "grade_labs", "grade_prepared"]
@@ -443,7 +444,7 @@ def grade_labs(
     1       HGB          2           0                      ctcae-v5.0/anemia/2
     2       XYZ       <NA>        <NA>                                      NaN
     >>> graded.loc[2, "reason"]
-    'no criteria in ctcae-v5.0 for this parameter'
+    "not graded: unknown_parameter (test name 'XYZ' is not recognised; map it in [parameters])"
     """
     prep = prepare_observations(data, context=context, errors=errors)
     plan, low, high = grade_prepared(prep, criteria, ambiguous=ambiguous)
@@ -499,4 +500,4 @@ def assemble_grades(
     out["rule_high"] = _categorical(np.where(bad, -1, high.rule), plan.rules)
     out["review"] = (low.review | high.review) & ~bad
     out["reason"] = _reasons(plan, prep, low, high)
-    return out
+    return with_censoring(out, prep)  # issue 10: censored results reviewed, limit kept

@@ -6,6 +6,7 @@ in their modules.
 """
 
 from aegrade.prepare.baseline import baseline_rows, baseline_values, derive_baseline
+from aegrade.prepare.censoring import with_censoring
 from aegrade.prepare.days import study_days
 from aegrade.prepare.events import validate_events
 from aegrade.prepare.findings import (
@@ -16,6 +17,15 @@ from aegrade.prepare.findings import (
     isin,
     time_points,
 )
+from aegrade.prepare.labchecks import (
+    LoincColumns,
+    censored_values,
+    loinc_columns,
+    specimen_skips,
+    unit_mismatches,
+    unknown_names,
+    value_failures,
+)
 from aegrade.prepare.observations import Context, Prepared, prepare_observations
 from aegrade.prepare.study import PreparedStudy, prepare_study
 from aegrade.prepare.subjects import (
@@ -24,26 +34,37 @@ from aegrade.prepare.subjects import (
     table_failures,
     validate_subjects,
 )
+from aegrade.prepare.values import ParsedValues, parse_values
 
 __all__ = [
     "Context",
     "Findings",
+    "LoincColumns",
+    "ParsedValues",
     "Prepared",
     "PreparedStudy",
     "TimePoints",
     "baseline_rows",
     "baseline_values",
+    "censored_values",
     "derive_baseline",
     "extract_findings",
     "fmt_numbers",
     "isin",
+    "loinc_columns",
     "missing_columns",
+    "parse_values",
     "prepare_observations",
     "prepare_study",
+    "specimen_skips",
     "study_days",
     "subjects_frame",
     "table_failures",
     "time_points",
+    "unit_mismatches",
+    "unknown_names",
     "validate_events",
     "validate_subjects",
+    "value_failures",
+    "with_censoring",
 ]

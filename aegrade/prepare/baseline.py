@@ -1,10 +1,10 @@
 """The one baseline rule (SPEC section 2), used by every engine and writer.
 
-The baseline of a subject and parameter is the ``baseline`` column where given (ADaM ``BASE``),
-else the last accepted value at study day <= 0 (day 0 = treatment start); a record flagged
-``ABLFL = "Y"`` is the baseline record where such flags exist. Values rejected by an input check
-are never eligible. Ties on the same day go to the higher value (or grade), so the result never
-depends on row order; otherwise the later row wins.
+The baseline of a subject, parameter and specimen is the ``baseline`` column where given
+(ADaM ``BASE``), else the last accepted value at study day <= 0 (day 0 = treatment start); a
+record flagged ``ABLFL = "Y"`` is the baseline record where such flags exist. Values rejected by
+an input check are never eligible. Ties on the same day go to the higher value (or grade), so
+the result never depends on row order; otherwise the later row wins.
 """
 
 from __future__ import annotations
@@ -102,16 +102,38 @@ def baseline_values(
 
 
 def derive_baseline(
-    subject: np.ndarray, param_index: np.ndarray, day: np.ndarray, value: np.ndarray
+    subject: np.ndarray,
+    param_index: np.ndarray,
+    day: np.ndarray,
+    value: np.ndarray,
+    *,
+    specimen: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Per row, the last value of the same subject and parameter at day <= 0 (SPEC section 2);
-    NaN values (rejected or missing) never count, and ties on a day go to the higher value.
+    """Per row, the last value of the same subject, parameter and specimen at day <= 0 (SPEC
+    section 2); NaN values (rejected or missing) never count, and ties on a day go to the
+    higher value.
 
+    Parameters
+    ----------
+    specimen
+        Integer code of each row's specimen (-1: none given; rows without a specimen form
+        their own group). None: one group per subject and parameter.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> derive_baseline(np.array([0, 0, 1]), np.array([0, 0, 0]),
     ...                 np.array([-1.0, 3.0, 0.0]), np.array([5.0, 9.0, 7.0])).tolist()
     [5.0, 5.0, 7.0]
+    >>> derive_baseline(np.array([0, 0, 0]), np.array([0, 0, 0]), np.array([-1.0, -1.0, 3.0]),
+    ...                 np.array([80.0, 9000.0, 90.0]), specimen=np.array([0, 1, 0])).tolist()
+    [80.0, 9000.0, 80.0]
     """
+    if specimen is not None and len(specimen) and int(specimen.max()) >= 0:
+        spec_width = int(specimen.max()) + 2  # -1 (none) -> 0
+        param_index = np.where(
+            param_index >= 0, param_index.astype(np.int64) * spec_width + specimen + 1, -1
+        )
     width = int(param_index.max()) + 1 if len(param_index) else 1
     grouped = (subject >= 0) & (param_index >= 0)
     key = np.where(grouped, subject.astype(np.int64) * width + param_index, -1)

@@ -16,6 +16,15 @@ from aegrade.criteria.units import convert_indexed, factorize, parameter_index, 
 from aegrade.criteria.vocabulary import false_words, true_words
 from aegrade.errors import Failures, InputError, Reason, failure_frame
 from aegrade.prepare.baseline import derive_baseline
+from aegrade.prepare.labchecks import (
+    censored_values,
+    loinc_columns,
+    specimen_skips,
+    unit_mismatches,
+    unknown_names,
+    value_failures,
+)
+from aegrade.prepare.values import parse_values
 
 __all__ = ["NUMERIC_KINDS", "Context", "Prepared", "derive_baseline", "prepare_observations"]
 
@@ -58,6 +67,20 @@ class Prepared:
     row_error: np.ndarray  # reason text where the row has an input problem, else None
     failures: pd.DataFrame = field(default_factory=failure_frame)
     anticoagulated: np.ndarray | None = None  # 1.0 on, 0.0 not, NaN not recorded
+    #: censored results (``<0.5``): the side (``<``, ``<=``, ``>``, ``>=``; None: not
+    #: censored) and the limit in the row's own unit; graded just beyond the limit, reviewed
+    censor_side: np.ndarray | None = None
+    censor_limit: np.ndarray | None = None
+    #: the canonical specimen of each row (None: none given)
+    specimen: np.ndarray | None = None
+
+    @property
+    def censored(self) -> np.ndarray:
+        """True where the value was a censored result."""
+        if self.censor_side is None:
+            return np.zeros(self.n, dtype=bool)
+        out: np.ndarray = self.censor_side != None  # noqa: E711 - elementwise
+        return out
 
 
 def _columns(df: pd.DataFrame) -> dict[str, str]:
@@ -80,9 +103,20 @@ def _numeric(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def prepare_observations(
-    df: pd.DataFrame, *, context: Context | None = None, errors: str = "raise"
+    df: pd.DataFrame,
+    *,
+    context: Context | None = None,
+    errors: str = "raise",
+    decimal: str | None = None,
+    no_result: tuple[str, ...] = (),
 ) -> Prepared:
     """Resolve codes, convert units and check every row; see the module docstring.
+
+    Test names are read through the synonym table and a ``loinc`` column; result cells as
+    sites write them (:func:`~aegrade.prepare.values.parse_values`: ``decimal`` and more
+    ``no_result`` words as there). Rows that are kept but not graded, without being input
+    errors: an unrecognised test name, a no-result word, a specimen other than blood, a unit
+    that does not fit the value and range (their reason says which).
 
     Raises
     ------
@@ -119,20 +153,37 @@ def prepare_observations(
 
     names = sorted(reg.parameters)
     param_index = parameter_index(df[cols["parameter"]], names)
+    loinc = loinc_columns(df[cols["loinc"]], names) if "loinc" in cols else None
+    if loinc is not None:  # a LOINC code names the analyte where the test name does not
+        param_index = np.where(param_index < 0, loinc.param_index, param_index)
     code = np.array([*names, None], dtype=object)[param_index]
     numeric_kind = np.array([reg.parameters[c].kind in NUMERIC_KINDS for c in names] + [False])[
         param_index
     ]
+    skip = np.full(n, None, dtype=object)  # kept ungraded, not an input error: the reason
+    unknown_names(skip, df[cols["parameter"]], param_index)
 
-    raw_value, bad_value = _numeric(df[cols["value"]])
-    fails.add_rows(
-        bad_value & numeric_kind,
-        Reason.NOT_A_NUMBER,
-        "value is not a number",
-        column=cols["value"],
-        values=df[cols["value"]],
+    value_cells = df[cols["value"]]
+    parsed = parse_values(value_cells, decimal=decimal, no_result=no_result)
+    old_numbers, _ = _numeric(value_cells)
+    raw_value = np.where(numeric_kind, parsed.value, old_numbers)  # findings: as before
+    value_failures(fails, parsed, numeric_kind, cols["value"], value_cells, skip)
+    censor_side = np.where(numeric_kind, parsed.censor_side, np.array(None, dtype=object))
+    censor_limit = np.where(censor_side != None, parsed.value, np.nan)  # noqa: E711
+    if parsed.censored.any():
+        raw_value = censored_values(raw_value, censor_side)
+
+    refs_raw = _references(df, cols, fails, decimal, no_result)
+
+    specimen = specimen_skips(
+        skip,
+        df[cols["specimen"]] if "specimen" in cols else None,
+        loinc,
+        code,
+        refs_raw["lln"],
+        refs_raw["uln"],
+        has_value=~np.isnan(raw_value),
     )
-
     unit_series = df[cols["unit"]] if "unit" in cols else pd.Series([None] * n, index=df.index)
     scale, offset, status, unit_key = convert_indexed(param_index, names, unit_series)
     _unit_failures(
@@ -141,7 +192,7 @@ def prepare_observations(
         code,
         unit_series,
         cols.get("unit", "unit"),
-        numeric_kind & ~np.isnan(raw_value),
+        numeric_kind & ~np.isnan(raw_value) & (skip == None),  # noqa: E711
     )
     unit_code = unit_key
     ok_unit = status == 0
@@ -149,22 +200,30 @@ def prepare_observations(
     def to_canonical(x: np.ndarray) -> np.ndarray:
         return np.where(ok_unit, (x + offset) * scale, np.nan)
 
+    unit_mismatches(
+        skip,
+        param_index,
+        names,
+        unit_series,
+        raw_value,
+        refs_raw["lln"],
+        refs_raw["uln"],
+        ok_unit,
+        loinc,
+        unit_key=unit_key,
+        scale=scale,
+    )
     value = to_canonical(raw_value)
-    _limit_failures(fails, value, param_index, names, reg, df[cols["value"]], cols["value"])
-    refs = {}
-    for name in ("lln", "uln", "baseline", "pchg"):
-        if name in cols:
-            nums, bad = _numeric(df[cols[name]])
-            fails.add_rows(
-                bad,
-                Reason.NOT_A_NUMBER,
-                f"{name} is not a number",
-                column=cols[name],
-                values=df[cols[name]],
-            )
-            refs[name] = nums if name == "pchg" else to_canonical(nums)
-        else:
-            refs[name] = np.full(n, np.nan)
+    _limit_failures(
+        fails,
+        np.where(skip == None, value, np.nan),  # noqa: E711
+        param_index,
+        names,
+        reg,
+        df[cols["value"]],
+        cols["value"],
+    )
+    refs = {name: nums if name == "pchg" else to_canonical(nums) for name, nums in refs_raw.items()}
 
     subject = None
     if "subject_id" in cols:
@@ -174,13 +233,17 @@ def prepare_observations(
     failures, row_error = fails.frame(by_row=True), fails.row_errors(n)
     if errors == "raise" and len(failures):
         raise InputError(failures, source=ctx.file)
+    row_error = np.where(row_error == None, skip, row_error)  # noqa: E711
     bad_rows = row_error != None  # noqa: E711 - elementwise on an object array
     if bad_rows.any():  # a rejected row is never graded nor used as anyone's baseline
         value = np.where(bad_rows, np.nan, value)
     baseline = refs["baseline"]
     if subject is not None and day is not None:
+        spec_code = factorize(pd.Series(specimen, dtype=object))[0]
         baseline = np.where(
-            np.isnan(baseline), derive_baseline(subject, param_index, day, value), baseline
+            np.isnan(baseline),
+            derive_baseline(subject, param_index, day, value, specimen=spec_code),
+            baseline,
         )
     pchg = refs["pchg"]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -207,7 +270,46 @@ def prepare_observations(
         row_error=row_error,
         failures=failures,
         anticoagulated=_anticoagulated(df, cols),
+        censor_side=censor_side,
+        censor_limit=censor_limit,
+        specimen=specimen,
     )
+
+
+def _references(
+    df: pd.DataFrame,
+    cols: dict[str, str],
+    fails: Failures,
+    decimal: str | None,
+    no_result: tuple[str, ...],
+) -> dict[str, np.ndarray]:
+    """The lln, uln, baseline and pchg columns as numbers in the row's unit (NaN: none)."""
+    n = len(df)
+    refs_raw: dict[str, np.ndarray] = {}
+    for name in ("lln", "uln", "baseline", "pchg"):
+        if name in cols:
+            ref = parse_values(df[cols[name]], decimal=decimal, no_result=no_result, censored=False)
+            ambiguous = ref.status == 3
+            fails.add_rows(
+                ambiguous,
+                Reason.AMBIGUOUS_NUMBER,
+                f"{name}: the separator may mark thousands or decimals: set decimal = "
+                '"," or "." in the column map (or --decimal)',
+                column=cols[name],
+                values=df[cols[name]],
+            )
+            fails.add_rows(
+                (ref.status != 0) & (ref.status != 2) & ~ambiguous,
+                Reason.NOT_A_NUMBER,
+                f"{name} is not a number",
+                column=cols[name],
+                values=df[cols[name]],
+            )
+            refs_raw[name] = ref.value
+        else:
+            refs_raw[name] = np.full(n, np.nan)
+
+    return refs_raw
 
 
 def _unit_failures(

@@ -72,6 +72,8 @@ class PreparedStudy:
                     self.frame.drop(columns=["time"], errors="ignore"),
                     context=Context(file=obs.file, sheet=obs.sheet, rows=obs.labels()),
                     errors="coerce",
+                    decimal=self.study.decimal,
+                    no_result=self.study.no_result,
                 )
             except InputError as exc:
                 failures.extend(exc.failures)

@@ -4,7 +4,13 @@ Every function and class in its modules' ``__all__`` is re-exported here; consta
 in their modules.
 """
 
-from aegrade.read.colmap import ColumnMap, load_column_map, rename_columns, translate_words
+from aegrade.read.colmap import (
+    ColumnMap,
+    load_column_map,
+    map_parameter_names,
+    rename_columns,
+    translate_words,
+)
 from aegrade.read.dates import (
     check_days,
     check_times,
@@ -62,6 +68,7 @@ __all__ = [
     "is_wide",
     "load_column_map",
     "load_study",
+    "map_parameter_names",
     "parameter_columns",
     "parse_datetimes",
     "read_csv",

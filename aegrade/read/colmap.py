@@ -10,7 +10,10 @@ Format (every section optional; matching ignores case and surrounding spaces)::
     "Patient" = "subject_id"
     "Study day" = "day"
 
-    [parameters]             # wide layout: your header -> parameter code (and unit)
+    decimal = ","            # top level: the decimal mark of ambiguous cells (150.000, 1,234)
+    no_result = ["pending"]  # top level: more no-result words (besides the packaged list)
+
+    [parameters]             # your header (wide) or test name (long) -> code (and unit)
     "Temp (F)" = { parameter = "TEMP", unit = "degF" }
     "ANC x10^9/L" = { parameter = "NEUT", unit = "10^9/L" }
     "O2" = "OXYGEN"
@@ -41,11 +44,14 @@ __all__ = [
     "WORD_COLUMNS",
     "ColumnMap",
     "load_column_map",
+    "map_parameter_names",
     "rename_columns",
     "translate_words",
 ]
 
 _SECTIONS = ("sheets", "columns", "parameters", "values")
+#: Top-level keys (not sections): the decimal mark and more no-result words (issue 10).
+_KEYS = ("decimal", "no_result")
 _TABLES = ("subjects", "observations", "events")
 #: Columns whose words ``[values]`` translates.
 WORD_COLUMNS = ("value", "other_cause", "serious", "related")
@@ -81,6 +87,8 @@ class ColumnMap:
     words: dict[str, str] = field(default_factory=dict)
     parameter_words: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     source: str | None = None
+    decimal: str | None = None
+    no_result: tuple[str, ...] = ()
 
     def table_of(self, name: str) -> str | None:
         """The aegrade table a sheet or file stem maps to, if the map names it."""
@@ -142,9 +150,14 @@ def _bad(where: str | None, message: str) -> Exception:
 
 
 def _parse(raw: dict[str, Any], where: str | None) -> ColumnMap:
-    unknown = set(raw) - set(_SECTIONS)
+    unknown = set(raw) - set(_SECTIONS) - set(_KEYS)
     if unknown:
-        raise _bad(where, f"unknown section(s) {sorted(unknown)}; allowed: {list(_SECTIONS)}")
+        raise _bad(
+            where,
+            f"unknown section(s) {sorted(unknown)}; allowed: {list(_SECTIONS)} "
+            f"and the keys {list(_KEYS)}",
+        )
+    decimal, no_result = _number_keys(raw, where)
     sheets = {_key(k): _text(v, where, f"sheets.{k}") for k, v in raw.get("sheets", {}).items()}
     for k, v in sheets.items():
         if v not in _TABLES:
@@ -163,7 +176,72 @@ def _parse(raw: dict[str, Any], where: str | None) -> ColumnMap:
             }
         else:
             words[_key(k)] = _text(v, where, f"values.{k}")
-    return ColumnMap(sheets, columns, params, words, per_param, where)
+    return ColumnMap(sheets, columns, params, words, per_param, where, decimal, no_result)
+
+
+def _number_keys(raw: dict[str, Any], where: str | None) -> tuple[str | None, tuple[str, ...]]:
+    """The top-level ``decimal`` and ``no_result`` keys, checked."""
+    decimal = raw.get("decimal")
+    if decimal is not None and decimal not in (",", "."):
+        raise _bad(where, f'decimal = {decimal!r}: must be "," or "."')
+    words = raw.get("no_result", [])
+    if isinstance(words, str):
+        words = [words]
+    if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+        raise _bad(where, "no_result must be a list of words")
+    return decimal, tuple(words)
+
+
+def map_parameter_names(frame: pd.DataFrame, cmap: ColumnMap | None) -> pd.DataFrame:
+    """Long layout: ``parameter`` cells named in ``[parameters]`` replaced by their code, and
+    the entry's unit filled in where the row has none (a copy; other cells kept).
+
+    Parameters
+    ----------
+    frame
+        Observations with aegrade's column names.
+    cmap
+        The column map (None or no ``[parameters]``: ``frame`` unchanged).
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> cmap = load_column_map({"parameters": {"Neutro abs": {"parameter": "NEUT",
+    ...                                                       "unit": "10^9/L"}}})
+    >>> obs = pd.DataFrame({"parameter": [" NEUTRO  ABS", "HGB"], "value": [0.4, 9.0],
+    ...                     "unit": [None, "g/dL"]})
+    >>> map_parameter_names(obs, cmap)
+      parameter  value    unit
+    0      NEUT    0.4  10^9/L
+    1       HGB    9.0    g/dL
+    """
+    if cmap is None or not cmap.parameters or "parameter" not in frame:
+        return frame
+    folded = frame["parameter"].astype("string").str.split().str.join(" ").str.lower()
+    codes = folded.map({k: v[0] for k, v in cmap.parameters.items()})
+    hit = codes.notna().to_numpy(bool)
+    if not hit.any():
+        return frame
+    out = frame.copy()
+    param = out["parameter"].astype(object)
+    param[hit] = codes[hit].to_numpy(dtype=object)
+    out["parameter"] = param
+    units = folded.map({k: v[1] for k, v in cmap.parameters.items() if v[1] is not None})
+    if units.notna().any():
+        current = (
+            out["unit"].astype(object)
+            if "unit" in out
+            else pd.Series([None] * len(out), index=out.index, dtype=object)
+        )
+        empty = current.astype("string").str.strip().fillna("").eq("").to_numpy(bool)
+        fill = empty & units.notna().to_numpy(bool)
+        current[fill] = units[fill].to_numpy(dtype=object)
+        out["unit"] = current
+    return out
 
 
 def _text(v: object, where: str | None, key: str) -> str:
@@ -243,7 +321,10 @@ def translate_words(frame: pd.DataFrame, cmap: ColumnMap | None) -> pd.DataFrame
     0    OXYGEN  nasal_cannula     4
     1      TEMP           38.5  None
     """
-    if cmap is None or not (cmap.words or cmap.parameter_words):
+    if cmap is None:
+        return frame
+    frame = map_parameter_names(frame, cmap)
+    if not (cmap.words or cmap.parameter_words):
         return frame
     out = frame.copy()
     for col in WORD_COLUMNS:

@@ -63,6 +63,8 @@ READABLE = (*TEXT_SUFFIXES, *EXCEL_SUFFIXES, ".parquet", ".xpt")
 _DELIMITERS = (",", ";", "\t", "|")
 _LINE = re.compile(r"line (\d+)")
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+#: A cell of type "e": a spreadsheet error (#N/A, #DIV/0!), which calamine hands over as "".
+_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*\bt="e"')
 _DTD = (b"<!DOCTYPE", b"<!ENTITY")
 #: Cell references of columns past Z (``r="AA12"``, ``r="XFD1048576"``) and a row's number
 #: (``<row r="12" ...>``) in a worksheet's XML; one-letter columns need no look.
@@ -558,11 +560,13 @@ class Workbook:
         self.path = path
         self._formulas: dict[str, list[tuple[str, str]]] = {}
         self._parts = _scan_zip(path, max_uncompressed, self._formulas)
+        self._errors = _error_parts(path, self._formulas)
         self.sheet_names = _calamine_names(path)
 
     def sheet(self, name: str) -> Sheet:
         """The sheet ``name`` with its header found and rows labelled by sheet row number."""
         rows = _sheet_rows(self.path, name)
+        _put_error_cells(rows, self._errors.get(self._parts.get(name, ""), []))
         formulas = self._formulas.get(self._parts.get(name, ""), [])
         return _sheet_from_rows(rows, self.path, name, formulas)
 
@@ -618,6 +622,8 @@ def _scan_part(
                 )
             if is_sheet and not has_formula and _FORMULA.search(window):
                 has_formula = True
+            if is_sheet and _ERROR_CELL.search(window):  # error cells: listed under a key
+                formulas.setdefault("#errors", []).append((info.filename, ""))
             if is_sheet:  # byte counts and regexes over the chunk: no Python step per cell
                 cells += chunk.count(b"<c ") + chunk.count(b":c ")
                 columns.update(_WIDE_COLUMN.findall(window))
@@ -638,6 +644,44 @@ def _scan_part(
     if has_formula:
         formulas[info.filename] = _formula_cells(zf, info)
     return seen
+
+
+def _error_parts(
+    path: Path, formulas: dict[str, list[tuple[str, str]]]
+) -> dict[str, list[tuple[str, str]]]:
+    """Each worksheet part's spreadsheet error cells (reference, shown text), read only from
+    the parts the scan saw them in (issue 10: calamine reads them as empty cells)."""
+    parts = {f for f, _ in formulas.pop("#errors", [])}
+    if not parts:
+        return {}
+    with zipfile.ZipFile(path) as zf:
+        return {p: _typed_cells(zf, zf.getinfo(p), "e") for p in sorted(parts)}
+
+
+def _typed_cells(zf: zipfile.ZipFile, info: zipfile.ZipInfo, kind: str) -> list[tuple[str, str]]:
+    from defusedxml.ElementTree import iterparse
+
+    found: list[tuple[str, str]] = []
+    with zf.open(info) as part:
+        for _, elem in iterparse(part, events=("end",)):
+            if elem.tag.rsplit("}", 1)[-1] == "c" and elem.get("t") == kind:
+                v = next((ch for ch in elem if ch.tag.rsplit("}", 1)[-1] == "v"), None)
+                found.append((elem.get("r", ""), (v.text if v is not None else None) or "#ERROR"))
+            if elem.tag.rsplit("}", 1)[-1] == "row":
+                elem.clear()
+    return found
+
+
+def _put_error_cells(rows: CellRows, cells: list[tuple[str, str]]) -> None:
+    """The error text put back into the cells calamine left empty (A1-based references)."""
+    for ref, text in cells:
+        m = re.match(r"([A-Z]+)(\d+)$", ref)
+        if not m:
+            continue
+        r, c = int(m.group(2)) - 1, _column_number(m.group(1).encode()) - 1
+        row = rows[r] if r < len(rows) else None
+        if isinstance(row, list) and c < len(row) and row[c] in ("", None):
+            row[c] = text
 
 
 def _column_number(letters: bytes) -> int:

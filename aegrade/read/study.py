@@ -37,6 +37,7 @@ def load_study(
     observations: pd.DataFrame | None = None,
     events: pd.DataFrame | None = None,
     column_map: str | Path | dict[str, Any] | None = None,
+    decimal: str | None = None,
 ) -> Study:
     """Read a study from a path or DataFrames.
 
@@ -53,6 +54,10 @@ def load_study(
         A TOML column map (path, or its parsed dict) for the user's own sheet names, headers
         and words; see :mod:`aegrade.read.colmap`. Wide layouts, SDTM domains (LB, VS, AE, DM)
         and .xpt files are recognised without one.
+    decimal
+        ``","`` or ``"."``: the decimal mark of result cells whose separator is ambiguous
+        (``150.000``, ``1,234``); default: the map's ``decimal`` key, else such a cell is an
+        input error.
 
     Returns
     -------
@@ -102,12 +107,16 @@ def load_study(
     tables = {name: replace(t, frame=_text_ids(t.frame)) for name, t in tables.items()}
     obs = tables["observations"]
     tables["observations"] = replace(obs, frame=_own_columns(obs.frame))
+    if decimal not in (None, ",", "."):
+        raise ValueError("decimal must be ',' or '.'")
     return Study(
         observations=tables["observations"],
         subjects=tables.get("subjects"),
         events=tables.get("events"),
         source=src,
         failures=problems,
+        decimal=decimal or (cmap.decimal if cmap else None),
+        no_result=cmap.no_result if cmap else (),
     )
 
 

@@ -77,7 +77,7 @@ def test_grade_to_parquet_folder(tmp_path: Path) -> None:
 def test_bad_input_exits_1_names_places_and_writes_nothing(tmp_path: Path) -> None:
     rows = [
         *GOOD,
-        {"subject_id": "S1", "day": 4, "parameter": "HGB", "value": "n/a", "unit": "g/dL"},
+        {"subject_id": "S1", "day": 4, "parameter": "HGB", "value": "low", "unit": "g/dL"},
         {"subject_id": "S1", "day": 5, "parameter": "HGB", "value": 9, "unit": "mg/mL"},
     ]
     src = _obs(tmp_path / "labs.csv", rows)

@@ -87,13 +87,27 @@ def _deliberate(d: pd.DataFrame) -> pd.Series:
     # v5 Hyperuricemia without a unit: admiral does not check the unit; aegrade needs one for
     # urate (v4.03 grades it on an absolute 590 umol/L) and reports it missing
     why[(term == "hyperuricemia") & (unit == "")] = "unit_required"
+    # issue 10: a missing unit is an input error for bilirubin and creatinine too (a unit-less
+    # value cannot be put beside a baseline or range in another unit); admiral grades them
+    why[term.isin(["blood bilirubin increased", "creatinine increased"]) & (unit == "")] = (
+        "unit_required"
+    )
     return why
 
 
 @pytest.mark.parametrize(
     ("version", "cid", "expected_diffs"),
     [
-        ("v4", "ctcae-v4.03", {"tg_inclusive": 2, "ionized_ca_conversion": 6, "unit_converted": 1}),
+        (
+            "v4",
+            "ctcae-v4.03",
+            {
+                "tg_inclusive": 2,
+                "ionized_ca_conversion": 6,
+                "unit_converted": 1,
+                "unit_required": 23,
+            },
+        ),
         (
             "v5",
             "ctcae-v5.0",
@@ -102,7 +116,7 @@ def _deliberate(d: pd.DataFrame) -> pd.Series:
                 "ionized_ca_conversion": 6,
                 "unit_converted": 1,
                 "ggt_inclusive": 1,
-                "unit_required": 2,
+                "unit_required": 30,  # 2 urate, 28 bilirubin and creatinine (issue 10)
             },
         ),
     ],

@@ -10,9 +10,12 @@ import aegrade
 from aegrade.errors import InputError
 
 
-def test_unknown_parameter_kept_with_reason_no_criteria() -> None:
+def test_unknown_parameter_kept_with_reason_naming_it() -> None:
+    # issue 10: an unrecognised test name is named in the reason (was "no criteria ...")
     out = aegrade.grade_labs(pd.DataFrame({"parameter": ["XYZ"], "value": [1.0]}))
-    assert out["reason"].iloc[0] == "no criteria in ctcae-v5.0 for this parameter"
+    assert out["reason"].iloc[0] == (
+        "not graded: unknown_parameter (test name 'XYZ' is not recognised; map it in [parameters])"
+    )
     assert pd.isna(out["grade_low"].iloc[0]) and pd.isna(out["grade_high"].iloc[0])
 
 

@@ -26,8 +26,9 @@ def test_reason_list_matches_its_documented_table() -> None:
 def test_reason_values_are_the_codes_of_before() -> None:
     assert Reason.BAD_DAY.value == "unreadable_day"
     assert Reason.IMPLAUSIBLE.value == "implausible_value"
-    assert len(Reason) == 22  # 21 before, end_before_onset appended (issue 11)
-    assert list(Reason)[-1].value == "end_before_onset"
+    # 21 before; end_before_onset (issue 11) then six codes of issue 10 appended
+    assert len(Reason) == 28
+    assert list(Reason)[21].value == "end_before_onset"
 
 
 def test_add_rows_reads_values_and_labels_at_the_rows_only() -> None:

@@ -247,7 +247,13 @@ def test_reason_code_of_ungraded_rows() -> None:
     )
     go = grade(frame, errors="coerce", crs=None, icans=None, hematology=False)
     codes = go.graded_observations["reason_code"].astype(str).tolist()
-    assert codes == ["no_criteria", "missing_value", "missing_reference_range", "not_a_number"]
+    # issue 10: an unrecognised test name is named (unknown_parameter), was no_criteria
+    assert codes == [
+        "unknown_parameter",
+        "missing_value",
+        "missing_reference_range",
+        "not_a_number",
+    ]
 
 
 def test_reason_codes_come_from_the_distinct_texts() -> None:

@@ -75,9 +75,9 @@ def csv_files() -> None:
     )
     text(
         "value_not_a_number.csv",
-        HEAD + OK1 + "S1,4,HGB,n/a,g/dL,12,16\n",
+        HEAD + OK1 + "S1,4,HGB,low,g/dL,12,16\n",
         "row 3, column value",
-        "HGB value 'n/a' is not a number",
+        "HGB value 'low' is not a number (n/a is a no-result word: issue 10)",
     )
     text(
         "value_double_dot.csv",

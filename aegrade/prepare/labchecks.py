@@ -1,0 +1,401 @@
+"""The checks of lab rows as sites send them (issue 10): test names, LOINC codes, result
+cells, censored results, specimens and units that do not fit the value.
+
+Each function works on whole columns (the distinct values of a column are looked up once) and
+writes either an input problem into the :class:`~aegrade.errors.Failures` collector or, for a
+row that is kept but not graded without being an input error, its reason into ``skip``
+(``"not graded: <code> (<message>)"``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from aegrade.criteria.labnames import lab_vocabulary
+from aegrade.criteria.units import Parameter, convert_indexed, factorize, registry
+from aegrade.errors import Failures, Reason
+from aegrade.prepare.values import (
+    AMBIGUOUS,
+    BOOLEAN,
+    INFINITE,
+    NAN_WORD,
+    NO_RESULT,
+    SHEET_ERROR,
+    TEXT,
+    ParsedValues,
+)
+
+__all__ = [
+    "CENSOR_STEP",
+    "LoincColumns",
+    "censored_values",
+    "loinc_columns",
+    "specimen_skips",
+    "unit_mismatches",
+    "unknown_names",
+    "value_failures",
+]
+
+#: A censored result is graded as its limit moved this fraction towards the censored side
+#: (``<0.5`` as 0.4999999995): far below any lab's resolution, yet never equal to a CTCAE
+#: boundary, so ``<0.5`` x10^9/L neutrophils is grade 4 (< 0.5) and ``<=10`` stays at 10.
+CENSOR_STEP = 1e-9
+
+#: Blood pH reference ranges lie inside this window (7.35-7.45 arterial, 7.31-7.41 venous);
+#: a pH range outside it (urine 4.5-8.0) is not a blood range.
+_BLOOD_PH_RANGE = (7.0, 7.8)
+
+
+def _set(skip: np.ndarray, mask: np.ndarray, code: Reason, text: np.ndarray | str) -> None:
+    """Write a reason where ``mask`` holds and no earlier reason is written."""
+    mask = mask & (skip == None)  # noqa: E711 - elementwise
+    if not mask.any():
+        return
+    msg = np.asarray(text, dtype=object)
+    msg = msg[mask] if msg.ndim else np.full(int(mask.sum()), msg.item(), dtype=object)
+    skip[mask] = (f"not graded: {code.value} (" + pd.Series(msg, dtype="string") + ")").to_numpy(
+        dtype=object
+    )
+
+
+@dataclass(frozen=True)
+class LoincColumns:
+    """What a ``loinc`` column says per row: parameter index (-1 none), specimen and LOINC
+    property (None where the code is empty or unknown)."""
+
+    param_index: np.ndarray
+    specimen: np.ndarray
+    property: np.ndarray
+
+
+def loinc_columns(cells: pd.Series, names: list[str]) -> LoincColumns:
+    """Each row's LOINC code looked up in ``data/inputs/loinc.yaml``.
+
+    >>> got = loinc_columns(pd.Series(["751-8", "2756-5", "", "1-1"]), ["NEUT", "PH"])
+    >>> got.param_index.tolist(), got.specimen.tolist()
+    ([0, 1, -1, -1], ['BLOOD', 'URINE', None, None])
+    """
+    vocab = lab_vocabulary()
+    codes, uniques = factorize(cells.astype("string").str.strip())
+    where = {c: i for i, c in enumerate(names)}
+    found = [vocab.loinc.get(str(u)) for u in uniques]
+    pidx = np.array([where.get(f.parameter, -1) if f else -1 for f in found] + [-1], np.int64)
+    spec = np.array([f.specimen if f else None for f in found] + [None], dtype=object)
+    prop = np.array([f.property if f else None for f in found] + [None], dtype=object)
+    return LoincColumns(pidx[codes], spec[codes], prop[codes])
+
+
+def unknown_names(skip: np.ndarray, parameter: pd.Series, param_index: np.ndarray) -> None:
+    """Rows whose test name is recognised nowhere: reason ``unknown_parameter`` naming it.
+
+    >>> skip = np.full(2, None, dtype=object)
+    >>> unknown_names(skip, pd.Series(["HGB", "Neut %"]), np.array([0, -1]))
+    >>> print(skip[1])
+    not graded: unknown_parameter (test name 'Neut %' is not recognised; map it in [parameters])
+    """
+    unknown = param_index < 0
+    if not unknown.any():
+        return
+    text = parameter.astype("string").str.strip().fillna("").to_numpy(dtype=object)
+    msg = np.where(
+        text == "",
+        "the test name is empty",
+        "test name '"
+        + pd.Series(text, dtype="string")
+        + "' is not recognised; map it in [parameters]",
+    )
+    _set(skip, unknown, Reason.UNKNOWN_PARAMETER, msg)
+
+
+def value_failures(
+    fails: Failures,
+    parsed: ParsedValues,
+    numeric: np.ndarray,
+    column: str,
+    cells: pd.Series,
+    skip: np.ndarray,
+) -> None:
+    """Input problems of numeric rows' result cells; no-result words into ``skip``.
+
+    >>> from aegrade.prepare.values import parse_values
+    >>> cells = pd.Series(["QNS", "#N/A", "1,234"])
+    >>> fails, skip = Failures(), np.full(3, None, dtype=object)
+    >>> value_failures(fails, parse_values(cells), np.ones(3, bool), "value", cells, skip)
+    >>> fails.frame()["check"].tolist(), skip[0]
+    (['spreadsheet_error', 'ambiguous_number'], "not graded: no_result (the result is 'QNS')")
+    """
+    st = np.where(numeric, parsed.status, 0)
+    flagged = np.flatnonzero(st != 0)
+    if flagged.size == 0:
+        return
+    words = np.full(len(st), "", dtype=object)  # the cell text, only where a row is flagged
+    words[flagged] = cells.iloc[flagged].astype("string").str.strip().fillna("").to_numpy(object)
+    shown = np.full(len(st), "", dtype=object)
+    shown[flagged] = (" (the cell: '" + pd.Series(words[flagged], dtype="string") + "')").to_numpy(
+        dtype=object
+    )
+    for status, reason, message in (
+        (TEXT, Reason.NOT_A_NUMBER, "value is not a number"),
+        (BOOLEAN, Reason.NOT_A_NUMBER, "value is a boolean (TRUE/FALSE), not a result"),
+        (INFINITE, Reason.NOT_A_NUMBER, "value is infinite, not a result"),
+        (
+            NAN_WORD,
+            Reason.NOT_A_NUMBER,
+            "value 'nan' is not a result: leave the cell empty or write a no-result word",
+        ),
+        (SHEET_ERROR, Reason.SPREADSHEET_ERROR, "the cell holds a spreadsheet error"),
+        (
+            AMBIGUOUS,
+            Reason.AMBIGUOUS_NUMBER,
+            'the separator may mark thousands or decimals: set decimal = "," or "." '
+            "in the column map (or --decimal)",
+        ),
+    ):
+        fails.add_rows(st == status, reason, message + shown, column=column, values=cells)
+    msg = ("the result is '" + pd.Series(words, dtype="string") + "'").to_numpy(dtype=object)
+    _set(skip, st == NO_RESULT, Reason.NO_RESULT, msg)
+
+
+def censored_values(raw_value: np.ndarray, side: np.ndarray) -> np.ndarray:
+    """Censored results as their limit approached from the censored side (a strict ``<x``
+    just below x, an inclusive ``<=x`` at x); see :data:`CENSOR_STEP`.
+
+    >>> censored_values(np.array([0.5, 10.0, 7.0, 3.0]),
+    ...                 np.array(["<", "<=", ">", None], dtype=object)).tolist()
+    [0.4999999995, 10.0, 7.000000007, 3.0]
+    """
+    step = np.maximum(np.abs(raw_value) * CENSOR_STEP, 1e-12)
+    below = (side == "<").astype(bool)
+    above = (side == ">").astype(bool)
+    out: np.ndarray = np.where(
+        below, raw_value - step, np.where(above, raw_value + step, raw_value)
+    )
+    return out
+
+
+def specimen_skips(
+    skip: np.ndarray,
+    specimen: pd.Series | None,
+    loinc: LoincColumns | None,
+    code: np.ndarray,
+    lln: np.ndarray,
+    uln: np.ndarray,
+    *,
+    has_value: np.ndarray,
+) -> np.ndarray:
+    """Each row's canonical specimen; lab rows of another specimen than blood (and pH that
+    cannot be told from urine pH) get reason ``other_specimen``.
+
+    A row's specimen is its ``specimen`` cell, else the specimen of its LOINC code. A pH row
+    with neither is blood pH only when its reference range lies in the blood pH window
+    (7.0-7.8); a range outside it (urine 4.5-8.0) or no range at all leaves it ungraded.
+
+    >>> skip = np.full(3, None, dtype=object)
+    >>> spec = specimen_skips(skip, pd.Series(["Serum", "URINE", None]), None,
+    ...                       np.array(["K", "K", "PH"], dtype=object),
+    ...                       np.array([3.5, np.nan, 5.0]), np.array([5.1, np.nan, 8.0]),
+    ...                       has_value=np.ones(3, bool))
+    >>> spec.tolist(), skip[0], skip[1][:38]
+    (['SERUM', 'URINE', None], None, 'not graded: other_specimen (specimen U')
+    """
+    n = len(code)
+    vocab = lab_vocabulary()
+    out = np.full(n, None, dtype=object)
+    if specimen is not None:
+        text = specimen.astype("string").str.strip()
+        codes, uniques = factorize(text.where(text != ""))
+        canon = np.array([vocab.specimen(u) for u in uniques] + [None], dtype=object)
+        out = canon[codes]
+    if loinc is not None:
+        out = np.where(out == None, loinc.specimen, out)  # noqa: E711
+    reg = registry()
+    labs = [c for c, p in reg.parameters.items() if p.kind == "lab"]
+    lab = pd.Series(code, dtype=object).isin(labs).to_numpy(bool)
+    other = lab & (out != None) & ~pd.Series(out, dtype=object).isin(vocab.blood).to_numpy(bool)  # noqa: E711
+    if (other & has_value).any():
+        msg = (
+            "specimen "
+            + pd.Series(out, dtype="string").fillna("")
+            + ": CTCAE grades blood, serum or plasma values only"
+        )
+        _set(skip, other & has_value, Reason.OTHER_SPECIMEN, msg.to_numpy(dtype=object))
+    ph = (code == "PH") & (out == None) & has_value  # noqa: E711
+    if ph.any():
+        lo, hi = _BLOOD_PH_RANGE
+        no_range = np.isnan(lln) & np.isnan(uln)
+        blood = ~no_range & (np.isnan(lln) | (lln >= lo)) & (np.isnan(uln) | (uln <= hi))
+        _set(
+            skip,
+            ph & ~blood & ~no_range,
+            Reason.OTHER_SPECIMEN,
+            "pH with a reference range outside the blood pH window (7.0-7.8), e.g. urine pH, "
+            "and no specimen or LOINC code saying blood",
+        )
+        _set(
+            skip,
+            ph & no_range,
+            Reason.OTHER_SPECIMEN,
+            "pH without a specimen, LOINC code or reference range: blood and urine pH "
+            "cannot be told apart",
+        )
+    return out
+
+
+def unit_mismatches(
+    skip: np.ndarray,
+    param_index: np.ndarray,
+    names: list[str],
+    unit: pd.Series,
+    raw_value: np.ndarray,
+    lln: np.ndarray,
+    uln: np.ndarray,
+    ok_unit: np.ndarray,
+    loinc: LoincColumns | None,
+    *,
+    unit_key: np.ndarray | None = None,
+    scale: np.ndarray | None = None,
+) -> None:
+    """Rows whose value and range do not fit their unit: reason ``unit_mismatch`` naming the
+    unit that fits (``parameters.yaml``: ``reference`` and ``expected``), or a unit of the
+    wrong kind for the row's LOINC property (a mass unit on a substance code).
+
+    >>> skip = np.full(2, None, dtype=object)
+    >>> unit_mismatches(skip, np.array([0, 0]), ["CA"], pd.Series(["mg/dL", "mg/dL"]),
+    ...                 np.array([2.3, 9.1]), np.array([2.1, 8.6]), np.array([2.6, 10.2]),
+    ...                 np.ones(2, bool), None)
+    >>> print(skip[0].removeprefix("not graded: ")), skip[1]
+    unit_mismatch (CA 2.3 'mg/dL' with range 2.1-2.6 does not fit mg/dL; it fits mmol/L)
+    (None, None)
+    """
+    reg = registry()
+    if unit_key is None or scale is None:  # the row's unit and its factor, when not given
+        scale, _, _, unit_key = convert_indexed(param_index, names, unit)
+    open_ = ok_unit & (param_index >= 0) & (skip == None)  # noqa: E711
+    for i, code in enumerate(names):
+        param = reg.parameters[code]
+        if param.reference is None and param.expected is None:
+            continue
+        rows = np.flatnonzero(open_ & (param_index == i))
+        if rows.size == 0:
+            continue
+        _mismatch_rows(skip, rows, param, unit, unit_key, scale, raw_value, lln, uln)
+    if loinc is not None:
+        _property_mismatch(skip, loinc, unit, ok_unit)
+
+
+def _range_fits(param: Parameter, factor: float, lln: np.ndarray, uln: np.ndarray) -> np.ndarray:
+    """The LLN and ULN, multiplied by ``factor``, lie where laboratories put them."""
+    ok = np.ones(len(lln), bool)
+    if param.reference is not None:
+        for x, (lo, hi) in ((lln * factor, param.reference[0]), (uln * factor, param.reference[1])):
+            ok &= np.isnan(x) | ((x >= lo) & (x <= hi))
+    return ok
+
+
+def _value_fits(param: Parameter, factor: float, value: np.ndarray, normal: bool) -> np.ndarray:
+    """The value, multiplied by ``factor``, is in the ``expected`` window (``normal``: also
+    between the lowest LLN and the highest ULN)."""
+    v = value * factor
+    ok = np.isnan(v) | True
+    if param.expected is not None:
+        ok &= np.isnan(v) | ((v >= param.expected[0]) & (v <= param.expected[1]))
+    if normal and param.reference is not None:
+        ok &= (v >= param.reference[0][0]) & (v <= param.reference[1][1])
+    out: np.ndarray = ok
+    return out
+
+
+def _mismatch_rows(
+    skip: np.ndarray,
+    rows: np.ndarray,
+    param: Parameter,
+    unit: pd.Series,
+    unit_key: np.ndarray,
+    scale: np.ndarray,
+    raw_value: np.ndarray,
+    lln: np.ndarray,
+    uln: np.ndarray,
+) -> None:
+    reg = registry()
+    choices = {param.unit: 1.0, **{u: c.scale for u, c in param.conversions.items()}}
+    v, lo, hi, scale_of = raw_value[rows], lln[rows], uln[rows], scale[rows]
+    has_range = ~np.isnan(lo) & ~np.isnan(hi)  # one bound alone is too weak a witness
+    own = ~np.isnan(scale_of)
+    bad_range = own & has_range & ~_range_fits(param, 1.0, lo * scale_of, hi * scale_of)
+    bad_value = own & ~has_range & ~_value_fits(param, 1.0, v * scale_of, normal=False)
+    bad = bad_range | bad_value
+    if not bad.any():
+        return
+    names = np.array([*reg.unit_names, ""], dtype=object)
+    canon = names[np.where(unit_key[rows] >= 0, unit_key[rows], len(reg.unit_names))]
+    suspect = np.full(len(rows), "", dtype=object)
+    for name, factor in choices.items():
+        fits = np.where(
+            has_range,
+            _range_fits(param, factor, lo, hi) & _value_fits(param, factor, v, normal=False),
+            _value_fits(param, factor, v, normal=True),
+        )
+        suspect[bad & (suspect == "") & (canon != name) & fits] = name
+    # only where another unit of the analyte fits: a range or value that fits no unit is
+    # left to the plausibility check (and test ranges such as 0-40 stay as given)
+    found = bad & (suspect != "")
+    if not found.any():
+        return
+    rows, v, lo, hi = rows[found], v[found], lo[found], hi[found]
+    has_range, canon, suspect = has_range[found], canon[found], suspect[found]
+    units = unit.iloc[rows].astype("string").str.strip().fillna("").reset_index(drop=True)
+    fmt = np.vectorize(lambda x: "" if np.isnan(x) else f"{x:g}", otypes=[object])
+    rng = np.where(
+        has_range,
+        (
+            " with range "
+            + pd.Series(fmt(lo), dtype="string")
+            + "-"
+            + pd.Series(fmt(hi), dtype="string")
+        )
+        .fillna("")
+        .to_numpy(dtype=object),
+        "",
+    )
+    text = (
+        f"{param.code} "
+        + pd.Series(fmt(v), dtype="string")
+        + " '"
+        + units
+        + "'"
+        + pd.Series(rng, dtype="string")
+        + " does not fit "
+        + pd.Series(canon, dtype="string")
+        + pd.Series("; it fits " + suspect.astype(str), dtype="string")
+    ).to_numpy(dtype=object)
+    mask = np.zeros(len(skip), bool)
+    mask[rows] = True
+    msg = np.full(len(skip), None, dtype=object)
+    msg[rows] = text
+    _set(skip, mask, Reason.UNIT_MISMATCH, msg)
+
+
+def _property_mismatch(
+    skip: np.ndarray, loinc: LoincColumns, unit: pd.Series, ok_unit: np.ndarray
+) -> None:
+    """A mass unit on a substance-concentration LOINC code (or the reverse)."""
+    props = lab_vocabulary().property_units
+    reg = registry()
+    codes, uniques = factorize(unit.astype("string").str.strip())
+    canon = np.array([reg.canonical_unit(u) for u in uniques] + [None], dtype=object)[codes]
+    for prop, units in props.items():
+        others = set().union(*(u for p, u in props.items() if p != prop))
+        wrong = (
+            ok_unit
+            & (loinc.property == prop)
+            & pd.Series(canon, dtype=object).isin(others - units).to_numpy(bool)
+        )
+        msg = (
+            "unit '"
+            + pd.Series(canon, dtype="string").fillna("")
+            + f"' does not fit LOINC property {prop} of the row's code"
+        )
+        _set(skip, wrong, Reason.UNIT_MISMATCH, msg.to_numpy(dtype=object))

@@ -1,0 +1,332 @@
+"""Lab rows as sites send them (issue 10 points 1, 2, 5, 6): names, LOINC, censoring,
+specimens, units; through prepare_observations and grade_labs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import aegrade
+from aegrade.errors import InputError
+from aegrade.prepare.labchecks import CENSOR_STEP, censored_values
+from aegrade.prepare.observations import prepare_observations
+
+
+def _grade(rows: list[dict[str, object]], criteria: str = "ctcae-v5.0") -> pd.DataFrame:
+    return aegrade.grade_labs(pd.DataFrame(rows), criteria, errors="coerce")
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("Absolute Neutrophil Count", "NEUT"),
+        ("Neutrophils, absolute", "NEUT"),
+        ("ANC", "NEUT"),
+        ("Neutrophils Abs", "NEUT"),
+        ("Hgb", "HGB"),
+        ("Platelet Count", "PLAT"),
+        ("WBC", "WBC"),
+        ("ALT (SGPT)", "ALT"),
+        ("Bilirubin, Total", "BILI"),
+        ("Total Bilirubin", "BILI"),
+        ("Temperature", "TEMP"),
+        ("C-Reactive Protein", "CRP"),
+        ("  total   BILIRUBIN ", "BILI"),
+        ("Neutrophils (%)", None),
+        ("Neutrophils %", None),
+        ("Reticulocytes", None),
+    ],
+)
+def test_test_names_recognised_without_a_map(name: str, code: str | None) -> None:
+    prep = prepare_observations(
+        pd.DataFrame({"parameter": [name], "value": [1.0], "unit": ["x"]}), errors="coerce"
+    )
+    assert prep.code[0] == code
+
+
+def test_unrecognised_name_is_kept_with_a_reason_naming_it_not_an_error() -> None:
+    out = aegrade.grade_labs(pd.DataFrame({"parameter": ["Reticulocytes"], "value": [1.2]}))
+    assert (
+        out["reason"].iloc[0].startswith("not graded: unknown_parameter (test name 'Reticulocytes'")
+    )
+
+
+def test_loinc_names_the_analyte_and_its_specimen() -> None:
+    rows = [
+        {"parameter": "Segs abs", "loinc": "751-8", "value": 0.4, "unit": "10^9/L"},
+        {"parameter": "K+", "loinc": "2828-2", "value": 15, "unit": "mmol/L"},  # urine K
+        {"parameter": "K+", "loinc": "2823-3", "value": 6.5, "unit": "mmol/L", "uln": 5.1},
+    ]
+    out = _grade(rows)
+    assert out["grade_low"].tolist()[0] == 4
+    assert out["reason"].iloc[1].startswith("not graded: other_specimen (specimen URINE")
+    assert out["grade_high"].iloc[2] == 3  # hyperkalemia >6.0 - 7.0
+
+
+def test_loinc_property_must_fit_the_unit() -> None:
+    # 718-7 is hemoglobin mass concentration: a mmol/L unit does not fit it
+    out = _grade([{"parameter": "HGB", "loinc": "718-7", "value": 8.0, "unit": "mmol/L"}])
+    assert out["reason"].iloc[0].startswith("not graded: unit_mismatch (unit 'mmol/L'")
+
+
+@pytest.mark.parametrize(
+    ("param", "cell", "unit", "grade"),
+    [
+        ("NEUT", "<0.5", "10^9/L", 4),
+        ("NEUT", "<1.0", "10^9/L", 3),
+        ("NEUT", "<=0.5", "10^9/L", 3),  # 0.5 itself is grade 3 (<1000 - 500/mm3)
+        ("NEUT", "<500", "/mm3", 4),
+        ("PLAT", "<10", "10^9/L", 4),
+        ("PLAT", "<25", "10^9/L", 4),
+        ("PLAT", "<=25", "10^9/L", 3),
+    ],
+)
+def test_censored_low_results(param: str, cell: str, unit: str, grade: int) -> None:
+    out = _grade([{"parameter": param, "value": cell, "unit": unit, "lln": 1.8}])
+    assert out["grade_low"].iloc[0] == grade
+    assert bool(out["review"].iloc[0])
+    assert "censored result" in out["reason"].iloc[0]
+
+
+def test_censored_bilirubin_below_detection_is_grade_0() -> None:
+    out = _grade([{"parameter": "BILI", "value": "<0.1", "unit": "mg/dL", "uln": 1.2}])
+    assert out["grade_high"].iloc[0] == 0 and bool(out["review"].iloc[0])
+    assert out["censor_limit"].iloc[0] == 0.1 and out["censor_side"].iloc[0] == "<"
+
+
+def test_censored_high_result_is_just_above_the_limit() -> None:
+    # hyperkalemia v5.0 grade 3 is >6.0 - 7.0: ">6.0" is grade 3, "6.0" itself grade 2
+    out = _grade(
+        [
+            {"parameter": "K", "value": ">6.0", "unit": "mmol/L", "lln": 3.5, "uln": 5.1},
+            {"parameter": "K", "value": "6.0", "unit": "mmol/L", "lln": 3.5, "uln": 5.1},
+        ]
+    )
+    assert out["grade_high"].tolist() == [3, 2]
+    assert out["review"].tolist() == [True, False]
+
+
+def test_censored_values_move_by_the_step() -> None:
+    got = censored_values(np.array([0.5, 0.5]), np.array(["<", ">"], dtype=object))
+    assert got.tolist() == [0.5 - 0.5 * CENSOR_STEP, 0.5 + 0.5 * CENSOR_STEP]
+
+
+def test_no_result_is_missing_with_reason_never_0_nor_an_error() -> None:
+    out = aegrade.grade_labs(
+        pd.DataFrame(
+            {"parameter": ["HGB", "PLAT"], "value": ["hemolyzed", "N/A"], "unit": "g/dL", "lln": 12}
+        )
+    )  # errors="raise": no error
+    assert out["grade_low"].isna().all()
+    assert out["reason"].tolist() == [
+        "not graded: no_result (the result is 'hemolyzed')",
+        "not graded: no_result (the result is 'N/A')",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cell", "check"),
+    [
+        (True, "not_a_number"),
+        ("inf", "not_a_number"),
+        ("nan", "not_a_number"),
+        ("#N/A", "spreadsheet_error"),
+        ("150.000", "ambiguous_number"),
+        ("1e308", "implausible_value"),
+    ],
+)
+def test_bad_cells_are_input_errors_naming_the_cell(cell: object, check: str) -> None:
+    frame = pd.DataFrame(
+        {"parameter": ["PLAT"], "value": pd.Series([cell], dtype=object), "unit": ["10^9/L"]}
+    )
+    with pytest.raises(InputError) as err:
+        aegrade.grade_labs(frame)
+    got = err.value.failures.iloc[0]
+    assert (got["check"], got["column"], got["row"]) == (check, "value", 0)
+    coerced = aegrade.grade_labs(frame, errors="coerce")
+    assert coerced["reason"].iloc[0].startswith(f"not graded: {check}")
+
+
+@pytest.mark.parametrize("specimen", ["Serum", "PLASMA", "whole blood", "B", None, ""])
+def test_blood_specimens_and_no_specimen_are_graded(specimen: object) -> None:
+    out = _grade([{"parameter": "K", "value": 2.4, "unit": "mmol/L", "specimen": specimen}])
+    assert out["grade_low"].iloc[0] == 4
+
+
+@pytest.mark.parametrize(("param", "value"), [("K", 15.0), ("SODIUM", 40.0), ("CREAT", 9000.0)])
+def test_urine_rows_are_not_graded_and_name_the_specimen(param: str, value: float) -> None:
+    out = _grade(
+        [
+            {
+                "parameter": param,
+                "value": value,
+                "unit": "mmol/L" if param != "CREAT" else "umol/L",
+                "specimen": "URINE",
+                "lln": 1,
+                "uln": 2,
+            }
+        ]
+    )
+    assert out["grade_low"].isna().all() and out["grade_high"].isna().all()
+    assert out["reason"].iloc[0] == (
+        "not graded: other_specimen (specimen URINE: CTCAE grades blood, serum or plasma "
+        "values only)"
+    )
+
+
+def test_urine_rows_are_not_input_errors_in_raise_mode() -> None:
+    # urine pH 5 is below blood pH's plausibility limit: not an error for a urine row
+    aegrade.grade_labs(pd.DataFrame({"parameter": ["PH"], "value": [5.0], "specimen": ["URINE"]}))
+
+
+@pytest.mark.parametrize(
+    ("lln", "uln", "loinc", "graded"),
+    [
+        (7.35, 7.45, None, True),  # a blood range
+        (None, 7.45, None, True),
+        (4.5, 8.0, None, False),  # a urine range
+        (5.0, 8.0, None, False),
+        (None, None, None, False),  # nothing tells blood from urine
+        (None, None, "2744-1", True),  # arterial blood pH
+        (7.35, 7.45, "2756-5", False),  # urine pH code wins over the range
+    ],
+)
+def test_ph_is_blood_only_when_loinc_or_range_says_so(
+    lln: float | None, uln: float | None, loinc: str | None, graded: bool
+) -> None:
+    out = _grade([{"parameter": "PH", "value": 7.2, "lln": lln, "uln": uln, "loinc": loinc}])
+    assert (out["grade_low"].iloc[0] == 3) if graded else pd.isna(out["grade_low"].iloc[0])
+    if not graded:
+        assert out["reason"].iloc[0].startswith("not graded: other_specimen (")
+
+
+def test_baseline_is_per_specimen() -> None:
+    rows = [
+        {
+            "subject_id": "S1",
+            "day": -1,
+            "parameter": "CREAT",
+            "value": 80,
+            "unit": "umol/L",
+            "specimen": "SERUM",
+            "uln": 110,
+        },
+        {
+            "subject_id": "S1",
+            "day": -1,
+            "parameter": "CREAT",
+            "value": 70,
+            "unit": "umol/L",
+            "specimen": "PLASMA",
+            "uln": 110,
+        },
+        {
+            "subject_id": "S1",
+            "day": 3,
+            "parameter": "CREAT",
+            "value": 100,
+            "unit": "umol/L",
+            "specimen": "SERUM",
+            "uln": 110,
+        },
+    ]
+    prep = prepare_observations(pd.DataFrame(rows))
+    assert prep.baseline.tolist() == [80.0, 70.0, 80.0]
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "unit", "lln", "uln", "suspect"),
+    [
+        ("CA", 2.3, "mg/dL", 2.1, 2.6, "mmol/L"),
+        ("CA", 1.29, "mg/dL", 2.1, 2.6, "mmol/L"),
+        ("GLUC", 5.1, "mg/dL", 3.9, 5.6, "mmol/L"),
+        ("HGB", 12.5, "g/L", None, None, "g/dL"),
+        ("HGB", 7.5, "g/dL", 7.5, 10.0, "mmol/L"),
+        ("CREAT", 80, "mg/dL", 60, 110, "umol/L"),
+        ("BILI", 10, "mg/dL", 3.4, 20.5, "umol/L"),
+    ],
+)
+def test_unit_that_does_not_fit_is_not_graded_and_names_the_suspect(
+    param: str, value: float, unit: str, lln: float | None, uln: float | None, suspect: str
+) -> None:
+    out = aegrade.grade_labs(  # raise mode: not an input error
+        pd.DataFrame([{"parameter": param, "value": value, "unit": unit, "lln": lln, "uln": uln}])
+    )
+    assert out["grade_low"].isna().all() and out["grade_high"].isna().all()
+    assert out["reason"].iloc[0].startswith("not graded: unit_mismatch (")
+    assert out["reason"].iloc[0].endswith(f"; it fits {suspect})")
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "unit", "lln", "uln"),
+    [
+        ("CA", 9.1, "mg/dL", 8.6, 10.2),
+        ("CA", 2.3, "mmol/L", 2.1, 2.6),
+        ("GLUC", 92, "mg/dL", 70, 99),
+        ("HGB", 125, "g/L", 120, 160),
+        ("HGB", 2.5, "g/dL", 12, 16),  # extreme but the range says g/dL: graded
+        ("HGB", 4.0, "g/dL", None, None),  # 40 g/L: possible, no other unit makes it normal
+        ("CA", 2.0, "mmol/L", 4.0, None),  # one bound alone is too weak a witness
+    ],
+)
+def test_units_that_fit_are_graded(
+    param: str, value: float, unit: str, lln: float | None, uln: float | None
+) -> None:
+    out = _grade([{"parameter": param, "value": value, "unit": unit, "lln": lln, "uln": uln}])
+    assert not out["reason"].iloc[0].startswith("not graded")
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "unit", "ok"),
+    [
+        ("HGB", 0.99, "g/dL", False),
+        ("HGB", 1.0, "g/dL", True),
+        ("CA", 1.0, "mg/dL", False),
+        ("CA", 2.01, "mg/dL", True),
+        ("K", 0.9, "mmol/L", False),
+        ("SODIUM", 79, "mmol/L", False),
+    ],
+)
+def test_plausibility_lower_bounds(param: str, value: float, unit: str, ok: bool) -> None:
+    frame = pd.DataFrame({"parameter": [param], "value": [value], "unit": [unit]})
+    if ok:
+        aegrade.grade_labs(frame)
+    else:
+        with pytest.raises(InputError, match="physiologically possible"):
+            aegrade.grade_labs(frame)
+
+
+@pytest.mark.parametrize("param", ["CREAT", "BILI", "HGB", "K"])
+def test_missing_unit_is_an_input_error_for_absolute_analytes(param: str) -> None:
+    frame = pd.DataFrame({"parameter": [param], "value": [0.8], "uln": [1.2]})
+    with pytest.raises(InputError) as err:
+        aegrade.grade_labs(frame)
+    assert err.value.failures["check"].tolist() == ["missing_unit"]
+
+
+def test_missing_unit_still_fine_for_ratio_analytes() -> None:
+    out = aegrade.grade_labs(pd.DataFrame({"parameter": ["ALT"], "value": [200.0], "uln": [40]}))
+    assert out["grade_high"].iloc[0] == 2
+
+
+def test_pharmaverse_urine_ph_is_never_graded() -> None:
+    # pharmaverseadam's ADLB PARAMCD PH is urine pH (range 5-8); it gave 455 rows of
+    # "Acidosis grade 3" and 1,089 "pH 5 is impossible" errors before issue 10
+    from tests.conftest import DATA
+
+    d = pd.read_csv(DATA / "pharmaverse" / "adlb_grading_subset.csv.gz", low_memory=False)
+    ph = d[d["PARAMCD"] == "PH"]
+    out = aegrade.grade_labs(
+        pd.DataFrame(
+            {
+                "parameter": ph["PARAMCD"],
+                "value": ph["AVAL"],
+                "lln": ph["ANRLO"],
+                "uln": ph["ANRHI"],
+            }
+        )
+    )  # errors="raise": no input error either
+    assert len(out) == 1546
+    assert out["grade_low"].isna().all() and out["grade_high"].isna().all()
+    assert out["reason"].str.startswith("not graded: other_specimen (pH with a reference").all()

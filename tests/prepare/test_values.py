@@ -1,0 +1,151 @@
+"""Result cells as sites write them (issue 10 points 2-4): aegrade.prepare.values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aegrade.prepare.values import (
+    AMBIGUOUS,
+    BOOLEAN,
+    INFINITE,
+    NAN_WORD,
+    NO_RESULT,
+    OK,
+    SHEET_ERROR,
+    TEXT,
+    parse_values,
+)
+
+
+def _one(cell: object, **kw: object) -> tuple[float, int, object]:
+    got = parse_values(pd.Series([cell], dtype=object), **kw)  # type: ignore[arg-type]
+    return float(got.value[0]), int(got.status[0]), got.censor_side[0]
+
+
+@pytest.mark.parametrize(
+    ("cell", "value", "side"),
+    [
+        ("<0.5", 0.5, "<"),
+        ("< 0.5", 0.5, "<"),
+        ("<=10", 10.0, "<="),
+        ("<= 10", 10.0, "<="),
+        (">7.0", 7.0, ">"),
+        (">=7", 7.0, ">="),
+        ("≤ 3", 3.0, "<="),
+        ("<0,5", 0.5, "<"),
+    ],
+)
+def test_censored_cells_keep_limit_and_side(cell: str, value: float, side: str) -> None:
+    assert _one(cell) == (value, OK, side)
+
+
+def test_censoring_can_be_turned_off() -> None:
+    v, st, side = _one("<0.5", censored=False)
+    assert np.isnan(v) and st == TEXT and side is None
+
+
+@pytest.mark.parametrize(
+    ("cell", "value"),
+    [
+        ("13,6", 13.6),
+        ("0,5", 0.5),
+        ("0,125", 0.125),  # a leading 0 is never a thousands group
+        ("1234,567", 1234.567),  # 4 digits before: not a thousands group
+        ("1,234,567", 1234567.0),
+        ("1,234.5", 1234.5),
+        ("1.234,5", 1234.5),
+        ("1.234.567", 1234567.0),
+        ("150 000", 150000.0),
+        ("150\u00a0000", 150000.0),
+        ("  12  ", 12.0),
+        ("+5", 5.0),
+        ("-0.5", -0.5),
+        (".5", 0.5),
+        ("1e3", 1000.0),
+        ("0.125", 0.125),
+        (7, 7.0),
+        (7.25, 7.25),
+    ],
+)
+def test_numbers_as_sites_write_them(cell: object, value: float) -> None:
+    assert _one(cell)[:2] == (value, OK)
+
+
+@pytest.mark.parametrize("cell", ["150.000", "1,234", "-150.000", "<1,234"])
+def test_ambiguous_separator_without_decimal_is_flagged(cell: str) -> None:
+    v, st, _ = _one(cell)
+    assert np.isnan(v) and st == AMBIGUOUS
+
+
+@pytest.mark.parametrize(
+    ("decimal", "cell", "value"),
+    [
+        (",", "150.000", 150000.0),
+        (",", "1,234", 1.234),
+        (".", "150.000", 150.0),
+        (".", "1,234", 1234.0),
+        (",", "13,6", 13.6),
+        (".", "13,6", 13.6),
+    ],
+)
+def test_decimal_option_decides_ambiguous_cells(decimal: str, cell: str, value: float) -> None:
+    assert _one(cell, decimal=decimal)[:2] == (value, OK)
+
+
+def test_bad_decimal_option_is_refused() -> None:
+    with pytest.raises(ValueError, match="decimal"):
+        parse_values(pd.Series(["1"]), decimal=";")
+
+
+@pytest.mark.parametrize(
+    "cell", ["N/A", "n/a", "not done", "Not  Done", "ND", "hemolyzed", "QNS", "--", "cancelled"]
+)
+def test_no_result_words(cell: str) -> None:
+    v, st, _ = _one(cell)
+    assert np.isnan(v) and st == NO_RESULT
+
+
+def test_no_result_words_extendable() -> None:
+    assert _one("see comment")[1] == TEXT
+    assert _one("See  Comment", no_result=["see comment"])[1] == NO_RESULT
+
+
+@pytest.mark.parametrize(
+    ("cell", "status"),
+    [
+        (True, BOOLEAN),
+        (False, BOOLEAN),
+        ("TRUE", BOOLEAN),
+        ("false", BOOLEAN),
+        ("inf", INFINITE),
+        ("-Infinity", INFINITE),
+        (float("inf"), INFINITE),
+        ("1e999", INFINITE),
+        ("nan", NAN_WORD),
+        ("NaN", NAN_WORD),
+        ("#N/A", SHEET_ERROR),
+        ("#DIV/0!", SHEET_ERROR),
+        ("#VALUE!", SHEET_ERROR),
+        ("#REF!", SHEET_ERROR),
+        ("abc", TEXT),
+        ("12..5", TEXT),
+        ("<abc", TEXT),
+    ],
+)
+def test_cells_that_are_not_results(cell: object, status: int) -> None:
+    v, st, side = _one(cell)
+    assert np.isnan(v) and st == status and side is None
+
+
+def test_typed_columns() -> None:
+    nums = parse_values(pd.Series([1.0, np.inf, np.nan]))
+    assert nums.status.tolist() == [OK, INFINITE, OK]
+    flags = parse_values(pd.Series([True, False]))
+    assert flags.status.tolist() == [BOOLEAN, BOOLEAN]
+
+
+def test_empty_cells_are_missing_not_errors() -> None:
+    got = parse_values(pd.Series([None, "", "  ", np.nan], dtype=object))
+    assert got.status.tolist() == [OK] * 4 and np.isnan(got.value).all()
