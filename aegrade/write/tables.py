@@ -136,7 +136,10 @@ def _write_ard(tables: list[DisplayTable], path: Path) -> None:
 
 
 def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|")
+    """Text inert in a markdown cell: a backslash and ``|`` escaped, and the HTML a markdown
+    viewer would render (``<script>``, ``<img onerror=...>``, entities) escaped as ``&lt;`` and
+    ``&amp;``; ``>`` stays, so that 'Grade >= 3' reads as written."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("&", "&amp;").replace("<", "&lt;")
 
 
 def render_markdown(table: object) -> str:
@@ -420,16 +423,39 @@ def _write_rtf(tables: list[DisplayTable], path: Path) -> None:
             assemble_rtf(parts, str(path))
 
 
+def _rtf_text(text: str) -> str:
+    r"""``text`` as literal RTF: ``\``, ``{`` and ``}`` escaped (an arm named
+    ``{\field{\*\fldinst HYPERLINK ...}}`` prints as those characters, never as a field), and
+    every non-ASCII character written as ``\uN?`` (signed UTF-16 units), which every RTF
+    reader shows whatever its code page: ``{\b x} ≥ 3`` becomes ``\{\\b x\} \u8805? 3``."""
+    out = text.replace("\\", "\\\\").replace("{", "\\{").replace("}", "\\}")
+    if out.isascii():
+        return out
+    parts = []
+    for ch in out:
+        if ch.isascii():
+            parts.append(ch)
+            continue
+        data = ch.encode("utf-16-le")
+        for k in range(0, len(data), 2):
+            unit = int.from_bytes(data[k : k + 2], "little", signed=True)
+            parts.append(f"\\u{unit}?")
+    return "".join(parts)
+
+
 def _rtf_document(t: DisplayTable) -> Any:
     import polars as pl
     from rtflite import RTFBody, RTFColumnHeader, RTFDocument, RTFFootnote, RTFPage, RTFTitle
 
+    # Every text is escaped here and rtflite's own conversion (LaTeX-like commands, '>=' to a
+    # symbol) is off: the RTF shows exactly the text the other formats show.
+    e = _rtf_text
     ncol = 1 + len(t.columns)
     stub_w = 3.0
     widths = [stub_w] + [1.0] * len(t.columns)
-    labels = ["  " * i + r[0] for i, r in zip(t.indent, t.body, strict=True)]
+    labels = ["  " * i + e(r[0]) for i, r in zip(t.indent, t.body, strict=True)]
     data = {
-        f"c{j}": [labels[i] if j == 0 else t.body[i][j] for i in range(len(t.body))]
+        f"c{j}": [labels[i] if j == 0 else e(t.body[i][j]) for i in range(len(t.body))]
         for j in range(ncol)
     }
     df = pl.DataFrame(data, schema={k: pl.Utf8 for k in data})
@@ -437,25 +463,35 @@ def _rtf_document(t: DisplayTable) -> Any:
     if t.groups:
         headers.append(
             RTFColumnHeader(
-                text=["", *(g for g, _ in t.groups)],
+                text=["", *(e(g) for g, _ in t.groups)],
                 col_rel_width=[stub_w] + [float(s) for _, s in t.groups],
                 text_justification=["l"] + ["c"] * len(t.groups),
+                text_convert=[[False]],
             )
         )
     headers.append(
         RTFColumnHeader(
-            text=[t.stub_header, *t.columns],
+            text=[e(t.stub_header), *(e(c) for c in t.columns)],
             col_rel_width=widths,
             text_justification=["l"] + ["c"] * len(t.columns),
+            text_convert=[[False]],
         )
     )
     return RTFDocument(
         df=df,
         rtf_page=RTFPage(orientation="landscape" if len(t.columns) > 6 else "portrait"),
-        rtf_title=RTFTitle(text=[t.title or ""]),
+        rtf_title=RTFTitle(text=[e(t.title or "")], text_convert=False),
         rtf_column_header=headers,
-        rtf_body=RTFBody(col_rel_width=widths, text_justification=[["l"] + ["c"] * len(t.columns)]),
-        rtf_footnote=RTFFootnote(text=list(t.footnotes)) if t.footnotes else None,
+        rtf_body=RTFBody(
+            col_rel_width=widths,
+            text_justification=[["l"] + ["c"] * len(t.columns)],
+            text_convert=[[False]],
+        ),
+        rtf_footnote=(
+            RTFFootnote(text=[e(f) for f in t.footnotes], text_convert=[[False]])
+            if t.footnotes
+            else None
+        ),
     )
 
 

@@ -218,3 +218,19 @@ def test_table_never_overwrites_a_file_of_its_input_folder(tmp_path: Path) -> No
     res = _run("table", str(graded), "-o", str(target))
     assert res.exit_code == 1
     assert target.read_bytes() == before
+
+
+def test_a_graded_result_with_grade_3_7_exits_1_naming_the_cell(study, tmp_path):
+    graded = tmp_path / "graded"
+    assert _run("grade", study, "-o", graded, "--format", "csv").exit_code == 0
+    path = graded / "adverse_events.csv"
+    ae = pd.read_csv(path, dtype=str)
+    ae.loc[0, "grade"] = "3.7"
+    ae.to_csv(path, index=False)
+    before = path.read_bytes()
+    out = tmp_path / "t.md"
+    res = _run("table", graded, "-o", out)
+    assert res.exit_code == 1, res.output
+    assert "row 2, column grade" in res.output and "'3.7'" in res.output
+    assert "Traceback" not in res.output
+    assert not out.exists() and path.read_bytes() == before

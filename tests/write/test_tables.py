@@ -241,3 +241,90 @@ def test_failed_write_leaves_nothing(table3_ae, subjects30, tmp_path):
 def test_csv_takes_one_table(single, table, tmp_path):
     with pytest.raises(ValueError, match="one table"):
         write_table([single, table], tmp_path / "t.csv")
+
+
+# --------------------------------------------------------------------------- injection (issue 11)
+
+_FIELD = '{\\field{\\*\\fldinst HYPERLINK "http://x"}{\\fldrslt click}}'
+
+
+def _rtf_tokens(text: str) -> tuple[list[str], str]:
+    """(control words, literal text) of an RTF document, as an RTF reader splits it:
+    ``\\\\``, ``\\{`` and ``\\}`` are literal characters, ``\\uN?`` a Unicode character."""
+    words: list[str] = []
+    chars: list[str] = []
+    for m in re.finditer(r"\\([\\{}])|\\u(-?\d+)\??|\\([a-z*]+)(-?\d+)? ?|([{}])|([^\\{}]+)", text):
+        lit, uni, word, _, _brace, plain = m.groups()
+        if lit:
+            chars.append(lit)
+        elif uni:
+            chars.append(chr(int(uni) % 65536))
+        elif word:
+            words.append(word)
+            chars.append(" ")
+        elif plain:
+            chars.append(plain)
+    return words, "".join(chars)
+
+
+def _hostile_table(name: str):
+    from aegrade.tables.display import DisplayTable
+
+    return DisplayTable(
+        title=f"Title {name}",
+        stub_header=f"Term {name}",
+        columns=(f"Arm {name}",),
+        body=((f"Row {name}", f"1 {name}"),),
+        groups=((f"Group {name}", 1),),
+        footnotes=(f"Note {name}",),
+    )
+
+
+def test_rtf_field_in_every_text_is_literal(tmp_path):
+    text = write_table(_hostile_table(_FIELD), tmp_path / "t.rtf").read_text(encoding="utf-8")
+    words, plain = _rtf_tokens(text)
+    assert "field" not in words and "fldinst" not in words and "fldrslt" not in words
+    for where in ("Title", "Term", "Arm", "Row", "1", "Group", "Note"):
+        assert f"{where} {_FIELD}" in plain, where
+
+
+def test_rtf_backslash_and_unicode_print_as_written(tmp_path):
+    name = "C:\\temp\\par x \u2265 3 caf\u00e9 \U0001f600"
+    text = write_table(_hostile_table(name), tmp_path / "t.rtf").read_text(encoding="utf-8")
+    assert text.isascii()
+    words, plain = _rtf_tokens(text)
+    assert f"Row {name}".replace("\U0001f600", "\ud83d\ude00") in plain
+    assert "temp" not in words
+
+
+def test_rtf_keeps_the_spelling_of_other_formats(single, tmp_path):
+    """rtflite's own conversion ('>=' to a symbol) is off: the header reads as in docx/html."""
+    text = write_table(single, tmp_path / "t.rtf").read_text(encoding="utf-8")
+    assert "Grade >= 3" in _rtf_tokens(text)[1]
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("<script>alert(1)</script>", "&lt;script>alert(1)&lt;/script>"),
+        ('<img src=x onerror="alert(1)">', '&lt;img src=x onerror="alert(1)">'),
+        ("a | b", "a \\| b"),
+        ("&amp; \\| x", "&amp;amp; \\\\\\| x"),
+    ],
+)
+def test_markdown_escapes_html_and_pipes(raw, shown, tmp_path):
+    text = write_table(_hostile_table(raw), tmp_path / "t.md").read_text(encoding="utf-8")
+    assert "<script" not in text and "<img" not in text
+    assert f"| Row {shown} | 1 {shown} |" in text
+    assert f"**Title {shown}**" in text and f"Note {shown}  " in text
+
+
+def test_html_and_docx_keep_hostile_text_as_text(tmp_path):
+    import docx
+
+    name = "<script>alert(1)</script> " + _FIELD
+    page = write_table(_hostile_table(name), tmp_path / "t.html").read_text(encoding="utf-8")
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    doc = docx.Document(str(write_table(_hostile_table(name), tmp_path / "t.docx")))
+    cells = [c.text for r in doc.tables[0].rows for c in r.cells]
+    assert f"Row {name}" in cells and f"1 {name}" in cells
