@@ -91,9 +91,10 @@ _PRINTABLE = ("txt", "md", "csv", "html", "ard")
 )
 @click.option(
     "--count",
-    type=click.Choice(["subjects", "events"]),
+    type=click.Choice(["subjects", "events", "both"]),
     default=None,
-    help="Count patients at their worst grade (default) or AE records.",
+    help="Count patients at their worst grade (default), AE records, or both (a 'Total "
+    "number of events' row under the overall and each SOC row).",
 )
 @click.option(
     "--kind",

@@ -209,10 +209,22 @@ class TableSpec(_Frozen):
         description="Keep term rows whose (unrounded) percent in the "
         "sort column is >= this in at least one arm.",
     )
-    count: Literal["subjects", "events"] = Field(
+    count: Literal["subjects", "events", "both"] = Field(
         default="subjects",
         description="'subjects': each subject once per row at the worst grade, "
-        "cells n (%); 'events': every AE record (episode) counted, cells n.",
+        "cells n (%); 'events': every AE record (episode) counted, cells n; 'both': patient "
+        "counts, with a 'Total number of events' row under the overall row and each SOC row.",
+    )
+    uncoded_label: str = Field(
+        default="No coding available",
+        description="Row (and, with soc, SOC) that counts AE records with an empty term "
+        "(or SOC), so that they stay in every count.",
+    )
+    grade_missing_label: str | None = Field(
+        default="Grade missing",
+        description="Column counting, per row, the patients (events) whose records there have "
+        "no grade; added only when there are such records. Ungraded records are also counted "
+        "in every column covering all grades [1, 5] ('Any grade'). None: no such column.",
     )
     decimals: int = Field(default=1, ge=0, le=3, description="Decimals of percentages.")
     zero: Literal["0", "0 (0.0)"] = Field(
