@@ -3,9 +3,11 @@ graded result, printed or written as xlsx, csv, md, html, docx, rtf, txt or ARD.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
+import pandas as pd
 
 from aegrade.cli._common import reports_errors
 from aegrade.cli._options import ctcae_option, output_option
@@ -15,6 +17,7 @@ from aegrade.tables import (
     build_crs_icans_summary,
     build_patient_listing,
     build_shift_table,
+    filter_population,
     format_text,
     load_table_inputs,
     load_table_spec,
@@ -97,6 +100,18 @@ _PRINTABLE = ("txt", "md", "csv", "html", "ard")
     "number of events' row under the overall and each SOC row).",
 )
 @click.option(
+    "--population",
+    help="Subjects column of Y/N flags, e.g. SAFFL: only patients flagged Y are counted.",
+)
+@click.option(
+    "--all-events",
+    "all_events",
+    is_flag=True,
+    default=False,
+    help="Count AEs with onset before treatment start too (default: treatment-emergent only: "
+    "the teae/TRTEMFL flag, else onset day >= 0).",
+)
+@click.option(
     "--kind",
     type=click.Choice(_KINDS),
     default="ae",
@@ -128,6 +143,8 @@ def table_command(
     soc: bool | None,
     threshold: float | None,
     count: str | None,
+    population: str | None,
+    all_events: bool,
     kind: str,
     fmt: str | None,
     report: Path | None,
@@ -148,7 +165,15 @@ def table_command(
         raise click.UsageError(f"cannot tell the format of {output.name}; add --format")
     spec = load_table_spec(spec_path) if spec_path else TableSpec()
     spec = _override(
-        spec, by=by, total=total, criteria=criteria, soc=soc, threshold=threshold, count=count
+        spec,
+        by=by,
+        total=total,
+        criteria=criteria,
+        soc=soc,
+        threshold=threshold,
+        count=count,
+        population=population,
+        teae=False if all_events else None,
     )
     data = load_table_inputs(input_path, criteria=f"ctcae-v{ctcae}")
     tables = _build(kind, data, spec)
@@ -177,6 +202,8 @@ def _build(kind: str, data: TableInputs, spec: TableSpec) -> list[object]:
     out: list[object] = []
     if kind in ("ae", "all"):
         out.append(build_ae_table(data.adverse_events, data.subjects, spec))
+    if spec.population is not None:
+        data = _population(data, spec.population)
     if kind in ("crs", "all"):
         crs = build_crs_icans_summary(
             data.adverse_events, data.subjects, data.graded_observations, by=spec.by
@@ -196,6 +223,29 @@ def _build(kind: str, data: TableInputs, spec: TableSpec) -> list[object]:
             )
         )
     return out
+
+
+def _population(data: TableInputs, flag: str) -> TableInputs:
+    """The inputs restricted to the patients of a population (the tables other than the AE
+    table, which filters and footnotes it itself)."""
+    subjects, _ = filter_population(data.subjects, flag)
+    ids = set(subjects["subject_id"].astype(str))
+
+    def rows(frame: pd.DataFrame) -> pd.DataFrame:
+        if "subject_id" not in frame:
+            return frame
+        return frame[frame["subject_id"].astype(str).isin(ids)]
+
+    def keep(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+        return None if frame is None else rows(frame)
+
+    return replace(
+        data,
+        subjects=subjects,
+        adverse_events=rows(data.adverse_events),
+        graded_observations=keep(data.graded_observations),
+        subject_summary=keep(data.subject_summary),
+    )
 
 
 def _printed(tables: list[object], fmt: str) -> str:

@@ -25,6 +25,7 @@ from aegrade.tables.display import (
     system_label,
     with_grading_footnote,
 )
+from aegrade.tables.filters import filter_population, filter_records, treatment_emergent
 from aegrade.tables.inputs import TableInputs, inputs_from_result, load_table_inputs
 from aegrade.tables.listing import LISTING_TERMS, build_patient_listing
 from aegrade.tables.shift import build_shift_table
@@ -59,6 +60,8 @@ __all__ = [
     "build_crs_icans_summary",
     "build_patient_listing",
     "build_shift_table",
+    "filter_population",
+    "filter_records",
     "flag_worst",
     "format_count",
     "format_median_range",
@@ -69,6 +72,7 @@ __all__ = [
     "load_table_inputs",
     "load_table_spec",
     "system_label",
+    "treatment_emergent",
     "with_grading_footnote",
     "worst_grade_records",
     "worst_grades",

@@ -20,6 +20,7 @@ from aegrade.tables.display import (
     grading_footnote,
     system_label,
 )
+from aegrade.tables.filters import filter_population, filter_records
 from aegrade.tables.spec import TableSpec, TableSpecError, arm_column
 from aegrade.tables.worst import worst_grades
 
@@ -195,7 +196,20 @@ def build_ae_table(
     if by is not None:
         spec = spec.model_copy(update={"by": by})
     _require(adverse_events, ("subject_id", "term", "grade"), "adverse_events")
+    kept: tuple[str, ...] = ()
+    if spec.population is not None:
+        if subjects is None:
+            raise TableSpecError(f"population: {spec.population!r} needs a subjects table")
+        subjects, kept = filter_population(subjects, spec.population)
+        ids = subjects["subject_id"].astype("string")
+        adverse_events = adverse_events[
+            adverse_events["subject_id"].astype("string").isin(ids).to_numpy(bool)
+        ]
+    adverse_events, subjects, filtered = filter_records(
+        adverse_events, subjects, teae=spec.teae, where=spec.where
+    )
     subj, notes = _subjects(adverse_events, subjects, spec)
+    notes = (*kept, *filtered, *notes)
     data, more = _records(adverse_events, subj, spec)
     plan = _row_plan(spec, data)
     cols = _columns(spec, data)

@@ -231,6 +231,32 @@ class TableSpec(_Frozen):
         default="0", description="How a zero cell prints: '0', or with its percentage."
     )
     footnotes: tuple[str, ...] = Field(default=(), description="Extra footnotes, printed first.")
+    teae: bool = Field(
+        default=True,
+        description="Count treatment-emergent AEs only: the teae/TRTEMFL flag where given, "
+        "else onset not before day 0 (aegrade.tables.filters).",
+    )
+    population: str | None = Field(
+        default=None,
+        description="Subjects column of Y/N flags (e.g. 'SAFFL'): only patients flagged Y "
+        "count, in N and in every row.",
+    )
+    where: dict[str, tuple[str, ...]] | None = Field(
+        default=None,
+        description="Custom filters, column -> accepted value(s): a column of the AEs keeps "
+        "those records, a column of the subjects keeps those patients, e.g. "
+        "where = {serious = 'Y'}.",
+    )
+
+    @field_validator("where", mode="before")
+    @classmethod
+    def _where_values(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {
+                str(k): tuple(str(x) for x in (x if isinstance(x, list | tuple) else [x]))
+                for k, x in v.items()
+            }
+        return v
 
     _tuple_criteria = field_validator("criteria", mode="before")(_as_tuple)
 

@@ -234,3 +234,49 @@ def test_a_graded_result_with_grade_3_7_exits_1_naming_the_cell(study, tmp_path)
     assert "row 2, column grade" in res.output and "'3.7'" in res.output
     assert "Traceback" not in res.output
     assert not out.exists() and path.read_bytes() == before
+
+
+def _with_population_and_events(study: Path) -> Path:
+    subjects = pd.read_csv(study / "subjects.csv")
+    subjects["SAFFL"] = ["Y", "N", "Y", "Y"]
+    subjects.to_csv(study / "subjects.csv", index=False)
+    pd.DataFrame(
+        {
+            "subject_id": ["S3", "S4"],
+            "term": ["Fatigue", "Fatigue"],
+            "grade": [2, 3],
+            "onset": [-5, 2],
+        }
+    ).to_csv(study / "events.csv", index=False)
+    return study
+
+
+def _row(res, label: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return next(x for x in res.stdout.splitlines() if x.startswith(label)).split()
+
+
+def test_population_and_treatment_emergent_filters(study):
+    """S2 (SAFFL N) leaves N and the rows; S3's fatigue at day -5 is not treatment-emergent."""
+    _with_population_and_events(study)
+    res = _run("table", study, "--population", "SAFFL")
+    assert res.exit_code == 0, res.output
+    assert "Number of patients (N = 3)" in res.stdout
+    assert _row(res, "Neutrophil count decreased")[-4:] == ["1", "(33.3)", "1", "(33.3)"]
+    assert _row(res, "Fatigue")[-4:] == ["1", "(33.3)", "1", "(33.3)"]
+    assert "Population: SAFFL = Y (3 patient(s); 1 other(s) not counted)." in res.stdout
+    assert "1 AE record(s) with onset before treatment start" in res.stdout
+    every = _run("table", study, "--all-events")
+    assert _row(every, "Fatigue")[-4:] == ["2", "(50.0)", "1", "(25.0)"]
+
+
+def test_population_applies_to_the_listing_too(study):
+    _with_population_and_events(study)
+    res = _run("table", study, "--kind", "listing", "--population", "SAFFL")
+    assert res.exit_code == 0, res.output
+    assert "S2" not in res.stdout and "S1" in res.stdout
+
+
+def test_an_unknown_population_column_exits_1(study):
+    res = _run("table", study, "--population", "SAFLF")
+    assert res.exit_code == 1
+    assert "population: 'SAFLF' is not a column" in res.output
