@@ -212,7 +212,7 @@ def _build(kind: str, data: TableInputs, spec: TableSpec) -> list[object]:
             out.append(crs)
     obs = data.graded_observations
     if kind in ("shift", "all") and obs is not None and "day" in obs:
-        out.append(build_shift_table(obs))
+        out.append(build_shift_table(obs, subjects=data.subjects, by=spec.by))
     if kind in ("listing", "all"):
         out.append(
             build_patient_listing(

@@ -280,3 +280,9 @@ def test_an_unknown_population_column_exits_1(study):
     res = _run("table", study, "--population", "SAFLF")
     assert res.exit_code == 1
     assert "population: 'SAFLF' is not a column" in res.output
+
+
+def test_shift_table_by_arm(study):
+    res = _run("table", study, "--kind", "shift", "--by", "arm")
+    assert res.exit_code == 0, res.output
+    assert "A (N = 2)" in res.stdout and "B (N = 2)" in res.stdout
