@@ -19,6 +19,7 @@ from typing import Any
 from aegrade.tables.display import DisplayTable, as_display, format_text
 from aegrade.write.atomic import atomic_output
 from aegrade.write.neutralize import escape_markup, neutralize, neutralize_formulas
+from aegrade.write.word import write_docx
 
 __all__ = [
     "FORMATS",
@@ -325,82 +326,7 @@ def _fill_sheet(ws: Any, t: DisplayTable) -> None:
 
 
 def _write_docx(tables: list[DisplayTable], path: Path) -> None:
-    from docx import Document
-    from docx.enum.section import WD_ORIENT
-    from docx.shared import Pt
-
-    doc = Document()
-    style = doc.styles["Normal"]
-    style.font.name, style.font.size = "Arial", Pt(9)
-    if max(len(t.columns) for t in tables) > 6:
-        sec = doc.sections[0]
-        sec.orientation = WD_ORIENT.LANDSCAPE
-        sec.page_width, sec.page_height = sec.page_height, sec.page_width
-    for k, t in enumerate(tables):
-        if k:
-            doc.add_paragraph()
-        _docx_table(doc, t)
-    doc.save(str(path))
-
-
-def _docx_table(doc: Any, t: DisplayTable) -> None:
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt
-
-    if t.title:
-        doc.add_paragraph().add_run(t.title).bold = True
-    n_head = 2 if t.groups else 1
-    table = doc.add_table(rows=n_head + len(t.body), cols=1 + len(t.columns))
-    table.style = "Table Grid"
-    _docx_header(table, t, n_head)
-    for i, (ind, emph, row) in enumerate(zip(t.indent, t.emphasis, t.body, strict=True)):
-        cells = table.rows[n_head + i].cells
-        for j, v in enumerate(row):
-            p = cells[j].paragraphs[0]
-            run = p.add_run(v)
-            run.bold = emph
-            if j:
-                p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            elif ind:
-                p.paragraph_format.left_indent = Pt(10 * ind)
-    for f in t.footnotes:
-        para = doc.add_paragraph()
-        run = para.add_run(f)
-        run.font.size = Pt(8)
-
-
-def _docx_header(table: Any, t: DisplayTable, n_head: int) -> None:
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-
-    if t.groups:
-        col = 1
-        for label, span in t.groups:
-            cell = table.cell(0, col)
-            if span > 1:
-                cell = cell.merge(table.cell(0, col + span - 1))
-            cell.text = label
-            col += span
-    head = table.rows[n_head - 1].cells
-    for j, label in enumerate([t.stub_header, *t.columns]):
-        head[j].text = label
-    for i in range(n_head):
-        _repeat_header(table.rows[i])
-        for cell in table.rows[i].cells:
-            for p in cell.paragraphs:
-                p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-                for run in p.runs:
-                    run.bold = True
-
-
-def _repeat_header(row: Any) -> None:
-    """Mark a row as a header row Word repeats on each page (python-docx #322 workaround)."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    tr_pr = row._tr.get_or_add_trPr()
-    el = OxmlElement("w:tblHeader")
-    el.set(qn("w:val"), "true")
-    tr_pr.append(el)
+    write_docx(tables, path)
 
 
 # --------------------------------------------------------------------------- rtf

@@ -177,12 +177,17 @@ def test_html_self_contained(table, tmp_path):
     assert 'colspan="2"' in text
 
 
+def _docx_text(cell) -> str:  # type: ignore[no-untyped-def]
+    return cell.text.strip("\t").replace("\t", " ").replace("\u00a0", " ")
+
+
 def test_docx_cells_and_repeated_header(table, tmp_path):
     from docx import Document
 
     doc = Document(str(write_table(table, tmp_path / "t.docx")))
     t = doc.tables[0]
-    cells = [[c.text for c in row.cells] for row in t.rows]
+    # a count is set as '<tab>n<tab>(x.x)' on tab stops, aligned on the parenthesis (issue 14)
+    cells = [[_docx_text(c) for c in row.cells] for row in t.rows]
     assert cells[0][1] == cells[0][2] == "A (N = 15)"  # merged across the arm's two columns
     assert cells[1] == ["Adverse event"] + ["Any grade", "Grade >= 3"] * 3
     crs = next(r for r in cells if r[0] == CRS)
@@ -328,3 +333,74 @@ def test_html_and_docx_keep_hostile_text_as_text(tmp_path):
     doc = docx.Document(str(write_table(_hostile_table(name), tmp_path / "t.docx")))
     cells = [c.text for r in doc.tables[0].rows for c in r.cells]
     assert f"Row {name}" in cells and f"1 {name}" in cells
+
+
+# --------------------------------------------------------------------------- docx layout (issue 14)
+
+
+def _docx_widths(t) -> list[float]:  # type: ignore[no-untyped-def]
+    return [c.width.pt for c in t.rows[-1].cells]
+
+
+def test_docx_columns_fit_their_content_and_no_word_is_broken(table, tmp_path):
+    from docx import Document
+
+    from aegrade.write.word import _longest_word
+
+    doc = Document(str(write_table(table, tmp_path / "t.docx")))
+    t = doc.tables[0]
+    widths = _docx_widths(t)
+    assert len(set(widths)) > 1, "columns are no longer all the same width"
+    assert widths[0] > max(widths[1:])  # the stub holds the long term names
+    assert t._tbl.xpath("./w:tblPr/w:tblLayout[@w:type='fixed']")
+    words = [w for r in t.rows for w in _docx_text(r.cells[0]).split()]
+    assert widths[0] > max(_longest_word(w, True) for w in words)
+    assert sum(widths) <= 6.5 * 72 + 1  # within the text width of the page
+
+
+def test_docx_rows_never_split_and_rules_not_a_grid(table, tmp_path):
+    from docx import Document
+
+    doc = Document(str(write_table(table, tmp_path / "t.docx")))
+    t = doc.tables[0]
+    assert all(r._tr.xpath("./w:trPr/w:cantSplit") for r in t.rows)
+    borders = t._tbl.xpath("./w:tblPr/w:tblBorders")[0]
+    vals = {el.tag.split("}")[1]: el.get(el.tag.split("}")[0] + "}val") for el in borders}
+    assert vals == {
+        "top": "single",
+        "bottom": "single",
+        "left": "nil",
+        "right": "nil",
+        "insideH": "nil",
+        "insideV": "nil",
+    }
+    assert t.style is None or t.style.name != "Table Grid"
+    header_rule = t.rows[1].cells[1]._tc.xpath("./w:tcPr/w:tcBorders/w:bottom")
+    assert header_rule and header_rule[0].get(header_rule[0].tag.split("}")[0] + "}sz") == "6"
+
+
+def test_docx_counts_align_on_the_parenthesis(table, tmp_path):
+    """Every 'n (x.x)' cell of a column has the same two tab stops: n right-aligned at the
+    first, '(' at the second."""
+    from docx import Document
+
+    doc = Document(str(write_table(table, tmp_path / "t.docx")))
+    t = doc.tables[0]
+    stops = set()
+    for row in t.rows[2:]:
+        p = row.cells[1].paragraphs[0]
+        assert p.text.startswith("\t")
+        stops.add(
+            tuple((s.alignment, round(s.position.pt, 2)) for s in p.paragraph_format.tab_stops)
+        )
+    assert len(stops) == 1
+    ((right, left),) = stops
+    assert str(right[0]).startswith("RIGHT") and str(left[0]).startswith("LEFT")
+    assert right[1] < left[1]
+
+
+def test_docx_arm_header_keeps_n_together(table, tmp_path):
+    from docx import Document
+
+    doc = Document(str(write_table(table, tmp_path / "t.docx")))
+    assert doc.tables[0].rows[0].cells[1].text == "A (N\u00a0=\u00a015)"
