@@ -576,7 +576,11 @@ class _Col:
 def _columns(spec: TableSpec, data: _Records) -> list[_Col]:
     """The spec's columns (a column over every grade, [1, 5], also counts ungraded records),
     then the 'Grade missing' column when some counted record has no grade."""
-    cols = [_Col(c.label, c.grades[0], c.grades[1], c.grades == (1, 5)) for c in spec.columns]
+    sign = spec.grade_sign
+    cols = [
+        _Col(c.label.replace(">=", sign), c.grades[0], c.grades[1], c.grades == (1, 5))
+        for c in spec.columns
+    ]
     label = spec.grade_missing_label
     if label and label not in {c.label for c in cols} and (data.grade == MISSING_GRADE).any():
         cols.append(_Col(label, MISSING_GRADE, MISSING_GRADE, True))
@@ -660,7 +664,8 @@ def _display_order(
     big_n: np.ndarray,
     n_real: int,
 ) -> list[int]:
-    j = labels.index(spec.sort_column) if spec.sort_column else 0
+    spec_labels = [c.label for c in spec.columns]  # the displayed ones may spell '>=' as '≥'
+    j = spec_labels.index(spec.sort_column) if spec.sort_column else 0
     freq = counts[:, :n_real, j].sum(axis=1)
     shown = [
         i
@@ -744,7 +749,16 @@ def _cells_frame(
     )
     pct = np.where(plain, np.nan, pct)
     text = [
-        str(int(a)) if p else format_count(int(a), int(b), decimals=spec.decimals, zero=spec.zero)
+        str(int(a))
+        if p
+        else format_count(
+            int(a),
+            int(b),
+            decimals=spec.decimals,
+            zero=spec.zero,
+            percent_sign=spec.percent_sign,
+            rounding=spec.rounding,
+        )
         for a, b, p in zip(n, big, plain, strict=True)
     ]
     return pd.DataFrame(
@@ -783,7 +797,8 @@ def _footnotes(
         )
     if spec.threshold is not None:
         out.append(
-            f"Adverse events in >= {format_percent(spec.threshold, spec.decimals)}% of "
+            f"Adverse events in {spec.grade_sign} "
+            f"{format_percent(spec.threshold, spec.decimals, rounding=spec.rounding)}% of "
             "patients in at least one arm."
         )
     foot = grading_footnote(systems)

@@ -227,6 +227,19 @@ class TableSpec(_Frozen):
         "in every column covering all grades [1, 5] ('Any grade'). None: no such column.",
     )
     decimals: int = Field(default=1, ge=0, le=3, description="Decimals of percentages.")
+    percent_sign: bool = Field(
+        default=False, description="Print cells as 'n (x.x%)' instead of 'n (x.x)'."
+    )
+    rounding: Literal["half-up", "half-even"] = Field(
+        default="half-up",
+        description="Rounding of percentages: half up (SAS ROUND, 12.25 -> 12.3) or half to "
+        "even (IEC 60559, R's round: 12.25 -> 12.2).",
+    )
+    grade_sign: Literal[">=", "≥"] = Field(
+        default=">=",
+        description="How 'greater than or equal' is spelled in the default column labels and "
+        "footnotes, the same in every output format ('Grade >= 3' or 'Grade ≥ 3').",
+    )
     zero: Literal["0", "0 (0.0)"] = Field(
         default="0", description="How a zero cell prints: '0', or with its percentage."
     )
