@@ -112,6 +112,26 @@ _PRINTABLE = ("txt", "md", "csv", "html", "ard")
     "the teae/TRTEMFL flag, else onset day >= 0).",
 )
 @click.option(
+    "--rounding",
+    type=click.Choice(["half-up", "half-even"]),
+    default=None,
+    help="Rounding of percentages: half up (default, 12.25 -> 12.3) or half to even (12.2).",
+)
+@click.option(
+    "--percent-sign",
+    "percent_sign",
+    is_flag=True,
+    default=None,
+    help="Print cells as 'n (x.x%)'.",
+)
+@click.option(
+    "--shift-cut",
+    "shift_cut",
+    type=click.IntRange(1, 4),
+    default=None,
+    help="Shift table: group grades below and from this grade (3: 'Grade 0-2', 'Grade 3-4').",
+)
+@click.option(
     "--kind",
     type=click.Choice(_KINDS),
     default="ae",
@@ -145,6 +165,9 @@ def table_command(
     count: str | None,
     population: str | None,
     all_events: bool,
+    rounding: str | None,
+    percent_sign: bool | None,
+    shift_cut: int | None,
     kind: str,
     fmt: str | None,
     report: Path | None,
@@ -174,9 +197,11 @@ def table_command(
         count=count,
         population=population,
         teae=False if all_events else None,
+        rounding=rounding,
+        percent_sign=percent_sign,
     )
     data = load_table_inputs(input_path, criteria=f"ctcae-v{ctcae}")
-    tables = _build(kind, data, spec)
+    tables = _build(kind, data, spec, shift_cut)
     if not tables:
         raise click.UsageError(f"--kind {kind}: the input has nothing to build it from")
     for note in getattr(tables[0], "notes", ()):
@@ -198,7 +223,9 @@ def _override(spec: TableSpec, *, criteria: tuple[str, ...], **options: object) 
     return TableSpec.model_validate({**spec.model_dump(), **update}) if update else spec
 
 
-def _build(kind: str, data: TableInputs, spec: TableSpec) -> list[object]:
+def _build(
+    kind: str, data: TableInputs, spec: TableSpec, shift_cut: int | None = None
+) -> list[object]:
     out: list[object] = []
     if kind in ("ae", "all"):
         out.append(build_ae_table(data.adverse_events, data.subjects, spec))
@@ -212,7 +239,7 @@ def _build(kind: str, data: TableInputs, spec: TableSpec) -> list[object]:
             out.append(crs)
     obs = data.graded_observations
     if kind in ("shift", "all") and obs is not None and "day" in obs:
-        out.append(build_shift_table(obs, subjects=data.subjects, by=spec.by))
+        out.append(build_shift_table(obs, subjects=data.subjects, by=spec.by, cut=shift_cut))
     if kind in ("listing", "all"):
         out.append(
             build_patient_listing(

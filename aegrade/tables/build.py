@@ -311,6 +311,16 @@ def _records(
         if spec.grade_missing_label:
             where += f" and under {spec.grade_missing_label!r}"
         notes.append(f"{n_ungraded} AE record(s) without a grade are counted {where}.")
+    if "review" in ae:
+        flag = ae["review"].astype("string").str.strip().str.lower()
+        review = flag.isin(["true", "1", "y", "yes"]).fillna(False).to_numpy(bool)
+        n_review = int((review & (grade >= 3)).sum())
+        if n_review:
+            notes.append(
+                f"{n_review} AE record(s) counted at grade {spec.grade_sign} 3 come from values "
+                "that cannot tell two grades apart (review) and were graded on the worse; "
+                "'aegrade grade --ambiguous lower' grades them on the lower."
+            )
     text = ae["term"].astype("string").str.strip()
     uncoded = (text.isna() | (text == "")).to_numpy(bool)
     n_uncoded = int((uncoded & ~np.isnan(grade)).sum())

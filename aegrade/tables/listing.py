@@ -168,7 +168,9 @@ def _il6_range(
 
 
 def _fmt(x: float) -> str:
-    return f"{x:.0f}" if x >= 100 else f"{x:.3g}"
+    """A value with the precision it was given (162.5 stays 162.5, 40 prints 40), at most
+    three decimals."""
+    return str(np.format_float_positional(x, precision=3, unique=True, trim="-"))
 
 
 def _with_responses(

@@ -286,3 +286,13 @@ def test_shift_table_by_arm(study):
     res = _run("table", study, "--kind", "shift", "--by", "arm")
     assert res.exit_code == 0, res.output
     assert "A (N = 2)" in res.stdout and "B (N = 2)" in res.stdout
+
+
+def test_rounding_percent_sign_and_shift_cut_options(study):
+    res = _run("table", study, "--percent-sign", "--rounding", "half-even")
+    assert res.exit_code == 0, res.output
+    assert _row(res, "Neutrophil count decreased")[-4:] == ["2", "(50.0%)", "1", "(25.0%)"]
+    res = _run("table", study, "--kind", "shift", "--shift-cut", "3")
+    assert res.exit_code == 0, res.output
+    assert "Grade 0-2" in res.stdout and "Grade 3-4" in res.stdout
+    assert _run("table", study, "--shift-cut", "5").exit_code == 2

@@ -76,3 +76,17 @@ def test_the_sort_column_keeps_its_spec_label_with_the_sign():
     spec = TableSpec(grade_sign="≥", sort_column="Grade >= 3")
     t = build_ae_table(AE, SUBJECTS, spec)
     assert t.rows["row"].tolist() == ["Any adverse event", "Fever", "Rash"]
+
+
+def test_a_footnote_names_the_grade_3_records_graded_on_the_worse_reading():
+    ae = AE.assign(review=[True, True, False])  # the grade-3 fever and the grade-1 fever
+    t = build_ae_table(ae, SUBJECTS)
+    notes = [f for f in t.footnotes if "review" in f]
+    assert notes == [
+        "1 AE record(s) counted at grade >= 3 come from values that cannot tell two grades "
+        "apart (review) and were graded on the worse; 'aegrade grade --ambiguous lower' grades "
+        "them on the lower."
+    ]
+    assert not [f for f in build_ae_table(AE, SUBJECTS).footnotes if "review" in f]
+    text = AE.assign(review=["N", "Y", "N"])  # a grade-1 review record: no footnote
+    assert not [f for f in build_ae_table(text, SUBJECTS).footnotes if "review" in f]

@@ -54,3 +54,20 @@ def test_crs_prefers_astct_when_two_systems(table3_ae, subjects30):
     t = build_patient_listing(pd.concat([table3_ae, extra]), subjects30)
     assert t.body[0][4] == "3"
     assert {NEUT, ICANS}  # terms used by the listing columns
+
+
+def test_il6_range_keeps_the_precision_of_the_input():
+    """(issue 14 point 5) 162.5 printed as 162; values keep their decimals (at most 3)."""
+    ae = pd.DataFrame(
+        {"subject_id": ["1"], "term": ["Anemia"], "criteria": ["ctcae-v5.0"], "grade": [1]}
+    )
+    obs = pd.DataFrame(
+        {
+            "subject_id": ["1", "1", "2", "2"],
+            "parameter": ["IL6", "IL6", "IL6", "IL6"],
+            "value": [4.25, 162.5, 40.0, 1234.0],
+        }
+    )
+    subjects = pd.DataFrame({"subject_id": ["1", "2"]})
+    listing = build_patient_listing(ae, subjects, observations=obs).to_frame()
+    assert listing["IL-6 range (pg/mL)"].tolist() == ["4.25-162.5", "40-1234"]
