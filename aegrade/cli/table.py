@@ -23,13 +23,13 @@ from aegrade.tables import (
     load_table_spec,
 )
 from aegrade.tables.inputs import TableInputs
-from aegrade.write import FORMATS, refuse_inputs, write_report, write_table
+from aegrade.write import FORMATS, format_for, refuse_inputs, write_report, write_table
 from aegrade.write.tables import render_markdown
 
 __all__ = ["table_command"]
 
 _KINDS = ("ae", "crs", "shift", "listing", "all")
-_PRINTABLE = ("txt", "md", "csv", "html", "ard")
+_PRINTABLE = ("txt", "md", "csv", "html", "ard", "ard-simple")
 
 
 @click.command(
@@ -179,13 +179,13 @@ def table_command(
     refuse_inputs(outputs, [*inputs, *([spec_path] if spec_path else [])])
     if output is None and fmt not in (None, *_PRINTABLE):
         raise click.UsageError(f"--format {fmt} needs -o OUTPUT")
-    if (
-        output is not None
-        and fmt is None
-        and output.suffix.lower()
-        not in (".xlsx", ".csv", ".md", ".markdown", ".html", ".htm", ".docx", ".rtf", ".txt")
-    ):
-        raise click.UsageError(f"cannot tell the format of {output.name}; add --format")
+    if output is not None and fmt is None:
+        try:
+            format_for(output)
+        except ValueError:
+            raise click.UsageError(
+                f"cannot tell the format of {output.name}; add --format"
+            ) from None
     spec = load_table_spec(spec_path) if spec_path else TableSpec()
     spec = _override(
         spec,
@@ -278,11 +278,16 @@ def _population(data: TableInputs, flag: str) -> TableInputs:
 def _printed(tables: list[object], fmt: str) -> str:
     if fmt == "md":
         return "\n".join(render_markdown(t) for t in tables)
-    if fmt in ("csv", "html", "ard"):
+    if fmt in ("csv", "html", "ard", "ard-simple"):
         import tempfile
 
         with tempfile.TemporaryDirectory() as d:
-            suffix = {"csv": "out.csv", "html": "out.html", "ard": "out.ard.csv"}[fmt]
+            suffix = {
+                "csv": "out.csv",
+                "html": "out.html",
+                "ard": "out.ard.csv",
+                "ard-simple": "out.csv",
+            }[fmt]
             path = write_table(tables if fmt == "html" else tables[0], Path(d) / suffix, fmt)
             return path.read_text(encoding="utf-8")
     return "\n".join(format_text(t) for t in tables)

@@ -122,7 +122,7 @@ class AETable:
             emphasis=tuple(lv == "soc" for lv in self.rows["level"]),
             footnotes=self.footnotes,
             name="AE table",
-            ard=self.ard(),
+            ard=self.ard().assign(cell=self.cells["cell"].to_numpy(object)),
         )
 
 

@@ -17,6 +17,7 @@ from aegrade.write.report import plot_swimmer, plot_worst_grades, render_report,
 from aegrade.write.results import write_result, write_tables
 from aegrade.write.tables import (
     FORMATS,
+    cards_ard,
     format_for,
     page,
     render_html,
@@ -31,6 +32,7 @@ __all__ = [
     "build_adam",
     "build_adam_metadata",
     "build_adlb",
+    "cards_ard",
     "compute_atoxgr",
     "escape_markup",
     "format_for",

@@ -16,13 +16,18 @@ from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
-from aegrade.tables.display import DisplayTable, as_display, format_text
+import numpy as np
+import pandas as pd
+
+from aegrade.tables.display import DisplayTable, as_display, format_percent, format_text
 from aegrade.write.atomic import atomic_output
 from aegrade.write.neutralize import escape_markup, neutralize, neutralize_formulas
 from aegrade.write.word import write_docx
 
 __all__ = [
+    "CARDS_COLUMNS",
     "FORMATS",
+    "cards_ard",
     "format_for",
     "neutralize",
     "page",
@@ -31,7 +36,21 @@ __all__ = [
     "write_table",
 ]
 
-FORMATS = ("xlsx", "csv", "md", "html", "docx", "rtf", "ard", "txt")
+FORMATS = ("xlsx", "csv", "md", "html", "docx", "rtf", "ard", "ard-simple", "txt")
+#: The ARD as the pharmaverse ``cards`` package shapes it (one line per statistic).
+CARDS_COLUMNS = (
+    "group1",
+    "group1_level",
+    "group2",
+    "group2_level",
+    "variable",
+    "variable_level",
+    "stat_name",
+    "stat_label",
+    "stat",
+    "stat_fmt",
+)
+_SIMPLE = ["row", "arm", "column", "n", "N", "percent"]
 _SUFFIX = {
     ".xlsx": "xlsx",
     ".csv": "csv",
@@ -64,7 +83,7 @@ def format_for(path: str | Path, fmt: str | None = None) -> str:
             raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
         return fmt
     name = Path(path).name.lower()
-    if name.endswith(".ard.csv"):
+    if name.endswith((".ard.csv", ".ard.json", ".ard.parquet")):
         return "ard"
     suffix = Path(name).suffix
     if suffix not in _SUFFIX:
@@ -107,7 +126,7 @@ def write_table(
     kind = format_for(path, fmt)
     items = list(tables) if isinstance(tables, (list, tuple)) else [tables]
     displays = [as_display(t) for t in items]
-    if kind in ("csv", "ard") and len(displays) != 1:
+    if kind in ("csv", "ard", "ard-simple") and len(displays) != 1:
         raise ValueError(f"{kind} holds one table; got {len(displays)}")
     writer = _WRITERS[kind]
     return atomic_output(path, lambda tmp: writer(displays, tmp))
@@ -129,11 +148,80 @@ def _write_csv(tables: list[DisplayTable], path: Path) -> None:
     frame.to_csv(path, index=False, encoding="utf-8")
 
 
+def _simple_ard(table: DisplayTable) -> pd.DataFrame:
+    if table.ard is None:
+        raise ValueError(f"{table.title!r} has no cell counts to write as an ARD")
+    return table.ard[_SIMPLE]
+
+
+def cards_ard(table: object) -> pd.DataFrame:
+    """The table's cell counts in the long shape of the pharmaverse ``cards`` ARD: per cell,
+    the statistics ``n``, ``N`` and ``p`` (a proportion, 0-1), grouped by arm (``group1``) and
+    grade group (``group2``); ``variable_level`` is the row exactly as displayed ('SOC / term'
+    under a SOC row) and ``stat_fmt`` the statistic as the table prints it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from aegrade.tables import build_ae_table
+    >>> ae = pd.DataFrame({"subject_id": ["1"], "term": ["Fever"], "grade": [3]})
+    >>> cards = cards_ard(build_ae_table(ae, pd.DataFrame({"subject_id": ["1", "2"]})))
+    >>> fever = cards[cards["variable_level"] == "Fever"].iloc[:3]
+    >>> fever[["group2_level", "stat_name", "stat", "stat_fmt"]].values.tolist()
+    [['Any grade', 'n', 1.0, '1'], ['Any grade', 'N', 2.0, '2'], ['Any grade', 'p', 0.5, '50.0']]
+    """
+    t = as_display(table)
+    ard = _simple_ard(t)
+    n = len(ard)
+    full = t.ard if t.ard is not None else ard
+    cell = full["cell"].astype(str) if "cell" in full else pd.Series([""] * n)
+    shown = cell.str.extract(r"\(([^)]*?)%?\)$")[0].to_numpy(object)
+    pct = ard["percent"].to_numpy(float)
+    p_fmt = [
+        s if isinstance(s, str) else ("" if np.isnan(v) else format_percent(v))
+        for s, v in zip(shown, pct, strict=True)
+    ]
+
+    def rep(x: object) -> np.ndarray:
+        return np.repeat(np.asarray(x, dtype=object), 3)
+
+    stat = np.column_stack(
+        [ard["n"].to_numpy(float), ard["N"].to_numpy(float), pct / 100.0]
+    ).reshape(-1)
+    fmt = np.column_stack(
+        [ard["n"].astype(str).to_numpy(object), ard["N"].astype(str).to_numpy(object), p_fmt]
+    ).reshape(-1)
+    return pd.DataFrame(
+        {
+            "group1": rep(["arm"] * n),
+            "group1_level": rep(ard["arm"].astype(str)),
+            "group2": rep(["grade_group"] * n),
+            "group2_level": rep(ard["column"].astype(str)),
+            "variable": rep(["row"] * n),
+            "variable_level": rep(ard["row"].astype(str)),
+            "stat_name": np.tile(np.array(["n", "N", "p"], object), n),
+            "stat_label": np.tile(np.array(["n", "N", "%"], object), n),
+            "stat": stat,
+            "stat_fmt": fmt,
+        },
+        columns=list(CARDS_COLUMNS),
+    )
+
+
 def _write_ard(tables: list[DisplayTable], path: Path) -> None:
-    ard = tables[0].ard
-    if ard is None:
-        raise ValueError(f"{tables[0].title!r} has no cell counts to write as an ARD")
-    neutralize_formulas(ard).to_csv(path, index=False, encoding="utf-8")
+    """cards-shaped ARD: Parquet and JSON with every label as displayed, CSV neutralised."""
+    cards = cards_ard(tables[0])
+    name = path.name.lower()
+    if name.endswith(".parquet") or name.endswith(".parquet.tmp"):
+        cards.to_parquet(path, index=False)
+    elif name.endswith((".json", ".json.tmp")):
+        path.write_text(cards.to_json(orient="records", force_ascii=False), encoding="utf-8")
+    else:
+        neutralize_formulas(cards).to_csv(path, index=False, encoding="utf-8")
+
+
+def _write_ard_simple(tables: list[DisplayTable], path: Path) -> None:
+    neutralize_formulas(_simple_ard(tables[0])).to_csv(path, index=False, encoding="utf-8")
 
 
 def _md_escape(text: str) -> str:
@@ -425,6 +513,7 @@ _WRITERS: dict[str, Callable[[list[DisplayTable], Path], None]] = {
     "txt": _write_txt,
     "csv": _write_csv,
     "ard": _write_ard,
+    "ard-simple": _write_ard_simple,
     "md": _write_md,
     "html": _write_html,
     "xlsx": _write_xlsx,

@@ -82,7 +82,15 @@ def test_by_arm_with_total_to_xlsx(study, tmp_path):
 def test_ard_output(study, tmp_path):
     out = tmp_path / "cells.ard.csv"
     assert _run("table", study, "-o", out).exit_code == 0
-    ard = pd.read_csv(out)
+    cards = pd.read_csv(out, dtype={"stat_fmt": str})  # the cards shape (issue 14 point 8)
+    n = cards[
+        (cards["variable_level"] == "Neutrophil count decreased")
+        & (cards["group2_level"] == "Grade >= 3")
+    ]
+    assert n["stat_fmt"].tolist() == ["1", "4", "25.0"]
+    simple = tmp_path / "simple.csv"
+    assert _run("table", study, "-o", simple, "--format", "ard-simple").exit_code == 0
+    ard = pd.read_csv(simple)
     assert ard.columns.tolist() == ["row", "arm", "column", "n", "N", "percent"]
     line = ard[(ard["row"] == "Neutrophil count decreased") & (ard["column"] == "Grade >= 3")]
     assert line[["n", "N"]].values.tolist() == [[1, 4]]

@@ -10,7 +10,7 @@ import pytest
 
 from aegrade.tables import RowSpec, TableSpec, build_ae_table, build_patient_listing
 from aegrade.write import write_table
-from aegrade.write.tables import format_for, neutralize
+from aegrade.write.tables import CARDS_COLUMNS, format_for, neutralize
 from tests.tables._frames import CRS, ICANS, NEUT
 
 
@@ -112,8 +112,10 @@ def test_single_arm_csv_uses_grade_group_names(single, tmp_path):
     assert df.iloc[0].tolist() == [CRS, "25 (83.3)", "3 (10.0)"]
 
 
-def test_ard(table, tmp_path):
-    path = write_table(table, tmp_path / "t.ard.csv")
+def test_ard_simple(table, tmp_path):
+    """The six-column ARD, kept as --format ard-simple (issue 14 point 8: 'ard' is now the
+    cards shape)."""
+    path = write_table(table, tmp_path / "t.csv", "ard-simple")
     ard = pd.read_csv(path)
     assert ard.columns.tolist() == ["row", "arm", "column", "n", "N", "percent"]
     line = ard[(ard["row"] == CRS) & (ard["arm"] == "Total") & (ard["column"] == "Any grade")]
@@ -125,7 +127,37 @@ def test_ard(table, tmp_path):
 
 def test_ard_format_option_writes_csv_text(table, tmp_path):
     path = write_table(table, tmp_path / "cells.csv", "ard")
-    assert pd.read_csv(path).columns.tolist() == ["row", "arm", "column", "n", "N", "percent"]
+    assert pd.read_csv(path).columns.tolist() == list(CARDS_COLUMNS)
+
+
+@pytest.mark.parametrize("suffix", ["ard.csv", "ard.json", "ard.parquet"])
+def test_ard_in_the_cards_shape(table, tmp_path, suffix):
+    path = write_table(table, tmp_path / f"t.{suffix}")
+    if suffix.endswith("csv"):
+        cards = pd.read_csv(path, dtype={"stat_fmt": str})
+    elif suffix.endswith("json"):
+        cards = pd.read_json(path, orient="records", dtype={"stat_fmt": str})
+    else:
+        cards = pd.read_parquet(path)
+    assert cards.columns.tolist() == list(CARDS_COLUMNS)
+    sel = (
+        (cards["variable_level"] == CRS)
+        & (cards["group1_level"] == "Total")
+        & (cards["group2_level"] == "Any grade")
+    )
+    got = cards[sel]
+    assert got["stat_name"].tolist() == ["n", "N", "p"]
+    assert got["stat_label"].tolist() == ["n", "N", "%"]
+    assert got["stat"].tolist()[:2] == [25, 30]
+    assert got["stat"].tolist()[2] == pytest.approx(25 / 30)
+    assert got["stat_fmt"].tolist() == ["25", "30", "83.3"]
+    assert set(cards["group1"]) == {"arm"} and set(cards["group2"]) == {"grade_group"}
+    assert len(cards) == len(table.rows) * 3 * 2 * 3
+    labels = set(cards["variable_level"])
+    if suffix.endswith("csv"):  # a spreadsheet opens CSV: neutralised
+        assert "'=HYPERLINK(bad)" in labels
+    else:  # Parquet and JSON: every label exactly as displayed
+        assert "=HYPERLINK(bad)" in labels
 
 
 def test_markdown(single, tmp_path):
