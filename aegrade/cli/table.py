@@ -125,6 +125,14 @@ _PRINTABLE = ("txt", "md", "csv", "html", "ard", "ard-simple")
     help="Print cells as 'n (x.x%)'.",
 )
 @click.option(
+    "--risk-difference",
+    "risk_difference",
+    nargs=2,
+    default=None,
+    metavar="ARM1 ARM2",
+    help="With --by: add risk difference columns ARM1 - ARM2 with a 95% CI (Newcombe).",
+)
+@click.option(
     "--shift-cut",
     "shift_cut",
     type=click.IntRange(1, 4),
@@ -167,6 +175,7 @@ def table_command(
     all_events: bool,
     rounding: str | None,
     percent_sign: bool | None,
+    risk_difference: tuple[str, str] | None,
     shift_cut: int | None,
     kind: str,
     fmt: str | None,
@@ -199,6 +208,7 @@ def table_command(
         teae=False if all_events else None,
         rounding=rounding,
         percent_sign=percent_sign,
+        risk_difference=risk_difference or None,
     )
     data = load_table_inputs(input_path, criteria=f"ctcae-v{ctcae}")
     tables = _build(kind, data, spec, shift_cut)

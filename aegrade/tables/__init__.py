@@ -28,6 +28,7 @@ from aegrade.tables.display import (
 from aegrade.tables.filters import filter_population, filter_records, treatment_emergent
 from aegrade.tables.inputs import TableInputs, inputs_from_result, load_table_inputs
 from aegrade.tables.listing import LISTING_TERMS, build_patient_listing
+from aegrade.tables.rates import format_risk_difference, risk_difference
 from aegrade.tables.shift import build_shift_table
 from aegrade.tables.spec import (
     DEFAULT_COLUMNS,
@@ -66,11 +67,13 @@ __all__ = [
     "format_count",
     "format_median_range",
     "format_percent",
+    "format_risk_difference",
     "format_text",
     "grading_footnote",
     "inputs_from_result",
     "load_table_inputs",
     "load_table_spec",
+    "risk_difference",
     "system_label",
     "treatment_emergent",
     "with_grading_footnote",

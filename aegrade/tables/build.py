@@ -21,6 +21,7 @@ from aegrade.tables.display import (
     system_label,
 )
 from aegrade.tables.filters import filter_population, filter_records
+from aegrade.tables.rates import format_risk_difference, risk_difference
 from aegrade.tables.spec import TableSpec, TableSpecError, arm_column
 from aegrade.tables.worst import worst_grades
 
@@ -112,18 +113,59 @@ class AETable:
             groups: tuple[tuple[str, int], ...] = ((head, ncol),)
         else:
             groups = tuple((f"{arm} (N = {n})", ncol) for arm, n in self.arms)
+        columns = self.columns * len(self.arms)
+        footnotes = self.footnotes
+        if self.spec.risk_difference is not None:
+            a, b = self.spec.risk_difference
+            rd = self._risk_differences(a, b)
+            body = tuple((*row, *more) for row, more in zip(body, rd, strict=True))
+            columns += self.columns
+            groups += ((f"Risk difference {a} - {b}, % (95% CI)", ncol),)
+            method = (
+                "Newcombe's hybrid score interval (Stat Med 1998;17:873-890, method 10)"
+                if self.spec.risk_difference_method == "newcombe"
+                else "the Wald interval"
+            )
+            footnotes = (
+                *footnotes,
+                f"Risk difference: {a} minus {b} in percentage points; 95% CI by {method}.",
+            )
         return DisplayTable(
             title=self.title,
             stub_header=self.spec.row_header,
-            columns=self.columns * len(self.arms),
+            columns=columns,
             body=body,
             groups=groups,
             indent=tuple(int(i) for i in self.rows["indent"]),
             emphasis=tuple(lv == "soc" for lv in self.rows["level"]),
-            footnotes=self.footnotes,
+            footnotes=footnotes,
             name="AE table",
             ard=self.ard().assign(cell=self.cells["cell"].to_numpy(object)),
         )
+
+    def _risk_differences(self, a: str, b: str) -> list[tuple[str, ...]]:
+        """Per displayed row, one 'd (lo, hi)' per grade group: arm ``a`` minus arm ``b``."""
+        names = [name for name, _ in self.arms]
+        missing = [x for x in (a, b) if x not in names]
+        if missing:
+            raise TableSpecError(f"risk_difference: {missing} not among the arms {names}")
+        c = self.cells.sort_values(["row_id", "col_order"])
+        one = c[c["arm"] == a]
+        two = c[c["arm"] == b]
+        d, lo, hi = risk_difference(
+            one["n"].to_numpy(),
+            one["N"].to_numpy(),
+            two["n"].to_numpy(),
+            two["N"].to_numpy(),
+            method=self.spec.risk_difference_method,
+        )
+        events = (one["level"] == "events").to_numpy(bool)
+        text = [
+            "" if ev else format_risk_difference(x, y, z, self.spec.decimals)
+            for x, y, z, ev in zip(d, lo, hi, events, strict=True)
+        ]
+        ncol = len(self.columns)
+        return [tuple(text[i : i + ncol]) for i in range(0, len(text), ncol)]
 
 
 def build_ae_table(
@@ -214,7 +256,10 @@ def build_ae_table(
     plan = _row_plan(spec, data)
     cols = _columns(spec, data)
     counts, systems = _count(plan, data, subj, spec, cols)
-    return _assemble(plan, counts, subj, spec, cols, systems, (*notes, *more))
+    table = _assemble(plan, counts, subj, spec, cols, systems, (*notes, *more))
+    if spec.risk_difference is not None:
+        table.to_display()  # refuses arms that are not in the table, before anything is written
+    return table
 
 
 # --------------------------------------------------------------------------- inputs

@@ -244,6 +244,16 @@ class TableSpec(_Frozen):
         default="0", description="How a zero cell prints: '0', or with its percentage."
     )
     footnotes: tuple[str, ...] = Field(default=(), description="Extra footnotes, printed first.")
+    risk_difference: tuple[str, str] | None = Field(
+        default=None,
+        description="Two arms [a, b]: add risk difference columns (a - b, percentage points, "
+        "with a 95% CI) for every grade group.",
+    )
+    risk_difference_method: Literal["newcombe", "wald"] = Field(
+        default="newcombe",
+        description="CI of the risk difference: Newcombe's hybrid score interval (Stat Med "
+        "1998;17:873-890, method 10) or the Wald interval (method 1).",
+    )
     teae: bool = Field(
         default=True,
         description="Count treatment-emergent AEs only: the teae/TRTEMFL flag where given, "

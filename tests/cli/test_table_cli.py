@@ -304,3 +304,11 @@ def test_rounding_percent_sign_and_shift_cut_options(study):
     assert res.exit_code == 0, res.output
     assert "Grade 0-2" in res.stdout and "Grade 3-4" in res.stdout
     assert _run("table", study, "--shift-cut", "5").exit_code == 2
+
+
+def test_risk_difference_columns(study):
+    res = _run("table", study, "--by", "arm", "--risk-difference", "A", "B")
+    assert res.exit_code == 0, res.output
+    assert "Risk difference A - B, % (95% CI)" in res.stdout
+    bad = _run("table", study, "--by", "arm", "--risk-difference", "A", "C")
+    assert bad.exit_code == 1 and "not among the arms" in bad.output
