@@ -3,9 +3,11 @@ graded result, printed or written as xlsx, csv, md, html, docx, rtf, txt or ARD.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
+import pandas as pd
 
 from aegrade.cli._common import reports_errors
 from aegrade.cli._options import (
@@ -20,18 +22,19 @@ from aegrade.tables import (
     build_crs_icans_summary,
     build_patient_listing,
     build_shift_table,
+    filter_population,
     format_text,
     load_table_inputs,
     load_table_spec,
 )
 from aegrade.tables.inputs import TableInputs
-from aegrade.write import FORMATS, output_run, refuse_inputs, write_report, write_table
+from aegrade.write import FORMATS, format_for, output_run, refuse_inputs, write_report, write_table
 from aegrade.write.tables import render_markdown
 
 __all__ = ["table_command"]
 
 _KINDS = ("ae", "crs", "shift", "listing", "all")
-_PRINTABLE = ("txt", "md", "csv", "html", "ard")
+_PRINTABLE = ("txt", "md", "csv", "html", "ard", "ard-simple")
 
 
 @click.command(
@@ -96,9 +99,50 @@ _PRINTABLE = ("txt", "md", "csv", "html", "ard")
 )
 @click.option(
     "--count",
-    type=click.Choice(["subjects", "events"]),
+    type=click.Choice(["subjects", "events", "both"]),
     default=None,
-    help="Count patients at their worst grade (default) or AE records.",
+    help="Count patients at their worst grade (default), AE records, or both (a 'Total "
+    "number of events' row under the overall and each SOC row).",
+)
+@click.option(
+    "--population",
+    help="Subjects column of Y/N flags, e.g. SAFFL: only patients flagged Y are counted.",
+)
+@click.option(
+    "--all-events",
+    "all_events",
+    is_flag=True,
+    default=False,
+    help="Count AEs with onset before treatment start too (default: treatment-emergent only: "
+    "the teae/TRTEMFL flag, else onset day >= 0).",
+)
+@click.option(
+    "--rounding",
+    type=click.Choice(["half-up", "half-even"]),
+    default=None,
+    help="Rounding of percentages: half up (default, 12.25 -> 12.3) or half to even (12.2).",
+)
+@click.option(
+    "--percent-sign",
+    "percent_sign",
+    is_flag=True,
+    default=None,
+    help="Print cells as 'n (x.x%)'.",
+)
+@click.option(
+    "--risk-difference",
+    "risk_difference",
+    nargs=2,
+    default=None,
+    metavar="ARM1 ARM2",
+    help="With --by: add risk difference columns ARM1 - ARM2 with a 95% CI (Newcombe).",
+)
+@click.option(
+    "--shift-cut",
+    "shift_cut",
+    type=click.IntRange(1, 4),
+    default=None,
+    help="Shift table: group grades below and from this grade (3: 'Grade 0-2', 'Grade 3-4').",
 )
 @click.option(
     "--kind",
@@ -133,6 +177,12 @@ def table_command(
     soc: bool | None,
     threshold: float | None,
     count: str | None,
+    population: str | None,
+    all_events: bool,
+    rounding: str | None,
+    percent_sign: bool | None,
+    risk_difference: tuple[str, str] | None,
+    shift_cut: int | None,
     kind: str,
     fmt: str | None,
     report: Path | None,
@@ -148,19 +198,30 @@ def table_command(
     )
     if output is None and fmt not in (None, *_PRINTABLE):
         raise click.UsageError(f"--format {fmt} needs -o OUTPUT")
-    if (
-        output is not None
-        and fmt is None
-        and output.suffix.lower()
-        not in (".xlsx", ".csv", ".md", ".markdown", ".html", ".htm", ".docx", ".rtf", ".txt")
-    ):
-        raise click.UsageError(f"cannot tell the format of {output.name}; add --format")
+    if output is not None and fmt is None:
+        try:
+            format_for(output)
+        except ValueError:
+            raise click.UsageError(
+                f"cannot tell the format of {output.name}; add --format"
+            ) from None
     spec = load_table_spec(spec_path) if spec_path else TableSpec()
     spec = _override(
-        spec, by=by, total=total, criteria=criteria, soc=soc, threshold=threshold, count=count
+        spec,
+        by=by,
+        total=total,
+        criteria=criteria,
+        soc=soc,
+        threshold=threshold,
+        count=count,
+        population=population,
+        teae=False if all_events else None,
+        rounding=rounding,
+        percent_sign=percent_sign,
+        risk_difference=risk_difference or None,
     )
     data = load_table_inputs(input_path, criteria=grading_criteria(ctcae, criteria_file))
-    tables = _build(kind, data, spec)
+    tables = _build(kind, data, spec, shift_cut)
     if not tables:
         raise click.UsageError(f"--kind {kind}: the input has nothing to build it from")
     for note in getattr(tables[0], "notes", ()):
@@ -183,10 +244,14 @@ def _override(spec: TableSpec, *, criteria: tuple[str, ...], **options: object) 
     return TableSpec.model_validate({**spec.model_dump(), **update}) if update else spec
 
 
-def _build(kind: str, data: TableInputs, spec: TableSpec) -> list[object]:
+def _build(
+    kind: str, data: TableInputs, spec: TableSpec, shift_cut: int | None = None
+) -> list[object]:
     out: list[object] = []
     if kind in ("ae", "all"):
         out.append(build_ae_table(data.adverse_events, data.subjects, spec))
+    if spec.population is not None:
+        data = _population(data, spec.population)
     if kind in ("crs", "all"):
         crs = build_crs_icans_summary(
             data.adverse_events, data.subjects, data.graded_observations, by=spec.by
@@ -195,7 +260,7 @@ def _build(kind: str, data: TableInputs, spec: TableSpec) -> list[object]:
             out.append(crs)
     obs = data.graded_observations
     if kind in ("shift", "all") and obs is not None and "day" in obs:
-        out.append(build_shift_table(obs))
+        out.append(build_shift_table(obs, subjects=data.subjects, by=spec.by, cut=shift_cut))
     if kind in ("listing", "all"):
         out.append(
             build_patient_listing(
@@ -208,14 +273,42 @@ def _build(kind: str, data: TableInputs, spec: TableSpec) -> list[object]:
     return out
 
 
+def _population(data: TableInputs, flag: str) -> TableInputs:
+    """The inputs restricted to the patients of a population (the tables other than the AE
+    table, which filters and footnotes it itself)."""
+    subjects, _ = filter_population(data.subjects, flag)
+    ids = set(subjects["subject_id"].astype(str))
+
+    def rows(frame: pd.DataFrame) -> pd.DataFrame:
+        if "subject_id" not in frame:
+            return frame
+        return frame[frame["subject_id"].astype(str).isin(ids)]
+
+    def keep(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+        return None if frame is None else rows(frame)
+
+    return replace(
+        data,
+        subjects=subjects,
+        adverse_events=rows(data.adverse_events),
+        graded_observations=keep(data.graded_observations),
+        subject_summary=keep(data.subject_summary),
+    )
+
+
 def _printed(tables: list[object], fmt: str) -> str:
     if fmt == "md":
         return "\n".join(render_markdown(t) for t in tables)
-    if fmt in ("csv", "html", "ard"):
+    if fmt in ("csv", "html", "ard", "ard-simple"):
         import tempfile
 
         with tempfile.TemporaryDirectory() as d:
-            suffix = {"csv": "out.csv", "html": "out.html", "ard": "out.ard.csv"}[fmt]
+            suffix = {
+                "csv": "out.csv",
+                "html": "out.html",
+                "ard": "out.ard.csv",
+                "ard-simple": "out.csv",
+            }[fmt]
             path = write_table(tables if fmt == "html" else tables[0], Path(d) / suffix, fmt)
             return path.read_text(encoding="utf-8")
     return "\n".join(format_text(t) for t in tables)

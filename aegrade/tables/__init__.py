@@ -25,8 +25,10 @@ from aegrade.tables.display import (
     system_label,
     with_grading_footnote,
 )
+from aegrade.tables.filters import filter_population, filter_records, treatment_emergent
 from aegrade.tables.inputs import TableInputs, inputs_from_result, load_table_inputs
 from aegrade.tables.listing import LISTING_TERMS, build_patient_listing
+from aegrade.tables.rates import format_risk_difference, risk_difference
 from aegrade.tables.shift import build_shift_table
 from aegrade.tables.spec import (
     DEFAULT_COLUMNS,
@@ -59,16 +61,21 @@ __all__ = [
     "build_crs_icans_summary",
     "build_patient_listing",
     "build_shift_table",
+    "filter_population",
+    "filter_records",
     "flag_worst",
     "format_count",
     "format_median_range",
     "format_percent",
+    "format_risk_difference",
     "format_text",
     "grading_footnote",
     "inputs_from_result",
     "load_table_inputs",
     "load_table_spec",
+    "risk_difference",
     "system_label",
+    "treatment_emergent",
     "with_grading_footnote",
     "worst_grade_records",
     "worst_grades",

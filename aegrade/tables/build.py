@@ -20,6 +20,8 @@ from aegrade.tables.display import (
     grading_footnote,
     system_label,
 )
+from aegrade.tables.filters import filter_population, filter_records
+from aegrade.tables.rates import format_risk_difference, risk_difference
 from aegrade.tables.spec import TableSpec, TableSpecError, arm_column
 from aegrade.tables.worst import worst_grades
 
@@ -100,7 +102,7 @@ class AETable:
         body = tuple(
             (label, *vals) for label, vals in zip(self.rows["row"], wide.tolist(), strict=True)
         )
-        word = "patients" if self.spec.count == "subjects" else "events"
+        word = "patients" if self.spec.count != "events" else "events"
         if len(self.arms) == 1:
             n = self.arms[0][1]
             head = (
@@ -111,18 +113,59 @@ class AETable:
             groups: tuple[tuple[str, int], ...] = ((head, ncol),)
         else:
             groups = tuple((f"{arm} (N = {n})", ncol) for arm, n in self.arms)
+        columns = self.columns * len(self.arms)
+        footnotes = self.footnotes
+        if self.spec.risk_difference is not None:
+            a, b = self.spec.risk_difference
+            rd = self._risk_differences(a, b)
+            body = tuple((*row, *more) for row, more in zip(body, rd, strict=True))
+            columns += self.columns
+            groups += ((f"Risk difference {a} - {b}, % (95% CI)", ncol),)
+            method = (
+                "Newcombe's hybrid score interval (Stat Med 1998;17:873-890, method 10)"
+                if self.spec.risk_difference_method == "newcombe"
+                else "the Wald interval"
+            )
+            footnotes = (
+                *footnotes,
+                f"Risk difference: {a} minus {b} in percentage points; 95% CI by {method}.",
+            )
         return DisplayTable(
             title=self.title,
             stub_header=self.spec.row_header,
-            columns=self.columns * len(self.arms),
+            columns=columns,
             body=body,
             groups=groups,
             indent=tuple(int(i) for i in self.rows["indent"]),
             emphasis=tuple(lv == "soc" for lv in self.rows["level"]),
-            footnotes=self.footnotes,
+            footnotes=footnotes,
             name="AE table",
-            ard=self.ard(),
+            ard=self.ard().assign(cell=self.cells["cell"].to_numpy(object)),
         )
+
+    def _risk_differences(self, a: str, b: str) -> list[tuple[str, ...]]:
+        """Per displayed row, one 'd (lo, hi)' per grade group: arm ``a`` minus arm ``b``."""
+        names = [name for name, _ in self.arms]
+        missing = [x for x in (a, b) if x not in names]
+        if missing:
+            raise TableSpecError(f"risk_difference: {missing} not among the arms {names}")
+        c = self.cells.sort_values(["row_id", "col_order"])
+        one = c[c["arm"] == a]
+        two = c[c["arm"] == b]
+        d, lo, hi = risk_difference(
+            one["n"].to_numpy(),
+            one["N"].to_numpy(),
+            two["n"].to_numpy(),
+            two["N"].to_numpy(),
+            method=self.spec.risk_difference_method,
+        )
+        events = (one["level"] == "events").to_numpy(bool)
+        text = [
+            "" if ev else format_risk_difference(x, y, z, self.spec.decimals)
+            for x, y, z, ev in zip(d, lo, hi, events, strict=True)
+        ]
+        ncol = len(self.columns)
+        return [tuple(text[i : i + ncol]) for i in range(0, len(text), ncol)]
 
 
 def build_ae_table(
@@ -138,8 +181,11 @@ def build_ae_table(
     ----------
     adverse_events
         ``aegrade.grade(...).adverse_events``: needs ``subject_id``, ``term``, ``grade``; uses
-        ``criteria``, ``onset`` and ``soc`` when present. Grade-0 and ungraded records are
-        not counted.
+        ``criteria``, ``onset`` and ``soc`` when present. Grade-0 records are not counted; a
+        record without a grade counts in every column over all grades ('Any grade') and in
+        the 'Grade missing' column, never in a graded one; a record without a term counts
+        under ``spec.uncoded_label`` ('No coding available'). With ``spec.soc`` each record
+        is filed under its own ``soc`` (a term coded under two SOCs is listed under each).
     subjects
         The subjects table (``subject_id`` and the ``by`` column): N per arm comes from it,
         so subjects without any AE count. Without it, N is the subjects seen in the AEs.
@@ -192,11 +238,28 @@ def build_ae_table(
     if by is not None:
         spec = spec.model_copy(update={"by": by})
     _require(adverse_events, ("subject_id", "term", "grade"), "adverse_events")
+    kept: tuple[str, ...] = ()
+    if spec.population is not None:
+        if subjects is None:
+            raise TableSpecError(f"population: {spec.population!r} needs a subjects table")
+        subjects, kept = filter_population(subjects, spec.population)
+        ids = subjects["subject_id"].astype("string")
+        adverse_events = adverse_events[
+            adverse_events["subject_id"].astype("string").isin(ids).to_numpy(bool)
+        ]
+    adverse_events, subjects, filtered = filter_records(
+        adverse_events, subjects, teae=spec.teae, where=spec.where
+    )
     subj, notes = _subjects(adverse_events, subjects, spec)
+    notes = (*kept, *filtered, *notes)
     data, more = _records(adverse_events, subj, spec)
     plan = _row_plan(spec, data)
-    counts, systems = _count(plan, data, subj, spec)
-    return _assemble(plan, counts, subj, spec, systems, (*notes, *more))
+    cols = _columns(spec, data)
+    counts, systems = _count(plan, data, subj, spec, cols)
+    table = _assemble(plan, counts, subj, spec, cols, systems, (*notes, *more))
+    if spec.risk_difference is not None:
+        table.to_display()  # refuses arms that are not in the table, before anything is written
+    return table
 
 
 # --------------------------------------------------------------------------- inputs
@@ -246,16 +309,28 @@ def _subjects(
     return _Subjects(ids, codes, tuple(names), np.bincount(codes, minlength=len(names))), notes
 
 
+#: The grade a record without one is counted at: below every real grade, so a subject's worst
+#: grade is a real one whenever there is one, and above 0 (no AE).
+MISSING_GRADE = 0.5
+
+
 @dataclass(frozen=True)
 class _Records:
     sub: np.ndarray  # subject code per record
-    term: np.ndarray  # canonical term code per record
+    term: np.ndarray  # row-term code per record (per term and SOC with spec.soc)
     crit: np.ndarray  # criteria code per record (-1 when missing)
     soc: np.ndarray  # SOC code per record
-    grade: np.ndarray  # float, NaN when not counted
-    terms: list[str]  # canonical term names (first spelling seen)
+    grade: np.ndarray  # float; MISSING_GRADE when ungraded; NaN when not counted
+    terms: list[str]  # term name per term code (first spelling seen)
     crits: list[str]
     socs: list[str]
+    term_soc: np.ndarray  # SOC code per term code
+
+    @property
+    def live(self) -> np.ndarray:
+        """Records that are counted (a known subject and grade >= 1 or no grade)."""
+        live: np.ndarray = ~np.isnan(self.grade) & (self.term >= 0)
+        return live
 
 
 def _records(
@@ -266,30 +341,90 @@ def _records(
     if not isinstance(sid.dtype, pd.StringDtype):
         sid = sid.astype("string")
     sub = subj.ids.get_indexer(pd.Index(sid))
-    grade = pd.to_numeric(ae["grade"], errors="coerce").to_numpy(float, na_value=np.nan)
-    unknown = int(((sub < 0) & ~np.isnan(grade)).sum())
+    raw = pd.to_numeric(ae["grade"], errors="coerce").to_numpy(float, na_value=np.nan)
+    ungraded = np.isnan(raw)
+    an_ae = ungraded | (raw >= 1)
+    unknown = int(((sub < 0) & an_ae).sum())
     if unknown:
         notes.append(
             f"{unknown} AE record(s) of subjects not in the subjects table are not counted."
         )
-    ungraded = int(np.isnan(grade).sum())
-    if ungraded:
-        notes.append(f"{ungraded} AE record(s) without a grade are not counted.")
-    grade = np.where((sub >= 0) & (grade >= 1), grade, np.nan)
-    term, terms = _canonical(ae["term"])
+    grade = np.where((sub >= 0) & an_ae, np.where(ungraded, MISSING_GRADE, raw), np.nan)
+    n_ungraded = int(((sub >= 0) & ungraded).sum())
+    if n_ungraded:
+        where = "in the columns covering every grade"
+        if spec.grade_missing_label:
+            where += f" and under {spec.grade_missing_label!r}"
+        notes.append(f"{n_ungraded} AE record(s) without a grade are counted {where}.")
+    if "review" in ae:
+        flag = ae["review"].astype("string").str.strip().str.lower()
+        review = flag.isin(["true", "1", "y", "yes"]).fillna(False).to_numpy(bool)
+        n_review = int((review & (grade >= 3)).sum())
+        if n_review:
+            notes.append(
+                f"{n_review} AE record(s) counted at grade {spec.grade_sign} 3 come from values "
+                "that cannot tell two grades apart (review) and were graded on the worse; "
+                "'aegrade grade --ambiguous lower' grades them on the lower."
+            )
+    text = ae["term"].astype("string").str.strip()
+    uncoded = (text.isna() | (text == "")).to_numpy(bool)
+    n_uncoded = int((uncoded & ~np.isnan(grade)).sum())
+    if n_uncoded:
+        notes.append(
+            f"{n_uncoded} AE record(s) without a term are counted as {spec.uncoded_label!r}."
+        )
+    term, terms = _canonical(text.where(~uncoded, spec.uncoded_label))
     if "criteria" in ae:
         crit, crits = _canonical(ae["criteria"], lower=True)
     else:
         crit, crits = np.full(len(ae), -1), []
-    if spec.soc and "soc" in ae:
-        soc, socs = _canonical(ae["soc"])
-        missing = soc < 0
-        if missing.any():
-            soc = np.where(missing, len(socs), soc)
-            socs = [*socs, NO_SOC]
-    else:
+    if not spec.soc:
         soc, socs = np.zeros(len(ae), np.int64), [NO_SOC]
-    return _Records(sub, term, crit, soc, grade, terms, crits, socs), tuple(notes)
+        return _Records(
+            sub, term, crit, soc, grade, terms, crits, socs, np.zeros(len(terms), np.int64)
+        ), tuple(notes)
+    soc, socs = _record_socs(ae, term, terms, uncoded, spec)
+    # One row-term per (term, SOC) pair: a term coded under two SOCs is listed under each.
+    pair, pairs = pd.factorize(term * len(socs) + soc)
+    pairs = np.asarray(pairs, np.int64)
+    return _Records(
+        sub,
+        pair.astype(np.int64),
+        crit,
+        soc,
+        grade,
+        [terms[int(p) // len(socs)] for p in pairs],
+        crits,
+        socs,
+        np.asarray(pairs % len(socs), np.int64),
+    ), tuple(notes)
+
+
+def _record_socs(
+    ae: pd.DataFrame, term: np.ndarray, terms: list[str], uncoded: np.ndarray, spec: TableSpec
+) -> tuple[np.ndarray, list[str]]:
+    """The SOC of each record (AEBODSYS: per record, not per term). A record without one gets
+    the uncoded label when its term is uncoded too, else its term's most frequent SOC in the
+    data, else the term's SOC in the CTCAE v5.0 dictionary, else 'System organ class not
+    given'."""
+    if "soc" in ae:
+        given = ae["soc"].astype("string").str.strip()
+        given = given.where(given != "")
+    else:
+        given = pd.Series(pd.NA, index=ae.index, dtype="string")
+    missing = given.isna().to_numpy(bool)
+    out = given.to_numpy(object)
+    if missing.any():
+        known = pd.DataFrame({"t": term[~missing], "s": given[~missing].to_numpy(object)})
+        common = known.value_counts().reset_index().drop_duplicates("t").set_index("t")["s"]
+        from_data = pd.Series(term[missing]).map(common).astype(object)
+        fallback = _dictionary_socs()
+        names = pd.Series(np.asarray(terms, object)[term[missing]], dtype="string").str.lower()
+        by_name = names.map(fallback).astype(object).to_numpy(object)
+        filled = from_data.where(from_data.notna(), by_name).fillna(NO_SOC).to_numpy(object)
+        filled = np.where(uncoded[missing], spec.uncoded_label, filled)
+        out[missing] = filled
+    return _canonical(pd.Series(out))
 
 
 def _canonical(values: pd.Series, *, lower: bool = False) -> tuple[np.ndarray, list[str]]:
@@ -311,12 +446,14 @@ def _canonical(values: pd.Series, *, lower: bool = False) -> tuple[np.ndarray, l
 @dataclass
 class _Row:
     label: str
-    level: str  # any | soc | term
+    level: str  # any | soc | term | events (a 'Total number of events' row)
     members: list[tuple[int, int]]  # (term code, criteria-mask id); -1 term: no data
     listed: bool = False
     order: int = 0
     soc: str = ""
     children: list[int] = field(default_factory=list)
+    names: tuple[str, ...] = ()  # the spec's term names (SOC of a row without data)
+    parent: int = -1  # an events row: the row whose records it counts
 
 
 @dataclass
@@ -335,7 +472,9 @@ def _mask(crits: list[str], allowed: tuple[str, ...] | None) -> np.ndarray:
 
 def _row_plan(spec: TableSpec, data: _Records) -> _Plan:
     masks = [_mask(data.crits, spec.criteria)]
-    lookup = {t.lower(): i for i, t in enumerate(data.terms)}
+    lookup: dict[str, list[int]] = {}
+    for i, t in enumerate(data.terms):
+        lookup.setdefault(t.lower(), []).append(i)
     rows: list[_Row] = []
     covered: set[int] = set()
     for i, r in enumerate(spec.rows):
@@ -343,22 +482,32 @@ def _row_plan(spec: TableSpec, data: _Records) -> _Plan:
         if r.criteria is not None:
             masks.append(_mask(data.crits, r.criteria))
             m = len(masks) - 1
-        codes = [lookup.get(t.strip().lower(), -1) for t in r.terms]
+        codes = [c for t in r.terms for c in lookup.get(t.strip().lower(), [-1])]
         covered.update(c for c in codes if c >= 0)
-        rows.append(_Row(r.label, "term", [(c, m) for c in codes], listed=True, order=i))
+        rows.append(
+            _Row(r.label, "term", [(c, m) for c in codes], listed=True, order=i, names=r.terms)
+        )
     if not spec.rows or spec.include_unlisted:
         rows += _derived_rows(data, masks, covered)
     plan = _Plan(rows, np.array(masks))
     if spec.soc:
-        _add_soc_rows(plan, data)
+        _add_soc_rows(plan, data, spec)
     if spec.any_event_row:
-        plan.rows.append(_Row(spec.any_event_label, "any", []))
+        label = spec.any_event_label
+        if spec.count == "both" and label == "Any adverse event":
+            label = "Total number of patients with at least one adverse event"
+        plan.rows.append(_Row(label, "any", []))
+    if spec.count == "both":
+        for i, row in enumerate(list(plan.rows)):
+            if row.level in ("any", "soc"):
+                events = _Row("Total number of events", "events", [], soc=row.soc, parent=i)
+                plan.rows.append(events)
     return plan
 
 
 def _derived_rows(data: _Records, masks: list[np.ndarray], covered: set[int]) -> list[_Row]:
     """One row per term in the data; per term and system when a term has several systems."""
-    ok = ~np.isnan(data.grade) & masks[0][data.crit]
+    ok = data.live & masks[0][data.crit]
     n_crit = len(data.crits) + 1
     pairs = np.unique(
         data.term[ok] * n_crit + np.where(data.crit[ok] < 0, n_crit - 1, data.crit[ok])
@@ -383,26 +532,29 @@ def _derived_rows(data: _Records, masks: list[np.ndarray], covered: set[int]) ->
     return rows
 
 
-def _add_soc_rows(plan: _Plan, data: _Records) -> None:
-    """Nest term rows under SOC rows; a term's SOC is its most frequent SOC in the data."""
-    ok = ~np.isnan(data.grade) & (data.term >= 0)
-    soc_of_term: dict[int, str] = {}
-    if ok.any():
-        pair = pd.DataFrame({"t": data.term[ok], "s": data.soc[ok]}).value_counts()
-        for t, s in pair.index.to_list():  # most frequent first
-            soc_of_term.setdefault(int(t), data.socs[int(s)])
+def _add_soc_rows(plan: _Plan, data: _Records, spec: TableSpec) -> None:
+    """Nest term rows under SOC rows. A record's SOC is its own (AEBODSYS), so a row whose
+    records lie under several SOCs is listed under each, counting the records of that SOC."""
     fallback = _dictionary_socs()
+    rows: list[_Row] = []
     socs: dict[str, _Row] = {}
-    for i, row in enumerate(list(plan.rows)):
-        names = [soc_of_term.get(t) for t, _ in row.members if t >= 0] or [
-            fallback.get(data.terms[t].lower() if t >= 0 else "", None) for t, _ in row.members
-        ]
-        found = [n for n in names if n]
-        row.soc = found[0] if found else NO_SOC
-        parent = socs.setdefault(row.soc, _Row(row.soc, "soc", [], soc=row.soc))
-        parent.members += row.members
-        parent.children.append(i)
-    plan.rows += list(socs.values())
+    for row in plan.rows:
+        by_soc: dict[str, list[tuple[int, int]]] = {}
+        for t, m in row.members:
+            if t >= 0:
+                by_soc.setdefault(data.socs[int(data.term_soc[t])], []).append((t, m))
+        if not by_soc:
+            found = [fallback.get(n.strip().lower()) for n in (*row.names, row.label)]
+            name = next((f for f in found if f), NO_SOC)
+            by_soc[name] = list(row.members)
+        for soc, members in by_soc.items():
+            rows.append(
+                _Row(row.label, row.level, members, row.listed, row.order, soc, names=row.names)
+            )
+            parent = socs.setdefault(soc, _Row(soc, "soc", [], soc=soc))
+            parent.members += members
+            parent.children.append(len(rows) - 1)
+    plan.rows = rows + list(socs.values())
 
 
 def _dictionary_socs() -> dict[str, str]:
@@ -468,24 +620,56 @@ def _merged_members(plan: _Plan) -> list[tuple[int, int, int]]:
     return out
 
 
+@dataclass(frozen=True)
+class _Col:
+    label: str
+    lo: float
+    hi: float
+    ungraded: bool  # counts records without a grade
+
+
+def _columns(spec: TableSpec, data: _Records) -> list[_Col]:
+    """The spec's columns (a column over every grade, [1, 5], also counts ungraded records),
+    then the 'Grade missing' column when some counted record has no grade."""
+    sign = spec.grade_sign
+    cols = [
+        _Col(c.label.replace(">=", sign), c.grades[0], c.grades[1], c.grades == (1, 5))
+        for c in spec.columns
+    ]
+    label = spec.grade_missing_label
+    if label and label not in {c.label for c in cols} and (data.grade == MISSING_GRADE).any():
+        cols.append(_Col(label, MISSING_GRADE, MISSING_GRADE, True))
+    return cols
+
+
 def _count(
-    plan: _Plan, data: _Records, subj: _Subjects, spec: TableSpec
+    plan: _Plan, data: _Records, subj: _Subjects, spec: TableSpec, cols: list[_Col]
 ) -> tuple[np.ndarray, tuple[str, ...]]:
-    """n per [row, real arm, column]; and the systems of the records counted."""
+    """n per [row, real arm, column]; and the systems of the records counted. Patients are
+    counted at their worst grade in the row (a record without a grade counts as
+    MISSING_GRADE, below every real grade); events rows count every record of their parent."""
     rec, row = _membership(plan, data)
-    n_rows, n_arms, cols = len(plan.rows), len(subj.arm_names), spec.columns
-    out = np.zeros((n_rows, n_arms, len(cols)), np.int64)
+    n_rows, n_arms = len(plan.rows), len(subj.arm_names)
     used = np.unique(data.crit[rec])
     systems = tuple(data.crits[c] for c in used if c >= 0)
-    if spec.count == "subjects":
-        g_row, g_sub, worst = worst_grades(row, data.sub[rec], data.grade[rec])
-    else:
-        g_row, g_sub, worst = row, data.sub[rec], data.grade[rec]
-    cell = g_row * n_arms + subj.arm[g_sub]
-    for j, c in enumerate(cols):
-        lo, hi = c.grades
-        hit = (worst >= lo) & (worst <= hi)
-        out[:, :, j] = np.bincount(cell[hit], minlength=n_rows * n_arms).reshape(n_rows, n_arms)
+
+    def tally(g_row: np.ndarray, g_sub: np.ndarray, worst: np.ndarray) -> np.ndarray:
+        out = np.zeros((n_rows, n_arms, len(cols)), np.int64)
+        cell = g_row * n_arms + subj.arm[g_sub]
+        for j, c in enumerate(cols):
+            hit = (worst >= c.lo) & (worst <= c.hi)
+            if c.ungraded:
+                hit |= worst == MISSING_GRADE
+            out[:, :, j] = np.bincount(cell[hit], minlength=n_rows * n_arms).reshape(n_rows, n_arms)
+        return out
+
+    events = tally(row, data.sub[rec], data.grade[rec])
+    if spec.count == "events":
+        return events, systems
+    out = tally(*worst_grades(row, data.sub[rec], data.grade[rec]))
+    for i, r in enumerate(plan.rows):
+        if r.level == "events":
+            out[i] = events[r.parent]
     return out, systems
 
 
@@ -497,6 +681,7 @@ def _assemble(
     counts: np.ndarray,
     subj: _Subjects,
     spec: TableSpec,
+    cols: list[_Col],
     systems: tuple[str, ...],
     notes: tuple[str, ...],
 ) -> AETable:
@@ -506,17 +691,18 @@ def _assemble(
         counts = np.concatenate([counts, counts.sum(axis=1, keepdims=True)], axis=1)
         arms.append(TOTAL)
         big_n.append(int(subj.big_n.sum()))
-    order = _display_order(plan, counts, spec, np.array(big_n), n_real=len(subj.arm_names))
+    labels = [c.label for c in cols]
+    order = _display_order(plan, counts, spec, labels, np.array(big_n), len(subj.arm_names))
     rows = _rows_frame(plan, order, spec)
-    cells = _cells_frame(rows, counts, arms, big_n, spec)
+    cells = _cells_frame(rows, counts, arms, big_n, spec, labels)
     title = spec.title or (
-        "Adverse events by worst grade" if spec.count == "subjects" else "Adverse events (events)"
+        "Adverse events by worst grade" if spec.count != "events" else "Adverse events (events)"
     )
     return AETable(
         cells=cells,
         rows=rows.drop(columns="plan_id"),
         arms=tuple(zip(arms, (int(n) for n in big_n), strict=True)),
-        columns=tuple(c.label for c in spec.columns),
+        columns=tuple(labels),
         spec=spec,
         title=title,
         footnotes=_footnotes(spec, systems, notes),
@@ -526,10 +712,15 @@ def _assemble(
 
 
 def _display_order(
-    plan: _Plan, counts: np.ndarray, spec: TableSpec, big_n: np.ndarray, n_real: int
+    plan: _Plan,
+    counts: np.ndarray,
+    spec: TableSpec,
+    labels: list[str],
+    big_n: np.ndarray,
+    n_real: int,
 ) -> list[int]:
-    labels = [c.label for c in spec.columns]
-    j = labels.index(spec.sort_column) if spec.sort_column else 0
+    spec_labels = [c.label for c in spec.columns]  # the displayed ones may spell '>=' as '≥'
+    j = spec_labels.index(spec.sort_column) if spec.sort_column else 0
     freq = counts[:, :n_real, j].sum(axis=1)
     shown = [
         i
@@ -547,7 +738,11 @@ def _display_order(
             return (-int(freq[i]), r.label.lower(), r.label)
         return (0 if r.listed else 1, r.order if r.listed else 0, r.label.lower(), r.label)
 
-    order = [i for i, r in enumerate(plan.rows) if r.level == "any"]
+    events = {r.parent: i for i, r in enumerate(plan.rows) if r.level == "events"}
+    order: list[int] = []
+    for i, r in enumerate(plan.rows):
+        if r.level == "any":
+            order += [i, events[i]] if i in events else [i]
     if not spec.soc:
         return order + sorted(shown, key=key)
     keep = set(shown)
@@ -562,6 +757,8 @@ def _display_order(
         plan.rows[i].listed = plan.rows[i].order < 10**9
     for i in sorted(socs, key=key):
         order.append(i)
+        if i in events:
+            order.append(events[i])
         order += sorted((c for c in plan.rows[i].children if c in keep), key=key)
     return order
 
@@ -570,7 +767,7 @@ def _rows_frame(plan: _Plan, order: list[int], spec: TableSpec) -> pd.DataFrame:
     recs = []
     for pos, i in enumerate(order):
         r = plan.rows[i]
-        nested = spec.soc and r.level == "term"
+        nested = (spec.soc and r.level == "term") or (r.level == "events" and r.soc != "")
         recs.append(
             {
                 "row_id": pos,
@@ -586,23 +783,39 @@ def _rows_frame(plan: _Plan, order: list[int], spec: TableSpec) -> pd.DataFrame:
 
 
 def _cells_frame(
-    rows: pd.DataFrame, counts: np.ndarray, arms: list[str], big_n: list[int], spec: TableSpec
+    rows: pd.DataFrame,
+    counts: np.ndarray,
+    arms: list[str],
+    big_n: list[int],
+    spec: TableSpec,
+    labels: list[str],
 ) -> pd.DataFrame:
-    n_rows, n_arms, n_cols = len(rows), len(arms), len(spec.columns)
+    n_rows, n_arms, n_cols = len(rows), len(arms), len(labels)
     sub = counts[rows["plan_id"].to_numpy(np.int64)] if n_rows else counts[:0]
     n = sub.reshape(-1)
     big = np.tile(np.repeat(np.array(big_n, np.int64), n_cols), n_rows)
     with np.errstate(divide="ignore", invalid="ignore"):
         pct = np.where(big > 0, 100.0 * n / np.maximum(big, 1), np.nan)
-    if spec.count == "events":
-        pct = np.full(len(n), np.nan)
-        text = [str(int(v)) for v in n]
-    else:
-        text = [
-            format_count(int(a), int(b), decimals=spec.decimals, zero=spec.zero)
-            for a, b in zip(n, big, strict=True)
-        ]
     idx = np.repeat(np.arange(n_rows), n_arms * n_cols)
+    plain = (
+        np.ones(len(n), bool)
+        if spec.count == "events"
+        else (rows["level"].to_numpy(object) == "events")[idx]
+    )
+    pct = np.where(plain, np.nan, pct)
+    text = [
+        str(int(a))
+        if p
+        else format_count(
+            int(a),
+            int(b),
+            decimals=spec.decimals,
+            zero=spec.zero,
+            percent_sign=spec.percent_sign,
+            rounding=spec.rounding,
+        )
+        for a, b, p in zip(n, big, plain, strict=True)
+    ]
     return pd.DataFrame(
         {
             "row_id": rows["row_id"].to_numpy()[idx],
@@ -610,7 +823,7 @@ def _cells_frame(
             "level": rows["level"].to_numpy(object)[idx],
             "soc": rows["soc"].to_numpy(object)[idx],
             "arm": np.tile(np.repeat(np.array(arms, object), n_cols), n_rows),
-            "column": np.tile(np.array([c.label for c in spec.columns], object), n_rows * n_arms),
+            "column": np.tile(np.array(labels, object), n_rows * n_arms),
             "n": n.astype(np.int64),
             "N": big,
             "percent": pct,
@@ -625,11 +838,13 @@ def _footnotes(
     spec: TableSpec, systems: tuple[str, ...], notes: tuple[str, ...]
 ) -> tuple[str, ...]:
     out = list(spec.footnotes)
-    if spec.count == "subjects":
+    if spec.count in ("subjects", "both"):
         out.append(
             "N, number of patients; n (%), number (percentage) of patients with at least "
             "one event. Each patient is counted once per row, at the worst grade."
         )
+        if spec.count == "both":
+            out.append("Total number of events: every AE record (episode) of the rows above.")
     else:
         out.append(
             "N, number of patients; n, number of adverse events (episodes); a patient "
@@ -637,7 +852,8 @@ def _footnotes(
         )
     if spec.threshold is not None:
         out.append(
-            f"Adverse events in >= {format_percent(spec.threshold, spec.decimals)}% of "
+            f"Adverse events in {spec.grade_sign} "
+            f"{format_percent(spec.threshold, spec.decimals, rounding=spec.rounding)}% of "
             "patients in at least one arm."
         )
     foot = grading_footnote(systems)

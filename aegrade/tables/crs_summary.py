@@ -14,6 +14,7 @@ from aegrade.criteria.vocabulary import not_given, read_values
 from aegrade.tables.display import (
     DisplayTable,
     format_count,
+    format_percent,
     system_label,
     with_grading_footnote,
 )
@@ -40,24 +41,24 @@ _TREATMENTS = (("TOCILIZUMAB", "Tocilizumab"), ("CORTICOSTEROID", "Corticosteroi
 TREATMENT_WINDOW_DAYS = 1.0
 
 
-def format_median_range(values: pd.Series | np.ndarray) -> str:
-    """'median (min-max)' of days; whole numbers print without decimals, others with one.
+def format_median_range(values: pd.Series | np.ndarray, decimals: int = 1) -> str:
+    """'median (min-max)' of days, every number with the same ``decimals`` (one rule for the
+    whole table: '0.8 (0.5-2.0)', '1.0 (1.0-1.0)'), rounded half up.
 
     Examples
     --------
     >>> format_median_range([1, 2, 7.5])
-    '2 (1-7.5)'
+    '2.0 (1.0-7.5)'
+    >>> format_median_range([1, 2, 7.5], decimals=0)
+    '2 (1-8)'
     >>> format_median_range([])
     'NA'
     """
     v = pd.to_numeric(pd.Series(values), errors="coerce").dropna().to_numpy(float)
     if not len(v):
         return "NA"
-    return f"{_num(np.median(v))} ({_num(v.min())}-{_num(v.max())})"
-
-
-def _num(x: float) -> str:
-    return f"{x:.0f}" if abs(x - round(x)) < 1e-9 else f"{x:.1f}"
+    med, lo, hi = (format_percent(x, decimals) for x in (float(np.median(v)), v.min(), v.max()))
+    return f"{med} ({lo}-{hi})"
 
 
 def build_crs_icans_summary(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
 
 import pandas as pd
 
@@ -108,8 +109,9 @@ def _dedupe(labels: list[str]) -> list[str]:
     return out
 
 
-def format_percent(value: float, decimals: int = 1) -> str:
-    """A percentage rounded half up (83.33 -> '83.3', 12.25 -> '12.3'), as tables print it.
+def format_percent(value: float, decimals: int = 1, *, rounding: str = "half-up") -> str:
+    """A percentage rounded half up (83.33 -> '83.3', 12.25 -> '12.3'), as tables print it,
+    or half to even (IEC 60559 / R's ``round``: 12.25 -> '12.2', 12.35 -> '12.4').
 
     Parameters
     ----------
@@ -117,6 +119,8 @@ def format_percent(value: float, decimals: int = 1) -> str:
         The percentage (0-100).
     decimals
         Decimals printed.
+    rounding
+        ``"half-up"`` (default, SAS's ROUND) or ``"half-even"``.
 
     Returns
     -------
@@ -126,14 +130,30 @@ def format_percent(value: float, decimals: int = 1) -> str:
     --------
     >>> format_percent(12.25), format_percent(83.333), format_percent(50, decimals=0)
     ('12.3', '83.3', '50')
+    >>> format_percent(12.25, rounding="half-even"), format_percent(12.35, rounding="half-even")
+    ('12.2', '12.4')
     """
+    if rounding == "half-even":
+        # the value as written to 9 decimals absorbs binary artefacts (12.35 is 12.3499999...)
+        exact = Decimal(f"{value:.9f}")
+        return str(exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN))
+    if rounding != "half-up":
+        raise ValueError(f"rounding must be 'half-up' or 'half-even', got {rounding!r}")
     scale = 10**decimals
     # the small epsilon absorbs binary artefacts such as 12.25 stored as 12.2499999
     rounded = math.floor(value * scale + 0.5 + 1e-9) / scale
     return f"{rounded:.{decimals}f}"
 
 
-def format_count(n: int, big_n: int, *, decimals: int = 1, zero: str = "0") -> str:
+def format_count(
+    n: int,
+    big_n: int,
+    *,
+    decimals: int = 1,
+    zero: str = "0",
+    percent_sign: bool = False,
+    rounding: str = "half-up",
+) -> str:
     """The cell 'n (%)' of ``n`` subjects out of ``big_n``; a zero prints as ``zero``.
 
     Parameters
@@ -146,6 +166,10 @@ def format_count(n: int, big_n: int, *, decimals: int = 1, zero: str = "0") -> s
         Decimals of the percentage.
     zero
         ``"0"`` prints a zero cell as ``0``; any other value prints it with its percentage.
+    percent_sign
+        Print 'n (x.x%)' instead of 'n (x.x)'.
+    rounding
+        ``"half-up"`` or ``"half-even"`` (:func:`format_percent`).
 
     Returns
     -------
@@ -155,12 +179,17 @@ def format_count(n: int, big_n: int, *, decimals: int = 1, zero: str = "0") -> s
     --------
     >>> format_count(3, 8), format_count(0, 8), format_count(0, 8, zero="0 (0.0)")
     ('3 (37.5)', '0', '0 (0.0)')
+    >>> format_count(1, 8, percent_sign=True), format_count(1, 8, rounding="half-even")
+    ('1 (12.5%)', '1 (12.5)')
+    >>> format_count(1, 8, decimals=0), format_count(1, 8, decimals=0, rounding="half-even")
+    ('1 (13)', '1 (12)')
     """
     if n == 0 and zero == "0":
         return "0"
     if big_n <= 0:
         return str(n)
-    return f"{n} ({format_percent(100.0 * n / big_n, decimals)})"
+    pct = format_percent(100.0 * n / big_n, decimals, rounding=rounding)
+    return f"{n} ({pct}{'%' if percent_sign else ''})"
 
 
 _KNOWN_NAMES = {  # display names of SPEC section 1 ids whose criteria file may not exist yet

@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from aegrade.errors import Failures, Reason
 from aegrade.pipeline import GradeResult, grade
 from aegrade.read.files import EXCEL_SUFFIXES, Sheet, Workbook, read_csv, read_parquet
 from aegrade.schema import SCHEMAS, conform
@@ -106,6 +108,7 @@ def _read_graded(path: Path) -> TableInputs | None:
     sheets = _graded_sheets(path)
     if "adverse_events" not in sheets:
         return None
+    _check_graded(sheets)
     frames = {name: _conformed(name, sheet.frame) for name, sheet in sheets.items()}
     summary = frames.get("subject_summary")
     subjects = frames.get("subjects")
@@ -118,6 +121,56 @@ def _read_graded(path: Path) -> TableInputs | None:
         subject_summary=summary,
         source=str(path),
     )
+
+
+#: Columns a graded table must have to be counted, and its grade columns (integers 0-5).
+_REQUIRED = {"adverse_events": ("subject_id", "term", "grade")}
+_GRADES = {
+    "adverse_events": ("grade",),
+    "graded_observations": ("grade_low", "grade_high"),
+}
+
+
+def _check_graded(sheets: dict[str, Sheet]) -> None:
+    """Refuse a graded result that :func:`aegrade.grade` could not have written: a required
+    column missing, or a grade that is not a whole number 0-5 (``3.7``, ``7``, ``high``),
+    each named by file, sheet, row, column and value (all problems at once)."""
+    found = Failures()
+    for name, sheet in sheets.items():
+        frame = sheet.frame
+        for col in _REQUIRED.get(name, ()):
+            if col not in frame.columns:
+                found.add(
+                    Reason.MISSING_COLUMN,
+                    f"{name}: required column {col!r} is missing",
+                    file=sheet.file,
+                    sheet=sheet.sheet,
+                    column=col,
+                )
+        for col in _GRADES.get(name, ()):
+            if col not in frame.columns:
+                continue
+            raw = frame[col]
+            given = raw.notna().to_numpy() & (raw.astype("string").str.strip() != "").to_numpy(
+                bool, na_value=False
+            )
+            num = pd.to_numeric(raw.where(given), errors="coerce").to_numpy(float, na_value=np.nan)
+            with np.errstate(invalid="ignore"):
+                ok = (num == np.round(num)) & (num >= 0) & (num <= 5)
+            bad = given & ~ok
+            if bad.any():
+                cell = Failures(sheet.file, sheet.sheet, labels=sheet.rows, table=frame)
+                cell.add_rows(
+                    bad,
+                    Reason.INVALID_GRADE,
+                    (
+                        f"{name}: {col} '" + raw.astype("string").fillna("") + "' is not a "
+                        "whole number from 0 to 5"
+                    ).to_numpy(object),
+                    column=col,
+                )
+                found.extend(cell)
+    found.raise_if("raise")
 
 
 def _graded_sheets(path: Path) -> dict[str, Sheet]:

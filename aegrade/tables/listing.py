@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -39,14 +40,17 @@ def build_patient_listing(
     observations: pd.DataFrame | None = None,
     subject_summary: pd.DataFrame | None = None,
     response_columns: Sequence[str] | None = None,
+    prefer: Literal["clinician", "derived"] = "clinician",
 ) -> DisplayTable:
     """One row per patient with worst grades, IL-6 range and response.
 
     Parameters
     ----------
     adverse_events
-        AE rows; the worst grade per patient of each :data:`LISTING_TERMS` term (CRS and ICANS
-        by ASTCT 2019 when graded by it). A patient without such an AE shows 0.
+        AE rows; the worst grade per patient of each :data:`LISTING_TERMS` term, chosen per
+        patient: the clinician-reported grade (``source`` 'clinician') when the patient has
+        one, else the grade by the preferred system (ASTCT 2019 for CRS and ICANS) when the
+        patient has one, else any. A patient without such an AE shows 0.
     subjects
         Patients in order (``subject_id``), and the response columns.
     listing
@@ -60,6 +64,9 @@ def build_patient_listing(
     response_columns
         Columns of ``subjects`` to pass through; default those whose name mentions response,
         remission, MRD, outcome or relapse.
+    prefer
+        'clinician' (default): a clinician-reported grade wins over a derived one for that
+        patient; 'derived': the derived grade wins where there is one.
 
     Returns
     -------
@@ -98,7 +105,7 @@ def build_patient_listing(
     else:
         frame = pd.DataFrame({"subject_id": ids})
         for col, term in LISTING_TERMS.items():
-            frame[col] = _worst(adverse_events, term, _PREFERRED.get(col), ids)
+            frame[col] = _worst(adverse_events, term, _PREFERRED.get(col), ids, prefer)
         frame["IL-6 range (pg/mL)"] = _il6_range(observations, subject_summary, ids)
     frame = _with_responses(frame, subjects, response_columns)
     frame = frame.rename(columns={"subject_id": "Patient"})
@@ -134,14 +141,38 @@ def _patients(
     raise ValueError("a listing needs subjects, adverse events or a listing frame")
 
 
-def _worst(ae: pd.DataFrame | None, term: str, preferred: str | None, ids: pd.Index) -> pd.Series:
+def _worst(
+    ae: pd.DataFrame | None,
+    term: str,
+    preferred: str | None,
+    ids: pd.Index,
+    prefer: str = "clinician",
+) -> pd.Series:
+    """Worst grade per patient from the records of the best-ranked source that patient has
+    (clinician, then the preferred system, then any; 'derived' puts clinician last)."""
     if ae is None:
         return pd.Series(pd.NA, index=range(len(ids)), dtype="Int64")
     part = ae[ae["term"].astype("string").str.lower() == term.lower()]
-    if preferred and "criteria" in part and (part["criteria"] == preferred).any():
-        part = part[part["criteria"] == preferred]
     grade = pd.to_numeric(part["grade"], errors="coerce")
-    worst = grade.groupby(part["subject_id"].astype("string")).max()
+    part = part[grade.notna().to_numpy(bool)]
+    grade = grade[grade.notna()]
+    n = len(part)
+    clinician = (
+        (part["source"].astype("string").str.lower() == "clinician").fillna(False).to_numpy(bool)
+        if "source" in part
+        else np.zeros(n, bool)
+    )
+    system = (
+        (part["criteria"].astype("string") == preferred).fillna(False).to_numpy(bool)
+        if preferred and "criteria" in part
+        else np.zeros(n, bool)
+    )
+    rank = np.where(system, 1, 2)
+    rank = np.where(clinician, 0 if prefer == "clinician" else 3, rank)
+    sid = part["subject_id"].astype("string").to_numpy(object)
+    best = pd.Series(rank).groupby(sid).transform("min").to_numpy()
+    keep = rank == best
+    worst = pd.Series(grade.to_numpy(float)[keep]).groupby(sid[keep]).max()
     return pd.Series(worst.reindex(ids).fillna(0).to_numpy(), dtype="Int64")
 
 
@@ -168,7 +199,9 @@ def _il6_range(
 
 
 def _fmt(x: float) -> str:
-    return f"{x:.0f}" if x >= 100 else f"{x:.3g}"
+    """A value with the precision it was given (162.5 stays 162.5, 40 prints 40), at most
+    three decimals."""
+    return str(np.format_float_positional(x, precision=3, unique=True, trim="-"))
 
 
 def _with_responses(

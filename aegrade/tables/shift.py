@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from aegrade.tables.display import DisplayTable, format_count, with_grading_footnote
-from aegrade.tables.spec import TableSpecError
+from aegrade.tables.spec import TableSpecError, arm_column
 
 __all__ = ["build_shift_table"]
 
@@ -27,8 +27,11 @@ def build_shift_table(
     terms: Sequence[str] | None = None,
     missing_baseline: MissingBaseline = "missing",
     keep_empty: bool = False,
+    subjects: pd.DataFrame | None = None,
+    by: str | None = None,
+    cut: int | None = None,
 ) -> DisplayTable:
-    """Baseline vs worst post-baseline grade for each lab term.
+    """Baseline vs worst post-baseline grade for each lab term, per arm.
 
     Parameters
     ----------
@@ -43,12 +46,24 @@ def build_shift_table(
     keep_empty
         Show every baseline grade row 0..4, also those without patients (LBT14's full shell);
         by default only rows with patients are shown.
+    subjects, by
+        The subjects table and its arm column: one block of columns per arm, headed with the
+        arm's N (its patients in ``subjects``); a patient without an arm is in 'Missing'.
+    cut
+        A cut-point grade (e.g. 3): baseline and worst grades are grouped as 'Grade 0-2' and
+        'Grade 3-4' (LBT07-style 'Grade 3-4' shift) instead of one row and column per grade.
 
     Returns
     -------
     DisplayTable
         With an ``ard`` (row = 'term / Baseline grade g', arm, column = post-baseline grade,
-        n, N = patients in that baseline row, percent).
+        n, N = patients in that baseline row and arm, percent).
+
+    Raises
+    ------
+    TableSpecError
+        No ``day`` or no term/grade columns; ``by`` without ``subjects`` or not one of its
+        columns; ``cut`` outside 1-4.
 
     Notes
     -----
@@ -74,66 +89,124 @@ def build_shift_table(
     0            Anemia
     1  Baseline grade 0       0          0       0  1 (100.0)       0     1
     2  Baseline grade 1       0  1 (100.0)       0          0       0     1
+    >>> subjects = pd.DataFrame({"subject_id": ["1", "2", "3"], "arm": ["A", "B", "B"]})
+    >>> t = build_shift_table(obs, subjects=subjects, by="arm", cut=3)
+    >>> t.groups
+    (('A (N = 1)', 3), ('B (N = 2)', 3))
+    >>> t.to_frame().iloc[1].tolist()
+    ['Baseline grade 0-2', '0', '1 (100.0)', '1', '1 (100.0)', '0', '1']
     """
     if "day" not in graded_observations:
         raise TableSpecError("shift table: graded_observations needs a 'day' column")
+    if cut is not None and not 1 <= cut <= 4:
+        raise TableSpecError(f"shift table: cut must be a grade from 1 to 4, got {cut}")
     long = _long(graded_observations)
     pairs = _pairs(long, missing_baseline)
-    wanted = list(terms) if terms is not None else sorted(pairs["term"].unique())
+    arms, big_ns = _arms(pairs, subjects, by)
     top = int(max(4, pairs["post"].max() if len(pairs) else 4))
-    grades = [str(g) for g in range(top + 1)]
+    if cut is None:
+        cats = [(str(g), g, g) for g in range(top + 1)]
+    else:
+        cats = [(f"0-{cut - 1}", 0, cut - 1), (f"{cut}-{top}", cut, top)]
+    pairs["post_cat"] = _category(pairs["post"], cats)
+    base_num = pd.to_numeric(pairs["base"].where(pairs["base"] != "Missing"), errors="coerce")
+    pairs["base_cat"] = _category(base_num, cats).where(base_num.notna(), "Missing")
+    wanted = list(terms) if terms is not None else sorted(pairs["term"].unique())
+    labels = [c for c, _, _ in cats]
+    width = len(labels) + 1
     body, indent, emph, ard = [], [], [], []
     for term in wanted:
         block = pairs[pairs["term"] == term]
-        body.append((term, *[""] * (len(grades) + 1)))
+        body.append((term, *[""] * (width * len(arms))))
         indent.append(0)
         emph.append(True)
-        for base in [*grades, "Missing"]:
-            rows = block[block["base"] == base]
+        for base in [*labels, "Missing"]:
+            rows = block[block["base_cat"] == base]
             if rows.empty and (base == "Missing" or not keep_empty):
                 continue
-            big_n = len(rows)
-            counts = rows["post"].astype(int).astype(str).value_counts()
-            cells = [format_count(int(counts.get(g, 0)), big_n) for g in grades]
-            body.append(
-                (
-                    f"Baseline grade {base}" if base != "Missing" else "Baseline missing",
-                    *cells,
-                    str(big_n),
-                )
-            )
+            cells: list[str] = []
+            for arm in arms:
+                in_arm = rows[rows["arm"] == arm]
+                big_n = len(in_arm)
+                counts = in_arm["post_cat"].value_counts()
+                cells += [format_count(int(counts.get(g, 0)), big_n) for g in labels]
+                cells.append(str(big_n))
+                ard += [
+                    [
+                        f"{term} / Baseline grade {base}",
+                        arm,
+                        f"Grade {g}",
+                        int(counts.get(g, 0)),
+                        big_n,
+                        100.0 * counts.get(g, 0) / big_n if big_n else np.nan,
+                    ]
+                    for g in labels
+                ]
+            stub = f"Baseline grade {base}" if base != "Missing" else "Baseline missing"
+            body.append((stub, *cells))
             indent.append(1)
             emph.append(False)
-            ard += [
-                [
-                    f"{term} / Baseline grade {base}",
-                    "All subjects",
-                    f"Grade {g}",
-                    int(counts.get(g, 0)),
-                    big_n,
-                    100.0 * counts.get(g, 0) / big_n if big_n else np.nan,
-                ]
-                for g in grades
-            ]
     foot = [
         "Baseline: last graded value on or before day 0; post-baseline: worst grade after "
         "day 0. n (%) of the patients in each baseline row; patients without a "
         "post-baseline value are not counted."
     ]
+    if by is not None:
+        foot.append("N: patients of the arm in the subjects table.")
     if missing_baseline == "grade0":
         foot.append("A missing baseline is counted as grade 0.")
+    if by is None:
+        groups: tuple[tuple[str, int], ...] = (("Worst post-baseline grade", width),)
+    else:
+        groups = tuple((f"{a} (N = {n})", width) for a, n in zip(arms, big_ns, strict=True))
     return DisplayTable(
         title="Shift from baseline to worst post-baseline grade",
         stub_header="Laboratory term",
-        columns=(*[f"Grade {g}" for g in grades], "Total"),
+        columns=(*[f"Grade {g}" for g in labels], "Total") * len(arms),
         body=tuple(body),
-        groups=(("Worst post-baseline grade", len(grades) + 1),),
+        groups=groups,
         indent=tuple(indent),
         emphasis=tuple(emph),
         footnotes=with_grading_footnote(foot, long["criteria"].unique()),
         name="Lab shift",
         ard=pd.DataFrame(ard, columns=["row", "arm", "column", "n", "N", "percent"]),
     )
+
+
+def _category(grades: pd.Series, cats: list[tuple[str, int, int]]) -> pd.Series:
+    """The label of the grade group each grade falls in."""
+    num = pd.to_numeric(grades, errors="coerce").to_numpy(float, na_value=np.nan)
+    out = np.full(len(num), "", dtype=object)
+    for label, lo, hi in cats:
+        out[(num >= lo) & (num <= hi)] = label
+    return pd.Series(out, index=grades.index, dtype=object)
+
+
+def _arms(
+    pairs: pd.DataFrame, subjects: pd.DataFrame | None, by: str | None
+) -> tuple[list[str], list[int]]:
+    """Adds ``arm`` to ``pairs``; the arms in order and each arm's N."""
+    if by is None:
+        pairs["arm"] = "All subjects"
+        n = (
+            len(pd.unique(subjects["subject_id"].astype(str)))
+            if subjects is not None
+            else int(pairs["subject_id"].nunique())
+        )
+        return ["All subjects"], [n]
+    if subjects is None:
+        raise TableSpecError("shift table: by needs the subjects table")
+    col = arm_column(subjects.columns, by)
+    frame = subjects.drop_duplicates("subject_id")
+    arm = frame[col].astype("string").fillna("Missing")
+    ids = frame["subject_id"].astype("string")
+    of = pd.Series(arm.to_numpy(object), index=ids.to_numpy(object))
+    pairs["arm"] = pairs["subject_id"].astype(str).map(of).fillna("Missing").to_numpy(object)
+    names = sorted(set(arm) - {"Missing"})
+    if (arm == "Missing").any() or (pairs["arm"] == "Missing").any():
+        names.append("Missing")
+    counts = arm.value_counts()
+    return names, [int(counts.get(a, 0)) for a in names]
 
 
 def _long(graded: pd.DataFrame) -> pd.DataFrame:

@@ -209,16 +209,77 @@ class TableSpec(_Frozen):
         description="Keep term rows whose (unrounded) percent in the "
         "sort column is >= this in at least one arm.",
     )
-    count: Literal["subjects", "events"] = Field(
+    count: Literal["subjects", "events", "both"] = Field(
         default="subjects",
         description="'subjects': each subject once per row at the worst grade, "
-        "cells n (%); 'events': every AE record (episode) counted, cells n.",
+        "cells n (%); 'events': every AE record (episode) counted, cells n; 'both': patient "
+        "counts, with a 'Total number of events' row under the overall row and each SOC row.",
+    )
+    uncoded_label: str = Field(
+        default="No coding available",
+        description="Row (and, with soc, SOC) that counts AE records with an empty term "
+        "(or SOC), so that they stay in every count.",
+    )
+    grade_missing_label: str | None = Field(
+        default="Grade missing",
+        description="Column counting, per row, the patients (events) whose records there have "
+        "no grade; added only when there are such records. Ungraded records are also counted "
+        "in every column covering all grades [1, 5] ('Any grade'). None: no such column.",
     )
     decimals: int = Field(default=1, ge=0, le=3, description="Decimals of percentages.")
+    percent_sign: bool = Field(
+        default=False, description="Print cells as 'n (x.x%)' instead of 'n (x.x)'."
+    )
+    rounding: Literal["half-up", "half-even"] = Field(
+        default="half-up",
+        description="Rounding of percentages: half up (SAS ROUND, 12.25 -> 12.3) or half to "
+        "even (IEC 60559, R's round: 12.25 -> 12.2).",
+    )
+    grade_sign: Literal[">=", "≥"] = Field(
+        default=">=",
+        description="How 'greater than or equal' is spelled in the default column labels and "
+        "footnotes, the same in every output format ('Grade >= 3' or 'Grade ≥ 3').",
+    )
     zero: Literal["0", "0 (0.0)"] = Field(
         default="0", description="How a zero cell prints: '0', or with its percentage."
     )
     footnotes: tuple[str, ...] = Field(default=(), description="Extra footnotes, printed first.")
+    risk_difference: tuple[str, str] | None = Field(
+        default=None,
+        description="Two arms [a, b]: add risk difference columns (a - b, percentage points, "
+        "with a 95% CI) for every grade group.",
+    )
+    risk_difference_method: Literal["newcombe", "wald"] = Field(
+        default="newcombe",
+        description="CI of the risk difference: Newcombe's hybrid score interval (Stat Med "
+        "1998;17:873-890, method 10) or the Wald interval (method 1).",
+    )
+    teae: bool = Field(
+        default=True,
+        description="Count treatment-emergent AEs only: the teae/TRTEMFL flag where given, "
+        "else onset not before day 0 (aegrade.tables.filters).",
+    )
+    population: str | None = Field(
+        default=None,
+        description="Subjects column of Y/N flags (e.g. 'SAFFL'): only patients flagged Y "
+        "count, in N and in every row.",
+    )
+    where: dict[str, tuple[str, ...]] | None = Field(
+        default=None,
+        description="Custom filters, column -> accepted value(s): a column of the AEs keeps "
+        "those records, a column of the subjects keeps those patients, e.g. "
+        "where = {serious = 'Y'}.",
+    )
+
+    @field_validator("where", mode="before")
+    @classmethod
+    def _where_values(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {
+                str(k): tuple(str(x) for x in (x if isinstance(x, list | tuple) else [x]))
+                for k, x in v.items()
+            }
+        return v
 
     _tuple_criteria = field_validator("criteria", mode="before")(_as_tuple)
 

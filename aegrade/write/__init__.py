@@ -33,6 +33,7 @@ from aegrade.write.report import plot_swimmer, plot_worst_grades, render_report,
 from aegrade.write.results import check_destination, write_result, write_tables
 from aegrade.write.tables import (
     FORMATS,
+    cards_ard,
     format_for,
     page,
     render_html,
@@ -49,6 +50,7 @@ __all__ = [
     "build_adam",
     "build_adam_metadata",
     "build_adlb",
+    "cards_ard",
     "check_destination",
     "check_folder",
     "compute_atoxgr",

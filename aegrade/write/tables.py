@@ -16,12 +16,18 @@ from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
-from aegrade.tables.display import DisplayTable, as_display, format_text
+import numpy as np
+import pandas as pd
+
+from aegrade.tables.display import DisplayTable, as_display, format_percent, format_text
 from aegrade.write.atomic import atomic_output
 from aegrade.write.neutralize import escape_markup, neutralize, neutralize_formulas
+from aegrade.write.word import write_docx
 
 __all__ = [
+    "CARDS_COLUMNS",
     "FORMATS",
+    "cards_ard",
     "format_for",
     "neutralize",
     "page",
@@ -30,7 +36,21 @@ __all__ = [
     "write_table",
 ]
 
-FORMATS = ("xlsx", "csv", "md", "html", "docx", "rtf", "ard", "txt")
+FORMATS = ("xlsx", "csv", "md", "html", "docx", "rtf", "ard", "ard-simple", "txt")
+#: The ARD as the pharmaverse ``cards`` package shapes it (one line per statistic).
+CARDS_COLUMNS = (
+    "group1",
+    "group1_level",
+    "group2",
+    "group2_level",
+    "variable",
+    "variable_level",
+    "stat_name",
+    "stat_label",
+    "stat",
+    "stat_fmt",
+)
+_SIMPLE = ["row", "arm", "column", "n", "N", "percent"]
 _SUFFIX = {
     ".xlsx": "xlsx",
     ".csv": "csv",
@@ -63,7 +83,7 @@ def format_for(path: str | Path, fmt: str | None = None) -> str:
             raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
         return fmt
     name = Path(path).name.lower()
-    if name.endswith(".ard.csv"):
+    if name.endswith((".ard.csv", ".ard.json", ".ard.parquet")):
         return "ard"
     suffix = Path(name).suffix
     if suffix not in _SUFFIX:
@@ -106,7 +126,7 @@ def write_table(
     kind = format_for(path, fmt)
     items = list(tables) if isinstance(tables, (list, tuple)) else [tables]
     displays = [as_display(t) for t in items]
-    if kind in ("csv", "ard") and len(displays) != 1:
+    if kind in ("csv", "ard", "ard-simple") and len(displays) != 1:
         raise ValueError(f"{kind} holds one table; got {len(displays)}")
     writer = _WRITERS[kind]
     return atomic_output(path, lambda tmp: writer(displays, tmp))
@@ -128,15 +148,87 @@ def _write_csv(tables: list[DisplayTable], path: Path) -> None:
     frame.to_csv(path, index=False, encoding="utf-8")
 
 
+def _simple_ard(table: DisplayTable) -> pd.DataFrame:
+    if table.ard is None:
+        raise ValueError(f"{table.title!r} has no cell counts to write as an ARD")
+    return table.ard[_SIMPLE]
+
+
+def cards_ard(table: object) -> pd.DataFrame:
+    """The table's cell counts in the long shape of the pharmaverse ``cards`` ARD: per cell,
+    the statistics ``n``, ``N`` and ``p`` (a proportion, 0-1), grouped by arm (``group1``) and
+    grade group (``group2``); ``variable_level`` is the row exactly as displayed ('SOC / term'
+    under a SOC row) and ``stat_fmt`` the statistic as the table prints it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from aegrade.tables import build_ae_table
+    >>> ae = pd.DataFrame({"subject_id": ["1"], "term": ["Fever"], "grade": [3]})
+    >>> cards = cards_ard(build_ae_table(ae, pd.DataFrame({"subject_id": ["1", "2"]})))
+    >>> fever = cards[cards["variable_level"] == "Fever"].iloc[:3]
+    >>> fever[["group2_level", "stat_name", "stat", "stat_fmt"]].values.tolist()
+    [['Any grade', 'n', 1.0, '1'], ['Any grade', 'N', 2.0, '2'], ['Any grade', 'p', 0.5, '50.0']]
+    """
+    t = as_display(table)
+    ard = _simple_ard(t)
+    n = len(ard)
+    full = t.ard if t.ard is not None else ard
+    cell = full["cell"].astype(str) if "cell" in full else pd.Series([""] * n)
+    shown = cell.str.extract(r"\(([^)]*?)%?\)$")[0].to_numpy(object)
+    pct = ard["percent"].to_numpy(float)
+    p_fmt = [
+        s if isinstance(s, str) else ("" if np.isnan(v) else format_percent(v))
+        for s, v in zip(shown, pct, strict=True)
+    ]
+
+    def rep(x: object) -> np.ndarray:
+        return np.repeat(np.asarray(x, dtype=object), 3)
+
+    stat = np.column_stack(
+        [ard["n"].to_numpy(float), ard["N"].to_numpy(float), pct / 100.0]
+    ).reshape(-1)
+    fmt = np.column_stack(
+        [ard["n"].astype(str).to_numpy(object), ard["N"].astype(str).to_numpy(object), p_fmt]
+    ).reshape(-1)
+    return pd.DataFrame(
+        {
+            "group1": rep(["arm"] * n),
+            "group1_level": rep(ard["arm"].astype(str)),
+            "group2": rep(["grade_group"] * n),
+            "group2_level": rep(ard["column"].astype(str)),
+            "variable": rep(["row"] * n),
+            "variable_level": rep(ard["row"].astype(str)),
+            "stat_name": np.tile(np.array(["n", "N", "p"], object), n),
+            "stat_label": np.tile(np.array(["n", "N", "%"], object), n),
+            "stat": stat,
+            "stat_fmt": fmt,
+        },
+        columns=list(CARDS_COLUMNS),
+    )
+
+
 def _write_ard(tables: list[DisplayTable], path: Path) -> None:
-    ard = tables[0].ard
-    if ard is None:
-        raise ValueError(f"{tables[0].title!r} has no cell counts to write as an ARD")
-    neutralize_formulas(ard).to_csv(path, index=False, encoding="utf-8")
+    """cards-shaped ARD: Parquet and JSON with every label as displayed, CSV neutralised."""
+    cards = cards_ard(tables[0])
+    name = path.name.lower()
+    if name.endswith(".parquet") or name.endswith(".parquet.tmp"):
+        cards.to_parquet(path, index=False)
+    elif name.endswith((".json", ".json.tmp")):
+        path.write_text(cards.to_json(orient="records", force_ascii=False), encoding="utf-8")
+    else:
+        neutralize_formulas(cards).to_csv(path, index=False, encoding="utf-8")
+
+
+def _write_ard_simple(tables: list[DisplayTable], path: Path) -> None:
+    neutralize_formulas(_simple_ard(tables[0])).to_csv(path, index=False, encoding="utf-8")
 
 
 def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|")
+    """Text inert in a markdown cell: a backslash and ``|`` escaped, and the HTML a markdown
+    viewer would render (``<script>``, ``<img onerror=...>``, entities) escaped as ``&lt;`` and
+    ``&amp;``; ``>`` stays, so that 'Grade >= 3' reads as written."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("&", "&amp;").replace("<", "&lt;")
 
 
 def render_markdown(table: object) -> str:
@@ -322,82 +414,7 @@ def _fill_sheet(ws: Any, t: DisplayTable) -> None:
 
 
 def _write_docx(tables: list[DisplayTable], path: Path) -> None:
-    from docx import Document
-    from docx.enum.section import WD_ORIENT
-    from docx.shared import Pt
-
-    doc = Document()
-    style = doc.styles["Normal"]
-    style.font.name, style.font.size = "Arial", Pt(9)
-    if max(len(t.columns) for t in tables) > 6:
-        sec = doc.sections[0]
-        sec.orientation = WD_ORIENT.LANDSCAPE
-        sec.page_width, sec.page_height = sec.page_height, sec.page_width
-    for k, t in enumerate(tables):
-        if k:
-            doc.add_paragraph()
-        _docx_table(doc, t)
-    doc.save(str(path))
-
-
-def _docx_table(doc: Any, t: DisplayTable) -> None:
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt
-
-    if t.title:
-        doc.add_paragraph().add_run(t.title).bold = True
-    n_head = 2 if t.groups else 1
-    table = doc.add_table(rows=n_head + len(t.body), cols=1 + len(t.columns))
-    table.style = "Table Grid"
-    _docx_header(table, t, n_head)
-    for i, (ind, emph, row) in enumerate(zip(t.indent, t.emphasis, t.body, strict=True)):
-        cells = table.rows[n_head + i].cells
-        for j, v in enumerate(row):
-            p = cells[j].paragraphs[0]
-            run = p.add_run(v)
-            run.bold = emph
-            if j:
-                p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            elif ind:
-                p.paragraph_format.left_indent = Pt(10 * ind)
-    for f in t.footnotes:
-        para = doc.add_paragraph()
-        run = para.add_run(f)
-        run.font.size = Pt(8)
-
-
-def _docx_header(table: Any, t: DisplayTable, n_head: int) -> None:
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-
-    if t.groups:
-        col = 1
-        for label, span in t.groups:
-            cell = table.cell(0, col)
-            if span > 1:
-                cell = cell.merge(table.cell(0, col + span - 1))
-            cell.text = label
-            col += span
-    head = table.rows[n_head - 1].cells
-    for j, label in enumerate([t.stub_header, *t.columns]):
-        head[j].text = label
-    for i in range(n_head):
-        _repeat_header(table.rows[i])
-        for cell in table.rows[i].cells:
-            for p in cell.paragraphs:
-                p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-                for run in p.runs:
-                    run.bold = True
-
-
-def _repeat_header(row: Any) -> None:
-    """Mark a row as a header row Word repeats on each page (python-docx #322 workaround)."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    tr_pr = row._tr.get_or_add_trPr()
-    el = OxmlElement("w:tblHeader")
-    el.set(qn("w:val"), "true")
-    tr_pr.append(el)
+    write_docx(tables, path)
 
 
 # --------------------------------------------------------------------------- rtf
@@ -420,16 +437,39 @@ def _write_rtf(tables: list[DisplayTable], path: Path) -> None:
             assemble_rtf(parts, str(path))
 
 
+def _rtf_text(text: str) -> str:
+    r"""``text`` as literal RTF: ``\``, ``{`` and ``}`` escaped (an arm named
+    ``{\field{\*\fldinst HYPERLINK ...}}`` prints as those characters, never as a field), and
+    every non-ASCII character written as ``\uN?`` (signed UTF-16 units), which every RTF
+    reader shows whatever its code page: ``{\b x} ≥ 3`` becomes ``\{\\b x\} \u8805? 3``."""
+    out = text.replace("\\", "\\\\").replace("{", "\\{").replace("}", "\\}")
+    if out.isascii():
+        return out
+    parts = []
+    for ch in out:
+        if ch.isascii():
+            parts.append(ch)
+            continue
+        data = ch.encode("utf-16-le")
+        for k in range(0, len(data), 2):
+            unit = int.from_bytes(data[k : k + 2], "little", signed=True)
+            parts.append(f"\\u{unit}?")
+    return "".join(parts)
+
+
 def _rtf_document(t: DisplayTable) -> Any:
     import polars as pl
     from rtflite import RTFBody, RTFColumnHeader, RTFDocument, RTFFootnote, RTFPage, RTFTitle
 
+    # Every text is escaped here and rtflite's own conversion (LaTeX-like commands, '>=' to a
+    # symbol) is off: the RTF shows exactly the text the other formats show.
+    e = _rtf_text
     ncol = 1 + len(t.columns)
     stub_w = 3.0
     widths = [stub_w] + [1.0] * len(t.columns)
-    labels = ["  " * i + r[0] for i, r in zip(t.indent, t.body, strict=True)]
+    labels = ["  " * i + e(r[0]) for i, r in zip(t.indent, t.body, strict=True)]
     data = {
-        f"c{j}": [labels[i] if j == 0 else t.body[i][j] for i in range(len(t.body))]
+        f"c{j}": [labels[i] if j == 0 else e(t.body[i][j]) for i in range(len(t.body))]
         for j in range(ncol)
     }
     df = pl.DataFrame(data, schema={k: pl.Utf8 for k in data})
@@ -437,25 +477,35 @@ def _rtf_document(t: DisplayTable) -> Any:
     if t.groups:
         headers.append(
             RTFColumnHeader(
-                text=["", *(g for g, _ in t.groups)],
+                text=["", *(e(g) for g, _ in t.groups)],
                 col_rel_width=[stub_w] + [float(s) for _, s in t.groups],
                 text_justification=["l"] + ["c"] * len(t.groups),
+                text_convert=[[False]],
             )
         )
     headers.append(
         RTFColumnHeader(
-            text=[t.stub_header, *t.columns],
+            text=[e(t.stub_header), *(e(c) for c in t.columns)],
             col_rel_width=widths,
             text_justification=["l"] + ["c"] * len(t.columns),
+            text_convert=[[False]],
         )
     )
     return RTFDocument(
         df=df,
         rtf_page=RTFPage(orientation="landscape" if len(t.columns) > 6 else "portrait"),
-        rtf_title=RTFTitle(text=[t.title or ""]),
+        rtf_title=RTFTitle(text=[e(t.title or "")], text_convert=False),
         rtf_column_header=headers,
-        rtf_body=RTFBody(col_rel_width=widths, text_justification=[["l"] + ["c"] * len(t.columns)]),
-        rtf_footnote=RTFFootnote(text=list(t.footnotes)) if t.footnotes else None,
+        rtf_body=RTFBody(
+            col_rel_width=widths,
+            text_justification=[["l"] + ["c"] * len(t.columns)],
+            text_convert=[[False]],
+        ),
+        rtf_footnote=(
+            RTFFootnote(text=[e(f) for f in t.footnotes], text_convert=[[False]])
+            if t.footnotes
+            else None
+        ),
     )
 
 
@@ -463,6 +513,7 @@ _WRITERS: dict[str, Callable[[list[DisplayTable], Path], None]] = {
     "txt": _write_txt,
     "csv": _write_csv,
     "ard": _write_ard,
+    "ard-simple": _write_ard_simple,
     "md": _write_md,
     "html": _write_html,
     "xlsx": _write_xlsx,

@@ -82,7 +82,15 @@ def test_by_arm_with_total_to_xlsx(study, tmp_path):
 def test_ard_output(study, tmp_path):
     out = tmp_path / "cells.ard.csv"
     assert _run("table", study, "-o", out).exit_code == 0
-    ard = pd.read_csv(out)
+    cards = pd.read_csv(out, dtype={"stat_fmt": str})  # the cards shape (issue 14 point 8)
+    n = cards[
+        (cards["variable_level"] == "Neutrophil count decreased")
+        & (cards["group2_level"] == "Grade >= 3")
+    ]
+    assert n["stat_fmt"].tolist() == ["1", "4", "25.0"]
+    simple = tmp_path / "simple.csv"
+    assert _run("table", study, "-o", simple, "--format", "ard-simple").exit_code == 0
+    ard = pd.read_csv(simple)
     assert ard.columns.tolist() == ["row", "arm", "column", "n", "N", "percent"]
     line = ard[(ard["row"] == "Neutrophil count decreased") & (ard["column"] == "Grade >= 3")]
     assert line[["n", "N"]].values.tolist() == [[1, 4]]
@@ -218,3 +226,89 @@ def test_table_never_overwrites_a_file_of_its_input_folder(tmp_path: Path) -> No
     res = _run("table", str(graded), "-o", str(target))
     assert res.exit_code == 1
     assert target.read_bytes() == before
+
+
+def test_a_graded_result_with_grade_3_7_exits_1_naming_the_cell(study, tmp_path):
+    graded = tmp_path / "graded"
+    assert _run("grade", study, "-o", graded, "--format", "csv").exit_code == 0
+    path = graded / "adverse_events.csv"
+    ae = pd.read_csv(path, dtype=str)
+    ae.loc[0, "grade"] = "3.7"
+    ae.to_csv(path, index=False)
+    before = path.read_bytes()
+    out = tmp_path / "t.md"
+    res = _run("table", graded, "-o", out)
+    assert res.exit_code == 1, res.output
+    assert "row 2, column grade" in res.output and "'3.7'" in res.output
+    assert "Traceback" not in res.output
+    assert not out.exists() and path.read_bytes() == before
+
+
+def _with_population_and_events(study: Path) -> Path:
+    subjects = pd.read_csv(study / "subjects.csv")
+    subjects["SAFFL"] = ["Y", "N", "Y", "Y"]
+    subjects.to_csv(study / "subjects.csv", index=False)
+    pd.DataFrame(
+        {
+            "subject_id": ["S3", "S4"],
+            "term": ["Fatigue", "Fatigue"],
+            "grade": [2, 3],
+            "onset": [-5, 2],
+        }
+    ).to_csv(study / "events.csv", index=False)
+    return study
+
+
+def _row(res, label: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return next(x for x in res.stdout.splitlines() if x.startswith(label)).split()
+
+
+def test_population_and_treatment_emergent_filters(study):
+    """S2 (SAFFL N) leaves N and the rows; S3's fatigue at day -5 is not treatment-emergent."""
+    _with_population_and_events(study)
+    res = _run("table", study, "--population", "SAFFL")
+    assert res.exit_code == 0, res.output
+    assert "Number of patients (N = 3)" in res.stdout
+    assert _row(res, "Neutrophil count decreased")[-4:] == ["1", "(33.3)", "1", "(33.3)"]
+    assert _row(res, "Fatigue")[-4:] == ["1", "(33.3)", "1", "(33.3)"]
+    assert "Population: SAFFL = Y (3 patient(s); 1 other(s) not counted)." in res.stdout
+    assert "1 AE record(s) with onset before treatment start" in res.stdout
+    every = _run("table", study, "--all-events")
+    assert _row(every, "Fatigue")[-4:] == ["2", "(50.0)", "1", "(25.0)"]
+
+
+def test_population_applies_to_the_listing_too(study):
+    _with_population_and_events(study)
+    res = _run("table", study, "--kind", "listing", "--population", "SAFFL")
+    assert res.exit_code == 0, res.output
+    assert "S2" not in res.stdout and "S1" in res.stdout
+
+
+def test_an_unknown_population_column_exits_1(study):
+    res = _run("table", study, "--population", "SAFLF")
+    assert res.exit_code == 1
+    assert "population: 'SAFLF' is not a column" in res.output
+
+
+def test_shift_table_by_arm(study):
+    res = _run("table", study, "--kind", "shift", "--by", "arm")
+    assert res.exit_code == 0, res.output
+    assert "A (N = 2)" in res.stdout and "B (N = 2)" in res.stdout
+
+
+def test_rounding_percent_sign_and_shift_cut_options(study):
+    res = _run("table", study, "--percent-sign", "--rounding", "half-even")
+    assert res.exit_code == 0, res.output
+    assert _row(res, "Neutrophil count decreased")[-4:] == ["2", "(50.0%)", "1", "(25.0%)"]
+    res = _run("table", study, "--kind", "shift", "--shift-cut", "3")
+    assert res.exit_code == 0, res.output
+    assert "Grade 0-2" in res.stdout and "Grade 3-4" in res.stdout
+    assert _run("table", study, "--shift-cut", "5").exit_code == 2
+
+
+def test_risk_difference_columns(study):
+    res = _run("table", study, "--by", "arm", "--risk-difference", "A", "B")
+    assert res.exit_code == 0, res.output
+    assert "Risk difference A - B, % (95% CI)" in res.stdout
+    bad = _run("table", study, "--by", "arm", "--risk-difference", "A", "C")
+    assert bad.exit_code == 1 and "not among the arms" in bad.output

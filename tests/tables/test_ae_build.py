@@ -210,7 +210,12 @@ def test_soc_rows_count_once_and_nest_terms(table3_ae, subjects30):
     assert f"Investigations / {NEUT}" in set(t.ard()["row"])
 
 
-def test_unknown_subjects_and_missing_grades_are_not_counted(table3_ae, subjects30):
+def test_unknown_subjects_are_not_counted_and_ungraded_aes_count_in_any_grade(
+    table3_ae, subjects30
+):
+    """Issue 14 point 1 changed this: an ungraded AE (P30's CRS) used to vanish from every
+    row; it now counts in 'Any grade' (25 -> 26) and under 'Grade missing', never in a graded
+    column."""
     extra = pd.DataFrame(
         {
             "subject_id": ["P99", "P30"],
@@ -220,10 +225,16 @@ def test_unknown_subjects_and_missing_grades_are_not_counted(table3_ae, subjects
             "onset": [1.0, 1.0],
         }
     )
+    base = build_ae_table(table3_ae, subjects30)
     t = build_ae_table(pd.concat([table3_ae, extra], ignore_index=True), subjects30)
-    assert cell(t, CRS, "Any grade")["n"] == 25
+    assert cell(base, CRS, "Any grade")["n"] == 25
+    assert cell(t, CRS, "Any grade")["n"] == 26
+    assert cell(t, CRS, "Grade >= 3")["n"] == cell(base, CRS, "Grade >= 3")["n"]
+    assert cell(t, CRS, "Grade missing")["n"] == 1
+    assert t.columns == ("Any grade", "Grade >= 3", "Grade missing")
+    assert "Grade missing" not in base.columns
     assert any("not in the subjects table" in n for n in t.notes)
-    assert any("without a grade" in n for n in t.notes)
+    assert any("without a grade are counted" in n for n in t.notes)
 
 
 def test_inputs_are_not_mutated(table3_ae, subjects30):

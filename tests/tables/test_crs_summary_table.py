@@ -63,8 +63,9 @@ def test_incidence_onset_duration_per_system(crs_ae, subjects):
     assert block["Any grade, n (%)"] == ["3 (100.0)", "0", "3 (50.0)"]
     assert block["Grade >= 3, n (%)"] == ["1 (33.3)", "0", "1 (16.7)"]
     # first onsets 1, 2, 3 days; durations 2, 4 and 2 + 1 = 3 days
-    assert block["Time to onset, days, median (range)"] == ["2 (1-3)", "NA", "2 (1-3)"]
-    assert block["Duration, days, median (range)"] == ["3 (2-4)", "NA", "3 (2-4)"]
+    # one decimal rule for every median and range (issue 14 point 5): was "2 (1-3)"
+    assert block["Time to onset, days, median (range)"] == ["2.0 (1.0-3.0)", "NA", "2.0 (1.0-3.0)"]
+    assert block["Duration, days, median (range)"] == ["3.0 (2.0-4.0)", "NA", "3.0 (2.0-4.0)"]
     j = [r[0] for r in body].index("CRS (Lee 2014)")
     assert list(body[j + 2][1:]) == ["0", "1 (33.3)", "1 (16.7)"]
     r = rows(t)
@@ -95,8 +96,10 @@ def test_no_crs_rows_gives_empty_body(subjects):
 
 
 def test_median_range_format():
-    assert format_median_range([1, 2, 10]) == "2 (1-10)"
-    assert format_median_range([1.5, 2.0]) == "1.8 (1.5-2)"
+    assert format_median_range([1, 2, 10]) == "2.0 (1.0-10.0)"  # was "2 (1-10)": one rule
+    assert format_median_range([0.75, 0.5, 2]) == "0.8 (0.5-2.0)"  # the issue's "0.8 (0.5-2)"
+    assert format_median_range([1, 1]) == "1.0 (1.0-1.0)"  # the issue's "1 (1-1)"
+    assert format_median_range([1.5, 2.0]) == "1.8 (1.5-2.0)"
     assert format_median_range([]) == "NA"
 
 

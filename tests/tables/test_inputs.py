@@ -74,3 +74,76 @@ def test_a_study_is_graded_on_the_spot() -> None:
     data = load_table_inputs(EXAMPLE)
     assert len(data.adverse_events) and data.graded_observations is not None
     assert isinstance(data.subjects, pd.DataFrame)
+
+
+def _graded_csv(result, tmp_path: Path, edit) -> Path:  # type: ignore[no-untyped-def]
+    out = tmp_path / "graded"
+    write_result(result, out, fmt="csv")
+    ae = pd.read_csv(out / "adverse_events.csv", dtype=str, keep_default_na=False)
+    edit(ae)
+    ae.to_csv(out / "adverse_events.csv", index=False)
+    return out
+
+
+@pytest.mark.parametrize("value", ["3.7", "7", "-1", "high", "2.5"])
+def test_a_grade_that_is_not_a_whole_number_0_to_5_is_an_input_error(
+    result, tmp_path: Path, value: str
+) -> None:
+    """(issue 11) grade 3.7 was counted as grade >= 3; each bad cell is named."""
+
+    def edit(ae: pd.DataFrame) -> None:
+        ae.loc[1, "grade"] = value
+
+    out = _graded_csv(result, tmp_path, edit)
+    with pytest.raises(InputError) as err:
+        load_table_inputs(out)
+    failures = err.value.failures
+    assert failures[["row", "column", "check"]].values.tolist() == [[3, "grade", "invalid_grade"]]
+    assert str(failures["file"][0]).endswith("adverse_events.csv")
+    assert f"'{value}'" in str(err.value)
+
+
+def test_whole_grades_and_blanks_are_accepted(result, tmp_path: Path) -> None:
+    def edit(ae: pd.DataFrame) -> None:
+        ae.loc[0, "grade"] = "4.0"
+        ae.loc[1, "grade"] = ""
+
+    data = load_table_inputs(_graded_csv(result, tmp_path, edit))
+    assert data.adverse_events["grade"].iloc[0] == 4
+    assert pd.isna(data.adverse_events["grade"].iloc[1])
+
+
+def test_a_graded_result_without_a_grade_column_is_refused(result, tmp_path: Path) -> None:
+    def edit(ae: pd.DataFrame) -> None:
+        del ae["grade"]
+
+    out = _graded_csv(result, tmp_path, edit)
+    with pytest.raises(InputError, match="required column 'grade' is missing"):
+        load_table_inputs(out)
+
+
+def test_a_ragged_graded_csv_row_is_an_input_error(result, tmp_path: Path) -> None:
+    out = tmp_path / "graded"
+    write_result(result, out, fmt="csv")
+    path = out / "adverse_events.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[2] += ",x,y"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_table_inputs(out)
+    assert err.value.failures["row"].tolist() == [3]
+
+
+def test_a_bad_grade_in_a_graded_workbook_names_sheet_and_cell(tmp_path: Path) -> None:
+    path = tmp_path / "graded.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "adverse_events"
+    ws.append(["subject_id", "term", "criteria", "grade"])
+    ws.append(["P1", "Anemia", "ctcae-v5.0", 2])
+    ws.append(["P2", "Anemia", "ctcae-v5.0", 3.7])
+    wb.save(path)
+    with pytest.raises(InputError) as err:
+        load_table_inputs(path)
+    row = err.value.failures.iloc[0]
+    assert (row["sheet"], row["row"], row["column"]) == ("adverse_events", 3, "grade")

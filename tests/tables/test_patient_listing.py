@@ -54,3 +54,47 @@ def test_crs_prefers_astct_when_two_systems(table3_ae, subjects30):
     t = build_patient_listing(pd.concat([table3_ae, extra]), subjects30)
     assert t.body[0][4] == "3"
     assert {NEUT, ICANS}  # terms used by the listing columns
+
+
+def test_il6_range_keeps_the_precision_of_the_input():
+    """(issue 14 point 5) 162.5 printed as 162; values keep their decimals (at most 3)."""
+    ae = pd.DataFrame(
+        {"subject_id": ["1"], "term": ["Anemia"], "criteria": ["ctcae-v5.0"], "grade": [1]}
+    )
+    obs = pd.DataFrame(
+        {
+            "subject_id": ["1", "1", "2", "2"],
+            "parameter": ["IL6", "IL6", "IL6", "IL6"],
+            "value": [4.25, 162.5, 40.0, 1234.0],
+        }
+    )
+    subjects = pd.DataFrame({"subject_id": ["1", "2"]})
+    listing = build_patient_listing(ae, subjects, observations=obs).to_frame()
+    assert listing["IL-6 range (pg/mL)"].tolist() == ["4.25-162.5", "40-1234"]
+
+
+def _crs_records() -> pd.DataFrame:
+    """Patient 1: clinician CTCAE v4.03 CRS grade 2 and a derived ASTCT grade 1; patient 2:
+    a derived ASTCT grade 3 only; patient 3: a clinician grade 1 only."""
+    return pd.DataFrame(
+        {
+            "subject_id": ["1", "1", "2", "3"],
+            "term": [CRS, CRS, CRS, CRS],
+            "criteria": ["ctcae-v4.03", "astct-2019", "astct-2019", "ctcae-v4.03"],
+            "grade": [2, 1, 3, 1],
+            "source": ["clinician", "derived", "derived", "clinician"],
+        }
+    )
+
+
+def test_listing_crs_takes_the_clinician_grade_per_patient():
+    """(issue 14 point 6) once any patient had an ASTCT grade, clinician grades became 0."""
+    subjects = pd.DataFrame({"subject_id": ["1", "2", "3"]})
+    t = build_patient_listing(_crs_records(), subjects).to_frame()
+    assert t["CRS"].tolist() == ["2", "3", "1"]
+
+
+def test_listing_can_prefer_the_derived_grade():
+    subjects = pd.DataFrame({"subject_id": ["1", "2", "3"]})
+    t = build_patient_listing(_crs_records(), subjects, prefer="derived").to_frame()
+    assert t["CRS"].tolist() == ["1", "3", "1"]

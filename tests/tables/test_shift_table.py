@@ -89,3 +89,60 @@ def test_empty_baseline_rows_hidden_unless_kept():
     kept = build_shift_table(g, keep_empty=True)
     assert [r[0] for r in kept.body] == [N] + [f"Baseline grade {k}" for k in range(5)]
     assert kept.body[3][1:] == ("0", "0", "0", "0", "0", "0")
+
+
+def _two_arms():
+    g = graded(
+        [
+            ("1", 0, N, 0),
+            ("1", 3, N, 4),
+            ("2", 0, N, 1),
+            ("2", 4, N, 2),
+            ("3", 0, N, 0),
+            ("3", 4, N, 3),
+            ("4", 2, N, 1),  # no baseline
+        ]
+    )
+    subjects = pd.DataFrame(
+        {"subject_id": ["1", "2", "3", "4", "5"], "arm": ["A", "A", "B", "B", "B"]}
+    )
+    return g, subjects
+
+
+def test_shift_per_arm_with_each_arms_n():
+    """`--kind shift --by arm` used to pool the arms."""
+    g, subjects = _two_arms()
+    t = build_shift_table(g, subjects=subjects, by="ARM")
+    assert t.groups == (("A (N = 2)", 6), ("B (N = 3)", 6))
+    body = {r[0]: list(r[1:]) for r in t.body}
+    assert body["Baseline grade 0"] == [
+        *["0", "0", "0", "0", "1 (100.0)", "1"],
+        *["0", "0", "0", "1 (100.0)", "0", "1"],
+    ]
+    assert body["Baseline grade 1"] == [*["0", "0", "1 (100.0)", "0", "0", "1"], *["0"] * 5, "0"]
+    assert body["Baseline missing"] == [*["0"] * 5, "0", "0", "1 (100.0)", "0", "0", "0", "1"]
+    ard = t.ard
+    line = ard[(ard["row"] == f"{N} / Baseline grade 0") & (ard["arm"] == "B")]
+    assert line["n"].tolist() == [0, 0, 0, 1, 0] and set(line["N"]) == {1}
+
+
+def test_shift_grade_3_4_cut_point():
+    g, subjects = _two_arms()
+    t = build_shift_table(g, subjects=subjects, by="arm", cut=3)
+    assert t.columns == ("Grade 0-2", "Grade 3-4", "Total") * 2
+    body = {r[0]: list(r[1:]) for r in t.body}
+    assert body["Baseline grade 0-2"] == ["1 (50.0)", "1 (50.0)", "2", "0", "1 (100.0)", "1"]
+    assert body["Baseline missing"] == ["0", "0", "0", "1 (100.0)", "0", "1"]
+
+
+@pytest.mark.parametrize("cut", [0, 5])
+def test_shift_cut_must_be_a_grade_1_to_4(cut):
+    g, _ = _two_arms()
+    with pytest.raises(ValueError, match="cut must be a grade from 1 to 4"):
+        build_shift_table(g, cut=cut)
+
+
+def test_shift_by_needs_subjects():
+    g, _ = _two_arms()
+    with pytest.raises(ValueError, match="by needs the subjects table"):
+        build_shift_table(g, by="arm")

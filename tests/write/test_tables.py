@@ -10,7 +10,7 @@ import pytest
 
 from aegrade.tables import RowSpec, TableSpec, build_ae_table, build_patient_listing
 from aegrade.write import write_table
-from aegrade.write.tables import format_for, neutralize
+from aegrade.write.tables import CARDS_COLUMNS, format_for, neutralize
 from tests.tables._frames import CRS, ICANS, NEUT
 
 
@@ -112,8 +112,10 @@ def test_single_arm_csv_uses_grade_group_names(single, tmp_path):
     assert df.iloc[0].tolist() == [CRS, "25 (83.3)", "3 (10.0)"]
 
 
-def test_ard(table, tmp_path):
-    path = write_table(table, tmp_path / "t.ard.csv")
+def test_ard_simple(table, tmp_path):
+    """The six-column ARD, kept as --format ard-simple (issue 14 point 8: 'ard' is now the
+    cards shape)."""
+    path = write_table(table, tmp_path / "t.csv", "ard-simple")
     ard = pd.read_csv(path)
     assert ard.columns.tolist() == ["row", "arm", "column", "n", "N", "percent"]
     line = ard[(ard["row"] == CRS) & (ard["arm"] == "Total") & (ard["column"] == "Any grade")]
@@ -125,7 +127,37 @@ def test_ard(table, tmp_path):
 
 def test_ard_format_option_writes_csv_text(table, tmp_path):
     path = write_table(table, tmp_path / "cells.csv", "ard")
-    assert pd.read_csv(path).columns.tolist() == ["row", "arm", "column", "n", "N", "percent"]
+    assert pd.read_csv(path).columns.tolist() == list(CARDS_COLUMNS)
+
+
+@pytest.mark.parametrize("suffix", ["ard.csv", "ard.json", "ard.parquet"])
+def test_ard_in_the_cards_shape(table, tmp_path, suffix):
+    path = write_table(table, tmp_path / f"t.{suffix}")
+    if suffix.endswith("csv"):
+        cards = pd.read_csv(path, dtype={"stat_fmt": str})
+    elif suffix.endswith("json"):
+        cards = pd.read_json(path, orient="records", dtype={"stat_fmt": str})
+    else:
+        cards = pd.read_parquet(path)
+    assert cards.columns.tolist() == list(CARDS_COLUMNS)
+    sel = (
+        (cards["variable_level"] == CRS)
+        & (cards["group1_level"] == "Total")
+        & (cards["group2_level"] == "Any grade")
+    )
+    got = cards[sel]
+    assert got["stat_name"].tolist() == ["n", "N", "p"]
+    assert got["stat_label"].tolist() == ["n", "N", "%"]
+    assert got["stat"].tolist()[:2] == [25, 30]
+    assert got["stat"].tolist()[2] == pytest.approx(25 / 30)
+    assert got["stat_fmt"].tolist() == ["25", "30", "83.3"]
+    assert set(cards["group1"]) == {"arm"} and set(cards["group2"]) == {"grade_group"}
+    assert len(cards) == len(table.rows) * 3 * 2 * 3
+    labels = set(cards["variable_level"])
+    if suffix.endswith("csv"):  # a spreadsheet opens CSV: neutralised
+        assert "'=HYPERLINK(bad)" in labels
+    else:  # Parquet and JSON: every label exactly as displayed
+        assert "=HYPERLINK(bad)" in labels
 
 
 def test_markdown(single, tmp_path):
@@ -177,12 +209,17 @@ def test_html_self_contained(table, tmp_path):
     assert 'colspan="2"' in text
 
 
+def _docx_text(cell) -> str:  # type: ignore[no-untyped-def]
+    return cell.text.strip("\t").replace("\t", " ").replace("\u00a0", " ")
+
+
 def test_docx_cells_and_repeated_header(table, tmp_path):
     from docx import Document
 
     doc = Document(str(write_table(table, tmp_path / "t.docx")))
     t = doc.tables[0]
-    cells = [[c.text for c in row.cells] for row in t.rows]
+    # a count is set as '<tab>n<tab>(x.x)' on tab stops, aligned on the parenthesis (issue 14)
+    cells = [[_docx_text(c) for c in row.cells] for row in t.rows]
     assert cells[0][1] == cells[0][2] == "A (N = 15)"  # merged across the arm's two columns
     assert cells[1] == ["Adverse event"] + ["Any grade", "Grade >= 3"] * 3
     crs = next(r for r in cells if r[0] == CRS)
@@ -241,3 +278,161 @@ def test_failed_write_leaves_nothing(table3_ae, subjects30, tmp_path):
 def test_csv_takes_one_table(single, table, tmp_path):
     with pytest.raises(ValueError, match="one table"):
         write_table([single, table], tmp_path / "t.csv")
+
+
+# --------------------------------------------------------------------------- injection (issue 11)
+
+_FIELD = '{\\field{\\*\\fldinst HYPERLINK "http://x"}{\\fldrslt click}}'
+
+
+def _rtf_tokens(text: str) -> tuple[list[str], str]:
+    """(control words, literal text) of an RTF document, as an RTF reader splits it:
+    ``\\\\``, ``\\{`` and ``\\}`` are literal characters, ``\\uN?`` a Unicode character."""
+    words: list[str] = []
+    chars: list[str] = []
+    for m in re.finditer(r"\\([\\{}])|\\u(-?\d+)\??|\\([a-z*]+)(-?\d+)? ?|([{}])|([^\\{}]+)", text):
+        lit, uni, word, _, _brace, plain = m.groups()
+        if lit:
+            chars.append(lit)
+        elif uni:
+            chars.append(chr(int(uni) % 65536))
+        elif word:
+            words.append(word)
+            chars.append(" ")
+        elif plain:
+            chars.append(plain)
+    return words, "".join(chars)
+
+
+def _hostile_table(name: str):
+    from aegrade.tables.display import DisplayTable
+
+    return DisplayTable(
+        title=f"Title {name}",
+        stub_header=f"Term {name}",
+        columns=(f"Arm {name}",),
+        body=((f"Row {name}", f"1 {name}"),),
+        groups=((f"Group {name}", 1),),
+        footnotes=(f"Note {name}",),
+    )
+
+
+def test_rtf_field_in_every_text_is_literal(tmp_path):
+    text = write_table(_hostile_table(_FIELD), tmp_path / "t.rtf").read_text(encoding="utf-8")
+    words, plain = _rtf_tokens(text)
+    assert "field" not in words and "fldinst" not in words and "fldrslt" not in words
+    for where in ("Title", "Term", "Arm", "Row", "1", "Group", "Note"):
+        assert f"{where} {_FIELD}" in plain, where
+
+
+def test_rtf_backslash_and_unicode_print_as_written(tmp_path):
+    name = "C:\\temp\\par x \u2265 3 caf\u00e9 \U0001f600"
+    text = write_table(_hostile_table(name), tmp_path / "t.rtf").read_text(encoding="utf-8")
+    assert text.isascii()
+    words, plain = _rtf_tokens(text)
+    assert f"Row {name}".replace("\U0001f600", "\ud83d\ude00") in plain
+    assert "temp" not in words
+
+
+def test_rtf_keeps_the_spelling_of_other_formats(single, tmp_path):
+    """rtflite's own conversion ('>=' to a symbol) is off: the header reads as in docx/html."""
+    text = write_table(single, tmp_path / "t.rtf").read_text(encoding="utf-8")
+    assert "Grade >= 3" in _rtf_tokens(text)[1]
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("<script>alert(1)</script>", "&lt;script>alert(1)&lt;/script>"),
+        ('<img src=x onerror="alert(1)">', '&lt;img src=x onerror="alert(1)">'),
+        ("a | b", "a \\| b"),
+        ("&amp; \\| x", "&amp;amp; \\\\\\| x"),
+    ],
+)
+def test_markdown_escapes_html_and_pipes(raw, shown, tmp_path):
+    text = write_table(_hostile_table(raw), tmp_path / "t.md").read_text(encoding="utf-8")
+    assert "<script" not in text and "<img" not in text
+    assert f"| Row {shown} | 1 {shown} |" in text
+    assert f"**Title {shown}**" in text and f"Note {shown}  " in text
+
+
+def test_html_and_docx_keep_hostile_text_as_text(tmp_path):
+    import docx
+
+    name = "<script>alert(1)</script> " + _FIELD
+    page = write_table(_hostile_table(name), tmp_path / "t.html").read_text(encoding="utf-8")
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    doc = docx.Document(str(write_table(_hostile_table(name), tmp_path / "t.docx")))
+    cells = [c.text for r in doc.tables[0].rows for c in r.cells]
+    assert f"Row {name}" in cells and f"1 {name}" in cells
+
+
+# --------------------------------------------------------------------------- docx layout (issue 14)
+
+
+def _docx_widths(t) -> list[float]:  # type: ignore[no-untyped-def]
+    return [c.width.pt for c in t.rows[-1].cells]
+
+
+def test_docx_columns_fit_their_content_and_no_word_is_broken(table, tmp_path):
+    from docx import Document
+
+    from aegrade.write.word import _longest_word
+
+    doc = Document(str(write_table(table, tmp_path / "t.docx")))
+    t = doc.tables[0]
+    widths = _docx_widths(t)
+    assert len(set(widths)) > 1, "columns are no longer all the same width"
+    assert widths[0] > max(widths[1:])  # the stub holds the long term names
+    assert t._tbl.xpath("./w:tblPr/w:tblLayout[@w:type='fixed']")
+    words = [w for r in t.rows for w in _docx_text(r.cells[0]).split()]
+    assert widths[0] > max(_longest_word(w, True) for w in words)
+    assert sum(widths) <= 6.5 * 72 + 1  # within the text width of the page
+
+
+def test_docx_rows_never_split_and_rules_not_a_grid(table, tmp_path):
+    from docx import Document
+
+    doc = Document(str(write_table(table, tmp_path / "t.docx")))
+    t = doc.tables[0]
+    assert all(r._tr.xpath("./w:trPr/w:cantSplit") for r in t.rows)
+    borders = t._tbl.xpath("./w:tblPr/w:tblBorders")[0]
+    vals = {el.tag.split("}")[1]: el.get(el.tag.split("}")[0] + "}val") for el in borders}
+    assert vals == {
+        "top": "single",
+        "bottom": "single",
+        "left": "nil",
+        "right": "nil",
+        "insideH": "nil",
+        "insideV": "nil",
+    }
+    assert t.style is None or t.style.name != "Table Grid"
+    header_rule = t.rows[1].cells[1]._tc.xpath("./w:tcPr/w:tcBorders/w:bottom")
+    assert header_rule and header_rule[0].get(header_rule[0].tag.split("}")[0] + "}sz") == "6"
+
+
+def test_docx_counts_align_on_the_parenthesis(table, tmp_path):
+    """Every 'n (x.x)' cell of a column has the same two tab stops: n right-aligned at the
+    first, '(' at the second."""
+    from docx import Document
+
+    doc = Document(str(write_table(table, tmp_path / "t.docx")))
+    t = doc.tables[0]
+    stops = set()
+    for row in t.rows[2:]:
+        p = row.cells[1].paragraphs[0]
+        assert p.text.startswith("\t")
+        stops.add(
+            tuple((s.alignment, round(s.position.pt, 2)) for s in p.paragraph_format.tab_stops)
+        )
+    assert len(stops) == 1
+    ((right, left),) = stops
+    assert str(right[0]).startswith("RIGHT") and str(left[0]).startswith("LEFT")
+    assert right[1] < left[1]
+
+
+def test_docx_arm_header_keeps_n_together(table, tmp_path):
+    from docx import Document
+
+    doc = Document(str(write_table(table, tmp_path / "t.docx")))
+    assert doc.tables[0].rows[0].cells[1].text == "A (N\u00a0=\u00a015)"
