@@ -13,7 +13,7 @@ import pytest
 import aegrade
 from aegrade.read.sdtm import bds_to_observations, cdisc_tables, domain_of
 from aegrade.read.study import load_study, text_ids
-from aegrade.tables import build_ae_table
+from aegrade.tables import TableSpec, build_ae_table
 from aegrade.write.adam import build_adam
 from tests.conftest import DATA
 
@@ -178,7 +178,13 @@ def test_meddra_coded_adae_builds_its_table() -> None:
     table = build_ae_table(result.adverse_events, result.subjects)
     cells = table.cells.set_index(["row", "column"])
     assert cells.loc[("Pneumonia", "Grade >= 3"), "n"] == 1
-    assert cells.loc[("Pyrexia", "Any grade"), "n"] == 1
+    # Pyrexia began before treatment (TRTEMFL N): not counted, and the table says so (issue 14)
+    assert "Pyrexia" not in set(table.cells["row"])
+    assert "1 AE record(s) with onset before treatment start" in " ".join(table.notes)
+    all_events = build_ae_table(
+        result.adverse_events, result.subjects, TableSpec(teae=False)
+    ).cells.set_index(["row", "column"])
+    assert all_events.loc[("Pyrexia", "Any grade"), "n"] == 1
     assert cells.loc[("Sepsis", "Grade >= 3"), "n"] == 1
     assert int(cells.loc[("Pneumonia", "Any grade"), "N"]) == 3
 
