@@ -13,12 +13,14 @@ from aegrade.read.dates import (
     parse_datetimes,
 )
 from aegrade.read.files import (
+    InputNotice,
     Sheet,
     Workbook,
     column_letter,
     detect_delimiter,
     detect_encoding,
     input_error,
+    notice_hidden,
     read_csv,
     read_file,
     read_parquet,
@@ -38,6 +40,7 @@ from aegrade.read.wide import is_wide, parameter_columns, wide_to_long
 
 __all__ = [
     "ColumnMap",
+    "InputNotice",
     "Sheet",
     "Study",
     "Table",
@@ -58,6 +61,7 @@ __all__ = [
     "is_wide",
     "load_column_map",
     "load_study",
+    "notice_hidden",
     "parameter_columns",
     "parse_datetimes",
     "read_csv",
