@@ -117,12 +117,18 @@ def _os_message(exc: OSError) -> str:
 def _dispose(exc: BaseException) -> None:
     """Drop what the failed call left alive (an xlsx writer's zip file after a full disk) now,
     quietly: otherwise its finaliser fails later with an 'Exception ignored' trace."""
-    for e in (exc, exc.__cause__, exc.__context__):
-        if e is not None:
-            e.__traceback__ = None
     hook = sys.unraisablehook
     sys.unraisablehook = lambda _unraisable: None
     try:
+        seen: set[int] = set()
+        todo: list[BaseException | None] = [exc]
+        while todo:  # the whole chain: any traceback may keep the writer's frame alive
+            e = todo.pop()
+            if e is None or id(e) in seen:
+                continue
+            seen.add(id(e))
+            e.__traceback__ = None
+            todo += [e.__cause__, e.__context__]
         gc.collect()
     finally:
         sys.unraisablehook = hook

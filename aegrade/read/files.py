@@ -734,8 +734,8 @@ def _refuse_non_zip(path: Path) -> None:
     if head.startswith(_OLE):
         raise input_error(
             path,
-            "not a readable xlsx workbook: this is an encrypted (password-protected) workbook or an old .xls file, not an "
-            "xlsx; remove the password or save it as .xlsx (Excel Workbook)",
+            "not a readable xlsx workbook: this is an encrypted (password-protected) workbook "
+            "or an old .xls file; remove the password or save it as .xlsx (Excel Workbook)",
         )
     if head.startswith(b"PK"):
         return
@@ -820,7 +820,7 @@ def _check_part_size(path: Path, info: zipfile.ZipInfo, part_bound: int) -> None
             path,
             f"part {info.filename} uncompresses to {info.file_size:,} bytes (from "
             f"{info.compress_size:,} compressed), more than the bound of {part_bound:,} bytes "
-            "per sheet; refusing to read it (raise the bound with max_part= if the sheet is "
+            "per part; refusing to read it (raise the bound with max_part= if the sheet is "
             "really that large)",
             value=info.filename,
         )
