@@ -211,7 +211,6 @@ def shape_tables(
     >>> len(problems)
     0
     """
-    _refuse_unknown_columns(tables, cmap)
     shaped = {k: replace(t, frame=rename_columns(t.frame, cmap)) for k, t in tables.items()}
     _refuse_colliding_headers(tables, shaped)
     obs = shaped.get("observations")
@@ -219,6 +218,7 @@ def shape_tables(
         frame, rows = wide_to_long(obs.frame, obs.labels(), cmap)
         shaped["observations"] = replace(obs, frame=frame, rows=rows)
     shaped = {k: replace(t, frame=_lower(t.frame)) for k, t in shaped.items()}
+    _refuse_unknown_columns(tables, shaped, cmap)
     problems = Failures()
     obs = shaped.get("observations")
     if obs is not None:
@@ -246,21 +246,35 @@ def shape_tables(
     return shaped, problems.frame()
 
 
-def _refuse_unknown_columns(tables: dict[str, Table], cmap: ColumnMap | None) -> None:
-    """A column map naming a header no table has: an input error listing the headers there
-    are (a misspelt map entry would otherwise leave a required column silently missing)."""
+#: The columns whose absence stops grading: a column map entry aimed at one of them that
+#: names a header no table has (a misspelling) is reported with the headers there are.
+_NEEDED = ("subject_id", "day", "parameter", "value", "term", "grade")
+
+
+def _refuse_unknown_columns(
+    given: dict[str, Table], shaped: dict[str, Table], cmap: ColumnMap | None
+) -> None:
+    """A column map entry naming a header no table has, for a needed column that no table
+    ends up with: an input error listing the headers there are. (A map may name headers of
+    other layouts, such as a long sheet's ``Test`` beside a wide one: those pass.)"""
     if cmap is None or not cmap.columns:
         return
-    have = {map_key(c): str(c) for t in tables.values() for c in t.frame.columns}
-    missing = [k for k in cmap.columns if k not in have]
+    have = {map_key(c): str(c) for t in given.values() for c in t.frame.columns}
+    final = {str(c) for t in shaped.values() for c in t.frame.columns}
+    missing = [
+        k
+        for k, target in cmap.columns.items()
+        if k not in have and target in _NEEDED and target not in final
+    ]
     if not missing:
         return
-    files = sorted({t.file for t in tables.values() if t.file})
+    files = sorted({t.file for t in given.values() if t.file})
     listed = ", ".join(repr(h) for h in have.values())
     raise input_error(
         files[0] if files else None,
-        f"the column map names column {missing[0]!r}, which no table has; the headers are: "
-        f"{listed}{close_matches_hint(missing[0], list(have.values()))}",
+        f"the column map names column {missing[0]!r} (for {cmap.columns[missing[0]]}), which "
+        f"no table has; the headers are: {listed}"
+        f"{close_matches_hint(missing[0], list(have.values()))}",
         check=Reason.BAD_COLUMN_MAP,
         column=missing[0],
         value=missing[0],

@@ -289,11 +289,18 @@ def test_map_naming_a_missing_column_lists_the_headers(tmp_path: Path) -> None:
     pd.DataFrame(OBS).rename(columns={"value": "Result"}).to_csv(path, index=False)
     err = _raises(
         path,
-        r"names column 'resutl', which no table has; the headers are: .*'Result'.*"
+        r"names column 'resutl' \(for value\), which no table has; the headers are: .*'Result'.*"
         r"did you mean 'Result'",
         lambda p: load_study(p, column_map={"columns": {"Resutl": "value"}}),
     )
     assert err.failures["column"].tolist() == ["resutl"]
+
+
+def test_map_naming_headers_of_another_layout_is_fine(tmp_path: Path) -> None:
+    path = tmp_path / "obs.csv"
+    pd.DataFrame(OBS).rename(columns={"value": "Result"}).to_csv(path, index=False)
+    cmap = {"columns": {"Result": "value", "Low": "lln", "Patient": "subject_id"}}
+    assert load_study(path, column_map=cmap).observations.frame["value"].tolist() == [120, 95, 130]
 
 
 # --------------------------------------------------------------------------- xlsx: merged
