@@ -6,10 +6,13 @@ the header included). Fully blank rows are skipped and their numbers kept out of
 Anything unreadable becomes an :class:`~aegrade.errors.InputError` naming the file (and the
 sheet, row and cell where that is known), never a bare parser exception.
 
-xlsx safety: the zip is checked before any parser sees it (size bound on the uncompressed
-parts, no DTD or entity declarations in any XML part); formulas are refused with the cell that
-holds them, because a formula's value is whatever the last program to save the file computed
-(none at all when a script wrote it), not source data.
+xlsx safety: the zip is checked before any parser sees it (size bounds on the whole and on
+each part, read from the zip directory and again while inflating; no DTD or entity
+declarations in any XML part, whatever its encoding); formulas are refused with the cell that
+holds them, in every sheet part however it is named, because a formula's value is whatever the
+last program to save the file computed (none at all when a script wrote it), not source data.
+Hidden sheets are left unread with an :class:`InputNotice`; merged cells are read down an
+identifier column and refused elsewhere.
 """
 
 from __future__ import annotations

@@ -109,7 +109,10 @@ def _folder(path: Path, cmap: ColumnMap | None, bound: int, part: int) -> dict[s
     for file in files:
         role = _role(file.stem, cmap)
         if role is not None and role not in found:
-            found[role] = read_file(file, max_uncompressed=bound, max_part=part)[0]
+            sheets = read_file(file, max_uncompressed=bound, max_part=part)
+            if not sheets:
+                raise input_error(file, "the workbook has no visible sheet to read")
+            found[role] = sheets[0]
     return found
 
 

@@ -432,3 +432,19 @@ def test_a_folder_named_like_a_csv_is_an_input_error(tmp_path: Path) -> None:
 def test_missing_path_is_named(tmp_path: Path) -> None:
     err = _raises(tmp_path / "nope.xlsx", r"does not exist")
     assert err.error_counts == {"missing_file": 1}
+
+
+def test_a_folder_workbook_with_every_sheet_hidden(tmp_path: Path) -> None:
+    path = _book(
+        tmp_path / "observations.xlsx", {"data": pd.DataFrame(OBS), "shown": pd.DataFrame()}
+    )
+    _rezip(  # Excel would not save this; a script can
+        path,
+        lambda n, b: (
+            (n, b.replace(b'state="visible"', b'state="hidden"'))
+            if n == "xl/workbook.xml"
+            else (n, b)
+        ),
+    )
+    with pytest.warns(InputNotice, match="hidden sheets 'data', 'shown' not read"):
+        _raises(path, r"no visible sheet", lambda p: load_study(p.parent))
