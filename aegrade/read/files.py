@@ -909,7 +909,8 @@ def _scan_part(
                 at = window.rfind(b"row ")  # rows are written in order: the last one
                 if at >= 0 and (m := _ROW_NUMBER.search(window, max(at - 4, 0))):
                     last_row = max(last_row, int(m.group(1)))
-                merges.extend(_MERGE.findall(window))
+                if b"mergeCell" in window:  # a fast find first: the regex only then
+                    merges.extend(_MERGE.findall(window))
             tail = window[-64:]
     if is_sheet and columns:  # without a column past Z the area stays far below the bound
         letters = max(columns, key=_column_number)
