@@ -864,6 +864,41 @@ def _part_encoding(head: bytes, name: str, path: Path) -> str | None:
     return None
 
 
+@dataclass
+class _SheetScan:
+    """What a sheet part's chunks show, by byte counts and regexes (no Python step per cell)."""
+
+    formula: bool = False
+    last_row: int = 0
+    cells: int = 0
+    columns: set[bytes] = field(default_factory=set)
+    merges: set[bytes] = field(default_factory=set)
+
+    def feed(self, chunk: bytes, window: bytes) -> None:
+        if not self.formula and _FORMULA.search(window):
+            self.formula = True
+        self.cells += chunk.count(b"<c ") + chunk.count(b":c ")
+        self.columns.update(_WIDE_COLUMN.findall(window))
+        at = window.rfind(b"row ")  # rows are written in order: the last one
+        if at >= 0 and (m := _ROW_NUMBER.search(window, max(at - 4, 0))):
+            self.last_row = max(self.last_row, int(m.group(1)))
+        if b"mergeCell" in window:  # a fast find first: the regex only then
+            self.merges.update(_MERGE.findall(window))
+
+    def check_area(self, path: Path, name: str) -> None:
+        if not self.columns:  # without a column past Z the area stays far below the bound
+            return
+        letters = max(self.columns, key=_column_number)
+        area = self.last_row * _column_number(letters)
+        if area > max(_MAX_SHEET_AREA, 20 * self.cells):
+            raise input_error(
+                path,
+                f"{name} reaches cell {letters.decode()}{self.last_row}: reading it would "
+                f"take {area:,} cells for about {self.cells:,} values; refusing to read it "
+                "(delete the stray cells far from the data, or save only the data range)",
+            )
+
+
 def _scan_part(
     zf: zipfile.ZipFile,
     info: zipfile.ZipInfo,
@@ -873,20 +908,18 @@ def _scan_part(
     sheet_parts: set[str],
     found: _Found,
 ) -> int:
-    is_sheet = _is_sheet_part(info.filename, sheet_parts)
-    seen, tail, has_formula = 0, b"", False
-    last_row, cells, columns = 0, 0, set()
-    merges: list[bytes] = []
+    sheet = _SheetScan() if _is_sheet_part(info.filename, sheet_parts) else None
+    seen, tail = 0, b""
     decoder = None
+    bound = min(budget, part_bound)
     with zf.open(info) as part:
         while raw := part.read(1 << 20):
             seen += len(raw)
-            if seen > min(budget, part_bound):
+            if seen > bound:
                 raise input_error(
                     path,
-                    f"part {info.filename} uncompresses to more than "
-                    f"{min(budget, part_bound):,} bytes (the zip directory said "
-                    f"{info.file_size:,}); refusing to read it",
+                    f"part {info.filename} uncompresses to more than {bound:,} bytes (the zip "
+                    f"directory said {info.file_size:,}); refusing to read it",
                     value=info.filename,
                 )
             if seen == len(raw):  # the first chunk: which encoding the part is in
@@ -901,32 +934,16 @@ def _scan_part(
                     "refusing to read it (possible XML attack)",
                     value=info.filename,
                 )
-            if is_sheet and not has_formula and _FORMULA.search(window):
-                has_formula = True
-            if is_sheet:  # byte counts and regexes over the chunk: no Python step per cell
-                cells += chunk.count(b"<c ") + chunk.count(b":c ")
-                columns.update(_WIDE_COLUMN.findall(window))
-                at = window.rfind(b"row ")  # rows are written in order: the last one
-                if at >= 0 and (m := _ROW_NUMBER.search(window, max(at - 4, 0))):
-                    last_row = max(last_row, int(m.group(1)))
-                if b"mergeCell" in window:  # a fast find first: the regex only then
-                    merges.extend(_MERGE.findall(window))
+            if sheet is not None:
+                sheet.feed(chunk, window)
             tail = window[-64:]
-    if is_sheet and columns:  # without a column past Z the area stays far below the bound
-        letters = max(columns, key=_column_number)
-        area = last_row * _column_number(letters)
-        if area > max(_MAX_SHEET_AREA, 20 * cells):
-            raise input_error(
-                path,
-                f"{info.filename} reaches cell {letters.decode()}{last_row}: reading it would "
-                f"take {area:,} cells for about {cells:,} values; refusing to read it (delete "
-                "the stray cells far from the data, or save only the data range)",
-            )
-    key = info.filename.lower()
-    if merges:
-        found.merges[key] = sorted({m.decode("ascii") for m in merges})
-    if has_formula:
-        found.formulas[key] = _formula_cells(zf, info)
+    if sheet is not None:
+        sheet.check_area(path, info.filename)
+        key = info.filename.lower()
+        if sheet.merges:
+            found.merges[key] = sorted(m.decode("ascii") for m in sheet.merges)
+        if sheet.formula:
+            found.formulas[key] = _formula_cells(zf, info)
     return seen
 
 
