@@ -19,12 +19,14 @@ from aegrade.read.dates import (
     parse_datetimes,
 )
 from aegrade.read.files import (
+    InputNotice,
     Sheet,
     Workbook,
     column_letter,
     detect_delimiter,
     detect_encoding,
     input_error,
+    notice_hidden,
     read_csv,
     read_file,
     read_parquet,
@@ -46,6 +48,7 @@ from aegrade.read.wide import is_wide, parameter_columns, wide_to_long
 
 __all__ = [
     "ColumnMap",
+    "InputNotice",
     "Sheet",
     "Study",
     "Table",
@@ -69,6 +72,7 @@ __all__ = [
     "load_column_map",
     "load_study",
     "map_parameter_names",
+    "notice_hidden",
     "parameter_columns",
     "parse_datetimes",
     "read_csv",

@@ -6,10 +6,13 @@ the header included). Fully blank rows are skipped and their numbers kept out of
 Anything unreadable becomes an :class:`~aegrade.errors.InputError` naming the file (and the
 sheet, row and cell where that is known), never a bare parser exception.
 
-xlsx safety: the zip is checked before any parser sees it (size bound on the uncompressed
-parts, no DTD or entity declarations in any XML part); formulas are refused with the cell that
-holds them, because a formula's value is whatever the last program to save the file computed
-(none at all when a script wrote it), not source data.
+xlsx safety: the zip is checked before any parser sees it (size bounds on the whole and on
+each part, read from the zip directory and again while inflating; no DTD or entity
+declarations in any XML part, whatever its encoding); formulas are refused with the cell that
+holds them, in every sheet part however it is named, because a formula's value is whatever the
+last program to save the file computed (none at all when a script wrote it), not source data.
+Hidden sheets are left unread with an :class:`InputNotice`; merged cells are read down an
+identifier column and refused elsewhere.
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import posixpath
 import re
 import warnings
 import zipfile
-from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Hashable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,15 +40,19 @@ from aegrade.errors import Failures, InputError, Reason
 __all__ = [
     "CSV_NA",
     "EXCEL_SUFFIXES",
+    "IDENTIFIER_HEADERS",
+    "MAX_PART",
     "MAX_UNCOMPRESSED",
     "READABLE",
     "TEXT_SUFFIXES",
+    "InputNotice",
     "Sheet",
     "Workbook",
     "column_letter",
     "detect_delimiter",
     "detect_encoding",
     "input_error",
+    "notice_hidden",
     "read_csv",
     "read_file",
     "read_parquet",
@@ -56,16 +64,28 @@ if TYPE_CHECKING:
 
 #: Default bound on the total uncompressed size of an xlsx (bytes).
 MAX_UNCOMPRESSED = 2 * 1024**3
+#: Default bound on one sheet XML or shared-strings part of an xlsx, uncompressed (bytes): a
+#: full sheet (1,048,576 rows) of ten short columns takes about 400 MB.
+MAX_PART = 512 * 1024**2
+#: Header names (folded) of the identifier columns whose vertically merged cells are read as
+#: the merged value on each row of the block; any other merged range in the data is an error.
+IDENTIFIER_HEADERS = frozenset(
+    {"subject_id", "usubjid", "subjid", "subject", "patient", "patient_id", "studyid", "arm"}
+)
 CSV_NA = ["", "NA", "NaN", "nan"]
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 READABLE = (*TEXT_SUFFIXES, *EXCEL_SUFFIXES, ".parquet", ".xpt")
 _DELIMITERS = (",", ";", "\t", "|")
 _LINE = re.compile(r"line (\d+)")
+_FIELDS = re.compile(r"Expected (\d+) fields in line \d+, saw (\d+)")
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 #: A cell of type "e": a spreadsheet error (#N/A, #DIV/0!), which calamine hands over as "".
 _ERROR_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*\bt="e"')
 _DTD = (b"<!DOCTYPE", b"<!ENTITY")
+_MERGE = re.compile(
+    rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]{1,3}[0-9]{1,7}(?::[A-Z]{1,3}[0-9]{1,7})?)"'
+)
 #: Cell references of columns past Z (``r="AA12"``, ``r="XFD1048576"``) and a row's number
 #: (``<row r="12" ...>``) in a worksheet's XML; one-letter columns need no look.
 _WIDE_COLUMN = re.compile(rb'r="([A-Z]{2,3})[0-9]')  # no word boundary: 7x faster
@@ -151,7 +171,9 @@ def input_error(
     return found.error(where)
 
 
-def read_file(path: Path, *, max_uncompressed: int = MAX_UNCOMPRESSED) -> list[Sheet]:
+def read_file(
+    path: Path, *, max_uncompressed: int = MAX_UNCOMPRESSED, max_part: int = MAX_PART
+) -> list[Sheet]:
     """Read any supported file; a workbook gives one :class:`Sheet` per sheet.
 
     The reader follows the suffix: ``.csv``, ``.txt``, ``.tsv`` (encoding and delimiter
@@ -165,11 +187,14 @@ def read_file(path: Path, *, max_uncompressed: int = MAX_UNCOMPRESSED) -> list[S
         The file.
     max_uncompressed
         Bound on an xlsx's total uncompressed size, in bytes.
+    max_part
+        Bound on one xlsx sheet or shared-strings part, uncompressed, in bytes.
 
     Returns
     -------
     list of Sheet
-        One for a table file; one per sheet of a workbook, in workbook order.
+        One for a table file; one per visible sheet of a workbook, in workbook order (hidden
+        sheets are named in an :class:`InputNotice` and not read).
 
     Raises
     ------
@@ -198,7 +223,8 @@ def read_file(path: Path, *, max_uncompressed: int = MAX_UNCOMPRESSED) -> list[S
     if suffix in TEXT_SUFFIXES:
         return [read_csv(path)]
     if suffix in EXCEL_SUFFIXES:
-        book = Workbook(path, max_uncompressed=max_uncompressed)
+        book = Workbook(path, max_uncompressed=max_uncompressed, max_part=max_part)
+        notice_hidden(book, ())
         return [book.sheet(n) for n in book.sheet_names]
     if suffix == ".parquet":
         return [read_parquet(path)]
@@ -354,16 +380,52 @@ def read_csv(path: Path) -> Sheet:
         raise input_error(path, "the file is empty", check=Reason.EMPTY_FILE) from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         found = _LINE.search(str(exc))
-        raise input_error(
-            path,
-            f"cannot parse the file: {exc}".strip(),
-            row=int(found.group(1)) if found else None,
-        ) from None
+        cells = _FIELDS.search(str(exc))
+        message = (
+            f"row {found.group(1)} has {cells.group(2)} cells, the header {cells.group(1)}; "
+            "quote cells that hold the delimiter, or remove the extra cells"
+            if found and cells
+            else f"cannot parse the file: {exc}".strip()
+        )
+        raise input_error(path, message, row=int(found.group(1)) if found else None) from None
+    except Exception as exc:  # the C parser's other failures (memory, overflow) on odd bytes
+        raise input_error(path, f"cannot parse the file: {exc}".strip()) from None
+    _refuse_other_delimiter(frame, sep, path)
     if decimal == ",":
         frame = _decimal_commas(frame)
     header = _header_cells(first, sep, frame)
     frame = _named_columns(frame, header, path, None, header_row=1)
     return _without_blank_rows(Sheet(frame, str(path), None, np.arange(len(frame)) + 2))
+
+
+def _refuse_other_delimiter(frame: pd.DataFrame, sep: str, path: Path) -> None:
+    """Rows written with another delimiter than the header (header ``a,b,c``, rows ``1;2;3``)
+    land whole in the first column with the others empty: an error naming the first such
+    row, not a table of empty cells."""
+    if frame.shape[1] < 2 or frame.empty:
+        return
+    first = frame.iloc[:, 0]
+    if not (first.dtype == object or pd.api.types.is_string_dtype(first)):
+        return
+    rest_empty = frame.iloc[:, 1:].isna().all(axis=1).to_numpy(bool)
+    if not rest_empty.any():
+        return
+    text = first.astype("string")
+    for other in (d for d in _DELIMITERS if d != sep):
+        hit = rest_empty & (text.str.count(re.escape(other)) >= frame.shape[1] - 1).fillna(
+            False
+        ).to_numpy(bool)
+        if hit.any():
+            at = int(np.flatnonzero(hit)[0])
+            named = {"\t": "tab"}
+            raise input_error(
+                path,
+                f"row {at + 2} is separated by {named.get(other, repr(other))} but the header "
+                f"by {named.get(sep, repr(sep))}; use one delimiter throughout the file",
+                row=at + 2,
+                column=str(frame.columns[0]),
+                value=str(first.iloc[at])[:80],
+            )
 
 
 def _header_cells(first: str, sep: str, frame: pd.DataFrame) -> list[object]:
@@ -524,8 +586,64 @@ def _without_blank_rows(sheet: Sheet) -> Sheet:
 # --------------------------------------------------------------------------- xlsx
 
 
+class InputNotice(UserWarning):
+    """Something about an input that was read as documented but that the user should know
+    (a hidden sheet left unread). The command line prints it as ``notice: ...``.
+
+    Examples
+    --------
+    >>> issubclass(InputNotice, UserWarning)
+    True
+    """
+
+
+def notice_hidden(book: Workbook, read: Collection[str]) -> None:
+    """Warn (:class:`InputNotice`) about the hidden sheets of ``book`` not in ``read``.
+
+    Parameters
+    ----------
+    book
+        An opened workbook.
+    read
+        The hidden sheets that are read all the same (a column map names them).
+
+    Examples
+    --------
+    >>> import tempfile, warnings
+    >>> from pathlib import Path
+    >>> import openpyxl
+    >>> wb = openpyxl.Workbook()
+    >>> wb.active.title = "observations"
+    >>> wb.create_sheet("old").sheet_state = "veryHidden"
+    >>> path = Path(tempfile.mkdtemp()) / "study.xlsx"
+    >>> wb.save(path)
+    >>> with warnings.catch_warnings(record=True) as seen:
+    ...     warnings.simplefilter("always")
+    ...     notice_hidden(Workbook(path), ())
+    >>> print(seen[0].message)
+    study.xlsx: hidden sheet 'old' not read (name it in the column map's [sheets] to read it)
+    """
+    left = [n for n in book.hidden if n not in read]
+    if left:
+        names = ", ".join(repr(n) for n in left)
+        warnings.warn(
+            f"{book.path.name}: hidden sheet{'s' if len(left) > 1 else ''} {names} not read "
+            "(name it in the column map's [sheets] to read it)",
+            InputNotice,
+            stacklevel=2,
+        )
+
+
 class Workbook:
     """An xlsx opened safely: zip checked, parts scanned, sheets read by name.
+
+    Before any spreadsheet parser sees the file: the zip directory's uncompressed sizes are
+    checked (the whole workbook against ``max_uncompressed``, each sheet or shared-strings part
+    against ``max_part``), then every XML part is streamed once, decoded from its own encoding
+    (byte-order mark or XML declaration: UTF-8, UTF-16 and UTF-32 alike), and refused if it
+    declares a DTD or entities; every sheet part (found through the workbook's relationships,
+    whatever its name) is scanned for formula cells, merged ranges and a used range far beyond
+    its values.
 
     Parameters
     ----------
@@ -533,12 +651,25 @@ class Workbook:
         An .xlsx or .xlsm file.
     max_uncompressed
         Bound on the total uncompressed size of its parts, in bytes.
+    max_part
+        Bound on the uncompressed size of one sheet XML or shared-strings part, in bytes
+        (default :data:`MAX_PART`, 512 MiB: a full 1,048,576-row sheet of ten short columns
+        takes about 400 MB).
+
+    Attributes
+    ----------
+    sheet_names
+        The visible sheets, in workbook order.
+    hidden
+        The hidden and very hidden sheets (read only when asked for by name).
 
     Raises
     ------
     InputError
-        Not a workbook, damaged or truncated, too large once uncompressed, or with XML
-        declarations (DTD/entities) that could expand or reach outside the file.
+        Not a workbook (a text file, an encrypted or legacy OLE file), damaged or truncated,
+        too large once uncompressed, or with XML declarations (DTD/entities) that could
+        expand or reach outside the file; two sheets whose names differ only in case or
+        blanks.
 
     Examples
     --------
@@ -550,49 +681,230 @@ class Workbook:
     ...     path, sheet_name="subjects", index=False
     ... )
     >>> book = Workbook(path)
-    >>> book.sheet_names
-    ['subjects']
+    >>> book.sheet_names, book.hidden
+    (['subjects'], [])
     >>> book.sheet("subjects").frame.to_dict("records")
     [{'subject_id': 'S01', 'arm': 'A'}]
     """
 
-    def __init__(self, path: Path, *, max_uncompressed: int = MAX_UNCOMPRESSED) -> None:
+    def __init__(
+        self, path: Path, *, max_uncompressed: int = MAX_UNCOMPRESSED, max_part: int = MAX_PART
+    ) -> None:
         self.path = path
-        self._formulas: dict[str, list[tuple[str, str]]] = {}
-        self._parts = _scan_zip(path, max_uncompressed, self._formulas)
-        self._errors = _error_parts(path, self._formulas)
-        self.sheet_names = _calamine_names(path)
+        _refuse_non_zip(path)
+        self._found = _scan_zip(path, max_uncompressed, max_part)
+        names = _calamine_names(path)
+        states = self._found.states
+        self.hidden = [n for n in names if states.get(n, "visible") != "visible"]
+        self.sheet_names = [n for n in names if n not in self.hidden]
+        _refuse_folded_twins(path, names)
 
-    def sheet(self, name: str) -> Sheet:
-        """The sheet ``name`` with its header found and rows labelled by sheet row number."""
+    def sheet(self, name: str, *, identifiers: Collection[str] = ()) -> Sheet:
+        """The sheet ``name`` with its header found and rows labelled by sheet row number.
+
+        ``identifiers`` (folded header names) add to :data:`IDENTIFIER_HEADERS`: the columns
+        whose vertically merged cells are read as the merged value on every row.
+        """
         rows = _sheet_rows(self.path, name)
-        _put_error_cells(rows, self._errors.get(self._parts.get(name, ""), []))
-        formulas = self._formulas.get(self._parts.get(name, ""), [])
-        return _sheet_from_rows(rows, self.path, name, formulas)
+        part = self._found.parts.get(name, "").lower()
+        formulas = self._found.formulas.get(part, [])
+        merges = self._found.merges.get(part, [])
+        _put_error_cells(rows, self._found.errors.get(part, []))
+        return _sheet_from_rows(
+            rows, self.path, name, formulas, merges, {*IDENTIFIER_HEADERS, *identifiers}
+        )
 
 
-def _scan_zip(path: Path, bound: int, formulas: dict[str, list[tuple[str, str]]]) -> dict[str, str]:
+@dataclass
+class _Found:
+    """What the scan of a workbook's zip found, sheet parts keyed by lower-case part name."""
+
+    parts: dict[str, str] = field(default_factory=dict)  # sheet name -> part
+    states: dict[str, str] = field(default_factory=dict)  # sheet name -> visible/hidden/...
+    formulas: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    merges: dict[str, list[str]] = field(default_factory=dict)
+    #: spreadsheet error cells (reference, shown text) of the parts that have any
+    errors: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _refuse_non_zip(path: Path) -> None:
+    """A clear reason for the common files that are named .xlsx but are not a workbook."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError as exc:
+        raise input_error(path, f"cannot open the file: {exc.strerror or exc}") from None
+    if not head:
+        raise input_error(path, "the file is empty", check=Reason.EMPTY_FILE)
+    if head.startswith(_OLE):
+        raise input_error(
+            path,
+            "not a readable xlsx workbook: this is an encrypted (password-protected) workbook "
+            "or an old .xls file; remove the password or save it as .xlsx (Excel Workbook)",
+        )
+    if head.startswith(b"PK"):
+        return
+    try:
+        detect_encoding(head)
+        text = True
+    except ValueError:
+        text = False
+    if text:
+        raise input_error(
+            path,
+            "not a readable xlsx workbook: this is a text file; give it a .csv (or .txt) name",
+        )
+    raise input_error(path, "not a readable xlsx workbook (the file is not a zip archive)")
+
+
+def _refuse_folded_twins(path: Path, names: list[str]) -> None:
+    """Two sheets whose names differ only in case or blanks: which one is meant is unclear."""
+    seen: dict[str, str] = {}
+    found = Failures(file=str(path), unique=False)
+    for name in names:
+        key = " ".join(name.split()).lower()
+        if key in seen:
+            found.add(
+                Reason.UNREADABLE_FILE,
+                f"sheets {seen[key]!r} and {name!r} differ only in case or blanks; rename or "
+                "delete one of them",
+                value=name,
+            )
+        else:
+            seen[key] = name
+    if len(found):
+        raise found.error(str(path))
+
+
+def _scan_zip(path: Path, bound: int, part_bound: int) -> _Found:
+    found = _Found()
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
-            if sum(i.file_size for i in infos) > bound:
+            total = sum(i.file_size for i in infos)
+            if total > bound:
                 raise input_error(
                     path,
-                    f"the workbook uncompresses to more than {bound:,} bytes; refusing to read it",
+                    f"the workbook uncompresses to more than its bound of {bound:,} bytes "
+                    f"({total:,} bytes); refusing to read it",
+                    value=total,
                 )
-            total = 0
+            names = [i.filename.lower() for i in infos]
+            if len(set(names)) < len(names):
+                twice = sorted({n for n in names if names.count(n) > 1})
+                raise input_error(path, f"the zip holds two parts named {twice[0]}; damaged file")
+            for info in infos:  # the directory's sizes first: refuse before inflating anything
+                if info.filename.lower().endswith((".xml", ".rels", ".vml", ".bin")):
+                    _check_part_size(path, info, part_bound)
+            found.parts, found.states = _sheet_parts(zf, path, part_bound)
+            sheet_parts = {p.lower() for p in found.parts.values()}
+            budget = bound
             for info in infos:
-                if info.filename.endswith((".xml", ".rels")):
-                    total += _scan_part(zf, info, path, bound - total, formulas)
-            return _sheet_parts(zf)
+                if info.filename.endswith((".xml", ".rels", ".vml")) or info.filename.lower() in (
+                    sheet_parts
+                ):
+                    budget -= _scan_part(zf, info, path, budget, part_bound, sheet_parts, found)
+            return found
     except InputError:
         raise
     except Exception as exc:  # zipfile, zlib and XML parsers raise many types on bad bytes
         raise input_error(
             path,
-            "not a readable xlsx workbook (damaged, truncated, encrypted "
-            f"or not an Excel file): {exc}",
+            f"not a readable xlsx workbook (damaged or truncated): {exc}",
         ) from None
+
+
+def _is_sheet_part(name: str, sheet_parts: set[str]) -> bool:
+    low = name.lower()
+    return low in sheet_parts or low.startswith(("xl/worksheets/", "xl/macrosheets/"))
+
+
+def _check_part_size(path: Path, info: zipfile.ZipInfo, part_bound: int) -> None:
+    if info.file_size > part_bound:
+        raise input_error(
+            path,
+            f"part {info.filename} uncompresses to {info.file_size:,} bytes (from "
+            f"{info.compress_size:,} compressed), more than the bound of {part_bound:,} bytes "
+            "per part; refusing to read it (raise the bound with max_part= if the sheet is "
+            "really that large)",
+            value=info.filename,
+        )
+
+
+#: Encodings of XML parts whose bytes keep ASCII's ``<!DOCTYPE`` as is.
+_ASCII_SAFE = re.compile(r"(utf-?8|us-ascii|ascii|iso-8859-\d+|latin-?1|windows-125\d|cp125\d)$")
+_DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+def _part_encoding(head: bytes, name: str, path: Path) -> str | None:
+    """The codec to decode a part with before scanning it; None when its bytes are ASCII-safe."""
+    for bom, enc in (
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF8, None),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if head.startswith(bom):
+            return enc
+    for start, enc in (
+        (b"\x00\x00\x00<", "utf-32-be"),
+        (b"<\x00\x00\x00", "utf-32-le"),
+        (b"\x00<\x00?", "utf-16-be"),
+        (b"<\x00?\x00", "utf-16-le"),
+    ):
+        if head.startswith(start):
+            return enc
+    declared = _DECLARED.match(head)
+    if declared and not _ASCII_SAFE.match(declared.group(1).decode("ascii").lower()):
+        raise input_error(
+            path,
+            f"{name} declares the encoding {declared.group(1).decode('ascii')!r}; aegrade reads "
+            "workbook XML in UTF-8, UTF-16 or UTF-32 only",
+            value=declared.group(1).decode("ascii"),
+        )
+    return None
+
+
+@dataclass
+class _SheetScan:
+    """What a sheet part's chunks show, by byte counts and regexes (no Python step per cell)."""
+
+    formula: bool = False
+    error: bool = False
+    last_row: int = 0
+    cells: int = 0
+    columns: set[bytes] = field(default_factory=set)
+    merges: set[bytes] = field(default_factory=set)
+
+    def feed(self, chunk: bytes, window: bytes) -> None:
+        if not self.formula and _FORMULA.search(window):
+            self.formula = True
+        if not self.error and _ERROR_CELL.search(window):
+            self.error = True
+        self.cells += chunk.count(b"<c ") + chunk.count(b":c ")
+        self.columns.update(_WIDE_COLUMN.findall(window))
+        at = window.rfind(b"row ")  # rows are written in order: the last one
+        if at >= 0 and (m := _ROW_NUMBER.search(window, max(at - 4, 0))):
+            self.last_row = max(self.last_row, int(m.group(1)))
+        if b"mergeCell" in window:  # a fast find first: the regex only then
+            self.merges.update(_MERGE.findall(window))
+
+    def check_area(self, path: Path, name: str) -> None:
+        if not self.columns:  # without a column past Z the area stays far below the bound
+            return
+        letters = max(self.columns, key=_column_number)
+        area = self.last_row * _column_number(letters)
+        if area > max(_MAX_SHEET_AREA, 20 * self.cells):
+            raise input_error(
+                path,
+                f"{name} reaches cell {letters.decode()}{self.last_row}: reading it would "
+                f"take {area:,} cells for about {self.cells:,} values; refusing to read it "
+                "(delete the stray cells far from the data, or save only the data range)",
+            )
 
 
 def _scan_part(
@@ -600,62 +912,49 @@ def _scan_part(
     info: zipfile.ZipInfo,
     path: Path,
     budget: int,
-    formulas: dict[str, list[tuple[str, str]]],
+    part_bound: int,
+    sheet_parts: set[str],
+    found: _Found,
 ) -> int:
-    is_sheet = info.filename.startswith("xl/worksheets/")
-    seen, tail, has_formula = 0, b"", False
-    last_row, cells, columns = 0, 0, set()
+    sheet = _SheetScan() if _is_sheet_part(info.filename, sheet_parts) else None
+    seen, tail = 0, b""
+    decoder = None
+    bound = min(budget, part_bound)
     with zf.open(info) as part:
-        while chunk := part.read(1 << 20):
-            seen += len(chunk)
-            if seen > budget:
+        while raw := part.read(1 << 20):
+            seen += len(raw)
+            if seen > bound:
                 raise input_error(
                     path,
-                    "the workbook uncompresses to more than its size bound; refusing to read it",
+                    f"part {info.filename} uncompresses to more than {bound:,} bytes (the zip "
+                    f"directory said {info.file_size:,}); refusing to read it",
+                    value=info.filename,
                 )
+            if seen == len(raw):  # the first chunk: which encoding the part is in
+                enc = _part_encoding(raw[:256], info.filename, path)
+                decoder = codecs.getincrementaldecoder(enc)("replace") if enc else None
+            chunk = decoder.decode(raw).encode("utf-8") if decoder else raw
             window = tail + chunk
             if any(d in window for d in _DTD):
                 raise input_error(
                     path,
                     f"{info.filename} declares a DTD or XML entities; "
                     "refusing to read it (possible XML attack)",
+                    value=info.filename,
                 )
-            if is_sheet and not has_formula and _FORMULA.search(window):
-                has_formula = True
-            if is_sheet and _ERROR_CELL.search(window):  # error cells: listed under a key
-                formulas.setdefault("#errors", []).append((info.filename, ""))
-            if is_sheet:  # byte counts and regexes over the chunk: no Python step per cell
-                cells += chunk.count(b"<c ") + chunk.count(b":c ")
-                columns.update(_WIDE_COLUMN.findall(window))
-                at = window.rfind(b"row ")  # rows are written in order: the last one
-                if at >= 0 and (m := _ROW_NUMBER.search(window, max(at - 4, 0))):
-                    last_row = max(last_row, int(m.group(1)))
+            if sheet is not None:
+                sheet.feed(chunk, window)
             tail = window[-64:]
-    if is_sheet and columns:  # without a column past Z the area stays far below the bound
-        letters = max(columns, key=_column_number)
-        area = last_row * _column_number(letters)
-        if area > max(_MAX_SHEET_AREA, 20 * cells):
-            raise input_error(
-                path,
-                f"{info.filename} reaches cell {letters.decode()}{last_row}: reading it would "
-                f"take {area:,} cells for about {cells:,} values; refusing to read it (delete "
-                "the stray cells far from the data, or save only the data range)",
-            )
-    if has_formula:
-        formulas[info.filename] = _formula_cells(zf, info)
+    if sheet is not None:
+        sheet.check_area(path, info.filename)
+        key = info.filename.lower()
+        if sheet.merges:
+            found.merges[key] = sorted(m.decode("ascii") for m in sheet.merges)
+        if sheet.error:  # issue 10: calamine reads error cells as empty; read them back
+            found.errors[key] = _typed_cells(zf, info, "e")
+        if sheet.formula:
+            found.formulas[key] = _formula_cells(zf, info)
     return seen
-
-
-def _error_parts(
-    path: Path, formulas: dict[str, list[tuple[str, str]]]
-) -> dict[str, list[tuple[str, str]]]:
-    """Each worksheet part's spreadsheet error cells (reference, shown text), read only from
-    the parts the scan saw them in (issue 10: calamine reads them as empty cells)."""
-    parts = {f for f, _ in formulas.pop("#errors", [])}
-    if not parts:
-        return {}
-    with zipfile.ZipFile(path) as zf:
-        return {p: _typed_cells(zf, zf.getinfo(p), "e") for p in sorted(parts)}
 
 
 def _typed_cells(zf: zipfile.ZipFile, info: zipfile.ZipInfo, kind: str) -> list[tuple[str, str]]:
@@ -711,24 +1010,41 @@ def _formula_cells(
     return found
 
 
-def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name -> its worksheet part, from workbook.xml and its relationships."""
+def _sheet_parts(
+    zf: zipfile.ZipFile, path: Path, part_bound: int
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Sheet name -> its part (as named in the zip), and sheet name -> its state (visible,
+    hidden, veryHidden), from workbook.xml and its relationships, whatever the parts' names."""
+    from defusedxml import DefusedXmlException
     from defusedxml.ElementTree import fromstring
 
+    by_lower = {i.filename.lower(): i for i in zf.infolist()}
+    book_info = by_lower.get("xl/workbook.xml")
+    rels_info = by_lower.get("xl/_rels/workbook.xml.rels")
+    if book_info is None or rels_info is None:
+        return {}, {}
     try:
-        book = fromstring(zf.read("xl/workbook.xml"))
-        rels = fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    except KeyError:
-        return {}
+        book = fromstring(zf.read(book_info), forbid_dtd=True)
+        rels = fromstring(zf.read(rels_info), forbid_dtd=True)
+    except DefusedXmlException:
+        raise input_error(
+            path,
+            "xl/workbook.xml declares a DTD or XML entities; refusing to read it "
+            "(possible XML attack)",
+        ) from None
     targets = {r.get("Id"): r.get("Target", "") for r in rels}
-    out = {}
+    parts: dict[str, str] = {}
+    states: dict[str, str] = {}
     for el in book.iter():
         if el.tag.rsplit("}", 1)[-1] != "sheet":
             continue
         rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), None)
-        target = targets.get(rid, "").lstrip("/")
-        out[el.get("name", "")] = target if target.startswith("xl/") else f"xl/{target}"
-    return out
+        target = targets.get(rid, "").replace("\\", "/")
+        joined = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
+        name = el.get("name", "")
+        parts[name] = getattr(by_lower.get(posixpath.normpath(joined).lower()), "filename", "")
+        states[name] = el.get("state", "visible")
+    return parts, states
 
 
 def _calamine_names(path: Path) -> list[str]:
@@ -788,7 +1104,12 @@ def _header_index(rows: CellRows) -> int | None:
 
 
 def _sheet_from_rows(
-    rows: CellRows, path: Path, name: str, formulas: list[tuple[str, str]]
+    rows: CellRows,
+    path: Path,
+    name: str,
+    formulas: list[tuple[str, str]],
+    merges: Sequence[str] = (),
+    identifiers: Collection[str] = IDENTIFIER_HEADERS,
 ) -> Sheet:
     h = _header_index(rows)
     if h is None:
@@ -798,10 +1119,62 @@ def _sheet_from_rows(
     body = rows[h + 1 :]
     columns = {i: _typed([r[i] if i < len(r) else "" for r in body]) for i in range(width)}
     frame = pd.DataFrame(columns, index=pd.RangeIndex(len(body)))
+    if merges:
+        frame = _unmerged(frame, merges, header, h + 1, path, name, identifiers)
     frame = _named_columns(frame, header, path, name, header_row=h + 1)
     if formulas:
         raise _formula_error(formulas, path, name, header)
     return _without_blank_rows(Sheet(frame, str(path), name, np.arange(len(body)) + h + 2))
+
+
+_CELL_REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
+
+
+def _unmerged(
+    frame: pd.DataFrame,
+    merges: Sequence[str],
+    header: list[object],
+    header_row: int,
+    path: Path,
+    name: str,
+    identifiers: Collection[str],
+) -> pd.DataFrame:
+    """Merged ranges below the header: a vertical block in an identifier column (a subject
+    id written once beside its rows) gives every row the merged value; any other merged range
+    is an input error naming it (which row would its value belong to?)."""
+    found = Failures(file=str(path), sheet=name, unique=False)
+    folded = {" ".join(str(k).split()).lower() for k in identifiers}
+    for ref in merges:
+        corners = _CELL_REF.findall(ref)
+        if len(corners) != 2:
+            continue
+        (c1, r1), (c2, r2) = ((_column_number(c.encode()) - 1, int(r)) for c, r in corners)
+        if r2 <= header_row:  # a merged title or header cell: not data
+            continue
+        label = str(header[c1]).strip() if c1 < len(header) else ""
+        if (
+            c1 == c2
+            and r1 > header_row
+            and c1 < frame.shape[1]
+            and " ".join(label.split()).lower() in folded
+        ):
+            top, bottom = r1 - header_row - 1, min(r2 - header_row, len(frame))
+            values = frame.iloc[:, c1].to_numpy(dtype=object, copy=True)
+            values[top:bottom] = values[top]
+            frame.isetitem(c1, pd.Series(values).infer_objects().to_numpy())
+            continue
+        found.add(
+            Reason.UNREADABLE_FILE,
+            f"cells {ref} are merged; aegrade reads one value per cell (merged cells are read "
+            f"only down an identifier column such as subject_id): unmerge them and fill in "
+            "each cell",
+            row=max(r1, header_row),
+            column=label or column_letter(c1),
+            value=ref,
+        )
+    if len(found):
+        raise found.error()
+    return frame
 
 
 def _typed(values: list[object]) -> pd.Series:

@@ -4,23 +4,27 @@ column maps, wide layouts and dates. Used by :func:`aegrade.read.study.load_stud
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from aegrade.errors import Failures, Reason
+from aegrade.errors import Failures, Reason, close_matches_hint
 from aegrade.read import sdtm
-from aegrade.read.colmap import ColumnMap, rename_columns, translate_words
+from aegrade.read.colmap import ColumnMap, map_key, rename_columns, translate_words
 from aegrade.read.dates import check_days, check_times, event_days, from_excel_serials
 from aegrade.read.files import (
     EXCEL_SUFFIXES,
+    IDENTIFIER_HEADERS,
+    MAX_PART,
     MAX_UNCOMPRESSED,
     READABLE,
     Sheet,
     Workbook,
     input_error,
+    notice_hidden,
     read_file,
 )
 from aegrade.read.wide import is_wide, wide_to_long
@@ -49,7 +53,11 @@ def _role(name: str, cmap: ColumnMap | None) -> str | None:
 
 
 def read_source(
-    path: Path, cmap: ColumnMap | None = None, *, max_uncompressed: int = MAX_UNCOMPRESSED
+    path: Path,
+    cmap: ColumnMap | None = None,
+    *,
+    max_uncompressed: int = MAX_UNCOMPRESSED,
+    max_part: int = MAX_PART,
 ) -> dict[str, Table]:
     """The tables of a workbook, a folder or a single file, by role (see :func:`_role`).
 
@@ -73,45 +81,79 @@ def read_source(
     if not path.exists():
         raise input_error(path, f"{path} does not exist", check=Reason.MISSING_FILE)
     if path.is_dir():
-        sheets = _folder(path, cmap, max_uncompressed)
+        sheets = _folder(path, cmap, max_uncompressed, max_part)
     elif path.suffix.lower() in EXCEL_SUFFIXES:
-        sheets = _workbook(path, cmap, max_uncompressed)
+        sheets = _workbook(path, cmap, max_uncompressed, max_part)
     else:
         sheets = {}
-        for s in read_file(path, max_uncompressed=max_uncompressed):
+        for s in read_file(path, max_uncompressed=max_uncompressed, max_part=max_part):
             sheets[sdtm.domain_of(s.frame) or "observations"] = s
     if any(k in sdtm.DOMAINS for k in sheets):
         return _from_sdtm(sheets, path)
     return {k: _table(s) for k, s in sheets.items() if k in TABLES}
 
 
-def _folder(path: Path, cmap: ColumnMap | None, bound: int) -> dict[str, Sheet]:
+def _folder(path: Path, cmap: ColumnMap | None, bound: int, part: int) -> dict[str, Sheet]:
     found: dict[str, Sheet] = {}
-    for file in sorted(
+    files = sorted(
         path.iterdir(),
         key=lambda p: (
             _FOLDER_ORDER.index(p.suffix.lower()) if p.suffix.lower() in READABLE else 99,
             p.name,
         ),
-    ):
-        if file.name.startswith((".", "~$")) or file.suffix.lower() not in _FOLDER_ORDER:
-            continue
+    )
+    files = [
+        f for f in files if not f.name.startswith((".", "~$")) and f.suffix.lower() in _FOLDER_ORDER
+    ]
+    _refuse_unknown_sheets(path, cmap, [f.stem for f in files])
+    for file in files:
         role = _role(file.stem, cmap)
         if role is not None and role not in found:
-            found[role] = read_file(file, max_uncompressed=bound)[0]
+            sheets = read_file(file, max_uncompressed=bound, max_part=part)
+            if not sheets:
+                raise input_error(file, "the workbook has no visible sheet to read")
+            found[role] = sheets[0]
     return found
 
 
-def _workbook(path: Path, cmap: ColumnMap | None, bound: int) -> dict[str, Sheet]:
-    book = Workbook(path, max_uncompressed=bound)
-    roles = {n: _role(n, cmap) for n in book.sheet_names}
+def _workbook(path: Path, cmap: ColumnMap | None, bound: int, part: int) -> dict[str, Sheet]:
+    book = Workbook(path, max_uncompressed=bound, max_part=part)
+    asked = [n for n in book.hidden if cmap is not None and cmap.table_of(n)]
+    notice_hidden(book, asked)
+    _refuse_unknown_sheets(path, cmap, [*book.sheet_names, *book.hidden])
+    roles = {n: _role(n, cmap) for n in [*book.sheet_names, *asked]}
     chosen = {r: n for n, r in reversed(list(roles.items())) if r is not None}
     if (
         "observations" not in chosen and not set(chosen) & set(sdtm.DOMAINS) and book.sheet_names
     ):  # observations only: the first sheet, or the domain it holds
-        first = book.sheet(book.sheet_names[0])
+        first = book.sheet(book.sheet_names[0], identifiers=_identifiers(cmap))
         return {sdtm.domain_of(first.frame) or "observations": first}
-    return {r: book.sheet(n) for r, n in chosen.items()}
+    ids = _identifiers(cmap)
+    return {r: book.sheet(n, identifiers=ids) for r, n in chosen.items()}
+
+
+def _identifiers(cmap: ColumnMap | None) -> set[str]:
+    """The user's headers that the column map turns into an identifier column."""
+    if cmap is None:
+        return set()
+    return {k for k, v in cmap.columns.items() if v in IDENTIFIER_HEADERS}
+
+
+def _refuse_unknown_sheets(path: Path, cmap: ColumnMap | None, names: Sequence[str]) -> None:
+    """A column map naming a sheet (or file) the study lacks: an error listing those it has."""
+    if cmap is None or not cmap.sheets:
+        return
+    have = {map_key(n) for n in names}
+    missing = [k for k in cmap.sheets if k not in have]
+    if missing:
+        listed = ", ".join(repr(n) for n in names) or "none"
+        raise input_error(
+            path,
+            f"the column map names sheet {missing[0]!r}, which {path.name} does not have; "
+            f"it has: {listed}{close_matches_hint(missing[0], names)}",
+            check=Reason.BAD_COLUMN_MAP,
+            value=missing[0],
+        )
 
 
 def _from_sdtm(sheets: dict[str, Sheet], path: Path) -> dict[str, Table]:
@@ -172,6 +214,7 @@ def shape_tables(
         frame, rows = wide_to_long(obs.frame, obs.labels(), cmap)
         shaped["observations"] = replace(obs, frame=frame, rows=rows)
     shaped = {k: replace(t, frame=_lower(t.frame)) for k, t in shaped.items()}
+    _refuse_unknown_columns(tables, shaped, cmap)
     problems = Failures()
     obs = shaped.get("observations")
     if obs is not None:
@@ -197,6 +240,41 @@ def shape_tables(
         shaped["events"] = replace(events, frame=frame)
         problems.extend(found)
     return shaped, problems.frame()
+
+
+#: The columns whose absence stops grading: a column map entry aimed at one of them that
+#: names a header no table has (a misspelling) is reported with the headers there are.
+_NEEDED = ("subject_id", "day", "parameter", "value", "term", "grade")
+
+
+def _refuse_unknown_columns(
+    given: dict[str, Table], shaped: dict[str, Table], cmap: ColumnMap | None
+) -> None:
+    """A column map entry naming a header no table has, for a needed column that no table
+    ends up with: an input error listing the headers there are. (A map may name headers of
+    other layouts, such as a long sheet's ``Test`` beside a wide one: those pass.)"""
+    if cmap is None or not cmap.columns:
+        return
+    have = {map_key(c): str(c) for t in given.values() for c in t.frame.columns}
+    final = {str(c) for t in shaped.values() for c in t.frame.columns}
+    missing = [
+        k
+        for k, target in cmap.columns.items()
+        if k not in have and target in _NEEDED and target not in final
+    ]
+    if not missing:
+        return
+    files = sorted({t.file for t in given.values() if t.file})
+    listed = ", ".join(repr(h) for h in have.values())
+    raise input_error(
+        files[0] if files else None,
+        f"the column map names column {missing[0]!r} (for {cmap.columns[missing[0]]}), which "
+        f"no table has; the headers are: {listed}"
+        f"{close_matches_hint(missing[0], list(have.values()))}",
+        check=Reason.BAD_COLUMN_MAP,
+        column=missing[0],
+        value=missing[0],
+    )
 
 
 def _refuse_colliding_headers(tables: dict[str, Table], renamed: dict[str, Table]) -> None:
