@@ -6,7 +6,7 @@ in their modules.
 """
 
 from aegrade.prepare.baseline import baseline_rows, baseline_values, derive_baseline
-from aegrade.prepare.days import study_days
+from aegrade.prepare.days import study_days, subject_days
 from aegrade.prepare.events import validate_events
 from aegrade.prepare.findings import (
     Findings,
@@ -41,6 +41,7 @@ __all__ = [
     "prepare_observations",
     "prepare_study",
     "study_days",
+    "subject_days",
     "subjects_frame",
     "table_failures",
     "time_points",

@@ -8,6 +8,7 @@ from aegrade.read.colmap import ColumnMap, load_column_map, rename_columns, tran
 from aegrade.read.dates import (
     check_days,
     check_times,
+    date_problems,
     event_days,
     from_excel_serials,
     parse_datetimes,
@@ -47,6 +48,7 @@ __all__ = [
     "check_days",
     "check_times",
     "column_letter",
+    "date_problems",
     "detect_delimiter",
     "detect_encoding",
     "dm_to_subjects",

@@ -20,7 +20,8 @@ def test_time_minus_treatment_start_where_day_is_missing() -> None:
     subjects = pd.DataFrame({"subject_id": ["S1"], "treatment_start": ["2024-01-01"]})
     day, problems = study_days(Study(Table(obs, rows=np.array([2, 3, 4])), Table(subjects)))
     assert day is not None
-    assert day[:2].tolist() == [3.0, 2.5]
+    # a date-only treatment_start: calendar days (SPEC section 4), not 2.5
+    assert day[:2].tolist() == [3.0, 2.0]
     assert np.isnan(day[2])
     assert problems[["row", "column", "check"]].values.tolist() == [[4, "time", "unreadable_day"]]
 
