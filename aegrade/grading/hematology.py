@@ -28,6 +28,7 @@ from aegrade.criteria.units import registry
 from aegrade.errors import failure_frame
 from aegrade.grading.biomarkers import (
     BIOMARKERS,
+    format_significant,
     summarize_biomarker_rows,
     summarize_biomarkers_by_arm,
 )
@@ -39,6 +40,7 @@ from aegrade.grading.neutropenia import (
     find_febrile_neutropenia,
     summarize_neutropenia,
 )
+from aegrade.prepare.days import study_days, subject_days
 from aegrade.prepare.observations import Prepared
 from aegrade.prepare.study import PreparedStudy, prepare_study
 from aegrade.read.study import as_study
@@ -118,6 +120,7 @@ def summarize_hematology(
     lineage_from_day: float | None = 0.0,
     biomarker_window: tuple[float | None, float | None] = (0.0, None),
     prepared: PreparedStudy | None = None,
+    hematotox_options: dict[str, Any] | None = None,
 ) -> HematologyResult:
     """Hematologic toxicity, ICAHT, CAR-HEMATOTOX and biomarkers per subject.
 
@@ -206,7 +209,12 @@ def summarize_hematology(
     day_opts = {k: opts[k] for k in ("daily_value", "carry_forward_days")}
     parts = [
         _lineage_grades(prep, subj, len(index), cid, lineage_from_day, ready.lab_grades(cid)),
-        grade_icaht(rows["NEUT"], icaht, options=icaht_options),
+        grade_icaht(
+            _calendar_rows(study, prep, frame, subj, index),
+            icaht,
+            options=icaht_options,
+            follow_up=follow_up(study, index),
+        ),
         summarize_neutropenia(rows["NEUT"], neutropenia, day_options=day_opts),
     ]
     fn_summary, fn_readings = find_febrile_neutropenia(
@@ -218,7 +226,16 @@ def summarize_hematology(
         daily_value=str(opts["daily_value"]),
     )
     parts.append(fn_summary)
-    parts.append(score_car_hematotox(_baselines(rows, hematotox), hematotox, subjects=index))
+    ld_day = subject_days(study, "lymphodepletion", index.to_series())
+    hopts = load_hematotox(hematotox).resolve(hematotox_options)
+    parts.append(
+        score_car_hematotox(
+            _baselines(rows, hematotox, _stated(frame, prep, subj), ld_day, hopts),
+            hematotox,
+            subjects=index,
+            window=_window_text(ld_day, hopts),
+        )
+    )
     parts.append(
         summarize_biomarker_rows({c: rows[c] for c in BIOMARKERS}, window=biomarker_window)
     )
@@ -246,8 +263,82 @@ def _subject_codes(frame: pd.DataFrame, index: pd.Index) -> np.ndarray:
     return out
 
 
+#: Subjects-table facts that end follow-up for ICAHT, in the order a tie is named.
+FOLLOW_UP_ENDS = ("death", "last_contact", "progression", "next_therapy")
+
+
+def follow_up(study: Study, subjects: pd.Index) -> pd.DataFrame:
+    """Per subject, the study day follow-up ends (the earliest of death, last contact,
+    progression and next therapy, from ``<fact>_day`` or ``<fact>_time`` in the subjects
+    table) and its cause; subjects with none of them are left out.
+
+    Parameters
+    ----------
+    study
+        The study (its subjects table).
+    subjects
+        The subject ids.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``subject_id``, ``day``, ``cause`` (``death``, ``last contact``...).
+
+    Examples
+    --------
+    >>> from aegrade.study import Table
+    >>> s = pd.DataFrame({"subject_id": ["A", "B"], "death_day": [5.5, None],
+    ...                   "last_contact_day": [20, 40]})
+    >>> study = Study(Table(pd.DataFrame({"subject_id": ["A"]})), subjects=Table(s))
+    >>> follow_up(study, pd.Index(["A", "B"])).values.tolist()
+    [['A', 5.5, 'death'], ['B', 40.0, 'last contact']]
+    """
+    ids = pd.Series(np.asarray(subjects, dtype=object))
+    days = np.column_stack(
+        [subject_days(study, name, ids) for name in FOLLOW_UP_ENDS] + [np.full(len(ids), np.inf)]
+    )
+    days = np.where(np.isnan(days), np.inf, days)
+    first = days.argmin(axis=1)
+    day = days[np.arange(len(ids)), first]
+    known = np.isfinite(day)
+    causes = np.array([n.replace("_", " ") for n in FOLLOW_UP_ENDS] + [""], dtype=object)
+    return pd.DataFrame(
+        {
+            "subject_id": pd.array(ids[known].to_numpy(object), dtype="string"),
+            "day": day[known],
+            "cause": causes[first[known]],
+        }
+    )
+
+
+def _calendar_rows(
+    study: Study, prep: Prepared, frame: pd.DataFrame, subj: np.ndarray, index: pd.Index
+) -> Readings:
+    """ANC readings on calendar study days (day 0 = the date of the infusion): ICAHT counts
+    calendar days (SPEC section 4)."""
+    if "time" not in frame or len(frame) != len(study.observations.frame):
+        return _rows_by_code(prep, frame, subj, index)["NEUT"]
+    calendar, _ = study_days(study, calendar=True)
+    return _rows_by_code(prep, frame, subj, index, calendar)["NEUT"]
+
+
+def _stated(frame: pd.DataFrame, prep: Prepared, subj: np.ndarray) -> dict[str, np.ndarray]:
+    """Per parameter code, the subjects (codes) with a ``baseline`` value given in the data."""
+    if "baseline" not in frame:
+        return {}
+    given = pd.to_numeric(frame["baseline"], errors="coerce").notna().to_numpy(bool) & (subj >= 0)
+    return {
+        code: np.unique(subj[given & (prep.param_index == i)])
+        for i, code in enumerate(prep.param_names)
+    }
+
+
 def _rows_by_code(
-    prep: Prepared, frame: pd.DataFrame, subj: np.ndarray, index: pd.Index
+    prep: Prepared,
+    frame: pd.DataFrame,
+    subj: np.ndarray,
+    index: pd.Index,
+    days: np.ndarray | None = None,
 ) -> dict[str, Readings]:
     """Accepted rows of each used parameter; the baseline is the ``baseline`` column where
     given, else the last accepted value on or before day 0 (SPEC section 2)."""
@@ -259,7 +350,10 @@ def _rows_by_code(
     sel = np.flatnonzero(np.isin(prep.param_index, wanted) & (subj >= 0) & ~np.isnan(prep.value))
     sel = sel[np.argsort(prep.param_index[sel], kind="stable")]
     pidx, s, value = prep.param_index[sel], subj[sel], prep.value[sel]
-    day = prep.day[sel] if prep.day is not None else np.full(sel.size, np.nan)
+    if days is not None:
+        day = days[sel]
+    else:
+        day = prep.day[sel] if prep.day is not None else np.full(sel.size, np.nan)
     raw, unit = prep.raw_value[sel], units[prep.unit_code[sel]]
     stated = np.zeros(sel.size, bool)
     if "baseline" in frame:
@@ -330,25 +424,63 @@ def _subset(prep: Prepared, rows: np.ndarray) -> Prepared:
     return replace(prep, **changes)
 
 
-def _baselines(rows: dict[str, Readings], criteria: str) -> pd.DataFrame:
-    """One baseline row per subject and CAR-HEMATOTOX marker."""
+def _baselines(
+    rows: dict[str, Readings],
+    criteria: str,
+    stated: dict[str, np.ndarray],
+    ld_day: np.ndarray,
+    opts: dict[str, Any],
+) -> pd.DataFrame:
+    """One score value per subject and CAR-HEMATOTOX marker: a ``baseline`` given in the data,
+    else the last value in the pre-lymphodepletion window (option ``window``)."""
     parts = []
+    index = next(iter(rows.values())).subjects
     for marker in load_hematotox(criteria).markers:
         r = rows[marker.parameter]
         has = ~np.isnan(r.baseline)
+        if opts["window"] != "day_0":  # a baseline given in the data still wins
+            has &= np.isin(r.subject, stated.get(marker.parameter, np.zeros(0, np.int64)))
+        subject, value = r.subject[has], r.baseline[has]
+        if opts["window"] != "day_0":
+            sub2, val2 = _pre_lymphodepletion(r, ld_day, float(str(opts["last_day"])))
+            subject, value = np.r_[subject, sub2], np.r_[value, val2]
         parts.append(
             pd.DataFrame(
-                {"subject": r.subject[has], "parameter": marker.parameter, "value": r.baseline[has]}
+                {"subject": subject, "parameter": marker.parameter, "value": value}
             ).drop_duplicates("subject")
         )
     frame = pd.concat(parts, ignore_index=True)
-    index = next(iter(rows.values())).subjects
     frame.insert(
         0,
         "subject_id",
         pd.array(np.asarray(index, dtype=object)[frame["subject"].to_numpy(np.int64)], "string"),
     )
     return frame.drop(columns="subject")
+
+
+def _pre_lymphodepletion(
+    r: Readings, ld_day: np.ndarray, last_day: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per subject with a value in the window, the last one: before its lymphodepletion start
+    when known, else on or before ``last_day``; two on the same day: the higher one."""
+    ld = ld_day[r.subject]
+    inside = np.where(np.isnan(ld), r.day <= last_day, r.day < ld) & ~np.isnan(r.day)
+    order = np.lexsort((r.value[inside], r.day[inside], r.subject[inside]))
+    s = r.subject[inside][order]
+    last = np.r_[s[1:] != s[:-1], True] if s.size else np.zeros(0, bool)
+    return s[last], r.value[inside][order][last]
+
+
+def _window_text(ld_day: np.ndarray, opts: dict[str, Any]) -> np.ndarray:
+    """Per subject, which values were scored (for the reason column)."""
+    if opts["window"] == "day_0":
+        return np.full(ld_day.size, "last values on or before day 0", dtype=object)
+    ld = format_significant(ld_day, 6).to_numpy(dtype=object)
+    return np.where(
+        np.isnan(ld_day),
+        f"last values on or before day {float(str(opts['last_day'])):g} (no lymphodepletion_start)",
+        "last values before lymphodepletion start (day " + ld.astype(str) + ")",
+    )
 
 
 def _meta(cid: str, icaht: str, hematotox: str, neutropenia: str) -> dict[str, str]:

@@ -87,7 +87,8 @@ def subject_days(
     study: Study, name: str, subjects: pd.Series, *, dayfirst: bool | None = None
 ) -> np.ndarray:
     """Per subject, the study day of a subjects-table fact: ``<name>_day`` as given, else
-    ``<name>_time`` minus ``treatment_start`` by the one rule (NaN when unknown).
+    ``<name>_time`` or ``<name>_start`` (a study day, or a date minus ``treatment_start`` by
+    the one rule); NaN when unknown.
 
     Parameters
     ----------
@@ -121,13 +122,14 @@ def subject_days(
     keys = s["subject_id"].astype("string").str.strip()
     first = ~keys.duplicated().to_numpy(bool)
     ids = subjects.astype("string").str.strip()
-    if f"{name}_time" in s and "treatment_start" in s:
-        when = read_dates(s[f"{name}_time"], dayfirst)
-        start = read_dates(s["treatment_start"], dayfirst)
-        days = pd.Series(between(when, start)[first], index=keys[first])
-        out = days.reindex(ids).to_numpy(float, na_value=np.nan)
-    if f"{name}_day" in s:
-        given = pd.to_numeric(s[f"{name}_day"], errors="coerce").to_numpy(float)
-        days = pd.Series(given[first], index=keys[first]).reindex(ids)
-        out = np.where(np.isnan(days.to_numpy(float, na_value=np.nan)), out, days.to_numpy(float))
+    no_start = pd.Series([None] * len(s), dtype=object)
+    start = read_dates(s.get("treatment_start", no_start))
+    for column in (f"{name}_start", f"{name}_time", f"{name}_day"):  # the last given wins
+        if column not in s:
+            continue
+        number = pd.to_numeric(s[column], errors="coerce").to_numpy(float)
+        dated = between(read_dates(s[column], dayfirst), start)
+        days = np.where(np.isnan(number), dated, number)
+        picked = pd.Series(days[first], index=keys[first]).reindex(ids).to_numpy(float)
+        out = np.where(np.isnan(picked), out, picked)
     return out
