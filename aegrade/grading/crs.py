@@ -39,6 +39,7 @@ from aegrade.episodes.syndromes import (
     SyndromeGrades,
     syndrome_grades,
 )
+from aegrade.grading.daily import SECOND
 from aegrade.grading.labs import grade_labs
 from aegrade.prepare.findings import (
     CRS_CODES,
@@ -156,12 +157,16 @@ def _row_tiers(f: Findings, c: CrsIcansCriteria, thr: float) -> dict[str, np.nda
     truthy = word.isin(list(true_words())).to_numpy(bool) | (f.number == 1)
     hyp_flag = (f.code == "HYPOTENSION") & truthy & live
     sysbp_low = (f.code == "SYSBP") & live & (thr > 0) & (f.number < thr)
-    pressor = (f.code == "VASOPRESSOR") & live & word.isin(vocab.vasopressors).to_numpy(bool)
+    agent = (f.code == "VASOPRESSOR") & live & word.isin(vocab.vasopressors).to_numpy(bool)
+    off = agent & (f.dose == 0)  # dose 0: the infusion is off (issue 13)
+    pressor = agent & ~off
     treat = isin(f.code, TREATMENT_CODES) & ~not_given(f.number, f.word)
     hox, hox_desc = _hypoxia_rows(f, r, live)
     return {
         "subject": f.subject,
         "day": f.day,
+        "end": f.ends(),
+        "pressor_off": off,
         "code": f.code,
         "word": f.word,
         "number": f.number,
@@ -199,12 +204,16 @@ def _hypoxia_rows(f: Findings, r: CrsRules, live: np.ndarray) -> tuple[np.ndarra
             g = np.where(
                 no_flow, missing, np.where(flow <= dev.flow_le, dev.grade, dev.grade_above_flow)
             )
+            limit = fmt_numbers(np.array([dev.flow_le]))[0] + " L/min"
+            as_named = (
+                f" (flow not recorded, read as <= {limit})"
+                if missing <= dev.grade
+                else f" (flow not recorded, read as > {limit} from the device name)"
+            )
+            txt = np.where(no_flow, as_named, flow_txt)
+            # the flow overrules a device name that says more (high-flow cannula at 5 L/min)
             txt = np.where(
-                no_flow,
-                " (flow not recorded, read as <= "
-                + fmt_numbers(np.array([dev.flow_le]))[0]
-                + " L/min)",
-                flow_txt,
+                ~no_flow & (g < missing), txt + f" (<= {limit}: low flow, the flow decides)", txt
             )
         tier[dev_rows[m]] = g[m]
         desc[dev_rows[m]] = dev.label + txt[m]
@@ -282,7 +291,9 @@ def _tp_tiers(
 ) -> dict[str, np.ndarray]:
     h = c.crs.hypotension
     fever = tps.reduce_max(rows["fever"].astype(np.int8)) > 0
-    n_all, n_counted, agents = _pressor_counts(tps, rows, h.not_counted_toward_multiple)
+    n_all, n_counted, agents = _pressor_counts(
+        tps, rows, h.not_counted_toward_multiple, h.running_hours
+    )
     hyp_flag = tps.reduce_max(rows["hyp_flag"].astype(np.int8)) > 0
     hyp = np.where(
         n_counted >= h.multiple_means_at_least,
@@ -293,7 +304,7 @@ def _tp_tiers(
     if h.high_dose is not None:
         high = _high_dose(tps, rows, c) & (n_all == 1)
         hyp = np.where(high, np.maximum(hyp, h.high_dose.grade), hyp)
-    hox = tps.reduce_max(rows["hox"])
+    hox, hox_row = _interval_max(tps, rows, rows["hox"], rows["hox"] > 0)
     organ = tps.reduce_max(rows["organ"])
     return {
         "fever": fever,
@@ -304,6 +315,7 @@ def _tp_tiers(
         "n_counted": n_counted,
         "agents": agents,
         "high": high,
+        "hox_row": hox_row,
         "signal": fever | (hyp > 0) | (hox > 0),
         "temp": tps.reduce_max(rows["temp"]),
     }
@@ -315,13 +327,93 @@ def _tp_of_rows(tps: TimePoints) -> np.ndarray:
     return out
 
 
+def _cover(
+    tps: TimePoints, subject: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (time point, span) where span ``i`` of ``subject[i]`` covers the time point
+    (``start[i] <= day <= end[i]``, to the second)."""
+    if tps.n == 0 or subject.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    lo_day = float(min(np.nanmin(tps.day), np.nanmin(start)))
+    width = float(max(np.nanmax(tps.day), np.nanmax(end))) - lo_day + 2.0
+    key = tps.subject * width + (tps.day - lo_day)  # sorted: time points are by subject, day
+    lo = np.searchsorted(key, subject * width + (start - lo_day) - SECOND, side="left")
+    hi = np.searchsorted(key, subject * width + (end - lo_day) + SECOND, side="right")
+    count = np.maximum(hi - lo, 0)
+    span = np.repeat(np.arange(subject.size), count)
+    first = np.repeat(lo - np.r_[0, np.cumsum(count)[:-1]], count)
+    return (np.arange(span.size) + first).astype(np.int64), span
+
+
+def _interval_max(
+    tps: TimePoints, rows: dict[str, np.ndarray], score: np.ndarray, mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per time point, the highest ``score`` of the ``mask`` rows active at it (a point row at
+    its own time, an interval row from its day to its end) and the row that gives it (-1)."""
+    best = np.zeros(tps.n, score.dtype)
+    row = np.full(tps.n, -1, np.int64)
+    m = np.flatnonzero(mask & ~np.isnan(rows["day"]))
+    tp, span = _cover(tps, rows["subject"][m], rows["day"][m], rows["end"][m])
+    if tp.size == 0:
+        return best, row
+    src = m[span]
+    pick = np.lexsort((rows["day"][src], score[src], tp))  # ties: the latest start
+    last = np.r_[tp[pick][1:] != tp[pick][:-1], True]
+    best[tp[pick][last]] = score[src][pick][last]
+    row[tp[pick][last]] = src[pick][last]
+    return best, row
+
+
+def _pressor_spans(
+    rows: dict[str, np.ndarray], running_hours: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of running vasopressors and the span each is running over: an interval row from
+    its day to its end (cut at a later dose-0 row of the agent), a point row to the next row of
+    the same agent when that one is running too and at most ``running_hours`` later."""
+    p = np.flatnonzero((rows["pressor"] | rows["pressor_off"]) & ~np.isnan(rows["day"]))
+    frame = pd.DataFrame(
+        {
+            "s": rows["subject"][p],
+            "a": rows["word"][p],
+            "d": rows["day"][p],
+            "e": rows["end"][p],
+            "off": rows["pressor_off"][p],
+            "row": p,
+        }
+    ).sort_values(["s", "a", "d", "off"], kind="stable")
+    group = frame.groupby(["s", "a"], sort=False)
+    nxt_day = group["d"].shift(-1)
+    nxt_off = group["off"].shift(-1).astype("boolean").fillna(True).to_numpy(bool)
+    off_day = frame["d"].where(frame["off"])
+    keys = [frame["s"], frame["a"]]
+    later_off = off_day.groupby(keys, sort=False).shift(-1).groupby(keys, sort=False).bfill()
+    d, e = frame["d"].to_numpy(float), frame["e"].to_numpy(float)
+    interval = e > d
+    bridge = ~nxt_off & (nxt_day.to_numpy(float) - d <= running_hours / 24 + SECOND)
+    end = np.where(bridge, nxt_day.to_numpy(float), d)
+    cut = later_off.to_numpy(float) - SECOND
+    end = np.where(interval, np.fmin(e, np.where(np.isnan(cut), np.inf, cut)), np.maximum(end, d))
+    running = ~frame["off"].to_numpy(bool)
+    return (
+        frame["row"].to_numpy(np.int64)[running],
+        frame["s"].to_numpy(np.int64)[running],
+        d[running],
+        end[running],
+    )
+
+
 def _pressor_counts(
-    tps: TimePoints, rows: dict[str, np.ndarray], not_counted: tuple[str, ...]
+    tps: TimePoints,
+    rows: dict[str, np.ndarray],
+    not_counted: tuple[str, ...],
+    running_hours: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct agents per time point: all, counted toward 'multiple', and their names."""
-    tp_row = _tp_of_rows(tps)
-    p = np.flatnonzero(rows["pressor"])
-    pairs = pd.DataFrame({"tp": tp_row[p], "agent": rows["word"][p]}).drop_duplicates()
+    """Distinct agents running at each time point: all, counted toward 'multiple', and their
+    names. Concurrency is decided over time (intervals and bridged point rows), not by
+    identical timestamps."""
+    row, subject, start, end = _pressor_spans(rows, running_hours)
+    tp, span = _cover(tps, subject, start, end)
+    pairs = pd.DataFrame({"tp": tp, "agent": rows["word"][row[span]]}).drop_duplicates()
     pairs = pairs.sort_values(["tp", "agent"])
     n_all = np.bincount(pairs["tp"], minlength=tps.n)
     counted = ~pairs["agent"].isin(not_counted).to_numpy(bool)
@@ -485,7 +577,13 @@ def _component_texts(
         best = tps.best_row(score, mask)[sub]
         return np.where(best >= 0, texts[np.maximum(best, 0)], "")
 
-    hox = row_text(rows["hox"], rows["hox"] > 0, rows["hox_desc"])
+    hox_row = a["hox_row"]
+    since = np.where(
+        (hox_row >= 0) & (rows["day"][np.maximum(hox_row, 0)] < tps.day[sub]),
+        " (running since day " + fmt_numbers(rows["day"][np.maximum(hox_row, 0)]) + ")",
+        "",
+    )
+    hox = np.where(hox_row >= 0, rows["hox_desc"][np.maximum(hox_row, 0)], "") + since
     organ = row_text(rows["organ"], rows["organ"] > 0, rows["organ_desc"])
     sys_row = tps.best_row(-np.nan_to_num(rows["number"], nan=np.inf), rows["sysbp_low"])[sub]
     sys_txt = (

@@ -6,7 +6,7 @@ in their modules.
 """
 
 from aegrade.prepare.baseline import baseline_rows, baseline_values, derive_baseline
-from aegrade.prepare.days import study_days, subject_days
+from aegrade.prepare.days import end_days, study_days, subject_days
 from aegrade.prepare.events import validate_events
 from aegrade.prepare.findings import (
     Findings,
@@ -34,6 +34,7 @@ __all__ = [
     "baseline_rows",
     "baseline_values",
     "derive_baseline",
+    "end_days",
     "extract_findings",
     "fmt_numbers",
     "isin",

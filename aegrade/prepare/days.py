@@ -23,7 +23,7 @@ from aegrade.errors import Reason
 from aegrade.prepare.subjects import table_failures
 from aegrade.study import Study
 
-__all__ = ["study_days", "subject_days"]
+__all__ = ["end_days", "study_days", "subject_days"]
 
 
 def _starts(study: Study, ids: pd.Series) -> DateColumn:
@@ -133,3 +133,26 @@ def subject_days(
         picked = pd.Series(days[first], index=keys[first]).reindex(ids).to_numpy(float)
         out = np.where(np.isnan(picked), out, picked)
     return out
+
+
+def end_days(study: Study, *, dayfirst: bool | None = None) -> np.ndarray | None:
+    """Study day each observation row ends (an interval row: an infusion, oxygen, a drug):
+    ``end_day`` as given, else ``end`` (a study day, or a date-time minus the subject's
+    treatment start by the one rule); None when neither column exists, NaN for point rows.
+
+    >>> from aegrade.study import Table
+    >>> obs = pd.DataFrame({"subject_id": ["S1", "S1"], "end": ["2024-03-02T18:00", 4]})
+    >>> subjects = pd.DataFrame({"subject_id": ["S1"], "treatment_start": ["2024-03-01T18:00"]})
+    >>> end_days(Study(Table(obs), subjects=Table(subjects))).tolist()
+    [1.0, 4.0]
+    """
+    df = study.observations.frame
+    if "end_day" in df:
+        out: np.ndarray = pd.to_numeric(df["end_day"], errors="coerce").to_numpy(float)
+        return out
+    if "end" not in df:
+        return None
+    number = pd.to_numeric(df["end"], errors="coerce").to_numpy(float)
+    dated = between(read_dates(df["end"], dayfirst), _starts(study, df["subject_id"]))
+    ended: np.ndarray = np.where(np.isnan(number), dated, number)
+    return ended

@@ -1,0 +1,143 @@
+"""CRS on real charting (issue 13): intervals, dose 0, concurrency over time, nasal cannula
+flow; each vignette asserts the grade and the audit trail (``explain``)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from aegrade.grading.syndromes import grade_crs_icans
+from aegrade.study import Study, Table
+
+COLS = ["subject_id", "day", "parameter", "value", "unit", "flow", "dose", "dose_unit", "end_day"]
+
+
+def _obs(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame([r + (None,) * (len(COLS) - len(r)) for r in rows], columns=COLS)
+
+
+def _crs(obs: pd.DataFrame, **kw) -> tuple[int, pd.Series]:
+    res = grade_crs_icans(obs, icans=None, **kw)
+    worst = int(res.adverse_events["grade"].max())
+    ex = res.explain[res.explain["subject_id"] == "S1"].set_index("day")["text"]
+    return worst, ex
+
+
+def test_two_pressors_running_together_at_different_timestamps_are_grade_4():
+    obs = _obs(
+        [
+            ("S1", 1.0, "TEMP", 38.9, "degC"),
+            ("S1", 1.2, "VASOPRESSOR", "norepinephrine", None, None, 8, "ug/min"),
+            ("S1", 1.2104, "VASOPRESSOR", "epinephrine", None, None, 4, "ug/min"),
+            ("S1", 1.2417, "VASOPRESSOR", "norepinephrine", None, None, 10, "ug/min"),
+        ]
+    )
+    grade, ex = _crs(obs)
+    assert grade == 4
+    assert ex[1.2104].startswith("grade 4: epinephrine + norepinephrine (2 vasopressors counted)")
+
+
+def test_point_rows_far_apart_are_not_one_running_infusion():
+    obs = _obs(
+        [
+            ("S1", 1.0, "TEMP", 38.9, "degC"),
+            ("S1", 1.2, "VASOPRESSOR", "norepinephrine", None, None, 8, "ug/min"),
+            ("S1", 1.5, "VASOPRESSOR", "epinephrine", None, None, 4, "ug/min"),
+            ("S1", 1.8, "VASOPRESSOR", "norepinephrine", None, None, 10, "ug/min"),
+        ]
+    )
+    grade, ex = _crs(obs)  # 0.6 day = 14.4 h between the norepinephrine rows > 6 h
+    assert grade == 3
+    assert ex[1.5].startswith("grade 3: epinephrine at day 1.5")
+
+
+def test_an_interval_row_is_running_over_its_interval():
+    obs = _obs(
+        [
+            ("S1", 1.0, "TEMP", 38.9, "degC"),
+            ("S1", 1.2, "VASOPRESSOR", "norepinephrine", None, None, 8, "ug/min", 2.0),
+            ("S1", 1.9, "VASOPRESSOR", "phenylephrine", None, None, 50, "ug/min"),
+        ]
+    )
+    grade, ex = _crs(obs)
+    assert grade == 4
+    assert ex[1.9].startswith("grade 4: norepinephrine + phenylephrine")
+
+
+def test_dose_0_means_the_infusion_is_off():
+    obs = _obs(
+        [
+            ("S1", 1.0, "TEMP", 38.9, "degC"),
+            ("S1", 1.0, "HYPOTENSION", "true"),
+            ("S1", 1.2, "VASOPRESSOR", "norepinephrine", None, None, 0, "ug/min"),
+        ]
+    )
+    grade, ex = _crs(obs)
+    assert grade == 2
+    assert "grade 2: hypotension, no vasopressor" in ex[1.0]
+
+
+def test_dose_0_ends_an_interval():
+    obs = _obs(
+        [
+            ("S1", 1.0, "TEMP", 38.9, "degC"),
+            ("S1", 1.2, "VASOPRESSOR", "norepinephrine", None, None, 8, "ug/min", 3.0),
+            ("S1", 1.5, "VASOPRESSOR", "norepinephrine", None, None, 0, "ug/min"),
+            ("S1", 1.6, "VASOPRESSOR", "epinephrine", None, None, 4, "ug/min"),
+        ]
+    )
+    grade, ex = _crs(obs)
+    assert grade == 3
+    assert ex[1.6].startswith("grade 3: epinephrine at day 1.6")
+
+
+def test_oxygen_interval_grades_every_time_point_it_covers():
+    obs = _obs(
+        [
+            ("S1", 1.0, "TEMP", 38.9, "degC"),
+            ("S1", 1.1, "OXYGEN", "facemask", None, 10, None, None, 2.0),
+            ("S1", 1.5, "TEMP", 37.5, "degC"),
+        ]
+    )
+    grade, ex = _crs(obs)
+    assert grade == 3
+    assert ex[1.5].startswith("grade 3: facemask 10 L/min (running since day 1.1) at day 1.5")
+
+
+def test_high_flow_nasal_cannula_at_5_l_min_is_low_flow():
+    obs = _obs(
+        [
+            ("S1", 1.0, "TEMP", 38.9, "degC"),
+            ("S1", 1.1, "OXYGEN", "HFNC", None, 5),
+        ]
+    )
+    grade, ex = _crs(obs)
+    assert grade == 2
+    assert ex[1.1] == (
+        "grade 2: high-flow nasal cannula 5 L/min (<= 6 L/min: low flow, the flow decides) "
+        "at day 1.1 (hypoxia tier 2, astct-2019)"
+    )
+
+
+def test_high_flow_nasal_cannula_without_flow_goes_by_its_name():
+    obs = _obs([("S1", 1.0, "TEMP", 38.9, "degC"), ("S1", 1.1, "OXYGEN", "HFNC")])
+    grade, ex = _crs(obs)
+    assert grade == 3
+    assert "read as > 6 L/min from the device name" in ex[1.1]
+
+
+def test_end_time_as_a_date_time():
+    obs = pd.DataFrame(
+        {
+            "subject_id": "S1",
+            "time": ["2024-03-02T08:00", "2024-03-02T09:00", "2024-03-02T15:00"],
+            "parameter": ["TEMP", "VASOPRESSOR", "VASOPRESSOR"],
+            "value": [38.9, "norepinephrine", "vasopressin"],
+            "unit": ["degC", None, None],
+            "end": [None, "2024-03-02T20:00", None],
+        }
+    )
+    subjects = pd.DataFrame({"subject_id": ["S1"], "treatment_start": ["2024-03-01T08:00"]})
+    res = grade_crs_icans(Study(Table(obs), subjects=Table(subjects)), icans=None)
+    assert int(res.adverse_events["grade"].max()) == 3  # norepinephrine + vasopressin
+    text = res.explain["text"][res.explain["day"].round(4) == round(1 + 7 / 24, 4)].iloc[0]
+    assert "norepinephrine + vasopressin (vasopressin not counted toward two or more)" in text
