@@ -67,6 +67,7 @@ def grade_crs(
     sysbp_threshold: float | None = None,
     episode_gap_hours: float | None = None,
     episode_open: Collection[str] = (),
+    fever_waiver: str = "settled",
 ) -> SyndromeGrades:
     """Grade CRS episodes of every subject by one system.
 
@@ -85,6 +86,11 @@ def grade_crs(
         here (a bedside grade of one time point during a known episode): their findings within
         the gap of that first time point continue the episode without a new fever, and no
         onset is written for it.
+    fever_waiver
+        ``"settled"`` (default, SPEC section 4): once an episode has opened, hypotension and
+        hypoxia go on grading it after the fever settles, treated or not. ``"treatment"``: the
+        footnote read literally; they grade an afebrile time point only once an antipyretic,
+        tocilizumab or a corticosteroid has been given in the episode.
 
     Returns
     -------
@@ -120,6 +126,17 @@ def grade_crs(
     opens = at["fever"] | (opened & _first_signal(tps.subject, at["signal"]))
     eps = find_episodes(tps.subject, tps.day, at["signal"], gap_days=gap, opens=opens)
     member = eps.membership(tps.n)
+    if fever_waiver not in ("settled", "treatment"):
+        raise ValueError(f"fever_waiver={fever_waiver!r}: choose 'settled' or 'treatment'")
+    unwaived = np.zeros(tps.n, bool)
+    if fever_waiver == "treatment":
+        unwaived = _unwaived(tps, rows, at, member)
+        at["hyp_raw"], at["hox_raw"] = at["hyp"], at["hox"]
+        for key in ("hyp", "hox", "organ"):
+            at[key] = np.where(unwaived, 0, at[key])
+    at["unwaived"] = unwaived
+    at.setdefault("hyp_raw", at["hyp"])
+    at.setdefault("hox_raw", at["hox"])
     grade = np.where(
         member >= 0,
         np.maximum.reduce([np.full(tps.n, r.floor_grade.grade), at["hyp"], at["hox"], at["organ"]]),
@@ -457,6 +474,18 @@ def _high_dose(tps: TimePoints, rows: dict[str, np.ndarray], c: CrsIcansCriteria
     return tps.reduce_max(out_rows) > 0
 
 
+def _unwaived(
+    tps: TimePoints, rows: dict[str, np.ndarray], at: dict[str, np.ndarray], member: np.ndarray
+) -> np.ndarray:
+    """Time points of an episode without fever where no antipyretic or anticytokine therapy
+    has been given yet in the episode (at or before the time point)."""
+    treated = tps.reduce_max(rows["treat"].astype(np.int8)) > 0
+    key = np.where(member >= 0, member, -1 - np.arange(tps.n))  # outside: each its own group
+    so_far = pd.Series(treated).groupby(key).cummax().to_numpy(bool)
+    out: np.ndarray = (member >= 0) & ~at["fever"] & ~so_far & ((at["hyp"] > 0) | (at["hox"] > 0))
+    return out
+
+
 def _opened_before(
     tps: TimePoints, subjects: np.ndarray, episode_open: Collection[str], gap: float
 ) -> np.ndarray:
@@ -515,7 +544,11 @@ def _trace(
         best = np.where((a[key] > 0) & (a[key] == g_all), k, best)
     names = np.array(["fever", "hypotension", "hypoxia", "organ toxicity"], object)
     settled = (best == 0) & ~a["fever"]
-    floor_txt = np.where(a["fever"], comps["fever"], "no fever, hypotension or hypoxia")
+    floor_txt = np.where(
+        a["fever"],
+        comps["fever"],
+        np.where(a["unwaived"], "no fever", "no fever, hypotension or hypoxia"),
+    )
     finding = np.select(
         [best == 1, best == 2, best == 3], [comps["hyp"], comps["hox"], comps["organ"]], floor_txt
     )
@@ -524,6 +557,15 @@ def _trace(
         best == 0, np.where(settled, "episode active", names[0]), names[best] + " tier " + g
     )
     suffix = np.where(settled, "; fever settled" + comps["settled"], "")
+    unwaived = a["unwaived"]
+    suffix = np.where(
+        unwaived,
+        "; "
+        + np.where(a["hyp_raw"] >= a["hox_raw"], comps["hyp"], comps["hox"])
+        + " not graded: fever settled and no antipyretic or anticytokine therapy given "
+        "(option fever_waiver=treatment)",
+        suffix,
+    )
     onset = np.isin(sub, eps.first[~opened[eps.first]])  # an episode opened before: no onset
     onset_txt = (
         "; episode onset (fever >= "

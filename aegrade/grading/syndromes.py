@@ -92,6 +92,7 @@ def grade_crs_icans(
     capd_age_cutoff: float | None = None,
     errors: Literal["raise", "coerce"] = "raise",
     prepared: PreparedStudy | None = None,
+    fever_waiver: Literal["settled", "treatment"] = "settled",
 ) -> CrsIcansResult:
     """Grade CRS and ICANS episodes from observation time series.
 
@@ -122,6 +123,10 @@ def grade_crs_icans(
     prepared
         The study already prepared by :func:`~aegrade.prepare.prepare_study` (``aegrade.grade``
         passes its own, with its lab grades, so the study is prepared and graded once).
+    fever_waiver
+        ``"settled"`` (default): after an episode opens, hypotension and hypoxia grade it
+        whether or not the fever settled after treatment. ``"treatment"``: only once an
+        antipyretic or anticytokine therapy was given (the ASTCT footnote read literally).
 
     Returns
     -------
@@ -169,7 +174,11 @@ def grade_crs_icans(
                 "crs",
                 load_crs_icans_criteria(cid).output_id,
                 grade_crs(
-                    found, cid, sysbp_threshold=sysbp_threshold, episode_gap_hours=episode_gap_hours
+                    found,
+                    cid,
+                    sysbp_threshold=sysbp_threshold,
+                    episode_gap_hours=episode_gap_hours,
+                    fever_waiver=fever_waiver,
                 ),
             )
         )

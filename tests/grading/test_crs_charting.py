@@ -141,3 +141,33 @@ def test_end_time_as_a_date_time():
     assert int(res.adverse_events["grade"].max()) == 3  # norepinephrine + vasopressin
     text = res.explain["text"][res.explain["day"].round(4) == round(1 + 7 / 24, 4)].iloc[0]
     assert "norepinephrine + vasopressin (vasopressin not counted toward two or more)" in text
+
+
+SETTLED = _obs(
+    [
+        ("S1", 1.0, "TEMP", 38.9, "degC"),
+        ("S1", 1.5, "TEMP", 37.0, "degC"),
+        ("S1", 1.6, "HYPOTENSION", "true"),
+    ]
+)
+
+
+def test_fever_settled_without_treatment_still_grades_by_default():
+    grade, ex = _crs(SETTLED)
+    assert grade == 2
+    assert ex[1.6].startswith("grade 2: hypotension, no vasopressor at day 1.6")
+
+
+def test_fever_waiver_treatment_needs_an_antipyretic_or_anticytokine():
+    grade, ex = _crs(SETTLED, fever_waiver="treatment")
+    assert grade == 1
+    assert ex[1.6] == (
+        "grade 1: no fever at day 1.6; hypotension, no vasopressor not "
+        "graded: fever settled and no antipyretic or anticytokine therapy given (option "
+        "fever_waiver=treatment) (episode active, astct-2019)"
+    )
+    treated = pd.concat([SETTLED, _obs([("S1", 1.2, "ANTIPYRETIC", "given")])], ignore_index=True)
+    grade, ex = _crs(treated, fever_waiver="treatment")
+    assert grade == 2
+    assert "after antipyretic" not in ex[1.6]  # graded: the hypotension tier is the finding
+    assert ex[1.6].startswith("grade 2: hypotension, no vasopressor at day 1.6")
