@@ -25,6 +25,7 @@ import pandas as pd
 
 from aegrade.criteria import load_criteria, load_ctcae, provenance_fields, resolve_criteria_id
 from aegrade.criteria.units import registry
+from aegrade.criteria.vocabulary import not_given, read_values
 from aegrade.errors import failure_frame
 from aegrade.grading.biomarkers import (
     BIOMARKERS,
@@ -47,10 +48,14 @@ from aegrade.read.study import as_study
 from aegrade.study import Study
 
 __all__ = [
+    "FOLLOW_UP_ENDS",
     "LINEAGES",
     "LISTING_COLUMNS",
     "LISTING_LABELS",
     "HematologyResult",
+    "first_tocilizumab",
+    "follow_up",
+    "il6_before_tocilizumab",
     "summarize_hematology",
 ]
 
@@ -239,6 +244,7 @@ def summarize_hematology(
     parts.append(
         summarize_biomarker_rows({c: rows[c] for c in BIOMARKERS}, window=biomarker_window)
     )
+    parts.append(il6_before_tocilizumab(rows["IL6"], first_tocilizumab(frame, ready.code, index)))
     summary = subjects[["subject_id", *[c for c in ("arm",) if c in subjects]]].copy()
     for part in parts:
         summary = pd.concat(
@@ -261,6 +267,87 @@ def _subject_codes(frame: pd.DataFrame, index: pd.Index) -> np.ndarray:
     lookup = np.r_[index.get_indexer(pd.Index(uniques, dtype="string")), -1]
     out: np.ndarray = lookup[codes].astype(np.int64)
     return out
+
+
+def first_tocilizumab(frame: pd.DataFrame, code: np.ndarray, subjects: pd.Index) -> np.ndarray:
+    """Per subject, the study day of the first tocilizumab given (NaN: none; rows whose value
+    says not given, or 0, do not count).
+
+    Parameters
+    ----------
+    frame
+        Observations with ``subject_id``, ``day`` and ``value``.
+    code
+        The canonical parameter code of each row.
+    subjects
+        The subject ids.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float days.
+
+    Examples
+    --------
+    >>> obs = pd.DataFrame({"subject_id": ["A", "A", "B"], "day": [2.5, 1.0, 3.0],
+    ...                     "value": ["given", "not given", 0]})
+    >>> first_tocilizumab(obs, np.array(["TOCILIZUMAB"] * 3, object), pd.Index(["A", "B"]))
+    array([2.5, nan])
+    """
+    out = np.full(len(subjects), np.nan)
+    pos = np.flatnonzero(code == "TOCILIZUMAB")
+    if pos.size == 0 or "day" not in frame:
+        return out
+    number, word = read_values(frame["value"].iloc[pos])
+    given = ~not_given(number, word)
+    at = subjects.get_indexer(pd.Index(frame["subject_id"].iloc[pos].astype("string")))
+    day = pd.to_numeric(frame["day"].iloc[pos], errors="coerce").to_numpy(float)
+    ok = given & (at >= 0) & ~np.isnan(day)
+    first = np.full(len(subjects), np.inf)
+    np.minimum.at(first, at[ok], day[ok])
+    out[np.isfinite(first)] = first[np.isfinite(first)]
+    return out
+
+
+def il6_before_tocilizumab(il6: Readings, tocilizumab_day: np.ndarray) -> pd.DataFrame:
+    """Per subject, the IL-6 peak (and its day) before the first tocilizumab: serum IL-6 rises
+    after tocilizumab because the IL-6 receptor is blocked, so the overall peak can reflect the
+    drug. Without tocilizumab it is the peak over all values.
+
+    Parameters
+    ----------
+    il6
+        IL-6 readings (canonical unit, pg/mL).
+    tocilizumab_day
+        Per subject, the day of the first tocilizumab (NaN: none).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``il6_peak_pre_tocilizumab``, ``il6_peak_pre_tocilizumab_day`` (NaN: no value before).
+
+    Examples
+    --------
+    >>> il6 = Readings.from_frame(pd.DataFrame({"subject_id": "A", "day": [0, 1, 2, 3],
+    ...                                         "value": [10.0, 162.5, 900.0, 40.0]}))
+    >>> il6_before_tocilizumab(il6, np.array([1.5])).values.tolist()
+    [[162.5, 1.0]]
+    """
+    n = len(il6.subjects)
+    limit = np.where(np.isnan(tocilizumab_day), np.inf, tocilizumab_day)
+    before = ~np.isnan(il6.day) & (il6.day < limit[il6.subject])
+    s, d, v = il6.subject[before], il6.day[before], il6.value[before]
+    peak = np.full(n, -np.inf)
+    np.maximum.at(peak, s, v)
+    at_peak = v == peak[s]
+    day = np.full(n, np.inf)
+    np.minimum.at(day, s[at_peak], d[at_peak])
+    return pd.DataFrame(
+        {
+            "il6_peak_pre_tocilizumab": np.where(np.isfinite(peak), peak, np.nan),
+            "il6_peak_pre_tocilizumab_day": np.where(np.isfinite(day), day, np.nan),
+        }
+    )
 
 
 #: Subjects-table facts that end follow-up for ICAHT, in the order a tie is named.
