@@ -68,6 +68,7 @@ def grade_crs(
     episode_gap_hours: float | None = None,
     episode_open: Collection[str] = (),
     fever_waiver: str = "settled",
+    resolution: str = "first_normal",
 ) -> SyndromeGrades:
     """Grade CRS episodes of every subject by one system.
 
@@ -91,6 +92,9 @@ def grade_crs(
         hypoxia go on grading it after the fever settles, treated or not. ``"treatment"``: the
         footnote read literally; they grade an afebrile time point only once an antipyretic,
         tocilizumab or a corticosteroid has been given in the episode.
+    resolution
+        ``"first_normal"`` (default): ``resolved_day`` is the first time point after the last
+        finding, or end + gap when nothing was charted in between; ``"after_gap"``: end + gap.
 
     Returns
     -------
@@ -146,7 +150,7 @@ def grade_crs(
     assessed = np.zeros(len(f.subjects), bool)
     assessed[tps.subject] = True
     return syndrome_grades(
-        Syndrome("CRS", r.term, c.output_id, r.grade5.death_causes, gap),
+        Syndrome("CRS", r.term, c.output_id, r.grade5.death_causes, gap, resolution),
         GradedTimePoints(tps.subject, tps.day, grade, trace["rule"], trace["text"], eps, assessed),
         found,
         {

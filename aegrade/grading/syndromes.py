@@ -93,6 +93,7 @@ def grade_crs_icans(
     errors: Literal["raise", "coerce"] = "raise",
     prepared: PreparedStudy | None = None,
     fever_waiver: Literal["settled", "treatment"] = "settled",
+    episode_resolution: Literal["first_normal", "after_gap"] = "first_normal",
 ) -> CrsIcansResult:
     """Grade CRS and ICANS episodes from observation time series.
 
@@ -127,6 +128,10 @@ def grade_crs_icans(
         ``"settled"`` (default): after an episode opens, hypotension and hypoxia grade it
         whether or not the fever settled after treatment. ``"treatment"``: only once an
         antipyretic or anticytokine therapy was given (the ASTCT footnote read literally).
+    episode_resolution
+        ``"first_normal"`` (default): a CRS episode's ``resolved_day`` is its first time point
+        without a finding after the last one (or end + gap when nothing was charted between);
+        ``"after_gap"``: end + gap.
 
     Returns
     -------
@@ -179,6 +184,7 @@ def grade_crs_icans(
                     sysbp_threshold=sysbp_threshold,
                     episode_gap_hours=episode_gap_hours,
                     fever_waiver=fever_waiver,
+                    resolution=episode_resolution,
                 ),
             )
         )

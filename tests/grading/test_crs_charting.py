@@ -171,3 +171,32 @@ def test_fever_waiver_treatment_needs_an_antipyretic_or_anticytokine():
     assert grade == 2
     assert "after antipyretic" not in ex[1.6]  # graded: the hypotension tier is the finding
     assert ex[1.6].startswith("grade 2: hypotension, no vasopressor at day 1.6")
+
+
+def test_resolution_is_the_first_normal_reading_after_the_last_finding():
+    obs = _obs(
+        [
+            ("S1", 3.5, "TEMP", 38.9, "degC"),
+            ("S1", 4.0, "TEMP", 38.5, "degC"),
+            ("S1", 4.5, "TEMP", 37.0, "degC"),
+            ("S1", 6.0, "TEMP", 36.8, "degC"),
+        ]
+    )
+    ae = grade_crs_icans(obs, icans=None).adverse_events
+    assert (ae["end"].iloc[0], ae["resolved_day"].iloc[0]) == (4.0, 4.5)
+    old = grade_crs_icans(obs, icans=None, episode_resolution="after_gap").adverse_events
+    assert old["resolved_day"].iloc[0] == 5.0
+
+
+def test_a_longer_gap_keeps_sparse_outpatient_vitals_in_one_episode():
+    obs = _obs(
+        [
+            ("S1", 1.0, "TEMP", 38.9, "degC"),
+            ("S1", 2.0 + 1 / 1440, "HYPOTENSION", "true"),
+        ]
+    )
+    grade, ex = _crs(obs)
+    assert grade == 1
+    assert ex[2.0 + 1 / 1440].startswith("not CRS: hypotension, no vasopressor")
+    grade, ex = _crs(obs, episode_gap_hours=36)
+    assert grade == 2
