@@ -129,6 +129,8 @@ def grade_crs(
     opened = _opened_before(tps, f.subjects, episode_open, gap)
     opens = at["fever"] | (opened & _first_signal(tps.subject, at["signal"]))
     eps = find_episodes(tps.subject, tps.day, at["signal"], gap_days=gap, opens=opens)
+    if r.organ_toxicity is not None:
+        eps = _organ_tail(eps, tps, at["organ"], gap)
     member = eps.membership(tps.n)
     if fever_waiver not in ("settled", "treatment"):
         raise ValueError(f"fever_waiver={fever_waiver!r}: choose 'settled' or 'treatment'")
@@ -183,7 +185,9 @@ def _row_tiers(f: Findings, c: CrsIcansCriteria, thr: float) -> dict[str, np.nda
     pressor = agent & ~off
     treat = isin(f.code, TREATMENT_CODES) & ~not_given(f.number, f.word)
     hox, hox_desc = _hypoxia_rows(f, r, live)
+    weight = _weights(f)[f.subject] if len(f.subject) else np.zeros(0)
     return {
+        "weight": weight,
         "subject": f.subject,
         "day": f.day,
         "end": f.ends(),
@@ -204,6 +208,21 @@ def _row_tiers(f: Findings, c: CrsIcansCriteria, thr: float) -> dict[str, np.nda
         "organ": np.zeros(len(f.day), np.int64),
         "organ_desc": np.full(len(f.day), None, object),
     }
+
+
+def _weights(f: Findings) -> np.ndarray:
+    """Per subject, the body weight in kg from the subjects table (``weight``; NaN unknown)."""
+    out = np.full(len(f.subjects), np.nan)
+    s = f.prepared.subjects if f.prepared is not None else None
+    if s is None or "weight" not in s:
+        return out
+    w = pd.to_numeric(s["weight"], errors="coerce").to_numpy(float)
+    w = np.where(w > 0, w, np.nan)
+    at = pd.Index(s["subject_id"].astype("string")).get_indexer(
+        pd.Index(pd.array(np.asarray(f.subjects, dtype=object), dtype="string"))
+    )
+    out[at >= 0] = w[at[at >= 0]]
+    return out
 
 
 def _hypoxia_rows(f: Findings, r: CrsRules, live: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -298,6 +317,8 @@ def _with_organ_rows(
         temp=np.full(n, -np.inf),
         number=np.full(n, np.nan),
         dose=np.full(n, np.nan),
+        end=labs["day"].to_numpy(float)[keep],
+        weight=np.full(n, np.nan),
         organ=tier[keep],
         organ_desc=desc,
     )
@@ -322,8 +343,10 @@ def _tp_tiers(
         np.where(n_all >= 1, h.one_vasopressor, np.where(hyp_flag, h.no_vasopressor, 0)),
     )
     high = np.zeros(tps.n, bool)
+    dose_note = np.zeros(tps.n, np.int8)
     if h.high_dose is not None:
-        high = _high_dose(tps, rows, c) & (n_all == 1)
+        high_at, dose_note = _high_dose(tps, rows, c)
+        high = high_at & (n_all == 1)
         hyp = np.where(high, np.maximum(hyp, h.high_dose.grade), hyp)
     hox, hox_row = _interval_max(tps, rows, rows["hox"], rows["hox"] > 0)
     organ = tps.reduce_max(rows["organ"])
@@ -336,6 +359,7 @@ def _tp_tiers(
         "n_counted": n_counted,
         "agents": agents,
         "high": high,
+        "dose_note": np.where(high, 0, dose_note),
         "hox_row": hox_row,
         "signal": fever | (hyp > 0) | (hox > 0),
         "temp": tps.reduce_max(rows["temp"]),
@@ -446,21 +470,32 @@ def _pressor_counts(
     return n_all, n_counted, names
 
 
-def _high_dose(tps: TimePoints, rows: dict[str, np.ndarray], c: CrsIcansCriteria) -> np.ndarray:
-    """Per time point: a single agent at high dose sustained for the file's hours (Lee 2014)."""
+def _high_dose(
+    tps: TimePoints, rows: dict[str, np.ndarray], c: CrsIcansCriteria
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per time point: a single agent at high dose sustained for the file's hours (Lee 2014),
+    and why a running agent's dose could not be compared (1: no dose, 2: no weight to convert
+    between ug/min and ug/kg/min). A dose in the other unit is converted with the subject's
+    ``weight`` (kg)."""
     hd = c.crs.hypotension.high_dose
     assert hd is not None
     high = np.zeros(len(rows["day"]), bool)
+    unknown = np.where(rows["pressor"] & np.isnan(rows["dose"]), 1, 0).astype(np.int8)
     for agent, lim in hd.agents.items():  # a handful of agents
-        high |= (
-            rows["pressor"]
-            & (rows["word"] == agent)
-            & (rows["dose_unit"] == lim.unit)
-            & (rows["dose"] >= lim.ge)
-        )
+        mine = rows["pressor"] & (rows["word"] == agent)
+        unit = rows["dose_unit"]
+        dose = np.where(unit == lim.unit, rows["dose"], np.nan)
+        if lim.unit == "ug/min":
+            dose = np.where(unit == "ug/kg/min", rows["dose"] * rows["weight"], dose)
+        else:
+            dose = np.where(unit == "ug/min", rows["dose"] / rows["weight"], dose)
+        no_weight = mine & (unit != lim.unit) & ~np.isnan(rows["dose"]) & np.isnan(dose)
+        unknown = np.where(no_weight, 2, unknown).astype(np.int8)
+        high |= mine & (dose >= lim.ge)
+    note = tps.reduce_max(unknown)
     p = np.flatnonzero(rows["pressor"])
     if p.size == 0:
-        return np.zeros(tps.n, bool)
+        return np.zeros(tps.n, bool), note
     frame = pd.DataFrame(
         {"s": rows["subject"][p], "a": rows["word"][p], "d": rows["day"][p], "h": high[p], "row": p}
     ).sort_values(["s", "a", "d"], kind="stable")
@@ -475,7 +510,28 @@ def _high_dose(tps: TimePoints, rows: dict[str, np.ndarray], c: CrsIcansCriteria
     sustained = frame["h"] & (frame["d"] - start >= hd.sustained_hours / 24 - 1e-9)
     out_rows = np.zeros(len(rows["day"]), np.int8)
     out_rows[frame["row"].to_numpy()[sustained.to_numpy(bool)]] = 1
-    return tps.reduce_max(out_rows) > 0
+    return tps.reduce_max(out_rows) > 0, note
+
+
+def _organ_tail(eps: Episodes, tps: TimePoints, organ: np.ndarray, gap: float) -> Episodes:
+    """Episodes extended to the organ-toxicity time points in their tail: within ``gap`` of
+    the last fever, hypotension or hypoxia (Lee 2014 grades organ toxicity of the episode;
+    labs drawn hours after the last vital sign belong to it). Organ time points never extend
+    the tail themselves, so lab abnormalities that outlast CRS do not chain."""
+    if len(eps) == 0:
+        return eps
+    hit = np.flatnonzero(organ > 0)
+    e = np.searchsorted(eps.last, hit, side="left") - 1  # the episode ending before
+    ok = e >= 0
+    hit, e = hit[ok], e[ok]
+    ok = (tps.subject[hit] == tps.subject[eps.last[e]]) & (
+        tps.day[hit] <= tps.day[eps.last[e]] + gap + SECOND
+    )
+    last = eps.last.copy()
+    np.maximum.at(last, e[ok], hit[ok])
+    nxt = np.r_[eps.first[1:], tps.n]
+    last = np.minimum(last, nxt - 1)
+    return Episodes(eps.first, last)
 
 
 def _unwaived(
@@ -650,7 +706,15 @@ def _component_texts(
             ),
         ),
     )
-    high = np.where(a["high"], ", high dose sustained", "")
+    high = np.select(
+        [a["high"], a["dose_note"] == 1, a["dose_note"] == 2],
+        [
+            ", high dose sustained",
+            ", dose not recorded: read as low dose",
+            ", dose in the other unit (ug/min vs ug/kg/min) and no weight: read as low dose",
+        ],
+        "",
+    )
     hyp = np.select(
         [a["n_all"] > 0, sys_row >= 0],
         [a["agents"].astype(str) + n_txt + high, sys_txt],

@@ -200,3 +200,66 @@ def test_a_longer_gap_keeps_sparse_outpatient_vitals_in_one_episode():
     assert ex[2.0 + 1 / 1440].startswith("not CRS: hypotension, no vasopressor")
     grade, ex = _crs(obs, episode_gap_hours=36)
     assert grade == 2
+
+
+# ---- Lee 2014: weight-based doses, organ toxicity in the episode's tail
+
+
+def _norepi_per_kg(weight: float | None) -> Study:
+    obs = _obs(
+        [("S1", 1.0, "TEMP", 38.9, "degC")]
+        + [
+            ("S1", 1.0 + h / 24, "VASOPRESSOR", "norepinephrine", None, None, 0.3, "ug/kg/min")
+            for h in range(5)  # 0.3 ug/kg/min for 4 h
+        ]
+    )
+    subjects = pd.DataFrame({"subject_id": ["S1"], "weight": [weight]})
+    return Study(Table(obs), subjects=Table(subjects))
+
+
+def test_lee_weight_based_norepinephrine_is_converted_with_the_weight():
+    res = grade_crs_icans(_norepi_per_kg(70.0), crs="lee-2014", icans=None)
+    assert res.adverse_events["grade"].tolist() == [3]  # 0.3 x 70 = 21 ug/min >= 20 for >= 3 h
+    text = res.explain.set_index("day")["text"]
+    assert text[1.125].startswith("grade 3: norepinephrine, high dose sustained at day 1.125")
+
+
+def test_lee_weight_based_dose_without_weight_is_low_dose_with_a_reason():
+    res = grade_crs_icans(_norepi_per_kg(None), crs="lee-2014", icans=None)
+    assert res.adverse_events["grade"].tolist() == [2]
+    text = res.explain.set_index("day")["text"]
+    assert "no weight: read as low dose" in text[1.125]
+
+
+def test_lee_organ_toxicity_in_the_tail_of_the_episode_counts():
+    obs = pd.DataFrame(
+        {
+            "subject_id": ["S1", "S1"],
+            "day": [1.0, 1.8],
+            "parameter": ["TEMP", "CREAT"],
+            "value": [38.5, 7.0],
+            "unit": ["degC", "mg/dL"],
+            "uln": [None, 1.0],
+        }
+    )
+    res = grade_crs_icans(obs, crs="lee-2014", icans=None)
+    assert res.adverse_events["grade"].tolist() == [4]  # creatinine 7 x ULN: CTCAE 4 -> Lee 4
+    assert res.adverse_events["reason"][0] == (
+        "grade 4: Creatinine increased grade 4 (ctcae-v5.0) at day 1.8 (organ toxicity tier 4, "
+        "lee-2014)"
+    )
+
+
+def test_lee_organ_toxicity_after_the_tail_is_not_crs():
+    obs = pd.DataFrame(
+        {
+            "subject_id": ["S1", "S1"],
+            "day": [1.0, 2.5],
+            "parameter": ["TEMP", "CREAT"],
+            "value": [38.5, 7.0],
+            "unit": ["degC", "mg/dL"],
+            "uln": [None, 1.0],
+        }
+    )
+    res = grade_crs_icans(obs, crs="lee-2014", icans=None)
+    assert res.adverse_events["grade"].tolist() == [1]
