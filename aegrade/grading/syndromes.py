@@ -94,6 +94,7 @@ def grade_crs_icans(
     prepared: PreparedStudy | None = None,
     fever_waiver: Literal["settled", "treatment"] = "settled",
     episode_resolution: Literal["first_normal", "after_gap"] = "first_normal",
+    capd_low_band: Literal["grade_1", "with_loc"] = "grade_1",
 ) -> CrsIcansResult:
     """Grade CRS and ICANS episodes from observation time series.
 
@@ -132,6 +133,9 @@ def grade_crs_icans(
         ``"first_normal"`` (default): a CRS episode's ``resolved_day`` is its first time point
         without a finding after the last one (or end + gap when nothing was charted between);
         ``"after_gap"``: end + gap.
+    capd_low_band
+        ``"grade_1"`` (default): CAPD 1-8 is ICANS grade 1 by itself; ``"with_loc"``: only with
+        a depressed level of consciousness (see :func:`~aegrade.grading.icans.grade_icans`).
 
     Returns
     -------
@@ -194,7 +198,11 @@ def grade_crs_icans(
                 "icans",
                 cid,
                 grade_icans(
-                    found, cid, capd_age_cutoff=capd_age_cutoff, episode_gap_hours=episode_gap_hours
+                    found,
+                    cid,
+                    capd_age_cutoff=capd_age_cutoff,
+                    episode_gap_hours=episode_gap_hours,
+                    capd_low_band=capd_low_band,
                 ),
             )
         )

@@ -263,3 +263,26 @@ def test_lee_organ_toxicity_after_the_tail_is_not_crs():
     )
     res = grade_crs_icans(obs, crs="lee-2014", icans=None)
     assert res.adverse_events["grade"].tolist() == [1]
+
+
+# ---- pediatric ICANS: CAPD below 9
+
+
+def _child(loc: str) -> Study:
+    obs = _obs([("S1", 2.0, "CAPD", 5), ("S1", 2.0, "LOC", loc)])
+    subjects = pd.DataFrame({"subject_id": ["S1"], "age": [8]})
+    return Study(Table(obs), subjects=Table(subjects))
+
+
+def test_capd_1_8_in_an_alert_child_is_grade_1_by_default():
+    res = grade_crs_icans(_child("alert"), crs=None)
+    assert res.adverse_events["grade"].tolist() == [1]
+    assert res.explain["text"].iloc[0].startswith("grade 1: CAPD 5")
+
+
+def test_capd_1_8_needs_depressed_consciousness_with_loc_option():
+    res = grade_crs_icans(_child("alert"), crs=None, capd_low_band="with_loc")
+    assert res.adverse_events.empty and res.explain.empty  # no ICANS finding to explain
+    assert res.subject_summary["icans_grade_astct-2019"].tolist() == [0]
+    res = grade_crs_icans(_child("awakens_spontaneously"), crs=None, capd_low_band="with_loc")
+    assert res.adverse_events["grade"].tolist() == [1]
