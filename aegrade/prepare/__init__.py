@@ -6,7 +6,7 @@ in their modules.
 """
 
 from aegrade.prepare.baseline import baseline_rows, baseline_values, derive_baseline
-from aegrade.prepare.days import end_days, study_days, subject_days
+from aegrade.prepare.days import date_orders, end_days, study_days, subject_days
 from aegrade.prepare.events import validate_events
 from aegrade.prepare.findings import (
     Findings,
@@ -33,6 +33,7 @@ __all__ = [
     "TimePoints",
     "baseline_rows",
     "baseline_values",
+    "date_orders",
     "derive_baseline",
     "end_days",
     "extract_findings",

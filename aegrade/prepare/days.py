@@ -23,7 +23,7 @@ from aegrade.errors import Reason
 from aegrade.prepare.subjects import table_failures
 from aegrade.study import Study
 
-__all__ = ["end_days", "study_days", "subject_days"]
+__all__ = ["date_orders", "end_days", "study_days", "subject_days"]
 
 
 def _starts(study: Study, ids: pd.Series) -> DateColumn:
@@ -156,3 +156,46 @@ def end_days(study: Study, *, dayfirst: bool | None = None) -> np.ndarray | None
     dated = between(read_dates(df["end"], dayfirst), _starts(study, df["subject_id"]))
     ended: np.ndarray = np.where(np.isnan(number), dated, number)
     return ended
+
+
+#: Date columns whose day/month order is stated in the run metadata.
+DATE_COLUMNS = {
+    "observations": ("time", "end"),
+    "subjects": (
+        "treatment_start",
+        "death_time",
+        "last_contact_time",
+        "progression_time",
+        "next_therapy_time",
+        "lymphodepletion_start",
+    ),
+}
+
+
+def date_orders(study: Study, *, dayfirst: bool | None = None) -> dict[str, str]:
+    """The date convention used for each date column of the study, for the run metadata:
+    ``day/month/year`` or ``month/day/year`` for columns with slashed dates (decided from
+    their unambiguous cells, or forced by ``dayfirst``), ``ISO 8601`` otherwise.
+
+    >>> from aegrade.study import Table
+    >>> obs = pd.DataFrame({"subject_id": ["S1"], "time": ["13/03/2024 08:00"]})
+    >>> date_orders(Study(Table(obs)))
+    {'date order observations.time': 'day/month/year (decided from the data)'}
+    """
+    out = {}
+    for role, columns in DATE_COLUMNS.items():
+        table = study.observations if role == "observations" else study.subjects
+        if table is None:
+            continue
+        for column in columns:
+            if column not in table.frame:
+                continue
+            text = table.frame[column].astype("string")
+            if not text.str.contains(r"^\s*\d{1,2}[/.]\d{1,2}[/.]\d{4}", na=False).any():
+                out[f"date order {role}.{column}"] = "ISO 8601"
+                continue
+            col = read_dates(table.frame[column], dayfirst)
+            how = "forced" if dayfirst is not None else "decided from the data"
+            order = "day/month/year" if col.dayfirst else "month/day/year"
+            out[f"date order {role}.{column}"] = f"{order} ({how})"
+    return out
