@@ -64,6 +64,15 @@ def study_days(
     if day is not None and np.isinf(day).any():
         found.add_rows(np.isinf(day), Reason.BAD_DAY, "day is not a finite number", column="day")
         day = np.where(np.isinf(day), np.nan, day)
+    if "start" in df:  # an interval row's start (SPEC 'start', 'end'): where day/time are empty
+        number = pd.to_numeric(df["start"], errors="coerce").to_numpy(float)
+        dated = between(
+            read_dates(df["start"], dayfirst), _starts(study, df["subject_id"]), calendar=calendar
+        )
+        begun = np.where(np.isnan(number), dated, number)
+        no_time = df["time"].isna().to_numpy(bool) if "time" in df else np.ones(len(df), bool)
+        begun = np.where(no_time, begun, np.nan)
+        day = begun if day is None else np.where(np.isnan(day), begun, day)
     if day is not None and calendar:
         day = np.floor(day)
     if "time" not in df:

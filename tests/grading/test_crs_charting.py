@@ -286,3 +286,20 @@ def test_capd_1_8_needs_depressed_consciousness_with_loc_option():
     assert res.subject_summary["icans_grade_astct-2019"].tolist() == [0]
     res = grade_crs_icans(_child("awakens_spontaneously"), crs=None, capd_low_band="with_loc")
     assert res.adverse_events["grade"].tolist() == [1]
+
+
+def test_start_and_end_columns_as_the_spec_names_them():
+    obs = pd.DataFrame(
+        {
+            "subject_id": "S1",
+            "day": [1.0, None, 1.5],
+            "start": [None, 1.2, None],
+            "end": [None, 2.0, None],
+            "parameter": ["TEMP", "VASOPRESSOR", "VASOPRESSOR"],
+            "value": [38.9, "norepinephrine", "epinephrine"],
+            "unit": ["degC", None, None],
+        }
+    )
+    grade, ex = _crs(obs)
+    assert grade == 4
+    assert ex[1.5].startswith("grade 4: epinephrine + norepinephrine")
