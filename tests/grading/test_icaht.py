@@ -277,3 +277,19 @@ def test_clock_times_count_calendar_days_from_the_infusion_date():
     subjects = pd.DataFrame({"subject_id": ["S1"], "treatment_start": ["2024-03-01T14:00"]})
     row = summarize_hematology(Study(Table(obs), subjects=Table(subjects))).subject_summary
     assert (row.iloc[0]["days_anc_le_500"], row.iloc[0]["icaht_early_grade"]) == (31, 4)
+
+
+def test_date_only_lab_dates_count_calendar_days():
+    # infusion 1 March 14:00; a date-only ANC on 1 April is calendar day 31: late, not early
+    obs = pd.DataFrame(
+        {
+            "subject_id": "S1",
+            "time": ["2024-03-01", "2024-03-05", "2024-04-01"],
+            "parameter": "NEUT",
+            "value": [3000, 3000, 400],
+            "unit": "/uL",
+        }
+    )
+    subjects = pd.DataFrame({"subject_id": ["S1"], "treatment_start": ["2024-03-01T14:00"]})
+    row = summarize_hematology(Study(Table(obs), subjects=Table(subjects))).subject_summary
+    assert (row.iloc[0]["days_anc_le_500"], row.iloc[0]["icaht_late_grade"]) == (0, 3)
