@@ -22,6 +22,7 @@ from aegrade.criteria.vocabulary import (
     read_values,
     true_words,
 )
+from aegrade.dates import between, read_dates
 from aegrade.errors import Failures, InputError, Reason
 from aegrade.prepare.days import end_days
 from aegrade.prepare.observations import Context, prepare_observations
@@ -420,11 +421,9 @@ def _subject_facts(
         cause[at[ok]] = _objects(c)[ok]
     if "death_day" in s:
         dday[at[ok]] = pd.to_numeric(s["death_day"], errors="coerce").to_numpy(float)[ok]
-    elif "death_time" in s and "treatment_start" in s:
-        d = pd.to_datetime(s["death_time"], errors="coerce", format="mixed") - pd.to_datetime(
-            s["treatment_start"], errors="coerce", format="mixed"
-        )
-        dday[at[ok]] = (d / pd.Timedelta(days=1)).to_numpy(float)[ok]
+    elif "death_time" in s and "treatment_start" in s:  # the one date rule (offsets: UTC)
+        d = between(read_dates(s["death_time"]), read_dates(s["treatment_start"]))
+        dday[at[ok]] = d[ok]
     return age, cause, dday
 
 

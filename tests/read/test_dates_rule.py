@@ -100,3 +100,30 @@ def test_out_of_range_dates_are_input_errors_naming_the_cell(tmp_path: Path, cel
     assert "between 1677-09-22 and 2262-04-11" in text
     values = err.value.failures["value"].astype(str)
     assert values.str.startswith(str(cell)).any()  # 250000 is written as 250000.0
+
+
+def test_mixed_offsets_run_through_the_whole_pipeline() -> None:
+    from aegrade.study import Study
+
+    obs = pd.DataFrame(
+        {
+            "subject_id": ["S1", "S2"],
+            "time": ["2024-03-02T08:00+01:00", "2024-03-02T20:00-05:00"],
+            "parameter": "TEMP",
+            "value": [38.9, 39.0],
+            "unit": "degC",
+        }
+    )
+    subjects = pd.DataFrame(
+        {
+            "subject_id": ["S1", "S2"],
+            "treatment_start": ["2024-03-01T08:00+01:00", "2024-03-01T08:00-05:00"],
+            "death_time": ["2024-03-03T08:00+01:00", None],
+            "death_cause": ["CRS", None],
+        }
+    )
+    result = aegrade.grade(Study(Table(obs), Table(subjects)))
+    assert result.graded_observations["day"].tolist() == [1.0, 1.5]
+    ae = result.adverse_events
+    crs = ae[ae["term"] == "Cytokine release syndrome"].set_index("subject_id")
+    assert crs.loc["S1", "grade"] == 5 and crs.loc["S1", "end"] == 2.0
