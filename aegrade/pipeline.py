@@ -22,6 +22,7 @@ from aegrade.errors import Failures, Reason, failure_frame
 from aegrade.grading.hematology import summarize_hematology
 from aegrade.grading.labs import Ambiguous, assemble_grades, grade_prepared
 from aegrade.grading.syndromes import grade_crs_icans
+from aegrade.prepare.days import date_orders
 from aegrade.prepare.events import validate_events
 from aegrade.prepare.study import prepare_study
 from aegrade.read.study import load_study
@@ -218,6 +219,7 @@ def _meta(cid: str, ambiguous: str, study: Study, engine_meta: dict[str, str]) -
         "ambiguous": ambiguous,
         "source": study.source or "DataFrame",
         **_input_hashes(study),
+        **date_orders(study),  # the date convention of each date column (issue 10 point 9)
         **used,
         **about,
     }

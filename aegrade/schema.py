@@ -250,6 +250,7 @@ SUBJECT_SUMMARY = TableSchema(
         (r"^(crs|icans)_grade_", "Int64"),  # worst CRS / ICANS grade per system
         (r"^(il6|crp|ferritin)_(baseline|peak|peak_day|fold_change)$", "float64"),
         (r"^(il6|crp|ferritin)_range$", "string"),
+        (r"^il6_peak_pre_tocilizumab(_day)?$", "float64"),  # IL-6 before IL-6R blockade
     ),
     doc="One row per subject: worst grade per term and system, hematology, biomarkers.",
 )

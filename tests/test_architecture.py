@@ -24,6 +24,7 @@ LAYERS: dict[str, int] = {
     "criteria": 1,
     "study": 2,
     "read": 2,
+    "dates": 1,
     "prepare": 3,
     "episodes": 4,
     "grading": 5,

@@ -150,6 +150,21 @@ def icans_command(
     show_default=True,
     type=click.Choice(["astct-2019", "none"], case_sensitive=False),
 )
+@click.option(
+    "--fever-waiver",
+    type=click.Choice(["settled", "treatment"]),
+    default="settled",
+    show_default=True,
+    help="treatment: after the fever settles, hypotension/hypoxia grade only once an "
+    "antipyretic or anticytokine therapy was given (the ASTCT footnote read literally).",
+)
+@click.option(
+    "--capd-low-band",
+    type=click.Choice(["grade_1", "with_loc"]),
+    default="grade_1",
+    show_default=True,
+    help="with_loc: CAPD 1-8 counts only with a depressed level of consciousness.",
+)
 @errors_option("coerce")
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False), help="Also write the audit trail as CSV."
@@ -160,6 +175,8 @@ def explain_command(
     subject: str,
     crs_systems: tuple[str, ...],
     icans_system: str,
+    fever_waiver: Literal["settled", "treatment"],
+    capd_low_band: Literal["grade_1", "with_loc"],
     errors: Literal["raise", "coerce"],
     output: str | None,
 ) -> None:
@@ -168,7 +185,12 @@ def explain_command(
     from aegrade.read import load_study
 
     res = grade_crs_icans(
-        load_study(input_path), crs=list(crs_systems), icans=icans_system, errors=errors
+        load_study(input_path),
+        crs=list(crs_systems),
+        icans=icans_system,
+        errors=errors,
+        fever_waiver=fever_waiver,
+        capd_low_band=capd_low_band,
     )
     trail = res.explain[res.explain["subject_id"].astype(str) == subject]
     if subject not in set(res.subject_summary["subject_id"].astype(str)):

@@ -95,6 +95,11 @@ class Hypotension(Frozen):
     )
     not_counted_toward_multiple: tuple[str, ...] = Field((), description="agents not counted")
     high_dose: HighDose | None = Field(None, description="high-dose monotherapy rule")
+    running_hours: float = Field(
+        6.0,
+        ge=0,
+        description="two point rows of one agent at most this far apart: running between them",
+    )
     notes: tuple[str, ...] = Field((), description="interpretations")
 
 

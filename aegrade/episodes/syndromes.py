@@ -67,7 +67,12 @@ class Syndrome:
     death_causes
         ``death_cause`` words that make the syndrome grade 5.
     gap_days
-        Time without findings that ends an episode (its end plus this is its resolution).
+        Time without findings that ends an episode.
+    resolution
+        ``"first_normal"`` (default): the episode resolves at the first time point after its
+        last finding (a reading without fever, hypotension or hypoxia), or at end + gap when
+        nothing was charted in between but the subject was followed that long.
+        ``"after_gap"``: always at end + gap (aegrade before issue 13).
     """
 
     name: str
@@ -75,6 +80,7 @@ class Syndrome:
     criteria: str
     death_causes: tuple[str, ...]
     gap_days: float
+    resolution: str = "first_normal"
 
 
 @dataclass(frozen=True)
@@ -142,6 +148,11 @@ def build_adverse_events(
         grade=pd.array(stats.worst, dtype="Int64"),
         rule=tps.rule[stats.worst_at],
     )
+    if syn.resolution == "first_normal":
+        nxt = np.minimum(eps.last + 1, len(tps.day) - 1)
+        seen = (eps.last + 1 < len(tps.day)) & (tps.subject[nxt] == tps.subject[eps.last])
+        early = seen & (tps.day[nxt] < stats.end + syn.gap_days)
+        out["resolved_day"] = np.where(early, tps.day[nxt], stats.resolved_day)
     out["reason"] = tps.text[stats.worst_at]
     out["time_to_onset"] = stats.onset
     return out[AE_COLUMNS]

@@ -33,7 +33,13 @@ from aegrade.grading.daily import (
     nullable_int,
     per_subject_first,
 )
-from aegrade.grading.hematology import HematologyResult, summarize_hematology
+from aegrade.grading.hematology import (
+    HematologyResult,
+    first_tocilizumab,
+    follow_up,
+    il6_before_tocilizumab,
+    summarize_hematology,
+)
 from aegrade.grading.hematotox import hematotox_columns, load_hematotox, score_car_hematotox
 from aegrade.grading.icaht import grade_icaht, load_icaht
 from aegrade.grading.icans import grade_icans
@@ -81,7 +87,9 @@ __all__ = [
     "eval_compare",
     "eval_condition",
     "find_febrile_neutropenia",
+    "first_tocilizumab",
     "first_true",
+    "follow_up",
     "format_significant",
     "grade_crs",
     "grade_crs_icans",
@@ -93,6 +101,7 @@ __all__ = [
     "grade_prepared",
     "hematotox_columns",
     "ice_score",
+    "il6_before_tocilizumab",
     "is_sorted",
     "joined_runs",
     "load_hematotox",

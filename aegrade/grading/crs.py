@@ -39,6 +39,7 @@ from aegrade.episodes.syndromes import (
     SyndromeGrades,
     syndrome_grades,
 )
+from aegrade.grading.daily import SECOND
 from aegrade.grading.labs import grade_labs
 from aegrade.prepare.findings import (
     CRS_CODES,
@@ -66,6 +67,8 @@ def grade_crs(
     sysbp_threshold: float | None = None,
     episode_gap_hours: float | None = None,
     episode_open: Collection[str] = (),
+    fever_waiver: str = "settled",
+    resolution: str = "first_normal",
 ) -> SyndromeGrades:
     """Grade CRS episodes of every subject by one system.
 
@@ -84,6 +87,14 @@ def grade_crs(
         here (a bedside grade of one time point during a known episode): their findings within
         the gap of that first time point continue the episode without a new fever, and no
         onset is written for it.
+    fever_waiver
+        ``"settled"`` (default, SPEC section 4): once an episode has opened, hypotension and
+        hypoxia go on grading it after the fever settles, treated or not. ``"treatment"``: the
+        footnote read literally; they grade an afebrile time point only once an antipyretic,
+        tocilizumab or a corticosteroid has been given in the episode.
+    resolution
+        ``"first_normal"`` (default): ``resolved_day`` is the first time point after the last
+        finding, or end + gap when nothing was charted in between; ``"after_gap"``: end + gap.
 
     Returns
     -------
@@ -118,7 +129,20 @@ def grade_crs(
     opened = _opened_before(tps, f.subjects, episode_open, gap)
     opens = at["fever"] | (opened & _first_signal(tps.subject, at["signal"]))
     eps = find_episodes(tps.subject, tps.day, at["signal"], gap_days=gap, opens=opens)
+    if r.organ_toxicity is not None:
+        eps = _organ_tail(eps, tps, at["organ"], gap)
     member = eps.membership(tps.n)
+    if fever_waiver not in ("settled", "treatment"):
+        raise ValueError(f"fever_waiver={fever_waiver!r}: choose 'settled' or 'treatment'")
+    unwaived = np.zeros(tps.n, bool)
+    if fever_waiver == "treatment":
+        unwaived = _unwaived(tps, rows, at, member)
+        at["hyp_raw"], at["hox_raw"] = at["hyp"], at["hox"]
+        for key in ("hyp", "hox", "organ"):
+            at[key] = np.where(unwaived, 0, at[key])
+    at["unwaived"] = unwaived
+    at.setdefault("hyp_raw", at["hyp"])
+    at.setdefault("hox_raw", at["hox"])
     grade = np.where(
         member >= 0,
         np.maximum.reduce([np.full(tps.n, r.floor_grade.grade), at["hyp"], at["hox"], at["organ"]]),
@@ -128,7 +152,7 @@ def grade_crs(
     assessed = np.zeros(len(f.subjects), bool)
     assessed[tps.subject] = True
     return syndrome_grades(
-        Syndrome("CRS", r.term, c.output_id, r.grade5.death_causes, gap),
+        Syndrome("CRS", r.term, c.output_id, r.grade5.death_causes, gap, resolution),
         GradedTimePoints(tps.subject, tps.day, grade, trace["rule"], trace["text"], eps, assessed),
         found,
         {
@@ -156,12 +180,18 @@ def _row_tiers(f: Findings, c: CrsIcansCriteria, thr: float) -> dict[str, np.nda
     truthy = word.isin(list(true_words())).to_numpy(bool) | (f.number == 1)
     hyp_flag = (f.code == "HYPOTENSION") & truthy & live
     sysbp_low = (f.code == "SYSBP") & live & (thr > 0) & (f.number < thr)
-    pressor = (f.code == "VASOPRESSOR") & live & word.isin(vocab.vasopressors).to_numpy(bool)
+    agent = (f.code == "VASOPRESSOR") & live & word.isin(vocab.vasopressors).to_numpy(bool)
+    off = agent & (f.dose == 0)  # dose 0: the infusion is off (issue 13)
+    pressor = agent & ~off
     treat = isin(f.code, TREATMENT_CODES) & ~not_given(f.number, f.word)
     hox, hox_desc = _hypoxia_rows(f, r, live)
+    weight = _weights(f)[f.subject] if len(f.subject) else np.zeros(0)
     return {
+        "weight": weight,
         "subject": f.subject,
         "day": f.day,
+        "end": f.ends(),
+        "pressor_off": off,
         "code": f.code,
         "word": f.word,
         "number": f.number,
@@ -178,6 +208,21 @@ def _row_tiers(f: Findings, c: CrsIcansCriteria, thr: float) -> dict[str, np.nda
         "organ": np.zeros(len(f.day), np.int64),
         "organ_desc": np.full(len(f.day), None, object),
     }
+
+
+def _weights(f: Findings) -> np.ndarray:
+    """Per subject, the body weight in kg from the subjects table (``weight``; NaN unknown)."""
+    out = np.full(len(f.subjects), np.nan)
+    s = f.prepared.subjects if f.prepared is not None else None
+    if s is None or "weight" not in s:
+        return out
+    w = pd.to_numeric(s["weight"], errors="coerce").to_numpy(float)
+    w = np.where(w > 0, w, np.nan)
+    at = pd.Index(s["subject_id"].astype("string")).get_indexer(
+        pd.Index(pd.array(np.asarray(f.subjects, dtype=object), dtype="string"))
+    )
+    out[at >= 0] = w[at[at >= 0]]
+    return out
 
 
 def _hypoxia_rows(f: Findings, r: CrsRules, live: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -199,12 +244,16 @@ def _hypoxia_rows(f: Findings, r: CrsRules, live: np.ndarray) -> tuple[np.ndarra
             g = np.where(
                 no_flow, missing, np.where(flow <= dev.flow_le, dev.grade, dev.grade_above_flow)
             )
+            limit = fmt_numbers(np.array([dev.flow_le]))[0] + " L/min"
+            as_named = (
+                f" (flow not recorded, read as <= {limit})"
+                if missing <= dev.grade
+                else f" (flow not recorded, read as > {limit} from the device name)"
+            )
+            txt = np.where(no_flow, as_named, flow_txt)
+            # the flow overrules a device name that says more (high-flow cannula at 5 L/min)
             txt = np.where(
-                no_flow,
-                " (flow not recorded, read as <= "
-                + fmt_numbers(np.array([dev.flow_le]))[0]
-                + " L/min)",
-                flow_txt,
+                ~no_flow & (g < missing), txt + f" (<= {limit}: low flow, the flow decides)", txt
             )
         tier[dev_rows[m]] = g[m]
         desc[dev_rows[m]] = dev.label + txt[m]
@@ -268,6 +317,8 @@ def _with_organ_rows(
         temp=np.full(n, -np.inf),
         number=np.full(n, np.nan),
         dose=np.full(n, np.nan),
+        end=labs["day"].to_numpy(float)[keep],
+        weight=np.full(n, np.nan),
         organ=tier[keep],
         organ_desc=desc,
     )
@@ -282,7 +333,9 @@ def _tp_tiers(
 ) -> dict[str, np.ndarray]:
     h = c.crs.hypotension
     fever = tps.reduce_max(rows["fever"].astype(np.int8)) > 0
-    n_all, n_counted, agents = _pressor_counts(tps, rows, h.not_counted_toward_multiple)
+    n_all, n_counted, agents = _pressor_counts(
+        tps, rows, h.not_counted_toward_multiple, h.running_hours
+    )
     hyp_flag = tps.reduce_max(rows["hyp_flag"].astype(np.int8)) > 0
     hyp = np.where(
         n_counted >= h.multiple_means_at_least,
@@ -290,10 +343,12 @@ def _tp_tiers(
         np.where(n_all >= 1, h.one_vasopressor, np.where(hyp_flag, h.no_vasopressor, 0)),
     )
     high = np.zeros(tps.n, bool)
+    dose_note = np.zeros(tps.n, np.int8)
     if h.high_dose is not None:
-        high = _high_dose(tps, rows, c) & (n_all == 1)
+        high_at, dose_note = _high_dose(tps, rows, c)
+        high = high_at & (n_all == 1)
         hyp = np.where(high, np.maximum(hyp, h.high_dose.grade), hyp)
-    hox = tps.reduce_max(rows["hox"])
+    hox, hox_row = _interval_max(tps, rows, rows["hox"], rows["hox"] > 0)
     organ = tps.reduce_max(rows["organ"])
     return {
         "fever": fever,
@@ -304,6 +359,8 @@ def _tp_tiers(
         "n_counted": n_counted,
         "agents": agents,
         "high": high,
+        "dose_note": np.where(high, 0, dose_note),
+        "hox_row": hox_row,
         "signal": fever | (hyp > 0) | (hox > 0),
         "temp": tps.reduce_max(rows["temp"]),
     }
@@ -315,13 +372,93 @@ def _tp_of_rows(tps: TimePoints) -> np.ndarray:
     return out
 
 
+def _cover(
+    tps: TimePoints, subject: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (time point, span) where span ``i`` of ``subject[i]`` covers the time point
+    (``start[i] <= day <= end[i]``, to the second)."""
+    if tps.n == 0 or subject.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    lo_day = float(min(np.nanmin(tps.day), np.nanmin(start)))
+    width = float(max(np.nanmax(tps.day), np.nanmax(end))) - lo_day + 2.0
+    key = tps.subject * width + (tps.day - lo_day)  # sorted: time points are by subject, day
+    lo = np.searchsorted(key, subject * width + (start - lo_day) - SECOND, side="left")
+    hi = np.searchsorted(key, subject * width + (end - lo_day) + SECOND, side="right")
+    count = np.maximum(hi - lo, 0)
+    span = np.repeat(np.arange(subject.size), count)
+    first = np.repeat(lo - np.r_[0, np.cumsum(count)[:-1]], count)
+    return (np.arange(span.size) + first).astype(np.int64), span
+
+
+def _interval_max(
+    tps: TimePoints, rows: dict[str, np.ndarray], score: np.ndarray, mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per time point, the highest ``score`` of the ``mask`` rows active at it (a point row at
+    its own time, an interval row from its day to its end) and the row that gives it (-1)."""
+    best = np.zeros(tps.n, score.dtype)
+    row = np.full(tps.n, -1, np.int64)
+    m = np.flatnonzero(mask & ~np.isnan(rows["day"]))
+    tp, span = _cover(tps, rows["subject"][m], rows["day"][m], rows["end"][m])
+    if tp.size == 0:
+        return best, row
+    src = m[span]
+    pick = np.lexsort((rows["day"][src], score[src], tp))  # ties: the latest start
+    last = np.r_[tp[pick][1:] != tp[pick][:-1], True]
+    best[tp[pick][last]] = score[src][pick][last]
+    row[tp[pick][last]] = src[pick][last]
+    return best, row
+
+
+def _pressor_spans(
+    rows: dict[str, np.ndarray], running_hours: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of running vasopressors and the span each is running over: an interval row from
+    its day to its end (cut at a later dose-0 row of the agent), a point row to the next row of
+    the same agent when that one is running too and at most ``running_hours`` later."""
+    p = np.flatnonzero((rows["pressor"] | rows["pressor_off"]) & ~np.isnan(rows["day"]))
+    frame = pd.DataFrame(
+        {
+            "s": rows["subject"][p],
+            "a": rows["word"][p],
+            "d": rows["day"][p],
+            "e": rows["end"][p],
+            "off": rows["pressor_off"][p],
+            "row": p,
+        }
+    ).sort_values(["s", "a", "d", "off"], kind="stable")
+    group = frame.groupby(["s", "a"], sort=False)
+    nxt_day = group["d"].shift(-1)
+    nxt_off = group["off"].shift(-1).astype("boolean").fillna(True).to_numpy(bool)
+    off_day = frame["d"].where(frame["off"])
+    keys = [frame["s"], frame["a"]]
+    later_off = off_day.groupby(keys, sort=False).shift(-1).groupby(keys, sort=False).bfill()
+    d, e = frame["d"].to_numpy(float), frame["e"].to_numpy(float)
+    interval = e > d
+    bridge = ~nxt_off & (nxt_day.to_numpy(float) - d <= running_hours / 24 + SECOND)
+    end = np.where(bridge, nxt_day.to_numpy(float), d)
+    cut = later_off.to_numpy(float) - SECOND
+    end = np.where(interval, np.fmin(e, np.where(np.isnan(cut), np.inf, cut)), np.maximum(end, d))
+    running = ~frame["off"].to_numpy(bool)
+    return (
+        frame["row"].to_numpy(np.int64)[running],
+        frame["s"].to_numpy(np.int64)[running],
+        d[running],
+        end[running],
+    )
+
+
 def _pressor_counts(
-    tps: TimePoints, rows: dict[str, np.ndarray], not_counted: tuple[str, ...]
+    tps: TimePoints,
+    rows: dict[str, np.ndarray],
+    not_counted: tuple[str, ...],
+    running_hours: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct agents per time point: all, counted toward 'multiple', and their names."""
-    tp_row = _tp_of_rows(tps)
-    p = np.flatnonzero(rows["pressor"])
-    pairs = pd.DataFrame({"tp": tp_row[p], "agent": rows["word"][p]}).drop_duplicates()
+    """Distinct agents running at each time point: all, counted toward 'multiple', and their
+    names. Concurrency is decided over time (intervals and bridged point rows), not by
+    identical timestamps."""
+    row, subject, start, end = _pressor_spans(rows, running_hours)
+    tp, span = _cover(tps, subject, start, end)
+    pairs = pd.DataFrame({"tp": tp, "agent": rows["word"][row[span]]}).drop_duplicates()
     pairs = pairs.sort_values(["tp", "agent"])
     n_all = np.bincount(pairs["tp"], minlength=tps.n)
     counted = ~pairs["agent"].isin(not_counted).to_numpy(bool)
@@ -333,21 +470,32 @@ def _pressor_counts(
     return n_all, n_counted, names
 
 
-def _high_dose(tps: TimePoints, rows: dict[str, np.ndarray], c: CrsIcansCriteria) -> np.ndarray:
-    """Per time point: a single agent at high dose sustained for the file's hours (Lee 2014)."""
+def _high_dose(
+    tps: TimePoints, rows: dict[str, np.ndarray], c: CrsIcansCriteria
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per time point: a single agent at high dose sustained for the file's hours (Lee 2014),
+    and why a running agent's dose could not be compared (1: no dose, 2: no weight to convert
+    between ug/min and ug/kg/min). A dose in the other unit is converted with the subject's
+    ``weight`` (kg)."""
     hd = c.crs.hypotension.high_dose
     assert hd is not None
     high = np.zeros(len(rows["day"]), bool)
+    unknown = np.where(rows["pressor"] & np.isnan(rows["dose"]), 1, 0).astype(np.int8)
     for agent, lim in hd.agents.items():  # a handful of agents
-        high |= (
-            rows["pressor"]
-            & (rows["word"] == agent)
-            & (rows["dose_unit"] == lim.unit)
-            & (rows["dose"] >= lim.ge)
-        )
+        mine = rows["pressor"] & (rows["word"] == agent)
+        unit = rows["dose_unit"]
+        dose = np.where(unit == lim.unit, rows["dose"], np.nan)
+        if lim.unit == "ug/min":
+            dose = np.where(unit == "ug/kg/min", rows["dose"] * rows["weight"], dose)
+        else:
+            dose = np.where(unit == "ug/min", rows["dose"] / rows["weight"], dose)
+        no_weight = mine & (unit != lim.unit) & ~np.isnan(rows["dose"]) & np.isnan(dose)
+        unknown = np.where(no_weight, 2, unknown).astype(np.int8)
+        high |= mine & (dose >= lim.ge)
+    note = tps.reduce_max(unknown)
     p = np.flatnonzero(rows["pressor"])
     if p.size == 0:
-        return np.zeros(tps.n, bool)
+        return np.zeros(tps.n, bool), note
     frame = pd.DataFrame(
         {"s": rows["subject"][p], "a": rows["word"][p], "d": rows["day"][p], "h": high[p], "row": p}
     ).sort_values(["s", "a", "d"], kind="stable")
@@ -362,7 +510,40 @@ def _high_dose(tps: TimePoints, rows: dict[str, np.ndarray], c: CrsIcansCriteria
     sustained = frame["h"] & (frame["d"] - start >= hd.sustained_hours / 24 - 1e-9)
     out_rows = np.zeros(len(rows["day"]), np.int8)
     out_rows[frame["row"].to_numpy()[sustained.to_numpy(bool)]] = 1
-    return tps.reduce_max(out_rows) > 0
+    return tps.reduce_max(out_rows) > 0, note
+
+
+def _organ_tail(eps: Episodes, tps: TimePoints, organ: np.ndarray, gap: float) -> Episodes:
+    """Episodes extended to the organ-toxicity time points in their tail: within ``gap`` of
+    the last fever, hypotension or hypoxia (Lee 2014 grades organ toxicity of the episode;
+    labs drawn hours after the last vital sign belong to it). Organ time points never extend
+    the tail themselves, so lab abnormalities that outlast CRS do not chain."""
+    if len(eps) == 0:
+        return eps
+    hit = np.flatnonzero(organ > 0)
+    e = np.searchsorted(eps.last, hit, side="left") - 1  # the episode ending before
+    ok = e >= 0
+    hit, e = hit[ok], e[ok]
+    ok = (tps.subject[hit] == tps.subject[eps.last[e]]) & (
+        tps.day[hit] <= tps.day[eps.last[e]] + gap + SECOND
+    )
+    last = eps.last.copy()
+    np.maximum.at(last, e[ok], hit[ok])
+    nxt = np.r_[eps.first[1:], tps.n]
+    last = np.minimum(last, nxt - 1)
+    return Episodes(eps.first, last)
+
+
+def _unwaived(
+    tps: TimePoints, rows: dict[str, np.ndarray], at: dict[str, np.ndarray], member: np.ndarray
+) -> np.ndarray:
+    """Time points of an episode without fever where no antipyretic or anticytokine therapy
+    has been given yet in the episode (at or before the time point)."""
+    treated = tps.reduce_max(rows["treat"].astype(np.int8)) > 0
+    key = np.where(member >= 0, member, -1 - np.arange(tps.n))  # outside: each its own group
+    so_far = pd.Series(treated).groupby(key).cummax().to_numpy(bool)
+    out: np.ndarray = (member >= 0) & ~at["fever"] & ~so_far & ((at["hyp"] > 0) | (at["hox"] > 0))
+    return out
 
 
 def _opened_before(
@@ -423,7 +604,11 @@ def _trace(
         best = np.where((a[key] > 0) & (a[key] == g_all), k, best)
     names = np.array(["fever", "hypotension", "hypoxia", "organ toxicity"], object)
     settled = (best == 0) & ~a["fever"]
-    floor_txt = np.where(a["fever"], comps["fever"], "no fever, hypotension or hypoxia")
+    floor_txt = np.where(
+        a["fever"],
+        comps["fever"],
+        np.where(a["unwaived"], "no fever", "no fever, hypotension or hypoxia"),
+    )
     finding = np.select(
         [best == 1, best == 2, best == 3], [comps["hyp"], comps["hox"], comps["organ"]], floor_txt
     )
@@ -432,6 +617,15 @@ def _trace(
         best == 0, np.where(settled, "episode active", names[0]), names[best] + " tier " + g
     )
     suffix = np.where(settled, "; fever settled" + comps["settled"], "")
+    unwaived = a["unwaived"]
+    suffix = np.where(
+        unwaived,
+        "; "
+        + np.where(a["hyp_raw"] >= a["hox_raw"], comps["hyp"], comps["hox"])
+        + " not graded: fever settled and no antipyretic or anticytokine therapy given "
+        "(option fever_waiver=treatment)",
+        suffix,
+    )
     onset = np.isin(sub, eps.first[~opened[eps.first]])  # an episode opened before: no onset
     onset_txt = (
         "; episode onset (fever >= "
@@ -485,7 +679,13 @@ def _component_texts(
         best = tps.best_row(score, mask)[sub]
         return np.where(best >= 0, texts[np.maximum(best, 0)], "")
 
-    hox = row_text(rows["hox"], rows["hox"] > 0, rows["hox_desc"])
+    hox_row = a["hox_row"]
+    since = np.where(
+        (hox_row >= 0) & (rows["day"][np.maximum(hox_row, 0)] < tps.day[sub]),
+        " (running since day " + fmt_numbers(rows["day"][np.maximum(hox_row, 0)]) + ")",
+        "",
+    )
+    hox = np.where(hox_row >= 0, rows["hox_desc"][np.maximum(hox_row, 0)], "") + since
     organ = row_text(rows["organ"], rows["organ"] > 0, rows["organ_desc"])
     sys_row = tps.best_row(-np.nan_to_num(rows["number"], nan=np.inf), rows["sysbp_low"])[sub]
     sys_txt = (
@@ -506,7 +706,15 @@ def _component_texts(
             ),
         ),
     )
-    high = np.where(a["high"], ", high dose sustained", "")
+    high = np.select(
+        [a["high"], a["dose_note"] == 1, a["dose_note"] == 2],
+        [
+            ", high dose sustained",
+            ", dose not recorded: read as low dose",
+            ", dose in the other unit (ug/min vs ug/kg/min) and no weight: read as low dose",
+        ],
+        "",
+    )
     hyp = np.select(
         [a["n_all"] > 0, sys_row >= 0],
         [a["agents"].astype(str) + n_txt + high, sys_txt],

@@ -25,9 +25,11 @@ import pandas as pd
 
 from aegrade.criteria import load_criteria, load_ctcae, provenance_fields, resolve_criteria_id
 from aegrade.criteria.units import registry
+from aegrade.criteria.vocabulary import not_given, read_values
 from aegrade.errors import failure_frame
 from aegrade.grading.biomarkers import (
     BIOMARKERS,
+    format_significant,
     summarize_biomarker_rows,
     summarize_biomarkers_by_arm,
 )
@@ -39,16 +41,21 @@ from aegrade.grading.neutropenia import (
     find_febrile_neutropenia,
     summarize_neutropenia,
 )
+from aegrade.prepare.days import study_days, subject_days
 from aegrade.prepare.observations import Prepared
 from aegrade.prepare.study import PreparedStudy, prepare_study
 from aegrade.read.study import as_study
 from aegrade.study import Study
 
 __all__ = [
+    "FOLLOW_UP_ENDS",
     "LINEAGES",
     "LISTING_COLUMNS",
     "LISTING_LABELS",
     "HematologyResult",
+    "first_tocilizumab",
+    "follow_up",
+    "il6_before_tocilizumab",
     "summarize_hematology",
 ]
 
@@ -118,6 +125,7 @@ def summarize_hematology(
     lineage_from_day: float | None = 0.0,
     biomarker_window: tuple[float | None, float | None] = (0.0, None),
     prepared: PreparedStudy | None = None,
+    hematotox_options: dict[str, Any] | None = None,
 ) -> HematologyResult:
     """Hematologic toxicity, ICAHT, CAR-HEMATOTOX and biomarkers per subject.
 
@@ -206,7 +214,12 @@ def summarize_hematology(
     day_opts = {k: opts[k] for k in ("daily_value", "carry_forward_days")}
     parts = [
         _lineage_grades(prep, subj, len(index), cid, lineage_from_day, ready.lab_grades(cid)),
-        grade_icaht(rows["NEUT"], icaht, options=icaht_options),
+        grade_icaht(
+            _calendar_rows(study, prep, frame, subj, index),
+            icaht,
+            options=icaht_options,
+            follow_up=follow_up(study, index),
+        ),
         summarize_neutropenia(rows["NEUT"], neutropenia, day_options=day_opts),
     ]
     fn_summary, fn_readings = find_febrile_neutropenia(
@@ -218,10 +231,20 @@ def summarize_hematology(
         daily_value=str(opts["daily_value"]),
     )
     parts.append(fn_summary)
-    parts.append(score_car_hematotox(_baselines(rows, hematotox), hematotox, subjects=index))
+    ld_day = subject_days(study, "lymphodepletion", index.to_series())
+    hopts = load_hematotox(hematotox).resolve(hematotox_options)
+    parts.append(
+        score_car_hematotox(
+            _baselines(rows, hematotox, _stated(frame, prep, subj), ld_day, hopts),
+            hematotox,
+            subjects=index,
+            window=_window_text(ld_day, hopts),
+        )
+    )
     parts.append(
         summarize_biomarker_rows({c: rows[c] for c in BIOMARKERS}, window=biomarker_window)
     )
+    parts.append(il6_before_tocilizumab(rows["IL6"], first_tocilizumab(frame, ready.code, index)))
     summary = subjects[["subject_id", *[c for c in ("arm",) if c in subjects]]].copy()
     for part in parts:
         summary = pd.concat(
@@ -246,8 +269,163 @@ def _subject_codes(frame: pd.DataFrame, index: pd.Index) -> np.ndarray:
     return out
 
 
+def first_tocilizumab(frame: pd.DataFrame, code: np.ndarray, subjects: pd.Index) -> np.ndarray:
+    """Per subject, the study day of the first tocilizumab given (NaN: none; rows whose value
+    says not given, or 0, do not count).
+
+    Parameters
+    ----------
+    frame
+        Observations with ``subject_id``, ``day`` and ``value``.
+    code
+        The canonical parameter code of each row.
+    subjects
+        The subject ids.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float days.
+
+    Examples
+    --------
+    >>> obs = pd.DataFrame({"subject_id": ["A", "A", "B"], "day": [2.5, 1.0, 3.0],
+    ...                     "value": ["given", "not given", 0]})
+    >>> first_tocilizumab(obs, np.array(["TOCILIZUMAB"] * 3, object), pd.Index(["A", "B"]))
+    array([2.5, nan])
+    """
+    out = np.full(len(subjects), np.nan)
+    pos = np.flatnonzero(code == "TOCILIZUMAB")
+    if pos.size == 0 or "day" not in frame:
+        return out
+    number, word = read_values(frame["value"].iloc[pos])
+    given = ~not_given(number, word)
+    at = subjects.get_indexer(pd.Index(frame["subject_id"].iloc[pos].astype("string")))
+    day = pd.to_numeric(frame["day"].iloc[pos], errors="coerce").to_numpy(float)
+    ok = given & (at >= 0) & ~np.isnan(day)
+    first = np.full(len(subjects), np.inf)
+    np.minimum.at(first, at[ok], day[ok])
+    out[np.isfinite(first)] = first[np.isfinite(first)]
+    return out
+
+
+def il6_before_tocilizumab(il6: Readings, tocilizumab_day: np.ndarray) -> pd.DataFrame:
+    """Per subject, the IL-6 peak (and its day) before the first tocilizumab: serum IL-6 rises
+    after tocilizumab because the IL-6 receptor is blocked, so the overall peak can reflect the
+    drug. Without tocilizumab it is the peak over all values.
+
+    Parameters
+    ----------
+    il6
+        IL-6 readings (canonical unit, pg/mL).
+    tocilizumab_day
+        Per subject, the day of the first tocilizumab (NaN: none).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``il6_peak_pre_tocilizumab``, ``il6_peak_pre_tocilizumab_day`` (NaN: no value before).
+
+    Examples
+    --------
+    >>> il6 = Readings.from_frame(pd.DataFrame({"subject_id": "A", "day": [0, 1, 2, 3],
+    ...                                         "value": [10.0, 162.5, 900.0, 40.0]}))
+    >>> il6_before_tocilizumab(il6, np.array([1.5])).values.tolist()
+    [[162.5, 1.0]]
+    """
+    n = len(il6.subjects)
+    limit = np.where(np.isnan(tocilizumab_day), np.inf, tocilizumab_day)
+    before = ~np.isnan(il6.day) & (il6.day < limit[il6.subject])
+    s, d, v = il6.subject[before], il6.day[before], il6.value[before]
+    peak = np.full(n, -np.inf)
+    np.maximum.at(peak, s, v)
+    at_peak = v == peak[s]
+    day = np.full(n, np.inf)
+    np.minimum.at(day, s[at_peak], d[at_peak])
+    return pd.DataFrame(
+        {
+            "il6_peak_pre_tocilizumab": np.where(np.isfinite(peak), peak, np.nan),
+            "il6_peak_pre_tocilizumab_day": np.where(np.isfinite(day), day, np.nan),
+        }
+    )
+
+
+#: Subjects-table facts that end follow-up for ICAHT, in the order a tie is named.
+FOLLOW_UP_ENDS = ("death", "last_contact", "progression", "next_therapy")
+
+
+def follow_up(study: Study, subjects: pd.Index) -> pd.DataFrame:
+    """Per subject, the study day follow-up ends (the earliest of death, last contact,
+    progression and next therapy, from ``<fact>_day`` or ``<fact>_time`` in the subjects
+    table) and its cause; subjects with none of them are left out.
+
+    Parameters
+    ----------
+    study
+        The study (its subjects table).
+    subjects
+        The subject ids.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``subject_id``, ``day``, ``cause`` (``death``, ``last contact``...).
+
+    Examples
+    --------
+    >>> from aegrade.study import Table
+    >>> s = pd.DataFrame({"subject_id": ["A", "B"], "death_day": [5.5, None],
+    ...                   "last_contact_day": [20, 40]})
+    >>> study = Study(Table(pd.DataFrame({"subject_id": ["A"]})), subjects=Table(s))
+    >>> follow_up(study, pd.Index(["A", "B"])).values.tolist()
+    [['A', 5.5, 'death'], ['B', 40.0, 'last contact']]
+    """
+    ids = pd.Series(np.asarray(subjects, dtype=object))
+    days = np.column_stack(
+        [subject_days(study, name, ids) for name in FOLLOW_UP_ENDS] + [np.full(len(ids), np.inf)]
+    )
+    days = np.where(np.isnan(days), np.inf, days)
+    first = days.argmin(axis=1)
+    day = days[np.arange(len(ids)), first]
+    known = np.isfinite(day)
+    causes = np.array([n.replace("_", " ") for n in FOLLOW_UP_ENDS] + [""], dtype=object)
+    return pd.DataFrame(
+        {
+            "subject_id": pd.array(ids[known].to_numpy(object), dtype="string"),
+            "day": day[known],
+            "cause": causes[first[known]],
+        }
+    )
+
+
+def _calendar_rows(
+    study: Study, prep: Prepared, frame: pd.DataFrame, subj: np.ndarray, index: pd.Index
+) -> Readings:
+    """ANC readings on calendar study days (day 0 = the date of the infusion): ICAHT counts
+    calendar days (SPEC section 4)."""
+    if "time" not in frame or len(frame) != len(study.observations.frame):
+        return _rows_by_code(prep, frame, subj, index)["NEUT"]
+    calendar, _ = study_days(study, calendar=True)
+    return _rows_by_code(prep, frame, subj, index, calendar)["NEUT"]
+
+
+def _stated(frame: pd.DataFrame, prep: Prepared, subj: np.ndarray) -> dict[str, np.ndarray]:
+    """Per parameter code, the subjects (codes) with a ``baseline`` value given in the data."""
+    if "baseline" not in frame:
+        return {}
+    given = pd.to_numeric(frame["baseline"], errors="coerce").notna().to_numpy(bool) & (subj >= 0)
+    return {
+        code: np.unique(subj[given & (prep.param_index == i)])
+        for i, code in enumerate(prep.param_names)
+    }
+
+
 def _rows_by_code(
-    prep: Prepared, frame: pd.DataFrame, subj: np.ndarray, index: pd.Index
+    prep: Prepared,
+    frame: pd.DataFrame,
+    subj: np.ndarray,
+    index: pd.Index,
+    days: np.ndarray | None = None,
 ) -> dict[str, Readings]:
     """Accepted rows of each used parameter; the baseline is the ``baseline`` column where
     given, else the last accepted value on or before day 0 (SPEC section 2)."""
@@ -259,7 +437,10 @@ def _rows_by_code(
     sel = np.flatnonzero(np.isin(prep.param_index, wanted) & (subj >= 0) & ~np.isnan(prep.value))
     sel = sel[np.argsort(prep.param_index[sel], kind="stable")]
     pidx, s, value = prep.param_index[sel], subj[sel], prep.value[sel]
-    day = prep.day[sel] if prep.day is not None else np.full(sel.size, np.nan)
+    if days is not None:
+        day = days[sel]
+    else:
+        day = prep.day[sel] if prep.day is not None else np.full(sel.size, np.nan)
     raw, unit = prep.raw_value[sel], units[prep.unit_code[sel]]
     stated = np.zeros(sel.size, bool)
     if "baseline" in frame:
@@ -330,25 +511,63 @@ def _subset(prep: Prepared, rows: np.ndarray) -> Prepared:
     return replace(prep, **changes)
 
 
-def _baselines(rows: dict[str, Readings], criteria: str) -> pd.DataFrame:
-    """One baseline row per subject and CAR-HEMATOTOX marker."""
+def _baselines(
+    rows: dict[str, Readings],
+    criteria: str,
+    stated: dict[str, np.ndarray],
+    ld_day: np.ndarray,
+    opts: dict[str, Any],
+) -> pd.DataFrame:
+    """One score value per subject and CAR-HEMATOTOX marker: a ``baseline`` given in the data,
+    else the last value in the pre-lymphodepletion window (option ``window``)."""
     parts = []
+    index = next(iter(rows.values())).subjects
     for marker in load_hematotox(criteria).markers:
         r = rows[marker.parameter]
         has = ~np.isnan(r.baseline)
+        if opts["window"] != "day_0":  # a baseline given in the data still wins
+            has &= np.isin(r.subject, stated.get(marker.parameter, np.zeros(0, np.int64)))
+        subject, value = r.subject[has], r.baseline[has]
+        if opts["window"] != "day_0":
+            sub2, val2 = _pre_lymphodepletion(r, ld_day, float(str(opts["last_day"])))
+            subject, value = np.r_[subject, sub2], np.r_[value, val2]
         parts.append(
             pd.DataFrame(
-                {"subject": r.subject[has], "parameter": marker.parameter, "value": r.baseline[has]}
+                {"subject": subject, "parameter": marker.parameter, "value": value}
             ).drop_duplicates("subject")
         )
     frame = pd.concat(parts, ignore_index=True)
-    index = next(iter(rows.values())).subjects
     frame.insert(
         0,
         "subject_id",
         pd.array(np.asarray(index, dtype=object)[frame["subject"].to_numpy(np.int64)], "string"),
     )
     return frame.drop(columns="subject")
+
+
+def _pre_lymphodepletion(
+    r: Readings, ld_day: np.ndarray, last_day: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per subject with a value in the window, the last one: before its lymphodepletion start
+    when known, else on or before ``last_day``; two on the same day: the higher one."""
+    ld = ld_day[r.subject]
+    inside = np.where(np.isnan(ld), r.day <= last_day, r.day < ld) & ~np.isnan(r.day)
+    order = np.lexsort((r.value[inside], r.day[inside], r.subject[inside]))
+    s = r.subject[inside][order]
+    last = np.r_[s[1:] != s[:-1], True] if s.size else np.zeros(0, bool)
+    return s[last], r.value[inside][order][last]
+
+
+def _window_text(ld_day: np.ndarray, opts: dict[str, Any]) -> np.ndarray:
+    """Per subject, which values were scored (for the reason column)."""
+    if opts["window"] == "day_0":
+        return np.full(ld_day.size, "last values on or before day 0", dtype=object)
+    ld = format_significant(ld_day, 6).to_numpy(dtype=object)
+    return np.where(
+        np.isnan(ld_day),
+        f"last values on or before day {float(str(opts['last_day'])):g} (no lymphodepletion_start)",
+        "last values before lymphodepletion start (day " + ld.astype(str) + ")",
+    )
 
 
 def _meta(cid: str, icaht: str, hematotox: str, neutropenia: str) -> dict[str, str]:

@@ -77,6 +77,7 @@ def score_car_hematotox(
     criteria: str = "car-hematotox",
     *,
     subjects: pd.Index | list[str] | None = None,
+    window: npt.NDArray[np.object_] | None = None,
 ) -> pd.DataFrame:
     """Score CAR-HEMATOTOX per subject from baseline values.
 
@@ -87,11 +88,14 @@ def score_car_hematotox(
         (``PLAT``, ``NEUT``, ``HGB``, ``CRP``, ``FERRITIN``) and ``value`` in aegrade's canonical
         units (10^9/L, g/L, mg/L, ng/mL); a second row of the same pair is ignored.
         :func:`~aegrade.grading.hematology.summarize_hematology` builds it from observations in
-        any accepted unit (the last value on or before day 0).
+        any accepted unit (the last value before lymphodepletion, SPEC section 4).
     criteria
         ``"car-hematotox"``.
     subjects
         Every subject to report (default: those in ``baseline``).
+    window
+        Per subject (in the order of ``subjects``), the words naming which values were scored,
+        for the reason column (default: "the baseline values given").
 
     Returns
     -------
@@ -124,8 +128,8 @@ def score_car_hematotox(
       subject_id  car_hematotox_score car_hematotox_risk
     0         01                    5               high
     1         02                 <NA>               <NA>
-    >>> scored.loc[0, "car_hematotox_reason"]
-    'score 5 = PLAT 2 + NEUT 1 + HGB 1 + CRP 0 + FERRITIN 1 [car-hematotox]'
+    >>> scored.loc[0, "car_hematotox_reason"].split(" [")[0]
+    'score 5 = PLAT 2 + NEUT 1 + HGB 1 + CRP 0 + FERRITIN 1'
     """
     c = load_hematotox(criteria)
     sid = baseline["subject_id"].astype("string")
@@ -160,7 +164,8 @@ def score_car_hematotox(
         missing.append(pd.Series(np.where(known, "", marker.parameter), dtype="string"))
     out["car_hematotox_score"] = nullable_int(total, complete)
     out["car_hematotox_risk"] = _risk(c, total, complete)
-    out["car_hematotox_reason"] = _reason(c, total, complete, parts, missing)
+    said = np.full(n, "the baseline values given", dtype=object) if window is None else window
+    out["car_hematotox_reason"] = _reason(c, total, complete, parts, missing, said)
     return out[["subject_id", *hematotox_columns(criteria)]]
 
 
@@ -196,16 +201,27 @@ def _reason(
     complete: npt.NDArray[np.bool_],
     parts: list[pd.Series[str]],
     missing: list[pd.Series[str]],
+    window: npt.NDArray[np.object_],
 ) -> BaseStringArray[Any]:
     points = parts[0]
     for p in parts[1:]:
         points = points + " + " + p
-    scored = "score " + pd.Series(total, dtype="string") + " = " + points + f" [{c.id}]"
+    said = pd.Series(window, dtype="string")
+    scored = (
+        "score "
+        + pd.Series(total, dtype="string")
+        + " = "
+        + points
+        + f" [{c.id}], from the "
+        + said
+    )
     absent = missing[0]
     for m in missing[1:]:
         absent = (absent + " " + m).str.strip()
     not_scored = (
-        "not scored: no baseline (last value on or before day 0) for "
+        "not scored: no value ("
+        + said
+        + ") for "
         + absent.str.replace(" ", ", ")
         + "; points present: "
         + points

@@ -76,6 +76,7 @@ def grade_icaht(
     *,
     subjects: pd.Index | list[str] | None = None,
     options: dict[str, Any] | None = None,
+    follow_up: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Grade early and late ICAHT per subject.
 
@@ -92,7 +93,14 @@ def grade_icaht(
     options
         Overrides of the file's options: ``daily_value`` (lowest | last),
         ``carry_forward_days``, ``join_gap_days``, ``duration`` (longest_run | cumulative),
-        ``recovery_days``, ``late_last_day``, ``late_confirmation`` (second_value | none).
+        ``recovery_days``, ``late_last_day``, ``late_confirmation`` (second_value | none),
+        ``censoring`` (censor | never_recovered_grade_4).
+    follow_up
+        Where each subject's follow-up ends: columns ``subject_id``, ``day`` (study day of
+        death, last contact, progression or next therapy, the earliest) and ``cause``
+        (``death``...). No value is carried forward past that day and no later value is used;
+        with ``censoring="never_recovered_grade_4"`` neutropenia starting on days 0-3 that has
+        not recovered by then is early grade 4.
 
     Returns
     -------
@@ -131,7 +139,9 @@ def grade_icaht(
     c = load_icaht(criteria)
     opts = c.resolve(options)
     rows = anc if isinstance(anc, Readings) else Readings.from_frame(anc, _index(subjects))
-    early = _early(rows, c, opts)
+    end, cause = _follow_up(rows.subjects, follow_up)
+    rows = _before(rows, end)
+    early = _early(rows, c, opts, end, cause)
     late = _late(rows, c, opts)
     out = pd.DataFrame({"subject_id": rows.subjects.astype("string").array})
     for part in (early, late):
@@ -144,7 +154,45 @@ def _index(subjects: pd.Index | list[str] | None) -> pd.Index | None:
     return None if subjects is None else pd.Index(subjects, dtype="string")
 
 
-def _early(rows: Readings, c: IcahtCriteria, opts: dict[str, Any]) -> dict[str, Any]:
+def _follow_up(
+    subjects: pd.Index, follow_up: pd.DataFrame | None
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.object_]]:
+    """Per subject: the last whole study day of follow-up (inf: open) and why it ends."""
+    end = np.full(len(subjects), np.inf)
+    cause = np.full(len(subjects), None, dtype=object)
+    if follow_up is None or follow_up.empty:
+        return end, cause
+    at = subjects.get_indexer(pd.Index(follow_up["subject_id"].astype("string")))
+    day = pd.to_numeric(follow_up["day"], errors="coerce").to_numpy(float)
+    ok = (at >= 0) & ~np.isnan(day)
+    end[at[ok]] = np.floor(day[ok])
+    cause[at[ok]] = follow_up["cause"].to_numpy(object)[ok]
+    return end, cause
+
+
+def _before(rows: Readings, end: npt.NDArray[np.float64]) -> Readings:
+    """The readings on or before each subject's last day of follow-up."""
+    keep = ~(np.floor(rows.day) > end[rows.subject])
+    if keep.all():
+        return rows
+    return Readings(
+        rows.subjects,
+        rows.subject[keep],
+        rows.day[keep],
+        rows.value[keep],
+        rows.raw[keep],
+        rows.unit[keep],
+        rows.baseline[keep],
+    )
+
+
+def _early(
+    rows: Readings,
+    c: IcahtCriteria,
+    opts: dict[str, Any],
+    end: npt.NDArray[np.float64],
+    cause: npt.NDArray[np.object_],
+) -> dict[str, Any]:
     e = c.early
     grid = daily_grid(
         rows,
@@ -154,10 +202,15 @@ def _early(rows: Readings, c: IcahtCriteria, opts: dict[str, Any]) -> dict[str, 
         carry_forward_days=int(opts["carry_forward_days"]),
         through_day=e.last_day,
     )
+    # no value is carried past the end of follow-up (death, last contact, progression, ...)
+    cols = grid.first_day + np.arange(grid.value.shape[1])
+    after = cols[None, :] > end[:, None]
+    grid = Grid(grid.first_day, np.where(after, np.nan, grid.value), grid.measured & ~after)
     win = grid.days(e.first_day, e.last_day)
     window = grid.value[:, win]
     graded: BoolArray = np.asarray(grid.measured[:, win].any(axis=1), dtype=bool)
     n_days = e.last_day - e.first_day + 1
+    followed = np.clip(np.minimum(end, e.last_day) - e.first_day + 1, 0, n_days).astype(np.int64)
     grade = np.zeros(len(rows.subjects), np.int64)
     rule = np.full(len(rows.subjects), "", dtype=object)
     out: dict[str, Any] = {}
@@ -173,12 +226,41 @@ def _early(rows: Readings, c: IcahtCriteria, opts: dict[str, Any]) -> dict[str, 
             hit = (days >= band.min_days) & (days <= top) & (band.grade > grade)
             grade = np.where(hit, band.grade, grade)
             rule = np.where(hit, f"{c.id}/early/{track.id}/{band.grade}", rule)
-    out["icaht_early_grade"] = nullable_int(grade, graded)
     out["anc_recovery_day"], recovered = _recovery(grid, flags[e.tracks[0].id], c, opts)
-    out["icaht_early_rule"] = _text_where(graded & (grade > 0), rule)
-    out["icaht_early_reason"] = _early_reason(
-        out, graded, grade, rule, window, n_days, c, recovered, int(opts["recovery_days"])
+    onset = first_true(flags[e.tracks[0].id])
+    never = (
+        (opts["censoring"] == "never_recovered_grade_4")
+        & np.isfinite(end)
+        & (onset >= 0)
+        & (onset <= 3 - e.first_day)
+        & ~recovered
+        & (grade < 4)
     )
+    grade = np.where(never, 4, grade)
+    rule = np.where(never, f"{c.id}/early/never-recovered/4", rule)
+    out["icaht_early_grade"] = nullable_int(grade, graded)
+    out["icaht_early_rule"] = _text_where(graded & (grade > 0), rule)
+    text = _early_reason(
+        out, graded, grade, rule, window, followed, c, recovered, int(opts["recovery_days"])
+    )
+    censored = pd.Series(np.isfinite(end) & (end < e.last_day) & graded)
+    stop = (
+        "; follow-up ends on day "
+        + format_significant(np.where(np.isfinite(end), end, np.nan), 6)
+        + " ("
+        + pd.Series(cause, dtype="string").fillna("end of follow-up")
+        + "): no value carried past it, later days not counted"
+    )
+    never_s = pd.Series(never)
+    stop = stop.where(
+        ~never_s,
+        stop
+        + "; neutropenia from day "
+        + pd.Series(onset).astype("string")
+        + " never recovered before it: grade 4 (option censoring=never_recovered_grade_4)",
+    )
+    said = pd.Series(text).where(~censored, pd.Series(text) + stop)
+    out["icaht_early_reason"] = pd.array(said.to_numpy(dtype=object), dtype="string")
     return out
 
 
@@ -224,7 +306,7 @@ def _early_reason(
     grade: npt.NDArray[np.int64],
     rule: npt.NDArray[np.object_],
     window: npt.NDArray[np.float64],
-    n_days: int,
+    n_days: npt.NDArray[np.int64],
     c: IcahtCriteria,
     recovered: BoolArray,
     recovery_days: int,

@@ -49,6 +49,7 @@ def grade_icans(
     *,
     capd_age_cutoff: float | None = None,
     episode_gap_hours: float | None = None,
+    capd_low_band: str = "grade_1",
 ) -> SyndromeGrades:
     """Grade ICANS episodes of every subject.
 
@@ -62,6 +63,11 @@ def grade_icans(
         Age (years) from which ICE is used; CAPD below it. Default: the file's (12).
     episode_gap_hours
         Time without ICANS findings that ends an episode. Default: the CRS rule of the file.
+    capd_low_band
+        ``"grade_1"`` (default, SPEC section 4): CAPD 1-8 is grade 1 by itself (LOC decides 1
+        or 2). ``"with_loc"``: CAPD below 9 counts only with a depressed level of consciousness
+        (NCIt C188936: grade 1 is CAPD 'less than 9 ... and the ability of the affected
+        individual to awaken spontaneously'); an alert child with CAPD 1-8 has no ICANS from it.
 
     Returns
     -------
@@ -90,7 +96,9 @@ def grade_icans(
     gap = (c.crs.episode.default_gap_hours if episode_gap_hours is None else episode_gap_hours) / 24
     f = found.rows(isin(found.code, ICANS_CODES) & ~found.other)
     tps = time_points(f.subject, f.day)
-    dom, desc = _domain_grades(f, tps, c, float(cutoff))
+    if capd_low_band not in ("grade_1", "with_loc"):
+        raise ValueError(f"capd_low_band={capd_low_band!r}: choose 'grade_1' or 'with_loc'")
+    dom, desc = _domain_grades(f, tps, c, float(cutoff), capd_low_band == "with_loc")
     grade = np.max(dom, axis=0) if len(dom) else np.zeros(tps.n, np.int64)
     eps = find_episodes(tps.subject, tps.day, grade >= 1, gap_days=gap)
     member = eps.membership(tps.n)
@@ -121,7 +129,7 @@ def _band_grade(x: np.ndarray, bands: tuple[Band, ...]) -> np.ndarray:
 
 
 def _domain_grades(
-    f: Findings, tps: TimePoints, c: CrsIcansCriteria, cutoff: float
+    f: Findings, tps: TimePoints, c: CrsIcansCriteria, cutoff: float, with_loc: bool = False
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Grade per domain (rows) and time point (columns), -1 not assessed; descriptions."""
     ic = c.icans
@@ -155,6 +163,16 @@ def _domain_grades(
         labels = {w: f"{dom.label} {w.replace('_', ' ')}" for w in dom.grades}
         w = pd.Series(np.where(best >= 0, f.word[np.maximum(best, 0)], ""), dtype=object)
         descs.append(w.map(labels).fillna("").to_numpy(object))
+    if with_loc and "LOC" in ic.domains:
+        loc = rows[2 + list(ic.domains).index("LOC")]
+        low = (capd >= 1) & (capd_val < 9) & (capd_val != 99) & ~(loc >= 1)
+        rows[1] = np.where(low, 0, rows[1])
+        descs[1] = np.where(
+            low,
+            descs[1]
+            + " (below 9 and no depressed consciousness: no ICANS, capd_low_band=with_loc)",
+            descs[1],
+        )
     return np.vstack(rows), descs
 
 

@@ -92,6 +92,9 @@ def grade_crs_icans(
     capd_age_cutoff: float | None = None,
     errors: Literal["raise", "coerce"] = "raise",
     prepared: PreparedStudy | None = None,
+    fever_waiver: Literal["settled", "treatment"] = "settled",
+    episode_resolution: Literal["first_normal", "after_gap"] = "first_normal",
+    capd_low_band: Literal["grade_1", "with_loc"] = "grade_1",
 ) -> CrsIcansResult:
     """Grade CRS and ICANS episodes from observation time series.
 
@@ -122,6 +125,17 @@ def grade_crs_icans(
     prepared
         The study already prepared by :func:`~aegrade.prepare.prepare_study` (``aegrade.grade``
         passes its own, with its lab grades, so the study is prepared and graded once).
+    fever_waiver
+        ``"settled"`` (default): after an episode opens, hypotension and hypoxia grade it
+        whether or not the fever settled after treatment. ``"treatment"``: only once an
+        antipyretic or anticytokine therapy was given (the ASTCT footnote read literally).
+    episode_resolution
+        ``"first_normal"`` (default): a CRS episode's ``resolved_day`` is its first time point
+        without a finding after the last one (or end + gap when nothing was charted between);
+        ``"after_gap"``: end + gap.
+    capd_low_band
+        ``"grade_1"`` (default): CAPD 1-8 is ICANS grade 1 by itself; ``"with_loc"``: only with
+        a depressed level of consciousness (see :func:`~aegrade.grading.icans.grade_icans`).
 
     Returns
     -------
@@ -169,7 +183,12 @@ def grade_crs_icans(
                 "crs",
                 load_crs_icans_criteria(cid).output_id,
                 grade_crs(
-                    found, cid, sysbp_threshold=sysbp_threshold, episode_gap_hours=episode_gap_hours
+                    found,
+                    cid,
+                    sysbp_threshold=sysbp_threshold,
+                    episode_gap_hours=episode_gap_hours,
+                    fever_waiver=fever_waiver,
+                    resolution=episode_resolution,
                 ),
             )
         )
@@ -179,7 +198,11 @@ def grade_crs_icans(
                 "icans",
                 cid,
                 grade_icans(
-                    found, cid, capd_age_cutoff=capd_age_cutoff, episode_gap_hours=episode_gap_hours
+                    found,
+                    cid,
+                    capd_age_cutoff=capd_age_cutoff,
+                    episode_gap_hours=episode_gap_hours,
+                    capd_low_band=capd_low_band,
                 ),
             )
         )

@@ -7,7 +7,7 @@ in their modules.
 
 from aegrade.prepare.baseline import baseline_rows, baseline_values, derive_baseline
 from aegrade.prepare.censoring import with_censoring
-from aegrade.prepare.days import study_days
+from aegrade.prepare.days import date_orders, end_days, study_days, subject_days
 from aegrade.prepare.events import validate_events
 from aegrade.prepare.findings import (
     Findings,
@@ -47,7 +47,9 @@ __all__ = [
     "baseline_rows",
     "baseline_values",
     "censored_values",
+    "date_orders",
     "derive_baseline",
+    "end_days",
     "extract_findings",
     "fmt_numbers",
     "isin",
@@ -58,6 +60,7 @@ __all__ = [
     "prepare_study",
     "specimen_skips",
     "study_days",
+    "subject_days",
     "subjects_frame",
     "table_failures",
     "time_points",

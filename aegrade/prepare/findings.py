@@ -22,7 +22,9 @@ from aegrade.criteria.vocabulary import (
     read_values,
     true_words,
 )
+from aegrade.dates import between, read_dates
 from aegrade.errors import Failures, InputError, Reason
+from aegrade.prepare.days import end_days
 from aegrade.prepare.observations import Context, prepare_observations
 from aegrade.prepare.study import PreparedStudy, prepare_study
 from aegrade.prepare.subjects import table_failures
@@ -32,6 +34,7 @@ __all__ = [
     "CRS_CODES",
     "ICANS_CODES",
     "ICE_ITEMS",
+    "INTERVAL_CODES",
     "TREATMENT_CODES",
     "Findings",
     "TimePoints",
@@ -53,6 +56,8 @@ CRS_CODES = (
     "ANTIPYRETIC",
 )
 TREATMENT_CODES = ("TOCILIZUMAB", "CORTICOSTEROID", "ANTIPYRETIC")
+#: Rows that may carry ``end``/``end_day``: the agent or support is active over the interval.
+INTERVAL_CODES = ("VASOPRESSOR", "OXYGEN", *TREATMENT_CODES)
 ICE_ITEMS = ("ICE_ORIENTATION", "ICE_NAMING", "ICE_COMMANDS", "ICE_WRITING", "ICE_ATTENTION")
 ICANS_CODES = ("ICE", *ICE_ITEMS, "CAPD", "LOC", "SEIZURE", "MOTOR", "ICP")
 _VITALS = ("TEMP", "SYSBP", "FIO2")
@@ -99,6 +104,14 @@ class Findings:
     issues: pd.DataFrame  # problems of the rows CRS/ICANS use
     frame: pd.DataFrame  # the observations (with ``day``) for lab-derived inputs
     prepared: PreparedStudy | None = None  # the one preparation (codes, days, lab grades)
+    end: np.ndarray | None = None  # per row: study day an interval row ends (NaN: a point)
+
+    def ends(self) -> np.ndarray:
+        """Per row, the day it ends: its own day for a point row."""
+        if self.end is None:
+            return self.day
+        out: np.ndarray = np.where(np.isnan(self.end), self.day, self.end)
+        return out
 
     def rows(self, mask: np.ndarray) -> Findings:
         """The same findings restricted to the rows in ``mask``."""
@@ -123,6 +136,7 @@ class Findings:
             issues=self.issues,
             frame=self.frame,
             prepared=self.prepared,
+            end=None if self.end is None else self.end[mask],
             **kw,
         )
 
@@ -221,6 +235,16 @@ def extract_findings(
     number = _check_vitals(obs, pos, code, number, probs)
     _check_words(code, number, word, probs)
     flow, dose, dose_unit = _flow_and_dose(df, pos, code, probs)
+    end_all = end_days(study)
+    end = None
+    if end_all is not None:
+        end = np.where(isin(code, INTERVAL_CODES), end_all[pos], np.nan)
+        probs.add(
+            end < day,
+            "end_day" if "end_day" in df else "end",
+            Reason.BAD_DAY,
+            "the interval ends before it starts",
+        )
     other, bad_other = _truthy(
         df["other_cause"].iloc[pos] if "other_cause" in df else None, len(pos)
     )
@@ -254,6 +278,7 @@ def extract_findings(
         issues=collected.frame(),
         frame=frame,
         prepared=ready,
+        end=end,
     )
     return out.rows(ok)
 
@@ -396,11 +421,9 @@ def _subject_facts(
         cause[at[ok]] = _objects(c)[ok]
     if "death_day" in s:
         dday[at[ok]] = pd.to_numeric(s["death_day"], errors="coerce").to_numpy(float)[ok]
-    elif "death_time" in s and "treatment_start" in s:
-        d = pd.to_datetime(s["death_time"], errors="coerce", format="mixed") - pd.to_datetime(
-            s["treatment_start"], errors="coerce", format="mixed"
-        )
-        dday[at[ok]] = (d / pd.Timedelta(days=1)).to_numpy(float)[ok]
+    elif "death_time" in s and "treatment_start" in s:  # the one date rule (offsets: UTC)
+        d = between(read_dates(s["death_time"]), read_dates(s["treatment_start"]))
+        dday[at[ok]] = d[ok]
     return age, cause, dday
 
 

@@ -78,7 +78,7 @@ def validate_subjects(table: Table) -> pd.DataFrame:
         bad = (age.isna() & df["age"].notna()) | (age < _AGE_RANGE[0]) | (age > _AGE_RANGE[1])
         checks.append(("age", bad, Reason.NOT_A_NUMBER, "age must be a number of years (0-130)"))
     if "treatment_start" in df:
-        ts = pd.to_datetime(df["treatment_start"], errors="coerce", format="mixed")
+        ts = pd.to_datetime(df["treatment_start"], errors="coerce", format="mixed", utc=True)
         bad = ts.isna() & df["treatment_start"].notna()
         checks.append(
             (

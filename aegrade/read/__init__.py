@@ -14,6 +14,7 @@ from aegrade.read.colmap import (
 from aegrade.read.dates import (
     check_days,
     check_times,
+    date_problems,
     event_days,
     from_excel_serials,
     parse_datetimes,
@@ -60,6 +61,7 @@ __all__ = [
     "check_days",
     "check_times",
     "column_letter",
+    "date_problems",
     "detect_delimiter",
     "detect_encoding",
     "dm_to_subjects",

@@ -2,7 +2,10 @@
 
 Excel stores a date as days since 1899-12-30 (the 1900 date system, with Lotus' phantom
 29 February 1900 already folded into that origin). A number in a date column of a file is read
-that way; numbers outside 1..2958465 (9999-12-31) are not dates.
+that way; numbers outside 1..132,320 (up to 2262-04-11, the last day a timestamp holds) are not
+dates and are reported as unreadable, like the text ``2262-04-12``.
+
+The one date rule (day/month order, offsets, clock times) is :mod:`aegrade.dates`.
 """
 
 from __future__ import annotations
@@ -10,19 +13,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from aegrade.dates import read_dates
 from aegrade.errors import Failures, Reason
 from aegrade.study import Table
 
 __all__ = [
     "check_days",
     "check_times",
+    "date_problems",
     "event_days",
     "from_excel_serials",
     "parse_datetimes",
 ]
 
 _EXCEL_ORIGIN = pd.Timestamp("1899-12-30")
-_MAX_SERIAL = 2_958_465
+_MAX_SERIAL = 132_320  # 2262-04-11, the last day a nanosecond timestamp holds
 
 
 def from_excel_serials(series: pd.Series) -> pd.Series:
@@ -63,11 +68,8 @@ def parse_datetimes(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
     >>> str(parsed[0]), bad.tolist()
     ('2024-03-01 07:30:00', [False, True, False])
     """
-    parsed = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
-    parsed = parsed.dt.tz_convert(None)
-    text = series.astype("string").str.strip()
-    bad = (parsed.isna() & text.notna() & (text != "")).to_numpy(bool)
-    return parsed, bad
+    col = read_dates(series)
+    return col.utc, col.bad
 
 
 def _problems(table: Table, mask: np.ndarray, column: str, message: str) -> pd.DataFrame:
@@ -89,9 +91,46 @@ def check_times(table: Table) -> pd.DataFrame:
     """
     if "time" not in table.frame:
         return Failures().frame()
-    _, bad = parse_datetimes(table.frame["time"])
-    return _problems(
-        table, bad, "time", "time is not a readable date-time (use ISO 8601, e.g. 2024-03-01T08:30)"
+    return date_problems(table, "time")
+
+
+def date_problems(table: Table, column: str, dayfirst: bool | None = None) -> pd.DataFrame:
+    """Problems of a date column: unreadable or out-of-range cells, and the first cell whose
+    day/month order contradicts the order of the cells before it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from aegrade.study import Table
+    >>> t = Table(pd.DataFrame({"time": ["13/03/2024", "03/13/2024", "2262-04-12"]}))
+    >>> date_problems(t, "time")[["row", "column", "message"]].values.tolist()[0][:2]
+    [1, 'time']
+    """
+    col = read_dates(table.frame[column], dayfirst)
+    found = _problems(
+        table,
+        col.bad,
+        column,
+        f"{column} is not a readable date-time between 1677-09-22 and 2262-04-11 "
+        "(use ISO 8601, e.g. 2024-03-01T08:30)",
+    )
+    if col.conflict < 0:
+        return found
+    order = "day/month" if col.dayfirst else "month/day"
+    mixed = np.zeros(len(table.frame), bool)
+    mixed[col.conflict] = True
+    return pd.concat(
+        [
+            found,
+            _problems(
+                table,
+                mixed,
+                column,
+                f"{column} mixes date orders: earlier cells are {order}/year, this one is not "
+                "(write ISO dates, or force the order with --dayfirst / --no-dayfirst)",
+            ),
+        ],
+        ignore_index=True,
     )
 
 

@@ -92,3 +92,25 @@ def test_explain_subject(tmp_path: Path) -> None:
     assert len(pd.read_csv(out)) == 3
     res = CliRunner().invoke(main, ["explain", str(path), "S9"])
     assert res.exit_code == 2 and "S9" in res.output
+
+
+def test_explain_fever_waiver_option(tmp_path: Path) -> None:
+    obs = pd.DataFrame(
+        {
+            "subject_id": "S1",
+            "day": [1.0, 1.5, 1.6],
+            "parameter": ["TEMP", "TEMP", "HYPOTENSION"],
+            "value": ["38.9", "37.0", "true"],
+            "unit": ["degC", "degC", ""],
+        }
+    )
+    path = tmp_path / "obs.csv"
+    obs.to_csv(path, index=False)
+    res = CliRunner().invoke(main, ["explain", str(path), "S1", "--icans", "none"])
+    assert "grade 2, onset day 1" in res.output.splitlines()[0]
+    res = CliRunner().invoke(
+        main, ["explain", str(path), "S1", "--icans", "none", "--fever-waiver", "treatment"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "grade 1, onset day 1" in res.output.splitlines()[0]
+    assert "option fever_waiver=treatment" in res.output

@@ -73,3 +73,34 @@ def test_summary_by_arm():
     assert table.loc[("Total", "il6", "peak"), ["n", "N", "median"]].tolist() == [3, 4, 40.0]
     total_only = summarize_biomarkers_by_arm(result.subject_summary, by=None)
     assert set(total_only["arm"]) == {"Total"}
+
+
+def test_il6_peak_before_tocilizumab_beside_the_overall_peak():
+    obs = pd.DataFrame(
+        {
+            "subject_id": ["S1"] * 5 + ["S2"],
+            "day": [0, 1, 1.5, 2, 3, 1],
+            "parameter": ["IL6", "IL6", "TOCILIZUMAB", "IL6", "IL6", "IL6"],
+            "value": [10, 162.5, "given", 900, 40, 55.5],
+            "unit": ["pg/mL", "pg/mL", None, "pg/mL", "pg/mL", "pg/mL"],
+        }
+    )
+    s = summarize_hematology(obs).subject_summary.set_index("subject_id")
+    assert s.loc["S1", "il6_peak"] == 900  # after tocilizumab: receptor blockade
+    assert s.loc["S1", "il6_peak_pre_tocilizumab"] == 162.5
+    assert s.loc["S1", "il6_peak_pre_tocilizumab_day"] == 1.0
+    assert s.loc["S2", "il6_peak_pre_tocilizumab"] == 55.5  # no tocilizumab: every value
+
+
+def test_tocilizumab_not_given_does_not_cut_the_il6_window():
+    obs = pd.DataFrame(
+        {
+            "subject_id": "S1",
+            "day": [1, 1.5, 2],
+            "parameter": ["IL6", "TOCILIZUMAB", "IL6"],
+            "value": [20, "not given", 300],
+            "unit": ["pg/mL", None, "pg/mL"],
+        }
+    )
+    s = summarize_hematology(obs).subject_summary.iloc[0]
+    assert s["il6_peak_pre_tocilizumab"] == 300

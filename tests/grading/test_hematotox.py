@@ -7,6 +7,7 @@ import pytest
 
 from aegrade.grading.hematology import summarize_hematology
 from aegrade.grading.hematotox import score_car_hematotox
+from aegrade.study import Study, Table
 
 NORMAL = {
     "PLAT": (250, "10^9/L"),
@@ -14,6 +15,13 @@ NORMAL = {
     "HGB": (12.0, "g/dL"),
     "CRP": (0.5, "mg/dL"),
     "FERRITIN": (300, "ng/mL"),
+}
+BAD = {  # 3 points: platelets 2, ferritin 1
+    "PLAT": (50, "10^9/L"),
+    "NEUT": (3.0, "10^9/L"),
+    "HGB": (12.0, "g/dL"),
+    "CRP": (0.5, "mg/dL"),
+    "FERRITIN": (1000, "ng/mL"),
 }
 
 
@@ -126,25 +134,73 @@ def test_missing_marker_gives_no_score_but_keeps_points():
     assert "FERRITIN" in row["car_hematotox_reason"]
 
 
-def test_last_value_on_or_before_day_0_is_scored():
+def _with_plat(days: list[float], values: list[float], subjects: pd.DataFrame | None = None):
     obs = pd.DataFrame(
         [
-            {"subject_id": "S1", "day": d, "parameter": p, "value": v, "unit": u}
+            {"subject_id": "S1", "day": -6, "parameter": p, "value": v, "unit": u}
             for p, (v, u) in NORMAL.items()
-            for d in (-3,)
         ]
     )
     extra = pd.DataFrame(
+        {"subject_id": "S1", "day": days, "parameter": "PLAT", "value": values, "unit": "10^9/L"}
+    )
+    data = pd.concat([obs, extra])
+    study = data if subjects is None else Study(Table(data), subjects=Table(subjects))
+    return summarize_hematology(study)
+
+
+def test_the_last_value_on_or_before_day_minus_5_is_scored():
+    # SPEC section 4: "from the last values before lymphodepletion (... otherwise on or before
+    # day -5, an option)"; before this revision the day-0 value (100) was scored.
+    row = _with_plat([-10, -5, -4, 0], [20, 100, 50, 60]).subject_summary.iloc[0]
+    assert row["car_hematotox_points_plat"] == 1  # day -5: 100; days -4 and 0 are after
+    assert "on or before day -5 (no lymphodepletion_start)" in row["car_hematotox_reason"]
+
+
+def test_day_minus_5_scoring_0_beats_day_0_scoring_3():
+    obs = pd.DataFrame(
+        [
+            {"subject_id": "S1", "day": d, "parameter": p, "value": v, "unit": u}
+            for d, values in ((-5, NORMAL), (0, BAD))
+            for p, (v, u) in values.items()
+        ]
+    )
+    row = summarize_hematology(obs).subject_summary.iloc[0]
+    assert (row["car_hematotox_score"], row["car_hematotox_risk"]) == (0, "low")
+    old = summarize_hematology(obs, hematotox_options={"window": "day_0"}).subject_summary
+    assert old.iloc[0]["car_hematotox_risk"] == "high"
+    assert "on or before day 0" in old.iloc[0]["car_hematotox_reason"]
+
+
+def test_lymphodepletion_start_sets_the_window():
+    subjects = pd.DataFrame({"subject_id": ["S1"], "lymphodepletion_start": [-3]})
+    row = _with_plat([-5, -4, -3], [100, 20, 250], subjects).subject_summary.iloc[0]
+    assert row["car_hematotox_points_plat"] == 2  # day -4 (20): last before day -3
+    assert "before lymphodepletion start (day -3)" in row["car_hematotox_reason"]
+
+
+def test_lymphodepletion_start_as_a_date():
+    subjects = pd.DataFrame(
         {
-            "subject_id": "S1",
-            "day": [-10, 0, 0.5],
-            "parameter": "PLAT",
-            "value": [20, 100, 10],
-            "unit": "10^9/L",
+            "subject_id": ["S1"],
+            "treatment_start": ["2024-03-10"],
+            "lymphodepletion_start": ["2024-03-06"],
         }
     )
-    row = summarize_hematology(pd.concat([obs, extra])).subject_summary.iloc[0]
-    assert row["car_hematotox_points_plat"] == 1  # day 0: 100; day -10 earlier, day 0.5 after
+    row = _with_plat([-5, -4], [250, 20], subjects).subject_summary.iloc[0]
+    assert row["car_hematotox_points_plat"] == 0  # day -5 only: -4 is lymphodepletion day
+
+
+def test_no_value_in_the_window_is_not_scored():
+    obs = pd.DataFrame(
+        [
+            {"subject_id": "S1", "day": 0, "parameter": p, "value": v, "unit": u}
+            for p, (v, u) in NORMAL.items()
+        ]
+    )
+    row = summarize_hematology(obs).subject_summary.iloc[0]
+    assert pd.isna(row["car_hematotox_score"])
+    assert row["car_hematotox_reason"].startswith("not scored: no value (last values on or")
 
 
 def test_baseline_column_wins():

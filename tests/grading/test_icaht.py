@@ -8,6 +8,7 @@ import pytest
 
 from aegrade.grading.hematology import summarize_hematology
 from aegrade.grading.icaht import grade_icaht, load_icaht
+from aegrade.study import Study, Table
 
 HI = 2.0  # 2000/uL, well above every threshold
 
@@ -182,6 +183,7 @@ def test_rule_ids_and_file_documents_every_option():
         "recovery_days",
         "late_last_day",
         "late_confirmation",
+        "censoring",
     }
     assert all(o.description and o.source for o in c.options.values())
     row = grade_icaht(series([0.05] * 14 + [HI] * 20)).iloc[0]
@@ -211,3 +213,83 @@ def test_units_are_converted_before_counting(value, unit):
     )
     row = summarize_hematology(obs).subject_summary.iloc[0]
     assert (row["icaht_early_grade"], row["days_anc_le_500"], row["anc_recovery_day"]) == (2, 7, 8)
+
+
+# ---- issue 13: censoring at the end of follow-up, calendar days
+
+
+def _anc_study(days, values, subjects: dict) -> Study:
+    obs = pd.DataFrame(
+        {"subject_id": "S1", "day": days, "parameter": "NEUT", "value": values, "unit": "/uL"}
+    )
+    return Study(Table(obs), subjects=Table(pd.DataFrame({"subject_id": ["S1"], **subjects})))
+
+
+def test_no_neutropenia_is_counted_after_death():
+    # 80/uL on days 0-5, death on day 5.5: 6 days, not 13 (carried 7 days past death)
+    study = _anc_study(list(range(6)), [80] * 6, {"death_day": [5.5]})
+    row = summarize_hematology(study).subject_summary.iloc[0]
+    assert (row["days_anc_le_500"], row["days_anc_le_100"], row["icaht_early_grade"]) == (6, 6, 1)
+    assert "follow-up ends on day 5 (death): no value carried past it" in row["icaht_early_reason"]
+    assert "lower bound" not in row["icaht_early_reason"]
+
+
+def test_death_without_recovery_as_grade_4_is_an_option():
+    study = _anc_study(list(range(6)), [80] * 6, {"death_day": [5.5]})
+    opts = {"censoring": "never_recovered_grade_4"}
+    row = summarize_hematology(study, icaht_options=opts).subject_summary.iloc[0]
+    assert (row["icaht_early_grade"], row["icaht_early_rule"]) == (
+        4,
+        "icaht-2023/early/never-recovered/4",
+    )
+    assert "never recovered before it: grade 4" in row["icaht_early_reason"]
+
+
+def test_follow_up_ends_at_the_earliest_of_its_causes():
+    study = _anc_study(
+        list(range(0, 30, 2)),
+        [300] * 15,
+        {"last_contact_day": [20], "progression_day": [9], "next_therapy_day": [12]},
+    )
+    row = summarize_hematology(study).subject_summary.iloc[0]
+    assert row["days_anc_le_500"] == 10  # days 0-9
+    assert "follow-up ends on day 9 (progression)" in row["icaht_early_reason"]
+
+
+def test_no_late_value_after_the_end_of_follow_up():
+    study = _anc_study([1, 40, 50], [3000, 1400, 90], {"next_therapy_day": [45]})
+    row = summarize_hematology(study).subject_summary.iloc[0]
+    assert row["icaht_late_grade"] == 1  # the day-50 value is after next therapy
+
+
+def test_living_subject_without_last_contact_keeps_the_7_day_carry():
+    study = _anc_study([0, 2], [3000, 300], {"death_day": [None]})
+    row = summarize_hematology(study).subject_summary.iloc[0]
+    assert row["days_anc_le_500"] == 8  # day 2 + 7 days carried
+
+
+def test_clock_times_count_calendar_days_from_the_infusion_date():
+    # infusion at 14:00, ANC at 06:00 on calendar days 0-30: 31 days <= 500 (grade 4), not 30
+    times = [f"{d:%Y-%m-%d}T06:00" for d in pd.date_range("2024-03-01", periods=31)]
+    obs = pd.DataFrame(
+        {"subject_id": "S1", "time": times, "parameter": "NEUT", "value": 300, "unit": "/uL"}
+    )
+    subjects = pd.DataFrame({"subject_id": ["S1"], "treatment_start": ["2024-03-01T14:00"]})
+    row = summarize_hematology(Study(Table(obs), subjects=Table(subjects))).subject_summary
+    assert (row.iloc[0]["days_anc_le_500"], row.iloc[0]["icaht_early_grade"]) == (31, 4)
+
+
+def test_date_only_lab_dates_count_calendar_days():
+    # infusion 1 March 14:00; a date-only ANC on 1 April is calendar day 31: late, not early
+    obs = pd.DataFrame(
+        {
+            "subject_id": "S1",
+            "time": ["2024-03-01", "2024-03-05", "2024-04-01"],
+            "parameter": "NEUT",
+            "value": [3000, 3000, 400],
+            "unit": "/uL",
+        }
+    )
+    subjects = pd.DataFrame({"subject_id": ["S1"], "treatment_start": ["2024-03-01T14:00"]})
+    row = summarize_hematology(Study(Table(obs), subjects=Table(subjects))).subject_summary
+    assert (row.iloc[0]["days_anc_le_500"], row.iloc[0]["icaht_late_grade"]) == (0, 3)

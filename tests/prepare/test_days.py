@@ -20,7 +20,8 @@ def test_time_minus_treatment_start_where_day_is_missing() -> None:
     subjects = pd.DataFrame({"subject_id": ["S1"], "treatment_start": ["2024-01-01"]})
     day, problems = study_days(Study(Table(obs, rows=np.array([2, 3, 4])), Table(subjects)))
     assert day is not None
-    assert day[:2].tolist() == [3.0, 2.5]
+    # a date-only treatment_start: calendar days (SPEC section 4), not 2.5
+    assert day[:2].tolist() == [3.0, 2.0]
     assert np.isnan(day[2])
     assert problems[["row", "column", "check"]].values.tolist() == [[4, "time", "unreadable_day"]]
 
@@ -43,3 +44,22 @@ def test_a_subjects_table_with_a_header_and_no_rows() -> None:
     day, problems = study_days(Study(Table(obs), subjects=Table(empty)))
     assert np.isnan(day[0])
     assert problems["check"].tolist() == ["unreadable_day"]
+
+
+def test_the_date_order_of_each_column_goes_into_the_run_metadata() -> None:
+    import aegrade
+
+    obs = pd.DataFrame(
+        {
+            "subject_id": ["S1", "S1"],
+            "time": ["02/03/2024 08:00", "13/03/2024 08:00"],
+            "parameter": ["TEMP", "TEMP"],
+            "value": [37.0, 38.5],
+            "unit": ["degC", "degC"],
+        }
+    )
+    subjects = pd.DataFrame({"subject_id": ["S1"], "treatment_start": ["2024-03-01"]})
+    result = aegrade.grade(Study(Table(obs), Table(subjects)), hematology=False)
+    assert result.meta["date order observations.time"] == "day/month/year (decided from the data)"
+    assert result.meta["date order subjects.treatment_start"] == "ISO 8601"
+    assert result.graded_observations["day"].tolist() == [1.0, 12.0]

@@ -95,7 +95,8 @@ def test_xlsx_dates_and_serials_become_study_days(tmp_path: Path) -> None:
             }
         ).to_excel(xw, sheet_name="observations", index=False)
     result = aegrade.grade(path)
-    assert result.graded_observations["day"].tolist() == [2.5, -0.5]
+    # treatment_start is a date (no time of day): calendar days (SPEC section 4)
+    assert result.graded_observations["day"].tolist() == [2.0, -1.0]
 
 
 def test_size_bound_refuses_large_workbooks(tmp_path: Path) -> None:
