@@ -66,3 +66,6 @@ class Study:
     #: None: such a cell is an input error) and more no-result words
     decimal: str | None = None
     no_result: tuple[str, ...] = ()
+    #: the day/month order of every date column: True day first, False month first, None
+    #: decided per column from its unambiguous cells (issue 10 point 9)
+    dayfirst: bool | None = None

@@ -12,6 +12,7 @@ __all__ = [
     "CTCAE_VERSIONS",
     "criteria_file_option",
     "ctcae_option",
+    "dayfirst_option",
     "decimal_option",
     "errors_option",
     "grading_criteria",
@@ -198,4 +199,31 @@ def decimal_option() -> Callable[[_F], _F]:
         default=None,
         help="Decimal mark of ambiguous result cells such as 150.000 or 1,234 (default: the "
         "map's decimal key; without either such a cell is an input error).",
+    )
+
+
+def dayfirst_option() -> Callable[[_F], _F]:
+    """The ``--dayfirst/--no-dayfirst`` option: the day/month order of slashed dates.
+
+    Returns
+    -------
+    callable
+        A click decorator adding the option (passed as ``dayfirst``: True, False, or None
+        when not given, which lets each date column's unambiguous cells decide).
+
+    Examples
+    --------
+    >>> from click.testing import CliRunner
+    >>> @click.command()
+    ... @dayfirst_option()
+    ... def show(dayfirst: bool | None) -> None:
+    ...     click.echo(repr(dayfirst))
+    >>> [CliRunner().invoke(show, a).output for a in ([], ["--dayfirst"], ["--no-dayfirst"])]
+    ['None\\n', 'True\\n', 'False\\n']
+    """
+    return click.option(
+        "--dayfirst/--no-dayfirst",
+        default=None,
+        help="Read slashed dates (05/01/2024) day first, or month first; default: decided per "
+        "date column from its unambiguous cells (a column mixing the orders is an input error).",
     )

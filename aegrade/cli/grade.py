@@ -11,6 +11,7 @@ from aegrade.cli._common import reports_errors
 from aegrade.cli._options import (
     criteria_file_option,
     ctcae_option,
+    dayfirst_option,
     decimal_option,
     errors_option,
     grading_criteria,
@@ -132,6 +133,7 @@ __all__ = ["XLSX_DEFAULT_MAX_ROWS", "grade_command"]
     "(AETOXGR with its grading system) and adam_metadata.",
 )
 @decimal_option()
+@dayfirst_option()
 @reports_errors
 def grade_command(
     input_path: Path,
@@ -146,6 +148,7 @@ def grade_command(
     column_map: Path | None,
     cdisc: bool,
     decimal: str | None = None,
+    dayfirst: bool | None = None,
 ) -> None:
     """Grade INPUT (a workbook, a folder of CSV/Parquet/XPT files incl. SDTM LB/VS/AE/DM, or
     one observations file, long or wide)."""
@@ -158,7 +161,7 @@ def grade_command(
         check_destination(output, cast(Format, fmt))  # refused now, not after the grading
     with stages(["reading", "grading", "writing"]) as bar:
         bar.step("reading")
-        study = load_study(input_path, column_map=column_map, decimal=decimal)
+        study = load_study(input_path, column_map=column_map, decimal=decimal, dayfirst=dayfirst)
         bar.step("grading")
         systems = [c for c in crs if c != "none"]
         result = grade(

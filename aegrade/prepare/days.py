@@ -26,6 +26,11 @@ from aegrade.study import Study
 __all__ = ["date_orders", "end_days", "study_days", "subject_days"]
 
 
+def _order(study: Study, dayfirst: bool | None) -> bool | None:
+    """The day/month order asked for: the call's, else the study's (``--dayfirst``)."""
+    return study.dayfirst if dayfirst is None else dayfirst
+
+
 def _starts(study: Study, ids: pd.Series) -> DateColumn:
     """The treatment start of each id's subject (NaT when unknown)."""
     if study.subjects is None or "treatment_start" not in study.subjects.frame:
@@ -35,7 +40,7 @@ def _starts(study: Study, ids: pd.Series) -> DateColumn:
     first = ~keys.duplicated().to_numpy(bool)
     raw = pd.Series(s["treatment_start"].to_numpy(object)[first], index=keys[first])
     picked = raw.reindex(ids.astype("string").str.strip())
-    return read_dates(pd.Series(picked.to_numpy(object), dtype=object))
+    return read_dates(pd.Series(picked.to_numpy(object), dtype=object), study.dayfirst)
 
 
 def study_days(
@@ -67,7 +72,9 @@ def study_days(
     if "start" in df:  # an interval row's start (SPEC 'start', 'end'): where day/time are empty
         number = pd.to_numeric(df["start"], errors="coerce").to_numpy(float)
         dated = between(
-            read_dates(df["start"], dayfirst), _starts(study, df["subject_id"]), calendar=calendar
+            read_dates(df["start"], _order(study, dayfirst)),
+            _starts(study, df["subject_id"]),
+            calendar=calendar,
         )
         begun = np.where(np.isnan(number), dated, number)
         no_time = df["time"].isna().to_numpy(bool) if "time" in df else np.ones(len(df), bool)
@@ -77,7 +84,7 @@ def study_days(
         day = np.floor(day)
     if "time" not in df:
         return day, found.frame()
-    time = read_dates(df["time"], dayfirst)
+    time = read_dates(df["time"], _order(study, dayfirst))
     start = _starts(study, df["subject_id"])
     need = np.isnan(day) if day is not None else np.ones(len(df), bool)
     computed = between(time, start, calendar=calendar)
@@ -132,12 +139,12 @@ def subject_days(
     first = ~keys.duplicated().to_numpy(bool)
     ids = subjects.astype("string").str.strip()
     no_start = pd.Series([None] * len(s), dtype=object)
-    start = read_dates(s.get("treatment_start", no_start))
+    start = read_dates(s.get("treatment_start", no_start), study.dayfirst)
     for column in (f"{name}_start", f"{name}_time", f"{name}_day"):  # the last given wins
         if column not in s:
             continue
         number = pd.to_numeric(s[column], errors="coerce").to_numpy(float)
-        dated = between(read_dates(s[column], dayfirst), start)
+        dated = between(read_dates(s[column], _order(study, dayfirst)), start)
         days = np.where(np.isnan(number), dated, number)
         picked = pd.Series(days[first], index=keys[first]).reindex(ids).to_numpy(float)
         out = np.where(np.isnan(picked), out, picked)
@@ -162,7 +169,9 @@ def end_days(study: Study, *, dayfirst: bool | None = None) -> np.ndarray | None
     if "end" not in df:
         return None
     number = pd.to_numeric(df["end"], errors="coerce").to_numpy(float)
-    dated = between(read_dates(df["end"], dayfirst), _starts(study, df["subject_id"]))
+    dated = between(
+        read_dates(df["end"], _order(study, dayfirst)), _starts(study, df["subject_id"])
+    )
     ended: np.ndarray = np.where(np.isnan(number), dated, number)
     return ended
 
@@ -203,8 +212,8 @@ def date_orders(study: Study, *, dayfirst: bool | None = None) -> dict[str, str]
             if not text.str.contains(r"^\s*\d{1,2}[/.]\d{1,2}[/.]\d{4}", na=False).any():
                 out[f"date order {role}.{column}"] = "ISO 8601"
                 continue
-            col = read_dates(table.frame[column], dayfirst)
-            how = "forced" if dayfirst is not None else "decided from the data"
+            col = read_dates(table.frame[column], _order(study, dayfirst))
+            how = "forced" if _order(study, dayfirst) is not None else "decided from the data"
             order = "day/month/year" if col.dayfirst else "month/day/year"
             out[f"date order {role}.{column}"] = f"{order} ({how})"
     return out

@@ -257,7 +257,7 @@ def extract_findings(
     collected.extend(found)
     collected.raise_if(errors, study.source)
     subjects, subject_codes = _subjects(ready, df["subject_id"].iloc[pos])
-    age, death_cause, death_day = _subject_facts(ready.subjects, subjects)
+    age, death_cause, death_day = _subject_facts(ready.subjects, subjects, ready.study.dayfirst)
     ok = ~probs.bad & (subject_codes >= 0)
     frame = df.assign(day=day_all) if day_all is not None else df
     out = Findings(
@@ -406,7 +406,7 @@ def _subjects(ready: PreparedStudy, ids: pd.Series) -> tuple[np.ndarray, np.ndar
 
 
 def _subject_facts(
-    frame: pd.DataFrame, subjects: np.ndarray
+    frame: pd.DataFrame, subjects: np.ndarray, order: bool | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per subject label: age, death cause (folded) and death day, from the subjects frame."""
     n = len(subjects)
@@ -422,7 +422,7 @@ def _subject_facts(
     if "death_day" in s:
         dday[at[ok]] = pd.to_numeric(s["death_day"], errors="coerce").to_numpy(float)[ok]
     elif "death_time" in s and "treatment_start" in s:  # the one date rule (offsets: UTC)
-        d = between(read_dates(s["death_time"]), read_dates(s["treatment_start"]))
+        d = between(read_dates(s["death_time"], order), read_dates(s["treatment_start"], order))
         dday[at[ok]] = d[ok]
     return age, cause, dday
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from aegrade.dates import read_dates
+from aegrade.dates import between, read_dates
 from aegrade.errors import Failures, Reason
 from aegrade.study import Table
 
@@ -78,7 +78,7 @@ def _problems(table: Table, mask: np.ndarray, column: str, message: str) -> pd.D
     return found.frame()
 
 
-def check_times(table: Table) -> pd.DataFrame:
+def check_times(table: Table, dayfirst: bool | None = None) -> pd.DataFrame:
     """Problems of an observations ``time`` column: cells that are not date-times.
 
     Examples
@@ -91,7 +91,7 @@ def check_times(table: Table) -> pd.DataFrame:
     """
     if "time" not in table.frame:
         return Failures().frame()
-    return date_problems(table, "time")
+    return date_problems(table, "time", dayfirst)
 
 
 def date_problems(table: Table, column: str, dayfirst: bool | None = None) -> pd.DataFrame:
@@ -159,10 +159,13 @@ def check_days(table: Table) -> pd.DataFrame:
     )
 
 
-def event_days(events: Table, subjects: Table | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def event_days(
+    events: Table, subjects: Table | None, dayfirst: bool | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Events whose ``onset``/``end`` are dates get study days from the subject's
-    ``treatment_start``; returns the new frame and the problems (unreadable values, or dates
-    without a start).
+    ``treatment_start`` by the one date rule (:func:`aegrade.dates.between`: calendar days when
+    either side has no time of day); returns the new frame and the problems (unreadable values,
+    or dates without a start).
 
     Examples
     --------
@@ -190,13 +193,14 @@ def event_days(events: Table, subjects: Table | None) -> tuple[pd.DataFrame, pd.
         dated = filled & nums.isna().to_numpy(bool)
         if not dated.any():
             continue
-        parsed, bad = parse_datetimes(raw.where(dated))
+        when = read_dates(raw.where(dated).astype(object), dayfirst)
+        bad = when.bad & dated
         start = (
             frame["subject_id"].astype("string").str.strip().map(starts)
             if starts is not None
-            else pd.Series(pd.NaT, index=frame.index)
+            else pd.Series(None, index=frame.index, dtype=object)
         )
-        days = ((parsed - pd.to_datetime(start)) / pd.Timedelta(days=1)).to_numpy(float)
+        days = between(when, read_dates(start.astype(object), dayfirst))
         no_start = dated & ~bad & np.isnan(days)
         found.add_rows(
             bad, Reason.BAD_DAY, f"{col} is neither a study day nor a readable date", column=col
@@ -215,6 +219,7 @@ def _starts(subjects: Table | None) -> pd.Series | None:
     if subjects is None or "treatment_start" not in subjects.frame:
         return None
     s = subjects.frame
-    parsed, _ = parse_datetimes(s["treatment_start"])
-    out = pd.Series(parsed.to_numpy(), index=s["subject_id"].astype("string").str.strip())
+    out = pd.Series(
+        s["treatment_start"].to_numpy(object), index=s["subject_id"].astype("string").str.strip()
+    )
     return out[~out.index.duplicated()]

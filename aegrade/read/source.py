@@ -186,7 +186,7 @@ def _lower(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def shape_tables(
-    tables: dict[str, Table], cmap: ColumnMap | None = None
+    tables: dict[str, Table], cmap: ColumnMap | None = None, dayfirst: bool | None = None
 ) -> tuple[dict[str, Table], pd.DataFrame]:
     """Column map applied, headers in lower case, wide observations made long, file dates
     read (Excel serials), event dates turned into study days; returns the tables and the
@@ -223,7 +223,7 @@ def shape_tables(
             frame = frame.assign(time=from_excel_serials(frame["time"]))
         obs = shaped["observations"] = replace(obs, frame=frame)
         problems.extend(check_days(obs))
-        problems.extend(check_times(obs))
+        problems.extend(check_times(obs, dayfirst))
     subjects = shaped.get("subjects")
     if subjects is not None and subjects.file is not None and "treatment_start" in subjects.frame:
         shaped["subjects"] = subjects = replace(
@@ -235,7 +235,7 @@ def shape_tables(
     events = shaped.get("events")
     if events is not None and "subject_id" in events.frame:
         frame, found = event_days(
-            replace(events, frame=translate_words(events.frame, cmap)), subjects
+            replace(events, frame=translate_words(events.frame, cmap)), subjects, dayfirst
         )
         shaped["events"] = replace(events, frame=frame)
         problems.extend(found)

@@ -38,6 +38,7 @@ def load_study(
     events: pd.DataFrame | None = None,
     column_map: str | Path | dict[str, Any] | None = None,
     decimal: str | None = None,
+    dayfirst: bool | None = None,
 ) -> Study:
     """Read a study from a path or DataFrames.
 
@@ -58,6 +59,10 @@ def load_study(
         ``","`` or ``"."``: the decimal mark of result cells whose separator is ambiguous
         (``150.000``, ``1,234``); default: the map's ``decimal`` key, else such a cell is an
         input error.
+    dayfirst
+        The day/month order of slashed dates in every date column: ``True`` day first
+        (``05/01/2024`` is 5 January), ``False`` month first; default: decided per column from
+        its unambiguous cells (a column mixing orders is an input error).
 
     Returns
     -------
@@ -103,7 +108,7 @@ def load_study(
         raise missing.error(src)
     # ids as text before the event dates are looked up by subject, and again after a map
     tables = {name: replace(t, frame=_text_ids(t.frame)) for name, t in tables.items()}
-    tables, problems = shape_tables(tables, cmap)
+    tables, problems = shape_tables(tables, cmap, dayfirst)
     tables = {name: replace(t, frame=_text_ids(t.frame)) for name, t in tables.items()}
     obs = tables["observations"]
     tables["observations"] = replace(obs, frame=_own_columns(obs.frame))
@@ -117,6 +122,7 @@ def load_study(
         failures=problems,
         decimal=decimal or (cmap.decimal if cmap else None),
         no_result=cmap.no_result if cmap else (),
+        dayfirst=dayfirst,
     )
 
 
