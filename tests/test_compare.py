@@ -114,16 +114,75 @@ def test_example_study_v5_to_v6() -> None:
     c = aegrade.compare_versions(EXAMPLES / "blinatumomab_short_course.xlsx")
     assert (c.a, c.b) == ("ctcae-v5.0", "ctcae-v6.0")
     assert c.changes["change"].value_counts().to_dict() == {
+        "grade down": 48,
         "no longer graded": 30,
-        "grade down": 30,
         "term renamed": 7,
-        "grade up": 1,
+        "grade up": 7,
     }
     counts = c.counts.set_index(["term_a", "term_b"])["subjects"].to_dict()
     assert counts == {
         ("Lymphocyte count decreased", "Lymphopenia"): 30,
         ("Neutrophil count decreased", "Neutrophil count decreased"): 27,
+        ("Hypertension", "Hypertension"): 24,
         ("Platelet count decreased", "Thrombocytopenia"): 8,
         ("Creatinine increased", "Creatinine increased"): 2,
         ("Alanine aminotransferase increased", "Alanine aminotransferase increased"): 1,
     }
+
+
+def test_example_study_hypertension_changes_follow_the_v6_text() -> None:
+    """The 24 Hypertension changes are v6.0's: grade 1 deleted ('Deletion: Grade 1'), and
+    grade 3 gained 'SBP >140 and plus either increase in SBP >20 mmHg ... from baseline'."""
+    c = aegrade.compare_versions(EXAMPLES / "blinatumomab_short_course.xlsx")
+    htn = c.changes[c.changes["term_a"] == "Hypertension"]
+    pairs = htn.groupby(["grade_a", "grade_b", "change"]).size().to_dict()
+    assert pairs == {(1, 0, "grade down"): 18, (2, 3, "grade up"): 6}
+    assert not htn["renamed"].any()
+    up = c.drivers[(c.drivers["term"] == "Hypertension") & (c.drivers["change"] == "grade up")]
+    v6 = up[up["version"] == "ctcae-v6.0"]
+    assert set(v6["rule"]) == {"ctcae-v6.0/hypertension-systolic/3.3"}
+    assert ((v6["parameter"] == "SYSBP") & (v6["value"] > 140) & (v6["value"] < 160)).all()
+    down = c.drivers[(c.drivers["term"] == "Hypertension") & (c.drivers["change"] == "grade down")]
+    assert set(down["version"]) == {"ctcae-v5.0"}
+    assert down["rule"].str.endswith("/1").all()
+
+
+def test_nci_renames_of_value_graded_terms_are_renames() -> None:
+    """NCI's v5.0 -> v6.0 mapping: 'Ejection fraction decreased' -> 'Left ventricular
+    dysfunction', 'Proteinuria' -> 'Urinary protein increased': one subject-term each, never
+    'no longer graded' plus 'newly graded'."""
+    obs = pd.DataFrame(
+        {
+            "subject_id": ["E1", "E1", "E2", "E2", "E3", "E3", "P1", "P2"],
+            "day": [0, 14, 0, 14, 0, 14, 14, 14],
+            "parameter": ["LVEF"] * 6 + ["UPROT"] * 2,
+            "value": [60.0, 45.0, 60.0, 35.0, 52.0, 48.0, 1.2, 0.5],
+            "unit": ["%"] * 6 + ["g/24h"] * 2,
+            "uln": [None] * 6 + [0.15, 0.15],
+        }
+    )
+    c = aegrade.compare_versions(obs, "5.0", "6.0")
+    got = c.changes.set_index("subject_id")
+    assert len(got) == 5 and got["renamed"].all()
+    ef = ("Ejection fraction decreased", "Left ventricular dysfunction")
+    protein = ("Proteinuria", "Urinary protein increased")
+    assert got.loc["E1", ["term_a", "term_b", "grade_a", "grade_b", "change"]].tolist() == [
+        *ef,
+        2,
+        2,
+        "term renamed",
+    ]
+    assert got.loc["E2", ["grade_a", "grade_b", "change"]].tolist() == [3, 3, "term renamed"]
+    # v5.0 'Resting EF 50 - 40%' grade 2; v6.0 'LVEF 40 - 49% AND ... LVEF reduction by >=10%'
+    # needs a 10-point drop (4 here): grade 0
+    assert got.loc["E3", ["term_b", "grade_a", "grade_b", "change"]].tolist() == [
+        ef[1],
+        2,
+        0,
+        "grade down",
+    ]
+    assert got.loc["P1", ["term_a", "term_b", "grade_a", "grade_b"]].tolist() == [*protein, 2, 2]
+    assert got.loc["P2", ["grade_a", "grade_b", "change"]].tolist() == [1, 1, "term renamed"]
+    assert not set(got["change"]) & {"no longer graded", "newly graded"}
+    counts = c.counts.set_index(["term_a", "term_b"])
+    assert counts.loc[ef, "subjects"] == 3 and counts.loc[protein, "term renamed"] == 2

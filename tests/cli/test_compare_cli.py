@@ -25,7 +25,11 @@ def test_compare_prints_counts_and_subjects() -> None:
     assert "Worst-grade changes per term, ctcae-v5.0 -> ctcae-v6.0" in out
     row = next(ln for ln in out.splitlines() if ln.startswith("Platelet count decreased ->"))
     assert row.split()[-6:] == ["7", "0", "1", "0", "0", "8"]
-    assert "30 subjects, 68 subject-term changes" in out
+    # v6.0 deleted Hypertension grade 1 (18 subjects down) and added 'SBP >140 and ... >20 mmHg
+    # from baseline' to grade 3 (6 up)
+    htn = next(ln for ln in out.splitlines() if ln.startswith("Hypertension "))
+    assert htn.split() == ["Hypertension", "0", "6", "18", "0", "0", "24"]
+    assert "30 subjects, 92 subject-term changes" in out
     assert "Rows that drove each change" not in out  # printed only with --part drivers
 
 

@@ -35,9 +35,9 @@ def _site(tmp_path: Path, cid: str = "site-cli") -> Path:
 
 def test_list_shows_real_counts() -> None:
     lines = {ln.split()[0]: ln for ln in _run("criteria", "list").output.splitlines()}
-    assert "42 terms graded from values, 837 in NCI's dictionary" in lines["ctcae-v5.0"]
-    assert "44 terms graded from values, 850 in NCI's dictionary" in lines["ctcae-v6.0"]
-    assert "44 terms graded from values, 790 in NCI's dictionary" in lines["ctcae-v4.03"]
+    assert "53 terms graded from values, 837 in NCI's dictionary" in lines["ctcae-v5.0"]
+    assert "56 terms graded from values, 850 in NCI's dictionary" in lines["ctcae-v6.0"]
+    assert "53 terms graded from values, 790 in NCI's dictionary" in lines["ctcae-v4.03"]
     assert "13 criteria quoted from the source" in lines["astct-2019"]
     assert " 0 " not in lines["icaht-2023"]
 

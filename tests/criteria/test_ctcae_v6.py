@@ -20,12 +20,13 @@ def test_aliases(alias: str) -> None:
     assert load_ctcae(alias).id == "ctcae-v6.0"
 
 
-def test_covers_every_term_admiral_v6_grades_but_creatinine_clearance() -> None:
+def test_covers_every_term_admiral_v6_grades() -> None:
     cases = pd.read_csv(DATA / "admiral" / "ctcae_v6.csv", dtype=str, keep_default_na=False)
     admiral = set(cases["term"].str.lower()) - {"", "not a term"}
     ours = {(e.admiral_term or e.term).lower() for e in load_criteria("ctcae-v6.0").entries}
     ours |= {f"{e.term} (ionized)".lower() for e in load_criteria("ctcae-v6.0").entries}
-    assert admiral - ours == {"creatinine clearance decreased"}
+    assert "creatinine clearance decreased" in admiral
+    assert admiral - ours == set()
     assert {"fever", "hypothermia"} <= {e.id for e in load_ctcae("ctcae-v6.0").entries}
 
 

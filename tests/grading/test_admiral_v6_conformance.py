@@ -4,7 +4,7 @@ tests/data/admiral/ctcae_v6.csv, see tests/data/README.md).
 
 Every case must agree, except where aegrade deliberately differs; each difference is named,
 counted and checked against NCI's v6.0 text below, so a new disagreement fails the test.
-Measured: 1,100 of 1,116 cases agree; the 16 differences are named in ``EXPECTED``.
+Measured: 1,104 of 1,116 cases agree; the 12 differences are named in ``EXPECTED``.
 """
 
 from __future__ import annotations
@@ -33,9 +33,11 @@ EXPECTED = {
     "unit_converted": 1,
     # Hyperuricemia without a unit: aegrade needs a unit for urate and reports it missing
     "unit_required": 2,
-    # 'Creatinine clearance decreased' (new in v6.0, '26 - 49 ml/min', '10 - 25 ml/min') needs
-    # the CRCL parameter, which comes with the other value-gradable terms, not in this file yet
-    "not_in_file": 5,
+    # 'Creatinine clearance decreased' (new in v6.0) grades 2 '26 - 49 ml/min' and 3 '10 - 25
+    # ml/min' only, with 'Report Grade 4 and 5 as Renal and urinary disorders: Acute kidney
+    # injury or Chronic kidney disease': a clearance below 10 is grade 3 here (at least 3),
+    # admiral leaves it NA
+    "crcl_below_range": 1,
 }
 
 
@@ -88,7 +90,7 @@ def _deliberate(d: pd.DataFrame) -> pd.Series:
         "unit_converted"
     )
     why[(term == "hyperuricemia") & (unit == "")] = "unit_required"
-    why[term == "creatinine clearance decreased"] = "not_in_file"
+    why[(term == "creatinine clearance decreased") & (value < 10)] = "crcl_below_range"
     return why
 
 
@@ -99,7 +101,7 @@ def test_admiral_v6_cases() -> None:
     unexplained = d[~same & (why == "")]
     assert unexplained.empty, unexplained[["term", "value", "unit", "lln", "uln", "exp", "got"]]
     assert why[~same].value_counts().to_dict() == EXPECTED
-    assert (len(d), int(same.sum())) == (1116, 1100)
+    assert (len(d), int(same.sum())) == (1116, 1104)
 
 
 def test_v6_differences_follow_nci_text() -> None:
@@ -114,9 +116,16 @@ def test_v6_differences_follow_nci_text() -> None:
         4.0: 2,
     }
     assert diff.loc[diff.why == "unit_required", "got"].isna().all()
-    assert diff.loc[diff.why == "not_in_file", "got"].isna().all()
+    crcl = diff[diff.why == "crcl_below_range"]
+    assert crcl[["value", "got"]].values.tolist() == [["9", 3.0]]
+    assert crcl["exp"].isna().all()
     nci = load_dictionary(CID).set_index("term")
     assert nci.loc["Creatinine clearance decreased", "grade2"] == "26 - 49 ml/min"
+    assert nci.loc["Creatinine clearance decreased", "grade3"] == "10 - 25 ml/min"
+    assert nci.loc["Creatinine clearance decreased", "grade4"] == "-"
+    assert nci.loc["Creatinine clearance decreased", "navigational_note"].startswith(
+        "Report Grade 4 and 5 as Renal and urinary disorders: Acute kidney injury"
+    )
     assert nci.loc["Hypertriglyceridemia", "grade1"].startswith("150 mg/dL - 300 mg/dL")
 
 
