@@ -17,6 +17,7 @@ from aegrade.criteria import (
     load_dictionary,
     registry,
 )
+from aegrade.criteria.ctcae_map import MAPPINGS, load_mapping
 
 __all__ = ["check_command", "criteria_group", "list_command", "show_command"]
 
@@ -35,7 +36,8 @@ def list_command() -> None:
     for rec in list_criteria().to_dict("records"):
         terms, entries = int(rec["terms"]), int(rec["entries"])
         what = (
-            f"{entries:>3} terms graded from values, {terms} in NCI's dictionary"
+            f"{entries:>3} entries, {int(rec['graded_terms'])} terms graded from values, "
+            f"{terms} in NCI's dictionary"
             if terms
             else f"{entries:>3} criteria quoted from the source"
         )
@@ -65,6 +67,29 @@ def show_command(criteria_id: str, term: str | None) -> None:
         return
     if not isinstance(c, CtcaeCriteria):
         raise click.UsageError(f"{c.id} has no per-term entries")
+    if _show_term(c, term):
+        return
+    renamed = _renamed(c.id, term)
+    if renamed:
+        older, change, targets = renamed
+        click.echo(
+            f"{term!r} is not a term of {c.id}: NCI's {older} -> {c.id} mapping sheet "
+            f"({change}) gives it as "
+            + "; ".join(f"{t!r} (grades {', '.join(gs)})" for t, gs in targets.items())
+        )
+        for target in targets:
+            click.echo("")
+            _show_term(c, target)
+        return
+    raise click.UsageError(
+        f"{term!r} is neither graded from values in {c.id} nor a term of its dictionary; "
+        "try 'aegrade criteria show " + c.id + "'"
+    )
+
+
+def _show_term(c: CtcaeCriteria, term: str) -> bool:
+    """Show the entries grading ``term`` (a term, entry id or parameter), else NCI's text of
+    it; False when ``c`` has neither."""
     key = term.strip().lower()
     code = (registry().resolve_code(term) or "").lower()
     found = [
@@ -76,17 +101,35 @@ def show_command(criteria_id: str, term: str | None) -> None:
     for entry in found:
         _show_entry(c.id, entry)
     if found:
-        return
+        return True
     if c.dictionary:
         nci = load_dictionary(c.id)
         rows = nci[(nci["term"].str.lower() == key) | (nci["meddra_code"] == key)]
         if len(rows):
             _show_nci_term(c.id, {str(k): str(v) for k, v in rows.iloc[0].items()})
-            return
-    raise click.UsageError(
-        f"{term!r} is neither graded from values in {c.id} nor a term of its dictionary; "
-        "try 'aegrade criteria show " + c.id + "'"
-    )
+            return True
+    return False
+
+
+def _renamed(cid: str, term: str) -> tuple[str, str, dict[str, list[str]]] | None:
+    """A term of the version before ``cid`` that NCI's mapping sheet gives another name in
+    ``cid``: (older version, change types, new term -> its grades), or None."""
+    older = next((o for o, m in MAPPINGS.items() if m[0] == cid), None)
+    if older is None:
+        return None
+    _, _, old, new = MAPPINGS[older]
+    sheet = load_mapping(older)
+    rows = sheet[sheet[f"{old}_term"].str.lower() == term.strip().lower()]
+    rows = rows[~rows[f"{new}_term"].str.lower().isin([term.strip().lower(), ""])]
+    if rows.empty:
+        return None
+    targets: dict[str, list[str]] = {}
+    for t, g in zip(rows[f"{new}_term"], rows[f"{new}_grade"], strict=True):
+        grades = targets.setdefault(str(t), [])
+        if str(g) not in grades:
+            grades.append(str(g))
+    change = ", ".join(dict.fromkeys(str(x) for x in rows["change_type"]))
+    return older, change, targets
 
 
 def _show_nci_term(cid: str, row: dict[str, str]) -> None:

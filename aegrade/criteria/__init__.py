@@ -36,6 +36,8 @@ from aegrade.criteria.ctcae import (
     CtcaeCriteria,
     Entry,
     GradeDefinition,
+    unit_gaps,
+    unit_problems,
 )
 from aegrade.criteria.ctcae_map import load_mapping, map_terms, version_term_map
 from aegrade.criteria.hematology import (
@@ -230,6 +232,8 @@ __all__ = [
     "resolve_icans_system",
     "to_canonical",
     "true_words",
+    "unit_gaps",
+    "unit_problems",
     "version_term_map",
     "vocabulary_of",
 ]

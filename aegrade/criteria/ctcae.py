@@ -34,13 +34,16 @@ clause
 
 from __future__ import annotations
 
+import difflib
 from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, model_validator
 
 from aegrade.criteria.base import CriteriaHeader, Frozen, Grade, Op
+from aegrade.criteria.units import UnitRegistry, registry
 
 __all__ = [
+    "UNIT_AGREEMENT",
     "Anticoagulation",
     "BaselineStatus",
     "Clause",
@@ -49,7 +52,17 @@ __all__ = [
     "CtcaeCriteria",
     "Entry",
     "GradeDefinition",
+    "unit_gaps",
+    "unit_problems",
 ]
+
+#: How far apart (relative to the larger) the numbers of one cut-off printed in several units
+#: may be once converted with the parameter registry's factors. CTCAE rounds the converted
+#: number it prints (hypomagnesemia grade 3 '<0.9 - 0.7 mg/dL; <0.4 - 0.3 mmol/L': 0.9 mg/dL is
+#: 0.370 mmol/L, printed 0.4); the widest such gap in the packaged v4.03, v5.0 and v6.0 files is
+#: 7.4% (that one), so 8% lets every packaged file pass and catches a file whose units disagree
+#: by a rounding CTCAE never makes (0.8 x 10^9/L beside 1000/mm3 is 20% apart).
+UNIT_AGREEMENT = 0.08
 
 
 class Compare(Frozen):
@@ -186,3 +199,140 @@ class CtcaeCriteria(CriteriaHeader):
                 pairs.add((code, e.direction))
             seen.add(e.id)
         return self
+
+
+def _units_of(reg: UnitRegistry, code: str) -> list[str]:
+    """The canonical unit and the convertible units of a parameter."""
+    param = reg.parameters[code]
+    return [param.unit, *param.conversions]
+
+
+def _not_a_unit(reg: UnitRegistry, codes: tuple[str, ...], unit: str) -> str | None:
+    """Why ``unit`` is not a unit of every parameter in ``codes`` (None when it is)."""
+    for code in codes:
+        if code not in reg.parameters:
+            continue  # an unknown parameter code is reported where codes are resolved
+        param = reg.parameters[code]
+        canonical = reg.canonical_unit(unit)
+        if unit == param.unit or canonical == param.unit or canonical in param.conversions:
+            continue
+        known = _units_of(reg, code)
+        close = difflib.get_close_matches(unit, known, n=3, cutoff=0.5)
+        hint = f"did you mean {', '.join(map(repr, close))}? " if close else ""
+        return f"{unit!r} is not a unit of {code} ({hint}units of {code}: {', '.join(known)})"
+    return None
+
+
+def _in_canonical(
+    reg: UnitRegistry, code: str, unit: str, value: float, difference: bool
+) -> float | None:
+    """``value`` in ``unit`` brought to the parameter's canonical unit (a difference, such as
+    an offset, is scaled only)."""
+    conv = reg.conversion(code, unit)
+    if conv is None or isinstance(conv, str):
+        return None
+    return (value + (0.0 if difference else conv.offset)) * conv.scale
+
+
+def unit_gaps(entry: Entry) -> list[tuple[Grade, str, dict[str, float], float]]:
+    """Every cut-off of an entry given in several units, with how far apart its numbers are.
+
+    Parameters
+    ----------
+    entry
+        A CTCAE entry.
+
+    Returns
+    -------
+    list of (grade, key, numbers, gap)
+        ``key`` is ``threshold`` or ``offset``; ``numbers`` the cut-off as written, unit ->
+        number; ``gap`` the largest difference between two of them once converted to the
+        parameter's canonical unit, relative to the larger (units that are not units of the
+        parameter are left out).
+
+    Examples
+    --------
+    >>> from aegrade.criteria.loader import load_ctcae
+    >>> entry = next(e for e in load_ctcae("5.0").entries if e.id == "hypomagnesemia")
+    >>> [(g, round(gap, 3)) for g, _, _, gap in unit_gaps(entry)]
+    [(2, 0.013), (3, 0.074), (4, 0.04)]
+    """
+    reg = registry()
+    out: list[tuple[Grade, str, dict[str, float], float]] = []
+    for g in sorted(entry.grades):
+        for clause in entry.grades[g].rules:
+            for cond in clause.all:
+                if not isinstance(cond, Compare):
+                    continue
+                for key in ("threshold", "offset"):
+                    numbers = getattr(cond, key)
+                    if not isinstance(numbers, dict) or len(numbers) < 2:
+                        continue
+                    gap = 0.0
+                    for code in entry.parameters:
+                        if code not in reg.parameters:
+                            continue
+                        values = [
+                            v
+                            for u, x in numbers.items()
+                            if (v := _in_canonical(reg, code, u, x, key == "offset")) is not None
+                        ]
+                        if len(values) > 1:
+                            top = max(abs(v) for v in values)
+                            if top > 0:
+                                gap = max(gap, (max(values) - min(values)) / top)
+                    out.append((g, key, dict(numbers), gap))
+    return out
+
+
+def unit_problems(criteria: CtcaeCriteria) -> list[str]:
+    """The unit problems of a CTCAE file, one line each (``entry '<term>': ...``).
+
+    An entry's ``unit`` or a unit key of a cut-off that is not a unit of the entry's parameter
+    (with the closest known units), and a cut-off whose numbers in several units disagree by
+    more than :data:`UNIT_AGREEMENT` once converted with the parameter registry's factors (so
+    a row would grade differently by the unit it is in).
+
+    Examples
+    --------
+    >>> from aegrade.criteria.loader import load_ctcae
+    >>> unit_problems(load_ctcae("5.0"))
+    []
+    """
+    reg = registry()
+    lines: list[str] = []
+    for e in criteria.entries:
+        where = f"entry {e.term!r} ({e.id})"
+        why = _not_a_unit(reg, e.parameters, e.unit)
+        if why:
+            lines.append(f"{where}: key 'unit': {why}")
+        for g in sorted(e.grades):
+            units = {
+                u
+                for clause in e.grades[g].rules
+                for cond in clause.all
+                if isinstance(cond, Compare)
+                for numbers in (cond.threshold, cond.offset)
+                if isinstance(numbers, dict)
+                for u in numbers
+            }
+            for u in sorted(units):
+                why = _not_a_unit(reg, e.parameters, u)
+                if why:
+                    lines.append(f"{where}: grade {g}: {why}")
+        for g, key, numbers, gap in unit_gaps(e):
+            if gap > UNIT_AGREEMENT:
+                code = next(c for c in e.parameters if c in reg.parameters)
+                canonical = reg.parameters[code].unit
+                written = []
+                for u, x in numbers.items():
+                    v = _in_canonical(reg, code, u, x, key == "offset")
+                    same = reg.canonical_unit(u) == canonical or u == canonical
+                    shown = "" if v is None or same else f" (= {v:.4g} {canonical})"
+                    written.append(f"{x:g} {u}{shown}")
+                lines.append(
+                    f"{where}: grade {g}: {key} {' and '.join(written)} disagree, "
+                    f"{gap:.0%} apart (CTCAE's own rounding is within {UNIT_AGREEMENT:.0%}): "
+                    "a value would grade differently by its unit"
+                )
+    return lines

@@ -10,6 +10,7 @@ in the older version.
 
 from __future__ import annotations
 
+import difflib
 from functools import cache
 from importlib import resources
 
@@ -26,6 +27,19 @@ MAPPINGS: dict[str, tuple[str, str, str, str]] = {
     "ctcae-v4.03": ("ctcae-v5.0", "ctcae_v4.03_to_v5.0_mapping.csv", "v4", "v5"),
     "ctcae-v5.0": ("ctcae-v6.0", "ctcae_v5.0_to_v6.0_mapping.csv", "v5", "v6"),
 }
+
+
+def _nearest(given: str, known: list[str]) -> str:
+    """The dictionary's terms nearest in spelling when none is close enough to be a likely
+    misspelling (a synonym such as MedDRA's 'Pyrexia' for CTCAE's 'Fever' is not guessed)."""
+    spelled = {k.lower(): k for k in reversed(known)}
+    near = difflib.get_close_matches(given.lower(), list(spelled), n=3, cutoff=0.5)
+    if not near:
+        return "; no term is spelt like it: give NCI's term or its MedDRA code"
+    return (
+        f"; nearest in spelling: {', '.join(repr(spelled[n]) for n in near)} (none spelt "
+        "closely: give NCI's term or its MedDRA code)"
+    )
 
 
 def _sheet(source: str) -> tuple[str, str, str, str]:
@@ -142,7 +156,9 @@ def map_terms(
     labels = rows if rows is not None else terms.index.to_numpy(dtype=object)
     problems = Failures(file, sheet)
     for i in np.flatnonzero(found_term.isna().to_numpy(bool)):
-        hint = close_matches_hint(str(raw.iloc[i]), by_term.values())
+        hint = close_matches_hint(str(raw.iloc[i]), by_term.values()) or _nearest(
+            str(raw.iloc[i]), list(by_term.values())
+        )
         problems.add(
             Reason.UNKNOWN_TERM,
             f"{raw.iloc[i]!r} is not a CTCAE v{version} term{hint}",

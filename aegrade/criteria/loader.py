@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from aegrade.criteria.base import CriteriaHeader
-from aegrade.criteria.ctcae import CtcaeCriteria
+from aegrade.criteria.ctcae import CtcaeCriteria, unit_problems
 from aegrade.criteria.hematology import HematotoxCriteria, IcahtCriteria, NeutropeniaCriteria
 from aegrade.criteria.problems import describe_problems
 from aegrade.criteria.syndromes import CrsIcansCriteria
@@ -276,10 +276,15 @@ def _validate(raw: dict[str, Any], name: str) -> Criteria:
             f"{name}: key 'kind': unknown kind {kind!r}; one of {', '.join(KINDS)}"
         )
     try:
-        return cast(Criteria, KINDS[kind].model_validate(raw))
+        criteria = cast(Criteria, KINDS[kind].model_validate(raw))
     except ValidationError as exc:
         lines = describe_problems(name, raw, exc, list(KINDS.values()))
         raise CriteriaDefinitionError("\n".join(lines)) from None
+    if isinstance(criteria, CtcaeCriteria):
+        lines = [f"{name}: {line}" for line in unit_problems(criteria)]
+        if lines:
+            raise CriteriaDefinitionError("\n".join(lines))
+    return criteria
 
 
 def load_criteria(criteria: str) -> Criteria:
@@ -381,7 +386,7 @@ def load_criteria_as(criteria: str, model: type[M]) -> M:
 
     Examples
     --------
-    >>> from aegrade.criteria.ctcae import CtcaeCriteria
+    >>> from aegrade.criteria.ctcae import CtcaeCriteria, unit_problems
     >>> len(load_criteria_as("ctcae-v5.0", CtcaeCriteria).entries)
     53
     """
@@ -460,9 +465,11 @@ def list_criteria() -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``id``, ``kind``, ``title``, ``revision``, ``citation``, ``reviewed_by``, ``entries``
-        (what the file grades, counted: CTCAE entries graded from values; for other kinds the
-        criteria quoted from the source, each with its own text) and ``terms`` (the terms of a
-        CTCAE version's NCI dictionary; 0 for other kinds). A user's files loaded this session
+        (what the file grades, counted: CTCAE entries graded from values, one per term,
+        direction and parameter; for other kinds the criteria quoted from the source, each with
+        its own text), ``graded_terms`` (the distinct CTCAE terms those entries grade; 0 for
+        other kinds) and ``terms`` (the terms of a CTCAE version's NCI dictionary; 0 for other
+        kinds). A user's files loaded this session
         (:func:`register_criteria_file`) are listed after the packaged ones.
 
     Examples
@@ -470,14 +477,17 @@ def list_criteria() -> pd.DataFrame:
     >>> table = list_criteria().set_index("id")
     >>> table.loc["icaht-2023", "kind"], int(table.loc["ctcae-v5.0", "terms"])
     ('icaht', 837)
+    >>> int(table.loc["ctcae-v5.0", "entries"]), int(table.loc["ctcae-v5.0", "graded_terms"])
+    (53, 50)
     """
     rows = []
     for cid in [*packaged_ids(), *_USER]:
         c = load_criteria(cid)
         terms = len(load_dictionary(cid)) if isinstance(c, CtcaeCriteria) and c.dictionary else 0
         entries = len(c.entries) if isinstance(c, CtcaeCriteria) else _quoted(c)
+        graded = len({e.term for e in c.entries}) if isinstance(c, CtcaeCriteria) else 0
         row = {k: getattr(c, k) for k in _LIST_COLUMNS}
-        rows.append(row | {"entries": entries, "terms": terms})
+        rows.append(row | {"entries": entries, "graded_terms": graded, "terms": terms})
     return pd.DataFrame(rows)
 
 

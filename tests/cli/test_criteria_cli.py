@@ -34,10 +34,14 @@ def _site(tmp_path: Path, cid: str = "site-cli") -> Path:
 
 
 def test_list_shows_real_counts() -> None:
+    # entries (one per term, direction and parameter: Hypercalcemia of CA and of CAION are two)
+    # and the distinct terms they grade are told apart
     lines = {ln.split()[0]: ln for ln in _run("criteria", "list").output.splitlines()}
-    assert "53 terms graded from values, 837 in NCI's dictionary" in lines["ctcae-v5.0"]
-    assert "56 terms graded from values, 850 in NCI's dictionary" in lines["ctcae-v6.0"]
-    assert "53 terms graded from values, 790 in NCI's dictionary" in lines["ctcae-v4.03"]
+    assert "53 entries, 50 terms graded from values, 837 in NCI's dictionary" in lines["ctcae-v5.0"]
+    assert "56 entries, 52 terms graded from values, 850 in NCI's dictionary" in lines["ctcae-v6.0"]
+    assert (
+        "53 entries, 49 terms graded from values, 790 in NCI's dictionary" in lines["ctcae-v4.03"]
+    )
     assert "13 criteria quoted from the source" in lines["astct-2019"]
     assert " 0 " not in lines["icaht-2023"]
 
@@ -119,3 +123,67 @@ def test_table_and_demo_take_ctcae_6(tmp_path: Path) -> None:
     assert "Thrombocytopenia" in res.output
     res = _run("table", STUDY, "--criteria-file", str(_site(tmp_path, "site-table")))
     assert res.exit_code == 0, res.output
+
+
+def test_show_a_v5_term_renamed_in_v6() -> None:
+    # NCI's v5.0 -> v6.0 mapping sheet (criteria/data/dictionaries/ctcae_v5.0_to_v6.0_mapping.csv)
+    # gives 'Platelet count decreased' as 'Thrombocytopenia', which v6.0 grades from values
+    res = _run("criteria", "show", "ctcae-v6.0", "Platelet count decreased")
+    assert res.exit_code == 0
+    lines = res.output.splitlines()
+    assert lines[0] == (
+        "'Platelet count decreased' is not a term of ctcae-v6.0: NCI's ctcae-v5.0 -> ctcae-v6.0 "
+        "mapping sheet (Deletion) gives it as 'Thrombocytopenia' (grades 1, 2, 3, 4)"
+    )
+    assert lines[2].startswith("Thrombocytopenia [ctcae-v6.0/thrombocytopenia] MedDRA 10043554")
+    # a renamed term v6.0 grades only clinically: its NCI text; a term split in two: both
+    res = _run("criteria", "show", "6.0", "wheezing")
+    assert "gives it as 'Bronchospasm' (grades 1, 2, 3, 4, 5)" in res.output
+    assert "Bronchospasm [ctcae-v6.0, NCI dictionary] MedDRA 10006482" in res.output
+    res = _run("criteria", "show", "6.0", "Glucose intolerance")
+    assert (
+        "gives it as 'Hyperglycemia' (grades 1, 2, 3, 4); 'Metabolism and nutrition disorders "
+        "- Other, specify' (grades 5)" in res.output
+    )
+    # v4.03 -> v5.0 likewise
+    res = _run("criteria", "show", "ctcae-v5.0", "Menopause")
+    assert (
+        "ctcae-v4.03 -> ctcae-v5.0 mapping sheet (Deletion) gives it as 'Premature menopause'"
+        in (res.output)
+    )
+    # a term no sheet knows is still a usage error
+    res = CliRunner().invoke(main, ["criteria", "show", "6.0", "Nothing at all"])
+    assert res.exit_code == 2 and "neither graded from values" in res.output
+
+
+def test_check_reports_units_that_disagree(tmp_path: Path) -> None:
+    # the new-user audit's site_half.yaml: grade 3 as 0.8 x 10^9/L beside 1000/mm3
+    text = V5.replace(
+        "          10^9/L: 1.0\n          /mm3: 1000\n",
+        "          10^9/L: 0.8\n          /mm3: 1000\n",
+    )
+    path = tmp_path / "site_half.yaml"
+    path.write_text(text.replace("id: ctcae-v5.0\n", "id: site-half\n", 1), "utf-8")
+    res = CliRunner().invoke(main, ["criteria", "check", str(path)])
+    assert res.exit_code == 1
+    assert (
+        "site_half.yaml: entry 'Neutrophil count decreased' (neutrophil-count-decreased): grade 3: "
+        "threshold 0.8 10^9/L and 1000 /mm3 (= 1 10^9/L) disagree, 20% apart" in res.output
+    )
+    assert "valid" not in res.output
+
+
+def test_map_unknown_term_gives_the_dictionary_nearest_terms() -> None:
+    # MedDRA's PT 'Pyrexia' is CTCAE's 'Fever', but no packaged sheet says so: only the
+    # dictionary's terms nearest in spelling are named, never an invented synonym
+    res = CliRunner().invoke(main, ["ctcae", "map", "--term", "Pyrexia"])
+    assert res.exit_code == 1
+    assert (
+        "'Pyrexia' is not a CTCAE v4.03 term; nearest in spelling: 'Anorexia', 'Hypoxia', "
+        "'Proteinuria' (none spelt closely: give NCI's term or its MedDRA code)" in res.output
+    )
+    assert "Fever" not in res.output
+    res = CliRunner().invoke(main, ["ctcae", "map", "--term", "Anaemia"])
+    assert "did you mean 'Anemia', 'Anorgasmia'?" in res.output
+    res = CliRunner().invoke(main, ["ctcae", "map", "--term", "zzzzqq"])
+    assert "no term is spelt like it: give NCI's term or its MedDRA code" in res.output

@@ -26,7 +26,7 @@ from aegrade.criteria import (
     resolve_crs_system,
     resolve_icans_system,
 )
-from aegrade.criteria.ctcae import BaselineStatus
+from aegrade.criteria.ctcae import UNIT_AGREEMENT, BaselineStatus, unit_gaps, unit_problems
 from aegrade.criteria.units import registry
 from aegrade.errors import CriteriaDefinitionError, UnknownCriteriaError
 
@@ -175,9 +175,15 @@ def test_list_criteria_columns() -> None:
         "citation",
         "reviewed_by",
         "entries",
+        "graded_terms",
         "terms",
     ]
     assert table.loc["ctcae-v5.0", "entries"] == 53  # 40 admiral terms, 2 vital, 11 of issue 12
+    # distinct terms of those entries (Hypercalcemia of CA and CAION is one term, two entries)
+    assert table["graded_terms"].to_dict() == {
+        cid: {"ctcae-v4.03": 49, "ctcae-v5.0": 50, "ctcae-v6.0": 52}.get(cid, 0)
+        for cid in table.index
+    }
     # every system counts what it grades: CTCAE dictionary terms, quoted criteria of the others
     assert table["terms"].to_dict() == {
         cid: {"ctcae-v4.03": 790, "ctcae-v5.0": 837, "ctcae-v6.0": 850}.get(cid, 0)
@@ -228,3 +234,25 @@ def test_provenance_reads_the_headers() -> None:
     assert "doi:10.1182/blood-2014-05-552729" in lee["citation"]
     assert lee["reviewed_by"] == "not reviewed"
     assert lee["title"] == "Cytokine release syndrome grading (Lee et al., Blood 2014)"
+
+
+@pytest.mark.parametrize("cid", ["ctcae-v4.03", "ctcae-v5.0", "ctcae-v6.0"])
+def test_packaged_units_agree_within_ctcae_rounding(cid: str) -> None:
+    assert unit_problems(load_ctcae(cid)) == []
+
+
+def test_unit_tolerance_is_the_widest_packaged_gap_rounded_up() -> None:
+    gaps = [
+        (round(gap, 4), cid, e.id, g)
+        for cid in ("ctcae-v4.03", "ctcae-v5.0", "ctcae-v6.0")
+        for e in load_ctcae(cid).entries
+        for g, _, _, gap in unit_gaps(e)
+    ]
+    # CTCAE prints hypomagnesemia grade 3 as '<0.9 - 0.7 mg/dL; <0.4 - 0.3 mmol/L': 0.9 mg/dL
+    # is 0.370 mmol/L (molar mass 24.305), 7.4% below the 0.4 it prints; the next widest is
+    # v4.03 hypophosphatemia ('<2.0 - 1.0 mg/dL; <0.6 - 0.3 mmol/L', 7.1%)
+    widest = max(gaps)
+    assert widest == (0.0743, "ctcae-v6.0", "hypomagnesemia", 3)
+    assert sorted({x[0] for x in gaps})[-2] == 0.0708
+    assert len(gaps) == 173
+    assert widest[0] < UNIT_AGREEMENT <= widest[0] + 0.01

@@ -129,3 +129,60 @@ def test_an_unknown_dictionary_is_named(tmp_path: Path) -> None:
     path = _site(tmp_path, text, cid="site-dict")
     with pytest.raises(CriteriaDefinitionError, match=r"site\.yaml: .*'ctcae_v7\.csv' is not a"):
         register_criteria_file(path)
+
+
+# --- one cut-off in several units must agree (the new-user audit's site_half.yaml) ---------
+
+_NEUT3 = "          10^9/L: 1.0\n          /mm3: 1000\n"
+
+
+def test_units_that_disagree_are_one_problem_line(tmp_path: Path) -> None:
+    # grade 3 given as 0.8 x 10^9/L and 1000/mm3: a value of 0.9 x 10^9/L (900/mm3) would be
+    # grade 2 in one unit and grade 3 in the other
+    assert V5.index(_NEUT3) < V5.index("- id: platelet-count-decreased")  # neutrophils first
+    path = _site(tmp_path, V5.replace(_NEUT3, "          10^9/L: 0.8\n          /mm3: 1000\n", 1))
+    with pytest.raises(CriteriaDefinitionError) as err:
+        register_criteria_file(path)
+    assert str(err.value) == (
+        "site.yaml: entry 'Neutrophil count decreased' (neutrophil-count-decreased): grade 3: "
+        "threshold 0.8 10^9/L and 1000 /mm3 (= 1 10^9/L) disagree, 20% apart (CTCAE's own "
+        "rounding is within 8%): a value would grade differently by its unit"
+    )
+    # the consistent pair (0.8 and 800/mm3) is a valid, stricter site file
+    ok = _site(tmp_path, V5.replace(_NEUT3, "          10^9/L: 0.8\n          /mm3: 800\n", 1))
+    assert register_criteria_file(ok) == "site-ctcae"
+
+
+def test_offsets_that_disagree_are_checked_too(tmp_path: Path) -> None:
+    text = V5.replace(
+        "          g/L: 40\n          g/dL: 4\n", "          g/L: 40\n          g/dL: 3\n"
+    )
+    assert text != V5
+    with pytest.raises(
+        CriteriaDefinitionError,
+        match=r"grade 3: offset 40 g/L and 3 g/dL "
+        r"\(= 30 g/L\) disagree, 25% apart",
+    ):
+        register_criteria_file(_site(tmp_path, text))
+
+
+def test_a_unit_the_parameter_does_not_have_names_the_closest(tmp_path: Path) -> None:
+    entry_unit = V5.replace(
+        "  - NEUT\n  direction: low\n  unit: 10^9/L\n",
+        "  - NEUT\n  direction: low\n  unit: 10^9/LL\n",
+    )
+    assert entry_unit != V5
+    with pytest.raises(CriteriaDefinitionError) as err:
+        register_criteria_file(_site(tmp_path, entry_unit))
+    assert str(err.value) == (
+        "site.yaml: entry 'Neutrophil count decreased' (neutrophil-count-decreased): "
+        "key 'unit': '10^9/LL' is not a unit of NEUT (did you mean '10^9/L', '10^3/mL'? "
+        "units of NEUT: 10^9/L, /mm3, 10^3/mL)"
+    )
+    key_unit = V5.replace(_NEUT3, "          10^9/L: 1.0\n          /mm: 1000\n", 1)
+    with pytest.raises(CriteriaDefinitionError) as err:
+        register_criteria_file(_site(tmp_path, key_unit))
+    assert str(err.value) == (
+        "site.yaml: entry 'Neutrophil count decreased' (neutrophil-count-decreased): grade 3: "
+        "'/mm' is not a unit of NEUT (did you mean '/mm3'? units of NEUT: 10^9/L, /mm3, 10^3/mL)"
+    )
