@@ -103,8 +103,9 @@ def _show_notices(seen: list[warnings.WarningMessage]) -> None:
     for w in seen:
         if issubclass(w.category, InputNotice):
             click.echo(f"notice: {w.message}", err=True)
-        else:
-            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+        else:  # one line; never warnings.showwarning here: inside catch_warnings(record=True)
+            # it appends to the very list being shown, and the loop never ends
+            click.echo(f"warning: {w.category.__name__}: {w.message}", err=True)
 
 
 def _os_message(exc: OSError) -> str:

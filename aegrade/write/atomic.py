@@ -116,7 +116,7 @@ class OutputRun:
         if final in self._staged:  # written twice in one run: the last one wins
             staged = staged.with_name(f"{len(self._staged)}.{final.name}")
         self._staged[final] = (staged, False)
-        write(staged)
+        _naming(final, write, staged)
         return final
 
     def add_folder(
@@ -137,7 +137,7 @@ class OutputRun:
         staged.mkdir()
         self._staged[final] = (staged, True)
         for name, write in files.items():
-            write(staged / name)
+            _naming(final / name, write, staged / name)
         return [final / name for name in files]
 
     def commit(self) -> None:
@@ -333,6 +333,16 @@ def check_folder(folder: str | Path, *, ours: Callable[[str], bool]) -> None:
                 f"{folder} holds files aegrade did not write ({shown}); an output folder is "
                 "replaced as a whole: give a new or empty folder"
             )
+
+
+def _naming(final: Path, write: Writer, staged: Path) -> None:
+    """``write(staged)``, an OS error that names no path (a full disk) naming ``final``."""
+    try:
+        write(staged)
+    except OSError as exc:
+        if exc.filename is not None or exc.errno is None:
+            raise
+        raise type(exc)(exc.errno, exc.strerror, str(final)) from exc
 
 
 def atomic_output(final: str | Path, write: Writer) -> Path:

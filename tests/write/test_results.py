@@ -173,6 +173,6 @@ def test_a_full_disk_is_one_clean_error_and_leaves_nothing(
     monkeypatch.setattr(Path, "write_bytes", full)
     res = CliRunner().invoke(main, ["grade", str(src), "-o", str(tmp_path / "g.xlsx")])
     assert res.exit_code == 1
-    # the CLI's one line for an OS failure: its reason (and its path when the OS names one)
-    assert res.output == "error: No space left on device\n"
+    # the CLI's one line for an OS failure: its reason and the output it was writing
+    assert res.output == f"error: No space left on device: {tmp_path / 'g.xlsx'}\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["=cmd.csv"]
