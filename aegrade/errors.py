@@ -185,10 +185,22 @@ class InputError(ValueError, AegradeError):
                 )
                 if _shown(val)
             )
-            lines.append(f"  {place}: {rec.message}")
+            lines.append(f"  {place}: {_clipped(str(rec.message))}")
         if n > limit:
             lines.append(f"  ... and {n - limit} more")
         return "\n".join(lines)
+
+
+#: The longest message line a report prints; the failures frame keeps the whole text.
+MESSAGE_CHARS = 400
+
+
+def _clipped(text: str) -> str:
+    """A message as printed: at most :data:`MESSAGE_CHARS` characters (a cell of a million
+    characters is not echoed whole to the terminal)."""
+    if len(text) <= MESSAGE_CHARS:
+        return text
+    return f"{text[: MESSAGE_CHARS - 40]} ... ({len(text):,} characters in all)"
 
 
 def _shown(value: object) -> bool:

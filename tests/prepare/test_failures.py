@@ -129,3 +129,15 @@ def test_every_check_the_malformed_corpus_raises_is_a_reason() -> None:
             seen |= _checks_of(path)
     assert seen <= set(Reason)
     assert {"not_a_number", "unreadable_day", "missing_column", "formula_cell"} <= seen
+
+
+def test_a_report_clips_a_huge_message_but_keeps_it_in_the_frame() -> None:
+    from aegrade.errors import MESSAGE_CHARS, Failures
+
+    found = Failures(file="obs.csv")
+    found.add(Reason.IMPLAUSIBLE, "unit " + "x" * 1_000_000 + " is not a unit", row=2)
+    err = found.error("obs.csv")
+    line = err.report().splitlines()[1]
+    assert len(line) < MESSAGE_CHARS + 40
+    assert line.endswith("(1,000,019 characters in all)")
+    assert len(err.failures.loc[0, "message"]) == 1_000_019
