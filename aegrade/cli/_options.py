@@ -10,6 +10,7 @@ import click
 
 __all__ = [
     "CTCAE_VERSIONS",
+    "TABLE_FORMATS",
     "criteria_file_option",
     "ctcae_option",
     "decimal_option",
@@ -199,3 +200,9 @@ def decimal_option() -> Callable[[_F], _F]:
         help="Decimal mark of ambiguous result cells such as 150.000 or 1,234 (default: the "
         "map's decimal key; without either such a cell is an input error).",
     )
+
+
+#: The table formats ``--format`` offers (``aegrade table``, ``aegrade compare``): the same as
+#: :data:`aegrade.write.tables.FORMATS` (a test holds them equal), spelt out here so that a
+#: command's options are built without importing the writers (and pandas) at start-up.
+TABLE_FORMATS = ("xlsx", "csv", "md", "html", "docx", "rtf", "ard", "ard-simple", "txt")
