@@ -130,6 +130,12 @@ __all__ = ["XLSX_DEFAULT_MAX_ROWS", "grade_command"]
     "(AETOXGR with its grading system) and adam_metadata.",
 )
 @decimal_option()
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="No progress bar (it is drawn on stderr only when stderr is a terminal).",
+)
 @reports_errors
 def grade_command(
     input_path: Path,
@@ -144,6 +150,7 @@ def grade_command(
     column_map: Path | None,
     cdisc: bool,
     decimal: str | None = None,
+    quiet: bool = False,
 ) -> None:
     """Grade INPUT (a workbook, a folder of CSV/Parquet/XPT files incl. SDTM LB/VS/AE/DM, or
     one observations file, long or wide)."""
@@ -160,7 +167,7 @@ def grade_command(
         )
     if output is not None:
         check_destination(output, cast("Format", fmt))  # refused now, not after the grading
-    with stages(["reading", "grading", "writing"]) as bar:
+    with stages(["reading", "grading", "writing"], enabled=False if quiet else None) as bar:
         bar.step("reading")
         study = load_study(input_path, column_map=column_map, decimal=decimal)
         bar.step("grading")

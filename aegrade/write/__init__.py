@@ -31,7 +31,7 @@ from aegrade.write.neutralize import (
 )
 from aegrade.write.report import plot_swimmer, plot_worst_grades, render_report, write_report
 from aegrade.write.results import check_destination, write_result, write_tables
-from aegrade.write.streaming import csv_text_columns, write_csv, write_xlsx
+from aegrade.write.streaming import write_csv, write_xlsx
 from aegrade.write.tables import (
     FORMATS,
     cards_ard,
@@ -55,7 +55,6 @@ __all__ = [
     "check_destination",
     "check_folder",
     "compute_atoxgr",
-    "csv_text_columns",
     "escape_markup",
     "format_for",
     "meddra_code_number",

@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["csv_text_columns", "write_csv", "write_xlsx"]
+__all__ = ["write_csv", "write_xlsx"]
 
 
 def _quoted_by_csv() -> str:
@@ -49,30 +49,15 @@ _QUOTE_CHARS = _quoted_by_csv()
 _CHUNK_ROWS = 262_144
 
 
-def csv_text_columns(frame: pd.DataFrame) -> list[np.ndarray] | None:
-    """Each column as the text ``DataFrame.to_csv`` writes for it before quoting (None for an
-    empty field), or None when a column is of a kind handled by pandas alone.
+#: One column's csv text: the words and, for a categorical column, the code of each row into
+#: them (-1: missing); without codes, the words are the rows' (None: missing).
+_Text = tuple[np.ndarray, np.ndarray | None]
 
-    Parameters
-    ----------
-    frame
-        A neutralised table.
 
-    Returns
-    -------
-    list of numpy.ndarray or None
-        One object array of str or None per column.
-
-    Examples
-    --------
-    >>> frame = pd.DataFrame({"a": [1.0, float("nan")], "b": pd.array([2, None], "Int64"),
-    ...                       "c": ["x", None], "d": [True, False]})
-    >>> [c.tolist() for c in csv_text_columns(frame)]
-    [['1.0', None], ['2', None], ['x', None], ['True', 'False']]
-    >>> csv_text_columns(pd.DataFrame({"when": pd.to_datetime(["2024-01-01"])})) is None
-    True
-    """
-    out: list[np.ndarray] = []
+def _csv_columns(frame: pd.DataFrame) -> list[_Text] | None:
+    """Each column as the text ``DataFrame.to_csv`` writes for it before quoting, or None when
+    a column is of a kind left to pandas."""
+    out: list[_Text] = []
     for _, s in frame.items():
         text = _column_text(s)
         if text is None:
@@ -81,7 +66,7 @@ def csv_text_columns(frame: pd.DataFrame) -> list[np.ndarray] | None:
     return out
 
 
-def _column_text(s: pd.Series) -> np.ndarray | None:
+def _column_text(s: pd.Series) -> _Text | None:
     """The text of one column as pandas' csv writer gives it; None for a kind not handled
     (dates, durations, objects other than text, non-text categories)."""
     dtype = s.dtype
@@ -92,11 +77,7 @@ def _column_text(s: pd.Series) -> np.ndarray | None:
         cats = dtype.categories
         if pd.api.types.infer_dtype(cats, skipna=True) not in ("string", "empty"):
             return None
-        words = np.asarray(cats.to_numpy(object), dtype=object)
-        codes = s.cat.codes.to_numpy()
-        text = np.full(len(s), None, dtype=object)
-        text[codes >= 0] = words[codes[codes >= 0]]
-        return text
+        return np.asarray(cats.to_numpy(object), dtype=object), s.cat.codes.to_numpy()
     elif isinstance(dtype, pd.Int64Dtype | pd.Int32Dtype | pd.Int16Dtype | pd.Int8Dtype):
         values = s.to_numpy(np.int64, na_value=0)
     elif isinstance(dtype, pd.BooleanDtype):
@@ -106,22 +87,22 @@ def _column_text(s: pd.Series) -> np.ndarray | None:
     elif pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
         if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
             return None
-        return _objects(s, missing)
+        return _objects(s, missing), None
     else:
         return None
-    text = values.astype(str).astype(object)
-    text[missing] = None
-    return np.asarray(text, dtype=object)
+    # numpy's text (a str array, no Python objects); missing cells become nulls in _quoted
+    return np.where(missing, "", values.astype(str)), None
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
     """Write ``frame`` as ``frame.to_csv(path, index=False)`` does, byte for byte.
 
-    The text of each column comes from :func:`csv_text_columns`; pyarrow's compute kernels
-    quote the cells pandas quotes (a comma, double quote or line break inside: the cell in
-    double quotes, its quotes doubled) and join the cells into lines, which are written as
-    they are, a chunk of rows at a time. A one-column or empty frame, or one with a column
-    of another kind, is written by pandas.
+    Each column is turned into the text pandas writes (numbers by numpy's ``astype(str)``,
+    which spells a float as Python's ``repr`` does; a categorical column by its words);
+    pyarrow's compute kernels quote the cells pandas quotes (a comma, double quote or line
+    break inside: the cell in double quotes, its quotes doubled) and join the cells into
+    lines, which are written as they are, a chunk of rows at a time. A one-column or empty
+    frame, or one with a column of another kind, is written by pandas.
 
     Parameters
     ----------
@@ -139,29 +120,43 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
     >>> path.read_text() == frame.to_csv(index=False)
     True
     """
-    columns = csv_text_columns(frame) if frame.shape[1] > 1 and len(frame) else None
+    columns = _csv_columns(frame) if frame.shape[1] > 1 and len(frame) else None
     if columns is None:
         frame.to_csv(path, index=False)
         return
+    # a categorical column's words are quoted once, then taken by each row's code
+    columns = [(w, None) if c is None else (_quoted(w), c) for w, c in columns]
     header = io.StringIO()
     csv.writer(header, lineterminator="\n").writerow([str(c) for c in frame.columns])
     with open(path, "wb") as out:
         out.write(header.getvalue().encode("utf-8"))
         for start in range(0, len(frame), _CHUNK_ROWS):
-            cells = [_quoted(c[start : start + _CHUNK_ROWS]) for c in columns]
+            cells = [
+                _quoted(words[start : start + _CHUNK_ROWS])
+                if codes is None
+                else pc.fill_null(pc.take(words, _codes(codes[start : start + _CHUNK_ROWS])), "")
+                for words, codes in columns
+            ]
             lines = pc.binary_join_element_wise(*cells, _text(","))
             out.write(_text_bytes(pc.binary_join_element_wise(lines, _text(""), _text("\n"))))
 
 
 def _quoted(text: np.ndarray) -> pa.Array:
     """Cells as csv fields: empty for a missing value, quoted where pandas quotes."""
-    cells = pc.fill_null(pa.array(text, type=pa.large_string(), from_pandas=True), "")
+    cells = pa.array(text, type=pa.large_string(), from_pandas=True)
+    if cells.null_count:
+        cells = pc.fill_null(cells, "")
     quote = pc.match_substring_regex(cells, "[" + _QUOTE_CHARS.replace("\r", "\\r") + "]")
     if not pc.any(quote).as_py():
         return cells
     escaped = pc.replace_substring(cells, '"', '""')
     wrapped = pc.binary_join_element_wise(_text('"'), escaped, _text('"'), _text(""))
     return pc.if_else(quote, wrapped, cells)
+
+
+def _codes(codes: np.ndarray) -> pa.Array:
+    """Category codes as take() indices, null where missing (-1)."""
+    return pa.array(codes.astype(np.int64), mask=codes < 0)
 
 
 def _text(value: str) -> pa.Scalar:
@@ -287,6 +282,12 @@ def _excel_cells(s: pd.Series) -> tuple[list[Any], str]:
                 kind = "mixed"
     elif isinstance(dtype, pd.BooleanDtype):
         values, kind = _objects(s, missing), "boolean"
+    elif isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype.kind in "iu":
+        values, kind = _objects(s, missing), "number"  # nullable integers
+    elif isinstance(dtype, pd.CategoricalDtype) and pd.api.types.infer_dtype(
+        dtype.categories, skipna=True
+    ) in ("string", "empty"):
+        values, kind = _objects(s, missing), "string"
     elif pd.api.types.is_string_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
         values = _objects(s, missing)
         if not pd.api.types.is_object_dtype(dtype) or pd.api.types.infer_dtype(s, skipna=True) in (
