@@ -50,8 +50,8 @@ _CHUNK_ROWS = 262_144
 
 
 #: One column's csv text: the words and, for a categorical column, the code of each row into
-#: them (-1: missing); without codes, the words are the rows' (None: missing).
-_Text = tuple[np.ndarray, np.ndarray | None]
+#: them (-1: missing); without codes, the words are the rows' (None or "": missing).
+_Text = tuple[np.ndarray | pa.Array, np.ndarray | None]
 
 
 def _csv_columns(frame: pd.DataFrame) -> list[_Text] | None:
@@ -71,6 +71,8 @@ def _column_text(s: pd.Series) -> _Text | None:
     (dates, durations, objects other than text, non-text categories)."""
     dtype = s.dtype
     missing = s.isna().to_numpy(bool)
+    if dtype == np.float64:
+        return _float_text(s.to_numpy(np.float64), missing), None
     if isinstance(dtype, np.dtype) and dtype.kind in "fiub":
         values = s.to_numpy()
     elif isinstance(dtype, pd.CategoricalDtype):
@@ -83,7 +85,7 @@ def _column_text(s: pd.Series) -> _Text | None:
     elif isinstance(dtype, pd.BooleanDtype):
         values = s.to_numpy(bool, na_value=False)
     elif isinstance(dtype, pd.Float64Dtype):
-        values = s.to_numpy(np.float64, na_value=np.nan)
+        return _float_text(s.to_numpy(np.float64, na_value=np.nan), missing), None
     elif pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
         if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
             return None
@@ -92,6 +94,30 @@ def _column_text(s: pd.Series) -> _Text | None:
         return None
     # numpy's text (a str array, no Python objects); missing cells become nulls in _quoted
     return np.where(missing, "", values.astype(str)), None
+
+
+def _float_text(values: np.ndarray, missing: np.ndarray) -> pa.Array:
+    """Floats as Python's ``repr`` (what pandas writes), by pyarrow's cast where it spells
+    the same digits: between 1e-4 and 1e16 (and zero) both write the shortest round-trip
+    digits positionally, and Python adds ``.0`` to a whole number. Every other cell (an
+    exponent on either side, infinities) is spelt by numpy's ``astype(str)``, which is
+    Python's ``repr``."""
+    text = pc.cast(pa.array(values), pa.large_string())
+    size = np.abs(values)
+    with np.errstate(invalid="ignore"):
+        plain = (size == 0) | ((size >= 1e-4) & (size < 1e16))
+    plain &= ~pc.match_substring(text, "e").to_numpy(zero_copy_only=False)
+    whole = plain & ~pc.match_substring(text, ".").to_numpy(zero_copy_only=False)
+    if whole.any():
+        text = pc.if_else(whole, pc.binary_join_element_wise(text, _text(".0"), _text("")), text)
+    other = ~plain & ~missing
+    if other.any():
+        text = pc.replace_with_mask(
+            text, pa.array(other), pa.array(values[other].astype(str), pa.large_string())
+        )
+    if missing.any():
+        text = pc.if_else(missing, _text(""), text)
+    return text
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
@@ -141,8 +167,10 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
             out.write(_text_bytes(pc.binary_join_element_wise(lines, _text(""), _text("\n"))))
 
 
-def _quoted(text: np.ndarray) -> pa.Array:
+def _quoted(text: np.ndarray | pa.Array) -> pa.Array:
     """Cells as csv fields: empty for a missing value, quoted where pandas quotes."""
+    if isinstance(text, pa.Array):
+        return text  # numbers: never quoted
     cells = pa.array(text, type=pa.large_string(), from_pandas=True)
     if cells.null_count:
         cells = pc.fill_null(cells, "")
