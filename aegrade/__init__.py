@@ -9,23 +9,27 @@ toxicity (:func:`summarize_hematology`, :func:`grade_icaht`, :func:`score_car_he
 :class:`Reason` lists every code a failure table's ``check`` column can hold.
 """
 
+from typing import TYPE_CHECKING
+
 from aegrade._version import __version__
-from aegrade.compare import VersionComparison, compare_versions
-from aegrade.criteria import list_criteria, load_criteria, load_dictionary
-from aegrade.errors import AegradeError, InputError, Reason
-from aegrade.grading.bedside import (
-    capd_score,
-    grade_crs_timepoint,
-    grade_icans_timepoint,
-    ice_score,
-)
-from aegrade.grading.hematology import HematologyResult, summarize_hematology
-from aegrade.grading.hematotox import score_car_hematotox
-from aegrade.grading.icaht import grade_icaht
-from aegrade.grading.labs import grade_labs
-from aegrade.grading.syndromes import CrsIcansResult, grade_crs_icans
-from aegrade.pipeline import GradeResult, grade
-from aegrade.read.study import Study, load_study
+
+if TYPE_CHECKING:
+    from aegrade.compare import VersionComparison, compare_versions
+    from aegrade.criteria import list_criteria, load_criteria, load_dictionary
+    from aegrade.errors import AegradeError, InputError, Reason
+    from aegrade.grading.bedside import (
+        capd_score,
+        grade_crs_timepoint,
+        grade_icans_timepoint,
+        ice_score,
+    )
+    from aegrade.grading.hematology import HematologyResult, summarize_hematology
+    from aegrade.grading.hematotox import score_car_hematotox
+    from aegrade.grading.icaht import grade_icaht
+    from aegrade.grading.labs import grade_labs
+    from aegrade.grading.syndromes import CrsIcansResult, grade_crs_icans
+    from aegrade.pipeline import GradeResult, grade
+    from aegrade.read.study import Study, load_study
 
 __all__ = [
     "AegradeError",
@@ -53,3 +57,47 @@ __all__ = [
     "score_car_hematotox",
     "summarize_hematology",
 ]
+
+#: Where each public name lives: imported on first use (PEP 562), so that ``import aegrade.cli``
+#: and ``aegrade --help`` do not load pandas, numpy and pydantic (issue 15 point 5).
+_LAZY: dict[str, str] = {
+    "AegradeError": "aegrade.errors",
+    "CrsIcansResult": "aegrade.grading.syndromes",
+    "GradeResult": "aegrade.pipeline",
+    "HematologyResult": "aegrade.grading.hematology",
+    "InputError": "aegrade.errors",
+    "Reason": "aegrade.errors",
+    "Study": "aegrade.read.study",
+    "VersionComparison": "aegrade.compare",
+    "capd_score": "aegrade.grading.bedside",
+    "compare_versions": "aegrade.compare",
+    "grade": "aegrade.pipeline",
+    "grade_crs_icans": "aegrade.grading.syndromes",
+    "grade_crs_timepoint": "aegrade.grading.bedside",
+    "grade_icaht": "aegrade.grading.icaht",
+    "grade_icans_timepoint": "aegrade.grading.bedside",
+    "grade_labs": "aegrade.grading.labs",
+    "ice_score": "aegrade.grading.bedside",
+    "list_criteria": "aegrade.criteria",
+    "load_criteria": "aegrade.criteria",
+    "load_dictionary": "aegrade.criteria",
+    "load_study": "aegrade.read.study",
+    "score_car_hematotox": "aegrade.grading.hematotox",
+    "summarize_hematology": "aegrade.grading.hematology",
+}
+
+
+def __getattr__(name: str) -> object:
+    """Import a public name's module on first use and keep the name here."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'aegrade' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -13,9 +13,6 @@ from typing import Any
 
 import click
 
-from aegrade.errors import AegradeError, InputError
-from aegrade.read.files import InputNotice
-
 __all__ = ["reports_errors"]
 
 
@@ -48,6 +45,10 @@ def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # imported when a command runs, not when the CLI starts (``aegrade --help``)
+        from aegrade.errors import AegradeError, InputError
+        from aegrade.read.files import InputNotice
+
         ctx = click.get_current_context()
         debug = bool((ctx.find_root().obj or {}).get("debug"))
         try:
@@ -56,7 +57,7 @@ def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
                 try:
                     return func(*args, **kwargs)
                 finally:
-                    _show_notices(seen)
+                    _show_notices(seen, InputNotice)
         except BrokenPipeError:
             # the reader went away (`aegrade explain ... | head`): nothing more to say to it,
             # and Python's own flush at exit must not complain either
@@ -98,10 +99,10 @@ def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _show_notices(seen: list[warnings.WarningMessage]) -> None:
+def _show_notices(seen: list[warnings.WarningMessage], notice: type[Warning]) -> None:
     """Input notices as ``notice: ...`` lines; other warnings shown as Python would."""
     for w in seen:
-        if issubclass(w.category, InputNotice):
+        if issubclass(w.category, notice):
             click.echo(f"notice: {w.message}", err=True)
         else:  # one line; never warnings.showwarning here: inside catch_warnings(record=True)
             # it appends to the very list being shown, and the loop never ends

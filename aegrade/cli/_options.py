@@ -10,6 +10,7 @@ import click
 
 __all__ = [
     "CTCAE_VERSIONS",
+    "TABLE_FORMATS",
     "criteria_file_option",
     "ctcae_option",
     "dayfirst_option",
@@ -227,3 +228,9 @@ def dayfirst_option() -> Callable[[_F], _F]:
         help="Read slashed dates (05/01/2024) day first, or month first; default: decided per "
         "date column from its unambiguous cells (a column mixing the orders is an input error).",
     )
+
+
+#: The table formats ``--format`` offers (``aegrade table``, ``aegrade compare``): the same as
+#: :data:`aegrade.write.tables.FORMATS` (a test holds them equal), spelt out here so that a
+#: command's options are built without importing the writers (and pandas) at start-up.
+TABLE_FORMATS = ("xlsx", "csv", "md", "html", "docx", "rtf", "ard", "ard-simple", "txt")

@@ -7,11 +7,7 @@ from pathlib import Path
 import click
 
 from aegrade.cli._common import reports_errors
-from aegrade.cli._options import CTCAE_VERSIONS, output_option
-from aegrade.compare import compare_versions
-from aegrade.read import load_study
-from aegrade.tables import format_text
-from aegrade.write import FORMATS, format_for, refuse_inputs, write_table
+from aegrade.cli._options import CTCAE_VERSIONS, TABLE_FORMATS, output_option
 
 __all__ = ["compare_command"]
 
@@ -44,7 +40,9 @@ def _criteria(text: str) -> str:
     help="The two CTCAE versions (or your own criteria files, .yaml) to compare, old first.",
 )
 @output_option("Write the tables (any table format: xlsx, docx, md, html, rtf, txt, csv).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Output format.")
+@click.option(
+    "--format", "fmt", type=click.Choice(TABLE_FORMATS), default=None, help="Output format."
+)
 @click.option(
     "--part",
     type=click.Choice(["all", *_PARTS]),
@@ -71,6 +69,11 @@ def compare_command(
     """Grade STUDY under two CTCAE versions (default 5.0 and 6.0) and list every subject and
     term whose worst grade changes (term renamed, grade up, grade down, newly graded, no longer
     graded), with counts per term and the rows that drove each change."""
+    from aegrade.compare import compare_versions
+    from aegrade.read import load_study
+    from aegrade.tables import format_text
+    from aegrade.write import format_for, refuse_inputs, write_table
+
     a, b = (_criteria(v) for v in versions)
     if output is not None:
         try:

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import textwrap
+from typing import TYPE_CHECKING
 
 import click
 
 from aegrade.cli._common import reports_errors
-from aegrade.criteria import (
-    Criteria,
-    CtcaeCriteria,
-    Entry,
-    list_criteria,
-    load_criteria,
-    load_criteria_file,
-    load_dictionary,
-    registry,
-)
-from aegrade.criteria.ctcae_map import MAPPINGS, load_mapping
+
+if TYPE_CHECKING:
+    from aegrade.criteria import Criteria, CtcaeCriteria, Entry
+
+# The criteria package (pydantic, pandas) is imported when a sub-command runs, not when the
+# command line starts: ``aegrade criteria --help`` stays instant (issue 15).
 
 __all__ = ["check_command", "criteria_group", "list_command", "show_command"]
 
@@ -33,6 +29,8 @@ def criteria_group(ctx: click.Context) -> None:
 @criteria_group.command("list")
 def list_command() -> None:
     """Every grading system: id, revision, entries and title."""
+    from aegrade.criteria import list_criteria
+
     for rec in list_criteria().to_dict("records"):
         terms, entries = int(rec["terms"]), int(rec["entries"])
         what = (
@@ -61,6 +59,8 @@ def show_command(criteria_id: str, term: str | None) -> None:
     """Show the header and notes of ID (an id or your own criteria FILE.yaml), or one TERM:
     its grades, rules and notes when graded from values, else NCI's text of any CTCAE term.
     TERM may be a term, an entry id or a parameter code or alias (ANC, SGPT, ...)."""
+    from aegrade.criteria import CtcaeCriteria, load_criteria
+
     c = load_criteria(criteria_id)
     if term is None:
         _show_system(c)
@@ -90,6 +90,8 @@ def show_command(criteria_id: str, term: str | None) -> None:
 def _show_term(c: CtcaeCriteria, term: str) -> bool:
     """Show the entries grading ``term`` (a term, entry id or parameter), else NCI's text of
     it; False when ``c`` has neither."""
+    from aegrade.criteria import load_dictionary, registry
+
     key = term.strip().lower()
     code = (registry().resolve_code(term) or "").lower()
     found = [
@@ -114,6 +116,8 @@ def _show_term(c: CtcaeCriteria, term: str) -> bool:
 def _renamed(cid: str, term: str) -> tuple[str, str, dict[str, list[str]]] | None:
     """A term of the version before ``cid`` that NCI's mapping sheet gives another name in
     ``cid``: (older version, change types, new term -> its grades), or None."""
+    from aegrade.criteria.ctcae_map import MAPPINGS, load_mapping
+
     older = next((o for o, m in MAPPINGS.items() if m[0] == cid), None)
     if older is None:
         return None
@@ -150,11 +154,15 @@ def _show_nci_term(cid: str, row: dict[str, str]) -> None:
 @reports_errors
 def check_command(path: str) -> None:
     """Validate a criteria file at PATH: one line per problem (file, entry, key)."""
+    from aegrade.criteria import load_criteria_file
+
     c = load_criteria_file(path)
     click.echo(f"{path}: valid {c.kind} criteria file {c.id!r} (revision {c.revision})")
 
 
 def _show_system(c: Criteria) -> None:
+    from aegrade.criteria import CtcaeCriteria
+
     click.echo(f"{c.id}: {c.title} (revision {c.revision})")
     click.echo(_wrap(f"Citation: {c.citation}", ""))
     if c.source_url:

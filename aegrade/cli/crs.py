@@ -9,8 +9,6 @@ import click
 
 from aegrade.cli._common import reports_errors
 from aegrade.cli._options import errors_option
-from aegrade.write.atomic import atomic_output, refuse_inputs
-from aegrade.write.neutralize import neutralize_formulas
 
 if TYPE_CHECKING:
     from aegrade.grading.bedside import TimepointGrade
@@ -208,6 +206,9 @@ def explain_command(
     for row in trail.itertuples(index=False):
         click.echo(f"  {row.syndrome} day {row.day:g}: {row.text}  [{row.rule}]")
     if output:  # the one atomic writer and neutraliser, never over the input (issue 11)
+        from aegrade.write.atomic import atomic_output, refuse_inputs
+        from aegrade.write.neutralize import neutralize_formulas
+
         refuse_inputs([Path(output)], [input_path])
         safe = neutralize_formulas(trail)
         atomic_output(output, lambda tmp: safe.to_csv(tmp, index=False))

@@ -6,15 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from aegrade.cli._common import reports_errors
 from aegrade.cli._options import ctcae_option
-from aegrade.criteria.ctcae_map import map_terms
-from aegrade.errors import Failures, InputError, Reason
-from aegrade.read.files import read_file
-from aegrade.write.atomic import atomic_output, refuse_inputs
-from aegrade.write.neutralize import neutralize_formulas
 
 __all__ = ["ctcae_group", "map_command"]
 
@@ -72,6 +66,14 @@ def map_command(
     """Map terms to the next CTCAE version (v4.03 to v5.0, or v5.0 to v6.0 with --ctcae 6.0):
     every INPUT row (a csv, xlsx, parquet or xpt of events) or each --term, with NCI's change
     type. Unknown terms and grades are errors naming the row."""
+    import pandas as pd
+
+    from aegrade.criteria.ctcae_map import map_terms
+    from aegrade.errors import Failures, InputError, Reason
+    from aegrade.read.files import read_file
+    from aegrade.write.atomic import atomic_output, refuse_inputs
+    from aegrade.write.neutralize import neutralize_formulas
+
     source = {"5.0": "ctcae-v4.03", "6.0": "ctcae-v5.0"}.get(ctcae)
     if source is None:
         raise click.UsageError(f"--ctcae {ctcae}: NCI maps to 5.0 (from v4.03) or 6.0 (from v5.0)")

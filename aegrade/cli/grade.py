@@ -18,14 +18,12 @@ from aegrade.cli._options import (
     output_option,
 )
 from aegrade.cli.progress import stages
-from aegrade.grading.labs import Ambiguous
-from aegrade.pipeline import grade
-from aegrade.read.study import load_study
-from aegrade.write.adam import build_adam
-from aegrade.write.results import Format, check_destination, write_result
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from aegrade.grading.labs import Ambiguous
+    from aegrade.write.results import Format
 
 ErrorMode = Literal["raise", "coerce"]
 
@@ -134,6 +132,12 @@ __all__ = ["XLSX_DEFAULT_MAX_ROWS", "grade_command"]
 )
 @decimal_option()
 @dayfirst_option()
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="No progress bar (it is drawn on stderr only when stderr is a terminal).",
+)
 @reports_errors
 def grade_command(
     input_path: Path,
@@ -149,17 +153,24 @@ def grade_command(
     cdisc: bool,
     decimal: str | None = None,
     dayfirst: bool | None = None,
+    quiet: bool = False,
 ) -> None:
     """Grade INPUT (a workbook, a folder of CSV/Parquet/XPT files incl. SDTM LB/VS/AE/DM, or
     one observations file, long or wide)."""
+    # the grading stack (pandas, numpy, pydantic) is imported only when a command runs
+    from aegrade.pipeline import grade
+    from aegrade.read.study import load_study
+    from aegrade.write.adam import build_adam
+    from aegrade.write.results import check_destination, write_result
+
     if output is not None and output.suffix.lower() not in _OUTPUT_SUFFIXES:
         raise click.BadParameter(
             f"{output}: give a .xlsx file, or a folder for csv or parquet output",
             param_hint="-o/--output",
         )
     if output is not None:
-        check_destination(output, cast(Format, fmt))  # refused now, not after the grading
-    with stages(["reading", "grading", "writing"]) as bar:
+        check_destination(output, cast("Format", fmt))  # refused now, not after the grading
+    with stages(["reading", "grading", "writing"], enabled=False if quiet else None) as bar:
         bar.step("reading")
         study = load_study(input_path, column_map=column_map, decimal=decimal, dayfirst=dayfirst)
         bar.step("grading")
@@ -168,7 +179,7 @@ def grade_command(
             study,
             grading_criteria(ctcae, criteria_file),
             errors=cast(ErrorMode, errors),  # click.Choice has checked the word
-            ambiguous=cast(Ambiguous, ambiguous),
+            ambiguous=cast("Ambiguous", ambiguous),
             crs=systems or None,
             icans=None if icans == "none" else icans,
         )
@@ -178,7 +189,7 @@ def grade_command(
         written = write_result(
             result,
             output,
-            fmt=cast(Format, fmt),
+            fmt=cast("Format", fmt),
             inputs=[
                 input_path,
                 *([column_map] if column_map else []),

@@ -5,31 +5,27 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 
 from aegrade.cli._common import reports_errors
 from aegrade.cli._options import (
+    TABLE_FORMATS,
     criteria_file_option,
     ctcae_option,
     grading_criteria,
     output_option,
 )
-from aegrade.tables import (
-    TableSpec,
-    build_ae_table,
-    build_crs_icans_summary,
-    build_patient_listing,
-    build_shift_table,
-    filter_population,
-    format_text,
-    load_table_inputs,
-    load_table_spec,
-)
-from aegrade.tables.inputs import TableInputs
-from aegrade.write import FORMATS, format_for, output_run, refuse_inputs, write_report, write_table
-from aegrade.write.tables import render_markdown
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from aegrade.tables import TableSpec
+    from aegrade.tables.inputs import TableInputs
+
+# The tables and writers (pandas, pydantic) are imported when the command runs, not when the
+# command line starts (issue 15).
 
 __all__ = ["table_command"]
 
@@ -155,7 +151,7 @@ _PRINTABLE = ("txt", "md", "csv", "html", "ard", "ard-simple")
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(FORMATS),
+    type=click.Choice(TABLE_FORMATS),
     default=None,
     help="Output format (default: from the -o suffix; printing defaults to txt).",
 )
@@ -190,6 +186,9 @@ def table_command(
     criteria_file: Path | None,
 ) -> None:
     """Build AE tables from INPUT: a study (graded first) or the output of `aegrade grade`."""
+    from aegrade.tables import TableSpec, load_table_inputs, load_table_spec
+    from aegrade.write import format_for, output_run, refuse_inputs, write_report, write_table
+
     inputs = [input_path, *(input_path.iterdir() if input_path.is_dir() else ())]
     outputs = [p for p in (output, report) if p is not None]
     refuse_inputs(
@@ -238,6 +237,8 @@ def table_command(
 
 
 def _override(spec: TableSpec, *, criteria: tuple[str, ...], **options: object) -> TableSpec:
+    from aegrade.tables import TableSpec
+
     update: dict[str, object] = {k: v for k, v in options.items() if v is not None}
     if criteria:
         update["criteria"] = tuple(criteria)
@@ -247,6 +248,13 @@ def _override(spec: TableSpec, *, criteria: tuple[str, ...], **options: object) 
 def _build(
     kind: str, data: TableInputs, spec: TableSpec, shift_cut: int | None = None
 ) -> list[object]:
+    from aegrade.tables import (
+        build_ae_table,
+        build_crs_icans_summary,
+        build_patient_listing,
+        build_shift_table,
+    )
+
     out: list[object] = []
     if kind in ("ae", "all"):
         out.append(build_ae_table(data.adverse_events, data.subjects, spec))
@@ -276,6 +284,8 @@ def _build(
 def _population(data: TableInputs, flag: str) -> TableInputs:
     """The inputs restricted to the patients of a population (the tables other than the AE
     table, which filters and footnotes it itself)."""
+    from aegrade.tables import filter_population
+
     subjects, _ = filter_population(data.subjects, flag)
     ids = set(subjects["subject_id"].astype(str))
 
@@ -297,6 +307,10 @@ def _population(data: TableInputs, flag: str) -> TableInputs:
 
 
 def _printed(tables: list[object], fmt: str) -> str:
+    from aegrade.tables import format_text
+    from aegrade.write import write_table
+    from aegrade.write.tables import render_markdown
+
     if fmt == "md":
         return "\n".join(render_markdown(t) for t in tables)
     if fmt in ("csv", "html", "ard", "ard-simple"):

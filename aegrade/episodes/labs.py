@@ -208,7 +208,7 @@ def build_episodes(long: LongGrades) -> pd.DataFrame:
         return pd.DataFrame(columns=EPISODE_COLUMNS)
     key = full_key[keep]
     day, grade, rule = long.day[keep], long.grade[keep], long.rule[keep]
-    order = np.lexsort((-grade, day, key))
+    order = _episode_order(key, day, grade)
     key, day, grade, rule = key[order], day[order], grade[order], rule[order]
     abnormal = grade >= 1
     eps = find_episodes(key, day, abnormal)
@@ -229,6 +229,39 @@ def build_episodes(long: LongGrades) -> pd.DataFrame:
     emergent = ~(out["grade"].to_numpy() <= np.nan_to_num(base, nan=-1))
     result: pd.DataFrame = out.loc[emergent, [*EPISODE_COLUMNS, "baseline_grade"]]
     return result.reset_index(drop=True)
+
+
+def _episode_order(key: np.ndarray, day: np.ndarray, grade: np.ndarray) -> np.ndarray:
+    """The order of ``np.lexsort((-grade, day, key))`` from one stable argsort of a packed
+    int64 key (key, day rank, worse grade first); the 3-key lexsort when it does not pack.
+
+    Examples
+    --------
+    >>> key, day = np.array([1, 0, 0, 0]), np.array([1.0, 2.0, np.nan, 2.0])
+    >>> grade = np.array([1.0, 1.0, 2.0, 3.0])
+    >>> _episode_order(key, day, grade).tolist()
+    [3, 1, 2, 0]
+    """
+    n = len(key)
+    g = grade.astype(np.int64) if n else np.zeros(0, np.int64)
+    packs = bool(n) and bool(np.all(g == grade)) and g.min() >= 0 and g.max() <= 7
+    if packs:
+        # day rank: whole days (the usual case) directly, else by their sorted unique values;
+        # NaN ranks last as in lexsort
+        span = np.nanmax(day) - np.nanmin(day) if not np.isnan(day).all() else 0.0
+        whole = bool(np.all(np.isnan(day) | (day == np.round(day)))) and span < 2**20
+        if whole:
+            low = np.nanmin(day) if not np.isnan(day).all() else 0.0
+            rank = np.where(np.isnan(day), span + 1, day - low).astype(np.int64)
+            n_days = int(span) + 2
+        else:
+            rank = np.unique(day, return_inverse=True)[1].reshape(-1).astype(np.int64)
+            n_days = int(rank.max()) + 1
+        packs = (int(key.max()) + 1) * n_days * 8 < 2**62 and key.min() >= 0
+    if not packs:
+        return np.lexsort((-grade, day, key))
+    packed = (key.astype(np.int64) * n_days + rank) * 8 + (7 - g)
+    return np.argsort(packed, kind="stable")
 
 
 def _labels(codes: np.ndarray, labels: np.ndarray) -> np.ndarray:

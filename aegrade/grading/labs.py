@@ -371,7 +371,7 @@ def _reasons(plan: _Plan, prep: Prepared, low: _Direction, high: _Direction) -> 
         a, b = divmod(int(p), n_labels)
         texts.append("; ".join(plan.labels[x - 1] for x in (a, b) if x > 0))
     codes: npt.NDArray[np.int64] = inverse.reshape(-1).astype(np.int64)
-    has_error = prep.row_error != None  # noqa: E711
+    has_error = prep.has_error
     if has_error.any():
         err_codes, err_texts = pd.factorize(prep.row_error[has_error])
         codes[has_error] = err_codes + len(texts)
@@ -486,7 +486,7 @@ def assemble_grades(
     for name in GRADE_COLUMNS:
         if name in out.columns:
             out = out.drop(columns=name)
-    bad = prep.row_error != None  # noqa: E711
+    bad = prep.has_error
     for direction, d in (("low", low), ("high", high)):
         grade = pd.array(np.where(d.grade >= 0, d.grade, 0), dtype="Int8")
         grade[(d.grade < 0) | bad] = pd.NA

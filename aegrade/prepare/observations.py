@@ -8,6 +8,7 @@ arrays in canonical units and collects every input problem at once into a failur
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -73,6 +74,12 @@ class Prepared:
     censor_limit: np.ndarray | None = None
     #: the canonical specimen of each row (None: none given)
     specimen: np.ndarray | None = None
+
+    @cached_property
+    def has_error(self) -> np.ndarray:
+        """True where the row has an input problem (``row_error`` is set): a boolean mask,
+        computed once, instead of comparing the object array with None again and again."""
+        return np.asarray(pd.notna(self.row_error), dtype=bool)
 
     @property
     def censored(self) -> np.ndarray:
@@ -233,8 +240,8 @@ def prepare_observations(
     failures, row_error = fails.frame(by_row=True), fails.row_errors(n)
     if errors == "raise" and len(failures):
         raise InputError(failures, source=ctx.file)
-    row_error = np.where(row_error == None, skip, row_error)  # noqa: E711
-    bad_rows = row_error != None  # noqa: E711 - elementwise on an object array
+    row_error = np.where(pd.isna(row_error), skip, row_error)
+    bad_rows = np.asarray(pd.notna(row_error), dtype=bool)
     if bad_rows.any():  # a rejected row is never graded nor used as anyone's baseline
         value = np.where(bad_rows, np.nan, value)
     baseline = refs["baseline"]

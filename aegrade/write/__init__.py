@@ -31,6 +31,7 @@ from aegrade.write.neutralize import (
 )
 from aegrade.write.report import plot_swimmer, plot_worst_grades, render_report, write_report
 from aegrade.write.results import check_destination, write_result, write_tables
+from aegrade.write.streaming import write_csv, write_xlsx
 from aegrade.write.tables import (
     FORMATS,
     cards_ard,
@@ -69,10 +70,12 @@ __all__ = [
     "render_html",
     "render_markdown",
     "render_report",
+    "write_csv",
     "write_folder",
     "write_outputs",
     "write_report",
     "write_result",
     "write_table",
     "write_tables",
+    "write_xlsx",
 ]

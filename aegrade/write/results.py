@@ -21,6 +21,7 @@ import pandas as pd
 from aegrade.schema import SCHEMAS, TableSchema, arrow_schema, conform
 from aegrade.write.atomic import Writer, check_folder, refuse_inputs, write_folder, write_outputs
 from aegrade.write.neutralize import neutralize_about, neutralize_formulas
+from aegrade.write.streaming import write_csv, write_xlsx
 
 if TYPE_CHECKING:
     from aegrade.pipeline import GradeResult
@@ -169,7 +170,8 @@ def _earlier_output(entry: str, known: frozenset[str] | set[str]) -> bool:
 
 
 def _csv_writer(frame: pd.DataFrame) -> Writer:
-    return lambda tmp: neutralize_formulas(frame).to_csv(tmp, index=False)
+    """The bytes ``to_csv`` wrote, from pyarrow's kernels (:func:`write_csv`)."""
+    return lambda tmp: write_csv(neutralize_formulas(frame), tmp)
 
 
 def _parquet_writer(name: str, frame: pd.DataFrame) -> Writer:
@@ -182,23 +184,13 @@ def _parquet_writer(name: str, frame: pd.DataFrame) -> Writer:
 
 
 def _write_xlsx(tables: dict[str, pd.DataFrame], tmp: Path, about: dict[str, str] | None) -> None:
-    """The workbook is zipped in memory and written in one go: a full disk is then one clean
-    ``OSError`` from that write, not a half-closed zip file complaining when it is collected."""
+    """The workbook is streamed row by row (:func:`write_xlsx`, xlsxwriter in constant-memory
+    mode: the cells ``to_excel`` wrote, several times faster) and zipped in memory, then
+    written in one go: a full disk is then one clean ``OSError`` from that write, not a
+    half-closed zip file complaining when it is collected."""
     book = io.BytesIO()
-    try:
-        with pd.ExcelWriter(book, engine="openpyxl") as xw:
-            for name, frame in tables.items():
-                _excel_safe(frame).to_excel(xw, sheet_name=name[:31], index=False)
-                xw.sheets[name[:31]].freeze_panes = "A2"
-            if about:
-                about = neutralize_about(about)
-                pd.DataFrame({"key": list(about), "value": list(about.values())}).to_excel(
-                    xw, sheet_name="about", index=False
-                )
-    except Exception as exc:  # lxml's error when openpyxl's own temporary files cannot grow
-        if type(exc).__name__ != "SerialisationError":
-            raise
-        raise OSError(f"could not write {tmp.name}: {exc} (is the disk full?)") from None
+    safe = {name: _excel_safe(frame) for name, frame in tables.items()}
+    write_xlsx(safe, book, neutralize_about(about) if about else None)
     tmp.write_bytes(book.getbuffer())
 
 

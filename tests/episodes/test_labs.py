@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pytest
 
 import aegrade
 
@@ -71,3 +73,33 @@ def test_only_treatment_emergent_episodes() -> None:
     )
     assert ae[["subject_id", "grade", "onset"]].values.tolist() == [["b", 4, 3.0]]
     assert ae["baseline_grade"].tolist() == [2]
+
+
+@pytest.mark.parametrize("days", ["whole", "fractions", "with missing", "one day"])
+def test_episode_order_is_the_three_key_lexsort(days: str) -> None:
+    """The packed-key sort of build_episodes gives np.lexsort((-grade, day, key))'s order,
+    ties kept in input order (issue 15)."""
+    import aegrade.episodes.labs as labs
+
+    rng = np.random.default_rng(len(days))
+    n = 5000
+    key = rng.integers(0, 40, n)
+    day = {
+        "whole": rng.integers(-5, 60, n).astype(float),
+        "fractions": rng.choice([0.5, 1.25, 1e-9, -3.0, 2.0, 7.75], n),
+        "with missing": np.where(rng.random(n) > 0.8, np.nan, rng.integers(1, 9, n).astype(float)),
+        "one day": np.full(n, 3.0),
+    }[days]
+    grade = rng.integers(0, 6, n).astype(float)
+    expected = np.lexsort((-grade, day, key))
+    assert labs._episode_order(key, day, grade).tolist() == expected.tolist()
+
+
+def test_episode_order_falls_back_when_it_cannot_pack() -> None:
+    import aegrade.episodes.labs as labs
+
+    key = np.array([2**40, 0, 2**40])
+    day = np.array([1e9, -1e9, 0.5])
+    grade = np.array([1.0, 2.0, 3.0])
+    assert labs._episode_order(key, day, grade).tolist() == [1, 2, 0]
+    assert labs._episode_order(key[:0], day[:0], grade[:0]).tolist() == []

@@ -1,0 +1,177 @@
+"""Issue 15's speed figures, each beside a floor measured in the same run (never a test).
+
+Run: .venv/bin/python benchmarks/bench_speed.py [--rows 1000000] [--xlsx-rows 100000]
+     [--sort-rows 5000000] [--runs 3] [--before PATH]
+
+Every figure is the median of ``--runs`` interleaved runs (before, after and floor take turns,
+so the load of a shared machine falls on all of them alike) and is printed with its ratio to
+the floor:
+
+- start-up: ``aegrade --help`` as a process, beside ``python -c pass``; "before" imports what
+  the command line imported eagerly until issue 15 (the whole grading stack);
+- csv output: ``DataFrame.to_csv`` (before) and :func:`aegrade.write.write_csv` (after) of
+  ``--rows`` graded rows, beside pyarrow's own csv writer on the same table;
+- xlsx output: pandas' ``to_excel`` with openpyxl (before) and
+  :func:`aegrade.write.write_xlsx` (after) of ``--xlsx-rows`` graded rows, beside pyarrow's
+  csv writer on the same rows (the cost of writing the cells at all);
+- the episode sort: ``np.lexsort`` of 3 keys (before) and the packed int64 key (after) on
+  ``--sort-rows`` rows, beside one stable argsort of an int64 array;
+- whole process: ``aegrade grade rows.csv`` to parquet and to csv, beside pyarrow reading the
+  csv and writing the graded table as parquet; with ``--before PATH`` (a checkout of an
+  earlier commit) the same commands run on that code too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _synth import lab_rows
+
+import aegrade
+import aegrade.episodes.labs as episode_labs
+from aegrade.write import neutralize_formulas, write_csv, write_xlsx
+
+Timer = Callable[[], object]
+
+
+def interleaved(runs: int, **jobs: Timer) -> dict[str, float]:
+    """Median wall time of each job, the jobs taking turns run after run."""
+    times: dict[str, list[float]] = {name: [] for name in jobs}
+    for _ in range(runs):
+        for name, job in jobs.items():
+            t = time.perf_counter()
+            job()
+            times[name].append(time.perf_counter() - t)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def report(title: str, medians: dict[str, float]) -> None:
+    floor = medians["floor"]
+    print(title)
+    for name, t in medians.items():
+        print(f"  {name:<8} {t:8.3f} s  {t / floor:6.1f}x floor")
+    if "before" in medians and "after" in medians:
+        print(f"  after/before: {medians['after'] / medians['before']:.2f}")
+
+
+def process(*cmd: str, env: dict[str, str] | None = None) -> Timer:
+    def run() -> None:
+        subprocess.run(cmd, check=True, capture_output=True, env=env)
+
+    return run
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--xlsx-rows", type=int, default=100_000)
+    ap.add_argument("--sort-rows", type=int, default=5_000_000)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--before", type=Path, help="a checkout of an earlier commit")
+    args = ap.parse_args()
+    py = sys.executable
+    exe = str(Path(py).parent / "aegrade")
+
+    report(
+        "start-up: aegrade --help (process)",
+        interleaved(
+            max(args.runs, 5),
+            before=process(py, "-c", "import aegrade.pipeline, aegrade.write, aegrade.cli"),
+            after=process(exe, "--help"),
+            floor=process(py, "-c", "pass"),
+        ),
+    )
+
+    graded = neutralize_formulas(aegrade.grade_labs(lab_rows(args.rows)))
+    table = pa.Table.from_pandas(graded, preserve_index=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        report(
+            f"csv output: {args.rows:,} graded rows x {graded.shape[1]} columns",
+            interleaved(
+                args.runs,
+                before=lambda: graded.to_csv(d / "before.csv", index=False),
+                after=lambda: write_csv(graded, d / "after.csv"),
+                floor=lambda: pacsv.write_csv(table, d / "floor.csv"),
+            ),
+        )
+        same = (d / "before.csv").read_bytes() == (d / "after.csv").read_bytes()
+        print(f"  same bytes: {same}")
+
+        small = graded.head(args.xlsx_rows)
+        small_table = pa.Table.from_pandas(small, preserve_index=False)
+
+        def openpyxl_book() -> None:
+            with pd.ExcelWriter(io.BytesIO(), engine="openpyxl") as xw:
+                small.to_excel(xw, sheet_name="g", index=False)
+
+        report(
+            f"xlsx output: {len(small):,} graded rows x {small.shape[1]} columns",
+            interleaved(
+                args.runs,
+                before=openpyxl_book,
+                after=lambda: write_xlsx({"g": small}, io.BytesIO()),
+                floor=lambda: pacsv.write_csv(small_table, d / "floor_small.csv"),
+            ),
+        )
+
+        rng = np.random.default_rng(0)
+        n = args.sort_rows
+        key = rng.integers(0, max(n // 25, 1), n)
+        day = rng.integers(-3, 60, n).astype(float)
+        grade = rng.integers(0, 5, n).astype(float)
+        packed = key * 64 + day.astype(np.int64) + 3
+        report(
+            f"episode sort: {n:,} rows (subject-term, day, worse grade first)",
+            interleaved(
+                args.runs,
+                before=lambda: np.lexsort((-grade, day, key)),
+                after=lambda: episode_labs._episode_order(key, day, grade),
+                floor=lambda: np.argsort(packed, kind="stable"),
+            ),
+        )
+
+        src = d / "labs.csv"
+        lab_rows(args.rows).to_csv(src, index=False)
+
+        def arrow_floor() -> None:
+            pq.write_table(
+                pacsv.read_csv(src).append_column("grade", pa.array(np.zeros(args.rows))),
+                d / "floor.parquet",
+            )
+
+        for fmt in ("parquet", "csv"):
+            jobs: dict[str, Timer] = {}
+            if args.before is not None:
+                env = {**os.environ, "PYTHONPATH": str(args.before)}
+                cli = "from aegrade.cli import main; main(prog_name='aegrade')"
+                cmd = ["-c", cli, "grade", str(src), "--format", fmt]
+                jobs["before"] = process(py, *cmd, "-o", str(d / f"b_{fmt}"), env=env)
+            jobs["after"] = process(
+                exe, "grade", str(src), "-o", str(d / f"a_{fmt}"), "--format", fmt
+            )
+            jobs["floor"] = arrow_floor
+            report(
+                f"whole process: aegrade grade {args.rows:,}-row csv -> {fmt}",
+                interleaved(args.runs, **jobs),
+            )
+
+
+if __name__ == "__main__":
+    main()
