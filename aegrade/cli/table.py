@@ -20,6 +20,8 @@ from aegrade.tables import (
     TableSpec,
     build_ae_table,
     build_crs_icans_summary,
+    build_cycle_table,
+    build_exposure_table,
     build_patient_listing,
     build_shift_table,
     filter_population,
@@ -33,7 +35,7 @@ from aegrade.write.tables import render_markdown
 
 __all__ = ["table_command"]
 
-_KINDS = ("ae", "crs", "shift", "listing", "all")
+_KINDS = ("ae", "crs", "shift", "listing", "rates", "cycles", "all")
 _PRINTABLE = ("txt", "md", "csv", "html", "ard", "ard-simple")
 
 
@@ -150,7 +152,9 @@ _PRINTABLE = ("txt", "md", "csv", "html", "ard", "ard-simple")
     default="ae",
     show_default=True,
     help="Which table: AE table, CRS/ICANS summary, lab shift table, per-patient "
-    "listing, or all of them (one sheet / section each).",
+    "listing, exposure-adjusted rates per 100 patient-years (subjects exposure_days or "
+    "treatment start/end), lab grades by cycle (observations with a cycle column), or all "
+    "of them (one sheet / section each).",
 )
 @click.option(
     "--format",
@@ -261,6 +265,12 @@ def _build(
     obs = data.graded_observations
     if kind in ("shift", "all") and obs is not None and "day" in obs:
         out.append(build_shift_table(obs, subjects=data.subjects, by=spec.by, cut=shift_cut))
+    if kind == "rates" or (kind == "all" and _has_exposure(data.subjects)):
+        out.append(
+            build_exposure_table(data.adverse_events, data.subjects, by=spec.by, teae=spec.teae)
+        )
+    if kind in ("cycles", "all") and obs is not None and "cycle" in obs:
+        out.append(build_cycle_table(obs))
     if kind in ("listing", "all"):
         out.append(
             build_patient_listing(
@@ -271,6 +281,13 @@ def _build(
             )
         )
     return out
+
+
+def _has_exposure(subjects: pd.DataFrame) -> bool:
+    cols = set(subjects.columns)
+    return "exposure_days" in cols or bool(
+        cols & {"treatment_start", "TRTSDT"} and cols & {"treatment_end", "TRTEDT"}
+    )
 
 
 def _population(data: TableInputs, flag: str) -> TableInputs:

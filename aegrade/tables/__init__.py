@@ -15,6 +15,7 @@ from aegrade.tables.crs_summary import (
     build_crs_icans_summary,
     format_median_range,
 )
+from aegrade.tables.cycles import build_cycle_table
 from aegrade.tables.display import (
     DisplayTable,
     as_display,
@@ -25,6 +26,7 @@ from aegrade.tables.display import (
     system_label,
     with_grading_footnote,
 )
+from aegrade.tables.exposure import build_exposure_table, exposure_years, poisson_ci
 from aegrade.tables.filters import filter_population, filter_records, treatment_emergent
 from aegrade.tables.inputs import TableInputs, inputs_from_result, load_table_inputs
 from aegrade.tables.listing import LISTING_TERMS, build_patient_listing
@@ -59,8 +61,11 @@ __all__ = [
     "as_display",
     "build_ae_table",
     "build_crs_icans_summary",
+    "build_cycle_table",
+    "build_exposure_table",
     "build_patient_listing",
     "build_shift_table",
+    "exposure_years",
     "filter_population",
     "filter_records",
     "flag_worst",
@@ -73,6 +78,7 @@ __all__ = [
     "inputs_from_result",
     "load_table_inputs",
     "load_table_spec",
+    "poisson_ci",
     "risk_difference",
     "system_label",
     "treatment_emergent",

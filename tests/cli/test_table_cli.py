@@ -312,3 +312,24 @@ def test_risk_difference_columns(study):
     assert "Risk difference A - B, % (95% CI)" in res.stdout
     bad = _run("table", study, "--by", "arm", "--risk-difference", "A", "C")
     assert bad.exit_code == 1 and "not among the arms" in bad.output
+
+
+def test_exposure_adjusted_rates_and_cycles(study):
+    subjects = pd.read_csv(study / "subjects.csv")
+    subjects["exposure_days"] = [365.25, 365.25, 365.25, 730.5]
+    subjects.to_csv(study / "subjects.csv", index=False)
+    obs = pd.read_csv(study / "observations.csv")
+    obs["cycle"] = [1, 1, 1, 2, 1, 1, 1]
+    obs.to_csv(study / "observations.csv", index=False)
+    res = _run("table", study, "--kind", "rates", "--by", "arm")
+    assert res.exit_code == 0, res.output
+    assert "A (N = 2, PY = 2.0)" in res.stdout and "B (N = 2, PY = 3.0)" in res.stdout
+    # Arm A: S1 (grade 4) and S2 (grade 2) over 2 patient-years.
+    row = next(x for x in res.stdout.splitlines() if "Neutrophil" in x).split()
+    assert row[3:11] == ["2", "100.00", "(12.11,", "361.23)", "1", "50.00", "(1.27,", "278.58)"]
+    cyc = _run("table", study, "--kind", "cycles")
+    assert cyc.exit_code == 0, cyc.output
+    assert _row(cyc, "Neutrophil count decreased")[3:] == ["1", "(25.0)", "1", "(100.0)"]
+    subjects.drop(columns="exposure_days").to_csv(study / "subjects.csv", index=False)
+    missing = _run("table", study, "--kind", "rates")
+    assert missing.exit_code == 1 and "exposure_days" in missing.output
