@@ -22,6 +22,7 @@ from aegrade.tables import (
     build_crs_icans_summary,
     build_cycle_table,
     build_exposure_table,
+    build_lab_worst_table,
     build_patient_listing,
     build_shift_table,
     filter_population,
@@ -35,7 +36,7 @@ from aegrade.write.tables import render_markdown
 
 __all__ = ["table_command"]
 
-_KINDS = ("ae", "crs", "shift", "listing", "rates", "cycles", "all")
+_KINDS = ("ae", "crs", "shift", "listing", "labs", "rates", "cycles", "all")
 _PRINTABLE = ("txt", "md", "csv", "html", "ard", "ard-simple")
 
 
@@ -147,12 +148,22 @@ _PRINTABLE = ("txt", "md", "csv", "html", "ard", "ard-simple")
     help="Shift table: group grades below and from this grade (3: 'Grade 0-2', 'Grade 3-4').",
 )
 @click.option(
+    "--shift-baseline",
+    "shift_baseline",
+    type=click.Choice(["normal-range", "as-graded"]),
+    default="normal-range",
+    show_default=True,
+    help="Shift table baseline grade: the baseline value graded against its normal range "
+    "(a baseline-relative criterion never compares the baseline with itself), or as graded.",
+)
+@click.option(
     "--kind",
     type=click.Choice(_KINDS),
     default="ae",
     show_default=True,
     help="Which table: AE table, CRS/ICANS summary, lab shift table, per-patient "
-    "listing, exposure-adjusted rates per 100 patient-years (subjects exposure_days or "
+    "listing, worst post-baseline grade per lab test and direction (labs), "
+    "exposure-adjusted rates per 100 patient-years (subjects exposure_days or "
     "treatment start/end), lab grades by cycle (observations with a cycle column), or all "
     "of them (one sheet / section each).",
 )
@@ -187,6 +198,7 @@ def table_command(
     percent_sign: bool | None,
     risk_difference: tuple[str, str] | None,
     shift_cut: int | None,
+    shift_baseline: str,
     kind: str,
     fmt: str | None,
     report: Path | None,
@@ -225,7 +237,7 @@ def table_command(
         risk_difference=risk_difference or None,
     )
     data = load_table_inputs(input_path, criteria=grading_criteria(ctcae, criteria_file))
-    tables = _build(kind, data, spec, shift_cut)
+    tables = _build(kind, data, spec, shift_cut, shift_baseline)
     if not tables:
         raise click.UsageError(f"--kind {kind}: the input has nothing to build it from")
     for note in getattr(tables[0], "notes", ()):
@@ -249,7 +261,11 @@ def _override(spec: TableSpec, *, criteria: tuple[str, ...], **options: object) 
 
 
 def _build(
-    kind: str, data: TableInputs, spec: TableSpec, shift_cut: int | None = None
+    kind: str,
+    data: TableInputs,
+    spec: TableSpec,
+    shift_cut: int | None = None,
+    shift_baseline: str = "normal-range",
 ) -> list[object]:
     out: list[object] = []
     if kind in ("ae", "all"):
@@ -264,7 +280,17 @@ def _build(
             out.append(crs)
     obs = data.graded_observations
     if kind in ("shift", "all") and obs is not None and "day" in obs:
-        out.append(build_shift_table(obs, subjects=data.subjects, by=spec.by, cut=shift_cut))
+        out.append(
+            build_shift_table(
+                obs,
+                subjects=data.subjects,
+                by=spec.by,
+                cut=shift_cut,
+                baseline="as-graded" if shift_baseline == "as-graded" else "normal-range",
+            )
+        )
+    if kind in ("labs", "all") and obs is not None and "day" in obs and "parameter" in obs:
+        out.append(build_lab_worst_table(obs, subjects=data.subjects, by=spec.by))
     if kind == "rates" or (kind == "all" and _has_exposure(data.subjects)):
         out.append(
             build_exposure_table(data.adverse_events, data.subjects, by=spec.by, teae=spec.teae)

@@ -29,6 +29,7 @@ from aegrade.tables.display import (
 from aegrade.tables.exposure import build_exposure_table, exposure_years, poisson_ci
 from aegrade.tables.filters import filter_population, filter_records, treatment_emergent
 from aegrade.tables.inputs import TableInputs, inputs_from_result, load_table_inputs
+from aegrade.tables.labtests import baseline_against_normal_range, build_lab_worst_table
 from aegrade.tables.listing import LISTING_TERMS, build_patient_listing
 from aegrade.tables.rates import format_risk_difference, risk_difference
 from aegrade.tables.shift import build_shift_table
@@ -59,10 +60,12 @@ __all__ = [
     "TableSpecError",
     "arm_column",
     "as_display",
+    "baseline_against_normal_range",
     "build_ae_table",
     "build_crs_icans_summary",
     "build_cycle_table",
     "build_exposure_table",
+    "build_lab_worst_table",
     "build_patient_listing",
     "build_shift_table",
     "exposure_years",

@@ -333,3 +333,16 @@ def test_exposure_adjusted_rates_and_cycles(study):
     subjects.drop(columns="exposure_days").to_csv(study / "subjects.csv", index=False)
     missing = _run("table", study, "--kind", "rates")
     assert missing.exit_code == 1 and "exposure_days" in missing.output
+
+
+def test_lab_worst_grade_table_by_arm(study):
+    res = _run("table", study, "--kind", "labs", "--by", "arm")
+    assert res.exit_code == 0, res.output
+    lines = [x.split() for x in res.stdout.splitlines()]
+    assert ["(n)", "2", "1"] in lines  # arm A: S1, S2; arm B: S3 (S4 has no post-baseline value)
+    assert ["Grade", "4", "1", "(50.0)", "0"] in lines
+    assert ["Any", "grade", "2", "(100.0)", "0"] in lines
+    shift = _run("table", study, "--kind", "shift", "--shift-baseline", "as-graded")
+    assert shift.exit_code == 0, shift.output
+    assert "graded against its normal range" not in shift.stdout
+    assert "graded against its normal range" in _run("table", study, "--kind", "shift").stdout
