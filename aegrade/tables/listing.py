@@ -247,9 +247,7 @@ def _column(
     none = np.isnan(worst)
     zero = none if assessed is None else none & assessed
     worst = np.where(zero, 0.0, worst)
-    return pd.Series(pd.array(np.where(np.isnan(worst), None, worst), dtype="Float64")).astype(
-        "Int64"
-    )
+    return pd.Series(worst, dtype="Float64").astype("Int64")  # NaN -> NA
 
 
 def _worst(
