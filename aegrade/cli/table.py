@@ -24,6 +24,7 @@ from aegrade.tables import (
     build_exposure_table,
     build_lab_worst_table,
     build_patient_listing,
+    build_reconciliation,
     build_shift_table,
     filter_population,
     format_text,
@@ -36,7 +37,7 @@ from aegrade.write.tables import render_markdown
 
 __all__ = ["table_command"]
 
-_KINDS = ("ae", "crs", "shift", "listing", "labs", "rates", "cycles", "all")
+_KINDS = ("ae", "crs", "shift", "listing", "labs", "rates", "cycles", "reconcile", "all")
 _PRINTABLE = ("txt", "md", "csv", "html", "ard", "ard-simple")
 
 
@@ -157,6 +158,23 @@ _PRINTABLE = ("txt", "md", "csv", "html", "ard", "ard-simple")
     "(a baseline-relative criterion never compares the baseline with itself), or as graded.",
 )
 @click.option(
+    "--reconcile-threshold",
+    "reconcile_threshold",
+    type=click.IntRange(1, 5),
+    default=3,
+    show_default=True,
+    help="Reconciliation: lowest derived grade that needs a matching reported AE.",
+)
+@click.option(
+    "--reconcile-window",
+    "reconcile_window",
+    type=click.FloatRange(0),
+    default=7.0,
+    show_default=True,
+    help="Reconciliation: days a reported onset may lie before the derived onset or after "
+    "the derived end.",
+)
+@click.option(
     "--kind",
     type=click.Choice(_KINDS),
     default="ae",
@@ -164,8 +182,9 @@ _PRINTABLE = ("txt", "md", "csv", "html", "ard", "ard-simple")
     help="Which table: AE table, CRS/ICANS summary, lab shift table, per-patient "
     "listing, worst post-baseline grade per lab test and direction (labs), "
     "exposure-adjusted rates per 100 patient-years (subjects exposure_days or "
-    "treatment start/end), lab grades by cycle (observations with a cycle column), or all "
-    "of them (one sheet / section each).",
+    "treatment start/end), lab grades by cycle (observations with a cycle column), the "
+    "reconciliation listing of derived against reported AEs (reconcile), or all of them "
+    "(one sheet / section each).",
 )
 @click.option(
     "--format",
@@ -199,6 +218,8 @@ def table_command(
     risk_difference: tuple[str, str] | None,
     shift_cut: int | None,
     shift_baseline: str,
+    reconcile_threshold: int,
+    reconcile_window: float,
     kind: str,
     fmt: str | None,
     report: Path | None,
@@ -238,6 +259,16 @@ def table_command(
     )
     data = load_table_inputs(input_path, criteria=grading_criteria(ctcae, criteria_file))
     tables = _build(kind, data, spec, shift_cut, shift_baseline)
+    if kind == "reconcile":
+        tables = [
+            build_reconciliation(
+                _population(data, spec.population).adverse_events
+                if spec.population
+                else data.adverse_events,
+                threshold=reconcile_threshold,
+                window=reconcile_window,
+            )
+        ]
     if not tables:
         raise click.UsageError(f"--kind {kind}: the input has nothing to build it from")
     for note in getattr(tables[0], "notes", ()):

@@ -32,6 +32,7 @@ from aegrade.tables.inputs import TableInputs, inputs_from_result, load_table_in
 from aegrade.tables.labtests import baseline_against_normal_range, build_lab_worst_table
 from aegrade.tables.listing import LISTING_TERMS, build_patient_listing
 from aegrade.tables.rates import format_risk_difference, risk_difference
+from aegrade.tables.reconcile import RECONCILE_COLUMNS, build_reconciliation
 from aegrade.tables.shift import build_shift_table
 from aegrade.tables.spec import (
     DEFAULT_COLUMNS,
@@ -51,6 +52,7 @@ __all__ = [
     "GRADE_COLUMNS",
     "ICANS_TERM",
     "LISTING_TERMS",
+    "RECONCILE_COLUMNS",
     "AETable",
     "ColumnSpec",
     "DisplayTable",
@@ -67,6 +69,7 @@ __all__ = [
     "build_exposure_table",
     "build_lab_worst_table",
     "build_patient_listing",
+    "build_reconciliation",
     "build_shift_table",
     "exposure_years",
     "filter_population",

@@ -346,3 +346,22 @@ def test_lab_worst_grade_table_by_arm(study):
     assert shift.exit_code == 0, shift.output
     assert "graded against its normal range" not in shift.stdout
     assert "graded against its normal range" in _run("table", study, "--kind", "shift").stdout
+
+
+def test_reconcile_listing(study):
+    pd.DataFrame(
+        {
+            "subject_id": ["S1", "S2"],
+            "term": ["Neutrophil count decreased", "Neutrophil count decreased"],
+            "grade": [3, 2],
+            "onset": [4, 4],
+        }
+    ).to_csv(study / "events.csv", index=False)
+    res = _run("table", study, "--kind", "reconcile")
+    assert res.exit_code == 0, res.output
+    lines = [x for x in res.stdout.splitlines() if x.startswith("S")]
+    assert len(lines) == 1  # S1: derived 4, reported 3; S2: derived 2 = reported 2
+    assert "reported grade differs" in lines[0] and "reported 3, derived 4" in lines[0]
+    res = _run("table", study, "--kind", "reconcile", "--reconcile-window", "0")
+    assert res.exit_code == 0, res.output
+    assert "derived grade >= 3, not reported" in res.stdout  # S1's report is a day late
