@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
-from aegrade import grade
+from aegrade import InputError, grade
 from aegrade.tables import build_patient_listing
 from tests.tables._frames import CRS, ICANS, NEUT
 
@@ -163,3 +164,37 @@ def test_a_clinician_grade_wins_over_the_lineage_grade(tmp_path):
     assert t["Anemia"].tolist() == ["2", "2", "NA"]
     t = build_patient_listing(ae, r.subjects, prefer="derived", **kw).to_frame()
     assert t["Anemia"].tolist() == ["3", "2", "NA"]
+
+
+def test_a_clinician_icans_grade_is_accepted_and_listed(tmp_path):
+    """(issue 14 point 6) an events row 'Immune effector cell-associated neurotoxicity
+    syndrome' (no CTCAE term) was an unknown-term error; it is an ASTCT 2019 grade."""
+    folder = tmp_path / "study"
+    folder.mkdir()
+    pd.DataFrame(
+        {
+            "subject_id": ["1"],
+            "day": [3.0],
+            "parameter": ["NEUT"],
+            "value": [0.4],
+            "unit": ["10^9/L"],
+            "lln": [1.8],
+            "uln": [7.5],
+        }
+    ).to_csv(folder / "observations.csv", index=False)
+    pd.DataFrame(
+        {"subject_id": ["1", "2"], "term": [ICANS, "ICANS"], "grade": [3, 2], "onset": [5, 4]}
+    ).to_csv(folder / "events.csv", index=False)
+    pd.DataFrame({"subject_id": ["1", "2", "3"]}).to_csv(folder / "subjects.csv", index=False)
+    r = grade(folder)
+    icans = r.adverse_events[r.adverse_events["term"] == ICANS]
+    assert icans["grade"].tolist() == [3, 2]
+    assert icans["criteria"].tolist() == ["astct-2019", "astct-2019"]
+    assert icans["coding"].tolist() == ["astct", "astct"]
+    t = build_patient_listing(r.adverse_events, r.subjects, subject_summary=r.subject_summary)
+    assert t.to_frame()["ICANS"].tolist()[:2] == ["3", "2"]
+    pd.DataFrame({"subject_id": ["1"], "term": [ICANS], "grade": [6]}).to_csv(
+        folder / "events.csv", index=False
+    )
+    with pytest.raises(InputError, match="row 2"):
+        grade(folder)
