@@ -56,6 +56,22 @@ def _longest_word(text: str, bold: bool = False) -> float:
     return max((_pt(w, bold) for w in text.split(" ")), default=0.0)
 
 
+# Measures shared with the RTF writer (write/tables.py), which fits its columns the same way.
+CELL_PAD_PT = _PAD_PT
+INDENT_PT = _INDENT_PT
+VALUE_SPLIT = _SPLIT
+
+
+def text_points(text: str, bold: bool = False) -> float:
+    """Approximate width of ``text`` in points at the table font (Arial 9 pt)."""
+    return _pt(text, bold)
+
+
+def longest_word_points(text: str, bold: bool = False) -> float:
+    """Width in points of the widest word of ``text`` (a column never narrower)."""
+    return _longest_word(text, bold)
+
+
 _N_EQUALS = re.compile(r"\(N = (\d+)\)")
 
 
