@@ -27,17 +27,7 @@ from aegrade.tables.spec import TableSpecError
 __all__ = ["RECONCILE_COLUMNS", "build_reconciliation"]
 
 #: Columns of the reconciliation listing, in order.
-RECONCILE_COLUMNS = (
-    "Finding",
-    "Term",
-    "Derived system",
-    "Derived grade",
-    "Derived onset",
-    "Derived end",
-    "Reported grade",
-    "Reported onset",
-    "Detail",
-)
+RECONCILE_COLUMNS = ("Finding", "Term", "Derived system", "Derived", "Reported", "Detail")
 
 
 def build_reconciliation(
@@ -59,8 +49,8 @@ def build_reconciliation(
     Returns
     -------
     DisplayTable
-        Stub 'Patient', columns :data:`RECONCILE_COLUMNS`; rows sorted by patient, finding,
-        term and onset.
+        Stub 'Patient', columns :data:`RECONCILE_COLUMNS` ('Derived': grade (days onset-end);
+        'Reported': grade (day onset)); rows sorted by patient, finding, term and onset.
 
     Raises
     ------
@@ -74,9 +64,9 @@ def build_reconciliation(
     ...                    "criteria": ["ctcae-v5.0"] * 3, "onset": [5.0, 6.0, 3.0],
     ...                    "end": [9.0, None, 4.0]})
     >>> for row in build_reconciliation(ae).body:
-    ...     print(row[:3], row[4])
-    ('1', 'reported grade differs', 'Anemia') 3
-    ('2', 'derived grade >= 3, not reported', 'Anemia') 4
+    ...     print(row)
+    ('1', 'grade differs', 'Anemia', 'CTCAE v5.0', '3 (days 5-9)', '2 (day 6)', '')
+    ('2', 'grade >= 3 not reported', 'Anemia', 'CTCAE v5.0', '4 (days 3-4)', '', '')
     """
     for col in ("subject_id", "term", "grade"):
         if col not in adverse_events:
@@ -92,7 +82,7 @@ def build_reconciliation(
         else pd.DataFrame(columns=["subject_id", *RECONCILE_COLUMNS])
     )
     found = found.sort_values(
-        ["subject_id", "Finding", "Term", "Derived onset"], kind="stable", na_position="last"
+        ["subject_id", "Finding", "Term", "onset"], kind="stable", na_position="last"
     )
     cells = found[["subject_id", *RECONCILE_COLUMNS]].astype(object)
     cells = cells.where(cells.notna(), "")
@@ -168,40 +158,47 @@ def _unreported_and_differing(
     unreported = pd.DataFrame(
         {
             "subject_id": miss["subject_id"],
-            "Finding": f"derived grade >= {threshold}, not reported",
+            "Finding": f"grade >= {threshold} not reported",
             "Term": miss["term"],
             "Derived system": miss["criteria"].map(_label),
-            "Derived grade": miss["grade"],
-            "Derived onset": miss["onset"],
-            "Derived end": miss["end"],
-            "Reported grade": None,
-            "Reported onset": None,
-            "Detail": "no reported AE of this term in the window",
+            "Derived": _cell(miss["grade"], miss["onset"], miss["end"], "days"),
+            "Reported": "",
+            "Detail": "",
+            "onset": miss["onset"],
         }
     )
     diff = pairs[pairs["grade_r"].ne(pairs["grade"]).to_numpy(bool)]
     differing = pd.DataFrame(
         {
             "subject_id": diff["subject_id"],
-            "Finding": "reported grade differs",
+            "Finding": "grade differs",
             "Term": diff["term"],
             "Derived system": diff["criteria"].map(_label),
-            "Derived grade": diff["grade"],
-            "Derived onset": diff["onset"],
-            "Derived end": diff["end"],
-            "Reported grade": diff["grade_r"],
-            "Reported onset": diff["onset_r"],
-            "Detail": np.where(
-                diff["grade_r"].isna(),
-                "reported without a grade",
-                "reported "
-                + diff["grade_r"].map(_text).astype("string")
-                + ", derived "
-                + diff["grade"].map(_text).astype("string"),
-            ),
+            "Derived": _cell(diff["grade"], diff["onset"], diff["end"], "days"),
+            "Reported": _cell(diff["grade_r"], diff["onset_r"], None, "day"),
+            "Detail": np.where(diff["grade_r"].isna(), "reported without a grade", ""),
+            "onset": diff["onset"],
         }
     )
     return pd.concat([unreported, differing], ignore_index=True)
+
+
+def _day(v: float) -> str:
+    return f"{v:.1f}".removesuffix(".0")
+
+
+def _cell(grade: pd.Series, onset: pd.Series, end: pd.Series | None, word: str) -> list[str]:
+    """'g (days a-b)' / 'g (day a)': a grade and when (one decimal at most)."""
+    out = []
+    stops = end.to_numpy(float) if end is not None else np.full(len(grade), np.nan)
+    for g, a, b in zip(grade.to_numpy(float), onset.to_numpy(float), stops, strict=True):
+        text = "NA" if np.isnan(g) else _text(float(g))
+        if not np.isnan(a):
+            span = _day(a) if np.isnan(b) or b == a else f"{_day(a)}-{_day(b)}"
+            unit = word if "-" in span else "day"
+            text += f" ({unit} {span})"
+        out.append(text)
+    return out
 
 
 def _label(criteria: object) -> str:
@@ -222,22 +219,28 @@ def _crs(ae: pd.DataFrame) -> pd.DataFrame:
     if "reported" in worst.columns:
         systems.append("reported")
     worst = worst[systems]
+    derived = [c for c in systems if c != "reported"]
     detail = [
-        "; ".join(f"{s}: {_text(v) if v == v else 'NA'}" for s, v in zip(systems, row, strict=True))
-        for row in worst.to_numpy(float)
+        ", ".join(f"{s}: {_text(v) if v == v else 'NA'}" for s, v in zip(derived, row, strict=True))
+        for row in worst[derived].to_numpy(float)
     ]
     agree = worst.nunique(axis=1, dropna=True) <= 1
     return pd.DataFrame(
         {
             "subject_id": worst.index.to_numpy(object),
-            "Finding": np.where(agree, "CRS by system", "CRS by system: grades differ"),
+            "Finding": np.where(agree, "CRS by system", "CRS systems differ"),
             "Term": CRS_TERM,
             "Derived system": "",
-            "Derived grade": None,
-            "Derived onset": None,
-            "Derived end": None,
-            "Reported grade": worst["reported"].to_numpy(float) if "reported" in worst else None,
-            "Reported onset": None,
+            "Derived": "",
+            "Reported": [
+                "" if v != v else _text(float(v))
+                for v in (
+                    worst["reported"].to_numpy(float)
+                    if "reported" in worst
+                    else np.full(len(worst), np.nan)
+                )
+            ],
+            "onset": np.nan,
             "Detail": detail,
         }
     )

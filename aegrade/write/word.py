@@ -49,7 +49,7 @@ def _em(text: str) -> float:
 
 
 def _pt(text: str, bold: bool = False) -> float:
-    return _em(text) * _FONT_PT * (1.08 if bold else 1.0)
+    return _em(text) * _FONT_PT * (1.15 if bold else 1.0)  # bold Arial is ~15% wider
 
 
 def _longest_word(text: str, bold: bool = False) -> float:
@@ -91,7 +91,13 @@ def write_docx(tables: list[DisplayTable], path: Path) -> None:
     style.font.name, style.font.size = "Arial", Pt(_FONT_PT)
     style.paragraph_format.space_after = Pt(0)
     sec = doc.sections[0]
-    if max(len(t.columns) for t in tables) > 6:
+    portrait = (
+        int(sec.page_width or 0) - int(sec.left_margin or 0) - int(sec.right_margin or 0)
+    ) / 12700
+    # landscape for many columns, or when a table's fitted widths do not fit upright
+    if max(len(t.columns) for t in tables) > 6 or any(
+        sum(_widths(t, portrait)) > portrait + 0.5 for t in tables
+    ):
         sec.orientation = WD_ORIENT.LANDSCAPE
         sec.page_width, sec.page_height = sec.page_height, sec.page_width
     text_width = (
