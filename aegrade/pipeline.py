@@ -301,6 +301,10 @@ def _with_clinician_events(
             ev[extra] = events[extra].to_numpy()
     ev["duration"] = ev["end"] - ev["onset"]
     ev["reason"] = "clinician grade, checked against the " + cid + " dictionary"
+    if "coding" in ev:  # a clinician ICANS grade is an ASTCT 2019 grade (prepare.events)
+        astct = ev["coding"].astype("string").eq("astct").to_numpy(bool, na_value=False)
+        ev.loc[astct, "criteria"] = "astct-2019"
+        ev.loc[astct, "reason"] = "clinician ICANS grade (ASTCT 2019, grade 1-5)"
     # an end before the onset leaves the grade as given (the duration is already NA)
     timing = problems["check"].astype(str).eq(Reason.END_BEFORE_ONSET.value).to_numpy(bool)
     late = _problem_rows(events, problems[timing])

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["table_command"]
 
-_KINDS = ("ae", "crs", "shift", "listing", "all")
+_KINDS = ("ae", "crs", "shift", "listing", "labs", "rates", "cycles", "reconcile", "all")
 _PRINTABLE = ("txt", "md", "csv", "html", "ard", "ard-simple")
 
 
@@ -141,12 +141,42 @@ _PRINTABLE = ("txt", "md", "csv", "html", "ard", "ard-simple")
     help="Shift table: group grades below and from this grade (3: 'Grade 0-2', 'Grade 3-4').",
 )
 @click.option(
+    "--shift-baseline",
+    "shift_baseline",
+    type=click.Choice(["normal-range", "as-graded"]),
+    default="normal-range",
+    show_default=True,
+    help="Shift table baseline grade: the baseline value graded against its normal range "
+    "(a baseline-relative criterion never compares the baseline with itself), or as graded.",
+)
+@click.option(
+    "--reconcile-threshold",
+    "reconcile_threshold",
+    type=click.IntRange(1, 5),
+    default=3,
+    show_default=True,
+    help="Reconciliation: lowest derived grade that needs a matching reported AE.",
+)
+@click.option(
+    "--reconcile-window",
+    "reconcile_window",
+    type=click.FloatRange(0),
+    default=7.0,
+    show_default=True,
+    help="Reconciliation: days a reported onset may lie before the derived onset or after "
+    "the derived end.",
+)
+@click.option(
     "--kind",
     type=click.Choice(_KINDS),
     default="ae",
     show_default=True,
     help="Which table: AE table, CRS/ICANS summary, lab shift table, per-patient "
-    "listing, or all of them (one sheet / section each).",
+    "listing, worst post-baseline grade per lab test and direction (labs), "
+    "exposure-adjusted rates per 100 patient-years (subjects exposure_days or "
+    "treatment start/end), lab grades by cycle (observations with a cycle column), the "
+    "reconciliation listing of derived against reported AEs (reconcile), or all of them "
+    "(one sheet / section each).",
 )
 @click.option(
     "--format",
@@ -179,6 +209,9 @@ def table_command(
     percent_sign: bool | None,
     risk_difference: tuple[str, str] | None,
     shift_cut: int | None,
+    shift_baseline: str,
+    reconcile_threshold: int,
+    reconcile_window: float,
     kind: str,
     fmt: str | None,
     report: Path | None,
@@ -186,7 +219,7 @@ def table_command(
     criteria_file: Path | None,
 ) -> None:
     """Build AE tables from INPUT: a study (graded first) or the output of `aegrade grade`."""
-    from aegrade.tables import TableSpec, load_table_inputs, load_table_spec
+    from aegrade.tables import TableSpec, build_reconciliation, load_table_inputs, load_table_spec
     from aegrade.write import format_for, output_run, refuse_inputs, write_report, write_table
 
     inputs = [input_path, *(input_path.iterdir() if input_path.is_dir() else ())]
@@ -220,7 +253,17 @@ def table_command(
         risk_difference=risk_difference or None,
     )
     data = load_table_inputs(input_path, criteria=grading_criteria(ctcae, criteria_file))
-    tables = _build(kind, data, spec, shift_cut)
+    tables = _build(kind, data, spec, shift_cut, shift_baseline)
+    if kind == "reconcile":
+        tables = [
+            build_reconciliation(
+                _population(data, spec.population).adverse_events
+                if spec.population
+                else data.adverse_events,
+                threshold=reconcile_threshold,
+                window=reconcile_window,
+            )
+        ]
     if not tables:
         raise click.UsageError(f"--kind {kind}: the input has nothing to build it from")
     for note in getattr(tables[0], "notes", ()):
@@ -246,11 +289,18 @@ def _override(spec: TableSpec, *, criteria: tuple[str, ...], **options: object) 
 
 
 def _build(
-    kind: str, data: TableInputs, spec: TableSpec, shift_cut: int | None = None
+    kind: str,
+    data: TableInputs,
+    spec: TableSpec,
+    shift_cut: int | None = None,
+    shift_baseline: str = "normal-range",
 ) -> list[object]:
     from aegrade.tables import (
         build_ae_table,
         build_crs_icans_summary,
+        build_cycle_table,
+        build_exposure_table,
+        build_lab_worst_table,
         build_patient_listing,
         build_shift_table,
     )
@@ -268,7 +318,23 @@ def _build(
             out.append(crs)
     obs = data.graded_observations
     if kind in ("shift", "all") and obs is not None and "day" in obs:
-        out.append(build_shift_table(obs, subjects=data.subjects, by=spec.by, cut=shift_cut))
+        out.append(
+            build_shift_table(
+                obs,
+                subjects=data.subjects,
+                by=spec.by,
+                cut=shift_cut,
+                baseline="as-graded" if shift_baseline == "as-graded" else "normal-range",
+            )
+        )
+    if kind in ("labs", "all") and obs is not None and "day" in obs and "parameter" in obs:
+        out.append(build_lab_worst_table(obs, subjects=data.subjects, by=spec.by))
+    if kind == "rates" or (kind == "all" and _has_exposure(data.subjects)):
+        out.append(
+            build_exposure_table(data.adverse_events, data.subjects, by=spec.by, teae=spec.teae)
+        )
+    if kind in ("cycles", "all") and obs is not None and "cycle" in obs:
+        out.append(build_cycle_table(obs))
     if kind in ("listing", "all"):
         out.append(
             build_patient_listing(
@@ -279,6 +345,13 @@ def _build(
             )
         )
     return out
+
+
+def _has_exposure(subjects: pd.DataFrame) -> bool:
+    cols = set(subjects.columns)
+    return "exposure_days" in cols or bool(
+        cols & {"treatment_start", "TRTSDT"} and cols & {"treatment_end", "TRTEDT"}
+    )
 
 
 def _population(data: TableInputs, flag: str) -> TableInputs:

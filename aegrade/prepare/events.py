@@ -40,6 +40,11 @@ MAX_STUDY_DAYS = 36525.0
 _FLAG_WORDS = {"y": "Y", "yes": "Y", "true": "Y", "1": "Y", "n": "N", "no": "N", "false": "N"}
 _FLAG_WORDS["0"] = "N"
 
+#: A clinician ICANS grade (ASTCT 2019, Lee et al. 2019: grades 1-4, 5 = death due to ICANS):
+#: no CTCAE version has the term, so it is accepted by name (or "ICANS") with a grade 1-5 and
+#: marked ``coding = "astct"``.
+ICANS_EVENT_TERM = "Immune effector cell-associated neurotoxicity syndrome"
+
 
 def _grades_of(dictionary: pd.DataFrame, rows: np.ndarray) -> list[str]:
     """For each row's dictionary term, the grades CTCAE gives it, e.g. '3, 4, 5'."""
@@ -119,6 +124,8 @@ def validate_events(table: Table, criteria: str) -> tuple[pd.DataFrame, pd.DataF
     soc_given = _given(df, "soc")
     code_given = _given(df, "meddra_code").str.replace(r"\.0$", "", regex=True)
     coded = (soc_given.notna() | code_given.notna()).to_numpy(bool)
+    icans = not_ctcae & key.isin([ICANS_EVENT_TERM.lower(), "icans"]).to_numpy(bool) & whole
+    not_ctcae &= ~icans
     meddra = not_ctcae & coded & whole
     unknown = not_ctcae & ~meddra
     terms = list(dictionary["term"])
@@ -132,7 +139,7 @@ def validate_events(table: Table, criteria: str) -> tuple[pd.DataFrame, pd.DataF
     found = table_failures(table)
     found.add_rows(unknown, Reason.UNKNOWN_TERM, messages, column="term")
     found.add_rows(~present, Reason.MISSING_VALUE, "term is empty", column="term")
-    known = ~not_ctcae & present
+    known = ~not_ctcae & ~icans & present
     rows = pos.fillna(0).astype(int).to_numpy()
     allowed = np.zeros(len(df), bool)
     for k in range(1, 6):
@@ -151,7 +158,9 @@ def validate_events(table: Table, criteria: str) -> tuple[pd.DataFrame, pd.DataF
         )
         found.add_rows(bad_grade, Reason.INVALID_GRADE, gmsg, column="grade")
     column = {c: dictionary[c].to_numpy(dtype=object)[rows] for c in ("term", "meddra_code")}
-    df["term"] = np.where(known, column["term"], raw.to_numpy(dtype=object))
+    df["term"] = np.where(
+        known, column["term"], np.where(icans, ICANS_EVENT_TERM, raw.to_numpy(dtype=object))
+    )
     none = np.full(len(df), None, dtype=object)
     own_code = code_given.astype(object).where(code_given.notna(), None).to_numpy(dtype=object)
     own_soc = soc_given.astype(object).where(soc_given.notna(), None).to_numpy(dtype=object)
@@ -160,7 +169,9 @@ def validate_events(table: Table, criteria: str) -> tuple[pd.DataFrame, pd.DataF
         known, dictionary["soc"].to_numpy(dtype=object)[rows], np.where(meddra, own_soc, none)
     )
     df["coding"] = np.where(
-        known, "ctcae", np.where(meddra, "meddra", np.where(present, none, "uncoded"))
+        known,
+        "ctcae",
+        np.where(meddra, "meddra", np.where(icans, "astct", np.where(present, none, "uncoded"))),
     )
     _check_days(df, found)
     df["teae"] = _teae(df)

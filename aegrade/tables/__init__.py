@@ -15,6 +15,7 @@ from aegrade.tables.crs_summary import (
     build_crs_icans_summary,
     format_median_range,
 )
+from aegrade.tables.cycles import build_cycle_table
 from aegrade.tables.display import (
     DisplayTable,
     as_display,
@@ -25,10 +26,13 @@ from aegrade.tables.display import (
     system_label,
     with_grading_footnote,
 )
+from aegrade.tables.exposure import build_exposure_table, exposure_years, poisson_ci
 from aegrade.tables.filters import filter_population, filter_records, treatment_emergent
 from aegrade.tables.inputs import TableInputs, inputs_from_result, load_table_inputs
+from aegrade.tables.labtests import baseline_against_normal_range, build_lab_worst_table
 from aegrade.tables.listing import LISTING_TERMS, build_patient_listing
 from aegrade.tables.rates import format_risk_difference, risk_difference
+from aegrade.tables.reconcile import RECONCILE_COLUMNS, build_reconciliation
 from aegrade.tables.shift import build_shift_table
 from aegrade.tables.spec import (
     DEFAULT_COLUMNS,
@@ -48,6 +52,7 @@ __all__ = [
     "GRADE_COLUMNS",
     "ICANS_TERM",
     "LISTING_TERMS",
+    "RECONCILE_COLUMNS",
     "AETable",
     "ColumnSpec",
     "DisplayTable",
@@ -57,10 +62,16 @@ __all__ = [
     "TableSpecError",
     "arm_column",
     "as_display",
+    "baseline_against_normal_range",
     "build_ae_table",
     "build_crs_icans_summary",
+    "build_cycle_table",
+    "build_exposure_table",
+    "build_lab_worst_table",
     "build_patient_listing",
+    "build_reconciliation",
     "build_shift_table",
+    "exposure_years",
     "filter_population",
     "filter_records",
     "flag_worst",
@@ -73,6 +84,7 @@ __all__ = [
     "inputs_from_result",
     "load_table_inputs",
     "load_table_spec",
+    "poisson_ci",
     "risk_difference",
     "system_label",
     "treatment_emergent",

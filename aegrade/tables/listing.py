@@ -30,6 +30,15 @@ LISTING_TERMS: dict[str, str] = {
 }
 _RESPONSE = re.compile(r"response|remission|mrd|outcome|relapse", re.IGNORECASE)
 _PREFERRED = {"CRS": "astct-2019", "ICANS": "astct-2019"}
+#: Listing column -> subject_summary column of the same grade in listing.csv (the lineage's
+#: worst CTCAE grade, aegrade.grading.hematology.LINEAGES).
+_SUMMARY_LINEAGE = {
+    "Neutropenia": "neutrophils_worst_grade",
+    "Anemia": "hemoglobin_worst_grade",
+    "Thrombocytopenia": "platelets_worst_grade",
+}
+#: Listing column -> prefix of the subject_summary columns giving its derived grade.
+_SUMMARY_SYNDROME = {"CRS": "crs_grade_", "ICANS": "icans_grade_"}
 
 
 def build_patient_listing(
@@ -50,7 +59,12 @@ def build_patient_listing(
         AE rows; the worst grade per patient of each :data:`LISTING_TERMS` term, chosen per
         patient: the clinician-reported grade (``source`` 'clinician') when the patient has
         one, else the grade by the preferred system (ASTCT 2019 for CRS and ICANS) when the
-        patient has one, else any. A patient without such an AE shows 0.
+        patient has one, else any. The lineage columns (Neutropenia, Anemia,
+        Thrombocytopenia) take the derived grade from ``subject_summary``'s
+        ``*_worst_grade`` columns when given, so they read as ``listing.csv`` does. A patient
+        without such an AE shows 0 when assessed (a grade in ``subject_summary`` or a graded
+        value of the term in ``observations``) and NA when not; without either table there is
+        no telling, and a patient without an event shows 0.
     subjects
         Patients in order (``subject_id``), and the response columns.
     listing
@@ -105,12 +119,19 @@ def build_patient_listing(
     else:
         frame = pd.DataFrame({"subject_id": ids})
         for col, term in LISTING_TERMS.items():
-            frame[col] = _worst(adverse_events, term, _PREFERRED.get(col), ids, prefer)
+            frame[col] = _column(
+                adverse_events, col, term, ids, prefer, observations, subject_summary
+            )
         frame["IL-6 range (pg/mL)"] = _il6_range(observations, subject_summary, ids)
     frame = _with_responses(frame, subjects, response_columns)
     frame = frame.rename(columns={"subject_id": "Patient"})
     cells = frame.astype(object).where(frame.notna(), "NA").map(_text)
-    foot = ["Worst grade per patient; 0, no event of grade >= 1 recorded."]
+    foot = ["Worst grade per patient; 0, assessed with no event of grade >= 1; NA, not assessed."]
+    if listing is None and _has_lineages(subject_summary):
+        foot.append(
+            "Neutropenia, Anemia, Thrombocytopenia: worst CTCAE grade of the lineage's values "
+            "(subject_summary, listing.csv) unless a clinician reported a grade."
+        )
     systems = (
         adverse_events["criteria"].unique()
         if adverse_events is not None and "criteria" in adverse_events
@@ -139,6 +160,94 @@ def _patients(
         if frame is not None:
             return pd.Index(pd.unique(frame["subject_id"].astype("string").dropna()))
     raise ValueError("a listing needs subjects, adverse events or a listing frame")
+
+
+def _has_lineages(summary: pd.DataFrame | None) -> bool:
+    return summary is not None and any(c in summary for c in _SUMMARY_LINEAGE.values())
+
+
+def _summary_values(
+    summary: pd.DataFrame | None, columns: Sequence[str], ids: pd.Index
+) -> np.ndarray:
+    """The worst of ``columns`` of the subject summary per patient (NaN where none)."""
+    out = np.full(len(ids), np.nan)
+    if summary is None or not columns:
+        return out
+    frame = summary.drop_duplicates("subject_id").set_index(
+        summary.drop_duplicates("subject_id")["subject_id"].astype("string")
+    )
+    for c in columns:
+        v = pd.to_numeric(frame[c], errors="coerce").reindex(ids).to_numpy(float)
+        out = np.fmax(out, v)
+    return out
+
+
+def _assessed(
+    term: str,
+    col: str,
+    ids: pd.Index,
+    observations: pd.DataFrame | None,
+    summary: pd.DataFrame | None,
+) -> np.ndarray | None:
+    """Per patient: was the term assessed (a grade, 0 included, in the summary or a graded
+    value in the observations)? None when neither table can tell."""
+    known = False
+    out = np.zeros(len(ids), bool)
+    if summary is not None and "subject_id" in summary:
+        cols = [
+            c
+            for c in summary.columns
+            if str(c).lower().startswith(term.lower() + " [")
+            or c == _SUMMARY_LINEAGE.get(col)
+            or str(c).startswith(_SUMMARY_SYNDROME.get(col, "\0"))
+        ]
+        if cols:
+            known = True
+            out |= ~np.isnan(_summary_values(summary, cols, ids))
+    if observations is not None and "subject_id" in observations:
+        for d in ("low", "high"):
+            t, g = f"term_{d}", f"grade_{d}"
+            if t not in observations or g not in observations:
+                continue
+            known = True
+            hit = (observations[t].astype("string").str.lower() == term.lower()).to_numpy(
+                bool, na_value=False
+            ) & observations[g].notna().to_numpy(bool)
+            sid = observations["subject_id"].astype("string")[hit]
+            out |= ids.isin(set(sid))
+    return out if known else None
+
+
+def _column(
+    ae: pd.DataFrame | None,
+    col: str,
+    term: str,
+    ids: pd.Index,
+    prefer: str,
+    observations: pd.DataFrame | None,
+    summary: pd.DataFrame | None,
+) -> pd.Series:
+    """One listing column: the grade per patient, NA where not assessed (never a 0 for
+    missing)."""
+    worst = _worst(ae, term, _PREFERRED.get(col), ids, prefer).to_numpy(float, na_value=np.nan)
+    lineage = _SUMMARY_LINEAGE.get(col)
+    if lineage is not None and summary is not None and lineage in summary:
+        derived = _summary_values(summary, [lineage], ids)
+        clin = np.full(len(ids), np.nan)
+        if ae is not None and "source" in ae:
+            is_clin = (ae["source"].astype("string").str.lower() == "clinician").to_numpy(
+                bool, na_value=False
+            )
+            clin = _worst(ae[is_clin], term, None, ids, prefer).to_numpy(float, na_value=np.nan)
+        if prefer == "clinician":
+            worst = np.where(~np.isnan(clin), clin, np.where(~np.isnan(derived), derived, worst))
+        else:
+            worst = np.where(~np.isnan(derived), derived, worst)
+    assessed = _assessed(term, col, ids, observations, summary)
+    none = np.isnan(worst)
+    zero = none if assessed is None else none & assessed
+    worst = np.where(zero, 0.0, worst)
+    return pd.Series(worst, dtype="Float64").astype("Int64")  # NaN -> NA
 
 
 def _worst(
@@ -173,7 +282,7 @@ def _worst(
     best = pd.Series(rank).groupby(sid).transform("min").to_numpy()
     keep = rank == best
     worst = pd.Series(grade.to_numpy(float)[keep]).groupby(sid[keep]).max()
-    return pd.Series(worst.reindex(ids).fillna(0).to_numpy(), dtype="Int64")
+    return pd.Series(worst.reindex(ids).to_numpy(float), dtype="Float64").astype("Int64")
 
 
 def _il6_range(

@@ -14,11 +14,13 @@ import numpy as np
 import pandas as pd
 
 from aegrade.tables.display import DisplayTable, format_count, with_grading_footnote
+from aegrade.tables.labtests import baseline_against_normal_range
 from aegrade.tables.spec import TableSpecError, arm_column
 
 __all__ = ["build_shift_table"]
 
 MissingBaseline = Literal["missing", "grade0", "exclude"]
+BaselineGrade = Literal["normal-range", "as-graded"]
 
 
 def build_shift_table(
@@ -30,6 +32,7 @@ def build_shift_table(
     subjects: pd.DataFrame | None = None,
     by: str | None = None,
     cut: int | None = None,
+    baseline: BaselineGrade = "normal-range",
 ) -> DisplayTable:
     """Baseline vs worst post-baseline grade for each lab term, per arm.
 
@@ -52,6 +55,11 @@ def build_shift_table(
     cut
         A cut-point grade (e.g. 3): baseline and worst grades are grouped as 'Grade 0-2' and
         'Grade 3-4' (LBT07-style 'Grade 3-4' shift) instead of one row and column per grade.
+    baseline
+        'normal-range' (default): the baseline grade is the baseline value graded against its
+        normal range (:func:`aegrade.tables.labtests.baseline_against_normal_range`: a
+        baseline-relative criterion never compares the baseline with itself);
+        'as-graded': the grade the baseline row has in ``graded_observations``.
 
     Returns
     -------
@@ -100,6 +108,7 @@ def build_shift_table(
         raise TableSpecError("shift table: graded_observations needs a 'day' column")
     if cut is not None and not 1 <= cut <= 4:
         raise TableSpecError(f"shift table: cut must be a grade from 1 to 4, got {cut}")
+    graded_observations = _with_baseline(graded_observations, baseline)
     long = _long(graded_observations)
     pairs = _pairs(long, missing_baseline)
     arms, big_ns = _arms(pairs, subjects, by)
@@ -151,6 +160,11 @@ def build_shift_table(
         "day 0. n (%) of the patients in each baseline row; patients without a "
         "post-baseline value are not counted."
     ]
+    if baseline == "normal-range":
+        foot.append(
+            "Baseline grade: the baseline value graded against its normal range (a criterion "
+            "relative to baseline is read as if the baseline were normal)."
+        )
     if by is not None:
         foot.append("N: patients of the arm in the subjects table.")
     if missing_baseline == "grade0":
@@ -171,6 +185,15 @@ def build_shift_table(
         name="Lab shift",
         ard=pd.DataFrame(ard, columns=["row", "arm", "column", "n", "N", "percent"]),
     )
+
+
+def _with_baseline(graded: pd.DataFrame, baseline: BaselineGrade) -> pd.DataFrame:
+    """The observations whose baseline rows carry the grade the ``baseline`` option asks for."""
+    if baseline not in ("normal-range", "as-graded"):
+        raise TableSpecError(
+            f"shift table: baseline must be normal-range or as-graded, not {baseline!r}"
+        )
+    return baseline_against_normal_range(graded) if baseline == "normal-range" else graded
 
 
 def _category(grades: pd.Series, cats: list[tuple[str, int, int]]) -> pd.Series:

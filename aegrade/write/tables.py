@@ -22,7 +22,14 @@ import pandas as pd
 from aegrade.tables.display import DisplayTable, as_display, format_percent, format_text
 from aegrade.write.atomic import atomic_output
 from aegrade.write.neutralize import escape_markup, neutralize, neutralize_formulas
-from aegrade.write.word import write_docx
+from aegrade.write.word import (
+    CELL_PAD_PT,
+    INDENT_PT,
+    VALUE_SPLIT,
+    longest_word_points,
+    text_points,
+    write_docx,
+)
 
 __all__ = [
     "CARDS_COLUMNS",
@@ -457,6 +464,37 @@ def _rtf_text(text: str) -> str:
     return "".join(parts)
 
 
+def _rtf_columns(t: DisplayTable) -> list[tuple[list[str], list[str], list[float], list[str]]]:
+    """Per value column: its RTF sub-columns as (cells per sub-column..., justification,
+    width in points). A column of 'n (x)' cells becomes two sub-columns, the count right-aligned
+    and the parenthesis left-aligned, so numbers line up on the parenthesis as in the docx."""
+    out = []
+    for j, header in enumerate(t.columns, start=1):
+        cells = [r[j] for r in t.body]
+        parts = [VALUE_SPLIT.match(c) for c in cells]
+        if (
+            cells
+            and all(m is not None or c == "" for m, c in zip(parts, cells, strict=True))
+            and any(m is not None and m.group(2) for m in parts)
+        ):
+            heads = [m.group(1) if m else "" for m in parts]
+            rests = [(m.group(2) or "") if m else "" for m in parts]
+            w_head = max(text_points(x) for x in heads) + 2 * CELL_PAD_PT
+            w_rest = max(text_points(x) for x in rests) + CELL_PAD_PT
+            need = longest_word_points(header, True) + 2 * CELL_PAD_PT
+            if w_head + w_rest < need:  # the header's words never break
+                extra = (need - w_head - w_rest) / 2
+                w_head, w_rest = w_head + extra, w_rest + extra
+            out.append(([*heads], [*rests], [w_head, w_rest], ["r", "l"]))
+        else:
+            w = (
+                max([text_points(x) for x in cells] + [longest_word_points(header, True)])
+                + 2 * CELL_PAD_PT
+            )
+            out.append((cells, [], [w], ["c"]))
+    return out
+
+
 def _rtf_document(t: DisplayTable) -> Any:
     import polars as pl
     from rtflite import RTFBody, RTFColumnHeader, RTFDocument, RTFFootnote, RTFPage, RTFTitle
@@ -464,31 +502,59 @@ def _rtf_document(t: DisplayTable) -> Any:
     # Every text is escaped here and rtflite's own conversion (LaTeX-like commands, '>=' to a
     # symbol) is off: the RTF shows exactly the text the other formats show.
     e = _rtf_text
-    ncol = 1 + len(t.columns)
-    stub_w = 3.0
-    widths = [stub_w] + [1.0] * len(t.columns)
+    cols = _rtf_columns(t)
+    stub_w = (
+        max(
+            [longest_word_points(t.stub_header, True)]
+            + [
+                text_points(r[0], b) + INDENT_PT * i
+                for r, i, b in zip(t.body, t.indent, t.emphasis, strict=True)
+            ]
+        )
+        + 2 * CELL_PAD_PT
+    )
     labels = ["  " * i + e(r[0]) for i, r in zip(t.indent, t.body, strict=True)]
-    data = {
-        f"c{j}": [labels[i] if j == 0 else e(t.body[i][j]) for i in range(len(t.body))]
-        for j in range(ncol)
-    }
+    data: dict[str, list[str]] = {"c0": labels}
+    widths = [stub_w]
+    just = ["l"]
+    spans: list[float] = []  # width of each original value column
+    for k, (first, second, w, jj) in enumerate(cols):
+        data[f"c{k}a"] = [e(x) for x in first]
+        if second:
+            data[f"c{k}b"] = [e(x) for x in second]
+        widths += w
+        just += jj
+        spans.append(sum(w))
     df = pl.DataFrame(data, schema={k: pl.Utf8 for k in data})
+    n = len(widths)
+    none = [[""] * n]
     headers = []
     if t.groups:
+        group_w, col = [], 0
+        for _, span in t.groups:
+            group_w.append(sum(spans[col : col + span]))
+            col += span
         headers.append(
             RTFColumnHeader(
                 text=["", *(e(g) for g, _ in t.groups)],
-                col_rel_width=[stub_w] + [float(s) for _, s in t.groups],
+                col_rel_width=[stub_w, *group_w],
                 text_justification=["l"] + ["c"] * len(t.groups),
                 text_convert=[[False]],
+                border_left=[[""] * (1 + len(t.groups))],
+                border_right=[[""] * (1 + len(t.groups))],
+                border_bottom=[[""] + ["single"] * len(t.groups)],
             )
         )
     headers.append(
         RTFColumnHeader(
             text=[e(t.stub_header), *(e(c) for c in t.columns)],
-            col_rel_width=widths,
+            col_rel_width=[stub_w, *spans],
             text_justification=["l"] + ["c"] * len(t.columns),
             text_convert=[[False]],
+            border_left=[[""] * (1 + len(t.columns))],
+            border_right=[[""] * (1 + len(t.columns))],
+            border_top=[["single" if not t.groups else ""] * (1 + len(t.columns))],
+            border_bottom=[["single"] * (1 + len(t.columns))],
         )
     )
     return RTFDocument(
@@ -498,11 +564,21 @@ def _rtf_document(t: DisplayTable) -> Any:
         rtf_column_header=headers,
         rtf_body=RTFBody(
             col_rel_width=widths,
-            text_justification=[["l"] + ["c"] * len(t.columns)],
+            text_justification=[just],
             text_convert=[[False]],
+            border_left=none,
+            border_right=none,
+            border_first=[["single"] * n],
+            border_last=[["single"] * n],
         ),
         rtf_footnote=(
-            RTFFootnote(text=[e(f) for f in t.footnotes], text_convert=[[False]])
+            RTFFootnote(
+                text=[e(f) for f in t.footnotes],
+                text_convert=[[False]],
+                border_left=[[""]],
+                border_right=[[""]],
+                border_bottom=[[""]],
+            )
             if t.footnotes
             else None
         ),

@@ -49,11 +49,27 @@ def _em(text: str) -> float:
 
 
 def _pt(text: str, bold: bool = False) -> float:
-    return _em(text) * _FONT_PT * (1.08 if bold else 1.0)
+    return _em(text) * _FONT_PT * (1.15 if bold else 1.0)  # bold Arial is ~15% wider
 
 
 def _longest_word(text: str, bold: bool = False) -> float:
     return max((_pt(w, bold) for w in text.split(" ")), default=0.0)
+
+
+# Measures shared with the RTF writer (write/tables.py), which fits its columns the same way.
+CELL_PAD_PT = _PAD_PT
+INDENT_PT = _INDENT_PT
+VALUE_SPLIT = _SPLIT
+
+
+def text_points(text: str, bold: bool = False) -> float:
+    """Approximate width of ``text`` in points at the table font (Arial 9 pt)."""
+    return _pt(text, bold)
+
+
+def longest_word_points(text: str, bold: bool = False) -> float:
+    """Width in points of the widest word of ``text`` (a column never narrower)."""
+    return _longest_word(text, bold)
 
 
 _N_EQUALS = re.compile(r"\(N = (\d+)\)")
@@ -75,7 +91,13 @@ def write_docx(tables: list[DisplayTable], path: Path) -> None:
     style.font.name, style.font.size = "Arial", Pt(_FONT_PT)
     style.paragraph_format.space_after = Pt(0)
     sec = doc.sections[0]
-    if max(len(t.columns) for t in tables) > 6:
+    portrait = (
+        int(sec.page_width or 0) - int(sec.left_margin or 0) - int(sec.right_margin or 0)
+    ) / 12700
+    # landscape for many columns, or when a table's fitted widths do not fit upright
+    if max(len(t.columns) for t in tables) > 6 or any(
+        sum(_widths(t, portrait)) > portrait + 0.5 for t in tables
+    ):
         sec.orientation = WD_ORIENT.LANDSCAPE
         sec.page_width, sec.page_height = sec.page_height, sec.page_width
     text_width = (

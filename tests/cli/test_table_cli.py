@@ -312,3 +312,57 @@ def test_risk_difference_columns(study):
     assert "Risk difference A - B, % (95% CI)" in res.stdout
     bad = _run("table", study, "--by", "arm", "--risk-difference", "A", "C")
     assert bad.exit_code == 1 and "not among the arms" in bad.output
+
+
+def test_exposure_adjusted_rates_and_cycles(study):
+    subjects = pd.read_csv(study / "subjects.csv")
+    subjects["exposure_days"] = [365.25, 365.25, 365.25, 730.5]
+    subjects.to_csv(study / "subjects.csv", index=False)
+    obs = pd.read_csv(study / "observations.csv")
+    obs["cycle"] = [1, 1, 1, 2, 1, 1, 1]
+    obs.to_csv(study / "observations.csv", index=False)
+    res = _run("table", study, "--kind", "rates", "--by", "arm")
+    assert res.exit_code == 0, res.output
+    assert "A (N = 2, PY = 2.0)" in res.stdout and "B (N = 2, PY = 3.0)" in res.stdout
+    # Arm A: S1 (grade 4) and S2 (grade 2) over 2 patient-years.
+    row = next(x for x in res.stdout.splitlines() if "Neutrophil" in x).split()
+    assert row[3:11] == ["2", "100.00", "(12.11,", "361.23)", "1", "50.00", "(1.27,", "278.58)"]
+    cyc = _run("table", study, "--kind", "cycles")
+    assert cyc.exit_code == 0, cyc.output
+    assert _row(cyc, "Neutrophil count decreased")[3:] == ["1", "(25.0)", "1", "(100.0)"]
+    subjects.drop(columns="exposure_days").to_csv(study / "subjects.csv", index=False)
+    missing = _run("table", study, "--kind", "rates")
+    assert missing.exit_code == 1 and "exposure_days" in missing.output
+
+
+def test_lab_worst_grade_table_by_arm(study):
+    res = _run("table", study, "--kind", "labs", "--by", "arm")
+    assert res.exit_code == 0, res.output
+    lines = [x.split() for x in res.stdout.splitlines()]
+    assert ["(n)", "2", "1"] in lines  # arm A: S1, S2; arm B: S3 (S4 has no post-baseline value)
+    assert ["Grade", "4", "1", "(50.0)", "0"] in lines
+    assert ["Any", "grade", "2", "(100.0)", "0"] in lines
+    shift = _run("table", study, "--kind", "shift", "--shift-baseline", "as-graded")
+    assert shift.exit_code == 0, shift.output
+    assert "graded against its normal range" not in shift.stdout
+    assert "graded against its normal range" in _run("table", study, "--kind", "shift").stdout
+
+
+def test_reconcile_listing(study):
+    pd.DataFrame(
+        {
+            "subject_id": ["S1", "S2"],
+            "term": ["Neutrophil count decreased", "Neutrophil count decreased"],
+            "grade": [3, 2],
+            "onset": [4, 4],
+        }
+    ).to_csv(study / "events.csv", index=False)
+    res = _run("table", study, "--kind", "reconcile")
+    assert res.exit_code == 0, res.output
+    lines = [x for x in res.stdout.splitlines() if x.startswith("S")]
+    assert len(lines) == 1  # S1: derived 4, reported 3; S2: derived 2 = reported 2
+    assert lines[0].split()[:4] == ["S1", "grade", "differs", "Neutrophil"]
+    assert "4 (day 3)" in lines[0] and "3 (day 4)" in lines[0]
+    res = _run("table", study, "--kind", "reconcile", "--reconcile-window", "0")
+    assert res.exit_code == 0, res.output
+    assert "grade >= 3 not reported" in res.stdout  # S1's report is a day late

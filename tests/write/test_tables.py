@@ -247,7 +247,9 @@ def test_rtf(single, tmp_path):
     assert text.startswith("{\\rtf1")
     cells = _rtf_cells(text)
     i = cells.index(CRS)
-    assert cells[i : i + 3] == [CRS, "25 (83.3)", "3 (10.0)"]
+    # (issue 14 point 5) 'n (%)' is two cells, the count right- and the parenthesis
+    # left-aligned, so the numbers line up on the parenthesis as in the docx
+    assert cells[i : i + 5] == [CRS, "25", "(83.3)", "3", "(10.0)"]
     assert "Any grade" in cells and "Number of patients (N = 30)" in cells
     assert "Table 3. Adverse events" in text
 
