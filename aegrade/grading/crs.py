@@ -9,7 +9,9 @@ file (``aegrade criteria show <id>``); the logic here is shared:
   (HYPOTENSION, SYSBP below the option, vasopressors counted per the file) and the hypoxia tier
   (device and flow, FiO2), plus CTCAE organ-toxicity grades for Lee 2014;
 * an episode opens at a fever outside any episode and lasts while fever, hypotension or hypoxia
-  recur no more than ``episode_gap_hours`` apart; its grade at each time point is the worst of
+  recur no more than ``episode_gap_hours`` apart, and while a support interval (vasopressor or
+  oxygen running over a span) is active, its end being a time point of its own; its grade at
+  each time point is the worst of
   the floor grade and the tiers; fever need not persist once it has opened the episode;
 * grade 5 from ``death_cause``.
 
@@ -124,11 +126,13 @@ def grade_crs(
     rows = _row_tiers(f, c, float(thr))
     if r.organ_toxicity is not None:
         rows = _with_organ_rows(rows, found, r)
+    rows = _with_span_ends(rows, r.hypotension.running_hours)
     tps = time_points(rows["subject"], rows["day"])
     at = _tp_tiers(tps, rows, c)
     opened = _opened_before(tps, f.subjects, episode_open, gap)
     opens = at["fever"] | (opened & _first_signal(tps.subject, at["signal"]))
-    eps = find_episodes(tps.subject, tps.day, at["signal"], gap_days=gap, opens=opens)
+    held = _held_days(tps, rows, r.hypotension.running_hours)
+    eps = find_episodes(tps.subject, held, at["signal"], gap_days=gap, opens=opens)
     if r.organ_toxicity is not None:
         eps = _organ_tail(eps, tps, at["organ"], gap)
     member = eps.membership(tps.n)
@@ -321,6 +325,81 @@ def _with_organ_rows(
         weight=np.full(n, np.nan),
         organ=tier[keep],
         organ_desc=desc,
+    )
+    return {k: np.concatenate([rows[k], extra[k]]) for k in rows}
+
+
+def _support_spans(
+    rows: dict[str, np.ndarray], running_hours: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Subject, start and end of every support interval that runs over time: vasopressor spans
+    (:func:`_pressor_spans`) and oxygen device rows with an ``end`` after their day."""
+    _, p_subject, p_start, p_end = _pressor_spans(rows, running_hours)
+    o = np.flatnonzero((rows["hox"] > 0) & (rows["end"] > rows["day"]))
+    span = p_end > p_start
+    subject = np.r_[p_subject[span], rows["subject"][o]].astype(np.int64)
+    start = np.r_[p_start[span], rows["day"][o]].astype(float)
+    end = np.r_[p_end[span], rows["end"][o]].astype(float)
+    return subject, start, end
+
+
+def _held_days(tps: TimePoints, rows: dict[str, np.ndarray], running_hours: float) -> np.ndarray:
+    """Time point days with the stretches a support interval runs through taken out, for the
+    episode gap: an episode lasts while a support interval is active, however long it runs
+    (oxygen from day 1.1 to 2.6 keeps it going past a 24 h gap). Consecutive time points of a
+    subject both covered by one interval are 0 apart; other distances are kept."""
+    if tps.n < 2:
+        return tps.day
+    subject, start, end = _support_spans(rows, running_hours)
+    tp, span = _cover(tps, subject, start, end)
+    reach = np.full(tps.n, -np.inf)
+    np.maximum.at(reach, tp, end[span])
+    step = np.diff(tps.day)
+    held = (tps.subject[1:] == tps.subject[:-1]) & (reach[:-1] >= tps.day[1:] - SECOND)
+    out: np.ndarray = tps.day[0] + np.r_[0.0, np.cumsum(np.where(held, 0.0, step))]
+    return out
+
+
+def _with_span_ends(rows: dict[str, np.ndarray], running_hours: float) -> dict[str, np.ndarray]:
+    """Append a bare row at the end of every support interval (a vasopressor running over a
+    span, an oxygen device row with an ``end``), so that end is a time point of its own.
+
+    The interval is active up to and including its end (:func:`_cover`), so the episode lasts
+    while it runs: a norepinephrine drip from day 1.2 to 2.0 keeps a CRS episode going to day
+    2.0 although nothing else was charted after day 1.5 (issue: episode end ignored intervals).
+    The appended rows carry no finding of their own; the tiers at them come from the intervals
+    covering them.
+    """
+    subject, _, day = _support_spans(rows, running_hours)
+    # an end within a second of a charted row (an interval cut at its dose-0 row) is that row
+    ok = ~np.isnan(rows["day"])
+    if day.size and ok.any():
+        lo = float(min(np.nanmin(rows["day"]), day.min()))
+        width = float(max(np.nanmax(rows["day"]), day.max())) - lo + 2.0
+        charted = np.sort(rows["subject"][ok] * width + (rows["day"][ok] - lo))
+        key = subject * width + (day - lo)
+        hi = np.searchsorted(charted, key + 2 * SECOND, side="right")
+        low = np.searchsorted(charted, key - 2 * SECOND, side="left")
+        new = hi == low
+    else:
+        new = np.ones(day.size, bool)
+    subject, day = subject[new], day[new]
+    if day.size == 0:
+        return rows
+    n = day.size
+    extra = {
+        k: np.zeros(n, v.dtype) if v.dtype != object else np.full(n, None, object)
+        for k, v in rows.items()
+    }
+    extra.update(
+        subject=subject,
+        day=day,
+        end=day,
+        code=np.full(n, "SPAN_END", object),
+        temp=np.full(n, -np.inf),
+        number=np.full(n, np.nan),
+        dose=np.full(n, np.nan),
+        weight=np.full(n, np.nan),
     )
     return {k: np.concatenate([rows[k], extra[k]]) for k in rows}
 

@@ -188,6 +188,54 @@ def test_resolution_is_the_first_normal_reading_after_the_last_finding():
     assert old["resolved_day"].iloc[0] == 5.0
 
 
+def test_episode_lasts_while_a_vasopressor_interval_runs():
+    # the auditor's C1: norepinephrine 1.2-2.0, epinephrine 1.5-1.8, infusion off at 2.5
+    obs = _obs(
+        [
+            ("S1", 1.0, "TEMP", 38.9, "degC"),
+            ("S1", 1.1, "SYSBP", 82, "mmHg"),
+            ("S1", 1.2, "VASOPRESSOR", "norepinephrine", None, None, 0.1, "ug/kg/min", 2.0),
+            ("S1", 1.5, "VASOPRESSOR", "epinephrine", None, None, 0.05, "ug/kg/min", 1.8),
+            ("S1", 2.5, "VASOPRESSOR", "norepinephrine", None, None, 0, "ug/kg/min"),
+        ]
+    )
+    res = grade_crs_icans(obs, icans=None)
+    ae = res.adverse_events.iloc[0]
+    assert (ae["grade"], ae["onset"], ae["end"], ae["resolved_day"]) == (4, 1.0, 2.0, 2.5)
+    assert round(ae["duration"], 9) == 1.0
+    ex = res.explain.set_index("day")["text"]
+    assert ex[1.8].startswith("grade 4: epinephrine + norepinephrine (2 vasopressors counted)")
+    assert ex[2.0] == "grade 3: norepinephrine at day 2 (hypotension tier 3, astct-2019)"
+
+
+def test_episode_lasts_while_an_oxygen_interval_runs():
+    obs = _obs(
+        [
+            ("S1", 1.0, "TEMP", 38.9, "degC"),
+            ("S1", 1.1, "OXYGEN", "nasal_cannula", None, 3, None, None, 2.6),
+            ("S1", 3.0, "TEMP", 37.0, "degC"),
+        ]
+    )
+    ae = grade_crs_icans(obs, icans=None).adverse_events.iloc[0]
+    assert (ae["grade"], ae["end"], ae["resolved_day"]) == (2, 2.6, 3.0)
+    assert round(ae["duration"], 9) == 1.6
+
+
+def test_interval_cut_by_a_dose_0_row_ends_before_it():
+    obs = _obs(
+        [
+            ("S1", 1.0, "TEMP", 38.9, "degC"),
+            ("S1", 1.2, "VASOPRESSOR", "norepinephrine", None, None, 8, "ug/min", 3.0),
+            ("S1", 1.5, "VASOPRESSOR", "norepinephrine", None, None, 0, "ug/min"),
+        ]
+    )
+    ae = grade_crs_icans(obs, icans=None).adverse_events.iloc[0]
+    assert ae["grade"] == 3
+    assert ae["end"] == 1.5  # running up to the off row, no time point added before it
+    tps = grade_crs_icans(obs, icans=None).timepoints
+    assert tps["day"].tolist() == [1.0, 1.2, 1.5]
+
+
 def test_a_longer_gap_keeps_sparse_outpatient_vitals_in_one_episode():
     obs = _obs(
         [
