@@ -351,3 +351,91 @@ def test_start_and_end_columns_as_the_spec_names_them():
     grade, ex = _crs(obs)
     assert grade == 4
     assert ex[1.5].startswith("grade 4: epinephrine + norepinephrine")
+
+
+# ---- Lee 2014 / CTCAE v5.0: oxygen by FiO2; a high-flow delivery without FiO2 needs review
+
+
+def _hfnc(flow: float | None, fio2: float | None = None) -> pd.DataFrame:
+    rows = [
+        ("S1", 1.0, "TEMP", 39.0, "degC"),
+        ("S1", 1.1, "OXYGEN", "high_flow_nasal_cannula", None, flow),
+    ]
+    if fio2 is not None:
+        rows.append(("S1", 1.1, "FIO2", fio2, "%"))
+    return _obs(rows)
+
+
+def _tp(obs: pd.DataFrame, criteria: str, **kw) -> pd.Series:
+    res = grade_crs_icans(obs, crs=criteria, icans=None, **kw)
+    return res.timepoints.set_index("day").loc[1.1]
+
+
+def test_lee_hfnc_50_without_fio2_is_grade_3_with_review():
+    tp = _tp(_hfnc(50), "lee-2014")
+    assert (tp["grade"], tp["hypoxia_tier"], tp["review"]) == (3, 3, True)
+    assert tp["rule"] == "lee-2014/crs/hypoxia/3"
+    assert tp["text"] == (
+        "grade 3: high-flow nasal cannula 50 L/min (no FiO2 charted: this delivery cannot show "
+        "FiO2 below 40%, read as >= 40%; clinical review) at day 1.1 (hypoxia tier 3, lee-2014)"
+    )
+
+
+def test_lee_hfnc_50_without_fio2_ambiguous_lower_is_grade_2_with_review():
+    tp = _tp(_hfnc(50), "lee-2014", ambiguous="lower")
+    assert (tp["grade"], tp["review"]) == (2, True)
+    assert (
+        "(no FiO2 charted: read as below 40%, option ambiguous=lower; clinical review)"
+        in (tp["text"])
+    )
+
+
+def test_ctcae_nasal_cannula_8_without_fio2_both_readings():
+    obs = _obs([("S1", 1.0, "TEMP", 39.0, "degC"), ("S1", 1.1, "OXYGEN", "nasal_cannula", None, 8)])
+    worse = _tp(obs, "ctcae-v5.0")
+    assert (worse["grade"], worse["review"], worse["criteria"]) == (3, True, "ctcae-v5.0")
+    lower = _tp(obs, "ctcae-v5.0", ambiguous="lower")
+    assert (lower["grade"], lower["review"]) == (2, True)
+
+
+def test_low_flow_cannula_up_to_6_l_min_stays_grade_2_without_review():
+    for flow, criteria in ((6.0, "lee-2014"), (None, "lee-2014"), (6.0, "ctcae-v5.0")):
+        obs = _obs(
+            [("S1", 1.0, "TEMP", 39.0, "degC"), ("S1", 1.1, "OXYGEN", "nasal_cannula", None, flow)]
+        )
+        tp = _tp(obs, criteria)
+        assert (tp["grade"], tp["review"]) == (2, False), (flow, criteria)
+    tp = _tp(_hfnc(5), "lee-2014")  # a high-flow cannula at 5 L/min is low flow
+    assert (tp["grade"], tp["review"]) == (2, False)
+
+
+def test_fio2_at_the_time_point_decides_for_a_high_flow_cannula():
+    low = _tp(_hfnc(50, fio2=30), "lee-2014")
+    assert (low["grade"], low["review"]) == (2, False)
+    assert low["text"].startswith("grade 2: FiO2 30% at day 1.1")
+    high = _tp(_hfnc(50, fio2=40), "ctcae-v5.0")
+    assert (high["grade"], high["review"]) == (3, False)
+
+
+def test_astct_hfnc_is_unchanged_by_the_fio2_reading():
+    tp = _tp(_hfnc(50), "astct-2019")
+    assert (tp["grade"], tp["review"]) == (3, False)
+    assert tp["text"].startswith("grade 3: high-flow nasal cannula 50 L/min at day 1.1")
+
+
+def test_adverse_event_reason_says_review():
+    res = grade_crs_icans(_hfnc(None), crs="lee-2014", icans=None)
+    ae = res.adverse_events.iloc[0]
+    assert ae["grade"] == 3
+    assert "read as > 6 L/min from the device name" in ae["reason"]
+    assert "clinical review" in ae["reason"]
+
+
+def test_grade_passes_ambiguous_to_crs():
+    from aegrade.pipeline import grade
+
+    obs = _hfnc(50)
+    worse = grade(obs, crs="lee-2014", icans=None, hematology=False).subject_summary
+    lower = grade(obs, crs="lee-2014", icans=None, hematology=False, ambiguous="lower")
+    assert worse["crs_grade_lee-2014"].tolist() == [3]
+    assert lower.subject_summary["crs_grade_lee-2014"].tolist() == [2]
