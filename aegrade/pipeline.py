@@ -172,6 +172,7 @@ def grade(
             icans=icans_system,
             errors="coerce",
             prepared=prepared,
+            ambiguous=ambiguous,
         )
         adverse_events = pd.concat([adverse_events, ci.adverse_events], ignore_index=True)
         summary = _join_subject_columns(summary, ci.subject_summary)

@@ -111,6 +111,13 @@ class Device(Frozen):
     flow_le: float | None = Field(None, ge=0, description="flow cut-off in L/min")
     grade_above_flow: Grade | None = Field(None, ge=0, le=4, description="grade above it")
     grade_missing_flow: Grade | None = Field(None, ge=0, le=4, description="grade without flow")
+    fio2_decides: bool = Field(
+        False,
+        description="a grade above `grade` from the flow (or a missing flow) is the worse reading "
+        "of a delivery that cannot show the lower FiO2 tier: a FiO2 row at the time point "
+        "decides instead; without one the worse grade stands with review (ambiguous='lower': "
+        "`grade`)",
+    )
 
     @model_validator(mode="after")
     def _flow_fields_together(self) -> Device:

@@ -9,7 +9,9 @@ file (``aegrade criteria show <id>``); the logic here is shared:
   (HYPOTENSION, SYSBP below the option, vasopressors counted per the file) and the hypoxia tier
   (device and flow, FiO2), plus CTCAE organ-toxicity grades for Lee 2014;
 * an episode opens at a fever outside any episode and lasts while fever, hypotension or hypoxia
-  recur no more than ``episode_gap_hours`` apart; its grade at each time point is the worst of
+  recur no more than ``episode_gap_hours`` apart, and while a support interval (vasopressor or
+  oxygen running over a span) is active, its end being a time point of its own; its grade at
+  each time point is the worst of
   the floor grade and the tiers; fever need not persist once it has opened the episode;
 * grade 5 from ``death_cause``.
 
@@ -69,6 +71,7 @@ def grade_crs(
     episode_open: Collection[str] = (),
     fever_waiver: str = "settled",
     resolution: str = "first_normal",
+    ambiguous: str = "worse",
 ) -> SyndromeGrades:
     """Grade CRS episodes of every subject by one system.
 
@@ -95,6 +98,11 @@ def grade_crs(
     resolution
         ``"first_normal"`` (default): ``resolved_day`` is the first time point after the last
         finding, or end + gap when nothing was charted in between; ``"after_gap"``: end + gap.
+    ambiguous
+        Where the file lets FiO2 decide a device's grade (Lee 2014, CTCAE v5.0: a cannula above
+        6 L/min or a high-flow cannula) and no FiO2 was charted at the time point, the grade
+        cannot be told apart: ``"worse"`` (default) takes the worse one, ``"lower"`` the lower;
+        either way the time point's ``review`` is set and the audit text says so.
 
     Returns
     -------
@@ -116,6 +124,8 @@ def grade_crs(
       subject_id  grade  onset
     0         01      2    1.0
     """
+    if ambiguous not in ("worse", "lower"):
+        raise ValueError(f"ambiguous={ambiguous!r}: choose 'worse' or 'lower'")
     c = load_crs_icans_criteria(resolve_crs_system(criteria))
     r = c.crs
     thr = r.hypotension.default_sysbp_below if sysbp_threshold is None else sysbp_threshold
@@ -124,11 +134,13 @@ def grade_crs(
     rows = _row_tiers(f, c, float(thr))
     if r.organ_toxicity is not None:
         rows = _with_organ_rows(rows, found, r)
+    rows = _with_span_ends(rows, r.hypotension.running_hours)
     tps = time_points(rows["subject"], rows["day"])
-    at = _tp_tiers(tps, rows, c)
+    at = _tp_tiers(tps, rows, c, ambiguous)
     opened = _opened_before(tps, f.subjects, episode_open, gap)
     opens = at["fever"] | (opened & _first_signal(tps.subject, at["signal"]))
-    eps = find_episodes(tps.subject, tps.day, at["signal"], gap_days=gap, opens=opens)
+    held = _held_days(tps, rows, r.hypotension.running_hours)
+    eps = find_episodes(tps.subject, held, at["signal"], gap_days=gap, opens=opens)
     if r.organ_toxicity is not None:
         eps = _organ_tail(eps, tps, at["organ"], gap)
     member = eps.membership(tps.n)
@@ -148,7 +160,7 @@ def grade_crs(
         np.maximum.reduce([np.full(tps.n, r.floor_grade.grade), at["hyp"], at["hox"], at["organ"]]),
         0,
     )
-    trace = _trace(tps, rows, at, member, grade, eps, c, float(thr), opened)
+    trace = _trace(tps, rows, at, member, grade, eps, c, float(thr), opened, ambiguous)
     assessed = np.zeros(len(f.subjects), bool)
     assessed[tps.subject] = True
     return syndrome_grades(
@@ -161,6 +173,7 @@ def grade_crs(
             "hypotension_tier": at["hyp"],
             "hypoxia_tier": at["hox"],
             "organ_tier": at["organ"],
+            "review": at["review"] & (member >= 0) & (at["hox"] > 0),
             "rule": trace["rule"],
             "text": trace["text"],
         },
@@ -184,7 +197,7 @@ def _row_tiers(f: Findings, c: CrsIcansCriteria, thr: float) -> dict[str, np.nda
     off = agent & (f.dose == 0)  # dose 0: the infusion is off (issue 13)
     pressor = agent & ~off
     treat = isin(f.code, TREATMENT_CODES) & ~not_given(f.number, f.word)
-    hox, hox_desc = _hypoxia_rows(f, r, live)
+    hox, hox_lower, hox_desc = _hypoxia_rows(f, r, live)
     weight = _weights(f)[f.subject] if len(f.subject) else np.zeros(0)
     return {
         "weight": weight,
@@ -203,6 +216,8 @@ def _row_tiers(f: Findings, c: CrsIcansCriteria, thr: float) -> dict[str, np.nda
         "sysbp_low": sysbp_low,
         "pressor": pressor,
         "hox": hox,
+        "hox_lower": hox_lower,
+        "fio2": (f.code == "FIO2") & live & ~np.isnan(f.number),
         "hox_desc": hox_desc,
         "treat": treat,
         "organ": np.zeros(len(f.day), np.int64),
@@ -225,9 +240,14 @@ def _weights(f: Findings) -> np.ndarray:
     return out
 
 
-def _hypoxia_rows(f: Findings, r: CrsRules, live: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _hypoxia_rows(
+    f: Findings, r: CrsRules, live: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: the hypoxia tier, the tier when FiO2 decides (the device's own grade where the
+    file has ``fio2_decides``, else the tier) and the description."""
     n = len(f.day)
     tier = np.zeros(n, np.int64)
+    lower = np.zeros(n, np.int64)
     desc = np.full(n, None, object)
     dev_rows = np.flatnonzero((f.code == "OXYGEN") & live)
     word, flow = f.word[dev_rows], f.flow[dev_rows]
@@ -256,6 +276,7 @@ def _hypoxia_rows(f: Findings, r: CrsRules, live: np.ndarray) -> tuple[np.ndarra
                 ~no_flow & (g < missing), txt + f" (<= {limit}: low flow, the flow decides)", txt
             )
         tier[dev_rows[m]] = g[m]
+        lower[dev_rows[m]] = np.minimum(g[m], dev.grade) if dev.fio2_decides else g[m]
         desc[dev_rows[m]] = dev.label + txt[m]
     fio2 = np.flatnonzero((f.code == "FIO2") & live)
     x = f.number[fio2]
@@ -263,7 +284,8 @@ def _hypoxia_rows(f: Findings, r: CrsRules, live: np.ndarray) -> tuple[np.ndarra
         m = (x >= t.ge) if t.ge is not None else (x > t.gt)
         tier[fio2[m]] = np.maximum(tier[fio2[m]], t.grade)
     desc[fio2] = "FiO2 " + fmt_numbers(x) + "%"
-    return tier, desc
+    lower[fio2] = tier[fio2]
+    return tier, lower, desc
 
 
 def _with_organ_rows(
@@ -325,11 +347,86 @@ def _with_organ_rows(
     return {k: np.concatenate([rows[k], extra[k]]) for k in rows}
 
 
+def _support_spans(
+    rows: dict[str, np.ndarray], running_hours: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Subject, start and end of every support interval that runs over time: vasopressor spans
+    (:func:`_pressor_spans`) and oxygen device rows with an ``end`` after their day."""
+    _, p_subject, p_start, p_end = _pressor_spans(rows, running_hours)
+    o = np.flatnonzero((rows["hox"] > 0) & (rows["end"] > rows["day"]))
+    span = p_end > p_start
+    subject = np.r_[p_subject[span], rows["subject"][o]].astype(np.int64)
+    start = np.r_[p_start[span], rows["day"][o]].astype(float)
+    end = np.r_[p_end[span], rows["end"][o]].astype(float)
+    return subject, start, end
+
+
+def _held_days(tps: TimePoints, rows: dict[str, np.ndarray], running_hours: float) -> np.ndarray:
+    """Time point days with the stretches a support interval runs through taken out, for the
+    episode gap: an episode lasts while a support interval is active, however long it runs
+    (oxygen from day 1.1 to 2.6 keeps it going past a 24 h gap). Consecutive time points of a
+    subject both covered by one interval are 0 apart; other distances are kept."""
+    if tps.n < 2:
+        return tps.day
+    subject, start, end = _support_spans(rows, running_hours)
+    tp, span = _cover(tps, subject, start, end)
+    reach = np.full(tps.n, -np.inf)
+    np.maximum.at(reach, tp, end[span])
+    step = np.diff(tps.day)
+    held = (tps.subject[1:] == tps.subject[:-1]) & (reach[:-1] >= tps.day[1:] - SECOND)
+    out: np.ndarray = tps.day[0] + np.r_[0.0, np.cumsum(np.where(held, 0.0, step))]
+    return out
+
+
+def _with_span_ends(rows: dict[str, np.ndarray], running_hours: float) -> dict[str, np.ndarray]:
+    """Append a bare row at the end of every support interval (a vasopressor running over a
+    span, an oxygen device row with an ``end``), so that end is a time point of its own.
+
+    The interval is active up to and including its end (:func:`_cover`), so the episode lasts
+    while it runs: a norepinephrine drip from day 1.2 to 2.0 keeps a CRS episode going to day
+    2.0 although nothing else was charted after day 1.5 (issue: episode end ignored intervals).
+    The appended rows carry no finding of their own; the tiers at them come from the intervals
+    covering them.
+    """
+    subject, _, day = _support_spans(rows, running_hours)
+    # an end within a second of a charted row (an interval cut at its dose-0 row) is that row
+    ok = ~np.isnan(rows["day"])
+    if day.size and ok.any():
+        lo = float(min(np.nanmin(rows["day"]), day.min()))
+        width = float(max(np.nanmax(rows["day"]), day.max())) - lo + 2.0
+        charted = np.sort(rows["subject"][ok] * width + (rows["day"][ok] - lo))
+        key = subject * width + (day - lo)
+        hi = np.searchsorted(charted, key + 2 * SECOND, side="right")
+        low = np.searchsorted(charted, key - 2 * SECOND, side="left")
+        new = hi == low
+    else:
+        new = np.ones(day.size, bool)
+    subject, day = subject[new], day[new]
+    if day.size == 0:
+        return rows
+    n = day.size
+    extra = {
+        k: np.zeros(n, v.dtype) if v.dtype != object else np.full(n, None, object)
+        for k, v in rows.items()
+    }
+    extra.update(
+        subject=subject,
+        day=day,
+        end=day,
+        code=np.full(n, "SPAN_END", object),
+        temp=np.full(n, -np.inf),
+        number=np.full(n, np.nan),
+        dose=np.full(n, np.nan),
+        weight=np.full(n, np.nan),
+    )
+    return {k: np.concatenate([rows[k], extra[k]]) for k in rows}
+
+
 # --------------------------------------------------------------------------- time points
 
 
 def _tp_tiers(
-    tps: TimePoints, rows: dict[str, np.ndarray], c: CrsIcansCriteria
+    tps: TimePoints, rows: dict[str, np.ndarray], c: CrsIcansCriteria, ambiguous: str
 ) -> dict[str, np.ndarray]:
     h = c.crs.hypotension
     fever = tps.reduce_max(rows["fever"].astype(np.int8)) > 0
@@ -348,7 +445,7 @@ def _tp_tiers(
         high_at, dose_note = _high_dose(tps, rows, c)
         high = high_at & (n_all == 1)
         hyp = np.where(high, np.maximum(hyp, h.high_dose.grade), hyp)
-    hox, hox_row = _interval_max(tps, rows, rows["hox"], rows["hox"] > 0)
+    hox, hox_row, review = _hypoxia_tier(tps, rows, ambiguous)
     organ = tps.reduce_max(rows["organ"])
     return {
         "fever": fever,
@@ -361,9 +458,29 @@ def _tp_tiers(
         "high": high,
         "dose_note": np.where(high, 0, dose_note),
         "hox_row": hox_row,
+        "review": review,
         "signal": fever | (hyp > 0) | (hox > 0),
         "temp": tps.reduce_max(rows["temp"]),
     }
+
+
+def _hypoxia_tier(
+    tps: TimePoints, rows: dict[str, np.ndarray], ambiguous: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per time point: the hypoxia tier, the row giving it, and whether it needs review.
+
+    A FiO2 row active at the time point decides between a device's grade and the worse one its
+    flow suggests (``fio2_decides``); without one the two cannot be told apart (``review``) and
+    ``ambiguous`` picks. On ties the FiO2 row is the one named."""
+    oxygen = rows["hox"] > 0
+    worse, worse_row = _interval_max(tps, rows, rows["hox"], oxygen)
+    score = rows["hox_lower"] * 2 + rows["fio2"]  # a FiO2 row wins a tie with a device
+    best, lower_row = _interval_max(tps, rows, score, oxygen | rows["fio2"])
+    lower = best // 2
+    _, fio2_row = _interval_max(tps, rows, rows["fio2"].astype(np.int64), rows["fio2"])
+    review = (worse > lower) & (fio2_row < 0)
+    take_worse = review & (ambiguous == "worse")
+    return np.where(take_worse, worse, lower), np.where(take_worse, worse_row, lower_row), review
 
 
 def _tp_of_rows(tps: TimePoints) -> np.ndarray:
@@ -587,6 +704,7 @@ def _trace(
     c: CrsIcansCriteria,
     thr: float,
     opened: np.ndarray,
+    ambiguous: str,
 ) -> dict[str, np.ndarray]:
     """Rule id and audit text per time point (None where there is nothing to say)."""
     cid = c.output_id
@@ -596,6 +714,7 @@ def _trace(
     a = {k: v[sub] for k, v in at.items()}
     g_all = grade[sub]
     comps = _component_texts(tps, rows, a, sub, thr, c.crs.hypotension.multiple_means_at_least)
+    comps["hox"] = comps["hox"] + np.where(a["review"], _review_note(c.crs, ambiguous), "")
     day = "day " + fmt_numbers(tps.day[sub])
     inside = member[sub] >= 0
     # the component that produced the grade: hypotension, hypoxia, organ, else the floor
@@ -661,6 +780,19 @@ def _trace(
     parts = np.array(["floor", "hypotension", "hypoxia", "organ"], object)
     rule[sub] = np.where(inside, cid + "/crs/" + parts[best] + "/" + g, cid + "/crs/not_crs/0")
     return {"text": text, "rule": rule}
+
+
+def _review_note(r: CrsRules, ambiguous: str) -> str:
+    """Why a device without FiO2 was graded as it was (``fio2_decides`` in the file)."""
+    top = r.hypoxia.fio2[0] if r.hypoxia.fio2 else None
+    at = "" if top is None else f"{top.ge if top.ge is not None else top.gt:g}%"
+    sign = ">=" if top is not None and top.ge is not None else ">"
+    if ambiguous == "worse":
+        return (
+            f" (no FiO2 charted: this delivery cannot show FiO2 below {at}, read as {sign} {at}; "
+            "clinical review)"
+        )
+    return f" (no FiO2 charted: read as below {at}, option ambiguous=lower; clinical review)"
 
 
 def _component_texts(

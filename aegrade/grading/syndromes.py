@@ -95,6 +95,7 @@ def grade_crs_icans(
     fever_waiver: Literal["settled", "treatment"] = "settled",
     episode_resolution: Literal["first_normal", "after_gap"] = "first_normal",
     capd_low_band: Literal["grade_1", "with_loc"] = "grade_1",
+    ambiguous: Literal["worse", "lower"] = "worse",
 ) -> CrsIcansResult:
     """Grade CRS and ICANS episodes from observation time series.
 
@@ -136,6 +137,11 @@ def grade_crs_icans(
     capd_low_band
         ``"grade_1"`` (default): CAPD 1-8 is ICANS grade 1 by itself; ``"with_loc"``: only with
         a depressed level of consciousness (see :func:`~aegrade.grading.icans.grade_icans`).
+    ambiguous
+        ``"worse"`` (default) or ``"lower"``: the CRS grade where a device's flow and no FiO2
+        cannot tell two grades apart (lee-2014, ctcae-v5.0: a nasal cannula above 6 L/min, or a
+        high-flow cannula without a flow); the time point's ``review`` is set either way (see
+        :func:`~aegrade.grading.crs.grade_crs`).
 
     Returns
     -------
@@ -189,6 +195,7 @@ def grade_crs_icans(
                     episode_gap_hours=episode_gap_hours,
                     fever_waiver=fever_waiver,
                     resolution=episode_resolution,
+                    ambiguous=ambiguous,
                 ),
             )
         )

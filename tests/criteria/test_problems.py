@@ -114,12 +114,11 @@ def test_crs_file_names_the_nested_key(tmp_path: Path) -> None:
 
 def test_model_rule_is_reported_where_it_applies(tmp_path: Path) -> None:
     text = _packaged("lee-2014.yaml").replace(
-        "nasal_cannula: {label: nasal cannula, grade: 2}",
-        "nasal_cannula: {label: nasal cannula, grade: 2, flow_le: 6}",
+        "blow_by: {label: blow-by oxygen, grade: 2}",
+        "blow_by: {label: blow-by oxygen, grade: 2, flow_le: 6}",
     )
     assert _problems(tmp_path, "lee.yaml", text) == [
-        "lee.yaml: key 'crs.hypoxia.devices.nasal_cannula': flow_le and grade_above_flow go "
-        "together"
+        "lee.yaml: key 'crs.hypoxia.devices.blow_by': flow_le and grade_above_flow go together"
     ]
 
 

@@ -188,6 +188,54 @@ def test_resolution_is_the_first_normal_reading_after_the_last_finding():
     assert old["resolved_day"].iloc[0] == 5.0
 
 
+def test_episode_lasts_while_a_vasopressor_interval_runs():
+    # the auditor's C1: norepinephrine 1.2-2.0, epinephrine 1.5-1.8, infusion off at 2.5
+    obs = _obs(
+        [
+            ("S1", 1.0, "TEMP", 38.9, "degC"),
+            ("S1", 1.1, "SYSBP", 82, "mmHg"),
+            ("S1", 1.2, "VASOPRESSOR", "norepinephrine", None, None, 0.1, "ug/kg/min", 2.0),
+            ("S1", 1.5, "VASOPRESSOR", "epinephrine", None, None, 0.05, "ug/kg/min", 1.8),
+            ("S1", 2.5, "VASOPRESSOR", "norepinephrine", None, None, 0, "ug/kg/min"),
+        ]
+    )
+    res = grade_crs_icans(obs, icans=None)
+    ae = res.adverse_events.iloc[0]
+    assert (ae["grade"], ae["onset"], ae["end"], ae["resolved_day"]) == (4, 1.0, 2.0, 2.5)
+    assert round(ae["duration"], 9) == 1.0
+    ex = res.explain.set_index("day")["text"]
+    assert ex[1.8].startswith("grade 4: epinephrine + norepinephrine (2 vasopressors counted)")
+    assert ex[2.0] == "grade 3: norepinephrine at day 2 (hypotension tier 3, astct-2019)"
+
+
+def test_episode_lasts_while_an_oxygen_interval_runs():
+    obs = _obs(
+        [
+            ("S1", 1.0, "TEMP", 38.9, "degC"),
+            ("S1", 1.1, "OXYGEN", "nasal_cannula", None, 3, None, None, 2.6),
+            ("S1", 3.0, "TEMP", 37.0, "degC"),
+        ]
+    )
+    ae = grade_crs_icans(obs, icans=None).adverse_events.iloc[0]
+    assert (ae["grade"], ae["end"], ae["resolved_day"]) == (2, 2.6, 3.0)
+    assert round(ae["duration"], 9) == 1.6
+
+
+def test_interval_cut_by_a_dose_0_row_ends_before_it():
+    obs = _obs(
+        [
+            ("S1", 1.0, "TEMP", 38.9, "degC"),
+            ("S1", 1.2, "VASOPRESSOR", "norepinephrine", None, None, 8, "ug/min", 3.0),
+            ("S1", 1.5, "VASOPRESSOR", "norepinephrine", None, None, 0, "ug/min"),
+        ]
+    )
+    ae = grade_crs_icans(obs, icans=None).adverse_events.iloc[0]
+    assert ae["grade"] == 3
+    assert ae["end"] == 1.5  # running up to the off row, no time point added before it
+    tps = grade_crs_icans(obs, icans=None).timepoints
+    assert tps["day"].tolist() == [1.0, 1.2, 1.5]
+
+
 def test_a_longer_gap_keeps_sparse_outpatient_vitals_in_one_episode():
     obs = _obs(
         [
@@ -303,3 +351,91 @@ def test_start_and_end_columns_as_the_spec_names_them():
     grade, ex = _crs(obs)
     assert grade == 4
     assert ex[1.5].startswith("grade 4: epinephrine + norepinephrine")
+
+
+# ---- Lee 2014 / CTCAE v5.0: oxygen by FiO2; a high-flow delivery without FiO2 needs review
+
+
+def _hfnc(flow: float | None, fio2: float | None = None) -> pd.DataFrame:
+    rows = [
+        ("S1", 1.0, "TEMP", 39.0, "degC"),
+        ("S1", 1.1, "OXYGEN", "high_flow_nasal_cannula", None, flow),
+    ]
+    if fio2 is not None:
+        rows.append(("S1", 1.1, "FIO2", fio2, "%"))
+    return _obs(rows)
+
+
+def _tp(obs: pd.DataFrame, criteria: str, **kw) -> pd.Series:
+    res = grade_crs_icans(obs, crs=criteria, icans=None, **kw)
+    return res.timepoints.set_index("day").loc[1.1]
+
+
+def test_lee_hfnc_50_without_fio2_is_grade_3_with_review():
+    tp = _tp(_hfnc(50), "lee-2014")
+    assert (tp["grade"], tp["hypoxia_tier"], tp["review"]) == (3, 3, True)
+    assert tp["rule"] == "lee-2014/crs/hypoxia/3"
+    assert tp["text"] == (
+        "grade 3: high-flow nasal cannula 50 L/min (no FiO2 charted: this delivery cannot show "
+        "FiO2 below 40%, read as >= 40%; clinical review) at day 1.1 (hypoxia tier 3, lee-2014)"
+    )
+
+
+def test_lee_hfnc_50_without_fio2_ambiguous_lower_is_grade_2_with_review():
+    tp = _tp(_hfnc(50), "lee-2014", ambiguous="lower")
+    assert (tp["grade"], tp["review"]) == (2, True)
+    assert (
+        "(no FiO2 charted: read as below 40%, option ambiguous=lower; clinical review)"
+        in (tp["text"])
+    )
+
+
+def test_ctcae_nasal_cannula_8_without_fio2_both_readings():
+    obs = _obs([("S1", 1.0, "TEMP", 39.0, "degC"), ("S1", 1.1, "OXYGEN", "nasal_cannula", None, 8)])
+    worse = _tp(obs, "ctcae-v5.0")
+    assert (worse["grade"], worse["review"], worse["criteria"]) == (3, True, "ctcae-v5.0")
+    lower = _tp(obs, "ctcae-v5.0", ambiguous="lower")
+    assert (lower["grade"], lower["review"]) == (2, True)
+
+
+def test_low_flow_cannula_up_to_6_l_min_stays_grade_2_without_review():
+    for flow, criteria in ((6.0, "lee-2014"), (None, "lee-2014"), (6.0, "ctcae-v5.0")):
+        obs = _obs(
+            [("S1", 1.0, "TEMP", 39.0, "degC"), ("S1", 1.1, "OXYGEN", "nasal_cannula", None, flow)]
+        )
+        tp = _tp(obs, criteria)
+        assert (tp["grade"], tp["review"]) == (2, False), (flow, criteria)
+    tp = _tp(_hfnc(5), "lee-2014")  # a high-flow cannula at 5 L/min is low flow
+    assert (tp["grade"], tp["review"]) == (2, False)
+
+
+def test_fio2_at_the_time_point_decides_for_a_high_flow_cannula():
+    low = _tp(_hfnc(50, fio2=30), "lee-2014")
+    assert (low["grade"], low["review"]) == (2, False)
+    assert low["text"].startswith("grade 2: FiO2 30% at day 1.1")
+    high = _tp(_hfnc(50, fio2=40), "ctcae-v5.0")
+    assert (high["grade"], high["review"]) == (3, False)
+
+
+def test_astct_hfnc_is_unchanged_by_the_fio2_reading():
+    tp = _tp(_hfnc(50), "astct-2019")
+    assert (tp["grade"], tp["review"]) == (3, False)
+    assert tp["text"].startswith("grade 3: high-flow nasal cannula 50 L/min at day 1.1")
+
+
+def test_adverse_event_reason_says_review():
+    res = grade_crs_icans(_hfnc(None), crs="lee-2014", icans=None)
+    ae = res.adverse_events.iloc[0]
+    assert ae["grade"] == 3
+    assert "read as > 6 L/min from the device name" in ae["reason"]
+    assert "clinical review" in ae["reason"]
+
+
+def test_grade_passes_ambiguous_to_crs():
+    from aegrade.pipeline import grade
+
+    obs = _hfnc(50)
+    worse = grade(obs, crs="lee-2014", icans=None, hematology=False).subject_summary
+    lower = grade(obs, crs="lee-2014", icans=None, hematology=False, ambiguous="lower")
+    assert worse["crs_grade_lee-2014"].tolist() == [3]
+    assert lower.subject_summary["crs_grade_lee-2014"].tolist() == [2]
