@@ -22,15 +22,13 @@ from aegrade.grading.labs import Ambiguous
 from aegrade.pipeline import grade
 from aegrade.read.study import load_study
 from aegrade.write.adam import build_adam
-from aegrade.write.results import Format, check_destination, write_result
+from aegrade.write.results import Format, check_destination, is_folder_name, write_result
 
 if TYPE_CHECKING:
     import pandas as pd
 
 ErrorMode = Literal["raise", "coerce"]
 
-#: What -o may end in: a workbook, or nothing (a folder of csv or parquet files).
-_OUTPUT_SUFFIXES = ("", ".xlsx")
 
 __all__ = ["XLSX_DEFAULT_MAX_ROWS", "grade_command"]
 
@@ -152,7 +150,8 @@ def grade_command(
 ) -> None:
     """Grade INPUT (a workbook, a folder of CSV/Parquet/XPT files incl. SDTM LB/VS/AE/DM, or
     one observations file, long or wide)."""
-    if output is not None and output.suffix.lower() not in _OUTPUT_SUFFIXES:
+    # a workbook, or a folder of csv or parquet files (``pv_out_4.03`` is a folder's name)
+    if output is not None and output.suffix.lower() != ".xlsx" and not is_folder_name(output):
         raise click.BadParameter(
             f"{output}: give a .xlsx file, or a folder for csv or parquet output",
             param_hint="-o/--output",
