@@ -300,7 +300,9 @@ def test_map_naming_headers_of_another_layout_is_fine(tmp_path: Path) -> None:
     path = tmp_path / "obs.csv"
     pd.DataFrame(OBS).rename(columns={"value": "Result"}).to_csv(path, index=False)
     cmap = {"columns": {"Result": "value", "Low": "lln", "Patient": "subject_id"}}
-    assert load_study(path, column_map=cmap).observations.frame["value"].tolist() == [120, 95, 130]
+    with pytest.warns(InputNotice, match="'low' \\(for lln\\), 'patient' \\(for subject_id\\)"):
+        study = load_study(path, column_map=cmap)
+    assert study.observations.frame["value"].tolist() == [120, 95, 130]
 
 
 def test_map_headers_no_table_has_are_named_in_one_notice(tmp_path: Path) -> None:
