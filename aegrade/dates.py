@@ -4,8 +4,9 @@ One date rule serves the whole pipeline (:func:`read_dates`):
 
 * a column's day/month order is decided from its unambiguous cells (``13/03/2024`` is day-first,
   ``03/13/2024`` month-first); ``dayfirst`` forces it; with no unambiguous cell the order is
-  month-first (pandas' reading); a column holding both orders is an input error naming the first
-  cell that contradicts the order of the cells before it;
+  month-first (pandas' reading) and ``guessed`` names the first slashed cell, which the readers
+  of files turn into an input error asking for the order; a column holding both orders is an
+  input error naming the first cell that contradicts the order of the cells before it;
 * UTC offsets are honoured: every time is converted to UTC before differences are taken, so a DST
   change or mixed offsets are valid data; a time without an offset is read as UTC;
 * a cell has a time of day when its text carries a clock time (``08:30``); a bare date, or a
@@ -38,7 +39,9 @@ class DateColumn:
     ``utc``: naive UTC timestamps (NaT: empty or not a date); ``calendar``: the date as written
     (the wall-clock date, before any offset is applied); ``clock``: the cell has a time of day;
     ``bad``: filled but not a date; ``dayfirst``: the day/month order used; ``conflict``:
-    position of the first cell contradicting that order (-1: none).
+    position of the first cell contradicting that order (-1: none); ``guessed``: position of the
+    first slashed cell when the order was neither forced nor decided by an unambiguous cell (every
+    slashed cell has day and month <= 12, so month-first is a guess; -1: not guessed).
     """
 
     utc: pd.Series
@@ -47,6 +50,7 @@ class DateColumn:
     bad: np.ndarray
     dayfirst: bool
     conflict: int
+    guessed: int = -1
 
 
 def read_dates(series: pd.Series, dayfirst: bool | None = None) -> DateColumn:
@@ -74,6 +78,8 @@ def read_dates(series: pd.Series, dayfirst: bool | None = None) -> DateColumn:
     ([False, True, False], [False, False, False])
     >>> read_dates(pd.Series(["13/03/2024", "03/13/2024"])).conflict
     1
+    >>> read_dates(pd.Series(["2024-03-01", "02/03/2024"])).guessed
+    1
     """
     text = series.astype("string").str.strip()
     parts = text.str.extract(_SLASHED)
@@ -81,12 +87,16 @@ def read_dates(series: pd.Series, dayfirst: bool | None = None) -> DateColumn:
     b = pd.to_numeric(parts[1], errors="coerce").to_numpy(float)
     says_day_first = (a > 12) & (b <= 12)
     says_month_first = (b > 12) & (a <= 12)
+    slashed = ~np.isnan(a)
+    guessed = -1
     if dayfirst is None:
         evidence = np.flatnonzero(says_day_first | says_month_first)
         dayfirst = bool(evidence.size and says_day_first[evidence[0]])
+        ambiguous = (a <= 12) & (b <= 12)
+        if not evidence.size and ambiguous.any():
+            guessed = int(np.argmax(ambiguous))
     against = says_month_first if dayfirst else says_day_first
     conflict = int(np.argmax(against)) if against.any() else -1
-    slashed = ~np.isnan(a)
     day, month = (parts[0], parts[1]) if dayfirst else (parts[1], parts[0])
     iso = parts[2] + "-" + month.str.zfill(2) + "-" + day.str.zfill(2) + parts[3].fillna("")
     text = text.where(~pd.Series(slashed, index=text.index), iso)
@@ -103,7 +113,7 @@ def read_dates(series: pd.Series, dayfirst: bool | None = None) -> DateColumn:
         text.str.contains(_CLOCK, regex=True, na=False)
         & ~text.str.match(_SPREADSHEET_MIDNIGHT, na=False)
     ).to_numpy(bool) & ~bad
-    return DateColumn(utc, calendar, clock, bad, dayfirst, conflict)
+    return DateColumn(utc, calendar, clock, bad, dayfirst, conflict, guessed)
 
 
 def between(when: DateColumn, start: DateColumn, *, calendar: bool = False) -> np.ndarray:

@@ -260,7 +260,7 @@ ISSUES = TableSchema(
     (
         _c("file", "string", "input file"),
         _c("sheet", "string", "sheet of a workbook"),
-        _c("row", "string", "spreadsheet row (header = 1) or DataFrame index label"),
+        _c("row", "Int64", "spreadsheet row (header = 1) or DataFrame index label (integer)"),
         _c("column", "string", "input column"),
         _c("value", "string", "the cell as given"),
         _c("check", "check_code", "the check that failed (a Reason code)", nullable=False),
@@ -428,7 +428,8 @@ def _cast(s: pd.Series, dtype: Dtype) -> pd.Series:
     if dtype in ("Int64", "int64"):
         if str(s.dtype) == dtype:
             return s
-        return pd.to_numeric(s, errors="coerce").astype(dtype)
+        number = pd.to_numeric(s, errors="coerce")
+        return number.where(number % 1 == 0).astype(dtype)  # a fraction is no row: NA
     if dtype == "float64":
         if s.dtype == "float64":
             return s
@@ -490,7 +491,7 @@ def conform(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
     >>> out = conform(pd.DataFrame({"file": ["a.csv"], "row": [3], "check": ["unknown_unit"],
     ...                             "message": ["unit 'xx' unknown"]}), ISSUES)
     >>> list(out.columns) == list(ISSUES.names), str(out["row"].dtype)
-    (True, 'string')
+    (True, 'Int64')
     """
     out = frame.copy(deep=False)  # columns are replaced, never changed in place
     for name in frame.columns:

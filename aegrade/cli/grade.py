@@ -27,8 +27,6 @@ if TYPE_CHECKING:
 
 ErrorMode = Literal["raise", "coerce"]
 
-#: What -o may end in: a workbook, or nothing (a folder of csv or parquet files).
-_OUTPUT_SUFFIXES = ("", ".xlsx")
 
 __all__ = ["XLSX_DEFAULT_MAX_ROWS", "grade_command"]
 
@@ -161,9 +159,10 @@ def grade_command(
     from aegrade.pipeline import grade
     from aegrade.read.study import load_study
     from aegrade.write.adam import build_adam
-    from aegrade.write.results import check_destination, write_result
+    from aegrade.write.results import check_destination, is_folder_name, write_result
 
-    if output is not None and output.suffix.lower() not in _OUTPUT_SUFFIXES:
+    # a workbook, or a folder of csv or parquet files (``pv_out_4.03`` is a folder's name)
+    if output is not None and output.suffix.lower() != ".xlsx" and not is_folder_name(output):
         raise click.BadParameter(
             f"{output}: give a .xlsx file, or a folder for csv or parquet output",
             param_hint="-o/--output",

@@ -214,6 +214,7 @@ def date_orders(study: Study, *, dayfirst: bool | None = None) -> dict[str, str]
                 continue
             col = read_dates(table.frame[column], _order(study, dayfirst))
             how = "forced" if _order(study, dayfirst) is not None else "decided from the data"
+            how = "guessed: no unambiguous cell" if col.guessed >= 0 else how
             order = "day/month/year" if col.dayfirst else "month/day/year"
             out[f"date order {role}.{column}"] = f"{order} ({how})"
     return out

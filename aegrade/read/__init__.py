@@ -18,6 +18,7 @@ from aegrade.read.dates import (
     event_days,
     from_excel_serials,
     parse_datetimes,
+    refuse_guessed_order,
 )
 from aegrade.read.files import (
     InputNotice,
@@ -33,6 +34,7 @@ from aegrade.read.files import (
     read_parquet,
     read_xpt,
 )
+from aegrade.read.ranges import range_header, split_range
 from aegrade.read.sdtm import (
     ae_to_events,
     bds_to_observations,
@@ -77,14 +79,17 @@ __all__ = [
     "notice_hidden",
     "parameter_columns",
     "parse_datetimes",
+    "range_header",
     "read_csv",
     "read_file",
     "read_parquet",
     "read_source",
     "read_xpt",
+    "refuse_guessed_order",
     "rename_columns",
     "sdtm_days",
     "shape_tables",
+    "split_range",
     "text_ids",
     "translate_words",
     "treatment_starts",

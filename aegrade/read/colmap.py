@@ -9,6 +9,7 @@ Format (every section optional; matching ignores case and surrounding spaces)::
     [columns]                # your header -> aegrade column (any table)
     "Patient" = "subject_id"
     "Study day" = "day"
+    "Normals" = "range"      # one reference-range cell (3.5-5.1, <5.1): split into lln/uln
 
     decimal = ","            # top level: the decimal mark of ambiguous cells (150.000, 1,234)
     no_result = ["pending"]  # top level: more no-result words (besides the packaged list)

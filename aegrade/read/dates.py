@@ -15,6 +15,7 @@ import pandas as pd
 
 from aegrade.dates import between, read_dates
 from aegrade.errors import Failures, Reason
+from aegrade.read.files import input_error
 from aegrade.study import Table
 
 __all__ = [
@@ -24,20 +25,40 @@ __all__ = [
     "event_days",
     "from_excel_serials",
     "parse_datetimes",
+    "refuse_guessed_order",
 ]
 
 _EXCEL_ORIGIN = pd.Timestamp("1899-12-30")
 _MAX_SERIAL = 132_320  # 2262-04-11, the last day a nanosecond timestamp holds
 
+#: The date columns of each table whose day/month order must be known.
+DATE_COLUMNS = {
+    "observations": ("time", "end"),
+    "subjects": (
+        "treatment_start",
+        "death_time",
+        "last_contact_time",
+        "progression_time",
+        "next_therapy_time",
+        "lymphodepletion_start",
+    ),
+    "events": ("onset", "end"),
+}
+
 
 def from_excel_serials(series: pd.Series) -> pd.Series:
     """Numbers read as Excel serial dates; other cells are left as they are.
+
+    A serial's time of day is rounded to the millisecond: ``45292.333333333`` (08:00 written
+    with nine decimals) is 08:00:00, not 07:59:59.999971.
 
     Examples
     --------
     >>> import pandas as pd
     >>> from_excel_serials(pd.Series([45352, "2024-03-01"], dtype=object)).tolist()
     [Timestamp('2024-03-01 00:00:00'), '2024-03-01']
+    >>> str(from_excel_serials(pd.Series([45292.333333333], dtype=object))[0])
+    '2024-01-01 08:00:00'
     """
     nums = pd.to_numeric(series, errors="coerce")
     is_serial = (
@@ -52,9 +73,8 @@ def from_excel_serials(series: pd.Series) -> pd.Series:
     if not is_serial.any():
         return series
     out = series.astype(object).copy()
-    out[is_serial] = (_EXCEL_ORIGIN + pd.to_timedelta(nums[is_serial], unit="D")).to_numpy(
-        dtype=object
-    )
+    since = pd.to_timedelta(nums[is_serial], unit="D").dt.round("ms")
+    out[is_serial] = (_EXCEL_ORIGIN + since).to_numpy(dtype=object)
     return out
 
 
@@ -132,6 +152,57 @@ def date_problems(table: Table, column: str, dayfirst: bool | None = None) -> pd
         ],
         ignore_index=True,
     )
+
+
+def refuse_guessed_order(tables: dict[str, Table], dayfirst: bool | None = None) -> None:
+    """An input error for the first date column whose slashed dates are all ambiguous (day and
+    month both <= 12, as ``02/03/2024``) when the order is not forced: reading them month-first
+    would be a guess. Columns without slashed dates, or with one unambiguous cell, pass.
+
+    Raises
+    ------
+    InputError
+        Naming the table, column, row and cell, and the ``--dayfirst`` / ``--no-dayfirst``
+        options (``load_study(dayfirst=...)`` in Python).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from aegrade.study import Table
+    >>> obs = Table(pd.DataFrame({"time": ["02/03/2024", "10/03/2024"]}))
+    >>> try:
+    ...     refuse_guessed_order({"observations": obs})
+    ... except ValueError as err:
+    ...     print(err.failures[["row", "column", "value"]].values.tolist())
+    [[0, 'time', '02/03/2024']]
+    >>> refuse_guessed_order({"observations": obs}, dayfirst=True) is None
+    True
+    """
+    if dayfirst is not None:
+        return
+    for role, columns in DATE_COLUMNS.items():
+        table = tables.get(role)
+        if table is None:
+            continue
+        for column in columns:
+            if column not in table.frame:
+                continue
+            guessed = read_dates(table.frame[column]).guessed
+            if guessed < 0:
+                continue
+            value = table.frame[column].iloc[guessed]
+            raise input_error(
+                table.file,
+                f"{role} column {column!r}: every slashed date is ambiguous (day and month both "
+                f"12 or less, first {value!s}), so its day/month order is unknown; give it with "
+                "--dayfirst (day/month/year) or --no-dayfirst (month/day/year), in Python "
+                "load_study(dayfirst=True/False), or write ISO dates (2024-03-02)",
+                check=Reason.BAD_DAY,
+                sheet=table.sheet,
+                row=table.labels()[guessed],
+                column=column,
+                value=value,
+            )
 
 
 def check_days(table: Table) -> pd.DataFrame:

@@ -4,6 +4,7 @@ column maps, wide layouts and dates. Used by :func:`aegrade.read.study.load_stud
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -14,19 +15,27 @@ import pandas as pd
 from aegrade.errors import Failures, Reason, close_matches_hint
 from aegrade.read import sdtm
 from aegrade.read.colmap import ColumnMap, map_key, rename_columns, translate_words
-from aegrade.read.dates import check_days, check_times, event_days, from_excel_serials
+from aegrade.read.dates import (
+    check_days,
+    check_times,
+    event_days,
+    from_excel_serials,
+    refuse_guessed_order,
+)
 from aegrade.read.files import (
     EXCEL_SUFFIXES,
     IDENTIFIER_HEADERS,
     MAX_PART,
     MAX_UNCOMPRESSED,
     READABLE,
+    InputNotice,
     Sheet,
     Workbook,
     input_error,
     notice_hidden,
     read_file,
 )
+from aegrade.read.ranges import range_header, split_range
 from aegrade.read.wide import is_wide, wide_to_long
 from aegrade.study import TABLES, Table
 
@@ -221,7 +230,12 @@ def shape_tables(
         frame = translate_words(obs.frame, cmap)
         if obs.file is not None and "time" in frame:
             frame = frame.assign(time=from_excel_serials(frame["time"]))
-        obs = shaped["observations"] = replace(obs, frame=frame)
+        header = range_header(frame.columns)
+        if header is not None and "range" not in frame:
+            frame = frame.rename(columns={header: "range"})
+        obs, found = split_range(replace(obs, frame=frame))
+        shaped["observations"] = obs
+        problems.extend(found)
         problems.extend(check_days(obs))
         problems.extend(check_times(obs, dayfirst))
     subjects = shaped.get("subjects")
@@ -232,6 +246,7 @@ def shape_tables(
                 treatment_start=from_excel_serials(subjects.frame["treatment_start"])
             ),
         )
+    refuse_guessed_order(shaped, dayfirst)
     events = shaped.get("events")
     if events is not None and "subject_id" in events.frame:
         frame, found = event_days(
@@ -263,6 +278,7 @@ def _refuse_unknown_columns(
         if k not in have and target in _NEEDED and target not in final
     ]
     if not missing:
+        _notice_absent_headers(cmap, list(have.values()))
         return
     files = sorted({t.file for t in given.values() if t.file})
     listed = ", ".join(repr(h) for h in have.values())
@@ -274,6 +290,24 @@ def _refuse_unknown_columns(
         check=Reason.BAD_COLUMN_MAP,
         column=missing[0],
         value=missing[0],
+    )
+
+
+def _notice_absent_headers(cmap: ColumnMap, headers: list[str]) -> None:
+    """One notice (:class:`~aegrade.read.files.InputNotice`) listing the column map's
+    ``[columns]`` headers that no table has, each with the closest headers there are."""
+    have = {map_key(h) for h in headers}
+    absent = [k for k in cmap.columns if k not in have]
+    if not absent:
+        return
+    listed = ", ".join(
+        f"{k!r} (for {cmap.columns[k]}{close_matches_hint(k, headers)})" for k in absent
+    )
+    warnings.warn(
+        f"the column map names header{'s' if len(absent) > 1 else ''} that no table has, "
+        f"ignored: {listed}",
+        InputNotice,
+        stacklevel=3,
     )
 
 

@@ -30,7 +30,7 @@ from aegrade.write.neutralize import (
     neutralize_formulas,
 )
 from aegrade.write.report import plot_swimmer, plot_worst_grades, render_report, write_report
-from aegrade.write.results import check_destination, write_result, write_tables
+from aegrade.write.results import check_destination, is_folder_name, write_result, write_tables
 from aegrade.write.streaming import write_csv, write_xlsx
 from aegrade.write.tables import (
     FORMATS,
@@ -57,6 +57,7 @@ __all__ = [
     "compute_atoxgr",
     "escape_markup",
     "format_for",
+    "is_folder_name",
     "meddra_code_number",
     "neutralize",
     "neutralize_about",

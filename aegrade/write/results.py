@@ -31,6 +31,7 @@ __all__ = [
     "XLSX_MAX_ROWS",
     "Format",
     "check_destination",
+    "is_folder_name",
     "write_result",
     "write_tables",
 ]
@@ -40,6 +41,70 @@ __all__ = [
 XLSX_MAX_ROWS = 1_048_575
 
 Format = Literal["xlsx", "csv", "parquet"]
+
+#: Suffixes of files that are not an output (a path ending in one is refused, not made a
+#: folder); any other suffix, as in ``pv_out_4.03``, is part of a folder's name.
+FILE_SUFFIXES = frozenset(
+    [
+        ".pdf",
+        ".csv",
+        ".tsv",
+        ".txt",
+        ".parquet",
+        ".pq",
+        ".feather",
+        ".arrow",
+        ".xls",
+        ".xlsm",
+        ".xlsb",
+        ".ods",
+        ".json",
+        ".xml",
+        ".html",
+        ".htm",
+        ".md",
+        ".doc",
+        ".docx",
+        ".rtf",
+        ".ppt",
+        ".pptx",
+        ".zip",
+        ".gz",
+        ".bz2",
+        ".xz",
+        ".7z",
+        ".tar",
+        ".xpt",
+        ".sas7bdat",
+        ".dta",
+        ".sav",
+        ".rds",
+        ".rdata",
+        ".db",
+        ".sqlite",
+        ".toml",
+        ".yaml",
+        ".yml",
+        ".log",
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".svg",
+        ".gif",
+    ]
+)
+
+
+def is_folder_name(path: Path) -> bool:
+    """Whether an output path names a folder: no suffix, or one that is no known file's
+    (:data:`FILE_SUFFIXES`) and not ``.xlsx``.
+
+    >>> [is_folder_name(Path(p)) for p in ("out", "pv_out_4.03", "out.xlsx", "out.pdf")]
+    [True, True, False, False]
+    """
+    suffix = path.suffix.lower()
+    return suffix != ".xlsx" and suffix not in FILE_SUFFIXES
+
 
 #: Every table a run may write (``<name>.csv``, ``<name>.parquet``, ``results.xlsx``): an
 #: output folder holding only these is an earlier run's, replaced as a whole.
@@ -117,7 +182,7 @@ def write_tables(
                 f"{XLSX_MAX_ROWS:,} below its header): use --format csv or parquet"
             )
         return write_outputs({target: lambda tmp: _write_xlsx(tables, tmp, about)})
-    if target.suffix:
+    if not is_folder_name(target):
         raise ValueError(f"{target}: give a folder for {fmt} output, or a .xlsx file")
     writers: dict[str, Writer] = {
         f"{name}.{fmt}": _csv_writer(frame) if fmt == "csv" else _parquet_writer(name, frame)
@@ -159,7 +224,7 @@ def check_destination(path: str | Path, fmt: Format | None = None) -> None:
                 f"{target} is a folder; it cannot be replaced by an output file"
             )
         return
-    if not target.suffix:
+    if is_folder_name(target):
         check_folder(target, ours=lambda entry: _earlier_output(entry, OUTPUT_TABLES))
 
 

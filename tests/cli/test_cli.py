@@ -171,6 +171,56 @@ def test_coerce_summary_names_only_the_problems_found(tmp_path: Path) -> None:
     assert line.endswith("'issues' table): not_a_number: 1")
 
 
+LABS = "subject_id,day,parameter,value,unit\nA,1,PLAT,abc,10^9/L\nA,2,PLAT,40,10^9/L\n"
+
+
+@pytest.mark.parametrize("name", ["pv_out_4.03", "pv_out_4.03/"])
+def test_a_folder_name_with_a_dot_is_a_folder(tmp_path: Path, name: str) -> None:
+    # new-user audit: `-o pv_out_4.03` was refused "give a .xlsx file, or a folder"
+    src = tmp_path / "labs.csv"
+    src.write_text(LABS)
+    out = str(tmp_path / name)
+    res = CliRunner().invoke(main, ["grade", str(src), "-o", out, "--errors", "coerce"])
+    assert res.exit_code == 0, res.output
+    issues = pd.read_csv(tmp_path / "pv_out_4.03" / "issues.csv")
+    assert issues[["row", "column", "check"]].values.tolist() == [[2, "value", "not_a_number"]]
+
+
+@pytest.mark.parametrize("name", ["out.pdf", "out.csv", "out.parquet", "out.XLS"])
+def test_a_known_file_suffix_other_than_xlsx_is_a_usage_error(tmp_path: Path, name: str) -> None:
+    src = tmp_path / "labs.csv"
+    src.write_text(LABS)
+    res = CliRunner().invoke(main, ["grade", str(src), "-o", str(tmp_path / name)])
+    assert res.exit_code == 2
+    assert "give a .xlsx file, or a folder" in res.output
+
+
+def test_issue_rows_are_integers_in_every_output(tmp_path: Path) -> None:
+    src = tmp_path / "labs.csv"
+    src.write_text(LABS)
+    args = ["grade", str(src), "--errors", "coerce", "--format", "parquet", "-o"]
+    res = CliRunner().invoke(main, [*args, str(tmp_path / "pq")])
+    assert res.exit_code == 0, res.output
+    issues = pd.read_parquet(tmp_path / "pq" / "issues.parquet")
+    assert str(issues["row"].dtype) == "Int64"
+    assert issues["row"].tolist() == [2]
+
+
+def test_map_headers_no_table_has_get_one_notice(tmp_path: Path) -> None:
+    src = tmp_path / "labs.csv"
+    src.write_text(LABS.replace("value", "Result", 1))
+    cmap = tmp_path / "map.toml"
+    cmap.write_text('[columns]\n"Result" = "value"\n"Low" = "lln"\n"Reslt" = "value"\n')
+    args = ["grade", str(src), "--map", str(cmap), "--errors", "coerce", "-o"]
+    res = CliRunner().invoke(main, [*args, str(tmp_path / "o.xlsx")])
+    assert res.exit_code == 0, res.output
+    notices = [s for s in res.output.splitlines() if s.startswith("notice:")]
+    assert notices == [
+        "notice: the column map names headers that no table has, ignored: 'low' (for lln), "
+        "'reslt' (for value; did you mean 'Result'?)"
+    ]
+
+
 def test_an_output_format_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
     res = CliRunner().invoke(
         main,

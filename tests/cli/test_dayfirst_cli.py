@@ -31,7 +31,6 @@ def _study(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("flag", "days"),
     [
-        ([], [29.916667, 60.916667]),  # no unambiguous cell: month first, pandas' reading
         (["--dayfirst"], [0.916667, 1.916667]),  # 5 and 6 January after 4 January 10:00
         (["--no-dayfirst"], [29.916667, 60.916667]),
     ],
@@ -43,6 +42,17 @@ def test_dayfirst_decides_the_study_day(tmp_path: Path, flag: list[str], days: l
     assert res.exit_code == 0, res.output
     graded = pd.read_csv(out / "graded_observations.csv")
     assert graded["day"].round(6).tolist() == days
+
+
+def test_all_ambiguous_dates_without_an_order_are_refused(tmp_path: Path) -> None:
+    # no cell has a day above 12: the order was guessed month-first before; now it must be given
+    res = CliRunner().invoke(main, ["grade", str(_study(tmp_path)), "-o", str(tmp_path / "o")])
+    assert res.exit_code == 1
+    assert "row 2, column time" in res.output
+    assert "first 05/01/2024 08:00" in res.output
+    assert "--dayfirst" in res.output and "--no-dayfirst" in res.output
+    assert "load_study(dayfirst=" in res.output
+    assert not (tmp_path / "o").exists()
 
 
 def test_event_dates_follow_the_one_date_rule() -> None:

@@ -127,3 +127,92 @@ def test_mixed_offsets_run_through_the_whole_pipeline() -> None:
     ae = result.adverse_events
     crs = ae[ae["term"] == "Cytokine release syndrome"].set_index("subject_id")
     assert crs.loc["S1", "grade"] == 5 and crs.loc["S1", "end"] == 2.0
+
+
+# --- new-user audit 3: an order no cell decides is asked for, not guessed --------------------
+
+
+def _ambiguous_workbook(path: Path, start: str = "04/03/2024") -> Path:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    s = wb.active
+    s.title = "subjects"
+    s.append(["subject_id", "treatment_start"])
+    s.append(["D1", start])
+    o = wb.create_sheet("observations")
+    o.append(["subject_id", "time", "parameter", "value", "unit", "lln", "uln"])
+    o.append(["D1", "02/03/2024", "NEUT", 0.4, "10^9/L", 1.8, 7.7])
+    o.append(["D1", "10/03/2024", "NEUT", 0.3, "10^9/L", 1.8, 7.7])
+    wb.save(path)
+    return path
+
+
+def test_read_dates_marks_a_guessed_order() -> None:
+    assert read_dates(pd.Series(["2024-03-01", "02/03/2024", "10/03/2024"])).guessed == 1
+    assert read_dates(pd.Series(["02/03/2024", "13/03/2024"])).guessed == -1  # decided
+    assert read_dates(pd.Series(["02/03/2024"]), dayfirst=True).guessed == -1  # forced
+    assert read_dates(pd.Series(["2024-03-02"])).guessed == -1  # no slashed date
+
+
+def test_all_ambiguous_dates_are_an_input_error_naming_column_and_cell(tmp_path: Path) -> None:
+    path = _ambiguous_workbook(tmp_path / "eu.xlsx")
+    with pytest.raises(InputError) as err:
+        aegrade.load_study(path)
+    fail = err.value.failures.iloc[0]
+    assert (fail["sheet"], fail["row"], fail["column"], fail["value"]) == (
+        "observations",
+        2,
+        "time",
+        "02/03/2024",
+    )
+    assert "--dayfirst" in fail["message"] and "--no-dayfirst" in fail["message"]
+    assert "load_study(dayfirst=" in fail["message"]
+
+
+def test_forced_order_reads_the_ambiguous_dates_and_says_forced(tmp_path: Path) -> None:
+    path = _ambiguous_workbook(tmp_path / "eu.xlsx")
+    result = aegrade.grade(aegrade.load_study(path, dayfirst=True))
+    # 2 and 10 March against a start on 4 March
+    assert result.graded_observations["day"].tolist() == [-2.0, 6.0]
+    assert result.meta["date order observations.time"] == "day/month/year (forced)"
+    us = aegrade.grade(aegrade.load_study(path, dayfirst=False))
+    # month first: 3 February and 3 October against 3 April
+    assert us.graded_observations["day"].tolist() == [-60.0, 183.0]
+    assert us.meta["date order observations.time"] == "month/day/year (forced)"
+
+
+def test_one_decided_column_does_not_decide_another(tmp_path: Path) -> None:
+    # the time column is decided (13 March), the single treatment start is not
+    path = _ambiguous_workbook(tmp_path / "eu.xlsx")
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    wb["observations"].append(["D1", "13/03/2024", "NEUT", 0.3, "10^9/L", 1.8, 7.7])
+    wb.save(path)
+    with pytest.raises(InputError) as err:
+        aegrade.load_study(path)
+    fail = err.value.failures.iloc[0]
+    assert (fail["sheet"], fail["column"], fail["value"]) == (
+        "subjects",
+        "treatment_start",
+        "04/03/2024",
+    )
+
+
+def test_decided_from_the_data_is_said_only_when_a_cell_decided(tmp_path: Path) -> None:
+    path = _ambiguous_workbook(tmp_path / "eu.xlsx", start="2024-03-04")
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    wb["observations"].append(["D1", "13/03/2024", "NEUT", 0.3, "10^9/L", 1.8, 7.7])
+    wb.save(path)
+    result = aegrade.grade(aegrade.load_study(path))
+    assert result.graded_observations["day"].tolist() == [-2.0, 6.0, 9.0]
+    assert result.meta["date order observations.time"] == "day/month/year (decided from the data)"
+
+
+def test_excel_serial_times_are_rounded_to_the_millisecond() -> None:
+    out = from_excel_serials(pd.Series([45292.333333333, 45292.5], dtype=object))
+    assert [str(t) for t in out] == ["2024-01-01 08:00:00", "2024-01-01 12:00:00"]
+    assert out[0].isoformat() == "2024-01-01T08:00:00"

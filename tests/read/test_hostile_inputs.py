@@ -300,7 +300,27 @@ def test_map_naming_headers_of_another_layout_is_fine(tmp_path: Path) -> None:
     path = tmp_path / "obs.csv"
     pd.DataFrame(OBS).rename(columns={"value": "Result"}).to_csv(path, index=False)
     cmap = {"columns": {"Result": "value", "Low": "lln", "Patient": "subject_id"}}
-    assert load_study(path, column_map=cmap).observations.frame["value"].tolist() == [120, 95, 130]
+    with pytest.warns(InputNotice, match="'low' \\(for lln\\), 'patient' \\(for subject_id\\)"):
+        study = load_study(path, column_map=cmap)
+    assert study.observations.frame["value"].tolist() == [120, 95, 130]
+
+
+def test_map_headers_no_table_has_are_named_in_one_notice(tmp_path: Path) -> None:
+    path = tmp_path / "obs.csv"
+    pd.DataFrame(OBS).rename(columns={"value": "Result", "unit": "Units"}).to_csv(path, index=False)
+    cmap = {"columns": {"Result": "value", "Unit": "unit", "Reference Low": "lln"}}
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        load_study(path, column_map=cmap)
+    notices = [str(w.message) for w in seen if issubclass(w.category, InputNotice)]
+    assert notices == [
+        "the column map names headers that no table has, ignored: "
+        "'unit' (for unit; did you mean 'Units'?), 'reference low' (for lln)"
+    ]
+    with warnings.catch_warnings(record=True) as seen:  # every header found: no notice
+        warnings.simplefilter("always")
+        load_study(path, column_map={"columns": {"Result": "value", "Units": "unit"}})
+    assert not [w for w in seen if issubclass(w.category, InputNotice)]
 
 
 # --------------------------------------------------------------------------- xlsx: merged
