@@ -24,7 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["DateColumn", "between", "read_dates"]
+__all__ = ["MAX_STUDY_DAYS", "DateColumn", "between", "read_dates"]
+
+#: The farthest a study day may lie from treatment start, in days (100 years of 365.25 days):
+#: beyond it a day is a data error (day 1e12, onset -1e12), not a clinical finding.
+MAX_STUDY_DAYS = 36525.0
 
 _FIRST, _END = pd.Timestamp("1677-09-22"), pd.Timestamp("2262-04-12")
 _SLASHED = r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{4})(.*)$"

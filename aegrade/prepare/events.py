@@ -25,15 +25,13 @@ import numpy as np
 import pandas as pd
 
 from aegrade.criteria import load_dictionary
+from aegrade.dates import MAX_STUDY_DAYS
 from aegrade.errors import Failures, Reason, close_matches_hint
 from aegrade.prepare.subjects import missing_columns, table_failures
 from aegrade.study import Table
 
 __all__ = ["MAX_STUDY_DAYS", "validate_events"]
 
-#: The farthest an event day may lie from treatment start, in days (100 years of 365.25 days):
-#: beyond it the day is a data error (onset -1e12), not a clinical finding.
-MAX_STUDY_DAYS = 36525.0
 
 #: Words of a treatment-emergent flag (TRTEMFL is "Y" or empty in ADaM; yes/no and true/false
 #: as sites write them).

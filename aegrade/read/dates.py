@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from aegrade.dates import between, read_dates
+from aegrade.dates import MAX_STUDY_DAYS, between, read_dates
 from aegrade.errors import Failures, Reason
 from aegrade.read.files import input_error
 from aegrade.study import Table
@@ -206,28 +206,44 @@ def refuse_guessed_order(tables: dict[str, Table], dayfirst: bool | None = None)
 
 
 def check_days(table: Table) -> pd.DataFrame:
-    """Problems of an observations ``day`` column: filled cells that are not numbers.
+    """Problems of an observations ``day`` column: filled cells that are not numbers, and
+    days farther than :data:`~aegrade.dates.MAX_STUDY_DAYS` (100 years) from treatment start.
 
     Examples
     --------
     >>> import pandas as pd
     >>> from aegrade.study import Table
-    >>> check_days(Table(pd.DataFrame({"day": [0, "x", None]})))[["row", "column"]].values.tolist()
-    [[1, 'day']]
+    >>> days = Table(pd.DataFrame({"day": [0, "x", None, 1e12]}))
+    >>> check_days(days)[["row", "column", "check"]].values.tolist()
+    [[1, 'day', 'unreadable_day'], [3, 'day', 'implausible_value']]
     """
     if "day" not in table.frame:
         return Failures().frame()
     raw = table.frame["day"]
+    nums = pd.to_numeric(raw, errors="coerce")
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
-        return Failures().frame()
-    text = raw.astype("string").str.strip()
-    bad = (pd.to_numeric(raw, errors="coerce").isna() & text.notna() & (text != "")).to_numpy(bool)
-    return _problems(
-        table,
+        bad = np.zeros(len(raw), bool)
+    else:
+        text = raw.astype("string").str.strip()
+        bad = (nums.isna() & text.notna() & (text != "")).to_numpy(bool)
+    values = nums.to_numpy(float, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        far = np.isfinite(values) & (np.abs(values) > MAX_STUDY_DAYS)
+    found = Failures(table.file, table.sheet, labels=table.labels(), table=table.frame)
+    found.add_rows(
         bad,
-        "day",
+        Reason.BAD_DAY,
         "day is not a number (a study day, 0 = treatment start; fractions allowed)",
+        column="day",
     )
+    found.add_rows(
+        far,
+        Reason.IMPLAUSIBLE,
+        f"day is not a plausible study day (more than {MAX_STUDY_DAYS:g} days, 100 years, from "
+        "treatment start)",
+        column="day",
+    )
+    return found.frame()
 
 
 def event_days(

@@ -18,6 +18,7 @@ from aegrade.read.colmap import ColumnMap, map_key, rename_columns, translate_wo
 from aegrade.read.dates import (
     check_days,
     check_times,
+    date_problems,
     event_days,
     from_excel_serials,
     refuse_guessed_order,
@@ -246,6 +247,10 @@ def shape_tables(
                 treatment_start=from_excel_serials(subjects.frame["treatment_start"])
             ),
         )
+    if subjects is not None and "treatment_start" in subjects.frame:
+        # an unreadable or out-of-range start is named here, in the subjects table, not later
+        # as "the subject has no treatment_start" on every observation
+        problems.extend(date_problems(subjects, "treatment_start", dayfirst))
     refuse_guessed_order(shaped, dayfirst)
     events = shaped.get("events")
     if events is not None and "subject_id" in events.frame:
