@@ -74,6 +74,10 @@ class Parameter:
     expected: tuple[float, float] | None = None
     #: Where any laboratory's LLN and ULN lie, in the canonical unit: ((lo, hi), (lo, hi)).
     reference: tuple[tuple[float, float], tuple[float, float]] | None = None
+    #: Another parameter often sent under this one's name (ionized calcium as "Calcium"): a
+    #: row whose reference range fits that parameter's ``reference`` and not this one's is
+    #: not graded.
+    range_sibling: str | None = None
 
     @property
     def any_unit(self) -> bool:
@@ -143,6 +147,7 @@ class UnitRegistry:
                 if ref
                 else None
             ),
+            range_sibling=spec.get("range_sibling"),
         )
 
     def canonical_unit(self, text: object) -> str | None:

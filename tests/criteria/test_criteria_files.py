@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from importlib import resources
 
+import pandas as pd
 import pytest
 import yaml
 from pydantic import ValidationError
@@ -228,3 +229,20 @@ def test_provenance_reads_the_headers() -> None:
     assert "doi:10.1182/blood-2014-05-552729" in lee["citation"]
     assert lee["reviewed_by"] == "not reviewed"
     assert lee["title"] == "Cytokine release syndrome grading (Lee et al., Blood 2014)"
+
+
+def test_v403_non_fasting_glucose_below_grade_3_is_not_graded_zero() -> None:
+    import aegrade
+
+    rows = pd.DataFrame(
+        {"subject_id": "1", "day": [1, 2, 3, 4], "parameter": ["GLUC", "GLUC", "GLUC", "GLUCFAST"],
+         "value": [250, 250.1, 90, 250], "unit": "mg/dL", "lln": 70, "uln": 100}
+    )  # fmt: skip
+    got = aegrade.grade(rows, "ctcae-v4.03").graded_observations
+    high = got["grade_high"].tolist()
+    assert pd.isna(high[0]) and pd.isna(high[2])  # 'Fasting glucose value' grades 1-2
+    assert high[1] == 3 and high[3] == 2  # grade 3 names no fasting state; fasting: grade 2
+    assert "Hyperglycemia: not graded, not fasting (or not known to be)" in got["reason"].iloc[0]
+    # v5.0 grades hyperglycemia by management only: no value entry
+    terms = {e.term for e in aegrade.criteria.load_ctcae("ctcae-v5.0").entries}
+    assert "Hyperglycemia" not in terms

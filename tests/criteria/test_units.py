@@ -111,3 +111,11 @@ def test_micro_and_equivalent_spellings() -> None:
     # mEq/L equals mmol/L for the monovalent K+ and Na+ only; Ca2+ is halved
     assert scale.round(6).tolist()[1:] == [1.0, 1.0, 0.5]
     assert registry().canonical_unit("mcmol/L") == "umol/L"
+
+
+def test_cdisc_codes_without_criteria_take_any_unit() -> None:
+    _, _, status, _ = convert_columns(
+        pd.Series(["BUN", "HCT", "CL"]), pd.Series(["mg/dL", "%", ""])
+    )
+    assert status.tolist() == [0, 0, 0]
+    assert registry().resolve_code("UREAN") == "BUN"
