@@ -127,3 +127,9 @@ def test_cells_read_as_text_keep_their_text(tmp_path: Path) -> None:
     assert pd.isna(go["value_text"].iloc[4]) and go["value"].iloc[4] == 12.0
     assert pd.isna(go["value"].iloc[1])  # refused as ambiguous: never 150
     assert result.issues["value"].tolist() == ["150.000"]
+
+
+def test_ambiguous_cell_written_as_its_text(graded: tuple[pd.DataFrame, str]) -> None:
+    go, _ = graded
+    row = go.iloc[29 - 2]  # "150.000" /mm3, refused as ambiguous: its text, never 150
+    assert row["value_text"] == "150.000" and pd.isna(row["value"])
