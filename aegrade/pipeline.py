@@ -190,6 +190,7 @@ def grade(
         engine_meta |= hem.meta  # hem.issues are the prepared study's, already listed
     adverse_events = _with_dictionary(adverse_events, cid)
     issues.raise_if(errors, study.source)
+    issues.extend(prep.notes)  # rows not graded for a unit that does not fit: listed, not raised
     meta = _meta(cid, ambiguous, study, engine_meta)
     return GradeResult(
         conform_graded_observations(graded),

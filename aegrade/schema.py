@@ -356,15 +356,29 @@ SCHEMAS: dict[str, TableSchema] = {
 def split_value(value: pd.Series) -> tuple[pd.Series, pd.Series]:
     """The cell as a number and, where it is not a plain number, as text.
 
-    >>> num, text = split_value(pd.Series([36.9, "given", None, "<0.5"], dtype=object))
+    >>> num, text = split_value(pd.Series([36.9, "given", None, "<0.5", "150.000", "7"]))
     >>> num.tolist()
-    [36.9, nan, nan, nan]
+    [36.9, nan, nan, nan, nan, 7.0]
     >>> text.tolist()
-    [<NA>, 'given', <NA>, '<0.5']
+    [<NA>, 'given', <NA>, '<0.5', '150.000', <NA>]
     """
     if pd.api.types.is_numeric_dtype(value.dtype) and not pd.api.types.is_bool_dtype(value):
         return value.astype("float64"), pd.Series(pd.NA, index=value.index, dtype="string")
     number = pd.to_numeric(value, errors="coerce").astype("float64")
+    # a text cell read as a number is kept as text too unless it is a plain number that no
+    # one reads otherwise: "150.000" (refused, ambiguous), "1e3", "inf"
+    empty = value.isna().to_numpy(bool)
+    raw = value.to_numpy(dtype=object, copy=True)
+    shown = value.astype(str).to_numpy(dtype=object, copy=True)
+    raw[empty], shown[empty] = None, ""
+    is_text = pd.Series((raw == shown).astype(bool) & ~empty, index=value.index)
+    spelled = value.astype("string").str.strip()
+    plain = spelled.str.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", case=False).fillna(False)
+    grouped = spelled.str.fullmatch(r"[+-]?[1-9]\d{0,2}[.,]\d{3}").fillna(False)
+    odd = (is_text.to_numpy(bool) & ~(plain & ~grouped).to_numpy(bool)) & number.notna().to_numpy(
+        bool
+    )
+    number[odd] = np.nan
     words = (number.isna() & value.notna()).to_numpy(bool)
     text = pd.Series(pd.NA, index=value.index, dtype="string")
     if words.any():

@@ -204,6 +204,7 @@ def grade_command(
         f"{len(result.subject_summary)} subjects"
     )
     _echo_unrecognised(go)
+    _echo_unknown_loinc(go)
     if len(result.issues):
         counts = result.issues["check"].value_counts(sort=True)
         counts = counts[counts > 0]  # a categorical counts every code, seen or not
@@ -228,6 +229,27 @@ def _echo_unrecognised(graded: pd.DataFrame) -> None:
     click.echo(
         f"{int(counts.sum())} rows with unrecognised test names, not graded (map them in the "
         "map's [parameters]): " + ", ".join(f"{k!r}: {v}" for k, v in counts.items()),
+        err=True,
+    )
+
+
+def _echo_unknown_loinc(graded: pd.DataFrame) -> None:
+    """LOINC codes not in ``data/inputs/loinc.yaml``, with their row counts: such a row's
+    analyte and specimen come from its test name alone."""
+    from aegrade.criteria.labnames import lab_vocabulary
+
+    column = next((c for c in graded.columns if str(c).strip().lower() == "loinc"), None)
+    if column is None:
+        return
+    codes = graded[column].astype("string").str.strip()
+    codes = codes[codes.notna() & (codes != "")]
+    counts = codes[~codes.isin(list(lab_vocabulary().loinc)).to_numpy(bool)].value_counts()
+    if not len(counts):
+        return
+    click.echo(
+        f"{int(counts.sum())} rows with LOINC codes aegrade does not know, read by their test "
+        "name alone (check analyte and specimen): "
+        + ", ".join(f"{k!r}: {v}" for k, v in counts.items()),
         err=True,
     )
 

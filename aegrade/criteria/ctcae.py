@@ -167,6 +167,11 @@ class Entry(Frozen):
         description="specimen graded (e.g. urine): a row whose specimen column names another "
         "is not graded; without a specimen column every row is taken as this specimen",
     )
+    no_grade_zero: str | None = Field(
+        None,
+        description="why the value alone cannot show grade 0 (lower grades need more than "
+        "the value, e.g. a fasting state): a row meeting no rule is not graded, with this reason",
+    )
 
     @model_validator(mode="after")
     def _grades_in_range(self) -> Entry:

@@ -74,6 +74,10 @@ class Parameter:
     expected: tuple[float, float] | None = None
     #: Where any laboratory's LLN and ULN lie, in the canonical unit: ((lo, hi), (lo, hi)).
     reference: tuple[tuple[float, float], tuple[float, float]] | None = None
+    #: Another parameter often sent under this one's name (ionized calcium as "Calcium"): a
+    #: row whose reference range fits that parameter's ``reference`` and not this one's is
+    #: not graded.
+    range_sibling: str | None = None
 
     @property
     def any_unit(self) -> bool:
@@ -90,6 +94,12 @@ class UnitRegistry:
             for spelling in [canonical, *spellings]:
                 self.unit_alias[_unit_key(spelling)] = canonical
         self.unit_names: list[str] = list(data["units"])
+        #: spellings read as a count unit for a count parameter only ("G/L": giga per litre)
+        self.count_alias: dict[str, str] = {
+            _unit_key(spelling): canonical
+            for canonical, spellings in (data.get("count_units") or {}).items()
+            for spelling in spellings
+        }
         self.parameters: dict[str, Parameter] = {}
         self.code_alias: dict[str, str] = {}
         for code, spec in data["parameters"].items():
@@ -137,6 +147,7 @@ class UnitRegistry:
                 if ref
                 else None
             ),
+            range_sibling=spec.get("range_sibling"),
         )
 
     def canonical_unit(self, text: object) -> str | None:
@@ -183,12 +194,32 @@ class UnitRegistry:
             return Conversion(1.0)
         if empty:
             return "missing" if param.unit_required else Conversion(1.0)
-        canonical = self.canonical_unit(unit)
+        canonical = self.unit_of(code, unit)
         if canonical == param.unit:
             return Conversion(1.0)
         if canonical is None:
             return None
         return param.conversions.get(canonical)
+
+    def unit_of(self, code: str, unit: object) -> str | None:
+        """The canonical unit ``unit`` names for parameter ``code`` (None: unknown).
+
+        As :meth:`canonical_unit`, except that a count parameter reads the spellings of
+        ``count_units`` as a count ("G/L", giga per litre), where others read grams per litre.
+
+        Examples
+        --------
+        >>> registry().unit_of("NEUT", "G/L"), registry().unit_of("ALB", "G/L")
+        ('10^9/L', 'g/L')
+        """
+        canonical = self.canonical_unit(unit)
+        if _missing(unit):
+            return canonical
+        param = self.parameters[code]
+        count = self.count_alias.get(_unit_key(str(unit)))
+        if count is not None and count in (param.unit, *param.conversions):
+            return count
+        return canonical
 
 
 @lru_cache(maxsize=1)
@@ -302,6 +333,9 @@ def convert_indexed(
     for i, code in enumerate(names):
         for j, text in enumerate(unit_texts):
             empty = text is None or str(text).strip() == ""
+            if not empty and _unit_key(str(text)) in reg.count_alias:
+                own = reg.unit_of(code, text)  # "G/L": a count for a count parameter
+                key[i, j] = -1 if own is None else reg.unit_names.index(own)
             conv = reg.conversion(code, None if empty else text)
             if conv == "missing":
                 status[i, j] = 1

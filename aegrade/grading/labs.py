@@ -96,7 +96,11 @@ def _plan(criteria: str, ambiguous: Ambiguous, token: str = "") -> _Plan:
         plan = _EntryPlan(
             entry=e,
             term_code=terms.index(e.term),
-            grade0_label=label(f"{e.term}: grade 0, no criterion met [{cs.id}/{e.id}]"),
+            grade0_label=label(  # an entry with no_grade_zero: NA with its reason
+                f"{e.term}: grade 0, no criterion met [{cs.id}/{e.id}]"
+                if e.no_grade_zero is None
+                else f"{e.term}: not graded, {e.no_grade_zero} [{cs.id}/{e.id}]"
+            ),
             missing_labels={
                 k: label(f"{e.term}: not graded, {v} [{cs.id}/{e.id}]")
                 for k, v in _MISSING_TEXT.items()
@@ -247,7 +251,7 @@ def _evaluate_once(plan: _EntryPlan, rows: P.Rows, units: list[str]) -> Evaluate
             review[hit] = (other >= 0) | unknown_above[hit]
     unassigned = grade < 0
     zero = unassigned & all_known & ~np.isnan(rows.value)
-    grade[zero] = 0
+    grade[zero] = -1 if plan.entry.no_grade_zero is not None else 0
     label[zero] = plan.grade0_label
     na = unassigned & ~zero
     label[na] = _missing_label(plan, rows, na)

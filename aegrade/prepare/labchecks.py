@@ -33,6 +33,7 @@ __all__ = [
     "LoincColumns",
     "censored_values",
     "loinc_columns",
+    "sibling_ranges",
     "specimen_skips",
     "unit_mismatches",
     "unknown_names",
@@ -284,6 +285,54 @@ def unit_mismatches(
         _mismatch_rows(skip, rows, param, unit, unit_key, scale, raw_value, lln, uln)
     if loinc is not None:
         _property_mismatch(skip, loinc, unit, ok_unit)
+
+
+def sibling_ranges(
+    skip: np.ndarray,
+    param_index: np.ndarray,
+    names: list[str],
+    lln: np.ndarray,
+    uln: np.ndarray,
+    scale: np.ndarray,
+    ok_unit: np.ndarray,
+) -> None:
+    """Rows whose reference range fits the parameter's ``range_sibling`` and not the
+    parameter itself (``parameters.yaml``): ionized calcium sent as "Calcium" with its range
+    1.12-1.32 mmol/L is not graded as total calcium (reason ``unit_mismatch``).
+
+    >>> skip = np.full(2, None, dtype=object)
+    >>> sibling_ranges(skip, np.array([0, 0]), ["CA", "CAION"], np.array([1.12, 2.2]),
+    ...                np.array([1.32, 2.6]), np.ones(2), np.ones(2, bool))
+    >>> print(skip[0].removeprefix("not graded: ")), skip[1]
+    unit_mismatch (range 1.12-1.32 fits ionized calcium (CAION), not CA: map the test to CAION)
+    (None, None)
+    """
+    reg = registry()
+    open_ = ok_unit & (param_index >= 0) & (skip == None)  # noqa: E711
+    for i, code in enumerate(names):
+        param = reg.parameters[code]
+        sibling = reg.parameters.get(param.range_sibling or "")
+        if sibling is None or param.reference is None or sibling.reference is None:
+            continue
+        rows = open_ & (param_index == i) & ~np.isnan(lln) & ~np.isnan(uln)
+        if not rows.any():
+            continue
+        lo, hi = lln * scale, uln * scale
+        own = _range_fits(param, 1.0, lo, hi)
+        other = _range_fits(sibling, 1.0, lo, hi)
+        wrong = rows & ~own & other
+        if not wrong.any():
+            continue
+        fmt = np.vectorize(lambda x: f"{x:g}", otypes=[object])
+        text = (
+            "range "
+            + pd.Series(fmt(lln), dtype="string")
+            + "-"
+            + pd.Series(fmt(uln), dtype="string")
+            + f" fits {sibling.name.lower()} ({sibling.code}), not {param.code}: "
+            f"map the test to {sibling.code}"
+        ).to_numpy(dtype=object)
+        _set(skip, wrong, Reason.UNIT_MISMATCH, text)
 
 
 def _range_fits(param: Parameter, factor: float, lln: np.ndarray, uln: np.ndarray) -> np.ndarray:

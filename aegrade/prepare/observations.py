@@ -20,6 +20,7 @@ from aegrade.prepare.baseline import derive_baseline
 from aegrade.prepare.labchecks import (
     censored_values,
     loinc_columns,
+    sibling_ranges,
     specimen_skips,
     unit_mismatches,
     unknown_names,
@@ -74,6 +75,9 @@ class Prepared:
     censor_limit: np.ndarray | None = None
     #: the canonical specimen of each row (None: none given)
     specimen: np.ndarray | None = None
+    #: rows kept but not graded because their unit does not fit (``unit_mismatch``), in the
+    #: failure-table layout: listed among the issues, never raised as input errors
+    notes: pd.DataFrame = field(default_factory=failure_frame)
 
     @cached_property
     def has_error(self) -> np.ndarray:
@@ -161,8 +165,8 @@ def prepare_observations(
     names = sorted(reg.parameters)
     param_index = parameter_index(df[cols["parameter"]], names)
     loinc = loinc_columns(df[cols["loinc"]], names) if "loinc" in cols else None
-    if loinc is not None:  # a LOINC code names the analyte where the test name does not
-        param_index = np.where(param_index < 0, loinc.param_index, param_index)
+    if loinc is not None:  # the LOINC code, the more specific coding, decides the analyte
+        param_index = np.where(loinc.param_index >= 0, loinc.param_index, param_index)
     code = np.array([*names, None], dtype=object)[param_index]
     numeric_kind = np.array([reg.parameters[c].kind in NUMERIC_KINDS for c in names] + [False])[
         param_index
@@ -220,6 +224,7 @@ def prepare_observations(
         unit_key=unit_key,
         scale=scale,
     )
+    sibling_ranges(skip, param_index, names, refs_raw["lln"], refs_raw["uln"], scale, ok_unit)
     value = to_canonical(raw_value)
     _limit_failures(
         fails,
@@ -240,6 +245,7 @@ def prepare_observations(
     failures, row_error = fails.frame(by_row=True), fails.row_errors(n)
     if errors == "raise" and len(failures):
         raise InputError(failures, source=ctx.file)
+    notes = _unit_notes(ctx, df, skip, cols.get("unit", "unit"), unit_series)
     row_error = np.where(pd.isna(row_error), skip, row_error)
     bad_rows = np.asarray(pd.notna(row_error), dtype=bool)
     if bad_rows.any():  # a rejected row is never graded nor used as anyone's baseline
@@ -280,7 +286,23 @@ def prepare_observations(
         censor_side=censor_side,
         censor_limit=censor_limit,
         specimen=specimen,
+        notes=notes,
     )
+
+
+def _unit_notes(
+    ctx: Context, df: pd.DataFrame, skip: np.ndarray, column: str, unit: pd.Series
+) -> pd.DataFrame:
+    """The ``unit_mismatch`` rows of ``skip`` as failure-table rows (value: the unit cell)."""
+    prefix = f"not graded: {Reason.UNIT_MISMATCH.value} ("
+    text = pd.Series(skip, dtype="string")
+    hit = text.str.startswith(prefix).fillna(False).to_numpy(bool)
+    if not hit.any():
+        return failure_frame()
+    notes = Failures(ctx.file, ctx.sheet, labels=ctx.rows, table=df)
+    message = text.str.slice(len(prefix), -1).to_numpy(dtype=object)
+    notes.add_rows(hit, Reason.UNIT_MISMATCH, message, column=column, values=unit)
+    return notes.frame(by_row=True)
 
 
 def _references(

@@ -135,8 +135,11 @@ def parse_values(
     boolish = text.str.lower().isin(_BOOLEANS).fillna(False).to_numpy(bool)  # True and "TRUE"
     value = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
     value[boolish] = np.nan
-    raw = cells.to_numpy(dtype=object)
-    is_str = raw == cells.astype(str).to_numpy(dtype=object)  # text cells, not numbers
+    empty = cells.isna().to_numpy(bool)  # pd.NA (nullable dtypes) cannot be compared
+    raw = cells.to_numpy(dtype=object, copy=True)
+    shown = cells.astype(str).to_numpy(dtype=object, copy=True)
+    raw[empty], shown[empty] = None, ""
+    is_str = (raw == shown).astype(bool) & ~empty  # text cells, not numbers
     ambiguous = is_str & (_match(text, _AMB_DOT) | _match(text, _AMB_COMMA))
     value[ambiguous] = np.nan  # "150.000": never read as 150 by to_numeric
     is_text = (text.notna() & (text != "")).to_numpy(bool) & np.isnan(value)

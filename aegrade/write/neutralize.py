@@ -41,8 +41,9 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 #: A number written the way a spreadsheet writes it back (no leading zeros, no exponent, no
 #: plus sign, at most 15 digits before the point: what Excel holds exactly): only such text
-#: becomes a number cell, so identifiers like ``007`` stay text.
-_PLAIN_NUMBER = r"-?(?:0|[1-9]\d{0,14})(?:\.\d+)?"
+#: becomes a number cell, so identifiers like ``007`` stay text, and so does ``150.000`` (a
+#: thousands separator or a decimal mark: the cell as the site wrote it, never 150).
+_PLAIN_NUMBER = r"(?!-?[1-9]\d{0,2}\.\d{3}$)-?(?:0|[1-9]\d{0,14})(?:\.\d+)?"
 
 
 def neutralize(value: Any) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from importlib import resources
 
+import pandas as pd
 import pytest
 import yaml
 from pydantic import ValidationError
@@ -256,3 +257,20 @@ def test_unit_tolerance_is_the_widest_packaged_gap_rounded_up() -> None:
     assert sorted({x[0] for x in gaps})[-2] == 0.0708
     assert len(gaps) == 173
     assert widest[0] < UNIT_AGREEMENT <= widest[0] + 0.01
+
+
+def test_v403_non_fasting_glucose_below_grade_3_is_not_graded_zero() -> None:
+    import aegrade
+
+    rows = pd.DataFrame(
+        {"subject_id": "1", "day": [1, 2, 3, 4], "parameter": ["GLUC", "GLUC", "GLUC", "GLUCFAST"],
+         "value": [250, 250.1, 90, 250], "unit": "mg/dL", "lln": 70, "uln": 100}
+    )  # fmt: skip
+    got = aegrade.grade(rows, "ctcae-v4.03").graded_observations
+    high = got["grade_high"].tolist()
+    assert pd.isna(high[0]) and pd.isna(high[2])  # 'Fasting glucose value' grades 1-2
+    assert high[1] == 3 and high[3] == 2  # grade 3 names no fasting state; fasting: grade 2
+    assert "Hyperglycemia: not graded, not fasting (or not known to be)" in got["reason"].iloc[0]
+    # v5.0 grades hyperglycemia by management only: no value entry
+    terms = {e.term for e in aegrade.criteria.load_ctcae("ctcae-v5.0").entries}
+    assert "Hyperglycemia" not in terms

@@ -70,3 +70,52 @@ def test_every_conversion_cites_a_source() -> None:
         for unit, conv in param.conversions.items():
             assert conv.source, (param.code, unit)
             assert np.isfinite(conv.scale) and conv.scale > 0
+
+
+@pytest.mark.parametrize(
+    ("unit", "value", "canonical"),
+    [
+        ("x10E3/uL", 0.4, 0.4),
+        ("K/mcL", 1.5, 1.5),
+        ("x10^3/mm3", 2.0, 2.0),
+        ("10*3/uL", 0.8, 0.8),  # UCUM "10*": ten to an arbitrary power
+        ("10*9/L", 0.8, 0.8),
+        ("thou/uL", 3.0, 3.0),
+        ("Gpt/L", 0.4, 0.4),
+        ("G/L", 0.4, 0.4),  # giga per litre beside a count
+        ("/mcL", 400, 0.4),
+        ("cells/mcL", 1500, 1.5),
+    ],
+)
+def test_laboratory_count_spellings(unit: str, value: float, canonical: float) -> None:
+    scale, offset, status, key = convert_columns(pd.Series(["NEUT"]), pd.Series([unit]))
+    assert status.tolist() == [0]
+    assert (value + offset[0]) * scale[0] == pytest.approx(canonical)
+    assert registry().unit_names[key[0]] == registry().unit_of("NEUT", unit)
+
+
+def test_g_per_litre_stays_grams_beside_a_mass_analyte() -> None:
+    reg = registry()
+    assert reg.unit_of("ALB", "G/L") == "g/L"
+    assert reg.unit_of("HGB", "g/l") == "g/L"
+    assert reg.unit_of("PLAT", "g/L") == "10^9/L"
+    scale, _, status, _ = convert_columns(pd.Series(["ALB", "HGB"]), pd.Series(["G/L", "G/L"]))
+    assert status.tolist() == [0, 0] and scale.tolist() == [1.0, 1.0]
+
+
+def test_micro_and_equivalent_spellings() -> None:
+    scale, _, status, _ = convert_columns(
+        pd.Series(["CREAT", "K", "SODIUM", "CA"]), pd.Series(["mcmol/L", "mEq/L", "mEq/L", "mEq/L"])
+    )
+    assert status.tolist() == [0, 0, 0, 0]
+    # mEq/L equals mmol/L for the monovalent K+ and Na+ only; Ca2+ is halved
+    assert scale.round(6).tolist()[1:] == [1.0, 1.0, 0.5]
+    assert registry().canonical_unit("mcmol/L") == "umol/L"
+
+
+def test_cdisc_codes_without_criteria_take_any_unit() -> None:
+    _, _, status, _ = convert_columns(
+        pd.Series(["BUN", "HCT", "CL"]), pd.Series(["mg/dL", "%", ""])
+    )
+    assert status.tolist() == [0, 0, 0]
+    assert registry().resolve_code("UREAN") == "BUN"

@@ -92,6 +92,9 @@ def _deliberate(d: pd.DataFrame) -> pd.Series:
     why[term.isin(["blood bilirubin increased", "creatinine increased"]) & (unit == "")] = (
         "unit_required"
     )
+    # v4.03 Hyperglycemia grades 1-2 read "Fasting glucose value": a non-fasting (or
+    # unspecified) glucose below grade 3 is not graded (aegrade), where admiral grades it 0
+    why[(term == "hyperglycemia") & d["got"].isna() & (d["exp"] == 0)] = "not_fasting"
     return why
 
 
@@ -106,6 +109,7 @@ def _deliberate(d: pd.DataFrame) -> pd.Series:
                 "ionized_ca_conversion": 6,
                 "unit_converted": 1,
                 "unit_required": 23,
+                "not_fasting": 4,
             },
         ),
         (

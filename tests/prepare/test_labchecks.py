@@ -330,3 +330,82 @@ def test_pharmaverse_urine_ph_is_never_graded() -> None:
     assert len(out) == 1546
     assert out["grade_low"].isna().all() and out["grade_high"].isna().all()
     assert out["reason"].str.startswith("not graded: other_specimen (pH with a reference").all()
+
+
+def _one(rows: list[dict[str, object]], criteria: str = "ctcae-v5.0") -> pd.DataFrame:
+    return aegrade.grade(pd.DataFrame(rows), criteria, errors="coerce").graded_observations
+
+
+@pytest.mark.parametrize("criteria", ["ctcae-v4.03", "ctcae-v5.0", "ctcae-v6.0"])
+def test_loinc_code_decides_the_analyte_over_the_test_name(criteria: str) -> None:
+    # "Calcium" 1.10 mmol/L coded 1994-3 (Calcium.ionized in Blood): ionized calcium, grade 1
+    # (<LLN - 1.0 mmol/L), not total calcium grade 4 (<1.5 mmol/L)
+    row = {"subject_id": "1", "day": 1, "parameter": "Calcium", "value": 1.10}
+    got = _one([{**row, "unit": "mmol/L", "lln": 1.12, "uln": 1.32, "loinc": "1994-3"}], criteria)
+    assert got["grade_low"].tolist() == [1]
+    assert "/hypocalcemia-ionized/1]" in got["reason"].iloc[0]
+
+
+def test_calcium_with_an_ionized_range_is_not_total_calcium() -> None:
+    base = {"subject_id": "1", "parameter": "Calcium", "unit": "mmol/L"}
+    got = _one(
+        [
+            {**base, "day": 1, "value": 1.10, "lln": 1.12, "uln": 1.32},  # ionized range
+            {**base, "day": 2, "value": 1.10, "lln": 2.15, "uln": 2.55},  # total range: G4
+            {**base, "day": 3, "value": 1.10, "lln": None, "uln": None},  # no range: as given
+        ]
+    )
+    assert pd.isna(got["grade_low"].iloc[0])
+    assert got["reason_code"].iloc[0] == "unit_mismatch"
+    assert "range 1.12-1.32 fits ionized calcium (CAION), not CA" in got["reason"].iloc[0]
+    assert got["grade_low"].tolist()[1:] == [4, 4]
+
+
+def test_a_range_row_refused_for_its_unit_is_listed_in_issues_not_raised() -> None:
+    frame = pd.DataFrame(
+        {"subject_id": "1", "day": [1, 2], "parameter": ["Calcium", "HGB"], "value": [1.1, 12.5],
+         "unit": ["mmol/L", "g/L"], "lln": [1.12, None], "uln": [1.32, None]}
+    )  # fmt: skip
+    result = aegrade.grade(frame)  # errors="raise": kept ungraded, not an input error
+    assert result.issues["check"].tolist() == ["unit_mismatch", "unit_mismatch"]
+    assert result.issues["column"].tolist() == ["unit", "unit"]
+    assert result.issues["value"].tolist() == ["mmol/L", "g/L"]
+    assert "it fits g/dL" in result.issues["message"].iloc[1]
+
+
+@pytest.mark.parametrize(
+    ("code", "specimen"),
+    [("2350-7", "URINE"), ("5792-7", "URINE"), ("15076-3", "URINE"), ("22705-8", "URINE"),
+     ("2342-4", "CEREBROSPINAL FLUID")],
+)  # fmt: skip
+def test_urine_and_csf_glucose_codes_are_not_blood_glucose(code: str, specimen: str) -> None:
+    row = {"subject_id": "1", "day": 1, "parameter": "Glucose", "value": 1000, "unit": "mg/dL"}
+    unit = "mmol/L" if code in ("15076-3", "22705-8") else "mg/dL"
+    got = _one([{**row, "unit": unit, "loinc": code}], "ctcae-v4.03")
+    assert pd.isna(got["grade_high"].iloc[0]) and pd.isna(got["grade_low"].iloc[0])
+    assert got["reason"].iloc[0].startswith(f"not graded: other_specimen (specimen {specimen}")
+
+
+@pytest.mark.parametrize(
+    ("code", "parameter", "specimen"),
+    [("2888-6", "PROT", "URINE"), ("5804-0", "PROT", "URINE"), ("14683-7", "CREAT", "URINE"),
+     ("2880-3", "PROT", "CEREBROSPINAL FLUID"), ("2828-2", "K", "URINE"),
+     ("2955-3", "SODIUM", "URINE"), ("2756-5", "PH", "URINE")],
+)  # fmt: skip
+def test_other_specimen_codes_of_graded_analytes(code: str, parameter: str, specimen: str) -> None:
+    ready = prepare_observations(
+        pd.DataFrame({"parameter": ["x"], "value": [1.0], "unit": ["mmol/L"], "loinc": [code]}),
+        errors="coerce",
+    )
+    assert ready.code.tolist() == [parameter] and ready.specimen.tolist() == [specimen]
+
+
+@pytest.mark.parametrize(
+    "code", ["BUN", "UREAN", "CL", "HCT", "RBC", "MCV", "MCH", "MCHC", "PROT", "TSH", "RESP"]
+)
+def test_standard_cdisc_codes_without_criteria_are_known(code: str) -> None:
+    row = {"subject_id": "1", "day": 1, "parameter": code, "value": 20, "unit": "mg/dL"}
+    got = _one([row])
+    assert got["reason_code"].tolist() == ["no_criteria"]
+    assert got["reason"].iloc[0] == "no criteria in ctcae-v5.0 for this parameter"
+    assert pd.isna(got["grade_low"].iloc[0]) and pd.isna(got["grade_high"].iloc[0])

@@ -149,3 +149,46 @@ def test_typed_columns() -> None:
 def test_empty_cells_are_missing_not_errors() -> None:
     got = parse_values(pd.Series([None, "", "  ", np.nan], dtype=object))
     assert got.status.tolist() == [OK] * 4 and np.isnan(got.value).all()
+
+
+@pytest.mark.parametrize(
+    "dtype", ["string[pyarrow]", "string[python]", "Float64", "Int64", "boolean", "object"]
+)
+def test_nullable_dtypes_with_missing_cells(dtype: str) -> None:
+    # pd.NA compares as NA: reading such a column raised "boolean value of NA is ambiguous"
+    data = {
+        "string[pyarrow]": ["7.5", None, "<0.5"],
+        "string[python]": ["7.5", None, "<0.5"],
+        "Float64": [7.5, None, 0.5],
+        "Int64": [7, None, 1],
+        "boolean": [True, None, False],
+        "object": ["7.5", pd.NA, "<0.5"],
+    }[dtype]
+    got = parse_values(pd.Series(data, dtype=dtype))
+    assert np.isnan(got.value[1]) and got.status[1] == 0
+    if dtype == "boolean":
+        assert got.status.tolist() == [4, 0, 4]
+    elif dtype in ("Float64", "Int64"):
+        assert got.value[[0, 2]].tolist() == ([7.5, 0.5] if dtype == "Float64" else [7.0, 1.0])
+    else:
+        assert got.value[[0, 2]].tolist() == [7.5, 0.5]
+        assert got.censor_side.tolist() == [None, None, "<"]
+
+
+@pytest.mark.parametrize("backend", ["numpy_nullable", "pyarrow"])
+def test_grading_a_frame_of_nullable_dtypes(backend: str) -> None:
+    import aegrade
+
+    frame = pd.DataFrame(
+        {
+            "subject_id": ["1", "1", "2"],
+            "day": [1, 2, 1],
+            "parameter": ["NEUT", "NEUT", "PLAT"],
+            "value": [0.4, None, 20.0],
+            "unit": ["10^9/L", "10^9/L", "10^9/L"],
+            "flag": [True, None, False],
+        }
+    ).convert_dtypes(dtype_backend=backend)  # type: ignore[arg-type]
+    got = aegrade.grade(frame, "ctcae-v5.0").graded_observations
+    assert got["grade_low"].tolist()[0] == 4 and got["grade_low"].tolist()[2] == 4
+    assert pd.isna(got["grade_low"].tolist()[1])

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+import aegrade
 from aegrade.cli import main
 from tests.conftest import DATA
 
@@ -97,3 +98,38 @@ def test_raise_mode_names_the_cells(tmp_path: Path) -> None:
     )
     assert "row 29, column value: the separator may mark thousands or decimals" in res.output
     assert not (tmp_path / "o.xlsx").exists()
+
+
+def test_cli_lists_unknown_loinc_codes_with_counts(tmp_path: Path) -> None:
+    data = tmp_path / "labs.csv"
+    pd.DataFrame(
+        {"subject_id": "1", "day": [1, 2, 3, 4], "parameter": ["Glucose", "Glucose", "K", "K"],
+         "value": [90, 95, 4.0, 4.1], "unit": ["mg/dL", "mg/dL", "mmol/L", "mmol/L"],
+         "loinc": ["2350-7", "99999-9", "99999-9", "1-8"]}
+    ).to_csv(data, index=False)  # fmt: skip
+    res = CliRunner().invoke(main, ["grade", str(data), "-o", str(tmp_path / "out.xlsx")])
+    assert res.exit_code == 0, res.output
+    assert "3 rows with LOINC codes aegrade does not know" in res.output
+    assert "'99999-9': 2, '1-8': 1" in res.output
+    assert "'2350-7'" not in res.output  # urine glucose is known (and not graded: urine)
+
+
+def test_cells_read_as_text_keep_their_text(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {"subject_id": "1", "day": [1, 2, 3, 4, 5],
+         "parameter": ["HGB", "PLAT", "PLAT", "NEUT", "HGB"],
+         "value": ["13,6", "150.000", "N/A", "<0.5", "12"],
+         "unit": ["g/dL", "10^9/L", "10^9/L", "10^9/L", "g/dL"]}
+    )  # fmt: skip
+    result = aegrade.grade(frame, errors="coerce")
+    go = result.graded_observations
+    assert go["value_text"].tolist()[:4] == ["13,6", "150.000", "N/A", "<0.5"]
+    assert pd.isna(go["value_text"].iloc[4]) and go["value"].iloc[4] == 12.0
+    assert pd.isna(go["value"].iloc[1])  # refused as ambiguous: never 150
+    assert result.issues["value"].tolist() == ["150.000"]
+
+
+def test_ambiguous_cell_written_as_its_text(graded: tuple[pd.DataFrame, str]) -> None:
+    go, _ = graded
+    row = go.iloc[29 - 2]  # "150.000" /mm3, refused as ambiguous: its text, never 150
+    assert row["value_text"] == "150.000" and pd.isna(row["value"])
