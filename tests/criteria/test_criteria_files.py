@@ -230,7 +230,7 @@ def test_provenance_reads_the_headers() -> None:
     rows = provenance(["5.0", "lee", "icaht-2023", "ctcae-v5.0"])
     assert [r["id"] for r in rows] == ["ctcae-v5.0", "lee-2014", "icaht-2023"]
     lee = rows[1]
-    assert lee["revision"] == "1"
+    assert lee["revision"] == "2"
     assert lee["citation"].startswith("Lee DW, Gardner R, Porter DL, et al.")
     assert "doi:10.1182/blood-2014-05-552729" in lee["citation"]
     assert lee["reviewed_by"] == "not reviewed"
