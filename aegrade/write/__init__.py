@@ -23,6 +23,7 @@ from aegrade.write.atomic import (
     write_folder,
     write_outputs,
 )
+from aegrade.write.dataset import write_partitioned
 from aegrade.write.neutralize import (
     escape_markup,
     neutralize,
@@ -71,6 +72,7 @@ __all__ = [
     "render_report",
     "write_folder",
     "write_outputs",
+    "write_partitioned",
     "write_report",
     "write_result",
     "write_table",
