@@ -12,6 +12,7 @@ toxicity (:func:`summarize_hematology`, :func:`grade_icaht`, :func:`score_car_he
 from aegrade._version import __version__
 from aegrade.compare import VersionComparison, compare_versions
 from aegrade.criteria import list_criteria, load_criteria, load_dictionary
+from aegrade.dask import DaskResult, grade_dask
 from aegrade.errors import AegradeError, InputError, Reason
 from aegrade.grading.bedside import (
     capd_score,
@@ -24,12 +25,14 @@ from aegrade.grading.hematotox import score_car_hematotox
 from aegrade.grading.icaht import grade_icaht
 from aegrade.grading.labs import grade_labs
 from aegrade.grading.syndromes import CrsIcansResult, grade_crs_icans
+from aegrade.partition import grade_partitions
 from aegrade.pipeline import GradeResult, grade
 from aegrade.read.study import Study, load_study
 
 __all__ = [
     "AegradeError",
     "CrsIcansResult",
+    "DaskResult",
     "GradeResult",
     "HematologyResult",
     "InputError",
@@ -42,9 +45,11 @@ __all__ = [
     "grade",
     "grade_crs_icans",
     "grade_crs_timepoint",
+    "grade_dask",
     "grade_icaht",
     "grade_icans_timepoint",
     "grade_labs",
+    "grade_partitions",
     "ice_score",
     "list_criteria",
     "load_criteria",

@@ -80,6 +80,7 @@ def grade_dask(
     *,
     partitioned_by_subject: bool = False,
     npartitions: int | None = None,
+    partition_rows: int | None = None,
     errors: Literal["raise", "coerce"] = "coerce",
     ambiguous: Ambiguous = "worse",
     crs: str | list[str] | None = "astct-2019",
@@ -97,8 +98,10 @@ def grade_dask(
         ``dask.dataframe.DataFrame`` of them.
     partitioned_by_subject
         The input's partitions already hold all rows of each of their subjects: no shuffle.
-    npartitions
-        Partitions after the shuffle (default: as many as the input has).
+    npartitions, partition_rows
+        Partitions after the shuffle: ``npartitions``, else enough for about
+        ``partition_rows`` rows each (when more than the input has), else as many as the
+        input has.
     criteria, errors, ambiguous, crs, icans, hematology
         As for :func:`~aegrade.pipeline.grade`; the default ``errors="coerce"`` lists
         problems in ``issues`` (``"raise"`` fails the whole computation on the first
@@ -133,9 +136,11 @@ def grade_dask(
     dask: Any = importlib.import_module("dask")
     dd: Any = importlib.import_module("dask.dataframe")
     frame: Any = _read(source) if isinstance(source, str | Path) else source
+    lengths = np.asarray(frame.map_partitions(len).compute(), dtype=np.int64)
     n = npartitions or frame.npartitions
-    lengths = frame.map_partitions(len).compute()
-    starts = np.concatenate([[0], np.cumsum(np.asarray(lengths, dtype=np.int64))[:-1]])
+    if npartitions is None and partition_rows:
+        n = max(n, -(-int(lengths.sum()) // partition_rows))
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     frame = frame.map_partitions(_number_rows, starts, meta=_numbered_meta(frame._meta))
     if not partitioned_by_subject:
         frame = frame.shuffle(on="subject_id", npartitions=n)
