@@ -337,7 +337,11 @@ def unify_columns(parts: Sequence[Sequence[str]]) -> list[str]:
             if name in order:
                 continue
             before = [c for c in columns[:i] if c in order]
-            order.insert(order.index(before[-1]) + 1 if before else len(order), name)
+            at = order.index(before[-1]) + 1 if before else len(order)
+            if not _TERM_COLUMN.search(name):  # after the block of terms, not inside it
+                while at < len(order) and _TERM_COLUMN.search(order[at]):
+                    at += 1
+            order.insert(at, name)
     terms = [c for c in order if _TERM_COLUMN.search(c)]
     if not terms:
         return order
