@@ -221,13 +221,13 @@ def _spilled_studies(
         obs = study.observations
         first = 2  # the spill file's labels (2.., as CSV and Parquet are read) -> the original's
         own = np.asarray(obs.labels()).astype(np.int64) - first
-        original = np.load(label)[own]
+        original = _read_labels(label)[own]
         fails = study.failures
         if len(fails) and "row" in fails:
             rows = pd.to_numeric(fails["row"], errors="coerce")
             ok = rows.notna().to_numpy()
             mapped = fails["row"].astype(object).copy()
-            mapped[ok] = np.load(label)[rows[ok].astype(np.int64) - first]
+            mapped[ok] = _read_labels(label)[rows[ok].astype(np.int64) - first]
             fails = fails.assign(row=mapped, file=str(path))
         yield replace(
             study,
@@ -246,8 +246,8 @@ def _spill_parquet(
     source = pq.ParquetFile(path)
     n = max(1, math.ceil(source.metadata.num_rows / partition_rows))
     writers: dict[int, Any] = {}
-    rows: dict[int, list[np.ndarray]] = {k: [] for k in range(n)}
     files = [tmp / f"part-{k:05d}.parquet" for k in range(n)]
+    labels = _Labels(tmp, n)
     start = 0
     for batch in source.iter_batches(batch_size=262_144):
         part = subject_partition(batch.column(subject).to_pandas(), n)
@@ -257,11 +257,11 @@ def _spill_parquet(
             if k not in writers:
                 writers[k] = pq.ParquetWriter(files[k], table.schema)
             writers[k].write_table(table.take(keep))
-            rows[k].append(keep + start)
+            labels.add(k, keep + start + 2)
         start += batch.num_rows
     for w in writers.values():
         w.close()
-    return files, _save_labels(rows, tmp, offset=2)
+    return files, labels.close()
 
 
 def _spill_csv(
@@ -289,7 +289,7 @@ def _spill_csv(
     )
     files = [tmp / f"part-{k:05d}.csv" for k in range(n)]
     handles: dict[int, Any] = {}
-    rows: dict[int, list[np.ndarray]] = {k: [] for k in range(n)}
+    labels = _Labels(tmp, n)
     options = pcsv.WriteOptions(include_header=False, delimiter=sep)
     start = 0
     for batch in reader:
@@ -303,21 +303,34 @@ def _spill_csv(
                 csv.writer(header, delimiter=sep, lineterminator="\n").writerow(names)
                 handles[k].write(header.getvalue().encode("utf-8"))
             pcsv.write_csv(table.take(keep), handles[k], options)
-            rows[k].append(keep + start)
+            labels.add(k, keep + start + 2)
         start += batch.num_rows
     for h in handles.values():
         h.close()
-    return files, _save_labels(rows, tmp, offset=2)
+    return files, labels.close()
 
 
-def _save_labels(rows: dict[int, list[np.ndarray]], tmp: Path, offset: int) -> list[Path]:
-    """The original row label of each spilled row, one .npy per partition (not in memory)."""
-    out = []
-    for k, chunks in rows.items():
-        label = tmp / f"rows-{k:05d}.npy"
-        np.save(label, np.concatenate(chunks) + offset if chunks else np.zeros(0, np.int64))
-        out.append(label)
-    return out
+class _Labels:
+    """The original row label of each spilled row, appended to one file per partition (so
+    that they are not held in memory), read back with :func:`numpy.load`-like ``_read``."""
+
+    def __init__(self, tmp: Path, n: int) -> None:
+        self.paths = [tmp / f"rows-{k:05d}.i64" for k in range(n)]
+        self.handles: dict[int, Any] = {}
+
+    def add(self, k: int, labels: np.ndarray) -> None:
+        if k not in self.handles:
+            self.handles[k] = self.paths[k].open("wb")
+        self.handles[k].write(labels.astype("<i8").tobytes())
+
+    def close(self) -> list[Path]:
+        for h in self.handles.values():
+            h.close()
+        return self.paths
+
+
+def _read_labels(path: Path) -> np.ndarray:
+    return np.fromfile(path, dtype="<i8") if path.exists() else np.zeros(0, np.int64)
 
 
 def unify_columns(parts: Sequence[Sequence[str]]) -> list[str]:
