@@ -171,11 +171,12 @@ def _read(source: str | Path) -> Any:
     dd: Any = importlib.import_module("dask.dataframe")
 
     text = str(source)
-    files = sorted(glob.glob(text)) or [text]
-    if all(f.lower().endswith(".parquet") for f in files) or Path(text).is_dir():
-        return dd.read_parquet(files if len(files) > 1 else files[0])
+    remote = "://" in text  # s3://, gs://, hdfs://: Dask (fsspec) lists and reads them
+    files = [text] if remote else (sorted(glob.glob(text)) or [text])
     if all(f.lower().endswith(".csv") for f in files):
         return dd.read_csv(files, keep_default_na=False, na_values=CSV_NA, dtype=object)
+    if remote or Path(text).is_dir() or all(f.lower().endswith(".parquet") for f in files):
+        return dd.read_parquet(files if len(files) > 1 else files[0])
     raise AegradeError(f"{text}: give Parquet or CSV observation files (or a glob of them)")
 
 

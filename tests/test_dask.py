@@ -24,6 +24,7 @@ from aegrade.dask import grade_dask, require_dask  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from _synth import lab_rows  # noqa: E402
+
 from tests.test_partition import TABLES, assert_same  # noqa: E402
 
 N_ROWS = 60_000
@@ -140,8 +141,10 @@ def test_cli_engine_dask_writes_datasets(frame: pd.DataFrame, tmp_path: Path) ->
     out = tmp_path / "graded"
     run = CliRunner().invoke(
         main,
-        ["grade", str(path), "-o", str(out), "--engine", "dask", "--partition-rows", "3000"]
-        + ["--errors", "coerce"],
+        [
+            *("grade", str(path), "-o", str(out), "--engine", "dask", "--errors", "coerce"),
+            *("--partition-rows", "3000"),
+        ],
         catch_exceptions=False,
     )
     assert run.exit_code == 0, run.output
@@ -159,7 +162,8 @@ def test_cli_engine_dask_refuses_a_map(tmp_path: Path) -> None:
     cmap = tmp_path / "m.toml"
     cmap.write_text("[columns]\n")
     run = CliRunner().invoke(
-        main, ["grade", str(path), "-o", str(tmp_path / "o"), "--engine", "dask", "--map", str(cmap)]
+        main,
+        ["grade", str(path), "-o", str(tmp_path / "o"), "--engine", "dask", "--map", str(cmap)],
     )
     assert run.exit_code == 2
     assert "--engine dask" in run.output
