@@ -16,7 +16,6 @@ from aegrade.cli._options import (
     grading_criteria,
     output_option,
 )
-from aegrade.cli.partitioned import run_partitioned
 from aegrade.cli.progress import stages
 from aegrade.grading.labs import Ambiguous
 from aegrade.pipeline import grade
@@ -181,6 +180,8 @@ def grade_command(
     """Grade INPUT (a workbook, a folder of CSV/Parquet/XPT files incl. SDTM LB/VS/AE/DM, or
     one observations file, long or wide)."""
     if partition_rows is not None or engine == "dask":
+        from aegrade.cli.partitioned import run_partitioned  # the Dask path's imports, if used
+
         run_partitioned(
             input_path,
             output,
