@@ -180,7 +180,7 @@ def grade_command(
     """Grade INPUT (a workbook, a folder of CSV/Parquet/XPT files incl. SDTM LB/VS/AE/DM, or
     one observations file, long or wide)."""
     if partition_rows is not None or engine == "dask":
-        from aegrade.cli.partitioned import run_partitioned  # the Dask path's imports, if used
+        from aegrade.cli._partitioned import run_partitioned  # the Dask path's imports, if used
 
         run_partitioned(
             input_path,
