@@ -51,6 +51,7 @@ bench: $(STAMP)  ## run the benchmarks (never part of the tests)
 	$(BIN)/python benchmarks/bench_tables.py
 	$(BIN)/python benchmarks/bench_io.py
 	$(BIN)/python benchmarks/bench_speed.py
+	$(BIN)/python benchmarks/bench_scale.py
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .coverage build *.egg-info

@@ -16,6 +16,7 @@ from aegrade._version import __version__
 if TYPE_CHECKING:
     from aegrade.compare import VersionComparison, compare_versions
     from aegrade.criteria import list_criteria, load_criteria, load_dictionary
+    from aegrade.dask import DaskResult, grade_dask
     from aegrade.errors import AegradeError, InputError, Reason
     from aegrade.grading.bedside import (
         capd_score,
@@ -28,12 +29,14 @@ if TYPE_CHECKING:
     from aegrade.grading.icaht import grade_icaht
     from aegrade.grading.labs import grade_labs
     from aegrade.grading.syndromes import CrsIcansResult, grade_crs_icans
+    from aegrade.partition import grade_partitions
     from aegrade.pipeline import GradeResult, grade
     from aegrade.read.study import Study, load_study
 
 __all__ = [
     "AegradeError",
     "CrsIcansResult",
+    "DaskResult",
     "GradeResult",
     "HematologyResult",
     "InputError",
@@ -46,9 +49,11 @@ __all__ = [
     "grade",
     "grade_crs_icans",
     "grade_crs_timepoint",
+    "grade_dask",
     "grade_icaht",
     "grade_icans_timepoint",
     "grade_labs",
+    "grade_partitions",
     "ice_score",
     "list_criteria",
     "load_criteria",
@@ -63,6 +68,7 @@ __all__ = [
 _LAZY: dict[str, str] = {
     "AegradeError": "aegrade.errors",
     "CrsIcansResult": "aegrade.grading.syndromes",
+    "DaskResult": "aegrade.dask",
     "GradeResult": "aegrade.pipeline",
     "HematologyResult": "aegrade.grading.hematology",
     "InputError": "aegrade.errors",
@@ -74,9 +80,11 @@ _LAZY: dict[str, str] = {
     "grade": "aegrade.pipeline",
     "grade_crs_icans": "aegrade.grading.syndromes",
     "grade_crs_timepoint": "aegrade.grading.bedside",
+    "grade_dask": "aegrade.dask",
     "grade_icaht": "aegrade.grading.icaht",
     "grade_icans_timepoint": "aegrade.grading.bedside",
     "grade_labs": "aegrade.grading.labs",
+    "grade_partitions": "aegrade.partition",
     "ice_score": "aegrade.grading.bedside",
     "list_criteria": "aegrade.criteria",
     "load_criteria": "aegrade.criteria",

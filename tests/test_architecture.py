@@ -29,6 +29,8 @@ LAYERS: dict[str, int] = {
     "episodes": 4,
     "grading": 5,
     "pipeline": 6,
+    "partition": 6,
+    "dask": 6,
     "compare": 7,
     "tables": 7,
     "write": 8,

@@ -128,6 +128,32 @@ __all__ = ["XLSX_DEFAULT_MAX_ROWS", "grade_command"]
     help="Also write ADaM-style tables: adlb (ATOXGRL/ATOXGRH/ATOXGR/BTOXGR), adae "
     "(AETOXGR with its grading system) and adam_metadata.",
 )
+@click.option(
+    "--partition-rows",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Grade in subject partitions of about this many rows (bounded memory) and write "
+    "Parquet datasets (a folder of part files per table) into the -o folder.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["pandas", "dask"]),
+    default="pandas",
+    show_default=True,
+    help="dask: grade with Dask (pip install 'aegrade[dask]'); writes Parquet datasets.",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="With --engine dask: a distributed scheduler's address (default: a local cluster).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --engine dask and no --scheduler: workers of the local cluster.",
+)
 @decimal_option()
 @dayfirst_option()
 @click.option(
@@ -152,9 +178,32 @@ def grade_command(
     decimal: str | None = None,
     dayfirst: bool | None = None,
     quiet: bool = False,
+    partition_rows: int | None = None,
+    engine: str = "pandas",
+    scheduler: str | None = None,
+    workers: int | None = None,
 ) -> None:
     """Grade INPUT (a workbook, a folder of CSV/Parquet/XPT files incl. SDTM LB/VS/AE/DM, or
     one observations file, long or wide)."""
+    if partition_rows is not None or engine == "dask":
+        from aegrade.cli._partitioned import run_partitioned  # the Dask path's imports, if used
+
+        run_partitioned(
+            input_path,
+            output,
+            grading_criteria(ctcae, criteria_file),
+            errors=cast("ErrorMode", errors),
+            ambiguous=cast("Ambiguous", ambiguous),
+            crs=[c for c in crs if c != "none"] or None,
+            icans=None if icans == "none" else icans,
+            column_map=column_map,
+            decimal=decimal,
+            partition_rows=partition_rows,
+            engine=engine,
+            scheduler=scheduler,
+            workers=workers,
+        )
+        return
     # the grading stack (pandas, numpy, pydantic) is imported only when a command runs
     from aegrade.pipeline import grade
     from aegrade.read.study import load_study

@@ -23,6 +23,7 @@ from aegrade.write.atomic import (
     write_folder,
     write_outputs,
 )
+from aegrade.write.dataset import write_partitioned
 from aegrade.write.neutralize import (
     escape_markup,
     neutralize,
@@ -74,6 +75,7 @@ __all__ = [
     "write_csv",
     "write_folder",
     "write_outputs",
+    "write_partitioned",
     "write_report",
     "write_result",
     "write_table",

@@ -1,0 +1,219 @@
+"""Grade with Dask, on one machine or a cluster (issue 15, point 4): ``pip install aegrade[dask]``.
+
+:func:`grade_dask` reads observations (a path or glob of Parquet or CSV files in aegrade's own
+column names, or a ``dask.dataframe``), numbers the rows, shuffles them by subject unless they
+are already partitioned by subject, grades every partition with :func:`~aegrade.pipeline.grade`
+(the same code as a single-process run), and returns Dask dataframes of the three output
+tables and the issues. The graded partitions are persisted on the workers so that the columns
+of every table are known (a subject summary has a column per term seen); each partition is
+then given those columns with one dtype (:func:`~aegrade.partition.unify_columns`), so that
+``to_parquet`` writes one schema in every part.
+
+Dask is imported only when :func:`grade_dask` runs: ``import aegrade`` does not need it.
+"""
+
+from __future__ import annotations
+
+import glob
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from aegrade.errors import AegradeError
+from aegrade.grading.labs import Ambiguous
+from aegrade.partition import common_dtype, conform_part, unify_columns
+from aegrade.pipeline import grade
+from aegrade.read.files import CSV_NA
+from aegrade.read.study import load_study
+
+if TYPE_CHECKING:
+    import dask.dataframe as dd
+
+__all__ = ["DaskResult", "grade_dask", "require_dask"]
+
+#: The tables :func:`grade_dask` returns, by name.
+TABLES = ("graded_observations", "adverse_events", "subject_summary", "issues")
+#: The column carrying the input row number through the shuffle (dropped before grading).
+_ROW = "__aegrade_row"
+
+
+@dataclass(frozen=True)
+class DaskResult:
+    """What :func:`grade_dask` returns: one Dask dataframe per output table.
+
+    >>> DaskResult.__dataclass_fields__.keys()  # doctest: +ELLIPSIS
+    dict_keys(['graded_observations', 'adverse_events', 'subject_summary', 'issues', 'meta'])
+    """
+
+    graded_observations: dd.DataFrame
+    adverse_events: dd.DataFrame
+    subject_summary: dd.DataFrame
+    issues: dd.DataFrame
+    meta: dict[str, str]
+
+    def tables(self) -> dict[str, dd.DataFrame]:
+        """The four tables by name."""
+        return {name: getattr(self, name) for name in TABLES}
+
+
+def require_dask() -> None:
+    """Raise a clear error when the ``dask`` extra is not installed.
+
+    >>> require_dask()  # with aegrade[dask] installed, nothing happens
+    """
+    try:
+        import dask
+        import dask.dataframe  # noqa: F401
+    except ImportError:
+        raise AegradeError(
+            "grading with Dask needs the 'dask' extra: pip install 'aegrade[dask]'"
+        ) from None
+
+
+def grade_dask(
+    source: str | Path | dd.DataFrame,
+    criteria: str = "ctcae-v5.0",
+    *,
+    partitioned_by_subject: bool = False,
+    npartitions: int | None = None,
+    partition_rows: int | None = None,
+    errors: Literal["raise", "coerce"] = "coerce",
+    ambiguous: Ambiguous = "worse",
+    crs: str | list[str] | None = "astct-2019",
+    icans: str | None = "astct-2019",
+    hematology: bool = True,
+) -> DaskResult:
+    """Grade observations with Dask on whatever scheduler is active (threads, processes, a
+    ``distributed`` cluster).
+
+    Parameters
+    ----------
+    source
+        A path or glob of ``.parquet`` or ``.csv`` observation files (aegrade's column
+        names: ``subject_id``, ``day``, ``parameter``, ``value``, ``unit``, ...), or a
+        ``dask.dataframe.DataFrame`` of them.
+    partitioned_by_subject
+        The input's partitions already hold all rows of each of their subjects: no shuffle.
+    npartitions, partition_rows
+        Partitions after the shuffle: ``npartitions``, else enough for about
+        ``partition_rows`` rows each (when more than the input has), else as many as the
+        input has.
+    criteria, errors, ambiguous, crs, icans, hematology
+        As for :func:`~aegrade.pipeline.grade`; the default ``errors="coerce"`` lists
+        problems in ``issues`` (``"raise"`` fails the whole computation on the first
+        partition with a problem).
+
+    Returns
+    -------
+    DaskResult
+        ``graded_observations``, ``adverse_events``, ``subject_summary`` and ``issues`` as Dask
+        dataframes, one partition per graded partition, each with the same columns and
+        dtypes. The grading has run (it is persisted on the workers) when this returns.
+        Issue rows are the 0-based row numbers of the input, in the order Dask reads it.
+
+    Raises
+    ------
+    AegradeError
+        The ``dask`` extra is not installed.
+
+    Examples
+    --------
+    >>> import dask, dask.dataframe as dd
+    >>> obs = pd.DataFrame({"subject_id": ["01", "01", "02", "02"], "day": [0, 7, 0, 7],
+    ...                     "parameter": "PLAT", "value": [250, 40, 230, 20],
+    ...                     "unit": "10^9/L"})
+    >>> with dask.config.set(scheduler="threads"):
+    ...     result = grade_dask(dd.from_pandas(obs, npartitions=2), hematology=False)
+    ...     ae = result.adverse_events.compute()
+    >>> sorted(ae["grade"].tolist())
+    [3, 4]
+    """
+    require_dask()
+    dask: Any = importlib.import_module("dask")
+    dd: Any = importlib.import_module("dask.dataframe")
+    frame: Any = _read(source) if isinstance(source, str | Path) else source
+    lengths = np.asarray(frame.map_partitions(len).compute(), dtype=np.int64)
+    n = npartitions or frame.npartitions
+    if npartitions is None and partition_rows:
+        n = max(n, -(-int(lengths.sum()) // partition_rows))
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    frame = frame.map_partitions(_number_rows, starts, meta=_numbered_meta(frame._meta))
+    if not partitioned_by_subject:
+        frame = frame.shuffle(on="subject_id", npartitions=n)
+    options = {
+        "criteria": criteria,
+        "errors": errors,
+        "ambiguous": ambiguous,
+        "crs": crs,
+        "icans": icans,
+        "hematology": hematology,
+    }
+    parts = [dask.delayed(_grade_part)(p, options) for p in frame.to_delayed()]
+    (parts,) = dask.persist(parts)
+    shapes = dask.compute(*[dask.delayed(_shape)(p) for p in parts])
+    out: dict[str, Any] = {}
+    for name in TABLES:
+        kinds = [s[name] for s in shapes]
+        order = unify_columns([list(k) for k in kinds])
+        common = {c: common_dtype([k[c] for k in kinds if c in k]) for c in order}
+        meta = conform_part(pd.DataFrame(), order, common)
+        pieces = [dask.delayed(_table)(p, name, order, common) for p in parts]
+        out[name] = dd.from_delayed(pieces, meta=meta, verify_meta=False)
+    first: dict[str, str] = next((s["meta"] for s in shapes if s["meta"]), {})
+    return DaskResult(**out, meta={**first, "partitions": str(len(parts))})
+
+
+def _read(source: str | Path) -> Any:
+    dd: Any = importlib.import_module("dask.dataframe")
+
+    text = str(source)
+    remote = "://" in text  # s3://, gs://, hdfs://: Dask (fsspec) lists and reads them
+    files = [text] if remote else (sorted(glob.glob(text)) or [text])
+    if all(f.lower().endswith(".csv") for f in files):
+        return dd.read_csv(files, keep_default_na=False, na_values=CSV_NA, dtype=object)
+    if remote or Path(text).is_dir() or all(f.lower().endswith(".parquet") for f in files):
+        return dd.read_parquet(files if len(files) > 1 else files[0])
+    raise AegradeError(f"{text}: give Parquet or CSV observation files (or a glob of them)")
+
+
+def _numbered_meta(meta: pd.DataFrame) -> pd.DataFrame:
+    return meta.assign(**{_ROW: pd.Series([], dtype="int64")})
+
+
+def _number_rows(
+    part: pd.DataFrame, starts: np.ndarray, partition_info: dict[str, Any] | None = None
+) -> pd.DataFrame:
+    k = partition_info["number"] if partition_info else 0
+    return part.assign(**{_ROW: np.arange(len(part), dtype=np.int64) + int(starts[k])})
+
+
+def _grade_part(part: pd.DataFrame, options: dict[str, Any]) -> dict[str, Any]:
+    """One partition through :func:`~aegrade.pipeline.grade`, rows back in input order."""
+    part = part.sort_values(_ROW, kind="stable")
+    rows = part[_ROW].to_numpy()
+    obs = part.drop(columns=_ROW).set_axis(pd.Index(rows), axis=0)
+    if obs.empty:
+        return {"meta": {}}
+    result = grade(load_study(obs), **options)
+    return {**result.tables(), "issues": result.issues, "meta": result.meta}
+
+
+def _shape(part: dict[str, Any]) -> dict[str, Any]:
+    shapes: dict[str, Any] = {"meta": part["meta"]}
+    for name in TABLES:
+        frame = part.get(name)
+        shapes[name] = {} if frame is None else {str(c): frame[c].dtype for c in frame.columns}
+    return shapes
+
+
+def _table(
+    part: dict[str, Any], name: str, order: list[str], common: dict[str, Any]
+) -> pd.DataFrame:
+    frame = part.get(name)
+    if frame is None:
+        frame = pd.DataFrame()
+    return conform_part(frame.reset_index(drop=True), order, common)

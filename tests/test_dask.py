@@ -1,0 +1,169 @@
+"""grade_dask (issue 15, point 4): the same results as the single-process run on the threads
+scheduler and on a distributed LocalCluster started here; one schema in every part."""
+
+from __future__ import annotations
+
+import builtins
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from aegrade import grade, load_study
+from aegrade.cli import main
+from aegrade.errors import AegradeError
+
+dask = pytest.importorskip("dask")
+dd = pytest.importorskip("dask.dataframe")
+
+from aegrade.dask import grade_dask, require_dask  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from _synth import lab_rows  # noqa: E402
+
+from tests.test_partition import TABLES, assert_same  # noqa: E402
+
+N_ROWS = 60_000
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    out = lab_rows(N_ROWS, seed=11).astype({"unit": str, "day": object})
+    out.loc[1234, "day"] = "x"  # an input problem: listed in issues with its row
+    return out
+
+
+@pytest.fixture(scope="module")
+def single(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    result = grade(load_study(frame), errors="coerce")
+    return {**result.tables(), "issues": result.issues}
+
+
+def _check(result: Any, single: dict[str, pd.DataFrame]) -> None:
+    for name in TABLES:
+        assert_same(single[name], result.tables()[name].compute(), name)
+    issues = result.issues.compute()
+    assert issues["row"].astype(str).tolist() == single["issues"]["row"].astype(str).tolist()
+    assert issues["row"].astype(str).tolist() == ["1234"]  # the 0-based input row
+
+
+def test_threads_scheduler_equals_the_single_run(
+    frame: pd.DataFrame, single: dict[str, pd.DataFrame]
+) -> None:
+    with dask.config.set(scheduler="threads"):
+        result = grade_dask(dd.from_pandas(frame, npartitions=4), errors="coerce")
+        assert result.graded_observations.npartitions == 4
+        _check(result, single)
+    assert result.meta["criteria"] == "ctcae-v5.0" and result.meta["partitions"] == "4"
+
+
+def test_distributed_local_cluster_equals_the_single_run(
+    frame: pd.DataFrame, single: dict[str, pd.DataFrame]
+) -> None:
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        result = grade_dask(dd.from_pandas(frame, npartitions=3), errors="coerce")
+        _check(result, single)
+
+
+def test_parquet_glob_partition_rows_and_one_schema(
+    frame: pd.DataFrame, single: dict[str, pd.DataFrame], tmp_path: Path
+) -> None:
+    half = len(frame) // 2
+    clean = frame.astype({"day": str})
+    clean.iloc[:half].to_parquet(tmp_path / "a.parquet", index=False)
+    clean.iloc[half:].to_parquet(tmp_path / "b.parquet", index=False)
+    with dask.config.set(scheduler="threads"):
+        result = grade_dask(str(tmp_path / "*.parquet"), partition_rows=10_000, errors="coerce")
+        assert result.subject_summary.npartitions == 6
+        out = tmp_path / "out"
+        for name, table in result.tables().items():
+            table.to_parquet(out / name, write_index=False)
+    one = grade(load_study(clean), errors="coerce")
+    for name in TABLES:
+        files = sorted((out / name).glob("*.parquet"))
+        schemas = [pq.read_schema(f) for f in files]
+        assert len(files) == 6
+        assert all(s.equals(schemas[0], check_metadata=False) for s in schemas), name
+        assert_same(one.tables()[name], pd.read_parquet(out / name), name)
+
+
+def test_already_partitioned_by_subject_is_not_shuffled(
+    frame: pd.DataFrame, single: dict[str, pd.DataFrame]
+) -> None:
+    by_subject = frame.sort_values("subject_id", kind="stable")
+    ddf = dd.from_pandas(by_subject.set_index("subject_id", drop=False), npartitions=3)
+    ddf = ddf.reset_index(drop=True)
+    with dask.config.set(scheduler="threads"):
+        result = grade_dask(ddf, partitioned_by_subject=True, hematology=True, errors="coerce")
+        summary = result.subject_summary.compute()
+        assert_same(single["subject_summary"], summary, "subject_summary")
+        ae = result.adverse_events.compute()
+        assert_same(single["adverse_events"], ae, "adverse_events")
+
+
+def test_without_dask_a_clear_error_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = builtins.__import__
+
+    def no_dask(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "dask" or name.startswith("dask."):
+            raise ImportError(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    with pytest.raises(AegradeError, match=r"pip install 'aegrade\[dask\]'"):
+        require_dask()
+    with pytest.raises(AegradeError, match="dask"):
+        grade_dask("nothing.parquet")
+
+
+def test_source_must_be_parquet_or_csv(tmp_path: Path) -> None:
+    path = tmp_path / "obs.xlsx"
+    path.write_bytes(b"")
+    with pytest.raises(AegradeError, match="Parquet or CSV"):
+        grade_dask(str(path))
+
+
+@pytest.mark.cli
+def test_cli_engine_dask_writes_datasets(frame: pd.DataFrame, tmp_path: Path) -> None:
+    path = tmp_path / "obs.csv"
+    small = frame.iloc[:8000]
+    small.to_csv(path, index=False)
+    out = tmp_path / "graded"
+    run = CliRunner().invoke(
+        main,
+        [
+            *("grade", str(path), "-o", str(out), "--engine", "dask", "--errors", "coerce"),
+            *("--partition-rows", "3000"),
+        ],
+        catch_exceptions=False,
+    )
+    assert run.exit_code == 0, run.output
+    assert "graded with Dask in 3 partitions" in run.output
+    one = grade(load_study(path), errors="coerce")
+    for name in TABLES:
+        assert len(list((out / name).glob("*.parquet"))) == 3
+        assert_same(one.tables()[name], pd.read_parquet(out / name), name)
+
+
+@pytest.mark.cli
+def test_cli_engine_dask_refuses_a_map(tmp_path: Path) -> None:
+    path = tmp_path / "obs.csv"
+    lab_rows(100).to_csv(path, index=False)
+    cmap = tmp_path / "m.toml"
+    cmap.write_text("[columns]\n")
+    run = CliRunner().invoke(
+        main,
+        ["grade", str(path), "-o", str(tmp_path / "o"), "--engine", "dask", "--map", str(cmap)],
+    )
+    assert run.exit_code == 2
+    assert "--engine dask" in run.output
