@@ -43,6 +43,9 @@ EXPECTED = {
     # injury or Chronic kidney disease': a clearance below 10 is grade 3 here (at least 3),
     # admiral leaves it NA
     "crcl_below_range": 1,
+    # Hyperglycemia grades 1-2 read "Fasting glucose value": a non-fasting (or unknown) value
+    # below grade 3 is not graded (NA, reason not fasting), never 0; admiral grades it 0
+    "not_fasting": 4,
 }
 
 
@@ -99,6 +102,7 @@ def _deliberate(d: pd.DataFrame) -> pd.Series:
         "unit_required"
     )
     why[(term == "creatinine clearance decreased") & (value < 10)] = "crcl_below_range"
+    why[(term == "hyperglycemia") & d["got"].isna() & (d["exp"] == 0)] = "not_fasting"
     return why
 
 
@@ -109,7 +113,7 @@ def test_admiral_v6_cases() -> None:
     unexplained = d[~same & (why == "")]
     assert unexplained.empty, unexplained[["term", "value", "unit", "lln", "uln", "exp", "got"]]
     assert why[~same].value_counts().to_dict() == EXPECTED
-    assert (len(d), int(same.sum())) == (1116, 1059)
+    assert (len(d), int(same.sum())) == (1116, 1055)
 
 
 def test_v6_differences_follow_nci_text() -> None:
@@ -156,8 +160,10 @@ def test_v6_changes_agree_with_admiral() -> None:
         "hdl decreased",
         "ldl increased",
     }
-    # unit-less bilirubin and creatinine are not graded (issue 10): counted in the test above
-    rows = d[d["term"].str.lower().isin(changed) & (_deliberate(d) != "unit_required")]
+    # unit-less bilirubin and creatinine (issue 10) and non-fasting glucose below grade 3 are
+    # not graded: counted in the test above
+    why = _deliberate(d)
+    rows = d[d["term"].str.lower().isin(changed) & ~why.isin(["unit_required", "not_fasting"])]
     same = (rows["got"] == rows["exp"]) | (rows["got"].isna() & rows["exp"].isna())
     assert len(rows) > 200
     assert same.all(), rows[~same][["term", "value", "exp", "got"]]
