@@ -24,6 +24,7 @@ from aegrade.grading.labs import Ambiguous, assemble_grades, grade_prepared
 from aegrade.grading.syndromes import grade_crs_icans
 from aegrade.prepare.days import date_orders
 from aegrade.prepare.events import validate_events
+from aegrade.prepare.observations import Prepared
 from aegrade.prepare.study import prepare_study
 from aegrade.read.study import load_study
 from aegrade.schema import (
@@ -193,7 +194,7 @@ def grade(
     issues.extend(prep.notes)  # rows not graded for a unit that does not fit: listed, not raised
     meta = _meta(cid, ambiguous, study, engine_meta)
     return GradeResult(
-        conform_graded_observations(graded),
+        conform_graded_observations(graded, prep.raw_value, prep.censored, _row_unit_ranges(prep)),
         conform(adverse_events, ADVERSE_EVENTS),
         conform(summary, SUBJECT_SUMMARY),
         subjects,
@@ -227,10 +228,21 @@ def _meta(cid: str, ambiguous: str, study: Study, engine_meta: dict[str, str]) -
     }
 
 
-def conform_graded_observations(graded: pd.DataFrame) -> pd.DataFrame:
+def conform_graded_observations(
+    graded: pd.DataFrame,
+    parsed: np.ndarray | None = None,
+    censored: np.ndarray | None = None,
+    ranges: dict[str, np.ndarray] | None = None,
+) -> pd.DataFrame:
     """Graded observations in the schema :data:`~aegrade.schema.GRADED_OBSERVATIONS`: the
     value split into ``value`` (a number) and ``value_text`` (the cell as given when it is not
     a number), ``reason_code`` beside ``reason``, every column its documented dtype.
+
+    ``parsed`` (row-aligned, the numbers read in the row's own unit) fills ``value`` where a text
+    cell was read as a number (``13,6`` is 13.6, its text kept in ``value_text``); a censored
+    cell (``censored`` True: ``<0.5``) keeps ``value`` empty, its limit having its own column.
+    ``ranges`` (``lln``/``uln`` -> row-aligned numbers in the row's unit) fill those columns
+    where their cells were text read as numbers.
 
     >>> out = conform_graded_observations(pd.DataFrame({"subject_id": ["A"], "value": ["given"],
     ...     "grade_low": [None], "grade_high": [None], "reason": ["no criteria in x"]}))
@@ -240,10 +252,25 @@ def conform_graded_observations(graded: pd.DataFrame) -> pd.DataFrame:
     out = graded.copy(deep=False)
     if "value" in out:
         number, text = split_value(out["value"])
+        if parsed is not None:
+            read = text.notna().to_numpy(bool) & np.isfinite(parsed) & number.isna().to_numpy(bool)
+            if censored is not None:
+                read &= ~censored
+            number = number.mask(read, pd.Series(parsed, index=number.index))
         out["value"] = number
         out.insert(list(out.columns).index("value") + 1, "value_text", text)
+    for column, numbers in (ranges or {}).items():  # "12,0" read as 12.0, not left empty
+        if column in out and not pd.api.types.is_numeric_dtype(out[column].dtype):
+            given = pd.to_numeric(out[column], errors="coerce").to_numpy(float)
+            out[column] = np.where(np.isnan(given) & np.isfinite(numbers), numbers, given)
     out["reason_code"] = reason_codes(out)
     return conform(out, GRADED_OBSERVATIONS)
+
+
+def _row_unit_ranges(prep: Prepared) -> dict[str, np.ndarray]:
+    """LLN and ULN back in each row's own unit (``canonical = (raw + offset) * scale``)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {k: getattr(prep, k) / prep.scale - prep.offset for k in ("lln", "uln")}
 
 
 def _join_subject_columns(summary: pd.DataFrame, more: pd.DataFrame) -> pd.DataFrame:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -38,3 +40,27 @@ def test_a_clinician_grade_that_is_not_whole_is_refused_and_kept_as_na() -> None
     ae = grade(study, errors="coerce").adverse_events
     fatigue = ae[ae["term"] == "Fatigue"]
     assert fatigue["grade"].isna().all() and len(fatigue) == 1  # kept, never dropped
+
+
+def test_text_cells_read_as_numbers_keep_their_number_and_their_text(tmp_path: Path) -> None:
+    """Nothing lost in output (issue 10): "13,6" is written as 13.6 with its text kept; a
+    censored "<0.5" keeps value empty (its limit has its own column); "12,0" LLN is 12.0."""
+    path = tmp_path / "o.xlsx"
+    pd.DataFrame(
+        {
+            "subject_id": ["S1", "S1", "S2"],
+            "day": [0, 1, 1],
+            "parameter": ["HGB", "HGB", "NEUT"],
+            "value": ["13,6", "7,2", "<0.5"],
+            "unit": ["g/dL", "g/dL", "10^9/L"],
+            "lln": ["12,0", "12,0", "1,5"],
+            "uln": [16, 16, 8],
+        }
+    ).to_excel(path, index=False, sheet_name="observations")
+    out = grade(load_study(path)).graded_observations
+    assert out["value"].tolist()[:2] == [13.6, 7.2]
+    assert pd.isna(out["value"].iloc[2])
+    assert out["value_text"].tolist() == ["13,6", "7,2", "<0.5"]
+    assert out["lln"].tolist() == [12.0, 12.0, 1.5]
+    assert out["grade_low"].tolist() == [0, 3, 4]
+    assert out["censor_limit"].iloc[2] == 0.5
