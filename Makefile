@@ -30,7 +30,7 @@ test: $(STAMP)  ## tests + doctests of aegrade/, coverage gate; fails loudly whe
 	if [ $$status -eq 5 ]; then echo "FAILED: pytest collected no tests (exit 5)" >&2; fi; \
 	exit $$status
 
-test-slow: $(STAMP)  ## only the tests marked slow (5,000-example fuzzing, property tests)
+test-slow: $(STAMP)  ## only the tests marked slow (5,000-example fuzzing of grade on CSV and xlsx)
 	$(BIN)/python -m pytest -m slow -p no:cacheprovider tests
 
 lint: $(STAMP)  ## ruff check and ruff format --check (no file is changed)

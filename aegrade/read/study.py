@@ -206,7 +206,8 @@ def text_ids(ids: pd.Series) -> pd.Series:
     number = pd.to_numeric(pd.Series(values, index=ids.index), errors="coerce")
     is_num = ids.map(lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool))
     whole = is_num.to_numpy(bool) & number.notna().to_numpy(bool)
-    whole &= np.isfinite(number.to_numpy(float)) & (number.to_numpy(float) % 1 == 0)
+    with np.errstate(invalid="ignore"):  # inf % 1 is NaN, and not whole
+        whole &= np.isfinite(number.to_numpy(float)) & (number.to_numpy(float) % 1 == 0)
     text = ids.astype("string").str.strip()
     if whole.any():
         as_int = number[whole].astype("int64").astype("string")

@@ -5,14 +5,11 @@ split into point rows at every charting time grades the same."""
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aegrade.grading.syndromes import grade_crs_icans
 from aegrade.read.study import load_study
-
-pytestmark = pytest.mark.slow
 
 DAYS = [0.0, 0.125, 0.25, 0.5, 1.0, 1.5, 2.5, 4.0]
 FINDINGS = {

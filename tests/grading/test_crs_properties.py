@@ -4,14 +4,11 @@ severe finding never lowers one."""
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aegrade.grading.syndromes import grade_crs_icans
 from aegrade.read.study import load_study
-
-pytestmark = pytest.mark.slow
 
 FINDINGS = {
     "TEMP": [36.5, 37.9, 38.0, 39.5],
