@@ -521,7 +521,7 @@ def provenance(ids: Iterable[str]) -> list[dict[str, str]]:
     Examples
     --------
     >>> [(p["id"], p["revision"]) for p in provenance(["5.0", "astct-2019", "ctcae-v5.0"])]
-    [('ctcae-v5.0', '2'), ('astct-2019', '1')]
+    [('ctcae-v5.0', '2'), ('astct-2019', '2')]
     """
     out: list[dict[str, str]] = []
     seen: set[str] = set()
@@ -595,7 +595,7 @@ def provenance_fields(ids: Iterable[str]) -> dict[str, str]:
     --------
     >>> fields = provenance_fields(["icaht-2023"])
     >>> fields["grading_systems"], fields["icaht-2023 revision"]
-    ('icaht-2023', '1')
+    ('icaht-2023', '2')
     """
     systems = provenance(ids)
     out = {"grading_systems": ", ".join(p["id"] for p in systems)}
