@@ -24,7 +24,21 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["MAX_STUDY_DAYS", "DateColumn", "between", "read_dates"]
+__all__ = ["DATE_COLUMNS", "MAX_STUDY_DAYS", "DateColumn", "between", "read_dates"]
+
+#: The date columns of each table whose day/month order must be known.
+DATE_COLUMNS = {
+    "observations": ("time", "end"),
+    "subjects": (
+        "treatment_start",
+        "death_time",
+        "last_contact_time",
+        "progression_time",
+        "next_therapy_time",
+        "lymphodepletion_start",
+    ),
+    "events": ("onset", "end"),
+}
 
 #: The farthest a study day may lie from treatment start, in days (100 years of 365.25 days):
 #: beyond it a day is a data error (day 1e12, onset -1e12), not a clinical finding.

@@ -409,28 +409,23 @@ def eval_baseline(cond: BaselineStatus, rows: Rows) -> Truth:
     >>> eval_baseline(BaselineStatus(baseline="above_uln"), rows)
     (array([ True,  True, False]), array([ True,  True,  True]))
     """
-    if cond.baseline in ("below_lln", "not_below_lln"):
-        return _baseline_low(cond.baseline == "below_lln", rows)
-    by_flag = ~np.isnan(rows.baseline_flag)
-    no_baseline = np.isnan(rows.baseline)
-    above = compare("gt", rows.baseline, rows.uln)
-    abnormal = np.where(by_flag, rows.baseline_flag == 1.0, above)
-    known = by_flag | no_baseline | ~np.isnan(rows.uln)
-    # a subject without a baseline counts as normal (ULN multiples apply)
-    abnormal = abnormal & ~(~by_flag & no_baseline)
-    if cond.baseline == "above_uln":
-        return abnormal & known, known
-    return ~abnormal & known, known
+    low = cond.baseline in ("below_lln", "not_below_lln")
+    beyond, known = _baseline_beyond(
+        rows, -1.0 if low else 1.0, "lt" if low else "gt", rows.lln if low else rows.uln
+    )
+    wanted = beyond if cond.baseline in ("above_uln", "below_lln") else ~beyond
+    return wanted & known, known
 
 
-def _baseline_low(want_low: bool, rows: Rows) -> Truth:
-    """Baseline below LLN: by the indicator when given (-1.0 LOW), else baseline < LLN."""
+def _baseline_beyond(rows: Rows, flag: float, op: str, limit: FloatArray) -> Truth:
+    """Whether the baseline lies beyond ``limit`` (``op``: gt for above ULN, lt for below LLN),
+    decided by the indicator when given (``flag``: 1.0 HIGH, -1.0 LOW), else by the value; a
+    subject without a baseline counts as normal (the limit multiples apply)."""
     by_flag = ~np.isnan(rows.baseline_flag)
     no_baseline = np.isnan(rows.baseline)
-    low = np.where(by_flag, rows.baseline_flag == -1.0, compare("lt", rows.baseline, rows.lln))
-    known = by_flag | no_baseline | ~np.isnan(rows.lln)
-    low = low & ~(~by_flag & no_baseline)
-    return ((low if want_low else ~low) & known), known
+    beyond = np.where(by_flag, rows.baseline_flag == flag, compare(op, rows.baseline, limit))
+    known = by_flag | no_baseline | ~np.isnan(limit)
+    return beyond & ~(~by_flag & no_baseline), known
 
 
 def eval_anticoagulation(cond: Anticoagulation, rows: Rows) -> Truth:

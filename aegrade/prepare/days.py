@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from aegrade.dates import DateColumn, between, read_dates
+from aegrade.dates import DATE_COLUMNS, DateColumn, between, read_dates
 from aegrade.errors import Reason
 from aegrade.prepare.subjects import table_failures
 from aegrade.study import Study
@@ -176,20 +176,6 @@ def end_days(study: Study, *, dayfirst: bool | None = None) -> np.ndarray | None
     return ended
 
 
-#: Date columns whose day/month order is stated in the run metadata.
-DATE_COLUMNS = {
-    "observations": ("time", "end"),
-    "subjects": (
-        "treatment_start",
-        "death_time",
-        "last_contact_time",
-        "progression_time",
-        "next_therapy_time",
-        "lymphodepletion_start",
-    ),
-}
-
-
 def date_orders(study: Study, *, dayfirst: bool | None = None) -> dict[str, str]:
     """The date convention used for each date column of the study, for the run metadata:
     ``day/month/year`` or ``month/day/year`` for columns with slashed dates (decided from
@@ -202,8 +188,8 @@ def date_orders(study: Study, *, dayfirst: bool | None = None) -> dict[str, str]
     """
     out = {}
     for role, columns in DATE_COLUMNS.items():
-        table = study.observations if role == "observations" else study.subjects
-        if table is None:
+        table = {"observations": study.observations, "subjects": study.subjects}.get(role)
+        if table is None:  # event dates are days by the time the run metadata is written
             continue
         for column in columns:
             if column not in table.frame:

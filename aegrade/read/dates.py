@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from aegrade.dates import MAX_STUDY_DAYS, between, read_dates
+from aegrade.dates import DATE_COLUMNS, MAX_STUDY_DAYS, between, read_dates
 from aegrade.errors import Failures, Reason
 from aegrade.read.files import input_error
 from aegrade.study import Table
@@ -30,20 +30,6 @@ __all__ = [
 
 _EXCEL_ORIGIN = pd.Timestamp("1899-12-30")
 _MAX_SERIAL = 132_320  # 2262-04-11, the last day a nanosecond timestamp holds
-
-#: The date columns of each table whose day/month order must be known.
-DATE_COLUMNS = {
-    "observations": ("time", "end"),
-    "subjects": (
-        "treatment_start",
-        "death_time",
-        "last_contact_time",
-        "progression_time",
-        "next_therapy_time",
-        "lymphodepletion_start",
-    ),
-    "events": ("onset", "end"),
-}
 
 
 def from_excel_serials(series: pd.Series) -> pd.Series:
