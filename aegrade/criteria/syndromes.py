@@ -111,6 +111,14 @@ class Device(Frozen):
     flow_le: float | None = Field(None, ge=0, description="flow cut-off in L/min")
     grade_above_flow: Grade | None = Field(None, ge=0, le=4, description="grade above it")
     grade_missing_flow: Grade | None = Field(None, ge=0, le=4, description="grade without flow")
+    grade_without_fio2: Grade | None = Field(
+        None,
+        ge=1,
+        le=4,
+        description="grade when no FiO2 is charted with a device whose delivered FiO2 may be "
+        "on either side of the FiO2 cut-off at any flow (simple facemask, Venturi mask): the worse "
+        "reading, needs fio2_decides (a FiO2 row decides; ambiguous='lower': `grade`)",
+    )
     fio2_decides: bool = Field(
         False,
         description="a grade above `grade` from the flow (or a missing flow) is the worse reading "
@@ -123,6 +131,8 @@ class Device(Frozen):
     def _flow_fields_together(self) -> Device:
         if (self.flow_le is None) != (self.grade_above_flow is None):
             raise ValueError("flow_le and grade_above_flow go together")
+        if self.grade_without_fio2 is not None and not self.fio2_decides:
+            raise ValueError("grade_without_fio2 needs fio2_decides: true")
         return self
 
 

@@ -197,7 +197,7 @@ def _row_tiers(f: Findings, c: CrsIcansCriteria, thr: float) -> dict[str, np.nda
     off = agent & (f.dose == 0)  # dose 0: the infusion is off (issue 13)
     pressor = agent & ~off
     treat = isin(f.code, TREATMENT_CODES) & ~not_given(f.number, f.word)
-    hox, hox_lower, hox_desc = _hypoxia_rows(f, r, live)
+    hox, hox_lower, hox_desc, hox_mask = _hypoxia_rows(f, r, live)
     weight = _weights(f)[f.subject] if len(f.subject) else np.zeros(0)
     return {
         "weight": weight,
@@ -219,6 +219,7 @@ def _row_tiers(f: Findings, c: CrsIcansCriteria, thr: float) -> dict[str, np.nda
         "hox_lower": hox_lower,
         "fio2": (f.code == "FIO2") & live & ~np.isnan(f.number),
         "hox_desc": hox_desc,
+        "hox_mask": hox_mask,
         "treat": treat,
         "organ": np.zeros(len(f.day), np.int64),
         "organ_desc": np.full(len(f.day), None, object),
@@ -242,13 +243,15 @@ def _weights(f: Findings) -> np.ndarray:
 
 def _hypoxia_rows(
     f: Findings, r: CrsRules, live: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per row: the hypoxia tier, the tier when FiO2 decides (the device's own grade where the
-    file has ``fio2_decides``, else the tier) and the description."""
+    file has ``fio2_decides``, else the tier), the description, and whether the tier is the
+    worse reading of a mask without FiO2 (``grade_without_fio2``: simple facemask, Venturi)."""
     n = len(f.day)
     tier = np.zeros(n, np.int64)
     lower = np.zeros(n, np.int64)
     desc = np.full(n, None, object)
+    mask = np.zeros(n, bool)
     dev_rows = np.flatnonzero((f.code == "OXYGEN") & live)
     word, flow = f.word[dev_rows], f.flow[dev_rows]
     no_flow = np.isnan(flow)
@@ -275,6 +278,9 @@ def _hypoxia_rows(
             txt = np.where(
                 ~no_flow & (g < missing), txt + f" (<= {limit}: low flow, the flow decides)", txt
             )
+        if dev.grade_without_fio2 is not None:  # a mask: either side of the cut-off at any flow
+            mask[dev_rows[m]] = g[m] < dev.grade_without_fio2
+            g = np.maximum(g, dev.grade_without_fio2)
         tier[dev_rows[m]] = g[m]
         lower[dev_rows[m]] = np.minimum(g[m], dev.grade) if dev.fio2_decides else g[m]
         desc[dev_rows[m]] = dev.label + txt[m]
@@ -285,7 +291,7 @@ def _hypoxia_rows(
         tier[fio2[m]] = np.maximum(tier[fio2[m]], t.grade)
     desc[fio2] = "FiO2 " + fmt_numbers(x) + "%"
     lower[fio2] = tier[fio2]
-    return tier, lower, desc
+    return tier, lower, desc, mask
 
 
 def _with_organ_rows(
@@ -445,7 +451,7 @@ def _tp_tiers(
         high_at, dose_note = _high_dose(tps, rows, c)
         high = high_at & (n_all == 1)
         hyp = np.where(high, np.maximum(hyp, h.high_dose.grade), hyp)
-    hox, hox_row, review = _hypoxia_tier(tps, rows, ambiguous)
+    hox, hox_row, review, worse_row = _hypoxia_tier(tps, rows, ambiguous)
     organ = tps.reduce_max(rows["organ"])
     return {
         "fever": fever,
@@ -459,6 +465,7 @@ def _tp_tiers(
         "dose_note": np.where(high, 0, dose_note),
         "hox_row": hox_row,
         "review": review,
+        "review_mask": review & rows["hox_mask"][np.maximum(worse_row, 0)] & (worse_row >= 0),
         "signal": fever | (hyp > 0) | (hox > 0),
         "temp": tps.reduce_max(rows["temp"]),
     }
@@ -466,8 +473,9 @@ def _tp_tiers(
 
 def _hypoxia_tier(
     tps: TimePoints, rows: dict[str, np.ndarray], ambiguous: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per time point: the hypoxia tier, the row giving it, and whether it needs review.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per time point: the hypoxia tier, the row giving it, whether it needs review, and the
+    row giving the worse reading.
 
     A FiO2 row active at the time point decides between a device's grade and the worse one its
     flow suggests (``fio2_decides``); without one the two cannot be told apart (``review``) and
@@ -480,7 +488,8 @@ def _hypoxia_tier(
     _, fio2_row = _interval_max(tps, rows, rows["fio2"].astype(np.int64), rows["fio2"])
     review = (worse > lower) & (fio2_row < 0)
     take_worse = review & (ambiguous == "worse")
-    return np.where(take_worse, worse, lower), np.where(take_worse, worse_row, lower_row), review
+    tier = np.where(take_worse, worse, lower)
+    return tier, np.where(take_worse, worse_row, lower_row), review, worse_row
 
 
 def _tp_of_rows(tps: TimePoints) -> np.ndarray:
@@ -714,7 +723,10 @@ def _trace(
     a = {k: v[sub] for k, v in at.items()}
     g_all = grade[sub]
     comps = _component_texts(tps, rows, a, sub, thr, c.crs.hypotension.multiple_means_at_least)
-    comps["hox"] = comps["hox"] + np.where(a["review"], _review_note(c.crs, ambiguous), "")
+    notes = np.where(
+        a["review_mask"], _review_note(c.crs, ambiguous, mask=True), _review_note(c.crs, ambiguous)
+    )
+    comps["hox"] = comps["hox"] + np.where(a["review"], notes, "")
     day = "day " + fmt_numbers(tps.day[sub])
     inside = member[sub] >= 0
     # the component that produced the grade: hypotension, hypoxia, organ, else the floor
@@ -782,11 +794,18 @@ def _trace(
     return {"text": text, "rule": rule}
 
 
-def _review_note(r: CrsRules, ambiguous: str) -> str:
-    """Why a device without FiO2 was graded as it was (``fio2_decides`` in the file)."""
+def _review_note(r: CrsRules, ambiguous: str, *, mask: bool = False) -> str:
+    """Why a device without FiO2 was graded as it was (``fio2_decides`` in the file): a
+    high-flow delivery cannot show the lower FiO2 tier; a ``mask`` (``grade_without_fio2``)
+    may deliver FiO2 on either side of the cut-off."""
     top = r.hypoxia.fio2[0] if r.hypoxia.fio2 else None
     at = "" if top is None else f"{top.ge if top.ge is not None else top.gt:g}%"
     sign = ">=" if top is not None and top.ge is not None else ">"
+    if ambiguous == "worse" and mask:
+        return (
+            f" (no FiO2 charted: this mask may deliver FiO2 {sign} {at} or below it, read as "
+            f"{sign} {at}; clinical review)"
+        )
     if ambiguous == "worse":
         return (
             f" (no FiO2 charted: this delivery cannot show FiO2 below {at}, read as {sign} {at}; "

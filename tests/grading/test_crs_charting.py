@@ -4,6 +4,7 @@ flow; each vignette asserts the grade and the audit trail (``explain``)."""
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from aegrade.grading.syndromes import grade_crs_icans
 from aegrade.study import Study, Table
@@ -439,3 +440,74 @@ def test_grade_passes_ambiguous_to_crs():
     lower = grade(obs, crs="lee-2014", icans=None, hematology=False, ambiguous="lower")
     assert worse["crs_grade_lee-2014"].tolist() == [3]
     assert lower.subject_summary["crs_grade_lee-2014"].tolist() == [2]
+
+
+# ---- masks without FiO2 (issue 13 leftover): by the FiO2 each mask can deliver
+
+# (device, system) -> (grade with ambiguous="worse", grade with "lower", review)
+_MASKS = {
+    ("facemask", "lee-2014"): (3, 2, True),
+    ("venturi", "lee-2014"): (3, 2, True),
+    ("nonrebreather", "lee-2014"): (3, 3, False),
+    ("facemask", "ctcae-v5.0"): (3, 2, True),
+    ("venturi", "ctcae-v5.0"): (3, 2, True),
+    ("nonrebreather", "ctcae-v5.0"): (3, 3, False),
+    ("facemask", "astct-2019"): (3, 3, False),
+    ("venturi", "astct-2019"): (3, 3, False),
+    ("nonrebreather", "astct-2019"): (3, 3, False),
+}
+
+
+def _mask(device: str, flow: float | None = None, fio2: float | None = None) -> pd.DataFrame:
+    rows = [("S1", 1.0, "TEMP", 39.0, "degC"), ("S1", 1.1, "OXYGEN", device, None, flow)]
+    if fio2 is not None:
+        rows.append(("S1", 1.1, "FIO2", fio2, "%"))
+    return _obs(rows)
+
+
+@pytest.mark.parametrize(("device", "system"), list(_MASKS), ids="-".join)
+@pytest.mark.parametrize("flow", [None, 4.0, 15.0])
+def test_mask_without_fio2_by_device_and_system(device: str, system: str, flow: float | None):
+    worse_grade, lower_grade, review = _MASKS[(device, system)]
+    worse = _tp(_mask(device, flow), system)
+    lower = _tp(_mask(device, flow), system, ambiguous="lower")
+    assert (worse["grade"], worse["review"]) == (worse_grade, review)
+    assert (lower["grade"], lower["review"]) == (lower_grade, review)
+    assert worse["rule"] == f"{worse['criteria']}/crs/hypoxia/{worse_grade}"
+    if review:
+        assert (
+            "(no FiO2 charted: this mask may deliver FiO2 >= 40% or below it, read as >= 40%; "
+            "clinical review)" in worse["text"]
+        )
+        assert "read as below 40%, option ambiguous=lower; clinical review" in lower["text"]
+    else:
+        assert "no FiO2 charted" not in worse["text"]
+
+
+def test_lee_facemask_text_in_full():
+    tp = _tp(_mask("facemask"), "lee-2014")
+    assert tp["text"] == (
+        "grade 3: facemask (no FiO2 charted: this mask may deliver FiO2 >= 40% or below it, read "
+        "as >= 40%; clinical review) at day 1.1 (hypoxia tier 3, lee-2014)"
+    )
+
+
+@pytest.mark.parametrize("system", ["lee-2014", "ctcae-v5.0"])
+@pytest.mark.parametrize(
+    ("device", "fio2", "expected"),
+    [
+        ("venturi", 24.0, 2),
+        ("venturi", 28.0, 2),
+        ("venturi", 39.9, 2),
+        ("venturi", 40.0, 3),
+        ("venturi", 60.0, 3),
+        ("facemask", 35.0, 2),
+        ("facemask", 40.0, 3),
+        ("nonrebreather", 30.0, 3),  # no source has it below 40%: the device keeps grade 3
+        ("nonrebreather", 80.0, 3),
+    ],
+)
+def test_charted_fio2_decides_for_facemask_and_venturi(system, device, fio2, expected):
+    for ambiguous in ("worse", "lower"):
+        tp = _tp(_mask(device, 8.0, fio2), system, ambiguous=ambiguous)
+        assert (tp["grade"], tp["review"]) == (expected, False), ambiguous
