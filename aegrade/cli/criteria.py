@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from aegrade.criteria import Criteria, CtcaeCriteria, Entry
 
 # The criteria package (pydantic, pandas) is imported when a sub-command runs, not when the
-# command line starts: ``aegrade criteria --help`` stays instant (issue 15).
+# command line starts: ``aegrade criteria --help`` stays instant (issue 15); ``list`` reads the
+# packaged files as plain data (aegrade.criteria.plain) and stays instant too.
 
 __all__ = ["check_command", "criteria_group", "list_command", "show_command"]
 
@@ -29,9 +30,9 @@ def criteria_group(ctx: click.Context) -> None:
 @criteria_group.command("list")
 def list_command() -> None:
     """Every grading system: id, revision, entries and title."""
-    from aegrade.criteria import list_criteria
+    from aegrade.criteria.plain import criteria_rows  # the files as plain data: instant
 
-    for rec in list_criteria().to_dict("records"):
+    for rec in criteria_rows():
         terms, entries = int(rec["terms"]), int(rec["entries"])
         what = (
             f"{entries:>3} entries, {int(rec['graded_terms'])} terms graded from values, "

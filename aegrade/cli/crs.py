@@ -1,9 +1,16 @@
-"""``aegrade crs``, ``aegrade icans`` (one time point) and ``aegrade explain INPUT SUBJECT``."""
+"""``aegrade crs``, ``aegrade icans`` (one time point) and ``aegrade explain INPUT SUBJECT``.
+
+``crs`` and ``icans`` answer at once: a time point whose findings the plain-Python path
+recognises (:mod:`aegrade.grading.onepoint`) is graded without pandas, numpy or pydantic
+(issue 15 point 5); any other goes to the whole engine, whose input errors are reported as
+every command reports them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
 
@@ -11,11 +18,26 @@ from aegrade.cli._common import reports_errors
 from aegrade.cli._options import errors_option
 
 if TYPE_CHECKING:
-    from aegrade.grading.bedside import TimepointGrade
+    from aegrade.grading.onepoint import TimepointGrade
 
 __all__ = ["crs_command", "explain_command", "icans_command"]
 
 _SYSTEMS = click.Choice(["astct-2019", "lee-2014", "ctcae-v5.0", "ctcae"], case_sensitive=False)
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _ambiguous_option(func: _F) -> _F:
+    """``--ambiguous worse|lower``, as ``aegrade grade`` takes it, for the CRS grading."""
+    option = click.option(
+        "--ambiguous",
+        type=click.Choice(["worse", "lower"]),
+        default="worse",
+        show_default=True,
+        help="Where the oxygen delivery without FiO2 cannot tell two CRS grades apart "
+        "(lee-2014, ctcae-v5.0: a high-flow cannula, a simple facemask or a Venturi mask): "
+        "take the worse or the lower grade; both say 'clinical review'.",
+    )
+    return option(func)
 
 
 @click.command("crs")
@@ -43,7 +65,7 @@ _SYSTEMS = click.Choice(["astct-2019", "lee-2014", "ctcae-v5.0", "ctcae"], case_
     help="A CRS episode opened earlier with fever (fever not needed now).",
 )
 @click.option("--criteria", default="astct-2019", show_default=True, type=_SYSTEMS)
-@reports_errors
+@_ambiguous_option
 def crs_command(
     temp: float | None,
     temp_unit: str,
@@ -55,23 +77,49 @@ def crs_command(
     sysbp: float | None,
     episode_ongoing: bool,
     criteria: str,
+    ambiguous: str,
 ) -> None:
     """Grade CRS at one time point from its findings."""
-    from aegrade.grading.bedside import grade_crs_timepoint
+    from aegrade.grading.onepoint import crs_one_time_point
 
-    res = grade_crs_timepoint(
-        temp=temp,
-        temp_unit=temp_unit,
-        pressors=pressors,
-        oxygen=oxygen,
-        flow=flow,
-        fio2=fio2,
-        hypotension=hypotension,
-        sysbp=sysbp,
-        episode_ongoing=episode_ongoing,
-        criteria=criteria,
-    )
-    _show("CRS", res, criteria)
+    given: dict[str, Any] = {
+        "temp": temp,
+        "temp_unit": temp_unit,
+        "pressors": pressors,
+        "oxygen": oxygen,
+        "flow": flow,
+        "fio2": fio2,
+        "hypotension": hypotension,
+        "sysbp": sysbp,
+        "episode_ongoing": episode_ongoing,
+        "criteria": criteria,
+        "ambiguous": ambiguous,
+    }
+    res = _plain(crs_one_time_point, given)
+    _show("CRS", res if res is not None else _crs_engine(given), criteria)
+
+
+def _plain(score: Callable[..., TimepointGrade | None], given: dict[str, Any]) -> Any:
+    """The plain-Python grade, or None for the engine to give (also when the plain path meets
+    something it was not written for)."""
+    try:
+        return score(**given)
+    except Exception:  # the engine answers instead, with its own errors
+        return None
+
+
+@reports_errors
+def _crs_engine(given: dict[str, Any]) -> TimepointGrade:
+    from aegrade.grading.bedside import crs_timepoint_engine
+
+    return crs_timepoint_engine(**given)
+
+
+@reports_errors
+def _icans_engine(given: dict[str, Any]) -> TimepointGrade:
+    from aegrade.grading.bedside import icans_timepoint_engine
+
+    return icans_timepoint_engine(**given)
 
 
 def _show(syndrome: str, res: TimepointGrade, system: str) -> None:
@@ -100,7 +148,6 @@ def _score(value: str | None) -> float | str | None:
 @click.option("--icp", help="none, focal_edema, diffuse_edema.")
 @click.option("--age", type=float, help="Age in years (decides ICE vs CAPD).")
 @click.option("--capd-age-cutoff", type=float, help="Age from which ICE is used (default 12).")
-@reports_errors
 def icans_command(
     ice: str | None,
     capd: str | None,
@@ -112,19 +159,20 @@ def icans_command(
     capd_age_cutoff: float | None,
 ) -> None:
     """Grade ICANS (ASTCT 2019) at one time point from its findings."""
-    from aegrade.grading.bedside import grade_icans_timepoint
+    from aegrade.grading.onepoint import icans_one_time_point
 
-    res = grade_icans_timepoint(
-        ice=_score(ice),
-        capd=_score(capd),
-        loc=loc,
-        seizure=seizure,
-        motor=motor,
-        icp=icp,
-        age=age,
-        capd_age_cutoff=capd_age_cutoff,
-    )
-    _show("ICANS", res, "astct-2019")
+    given: dict[str, Any] = {
+        "ice": _score(ice),
+        "capd": _score(capd),
+        "loc": loc,
+        "seizure": seizure,
+        "motor": motor,
+        "icp": icp,
+        "age": age,
+        "capd_age_cutoff": capd_age_cutoff,
+    }
+    res = _plain(icans_one_time_point, given)
+    _show("ICANS", res if res is not None else _icans_engine(given), "astct-2019")
 
 
 @click.command("explain")
@@ -164,6 +212,7 @@ def icans_command(
     help="with_loc: CAPD 1-8 counts only with a depressed level of consciousness.",
 )
 @errors_option("coerce")
+@_ambiguous_option
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False), help="Also write the audit trail as CSV."
 )
@@ -176,6 +225,7 @@ def explain_command(
     fever_waiver: Literal["settled", "treatment"],
     capd_low_band: Literal["grade_1", "with_loc"],
     errors: Literal["raise", "coerce"],
+    ambiguous: Literal["worse", "lower"],
     output: str | None,
 ) -> None:
     """Show how each CRS/ICANS grade of SUBJECT in INPUT was reached, time point by time point."""
@@ -189,6 +239,7 @@ def explain_command(
         errors=errors,
         fever_waiver=fever_waiver,
         capd_low_band=capd_low_band,
+        ambiguous=ambiguous,
     )
     trail = res.explain[res.explain["subject_id"].astype(str) == subject]
     if subject not in set(res.subject_summary["subject_id"].astype(str)):

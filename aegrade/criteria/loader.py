@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from aegrade.criteria.base import CriteriaHeader
 from aegrade.criteria.ctcae import CtcaeCriteria, unit_problems
 from aegrade.criteria.hematology import HematotoxCriteria, IcahtCriteria, NeutropeniaCriteria
+from aegrade.criteria.plain import ALIASES, SAFE_LOADER, packaged_ids
 from aegrade.criteria.problems import describe_problems
 from aegrade.criteria.syndromes import CrsIcansCriteria
 from aegrade.errors import CriteriaDefinitionError, UnknownCriteriaError
@@ -66,32 +67,7 @@ KINDS: dict[str, type[CriteriaHeader]] = {
     "neutropenia": NeutropeniaCriteria,
 }
 
-#: The one table of the spellings users type for a grading system (case-insensitive) -> file
-#: id. A CRS system given as a CTCAE version means that version's CRS file (``grades_as``).
-ALIASES: dict[str, str] = {
-    "5.0": "ctcae-v5.0",
-    "5": "ctcae-v5.0",
-    "v5": "ctcae-v5.0",
-    "ctcae-v5": "ctcae-v5.0",
-    "ctcae": "ctcae-v5.0",
-    "6.0": "ctcae-v6.0",
-    "6": "ctcae-v6.0",
-    "v6": "ctcae-v6.0",
-    "ctcae-v6": "ctcae-v6.0",
-    "4.03": "ctcae-v4.03",
-    "4": "ctcae-v4.03",
-    "v4": "ctcae-v4.03",
-    "ctcae-v4": "ctcae-v4.03",
-    "astct": "astct-2019",
-    "lee": "lee-2014",
-}
-
-#: libyaml's safe loader when PyYAML was built with it (same documents, about 10x faster),
-#: else the pure-Python one; either way only plain YAML types are ever constructed.
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 _DATA = "aegrade.criteria.data"
-_NOT_CRITERIA = ("parameters.yaml",)
 _LIST_COLUMNS = ("id", "kind", "title", "revision", "citation", "reviewed_by")
 _PATH_SUFFIXES = (".yaml", ".yml")
 
@@ -202,22 +178,6 @@ def resolve_criteria_id(criteria: str) -> str:
         return register_criteria_file(criteria)
     key = criteria.strip().lower()
     return ALIASES.get(key, key)
-
-
-def packaged_ids() -> list[str]:
-    """The ids of the packaged criteria files, sorted.
-
-    Examples
-    --------
-    >>> packaged_ids()[:2]
-    ['asco-idsa-neutropenia', 'astct-2019']
-    """
-    root = resources.files(_DATA)
-    return sorted(
-        p.name.removesuffix(".yaml")
-        for p in root.iterdir()
-        if p.name.endswith(".yaml") and p.name not in _NOT_CRITERIA
-    )
 
 
 def _read_yaml(text: str, name: str) -> dict[str, Any]:

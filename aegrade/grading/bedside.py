@@ -2,14 +2,14 @@
 
 :func:`ice_score` and :func:`capd_score` turn item scores into totals, checking each item.
 :func:`grade_crs_timepoint` and :func:`grade_icans_timepoint` grade one time point from a
-nurse's findings through the same engine as whole studies (:mod:`aegrade.grading.syndromes`),
-so the rules and the audit text are the same.
+nurse's findings: in plain Python (:mod:`aegrade.grading.onepoint`, no pandas, for an instant
+answer) where it recognises every finding, else through the same engine as whole studies
+(:mod:`aegrade.grading.syndromes`); the rules and the audit text are the same either way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
@@ -17,6 +17,7 @@ from aegrade.criteria import load_crs_icans_criteria
 from aegrade.criteria.syndromes import IcansRules
 from aegrade.errors import AegradeError
 from aegrade.grading.crs import grade_crs
+from aegrade.grading.onepoint import TimepointGrade, crs_one_time_point, icans_one_time_point
 from aegrade.grading.syndromes import grade_crs_icans
 from aegrade.prepare.findings import extract_findings
 from aegrade.read.study import load_study
@@ -25,8 +26,10 @@ __all__ = [
     "ScoreError",
     "TimepointGrade",
     "capd_score",
+    "crs_timepoint_engine",
     "grade_crs_timepoint",
     "grade_icans_timepoint",
+    "icans_timepoint_engine",
     "ice_score",
 ]
 
@@ -113,13 +116,13 @@ def capd_score(items: Sequence[int]) -> int:
 _SUBJECT = "timepoint"
 
 
-@dataclass(frozen=True)
-class TimepointGrade:
-    """Grade of one time point and the audit text that explains it."""
-
-    grade: int
-    criteria: str
-    text: str
+def _plain(score: Callable[..., TimepointGrade | None], **kw: object) -> TimepointGrade | None:
+    """The plain-Python grade of a time point, or None for the engine to give (also when the
+    plain path meets something it was not written for: the engine then decides and reports)."""
+    try:
+        return score(**kw)
+    except Exception:  # the engine answers instead, with its own errors
+        return None
 
 
 def _one(rows: list[tuple[str, object, object, object]]) -> pd.DataFrame:
@@ -142,16 +145,64 @@ def grade_crs_timepoint(
     episode_ongoing: bool = False,
     criteria: str = "astct-2019",
     sysbp_threshold: float | None = None,
+    ambiguous: str = "worse",
 ) -> TimepointGrade:
     """CRS grade of one time point.
 
     ``episode_ongoing`` says a CRS episode opened earlier with fever (so fever need not be
     present now, e.g. after tocilizumab); without it a time point needs fever to be CRS.
+    ``ambiguous`` (``"worse"`` or ``"lower"``) picks the grade where the oxygen delivery
+    without FiO2 cannot tell two apart (Lee 2014, CTCAE v5.0: see
+    :func:`~aegrade.grading.crs.grade_crs`); the text says "clinical review" either way.
 
     Examples
     --------
     >>> grade_crs_timepoint(temp=38.5, oxygen="nasal_cannula", flow=8).grade
     3
+    >>> lee = dict(temp=38.5, oxygen="high_flow_nasal_cannula", criteria="lee-2014")
+    >>> grade_crs_timepoint(**lee).grade, grade_crs_timepoint(**lee, ambiguous="lower").grade
+    (3, 2)
+    """
+    given = dict(
+        temp=temp,
+        temp_unit=temp_unit,
+        pressors=pressors,
+        oxygen=oxygen,
+        flow=flow,
+        fio2=fio2,
+        hypotension=hypotension,
+        sysbp=sysbp,
+        episode_ongoing=episode_ongoing,
+        criteria=criteria,
+        sysbp_threshold=sysbp_threshold,
+        ambiguous=ambiguous,
+    )
+    quick = _plain(crs_one_time_point, **given)
+    return quick if quick is not None else crs_timepoint_engine(**given)  # type: ignore[arg-type]
+
+
+def crs_timepoint_engine(
+    *,
+    temp: float | None = None,
+    temp_unit: str = "degC",
+    pressors: Sequence[str] = (),
+    oxygen: str | None = None,
+    flow: float | None = None,
+    fio2: float | None = None,
+    hypotension: bool = False,
+    sysbp: float | None = None,
+    episode_ongoing: bool = False,
+    criteria: str = "astct-2019",
+    sysbp_threshold: float | None = None,
+    ambiguous: str = "worse",
+) -> TimepointGrade:
+    """:func:`grade_crs_timepoint` through the whole-study engine, always (the reference the
+    plain path is tested against, and the path for findings it does not recognise).
+
+    Examples
+    --------
+    >>> crs_timepoint_engine(temp=38.5, oxygen="nasal_cannula", flow=8).text[:36]
+    'grade 3: nasal cannula 8 L/min at da'
     """
 
     rows: list[tuple[str, object, object, object]] = []
@@ -172,6 +223,7 @@ def grade_crs_timepoint(
         criteria,
         sysbp_threshold=sysbp_threshold,
         episode_open=[_SUBJECT] if episode_ongoing else [],
+        ambiguous=ambiguous,
     )
     return _pick(res, "CRS")
 
@@ -189,10 +241,47 @@ def grade_icans_timepoint(
 ) -> TimepointGrade:
     """ICANS grade of one time point (ASTCT 2019).
 
+    Raises
+    ------
+    ScoreError
+        No domain can be scored (an ICE total for a child below the CAPD age cut-off).
+
     Examples
     --------
     >>> grade_icans_timepoint(ice=5, loc="awakens_to_voice").grade
     2
+    """
+    given = dict(
+        ice=ice,
+        capd=capd,
+        loc=loc,
+        seizure=seizure,
+        motor=motor,
+        icp=icp,
+        age=age,
+        capd_age_cutoff=capd_age_cutoff,
+    )
+    quick = _plain(icans_one_time_point, **given)
+    return quick if quick is not None else icans_timepoint_engine(**given)  # type: ignore[arg-type]
+
+
+def icans_timepoint_engine(
+    *,
+    ice: float | str | None = None,
+    capd: float | str | None = None,
+    loc: str | None = None,
+    seizure: str | None = None,
+    motor: str | None = None,
+    icp: str | None = None,
+    age: float | None = None,
+    capd_age_cutoff: float | None = None,
+) -> TimepointGrade:
+    """:func:`grade_icans_timepoint` through the whole-study engine, always.
+
+    Examples
+    --------
+    >>> icans_timepoint_engine(ice=5, loc="awakens_to_voice").text
+    'grade 2: ICE 5 at day 0 (ICE domain, astct-2019); episode onset'
     """
 
     given = {"ICE": ice, "CAPD": capd, "LOC": loc, "SEIZURE": seizure, "MOTOR": motor, "ICP": icp}
@@ -213,6 +302,12 @@ def _pick(res: object, syndrome: str) -> TimepointGrade:
     if tp.empty:
         return TimepointGrade(0, "", f"no {syndrome} finding given")
     row = tp.iloc[0]
+    if pd.isna(row["grade"]):  # e.g. an ICE total for a child below the CAPD age cut-off
+        raise ScoreError(
+            f"no {syndrome} domain could be scored: an ICE total is used from the CAPD age "
+            "cut-off (capd_age_cutoff) on, CAPD below it; give the score of the tool for this "
+            "age"
+        )
     text = (
         row["text"]
         if isinstance(row["text"], str)

@@ -1,8 +1,10 @@
 """The command line starts without the grading stack (issue 15 point 5).
 
 ``aegrade --help``, a sub-command's ``--help`` and ``aegrade criteria --help`` must not import
-pandas, numpy, pyarrow or pydantic: they are imported when a command runs. Checked by the
-modules a fresh interpreter holds afterwards, never by timing.
+pandas, numpy, pyarrow or pydantic: they are imported when a command runs. The bedside scorers
+(``aegrade crs``, ``aegrade icans``) on findings they recognise and ``aegrade criteria list``
+run without them too (PyYAML only). Checked by the modules a fresh interpreter holds
+afterwards, never by timing.
 """
 
 from __future__ import annotations
@@ -61,10 +63,46 @@ def test_help_imports_no_grading_stack(args: tuple[str, ...]) -> None:
     assert result == {"code": 0, "loaded": []}
 
 
-def test_a_command_that_runs_does_import_it() -> None:
-    """The probe can fail: running `criteria list` loads the criteria (pydantic, yaml)."""
-    result = _run("criteria", "list")
-    assert result["code"] == 0
+#: The bedside scorers and the criteria list answer from the packaged files read as plain
+#: data (PyYAML only): no pandas, numpy, pyarrow or pydantic (issue 15 point 5).
+BEDSIDE = [
+    ("crs", "--temp", "39", "--oxygen", "facemask"),
+    ("crs", "--temp", "101.5", "--temp-unit", "degF", "--pressor", "norepinephrine"),
+    ("crs", "--temp", "39", "--oxygen", "facemask", "--criteria", "lee-2014"),
+    ("crs", "--temp", "39", "--oxygen", "hfnc", "--criteria", "lee-2014", "--ambiguous", "lower"),
+    ("crs", "--temp", "39", "--oxygen", "venturi", "--fio2", "28", "--criteria", "ctcae"),
+    ("crs", "--sysbp", "84", "--pressor", "vasopressin", "--criteria", "ctcae-v5.0"),
+    ("crs", "--hypotension", "--episode-ongoing"),
+    ("crs",),
+    ("icans", "--ice", "5", "--loc", "awakens_to_voice"),
+    ("icans", "--capd", "10", "--age", "6"),
+    ("icans", "--ice", "unable", "--loc", "unarousable", "--seizure", "prolonged"),
+    ("icans",),
+    ("criteria", "list"),
+    ("criteria",),
+]
+
+
+@pytest.mark.parametrize("args", BEDSIDE, ids=" ".join)
+def test_bedside_commands_import_no_grading_stack(args: tuple[str, ...]) -> None:
+    result = _run(*args)
+    assert result == {"code": 0, "loaded": ["yaml"]}
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("criteria", "show", "lee-2014"), 0),  # the validated file: pydantic
+        (("crs", "--oxygen", "helmet"), 1),  # not a word the plain path knows: the engine
+        (("crs", "--temp", "120"), 1),  # implausible: the engine reports it
+        (("icans", "--ice", "5", "--age", "6"), 1),  # ICE below the CAPD age: the engine
+    ],
+    ids=lambda x: " ".join(x) if isinstance(x, tuple) else str(x),
+)
+def test_a_command_that_runs_does_import_it(args: tuple[str, ...], code: int) -> None:
+    """The probe can fail: these go through the validated criteria or the whole engine."""
+    result = _run(*args)
+    assert result["code"] == code
     assert "pydantic" in result["loaded"]  # type: ignore[operator]
 
 

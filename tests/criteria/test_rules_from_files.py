@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pandas as pd
@@ -14,10 +15,11 @@ from aegrade.criteria import (
     load_hematology_criteria,
     organ_toxicity_parameters,
 )
+from aegrade.criteria.plain import plain_criteria
 from aegrade.criteria.syndromes import OrganToxicity
 from aegrade.errors import CriteriaDefinitionError
-from aegrade.grading import bedside, crs, neutropenia
-from aegrade.grading.bedside import capd_score, grade_crs_timepoint
+from aegrade.grading import bedside, crs, neutropenia, onepoint
+from aegrade.grading.bedside import capd_score, crs_timepoint_engine, grade_crs_timepoint
 from aegrade.grading.crs import grade_crs
 from aegrade.grading.neutropenia import summarize_neutropenia
 from aegrade.grading.syndromes import grade_crs_icans
@@ -75,6 +77,23 @@ def test_multiple_vasopressors_count_is_read_from_the_file(
         "astct-2019", hypotension=h.model_copy(update={"multiple_means_at_least": 3})
     )
     monkeypatch.setattr(crs, "load_crs_icans_criteria", lambda cid: patched)
+    # the whole engine reads the validated file (grade_crs_timepoint answers from the plain
+    # path first: tested with the plain data below)
+    assert crs_timepoint_engine(**two).grade == 3
+
+
+def test_multiple_vasopressors_count_is_read_from_the_file_on_the_plain_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    two = {"temp": 38.5, "pressors": ["norepinephrine", "epinephrine"]}
+    assert grade_crs_timepoint(**two).grade == 4
+    raw = copy.deepcopy(plain_criteria("astct-2019"))
+    raw["crs"]["hypotension"]["multiple_means_at_least"] = 3
+    real = onepoint.plain_criteria
+    monkeypatch.setattr(
+        onepoint, "plain_criteria", lambda cid: raw if cid == "astct-2019" else real(cid)
+    )
+    assert onepoint.crs_one_time_point(**two) == grade_crs_timepoint(**two)
     assert grade_crs_timepoint(**two).grade == 3
 
 

@@ -1,0 +1,194 @@
+"""The packaged criteria files as plain data, for the commands that must start instantly.
+
+``aegrade criteria list`` and the bedside scorers (``aegrade crs``, ``aegrade icans``) read the
+packaged YAML files with PyYAML alone: no pydantic, no pandas, no numpy (issue 15 point 5).
+They are the very files :func:`~aegrade.criteria.loader.load_criteria` validates; the test
+suite validates every packaged file and checks that what is read here agrees with the models
+(``tests/criteria/test_plain.py``), so nothing here decides anything the models do not. A
+user's own criteria file is never read here: it goes through the validating loader.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+__all__ = [
+    "ALIASES",
+    "SAFE_LOADER",
+    "criteria_rows",
+    "crs_file_id",
+    "packaged_ids",
+    "plain_criteria",
+    "plain_parameters",
+]
+
+#: The one table of the spellings users type for a grading system (case-insensitive) -> file
+#: id. A CRS system given as a CTCAE version means that version's CRS file (``grades_as``).
+ALIASES: dict[str, str] = {
+    "5.0": "ctcae-v5.0",
+    "5": "ctcae-v5.0",
+    "v5": "ctcae-v5.0",
+    "ctcae-v5": "ctcae-v5.0",
+    "ctcae": "ctcae-v5.0",
+    "6.0": "ctcae-v6.0",
+    "6": "ctcae-v6.0",
+    "v6": "ctcae-v6.0",
+    "ctcae-v6": "ctcae-v6.0",
+    "4.03": "ctcae-v4.03",
+    "4": "ctcae-v4.03",
+    "v4": "ctcae-v4.03",
+    "ctcae-v4": "ctcae-v4.03",
+    "astct": "astct-2019",
+    "lee": "lee-2014",
+}
+
+#: libyaml's safe loader when PyYAML was built with it (same documents, about 10x faster),
+#: else the pure-Python one; either way only plain YAML types are ever constructed.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_DATA = "aegrade.criteria.data"
+_NOT_CRITERIA = ("parameters.yaml",)
+_HEADER = ("id", "kind", "title", "revision", "citation", "reviewed_by")
+
+
+def packaged_ids() -> list[str]:
+    """The ids of the packaged criteria files, sorted.
+
+    Examples
+    --------
+    >>> packaged_ids()[:2]
+    ['asco-idsa-neutropenia', 'astct-2019']
+    """
+    return list(_packaged())
+
+
+@cache
+def _packaged() -> tuple[str, ...]:
+    root = resources.files(_DATA)
+    return tuple(
+        sorted(
+            p.name.removesuffix(".yaml")
+            for p in root.iterdir()
+            if p.name.endswith(".yaml") and p.name not in _NOT_CRITERIA
+        )
+    )
+
+
+@cache
+def _read(name: str) -> Any:
+    text = resources.files(_DATA).joinpath(name).read_text("utf-8")
+    return yaml.load(text, Loader=SAFE_LOADER)
+
+
+def plain_criteria(criteria: str) -> dict[str, Any]:
+    """A packaged criteria file by id or alias, as plain YAML data (not validated, cached).
+
+    Raises
+    ------
+    KeyError
+        No packaged file has this id (the validating loader names those there are).
+
+    Examples
+    --------
+    >>> plain_criteria("lee")["crs"]["hypotension"]["multiple_vasopressors"]
+    3
+    """
+    key = str(criteria).strip().lower()
+    cid = ALIASES.get(key, key)
+    if cid not in _packaged():
+        raise KeyError(cid)
+    raw: dict[str, Any] = _read(f"{cid}.yaml")
+    return raw
+
+
+def plain_parameters() -> dict[str, Any]:
+    """The packaged parameter registry (``parameters.yaml``) as plain data: each parameter's
+    canonical unit, conversions and plausible limits.
+
+    Examples
+    --------
+    >>> plain_parameters()["FIO2"]["limits"]
+    [21, 100]
+    """
+    params: dict[str, Any] = _read("parameters.yaml")["parameters"]
+    return params
+
+
+def crs_file_id(system: str) -> str | None:
+    """The packaged file that grades a CRS system name (``astct``, ``lee-2014``, ``ctcae``,
+    ``5.0``, ...), or None when no packaged file does (the validating
+    :func:`~aegrade.criteria.systems.resolve_crs_system` then says why).
+
+    Examples
+    --------
+    >>> crs_file_id("ctcae"), crs_file_id("LEE"), crs_file_id("4.03")
+    ('ctcae-v5.0-crs', 'lee-2014', None)
+    """
+    key = str(system).strip().lower()
+    cid = ALIASES.get(key, key)
+    crs = [i for i in _packaged() if _has_crs(i)]
+    if cid in crs:
+        return cid
+    return next((i for i in crs if _read(f"{i}.yaml").get("grades_as") == cid), None)
+
+
+@cache
+def _has_crs(cid: str) -> bool:
+    """Whether a packaged file has a ``crs`` part. Its text is searched for the top-level key
+    before anything is parsed, so that the large CTCAE files are never parsed here (the
+    packaged files are written in block style; tests/criteria/test_plain.py checks the answer
+    against the validated files)."""
+    text = resources.files(_DATA).joinpath(f"{cid}.yaml").read_text("utf-8")
+    return ("\ncrs:" in text or text.startswith("crs:")) and "crs" in _read(f"{cid}.yaml")
+
+
+def criteria_rows() -> list[dict[str, Any]]:
+    """One row per packaged grading system, as :func:`~aegrade.criteria.loader.list_criteria`
+    gives them (``id``, ``kind``, ``title``, ``revision``, ``citation``, ``reviewed_by``,
+    ``entries``, ``graded_terms``, ``terms``), read without validating the files.
+
+    Examples
+    --------
+    >>> row = {r["id"]: r for r in criteria_rows()}["ctcae-v5.0"]
+    >>> row["entries"], row["graded_terms"], row["terms"]
+    (53, 50, 837)
+    """
+    rows = []
+    for cid in packaged_ids():
+        raw = plain_criteria(cid)
+        row = {k: raw.get(k) for k in _HEADER}
+        if raw.get("kind") == "value-thresholds":
+            entries = raw.get("entries") or []
+            dictionary = raw.get("dictionary")
+            row |= {
+                "entries": len(entries),
+                "graded_terms": len({e["term"] for e in entries}),
+                "terms": _dictionary_size(dictionary) if dictionary else 0,
+            }
+        else:
+            row |= {"entries": _quoted(raw), "graded_terms": 0, "terms": 0}
+        rows.append(row)
+    return rows
+
+
+def _quoted(node: object) -> int:
+    """How many criteria a file quotes from its source: the mappings with a ``text``."""
+    if isinstance(node, dict):
+        own = 1 if isinstance(node.get("text"), str) else 0
+        return own + sum(_quoted(v) for v in node.values())
+    if isinstance(node, list):
+        return sum(_quoted(v) for v in node)
+    return 0
+
+
+@cache
+def _dictionary_size(name: str) -> int:
+    """Terms in a packaged NCI dictionary: its CSV records after the header."""
+    text = resources.files(_DATA).joinpath("dictionaries", name).read_text("utf-8")
+    return sum(1 for record in csv.reader(io.StringIO(text)) if record) - 1
