@@ -49,9 +49,10 @@ def _fmt(x: float) -> str:
     rounds, then ``:g``); NaN as ''."""
     if math.isnan(x):
         return ""
-    if math.isfinite(x):
-        x = round(x * 1000.0) / 1000.0
-    return f"{x + 0.0:g}"
+    y = x * 1000.0  # numpy: multiply, rint (half to even, as round), divide
+    if math.isfinite(y):
+        y = float(round(y))
+    return f"{y / 1000.0 + 0.0:g}"
 
 
 def _word(value: object) -> str | None:
