@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import textwrap
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from aegrade.cli._common import reports_errors
 
 if TYPE_CHECKING:
-    from aegrade.criteria import Criteria, CtcaeCriteria, Entry
+    from aegrade.criteria import CtcaeCriteria, Entry
 
 # The criteria package (pydantic, pandas) is imported when a sub-command runs, not when the
 # command line starts: ``aegrade criteria --help`` stays instant (issue 15); ``list`` reads the
@@ -55,16 +56,31 @@ def _wrap(text: str, indent: str) -> str:
 @criteria_group.command("show")
 @click.argument("criteria_id", metavar="ID")
 @click.argument("term", required=False)
-@reports_errors
 def show_command(criteria_id: str, term: str | None) -> None:
     """Show the header and notes of ID (an id or your own criteria FILE.yaml), or one TERM:
     its grades, rules and notes when graded from values, else NCI's text of any CTCAE term.
     TERM may be a term, an entry id or a parameter code or alias (ANC, SGPT, ...)."""
+    if term is None:  # a packaged system is shown from its file as plain data: instant
+        from aegrade.criteria.plain import plain_criteria
+
+        try:
+            raw = plain_criteria(criteria_id)
+        except KeyError:  # not a packaged id: a user's file, validated
+            raw = None
+        if raw is not None:
+            _show_system(raw)
+            return
+    _show_validated(criteria_id, term)
+
+
+@reports_errors
+def _show_validated(criteria_id: str, term: str | None) -> None:
+    """``show`` from the validated file: a user's file, or one term of a system."""
     from aegrade.criteria import CtcaeCriteria, load_criteria
 
     c = load_criteria(criteria_id)
     if term is None:
-        _show_system(c)
+        _show_system(c.model_dump())
         return
     if not isinstance(c, CtcaeCriteria):
         raise click.UsageError(f"{c.id} has no per-term entries")
@@ -161,29 +177,35 @@ def check_command(path: str) -> None:
     click.echo(f"{path}: valid {c.kind} criteria file {c.id!r} (revision {c.revision})")
 
 
-def _show_system(c: Criteria) -> None:
-    from aegrade.criteria import CtcaeCriteria
-
-    click.echo(f"{c.id}: {c.title} (revision {c.revision})")
-    click.echo(_wrap(f"Citation: {c.citation}", ""))
-    if c.source_url:
-        click.echo(f"Source: {c.source_url}")
-    click.echo(f"Reviewed by: {c.reviewed_by or 'not yet reviewed'}")
-    for err in c.errata:
+def _show_system(c: Mapping[str, Any]) -> None:
+    """A system's header, errata, notes, options and terms, from its file's data (the plain
+    YAML of a packaged file, or a validated model dumped)."""
+    click.echo(f"{c['id']}: {c['title']} (revision {c['revision']})")
+    click.echo(_wrap(f"Citation: {c['citation']}", ""))
+    if c.get("source_url"):
+        click.echo(f"Source: {c['source_url']}")
+    click.echo(f"Reviewed by: {c.get('reviewed_by') or 'not yet reviewed'}")
+    for err in c.get("errata") or ():
         click.echo(
-            _wrap(f"Erratum (revision {err.revision}, {err.date}): {err.change} ({err.reason})", "")
+            _wrap(
+                f"Erratum (revision {err['revision']}, {err['date']}): {err['change']} "
+                f"({err['reason']})",
+                "",
+            )
         )
-    for note in c.notes:
+    for note in c.get("notes") or ():
         click.echo(_wrap(f"- {note}", ""))
-    options = getattr(c, "options", None) or {}
+    options = c.get("options") or {}
     if options:
         click.echo("options:")
         for k, v in options.items():
-            click.echo(_wrap(f"{k} = {v.default!r}: {v.description} [{v.source}]", "  "))
-    if isinstance(c, CtcaeCriteria) and c.entries:
+            click.echo(_wrap(f"{k} = {v['default']!r}: {v['description']} [{v['source']}]", "  "))
+    if c.get("kind") == "value-thresholds" and c.get("entries"):
         click.echo("Terms (aegrade criteria show ID TERM for one):")
-        for e in c.entries:
-            click.echo(f"  {e.term} ({e.direction}, {', '.join(e.parameters)}) [{e.id}]")
+        for e in c["entries"]:
+            click.echo(
+                f"  {e['term']} ({e['direction']}, {', '.join(e['parameters'])}) [{e['id']}]"
+            )
 
 
 def _show_entry(cid: str, e: Entry) -> None:

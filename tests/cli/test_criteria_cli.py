@@ -10,7 +10,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 import aegrade.criteria.loader as loader
+import aegrade.criteria.plain as plain
 from aegrade.cli import main
+from aegrade.criteria.plain import packaged_ids
 from tests.conftest import EXAMPLES
 
 STUDY = str(EXAMPLES / "blinatumomab_short_course.xlsx")
@@ -187,3 +189,21 @@ def test_map_unknown_term_gives_the_dictionary_nearest_terms() -> None:
     assert "did you mean 'Anemia', 'Anorgasmia'?" in res.output
     res = CliRunner().invoke(main, ["ctcae", "map", "--term", "zzzzqq"])
     assert "no term is spelt like it: give NCI's term or its MedDRA code" in res.output
+
+
+@pytest.mark.parametrize("cid", packaged_ids())
+def test_show_system_from_plain_data_equals_the_validated_file(
+    cid: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`criteria show ID` reads a packaged file as plain data (instant); it prints exactly what
+    the validated model prints."""
+    quick = _run("criteria", "show", cid)
+
+    def not_packaged(criteria: str) -> dict[str, object]:
+        raise KeyError(criteria)
+
+    monkeypatch.setattr(plain, "plain_criteria", not_packaged)
+    validated = _run("criteria", "show", cid)
+    assert quick.exit_code == validated.exit_code == 0
+    assert quick.output == validated.output
+    assert quick.output.startswith(f"{cid}: ")

@@ -80,6 +80,8 @@ BEDSIDE = [
     ("icans",),
     ("criteria", "list"),
     ("criteria",),
+    ("criteria", "show", "lee-2014"),
+    ("criteria", "show", "ctcae-v5.0"),
 ]
 
 
@@ -92,7 +94,7 @@ def test_bedside_commands_import_no_grading_stack(args: tuple[str, ...]) -> None
 @pytest.mark.parametrize(
     ("args", "code"),
     [
-        (("criteria", "show", "lee-2014"), 0),  # the validated file: pydantic
+        (("criteria", "show", "ctcae-v5.0", "ANC"), 0),  # a term: the registry, the model
         (("crs", "--oxygen", "helmet"), 1),  # not a word the plain path knows: the engine
         (("crs", "--temp", "120"), 1),  # implausible: the engine reports it
         (("icans", "--ice", "5", "--age", "6"), 1),  # ICE below the CAPD age: the engine
