@@ -54,7 +54,7 @@ if TYPE_CHECKING:
         load_neutropenia,
         summarize_neutropenia,
     )
-    from aegrade.grading.onepoint import crs_one_time_point, icans_one_time_point
+    from aegrade.grading.onepoint import crs_one_time_point, icans_one_time_point, review_note
     from aegrade.grading.predicates import (
         Rows,
         assume,
@@ -120,6 +120,7 @@ __all__ = [
     "longest_run",
     "nullable_int",
     "per_subject_first",
+    "review_note",
     "run_elapsed",
     "score_car_hematotox",
     "specimen_mismatch",
@@ -192,6 +193,7 @@ _LAZY: dict[str, str] = {
     "uses": "aegrade.grading.predicates",
     "crs_one_time_point": "aegrade.grading.onepoint",
     "icans_one_time_point": "aegrade.grading.onepoint",
+    "review_note": "aegrade.grading.onepoint",
     "CrsIcansResult": "aegrade.grading.syndromes",
     "grade_crs_icans": "aegrade.grading.syndromes",
 }

@@ -43,6 +43,7 @@ from aegrade.episodes.syndromes import (
 )
 from aegrade.grading.daily import SECOND
 from aegrade.grading.labs import grade_labs
+from aegrade.grading.onepoint import review_note
 from aegrade.prepare.findings import (
     CRS_CODES,
     TREATMENT_CODES,
@@ -797,21 +798,9 @@ def _trace(
 def _review_note(r: CrsRules, ambiguous: str, *, mask: bool = False) -> str:
     """Why a device without FiO2 was graded as it was (``fio2_decides`` in the file): a
     high-flow delivery cannot show the lower FiO2 tier; a ``mask`` (``grade_without_fio2``)
-    may deliver FiO2 on either side of the cut-off."""
-    top = r.hypoxia.fio2[0] if r.hypoxia.fio2 else None
-    at = "" if top is None else f"{top.ge if top.ge is not None else top.gt:g}%"
-    sign = ">=" if top is not None and top.ge is not None else ">"
-    if ambiguous == "worse" and mask:
-        return (
-            f" (no FiO2 charted: this mask may deliver FiO2 {sign} {at} or below it, read as "
-            f"{sign} {at}; clinical review)"
-        )
-    if ambiguous == "worse":
-        return (
-            f" (no FiO2 charted: this delivery cannot show FiO2 below {at}, read as {sign} {at}; "
-            "clinical review)"
-        )
-    return f" (no FiO2 charted: read as below {at}, option ambiguous=lower; clinical review)"
+    may deliver FiO2 on either side of the cut-off. One wording for the engine and the plain
+    time point (:mod:`aegrade.grading.onepoint`)."""
+    return review_note([t.model_dump() for t in r.hypoxia.fio2], ambiguous, mask)
 
 
 def _component_texts(

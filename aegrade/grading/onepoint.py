@@ -26,7 +26,7 @@ from typing import Any
 
 from aegrade.criteria.plain import crs_file_id, plain_criteria, plain_parameters
 
-__all__ = ["TimepointGrade", "crs_one_time_point", "icans_one_time_point"]
+__all__ = ["TimepointGrade", "crs_one_time_point", "icans_one_time_point", "review_note"]
 
 #: The file whose vocabulary, devices and ICANS domains every CRS/ICANS file uses (as
 #: :data:`aegrade.criteria.vocabulary.VOCABULARY_SOURCE`).
@@ -164,8 +164,25 @@ def _best(rows: list[_Row], score: Any, mask: Any) -> tuple[int, int]:
     return best, at
 
 
-def _review_note(fio2: Sequence[Mapping[str, Any]], ambiguous: str, mask: bool) -> str:
-    """As ``_review_note`` of the CRS engine."""
+def review_note(fio2: Sequence[Mapping[str, Any]], ambiguous: str, mask: bool) -> str:
+    """Why a device without FiO2 was graded as it was: a high-flow delivery cannot show FiO2
+    below the file's top FiO2 tier; a ``mask`` (``grade_without_fio2``: simple facemask,
+    Venturi) may deliver FiO2 on either side of it. The CRS engine words it the same way.
+
+    Parameters
+    ----------
+    fio2
+        The file's ``crs.hypoxia.fio2`` tiers, most severe first (``ge`` or ``gt``, ``grade``).
+    ambiguous
+        ``"worse"`` or ``"lower"``: the grade taken.
+    mask
+        The worse reading is a mask's.
+
+    Examples
+    --------
+    >>> review_note([{"ge": 40, "grade": 3}], "lower", mask=True)
+    ' (no FiO2 charted: read as below 40%, option ambiguous=lower; clinical review)'
+    """
     top = fio2[0] if fio2 else None
     at = "" if top is None else f"{top['ge'] if top.get('ge') is not None else top['gt']:g}%"
     sign = ">=" if top is not None and top.get("ge") is not None else ">"
@@ -359,7 +376,7 @@ def crs_one_time_point(
     hyp_txt = _hypotension_text(h, pt, n_all, n_counted)
     hox_txt = (pt.rows[hox_row].desc or "") if hox_row >= 0 else ""
     if review:
-        hox_txt += _review_note(hx.get("fio2") or [], ambiguous, mask)
+        hox_txt += review_note(hx.get("fio2") or [], ambiguous, mask)
     if not inside:
         what = hyp_txt if hyp >= hox else hox_txt
         return TimepointGrade(
