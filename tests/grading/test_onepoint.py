@@ -28,7 +28,13 @@ from aegrade.grading.bedside import (
 from aegrade.grading.onepoint import crs_one_time_point, icans_one_time_point
 from aegrade.prepare.findings import fmt_numbers
 
-SYSTEMS = ["astct-2019", "lee-2014", "ctcae-v5.0", "ctcae", "astct", "lee", "CTCAE-v5.0"]
+#: Every CRS system, with the spellings users give it.
+SPELLINGS = {
+    "astct-2019": ["astct-2019", "astct", "ASTCT"],
+    "lee-2014": ["lee-2014", "lee", " Lee-2014 "],
+    "ctcae-v5.0": ["ctcae-v5.0", "ctcae", "CTCAE-v5.0", "5.0"],
+}
+SYSTEMS = [name for names in SPELLINGS.values() for name in names]
 AGENTS = [
     "norepinephrine",
     "Noradrenaline",
@@ -74,7 +80,7 @@ def _near(*points: float, lo: float, hi: float) -> st.SearchStrategy[float]:
 
 
 @st.composite
-def crs_points(draw: st.DrawFn) -> dict[str, Any]:
+def crs_points(draw: st.DrawFn, systems: list[str] = SYSTEMS) -> dict[str, Any]:
     unit = draw(st.sampled_from(["degC", "degF"]))
     temp = draw(
         st.none()
@@ -91,7 +97,7 @@ def crs_points(draw: st.DrawFn) -> dict[str, Any]:
         "hypotension": draw(st.booleans()),
         "sysbp": draw(st.none() | _near(90.0, lo=0, hi=350)),
         "episode_ongoing": draw(st.booleans()),
-        "criteria": draw(st.sampled_from(SYSTEMS)),
+        "criteria": draw(st.sampled_from(systems)),
         "sysbp_threshold": draw(st.sampled_from([None, 0.0, 100.0, 85.5])),
         "ambiguous": draw(st.sampled_from(["worse", "lower"])),
     }
@@ -131,8 +137,8 @@ def _engine(engine: Any, given: dict[str, Any]) -> Any:
         return type(exc)
 
 
-_FEW = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-_MANY = settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_FEW = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_MANY = settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _crs_same(point: dict[str, Any]) -> None:
@@ -151,19 +157,34 @@ def _icans_same(point: dict[str, Any]) -> None:
     assert quick == engine, point
 
 
+@pytest.mark.parametrize("system", list(SPELLINGS))
 @_FEW
-@given(crs_points())
-@example({"temp": 39.0, "oxygen": "facemask", "criteria": "lee-2014", "ambiguous": "lower"}).via(
-    "mask without FiO2, lower reading"
+@given(data=st.data())
+def test_crs_plain_path_equals_the_engine(system: str, data: st.DataObject) -> None:
+    _crs_same(data.draw(crs_points(SPELLINGS[system])))
+
+
+@pytest.mark.parametrize(
+    "point",
+    [
+        {"temp": 39.0, "oxygen": "facemask", "criteria": "lee-2014", "ambiguous": "lower"},
+        {"temp": 39.0, "oxygen": "venturi", "fio2": 39.999, "criteria": "ctcae"},
+        {"temp": 39.0, "oxygen": "venturi", "fio2": 40.0, "criteria": "lee-2014"},
+        {"temp": 39.0, "oxygen": "nonrebreather", "fio2": 30.0, "criteria": "lee-2014"},
+        {"temp": 39.0, "oxygen": "hfnc", "flow": 6.0, "criteria": "lee-2014"},
+        {"temp": 39.0, "oxygen": "nasal_cannula", "flow": 6.001, "criteria": "ctcae"},
+        {"sysbp": 0.0, "oxygen": "nasal_cannula", "flow": 6.0},
+        {"sysbp": 89.999, "episode_ongoing": True, "criteria": "lee-2014"},
+        {"temp": 100.4, "temp_unit": "degF", "pressors": ["vasopressin"]},
+        {"temp": 37.999, "pressors": ["vasopressin", "norepinephrine", "epinephrine"]},
+    ],
+    ids=repr,
 )
-@example({"temp": 39.0, "oxygen": "venturi", "fio2": 39.999, "criteria": "ctcae"}).via("FiO2")
-@example({"sysbp": 0.0, "oxygen": "nasal_cannula", "flow": 6.0}).via("SYSBP 0, 6 L/min")
-@example({"temp": 100.4, "temp_unit": "degF", "pressors": ["vasopressin"]}).via("degF")
-def test_crs_plain_path_equals_the_engine(point: dict[str, Any]) -> None:
+def test_crs_boundaries_plain_equals_engine(point: dict[str, Any]) -> None:
     _crs_same(point)
 
 
-@_FEW
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(icans_points())
 @example({"ice": "unable", "loc": "unarousable"}).via("ICE 0 unarousable")
 @example({"capd": 8.0, "age": 11.9}).via("CAPD band edge")
@@ -172,10 +193,11 @@ def test_icans_plain_path_equals_the_engine(point: dict[str, Any]) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("system", list(SPELLINGS))
 @_MANY
-@given(crs_points())
-def test_crs_plain_path_equals_the_engine_fuzzed(point: dict[str, Any]) -> None:
-    _crs_same(point)
+@given(data=st.data())
+def test_crs_plain_path_equals_the_engine_fuzzed(system: str, data: st.DataObject) -> None:
+    _crs_same(data.draw(crs_points(SPELLINGS[system])))
 
 
 @pytest.mark.slow
