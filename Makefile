@@ -47,6 +47,7 @@ typecheck: $(STAMP)  ## mypy --strict over the package
 bench: $(STAMP)  ## run the benchmarks (never part of the tests)
 	$(BIN)/python benchmarks/bench_grade_labs.py
 	$(BIN)/python benchmarks/bench_crs_icans.py
+	$(BIN)/python benchmarks/bench_startup.py
 	$(BIN)/python benchmarks/bench_hematology.py
 	$(BIN)/python benchmarks/bench_tables.py
 	$(BIN)/python benchmarks/bench_io.py

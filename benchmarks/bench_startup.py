@@ -1,0 +1,89 @@
+"""Start-up of the instant commands (issue 15 point 5), beside a floor (never a test).
+
+Run: .venv/bin/python benchmarks/bench_startup.py [--runs 10] [--before PATH]
+
+Each command runs as a fresh process; the commands take turns run after run (so the load of a
+shared machine falls on all of them alike) and each figure is the median of ``--runs``, printed
+with its ratio to ``python -c pass`` and the total import time of that process (the sum of
+``python -X importtime``'s self times). With ``--before PATH`` (a checkout of an earlier
+commit) the same commands run on that code too, through ``PYTHONPATH``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+COMMANDS = [
+    ["--help"],
+    ["crs", "--temp", "39", "--oxygen", "facemask"],
+    ["crs", "--temp", "39", "--oxygen", "facemask", "--criteria", "lee-2014"],
+    ["crs", "--temp", "39", "--pressor", "norepinephrine", "--pressor", "vasopressin"],
+    ["icans", "--ice", "5", "--loc", "awakens_to_voice"],
+    ["criteria", "list"],
+    ["criteria", "show", "lee-2014"],
+]
+PROBE = "import sys; from aegrade.cli import main; main(sys.argv[1:], prog_name='aegrade')"
+_SELF = re.compile(r"import time:\s+(\d+) \|")
+
+
+def once(source: Path, args: list[str], importtime: bool = False) -> float:
+    """Wall seconds of one fresh process of the command line from ``source`` (or the total
+    import seconds with ``importtime``)."""
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    flags = ["-X", "importtime"] if importtime else []
+    with tempfile.TemporaryDirectory() as cwd:  # not the checkout: its own path comes first
+        t = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, *flags, "-c", PROBE, *args],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        wall = time.perf_counter() - t
+    if importtime:
+        return sum(int(us) for us in _SELF.findall(done.stderr)) / 1e6
+    return wall
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--before", type=Path, help="a checkout of an earlier commit")
+    args = ap.parse_args()
+    trees = {"after": Path(__file__).resolve().parents[1]}
+    if args.before:
+        trees = {"before": args.before.resolve(), **trees}
+    wall: dict[tuple[str, str], list[float]] = {}
+    imports: dict[tuple[str, str], list[float]] = {}
+    floor: list[float] = []
+    for _ in range(args.runs):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        floor.append(time.perf_counter() - t)
+        for name, source in trees.items():
+            for cmd in COMMANDS:
+                key = (name, " ".join(cmd))
+                wall.setdefault(key, []).append(once(source, cmd))
+                imports.setdefault(key, []).append(once(source, cmd, importtime=True))
+    base = statistics.median(floor)
+    print(f"start-up, median of {args.runs} interleaved fresh processes")
+    print(f"  python -c pass {base:8.3f} s")
+    for cmd in COMMANDS:
+        print(f"  aegrade {' '.join(cmd)}")
+        for name in trees:
+            w = statistics.median(wall[(name, " ".join(cmd))])
+            i = statistics.median(imports[(name, " ".join(cmd))])
+            print(f"    {name:<7} {w:8.3f} s  {w / base:6.1f}x floor  imports {i:6.3f} s")
+
+
+if __name__ == "__main__":
+    main()
