@@ -101,9 +101,10 @@ def grade_crs(
         finding, or end + gap when nothing was charted in between; ``"after_gap"``: end + gap.
     ambiguous
         Where the file lets FiO2 decide a device's grade (Lee 2014, CTCAE v5.0: a cannula above
-        6 L/min or a high-flow cannula) and no FiO2 was charted at the time point, the grade
-        cannot be told apart: ``"worse"`` (default) takes the worse one, ``"lower"`` the lower;
-        either way the time point's ``review`` is set and the audit text says so.
+        6 L/min or a high-flow cannula, a simple facemask or a Venturi mask) and no FiO2 was
+        charted at the time point, the grade cannot be told apart: ``"worse"`` (default) takes
+        the worse one, ``"lower"`` the lower; either way the time point's ``review`` is set and
+        the audit text says so.
 
     Returns
     -------

@@ -138,10 +138,10 @@ def grade_crs_icans(
         ``"grade_1"`` (default): CAPD 1-8 is ICANS grade 1 by itself; ``"with_loc"``: only with
         a depressed level of consciousness (see :func:`~aegrade.grading.icans.grade_icans`).
     ambiguous
-        ``"worse"`` (default) or ``"lower"``: the CRS grade where a device's flow and no FiO2
-        cannot tell two grades apart (lee-2014, ctcae-v5.0: a nasal cannula above 6 L/min, or a
-        high-flow cannula without a flow); the time point's ``review`` is set either way (see
-        :func:`~aegrade.grading.crs.grade_crs`).
+        ``"worse"`` (default) or ``"lower"``: the CRS grade where a device without FiO2
+        cannot tell two grades apart (lee-2014, ctcae-v5.0: a nasal cannula above 6 L/min, a
+        high-flow cannula without a flow, a simple facemask or a Venturi mask); the time
+        point's ``review`` is set either way (see :func:`~aegrade.grading.crs.grade_crs`).
 
     Returns
     -------
