@@ -95,17 +95,8 @@ def crs_command(
         "criteria": criteria,
         "ambiguous": ambiguous,
     }
-    res = _plain(crs_one_time_point, given)
+    res = crs_one_time_point(**given)
     _show("CRS", res if res is not None else _crs_engine(given), criteria)
-
-
-def _plain(score: Callable[..., TimepointGrade | None], given: dict[str, Any]) -> Any:
-    """The plain-Python grade, or None for the engine to give (also when the plain path meets
-    something it was not written for)."""
-    try:
-        return score(**given)
-    except Exception:  # the engine answers instead, with its own errors
-        return None
 
 
 @reports_errors
@@ -171,7 +162,7 @@ def icans_command(
         "age": age,
         "capd_age_cutoff": capd_age_cutoff,
     }
-    res = _plain(icans_one_time_point, given)
+    res = icans_one_time_point(**given)
     _show("ICANS", res if res is not None else _icans_engine(given), "astct-2019")
 
 

@@ -9,7 +9,8 @@ answer) where it recognises every finding, else through the same engine as whole
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -116,15 +117,6 @@ def capd_score(items: Sequence[int]) -> int:
 _SUBJECT = "timepoint"
 
 
-def _plain(score: Callable[..., TimepointGrade | None], **kw: object) -> TimepointGrade | None:
-    """The plain-Python grade of a time point, or None for the engine to give (also when the
-    plain path meets something it was not written for: the engine then decides and reports)."""
-    try:
-        return score(**kw)
-    except Exception:  # the engine answers instead, with its own errors
-        return None
-
-
 def _one(rows: list[tuple[str, object, object, object]]) -> pd.DataFrame:
     obs = pd.DataFrame(rows, columns=["parameter", "value", "unit", "flow"])
     obs.insert(0, "day", 0.0)
@@ -163,7 +155,7 @@ def grade_crs_timepoint(
     >>> grade_crs_timepoint(**lee).grade, grade_crs_timepoint(**lee, ambiguous="lower").grade
     (3, 2)
     """
-    given = dict(
+    given: dict[str, Any] = dict(
         temp=temp,
         temp_unit=temp_unit,
         pressors=pressors,
@@ -177,8 +169,8 @@ def grade_crs_timepoint(
         sysbp_threshold=sysbp_threshold,
         ambiguous=ambiguous,
     )
-    quick = _plain(crs_one_time_point, **given)
-    return quick if quick is not None else crs_timepoint_engine(**given)  # type: ignore[arg-type]
+    quick = crs_one_time_point(**given)
+    return quick if quick is not None else crs_timepoint_engine(**given)
 
 
 def crs_timepoint_engine(
@@ -251,7 +243,7 @@ def grade_icans_timepoint(
     >>> grade_icans_timepoint(ice=5, loc="awakens_to_voice").grade
     2
     """
-    given = dict(
+    given: dict[str, Any] = dict(
         ice=ice,
         capd=capd,
         loc=loc,
@@ -261,8 +253,8 @@ def grade_icans_timepoint(
         age=age,
         capd_age_cutoff=capd_age_cutoff,
     )
-    quick = _plain(icans_one_time_point, **given)
-    return quick if quick is not None else icans_timepoint_engine(**given)  # type: ignore[arg-type]
+    quick = icans_one_time_point(**given)
+    return quick if quick is not None else icans_timepoint_engine(**given)
 
 
 def icans_timepoint_engine(

@@ -18,11 +18,12 @@ for every system, that this path and the engine agree on grade, criteria and tex
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec
 
 from aegrade.criteria.plain import crs_file_id, plain_criteria, plain_parameters
 
@@ -35,6 +36,9 @@ _WORD = re.compile(r"[\s\-/]+")
 _DAY = "0"  # a bedside time point is day 0
 
 
+_P = ParamSpec("_P")
+
+
 @dataclass(frozen=True)
 class TimepointGrade:
     """Grade of one time point and the audit text that explains it."""
@@ -42,6 +46,22 @@ class TimepointGrade:
     grade: int
     criteria: str
     text: str
+
+
+def _declines_on_error(
+    func: Callable[_P, TimepointGrade | None],
+) -> Callable[_P, TimepointGrade | None]:
+    """None (the engine decides, and reports what it finds) also where the plain path meets
+    something it was not written for, rather than an error of its own."""
+
+    @functools.wraps(func)
+    def plain(*args: _P.args, **kwargs: _P.kwargs) -> TimepointGrade | None:
+        try:
+            return func(*args, **kwargs)
+        except Exception:  # not written for it: the engine answers instead
+            return None
+
+    return plain
 
 
 def _fmt(x: float) -> str:
@@ -325,6 +345,7 @@ def _hypotension_text(h: Mapping[str, Any], pt: _Point, n_all: int, n_counted: i
     return " + ".join(sorted(pt.agents)) + n_txt + dose
 
 
+@_declines_on_error
 def crs_one_time_point(
     *,
     temp: float | None = None,
@@ -467,6 +488,7 @@ def _band(x: float, bands: Sequence[Mapping[str, Any]]) -> int:
     return g
 
 
+@_declines_on_error
 def icans_one_time_point(
     *,
     ice: float | str | None = None,
