@@ -6,8 +6,8 @@ Column use (SDTMIG; see shared/reference/ae_tables.md section 3):
   LBSTNRLO/LBSTNRHI -> lln/uln, LBDTC -> time, LBBLFL = "Y" gives the baseline value of that
   subject and test.
 - VS: USUBJID, VSTESTCD, VSSTRESN (else VSSTRESC), VSSTRESU, VSDTC, VSBLFL.
-- AE: USUBJID, AEDECOD (else AETERM) -> term, AETOXGR -> grade, AESTDTC/AEENDTC -> onset/end,
-  AESER -> serious, AEREL -> related.
+- AE: USUBJID, AEDECOD (else AETERM, when no record has an AEDECOD) -> term, AETOXGR -> grade,
+  AESTDTC/AEENDTC -> onset/end, AESER -> serious, AEREL -> related.
 - DM: USUBJID, ARM, AGE, RFSTDTC -> treatment_start (day 0).
 
 ADaM (ADaMIG v1.3 BDS; ADaM OCCDS for ADAE) is recognised by its own variables and read the
@@ -266,7 +266,9 @@ def ae_to_events(frame: pd.DataFrame, starts: pd.Series | None) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "subject_id": _text(_col(src, "USUBJID")),
-            "term": decod.where(decod.notna(), term),
+            # A coded dataset (some AEDECOD given): a blank AEDECOD is an uncoded AE (the
+            # tables' 'No coding available'), not its verbatim AETERM; AETERM stays a column.
+            "term": decod if decod.notna().any() else term,
             "grade": grade,
             "onset": onset,
             "end": end,
