@@ -24,7 +24,8 @@ same way:
 - ADSL: USUBJID, ARM (else TRT01A/ACTARM), AGE, TRTSDTM (else TRTSDT, RFSTDTC) ->
   treatment_start.
 
-In AE and ADAE, AEBODSYS -> soc, AEPTCD -> meddra_code and TRTEMFL -> teae where given.
+In AE and ADAE, AEBODSYS -> soc, AEPTCD -> meddra_code and TRTEMFL -> teae where given; in a
+TRTEMFL column holding some Y, a blank is N (ADaM's TRTEMFL is Y or null).
 
 Study days come from the dates and RFSTDTC. Without DM (or ADSL), the SDTM study days (--DY, --STDY,
 --ENDY, where day 1 is the first day of treatment and there is no day 0) are shifted to
@@ -281,6 +282,10 @@ def ae_to_events(frame: pd.DataFrame, starts: pd.Series | None) -> pd.DataFrame:
             out[name] = _text(src[column].astype(object).where(src[column].notna()))
     if "meddra_code" in out:  # an integer code read as a number: 10028813.0 -> '10028813'
         out["meddra_code"] = out["meddra_code"].str.replace(r"\.0$", "", regex=True)
+    if "teae" in out and out["teae"].str.upper().eq("Y").any():
+        # ADaM OCCDS: TRTEMFL is Y or null, so a blank is 'not treatment-emergent' (an onset
+        # after the sponsor's window too); a column that is all blank decides nothing.
+        out["teae"] = out["teae"].fillna("N")
     rest = src.drop(columns=[c for c in src.columns if c.lower() in out.columns])
     return pd.concat([out, rest.rename(columns=str.lower)], axis=1)
 

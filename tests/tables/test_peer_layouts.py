@@ -445,3 +445,15 @@ def test_lbt14_ard_counts_every_safety_patient_once_per_term() -> None:
     assert per_arm.sum().to_dict() == {
         (term, arm): float(n) for term in LAB_TERMS.values() for arm, n in _arms()
     }
+
+
+def test_the_study_is_what_make_py_writes(tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("peerstudy_make", STUDY / "make.py")
+    assert spec is not None and spec.loader is not None
+    make = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make)
+    make.main(tmp_path)
+    for name in ("adsl", "adae", "adlb"):
+        assert (tmp_path / f"{name}.csv").read_bytes() == (STUDY / f"{name}.csv").read_bytes()

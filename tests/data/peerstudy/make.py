@@ -167,8 +167,8 @@ def make_adae(rng: np.random.Generator, adsl: pd.DataFrame) -> pd.DataFrame:
     ae.loc[soc_only, "AEDECOD"] = ""  # PT coding pending, SOC known
     dz = np.flatnonzero((ae["AEDECOD"] == SECOND_SOC[0]).to_numpy() & dosed)
     ae.loc[dz[: max(2, len(dz) // 3)], "AEBODSYS"] = SECOND_SOC[1]
-    # Onsets before the first dose (TRTEMFL blank, as ADaM leaves it, or N) and after the
-    # treatment-emergent window (N): never counted by the peer (ANL01FL) nor by aegrade.
+    # Onsets before the first dose and after the treatment-emergent window (TRTEMFL blank, as
+    # ADaM leaves it, or N): never counted by the peer (ANL01FL) nor by aegrade.
     subjects = adsl[adsl["SAFFL"] == "Y"].sample(n=8, random_state=SEED % 2**31)
     extra = []
     for k, (_, s) in enumerate(subjects.iterrows()):
@@ -183,7 +183,7 @@ def make_adae(rng: np.random.Generator, adsl: pd.DataFrame) -> pd.DataFrame:
             flag = "N" if k % 3 == 0 else ""
         else:
             onset = date.fromisoformat(s["TRTEDT"]) + timedelta(days=int(rng.integers(40, 60)))
-            flag = "N"
+            flag = "N" if k == 6 else ""  # ADaM leaves TRTEMFL blank; some sponsors write N
         extra.append(
             {
                 "USUBJID": s["USUBJID"],
