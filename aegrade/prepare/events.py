@@ -9,6 +9,9 @@ grade 1-5: it is checked for its grade range only, keeps its own SOC and code, a
 a code there is no telling a MedDRA term from a misspelt CTCAE term, so such a row stays an
 unknown term with its closest CTCAE matches.
 
+A CTCAE term keeps a given SOC that is a system organ class (AEBODSYS: a PT coded under a
+secondary SOC is filed there), else takes CTCAE's.
+
 An empty term (AEDECOD not yet coded) and a blank grade (AETOXGR not yet entered) are not input
 errors: the AE tables count such a record under 'No coding available' and in their
 grade-independent rows and columns (issue 14 point 1, as the NEST AET02/AET04 tables do). An
@@ -178,10 +181,15 @@ def validate_events(table: Table, criteria: str) -> tuple[pd.DataFrame, pd.DataF
     own_code = code_given.astype(object).where(code_given.notna(), None).to_numpy(dtype=object)
     own_soc = soc_given.astype(object).where(soc_given.notna(), None).to_numpy(dtype=object)
     df["meddra_code"] = np.where(known, column["meddra_code"], np.where(meddra, own_code, none))
-    df["soc"] = np.where(  # an uncoded event keeps its SOC when one is given (AEBODSYS)
-        known,
+    # The record's own SOC (AEBODSYS) where it is one: a CTCAE term keeps a given SOC that is
+    # a system organ class name (a MedDRA PT may sit under a secondary SOC, and the tables file
+    # each record under its own), else takes CTCAE's; MedDRA and uncoded events keep theirs.
+    soc_names = set(dictionary["soc"].astype(str).str.lower())
+    a_soc = soc_given.str.lower().isin(soc_names).fillna(False).to_numpy(bool)
+    df["soc"] = np.where(
+        known & ~a_soc,
         dictionary["soc"].to_numpy(dtype=object)[rows],
-        np.where(meddra | ~present, own_soc, none),
+        np.where(meddra | ~present | (known & a_soc), own_soc, none),
     )
     df["coding"] = np.where(
         known,

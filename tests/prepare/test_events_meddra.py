@@ -111,6 +111,40 @@ def test_empty_term_is_uncoded() -> None:
     assert problems.empty
 
 
+def test_ctcae_term_keeps_a_given_system_organ_class() -> None:
+    # NEST files every record under its AEBODSYS: Dizziness coded to Ear and labyrinth
+    # disorders (a secondary SOC) stays there; a SOC that is no SOC name takes CTCAE's
+    df, problems = validate_events(
+        _events(
+            [
+                {
+                    "subject_id": "S1",
+                    "term": "Dizziness",
+                    "soc": "Ear and labyrinth disorders",
+                    "grade": 1,
+                },
+                {
+                    "subject_id": "S1",
+                    "term": "Dizziness",
+                    "soc": "ear AND labyrinth disorders",
+                    "grade": 1,
+                },
+                {"subject_id": "S2", "term": "Dizziness", "soc": "whatever", "grade": 1},
+                {"subject_id": "S2", "term": "Dizziness", "soc": None, "grade": 1},
+            ]
+        ),
+        "ctcae-v5.0",
+    )
+    assert problems.empty
+    assert df["soc"].tolist() == [
+        "Ear and labyrinth disorders",
+        "ear AND labyrinth disorders",
+        "Nervous system disorders",
+        "Nervous system disorders",
+    ]
+    assert df["coding"].tolist() == ["ctcae"] * 4
+
+
 def test_uncoded_event_keeps_its_given_soc() -> None:
     # NEST AET02 files a record with AEBODSYS but no AEDECOD under 'No Coding Available' in
     # its own SOC; the SOC was dropped here, so it went under the uncoded SOC

@@ -307,10 +307,11 @@ def test_aet02_through_the_api(graded: aegrade.GradeResult) -> None:
     heads, rows = _rows_of_display(table)
     want = oracle_aet02()
     assert _compare(rows, want, heads) == 3 + 4 * len(want)
-    assert len(want) == 52  # 2 overall rows, 9 SOCs x 3 rows, 23 SOC/PT rows
+    assert len(want) == 56  # 2 overall rows, 10 SOCs x 3 rows, 24 SOC/PT rows
     labels = [label for label, _ in want]
     assert labels.count(NOCODING) == 4  # a SOC, and a PT under three SOCs
     assert labels.count("Oedema peripheral") == 2  # a PT coded under two SOCs
+    assert labels.count("Dizziness") == 2  # and a CTCAE term
     assert rows[0] == (
         "Total number of patients with at least one adverse event",
         ("22 (91.7%)", "13 (81.2%)", "25 (100%)"),  # 13/16 = 81.25 %: printf's half-even
@@ -321,7 +322,7 @@ def test_aet02_through_the_command_line(tmp_path: Path) -> None:
     spec = tmp_path / "aet02.toml"
     spec.write_text(AET02_SPEC, encoding="utf-8")
     heads, rows = _rows_of_csv(_cli("--spec", str(spec), "--format", "csv"))
-    assert _compare(rows, oracle_aet02(), heads) == 211
+    assert _compare(rows, oracle_aet02(), heads) == 227
 
 
 def test_aet02_ard_holds_every_count(tmp_path: Path) -> None:
@@ -341,7 +342,7 @@ def test_aet02_ard_holds_every_count(tmp_path: Path) -> None:
             assert float(n[(soc, a)]) == k
             assert float(n[(f"{soc} / Total number of events", a)]) == e
             checked += 2
-    assert checked == 3 * (23 + 2 * 9)  # 23 SOC/PT rows, 9 SOCs
+    assert checked == 3 * (24 + 2 * 10)  # 24 SOC/PT rows, 10 SOCs
 
 
 # --------------------------------------------------------------------------- AET04

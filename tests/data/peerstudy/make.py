@@ -66,9 +66,12 @@ DICTIONARY: dict[str, dict[str, tuple[float, tuple[float, ...]]]] = {
         "Cardiac failure": (0.5, (0, 1, 1, 1, 1)),
     },
 }
-#: Oedema peripheral is also coded under this SOC for some records (a PT under two SOCs; a
-#: MedDRA PT that is not a CTCAE term, whose SOC aegrade takes from the record).
-SECOND_SOC = ("Oedema peripheral", "Vascular disorders")
+#: PTs also coded under a second SOC for some records (a PT under two SOCs): a MedDRA PT that
+#: is not a CTCAE term, and a CTCAE term.
+SECOND_SOC = (
+    ("Oedema peripheral", "Vascular disorders"),
+    ("Dizziness", "Ear and labyrinth disorders"),
+)
 
 #: Lab tests: PARAMCD, PARAM, unit, normal range, CTCAE v5.0 low-direction grade limits
 #: ("Neutrophil count decreased": <LLN, <1.5, <1.0, <0.5 x 10e9/L; "Platelet count
@@ -165,8 +168,9 @@ def make_adae(rng: np.random.Generator, adsl: pd.DataFrame) -> pd.DataFrame:
     ae.loc[ungraded, "AETOXGR"] = ""  # grade not yet entered
     ae.loc[uncoded, ["AEDECOD", "AEBODSYS"]] = ""  # not yet coded
     ae.loc[soc_only, "AEDECOD"] = ""  # PT coding pending, SOC known
-    dz = np.flatnonzero((ae["AEDECOD"] == SECOND_SOC[0]).to_numpy() & dosed)
-    ae.loc[dz[: max(2, len(dz) // 3)], "AEBODSYS"] = SECOND_SOC[1]
+    for pt, soc in SECOND_SOC:
+        at = np.flatnonzero((ae["AEDECOD"] == pt).to_numpy() & dosed)
+        ae.loc[at[: max(2, len(at) // 3)], "AEBODSYS"] = soc
     # Onsets before the first dose and after the treatment-emergent window (TRTEMFL blank, as
     # ADaM leaves it, or N): never counted by the peer (ANL01FL) nor by aegrade.
     subjects = adsl[adsl["SAFFL"] == "Y"].sample(n=8, random_state=SEED % 2**31)
