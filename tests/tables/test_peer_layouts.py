@@ -44,7 +44,13 @@ from click.testing import CliRunner
 
 import aegrade
 from aegrade.cli import main
-from aegrade.tables import as_display, build_ae_table, build_shift_table, load_table_spec
+from aegrade.tables import (
+    ColumnSpec,
+    as_display,
+    build_ae_table,
+    build_shift_table,
+    load_table_spec,
+)
 from aegrade.tables.inputs import inputs_from_result
 
 STUDY = Path(__file__).resolve().parents[1] / "data" / "peerstudy"
@@ -186,12 +192,12 @@ def oracle_aet02() -> list[Row]:
     return rows
 
 
-def _grade_rows(frame: pd.DataFrame) -> list[Row]:
+def _grade_rows(frame: pd.DataFrame, groups: tuple[tuple[str, tuple[int, ...]], ...]) -> list[Row]:
     arms = [a for a, _ in _arms()]
     big = [n for _, n in _arms()]
     worst = frame.dropna(subset=["GRADE"]).groupby(["ARM", "USUBJID"])["GRADE"].max()
     out: list[Row] = []
-    for label, grades in AET04_GROUPS:
+    for label, grades in groups:
         if label == "- Any Grade -":
             n = _by_arm(frame, "patients")
         else:
@@ -202,17 +208,17 @@ def _grade_rows(frame: pd.DataFrame) -> list[Row]:
     return out
 
 
-def oracle_aet04() -> list[Row]:
+def oracle_aet04(groups: tuple[tuple[str, tuple[int, ...]], ...] = AET04_GROUPS) -> list[Row]:
     ae = _adae()
     blank = ("",) * len(_arms())
-    rows: list[Row] = [("- Any adverse events -", blank), *_grade_rows(ae)]
+    rows: list[Row] = [("- Any adverse events -", blank), *_grade_rows(ae, groups)]
     score = {soc: sum(_by_arm(f, "patients")) for soc, f in ae.groupby("AEBODSYS")}
     for soc in sorted(score, key=lambda s: (-score[s], s)):
         in_soc = ae[ae["AEBODSYS"] == soc]
-        rows += [(soc, blank), ("- Overall -", blank), *_grade_rows(in_soc)]
+        rows += [(soc, blank), ("- Overall -", blank), *_grade_rows(in_soc, groups)]
         pts = {pt: sum(_by_arm(f, "patients")) for pt, f in in_soc.groupby("AEDECOD")}
         for pt in sorted(pts, key=lambda p: (-pts[p], p)):
-            rows += [(pt, blank), *_grade_rows(in_soc[in_soc["AEDECOD"] == pt])]
+            rows += [(pt, blank), *_grade_rows(in_soc[in_soc["AEDECOD"] == pt], groups)]
     return rows
 
 
@@ -318,6 +324,22 @@ def test_aet02_through_the_api(graded: aegrade.GradeResult) -> None:
     )
 
 
+def test_aet02_without_soc_rows(graded: aegrade.GradeResult) -> None:
+    # chevron's aet02 snapshot 'res1' (row_split_var = NULL): the two overall rows, then one
+    # row per PT (a PT under two SOCs is one row), by descending patients over all arms
+    ae = _adae()
+    big = [n for _, n in _arms()]
+    want: list[Row] = oracle_aet02()[:2]
+    score = {pt: sum(_by_arm(f, "patients")) for pt, f in ae.groupby("AEDECOD")}
+    for pt in sorted(score, key=lambda p: (-score[p], p)):
+        n = _by_arm(ae[ae["AEDECOD"] == pt], "patients")
+        want.append((pt, tuple(_cell(k, b) for k, b in zip(n, big, strict=True))))
+    spec = load_table_spec(AET02_SPEC).model_copy(update={"soc": False})
+    data = inputs_from_result(graded)
+    heads, rows = _rows_of_display(build_ae_table(data.adverse_events, data.subjects, spec))
+    assert _compare(rows, want, heads) == 91  # 22 rows x (label + 3 arms), 3 arm headers
+
+
 def test_aet02_through_the_command_line(tmp_path: Path) -> None:
     spec = tmp_path / "aet02.toml"
     spec.write_text(AET02_SPEC, encoding="utf-8")
@@ -358,6 +380,24 @@ def test_aet04_through_the_api(graded: aegrade.GradeResult) -> None:
     assert labels[:2] == ["- Any adverse events -", "- Any Grade -"]
     assert {"Grade 1-2", "Grade 3-4", "Grade 5"} <= set(labels)
     assert "5" not in labels  # a one-grade group shows no grade row (tern remove_single)
+
+
+def test_aet04_with_grade_3_5_grouped(graded: aegrade.GradeResult) -> None:
+    # chevron's aet04 snapshot 'res3': grade_groups 'Grade 1-2' and 'Grade 3-5'; a group of
+    # three grades shows its grade rows, 5 included
+    groups = (*AET04_GROUPS[:4], ("Grade 3-5", (3, 4, 5)), ("3", (3,)), ("4", (4,)), ("5", (5,)))
+    spec = load_table_spec(AET04_SPEC).model_copy(
+        update={
+            "columns": tuple(
+                ColumnSpec(label=label, grades=(min(g), max(g))) for label, g in groups
+            )
+        }
+    )
+    data = inputs_from_result(graded)
+    heads, rows = _rows_of_display(build_ae_table(data.adverse_events, data.subjects, spec))
+    want = oracle_aet04(groups)
+    assert _compare(rows, want, heads) == 875  # 218 rows x (label + 3 arms), 3 arm headers
+    assert {"Grade 3-5", "5"} <= {label for label, _ in want}
 
 
 def test_aet04_through_the_command_line(tmp_path: Path) -> None:
