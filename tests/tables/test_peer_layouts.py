@@ -222,7 +222,8 @@ def oracle_aet04(groups: tuple[tuple[str, tuple[int, ...]], ...] = AET04_GROUPS)
     return rows
 
 
-def oracle_lbt14() -> list[Row]:
+def oracle_lbt14(gr_missing: str = "incl") -> list[Row]:
+    """LBT14, ``gr_missing`` 'incl' (a 'Missing' baseline block) or 'excl' (no such block)."""
     arms = [a for a, _ in _arms()]
     lb = _csv("adlb")
     worst = lb[lb["WGRLOFL"] == "Y"][["USUBJID", "PARAMCD", "ATOXGR", "BTOXGR"]]
@@ -244,7 +245,7 @@ def oracle_lbt14() -> list[Row]:
         grid = grid.fillna({"ATOXGR": "", "BTOXGR": ""})
         grid["B"], grid["A"] = low(grid["BTOXGR"]), low(grid["ATOXGR"])
         rows.append((LAB_TERMS[code], ("",) * len(arms)))
-        for b in levels:
+        for b in levels if gr_missing == "incl" else levels[:-1]:
             block = grid[grid["B"] == b]
             sizes = [int((block["ARM"] == a).sum()) for a in arms]
             if not any(sizes):
@@ -465,6 +466,24 @@ def test_lbt14_through_the_api(graded: aegrade.GradeResult) -> None:
     want = oracle_lbt14()
     assert _compare(rows, want, heads) == 155  # 38 rows x (label + 3 arms), 3 arm headers
     assert ("Missing", ("1 (50.0%)", "2 (100%)", "1 (33.3%)")) in want  # no lab at all
+
+
+def test_lbt14_without_missing_baselines(graded: aegrade.GradeResult) -> None:
+    # chevron's lbt14 snapshot with gr_missing = "excl"
+    obs, subjects = _lab_inputs(graded)
+    table = build_shift_table(
+        obs,
+        subjects=subjects,
+        by="arm",
+        layout="nested",
+        missing_baseline="exclude",
+        rounding="half-even",
+        percent_sign=True,
+    )
+    heads, rows = _rows_of_display(table)
+    want = oracle_lbt14("excl")
+    assert _compare(rows, want, heads) == 127  # 31 rows x (label + 3 arms), 3 arm headers
+    assert len(want) < len(oracle_lbt14())
 
 
 def test_lbt14_through_the_command_line() -> None:
