@@ -71,7 +71,9 @@ def build_shift_table(
         baseline row. Every patient of ``subjects`` is counted: no baseline value is the
         baseline row 'Missing', no post-baseline value the post-baseline row 'Missing'; grade
         0 reads 'Not Low' (a low-direction term) or 'Not High'; rows without a patient in any
-        arm are left out unless ``keep_empty``.
+        arm are left out unless ``keep_empty``. Its ARD rows are 'term / Baseline <label>'
+        with the columns 'Patients' (n of the baseline row, N of the arm) and
+        'Post-baseline <label>' (N: the patients of the baseline row).
     rounding, percent_sign
         How the nested layout prints percentages (:func:`~aegrade.tables.display.format_count`).
 
@@ -410,7 +412,7 @@ def _nested(
             body.append((shown.get(b, b), *[str(int(x)) for x in sizes]))
             indent.append(1)
             emph.append(False)
-            row = f"{term} / Baseline {b}"
+            row = f"{term} / Baseline {shown.get(b, b)}"  # the labels as displayed
             ard += [
                 [row, a, "Patients", int(x), n, np.nan]
                 for a, x, n in zip(arms, sizes, big_ns, strict=True)
@@ -436,7 +438,7 @@ def _nested(
                     [
                         row,
                         a,
-                        f"Post-baseline {p}",
+                        f"Post-baseline {shown.get(p, p)}",
                         int(c),
                         int(n),
                         100.0 * int(c) / int(n) if n else np.nan,

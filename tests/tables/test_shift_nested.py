@@ -64,7 +64,7 @@ def test_block_counts_add_up_to_each_arms_n() -> None:
     assert ard is not None
     blocks = ard[ard["column"] == "Patients"].groupby("arm")["n"].sum()
     assert blocks.to_dict() == {"A": 3, "B": 3}
-    cell = ard[(ard["row"] == f"{N} / Baseline 0") & (ard["column"] == "Post-baseline 4")]
+    cell = ard[(ard["row"] == f"{N} / Baseline Not Low") & (ard["column"] == "Post-baseline 4")]
     assert cell[["arm", "n", "N"]].values.tolist() == [["A", 1, 3], ["B", 0, 0]]
 
 
