@@ -323,6 +323,9 @@ def test_aet02_through_the_api(graded: aegrade.GradeResult) -> None:
         "Total number of patients with at least one adverse event",
         ("22 (91.7%)", "13 (81.2%)", "25 (100%)"),  # 13/16 = 81.25 %: printf's half-even
     )
+    # indentation as the peer prints it: overall rows and SOC labels flush, the rest by one
+    flush = [i < 2 or cells == ("", "", "") for i, (_, cells) in enumerate(want)]  # SOC labels
+    assert table.to_display().indent == tuple(0 if f else 1 for f in flush)
 
 
 def test_aet02_without_soc_rows(graded: aegrade.GradeResult) -> None:
