@@ -193,6 +193,7 @@ def test_blank_grade_reaches_the_ae_table_as_grade_missing() -> None:
     result = aegrade.grade(aegrade.load_study(_obs(), events=events), "ctcae-v5.0")
     clin = result.adverse_events[result.adverse_events["source"] == "clinician"]
     assert clin["grade"].isna().tolist() == [True, False, False]
+    assert clin["reason"].iloc[0] == "clinician event without a grade (counted in 'Any grade')"
     cells = build_ae_table(clin, clin[["subject_id"]]).cells.set_index(["row", "column"])["n"]
     assert cells[("Nausea", "Any grade")] == 2
     assert cells[("Nausea", "Grade >= 3")] == 1
