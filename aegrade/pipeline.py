@@ -330,6 +330,8 @@ def _with_clinician_events(
             ev[extra] = events[extra].to_numpy()
     ev["duration"] = ev["end"] - ev["onset"]
     ev["reason"] = "clinician grade, checked against the " + cid + " dictionary"
+    ungraded = ev["grade"].isna().to_numpy(bool)  # AETOXGR not entered (prepare.events)
+    ev.loc[ungraded, "reason"] = "clinician event without a grade (counted in 'Any grade')"
     if "coding" in ev:  # a clinician ICANS grade is an ASTCT 2019 grade (prepare.events)
         astct = ev["coding"].astype("string").eq("astct").to_numpy(bool, na_value=False)
         ev.loc[astct, "criteria"] = "astct-2019"

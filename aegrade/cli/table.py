@@ -150,6 +150,16 @@ _PRINTABLE = ("txt", "md", "csv", "html", "ard", "ard-simple")
     "(a baseline-relative criterion never compares the baseline with itself), or as graded.",
 )
 @click.option(
+    "--shift-layout",
+    "shift_layout",
+    type=click.Choice(["grid", "nested"]),
+    default="grid",
+    show_default=True,
+    help="Shift table layout: post-baseline grades as columns per arm (grid), or NEST "
+    "LBT14's: per arm one column, baseline grade rows with their patients and the worst "
+    "post-baseline grade rows under them, every patient counted (Missing rows).",
+)
+@click.option(
     "--reconcile-threshold",
     "reconcile_threshold",
     type=click.IntRange(1, 5),
@@ -210,6 +220,7 @@ def table_command(
     risk_difference: tuple[str, str] | None,
     shift_cut: int | None,
     shift_baseline: str,
+    shift_layout: str,
     reconcile_threshold: int,
     reconcile_window: float,
     kind: str,
@@ -253,7 +264,7 @@ def table_command(
         risk_difference=risk_difference or None,
     )
     data = load_table_inputs(input_path, criteria=grading_criteria(ctcae, criteria_file))
-    tables = _build(kind, data, spec, shift_cut, shift_baseline)
+    tables = _build(kind, data, spec, shift_cut, shift_baseline, shift_layout)
     if kind == "reconcile":
         tables = [
             build_reconciliation(
@@ -294,6 +305,7 @@ def _build(
     spec: TableSpec,
     shift_cut: int | None = None,
     shift_baseline: str = "normal-range",
+    shift_layout: str = "grid",
 ) -> list[object]:
     from aegrade.tables import (
         build_ae_table,
@@ -325,6 +337,9 @@ def _build(
                 by=spec.by,
                 cut=shift_cut,
                 baseline="as-graded" if shift_baseline == "as-graded" else "normal-range",
+                layout="nested" if shift_layout == "nested" else "grid",
+                rounding=spec.rounding,
+                percent_sign=spec.percent_sign,
             )
         )
     if kind in ("labs", "all") and obs is not None and "day" in obs and "parameter" in obs:

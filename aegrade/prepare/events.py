@@ -9,6 +9,14 @@ grade 1-5: it is checked for its grade range only, keeps its own SOC and code, a
 a code there is no telling a MedDRA term from a misspelt CTCAE term, so such a row stays an
 unknown term with its closest CTCAE matches.
 
+A CTCAE term keeps a given SOC that is a system organ class (AEBODSYS: a PT coded under a
+secondary SOC is filed there), else takes CTCAE's.
+
+An empty term (AEDECOD not yet coded) and a blank grade (AETOXGR not yet entered) are not input
+errors: the AE tables count such a record under 'No coding available' and in their
+grade-independent rows and columns (issue 14 point 1, as the NEST AET02/AET04 tables do). An
+uncoded event's grade, when given, must be 1-5.
+
 Each event is marked treatment-emergent or not in ``teae`` (``"Y"``/``"N"``): the given flag
 (SDTM/ADaM ``TRTEMFL``) where there is one, else ``"N"`` for an onset before treatment start
 (study day < 0) and ``"Y"`` from day 0 on.
@@ -119,12 +127,15 @@ def validate_events(table: Table, criteria: str) -> tuple[pd.DataFrame, pd.DataF
     grade = pd.to_numeric(df["grade"], errors="coerce")
     g = grade.to_numpy(float)
     whole = np.isin(g, [1.0, 2.0, 3.0, 4.0, 5.0])
+    # A blank grade (AETOXGR not yet entered) is an ungraded AE, not an input error: the tables
+    # count it in their grade-independent rows and columns (issue 14 point 1).
+    blank = _given(df, "grade").isna().to_numpy(bool)
     soc_given = _given(df, "soc")
     code_given = _given(df, "meddra_code").str.replace(r"\.0$", "", regex=True)
     coded = (soc_given.notna() | code_given.notna()).to_numpy(bool)
     icans = not_ctcae & key.isin([ICANS_EVENT_TERM.lower(), "icans"]).to_numpy(bool) & whole
     not_ctcae &= ~icans
-    meddra = not_ctcae & coded & whole
+    meddra = not_ctcae & coded & (whole | blank)
     unknown = not_ctcae & ~meddra
     terms = list(dictionary["term"])
     messages = np.full(len(df), None, dtype=object)
@@ -136,14 +147,21 @@ def validate_events(table: Table, criteria: str) -> tuple[pd.DataFrame, pd.DataF
             messages[i] += f"; as a MedDRA-coded event it needs a grade 1-5, not {shown[i]!r}"
     found = table_failures(table)
     found.add_rows(unknown, Reason.UNKNOWN_TERM, messages, column="term")
-    found.add_rows(~present, Reason.MISSING_VALUE, "term is empty", column="term")
+    # An empty term (AEDECOD not yet coded) is an uncoded AE, counted under the tables'
+    # 'No coding available' row; only its grade is checked (1-5 or blank).
+    found.add_rows(
+        ~present & ~(whole | blank),
+        Reason.INVALID_GRADE,
+        "an uncoded event (empty term) takes a grade 1-5 or none",
+        column="grade",
+    )
     known = ~not_ctcae & ~icans & present
     rows = pos.fillna(0).astype(int).to_numpy()
     allowed = np.zeros(len(df), bool)
     for k in range(1, 6):
         cells = dictionary[f"grade{k}"].to_numpy(dtype=object)[rows]
         allowed |= (g == k) & (cells != "-")
-    bad_grade = known & ~allowed
+    bad_grade = known & ~allowed & ~blank
     if bad_grade.any():
         gmsg = np.array(
             [
@@ -163,8 +181,15 @@ def validate_events(table: Table, criteria: str) -> tuple[pd.DataFrame, pd.DataF
     own_code = code_given.astype(object).where(code_given.notna(), None).to_numpy(dtype=object)
     own_soc = soc_given.astype(object).where(soc_given.notna(), None).to_numpy(dtype=object)
     df["meddra_code"] = np.where(known, column["meddra_code"], np.where(meddra, own_code, none))
+    # The record's own SOC (AEBODSYS) where it is one: a CTCAE term keeps a given SOC that is
+    # a system organ class name (a MedDRA PT may sit under a secondary SOC, and the tables file
+    # each record under its own), else takes CTCAE's; MedDRA and uncoded events keep theirs.
+    soc_names = set(dictionary["soc"].astype(str).str.lower())
+    a_soc = soc_given.str.lower().isin(soc_names).fillna(False).to_numpy(bool)
     df["soc"] = np.where(
-        known, dictionary["soc"].to_numpy(dtype=object)[rows], np.where(meddra, own_soc, none)
+        known & ~a_soc,
+        dictionary["soc"].to_numpy(dtype=object)[rows],
+        np.where(meddra | ~present | (known & a_soc), own_soc, none),
     )
     df["coding"] = np.where(
         known,

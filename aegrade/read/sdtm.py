@@ -6,8 +6,8 @@ Column use (SDTMIG; see shared/reference/ae_tables.md section 3):
   LBSTNRLO/LBSTNRHI -> lln/uln, LBDTC -> time, LBBLFL = "Y" gives the baseline value of that
   subject and test.
 - VS: USUBJID, VSTESTCD, VSSTRESN (else VSSTRESC), VSSTRESU, VSDTC, VSBLFL.
-- AE: USUBJID, AEDECOD (else AETERM) -> term, AETOXGR -> grade, AESTDTC/AEENDTC -> onset/end,
-  AESER -> serious, AEREL -> related.
+- AE: USUBJID, AEDECOD (else AETERM, when no record has an AEDECOD) -> term, AETOXGR -> grade,
+  AESTDTC/AEENDTC -> onset/end, AESER -> serious, AEREL -> related.
 - DM: USUBJID, ARM, AGE, RFSTDTC -> treatment_start (day 0).
 
 ADaM (ADaMIG v1.3 BDS; ADaM OCCDS for ADAE) is recognised by its own variables and read the
@@ -24,7 +24,8 @@ same way:
 - ADSL: USUBJID, ARM (else TRT01A/ACTARM), AGE, TRTSDTM (else TRTSDT, RFSTDTC) ->
   treatment_start.
 
-In AE and ADAE, AEBODSYS -> soc, AEPTCD -> meddra_code and TRTEMFL -> teae where given.
+In AE and ADAE, AEBODSYS -> soc, AEPTCD -> meddra_code and TRTEMFL -> teae where given; in a
+TRTEMFL column holding some Y, a blank is N (ADaM's TRTEMFL is Y or null).
 
 Study days come from the dates and RFSTDTC. Without DM (or ADSL), the SDTM study days (--DY, --STDY,
 --ENDY, where day 1 is the first day of treatment and there is no day 0) are shifted to
@@ -266,7 +267,9 @@ def ae_to_events(frame: pd.DataFrame, starts: pd.Series | None) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "subject_id": _text(_col(src, "USUBJID")),
-            "term": decod.where(decod.notna(), term),
+            # A coded dataset (some AEDECOD given): a blank AEDECOD is an uncoded AE (the
+            # tables' 'No coding available'), not its verbatim AETERM; AETERM stays a column.
+            "term": decod if decod.notna().any() else term,
             "grade": grade,
             "onset": onset,
             "end": end,
@@ -279,6 +282,10 @@ def ae_to_events(frame: pd.DataFrame, starts: pd.Series | None) -> pd.DataFrame:
             out[name] = _text(src[column].astype(object).where(src[column].notna()))
     if "meddra_code" in out:  # an integer code read as a number: 10028813.0 -> '10028813'
         out["meddra_code"] = out["meddra_code"].str.replace(r"\.0$", "", regex=True)
+    if "teae" in out and out["teae"].str.upper().eq("Y").any():
+        # ADaM OCCDS: TRTEMFL is Y or null, so a blank is 'not treatment-emergent' (an onset
+        # after the sponsor's window too); a column that is all blank decides nothing.
+        out["teae"] = out["teae"].fillna("N")
     rest = src.drop(columns=[c for c in src.columns if c.lower() in out.columns])
     return pd.concat([out, rest.rename(columns=str.lower)], axis=1)
 

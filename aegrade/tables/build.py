@@ -95,10 +95,31 @@ class AETable:
         )
 
     def to_display(self) -> DisplayTable:
-        """The table as a :class:`~aegrade.tables.display.DisplayTable` for the writers."""
+        """The table as a :class:`~aegrade.tables.display.DisplayTable` for the writers.
+
+        ``spec.grade_rows`` turns the grade groups into rows (one column per arm) and
+        ``spec.soc_total_label`` moves each SOC row's counts to a row under its label.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> ae = pd.DataFrame({"subject_id": ["1", "2"], "term": ["Fever"] * 2, "grade": [3, 1]})
+        >>> subjects = pd.DataFrame({"subject_id": ["1", "2", "3"], "arm": list("AAB")})
+        >>> spec = TableSpec(by="arm", grade_rows=True, any_event_row=False)
+        >>> build_ae_table(ae, subjects, spec).to_display().to_frame()
+          Adverse event A (N = 2) B (N = 1)
+        0         Fever
+        1     Any grade  2 (100.0)         0
+        2    Grade >= 3   1 (50.0)         0
+        """
         ncol = len(self.columns)
         cells = self.cells.sort_values(["row_id", "arm_order", "col_order"])
         wide = cells["cell"].to_numpy(object).reshape(len(self.rows), ncol * len(self.arms))
+        if self.spec.grade_rows:
+            counts = cells["n"].to_numpy(np.int64).reshape(len(self.rows), len(self.arms), ncol)
+            return self._grade_rows_display(
+                wide.reshape(len(self.rows), len(self.arms), ncol), counts
+            )
         body = tuple(
             (label, *vals) for label, vals in zip(self.rows["row"], wide.tolist(), strict=True)
         )
@@ -130,15 +151,83 @@ class AETable:
                 *footnotes,
                 f"Risk difference: {a} minus {b} in percentage points; 95% CI by {method}.",
             )
+        indent = tuple(int(i) for i in self.rows["indent"])
+        emphasis = tuple(lv == "soc" for lv in self.rows["level"])
+        if self.spec.soc and self.spec.soc_total_label is not None:
+            body, indent, emphasis = self._soc_totals(body, indent)
         return DisplayTable(
             title=self.title,
             stub_header=self.spec.row_header,
             columns=columns,
             body=body,
             groups=groups,
-            indent=tuple(int(i) for i in self.rows["indent"]),
-            emphasis=tuple(lv == "soc" for lv in self.rows["level"]),
+            indent=indent,
+            emphasis=emphasis,
             footnotes=footnotes,
+            name="AE table",
+            ard=self.ard().assign(cell=self.cells["cell"].to_numpy(object)),
+        )
+
+    def _soc_totals(
+        self, body: tuple[tuple[str, ...], ...], indent: tuple[int, ...]
+    ) -> tuple[tuple[tuple[str, ...], ...], tuple[int, ...], tuple[bool, ...]]:
+        """Each SOC row as a label row, its counts on a ``soc_total_label`` row under it."""
+        label = str(self.spec.soc_total_label)
+        rows: list[tuple[str, ...]] = []
+        ind: list[int] = []
+        emph: list[bool] = []
+        for row, i, level in zip(body, indent, self.rows["level"], strict=True):
+            if level == "soc":
+                rows += [(row[0], *[""] * (len(row) - 1)), (label, *row[1:])]
+                ind += [i, i + 1]
+                emph += [True, False]
+            else:
+                rows.append(row)
+                ind.append(i)
+                emph.append(False)
+        return tuple(rows), tuple(ind), tuple(emph)
+
+    def _grade_rows_display(self, wide: np.ndarray, counts: np.ndarray) -> DisplayTable:
+        """Grades as rows (NEST AET04): per AE row a label row, then one row per grade group
+        with a patient in some arm; one column per arm (``wide``, ``counts``: [row, arm, col])."""
+        body: list[tuple[str, ...]] = []
+        indent: list[int] = []
+        emphasis: list[bool] = []
+        blank = ("",) * len(self.arms)
+        total = self.spec.soc_total_label if self.spec.soc else None
+        for r, (label, level, ind) in enumerate(
+            zip(self.rows["row"], self.rows["level"], self.rows["indent"], strict=True)
+        ):
+            ind = int(ind)
+            if level == "events":
+                body.append((label, *wide[r, :, 0].tolist()))
+                indent.append(ind)
+                emphasis.append(False)
+                continue
+            body.append((label, *blank))
+            indent.append(ind)
+            emphasis.append(level == "soc")
+            if level == "soc" and total is not None:
+                body.append((total, *blank))
+                indent.append(ind + 1)
+                emphasis.append(False)
+                ind += 1
+            for j, column in enumerate(self.columns):
+                if counts[r, :, j].any():
+                    body.append((column, *wide[r, :, j].tolist()))
+                    indent.append(ind + 1)
+                    emphasis.append(False)
+        return DisplayTable(
+            title=self.title,
+            stub_header=self.spec.row_header,
+            columns=tuple(f"{arm} (N = {n})" for arm, n in self.arms),
+            body=tuple(body),
+            indent=tuple(indent),
+            emphasis=tuple(emphasis),
+            footnotes=(
+                *self.footnotes,
+                "Grade rows without a patient in any arm are not shown.",
+            ),
             name="AE table",
             ard=self.ard().assign(cell=self.cells["cell"].to_numpy(object)),
         )
@@ -500,7 +589,10 @@ def _row_plan(spec: TableSpec, data: _Records) -> _Plan:
     if spec.count == "both":
         for i, row in enumerate(list(plan.rows)):
             if row.level in ("any", "soc"):
-                events = _Row("Total number of events", "events", [], soc=row.soc, parent=i)
+                label = spec.events_label
+                if row.level == "any" and spec.overall_events_label is not None:
+                    label = spec.overall_events_label
+                events = _Row(label, "events", [], soc=row.soc, parent=i)
                 plan.rows.append(events)
     return plan
 
@@ -844,7 +936,7 @@ def _footnotes(
             "one event. Each patient is counted once per row, at the worst grade."
         )
         if spec.count == "both":
-            out.append("Total number of events: every AE record (episode) of the rows above.")
+            out.append(f"{spec.events_label}: every AE record (episode) of the rows above.")
     else:
         out.append(
             "N, number of patients; n, number of adverse events (episodes); a patient "

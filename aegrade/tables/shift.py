@@ -21,6 +21,7 @@ __all__ = ["build_shift_table"]
 
 MissingBaseline = Literal["missing", "grade0", "exclude"]
 BaselineGrade = Literal["normal-range", "as-graded"]
+ShiftLayout = Literal["grid", "nested"]
 
 
 def build_shift_table(
@@ -33,6 +34,9 @@ def build_shift_table(
     by: str | None = None,
     cut: int | None = None,
     baseline: BaselineGrade = "normal-range",
+    layout: ShiftLayout = "grid",
+    rounding: str = "half-up",
+    percent_sign: bool = False,
 ) -> DisplayTable:
     """Baseline vs worst post-baseline grade for each lab term, per arm.
 
@@ -60,6 +64,18 @@ def build_shift_table(
         normal range (:func:`aegrade.tables.labtests.baseline_against_normal_range`: a
         baseline-relative criterion never compares the baseline with itself);
         'as-graded': the grade the baseline row has in ``graded_observations``.
+    layout
+        'grid' (default): baseline grades as rows, post-baseline grades as columns per arm.
+        'nested' (NEST LBT14): one column per arm; per term, a row per baseline grade with its
+        number of patients, and under it a row per worst post-baseline grade, n (%) of that
+        baseline row. Every patient of ``subjects`` is counted: no baseline value is the
+        baseline row 'Missing', no post-baseline value the post-baseline row 'Missing'; grade
+        0 reads 'Not Low' (a low-direction term) or 'Not High'; rows without a patient in any
+        arm are left out unless ``keep_empty``. Its ARD rows are 'term / Baseline <label>'
+        with the columns 'Patients' (n of the baseline row, N of the arm) and
+        'Post-baseline <label>' (N: the patients of the baseline row).
+    rounding, percent_sign
+        How the nested layout prints percentages (:func:`~aegrade.tables.display.format_count`).
 
     Returns
     -------
@@ -103,13 +119,33 @@ def build_shift_table(
     (('A (N = 1)', 3), ('B (N = 2)', 3))
     >>> t.to_frame().iloc[1].tolist()
     ['Baseline grade 0-2', '0', '1 (100.0)', '1', '1 (100.0)', '0', '1']
+    >>> nested = build_shift_table(obs, subjects=subjects, by="arm", layout="nested")
+    >>> print(nested.to_frame().to_string(index=False))
+    Laboratory term / baseline grade / worst post-baseline grade A (N = 1) B (N = 2)
+                                                          Anemia
+                                                         Not Low         1         0
+                                                               3 1 (100.0)         0
+                                                               1         0         1
+                                                               1         0 1 (100.0)
+                                                         Missing         0         1
+                                                         Missing         0 1 (100.0)
     """
-    if "day" not in graded_observations:
-        raise TableSpecError("shift table: graded_observations needs a 'day' column")
-    if cut is not None and not 1 <= cut <= 4:
-        raise TableSpecError(f"shift table: cut must be a grade from 1 to 4, got {cut}")
+    _check_options(graded_observations, cut, layout)
     graded_observations = _with_baseline(graded_observations, baseline)
     long = _long(graded_observations)
+    if layout == "nested":
+        return _nested(
+            long,
+            terms,
+            missing_baseline,
+            keep_empty,
+            subjects,
+            by,
+            cut,
+            baseline,
+            rounding,
+            percent_sign,
+        )
     pairs = _pairs(long, missing_baseline)
     arms, big_ns = _arms(pairs, subjects, by)
     top = int(max(4, pairs["post"].max() if len(pairs) else 4))
@@ -187,6 +223,60 @@ def build_shift_table(
     )
 
 
+def _every_patient(
+    long: pd.DataFrame,
+    terms: list[str],
+    subjects: pd.DataFrame | None,
+    missing_baseline: MissingBaseline,
+) -> pd.DataFrame:
+    """One row per patient (of ``subjects``, else of ``long``) and term: ``base`` (grade of
+    the last value on or before day 0) and ``post`` (worst grade after day 0), NaN when none."""
+    if subjects is not None:
+        ids = pd.unique(subjects["subject_id"].astype("string").dropna())
+    else:
+        ids = pd.unique(long["subject_id"].dropna())
+    key = ["subject_id", "term"]
+    pre = long[long["day"] <= 0].sort_values([*key, "day"], kind="stable")
+    grid = pd.MultiIndex.from_product([pd.Index(ids, dtype="string"), terms], names=key)
+    every = pd.DataFrame(index=grid).reset_index()
+    every["base"] = pre.groupby(key)["grade"].last().reindex(grid).to_numpy()
+    every["post"] = long[long["day"] > 0].groupby(key)["grade"].max().reindex(grid).to_numpy()
+    if missing_baseline == "exclude":
+        return every[every["base"].notna()].copy()
+    if missing_baseline == "grade0":
+        every["base"] = every["base"].fillna(0)
+    return every
+
+
+def _nested_footnotes(baseline: BaselineGrade, missing_baseline: MissingBaseline) -> list[str]:
+    foot = [
+        "Baseline: last graded value on or before day 0; post-baseline: worst grade after "
+        "day 0. Each patient is counted once per term: under the baseline grade, then at the "
+        "worst post-baseline grade, n (%) of the patients with that baseline grade; Missing: "
+        "no baseline (or no post-baseline) value."
+    ]
+    if baseline == "normal-range":
+        foot.append(
+            "Baseline grade: the baseline value graded against its normal range (a criterion "
+            "relative to baseline is read as if the baseline were normal)."
+        )
+    if missing_baseline == "grade0":
+        foot.append("A missing baseline is counted as grade 0.")
+    if missing_baseline == "exclude":
+        foot.append("Patients without a baseline value are not counted.")
+    return foot
+
+
+def _check_options(graded: pd.DataFrame, cut: int | None, layout: str) -> None:
+    """A TableSpecError for options the shift table cannot follow."""
+    if "day" not in graded:
+        raise TableSpecError("shift table: graded_observations needs a 'day' column")
+    if cut is not None and not 1 <= cut <= 4:
+        raise TableSpecError(f"shift table: cut must be a grade from 1 to 4, got {cut}")
+    if layout not in ("grid", "nested"):
+        raise TableSpecError(f"shift table: layout must be grid or nested, not {layout!r}")
+
+
 def _with_baseline(graded: pd.DataFrame, baseline: BaselineGrade) -> pd.DataFrame:
     """The observations whose baseline rows carry the grade the ``baseline`` option asks for."""
     if baseline not in ("normal-range", "as-graded"):
@@ -242,6 +332,7 @@ def _long(graded: pd.DataFrame) -> pd.DataFrame:
                 "subject_id": graded["subject_id"].astype("string"),
                 "day": day,
                 "term": graded[f"term_{d}"],
+                "direction": d,
                 "criteria": crit,
                 "grade": pd.to_numeric(graded[f"grade_{d}"], errors="coerce"),
             }
@@ -270,3 +361,100 @@ def _pairs(long: pd.DataFrame, missing_baseline: MissingBaseline) -> pd.DataFram
         out["base"] = out["base"].fillna(0)
     out["base"] = out["base"].map(lambda v: "Missing" if pd.isna(v) else str(int(v)))
     return out
+
+
+def _nested(
+    long: pd.DataFrame,
+    terms: Sequence[str] | None,
+    missing_baseline: MissingBaseline,
+    keep_empty: bool,
+    subjects: pd.DataFrame | None,
+    by: str | None,
+    cut: int | None,
+    baseline: BaselineGrade,
+    rounding: str,
+    percent_sign: bool,
+) -> DisplayTable:
+    """The LBT14 layout of :func:`build_shift_table` (``layout='nested'``)."""
+    wanted = list(terms) if terms is not None else sorted(_pairs(long, "missing")["term"].unique())
+    every = _every_patient(long, wanted, subjects, missing_baseline)
+    arms, big_ns = _arms(every, subjects, by)
+    if cut is None:
+        cats = [(str(g), g, g) for g in range(5)]
+    else:
+        cats = [(f"0-{cut - 1}", 0, cut - 1), (f"{cut}-4", cut, 4)]
+    every["base_cat"] = _category(every["base"], cats).where(every["base"].notna(), "Missing")
+    every["post_cat"] = _category(every["post"], cats).where(every["post"].notna(), "Missing")
+    direction = long.drop_duplicates("term").set_index("term")["direction"]
+    order = [c for c, _, _ in cats] + ["Missing"]
+    body: list[tuple[str, ...]] = []
+    indent: list[int] = []
+    emph: list[bool] = []
+    ard: list[list[object]] = []
+    for term in wanted:
+        side = "Low" if direction.get(term, "low") == "low" else "High"
+        shown = {"0": f"Not {side}"} if cut is None else {}
+        body.append((term, *[""] * len(arms)))
+        indent.append(0)
+        emph.append(True)
+        block = every[every["term"] == term]
+        k, m = len(order), len(arms)
+        where = pd.Index(order)
+        b_at = np.asarray(where.get_indexer(pd.Index(block["base_cat"])), np.int64)
+        p_at = np.asarray(where.get_indexer(pd.Index(block["post_cat"])), np.int64)
+        a_at = np.asarray(pd.Index(arms).get_indexer(pd.Index(block["arm"])), np.int64)
+        cell = (b_at * k + p_at) * m + a_at
+        cube = np.bincount(cell, minlength=k * k * m).reshape(k, k, m)
+        for bi, b in enumerate(order):
+            sizes = cube[bi].sum(axis=0)
+            if not sizes.any() and (b == "Missing" or not keep_empty):
+                continue
+            body.append((shown.get(b, b), *[str(int(x)) for x in sizes]))
+            indent.append(1)
+            emph.append(False)
+            row = f"{term} / Baseline {shown.get(b, b)}"  # the labels as displayed
+            ard += [
+                [row, a, "Patients", int(x), n, np.nan]
+                for a, x, n in zip(arms, sizes, big_ns, strict=True)
+            ]
+            for pi, p in enumerate(order):
+                counts = cube[bi, pi]
+                if not counts.any() and (p == "Missing" or not keep_empty):
+                    continue
+                body.append(
+                    (
+                        shown.get(p, p),
+                        *[
+                            format_count(
+                                int(c), int(n), rounding=rounding, percent_sign=percent_sign
+                            )
+                            for c, n in zip(counts, sizes, strict=True)
+                        ],
+                    )
+                )
+                indent.append(2)
+                emph.append(False)
+                ard += [
+                    [
+                        row,
+                        a,
+                        f"Post-baseline {shown.get(p, p)}",
+                        int(c),
+                        int(n),
+                        100.0 * int(c) / int(n) if n else np.nan,
+                    ]
+                    for a, c, n in zip(arms, counts, sizes, strict=True)
+                ]
+    return DisplayTable(
+        title="Shift from baseline to worst post-baseline grade",
+        stub_header="Laboratory term / baseline grade / worst post-baseline grade",
+        columns=tuple(f"{a} (N = {n})" for a, n in zip(arms, big_ns, strict=True)),
+        body=tuple(body),
+        indent=tuple(indent),
+        emphasis=tuple(emph),
+        footnotes=with_grading_footnote(
+            _nested_footnotes(baseline, missing_baseline), long["criteria"].unique()
+        ),
+        name="Lab shift",
+        ard=pd.DataFrame(ard, columns=["row", "arm", "column", "n", "N", "percent"]),
+    )

@@ -271,6 +271,29 @@ class TableSpec(_Frozen):
         "where = {serious = 'Y'}.",
     )
 
+    grade_rows: bool = Field(
+        default=False,
+        description="Grades as rows (the layout of NEST's AET04): each AE row is a label row "
+        "followed by one row per grade-group column, labelled as the column, with one column "
+        "per arm; a grade row with no patient in any arm is left out. An events row keeps "
+        "one row (its first column).",
+    )
+    soc_total_label: str | None = Field(
+        default=None,
+        description="With soc: each SOC row is a label row and its counts are on a row of "
+        "this label under it (NEST AET02 'Total number of patients with at least one adverse "
+        "event', AET04 '- Overall -'). None: the counts are on the SOC row.",
+    )
+    events_label: str = Field(
+        default="Total number of events",
+        description="Label of the events rows of count = 'both'.",
+    )
+    overall_events_label: str | None = Field(
+        default=None,
+        description="Label of the events row under the overall row (NEST AET02: 'Overall total "
+        "number of events'); None: events_label.",
+    )
+
     @field_validator("where", mode="before")
     @classmethod
     def _where_values(cls, v: Any) -> Any:
@@ -292,6 +315,8 @@ class TableSpec(_Frozen):
             raise ValueError(f"columns: duplicate labels {labels}")
         if self.sort_column is not None and self.sort_column not in labels:
             raise ValueError(f"sort_column {self.sort_column!r} is not a column label {labels}")
+        if self.grade_rows and self.risk_difference is not None:
+            raise ValueError("risk_difference: not available with grade_rows")
         rows = [r.label for r in self.rows]
         dup = sorted({r for r in rows if rows.count(r) > 1})
         if dup:

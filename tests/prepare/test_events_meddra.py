@@ -13,7 +13,7 @@ from aegrade.cli import main
 from aegrade.errors import InputError
 from aegrade.prepare.events import MAX_STUDY_DAYS, validate_events
 from aegrade.study import Table
-from aegrade.tables import build_ae_table
+from aegrade.tables import TableSpec, build_ae_table
 
 SOC = "Infections and infestations"
 
@@ -63,7 +63,7 @@ def test_meddra_code_column_alone_marks_a_coded_event() -> None:
     assert (df.loc[0, "coding"], df.loc[0, "meddra_code"]) == ("meddra", "10035664")
 
 
-@pytest.mark.parametrize("grade", [0, 6, 2.5, "x", None])
+@pytest.mark.parametrize("grade", [0, 6, 2.5, "x"])
 def test_meddra_term_is_checked_for_its_grade_range(grade: object) -> None:
     _, problems = validate_events(
         _events([{"subject_id": "S1", "term": "Pneumonia", "soc": SOC, "grade": grade}]),
@@ -100,11 +100,105 @@ def test_ctcae_term_keeps_full_validation_even_with_a_soc() -> None:
 
 
 def test_empty_term_is_uncoded() -> None:
+    # issue 14 point 1: an uncoded AE (AEDECOD not yet coded) is counted under 'No coding
+    # available', as the NEST AET02 table does, so it is no longer an input error (it was
+    # missing_value, which stopped `aegrade table` on any sponsor ADAE with an uncoded record)
     df, problems = validate_events(
         _events([{"subject_id": "S1", "term": " ", "grade": 2}]), "ctcae-v5.0"
     )
     assert df.loc[0, "coding"] == "uncoded"
-    assert problems["check"].tolist() == ["missing_value"]
+    assert pd.isna(df.loc[0, "term"])
+    assert problems.empty
+
+
+def test_ctcae_term_keeps_a_given_system_organ_class() -> None:
+    # NEST files every record under its AEBODSYS: Dizziness coded to Ear and labyrinth
+    # disorders (a secondary SOC) stays there; a SOC that is no SOC name takes CTCAE's
+    df, problems = validate_events(
+        _events(
+            [
+                {
+                    "subject_id": "S1",
+                    "term": "Dizziness",
+                    "soc": "Ear and labyrinth disorders",
+                    "grade": 1,
+                },
+                {
+                    "subject_id": "S1",
+                    "term": "Dizziness",
+                    "soc": "ear AND labyrinth disorders",
+                    "grade": 1,
+                },
+                {"subject_id": "S2", "term": "Dizziness", "soc": "whatever", "grade": 1},
+                {"subject_id": "S2", "term": "Dizziness", "soc": None, "grade": 1},
+            ]
+        ),
+        "ctcae-v5.0",
+    )
+    assert problems.empty
+    assert df["soc"].tolist() == [
+        "Ear and labyrinth disorders",
+        "ear AND labyrinth disorders",
+        "Nervous system disorders",
+        "Nervous system disorders",
+    ]
+    assert df["coding"].tolist() == ["ctcae"] * 4
+
+
+def test_uncoded_event_keeps_its_given_soc() -> None:
+    # NEST AET02 files a record with AEBODSYS but no AEDECOD under 'No Coding Available' in
+    # its own SOC; the SOC was dropped here, so it went under the uncoded SOC
+    df, _ = validate_events(
+        _events([{"subject_id": "S1", "term": "", "soc": SOC, "grade": 1}]), "ctcae-v5.0"
+    )
+    assert df.loc[0, "soc"] == SOC
+    table = build_ae_table(df.assign(term=None), df[["subject_id"]], TableSpec(soc=True))
+    assert table.rows["key"].tolist()[1:] == [SOC, f"{SOC} / No coding available"]
+
+
+@pytest.mark.parametrize("grade", [0, 6, "x"])
+def test_uncoded_event_grade_is_still_checked(grade: object) -> None:
+    _, problems = validate_events(
+        _events([{"subject_id": "S1", "term": "", "grade": grade}]), "ctcae-v5.0"
+    )
+    assert problems[["row", "column", "check"]].values.tolist() == [[2, "grade", "invalid_grade"]]
+
+
+@pytest.mark.parametrize("grade", [None, "", " "])
+@pytest.mark.parametrize(
+    ("term", "soc", "coding"),
+    [("Nausea", None, "ctcae"), ("Pneumonia", SOC, "meddra"), ("", None, "uncoded")],
+)
+def test_blank_grade_is_an_ungraded_event_not_an_error(
+    grade: object, term: str, soc: str | None, coding: str
+) -> None:
+    # issue 14 point 1: AETOXGR not yet entered; the tables count the AE in 'Any grade' and
+    # 'Grade missing' (it was invalid_grade for a CTCAE term, unknown_term for a MedDRA one)
+    df, problems = validate_events(
+        _events([{"subject_id": "S1", "term": term, "soc": soc, "grade": grade}]), "ctcae-v5.0"
+    )
+    assert problems.empty
+    assert df.loc[0, "coding"] == coding
+
+
+def test_blank_grade_reaches_the_ae_table_as_grade_missing() -> None:
+    events = pd.DataFrame(
+        {
+            "subject_id": ["S1", "S2", "S2"],
+            "term": ["Nausea", "Nausea", ""],
+            "grade": ["", "3", "2"],
+            "onset": [2.0, 3.0, 4.0],
+        }
+    )
+    result = aegrade.grade(aegrade.load_study(_obs(), events=events), "ctcae-v5.0")
+    clin = result.adverse_events[result.adverse_events["source"] == "clinician"]
+    assert clin["grade"].isna().tolist() == [True, False, False]
+    assert clin["reason"].iloc[0] == "clinician event without a grade (counted in 'Any grade')"
+    cells = build_ae_table(clin, clin[["subject_id"]]).cells.set_index(["row", "column"])["n"]
+    assert cells[("Nausea", "Any grade")] == 2
+    assert cells[("Nausea", "Grade >= 3")] == 1
+    assert cells[("Nausea", "Grade missing")] == 1
+    assert cells[("No coding available", "Any grade")] == 1
 
 
 def test_teae_from_onset_and_from_the_given_flag() -> None:
