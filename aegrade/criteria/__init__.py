@@ -114,6 +114,7 @@ from aegrade.criteria.systems import (
     resolve_crs_system,
     resolve_icans_system,
 )
+from aegrade.criteria.terms import fold_terms, term_match_keys, term_socs
 from aegrade.criteria.units import (
     Conversion,
     Parameter,
@@ -201,6 +202,7 @@ __all__ = [
     "factorize",
     "false_words",
     "fold_name",
+    "fold_terms",
     "fold_word",
     "is_criteria_path",
     "keys_of",
@@ -230,6 +232,8 @@ __all__ = [
     "resolve_criteria_id",
     "resolve_crs_system",
     "resolve_icans_system",
+    "term_match_keys",
+    "term_socs",
     "to_canonical",
     "true_words",
     "unit_gaps",
