@@ -19,6 +19,7 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from aegrade.tables import TableSpec, build_ae_table, load_table_inputs
@@ -126,19 +127,23 @@ def difference(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return float(diff.mean()), float((diff > 64).mean())
 
 
-def _example_table() -> DisplayTable:
+@pytest.fixture(scope="module")
+def example() -> DisplayTable:
+    """The example study's AE table (graded once per module, about 2 s)."""
     data = load_table_inputs(EXAMPLES / "blinatumomab_short_course.xlsx")
     spec = TableSpec(soc=True, threshold=10)
     return build_ae_table(data.adverse_events, data.subjects, spec).to_display()
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path | None]]:
+def rendered(
+    tmp_path_factory: pytest.TempPathFactory, example: DisplayTable
+) -> dict[str, tuple[Path, Path | None]]:
     """Format -> (PNG of its first page, PDF or None), the example table rendered once."""
     for tool in ("soffice", "pdftoppm", "chromium"):
         _tool(tool)
     out = tmp_path_factory.mktemp("golden")
-    table = _example_table()
+    table = example
     docx = write_table(table, out / "ae_docx.docx")
     rtf = write_table(table, out / "ae_rtf.rtf")
     html = write_table(table, out / "ae_html.html")
@@ -167,20 +172,88 @@ def test_rendering_matches_the_golden_image(rendered, fmt):
     )
 
 
-@pytest.mark.parametrize("fmt", ["docx", "rtf"])
-def test_every_footnote_is_on_the_page(rendered, fmt):
+def _html_pdf(html: Path) -> Path:
+    chromium = _tool("chromium")
+    pdf = html.with_name(f"{html.stem}.pdf")
+    _run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-pdf-header-footer",
+            f"--user-data-dir={html.parent / 'chromium-profile'}",
+            f"--print-to-pdf={pdf}",
+            html.as_uri(),
+        ],
+        html.parent,
+    )
+    return pdf
+
+
+@pytest.fixture(scope="module")
+def footnoted(tmp_path_factory: pytest.TempPathFactory) -> tuple[DisplayTable, dict[str, str]]:
+    """A table with every kind of footnote (threshold, TEAE-excluded records, review count,
+    grading) and the text of its rendered pages per format."""
+    for tool in ("soffice", "chromium", "pdftotext"):
+        _tool(tool)
+    ae = pd.DataFrame(
+        {
+            "subject_id": ["1", "1", "2", "3", "4"],
+            "term": ["Anemia", "Fever", "Anemia", "Fever", "Anemia"],
+            "grade": [3, 1, 4, 2, 3],
+            "onset": [2.0, -5.0, 3.0, 1.0, 4.0],  # one record before treatment start
+            "review": [True, False, False, False, True],  # two grade >= 3 from review rows
+            "criteria": ["ctcae-v5.0"] * 5,
+        }
+    )
+    subjects = pd.DataFrame({"subject_id": ["1", "2", "3", "4", "5"]})
+    table = build_ae_table(ae, subjects, TableSpec(threshold=10, soc=True)).to_display()
+    out = tmp_path_factory.mktemp("footnotes")
+    docx = write_table(table, out / "fn_docx.docx")
+    rtf = write_table(table, out / "fn_rtf.rtf")
+    html = write_table(table, out / "fn_html.html")
+    pdfs = dict(zip(["docx", "rtf"], _pdfs([docx, rtf], out), strict=True))
+    pdfs["html"] = _html_pdf(html)
     pdftotext = _tool("pdftotext")
-    _, pdf = rendered[fmt]
-    assert pdf is not None
-    text = subprocess.run(
-        [pdftotext, str(pdf), "-"], check=True, capture_output=True, text=True, timeout=60
-    ).stdout
-    page = " ".join(text.split())
-    table = _example_table()
-    assert len(table.footnotes) == 3
-    for note in table.footnotes:
-        assert " ".join(note.split()) in page
-    assert "Adverse events in >= 10.0% of patients in at least one arm." in page
+    texts = {
+        fmt: subprocess.run(
+            [pdftotext, str(pdf), "-"], check=True, capture_output=True, text=True, timeout=60
+        ).stdout
+        for fmt, pdf in pdfs.items()
+    }
+    return table, {fmt: " ".join(text.split()) for fmt, text in texts.items()}
+
+
+@pytest.mark.parametrize("fmt", ["docx", "rtf", "html"])
+def test_every_footnote_is_on_the_page(footnoted, fmt):
+    """(issue 14 point 5) The threshold, TEAE-excluded and review-count footnotes are shown
+    on the rendered page, whole, in every format."""
+    table, pages = footnoted
+    notes = [" ".join(n.split()) for n in table.footnotes]
+    assert "Adverse events in >= 10.0% of patients in at least one arm." in notes
+    assert (
+        "1 AE record(s) with onset before treatment start (not treatment-emergent) are not "
+        "counted." in notes
+    )
+    assert any(n.startswith("2 AE record(s) counted at grade >= 3 come from") for n in notes)
+    assert any(n.startswith("Grading: CTCAE v5.0") for n in notes)
+    for note in notes:
+        assert note in pages[fmt], (fmt, note)
+
+
+def test_the_example_footnotes_are_on_the_page(rendered, example):
+    pdftotext = _tool("pdftotext")
+    for fmt in ("docx", "rtf"):
+        _, pdf = rendered[fmt]
+        assert pdf is not None
+        text = subprocess.run(
+            [pdftotext, str(pdf), "-"], check=True, capture_output=True, text=True, timeout=60
+        ).stdout
+        page = " ".join(text.split())
+        assert len(example.footnotes) == 3
+        for note in example.footnotes:
+            assert " ".join(note.split()) in page
 
 
 def test_the_comparison_sees_two_digits(rendered):
