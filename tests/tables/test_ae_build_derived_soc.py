@@ -62,3 +62,27 @@ def test_a_soc_given_in_the_data_still_wins():
     # the record without a soc takes the term's most frequent SOC in the data first
     assert ("Psychiatric disorders", "2 (50.0)") in rows
     assert "Nervous system disorders" not in [r[0] for r in rows]
+
+
+def test_exposure_table_files_derived_rows_the_same_way():
+    from aegrade.tables import build_exposure_table
+
+    ae = pd.DataFrame(
+        {
+            "subject_id": ["1", "2", "2"],
+            "term": [ICANS, "Neutrophil count decreased", "Fever"],
+            "grade": [3, 2, 1],
+            "soc": [None, "", "General disorders and administration site conditions"],
+        }
+    )
+    subjects = pd.DataFrame({"subject_id": ["1", "2"], "exposure_days": [30, 60]})
+    rows = [r[0] for r in build_exposure_table(ae, subjects).body]
+    assert rows == [
+        "Any adverse event",
+        "General disorders and administration site conditions",
+        "Fever",
+        "Investigations",
+        "Neutrophil count decreased",
+        "Nervous system disorders",
+        ICANS,
+    ]
