@@ -206,10 +206,11 @@ def build_exposure_table(
     ae = ae[sid.isin(set(years.index)).to_numpy(bool)]
     term = ae["term"].astype("string").fillna("No coding available")
     given = (
-        ae["soc"].astype("string").str.strip().replace("", pd.NA)
+        ae["soc"].astype("string").str.strip()
         if "soc" in ae
         else pd.Series(pd.NA, index=ae.index, dtype="string")
     )
+    given = given.where(given != "")
     # a record without a SOC (a derived one) takes its term's CTCAE SOC, as in the AE table
     by_term = term.str.lower().map(term_socs()).astype("string")
     soc = given.fillna(by_term).fillna("System organ class not given")
