@@ -519,7 +519,7 @@ def _rtf_columns(t: DisplayTable) -> list[tuple[list[str], list[str], list[float
             heads = [m.group(1) if m else "" for m in parts]
             rests = [(m.group(2) or "") if m else "" for m in parts]
             w_head = max(text_points(x) for x in heads) + 2 * CELL_PAD_PT
-            w_rest = max(text_points(x) for x in rests) + CELL_PAD_PT
+            w_rest = max(text_points(x) for x in rests) + 2 * CELL_PAD_PT
             need = longest_word_points(header, True) + 2 * CELL_PAD_PT
             if w_head + w_rest < need:  # the header's words never break
                 extra = (need - w_head - w_rest) / 2
@@ -534,6 +534,32 @@ def _rtf_columns(t: DisplayTable) -> list[tuple[list[str], list[str], list[float
     return out
 
 
+#: Text width of rtflite's pages in points (RTFPage col_width: 6.25 in portrait, 8.5 in
+#: landscape); rtflite scales the relative column widths to it.
+_RTF_TEXT_PT = {"portrait": 6.25 * 72, "landscape": 8.5 * 72}
+
+
+def _rtf_fit(t: DisplayTable, values: float) -> tuple[str, float]:
+    """(orientation, stub width in points) as the docx fits them: value columns at their
+    content width, the stub as wide as its longest label when that fits, else wrapped at
+    spaces (never narrower than its longest word); landscape for more than six columns or
+    when the table does not fit upright. Widths never add up to more than the page, so
+    rtflite's scaling to the page never squeezes a number onto two lines."""
+    rows = list(zip(t.body, t.indent, t.emphasis, strict=True))
+    words = max(
+        [longest_word_points(t.stub_header, True)]
+        + [longest_word_points(r[0], b) + INDENT_PT * i for r, i, b in rows]
+    )
+    full = max(
+        [longest_word_points(t.stub_header, True)]
+        + [text_points(r[0], b) + INDENT_PT * i for r, i, b in rows]
+    )
+    words, full = words + 2 * CELL_PAD_PT, full + 2 * CELL_PAD_PT
+    upright = _RTF_TEXT_PT["portrait"]
+    orientation = "landscape" if len(t.columns) > 6 or words + values > upright else "portrait"
+    return orientation, max(words, min(full, _RTF_TEXT_PT[orientation] - values))
+
+
 def _rtf_document(t: DisplayTable) -> Any:
     import polars as pl
     from rtflite import RTFBody, RTFColumnHeader, RTFDocument, RTFFootnote, RTFPage, RTFTitle
@@ -542,16 +568,7 @@ def _rtf_document(t: DisplayTable) -> Any:
     # symbol) is off: the RTF shows exactly the text the other formats show.
     e = _rtf_text
     cols = _rtf_columns(t)
-    stub_w = (
-        max(
-            [longest_word_points(t.stub_header, True)]
-            + [
-                text_points(r[0], b) + INDENT_PT * i
-                for r, i, b in zip(t.body, t.indent, t.emphasis, strict=True)
-            ]
-        )
-        + 2 * CELL_PAD_PT
-    )
+    orientation, stub_w = _rtf_fit(t, sum(sum(w) for *_, w, _ in cols))
     labels = ["  " * i + e(r[0]) for i, r in zip(t.indent, t.body, strict=True)]
     data: dict[str, list[str]] = {"c0": labels}
     widths = [stub_w]
@@ -598,7 +615,7 @@ def _rtf_document(t: DisplayTable) -> Any:
     )
     return RTFDocument(
         df=df,
-        rtf_page=RTFPage(orientation="landscape" if len(t.columns) > 6 else "portrait"),
+        rtf_page=RTFPage(orientation=orientation),
         rtf_title=RTFTitle(text=[e(t.title or "")], text_convert=False),
         rtf_column_header=headers,
         rtf_body=RTFBody(

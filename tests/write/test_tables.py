@@ -311,6 +311,25 @@ def test_rtf_emphasised_rows_are_bold(table3_ae, subjects30, tmp_path):
     assert sum(t.emphasis) == 3 and not t.emphasis[0]  # three SOC rows; 'Any adverse event'
 
 
+def test_rtf_columns_fit_the_page_and_no_number_breaks(table, tmp_path):
+    """(issue 14 point 5) Six value columns and a long term: the RTF turns landscape and
+    every column keeps at least its content's width (before, rtflite squeezed the fitted
+    widths into the portrait page and '15' and '(100.0)' broke over two lines)."""
+    from aegrade.write.word import CELL_PAD_PT, text_points
+
+    text = write_table(table, tmp_path / "t.rtf").read_text(encoding="utf-8")
+    assert "\\landscape" in text and "\\paperw15840" in text
+    edges = [int(x) for x in re.findall(r"\\cellx(\d+)", text)]
+    assert max(edges) <= 12240  # 8.5 in of text width, in twips
+    body = next(r for r in re.split(r"\\row", text) if CRS in r)
+    cells = [int(x) for x in re.findall(r"\\cellx(\d+)", body)]
+    widths = [(b - a) / 20 for a, b in zip([0, *cells], cells, strict=False)]  # points
+    assert len(widths) == 13  # the stub, then count and '(x.x)' for each of six columns
+    contents = ["15", "(100.0)", "3", "(20.0)", "10", "(66.7)", "0", "", "25", "(83.3)"]
+    for w, c in zip(widths[1:], contents, strict=False):
+        assert w >= text_points(c) + 2 * CELL_PAD_PT - 0.05, (c, w)
+
+
 def test_rtf_several_tables(single, table, tmp_path):
     text = write_table([single, table], tmp_path / "t.rtf").read_text(encoding="utf-8")
     assert text.count("Table 3. Adverse events") == 2
