@@ -514,3 +514,12 @@ def test_docx_arm_header_keeps_n_together(table, tmp_path):
 
     doc = Document(str(write_table(table, tmp_path / "t.docx")))
     assert doc.tables[0].rows[0].cells[1].text == "A (N\u00a0=\u00a015)"
+
+
+def test_docx_header_keeps_the_sign_with_its_grade(table, tmp_path):
+    """A header wrapped at spaces reads 'Grade' / '>= 3', never 'Grade >=' / '3'."""
+    from docx import Document
+
+    doc = Document(str(write_table(table, tmp_path / "t.docx")))
+    heads = [c.text for c in doc.tables[0].rows[1].cells]
+    assert heads[1:3] == ["Any grade", "Grade >=\u00a03"]
