@@ -177,6 +177,16 @@ _PRINTABLE = ("txt", "md", "csv", "html", "ard", "ard-simple")
     "the derived end.",
 )
 @click.option(
+    "--reconcile-match",
+    "reconcile_match",
+    type=click.Choice(["synonyms", "exact"]),
+    default="synonyms",
+    show_default=True,
+    help="Reconciliation: a reported term matches a derived one by spelling and synonym "
+    "groups (Neutropenia = Neutrophil count decreased, Anaemia = Anemia), or only by the "
+    "same name or MedDRA code (exact).",
+)
+@click.option(
     "--kind",
     type=click.Choice(_KINDS),
     default="ae",
@@ -223,6 +233,7 @@ def table_command(
     shift_layout: str,
     reconcile_threshold: int,
     reconcile_window: float,
+    reconcile_match: str,
     kind: str,
     fmt: str | None,
     report: Path | None,
@@ -273,6 +284,7 @@ def table_command(
                 else data.adverse_events,
                 threshold=reconcile_threshold,
                 window=reconcile_window,
+                synonyms=reconcile_match == "synonyms",
             )
         ]
     if not tables:

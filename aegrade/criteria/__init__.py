@@ -118,6 +118,7 @@ if TYPE_CHECKING:
         resolve_crs_system,
         resolve_icans_system,
     )
+    from aegrade.criteria.terms import fold_terms, term_match_keys, term_socs
     from aegrade.criteria.units import (
         Conversion,
         Parameter,
@@ -207,6 +208,7 @@ __all__ = [
     "factorize",
     "false_words",
     "fold_name",
+    "fold_terms",
     "fold_word",
     "is_criteria_path",
     "keys_of",
@@ -238,6 +240,8 @@ __all__ = [
     "resolve_criteria_id",
     "resolve_crs_system",
     "resolve_icans_system",
+    "term_match_keys",
+    "term_socs",
     "to_canonical",
     "true_words",
     "unit_gaps",
@@ -351,6 +355,9 @@ _LAZY: dict[str, str] = {
     "organ_toxicity_parameters": "aegrade.criteria.systems",
     "resolve_crs_system": "aegrade.criteria.systems",
     "resolve_icans_system": "aegrade.criteria.systems",
+    "fold_terms": "aegrade.criteria.terms",
+    "term_match_keys": "aegrade.criteria.terms",
+    "term_socs": "aegrade.criteria.terms",
     "Conversion": "aegrade.criteria.units",
     "Parameter": "aegrade.criteria.units",
     "UnitRegistry": "aegrade.criteria.units",

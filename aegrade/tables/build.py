@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from aegrade.criteria import load_dictionary, resolve_criteria_id
+from aegrade.criteria import resolve_criteria_id, term_socs
 from aegrade.tables.display import (
     DisplayTable,
     format_count,
@@ -494,8 +494,8 @@ def _record_socs(
 ) -> tuple[np.ndarray, list[str]]:
     """The SOC of each record (AEBODSYS: per record, not per term). A record without one gets
     the uncoded label when its term is uncoded too, else its term's most frequent SOC in the
-    data, else the term's SOC in the CTCAE v5.0 dictionary, else 'System organ class not
-    given'."""
+    data, else the term's SOC in the CTCAE v5.0 dictionary (then v6.0, which adds ICANS:
+    :func:`aegrade.criteria.term_socs`), else 'System organ class not given'."""
     if "soc" in ae:
         given = ae["soc"].astype("string").str.strip()
         given = given.where(given != "")
@@ -650,9 +650,8 @@ def _add_soc_rows(plan: _Plan, data: _Records, spec: TableSpec) -> None:
 
 
 def _dictionary_socs() -> dict[str, str]:
-    try:
-        d = load_dictionary("ctcae-v5.0")
-        return {str(t).lower(): str(s) for t, s in zip(d["term"], d["soc"], strict=True)}
+    try:  # CTCAE v5.0, then v6.0 (ICANS), then aegrade's abbreviations (criteria.terms)
+        return term_socs()
     except Exception:  # the dictionary is a convenience for rows without data
         return {}
 

@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from aegrade.criteria.terms import term_socs
 from aegrade.tables.display import DisplayTable, with_grading_footnote
 from aegrade.tables.filters import treatment_emergent
 from aegrade.tables.spec import TableSpecError, arm_column
@@ -164,8 +165,9 @@ def build_exposure_table(
     Parameters
     ----------
     adverse_events
-        ``subject_id``, ``term``, ``grade``; optional ``soc`` (per record; missing: 'System
-        organ class not given'), ``onset``/``teae`` (treatment-emergent filter), ``criteria``.
+        ``subject_id``, ``term``, ``grade``; optional ``soc`` (per record; missing: the
+        term's CTCAE SOC (:func:`aegrade.criteria.term_socs`), else 'System organ class not
+        given'), ``onset``/``teae`` (treatment-emergent filter), ``criteria``.
     subjects
         One row per patient with ``exposure_days`` or treatment start/end columns; ``by``.
     by
@@ -203,11 +205,15 @@ def build_exposure_table(
     sid = ae["subject_id"].astype("string")
     ae = ae[sid.isin(set(years.index)).to_numpy(bool)]
     term = ae["term"].astype("string").fillna("No coding available")
-    soc = (
-        ae["soc"].astype("string").fillna("System organ class not given")
+    given = (
+        ae["soc"].astype("string").str.strip()
         if "soc" in ae
-        else pd.Series("System organ class not given", index=ae.index, dtype="string")
+        else pd.Series(pd.NA, index=ae.index, dtype="string")
     )
+    given = given.where(given != "")
+    # a record without a SOC (a derived one) takes its term's CTCAE SOC, as in the AE table
+    by_term = term.str.lower().map(term_socs()).astype("string")
+    soc = given.fillna(by_term).fillna("System organ class not given")
     grade = pd.to_numeric(ae["grade"], errors="coerce").to_numpy(float)
     arms = _arm_of(subjects, by)
     names = sorted(set(arms.to_numpy(object)) - {"Missing"})

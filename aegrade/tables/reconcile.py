@@ -10,9 +10,14 @@ Findings:
 - ``CRS by system``: each patient's worst CRS grade by every grading system present (and the
   reported grade), side by side; marked when they disagree.
 
-A reported AE matches a derived one when it is the same patient, the same term (NCI name,
-case-insensitive, or the same MedDRA code) and its onset lies from ``window`` days before the
-derived onset to ``window`` days after the derived end (the onset when there is no end).
+A reported AE matches a derived one when it is the same patient, the same adverse event and
+its onset lies from ``window`` days before the derived onset to ``window`` days after the
+derived end (the onset when there is no end). The same adverse event: the same MedDRA code, or
+the same term once spellings are folded ("Anaemia" = "Anemia"), or terms of one group of
+``criteria/data/terms/ae_terms.yaml`` ("Neutropenia" = "Neutrophil count decreased",
+"Thrombocytopenia" = "Platelet count decreased", "ICANS" = "Immune effector cell-associated
+neurotoxicity syndrome"; each group cites its source or says it is aegrade's own grouping).
+``synonyms=False`` matches the same name (case-insensitive) or MedDRA code only.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from aegrade.criteria.terms import term_match_keys
 from aegrade.tables.crs_summary import CRS_TERM
 from aegrade.tables.display import DisplayTable, system_label, with_grading_footnote
 from aegrade.tables.spec import TableSpecError
@@ -31,7 +37,11 @@ RECONCILE_COLUMNS = ("Finding", "Term", "Derived system", "Derived", "Reported",
 
 
 def build_reconciliation(
-    adverse_events: pd.DataFrame, *, threshold: int = 3, window: float = 7.0
+    adverse_events: pd.DataFrame,
+    *,
+    threshold: int = 3,
+    window: float = 7.0,
+    synonyms: bool = True,
 ) -> DisplayTable:
     """Derived against reported AEs, one row per finding (see the module docstring).
 
@@ -45,12 +55,16 @@ def build_reconciliation(
         Lowest derived grade that must have a reported AE.
     window
         Days allowed before the derived onset and after the derived end.
+    synonyms
+        Match terms through spellings and the groups of ``ae_terms.yaml`` (default), or by
+        the same name or MedDRA code only (``False``).
 
     Returns
     -------
     DisplayTable
         Stub 'Patient', columns :data:`RECONCILE_COLUMNS` ('Derived': grade (days onset-end);
-        'Reported': grade (day onset)); rows sorted by patient, finding, term and onset.
+        'Reported': grade (day onset); 'Detail' names a reported term spelled otherwise);
+        rows sorted by patient, finding, term and onset.
 
     Raises
     ------
@@ -74,12 +88,16 @@ def build_reconciliation(
     if not 1 <= threshold <= 5:
         raise TableSpecError(f"reconcile: threshold must be a grade 1-5, got {threshold}")
     ae = _normalised(adverse_events)
+    keys = term_match_keys(ae["term"], synonyms=synonyms).rename(columns={"position": "row"})
     derived, reported = ae[~ae["clinician"]], ae[ae["clinician"]]
-    rows = [_unreported_and_differing(derived, reported, threshold, window), _crs(ae)]
+    rows = [
+        _unreported_and_differing(derived, reported, keys, threshold, window),
+        _crs(ae, keys, synonyms),
+    ]
     found = (
         pd.concat([r for r in rows if len(r)], ignore_index=True)
         if any(len(r) for r in rows)
-        else pd.DataFrame(columns=["subject_id", *RECONCILE_COLUMNS])
+        else pd.DataFrame(columns=["subject_id", *RECONCILE_COLUMNS, "onset"])
     )
     found = found.sort_values(
         ["subject_id", "Finding", "Term", "onset"], kind="stable", na_position="last"
@@ -94,9 +112,10 @@ def build_reconciliation(
         body=body,
         footnotes=with_grading_footnote(
             [
-                f"A reported AE matches a derived one: same patient and term (or MedDRA code), "
-                f"onset from {window:g} days before the derived onset to {window:g} days after "
-                "the derived end.",
+                "A reported AE matches a derived one: same patient and term (or MedDRA code"
+                + (", spelling or synonym" if synonyms else "")
+                + f"), onset from {window:g} days before the derived onset to {window:g} days "
+                "after the derived end.",
                 f"Derived AEs at grade >= {threshold} need a matching reported AE; every "
                 "matching reported AE with another grade is listed.",
             ],
@@ -124,7 +143,6 @@ def _normalised(adverse_events: pd.DataFrame) -> pd.DataFrame:
         {
             "subject_id": ae["subject_id"].astype("string").to_numpy(object),
             "term": ae["term"].astype("string").to_numpy(object),
-            "key": ae["term"].astype("string").str.strip().str.lower().to_numpy(object),
             "code": col("meddra_code").astype("string").to_numpy(object),
             "grade": pd.to_numeric(ae["grade"], errors="coerce").to_numpy(float),
             "criteria": col("criteria").astype("string").to_numpy(object),
@@ -138,15 +156,22 @@ def _normalised(adverse_events: pd.DataFrame) -> pd.DataFrame:
 
 
 def _unreported_and_differing(
-    derived: pd.DataFrame, reported: pd.DataFrame, threshold: int, window: float
+    derived: pd.DataFrame,
+    reported: pd.DataFrame,
+    keys: pd.DataFrame,
+    threshold: int,
+    window: float,
 ) -> pd.DataFrame:
     d = derived[derived["grade"].notna()]
-    r = reported[["subject_id", "key", "code", "grade", "onset", "row"]]
-    by_term = d.merge(r, on=["subject_id", "key"], suffixes=("", "_r"))
+    r = reported[["subject_id", "term", "code", "grade", "onset", "row"]]
+    # one line per record and match key; records sharing a patient and a key are pairs
+    by_term = d.merge(keys, on="row").merge(
+        r.merge(keys, on="row"), on=["subject_id", "key"], suffixes=("", "_r")
+    )
     with_code = d[d["code"].notna()].merge(
         r[r["code"].notna()], on=["subject_id", "code"], suffixes=("", "_r")
     )
-    pairs = pd.concat([by_term, with_code.drop(columns="key_r", errors="ignore")])
+    pairs = pd.concat([by_term.drop(columns=["key", "code_r"]), with_code])
     pairs = pairs.drop_duplicates(["row", "row_r"])
     stop = pairs["end"].where(pairs["end"].notna(), pairs["onset"])
     inside = (pairs["onset_r"] >= pairs["onset"] - window) & (pairs["onset_r"] <= stop + window)
@@ -176,11 +201,22 @@ def _unreported_and_differing(
             "Derived system": diff["criteria"].map(_label),
             "Derived": _cell(diff["grade"], diff["onset"], diff["end"], "days"),
             "Reported": _cell(diff["grade_r"], diff["onset_r"], None, "day"),
-            "Detail": np.where(diff["grade_r"].isna(), "reported without a grade", ""),
+            "Detail": _detail(diff),
             "onset": diff["onset"],
         }
     )
     return pd.concat([unreported, differing], ignore_index=True)
+
+
+def _detail(pairs: pd.DataFrame) -> list[str]:
+    """'reported as X' when the matched reported term is spelled otherwise (a synonym or
+    MedDRA-code match), and 'reported without a grade'."""
+    same = pairs["term"].astype("string").str.strip().str.lower().to_numpy(object) == (
+        pairs["term_r"].astype("string").str.strip().str.lower().to_numpy(object)
+    )
+    names = np.where(same, "", "reported as '" + pairs["term_r"].astype(str) + "'")
+    ungraded = np.where(pairs["grade_r"].isna(), "reported without a grade", "")
+    return ["; ".join(x for x in (a, b) if x) for a, b in zip(names, ungraded, strict=True)]
 
 
 def _day(v: float) -> str:
@@ -207,9 +243,12 @@ def _label(criteria: object) -> str:
     return system_label(criteria)
 
 
-def _crs(ae: pd.DataFrame) -> pd.DataFrame:
-    """One row per patient with CRS: the worst grade by each system and the reported one."""
-    crs = ae[(ae["key"] == CRS_TERM.lower()) & ae["grade"].notna()]
+def _crs(ae: pd.DataFrame, keys: pd.DataFrame, synonyms: bool) -> pd.DataFrame:
+    """One row per patient with CRS (a reported 'CRS' too, with ``synonyms``): the worst
+    grade by each system and the reported one."""
+    crs_keys = term_match_keys(pd.Series([CRS_TERM]), synonyms=synonyms)["key"]
+    is_crs = ae["row"].isin(keys.loc[keys["key"].isin(crs_keys), "row"])
+    crs = ae[is_crs & ae["grade"].notna()]
     if crs.empty:
         return pd.DataFrame()
     source = np.where(crs["clinician"], "reported", crs["criteria"].fillna("").map(_label))

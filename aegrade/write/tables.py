@@ -278,6 +278,8 @@ table.ae tbody{border-bottom:2px solid #000}
 table.ae th{font-weight:bold;text-align:center}
 table.ae th.stub,table.ae td.stub{text-align:left}
 table.ae td{text-align:center;white-space:nowrap}
+table.ae td span.v{display:inline-block;text-align:left;font-variant-numeric:tabular-nums}
+table.ae td span.n{display:inline-block;text-align:right}
 table.ae tr.section td{font-weight:bold}
 table.ae th.group{border-bottom:1px solid #000}
 p.foot{font-size:8.5pt;margin:0.1em 0;max-width:60em}
@@ -312,18 +314,55 @@ def render_html(table: object, *, standalone: bool = False) -> str:
         + "</tr>"
     )
     out.append("</thead><tbody>")
+    fits = _html_fits(t)
     for ind, emph, row in zip(t.indent, t.emphasis, t.body, strict=True):
         cls = ' class="section"' if emph else ""
         pad = f' style="padding-left:{10 + 16 * ind}px"' if ind else ""
         out.append(
             f'<tr{cls}><td class="stub"{pad}>{e(row[0])}</td>'
-            + "".join(f"<td>{e(v)}</td>" for v in row[1:])
+            + "".join(
+                f"<td>{_html_value(v, fit)}</td>" for v, fit in zip(row[1:], fits, strict=True)
+            )
             + "</tr>"
         )
     out.append("</tbody></table>")
     out += [f'<p class="foot">{e(f)}</p>' for f in t.footnotes]
     body = "\n".join(out)
     return page(body, t.title) if standalone else body
+
+
+def _ch(text: str) -> float:
+    """Width of ``text`` in ``ch`` (the width of a digit); letters count wider."""
+    return sum(1.4 if c.isalpha() else 1.0 for c in text)
+
+
+def _html_fits(t: DisplayTable) -> list[tuple[float, float] | None]:
+    """Per value column: (width of the widest count, width of the whole aligned value) in
+    ``ch``, or None when no cell of the column is a count 'n (x.x)' (or 'm (a-b)')."""
+    out: list[tuple[float, float] | None] = []
+    for j in range(1, len(t.columns) + 1):
+        parts = [m for m in (VALUE_SPLIT.match(r[j]) for r in t.body) if m]
+        if not parts:
+            out.append(None)
+            continue
+        head = max(_ch(m.group(1)) for m in parts)
+        rest = max(_ch((m.group(2) or "").strip()) for m in parts)
+        out.append((head, head + (1 + rest if rest else 0)))
+    return out
+
+
+def _html_value(text: str, fit: tuple[float, float] | None) -> str:
+    """A value cell aligned on the parenthesis as in the docx and RTF: the count right-aligned
+    in a box as wide as the column's widest count, then ' (x.x)', inside a box of the same
+    width in every row (centred in the cell); any other text centred as it is."""
+    m = VALUE_SPLIT.match(text) if fit else None
+    if m is None or fit is None:
+        return escape_markup(text)
+    head, rest = m.group(1), (m.group(2) or "").strip()
+    cell = f'<span class="n" style="width:{fit[0]:g}ch">{escape_markup(head)}</span>'
+    if rest:
+        cell += f" {escape_markup(rest)}"
+    return f'<span class="v" style="width:{fit[1]:g}ch">{cell}</span>'
 
 
 def page(body: str, title: str = "aegrade") -> str:
@@ -480,7 +519,7 @@ def _rtf_columns(t: DisplayTable) -> list[tuple[list[str], list[str], list[float
             heads = [m.group(1) if m else "" for m in parts]
             rests = [(m.group(2) or "") if m else "" for m in parts]
             w_head = max(text_points(x) for x in heads) + 2 * CELL_PAD_PT
-            w_rest = max(text_points(x) for x in rests) + CELL_PAD_PT
+            w_rest = max(text_points(x) for x in rests) + 2 * CELL_PAD_PT
             need = longest_word_points(header, True) + 2 * CELL_PAD_PT
             if w_head + w_rest < need:  # the header's words never break
                 extra = (need - w_head - w_rest) / 2
@@ -495,6 +534,32 @@ def _rtf_columns(t: DisplayTable) -> list[tuple[list[str], list[str], list[float
     return out
 
 
+#: Text width of rtflite's pages in points (RTFPage col_width: 6.25 in portrait, 8.5 in
+#: landscape); rtflite scales the relative column widths to it.
+_RTF_TEXT_PT = {"portrait": 6.25 * 72, "landscape": 8.5 * 72}
+
+
+def _rtf_fit(t: DisplayTable, values: float) -> tuple[str, float]:
+    """(orientation, stub width in points) as the docx fits them: value columns at their
+    content width, the stub as wide as its longest label when that fits, else wrapped at
+    spaces (never narrower than its longest word); landscape for more than six columns or
+    when the table does not fit upright. Widths never add up to more than the page, so
+    rtflite's scaling to the page never squeezes a number onto two lines."""
+    rows = list(zip(t.body, t.indent, t.emphasis, strict=True))
+    words = max(
+        [longest_word_points(t.stub_header, True)]
+        + [longest_word_points(r[0], b) + INDENT_PT * i for r, i, b in rows]
+    )
+    full = max(
+        [longest_word_points(t.stub_header, True)]
+        + [text_points(r[0], b) + INDENT_PT * i for r, i, b in rows]
+    )
+    words, full = words + 2 * CELL_PAD_PT, full + 2 * CELL_PAD_PT
+    upright = _RTF_TEXT_PT["portrait"]
+    orientation = "landscape" if len(t.columns) > 6 or words + values > upright else "portrait"
+    return orientation, max(words, min(full, _RTF_TEXT_PT[orientation] - values))
+
+
 def _rtf_document(t: DisplayTable) -> Any:
     import polars as pl
     from rtflite import RTFBody, RTFColumnHeader, RTFDocument, RTFFootnote, RTFPage, RTFTitle
@@ -503,16 +568,7 @@ def _rtf_document(t: DisplayTable) -> Any:
     # symbol) is off: the RTF shows exactly the text the other formats show.
     e = _rtf_text
     cols = _rtf_columns(t)
-    stub_w = (
-        max(
-            [longest_word_points(t.stub_header, True)]
-            + [
-                text_points(r[0], b) + INDENT_PT * i
-                for r, i, b in zip(t.body, t.indent, t.emphasis, strict=True)
-            ]
-        )
-        + 2 * CELL_PAD_PT
-    )
+    orientation, stub_w = _rtf_fit(t, sum(sum(w) for *_, w, _ in cols))
     labels = ["  " * i + e(r[0]) for i, r in zip(t.indent, t.body, strict=True)]
     data: dict[str, list[str]] = {"c0": labels}
     widths = [stub_w]
@@ -559,12 +615,14 @@ def _rtf_document(t: DisplayTable) -> Any:
     )
     return RTFDocument(
         df=df,
-        rtf_page=RTFPage(orientation="landscape" if len(t.columns) > 6 else "portrait"),
+        rtf_page=RTFPage(orientation=orientation),
         rtf_title=RTFTitle(text=[e(t.title or "")], text_convert=False),
         rtf_column_header=headers,
         rtf_body=RTFBody(
             col_rel_width=widths,
             text_justification=[just],
+            # emphasised rows (SOC rows, totals) bold, as in the docx and html
+            text_format=[["b" if emph else ""] * n for emph in t.emphasis] or [[""] * n],
             text_convert=[[False]],
             border_left=none,
             border_right=none,

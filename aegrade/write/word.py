@@ -75,9 +75,13 @@ def longest_word_points(text: str, bold: bool = False) -> float:
 _N_EQUALS = re.compile(r"\(N = (\d+)\)")
 
 
+_SIGN = re.compile(r" (>=|<=|\u2265|\u2264|>|<) (\d)")
+
+
 def _keep_together(label: str) -> str:
-    """'(N = 30)' never broken across lines: its spaces made non-breaking."""
-    return _N_EQUALS.sub("(N\u00a0=\u00a0\\1)", label)
+    """'(N = 30)' never broken across lines, nor '>= 3' in 'Grade >= 3' (a wrapped header
+    reads 'Grade' / '>= 3', never 'Grade >=' / '3'): their spaces made non-breaking."""
+    return _SIGN.sub(" \\1\u00a0\\2", _N_EQUALS.sub("(N\u00a0=\u00a0\\1)", label))
 
 
 def write_docx(tables: list[DisplayTable], path: Path) -> None:
@@ -136,7 +140,7 @@ def _widths(t: DisplayTable, available: float) -> list[float]:
         values = one_line
     else:
         values = [
-            max(w, _longest_word(h, True)) + 2 * _PAD_PT
+            max(w, _longest_word(_keep_together(h), True)) + 2 * _PAD_PT
             for w, h in zip(widest, t.columns, strict=True)
         ]
     # a spanning group label: on one line when there is room, never broken inside a word
@@ -243,7 +247,7 @@ def _header(table: Any, t: DisplayTable, n_head: int) -> None:
             col += span
     head = table.rows[n_head - 1].cells
     for j, label in enumerate([t.stub_header, *t.columns]):
-        head[j].paragraphs[0].add_run(label)
+        head[j].paragraphs[0].add_run(label if j == 0 else _keep_together(label))
     for i in range(n_head):
         for j, cell in enumerate(table.rows[i].cells):
             cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.BOTTOM

@@ -366,3 +366,25 @@ def test_reconcile_listing(study):
     res = _run("table", study, "--kind", "reconcile", "--reconcile-window", "0")
     assert res.exit_code == 0, res.output
     assert "grade >= 3 not reported" in res.stdout  # S1's report is a day late
+
+
+def test_reconcile_matches_synonyms_unless_exact(study):
+    """(issue 14 point 7) A reported 'Neutropenia' matches the derived 'Neutrophil count
+    decreased' of the same window; --reconcile-match exact does not match it. (A term that is
+    not a CTCAE term is an event when it is MedDRA-coded: it carries its SOC.)"""
+    pd.DataFrame(
+        {
+            "subject_id": ["S1"],
+            "term": ["Neutropenia"],
+            "soc": ["Blood and lymphatic system disorders"],
+            "grade": [4],
+            "onset": [4],
+        }
+    ).to_csv(study / "events.csv", index=False)
+    res = _run("table", study, "--kind", "reconcile")
+    assert res.exit_code == 0, res.output
+    assert not [x for x in res.stdout.splitlines() if x.startswith("S1")]
+    exact = _run("table", study, "--kind", "reconcile", "--reconcile-match", "exact")
+    assert exact.exit_code == 0, exact.output
+    (line,) = [x for x in exact.stdout.splitlines() if x.startswith("S1")]
+    assert line.split()[:7] == ["S1", "grade", ">=", "3", "not", "reported", "Neutrophil"]

@@ -209,6 +209,35 @@ def test_html_self_contained(table, tmp_path):
     assert 'colspan="2"' in text
 
 
+def test_html_counts_align_on_the_parenthesis(table, tmp_path):
+    """(issue 14 point 5) An 'n (x.x)' cell is a box as wide in every row of its column, the
+    count right-aligned in a box as wide as the column's widest count, so the parentheses line
+    up (seen as a picture in test_golden.py); the stub stays plain and left-aligned."""
+    text = write_table(table, tmp_path / "t.html").read_text(encoding="utf-8")
+    box = re.compile(
+        r'<span class="v" style="width:([\d.]+)ch"><span class="n" style="width:([\d.]+)ch">'
+        r"(\d+)</span>(?: (\([\d.]+\)))?</span>$"
+    )
+    rows = re.findall(r'<tr(?: class="section")?><td class="stub"[^>]*>(.*?)</td>(.*?)</tr>', text)
+    widths: dict[int, set[tuple[str, str]]] = {}
+    cells: dict[str, list[str]] = {}
+    for stub, rest in rows:
+        values = re.findall(r"<td>(.*?)</td>", rest)
+        cells[stub] = []
+        for j, v in enumerate(values):
+            m = box.match(v)
+            assert m, v  # every cell of this table is a count
+            widths.setdefault(j, set()).add((m.group(1), m.group(2)))
+            cells[stub].append(m.group(3) + (f" {m.group(4)}" if m.group(4) else ""))
+    assert all(len(w) == 1 for w in widths.values())  # one box per column
+    # a count is at most 2 digits; '(100.0)' is 7 characters, '(xx.x)' 6, and one space
+    # arm A has '15 (100.0)' in both columns, B and Total at most '28 (93.3)'
+    assert [widths[j].pop() for j in range(6)] == [("10", "2")] * 2 + [("9", "2")] * 4
+    assert cells[CRS] == ["15 (100.0)", "3 (20.0)", "10 (66.7)", "0", "25 (83.3)", "3 (10.0)"]
+    assert "table.ae td span.n{display:inline-block;text-align:right}" in text
+    assert "table.ae th.stub,table.ae td.stub{text-align:left}" in text
+
+
 def _docx_text(cell) -> str:  # type: ignore[no-untyped-def]
     return cell.text.strip("\t").replace("\t", " ").replace("\u00a0", " ")
 
@@ -252,6 +281,53 @@ def test_rtf(single, tmp_path):
     assert cells[i : i + 5] == [CRS, "25", "(83.3)", "3", "(10.0)"]
     assert "Any grade" in cells and "Number of patients (N = 30)" in cells
     assert "Table 3. Adverse events" in text
+
+
+def _rtf_cell_formats(text: str) -> dict[str, str]:
+    """Cell text -> its character formatting control words (e.g. '\\f0\\b')."""
+    out = {}
+    for m in re.finditer(r"\{((?:\\[a-z]+-?\d* ?)+)([^{}\\]*)\}\\cell", text):
+        out.setdefault(m.group(2).strip(), m.group(1).replace(" ", ""))
+    return out
+
+
+def test_rtf_emphasised_rows_are_bold(table3_ae, subjects30, tmp_path):
+    """(issue 14 point 5) SOC rows are bold in the RTF as in the docx and html: the stub and
+    every value cell of the row; other rows are not."""
+    ae = table3_ae.assign(
+        soc=table3_ae["term"]
+        .map({CRS: "Immune system disorders", NEUT: "Investigations"})
+        .fillna("Nervous system disorders")
+    )
+    t = build_ae_table(ae, subjects30, TableSpec(soc=True)).to_display()
+    text = write_table(t, tmp_path / "t.rtf").read_text(encoding="utf-8")
+    formats = _rtf_cell_formats(text)
+    for row, emph in zip(t.body, t.emphasis, strict=True):
+        assert formats[row[0].strip()].endswith("\\b") is emph, row[0]
+    soc = next(r for r, e in zip(t.body, t.emphasis, strict=True) if e)
+    line = next(ln for ln in text.splitlines() if soc[0] in ln)
+    values = text[text.index(line) :].split("\\row", 1)[0]
+    assert values.count("\\b ") == 1 + 2 * len(t.columns)  # stub + count + '(x.x)' each
+    assert sum(t.emphasis) == 3 and not t.emphasis[0]  # three SOC rows; 'Any adverse event'
+
+
+def test_rtf_columns_fit_the_page_and_no_number_breaks(table, tmp_path):
+    """(issue 14 point 5) Six value columns and a long term: the RTF turns landscape and
+    every column keeps at least its content's width (before, rtflite squeezed the fitted
+    widths into the portrait page and '15' and '(100.0)' broke over two lines)."""
+    from aegrade.write.word import CELL_PAD_PT, text_points
+
+    text = write_table(table, tmp_path / "t.rtf").read_text(encoding="utf-8")
+    assert "\\landscape" in text and "\\paperw15840" in text
+    edges = [int(x) for x in re.findall(r"\\cellx(\d+)", text)]
+    assert max(edges) <= 12240  # 8.5 in of text width, in twips
+    body = next(r for r in re.split(r"\\row", text) if CRS in r)
+    cells = [int(x) for x in re.findall(r"\\cellx(\d+)", body)]
+    widths = [(b - a) / 20 for a, b in zip([0, *cells], cells, strict=False)]  # points
+    assert len(widths) == 13  # the stub, then count and '(x.x)' for each of six columns
+    contents = ["15", "(100.0)", "3", "(20.0)", "10", "(66.7)", "0", "", "25", "(83.3)"]
+    for w, c in zip(widths[1:], contents, strict=False):
+        assert w >= text_points(c) + 2 * CELL_PAD_PT - 0.05, (c, w)
 
 
 def test_rtf_several_tables(single, table, tmp_path):
@@ -438,3 +514,12 @@ def test_docx_arm_header_keeps_n_together(table, tmp_path):
 
     doc = Document(str(write_table(table, tmp_path / "t.docx")))
     assert doc.tables[0].rows[0].cells[1].text == "A (N\u00a0=\u00a015)"
+
+
+def test_docx_header_keeps_the_sign_with_its_grade(table, tmp_path):
+    """A header wrapped at spaces reads 'Grade' / '>= 3', never 'Grade >=' / '3'."""
+    from docx import Document
+
+    doc = Document(str(write_table(table, tmp_path / "t.docx")))
+    heads = [c.text for c in doc.tables[0].rows[1].cells]
+    assert heads[1:3] == ["Any grade", "Grade >=\u00a03"]
