@@ -27,6 +27,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from aegrade.write.xlsx_fast import write_workbook
+
 __all__ = ["write_csv", "write_xlsx"]
 
 
@@ -229,6 +231,11 @@ def write_xlsx(
     >>> [(c.value, c.data_type) for c in ws[2]], ws.freeze_panes
     ([('Anemia', 's'), (3, 'n')], 'A2')
     """
+    sheets = {name[:31]: frame for name, frame in tables.items()}
+    if about:
+        sheets["about"] = pd.DataFrame({"key": list(about), "value": list(about.values())})
+    if write_workbook(sheets, target, frozen={name[:31] for name in tables}):
+        return
     import xlsxwriter
 
     options = {
