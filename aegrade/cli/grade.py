@@ -198,6 +198,8 @@ def grade_command(
             icans=None if icans == "none" else icans,
             column_map=column_map,
             decimal=decimal,
+            dayfirst=dayfirst,
+            quiet=quiet,
             partition_rows=partition_rows,
             engine=engine,
             scheduler=scheduler,
@@ -205,7 +207,7 @@ def grade_command(
         )
         return
     # the grading stack (pandas, numpy, pydantic) is imported only when a command runs
-    from aegrade.pipeline import grade
+    from aegrade.pipeline import GRADE_STAGES, grade
     from aegrade.read.study import load_study
     from aegrade.write.adam import build_adam
     from aegrade.write.results import check_destination, is_folder_name, write_result
@@ -218,11 +220,12 @@ def grade_command(
         )
     if output is not None:
         check_destination(output, cast("Format", fmt))  # refused now, not after the grading
-    with stages(["reading", "grading", "writing"], enabled=False if quiet else None) as bar:
+    systems = [c for c in crs if c != "none"]
+    syndromes = bool(systems) or icans != "none"
+    names = ["reading", *(s for s in GRADE_STAGES if syndromes or s != "CRS/ICANS"), "writing"]
+    with stages(names, enabled=False if quiet else None) as bar:
         bar.step("reading")
         study = load_study(input_path, column_map=column_map, decimal=decimal, dayfirst=dayfirst)
-        bar.step("grading")
-        systems = [c for c in crs if c != "none"]
         result = grade(
             study,
             grading_criteria(ctcae, criteria_file),
@@ -230,6 +233,7 @@ def grade_command(
             ambiguous=cast("Ambiguous", ambiguous),
             crs=systems or None,
             icans=None if icans == "none" else icans,
+            progress=bar.step,  # preparing, grading, episodes, CRS/ICANS, hematology
         )
         bar.step("writing")
         output, fmt = _default_output(input_path, output, fmt, len(result.graded_observations))
