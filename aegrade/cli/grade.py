@@ -226,6 +226,7 @@ def grade_command(
     with stages(names, enabled=False if quiet else None) as bar:
         bar.step("reading")
         study = load_study(input_path, column_map=column_map, decimal=decimal, dayfirst=dayfirst)
+        _refuse_xlsx_too_long(output, fmt, len(study.observations.frame))
         result = grade(
             study,
             grading_criteria(ctcae, criteria_file),
@@ -268,6 +269,20 @@ def grade_command(
         )
     for path in written:
         click.echo(f"wrote {path}")
+
+
+def _refuse_xlsx_too_long(output: Path | None, fmt: str | None, rows: int) -> None:
+    """An xlsx output that cannot hold the graded observations (one row per input row) is
+    refused before the grading, with the message :func:`~aegrade.write.write_tables` gives."""
+    from aegrade.write.results import XLSX_MAX_ROWS
+
+    xlsx = fmt == "xlsx" or (output is not None and output.suffix.lower() == ".xlsx")
+    if xlsx and rows > XLSX_MAX_ROWS:
+        raise ValueError(
+            f"{output or 'the output'}: too many rows for xlsx (graded_observations would "
+            f"have {rows:,}; a sheet holds {XLSX_MAX_ROWS:,} below its header): use --format "
+            "csv or parquet"
+        )
 
 
 def _echo_unrecognised(graded: pd.DataFrame) -> None:

@@ -28,8 +28,8 @@ __all__ = ["DATASET_TABLES", "write_partitioned"]
 
 #: The tables of a partitioned run, one dataset folder each: the three outputs and the
 #: issues always; the CRS/ICANS ``explain`` trail and the hematology ``listing`` (per subject,
-#: a part per partition) and ``biomarkers_by_arm`` (over every subject, one part) when the
-#: run made them, as the one-partition run writes them.
+#: a part per partition) when a partition has rows in them, as the one-partition run writes
+#: them, and ``biomarkers_by_arm`` (over every subject, one part) when hematology ran.
 DATASET_TABLES = (
     "graded_observations",
     "adverse_events",
@@ -118,7 +118,8 @@ def _write_parts(results: Iterable[GradeResult], stage: Path) -> tuple[dict[str,
     for n, result in enumerate(results, start=1):
         meta = meta or dict(result.meta)
         tables = {**result.tables(), "issues": result.issues}
-        made |= {name for name in (*_EXTRAS, "biomarkers_by_arm") if name in result.extras}
+        made |= {n for n in _EXTRAS if len(result.extras.get(n, ()))}  # as write_result
+        made |= {"biomarkers_by_arm"} & set(result.extras)
         for name in _EXTRAS:  # a part in every partition, so that part k is partition k
             extra = result.extras.get(name)
             tables[name] = pd.DataFrame() if extra is None else extra
