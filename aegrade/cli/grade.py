@@ -289,8 +289,16 @@ def _echo_unrecognised(graded: pd.DataFrame) -> None:
     """The test names no synonym, LOINC code or map entry recognised, with their row counts."""
     if "reason" not in graded or "parameter" not in graded:
         return
-    unknown = graded["reason"].astype("string").str.startswith("not graded: unknown_parameter")
-    names = graded.loc[unknown.fillna(False).to_numpy(bool), "parameter"].astype("string")
+    import numpy as np
+    import pandas as pd
+
+    reason, prefix = graded["reason"], "not graded: unknown_parameter"
+    if isinstance(reason.dtype, pd.CategoricalDtype):  # the words once, not once per row
+        words = reason.cat.categories.astype("string").str.startswith(prefix)
+        unknown = np.isin(reason.cat.codes.to_numpy(), np.flatnonzero(np.asarray(words, bool)))
+    else:
+        unknown = reason.astype("string").str.startswith(prefix).fillna(False).to_numpy(bool)
+    names = graded.loc[unknown, "parameter"].astype("string")
     if not len(names):
         return
     counts = names.fillna("(empty)").value_counts()

@@ -248,7 +248,8 @@ def _mixed_body(values: np.ndarray, missing: np.ndarray) -> _Body | None:
     }
     if (sum(kinds.values()) + missing < 1).any():
         return None
-    kinds["text"] &= np.asarray(values != "", dtype=bool)  # xlsxwriter's write(""): no cell
+    text_at = np.flatnonzero(kinds["text"])
+    kinds["text"][text_at[values[text_at] == ""]] = False  # xlsxwriter's write(""): no cell
     flags = np.where(kinds["flag"], values, False).astype(bool)
     try:
         ints = np.where(kinds["int"], values, 0).astype(np.int64)

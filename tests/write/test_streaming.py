@@ -161,7 +161,7 @@ def _hostile() -> pd.DataFrame:
                 format="ISO8601",
             )[:n],
             "zoned": pd.date_range("2024-03-30 22:00", periods=n, freq="7h", tz="Europe/Paris"),
-            "mixed": (["RA", -2, 3.5, None, True, "", 1e300, 7] * 3)[:n],
+            "mixed": (["RA", -2, 3.5, None, True, "", 1e300, pd.NA] * 3)[:n],
             '=HYPERLINK("x")': pd.array([1, None] * (n // 2), dtype="Int64"),
         }
     )
