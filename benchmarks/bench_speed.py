@@ -73,9 +73,9 @@ def report(title: str, medians: dict[str, float]) -> None:
         print(f"  after/before: {medians['after'] / medians['before']:.2f}")
 
 
-def process(*cmd: str, env: dict[str, str] | None = None) -> Timer:
+def process(*cmd: str, env: dict[str, str] | None = None, cwd: str | None = None) -> Timer:
     def run() -> None:
-        subprocess.run(cmd, check=True, capture_output=True, env=env)
+        subprocess.run(cmd, check=True, capture_output=True, env=env, cwd=cwd)
 
     return run
 
@@ -196,7 +196,8 @@ def whole_process(rows: int, runs: int, d: Path, py: str, exe: str, before: Path
             env = {**os.environ, "PYTHONPATH": str(before)}
             cli = "from aegrade.cli import main; main(prog_name='aegrade')"
             cmd = ["-c", cli, "grade", str(src), "--format", fmt]
-            jobs["before"] = process(py, *cmd, "-o", str(d / f"b_{fmt}"), env=env)
+            # run in the checkout: ``python -c`` puts the working folder before PYTHONPATH
+            jobs["before"] = process(py, *cmd, "-o", str(d / f"b_{fmt}"), env=env, cwd=str(before))
         jobs["after"] = process(exe, "grade", str(src), "-o", str(d / f"a_{fmt}"), "--format", fmt)
         jobs["floor"] = arrow_floor
         report(
