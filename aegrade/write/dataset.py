@@ -118,7 +118,7 @@ def _write_parts(results: Iterable[GradeResult], stage: Path) -> tuple[dict[str,
     for n, result in enumerate(results, start=1):
         meta = meta or dict(result.meta)
         tables = {**result.tables(), "issues": result.issues}
-        made |= {n for n in _EXTRAS if len(result.extras.get(n, ()))}  # as write_result
+        made |= {t for t in _EXTRAS if len(result.extras.get(t, ()))}  # as write_result
         made |= {"biomarkers_by_arm"} & set(result.extras)
         for name in _EXTRAS:  # a part in every partition, so that part k is partition k
             extra = result.extras.get(name)
