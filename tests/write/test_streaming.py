@@ -305,10 +305,12 @@ def test_xlsx_opens_in_libreoffice(tmp_path: Path, monkeypatch: pytest.MonkeyPat
             str(tmp_path / "old.xlsx"),
             str(tmp_path / "new.xlsx"),
         ],
-        check=True,
+        check=False,
         capture_output=True,
         timeout=300,
     )
+    if not (tmp_path / "old.csv").exists():
+        pytest.skip("this LibreOffice cannot convert xlsx (Calc is not installed)")
     text = (tmp_path / "new.csv").read_bytes()
     assert text == (tmp_path / "old.csv").read_bytes()
     assert b"a < b & c > d" in text and b"2024-01-01 10:00:00" in text
