@@ -240,13 +240,25 @@ def test_xlsx_direct_blocks_give_the_same_cells(monkeypatch: pytest.MonkeyPatch)
     assert _openpyxl(blocks.getvalue()) == _openpyxl(whole.getvalue())
 
 
-def test_xlsx_graded_study_cells_are_xlsxwriter_cells(monkeypatch: pytest.MonkeyPatch) -> None:
+STUDIES = {
+    "example study": ("aegrade/examples/blinatumomab_short_course.xlsx", None),
+    "site export": ("tests/data/site_export/export.xlsx", "tests/data/site_export/map.toml"),
+}
+
+
+@pytest.mark.parametrize("study", STUDIES)
+def test_xlsx_graded_study_cells_are_xlsxwriter_cells(
+    study: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import aegrade
 
-    result = aegrade.grade(
-        Path(aegrade.__file__).parent / "examples/blinatumomab_short_course.xlsx"
-    )
+    root = Path(aegrade.__file__).parents[1]
+    path, cmap = STUDIES[study]
+    loaded = aegrade.load_study(root / path, column_map=root / cmap if cmap else None)
+    result = aegrade.grade(loaded, errors="coerce")
     tables = {n: neutralize_formulas(f, numbers=True) for n, f in result.tables().items()}
+    tables |= {n: neutralize_formulas(f, numbers=True) for n, f in result.extras.items()}
+    tables["issues"] = neutralize_formulas(result.issues, numbers=True)
     old, new = _both(tables, monkeypatch)
     assert _openpyxl(new) == _openpyxl(old)
     assert _calamine(new) == _calamine(old)
