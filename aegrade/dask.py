@@ -23,11 +23,12 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from aegrade.errors import AegradeError
+from aegrade.errors import AegradeError, InputError
 from aegrade.grading.labs import Ambiguous
-from aegrade.partition import common_dtype, conform_part, unify_columns
+from aegrade.partition import common_dtype, conform_part, subject_column, unify_columns
 from aegrade.pipeline import grade
-from aegrade.read.files import CSV_NA
+from aegrade.read.colmap import load_column_map
+from aegrade.read.files import CSV_NA, detect_delimiter, detect_encoding
 from aegrade.read.study import load_study
 
 if TYPE_CHECKING:
@@ -86,6 +87,9 @@ def grade_dask(
     crs: str | list[str] | None = "astct-2019",
     icans: str | None = "astct-2019",
     hematology: bool = True,
+    column_map: str | Path | dict[str, Any] | None = None,
+    decimal: str | None = None,
+    dayfirst: bool | None = None,
 ) -> DaskResult:
     """Grade observations with Dask on whatever scheduler is active (threads, processes, a
     ``distributed`` cluster).
@@ -94,8 +98,14 @@ def grade_dask(
     ----------
     source
         A path or glob of ``.parquet`` or ``.csv`` observation files (aegrade's column
-        names: ``subject_id``, ``day``, ``parameter``, ``value``, ``unit``, ...), or a
-        ``dask.dataframe.DataFrame`` of them.
+        names: ``subject_id``, ``day``, ``parameter``, ``value``, ``unit``, ...; or the
+        user's, with ``column_map``), or a ``dask.dataframe.DataFrame`` of them.
+    column_map, decimal, dayfirst
+        As for :func:`~aegrade.read.load_study`, applied to every partition: the map is read
+        once (a bad map fails here, before any work) and sent to the workers; the subject
+        column the shuffle uses is the header the map maps to ``subject_id`` (or a usual
+        name: :func:`~aegrade.partition.subject_column`). With ``dayfirst=None`` a date
+        column's day/month order is decided per partition from its unambiguous cells.
     partitioned_by_subject
         The input's partitions already hold all rows of each of their subjects: no shuffle.
     npartitions, partition_rows
@@ -104,8 +114,9 @@ def grade_dask(
         input has.
     criteria, errors, ambiguous, crs, icans, hematology
         As for :func:`~aegrade.pipeline.grade`; the default ``errors="coerce"`` lists
-        problems in ``issues`` (``"raise"`` fails the whole computation on the first
-        partition with a problem).
+        problems in ``issues``; with ``"raise"`` every partition is graded, then one
+        :class:`~aegrade.errors.InputError` lists the problems of all of them (nothing is
+        returned to write).
 
     Returns
     -------
@@ -118,7 +129,9 @@ def grade_dask(
     Raises
     ------
     AegradeError
-        The ``dask`` extra is not installed.
+        The ``dask`` extra is not installed, or the input has no subject column.
+    InputError
+        With ``errors="raise"``: the problems of every partition.
 
     Examples
     --------
@@ -136,6 +149,13 @@ def grade_dask(
     dask: Any = importlib.import_module("dask")
     dd: Any = importlib.import_module("dask.dataframe")
     frame: Any = _read(source) if isinstance(source, str | Path) else source
+    cmap = load_column_map(column_map)
+    subject = subject_column(list(frame.columns), cmap)
+    if subject is None:
+        raise AegradeError(
+            f"{source if isinstance(source, str | Path) else 'the dataframe'}: no subject "
+            "column (subject_id, USUBJID, patient, ...); name it in a column map's [columns]"
+        )
     lengths = np.asarray(frame.map_partitions(len).compute(), dtype=np.int64)
     n = npartitions or frame.npartitions
     if npartitions is None and partition_rows:
@@ -143,7 +163,7 @@ def grade_dask(
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     frame = frame.map_partitions(_number_rows, starts, meta=_numbered_meta(frame._meta))
     if not partitioned_by_subject:
-        frame = frame.shuffle(on="subject_id", npartitions=n)
+        frame = frame.shuffle(on=subject, npartitions=n)
     options = {
         "criteria": criteria,
         "errors": errors,
@@ -152,9 +172,19 @@ def grade_dask(
         "icans": icans,
         "hematology": hematology,
     }
-    parts = [dask.delayed(_grade_part)(p, options) for p in frame.to_delayed()]
+    reading = {"column_map": cmap, "decimal": decimal, "dayfirst": dayfirst}
+    parts = [dask.delayed(_grade_part)(p, options, reading) for p in frame.to_delayed()]
     (parts,) = dask.persist(parts)
     shapes = dask.compute(*[dask.delayed(_shape)(p) for p in parts])
+    failed = [s["failures"] for s in shapes if s["failures"] is not None]
+    if failed:
+        failures = pd.concat(failed, ignore_index=True)
+        rows = pd.to_numeric(failures["row"], errors="coerce").fillna(-1).to_numpy()
+        name = source if isinstance(source, str | Path) else "the dataframe"
+        raise InputError(
+            failures.iloc[np.argsort(rows, kind="stable")],
+            f"{name} ({len(failed)} of {len(parts)} subject partitions)",
+        )
     out: dict[str, Any] = {}
     for name in TABLES:
         kinds = [s[name] for s in shapes]
@@ -174,7 +204,21 @@ def _read(source: str | Path) -> Any:
     remote = "://" in text  # s3://, gs://, hdfs://: Dask (fsspec) lists and reads them
     files = [text] if remote else (sorted(glob.glob(text)) or [text])
     if all(f.lower().endswith(".csv") for f in files):
-        return dd.read_csv(files, keep_default_na=False, na_values=CSV_NA, dtype=object)
+        sep, encoding = ",", "utf-8"
+        if not remote and Path(files[0]).is_file():  # the first file's header decides
+            with open(files[0], "rb") as f:
+                head = f.read(65536)
+            encoding = detect_encoding(head)
+            lines = head.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()
+            sep = detect_delimiter(lines[0]) if lines else ","
+        return dd.read_csv(
+            files,
+            sep=sep,
+            encoding=encoding,
+            keep_default_na=False,
+            na_values=CSV_NA,
+            dtype=object,
+        )
     if remote or Path(text).is_dir() or all(f.lower().endswith(".parquet") for f in files):
         return dd.read_parquet(files if len(files) > 1 else files[0])
     raise AegradeError(f"{text}: give Parquet or CSV observation files (or a glob of them)")
@@ -191,19 +235,26 @@ def _number_rows(
     return part.assign(**{_ROW: np.arange(len(part), dtype=np.int64) + int(starts[k])})
 
 
-def _grade_part(part: pd.DataFrame, options: dict[str, Any]) -> dict[str, Any]:
+def _grade_part(
+    part: pd.DataFrame, options: dict[str, Any], reading: dict[str, Any]
+) -> dict[str, Any]:
     """One partition through :func:`~aegrade.pipeline.grade`, rows back in input order."""
     part = part.sort_values(_ROW, kind="stable")
     rows = part[_ROW].to_numpy()
     obs = part.drop(columns=_ROW).set_axis(pd.Index(rows), axis=0)
     if obs.empty:
         return {"meta": {}}
-    result = grade(load_study(obs), **options)
+    try:
+        result = grade(load_study(obs, **reading), **options)
+    except InputError as err:
+        if options.get("errors") != "raise":
+            raise
+        return {"meta": {}, "failures": err.failures}  # reported with every other partition's
     return {**result.tables(), "issues": result.issues, "meta": result.meta}
 
 
 def _shape(part: dict[str, Any]) -> dict[str, Any]:
-    shapes: dict[str, Any] = {"meta": part["meta"]}
+    shapes: dict[str, Any] = {"meta": part["meta"], "failures": part.get("failures")}
     for name in TABLES:
         frame = part.get(name)
         shapes[name] = {} if frame is None else {str(c): frame[c].dtype for c in frame.columns}

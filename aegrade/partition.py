@@ -18,7 +18,7 @@ import io
 import math
 import re
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
@@ -26,12 +26,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from aegrade.errors import failure_frame
+from aegrade.errors import InputError, failure_frame
 from aegrade.grading.labs import Ambiguous
 from aegrade.pipeline import GradeResult, grade
-from aegrade.read.colmap import load_column_map, map_key
+from aegrade.read.colmap import ColumnMap, load_column_map, map_key
 from aegrade.read.files import detect_delimiter, detect_encoding
-from aegrade.read.study import load_study
+from aegrade.read.study import load_study, text_ids
 from aegrade.study import Study
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "conform_part",
     "grade_partitions",
     "split_study",
+    "subject_column",
     "subject_partition",
     "unify_columns",
 ]
@@ -60,22 +61,25 @@ PartTables = dict[str, pd.DataFrame]
 def subject_partition(subject_id: pd.Series | np.ndarray, n: int) -> np.ndarray:
     """The partition (0..n-1) of each row: a stable hash of the subject id as text.
 
-    The hash is pandas' SipHash of the text with a fixed key, the same in every process and
-    on every machine, so a subject's rows meet in one partition however the input is cut.
+    The hash is pandas' SipHash of the id as :func:`~aegrade.read.text_ids` writes it (so
+    ``" 101"``, ``101`` and ``101.0`` are one subject, as when the study is read) with a fixed
+    key, the same in every process and on every machine, so a subject's rows meet in one
+    partition however the input is cut.
 
     Examples
     --------
     >>> subject_partition(pd.Series(["01", "02", "01"]), 4).tolist()
     [1, 2, 1]
     """
-    text = pd.Series(np.asarray(subject_id, dtype=object)).astype("string").fillna("")
+    text = text_ids(pd.Series(np.asarray(subject_id, dtype=object))).fillna("")
     hashed = pd.util.hash_array(text.to_numpy(dtype=object), categorize=True)
     return (hashed % np.uint64(max(n, 1))).astype(np.int64)
 
 
 def split_study(study: Study, n: int) -> list[Study]:
     """``study`` cut into ``n`` studies by :func:`subject_partition`; rows keep their order,
-    their file, sheet and row labels. Problems found while reading stay with partition 0.
+    their file, sheet and row labels. Problems found while reading go with the first
+    partition that has observations (the first one graded).
 
     Examples
     --------
@@ -93,6 +97,9 @@ def split_study(study: Study, n: int) -> list[Study]:
         for name in ("observations", "subjects", "events")
         if (table := getattr(study, name)) is not None and "subject_id" in table.frame
     }
+    obs = cuts.get("observations")
+    # read problems go with the first partition graded (an empty one is skipped)
+    first = int(obs[1].min()) if obs is not None and len(obs[1]) else 0
     out = []
     for k in range(n):
         parts: dict[str, Any] = {}
@@ -101,7 +108,7 @@ def split_study(study: Study, n: int) -> list[Study]:
             parts[name] = replace(
                 table, frame=table.frame[keep], rows=np.asarray(table.labels())[keep]
             )
-        failures = study.failures if k == 0 else failure_frame()
+        failures = study.failures if k == first else failure_frame()
         out.append(replace(study, failures=failures, **parts))
     return out
 
@@ -119,6 +126,8 @@ def grade_partitions(
     crs: str | list[str] | None = "astct-2019",
     icans: str | None = "astct-2019",
     hematology: bool = True,
+    dayfirst: bool | None = None,
+    progress: Callable[[str], object] | None = None,
 ) -> Iterator[GradeResult]:
     """Grade ``source`` one subject partition at a time; yields one result per partition.
 
@@ -133,16 +142,34 @@ def grade_partitions(
         it, rounded up.
     workdir
         Where the spill files go (default: the system temporary folder).
-    criteria, errors, ambiguous, crs, icans, hematology
-        As for :func:`~aegrade.pipeline.grade`; with ``errors="raise"`` the first partition
-        with a problem raises, listing that partition's problems.
+    criteria, ambiguous, crs, icans, hematology
+        As for :func:`~aegrade.pipeline.grade`.
+    errors
+        ``"coerce"``: problems are listed in each result's ``issues``. ``"raise"``: every
+        partition is checked, and when any has a problem, one
+        :class:`~aegrade.errors.InputError` lists the problems of every partition (with the
+        original file's row labels), naming how many partitions had them; no result is
+        yielded after the first partition with a problem, so a writer consuming the results
+        writes nothing (:func:`~aegrade.write.write_partitioned` removes its staged parts).
+    decimal, dayfirst, column_map
+        As for :func:`~aegrade.read.load_study`, for every partition.
+    progress
+        Called with what the run is doing: ``splitting <file>`` while a file is streamed
+        into partitions, then ``partition <k>: <stage>`` for each stage of
+        :func:`~aegrade.pipeline.grade` (:data:`~aegrade.pipeline.GRADE_STAGES`).
 
     Yields
     ------
     GradeResult
         Partition by partition; an empty partition is skipped. Issues carry the row labels
         and file name of the original input. ``extras["biomarkers_by_arm"]`` summarises
-        one partition's subjects only (it is the one output that is not per subject).
+        one partition's subjects only (it is the one output that is not per subject;
+        :func:`~aegrade.write.write_partitioned` computes it again over every subject).
+
+    Raises
+    ------
+    InputError
+        With ``errors="raise"``, after every partition was checked: the problems of all.
 
     Examples
     --------
@@ -162,20 +189,88 @@ def grade_partitions(
         "icans": icans,
         "hematology": hematology,
     }
-    if not isinstance(source, Study):
-        path = Path(source)
-        spill = _streamable(path, column_map)
-        if spill is not None:
-            with tempfile.TemporaryDirectory(dir=workdir, prefix="aegrade-parts-") as tmp:
-                for study in _spilled_studies(path, spill, partition_rows, column_map, tmp):
-                    study = replace(study, decimal=decimal or study.decimal)
-                    yield grade(study, criteria, **kwargs)
-            return
-        source = load_study(path, column_map=column_map, decimal=decimal)
-    n = max(1, math.ceil(len(source.observations.frame) / partition_rows))
-    for study in split_study(source, n):
-        if len(study.observations.frame):
-            yield grade(study, criteria, **kwargs)
+    step = progress or _quiet
+    if isinstance(source, Study):
+        name = source.source or "DataFrame"
+        n = max(1, math.ceil(len(source.observations.frame) / partition_rows))
+        yield from _graded(split_study(source, n), name, criteria, kwargs, step)
+        return
+    path = Path(source)
+    spill = _streamable(path, column_map)
+    step(f"{'splitting' if spill else 'reading'} {path.name}")
+    if spill is None:
+        study = load_study(path, column_map=column_map, decimal=decimal, dayfirst=dayfirst)
+        n = max(1, math.ceil(len(study.observations.frame) / partition_rows))
+        yield from _graded(split_study(study, n), str(path), criteria, kwargs, step)
+        return
+    with tempfile.TemporaryDirectory(dir=workdir, prefix="aegrade-parts-") as tmp:
+        studies = _spilled_studies(path, spill, partition_rows, column_map, tmp, dayfirst)
+        studies = (replace(s, decimal=decimal or s.decimal) for s in studies)
+        yield from _graded(studies, str(path), criteria, kwargs, step)
+
+
+def _quiet(text: str) -> None:
+    """No progress shown."""
+
+
+def _labelled(step: Callable[[str], object], k: int) -> Callable[[str], object]:
+    """``step`` called with ``partition <k>: <stage>``."""
+    return lambda stage: step(f"partition {k}: {stage}")
+
+
+def _graded(
+    studies: Iterable[Study],
+    source: str,
+    criteria: str,
+    kwargs: dict[str, Any],
+    step: Callable[[str], object],
+) -> Iterator[GradeResult]:
+    """Grade each non-empty study. With ``errors="raise"``, a partition's problems do not
+    stop the run at once: every partition is checked (none is yielded after the first with
+    a problem), then one :class:`InputError` lists the problems of all of them."""
+    problems: list[pd.DataFrame] = []
+    checked = 0
+    for study in studies:
+        if not len(study.observations.frame):
+            continue
+        checked += 1
+        try:
+            result = grade(study, criteria, **kwargs, progress=_labelled(step, checked))
+        except InputError as err:
+            if kwargs.get("errors") != "raise":
+                raise
+            problems.append(err.failures)
+            continue
+        if not problems:
+            yield result
+    if problems:
+        failures = pd.concat(problems, ignore_index=True)
+        rows = pd.to_numeric(failures["row"], errors="coerce")
+        failures = failures.iloc[np.argsort(rows.fillna(-1).to_numpy(), kind="stable")]
+        raise InputError(failures, f"{source} ({len(problems)} of {checked} subject partitions)")
+
+
+def subject_column(
+    names: Sequence[str], column_map: str | Path | dict[str, Any] | ColumnMap | None = None
+) -> str | None:
+    """The header among ``names`` that holds the subject id: the one a column map maps to
+    ``subject_id``, else a usual name (``subject_id``, ``USUBJID``, ``patient``, ...,
+    matched as the map matches: case and outer spaces ignored); None when there is none.
+
+    Examples
+    --------
+    >>> subject_column(["Patient", "Test", "Result"])
+    'Patient'
+    >>> subject_column(["Pt no", "Test"], {"columns": {"pt no": "subject_id"}}) is None
+    False
+    """
+    cmap = load_column_map(column_map)
+    mapped = {map_key(k) for k, v in (cmap.columns if cmap else {}).items() if v == "subject_id"}
+    folded = {map_key(name): name for name in names}
+    for key in [*mapped, *_SUBJECT_HEADERS]:
+        if key in folded:
+            return str(folded[key])
+    return None
 
 
 def _streamable(path: Path, column_map: str | Path | None) -> str | None:
@@ -196,17 +291,16 @@ def _streamable(path: Path, column_map: str | Path | None) -> str | None:
         if not first:
             return None
         names = next(csv.reader([first[0]], delimiter=detect_delimiter(first[0])))
-    cmap = load_column_map(column_map)
-    mapped = {map_key(k) for k, v in (cmap.columns if cmap else {}).items() if v == "subject_id"}
-    folded = {map_key(name): name for name in names}
-    for key in [*mapped, *_SUBJECT_HEADERS]:
-        if key in folded:
-            return str(folded[key])
-    return None
+    return subject_column(names, column_map)
 
 
 def _spilled_studies(
-    path: Path, subject: str, partition_rows: int, column_map: str | Path | None, tmp: str
+    path: Path,
+    subject: str,
+    partition_rows: int,
+    column_map: str | Path | None,
+    tmp: str,
+    dayfirst: bool | None = None,
 ) -> Iterator[Study]:
     """Stream ``path`` into one file per partition, then read each back as a study whose
     rows are labelled as in the original file."""
@@ -217,7 +311,7 @@ def _spilled_studies(
     for part, label in zip(files, labels, strict=True):
         if not part.exists():
             continue
-        study = load_study(part, column_map=column_map)
+        study = load_study(part, column_map=column_map, dayfirst=dayfirst)
         obs = study.observations
         first = 2  # the spill file's labels (2.., as CSV and Parquet are read) -> the original's
         own = np.asarray(obs.labels()).astype(np.int64) - first

@@ -5,6 +5,7 @@ per-subject summary (SPEC section 5), plus the table of input problems.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -38,7 +39,10 @@ from aegrade.schema import (
 )
 from aegrade.study import Study
 
-__all__ = ["GradeResult", "conform_graded_observations", "grade"]
+__all__ = ["GRADE_STAGES", "GradeResult", "conform_graded_observations", "grade"]
+
+#: The stages :func:`grade` reports to its ``progress`` callback, in order.
+GRADE_STAGES = ("preparing", "grading", "episodes", "CRS/ICANS", "hematology")
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,7 @@ def grade(
     crs: str | list[str] | None = "astct-2019",
     icans: str | None = "astct-2019",
     hematology: bool = True,
+    progress: Callable[[str], object] | None = None,
 ) -> GradeResult:
     """Grade a study by CTCAE (labs, vital signs, fever) and collect its adverse events.
 
@@ -103,6 +108,9 @@ def grade(
     hematology
         Add ICAHT, CAR-HEMATOTOX, neutropenia depth, febrile neutropenia and biomarker columns
         (:func:`~aegrade.grading.hematology.summarize_hematology`).
+    progress
+        Called with the name of each stage of :data:`GRADE_STAGES` as it starts (``CRS/ICANS``
+        and ``hematology`` only when they run), e.g. to draw a progress bar.
 
     Returns
     -------
@@ -141,10 +149,12 @@ def grade(
     >>> len(result.subject_summary)
     3
     """
+    step = progress or _quiet
     if not isinstance(study, Study):
         study = load_study(study)
     cid = resolve_criteria_id(criteria)
     load_ctcae(cid)
+    step("preparing")
     prepared = prepare_study(study)
     prep, frame = prepared.prep, prepared.frame
     issues = Failures(study.observations.file, study.observations.sheet)
@@ -154,10 +164,12 @@ def grade(
         events, event_problems = validate_events(study.events, cid)
     issues.extend(event_problems)
     issues.raise_if(errors, study.source)
+    step("grading")
     plan, low, high = grade_prepared(prep, cid, ambiguous=ambiguous)
     graded = assemble_grades(frame, prep, plan, low, high)
     prepared = prepared.with_grades(graded, cid, ambiguous)  # reused by Lee 2014, hematology
     subjects = prepared.subjects
+    step("episodes")
     long = stack_directions(graded, prep.day)
     episodes = build_episodes(long)
     adverse_events = _with_clinician_events(episodes, events, event_problems, cid)
@@ -167,6 +179,7 @@ def grade(
     crs_systems = [] if crs in (None, "none") else ([crs] if isinstance(crs, str) else list(crs))
     icans_system = None if icans in (None, "none") else icans
     if crs_systems or icans_system:
+        step("CRS/ICANS")
         ci = grade_crs_icans(
             study,
             crs=crs_systems or None,
@@ -181,6 +194,7 @@ def grade(
         issues.extend(ci.issues)  # a problem already listed is not listed twice
         engine_meta |= getattr(ci, "meta", {}) or {}
     if hematology:
+        step("hematology")
         hem = summarize_hematology(study, cid, errors="coerce", prepared=prepared)
         summary = _join_subject_columns(summary, hem.subject_summary)
         fn = febrile_neutropenia_episodes(hem.febrile_readings)
@@ -202,6 +216,10 @@ def grade(
         meta,
         extras,
     )
+
+
+def _quiet(stage: str) -> None:
+    """No progress shown."""
 
 
 #: Keys of the engines' meta that name the grading systems they used (comma-separated ids).

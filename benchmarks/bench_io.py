@@ -4,7 +4,8 @@ Run: .venv/bin/python benchmarks/bench_io.py [--csv-rows 1000000] [--xlsx-rows 1
 
 Prints wall times of whole `aegrade grade` processes (import, read, check, grade, write) for
 (a) a long csv of --csv-rows lab rows written as a parquet folder and as a csv folder, and
-(b) an xlsx of --xlsx-rows rows written as a parquet folder, plus the read alone of each input.
+(b) an xlsx of --xlsx-rows rows written as a parquet folder and as an xlsx workbook, plus the
+read alone of each input.
 Timings depend on the machine.
 """
 
@@ -71,6 +72,8 @@ def main() -> None:
         print(f"  read only (checks+calamine) {timed(lambda: book.sheet('observations')):6.2f} s")
         wall = run([*exe, "grade", str(xlsx), "-o", str(d / "out_x"), "--format", "parquet"])
         print(f"  grade -> parquet         {wall:6.2f} s (whole process)")
+        wall = run([*exe, "grade", str(xlsx), "-o", str(d / "out.xlsx")])
+        print(f"  grade -> xlsx            {wall:6.2f} s (whole process)")
 
 
 if __name__ == "__main__":

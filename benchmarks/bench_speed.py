@@ -1,7 +1,7 @@
 """Issue 15's speed figures, each beside a floor measured in the same run (never a test).
 
 Run: .venv/bin/python benchmarks/bench_speed.py [--rows 1000000] [--xlsx-rows 100000]
-     [--sort-rows 5000000] [--runs 3] [--before PATH]
+     [--sort-rows 5000000] [--runs 3] [--before PATH] [--only startup,csv,xlsx,sort,process]
 
 Every figure is the median of ``--runs`` interleaved runs (before, after and floor take turns,
 so the load of a shared machine falls on all of them alike) and is printed with its ratio to
@@ -11,9 +11,11 @@ the floor:
   the command line imported eagerly until issue 15 (the whole grading stack);
 - csv output: ``DataFrame.to_csv`` (before) and :func:`aegrade.write.write_csv` (after) of
   ``--rows`` graded rows, beside pyarrow's own csv writer on the same table;
-- xlsx output: pandas' ``to_excel`` with openpyxl (before) and
-  :func:`aegrade.write.write_xlsx` (after) of ``--xlsx-rows`` graded rows, beside pyarrow's
-  csv writer on the same rows (the cost of writing the cells at all);
+- xlsx output: pandas' ``to_excel`` with openpyxl (before), the same function writing cell
+  by cell with xlsxwriter's constant-memory mode (``xlsxwriter``, the writer until the
+  direct one) and :func:`aegrade.write.write_xlsx` (after: the sheet XML built by pyarrow's
+  string kernels) of ``--xlsx-rows`` graded rows, beside pyarrow's csv writer on the same
+  rows (the cost of writing the cells at all);
 - the episode sort: ``np.lexsort`` of 3 keys (before) and the packed int64 key (after) on
   ``--sort-rows`` rows, beside one stable argsort of an int64 array;
 - whole process: ``aegrade grade rows.csv`` to parquet and to csv, beside pyarrow reading the
@@ -45,6 +47,7 @@ from _synth import lab_rows
 
 import aegrade
 import aegrade.episodes.labs as episode_labs
+import aegrade.write.streaming as streaming
 from aegrade.write import neutralize_formulas, write_csv, write_xlsx
 
 Timer = Callable[[], object]
@@ -70,9 +73,9 @@ def report(title: str, medians: dict[str, float]) -> None:
         print(f"  after/before: {medians['after'] / medians['before']:.2f}")
 
 
-def process(*cmd: str, env: dict[str, str] | None = None) -> Timer:
+def process(*cmd: str, env: dict[str, str] | None = None, cwd: str | None = None) -> Timer:
     def run() -> None:
-        subprocess.run(cmd, check=True, capture_output=True, env=env)
+        subprocess.run(cmd, check=True, capture_output=True, env=env, cwd=cwd)
 
     return run
 
@@ -84,93 +87,123 @@ def main() -> None:
     ap.add_argument("--sort-rows", type=int, default=5_000_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--before", type=Path, help="a checkout of an earlier commit")
+    ap.add_argument(
+        "--only",
+        default="startup,csv,xlsx,sort,process",
+        help="comma-separated parts to run (default: all)",
+    )
     args = ap.parse_args()
+    only = set(args.only.split(","))
     py = sys.executable
     exe = str(Path(py).parent / "aegrade")
 
+    if "startup" in only:
+        report(
+            "start-up: aegrade --help (process)",
+            interleaved(
+                max(args.runs, 5),
+                before=process(py, "-c", "import aegrade.pipeline, aegrade.write, aegrade.cli"),
+                after=process(exe, "--help"),
+                floor=process(py, "-c", "pass"),
+            ),
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        if "csv" in only:
+            csv_output(args.rows, args.runs, d)
+        if "xlsx" in only:
+            xlsx_output(args.xlsx_rows, args.runs, d)
+        if "sort" in only:
+            episode_sort(args.sort_rows, args.runs)
+        if "process" in only:
+            whole_process(args.rows, args.runs, d, py, exe, args.before)
+
+
+def csv_output(rows: int, runs: int, d: Path) -> None:
+    graded = neutralize_formulas(aegrade.grade_labs(lab_rows(rows)))
+    table = pa.Table.from_pandas(graded, preserve_index=False)
     report(
-        "start-up: aegrade --help (process)",
+        f"csv output: {rows:,} graded rows x {graded.shape[1]} columns",
         interleaved(
-            max(args.runs, 5),
-            before=process(py, "-c", "import aegrade.pipeline, aegrade.write, aegrade.cli"),
-            after=process(exe, "--help"),
-            floor=process(py, "-c", "pass"),
+            runs,
+            before=lambda: graded.to_csv(d / "before.csv", index=False),
+            after=lambda: write_csv(graded, d / "after.csv"),
+            floor=lambda: pacsv.write_csv(table, d / "floor.csv"),
+        ),
+    )
+    same = (d / "before.csv").read_bytes() == (d / "after.csv").read_bytes()
+    print(f"  same bytes: {same}")
+
+
+def xlsx_output(rows: int, runs: int, d: Path) -> None:
+    small = neutralize_formulas(aegrade.grade_labs(lab_rows(rows)), numbers=True)
+    small_table = pa.Table.from_pandas(small, preserve_index=False)
+
+    def openpyxl_book() -> None:
+        with pd.ExcelWriter(io.BytesIO(), engine="openpyxl") as xw:
+            small.to_excel(xw, sheet_name="g", index=False)
+
+    def xlsxwriter_book() -> None:
+        direct = streaming.write_workbook
+        streaming.write_workbook = lambda *a, **k: False  # type: ignore[assignment]
+        try:
+            write_xlsx({"g": small}, io.BytesIO())
+        finally:
+            streaming.write_workbook = direct
+
+    report(
+        f"xlsx output: {len(small):,} graded rows x {small.shape[1]} columns",
+        interleaved(
+            runs,
+            before=openpyxl_book,
+            xlsxwriter=xlsxwriter_book,
+            after=lambda: write_xlsx({"g": small}, io.BytesIO()),
+            floor=lambda: pacsv.write_csv(small_table, d / "floor_small.csv"),
         ),
     )
 
-    graded = neutralize_formulas(aegrade.grade_labs(lab_rows(args.rows)))
-    table = pa.Table.from_pandas(graded, preserve_index=False)
-    with tempfile.TemporaryDirectory() as tmp:
-        d = Path(tmp)
-        report(
-            f"csv output: {args.rows:,} graded rows x {graded.shape[1]} columns",
-            interleaved(
-                args.runs,
-                before=lambda: graded.to_csv(d / "before.csv", index=False),
-                after=lambda: write_csv(graded, d / "after.csv"),
-                floor=lambda: pacsv.write_csv(table, d / "floor.csv"),
-            ),
-        )
-        same = (d / "before.csv").read_bytes() == (d / "after.csv").read_bytes()
-        print(f"  same bytes: {same}")
 
-        small = graded.head(args.xlsx_rows)
-        small_table = pa.Table.from_pandas(small, preserve_index=False)
+def episode_sort(n: int, runs: int) -> None:
+    rng = np.random.default_rng(0)
+    key = rng.integers(0, max(n // 25, 1), n)
+    day = rng.integers(-3, 60, n).astype(float)
+    grade = rng.integers(0, 5, n).astype(float)
+    packed = key * 64 + day.astype(np.int64) + 3
+    report(
+        f"episode sort: {n:,} rows (subject-term, day, worse grade first)",
+        interleaved(
+            runs,
+            before=lambda: np.lexsort((-grade, day, key)),
+            after=lambda: episode_labs._episode_order(key, day, grade),
+            floor=lambda: np.argsort(packed, kind="stable"),
+        ),
+    )
 
-        def openpyxl_book() -> None:
-            with pd.ExcelWriter(io.BytesIO(), engine="openpyxl") as xw:
-                small.to_excel(xw, sheet_name="g", index=False)
 
-        report(
-            f"xlsx output: {len(small):,} graded rows x {small.shape[1]} columns",
-            interleaved(
-                args.runs,
-                before=openpyxl_book,
-                after=lambda: write_xlsx({"g": small}, io.BytesIO()),
-                floor=lambda: pacsv.write_csv(small_table, d / "floor_small.csv"),
-            ),
+def whole_process(rows: int, runs: int, d: Path, py: str, exe: str, before: Path | None) -> None:
+    src = d / "labs.csv"
+    lab_rows(rows).to_csv(src, index=False)
+
+    def arrow_floor() -> None:
+        pq.write_table(
+            pacsv.read_csv(src).append_column("grade", pa.array(np.zeros(rows))),
+            d / "floor.parquet",
         )
 
-        rng = np.random.default_rng(0)
-        n = args.sort_rows
-        key = rng.integers(0, max(n // 25, 1), n)
-        day = rng.integers(-3, 60, n).astype(float)
-        grade = rng.integers(0, 5, n).astype(float)
-        packed = key * 64 + day.astype(np.int64) + 3
+    for fmt in ("parquet", "csv"):
+        jobs: dict[str, Timer] = {}
+        if before is not None:
+            env = {**os.environ, "PYTHONPATH": str(before)}
+            cli = "from aegrade.cli import main; main(prog_name='aegrade')"
+            cmd = ["-c", cli, "grade", str(src), "--format", fmt]
+            # run in the checkout: ``python -c`` puts the working folder before PYTHONPATH
+            jobs["before"] = process(py, *cmd, "-o", str(d / f"b_{fmt}"), env=env, cwd=str(before))
+        jobs["after"] = process(exe, "grade", str(src), "-o", str(d / f"a_{fmt}"), "--format", fmt)
+        jobs["floor"] = arrow_floor
         report(
-            f"episode sort: {n:,} rows (subject-term, day, worse grade first)",
-            interleaved(
-                args.runs,
-                before=lambda: np.lexsort((-grade, day, key)),
-                after=lambda: episode_labs._episode_order(key, day, grade),
-                floor=lambda: np.argsort(packed, kind="stable"),
-            ),
+            f"whole process: aegrade grade {rows:,}-row csv -> {fmt}",
+            interleaved(runs, **jobs),
         )
-
-        src = d / "labs.csv"
-        lab_rows(args.rows).to_csv(src, index=False)
-
-        def arrow_floor() -> None:
-            pq.write_table(
-                pacsv.read_csv(src).append_column("grade", pa.array(np.zeros(args.rows))),
-                d / "floor.parquet",
-            )
-
-        for fmt in ("parquet", "csv"):
-            jobs: dict[str, Timer] = {}
-            if args.before is not None:
-                env = {**os.environ, "PYTHONPATH": str(args.before)}
-                cli = "from aegrade.cli import main; main(prog_name='aegrade')"
-                cmd = ["-c", cli, "grade", str(src), "--format", fmt]
-                jobs["before"] = process(py, *cmd, "-o", str(d / f"b_{fmt}"), env=env)
-            jobs["after"] = process(
-                exe, "grade", str(src), "-o", str(d / f"a_{fmt}"), "--format", fmt
-            )
-            jobs["floor"] = arrow_floor
-            report(
-                f"whole process: aegrade grade {args.rows:,}-row csv -> {fmt}",
-                interleaved(args.runs, **jobs),
-            )
 
 
 if __name__ == "__main__":

@@ -155,15 +155,74 @@ def test_cli_engine_dask_writes_datasets(frame: pd.DataFrame, tmp_path: Path) ->
         assert_same(one.tables()[name], pd.read_parquet(out / name), name)
 
 
+def _site_file(tmp_path: Path) -> tuple[Path, Path]:
+    """Observations under a site's own headers, with decimal commas, and the map naming them."""
+    frame = lab_rows(6000, seed=13)
+    site = frame.rename(
+        columns={
+            "subject_id": "Patient",
+            "day": "Visit day",
+            "parameter": "Test",
+            "value": "Result",
+            "unit": "Units",
+        }
+    )
+    site["Result"] = site["Result"].map(lambda v: f"{v:.2f}".replace(".", ","))
+    path = tmp_path / "site.csv"
+    site.to_csv(path, index=False)  # "766,58" quoted: text in both readers
+    cmap = tmp_path / "map.toml"
+    cmap.write_text(
+        '[columns]\n"Patient" = "subject_id"\n"Visit day" = "day"\n"Test" = "parameter"\n'
+        '"Result" = "value"\n"Units" = "unit"\n'
+    )
+    return path, cmap
+
+
+def test_map_and_decimal_equal_the_single_run(tmp_path: Path) -> None:
+    path, cmap = _site_file(tmp_path)
+    one = grade(load_study(path, column_map=cmap, decimal=","), errors="coerce")
+    assert one.graded_observations["value"].notna().all()  # every comma read as a decimal mark
+    frame = dd.read_csv(path, dtype=object, keep_default_na=False)
+    with dask.config.set(scheduler="threads"):
+        result = grade_dask(frame, column_map=cmap, decimal=",", npartitions=3, errors="coerce")
+        for name in TABLES:
+            assert_same(one.tables()[name], result.tables()[name].compute(), name)
+
+
+def test_no_subject_column_is_a_clear_error() -> None:
+    frame = dd.from_pandas(pd.DataFrame({"Pt": ["1"], "Test": ["HGB"]}), npartitions=1)
+    with pytest.raises(AegradeError, match="no subject column"):
+        grade_dask(frame)
+
+
+def test_raise_mode_lists_the_problems_of_every_partition() -> None:
+    from aegrade.errors import InputError
+
+    frame = lab_rows(6000, seed=4).astype({"day": object})
+    bad = [10, 2500, 5900]
+    frame.loc[bad, "day"] = "x"
+    with pytest.raises(InputError) as one:
+        grade(load_study(frame))
+    with dask.config.set(scheduler="threads"), pytest.raises(InputError) as parts:
+        grade_dask(dd.from_pandas(frame, npartitions=4), errors="raise")
+    assert parts.value.failures["row"].tolist() == bad  # 0-based input rows, as the frame's
+    assert sorted(one.value.failures["row"].tolist()) == bad
+    assert "subject partitions)" in str(parts.value)
+
+
 @pytest.mark.cli
-def test_cli_engine_dask_refuses_a_map(tmp_path: Path) -> None:
-    path = tmp_path / "obs.csv"
-    lab_rows(100).to_csv(path, index=False)
-    cmap = tmp_path / "m.toml"
-    cmap.write_text("[columns]\n")
+def test_cli_engine_dask_reads_a_map_and_a_decimal_comma(tmp_path: Path) -> None:
+    path, cmap = _site_file(tmp_path)
+    out = tmp_path / "graded"
     run = CliRunner().invoke(
         main,
-        ["grade", str(path), "-o", str(tmp_path / "o"), "--engine", "dask", "--map", str(cmap)],
+        [
+            *("grade", str(path), "-o", str(out), "--engine", "dask", "--errors", "coerce"),
+            *("--map", str(cmap), "--decimal", ",", "--partition-rows", "2500"),
+        ],
+        catch_exceptions=False,
     )
-    assert run.exit_code == 2
-    assert "--engine dask" in run.output
+    assert run.exit_code == 0, run.output
+    one = grade(load_study(path, column_map=cmap, decimal=","), errors="coerce")
+    for name in TABLES:
+        assert_same(one.tables()[name], pd.read_parquet(out / name), name)

@@ -3,6 +3,7 @@ one-partition run, and writes Parquet datasets with one schema in every part."""
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -93,7 +94,9 @@ def test_split_study_keeps_labels_tables_and_read_problems() -> None:
     where = {sid: k for k, p in enumerate(parts) for sid in p.observations.frame["subject_id"]}
     a = parts[where["a"]].observations
     assert a.labels().tolist() == [2, 4]
-    assert len(parts[0].failures) == 1 and all(len(p.failures) == 0 for p in parts[1:])
+    # read problems go with the first partition that has rows (an empty one is never graded)
+    first = min(k for k, p in enumerate(parts) if len(p.observations.frame))
+    assert [len(p.failures) for p in parts] == [int(k == first) for k in range(3)]
 
 
 def test_unify_columns_inserts_after_the_column_before_and_sorts_terms() -> None:
@@ -202,6 +205,111 @@ def test_raise_mode_stops_on_a_partition_with_a_problem(tmp_path: Path) -> None:
         list(grade_partitions(path, partition_rows=500))
 
 
+def _bad_days(tmp_path: Path) -> tuple[Path, list[int]]:
+    """A csv with unreadable days in rows of several partitions."""
+    frame = lab_rows(3000, seed=4).astype({"day": object})
+    bad = [10, 700, 1400, 2100, 2900]
+    frame.loc[bad, "day"] = "x"
+    path = tmp_path / "obs.csv"
+    frame.to_csv(path, index=False)
+    return path, bad
+
+
+def test_raise_mode_lists_the_problems_of_every_partition(tmp_path: Path) -> None:
+    from aegrade.errors import InputError
+
+    path, bad = _bad_days(tmp_path)
+    with pytest.raises(InputError) as one:
+        grade(load_study(path))
+    with pytest.raises(InputError) as parts:
+        list(grade_partitions(path, partition_rows=500))
+    rows = [str(r + 2) for r in bad]  # file rows (header = row 1), as the single run names them
+    got = parts.value.failures
+    assert got["row"].astype(str).tolist() == rows
+    assert sorted(one.value.failures["row"].astype(str)) == sorted(rows)
+    cols = ["file", "row", "column", "value", "check"]
+    assert_same(
+        one.value.failures[cols].astype(str), got[cols].astype(str).reset_index(drop=True), "x"
+    )
+    found = re.search(r"\((\d+) of (\d+) subject partitions\)", str(parts.value))
+    assert found is not None and int(found[1]) >= 3 and int(found[2]) >= int(found[1]), str(
+        parts.value
+    )
+    assert "5 input problems in" in str(parts.value)
+
+
+def test_raise_mode_yields_nothing_after_a_problem() -> None:
+    from aegrade.errors import InputError
+
+    frame = lab_rows(3000, seed=4).astype({"day": object})
+    bad = [700, 2100]
+    frame.loc[bad, "day"] = "x"
+    part = subject_partition(frame["subject_id"], 6)  # an in-memory study: 3000 / 500 parts
+    first_bad = int(part[bad].min())
+    seen = []
+    with pytest.raises(InputError) as err:
+        for result in grade_partitions(load_study(frame), partition_rows=500):
+            seen.append(result)
+    assert len(seen) == len(set(part[part < first_bad].tolist()))
+    assert sorted(err.value.failures["row"].tolist()) == bad
+    assert 0 not in set(part.tolist())  # partition 0 is empty: the read problems moved on
+    coerced = grade_partitions(load_study(frame), partition_rows=500, errors="coerce")
+    issues = pd.concat([r.issues for r in coerced])
+    assert sorted(issues.loc[issues["check"] == "unreadable_day", "row"].tolist()) == bad
+
+
+@pytest.mark.cli
+def test_cli_raise_mode_lists_every_partition_and_writes_nothing(tmp_path: Path) -> None:
+    path, bad = _bad_days(tmp_path)
+    out = tmp_path / "graded"
+    run = CliRunner().invoke(main, ["grade", str(path), "-o", str(out), "--partition-rows", "500"])
+    assert run.exit_code == 1, run.output
+    assert "5 input problems" in run.output and "subject partitions" in run.output
+    for r in bad:
+        assert f"row {r + 2}, column day" in run.output
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["obs.csv"]  # no stage, no spill
+
+
+def test_extras_are_written_like_the_single_run(tmp_path: Path) -> None:
+    """explain and listing part by part, biomarkers_by_arm over every subject: each equal to
+    the one-partition run's (row order aside)."""
+    source = EXAMPLE / "blinatumomab_short_course.xlsx"
+    one = grade(source, errors="coerce")
+    out = tmp_path / "graded"
+    written = write_partitioned(grade_partitions(source, partition_rows=6000, errors="coerce"), out)
+    assert {p.name for p in written} >= {"explain", "listing", "biomarkers_by_arm"}
+    assert len(list((out / "listing").iterdir())) > 1
+    for name in ("explain", "listing"):  # text read back from Parquet is str, not object
+        want, got = one.extras[name], pd.read_parquet(out / name)
+        assert list(got.columns) == list(want.columns) and len(got) == len(want) > 0
+        pd.testing.assert_frame_equal(
+            _sorted(want, name), _sorted(got, name), check_dtype=False, check_categorical=False
+        )
+    key = ["arm", "marker", "statistic"]
+    want = one.extras["biomarkers_by_arm"].sort_values(key, ignore_index=True)
+    got = pd.read_parquet(out / "biomarkers_by_arm").sort_values(key, ignore_index=True)
+    assert len(want) == 18 and set(want["arm"]) == {"Short-course blinatumomab", "Total"}
+    pd.testing.assert_frame_equal(want, got)
+
+
+def test_no_hematology_writes_no_biomarkers(tmp_path: Path) -> None:
+    out = tmp_path / "graded"
+    parts = grade_partitions(load_study(lab_rows(500)), partition_rows=200, hematology=False)
+    names = [p.name for p in write_partitioned(parts, out)]
+    assert "biomarkers_by_arm" not in names and "listing" not in names
+    assert not (out / "biomarkers_by_arm").exists() and not (out / "listing").exists()
+
+
+def test_subject_column_follows_the_map() -> None:
+    from aegrade.partition import subject_column
+
+    assert subject_column(["USUBJID", "LBTESTCD"]) == "USUBJID"
+    assert subject_column([" Patient ", "x"]) == " Patient "
+    assert subject_column(["Pt", "Test"], {"columns": {"pt": "subject_id"}}) == "Pt"
+    assert subject_column(["Pt", "Test"]) is None
+
+
 def test_partition_rows_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         next(grade_partitions(Study(Table(lab_rows(10))), partition_rows=0))
@@ -250,3 +358,18 @@ def test_cli_partitioned_output_must_be_a_folder(tmp_path: Path) -> None:
     )
     assert run.exit_code == 2
     assert "folder" in run.output
+
+
+def test_one_subject_written_three_ways_is_in_one_partition(tmp_path: Path) -> None:
+    ids = pd.Series([" 1001", "1001", 1001, 1001.0, "S7 ", "S7"], dtype=object)
+    part = subject_partition(ids, 16)
+    assert len(set(part[:4].tolist())) == 1 and part[4] == part[5]
+    frame = lab_rows(4000, seed=9).astype({"subject_id": object})
+    frame.loc[::2, "subject_id"] = " " + frame.loc[::2, "subject_id"].astype(str)  # padded
+    path = tmp_path / "obs.csv"
+    frame.to_csv(path, index=False)
+    one = grade(load_study(path), errors="coerce")
+    parts = list(grade_partitions(path, partition_rows=1000, errors="coerce"))
+    summary = pd.concat([p.subject_summary for p in parts], ignore_index=True)
+    assert len(parts) >= 3 and summary["subject_id"].is_unique
+    assert_same(one.subject_summary, summary, "subject_summary")

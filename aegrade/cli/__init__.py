@@ -18,11 +18,12 @@ from aegrade.cli.crs import crs_command, explain_command, icans_command
 from aegrade.cli.ctcae import ctcae_group, map_command
 from aegrade.cli.demo import demo_command, example_study
 from aegrade.cli.grade import grade_command
-from aegrade.cli.progress import Stages, on_terminal, stages
+from aegrade.cli.progress import Stages, Ticker, on_terminal, stages, ticker
 from aegrade.cli.table import table_command
 
 __all__ = [
     "Stages",
+    "Ticker",
     "check_command",
     "compare_command",
     "criteria_group",
@@ -40,6 +41,7 @@ __all__ = [
     "show_command",
     "stages",
     "table_command",
+    "ticker",
 ]
 
 

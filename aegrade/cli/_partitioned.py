@@ -6,13 +6,13 @@ from __future__ import annotations
 import importlib
 import logging
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
 import click
 
-from aegrade.cli.progress import on_terminal
+from aegrade.cli.progress import ticker
 from aegrade.dask import grade_dask, require_dask
 from aegrade.grading.labs import Ambiguous
 from aegrade.partition import DEFAULT_PARTITION_ROWS, grade_partitions
@@ -34,6 +34,8 @@ def run_partitioned(
     icans: str | None,
     column_map: Path | None,
     decimal: str | None,
+    dayfirst: bool | None = None,
+    quiet: bool = False,
     partition_rows: int | None,
     engine: str,
     scheduler: str | None,
@@ -51,23 +53,28 @@ def run_partitioned(
         "crs": crs,
         "icans": icans,
     }
+    reading: dict[str, Any] = {"column_map": column_map, "decimal": decimal, "dayfirst": dayfirst}
     if engine == "dask":
-        if column_map is not None or decimal is not None:
-            raise click.UsageError("--engine dask reads aegrade's own columns: no --map/--decimal")
         grading["partition_rows"] = partition_rows or DEFAULT_PARTITION_ROWS
-        _run_dask(input_path, folder, criteria, grading, scheduler, workers)
+        _run_dask(input_path, folder, criteria, {**grading, **reading}, scheduler, workers)
         return
     counts = {"rows": 0, "graded": 0, "events": 0, "subjects": 0, "issues": 0}
-    results = grade_partitions(
-        input_path,
-        criteria,
-        partition_rows=partition_rows or DEFAULT_PARTITION_ROWS,
-        column_map=column_map,
-        decimal=decimal,
-        workdir=folder.parent if folder.parent.exists() else None,
-        **grading,
-    )
-    written = write_partitioned(_counted(results, counts), folder)
+    with ticker(enabled=False if quiet else None) as line:
+
+        def show(text: str) -> None:
+            done = f", {counts['rows']:,} rows graded" if counts["rows"] else ""
+            line.show(f"{text}{done}")
+
+        results = grade_partitions(
+            input_path,
+            criteria,
+            partition_rows=partition_rows or DEFAULT_PARTITION_ROWS,
+            workdir=folder.parent if folder.parent.exists() else None,
+            progress=show,
+            **grading,
+            **reading,
+        )
+        written = write_partitioned(_counted(results, counts, show), folder)
     click.echo(
         f"graded {counts['graded']} of {counts['rows']} observations with {criteria} in "
         f"subject partitions; {counts['events']} adverse events; {counts['subjects']} subjects"
@@ -90,8 +97,10 @@ def _folder(input_path: Path, output: Path | None) -> Path:
     return output
 
 
-def _counted(results: Iterator[GradeResult], counts: dict[str, int]) -> Iterator[GradeResult]:
-    """Count what each partition graded, and show it on a terminal."""
+def _counted(
+    results: Iterator[GradeResult], counts: dict[str, int], show: Callable[[str], None]
+) -> Iterator[GradeResult]:
+    """Count what each partition graded (shown on the progress line while it is written)."""
     for k, result in enumerate(results, start=1):
         go = result.graded_observations
         counts["rows"] += len(go)
@@ -99,11 +108,8 @@ def _counted(results: Iterator[GradeResult], counts: dict[str, int]) -> Iterator
         counts["events"] += len(result.adverse_events)
         counts["subjects"] += len(result.subject_summary)
         counts["issues"] += len(result.issues)
-        if on_terminal():
-            click.echo(f"\rpartition {k}: {counts['rows']:,} rows graded\033[K", err=True, nl=False)
+        show(f"partition {k}: writing")
         yield result
-    if on_terminal():
-        click.echo("\r\033[K", err=True, nl=False)
 
 
 def _run_dask(

@@ -198,6 +198,8 @@ def grade_command(
             icans=None if icans == "none" else icans,
             column_map=column_map,
             decimal=decimal,
+            dayfirst=dayfirst,
+            quiet=quiet,
             partition_rows=partition_rows,
             engine=engine,
             scheduler=scheduler,
@@ -205,7 +207,7 @@ def grade_command(
         )
         return
     # the grading stack (pandas, numpy, pydantic) is imported only when a command runs
-    from aegrade.pipeline import grade
+    from aegrade.pipeline import GRADE_STAGES, grade
     from aegrade.read.study import load_study
     from aegrade.write.adam import build_adam
     from aegrade.write.results import check_destination, is_folder_name, write_result
@@ -218,11 +220,13 @@ def grade_command(
         )
     if output is not None:
         check_destination(output, cast("Format", fmt))  # refused now, not after the grading
-    with stages(["reading", "grading", "writing"], enabled=False if quiet else None) as bar:
+    systems = [c for c in crs if c != "none"]
+    syndromes = bool(systems) or icans != "none"
+    names = ["reading", *(s for s in GRADE_STAGES if syndromes or s != "CRS/ICANS"), "writing"]
+    with stages(names, enabled=False if quiet else None) as bar:
         bar.step("reading")
         study = load_study(input_path, column_map=column_map, decimal=decimal, dayfirst=dayfirst)
-        bar.step("grading")
-        systems = [c for c in crs if c != "none"]
+        _refuse_xlsx_too_long(output, fmt, len(study.observations.frame))
         result = grade(
             study,
             grading_criteria(ctcae, criteria_file),
@@ -230,6 +234,7 @@ def grade_command(
             ambiguous=cast("Ambiguous", ambiguous),
             crs=systems or None,
             icans=None if icans == "none" else icans,
+            progress=bar.step,  # preparing, grading, episodes, CRS/ICANS, hematology
         )
         bar.step("writing")
         output, fmt = _default_output(input_path, output, fmt, len(result.graded_observations))
@@ -266,12 +271,34 @@ def grade_command(
         click.echo(f"wrote {path}")
 
 
+def _refuse_xlsx_too_long(output: Path | None, fmt: str | None, rows: int) -> None:
+    """An xlsx output that cannot hold the graded observations (one row per input row) is
+    refused before the grading, with the message :func:`~aegrade.write.write_tables` gives."""
+    from aegrade.write.results import XLSX_MAX_ROWS
+
+    xlsx = fmt == "xlsx" or (output is not None and output.suffix.lower() == ".xlsx")
+    if xlsx and rows > XLSX_MAX_ROWS:
+        raise ValueError(
+            f"{output or 'the output'}: too many rows for xlsx (graded_observations would "
+            f"have {rows:,}; a sheet holds {XLSX_MAX_ROWS:,} below its header): use --format "
+            "csv or parquet"
+        )
+
+
 def _echo_unrecognised(graded: pd.DataFrame) -> None:
     """The test names no synonym, LOINC code or map entry recognised, with their row counts."""
     if "reason" not in graded or "parameter" not in graded:
         return
-    unknown = graded["reason"].astype("string").str.startswith("not graded: unknown_parameter")
-    names = graded.loc[unknown.fillna(False).to_numpy(bool), "parameter"].astype("string")
+    import numpy as np
+    import pandas as pd
+
+    reason, prefix = graded["reason"], "not graded: unknown_parameter"
+    if isinstance(reason.dtype, pd.CategoricalDtype):  # the words once, not once per row
+        words = reason.cat.categories.astype("string").str.startswith(prefix)
+        unknown = np.isin(reason.cat.codes.to_numpy(), np.flatnonzero(np.asarray(words, bool)))
+    else:
+        unknown = reason.astype("string").str.startswith(prefix).fillna(False).to_numpy(bool)
+    names = graded.loc[unknown, "parameter"].astype("string")
     if not len(names):
         return
     counts = names.fillna("(empty)").value_counts()

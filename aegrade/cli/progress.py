@@ -1,7 +1,10 @@
-"""A progress bar on a terminal for the stages of a long run (read, check, grade, write).
+"""Progress on a terminal for the stages of a long run: a bar through read, prepare, grade,
+episodes, CRS/ICANS, hematology and write (:func:`stages`, fed by
+:func:`aegrade.grade`'s ``progress`` callback), or one line rewritten per partition and stage
+in a partitioned run (:func:`ticker`).
 
 Grading is vectorized, so progress is reported per stage, not per row. Nothing is shown when
-stderr is not a terminal (pipes, CI logs, tests) or when the bar is disabled.
+stderr is not a terminal (pipes, CI logs, tests) or with ``--quiet``.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from contextlib import contextmanager
 
 import click
 
-__all__ = ["Stages", "on_terminal", "stages"]
+__all__ = ["Stages", "Ticker", "on_terminal", "stages", "ticker"]
 
 
 class Stages:
@@ -42,6 +45,47 @@ class Stages:
         """Clear the bar's line."""
         if self.enabled:
             click.echo("\r\033[K", err=True, nl=False)
+
+
+class Ticker:
+    """One line of progress on stderr, rewritten in place: ``partition 3: episodes (41.2 s)``,
+    for runs whose number of steps is not known in advance (partitioned runs)."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled, self.shown = enabled, 0
+        self.start = time.perf_counter()
+
+    def show(self, text: str) -> None:
+        """Replace the line with ``text`` and the time since the start (on a terminal)."""
+        if not self.enabled:
+            return
+        elapsed = time.perf_counter() - self.start
+        click.echo(f"\r{text} ({elapsed:.1f} s)\033[K", err=True, nl=False)
+        self.shown += 1
+
+    def close(self) -> None:
+        """Clear the line."""
+        if self.enabled:
+            click.echo("\r\033[K", err=True, nl=False)
+
+
+@contextmanager
+def ticker(*, enabled: bool | None = None) -> Iterator[Ticker]:
+    """Context manager giving a :class:`Ticker` (on a terminal unless ``enabled`` says
+    otherwise); the line is cleared on exit, error or not.
+
+    Examples
+    --------
+    >>> with ticker(enabled=False) as line:
+    ...     line.show("partition 1: grading")
+    >>> line.shown
+    0
+    """
+    line = Ticker(enabled=on_terminal() if enabled is None else enabled)
+    try:
+        yield line
+    finally:
+        line.close()
 
 
 def on_terminal() -> bool:

@@ -547,9 +547,8 @@ def _named_columns(
                 value=p["value"],
             )
         raise found.error()
-    out = frame.iloc[:, keep].copy()
-    out.columns = [names[i] for i in keep]
-    return out
+    # no copy (issue 15): the parsed frame is not kept, and copy-on-write guards the rest
+    return frame.iloc[:, keep].set_axis([names[i] for i in keep], axis=1)
 
 
 def _without_blank_rows(sheet: Sheet) -> Sheet:

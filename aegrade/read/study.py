@@ -202,17 +202,49 @@ def text_ids(ids: pd.Series) -> pd.Series:
     >>> text_ids(pd.Series([101, 101.0, "101 ", "S1 ", "", None], dtype=object)).tolist()
     ['101', '101', '101', 'S1', <NA>, <NA>]
     """
-    values = ids.to_numpy(dtype=object)
-    number = pd.to_numeric(pd.Series(values, index=ids.index), errors="coerce")
-    is_num = ids.map(lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool))
-    whole = is_num.to_numpy(bool) & number.notna().to_numpy(bool)
+    numbers = _numbers(ids)
+    if not numbers.any():  # text (a csv's ids): no number to parse
+        text = ids.astype("string").str.strip()
+        return text.mask(text == "")
+    out = np.full(len(ids), pd.NA, dtype=object)
+    if pd.api.types.is_numeric_dtype(ids.dtype) and not isinstance(ids.dtype, pd.CategoricalDtype):
+        number = ids.to_numpy(dtype=float, na_value=np.nan)[numbers]
+    else:
+        cells = pd.Series(ids.to_numpy(dtype=object)[numbers])
+        number = pd.to_numeric(cells, errors="coerce").to_numpy(float)
     with np.errstate(invalid="ignore"):  # inf % 1 is NaN, and not whole
-        whole &= np.isfinite(number.to_numpy(float)) & (number.to_numpy(float) % 1 == 0)
-    text = ids.astype("string").str.strip()
-    if whole.any():
-        as_int = number[whole].astype("int64").astype("string")
-        text = text.mask(pd.Series(whole, index=ids.index), as_int)
+        whole = np.isfinite(number) & (number % 1 == 0)
+    at = np.flatnonzero(numbers)
+    out[at[whole]] = pd.Series(number[whole]).astype("int64").astype("string").to_numpy(object)
+    other = np.ones(len(ids), dtype=bool)
+    other[at[whole]] = False  # text, and numbers that are not whole (2.5, inf): as written
+    if other.any():
+        words = ids.iloc[np.flatnonzero(other)].astype("string").str.strip()
+        out[other] = words.to_numpy(object)
+    text = pd.Series(out, index=ids.index, dtype="string")
     return text.mask(text == "")
+
+
+def _numbers(ids: pd.Series) -> np.ndarray:
+    """Which cells are numbers (a Python or numpy int or float, never a flag), not text: by
+    the column's dtype when it says, else by each cell's type, decided once per distinct
+    type (a column of text read from a csv has one, a spreadsheet's mixed column three)."""
+    dtype = ids.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return np.zeros(len(ids), dtype=bool)
+    if pd.api.types.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
+        return np.asarray(ids.notna(), dtype=bool)
+    values = ids.to_numpy(dtype=object)
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind in ("string", "empty", "boolean", "bytes"):
+        return np.zeros(len(ids), dtype=bool)
+    types = np.frompyfunc(type, 1, 1)(values)
+    numeric = [
+        t
+        for t in pd.unique(types)
+        if issubclass(t, (int, float, np.number)) and not issubclass(t, (bool, np.bool_))
+    ]
+    return np.isin(types, np.array(numeric, dtype=object))
 
 
 def _text_ids(frame: pd.DataFrame) -> pd.DataFrame:

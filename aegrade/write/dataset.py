@@ -19,14 +19,30 @@ from typing import Any
 
 import pandas as pd
 
+from aegrade.grading.biomarkers import biomarker_columns, summarize_biomarkers_by_arm
 from aegrade.partition import common_dtype, conform_part, unify_columns
 from aegrade.pipeline import GradeResult
 from aegrade.schema import arrow_schema
 
 __all__ = ["DATASET_TABLES", "write_partitioned"]
 
-#: The tables of a partitioned run, one dataset folder each.
-DATASET_TABLES = ("graded_observations", "adverse_events", "subject_summary", "issues")
+#: The tables of a partitioned run, one dataset folder each: the three outputs and the
+#: issues always; the CRS/ICANS ``explain`` trail and the hematology ``listing`` (per subject,
+#: a part per partition) when a partition has rows in them, as the one-partition run writes
+#: them, and ``biomarkers_by_arm`` (over every subject, one part) when hematology ran.
+DATASET_TABLES = (
+    "graded_observations",
+    "adverse_events",
+    "subject_summary",
+    "issues",
+    "explain",
+    "listing",
+    "biomarkers_by_arm",
+)
+#: The tables every partitioned run writes.
+_ALWAYS = DATASET_TABLES[:4]
+#: The per-subject extras of :attr:`~aegrade.pipeline.GradeResult.extras` written part by part.
+_EXTRAS = ("explain", "listing")
 
 
 def write_partitioned(
@@ -46,7 +62,7 @@ def write_partitioned(
     Returns
     -------
     list of pathlib.Path
-        The dataset folders and ``about.json``.
+        The dataset folders written (:data:`DATASET_TABLES`) and ``about.json``.
 
     Examples
     --------
@@ -67,7 +83,7 @@ def write_partitioned(
     stage = final.parent / f".{final.name}.partial-{os.getpid()}"
     shutil.rmtree(stage, ignore_errors=True)
     try:
-        meta = _write_parts(results, stage)
+        meta, tables = _write_parts(results, stage)
         about_all = {**meta, **(about or {})}
         (stage / "about.json").write_text(json.dumps(about_all, indent=1), "utf-8")
         if final.exists():
@@ -76,7 +92,7 @@ def write_partitioned(
         stage.rename(final)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
-    return [final / name for name in (*DATASET_TABLES, "about.json")]
+    return [final / name for name in (*tables, "about.json")]
 
 
 def _refuse_foreign(final: Path) -> None:
@@ -92,22 +108,56 @@ def _refuse_foreign(final: Path) -> None:
         )
 
 
-def _write_parts(results: Iterable[GradeResult], stage: Path) -> dict[str, str]:
+def _write_parts(results: Iterable[GradeResult], stage: Path) -> tuple[dict[str, str], list[str]]:
+    """Every partition's tables as parts, then the parts unified; ``biomarkers_by_arm`` from
+    the whole subject summary. Returns the run's meta and the tables written."""
     dtypes: dict[str, list[dict[str, Any]]] = {t: [] for t in DATASET_TABLES}
     meta: dict[str, str] = {}
+    made: set[str] = set()
     n = 0
     for n, result in enumerate(results, start=1):
         meta = meta or dict(result.meta)
         tables = {**result.tables(), "issues": result.issues}
+        made |= {t for t in _EXTRAS if len(result.extras.get(t, ()))}  # as write_result
+        made |= {"biomarkers_by_arm"} & set(result.extras)
+        for name in _EXTRAS:  # a part in every partition, so that part k is partition k
+            extra = result.extras.get(name)
+            tables[name] = pd.DataFrame() if extra is None else extra
         for name, frame in tables.items():
             (stage / name).mkdir(parents=True, exist_ok=True)
             _write(frame, stage / name / f"part-{n - 1:05d}.parquet")
             dtypes[name].append({str(c): frame[c].dtype for c in frame.columns})
+    written = [*_ALWAYS, *(t for t in _EXTRAS if t in made)]
     for name in DATASET_TABLES:
-        (stage / name).mkdir(parents=True, exist_ok=True)
-        _unify(stage / name, dtypes[name])
+        if name in written:
+            (stage / name).mkdir(parents=True, exist_ok=True)
+            _unify(stage / name, dtypes[name])
+        else:
+            shutil.rmtree(stage / name, ignore_errors=True)
+    if "biomarkers_by_arm" in made and _biomarkers_by_arm(stage):
+        written.append("biomarkers_by_arm")
     meta["partitions"] = str(n)
-    return meta
+    return meta, written
+
+
+def _biomarkers_by_arm(stage: Path) -> bool:
+    """``biomarkers_by_arm`` over every subject, from the written subject summary (only its
+    arm and biomarker columns are read back), as :func:`~aegrade.pipeline.grade` makes it
+    for a one-partition run; False when the run made no biomarker statistics."""
+    import pyarrow.parquet as pq
+
+    folder = stage / "subject_summary"
+    parts = sorted(folder.glob("part-*.parquet"))
+    if not parts:
+        return False
+    names = set(pq.read_schema(parts[0]).names)
+    wanted = ["arm", *biomarker_columns()]
+    if not any(c in names for c in biomarker_columns()):
+        return False
+    summary = pd.read_parquet(folder, columns=[c for c in wanted if c in names])
+    (stage / "biomarkers_by_arm").mkdir(parents=True, exist_ok=True)
+    _write(summarize_biomarkers_by_arm(summary), stage / "biomarkers_by_arm" / "part-00000.parquet")
+    return True
 
 
 def _write(frame: pd.DataFrame, path: Path) -> None:

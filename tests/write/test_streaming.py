@@ -106,3 +106,223 @@ def test_xlsx_text_is_never_a_formula_or_a_link() -> None:
         ("007", "s"),
     ]
     assert not ws._hyperlinks
+
+
+# -- the xlsx package written directly (aegrade.write.xlsx_fast) against xlsxwriter ----------
+
+
+def _hostile() -> pd.DataFrame:
+    """Text no spreadsheet cell should run or mangle, and every kind of number and date."""
+    text = [
+        "=1+1",
+        "+cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(A1)",
+        "a < b & c > d",
+        "quote \" and ' apostrophe",
+        "bell\x07 nul\x00 esc\x1b vt\x0b ff\x0c",
+        "tab\tline\nfeed",
+        "carriage\r\nreturn",
+        "_x0041_ is not A",
+        "non-characters \ufffe\uffff",
+        " leading and trailing ",
+        "",
+        None,
+        "x" * 40_000,
+        "y" * 32_766 + "\U0001f600",  # the emoji would straddle the limit: cut before it
+        "\U0001f600 émoji ünïcode 中文",
+        "]]><![CDATA[",
+        "<f>1+1</f>",
+        "http://example.org",
+    ]
+    n = len(text)
+    rng = np.random.default_rng(3)
+    return pd.DataFrame(
+        {
+            "text": text,
+            "category": pd.Categorical([*text[:-6], "p", None, "q", "p", "", "&"]),
+            "float": np.r_[
+                [np.nan, np.inf, -np.inf, 0.1 + 0.2, 1e16, 1e15, 1e-5, 5e-324, -0.0],
+                rng.normal(size=n - 9) * 10.0 ** rng.integers(-30, 30, n - 9),
+            ],
+            "int": np.arange(n, dtype=np.int64) * 10**15,
+            "flag": np.arange(n) % 3 == 0,
+            "when": pd.to_datetime(
+                [
+                    "2024-01-01 10:00",
+                    "2024-02-29 23:59:59.999999",
+                    None,
+                    "1900-01-01",
+                    "1900-02-28",
+                    "1900-03-01 06:00",
+                    "1999-12-31 12:34:56.5",
+                ]
+                * 3,
+                format="ISO8601",
+            )[:n],
+            "zoned": pd.date_range("2024-03-30 22:00", periods=n, freq="7h", tz="Europe/Paris"),
+            "mixed": (["RA", -2, 3.5, None, True, "", 1e300, pd.NA] * 3)[:n],
+            '=HYPERLINK("x")': pd.array([1, None] * (n // 2), dtype="Int64"),
+        }
+    )
+
+
+def _both(tables: dict[str, pd.DataFrame], monkeypatch: pytest.MonkeyPatch) -> tuple[bytes, bytes]:
+    """The workbook from xlsxwriter (the writer before issue 15) and from the direct writer."""
+    import aegrade.write.streaming as streaming
+
+    fast = io.BytesIO()
+    write_xlsx(tables, fast, about={"criteria": "ctcae-v5.0", "=x": "a & b"})
+    with monkeypatch.context() as m:
+        m.setattr(streaming, "write_workbook", lambda *a, **k: False)
+        old = io.BytesIO()
+        write_xlsx(tables, old, about={"criteria": "ctcae-v5.0", "=x": "a & b"})
+    return old.getvalue(), fast.getvalue()
+
+
+def _calamine(book: bytes) -> dict[str, list[list[object]]]:
+    import python_calamine
+
+    wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(book))
+    return {name: wb.get_sheet_by_name(name).to_python() for name in wb.sheet_names}
+
+
+def _openpyxl(book: bytes) -> dict[str, list[list[tuple[object, str, str]]]]:
+    wb = openpyxl.load_workbook(io.BytesIO(book))
+    return {
+        ws.title: [[(c.value, c.data_type, c.number_format) for c in row] for row in ws.iter_rows()]
+        for ws in wb.worksheets
+    }
+
+
+def test_xlsx_direct_cells_are_xlsxwriter_cells(monkeypatch: pytest.MonkeyPatch) -> None:
+    tables = {"hostile": _hostile(), "kinds": neutralize_formulas(_kinds(), numbers=True)}
+    old, new = _both(tables, monkeypatch)
+    assert _openpyxl(new) == _openpyxl(old)
+    assert _calamine(new) == _calamine(old)
+    cells = _openpyxl(new)["hostile"]
+    text = [row[0][0] for row in cells[1:]]
+    assert text[0] == "=1+1" and text[4] == "a < b & c > d"
+    assert text[6] == "bell_x0007_ nul_x0000_ esc_x001B_ vt_x000B_ ff_x000C_"  # as xlsxwriter
+    assert text[9] == "_x005F_x0041_ is not A"  # the literal escape kept literal
+    assert len(text[14]) == 32_767 and text[15] == "y" * 32_766  # Excel's cell limit
+    assert text[13] is None and text[12] == ""
+    assert cells[1][2][0] is None and cells[2][2][:2] == ("inf", "s")  # NaN: no cell
+    assert cells[4][2][0] == 0.3  # 0.1 + 0.2 written as %.16G, as xlsxwriter and openpyxl do
+    assert cells[1][5][2] == "YYYY-MM-DD HH:MM:SS"
+    assert [c[0] for c in cells[1][7:8]] == ["RA"] and cells[2][7][:2] == (-2, "n")
+
+
+def test_xlsx_direct_writes_no_formula_and_keeps_the_frozen_header(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import zipfile
+
+    _, new = _both({"hostile": _hostile()}, monkeypatch)
+    with zipfile.ZipFile(io.BytesIO(new)) as z:
+        sheets = [z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/")]
+    assert len(sheets) == 2 and not any(b"<f>" in s or b"<f " in s for s in sheets)
+    assert b"&lt;f&gt;1+1&lt;/f&gt;" in sheets[0]
+    book = openpyxl.load_workbook(io.BytesIO(new))
+    assert book.sheetnames == ["hostile", "about"]
+    assert book["hostile"].freeze_panes == "A2" and book["about"].freeze_panes is None
+    assert not book["hostile"]._hyperlinks
+
+
+def test_xlsx_direct_blocks_give_the_same_cells(monkeypatch: pytest.MonkeyPatch) -> None:
+    import aegrade.write.xlsx_fast as xlsx_fast
+
+    tables = {"kinds": neutralize_formulas(_kinds(), numbers=True)}
+    whole, blocks = io.BytesIO(), io.BytesIO()
+    write_xlsx(tables, whole)
+    monkeypatch.setattr(xlsx_fast, "_CHUNK_ROWS", 7)
+    write_xlsx(tables, blocks)
+    assert _openpyxl(blocks.getvalue()) == _openpyxl(whole.getvalue())
+
+
+STUDIES = {
+    "example study": ("aegrade/examples/blinatumomab_short_course.xlsx", None),
+    "site export": ("tests/data/site_export/export.xlsx", "tests/data/site_export/map.toml"),
+}
+
+
+@pytest.mark.parametrize("study", STUDIES)
+def test_xlsx_graded_study_cells_are_xlsxwriter_cells(
+    study: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import aegrade
+
+    root = Path(aegrade.__file__).parents[1]
+    path, cmap = STUDIES[study]
+    loaded = aegrade.load_study(root / path, column_map=root / cmap if cmap else None)
+    result = aegrade.grade(loaded, errors="coerce")
+    tables = {n: neutralize_formulas(f, numbers=True) for n, f in result.tables().items()}
+    tables |= {n: neutralize_formulas(f, numbers=True) for n, f in result.extras.items()}
+    tables["issues"] = neutralize_formulas(result.issues, numbers=True)
+    old, new = _both(tables, monkeypatch)
+    assert _openpyxl(new) == _openpyxl(old)
+    assert _calamine(new) == _calamine(old)
+    assert sum(len(rows) for rows in _openpyxl(new).values()) > 100
+
+
+def test_xlsx_infinity_among_words_is_text() -> None:
+    # xlsxwriter raised TypeError here (write_number of inf); a numeric column wrote "inf"
+    book = io.BytesIO()
+    write_xlsx({"t": pd.DataFrame({"mixed": ["RA", np.inf, -np.inf, 2]})}, book)
+    ws = openpyxl.load_workbook(book)["t"]
+    assert [(c.value, c.data_type) for c in ws["A"][1:]] == [
+        ("RA", "s"),
+        ("inf", "s"),
+        ("-inf", "s"),
+        (2, "n"),
+    ]
+
+
+def test_xlsx_column_of_another_kind_is_left_to_xlsxwriter() -> None:
+    book = io.BytesIO()
+    frame = pd.DataFrame({"gap": pd.to_timedelta([1, 2], unit="D"), "term": ["a", "b"]})
+    write_xlsx({"t": frame}, book)
+    ws = openpyxl.load_workbook(book)["t"]
+    assert [c.value for c in ws["B"]] == ["term", "a", "b"]
+    assert ws["A2"].value is not None
+
+
+@pytest.mark.parametrize("name", ["a/b", "x" * 3 + "[1]", "'quoted'"])
+def test_xlsx_bad_sheet_name_is_refused(name: str) -> None:
+    with pytest.raises(ValueError, match="sheet name"):
+        write_xlsx({name: pd.DataFrame({"a": [1]})}, io.BytesIO())
+
+
+def test_xlsx_opens_in_libreoffice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    frame = _hostile().drop(columns=["zoned"])
+    frame["text"] = frame["text"].str.slice(0, 200)
+    old, new = _both({"hostile": frame}, monkeypatch)
+    (tmp_path / "old.xlsx").write_bytes(old)
+    (tmp_path / "new.xlsx").write_bytes(new)
+    subprocess.run(
+        [
+            soffice,
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path}/profile",
+            "--convert-to",
+            "csv",
+            "--outdir",
+            str(tmp_path),
+            str(tmp_path / "old.xlsx"),
+            str(tmp_path / "new.xlsx"),
+        ],
+        check=False,
+        capture_output=True,
+        timeout=300,
+    )
+    if not (tmp_path / "old.csv").exists():
+        pytest.skip("this LibreOffice cannot convert xlsx (Calc is not installed)")
+    text = (tmp_path / "new.csv").read_bytes()
+    assert text == (tmp_path / "old.csv").read_bytes()
+    assert b"a < b & c > d" in text and b"2024-01-01 10:00:00" in text

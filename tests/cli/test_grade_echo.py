@@ -1,0 +1,39 @@
+"""What ``aegrade grade`` says about rows it could not read as a known test."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from aegrade.cli.grade import _echo_unrecognised
+
+
+@pytest.mark.parametrize("categorical", [True, False])
+def test_unrecognised_test_names_are_counted(
+    categorical: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reason = pd.Series(
+        [
+            "not graded: unknown_parameter (FOO)",
+            "Anemia: grade 1",
+            "not graded: unknown_parameter (FOO)",
+            None,
+            "not graded: unknown_parameter (bar)",
+        ]
+    )
+    graded = pd.DataFrame(
+        {
+            "parameter": ["FOO", "HGB", "FOO", "HGB", None],
+            "reason": reason.astype("category") if categorical else reason.astype(object),
+        }
+    )
+    _echo_unrecognised(graded)
+    err = capsys.readouterr().err
+    assert err.startswith("3 rows with unrecognised test names")
+    assert err.rstrip().endswith("'FOO': 2, '(empty)': 1")
+
+
+def test_nothing_said_when_every_name_is_known(capsys: pytest.CaptureFixture[str]) -> None:
+    graded = pd.DataFrame({"parameter": ["HGB"], "reason": pd.Categorical(["Anemia: grade 1"])})
+    _echo_unrecognised(graded)
+    assert capsys.readouterr().err == ""
