@@ -13,6 +13,7 @@ the new images before committing them (tests/write/golden/README.md).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -48,6 +49,31 @@ def _tool(name: str) -> str:
     if path is None:
         pytest.skip(f"{name} is not installed: golden images are not rendered")
     return path
+
+
+def _first_line(args: list[str]) -> str:
+    try:
+        done = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return "unavailable"
+    lines = [line.strip() for line in done.stdout.splitlines() if line.strip()]
+    return lines[0] if lines else "unavailable"
+
+
+def environment(fmt: str) -> dict[str, str]:
+    """What a rendering of ``fmt`` depends on besides aegrade: the renderer's version and the
+    fonts that stand in for Arial and the default sans-serif face."""
+    renderer = ["chromium", "--version"] if fmt == "html" else ["soffice", "--version"]
+    return {
+        "renderer": _first_line(renderer),
+        "arial": _first_line(["fc-match", "Arial"]),
+        "sans-serif": _first_line(["fc-match", "sans-serif"]),
+    }
+
+
+def _recorded_environment(fmt: str) -> dict[str, str] | None:
+    path = GOLDEN / f"example_ae_{fmt}.env.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
 def _run(args: list[str], cwd: Path) -> None:
@@ -162,8 +188,17 @@ def test_rendering_matches_the_golden_image(rendered, fmt):
     if UPDATE:
         GOLDEN.mkdir(exist_ok=True)
         shutil.copyfile(png, golden)
+        env_file = GOLDEN / f"example_ae_{fmt}.env.json"
+        env_file.write_text(json.dumps(environment(fmt), indent=1) + "\n", encoding="utf-8")
         pytest.skip(f"golden image {golden.name} written (AEGRADE_UPDATE_GOLDEN=1)")
     assert golden.is_file(), f"{golden} is missing: run with AEGRADE_UPDATE_GOLDEN=1"
+    made_on, here = _recorded_environment(fmt), environment(fmt)
+    if made_on != here:
+        pytest.skip(
+            f"{golden.name} was rendered with {made_on}, this machine has {here}: pixels are "
+            "compared only where the renderer and fonts are the ones the image was made with "
+            "(regenerate with AEGRADE_UPDATE_GOLDEN=1 and look at the images)"
+        )
     mean, strong = difference(_grey(png), _grey(golden))
     assert mean < MEAN_MAX and strong < STRONG_MAX, (
         f"{fmt} rendering differs from {golden.name}: mean grey difference {mean:.3f} "
