@@ -346,4 +346,10 @@ def convert_indexed(
                 scale[i, j], offset[i, j], status[i, j] = conv.scale, conv.offset, 0
     rows = np.where(param_index >= 0, param_index, len(names))
     cols = np.where(ucodes >= 0, ucodes, len(uuniques))
-    return scale[rows, cols], offset[rows, cols], status[rows, cols], key[rows, cols]
+    flat = rows * shape[1] + cols  # one flat index, four 1-D gathers from the small tables
+    return (
+        scale.ravel()[flat],
+        offset.ravel()[flat],
+        status.ravel()[flat],
+        key.ravel()[flat],
+    )

@@ -19,6 +19,7 @@ from aegrade.grading.biomarkers import (
     summarize_biomarkers,
     summarize_biomarkers_by_arm,
 )
+from aegrade.grading.compiled import EntryRules, compilable, evaluate_entry, missing_label
 from aegrade.grading.crs import grade_crs
 from aegrade.grading.daily import (
     Grid,
@@ -67,6 +68,7 @@ from aegrade.grading.syndromes import CrsIcansResult, grade_crs_icans
 __all__ = [
     "GRADE_COLUMNS",
     "CrsIcansResult",
+    "EntryRules",
     "Grid",
     "HematologyResult",
     "Readings",
@@ -79,6 +81,7 @@ __all__ = [
     "canonical",
     "capd_score",
     "compare",
+    "compilable",
     "cut_mask",
     "daily_grid",
     "eval_anticoagulation",
@@ -86,6 +89,7 @@ __all__ = [
     "eval_clause",
     "eval_compare",
     "eval_condition",
+    "evaluate_entry",
     "find_febrile_neutropenia",
     "first_tocilizumab",
     "first_true",
@@ -108,6 +112,7 @@ __all__ = [
     "load_icaht",
     "load_neutropenia",
     "longest_run",
+    "missing_label",
     "nullable_int",
     "per_subject_first",
     "run_elapsed",

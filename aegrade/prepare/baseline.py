@@ -62,6 +62,13 @@ def baseline_rows(
     k = key[order]
     last = np.r_[k[1:] != k[:-1], True]
     keys, rows = k[last], order[last]
+    top = int(key.max()) + 1
+    if int(key.min()) >= -1 and top <= max(4 * n, _DENSE_MIN):
+        # a dense key -> row table with a last -1 that key -1 (no group) reads: one gather
+        table = np.full(top + 1, -1, np.int64)
+        table[keys] = rows
+        gathered: np.ndarray = table[key]
+        return gathered
     grouped = np.flatnonzero(key >= 0)
     size = int(keys[-1]) + 1  # keys are sorted
     if size <= max(4 * n, _DENSE_MIN):  # a dense key -> row table: one gather per row
@@ -95,7 +102,7 @@ def baseline_values(
     [110.0, 110.0, 100.0]
     """
     rows = baseline_rows(key, day, ~np.isnan(value), rank=value)
-    derived = np.where(rows >= 0, value[np.maximum(rows, 0)], np.nan) if len(value) else value
+    derived: np.ndarray = np.append(value, np.nan)[rows]  # row -1 (no baseline): the NaN
     if given is None:
         return derived
     return np.where(np.isnan(given), derived, given)
@@ -136,5 +143,7 @@ def derive_baseline(
         )
     width = int(param_index.max()) + 1 if len(param_index) else 1
     grouped = (subject >= 0) & (param_index >= 0)
-    key = np.where(grouped, subject.astype(np.int64) * width + param_index, -1)
+    key = subject.astype(np.int64) * width  # in place from here: one full-length array
+    key += param_index
+    key[~grouped] = -1
     return baseline_values(key, day, value)

@@ -214,8 +214,12 @@ def specimen_skips(
         out = np.where(out == None, loinc.specimen, out)  # noqa: E711
     reg = registry()
     labs = [c for c, p in reg.parameters.items() if p.kind == "lab"]
-    lab = pd.Series(code, dtype=object).isin(labs).to_numpy(bool)
-    other = lab & (out != None) & ~pd.Series(out, dtype=object).isin(vocab.blood).to_numpy(bool)  # noqa: E711
+    named = np.flatnonzero(out != None)  # noqa: E711 - rows naming a specimen
+    other = np.zeros(n, bool)
+    if named.size:  # only those rows' codes and specimens are looked up
+        lab = pd.Series(code[named], dtype=object).isin(labs).to_numpy(bool)
+        blood = pd.Series(out[named], dtype=object).isin(vocab.blood).to_numpy(bool)
+        other[named] = lab & ~blood
     if (other & has_value).any():
         msg = (
             "specimen "
@@ -275,11 +279,17 @@ def unit_mismatches(
     if unit_key is None or scale is None:  # the row's unit and its factor, when not given
         scale, _, _, unit_key = convert_indexed(param_index, names, unit)
     open_ = ok_unit & (param_index >= 0) & (skip == None)  # noqa: E711
+    # the open rows grouped by parameter once (a stable radix sort keeps each group's rows in
+    # ascending order), instead of one pass over every row per parameter
+    cand = np.flatnonzero(open_)
+    small = np.int16 if len(names) < 2**15 else np.int64
+    by_param = cand[np.argsort(param_index[cand].astype(small), kind="stable")]
+    bounds = np.searchsorted(param_index[by_param], np.arange(len(names) + 1))
     for i, code in enumerate(names):
         param = reg.parameters[code]
         if param.reference is None and param.expected is None:
             continue
-        rows = np.flatnonzero(open_ & (param_index == i))
+        rows = by_param[bounds[i] : bounds[i + 1]]
         if rows.size == 0:
             continue
         _mismatch_rows(skip, rows, param, unit, unit_key, scale, raw_value, lln, uln)
@@ -308,19 +318,23 @@ def sibling_ranges(
     (None, None)
     """
     reg = registry()
-    open_ = ok_unit & (param_index >= 0) & (skip == None)  # noqa: E711
+    open_: np.ndarray | None = None
     for i, code in enumerate(names):
         param = reg.parameters[code]
         sibling = reg.parameters.get(param.range_sibling or "")
         if sibling is None or param.reference is None or sibling.reference is None:
             continue
-        rows = open_ & (param_index == i) & ~np.isnan(lln) & ~np.isnan(uln)
-        if not rows.any():
+        if open_ is None:
+            open_ = ok_unit & (param_index >= 0) & (skip == None)  # noqa: E711
+        at = np.flatnonzero(open_ & (param_index == i))  # the ranges are read at these only
+        at = at[~np.isnan(lln[at]) & ~np.isnan(uln[at])]
+        if at.size == 0:
             continue
-        lo, hi = lln * scale, uln * scale
+        lo, hi = lln[at] * scale[at], uln[at] * scale[at]
         own = _range_fits(param, 1.0, lo, hi)
         other = _range_fits(sibling, 1.0, lo, hi)
-        wrong = rows & ~own & other
+        wrong = np.zeros(len(param_index), bool)
+        wrong[at] = ~own & other
         if not wrong.any():
             continue
         fmt = np.vectorize(lambda x: f"{x:g}", otypes=[object])

@@ -103,6 +103,12 @@ def _columns(df: pd.DataFrame) -> dict[str, str]:
     return found
 
 
+def _plain_numbers(series: pd.Series) -> bool:
+    """A numeric (not boolean) column: :func:`~aegrade.prepare.values.parse_values` reads it
+    as numbers, with no censored result."""
+    return bool(pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series))
+
+
 def _numeric(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Numbers and a mask of cells that hold something that is not a number."""
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
@@ -179,10 +185,13 @@ def prepare_observations(
     old_numbers, _ = _numeric(value_cells)
     raw_value = np.where(numeric_kind, parsed.value, old_numbers)  # findings: as before
     value_failures(fails, parsed, numeric_kind, cols["value"], value_cells, skip)
-    censor_side = np.where(numeric_kind, parsed.censor_side, np.array(None, dtype=object))
-    censor_limit = np.where(censor_side != None, parsed.value, np.nan)  # noqa: E711
-    if parsed.censored.any():
-        raw_value = censored_values(raw_value, censor_side)
+    if _plain_numbers(value_cells):  # a numeric column holds no censored result
+        censor_side, censor_limit = parsed.censor_side, np.full(n, np.nan)
+    else:
+        censor_side = np.where(numeric_kind, parsed.censor_side, np.array(None, dtype=object))
+        censor_limit = np.where(censor_side != None, parsed.value, np.nan)  # noqa: E711
+        if parsed.censored.any():
+            raw_value = censored_values(raw_value, censor_side)
 
     refs_raw = _references(df, cols, fails, decimal, no_result)
 
@@ -246,13 +255,16 @@ def prepare_observations(
     if errors == "raise" and len(failures):
         raise InputError(failures, source=ctx.file)
     notes = _unit_notes(ctx, df, skip, cols.get("unit", "unit"), unit_series)
-    row_error = np.where(pd.isna(row_error), skip, row_error)
+    # without an input error the reasons are the skipped rows' (no object array compared)
+    row_error = np.where(pd.isna(row_error), skip, row_error) if len(failures) else skip
     bad_rows = np.asarray(pd.notna(row_error), dtype=bool)
     if bad_rows.any():  # a rejected row is never graded nor used as anyone's baseline
         value = np.where(bad_rows, np.nan, value)
     baseline = refs["baseline"]
     if subject is not None and day is not None:
-        spec_code = factorize(pd.Series(specimen, dtype=object))[0]
+        # no specimen column nor LOINC code: no row names a specimen (one group per parameter)
+        no_specimen = "specimen" not in cols and loinc is None
+        spec_code = None if no_specimen else factorize(pd.Series(specimen, dtype=object))[0]
         baseline = np.where(
             np.isnan(baseline),
             derive_baseline(subject, param_index, day, value, specimen=spec_code),
@@ -262,7 +274,7 @@ def prepare_observations(
     with np.errstate(divide="ignore", invalid="ignore"):
         pchg = np.where(np.isnan(pchg), (value - baseline) / baseline * 100.0, pchg)
     flag = _baseline_flag(df, cols)
-    return Prepared(
+    prepared = Prepared(
         n=n,
         code=code,
         param_index=param_index,
@@ -288,6 +300,8 @@ def prepare_observations(
         specimen=specimen,
         notes=notes,
     )
+    prepared.__dict__["has_error"] = bad_rows  # the cached mask, already computed here
+    return prepared
 
 
 def _unit_notes(
@@ -295,12 +309,16 @@ def _unit_notes(
 ) -> pd.DataFrame:
     """The ``unit_mismatch`` rows of ``skip`` as failure-table rows (value: the unit cell)."""
     prefix = f"not graded: {Reason.UNIT_MISMATCH.value} ("
-    text = pd.Series(skip, dtype="string")
-    hit = text.str.startswith(prefix).fillna(False).to_numpy(bool)
-    if not hit.any():
+    filled = np.flatnonzero(pd.notna(skip))  # only the skipped rows' text is read
+    text = pd.Series(skip[filled], dtype="string")
+    starts = text.str.startswith(prefix).fillna(False).to_numpy(bool)
+    if not starts.any():
         return failure_frame()
+    hit = np.zeros(len(skip), bool)
+    hit[filled] = starts
     notes = Failures(ctx.file, ctx.sheet, labels=ctx.rows, table=df)
-    message = text.str.slice(len(prefix), -1).to_numpy(dtype=object)
+    message = np.full(len(skip), None, dtype=object)
+    message[filled] = text.str.slice(len(prefix), -1).to_numpy(dtype=object)
     notes.add_rows(hit, Reason.UNIT_MISMATCH, message, column=column, values=unit)
     return notes.frame(by_row=True)
 
