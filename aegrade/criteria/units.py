@@ -344,12 +344,15 @@ def convert_indexed(
             else:
                 assert isinstance(conv, Conversion)
                 scale[i, j], offset[i, j], status[i, j] = conv.scale, conv.offset, 0
+    tables = (scale, offset, status, key)
+    if len(param_index) and min(int(param_index.min()), int(ucodes.min())) >= -1:
+        # one flat index: with "no unit" moved to column 0, unit code + 1 is the column, and
+        # parameter -1 (unknown) lands on the last row as a negative index
+        flat = param_index.astype(np.int64) * shape[1]
+        flat += ucodes
+        flat += 1
+        rolled: list[np.ndarray] = [np.roll(t, 1, axis=1).ravel()[flat] for t in tables]
+        return rolled[0], rolled[1], rolled[2], rolled[3]
     rows = np.where(param_index >= 0, param_index, len(names))
     cols = np.where(ucodes >= 0, ucodes, len(uuniques))
-    flat = rows * shape[1] + cols  # one flat index, four 1-D gathers from the small tables
-    return (
-        scale.ravel()[flat],
-        offset.ravel()[flat],
-        status.ravel()[flat],
-        key.ravel()[flat],
-    )
+    return scale[rows, cols], offset[rows, cols], status[rows, cols], key[rows, cols]

@@ -341,8 +341,43 @@ def grade_prepared(
         raise ValueError("engine must be 'compiled' or 'general'")
     cid = resolve_criteria_id(criteria)
     plan = _plan(cid, ambiguous, criteria_token(cid))
+    if engine == "general":
+        low, high = _Direction.empty(prep.n), _Direction.empty(prep.n)
+    else:  # labels and review flags only: grade, rule and term are read from the labels
+        none = np.zeros(0, np.int32)
+        low, high = (
+            _Direction(
+                none.astype(np.int8),
+                none,
+                np.full(prep.n, -1, np.int32),
+                none,
+                np.zeros(prep.n, bool),
+            )
+            for _ in range(2)
+        )
+    general = _grade_groups(prep, plan, low, high, engine)
+    if engine == "compiled":
+        for d in (low, high):  # what each label stands for (-1: the tables' last element)
+            d.grade, d.rule, d.term = (
+                plan.label_grade[d.label],
+                plan.label_rule[d.label],
+                plan.label_term[d.label],
+            )
+        for d, idx, (g, _, rid, _) in general:
+            d.grade[idx], d.rule[idx] = g, rid
+    return plan, low, high
+
+
+def _grade_groups(
+    prep: Prepared, plan: _Plan, low: _Direction, high: _Direction, engine: Engine
+) -> list[tuple[_Direction, npt.NDArray[np.intp], Evaluated]]:
+    """Evaluate each parameter group in both directions into ``low`` and ``high``.
+
+    ``"general"`` writes every result; ``"compiled"`` writes labels and review flags, and
+    returns the groups the general evaluator graded (their grade and rule are written after
+    the label tables).
+    """
     units = registry().unit_names
-    low, high = _Direction.empty(prep.n), _Direction.empty(prep.n)
     # a stable sort of small integers is a radix sort in numpy: linear in the rows
     order = np.argsort(prep.param_index.astype(np.int16), kind="stable")
     counts = np.bincount(prep.param_index + 1, minlength=len(prep.param_names) + 1)
@@ -372,16 +407,7 @@ def grade_prepared(
                 continue
             out.grade[idx], out.label[idx], out.rule[idx], out.review[idx] = g, lab, rid, rev
             out.term[idx] = entry_plan.term_code
-    if engine == "compiled":
-        for d in (low, high):  # what each label stands for (-1: the tables' last element)
-            d.grade, d.rule, d.term = (
-                plan.label_grade[d.label],
-                plan.label_rule[d.label],
-                plan.label_term[d.label],
-            )
-        for d, idx, (g, _, rid, _) in general:
-            d.grade[idx], d.rule[idx] = g, rid
-    return plan, low, high
+    return general
 
 
 def _categorical(

@@ -51,10 +51,9 @@ def baseline_rows(
     [1, 1, 1, -1]
     """
     n = len(key)
-    out = np.full(n, -1, np.int64)
     cand = np.flatnonzero(eligible & (day <= BASELINE_LAST_DAY) & (key >= 0))
     if cand.size == 0:
-        return out
+        return np.full(n, -1, np.int64)
     sort_keys = (
         (cand, day[cand], key[cand]) if rank is None else (cand, rank[cand], day[cand], key[cand])
     )
@@ -69,6 +68,7 @@ def baseline_rows(
         table[keys] = rows
         gathered: np.ndarray = table[key]
         return gathered
+    out = np.full(n, -1, np.int64)
     grouped = np.flatnonzero(key >= 0)
     size = int(keys[-1]) + 1  # keys are sorted
     if size <= max(4 * n, _DENSE_MIN):  # a dense key -> row table: one gather per row

@@ -227,7 +227,9 @@ def specimen_skips(
             + ": CTCAE grades blood, serum or plasma values only"
         )
         _set(skip, other & has_value, Reason.OTHER_SPECIMEN, msg.to_numpy(dtype=object))
-    ph = (code == "PH") & (out == None) & has_value  # noqa: E711
+    unnamed = np.ones(n, bool)
+    unnamed[named] = False
+    ph = (code == "PH") & unnamed & has_value
     if ph.any():
         lo, hi = _BLOOD_PH_RANGE
         no_range = np.isnan(lln) & np.isnan(uln)
@@ -278,23 +280,49 @@ def unit_mismatches(
     reg = registry()
     if unit_key is None or scale is None:  # the row's unit and its factor, when not given
         scale, _, _, unit_key = convert_indexed(param_index, names, unit)
+    # which open rows may not fit, over all parameters at once: each parameter's windows
+    # gathered per row (-inf..inf where it has none), the arithmetic of _range_fits and
+    # _value_fits; _mismatch_rows then reads only those rows (it finds the same ones bad)
+    lows, highs = _check_windows(names)
+    checked = ~np.isnan(lows[:, 0])
     open_ = ok_unit & (param_index >= 0) & (skip == None)  # noqa: E711
-    # the open rows grouped by parameter once (a stable radix sort keeps each group's rows in
-    # ascending order), instead of one pass over every row per parameter
-    cand = np.flatnonzero(open_)
-    small = np.int16 if len(names) < 2**15 else np.int64
-    by_param = cand[np.argsort(param_index[cand].astype(small), kind="stable")]
-    bounds = np.searchsorted(param_index[by_param], np.arange(len(names) + 1))
+    cand = np.flatnonzero(open_ & checked[param_index])  # param_index -1: never checked
+    p = param_index[cand]
+    v, lo, hi, scale_of = raw_value[cand], lln[cand], uln[cand], scale[cand]
+    has_range = ~np.isnan(lo) & ~np.isnan(hi)
+    x, y, w = lo * scale_of, hi * scale_of, v * scale_of
+    fits = (np.isnan(x) | ((x >= lows[p, 1]) & (x <= lows[p, 2]))) & (
+        np.isnan(y) | ((y >= lows[p, 3]) & (y <= lows[p, 4]))
+    )
+    value_fits = np.isnan(w) | ((w >= highs[p, 0]) & (w <= highs[p, 1]))
+    bad = ~np.isnan(scale_of) & np.where(has_range, ~fits, ~value_fits)
+    for i in np.unique(p[bad]):
+        rows = cand[bad & (p == i)]
+        param = reg.parameters[names[i]]
+        _mismatch_rows(skip, rows, param, unit, unit_key, scale, raw_value, lln, uln)
+    if loinc is not None:
+        _property_mismatch(skip, loinc, unit, ok_unit)
+
+
+def _check_windows(names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per parameter (and a last row for no parameter): ``[checked, lln lo, lln hi, uln lo,
+    uln hi]`` of its ``reference`` windows and ``[lo, hi]`` of its ``expected`` window,
+    -inf..inf where it has none; ``checked`` is NaN for a parameter with neither."""
+    reg = registry()
+    inf = np.inf
+    lows = np.array([[np.nan, -inf, inf, -inf, inf]] * (len(names) + 1))
+    highs = np.array([[-inf, inf]] * (len(names) + 1))
     for i, code in enumerate(names):
         param = reg.parameters[code]
         if param.reference is None and param.expected is None:
             continue
-        rows = by_param[bounds[i] : bounds[i + 1]]
-        if rows.size == 0:
-            continue
-        _mismatch_rows(skip, rows, param, unit, unit_key, scale, raw_value, lln, uln)
-    if loinc is not None:
-        _property_mismatch(skip, loinc, unit, ok_unit)
+        lows[i, 0] = 1.0
+        if param.reference is not None:
+            (a, b), (c, d) = param.reference
+            lows[i, 1:] = a, b, c, d
+        if param.expected is not None:
+            highs[i] = param.expected
+    return lows, highs
 
 
 def sibling_ranges(
@@ -318,16 +346,13 @@ def sibling_ranges(
     (None, None)
     """
     reg = registry()
-    open_: np.ndarray | None = None
     for i, code in enumerate(names):
         param = reg.parameters[code]
         sibling = reg.parameters.get(param.range_sibling or "")
         if sibling is None or param.reference is None or sibling.reference is None:
             continue
-        if open_ is None:
-            open_ = ok_unit & (param_index >= 0) & (skip == None)  # noqa: E711
-        at = np.flatnonzero(open_ & (param_index == i))  # the ranges are read at these only
-        at = at[~np.isnan(lln[at]) & ~np.isnan(uln[at])]
+        at = np.flatnonzero(param_index == i)  # the open rows of the parameter, with a range
+        at = at[ok_unit[at] & (skip[at] == None) & ~np.isnan(lln[at]) & ~np.isnan(uln[at])]  # noqa: E711
         if at.size == 0:
             continue
         lo, hi = lln[at] * scale[at], uln[at] * scale[at]
