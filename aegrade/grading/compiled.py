@@ -191,15 +191,34 @@ def _compare(cond: Compare, g: _Group) -> Truth:
         true = P.compare(cond.op, lhs, np.float64(rhs))
         rhs_nan = None
     else:
-        true = P.compare(cond.op, lhs, rhs)
         rhs_nan = np.isnan(rhs) if may_be_nan else None
         if rhs_nan is not None and not rhs_nan.any():
             rhs_nan = None
+        true = _compare_array(cond.op, lhs, rhs)
     if lhs_nan is None and rhs_nan is None:
         return true, None
     missing = lhs_nan if rhs_nan is None else (rhs_nan if lhs_nan is None else lhs_nan | rhs_nan)
     assert missing is not None
     return true, ~missing
+
+
+def _compare_array(op: str, lhs: FloatArray, rhs: FloatArray) -> BoolArray:
+    """``predicates.compare`` (the same operations, so the same bits) with one temporary."""
+    tol = np.abs(rhs)
+    tol *= P.REL_TOL
+    if op in ("lt", "ge"):
+        np.subtract(rhs, tol, out=tol)
+    elif op in ("le", "gt"):
+        np.add(rhs, tol, out=tol)
+    else:
+        raise ValueError(f"unknown comparison {op!r}")
+    if op == "lt":
+        return lhs < tol
+    if op == "le":
+        return lhs <= tol
+    if op == "gt":
+        return lhs > tol
+    return lhs >= tol
 
 
 def _condition(cond: Condition, g: _Group) -> Truth:

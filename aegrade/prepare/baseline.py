@@ -102,7 +102,8 @@ def baseline_values(
     [110.0, 110.0, 100.0]
     """
     rows = baseline_rows(key, day, ~np.isnan(value), rank=value)
-    derived: np.ndarray = np.append(value, np.nan)[rows]  # row -1 (no baseline): the NaN
+    derived: np.ndarray = value[rows]
+    derived[rows < 0] = np.nan  # no baseline record (row -1 read the last value)
     if given is None:
         return derived
     return np.where(np.isnan(given), derived, given)

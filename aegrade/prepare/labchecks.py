@@ -214,7 +214,10 @@ def specimen_skips(
         out = np.where(out == None, loinc.specimen, out)  # noqa: E711
     reg = registry()
     labs = [c for c, p in reg.parameters.items() if p.kind == "lab"]
-    named = np.flatnonzero(out != None)  # noqa: E711 - rows naming a specimen
+    # rows naming a specimen (none without a specimen column and LOINC codes)
+    named = (
+        np.zeros(0, np.intp) if specimen is None and loinc is None else np.flatnonzero(out != None)  # noqa: E711
+    )
     other = np.zeros(n, bool)
     if named.size:  # only those rows' codes and specimens are looked up
         lab = pd.Series(code[named], dtype=object).isin(labs).to_numpy(bool)
@@ -288,20 +291,27 @@ def unit_mismatches(
     open_ = ok_unit & (param_index >= 0) & (skip == None)  # noqa: E711
     cand = np.flatnonzero(open_ & checked[param_index])  # param_index -1: never checked
     p = param_index[cand]
-    v, lo, hi, scale_of = raw_value[cand], lln[cand], uln[cand], scale[cand]
-    has_range = ~np.isnan(lo) & ~np.isnan(hi)
-    x, y, w = lo * scale_of, hi * scale_of, v * scale_of
-    fits = (np.isnan(x) | ((x >= lows[p, 1]) & (x <= lows[p, 2]))) & (
-        np.isnan(y) | ((y >= lows[p, 3]) & (y <= lows[p, 4]))
-    )
-    value_fits = np.isnan(w) | ((w >= highs[p, 0]) & (w <= highs[p, 1]))
-    bad = ~np.isnan(scale_of) & np.where(has_range, ~fits, ~value_fits)
+    bad = np.empty(len(cand), bool)
+    for at in range(0, len(cand), _BLOCK):  # in blocks: the temporaries stay in cache
+        rows, q = cand[at : at + _BLOCK], p[at : at + _BLOCK]
+        v, lo, hi, scale_of = raw_value[rows], lln[rows], uln[rows], scale[rows]
+        has_range = ~np.isnan(lo) & ~np.isnan(hi)
+        x, y, w = lo * scale_of, hi * scale_of, v * scale_of
+        fits = (np.isnan(x) | ((x >= lows[q, 1]) & (x <= lows[q, 2]))) & (
+            np.isnan(y) | ((y >= lows[q, 3]) & (y <= lows[q, 4]))
+        )
+        value_fits = np.isnan(w) | ((w >= highs[q, 0]) & (w <= highs[q, 1]))
+        bad[at : at + _BLOCK] = ~np.isnan(scale_of) & np.where(has_range, ~fits, ~value_fits)
     for i in np.unique(p[bad]):
         rows = cand[bad & (p == i)]
         param = reg.parameters[names[i]]
         _mismatch_rows(skip, rows, param, unit, unit_key, scale, raw_value, lln, uln)
     if loinc is not None:
         _property_mismatch(skip, loinc, unit, ok_unit)
+
+
+#: Rows checked at a time where a check builds many temporaries (a few MiB each at most).
+_BLOCK = 1 << 16
 
 
 def _check_windows(names: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -217,8 +217,13 @@ def prepare_observations(
     unit_code = unit_key
     ok_unit = status == 0
 
+    bad_unit = ~ok_unit
+
     def to_canonical(x: np.ndarray) -> np.ndarray:
-        return np.where(ok_unit, (x + offset) * scale, np.nan)
+        out: np.ndarray = x + offset  # (x + offset) * scale, NaN where the unit is not usable
+        out *= scale
+        out[bad_unit] = np.nan
+        return out
 
     unit_mismatches(
         skip,

@@ -267,3 +267,20 @@ def test_unknown_engine_is_refused() -> None:
     )
     with pytest.raises(ValueError, match="engine"):
         grade_prepared(prep, "5.0", engine="fast")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("op", ["lt", "le", "gt", "ge"])
+def test_array_comparison_is_predicates_compare(op: str) -> None:
+    from aegrade.grading.compiled import _compare_array
+    from aegrade.grading.predicates import compare
+
+    rng = np.random.default_rng(3)
+    special = np.array([0.0, -0.0, np.nan, np.inf, -np.inf, 1e308, 5e-324, 97.95, 1.5 * 65.3])
+    lhs = np.r_[rng.choice(special, 500), rng.normal(0, 100, 500)]
+    rhs = np.r_[rng.choice(special, 500), lhs[500:] * (1 + rng.choice(EPS, 500))]
+    with np.errstate(all="ignore"):  # inf - inf, 1e308 overflows: as in compare
+        got, want = _compare_array(op, lhs, rhs.copy()), compare(op, lhs, rhs)
+    np.testing.assert_array_equal(got, want)
+    assert got.any() and not got.all()
+    with pytest.raises(ValueError, match="unknown comparison"):
+        _compare_array("eq", lhs, rhs.copy())
