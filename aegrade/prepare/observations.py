@@ -206,14 +206,15 @@ def prepare_observations(
     )
     unit_series = df[cols["unit"]] if "unit" in cols else pd.Series([None] * n, index=df.index)
     scale, offset, status, unit_key = convert_indexed(param_index, names, unit_series)
-    _unit_failures(
-        fails,
-        status,
-        code,
-        unit_series,
-        cols.get("unit", "unit"),
-        numeric_kind & ~np.isnan(raw_value) & (skip == None),  # noqa: E711
-    )
+    if ((status == 1) | (status == 2)).any():  # else _unit_failures finds nothing to report
+        _unit_failures(
+            fails,
+            status,
+            code,
+            unit_series,
+            cols.get("unit", "unit"),
+            numeric_kind & ~np.isnan(raw_value) & (skip == None),  # noqa: E711
+        )
     unit_code = unit_key
     ok_unit = status == 0
 
