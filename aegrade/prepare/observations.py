@@ -26,7 +26,7 @@ from aegrade.prepare.labchecks import (
     unknown_names,
     value_failures,
 )
-from aegrade.prepare.values import parse_values
+from aegrade.prepare.values import ParsedValues, parse_values
 
 __all__ = ["NUMERIC_KINDS", "Context", "Prepared", "derive_baseline", "prepare_observations"]
 
@@ -109,6 +109,20 @@ def _plain_numbers(series: pd.Series) -> bool:
     return bool(pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series))
 
 
+def _censoring(
+    cells: pd.Series, parsed: ParsedValues, numeric_kind: np.ndarray, raw_value: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The censored side and limit of each row, and the values with censored results moved
+    just beyond their limit (:func:`~aegrade.prepare.labchecks.censored_values`)."""
+    if _plain_numbers(cells):  # a numeric column holds no censored result
+        return parsed.censor_side, np.full(len(cells), np.nan), raw_value
+    censor_side = np.where(numeric_kind, parsed.censor_side, np.array(None, dtype=object))
+    censor_limit = np.where(censor_side != None, parsed.value, np.nan)  # noqa: E711
+    if parsed.censored.any():
+        raw_value = censored_values(raw_value, censor_side)
+    return censor_side, censor_limit, raw_value
+
+
 def _numeric(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Numbers and a mask of cells that hold something that is not a number."""
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
@@ -185,13 +199,7 @@ def prepare_observations(
     old_numbers, _ = _numeric(value_cells)
     raw_value = np.where(numeric_kind, parsed.value, old_numbers)  # findings: as before
     value_failures(fails, parsed, numeric_kind, cols["value"], value_cells, skip)
-    if _plain_numbers(value_cells):  # a numeric column holds no censored result
-        censor_side, censor_limit = parsed.censor_side, np.full(n, np.nan)
-    else:
-        censor_side = np.where(numeric_kind, parsed.censor_side, np.array(None, dtype=object))
-        censor_limit = np.where(censor_side != None, parsed.value, np.nan)  # noqa: E711
-        if parsed.censored.any():
-            raw_value = censored_values(raw_value, censor_side)
+    censor_side, censor_limit, raw_value = _censoring(value_cells, parsed, numeric_kind, raw_value)
 
     refs_raw = _references(df, cols, fails, decimal, no_result)
 
