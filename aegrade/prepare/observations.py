@@ -420,10 +420,14 @@ def _limit_failures(
     params = reg.parameters  # type: ignore[attr-defined]
     lows = np.array([_lim(params[c].limits, 0) for c in names] + [np.nan])
     highs = np.array([_lim(params[c].limits, 1) for c in names] + [np.nan])
-    lo, hi = lows[param_index], highs[param_index]
-    bad = (value < lo) | (value > hi)
+    bad = np.empty(len(value), bool)
+    for at in range(0, len(value), _BLOCK):  # in blocks: no full-length limit columns
+        part = slice(at, at + _BLOCK)
+        p = param_index[part]
+        bad[part] = (value[part] < lows[p]) | (value[part] > highs[p])
     if not bad.any():
         return
+    lo, hi = lows[param_index], highs[param_index]  # for the messages of the bad rows
     idx = np.flatnonzero(bad)
     pi = param_index[idx]
     codes = pd.Series(np.array([*names, ""], dtype=object)[pi], dtype="string")
@@ -446,6 +450,10 @@ def _limit_failures(
     messages = np.full(len(value), None, dtype=object)
     messages[idx] = text.to_numpy(dtype=object)
     fails.add_rows(bad, Reason.IMPLAUSIBLE, messages, column=column, values=raw)
+
+
+#: Rows checked at a time by the plausibility check (its temporaries stay in cache).
+_BLOCK = 1 << 16
 
 
 def _lim(limits: tuple[float | None, float | None] | None, i: int) -> float:
