@@ -1,17 +1,22 @@
 """Benchmark grade_labs against a bare numpy pass, and the whole CSV -> Parquet process.
 
 Run: .venv/bin/python benchmarks/bench_grade_labs.py [--rows 1000000] [--big 10000000]
+     [--runs 7] [--no-cli]
 
-Prints median wall times (5 runs) for (a) the bare numpy pass the issue names as reference:
-gather four thresholds per row from a parameter table and compare four times, (b)
-aegrade.grade_labs on the same rows, and (c) `aegrade grade big.csv --format parquet` as a
-whole process with its peak memory; optionally (d) peak memory of grade_labs on 10M rows.
+Prints, for (a) the bare numpy pass the issue names as reference (gather four thresholds per
+row from a parameter table and compare four times) and (b) aegrade.grade_labs on the same
+rows, the median wall time of ``--runs`` INTERLEAVED runs (floor, aegrade, floor, aegrade,
+...), so that both see the same load on a shared machine, and the ratio of the medians.
+``--big N`` repeats (a) and (b) on N rows in a fresh process (interleaved, 3 runs) with its
+peak memory. Unless ``--no-cli``, it also times ``aegrade grade big.csv --format parquet`` as a
+whole process with its peak memory.
 Never run as a test: timings depend on the machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import statistics
 import subprocess
@@ -28,15 +33,6 @@ from _synth import PARAMS, lab_rows
 import aegrade
 
 
-def median_time(fn, runs: int = 5) -> float:
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
-
 def numpy_pass(codes: np.ndarray, value: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     t = thresholds[codes]  # gather four thresholds per row
     return (
@@ -45,6 +41,25 @@ def numpy_pass(codes: np.ndarray, value: np.ndarray, thresholds: np.ndarray) -> 
         + (value < t[:, 2])
         + (value < t[:, 3])
     )
+
+
+def interleaved(n: int, runs: int) -> dict[str, float]:
+    """Median seconds of the floor and of grade_labs on ``n`` rows, runs interleaved."""
+    df = lab_rows(n)
+    codes = df["parameter"].cat.codes.to_numpy()
+    value = df["value"].to_numpy()
+    thresholds = np.sort(np.random.default_rng(0).random((len(PARAMS), 4)) * 100, axis=1)
+    aegrade.grade_labs(df.head(1000))  # load and compile the criteria once
+    floor, ours = [], []
+    for _ in range(runs):
+        t = time.perf_counter()
+        numpy_pass(codes, value, thresholds)
+        floor.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        aegrade.grade_labs(df)
+        ours.append(time.perf_counter() - t)
+    f, a = statistics.median(floor), statistics.median(ours)
+    return {"floor": f, "aegrade": a, "ratio": a / f}
 
 
 def whole_process(n: int) -> tuple[float, float]:
@@ -71,49 +86,52 @@ def whole_process(n: int) -> tuple[float, float]:
         return wall, rss_kib / 1024
 
 
-def big_memory(n: int) -> tuple[float, float]:
+def big(n: int, runs: int) -> dict[str, float]:
+    """:func:`interleaved` on ``n`` rows in a fresh process, with its peak memory (GiB)."""
     cmd = [
         sys.executable,
         "-c",
-        "import sys, time, resource; sys.path.insert(0, sys.argv[2]);"
-        "from _synth import lab_rows; import aegrade;"
-        "df = lab_rows(int(sys.argv[1])); t = time.perf_counter();"
-        "aegrade.grade_labs(df); el = time.perf_counter() - t;"
-        "print(el, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)",
+        "import json, resource, sys; sys.path.insert(0, sys.argv[3]);"
+        "from bench_grade_labs import interleaved;"
+        "out = interleaved(int(sys.argv[1]), int(sys.argv[2]));"
+        "out['rss_gib'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024;"
+        "print(json.dumps(out))",
         str(n),
+        str(runs),
         str(Path(__file__).parent),
     ]
     res = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    el, rss = res.stdout.split()
-    return float(el), float(rss) / 1024 / 1024
+    out: dict[str, float] = json.loads(res.stdout.strip().splitlines()[-1])
+    return out
+
+
+def report(n: int, runs: int, got: dict[str, float]) -> None:
+    print(f"rows: {n:,} of {len(PARAMS)} parameters, median of {runs} interleaved runs")
+    print(f"  bare numpy pass (gather 4 thresholds, 4 comparisons): {got['floor']:.3f} s")
+    print(
+        f"  aegrade.grade_labs:                                  {got['aegrade']:.3f} s"
+        f"  = {got['ratio']:.1f}x the numpy pass"
+    )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--big", type=int, default=0, help="also measure peak memory at this size")
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--big", type=int, default=0, help="also measure this many rows (3 runs)")
+    ap.add_argument("--no-cli", action="store_true", help="skip the whole-process CLI run")
     args = ap.parse_args()
-    df = lab_rows(args.rows)
-    codes = df["parameter"].cat.codes.to_numpy()
-    value = df["value"].to_numpy()
-    thresholds = np.sort(np.random.default_rng(0).random((len(PARAMS), 4)) * 100, axis=1)
-    t_np = median_time(lambda: numpy_pass(codes, value, thresholds))
-    aegrade.grade_labs(df.head(1000))  # load criteria once
-    t_ae = median_time(lambda: aegrade.grade_labs(df))
-    print(f"rows: {args.rows:,} of {len(PARAMS)} parameters")
-    print(f"bare numpy pass (gather 4 thresholds, 4 comparisons): {t_np:.3f} s (median of 5)")
-    print(
-        f"aegrade.grade_labs:                                  {t_ae:.3f} s (median of 5)"
-        f"  = {t_ae / t_np:.1f}x the numpy pass"
-    )
-    wall, rss = whole_process(args.rows)
-    print(
-        f"aegrade grade rows.csv --format parquet (whole process): {wall:.2f} s, "
-        f"peak RSS {rss:.0f} MiB"
-    )
+    report(args.rows, args.runs, interleaved(args.rows, args.runs))
+    if not args.no_cli:
+        wall, rss = whole_process(args.rows)
+        print(
+            f"aegrade grade rows.csv --format parquet (whole process): {wall:.2f} s, "
+            f"peak RSS {rss:.0f} MiB"
+        )
     if args.big:
-        el, gib = big_memory(args.big)
-        print(f"grade_labs on {args.big:,} rows: {el:.1f} s, peak RSS {gib:.2f} GiB")
+        got = big(args.big, 3)
+        report(args.big, 3, got)
+        print(f"  peak RSS of that process: {got['rss_gib']:.2f} GiB")
     print(
         f"peak RSS of this process: "
         f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"

@@ -344,6 +344,20 @@ def convert_indexed(
             else:
                 assert isinstance(conv, Conversion)
                 scale[i, j], offset[i, j], status[i, j] = conv.scale, conv.offset, 0
+    tables = (scale, offset, status, key)
+    if len(param_index) and min(int(param_index.min()), int(ucodes.min())) >= -1:
+        # one flat index: with "no unit" moved to column 0, unit code + 1 is the column, and
+        # parameter -1 (unknown) lands on the last row as a negative index
+        flat_tables = [np.roll(t, 1, axis=1).ravel() for t in tables]
+        out: list[np.ndarray] = [np.empty(len(param_index), t.dtype) for t in tables]
+        for at in range(0, len(param_index), 1 << 16):  # in blocks: the index stays in cache
+            part = slice(at, at + (1 << 16))
+            flat = param_index[part].astype(np.int64) * shape[1]
+            flat += ucodes[part]
+            flat += 1
+            for table, column in zip(flat_tables, out, strict=True):
+                column[part] = table[flat]
+        return out[0], out[1], out[2], out[3]
     rows = np.where(param_index >= 0, param_index, len(names))
     cols = np.where(ucodes >= 0, ucodes, len(uuniques))
     return scale[rows, cols], offset[rows, cols], status[rows, cols], key[rows, cols]

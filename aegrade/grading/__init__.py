@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         summarize_biomarkers,
         summarize_biomarkers_by_arm,
     )
+    from aegrade.grading.compiled import EntryRules, compilable, evaluate_entry, missing_label
     from aegrade.grading.crs import grade_crs
     from aegrade.grading.daily import (
         Grid,
@@ -73,6 +74,7 @@ if TYPE_CHECKING:
 __all__ = [
     "GRADE_COLUMNS",
     "CrsIcansResult",
+    "EntryRules",
     "Grid",
     "HematologyResult",
     "Readings",
@@ -85,6 +87,7 @@ __all__ = [
     "canonical",
     "capd_score",
     "compare",
+    "compilable",
     "crs_one_time_point",
     "crs_timepoint_engine",
     "cut_mask",
@@ -94,6 +97,7 @@ __all__ = [
     "eval_clause",
     "eval_compare",
     "eval_condition",
+    "evaluate_entry",
     "find_febrile_neutropenia",
     "first_tocilizumab",
     "first_true",
@@ -118,6 +122,7 @@ __all__ = [
     "load_icaht",
     "load_neutropenia",
     "longest_run",
+    "missing_label",
     "nullable_int",
     "per_subject_first",
     "review_note",
@@ -150,6 +155,10 @@ _LAZY: dict[str, str] = {
     "summarize_biomarker_rows": "aegrade.grading.biomarkers",
     "summarize_biomarkers": "aegrade.grading.biomarkers",
     "summarize_biomarkers_by_arm": "aegrade.grading.biomarkers",
+    "EntryRules": "aegrade.grading.compiled",
+    "compilable": "aegrade.grading.compiled",
+    "evaluate_entry": "aegrade.grading.compiled",
+    "missing_label": "aegrade.grading.compiled",
     "grade_crs": "aegrade.grading.crs",
     "Grid": "aegrade.grading.daily",
     "Readings": "aegrade.grading.daily",

@@ -18,6 +18,7 @@ import pandas as pd
 
 from aegrade.criteria import Clause, Entry, criteria_token, load_ctcae, resolve_criteria_id
 from aegrade.criteria.units import registry
+from aegrade.grading import compiled as C
 from aegrade.grading import predicates as P
 from aegrade.prepare.censoring import with_censoring
 from aegrade.prepare.observations import Context, Prepared, prepare_observations
@@ -25,6 +26,7 @@ from aegrade.prepare.observations import Context, Prepared, prepare_observations
 __all__ = ["GRADE_COLUMNS", "Ambiguous", "assemble_grades", "grade_labs", "grade_prepared"]
 
 Ambiguous = Literal["worse", "lower"]
+Engine = Literal["compiled", "general"]
 
 Codes = npt.NDArray[np.int32]
 
@@ -61,6 +63,7 @@ class _EntryPlan:
     prefer_worse: bool = True
     # label code -> its variant saying the anticoagulation status was not recorded
     unrecorded_labels: dict[int, int] = field(default_factory=dict)
+    compiled: bool = False  # evaluated by aegrade.grading.compiled (else the general path)
 
 
 @dataclass
@@ -71,6 +74,11 @@ class _Plan:
     terms: list[str]
     by_param: dict[tuple[str, str], _EntryPlan]
     no_criteria_label: int
+    # per label code, and a last element for -1 (no label): the grade (-1 none), rule and term
+    # code it stands for; the compiled path writes only labels and reads these
+    label_grade: npt.NDArray[np.int8] = field(default_factory=lambda: np.full(1, -1, np.int8))
+    label_rule: Codes = field(default_factory=lambda: np.full(1, -1, np.int32))
+    label_term: Codes = field(default_factory=lambda: np.full(1, -1, np.int32))
 
 
 @lru_cache(maxsize=16)
@@ -139,9 +147,10 @@ def _plan(criteria: str, ambiguous: Ambiguous, token: str = "") -> _Plan:
             )
             for lab_code in [plan.grade0_label, *(c[3] for c in plan.clauses)]:
                 plan.unrecorded_labels[lab_code] = label(labels[lab_code] + suffix)
+        plan.compiled = C.compilable(plan)
         for code in e.parameters:
             by_param[(code, e.direction)] = plan
-    return _Plan(
+    out = _Plan(
         cs.id,
         labels,
         rules,
@@ -149,6 +158,24 @@ def _plan(criteria: str, ambiguous: Ambiguous, token: str = "") -> _Plan:
         by_param,
         no_criteria_label=label(f"no criteria in {cs.id} for this parameter"),
     )
+    _label_tables(out)
+    return out
+
+
+def _label_tables(plan: _Plan) -> None:
+    """What each label code means: its grade, rule and term (the compiled path's outputs)."""
+    n = len(plan.labels)
+    grade = np.full(n + 1, -1, np.int8)
+    rule = np.full(n + 1, -1, np.int32)
+    term = np.full(n + 1, -1, np.int32)
+    for ep in {id(p): p for p in plan.by_param.values()}.values():
+        codes = [ep.grade0_label, *ep.missing_labels.values()]
+        codes += [c[3] for c in ep.clauses] + list(ep.unrecorded_labels.values())
+        term[codes] = ep.term_code
+        grade[ep.grade0_label] = -1 if ep.entry.no_grade_zero is not None else 0
+        for assigned, _, _, lab, rid in ep.clauses:
+            grade[lab], rule[lab] = assigned, rid
+    plan.label_grade, plan.label_rule, plan.label_term = grade, rule, term
 
 
 @dataclass
@@ -260,25 +287,7 @@ def _evaluate_once(plan: _EntryPlan, rows: P.Rows, units: list[str]) -> Evaluate
 
 def _missing_label(plan: _EntryPlan, rows: P.Rows, na: P.BoolArray) -> Codes:
     """Which input is missing for each ungraded row (value, range, baseline, time)."""
-    m = plan.missing_labels
-    out = np.full(int(na.sum()), m["time"], np.int32)
-    checks = [
-        ("value", np.isnan(rows.value)),
-        (
-            "range",
-            (np.isnan(rows.lln) if "lln" in plan.needs else False)
-            | (np.isnan(rows.uln) if "uln" in plan.needs else False),
-        ),
-        (
-            "baseline",
-            (np.isnan(rows.baseline) if "baseline" in plan.needs else False)
-            | (np.isnan(rows.pchg) if "pchg" in plan.needs else False),
-        ),
-    ]
-    for key, missing in reversed(checks):
-        sel = np.broadcast_to(missing, na.shape)[na]
-        out[sel] = m[key]
-    return out
+    return C.missing_label(plan, rows, na)
 
 
 def _group_rows(prep: Prepared, idx: npt.NDArray[np.intp]) -> P.Rows:
@@ -287,7 +296,11 @@ def _group_rows(prep: Prepared, idx: npt.NDArray[np.intp]) -> P.Rows:
 
 
 def grade_prepared(
-    prep: Prepared, criteria: str, *, ambiguous: Ambiguous = "worse"
+    prep: Prepared,
+    criteria: str,
+    *,
+    ambiguous: Ambiguous = "worse",
+    engine: Engine = "compiled",
 ) -> tuple[_Plan, _Direction, _Direction]:
     """Grade prepared observations in both directions (the engine of :func:`grade_labs`).
 
@@ -299,6 +312,12 @@ def grade_prepared(
         A CTCAE criteria id or alias (``"ctcae-v5.0"``, ``"4.03"``, ...).
     ambiguous
         As for :func:`grade_labs`.
+    engine
+        ``"compiled"`` (the default) evaluates the common rule shapes with
+        :mod:`aegrade.grading.compiled` and the rest with the general evaluator;
+        ``"general"`` evaluates every entry with the general evaluator. Both give the same
+        results bit for bit (``tests/grading/test_compiled.py``); ``"general"`` is the
+        reference they are tested against.
 
     Returns
     -------
@@ -318,14 +337,52 @@ def grade_prepared(
     >>> low.grade, plan.rules[low.rule[0]]
     (array([3], dtype=int8), 'ctcae-v5.0/platelet-count-decreased/3')
     """
+    if engine not in ("compiled", "general"):
+        raise ValueError("engine must be 'compiled' or 'general'")
     cid = resolve_criteria_id(criteria)
     plan = _plan(cid, ambiguous, criteria_token(cid))
+    if engine == "general":
+        low, high = _Direction.empty(prep.n), _Direction.empty(prep.n)
+    else:  # labels and review flags only: grade, rule and term are read from the labels
+        none = np.zeros(0, np.int32)
+        low, high = (
+            _Direction(
+                none.astype(np.int8),
+                none,
+                np.full(prep.n, -1, np.int32),
+                none,
+                np.zeros(prep.n, bool),
+            )
+            for _ in range(2)
+        )
+    general = _grade_groups(prep, plan, low, high, engine)
+    if engine == "compiled":
+        for d in (low, high):  # what each label stands for (-1: the tables' last element)
+            d.grade, d.rule, d.term = (
+                plan.label_grade[d.label],
+                plan.label_rule[d.label],
+                plan.label_term[d.label],
+            )
+        for d, idx, (g, _, rid, _) in general:
+            d.grade[idx], d.rule[idx] = g, rid
+    return plan, low, high
+
+
+def _grade_groups(
+    prep: Prepared, plan: _Plan, low: _Direction, high: _Direction, engine: Engine
+) -> list[tuple[_Direction, npt.NDArray[np.intp], Evaluated]]:
+    """Evaluate each parameter group in both directions into ``low`` and ``high``.
+
+    ``"general"`` writes every result; ``"compiled"`` writes labels and review flags, and
+    returns the groups the general evaluator graded (their grade and rule are written after
+    the label tables).
+    """
     units = registry().unit_names
-    low, high = _Direction.empty(prep.n), _Direction.empty(prep.n)
     # a stable sort of small integers is a radix sort in numpy: linear in the rows
     order = np.argsort(prep.param_index.astype(np.int16), kind="stable")
     counts = np.bincount(prep.param_index + 1, minlength=len(prep.param_names) + 1)
     bounds = np.cumsum(counts)  # bounds[i] .. bounds[i+1]: rows of parameter i
+    general: list[tuple[_Direction, npt.NDArray[np.intp], Evaluated]] = []
     for i, code in enumerate(prep.param_names):
         lo, hi = bounds[i], bounds[i + 1]
         if lo == hi:
@@ -337,18 +394,33 @@ def grade_prepared(
             if entry_plan is None:
                 continue
             rows = rows or _group_rows(prep, idx)
+            if engine == "compiled" and entry_plan.compiled:
+                lab, rev = C.evaluate_entry(entry_plan, rows, units)
+                out.label[idx] = lab
+                if rev.any():
+                    out.review[idx] = rev
+                continue
             g, lab, rid, rev = _evaluate(entry_plan, rows, units)
+            if engine == "compiled":  # grade, rule and term written after the label tables
+                out.label[idx], out.review[idx] = lab, rev
+                general.append((out, idx, (g, lab, rid, rev)))
+                continue
             out.grade[idx], out.label[idx], out.rule[idx], out.review[idx] = g, lab, rid, rev
             out.term[idx] = entry_plan.term_code
-    return plan, low, high
+    return general
 
 
 def _categorical(
     codes: npt.NDArray[np.integer[Any]], categories: list[str]
 ) -> pd.Categorical[str] | pd.Categorical[object]:
-    """Codes (-1 missing) over text categories; all missing when there are none."""
+    """Codes (-1 missing) over text categories; all missing when there are none.
+
+    The codes are the engine's own, always within the categories: not validated again.
+    """
     return (
-        pd.Categorical.from_codes(codes.astype(np.int32), categories=pd.Index(categories))
+        pd.Categorical.from_codes(
+            codes.astype(np.int32, copy=False), categories=pd.Index(categories), validate=False
+        )
         if categories
         else pd.Categorical([None] * len(codes))
     )
@@ -357,16 +429,22 @@ def _categorical(
 def _reasons(plan: _Plan, prep: Prepared, low: _Direction, high: _Direction) -> pd.Categorical[str]:
     """One reason per row: the low and high labels joined, or the input problem, or no criteria.
 
-    Label pairs are coded as integers and only the distinct pairs are turned into text.
+    Label pairs are coded as integers and only the distinct pairs are turned into text; a
+    table from pair code to category code then gives every row its category in one gather.
     """
     n_labels = len(plan.labels) + 1
-    pair = (low.label.astype(np.int64) + 1) * n_labels + (high.label.astype(np.int64) + 1)
-    no_term = (low.term < 0) & (high.term < 0)
-    pair = np.where(no_term, -1, pair)
+    # pair code + 1 (0: no term in either direction), in int32 while the codes fit
+    wide: type[np.signedinteger[Any]] = (
+        np.int32 if n_labels * n_labels + 1 < np.iinfo(np.int32).max else np.int64
+    )
+    pair1: npt.NDArray[np.signedinteger[Any]] = low.label.astype(wide) + 1
+    pair1 *= n_labels
+    pair1 += high.label
+    pair1 += 2
+    np.putmask(pair1, (low.term < 0) & (high.term < 0), 0)
     present = np.zeros(n_labels * n_labels + 1, bool)  # dense: label pairs are few
-    present[pair + 1] = True
+    present[pair1] = True
     uniq = np.flatnonzero(present) - 1
-    inverse = (np.cumsum(present) - 1)[pair + 1]
     texts = []
     for p in uniq:
         if p < 0:
@@ -374,14 +452,20 @@ def _reasons(plan: _Plan, prep: Prepared, low: _Direction, high: _Direction) -> 
             continue
         a, b = divmod(int(p), n_labels)
         texts.append("; ".join(plan.labels[x - 1] for x in (a, b) if x > 0))
-    codes: npt.NDArray[np.int64] = inverse.reshape(-1).astype(np.int64)
     has_error = prep.has_error
+    err_codes = np.zeros(0, np.int64)
     if has_error.any():
         err_codes, err_texts = pd.factorize(prep.row_error[has_error])
-        codes[has_error] = err_codes + len(texts)
+        err_codes = err_codes + len(texts)
         texts.extend(err_texts)
     categories, remap = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
-    return pd.Categorical.from_codes(remap.reshape(-1)[codes], categories=pd.Index(categories))
+    remap = remap.reshape(-1)
+    table = np.zeros(len(present), wide)  # pair code + 1 -> category code
+    table[uniq + 1] = remap[: len(uniq)]
+    codes = table[pair1]
+    if len(err_codes):
+        codes[has_error] = remap[err_codes]
+    return pd.Categorical.from_codes(codes, categories=pd.Index(categories), validate=False)
 
 
 def grade_labs(
@@ -492,8 +576,8 @@ def assemble_grades(
             out = out.drop(columns=name)
     bad = prep.has_error
     for direction, d in (("low", low), ("high", high)):
-        grade = pd.array(np.where(d.grade >= 0, d.grade, 0), dtype="Int8")
-        grade[(d.grade < 0) | bad] = pd.NA
+        # nullable Int8: NA where not graded or the row has an input problem (0 beneath)
+        grade = pd.arrays.IntegerArray(np.maximum(d.grade, 0), (d.grade < 0) | bad)
         out[f"term_{direction}"] = _categorical(d.term, plan.terms)
         out[f"grade_{direction}"] = grade
     graded_any = ((low.term >= 0) | (high.term >= 0)).astype(np.int8)

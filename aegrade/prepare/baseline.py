@@ -51,17 +51,17 @@ def baseline_rows(
     [1, 1, 1, -1]
     """
     n = len(key)
+    records = _records(key, day, eligible, rank)
+    if records is None:
+        return np.full(n, -1, np.int64)
+    keys, rows = records
+    if _dense(key):
+        # a dense key -> row table with a last -1 that key -1 (no group) reads: one gather
+        table = np.full(int(key.max()) + 2, -1, np.int64)
+        table[keys] = rows
+        gathered: np.ndarray = table[key]
+        return gathered
     out = np.full(n, -1, np.int64)
-    cand = np.flatnonzero(eligible & (day <= BASELINE_LAST_DAY) & (key >= 0))
-    if cand.size == 0:
-        return out
-    sort_keys = (
-        (cand, day[cand], key[cand]) if rank is None else (cand, rank[cand], day[cand], key[cand])
-    )
-    order = cand[np.lexsort(sort_keys)]
-    k = key[order]
-    last = np.r_[k[1:] != k[:-1], True]
-    keys, rows = k[last], order[last]
     grouped = np.flatnonzero(key >= 0)
     size = int(keys[-1]) + 1  # keys are sorted
     if size <= max(4 * n, _DENSE_MIN):  # a dense key -> row table: one gather per row
@@ -75,6 +75,28 @@ def baseline_rows(
     hit = keys[at] == key[grouped]
     out[grouped[hit]] = rows[at[hit]]
     return out
+
+
+def _records(
+    key: np.ndarray, day: np.ndarray, eligible: np.ndarray, rank: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The groups that have a baseline record (sorted) and that record's row; None: none."""
+    cand = np.flatnonzero(eligible & (day <= BASELINE_LAST_DAY) & (key >= 0))
+    if cand.size == 0:
+        return None
+    sort_keys = (
+        (cand, day[cand], key[cand]) if rank is None else (cand, rank[cand], day[cand], key[cand])
+    )
+    order = cand[np.lexsort(sort_keys)]
+    k = key[order]
+    last = np.r_[k[1:] != k[:-1], True]
+    return k[last], order[last]
+
+
+def _dense(key: np.ndarray) -> bool:
+    """Keys -1 (no group) or more, few enough for a key -> record table with a last element
+    that key -1 reads."""
+    return int(key.min()) >= -1 and int(key.max()) + 1 <= max(4 * len(key), _DENSE_MIN)
 
 
 def baseline_values(
@@ -94,8 +116,18 @@ def baseline_values(
     ...                 given=np.array([np.nan, np.nan, 100.0])).tolist()
     [110.0, 110.0, 100.0]
     """
-    rows = baseline_rows(key, day, ~np.isnan(value), rank=value)
-    derived = np.where(rows >= 0, value[np.maximum(rows, 0)], np.nan) if len(value) else value
+    records = _records(key, day, ~np.isnan(value), value) if len(key) else None
+    if records is not None and _dense(key):
+        # a key -> baseline value table (NaN: no record; key -1 reads the last NaN): one
+        # gather from the table, not from the values
+        keys, rows = records
+        table = np.full(int(key.max()) + 2, np.nan)
+        table[keys] = value[rows]
+        derived: np.ndarray = table[key]
+    else:
+        at = baseline_rows(key, day, ~np.isnan(value), rank=value)
+        derived = value[at]
+        derived[at < 0] = np.nan  # no baseline record (row -1 read the last value)
     if given is None:
         return derived
     return np.where(np.isnan(given), derived, given)
@@ -134,7 +166,16 @@ def derive_baseline(
         param_index = np.where(
             param_index >= 0, param_index.astype(np.int64) * spec_width + specimen + 1, -1
         )
+    if len(param_index) and int(param_index.min()) >= -1:
+        # the parameters present, numbered 0.. (a small key -> value table)
+        counts = np.bincount(param_index + 1)
+        dense = np.full(len(counts), -1, np.int64)  # dense[code + 1]; code -1 stays -1
+        present = np.flatnonzero(counts[1:]) + 1
+        dense[present] = np.arange(len(present))
+        param_index = dense[param_index + 1]
     width = int(param_index.max()) + 1 if len(param_index) else 1
     grouped = (subject >= 0) & (param_index >= 0)
-    key = np.where(grouped, subject.astype(np.int64) * width + param_index, -1)
+    key = subject.astype(np.int64) * width  # in place from here: one full-length array
+    key += param_index
+    key[~grouped] = -1
     return baseline_values(key, day, value)

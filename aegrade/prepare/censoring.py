@@ -28,7 +28,10 @@ def with_censoring(graded: pd.DataFrame, prep: Prepared) -> pd.DataFrame:
     >>> out.loc[0, "reason"]
     'grade 4; censored result <0.5: graded as the limit approached from below'
     """
-    cens = prep.censored & (prep.row_error == None)  # noqa: E711 - elementwise
+    cens = prep.censored
+    if not cens.any():
+        return graded
+    cens = cens & (prep.row_error == None)  # noqa: E711 - elementwise
     if not cens.any():
         return graded
     out = graded.copy(deep=False)

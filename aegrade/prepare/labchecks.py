@@ -214,8 +214,15 @@ def specimen_skips(
         out = np.where(out == None, loinc.specimen, out)  # noqa: E711
     reg = registry()
     labs = [c for c, p in reg.parameters.items() if p.kind == "lab"]
-    lab = pd.Series(code, dtype=object).isin(labs).to_numpy(bool)
-    other = lab & (out != None) & ~pd.Series(out, dtype=object).isin(vocab.blood).to_numpy(bool)  # noqa: E711
+    # rows naming a specimen (none without a specimen column and LOINC codes)
+    named = (
+        np.zeros(0, np.intp) if specimen is None and loinc is None else np.flatnonzero(out != None)  # noqa: E711
+    )
+    other = np.zeros(n, bool)
+    if named.size:  # only those rows' codes and specimens are looked up
+        lab = pd.Series(code[named], dtype=object).isin(labs).to_numpy(bool)
+        blood = pd.Series(out[named], dtype=object).isin(vocab.blood).to_numpy(bool)
+        other[named] = lab & ~blood
     if (other & has_value).any():
         msg = (
             "specimen "
@@ -223,7 +230,9 @@ def specimen_skips(
             + ": CTCAE grades blood, serum or plasma values only"
         )
         _set(skip, other & has_value, Reason.OTHER_SPECIMEN, msg.to_numpy(dtype=object))
-    ph = (code == "PH") & (out == None) & has_value  # noqa: E711
+    unnamed = np.ones(n, bool)
+    unnamed[named] = False
+    ph = (code == "PH") & unnamed & has_value
     if ph.any():
         lo, hi = _BLOOD_PH_RANGE
         no_range = np.isnan(lln) & np.isnan(uln)
@@ -274,17 +283,56 @@ def unit_mismatches(
     reg = registry()
     if unit_key is None or scale is None:  # the row's unit and its factor, when not given
         scale, _, _, unit_key = convert_indexed(param_index, names, unit)
+    # which open rows may not fit, over all parameters at once: each parameter's windows
+    # gathered per row (-inf..inf where it has none), the arithmetic of _range_fits and
+    # _value_fits; _mismatch_rows then reads only those rows (it finds the same ones bad)
+    lows, highs = _check_windows(names)
+    checked = ~np.isnan(lows[:, 0])
     open_ = ok_unit & (param_index >= 0) & (skip == None)  # noqa: E711
+    cand = np.flatnonzero(open_ & checked[param_index])  # param_index -1: never checked
+    p = param_index[cand]
+    bad = np.empty(len(cand), bool)
+    for at in range(0, len(cand), _BLOCK):  # in blocks: the temporaries stay in cache
+        rows, q = cand[at : at + _BLOCK], p[at : at + _BLOCK]
+        v, lo, hi, scale_of = raw_value[rows], lln[rows], uln[rows], scale[rows]
+        has_range = ~np.isnan(lo) & ~np.isnan(hi)
+        x, y, w = lo * scale_of, hi * scale_of, v * scale_of
+        fits = (np.isnan(x) | ((x >= lows[q, 1]) & (x <= lows[q, 2]))) & (
+            np.isnan(y) | ((y >= lows[q, 3]) & (y <= lows[q, 4]))
+        )
+        value_fits = np.isnan(w) | ((w >= highs[q, 0]) & (w <= highs[q, 1]))
+        bad[at : at + _BLOCK] = ~np.isnan(scale_of) & np.where(has_range, ~fits, ~value_fits)
+    for i in np.unique(p[bad]):
+        rows = cand[bad & (p == i)]
+        param = reg.parameters[names[i]]
+        _mismatch_rows(skip, rows, param, unit, unit_key, scale, raw_value, lln, uln)
+    if loinc is not None:
+        _property_mismatch(skip, loinc, unit, ok_unit)
+
+
+#: Rows checked at a time where a check builds many temporaries (a few MiB each at most).
+_BLOCK = 1 << 16
+
+
+def _check_windows(names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per parameter (and a last row for no parameter): ``[checked, lln lo, lln hi, uln lo,
+    uln hi]`` of its ``reference`` windows and ``[lo, hi]`` of its ``expected`` window,
+    -inf..inf where it has none; ``checked`` is NaN for a parameter with neither."""
+    reg = registry()
+    inf = np.inf
+    lows = np.array([[np.nan, -inf, inf, -inf, inf]] * (len(names) + 1))
+    highs = np.array([[-inf, inf]] * (len(names) + 1))
     for i, code in enumerate(names):
         param = reg.parameters[code]
         if param.reference is None and param.expected is None:
             continue
-        rows = np.flatnonzero(open_ & (param_index == i))
-        if rows.size == 0:
-            continue
-        _mismatch_rows(skip, rows, param, unit, unit_key, scale, raw_value, lln, uln)
-    if loinc is not None:
-        _property_mismatch(skip, loinc, unit, ok_unit)
+        lows[i, 0] = 1.0
+        if param.reference is not None:
+            (a, b), (c, d) = param.reference
+            lows[i, 1:] = a, b, c, d
+        if param.expected is not None:
+            highs[i] = param.expected
+    return lows, highs
 
 
 def sibling_ranges(
@@ -308,19 +356,20 @@ def sibling_ranges(
     (None, None)
     """
     reg = registry()
-    open_ = ok_unit & (param_index >= 0) & (skip == None)  # noqa: E711
     for i, code in enumerate(names):
         param = reg.parameters[code]
         sibling = reg.parameters.get(param.range_sibling or "")
         if sibling is None or param.reference is None or sibling.reference is None:
             continue
-        rows = open_ & (param_index == i) & ~np.isnan(lln) & ~np.isnan(uln)
-        if not rows.any():
+        at = np.flatnonzero(param_index == i)  # the open rows of the parameter, with a range
+        at = at[ok_unit[at] & (skip[at] == None) & ~np.isnan(lln[at]) & ~np.isnan(uln[at])]  # noqa: E711
+        if at.size == 0:
             continue
-        lo, hi = lln * scale, uln * scale
+        lo, hi = lln[at] * scale[at], uln[at] * scale[at]
         own = _range_fits(param, 1.0, lo, hi)
         other = _range_fits(sibling, 1.0, lo, hi)
-        wrong = rows & ~own & other
+        wrong = np.zeros(len(param_index), bool)
+        wrong[at] = ~own & other
         if not wrong.any():
             continue
         fmt = np.vectorize(lambda x: f"{x:g}", otypes=[object])

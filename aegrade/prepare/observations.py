@@ -26,7 +26,7 @@ from aegrade.prepare.labchecks import (
     unknown_names,
     value_failures,
 )
-from aegrade.prepare.values import parse_values
+from aegrade.prepare.values import ParsedValues, parse_values
 
 __all__ = ["NUMERIC_KINDS", "Context", "Prepared", "derive_baseline", "prepare_observations"]
 
@@ -101,6 +101,26 @@ def _columns(df: pd.DataFrame) -> dict[str, str]:
         key = str(col).strip().lower()
         found.setdefault(key, col)
     return found
+
+
+def _plain_numbers(series: pd.Series) -> bool:
+    """A numeric (not boolean) column: :func:`~aegrade.prepare.values.parse_values` reads it
+    as numbers, with no censored result."""
+    return bool(pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series))
+
+
+def _censoring(
+    cells: pd.Series, parsed: ParsedValues, numeric_kind: np.ndarray, raw_value: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The censored side and limit of each row, and the values with censored results moved
+    just beyond their limit (:func:`~aegrade.prepare.labchecks.censored_values`)."""
+    if _plain_numbers(cells):  # a numeric column holds no censored result
+        return parsed.censor_side, np.full(len(cells), np.nan), raw_value
+    censor_side = np.where(numeric_kind, parsed.censor_side, np.array(None, dtype=object))
+    censor_limit = np.where(censor_side != None, parsed.value, np.nan)  # noqa: E711
+    if parsed.censored.any():
+        raw_value = censored_values(raw_value, censor_side)
+    return censor_side, censor_limit, raw_value
 
 
 def _numeric(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -179,10 +199,7 @@ def prepare_observations(
     old_numbers, _ = _numeric(value_cells)
     raw_value = np.where(numeric_kind, parsed.value, old_numbers)  # findings: as before
     value_failures(fails, parsed, numeric_kind, cols["value"], value_cells, skip)
-    censor_side = np.where(numeric_kind, parsed.censor_side, np.array(None, dtype=object))
-    censor_limit = np.where(censor_side != None, parsed.value, np.nan)  # noqa: E711
-    if parsed.censored.any():
-        raw_value = censored_values(raw_value, censor_side)
+    censor_side, censor_limit, raw_value = _censoring(value_cells, parsed, numeric_kind, raw_value)
 
     refs_raw = _references(df, cols, fails, decimal, no_result)
 
@@ -197,19 +214,25 @@ def prepare_observations(
     )
     unit_series = df[cols["unit"]] if "unit" in cols else pd.Series([None] * n, index=df.index)
     scale, offset, status, unit_key = convert_indexed(param_index, names, unit_series)
-    _unit_failures(
-        fails,
-        status,
-        code,
-        unit_series,
-        cols.get("unit", "unit"),
-        numeric_kind & ~np.isnan(raw_value) & (skip == None),  # noqa: E711
-    )
+    if ((status == 1) | (status == 2)).any():  # else _unit_failures finds nothing to report
+        _unit_failures(
+            fails,
+            status,
+            code,
+            unit_series,
+            cols.get("unit", "unit"),
+            numeric_kind & ~np.isnan(raw_value) & (skip == None),  # noqa: E711
+        )
     unit_code = unit_key
     ok_unit = status == 0
 
+    bad_unit = ~ok_unit
+
     def to_canonical(x: np.ndarray) -> np.ndarray:
-        return np.where(ok_unit, (x + offset) * scale, np.nan)
+        out: np.ndarray = x + offset  # (x + offset) * scale, NaN where the unit is not usable
+        out *= scale
+        out[bad_unit] = np.nan
+        return out
 
     unit_mismatches(
         skip,
@@ -246,13 +269,16 @@ def prepare_observations(
     if errors == "raise" and len(failures):
         raise InputError(failures, source=ctx.file)
     notes = _unit_notes(ctx, df, skip, cols.get("unit", "unit"), unit_series)
-    row_error = np.where(pd.isna(row_error), skip, row_error)
+    # without an input error the reasons are the skipped rows' (no object array compared)
+    row_error = np.where(pd.isna(row_error), skip, row_error) if len(failures) else skip
     bad_rows = np.asarray(pd.notna(row_error), dtype=bool)
     if bad_rows.any():  # a rejected row is never graded nor used as anyone's baseline
         value = np.where(bad_rows, np.nan, value)
     baseline = refs["baseline"]
     if subject is not None and day is not None:
-        spec_code = factorize(pd.Series(specimen, dtype=object))[0]
+        # no specimen column nor LOINC code: no row names a specimen (one group per parameter)
+        no_specimen = "specimen" not in cols and loinc is None
+        spec_code = None if no_specimen else factorize(pd.Series(specimen, dtype=object))[0]
         baseline = np.where(
             np.isnan(baseline),
             derive_baseline(subject, param_index, day, value, specimen=spec_code),
@@ -262,7 +288,7 @@ def prepare_observations(
     with np.errstate(divide="ignore", invalid="ignore"):
         pchg = np.where(np.isnan(pchg), (value - baseline) / baseline * 100.0, pchg)
     flag = _baseline_flag(df, cols)
-    return Prepared(
+    prepared = Prepared(
         n=n,
         code=code,
         param_index=param_index,
@@ -288,6 +314,8 @@ def prepare_observations(
         specimen=specimen,
         notes=notes,
     )
+    prepared.__dict__["has_error"] = bad_rows  # the cached mask, already computed here
+    return prepared
 
 
 def _unit_notes(
@@ -295,12 +323,16 @@ def _unit_notes(
 ) -> pd.DataFrame:
     """The ``unit_mismatch`` rows of ``skip`` as failure-table rows (value: the unit cell)."""
     prefix = f"not graded: {Reason.UNIT_MISMATCH.value} ("
-    text = pd.Series(skip, dtype="string")
-    hit = text.str.startswith(prefix).fillna(False).to_numpy(bool)
-    if not hit.any():
+    filled = np.flatnonzero(pd.notna(skip))  # only the skipped rows' text is read
+    text = pd.Series(skip[filled], dtype="string")
+    starts = text.str.startswith(prefix).fillna(False).to_numpy(bool)
+    if not starts.any():
         return failure_frame()
+    hit = np.zeros(len(skip), bool)
+    hit[filled] = starts
     notes = Failures(ctx.file, ctx.sheet, labels=ctx.rows, table=df)
-    message = text.str.slice(len(prefix), -1).to_numpy(dtype=object)
+    message = np.full(len(skip), None, dtype=object)
+    message[filled] = text.str.slice(len(prefix), -1).to_numpy(dtype=object)
     notes.add_rows(hit, Reason.UNIT_MISMATCH, message, column=column, values=unit)
     return notes.frame(by_row=True)
 
@@ -388,10 +420,14 @@ def _limit_failures(
     params = reg.parameters  # type: ignore[attr-defined]
     lows = np.array([_lim(params[c].limits, 0) for c in names] + [np.nan])
     highs = np.array([_lim(params[c].limits, 1) for c in names] + [np.nan])
-    lo, hi = lows[param_index], highs[param_index]
-    bad = (value < lo) | (value > hi)
+    bad = np.empty(len(value), bool)
+    for at in range(0, len(value), _BLOCK):  # in blocks: no full-length limit columns
+        part = slice(at, at + _BLOCK)
+        p = param_index[part]
+        bad[part] = (value[part] < lows[p]) | (value[part] > highs[p])
     if not bad.any():
         return
+    lo, hi = lows[param_index], highs[param_index]  # for the messages of the bad rows
     idx = np.flatnonzero(bad)
     pi = param_index[idx]
     codes = pd.Series(np.array([*names, ""], dtype=object)[pi], dtype="string")
@@ -414,6 +450,10 @@ def _limit_failures(
     messages = np.full(len(value), None, dtype=object)
     messages[idx] = text.to_numpy(dtype=object)
     fails.add_rows(bad, Reason.IMPLAUSIBLE, messages, column=column, values=raw)
+
+
+#: Rows checked at a time by the plausibility check (its temporaries stay in cache).
+_BLOCK = 1 << 16
 
 
 def _lim(limits: tuple[float | None, float | None] | None, i: int) -> float:

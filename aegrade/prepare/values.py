@@ -129,8 +129,11 @@ def parse_values(
         return ParsedValues(np.full(n, np.nan), status, side)
     if pd.api.types.is_numeric_dtype(cells):
         value = cells.to_numpy(dtype=float, na_value=np.nan, copy=True)
-        status = np.where(np.isinf(value), INFINITE, OK).astype(np.int8)
-        return ParsedValues(np.where(np.isinf(value), np.nan, value), status, side)
+        inf = np.isinf(value)
+        status = inf.astype(np.int8) * np.int8(INFINITE)  # OK (0) elsewhere
+        if inf.any():
+            value[inf] = np.nan
+        return ParsedValues(value, status, side)
     text = cells.astype("string").str.strip()
     boolish = text.str.lower().isin(_BOOLEANS).fillna(False).to_numpy(bool)  # True and "TRUE"
     value = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)

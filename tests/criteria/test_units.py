@@ -119,3 +119,27 @@ def test_cdisc_codes_without_criteria_take_any_unit() -> None:
     )
     assert status.tolist() == [0, 0, 0]
     assert registry().resolve_code("UREAN") == "BUN"
+
+
+def test_convert_indexed_flat_gathers_equal_the_2d_lookup() -> None:
+    # issue 15: one flat index in blocks (no-unit column first, parameter -1 the last row);
+    # a parameter index below -1 takes the 2-D lookup, which must give the same rows
+    import numpy as np
+    import pandas as pd
+
+    from aegrade.criteria.units import convert_indexed, registry
+
+    names = sorted(registry().parameters)
+    rng = np.random.default_rng(0)
+    n = 150_000  # more than one block
+    pi = rng.integers(-1, len(names), n)
+    spellings = ["g/dL", "mg/dL", "10^9/L", "/mm3", "degF", None, "", "xx", "mmol/L", "G/L"]
+    units = pd.Series(rng.choice(np.array(spellings, dtype=object), n))
+    flat = convert_indexed(pi, names, units)
+    pi2 = pi.copy()
+    pi2[0] = -2
+    two_d = convert_indexed(pi2, names, units)
+    for got, want in zip(flat, two_d, strict=True):
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got[1:], want[1:])
+    assert (flat[2] == 0).any() and (flat[2] == 2).any() and (flat[2] == 3).any()

@@ -1,0 +1,381 @@
+"""The fast evaluation of one CTCAE entry on one parameter group (issue 15, point 1).
+
+:func:`aegrade.grading.labs.grade_prepared` compiles each criteria version once
+(``labs._plan`` is cached per criteria file) and evaluates the common rule shapes here: a
+value compared with a fixed threshold (one number, or CTCAE's number per printed unit), with
+a multiple of the LLN, ULN or baseline (plus an offset), a percent change, and the baseline
+status, alone or joined by ``all``. Entries that read the anticoagulation status, a duration
+(``sustained_hours``) or a specimen go through the general evaluator (``labs._evaluate``),
+which this module reproduces bit for bit on every shape it accepts
+(``tests/grading/test_compiled.py`` compares both on every parameter, unit and direction of
+the packaged CTCAE versions).
+
+What makes it cheaper than the general evaluator, with the same arithmetic:
+
+- a threshold that is one number for the whole group is compared as a scalar (no
+  full-length threshold, tolerance and NaN temporaries);
+- whether a column has a missing value is asked once per group, so ``known`` masks are
+  built only where something is missing (``None`` stands for "known everywhere");
+- a row's result is one label code (the label decides grade, rule and term: tables of the
+  compiled plan) and a review flag, written once per group;
+- temporaries are reused across the clauses of a group (``out=``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from aegrade.criteria.ctcae import Anticoagulation, BaselineStatus, Clause, Compare, Condition
+from aegrade.grading import predicates as P
+
+__all__ = ["EntryRules", "compilable", "evaluate_entry", "missing_label"]
+
+BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
+#: (true, known); known None: decided on every row of the group
+Truth = tuple[BoolArray, BoolArray | None]
+
+_REF_COLUMNS = ("value", "lln", "uln", "baseline", "pchg")
+
+
+class EntryRules(Protocol):
+    """What the evaluators read of a compiled entry (``labs._EntryPlan``)."""
+
+    @property
+    def entry(self) -> Any: ...  # aegrade.criteria.ctcae.Entry
+
+    @property
+    def clauses(self) -> list[tuple[int, int, Clause, int, int]]: ...
+
+    @property
+    def grade0_label(self) -> int: ...
+
+    @property
+    def missing_labels(self) -> dict[str, int]: ...
+
+    @property
+    def needs(self) -> set[str]: ...
+
+
+def compilable(rules: EntryRules) -> bool:
+    """Whether :func:`evaluate_entry` grades this entry (else the general evaluator does).
+
+    Parameters
+    ----------
+    rules
+        A compiled entry: its criteria ``entry``, ``clauses`` and ``needs``.
+
+    Returns
+    -------
+    bool
+        False for an entry with a specimen, an anticoagulation condition or a duration.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from aegrade.criteria.ctcae import Clause
+    >>> clause = Clause.model_validate({"op": "lt", "ref": "lln"})
+    >>> rules = SimpleNamespace(entry=SimpleNamespace(specimen=None), needs={"lln"},
+    ...                         clauses=[(1, -1, clause, 0, 0)])
+    >>> compilable(rules)
+    True
+    """
+    if rules.entry.specimen is not None or "anticoagulated" in rules.needs:
+        return False
+    for _, _, clause, _, _ in rules.clauses:
+        if not clause.all:
+            return False  # the general evaluator names the problem
+        for cond in clause.all:
+            if isinstance(cond, Anticoagulation):
+                return False
+            if isinstance(cond, Compare) and cond.sustained_hours is not None:
+                return False
+    return True
+
+
+class _Group:
+    """One parameter group's columns with their missing-value masks, each computed once."""
+
+    def __init__(self, rows: P.Rows, canonical: str, units: list[str]) -> None:
+        self.rows, self.canonical, self.units = rows, canonical, units
+        self.n = len(rows.value)
+        self._nan: dict[str, BoolArray | None] = {}
+        self._finite: dict[str, bool] = {}
+        self._baseline: dict[str, Truth] = {}
+        self._unit_rows: dict[str, BoolArray | None] = {}
+
+    def column(self, name: str) -> FloatArray:
+        out: FloatArray = getattr(self.rows, name)
+        return out
+
+    def nan(self, name: str) -> BoolArray | None:
+        """Where the column is NaN; None where it never is."""
+        if name not in self._nan:
+            mask = np.isnan(self.column(name))
+            self._nan[name] = mask if mask.any() else None
+        return self._nan[name]
+
+    def finite(self, name: str) -> bool:
+        """True when every value of the column is finite (a product with it is never NaN)."""
+        if name not in self._finite:
+            self._finite[name] = bool(np.isfinite(self.column(name)).all())
+        return self._finite[name]
+
+    def unit_rows(self, unit: str) -> BoolArray | None:
+        """Rows in this printed unit (None: none), as ``predicates._per_unit`` selects them."""
+        if unit not in self._unit_rows:
+            mask = self.rows.unit_code == self.units.index(unit)
+            self._unit_rows[unit] = mask if mask.any() else None
+        return self._unit_rows[unit]
+
+    def baseline(self, cond: BaselineStatus) -> Truth:
+        """``predicates.eval_baseline``, once per status asked."""
+        if cond.baseline not in self._baseline:
+            true, known = P.eval_baseline(cond, self.rows)
+            self._baseline[cond.baseline] = (true, None if known.all() else known)
+        return self._baseline[cond.baseline]
+
+
+def _threshold(g: _Group, spec: float | dict[str, float], *, affine: bool) -> float | FloatArray:
+    """``predicates._per_unit``: one number when no row is in another printed unit."""
+    if not isinstance(spec, dict):
+        return float(spec)
+    base = float(spec[g.canonical]) if g.canonical in spec else None
+    out: FloatArray | None = None
+    for unit, number in spec.items():
+        if unit == g.canonical or unit not in g.units:
+            continue
+        mask = g.unit_rows(unit)
+        if mask is None:
+            continue
+        if out is None:
+            out = np.full(g.n, np.nan if base is None else base)
+        shift: FloatArray | float = g.rows.offset[mask] if affine else 0.0
+        out[mask] = (float(number) + shift) * g.rows.scale[mask]
+    if out is not None:
+        return out
+    return np.nan if base is None else base
+
+
+def _compare(cond: Compare, g: _Group) -> Truth:
+    """``predicates.eval_compare`` (no duration), the threshold a scalar where it can be."""
+    lhs = g.column(cond.lhs)
+    lhs_nan = g.nan(cond.lhs)
+    rhs: float | FloatArray
+    may_be_nan = True  # whether the threshold array may hold a NaN
+    if cond.ref == "absolute":
+        assert cond.threshold is not None
+        if cond.lhs == "pchg":
+            if isinstance(cond.threshold, dict):
+                raise TypeError(f"a pchg threshold is one number, not per unit: {cond.threshold!r}")
+            rhs = float(cond.threshold)
+        else:
+            rhs = _threshold(g, cond.threshold, affine=True)
+    else:
+        rhs = g.column(cond.ref) * cond.factor
+        offset = None if cond.offset is None else _threshold(g, cond.offset, affine=False)
+        if offset is not None:
+            rhs = rhs + offset
+        # a product of finite numbers plus a finite offset is never NaN (it may overflow to inf)
+        may_be_nan = not (
+            g.finite(cond.ref)
+            and np.isfinite(cond.factor)
+            and (offset is None or bool(np.isfinite(offset).all()))
+        )
+    if isinstance(rhs, float):
+        if np.isnan(rhs):
+            return np.zeros(g.n, bool), np.zeros(g.n, bool)
+        true = P.compare(cond.op, lhs, np.float64(rhs))
+        rhs_nan = None
+    else:
+        rhs_nan = np.isnan(rhs) if may_be_nan else None
+        if rhs_nan is not None and not rhs_nan.any():
+            rhs_nan = None
+        true = _compare_array(cond.op, lhs, rhs)
+    if lhs_nan is None and rhs_nan is None:
+        return true, None
+    missing = lhs_nan if rhs_nan is None else (rhs_nan if lhs_nan is None else lhs_nan | rhs_nan)
+    assert missing is not None
+    return true, ~missing
+
+
+def _compare_array(op: str, lhs: FloatArray, rhs: FloatArray) -> BoolArray:
+    """``predicates.compare`` (the same operations, so the same bits) with one temporary."""
+    tol = np.abs(rhs)
+    tol *= P.REL_TOL
+    if op in ("lt", "ge"):
+        np.subtract(rhs, tol, out=tol)
+    elif op in ("le", "gt"):
+        np.add(rhs, tol, out=tol)
+    else:
+        raise ValueError(f"unknown comparison {op!r}")
+    if op == "lt":
+        return lhs < tol
+    if op == "le":
+        return lhs <= tol
+    if op == "gt":
+        return lhs > tol
+    return lhs >= tol
+
+
+def _condition(cond: Condition, g: _Group) -> Truth:
+    if isinstance(cond, Compare):
+        return _compare(cond, g)
+    if isinstance(cond, BaselineStatus):
+        return g.baseline(cond)
+    raise TypeError(f"not a compiled condition: {cond!r}")  # pragma: no cover - compilable()
+
+
+def _clause(clause: Clause, g: _Group) -> Truth:
+    """``predicates.eval_clause``: Kleene conjunction, None for known everywhere."""
+    true, known = _condition(clause.all[0], g)
+    if len(clause.all) == 1:
+        return true, known
+    ones = np.ones(g.n, bool)
+    k_all = ones if known is None else known
+    false_known = k_all & ~true
+    any_unknown = known is not None
+    for cond in clause.all[1:]:
+        t, k = _condition(cond, g)
+        k_full = ones if k is None else k
+        any_unknown |= k is not None
+        true = true & t
+        k_all = k_all & k_full
+        false_known = false_known | (k_full & ~t)
+    if not any_unknown:
+        return true, None
+    decided = k_all | false_known
+    return true, (None if decided.all() else decided)
+
+
+def missing_label(rules: EntryRules, rows: P.Rows, na: BoolArray) -> npt.NDArray[np.int32]:
+    """Which input is missing for each ungraded row (value, range, baseline, time).
+
+    Parameters
+    ----------
+    rules
+        The compiled entry (its ``missing_labels`` codes and the inputs it ``needs``).
+    rows
+        The parameter group.
+    na
+        The group's rows that no rule decided.
+
+    Returns
+    -------
+    numpy.ndarray
+        One label code per row of ``na``: value missing first, then the range, the baseline,
+        else the time.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> import numpy as np
+    >>> rules = SimpleNamespace(missing_labels={"value": 0, "range": 1, "baseline": 2,
+    ...                         "time": 3}, needs={"uln"})
+    >>> rows = P.Rows(value=np.array([np.nan, 5.0]), uln=np.array([1.0, np.nan]))
+    >>> missing_label(rules, rows, np.array([True, True])).tolist()
+    [0, 1]
+    """
+    m = rules.missing_labels
+    out = np.full(int(na.sum()), m["time"], np.int32)
+    checks = [
+        ("value", np.isnan(rows.value)),
+        (
+            "range",
+            (np.isnan(rows.lln) if "lln" in rules.needs else False)
+            | (np.isnan(rows.uln) if "uln" in rules.needs else False),
+        ),
+        (
+            "baseline",
+            (np.isnan(rows.baseline) if "baseline" in rules.needs else False)
+            | (np.isnan(rows.pchg) if "pchg" in rules.needs else False),
+        ),
+    ]
+    for key, missing in reversed(checks):
+        sel = np.broadcast_to(missing, na.shape)[na]
+        out[sel] = m[key]
+    return out
+
+
+def evaluate_entry(
+    rules: EntryRules, rows: P.Rows, units: list[str]
+) -> tuple[npt.NDArray[np.int32], BoolArray]:
+    """Grade one parameter group with one compilable entry: each row's label and review.
+
+    The clauses are tried from the most severe grade down; the first that holds gives the
+    row its label. A row no clause holds is grade 0 where every clause was decided and the
+    value is present, else ungraded with the missing input as its label. ``review`` is set
+    where the clause has a lower ``alternative`` or a more severe grade was undecided.
+
+    Parameters
+    ----------
+    rules
+        A compiled entry for which :func:`compilable` is True.
+    rows
+        The parameter group's columns, in the entry's canonical unit.
+    units
+        The unit registry's unit names (``rows.unit_code`` indexes them).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(label, review)``: int32 label codes of the plan, and booleans.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> import numpy as np
+    >>> from aegrade.criteria.ctcae import Clause
+    >>> clause = Clause.model_validate({"op": "lt", "ref": "lln"})
+    >>> rules = SimpleNamespace(
+    ...     entry=SimpleNamespace(unit="g/L", no_grade_zero=None), clauses=[(1, -1, clause, 7, 0)],
+    ...     grade0_label=6, missing_labels={"value": 2, "range": 3, "baseline": 4, "time": 5},
+    ...     needs={"lln"},
+    ... )
+    >>> rows = P.Rows(value=np.array([100.0, 130.0, 100.0]), lln=np.array([120.0, 120.0, np.nan]))
+    >>> label, review = evaluate_entry(rules, rows, [])
+    >>> label.tolist(), review.tolist()
+    ([7, 6, 3], [False, False, False])
+    """
+    g = _Group(rows, rules.entry.unit, units)
+    n = g.n
+    label = np.full(n, -1, np.int32)
+    review = np.zeros(n, bool)
+    open_ = np.ones(n, bool)  # no clause has held yet
+    hit = np.empty(n, bool)
+    all_known: BoolArray | None = None  # None: every clause so far was decided everywhere
+    unknown_above: BoolArray | None = None  # a more severe grade was undecided
+    grade_unknown: BoolArray | None = None  # this grade was undecided
+    current: int | None = None
+    for assigned, other, clause, lab, _ in rules.clauses:
+        level = assigned if other < 0 or other < assigned else other
+        if current is not None and level != current and grade_unknown is not None:
+            unknown_above = (
+                grade_unknown if unknown_above is None else unknown_above | grade_unknown
+            )
+            grade_unknown = None
+        current = level
+        true, known = _clause(clause, g)
+        if known is not None:  # a true clause is always decided: known | true == known
+            all_known = known.copy() if all_known is None else np.logical_and(all_known, known)
+            unknown = ~known
+            grade_unknown = unknown if grade_unknown is None else grade_unknown | unknown
+        np.logical_and(true, open_, out=hit)
+        np.copyto(label, lab, where=hit)
+        if other >= 0:
+            review |= hit
+        elif unknown_above is not None:
+            np.copyto(review, unknown_above, where=hit)
+        np.logical_xor(open_, hit, out=open_)
+    value_nan = g.nan("value")
+    zero = open_.copy() if all_known is None else open_ & all_known
+    if value_nan is not None:
+        zero &= ~value_nan
+    np.copyto(label, rules.grade0_label, where=zero)
+    na = open_ & ~zero
+    if na.any():
+        label[na] = missing_label(rules, rows, na)
+    return label, review
