@@ -21,7 +21,12 @@ from aegrade.episodes.build import (
 )
 from aegrade.episodes.febrile import febrile_neutropenia_episodes
 from aegrade.episodes.labs import LongGrades, baseline_grades, build_episodes, stack_directions
-from aegrade.episodes.summary import summarize_subjects, worst_by_term, worst_per_subject
+from aegrade.episodes.summary import (
+    carried_subject_columns,
+    summarize_subjects,
+    worst_by_term,
+    worst_per_subject,
+)
 from aegrade.episodes.syndromes import (
     GradedTimePoints,
     Syndrome,
@@ -43,6 +48,7 @@ __all__ = [
     "baseline_grades",
     "build_adverse_events",
     "build_episodes",
+    "carried_subject_columns",
     "episode_numbers",
     "episode_rows",
     "episode_stats",

@@ -12,7 +12,7 @@ import pandas as pd
 
 from aegrade.episodes.labs import BASELINE_LAST_DAY, LongGrades
 
-__all__ = ["summarize_subjects", "worst_by_term", "worst_per_subject"]
+__all__ = ["carried_subject_columns", "summarize_subjects", "worst_by_term", "worst_per_subject"]
 
 
 def worst_per_subject(
@@ -110,6 +110,26 @@ def worst_by_term(long: LongGrades) -> pd.DataFrame:
     )
 
 
+#: Subjects columns a table built later from the written outputs needs: the arm, ADaM
+#: population flags (``SAFFL``, ``ITTFL``: a name ending in FL) for ``--population``, and the
+#: exposure columns of the exposure-adjusted rates.
+_CARRIED = ("arm", "exposure_days", "treatment_start", "treatment_end", "trtsdt", "trtedt")
+
+
+def carried_subject_columns(columns: pd.Index) -> list[str]:
+    """The subjects columns ``subject_summary`` carries beside the grades, in input order.
+
+    >>> carried_subject_columns(pd.Index(["subject_id", "arm", "age", "SAFFL", "trtedt"]))
+    ['arm', 'SAFFL', 'trtedt']
+    """
+    keep = []
+    for name in columns:
+        low = str(name).lower()
+        if low in _CARRIED or (low.endswith("fl") and 3 <= len(low) <= 8 and low.isalnum()):
+            keep.append(str(name))
+    return keep
+
+
 def summarize_subjects(
     subjects: pd.DataFrame, adverse_events: pd.DataFrame, graded: pd.DataFrame, long: LongGrades
 ) -> pd.DataFrame:
@@ -147,7 +167,7 @@ def summarize_subjects(
     >>> summarize_subjects(subjects, ae, graded, long).to_numpy().tolist()
     [['S1', 2, 2], ['S2', 0, <NA>]]
     """
-    out = subjects[["subject_id", *[c for c in ("arm",) if c in subjects]]].copy()
+    out = subjects[["subject_id", *carried_subject_columns(subjects.columns)]].copy()
     sid = graded["subject_id"].astype(str)
     out["n_observations"] = (
         out["subject_id"].astype(str).map(sid.value_counts()).fillna(0).astype("int64")

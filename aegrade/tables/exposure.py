@@ -4,8 +4,11 @@ point 4), at every level of the SOC / preferred term / grade hierarchy.
 The rate of a row is the number of patients with at least one treatment-emergent AE of that
 row (at a grade in the column's range) divided by the total exposure of the arm's patients in
 patient-years (days / 365.25), times 100. The exposure is the whole treatment exposure of
-every patient (not truncated at the first event): the "exposure-adjusted incidence rate" of
-the FDA's and ICH E3's safety tables when only one event per patient is counted.
+every patient (not truncated at the first event): subjects with at least one event over the
+total subject-years of exposure of the arm, the EAIR as statistical programmers define it
+beside the event rate EAER (https://www.clinstandards.org/blog/exposure-adjusted-event-rate-vs-exposure-adjusted-incidence-rate-1774466522309,
+Table 1). The variant that ends each patient's time at risk at the first event of the row is
+not offered; the table's footnote says which denominator is used.
 
 The 95% interval is the exact (Garwood) interval of a Poisson count ``x``:
 lower ``= G^-1(a/2; x)``, upper ``= G^-1(1 - a/2; x + 1)``, with ``G^-1(p; k)`` the
