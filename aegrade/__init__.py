@@ -12,6 +12,7 @@ toxicity (:func:`summarize_hematology`, :func:`grade_icaht`, :func:`score_car_he
 from typing import TYPE_CHECKING
 
 from aegrade._version import __version__
+from aegrade.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from aegrade.compare import VersionComparison, compare_versions
@@ -95,17 +96,4 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> object:
-    """Import a public name's module on first use and keep the name here."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'aegrade' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals(), submodules=False)

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1] / "aegrade"
 LAYERS: dict[str, int] = {
     "_version": 0,
     "errors": 0,
+    "lazy": 0,
     "schema": 1,
     "criteria": 1,
     "study": 2,

@@ -6,6 +6,8 @@ in their modules.
 
 from typing import TYPE_CHECKING
 
+from aegrade.lazy import lazy_exports
+
 if TYPE_CHECKING:
     from aegrade.grading.bedside import (
         ScoreError,
@@ -208,22 +210,4 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> object:
-    import importlib
-
-    module = _LAZY.get(name)
-    if module is None:
-        try:  # a submodule by attribute (``aegrade.grading.x`` after ``import aegrade.grading``)
-            value: object = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    else:
-        value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
