@@ -406,13 +406,22 @@ class Failures:
         """Per table row (``n`` rows), ``"not graded: <check> (<message>)"`` of its first
         problem, else None."""
         out = np.full(n, None, dtype=object)
+        at, text = self.first_problems()
+        out[at] = text
+        return out
+
+    def first_problems(self) -> tuple[np.ndarray, np.ndarray]:
+        """The table rows with a problem (ascending positions) and, for each, ``"not graded:
+        <check> (<message>)"`` of its first problem: :meth:`row_errors` without an array of
+        every row."""
+        if not self._parts:
+            return np.zeros(0, np.int64), np.zeros(0, dtype=object)
         table = self._all(True)
         table = table[table["_pos"] >= 0].drop_duplicates("_pos")
-        if len(table):
-            out[table["_pos"].to_numpy(np.int64)] = (
-                "not graded: " + table["check"] + " (" + table["message"] + ")"
-            ).to_numpy(dtype=object)
-        return out
+        text = ("not graded: " + table["check"] + " (" + table["message"] + ")").to_numpy(
+            dtype=object
+        )
+        return table["_pos"].to_numpy(np.int64), text
 
     def error(self, source: str | None = None) -> InputError:
         """An :class:`InputError` holding every problem collected."""

@@ -69,7 +69,7 @@ class Rows:
     unit_code: npt.NDArray[np.integer[Any]]
     scale: FloatArray
     offset: FloatArray
-    baseline_flag: FloatArray
+    baseline_flag: FloatArray | None
     time: FloatArray | None
     subject: npt.NDArray[Any] | None
     anticoagulated: FloatArray | None
@@ -421,9 +421,13 @@ def _baseline_beyond(rows: Rows, flag: float, op: str, limit: FloatArray) -> Tru
     """Whether the baseline lies beyond ``limit`` (``op``: gt for above ULN, lt for below LLN),
     decided by the indicator when given (``flag``: 1.0 HIGH, -1.0 LOW), else by the value; a
     subject without a baseline counts as normal (the limit multiples apply)."""
-    by_flag = ~np.isnan(rows.baseline_flag)
     no_baseline = np.isnan(rows.baseline)
-    beyond = np.where(by_flag, rows.baseline_flag == flag, compare(op, rows.baseline, limit))
+    given: FloatArray | None = getattr(rows, "baseline_flag", None)
+    if given is None:  # no indicator given anywhere: by the value
+        beyond = compare(op, rows.baseline, limit)
+        return beyond & ~no_baseline, no_baseline | ~np.isnan(limit)
+    by_flag = ~np.isnan(given)
+    beyond = np.where(by_flag, given == flag, compare(op, rows.baseline, limit))
     known = by_flag | no_baseline | ~np.isnan(limit)
     return beyond & ~(~by_flag & no_baseline), known
 

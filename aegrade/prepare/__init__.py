@@ -19,6 +19,7 @@ from aegrade.prepare.findings import (
 )
 from aegrade.prepare.labchecks import (
     LoincColumns,
+    Skips,
     censored_values,
     loinc_columns,
     sibling_ranges,
@@ -44,6 +45,7 @@ __all__ = [
     "ParsedValues",
     "Prepared",
     "PreparedStudy",
+    "Skips",
     "TimePoints",
     "baseline_rows",
     "baseline_values",

@@ -31,7 +31,7 @@ def with_censoring(graded: pd.DataFrame, prep: Prepared) -> pd.DataFrame:
     cens = prep.censored
     if not cens.any():
         return graded
-    cens = cens & (prep.row_error == None)  # noqa: E711 - elementwise
+    cens = cens & ~prep.has_error
     if not cens.any():
         return graded
     out = graded.copy(deep=False)

@@ -312,7 +312,7 @@ def _check_vitals(
     )
     out[idx] = prep.value
     refused = np.zeros(len(code), bool)
-    refused[idx] = pd.notna(prep.row_error)
+    refused[idx] = prep.has_error
     probs.bad |= refused
     probs.failures.extend(prep.failures)
     return out

@@ -31,6 +31,7 @@ from aegrade.prepare.values import (
 __all__ = [
     "CENSOR_STEP",
     "LoincColumns",
+    "Skips",
     "censored_values",
     "loinc_columns",
     "sibling_ranges",
@@ -50,16 +51,91 @@ CENSOR_STEP = 1e-9
 _BLOOD_PH_RANGE = (7.0, 7.8)
 
 
-def _set(skip: np.ndarray, mask: np.ndarray, code: Reason, text: np.ndarray | str) -> None:
+class Skips:
+    """Rows kept but not graded without being input errors, each with its reason.
+
+    Only the skipped rows are stored (their positions, reason code and message), so a column
+    where nothing is skipped costs one boolean mask, never an object array of the rows.
+
+    Examples
+    --------
+    >>> skip = Skips(3)
+    >>> skip.put(np.array([False, True, True]), Reason.NO_RESULT, "no result")
+    >>> skip.put(np.array([True, True, False]), Reason.UNIT_MISMATCH, "wrong unit")
+    >>> skip.mask.tolist()
+    [True, True, True]
+    >>> for text in skip.texts(np.arange(3)):
+    ...     print(text)
+    not graded: unit_mismatch (wrong unit)
+    not graded: no_result (no result)
+    not graded: no_result (no result)
+    """
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        #: True where a reason is written
+        self.mask = np.zeros(n, bool)
+        self._parts: list[tuple[np.ndarray, Reason, np.ndarray]] = []
+
+    def open(self) -> np.ndarray:
+        """True where no reason is written yet."""
+        out: np.ndarray = ~self.mask
+        return out
+
+    def put(self, mask: np.ndarray, code: Reason, text: np.ndarray | str) -> None:
+        """Write a reason where ``mask`` holds and no earlier reason is written; ``text`` is
+        one message, or one per row (read at the written rows only)."""
+        mask = mask & ~self.mask
+        if not mask.any():
+            return
+        at = np.flatnonzero(mask)
+        msg = np.asarray(text, dtype=object)
+        msg = msg[at] if msg.ndim else np.full(len(at), msg.item(), dtype=object)
+        self.mask[at] = True
+        self._parts.append((at, code, msg))
+
+    def rows(self, code: Reason | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Positions (ascending) and messages of the rows skipped (with ``code``: for it)."""
+        parts = [p for p in self._parts if code is None or p[1] == code]
+        if not parts:
+            return np.zeros(0, np.intp), np.zeros(0, object)
+        at = np.concatenate([p[0] for p in parts])
+        msg = np.concatenate([p[2] for p in parts])
+        order = np.argsort(at, kind="stable")
+        return at[order], msg[order]
+
+    def reasons(self) -> tuple[np.ndarray, np.ndarray]:
+        """Positions (ascending) of the skipped rows and their reason,
+        ``"not graded: <code> (<message>)"``."""
+        if not self._parts:
+            return np.zeros(0, np.intp), np.zeros(0, object)
+        at = np.concatenate([p[0] for p in self._parts])
+        text = np.concatenate(
+            [
+                (f"not graded: {code.value} (" + pd.Series(msg, dtype="string") + ")").to_numpy(
+                    dtype=object
+                )
+                for _, code, msg in self._parts
+            ]
+        )
+        order = np.argsort(at, kind="stable")
+        return at[order], text[order]
+
+    def texts(self, rows: np.ndarray) -> np.ndarray:
+        """The reason of each of ``rows`` (None where not skipped)."""
+        out = np.full(len(rows), None, dtype=object)
+        at, text = self.reasons()
+        if not len(at):
+            return out
+        where = np.minimum(np.searchsorted(at, rows), len(at) - 1)
+        hit = at[where] == rows
+        out[hit] = text[where[hit]]
+        return out
+
+
+def _set(skip: Skips, mask: np.ndarray, code: Reason, text: np.ndarray | str) -> None:
     """Write a reason where ``mask`` holds and no earlier reason is written."""
-    mask = mask & (skip == None)  # noqa: E711 - elementwise
-    if not mask.any():
-        return
-    msg = np.asarray(text, dtype=object)
-    msg = msg[mask] if msg.ndim else np.full(int(mask.sum()), msg.item(), dtype=object)
-    skip[mask] = (f"not graded: {code.value} (" + pd.Series(msg, dtype="string") + ")").to_numpy(
-        dtype=object
-    )
+    skip.put(mask, code, text)
 
 
 @dataclass(frozen=True)
@@ -89,12 +165,12 @@ def loinc_columns(cells: pd.Series, names: list[str]) -> LoincColumns:
     return LoincColumns(pidx[codes], spec[codes], prop[codes])
 
 
-def unknown_names(skip: np.ndarray, parameter: pd.Series, param_index: np.ndarray) -> None:
+def unknown_names(skip: Skips, parameter: pd.Series, param_index: np.ndarray) -> None:
     """Rows whose test name is recognised nowhere: reason ``unknown_parameter`` naming it.
 
-    >>> skip = np.full(2, None, dtype=object)
+    >>> skip = Skips(2)
     >>> unknown_names(skip, pd.Series(["HGB", "Neut %"]), np.array([0, -1]))
-    >>> print(skip[1])
+    >>> print(skip.texts(np.array([1]))[0])
     not graded: unknown_parameter (test name 'Neut %' is not recognised; map it in [parameters])
     """
     unknown = param_index < 0
@@ -117,15 +193,15 @@ def value_failures(
     numeric: np.ndarray,
     column: str,
     cells: pd.Series,
-    skip: np.ndarray,
+    skip: Skips,
 ) -> None:
     """Input problems of numeric rows' result cells; no-result words into ``skip``.
 
     >>> from aegrade.prepare.values import parse_values
     >>> cells = pd.Series(["QNS", "#N/A", "1,234"])
-    >>> fails, skip = Failures(), np.full(3, None, dtype=object)
+    >>> fails, skip = Failures(), Skips(3)
     >>> value_failures(fails, parse_values(cells), np.ones(3, bool), "value", cells, skip)
-    >>> fails.frame()["check"].tolist(), skip[0]
+    >>> fails.frame()["check"].tolist(), skip.texts(np.array([0]))[0]
     (['spreadsheet_error', 'ambiguous_number'], "not graded: no_result (the result is 'QNS')")
     """
     st = np.where(numeric, parsed.status, 0)
@@ -178,68 +254,75 @@ def censored_values(raw_value: np.ndarray, side: np.ndarray) -> np.ndarray:
 
 
 def specimen_skips(
-    skip: np.ndarray,
+    skip: Skips,
     specimen: pd.Series | None,
     loinc: LoincColumns | None,
-    code: np.ndarray,
+    param_index: np.ndarray,
+    names: list[str],
     lln: np.ndarray,
     uln: np.ndarray,
     *,
     has_value: np.ndarray,
-) -> np.ndarray:
-    """Each row's canonical specimen; lab rows of another specimen than blood (and pH that
-    cannot be told from urine pH) get reason ``other_specimen``.
+) -> np.ndarray | None:
+    """Each row's canonical specimen (None: no ``specimen`` column nor LOINC code, so no row
+    names one); lab rows of another specimen than blood (and pH that cannot be told from
+    urine pH) get reason ``other_specimen``.
 
     A row's specimen is its ``specimen`` cell, else the specimen of its LOINC code. A pH row
     with neither is blood pH only when its reference range lies in the blood pH window
     (7.0-7.8); a range outside it (urine 4.5-8.0) or no range at all leaves it ungraded.
 
-    >>> skip = np.full(3, None, dtype=object)
+    >>> skip = Skips(3)
     >>> spec = specimen_skips(skip, pd.Series(["Serum", "URINE", None]), None,
-    ...                       np.array(["K", "K", "PH"], dtype=object),
+    ...                       np.array([0, 0, 1]), ["K", "PH"],
     ...                       np.array([3.5, np.nan, 5.0]), np.array([5.1, np.nan, 8.0]),
     ...                       has_value=np.ones(3, bool))
-    >>> spec.tolist(), skip[0], skip[1][:38]
+    >>> spec.tolist(), skip.texts(np.array([0]))[0], skip.texts(np.array([1]))[0][:38]
     (['SERUM', 'URINE', None], None, 'not graded: other_specimen (specimen U')
     """
-    n = len(code)
+    n = len(param_index)
     vocab = lab_vocabulary()
-    out = np.full(n, None, dtype=object)
-    if specimen is not None:
-        text = specimen.astype("string").str.strip()
-        codes, uniques = factorize(text.where(text != ""))
-        canon = np.array([vocab.specimen(u) for u in uniques] + [None], dtype=object)
-        out = canon[codes]
-    if loinc is not None:
-        out = np.where(out == None, loinc.specimen, out)  # noqa: E711
     reg = registry()
-    labs = [c for c, p in reg.parameters.items() if p.kind == "lab"]
-    # rows naming a specimen (none without a specimen column and LOINC codes)
-    named = (
-        np.zeros(0, np.intp) if specimen is None and loinc is None else np.flatnonzero(out != None)  # noqa: E711
-    )
-    other = np.zeros(n, bool)
-    if named.size:  # only those rows' codes and specimens are looked up
-        lab = pd.Series(code[named], dtype=object).isin(labs).to_numpy(bool)
+    out: np.ndarray | None = None
+    named = np.zeros(0, np.intp)  # rows naming a specimen
+    if specimen is not None or loinc is not None:
+        out = np.full(n, None, dtype=object)
+        if specimen is not None:
+            text = specimen.astype("string").str.strip()
+            codes, uniques = factorize(text.where(text != ""))
+            canon = np.array([vocab.specimen(u) for u in uniques] + [None], dtype=object)
+            out = canon[codes]
+        if loinc is not None:
+            out = np.where(out == None, loinc.specimen, out)  # noqa: E711
+        named = np.flatnonzero(out != None)  # noqa: E711
+    if named.size:  # only those rows' parameters and specimens are looked up
+        assert out is not None
+        is_lab = np.array([reg.parameters[c].kind == "lab" for c in names] + [False])
+        lab = is_lab[param_index[named]]
         blood = pd.Series(out[named], dtype=object).isin(vocab.blood).to_numpy(bool)
+        other = np.zeros(n, bool)
         other[named] = lab & ~blood
-    if (other & has_value).any():
-        msg = (
-            "specimen "
-            + pd.Series(out, dtype="string").fillna("")
-            + ": CTCAE grades blood, serum or plasma values only"
-        )
-        _set(skip, other & has_value, Reason.OTHER_SPECIMEN, msg.to_numpy(dtype=object))
-    unnamed = np.ones(n, bool)
-    unnamed[named] = False
-    ph = (code == "PH") & unnamed & has_value
+        if (other & has_value).any():
+            msg = (
+                "specimen "
+                + pd.Series(out, dtype="string").fillna("")
+                + ": CTCAE grades blood, serum or plasma values only"
+            )
+            _set(skip, other & has_value, Reason.OTHER_SPECIMEN, msg.to_numpy(dtype=object))
+    if "PH" not in names:
+        return out
+    ph = param_index == names.index("PH")
+    if not ph.any():
+        return out
+    ph[named] = False
+    ph &= has_value
     if ph.any():
         lo, hi = _BLOOD_PH_RANGE
         no_range = np.isnan(lln) & np.isnan(uln)
-        blood = ~no_range & (np.isnan(lln) | (lln >= lo)) & (np.isnan(uln) | (uln <= hi))
+        blood_ph = ~no_range & (np.isnan(lln) | (lln >= lo)) & (np.isnan(uln) | (uln <= hi))
         _set(
             skip,
-            ph & ~blood & ~no_range,
+            ph & ~blood_ph & ~no_range,
             Reason.OTHER_SPECIMEN,
             "pH with a reference range outside the blood pH window (7.0-7.8), e.g. urine pH, "
             "and no specimen or LOINC code saying blood",
@@ -255,7 +338,7 @@ def specimen_skips(
 
 
 def unit_mismatches(
-    skip: np.ndarray,
+    skip: Skips,
     param_index: np.ndarray,
     names: list[str],
     unit: pd.Series,
@@ -272,11 +355,12 @@ def unit_mismatches(
     unit that fits (``parameters.yaml``: ``reference`` and ``expected``), or a unit of the
     wrong kind for the row's LOINC property (a mass unit on a substance code).
 
-    >>> skip = np.full(2, None, dtype=object)
+    >>> skip = Skips(2)
     >>> unit_mismatches(skip, np.array([0, 0]), ["CA"], pd.Series(["mg/dL", "mg/dL"]),
     ...                 np.array([2.3, 9.1]), np.array([2.1, 8.6]), np.array([2.6, 10.2]),
     ...                 np.ones(2, bool), None)
-    >>> print(skip[0].removeprefix("not graded: ")), skip[1]
+    >>> got = skip.texts(np.arange(2))
+    >>> print(got[0].removeprefix("not graded: ")), got[1]
     unit_mismatch (CA 2.3 'mg/dL' with range 2.1-2.6 does not fit mg/dL; it fits mmol/L)
     (None, None)
     """
@@ -288,7 +372,7 @@ def unit_mismatches(
     # _value_fits; _mismatch_rows then reads only those rows (it finds the same ones bad)
     lows, highs = _check_windows(names)
     checked = ~np.isnan(lows[:, 0])
-    open_ = ok_unit & (param_index >= 0) & (skip == None)  # noqa: E711
+    open_ = ok_unit & (param_index >= 0) & ~skip.mask
     cand = np.flatnonzero(open_ & checked[param_index])  # param_index -1: never checked
     p = param_index[cand]
     bad = np.empty(len(cand), bool)
@@ -336,7 +420,7 @@ def _check_windows(names: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def sibling_ranges(
-    skip: np.ndarray,
+    skip: Skips,
     param_index: np.ndarray,
     names: list[str],
     lln: np.ndarray,
@@ -348,10 +432,11 @@ def sibling_ranges(
     parameter itself (``parameters.yaml``): ionized calcium sent as "Calcium" with its range
     1.12-1.32 mmol/L is not graded as total calcium (reason ``unit_mismatch``).
 
-    >>> skip = np.full(2, None, dtype=object)
+    >>> skip = Skips(2)
     >>> sibling_ranges(skip, np.array([0, 0]), ["CA", "CAION"], np.array([1.12, 2.2]),
     ...                np.array([1.32, 2.6]), np.ones(2), np.ones(2, bool))
-    >>> print(skip[0].removeprefix("not graded: ")), skip[1]
+    >>> got = skip.texts(np.arange(2))
+    >>> print(got[0].removeprefix("not graded: ")), got[1]
     unit_mismatch (range 1.12-1.32 fits ionized calcium (CAION), not CA: map the test to CAION)
     (None, None)
     """
@@ -362,7 +447,7 @@ def sibling_ranges(
         if sibling is None or param.reference is None or sibling.reference is None:
             continue
         at = np.flatnonzero(param_index == i)  # the open rows of the parameter, with a range
-        at = at[ok_unit[at] & (skip[at] == None) & ~np.isnan(lln[at]) & ~np.isnan(uln[at])]  # noqa: E711
+        at = at[ok_unit[at] & ~skip.mask[at] & ~np.isnan(lln[at]) & ~np.isnan(uln[at])]
         if at.size == 0:
             continue
         lo, hi = lln[at] * scale[at], uln[at] * scale[at]
@@ -407,7 +492,7 @@ def _value_fits(param: Parameter, factor: float, value: np.ndarray, normal: bool
 
 
 def _mismatch_rows(
-    skip: np.ndarray,
+    skip: Skips,
     rows: np.ndarray,
     param: Parameter,
     unit: pd.Series,
@@ -469,15 +554,15 @@ def _mismatch_rows(
         + pd.Series(canon, dtype="string")
         + pd.Series("; it fits " + suspect.astype(str), dtype="string")
     ).to_numpy(dtype=object)
-    mask = np.zeros(len(skip), bool)
+    mask = np.zeros(skip.n, bool)
     mask[rows] = True
-    msg = np.full(len(skip), None, dtype=object)
+    msg = np.full(skip.n, None, dtype=object)
     msg[rows] = text
     _set(skip, mask, Reason.UNIT_MISMATCH, msg)
 
 
 def _property_mismatch(
-    skip: np.ndarray, loinc: LoincColumns, unit: pd.Series, ok_unit: np.ndarray
+    skip: Skips, loinc: LoincColumns, unit: pd.Series, ok_unit: np.ndarray
 ) -> None:
     """A mass unit on a substance-concentration LOINC code (or the reverse)."""
     props = lab_vocabulary().property_units

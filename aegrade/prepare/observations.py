@@ -18,6 +18,7 @@ from aegrade.criteria.vocabulary import false_words, true_words
 from aegrade.errors import Failures, InputError, Reason, failure_frame
 from aegrade.prepare.baseline import derive_baseline
 from aegrade.prepare.labchecks import (
+    Skips,
     censored_values,
     loinc_columns,
     sibling_ranges,
@@ -50,7 +51,6 @@ class Prepared:
     """Observation columns in canonical units, row-aligned with the input."""
 
     n: int
-    code: np.ndarray  # parameter code per row (object), None when unknown
     param_index: np.ndarray  # index into ``param_names``, -1 unknown
     param_names: list[str]
     raw_value: np.ndarray  # numeric value in the row's own unit (NaN if not numeric)
@@ -62,11 +62,14 @@ class Prepared:
     unit_code: np.ndarray
     scale: np.ndarray
     offset: np.ndarray
-    baseline_flag: np.ndarray
+    baseline_flag: np.ndarray | None  # None: no baseline indicator column
     subject: np.ndarray | None
     day: np.ndarray | None
     time: np.ndarray | None  # days, for durations: study day, or days since 1970 from `time`
-    row_error: np.ndarray  # reason text where the row has an input problem, else None
+    #: the rows not graded for an input problem or a skip (ascending positions), and each
+    #: one's reason text (``row_error`` spread over every row)
+    error_at: np.ndarray
+    error_text: np.ndarray
     failures: pd.DataFrame = field(default_factory=failure_frame)
     anticoagulated: np.ndarray | None = None  # 1.0 on, 0.0 not, NaN not recorded
     #: censored results (``<0.5``): the side (``<``, ``<=``, ``>``, ``>=``; None: not
@@ -83,7 +86,23 @@ class Prepared:
     def has_error(self) -> np.ndarray:
         """True where the row has an input problem (``row_error`` is set): a boolean mask,
         computed once, instead of comparing the object array with None again and again."""
-        return np.asarray(pd.notna(self.row_error), dtype=bool)
+        out = np.zeros(self.n, bool)
+        out[self.error_at] = True
+        return out
+
+    @cached_property
+    def row_error(self) -> np.ndarray:
+        """Per row, the reason text where the row has an input problem, else None (an object
+        array built on first use: the engine reads ``error_at`` and ``error_text``)."""
+        out = np.full(self.n, None, dtype=object)
+        out[self.error_at] = self.error_text
+        return out
+
+    @cached_property
+    def code(self) -> np.ndarray:
+        """Per row, the canonical parameter code (None when unknown), built on first use."""
+        out: np.ndarray = np.array([*self.param_names, None], dtype=object)[self.param_index]
+        return out
 
     @property
     def censored(self) -> np.ndarray:
@@ -111,11 +130,13 @@ def _plain_numbers(series: pd.Series) -> bool:
 
 def _censoring(
     cells: pd.Series, parsed: ParsedValues, numeric_kind: np.ndarray, raw_value: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The censored side and limit of each row, and the values with censored results moved
-    just beyond their limit (:func:`~aegrade.prepare.labchecks.censored_values`)."""
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray]:
+    """The censored side and limit of each row (None, None: a numeric column, where no cell is
+    censored), and the values with censored results moved just beyond their limit
+    (:func:`~aegrade.prepare.labchecks.censored_values`)."""
     if _plain_numbers(cells):  # a numeric column holds no censored result
-        return parsed.censor_side, np.full(len(cells), np.nan), raw_value
+        return None, None, raw_value
+    assert parsed.censor_side is not None  # a text column
     censor_side = np.where(numeric_kind, parsed.censor_side, np.array(None, dtype=object))
     censor_limit = np.where(censor_side != None, parsed.value, np.nan)  # noqa: E711
     if parsed.censored.any():
@@ -187,51 +208,61 @@ def prepare_observations(
     loinc = loinc_columns(df[cols["loinc"]], names) if "loinc" in cols else None
     if loinc is not None:  # the LOINC code, the more specific coding, decides the analyte
         param_index = np.where(loinc.param_index >= 0, loinc.param_index, param_index)
-    code = np.array([*names, None], dtype=object)[param_index]
     numeric_kind = np.array([reg.parameters[c].kind in NUMERIC_KINDS for c in names] + [False])[
         param_index
     ]
-    skip = np.full(n, None, dtype=object)  # kept ungraded, not an input error: the reason
+    skip = Skips(n)  # kept ungraded, not an input error: the reason
     unknown_names(skip, df[cols["parameter"]], param_index)
 
     value_cells = df[cols["value"]]
     parsed = parse_values(value_cells, decimal=decimal, no_result=no_result)
-    old_numbers, _ = _numeric(value_cells)
-    raw_value = np.where(numeric_kind, parsed.value, old_numbers)  # findings: as before
+    if _plain_numbers(value_cells) and not parsed.status.any():
+        raw_value = parsed.value  # every cell a finite number or empty: read as it is
+    else:
+        old_numbers, _ = _numeric(value_cells)
+        raw_value = np.where(numeric_kind, parsed.value, old_numbers)  # findings: as before
     value_failures(fails, parsed, numeric_kind, cols["value"], value_cells, skip)
     censor_side, censor_limit, raw_value = _censoring(value_cells, parsed, numeric_kind, raw_value)
 
     refs_raw = _references(df, cols, fails, decimal, no_result)
+    lln_raw, uln_raw = refs_raw["lln"], refs_raw["uln"]
+    assert lln_raw is not None and uln_raw is not None
 
     specimen = specimen_skips(
         skip,
         df[cols["specimen"]] if "specimen" in cols else None,
         loinc,
-        code,
-        refs_raw["lln"],
-        refs_raw["uln"],
+        param_index,
+        names,
+        lln_raw,
+        uln_raw,
         has_value=~np.isnan(raw_value),
     )
-    unit_series = df[cols["unit"]] if "unit" in cols else pd.Series([None] * n, index=df.index)
+    unit_series = (
+        df[cols["unit"]]
+        if "unit" in cols
+        else pd.Series(np.full(n, None, dtype=object), index=df.index)
+    )
     scale, offset, status, unit_key = convert_indexed(param_index, names, unit_series)
     if ((status == 1) | (status == 2)).any():  # else _unit_failures finds nothing to report
         _unit_failures(
             fails,
             status,
-            code,
+            param_index,
+            names,
             unit_series,
             cols.get("unit", "unit"),
-            numeric_kind & ~np.isnan(raw_value) & (skip == None),  # noqa: E711
+            numeric_kind & ~np.isnan(raw_value) & ~skip.mask,
         )
     unit_code = unit_key
-    ok_unit = status == 0
-
-    bad_unit = ~ok_unit
+    bad_unit = status != 0
+    any_bad_unit = bool(bad_unit.any())
 
     def to_canonical(x: np.ndarray) -> np.ndarray:
         out: np.ndarray = x + offset  # (x + offset) * scale, NaN where the unit is not usable
         out *= scale
-        out[bad_unit] = np.nan
+        if any_bad_unit:
+            out[bad_unit] = np.nan
         return out
 
     unit_mismatches(
@@ -240,63 +271,48 @@ def prepare_observations(
         names,
         unit_series,
         raw_value,
-        refs_raw["lln"],
-        refs_raw["uln"],
-        ok_unit,
+        lln_raw,
+        uln_raw,
+        ~bad_unit,
         loinc,
         unit_key=unit_key,
         scale=scale,
     )
-    sibling_ranges(skip, param_index, names, refs_raw["lln"], refs_raw["uln"], scale, ok_unit)
+    sibling_ranges(skip, param_index, names, lln_raw, uln_raw, scale, ~bad_unit)
     value = to_canonical(raw_value)
     _limit_failures(
-        fails,
-        np.where(skip == None, value, np.nan),  # noqa: E711
-        param_index,
-        names,
-        reg,
-        df[cols["value"]],
-        cols["value"],
+        fails, value, skip.mask, param_index, names, reg, df[cols["value"]], cols["value"]
     )
-    refs = {name: nums if name == "pchg" else to_canonical(nums) for name, nums in refs_raw.items()}
+    lln, uln = to_canonical(lln_raw), to_canonical(uln_raw)
+    given = refs_raw["baseline"]
+    given_baseline = None if given is None else to_canonical(given)
 
     subject = None
     if "subject_id" in cols:
         subject = factorize(df[cols["subject_id"]])[0]
     day, time = _times(df, cols, fails)
 
-    failures, row_error = fails.frame(by_row=True), fails.row_errors(n)
+    failures = fails.frame(by_row=True)
     if errors == "raise" and len(failures):
         raise InputError(failures, source=ctx.file)
     notes = _unit_notes(ctx, df, skip, cols.get("unit", "unit"), unit_series)
-    # without an input error the reasons are the skipped rows' (no object array compared)
-    row_error = np.where(pd.isna(row_error), skip, row_error) if len(failures) else skip
-    bad_rows = np.asarray(pd.notna(row_error), dtype=bool)
-    if bad_rows.any():  # a rejected row is never graded nor used as anyone's baseline
-        value = np.where(bad_rows, np.nan, value)
-    baseline = refs["baseline"]
-    if subject is not None and day is not None:
-        # no specimen column nor LOINC code: no row names a specimen (one group per parameter)
-        no_specimen = "specimen" not in cols and loinc is None
-        spec_code = None if no_specimen else factorize(pd.Series(specimen, dtype=object))[0]
-        baseline = np.where(
-            np.isnan(baseline),
-            derive_baseline(subject, param_index, day, value, specimen=spec_code),
-            baseline,
-        )
-    pchg = refs["pchg"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pchg = np.where(np.isnan(pchg), (value - baseline) / baseline * 100.0, pchg)
+    error_at, error_text = _row_errors(fails, skip, bool(len(failures)))
+    bad_rows = np.zeros(n, bool)
+    bad_rows[error_at] = True
+    if len(error_at):  # a rejected row is never graded nor used as anyone's baseline
+        value[error_at] = np.nan  # value is this function's own array (to_canonical)
+    baseline, pchg = _baselines(
+        subject, day, param_index, value, specimen, given_baseline, refs_raw["pchg"]
+    )
     flag = _baseline_flag(df, cols)
     prepared = Prepared(
         n=n,
-        code=code,
         param_index=param_index,
         param_names=names,
         raw_value=raw_value,
         value=value,
-        lln=refs["lln"],
-        uln=refs["uln"],
+        lln=lln,
+        uln=uln,
         baseline=baseline,
         pchg=pchg,
         unit_code=unit_code,
@@ -306,7 +322,8 @@ def prepare_observations(
         subject=subject,
         day=day,
         time=time if time is not None else day,
-        row_error=row_error,
+        error_at=error_at,
+        error_text=error_text,
         failures=failures,
         anticoagulated=_anticoagulated(df, cols),
         censor_side=censor_side,
@@ -318,22 +335,59 @@ def prepare_observations(
     return prepared
 
 
+def _baselines(
+    subject: np.ndarray | None,
+    day: np.ndarray | None,
+    param_index: np.ndarray,
+    value: np.ndarray,
+    specimen: np.ndarray | None,
+    given: np.ndarray | None,
+    pchg: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's baseline (the ``baseline`` cell where given, else derived: baseline.py) and
+    percent change from it (the ``pchg`` cell where given); None: the column is absent."""
+    baseline = given
+    if subject is not None and day is not None:
+        # no specimen column nor LOINC code: no row names a specimen (one group per parameter)
+        spec_code = None if specimen is None else factorize(pd.Series(specimen, dtype=object))[0]
+        derived = derive_baseline(subject, param_index, day, value, specimen=spec_code)
+        baseline = derived if baseline is None else np.where(np.isnan(baseline), derived, baseline)
+    if baseline is None:
+        baseline = np.full(len(value), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = value - baseline  # (value - baseline) / baseline * 100, in place
+        change /= baseline
+        change *= 100.0
+    return baseline, change if pchg is None else np.where(np.isnan(pchg), change, pchg)
+
+
+def _row_errors(fails: Failures, skip: Skips, any_failure: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (ascending) of the rows not graded and the reason of each: the row's first
+    input problem, else why it was skipped."""
+    at, text = skip.reasons()
+    if not any_failure:
+        return at, text
+    f_at, f_text = fails.first_problems()
+    keep = ~np.isin(at, f_at)
+    at = np.concatenate([f_at, at[keep]])
+    text = np.concatenate([f_text, text[keep]])
+    order = np.argsort(at, kind="stable")
+    return at[order], text[order]
+
+
 def _unit_notes(
-    ctx: Context, df: pd.DataFrame, skip: np.ndarray, column: str, unit: pd.Series
+    ctx: Context, df: pd.DataFrame, skip: Skips, column: str, unit: pd.Series
 ) -> pd.DataFrame:
     """The ``unit_mismatch`` rows of ``skip`` as failure-table rows (value: the unit cell)."""
-    prefix = f"not graded: {Reason.UNIT_MISMATCH.value} ("
-    filled = np.flatnonzero(pd.notna(skip))  # only the skipped rows' text is read
-    text = pd.Series(skip[filled], dtype="string")
-    starts = text.str.startswith(prefix).fillna(False).to_numpy(bool)
-    if not starts.any():
+    at, message = skip.rows(Reason.UNIT_MISMATCH)
+    if not len(at):
         return failure_frame()
-    hit = np.zeros(len(skip), bool)
-    hit[filled] = starts
+    hit = np.zeros(skip.n, bool)
+    hit[at] = True
     notes = Failures(ctx.file, ctx.sheet, labels=ctx.rows, table=df)
-    message = np.full(len(skip), None, dtype=object)
-    message[filled] = text.str.slice(len(prefix), -1).to_numpy(dtype=object)
-    notes.add_rows(hit, Reason.UNIT_MISMATCH, message, column=column, values=unit)
+    messages = np.full(skip.n, None, dtype=object)
+    messages[at] = pd.Series(message, dtype="string").to_numpy(dtype=object)
+    notes.add_rows(hit, Reason.UNIT_MISMATCH, messages, column=column, values=unit)
     return notes.frame(by_row=True)
 
 
@@ -343,10 +397,11 @@ def _references(
     fails: Failures,
     decimal: str | None,
     no_result: tuple[str, ...],
-) -> dict[str, np.ndarray]:
-    """The lln, uln, baseline and pchg columns as numbers in the row's unit (NaN: none)."""
+) -> dict[str, np.ndarray | None]:
+    """The lln, uln, baseline and pchg columns as numbers in the row's unit (NaN: none; an
+    absent ``baseline`` or ``pchg`` column: None)."""
     n = len(df)
-    refs_raw: dict[str, np.ndarray] = {}
+    refs_raw: dict[str, np.ndarray | None] = {}
     for name in ("lln", "uln", "baseline", "pchg"):
         if name in cols:
             ref = parse_values(df[cols[name]], decimal=decimal, no_result=no_result, censored=False)
@@ -368,7 +423,7 @@ def _references(
             )
             refs_raw[name] = ref.value
         else:
-            refs_raw[name] = np.full(n, np.nan)
+            refs_raw[name] = np.full(n, np.nan) if name in ("lln", "uln") else None
 
     return refs_raw
 
@@ -376,7 +431,8 @@ def _references(
 def _unit_failures(
     fails: Failures,
     status: np.ndarray,
-    code: np.ndarray,
+    param_index: np.ndarray,
+    names: list[str],
     unit: pd.Series,
     column: str,
     needs_unit: np.ndarray,
@@ -387,7 +443,7 @@ def _unit_failures(
         return
     accepted_by_code = {c: ", ".join([p.unit, *p.conversions]) for c, p in reg.parameters.items()}
     idx = np.flatnonzero(bad)
-    codes = pd.Series(code[idx], dtype="string")
+    codes = pd.Series(np.array([*names, None], dtype=object)[param_index[idx]], dtype="string")
     units = unit.iloc[idx].astype("string").fillna("")
     accepted = codes.map(accepted_by_code).fillna("")
     text = np.where(
@@ -411,12 +467,14 @@ def _unit_failures(
 def _limit_failures(
     fails: Failures,
     value: np.ndarray,
+    skipped: np.ndarray,
     param_index: np.ndarray,
     names: list[str],
     reg: object,
     raw: pd.Series,
     column: str,
 ) -> None:
+    """Values outside what is physiologically possible (rows not ``skipped``)."""
     params = reg.parameters  # type: ignore[attr-defined]
     lows = np.array([_lim(params[c].limits, 0) for c in names] + [np.nan])
     highs = np.array([_lim(params[c].limits, 1) for c in names] + [np.nan])
@@ -424,7 +482,7 @@ def _limit_failures(
     for at in range(0, len(value), _BLOCK):  # in blocks: no full-length limit columns
         part = slice(at, at + _BLOCK)
         p = param_index[part]
-        bad[part] = (value[part] < lows[p]) | (value[part] > highs[p])
+        bad[part] = ((value[part] < lows[p]) | (value[part] > highs[p])) & ~skipped[part]
     if not bad.any():
         return
     lo, hi = lows[param_index], highs[param_index]  # for the messages of the bad rows
@@ -484,12 +542,12 @@ def _times(
     return day, time
 
 
-def _baseline_flag(df: pd.DataFrame, cols: dict[str, str]) -> np.ndarray:
+def _baseline_flag(df: pd.DataFrame, cols: dict[str, str]) -> np.ndarray | None:
     """1.0 where the baseline indicator (CDISC BNRIND) says HIGH, -1.0 LOW, 0.0 other words,
-    NaN empty."""
+    NaN empty; None without the column (nowhere given)."""
     name = cols.get("baseline_indicator") or cols.get("bnrind")
     if name is None:
-        return np.full(len(df), np.nan)
+        return None
     text = df[name].astype("string").str.strip().str.upper()
     out = np.where(text.isin(_HIGH_FLAGS).to_numpy(dtype=bool), 1.0, 0.0)
     out = np.where(text.isin(_LOW_FLAGS).to_numpy(dtype=bool), -1.0, out)
@@ -497,11 +555,12 @@ def _baseline_flag(df: pd.DataFrame, cols: dict[str, str]) -> np.ndarray:
     return np.where(empty, np.nan, out)
 
 
-def _anticoagulated(df: pd.DataFrame, cols: dict[str, str]) -> np.ndarray:
-    """1.0 where ``anticoagulated`` is a yes word, 0.0 a no word, NaN empty or not a word."""
+def _anticoagulated(df: pd.DataFrame, cols: dict[str, str]) -> np.ndarray | None:
+    """1.0 where ``anticoagulated`` is a yes word, 0.0 a no word, NaN empty or not a word;
+    None without the column (nowhere recorded)."""
     name = cols.get("anticoagulated")
     if name is None:
-        return np.full(len(df), np.nan)
+        return None
     text = df[name].astype("string").str.strip().str.lower()
     out = np.full(len(df), np.nan)
     out[text.isin(true_words() | {"true", "yes", "y"}).to_numpy(dtype=bool)] = 1.0

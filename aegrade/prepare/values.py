@@ -66,16 +66,19 @@ class ParsedValues:
     status
         One of :data:`CELL_STATUS` per cell.
     censor_side
-        ``"<"``, ``"<="``, ``">"`` or ``">="`` for a censored cell, else None.
+        ``"<"``, ``"<="``, ``">"`` or ``">="`` for a censored cell, else None; None for the
+        whole column when no cell can be censored (a numeric or boolean column).
     """
 
     value: np.ndarray
     status: np.ndarray
-    censor_side: np.ndarray
+    censor_side: np.ndarray | None
 
     @property
     def censored(self) -> np.ndarray:
         """True where the cell was a censored result."""
+        if self.censor_side is None:
+            return np.zeros(len(self.value), bool)
         out: np.ndarray = self.censor_side != None  # noqa: E711 - elementwise
         return out
 
@@ -123,17 +126,17 @@ def parse_values(
     if decimal not in (None, ",", "."):
         raise ValueError("decimal must be ',' or '.' (or None)")
     n = len(cells)
-    side = np.full(n, None, dtype=object)
     if pd.api.types.is_bool_dtype(cells):
         status = np.where(cells.isna().to_numpy(bool), OK, BOOLEAN).astype(np.int8)
-        return ParsedValues(np.full(n, np.nan), status, side)
+        return ParsedValues(np.full(n, np.nan), status, None)
     if pd.api.types.is_numeric_dtype(cells):
         value = cells.to_numpy(dtype=float, na_value=np.nan, copy=True)
         inf = np.isinf(value)
-        status = inf.astype(np.int8) * np.int8(INFINITE)  # OK (0) elsewhere
+        status = inf.view(np.int8) * np.int8(INFINITE)  # OK (0) elsewhere
         if inf.any():
             value[inf] = np.nan
-        return ParsedValues(value, status, side)
+        return ParsedValues(value, status, None)
+    side = np.full(n, None, dtype=object)
     text = cells.astype("string").str.strip()
     boolish = text.str.lower().isin(_BOOLEANS).fillna(False).to_numpy(bool)  # True and "TRUE"
     value = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
