@@ -453,17 +453,17 @@ def _reasons(plan: _Plan, prep: Prepared, low: _Direction, high: _Direction) -> 
         a, b = divmod(int(p), n_labels)
         texts.append("; ".join(plan.labels[x - 1] for x in (a, b) if x > 0))
     err_codes = np.zeros(0, np.int64)
-    if len(prep.error_at):
-        err_codes, err_texts = pd.factorize(prep.error_text)
-        err_codes = err_codes + len(texts)
-        texts.extend(err_texts)
+    has_error = prep.has_error
+    if prep.error_texts:
+        err_codes = prep.error_code[has_error] + len(texts)
+        texts.extend(prep.error_texts)
     categories, remap = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
     remap = remap.reshape(-1)
     table = np.zeros(len(present), wide)  # pair code + 1 -> category code
     table[uniq + 1] = remap[: len(uniq)]
     codes = table[pair1]
     if len(err_codes):
-        codes[prep.error_at] = remap[err_codes]
+        codes[has_error] = remap[err_codes]
     return pd.Categorical.from_codes(codes, categories=pd.Index(categories), validate=False)
 
 

@@ -66,10 +66,10 @@ class Prepared:
     subject: np.ndarray | None
     day: np.ndarray | None
     time: np.ndarray | None  # days, for durations: study day, or days since 1970 from `time`
-    #: the rows not graded for an input problem or a skip (ascending positions), and each
-    #: one's reason text (``row_error`` spread over every row)
-    error_at: np.ndarray
-    error_text: np.ndarray
+    #: per row, why it is not graded (an input problem, else a skip) as an index into
+    #: ``error_texts`` (-1: graded); ``row_error`` spells it out
+    error_code: np.ndarray
+    error_texts: list[str]
     failures: pd.DataFrame = field(default_factory=failure_frame)
     anticoagulated: np.ndarray | None = None  # 1.0 on, 0.0 not, NaN not recorded
     #: censored results (``<0.5``): the side (``<``, ``<=``, ``>``, ``>=``; None: not
@@ -86,16 +86,14 @@ class Prepared:
     def has_error(self) -> np.ndarray:
         """True where the row has an input problem (``row_error`` is set): a boolean mask,
         computed once, instead of comparing the object array with None again and again."""
-        out = np.zeros(self.n, bool)
-        out[self.error_at] = True
+        out: np.ndarray = self.error_code >= 0
         return out
 
     @cached_property
     def row_error(self) -> np.ndarray:
         """Per row, the reason text where the row has an input problem, else None (an object
-        array built on first use: the engine reads ``error_at`` and ``error_text``)."""
-        out = np.full(self.n, None, dtype=object)
-        out[self.error_at] = self.error_text
+        array built on first use: the engine reads ``error_code``)."""
+        out: np.ndarray = np.array([*self.error_texts, None], dtype=object)[self.error_code]
         return out
 
     @cached_property
@@ -296,11 +294,10 @@ def prepare_observations(
     if errors == "raise" and len(failures):
         raise InputError(failures, source=ctx.file)
     notes = _unit_notes(ctx, df, skip, cols.get("unit", "unit"), unit_series)
-    error_at, error_text = _row_errors(fails, skip, bool(len(failures)))
-    bad_rows = np.zeros(n, bool)
-    bad_rows[error_at] = True
-    if len(error_at):  # a rejected row is never graded nor used as anyone's baseline
-        value[error_at] = np.nan  # value is this function's own array (to_canonical)
+    error_code, texts = _row_errors(fails, skip, bool(len(failures)))
+    bad_rows = error_code >= 0
+    if texts:  # a rejected row is never graded nor used as anyone's baseline
+        value[bad_rows] = np.nan  # value is this function's own array (to_canonical)
     baseline, pchg = _baselines(
         subject, day, param_index, value, specimen, given_baseline, refs_raw["pchg"]
     )
@@ -322,8 +319,8 @@ def prepare_observations(
         subject=subject,
         day=day,
         time=time if time is not None else day,
-        error_at=error_at,
-        error_text=error_text,
+        error_code=error_code,
+        error_texts=texts,
         failures=failures,
         anticoagulated=_anticoagulated(df, cols),
         censor_side=censor_side,
@@ -361,18 +358,21 @@ def _baselines(
     return baseline, change if pchg is None else np.where(np.isnan(pchg), change, pchg)
 
 
-def _row_errors(fails: Failures, skip: Skips, any_failure: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Positions (ascending) of the rows not graded and the reason of each: the row's first
-    input problem, else why it was skipped."""
+def _row_errors(fails: Failures, skip: Skips, any_failure: bool) -> tuple[np.ndarray, list[str]]:
+    """Why each row is not graded, as a code (-1: graded) into a list of distinct texts: the
+    row's first input problem, else why it was skipped."""
     at, text = skip.reasons()
-    if not any_failure:
-        return at, text
-    f_at, f_text = fails.first_problems()
-    keep = ~np.isin(at, f_at)
-    at = np.concatenate([f_at, at[keep]])
-    text = np.concatenate([f_text, text[keep]])
-    order = np.argsort(at, kind="stable")
-    return at[order], text[order]
+    if any_failure:
+        f_at, f_text = fails.first_problems()
+        keep = ~np.isin(at, f_at)
+        at = np.concatenate([f_at, at[keep]])
+        text = np.concatenate([f_text, text[keep]])
+    code = np.full(skip.n, -1, np.int32)
+    if not len(at):
+        return code, []
+    found, uniques = pd.factorize(text)
+    code[at] = found
+    return code, list(uniques)
 
 
 def _unit_notes(
