@@ -396,6 +396,8 @@ class Failures:
     def frame(self, *, by_row: bool = False) -> pd.DataFrame:
         """The failure table: :data:`FAILURE_COLUMNS`, one row per distinct problem, in the
         order added (``by_row``: ordered by table row, stable)."""
+        if not self._parts:
+            return failure_frame()
         if by_row:
             return self._all(True)[FAILURE_COLUMNS]
         if self._cache is None:
@@ -433,4 +435,4 @@ class Failures:
             raise self.error(source)
 
     def __len__(self) -> int:
-        return len(self.frame())
+        return len(self.frame()) if self._parts else 0

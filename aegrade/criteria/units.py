@@ -349,14 +349,24 @@ def convert_indexed(
         # one flat index: with "no unit" moved to column 0, unit code + 1 is the column, and
         # parameter -1 (unknown) lands on the last row as a negative index
         flat_tables = [np.roll(t, 1, axis=1).ravel() for t in tables]
-        out: list[np.ndarray] = [np.empty(len(param_index), t.dtype) for t in tables]
-        for at in range(0, len(param_index), 1 << 16):  # in blocks: the index stays in cache
-            part = slice(at, at + (1 << 16))
-            flat = param_index[part].astype(np.int64) * shape[1]
-            flat += ucodes[part]
-            flat += 1
-            for table, column in zip(flat_tables, out, strict=True):
-                column[part] = table[flat]
+        n = len(param_index)
+        flat = param_index.astype(np.int64) * shape[1]
+        flat += ucodes
+        flat += 1  # unknown parameter: negative, the last row counted from the end
+        seen = np.bincount(np.where(flat < 0, flat + scale.size, flat), minlength=scale.size) > 0
+        # a column that is the same number on every pair present is not gathered per row:
+        # zeros (no offset, every status 0) cost no pass over the rows
+        out: list[np.ndarray] = []
+        for table in flat_tables:
+            used = table[seen]
+            if used.size and not used.any():
+                out.append(np.zeros(n, table.dtype))
+            else:
+                column = np.empty(n, table.dtype)
+                for at in range(0, n, 1 << 16):  # in blocks: the index stays in cache
+                    part = slice(at, at + (1 << 16))
+                    column[part] = table[flat[part]]
+                out.append(column)
         return out[0], out[1], out[2], out[3]
     rows = np.where(param_index >= 0, param_index, len(names))
     cols = np.where(ucodes >= 0, ucodes, len(uuniques))

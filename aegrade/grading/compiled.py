@@ -99,8 +99,15 @@ def compilable(rules: EntryRules) -> bool:
 class _Group:
     """One parameter group's columns with their missing-value masks, each computed once."""
 
-    def __init__(self, rows: P.Rows, canonical: str, units: list[str]) -> None:
+    def __init__(
+        self,
+        rows: P.Rows,
+        canonical: str,
+        units: list[str],
+        present: frozenset[int] | None = None,
+    ) -> None:
         self.rows, self.canonical, self.units = rows, canonical, units
+        self.present = present  # the unit codes of the group's rows (None: not known)
         self.n = len(rows.value)
         self._nan: dict[str, BoolArray | None] = {}
         self._finite: dict[str, bool] = {}
@@ -127,7 +134,11 @@ class _Group:
     def unit_rows(self, unit: str) -> BoolArray | None:
         """Rows in this printed unit (None: none), as ``predicates._per_unit`` selects them."""
         if unit not in self._unit_rows:
-            mask = self.rows.unit_code == self.units.index(unit)
+            code = self.units.index(unit)
+            if self.present is not None and code not in self.present:
+                self._unit_rows[unit] = None  # known from the categories: no row to look at
+                return None
+            mask = self.rows.unit_code == code
             self._unit_rows[unit] = mask if mask.any() else None
         return self._unit_rows[unit]
 
@@ -301,7 +312,7 @@ def missing_label(rules: EntryRules, rows: P.Rows, na: BoolArray) -> npt.NDArray
 
 
 def evaluate_entry(
-    rules: EntryRules, rows: P.Rows, units: list[str]
+    rules: EntryRules, rows: P.Rows, units: list[str], present: frozenset[int] | None = None
 ) -> tuple[npt.NDArray[np.int32], BoolArray]:
     """Grade one parameter group with one compilable entry: each row's label and review.
 
@@ -318,6 +329,9 @@ def evaluate_entry(
         The parameter group's columns, in the entry's canonical unit.
     units
         The unit registry's unit names (``rows.unit_code`` indexes them).
+    present
+        The unit codes that occur in the group, when known: a threshold for a printed unit
+        no row is in is then skipped without reading the rows' units.
 
     Returns
     -------
@@ -340,7 +354,7 @@ def evaluate_entry(
     >>> label.tolist(), review.tolist()
     ([7, 6, 3], [False, False, False])
     """
-    g = _Group(rows, rules.entry.unit, units)
+    g = _Group(rows, rules.entry.unit, units, present)
     n = g.n
     label = np.full(n, -1, np.int32)
     review = np.zeros(n, bool)

@@ -188,6 +188,10 @@ class _Direction:
     rule: Codes  # index into _Plan.rules, -1 none
     review: P.BoolArray
 
+    def rows(self, part: slice) -> _Direction:
+        """Labels and review flags of rows ``part`` (views: writes reach this direction)."""
+        return _Direction(self.grade, self.term, self.label[part], self.rule, self.review[part])
+
     @classmethod
     def empty(cls, n: int) -> _Direction:
         return cls(
@@ -290,7 +294,7 @@ def _missing_label(plan: _EntryPlan, rows: P.Rows, na: P.BoolArray) -> Codes:
     return C.missing_label(plan, rows, na)
 
 
-def _group_rows(prep: Prepared, idx: npt.NDArray[np.intp]) -> P.Rows:
+def _group_rows(prep: Prepared | _Block, idx: npt.NDArray[np.intp]) -> P.Rows:
     """The group's columns, each gathered from the full arrays on first use."""
     return P.Rows(prep, idx)
 
@@ -343,6 +347,8 @@ def grade_prepared(
     plan = _plan(cid, ambiguous, criteria_token(cid))
     if engine == "general":
         low, high = _Direction.empty(prep.n), _Direction.empty(prep.n)
+        _grade_groups(prep, plan, low, high, engine)
+        return plan, low, high
     else:  # labels and review flags only: grade, rule and term are read from the labels
         none = np.zeros(0, np.int32)
         low, high = (
@@ -355,47 +361,87 @@ def grade_prepared(
             )
             for _ in range(2)
         )
-    general = _grade_groups(prep, plan, low, high, engine)
-    if engine == "compiled":
-        for d in (low, high):  # what each label stands for (-1: the tables' last element)
-            d.grade, d.rule, d.term = (
-                plan.label_grade[d.label],
-                plan.label_rule[d.label],
-                plan.label_term[d.label],
-            )
-        for d, idx, (g, _, rid, _) in general:
-            d.grade[idx], d.rule[idx] = g, rid
+    block = max(int(BLOCK_ROWS), 1)
+    for lo in range(0, prep.n, block):  # compiled entries: block by block, rows independent
+        part = slice(lo, min(lo + block, prep.n))
+        source: Prepared | _Block = prep if part == slice(0, prep.n) else _Block(prep, part)
+        _grade_groups(source, plan, low.rows(part), high.rows(part), engine, "compiled")
+    general = _grade_groups(prep, plan, low, high, engine, "general")  # whole groups
+    for d in (low, high):  # what each label stands for (-1: the tables' last element)
+        d.grade, d.rule, d.term = (
+            plan.label_grade[d.label],
+            plan.label_rule[d.label],
+            plan.label_term[d.label],
+        )
+    for d, idx, (g, _, rid, _) in general:
+        d.grade[idx], d.rule[idx] = g, rid
     return plan, low, high
 
 
+#: Rows the compiled engine grades at a time. Each parameter group of a block is gathered
+#: and compared on its own, so its temporaries are a block's share, not the whole column's:
+#: freed and reused by the allocator instead of fresh pages from the kernel. The general
+#: evaluator (durations read a subject's other rows) always sees every row of a parameter.
+BLOCK_ROWS = 1 << 20
+
+
+class _Block:
+    """Rows ``part`` of prepared observations: each column a view, sliced on first use."""
+
+    def __init__(self, prep: Prepared, part: slice) -> None:
+        self._prep, self._part = prep, part
+        self.param_index = prep.param_index[part]
+        self.param_names = prep.param_names
+        self.n = len(self.param_index)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        full = getattr(self._prep, name)
+        return None if full is None else full[self._part]
+
+
 def _grade_groups(
-    prep: Prepared, plan: _Plan, low: _Direction, high: _Direction, engine: Engine
+    prep: Prepared | _Block,
+    plan: _Plan,
+    low: _Direction,
+    high: _Direction,
+    engine: Engine,
+    which: Literal["all", "compiled", "general"] = "all",
 ) -> list[tuple[_Direction, npt.NDArray[np.intp], Evaluated]]:
     """Evaluate each parameter group in both directions into ``low`` and ``high``.
 
     ``"general"`` writes every result; ``"compiled"`` writes labels and review flags, and
     returns the groups the general evaluator graded (their grade and rule are written after
-    the label tables).
+    the label tables). ``which`` limits the entries evaluated to those of the compiled
+    engine or to the others.
     """
     units = registry().unit_names
-    # a stable sort of small integers is a radix sort in numpy: linear in the rows
-    order = np.argsort(prep.param_index.astype(np.int16), kind="stable")
-    counts = np.bincount(prep.param_index + 1, minlength=len(prep.param_names) + 1)
-    bounds = np.cumsum(counts)  # bounds[i] .. bounds[i+1]: rows of parameter i
     general: list[tuple[_Direction, npt.NDArray[np.intp], Evaluated]] = []
-    for i, code in enumerate(prep.param_names):
-        lo, hi = bounds[i], bounds[i + 1]
-        if lo == hi:
+    wanted = [i for i, code in enumerate(prep.param_names) if _entries(plan, code, engine, which)]
+    if not wanted:
+        return general
+    few = which == "general" and len(wanted) <= 4  # a few parameters: found one by one
+    if not few:
+        # a stable sort of small integers is a radix sort in numpy: linear in the rows
+        order = np.argsort(prep.param_index.astype(np.int16), kind="stable")
+        counts = np.bincount(prep.param_index + 1, minlength=len(prep.param_names) + 1)
+        bounds = np.cumsum(counts)  # bounds[i] .. bounds[i+1]: rows of parameter i
+    present = _units_present(prep, len(units)) if which != "general" else None
+    for i in wanted:
+        code = prep.param_names[i]
+        idx = np.flatnonzero(prep.param_index == i) if few else order[bounds[i] : bounds[i + 1]]
+        if not len(idx):
             continue
-        idx = order[lo:hi]
         rows: P.Rows | None = None
-        for direction, out in (("low", low), ("high", high)):
-            entry_plan = plan.by_param.get((code, direction))
-            if entry_plan is None:
-                continue
+        for direction, entry_plan in _entries(plan, code, engine, which):
+            out = low if direction == "low" else high
+            fast = engine == "compiled" and entry_plan.compiled
             rows = rows or _group_rows(prep, idx)
-            if engine == "compiled" and entry_plan.compiled:
-                lab, rev = C.evaluate_entry(entry_plan, rows, units)
+            if fast:
+                lab, rev = C.evaluate_entry(
+                    entry_plan, rows, units, None if present is None else present[i]
+                )
                 out.label[idx] = lab
                 if rev.any():
                     out.review[idx] = rev
@@ -408,6 +454,36 @@ def _grade_groups(
             out.grade[idx], out.label[idx], out.rule[idx], out.review[idx] = g, lab, rid, rev
             out.term[idx] = entry_plan.term_code
     return general
+
+
+def _units_present(prep: Prepared | _Block, n_units: int) -> list[frozenset[int]] | None:
+    """Per parameter, the unit codes its rows are in (from one count of the (parameter, unit)
+    pairs); None when the codes fall outside the registry."""
+    unit = prep.unit_code
+    if not len(unit) or int(unit.min()) < -1 or int(unit.max()) >= n_units:
+        return None
+    pair = (prep.param_index + 1) * (n_units + 1)
+    pair += unit
+    pair += 1
+    seen = np.bincount(pair, minlength=(len(prep.param_names) + 1) * (n_units + 1)) > 0
+    table = seen.reshape(len(prep.param_names) + 1, n_units + 1)[1:, 1:]
+    return [frozenset(np.flatnonzero(row).tolist()) for row in table]
+
+
+def _entries(
+    plan: _Plan, code: str, engine: Engine, which: Literal["all", "compiled", "general"]
+) -> list[tuple[str, _EntryPlan]]:
+    """The entries of a parameter to evaluate, with their direction ("low", "high")."""
+    found = []
+    for direction in ("low", "high"):
+        entry_plan = plan.by_param.get((code, direction))
+        if entry_plan is None:
+            continue
+        fast = engine == "compiled" and entry_plan.compiled
+        if (which == "compiled" and not fast) or (which == "general" and fast):
+            continue
+        found.append((direction, entry_plan))
+    return found
 
 
 def _categorical(

@@ -84,9 +84,8 @@ def _records(
     cand = np.flatnonzero(eligible & (day <= BASELINE_LAST_DAY) & (key >= 0))
     if cand.size == 0:
         return None
-    sort_keys = (
-        (cand, day[cand], key[cand]) if rank is None else (cand, rank[cand], day[cand], key[cand])
-    )
+    # lexsort is stable: rows tied on every key stay in row order (the later row last)
+    sort_keys = (day[cand], key[cand]) if rank is None else (rank[cand], day[cand], key[cand])
     order = cand[np.lexsort(sort_keys)]
     k = key[order]
     last = np.r_[k[1:] != k[:-1], True]
@@ -166,7 +165,10 @@ def derive_baseline(
         param_index = np.where(
             param_index >= 0, param_index.astype(np.int64) * spec_width + specimen + 1, -1
         )
-    if len(param_index) and int(param_index.min()) >= -1:
+    small = len(param_index) and (int(param_index.max()) + 1) * (int(subject.max()) + 1) <= max(
+        4 * len(param_index), _DENSE_MIN
+    )
+    if len(param_index) and int(param_index.min()) >= -1 and not small:
         # the parameters present, numbered 0.. (a small key -> value table)
         counts = np.bincount(param_index + 1)
         dense = np.full(len(counts), -1, np.int64)  # dense[code + 1]; code -1 stays -1
@@ -175,7 +177,7 @@ def derive_baseline(
         param_index = dense[param_index + 1]
     width = int(param_index.max()) + 1 if len(param_index) else 1
     grouped = (subject >= 0) & (param_index >= 0)
-    key = subject.astype(np.int64) * width  # in place from here: one full-length array
+    key = np.multiply(subject, width, dtype=np.int64)  # in place from here: one array
     key += param_index
     key[~grouped] = -1
     return baseline_values(key, day, value)

@@ -371,25 +371,30 @@ def unit_mismatches(
     # gathered per row (-inf..inf where it has none), the arithmetic of _range_fits and
     # _value_fits; _mismatch_rows then reads only those rows (it finds the same ones bad)
     lows, highs = _check_windows(names)
-    checked = ~np.isnan(lows[:, 0])
-    open_ = ok_unit & (param_index >= 0) & ~skip.mask
-    cand = np.flatnonzero(open_ & checked[param_index])  # param_index -1: never checked
-    p = param_index[cand]
-    bad = np.empty(len(cand), bool)
-    for at in range(0, len(cand), _BLOCK):  # in blocks: the temporaries stay in cache
-        rows, q = cand[at : at + _BLOCK], p[at : at + _BLOCK]
-        v, lo, hi, scale_of = raw_value[rows], lln[rows], uln[rows], scale[rows]
+    checked = ~np.isnan(lows[:, 0])  # its last element (parameter -1) is False
+    lln_lo, lln_hi, uln_lo, uln_hi = (np.ascontiguousarray(lows[:, k]) for k in range(1, 5))
+    val_lo, val_hi = np.ascontiguousarray(highs[:, 0]), np.ascontiguousarray(highs[:, 1])
+    n = len(param_index)
+    bad = np.zeros(n, bool)
+    for at in range(0, n, _BLOCK):  # in blocks of rows: the temporaries stay in cache
+        part = slice(at, at + _BLOCK)
+        q, scale_of, lo, hi = param_index[part], scale[part], lln[part], uln[part]
+        open_ = ok_unit[part] & (q >= 0) & ~skip.mask[part]
+        open_ &= checked[q]
+        if not open_.any():
+            continue
         has_range = ~np.isnan(lo) & ~np.isnan(hi)
-        x, y, w = lo * scale_of, hi * scale_of, v * scale_of
-        fits = (np.isnan(x) | ((x >= lows[q, 1]) & (x <= lows[q, 2]))) & (
-            np.isnan(y) | ((y >= lows[q, 3]) & (y <= lows[q, 4]))
+        x, y, w = lo * scale_of, hi * scale_of, raw_value[part] * scale_of
+        fits = (np.isnan(x) | ((x >= lln_lo[q]) & (x <= lln_hi[q]))) & (
+            np.isnan(y) | ((y >= uln_lo[q]) & (y <= uln_hi[q]))
         )
-        value_fits = np.isnan(w) | ((w >= highs[q, 0]) & (w <= highs[q, 1]))
-        bad[at : at + _BLOCK] = ~np.isnan(scale_of) & np.where(has_range, ~fits, ~value_fits)
-    for i in np.unique(p[bad]):
-        rows = cand[bad & (p == i)]
-        param = reg.parameters[names[i]]
-        _mismatch_rows(skip, rows, param, unit, unit_key, scale, raw_value, lln, uln)
+        value_fits = np.isnan(w) | ((w >= val_lo[q]) & (w <= val_hi[q]))
+        bad[part] = open_ & ~np.isnan(scale_of) & np.where(has_range, ~fits, ~value_fits)
+    if bad.any():
+        for i in np.unique(param_index[bad]):
+            rows = np.flatnonzero(bad & (param_index == i))
+            param = reg.parameters[names[i]]
+            _mismatch_rows(skip, rows, param, unit, unit_key, scale, raw_value, lln, uln)
     if loinc is not None:
         _property_mismatch(skip, loinc, unit, ok_unit)
 
