@@ -304,28 +304,21 @@ def convert_columns(
     return convert_indexed(parameter_index(parameter, names), names, unit)
 
 
-def convert_indexed(
-    param_index: np.ndarray, names: list[str], unit: pd.Series
+@lru_cache(maxsize=64)
+def _pair_tables(
+    names: tuple[str, ...], typed: tuple[tuple[type, object], ...]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """As :func:`convert_columns`, for rows whose parameter is already an index into ``names``.
-
-    The (parameter, unit) pairs are resolved in a small dense table, then gathered per row.
-
-    Examples
-    --------
-    >>> scale, offset, status, _ = convert_indexed(np.array([0, -1]), ["HGB"],
-    ...                                            pd.Series(["g/dL", "g/dL"]))
-    >>> scale.tolist(), status.tolist()
-    ([10.0, 1.0], [0, 3])
-    """
+    """Scale, offset, status and unit key of every (parameter, unit text) pair (a last row
+    for an unknown parameter and a last column for no unit), read-only: built once per set
+    of parameters and unit texts, as a study's few unit spellings repeat from call to call."""
     reg = registry()
-    ucodes, uuniques = factorize(unit)
-    shape = (len(names) + 1, len(uuniques) + 1)  # last row/column: unknown parameter / no unit
+    uniques = [u for _, u in typed]
+    shape = (len(names) + 1, len(uniques) + 1)
     scale = np.ones(shape)
     offset = np.zeros(shape)
     status = np.full(shape, 3, np.int8)
     key = np.full(shape, -1, np.int64)
-    unit_texts = [*uuniques, None]
+    unit_texts = [*uniques, None]
     for j, text in enumerate(unit_texts):
         empty = text is None or str(text).strip() == ""
         canonical = None if empty else reg.canonical_unit(text)
@@ -344,6 +337,32 @@ def convert_indexed(
             else:
                 assert isinstance(conv, Conversion)
                 scale[i, j], offset[i, j], status[i, j] = conv.scale, conv.offset, 0
+    for table in (scale, offset, status, key):
+        table.setflags(write=False)
+    return scale, offset, status, key
+
+
+def convert_indexed(
+    param_index: np.ndarray, names: list[str], unit: pd.Series
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """As :func:`convert_columns`, for rows whose parameter is already an index into ``names``.
+
+    The (parameter, unit) pairs are resolved in a small dense table, then gathered per row.
+
+    Examples
+    --------
+    >>> scale, offset, status, _ = convert_indexed(np.array([0, -1]), ["HGB"],
+    ...                                            pd.Series(["g/dL", "g/dL"]))
+    >>> scale.tolist(), status.tolist()
+    ([10.0, 1.0], [0, 3])
+    """
+    ucodes, uuniques = factorize(unit)
+    shape = (len(names) + 1, len(uuniques) + 1)  # last row/column: unknown parameter / no unit
+    typed = tuple((type(u), u) for u in uuniques)  # 1.0 and True are different unit cells
+    try:
+        scale, offset, status, key = _pair_tables(tuple(names), typed)
+    except TypeError:  # a unit cell that cannot be hashed: the tables built afresh
+        scale, offset, status, key = _pair_tables.__wrapped__(tuple(names), typed)
     tables = (scale, offset, status, key)
     if len(param_index) and min(int(param_index.min()), int(ucodes.min())) >= -1:
         # one flat index: with "no unit" moved to column 0, unit code + 1 is the column, and

@@ -113,6 +113,16 @@ class _Group:
         self._finite: dict[str, bool] = {}
         self._baseline: dict[str, Truth] = {}
         self._unit_rows: dict[str, BoolArray | None] = {}
+        self._constant: dict[str, float | None] = {}
+
+    def constant(self, name: str) -> float | None:
+        """The column's one number when every row of the group holds it (None otherwise, and
+        where a row is NaN): one laboratory's reference range, a threshold then a scalar."""
+        if name not in self._constant:
+            column = self.column(name)
+            lo, hi = column.min(), column.max()  # NaN anywhere: both NaN, never equal
+            self._constant[name] = float(lo) if lo == hi else None
+        return self._constant[name]
 
     def column(self, name: str) -> FloatArray:
         out: FloatArray = getattr(self.rows, name)
@@ -186,7 +196,8 @@ def _compare(cond: Compare, g: _Group) -> Truth:
         else:
             rhs = _threshold(g, cond.threshold, affine=True)
     else:
-        rhs = g.column(cond.ref) * cond.factor
+        same = g.constant(cond.ref)  # one range for the group: the same product, once
+        rhs = g.column(cond.ref) * cond.factor if same is None else np.float64(same) * cond.factor
         offset = None if cond.offset is None else _threshold(g, cond.offset, affine=False)
         if offset is not None:
             rhs = rhs + offset

@@ -78,10 +78,19 @@ def baseline_rows(
 
 
 def _records(
-    key: np.ndarray, day: np.ndarray, eligible: np.ndarray, rank: np.ndarray | None
+    key: np.ndarray, day: np.ndarray, eligible: np.ndarray | None, rank: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """The groups that have a baseline record (sorted) and that record's row; None: none."""
-    cand = np.flatnonzero(eligible & (day <= BASELINE_LAST_DAY) & (key >= 0))
+    """The groups that have a baseline record (sorted) and that record's row; None: none.
+
+    ``eligible`` None: the rows whose ``rank`` is a number."""
+    cand = np.flatnonzero(day <= BASELINE_LAST_DAY)  # the few rows up to day 0 first
+    ok = key[cand] >= 0
+    if eligible is None:
+        assert rank is not None
+        ok &= ~np.isnan(rank[cand])
+    else:
+        ok &= eligible[cand]
+    cand = cand[ok]
     if cand.size == 0:
         return None
     # lexsort is stable: rows tied on every key stay in row order (the later row last)
@@ -115,7 +124,7 @@ def baseline_values(
     ...                 given=np.array([np.nan, np.nan, 100.0])).tolist()
     [110.0, 110.0, 100.0]
     """
-    records = _records(key, day, ~np.isnan(value), value) if len(key) else None
+    records = _records(key, day, None, value) if len(key) else None
     if records is not None and _dense(key):
         # a key -> baseline value table (NaN: no record; key -1 reads the last NaN): one
         # gather from the table, not from the values
@@ -176,8 +185,8 @@ def derive_baseline(
         dense[present] = np.arange(len(present))
         param_index = dense[param_index + 1]
     width = int(param_index.max()) + 1 if len(param_index) else 1
-    grouped = (subject >= 0) & (param_index >= 0)
     key = np.multiply(subject, width, dtype=np.int64)  # in place from here: one array
     key += param_index
-    key[~grouped] = -1
+    if len(key) and min(int(subject.min()), int(param_index.min())) < 0:
+        key[(subject < 0) | (param_index < 0)] = -1
     return baseline_values(key, day, value)
