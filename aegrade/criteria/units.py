@@ -266,6 +266,13 @@ def factorize(series: pd.Series) -> tuple[np.ndarray, list[object]]:
     return codes.astype(np.int64), list(uniques)
 
 
+def _native_codes(series: pd.Series) -> tuple[np.ndarray, list[object]]:
+    """:func:`factorize`, a categorical's codes in their own small integer type (no copy)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(), list(series.cat.categories)
+    return factorize(series)
+
+
 def parameter_index(series: pd.Series, names: list[str]) -> np.ndarray:
     """For each row, the index of its canonical parameter code in ``names`` (-1 unknown).
 
@@ -275,7 +282,7 @@ def parameter_index(series: pd.Series, names: list[str]) -> np.ndarray:
     [1, 0, -1]
     """
     reg = registry()
-    codes, uniques = factorize(series)
+    codes, uniques = _native_codes(series)
     lookup = {c: i for i, c in enumerate(names)}
     found = [reg.resolve_code(u) for u in uniques]
     mapped = np.array([lookup.get(c, -1) if c else -1 for c in found] + [-1], np.int64)
@@ -356,7 +363,7 @@ def convert_indexed(
     >>> scale.tolist(), status.tolist()
     ([10.0, 1.0], [0, 3])
     """
-    ucodes, uuniques = factorize(unit)
+    ucodes, uuniques = _native_codes(unit)
     shape = (len(names) + 1, len(uuniques) + 1)  # last row/column: unknown parameter / no unit
     typed = tuple((type(u), u) for u in uuniques)  # 1.0 and True are different unit cells
     try:
@@ -365,14 +372,14 @@ def convert_indexed(
         scale, offset, status, key = _pair_tables.__wrapped__(tuple(names), typed)
     tables = (scale, offset, status, key)
     if len(param_index) and min(int(param_index.min()), int(ucodes.min())) >= -1:
-        # one flat index: with "no unit" moved to column 0, unit code + 1 is the column, and
-        # parameter -1 (unknown) lands on the last row as a negative index
-        flat_tables = [np.roll(t, 1, axis=1).ravel() for t in tables]
+        # one flat index: with "no unit" moved to column 0 and "unknown parameter" to row 0,
+        # unit code + 1 is the column and parameter index + 1 the row
+        flat_tables = [np.roll(t, (1, 1), axis=(0, 1)).ravel() for t in tables]
         n = len(param_index)
-        flat = param_index.astype(np.int64) * shape[1]
+        flat = np.multiply(param_index, shape[1], dtype=np.int64)
+        flat += shape[1] + 1
         flat += ucodes
-        flat += 1  # unknown parameter: negative, the last row counted from the end
-        seen = np.bincount(np.where(flat < 0, flat + scale.size, flat), minlength=scale.size) > 0
+        seen = np.bincount(flat, minlength=scale.size) > 0
         # a column that is the same number on every pair present is not gathered per row:
         # zeros (no offset, every status 0) cost no pass over the rows
         out: list[np.ndarray] = []
