@@ -376,7 +376,8 @@ def convert_indexed(
         # unit code + 1 is the column and parameter index + 1 the row
         flat_tables = [np.roll(t, (1, 1), axis=(0, 1)).ravel() for t in tables]
         n = len(param_index)
-        flat = np.multiply(param_index, shape[1], dtype=np.int64)
+        wide = np.int32 if scale.size < np.iinfo(np.int32).max else np.int64
+        flat = np.multiply(param_index, shape[1], dtype=wide)
         flat += shape[1] + 1
         flat += ucodes
         seen = np.bincount(flat, minlength=scale.size) > 0

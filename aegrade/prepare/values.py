@@ -130,7 +130,10 @@ def parse_values(
         status = np.where(cells.isna().to_numpy(bool), OK, BOOLEAN).astype(np.int8)
         return ParsedValues(np.full(n, np.nan), status, None)
     if pd.api.types.is_numeric_dtype(cells):
-        value = cells.to_numpy(dtype=float, na_value=np.nan, copy=True)
+        if cells.dtype == np.float64:  # NaN is already NaN: one copy, no isna pass
+            value = np.array(cells.to_numpy(), dtype=np.float64, copy=True)
+        else:
+            value = cells.to_numpy(dtype=float, na_value=np.nan, copy=True)
         inf = np.isinf(value)
         status = inf.view(np.int8) * np.int8(INFINITE)  # OK (0) elsewhere
         if inf.any():
