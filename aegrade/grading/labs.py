@@ -29,6 +29,7 @@ Ambiguous = Literal["worse", "lower"]
 Engine = Literal["compiled", "general"]
 
 Codes = npt.NDArray[np.int32]
+AnyCodes = npt.NDArray[np.signedinteger[Any]]  # codes in the categorical's own integer type
 
 #: Columns grade_labs adds to the input, in order.
 GRADE_COLUMNS = [
@@ -77,8 +78,8 @@ class _Plan:
     # per label code, and a last element for -1 (no label): the grade (-1 none), rule and term
     # code it stands for; the compiled path writes only labels and reads these
     label_grade: npt.NDArray[np.int8] = field(default_factory=lambda: np.full(1, -1, np.int8))
-    label_rule: Codes = field(default_factory=lambda: np.full(1, -1, np.int32))
-    label_term: Codes = field(default_factory=lambda: np.full(1, -1, np.int32))
+    label_rule: AnyCodes = field(default_factory=lambda: np.full(1, -1, np.int32))
+    label_term: AnyCodes = field(default_factory=lambda: np.full(1, -1, np.int32))
 
 
 @lru_cache(maxsize=16)
@@ -162,12 +163,21 @@ def _plan(criteria: str, ambiguous: Ambiguous, token: str = "") -> _Plan:
     return out
 
 
+def _code_type(categories: int) -> type[np.signedinteger[Any]]:
+    """The integer type of the codes of a categorical with that many categories (pandas)."""
+    for kind in (np.int8, np.int16, np.int32):
+        if categories < np.iinfo(kind).max:
+            return kind
+    return np.int64
+
+
 def _label_tables(plan: _Plan) -> None:
     """What each label code means: its grade, rule and term (the compiled path's outputs)."""
     n = len(plan.labels)
     grade = np.full(n + 1, -1, np.int8)
-    rule = np.full(n + 1, -1, np.int32)
-    term = np.full(n + 1, -1, np.int32)
+    # in the integer type pandas keeps a categorical's codes in: no conversion per row
+    rule = np.full(n + 1, -1, _code_type(len(plan.rules)))
+    term = np.full(n + 1, -1, _code_type(len(plan.terms)))
     for ep in {id(p): p for p in plan.by_param.values()}.values():
         codes = [ep.grade0_label, *ep.missing_labels.values()]
         codes += [c[3] for c in ep.clauses] + list(ep.unrecorded_labels.values())
@@ -183,9 +193,9 @@ class _Direction:
     """Results of one direction (low or high), row-aligned."""
 
     grade: npt.NDArray[np.int8]  # -1: not graded
-    term: Codes  # index into _Plan.terms, -1 none
+    term: AnyCodes  # index into _Plan.terms, -1 none
     label: Codes  # index into _Plan.labels, -1 none
-    rule: Codes  # index into _Plan.rules, -1 none
+    rule: AnyCodes  # index into _Plan.rules, -1 none
     review: P.BoolArray
 
     def rows(self, part: slice) -> _Direction:
@@ -494,9 +504,7 @@ def _categorical(
     The codes are the engine's own, always within the categories: not validated again.
     """
     return (
-        pd.Categorical.from_codes(
-            codes.astype(np.int32, copy=False), categories=pd.Index(categories), validate=False
-        )
+        pd.Categorical.from_codes(codes, categories=pd.Index(categories), validate=False)
         if categories
         else pd.Categorical([None] * len(codes))
     )
@@ -650,17 +658,24 @@ def assemble_grades(
         if name in out.columns:
             out = out.drop(columns=name)
     bad = prep.has_error
+    any_bad = bool(prep.error_texts) and bool(bad.any())
     for direction, d in (("low", low), ("high", high)):
         # nullable Int8: NA where not graded or the row has an input problem (0 beneath)
-        grade = pd.arrays.IntegerArray(np.maximum(d.grade, 0), (d.grade < 0) | bad)
+        missing = d.grade < 0
+        grade = pd.arrays.IntegerArray(
+            np.maximum(d.grade, 0), missing | bad if any_bad else missing
+        )
         out[f"term_{direction}"] = _categorical(d.term, plan.terms)
         out[f"grade_{direction}"] = grade
     graded_any = ((low.term >= 0) | (high.term >= 0)).astype(np.int8)
     out["criteria"] = pd.Categorical.from_codes(
         graded_any - 1, categories=pd.Index([plan.criteria])
     )
-    out["rule_low"] = _categorical(np.where(bad, -1, low.rule), plan.rules)
-    out["rule_high"] = _categorical(np.where(bad, -1, high.rule), plan.rules)
-    out["review"] = (low.review | high.review) & ~bad
+    out["rule_low"] = _categorical(np.where(bad, -1, low.rule) if any_bad else low.rule, plan.rules)
+    out["rule_high"] = _categorical(
+        np.where(bad, -1, high.rule) if any_bad else high.rule, plan.rules
+    )
+    review = low.review | high.review
+    out["review"] = review & ~bad if any_bad else review
     out["reason"] = _reasons(plan, prep, low, high)
     return with_censoring(out, prep)  # issue 10: censored results reviewed, limit kept
