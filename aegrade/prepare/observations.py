@@ -144,6 +144,8 @@ def _censoring(
 
 def _numeric(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Numbers and a mask of cells that hold something that is not a number."""
+    if series.dtype == np.float64:  # NaN is already NaN: one copy, no missing-value pass
+        return np.array(series.to_numpy(), dtype=np.float64), np.zeros(len(series), dtype=bool)
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return series.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(series), dtype=bool)
     nums = pd.to_numeric(series, errors="coerce")
