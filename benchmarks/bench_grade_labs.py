@@ -1,7 +1,7 @@
 """Benchmark grade_labs against a bare numpy pass, and the whole CSV -> Parquet process.
 
 Run: .venv/bin/python benchmarks/bench_grade_labs.py [--rows 1000000] [--big 10000000]
-     [--runs 7] [--no-cli]
+     [--runs 7] [--no-cli] [--stages]
 
 Prints, for (a) the bare numpy pass the issue names as reference (gather four thresholds per
 row from a parameter table and compare four times) and (b) aegrade.grade_labs on the same
@@ -9,13 +9,17 @@ rows, the median wall time of ``--runs`` INTERLEAVED runs (floor, aegrade, floor
 ...), so that both see the same load on a shared machine, and the ratio of the medians.
 ``--big N`` repeats (a) and (b) on N rows in a fresh process (interleaved, 3 runs) with its
 peak memory. Unless ``--no-cli``, it also times ``aegrade grade big.csv --format parquet`` as a
-whole process with its peak memory.
+whole process with its peak memory. ``--stages`` splits grade_labs into its three steps
+(``prepare_observations``, ``grade_prepared``, ``assemble_grades``), each timed against the
+same floor, in wall and in CPU time of this process (CPU time is steadier on a shared
+machine: other processes' load does not count).
 Never run as a test: timings depend on the machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import resource
 import statistics
@@ -60,6 +64,35 @@ def interleaved(n: int, runs: int) -> dict[str, float]:
         ours.append(time.perf_counter() - t)
     f, a = statistics.median(floor), statistics.median(ours)
     return {"floor": f, "aegrade": a, "ratio": a / f}
+
+
+def stages(n: int, runs: int) -> dict[str, tuple[float, float]]:
+    """Median (wall, CPU) seconds of the floor and of each step of grade_labs, interleaved."""
+    from aegrade.grading.labs import assemble_grades, grade_prepared
+    from aegrade.prepare.observations import prepare_observations
+
+    df = lab_rows(n)
+    codes = df["parameter"].cat.codes.to_numpy()
+    value = df["value"].to_numpy()
+    thresholds = np.sort(np.random.default_rng(0).random((len(PARAMS), 4)) * 100, axis=1)
+    aegrade.grade_labs(df.head(1000))
+    names = ("floor", "prepare", "grade", "assemble")
+    wall: dict[str, list[float]] = {k: [] for k in names}
+    cpu: dict[str, list[float]] = {k: [] for k in names}
+    for _ in range(runs):
+        marks = [(time.perf_counter(), time.process_time())]
+        numpy_pass(codes, value, thresholds)
+        marks.append((time.perf_counter(), time.process_time()))
+        prep = prepare_observations(df)
+        marks.append((time.perf_counter(), time.process_time()))
+        plan, low, high = grade_prepared(prep, "ctcae-v5.0")
+        marks.append((time.perf_counter(), time.process_time()))
+        assemble_grades(df, prep, plan, low, high)
+        marks.append((time.perf_counter(), time.process_time()))
+        for k, (a, b) in zip(names, itertools.pairwise(marks), strict=True):
+            wall[k].append(b[0] - a[0])
+            cpu[k].append(b[1] - a[1])
+    return {k: (statistics.median(wall[k]), statistics.median(cpu[k])) for k in names}
 
 
 def whole_process(n: int) -> tuple[float, float]:
@@ -120,8 +153,21 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--big", type=int, default=0, help="also measure this many rows (3 runs)")
     ap.add_argument("--no-cli", action="store_true", help="skip the whole-process CLI run")
+    ap.add_argument("--stages", action="store_true", help="time each step of grade_labs")
     args = ap.parse_args()
     report(args.rows, args.runs, interleaved(args.rows, args.runs))
+    if args.stages:
+        got = stages(args.rows, args.runs)
+        (fw, fc), total_w, total_c = got["floor"], 0.0, 0.0
+        print(f"steps of grade_labs on {args.rows:,} rows (median of {args.runs}, interleaved):")
+        for k in ("prepare", "grade", "assemble"):
+            w, c = got[k]
+            total_w, total_c = total_w + w, total_c + c
+            print(f"  {k:9s} wall {w:.3f} s = {w / fw:4.1f}x   CPU {c:.3f} s = {c / fc:4.1f}x")
+        print(
+            f"  {'sum':9s} wall {total_w:.3f} s = {total_w / fw:4.1f}x   "
+            f"CPU {total_c:.3f} s = {total_c / fc:4.1f}x  (floor: wall {fw:.3f} s, CPU {fc:.3f} s)"
+        )
     if not args.no_cli:
         wall, rss = whole_process(args.rows)
         print(
