@@ -1,0 +1,84 @@
+"""prepare_observations: row errors kept as codes, columns built only where needed (issue 15)."""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+
+import numpy as np
+import pandas as pd
+
+from aegrade.errors import Reason
+from aegrade.prepare.labchecks import Skips
+from aegrade.prepare.observations import prepare_observations
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "subject_id": ["1", "1", "2", "2", "3"],
+            "day": [0.0, 2.0, 0.0, 1.0, "x"],
+            "parameter": ["PLAT", "Neut %", "HGB", "HGB", "PLAT"],
+            "value": [200.0, 5.0, 120.0, 90.0, 50.0],
+            "unit": ["10^9/L", "%", "g/L", "g/L", "10^9/L"],
+        }
+    )
+
+
+def test_row_errors_are_codes_into_distinct_texts() -> None:
+    prep = prepare_observations(_frame(), errors="coerce")
+    assert prep.error_code.dtype == np.int32
+    assert prep.has_error.tolist() == [False, True, False, False, True]
+    errors = prep.row_error.tolist()
+    assert errors[0] is None and errors[2] is None and errors[3] is None
+    assert errors[1].startswith("not graded: unknown_parameter (test name 'Neut %'")
+    assert errors[4].startswith("not graded: unreadable_day")
+    assert sorted(prep.error_texts) == sorted({errors[1], errors[4]})
+    assert prep.code.tolist() == ["PLAT", None, "HGB", "HGB", "PLAT"]
+
+
+def test_a_failure_wins_over_a_skip_on_the_same_row() -> None:
+    data = _frame()
+    data.loc[1, "day"] = "y"  # the unknown test name is also on an unreadable day
+    prep = prepare_observations(data, errors="coerce")
+    assert prep.row_error[1].startswith("not graded: unreadable_day")
+
+
+def test_a_row_subset_keeps_errors_aligned() -> None:
+    # hematology grades a subset through dataclasses.replace on every row-aligned array
+    prep = prepare_observations(_frame(), errors="coerce")
+    rows = np.array([4, 0, 1])
+    changes = {
+        f.name: getattr(prep, f.name)[rows]
+        for f in fields(prep)
+        if isinstance(getattr(prep, f.name), np.ndarray)
+        and getattr(prep, f.name).shape[:1] == (prep.n,)
+    }
+    part = replace(prep, n=len(rows), **changes)
+    assert part.has_error.tolist() == [True, False, True]
+    assert part.row_error.tolist() == [prep.row_error[4], None, prep.row_error[1]]
+
+
+def test_absent_columns_build_no_arrays() -> None:
+    prep = prepare_observations(_frame(), errors="coerce")
+    assert prep.anticoagulated is None and prep.baseline_flag is None
+    assert prep.specimen is None and prep.censor_side is None and prep.censor_limit is None
+    # the baseline is still derived (day <= 0) and the percent change computed from it
+    assert prep.baseline[:4].tolist()[::2] == [200.0, 120.0]
+    assert prep.pchg[3] == (90.0 - 120.0) / 120.0 * 100.0
+
+
+def test_skips_keep_the_first_reason_and_only_the_skipped_rows() -> None:
+    skip = Skips(4)
+    skip.put(np.array([False, True, False, False]), Reason.NO_RESULT, "no result")
+    skip.put(np.array([False, True, True, False]), Reason.UNIT_MISMATCH, np.array(list("abcd")))
+    assert skip.mask.tolist() == [False, True, True, False]
+    at, message = skip.rows(Reason.UNIT_MISMATCH)
+    assert at.tolist() == [2] and message.tolist() == ["c"]
+    at, text = skip.reasons()
+    assert at.tolist() == [1, 2]
+    assert text.tolist() == [
+        "not graded: no_result (no result)",
+        "not graded: unit_mismatch (c)",
+    ]
+    assert skip.texts(np.array([3, 2])).tolist() == [None, "not graded: unit_mismatch (c)"]
+    assert Skips(2).texts(np.arange(2)).tolist() == [None, None]
