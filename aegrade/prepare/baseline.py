@@ -93,12 +93,38 @@ def _records(
     cand = cand[ok]
     if cand.size == 0:
         return None
+    k = key[cand]
+    size = int(k.max()) + 1
+    r = None if rank is None else rank[cand]
+    if size <= max(4 * len(key), _DENSE_MIN) and (r is None or not np.isnan(r).any()):
+        return _latest(k, day[cand], r, cand, size)
     # lexsort is stable: rows tied on every key stay in row order (the later row last)
     sort_keys = (day[cand], key[cand]) if rank is None else (rank[cand], day[cand], key[cand])
     order = cand[np.lexsort(sort_keys)]
     k = key[order]
     last = np.r_[k[1:] != k[:-1], True]
     return k[last], order[last]
+
+
+def _latest(
+    k: np.ndarray, d: np.ndarray, r: np.ndarray | None, cand: np.ndarray, size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_records` for keys below ``size``: per key the latest day, then the highest rank,
+    then the last row, as three running maximums over the candidates instead of a sort (the
+    record a lexicographic sort would put last)."""
+    best = np.full(size, -np.inf)
+    np.maximum.at(best, k, d)
+    keep = d == best[k]
+    if r is not None:
+        k, r, cand = k[keep], r[keep], cand[keep]
+        best = np.full(size, -np.inf)
+        np.maximum.at(best, k, r)
+        keep = r == best[k]
+    k, cand = k[keep], cand[keep]
+    row = np.full(size, -1, np.int64)
+    np.maximum.at(row, k, cand)
+    keys = np.flatnonzero(row >= 0)
+    return keys, row[keys]
 
 
 def _dense(key: np.ndarray) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from aegrade.prepare.baseline import baseline_rows, baseline_values, derive_baseline
 from aegrade.write.adam import build_adlb
@@ -74,3 +75,20 @@ def test_sparse_keys_give_the_same_rows_as_dense_ones() -> None:
         == baseline_rows(dense, day, eligible).tolist()
     )
     assert (baseline_rows(dense, day, eligible) >= 0).sum() > n // 2
+
+
+@pytest.mark.parametrize("with_rank", [True, False])
+def test_running_maximums_pick_the_record_the_sort_picks(with_rank: bool) -> None:
+    # small keys take three running maximums, keys beyond the dense range a lexsort: the
+    # same record for every group, ties on the day and on the rank included
+    rng = np.random.default_rng(11)
+    n = 5000
+    key = rng.integers(-1, 300, n)
+    day = rng.choice(np.array([-3.0, -1.0, -0.0, 0.0, 0.5, np.nan, -np.inf]), n)
+    rank = rng.choice(np.array([1.0, 2.0, 2.0, 3.0, -0.0, 0.0]), n) if with_rank else None
+    eligible = rng.random(n) < 0.9
+    dense = baseline_rows(key, day, eligible, rank)
+    far = np.where(key >= 0, key + 10**12, -1)  # the same groups, far apart: sorted
+    sparse = baseline_rows(far, day, eligible, rank)
+    np.testing.assert_array_equal(dense, sparse)
+    assert (dense >= 0).sum() > n // 2
