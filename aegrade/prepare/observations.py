@@ -406,7 +406,13 @@ def _references(
     refs_raw: dict[str, np.ndarray | None] = {}
     for name in ("lln", "uln", "baseline", "pchg"):
         if name in cols:
-            ref = parse_values(df[cols[name]], decimal=decimal, no_result=no_result, censored=False)
+            ref = parse_values(
+                df[cols[name]],
+                decimal=decimal,
+                no_result=no_result,
+                censored=False,
+                copy=False,  # read into new arrays (canonical units), never kept nor changed
+            )
             ambiguous = ref.status == 3
             fails.add_rows(
                 ambiguous,

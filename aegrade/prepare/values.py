@@ -93,6 +93,7 @@ def parse_values(
     decimal: str | None = None,
     no_result: Iterable[str] = (),
     censored: bool = True,
+    copy: bool = True,
 ) -> ParsedValues:
     """Read a column of result cells; see the module docstring.
 
@@ -107,6 +108,9 @@ def parse_values(
         More no-result words (a column map's ``no_result``), besides the packaged list.
     censored
         Read ``<x`` and ``>x`` as censored results (False: status 1).
+    copy
+        False: the values of a float64 column without an infinite value may be the
+        column's own array (read-only use, no copy of the rows).
 
     Returns
     -------
@@ -131,13 +135,13 @@ def parse_values(
         return ParsedValues(np.full(n, np.nan), status, None)
     if pd.api.types.is_numeric_dtype(cells):
         if cells.dtype == np.float64:  # NaN is already NaN: one copy, no isna pass
-            value = np.array(cells.to_numpy(), dtype=np.float64, copy=True)
+            value = np.array(cells.to_numpy(), dtype=np.float64, copy=copy)
         else:
             value = cells.to_numpy(dtype=float, na_value=np.nan, copy=True)
         inf = np.isinf(value)
         status = inf.view(np.int8) * np.int8(INFINITE)  # OK (0) elsewhere
         if inf.any():
-            value[inf] = np.nan
+            value = np.where(inf, np.nan, value)
         return ParsedValues(value, status, None)
     side = np.full(n, None, dtype=object)
     text = cells.astype("string").str.strip()
