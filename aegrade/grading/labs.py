@@ -375,7 +375,7 @@ def grade_prepared(
     for lo in range(0, prep.n, block):  # compiled entries: block by block, rows independent
         part = slice(lo, min(lo + block, prep.n))
         source: Prepared | _Block = prep if part == slice(0, prep.n) else _Block(prep, part)
-        _grade_groups(source, plan, low.rows(part), high.rows(part), engine, "compiled")
+        _grade_compiled(source, plan, low.rows(part), high.rows(part))
     general = _grade_groups(prep, plan, low, high, engine, "general")  # whole groups
     for d in (low, high):  # what each label stands for (-1: the tables' last element)
         d.grade, d.rule, d.term = (
@@ -409,6 +409,66 @@ class _Block:
             raise AttributeError(name)
         full = getattr(self._prep, name)
         return None if full is None else full[self._part]
+
+
+def _grade_compiled(
+    prep: Prepared | _Block, plan: _Plan, low: _Direction, high: _Direction
+) -> None:
+    """The compiled entries of one block, each parameter group a contiguous run.
+
+    The block's columns are put in parameter order once (a scatter that reads each column
+    once), so a group's columns are slices, not gathers that read a column's cache lines
+    once per parameter; labels and review flags are written in that order and put back in
+    row order once at the end.
+    """
+    units = registry().unit_names
+    names = prep.param_names
+    wanted = [i for i, code in enumerate(names) if _entries(plan, code, "compiled", "compiled")]
+    if not wanted or not prep.n:
+        return
+    n = prep.n
+    # a stable sort of small integers is a radix sort in numpy: linear in the rows
+    order = np.argsort(prep.param_index.astype(np.int16), kind="stable")
+    bounds = np.cumsum(np.bincount(prep.param_index + 1, minlength=len(names) + 1))
+    dest = np.empty(n, np.intp)  # where each row goes in parameter order
+    dest[order] = np.arange(n)
+    source = _Sorted(prep, dest)
+    present = _units_present(prep, len(units))
+    label = {"low": np.full(n, -1, np.int32), "high": np.full(n, -1, np.int32)}
+    review = {"low": np.zeros(n, bool), "high": np.zeros(n, bool)}
+    for i in wanted:
+        part = slice(int(bounds[i]), int(bounds[i + 1]))  # rows of parameter i
+        if part.start == part.stop:
+            continue
+        rows = P.Rows(source, part)
+        for direction, entry_plan in _entries(plan, names[i], "compiled", "compiled"):
+            lab, rev = C.evaluate_entry(
+                entry_plan, rows, units, None if present is None else present[i]
+            )
+            label[direction][part] = lab
+            if rev.any():
+                review[direction][part] = rev
+    for direction, out in (("low", low), ("high", high)):  # back in row order
+        np.take(label[direction], dest, out=out.label)
+        np.take(review[direction], dest, out=out.review)
+
+
+class _Sorted:
+    """A block's columns in parameter order, each scattered once on first use."""
+
+    def __init__(self, prep: Prepared | _Block, dest: npt.NDArray[np.intp]) -> None:
+        self._prep, self._dest = prep, dest
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        full = getattr(self._prep, name)
+        value = None
+        if full is not None:
+            value = np.empty_like(full)
+            value[self._dest] = full
+        self.__dict__[name] = value
+        return value
 
 
 def _grade_groups(

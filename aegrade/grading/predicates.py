@@ -47,8 +47,9 @@ class Rows:
 
     ``source`` holds full-length arrays as attributes (value, lln, uln, baseline, pchg,
     unit_code, scale, offset, baseline_flag, time, subject, anticoagulated); ``idx`` selects
-    the group's rows. ``anticoagulated`` is 1.0 on, 0.0 not, NaN not recorded (or None);
-    ``specimen`` the row's specimen text (None: no specimen column).
+    the group's rows (an index array, or a slice of columns already in group order).
+    ``anticoagulated`` is 1.0 on, 0.0 not, NaN not recorded (or None); ``specimen`` the
+    row's specimen text (None: no specimen column).
     ``unit_code`` indexes the registry's canonical units (-1 unknown); ``baseline_flag`` is 1.0
     where the indicator says the baseline is high, 0.0 where it says not, NaN where not given.
 
@@ -94,7 +95,7 @@ class Rows:
     def __init__(
         self,
         source: object | None = None,
-        idx: npt.NDArray[np.intp] | None = None,
+        idx: npt.NDArray[np.intp] | slice | None = None,
         **arrays: npt.NDArray[Any] | None,
     ) -> None:
         self._source, self._idx = source, idx
