@@ -427,9 +427,9 @@ def _grade_compiled(
     if not wanted or not prep.n:
         return
     n = prep.n
-    # a stable sort of small integers is a radix sort in numpy: linear in the rows
-    order = np.argsort(prep.param_index.astype(np.int16), kind="stable")
-    bounds = np.cumsum(np.bincount(prep.param_index + 1, minlength=len(names) + 1))
+    counts = np.bincount(prep.param_index + 1, minlength=len(names) + 1)
+    bounds = np.cumsum(counts)
+    order = np.argsort(_sort_key(prep.param_index, counts), kind="stable")
     dest = np.empty(n, np.intp)  # where each row goes in parameter order
     dest[order] = np.arange(n)
     source = _Sorted(prep, dest)
@@ -451,6 +451,18 @@ def _grade_compiled(
     for direction, out in (("low", low), ("high", high)):  # back in row order
         np.take(label[direction], dest, out=out.label)
         np.take(review[direction], dest, out=out.review)
+
+
+def _sort_key(param_index: npt.NDArray[np.integer[Any]], counts: npt.NDArray[np.intp]) -> Any:
+    """Each row's parameter as a small integer in the same order (unknown first): the
+    parameters present numbered 1.. in one byte where they are fewer than 256, so the stable
+    sort (a radix sort in numpy) takes one pass per byte."""
+    present = np.flatnonzero(counts[1:])  # counts[0]: unknown parameter
+    if len(present) >= 255:
+        return param_index.astype(np.int16)
+    table = np.zeros(len(counts), np.uint8)  # the last element: parameter -1 (unknown), 0
+    table[present] = np.arange(1, len(present) + 1)
+    return table[param_index]
 
 
 class _Sorted:
