@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Hashable, Iterable
 from enum import StrEnum
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -233,7 +234,15 @@ def failure_frame(records: list[dict[str, object]] | None = None) -> pd.DataFram
     >>> failure_frame().columns.tolist()
     ['file', 'sheet', 'row', 'column', 'value', 'check', 'message']
     """
-    frame = pd.DataFrame(records or [], columns=FAILURE_COLUMNS)
+    if not records:  # the empty table, built once (a copy each time: callers may add rows)
+        return _empty_failures().copy()
+    frame = pd.DataFrame(records, columns=FAILURE_COLUMNS)
+    return frame.astype(dict.fromkeys(("check", "message"), "object"))
+
+
+@lru_cache(maxsize=1)
+def _empty_failures() -> pd.DataFrame:
+    frame = pd.DataFrame([], columns=FAILURE_COLUMNS)
     return frame.astype(dict.fromkeys(("check", "message"), "object"))
 
 
