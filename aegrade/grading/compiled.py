@@ -13,7 +13,10 @@ the packaged CTCAE versions).
 What makes it cheaper than the general evaluator, with the same arithmetic:
 
 - a threshold that is one number for the whole group is compared as a scalar (no
-  full-length threshold, tolerance and NaN temporaries);
+  full-length threshold, tolerance and NaN temporaries), also a multiple of an LLN or ULN
+  that every row of the group shares (one laboratory's range);
+- a threshold for another printed unit is skipped without reading the rows' units when the
+  caller knows from the (parameter, unit) categories that no row is in that unit;
 - whether a column has a missing value is asked once per group, so ``known`` masks are
   built only where something is missing (``None`` stands for "known everywhere");
 - a row's result is one label code (the label decides grade, rule and term: tables of the

@@ -1,7 +1,10 @@
 """CTCAE grading of lab and vital-sign values: :func:`grade_labs`.
 
 Rows are grouped by parameter once (a stable argsort); each criteria entry is then evaluated on
-its whole group with numpy, grades tried from the most severe down (``_predicates``). Reasons,
+its whole group with numpy, grades tried from the most severe down (``_predicates``). Entries
+of the common shapes (:mod:`aegrade.grading.compiled`) are graded in blocks of
+:data:`BLOCK_ROWS` rows, each block's columns put in parameter order once, so that a group is
+a slice and a block's temporaries are reused; the others see each parameter's rows whole. Reasons,
 terms and rule ids are small categorical tables indexed by integer codes, so the cost of the
 text does not grow with the number of rows.
 """
