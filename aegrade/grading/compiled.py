@@ -256,22 +256,21 @@ def _condition(cond: Condition, g: _Group) -> Truth:
 
 def _clause(clause: Clause, g: _Group) -> Truth:
     """``predicates.eval_clause``: Kleene conjunction, None for known everywhere."""
-    true, known = _condition(clause.all[0], g)
-    if len(clause.all) == 1:
-        return true, known
-    ones = np.ones(g.n, bool)
-    k_all = ones if known is None else known
-    false_known = k_all & ~true
-    any_unknown = known is not None
-    for cond in clause.all[1:]:
-        t, k = _condition(cond, g)
-        k_full = ones if k is None else k
-        any_unknown |= k is not None
+    truths = [_condition(cond, g) for cond in clause.all]
+    if len(truths) == 1:
+        return truths[0]
+    true = truths[0][0]
+    for t, _ in truths[1:]:
         true = true & t
+    if all(k is None for _, k in truths):  # every condition decided on every row
+        return true, None
+    ones = np.ones(g.n, bool)
+    k_all: BoolArray = ones
+    false_known = np.zeros(g.n, bool)
+    for t, k in truths:
+        k_full = ones if k is None else k
         k_all = k_all & k_full
         false_known = false_known | (k_full & ~t)
-    if not any_unknown:
-        return true, None
     decided = k_all | false_known
     return true, (None if decided.all() else decided)
 
