@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import glob
 import importlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -25,11 +26,18 @@ import pandas as pd
 
 from aegrade.errors import AegradeError, InputError
 from aegrade.grading.labs import Ambiguous
-from aegrade.partition import common_dtype, conform_part, subject_column, unify_columns
+from aegrade.partition import (
+    DEFAULT_PARTITION_ROWS,
+    common_dtype,
+    conform_part,
+    subject_column,
+    unify_columns,
+)
 from aegrade.pipeline import grade
 from aegrade.read.colmap import load_column_map
 from aegrade.read.files import CSV_NA, detect_delimiter, detect_encoding
 from aegrade.read.study import load_study
+from aegrade.schema import arrow_schema
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -38,6 +46,8 @@ __all__ = ["DaskResult", "grade_dask", "require_dask"]
 
 #: The tables :func:`grade_dask` returns, by name.
 TABLES = ("graded_observations", "adverse_events", "subject_summary", "issues")
+#: A cell that is a number written with a decimal comma (``-88,4``).
+_DECIMAL_COMMA = r"^(\s*-?\d+),(\d+\s*)$"
 #: The column carrying the input row number through the shuffle (dropped before grading).
 _ROW = "__aegrade_row"
 
@@ -59,6 +69,23 @@ class DaskResult:
     def tables(self) -> dict[str, dd.DataFrame]:
         """The four tables by name."""
         return {name: getattr(self, name) for name in TABLES}
+
+    def write_parquet(self, folder: str | Path) -> None:
+        """Write each table as a Parquet dataset ``folder/<table>/part.N.parquet``, one Arrow
+        schema in every part (:func:`~aegrade.schema.arrow_schema`), in ONE Dask computation:
+        the parts of all four tables are written by whichever worker holds them, in parallel,
+        and nothing is gathered on the client."""
+        dask: Any = importlib.import_module("dask")
+        writes = [
+            frame.to_parquet(
+                Path(folder) / name,
+                write_index=False,
+                schema=arrow_schema(frame._meta),
+                compute=False,
+            )
+            for name, frame in self.tables().items()
+        ]
+        dask.compute(*writes)
 
 
 def require_dask() -> None:
@@ -110,8 +137,9 @@ def grade_dask(
         The input's partitions already hold all rows of each of their subjects: no shuffle.
     npartitions, partition_rows
         Partitions after the shuffle: ``npartitions``, else enough for about
-        ``partition_rows`` rows each (when more than the input has), else as many as the
-        input has.
+        ``partition_rows`` rows each, else as many as the input has. A Parquet source is
+        read in pieces of about a quarter of ``partition_rows`` (whole row groups), so that
+        reading and shuffling are spread over the workers.
     criteria, errors, ambiguous, crs, icans, hematology
         As for :func:`~aegrade.pipeline.grade`; the default ``errors="coerce"`` lists
         problems in ``issues``; with ``"raise"`` every partition is graded, then one
@@ -148,7 +176,11 @@ def grade_dask(
     require_dask()
     dask: Any = importlib.import_module("dask")
     dd: Any = importlib.import_module("dask.dataframe")
-    frame: Any = _read(source) if isinstance(source, str | Path) else source
+    frame: Any = (
+        _read(source, partition_rows or DEFAULT_PARTITION_ROWS)
+        if isinstance(source, str | Path)
+        else source
+    )
     cmap = load_column_map(column_map)
     subject = subject_column(list(frame.columns), cmap)
     if subject is None:
@@ -159,7 +191,7 @@ def grade_dask(
     lengths = np.asarray(frame.map_partitions(len).compute(), dtype=np.int64)
     n = npartitions or frame.npartitions
     if npartitions is None and partition_rows:
-        n = max(n, -(-int(lengths.sum()) // partition_rows))
+        n = max(1, -(-int(lengths.sum()) // partition_rows))
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     frame = frame.map_partitions(_number_rows, starts, meta=_numbered_meta(frame._meta))
     if not partitioned_by_subject:
@@ -197,31 +229,63 @@ def grade_dask(
     return DaskResult(**out, meta={**first, "partitions": str(len(parts))})
 
 
-def _read(source: str | Path) -> Any:
+def _read(source: str | Path, partition_rows: int) -> Any:
     dd: Any = importlib.import_module("dask.dataframe")
 
     text = str(source)
     remote = "://" in text  # s3://, gs://, hdfs://: Dask (fsspec) lists and reads them
     files = [text] if remote else (sorted(glob.glob(text)) or [text])
     if all(f.lower().endswith(".csv") for f in files):
-        sep, encoding = ",", "utf-8"
+        sep, encoding, comma, blocksize = ",", "utf-8", False, None
         if not remote and Path(files[0]).is_file():  # the first file's header decides
             with open(files[0], "rb") as f:
                 head = f.read(65536)
             encoding = detect_encoding(head)
-            lines = head.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()
+            text_head = head.decode(encoding, errors="replace").lstrip("\ufeff")
+            lines = text_head.splitlines()
             sep = detect_delimiter(lines[0]) if lines else ","
-        return dd.read_csv(
+            # as aegrade.read.files.read_csv decides for the whole file from its head
+            comma = sep == ";" and re.search(r"\d,\d", text_head) is not None
+            # blocks of about a quarter partition, so that every worker reads and shuffles
+            per_line = len(head) / max(1, len(lines))
+            blocksize = max(2**20, int(per_line * partition_rows / 4))
+        frame = dd.read_csv(
             files,
             sep=sep,
             encoding=encoding,
             keep_default_na=False,
             na_values=CSV_NA,
             dtype=object,
+            **({"blocksize": blocksize} if blocksize else {}),
         )
+        return frame.map_partitions(_decimal_commas, meta=frame._meta) if comma else frame
     if remote or Path(text).is_dir() or all(f.lower().endswith(".parquet") for f in files):
-        return dd.read_parquet(files if len(files) > 1 else files[0])
+        paths = files if len(files) > 1 else files[0]
+        return dd.read_parquet(paths, split_row_groups=_row_groups_per_part(files, partition_rows))
     raise AegradeError(f"{text}: give Parquet or CSV observation files (or a glob of them)")
+
+
+def _decimal_commas(part: pd.DataFrame) -> pd.DataFrame:
+    """Every cell is text: ``88,4`` becomes ``88.4`` (the rule the single-process reader
+    applies to a semicolon-separated file with decimal commas), so both runs read one number."""
+    return part.apply(lambda s: s.str.replace(_DECIMAL_COMMA, r"\1.\2", regex=True))
+
+
+def _row_groups_per_part(files: list[str], partition_rows: int) -> int | str:
+    """Row groups per input partition: about ``partition_rows / 4`` rows each, judged from the
+    first file's row groups, so that reading, numbering and shuffling run on every worker (Dask's
+    default reads a whole file of up to 256 MiB, 30M rows of compact lab data, as one partition).
+    """
+    first = Path(files[0])
+    if not first.is_file():
+        return "infer"
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(first).metadata
+    if meta.num_row_groups == 0:
+        return "infer"
+    per_group = max(1, meta.num_rows // meta.num_row_groups)
+    return max(1, partition_rows // 4 // per_group)
 
 
 def _numbered_meta(meta: pd.DataFrame) -> pd.DataFrame:

@@ -17,7 +17,6 @@ from aegrade.dask import grade_dask, require_dask
 from aegrade.grading.labs import Ambiguous
 from aegrade.partition import DEFAULT_PARTITION_ROWS, grade_partitions
 from aegrade.pipeline import GradeResult
-from aegrade.schema import arrow_schema
 from aegrade.write.dataset import DATASET_TABLES, write_partitioned
 
 __all__ = ["run_partitioned"]
@@ -139,9 +138,7 @@ def _run_dask(
         result = grade_dask(input_path, criteria, **grading)
         stage = folder.parent / f".{folder.name}.partial"
         shutil.rmtree(stage, ignore_errors=True)
-        tables: dict[str, Any] = dict(result.tables())
-        for name, frame in tables.items():
-            frame.to_parquet(stage / name, write_index=False, schema=arrow_schema(frame._meta))
+        result.write_parquet(stage)
         if folder.exists():
             foreign = [p.name for p in folder.iterdir() if p.name not in DATASET_TABLES]
             if foreign:
