@@ -77,7 +77,7 @@ class DaskResult:
         and nothing is gathered on the client."""
         dask: Any = importlib.import_module("dask")
         writes = [
-            frame.to_parquet(
+            frame.to_parquet(  # type: ignore[no-untyped-call]
                 Path(folder) / name,
                 write_index=False,
                 schema=arrow_schema(frame._meta),
@@ -268,7 +268,8 @@ def _read(source: str | Path, partition_rows: int) -> Any:
 def _decimal_commas(part: pd.DataFrame) -> pd.DataFrame:
     """Every cell is text: ``88,4`` becomes ``88.4`` (the rule the single-process reader
     applies to a semicolon-separated file with decimal commas), so both runs read one number."""
-    return part.apply(lambda s: s.str.replace(_DECIMAL_COMMA, r"\1.\2", regex=True))
+    out: pd.DataFrame = part.apply(lambda s: s.str.replace(_DECIMAL_COMMA, r"\1.\2", regex=True))
+    return out
 
 
 def _row_groups_per_part(files: list[str], partition_rows: int) -> int | str:
@@ -284,7 +285,7 @@ def _row_groups_per_part(files: list[str], partition_rows: int) -> int | str:
     meta = pq.ParquetFile(first).metadata
     if meta.num_row_groups == 0:
         return "infer"
-    per_group = max(1, meta.num_rows // meta.num_row_groups)
+    per_group = max(1, int(meta.num_rows) // int(meta.num_row_groups))
     return max(1, partition_rows // 4 // per_group)
 
 
