@@ -12,7 +12,7 @@ skipped above --single-max rows (about 500 B/row: 10 GB at 20M).
 
 Dask runs (up to --dask-rows rows) are a fresh process each that starts a LocalCluster of 1 or
 2 single-threaded worker processes and does what ``aegrade grade --engine dask --workers N``
-does (``grade_dask`` then ``DaskResult.write_parquet``); it reports the whole wall time, the
+does (``aegrade.dask.grade_dask_to_parquet``); it reports the whole wall time, the
 grading phase (first to last graded partition, from Dask's task stream), the CPU seconds of
 the grading tasks, and each worker's peak resident set. Beside them, in the same run, the
 floor: how much faster two processes finish two copies of a CPU-bound numpy job than one
@@ -124,7 +124,7 @@ def dask_child(src: str, workers: int, partition_rows: int, out: str) -> None:
 
     import distributed
 
-    from aegrade.dask import grade_dask
+    from aegrade.dask import grade_dask_to_parquet
 
     t0 = time.perf_counter()
     cluster = distributed.LocalCluster(
@@ -137,17 +137,15 @@ def dask_child(src: str, workers: int, partition_rows: int, out: str) -> None:
     cpu0 = client.run(lambda: sum(os.times()[:2]))
     t1 = time.perf_counter()
     with distributed.get_task_stream(client) as stream:
-        result = grade_dask(src, partition_rows=partition_rows, errors="coerce")
-        t2 = time.perf_counter()
-        result.write_parquet(out)
-    t3 = time.perf_counter()
+        grade_dask_to_parquet(src, out, partition_rows=partition_rows, errors="coerce")
+    t2 = time.perf_counter()
     peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
     cpu1 = client.run(lambda: sum(os.times()[:2]))
     spans = []
     busy = 0.0
     for task in stream.data:
         key = task["key"]
-        if "_grade_part" not in str(key[0] if isinstance(key, tuple) else key):
+        if "_grade_and_spill" not in str(key[0] if isinstance(key, tuple) else key):
             continue
         for s in task["startstops"]:
             if s["action"] == "compute":
@@ -160,9 +158,8 @@ def dask_child(src: str, workers: int, partition_rows: int, out: str) -> None:
         json.dumps(
             {
                 "cluster": t1 - t0,
-                "grade_dask": t2 - t1,
-                "write": t3 - t2,
-                "wall": t3 - t0,
+                "run": t2 - t1,
+                "wall": t2 - t0,
                 "grading": grading,
                 "grading_busy": busy,
                 "worker_cpu": sum(cpu1[k] - cpu0[k] for k in cpu1),
@@ -252,15 +249,15 @@ def dask_runs(src: Path, rows: int, partition_rows: int, d: Path) -> list[dict[s
     for w, g in got.items():
         peak = max(g["worker_peaks"])
         print(
-            f"{'grade_dask, LocalCluster ' + str(w) + ' worker(s)':<44} {rows:>11,} "
+            f"{'--engine dask, LocalCluster ' + str(w) + ' worker(s)':<44} {rows:>11,} "
             f"{g['wall']:>8.1f} {peak / 2**20:>9.0f} {peak / rows:>7.0f} "
             f"{g['wall'] / rows * 1e6:>7.2f}",
             flush=True,
         )
         print(
-            f"    cluster start {g['cluster']:.1f} s, grade_dask {g['grade_dask']:.1f} s "
-            f"(grading phase {g['grading']:.1f} s, grading tasks ran {g['grading_busy']:.1f} s), "
-            f"write {g['write']:.1f} s; CPU of the workers {g['worker_cpu']:.1f} s; "
+            f"    cluster start {g['cluster']:.1f} s, grade_dask_to_parquet {g['run']:.1f} s "
+            f"(grading phase {g['grading']:.1f} s, grading tasks ran {g['grading_busy']:.1f} s); "
+            f"CPU of the workers {g['worker_cpu']:.1f} s; "
             "peak per worker "
             + ", ".join(f"{p / 2**20:,.0f} MiB" for p in g["worker_peaks"])
             + f"; driver {g['driver_peak'] / 2**20:,.0f} MiB",

@@ -272,3 +272,36 @@ def test_write_parquet_writes_every_table_with_one_schema(
         schemas = [pq.read_schema(f) for f in files]
         assert all(s.equals(schemas[0], check_metadata=False) for s in schemas), name
         assert_same(single[name], pd.read_parquet(tmp_path / "out" / name), name)
+
+
+def test_grade_dask_to_parquet_equals_the_single_run_and_leaves_no_stage(
+    frame: pd.DataFrame, single: dict[str, pd.DataFrame], tmp_path: Path
+) -> None:
+    from aegrade.dask import grade_dask_to_parquet
+
+    out = tmp_path / "out"
+    with dask.config.set(scheduler="threads"):
+        meta = grade_dask_to_parquet(dd.from_pandas(frame, npartitions=4), out, errors="coerce")
+    assert meta["partitions"] == "4" and meta["criteria"] == "ctcae-v5.0"
+    assert sorted(p.name for p in out.iterdir()) == sorted([*TABLES, "issues"])  # no spill left
+    for name in TABLES:
+        files = sorted((out / name).glob("*.parquet"))
+        assert [f.name for f in files] == [f"part-{k:05d}.parquet" for k in range(4)]
+        schemas = [pq.read_schema(f) for f in files]
+        assert all(s.equals(schemas[0], check_metadata=False) for s in schemas), name
+        assert_same(single[name], pd.read_parquet(out / name), name)
+    issues = pd.read_parquet(out / "issues")
+    assert issues["row"].astype(str).tolist() == ["1234"]
+
+
+def test_grade_dask_to_parquet_raise_mode_writes_nothing(tmp_path: Path) -> None:
+    from aegrade.dask import grade_dask_to_parquet
+    from aegrade.errors import InputError
+
+    frame = lab_rows(6000, seed=4).astype({"day": object})
+    frame.loc[[10, 5900], "day"] = "x"
+    out = tmp_path / "out"
+    with dask.config.set(scheduler="threads"), pytest.raises(InputError) as err:
+        grade_dask_to_parquet(dd.from_pandas(frame, npartitions=3), out, errors="raise")
+    assert err.value.failures["row"].tolist() == [10, 5900]
+    assert not out.exists()
