@@ -171,7 +171,7 @@ def scale_figures(path: Path) -> list[Figure]:
                     f"--engine dask, {f['run'][5:]}, {rows:,} rows",
                     float(f["wall"]),
                     f"2-process capacity {f['capacity']:.2f}x",
-                    f"2 vs 1 worker grading {f['speedup']:.2f}x",
+                    f"2/1 workers {f['speedup']:.2f}x, {f['speedup'] / f['capacity']:.2f}x floor",
                     f"near-linear; worker peak {peak / 2**20:,.0f} MiB",
                 )
             )

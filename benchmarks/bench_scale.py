@@ -158,7 +158,7 @@ def dask_child(src: str, workers: int, partition_rows: int, out: str) -> None:
         json.dumps(
             {
                 "cluster": t1 - t0,
-                "run": t2 - t1,
+                "elapsed": t2 - t1,
                 "wall": t2 - t0,
                 "grading": grading,
                 "grading_busy": busy,
@@ -255,7 +255,7 @@ def dask_runs(src: Path, rows: int, partition_rows: int, d: Path) -> list[dict[s
             flush=True,
         )
         print(
-            f"    cluster start {g['cluster']:.1f} s, grade_dask_to_parquet {g['run']:.1f} s "
+            f"    cluster start {g['cluster']:.1f} s, grade_dask_to_parquet {g['elapsed']:.1f} s "
             f"(grading phase {g['grading']:.1f} s, grading tasks ran {g['grading_busy']:.1f} s); "
             f"CPU of the workers {g['worker_cpu']:.1f} s; "
             "peak per worker "
