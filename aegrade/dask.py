@@ -138,6 +138,8 @@ def grade_dask(
         column's day/month order is decided per partition from its unambiguous cells.
     partitioned_by_subject
         The input's partitions already hold all rows of each of their subjects: no shuffle.
+        A path or glob is then read one partition per file (each file must hold all rows of
+        its subjects, e.g. written by :func:`~aegrade.partition.subject_partition`).
     npartitions, partition_rows
         Partitions after the shuffle: ``npartitions``, else enough for about
         ``partition_rows`` rows each, else as many as the input has. A Parquet source is
@@ -311,7 +313,7 @@ def _partitions(
 ) -> tuple[list[Any], dict[str, Any], dict[str, Any], str]:
     """The input read, numbered and shuffled by subject: one delayed frame per partition."""
     frame: Any = (
-        _read(source, partition_rows or DEFAULT_PARTITION_ROWS)
+        _read(source, partition_rows or DEFAULT_PARTITION_ROWS, partitioned_by_subject)
         if isinstance(source, str | Path)
         else source
     )
@@ -358,7 +360,9 @@ def _common_columns(
     return out
 
 
-def _read(source: str | Path, partition_rows: int) -> Any:
+def _read(source: str | Path, partition_rows: int, whole_files: bool = False) -> Any:
+    """The observation files as a Dask dataframe: in pieces of about a quarter partition, or,
+    with ``whole_files`` (files already partitioned by subject), one partition per file."""
     dd: Any = importlib.import_module("dask.dataframe")
 
     text = str(source)
@@ -385,12 +389,19 @@ def _read(source: str | Path, partition_rows: int) -> Any:
             keep_default_na=False,
             na_values=CSV_NA,
             dtype=object,
-            **({"blocksize": blocksize} if blocksize else {}),
+            **(
+                {"blocksize": None}
+                if whole_files
+                else {"blocksize": blocksize}
+                if blocksize
+                else {}
+            ),
         )
         return frame.map_partitions(_decimal_commas, meta=frame._meta) if comma else frame
     if remote or Path(text).is_dir() or all(f.lower().endswith(".parquet") for f in files):
         paths = files if len(files) > 1 else files[0]
-        return dd.read_parquet(paths, split_row_groups=_row_groups_per_part(files, partition_rows))
+        split = False if whole_files else _row_groups_per_part(files, partition_rows)
+        return dd.read_parquet(paths, split_row_groups=split)
     raise AegradeError(f"{text}: give Parquet or CSV observation files (or a glob of them)")
 
 

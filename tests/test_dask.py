@@ -305,3 +305,22 @@ def test_grade_dask_to_parquet_raise_mode_writes_nothing(tmp_path: Path) -> None
         grade_dask_to_parquet(dd.from_pandas(frame, npartitions=3), out, errors="raise")
     assert err.value.failures["row"].tolist() == [10, 5900]
     assert not out.exists()
+
+
+def test_files_partitioned_by_subject_are_read_whole(
+    frame: pd.DataFrame, single: dict[str, pd.DataFrame], tmp_path: Path
+) -> None:
+    from aegrade.partition import subject_partition
+
+    clean = frame.astype({"day": str})
+    one = grade(load_study(clean), errors="coerce")
+    part = subject_partition(clean["subject_id"], 3)
+    for k in range(3):  # small row groups: split pieces would cut subjects apart
+        clean[part == k].to_parquet(tmp_path / f"p{k}.parquet", index=False, row_group_size=500)
+    with dask.config.set(scheduler="threads"):
+        result = grade_dask(
+            str(tmp_path / "p*.parquet"), partitioned_by_subject=True, partition_rows=1000
+        )
+        assert result.subject_summary.npartitions == 3
+        for name in TABLES:
+            assert_same(one.tables()[name], result.tables()[name].compute(), name)
