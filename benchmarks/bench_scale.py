@@ -143,8 +143,12 @@ def dask_child(src: str, workers: int, partition_rows: int, out: str) -> None:
     cpu1 = client.run(lambda: sum(os.times()[:2]))
     spans = []
     busy = 0.0
+    kinds: dict[str, float] = {}
     for task in stream.data:
         key = task["key"]
+        kind = str(key[0] if isinstance(key, tuple) else key).split("-")[0]
+        seconds = sum(s["stop"] - s["start"] for s in task["startstops"])
+        kinds[kind] = kinds.get(kind, 0.0) + seconds
         if "_grade_and_spill" not in str(key[0] if isinstance(key, tuple) else key):
             continue
         for s in task["startstops"]:
@@ -163,6 +167,9 @@ def dask_child(src: str, workers: int, partition_rows: int, out: str) -> None:
                 "grading": grading,
                 "grading_busy": busy,
                 "worker_cpu": sum(cpu1[k] - cpu0[k] for k in cpu1),
+                "tasks": {
+                    k: v for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]) if v > 0.05
+                },
                 "worker_peaks": sorted(peaks.values()),
                 "driver_peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
             }
@@ -261,6 +268,10 @@ def dask_runs(src: Path, rows: int, partition_rows: int, d: Path) -> list[dict[s
             "peak per worker "
             + ", ".join(f"{p / 2**20:,.0f} MiB" for p in g["worker_peaks"])
             + f"; driver {g['driver_peak'] / 2**20:,.0f} MiB",
+            flush=True,
+        )
+        print(
+            "    task seconds by kind: " + ", ".join(f"{k} {v:.1f}" for k, v in g["tasks"].items()),
             flush=True,
         )
     speed = got[1]["grading"] / got[2]["grading"] if got[2]["grading"] else float("nan")
