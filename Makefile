@@ -44,15 +44,8 @@ format: $(STAMP)  ## apply ruff's fixes and formatting
 typecheck: $(STAMP)  ## mypy --strict over the package
 	$(BIN)/mypy --strict aegrade
 
-bench: $(STAMP)  ## run the benchmarks (never part of the tests)
-	$(BIN)/python benchmarks/bench_grade_labs.py
-	$(BIN)/python benchmarks/bench_crs_icans.py
-	$(BIN)/python benchmarks/bench_startup.py
-	$(BIN)/python benchmarks/bench_hematology.py
-	$(BIN)/python benchmarks/bench_tables.py
-	$(BIN)/python benchmarks/bench_io.py
-	$(BIN)/python benchmarks/bench_speed.py
-	$(BIN)/python benchmarks/bench_scale.py
+bench: $(STAMP)  ## every figure of issue 15 beside its floor, then a summary (BENCH_QUICK=1: small sizes)
+	$(BIN)/python benchmarks/bench_all.py
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .coverage build *.egg-info

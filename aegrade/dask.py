@@ -16,6 +16,10 @@ from __future__ import annotations
 
 import glob
 import importlib
+import pickle
+import re
+import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -25,19 +29,28 @@ import pandas as pd
 
 from aegrade.errors import AegradeError, InputError
 from aegrade.grading.labs import Ambiguous
-from aegrade.partition import common_dtype, conform_part, subject_column, unify_columns
+from aegrade.partition import (
+    DEFAULT_PARTITION_ROWS,
+    common_dtype,
+    conform_part,
+    subject_column,
+    unify_columns,
+)
 from aegrade.pipeline import grade
 from aegrade.read.colmap import load_column_map
 from aegrade.read.files import CSV_NA, detect_delimiter, detect_encoding
 from aegrade.read.study import load_study
+from aegrade.schema import arrow_schema
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
 
-__all__ = ["DaskResult", "grade_dask", "require_dask"]
+__all__ = ["DaskResult", "grade_dask", "grade_dask_to_parquet", "require_dask"]
 
 #: The tables :func:`grade_dask` returns, by name.
 TABLES = ("graded_observations", "adverse_events", "subject_summary", "issues")
+#: A cell that is a number written with a decimal comma (``-88,4``).
+_DECIMAL_COMMA = r"^(\s*-?\d+),(\d+\s*)$"
 #: The column carrying the input row number through the shuffle (dropped before grading).
 _ROW = "__aegrade_row"
 
@@ -59,6 +72,23 @@ class DaskResult:
     def tables(self) -> dict[str, dd.DataFrame]:
         """The four tables by name."""
         return {name: getattr(self, name) for name in TABLES}
+
+    def write_parquet(self, folder: str | Path) -> None:
+        """Write each table as a Parquet dataset ``folder/<table>/part.N.parquet``, one Arrow
+        schema in every part (:func:`~aegrade.schema.arrow_schema`), in ONE Dask computation:
+        the parts of all four tables are written by whichever worker holds them, in parallel,
+        and nothing is gathered on the client."""
+        dask: Any = importlib.import_module("dask")
+        writes = [
+            frame.to_parquet(  # type: ignore[no-untyped-call]
+                Path(folder) / name,
+                write_index=False,
+                schema=arrow_schema(frame._meta),
+                compute=False,
+            )
+            for name, frame in self.tables().items()
+        ]
+        dask.compute(*writes)
 
 
 def require_dask() -> None:
@@ -108,10 +138,13 @@ def grade_dask(
         column's day/month order is decided per partition from its unambiguous cells.
     partitioned_by_subject
         The input's partitions already hold all rows of each of their subjects: no shuffle.
+        A path or glob is then read one partition per file (each file must hold all rows of
+        its subjects, e.g. written by :func:`~aegrade.partition.subject_partition`).
     npartitions, partition_rows
         Partitions after the shuffle: ``npartitions``, else enough for about
-        ``partition_rows`` rows each (when more than the input has), else as many as the
-        input has.
+        ``partition_rows`` rows each, else as many as the input has. A Parquet source is
+        read in pieces of about a quarter of ``partition_rows`` (whole row groups), so that
+        reading and shuffling are spread over the workers.
     criteria, errors, ambiguous, crs, icans, hematology
         As for :func:`~aegrade.pipeline.grade`; the default ``errors="coerce"`` lists
         problems in ``issues``; with ``"raise"`` every partition is graded, then one
@@ -148,80 +181,252 @@ def grade_dask(
     require_dask()
     dask: Any = importlib.import_module("dask")
     dd: Any = importlib.import_module("dask.dataframe")
-    frame: Any = _read(source) if isinstance(source, str | Path) else source
+    parts, options, reading, name = _partitions(
+        source, partitioned_by_subject, npartitions, partition_rows, column_map, decimal, dayfirst
+    )
+    options.update(
+        criteria=criteria,
+        errors=errors,
+        ambiguous=ambiguous,
+        crs=crs,
+        icans=icans,
+        hematology=hematology,
+    )
+    graded = [dask.delayed(_grade_part)(p, options, reading) for p in parts]
+    (graded,) = dask.persist(graded)
+    shapes = dask.compute(*[dask.delayed(_shape)(p) for p in graded])
+    _raise_failures(shapes, name)
+    out: dict[str, Any] = {}
+    for table, (order, common) in _common_columns(shapes).items():
+        meta = conform_part(pd.DataFrame(), order, common)
+        pieces = [dask.delayed(_table)(p, table, order, common) for p in graded]
+        out[table] = dd.from_delayed(pieces, meta=meta, verify_meta=False)
+    first: dict[str, str] = next((s["meta"] for s in shapes if s["meta"]), {})
+    return DaskResult(**out, meta={**first, "partitions": str(len(graded))})
+
+
+def grade_dask_to_parquet(
+    source: str | Path | dd.DataFrame,
+    folder: str | Path,
+    criteria: str = "ctcae-v5.0",
+    *,
+    partitioned_by_subject: bool = False,
+    npartitions: int | None = None,
+    partition_rows: int | None = None,
+    errors: Literal["raise", "coerce"] = "coerce",
+    ambiguous: Ambiguous = "worse",
+    crs: str | list[str] | None = "astct-2019",
+    icans: str | None = "astct-2019",
+    hematology: bool = True,
+    column_map: str | Path | dict[str, Any] | None = None,
+    decimal: str | None = None,
+    dayfirst: bool | None = None,
+) -> dict[str, str]:
+    """Grade with Dask as :func:`grade_dask` does and write each table as a Parquet dataset
+    ``folder/<table>/part-NNNNN.parquet``, holding at most one partition per worker at a time
+    (what ``aegrade grade --engine dask`` runs).
+
+    Each worker grades a partition and spills its tables to ``folder/.stage`` (pickles: every
+    dtype kept); once the columns of every partition are known, each spilled partition is
+    given the common columns and dtypes and written as Parquet with one Arrow schema. Nothing
+    is persisted in the workers' memory (:func:`grade_dask` keeps every graded partition there
+    until it is written) and nothing is gathered on the client: the memory of a worker is that
+    of one partition whatever the size of the input. ``folder`` must be a path every worker
+    can write (a local folder for a local cluster; a shared file system for a cluster).
+
+    Parameters are those of :func:`grade_dask`.
+
+    Returns
+    -------
+    dict of str to str
+        The run's ``meta`` (criteria and versions; ``partitions``: how many).
+
+    Raises
+    ------
+    AegradeError, InputError
+        As for :func:`grade_dask`; with ``errors="raise"`` and a problem nothing is written.
+
+    Examples
+    --------
+    >>> import dask, dask.dataframe as dd, tempfile
+    >>> obs = pd.DataFrame({"subject_id": ["01", "01", "02", "02"], "day": [0, 7, 0, 7],
+    ...                     "parameter": "PLAT", "value": [250, 40, 230, 20],
+    ...                     "unit": "10^9/L"})
+    >>> out = Path(tempfile.mkdtemp())
+    >>> with dask.config.set(scheduler="threads"):
+    ...     meta = grade_dask_to_parquet(dd.from_pandas(obs, npartitions=2), out,
+    ...                                  hematology=False)
+    >>> sorted(pd.read_parquet(out / "adverse_events")["grade"].tolist()), meta["partitions"]
+    ([3, 4], '2')
+    """
+    require_dask()
+    dask: Any = importlib.import_module("dask")
+    parts, options, reading, name = _partitions(
+        source, partitioned_by_subject, npartitions, partition_rows, column_map, decimal, dayfirst
+    )
+    options.update(
+        criteria=criteria,
+        errors=errors,
+        ambiguous=ambiguous,
+        crs=crs,
+        icans=icans,
+        hematology=hematology,
+    )
+    folder = Path(folder)
+    created = not folder.exists()
+    stage = folder / ".stage"
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir(parents=True)
+    try:
+        tasks = [
+            dask.delayed(_grade_and_spill)(p, options, reading, str(stage / f"{k:05d}.pkl"))
+            for k, p in enumerate(parts)
+        ]
+        shapes = dask.compute(*tasks)
+        _raise_failures(shapes, name)
+        columns = _common_columns(shapes)
+        for table in TABLES:
+            (folder / table).mkdir(parents=True, exist_ok=True)
+        writes = [
+            dask.delayed(_write_spilled)(str(stage / f"{k:05d}.pkl"), str(folder), k, columns)
+            for k in range(len(parts))
+        ]
+        dask.compute(*writes)
+    except BaseException:
+        if created:  # nothing of a failed run is left behind
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    first: dict[str, str] = next((s["meta"] for s in shapes if s["meta"]), {})
+    return {**first, "partitions": str(len(parts))}
+
+
+def _partitions(
+    source: str | Path | dd.DataFrame,
+    partitioned_by_subject: bool,
+    npartitions: int | None,
+    partition_rows: int | None,
+    column_map: str | Path | dict[str, Any] | None,
+    decimal: str | None,
+    dayfirst: bool | None,
+) -> tuple[list[Any], dict[str, Any], dict[str, Any], str]:
+    """The input read, numbered and shuffled by subject: one delayed frame per partition."""
+    frame: Any = (
+        _read(source, partition_rows or DEFAULT_PARTITION_ROWS, partitioned_by_subject)
+        if isinstance(source, str | Path)
+        else source
+    )
+    name = str(source) if isinstance(source, str | Path) else "the dataframe"
     cmap = load_column_map(column_map)
     subject = subject_column(list(frame.columns), cmap)
     if subject is None:
         raise AegradeError(
-            f"{source if isinstance(source, str | Path) else 'the dataframe'}: no subject "
-            "column (subject_id, USUBJID, patient, ...); name it in a column map's [columns]"
+            f"{name}: no subject column (subject_id, USUBJID, patient, ...); name it in a "
+            "column map's [columns]"
         )
     lengths = np.asarray(frame.map_partitions(len).compute(), dtype=np.int64)
     n = npartitions or frame.npartitions
     if npartitions is None and partition_rows:
-        n = max(n, -(-int(lengths.sum()) // partition_rows))
+        n = max(1, -(-int(lengths.sum()) // partition_rows))
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     frame = frame.map_partitions(_number_rows, starts, meta=_numbered_meta(frame._meta))
     if not partitioned_by_subject:
         frame = frame.shuffle(on=subject, npartitions=n)
-    options = {
-        "criteria": criteria,
-        "errors": errors,
-        "ambiguous": ambiguous,
-        "crs": crs,
-        "icans": icans,
-        "hematology": hematology,
-    }
     reading = {"column_map": cmap, "decimal": decimal, "dayfirst": dayfirst}
-    parts = [dask.delayed(_grade_part)(p, options, reading) for p in frame.to_delayed()]
-    (parts,) = dask.persist(parts)
-    shapes = dask.compute(*[dask.delayed(_shape)(p) for p in parts])
+    return list(frame.to_delayed()), {}, reading, name
+
+
+def _raise_failures(shapes: Sequence[dict[str, Any]], name: str) -> None:
     failed = [s["failures"] for s in shapes if s["failures"] is not None]
     if failed:
         failures = pd.concat(failed, ignore_index=True)
         rows = pd.to_numeric(failures["row"], errors="coerce").fillna(-1).to_numpy()
-        name = source if isinstance(source, str | Path) else "the dataframe"
         raise InputError(
             failures.iloc[np.argsort(rows, kind="stable")],
-            f"{name} ({len(failed)} of {len(parts)} subject partitions)",
+            f"{name} ({len(failed)} of {len(shapes)} subject partitions)",
         )
-    out: dict[str, Any] = {}
-    for name in TABLES:
-        kinds = [s[name] for s in shapes]
+
+
+def _common_columns(
+    shapes: Sequence[dict[str, Any]],
+) -> dict[str, tuple[list[str], dict[str, Any]]]:
+    """Per table: the columns of every partition in order, and one dtype each."""
+    out = {}
+    for table in TABLES:
+        kinds = [s[table] for s in shapes]
         order = unify_columns([list(k) for k in kinds])
-        common = {c: common_dtype([k[c] for k in kinds if c in k]) for c in order}
-        meta = conform_part(pd.DataFrame(), order, common)
-        pieces = [dask.delayed(_table)(p, name, order, common) for p in parts]
-        out[name] = dd.from_delayed(pieces, meta=meta, verify_meta=False)
-    first: dict[str, str] = next((s["meta"] for s in shapes if s["meta"]), {})
-    return DaskResult(**out, meta={**first, "partitions": str(len(parts))})
+        out[table] = (order, {c: common_dtype([k[c] for k in kinds if c in k]) for c in order})
+    return out
 
 
-def _read(source: str | Path) -> Any:
+def _read(source: str | Path, partition_rows: int, whole_files: bool = False) -> Any:
+    """The observation files as a Dask dataframe: in pieces of about a quarter partition, or,
+    with ``whole_files`` (files already partitioned by subject), one partition per file."""
     dd: Any = importlib.import_module("dask.dataframe")
 
     text = str(source)
     remote = "://" in text  # s3://, gs://, hdfs://: Dask (fsspec) lists and reads them
     files = [text] if remote else (sorted(glob.glob(text)) or [text])
     if all(f.lower().endswith(".csv") for f in files):
-        sep, encoding = ",", "utf-8"
+        sep, encoding, comma, blocksize = ",", "utf-8", False, None
         if not remote and Path(files[0]).is_file():  # the first file's header decides
             with open(files[0], "rb") as f:
                 head = f.read(65536)
             encoding = detect_encoding(head)
-            lines = head.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()
+            text_head = head.decode(encoding, errors="replace").lstrip("\ufeff")
+            lines = text_head.splitlines()
             sep = detect_delimiter(lines[0]) if lines else ","
-        return dd.read_csv(
+            # as aegrade.read.files.read_csv decides for the whole file from its head
+            comma = sep == ";" and re.search(r"\d,\d", text_head) is not None
+            # blocks of about a quarter partition, so that every worker reads and shuffles
+            per_line = len(head) / max(1, len(lines))
+            blocksize = max(2**20, int(per_line * partition_rows / 4))
+        frame = dd.read_csv(
             files,
             sep=sep,
             encoding=encoding,
             keep_default_na=False,
             na_values=CSV_NA,
             dtype=object,
+            **(
+                {"blocksize": None}
+                if whole_files
+                else {"blocksize": blocksize}
+                if blocksize
+                else {}
+            ),
         )
+        return frame.map_partitions(_decimal_commas, meta=frame._meta) if comma else frame
     if remote or Path(text).is_dir() or all(f.lower().endswith(".parquet") for f in files):
-        return dd.read_parquet(files if len(files) > 1 else files[0])
+        paths = files if len(files) > 1 else files[0]
+        split = False if whole_files else _row_groups_per_part(files, partition_rows)
+        return dd.read_parquet(paths, split_row_groups=split)
     raise AegradeError(f"{text}: give Parquet or CSV observation files (or a glob of them)")
+
+
+def _decimal_commas(part: pd.DataFrame) -> pd.DataFrame:
+    """Every cell is text: ``88,4`` becomes ``88.4`` (the rule the single-process reader
+    applies to a semicolon-separated file with decimal commas), so both runs read one number."""
+    out: pd.DataFrame = part.apply(lambda s: s.str.replace(_DECIMAL_COMMA, r"\1.\2", regex=True))
+    return out
+
+
+def _row_groups_per_part(files: list[str], partition_rows: int) -> int | str:
+    """Row groups per input partition: about ``partition_rows / 4`` rows each, judged from the
+    first file's row groups, so that reading, numbering and shuffling run on every worker (Dask's
+    default reads a whole file of up to 256 MiB, 30M rows of compact lab data, as one partition).
+    """
+    first = Path(files[0])
+    if not first.is_file():
+        return "infer"
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(first).metadata
+    if meta.num_row_groups == 0:
+        return "infer"
+    per_group = max(1, int(meta.num_rows) // int(meta.num_row_groups))
+    return max(1, partition_rows // 4 // per_group)
 
 
 def _numbered_meta(meta: pd.DataFrame) -> pd.DataFrame:
@@ -268,3 +473,26 @@ def _table(
     if frame is None:
         frame = pd.DataFrame()
     return conform_part(frame.reset_index(drop=True), order, common)
+
+
+def _grade_and_spill(
+    part: pd.DataFrame, options: dict[str, Any], reading: dict[str, Any], path: str
+) -> dict[str, Any]:
+    """Grade one partition, keep its tables in a pickle at ``path``; return their shapes."""
+    graded = _grade_part(part, options, reading)
+    with open(path, "wb") as f:  # a file this run writes and reads back: every dtype kept
+        pickle.dump({k: v for k, v in graded.items() if k in TABLES}, f, protocol=5)
+    return _shape(graded)
+
+
+def _write_spilled(
+    path: str, folder: str, k: int, columns: dict[str, tuple[list[str], dict[str, Any]]]
+) -> None:
+    """One spilled partition's tables, conformed to the common columns, as Parquet parts."""
+    with open(path, "rb") as f:
+        graded = pickle.load(f)
+    for table, (order, common) in columns.items():
+        frame = _table(graded, table, order, common)
+        schema = arrow_schema(conform_part(pd.DataFrame(), order, common))
+        frame.to_parquet(Path(folder) / table / f"part-{k:05d}.parquet", index=False, schema=schema)
+    Path(path).unlink()

@@ -226,3 +226,101 @@ def test_cli_engine_dask_reads_a_map_and_a_decimal_comma(tmp_path: Path) -> None
     one = grade(load_study(path, column_map=cmap, decimal=","), errors="coerce")
     for name in TABLES:
         assert_same(one.tables()[name], pd.read_parquet(out / name), name)
+
+
+def test_semicolon_file_with_decimal_commas_reads_numbers_as_the_single_run(
+    tmp_path: Path,
+) -> None:
+    frame = lab_rows(6000, seed=17)
+    frame["value"] = frame["value"].map(lambda v: f"{v:.2f}".replace(".", ","))
+    path = tmp_path / "eu.csv"
+    frame.to_csv(path, sep=";", index=False)  # 766,58 unquoted: a decimal comma
+    one = grade(load_study(path), errors="coerce")
+    assert one.graded_observations["value"].notna().all()
+    with dask.config.set(scheduler="threads"):
+        result = grade_dask(str(path), partition_rows=2500, errors="coerce")
+        got = {name: table.compute() for name, table in result.tables().items()}
+    assert got["graded_observations"]["value"].notna().all()  # numbers, not value_text
+    for name in TABLES:
+        assert_same(one.tables()[name], got[name], name)
+
+
+def test_large_inputs_are_read_in_pieces_for_every_worker(tmp_path: Path) -> None:
+    from aegrade.dask import _read
+
+    frame = lab_rows(8000, seed=5)
+    frame.to_parquet(tmp_path / "obs.parquet", index=False, row_group_size=500)
+    assert _read(str(tmp_path / "obs.parquet"), partition_rows=4000).npartitions == 8
+    assert _read(str(tmp_path / "obs.parquet"), partition_rows=100).npartitions == 16
+    big = lab_rows(100_000, seed=5)
+    big.to_csv(tmp_path / "obs.csv", index=False)
+    size = (tmp_path / "obs.csv").stat().st_size
+    assert 2 * 2**20 < size < 4 * 2**20  # blocks of at least 1 MiB: 3 or 4 of them
+    assert _read(str(tmp_path / "obs.csv"), partition_rows=10_000).npartitions in (3, 4)
+    assert _read(str(tmp_path / "obs.csv"), partition_rows=10**9).npartitions == 1
+
+
+def test_write_parquet_writes_every_table_with_one_schema(
+    frame: pd.DataFrame, single: dict[str, pd.DataFrame], tmp_path: Path
+) -> None:
+    with dask.config.set(scheduler="threads"):
+        result = grade_dask(dd.from_pandas(frame, npartitions=3), errors="coerce")
+        result.write_parquet(tmp_path / "out")
+    for name in TABLES:
+        files = sorted((tmp_path / "out" / name).glob("*.parquet"))
+        assert len(files) == 3
+        schemas = [pq.read_schema(f) for f in files]
+        assert all(s.equals(schemas[0], check_metadata=False) for s in schemas), name
+        assert_same(single[name], pd.read_parquet(tmp_path / "out" / name), name)
+
+
+def test_grade_dask_to_parquet_equals_the_single_run_and_leaves_no_stage(
+    frame: pd.DataFrame, single: dict[str, pd.DataFrame], tmp_path: Path
+) -> None:
+    from aegrade.dask import grade_dask_to_parquet
+
+    out = tmp_path / "out"
+    with dask.config.set(scheduler="threads"):
+        meta = grade_dask_to_parquet(dd.from_pandas(frame, npartitions=4), out, errors="coerce")
+    assert meta["partitions"] == "4" and meta["criteria"] == "ctcae-v5.0"
+    assert sorted(p.name for p in out.iterdir()) == sorted([*TABLES, "issues"])  # no spill left
+    for name in TABLES:
+        files = sorted((out / name).glob("*.parquet"))
+        assert [f.name for f in files] == [f"part-{k:05d}.parquet" for k in range(4)]
+        schemas = [pq.read_schema(f) for f in files]
+        assert all(s.equals(schemas[0], check_metadata=False) for s in schemas), name
+        assert_same(single[name], pd.read_parquet(out / name), name)
+    issues = pd.read_parquet(out / "issues")
+    assert issues["row"].astype(str).tolist() == ["1234"]
+
+
+def test_grade_dask_to_parquet_raise_mode_writes_nothing(tmp_path: Path) -> None:
+    from aegrade.dask import grade_dask_to_parquet
+    from aegrade.errors import InputError
+
+    frame = lab_rows(6000, seed=4).astype({"day": object})
+    frame.loc[[10, 5900], "day"] = "x"
+    out = tmp_path / "out"
+    with dask.config.set(scheduler="threads"), pytest.raises(InputError) as err:
+        grade_dask_to_parquet(dd.from_pandas(frame, npartitions=3), out, errors="raise")
+    assert err.value.failures["row"].tolist() == [10, 5900]
+    assert not out.exists()
+
+
+def test_files_partitioned_by_subject_are_read_whole(
+    frame: pd.DataFrame, single: dict[str, pd.DataFrame], tmp_path: Path
+) -> None:
+    from aegrade.partition import subject_partition
+
+    clean = frame.astype({"day": str})
+    one = grade(load_study(clean), errors="coerce")
+    part = subject_partition(clean["subject_id"], 3)
+    for k in range(3):  # small row groups: split pieces would cut subjects apart
+        clean[part == k].to_parquet(tmp_path / f"p{k}.parquet", index=False, row_group_size=500)
+    with dask.config.set(scheduler="threads"):
+        result = grade_dask(
+            str(tmp_path / "p*.parquet"), partitioned_by_subject=True, partition_rows=1000
+        )
+        assert result.subject_summary.npartitions == 3
+        for name in TABLES:
+            assert_same(one.tables()[name], result.tables()[name].compute(), name)

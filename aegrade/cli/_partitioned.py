@@ -13,11 +13,10 @@ from typing import Any, Literal
 import click
 
 from aegrade.cli.progress import ticker
-from aegrade.dask import grade_dask, require_dask
+from aegrade.dask import grade_dask_to_parquet, require_dask
 from aegrade.grading.labs import Ambiguous
 from aegrade.partition import DEFAULT_PARTITION_ROWS, grade_partitions
 from aegrade.pipeline import GradeResult
-from aegrade.schema import arrow_schema
 from aegrade.write.dataset import DATASET_TABLES, write_partitioned
 
 __all__ = ["run_partitioned"]
@@ -136,12 +135,9 @@ def _run_dask(
             )
             client = distributed.Client(cluster)
     try:
-        result = grade_dask(input_path, criteria, **grading)
         stage = folder.parent / f".{folder.name}.partial"
         shutil.rmtree(stage, ignore_errors=True)
-        tables: dict[str, Any] = dict(result.tables())
-        for name, frame in tables.items():
-            frame.to_parquet(stage / name, write_index=False, schema=arrow_schema(frame._meta))
+        meta = grade_dask_to_parquet(input_path, stage, criteria, **grading)
         if folder.exists():
             foreign = [p.name for p in folder.iterdir() if p.name not in DATASET_TABLES]
             if foreign:
@@ -155,6 +151,5 @@ def _run_dask(
         if cluster is not None:
             cluster.close()
     click.echo(
-        f"graded with Dask in {result.meta.get('partitions', '?')} partitions "
-        f"({criteria}); wrote {folder}"
+        f"graded with Dask in {meta.get('partitions', '?')} partitions ({criteria}); wrote {folder}"
     )

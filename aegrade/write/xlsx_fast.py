@@ -413,12 +413,20 @@ def _check_names(names: list[str]) -> None:
         seen.add(name.lower())
 
 
+#: zlib level of the parts. Measured on 100,000 graded rows x 16 columns (levels 1-6, 9;
+#: median of 3 interleaved writes, load 5 on 2 cores): level 3 wrote 9.46 MB in 1.39 s, level 5
+#: 8.17 MB in 1.88 s, level 6 7.94 MB in 2.27 s, level 9 7.54 MB in 6.3 s (xlsxwriter 7.53 MB).
+#: Level 5 is the knee: 14 % smaller than level 3 for a third more time writing; 6 and 9 add
+#: much time for little size.
+COMPRESSLEVEL = 5
+
+
 def write_workbook(
     sheets: Mapping[str, pd.DataFrame],
     target: io.BytesIO | str | Path,
     frozen: set[str] | frozenset[str] = frozenset(),
     *,
-    compresslevel: int = 3,
+    compresslevel: int = COMPRESSLEVEL,
 ) -> bool:
     """Write ``sheets`` (sheet name -> neutralised frame) as one workbook.
 
