@@ -19,7 +19,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from aegrade.episodes.build import EPISODE_COLUMNS, episode_rows, episode_stats, find_episodes
+from aegrade.episodes.build import (
+    EPISODE_COLUMNS,
+    episode_rows,
+    episode_stats,
+    find_episodes,
+    stable_order,
+)
 from aegrade.prepare.baseline import BASELINE_LAST_DAY, baseline_rows
 
 __all__ = [
@@ -58,6 +64,18 @@ def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64), np.asarray(uniques, dtype=object)
 
 
+def _subject_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the ids as text; a blank id is no subject (-1). The blank test runs on the
+    distinct ids, which are then renumbered without the blank ones."""
+    codes, uniques = _codes(ids.astype("string"))
+    text = pd.Series(uniques, dtype="string")
+    blank = (text.str.strip() == "").to_numpy(bool, na_value=False)
+    if not blank.any():
+        return codes, uniques
+    renumber = np.r_[np.where(blank, -1, np.cumsum(~blank) - 1), -1]  # [-1]: no subject
+    return renumber[codes], uniques[~blank]
+
+
 def stack_directions(graded: pd.DataFrame, day: np.ndarray | None) -> LongGrades:
     """Both directions of graded observations stacked, keeping rows that have a term.
 
@@ -84,8 +102,7 @@ def stack_directions(graded: pd.DataFrame, day: np.ndarray | None) -> LongGrades
     >>> long.terms[long.term].tolist(), long.grade.tolist()
     (['Anemia', 'Hyperkalemia'], [1.0, 2.0])
     """
-    sid = graded["subject_id"].astype("string")
-    subject, subjects = _codes(sid.mask(sid.str.strip() == ""))  # a blank id is no subject
+    subject, subjects = _subject_codes(graded["subject_id"])
     crit, systems = _codes(graded["criteria"])
     day = day if day is not None else np.full(len(graded), np.nan)
     parts = []
@@ -218,8 +235,8 @@ def build_episodes(long: LongGrades) -> pd.DataFrame:
     worst_rule = rule[stats.worst_at]
     out = episode_rows(
         stats,
-        subject_id=long.subjects[long.subject[at]],
-        term=long.terms[long.term[at]],
+        subject_id=_labels(long.subject[at], long.subjects),
+        term=_labels(long.term[at], long.terms),
         criteria=_labels(crit, long.systems),
         grade=stats.worst.astype(np.int64),
         rule=_labels(worst_rule, long.rules),
@@ -261,11 +278,15 @@ def _episode_order(key: np.ndarray, day: np.ndarray, grade: np.ndarray) -> np.nd
     if not packs:
         return np.lexsort((-grade, day, key))
     packed = (key.astype(np.int64) * n_days + rank) * 8 + (7 - g)
-    return np.argsort(packed, kind="stable")
+    return stable_order(packed)
 
 
-def _labels(codes: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Labels of integer codes, None where the code is -1."""
+def _labels(codes: np.ndarray, labels: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """Labels of integer codes, None where the code is -1; text labels as the text array a
+    frame would make of them (taken from the few labels, not converted row by row)."""
+    if pd.api.types.infer_dtype(labels, skipna=False) in ("string", "empty"):
+        text = pd.array(np.asarray(labels, dtype=object), dtype="str")
+        return text.take(np.asarray(codes, dtype=np.int64), allow_fill=True)
     out = np.full(len(codes), None, dtype=object)
     ok = codes >= 0
     out[ok] = labels[codes[ok]]
