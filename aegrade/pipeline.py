@@ -4,7 +4,6 @@ per-subject summary (SPEC section 5), plus the table of input problems.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from aegrade.prepare.days import date_orders
 from aegrade.prepare.events import validate_events
 from aegrade.prepare.observations import Prepared
 from aegrade.prepare.study import prepare_study
+from aegrade.read.digest import file_sha256
 from aegrade.read.study import load_study
 from aegrade.schema import (
     ADVERSE_EVENTS,
@@ -308,8 +308,8 @@ def _input_hashes(study: Study) -> dict[str, str]:
     out = {}
     for table in (study.subjects, study.observations, study.events):
         if table is not None and table.file and Path(table.file).is_file():
-            digest = hashlib.sha256(Path(table.file).read_bytes()).hexdigest()
-            out[f"sha256 {Path(table.file).name}"] = digest
+            # the digest of the bytes the reader read (no second read), else read now
+            out[f"sha256 {Path(table.file).name}"] = file_sha256(table.file)
     return out
 
 

@@ -105,42 +105,41 @@ def stack_directions(graded: pd.DataFrame, day: np.ndarray | None) -> LongGrades
     subject, subjects = _subject_codes(graded["subject_id"])
     crit, systems = _codes(graded["criteria"])
     day = day if day is not None else np.full(len(graded), np.nan)
-    parts = []
+    rows: list[np.ndarray] = []  # per direction, the rows that have a term
+    term_parts, rule_parts, grade_parts = [], [], []
     terms_all: list[object] = []
     rules_all: list[object] = []
     for d in ("low", "high"):
         term, terms = _codes(graded[f"term_{d}"])
         rule, rules = _codes(graded[f"rule_{d}"])
-        has = term >= 0
-        parts.append(
-            (
-                has,
-                term + len(terms_all),
-                np.where(rule >= 0, rule + len(rules_all), -1),
-                graded[f"grade_{d}"].to_numpy(dtype=float, na_value=np.nan),
-            )
-        )
+        at = np.flatnonzero(term >= 0)
+        rows.append(at)
+        term_parts.append(term[at] + len(terms_all))
+        rule_at = rule[at]
+        rule_parts.append(np.where(rule_at >= 0, rule_at + len(rules_all), -1))
+        grade = graded[f"grade_{d}"]
+        if isinstance(grade.dtype, pd.CategoricalDtype) or grade.dtype == object:
+            grade_parts.append(grade.to_numpy(dtype=float, na_value=np.nan)[at])
+        else:  # gather the rows first, convert only them
+            grade_parts.append(grade.iloc[at].to_numpy(dtype=float, na_value=np.nan))
         terms_all.extend(terms)
         rules_all.extend(rules)
-    has = np.concatenate([p[0] for p in parts])
     # the same term may come from both directions' category lists: give it one code
     term_codes, term_names = pd.factorize(np.asarray(terms_all, dtype=object))
     term = (
-        term_codes[np.concatenate([p[1] for p in parts])[has]]
-        if len(terms_all)
-        else np.zeros(0, np.int64)
+        term_codes[np.concatenate(term_parts)] if len(terms_all) else np.zeros(0, np.int64)
     )
     return LongGrades(
-        subject=np.concatenate([subject, subject])[has],
+        subject=np.concatenate([subject[r] for r in rows]),
         subjects=subjects,
         term=term,
         terms=np.asarray(term_names, dtype=object),
-        criteria=np.concatenate([crit, crit])[has],
+        criteria=np.concatenate([crit[r] for r in rows]),
         systems=systems,
-        rule=np.concatenate([p[2] for p in parts])[has],
+        rule=np.concatenate(rule_parts),
         rules=np.asarray(rules_all, dtype=object),
-        grade=np.concatenate([p[3] for p in parts])[has],
-        day=np.concatenate([day, day])[has],
+        grade=np.concatenate(grade_parts),
+        day=np.concatenate([day[r] for r in rows]),
     )
 
 
