@@ -21,6 +21,9 @@ __all__ = ["file_sha256", "read_bytes_hashed"]
 _KEEP = 16
 _digests: dict[tuple[int, int, int, int], Future[str]] = {}
 _pool: ThreadPoolExecutor | None = None
+#: The process that made the pool and the digests: a forked child (a process pool) has
+#: neither the pool's thread nor its pending work, so it starts afresh.
+_owner = os.getpid()
 
 
 def _identity(stat: os.stat_result) -> tuple[int, int, int, int]:
@@ -59,10 +62,13 @@ def read_bytes_hashed(path: str | Path) -> bytes:
     >>> file_sha256(path) == hashlib.sha256(b"subject_id\\nS1\\n").hexdigest()
     True
     """
-    global _pool
+    global _pool, _owner
     with open(path, "rb") as handle:
         stat = os.fstat(handle.fileno())
         raw = handle.read()
+    if _owner != os.getpid():
+        _pool, _owner = None, os.getpid()
+        _digests.clear()
     if _pool is None:
         _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aegrade-sha256")
     while len(_digests) >= _KEEP:
@@ -93,7 +99,7 @@ def file_sha256(path: str | Path) -> str:
     >>> file_sha256(path)[:16]
     'e3b0c44298fc1c14'
     """
-    known = _digests.get(_identity(os.stat(path)))
+    known = _digests.get(_identity(os.stat(path))) if _owner == os.getpid() else None
     if known is not None:
         return known.result()
     return _sha256(Path(path).read_bytes())

@@ -53,3 +53,17 @@ def test_the_run_reads_the_csv_once_and_reports_its_sha256(
     assert hashed == []  # the digest was taken while reading, not again
     monkeypatch.undo()
     assert meta["sha256 labs.csv"] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_forked_process_does_not_wait_for_the_parents_pool(tmp_path: Path) -> None:
+    path = tmp_path / "labs.csv"
+    path.write_bytes(b"a\n1\n")
+    read_bytes_hashed(path)
+    owner = digest._owner
+    try:
+        digest._owner = -1  # as seen from a child process
+        assert file_sha256(path) == hashlib.sha256(b"a\n1\n").hexdigest()
+        assert read_bytes_hashed(path) == b"a\n1\n"
+        assert digest._owner == os.getpid()
+    finally:
+        digest._owner = owner
