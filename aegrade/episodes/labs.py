@@ -126,9 +126,7 @@ def stack_directions(graded: pd.DataFrame, day: np.ndarray | None) -> LongGrades
         rules_all.extend(rules)
     # the same term may come from both directions' category lists: give it one code
     term_codes, term_names = pd.factorize(np.asarray(terms_all, dtype=object))
-    term = (
-        term_codes[np.concatenate(term_parts)] if len(terms_all) else np.zeros(0, np.int64)
-    )
+    term = term_codes[np.concatenate(term_parts)] if len(terms_all) else np.zeros(0, np.int64)
     return LongGrades(
         subject=np.concatenate([subject[r] for r in rows]),
         subjects=subjects,
@@ -222,16 +220,16 @@ def build_episodes(long: LongGrades) -> pd.DataFrame:
     keep &= abnormal[np.clip(full_key, 0, len(abnormal) - 1)] & inside
     if not keep.any():
         return pd.DataFrame(columns=EPISODE_COLUMNS)
-    key = full_key[keep]
-    day, grade, rule = long.day[keep], long.grade[keep], long.rule[keep]
-    order = _episode_order(key, day, grade)
-    key, day, grade, rule = key[order], day[order], grade[order], rule[order]
+    rows = np.flatnonzero(keep)
+    order = _episode_order(full_key[rows], long.day[rows], long.grade[rows])
+    rows = rows[order]  # the kept rows in episode order: each array gathered once
+    key, day, grade = full_key[rows], long.day[rows], long.grade[rows]
     abnormal = grade >= 1
     eps = find_episodes(key, day, abnormal)
     stats = episode_stats(eps, key, day, grade, resolution="next_normal", abnormal=abnormal)
-    at = np.flatnonzero(keep)[order][eps.first]
+    at = rows[eps.first]
     crit = long.criteria[at]
-    worst_rule = rule[stats.worst_at]
+    worst_rule = long.rule[rows[stats.worst_at]]
     out = episode_rows(
         stats,
         subject_id=_labels(long.subject[at], long.subjects),
