@@ -1,7 +1,8 @@
 """Issue 15's speed figures, each beside a floor measured in the same run (never a test).
 
 Run: .venv/bin/python benchmarks/bench_speed.py [--rows 1000000] [--xlsx-rows 100000]
-     [--sort-rows 5000000] [--runs 3] [--before PATH] [--only startup,csv,xlsx,sort,process]
+     [--sort-rows 5000000] [--runs 3] [--before PATH]
+     [--only startup,csv,xlsx,sort,process,stages]
 
 Every figure is the median of ``--runs`` interleaved runs (before, after and floor take turns,
 so the load of a shared machine falls on all of them alike) and is printed with its ratio to
@@ -20,13 +21,19 @@ the floor:
   ``--sort-rows`` rows, beside one stable argsort of an int64 array;
 - whole process: ``aegrade grade rows.csv`` to parquet and to csv, beside pyarrow reading the
   csv and writing the graded table as parquet; with ``--before PATH`` (a checkout of an
-  earlier commit) the same commands run on that code too.
+  earlier commit) the same commands run on that code too;
+- stages: where the time of one ``--rows`` run goes (imports of the command line, reading,
+  each stage of :func:`aegrade.grade` as its progress callback reports it, the output
+  assembly after the last stage, the Parquet write), medians of ``--runs`` runs beside the
+  pyarrow read + write floor of the same run (not part of the default set).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import io
+import itertools
 import os
 import statistics
 import subprocess
@@ -90,7 +97,7 @@ def main() -> None:
     ap.add_argument(
         "--only",
         default="startup,csv,xlsx,sort,process",
-        help="comma-separated parts to run (default: all)",
+        help="comma-separated parts to run (default: all but stages)",
     )
     args = ap.parse_args()
     only = set(args.only.split(","))
@@ -117,6 +124,8 @@ def main() -> None:
             episode_sort(args.sort_rows, args.runs)
         if "process" in only:
             whole_process(args.rows, args.runs, d, py, exe, args.before)
+        if "stages" in only:
+            stages(args.rows, args.runs, d, py)
 
 
 def csv_output(rows: int, runs: int, d: Path) -> None:
@@ -204,6 +213,54 @@ def whole_process(rows: int, runs: int, d: Path, py: str, exe: str, before: Path
             f"whole process: aegrade grade {rows:,}-row csv -> {fmt}",
             interleaved(runs, **jobs),
         )
+
+
+def _mark(marks: list[tuple[str, float]], stage: str) -> None:
+    marks.append((stage, time.perf_counter()))
+
+
+def stages(rows: int, runs: int, d: Path, py: str) -> None:
+    """Where one whole run's time goes, stage by stage (in process; imports as a process)."""
+    from aegrade.read import load_study
+    from aegrade.write.results import write_result
+
+    src = d / "stages.csv"
+    lab_rows(rows).to_csv(src, index=False)
+    imports = "import aegrade.pipeline, aegrade.write.results, aegrade.cli"
+    times: dict[str, list[float]] = {}
+
+    def add(name: str, seconds: float) -> None:
+        times.setdefault(name, []).append(seconds)
+
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([py, "-c", imports], check=True)
+        add("imports (process)", time.perf_counter() - t)
+        t = time.perf_counter()
+        pq.write_table(
+            pacsv.read_csv(src).append_column("grade", pa.array(np.zeros(rows))),
+            d / "floor.parquet",
+        )
+        add("floor: pyarrow read + write", time.perf_counter() - t)
+        t = time.perf_counter()
+        study = load_study(src)
+        add("read (load_study)", time.perf_counter() - t)
+        marks: list[tuple[str, float]] = []
+        result = aegrade.grade(study, progress=functools.partial(_mark, marks))
+        _mark(marks, "output assembly (dictionary, meta, schema)")
+        for (name, start), (_, stop) in itertools.pairwise(marks):
+            add(name, stop - start)
+        t = time.perf_counter()
+        write_result(result, d / "stages_out", fmt="parquet", inputs=[src])
+        add("write parquet", time.perf_counter() - t)
+    medians = {name: statistics.median(ts) for name, ts in times.items()}
+    floor = medians.pop("floor: pyarrow read + write")
+    total = sum(medians.values())
+    print(f"stages: {rows:,}-row csv -> parquet, medians of {runs} runs")
+    for name, t in medians.items():
+        print(f"  {name:<44} {t:7.3f} s  {100 * t / total:5.1f} %")
+    print(f"  {'total':<44} {total:7.3f} s  {total / floor:5.1f}x floor")
+    print(f"  {'floor: pyarrow read + write':<44} {floor:7.3f} s")
 
 
 if __name__ == "__main__":
