@@ -35,6 +35,7 @@ import functools
 import io
 import itertools
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -215,52 +216,65 @@ def whole_process(rows: int, runs: int, d: Path, py: str, exe: str, before: Path
         )
 
 
-def _mark(marks: list[tuple[str, float]], stage: str) -> None:
-    marks.append((stage, time.perf_counter()))
+def _mark(marks: list[tuple[str, float, float]], stage: str) -> None:
+    marks.append((stage, time.perf_counter(), time.process_time()))
 
 
 def stages(rows: int, runs: int, d: Path, py: str) -> None:
-    """Where one whole run's time goes, stage by stage (in process; imports as a process)."""
+    """Where one whole run's time goes, stage by stage: wall and CPU seconds (the process's
+    CPU time, all threads: on a shared machine the steadier figure), in process; the imports
+    as a process of their own."""
     from aegrade.read import load_study
     from aegrade.write.results import write_result
 
     src = d / "stages.csv"
     lab_rows(rows).to_csv(src, index=False)
     imports = "import aegrade.pipeline, aegrade.write.results, aegrade.cli"
-    times: dict[str, list[float]] = {}
+    wall: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
 
-    def add(name: str, seconds: float) -> None:
-        times.setdefault(name, []).append(seconds)
+    def add(marks: list[tuple[str, float, float]]) -> None:
+        for (name, w0, c0), (_, w1, c1) in itertools.pairwise(marks):
+            wall.setdefault(name, []).append(w1 - w0)
+            cpu.setdefault(name, []).append(c1 - c0)
 
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         subprocess.run([py, "-c", imports], check=True)
-        add("imports (process)", time.perf_counter() - t)
-        t = time.perf_counter()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wall.setdefault("imports (a process)", []).append(time.perf_counter() - t)
+        cpu.setdefault("imports (a process)", []).append(
+            after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        )
+        marks: list[tuple[str, float, float]] = []
+        _mark(marks, "floor: pyarrow read + write")
         pq.write_table(
             pacsv.read_csv(src).append_column("grade", pa.array(np.zeros(rows))),
             d / "floor.parquet",
         )
-        add("floor: pyarrow read + write", time.perf_counter() - t)
-        t = time.perf_counter()
+        _mark(marks, "read (load_study)")
         study = load_study(src)
-        add("read (load_study)", time.perf_counter() - t)
-        marks: list[tuple[str, float]] = []
         result = aegrade.grade(study, progress=functools.partial(_mark, marks))
-        _mark(marks, "output assembly (dictionary, meta, schema)")
-        for (name, start), (_, stop) in itertools.pairwise(marks):
-            add(name, stop - start)
-        t = time.perf_counter()
+        marks[-1] = (f"{marks[-1][0]} + output assembly", *marks[-1][1:])
+        _mark(marks, "write parquet")
         write_result(result, d / "stages_out", fmt="parquet", inputs=[src])
-        add("write parquet", time.perf_counter() - t)
-    medians = {name: statistics.median(ts) for name, ts in times.items()}
-    floor = medians.pop("floor: pyarrow read + write")
-    total = sum(medians.values())
-    print(f"stages: {rows:,}-row csv -> parquet, medians of {runs} runs")
-    for name, t in medians.items():
-        print(f"  {name:<44} {t:7.3f} s  {100 * t / total:5.1f} %")
-    print(f"  {'total':<44} {total:7.3f} s  {total / floor:5.1f}x floor")
-    print(f"  {'floor: pyarrow read + write':<44} {floor:7.3f} s")
+        _mark(marks, "end")
+        add(marks)
+    w = {name: statistics.median(ts) for name, ts in wall.items()}
+    c = {name: statistics.median(ts) for name, ts in cpu.items()}
+    floor_w, floor_c = w.pop("floor: pyarrow read + write"), c.pop("floor: pyarrow read + write")
+    total_w, total_c = sum(w.values()), sum(c.values())
+    print(f"stages: {rows:,}-row csv -> parquet, medians of {runs} runs (wall, CPU)")
+    for name in w:
+        print(
+            f"  {name:<36} {w[name]:7.3f} s {c[name]:7.3f} s cpu  {100 * c[name] / total_c:5.1f} %"
+        )
+    print(
+        f"  {'total':<36} {total_w:7.3f} s {total_c:7.3f} s cpu  "
+        f"{total_w / floor_w:.1f}x / {total_c / floor_c:.1f}x floor"
+    )
+    print(f"  {'floor: pyarrow read + write':<36} {floor_w:7.3f} s {floor_c:7.3f} s cpu")
 
 
 if __name__ == "__main__":
