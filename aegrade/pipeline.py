@@ -4,7 +4,6 @@ per-subject summary (SPEC section 5), plus the table of input problems.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from aegrade.prepare.days import date_orders
 from aegrade.prepare.events import validate_events
 from aegrade.prepare.observations import Prepared
 from aegrade.prepare.study import prepare_study
+from aegrade.read.digest import file_sha256
 from aegrade.read.study import load_study
 from aegrade.schema import (
     ADVERSE_EVENTS,
@@ -188,7 +188,7 @@ def grade(
             prepared=prepared,
             ambiguous=ambiguous,
         )
-        adverse_events = pd.concat([adverse_events, ci.adverse_events], ignore_index=True)
+        adverse_events = _stack_events([adverse_events, ci.adverse_events])
         summary = _join_subject_columns(summary, ci.subject_summary)
         extras["explain"] = ci.explain
         issues.extend(ci.issues)  # a problem already listed is not listed twice
@@ -198,9 +198,7 @@ def grade(
         hem = summarize_hematology(study, cid, errors="coerce", prepared=prepared)
         summary = _join_subject_columns(summary, hem.subject_summary)
         fn = febrile_neutropenia_episodes(hem.febrile_readings)
-        adverse_events = pd.concat(
-            [adverse_events, fn.assign(reason=fn["rule"])], ignore_index=True
-        )
+        adverse_events = _stack_events([adverse_events, fn.assign(reason=fn["rule"])])
         extras |= {"listing": hem.listing, "biomarkers_by_arm": hem.biomarkers_by_arm}
         engine_meta |= hem.meta  # hem.issues are the prepared study's, already listed
     adverse_events = _with_dictionary(adverse_events, cid)
@@ -303,13 +301,37 @@ def _join_subject_columns(summary: pd.DataFrame, more: pd.DataFrame) -> pd.DataF
     )
 
 
+def _stack_events(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """``pd.concat(frames, ignore_index=True)`` without turning every column into objects
+    when a frame is empty (an engine that found no event): the rows come from the frames that
+    have some, the columns (and their order) from all of them. A column the schema lists gets
+    its schema dtype from :func:`~aegrade.schema.conform` either way; any other column gets
+    the dtype the whole concatenation would have given it.
+
+    >>> ae = pd.DataFrame({"grade": [3], "onset": [2.0]})
+    >>> none = pd.DataFrame({"grade": pd.Series([], dtype=object), "extra": []})
+    >>> out = _stack_events([ae, none])
+    >>> out.dtypes.astype(str).tolist(), out["grade"].tolist()
+    (['int64', 'float64', 'float64'], [3])
+    """
+    filled = [f for f in frames if len(f)]
+    if len(filled) == len(frames) or not filled:
+        return pd.concat(frames, ignore_index=True)
+    proto = pd.concat([f.iloc[:0] for f in frames], ignore_index=True)
+    out = pd.concat(filled, ignore_index=True).reindex(columns=proto.columns)
+    for name in proto.columns:
+        if ADVERSE_EVENTS.dtype_of(str(name)) is None and out[name].dtype != proto[name].dtype:
+            out[name] = out[name].astype(proto[name].dtype)
+    return out
+
+
 def _input_hashes(study: Study) -> dict[str, str]:
     """sha256 of each input file, so a report can say exactly what it was made from."""
     out = {}
     for table in (study.subjects, study.observations, study.events):
         if table is not None and table.file and Path(table.file).is_file():
-            digest = hashlib.sha256(Path(table.file).read_bytes()).hexdigest()
-            out[f"sha256 {Path(table.file).name}"] = digest
+            # the digest of the bytes the reader read (no second read), else read now
+            out[f"sha256 {Path(table.file).name}"] = file_sha256(table.file)
     return out
 
 

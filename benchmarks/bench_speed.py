@@ -1,7 +1,8 @@
 """Issue 15's speed figures, each beside a floor measured in the same run (never a test).
 
 Run: .venv/bin/python benchmarks/bench_speed.py [--rows 1000000] [--xlsx-rows 100000]
-     [--sort-rows 5000000] [--runs 3] [--before PATH] [--only startup,csv,xlsx,sort,process]
+     [--sort-rows 5000000] [--runs 3] [--before PATH]
+     [--only startup,csv,xlsx,sort,process,stages]
 
 Every figure is the median of ``--runs`` interleaved runs (before, after and floor take turns,
 so the load of a shared machine falls on all of them alike) and is printed with its ratio to
@@ -20,14 +21,21 @@ the floor:
   ``--sort-rows`` rows, beside one stable argsort of an int64 array;
 - whole process: ``aegrade grade rows.csv`` to parquet and to csv, beside pyarrow reading the
   csv and writing the graded table as parquet; with ``--before PATH`` (a checkout of an
-  earlier commit) the same commands run on that code too.
+  earlier commit) the same commands run on that code too;
+- stages: where the time of one ``--rows`` run goes (imports of the command line, reading,
+  each stage of :func:`aegrade.grade` as its progress callback reports it, the output
+  assembly after the last stage, the Parquet write), medians of ``--runs`` runs beside the
+  pyarrow read + write floor of the same run (not part of the default set).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import io
+import itertools
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -90,7 +98,7 @@ def main() -> None:
     ap.add_argument(
         "--only",
         default="startup,csv,xlsx,sort,process",
-        help="comma-separated parts to run (default: all)",
+        help="comma-separated parts to run (default: all but stages)",
     )
     args = ap.parse_args()
     only = set(args.only.split(","))
@@ -117,6 +125,8 @@ def main() -> None:
             episode_sort(args.sort_rows, args.runs)
         if "process" in only:
             whole_process(args.rows, args.runs, d, py, exe, args.before)
+        if "stages" in only:
+            stages(args.rows, args.runs, d, py)
 
 
 def csv_output(rows: int, runs: int, d: Path) -> None:
@@ -204,6 +214,67 @@ def whole_process(rows: int, runs: int, d: Path, py: str, exe: str, before: Path
             f"whole process: aegrade grade {rows:,}-row csv -> {fmt}",
             interleaved(runs, **jobs),
         )
+
+
+def _mark(marks: list[tuple[str, float, float]], stage: str) -> None:
+    marks.append((stage, time.perf_counter(), time.process_time()))
+
+
+def stages(rows: int, runs: int, d: Path, py: str) -> None:
+    """Where one whole run's time goes, stage by stage: wall and CPU seconds (the process's
+    CPU time, all threads: on a shared machine the steadier figure), in process; the imports
+    as a process of their own."""
+    from aegrade.read import load_study
+    from aegrade.write.results import write_result
+
+    src = d / "stages.csv"
+    lab_rows(rows).to_csv(src, index=False)
+    imports = "import aegrade.pipeline, aegrade.write.results, aegrade.cli"
+    wall: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
+
+    def add(marks: list[tuple[str, float, float]]) -> None:
+        for (name, w0, c0), (_, w1, c1) in itertools.pairwise(marks):
+            wall.setdefault(name, []).append(w1 - w0)
+            cpu.setdefault(name, []).append(c1 - c0)
+
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t = time.perf_counter()
+        subprocess.run([py, "-c", imports], check=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wall.setdefault("imports (a process)", []).append(time.perf_counter() - t)
+        cpu.setdefault("imports (a process)", []).append(
+            after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        )
+        marks: list[tuple[str, float, float]] = []
+        _mark(marks, "floor: pyarrow read + write")
+        pq.write_table(
+            pacsv.read_csv(src).append_column("grade", pa.array(np.zeros(rows))),
+            d / "floor.parquet",
+        )
+        _mark(marks, "read (load_study)")
+        study = load_study(src)
+        result = aegrade.grade(study, progress=functools.partial(_mark, marks))
+        marks[-1] = (f"{marks[-1][0]} + output assembly", *marks[-1][1:])
+        _mark(marks, "write parquet")
+        write_result(result, d / "stages_out", fmt="parquet", inputs=[src])
+        _mark(marks, "end")
+        add(marks)
+    w = {name: statistics.median(ts) for name, ts in wall.items()}
+    c = {name: statistics.median(ts) for name, ts in cpu.items()}
+    floor_w, floor_c = w.pop("floor: pyarrow read + write"), c.pop("floor: pyarrow read + write")
+    total_w, total_c = sum(w.values()), sum(c.values())
+    print(f"stages: {rows:,}-row csv -> parquet, medians of {runs} runs (wall, CPU)")
+    for name in w:
+        print(
+            f"  {name:<36} {w[name]:7.3f} s {c[name]:7.3f} s cpu  {100 * c[name] / total_c:5.1f} %"
+        )
+    print(
+        f"  {'total':<36} {total_w:7.3f} s {total_c:7.3f} s cpu  "
+        f"{total_w / floor_w:.1f}x / {total_c / floor_c:.1f}x floor"
+    )
+    print(f"  {'floor: pyarrow read + write':<36} {floor_w:7.3f} s {floor_c:7.3f} s cpu")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -64,3 +65,29 @@ def test_text_cells_read_as_numbers_keep_their_number_and_their_text(tmp_path: P
     assert out["lln"].tolist() == [12.0, 12.0, 1.5]
     assert out["grade_low"].tolist() == [0, 3, 4]
     assert out["censor_limit"].iloc[2] == 0.5
+
+
+def test_stack_events_equals_concat_after_conform() -> None:
+    """Empty engine frames are left out of the concatenation; after conform the adverse
+    events are those of ``pd.concat`` of all frames, dtypes included (an unlisted column keeps
+    the dtype the whole concatenation gives it)."""
+    from aegrade.pipeline import _stack_events
+    from aegrade.schema import ADVERSE_EVENTS, conform
+
+    episodes = pd.DataFrame(
+        {
+            "subject_id": pd.array(["S1", "S2"], dtype="str"),
+            "term": ["Anemia", "Anemia"],
+            "grade": [2, 3],
+            "onset": [1.0, np.nan],
+            "extra_number": [1.5, 2.5],  # not in the schema
+        }
+    )
+    none = pd.DataFrame(
+        {c: pd.Series([], dtype=object) for c in ["subject_id", "term", "grade", "episode"]}
+    )
+    fn = pd.DataFrame({"subject_id": ["S3"], "term": ["Febrile neutropenia"], "grade": [3]})
+    for frames in ([episodes, none, fn], [none, episodes], [episodes, fn], [none, none]):
+        want = conform(pd.concat(frames, ignore_index=True), ADVERSE_EVENTS)
+        got = conform(_stack_events(list(frames)), ADVERSE_EVENTS)
+        pd.testing.assert_frame_equal(got, want)

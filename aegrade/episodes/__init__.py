@@ -18,6 +18,8 @@ from aegrade.episodes.build import (
     episode_rows,
     episode_stats,
     find_episodes,
+    stable_order,
+    unique_codes,
 )
 from aegrade.episodes.febrile import febrile_neutropenia_episodes
 from aegrade.episodes.labs import LongGrades, baseline_grades, build_episodes, stack_directions
@@ -55,9 +57,11 @@ __all__ = [
     "febrile_neutropenia_episodes",
     "find_episodes",
     "finish_syndrome",
+    "stable_order",
     "stack_directions",
     "summarize_subjects",
     "syndrome_grades",
+    "unique_codes",
     "worst_by_term",
     "worst_per_subject",
 ]

@@ -33,6 +33,8 @@ __all__ = [
     "episode_rows",
     "episode_stats",
     "find_episodes",
+    "stable_order",
+    "unique_codes",
 ]
 
 #: Columns of an adverse-event episode row (SPEC section 5, ``adverse_events``).
@@ -81,6 +83,61 @@ class Episodes:
         mark = np.zeros(n, np.int64)
         mark[self.first] = 1
         return np.where(inside, np.cumsum(mark) - 1, -1)
+
+
+def stable_order(packed: np.ndarray) -> np.ndarray:
+    """``np.argsort(packed, kind="stable")`` of non-negative int64 keys, by one plain sort.
+
+    Each key is widened by its position (``key * n + i``), which makes every key distinct, so
+    an unstable (SIMD) sort of the values gives the stable order, read back as ``% n``; several
+    times faster than the stable argsort of a million keys. A key too large to widen falls back
+    to the stable argsort.
+
+    Parameters
+    ----------
+    packed
+        Non-negative integer keys.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 positions, ties in their given order.
+
+    Examples
+    --------
+    >>> stable_order(np.array([3, 1, 3, 0, 1])).tolist()
+    [3, 1, 4, 0, 2]
+    """
+    n = len(packed)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    top = int(packed.max())
+    if int(packed.min()) < 0 or (top + 1) * n >= 2**63:
+        return np.argsort(packed, kind="stable").astype(np.int64)
+    wide = packed.astype(np.int64) * n
+    wide += np.arange(n, dtype=np.int64)
+    wide.sort()
+    wide %= n
+    return wide
+
+
+def unique_codes(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(key, return_inverse=True)`` of non-negative integer keys, by counting when
+    their range is small (no sort): the sorted distinct keys and each key's index among them.
+
+    Examples
+    --------
+    >>> keys, code = unique_codes(np.array([7, 2, 7, 5]))
+    >>> keys.tolist(), code.tolist()
+    ([2, 5, 7], [2, 0, 2, 1])
+    """
+    if len(key) == 0 or int(key.min()) < 0 or int(key.max()) >= max(4 * len(key), 1 << 16):
+        keys, code = np.unique(key, return_inverse=True)
+        return keys, code.reshape(-1).astype(np.int64)
+    seen = np.zeros(int(key.max()) + 1, bool)
+    seen[key] = True
+    rank = np.cumsum(seen, dtype=np.int64) - 1
+    return np.flatnonzero(seen).astype(key.dtype, copy=False), rank[key]
 
 
 def find_episodes(

@@ -19,7 +19,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from aegrade.episodes.build import EPISODE_COLUMNS, episode_rows, episode_stats, find_episodes
+from aegrade.episodes.build import (
+    EPISODE_COLUMNS,
+    episode_rows,
+    episode_stats,
+    find_episodes,
+    stable_order,
+)
 from aegrade.prepare.baseline import BASELINE_LAST_DAY, baseline_rows
 
 __all__ = [
@@ -58,6 +64,18 @@ def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64), np.asarray(uniques, dtype=object)
 
 
+def _subject_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the ids as text; a blank id is no subject (-1). The blank test runs on the
+    distinct ids, which are then renumbered without the blank ones."""
+    codes, uniques = _codes(ids.astype("string"))
+    text = pd.Series(uniques, dtype="string")
+    blank = (text.str.strip() == "").to_numpy(bool, na_value=False)
+    if not blank.any():
+        return codes, uniques
+    renumber = np.r_[np.where(blank, -1, np.cumsum(~blank) - 1), -1]  # [-1]: no subject
+    return renumber[codes], uniques[~blank]
+
+
 def stack_directions(graded: pd.DataFrame, day: np.ndarray | None) -> LongGrades:
     """Both directions of graded observations stacked, keeping rows that have a term.
 
@@ -84,46 +102,42 @@ def stack_directions(graded: pd.DataFrame, day: np.ndarray | None) -> LongGrades
     >>> long.terms[long.term].tolist(), long.grade.tolist()
     (['Anemia', 'Hyperkalemia'], [1.0, 2.0])
     """
-    sid = graded["subject_id"].astype("string")
-    subject, subjects = _codes(sid.mask(sid.str.strip() == ""))  # a blank id is no subject
+    subject, subjects = _subject_codes(graded["subject_id"])
     crit, systems = _codes(graded["criteria"])
     day = day if day is not None else np.full(len(graded), np.nan)
-    parts = []
+    rows: list[np.ndarray] = []  # per direction, the rows that have a term
+    term_parts, rule_parts, grade_parts = [], [], []
     terms_all: list[object] = []
     rules_all: list[object] = []
     for d in ("low", "high"):
         term, terms = _codes(graded[f"term_{d}"])
         rule, rules = _codes(graded[f"rule_{d}"])
-        has = term >= 0
-        parts.append(
-            (
-                has,
-                term + len(terms_all),
-                np.where(rule >= 0, rule + len(rules_all), -1),
-                graded[f"grade_{d}"].to_numpy(dtype=float, na_value=np.nan),
-            )
-        )
+        at = np.flatnonzero(term >= 0)
+        rows.append(at)
+        term_parts.append(term[at] + len(terms_all))
+        rule_at = rule[at]
+        rule_parts.append(np.where(rule_at >= 0, rule_at + len(rules_all), -1))
+        grade = graded[f"grade_{d}"]
+        if isinstance(grade.dtype, pd.CategoricalDtype) or grade.dtype == object:
+            grade_parts.append(grade.to_numpy(dtype=float, na_value=np.nan)[at])
+        else:  # gather the rows first, convert only them
+            grade_parts.append(grade.iloc[at].to_numpy(dtype=float, na_value=np.nan))
         terms_all.extend(terms)
         rules_all.extend(rules)
-    has = np.concatenate([p[0] for p in parts])
     # the same term may come from both directions' category lists: give it one code
     term_codes, term_names = pd.factorize(np.asarray(terms_all, dtype=object))
-    term = (
-        term_codes[np.concatenate([p[1] for p in parts])[has]]
-        if len(terms_all)
-        else np.zeros(0, np.int64)
-    )
+    term = term_codes[np.concatenate(term_parts)] if len(terms_all) else np.zeros(0, np.int64)
     return LongGrades(
-        subject=np.concatenate([subject, subject])[has],
+        subject=np.concatenate([subject[r] for r in rows]),
         subjects=subjects,
         term=term,
         terms=np.asarray(term_names, dtype=object),
-        criteria=np.concatenate([crit, crit])[has],
+        criteria=np.concatenate([crit[r] for r in rows]),
         systems=systems,
-        rule=np.concatenate([p[2] for p in parts])[has],
+        rule=np.concatenate(rule_parts),
         rules=np.asarray(rules_all, dtype=object),
-        grade=np.concatenate([p[3] for p in parts])[has],
-        day=np.concatenate([day, day])[has],
+        grade=np.concatenate(grade_parts),
+        day=np.concatenate([day[r] for r in rows]),
     )
 
 
@@ -206,20 +220,20 @@ def build_episodes(long: LongGrades) -> pd.DataFrame:
     keep &= abnormal[np.clip(full_key, 0, len(abnormal) - 1)] & inside
     if not keep.any():
         return pd.DataFrame(columns=EPISODE_COLUMNS)
-    key = full_key[keep]
-    day, grade, rule = long.day[keep], long.grade[keep], long.rule[keep]
-    order = _episode_order(key, day, grade)
-    key, day, grade, rule = key[order], day[order], grade[order], rule[order]
+    rows = np.flatnonzero(keep)
+    order = _episode_order(full_key[rows], long.day[rows], long.grade[rows])
+    rows = rows[order]  # the kept rows in episode order: each array gathered once
+    key, day, grade = full_key[rows], long.day[rows], long.grade[rows]
     abnormal = grade >= 1
     eps = find_episodes(key, day, abnormal)
     stats = episode_stats(eps, key, day, grade, resolution="next_normal", abnormal=abnormal)
-    at = np.flatnonzero(keep)[order][eps.first]
+    at = rows[eps.first]
     crit = long.criteria[at]
-    worst_rule = rule[stats.worst_at]
+    worst_rule = long.rule[rows[stats.worst_at]]
     out = episode_rows(
         stats,
-        subject_id=long.subjects[long.subject[at]],
-        term=long.terms[long.term[at]],
+        subject_id=_labels(long.subject[at], long.subjects),
+        term=_labels(long.term[at], long.terms),
         criteria=_labels(crit, long.systems),
         grade=stats.worst.astype(np.int64),
         rule=_labels(worst_rule, long.rules),
@@ -261,11 +275,15 @@ def _episode_order(key: np.ndarray, day: np.ndarray, grade: np.ndarray) -> np.nd
     if not packs:
         return np.lexsort((-grade, day, key))
     packed = (key.astype(np.int64) * n_days + rank) * 8 + (7 - g)
-    return np.argsort(packed, kind="stable")
+    return stable_order(packed)
 
 
-def _labels(codes: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Labels of integer codes, None where the code is -1."""
+def _labels(codes: np.ndarray, labels: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """Labels of integer codes, None where the code is -1; text labels as the text array a
+    frame would make of them (taken from the few labels, not converted row by row)."""
+    if pd.api.types.infer_dtype(labels, skipna=False) in ("string", "empty"):
+        text = pd.array(np.asarray(labels, dtype=object), dtype="str")
+        return text.take(np.asarray(codes, dtype=np.int64), allow_fill=True)
     out = np.full(len(codes), None, dtype=object)
     ok = codes >= 0
     out[ok] = labels[codes[ok]]

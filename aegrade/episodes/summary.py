@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from aegrade.episodes.build import unique_codes
 from aegrade.episodes.labs import BASELINE_LAST_DAY, LongGrades
 
 __all__ = ["carried_subject_columns", "summarize_subjects", "worst_by_term", "worst_per_subject"]
@@ -93,8 +94,8 @@ def worst_by_term(long: LongGrades) -> pd.DataFrame:
         return pd.DataFrame(columns=["subject_id", "term", "criteria", "grade"])
     n_terms, n_sys = max(len(long.terms), 1), len(long.systems) + 1
     key = (long.subject[keep] * n_terms + long.term[keep]) * n_sys + (long.criteria[keep] + 1)
-    keys, code = np.unique(key, return_inverse=True)
-    worst = worst_per_subject(code.reshape(-1), long.grade[keep], len(keys))
+    keys, code = unique_codes(key)
+    worst = worst_per_subject(code, long.grade[keep], len(keys))
     crit = keys % n_sys - 1
     term = (keys // n_sys) % n_terms
     subject = keys // n_sys // n_terms
@@ -168,9 +169,8 @@ def summarize_subjects(
     [['S1', 2, 2], ['S2', 0, <NA>]]
     """
     out = subjects[["subject_id", *carried_subject_columns(subjects.columns)]].copy()
-    sid = graded["subject_id"].astype(str)
     out["n_observations"] = (
-        out["subject_id"].astype(str).map(sid.value_counts()).fillna(0).astype("int64")
+        out["subject_id"].astype(str).map(_counts(graded["subject_id"])).fillna(0).astype("int64")
     )
     worst = worst_by_term(long)
     clin = adverse_events[adverse_events["source"] == "clinician"]
@@ -193,3 +193,12 @@ def summarize_subjects(
         wide.astype("Int64"), left_on=out["subject_id"].astype(str), right_index=True, how="left"
     ).drop(columns="key_0", errors="ignore")
     return out.reset_index(drop=True)
+
+
+def _counts(ids: pd.Series) -> pd.Series:
+    """Rows per id as text (``value_counts`` of ``ids.astype(str)``), counted on the codes of
+    the distinct ids: each id is turned into text once, not once per row."""
+    codes, uniques = pd.factorize(ids, use_na_sentinel=False)
+    counts = np.bincount(codes, minlength=len(uniques))
+    text = pd.Series(uniques, copy=False).astype(str).to_numpy(object)
+    return pd.Series(counts, index=text).groupby(level=0, sort=False).sum()

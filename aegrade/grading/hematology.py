@@ -26,6 +26,7 @@ import pandas as pd
 from aegrade.criteria import load_criteria, load_ctcae, provenance_fields, resolve_criteria_id
 from aegrade.criteria.units import registry
 from aegrade.criteria.vocabulary import not_given, read_values
+from aegrade.episodes.build import stable_order
 from aegrade.errors import failure_frame
 from aegrade.grading.biomarkers import (
     BIOMARKERS,
@@ -215,7 +216,7 @@ def summarize_hematology(
     parts = [
         _lineage_grades(prep, subj, len(index), cid, lineage_from_day, ready.lab_grades(cid)),
         grade_icaht(
-            _calendar_rows(study, prep, frame, subj, index),
+            _calendar_rows(study, prep, frame, subj, index, rows["NEUT"]),
             icaht,
             options=icaht_options,
             follow_up=follow_up(study, index),
@@ -399,12 +400,18 @@ def follow_up(study: Study, subjects: pd.Index) -> pd.DataFrame:
 
 
 def _calendar_rows(
-    study: Study, prep: Prepared, frame: pd.DataFrame, subj: np.ndarray, index: pd.Index
+    study: Study,
+    prep: Prepared,
+    frame: pd.DataFrame,
+    subj: np.ndarray,
+    index: pd.Index,
+    anc: Readings,
 ) -> Readings:
     """ANC readings on calendar study days (day 0 = the date of the infusion): ICAHT counts
-    calendar days (SPEC section 4)."""
+    calendar days (SPEC section 4). Without clock times they are the study-day readings
+    ``anc`` already gathered."""
     if "time" not in frame or len(frame) != len(study.observations.frame):
-        return _rows_by_code(prep, frame, subj, index)["NEUT"]
+        return anc
     calendar, _ = study_days(study, calendar=True)
     return _rows_by_code(prep, frame, subj, index, calendar)["NEUT"]
 
@@ -434,8 +441,9 @@ def _rows_by_code(
         [*getattr(reg, "unit_names", dict.fromkeys(reg.unit_alias.values())), None], dtype=object
     )
     wanted = [prep.param_names.index(c) for c in _USED if c in prep.param_names]
-    sel = np.flatnonzero(np.isin(prep.param_index, wanted) & (subj >= 0) & ~np.isnan(prep.value))
-    sel = sel[np.argsort(prep.param_index[sel], kind="stable")]
+    used = _member(prep.param_index, wanted, len(prep.param_names))
+    sel = np.flatnonzero(used & (subj >= 0) & ~np.isnan(prep.value))
+    sel = sel[stable_order(prep.param_index[sel])]
     pidx, s, value = prep.param_index[sel], subj[sel], prep.value[sel]
     if days is not None:
         day = days[sel]
@@ -453,6 +461,15 @@ def _rows_by_code(
         m = slice(bounds[i], bounds[i + 1]) if i >= 0 else slice(0, 0)
         per_subject = _per_subject(s[m], baseline[m], stated[m], len(index))
         out[code] = Readings(index, s[m], day[m], value[m], raw[m], unit[m], per_subject)
+    return out
+
+
+def _member(param_index: np.ndarray, wanted: list[int], n_params: int) -> np.ndarray:
+    """``np.isin(param_index, wanted)`` by one lookup in a table of the parameters (-1, an
+    unknown parameter, reads the table's last entry, which is False)."""
+    table = np.zeros(n_params + 1, bool)
+    table[wanted] = True
+    out: np.ndarray = table[param_index]
     return out
 
 
@@ -480,7 +497,8 @@ def _lineage_grades(
     wanted = {
         prep.param_names.index(c): col for c, col in LINEAGES.items() if c in prep.param_names
     }
-    use = np.isin(prep.param_index, list(wanted)) & (subj >= 0) & ~np.isnan(prep.value)
+    use = _member(prep.param_index, list(wanted), len(prep.param_names))
+    use &= (subj >= 0) & ~np.isnan(prep.value)
     if from_day is not None:
         day = prep.day if prep.day is not None else np.full(prep.n, np.nan)
         use &= day > from_day

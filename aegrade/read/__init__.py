@@ -20,6 +20,7 @@ from aegrade.read.dates import (
     parse_datetimes,
     refuse_guessed_order,
 )
+from aegrade.read.digest import file_sha256, read_bytes_hashed
 from aegrade.read.files import (
     InputNotice,
     Sheet,
@@ -69,6 +70,7 @@ __all__ = [
     "dm_to_subjects",
     "domain_of",
     "event_days",
+    "file_sha256",
     "findings_to_observations",
     "from_excel_serials",
     "input_error",
@@ -80,6 +82,7 @@ __all__ = [
     "parameter_columns",
     "parse_datetimes",
     "range_header",
+    "read_bytes_hashed",
     "read_csv",
     "read_file",
     "read_parquet",

@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from aegrade.errors import Failures, InputError, Reason
+from aegrade.read.digest import read_bytes_hashed
 
 __all__ = [
     "CSV_NA",
@@ -334,7 +335,7 @@ def read_csv(path: Path) -> Sheet:
     [{'subject_id': 'S01', 'term': 'Pyrexia', 'grade': 2}]
     """
     try:
-        raw = path.read_bytes()
+        raw = read_bytes_hashed(path)  # read once: its sha256 is taken from these bytes
     except OSError as exc:
         raise input_error(path, f"cannot open the file: {exc.strerror or exc}") from None
     if raw.startswith(b"PK\x03\x04"):

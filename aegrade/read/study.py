@@ -202,6 +202,17 @@ def text_ids(ids: pd.Series) -> pd.Series:
     >>> text_ids(pd.Series([101, 101.0, "101 ", "S1 ", "", None], dtype=object)).tolist()
     ['101', '101', '101', 'S1', <NA>, <NA>]
     """
+    if ids.dtype == object or len(ids) < 2:
+        return _cell_ids(ids)
+    # one dtype (a csv's numbers or text): each distinct id once, then a take (a million
+    # rows hold a few thousand subjects); object columns mix types that factorize would join
+    codes, uniques = pd.factorize(ids, use_na_sentinel=True)
+    distinct = _cell_ids(pd.Series(uniques, copy=False)).array
+    return pd.Series(distinct.take(codes, allow_fill=True), index=ids.index, dtype="string")
+
+
+def _cell_ids(ids: pd.Series) -> pd.Series:
+    """:func:`text_ids` cell by cell, vectorised over the column."""
     numbers = _numbers(ids)
     if not numbers.any():  # text (a csv's ids): no number to parse
         text = ids.astype("string").str.strip()
