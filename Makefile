@@ -8,6 +8,10 @@ LINT_PATHS := aegrade tests benchmarks examples
 # Total line coverage of aegrade by `make test` may not fall below this: measured 96.63 % on
 # 2026-11-30 (3,015 tests + doctests after the issue-9 merges), rounded down. Raise it when coverage rises.
 COV_MIN := 96
+# pytest-xdist workers for `make test`: one per core (`make test JOBS=1` runs in one process).
+# Each test file stays on one worker (--dist loadfile): a module's fixtures are built once, and
+# tests that share a module-level resource never run side by side.
+JOBS ?= auto
 
 .PHONY: help demo test test-slow lint format typecheck bench clean
 
@@ -25,7 +29,8 @@ demo: $(STAMP)  ## grade the bundled example study and print its AE table
 
 # pytest exits 5 when it collects no test: say so loudly (make alone would only print "Error 5").
 test: $(STAMP)  ## tests + doctests of aegrade/, coverage gate; fails loudly when no test is collected
-	@status=0; $(BIN)/python -m pytest --cov=aegrade --cov-report=term:skip-covered \
+	@status=0; $(BIN)/python -m pytest -n $(JOBS) --dist loadfile \
+	    --cov=aegrade --cov-report=term:skip-covered \
 	    --cov-fail-under=$(COV_MIN) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "FAILED: pytest collected no tests (exit 5)" >&2; fi; \
 	exit $$status

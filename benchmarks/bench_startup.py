@@ -29,6 +29,13 @@ COMMANDS = [
     ["icans", "--ice", "5", "--loc", "awakens_to_voice"],
     ["criteria", "list"],
     ["criteria", "show", "lee-2014"],
+    ["criteria", "show", "ctcae-v5.0", "ANC"],
+    ["criteria", "show", "ctcae-v5.0", "Nausea"],
+    [
+        "criteria",
+        "check",
+        str(Path(__file__).resolve().parents[1] / "aegrade/criteria/data/lee-2014.yaml"),
+    ],
 ]
 PROBE = "import sys; from aegrade.cli import main; main(sys.argv[1:], prog_name='aegrade')"
 _SELF = re.compile(r"import time:\s+(\d+) \|")

@@ -11,11 +11,12 @@ import click
 from aegrade.cli._common import reports_errors
 
 if TYPE_CHECKING:
-    from aegrade.criteria import CtcaeCriteria, Entry
+    from aegrade.criteria import CtcaeCriteria
 
 # The criteria package (pydantic, pandas) is imported when a sub-command runs, not when the
-# command line starts: ``aegrade criteria --help`` stays instant (issue 15); ``list`` reads the
-# packaged files as plain data (aegrade.criteria.plain) and stays instant too.
+# command line starts: ``aegrade criteria --help`` stays instant (issue 15); ``list`` and
+# ``show`` of a packaged system (and of a term it grades or its dictionary has) read the
+# packaged files as plain data (aegrade.criteria.plain) and stay instant too.
 
 __all__ = ["check_command", "criteria_group", "list_command", "show_command"]
 
@@ -60,15 +61,20 @@ def show_command(criteria_id: str, term: str | None) -> None:
     """Show the header and notes of ID (an id or your own criteria FILE.yaml), or one TERM:
     its grades, rules and notes when graded from values, else NCI's text of any CTCAE term.
     TERM may be a term, an entry id or a parameter code or alias (ANC, SGPT, ...)."""
-    if term is None:  # a packaged system is shown from its file as plain data: instant
-        from aegrade.criteria.plain import plain_criteria
+    # a packaged system, and a term it grades or its dictionary has, is shown from its files
+    # as plain data: instant; anything else (a user's file, a renamed or unknown term) from
+    # the validated file
+    from aegrade.criteria.plain import plain_criteria
 
-        try:
-            raw = plain_criteria(criteria_id)
-        except KeyError:  # not a packaged id: a user's file, validated
-            raw = None
-        if raw is not None:
+    try:
+        raw = plain_criteria(criteria_id)
+    except KeyError:  # not a packaged id: a user's file, validated
+        raw = None
+    if raw is not None:
+        if term is None:
             _show_system(raw)
+            return
+        if _show_plain_term(raw, term):
             return
     _show_validated(criteria_id, term)
 
@@ -104,6 +110,44 @@ def _show_validated(criteria_id: str, term: str | None) -> None:
     )
 
 
+def _grades_term(entry: Mapping[str, Any], key: str, code: str) -> bool:
+    """Whether an entry (its model's dump or plain data) grades the term, entry id or
+    parameter ``key`` (lower case; ``code``: the parameter code it names, lower case)."""
+    return key in (entry["term"].lower(), entry["id"].lower()) or any(
+        p.lower() in (key, code) for p in entry["parameters"]
+    )
+
+
+def _show_plain_term(raw: Mapping[str, Any], term: str) -> bool:
+    """:func:`_show_term` from a packaged file's plain data (no pydantic, pandas or numpy);
+    False when neither its entries nor its dictionary have the term (the validated path then
+    looks for a renamed term and reports an unknown one)."""
+    from aegrade.criteria.plain import plain_dictionary, plain_entry, plain_parameter_code
+
+    if raw.get("kind") != "value-thresholds":
+        return False
+    key = term.strip().lower()
+    code = (plain_parameter_code(term) or "").lower()
+    found = [e for e in raw.get("entries") or () if _grades_term(e, key, code)]
+    for entry in found:
+        _show_entry(raw["id"], plain_entry(entry))
+    if found:
+        return True
+    if raw.get("dictionary"):
+        row = next(
+            (
+                r
+                for r in plain_dictionary(raw["id"])
+                if key in (r["term"].lower(), r["meddra_code"])
+            ),
+            None,
+        )
+        if row is not None:
+            _show_nci_term(raw["id"], row)
+            return True
+    return False
+
+
 def _show_term(c: CtcaeCriteria, term: str) -> bool:
     """Show the entries grading ``term`` (a term, entry id or parameter), else NCI's text of
     it; False when ``c`` has neither."""
@@ -112,10 +156,9 @@ def _show_term(c: CtcaeCriteria, term: str) -> bool:
     key = term.strip().lower()
     code = (registry().resolve_code(term) or "").lower()
     found = [
-        e
+        dumped
         for e in c.entries
-        if key in (e.term.lower(), e.id.lower())
-        or any(p.lower() in (key, code) for p in e.parameters)
+        if _grades_term(dumped := e.model_dump(exclude_none=True), key, code)
     ]
     for entry in found:
         _show_entry(c.id, entry)
@@ -208,26 +251,25 @@ def _show_system(c: Mapping[str, Any]) -> None:
             )
 
 
-def _show_entry(cid: str, e: Entry) -> None:
+def _show_entry(cid: str, e: Mapping[str, Any]) -> None:
+    """One entry, from its model's dump (``exclude_none``) or a packaged file's plain data
+    (:func:`~aegrade.criteria.plain.plain_entry`: the same mapping)."""
     click.echo(
-        f"{e.term} [{cid}/{e.id}] MedDRA {e.meddra}; {e.direction} "
-        f"{', '.join(e.parameters)}; thresholds in {e.unit}"
+        f"{e['term']} [{cid}/{e['id']}] MedDRA {e['meddra']}; {e['direction']} "
+        f"{', '.join(e['parameters'])}; thresholds in {e['unit']}"
     )
-    for g in sorted(e.grades):
-        grade = e.grades[g]
-        click.echo(_wrap(f"grade {g}: {grade.text}", "  "))
-        if not grade.rules:
+    for g in sorted(e["grades"]):
+        grade = e["grades"][g]
+        click.echo(_wrap(f"grade {g}: {grade['text']}", "  "))
+        if not grade["rules"]:
             click.echo("      (not derived from the value)")
-        for clause in grade.rules:
-            parts = [
-                " ".join(f"{k}={v}" for k, v in cond.model_dump(exclude_none=True).items())
-                for cond in clause.all
-            ]
+        for clause in grade["rules"]:
+            parts = [" ".join(f"{k}={v}" for k, v in cond.items()) for cond in clause["all"]]
             alt = (
-                f"  [may also be grade {clause.alternative}: review]"
-                if clause.alternative is not None
+                f"  [may also be grade {clause['alternative']}: review]"
+                if clause.get("alternative") is not None
                 else ""
             )
             click.echo(_wrap("rule: " + " AND ".join(parts) + alt, "      "))
-    for note in e.notes:
+    for note in e["notes"]:
         click.echo(_wrap(f"note: {note}", "  "))

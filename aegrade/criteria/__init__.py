@@ -92,7 +92,15 @@ if TYPE_CHECKING:
         register_criteria_file,
         resolve_criteria_id,
     )
-    from aegrade.criteria.plain import criteria_rows, crs_file_id, plain_criteria, plain_parameters
+    from aegrade.criteria.plain import (
+        criteria_rows,
+        crs_file_id,
+        plain_criteria,
+        plain_dictionary,
+        plain_entry,
+        plain_parameter_code,
+        plain_parameters,
+    )
     from aegrade.criteria.problems import describe_problems, keys_of
     from aegrade.criteria.syndromes import (
         Band,
@@ -232,6 +240,9 @@ __all__ = [
     "packaged_ids",
     "parameter_index",
     "plain_criteria",
+    "plain_dictionary",
+    "plain_entry",
+    "plain_parameter_code",
     "plain_parameters",
     "provenance",
     "provenance_fields",
@@ -332,6 +343,9 @@ _LAZY: dict[str, str] = {
     "criteria_rows": "aegrade.criteria.plain",
     "crs_file_id": "aegrade.criteria.plain",
     "plain_criteria": "aegrade.criteria.plain",
+    "plain_dictionary": "aegrade.criteria.plain",
+    "plain_entry": "aegrade.criteria.plain",
+    "plain_parameter_code": "aegrade.criteria.plain",
     "plain_parameters": "aegrade.criteria.plain",
     "describe_problems": "aegrade.criteria.problems",
     "keys_of": "aegrade.criteria.problems",

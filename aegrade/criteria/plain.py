@@ -1,7 +1,9 @@
 """The packaged criteria files as plain data, for the commands that must start instantly.
 
-``aegrade criteria list`` and the bedside scorers (``aegrade crs``, ``aegrade icans``) read the
-packaged YAML files with PyYAML alone: no pydantic, no pandas, no numpy (issue 15 point 5).
+``aegrade criteria list``, ``aegrade criteria show ID [TERM]`` and the bedside scorers
+(``aegrade crs``, ``aegrade icans``) read the packaged YAML files (and NCI's dictionaries, the
+parameter registry's aliases) with PyYAML and the standard library alone: no pydantic, no
+pandas, no numpy (issue 15 point 5).
 They are the very files :func:`~aegrade.criteria.loader.load_criteria` validates; the test
 suite validates every packaged file and checks that what is read here agrees with the models
 (``tests/criteria/test_plain.py``), so nothing here decides anything the models do not. A
@@ -12,11 +14,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import yaml
+
+from aegrade.criteria.labnames import fold_name, lab_vocabulary
 
 __all__ = [
     "ALIASES",
@@ -25,6 +30,9 @@ __all__ = [
     "crs_file_id",
     "packaged_ids",
     "plain_criteria",
+    "plain_dictionary",
+    "plain_entry",
+    "plain_parameter_code",
     "plain_parameters",
 ]
 
@@ -192,3 +200,125 @@ def _dictionary_size(name: str) -> int:
     """Terms in a packaged NCI dictionary: its CSV records after the header."""
     text = resources.files(_DATA).joinpath("dictionaries", name).read_text("utf-8")
     return sum(1 for record in csv.reader(io.StringIO(text)) if record) - 1
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def plain_parameter_code(text: str) -> str | None:
+    """The parameter code for a code, alias or test name (case-insensitive), or None: what
+    :meth:`~aegrade.criteria.units.UnitRegistry.resolve_code` answers, from the same files.
+
+    Examples
+    --------
+    >>> plain_parameter_code("anc"), plain_parameter_code("ALT (SGPT)"), plain_parameter_code("x")
+    ('NEUT', 'ALT', None)
+    """
+    code_alias, name_alias = _parameter_aliases()
+    found = code_alias.get(_SPACE.sub("", str(text)).upper())
+    return found if found is not None else name_alias.get(fold_name(text))
+
+
+@cache
+def _parameter_aliases() -> tuple[dict[str, str], dict[str, str]]:
+    """Folded code or alias -> code, and folded test name -> code (the registry's lookups)."""
+    code_alias: dict[str, str] = {}
+    for code, spec in plain_parameters().items():
+        for alias in (code, *(spec.get("aliases") or ())):
+            code_alias[_SPACE.sub("", str(alias)).upper()] = code
+    name_alias = dict(lab_vocabulary().names)
+    for key, code in code_alias.items():
+        name_alias.setdefault(fold_name(key), code)
+    return code_alias, name_alias
+
+
+#: The fields of a compare condition in the order the model has them, and those it holds as
+#: numbers (a YAML integer is a float there).
+_COMPARE = ("lhs", "op", "ref", "factor", "offset", "threshold", "sustained_hours", "max_gap_hours")
+_NUMBERS = ("factor", "offset", "threshold", "sustained_hours", "max_gap_hours")
+_ENTRY = ("id", "term", "meddra", "parameters", "direction", "unit")
+_ENTRY_OPTIONAL = ("admiral_term", "specimen", "no_grade_zero")
+
+
+def plain_entry(raw: dict[str, Any]) -> dict[str, Any]:
+    """One entry of a packaged CTCAE file (plain YAML) as the validated model dumps it
+    (``Entry.model_dump(exclude_none=True)``): defaults filled in, a bare compare made a
+    one-condition clause, numbers as floats. Only for the packaged files, which the test suite
+    validates (``tests/criteria/test_plain.py`` holds every entry to the model's dump).
+
+    Examples
+    --------
+    >>> entry = plain_entry(plain_criteria("ctcae-v5.0")["entries"][0])
+    >>> entry["term"], entry["grades"][1]["rules"]
+    ('Anemia', ({'all': ({'lhs': 'value', 'op': 'lt', 'ref': 'lln', 'factor': 1.0},)},))
+    """
+    out: dict[str, Any] = {k: raw[k] for k in _ENTRY}
+    out["parameters"] = tuple(raw["parameters"])
+    out["grades"] = {int(g): _grade(d) for g, d in raw["grades"].items()}
+    out["notes"] = tuple(raw.get("notes") or ())
+    out |= {k: raw[k] for k in _ENTRY_OPTIONAL if raw.get(k) is not None}
+    return out
+
+
+def _grade(raw: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "text": raw["text"],
+        "rules": tuple(map(_clause, raw.get("rules") or ())),
+    }
+    if raw.get("note") is not None:
+        out["note"] = raw["note"]
+    return out
+
+
+def _clause(raw: dict[str, Any]) -> dict[str, Any]:
+    extra = ("alternative", "note")
+    conditions = raw["all"] if "all" in raw else [{k: v for k, v in raw.items() if k not in extra}]
+    out: dict[str, Any] = {"all": tuple(map(_condition, conditions))}
+    out |= {k: raw[k] for k in extra if raw.get(k) is not None}
+    return out
+
+
+def _condition(raw: dict[str, Any]) -> dict[str, Any]:
+    if "baseline" in raw:
+        return {"baseline": raw["baseline"]}
+    if "anticoagulated" in raw:
+        return {"anticoagulated": bool(raw["anticoagulated"])}
+    full = {"lhs": "value", "factor": 1.0, **raw}
+    return {
+        k: _number(full[k]) if k in _NUMBERS else full[k]
+        for k in _COMPARE
+        if full.get(k) is not None
+    }
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): float(v) for k, v in value.items()}
+    return float(value)
+
+
+def plain_dictionary(criteria: str) -> tuple[dict[str, str], ...]:
+    """NCI's term dictionary of a packaged CTCAE version, one mapping of text per term (what
+    :func:`~aegrade.criteria.loader.load_dictionary` reads, as records; cached).
+
+    Raises
+    ------
+    KeyError
+        No packaged file has this id, or it has no dictionary.
+
+    Examples
+    --------
+    >>> rows = plain_dictionary("5.0")
+    >>> len(rows), rows[0]["term"], rows[0]["meddra_code"]
+    (837, 'Anemia', '10002272')
+    """
+    name = plain_criteria(criteria).get("dictionary")
+    if not name:
+        raise KeyError(criteria)
+    return _dictionary_rows(name)
+
+
+@cache
+def _dictionary_rows(name: str) -> tuple[dict[str, str], ...]:
+    text = resources.files(_DATA).joinpath("dictionaries", name).read_text("utf-8")
+    return tuple(csv.DictReader(io.StringIO(text)))

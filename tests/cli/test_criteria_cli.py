@@ -207,3 +207,43 @@ def test_show_system_from_plain_data_equals_the_validated_file(
     assert quick.exit_code == validated.exit_code == 0
     assert quick.output == validated.output
     assert quick.output.startswith(f"{cid}: ")
+
+
+def _terms_to_show(cid: str) -> list[str]:
+    """Every way `criteria show ID TERM` finds an entry of ``cid`` (its term, id, parameters
+    and their aliases, in other cases), a sample of NCI's dictionary (terms and MedDRA codes),
+    a renamed term and an unknown one."""
+    from aegrade.criteria import registry
+
+    reg = registry()
+    terms = ["Platelet count decreased", "Menopause", "wheezing", "Nothing at all", "ALT (SGPT)"]
+    for entry in plain.plain_criteria(cid)["entries"]:
+        terms += [entry["term"], entry["term"].upper(), entry["id"], *entry["parameters"]]
+        for code in entry["parameters"]:
+            terms += [a.lower() for a in reg.parameters[code].aliases[:2]]
+    rows = plain.plain_dictionary(cid)
+    terms += [r["term"] for r in rows[::20]] + [r["meddra_code"] for r in rows[5::40]]
+    return terms
+
+
+@pytest.mark.parametrize("cid", ["ctcae-v4.03", "ctcae-v5.0", "ctcae-v6.0"])
+def test_show_term_from_plain_data_equals_the_validated_file(
+    cid: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`criteria show ID TERM` of a packaged system reads its files as plain data (instant);
+    it prints exactly what the validated model and pandas' dictionary print, term by term."""
+    terms = _terms_to_show(cid)
+    runner = CliRunner()
+    quick = [runner.invoke(main, ["criteria", "show", cid, t]) for t in terms]
+
+    def not_packaged(criteria: str) -> dict[str, object]:
+        raise KeyError(criteria)
+
+    monkeypatch.setattr(plain, "plain_criteria", not_packaged)
+    validated = [runner.invoke(main, ["criteria", "show", cid, t]) for t in terms]
+    for term, q, v in zip(terms, quick, validated, strict=True):
+        assert (q.exit_code, q.output) == (v.exit_code, v.output), term
+    assert quick[terms.index("Nothing at all")].exit_code == 2
+    assert [q.exit_code for q in quick].count(0) >= len(terms) - 2  # v6.0 has no 'Menopause'
+    assert sum("NCI dictionary] MedDRA" in q.output for q in quick) > 40
+    assert sum("; thresholds in " in q.output for q in quick) > 150

@@ -8,13 +8,24 @@ from __future__ import annotations
 
 import pytest
 
-from aegrade.criteria import list_criteria, load_raw, resolve_crs_system
+from aegrade.criteria import (
+    CtcaeCriteria,
+    lab_vocabulary,
+    list_criteria,
+    load_criteria,
+    load_dictionary,
+    load_raw,
+    resolve_crs_system,
+)
 from aegrade.criteria.loader import packaged_ids as loader_packaged_ids
 from aegrade.criteria.plain import (
     criteria_rows,
     crs_file_id,
     packaged_ids,
     plain_criteria,
+    plain_dictionary,
+    plain_entry,
+    plain_parameter_code,
     plain_parameters,
 )
 from aegrade.criteria.units import registry
@@ -73,3 +84,84 @@ def test_plain_parameters_are_the_registry(code: str) -> None:
     for unit, how in (spec.get("convert") or {}).items():
         conv = param.conversions[unit]
         assert (conv.scale, conv.offset) == tuple(float(x) for x in how["affine"])
+
+
+CTCAE_IDS = [i for i in loader_packaged_ids() if load_raw(i).get("kind") == "value-thresholds"]
+
+
+def test_the_ctcae_files_are_three() -> None:
+    assert CTCAE_IDS == ["ctcae-v4.03", "ctcae-v5.0", "ctcae-v6.0"]
+
+
+@pytest.mark.parametrize("cid", CTCAE_IDS)
+def test_plain_entry_is_the_models_dump_for_every_entry(cid: str) -> None:
+    """`criteria show ID TERM` prints a packaged entry from its plain data: every field of
+    every entry equals the validated model's dump (defaults, bare compares, floats)."""
+    c = load_criteria(cid)
+    assert isinstance(c, CtcaeCriteria)
+    raw = plain_criteria(cid)["entries"]
+    assert len(raw) == len(c.entries) > 40
+    for r, e in zip(raw, c.entries, strict=True):
+        assert plain_entry(r) == e.model_dump(exclude_none=True), e.id
+
+
+def test_plain_entry_fills_what_the_model_fills() -> None:
+    entry = plain_entry(
+        {
+            **{"id": "x", "term": "X", "meddra": "10000000", "parameters": ["HGB"]},
+            **{"direction": "low", "unit": "g/L", "specimen": None},
+            "grades": {
+                2: {"text": "t", "rules": [{"op": "lt", "ref": "absolute", "threshold": 80}]},
+                3: {
+                    "text": "u",
+                    "rules": [
+                        {
+                            "all": [
+                                {"baseline": "above_uln"},
+                                {"anticoagulated": True},
+                                {"lhs": "pchg", "op": "ge", "ref": "baseline", "factor": 2},
+                            ],
+                            "alternative": 2,
+                        }
+                    ],
+                },
+                4: {"text": "v"},
+            },
+        }
+    )
+    assert entry["parameters"] == ("HGB",) and entry["notes"] == () and "specimen" not in entry
+    assert entry["grades"][2]["rules"] == (
+        {
+            "all": (
+                {"lhs": "value", "op": "lt", "ref": "absolute", "factor": 1.0, "threshold": 80.0},
+            )
+        },
+    )
+    (clause,) = entry["grades"][3]["rules"]
+    assert clause["alternative"] == 2
+    assert clause["all"][:2] == ({"baseline": "above_uln"}, {"anticoagulated": True})
+    assert clause["all"][2] == {"lhs": "pchg", "op": "ge", "ref": "baseline", "factor": 2.0}
+    assert isinstance(clause["all"][2]["factor"], float)
+    assert entry["grades"][4] == {"text": "v", "rules": ()}
+
+
+@pytest.mark.parametrize("cid", CTCAE_IDS)
+def test_plain_dictionary_is_the_loaders(cid: str) -> None:
+    assert list(plain_dictionary(cid)) == load_dictionary(cid).to_dict("records")
+
+
+def test_plain_dictionary_of_a_file_without_one_is_a_key_error() -> None:
+    with pytest.raises(KeyError, match="lee-2014"):
+        plain_dictionary("lee-2014")
+
+
+def test_plain_parameter_code_is_the_registrys() -> None:
+    reg = registry()
+    spellings = {" a n c ", "Alt (sgpt)", "neutrophils %", "", "nothing", "SGPT", "hgb"}
+    for code, param in reg.parameters.items():
+        spellings |= {code, code.lower(), *param.aliases, *(a.upper() for a in param.aliases)}
+    spellings |= set(lab_vocabulary().names)
+    assert len(spellings) > 300
+    wrong = {s: (plain_parameter_code(s), reg.resolve_code(s)) for s in spellings}
+    assert {s: pair for s, pair in wrong.items() if pair[0] != pair[1]} == {}
+    assert plain_parameter_code("anc") == "NEUT" and plain_parameter_code("nothing") is None
