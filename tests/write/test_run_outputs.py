@@ -41,6 +41,16 @@ def _listing(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
+def _as_from_a_shell() -> None:
+    """In the child before it runs: SIGINT and SIGTERM unblocked and at their default action,
+    as a shell starts a command. A test process may hold them blocked or ignored (a test
+    runner's worker does, at times), and a child inherits both; aegrade rightly leaves an
+    inherited ignored or blocked signal alone, which is not what these tests are about."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT, signal.SIGTERM])
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def _child(code: str, cwd: Path) -> subprocess.Popen[str]:
     """A Python process running ``code`` that writes ``ready`` once it is mid-run."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -48,6 +58,7 @@ def _child(code: str, cwd: Path) -> subprocess.Popen[str]:
         [sys.executable, "-c", textwrap.dedent(code)],
         cwd=cwd,
         env=env,
+        preexec_fn=_as_from_a_shell,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
