@@ -181,10 +181,10 @@ def grade_dask(
     require_dask()
     dask: Any = importlib.import_module("dask")
     dd: Any = importlib.import_module("dask.dataframe")
-    parts, options, reading, name = _partitions(
+    parts, reading, name = _partitions(
         source, partitioned_by_subject, npartitions, partition_rows, column_map, decimal, dayfirst
     )
-    options.update(
+    options = dict(
         criteria=criteria,
         errors=errors,
         ambiguous=ambiguous,
@@ -201,8 +201,7 @@ def grade_dask(
         meta = conform_part(pd.DataFrame(), order, common)
         pieces = [dask.delayed(_table)(p, table, order, common) for p in graded]
         out[table] = dd.from_delayed(pieces, meta=meta, verify_meta=False)
-    first: dict[str, str] = next((s["meta"] for s in shapes if s["meta"]), {})
-    return DaskResult(**out, meta={**first, "partitions": str(len(graded))})
+    return DaskResult(**out, meta=_run_meta(shapes))
 
 
 def grade_dask_to_parquet(
@@ -261,10 +260,10 @@ def grade_dask_to_parquet(
     """
     require_dask()
     dask: Any = importlib.import_module("dask")
-    parts, options, reading, name = _partitions(
+    parts, reading, name = _partitions(
         source, partitioned_by_subject, npartitions, partition_rows, column_map, decimal, dayfirst
     )
-    options.update(
+    options = dict(
         criteria=criteria,
         errors=errors,
         ambiguous=ambiguous,
@@ -298,8 +297,7 @@ def grade_dask_to_parquet(
         raise
     finally:
         shutil.rmtree(stage, ignore_errors=True)
-    first: dict[str, str] = next((s["meta"] for s in shapes if s["meta"]), {})
-    return {**first, "partitions": str(len(parts))}
+    return _run_meta(shapes)
 
 
 def _partitions(
@@ -310,8 +308,9 @@ def _partitions(
     column_map: str | Path | dict[str, Any] | None,
     decimal: str | None,
     dayfirst: bool | None,
-) -> tuple[list[Any], dict[str, Any], dict[str, Any], str]:
-    """The input read, numbered and shuffled by subject: one delayed frame per partition."""
+) -> tuple[list[Any], dict[str, Any], str]:
+    """The input read, numbered and shuffled by subject: one delayed frame per partition,
+    the reading options the partitions are graded with, and the input's name."""
     frame: Any = (
         _read(source, partition_rows or DEFAULT_PARTITION_ROWS, partitioned_by_subject)
         if isinstance(source, str | Path)
@@ -334,7 +333,13 @@ def _partitions(
     if not partitioned_by_subject:
         frame = frame.shuffle(on=subject, npartitions=n)
     reading = {"column_map": cmap, "decimal": decimal, "dayfirst": dayfirst}
-    return list(frame.to_delayed()), {}, reading, name
+    return list(frame.to_delayed()), reading, name
+
+
+def _run_meta(shapes: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """The run's meta: the first partition's that has one, and how many partitions."""
+    first: dict[str, str] = next((s["meta"] for s in shapes if s["meta"]), {})
+    return {**first, "partitions": str(len(shapes))}
 
 
 def _raise_failures(shapes: Sequence[dict[str, Any]], name: str) -> None:
