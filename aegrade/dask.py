@@ -51,8 +51,12 @@ __all__ = ["DaskResult", "grade_dask", "grade_dask_to_parquet", "require_dask"]
 TABLES = ("graded_observations", "adverse_events", "subject_summary", "issues")
 #: A cell that is a number written with a decimal comma (``-88,4``).
 _DECIMAL_COMMA = r"^(\s*-?\d+),(\d+\s*)$"
-#: The column carrying the input row number through the shuffle (dropped before grading).
+#: The column carrying the input row through the shuffle (dropped before grading): the input
+#: partition's number in the high bits, the row within it in the low :data:`_LOCAL_BITS`, so
+#: that numbering needs no row counts (a second read of the input); the 0-based input row
+#: number is given back once every partition has been graded (:func:`_input_rows`).
 _ROW = "__aegrade_row"
+_LOCAL_BITS = 40
 
 
 @dataclass(frozen=True)
@@ -142,7 +146,9 @@ def grade_dask(
         its subjects, e.g. written by :func:`~aegrade.partition.subject_partition`).
     npartitions, partition_rows
         Partitions after the shuffle: ``npartitions``, else enough for about
-        ``partition_rows`` rows each, else as many as the input has. A Parquet source is
+        ``partition_rows`` rows each (the rows of Parquet files are read from their footers,
+        those of CSV files judged from their size), else as many as the input has. The input
+        is read once: rows are numbered without counting them. A Parquet source is
         read in pieces of about a quarter of ``partition_rows`` (whole row groups), so that
         reading and shuffling are spread over the workers.
     criteria, errors, ambiguous, crs, icans, hematology
@@ -195,11 +201,12 @@ def grade_dask(
     graded = [dask.delayed(_grade_part)(p, options, reading) for p in parts]
     (graded,) = dask.persist(graded)
     shapes = dask.compute(*[dask.delayed(_shape)(p) for p in graded])
-    _raise_failures(shapes, name)
+    starts = _starts(shapes)
+    _raise_failures(shapes, name, starts)
     out: dict[str, Any] = {}
     for table, (order, common) in _common_columns(shapes).items():
         meta = conform_part(pd.DataFrame(), order, common)
-        pieces = [dask.delayed(_table)(p, table, order, common) for p in graded]
+        pieces = [dask.delayed(_table)(p, table, order, common, starts) for p in graded]
         out[table] = dd.from_delayed(pieces, meta=meta, verify_meta=False)
     return DaskResult(**out, meta=_run_meta(shapes))
 
@@ -282,12 +289,15 @@ def grade_dask_to_parquet(
             for k, p in enumerate(parts)
         ]
         shapes = dask.compute(*tasks)
-        _raise_failures(shapes, name)
+        starts = _starts(shapes)
+        _raise_failures(shapes, name, starts)
         columns = _common_columns(shapes)
         for table in TABLES:
             (folder / table).mkdir(parents=True, exist_ok=True)
         writes = [
-            dask.delayed(_write_spilled)(str(stage / f"{k:05d}.pkl"), str(folder), k, columns)
+            dask.delayed(_write_spilled)(
+                str(stage / f"{k:05d}.pkl"), str(folder), k, columns, starts
+            )
             for k in range(len(parts))
         ]
         dask.compute(*writes)
@@ -324,12 +334,13 @@ def _partitions(
             f"{name}: no subject column (subject_id, USUBJID, patient, ...); name it in a "
             "column map's [columns]"
         )
-    lengths = np.asarray(frame.map_partitions(len).compute(), dtype=np.int64)
     n = npartitions or frame.npartitions
     if npartitions is None and partition_rows:
-        n = max(1, -(-int(lengths.sum()) // partition_rows))
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    frame = frame.map_partitions(_number_rows, starts, meta=_numbered_meta(frame._meta))
+        rows = _source_rows(source) if isinstance(source, str | Path) else None
+        if rows is None:  # a dataframe, or files whose size is not known: count them
+            rows = int(np.sum(frame.map_partitions(len).compute()))
+        n = max(1, -(-rows // partition_rows))
+    frame = frame.map_partitions(_number_rows, meta=_numbered_meta(frame._meta))
     if not partitioned_by_subject:
         frame = frame.shuffle(on=subject, npartitions=n)
     reading = {"column_map": cmap, "decimal": decimal, "dayfirst": dayfirst}
@@ -342,10 +353,10 @@ def _run_meta(shapes: Sequence[dict[str, Any]]) -> dict[str, str]:
     return {**first, "partitions": str(len(shapes))}
 
 
-def _raise_failures(shapes: Sequence[dict[str, Any]], name: str) -> None:
+def _raise_failures(shapes: Sequence[dict[str, Any]], name: str, starts: np.ndarray) -> None:
     failed = [s["failures"] for s in shapes if s["failures"] is not None]
     if failed:
-        failures = pd.concat(failed, ignore_index=True)
+        failures = _input_rows(pd.concat(failed, ignore_index=True), starts)
         rows = pd.to_numeric(failures["row"], errors="coerce").fillna(-1).to_numpy()
         raise InputError(
             failures.iloc[np.argsort(rows, kind="stable")],
@@ -438,11 +449,58 @@ def _numbered_meta(meta: pd.DataFrame) -> pd.DataFrame:
     return meta.assign(**{_ROW: pd.Series([], dtype="int64")})
 
 
-def _number_rows(
-    part: pd.DataFrame, starts: np.ndarray, partition_info: dict[str, Any] | None = None
-) -> pd.DataFrame:
+def _number_rows(part: pd.DataFrame, partition_info: dict[str, Any] | None = None) -> pd.DataFrame:
     k = partition_info["number"] if partition_info else 0
-    return part.assign(**{_ROW: np.arange(len(part), dtype=np.int64) + int(starts[k])})
+    return part.assign(**{_ROW: np.arange(len(part), dtype=np.int64) + (k << _LOCAL_BITS)})
+
+
+def _extent(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The input partitions sorted ``rows`` (numbered by :func:`_number_rows`) come from, and
+    one past the highest row of each seen here."""
+    if not len(rows):
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    parts = rows >> _LOCAL_BITS
+    last = np.flatnonzero(np.diff(parts, append=-1))
+    return parts[last], (rows[last] & ((1 << _LOCAL_BITS) - 1)) + 1
+
+
+def _starts(shapes: Sequence[dict[str, Any]]) -> np.ndarray:
+    """The first 0-based input row of every input partition: every row went to one graded
+    partition, so an input partition's length is one past its highest row seen anywhere."""
+    parts = np.concatenate([s["extent"][0] for s in shapes] or [np.empty(0, np.int64)])
+    ends = np.concatenate([s["extent"][1] for s in shapes] or [np.empty(0, np.int64)])
+    lengths = np.zeros(int(parts.max()) + 1 if len(parts) else 0, dtype=np.int64)
+    np.maximum.at(lengths, parts, ends)
+    return np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+
+
+def _input_rows(frame: pd.DataFrame, starts: np.ndarray) -> pd.DataFrame:
+    """``frame`` (issues or failures) with its ``row`` labels as 0-based input row numbers."""
+    if frame.empty or "row" not in frame.columns:
+        return frame
+    labels = pd.to_numeric(frame["row"], errors="coerce")
+    known = labels.notna().to_numpy()
+    ids = labels.to_numpy(dtype=np.float64, na_value=np.nan)[known].astype(np.int64)
+    rows = frame["row"].astype(object).to_numpy(copy=True)
+    rows[known] = (starts[ids >> _LOCAL_BITS] + (ids & ((1 << _LOCAL_BITS) - 1))).tolist()
+    return frame.assign(row=pd.Series(rows, index=frame.index).astype(frame["row"].dtype))
+
+
+def _source_rows(source: str | Path) -> int | None:
+    """The rows of local Parquet files (their footers), about the rows of local CSV files
+    (their size over the bytes per line of the first file's head), else None."""
+    text = str(source)
+    files = [] if "://" in text else sorted(glob.glob(text)) or [text]
+    if not files or not all(Path(f).is_file() for f in files):
+        return None
+    if all(f.lower().endswith(".parquet") for f in files):
+        import pyarrow.parquet as pq
+
+        return sum(int(pq.ParquetFile(f).metadata.num_rows) for f in files)
+    with open(files[0], "rb") as f:
+        head = f.read(65536)
+    per_line = len(head) / max(1, head.count(b"\n"))
+    return max(1, int(sum(Path(f).stat().st_size for f in files) / per_line))
 
 
 def _grade_part(
@@ -452,19 +510,25 @@ def _grade_part(
     part = part.sort_values(_ROW, kind="stable")
     rows = part[_ROW].to_numpy()
     obs = part.drop(columns=_ROW).set_axis(pd.Index(rows), axis=0)
+    extent = _extent(rows)
     if obs.empty:
-        return {"meta": {}}
+        return {"meta": {}, "extent": extent}
     try:
         result = grade(load_study(obs, **reading), **options)
     except InputError as err:
         if options.get("errors") != "raise":
             raise
-        return {"meta": {}, "failures": err.failures}  # reported with every other partition's
-    return {**result.tables(), "issues": result.issues, "meta": result.meta}
+        # reported with every other partition's
+        return {"meta": {}, "failures": err.failures, "extent": extent}
+    return {**result.tables(), "issues": result.issues, "meta": result.meta, "extent": extent}
 
 
 def _shape(part: dict[str, Any]) -> dict[str, Any]:
-    shapes: dict[str, Any] = {"meta": part["meta"], "failures": part.get("failures")}
+    shapes: dict[str, Any] = {
+        "meta": part["meta"],
+        "failures": part.get("failures"),
+        "extent": part["extent"],
+    }
     for name in TABLES:
         frame = part.get(name)
         shapes[name] = {} if frame is None else {str(c): frame[c].dtype for c in frame.columns}
@@ -472,11 +536,13 @@ def _shape(part: dict[str, Any]) -> dict[str, Any]:
 
 
 def _table(
-    part: dict[str, Any], name: str, order: list[str], common: dict[str, Any]
+    part: dict[str, Any], name: str, order: list[str], common: dict[str, Any], starts: np.ndarray
 ) -> pd.DataFrame:
     frame = part.get(name)
     if frame is None:
         frame = pd.DataFrame()
+    elif name == "issues":
+        frame = _input_rows(frame, starts)
     return conform_part(frame.reset_index(drop=True), order, common)
 
 
@@ -491,13 +557,17 @@ def _grade_and_spill(
 
 
 def _write_spilled(
-    path: str, folder: str, k: int, columns: dict[str, tuple[list[str], dict[str, Any]]]
+    path: str,
+    folder: str,
+    k: int,
+    columns: dict[str, tuple[list[str], dict[str, Any]]],
+    starts: np.ndarray,
 ) -> None:
     """One spilled partition's tables, conformed to the common columns, as Parquet parts."""
     with open(path, "rb") as f:
         graded = pickle.load(f)
     for table, (order, common) in columns.items():
-        frame = _table(graded, table, order, common)
+        frame = _table(graded, table, order, common, starts)
         schema = arrow_schema(conform_part(pd.DataFrame(), order, common))
         frame.to_parquet(Path(folder) / table / f"part-{k:05d}.parquet", index=False, schema=schema)
     Path(path).unlink()

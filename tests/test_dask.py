@@ -324,3 +324,44 @@ def test_files_partitioned_by_subject_are_read_whole(
         assert result.subject_summary.npartitions == 3
         for name in TABLES:
             assert_same(one.tables()[name], result.tables()[name].compute(), name)
+
+
+@pytest.mark.parametrize("to_parquet", [False, True])
+def test_the_input_is_read_once_and_issue_rows_count_across_pieces(
+    to_parquet: bool, tmp_path: Path
+) -> None:
+    """Rows are numbered without counting them first: each input piece is read once, and an
+    issue in the third piece still names its 0-based row of the whole input."""
+    from aegrade.dask import grade_dask_to_parquet
+
+    frame = lab_rows(3000, seed=8).astype({"day": object})
+    frame.loc[[7, 2100, 2999], "day"] = "x"
+    pieces = [frame.iloc[:1000], frame.iloc[1000:1000], frame.iloc[1000:2500], frame.iloc[2500:]]
+    reads: list[int] = []
+
+    def piece(k: int) -> pd.DataFrame:
+        reads.append(k)
+        return pieces[k]
+
+    source = dd.from_delayed([dask.delayed(piece)(k) for k in range(4)], meta=frame.iloc[:0])
+    with dask.config.set(scheduler="threads"):
+        if to_parquet:
+            grade_dask_to_parquet(source, tmp_path / "out", npartitions=3, errors="coerce")
+            issues = pd.read_parquet(tmp_path / "out" / "issues")
+        else:
+            issues = grade_dask(source, npartitions=3, errors="coerce").issues.compute()
+    assert sorted(reads) == [0, 1, 2, 3]
+    assert sorted(issues["row"].astype(int).tolist()) == [7, 2100, 2999]
+
+
+def test_source_rows_from_parquet_footers_and_csv_size(tmp_path: Path) -> None:
+    from aegrade.dask import _source_rows
+
+    frame = lab_rows(20_000, seed=3)
+    frame.iloc[:12_000].to_parquet(tmp_path / "a.parquet", index=False, row_group_size=1000)
+    frame.iloc[12_000:].to_parquet(tmp_path / "b.parquet", index=False)
+    assert _source_rows(str(tmp_path / "*.parquet")) == 20_000  # exact
+    frame.to_csv(tmp_path / "obs.csv", index=False)
+    assert 19_000 <= (_source_rows(tmp_path / "obs.csv") or 0) <= 21_000  # judged from size
+    assert _source_rows(str(tmp_path / "none*.csv")) is None
+    assert _source_rows("s3://bucket/obs.parquet") is None
