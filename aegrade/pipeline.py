@@ -266,6 +266,9 @@ def conform_graded_observations(
     ('given', 'no_criteria')
     """
     out = graded.copy(deep=False)
+    for name in out.columns:  # Int8 grades widened as they are (conform would re-parse them)
+        if GRADED_OBSERVATIONS.dtype_of(str(name)) == "Int64":
+            out[name] = _as_int64(out[name])
     if "value" in out:
         number, text = split_value(out["value"])
         if parsed is not None:
@@ -281,6 +284,19 @@ def conform_graded_observations(
             out[column] = np.where(np.isnan(given) & np.isfinite(numbers), numbers, given)
     out["reason_code"] = reason_codes(out)
     return conform(out, GRADED_OBSERVATIONS)
+
+
+def _as_int64(column: pd.Series) -> pd.Series:
+    """An integer column (numpy or nullable, any width) as ``Int64``, its values and missing
+    cells as they are; any other column unchanged (:func:`~aegrade.schema.conform` decides)."""
+    dtype = column.dtype
+    if str(dtype) == "Int64" or not pd.api.types.is_integer_dtype(dtype):
+        return column
+    if isinstance(dtype, pd.api.extensions.ExtensionDtype) and not isinstance(
+        column.array, pd.arrays.IntegerArray
+    ):
+        return column
+    return column.astype("Int64")
 
 
 def _row_unit_ranges(prep: Prepared) -> dict[str, np.ndarray]:
