@@ -25,6 +25,7 @@ from aegrade.episodes.build import (
     episode_stats,
     find_episodes,
     stable_order,
+    text_codes,
 )
 from aegrade.prepare.baseline import BASELINE_LAST_DAY, baseline_rows
 
@@ -67,7 +68,7 @@ def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def _subject_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Codes of the ids as text; a blank id is no subject (-1). The blank test runs on the
     distinct ids, which are then renumbered without the blank ones."""
-    codes, uniques = _codes(ids.astype("string"))
+    codes, uniques = text_codes(ids)
     text = pd.Series(uniques, dtype="string")
     blank = (text.str.strip() == "").to_numpy(bool, na_value=False)
     if not blank.any():

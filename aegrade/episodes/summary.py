@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from aegrade.episodes.build import unique_codes
+from aegrade.episodes.build import text_codes, unique_codes
 from aegrade.episodes.labs import BASELINE_LAST_DAY, LongGrades
 
 __all__ = ["carried_subject_columns", "summarize_subjects", "worst_by_term", "worst_per_subject"]
@@ -198,6 +198,12 @@ def summarize_subjects(
 def _counts(ids: pd.Series) -> pd.Series:
     """Rows per id as text (``value_counts`` of ``ids.astype(str)``), counted on the codes of
     the distinct ids: each id is turned into text once, not once per row."""
+    if isinstance(ids.dtype, pd.StringDtype):  # the codes the lab episodes made of them
+        known, distinct = text_codes(ids)
+        if not (known < 0).any():
+            counts = np.bincount(known, minlength=len(distinct))
+            text = pd.Series(distinct, copy=False).astype(str).to_numpy(object)
+            return pd.Series(counts, index=text).groupby(level=0, sort=False).sum()
     codes, uniques = pd.factorize(ids, use_na_sentinel=False)
     counts = np.bincount(codes, minlength=len(uniques))
     text = pd.Series(uniques, copy=False).astype(str).to_numpy(object)
