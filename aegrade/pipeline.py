@@ -355,8 +355,11 @@ def _with_dictionary(ae: pd.DataFrame, cid: str) -> pd.DataFrame:
     """Fill SOC and MedDRA code of each AE term from the CTCAE dictionary."""
 
     d = load_dictionary(cid).drop_duplicates("term").set_index("term")
+    # each distinct term looked up once (``ae["term"].map(d[src])``, without a lookup per row)
+    codes, terms = pd.factorize(ae["term"], use_na_sentinel=True)
     for col, src in (("soc", "soc"), ("meddra_code", "meddra_code")):
-        filled = ae["term"].map(d[src])
+        per_term = d[src].reindex(pd.Index(terms, dtype=object)).array
+        filled = pd.Series(per_term.take(codes, allow_fill=True), index=ae.index, name="term")
         ae[col] = ae[col].fillna(filled) if col in ae else filled
     return ae
 

@@ -14,13 +14,14 @@ few result rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
 
 from aegrade.episodes.build import (
     EPISODE_COLUMNS,
+    EpisodeStats,
     episode_rows,
     episode_stats,
     find_episodes,
@@ -174,9 +175,18 @@ def baseline_grades(long: LongGrades) -> np.ndarray:
     >>> baseline_grades(stack_directions(graded, np.array([-1.0, 4.0]))).tolist()
     [1.0, 1.0]
     """
+    return _grades_at(long, _baseline_rows(long, _key(long)))
+
+
+def _baseline_rows(long: LongGrades, full_key: np.ndarray) -> np.ndarray:
+    """Per row, the position of its baseline row (-1: none), by the one baseline rule."""
     eligible = ~np.isnan(long.grade) & (long.subject >= 0)
-    key = np.where(long.subject >= 0, _key(long), -1)
-    rows = baseline_rows(key, long.day, eligible, rank=long.grade)  # the one baseline rule
+    key = np.where(long.subject >= 0, full_key, -1)
+    return baseline_rows(key, long.day, eligible, rank=long.grade)
+
+
+def _grades_at(long: LongGrades, rows: np.ndarray) -> np.ndarray:
+    """The grades of ``rows`` (NaN for -1)."""
     return np.where(rows >= 0, long.grade[np.maximum(rows, 0)], np.nan)
 
 
@@ -208,9 +218,9 @@ def build_episodes(long: LongGrades) -> pd.DataFrame:
     >>> ae[["grade", "onset", "end", "resolved_day", "rule", "baseline_grade"]].to_numpy().tolist()
     [[3, 2.0, 4.0, 6.0, 'a/3', 1]]
     """
-    base_grade = baseline_grades(long)
-    keep = ~np.isnan(long.grade) & (long.subject >= 0) & ~(long.day <= BASELINE_LAST_DAY)
     full_key = _key(long)
+    base_rows = _baseline_rows(long, full_key)
+    keep = ~np.isnan(long.grade) & (long.subject >= 0) & ~(long.day <= BASELINE_LAST_DAY)
     # only subject-term pairs with an abnormal grade can hold an episode: sort just those
     abnormal = (
         np.bincount(full_key[keep], weights=long.grade[keep] >= 1, minlength=1) > 0
@@ -229,19 +239,24 @@ def build_episodes(long: LongGrades) -> pd.DataFrame:
     eps = find_episodes(key, day, abnormal)
     stats = episode_stats(eps, key, day, grade, resolution="next_normal", abnormal=abnormal)
     at = rows[eps.first]
-    crit = long.criteria[at]
-    worst_rule = long.rule[rows[stats.worst_at]]
+    worst_at = rows[stats.worst_at]
+    base = _grades_at(long, base_rows[at])  # each episode's baseline grade
+    emergent = ~(stats.worst.astype(np.int64) <= np.nan_to_num(base, nan=-1))
+    if emergent.any() and not emergent.all():  # the episodes kept, before any text is made
+        stats = EpisodeStats(*(getattr(stats, f.name)[emergent] for f in fields(stats)))
+        at, worst_at, base = at[emergent], worst_at[emergent], base[emergent]
+        emergent = np.ones(len(at), bool)
     out = episode_rows(
         stats,
         subject_id=_labels(long.subject[at], long.subjects),
         term=_labels(long.term[at], long.terms),
-        criteria=_labels(crit, long.systems),
+        criteria=_labels(long.criteria[at], long.systems),
         grade=stats.worst.astype(np.int64),
-        rule=_labels(worst_rule, long.rules),
+        rule=_labels(long.rule[worst_at], long.rules),
     )
-    base = base_grade[at]
     out["baseline_grade"] = pd.array(base, dtype="float").astype("Int64")
-    emergent = ~(out["grade"].to_numpy() <= np.nan_to_num(base, nan=-1))
+    if emergent.all():
+        return out
     result: pd.DataFrame = out.loc[emergent, [*EPISODE_COLUMNS, "baseline_grade"]]
     return result.reset_index(drop=True)
 
