@@ -186,6 +186,10 @@ def summarize_subjects(
         worst = pd.concat(parts, ignore_index=True)
     if worst.empty:
         return out
+    if clin.empty:
+        wide_grades = _wide_grades(out, worst)
+        if wide_grades is not None:
+            return wide_grades
     worst["column"] = worst["term"].astype(str) + " [" + worst["criteria"].astype(str) + "]"
     wide = worst.pivot_table(index="subject_id", columns="column", values="grade", aggfunc="max")
     wide.index = wide.index.astype(str)
@@ -193,6 +197,43 @@ def summarize_subjects(
         wide.astype("Int64"), left_on=out["subject_id"].astype(str), right_index=True, how="left"
     ).drop(columns="key_0", errors="ignore")
     return out.reset_index(drop=True)
+
+
+def _wide_grades(out: pd.DataFrame, worst: pd.DataFrame) -> pd.DataFrame | None:
+    """``out`` with a column ``<term> [<system>]`` of worst grades per subject, as the pivot
+    table of :func:`summarize_subjects` lays them out (columns sorted by name, Int64, NA where
+    a subject has no grade of the term), placed by codes instead of a pivot and a merge.
+    None when the pivot's own way is needed: a row without a system, ids that are not one
+    text each, or a name ``out`` already has."""
+    if worst["criteria"].isna().any():
+        return None
+    term, terms = pd.factorize(worst["term"])
+    system, systems = pd.factorize(worst["criteria"])
+    pairs, pair = np.unique(term * len(systems) + system, return_inverse=True)
+    names = np.array(
+        [f"{terms[p // len(systems)]} [{systems[p % len(systems)]}]" for p in pairs], dtype=str
+    )
+    if len(set(names)) < len(names) or set(names) & set(map(str, out.columns)):
+        return None
+    order = np.argsort(names, kind="stable")
+    column = np.empty(len(pairs), np.int64)
+    column[order] = np.arange(len(pairs))
+    subject, ids = pd.factorize(worst["subject_id"])
+    index = pd.Index(pd.Series(ids, copy=False).astype(str).to_numpy(object))
+    if not index.is_unique:
+        return None
+    grid = np.full((len(index) + 1, len(pairs)), -1, np.int64)  # last row: no grade at all
+    grid[subject, column[pair.reshape(-1)]] = worst["grade"].to_numpy(np.int64)
+    at = index.get_indexer(out["subject_id"].astype(str).to_numpy(object))
+    rows = grid[np.where(at >= 0, at, len(index))]
+    grades = pd.DataFrame(
+        {
+            names[k]: pd.arrays.IntegerArray(rows[:, j].copy(), rows[:, j] < 0)
+            for j, k in enumerate(order)
+        }
+    )
+    grades.columns.name = "column"
+    return pd.concat([out.reset_index(drop=True), grades], axis=1)
 
 
 def _counts(ids: pd.Series) -> pd.Series:
