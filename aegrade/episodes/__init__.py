@@ -19,6 +19,7 @@ from aegrade.episodes.build import (
     episode_stats,
     find_episodes,
     stable_order,
+    text_codes,
     unique_codes,
 )
 from aegrade.episodes.febrile import febrile_neutropenia_episodes
@@ -61,6 +62,7 @@ __all__ = [
     "stack_directions",
     "summarize_subjects",
     "syndrome_grades",
+    "text_codes",
     "unique_codes",
     "worst_by_term",
     "worst_per_subject",
