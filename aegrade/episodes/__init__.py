@@ -21,6 +21,7 @@ from aegrade.episodes.build import (
     stable_order,
     text_codes,
     unique_codes,
+    widened_sort,
 )
 from aegrade.episodes.febrile import febrile_neutropenia_episodes
 from aegrade.episodes.labs import LongGrades, baseline_grades, build_episodes, stack_directions
@@ -64,6 +65,7 @@ __all__ = [
     "syndrome_grades",
     "text_codes",
     "unique_codes",
+    "widened_sort",
     "worst_by_term",
     "worst_per_subject",
 ]

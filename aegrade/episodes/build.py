@@ -38,6 +38,7 @@ __all__ = [
     "stable_order",
     "text_codes",
     "unique_codes",
+    "widened_sort",
 ]
 
 #: Columns of an adverse-event episode row (SPEC section 5, ``adverse_events``).
@@ -114,13 +115,30 @@ def stable_order(packed: np.ndarray) -> np.ndarray:
     n = len(packed)
     if n == 0:
         return np.zeros(0, np.int64)
-    top = int(packed.max())
-    if int(packed.min()) < 0 or (top + 1) * n >= 2**63:
+    wide = widened_sort(packed)
+    if wide is None:
         return np.argsort(packed, kind="stable").astype(np.int64)
+    wide %= n
+    return wide
+
+
+def widened_sort(packed: np.ndarray) -> np.ndarray | None:
+    """The sorted ``packed * n + position`` of :func:`stable_order` (None when a key is
+    negative or too large to widen): ``% n`` is the stable order, ``// n`` the sorted keys,
+    so a caller that packed several keys reads them back sorted without gathering them.
+
+    Examples
+    --------
+    >>> wide = widened_sort(np.array([3, 1, 3, 0, 1]))
+    >>> (wide % 5).tolist(), (wide // 5).tolist()
+    ([3, 1, 4, 0, 2], [0, 1, 1, 3, 3])
+    """
+    n = len(packed)
+    if n == 0 or int(packed.min()) < 0 or (int(packed.max()) + 1) * n >= 2**63:
+        return None
     wide = packed.astype(np.int64) * n
     wide += np.arange(n, dtype=np.int64)
     wide.sort()
-    wide %= n
     return wide
 
 

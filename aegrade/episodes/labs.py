@@ -27,6 +27,7 @@ from aegrade.episodes.build import (
     find_episodes,
     stable_order,
     text_codes,
+    widened_sort,
 )
 from aegrade.prepare.baseline import BASELINE_LAST_DAY, baseline_rows
 
@@ -232,9 +233,12 @@ def build_episodes(long: LongGrades) -> pd.DataFrame:
     if not keep.any():
         return pd.DataFrame(columns=EPISODE_COLUMNS)
     rows = np.flatnonzero(keep)
-    order = _episode_order(full_key[rows], long.day[rows], long.grade[rows])
+    kept_day = long.day[rows]
+    order, key, grade = _episode_sort(full_key[rows], kept_day, long.grade[rows])
     rows = rows[order]  # the kept rows in episode order: each array gathered once
-    key, day, grade = full_key[rows], long.day[rows], long.grade[rows]
+    day = kept_day[order]
+    if key is None or grade is None:  # not packed: gathered
+        key, grade = full_key[rows], long.grade[rows]
     abnormal = grade >= 1
     eps = find_episodes(key, day, abnormal)
     stats = episode_stats(eps, key, day, grade, resolution="next_normal", abnormal=abnormal)
@@ -272,6 +276,14 @@ def _episode_order(key: np.ndarray, day: np.ndarray, grade: np.ndarray) -> np.nd
     >>> _episode_order(key, day, grade).tolist()
     [3, 1, 2, 0]
     """
+    return _episode_sort(key, day, grade)[0]
+
+
+def _episode_sort(
+    key: np.ndarray, day: np.ndarray, grade: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """:func:`_episode_order`, and when the keys pack, ``key`` and ``grade`` in that order
+    read back from the sorted packed key (None when they did not pack)."""
     n = len(key)
     g = grade.astype(np.int64) if n else np.zeros(0, np.int64)
     packs = bool(n) and bool(np.all(g == grade)) and g.min() >= 0 and g.max() <= 7
@@ -289,9 +301,16 @@ def _episode_order(key: np.ndarray, day: np.ndarray, grade: np.ndarray) -> np.nd
             n_days = int(rank.max()) + 1
         packs = (int(key.max()) + 1) * n_days * 8 < 2**62 and key.min() >= 0
     if not packs:
-        return np.lexsort((-grade, day, key))
+        return np.lexsort((-grade, day, key)), None, None
     packed = (key.astype(np.int64) * n_days + rank) * 8 + (7 - g)
-    return stable_order(packed)
+    wide = widened_sort(packed)
+    if wide is None:
+        return stable_order(packed), None, None
+    values = wide // n
+    wide -= values * n  # the positions: the stable order
+    sorted_grade = (7 - values % 8).astype(grade.dtype)
+    values //= n_days * 8
+    return wide, values.astype(key.dtype, copy=False), sorted_grade
 
 
 def _labels(codes: np.ndarray, labels: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:

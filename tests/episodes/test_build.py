@@ -123,3 +123,18 @@ def test_text_codes_are_factorize_of_the_ids_as_text_given_once_per_column() -> 
     numbers = pd.Series([7, 8, 7])  # not text yet: made text, then coded
     assert text_codes(numbers)[0].tolist() == [0, 1, 0]
     assert text_codes(numbers)[1].tolist() == ["7", "8"]
+
+
+def test_widened_sort_gives_the_stable_order_and_the_sorted_keys() -> None:
+    from aegrade.episodes.build import stable_order, widened_sort
+
+    rng = np.random.default_rng(3)
+    packed = rng.integers(0, 50, 2000)
+    wide = widened_sort(packed)
+    assert wide is not None
+    expected = np.argsort(packed, kind="stable")
+    assert (wide % len(packed)).tolist() == expected.tolist() == stable_order(packed).tolist()
+    assert (wide // len(packed)).tolist() == np.sort(packed).tolist()
+    assert widened_sort(np.array([1, -1])) is None  # a negative key does not widen
+    assert widened_sort(np.array([2**62, 0])) is None  # nor one that overflows
+    assert widened_sort(np.zeros(0, np.int64)) is None
