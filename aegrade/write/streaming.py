@@ -50,8 +50,10 @@ def _quoted_by_csv() -> str:
 #: Characters that make a csv field quoted.
 _QUOTE_CHARS = _quoted_by_csv()
 
-#: Rows joined into lines at a time (bounded memory for any length of table).
-_CHUNK_ROWS = 262_144
+#: Rows joined into lines at a time (bounded memory for any length of table). A few MB of
+#: text per block: the allocator hands the same pages back block after block, where blocks
+#: of 262,144 rows (60 MB of lines) took fresh pages each time, 1.5-2x slower in all.
+_CHUNK_ROWS = 16_384
 
 
 #: One column's csv text: the words and, for a categorical column, the code of each row into
