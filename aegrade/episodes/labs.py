@@ -108,39 +108,45 @@ def stack_directions(graded: pd.DataFrame, day: np.ndarray | None) -> LongGrades
     subject, subjects = _subject_codes(graded["subject_id"])
     crit, systems = _codes(graded["criteria"])
     day = day if day is not None else np.full(len(graded), np.nan)
-    rows: list[np.ndarray] = []  # per direction, the rows that have a term
-    term_parts, rule_parts, grade_parts = [], [], []
+    directions = ("low", "high")
+    codes = {d: (_codes(graded[f"term_{d}"]), _codes(graded[f"rule_{d}"])) for d in directions}
+    at = {d: np.flatnonzero(codes[d][0][0] >= 0) for d in directions}  # rows that have a term
+    rows = np.concatenate([at[d] for d in directions])
+    # each stacked array made once at its full length, each direction written into its part
+    term = np.empty(len(rows), np.int64)
+    rule = np.empty(len(rows), np.int64)
+    grade = np.empty(len(rows), np.float64)
     terms_all: list[object] = []
     rules_all: list[object] = []
-    for d in ("low", "high"):
-        term, terms = _codes(graded[f"term_{d}"])
-        rule, rules = _codes(graded[f"rule_{d}"])
-        at = np.flatnonzero(term >= 0)
-        rows.append(at)
-        term_parts.append(term[at] + len(terms_all))
-        rule_at = rule[at]
-        rule_parts.append(np.where(rule_at >= 0, rule_at + len(rules_all), -1))
-        grade = graded[f"grade_{d}"]
-        if isinstance(grade.dtype, pd.CategoricalDtype) or grade.dtype == object:
-            grade_parts.append(grade.to_numpy(dtype=float, na_value=np.nan)[at])
+    start = 0
+    for d in directions:
+        (d_term, d_terms), (d_rule, d_rules) = codes[d]
+        part = slice(start, start + len(at[d]))
+        start = part.stop
+        np.take(d_term, at[d], out=term[part])
+        term[part] += len(terms_all)
+        np.take(d_rule, at[d], out=rule[part])
+        rule[part] = np.where(rule[part] >= 0, rule[part] + len(rules_all), -1)
+        column = graded[f"grade_{d}"]
+        if isinstance(column.dtype, pd.CategoricalDtype) or column.dtype == object:
+            grade[part] = column.to_numpy(dtype=float, na_value=np.nan)[at[d]]
         else:  # gather the rows first, convert only them
-            grade_parts.append(grade.iloc[at].to_numpy(dtype=float, na_value=np.nan))
-        terms_all.extend(terms)
-        rules_all.extend(rules)
+            grade[part] = column.iloc[at[d]].to_numpy(dtype=float, na_value=np.nan)
+        terms_all.extend(d_terms)
+        rules_all.extend(d_rules)
     # the same term may come from both directions' category lists: give it one code
     term_codes, term_names = pd.factorize(np.asarray(terms_all, dtype=object))
-    term = term_codes[np.concatenate(term_parts)] if len(terms_all) else np.zeros(0, np.int64)
     return LongGrades(
-        subject=np.concatenate([subject[r] for r in rows]),
+        subject=subject[rows],
         subjects=subjects,
-        term=term,
+        term=term_codes[term] if len(terms_all) else np.zeros(0, np.int64),
         terms=np.asarray(term_names, dtype=object),
-        criteria=np.concatenate([crit[r] for r in rows]),
+        criteria=crit[rows],
         systems=systems,
-        rule=np.concatenate(rule_parts),
+        rule=rule,
         rules=np.asarray(rules_all, dtype=object),
-        grade=np.concatenate(grade_parts),
-        day=np.concatenate([day[r] for r in rows]),
+        grade=grade,
+        day=day[rows],
     )
 
 
