@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import io
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
@@ -186,10 +187,11 @@ def write_tables(
         return write_outputs({target: lambda tmp: _write_xlsx(tables, tmp, about)})
     if not is_folder_name(target):
         raise ValueError(f"{target}: give a folder for {fmt} output, or a .xlsx file")
-    writers: dict[str, Writer] = {
-        f"{name}.{fmt}": _csv_writer(frame) if fmt == "csv" else _parquet_writer(name, frame)
-        for name, frame in tables.items()
-    }
+    writers: dict[str, Writer] = (
+        {f"{name}.csv": _csv_writer(frame) for name, frame in tables.items()}
+        if fmt == "csv"
+        else _parquet_writers(tables)
+    )
     known = OUTPUT_TABLES | set(tables)
     return write_folder(target, writers, ours=lambda entry: _earlier_output(entry, known))
 
@@ -241,13 +243,53 @@ def _csv_writer(frame: pd.DataFrame) -> Writer:
     return lambda tmp: write_csv(neutralize_formulas(frame), tmp)
 
 
-def _parquet_writer(name: str, frame: pd.DataFrame) -> Writer:
+def _parquet_writers(tables: dict[str, pd.DataFrame]) -> dict[str, Writer]:
     """Parquet with :func:`write_parquet`: the same types on every run. A table without a
     schema of its own (``explain``, ``listing``) gets the stable dtypes of
-    :func:`~aegrade.schema.conform` (mixed object columns as text)."""
-    if name not in SCHEMAS:
-        frame = conform(frame, TableSchema(name, ()))
+    :func:`~aegrade.schema.conform` (mixed object columns as text).
+
+    The largest table is written by the caller's thread; the others are encoded meanwhile,
+    in memory, by one background thread (Parquet encoding releases the interpreter lock), and
+    their bytes written when their turn comes. Off the caller's thread nothing but memory is
+    touched, so an interrupted run leaves no file of it behind."""
+    frames = {
+        name: frame if name in SCHEMAS else conform(frame, TableSchema(name, ()))
+        for name, frame in tables.items()
+    }
+    if len(frames) < 2:
+        return {f"{name}.parquet": _parquet_writer(frame) for name, frame in frames.items()}
+    largest = max(frames, key=lambda name: len(frames[name]))
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aegrade-parquet")
+    encoded = {
+        name: pool.submit(_parquet_bytes, frame)
+        for name, frame in frames.items()
+        if name != largest
+    }
+    pool.shutdown(wait=False)  # the jobs submitted still run
+    return {
+        f"{name}.parquet": _parquet_writer(frame)
+        if name == largest
+        else _bytes_writer(encoded[name])
+        for name, frame in frames.items()
+    }
+
+
+def _parquet_writer(frame: pd.DataFrame) -> Writer:
     return lambda tmp: write_parquet(frame, tmp)
+
+
+def _bytes_writer(job: Future[Any]) -> Writer:
+    """Writes the bytes a background job encoded (its exception, if it failed)."""
+    return lambda tmp: tmp.write_bytes(job.result())
+
+
+def _parquet_bytes(frame: pd.DataFrame) -> Any:
+    """The Parquet file :func:`write_parquet` writes, in memory (a ``pyarrow.Buffer``)."""
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    _write_parquet(frame, sink)
+    return sink.getvalue()
 
 
 def write_parquet(frame: pd.DataFrame, path: str | Path) -> None:
@@ -281,6 +323,11 @@ def write_parquet(frame: pd.DataFrame, path: str | Path) -> None:
     >>> back.dtypes.astype(str).tolist(), back.loc[0, "term"]
     (['str', 'category', 'Int64'], 'Anemia')
     """
+    _write_parquet(frame, path)
+
+
+def _write_parquet(frame: pd.DataFrame, sink: Any) -> None:
+    """:func:`write_parquet` to a path or a pyarrow output stream."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -292,7 +339,7 @@ def write_parquet(frame: pd.DataFrame, path: str | Path) -> None:
         table = table.replace_schema_metadata(metadata)
     pq.write_table(
         table,
-        path,
+        sink,
         compression="snappy",
         write_statistics=[f.name for f in table.schema if _has_statistics(f)],
     )

@@ -244,3 +244,41 @@ def test_write_parquet_keeps_statistics_of_numbers_and_subject_ids_only(tmp_path
     assert (stats["grade"].min, stats["grade"].max) == (0, 2)
     assert stats["review"].has_min_max
     assert all(stats[c] is None for c in ("term", "rule", "note"))
+
+
+def test_parquet_tables_encoded_beside_the_largest_fail_as_one_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The smaller tables are encoded by a background thread while the largest is written:
+    the files are those written one by one, and a table that fails to encode fails the run
+    with its own error, leaving no output."""
+    import pyarrow.parquet as pq
+
+    import aegrade.write.results as results
+    from aegrade.schema import TableSchema, conform
+
+    big = pd.DataFrame({"subject_id": [f"S{i}" for i in range(500)], "grade": 1})
+    small = pd.DataFrame({"term": pd.Categorical(["Anemia", None]), "n": [1.5, None]})
+    tables = {"graded_observations": big, "adverse_events": small, "listing": small}
+    paths = write_tables(tables, tmp_path / "out", fmt="parquet")
+    assert [p.name for p in paths] == [f"{n}.parquet" for n in tables]
+    for name, frame in tables.items():
+        alone = tmp_path / f"{name}.parquet"
+        own = name in results.SCHEMAS  # a table without a schema of its own is conformed
+        results.write_parquet(frame if own else conform(frame, TableSchema(name, ())), alone)
+        want = pq.read_table(alone)
+        got = pq.read_table(tmp_path / "out" / f"{name}.parquet")
+        assert got.equals(want) and got.schema.equals(want.schema, check_metadata=True)
+
+    real = results._write_parquet
+
+    def failing(frame: pd.DataFrame, sink: object) -> None:
+        if len(frame) == 2:
+            raise ValueError("cannot encode this table")
+        real(frame, sink)
+
+    monkeypatch.setattr(results, "_write_parquet", failing)
+    with pytest.raises(ValueError, match="cannot encode"):
+        write_tables(tables, tmp_path / "second", fmt="parquet")
+    assert not (tmp_path / "second").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(TMP_PREFIX)]
