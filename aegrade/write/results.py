@@ -26,6 +26,8 @@ from aegrade.write.neutralize import neutralize_about, neutralize_formulas
 from aegrade.write.streaming import write_csv, write_xlsx
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from aegrade.pipeline import GradeResult
 
 __all__ = [
@@ -345,12 +347,11 @@ def _write_parquet(frame: pd.DataFrame, sink: Any) -> None:
     )
 
 
-def _has_statistics(field: object) -> bool:
+def _has_statistics(field: pa.Field) -> bool:
     """Whether a column's min/max can prune anything: not for text other than subject ids,
     nor for dictionaries (labels, rule ids, reasons)."""
     import pyarrow as pa
 
-    assert isinstance(field, pa.Field)
     text = pa.types.is_string(field.type) or pa.types.is_large_string(field.type)
     return not pa.types.is_dictionary(field.type) and (not text or field.name == "subject_id")
 
