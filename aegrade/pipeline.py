@@ -206,7 +206,9 @@ def grade(
     issues.extend(prep.notes)  # rows not graded for a unit that does not fit: listed, not raised
     meta = _meta(cid, ambiguous, study, engine_meta)
     return GradeResult(
-        conform_graded_observations(graded, prep.raw_value, prep.censored, _row_unit_ranges(prep)),
+        conform_graded_observations(
+            graded, prep.raw_value, prep.censored, _text_ranges(graded, prep)
+        ),
         conform(adverse_events, ADVERSE_EVENTS),
         conform(summary, SUBJECT_SUMMARY),
         subjects,
@@ -297,6 +299,16 @@ def _as_int64(column: pd.Series) -> pd.Series:
     ):
         return column
     return column.astype("Int64")
+
+
+def _text_ranges(graded: pd.DataFrame, prep: Prepared) -> dict[str, np.ndarray] | None:
+    """:func:`_row_unit_ranges` when an LLN or ULN column holds text (cells read as numbers
+    fill it), else None: numeric columns are kept as given."""
+    if any(
+        c in graded and not pd.api.types.is_numeric_dtype(graded[c].dtype) for c in ("lln", "uln")
+    ):
+        return _row_unit_ranges(prep)
+    return None
 
 
 def _row_unit_ranges(prep: Prepared) -> dict[str, np.ndarray]:
