@@ -206,7 +206,9 @@ def grade(
     issues.extend(prep.notes)  # rows not graded for a unit that does not fit: listed, not raised
     meta = _meta(cid, ambiguous, study, engine_meta)
     return GradeResult(
-        conform_graded_observations(graded, prep.raw_value, prep.censored, _row_unit_ranges(prep)),
+        conform_graded_observations(
+            graded, prep.raw_value, prep.censored, _text_ranges(graded, prep)
+        ),
         conform(adverse_events, ADVERSE_EVENTS),
         conform(summary, SUBJECT_SUMMARY),
         subjects,
@@ -266,6 +268,9 @@ def conform_graded_observations(
     ('given', 'no_criteria')
     """
     out = graded.copy(deep=False)
+    for name in out.columns:  # Int8 grades widened as they are (conform would re-parse them)
+        if GRADED_OBSERVATIONS.dtype_of(str(name)) == "Int64":
+            out[name] = _as_int64(out[name])
     if "value" in out:
         number, text = split_value(out["value"])
         if parsed is not None:
@@ -281,6 +286,29 @@ def conform_graded_observations(
             out[column] = np.where(np.isnan(given) & np.isfinite(numbers), numbers, given)
     out["reason_code"] = reason_codes(out)
     return conform(out, GRADED_OBSERVATIONS)
+
+
+def _as_int64(column: pd.Series) -> pd.Series:
+    """An integer column (numpy or nullable, any width) as ``Int64``, its values and missing
+    cells as they are; any other column unchanged (:func:`~aegrade.schema.conform` decides)."""
+    dtype = column.dtype
+    if str(dtype) == "Int64" or not pd.api.types.is_integer_dtype(dtype):
+        return column
+    if isinstance(dtype, pd.api.extensions.ExtensionDtype) and not isinstance(
+        column.array, pd.arrays.IntegerArray
+    ):
+        return column
+    return column.astype("Int64")
+
+
+def _text_ranges(graded: pd.DataFrame, prep: Prepared) -> dict[str, np.ndarray] | None:
+    """:func:`_row_unit_ranges` when an LLN or ULN column holds text (cells read as numbers
+    fill it), else None: numeric columns are kept as given."""
+    if any(
+        c in graded and not pd.api.types.is_numeric_dtype(graded[c].dtype) for c in ("lln", "uln")
+    ):
+        return _row_unit_ranges(prep)
+    return None
 
 
 def _row_unit_ranges(prep: Prepared) -> dict[str, np.ndarray]:
@@ -339,8 +367,11 @@ def _with_dictionary(ae: pd.DataFrame, cid: str) -> pd.DataFrame:
     """Fill SOC and MedDRA code of each AE term from the CTCAE dictionary."""
 
     d = load_dictionary(cid).drop_duplicates("term").set_index("term")
+    # each distinct term looked up once (``ae["term"].map(d[src])``, without a lookup per row)
+    codes, terms = pd.factorize(ae["term"], use_na_sentinel=True)
     for col, src in (("soc", "soc"), ("meddra_code", "meddra_code")):
-        filled = ae["term"].map(d[src])
+        per_term = d[src].reindex(pd.Index(terms, dtype=object)).array
+        filled = pd.Series(per_term.take(codes, allow_fill=True), index=ae.index, name="term")
         ae[col] = ae[col].fillna(filled) if col in ae else filled
     return ae
 

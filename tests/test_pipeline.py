@@ -91,3 +91,42 @@ def test_stack_events_equals_concat_after_conform() -> None:
         want = conform(pd.concat(frames, ignore_index=True), ADVERSE_EVENTS)
         got = conform(_stack_events(list(frames)), ADVERSE_EVENTS)
         pd.testing.assert_frame_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", ["Int8", "Int16", "int8", "int64", "float64", "object"])
+def test_grade_columns_of_any_width_conform_to_the_same_int64(dtype: str) -> None:
+    from aegrade.pipeline import conform_graded_observations
+
+    grades = [0, 4, None] if dtype[0] in "Ifo" else [0, 4, 2]
+    graded = pd.DataFrame(
+        {
+            "subject_id": ["A", "A", "B"],
+            "value": [1.0, 2.0, 3.0],
+            "grade_low": pd.Series(grades, dtype=dtype),
+            "grade_high": pd.Series([None, 1, 2], dtype="Int8"),
+            "reason": ["graded", "graded", "not graded, value missing"],
+        }
+    )
+    out = conform_graded_observations(graded)
+    assert str(out["grade_low"].dtype) == "Int64" == str(out["grade_high"].dtype)
+    want = [0, 4, None] if dtype[0] in "Ifo" else [0, 4, 2]
+    assert [None if v is pd.NA else v for v in out["grade_low"]] == want
+    assert [None if v is pd.NA else v for v in out["grade_high"]] == [None, 1, 2]
+    assert out["reason_code"].astype(str).tolist()[:2] == ["grade_0", "graded"]
+
+
+@pytest.mark.parametrize("dtype", ["str", "string", "object"])
+def test_with_dictionary_is_the_lookup_of_each_term(dtype: str) -> None:
+    from aegrade.criteria import load_dictionary
+    from aegrade.pipeline import _with_dictionary
+
+    terms = pd.Series(["Anemia", None, "Not a CTCAE term", "Anemia", "Hypokalemia"], dtype=dtype)
+    ae = pd.DataFrame({"term": terms, "soc": [None, "given", None, "kept", None]})
+    got = _with_dictionary(ae.copy(), "ctcae-v5.0")
+    d = load_dictionary("ctcae-v5.0").drop_duplicates("term").set_index("term")
+    want = ae.assign(
+        soc=ae["soc"].fillna(ae["term"].map(d["soc"])), meddra_code=ae["term"].map(d["meddra_code"])
+    )
+    pd.testing.assert_frame_equal(got, want)
+    assert got["meddra_code"].tolist()[0] == "10002272"
+    assert got["soc"].tolist()[:2] == ["Blood and lymphatic system disorders", "given"]

@@ -19,7 +19,9 @@ from aegrade.episodes.build import (
     episode_stats,
     find_episodes,
     stable_order,
+    text_codes,
     unique_codes,
+    widened_sort,
 )
 from aegrade.episodes.febrile import febrile_neutropenia_episodes
 from aegrade.episodes.labs import LongGrades, baseline_grades, build_episodes, stack_directions
@@ -61,7 +63,9 @@ __all__ = [
     "stack_directions",
     "summarize_subjects",
     "syndrome_grades",
+    "text_codes",
     "unique_codes",
+    "widened_sort",
     "worst_by_term",
     "worst_per_subject",
 ]

@@ -19,6 +19,8 @@ or per subject.
 
 from __future__ import annotations
 
+import contextlib
+import weakref
 from dataclasses import dataclass
 from typing import Literal
 
@@ -34,7 +36,9 @@ __all__ = [
     "episode_stats",
     "find_episodes",
     "stable_order",
+    "text_codes",
     "unique_codes",
+    "widened_sort",
 ]
 
 #: Columns of an adverse-event episode row (SPEC section 5, ``adverse_events``).
@@ -111,13 +115,30 @@ def stable_order(packed: np.ndarray) -> np.ndarray:
     n = len(packed)
     if n == 0:
         return np.zeros(0, np.int64)
-    top = int(packed.max())
-    if int(packed.min()) < 0 or (top + 1) * n >= 2**63:
+    wide = widened_sort(packed)
+    if wide is None:
         return np.argsort(packed, kind="stable").astype(np.int64)
+    wide %= n
+    return wide
+
+
+def widened_sort(packed: np.ndarray) -> np.ndarray | None:
+    """The sorted ``packed * n + position`` of :func:`stable_order` (None when a key is
+    negative or too large to widen): ``% n`` is the stable order, ``// n`` the sorted keys,
+    so a caller that packed several keys reads them back sorted without gathering them.
+
+    Examples
+    --------
+    >>> wide = widened_sort(np.array([3, 1, 3, 0, 1]))
+    >>> (wide % 5).tolist(), (wide // 5).tolist()
+    ([3, 1, 4, 0, 2], [0, 1, 1, 3, 3])
+    """
+    n = len(packed)
+    if n == 0 or int(packed.min()) < 0 or (int(packed.max()) + 1) * n >= 2**63:
+        return None
     wide = packed.astype(np.int64) * n
     wide += np.arange(n, dtype=np.int64)
     wide.sort()
-    wide %= n
     return wide
 
 
@@ -138,6 +159,54 @@ def unique_codes(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     seen[key] = True
     rank = np.cumsum(seen, dtype=np.int64) - 1
     return np.flatnonzero(seen).astype(key.dtype, copy=False), rank[key]
+
+
+#: The last column :func:`text_codes` factorized: (a weak reference to its Arrow data, codes,
+#: distinct ids). Replaced whole, so a thread reads either the old entry or the new one.
+_last_codes: tuple[weakref.ref[object], np.ndarray, np.ndarray] | None = None
+
+
+def text_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of ids as text: ``pd.factorize(ids.astype("string"))``.
+
+    The stages that group one observation table by subject (lab episodes, the subject
+    summary, hematology) each need the codes of the same million ids; the codes of the last
+    column factorized are kept (with a weak reference to the column's Arrow data, so nothing
+    is held alive) and given again, read-only, when the same data comes back.
+
+    Parameters
+    ----------
+    ids
+        Subject ids (any dtype; made ``string`` first).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        int64 codes (-1 for a missing id) in order of first appearance, and the distinct ids
+        (object array of ``str``).
+
+    Examples
+    --------
+    >>> codes, uniques = text_codes(pd.Series(["S2", "S1", None, "S2"], dtype="string"))
+    >>> codes.tolist(), uniques.tolist()
+    ([0, 1, -1, 0], ['S2', 'S1'])
+    """
+    global _last_codes
+    text = ids.astype("string")
+    to_arrow = getattr(text.array, "__arrow_array__", None)
+    data = to_arrow() if to_arrow is not None else None
+    last = _last_codes
+    if data is not None and last is not None and last[0]() is data:
+        return last[1], last[2]
+    found, distinct = pd.factorize(text, use_na_sentinel=True)
+    codes = found.astype(np.int64)
+    uniques = np.asarray(distinct, dtype=object)
+    codes.flags.writeable = False
+    uniques.flags.writeable = False
+    if data is not None:
+        with contextlib.suppress(TypeError):  # data that takes no weak reference: not kept
+            _last_codes = (weakref.ref(data), codes, uniques)
+    return codes, uniques
 
 
 def find_episodes(

@@ -14,17 +14,20 @@ few result rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
 
 from aegrade.episodes.build import (
     EPISODE_COLUMNS,
+    EpisodeStats,
     episode_rows,
     episode_stats,
     find_episodes,
     stable_order,
+    text_codes,
+    widened_sort,
 )
 from aegrade.prepare.baseline import BASELINE_LAST_DAY, baseline_rows
 
@@ -67,7 +70,7 @@ def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def _subject_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Codes of the ids as text; a blank id is no subject (-1). The blank test runs on the
     distinct ids, which are then renumbered without the blank ones."""
-    codes, uniques = _codes(ids.astype("string"))
+    codes, uniques = text_codes(ids)
     text = pd.Series(uniques, dtype="string")
     blank = (text.str.strip() == "").to_numpy(bool, na_value=False)
     if not blank.any():
@@ -105,39 +108,45 @@ def stack_directions(graded: pd.DataFrame, day: np.ndarray | None) -> LongGrades
     subject, subjects = _subject_codes(graded["subject_id"])
     crit, systems = _codes(graded["criteria"])
     day = day if day is not None else np.full(len(graded), np.nan)
-    rows: list[np.ndarray] = []  # per direction, the rows that have a term
-    term_parts, rule_parts, grade_parts = [], [], []
+    directions = ("low", "high")
+    codes = {d: (_codes(graded[f"term_{d}"]), _codes(graded[f"rule_{d}"])) for d in directions}
+    at = {d: np.flatnonzero(codes[d][0][0] >= 0) for d in directions}  # rows that have a term
+    rows = np.concatenate([at[d] for d in directions])
+    # each stacked array made once at its full length, each direction written into its part
+    term = np.empty(len(rows), np.int64)
+    rule = np.empty(len(rows), np.int64)
+    grade = np.empty(len(rows), np.float64)
     terms_all: list[object] = []
     rules_all: list[object] = []
-    for d in ("low", "high"):
-        term, terms = _codes(graded[f"term_{d}"])
-        rule, rules = _codes(graded[f"rule_{d}"])
-        at = np.flatnonzero(term >= 0)
-        rows.append(at)
-        term_parts.append(term[at] + len(terms_all))
-        rule_at = rule[at]
-        rule_parts.append(np.where(rule_at >= 0, rule_at + len(rules_all), -1))
-        grade = graded[f"grade_{d}"]
-        if isinstance(grade.dtype, pd.CategoricalDtype) or grade.dtype == object:
-            grade_parts.append(grade.to_numpy(dtype=float, na_value=np.nan)[at])
+    start = 0
+    for d in directions:
+        (d_term, d_terms), (d_rule, d_rules) = codes[d]
+        part = slice(start, start + len(at[d]))
+        start = part.stop
+        np.take(d_term, at[d], out=term[part])
+        term[part] += len(terms_all)
+        np.take(d_rule, at[d], out=rule[part])
+        rule[part] = np.where(rule[part] >= 0, rule[part] + len(rules_all), -1)
+        column = graded[f"grade_{d}"]
+        if isinstance(column.dtype, pd.CategoricalDtype) or column.dtype == object:
+            grade[part] = column.to_numpy(dtype=float, na_value=np.nan)[at[d]]
         else:  # gather the rows first, convert only them
-            grade_parts.append(grade.iloc[at].to_numpy(dtype=float, na_value=np.nan))
-        terms_all.extend(terms)
-        rules_all.extend(rules)
+            grade[part] = column.iloc[at[d]].to_numpy(dtype=float, na_value=np.nan)
+        terms_all.extend(d_terms)
+        rules_all.extend(d_rules)
     # the same term may come from both directions' category lists: give it one code
     term_codes, term_names = pd.factorize(np.asarray(terms_all, dtype=object))
-    term = term_codes[np.concatenate(term_parts)] if len(terms_all) else np.zeros(0, np.int64)
     return LongGrades(
-        subject=np.concatenate([subject[r] for r in rows]),
+        subject=subject[rows],
         subjects=subjects,
-        term=term,
+        term=term_codes[term] if len(terms_all) else np.zeros(0, np.int64),
         terms=np.asarray(term_names, dtype=object),
-        criteria=np.concatenate([crit[r] for r in rows]),
+        criteria=crit[rows],
         systems=systems,
-        rule=np.concatenate(rule_parts),
+        rule=rule,
         rules=np.asarray(rules_all, dtype=object),
-        grade=np.concatenate(grade_parts),
-        day=np.concatenate([day[r] for r in rows]),
+        grade=grade,
+        day=day[rows],
     )
 
 
@@ -173,9 +182,18 @@ def baseline_grades(long: LongGrades) -> np.ndarray:
     >>> baseline_grades(stack_directions(graded, np.array([-1.0, 4.0]))).tolist()
     [1.0, 1.0]
     """
+    return _grades_at(long, _baseline_rows(long, _key(long)))
+
+
+def _baseline_rows(long: LongGrades, full_key: np.ndarray) -> np.ndarray:
+    """Per row, the position of its baseline row (-1: none), by the one baseline rule."""
     eligible = ~np.isnan(long.grade) & (long.subject >= 0)
-    key = np.where(long.subject >= 0, _key(long), -1)
-    rows = baseline_rows(key, long.day, eligible, rank=long.grade)  # the one baseline rule
+    key = np.where(long.subject >= 0, full_key, -1)
+    return baseline_rows(key, long.day, eligible, rank=long.grade)
+
+
+def _grades_at(long: LongGrades, rows: np.ndarray) -> np.ndarray:
+    """The grades of ``rows`` (NaN for -1)."""
     return np.where(rows >= 0, long.grade[np.maximum(rows, 0)], np.nan)
 
 
@@ -207,9 +225,9 @@ def build_episodes(long: LongGrades) -> pd.DataFrame:
     >>> ae[["grade", "onset", "end", "resolved_day", "rule", "baseline_grade"]].to_numpy().tolist()
     [[3, 2.0, 4.0, 6.0, 'a/3', 1]]
     """
-    base_grade = baseline_grades(long)
-    keep = ~np.isnan(long.grade) & (long.subject >= 0) & ~(long.day <= BASELINE_LAST_DAY)
     full_key = _key(long)
+    base_rows = _baseline_rows(long, full_key)
+    keep = ~np.isnan(long.grade) & (long.subject >= 0) & ~(long.day <= BASELINE_LAST_DAY)
     # only subject-term pairs with an abnormal grade can hold an episode: sort just those
     abnormal = (
         np.bincount(full_key[keep], weights=long.grade[keep] >= 1, minlength=1) > 0
@@ -221,26 +239,34 @@ def build_episodes(long: LongGrades) -> pd.DataFrame:
     if not keep.any():
         return pd.DataFrame(columns=EPISODE_COLUMNS)
     rows = np.flatnonzero(keep)
-    order = _episode_order(full_key[rows], long.day[rows], long.grade[rows])
+    kept_day = long.day[rows]
+    order, key, grade = _episode_sort(full_key[rows], kept_day, long.grade[rows])
     rows = rows[order]  # the kept rows in episode order: each array gathered once
-    key, day, grade = full_key[rows], long.day[rows], long.grade[rows]
+    day = kept_day[order]
+    if key is None or grade is None:  # not packed: gathered
+        key, grade = full_key[rows], long.grade[rows]
     abnormal = grade >= 1
     eps = find_episodes(key, day, abnormal)
     stats = episode_stats(eps, key, day, grade, resolution="next_normal", abnormal=abnormal)
     at = rows[eps.first]
-    crit = long.criteria[at]
-    worst_rule = long.rule[rows[stats.worst_at]]
+    worst_at = rows[stats.worst_at]
+    base = _grades_at(long, base_rows[at])  # each episode's baseline grade
+    emergent = ~(stats.worst.astype(np.int64) <= np.nan_to_num(base, nan=-1))
+    if emergent.any() and not emergent.all():  # the episodes kept, before any text is made
+        stats = EpisodeStats(*(getattr(stats, f.name)[emergent] for f in fields(stats)))
+        at, worst_at, base = at[emergent], worst_at[emergent], base[emergent]
+        emergent = np.ones(len(at), bool)
     out = episode_rows(
         stats,
         subject_id=_labels(long.subject[at], long.subjects),
         term=_labels(long.term[at], long.terms),
-        criteria=_labels(crit, long.systems),
+        criteria=_labels(long.criteria[at], long.systems),
         grade=stats.worst.astype(np.int64),
-        rule=_labels(worst_rule, long.rules),
+        rule=_labels(long.rule[worst_at], long.rules),
     )
-    base = base_grade[at]
     out["baseline_grade"] = pd.array(base, dtype="float").astype("Int64")
-    emergent = ~(out["grade"].to_numpy() <= np.nan_to_num(base, nan=-1))
+    if emergent.all():
+        return out
     result: pd.DataFrame = out.loc[emergent, [*EPISODE_COLUMNS, "baseline_grade"]]
     return result.reset_index(drop=True)
 
@@ -256,6 +282,14 @@ def _episode_order(key: np.ndarray, day: np.ndarray, grade: np.ndarray) -> np.nd
     >>> _episode_order(key, day, grade).tolist()
     [3, 1, 2, 0]
     """
+    return _episode_sort(key, day, grade)[0]
+
+
+def _episode_sort(
+    key: np.ndarray, day: np.ndarray, grade: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """:func:`_episode_order`, and when the keys pack, ``key`` and ``grade`` in that order
+    read back from the sorted packed key (None when they did not pack)."""
     n = len(key)
     g = grade.astype(np.int64) if n else np.zeros(0, np.int64)
     packs = bool(n) and bool(np.all(g == grade)) and g.min() >= 0 and g.max() <= 7
@@ -273,9 +307,16 @@ def _episode_order(key: np.ndarray, day: np.ndarray, grade: np.ndarray) -> np.nd
             n_days = int(rank.max()) + 1
         packs = (int(key.max()) + 1) * n_days * 8 < 2**62 and key.min() >= 0
     if not packs:
-        return np.lexsort((-grade, day, key))
+        return np.lexsort((-grade, day, key)), None, None
     packed = (key.astype(np.int64) * n_days + rank) * 8 + (7 - g)
-    return stable_order(packed)
+    wide = widened_sort(packed)
+    if wide is None:
+        return stable_order(packed), None, None
+    values = wide // n
+    wide -= values * n  # the positions: the stable order
+    sorted_grade = (7 - values % 8).astype(grade.dtype)
+    values //= n_days * 8
+    return wide, values.astype(key.dtype, copy=False), sorted_grade
 
 
 def _labels(codes: np.ndarray, labels: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from aegrade.episodes.build import unique_codes
+from aegrade.episodes.build import text_codes, unique_codes
 from aegrade.episodes.labs import BASELINE_LAST_DAY, LongGrades
 
 __all__ = ["carried_subject_columns", "summarize_subjects", "worst_by_term", "worst_per_subject"]
@@ -186,6 +186,10 @@ def summarize_subjects(
         worst = pd.concat(parts, ignore_index=True)
     if worst.empty:
         return out
+    if clin.empty:
+        wide_grades = _wide_grades(out, worst)
+        if wide_grades is not None:
+            return wide_grades
     worst["column"] = worst["term"].astype(str) + " [" + worst["criteria"].astype(str) + "]"
     wide = worst.pivot_table(index="subject_id", columns="column", values="grade", aggfunc="max")
     wide.index = wide.index.astype(str)
@@ -195,9 +199,52 @@ def summarize_subjects(
     return out.reset_index(drop=True)
 
 
+def _wide_grades(out: pd.DataFrame, worst: pd.DataFrame) -> pd.DataFrame | None:
+    """``out`` with a column ``<term> [<system>]`` of worst grades per subject, as the pivot
+    table of :func:`summarize_subjects` lays them out (columns sorted by name, Int64, NA where
+    a subject has no grade of the term), placed by codes instead of a pivot and a merge.
+    None when the pivot's own way is needed: a row without a system, ids that are not one
+    text each, or a name ``out`` already has."""
+    if worst["criteria"].isna().any():
+        return None
+    term, terms = pd.factorize(worst["term"])
+    system, systems = pd.factorize(worst["criteria"])
+    pairs, pair = np.unique(term * len(systems) + system, return_inverse=True)
+    names = np.array(
+        [f"{terms[p // len(systems)]} [{systems[p % len(systems)]}]" for p in pairs], dtype=str
+    )
+    if len(set(names)) < len(names) or set(names) & set(map(str, out.columns)):
+        return None
+    order = np.argsort(names, kind="stable")
+    column = np.empty(len(pairs), np.int64)
+    column[order] = np.arange(len(pairs))
+    subject, ids = pd.factorize(worst["subject_id"])
+    index = pd.Index(pd.Series(ids, copy=False).astype(str).to_numpy(object))
+    if not index.is_unique:
+        return None
+    grid = np.full((len(index) + 1, len(pairs)), -1, np.int64)  # last row: no grade at all
+    grid[subject, column[pair.reshape(-1)]] = worst["grade"].to_numpy(np.int64)
+    at = index.get_indexer(out["subject_id"].astype(str).to_numpy(object))
+    rows = grid[np.where(at >= 0, at, len(index))]
+    grades = pd.DataFrame(
+        {
+            names[k]: pd.arrays.IntegerArray(rows[:, j].copy(), rows[:, j] < 0)
+            for j, k in enumerate(order)
+        }
+    )
+    grades.columns.name = "column"
+    return pd.concat([out.reset_index(drop=True), grades], axis=1)
+
+
 def _counts(ids: pd.Series) -> pd.Series:
     """Rows per id as text (``value_counts`` of ``ids.astype(str)``), counted on the codes of
     the distinct ids: each id is turned into text once, not once per row."""
+    if isinstance(ids.dtype, pd.StringDtype):  # the codes the lab episodes made of them
+        known, distinct = text_codes(ids)
+        if not (known < 0).any():
+            counts = np.bincount(known, minlength=len(distinct))
+            text = pd.Series(distinct, copy=False).astype(str).to_numpy(object)
+            return pd.Series(counts, index=text).groupby(level=0, sort=False).sum()
     codes, uniques = pd.factorize(ids, use_na_sentinel=False)
     counts = np.bincount(codes, minlength=len(uniques))
     text = pd.Series(uniques, copy=False).astype(str).to_numpy(object)

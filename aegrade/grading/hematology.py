@@ -26,7 +26,7 @@ import pandas as pd
 from aegrade.criteria import load_criteria, load_ctcae, provenance_fields, resolve_criteria_id
 from aegrade.criteria.units import registry
 from aegrade.criteria.vocabulary import not_given, read_values
-from aegrade.episodes.build import stable_order
+from aegrade.episodes.build import stable_order, text_codes
 from aegrade.errors import failure_frame
 from aegrade.grading.biomarkers import (
     BIOMARKERS,
@@ -264,7 +264,7 @@ def summarize_hematology(
 
 
 def _subject_codes(frame: pd.DataFrame, index: pd.Index) -> np.ndarray:
-    codes, uniques = pd.factorize(frame["subject_id"].astype("string"))
+    codes, uniques = text_codes(frame["subject_id"])  # as the lab episodes factorized them
     lookup = np.r_[index.get_indexer(pd.Index(uniques, dtype="string")), -1]
     out: np.ndarray = lookup[codes].astype(np.int64)
     return out

@@ -108,8 +108,12 @@ def load_study(
         raise missing.error(src)
     # ids as text before the event dates are looked up by subject, and again after a map
     tables = {name: replace(t, frame=_text_ids(t.frame)) for name, t in tables.items()}
+    made = {name: _id_data(t.frame) for name, t in tables.items()}
     tables, problems = shape_tables(tables, cmap, dayfirst)
-    tables = {name: replace(t, frame=_text_ids(t.frame)) for name, t in tables.items()}
+    tables = {
+        name: t if _ids_kept(t.frame, made.get(name)) else replace(t, frame=_text_ids(t.frame))
+        for name, t in tables.items()
+    }
     obs = tables["observations"]
     tables["observations"] = replace(obs, frame=_own_columns(obs.frame))
     if decimal not in (None, ",", "."):
@@ -262,6 +266,21 @@ def _text_ids(frame: pd.DataFrame) -> pd.DataFrame:
     if "subject_id" not in frame:
         return frame
     return frame.assign(subject_id=text_ids(frame["subject_id"]))
+
+
+def _id_data(frame: pd.DataFrame) -> object:
+    """The Arrow data behind a ``subject_id`` column (None without one): the same object
+    after :func:`shape_tables` when the column is still the one :func:`text_ids` made, whose
+    ids are then text already (no second pass over a million ids)."""
+    if "subject_id" not in frame:
+        return None
+    to_arrow = getattr(frame["subject_id"].array, "__arrow_array__", None)
+    return to_arrow() if to_arrow is not None else None
+
+
+def _ids_kept(frame: pd.DataFrame, made: object) -> bool:
+    """Whether ``frame`` still holds the ``subject_id`` column :func:`text_ids` made."""
+    return made is not None and _id_data(frame) is made
 
 
 def _own_columns(frame: pd.DataFrame) -> pd.DataFrame:

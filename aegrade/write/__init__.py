@@ -40,7 +40,13 @@ if TYPE_CHECKING:
     )
     from aegrade.write.dataset import write_partitioned
     from aegrade.write.report import plot_swimmer, plot_worst_grades, render_report, write_report
-    from aegrade.write.results import check_destination, is_folder_name, write_result, write_tables
+    from aegrade.write.results import (
+        check_destination,
+        is_folder_name,
+        write_parquet,
+        write_result,
+        write_tables,
+    )
     from aegrade.write.streaming import write_csv, write_xlsx
     from aegrade.write.tables import (
         FORMATS,
@@ -84,6 +90,7 @@ __all__ = [
     "write_csv",
     "write_folder",
     "write_outputs",
+    "write_parquet",
     "write_partitioned",
     "write_report",
     "write_result",
@@ -116,6 +123,7 @@ _LAZY: dict[str, str] = {
     "write_report": "aegrade.write.report",
     "check_destination": "aegrade.write.results",
     "is_folder_name": "aegrade.write.results",
+    "write_parquet": "aegrade.write.results",
     "write_result": "aegrade.write.results",
     "write_tables": "aegrade.write.results",
     "write_csv": "aegrade.write.streaming",

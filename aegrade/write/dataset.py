@@ -22,7 +22,7 @@ import pandas as pd
 from aegrade.grading.biomarkers import biomarker_columns, summarize_biomarkers_by_arm
 from aegrade.partition import common_dtype, conform_part, unify_columns
 from aegrade.pipeline import GradeResult
-from aegrade.schema import arrow_schema
+from aegrade.write.results import write_parquet
 
 __all__ = ["DATASET_TABLES", "write_partitioned"]
 
@@ -161,8 +161,7 @@ def _biomarkers_by_arm(stage: Path) -> bool:
 
 
 def _write(frame: pd.DataFrame, path: Path) -> None:
-    frame = frame.reset_index(drop=True)
-    frame.to_parquet(path, index=False, schema=arrow_schema(frame))
+    write_parquet(frame.reset_index(drop=True), path)
 
 
 def _unify(folder: Path, parts: list[dict[str, Any]]) -> None:

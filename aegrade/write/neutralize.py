@@ -142,6 +142,8 @@ def neutralize_about(about: dict[str, str]) -> dict[str, str]:
 def _fix_text(s: pd.Series, *, numbers: bool) -> pd.Series | None:
     """The column with its risky text prefixed (and mixed plain numbers as numbers), or None
     when nothing changes."""
+    if not numbers and isinstance(s.dtype, pd.StringDtype) and not _any_formula_start(s):
+        return None  # the usual text column: no cell starts like a formula
     if s.dtype == object:
         kind = pd.api.types.infer_dtype(s, skipna=True)
         if kind not in ("string", "mixed", "mixed-integer"):
@@ -170,6 +172,29 @@ def _fix_text(s: pd.Series, *, numbers: bool) -> pd.Series | None:
         values[whole] = floats[whole].astype(np.int64).astype(object)  # 2, not 2.0
         fixed.iloc[where[plain]] = values
     return fixed
+
+
+#: The first characters of a formula as bytes (all ASCII: in UTF-8 such a byte is never part
+#: of another character, so a cell starts with one exactly when its first byte is one).
+_START_BYTES = np.frombuffer("".join(FORMULA_START).encode("ascii"), dtype=np.uint8)
+
+
+def _any_formula_start(s: pd.Series) -> bool:
+    """Whether any cell of a text column starts with one of :data:`FORMULA_START`, read from
+    the first byte of each cell in the column's Arrow buffers (no string made per cell)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arrow = pa.array(s.array)
+    if isinstance(arrow, pa.ChunkedArray):
+        arrow = arrow.combine_chunks()
+    arrow = pc.fill_null(pc.cast(arrow, pa.large_string()), "")
+    _, offsets, data = arrow.buffers()
+    if data is None or len(arrow) == 0:
+        return False
+    bounds = np.frombuffer(offsets, dtype=np.int64)[arrow.offset : arrow.offset + len(arrow) + 1]
+    first = bounds[:-1][np.diff(bounds) > 0]
+    return bool(np.isin(np.frombuffer(data, dtype=np.uint8)[first], _START_BYTES).any())
 
 
 def _matches(text: pd.Series, pattern: str) -> np.ndarray:

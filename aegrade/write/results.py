@@ -13,8 +13,10 @@ stay numbers (:mod:`aegrade.write.neutralize`).
 from __future__ import annotations
 
 import io
+import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
@@ -24,6 +26,8 @@ from aegrade.write.neutralize import neutralize_about, neutralize_formulas
 from aegrade.write.streaming import write_csv, write_xlsx
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from aegrade.pipeline import GradeResult
 
 __all__ = [
@@ -32,6 +36,7 @@ __all__ = [
     "Format",
     "check_destination",
     "is_folder_name",
+    "write_parquet",
     "write_result",
     "write_tables",
 ]
@@ -184,10 +189,11 @@ def write_tables(
         return write_outputs({target: lambda tmp: _write_xlsx(tables, tmp, about)})
     if not is_folder_name(target):
         raise ValueError(f"{target}: give a folder for {fmt} output, or a .xlsx file")
-    writers: dict[str, Writer] = {
-        f"{name}.{fmt}": _csv_writer(frame) if fmt == "csv" else _parquet_writer(name, frame)
-        for name, frame in tables.items()
-    }
+    writers: dict[str, Writer] = (
+        {f"{name}.csv": _csv_writer(frame) for name, frame in tables.items()}
+        if fmt == "csv"
+        else _parquet_writers(tables)
+    )
     known = OUTPUT_TABLES | set(tables)
     return write_folder(target, writers, ours=lambda entry: _earlier_output(entry, known))
 
@@ -239,13 +245,115 @@ def _csv_writer(frame: pd.DataFrame) -> Writer:
     return lambda tmp: write_csv(neutralize_formulas(frame), tmp)
 
 
-def _parquet_writer(name: str, frame: pd.DataFrame) -> Writer:
-    """Parquet with :func:`~aegrade.schema.arrow_schema`: the same types on every run. A table
-    without a schema of its own (``explain``, ``listing``) gets the stable dtypes of
-    :func:`~aegrade.schema.conform` (mixed object columns as text)."""
-    if name not in SCHEMAS:
-        frame = conform(frame, TableSchema(name, ()))
-    return lambda tmp: frame.to_parquet(tmp, index=False, schema=arrow_schema(frame))
+def _parquet_writers(tables: dict[str, pd.DataFrame]) -> dict[str, Writer]:
+    """Parquet with :func:`write_parquet`: the same types on every run. A table without a
+    schema of its own (``explain``, ``listing``) gets the stable dtypes of
+    :func:`~aegrade.schema.conform` (mixed object columns as text).
+
+    The largest table is written by the caller's thread; the others are encoded meanwhile,
+    in memory, by one background thread (Parquet encoding releases the interpreter lock), and
+    their bytes written when their turn comes. Off the caller's thread nothing but memory is
+    touched, so an interrupted run leaves no file of it behind."""
+    frames = {
+        name: frame if name in SCHEMAS else conform(frame, TableSchema(name, ()))
+        for name, frame in tables.items()
+    }
+    if len(frames) < 2:
+        return {f"{name}.parquet": _parquet_writer(frame) for name, frame in frames.items()}
+    largest = max(frames, key=lambda name: len(frames[name]))
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aegrade-parquet")
+    encoded = {
+        name: pool.submit(_parquet_bytes, frame)
+        for name, frame in frames.items()
+        if name != largest
+    }
+    pool.shutdown(wait=False)  # the jobs submitted still run
+    return {
+        f"{name}.parquet": _parquet_writer(frame)
+        if name == largest
+        else _bytes_writer(encoded[name])
+        for name, frame in frames.items()
+    }
+
+
+def _parquet_writer(frame: pd.DataFrame) -> Writer:
+    return lambda tmp: write_parquet(frame, tmp)
+
+
+def _bytes_writer(job: Future[Any]) -> Writer:
+    """Writes the bytes a background job encoded (its exception, if it failed)."""
+    return lambda tmp: tmp.write_bytes(job.result())
+
+
+def _parquet_bytes(frame: pd.DataFrame) -> Any:
+    """The Parquet file :func:`write_parquet` writes, in memory (a ``pyarrow.Buffer``)."""
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    _write_parquet(frame, sink)
+    return sink.getvalue()
+
+
+def write_parquet(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write a frame as Parquet with :func:`~aegrade.schema.arrow_schema` (the same types on
+    every run and in every part of a dataset), snappy-compressed, as ``DataFrame.to_parquet``
+    with that schema writes it: the same schema, metadata and values.
+
+    Two costs of ``to_parquet`` are left out. The schema is worked out from the frame's
+    dtypes (``frame.iloc[:0]``: a categorical's type from its categories) instead of
+    converting every categorical column once more just to learn its type; a frame with
+    ``object`` columns, whose type only their cells tell, is inferred from the cells as before.
+    Column statistics (min/max, null count) are written for numbers, booleans, dates and
+    ``subject_id``, not for the other text and label columns: min/max of free text or of a
+    rule id prune nothing and cost a string comparison per cell.
+
+    Parameters
+    ----------
+    frame
+        A table (its index is not written).
+    path
+        The file to write.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "t.parquet"
+    >>> frame = pd.DataFrame({"subject_id": ["S1"], "term": pd.Categorical(["Anemia"]),
+    ...                       "grade": pd.array([2], dtype="Int64")})
+    >>> write_parquet(frame, path)
+    >>> back = pd.read_parquet(path)
+    >>> back.dtypes.astype(str).tolist(), back.loc[0, "term"]
+    (['str', 'category', 'Int64'], 'Anemia')
+    """
+    _write_parquet(frame, path)
+
+
+def _write_parquet(frame: pd.DataFrame, sink: Any) -> None:
+    """:func:`write_parquet` to a path or a pyarrow output stream."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    inferred = any(pd.api.types.is_object_dtype(dtype) for dtype in frame.dtypes)
+    schema = arrow_schema(frame if inferred else frame.iloc[:0])
+    table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    if frame.attrs:  # as to_parquet keeps them
+        metadata = {**(table.schema.metadata or {}), "PANDAS_ATTRS": json.dumps(frame.attrs)}
+        table = table.replace_schema_metadata(metadata)
+    pq.write_table(
+        table,
+        sink,
+        compression="snappy",
+        write_statistics=[f.name for f in table.schema if _has_statistics(f)],
+    )
+
+
+def _has_statistics(field: pa.Field) -> bool:
+    """Whether a column's min/max can prune anything: not for text other than subject ids,
+    nor for dictionaries (labels, rule ids, reasons)."""
+    import pyarrow as pa
+
+    text = pa.types.is_string(field.type) or pa.types.is_large_string(field.type)
+    return not pa.types.is_dictionary(field.type) and (not text or field.name == "subject_id")
 
 
 def _write_xlsx(tables: dict[str, pd.DataFrame], tmp: Path, about: dict[str, str] | None) -> None:

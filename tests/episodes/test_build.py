@@ -101,3 +101,40 @@ def test_rows_in_the_adverse_event_layout() -> None:
         ["A", 2, 5.0, "r2", "derived"],
         ["B", 4, 0.0, "r4", "derived"],
     ]
+
+
+def test_text_codes_are_factorize_of_the_ids_as_text_given_once_per_column() -> None:
+    import pandas as pd
+
+    from aegrade.episodes.build import text_codes
+
+    ids = pd.Series(["S2", "S1", None, "S2", " S1"], dtype="string")
+    codes, uniques = text_codes(ids)
+    want_codes, want_uniques = pd.factorize(ids, use_na_sentinel=True)
+    assert codes.tolist() == want_codes.tolist() == [0, 1, -1, 0, 2]
+    assert uniques.tolist() == list(want_uniques) == ["S2", "S1", " S1"]
+    assert codes.dtype == np.int64 and uniques.dtype == object
+    again = text_codes(ids.copy(deep=False))  # the same data: the same arrays, not recomputed
+    assert again[0] is codes and again[1] is uniques
+    assert not codes.flags.writeable and not uniques.flags.writeable  # shared: read-only
+    other = ids.astype(object).astype("string")  # equal ids, other data: factorized anew
+    assert text_codes(other)[0] is not codes
+    assert text_codes(other)[0].tolist() == codes.tolist()
+    numbers = pd.Series([7, 8, 7])  # not text yet: made text, then coded
+    assert text_codes(numbers)[0].tolist() == [0, 1, 0]
+    assert text_codes(numbers)[1].tolist() == ["7", "8"]
+
+
+def test_widened_sort_gives_the_stable_order_and_the_sorted_keys() -> None:
+    from aegrade.episodes.build import stable_order, widened_sort
+
+    rng = np.random.default_rng(3)
+    packed = rng.integers(0, 50, 2000)
+    wide = widened_sort(packed)
+    assert wide is not None
+    expected = np.argsort(packed, kind="stable")
+    assert (wide % len(packed)).tolist() == expected.tolist() == stable_order(packed).tolist()
+    assert (wide // len(packed)).tolist() == np.sort(packed).tolist()
+    assert widened_sort(np.array([1, -1])) is None  # a negative key does not widen
+    assert widened_sort(np.array([2**62, 0])) is None  # nor one that overflows
+    assert widened_sort(np.zeros(0, np.int64)) is None

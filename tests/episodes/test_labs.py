@@ -93,6 +93,11 @@ def test_episode_order_is_the_three_key_lexsort(days: str) -> None:
     grade = rng.integers(0, 6, n).astype(float)
     expected = np.lexsort((-grade, day, key))
     assert labs._episode_order(key, day, grade).tolist() == expected.tolist()
+    order, sorted_key, sorted_grade = labs._episode_sort(key, day, grade)
+    assert order.tolist() == expected.tolist()
+    assert sorted_key is not None and sorted_grade is not None  # packed: read back, not gathered
+    assert sorted_key.tolist() == key[expected].tolist() and sorted_key.dtype == key.dtype
+    assert sorted_grade.tolist() == grade[expected].tolist() and sorted_grade.dtype == float
 
 
 def test_episode_order_falls_back_when_it_cannot_pack() -> None:
@@ -102,4 +107,7 @@ def test_episode_order_falls_back_when_it_cannot_pack() -> None:
     day = np.array([1e9, -1e9, 0.5])
     grade = np.array([1.0, 2.0, 3.0])
     assert labs._episode_order(key, day, grade).tolist() == [1, 2, 0]
+    half = np.array([1.5, 2.0, 3.0])  # a grade that is no whole number does not pack
+    assert labs._episode_sort(key, day, half)[0].tolist() == [1, 2, 0]
+    assert labs._episode_sort(key, day, half)[1:] == (None, None)  # gathered by the caller
     assert labs._episode_order(key[:0], day[:0], grade[:0]).tolist() == []

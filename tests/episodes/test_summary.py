@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import aegrade
 from aegrade.episodes.labs import stack_directions
@@ -90,3 +91,48 @@ def test_grade_builds_the_summary_here() -> None:
     )
     s = aegrade.grade(obs, crs=None, icans=None, hematology=False).subject_summary
     assert s["Neutrophil count decreased [ctcae-v5.0]"].tolist() == [4, 0]
+
+
+def _random_graded(seed: int, n: int = 400) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    terms = np.array(["Anemia", "Hypokalemia", "Platelet count decreased", None], dtype=object)
+    low = terms[rng.integers(0, 4, n)]
+    high = np.where(low == None, "Hyperkalemia", None)  # noqa: E711
+    grade = rng.integers(0, 5, n).astype(float)
+    grade[rng.random(n) < 0.1] = np.nan
+    graded = pd.DataFrame(
+        {
+            "subject_id": pd.array(rng.choice(["S1", "S2", "10", "S 4"], n), dtype="string"),
+            "criteria": rng.choice(["ctcae-v5.0", "ctcae-v4.03"], n),
+            "term_low": low,
+            "rule_low": np.where(low == None, None, "r/low"),  # noqa: E711
+            "grade_low": np.where(low == None, np.nan, grade),  # noqa: E711
+            "term_high": high,
+            "rule_high": np.where(high == None, None, "r/high"),  # noqa: E711
+            "grade_high": np.where(high == None, np.nan, grade),  # noqa: E711
+        }
+    )
+    return graded, rng.integers(-3, 30, n).astype(float)
+
+
+def test_the_wide_grades_are_the_pivot_of_the_worst_grades(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import aegrade.episodes.summary as summary_module
+
+    subjects = pd.DataFrame(
+        {"subject_id": pd.array(["S2", "S1", "S9", "10", "S 4"], dtype="string"), "arm": "A"}
+    )
+    no_events = pd.DataFrame({"source": pd.Series([], dtype=object)})
+    for seed in range(5):
+        graded, day = _random_graded(seed)
+        long = stack_directions(graded, day)
+        assert summary_module._wide_grades(subjects, worst_by_term(long)) is not None
+        fast = summarize_subjects(subjects, no_events, graded, long)
+        with monkeypatch.context() as m:
+            m.setattr(summary_module, "_wide_grades", lambda out, worst: None)
+            pivot = summarize_subjects(subjects, no_events, graded, long)
+        pd.testing.assert_frame_equal(fast, pivot)
+        assert fast.columns.tolist()[:3] == ["subject_id", "arm", "n_observations"]
+        assert fast["subject_id"].tolist()[2] == "S9"  # a subject without grades: all NA
+        assert fast.iloc[2, 3:].isna().all()

@@ -181,3 +181,41 @@ def test_text_ids_joins_one_subject_written_three_ways() -> None:
     )
     subjects = set(load_study(obs).observations.frame["subject_id"])
     assert subjects == {"1001", "01001"}
+
+
+def test_ids_are_made_text_once_unless_the_shaping_replaced_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import aegrade.read.study as study_module
+
+    calls: list[int] = []
+    real = study_module.text_ids
+
+    def counted(ids: pd.Series) -> pd.Series:
+        calls.append(len(ids))
+        return real(ids)
+
+    monkeypatch.setattr(study_module, "text_ids", counted)
+    obs = pd.DataFrame(
+        {"subject_id": [101, 102], "day": 0, "parameter": "PLAT", "value": 30, "unit": "10^9/L"}
+    )
+    study = load_study(obs)
+    assert calls == [2]  # the column text_ids made is kept through the shaping: not redone
+    assert study.observations.frame["subject_id"].tolist() == ["101", "102"]
+    calls.clear()
+    mapped = obs.rename(columns={"subject_id": "Patient"}).assign(Patient=[" 7 ", 8.0])
+    study = load_study(mapped, column_map={"columns": {"Patient": "subject_id"}})
+    assert calls == [2]  # a column the map named subject_id: made text after the shaping
+    assert study.observations.frame["subject_id"].tolist() == ["7", "8"]
+    calls.clear()
+    wide = pd.DataFrame(
+        {
+            "subject_id": [" 01", "02"],
+            "day": [0, 7],
+            "HGB (g/L)": [120, 95],
+            "PLAT (10^9/L)": [200, 40],
+        }
+    )
+    study = load_study(wide)
+    assert calls == [2, 4]  # made long: the repeated ids are a new column, made text again
+    assert study.observations.frame["subject_id"].tolist() == ["01", "01", "02", "02"]

@@ -176,3 +176,109 @@ def test_a_full_disk_is_one_clean_error_and_leaves_nothing(
     # the CLI's one line for an OS failure: its reason and the output it was writing
     assert res.output == f"error: No space left on device: {tmp_path / 'g.xlsx'}\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["=cmd.csv"]
+
+
+def _mixed_frame() -> pd.DataFrame:
+    """Every kind of column an output table has: text, numbers, nullable integers, flags,
+    labels (a categorical), and a categorical with no category."""
+    return pd.DataFrame(
+        {
+            "subject_id": pd.array(["S2", "S1", None], dtype="string"),
+            "day": [3.0, float("nan"), 1.5],
+            "grade": pd.array([2, None, 0], dtype="Int64"),
+            "review": [True, False, False],
+            "term": pd.Categorical(["Anemia", None, "Anemia"]),
+            "rule": pd.Categorical([None, None, None], categories=pd.Index([], dtype="string")),
+            "note": pd.array(["a", "b", None], dtype="string"),
+        }
+    )
+
+
+def test_write_parquet_writes_what_to_parquet_wrote_with_the_stable_schema(
+    tmp_path: Path,
+) -> None:
+    import pyarrow.parquet as pq
+
+    from aegrade.schema import arrow_schema
+    from aegrade.write.results import write_parquet
+
+    frame = _mixed_frame()
+    frame.to_parquet(tmp_path / "old.parquet", index=False, schema=arrow_schema(frame))
+    write_parquet(frame, tmp_path / "new.parquet")
+    old, new = pq.read_table(tmp_path / "old.parquet"), pq.read_table(tmp_path / "new.parquet")
+    assert new.schema.equals(old.schema, check_metadata=True)
+    assert new.equals(old)
+    assert (
+        str(new.schema.field("rule").type) == "dictionary<values=string, indices=int32, ordered=0>"
+    )
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "new.parquet"), pd.read_parquet(tmp_path / "old.parquet")
+    )
+
+
+def test_write_parquet_infers_object_columns_from_their_cells(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from aegrade.write.results import write_parquet
+
+    frame = pd.DataFrame({"n": pd.Series([1, 2], dtype=object), "t": [None, None]})
+    frame.attrs = {"source": "x.csv"}
+    write_parquet(frame, tmp_path / "t.parquet")
+    table = pq.read_table(tmp_path / "t.parquet")
+    assert [str(t) for t in table.schema.types] == ["int64", "large_string"]
+    assert pd.read_parquet(tmp_path / "t.parquet").attrs == {"source": "x.csv"}
+
+
+def test_write_parquet_keeps_statistics_of_numbers_and_subject_ids_only(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from aegrade.write.results import write_parquet
+
+    write_parquet(_mixed_frame(), tmp_path / "t.parquet")
+    group = pq.ParquetFile(tmp_path / "t.parquet").metadata.row_group(0)
+    stats = {
+        group.column(i).path_in_schema: group.column(i).statistics for i in range(group.num_columns)
+    }
+    assert (stats["subject_id"].min, stats["subject_id"].max) == ("S1", "S2")
+    assert (stats["day"].min, stats["day"].max, stats["day"].null_count) == (1.5, 3.0, 1)
+    assert (stats["grade"].min, stats["grade"].max) == (0, 2)
+    assert stats["review"].has_min_max
+    assert all(stats[c] is None for c in ("term", "rule", "note"))
+
+
+def test_parquet_tables_encoded_beside_the_largest_fail_as_one_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The smaller tables are encoded by a background thread while the largest is written:
+    the files are those written one by one, and a table that fails to encode fails the run
+    with its own error, leaving no output."""
+    import pyarrow.parquet as pq
+
+    import aegrade.write.results as results
+    from aegrade.schema import TableSchema, conform
+
+    big = pd.DataFrame({"subject_id": [f"S{i}" for i in range(500)], "grade": 1})
+    small = pd.DataFrame({"term": pd.Categorical(["Anemia", None]), "n": [1.5, None]})
+    tables = {"graded_observations": big, "adverse_events": small, "listing": small}
+    paths = write_tables(tables, tmp_path / "out", fmt="parquet")
+    assert [p.name for p in paths] == [f"{n}.parquet" for n in tables]
+    for name, frame in tables.items():
+        alone = tmp_path / f"{name}.parquet"
+        own = name in results.SCHEMAS  # a table without a schema of its own is conformed
+        results.write_parquet(frame if own else conform(frame, TableSchema(name, ())), alone)
+        want = pq.read_table(alone)
+        got = pq.read_table(tmp_path / "out" / f"{name}.parquet")
+        assert got.equals(want) and got.schema.equals(want.schema, check_metadata=True)
+
+    real = results._write_parquet
+
+    def failing(frame: pd.DataFrame, sink: object) -> None:
+        if len(frame) == 2:
+            raise ValueError("cannot encode this table")
+        real(frame, sink)
+
+    monkeypatch.setattr(results, "_write_parquet", failing)
+    with pytest.raises(ValueError, match="cannot encode"):
+        write_tables(tables, tmp_path / "second", fmt="parquet")
+    assert not (tmp_path / "second").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(TMP_PREFIX)]

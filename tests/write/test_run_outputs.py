@@ -153,18 +153,19 @@ def test_a_sigterm_to_aegrade_grade_while_writing_leaves_nothing(tmp_path: Path)
     code = """
         import pathlib, sys, time
         import aegrade.write.results as results
-        real = results._parquet_writer
+        real = results._parquet_writers
 
-        def slow(name, frame):
-            write = real(name, frame)
-            def writer(tmp):
-                write(tmp)
-                if name == "subject_summary":
-                    pathlib.Path("ready").write_text("")
-                    time.sleep(120)
-            return writer
+        def slow(tables):
+            def wrap(name, write):
+                def writer(tmp):
+                    write(tmp)
+                    if name == "subject_summary.parquet":
+                        pathlib.Path("ready").write_text("")
+                        time.sleep(120)
+                return writer
+            return {name: wrap(name, write) for name, write in real(tables).items()}
 
-        results._parquet_writer = slow
+        results._parquet_writers = slow
         from aegrade.cli import main
         main(["grade", "labs.csv", "-o", "graded", "--format", "parquet"])
     """

@@ -39,8 +39,29 @@ def _kinds() -> pd.DataFrame:
     )
 
 
+def _repeated() -> pd.DataFrame:
+    """Columns of few distinct values over many rows (days, limits, grades, arrow text):
+    floats spelt once per distinct value, -0.0 beside 0.0, text whose quoted cells are rare."""
+    n = 3000
+    days = RNG.choice([0.0, 7.0, -3.0, 1e-5, 2.5e16, np.nan, 1 / 3], n)
+    signed = RNG.choice([0.0, -0.0, 1.5], n)
+    return pd.DataFrame(
+        {
+            "day": days,
+            "signed": signed,
+            "uint": RNG.integers(0, 2**63, n, dtype=np.uint64),
+            "int8": RNG.integers(-128, 127, n).astype(np.int8),
+            "flag": RNG.random(n) > 0.5,
+            "text": pd.array(RNG.choice(["P1", "=x", None, "é, ü"], n), dtype="string"),
+            "str": pd.Series(np.where(np.arange(n) == n - 1, 'a "q"', "plain"), dtype="str"),
+            "grade": pd.array(RNG.choice([0, 4, None], n), dtype="Int64"),
+        }
+    )
+
+
 FRAMES = {
     "every kind": _kinds(),
+    "repeated values": _repeated(),
     "no missing": _kinds().dropna(),
     "dates (pandas writes them)": _kinds().assign(when=pd.Timestamp("2024-01-01")),
     "mixed objects (pandas writes them)": _kinds().assign(mixed=["RA", -2, 3.5, None] * 15),
@@ -328,3 +349,32 @@ def test_xlsx_opens_in_libreoffice(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     text = (tmp_path / "new.csv").read_bytes()
     assert text == (tmp_path / "old.csv").read_bytes()
     assert b"a < b & c > d" in text and b"2024-01-01 10:00:00" in text
+
+
+def test_csv_of_repeated_values_across_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import aegrade.write.streaming as streaming
+
+    monkeypatch.setattr(streaming, "_CHUNK_ROWS", 1000)  # the one quoted str cell: last chunk
+    frame = neutralize_formulas(_repeated())
+    frame.to_csv(tmp_path / "pandas.csv", index=False)
+    write_csv(frame, tmp_path / "fast.csv")
+    assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+    day = frame["day"].to_numpy(np.float64)
+    words, codes = streaming._floats(day, np.isnan(day))
+    assert codes is not None and len(words) == 6  # spelt once per distinct value (NaN: -1)
+    signed = frame["signed"].to_numpy(np.float64)
+    assert streaming._floats(signed, np.isnan(signed))[1] is None  # -0.0: cell by cell
+    assert "-0.0" in (tmp_path / "fast.csv").read_text()
+
+
+def test_neutralised_arrow_text_is_the_cell_rule() -> None:
+    from aegrade.write.neutralize import neutralize
+
+    cells = ["ok", None, "=1+1", "-2", "\tx", "é=", "", "@a", "+3"]
+    for start in range(len(cells)):  # a slice starts inside the Arrow buffers
+        s = pd.Series(cells, dtype="string").iloc[start:]
+        got = neutralize_formulas(pd.DataFrame({"t": s, "n": 1}))["t"].tolist()
+        want = [None if c is None else neutralize(c) for c in cells[start:]]
+        assert [None if v is pd.NA else v for v in got] == want
