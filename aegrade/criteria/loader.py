@@ -13,9 +13,8 @@ from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
-import pandas as pd
 import yaml
 from pydantic import BaseModel, ValidationError
 
@@ -26,6 +25,12 @@ from aegrade.criteria.plain import ALIASES, SAFE_LOADER, packaged_ids
 from aegrade.criteria.problems import describe_problems
 from aegrade.criteria.syndromes import CrsIcansCriteria
 from aegrade.errors import CriteriaDefinitionError, UnknownCriteriaError
+from aegrade.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:  # the tables of list_criteria and load_dictionary only: a file is checked without it
+    pd = lazy_module("pandas", globals(), "pd")
 
 __all__ = [
     "ALIASES",
