@@ -14,6 +14,9 @@ systems
     Which file grades a CRS or ICANS system name; Lee 2014's organ-toxicity parameters.
 problems
     A broken file described one line per problem (file, entry, key).
+precheck
+    A file checked as plain data against the models' generated shapes, without pydantic
+    (``aegrade criteria check`` of a valid file); anything doubtful is left to the models.
 vocabulary
     The words findings are written in (yes/no words, agents, devices, ICANS domain words).
 units, ctcae_map
@@ -100,6 +103,12 @@ if TYPE_CHECKING:
         plain_entry,
         plain_parameter_code,
         plain_parameters,
+    )
+    from aegrade.criteria.precheck import (
+        model_shapes,
+        quick_check,
+        shapes_path,
+        write_shapes,
     )
     from aegrade.criteria.problems import describe_problems, keys_of
     from aegrade.criteria.syndromes import (
@@ -234,6 +243,7 @@ __all__ = [
     "load_mapping",
     "load_raw",
     "map_terms",
+    "model_shapes",
     "normalize_word",
     "not_given",
     "organ_toxicity_parameters",
@@ -246,6 +256,7 @@ __all__ = [
     "plain_parameters",
     "provenance",
     "provenance_fields",
+    "quick_check",
     "read_values",
     "register_criteria_file",
     "registry",
@@ -253,6 +264,7 @@ __all__ = [
     "resolve_criteria_id",
     "resolve_crs_system",
     "resolve_icans_system",
+    "shapes_path",
     "term_match_keys",
     "term_socs",
     "to_canonical",
@@ -261,6 +273,7 @@ __all__ = [
     "unit_problems",
     "version_term_map",
     "vocabulary_of",
+    "write_shapes",
 ]
 
 #: Every grading-system id of SPEC section 1 with what it grades and where aegrade implements it.
@@ -347,6 +360,10 @@ _LAZY: dict[str, str] = {
     "plain_entry": "aegrade.criteria.plain",
     "plain_parameter_code": "aegrade.criteria.plain",
     "plain_parameters": "aegrade.criteria.plain",
+    "model_shapes": "aegrade.criteria.precheck",
+    "quick_check": "aegrade.criteria.precheck",
+    "shapes_path": "aegrade.criteria.precheck",
+    "write_shapes": "aegrade.criteria.precheck",
     "describe_problems": "aegrade.criteria.problems",
     "keys_of": "aegrade.criteria.problems",
     "Band": "aegrade.criteria.syndromes",

@@ -236,7 +236,7 @@ def _validate(raw: dict[str, Any], name: str) -> Criteria:
     kind = raw.get("kind")
     if kind is None:
         raise CriteriaDefinitionError(f"{name}: missing key 'kind'")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:  # a list or mapping: not a kind
         raise CriteriaDefinitionError(
             f"{name}: key 'kind': unknown kind {kind!r}; one of {', '.join(KINDS)}"
         )
