@@ -36,6 +36,11 @@ COMMANDS = [
         "check",
         str(Path(__file__).resolve().parents[1] / "aegrade/criteria/data/lee-2014.yaml"),
     ],
+    [  # a CTCAE-sized file (53 entries): the plain check reads and checks all of it
+        "criteria",
+        "check",
+        str(Path(__file__).resolve().parents[1] / "aegrade/criteria/data/ctcae-v5.0.yaml"),
+    ],
 ]
 PROBE = "import sys; from aegrade.cli import main; main(sys.argv[1:], prog_name='aegrade')"
 _SELF = re.compile(r"import time:\s+(\d+) \|")

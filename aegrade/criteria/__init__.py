@@ -98,6 +98,7 @@ if TYPE_CHECKING:
     from aegrade.criteria.plain import (
         criteria_rows,
         crs_file_id,
+        crs_file_ids,
         plain_criteria,
         plain_dictionary,
         plain_entry,
@@ -222,6 +223,7 @@ __all__ = [
     "criteria_rows",
     "criteria_token",
     "crs_file_id",
+    "crs_file_ids",
     "default_vocabulary",
     "describe_problems",
     "factorize",
@@ -355,6 +357,7 @@ _LAZY: dict[str, str] = {
     "resolve_criteria_id": "aegrade.criteria.loader",
     "criteria_rows": "aegrade.criteria.plain",
     "crs_file_id": "aegrade.criteria.plain",
+    "crs_file_ids": "aegrade.criteria.plain",
     "plain_criteria": "aegrade.criteria.plain",
     "plain_dictionary": "aegrade.criteria.plain",
     "plain_entry": "aegrade.criteria.plain",

@@ -28,6 +28,7 @@ __all__ = [
     "SAFE_LOADER",
     "criteria_rows",
     "crs_file_id",
+    "crs_file_ids",
     "packaged_ids",
     "plain_criteria",
     "plain_dictionary",
@@ -140,10 +141,22 @@ def crs_file_id(system: str) -> str | None:
     """
     key = str(system).strip().lower()
     cid = ALIASES.get(key, key)
-    crs = [i for i in _packaged() if _has_crs(i)]
+    crs = crs_file_ids()
     if cid in crs:
         return cid
     return next((i for i in crs if _read(f"{i}.yaml").get("grades_as") == cid), None)
+
+
+def crs_file_ids() -> list[str]:
+    """The packaged files with a CRS part (the CRS/ICANS kinds), found without parsing the
+    others (the large CTCAE files).
+
+    Examples
+    --------
+    >>> crs_file_ids()
+    ['astct-2019', 'ctcae-v5.0-crs', 'lee-2014']
+    """
+    return [i for i in _packaged() if _has_crs(i)]
 
 
 @cache
