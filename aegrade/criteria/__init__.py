@@ -14,6 +14,8 @@ systems
     Which file grades a CRS or ICANS system name; Lee 2014's organ-toxicity parameters.
 problems
     A broken file described one line per problem (file, entry, key).
+cache
+    Validated packaged files kept between runs (a user cache folder, keyed by the bytes).
 precheck
     A file checked as plain data against the models' generated shapes, without pydantic
     (``aegrade criteria check`` of a valid file); anything doubtful is left to the models.
@@ -36,6 +38,7 @@ from aegrade.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from aegrade.criteria.base import CriteriaHeader, Erratum, Frozen, Grade
+    from aegrade.criteria.cache import cache_dir, cache_key, cached
     from aegrade.criteria.ctcae import (
         Anticoagulation,
         BaselineStatus,
@@ -107,6 +110,7 @@ if TYPE_CHECKING:
     )
     from aegrade.criteria.precheck import (
         model_shapes,
+        models_digest,
         quick_check,
         shapes_path,
         write_shapes,
@@ -218,6 +222,9 @@ __all__ = [
     "Vocabulary",
     "WordDomain",
     "allowed_words",
+    "cache_dir",
+    "cache_key",
+    "cached",
     "convert_columns",
     "convert_indexed",
     "criteria_rows",
@@ -246,6 +253,7 @@ __all__ = [
     "load_raw",
     "map_terms",
     "model_shapes",
+    "models_digest",
     "normalize_word",
     "not_given",
     "organ_toxicity_parameters",
@@ -356,6 +364,9 @@ _LAZY: dict[str, str] = {
     "register_criteria_file": "aegrade.criteria.loader",
     "resolve_criteria_id": "aegrade.criteria.loader",
     "criteria_rows": "aegrade.criteria.plain",
+    "cache_dir": "aegrade.criteria.cache",
+    "cache_key": "aegrade.criteria.cache",
+    "cached": "aegrade.criteria.cache",
     "crs_file_id": "aegrade.criteria.plain",
     "crs_file_ids": "aegrade.criteria.plain",
     "plain_criteria": "aegrade.criteria.plain",
@@ -364,6 +375,7 @@ _LAZY: dict[str, str] = {
     "plain_parameter_code": "aegrade.criteria.plain",
     "plain_parameters": "aegrade.criteria.plain",
     "model_shapes": "aegrade.criteria.precheck",
+    "models_digest": "aegrade.criteria.precheck",
     "quick_check": "aegrade.criteria.precheck",
     "shapes_path": "aegrade.criteria.precheck",
     "write_shapes": "aegrade.criteria.precheck",

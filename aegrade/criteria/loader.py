@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from aegrade.criteria.base import CriteriaHeader
+from aegrade.criteria.cache import cached
 from aegrade.criteria.ctcae import CtcaeCriteria, unit_problems
 from aegrade.criteria.hematology import HematotoxCriteria, IcahtCriteria, NeutropeniaCriteria
 from aegrade.criteria.plain import ALIASES, SAFE_LOADER, packaged_ids
@@ -286,7 +287,16 @@ def load_criteria(criteria: str) -> Criteria:
 
 @cache
 def _load_packaged(cid: str) -> Criteria:
-    """One packaged file, validated (cached: packaged files do not change)."""
+    """One packaged file, validated (cached: packaged files do not change while aegrade runs;
+    kept between runs by :func:`~aegrade.criteria.cache.cached`, keyed by the file's bytes)."""
+    if cid not in packaged_ids():
+        return _validate_packaged(cid)  # the error load_raw gives
+    content = resources.files(_DATA).joinpath(f"{cid}.yaml").read_bytes()
+    return cached(cid, content, CriteriaHeader, lambda: _validate_packaged(cid))  # type: ignore[return-value]
+
+
+def _validate_packaged(cid: str) -> Criteria:
+    """One packaged file, parsed and validated."""
     raw = load_raw(cid)
     if raw.get("id") != cid:
         raise CriteriaDefinitionError(

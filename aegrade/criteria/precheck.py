@@ -37,7 +37,14 @@ import yaml
 from aegrade.criteria.plain import SAFE_LOADER
 from aegrade.criteria.units import UnitRegistry, registry
 
-__all__ = ["MODEL_MODULES", "model_shapes", "quick_check", "shapes_path", "write_shapes"]
+__all__ = [
+    "MODEL_MODULES",
+    "model_shapes",
+    "models_digest",
+    "quick_check",
+    "shapes_path",
+    "write_shapes",
+]
 
 #: The modules whose source the shapes are generated from (their digest is in the file).
 MODEL_MODULES = ("base.py", "ctcae.py", "syndromes.py", "hematology.py")
@@ -56,11 +63,18 @@ def shapes_path() -> Path:
     return _HERE / "data" / "shapes.json"
 
 
-def _source_digest(folder: Path = _HERE) -> str:
-    """The digest of the model modules' source, as the shapes file records it."""
+def models_digest() -> str:
+    """The digest of the criteria models' source (:data:`MODEL_MODULES`), as the shapes file
+    records it (and the criteria cache's keys hold it).
+
+    Examples
+    --------
+    >>> len(models_digest())
+    64
+    """
     h = hashlib.sha256()
     for name in MODEL_MODULES:
-        h.update(name.encode() + b"\0" + (folder / name).read_bytes() + b"\0")
+        h.update(name.encode() + b"\0" + (_HERE / name).read_bytes() + b"\0")
     return h.hexdigest()
 
 
@@ -212,7 +226,7 @@ def model_shapes() -> dict[str, Any]:
         }
         todo += found
     return {
-        "source_digest": _source_digest(),
+        "source_digest": models_digest(),
         "kinds": {k: m.__qualname__ for k, m in KINDS.items()},
         "models": dict(sorted(models.items())),
         "functions": {
@@ -262,7 +276,7 @@ def _shapes() -> dict[str, Any] | None:
     """The shapes file when it matches the model modules' source, else None."""
     try:
         shapes: dict[str, Any] = json.loads(shapes_path().read_text("utf-8"))
-        return shapes if shapes.get("source_digest") == _source_digest() else None
+        return shapes if shapes.get("source_digest") == models_digest() else None
     except (OSError, ValueError):
         return None
 

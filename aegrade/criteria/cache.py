@@ -1,0 +1,177 @@
+"""Validated criteria kept between runs, so that a grading run does not parse and validate
+the same YAML again.
+
+A packaged criteria file costs every ``aegrade grade`` process its YAML parse (PyYAML builds
+Python objects in Python), its pydantic validation and the models' validators, and the CTCAE
+unit check: the validated object is the same each time. :func:`cached` keeps it in a user cache
+folder, one pickle per file, named by a digest of everything it depends on: the file's bytes,
+aegrade's version, the criteria models' source, and the pydantic and Python versions. A changed
+file or model gets another name, so an entry is never stale; a missing, unreadable or corrupt
+entry is rebuilt from the file; a folder that cannot be written leaves the run uncached.
+
+The folder is ``$AEGRADE_CACHE_DIR`` when set (an empty value turns the cache off), else
+``$XDG_CACHE_HOME/aegrade`` or ``~/.cache/aegrade``. An entry is read with an unpickler that
+builds nothing but the criteria models and plain data (tuples, dicts, sets, dates): a file put
+in the folder by someone else cannot run code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import io
+import os
+import pickle
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from aegrade.criteria.precheck import models_digest
+
+__all__ = ["cache_dir", "cache_key", "cached"]
+
+T = TypeVar("T")
+
+
+def cache_dir() -> Path | None:
+    """The folder validated criteria are kept in, or None when the cache is off.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["AEGRADE_CACHE_DIR"] = "/tmp/aegrade-cache"
+    >>> str(cache_dir())
+    '/tmp/aegrade-cache'
+    >>> os.environ["AEGRADE_CACHE_DIR"] = ""
+    >>> cache_dir() is None
+    True
+    >>> del os.environ["AEGRADE_CACHE_DIR"]
+    """
+    chosen = os.environ.get("AEGRADE_CACHE_DIR")
+    if chosen is not None:
+        return Path(chosen) if chosen.strip() else None
+    base = os.environ.get("XDG_CACHE_HOME", "").strip()
+    return Path(base) / "aegrade" if base else Path.home() / ".cache" / "aegrade"
+
+
+def cache_key(content: bytes) -> str:
+    """The name of a file's entry: a digest of its bytes, aegrade's version, the models'
+    source, and the pydantic and Python versions.
+
+    Examples
+    --------
+    >>> cache_key(b"id: x") == cache_key(b"id: x") != cache_key(b"id: y")
+    True
+    """
+    from pydantic import VERSION
+
+    from aegrade._version import __version__
+
+    h = hashlib.sha256(content)
+    for part in (__version__, models_digest(), VERSION, sys.version):
+        h.update(b"\0" + part.encode())
+    return h.hexdigest()
+
+
+class _CriteriaUnpickler(pickle.Unpickler):
+    """Builds the criteria models and plain data only; anything else is refused."""
+
+    _PLAIN = frozenset(
+        {
+            ("builtins", "set"),
+            ("builtins", "frozenset"),
+            ("copyreg", "_reconstructor"),
+            ("copyreg", "__newobj__"),
+            ("datetime", "date"),
+        }
+    )
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in self._PLAIN:
+            return super().find_class(module, name)
+        if module.startswith("aegrade.criteria.") and not name.startswith("_"):
+            from pydantic import BaseModel
+
+            found = getattr(importlib.import_module(module), name, None)
+            if isinstance(found, type) and issubclass(found, BaseModel):
+                return found
+        raise pickle.UnpicklingError(f"not a criteria model: {module}.{name}")
+
+
+def _read(path: Path, kind: type[T]) -> T | None:
+    """The entry at ``path`` when it holds a ``kind``, else None (missing, corrupt, foreign)."""
+    try:
+        found = _CriteriaUnpickler(io.BytesIO(path.read_bytes())).load()
+    except Exception:  # any broken entry is rebuilt, whatever broke it
+        return None
+    return found if isinstance(found, kind) else None
+
+
+def _write(folder: Path, name: str, value: object) -> None:
+    """Keep ``value`` as ``folder/name``, atomically (a reader sees the whole entry or none);
+    nothing when the folder cannot be written."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".part-", suffix=".pickle")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, folder / name)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except (OSError, pickle.PicklingError):
+        return
+
+
+def cached(label: str, content: bytes, kind: type[T], build: Callable[[], T]) -> T:
+    """The object ``build()`` makes from a file's ``content``, kept between runs.
+
+    Parameters
+    ----------
+    label
+        A readable name for the entry (the file's id); entries of the same label made for
+        other contents or versions are removed when a new one is written.
+    content
+        The file's bytes: the entry is used only for these very bytes.
+    kind
+        The class the entry must hold (anything else is rebuilt).
+    build
+        Makes the object (parse and validate the file) when no entry holds it.
+
+    Returns
+    -------
+    kind
+        The object, from the cache or just built.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from aegrade.criteria.base import Erratum
+    >>> os.environ["AEGRADE_CACHE_DIR"] = tempfile.mkdtemp()
+    >>> make = lambda: Erratum(revision=2, date="2024-01-31", change="c", reason="r")
+    >>> first = cached("demo", b"v1", Erratum, make)
+    >>> again = cached("demo", b"v1", Erratum, lambda: None)  # from the cache: not rebuilt
+    >>> again == first, again is first, len(os.listdir(os.environ["AEGRADE_CACHE_DIR"]))
+    (True, False, 1)
+    >>> del os.environ["AEGRADE_CACHE_DIR"]
+    """
+    folder = cache_dir()
+    if folder is None:
+        return build()
+    safe = "".join(c if c.isalnum() or c in "-._" else "_" for c in label)[:64]
+    name = f"{safe}-{cache_key(content)[:40]}.pickle"
+    found = _read(folder / name, kind)
+    if found is not None:
+        return found
+    value = build()
+    _write(folder, name, value)
+    for old in folder.glob(f"{safe}-*.pickle"):  # this file's entries of other versions
+        if old.name != name and len(old.name) == len(name):
+            with contextlib.suppress(OSError):
+                old.unlink()
+    return value
