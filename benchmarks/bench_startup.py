@@ -88,6 +88,15 @@ def main() -> None:
                 imports.setdefault(key, []).append(once(source, cmd, importtime=True))
     base = statistics.median(floor)
     print(f"start-up, median of {args.runs} interleaved fresh processes")
+    for name, source in trees.items():
+        if os.environ.get("PYTHONDONTWRITEBYTECODE") and not any(
+            (source / "aegrade").glob("**/__pycache__/*.pyc")
+        ):  # an installed wheel has its .pyc: say that these figures include compiling
+            print(
+                f"  note: {name}: aegrade's modules are compiled from source in every process "
+                "(PYTHONDONTWRITEBYTECODE is set, no __pycache__); run "
+                "'python -m compileall aegrade' once for an installed package's figures"
+            )
     print(f"  python -c pass {base:8.3f} s")
     for cmd in COMMANDS:
         print(f"  aegrade {' '.join(cmd)}")
