@@ -189,7 +189,7 @@ def model_shapes() -> dict[str, Any]:
     """
     from pydantic import BaseModel
 
-    from aegrade.criteria import ctcae
+    from aegrade.criteria import ctcae, loader
     from aegrade.criteria.loader import KINDS
 
     models: dict[str, Any] = {}
@@ -235,6 +235,7 @@ def model_shapes() -> dict[str, Any]:
             "unit_gaps": _code_digest(ctcae.unit_gaps),
             "_not_a_unit": _code_digest(ctcae._not_a_unit),
             "_in_canonical": _code_digest(ctcae._in_canonical),
+            "loader._validate": _code_digest(loader._validate),
         },
     }
 
@@ -375,12 +376,15 @@ _VALIDATORS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "Marker._most_points_first": ("1094610150e0ff52", _most_points_first),
 }
 
-#: The digests of ``ctcae``'s unit check functions the twin below was written for.
-_UNIT_CHECK = {
+#: The digests of what :func:`_check_raw` stands in for beside the models: the loader's
+#: ``_validate`` (a file's kind, its model, then the CTCAE unit check) and ``ctcae``'s unit
+#: check functions (:func:`_units_agree`).
+_CHECKS = {
     "unit_problems": "12e4bc3e74314a00",
     "unit_gaps": "98ef5a9b5620fdb5",
     "_not_a_unit": "93077015edc7afd7",
     "_in_canonical": "0e17403e0b313847",
+    "loader._validate": "1bccb5b227084f32",
 }
 
 
@@ -555,8 +559,6 @@ def _gap(reg: UnitRegistry, codes: list[str], numbers: dict[str, float], key: st
 def _units_agree(criteria: dict[str, Any], shapes: dict[str, Any]) -> bool:
     """Twin of ``ctcae.unit_problems`` for a checked CTCAE file: True when it has none."""
     functions = shapes["functions"]
-    if any(functions.get(k) != v for k, v in _UNIT_CHECK.items()):
-        return False
     reg = registry()
     for e in criteria["entries"]:
         codes = e["parameters"]
@@ -617,6 +619,8 @@ def quick_check(path: str | Path) -> dict[str, Any] | None:
 
 def _check_raw(raw: Any, shapes: dict[str, Any]) -> dict[str, Any] | None:
     """:func:`quick_check` of a file's parsed YAML."""
+    if any(shapes["functions"].get(k) != v for k, v in _CHECKS.items()):
+        return None  # the loader or the unit check changed, and this twin was not rewritten
     if not isinstance(raw, dict) or not isinstance(raw.get("kind"), str):
         return None
     model = shapes["kinds"].get(raw["kind"])

@@ -80,7 +80,7 @@ def test_every_validator_has_a_twin_written_for_its_source() -> None:
     assert validators == {k: d for k, (d, _) in precheck._VALIDATORS.items()}
     assert {
         k: v for k, v in shapes["functions"].items() if k != "UNIT_AGREEMENT"
-    } == precheck._UNIT_CHECK
+    } == precheck._CHECKS
     assert shapes["functions"]["UNIT_AGREEMENT"] == ctcae.UNIT_AGREEMENT
     tagged = json.dumps(shapes).count('"t": "tagged"')
     assert tagged == 1 and precheck._DISCRIMINATORS["_condition_kind"][0] in json.dumps(shapes)
