@@ -46,8 +46,9 @@ __all__ = [
     "write_shapes",
 ]
 
-#: The modules whose source the shapes are generated from (their digest is in the file).
-MODEL_MODULES = ("base.py", "ctcae.py", "syndromes.py", "hematology.py")
+#: The modules the shapes depend on: the models and the loader that validates with them (their
+#: digest is in the shapes file and in the criteria cache's keys).
+MODEL_MODULES = ("base.py", "ctcae.py", "syndromes.py", "hematology.py", "loader.py")
 
 _HERE = Path(__file__).resolve().parent
 
