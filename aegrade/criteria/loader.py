@@ -23,7 +23,6 @@ from aegrade.criteria.cache import cached
 from aegrade.criteria.ctcae import CtcaeCriteria, unit_problems
 from aegrade.criteria.hematology import HematotoxCriteria, IcahtCriteria, NeutropeniaCriteria
 from aegrade.criteria.plain import ALIASES, SAFE_LOADER, packaged_ids
-from aegrade.criteria.problems import describe_problems
 from aegrade.criteria.syndromes import CrsIcansCriteria
 from aegrade.errors import CriteriaDefinitionError, UnknownCriteriaError
 from aegrade.lazy import lazy_module
@@ -244,6 +243,8 @@ def _validate(raw: dict[str, Any], name: str) -> Criteria:
     try:
         criteria = cast(Criteria, KINDS[kind].model_validate(raw))
     except ValidationError as exc:
+        from aegrade.criteria.problems import describe_problems  # a broken file only
+
         lines = describe_problems(name, raw, exc, list(KINDS.values()))
         raise CriteriaDefinitionError("\n".join(lines)) from None
     if isinstance(criteria, CtcaeCriteria):
@@ -333,10 +334,22 @@ def load_criteria_file(path: str | Path) -> Criteria:
     """
     p = Path(path)
     try:
-        text = p.read_text("utf-8")
+        content = p.read_bytes()
     except OSError as exc:
         raise CriteriaDefinitionError(f"{p.name}: cannot be read ({exc.strerror})") from None
-    return _validate(_read_yaml(text, p.name), p.name)
+    # kept between runs like a packaged file (keyed by these very bytes): a run graded with
+    # the same file again does not validate it again
+    return cached(  # type: ignore[return-value]
+        f"file-{p.stem}",
+        content,
+        CriteriaHeader,
+        lambda: _validate(_read_yaml(_text(content), p.name), p.name),
+    )
+
+
+def _text(content: bytes) -> str:
+    """A file's bytes as ``Path.read_text("utf-8")`` gives them (universal newlines)."""
+    return content.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def load_criteria_as(criteria: str, model: type[M]) -> M:

@@ -385,7 +385,7 @@ _CHECKS = {
     "unit_gaps": "98ef5a9b5620fdb5",
     "_not_a_unit": "93077015edc7afd7",
     "_in_canonical": "0e17403e0b313847",
-    "loader._validate": "1bccb5b227084f32",
+    "loader._validate": "8f3f14f32879081e",
 }
 
 

@@ -139,3 +139,27 @@ def test_a_packaged_file_from_the_cache_is_the_validated_file(
         assert kept.model_dump() == fresh.model_dump()
     finally:
         loader._load_packaged.cache_clear()
+
+
+def test_a_users_file_is_kept_for_its_bytes(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from importlib import resources
+
+    from aegrade.criteria import load_criteria_file
+
+    text = resources.files("aegrade.criteria.data").joinpath("lee-2014.yaml").read_text("utf-8")
+    path = tmp_path / "site.yaml"
+    path.write_text(text.replace("id: lee-2014", "id: site-lee", 1), "utf-8")
+    first = load_criteria_file(path)
+    calls: list[str] = []
+    validate = loader._validate
+    monkeypatch.setattr(
+        loader, "_validate", lambda raw, name: calls.append(name) or validate(raw, name)
+    )
+    assert load_criteria_file(path) == first and calls == []  # the same bytes: kept
+    path.write_text(text.replace("id: lee-2014", "id: site-lee-2", 1), "utf-8")
+    assert load_criteria_file(path).id == "site-lee-2" and calls == ["site.yaml"]  # changed
+    crlf = tmp_path / "crlf.yaml"
+    crlf.write_bytes(text.replace("id: lee-2014", "id: site-lee", 1).replace("\n", "\r\n").encode())
+    assert load_criteria_file(crlf) == first  # read as Path.read_text reads it
