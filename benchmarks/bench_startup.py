@@ -1,12 +1,15 @@
 """Start-up of the instant commands (issue 15 point 5), beside a floor (never a test).
 
-Run: .venv/bin/python benchmarks/bench_startup.py [--runs 10] [--before PATH]
+Run: .venv/bin/python benchmarks/bench_startup.py [--runs 10] [--before PATH] [--grade]
 
 Each command runs as a fresh process; the commands take turns run after run (so the load of a
 shared machine falls on all of them alike) and each figure is the median of ``--runs``, printed
-with its ratio to ``python -c pass`` and the total import time of that process (the sum of
+with its ratio to ``python -c pass``, the process's CPU time (user + system: on a shared machine
+the steadier figure) and the total import time of that process (the sum of
 ``python -X importtime``'s self times). With ``--before PATH`` (a checkout of an earlier
-commit) the same commands run on that code too, through ``PYTHONPATH``.
+commit) the same commands run on that code too, through ``PYTHONPATH``. ``--grade`` adds a
+whole ``aegrade grade`` of a 1,000-row CSV to Parquet (imports, criteria, grading, writing;
+the criteria cache, ``AEGRADE_CACHE_DIR``, is warm after the first run).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -46,12 +50,13 @@ PROBE = "import sys; from aegrade.cli import main; main(sys.argv[1:], prog_name=
 _SELF = re.compile(r"import time:\s+(\d+) \|")
 
 
-def once(source: Path, args: list[str], importtime: bool = False) -> float:
-    """Wall seconds of one fresh process of the command line from ``source`` (or the total
-    import seconds with ``importtime``)."""
+def once(source: Path, args: list[str], importtime: bool = False) -> tuple[float, float]:
+    """Wall and CPU seconds of one fresh process of the command line from ``source`` (or the
+    total import seconds, twice, with ``importtime``)."""
     env = {**os.environ, "PYTHONPATH": str(source)}
     flags = ["-X", "importtime"] if importtime else []
     with tempfile.TemporaryDirectory() as cwd:  # not the checkout: its own path comes first
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         done = subprocess.run(
             [sys.executable, *flags, "-c", PROBE, *args],
@@ -61,20 +66,36 @@ def once(source: Path, args: list[str], importtime: bool = False) -> float:
             text=True,
         )
         wall = time.perf_counter() - t
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"aegrade {' '.join(args)} failed on {source}:\n{done.stderr}")
     if importtime:
-        return sum(int(us) for us in _SELF.findall(done.stderr)) / 1e6
-    return wall
+        total = sum(int(us) for us in _SELF.findall(done.stderr)) / 1e6
+        return total, total
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return wall, cpu
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--before", type=Path, help="a checkout of an earlier commit")
+    ap.add_argument("--grade", action="store_true", help="also a whole 1,000-row grade run")
     args = ap.parse_args()
+    commands = list(COMMANDS)
+    data = tempfile.TemporaryDirectory()
+    if args.grade:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from _synth import lab_rows
+
+        csv = Path(data.name) / "labs-1000.csv"
+        lab_rows(1000).to_csv(csv, index=False)
+        commands.append(["grade", str(csv), "-o", "out", "--format", "parquet"])
     trees = {"after": Path(__file__).resolve().parents[1]}
     if args.before:
         trees = {"before": args.before.resolve(), **trees}
     wall: dict[tuple[str, str], list[float]] = {}
+    cpu: dict[tuple[str, str], list[float]] = {}
     imports: dict[tuple[str, str], list[float]] = {}
     floor: list[float] = []
     for _ in range(args.runs):
@@ -82,10 +103,13 @@ def main() -> None:
         subprocess.run([sys.executable, "-c", "pass"], check=True)
         floor.append(time.perf_counter() - t)
         for name, source in trees.items():
-            for cmd in COMMANDS:
+            for cmd in commands:
                 key = (name, " ".join(cmd))
-                wall.setdefault(key, []).append(once(source, cmd))
-                imports.setdefault(key, []).append(once(source, cmd, importtime=True))
+                w, c = once(source, cmd)
+                wall.setdefault(key, []).append(w)
+                cpu.setdefault(key, []).append(c)
+                imports.setdefault(key, []).append(once(source, cmd, importtime=True)[0])
+    data.cleanup()
     base = statistics.median(floor)
     print(f"start-up, median of {args.runs} interleaved fresh processes")
     for name, source in trees.items():
@@ -98,12 +122,16 @@ def main() -> None:
                 "'python -m compileall aegrade' once for an installed package's figures"
             )
     print(f"  python -c pass {base:8.3f} s")
-    for cmd in COMMANDS:
+    for cmd in commands:
         print(f"  aegrade {' '.join(cmd)}")
         for name in trees:
-            w = statistics.median(wall[(name, " ".join(cmd))])
-            i = statistics.median(imports[(name, " ".join(cmd))])
-            print(f"    {name:<7} {w:8.3f} s  {w / base:6.1f}x floor  imports {i:6.3f} s")
+            key = (name, " ".join(cmd))
+            w, c = statistics.median(wall[key]), statistics.median(cpu[key])
+            i = statistics.median(imports[key])
+            print(
+                f"    {name:<7} {w:8.3f} s  {w / base:6.1f}x floor  cpu {c:6.3f} s  "
+                f"imports {i:6.3f} s"
+            )
 
 
 if __name__ == "__main__":

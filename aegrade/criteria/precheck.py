@@ -148,6 +148,16 @@ def _type_shape(annotation: Any, models: list[type]) -> dict[str, Any]:
     return {"t": "unknown", "repr": repr(annotation)}
 
 
+def _constrained_shape(shape: dict[str, Any], constraints: dict[str, Any]) -> dict[str, Any]:
+    """A shape with constraints added (constraints on two levels: unknown, the check steps
+    aside rather than keep one level's)."""
+    if not constraints:
+        return shape
+    if shape.get("constraints"):
+        return {"t": "unknown", "repr": "constraints on two levels"}
+    return shape | {"constraints": constraints}
+
+
 def _annotated_shape(annotation: Any, models: list[type]) -> dict[str, Any]:
     """``Annotated[...]``: a union told apart by a discriminator function, or constraints."""
     import typing
@@ -157,7 +167,7 @@ def _annotated_shape(annotation: Any, models: list[type]) -> dict[str, Any]:
     base, *extra = typing.get_args(annotation)
     found = [m for m in extra if isinstance(m, Discriminator)]
     if not found:
-        return _type_shape(base, models) | {"constraints": _constraints(extra)}
+        return _constrained_shape(_type_shape(base, models), _constraints(extra))
     if len(extra) != 1 or not callable(found[0].discriminator):
         return {"t": "unknown", "repr": repr(annotation)}
     tags: dict[str, Any] = {}
@@ -204,7 +214,7 @@ def model_shapes() -> dict[str, Any]:
         for name, f in m.model_fields.items():
             shape = _type_shape(f.annotation, found)
             if f.metadata:
-                shape = shape | {"constraints": _constraints(f.metadata)}
+                shape = _constrained_shape(shape, _constraints(f.metadata))
             if f.alias or f.validation_alias or f.discriminator or f.exclude:
                 shape = {"t": "unknown", "repr": f"{name}: alias or discriminator"}
             required = f.is_required()
@@ -393,7 +403,7 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
 def _number(value: Any) -> bool:
-    """A number as YAML gives one (not a bool; a whole number within 64 bits)."""
+    """A number as YAML gives one (not a bool; a whole number below 2**53, exact as a float)."""
     if isinstance(value, bool):
         return False
     return isinstance(value, float) or (isinstance(value, int) and abs(value) < 2**53)
@@ -463,11 +473,12 @@ class _Checker:
             raise _NotSure
         if t == "union":
             members = [s for s in shape["of"] if s["t"] != "none"]
-            if len(members) > 1 and "constraints" in shape:
-                raise _NotSure
+            outer = shape.get("constraints") or {}
+            if outer and (len(members) > 1 or members[0].get("constraints")):
+                raise _NotSure  # constraints on a union of types, or on both levels
             for member in members:
                 try:
-                    return self.value(member | {"constraints": shape.get("constraints", {})}, value)
+                    return self.value(member | ({"constraints": outer} if outer else {}), value)
                 except _NotSure:
                     continue
             raise _NotSure

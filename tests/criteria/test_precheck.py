@@ -227,3 +227,37 @@ def test_mutated_files_are_never_called_valid_when_the_models_reject_them() -> N
             rejected += 1
     # the mutations reach both sides: many files broken, many still valid and vouched for
     assert vouched > 300 and rejected > 1000, (vouched, rejected)
+
+
+def test_a_shape_it_does_not_know_steps_aside() -> None:
+    from typing import Annotated
+
+    import annotated_types as at
+
+    assert precheck._type_shape(list[int], [])["t"] == "unknown"  # only tuples are sequences
+    assert precheck._type_shape(Annotated[int, at.Ge(1)], []) == {
+        "t": "int",
+        "constraints": {"ge": 1},
+    }
+    assert "unknown" in precheck._type_shape(Annotated[str, at.MinLen(1)], [])["constraints"]
+    checker = precheck._Checker({"models": {}})
+    assert checker.value({"t": "int", "constraints": {"ge": 1, "le": 4}}, 4) == 4
+    for shape, value in [
+        ({"t": "unknown"}, 1),
+        ({"t": "int", "constraints": {"unknown": ["MinLen"]}}, 1),
+        ({"t": "int", "constraints": {"ge": 1, "le": 4}}, 5),
+        ({"t": "int"}, True),
+        ({"t": "int"}, 3.0),  # pydantic would take it: the models decide
+        ({"t": "literal", "values": [1]}, True),
+        ({"t": "date"}, "2024-02-30"),
+        (
+            {
+                "t": "union",
+                "of": [{"t": "int", "constraints": {"ge": 1}}, {"t": "none"}],
+                "constraints": {"le": 3},
+            },
+            2,
+        ),
+    ]:
+        with pytest.raises(precheck._NotSure):
+            checker.value(shape, value)
