@@ -1,6 +1,7 @@
 """Start-up of the instant commands (issue 15 point 5), beside a floor (never a test).
 
 Run: .venv/bin/python benchmarks/bench_startup.py [--runs 10] [--before PATH] [--grade]
+[--compiled]
 
 Each command runs as a fresh process; the commands take turns run after run (so the load of a
 shared machine falls on all of them alike) and each figure is the median of ``--runs``, printed
@@ -9,15 +10,20 @@ the steadier figure) and the total import time of that process (the sum of
 ``python -X importtime``'s self times). With ``--before PATH`` (a checkout of an earlier
 commit) the same commands run on that code too, through ``PYTHONPATH``. ``--grade`` adds a
 whole ``aegrade grade`` of a 1,000-row CSV to Parquet (imports, criteria, grading, writing;
-the criteria cache, ``AEGRADE_CACHE_DIR``, is warm after the first run).
+the criteria cache, ``AEGRADE_CACHE_DIR``, is warm after the first run). ``--compiled`` runs
+each tree's ``aegrade`` package from a copy compiled to bytecode first, as an installed wheel
+is (with ``PYTHONDONTWRITEBYTECODE`` set and no ``__pycache__``, every process compiles
+aegrade's modules from source; a checkout's stale or partial ``__pycache__`` would favour it).
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -76,11 +82,21 @@ def once(source: Path, args: list[str], importtime: bool = False) -> tuple[float
     return wall, cpu
 
 
+def compiled_copy(source: Path, folder: Path) -> Path:
+    """``source``'s ``aegrade`` package copied into ``folder`` and compiled to bytecode."""
+    shutil.copytree(
+        source / "aegrade", folder / "aegrade", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    compileall.compile_dir(folder / "aegrade", quiet=1)
+    return folder
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--before", type=Path, help="a checkout of an earlier commit")
     ap.add_argument("--grade", action="store_true", help="also a whole 1,000-row grade run")
+    ap.add_argument("--compiled", action="store_true", help="each tree compiled to bytecode")
     args = ap.parse_args()
     commands = list(COMMANDS)
     data = tempfile.TemporaryDirectory()
@@ -94,6 +110,10 @@ def main() -> None:
     trees = {"after": Path(__file__).resolve().parents[1]}
     if args.before:
         trees = {"before": args.before.resolve(), **trees}
+    if args.compiled:
+        trees = {
+            name: compiled_copy(source, Path(data.name) / name) for name, source in trees.items()
+        }
     wall: dict[tuple[str, str], list[float]] = {}
     cpu: dict[tuple[str, str], list[float]] = {}
     imports: dict[tuple[str, str], list[float]] = {}
@@ -109,7 +129,6 @@ def main() -> None:
                 wall.setdefault(key, []).append(w)
                 cpu.setdefault(key, []).append(c)
                 imports.setdefault(key, []).append(once(source, cmd, importtime=True)[0])
-    data.cleanup()
     base = statistics.median(floor)
     print(f"start-up, median of {args.runs} interleaved fresh processes")
     for name, source in trees.items():
@@ -132,6 +151,7 @@ def main() -> None:
                 f"    {name:<7} {w:8.3f} s  {w / base:6.1f}x floor  cpu {c:6.3f} s  "
                 f"imports {i:6.3f} s"
             )
+    data.cleanup()
 
 
 if __name__ == "__main__":
