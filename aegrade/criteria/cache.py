@@ -53,7 +53,12 @@ def cache_dir() -> Path | None:
     if chosen is not None:
         return Path(chosen) if chosen.strip() else None
     base = os.environ.get("XDG_CACHE_HOME", "").strip()
-    return Path(base) / "aegrade" if base else Path.home() / ".cache" / "aegrade"
+    if base:
+        return Path(base) / "aegrade"
+    try:
+        return Path.home() / ".cache" / "aegrade"
+    except (RuntimeError, KeyError):  # no home folder to be found: no cache
+        return None
 
 
 def cache_key(content: bytes) -> str:
@@ -170,8 +175,8 @@ def cached(label: str, content: bytes, kind: type[T], build: Callable[[], T]) ->
         return found
     value = build()
     _write(folder, name, value)
-    for old in folder.glob(f"{safe}-*.pickle"):  # this file's entries of other versions
-        if old.name != name and len(old.name) == len(name):
-            with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError):  # this file's entries of other contents or versions
+        for old in folder.glob(f"{safe}-*.pickle"):
+            if old.name != name and len(old.name) == len(name):
                 old.unlink()
     return value

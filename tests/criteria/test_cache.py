@@ -119,6 +119,15 @@ def test_the_default_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert cache_dir() == Path.home() / ".cache" / "aegrade"
 
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert cache_dir() is None
+    build = Builds()
+    cached("demo", b"v1", Erratum, build)
+    assert build.calls == 1
+
 
 @pytest.mark.parametrize("cid", packaged_ids())
 def test_a_packaged_file_from_the_cache_is_the_validated_file(
