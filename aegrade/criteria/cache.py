@@ -41,13 +41,13 @@ def cache_dir() -> Path | None:
     Examples
     --------
     >>> import os
-    >>> os.environ["AEGRADE_CACHE_DIR"] = "/tmp/aegrade-cache"
-    >>> str(cache_dir())
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {"AEGRADE_CACHE_DIR": "/tmp/aegrade-cache"}):
+    ...     str(cache_dir())
     '/tmp/aegrade-cache'
-    >>> os.environ["AEGRADE_CACHE_DIR"] = ""
-    >>> cache_dir() is None
+    >>> with mock.patch.dict(os.environ, {"AEGRADE_CACHE_DIR": ""}):
+    ...     cache_dir() is None
     True
-    >>> del os.environ["AEGRADE_CACHE_DIR"]
     """
     chosen = os.environ.get("AEGRADE_CACHE_DIR")
     if chosen is not None:
@@ -156,14 +156,15 @@ def cached(label: str, content: bytes, kind: type[T], build: Callable[[], T]) ->
     Examples
     --------
     >>> import os, tempfile
+    >>> from unittest import mock
     >>> from aegrade.criteria.base import Erratum
-    >>> os.environ["AEGRADE_CACHE_DIR"] = tempfile.mkdtemp()
     >>> make = lambda: Erratum(revision=2, date="2024-01-31", change="c", reason="r")
-    >>> first = cached("demo", b"v1", Erratum, make)
-    >>> again = cached("demo", b"v1", Erratum, lambda: None)  # from the cache: not rebuilt
-    >>> again == first, again is first, len(os.listdir(os.environ["AEGRADE_CACHE_DIR"]))
+    >>> folder = tempfile.mkdtemp()
+    >>> with mock.patch.dict(os.environ, {"AEGRADE_CACHE_DIR": folder}):
+    ...     first = cached("demo", b"v1", Erratum, make)
+    ...     again = cached("demo", b"v1", Erratum, lambda: None)  # from the cache: not rebuilt
+    >>> again == first, again is first, len(os.listdir(folder))
     (True, False, 1)
-    >>> del os.environ["AEGRADE_CACHE_DIR"]
     """
     folder = cache_dir()
     if folder is None:
