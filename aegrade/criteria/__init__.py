@@ -38,7 +38,7 @@ from aegrade.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from aegrade.criteria.base import CriteriaHeader, Erratum, Frozen, Grade
-    from aegrade.criteria.cache import cache_dir, cache_key, cached
+    from aegrade.criteria.cache import cache_dir, cache_key, cached, cached_plain, plain_key
     from aegrade.criteria.ctcae import (
         Anticoagulation,
         BaselineStatus,
@@ -225,6 +225,7 @@ __all__ = [
     "cache_dir",
     "cache_key",
     "cached",
+    "cached_plain",
     "convert_columns",
     "convert_indexed",
     "criteria_rows",
@@ -262,6 +263,7 @@ __all__ = [
     "plain_criteria",
     "plain_dictionary",
     "plain_entry",
+    "plain_key",
     "plain_parameter_code",
     "plain_parameters",
     "provenance",
@@ -367,6 +369,8 @@ _LAZY: dict[str, str] = {
     "cache_dir": "aegrade.criteria.cache",
     "cache_key": "aegrade.criteria.cache",
     "cached": "aegrade.criteria.cache",
+    "cached_plain": "aegrade.criteria.cache",
+    "plain_key": "aegrade.criteria.cache",
     "crs_file_id": "aegrade.criteria.plain",
     "crs_file_ids": "aegrade.criteria.plain",
     "plain_criteria": "aegrade.criteria.plain",

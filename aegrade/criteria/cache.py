@@ -28,9 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from aegrade.criteria.precheck import models_digest
-
-__all__ = ["cache_dir", "cache_key", "cached"]
+__all__ = ["cache_dir", "cache_key", "cached", "cached_plain", "plain_key"]
 
 T = TypeVar("T")
 
@@ -73,9 +71,27 @@ def cache_key(content: bytes) -> str:
     from pydantic import VERSION
 
     from aegrade._version import __version__
+    from aegrade.criteria.precheck import models_digest
 
     h = hashlib.sha256(content)
     for part in (__version__, models_digest(), VERSION, sys.version):
+        h.update(b"\0" + part.encode())
+    return h.hexdigest()
+
+
+def plain_key(content: bytes) -> str:
+    """The name of a YAML file's parsed data: a digest of its bytes and the PyYAML and Python
+    versions (plain data depends on nothing else; pydantic is not imported).
+
+    Examples
+    --------
+    >>> plain_key(b"id: x") != cache_key(b"id: x")
+    True
+    """
+    import yaml
+
+    h = hashlib.sha256(content)
+    for part in ("plain YAML data", yaml.__version__, sys.version):
         h.update(b"\0" + part.encode())
     return h.hexdigest()
 
@@ -166,11 +182,35 @@ def cached(label: str, content: bytes, kind: type[T], build: Callable[[], T]) ->
     >>> again == first, again is first, len(os.listdir(folder))
     (True, False, 1)
     """
+    return _kept(label, lambda: cache_key(content), kind, build)
+
+
+def cached_plain(label: str, content: bytes, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """A YAML file's parsed data (``build()``), kept between runs as :func:`cached` keeps a
+    validated file, under :func:`plain_key` (for the large packaged files that the instant
+    commands read as plain data).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from unittest import mock
+    >>> folder = tempfile.mkdtemp()
+    >>> with mock.patch.dict(os.environ, {"AEGRADE_CACHE_DIR": folder}):
+    ...     first = cached_plain("demo", b"id: x", lambda: {"id": "x"})
+    ...     again = cached_plain("demo", b"id: x", lambda: {})  # from the cache
+    >>> again == first == {"id": "x"}
+    True
+    """
+    return _kept(f"plain-{label}", lambda: plain_key(content), dict, build)
+
+
+def _kept(label: str, key: Callable[[], str], kind: type[T], build: Callable[[], T]) -> T:
+    """The entry ``label``-``key()`` when it holds a ``kind``, else ``build()``, kept."""
     folder = cache_dir()
     if folder is None:
         return build()
     safe = "".join(c if c.isalnum() or c in "-._" else "_" for c in label)[:64]
-    name = f"{safe}-{cache_key(content)[:40]}.pickle"
+    name = f"{safe}-{key()[:40]}.pickle"
     found = _read(folder / name, kind)
     if found is not None:
         return found

@@ -13,6 +13,7 @@ import pytest
 
 import aegrade.criteria.cache as cache
 import aegrade.criteria.loader as loader
+import aegrade.criteria.precheck as precheck
 from aegrade.criteria import load_criteria
 from aegrade.criteria.base import Erratum
 from aegrade.criteria.cache import cache_dir, cache_key, cached
@@ -55,7 +56,7 @@ def test_an_entry_is_used_for_the_same_bytes_and_rebuilt_for_others(folder: Path
 
 def test_the_key_holds_the_models_source_and_the_version(monkeypatch: pytest.MonkeyPatch) -> None:
     before = cache_key(b"v1")
-    monkeypatch.setattr(cache, "models_digest", lambda: "0" * 64)
+    monkeypatch.setattr(precheck, "models_digest", lambda: "0" * 64)
     assert cache_key(b"v1") != before
 
 
@@ -172,3 +173,26 @@ def test_a_users_file_is_kept_for_its_bytes(
     crlf = tmp_path / "crlf.yaml"
     crlf.write_bytes(text.replace("id: lee-2014", "id: site-lee", 1).replace("\n", "\r\n").encode())
     assert load_criteria_file(crlf) == first  # read as Path.read_text reads it
+
+
+def test_a_large_packaged_file_is_parsed_once_as_plain_data(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import aegrade.criteria.plain as plain
+
+    parsed = plain._parse((Path(plain.__file__).parent / "data" / "ctcae-v5.0.yaml").read_bytes())
+    plain._read.cache_clear()
+    try:
+        assert plain.plain_criteria("ctcae-v5.0") == parsed  # parsed, and kept
+        assert any(p.name.startswith("plain-ctcae-v5.0.yaml-") for p in folder.iterdir())
+        plain._read.cache_clear()
+
+        def refuse(_content: bytes) -> None:
+            raise AssertionError("parsed again: the cache was not used")
+
+        monkeypatch.setattr(plain, "_parse", refuse)
+        assert plain.plain_criteria("ctcae-v5.0") == parsed
+        with pytest.raises(AssertionError, match="parsed again"):  # a small file: parsed
+            plain._read("lee-2014.yaml")
+    finally:
+        plain._read.cache_clear()
