@@ -38,7 +38,14 @@ from aegrade.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from aegrade.criteria.base import CriteriaHeader, Erratum, Frozen, Grade
-    from aegrade.criteria.cache import cache_dir, cache_key, cached, cached_plain, plain_key
+    from aegrade.criteria.cache import (
+        cache_dir,
+        cache_key,
+        cached,
+        cached_plain,
+        models_digest,
+        plain_key,
+    )
     from aegrade.criteria.ctcae import (
         Anticoagulation,
         BaselineStatus,
@@ -110,7 +117,6 @@ if TYPE_CHECKING:
     )
     from aegrade.criteria.precheck import (
         model_shapes,
-        models_digest,
         quick_check,
         shapes_path,
         write_shapes,
@@ -379,7 +385,7 @@ _LAZY: dict[str, str] = {
     "plain_parameter_code": "aegrade.criteria.plain",
     "plain_parameters": "aegrade.criteria.plain",
     "model_shapes": "aegrade.criteria.precheck",
-    "models_digest": "aegrade.criteria.precheck",
+    "models_digest": "aegrade.criteria.cache",
     "quick_check": "aegrade.criteria.precheck",
     "shapes_path": "aegrade.criteria.precheck",
     "write_shapes": "aegrade.criteria.precheck",

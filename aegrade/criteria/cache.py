@@ -28,9 +28,38 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["cache_dir", "cache_key", "cached", "cached_plain", "plain_key"]
+__all__ = [
+    "MODEL_MODULES",
+    "cache_dir",
+    "cache_key",
+    "cached",
+    "cached_plain",
+    "models_digest",
+    "plain_key",
+]
 
 T = TypeVar("T")
+
+#: The modules the shapes depend on: the models and the loader that validates with them (their
+#: digest is in the shapes file and in the criteria cache's keys).
+MODEL_MODULES = ("base.py", "ctcae.py", "syndromes.py", "hematology.py", "loader.py")
+
+_HERE = Path(__file__).resolve().parent
+
+
+def models_digest() -> str:
+    """The digest of the criteria models' source (:data:`MODEL_MODULES`), as the shapes file
+    records it (and the criteria cache's keys hold it).
+
+    Examples
+    --------
+    >>> len(models_digest())
+    64
+    """
+    h = hashlib.sha256()
+    for name in MODEL_MODULES:
+        h.update(name.encode() + b"\0" + (_HERE / name).read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 def cache_dir() -> Path | None:
@@ -71,7 +100,6 @@ def cache_key(content: bytes) -> str:
     from pydantic import VERSION
 
     from aegrade._version import __version__
-    from aegrade.criteria.precheck import models_digest
 
     h = hashlib.sha256(content)
     for part in (__version__, models_digest(), VERSION, sys.version):

@@ -34,6 +34,7 @@ from typing import Any
 
 import yaml
 
+from aegrade.criteria.cache import MODEL_MODULES, models_digest
 from aegrade.criteria.plain import SAFE_LOADER
 from aegrade.criteria.units import UnitRegistry, registry
 
@@ -45,10 +46,6 @@ __all__ = [
     "shapes_path",
     "write_shapes",
 ]
-
-#: The modules the shapes depend on: the models and the loader that validates with them (their
-#: digest is in the shapes file and in the criteria cache's keys).
-MODEL_MODULES = ("base.py", "ctcae.py", "syndromes.py", "hematology.py", "loader.py")
 
 _HERE = Path(__file__).resolve().parent
 
@@ -62,21 +59,6 @@ def shapes_path() -> Path:
     'shapes.json'
     """
     return _HERE / "data" / "shapes.json"
-
-
-def models_digest() -> str:
-    """The digest of the criteria models' source (:data:`MODEL_MODULES`), as the shapes file
-    records it (and the criteria cache's keys hold it).
-
-    Examples
-    --------
-    >>> len(models_digest())
-    64
-    """
-    h = hashlib.sha256()
-    for name in MODEL_MODULES:
-        h.update(name.encode() + b"\0" + (_HERE / name).read_bytes() + b"\0")
-    return h.hexdigest()
 
 
 def _code_digest(func: Callable[..., Any]) -> str:

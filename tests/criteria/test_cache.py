@@ -13,7 +13,6 @@ import pytest
 
 import aegrade.criteria.cache as cache
 import aegrade.criteria.loader as loader
-import aegrade.criteria.precheck as precheck
 from aegrade.criteria import load_criteria
 from aegrade.criteria.base import Erratum
 from aegrade.criteria.cache import cache_dir, cache_key, cached
@@ -56,7 +55,7 @@ def test_an_entry_is_used_for_the_same_bytes_and_rebuilt_for_others(folder: Path
 
 def test_the_key_holds_the_models_source_and_the_version(monkeypatch: pytest.MonkeyPatch) -> None:
     before = cache_key(b"v1")
-    monkeypatch.setattr(precheck, "models_digest", lambda: "0" * 64)
+    monkeypatch.setattr(cache, "models_digest", lambda: "0" * 64)
     assert cache_key(b"v1") != before
 
 
