@@ -11,10 +11,10 @@ toxicity (:func:`summarize_hematology`, :func:`grade_icaht`, :func:`score_car_he
 
 from typing import TYPE_CHECKING
 
-from aegrade._version import __version__
 from aegrade.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from aegrade._version import __version__
     from aegrade.compare import VersionComparison, compare_versions
     from aegrade.criteria import list_criteria, load_criteria, load_dictionary
     from aegrade.dask import DaskResult, grade_dask
@@ -76,6 +76,7 @@ _LAZY: dict[str, str] = {
     "Reason": "aegrade.errors",
     "Study": "aegrade.read.study",
     "VersionComparison": "aegrade.compare",
+    "__version__": "aegrade._version",
     "capd_score": "aegrade.grading.bedside",
     "compare_versions": "aegrade.compare",
     "grade": "aegrade.pipeline",

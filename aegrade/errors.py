@@ -12,10 +12,16 @@ import difflib
 from collections.abc import Hashable, Iterable
 from enum import StrEnum
 from functools import lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-import pandas as pd
+from aegrade.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # imported when a failure table is first built: ``aegrade criteria check`` never does
+    np = lazy_module("numpy", globals(), "np")
+    pd = lazy_module("pandas", globals(), "pd")
 
 __all__ = [
     "FAILURE_COLUMNS",
@@ -24,6 +30,7 @@ __all__ = [
     "CriteriaDefinitionError",
     "Failures",
     "InputError",
+    "InputNotice",
     "Reason",
     "UnknownCriteriaError",
     "close_matches_hint",
@@ -194,6 +201,17 @@ class InputError(ValueError, AegradeError):
 
 #: The longest message line a report prints; the failures frame keeps the whole text.
 MESSAGE_CHARS = 400
+
+
+class InputNotice(UserWarning):
+    """Something about an input that was read as documented but that the user should know
+    (a hidden sheet left unread). The command line prints it as ``notice: ...``.
+
+    Examples
+    --------
+    >>> issubclass(InputNotice, UserWarning)
+    True
+    """
 
 
 def _clipped(text: str) -> str:

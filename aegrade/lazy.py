@@ -2,7 +2,9 @@
 
 ``aegrade``, ``aegrade.criteria`` and ``aegrade.grading`` list their public names with the
 module each comes from; :func:`lazy_exports` gives the package's ``__getattr__`` and
-``__dir__``.
+``__dir__``. A module that needs numpy or pandas in some of its functions only (the errors,
+the criteria loader, the unit registry) binds them with :func:`lazy_module`: the library is
+imported when a function first uses it, and ``aegrade criteria check`` never does.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["lazy_exports"]
+__all__ = ["lazy_exports", "lazy_module"]
 
 
 def lazy_exports(
@@ -68,3 +70,57 @@ def lazy_exports(
         return sorted({*namespace, *names})
 
     return __getattr__, __dir__
+
+
+class _Deferred:
+    """Stands for a module in one namespace until an attribute of it is first asked for."""
+
+    __slots__ = ("_alias", "_name", "_namespace")
+
+    def __init__(self, name: str, namespace: dict[str, Any], alias: str) -> None:
+        self._name, self._namespace, self._alias = name, namespace, alias
+
+    def __getattr__(self, attr: str) -> Any:
+        module = importlib.import_module(self._name)
+        if self._namespace.get(self._alias) is self:  # from now on, the module itself
+            self._namespace[self._alias] = module
+        return getattr(module, attr)
+
+    def __repr__(self) -> str:
+        return f"<module {self._name!r}, imported on first use>"
+
+
+def lazy_module(name: str, namespace: dict[str, Any], alias: str) -> Any:
+    """A stand-in for module ``name``, bound as ``alias`` in ``namespace``, that imports it
+    when an attribute is first read and then puts the module itself in its place.
+
+    For a module that uses a heavy library in some functions only: ``np.zeros`` in a function
+    body imports numpy on the first call, and later calls find numpy itself in the module's
+    globals (no stand-in left on the way). Nothing is imported, and nothing is added to
+    ``sys.modules``, before then. Write it under ``if TYPE_CHECKING: import numpy as np``
+    ``else: np = lazy_module("numpy", globals(), "np")`` so that type checkers see the module.
+
+    Parameters
+    ----------
+    name
+        The module to import, e.g. ``"numpy"``.
+    namespace
+        The using module's ``globals()``.
+    alias
+        The name the module is bound to there, e.g. ``"np"``.
+
+    Returns
+    -------
+    object
+        The stand-in (already bound to ``namespace[alias]``).
+
+    Examples
+    --------
+    >>> ns: dict = {}
+    >>> m = lazy_module("colorsys", ns, "cs")
+    >>> ns["cs"] is m, m.rgb_to_hsv(1.0, 0.0, 0.0), ns["cs"].__name__
+    (True, (0.0, 1.0, 1.0), 'colorsys')
+    """
+    stand_in = _Deferred(name, namespace, alias)
+    namespace[alias] = stand_in
+    return stand_in

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import click
 
-from aegrade._version import __version__
 from aegrade.cli.compare import compare_command
 from aegrade.cli.criteria import check_command, criteria_group, list_command, show_command
 from aegrade.cli.crs import crs_command, explain_command, icans_command
@@ -45,8 +44,25 @@ __all__ = [
 ]
 
 
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``--version``: click's own message, the version read only now (aegrade._version)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from aegrade._version import __version__
+
+    click.echo(f"aegrade, version {__version__}")
+    ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="aegrade")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help="Show the version and exit.",
+)
 @click.option("--debug", is_flag=True, help="Show a traceback for errors.")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:

@@ -46,8 +46,7 @@ def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         # imported when a command runs, not when the CLI starts (``aegrade --help``)
-        from aegrade.errors import AegradeError, InputError
-        from aegrade.read.files import InputNotice
+        from aegrade.errors import AegradeError, InputError, InputNotice
 
         ctx = click.get_current_context()
         debug = bool((ctx.find_root().obj or {}).get("debug"))

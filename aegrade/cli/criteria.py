@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 # The criteria package (pydantic, pandas) is imported when a sub-command runs, not when the
 # command line starts: ``aegrade criteria --help`` stays instant (issue 15); ``list`` and
 # ``show`` of a packaged system (and of a term it grades or its dictionary has) read the
-# packaged files as plain data (aegrade.criteria.plain) and stay instant too.
+# packaged files as plain data (aegrade.criteria.plain) and stay instant too, and so does
+# ``check`` of a valid file (aegrade.criteria.precheck).
 
 __all__ = ["check_command", "criteria_group", "list_command", "show_command"]
 
@@ -214,10 +215,19 @@ def _show_nci_term(cid: str, row: dict[str, str]) -> None:
 @reports_errors
 def check_command(path: str) -> None:
     """Validate a criteria file at PATH: one line per problem (file, entry, key)."""
-    from aegrade.criteria import load_criteria_file
+    # a valid file is vouched for by the plain check (no pydantic: instant); a broken or
+    # doubtful one is validated by the models, whose messages name every problem
+    from aegrade.criteria.precheck import quick_check
 
-    c = load_criteria_file(path)
-    click.echo(f"{path}: valid {c.kind} criteria file {c.id!r} (revision {c.revision})")
+    checked = quick_check(path)
+    if checked is not None:
+        kind, cid, revision = checked["kind"], checked["id"], checked["revision"]
+    else:
+        from aegrade.criteria import load_criteria_file
+
+        c = load_criteria_file(path)
+        kind, cid, revision = c.kind, c.id, c.revision
+    click.echo(f"{path}: valid {kind} criteria file {cid!r} (revision {revision})")
 
 
 def _show_system(c: Mapping[str, Any]) -> None:

@@ -14,6 +14,11 @@ systems
     Which file grades a CRS or ICANS system name; Lee 2014's organ-toxicity parameters.
 problems
     A broken file described one line per problem (file, entry, key).
+cache
+    Validated packaged files kept between runs (a user cache folder, keyed by the bytes).
+precheck
+    A file checked as plain data against the models' generated shapes, without pydantic
+    (``aegrade criteria check`` of a valid file); anything doubtful is left to the models.
 vocabulary
     The words findings are written in (yes/no words, agents, devices, ICANS domain words).
 units, ctcae_map
@@ -33,6 +38,14 @@ from aegrade.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from aegrade.criteria.base import CriteriaHeader, Erratum, Frozen, Grade
+    from aegrade.criteria.cache import (
+        cache_dir,
+        cache_key,
+        cached,
+        cached_plain,
+        models_digest,
+        plain_key,
+    )
     from aegrade.criteria.ctcae import (
         Anticoagulation,
         BaselineStatus,
@@ -95,11 +108,18 @@ if TYPE_CHECKING:
     from aegrade.criteria.plain import (
         criteria_rows,
         crs_file_id,
+        crs_file_ids,
         plain_criteria,
         plain_dictionary,
         plain_entry,
         plain_parameter_code,
         plain_parameters,
+    )
+    from aegrade.criteria.precheck import (
+        model_shapes,
+        quick_check,
+        shapes_path,
+        write_shapes,
     )
     from aegrade.criteria.problems import describe_problems, keys_of
     from aegrade.criteria.syndromes import (
@@ -208,11 +228,16 @@ __all__ = [
     "Vocabulary",
     "WordDomain",
     "allowed_words",
+    "cache_dir",
+    "cache_key",
+    "cached",
+    "cached_plain",
     "convert_columns",
     "convert_indexed",
     "criteria_rows",
     "criteria_token",
     "crs_file_id",
+    "crs_file_ids",
     "default_vocabulary",
     "describe_problems",
     "factorize",
@@ -234,6 +259,8 @@ __all__ = [
     "load_mapping",
     "load_raw",
     "map_terms",
+    "model_shapes",
+    "models_digest",
     "normalize_word",
     "not_given",
     "organ_toxicity_parameters",
@@ -242,10 +269,12 @@ __all__ = [
     "plain_criteria",
     "plain_dictionary",
     "plain_entry",
+    "plain_key",
     "plain_parameter_code",
     "plain_parameters",
     "provenance",
     "provenance_fields",
+    "quick_check",
     "read_values",
     "register_criteria_file",
     "registry",
@@ -253,6 +282,7 @@ __all__ = [
     "resolve_criteria_id",
     "resolve_crs_system",
     "resolve_icans_system",
+    "shapes_path",
     "term_match_keys",
     "term_socs",
     "to_canonical",
@@ -261,6 +291,7 @@ __all__ = [
     "unit_problems",
     "version_term_map",
     "vocabulary_of",
+    "write_shapes",
 ]
 
 #: Every grading-system id of SPEC section 1 with what it grades and where aegrade implements it.
@@ -341,12 +372,23 @@ _LAZY: dict[str, str] = {
     "register_criteria_file": "aegrade.criteria.loader",
     "resolve_criteria_id": "aegrade.criteria.loader",
     "criteria_rows": "aegrade.criteria.plain",
+    "cache_dir": "aegrade.criteria.cache",
+    "cache_key": "aegrade.criteria.cache",
+    "cached": "aegrade.criteria.cache",
+    "cached_plain": "aegrade.criteria.cache",
+    "plain_key": "aegrade.criteria.cache",
     "crs_file_id": "aegrade.criteria.plain",
+    "crs_file_ids": "aegrade.criteria.plain",
     "plain_criteria": "aegrade.criteria.plain",
     "plain_dictionary": "aegrade.criteria.plain",
     "plain_entry": "aegrade.criteria.plain",
     "plain_parameter_code": "aegrade.criteria.plain",
     "plain_parameters": "aegrade.criteria.plain",
+    "model_shapes": "aegrade.criteria.precheck",
+    "models_digest": "aegrade.criteria.cache",
+    "quick_check": "aegrade.criteria.precheck",
+    "shapes_path": "aegrade.criteria.precheck",
+    "write_shapes": "aegrade.criteria.precheck",
     "describe_problems": "aegrade.criteria.problems",
     "keys_of": "aegrade.criteria.problems",
     "Band": "aegrade.criteria.syndromes",

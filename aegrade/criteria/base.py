@@ -24,9 +24,14 @@ Op = Literal["lt", "le", "gt", "ge"]
 
 
 class Frozen(BaseModel):
-    """Base of every criteria model: immutable, and an unknown key is an error."""
+    """Base of every criteria model: immutable, and an unknown key is an error.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    The validator of a model is built when a file is first validated (``defer_build``), not
+    when the module is imported: a run whose criteria come from the cache
+    (:mod:`aegrade.criteria.cache`) never builds them.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Erratum(Frozen):

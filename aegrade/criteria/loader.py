@@ -13,19 +13,24 @@ from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
-import pandas as pd
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from aegrade.criteria.base import CriteriaHeader
+from aegrade.criteria.cache import cached
 from aegrade.criteria.ctcae import CtcaeCriteria, unit_problems
 from aegrade.criteria.hematology import HematotoxCriteria, IcahtCriteria, NeutropeniaCriteria
 from aegrade.criteria.plain import ALIASES, SAFE_LOADER, packaged_ids
-from aegrade.criteria.problems import describe_problems
 from aegrade.criteria.syndromes import CrsIcansCriteria
 from aegrade.errors import CriteriaDefinitionError, UnknownCriteriaError
+from aegrade.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:  # the tables of list_criteria and load_dictionary only: a file is checked without it
+    pd = lazy_module("pandas", globals(), "pd")
 
 __all__ = [
     "ALIASES",
@@ -231,13 +236,15 @@ def _validate(raw: dict[str, Any], name: str) -> Criteria:
     kind = raw.get("kind")
     if kind is None:
         raise CriteriaDefinitionError(f"{name}: missing key 'kind'")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:  # a list or mapping: not a kind
         raise CriteriaDefinitionError(
             f"{name}: key 'kind': unknown kind {kind!r}; one of {', '.join(KINDS)}"
         )
     try:
         criteria = cast(Criteria, KINDS[kind].model_validate(raw))
     except ValidationError as exc:
+        from aegrade.criteria.problems import describe_problems  # a broken file only
+
         lines = describe_problems(name, raw, exc, list(KINDS.values()))
         raise CriteriaDefinitionError("\n".join(lines)) from None
     if isinstance(criteria, CtcaeCriteria):
@@ -281,7 +288,16 @@ def load_criteria(criteria: str) -> Criteria:
 
 @cache
 def _load_packaged(cid: str) -> Criteria:
-    """One packaged file, validated (cached: packaged files do not change)."""
+    """One packaged file, validated (cached: packaged files do not change while aegrade runs;
+    kept between runs by :func:`~aegrade.criteria.cache.cached`, keyed by the file's bytes)."""
+    if cid not in packaged_ids():
+        return _validate_packaged(cid)  # the error load_raw gives
+    content = resources.files(_DATA).joinpath(f"{cid}.yaml").read_bytes()
+    return cached(cid, content, CriteriaHeader, lambda: _validate_packaged(cid))  # type: ignore[return-value]
+
+
+def _validate_packaged(cid: str) -> Criteria:
+    """One packaged file, parsed and validated."""
     raw = load_raw(cid)
     if raw.get("id") != cid:
         raise CriteriaDefinitionError(
@@ -318,10 +334,22 @@ def load_criteria_file(path: str | Path) -> Criteria:
     """
     p = Path(path)
     try:
-        text = p.read_text("utf-8")
+        content = p.read_bytes()
     except OSError as exc:
         raise CriteriaDefinitionError(f"{p.name}: cannot be read ({exc.strerror})") from None
-    return _validate(_read_yaml(text, p.name), p.name)
+    # kept between runs like a packaged file (keyed by these very bytes): a run graded with
+    # the same file again does not validate it again
+    return cached(  # type: ignore[return-value]
+        f"file-{p.stem}",
+        content,
+        CriteriaHeader,
+        lambda: _validate(_read_yaml(_text(content), p.name), p.name),
+    )
+
+
+def _text(content: bytes) -> str:
+    """A file's bytes as ``Path.read_text("utf-8")`` gives them (universal newlines)."""
+    return content.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def load_criteria_as(criteria: str, model: type[M]) -> M:

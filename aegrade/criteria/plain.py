@@ -28,6 +28,7 @@ __all__ = [
     "SAFE_LOADER",
     "criteria_rows",
     "crs_file_id",
+    "crs_file_ids",
     "packaged_ids",
     "plain_criteria",
     "plain_dictionary",
@@ -88,9 +89,25 @@ def _packaged() -> tuple[str, ...]:
     )
 
 
+#: A packaged file larger than this (the CTCAE versions) is parsed once and its data kept
+#: between runs (:func:`~aegrade.criteria.cache.cached_plain`): PyYAML takes about 10 ms
+#: for one, a kept copy well under 1 ms. Smaller files are parsed each time.
+_KEEP_ABOVE = 32_000
+
+
 @cache
 def _read(name: str) -> Any:
-    text = resources.files(_DATA).joinpath(name).read_text("utf-8")
+    content = resources.files(_DATA).joinpath(name).read_bytes()
+    if len(content) <= _KEEP_ABOVE:
+        return _parse(content)
+    from aegrade.criteria.cache import cached_plain
+
+    return cached_plain(name, content, lambda: _parse(content))
+
+
+def _parse(content: bytes) -> Any:
+    """A packaged file's data, as ``read_text("utf-8")`` and the safe loader give it."""
+    text = content.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     return yaml.load(text, Loader=SAFE_LOADER)
 
 
@@ -140,10 +157,22 @@ def crs_file_id(system: str) -> str | None:
     """
     key = str(system).strip().lower()
     cid = ALIASES.get(key, key)
-    crs = [i for i in _packaged() if _has_crs(i)]
+    crs = crs_file_ids()
     if cid in crs:
         return cid
     return next((i for i in crs if _read(f"{i}.yaml").get("grades_as") == cid), None)
+
+
+def crs_file_ids() -> list[str]:
+    """The packaged files with a CRS part (the CRS/ICANS kinds), found without parsing the
+    others (the large CTCAE files).
+
+    Examples
+    --------
+    >>> crs_file_ids()
+    ['astct-2019', 'ctcae-v5.0-crs', 'lee-2014']
+    """
+    return [i for i in _packaged() if _has_crs(i)]
 
 
 @cache

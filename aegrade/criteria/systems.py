@@ -8,14 +8,9 @@ one alias table of :mod:`aegrade.criteria.loader`.
 from __future__ import annotations
 
 from aegrade.criteria.ctcae import CtcaeCriteria
-from aegrade.criteria.loader import (
-    KINDS,
-    load_criteria_as,
-    load_raw,
-    packaged_ids,
-    resolve_criteria_id,
-)
-from aegrade.criteria.syndromes import CrsIcansCriteria, OrganToxicity
+from aegrade.criteria.loader import load_criteria_as, load_raw, resolve_criteria_id
+from aegrade.criteria.plain import crs_file_ids
+from aegrade.criteria.syndromes import OrganToxicity
 from aegrade.errors import CriteriaDefinitionError, UnknownCriteriaError
 
 __all__ = ["organ_toxicity_parameters", "resolve_crs_system", "resolve_icans_system"]
@@ -38,7 +33,7 @@ def resolve_crs_system(system: str) -> str:
     ('ctcae-v5.0-crs', 'lee-2014')
     """
     cid = resolve_criteria_id(system)
-    crs_ids = [i for i in packaged_ids() if load_raw(i)["kind"] in _crs_kinds()]
+    crs_ids = crs_file_ids()  # the CRS/ICANS kinds: the CTCAE files are not parsed for this
     if cid in crs_ids:
         return cid
     for i in crs_ids:
@@ -64,7 +59,7 @@ def resolve_icans_system(system: str) -> str:
     'astct-2019'
     """
     cid = resolve_criteria_id(system)
-    ids = [i for i in packaged_ids() if load_raw(i).get("icans") is not None]
+    ids = [i for i in crs_file_ids() if load_raw(i).get("icans") is not None]
     if cid not in ids:
         raise UnknownCriteriaError(f"unknown ICANS system {system!r}; available: {', '.join(ids)}")
     return cid
@@ -96,7 +91,3 @@ def organ_toxicity_parameters(rule: OrganToxicity) -> tuple[str, ...]:
         )
     codes = (p for e in ctcae.entries if e.term in rule.terms for p in e.parameters)
     return tuple(dict.fromkeys(codes))
-
-
-def _crs_kinds() -> set[str]:
-    return {k for k, m in KINDS.items() if m is CrsIcansCriteria}

@@ -35,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from aegrade.errors import Failures, InputError, Reason
+from aegrade.errors import Failures, InputError, InputNotice, Reason
 from aegrade.read.digest import read_bytes_hashed
 
 __all__ = [
@@ -584,17 +584,6 @@ def _without_blank_rows(sheet: Sheet) -> Sheet:
 
 
 # --------------------------------------------------------------------------- xlsx
-
-
-class InputNotice(UserWarning):
-    """Something about an input that was read as documented but that the user should know
-    (a hidden sheet left unread). The command line prints it as ``notice: ...``.
-
-    Examples
-    --------
-    >>> issubclass(InputNotice, UserWarning)
-    True
-    """
 
 
 def notice_hidden(book: Workbook, read: Collection[str]) -> None:

@@ -3,9 +3,10 @@
 ``aegrade --help``, a sub-command's ``--help`` and ``aegrade criteria --help`` must not import
 pandas, numpy, pyarrow or pydantic: they are imported when a command runs. The bedside scorers
 (``aegrade crs``, ``aegrade icans``) on findings they recognise, ``aegrade criteria list`` and
-``aegrade criteria show`` of a packaged system or of a term it grades or its NCI dictionary has
-run without them too (PyYAML only; tests/cli/test_criteria_cli.py holds their output to the
-validated path's). Checked by the modules a fresh interpreter holds afterwards, never by timing.
+``aegrade criteria show`` of a packaged system or of a term it grades or its NCI dictionary has,
+and ``aegrade criteria check`` of a valid file, run without them too (PyYAML only;
+tests/cli/test_criteria_cli.py holds their output to the validated path's). Checked by the
+modules a fresh interpreter holds afterwards, never by timing.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ BEDSIDE = [
     ("criteria", "show", "ctcae-v4.03", "Hypokalemia"),  # a term graded from values
     ("criteria", "show", "ctcae-v5.0", "Nausea"),  # NCI's dictionary
     ("criteria", "show", "ctcae-v5.0", "10028813"),  # a MedDRA code
+    ("criteria", "check", LEE),  # a valid file: the plain check (tests/test_startup_check.py)
 ]
 
 
@@ -105,7 +107,6 @@ def test_bedside_commands_import_no_grading_stack(args: tuple[str, ...]) -> None
         (("criteria", "show", "ctcae-v6.0", "Platelet count decreased"), 0),  # renamed: NCI's sheet
         (("criteria", "show", "ctcae-v5.0", "Nauseaa"), 2),  # unknown: the validated file says so
         (("criteria", "show", "lee-2014", "fever"), 2),  # no per-term entries: the validated file
-        (("criteria", "check", LEE), 0),  # a file is validated by the models
         (("crs", "--oxygen", "helmet"), 1),  # not a word the plain path knows: the engine
         (("crs", "--temp", "120"), 1),  # implausible: the engine reports it
         (("icans", "--ice", "5", "--age", "6"), 1),  # ICE below the CAPD age: the engine

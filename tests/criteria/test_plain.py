@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from aegrade.criteria import (
+    CrsIcansCriteria,
     CtcaeCriteria,
     lab_vocabulary,
     list_criteria,
@@ -16,11 +17,13 @@ from aegrade.criteria import (
     load_dictionary,
     load_raw,
     resolve_crs_system,
+    resolve_icans_system,
 )
 from aegrade.criteria.loader import packaged_ids as loader_packaged_ids
 from aegrade.criteria.plain import (
     criteria_rows,
     crs_file_id,
+    crs_file_ids,
     packaged_ids,
     plain_criteria,
     plain_dictionary,
@@ -63,6 +66,18 @@ def test_crs_file_id_is_resolve_crs_system(name: str) -> None:
     except UnknownCriteriaError:
         expected = None
     assert crs_file_id(name) == expected
+
+
+def test_crs_file_ids_are_the_validated_crs_icans_files() -> None:
+    """resolve_crs_system and crs_file_id both find the CRS files by their text (the CTCAE
+    files are not parsed): held here to the validated files' models."""
+    validated = [i for i in loader_packaged_ids() if isinstance(load_criteria(i), CrsIcansCriteria)]
+    assert crs_file_ids() == validated == ["astct-2019", "ctcae-v5.0-crs", "lee-2014"]
+    with_icans = [i for i in validated if load_criteria(i).icans is not None]  # type: ignore[union-attr]
+    assert with_icans == ["astct-2019"]
+    assert resolve_icans_system("astct") == "astct-2019"
+    with pytest.raises(UnknownCriteriaError, match="available: astct-2019"):
+        resolve_icans_system("lee-2014")
 
 
 def test_unknown_id_is_a_key_error() -> None:

@@ -1,0 +1,48 @@
+"""A plain CSV -> Parquet ``aegrade grade`` run imports no module it does not use (issue 15).
+
+The writers' heavy libraries (openpyxl, python-docx, rtflite, matplotlib, xlsxwriter), SciPy
+and Dask are imported by the runs that need them only. Checked in a fresh interpreter by the
+modules it holds afterwards (a fact, never a timing).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+UNUSED = ("openpyxl", "docx", "rtflite", "matplotlib", "xlsxwriter", "scipy", "dask", "distributed")
+
+_PROBE = """
+import json, sys
+from aegrade.cli import main
+try:
+    main(sys.argv[1:], prog_name="aegrade")
+except SystemExit as exc:
+    code = exc.code
+print(json.dumps({"code": code, "loaded": sorted(m for m in %r if m in sys.modules)}))
+"""
+
+
+def test_a_csv_to_parquet_run_imports_no_writer_it_does_not_use(tmp_path: Path) -> None:
+    src = tmp_path / "labs.csv"
+    src.write_text(
+        "subject_id,day,parameter,value,unit,lln,uln\n"
+        "S1,0,HGB,13.5,g/dL,12,16\n"
+        "S1,7,HGB,7.1,g/dL,12,16\n"
+        "S2,0,NEUT,2.5,10^9/L,1.8,7.7\n"
+        "S2,7,NEUT,0.4,10^9/L,1.8,7.7\n",
+        "utf-8",
+    )
+    args = ["grade", str(src), "-o", str(tmp_path / "out"), "--format", "parquet"]
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE % (UNUSED,), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"code": 0, "loaded": []}, done.stderr
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert "graded_observations.parquet" in written and "adverse_events.parquet" in written
