@@ -18,6 +18,7 @@ import pandas as pd
 import yaml
 
 from aegrade.criteria.labnames import fold_name, lab_vocabulary
+from aegrade.threads import row_blocks, run_blocks
 
 __all__ = [
     "Conversion",
@@ -350,11 +351,12 @@ def _pair_tables(
 
 
 def convert_indexed(
-    param_index: np.ndarray, names: list[str], unit: pd.Series
+    param_index: np.ndarray, names: list[str], unit: pd.Series, *, threads: int = 1
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """As :func:`convert_columns`, for rows whose parameter is already an index into ``names``.
 
-    The (parameter, unit) pairs are resolved in a small dense table, then gathered per row.
+    The (parameter, unit) pairs are resolved in a small dense table, then gathered per row
+    (in blocks of rows on ``threads`` threads: :mod:`aegrade.threads`, the same result).
 
     Examples
     --------
@@ -384,16 +386,23 @@ def convert_indexed(
         # a column that is the same number on every pair present is not gathered per row:
         # zeros (no offset, every status 0) cost no pass over the rows
         out: list[np.ndarray] = []
+        gathered: list[tuple[np.ndarray, np.ndarray]] = []
         for table in flat_tables:
             used = table[seen]
             if used.size and not used.any():
                 out.append(np.zeros(n, table.dtype))
             else:
-                column = np.empty(n, table.dtype)
-                for at in range(0, n, 1 << 16):  # in blocks: the index stays in cache
-                    part = slice(at, at + (1 << 16))
-                    column[part] = table[flat[part]]
-                out.append(column)
+                out.append(np.empty(n, table.dtype))
+                gathered.append((table, out[-1]))
+
+        def gather(block: slice) -> None:
+            for at in range(block.start, block.stop, 1 << 16):  # the index stays in cache
+                part = slice(at, min(at + (1 << 16), block.stop))
+                index = flat[part]
+                for table, column in gathered:
+                    np.take(table, index, out=column[part])
+
+        run_blocks(gather, row_blocks(n, threads, n), threads)
         return out[0], out[1], out[2], out[3]
     rows = np.where(param_index >= 0, param_index, len(names))
     cols = np.where(ucodes >= 0, ucodes, len(uuniques))

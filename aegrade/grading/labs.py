@@ -25,6 +25,7 @@ from aegrade.grading import compiled as C
 from aegrade.grading import predicates as P
 from aegrade.prepare.censoring import with_censoring
 from aegrade.prepare.observations import Context, Prepared, prepare_observations
+from aegrade.threads import row_blocks, run_blocks, thread_count
 
 __all__ = ["GRADE_COLUMNS", "Ambiguous", "assemble_grades", "grade_labs", "grade_prepared"]
 
@@ -318,6 +319,7 @@ def grade_prepared(
     *,
     ambiguous: Ambiguous = "worse",
     engine: Engine = "compiled",
+    threads: int | None = None,
 ) -> tuple[_Plan, _Direction, _Direction]:
     """Grade prepared observations in both directions (the engine of :func:`grade_labs`).
 
@@ -335,6 +337,10 @@ def grade_prepared(
         ``"general"`` evaluates every entry with the general evaluator. Both give the same
         results bit for bit (``tests/grading/test_compiled.py``); ``"general"`` is the
         reference they are tested against.
+    threads
+        How many threads grade blocks of rows side by side (:func:`aegrade.threads.
+        thread_count`: None reads ``AEGRADE_THREADS``, else every core on the main thread and
+        one elsewhere; 1 is the serial path). The results do not depend on it.
 
     Returns
     -------
@@ -374,18 +380,29 @@ def grade_prepared(
             )
             for _ in range(2)
         )
-    block = max(int(BLOCK_ROWS), 1)
-    for lo in range(0, prep.n, block):  # compiled entries: block by block, rows independent
-        part = slice(lo, min(lo + block, prep.n))
+    workers = thread_count(threads)
+    parts = row_blocks(prep.n, workers, BLOCK_ROWS)
+
+    def compiled_block(part: slice) -> None:  # rows independent: each block on its own
         source: Prepared | _Block = prep if part == slice(0, prep.n) else _Block(prep, part)
         _grade_compiled(source, plan, low.rows(part), high.rows(part))
+
+    registry()  # built before the threads start
+    run_blocks(compiled_block, parts, workers)
     general = _grade_groups(prep, plan, low, high, engine, "general")  # whole groups
     for d in (low, high):  # what each label stands for (-1: the tables' last element)
-        d.grade, d.rule, d.term = (
-            plan.label_grade[d.label],
-            plan.label_rule[d.label],
-            plan.label_term[d.label],
-        )
+        d.grade = np.empty(prep.n, plan.label_grade.dtype)
+        d.rule = np.empty(prep.n, plan.label_rule.dtype)
+        d.term = np.empty(prep.n, plan.label_term.dtype)
+
+    def label_block(part: slice) -> None:
+        for d in (low, high):
+            codes = d.label[part]
+            np.take(plan.label_grade, codes, out=d.grade[part])
+            np.take(plan.label_rule, codes, out=d.rule[part])
+            np.take(plan.label_term, codes, out=d.term[part])
+
+    run_blocks(label_block, row_blocks(prep.n, workers, 1 << 22), workers)
     for d, idx, (g, _, rid, _) in general:
         d.grade[idx], d.rule[idx] = g, rid
     return plan, low, high
@@ -585,7 +602,9 @@ def _categorical(
     )
 
 
-def _reasons(plan: _Plan, prep: Prepared, low: _Direction, high: _Direction) -> pd.Categorical[str]:
+def _reasons(
+    plan: _Plan, prep: Prepared, low: _Direction, high: _Direction, threads: int = 1
+) -> pd.Categorical[str]:
     """One reason per row: the low and high labels joined, or the input problem, or no criteria.
 
     Label pairs are coded as integers and only the distinct pairs are turned into text; a
@@ -596,11 +615,18 @@ def _reasons(plan: _Plan, prep: Prepared, low: _Direction, high: _Direction) -> 
     wide: type[np.signedinteger[Any]] = (
         np.int32 if n_labels * n_labels + 1 < np.iinfo(np.int32).max else np.int64
     )
-    pair1: npt.NDArray[np.signedinteger[Any]] = low.label.astype(wide) + 1
-    pair1 *= n_labels
-    pair1 += high.label
-    pair1 += 2
-    np.putmask(pair1, (low.term < 0) & (high.term < 0), 0)
+    n = len(low.label)
+    pair1: npt.NDArray[np.signedinteger[Any]] = np.empty(n, wide)
+    parts = row_blocks(n, threads, n)
+
+    def pairs(part: slice) -> None:
+        got = np.add(low.label[part], 1, out=pair1[part], dtype=wide)
+        got *= n_labels
+        got += high.label[part]
+        got += 2
+        np.putmask(got, (low.term[part] < 0) & (high.term[part] < 0), 0)
+
+    run_blocks(pairs, parts, threads)
     present = np.zeros(n_labels * n_labels + 1, bool)  # dense: label pairs are few
     present[pair1] = True
     uniq = np.flatnonzero(present) - 1
@@ -620,7 +646,12 @@ def _reasons(plan: _Plan, prep: Prepared, low: _Direction, high: _Direction) -> 
     remap = remap.reshape(-1)
     table = np.zeros(len(present), wide)  # pair code + 1 -> category code
     table[uniq + 1] = remap[: len(uniq)]
-    codes = table[pair1]
+    codes = np.empty(n, wide)
+
+    def category(part: slice) -> None:
+        np.take(table, pair1[part], out=codes[part])
+
+    run_blocks(category, parts, threads)
     if len(err_codes):
         codes[has_error] = remap[err_codes]
     return pd.Categorical.from_codes(codes, categories=pd.Index(categories), validate=False)
@@ -633,6 +664,7 @@ def grade_labs(
     errors: Literal["raise", "coerce"] = "raise",
     ambiguous: Ambiguous = "worse",
     context: Context | None = None,
+    threads: int | None = None,
 ) -> pd.DataFrame:
     """Grade lab and vital-sign observations by CTCAE.
 
@@ -653,6 +685,13 @@ def grade_labs(
         Where the value cannot tell two grades apart because CTCAE adds symptoms or
         interventions: ``"worse"`` takes the worse grade, ``"lower"`` the lower; either way
         ``review`` is True.
+    threads
+        How many threads prepare and grade blocks of rows side by side. None (the default):
+        the environment variable ``AEGRADE_THREADS`` if set, else every core when called from
+        the main thread and one thread when called from any other thread (a Dask worker) or
+        from a child process (a process pool), so that a caller's own pool is not
+        oversubscribed (:func:`aegrade.threads.thread_count`). 1 is the serial path. The
+        results do not depend on it, bit for bit.
 
     Returns
     -------
@@ -692,13 +731,20 @@ def grade_labs(
     >>> graded.loc[2, "reason"]
     "not graded: unknown_parameter (test name 'XYZ' is not recognised; map it in [parameters])"
     """
-    prep = prepare_observations(data, context=context, errors=errors)
-    plan, low, high = grade_prepared(prep, criteria, ambiguous=ambiguous)
-    return assemble_grades(data, prep, plan, low, high)
+    workers = thread_count(threads)
+    prep = prepare_observations(data, context=context, errors=errors, threads=workers)
+    plan, low, high = grade_prepared(prep, criteria, ambiguous=ambiguous, threads=workers)
+    return assemble_grades(data, prep, plan, low, high, threads=workers)
 
 
 def assemble_grades(
-    data: pd.DataFrame, prep: Prepared, plan: _Plan, low: _Direction, high: _Direction
+    data: pd.DataFrame,
+    prep: Prepared,
+    plan: _Plan,
+    low: _Direction,
+    high: _Direction,
+    *,
+    threads: int | None = None,
 ) -> pd.DataFrame:
     """The input rows with :data:`GRADE_COLUMNS` from :func:`grade_prepared`'s results.
 
@@ -711,6 +757,8 @@ def assemble_grades(
         as reason).
     plan, low, high
         :func:`grade_prepared`'s results.
+    threads
+        As for :func:`grade_prepared`: the reasons are coded in blocks of rows side by side.
 
     Returns
     -------
@@ -752,5 +800,5 @@ def assemble_grades(
     )
     review = low.review | high.review
     out["review"] = review & ~bad if any_bad else review
-    out["reason"] = _reasons(plan, prep, low, high)
+    out["reason"] = _reasons(plan, prep, low, high, thread_count(threads))
     return with_censoring(out, prep)  # issue 10: censored results reviewed, limit kept

@@ -27,6 +27,7 @@ from aegrade.prepare.values import (
     TEXT,
     ParsedValues,
 )
+from aegrade.threads import row_blocks, run_blocks
 
 __all__ = [
     "CENSOR_STEP",
@@ -350,10 +351,12 @@ def unit_mismatches(
     *,
     unit_key: np.ndarray | None = None,
     scale: np.ndarray | None = None,
+    threads: int = 1,
 ) -> None:
     """Rows whose value and range do not fit their unit: reason ``unit_mismatch`` naming the
     unit that fits (``parameters.yaml``: ``reference`` and ``expected``), or a unit of the
-    wrong kind for the row's LOINC property (a mass unit on a substance code).
+    wrong kind for the row's LOINC property (a mass unit on a substance code). ``threads``:
+    blocks of rows checked side by side (:mod:`aegrade.threads`), the same result.
 
     >>> skip = Skips(2)
     >>> unit_mismatches(skip, np.array([0, 0]), ["CA"], pd.Series(["mg/dL", "mg/dL"]),
@@ -376,20 +379,25 @@ def unit_mismatches(
     val_lo, val_hi = np.ascontiguousarray(highs[:, 0]), np.ascontiguousarray(highs[:, 1])
     n = len(param_index)
     bad = np.zeros(n, bool)
-    for at in range(0, n, _BLOCK):  # in blocks of rows: the temporaries stay in cache
-        part = slice(at, at + _BLOCK)
-        q, scale_of, lo, hi = param_index[part], scale[part], lln[part], uln[part]
-        open_ = ok_unit[part] & (q >= 0) & ~skip.mask[part]
-        open_ &= checked[q]
-        if not open_.any():
-            continue
-        has_range = ~np.isnan(lo) & ~np.isnan(hi)
-        x, y, w = lo * scale_of, hi * scale_of, raw_value[part] * scale_of
-        fits = (np.isnan(x) | ((x >= lln_lo[q]) & (x <= lln_hi[q]))) & (
-            np.isnan(y) | ((y >= uln_lo[q]) & (y <= uln_hi[q]))
-        )
-        value_fits = np.isnan(w) | ((w >= val_lo[q]) & (w <= val_hi[q]))
-        bad[part] = open_ & ~np.isnan(scale_of) & np.where(has_range, ~fits, ~value_fits)
+    done = skip.mask
+
+    def check(block: slice) -> None:
+        for at in range(block.start, block.stop, _BLOCK):  # the temporaries stay in cache
+            part = slice(at, min(at + _BLOCK, block.stop))
+            q, scale_of, lo, hi = param_index[part], scale[part], lln[part], uln[part]
+            open_ = ok_unit[part] & (q >= 0) & ~done[part]
+            open_ &= checked[q]
+            if not open_.any():
+                continue
+            has_range = ~np.isnan(lo) & ~np.isnan(hi)
+            x, y, w = lo * scale_of, hi * scale_of, raw_value[part] * scale_of
+            fits = (np.isnan(x) | ((x >= lln_lo[q]) & (x <= lln_hi[q]))) & (
+                np.isnan(y) | ((y >= uln_lo[q]) & (y <= uln_hi[q]))
+            )
+            value_fits = np.isnan(w) | ((w >= val_lo[q]) & (w <= val_hi[q]))
+            bad[part] = open_ & ~np.isnan(scale_of) & np.where(has_range, ~fits, ~value_fits)
+
+    run_blocks(check, row_blocks(n, threads, n), threads)
     if bad.any():
         for i in np.unique(param_index[bad]):
             rows = np.flatnonzero(bad & (param_index == i))

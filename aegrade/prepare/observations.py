@@ -28,6 +28,7 @@ from aegrade.prepare.labchecks import (
     value_failures,
 )
 from aegrade.prepare.values import ParsedValues, parse_values
+from aegrade.threads import row_blocks, run_blocks, thread_count
 
 __all__ = ["NUMERIC_KINDS", "Context", "Prepared", "derive_baseline", "prepare_observations"]
 
@@ -161,6 +162,7 @@ def prepare_observations(
     errors: str = "raise",
     decimal: str | None = None,
     no_result: tuple[str, ...] = (),
+    threads: int | None = None,
 ) -> Prepared:
     """Resolve codes, convert units and check every row; see the module docstring.
 
@@ -168,7 +170,9 @@ def prepare_observations(
     sites write them (:func:`~aegrade.prepare.values.parse_values`: ``decimal`` and more
     ``no_result`` words as there). Rows that are kept but not graded, without being input
     errors: an unrecognised test name, a no-result word, a specimen other than blood, a unit
-    that does not fit the value and range (their reason says which).
+    that does not fit the value and range (their reason says which). ``threads``: how many
+    threads convert and check blocks of rows side by side (:func:`aegrade.threads.thread_count`;
+    1 is the serial path); the result does not depend on it.
 
     Raises
     ------
@@ -202,6 +206,7 @@ def prepare_observations(
     fails.raise_if("raise")
     n = len(df)
     reg = registry()
+    workers = thread_count(threads)
 
     names = sorted(reg.parameters)
     param_index = parameter_index(df[cols["parameter"]], names)
@@ -243,7 +248,9 @@ def prepare_observations(
         if "unit" in cols
         else pd.Series(np.full(n, None, dtype=object), index=df.index)
     )
-    scale, offset, status, unit_key = convert_indexed(param_index, names, unit_series)
+    scale, offset, status, unit_key = convert_indexed(
+        param_index, names, unit_series, threads=workers
+    )
     if ((status == 1) | (status == 2)).any():  # else _unit_failures finds nothing to report
         _unit_failures(
             fails,
@@ -259,11 +266,7 @@ def prepare_observations(
     any_bad_unit = bool(bad_unit.any())
 
     def to_canonical(x: np.ndarray) -> np.ndarray:
-        out: np.ndarray = x + offset  # (x + offset) * scale, NaN where the unit is not usable
-        out *= scale
-        if any_bad_unit:
-            out[bad_unit] = np.nan
-        return out
+        return _to_canonical(x, offset, scale, bad_unit if any_bad_unit else None, workers)
 
     unit_mismatches(
         skip,
@@ -277,11 +280,12 @@ def prepare_observations(
         loinc,
         unit_key=unit_key,
         scale=scale,
+        threads=workers,
     )
     sibling_ranges(skip, param_index, names, lln_raw, uln_raw, scale, ~bad_unit)
     value = to_canonical(raw_value)
     _limit_failures(
-        fails, value, skip.mask, param_index, names, reg, df[cols["value"]], cols["value"]
+        fails, value, skip.mask, param_index, names, reg, df[cols["value"]], cols["value"], workers
     )
     lln, uln = to_canonical(lln_raw), to_canonical(uln_raw)
     given = refs_raw["baseline"]
@@ -332,6 +336,28 @@ def prepare_observations(
     )
     prepared.__dict__["has_error"] = bad_rows  # the cached mask, already computed here
     return prepared
+
+
+def _to_canonical(
+    x: np.ndarray,
+    offset: np.ndarray,
+    scale: np.ndarray,
+    bad_unit: np.ndarray | None,
+    threads: int,
+) -> np.ndarray:
+    """``(x + offset) * scale`` in a new array, NaN where the unit is not usable (``bad_unit``;
+    None: usable everywhere), in blocks of rows on ``threads`` threads."""
+    n = len(x)
+    out: np.ndarray = np.empty(n)
+
+    def block(part: slice) -> None:
+        got = np.add(x[part], offset[part], out=out[part])
+        got *= scale[part]
+        if bad_unit is not None:
+            got[bad_unit[part]] = np.nan
+
+    run_blocks(block, row_blocks(n, threads, n), threads)
+    return out
 
 
 def _baselines(
@@ -481,16 +507,21 @@ def _limit_failures(
     reg: object,
     raw: pd.Series,
     column: str,
+    threads: int = 1,
 ) -> None:
     """Values outside what is physiologically possible (rows not ``skipped``)."""
     params = reg.parameters  # type: ignore[attr-defined]
     lows = np.array([_lim(params[c].limits, 0) for c in names] + [np.nan])
     highs = np.array([_lim(params[c].limits, 1) for c in names] + [np.nan])
     bad = np.empty(len(value), bool)
-    for at in range(0, len(value), _BLOCK):  # in blocks: no full-length limit columns
-        part = slice(at, at + _BLOCK)
-        p = param_index[part]
-        bad[part] = ((value[part] < lows[p]) | (value[part] > highs[p])) & ~skipped[part]
+
+    def check(block: slice) -> None:
+        for at in range(block.start, block.stop, _BLOCK):  # no full-length limit columns
+            part = slice(at, min(at + _BLOCK, block.stop))
+            p = param_index[part]
+            bad[part] = ((value[part] < lows[p]) | (value[part] > highs[p])) & ~skipped[part]
+
+    run_blocks(check, row_blocks(len(value), threads, len(value)), threads)
     if not bad.any():
         return
     lo, hi = lows[param_index], highs[param_index]  # for the messages of the bad rows
