@@ -21,6 +21,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from typing import Any
 
 __all__ = ["THREADS_ENV", "row_blocks", "run_blocks", "thread_count"]
 
@@ -119,13 +120,33 @@ def run_blocks(task: Callable[[slice], None], parts: Sequence[slice], threads: i
     [0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0]
     """
     workers = min(threads, len(parts))
-    if workers <= 1:
-        for part in parts:
+    if workers <= 1 or threading.current_thread().name.startswith(_PREFIX):
+        for part in parts:  # one thread, or a task of the pool itself: in order, here
             task(part)
         return
-    from concurrent.futures import ThreadPoolExecutor  # imported when first needed
-
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aegrade") as pool:
-        futures = [pool.submit(task, part) for part in parts]
+    futures = [_pool(workers).submit(task, part) for part in parts]
     for future in futures:
-        future.result()
+        exc = future.exception()  # waits; every task finishes before any error is raised
+        if exc is not None:
+            for other in futures:
+                other.exception()
+            raise exc
+
+
+_PREFIX = "aegrade-rows"
+_POOLS: dict[tuple[int, int], Any] = {}  # (process id, threads) -> its ThreadPoolExecutor
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool(workers: int) -> Any:
+    """The process's pool of ``workers`` threads, started on first use and kept (a new one
+    in a forked child: the parent's threads do not exist there)."""
+    key = (os.getpid(), workers)
+    with _POOLS_LOCK:
+        pool = _POOLS.get(key)
+        if pool is None:
+            from concurrent.futures import ThreadPoolExecutor  # imported when first needed
+
+            pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=_PREFIX)
+            _POOLS[key] = pool
+        return pool

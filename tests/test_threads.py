@@ -96,7 +96,7 @@ def test_run_blocks_writes_every_block_on_the_threads() -> None:
 
     run_blocks(task, row_blocks(1000, 2, 10), 2)
     assert np.array_equal(out, x * 3.0)
-    assert names and all(name.startswith("aegrade") for name in names)
+    assert names and all(name.startswith("aegrade-rows") for name in names)
 
 
 def test_run_blocks_on_one_thread_runs_in_order_on_the_callers_thread() -> None:
@@ -117,3 +117,17 @@ def test_a_task_error_is_raised_to_the_caller() -> None:
 
     with pytest.raises(RuntimeError, match="block 4 failed"):
         run_blocks(task, row_blocks(12, 2, 4), 2)
+
+
+def test_a_task_that_runs_blocks_itself_runs_them_on_its_own_thread() -> None:
+    # no task waits for the pool it runs on (that could wait forever)
+    inner: list[bool] = []
+
+    def task(part: slice) -> None:
+        me = threading.current_thread().name
+        names: list[str] = []
+        run_blocks(lambda _: names.append(threading.current_thread().name), [part, part], 2)
+        inner.append(names == [me, me] and me.startswith("aegrade-rows"))
+
+    run_blocks(task, row_blocks(4, 2, 2), 2)
+    assert inner == [True, True]

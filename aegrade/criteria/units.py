@@ -379,10 +379,18 @@ def convert_indexed(
         flat_tables = [np.roll(t, (1, 1), axis=(0, 1)).ravel() for t in tables]
         n = len(param_index)
         wide = np.int32 if scale.size < np.iinfo(np.int32).max else np.int64
-        flat = np.multiply(param_index, shape[1], dtype=wide)
-        flat += shape[1] + 1
-        flat += ucodes
-        seen = np.bincount(flat, minlength=scale.size) > 0
+        flat: np.ndarray[Any, np.dtype[np.signedinteger[Any]]] = np.empty(n, wide)
+        parts = row_blocks(n, threads, n)
+        counts: list[np.ndarray] = []
+
+        def index(block: slice) -> None:
+            at = np.multiply(param_index[block], shape[1], out=flat[block], casting="unsafe")
+            at += shape[1] + 1
+            at += ucodes[block]
+            counts.append(np.bincount(at, minlength=scale.size))
+
+        run_blocks(index, parts, threads)
+        seen = np.sum(counts, axis=0) > 0 if counts else np.zeros(scale.size, bool)
         # a column that is the same number on every pair present is not gathered per row:
         # zeros (no offset, every status 0) cost no pass over the rows
         out: list[np.ndarray] = []
@@ -402,7 +410,7 @@ def convert_indexed(
                 for table, column in gathered:
                     np.take(table, index, out=column[part])
 
-        run_blocks(gather, row_blocks(n, threads, n), threads)
+        run_blocks(gather, parts, threads)
         return out[0], out[1], out[2], out[3]
     rows = np.where(param_index >= 0, param_index, len(names))
     cols = np.where(ucodes >= 0, ucodes, len(uuniques))

@@ -305,7 +305,7 @@ def prepare_observations(
     if texts:  # a rejected row is never graded nor used as anyone's baseline
         value[bad_rows] = np.nan  # value is this function's own array (to_canonical)
     baseline, pchg = _baselines(
-        subject, day, param_index, value, specimen, given_baseline, refs_raw["pchg"]
+        subject, day, param_index, value, specimen, given_baseline, refs_raw["pchg"], workers
     )
     flag = _baseline_flag(df, cols)
     prepared = Prepared(
@@ -368,6 +368,7 @@ def _baselines(
     specimen: np.ndarray | None,
     given: np.ndarray | None,
     pchg: np.ndarray | None,
+    threads: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each row's baseline (the ``baseline`` cell where given, else derived: baseline.py) and
     percent change from it (the ``pchg`` cell where given); None: the column is absent."""
@@ -375,14 +376,22 @@ def _baselines(
     if subject is not None and day is not None:
         # no specimen column nor LOINC code: no row names a specimen (one group per parameter)
         spec_code = None if specimen is None else factorize(pd.Series(specimen, dtype=object))[0]
-        derived = derive_baseline(subject, param_index, day, value, specimen=spec_code)
+        derived = derive_baseline(
+            subject, param_index, day, value, specimen=spec_code, threads=threads
+        )
         baseline = derived if baseline is None else np.where(np.isnan(baseline), derived, baseline)
     if baseline is None:
         baseline = np.full(len(value), np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        change = value - baseline  # (value - baseline) / baseline * 100, in place
-        change /= baseline
-        change *= 100.0
+    change = np.empty(len(value))
+    base = baseline
+
+    def block(part: slice) -> None:  # (value - baseline) / baseline * 100, in place
+        with np.errstate(divide="ignore", invalid="ignore"):
+            got = np.subtract(value[part], base[part], out=change[part])
+            got /= base[part]
+            got *= 100.0
+
+    run_blocks(block, row_blocks(len(value), threads, len(value)), threads)
     return baseline, change if pchg is None else np.where(np.isnan(pchg), change, pchg)
 
 

@@ -122,22 +122,20 @@ def test_two_threads_grade_as_one_thread_and_as_tiny_blocks(
 
 def test_two_threads_run_on_a_pool(monkeypatch: pytest.MonkeyPatch) -> None:
     # the comparisons above mean something only if the blocks ran on threads
-    import concurrent.futures
+    asked: list[int] = []
+    pool = threads._pool
 
-    pools: list[int] = []
+    def counted(workers: int) -> object:
+        asked.append(workers)
+        return pool(workers)
 
-    class Counted(concurrent.futures.ThreadPoolExecutor):
-        def __init__(self, max_workers: int, **kw: object) -> None:
-            pools.append(max_workers)
-            super().__init__(max_workers, **kw)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", Counted)
+    monkeypatch.setattr(threads, "_pool", counted)
     monkeypatch.setattr(threads, "SMALLEST_BLOCK", 5)
     _graded(lab_rows(1500, seed=4), 250, threads=2)
-    assert len(pools) >= 5 and set(pools) == {2}  # preparation, grading and reasons
-    pools.clear()
+    assert len(asked) >= 5 * 2 and set(asked) == {2}  # preparation, grading and reasons
+    asked.clear()
     _graded(lab_rows(1500, seed=4), 250, threads=1)
-    assert pools == []
+    assert asked == []
 
 
 def test_the_thread_blocks_cut_the_rows_into_parts_for_every_thread() -> None:
