@@ -274,8 +274,9 @@ def _native_codes(series: pd.Series) -> tuple[np.ndarray, list[object]]:
     return factorize(series)
 
 
-def parameter_index(series: pd.Series, names: list[str]) -> np.ndarray:
-    """For each row, the index of its canonical parameter code in ``names`` (-1 unknown).
+def parameter_index(series: pd.Series, names: list[str], *, threads: int = 1) -> np.ndarray:
+    """For each row, the index of its canonical parameter code in ``names`` (-1 unknown); the
+    distinct names are resolved once, the rows gathered in blocks on ``threads`` threads.
 
     Examples
     --------
@@ -287,7 +288,12 @@ def parameter_index(series: pd.Series, names: list[str]) -> np.ndarray:
     lookup = {c: i for i, c in enumerate(names)}
     found = [reg.resolve_code(u) for u in uniques]
     mapped = np.array([lookup.get(c, -1) if c else -1 for c in found] + [-1], np.int64)
-    out: np.ndarray = mapped[codes]
+    out: np.ndarray = np.empty(len(codes), np.int64)
+
+    def gather(part: slice) -> None:
+        np.take(mapped, codes[part], out=out[part])
+
+    run_blocks(gather, row_blocks(len(codes), threads, len(codes)), threads)
     return out
 
 

@@ -374,9 +374,9 @@ def grade_prepared(
             _Direction(
                 none.astype(np.int8),
                 none,
-                np.full(prep.n, -1, np.int32),
+                np.empty(prep.n, np.int32),  # -1 and False written by each block
                 none,
-                np.zeros(prep.n, bool),
+                np.empty(prep.n, bool),
             )
             for _ in range(2)
         )
@@ -384,6 +384,8 @@ def grade_prepared(
     parts = row_blocks(prep.n, workers, BLOCK_ROWS)
 
     def compiled_block(part: slice) -> None:  # rows independent: each block on its own
+        for d in (low, high):
+            d.label[part], d.review[part] = -1, False
         source: Prepared | _Block = prep if part == slice(0, prep.n) else _Block(prep, part)
         _grade_compiled(source, plan, low.rows(part), high.rows(part))
 

@@ -440,10 +440,13 @@ def sibling_ranges(
     uln: np.ndarray,
     scale: np.ndarray,
     ok_unit: np.ndarray,
+    *,
+    threads: int = 1,
 ) -> None:
     """Rows whose reference range fits the parameter's ``range_sibling`` and not the
     parameter itself (``parameters.yaml``): ionized calcium sent as "Calcium" with its range
-    1.12-1.32 mmol/L is not graded as total calcium (reason ``unit_mismatch``).
+    1.12-1.32 mmol/L is not graded as total calcium (reason ``unit_mismatch``). ``threads``:
+    the rows of such parameters found in blocks side by side (:mod:`aegrade.threads`).
 
     >>> skip = Skips(2)
     >>> sibling_ranges(skip, np.array([0, 0]), ["CA", "CAION"], np.array([1.12, 2.2]),
@@ -454,12 +457,18 @@ def sibling_ranges(
     (None, None)
     """
     reg = registry()
+    checked = []
     for i, code in enumerate(names):
         param = reg.parameters[code]
         sibling = reg.parameters.get(param.range_sibling or "")
         if sibling is None or param.reference is None or sibling.reference is None:
             continue
-        at = np.flatnonzero(param_index == i)  # the open rows of the parameter, with a range
+        checked.append((i, param, sibling))
+    if not checked:
+        return
+    rows = _rows_of(param_index, [i for i, _, _ in checked], threads)
+    for (_, param, sibling), at in zip(checked, rows, strict=True):
+        # the open rows of the parameter, with a range
         at = at[ok_unit[at] & ~skip.mask[at] & ~np.isnan(lln[at]) & ~np.isnan(uln[at])]
         if at.size == 0:
             continue
@@ -480,6 +489,25 @@ def sibling_ranges(
             f"map the test to {sibling.code}"
         ).to_numpy(dtype=object)
         _set(skip, wrong, Reason.UNIT_MISMATCH, text)
+
+
+def _rows_of(param_index: np.ndarray, wanted: list[int], threads: int) -> list[np.ndarray]:
+    """Per parameter index in ``wanted``, its rows in row order (blocks of rows searched on
+    ``threads`` threads, then joined in order)."""
+    n = len(param_index)
+    parts = row_blocks(n, threads, n)
+    number = {part.start: k for k, part in enumerate(parts)}
+    found: list[list[np.ndarray]] = [[] for _ in parts]
+
+    def block(part: slice) -> None:
+        p = param_index[part]
+        found[number[part.start]] = [np.flatnonzero(p == i) + part.start for i in wanted]
+
+    run_blocks(block, parts, threads)
+    return [
+        np.concatenate([f[k] for f in found]) if found else np.zeros(0, np.intp)
+        for k in range(len(wanted))
+    ]
 
 
 def _range_fits(param: Parameter, factor: float, lln: np.ndarray, uln: np.ndarray) -> np.ndarray:

@@ -143,10 +143,16 @@ def _censoring(
     return censor_side, censor_limit, raw_value
 
 
-def _numeric(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _numeric(series: pd.Series, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Numbers and a mask of cells that hold something that is not a number."""
     if series.dtype == np.float64:  # NaN is already NaN: one copy, no missing-value pass
-        return np.array(series.to_numpy(), dtype=np.float64), np.zeros(len(series), dtype=bool)
+        cells, out = series.to_numpy(), np.empty(len(series))
+
+        def block(part: slice) -> None:
+            np.copyto(out[part], cells[part])
+
+        run_blocks(block, row_blocks(len(out), threads, len(out)), threads)
+        return out, np.zeros(len(series), dtype=bool)
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return series.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(series), dtype=bool)
     nums = pd.to_numeric(series, errors="coerce")
@@ -209,7 +215,7 @@ def prepare_observations(
     workers = thread_count(threads)
 
     names = sorted(reg.parameters)
-    param_index = parameter_index(df[cols["parameter"]], names)
+    param_index = parameter_index(df[cols["parameter"]], names, threads=workers)
     loinc = loinc_columns(df[cols["loinc"]], names) if "loinc" in cols else None
     if loinc is not None:  # the LOINC code, the more specific coding, decides the analyte
         param_index = np.where(loinc.param_index >= 0, loinc.param_index, param_index)
@@ -220,7 +226,7 @@ def prepare_observations(
     unknown_names(skip, df[cols["parameter"]], param_index)
 
     value_cells = df[cols["value"]]
-    parsed = parse_values(value_cells, decimal=decimal, no_result=no_result)
+    parsed = parse_values(value_cells, decimal=decimal, no_result=no_result, threads=workers)
     if _plain_numbers(value_cells) and not parsed.status.any():
         raw_value = parsed.value  # every cell a finite number or empty: read as it is
     else:
@@ -229,7 +235,7 @@ def prepare_observations(
     value_failures(fails, parsed, numeric_kind, cols["value"], value_cells, skip)
     censor_side, censor_limit, raw_value = _censoring(value_cells, parsed, numeric_kind, raw_value)
 
-    refs_raw = _references(df, cols, fails, decimal, no_result)
+    refs_raw = _references(df, cols, fails, decimal, no_result, workers)
     lln_raw, uln_raw = refs_raw["lln"], refs_raw["uln"]
     assert lln_raw is not None and uln_raw is not None
 
@@ -282,7 +288,7 @@ def prepare_observations(
         scale=scale,
         threads=workers,
     )
-    sibling_ranges(skip, param_index, names, lln_raw, uln_raw, scale, ~bad_unit)
+    sibling_ranges(skip, param_index, names, lln_raw, uln_raw, scale, ~bad_unit, threads=workers)
     value = to_canonical(raw_value)
     _limit_failures(
         fails, value, skip.mask, param_index, names, reg, df[cols["value"]], cols["value"], workers
@@ -294,7 +300,7 @@ def prepare_observations(
     subject = None
     if "subject_id" in cols:
         subject = factorize(df[cols["subject_id"]])[0]
-    day, time = _times(df, cols, fails)
+    day, time = _times(df, cols, fails, workers)
 
     failures = fails.frame(by_row=True)
     if errors == "raise" and len(failures):
@@ -434,6 +440,7 @@ def _references(
     fails: Failures,
     decimal: str | None,
     no_result: tuple[str, ...],
+    threads: int = 1,
 ) -> dict[str, np.ndarray | None]:
     """The lln, uln, baseline and pchg columns as numbers in the row's unit (NaN: none; an
     absent ``baseline`` or ``pchg`` column: None)."""
@@ -447,6 +454,7 @@ def _references(
                 no_result=no_result,
                 censored=False,
                 copy=False,  # read into new arrays (canonical units), never kept nor changed
+                threads=threads,
             )
             ambiguous = ref.status == 3
             fails.add_rows(
@@ -569,11 +577,11 @@ def _lim(limits: tuple[float | None, float | None] | None, i: int) -> float:
 
 
 def _times(
-    df: pd.DataFrame, cols: dict[str, str], fails: Failures
+    df: pd.DataFrame, cols: dict[str, str], fails: Failures, threads: int = 1
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
     day = time = None
     if "day" in cols:
-        day, bad = _numeric(df[cols["day"]])
+        day, bad = _numeric(df[cols["day"]], threads)
         fails.add_rows(
             bad, Reason.BAD_DAY, "day is not a number", column=cols["day"], values=df[cols["day"]]
         )
