@@ -291,7 +291,7 @@ def parameter_index(series: pd.Series, names: list[str], *, threads: int = 1) ->
     out: np.ndarray = np.empty(len(codes), np.int64)
 
     def gather(part: slice) -> None:
-        np.take(mapped, codes[part], out=out[part])
+        np.take(mapped, codes[part], out=out[part], mode="wrap")
 
     run_blocks(gather, row_blocks(len(codes), threads, len(codes)), threads)
     return out
@@ -414,7 +414,7 @@ def convert_indexed(
                 part = slice(at, min(at + (1 << 16), block.stop))
                 index = flat[part]
                 for table, column in gathered:
-                    np.take(table, index, out=column[part])
+                    np.take(table, index, out=column[part], mode="clip")  # never < 0
 
         run_blocks(gather, parts, threads)
         return out[0], out[1], out[2], out[3]

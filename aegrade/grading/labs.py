@@ -397,12 +397,15 @@ def grade_prepared(
         d.rule = np.empty(prep.n, plan.label_rule.dtype)
         d.term = np.empty(prep.n, plan.label_term.dtype)
 
+    # the tables with the element of label -1 first, read at label + 1: a gather of indices
+    # that are never negative (many -1 labels make a branch per row in numpy's take)
+    shifted = [np.roll(t, 1) for t in (plan.label_grade, plan.label_rule, plan.label_term)]
+
     def label_block(part: slice) -> None:
         for d in (low, high):
-            codes = d.label[part]
-            np.take(plan.label_grade, codes, out=d.grade[part])
-            np.take(plan.label_rule, codes, out=d.rule[part])
-            np.take(plan.label_term, codes, out=d.term[part])
+            codes = d.label[part] + 1
+            for table, out in zip(shifted, (d.grade, d.rule, d.term), strict=True):
+                np.take(table, codes, out=out[part], mode="clip")
 
     run_blocks(label_block, row_blocks(prep.n, workers, 1 << 22), workers)
     for d, idx, (g, _, rid, _) in general:
@@ -471,8 +474,8 @@ def _grade_compiled(
             if rev.any():
                 review[direction][part] = rev
     for direction, out in (("low", low), ("high", high)):  # back in row order
-        np.take(label[direction], dest, out=out.label)
-        np.take(review[direction], dest, out=out.review)
+        np.take(label[direction], dest, out=out.label, mode="clip")
+        np.take(review[direction], dest, out=out.review, mode="clip")
 
 
 def _sort_key(param_index: npt.NDArray[np.integer[Any]], counts: npt.NDArray[np.intp]) -> Any:
@@ -651,7 +654,7 @@ def _reasons(
     codes = np.empty(n, wide)
 
     def category(part: slice) -> None:
-        np.take(table, pair1[part], out=codes[part])
+        np.take(table, pair1[part], out=codes[part], mode="clip")  # never < 0
 
     run_blocks(category, parts, threads)
     if len(err_codes):

@@ -185,7 +185,7 @@ def baseline_values(
         derived: np.ndarray = np.empty(len(key))
 
         def gather(part: slice) -> None:
-            np.take(table, key[part], out=derived[part])
+            np.take(table, key[part], out=derived[part], mode="wrap")
 
         run_blocks(gather, row_blocks(len(key), threads, len(key)), threads)
     else:
