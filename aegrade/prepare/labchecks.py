@@ -475,10 +475,11 @@ def sibling_ranges(
         lo, hi = lln[at] * scale[at], uln[at] * scale[at]
         own = _range_fits(param, 1.0, lo, hi)
         other = _range_fits(sibling, 1.0, lo, hi)
-        wrong = np.zeros(len(param_index), bool)
-        wrong[at] = ~own & other
-        if not wrong.any():
+        wrong_at = ~own & other
+        if not wrong_at.any():
             continue
+        wrong = np.zeros(len(param_index), bool)
+        wrong[at] = wrong_at
         fmt = np.vectorize(lambda x: f"{x:g}", otypes=[object])
         text = (
             "range "
