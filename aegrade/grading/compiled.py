@@ -324,6 +324,16 @@ def missing_label(rules: EntryRules, rows: P.Rows, na: BoolArray) -> npt.NDArray
     return out
 
 
+def _blend(
+    label: npt.NDArray[np.int32], code: int, where: BoolArray, step: npt.NDArray[np.int32]
+) -> None:
+    """``label[where] = code`` by arithmetic (``label += (code - label) * where``): no branch
+    per row, where numpy's masked copy takes one (slow on a mask with no pattern)."""
+    np.subtract(np.int32(code), label, out=step)
+    np.multiply(step, where, out=step)
+    np.add(label, step, out=label)
+
+
 def _first_hits(
     rules: EntryRules, truths: list[Truth], label: npt.NDArray[np.int32], review: BoolArray
 ) -> BoolArray:
@@ -334,6 +344,7 @@ def _first_hits(
     n = len(label)
     open_ = np.ones(n, bool)  # no clause has held yet
     hit = np.empty(n, bool)
+    step = np.empty(n, np.int32)
     unknown_above: BoolArray | None = None  # a more severe grade was undecided
     grade_unknown: BoolArray | None = None  # this grade was undecided
     current: int | None = None
@@ -349,11 +360,11 @@ def _first_hits(
             unknown = ~known
             grade_unknown = unknown if grade_unknown is None else grade_unknown | unknown
         np.logical_and(true, open_, out=hit)
-        np.copyto(label, lab, where=hit)
+        np.add(label, np.multiply(hit, np.int32(lab + 1), out=step), out=label)  # -1 on open
         if other >= 0:
             review |= hit
         elif unknown_above is not None:
-            np.copyto(review, unknown_above, where=hit)
+            review |= unknown_above & hit  # False on open rows until now
         np.logical_xor(open_, hit, out=open_)
     return open_
 
@@ -410,8 +421,9 @@ def evaluate_entry(
     if all(k is None for _, k in truths) and all(c[1] < 0 for c in rules.clauses):
         # every clause decided on every row and none with an alternative grade (no review):
         # the first clause that holds is the last one written, from the least severe up
+        step = np.empty(n, np.int32)
         for (_, _, _, lab, _), (true, _) in zip(rules.clauses[::-1], truths[::-1], strict=True):
-            np.copyto(label, lab, where=true)
+            _blend(label, lab, true, step)
         open_ = label < 0
     else:
         open_ = _first_hits(rules, truths, label, review)
@@ -422,7 +434,8 @@ def evaluate_entry(
     zero = open_.copy() if all_known is None else open_ & all_known
     if value_nan is not None:
         zero &= ~value_nan
-    np.copyto(label, rules.grade0_label, where=zero)
+    # label is -1 on open rows: grade 0 written by arithmetic, not a masked copy
+    np.add(label, np.multiply(zero, np.int32(rules.grade0_label + 1), dtype=np.int32), out=label)
     na = open_ & ~zero
     if na.any():
         label[na] = missing_label(rules, rows, na)
