@@ -629,7 +629,7 @@ def _reasons(
         got *= n_labels
         got += high.label[part]
         got += 2
-        np.putmask(got, (low.term[part] < 0) & (high.term[part] < 0), 0)
+        got *= (low.term[part] >= 0) | (high.term[part] >= 0)  # 0: no term (no masked copy)
 
     run_blocks(pairs, parts, threads)
     present = np.zeros(n_labels * n_labels + 1, bool)  # dense: label pairs are few
