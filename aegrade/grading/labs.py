@@ -84,6 +84,15 @@ class _Plan:
     label_grade: npt.NDArray[np.int8] = field(default_factory=lambda: np.full(1, -1, np.int8))
     label_rule: AnyCodes = field(default_factory=lambda: np.full(1, -1, np.int32))
     label_term: AnyCodes = field(default_factory=lambda: np.full(1, -1, np.int32))
+    #: the categories of the term and rule columns, built once per plan (immutable indexes)
+    indexes: dict[str, pd.Index] = field(default_factory=dict)
+
+    def index(self, name: Literal["terms", "rules"]) -> pd.Index:
+        """``pd.Index(self.terms)`` or of ``self.rules``, built on first use."""
+        found = self.indexes.get(name)
+        if found is None:
+            found = self.indexes[name] = pd.Index(getattr(self, name))
+        return found
 
 
 @lru_cache(maxsize=16)
@@ -594,14 +603,17 @@ def _entries(
 
 
 def _categorical(
-    codes: npt.NDArray[np.integer[Any]], categories: list[str]
+    codes: npt.NDArray[np.integer[Any]], categories: list[str], index: pd.Index | None = None
 ) -> pd.Categorical[str] | pd.Categorical[object]:
-    """Codes (-1 missing) over text categories; all missing when there are none.
+    """Codes (-1 missing) over text categories (``index``: them as an index, when built
+    already); all missing when there are none.
 
     The codes are the engine's own, always within the categories: not validated again.
     """
     return (
-        pd.Categorical.from_codes(codes, categories=pd.Index(categories), validate=False)
+        pd.Categorical.from_codes(
+            codes, categories=pd.Index(categories) if index is None else index, validate=False
+        )
         if categories
         else pd.Categorical([None] * len(codes))
     )
@@ -649,9 +661,12 @@ def _reasons(
         texts.extend(prep.error_texts)
     categories, remap = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
     remap = remap.reshape(-1)
-    table = np.zeros(len(present), wide)  # pair code + 1 -> category code
+    # pair code + 1 -> category code, in the categorical's own code type (a small table
+    # stays in cache; pandas keeps such codes as they are)
+    small = _code_type(len(categories))
+    table = np.zeros(len(present), small)
     table[uniq + 1] = remap[: len(uniq)]
-    codes = np.empty(n, wide)
+    codes = np.empty(n, small)
 
     def category(part: slice) -> None:
         np.take(table, pair1[part], out=codes[part], mode="clip")  # never < 0
@@ -793,15 +808,18 @@ def assemble_grades(
         grade = pd.arrays.IntegerArray(
             np.maximum(d.grade, 0), missing | bad if any_bad else missing
         )
-        out[f"term_{direction}"] = _categorical(d.term, plan.terms)
+        out[f"term_{direction}"] = _categorical(d.term, plan.terms, plan.index("terms"))
         out[f"grade_{direction}"] = grade
     graded_any = ((low.term >= 0) | (high.term >= 0)).astype(np.int8)
     out["criteria"] = pd.Categorical.from_codes(
         graded_any - 1, categories=pd.Index([plan.criteria])
     )
-    out["rule_low"] = _categorical(np.where(bad, -1, low.rule) if any_bad else low.rule, plan.rules)
+    rules = plan.index("rules")
+    out["rule_low"] = _categorical(
+        np.where(bad, -1, low.rule) if any_bad else low.rule, plan.rules, rules
+    )
     out["rule_high"] = _categorical(
-        np.where(bad, -1, high.rule) if any_bad else high.rule, plan.rules
+        np.where(bad, -1, high.rule) if any_bad else high.rule, plan.rules, rules
     )
     review = low.review | high.review
     out["review"] = review & ~bad if any_bad else review
