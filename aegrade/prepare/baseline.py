@@ -149,10 +149,26 @@ def _latest(
     return keys, row[keys]
 
 
-def _dense(key: np.ndarray) -> bool:
+def _dense(key: np.ndarray, extent: tuple[int, int] | None = None) -> bool:
     """Keys -1 (no group) or more, few enough for a key -> record table with a last element
-    that key -1 reads."""
-    return int(key.min()) >= -1 and int(key.max()) + 1 <= max(4 * len(key), _DENSE_MIN)
+    that key -1 reads (``extent``: the keys' minimum and maximum, when known)."""
+    lo, hi = (int(key.min()), int(key.max())) if extent is None else extent
+    return lo >= -1 and hi + 1 <= max(4 * len(key), _DENSE_MIN)
+
+
+def _extents(arrays: list[np.ndarray], threads: int) -> list[tuple[int, int]]:
+    """The minimum and maximum of each (non-empty, equally long) integer array, found in
+    blocks of rows on ``threads`` threads."""
+    n = len(arrays[0])
+    parts = row_blocks(n, threads, n)
+    number = {part.start: k for k, part in enumerate(parts)}
+    found: list[list[tuple[int, int]]] = [[] for _ in parts]
+
+    def block(part: slice) -> None:
+        found[number[part.start]] = [(int(a[part].min()), int(a[part].max())) for a in arrays]
+
+    run_blocks(block, parts, threads)
+    return [(min(f[k][0] for f in found), max(f[k][1] for f in found)) for k in range(len(arrays))]
 
 
 def baseline_values(
@@ -175,12 +191,27 @@ def baseline_values(
     ...                 given=np.array([np.nan, np.nan, 100.0])).tolist()
     [110.0, 110.0, 100.0]
     """
+    return _values(key, day, value, given, None, threads)
+
+
+def _values(
+    key: np.ndarray,
+    day: np.ndarray,
+    value: np.ndarray,
+    given: np.ndarray | None,
+    extent: tuple[int, int] | None,
+    threads: int,
+) -> np.ndarray:
+    """:func:`baseline_values`, with the keys' minimum and maximum when known."""
     records = _records(key, day, None, value, threads) if len(key) else None
-    if records is not None and _dense(key):
+    if records is not None and extent is None:
+        extent = int(key.min()), int(key.max())
+    if records is not None and _dense(key, extent):
         # a key -> baseline value table (NaN: no record; key -1 reads the last NaN): one
         # gather from the table, not from the values
+        assert extent is not None
         keys, rows = records
-        table = np.full(int(key.max()) + 2, np.nan)
+        table = np.full(extent[1] + 2, np.nan)
         table[keys] = value[rows]
         derived: np.ndarray = np.empty(len(key))
 
@@ -233,26 +264,33 @@ def derive_baseline(
         param_index = np.where(
             param_index >= 0, param_index.astype(np.int64) * spec_width + specimen + 1, -1
         )
-    small = len(param_index) and (int(param_index.max()) + 1) * (int(subject.max()) + 1) <= max(
-        4 * len(param_index), _DENSE_MIN
-    )
-    if len(param_index) and int(param_index.min()) >= -1 and not small:
+    n = len(param_index)
+    if not n:
+        return baseline_values(np.zeros(0, np.int64), day, value)
+    (p_lo, p_hi), (s_lo, s_hi) = _extents([param_index, subject], threads)
+    small = (p_hi + 1) * (s_hi + 1) <= max(4 * n, _DENSE_MIN)
+    if p_lo >= -1 and not small:
         # the parameters present, numbered 0.. (a small key -> value table)
         counts = np.bincount(param_index + 1)
         dense = np.full(len(counts), -1, np.int64)  # dense[code + 1]; code -1 stays -1
         present = np.flatnonzero(counts[1:]) + 1
         dense[present] = np.arange(len(present))
         param_index = dense[param_index + 1]
-    width = int(param_index.max()) + 1 if len(param_index) else 1
-    n = len(param_index)
+        ((p_lo, p_hi),) = _extents([param_index], threads)
+    width = p_hi + 1
     key = np.empty(n, np.int64)
-    unkeyed = len(key) and min(int(subject.min()), int(param_index.min())) < 0
+    unkeyed = min(s_lo, p_lo) < 0
+    parts = row_blocks(n, threads, n)
+    number = {part.start: k for k, part in enumerate(parts)}
+    extents: list[tuple[int, int]] = [(0, 0)] * len(parts)
 
     def keys(part: slice) -> None:
         k = np.multiply(subject[part], width, out=key[part], dtype=np.int64)
         k += param_index[part]
         if unkeyed:
             k[(subject[part] < 0) | (param_index[part] < 0)] = -1
+        extents[number[part.start]] = (int(k.min()), int(k.max()))
 
-    run_blocks(keys, row_blocks(n, threads, n), threads)
-    return baseline_values(key, day, value, threads=threads)
+    run_blocks(keys, parts, threads)
+    extent = min(lo for lo, _ in extents), max(hi for _, hi in extents)
+    return _values(key, day, value, None, extent, threads)
