@@ -11,6 +11,7 @@ text does not grow with the number of rows.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
@@ -802,26 +803,32 @@ def assemble_grades(
             out = out.drop(columns=name)
     bad = prep.has_error
     any_bad = bool(prep.error_texts) and bool(bad.any())
+    cols: dict[str, Any] = {}
     for direction, d in (("low", low), ("high", high)):
         # nullable Int8: NA where not graded or the row has an input problem (0 beneath)
         missing = d.grade < 0
         grade = pd.arrays.IntegerArray(
             np.maximum(d.grade, 0), missing | bad if any_bad else missing
         )
-        out[f"term_{direction}"] = _categorical(d.term, plan.terms, plan.index("terms"))
-        out[f"grade_{direction}"] = grade
+        cols[f"term_{direction}"] = _categorical(d.term, plan.terms, plan.index("terms"))
+        cols[f"grade_{direction}"] = grade
     graded_any = ((low.term >= 0) | (high.term >= 0)).astype(np.int8)
-    out["criteria"] = pd.Categorical.from_codes(
+    cols["criteria"] = pd.Categorical.from_codes(
         graded_any - 1, categories=pd.Index([plan.criteria])
     )
     rules = plan.index("rules")
-    out["rule_low"] = _categorical(
+    cols["rule_low"] = _categorical(
         np.where(bad, -1, low.rule) if any_bad else low.rule, plan.rules, rules
     )
-    out["rule_high"] = _categorical(
+    cols["rule_high"] = _categorical(
         np.where(bad, -1, high.rule) if any_bad else high.rule, plan.rules, rules
     )
     review = low.review | high.review
-    out["review"] = review & ~bad if any_bad else review
-    out["reason"] = _reasons(plan, prep, low, high, thread_count(threads))
+    cols["review"] = review & ~bad if any_bad else review
+    cols["reason"] = _reasons(plan, prep, low, high, thread_count(threads))
+    # the new columns joined on the same index object (no alignment, no copy of the arrays,
+    # where setting them one by one copies each)
+    joined = pd.concat([out, pd.DataFrame(cols, index=out.index, copy=False)], axis=1)
+    joined.attrs = copy.deepcopy(data.attrs)  # the caller's attrs, as a copy keeps them
+    out = joined
     return with_censoring(out, prep)  # issue 10: censored results reviewed, limit kept
