@@ -412,7 +412,7 @@ def convert_indexed(
         def gather(block: slice) -> None:
             for at in range(block.start, block.stop, 1 << 16):  # the index stays in cache
                 part = slice(at, min(at + (1 << 16), block.stop))
-                index = flat[part]
+                index = flat[part].astype(np.intp)  # converted once, not by every take
                 for table, column in gathered:
                     np.take(table, index, out=column[part], mode="clip")  # never < 0
 

@@ -413,7 +413,8 @@ def grade_prepared(
 
     def label_block(part: slice) -> None:
         for d in (low, high):
-            codes = d.label[part] + 1
+            codes = d.label[part].astype(np.intp)  # take converts other index types per call
+            codes += 1
             for table, out in zip(shifted, (d.grade, d.rule, d.term), strict=True):
                 np.take(table, codes, out=out[part], mode="clip")
 
@@ -670,7 +671,8 @@ def _reasons(
     codes = np.empty(n, small)
 
     def category(part: slice) -> None:
-        np.take(table, pair1[part], out=codes[part], mode="clip")  # never < 0
+        index = pair1[part].astype(np.intp)  # take's own index type: no conversion inside
+        np.take(table, index, out=codes[part], mode="clip")  # never < 0
 
     run_blocks(category, parts, threads)
     if len(err_codes):
