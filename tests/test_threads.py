@@ -131,3 +131,33 @@ def test_a_task_that_runs_blocks_itself_runs_them_on_its_own_thread() -> None:
 
     run_blocks(task, row_blocks(4, 2, 2), 2)
     assert inner == [True, True]
+
+
+def test_freed_memory_is_kept_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ctypes
+    import os
+    import sys
+
+    for name in [n for n in os.environ if n.startswith("MALLOC_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.delenv(threads.MEMORY_ENV, raising=False)
+    monkeypatch.setattr(threads, "_KEPT", None)
+    first = threads.keep_freed_memory()
+    if sys.platform.startswith("linux") and hasattr(ctypes.CDLL(None), "mallopt"):
+        assert first is True
+    monkeypatch.setenv(threads.MEMORY_ENV, "0")
+    assert threads.keep_freed_memory() is first  # asked once: the answer kept
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("AEGRADE_KEEP_MEMORY", "0"), ("MALLOC_ARENA_MAX", "2")]
+)
+def test_freed_memory_settings_are_left_alone_when_told(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    calls: list[object] = []
+    monkeypatch.setattr(threads, "_KEPT", None)
+    monkeypatch.setenv(name, value)
+    monkeypatch.setattr("ctypes.CDLL", lambda *a: calls.append(a))
+    assert threads.keep_freed_memory() is False
+    assert calls == []
