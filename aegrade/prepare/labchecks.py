@@ -9,6 +9,7 @@ row that is kept but not graded without being an input error, its reason into ``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -466,11 +467,15 @@ def sibling_ranges(
         checked.append((i, param, sibling))
     if not checked:
         return
-    rows = _rows_of(param_index, [i for i, _, _ in checked], threads)
+
+    def open_with_range(at: np.ndarray) -> np.ndarray:
+        # the parameter's rows disjoint from the others': _set below never changes another's
+        out: np.ndarray = at[ok_unit[at] & ~skip.mask[at] & ~np.isnan(lln[at]) & ~np.isnan(uln[at])]
+        return out
+
+    rows = _rows_of(param_index, [i for i, _, _ in checked], threads, open_with_range)
     for (_, param, sibling), at in zip(checked, rows, strict=True):
-        # the open rows of the parameter, with a range
-        at = at[ok_unit[at] & ~skip.mask[at] & ~np.isnan(lln[at]) & ~np.isnan(uln[at])]
-        if at.size == 0:
+        if at.size == 0:  # the open rows of the parameter, with a range
             continue
         lo, hi = lln[at] * scale[at], uln[at] * scale[at]
         own = _range_fits(param, 1.0, lo, hi)
@@ -480,21 +485,28 @@ def sibling_ranges(
             continue
         wrong = np.zeros(len(param_index), bool)
         wrong[at] = wrong_at
+        where = at[wrong_at]  # the messages of those rows only (_set reads no other)
         fmt = np.vectorize(lambda x: f"{x:g}", otypes=[object])
-        text = (
+        text = np.full(len(param_index), None, dtype=object)
+        text[where] = (
             "range "
-            + pd.Series(fmt(lln), dtype="string")
+            + pd.Series(fmt(lln[where]), dtype="string")
             + "-"
-            + pd.Series(fmt(uln), dtype="string")
+            + pd.Series(fmt(uln[where]), dtype="string")
             + f" fits {sibling.name.lower()} ({sibling.code}), not {param.code}: "
             f"map the test to {sibling.code}"
         ).to_numpy(dtype=object)
         _set(skip, wrong, Reason.UNIT_MISMATCH, text)
 
 
-def _rows_of(param_index: np.ndarray, wanted: list[int], threads: int) -> list[np.ndarray]:
+def _rows_of(
+    param_index: np.ndarray,
+    wanted: list[int],
+    threads: int,
+    keep: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> list[np.ndarray]:
     """Per parameter index in ``wanted``, its rows in row order (blocks of rows searched on
-    ``threads`` threads, then joined in order)."""
+    ``threads`` threads, then joined in order); ``keep``: those of a block's rows to keep."""
     n = len(param_index)
     parts = row_blocks(n, threads, n)
     number = {part.start: k for k, part in enumerate(parts)}
@@ -502,7 +514,8 @@ def _rows_of(param_index: np.ndarray, wanted: list[int], threads: int) -> list[n
 
     def block(part: slice) -> None:
         p = param_index[part]
-        found[number[part.start]] = [np.flatnonzero(p == i) + part.start for i in wanted]
+        at = [np.flatnonzero(p == i) + part.start for i in wanted]
+        found[number[part.start]] = at if keep is None else [keep(a) for a in at]
 
     run_blocks(block, parts, threads)
     return [
