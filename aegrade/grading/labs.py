@@ -465,13 +465,23 @@ def _grade_compiled(
     n = prep.n
     counts = np.bincount(prep.param_index + 1, minlength=len(names) + 1)
     bounds = np.cumsum(counts)
-    order = np.argsort(_sort_key(prep.param_index, counts), kind="stable")
-    dest = np.empty(n, np.intp)  # where each row goes in parameter order
-    dest[order] = np.arange(n)
-    source = _Sorted(prep, dest)
+    key = _sort_key(prep.param_index, counts)
+    ordered = n < 2 or bool((key[1:] >= key[:-1]).all())  # already in parameter order
     present = _units_present(prep, len(units))
-    label = {"low": np.full(n, -1, np.int32), "high": np.full(n, -1, np.int32)}
-    review = {"low": np.zeros(n, bool), "high": np.zeros(n, bool)}
+    source: Prepared | _Block | _Sorted = prep
+    dest = None
+    if ordered:  # groups are slices of the block's own columns, results written in place
+        label, review = (
+            {"low": low.label, "high": high.label},
+            {"low": low.review, "high": high.review},
+        )
+    else:
+        order = np.argsort(key, kind="stable")
+        dest = np.empty(n, np.intp)  # where each row goes in parameter order
+        dest[order] = np.arange(n)
+        source = _Sorted(prep, dest)
+        label = {"low": np.full(n, -1, np.int32), "high": np.full(n, -1, np.int32)}
+        review = {"low": np.zeros(n, bool), "high": np.zeros(n, bool)}
     for i in wanted:
         part = slice(int(bounds[i]), int(bounds[i + 1]))  # rows of parameter i
         if part.start == part.stop:
@@ -484,6 +494,8 @@ def _grade_compiled(
             label[direction][part] = lab
             if rev.any():
                 review[direction][part] = rev
+    if dest is None:
+        return
     for direction, out in (("low", low), ("high", high)):  # back in row order
         np.take(label[direction], dest, out=out.label, mode="clip")
         np.take(review[direction], dest, out=out.review, mode="clip")

@@ -120,6 +120,26 @@ def test_two_threads_grade_as_one_thread_and_as_tiny_blocks(
     assert serial["grade_low"].dropna().nunique() >= 4 and serial["review"].any()
 
 
+@pytest.mark.parametrize("block", [1 << 30, 250, TINY])
+def test_rows_already_in_parameter_order_grade_as_in_any_order(
+    monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    # blocks whose rows are already grouped by parameter are graded in place, unsorted
+    from aegrade.prepare.observations import prepare_observations
+
+    data = _messy(1500, seed=6)
+    index = prepare_observations(data, errors="coerce").param_index
+    ordered = data.iloc[np.argsort(index, kind="stable")]  # unknown (-1) first, as sorted
+    whole = _graded(data, 1 << 30, errors="coerce")
+    sorted_blocks: list[int] = []
+    monkeypatch.setattr(labs._Sorted, "__init__", lambda *a: sorted_blocks.append(1))
+    got = _graded(ordered, block, errors="coerce").loc[data.index]
+    assert sorted_blocks == []  # every block graded in place
+    pd.testing.assert_frame_equal(whole, got, check_exact=True, check_categorical=False)
+    assert (whole["reason"].astype(str) == got["reason"].astype(str)).all()
+    assert whole["grade_low"].dropna().nunique() >= 4
+
+
 def test_two_threads_run_on_a_pool(monkeypatch: pytest.MonkeyPatch) -> None:
     # the comparisons above mean something only if the blocks ran on threads
     asked: list[int] = []
