@@ -10,6 +10,9 @@ rows, the median wall time of ``--runs`` INTERLEAVED runs (floor, aegrade, floor
 grade_labs runs twice in each round: on one thread (``threads=1``, the serial path: its CPU
 ratio is what no second core helps, as the floor is one thread) and with ``--threads`` (the
 default: every core, as ``grade_labs`` runs by default); both wall and CPU ratios are printed.
+The first grade_labs call (the warm-up) sets the allocator to keep freed memory
+(:func:`aegrade.threads.keep_freed_memory`), which then holds for the floor too; run with
+``AEGRADE_KEEP_MEMORY=0`` to measure without it.
 ``--big N`` repeats (a) and (b) on N rows in a fresh process (interleaved, 3 runs) with its
 peak memory. Unless ``--no-cli``, it also times ``aegrade grade big.csv --format parquet`` as a
 whole process with its peak memory. ``--stages`` splits grade_labs into its three steps
