@@ -392,11 +392,11 @@ def unit_mismatches(
                 continue
             has_range = ~np.isnan(lo) & ~np.isnan(hi)
             x, y, w = lo * scale_of, hi * scale_of, raw_value[part] * scale_of
-            fits = (np.isnan(x) | ((x >= lln_lo[q]) & (x <= lln_hi[q]))) & (
-                np.isnan(y) | ((y >= uln_lo[q]) & (y <= uln_hi[q]))
-            )
-            value_fits = np.isnan(w) | ((w >= val_lo[q]) & (w <= val_hi[q]))
-            bad[part] = open_ & ~np.isnan(scale_of) & np.where(has_range, ~fits, ~value_fits)
+            # outside a window: a NaN compares False both ways, so it is never outside (the
+            # windows are numbers or infinite, never NaN)
+            range_out = (x < lln_lo[q]) | (x > lln_hi[q]) | (y < uln_lo[q]) | (y > uln_hi[q])
+            value_out = (w < val_lo[q]) | (w > val_hi[q])
+            bad[part] = open_ & ~np.isnan(scale_of) & np.where(has_range, range_out, value_out)
 
     run_blocks(check, row_blocks(n, threads, n), threads)
     if bad.any():
