@@ -21,6 +21,7 @@ LAYERS: dict[str, int] = {
     "_version": 0,
     "errors": 0,
     "lazy": 0,
+    "threads": 0,
     "schema": 1,
     "criteria": 1,
     "study": 2,

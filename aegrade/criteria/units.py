@@ -17,6 +17,7 @@ import yaml
 
 from aegrade.criteria.labnames import fold_name, lab_vocabulary
 from aegrade.lazy import lazy_module
+from aegrade.threads import row_blocks, run_blocks
 
 if TYPE_CHECKING:
     import numpy as np
@@ -279,8 +280,9 @@ def _native_codes(series: pd.Series) -> tuple[np.ndarray, list[object]]:
     return factorize(series)
 
 
-def parameter_index(series: pd.Series, names: list[str]) -> np.ndarray:
-    """For each row, the index of its canonical parameter code in ``names`` (-1 unknown).
+def parameter_index(series: pd.Series, names: list[str], *, threads: int = 1) -> np.ndarray:
+    """For each row, the index of its canonical parameter code in ``names`` (-1 unknown); the
+    distinct names are resolved once, the rows gathered in blocks on ``threads`` threads.
 
     Examples
     --------
@@ -292,7 +294,12 @@ def parameter_index(series: pd.Series, names: list[str]) -> np.ndarray:
     lookup = {c: i for i, c in enumerate(names)}
     found = [reg.resolve_code(u) for u in uniques]
     mapped = np.array([lookup.get(c, -1) if c else -1 for c in found] + [-1], np.int64)
-    out: np.ndarray = mapped[codes]
+    out: np.ndarray = np.empty(len(codes), np.int64)
+
+    def gather(part: slice) -> None:
+        np.take(mapped, codes[part], out=out[part], mode="wrap")
+
+    run_blocks(gather, row_blocks(len(codes), threads, len(codes)), threads)
     return out
 
 
@@ -356,11 +363,12 @@ def _pair_tables(
 
 
 def convert_indexed(
-    param_index: np.ndarray, names: list[str], unit: pd.Series
+    param_index: np.ndarray, names: list[str], unit: pd.Series, *, threads: int = 1
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """As :func:`convert_columns`, for rows whose parameter is already an index into ``names``.
 
-    The (parameter, unit) pairs are resolved in a small dense table, then gathered per row.
+    The (parameter, unit) pairs are resolved in a small dense table, then gathered per row
+    (in blocks of rows on ``threads`` threads: :mod:`aegrade.threads`, the same result).
 
     Examples
     --------
@@ -383,23 +391,38 @@ def convert_indexed(
         flat_tables = [np.roll(t, (1, 1), axis=(0, 1)).ravel() for t in tables]
         n = len(param_index)
         wide = np.int32 if scale.size < np.iinfo(np.int32).max else np.int64
-        flat = np.multiply(param_index, shape[1], dtype=wide)
-        flat += shape[1] + 1
-        flat += ucodes
-        seen = np.bincount(flat, minlength=scale.size) > 0
+        flat: np.ndarray[Any, np.dtype[np.signedinteger[Any]]] = np.empty(n, wide)
+        parts = row_blocks(n, threads, n)
+        counts: list[np.ndarray] = []
+
+        def index(block: slice) -> None:
+            at = np.multiply(param_index[block], shape[1], out=flat[block], casting="unsafe")
+            at += shape[1] + 1
+            at += ucodes[block]
+            counts.append(np.bincount(at, minlength=scale.size))
+
+        run_blocks(index, parts, threads)
+        seen = np.sum(counts, axis=0) > 0 if counts else np.zeros(scale.size, bool)
         # a column that is the same number on every pair present is not gathered per row:
         # zeros (no offset, every status 0) cost no pass over the rows
         out: list[np.ndarray] = []
+        gathered: list[tuple[np.ndarray, np.ndarray]] = []
         for table in flat_tables:
             used = table[seen]
             if used.size and not used.any():
                 out.append(np.zeros(n, table.dtype))
             else:
-                column = np.empty(n, table.dtype)
-                for at in range(0, n, 1 << 16):  # in blocks: the index stays in cache
-                    part = slice(at, at + (1 << 16))
-                    column[part] = table[flat[part]]
-                out.append(column)
+                out.append(np.empty(n, table.dtype))
+                gathered.append((table, out[-1]))
+
+        def gather(block: slice) -> None:
+            for at in range(block.start, block.stop, 1 << 16):  # the index stays in cache
+                part = slice(at, min(at + (1 << 16), block.stop))
+                index = flat[part].astype(np.intp)  # converted once, not by every take
+                for table, column in gathered:
+                    np.take(table, index, out=column[part], mode="clip")  # never < 0
+
+        run_blocks(gather, parts, threads)
         return out[0], out[1], out[2], out[3]
     rows = np.where(param_index >= 0, param_index, len(names))
     cols = np.where(ucodes >= 0, ucodes, len(uuniques))

@@ -324,6 +324,51 @@ def missing_label(rules: EntryRules, rows: P.Rows, na: BoolArray) -> npt.NDArray
     return out
 
 
+def _blend(
+    label: npt.NDArray[np.int32], code: int, where: BoolArray, step: npt.NDArray[np.int32]
+) -> None:
+    """``label[where] = code`` by arithmetic (``label += (code - label) * where``): no branch
+    per row, where numpy's masked copy takes one (slow on a mask with no pattern)."""
+    np.subtract(np.int32(code), label, out=step)
+    np.multiply(step, where, out=step)
+    np.add(label, step, out=label)
+
+
+def _first_hits(
+    rules: EntryRules, truths: list[Truth], label: npt.NDArray[np.int32], review: BoolArray
+) -> BoolArray:
+    """Each row's label from the first clause that holds, and its review flag (an alternative
+    grade, or a more severe grade undecided), written into ``label`` and ``review``; returns
+    where no clause held (those rows are open where a clause was undecided: see
+    :func:`evaluate_entry`)."""
+    n = len(label)
+    open_ = np.ones(n, bool)  # no clause has held yet
+    hit = np.empty(n, bool)
+    step = np.empty(n, np.int32)
+    unknown_above: BoolArray | None = None  # a more severe grade was undecided
+    grade_unknown: BoolArray | None = None  # this grade was undecided
+    current: int | None = None
+    for (assigned, other, _, lab, _), (true, known) in zip(rules.clauses, truths, strict=True):
+        level = assigned if other < 0 or other < assigned else other
+        if current is not None and level != current and grade_unknown is not None:
+            unknown_above = (
+                grade_unknown if unknown_above is None else unknown_above | grade_unknown
+            )
+            grade_unknown = None
+        current = level
+        if known is not None:  # a true clause is always decided: known | true == known
+            unknown = ~known
+            grade_unknown = unknown if grade_unknown is None else grade_unknown | unknown
+        np.logical_and(true, open_, out=hit)
+        np.add(label, np.multiply(hit, np.int32(lab + 1), out=step), out=label)  # -1 on open
+        if other >= 0:
+            review |= hit
+        elif unknown_above is not None:
+            review |= unknown_above & hit  # False on open rows until now
+        np.logical_xor(open_, hit, out=open_)
+    return open_
+
+
 def evaluate_entry(
     rules: EntryRules, rows: P.Rows, units: list[str], present: frozenset[int] | None = None
 ) -> tuple[npt.NDArray[np.int32], BoolArray]:
@@ -371,37 +416,26 @@ def evaluate_entry(
     n = g.n
     label = np.full(n, -1, np.int32)
     review = np.zeros(n, bool)
-    open_ = np.ones(n, bool)  # no clause has held yet
-    hit = np.empty(n, bool)
+    truths = [_clause(clause, g) for _, _, clause, _, _ in rules.clauses]
     all_known: BoolArray | None = None  # None: every clause so far was decided everywhere
-    unknown_above: BoolArray | None = None  # a more severe grade was undecided
-    grade_unknown: BoolArray | None = None  # this grade was undecided
-    current: int | None = None
-    for assigned, other, clause, lab, _ in rules.clauses:
-        level = assigned if other < 0 or other < assigned else other
-        if current is not None and level != current and grade_unknown is not None:
-            unknown_above = (
-                grade_unknown if unknown_above is None else unknown_above | grade_unknown
-            )
-            grade_unknown = None
-        current = level
-        true, known = _clause(clause, g)
-        if known is not None:  # a true clause is always decided: known | true == known
-            all_known = known.copy() if all_known is None else np.logical_and(all_known, known)
-            unknown = ~known
-            grade_unknown = unknown if grade_unknown is None else grade_unknown | unknown
-        np.logical_and(true, open_, out=hit)
-        np.copyto(label, lab, where=hit)
-        if other >= 0:
-            review |= hit
-        elif unknown_above is not None:
-            np.copyto(review, unknown_above, where=hit)
-        np.logical_xor(open_, hit, out=open_)
+    if all(k is None for _, k in truths) and all(c[1] < 0 for c in rules.clauses):
+        # every clause decided on every row and none with an alternative grade (no review):
+        # the first clause that holds is the last one written, from the least severe up
+        step = np.empty(n, np.int32)
+        for (_, _, _, lab, _), (true, _) in zip(rules.clauses[::-1], truths[::-1], strict=True):
+            _blend(label, lab, true, step)
+        open_ = label < 0
+    else:
+        open_ = _first_hits(rules, truths, label, review)
+        for _, known in truths:
+            if known is not None:
+                all_known = known.copy() if all_known is None else all_known & known
     value_nan = g.nan("value")
     zero = open_.copy() if all_known is None else open_ & all_known
     if value_nan is not None:
         zero &= ~value_nan
-    np.copyto(label, rules.grade0_label, where=zero)
+    # label is -1 on open rows: grade 0 written by arithmetic, not a masked copy
+    np.add(label, np.multiply(zero, np.int32(rules.grade0_label + 1), dtype=np.int32), out=label)
     na = open_ & ~zero
     if na.any():
         label[na] = missing_label(rules, rows, na)

@@ -11,6 +11,7 @@ text does not grow with the number of rows.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
@@ -25,6 +26,7 @@ from aegrade.grading import compiled as C
 from aegrade.grading import predicates as P
 from aegrade.prepare.censoring import with_censoring
 from aegrade.prepare.observations import Context, Prepared, prepare_observations
+from aegrade.threads import row_blocks, run_blocks, thread_count
 
 __all__ = ["GRADE_COLUMNS", "Ambiguous", "assemble_grades", "grade_labs", "grade_prepared"]
 
@@ -83,6 +85,15 @@ class _Plan:
     label_grade: npt.NDArray[np.int8] = field(default_factory=lambda: np.full(1, -1, np.int8))
     label_rule: AnyCodes = field(default_factory=lambda: np.full(1, -1, np.int32))
     label_term: AnyCodes = field(default_factory=lambda: np.full(1, -1, np.int32))
+    #: the categories of the term and rule columns, built once per plan (immutable indexes)
+    indexes: dict[str, pd.Index] = field(default_factory=dict)
+
+    def index(self, name: Literal["terms", "rules"]) -> pd.Index:
+        """``pd.Index(self.terms)`` or of ``self.rules``, built on first use."""
+        found = self.indexes.get(name)
+        if found is None:
+            found = self.indexes[name] = pd.Index(getattr(self, name))
+        return found
 
 
 @lru_cache(maxsize=16)
@@ -318,6 +329,7 @@ def grade_prepared(
     *,
     ambiguous: Ambiguous = "worse",
     engine: Engine = "compiled",
+    threads: int | None = None,
 ) -> tuple[_Plan, _Direction, _Direction]:
     """Grade prepared observations in both directions (the engine of :func:`grade_labs`).
 
@@ -335,6 +347,10 @@ def grade_prepared(
         ``"general"`` evaluates every entry with the general evaluator. Both give the same
         results bit for bit (``tests/grading/test_compiled.py``); ``"general"`` is the
         reference they are tested against.
+    threads
+        How many threads grade blocks of rows side by side (:func:`aegrade.threads.
+        thread_count`: None reads ``AEGRADE_THREADS``, else every core on the main thread and
+        one elsewhere; 1 is the serial path). The results do not depend on it.
 
     Returns
     -------
@@ -368,24 +384,41 @@ def grade_prepared(
             _Direction(
                 none.astype(np.int8),
                 none,
-                np.full(prep.n, -1, np.int32),
+                np.empty(prep.n, np.int32),  # -1 and False written by each block
                 none,
-                np.zeros(prep.n, bool),
+                np.empty(prep.n, bool),
             )
             for _ in range(2)
         )
-    block = max(int(BLOCK_ROWS), 1)
-    for lo in range(0, prep.n, block):  # compiled entries: block by block, rows independent
-        part = slice(lo, min(lo + block, prep.n))
+    workers = thread_count(threads)
+    parts = row_blocks(prep.n, workers, BLOCK_ROWS)
+
+    def compiled_block(part: slice) -> None:  # rows independent: each block on its own
+        for d in (low, high):
+            d.label[part], d.review[part] = -1, False
         source: Prepared | _Block = prep if part == slice(0, prep.n) else _Block(prep, part)
         _grade_compiled(source, plan, low.rows(part), high.rows(part))
+
+    registry()  # built before the threads start
+    run_blocks(compiled_block, parts, workers)
     general = _grade_groups(prep, plan, low, high, engine, "general")  # whole groups
     for d in (low, high):  # what each label stands for (-1: the tables' last element)
-        d.grade, d.rule, d.term = (
-            plan.label_grade[d.label],
-            plan.label_rule[d.label],
-            plan.label_term[d.label],
-        )
+        d.grade = np.empty(prep.n, plan.label_grade.dtype)
+        d.rule = np.empty(prep.n, plan.label_rule.dtype)
+        d.term = np.empty(prep.n, plan.label_term.dtype)
+
+    # the tables with the element of label -1 first, read at label + 1: a gather of indices
+    # that are never negative (many -1 labels make a branch per row in numpy's take)
+    shifted = [np.roll(t, 1) for t in (plan.label_grade, plan.label_rule, plan.label_term)]
+
+    def label_block(part: slice) -> None:
+        for d in (low, high):
+            codes = d.label[part].astype(np.intp)  # take converts other index types per call
+            codes += 1
+            for table, out in zip(shifted, (d.grade, d.rule, d.term), strict=True):
+                np.take(table, codes, out=out[part], mode="clip")
+
+    run_blocks(label_block, row_blocks(prep.n, workers, 1 << 22), workers)
     for d, idx, (g, _, rid, _) in general:
         d.grade[idx], d.rule[idx] = g, rid
     return plan, low, high
@@ -432,13 +465,23 @@ def _grade_compiled(
     n = prep.n
     counts = np.bincount(prep.param_index + 1, minlength=len(names) + 1)
     bounds = np.cumsum(counts)
-    order = np.argsort(_sort_key(prep.param_index, counts), kind="stable")
-    dest = np.empty(n, np.intp)  # where each row goes in parameter order
-    dest[order] = np.arange(n)
-    source = _Sorted(prep, dest)
+    key = _sort_key(prep.param_index, counts)
+    ordered = n < 2 or bool((key[1:] >= key[:-1]).all())  # already in parameter order
     present = _units_present(prep, len(units))
-    label = {"low": np.full(n, -1, np.int32), "high": np.full(n, -1, np.int32)}
-    review = {"low": np.zeros(n, bool), "high": np.zeros(n, bool)}
+    source: Prepared | _Block | _Sorted = prep
+    dest = None
+    if ordered:  # groups are slices of the block's own columns, results written in place
+        label, review = (
+            {"low": low.label, "high": high.label},
+            {"low": low.review, "high": high.review},
+        )
+    else:
+        order = np.argsort(key, kind="stable")
+        dest = np.empty(n, np.intp)  # where each row goes in parameter order
+        dest[order] = np.arange(n)
+        source = _Sorted(prep, dest)
+        label = {"low": np.full(n, -1, np.int32), "high": np.full(n, -1, np.int32)}
+        review = {"low": np.zeros(n, bool), "high": np.zeros(n, bool)}
     for i in wanted:
         part = slice(int(bounds[i]), int(bounds[i + 1]))  # rows of parameter i
         if part.start == part.stop:
@@ -451,9 +494,11 @@ def _grade_compiled(
             label[direction][part] = lab
             if rev.any():
                 review[direction][part] = rev
+    if dest is None:
+        return
     for direction, out in (("low", low), ("high", high)):  # back in row order
-        np.take(label[direction], dest, out=out.label)
-        np.take(review[direction], dest, out=out.review)
+        np.take(label[direction], dest, out=out.label, mode="clip")
+        np.take(review[direction], dest, out=out.review, mode="clip")
 
 
 def _sort_key(param_index: npt.NDArray[np.integer[Any]], counts: npt.NDArray[np.intp]) -> Any:
@@ -572,20 +617,25 @@ def _entries(
 
 
 def _categorical(
-    codes: npt.NDArray[np.integer[Any]], categories: list[str]
+    codes: npt.NDArray[np.integer[Any]], categories: list[str], index: pd.Index | None = None
 ) -> pd.Categorical[str] | pd.Categorical[object]:
-    """Codes (-1 missing) over text categories; all missing when there are none.
+    """Codes (-1 missing) over text categories (``index``: them as an index, when built
+    already); all missing when there are none.
 
     The codes are the engine's own, always within the categories: not validated again.
     """
     return (
-        pd.Categorical.from_codes(codes, categories=pd.Index(categories), validate=False)
+        pd.Categorical.from_codes(
+            codes, categories=pd.Index(categories) if index is None else index, validate=False
+        )
         if categories
         else pd.Categorical([None] * len(codes))
     )
 
 
-def _reasons(plan: _Plan, prep: Prepared, low: _Direction, high: _Direction) -> pd.Categorical[str]:
+def _reasons(
+    plan: _Plan, prep: Prepared, low: _Direction, high: _Direction, threads: int = 1
+) -> pd.Categorical[str]:
     """One reason per row: the low and high labels joined, or the input problem, or no criteria.
 
     Label pairs are coded as integers and only the distinct pairs are turned into text; a
@@ -596,11 +646,18 @@ def _reasons(plan: _Plan, prep: Prepared, low: _Direction, high: _Direction) -> 
     wide: type[np.signedinteger[Any]] = (
         np.int32 if n_labels * n_labels + 1 < np.iinfo(np.int32).max else np.int64
     )
-    pair1: npt.NDArray[np.signedinteger[Any]] = low.label.astype(wide) + 1
-    pair1 *= n_labels
-    pair1 += high.label
-    pair1 += 2
-    np.putmask(pair1, (low.term < 0) & (high.term < 0), 0)
+    n = len(low.label)
+    pair1: npt.NDArray[np.signedinteger[Any]] = np.empty(n, wide)
+    parts = row_blocks(n, threads, n)
+
+    def pairs(part: slice) -> None:
+        got = np.add(low.label[part], 1, out=pair1[part], dtype=wide)
+        got *= n_labels
+        got += high.label[part]
+        got += 2
+        got *= (low.term[part] >= 0) | (high.term[part] >= 0)  # 0: no term (no masked copy)
+
+    run_blocks(pairs, parts, threads)
     present = np.zeros(n_labels * n_labels + 1, bool)  # dense: label pairs are few
     present[pair1] = True
     uniq = np.flatnonzero(present) - 1
@@ -618,9 +675,18 @@ def _reasons(plan: _Plan, prep: Prepared, low: _Direction, high: _Direction) -> 
         texts.extend(prep.error_texts)
     categories, remap = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
     remap = remap.reshape(-1)
-    table = np.zeros(len(present), wide)  # pair code + 1 -> category code
+    # pair code + 1 -> category code, in the categorical's own code type (a small table
+    # stays in cache; pandas keeps such codes as they are)
+    small = _code_type(len(categories))
+    table = np.zeros(len(present), small)
     table[uniq + 1] = remap[: len(uniq)]
-    codes = table[pair1]
+    codes = np.empty(n, small)
+
+    def category(part: slice) -> None:
+        index = pair1[part].astype(np.intp)  # take's own index type: no conversion inside
+        np.take(table, index, out=codes[part], mode="clip")  # never < 0
+
+    run_blocks(category, parts, threads)
     if len(err_codes):
         codes[has_error] = remap[err_codes]
     return pd.Categorical.from_codes(codes, categories=pd.Index(categories), validate=False)
@@ -633,6 +699,7 @@ def grade_labs(
     errors: Literal["raise", "coerce"] = "raise",
     ambiguous: Ambiguous = "worse",
     context: Context | None = None,
+    threads: int | None = None,
 ) -> pd.DataFrame:
     """Grade lab and vital-sign observations by CTCAE.
 
@@ -653,6 +720,13 @@ def grade_labs(
         Where the value cannot tell two grades apart because CTCAE adds symptoms or
         interventions: ``"worse"`` takes the worse grade, ``"lower"`` the lower; either way
         ``review`` is True.
+    threads
+        How many threads prepare and grade blocks of rows side by side. None (the default):
+        the environment variable ``AEGRADE_THREADS`` if set, else every core when called from
+        the main thread and one thread when called from any other thread (a Dask worker) or
+        from a child process (a process pool), so that a caller's own pool is not
+        oversubscribed (:func:`aegrade.threads.thread_count`). 1 is the serial path. The
+        results do not depend on it, bit for bit.
 
     Returns
     -------
@@ -692,13 +766,20 @@ def grade_labs(
     >>> graded.loc[2, "reason"]
     "not graded: unknown_parameter (test name 'XYZ' is not recognised; map it in [parameters])"
     """
-    prep = prepare_observations(data, context=context, errors=errors)
-    plan, low, high = grade_prepared(prep, criteria, ambiguous=ambiguous)
-    return assemble_grades(data, prep, plan, low, high)
+    workers = thread_count(threads)
+    prep = prepare_observations(data, context=context, errors=errors, threads=workers)
+    plan, low, high = grade_prepared(prep, criteria, ambiguous=ambiguous, threads=workers)
+    return assemble_grades(data, prep, plan, low, high, threads=workers)
 
 
 def assemble_grades(
-    data: pd.DataFrame, prep: Prepared, plan: _Plan, low: _Direction, high: _Direction
+    data: pd.DataFrame,
+    prep: Prepared,
+    plan: _Plan,
+    low: _Direction,
+    high: _Direction,
+    *,
+    threads: int | None = None,
 ) -> pd.DataFrame:
     """The input rows with :data:`GRADE_COLUMNS` from :func:`grade_prepared`'s results.
 
@@ -711,6 +792,8 @@ def assemble_grades(
         as reason).
     plan, low, high
         :func:`grade_prepared`'s results.
+    threads
+        As for :func:`grade_prepared`: the reasons are coded in blocks of rows side by side.
 
     Returns
     -------
@@ -734,23 +817,32 @@ def assemble_grades(
             out = out.drop(columns=name)
     bad = prep.has_error
     any_bad = bool(prep.error_texts) and bool(bad.any())
+    cols: dict[str, Any] = {}
     for direction, d in (("low", low), ("high", high)):
         # nullable Int8: NA where not graded or the row has an input problem (0 beneath)
         missing = d.grade < 0
         grade = pd.arrays.IntegerArray(
             np.maximum(d.grade, 0), missing | bad if any_bad else missing
         )
-        out[f"term_{direction}"] = _categorical(d.term, plan.terms)
-        out[f"grade_{direction}"] = grade
+        cols[f"term_{direction}"] = _categorical(d.term, plan.terms, plan.index("terms"))
+        cols[f"grade_{direction}"] = grade
     graded_any = ((low.term >= 0) | (high.term >= 0)).astype(np.int8)
-    out["criteria"] = pd.Categorical.from_codes(
+    cols["criteria"] = pd.Categorical.from_codes(
         graded_any - 1, categories=pd.Index([plan.criteria])
     )
-    out["rule_low"] = _categorical(np.where(bad, -1, low.rule) if any_bad else low.rule, plan.rules)
-    out["rule_high"] = _categorical(
-        np.where(bad, -1, high.rule) if any_bad else high.rule, plan.rules
+    rules = plan.index("rules")
+    cols["rule_low"] = _categorical(
+        np.where(bad, -1, low.rule) if any_bad else low.rule, plan.rules, rules
+    )
+    cols["rule_high"] = _categorical(
+        np.where(bad, -1, high.rule) if any_bad else high.rule, plan.rules, rules
     )
     review = low.review | high.review
-    out["review"] = review & ~bad if any_bad else review
-    out["reason"] = _reasons(plan, prep, low, high)
+    cols["review"] = review & ~bad if any_bad else review
+    cols["reason"] = _reasons(plan, prep, low, high, thread_count(threads))
+    # the new columns joined on the same index object (no alignment, no copy of the arrays,
+    # where setting them one by one copies each)
+    joined = pd.concat([out, pd.DataFrame(cols, index=out.index, copy=False)], axis=1)
+    joined.attrs = copy.deepcopy(data.attrs)  # the caller's attrs, as a copy keeps them
+    out = joined
     return with_censoring(out, prep)  # issue 10: censored results reviewed, limit kept

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from aegrade.threads import row_blocks, run_blocks
+
 __all__ = ["BASELINE_LAST_DAY", "baseline_rows", "baseline_values", "derive_baseline"]
 
 #: Observations at or before this study day are baseline candidates (SPEC section 2: day 0 is
@@ -78,12 +80,16 @@ def baseline_rows(
 
 
 def _records(
-    key: np.ndarray, day: np.ndarray, eligible: np.ndarray | None, rank: np.ndarray | None
+    key: np.ndarray,
+    day: np.ndarray,
+    eligible: np.ndarray | None,
+    rank: np.ndarray | None,
+    threads: int = 1,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The groups that have a baseline record (sorted) and that record's row; None: none.
 
     ``eligible`` None: the rows whose ``rank`` is a number."""
-    cand = np.flatnonzero(day <= BASELINE_LAST_DAY)  # the few rows up to day 0 first
+    cand = _candidates(day, threads)  # the few rows up to day 0 first
     ok = key[cand] >= 0
     if eligible is None:
         assert rank is not None
@@ -104,6 +110,22 @@ def _records(
     k = key[order]
     last = np.r_[k[1:] != k[:-1], True]
     return k[last], order[last]
+
+
+def _candidates(day: np.ndarray, threads: int) -> np.ndarray:
+    """The rows at or before :data:`BASELINE_LAST_DAY`, in row order (blocks of rows found on
+    ``threads`` threads, then joined in order)."""
+    parts = row_blocks(len(day), threads, len(day))
+    if len(parts) <= 1:
+        return np.flatnonzero(day <= BASELINE_LAST_DAY)
+    found: list[np.ndarray] = [np.zeros(0, np.intp)] * len(parts)
+    number = {part.start: k for k, part in enumerate(parts)}
+
+    def block(part: slice) -> None:
+        found[number[part.start]] = np.flatnonzero(day[part] <= BASELINE_LAST_DAY) + part.start
+
+    run_blocks(block, parts, threads)
+    return np.concatenate(found)
 
 
 def _latest(
@@ -127,10 +149,26 @@ def _latest(
     return keys, row[keys]
 
 
-def _dense(key: np.ndarray) -> bool:
+def _dense(key: np.ndarray, extent: tuple[int, int] | None = None) -> bool:
     """Keys -1 (no group) or more, few enough for a key -> record table with a last element
-    that key -1 reads."""
-    return int(key.min()) >= -1 and int(key.max()) + 1 <= max(4 * len(key), _DENSE_MIN)
+    that key -1 reads (``extent``: the keys' minimum and maximum, when known)."""
+    lo, hi = (int(key.min()), int(key.max())) if extent is None else extent
+    return lo >= -1 and hi + 1 <= max(4 * len(key), _DENSE_MIN)
+
+
+def _extents(arrays: list[np.ndarray], threads: int) -> list[tuple[int, int]]:
+    """The minimum and maximum of each (non-empty, equally long) integer array, found in
+    blocks of rows on ``threads`` threads."""
+    n = len(arrays[0])
+    parts = row_blocks(n, threads, n)
+    number = {part.start: k for k, part in enumerate(parts)}
+    found: list[list[tuple[int, int]]] = [[] for _ in parts]
+
+    def block(part: slice) -> None:
+        found[number[part.start]] = [(int(a[part].min()), int(a[part].max())) for a in arrays]
+
+    run_blocks(block, parts, threads)
+    return [(min(f[k][0] for f in found), max(f[k][1] for f in found)) for k in range(len(arrays))]
 
 
 def baseline_values(
@@ -138,9 +176,12 @@ def baseline_values(
     day: np.ndarray,
     value: np.ndarray,
     given: np.ndarray | None = None,
+    *,
+    threads: int = 1,
 ) -> np.ndarray:
     """Per row, its baseline value: ``given`` where a number, else the value of the baseline
     record of :func:`baseline_rows` (eligible: rows with a value; ties: the higher value).
+    ``threads``: blocks of rows read side by side (:mod:`aegrade.threads`), the same result.
 
     >>> import numpy as np
     >>> key, day = np.array([0, 0, 0]), np.array([-1.0, 0.0, 5.0])
@@ -150,14 +191,34 @@ def baseline_values(
     ...                 given=np.array([np.nan, np.nan, 100.0])).tolist()
     [110.0, 110.0, 100.0]
     """
-    records = _records(key, day, None, value) if len(key) else None
-    if records is not None and _dense(key):
+    return _values(key, day, value, given, None, threads)
+
+
+def _values(
+    key: np.ndarray,
+    day: np.ndarray,
+    value: np.ndarray,
+    given: np.ndarray | None,
+    extent: tuple[int, int] | None,
+    threads: int,
+) -> np.ndarray:
+    """:func:`baseline_values`, with the keys' minimum and maximum when known."""
+    records = _records(key, day, None, value, threads) if len(key) else None
+    if records is not None and extent is None:
+        extent = int(key.min()), int(key.max())
+    if records is not None and _dense(key, extent):
         # a key -> baseline value table (NaN: no record; key -1 reads the last NaN): one
         # gather from the table, not from the values
+        assert extent is not None
         keys, rows = records
-        table = np.full(int(key.max()) + 2, np.nan)
+        table = np.full(extent[1] + 2, np.nan)
         table[keys] = value[rows]
-        derived: np.ndarray = table[key]
+        derived: np.ndarray = np.empty(len(key))
+
+        def gather(part: slice) -> None:
+            np.take(table, key[part], out=derived[part], mode="wrap")
+
+        run_blocks(gather, row_blocks(len(key), threads, len(key)), threads)
     else:
         at = baseline_rows(key, day, ~np.isnan(value), rank=value)
         derived = value[at]
@@ -174,6 +235,7 @@ def derive_baseline(
     value: np.ndarray,
     *,
     specimen: np.ndarray | None = None,
+    threads: int = 1,
 ) -> np.ndarray:
     """Per row, the last value of the same subject, parameter and specimen at day <= 0 (SPEC
     section 2); NaN values (rejected or missing) never count, and ties on a day go to the
@@ -184,6 +246,8 @@ def derive_baseline(
     specimen
         Integer code of each row's specimen (-1: none given; rows without a specimen form
         their own group). None: one group per subject and parameter.
+    threads
+        Blocks of rows keyed and read side by side (:mod:`aegrade.threads`): the same result.
 
     Examples
     --------
@@ -200,19 +264,33 @@ def derive_baseline(
         param_index = np.where(
             param_index >= 0, param_index.astype(np.int64) * spec_width + specimen + 1, -1
         )
-    small = len(param_index) and (int(param_index.max()) + 1) * (int(subject.max()) + 1) <= max(
-        4 * len(param_index), _DENSE_MIN
-    )
-    if len(param_index) and int(param_index.min()) >= -1 and not small:
+    n = len(param_index)
+    if not n:
+        return baseline_values(np.zeros(0, np.int64), day, value)
+    (p_lo, p_hi), (s_lo, s_hi) = _extents([param_index, subject], threads)
+    small = (p_hi + 1) * (s_hi + 1) <= max(4 * n, _DENSE_MIN)
+    if p_lo >= -1 and not small:
         # the parameters present, numbered 0.. (a small key -> value table)
         counts = np.bincount(param_index + 1)
         dense = np.full(len(counts), -1, np.int64)  # dense[code + 1]; code -1 stays -1
         present = np.flatnonzero(counts[1:]) + 1
         dense[present] = np.arange(len(present))
         param_index = dense[param_index + 1]
-    width = int(param_index.max()) + 1 if len(param_index) else 1
-    key = np.multiply(subject, width, dtype=np.int64)  # in place from here: one array
-    key += param_index
-    if len(key) and min(int(subject.min()), int(param_index.min())) < 0:
-        key[(subject < 0) | (param_index < 0)] = -1
-    return baseline_values(key, day, value)
+        ((p_lo, p_hi),) = _extents([param_index], threads)
+    width = p_hi + 1
+    key = np.empty(n, np.int64)
+    unkeyed = min(s_lo, p_lo) < 0
+    parts = row_blocks(n, threads, n)
+    number = {part.start: k for k, part in enumerate(parts)}
+    extents: list[tuple[int, int]] = [(0, 0)] * len(parts)
+
+    def keys(part: slice) -> None:
+        k = np.multiply(subject[part], width, out=key[part], dtype=np.int64)
+        k += param_index[part]
+        if unkeyed:
+            k[(subject[part] < 0) | (param_index[part] < 0)] = -1
+        extents[number[part.start]] = (int(k.min()), int(k.max()))
+
+    run_blocks(keys, parts, threads)
+    extent = min(lo for lo, _ in extents), max(hi for _, hi in extents)
+    return _values(key, day, value, None, extent, threads)

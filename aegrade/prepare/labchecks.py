@@ -9,6 +9,7 @@ row that is kept but not graded without being an input error, its reason into ``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,7 @@ from aegrade.prepare.values import (
     TEXT,
     ParsedValues,
 )
+from aegrade.threads import row_blocks, run_blocks
 
 __all__ = [
     "CENSOR_STEP",
@@ -350,10 +352,12 @@ def unit_mismatches(
     *,
     unit_key: np.ndarray | None = None,
     scale: np.ndarray | None = None,
+    threads: int = 1,
 ) -> None:
     """Rows whose value and range do not fit their unit: reason ``unit_mismatch`` naming the
     unit that fits (``parameters.yaml``: ``reference`` and ``expected``), or a unit of the
-    wrong kind for the row's LOINC property (a mass unit on a substance code).
+    wrong kind for the row's LOINC property (a mass unit on a substance code). ``threads``:
+    blocks of rows checked side by side (:mod:`aegrade.threads`), the same result.
 
     >>> skip = Skips(2)
     >>> unit_mismatches(skip, np.array([0, 0]), ["CA"], pd.Series(["mg/dL", "mg/dL"]),
@@ -376,20 +380,25 @@ def unit_mismatches(
     val_lo, val_hi = np.ascontiguousarray(highs[:, 0]), np.ascontiguousarray(highs[:, 1])
     n = len(param_index)
     bad = np.zeros(n, bool)
-    for at in range(0, n, _BLOCK):  # in blocks of rows: the temporaries stay in cache
-        part = slice(at, at + _BLOCK)
-        q, scale_of, lo, hi = param_index[part], scale[part], lln[part], uln[part]
-        open_ = ok_unit[part] & (q >= 0) & ~skip.mask[part]
-        open_ &= checked[q]
-        if not open_.any():
-            continue
-        has_range = ~np.isnan(lo) & ~np.isnan(hi)
-        x, y, w = lo * scale_of, hi * scale_of, raw_value[part] * scale_of
-        fits = (np.isnan(x) | ((x >= lln_lo[q]) & (x <= lln_hi[q]))) & (
-            np.isnan(y) | ((y >= uln_lo[q]) & (y <= uln_hi[q]))
-        )
-        value_fits = np.isnan(w) | ((w >= val_lo[q]) & (w <= val_hi[q]))
-        bad[part] = open_ & ~np.isnan(scale_of) & np.where(has_range, ~fits, ~value_fits)
+    done = skip.mask
+
+    def check(block: slice) -> None:
+        for at in range(block.start, block.stop, _BLOCK):  # the temporaries stay in cache
+            part = slice(at, min(at + _BLOCK, block.stop))
+            q, scale_of, lo, hi = param_index[part], scale[part], lln[part], uln[part]
+            open_ = ok_unit[part] & (q >= 0) & ~done[part]
+            open_ &= checked[q]
+            if not open_.any():
+                continue
+            has_range = ~np.isnan(lo) & ~np.isnan(hi)
+            x, y, w = lo * scale_of, hi * scale_of, raw_value[part] * scale_of
+            # outside a window: a NaN compares False both ways, so it is never outside (the
+            # windows are numbers or infinite, never NaN)
+            range_out = (x < lln_lo[q]) | (x > lln_hi[q]) | (y < uln_lo[q]) | (y > uln_hi[q])
+            value_out = (w < val_lo[q]) | (w > val_hi[q])
+            bad[part] = open_ & ~np.isnan(scale_of) & np.where(has_range, range_out, value_out)
+
+    run_blocks(check, row_blocks(n, threads, n), threads)
     if bad.any():
         for i in np.unique(param_index[bad]):
             rows = np.flatnonzero(bad & (param_index == i))
@@ -432,10 +441,13 @@ def sibling_ranges(
     uln: np.ndarray,
     scale: np.ndarray,
     ok_unit: np.ndarray,
+    *,
+    threads: int = 1,
 ) -> None:
     """Rows whose reference range fits the parameter's ``range_sibling`` and not the
     parameter itself (``parameters.yaml``): ionized calcium sent as "Calcium" with its range
-    1.12-1.32 mmol/L is not graded as total calcium (reason ``unit_mismatch``).
+    1.12-1.32 mmol/L is not graded as total calcium (reason ``unit_mismatch``). ``threads``:
+    the rows of such parameters found in blocks side by side (:mod:`aegrade.threads`).
 
     >>> skip = Skips(2)
     >>> sibling_ranges(skip, np.array([0, 0]), ["CA", "CAION"], np.array([1.12, 2.2]),
@@ -446,32 +458,70 @@ def sibling_ranges(
     (None, None)
     """
     reg = registry()
+    checked = []
     for i, code in enumerate(names):
         param = reg.parameters[code]
         sibling = reg.parameters.get(param.range_sibling or "")
         if sibling is None or param.reference is None or sibling.reference is None:
             continue
-        at = np.flatnonzero(param_index == i)  # the open rows of the parameter, with a range
-        at = at[ok_unit[at] & ~skip.mask[at] & ~np.isnan(lln[at]) & ~np.isnan(uln[at])]
-        if at.size == 0:
+        checked.append((i, param, sibling))
+    if not checked:
+        return
+
+    def open_with_range(at: np.ndarray) -> np.ndarray:
+        # the parameter's rows disjoint from the others': _set below never changes another's
+        out: np.ndarray = at[ok_unit[at] & ~skip.mask[at] & ~np.isnan(lln[at]) & ~np.isnan(uln[at])]
+        return out
+
+    rows = _rows_of(param_index, [i for i, _, _ in checked], threads, open_with_range)
+    for (_, param, sibling), at in zip(checked, rows, strict=True):
+        if at.size == 0:  # the open rows of the parameter, with a range
             continue
         lo, hi = lln[at] * scale[at], uln[at] * scale[at]
         own = _range_fits(param, 1.0, lo, hi)
         other = _range_fits(sibling, 1.0, lo, hi)
-        wrong = np.zeros(len(param_index), bool)
-        wrong[at] = ~own & other
-        if not wrong.any():
+        wrong_at = ~own & other
+        if not wrong_at.any():
             continue
+        wrong = np.zeros(len(param_index), bool)
+        wrong[at] = wrong_at
+        where = at[wrong_at]  # the messages of those rows only (_set reads no other)
         fmt = np.vectorize(lambda x: f"{x:g}", otypes=[object])
-        text = (
+        text = np.full(len(param_index), None, dtype=object)
+        text[where] = (
             "range "
-            + pd.Series(fmt(lln), dtype="string")
+            + pd.Series(fmt(lln[where]), dtype="string")
             + "-"
-            + pd.Series(fmt(uln), dtype="string")
+            + pd.Series(fmt(uln[where]), dtype="string")
             + f" fits {sibling.name.lower()} ({sibling.code}), not {param.code}: "
             f"map the test to {sibling.code}"
         ).to_numpy(dtype=object)
         _set(skip, wrong, Reason.UNIT_MISMATCH, text)
+
+
+def _rows_of(
+    param_index: np.ndarray,
+    wanted: list[int],
+    threads: int,
+    keep: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> list[np.ndarray]:
+    """Per parameter index in ``wanted``, its rows in row order (blocks of rows searched on
+    ``threads`` threads, then joined in order); ``keep``: those of a block's rows to keep."""
+    n = len(param_index)
+    parts = row_blocks(n, threads, n)
+    number = {part.start: k for k, part in enumerate(parts)}
+    found: list[list[np.ndarray]] = [[] for _ in parts]
+
+    def block(part: slice) -> None:
+        p = param_index[part]
+        at = [np.flatnonzero(p == i) + part.start for i in wanted]
+        found[number[part.start]] = at if keep is None else [keep(a) for a in at]
+
+    run_blocks(block, parts, threads)
+    return [
+        np.concatenate([f[k] for f in found]) if found else np.zeros(0, np.intp)
+        for k in range(len(wanted))
+    ]
 
 
 def _range_fits(param: Parameter, factor: float, lln: np.ndarray, uln: np.ndarray) -> np.ndarray:

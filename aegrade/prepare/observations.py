@@ -28,6 +28,7 @@ from aegrade.prepare.labchecks import (
     value_failures,
 )
 from aegrade.prepare.values import ParsedValues, parse_values
+from aegrade.threads import keep_freed_memory, row_blocks, run_blocks, thread_count
 
 __all__ = ["NUMERIC_KINDS", "Context", "Prepared", "derive_baseline", "prepare_observations"]
 
@@ -142,10 +143,16 @@ def _censoring(
     return censor_side, censor_limit, raw_value
 
 
-def _numeric(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _numeric(series: pd.Series, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Numbers and a mask of cells that hold something that is not a number."""
     if series.dtype == np.float64:  # NaN is already NaN: one copy, no missing-value pass
-        return np.array(series.to_numpy(), dtype=np.float64), np.zeros(len(series), dtype=bool)
+        cells, out = series.to_numpy(), np.empty(len(series))
+
+        def block(part: slice) -> None:
+            np.copyto(out[part], cells[part])
+
+        run_blocks(block, row_blocks(len(out), threads, len(out)), threads)
+        return out, np.zeros(len(series), dtype=bool)
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return series.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(series), dtype=bool)
     nums = pd.to_numeric(series, errors="coerce")
@@ -161,6 +168,7 @@ def prepare_observations(
     errors: str = "raise",
     decimal: str | None = None,
     no_result: tuple[str, ...] = (),
+    threads: int | None = None,
 ) -> Prepared:
     """Resolve codes, convert units and check every row; see the module docstring.
 
@@ -168,7 +176,9 @@ def prepare_observations(
     sites write them (:func:`~aegrade.prepare.values.parse_values`: ``decimal`` and more
     ``no_result`` words as there). Rows that are kept but not graded, without being input
     errors: an unrecognised test name, a no-result word, a specimen other than blood, a unit
-    that does not fit the value and range (their reason says which).
+    that does not fit the value and range (their reason says which). ``threads``: how many
+    threads convert and check blocks of rows side by side (:func:`aegrade.threads.thread_count`;
+    1 is the serial path); the result does not depend on it.
 
     Raises
     ------
@@ -202,20 +212,24 @@ def prepare_observations(
     fails.raise_if("raise")
     n = len(df)
     reg = registry()
+    workers = thread_count(threads)
+    keep_freed_memory()  # large temporaries reused, not faulted in afresh (aegrade.threads)
 
     names = sorted(reg.parameters)
-    param_index = parameter_index(df[cols["parameter"]], names)
+    param_index = parameter_index(df[cols["parameter"]], names, threads=workers)
     loinc = loinc_columns(df[cols["loinc"]], names) if "loinc" in cols else None
     if loinc is not None:  # the LOINC code, the more specific coding, decides the analyte
         param_index = np.where(loinc.param_index >= 0, loinc.param_index, param_index)
-    numeric_kind = np.array([reg.parameters[c].kind in NUMERIC_KINDS for c in names] + [False])[
-        param_index
-    ]
+    numeric_kind = _gathered(
+        np.array([reg.parameters[c].kind in NUMERIC_KINDS for c in names] + [False]),
+        param_index,
+        workers,
+    )
     skip = Skips(n)  # kept ungraded, not an input error: the reason
     unknown_names(skip, df[cols["parameter"]], param_index)
 
     value_cells = df[cols["value"]]
-    parsed = parse_values(value_cells, decimal=decimal, no_result=no_result)
+    parsed = parse_values(value_cells, decimal=decimal, no_result=no_result, threads=workers)
     if _plain_numbers(value_cells) and not parsed.status.any():
         raw_value = parsed.value  # every cell a finite number or empty: read as it is
     else:
@@ -224,7 +238,7 @@ def prepare_observations(
     value_failures(fails, parsed, numeric_kind, cols["value"], value_cells, skip)
     censor_side, censor_limit, raw_value = _censoring(value_cells, parsed, numeric_kind, raw_value)
 
-    refs_raw = _references(df, cols, fails, decimal, no_result)
+    refs_raw = _references(df, cols, fails, decimal, no_result, workers)
     lln_raw, uln_raw = refs_raw["lln"], refs_raw["uln"]
     assert lln_raw is not None and uln_raw is not None
 
@@ -243,7 +257,9 @@ def prepare_observations(
         if "unit" in cols
         else pd.Series(np.full(n, None, dtype=object), index=df.index)
     )
-    scale, offset, status, unit_key = convert_indexed(param_index, names, unit_series)
+    scale, offset, status, unit_key = convert_indexed(
+        param_index, names, unit_series, threads=workers
+    )
     if ((status == 1) | (status == 2)).any():  # else _unit_failures finds nothing to report
         _unit_failures(
             fails,
@@ -259,11 +275,7 @@ def prepare_observations(
     any_bad_unit = bool(bad_unit.any())
 
     def to_canonical(x: np.ndarray) -> np.ndarray:
-        out: np.ndarray = x + offset  # (x + offset) * scale, NaN where the unit is not usable
-        out *= scale
-        if any_bad_unit:
-            out[bad_unit] = np.nan
-        return out
+        return _to_canonical(x, offset, scale, bad_unit if any_bad_unit else None, workers)
 
     unit_mismatches(
         skip,
@@ -277,11 +289,12 @@ def prepare_observations(
         loinc,
         unit_key=unit_key,
         scale=scale,
+        threads=workers,
     )
-    sibling_ranges(skip, param_index, names, lln_raw, uln_raw, scale, ~bad_unit)
+    sibling_ranges(skip, param_index, names, lln_raw, uln_raw, scale, ~bad_unit, threads=workers)
     value = to_canonical(raw_value)
     _limit_failures(
-        fails, value, skip.mask, param_index, names, reg, df[cols["value"]], cols["value"]
+        fails, value, skip.mask, param_index, names, reg, df[cols["value"]], cols["value"], workers
     )
     lln, uln = to_canonical(lln_raw), to_canonical(uln_raw)
     given = refs_raw["baseline"]
@@ -290,7 +303,7 @@ def prepare_observations(
     subject = None
     if "subject_id" in cols:
         subject = factorize(df[cols["subject_id"]])[0]
-    day, time = _times(df, cols, fails)
+    day, time = _times(df, cols, fails, workers)
 
     failures = fails.frame(by_row=True)
     if errors == "raise" and len(failures):
@@ -301,7 +314,7 @@ def prepare_observations(
     if texts:  # a rejected row is never graded nor used as anyone's baseline
         value[bad_rows] = np.nan  # value is this function's own array (to_canonical)
     baseline, pchg = _baselines(
-        subject, day, param_index, value, specimen, given_baseline, refs_raw["pchg"]
+        subject, day, param_index, value, specimen, given_baseline, refs_raw["pchg"], workers
     )
     flag = _baseline_flag(df, cols)
     prepared = Prepared(
@@ -334,6 +347,39 @@ def prepare_observations(
     return prepared
 
 
+def _gathered(table: np.ndarray, index: np.ndarray, threads: int) -> np.ndarray:
+    """``table[index]`` (index -1: the table's last element), in blocks on ``threads`` threads."""
+    out: np.ndarray = np.empty(len(index), table.dtype)
+
+    def block(part: slice) -> None:
+        np.take(table, index[part], out=out[part], mode="wrap")
+
+    run_blocks(block, row_blocks(len(index), threads, len(index)), threads)
+    return out
+
+
+def _to_canonical(
+    x: np.ndarray,
+    offset: np.ndarray,
+    scale: np.ndarray,
+    bad_unit: np.ndarray | None,
+    threads: int,
+) -> np.ndarray:
+    """``(x + offset) * scale`` in a new array, NaN where the unit is not usable (``bad_unit``;
+    None: usable everywhere), in blocks of rows on ``threads`` threads."""
+    n = len(x)
+    out: np.ndarray = np.empty(n)
+
+    def block(part: slice) -> None:
+        got = np.add(x[part], offset[part], out=out[part])
+        got *= scale[part]
+        if bad_unit is not None:
+            got[bad_unit[part]] = np.nan
+
+    run_blocks(block, row_blocks(n, threads, n), threads)
+    return out
+
+
 def _baselines(
     subject: np.ndarray | None,
     day: np.ndarray | None,
@@ -342,6 +388,7 @@ def _baselines(
     specimen: np.ndarray | None,
     given: np.ndarray | None,
     pchg: np.ndarray | None,
+    threads: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each row's baseline (the ``baseline`` cell where given, else derived: baseline.py) and
     percent change from it (the ``pchg`` cell where given); None: the column is absent."""
@@ -349,14 +396,22 @@ def _baselines(
     if subject is not None and day is not None:
         # no specimen column nor LOINC code: no row names a specimen (one group per parameter)
         spec_code = None if specimen is None else factorize(pd.Series(specimen, dtype=object))[0]
-        derived = derive_baseline(subject, param_index, day, value, specimen=spec_code)
+        derived = derive_baseline(
+            subject, param_index, day, value, specimen=spec_code, threads=threads
+        )
         baseline = derived if baseline is None else np.where(np.isnan(baseline), derived, baseline)
     if baseline is None:
         baseline = np.full(len(value), np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        change = value - baseline  # (value - baseline) / baseline * 100, in place
-        change /= baseline
-        change *= 100.0
+    change = np.empty(len(value))
+    base = baseline
+
+    def block(part: slice) -> None:  # (value - baseline) / baseline * 100, in place
+        with np.errstate(divide="ignore", invalid="ignore"):
+            got = np.subtract(value[part], base[part], out=change[part])
+            got /= base[part]
+            got *= 100.0
+
+    run_blocks(block, row_blocks(len(value), threads, len(value)), threads)
     return baseline, change if pchg is None else np.where(np.isnan(pchg), change, pchg)
 
 
@@ -399,6 +454,7 @@ def _references(
     fails: Failures,
     decimal: str | None,
     no_result: tuple[str, ...],
+    threads: int = 1,
 ) -> dict[str, np.ndarray | None]:
     """The lln, uln, baseline and pchg columns as numbers in the row's unit (NaN: none; an
     absent ``baseline`` or ``pchg`` column: None)."""
@@ -412,6 +468,7 @@ def _references(
                 no_result=no_result,
                 censored=False,
                 copy=False,  # read into new arrays (canonical units), never kept nor changed
+                threads=threads,
             )
             ambiguous = ref.status == 3
             fails.add_rows(
@@ -481,16 +538,21 @@ def _limit_failures(
     reg: object,
     raw: pd.Series,
     column: str,
+    threads: int = 1,
 ) -> None:
     """Values outside what is physiologically possible (rows not ``skipped``)."""
     params = reg.parameters  # type: ignore[attr-defined]
     lows = np.array([_lim(params[c].limits, 0) for c in names] + [np.nan])
     highs = np.array([_lim(params[c].limits, 1) for c in names] + [np.nan])
     bad = np.empty(len(value), bool)
-    for at in range(0, len(value), _BLOCK):  # in blocks: no full-length limit columns
-        part = slice(at, at + _BLOCK)
-        p = param_index[part]
-        bad[part] = ((value[part] < lows[p]) | (value[part] > highs[p])) & ~skipped[part]
+
+    def check(block: slice) -> None:
+        for at in range(block.start, block.stop, _BLOCK):  # no full-length limit columns
+            part = slice(at, min(at + _BLOCK, block.stop))
+            p = param_index[part]
+            bad[part] = ((value[part] < lows[p]) | (value[part] > highs[p])) & ~skipped[part]
+
+    run_blocks(check, row_blocks(len(value), threads, len(value)), threads)
     if not bad.any():
         return
     lo, hi = lows[param_index], highs[param_index]  # for the messages of the bad rows
@@ -529,11 +591,11 @@ def _lim(limits: tuple[float | None, float | None] | None, i: int) -> float:
 
 
 def _times(
-    df: pd.DataFrame, cols: dict[str, str], fails: Failures
+    df: pd.DataFrame, cols: dict[str, str], fails: Failures, threads: int = 1
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
     day = time = None
     if "day" in cols:
-        day, bad = _numeric(df[cols["day"]])
+        day, bad = _numeric(df[cols["day"]], threads)
         fails.add_rows(
             bad, Reason.BAD_DAY, "day is not a number", column=cols["day"], values=df[cols["day"]]
         )

@@ -61,6 +61,8 @@ class PreparedStudy:
     cache: dict[str, tuple[Prepared, Failures]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    #: threads of the preparation (:func:`aegrade.threads.thread_count`; None: the default)
+    threads: int | None = field(default=None, repr=False, compare=False)
 
     def _prepared(self) -> tuple[Prepared, Failures]:
         if "values" not in self.cache:
@@ -74,6 +76,7 @@ class PreparedStudy:
                     errors="coerce",
                     decimal=self.study.decimal,
                     no_result=self.study.no_result,
+                    threads=self.threads,
                 )
             except InputError as exc:
                 failures.extend(exc.failures)
@@ -108,13 +111,16 @@ class PreparedStudy:
         return self.graded if self.graded_by == (criteria, "worse") else None
 
 
-def prepare_study(study: Study) -> PreparedStudy:
+def prepare_study(study: Study, *, threads: int | None = None) -> PreparedStudy:
     """Prepare a study's observations; every problem found is in ``failures``.
 
     Parameters
     ----------
     study
         A study read by :func:`~aegrade.read.load_study`.
+    threads
+        How many threads prepare the values (:func:`aegrade.threads.thread_count`: None is
+        the default, 1 the serial path); the result does not depend on it.
 
     Returns
     -------
@@ -165,7 +171,9 @@ def prepare_study(study: Study) -> PreparedStudy:
     frame = obs.frame if day is None else obs.frame.assign(day=day)  # copy-on-write: cheap
     frame = _subject_anticoagulation(frame, study)
     code = _codes(frame)
-    return PreparedStudy(study, frame, code, subjects_frame(study), day_issues, early)
+    return PreparedStudy(
+        study, frame, code, subjects_frame(study), day_issues, early, threads=threads
+    )
 
 
 def _subject_anticoagulation(frame: pd.DataFrame, study: Study) -> pd.DataFrame:

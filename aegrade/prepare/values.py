@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from aegrade.criteria.labnames import fold_word, lab_vocabulary
+from aegrade.threads import row_blocks, run_blocks
 
 __all__ = ["CELL_STATUS", "ParsedValues", "parse_values"]
 
@@ -87,6 +88,23 @@ def _match(text: pd.Series, pattern: str) -> np.ndarray:
     return text.str.fullmatch(pattern, case=False).fillna(False).to_numpy(bool)
 
 
+def _floats(cells: np.ndarray, copy: bool, threads: int) -> tuple[np.ndarray, np.ndarray]:
+    """A float64 column's values (a copy unless ``copy`` is False) and its status: INFINITE
+    where the value is infinite, else OK, in blocks of rows on ``threads`` threads."""
+    n = len(cells)
+    value = np.empty(n) if copy else np.asarray(cells, dtype=np.float64)
+    status = np.empty(n, np.int8)
+
+    def block(part: slice) -> None:
+        if copy:
+            np.copyto(value[part], cells[part])
+        np.isinf(value[part], out=status[part].view(bool))
+        status[part] *= np.int8(INFINITE)  # OK (0) elsewhere
+
+    run_blocks(block, row_blocks(n, threads, n), threads)
+    return value, status
+
+
 def parse_values(
     cells: pd.Series,
     *,
@@ -94,6 +112,7 @@ def parse_values(
     no_result: Iterable[str] = (),
     censored: bool = True,
     copy: bool = True,
+    threads: int = 1,
 ) -> ParsedValues:
     """Read a column of result cells; see the module docstring.
 
@@ -111,6 +130,9 @@ def parse_values(
     copy
         False: the values of a float64 column without an infinite value may be the
         column's own array (read-only use, no copy of the rows).
+    threads
+        A float64 column is copied and checked in blocks of rows on this many threads
+        (:mod:`aegrade.threads`): the same result.
 
     Returns
     -------
@@ -135,13 +157,12 @@ def parse_values(
         return ParsedValues(np.full(n, np.nan), status, None)
     if pd.api.types.is_numeric_dtype(cells):
         if cells.dtype == np.float64:  # NaN is already NaN: one copy, no isna pass
-            value = np.array(cells.to_numpy(), dtype=np.float64, copy=copy)
+            value, status = _floats(cells.to_numpy(), copy, threads)
         else:
             value = cells.to_numpy(dtype=float, na_value=np.nan, copy=True)
-        inf = np.isinf(value)
-        status = inf.view(np.int8) * np.int8(INFINITE)  # OK (0) elsewhere
-        if inf.any():
-            value = np.where(inf, np.nan, value)
+            status = np.isinf(value).view(np.int8) * np.int8(INFINITE)  # OK (0) elsewhere
+        if status.any():  # an infinite value: NaN, its status INFINITE
+            value = np.where(status != OK, np.nan, value)
         return ParsedValues(value, status, None)
     side = np.full(n, None, dtype=object)
     text = cells.astype("string").str.strip()

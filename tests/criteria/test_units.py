@@ -143,3 +143,21 @@ def test_convert_indexed_flat_gathers_equal_the_2d_lookup() -> None:
         assert got.dtype == want.dtype
         np.testing.assert_array_equal(got[1:], want[1:])
     assert (flat[2] == 0).any() and (flat[2] == 2).any() and (flat[2] == 3).any()
+
+
+def test_lookups_in_blocks_on_threads_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aegrade import threads
+    from aegrade.criteria.units import convert_indexed, parameter_index
+
+    monkeypatch.setattr(threads, "SMALLEST_BLOCK", 4)
+    names = sorted(registry().parameters)
+    params = pd.Series(["HGB", "anc", "xyz", "TEMP", None, "PLAT", "HGB", "CA"] * 5)
+    units = pd.Series(["g/dL", "/mm3", "mg", "degF", None, "10^9/L", "furlongs", "mg/dL"] * 5)
+    serial = parameter_index(params, names)
+    threaded = parameter_index(params, names, threads=2)
+    assert serial.tolist() == threaded.tolist() and (serial == -1).sum() == 10
+    one = convert_indexed(serial, names, units)
+    two = convert_indexed(serial, names, units, threads=2)
+    for a, b in zip(one, two, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert one[0][0] == 10.0 and one[2].tolist()[:8] == [0, 0, 3, 0, 3, 0, 2, 0]

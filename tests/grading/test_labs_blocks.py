@@ -1,8 +1,11 @@
-"""Blocked grading (aegrade.grading.labs.BLOCK_ROWS) equals grading every row at once.
+"""Blocked grading (aegrade.grading.labs.BLOCK_ROWS) equals grading every row at once, on one
+thread or on several.
 
 The compiled engine grades rows in blocks; with blocks of 7 rows every block cuts through
 subjects and parameter groups, so any result that depended on the block (a baseline, a
-duration, a reason category, a review flag) would show here.
+duration, a reason category, a review flag) would show here. With ``threads=2`` the blocks
+are graded side by side (and preparation converts and checks its blocks side by side): the
+result must not depend on the thread count either.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import pandas as pd
 import pytest
 
 import aegrade
+from aegrade import threads
 from aegrade.grading import labs
 from aegrade.grading.labs import grade_labs
 
@@ -67,6 +71,13 @@ def _graded(data: pd.DataFrame, block: int, **kw: object) -> pd.DataFrame:
         labs.BLOCK_ROWS = saved
 
 
+@pytest.fixture
+def small_thread_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of preparation as small as the grading blocks: a few hundred rows are then
+    converted and checked in many blocks on the threads, as a million rows are."""
+    monkeypatch.setattr(threads, "SMALLEST_BLOCK", 5)
+
+
 @pytest.mark.parametrize(
     ("name", "kw"),
     [
@@ -86,6 +97,76 @@ def test_blocks_of_seven_rows_grade_as_one_block(name: str, kw: dict[str, object
     assert whole["review"].any() and whole["grade_low"].isna().any()
 
 
+@pytest.mark.usefixtures("small_thread_blocks")
+@pytest.mark.parametrize(
+    ("name", "kw"),
+    [
+        ("synthetic", {}),
+        ("messy", {"errors": "coerce"}),
+        ("messy", {"errors": "coerce", "ambiguous": "lower", "criteria": "ctcae-v4.03"}),
+    ],
+)
+def test_two_threads_grade_as_one_thread_and_as_tiny_blocks(
+    name: str, kw: dict[str, object]
+) -> None:
+    data = lab_rows(1500, seed=4) if name == "synthetic" else _messy(1500, seed=5)
+    serial = _graded(data, 1 << 30, threads=1, **kw)
+    for block in (1 << 30, 250, TINY):  # 250: blocks cut through subjects and parameters
+        threaded = _graded(data, block, threads=2, **kw)
+        pd.testing.assert_frame_equal(serial, threaded, check_exact=True)
+        pd.testing.assert_index_equal(
+            serial["reason"].cat.categories, threaded["reason"].cat.categories
+        )
+    assert serial["grade_low"].dropna().nunique() >= 4 and serial["review"].any()
+
+
+@pytest.mark.parametrize("block", [1 << 30, 250, TINY])
+def test_rows_already_in_parameter_order_grade_as_in_any_order(
+    monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    # blocks whose rows are already grouped by parameter are graded in place, unsorted
+    from aegrade.prepare.observations import prepare_observations
+
+    data = _messy(1500, seed=6)
+    index = prepare_observations(data, errors="coerce").param_index
+    ordered = data.iloc[np.argsort(index, kind="stable")]  # unknown (-1) first, as sorted
+    whole = _graded(data, 1 << 30, errors="coerce")
+    sorted_blocks: list[int] = []
+    monkeypatch.setattr(labs._Sorted, "__init__", lambda *a: sorted_blocks.append(1))
+    got = _graded(ordered, block, errors="coerce").loc[data.index]
+    assert sorted_blocks == []  # every block graded in place
+    pd.testing.assert_frame_equal(whole, got, check_exact=True, check_categorical=False)
+    assert (whole["reason"].astype(str) == got["reason"].astype(str)).all()
+    assert whole["grade_low"].dropna().nunique() >= 4
+
+
+def test_two_threads_run_on_a_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the comparisons above mean something only if the blocks ran on threads
+    asked: list[int] = []
+    pool = threads._pool
+
+    def counted(workers: int) -> object:
+        asked.append(workers)
+        return pool(workers)
+
+    monkeypatch.setattr(threads, "_pool", counted)
+    monkeypatch.setattr(threads, "SMALLEST_BLOCK", 5)
+    _graded(lab_rows(1500, seed=4), 250, threads=2)
+    assert len(asked) >= 5 * 2 and set(asked) == {2}  # preparation, grading and reasons
+    asked.clear()
+    _graded(lab_rows(1500, seed=4), 250, threads=1)
+    assert asked == []
+
+
+def test_the_thread_blocks_cut_the_rows_into_parts_for_every_thread() -> None:
+    # the blocks the threads get at a million rows: one per thread, every row once
+    parts = threads.row_blocks(1_000_000, 2, labs.BLOCK_ROWS)
+    assert [(p.start, p.stop) for p in parts] == [(0, 500_000), (500_000, 1_000_000)]
+    parts = threads.row_blocks(3_000_001, 2, labs.BLOCK_ROWS)
+    assert parts[0] == slice(0, labs.BLOCK_ROWS) and parts[-1].stop == 3_000_001
+    assert len(parts) == 3
+
+
 def test_blocks_of_seven_rows_on_the_example_study() -> None:
     study = ROOT / "aegrade" / "examples" / "blinatumomab_short_course.xlsx"
     saved = labs.BLOCK_ROWS
@@ -98,6 +179,19 @@ def test_blocks_of_seven_rows_on_the_example_study() -> None:
         labs.BLOCK_ROWS = saved
     assert len(whole) > 5 * TINY and whole["grade_low"].notna().any()
     pd.testing.assert_frame_equal(whole, blocked, check_exact=True)
+
+
+@pytest.mark.usefixtures("small_thread_blocks")
+def test_two_threads_on_the_example_study(monkeypatch: pytest.MonkeyPatch) -> None:
+    # grade() passes no thread count: AEGRADE_THREADS sets it
+    study = ROOT / "aegrade" / "examples" / "blinatumomab_short_course.xlsx"
+    monkeypatch.setenv(threads.THREADS_ENV, "1")
+    serial = aegrade.grade(study, errors="coerce").graded_observations
+    monkeypatch.setenv(threads.THREADS_ENV, "2")
+    monkeypatch.setattr(labs, "BLOCK_ROWS", TINY)
+    threaded = aegrade.grade(study, errors="coerce").graded_observations
+    assert len(serial) > 5 * TINY and serial["grade_low"].notna().any()
+    pd.testing.assert_frame_equal(serial, threaded, check_exact=True)
 
 
 def test_the_default_block_is_a_power_of_two_of_reasonable_size() -> None:

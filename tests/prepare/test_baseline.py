@@ -92,3 +92,22 @@ def test_running_maximums_pick_the_record_the_sort_picks(with_rank: bool) -> Non
     sparse = baseline_rows(far, day, eligible, rank)
     np.testing.assert_array_equal(dense, sparse)
     assert (dense >= 0).sum() > n // 2
+
+
+def test_derive_baseline_in_blocks_on_threads_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    # keys, candidate rows and the final gather in blocks of 7 rows on two threads: the
+    # blocks cut through subjects, and the candidates are joined back in row order
+    from aegrade import threads
+
+    monkeypatch.setattr(threads, "SMALLEST_BLOCK", 7)
+    rng = np.random.default_rng(3)
+    n = 400
+    subject = rng.integers(-1, 12, n)
+    param = rng.integers(-1, 5, n)
+    day = rng.integers(-4, 6, n).astype(float)
+    value = np.round(rng.random(n) * 100, 1)
+    value[rng.random(n) < 0.1] = np.nan
+    serial = derive_baseline(subject, param, day, value)
+    threaded = derive_baseline(subject, param, day, value, threads=2)
+    np.testing.assert_array_equal(serial, threaded)
+    assert np.isfinite(serial).sum() > n // 2 and np.isnan(serial[subject < 0]).all()

@@ -409,3 +409,14 @@ def test_standard_cdisc_codes_without_criteria_are_known(code: str) -> None:
     assert got["reason_code"].tolist() == ["no_criteria"]
     assert got["reason"].iloc[0] == "no criteria in ctcae-v5.0 for this parameter"
     assert pd.isna(got["grade_low"].iloc[0]) and pd.isna(got["grade_high"].iloc[0])
+
+
+def test_the_unit_check_windows_are_never_nan() -> None:
+    # unit_mismatches reads "outside a window" as a comparison that a NaN never passes
+    from aegrade.criteria.units import registry
+    from aegrade.prepare.labchecks import _check_windows
+
+    names = sorted(registry().parameters)
+    lows, highs = _check_windows(names)
+    assert not np.isnan(lows[:, 1:]).any() and not np.isnan(highs).any()
+    assert (lows[:-1, 0] == 1.0).sum() >= 10  # parameters with a window are checked

@@ -139,3 +139,22 @@ def test_public_names_still_work() -> None:
     assert aegrade.Study is Study is aegrade.study.Study
     assert aegrade.load_study is aegrade.read.load_study
     assert Table is aegrade.study.Table
+
+
+def test_threads_of_the_preparation_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    from aegrade import threads
+
+    monkeypatch.setattr(threads, "SMALLEST_BLOCK", 2)
+    obs = pd.DataFrame(
+        {"subject_id": ["S1", "S1", "S2", "S2", "S2"], "day": [-1, 3, 0, 2, 5],
+         "parameter": ["HGB", "HGB", "PLAT", "PLAT", "HGB"], "value": [13.0, 9.0, 200, 40, 8],
+         "unit": ["g/dL", "g/dL", "10^9/L", "10^9/L", "g/dL"]}
+    )  # fmt: skip
+    one = prepare_study(load_study(obs), threads=1)
+    two = prepare_study(load_study(obs), threads=2)
+    assert two.threads == 2
+    for name in ("value", "baseline", "pchg", "param_index", "unit_code", "scale"):
+        np.testing.assert_array_equal(getattr(one.prep, name), getattr(two.prep, name))
+    assert one.prep.baseline.tolist()[:4] == [130.0, 130.0, 200.0, 200.0]

@@ -192,3 +192,17 @@ def test_grading_a_frame_of_nullable_dtypes(backend: str) -> None:
     got = aegrade.grade(frame, "ctcae-v5.0").graded_observations
     assert got["grade_low"].tolist()[0] == 4 and got["grade_low"].tolist()[2] == 4
     assert pd.isna(got["grade_low"].tolist()[1])
+
+
+def test_float_columns_in_blocks_on_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aegrade import threads
+
+    monkeypatch.setattr(threads, "SMALLEST_BLOCK", 3)
+    cells = pd.Series([1.5, np.inf, np.nan, -np.inf, 7.0, 2.25, 0.0])
+    for copy in (True, False):
+        got = parse_values(cells, copy=copy, threads=2)
+        np.testing.assert_array_equal(
+            got.value, np.array([1.5, np.nan, np.nan, np.nan, 7.0, 2.25, 0.0])
+        )
+        assert got.status.tolist() == [0, 5, 0, 5, 0, 0, 0]
+        assert cells.iloc[1] == np.inf  # the caller's column is never changed
