@@ -514,7 +514,8 @@ def _grade_part(
     if obs.empty:
         return {"meta": {}, "extent": extent}
     try:
-        result = grade(load_study(obs, **reading), **options)
+        # one thread: the worker's own threads or processes already use the cores
+        result = grade(load_study(obs, **reading), **options, threads=1)
     except InputError as err:
         if options.get("errors") != "raise":
             raise

@@ -88,6 +88,7 @@ def grade(
     icans: str | None = "astct-2019",
     hematology: bool = True,
     progress: Callable[[str], object] | None = None,
+    threads: int | None = None,
 ) -> GradeResult:
     """Grade a study by CTCAE (labs, vital signs, fever) and collect its adverse events.
 
@@ -111,6 +112,10 @@ def grade(
     progress
         Called with the name of each stage of :data:`GRADE_STAGES` as it starts (``CRS/ICANS``
         and ``hematology`` only when they run), e.g. to draw a progress bar.
+    threads
+        Threads of the lab grading (:mod:`aegrade.threads`; None: ``AEGRADE_THREADS``, else
+        every core, but one inside a worker thread or child process); the results are the
+        same on any number.
 
     Returns
     -------
@@ -155,7 +160,7 @@ def grade(
     cid = resolve_criteria_id(criteria)
     load_ctcae(cid)
     step("preparing")
-    prepared = prepare_study(study)
+    prepared = prepare_study(study, threads=threads)
     prep, frame = prepared.prep, prepared.frame
     issues = Failures(study.observations.file, study.observations.sheet)
     issues.extend(prepared.failures)
@@ -165,8 +170,8 @@ def grade(
     issues.extend(event_problems)
     issues.raise_if(errors, study.source)
     step("grading")
-    plan, low, high = grade_prepared(prep, cid, ambiguous=ambiguous)
-    graded = assemble_grades(frame, prep, plan, low, high)
+    plan, low, high = grade_prepared(prep, cid, ambiguous=ambiguous, threads=threads)
+    graded = assemble_grades(frame, prep, plan, low, high, threads=threads)
     prepared = prepared.with_grades(graded, cid, ambiguous)  # reused by Lee 2014, hematology
     subjects = prepared.subjects
     step("episodes")

@@ -10,9 +10,9 @@ rows, the median wall time of ``--runs`` INTERLEAVED runs (floor, aegrade, floor
 grade_labs runs twice in each round: on one thread (``threads=1``, the serial path: its CPU
 ratio is what no second core helps, as the floor is one thread) and with ``--threads`` (the
 default: every core, as ``grade_labs`` runs by default); both wall and CPU ratios are printed.
-The first grade_labs call (the warm-up) sets the allocator to keep freed memory
-(:func:`aegrade.threads.keep_freed_memory`), which then holds for the floor too; run with
-``AEGRADE_KEEP_MEMORY=0`` to measure without it.
+The process first sets the allocator to keep freed memory, as the ``aegrade grade`` command
+does (:func:`aegrade.threads.keep_freed_memory`; the library alone never changes it), which
+then holds for the floor too; run with ``AEGRADE_KEEP_MEMORY=0`` to measure without it.
 ``--big N`` repeats (a) and (b) on N rows in a fresh process (interleaved, 3 runs) with its
 peak memory. Unless ``--no-cli``, it also times ``aegrade grade big.csv --format parquet`` as a
 whole process with its peak memory. ``--stages`` splits grade_labs into its three steps
@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _synth import PARAMS, lab_rows
 
 import aegrade
-from aegrade.threads import thread_count
+from aegrade.threads import keep_freed_memory, thread_count
 
 
 def numpy_pass(codes: np.ndarray, value: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
@@ -150,7 +150,8 @@ def big(n: int, runs: int, threads: int | None = None) -> dict[str, float]:
         sys.executable,
         "-c",
         "import json, resource, sys; sys.path.insert(0, sys.argv[3]);"
-        "from bench_grade_labs import interleaved;"
+        "from bench_grade_labs import interleaved; from aegrade.threads import keep_freed_memory;"
+        "keep_freed_memory();"
         "out = interleaved(int(sys.argv[1]), int(sys.argv[2]), json.loads(sys.argv[4]));"
         "out['rss_gib'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024;"
         "print(json.dumps(out))",
@@ -191,6 +192,8 @@ def main() -> None:
         "--threads", type=int, default=None, help="threads of the threaded runs (default: all)"
     )
     args = ap.parse_args()
+    kept = keep_freed_memory()
+    print(f"allocator: freed memory {'kept (as aegrade grade sets it)' if kept else 'returned'}")
     report(args.rows, args.runs, interleaved(args.rows, args.runs, args.threads))
     if args.stages:
         got = stages(args.rows, args.runs, args.threads)

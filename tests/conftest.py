@@ -1,10 +1,20 @@
-"""Shared test fixtures: paths to the packaged test data."""
+"""Shared test fixtures: paths to the packaged test data.
+
+The validated-criteria cache (:mod:`aegrade.criteria.cache`) goes to a folder of this test
+process, not the user's ``~/.cache/aegrade`` (set when this file is imported: before the
+doctests of ``aegrade/``, which pytest collects after ``tests/``); a test of the cache sets its
+own.
+"""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+os.environ.setdefault("AEGRADE_CACHE_DIR", tempfile.mkdtemp(prefix="aegrade-test-cache-"))
 
 DATA = Path(__file__).parent / "data"
 CASES = Path(__file__).parent / "cases"

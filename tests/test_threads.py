@@ -71,11 +71,11 @@ def test_a_bad_environment_value_is_refused(monkeypatch: pytest.MonkeyPatch, bad
         (10, 1, 4, [4, 4, 2]),
         (10, 1, 100, [10]),
         (1_000_000, 1, 1 << 20, [1_000_000]),
-        (1_000_000, 2, 1 << 20, [500_000, 500_000]),
-        (1_000_001, 2, 1 << 20, [500_001, 500_000]),
+        (1_000_000, 2, 1 << 20, [1_000_000]),  # up to SMALLEST_BLOCK rows: one thread
+        (3_000_000, 2, 1 << 22, [1_500_000, 1_500_000]),
+        (3_000_001, 2, 1 << 22, [1_500_001, 1_500_000]),
         (3 * (1 << 20), 2, 1 << 20, [1 << 20] * 3),
-        (200_000, 2, 1 << 20, [131_072, 68_928]),  # no block below the smallest but the last
-        (100_000, 2, 1 << 20, [100_000]),  # too few rows to share
+        (1_500_000, 2, 1 << 22, [1 << 20, 1_500_000 - (1 << 20)]),  # none below the smallest
     ],
 )
 def test_row_blocks(n: int, workers: int, largest: int, sizes: list[int]) -> None:
@@ -83,6 +83,15 @@ def test_row_blocks(n: int, workers: int, largest: int, sizes: list[int]) -> Non
     assert [p.stop - p.start for p in parts] == sizes
     assert all(a.stop == b.start for a, b in itertools.pairwise(parts))
     assert not parts or (parts[0].start == 0 and parts[-1].stop == n)
+
+
+@pytest.mark.parametrize(
+    ("n", "smallest", "sizes"),
+    [(200_000, 1 << 17, [131_072, 68_928]), (100_000, 1 << 17, [100_000]), (10, 2, [5, 5])],
+)
+def test_row_blocks_smallest(n: int, smallest: int, sizes: list[int]) -> None:
+    parts = row_blocks(n, 2, 1 << 20, smallest=smallest)
+    assert [p.stop - p.start for p in parts] == sizes
 
 
 def test_run_blocks_writes_every_block_on_the_threads() -> None:

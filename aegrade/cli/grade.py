@@ -185,6 +185,9 @@ def grade_command(
 ) -> None:
     """Grade INPUT (a workbook, a folder of CSV/Parquet/XPT files incl. SDTM LB/VS/AE/DM, or
     one observations file, long or wide)."""
+    from aegrade.threads import keep_freed_memory
+
+    keep_freed_memory()  # this process is aegrade's own: freed large arrays reused, not faulted
     if partition_rows is not None or engine == "dask":
         from aegrade.cli._partitioned import run_partitioned  # the Dask path's imports, if used
 

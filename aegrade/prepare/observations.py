@@ -28,7 +28,7 @@ from aegrade.prepare.labchecks import (
     value_failures,
 )
 from aegrade.prepare.values import ParsedValues, parse_values
-from aegrade.threads import keep_freed_memory, row_blocks, run_blocks, thread_count
+from aegrade.threads import row_blocks, run_blocks, thread_count
 
 __all__ = ["NUMERIC_KINDS", "Context", "Prepared", "derive_baseline", "prepare_observations"]
 
@@ -213,7 +213,6 @@ def prepare_observations(
     n = len(df)
     reg = registry()
     workers = thread_count(threads)
-    keep_freed_memory()  # large temporaries reused, not faulted in afresh (aegrade.threads)
 
     names = sorted(reg.parameters)
     param_index = parameter_index(df[cols["parameter"]], names, threads=workers)

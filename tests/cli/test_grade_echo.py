@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -37,3 +39,31 @@ def test_nothing_said_when_every_name_is_known(capsys: pytest.CaptureFixture[str
     graded = pd.DataFrame({"parameter": ["HGB"], "reason": pd.Categorical(["Anemia: grade 1"])})
     _echo_unrecognised(graded)
     assert capsys.readouterr().err == ""
+
+
+def test_the_grade_command_and_only_it_keeps_freed_memory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # the allocator setting is process-wide: aegrade's own command sets it, the library never
+    from click.testing import CliRunner
+
+    from aegrade import grade, threads
+    from aegrade.cli import main
+
+    calls: list[str] = []
+    monkeypatch.setattr(threads, "keep_freed_memory", lambda: calls.append("kept") or True)
+    obs = pd.DataFrame(
+        {
+            "subject_id": ["1", "1"],
+            "day": [0, 7],
+            "parameter": "PLAT",
+            "value": [250, 40],
+            "unit": "10^9/L",
+        }
+    )
+    grade(obs)
+    assert calls == []
+    obs.to_csv(tmp_path / "obs.csv", index=False)
+    out = CliRunner().invoke(main, ["grade", str(tmp_path / "obs.csv"), "-o", str(tmp_path / "g")])
+    assert out.exit_code == 0, out.output
+    assert calls == ["kept"]
