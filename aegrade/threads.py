@@ -21,11 +21,17 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+T = TypeVar("T")
 
 __all__ = [
     "MEMORY_ENV",
     "THREADS_ENV",
+    "background",
     "keep_freed_memory",
     "row_blocks",
     "run_blocks",
@@ -147,22 +153,39 @@ def run_blocks(task: Callable[[slice], None], parts: Sequence[slice], threads: i
 
 
 _PREFIX = "aegrade-rows"
-_POOLS: dict[tuple[int, int], Any] = {}  # (process id, threads) -> its ThreadPoolExecutor
+_BACKGROUND = "aegrade-background"
+#: (process id, threads, name) -> its ThreadPoolExecutor
+_POOLS: dict[tuple[int, int, str], Any] = {}
 _POOLS_LOCK = threading.Lock()
 
 
-def _pool(workers: int) -> Any:
-    """The process's pool of ``workers`` threads, started on first use and kept (a new one
-    in a forked child: the parent's threads do not exist there)."""
-    key = (os.getpid(), workers)
+def _pool(workers: int, name: str = _PREFIX) -> Any:
+    """The process's pool of ``workers`` threads called ``name``, started on first use and
+    kept (a new one in a forked child: the parent's threads do not exist there)."""
+    key = (os.getpid(), workers, name)
     with _POOLS_LOCK:
         pool = _POOLS.get(key)
         if pool is None:
             from concurrent.futures import ThreadPoolExecutor  # imported when first needed
 
-            pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=_PREFIX)
+            pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
             _POOLS[key] = pool
         return pool
+
+
+def background(task: Callable[..., T], *args: Any) -> Future[T]:
+    """Run ``task(*args)`` on the process's one background thread (kept, as the row pools
+    are): work that releases the interpreter lock beside the caller's own (hashing an input's
+    bytes while it is parsed, encoding small Parquet tables while the largest is written).
+    Jobs run one after another in the order given; none may wait on another's result.
+
+    Examples
+    --------
+    >>> background(sum, [1, 2, 3]).result()
+    6
+    """
+    job: Future[T] = _pool(1, _BACKGROUND).submit(task, *args)
+    return job
 
 
 _KEPT: bool | None = None  # whether keep_freed_memory changed the allocator (None: not asked)

@@ -25,3 +25,21 @@ EXAMPLES = Path(__file__).parent.parent / "aegrade" / "examples"
 @pytest.fixture
 def data_dir() -> Path:
     return DATA
+
+
+@pytest.fixture
+def row_pools(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The thread counts of the row pools (:mod:`aegrade.threads`) asked for while a test
+    runs, one entry per request (the background thread is not counted)."""
+    from aegrade import threads
+
+    asked: list[int] = []
+    pool = threads._pool
+
+    def counted(workers: int, name: str = threads._PREFIX) -> object:
+        if name == threads._PREFIX:
+            asked.append(workers)
+        return pool(workers, name)
+
+    monkeypatch.setattr(threads, "_pool", counted)
+    return asked

@@ -170,3 +170,18 @@ def test_freed_memory_settings_are_left_alone_when_told(
     monkeypatch.setattr("ctypes.CDLL", lambda *a: calls.append(a))
     assert threads.keep_freed_memory() is False
     assert calls == []
+
+
+def test_background_jobs_run_in_order_on_one_kept_thread() -> None:
+    import threading
+
+    from aegrade.threads import background
+
+    names: list[str] = []
+    jobs = [
+        background(lambda k: names.append(threading.current_thread().name) or k, k)
+        for k in range(3)
+    ]
+    assert [j.result() for j in jobs] == [0, 1, 2]
+    assert len(set(names)) == 1 and names[0].startswith("aegrade-background")
+    assert background(len, "abc").result() == 3  # the same thread, kept

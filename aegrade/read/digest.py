@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import hashlib
 import os
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
+
+from aegrade.threads import background
 
 __all__ = ["file_sha256", "read_bytes_hashed"]
 
 #: Digests of the files read most recently, by identity (a handful: one run's inputs).
 _KEEP = 16
 _digests: dict[tuple[int, int, int, int], Future[str]] = {}
-_pool: ThreadPoolExecutor | None = None
-#: The process that made the pool and the digests: a forked child (a process pool) has
-#: neither the pool's thread nor its pending work, so it starts afresh.
+#: The process that made the digests: a forked child (a process pool) has not the parent's
+#: background thread nor its pending work, so it starts afresh.
 _owner = os.getpid()
 
 
@@ -62,18 +63,16 @@ def read_bytes_hashed(path: str | Path) -> bytes:
     >>> file_sha256(path) == hashlib.sha256(b"subject_id\\nS1\\n").hexdigest()
     True
     """
-    global _pool, _owner
+    global _owner
     with open(path, "rb") as handle:
         stat = os.fstat(handle.fileno())
         raw = handle.read()
     if _owner != os.getpid():
-        _pool, _owner = None, os.getpid()
+        _owner = os.getpid()
         _digests.clear()
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aegrade-sha256")
     while len(_digests) >= _KEEP:
         _digests.pop(next(iter(_digests)))
-    _digests[_identity(stat)] = _pool.submit(_sha256, raw)
+    _digests[_identity(stat)] = background(_sha256, raw)
     return raw
 
 

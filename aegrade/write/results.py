@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import io
 import json
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
 from aegrade.schema import SCHEMAS, TableSchema, arrow_schema, conform
+from aegrade.threads import background
 from aegrade.write.atomic import Writer, check_folder, refuse_inputs, write_folder, write_outputs
 from aegrade.write.neutralize import neutralize_about, neutralize_formulas
 from aegrade.write.streaming import write_csv, write_xlsx
@@ -251,8 +252,9 @@ def _parquet_writers(tables: dict[str, pd.DataFrame]) -> dict[str, Writer]:
     :func:`~aegrade.schema.conform` (mixed object columns as text).
 
     The largest table is written by the caller's thread; the others are encoded meanwhile,
-    in memory, by one background thread (Parquet encoding releases the interpreter lock), and
-    their bytes written when their turn comes. Off the caller's thread nothing but memory is
+    in memory, by the process's background thread (:func:`~aegrade.threads.background`:
+    Parquet encoding releases the interpreter lock), and their bytes written when their turn
+    comes. Off the caller's thread nothing but memory is
     touched, so an interrupted run leaves no file of it behind."""
     frames = {
         name: frame if name in SCHEMAS else conform(frame, TableSchema(name, ()))
@@ -261,13 +263,9 @@ def _parquet_writers(tables: dict[str, pd.DataFrame]) -> dict[str, Writer]:
     if len(frames) < 2:
         return {f"{name}.parquet": _parquet_writer(frame) for name, frame in frames.items()}
     largest = max(frames, key=lambda name: len(frames[name]))
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aegrade-parquet")
     encoded = {
-        name: pool.submit(_parquet_bytes, frame)
-        for name, frame in frames.items()
-        if name != largest
+        name: background(_parquet_bytes, frame) for name, frame in frames.items() if name != largest
     }
-    pool.shutdown(wait=False)  # the jobs submitted still run
     return {
         f"{name}.parquet": _parquet_writer(frame)
         if name == largest

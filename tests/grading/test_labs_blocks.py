@@ -140,22 +140,14 @@ def test_rows_already_in_parameter_order_grade_as_in_any_order(
     assert whole["grade_low"].dropna().nunique() >= 4
 
 
-def test_two_threads_run_on_a_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_threads_run_on_a_pool(monkeypatch: pytest.MonkeyPatch, row_pools: list[int]) -> None:
     # the comparisons above mean something only if the blocks ran on threads
-    asked: list[int] = []
-    pool = threads._pool
-
-    def counted(workers: int) -> object:
-        asked.append(workers)
-        return pool(workers)
-
-    monkeypatch.setattr(threads, "_pool", counted)
     monkeypatch.setattr(threads, "SMALLEST_BLOCK", 5)
     _graded(lab_rows(1500, seed=4), 250, threads=2)
-    assert len(asked) >= 5 * 2 and set(asked) == {2}  # preparation, grading and reasons
-    asked.clear()
+    assert len(row_pools) >= 5 * 2 and set(row_pools) == {2}  # preparation, grading, reasons
+    row_pools.clear()
     _graded(lab_rows(1500, seed=4), 250, threads=1)
-    assert asked == []
+    assert row_pools == []
 
 
 def test_the_thread_blocks_cut_the_rows_into_parts_for_every_thread() -> None:
