@@ -10,9 +10,6 @@ the in-process command's.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from importlib import resources
 from pathlib import Path
 
@@ -20,30 +17,14 @@ import pytest
 from click.testing import CliRunner
 
 from aegrade.cli import main
+from tests.fresh_process import run_fresh
 
 DATA = resources.files("aegrade.criteria.data")
 HEAVY = ("pandas", "numpy", "pyarrow", "pydantic", "importlib.metadata")
 
-_PROBE = """
-import json, sys
-from aegrade.cli import main
-try:
-    main(sys.argv[1:], prog_name="aegrade")
-except SystemExit as exc:
-    code = exc.code
-print(json.dumps({"code": code, "loaded": sorted(m for m in %r if m in sys.modules)}))
-"""
-
 
 def _fresh(*args: str) -> tuple[dict[str, object], str, str]:
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE % (HEAVY,), *args],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    *out, last = done.stdout.strip().splitlines()
-    return json.loads(last), "\n".join(out), done.stderr
+    return run_fresh(HEAVY, *args)
 
 
 def _copy(tmp_path: Path, cid: str, new_id: str, change: tuple[str, str] | None = None) -> str:

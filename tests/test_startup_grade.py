@@ -7,22 +7,11 @@ modules it holds afterwards (a fact, never a timing).
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
-UNUSED = ("openpyxl", "docx", "rtflite", "matplotlib", "xlsxwriter", "scipy", "dask", "distributed")
+from tests.fresh_process import run_fresh
 
-_PROBE = """
-import json, sys
-from aegrade.cli import main
-try:
-    main(sys.argv[1:], prog_name="aegrade")
-except SystemExit as exc:
-    code = exc.code
-print(json.dumps({"code": code, "loaded": sorted(m for m in %r if m in sys.modules)}))
-"""
+UNUSED = ("openpyxl", "docx", "rtflite", "matplotlib", "xlsxwriter", "scipy", "dask", "distributed")
 
 
 def test_a_csv_to_parquet_run_imports_no_writer_it_does_not_use(tmp_path: Path) -> None:
@@ -36,13 +25,7 @@ def test_a_csv_to_parquet_run_imports_no_writer_it_does_not_use(tmp_path: Path) 
         "utf-8",
     )
     args = ["grade", str(src), "-o", str(tmp_path / "out"), "--format", "parquet"]
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE % (UNUSED,), *args],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result == {"code": 0, "loaded": []}, done.stderr
+    result, _, err = run_fresh(UNUSED, *args)
+    assert result == {"code": 0, "loaded": []}, err
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert "graded_observations.parquet" in written and "adverse_events.parquet" in written

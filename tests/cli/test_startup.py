@@ -11,7 +11,6 @@ modules a fresh interpreter holds afterwards, never by timing.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from importlib import resources
@@ -20,30 +19,14 @@ import pytest
 
 from aegrade.cli._options import TABLE_FORMATS
 from aegrade.write import FORMATS
+from tests.fresh_process import run_fresh
 
 LEE = str(resources.files("aegrade.criteria.data").joinpath("lee-2014.yaml"))
 HEAVY = ("pandas", "numpy", "pyarrow", "pydantic", "yaml", "openpyxl", "matplotlib")
 
-_PROBE = """
-import json, sys
-from aegrade.cli import main
-try:
-    main(sys.argv[1:], prog_name="aegrade")
-except SystemExit as exc:
-    code = exc.code
-print(json.dumps({"code": code, "loaded": sorted(m for m in %r if m in sys.modules)}))
-"""
-
 
 def _run(*args: str) -> dict[str, object]:
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE % (HEAVY,), *args],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return run_fresh(HEAVY, *args)[0]
 
 
 @pytest.mark.parametrize(
