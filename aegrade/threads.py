@@ -32,6 +32,7 @@ __all__ = [
     "MEMORY_ENV",
     "THREADS_ENV",
     "background",
+    "gather",
     "keep_freed_memory",
     "row_blocks",
     "run_blocks",
@@ -150,6 +151,28 @@ def run_blocks(task: Callable[[slice], None], parts: Sequence[slice], threads: i
             for other in futures:
                 other.exception()
             raise exc
+
+
+def gather(table: Any, index: Any, threads: int) -> Any:
+    """``table[index]`` as a new array, with index -1 reading the table's last element
+    (numpy's ``wrap`` mode: a table of codes or values whose last entry is the "none" one),
+    gathered in blocks on ``threads`` threads (:func:`row_blocks`, :func:`run_blocks`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gather(np.array([10.0, 20.0, np.nan]), np.array([1, -1, 0]), 2).tolist()
+    [20.0, nan, 10.0]
+    """
+    import numpy as np  # the module itself is imported by the command line without numpy
+
+    out = np.empty(len(index), table.dtype)
+
+    def block(part: slice) -> None:
+        np.take(table, index[part], out=out[part], mode="wrap")
+
+    run_blocks(block, row_blocks(len(index), threads, len(index)), threads)
+    return out
 
 
 _PREFIX = "aegrade-rows"

@@ -17,7 +17,7 @@ import yaml
 
 from aegrade.criteria.labnames import fold_name, lab_vocabulary
 from aegrade.lazy import lazy_module
-from aegrade.threads import row_blocks, run_blocks
+from aegrade.threads import gather, row_blocks, run_blocks
 
 if TYPE_CHECKING:
     import numpy as np
@@ -294,12 +294,7 @@ def parameter_index(series: pd.Series, names: list[str], *, threads: int = 1) ->
     lookup = {c: i for i, c in enumerate(names)}
     found = [reg.resolve_code(u) for u in uniques]
     mapped = np.array([lookup.get(c, -1) if c else -1 for c in found] + [-1], np.int64)
-    out: np.ndarray = np.empty(len(codes), np.int64)
-
-    def gather(part: slice) -> None:
-        np.take(mapped, codes[part], out=out[part], mode="wrap")
-
-    run_blocks(gather, row_blocks(len(codes), threads, len(codes)), threads)
+    out: np.ndarray = gather(mapped, codes, threads)
     return out
 
 

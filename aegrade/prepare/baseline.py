@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aegrade.threads import row_blocks, run_blocks
+from aegrade.threads import gather, row_blocks, run_blocks
 
 __all__ = ["BASELINE_LAST_DAY", "baseline_rows", "baseline_values", "derive_baseline"]
 
@@ -213,12 +213,7 @@ def _values(
         keys, rows = records
         table = np.full(extent[1] + 2, np.nan)
         table[keys] = value[rows]
-        derived: np.ndarray = np.empty(len(key))
-
-        def gather(part: slice) -> None:
-            np.take(table, key[part], out=derived[part], mode="wrap")
-
-        run_blocks(gather, row_blocks(len(key), threads, len(key)), threads)
+        derived: np.ndarray = gather(table, key, threads)
     else:
         at = baseline_rows(key, day, ~np.isnan(value), rank=value)
         derived = value[at]

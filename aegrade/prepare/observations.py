@@ -28,7 +28,7 @@ from aegrade.prepare.labchecks import (
     value_failures,
 )
 from aegrade.prepare.values import ParsedValues, parse_values
-from aegrade.threads import row_blocks, run_blocks, thread_count
+from aegrade.threads import gather, row_blocks, run_blocks, thread_count
 
 __all__ = ["NUMERIC_KINDS", "Context", "Prepared", "derive_baseline", "prepare_observations"]
 
@@ -219,7 +219,7 @@ def prepare_observations(
     loinc = loinc_columns(df[cols["loinc"]], names) if "loinc" in cols else None
     if loinc is not None:  # the LOINC code, the more specific coding, decides the analyte
         param_index = np.where(loinc.param_index >= 0, loinc.param_index, param_index)
-    numeric_kind = _gathered(
+    numeric_kind = gather(
         np.array([reg.parameters[c].kind in NUMERIC_KINDS for c in names] + [False]),
         param_index,
         workers,
@@ -344,17 +344,6 @@ def prepare_observations(
     )
     prepared.__dict__["has_error"] = bad_rows  # the cached mask, already computed here
     return prepared
-
-
-def _gathered(table: np.ndarray, index: np.ndarray, threads: int) -> np.ndarray:
-    """``table[index]`` (index -1: the table's last element), in blocks on ``threads`` threads."""
-    out: np.ndarray = np.empty(len(index), table.dtype)
-
-    def block(part: slice) -> None:
-        np.take(table, index[part], out=out[part], mode="wrap")
-
-    run_blocks(block, row_blocks(len(index), threads, len(index)), threads)
-    return out
 
 
 def _to_canonical(
