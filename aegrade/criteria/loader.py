@@ -343,13 +343,22 @@ def load_criteria_file(path: str | Path) -> Criteria:
         f"file-{p.stem}",
         content,
         CriteriaHeader,
-        lambda: _validate(_read_yaml(_text(content), p.name), p.name),
+        lambda: _validate(_read_yaml(_text(content, p.name), p.name), p.name),
     )
 
 
-def _text(content: bytes) -> str:
-    """A file's bytes as ``Path.read_text("utf-8")`` gives them (universal newlines)."""
-    return content.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+def _text(content: bytes, name: str) -> str:
+    """A file's bytes as ``Path.read_text("utf-8")`` gives them (universal newlines); bytes
+    that are not UTF-8 are an error naming the file and where they are."""
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = content[: exc.start].count(b"\n") + 1
+        raise CriteriaDefinitionError(
+            f"{name}: line {line}: not UTF-8 text (byte {exc.start}: "
+            f"{content[exc.start : exc.start + 1]!r}); save the file as UTF-8"
+        ) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def load_criteria_as(criteria: str, model: type[M]) -> M:

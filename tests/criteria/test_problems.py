@@ -163,3 +163,14 @@ def test_check_command_prints_the_problems(tmp_path: Path) -> None:
     good.write_text(_packaged("icaht-2023.yaml"), "utf-8")
     res = CliRunner().invoke(main, ["criteria", "check", str(good)])
     assert res.exit_code == 0 and "valid icaht criteria file 'icaht-2023'" in res.output
+
+
+def test_bytes_that_are_not_utf8_name_the_file_and_line(tmp_path: Path) -> None:
+    # a file saved as Latin-1 by an editor: "µmol/L" on line 3
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("id: mine\nkind: value-thresholds\nunit: \u00b5mol/L\n".encode("latin-1"))
+    with pytest.raises(CriteriaDefinitionError) as info:
+        load_criteria_file(path)
+    assert str(info.value) == (
+        "latin1.yaml: line 3: not UTF-8 text (byte 38: b'\\xb5'); save the file as UTF-8"
+    )
