@@ -29,9 +29,11 @@ else:  # the column functions only: the registry itself (a file's check) needs n
 __all__ = [
     "Conversion",
     "Parameter",
+    "RowUnits",
     "UnitRegistry",
     "convert_columns",
     "convert_indexed",
+    "convert_rows",
     "factorize",
     "parameter_index",
     "registry",
@@ -372,6 +374,54 @@ def convert_indexed(
     >>> scale.tolist(), status.tolist()
     ([10.0, 1.0], [0, 3])
     """
+    got = convert_rows(param_index, names, unit, threads=threads)
+    return got.scale, got.offset, got.status, got.unit_key
+
+
+@dataclass(frozen=True)
+class RowUnits:
+    """Each row's conversion to its parameter's canonical unit (:func:`convert_rows`), with
+    what the distinct (parameter, unit) pairs present tell without another pass over the rows.
+
+    Attributes
+    ----------
+    scale, offset, status, unit_key
+        As :func:`convert_columns` returns them.
+    present
+        Per parameter (an index into the ``names`` given), the codes of the units (into
+        ``registry().unit_names``) its rows are in; None when not known.
+    identity
+        True when every row converts with scale 1 and offset 0: ``(x + offset) * scale`` is
+        ``x + 0.0`` on every row.
+
+    Examples
+    --------
+    >>> got = convert_rows(np.array([0, 0]), ["HGB"], pd.Series(["g/L", "g/L"]))
+    >>> got.identity, [registry().unit_names[u] for u in got.present[0]]
+    (True, ['g/L'])
+    """
+
+    scale: np.ndarray
+    offset: np.ndarray
+    status: np.ndarray
+    unit_key: np.ndarray
+    present: list[frozenset[int]] | None = None
+    identity: bool = False
+
+
+def convert_rows(
+    param_index: np.ndarray, names: list[str], unit: pd.Series, *, threads: int = 1
+) -> RowUnits:
+    """:func:`convert_indexed` with the units present per parameter and whether any row is
+    converted at all (:class:`RowUnits`), read from the one count of the (parameter, unit)
+    pairs the conversion makes anyway.
+
+    Examples
+    --------
+    >>> got = convert_rows(np.array([0, -1]), ["HGB"], pd.Series(["g/dL", "g/dL"]))
+    >>> got.scale.tolist(), got.status.tolist(), got.identity
+    ([10.0, 1.0], [0, 3], False)
+    """
     ucodes, uuniques = _native_codes(unit)
     shape = (len(names) + 1, len(uuniques) + 1)  # last row/column: unknown parameter / no unit
     typed = tuple((type(u), u) for u in uuniques)  # 1.0 and True are different unit cells
@@ -399,13 +449,16 @@ def convert_indexed(
         run_blocks(index, parts, threads)
         seen = np.sum(counts, axis=0) > 0 if counts else np.zeros(scale.size, bool)
         # a column that is the same number on every pair present is not gathered per row:
-        # zeros (no offset, every status 0) cost no pass over the rows
+        # zeros (no offset, every status 0) cost no pass over the rows, another number one
+        # write
         out: list[np.ndarray] = []
         gathered: list[tuple[np.ndarray, np.ndarray]] = []
         for table in flat_tables:
             used = table[seen]
             if used.size and not used.any():
                 out.append(np.zeros(n, table.dtype))
+            elif used.size and bool((used == used[0]).all()):
+                out.append(np.full(n, used[0], table.dtype))
             else:
                 out.append(np.empty(n, table.dtype))
                 gathered.append((table, out[-1]))
@@ -418,7 +471,15 @@ def convert_indexed(
                     np.take(table, index, out=column[part], mode="clip")  # never < 0
 
         run_blocks(gather, parts, threads)
-        return out[0], out[1], out[2], out[3]
+        pairs = seen.reshape(shape)[1:]  # rows: parameters; column 0: no unit
+        keys = flat_tables[3].reshape(shape)[1:]
+        present = [
+            frozenset(int(k) for k in np.unique(keys[i][pairs[i]]) if k >= 0)
+            for i in range(len(names))
+        ]
+        used_scale, used_offset = flat_tables[0][seen], flat_tables[1][seen]
+        identity = bool((used_scale == 1.0).all() and (used_offset == 0.0).all())
+        return RowUnits(out[0], out[1], out[2], out[3], present, identity)
     rows = np.where(param_index >= 0, param_index, len(names))
     cols = np.where(ucodes >= 0, ucodes, len(uuniques))
-    return scale[rows, cols], offset[rows, cols], status[rows, cols], key[rows, cols]
+    return RowUnits(scale[rows, cols], offset[rows, cols], status[rows, cols], key[rows, cols])

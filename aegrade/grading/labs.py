@@ -438,6 +438,7 @@ class _Block:
         self._prep, self._part = prep, part
         self.param_index = prep.param_index[part]
         self.param_names = prep.param_names
+        self.units_present = prep.units_present  # of every row: a superset for these
         self.n = len(self.param_index)
 
     def __getattr__(self, name: str) -> Any:
@@ -587,8 +588,12 @@ def _grade_groups(
 
 
 def _units_present(prep: Prepared | _Block, n_units: int) -> list[frozenset[int]] | None:
-    """Per parameter, the unit codes its rows are in (from one count of the (parameter, unit)
-    pairs); None when the codes fall outside the registry."""
+    """Per parameter, the unit codes its rows are in: as preparation found them
+    (``Prepared.units_present``: of all the rows, so of a block's rows or more, which only
+    costs a look at the rows' units), else from one count of the (parameter, unit) pairs;
+    None when the codes fall outside the registry."""
+    if prep.units_present is not None:
+        return prep.units_present
     unit = prep.unit_code
     if not len(unit) or int(unit.min()) < -1 or int(unit.max()) >= n_units:
         return None

@@ -352,12 +352,15 @@ def unit_mismatches(
     *,
     unit_key: np.ndarray | None = None,
     scale: np.ndarray | None = None,
+    identity: bool = False,
     threads: int = 1,
 ) -> None:
     """Rows whose value and range do not fit their unit: reason ``unit_mismatch`` naming the
     unit that fits (``parameters.yaml``: ``reference`` and ``expected``), or a unit of the
-    wrong kind for the row's LOINC property (a mass unit on a substance code). ``threads``:
-    blocks of rows checked side by side (:mod:`aegrade.threads`), the same result.
+    wrong kind for the row's LOINC property (a mass unit on a substance code). ``identity``:
+    ``scale`` is 1 on every row (:class:`~aegrade.criteria.units.RowUnits`), so no product is
+    taken. ``threads``: blocks of rows checked side by side (:mod:`aegrade.threads`), the same
+    result.
 
     >>> skip = Skips(2)
     >>> unit_mismatches(skip, np.array([0, 0]), ["CA"], pd.Series(["mg/dL", "mg/dL"]),
@@ -371,32 +374,36 @@ def unit_mismatches(
     reg = registry()
     if unit_key is None or scale is None:  # the row's unit and its factor, when not given
         scale, _, _, unit_key = convert_indexed(param_index, names, unit)
+        identity = False
     # which open rows may not fit, over all parameters at once: each parameter's windows
     # gathered per row (-inf..inf where it has none), the arithmetic of _range_fits and
     # _value_fits; _mismatch_rows then reads only those rows (it finds the same ones bad)
     lows, highs = _check_windows(names)
     checked = ~np.isnan(lows[:, 0])  # its last element (parameter -1) is False
-    lln_lo, lln_hi, uln_lo, uln_hi = (np.ascontiguousarray(lows[:, k]) for k in range(1, 5))
-    val_lo, val_hi = np.ascontiguousarray(highs[:, 0]), np.ascontiguousarray(highs[:, 1])
+    windows = [np.ascontiguousarray(lows[:, k]) for k in range(1, 5)]
+    windows += [np.ascontiguousarray(highs[:, 0]), np.ascontiguousarray(highs[:, 1])]
     n = len(param_index)
     bad = np.zeros(n, bool)
     done = skip.mask
+    # asked once, not per row: whether any unit is unusable or any row is skipped already
+    every_unit = bool(ok_unit.all())
+    none_done = not done.any()
 
     def check(block: slice) -> None:
         for at in range(block.start, block.stop, _BLOCK):  # the temporaries stay in cache
             part = slice(at, min(at + _BLOCK, block.stop))
-            q, scale_of, lo, hi = param_index[part], scale[part], lln[part], uln[part]
-            open_ = ok_unit[part] & (q >= 0) & ~done[part]
-            open_ &= checked[q]
+            q, lo, hi = param_index[part], lln[part], uln[part]
+            open_ = checked[q]  # False for parameter -1: the table's last element
+            if not every_unit:
+                open_ &= ok_unit[part]
+            if not none_done:
+                open_ &= ~done[part]
             if not open_.any():
                 continue
-            has_range = ~np.isnan(lo) & ~np.isnan(hi)
-            x, y, w = lo * scale_of, hi * scale_of, raw_value[part] * scale_of
-            # outside a window: a NaN compares False both ways, so it is never outside (the
-            # windows are numbers or infinite, never NaN)
-            range_out = (x < lln_lo[q]) | (x > lln_hi[q]) | (y < uln_lo[q]) | (y > uln_hi[q])
-            value_out = (w < val_lo[q]) | (w > val_hi[q])
-            bad[part] = open_ & ~np.isnan(scale_of) & np.where(has_range, range_out, value_out)
+            scale_of = None if identity else scale[part]
+            if scale_of is not None:
+                open_ &= ~np.isnan(scale_of)
+            bad[part] = open_ & _misfits(q, lo, hi, raw_value[part], scale_of, windows)
 
     run_blocks(check, row_blocks(n, threads, n), threads)
     if bad.any():
@@ -410,6 +417,33 @@ def unit_mismatches(
 
 #: Rows checked at a time where a check builds many temporaries (a few MiB each at most).
 _BLOCK = 1 << 16
+
+
+def _misfits(
+    q: np.ndarray,
+    lln: np.ndarray,
+    uln: np.ndarray,
+    value: np.ndarray,
+    scale: np.ndarray | None,
+    windows: list[np.ndarray],
+) -> np.ndarray:
+    """Rows whose range (where both bounds are given), else value, times ``scale`` (None: 1
+    on every row, no product taken: ``x * 1.0`` is ``x``) lies outside their parameter's
+    windows (:func:`_check_windows`: LLN low/high, ULN low/high, value low/high per parameter
+    ``q``). A NaN compares False both ways, so it is never outside (the windows are numbers
+    or infinite, never NaN); each side is compared only where some row needs it."""
+    lln_lo, lln_hi, uln_lo, uln_hi, val_lo, val_hi = windows
+    x, y, w = (lln, uln, value) if scale is None else (lln * scale, uln * scale, value * scale)
+    has_range = ~np.isnan(lln)
+    has_range &= ~np.isnan(uln)
+    every_range = bool(has_range.all())
+    some_range = every_range or bool(has_range.any())
+    if some_range:
+        out: np.ndarray = (x < lln_lo[q]) | (x > lln_hi[q]) | (y < uln_lo[q]) | (y > uln_hi[q])
+        if every_range:
+            return out
+    value_out: np.ndarray = (w < val_lo[q]) | (w > val_hi[q])
+    return np.where(has_range, out, value_out) if some_range else value_out
 
 
 def _check_windows(names: list[str]) -> tuple[np.ndarray, np.ndarray]:

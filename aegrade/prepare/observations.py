@@ -13,7 +13,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from aegrade.criteria.units import convert_indexed, factorize, parameter_index, registry
+from aegrade.criteria.units import convert_rows, factorize, parameter_index, registry
 from aegrade.criteria.vocabulary import false_words, true_words
 from aegrade.errors import Failures, InputError, Reason, failure_frame
 from aegrade.prepare.baseline import derive_baseline
@@ -82,6 +82,10 @@ class Prepared:
     #: rows kept but not graded because their unit does not fit (``unit_mismatch``), in the
     #: failure-table layout: listed among the issues, never raised as input errors
     notes: pd.DataFrame = field(default_factory=failure_frame)
+    #: per parameter (an index into ``param_names``), the codes of the units its rows are in
+    #: (:class:`~aegrade.criteria.units.RowUnits`; of these rows or more, never fewer: a
+    #: subset of the rows keeps it); None: not known
+    units_present: list[frozenset[int]] | None = None
 
     @cached_property
     def has_error(self) -> np.ndarray:
@@ -256,8 +260,12 @@ def prepare_observations(
         if "unit" in cols
         else pd.Series(np.full(n, None, dtype=object), index=df.index)
     )
-    scale, offset, status, unit_key = convert_indexed(
-        param_index, names, unit_series, threads=workers
+    converted = convert_rows(param_index, names, unit_series, threads=workers)
+    scale, offset, status, unit_key = (
+        converted.scale,
+        converted.offset,
+        converted.status,
+        converted.unit_key,
     )
     if ((status == 1) | (status == 2)).any():  # else _unit_failures finds nothing to report
         _unit_failures(
@@ -274,7 +282,13 @@ def prepare_observations(
     any_bad_unit = bool(bad_unit.any())
 
     def to_canonical(x: np.ndarray) -> np.ndarray:
-        return _to_canonical(x, offset, scale, bad_unit if any_bad_unit else None, workers)
+        return _to_canonical(
+            x,
+            None if converted.identity else offset,
+            None if converted.identity else scale,
+            bad_unit if any_bad_unit else None,
+            workers,
+        )
 
     unit_mismatches(
         skip,
@@ -288,6 +302,7 @@ def prepare_observations(
         loinc,
         unit_key=unit_key,
         scale=scale,
+        identity=converted.identity,
         threads=workers,
     )
     sibling_ranges(skip, param_index, names, lln_raw, uln_raw, scale, ~bad_unit, threads=workers)
@@ -341,6 +356,7 @@ def prepare_observations(
         censor_limit=censor_limit,
         specimen=specimen,
         notes=notes,
+        units_present=converted.present,
     )
     prepared.__dict__["has_error"] = bad_rows  # the cached mask, already computed here
     return prepared
@@ -348,19 +364,24 @@ def prepare_observations(
 
 def _to_canonical(
     x: np.ndarray,
-    offset: np.ndarray,
-    scale: np.ndarray,
+    offset: np.ndarray | None,
+    scale: np.ndarray | None,
     bad_unit: np.ndarray | None,
     threads: int,
 ) -> np.ndarray:
     """``(x + offset) * scale`` in a new array, NaN where the unit is not usable (``bad_unit``;
-    None: usable everywhere), in blocks of rows on ``threads`` threads."""
+    None: usable everywhere), in blocks of rows on ``threads`` threads. ``offset`` and
+    ``scale`` None: 0 and 1 on every row, so the result is ``x + 0.0`` (one pass, the same
+    bits: ``+ 0.0`` turns -0.0 into 0.0 as the offset does, ``* 1.0`` changes nothing)."""
     n = len(x)
     out: np.ndarray = np.empty(n)
 
     def block(part: slice) -> None:
-        got = np.add(x[part], offset[part], out=out[part])
-        got *= scale[part]
+        if offset is None or scale is None:
+            got = np.add(x[part], 0.0, out=out[part])
+        else:
+            got = np.add(x[part], offset[part], out=out[part])
+            got *= scale[part]
         if bad_unit is not None:
             got[bad_unit[part]] = np.nan
 

@@ -161,3 +161,39 @@ def test_lookups_in_blocks_on_threads_are_the_same(monkeypatch: pytest.MonkeyPat
     for a, b in zip(one, two, strict=True):
         np.testing.assert_array_equal(a, b)
     assert one[0][0] == 10.0 and one[2].tolist()[:8] == [0, 0, 3, 0, 3, 0, 2, 0]
+
+
+def test_convert_rows_tells_the_units_present_and_whether_any_row_converts() -> None:
+    # issue 15: read from the one count of (parameter, unit) pairs, never from another pass
+    from aegrade.criteria.units import convert_rows
+
+    names = sorted(registry().parameters)
+    rng = np.random.default_rng(1)
+    n = 90_000
+    pi = rng.integers(-1, len(names), n)
+    spellings = ["g/dL", "mg/dL", "10^9/L", "/mm3", "degF", None, "", "xx", "mmol/L", "G/L"]
+    units = pd.Series(rng.choice(np.array(spellings, dtype=object), n))
+    got = convert_rows(pi, names, units, threads=2)
+    assert got.present is not None and not got.identity
+    for i in range(len(names)):
+        keys = got.unit_key[pi == i]
+        assert got.present[i] == frozenset(keys[keys >= 0].tolist())
+    for a, b in zip(
+        (got.scale, got.offset, got.status, got.unit_key),
+        convert_columns(pd.Series(np.array([*names, None], dtype=object)[pi]), units),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(a, b)
+    # every row in its canonical unit: no conversion anywhere, and the same scale column
+    canon = pd.Series(["g/L", "10^9/L", "g/L", None])
+    same = convert_rows(
+        np.array([names.index("HGB"), names.index("PLAT"), names.index("HGB"), -1]), names, canon
+    )
+    assert same.identity and same.scale.tolist() == [1.0, 1.0, 1.0, 1.0]
+    assert same.offset.tolist() == [0.0] * 4 and same.status.tolist() == [0, 0, 0, 3]
+    unit_names = registry().unit_names
+    assert same.present[names.index("HGB")] == {unit_names.index("g/L")}
+    assert same.present[names.index("NEUT")] == frozenset()
+    # one row in g/dL: the scale differs from 1 there
+    mixed = convert_rows(np.array([names.index("HGB")] * 2), names, pd.Series(["g/L", "g/dL"]))
+    assert not mixed.identity and mixed.scale.tolist() == [1.0, 10.0]

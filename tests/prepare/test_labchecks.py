@@ -420,3 +420,44 @@ def test_the_unit_check_windows_are_never_nan() -> None:
     lows, highs = _check_windows(names)
     assert not np.isnan(lows[:, 1:]).any() and not np.isnan(highs).any()
     assert (lows[:-1, 0] == 1.0).sum() >= 10  # parameters with a window are checked
+
+
+def test_unit_checks_without_conversion_find_the_same_rows() -> None:
+    # issue 15: with every scale 1 (identity) no product is taken; the same rows are skipped
+    from aegrade.criteria.units import convert_indexed, registry
+    from aegrade.prepare.labchecks import Skips, unit_mismatches
+
+    names = sorted(registry().parameters)
+    rng = np.random.default_rng(5)
+    n = 200_000  # several blocks
+    codes = ["CA", "GLUC", "HGB", "CREAT", "K", "BILI", "ALB"]
+    pi = np.array([names.index(c) for c in codes])[rng.integers(0, len(codes), n)]
+    units = pd.Series(np.array([registry().parameters[names[i]].unit for i in pi], dtype=object))
+    value = rng.random(n) * 300
+    lln, uln = rng.random(n) * 50, 50 + rng.random(n) * 300
+    lln[rng.random(n) < 0.3] = np.nan  # rows without a range: the value is checked
+    scale, _, _, key = convert_indexed(pi, names, units)
+    assert (scale == 1.0).all()
+    found = []
+    for identity in (False, True):
+        skip = Skips(n)
+        unit_mismatches(
+            skip,
+            pi,
+            names,
+            units,
+            value,
+            lln,
+            uln,
+            np.ones(n, bool),
+            None,
+            unit_key=key,
+            scale=scale,
+            identity=identity,
+            threads=2,
+        )
+        found.append(skip.reasons())
+    (at_a, text_a), (at_b, text_b) = found
+    assert len(at_a) > 1000
+    np.testing.assert_array_equal(at_a, at_b)
+    assert text_a.tolist() == text_b.tolist()

@@ -82,3 +82,32 @@ def test_skips_keep_the_first_reason_and_only_the_skipped_rows() -> None:
     ]
     assert skip.texts(np.array([3, 2])).tolist() == [None, "not graded: unit_mismatch (c)"]
     assert Skips(2).texts(np.arange(2)).tolist() == [None, None]
+
+
+def test_canonical_values_without_conversion_are_the_same_bits() -> None:
+    # issue 15: where no row converts, (x + 0) * 1 is taken as x + 0.0 in one pass
+    from aegrade.prepare.observations import _to_canonical
+
+    x = np.array([-0.0, 0.0, 1.5, -2.25, np.nan, np.inf, -np.inf, 5e-324, 1e308])
+    bad = np.zeros(len(x), bool)
+    bad[3] = True
+    for mask in (None, bad):
+        fast = _to_canonical(x, None, None, mask, 1)
+        slow = _to_canonical(x, np.zeros(len(x)), np.ones(len(x)), mask, 1)
+        assert fast.tobytes() == slow.tobytes()
+    assert not np.signbit(_to_canonical(x, None, None, None, 1)[0])  # -0.0 + 0.0 is 0.0
+
+
+def test_units_present_are_those_of_the_rows() -> None:
+    from aegrade.criteria.units import registry
+    from aegrade.grading.labs import _units_present
+
+    frame = _frame().assign(unit=["10^9/L", "%", "g/dL", "g/L", "/mm3"])
+    prep = prepare_observations(frame, errors="coerce")
+    assert prep.units_present is not None
+    counted = _units_present(replace(prep, units_present=None), len(registry().unit_names))
+    assert prep.units_present == counted
+    units = registry().unit_names
+    hgb, plat = prep.param_names.index("HGB"), prep.param_names.index("PLAT")
+    assert prep.units_present[hgb] == {units.index("g/dL"), units.index("g/L")}
+    assert prep.units_present[plat] == {units.index("10^9/L"), units.index("/mm3")}
