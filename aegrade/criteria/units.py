@@ -393,6 +393,9 @@ class RowUnits:
     identity
         True when every row converts with scale 1 and offset 0: ``(x + offset) * scale`` is
         ``x + 0.0`` on every row.
+    counts
+        Rows per parameter, those of no known parameter first (``np.bincount(param_index +
+        1)``); None when not known.
 
     Examples
     --------
@@ -407,6 +410,7 @@ class RowUnits:
     unit_key: np.ndarray
     present: list[frozenset[int]] | None = None
     identity: bool = False
+    counts: np.ndarray | None = None
 
 
 def convert_rows(
@@ -435,8 +439,7 @@ def convert_rows(
         # unit code + 1 is the column and parameter index + 1 the row
         flat_tables = [np.roll(t, (1, 1), axis=(0, 1)).ravel() for t in tables]
         n = len(param_index)
-        wide = np.int32 if scale.size < np.iinfo(np.int32).max else np.int64
-        flat: np.ndarray[Any, np.dtype[np.signedinteger[Any]]] = np.empty(n, wide)
+        flat: np.ndarray[Any, np.dtype[np.intp]] = np.empty(n, np.intp)  # take's own type
         parts = row_blocks(n, threads, n)
         counts: list[np.ndarray] = []
 
@@ -447,7 +450,8 @@ def convert_rows(
             counts.append(np.bincount(at, minlength=scale.size))
 
         run_blocks(index, parts, threads)
-        seen = np.sum(counts, axis=0) > 0 if counts else np.zeros(scale.size, bool)
+        total = np.sum(counts, axis=0) if counts else np.zeros(scale.size, np.intp)
+        seen = total > 0
         # a column that is the same number on every pair present is not gathered per row:
         # zeros (no offset, every status 0) cost no pass over the rows, another number one
         # write
@@ -466,20 +470,19 @@ def convert_rows(
         def gather(block: slice) -> None:
             for at in range(block.start, block.stop, 1 << 16):  # the index stays in cache
                 part = slice(at, min(at + (1 << 16), block.stop))
-                index = flat[part].astype(np.intp)  # converted once, not by every take
                 for table, column in gathered:
-                    np.take(table, index, out=column[part], mode="clip")  # never < 0
+                    np.take(table, flat[part], out=column[part], mode="clip")  # never < 0
 
         run_blocks(gather, parts, threads)
+        rows = total.reshape(shape).sum(axis=1)  # rows per parameter, unknown (-1) first
         pairs = seen.reshape(shape)[1:]  # rows: parameters; column 0: no unit
         keys = flat_tables[3].reshape(shape)[1:]
-        present = [
-            frozenset(int(k) for k in np.unique(keys[i][pairs[i]]) if k >= 0)
-            for i in range(len(names))
-        ]
+        present = [frozenset[int]()] * len(names)
+        for i in np.flatnonzero(rows[1:]).tolist():  # the parameters that have rows
+            present[i] = frozenset(k for k in keys[i][pairs[i]].tolist() if k >= 0)
         used_scale, used_offset = flat_tables[0][seen], flat_tables[1][seen]
         identity = bool((used_scale == 1.0).all() and (used_offset == 0.0).all())
-        return RowUnits(out[0], out[1], out[2], out[3], present, identity)
-    rows = np.where(param_index >= 0, param_index, len(names))
+        return RowUnits(out[0], out[1], out[2], out[3], present, identity, rows)
+    at = np.where(param_index >= 0, param_index, len(names))
     cols = np.where(ucodes >= 0, ucodes, len(uuniques))
-    return RowUnits(scale[rows, cols], offset[rows, cols], status[rows, cols], key[rows, cols])
+    return RowUnits(scale[at, cols], offset[at, cols], status[at, cols], key[at, cols])

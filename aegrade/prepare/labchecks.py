@@ -476,12 +476,15 @@ def sibling_ranges(
     scale: np.ndarray,
     ok_unit: np.ndarray,
     *,
+    counts: np.ndarray | None = None,
     threads: int = 1,
 ) -> None:
     """Rows whose reference range fits the parameter's ``range_sibling`` and not the
     parameter itself (``parameters.yaml``): ionized calcium sent as "Calcium" with its range
-    1.12-1.32 mmol/L is not graded as total calcium (reason ``unit_mismatch``). ``threads``:
-    the rows of such parameters found in blocks side by side (:mod:`aegrade.threads`).
+    1.12-1.32 mmol/L is not graded as total calcium (reason ``unit_mismatch``). ``counts``:
+    the rows per parameter, unknown first (:class:`~aegrade.criteria.units.RowUnits`), so
+    that a parameter without rows is not looked for (None: each is). ``threads``: the rows
+    of such parameters found in blocks side by side (:mod:`aegrade.threads`).
 
     >>> skip = Skips(2)
     >>> sibling_ranges(skip, np.array([0, 0]), ["CA", "CAION"], np.array([1.12, 2.2]),
@@ -498,6 +501,8 @@ def sibling_ranges(
         sibling = reg.parameters.get(param.range_sibling or "")
         if sibling is None or param.reference is None or sibling.reference is None:
             continue
+        if counts is not None and not counts[i + 1]:
+            continue  # no row of this parameter
         checked.append((i, param, sibling))
     if not checked:
         return

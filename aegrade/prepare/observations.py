@@ -59,7 +59,6 @@ class Prepared:
     lln: np.ndarray
     uln: np.ndarray
     baseline: np.ndarray
-    pchg: np.ndarray
     unit_code: np.ndarray
     scale: np.ndarray
     offset: np.ndarray
@@ -86,6 +85,14 @@ class Prepared:
     #: (:class:`~aegrade.criteria.units.RowUnits`; of these rows or more, never fewer: a
     #: subset of the rows keeps it); None: not known
     units_present: list[frozenset[int]] | None = None
+    #: the ``pchg`` cells as numbers (NaN: none given; None: no such column)
+    pchg_given: np.ndarray | None = None
+
+    @cached_property
+    def pchg(self) -> np.ndarray:
+        """Percent change from baseline: the ``pchg`` cell where given, else ``(value -
+        baseline) / baseline * 100``; computed on first use (few criteria read it)."""
+        return _percent_change(self.value, self.baseline, self.pchg_given)
 
     @cached_property
     def has_error(self) -> np.ndarray:
@@ -305,7 +312,17 @@ def prepare_observations(
         identity=converted.identity,
         threads=workers,
     )
-    sibling_ranges(skip, param_index, names, lln_raw, uln_raw, scale, ~bad_unit, threads=workers)
+    sibling_ranges(
+        skip,
+        param_index,
+        names,
+        lln_raw,
+        uln_raw,
+        scale,
+        ~bad_unit,
+        counts=converted.counts,
+        threads=workers,
+    )
     value = to_canonical(raw_value)
     _limit_failures(
         fails, value, skip.mask, param_index, names, reg, df[cols["value"]], cols["value"], workers
@@ -327,9 +344,7 @@ def prepare_observations(
     bad_rows = error_code >= 0
     if texts:  # a rejected row is never graded nor used as anyone's baseline
         value[bad_rows] = np.nan  # value is this function's own array (to_canonical)
-    baseline, pchg = _baselines(
-        subject, day, param_index, value, specimen, given_baseline, refs_raw["pchg"], workers
-    )
+    baseline = _baselines(subject, day, param_index, value, specimen, given_baseline, workers)
     flag = _baseline_flag(df, cols)
     prepared = Prepared(
         n=n,
@@ -340,7 +355,6 @@ def prepare_observations(
         lln=lln,
         uln=uln,
         baseline=baseline,
-        pchg=pchg,
         unit_code=unit_code,
         scale=scale,
         offset=offset,
@@ -357,6 +371,8 @@ def prepare_observations(
         specimen=specimen,
         notes=notes,
         units_present=converted.present,
+        # its own copy: pchg is computed on first use, after the caller's frame may change
+        pchg_given=None if refs_raw["pchg"] is None else refs_raw["pchg"].copy(),
     )
     prepared.__dict__["has_error"] = bad_rows  # the cached mask, already computed here
     return prepared
@@ -396,11 +412,9 @@ def _baselines(
     value: np.ndarray,
     specimen: np.ndarray | None,
     given: np.ndarray | None,
-    pchg: np.ndarray | None,
     threads: int = 1,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's baseline (the ``baseline`` cell where given, else derived: baseline.py) and
-    percent change from it (the ``pchg`` cell where given); None: the column is absent."""
+) -> np.ndarray:
+    """Each row's baseline: the ``baseline`` cell where given, else derived (baseline.py)."""
     baseline = given
     if subject is not None and day is not None:
         # no specimen column nor LOINC code: no row names a specimen (one group per parameter)
@@ -411,17 +425,22 @@ def _baselines(
         baseline = derived if baseline is None else np.where(np.isnan(baseline), derived, baseline)
     if baseline is None:
         baseline = np.full(len(value), np.nan)
-    change = np.empty(len(value))
-    base = baseline
+    return baseline
 
-    def block(part: slice) -> None:  # (value - baseline) / baseline * 100, in place
+
+def _percent_change(value: np.ndarray, base: np.ndarray, given: np.ndarray | None) -> np.ndarray:
+    """``(value - baseline) / baseline * 100`` where no ``pchg`` cell is given (None: no
+    column), computed in place in blocks of rows."""
+    change = np.empty(len(value))
+
+    def block(part: slice) -> None:
         with np.errstate(divide="ignore", invalid="ignore"):
             got = np.subtract(value[part], base[part], out=change[part])
             got /= base[part]
             got *= 100.0
 
-    run_blocks(block, row_blocks(len(value), threads, len(value)), threads)
-    return baseline, change if pchg is None else np.where(np.isnan(pchg), change, pchg)
+    run_blocks(block, row_blocks(len(value), 1, 1 << 16), 1)
+    return change if given is None else np.where(np.isnan(given), change, given)
 
 
 def _row_errors(fails: Failures, skip: Skips, any_failure: bool) -> tuple[np.ndarray, list[str]]:

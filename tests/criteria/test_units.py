@@ -174,7 +174,8 @@ def test_convert_rows_tells_the_units_present_and_whether_any_row_converts() -> 
     spellings = ["g/dL", "mg/dL", "10^9/L", "/mm3", "degF", None, "", "xx", "mmol/L", "G/L"]
     units = pd.Series(rng.choice(np.array(spellings, dtype=object), n))
     got = convert_rows(pi, names, units, threads=2)
-    assert got.present is not None and not got.identity
+    assert got.present is not None and not got.identity and got.counts is not None
+    assert got.counts.tolist() == np.bincount(pi + 1, minlength=len(names) + 1).tolist()
     for i in range(len(names)):
         keys = got.unit_key[pi == i]
         assert got.present[i] == frozenset(keys[keys >= 0].tolist())
