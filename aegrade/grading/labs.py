@@ -411,12 +411,14 @@ def grade_prepared(
     # that are never negative (many -1 labels make a branch per row in numpy's take)
     shifted = [np.roll(t, 1) for t in (plan.label_grade, plan.label_rule, plan.label_term)]
 
-    def label_block(part: slice) -> None:
-        for d in (low, high):
-            codes = d.label[part].astype(np.intp)  # take converts other index types per call
-            codes += 1
-            for table, out in zip(shifted, (d.grade, d.rule, d.term), strict=True):
-                np.take(table, codes, out=out[part], mode="clip")
+    def label_block(block: slice) -> None:
+        for at in range(block.start, block.stop, 1 << 16):  # the codes stay in cache
+            part = slice(at, min(at + (1 << 16), block.stop))
+            for d in (low, high):
+                codes = d.label[part].astype(np.intp)  # take converts other types per call
+                codes += 1
+                for table, out in zip(shifted, (d.grade, d.rule, d.term), strict=True):
+                    np.take(table, codes, out=out[part], mode="clip")
 
     run_blocks(label_block, row_blocks(prep.n, workers, 1 << 22), workers)
     for d, idx, (g, _, rid, _) in general:
@@ -638,41 +640,55 @@ def _categorical(
     )
 
 
+def _pair_codes(plan: _Plan, low: _Direction, high: _Direction, threads: int = 1) -> Any:
+    """Each row's (low label, high label) pair as one integer: ``(low + 1) * (labels + 1) +
+    high + 2`` (labels -1: none), in take's own integer type; in blocks of rows."""
+    n_labels = len(plan.labels) + 1
+    n = len(low.label)
+    pair1 = np.empty(n, np.intp)
+
+    def pairs(part: slice) -> None:
+        got = np.multiply(low.label[part], n_labels, out=pair1[part], dtype=np.intp)
+        got += high.label[part]
+        got += n_labels + 2
+
+    run_blocks(pairs, row_blocks(n, threads, n), threads)
+    return pair1
+
+
+def _pair_terms(plan: _Plan, pairs: npt.NDArray[np.intp]) -> tuple[Any, Any]:
+    """The low and high label of each of ``pairs`` (:func:`_pair_codes`), and whether
+    either has a term: a row has a term in a direction exactly where it has a label there
+    (every label written into a direction names its entry's term)."""
+    low, high = np.divmod(pairs - 1, len(plan.labels) + 1)
+    low, high = low - 1, high - 1  # -1: none, the tables' last element
+    has_term = (plan.label_term[low] >= 0) | (plan.label_term[high] >= 0)
+    return (low, high), has_term
+
+
 def _reasons(
-    plan: _Plan, prep: Prepared, low: _Direction, high: _Direction, threads: int = 1
+    plan: _Plan,
+    prep: Prepared,
+    pair1: npt.NDArray[np.intp],
+    uniq: npt.NDArray[np.intp],
+    threads: int = 1,
 ) -> pd.Categorical[str]:
     """One reason per row: the low and high labels joined, or the input problem, or no criteria.
 
-    Label pairs are coded as integers and only the distinct pairs are turned into text; a
-    table from pair code to category code then gives every row its category in one gather.
+    Label pairs are coded as integers (:func:`_pair_codes`) and only the distinct pairs are
+    turned into text (``uniq``: the distinct codes, ascending); a table from pair code to
+    category code then gives every row its category in one gather.
     """
     n_labels = len(plan.labels) + 1
-    # pair code + 1 (0: no term in either direction), in int32 while the codes fit
-    wide: type[np.signedinteger[Any]] = (
-        np.int32 if n_labels * n_labels + 1 < np.iinfo(np.int32).max else np.int64
-    )
-    n = len(low.label)
-    pair1: npt.NDArray[np.signedinteger[Any]] = np.empty(n, wide)
+    n = len(pair1)
     parts = row_blocks(n, threads, n)
-
-    def pairs(part: slice) -> None:
-        got = np.add(low.label[part], 1, out=pair1[part], dtype=wide)
-        got *= n_labels
-        got += high.label[part]
-        got += 2
-        got *= (low.term[part] >= 0) | (high.term[part] >= 0)  # 0: no term (no masked copy)
-
-    run_blocks(pairs, parts, threads)
-    present = np.zeros(n_labels * n_labels + 1, bool)  # dense: label pairs are few
-    present[pair1] = True
-    uniq = np.flatnonzero(present) - 1
+    (lows, highs), has_term = _pair_terms(plan, uniq)
     texts = []
-    for p in uniq:
-        if p < 0:
+    for a, b, term in zip(lows.tolist(), highs.tolist(), has_term.tolist(), strict=True):
+        if not term:
             texts.append(plan.labels[plan.no_criteria_label])
             continue
-        a, b = divmod(int(p), n_labels)
-        texts.append("; ".join(plan.labels[x - 1] for x in (a, b) if x > 0))
+        texts.append("; ".join(plan.labels[x] for x in (a, b) if x >= 0))
     err_codes = np.zeros(0, np.int64)
     has_error = prep.has_error
     if prep.error_texts:
@@ -680,16 +696,15 @@ def _reasons(
         texts.extend(prep.error_texts)
     categories, remap = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
     remap = remap.reshape(-1)
-    # pair code + 1 -> category code, in the categorical's own code type (a small table
-    # stays in cache; pandas keeps such codes as they are)
+    # pair code -> category code, in the categorical's own code type (a small table stays in
+    # cache; pandas keeps such codes as they are)
     small = _code_type(len(categories))
-    table = np.zeros(len(present), small)
-    table[uniq + 1] = remap[: len(uniq)]
+    table = np.zeros(n_labels * n_labels + 1, small)
+    table[uniq] = remap[: len(uniq)]
     codes = np.empty(n, small)
 
     def category(part: slice) -> None:
-        index = pair1[part].astype(np.intp)  # take's own index type: no conversion inside
-        np.take(table, index, out=codes[part], mode="clip")  # never < 0
+        np.take(table, pair1[part], out=codes[part], mode="clip")  # never < 0
 
     run_blocks(category, parts, threads)
     if len(err_codes):
@@ -831,9 +846,19 @@ def assemble_grades(
         )
         cols[f"term_{direction}"] = _categorical(d.term, plan.terms, plan.index("terms"))
         cols[f"grade_{direction}"] = grade
-    graded_any = ((low.term >= 0) | (high.term >= 0)).astype(np.int8)
+    workers = thread_count(threads)
+    pair1 = _pair_codes(plan, low, high, workers)
+    # the criteria where a row has a term in either direction: code 0, else -1 (a gather
+    # from the few pairs present)
+    present = np.zeros((len(plan.labels) + 1) ** 2 + 1, bool)  # dense: label pairs are few
+    present[pair1] = True
+    uniq = np.flatnonzero(present)
+    criteria = np.full(len(present), -1, np.int8)
+    criteria[uniq] = _pair_terms(plan, uniq)[1] - 1
     cols["criteria"] = pd.Categorical.from_codes(
-        graded_any - 1, categories=pd.Index([plan.criteria])
+        np.take(criteria, pair1, mode="clip"),  # never < 0
+        categories=pd.Index([plan.criteria]),
+        validate=False,  # -1 or 0
     )
     rules = plan.index("rules")
     cols["rule_low"] = _categorical(
@@ -844,7 +869,7 @@ def assemble_grades(
     )
     review = low.review | high.review
     cols["review"] = review & ~bad if any_bad else review
-    cols["reason"] = _reasons(plan, prep, low, high, thread_count(threads))
+    cols["reason"] = _reasons(plan, prep, pair1, uniq, workers)
     # the new columns joined on the same index object (no alignment, no copy of the arrays,
     # where setting them one by one copies each)
     joined = pd.concat([out, pd.DataFrame(cols, index=out.index, copy=False)], axis=1)

@@ -296,3 +296,21 @@ def test_array_comparison_is_predicates_compare(op: str) -> None:
     assert got.any() and not got.all()
     with pytest.raises(ValueError, match="unknown comparison"):
         _compare_array("eq", lhs, rhs.copy())
+
+
+@pytest.mark.parametrize("engine", ["general", "compiled"])
+def test_a_row_has_a_term_exactly_where_it_has_a_label(engine: str) -> None:
+    # issue 15: assemble_grades reads "no criteria" and the criteria column from the label
+    # pairs, not from the term columns: the same rows on both engines
+    data, prep = _frames()["extras"], _prepared("extras")
+    plan, low, high = grade_prepared(prep, "ctcae-v5.0", engine=engine)  # type: ignore[arg-type]
+    for d in (low, high):
+        np.testing.assert_array_equal(d.term >= 0, d.label >= 0)
+    graded = assemble_grades(data, prep, plan, low, high)
+    has_term = (low.term >= 0) | (high.term >= 0)
+    assert 0 < has_term.sum() < len(has_term)
+    np.testing.assert_array_equal(graded["criteria"].notna().to_numpy(), has_term)
+    no_criteria = plan.labels[plan.no_criteria_label]
+    reason = graded["reason"].astype(object).to_numpy()
+    np.testing.assert_array_equal(reason[~has_term & ~prep.has_error] == no_criteria, True)
+    assert not (reason[has_term] == no_criteria).any()
