@@ -441,6 +441,7 @@ class _Block:
         self.param_index = prep.param_index[part]
         self.param_names = prep.param_names
         self.units_present = prep.units_present  # of every row: a superset for these
+        self.param_rows = prep.param_rows
         self.n = len(self.param_index)
 
     def __getattr__(self, name: str) -> Any:
@@ -551,7 +552,12 @@ def _grade_groups(
     """
     units = registry().unit_names
     general: list[tuple[_Direction, npt.NDArray[np.intp], Evaluated]] = []
-    wanted = [i for i, code in enumerate(prep.param_names) if _entries(plan, code, engine, which)]
+    having = getattr(prep, "param_rows", None)  # parameters without rows are not looked for
+    wanted = [
+        i
+        for i, code in enumerate(prep.param_names)
+        if (having is None or i in having) and _entries(plan, code, engine, which)
+    ]
     if not wanted:
         return general
     few = which == "general" and len(wanted) <= 4  # a few parameters: found one by one

@@ -85,6 +85,9 @@ class Prepared:
     #: (:class:`~aegrade.criteria.units.RowUnits`; of these rows or more, never fewer: a
     #: subset of the rows keeps it); None: not known
     units_present: list[frozenset[int]] | None = None
+    #: the parameters (indices into ``param_names``) that have rows (of these rows or more,
+    #: never fewer: a subset of the rows keeps it); None: not known
+    param_rows: frozenset[int] | None = None
     #: the ``pchg`` cells as numbers (NaN: none given; None: no such column)
     pchg_given: np.ndarray | None = None
 
@@ -371,6 +374,11 @@ def prepare_observations(
         specimen=specimen,
         notes=notes,
         units_present=converted.present,
+        param_rows=(
+            None
+            if converted.counts is None
+            else frozenset(np.flatnonzero(converted.counts[1:]).tolist())
+        ),
         # its own copy: pchg is computed on first use, after the caller's frame may change
         pchg_given=None if refs_raw["pchg"] is None else refs_raw["pchg"].copy(),
     )

@@ -111,3 +111,5 @@ def test_units_present_are_those_of_the_rows() -> None:
     hgb, plat = prep.param_names.index("HGB"), prep.param_names.index("PLAT")
     assert prep.units_present[hgb] == {units.index("g/dL"), units.index("g/L")}
     assert prep.units_present[plat] == {units.index("10^9/L"), units.index("/mm3")}
+    assert prep.param_rows == frozenset(np.unique(prep.param_index[prep.param_index >= 0]).tolist())
+    assert prep.param_rows == {hgb, plat}
