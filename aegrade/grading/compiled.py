@@ -117,6 +117,8 @@ class _Group:
         self._baseline: dict[str, Truth] = {}
         self._unit_rows: dict[str, BoolArray | None] = {}
         self._constant: dict[str, float | None] = {}
+        self._known: dict[str, BoolArray | None] = {}
+        self._beyond: dict[bool, Truth] = {}
 
     def constant(self, name: str) -> float | None:
         """The column's one number when every row of the group holds it (None otherwise, and
@@ -155,12 +157,45 @@ class _Group:
             self._unit_rows[unit] = mask if mask.any() else None
         return self._unit_rows[unit]
 
+    def known(self, name: str) -> BoolArray | None:
+        """Where the column is not NaN; None where it never is."""
+        if name not in self._known:
+            nan = self.nan(name)
+            self._known[name] = None if nan is None else ~nan
+        return self._known[name]
+
     def baseline(self, cond: BaselineStatus) -> Truth:
-        """``predicates.eval_baseline``, once per status asked."""
+        """``predicates.eval_baseline``, once per status asked; whether the baseline lies
+        beyond the limit is found once for a status and its negation (``above_uln`` and
+        ``not_above_uln``)."""
         if cond.baseline not in self._baseline:
-            true, known = P.eval_baseline(cond, self.rows)
-            self._baseline[cond.baseline] = (true, None if known.all() else known)
+            low = cond.baseline in ("below_lln", "not_below_lln")
+            if low not in self._beyond:
+                self._beyond[low] = self._baseline_beyond(low)
+            beyond, known = self._beyond[low]  # beyond: only where known
+            if cond.baseline in ("above_uln", "below_lln"):
+                true = beyond
+            else:
+                true = ~beyond if known is None else known & ~beyond
+            self._baseline[cond.baseline] = (true, known)
         return self._baseline[cond.baseline]
+
+    def _baseline_beyond(self, low: bool) -> Truth:
+        """``predicates._baseline_beyond`` for a high (ULN) or low (LLN) baseline, the limit a
+        scalar where the group shares one (the same arithmetic on the same number)."""
+        name = "lln" if low else "uln"
+        same = self.constant(name)
+        if same is None or getattr(self.rows, "baseline_flag", None) is not None:
+            limit = self.column("lln" if low else "uln")
+            beyond, known = P._baseline_beyond(  # same package: the evaluator's own rule
+                self.rows, -1.0 if low else 1.0, "lt" if low else "gt", limit
+            )
+            return beyond & known, None if known.all() else known
+        # no indicator given anywhere: by the value against the one limit (never NaN here)
+        baseline = self.column("baseline")
+        beyond = P.compare("lt" if low else "gt", baseline, np.float64(same))
+        no_baseline = self.nan("baseline")
+        return (beyond if no_baseline is None else beyond & ~no_baseline), None
 
 
 def _threshold(g: _Group, spec: float | dict[str, float], *, affine: bool) -> float | FloatArray:
@@ -190,6 +225,7 @@ def _compare(cond: Compare, g: _Group) -> Truth:
     lhs_nan = g.nan(cond.lhs)
     rhs: float | FloatArray
     may_be_nan = True  # whether the threshold array may hold a NaN
+    nan_of_ref = False  # whether it is NaN exactly where the reference column is
     if cond.ref == "absolute":
         assert cond.threshold is not None
         if cond.lhs == "pchg":
@@ -201,6 +237,14 @@ def _compare(cond: Compare, g: _Group) -> Truth:
     else:
         same = g.constant(cond.ref)  # one range for the group: the same product, once
         rhs = g.column(cond.ref) * cond.factor if same is None else np.float64(same) * cond.factor
+        # a finite non-zero multiple is NaN exactly where the reference is (inf times it is
+        # inf): the reference's own mask, found once per group
+        nan_of_ref = (
+            same is None
+            and cond.offset is None
+            and bool(np.isfinite(cond.factor))
+            and cond.factor != 0
+        )
         offset = None if cond.offset is None else _threshold(g, cond.offset, affine=False)
         if offset is not None:
             rhs = rhs + offset
@@ -216,12 +260,19 @@ def _compare(cond: Compare, g: _Group) -> Truth:
         true = P.compare(cond.op, lhs, np.float64(rhs))
         rhs_nan = None
     else:
-        rhs_nan = np.isnan(rhs) if may_be_nan else None
-        if rhs_nan is not None and not rhs_nan.any():
-            rhs_nan = None
+        if nan_of_ref:
+            rhs_nan = g.nan(cond.ref)
+        else:
+            rhs_nan = np.isnan(rhs) if may_be_nan else None
+            if rhs_nan is not None and not rhs_nan.any():
+                rhs_nan = None
         true = _compare_array(cond.op, lhs, rhs)
     if lhs_nan is None and rhs_nan is None:
         return true, None
+    if rhs_nan is None:
+        return true, g.known(cond.lhs)
+    if lhs_nan is None and nan_of_ref:
+        return true, g.known(cond.ref)
     missing = lhs_nan if rhs_nan is None else (rhs_nan if lhs_nan is None else lhs_nan | rhs_nan)
     assert missing is not None
     return true, ~missing
@@ -262,16 +313,21 @@ def _clause(clause: Clause, g: _Group) -> Truth:
     true = truths[0][0]
     for t, _ in truths[1:]:
         true = true & t
-    if all(k is None for _, k in truths):  # every condition decided on every row
+    knowns = [k for _, k in truths if k is not None]
+    if not knowns:  # every condition decided on every row
         return true, None
-    ones = np.ones(g.n, bool)
-    k_all: BoolArray = ones
-    false_known = np.zeros(g.n, bool)
-    for t, k in truths:
-        k_full = ones if k is None else k
-        k_all = k_all & k_full
-        false_known = false_known | (k_full & ~t)
-    decided = k_all | false_known
+    # decided: every condition known, or one known false (a condition known everywhere is
+    # false where it does not hold); with one known mask, a false within it adds nothing
+    k_all = knowns[0]
+    for k in knowns[1:]:
+        k_all = k_all & k
+    false_known: BoolArray | None = None
+    for t, known in truths:
+        if known is not None and len(knowns) == 1:
+            continue
+        f = ~t if known is None else known & ~t
+        false_known = f if false_known is None else false_known | f
+    decided = k_all if false_known is None else k_all | false_known
     return true, (None if decided.all() else decided)
 
 
