@@ -118,6 +118,8 @@ class _Group:
         self._unit_rows: dict[str, BoolArray | None] = {}
         self._constant: dict[str, float | None] = {}
         self._known: dict[str, BoolArray | None] = {}
+        #: the threshold of each comparison that was compared as one number (by id)
+        self.scalar: dict[int, np.float64] = {}
         self._beyond: dict[bool, Truth] = {}
 
     def constant(self, name: str) -> float | None:
@@ -258,6 +260,7 @@ def _compare(cond: Compare, g: _Group) -> Truth:
         if np.isnan(rhs):
             return np.zeros(g.n, bool), np.zeros(g.n, bool)
         true = P.compare(cond.op, lhs, np.float64(rhs))
+        g.scalar[id(cond)] = np.float64(rhs)
         rhs_nan = None
     else:
         if nan_of_ref:
@@ -425,6 +428,57 @@ def _first_hits(
     return open_
 
 
+def _nested(rules: EntryRules, g: _Group) -> bool:
+    """Whether each clause, tried from the most severe grade down, holds only where the next
+    one holds too: every clause one comparison of the value with a number, all on one
+    side (below: lt, le; above: gt, ge), the numbers (with the tolerance, as
+    :func:`~aegrade.grading.predicates.compare` moves them) strictly further out for each
+    more severe grade."""
+    sides = {"lt": -1, "le": -1, "gt": 1, "ge": 1}
+    lhs, side, before = None, 0, np.float64(0.0)
+    for _, _, clause, _, _ in rules.clauses:
+        if len(clause.all) != 1 or not isinstance(clause.all[0], Compare):
+            return False
+        cond = clause.all[0]
+        rhs = g.scalar.get(id(cond))
+        if rhs is None or cond.sustained_hours is not None or cond.lhs != "value":
+            return False
+        tol = np.abs(rhs) * P.REL_TOL  # the cut-off compare() takes
+        cut = rhs - tol if cond.op in ("lt", "ge") else rhs + tol
+        if lhs is None:
+            lhs, side = cond.lhs, sides[cond.op]
+        elif sides[cond.op] != side or not (cut - before) * side < 0:
+            return False
+        before = cut
+    return lhs is not None
+
+
+def _nested_labels(
+    rules: EntryRules, truths: list[Truth], g: _Group
+) -> npt.NDArray[np.int32] | None:
+    """Each row's label when the clauses are :func:`_nested` and decided everywhere, with no
+    alternative grade (else None): the clauses that hold are the least severe ones up to the
+    first that holds, so their count names it; one table gives the label (count 0: grade 0,
+    or the value missing), the same labels :func:`evaluate_entry` writes clause by clause."""
+    if not _nested(rules, g):
+        return None
+    k = len(rules.clauses)
+    count = np.add(truths[0][0], truths[1][0], dtype=np.int8) if k > 1 else None
+    if count is None:
+        count = truths[0][0].astype(np.int8)
+    for true, _ in truths[2:]:
+        np.add(count, true, out=count)
+    table = np.empty(k + 2, np.int32)
+    table[0] = rules.grade0_label
+    table[1 : k + 1] = [c[3] for c in rules.clauses[::-1]]  # count c: the c-th least severe
+    table[k + 1] = rules.missing_labels["value"]
+    value_nan = g.nan("value")  # None: the comparisons of the value were decided everywhere
+    if value_nan is not None:  # pragma: no cover - no clause holds there: value missing
+        count[value_nan] = k + 1
+    label: npt.NDArray[np.int32] = np.take(table, count.astype(np.intp))
+    return label
+
+
 def evaluate_entry(
     rules: EntryRules, rows: P.Rows, units: list[str], present: frozenset[int] | None = None
 ) -> tuple[npt.NDArray[np.int32], BoolArray]:
@@ -470,11 +524,15 @@ def evaluate_entry(
     """
     g = _Group(rows, rules.entry.unit, units, present)
     n = g.n
-    label = np.full(n, -1, np.int32)
-    review = np.zeros(n, bool)
     truths = [_clause(clause, g) for _, _, clause, _, _ in rules.clauses]
+    review = np.zeros(n, bool)
+    simple = all(k is None for _, k in truths) and all(c[1] < 0 for c in rules.clauses)
+    counted = _nested_labels(rules, truths, g) if simple else None
+    if counted is not None:
+        return counted, review
+    label = np.full(n, -1, np.int32)
     all_known: BoolArray | None = None  # None: every clause so far was decided everywhere
-    if all(k is None for _, k in truths) and all(c[1] < 0 for c in rules.clauses):
+    if simple:
         # every clause decided on every row and none with an alternative grade (no review):
         # the first clause that holds is the last one written, from the least severe up
         step = np.empty(n, np.int32)

@@ -314,3 +314,71 @@ def test_a_row_has_a_term_exactly_where_it_has_a_label(engine: str) -> None:
     reason = graded["reason"].astype(object).to_numpy()
     np.testing.assert_array_equal(reason[~has_term & ~prep.has_error] == no_criteria, True)
     assert not (reason[has_term] == no_criteria).any()
+
+
+def _one_laboratory(n: int, seed: int) -> pd.DataFrame:
+    """Rows in each parameter's canonical unit with one reference range per parameter and no
+    missing value: the shape where a group's thresholds are all numbers, values on and
+    around every threshold (absolute, and multiples of the LLN and ULN)."""
+    rng = np.random.default_rng(seed)
+    reg = registry()
+    _, absolute, factors = _catalogue()
+    codes = sorted({c for c, _ in _catalogue()[0]})
+    pick = rng.integers(0, len(codes), n)
+    code = np.array(codes, dtype=object)[pick]
+    lln, uln = np.empty(len(codes)), np.empty(len(codes))
+    for i, c in enumerate(codes):
+        ref = reg.parameters[c].reference
+        (a, b), (d, e) = ref if ref is not None else ((1.0, 50.0), (60.0, 200.0))
+        lln[i], uln[i] = round((a + b) / 2, 3), round((d + e) / 2, 3)
+    cuts = [
+        np.array(
+            sorted(
+                {*absolute.get(c, [1.0])}
+                | {lln[i] * f for f in factors["lln"]}
+                | {uln[i] * f for f in factors["uln"]}
+                | {uln[i] + 20.0, uln[i] + 40.0, uln[i] + 2.0, uln[i] + 4.0}
+            )
+        )
+        for i, c in enumerate(codes)
+    ]
+    value = np.array([cuts[p][rng.integers(0, len(cuts[p]))] for p in pick])
+    value *= 1 + EPS[rng.integers(0, len(EPS), n)]
+    return pd.DataFrame(
+        {
+            "parameter": code,
+            "value": value,
+            "unit": [reg.parameters[c].unit for c in code],
+            "lln": lln[pick],
+            "uln": uln[pick],
+        }
+    )
+
+
+@pytest.mark.parametrize("criteria", VERSIONS)
+def test_nested_thresholds_counted_equal_general(
+    criteria: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # issue 15: where a group's clauses are nested comparisons with numbers, the label is
+    # read from how many hold; the same labels as clause by clause, on every boundary
+    from aegrade.grading import compiled
+
+    counted: list[bool] = []
+    real = compiled._nested_labels
+
+    def spy(*args: object) -> object:
+        got = real(*args)  # type: ignore[arg-type]
+        counted.append(got is not None)
+        return got
+
+    monkeypatch.setattr(compiled, "_nested_labels", spy)
+    data = _one_laboratory(60_000, 3)
+    prep = prepare_observations(data, errors="coerce")
+    general = grade_prepared(prep, criteria, engine="general")
+    got = grade_prepared(prep, criteria)
+    for a, b in zip(general[1:], got[1:], strict=True):
+        for name in ("grade", "label", "rule", "review", "term"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    assert sum(counted) >= 3  # groups whose labels were counted
+    for d in got[1:]:
+        assert {0, 1, 2, 3} <= set(np.unique(d.grade).tolist())
