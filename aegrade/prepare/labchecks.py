@@ -206,6 +206,8 @@ def value_failures(
     >>> fails.frame()["check"].tolist(), skip.texts(np.array([0]))[0]
     (['spreadsheet_error', 'ambiguous_number'], "not graded: no_result (the result is 'QNS')")
     """
+    if not parsed.status.any():  # every cell a number or empty
+        return
     st = np.where(numeric, parsed.status, 0)
     flagged = np.flatnonzero(st != 0)
     if flagged.size == 0:

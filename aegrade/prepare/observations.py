@@ -336,7 +336,7 @@ def prepare_observations(
 
     subject = None
     if "subject_id" in cols:
-        subject = factorize(df[cols["subject_id"]])[0]
+        subject = _codes(df[cols["subject_id"]])
     day, time = _times(df, cols, fails, workers)
 
     failures = fails.frame(by_row=True)
@@ -384,6 +384,15 @@ def prepare_observations(
     )
     prepared.__dict__["has_error"] = bad_rows  # the cached mask, already computed here
     return prepared
+
+
+def _codes(series: pd.Series) -> np.ndarray:
+    """:func:`~aegrade.criteria.units.factorize`'s codes alone: a categorical's codes
+    without listing its categories (a list of many subjects' ids built for nothing)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes: np.ndarray = series.cat.codes.to_numpy(np.int64)
+        return codes
+    return factorize(series)[0]
 
 
 def _to_canonical(
@@ -506,6 +515,9 @@ def _references(
                 copy=False,  # read into new arrays (canonical units), never kept nor changed
                 threads=threads,
             )
+            refs_raw[name] = ref.value
+            if not ref.status.any():  # every cell a number or empty: nothing to report
+                continue
             ambiguous = ref.status == 3
             fails.add_rows(
                 ambiguous,
@@ -522,7 +534,6 @@ def _references(
                 column=cols[name],
                 values=df[cols[name]],
             )
-            refs_raw[name] = ref.value
         else:
             refs_raw[name] = np.full(n, np.nan) if name in ("lln", "uln") else None
 
