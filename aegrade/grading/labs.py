@@ -442,6 +442,7 @@ class _Block:
         self.param_names = prep.param_names
         self.units_present = prep.units_present  # of every row: a superset for these
         self.param_rows = prep.param_rows
+        self.ref_constants = prep.ref_constants
         self.n = len(self.param_index)
 
     def __getattr__(self, name: str) -> Any:
@@ -486,11 +487,18 @@ def _grade_compiled(
         source = _Sorted(prep, dest)
         label = {"low": np.full(n, -1, np.int32), "high": np.full(n, -1, np.int32)}
         review = {"low": np.zeros(n, bool), "high": np.zeros(n, bool)}
+    fixed = prep.ref_constants or {}
     for i in wanted:
         part = slice(int(bounds[i]), int(bounds[i + 1]))  # rows of parameter i
         if part.start == part.stop:
             continue
-        rows = P.Rows(source, part)
+        # a reference every row of the parameter holds: the group's column without putting
+        # the whole column in parameter order
+        rows = P.Rows(
+            source,
+            part,
+            **{k: np.full(part.stop - part.start, v[i]) for k, v in fixed.items() if i in v},
+        )
         for direction, entry_plan in _entries(plan, names[i], "compiled", "compiled"):
             lab, rev = C.evaluate_entry(
                 entry_plan, rows, units, None if present is None else present[i]

@@ -355,14 +355,17 @@ def unit_mismatches(
     unit_key: np.ndarray | None = None,
     scale: np.ndarray | None = None,
     identity: bool = False,
+    ranges: tuple[np.ndarray, np.ndarray] | None = None,
     threads: int = 1,
 ) -> None:
     """Rows whose value and range do not fit their unit: reason ``unit_mismatch`` naming the
     unit that fits (``parameters.yaml``: ``reference`` and ``expected``), or a unit of the
     wrong kind for the row's LOINC property (a mass unit on a substance code). ``identity``:
     ``scale`` is 1 on every row (:class:`~aegrade.criteria.units.RowUnits`), so no product is
-    taken. ``threads``: blocks of rows checked side by side (:mod:`aegrade.threads`), the same
-    result.
+    taken. ``ranges``: per parameter (a last element for parameter -1) the LLN and the ULN
+    every row of it holds (NaN: rows differ), with ``identity``: such a parameter's rows are
+    judged once. ``threads``: blocks of rows checked side by side (:mod:`aegrade.threads`),
+    the same result.
 
     >>> skip = Skips(2)
     >>> unit_mismatches(skip, np.array([0, 0]), ["CA"], pd.Series(["mg/dL", "mg/dL"]),
@@ -376,7 +379,7 @@ def unit_mismatches(
     reg = registry()
     if unit_key is None or scale is None:  # the row's unit and its factor, when not given
         scale, _, _, unit_key = convert_indexed(param_index, names, unit)
-        identity = False
+        identity, ranges = False, None
     # which open rows may not fit, over all parameters at once: each parameter's windows
     # gathered per row (-inf..inf where it has none), the arithmetic of _range_fits and
     # _value_fits; _mismatch_rows then reads only those rows (it finds the same ones bad)
@@ -390,6 +393,7 @@ def unit_mismatches(
     # asked once, not per row: whether any unit is unusable or any row is skipped already
     every_unit = bool(ok_unit.all())
     none_done = not done.any()
+    fixed = _fixed_misfits(ranges, windows) if identity else None
 
     def check(block: slice) -> None:
         for at in range(block.start, block.stop, _BLOCK):  # the temporaries stay in cache
@@ -401,6 +405,9 @@ def unit_mismatches(
             if not none_done:
                 open_ &= ~done[part]
             if not open_.any():
+                continue
+            if fixed is not None and fixed[0][q].all():  # each row's range: its parameter's
+                bad[part] = open_ & fixed[1][q]
                 continue
             scale_of = None if identity else scale[part]
             if scale_of is not None:
@@ -419,6 +426,20 @@ def unit_mismatches(
 
 #: Rows checked at a time where a check builds many temporaries (a few MiB each at most).
 _BLOCK = 1 << 16
+
+
+def _fixed_misfits(
+    ranges: tuple[np.ndarray, np.ndarray] | None, windows: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per parameter (a last element for parameter -1): whether all its rows hold one range
+    (``ranges``: that LLN and ULN, NaN where rows differ), and whether that range lies
+    outside the parameter's windows (:func:`_misfits` of the one range, read for each row)."""
+    if ranges is None:
+        return None
+    fixed = ~np.isnan(ranges[0]) & ~np.isnan(ranges[1])  # last (parameter -1): False
+    every = np.arange(len(fixed))
+    every[-1] = -1
+    return fixed, _misfits(every, ranges[0], ranges[1], ranges[0], None, windows)
 
 
 def _misfits(

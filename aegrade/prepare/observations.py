@@ -88,6 +88,10 @@ class Prepared:
     #: the parameters (indices into ``param_names``) that have rows (of these rows or more,
     #: never fewer: a subset of the rows keeps it); None: not known
     param_rows: frozenset[int] | None = None
+    #: per reference column (``lln``, ``uln``), the parameters (indices into ``param_names``)
+    #: every row of which holds one and the same number there, with that number (canonical
+    #: unit; a subset of the rows keeps it); None: not known
+    ref_constants: dict[str, dict[int, float]] | None = None
     #: the ``pchg`` cells as numbers (NaN: none given; None: no such column)
     pchg_given: np.ndarray | None = None
 
@@ -300,6 +304,14 @@ def prepare_observations(
             workers,
         )
 
+    lln, uln = to_canonical(lln_raw), to_canonical(uln_raw)
+    # one laboratory's range per parameter, as is common: found once, read by the unit-fit
+    # check (where no row converts, the raw range is the canonical one) and by grading
+    fixed = (
+        None
+        if converted.counts is None
+        else [_constant_per_parameter(x, param_index, converted.counts) for x in (lln, uln)]
+    )
     unit_mismatches(
         skip,
         param_index,
@@ -313,6 +325,7 @@ def prepare_observations(
         unit_key=unit_key,
         scale=scale,
         identity=converted.identity,
+        ranges=None if fixed is None or not converted.identity else (fixed[0], fixed[1]),
         threads=workers,
     )
     sibling_ranges(
@@ -330,7 +343,6 @@ def prepare_observations(
     _limit_failures(
         fails, value, skip.mask, param_index, names, reg, df[cols["value"]], cols["value"], workers
     )
-    lln, uln = to_canonical(lln_raw), to_canonical(uln_raw)
     given = refs_raw["baseline"]
     given_baseline = None if given is None else to_canonical(given)
 
@@ -374,6 +386,14 @@ def prepare_observations(
         specimen=specimen,
         notes=notes,
         units_present=converted.present,
+        ref_constants=(
+            None
+            if fixed is None
+            else {
+                name: {int(i): float(x[i]) for i in np.flatnonzero(~np.isnan(x[:-1]))}
+                for name, x in zip(("lln", "uln"), fixed, strict=True)
+            }
+        ),
         param_rows=(
             None
             if converted.counts is None
@@ -384,6 +404,40 @@ def prepare_observations(
     )
     prepared.__dict__["has_error"] = bad_rows  # the cached mask, already computed here
     return prepared
+
+
+def _constant_per_parameter(
+    column: np.ndarray, param_index: np.ndarray, counts: np.ndarray
+) -> np.ndarray:
+    """Per parameter (and a last element for parameter -1, NaN), the number every row of
+    that parameter holds in ``column``; NaN where its rows differ or any is NaN.
+
+    Each parameter's number is read at one of its rows (found in the first blocks of rows)
+    and every row compared with it: a gather, a comparison and the few rows that differ.
+    ``counts``: rows per parameter, unknown first (``np.bincount(param_index + 1)``).
+    """
+    n_params = len(counts) - 1
+    if not len(column):
+        return np.full(n_params + 1, np.nan)
+    at = np.full(n_params + 1, -1, np.intp)  # a row of each parameter (last: parameter -1)
+    wanted = np.flatnonzero(counts[1:])
+    for start in range(0, len(param_index), _BLOCK):
+        q = param_index[start : start + _BLOCK]
+        at[q] = np.arange(start, start + len(q))  # any of its rows in the block will do
+        if (at[wanted] >= 0).all():
+            break
+    value = np.where(at >= 0, column[at], np.nan)
+    value[-1] = np.nan
+    differ = np.empty(len(column), bool)
+
+    def block(part: slice) -> None:
+        np.not_equal(column[part], value[param_index[part]], out=differ[part])
+
+    run_blocks(block, row_blocks(len(column), 1, 1 << 16), 1)
+    if differ.any():  # NaN differs from everything: a parameter with a NaN is not constant
+        mixed = np.bincount(param_index[differ] + 1, minlength=n_params + 1) > 0
+        value[:-1][mixed[1:]] = np.nan
+    return value
 
 
 def _codes(series: pd.Series) -> np.ndarray:

@@ -461,3 +461,57 @@ def test_unit_checks_without_conversion_find_the_same_rows() -> None:
     assert len(at_a) > 1000
     np.testing.assert_array_equal(at_a, at_b)
     assert text_a.tolist() == text_b.tolist()
+
+
+def test_unit_checks_of_one_range_per_parameter_find_the_same_rows() -> None:
+    # issue 15: a parameter's one range judged once gives each of its rows the same verdict
+    from aegrade.criteria.units import convert_indexed, registry
+    from aegrade.prepare.labchecks import Skips, unit_mismatches
+    from aegrade.prepare.observations import _constant_per_parameter
+
+    names = sorted(registry().parameters)
+    rng = np.random.default_rng(6)
+    n = 150_000
+    codes = ["CA", "GLUC", "HGB", "CREAT", "BILI", "ALB", "K", "PLAT"]
+    index = np.array([names.index(c) for c in codes])
+    pi = index[rng.integers(0, len(codes), n)]
+    pi[:100_000] = index[rng.integers(0, 6, 100_000)]  # no K nor PLAT in the first blocks
+    units = pd.Series(np.array([registry().parameters[names[i]].unit for i in pi], dtype=object))
+    value = rng.random(n) * 300
+    # one range per parameter: CA's and GLUC's fit mg/dL (a mismatch), the others their unit
+    per = {"CA": (8.6, 10.2), "GLUC": (70.0, 100.0), "HGB": (120.0, 160.0), "CREAT": (60, 110)}
+    lln = np.full(n, 1.0)
+    uln = np.full(n, 2.0)
+    for code, (lo, hi) in per.items():
+        lln[pi == names.index(code)], uln[pi == names.index(code)] = lo, hi
+    k_rows = pi == names.index("K")
+    lln[k_rows] = rng.choice([3.5, 3.6], int(k_rows.sum()))  # two ranges: judged row by row
+    uln[pi == names.index("PLAT")] = np.nan  # no range: the value is checked
+    scale, _, _, key = convert_indexed(pi, names, units)
+    counts = np.bincount(pi + 1, minlength=len(names) + 1)
+    ranges = (_constant_per_parameter(lln, pi, counts), _constant_per_parameter(uln, pi, counts))
+    assert not np.isnan(ranges[0][names.index("CA")]) and np.isnan(ranges[0][names.index("K")])
+    found = []
+    for given in (None, ranges):
+        skip = Skips(n)
+        unit_mismatches(
+            skip,
+            pi,
+            names,
+            units,
+            value,
+            lln,
+            uln,
+            np.ones(n, bool),
+            None,
+            unit_key=key,
+            scale=scale,
+            identity=True,
+            ranges=given,
+        )
+        found.append(skip.reasons())
+    (at_a, text_a), (at_b, text_b) = found
+    assert (pi[at_a] == names.index("CA")).any() and (pi[at_a] == names.index("GLUC")).any()
+    assert (at_a < 65_536).any()  # found in a block where every range is its parameter's one
+    np.testing.assert_array_equal(at_a, at_b)
+    assert text_a.tolist() == text_b.tolist()

@@ -113,3 +113,35 @@ def test_units_present_are_those_of_the_rows() -> None:
     assert prep.units_present[plat] == {units.index("10^9/L"), units.index("/mm3")}
     assert prep.param_rows == frozenset(np.unique(prep.param_index[prep.param_index >= 0]).tolist())
     assert prep.param_rows == {hgb, plat}
+
+
+def test_one_range_per_parameter_is_found_and_kept() -> None:
+    # issue 15: a parameter every row of which holds one LLN (ULN) is graded without putting
+    # that column in parameter order; a parameter with two ranges, or a missing one, is not
+    from aegrade.prepare.observations import _constant_per_parameter
+
+    frame = pd.DataFrame(
+        {
+            "parameter": ["PLAT", "HGB", "PLAT", "HGB", "NEUT", "NEUT", "ALT"],
+            "value": [200.0, 120.0, 50.0, 90.0, 1.0, 2.0, 30.0],
+            "unit": ["10^9/L", "g/L", "10^9/L", "g/L", "10^9/L", "10^9/L", "U/L"],
+            "lln": [150.0, 120.0, 150.0, 130.0, 1.8, 1.8, 0.0],
+            "uln": [400.0, 160.0, 400.0, 160.0, 7.5, np.nan, 40.0],
+        }
+    )
+    prep = prepare_observations(frame)
+    assert prep.ref_constants is not None
+    at = {c: prep.param_names.index(c) for c in ("PLAT", "HGB", "NEUT", "ALT")}
+    assert prep.ref_constants["lln"] == {at["PLAT"]: 150.0, at["NEUT"]: 1.8, at["ALT"]: 0.0}
+    assert prep.ref_constants["uln"] == {at["PLAT"]: 400.0, at["HGB"]: 160.0, at["ALT"]: 40.0}
+    # many rows (several blocks), parameter -1 and a parameter found late
+    rng = np.random.default_rng(2)
+    n = 200_000
+    q = rng.integers(-1, 4, n)
+    q[-1] = 5  # one row of parameter 5, in the last block
+    column = np.array([1.0, 2.0, 3.0, 4.0, 0.0, 6.0])[q]
+    column[q == 1] = rng.choice([2.0, 2.5], int((q == 1).sum()))
+    column[q == 3] = np.nan
+    counts = np.bincount(q + 1, minlength=7)
+    got = _constant_per_parameter(column, q, counts)
+    np.testing.assert_array_equal(got, [1.0, np.nan, 3.0, np.nan, np.nan, 6.0, np.nan])
