@@ -500,14 +500,18 @@ def sibling_ranges(
     ok_unit: np.ndarray,
     *,
     counts: np.ndarray | None = None,
+    ranges: tuple[np.ndarray, np.ndarray] | None = None,
     threads: int = 1,
 ) -> None:
     """Rows whose reference range fits the parameter's ``range_sibling`` and not the
     parameter itself (``parameters.yaml``): ionized calcium sent as "Calcium" with its range
     1.12-1.32 mmol/L is not graded as total calcium (reason ``unit_mismatch``). ``counts``:
     the rows per parameter, unknown first (:class:`~aegrade.criteria.units.RowUnits`), so
-    that a parameter without rows is not looked for (None: each is). ``threads``: the rows
-    of such parameters found in blocks side by side (:mod:`aegrade.threads`).
+    that a parameter without rows is not looked for (None: each is). ``ranges``: per
+    parameter the LLN and ULN every row of it holds, times its scale (NaN: rows differ; as
+    :func:`unit_mismatches` takes them), so that a parameter whose one range fits it is not
+    looked for either. ``threads``: the rows of such parameters found in blocks side by side
+    (:mod:`aegrade.threads`).
 
     >>> skip = Skips(2)
     >>> sibling_ranges(skip, np.array([0, 0]), ["CA", "CAION"], np.array([1.12, 2.2]),
@@ -526,6 +530,8 @@ def sibling_ranges(
             continue
         if counts is not None and not counts[i + 1]:
             continue  # no row of this parameter
+        if ranges is not None and _one_range_fits(param, sibling, ranges[0][i], ranges[1][i]):
+            continue  # every row holds one range, and it fits the parameter or not the sibling
         checked.append((i, param, sibling))
     if not checked:
         return
@@ -559,6 +565,15 @@ def sibling_ranges(
             f"map the test to {sibling.code}"
         ).to_numpy(dtype=object)
         _set(skip, wrong, Reason.UNIT_MISMATCH, text)
+
+
+def _one_range_fits(param: Parameter, sibling: Parameter, lln: float, uln: float) -> bool:
+    """Whether the one range (LLN and ULN, numbers) of every row of ``param`` leaves them
+    graded: it fits the parameter, or does not fit the sibling (False where not one range)."""
+    if np.isnan(lln) or np.isnan(uln):
+        return False
+    lo, hi = np.array([lln]), np.array([uln])
+    return bool(_range_fits(param, 1.0, lo, hi)[0] or not _range_fits(sibling, 1.0, lo, hi)[0])
 
 
 def _rows_of(

@@ -337,6 +337,7 @@ def prepare_observations(
         scale,
         ~bad_unit,
         counts=converted.counts,
+        ranges=None if fixed is None or not converted.identity else (fixed[0], fixed[1]),
         threads=workers,
     )
     value = to_canonical(raw_value)

@@ -515,3 +515,24 @@ def test_unit_checks_of_one_range_per_parameter_find_the_same_rows() -> None:
     assert (at_a < 65_536).any()  # found in a block where every range is its parameter's one
     np.testing.assert_array_equal(at_a, at_b)
     assert text_a.tolist() == text_b.tolist()
+
+
+@pytest.mark.parametrize(("lln", "uln", "skipped"), [(2.1, 2.6, False), (1.12, 1.32, True)])
+def test_sibling_check_of_one_range_per_parameter(lln: float, uln: float, skipped: bool) -> None:
+    # issue 15: calcium rows all with one range: judged once, the same rows skipped
+    from aegrade.criteria.units import registry
+    from aegrade.prepare.labchecks import Skips, sibling_ranges
+
+    names = sorted(registry().parameters)
+    pi = np.array([names.index("CA")] * 5 + [names.index("K")] * 3)
+    low, high = np.array([lln] * 5 + [3.5] * 3), np.array([uln] * 5 + [5.1] * 3)
+    ranges = (np.full(len(names) + 1, np.nan), np.full(len(names) + 1, np.nan))
+    ranges[0][names.index("CA")], ranges[1][names.index("CA")] = lln, uln
+    found = []
+    for given in (None, ranges):
+        skip = Skips(len(pi))
+        sibling_ranges(
+            skip, pi, names, low, high, np.ones(len(pi)), np.ones(len(pi), bool), ranges=given
+        )
+        found.append(skip.mask.tolist())
+    assert found[0] == found[1] == [skipped] * 5 + [False] * 3
