@@ -471,7 +471,10 @@ def _grade_compiled(
     counts = np.bincount(prep.param_index + 1, minlength=len(names) + 1)
     bounds = np.cumsum(counts)
     key = _sort_key(prep.param_index, counts)
-    ordered = n < 2 or bool((key[1:] >= key[:-1]).all())  # already in parameter order
+    # already in parameter order (the first rows tell most inputs that are not, cheaply)
+    ordered = n < 2 or (
+        not bool((key[1:64] < key[: min(n, 64) - 1]).any()) and bool((key[1:] >= key[:-1]).all())
+    )
     present = _units_present(prep, len(units))
     source: Prepared | _Block | _Sorted = prep
     dest = None

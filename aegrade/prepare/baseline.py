@@ -230,6 +230,7 @@ def derive_baseline(
     value: np.ndarray,
     *,
     specimen: np.ndarray | None = None,
+    param_extent: tuple[int, int] | None = None,
     threads: int = 1,
 ) -> np.ndarray:
     """Per row, the last value of the same subject, parameter and specimen at day <= 0 (SPEC
@@ -241,6 +242,9 @@ def derive_baseline(
     specimen
         Integer code of each row's specimen (-1: none given; rows without a specimen form
         their own group). None: one group per subject and parameter.
+    param_extent
+        The smallest and largest ``param_index``, when the caller knows them (from a count
+        of the rows per parameter): not searched for again.
     threads
         Blocks of rows keyed and read side by side (:mod:`aegrade.threads`): the same result.
 
@@ -259,10 +263,14 @@ def derive_baseline(
         param_index = np.where(
             param_index >= 0, param_index.astype(np.int64) * spec_width + specimen + 1, -1
         )
+        param_extent = None  # the keys are new
     n = len(param_index)
     if not n:
         return baseline_values(np.zeros(0, np.int64), day, value)
-    (p_lo, p_hi), (s_lo, s_hi) = _extents([param_index, subject], threads)
+    if param_extent is None:
+        (p_lo, p_hi), (s_lo, s_hi) = _extents([param_index, subject], threads)
+    else:
+        (p_lo, p_hi), ((s_lo, s_hi),) = param_extent, _extents([subject], threads)
     small = (p_hi + 1) * (s_hi + 1) <= max(4 * n, _DENSE_MIN)
     if p_lo >= -1 and not small:
         # the parameters present, numbered 0.. (a small key -> value table)
@@ -275,16 +283,22 @@ def derive_baseline(
     width = p_hi + 1
     key = np.empty(n, np.int64)
     unkeyed = min(s_lo, p_lo) < 0
+    # the keys lie within these bounds; where a table that long is small enough (as it is
+    # for the exact extent then), the keys' own extent is not searched for: a longer table
+    # holds the same values (no key reads its extra elements)
+    bound = (-1 if unkeyed else s_lo * width + p_lo, max(s_hi, 0) * width + max(p_hi, 0))
+    exact = not _dense(key, bound)
     parts = row_blocks(n, threads, n)
     number = {part.start: k for k, part in enumerate(parts)}
-    extents: list[tuple[int, int]] = [(0, 0)] * len(parts)
+    extents: list[tuple[int, int]] = [bound] * len(parts)
 
     def keys(part: slice) -> None:
         k = np.multiply(subject[part], width, out=key[part], dtype=np.int64)
         k += param_index[part]
         if unkeyed:
             k[(subject[part] < 0) | (param_index[part] < 0)] = -1
-        extents[number[part.start]] = (int(k.min()), int(k.max()))
+        if exact:
+            extents[number[part.start]] = (int(k.min()), int(k.max()))
 
     run_blocks(keys, parts, threads)
     extent = min(lo for lo, _ in extents), max(hi for _, hi in extents)

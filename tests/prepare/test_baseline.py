@@ -111,3 +111,20 @@ def test_derive_baseline_in_blocks_on_threads_is_the_same(monkeypatch: pytest.Mo
     threaded = derive_baseline(subject, param, day, value, threads=2)
     np.testing.assert_array_equal(serial, threaded)
     assert np.isfinite(serial).sum() > n // 2 and np.isnan(serial[subject < 0]).all()
+
+
+@pytest.mark.parametrize("subjects", [50, 2_000_000])  # a dense key table, and a sparse one
+def test_known_parameter_extent_gives_the_same_baselines(subjects: int) -> None:
+    # issue 15: with the parameters' extent known and the keys' bound small enough, the keys'
+    # own extent is not searched for; the same baselines, rows without subject or parameter too
+    rng = np.random.default_rng(9)
+    n = 30_000
+    subject = rng.integers(-1, subjects, n)
+    param = rng.integers(-1, 40, n)
+    day = rng.integers(-5, 10, n).astype(float)
+    value = np.round(rng.random(n) * 100, 1)
+    value[rng.random(n) < 0.1] = np.nan
+    want = derive_baseline(subject, param, day, value)
+    got = derive_baseline(subject, param, day, value, param_extent=(-1, 39), threads=2)
+    np.testing.assert_array_equal(want, got)
+    assert (~np.isnan(got)).sum() > n // 4 if subjects == 50 else (~np.isnan(got)).any()
