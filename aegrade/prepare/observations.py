@@ -246,9 +246,14 @@ def prepare_observations(
     unknown_names(skip, df[cols["parameter"]], param_index)
 
     value_cells = df[cols["value"]]
-    parsed = parse_values(value_cells, decimal=decimal, no_result=no_result, threads=workers)
+    parsed = parse_values(
+        value_cells, decimal=decimal, no_result=no_result, copy=False, threads=workers
+    )
     if _plain_numbers(value_cells) and not parsed.status.any():
-        raw_value = parsed.value  # every cell a finite number or empty: read as it is
+        # every cell a finite number or empty: read as it is, without a copy (a read-only
+        # view: the caller's frame is never changed through it)
+        raw_value = parsed.value.view()
+        raw_value.flags.writeable = False
     else:
         old_numbers, _ = _numeric(value_cells)
         raw_value = np.where(numeric_kind, parsed.value, old_numbers)  # findings: as before
@@ -259,6 +264,17 @@ def prepare_observations(
     lln_raw, uln_raw = refs_raw["lln"], refs_raw["uln"]
     assert lln_raw is not None and uln_raw is not None
 
+    unit_series = (
+        df[cols["unit"]]
+        if "unit" in cols
+        else pd.Series(np.full(n, None, dtype=object), index=df.index)
+    )
+    converted = convert_rows(param_index, names, unit_series, threads=workers)
+    # which rows have a value: read only where a row names a specimen or pH has rows
+    ph_rows = "PH" in names and (
+        converted.counts is None or bool(converted.counts[names.index("PH") + 1])
+    )
+    read = "specimen" in cols or loinc is not None or ph_rows
     specimen = specimen_skips(
         skip,
         df[cols["specimen"]] if "specimen" in cols else None,
@@ -267,14 +283,8 @@ def prepare_observations(
         names,
         lln_raw,
         uln_raw,
-        has_value=~np.isnan(raw_value),
+        has_value=~np.isnan(raw_value) if read else np.zeros(0, bool),
     )
-    unit_series = (
-        df[cols["unit"]]
-        if "unit" in cols
-        else pd.Series(np.full(n, None, dtype=object), index=df.index)
-    )
-    converted = convert_rows(param_index, names, unit_series, threads=workers)
     scale, offset, status, unit_key = (
         converted.scale,
         converted.offset,
