@@ -394,8 +394,6 @@ def grade_prepared(
     parts = row_blocks(prep.n, workers, BLOCK_ROWS)
 
     def compiled_block(part: slice) -> None:  # rows independent: each block on its own
-        for d in (low, high):
-            d.label[part], d.review[part] = -1, False
         source: Prepared | _Block = prep if part == slice(0, prep.n) else _Block(prep, part)
         _grade_compiled(source, plan, low.rows(part), high.rows(part))
 
@@ -443,6 +441,7 @@ class _Block:
         self.units_present = prep.units_present  # of every row: a superset for these
         self.param_rows = prep.param_rows
         self.ref_constants = prep.ref_constants
+        self.param_counts = None  # of every row, not of these: counted per block
         self.n = len(self.param_index)
 
     def __getattr__(self, name: str) -> Any:
@@ -460,15 +459,18 @@ def _grade_compiled(
     The block's columns are put in parameter order once (a scatter that reads each column
     once), so a group's columns are slices, not gathers that read a column's cache lines
     once per parameter; labels and review flags are written in that order and put back in
-    row order once at the end.
+    row order once at the end. Every label and review flag of the block is written (-1 and
+    False where no compiled entry grades the row).
     """
     units = registry().unit_names
     names = prep.param_names
     wanted = [i for i, code in enumerate(names) if _entries(plan, code, "compiled", "compiled")]
     if not wanted or not prep.n:
+        for d in (low, high):
+            d.label[:], d.review[:] = -1, False
         return
     n = prep.n
-    counts = np.bincount(prep.param_index + 1, minlength=len(names) + 1)
+    counts = _param_counts(prep)
     bounds = np.cumsum(counts)
     key = _sort_key(prep.param_index, counts)
     # already in parameter order (the first rows tell most inputs that are not, cheaply)
@@ -488,8 +490,9 @@ def _grade_compiled(
         dest = np.empty(n, np.intp)  # where each row goes in parameter order
         dest[order] = np.arange(n)
         source = _Sorted(prep, dest)
-        label = {"low": np.full(n, -1, np.int32), "high": np.full(n, -1, np.int32)}
-        review = {"low": np.zeros(n, bool), "high": np.zeros(n, bool)}
+        label = {"low": np.empty(n, np.int32), "high": np.empty(n, np.int32)}
+        review = {"low": np.empty(n, bool), "high": np.empty(n, bool)}
+    _ungraded(plan, names, wanted, bounds, label, review)
     fixed = prep.ref_constants or {}
     for i in wanted:
         part = slice(int(bounds[i]), int(bounds[i + 1]))  # rows of parameter i
@@ -507,13 +510,56 @@ def _grade_compiled(
                 entry_plan, rows, units, None if present is None else present[i]
             )
             label[direction][part] = lab
-            if rev.any():
-                review[direction][part] = rev
+            review[direction][part] = rev
     if dest is None:
         return
     for direction, out in (("low", low), ("high", high)):  # back in row order
         np.take(label[direction], dest, out=out.label, mode="clip")
         np.take(review[direction], dest, out=out.review, mode="clip")
+
+
+def _ungraded(
+    plan: _Plan,
+    names: list[str],
+    wanted: list[int],
+    bounds: npt.NDArray[np.intp],
+    label: dict[str, Codes],
+    review: dict[str, P.BoolArray],
+) -> None:
+    """-1 and False for the rows no compiled entry grades, in parameter order (runs between
+    the groups ``bounds`` delimit): with the groups' own results, each row written once."""
+    graded = {"low": np.zeros(len(names) + 1, bool), "high": np.zeros(len(names) + 1, bool)}
+    for i in wanted:
+        for direction, _ in _entries(plan, names[i], "compiled", "compiled"):
+            graded[direction][i + 1] = True
+    for direction in ("low", "high"):
+        for run in _runs(~graded[direction], bounds):
+            label[direction][run], review[direction][run] = -1, False
+
+
+def _runs(ungraded: npt.NDArray[np.bool_], bounds: npt.NDArray[np.intp]) -> list[slice]:
+    """The row ranges, in parameter order, of the parameters marked ``ungraded`` (element 0:
+    unknown parameter; ``bounds``: the cumulative rows per parameter), adjacent ones joined."""
+    runs: list[slice] = []
+    begin = 0
+    for skip, stop in zip(ungraded.tolist(), bounds.tolist(), strict=True):
+        if skip and begin < stop:
+            if runs and runs[-1].stop == begin:
+                runs[-1] = slice(runs[-1].start, stop)
+            else:
+                runs.append(slice(begin, stop))
+        begin = stop
+    return runs
+
+
+def _param_counts(prep: Prepared | _Block) -> Any:
+    """Rows per parameter, unknown first (``np.bincount(param_index + 1)``): as preparation
+    counted them where they add up to these rows (a subset of the rows, as a row selection
+    makes, adds up to fewer), else counted here."""
+    known = getattr(prep, "param_counts", None)
+    if known is not None and sum(known) == prep.n and len(known) == len(prep.param_names) + 1:
+        return np.asarray(known, np.intp)
+    return np.bincount(prep.param_index + 1, minlength=len(prep.param_names) + 1)
 
 
 def _sort_key(param_index: npt.NDArray[np.integer[Any]], counts: npt.NDArray[np.intp]) -> Any:

@@ -88,6 +88,9 @@ class Prepared:
     #: the parameters (indices into ``param_names``) that have rows (of these rows or more,
     #: never fewer: a subset of the rows keeps it); None: not known
     param_rows: frozenset[int] | None = None
+    #: rows per parameter, those of no known parameter first (``np.bincount(param_index +
+    #: 1)``); valid while they add up to ``n`` (a selection of fewer rows adds up to more)
+    param_counts: tuple[int, ...] | None = None
     #: per reference column (``lln``, ``uln``), the parameters (indices into ``param_names``)
     #: every row of which holds one and the same number there, with that number (canonical
     #: unit; a subset of the rows keeps it); None: not known
@@ -407,6 +410,7 @@ def prepare_observations(
         specimen=specimen,
         notes=notes,
         units_present=converted.present,
+        param_counts=None if converted.counts is None else tuple(converted.counts.tolist()),
         ref_constants=(
             None
             if fixed is None

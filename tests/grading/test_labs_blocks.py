@@ -192,3 +192,39 @@ def test_the_default_block_is_a_power_of_two_of_reasonable_size() -> None:
     # that a block's temporaries are reused rather than fresh pages
     assert labs.BLOCK_ROWS & (labs.BLOCK_ROWS - 1) == 0
     assert 1 << 14 <= labs.BLOCK_ROWS <= 1 << 22
+
+
+def test_runs_of_ungraded_parameters_join_adjacent_groups() -> None:
+    # issue 15: the rows no compiled entry grades are written in runs, each row once
+    bounds = np.cumsum([2, 3, 0, 4, 1, 5])  # unknown first, then parameters 0..4
+    ungraded = np.array([True, True, True, False, True, True])
+    assert labs._runs(ungraded, bounds) == [slice(0, 5), slice(9, 15)]
+    assert labs._runs(~ungraded, bounds) == [slice(5, 9)]
+    assert labs._runs(np.zeros(6, bool), bounds) == []
+
+
+def test_counts_of_preparation_are_read_only_for_the_same_rows() -> None:
+    # issue 15: the rows per parameter preparation counted, while they add up to the rows;
+    # a selection of fewer rows (as hematology grades) counts again
+    from dataclasses import replace
+
+    from aegrade.prepare.observations import prepare_observations
+
+    data = pd.DataFrame(
+        {
+            "parameter": ["PLAT", "HGB", "PLAT", "xyz"],
+            "value": [1.0, 2.0, 3.0, 4.0],
+            "unit": ["10^9/L", "g/L", "10^9/L", None],
+        }
+    )
+    prep = prepare_observations(data, errors="coerce")
+    want = np.bincount(prep.param_index + 1, minlength=len(prep.param_names) + 1)
+    assert prep.param_counts == tuple(want.tolist())
+    np.testing.assert_array_equal(labs._param_counts(prep), want)
+    rows = np.array([0, 2])
+    fewer = replace(prep, n=2, param_index=prep.param_index[rows])
+    assert fewer.param_counts == prep.param_counts  # kept by the selection, no longer valid
+    np.testing.assert_array_equal(
+        labs._param_counts(fewer),
+        np.bincount(fewer.param_index + 1, minlength=len(prep.param_names) + 1),
+    )
