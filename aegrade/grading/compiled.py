@@ -120,6 +120,11 @@ class _Group:
         self._known: dict[str, BoolArray | None] = {}
         #: the threshold of each comparison that was compared as one number (by id)
         self.scalar: dict[int, np.float64] = {}
+        # columns the caller knows to hold one number on every row of the group (a number)
+        for name, number in rows.constants.items():
+            self._constant[name] = float(number)
+            self._nan[name] = None
+            self._finite[name] = bool(np.isfinite(number))
         self._beyond: dict[bool, Truth] = {}
 
     def constant(self, name: str) -> float | None:

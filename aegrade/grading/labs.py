@@ -500,11 +500,11 @@ def _grade_compiled(
             continue
         # a reference every row of the parameter holds: the group's column without putting
         # the whole column in parameter order
+        same = {k: v[i] for k, v in fixed.items() if i in v}
         rows = P.Rows(
-            source,
-            part,
-            **{k: np.full(part.stop - part.start, v[i]) for k, v in fixed.items() if i in v},
+            source, part, **{k: np.full(part.stop - part.start, x) for k, x in same.items()}
         )
+        rows.constants = same  # read by the evaluator instead of searched for
         for direction, entry_plan in _entries(plan, names[i], "compiled", "compiled"):
             lab, rev = C.evaluate_entry(
                 entry_plan, rows, units, None if present is None else present[i]

@@ -99,6 +99,9 @@ class Rows:
         **arrays: npt.NDArray[Any] | None,
     ) -> None:
         self._source, self._idx = source, idx
+        #: columns the caller knows to hold one number on every row of the group (set by
+        #: the compiled engine: one laboratory's range), so that it is not searched for
+        self.constants: dict[str, float] = {}
         self.__dict__.update(arrays)
 
     def __getattr__(self, name: str) -> npt.NDArray[Any] | None:
