@@ -166,13 +166,9 @@ def _censoring(
 
 def _numeric(series: pd.Series, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Numbers and a mask of cells that hold something that is not a number."""
-    if series.dtype == np.float64:  # NaN is already NaN: one copy, no missing-value pass
-        cells, out = series.to_numpy(), np.empty(len(series))
-
-        def block(part: slice) -> None:
-            np.copyto(out[part], cells[part])
-
-        run_blocks(block, row_blocks(len(out), threads, len(out)), threads)
+    if series.dtype == np.float64:  # NaN is already NaN: the column as it is, no copy
+        out = series.to_numpy().view()
+        out.flags.writeable = False  # a read-only view: the caller's frame never changes
         return out, np.zeros(len(series), dtype=bool)
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return series.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(series), dtype=bool)

@@ -93,15 +93,17 @@ def _floats(cells: np.ndarray, copy: bool, threads: int) -> tuple[np.ndarray, np
     where the value is infinite, else OK, in blocks of rows on ``threads`` threads."""
     n = len(cells)
     value = np.empty(n) if copy else np.asarray(cells, dtype=np.float64)
-    status = np.empty(n, np.int8)
+    infinite = np.empty(n, bool)
 
     def block(part: slice) -> None:
         if copy:
             np.copyto(value[part], cells[part])
-        np.isinf(value[part], out=status[part].view(bool))
-        status[part] *= np.int8(INFINITE)  # OK (0) elsewhere
+        np.isinf(value[part], out=infinite[part])
 
     run_blocks(block, row_blocks(n, threads, n), threads)
+    if not infinite.any():  # the usual column: every status OK, no pass to write them
+        return value, np.zeros(n, np.int8)
+    status = infinite.view(np.int8) * np.int8(INFINITE)  # OK (0) elsewhere
     return value, status
 
 

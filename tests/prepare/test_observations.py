@@ -145,3 +145,16 @@ def test_one_range_per_parameter_is_found_and_kept() -> None:
     counts = np.bincount(q + 1, minlength=7)
     got = _constant_per_parameter(column, q, counts)
     np.testing.assert_array_equal(got, [1.0, np.nan, 3.0, np.nan, np.nan, 6.0, np.nan])
+
+
+def test_float_columns_are_read_without_copies_never_changed() -> None:
+    # issue 15: value and day of float columns are read-only views of the caller's frame
+    frame = _frame().assign(day=[0.0, 2.0, 0.0, 1.0, 4.0])
+    before = frame.copy()
+    prep = prepare_observations(frame, errors="coerce")
+    assert not prep.raw_value.flags.writeable and not prep.day.flags.writeable
+    assert np.shares_memory(prep.day, frame["day"].to_numpy())
+    pd.testing.assert_frame_equal(frame, before)
+    # the canonical values are preparation's own (rejected rows set to NaN there)
+    assert not np.shares_memory(prep.value, frame["value"].to_numpy())
+    assert np.isnan(prep.value[prep.has_error]).all() and prep.has_error.any()

@@ -206,3 +206,14 @@ def test_float_columns_in_blocks_on_threads(monkeypatch: pytest.MonkeyPatch) -> 
         )
         assert got.status.tolist() == [0, 5, 0, 5, 0, 0, 0]
         assert cells.iloc[1] == np.inf  # the caller's column is never changed
+
+
+def test_a_float_column_without_infinity_has_every_status_ok() -> None:
+    # issue 15: the statuses are written only where a value is infinite
+    from aegrade.prepare.values import INFINITE, OK
+
+    plain = parse_values(pd.Series([1.5, np.nan, -2.0]), copy=False)
+    assert plain.status.tolist() == [OK] * 3 and plain.status.dtype == np.int8
+    inf = parse_values(pd.Series([1.5, np.inf, -np.inf]))
+    assert inf.status.tolist() == [OK, INFINITE, INFINITE]
+    assert np.isnan(inf.value[1:]).all() and inf.value[0] == 1.5
