@@ -501,9 +501,8 @@ def _grade_compiled(
         # a reference every row of the parameter holds: the group's column without putting
         # the whole column in parameter order
         same = {k: v[i] for k, v in fixed.items() if i in v}
-        rows = P.Rows(
-            source, part, **{k: np.full(part.stop - part.start, x) for k, x in same.items()}
-        )
+        size = part.stop - part.start  # read-only views of the one number: no copies
+        rows = P.Rows(source, part, **{k: np.broadcast_to(x, size) for k, x in same.items()})
         rows.constants = same  # read by the evaluator instead of searched for
         for direction, entry_plan in _entries(plan, names[i], "compiled", "compiled"):
             lab, rev = C.evaluate_entry(
