@@ -319,7 +319,9 @@ def prepare_observations(
     fixed = (
         None
         if converted.counts is None
-        else [_constant_per_parameter(x, param_index, converted.counts) for x in (lln, uln)]
+        else [
+            _constant_per_parameter(x, param_index, converted.counts, workers) for x in (lln, uln)
+        ]
     )
     unit_mismatches(
         skip,
@@ -428,14 +430,16 @@ def prepare_observations(
 
 
 def _constant_per_parameter(
-    column: np.ndarray, param_index: np.ndarray, counts: np.ndarray
+    column: np.ndarray, param_index: np.ndarray, counts: np.ndarray, threads: int = 1
 ) -> np.ndarray:
     """Per parameter (and a last element for parameter -1, NaN), the number every row of
     that parameter holds in ``column``; NaN where its rows differ or any is NaN.
 
     Each parameter's number is read at one of its rows (found in the first blocks of rows)
     and every row compared with it: a gather, a comparison and the few rows that differ.
-    ``counts``: rows per parameter, unknown first (``np.bincount(param_index + 1)``).
+    ``counts``: rows per parameter, unknown first (``np.bincount(param_index + 1)``);
+    ``threads``: blocks of rows compared side by side (:mod:`aegrade.threads`), the same
+    result.
     """
     n_params = len(counts) - 1
     if not len(column):
@@ -451,10 +455,12 @@ def _constant_per_parameter(
     value[-1] = np.nan
     differ = np.empty(len(column), bool)
 
-    def block(part: slice) -> None:
-        np.not_equal(column[part], value[param_index[part]], out=differ[part])
+    def block(rows: slice) -> None:
+        for start in range(rows.start, rows.stop, _BLOCK):  # the gathered numbers in cache
+            part = slice(start, min(start + _BLOCK, rows.stop))
+            np.not_equal(column[part], value[param_index[part]], out=differ[part])
 
-    run_blocks(block, row_blocks(len(column), 1, 1 << 16), 1)
+    run_blocks(block, row_blocks(len(column), threads, len(column)), threads)
     if differ.any():  # NaN differs from everything: a parameter with a NaN is not constant
         mixed = np.bincount(param_index[differ] + 1, minlength=n_params + 1) > 0
         value[:-1][mixed[1:]] = np.nan

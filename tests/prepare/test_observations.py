@@ -6,7 +6,9 @@ from dataclasses import fields, replace
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from aegrade import threads
 from aegrade.errors import Reason
 from aegrade.prepare.labchecks import Skips
 from aegrade.prepare.observations import prepare_observations
@@ -115,7 +117,7 @@ def test_units_present_are_those_of_the_rows() -> None:
     assert prep.param_rows == {hgb, plat}
 
 
-def test_one_range_per_parameter_is_found_and_kept() -> None:
+def test_one_range_per_parameter_is_found_and_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     # issue 15: a parameter every row of which holds one LLN (ULN) is graded without putting
     # that column in parameter order; a parameter with two ranges, or a missing one, is not
     from aegrade.prepare.observations import _constant_per_parameter
@@ -143,8 +145,10 @@ def test_one_range_per_parameter_is_found_and_kept() -> None:
     column[q == 1] = rng.choice([2.0, 2.5], int((q == 1).sum()))
     column[q == 3] = np.nan
     counts = np.bincount(q + 1, minlength=7)
-    got = _constant_per_parameter(column, q, counts)
-    np.testing.assert_array_equal(got, [1.0, np.nan, 3.0, np.nan, np.nan, 6.0, np.nan])
+    want = [1.0, np.nan, 3.0, np.nan, np.nan, 6.0, np.nan]
+    np.testing.assert_array_equal(_constant_per_parameter(column, q, counts), want)
+    monkeypatch.setattr(threads, "SMALLEST_BLOCK", 1000)  # blocks on two threads
+    np.testing.assert_array_equal(_constant_per_parameter(column, q, counts, 2), want)
 
 
 def test_float_columns_are_read_without_copies_never_changed() -> None:
