@@ -1,7 +1,7 @@
 """Benchmark grade_labs against a bare numpy pass, and the whole CSV -> Parquet process.
 
 Run: .venv/bin/python benchmarks/bench_grade_labs.py [--rows 1000000] [--big 10000000]
-     [--runs 7] [--no-cli] [--stages] [--threads N]
+     [--runs 7] [--no-cli] [--stages] [--threads N] [--before DIR [--rounds 3]]
 
 Prints, for (a) the bare numpy pass the issue names as reference (gather four thresholds per
 row from a parameter table and compare four times) and (b) aegrade.grade_labs on the same
@@ -15,7 +15,12 @@ does (:func:`aegrade.threads.keep_freed_memory`; the library alone never changes
 then holds for the floor too; run with ``AEGRADE_KEEP_MEMORY=0`` to measure without it.
 ``--big N`` repeats (a) and (b) on N rows in a fresh process (interleaved, 3 runs) with its
 peak memory. Unless ``--no-cli``, it also times ``aegrade grade big.csv --format parquet`` as a
-whole process with its peak memory. ``--stages`` splits grade_labs into its three steps
+whole process with its peak memory. ``--before DIR`` also measures another aegrade tree
+(DIR holds its ``aegrade`` package, e.g. ``git archive main | tar -x -C DIR``) against this
+one: fresh processes for either tree in turn (``--rounds``, 3 interleaved runs each, each
+with its own floor), so both see the same load; the medians over the rounds are printed side
+by side. ``--stages`` splits grade_labs
+into its three steps
 (``prepare_observations``, ``grade_prepared``, ``assemble_grades``), each timed against the
 same floor, in wall and in CPU time of this process (CPU time is steadier on a shared
 machine: other processes' load does not count).
@@ -165,6 +170,45 @@ def big(n: int, runs: int, threads: int | None = None) -> dict[str, float]:
     return out
 
 
+def _child(n: int, runs: int, tree: str | None, threads: int | None) -> dict[str, float]:
+    """:func:`interleaved` in a fresh process, with ``tree``'s aegrade (None: this one)."""
+    here = str(Path(__file__).parent)
+    code = (
+        "import json, sys; sys.path.insert(0, sys.argv[3]);"
+        "tree = sys.argv[4]\nif tree: sys.path.insert(0, tree)\n"
+        "from bench_grade_labs import interleaved; from aegrade.threads import keep_freed_memory;"
+        "keep_freed_memory();"
+        "got = interleaved(int(sys.argv[1]), int(sys.argv[2]), json.loads(sys.argv[5]));"
+        "print(json.dumps(got))"
+    )
+    cmd = [sys.executable, "-c", code, str(n), str(runs), here, tree or "", json.dumps(threads)]
+    res = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    out: dict[str, float] = json.loads(res.stdout.strip().splitlines()[-1])
+    return out
+
+
+def versus(n: int, rounds: int, before: str, threads: int | None = None) -> None:
+    """grade_labs of the aegrade in ``before`` and of this one, in fresh processes in turn."""
+    got: dict[str, list[dict[str, float]]] = {"before": [], "after": []}
+    for _ in range(rounds):
+        got["before"].append(_child(n, 3, before, threads))
+        got["after"].append(_child(n, 3, None, threads))
+    print(f"before ({before}) and after (this tree), {rounds} rounds of fresh processes:")
+    for name, runs in got.items():
+        med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        ratio = {k: statistics.median(r[k] / r["floor"] for r in runs) for k in runs[0]}
+        cpu = {
+            k: statistics.median(r[f"{k}_cpu"] / r["floor_cpu"] for r in runs)
+            for k in ("serial", "threaded")
+        }
+        print(
+            f"  {name:6s} floor {med['floor']:.3f} s; 1 thread {med['serial']:.3f} s ="
+            f" {ratio['serial']:.1f}x wall, {cpu['serial']:.1f}x CPU; default threads"
+            f" {med['threaded']:.3f} s = {ratio['threaded']:.1f}x wall,"
+            f" {cpu['threaded']:.1f}x CPU"
+        )
+
+
 def report(n: int, runs: int, got: dict[str, float]) -> None:
     f, fc = got["floor"], got["floor_cpu"]
     print(f"rows: {n:,} of {len(PARAMS)} parameters, median of {runs} interleaved runs")
@@ -188,6 +232,8 @@ def main() -> None:
     ap.add_argument("--big", type=int, default=0, help="also measure this many rows (3 runs)")
     ap.add_argument("--no-cli", action="store_true", help="skip the whole-process CLI run")
     ap.add_argument("--stages", action="store_true", help="time each step of grade_labs")
+    ap.add_argument("--before", default=None, help="another aegrade tree to compare with")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of --before processes")
     ap.add_argument(
         "--threads", type=int, default=None, help="threads of the threaded runs (default: all)"
     )
@@ -215,6 +261,8 @@ def main() -> None:
                 f"CPU {total_c:.3f} s = {total_c / fc:4.1f}x"
             )
         print(f"  (floor: wall {fw:.3f} s, CPU {fc:.3f} s, one thread)")
+    if args.before:
+        versus(args.rows, args.rounds, args.before, args.threads)
     if not args.no_cli:
         wall, rss = whole_process(args.rows)
         print(
