@@ -230,7 +230,7 @@ def derive_baseline(
     value: np.ndarray,
     *,
     specimen: np.ndarray | None = None,
-    param_extent: tuple[int, int] | None = None,
+    param_counts: np.ndarray | None = None,
     threads: int = 1,
 ) -> np.ndarray:
     """Per row, the last value of the same subject, parameter and specimen at day <= 0 (SPEC
@@ -242,9 +242,10 @@ def derive_baseline(
     specimen
         Integer code of each row's specimen (-1: none given; rows without a specimen form
         their own group). None: one group per subject and parameter.
-    param_extent
-        The smallest and largest ``param_index``, when the caller knows them (from a count
-        of the rows per parameter): not searched for again.
+    param_counts
+        Rows per parameter, unknown first (``np.bincount(param_index + 1)``), when the
+        caller counted them: the parameters present are not searched for again, and are
+        numbered 0.. in the keys (a small key table) where they are few.
     threads
         Blocks of rows keyed and read side by side (:mod:`aegrade.threads`): the same result.
 
@@ -263,16 +264,24 @@ def derive_baseline(
         param_index = np.where(
             param_index >= 0, param_index.astype(np.int64) * spec_width + specimen + 1, -1
         )
-        param_extent = None  # the keys are new
+        param_counts = None  # the keys are new
     n = len(param_index)
     if not n:
         return baseline_values(np.zeros(0, np.int64), day, value)
-    if param_extent is None:
+    dense_of: np.ndarray | None = None  # parameter -> its number among those present
+    if param_counts is None:
         (p_lo, p_hi), (s_lo, s_hi) = _extents([param_index, subject], threads)
     else:
-        (p_lo, p_hi), ((s_lo, s_hi),) = param_extent, _extents([subject], threads)
+        present = np.flatnonzero(param_counts[1:])
+        ((s_lo, s_hi),) = _extents([subject], threads)
+        p_lo = -1 if param_counts[0] else (int(present[0]) if len(present) else -1)
+        p_hi = int(present[-1]) if len(present) else -1
+        if len(present) and 2 * len(present) <= p_hi + 1:  # few: numbered 0.. in the keys
+            dense_of = np.full(len(param_counts), -1, np.int64)  # last: parameter -1
+            dense_of[present] = np.arange(len(present))
+            p_lo, p_hi = min(p_lo, 0), len(present) - 1
     small = (p_hi + 1) * (s_hi + 1) <= max(4 * n, _DENSE_MIN)
-    if p_lo >= -1 and not small:
+    if p_lo >= -1 and not small and dense_of is None:
         # the parameters present, numbered 0.. (a small key -> value table)
         counts = np.bincount(param_index + 1)
         dense = np.full(len(counts), -1, np.int64)  # dense[code + 1]; code -1 stays -1
@@ -294,7 +303,7 @@ def derive_baseline(
 
     def keys(part: slice) -> None:
         k = np.multiply(subject[part], width, out=key[part], dtype=np.int64)
-        k += param_index[part]
+        k += param_index[part] if dense_of is None else dense_of[param_index[part]]
         if unkeyed:
             k[(subject[part] < 0) | (param_index[part] < 0)] = -1
         if exact:

@@ -371,16 +371,8 @@ def prepare_observations(
     bad_rows = error_code >= 0
     if texts:  # a rejected row is never graded nor used as anyone's baseline
         value[bad_rows] = np.nan  # value is this function's own array (to_canonical)
-    at = None if converted.counts is None else np.flatnonzero(converted.counts) - 1
     baseline = _baselines(
-        subject,
-        day,
-        param_index,
-        value,
-        specimen,
-        given_baseline,
-        None if at is None or not len(at) else (int(at[0]), int(at[-1])),
-        workers,
+        subject, day, param_index, value, specimen, given_baseline, converted.counts, workers
     )
     flag = _baseline_flag(df, cols)
     prepared = Prepared(
@@ -510,11 +502,11 @@ def _baselines(
     value: np.ndarray,
     specimen: np.ndarray | None,
     given: np.ndarray | None,
-    param_extent: tuple[int, int] | None = None,
+    param_counts: np.ndarray | None = None,
     threads: int = 1,
 ) -> np.ndarray:
     """Each row's baseline: the ``baseline`` cell where given, else derived (baseline.py);
-    ``param_extent``: the smallest and largest parameter index, when known."""
+    ``param_counts``: the rows per parameter (unknown first), when counted."""
     baseline = given
     if subject is not None and day is not None:
         # no specimen column nor LOINC code: no row names a specimen (one group per parameter)
@@ -525,7 +517,7 @@ def _baselines(
             day,
             value,
             specimen=spec_code,
-            param_extent=param_extent,
+            param_counts=param_counts,
             threads=threads,
         )
         baseline = derived if baseline is None else np.where(np.isnan(baseline), derived, baseline)

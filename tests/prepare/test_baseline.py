@@ -114,8 +114,8 @@ def test_derive_baseline_in_blocks_on_threads_is_the_same(monkeypatch: pytest.Mo
 
 
 @pytest.mark.parametrize("subjects", [50, 2_000_000])  # a dense key table, and a sparse one
-def test_known_parameter_extent_gives_the_same_baselines(subjects: int) -> None:
-    # issue 15: with the parameters' extent known and the keys' bound small enough, the keys'
+def test_known_parameter_counts_give_the_same_baselines(subjects: int) -> None:
+    # issue 15: with the rows per parameter known and the keys' bound small enough, the keys'
     # own extent is not searched for; the same baselines, rows without subject or parameter too
     rng = np.random.default_rng(9)
     n = 30_000
@@ -125,6 +125,12 @@ def test_known_parameter_extent_gives_the_same_baselines(subjects: int) -> None:
     value = np.round(rng.random(n) * 100, 1)
     value[rng.random(n) < 0.1] = np.nan
     want = derive_baseline(subject, param, day, value)
-    got = derive_baseline(subject, param, day, value, param_extent=(-1, 39), threads=2)
+    counts = np.bincount(param + 1, minlength=41)
+    got = derive_baseline(subject, param, day, value, param_counts=counts, threads=2)
+    np.testing.assert_array_equal(want, got)
+    # few parameters among many (numbered 0.. in the keys), rows of no parameter too
+    sparse = np.where(param >= 0, param * 25, -1)
+    counts = np.bincount(sparse + 1, minlength=40 * 25 + 1)
+    got = derive_baseline(subject, sparse, day, value, param_counts=counts)
     np.testing.assert_array_equal(want, got)
     assert (~np.isnan(got)).sum() > n // 4 if subjects == 50 else (~np.isnan(got)).any()
