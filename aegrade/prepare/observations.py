@@ -673,12 +673,16 @@ def _limit_failures(
     lows = np.array([_lim(params[c].limits, 0) for c in names] + [np.nan])
     highs = np.array([_lim(params[c].limits, 1) for c in names] + [np.nan])
     bad = np.empty(len(value), bool)
+    some_skipped = bool(skipped.any())  # asked once: usually no row is skipped
 
     def check(block: slice) -> None:
         for at in range(block.start, block.stop, _BLOCK):  # no full-length limit columns
             part = slice(at, min(at + _BLOCK, block.stop))
             p = param_index[part]
-            bad[part] = ((value[part] < lows[p]) | (value[part] > highs[p])) & ~skipped[part]
+            out = np.less(value[part], lows[p], out=bad[part])
+            out |= value[part] > highs[p]
+            if some_skipped:
+                out &= ~skipped[part]
 
     run_blocks(check, row_blocks(len(value), threads, len(value)), threads)
     if not bad.any():
