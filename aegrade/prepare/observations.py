@@ -319,9 +319,7 @@ def prepare_observations(
     fixed = (
         None
         if converted.counts is None
-        else [
-            _constant_per_parameter(x, param_index, converted.counts, workers) for x in (lln, uln)
-        ]
+        else _constant_per_parameter([lln, uln], param_index, converted.counts, workers)
     )
     unit_mismatches(
         skip,
@@ -422,41 +420,48 @@ def prepare_observations(
 
 
 def _constant_per_parameter(
-    column: np.ndarray, param_index: np.ndarray, counts: np.ndarray, threads: int = 1
-) -> np.ndarray:
-    """Per parameter (and a last element for parameter -1, NaN), the number every row of
-    that parameter holds in ``column``; NaN where its rows differ or any is NaN.
+    columns: list[np.ndarray], param_index: np.ndarray, counts: np.ndarray, threads: int = 1
+) -> list[np.ndarray]:
+    """For each column, per parameter (and a last element for parameter -1, NaN), the number
+    every row of that parameter holds; NaN where its rows differ or any is NaN.
 
     Each parameter's number is read at one of its rows (found in the first blocks of rows)
-    and every row compared with it: a gather, a comparison and the few rows that differ.
-    ``counts``: rows per parameter, unknown first (``np.bincount(param_index + 1)``);
-    ``threads``: blocks of rows compared side by side (:mod:`aegrade.threads`), the same
-    result.
+    and every row compared with it: a gather, a comparison and the few rows that differ,
+    the columns side by side (the parameters read once). ``counts``: rows per parameter,
+    unknown first (``np.bincount(param_index + 1)``); ``threads``: blocks of rows compared
+    side by side (:mod:`aegrade.threads`), the same result.
     """
     n_params = len(counts) - 1
-    if not len(column):
-        return np.full(n_params + 1, np.nan)
+    n = len(param_index)
+    if not n:
+        return [np.full(n_params + 1, np.nan) for _ in columns]
     at = np.full(n_params + 1, -1, np.intp)  # a row of each parameter (last: parameter -1)
     wanted = np.flatnonzero(counts[1:])
-    for start in range(0, len(param_index), _BLOCK):
+    for start in range(0, n, _BLOCK):
         q = param_index[start : start + _BLOCK]
         at[q] = np.arange(start, start + len(q))  # any of its rows in the block will do
         if (at[wanted] >= 0).all():
             break
-    value = np.where(at >= 0, column[at], np.nan)
-    value[-1] = np.nan
-    differ = np.empty(len(column), bool)
+    values = []
+    for column in columns:
+        value = np.where(at >= 0, column[at], np.nan)
+        value[-1] = np.nan
+        values.append(value)
+    differ = [np.empty(n, bool) for _ in columns]
 
     def block(rows: slice) -> None:
         for start in range(rows.start, rows.stop, _BLOCK):  # the gathered numbers in cache
             part = slice(start, min(start + _BLOCK, rows.stop))
-            np.not_equal(column[part], value[param_index[part]], out=differ[part])
+            q = param_index[part]
+            for column, value, out in zip(columns, values, differ, strict=True):
+                np.not_equal(column[part], value[q], out=out[part])
 
-    run_blocks(block, row_blocks(len(column), threads, len(column)), threads)
-    if differ.any():  # NaN differs from everything: a parameter with a NaN is not constant
-        mixed = np.bincount(param_index[differ] + 1, minlength=n_params + 1) > 0
-        value[:-1][mixed[1:]] = np.nan
-    return value
+    run_blocks(block, row_blocks(n, threads, n), threads)
+    for value, mask in zip(values, differ, strict=True):
+        if mask.any():  # NaN differs from everything: a parameter with a NaN is not constant
+            mixed = np.bincount(param_index[mask] + 1, minlength=n_params + 1) > 0
+            value[:-1][mixed[1:]] = np.nan
+    return values
 
 
 def _codes(series: pd.Series) -> np.ndarray:

@@ -489,7 +489,8 @@ def test_unit_checks_of_one_range_per_parameter_find_the_same_rows() -> None:
     uln[pi == names.index("PLAT")] = np.nan  # no range: the value is checked
     scale, _, _, key = convert_indexed(pi, names, units)
     counts = np.bincount(pi + 1, minlength=len(names) + 1)
-    ranges = (_constant_per_parameter(lln, pi, counts), _constant_per_parameter(uln, pi, counts))
+    low, high = _constant_per_parameter([lln, uln], pi, counts)
+    ranges = (low, high)
     assert not np.isnan(ranges[0][names.index("CA")]) and np.isnan(ranges[0][names.index("K")])
     found = []
     for given in (None, ranges):

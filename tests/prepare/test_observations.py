@@ -146,9 +146,12 @@ def test_one_range_per_parameter_is_found_and_kept(monkeypatch: pytest.MonkeyPat
     column[q == 3] = np.nan
     counts = np.bincount(q + 1, minlength=7)
     want = [1.0, np.nan, 3.0, np.nan, np.nan, 6.0, np.nan]
-    np.testing.assert_array_equal(_constant_per_parameter(column, q, counts), want)
+    (got,) = _constant_per_parameter([column], q, counts)
+    np.testing.assert_array_equal(got, want)
     monkeypatch.setattr(threads, "SMALLEST_BLOCK", 1000)  # blocks on two threads
-    np.testing.assert_array_equal(_constant_per_parameter(column, q, counts, 2), want)
+    twice = _constant_per_parameter([column, column + 1.0], q, counts, 2)
+    np.testing.assert_array_equal(twice[0], want)
+    np.testing.assert_array_equal(twice[1], np.array(want) + 1.0)
 
 
 def test_float_columns_are_read_without_copies_never_changed() -> None:
