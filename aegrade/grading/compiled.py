@@ -21,6 +21,11 @@ What makes it cheaper than the general evaluator, with the same arithmetic:
   built only where something is missing (``None`` stands for "known everywhere");
 - a row's result is one label code (the label decides grade, rule and term: tables of the
   compiled plan) and a review flag, written once per group;
+- where a group's clauses are comparisons of the value with numbers, nested from the most
+  severe grade down and decided everywhere, the label is read from how many hold;
+- a reference column the caller knows to hold one number on every row of the group
+  (``Rows.constants``: one laboratory's range) is taken as that number, not searched for;
+- a baseline status and its negation share one comparison of the baseline with the limit;
 - temporaries are reused across the clauses of a group (``out=``).
 """
 
