@@ -326,17 +326,21 @@ def episode_stats(
     """
     first, last = episodes.first, episodes.last
     length = last - first + 1
-    starts = np.cumsum(length) - length
-    total = int(length.sum())
-    # the rows of every episode, back to back
-    rows = np.arange(total) + np.repeat(first - starts, length)
-    g = grade[rows]
-    worst = np.maximum.reduceat(g, starts) if total else g[:0]
-    pos = np.flatnonzero(g == np.repeat(worst, length))
-    worst_at = rows[pos[np.searchsorted(pos, starts)]] if total else rows
-    d = day[rows]
-    onset = np.fmin.reduceat(d, starts) if total else d
-    end = np.fmax.reduceat(d, starts) if total else d
+    n = len(grade)
+    if len(first) == 0:
+        worst, worst_at = grade[:0], first.astype(np.int64)
+        onset, end = day[:0].astype(float), day[:0].astype(float)
+    else:
+        # each episode is the range first..last of the sorted arrays: one reduceat over
+        # the ranges and the gaps between them (every other result read), nothing gathered
+        bounds = np.empty(2 * len(first), np.int64)
+        bounds[0::2] = first
+        bounds[1::2] = last + 1
+        if bounds[-1] >= n:  # the last range runs to the end: no gap after it
+            bounds = bounds[:-1]
+        worst, worst_at = _worst_and_where(grade, bounds)
+        onset = np.fmin.reduceat(day, bounds)[0::2]
+        end = np.fmax.reduceat(day, bounds)[0::2]
     if resolution == "next_normal":
         if abnormal is None:
             raise ValueError("resolution 'next_normal' needs 'abnormal'")
@@ -348,6 +352,32 @@ def episode_stats(
         follow = np.fmax.reduceat(day, block)[np.searchsorted(block, last, side="right") - 1]
         resolved = np.where(follow >= end + gap_days - _DAY_TOL, end + gap_days, np.nan)
     return EpisodeStats(worst, worst_at, onset, end, resolved.astype(float), length)
+
+
+def _worst_and_where(grade: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per range ``bounds[2i]..bounds[2i+1]`` (exclusive), the highest grade and the first
+    position holding it. Whole grades from 0 to 127 ride with their position in one int64
+    (``grade << 40 | (2**40 - 1 - position)``: the maximum is the worst grade at its earliest
+    position); other grades by a second pass over each range's rows."""
+    n = len(grade)
+    small = grade.dtype.kind in "iu" and n < 2**40
+    if small and n:
+        small = int(grade.min()) >= 0 and int(grade.max()) <= 127
+    if small:
+        word = np.arange(n - 1, -1, -1, dtype=np.int64)  # 2**40 - 1 - position, shifted
+        word += (1 << 40) - n
+        word |= grade.astype(np.int64) << 40
+        best = np.maximum.reduceat(word, bounds)[0::2]
+        worst = (best >> 40).astype(grade.dtype)
+        return worst, (1 << 40) - 1 - (best & ((1 << 40) - 1))
+    worst = np.maximum.reduceat(grade, bounds)[0::2]
+    starts = bounds[0::2]
+    stops = np.r_[bounds[1::2], n] if len(bounds) % 2 else bounds[1::2]
+    length = stops - starts
+    offsets = np.cumsum(length) - length
+    rows = np.arange(int(length.sum())) + np.repeat(starts - offsets, length)
+    pos = np.flatnonzero(grade[rows] == np.repeat(worst, length))
+    return worst, rows[pos[np.searchsorted(pos, offsets)]]
 
 
 def episode_rows(

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from aegrade.episodes.build import text_codes, unique_codes
-from aegrade.episodes.labs import BASELINE_LAST_DAY, LongGrades
+from aegrade.episodes.labs import LongGrades
 
 __all__ = ["carried_subject_columns", "summarize_subjects", "worst_by_term", "worst_per_subject"]
 
@@ -89,16 +89,14 @@ def worst_by_term(long: LongGrades) -> pd.DataFrame:
     >>> worst_by_term(long).to_numpy().tolist()
     [['S1', 'Anemia', 'ctcae-v5.0', 2]]
     """
-    keep = ~np.isnan(long.grade) & (long.subject >= 0) & ~(long.day <= BASELINE_LAST_DAY)
+    keep = long.post_baseline
     if not keep.any():
         return pd.DataFrame(columns=["subject_id", "term", "criteria", "grade"])
-    n_terms, n_sys = max(len(long.terms), 1), len(long.systems) + 1
-    key = (long.subject[keep] * n_terms + long.term[keep]) * n_sys + (long.criteria[keep] + 1)
-    keys, code = unique_codes(key)
-    worst = worst_per_subject(code, long.grade[keep], len(keys))
+    keys, worst = _worst_per_key(long.key[keep], long.grades[keep])
+    n_sys = len(long.systems) + 1
     crit = keys % n_sys - 1
-    term = (keys // n_sys) % n_terms
-    subject = keys // n_sys // n_terms
+    term = (keys // n_sys) % long.n_terms
+    subject = keys // long.subject_stride - 1
     return pd.DataFrame(
         {
             "subject_id": long.subjects[subject],
@@ -106,9 +104,23 @@ def worst_by_term(long: LongGrades) -> pd.DataFrame:
             "criteria": np.where(
                 crit >= 0, long.systems[np.maximum(crit, 0)] if len(long.systems) else None, None
             ),
-            "grade": worst.to_numpy(np.int64),
+            "grade": worst,
         }
     )
+
+
+def _worst_per_key(key: np.ndarray, grade: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys (sorted) and the highest grade of each (int64), by a running maximum
+    in a key table when the keys are few enough, else through their codes."""
+    top = int(key.max()) + 1
+    if grade.dtype == np.int8 and int(key.min()) >= 0 and top <= max(4 * len(key), 1 << 20):
+        table = np.full(top, -1, np.int8)
+        np.maximum.at(table, key, grade)
+        keys = np.flatnonzero(table >= 0)
+        return keys, table[keys].astype(np.int64)
+    keys, code = unique_codes(key)
+    worst = worst_per_subject(code, grade.astype(float), len(keys))
+    return keys, worst.to_numpy(np.int64)
 
 
 #: Subjects columns a table built later from the written outputs needs: the arm, ADaM
@@ -173,7 +185,8 @@ def summarize_subjects(
         out["subject_id"].astype(str).map(_counts(graded["subject_id"])).fillna(0).astype("int64")
     )
     worst = worst_by_term(long)
-    clin = adverse_events[adverse_events["source"] == "clinician"]
+    is_clin = (adverse_events["source"] == "clinician").to_numpy(bool, na_value=False)
+    clin = adverse_events[is_clin] if is_clin.any() else adverse_events.iloc[:0]
     if not clin.empty:
         cw = (
             clin.dropna(subset=["grade"])

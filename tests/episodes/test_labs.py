@@ -93,11 +93,16 @@ def test_episode_order_is_the_three_key_lexsort(days: str) -> None:
     grade = rng.integers(0, 6, n).astype(float)
     expected = np.lexsort((-grade, day, key))
     assert labs._episode_order(key, day, grade).tolist() == expected.tolist()
-    order, sorted_key, sorted_grade = labs._episode_sort(key, day, grade)
+    order, sorted_key, sorted_grade, sorted_day = labs._episode_sort(key, day, grade)
     assert order.tolist() == expected.tolist()
-    assert sorted_key is not None and sorted_grade is not None  # packed: read back, not gathered
+    # key, grade and day read back from the sorted words, not gathered
     assert sorted_key.tolist() == key[expected].tolist() and sorted_key.dtype == key.dtype
     assert sorted_grade.tolist() == grade[expected].tolist() and sorted_grade.dtype == float
+    np.testing.assert_array_equal(sorted_day, day[expected])
+    small = grade.astype(np.int8)  # the int8 grades of stack_directions stay int8
+    order8, _, grade8, _ = labs._episode_sort(key, day, small)
+    assert order8.tolist() == expected.tolist()
+    assert grade8.dtype == np.int8 and grade8.tolist() == small[expected].tolist()
 
 
 def test_episode_order_falls_back_when_it_cannot_pack() -> None:
@@ -108,6 +113,8 @@ def test_episode_order_falls_back_when_it_cannot_pack() -> None:
     grade = np.array([1.0, 2.0, 3.0])
     assert labs._episode_order(key, day, grade).tolist() == [1, 2, 0]
     half = np.array([1.5, 2.0, 3.0])  # a grade that is no whole number does not pack
-    assert labs._episode_sort(key, day, half)[0].tolist() == [1, 2, 0]
-    assert labs._episode_sort(key, day, half)[1:] == (None, None)  # gathered by the caller
+    order, sorted_key, sorted_grade, sorted_day = labs._episode_sort(key, day, half)
+    assert order.tolist() == [1, 2, 0]  # the lexsort, the arrays gathered in its order
+    assert sorted_key.tolist() == [0, 2**40, 2**40] and sorted_grade.tolist() == [2.0, 3.0, 1.5]
+    assert sorted_day.tolist() == [-1e9, 0.5, 1e9]
     assert labs._episode_order(key[:0], day[:0], grade[:0]).tolist() == []
