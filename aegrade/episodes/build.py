@@ -339,8 +339,7 @@ def episode_stats(
         if bounds[-1] >= n:  # the last range runs to the end: no gap after it
             bounds = bounds[:-1]
         worst, worst_at = _worst_and_where(grade, bounds)
-        onset = np.fmin.reduceat(day, bounds)[0::2]
-        end = np.fmax.reduceat(day, bounds)[0::2]
+        onset, end = _first_last_days(day, first, last)
     if resolution == "next_normal":
         if abnormal is None:
             raise ValueError("resolution 'next_normal' needs 'abnormal'")
@@ -352,6 +351,32 @@ def episode_stats(
         follow = np.fmax.reduceat(day, block)[np.searchsorted(block, last, side="right") - 1]
         resolved = np.where(follow >= end + gap_days - _DAY_TOL, end + gap_days, np.nan)
     return EpisodeStats(worst, worst_at, onset, end, resolved.astype(float), length)
+
+
+def _first_last_days(
+    day: np.ndarray, first: np.ndarray, last: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per range ``first..last``, the lowest and highest day (NaN ignored; NaN when all are).
+
+    In a range whose days ascend without NaN they are its first and last day; only the ranges
+    with a descent or a NaN inside (few: the observations come sorted by day) are reduced."""
+    onset, end = day[first], day[last]
+    odd = np.flatnonzero(day[1:] < day[:-1]) + 1  # a descent: below its predecessor
+    gaps = np.flatnonzero(np.isnan(day))
+    if odd.size == 0 and gaps.size == 0:
+        return onset, end
+    # a descent at p matters when first < p <= last; a NaN when first <= p <= last
+    hit = np.searchsorted(odd, last, side="right") > np.searchsorted(odd, first, side="right")
+    hit |= np.searchsorted(gaps, last, side="right") > np.searchsorted(gaps, first, side="left")
+    redo = np.flatnonzero(hit)
+    if redo.size:
+        bounds = np.empty(2 * redo.size, np.int64)
+        bounds[0::2], bounds[1::2] = first[redo], last[redo] + 1
+        if bounds[-1] >= len(day):
+            bounds = bounds[:-1]
+        onset[redo] = np.fmin.reduceat(day, bounds)[0::2]
+        end[redo] = np.fmax.reduceat(day, bounds)[0::2]
+    return onset, end
 
 
 def _worst_and_where(grade: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -184,8 +184,13 @@ def summarize_subjects(
     out["n_observations"] = (
         out["subject_id"].astype(str).map(_counts(graded["subject_id"])).fillna(0).astype("int64")
     )
-    worst = worst_by_term(long)
     is_clin = (adverse_events["source"] == "clinician").to_numpy(bool, na_value=False)
+    if not is_clin.any() and long.post_baseline.any():  # the lab grades alone, by their codes
+        keys, grades = _worst_per_key(long.key[long.post_baseline], long.grades[long.post_baseline])
+        wide_grades = _wide_from_codes(out, long, keys, grades)
+        if wide_grades is not None:
+            return wide_grades
+    worst = worst_by_term(long)
     clin = adverse_events[is_clin] if is_clin.any() else adverse_events.iloc[:0]
     if not clin.empty:
         cw = (
@@ -222,21 +227,51 @@ def _wide_grades(out: pd.DataFrame, worst: pd.DataFrame) -> pd.DataFrame | None:
         return None
     term, terms = pd.factorize(worst["term"])
     system, systems = pd.factorize(worst["criteria"])
-    pairs, pair = np.unique(term * len(systems) + system, return_inverse=True)
+    subject, ids = pd.factorize(worst["subject_id"])
+    grade = worst["grade"].to_numpy(np.int64)
+    return _placed(out, (subject, ids), (term, terms), (system, systems), grade)
+
+
+def _wide_from_codes(
+    out: pd.DataFrame, long: LongGrades, keys: np.ndarray, worst: np.ndarray
+) -> pd.DataFrame | None:
+    """:func:`_wide_grades` of the worst grades per packed key of ``long`` (from
+    :func:`_worst_per_key`), read from the keys without a frame of labels in between."""
+    n_sys = len(long.systems) + 1
+    system = keys % n_sys - 1
+    if (system < 0).any():
+        return None
+    term = (keys // n_sys) % long.n_terms
+    subject = keys // long.subject_stride - 1
+    return _placed(out, (subject, long.subjects), (term, long.terms), (system, long.systems), worst)
+
+
+def _placed(
+    out: pd.DataFrame,
+    subjects: tuple[np.ndarray, object],
+    terms: tuple[np.ndarray, object],
+    systems: tuple[np.ndarray, object],
+    grade: np.ndarray,
+) -> pd.DataFrame | None:
+    """The grid of :func:`_wide_grades` from codes and their labels (subject, term, system)."""
+    (subject, ids), (term, term_labels), (system, system_labels) = subjects, terms, systems
+    term_names = np.asarray(term_labels, dtype=object)
+    system_names = np.asarray(system_labels, dtype=object)
+    width = max(len(system_names), 1)
+    pairs, pair = np.unique(term * width + system, return_inverse=True)
     names = np.array(
-        [f"{terms[p // len(systems)]} [{systems[p % len(systems)]}]" for p in pairs], dtype=str
+        [f"{term_names[p // width]} [{system_names[p % width]}]" for p in pairs], dtype=str
     )
     if len(set(names)) < len(names) or set(names) & set(map(str, out.columns)):
         return None
     order = np.argsort(names, kind="stable")
     column = np.empty(len(pairs), np.int64)
     column[order] = np.arange(len(pairs))
-    subject, ids = pd.factorize(worst["subject_id"])
-    index = pd.Index(pd.Series(ids, copy=False).astype(str).to_numpy(object))
+    index = pd.Index(pd.Series(ids, copy=False, dtype=object).astype(str).to_numpy(object))
     if not index.is_unique:
         return None
     grid = np.full((len(index) + 1, len(pairs)), -1, np.int64)  # last row: no grade at all
-    grid[subject, column[pair.reshape(-1)]] = worst["grade"].to_numpy(np.int64)
+    grid[subject, column[pair.reshape(-1)]] = grade
     at = index.get_indexer(out["subject_id"].astype(str).to_numpy(object))
     rows = grid[np.where(at >= 0, at, len(index))]
     grades = pd.DataFrame(
