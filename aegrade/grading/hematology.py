@@ -503,17 +503,21 @@ def _lineage_grades(
         day = prep.day if prep.day is not None else np.full(prep.n, np.nan)
         use &= day > from_day
     sel = np.flatnonzero(use)
-    if graded is not None:
-        low = graded["grade_low"].to_numpy(float, na_value=-1.0)[sel].astype(np.int64)
+    if graded is not None:  # the selected rows' grades only (NA: -1)
+        picked = graded["grade_low"].array[sel]
+        low = np.asarray(picked.to_numpy(dtype=float, na_value=-1.0)).astype(np.int64)
     else:
         low = grade_prepared(_subset(prep, sel), criteria)[1].grade.astype(np.int64)
-    pidx, s = prep.param_index[sel], subj[sel]
+    # every lineage's worst grade per subject in one running maximum over (lineage, subject)
+    slot = np.full(len(prep.param_names) + 1, -1, np.int64)
+    slot[list(wanted)] = np.arange(len(wanted))
+    cell = slot[prep.param_index[sel]] * n + subj[sel]
+    worst = np.full(len(wanted) * n, -1, np.int64)
+    np.maximum.at(worst, cell, low)  # an ungraded row (-1) changes nothing
     out = {}
-    for i, column in wanted.items():
-        m = np.flatnonzero((pidx == i) & (low >= 0))
-        worst = np.full(n, -1, np.int64)
-        np.maximum.at(worst, s[m], low[m])
-        out[column] = nullable_int(worst, worst >= 0)
+    for k, column in enumerate(wanted.values()):
+        part = worst[k * n : (k + 1) * n]
+        out[column] = nullable_int(part, part >= 0)
     for column in LINEAGES.values():
         out.setdefault(column, nullable_int(np.zeros(n, np.int64), np.zeros(n, bool)))
     return pd.DataFrame(out)[list(LINEAGES.values())]

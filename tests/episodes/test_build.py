@@ -125,6 +125,23 @@ def test_text_codes_are_factorize_of_the_ids_as_text_given_once_per_column() -> 
     assert text_codes(numbers)[1].tolist() == ["7", "8"]
 
 
+def test_text_codes_know_a_column_shared_by_a_concat() -> None:
+    """A frame's column joined into another frame (as assemble_grades does) is other Arrow
+    arrays over the same buffers: its codes are given again, not recomputed (issue 15); a
+    slice of it (other offset or length) is factorized anew."""
+    import pandas as pd
+
+    from aegrade.episodes.build import text_codes
+
+    frame = pd.DataFrame({"subject_id": pd.array(["b", "a", "b", None], dtype="string")})
+    joined = pd.concat([frame.copy(deep=False), pd.DataFrame({"x": range(4)})], axis=1)
+    codes, uniques = text_codes(frame["subject_id"])
+    again = text_codes(joined["subject_id"])
+    assert again[0] is codes and again[1] is uniques
+    part = text_codes(joined["subject_id"].iloc[1:])
+    assert part[0] is not codes and part[0].tolist() == [0, 1, -1]
+
+
 def test_widened_sort_gives_the_stable_order_and_the_sorted_keys() -> None:
     from aegrade.episodes.build import stable_order, widened_sort
 
