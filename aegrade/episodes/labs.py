@@ -107,7 +107,9 @@ class LongGrades:
     @cached_property
     def graded(self) -> np.ndarray:
         """Where the entry has a grade."""
-        out: np.ndarray = self.grades >= 0  # NaN compares False
+        if self.grades.dtype.kind == "f":
+            return ~np.isnan(self.grades)
+        out: np.ndarray = self.grades >= 0
         return out
 
     @cached_property
@@ -183,8 +185,13 @@ def _side_grades(column: pd.Series, at: np.ndarray) -> np.ndarray:
     0 to 127, else float (NaN: not graded)."""
     array = column.array
     if isinstance(array, pd.arrays.IntegerArray):  # the engine's Int8: no float detour
-        missing = np.asarray(array.isna(), dtype=bool)[at]
-        whole: np.ndarray = array.to_numpy(dtype=np.int64, na_value=0)[at]
+        picked = array.take(at)
+        missing = np.asarray(picked.isna(), dtype=bool)
+        if str(array.dtype) == "Int8":
+            small: np.ndarray = np.asarray(picked.to_numpy(dtype=np.int8, na_value=-1))
+            if int(np.count_nonzero(small < 0)) == int(np.count_nonzero(missing)):
+                return small  # no grade below 0 beside the NA ones
+        whole: np.ndarray = np.asarray(picked.to_numpy(dtype=np.int64, na_value=0))
         given = whole[~missing]
         if not given.size or (int(given.min()) >= 0 and int(given.max()) <= 127):
             small = whole.astype(np.int8)
@@ -350,14 +357,13 @@ def build_episodes(long: LongGrades) -> pd.DataFrame:
         return pd.DataFrame(columns=EPISODE_COLUMNS)
     rows = np.flatnonzero(keep)
     order, key, grade, day = _episode_sort(long.key[rows], long.day[rows], long.grades[rows])
-    rows = rows[order]  # the kept entries in episode order
     abnormal = grade >= 1
     eps = find_episodes(key, day, abnormal)
     stats = episode_stats(eps, key, day, grade, resolution="next_normal", abnormal=abnormal)
     ep_key = key[eps.first]
     base = _baseline_of(long, ep_key)  # each episode's baseline grade
     emergent = ~(stats.worst.astype(np.int64) <= np.nan_to_num(base, nan=-1))
-    worst_at = rows[stats.worst_at]
+    worst_at = rows[order[stats.worst_at]]  # the entry of each episode's worst grade
     if not emergent.all():  # the episodes kept, before any text is made
         stats = EpisodeStats(*(getattr(stats, f.name)[emergent] for f in fields(stats)))
         ep_key, worst_at, base = ep_key[emergent], worst_at[emergent], base[emergent]

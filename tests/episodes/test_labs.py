@@ -118,3 +118,39 @@ def test_episode_order_falls_back_when_it_cannot_pack() -> None:
     assert sorted_key.tolist() == [0, 2**40, 2**40] and sorted_grade.tolist() == [2.0, 3.0, 1.5]
     assert sorted_day.tolist() == [-1e9, 0.5, 1e9]
     assert labs._episode_order(key[:0], day[:0], grade[:0]).tolist() == []
+
+
+@pytest.mark.parametrize("dtype", ["Int8", "Int64", "float64", "object"])
+def test_stacked_grades_are_int8_when_whole_else_float(dtype: str) -> None:
+    """Grades 0..127 of any column type stack as int8 (-1: not graded); a grade below 0 or
+    not a whole number keeps the float grades (NaN: not graded), graded as given (issue 15)."""
+    from aegrade.episodes.labs import stack_directions
+
+    def graded(grades: list[object]) -> pd.DataFrame:
+        n = len(grades)
+        column = pd.Series(grades, dtype=object)
+        if dtype != "object":
+            column = column.astype("Float64").astype(dtype)
+        return pd.DataFrame(
+            {
+                "subject_id": ["S1"] * n,
+                "criteria": "ctcae-v5.0",
+                "term_low": "Anemia",
+                "rule_low": "a/x",
+                "grade_low": column,
+                "term_high": None,
+                "rule_high": None,
+                "grade_high": np.nan,
+            }
+        )
+
+    long = stack_directions(graded([0, 3, None, 2]), np.array([1.0, 2.0, 3.0, 4.0]))
+    assert long.grades.dtype == np.int8 and long.grades.tolist() == [0, 3, -1, 2]
+    assert long.graded.tolist() == [True, True, False, True]
+    assert np.array_equal(long.grade, [0.0, 3.0, np.nan, 2.0], equal_nan=True)
+    if dtype in ("float64", "object"):
+        long = stack_directions(graded([0, 2.5, None]), np.array([1.0, 2.0, 3.0]))
+        assert long.grades.dtype == float and long.graded.tolist() == [True, True, False]
+    long = stack_directions(graded([-1, 2, None]), np.array([1.0, 2.0, 3.0]))
+    assert long.grades.dtype == float and long.graded.tolist() == [True, True, False]
+    assert long.grade[0] == -1.0
