@@ -107,9 +107,9 @@ class LongGrades:
     @cached_property
     def graded(self) -> np.ndarray:
         """Where the entry has a grade."""
-        if self.grades.dtype.kind == "f":
-            return ~np.isnan(self.grades)
-        out: np.ndarray = self.grades >= 0
+        out: np.ndarray = (
+            ~np.isnan(self.grades) if self.grades.dtype.kind == "f" else self.grades >= 0
+        )
         return out
 
     @cached_property
