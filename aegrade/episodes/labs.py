@@ -61,9 +61,9 @@ class LongGrades:
     rules: np.ndarray
     grades: np.ndarray
     day: np.ndarray
-    #: per entry, its row in the graded table; the first ``n_low`` entries are the low side's
-    source: np.ndarray
-    n_low: int
+    #: per side (low, high), the rows of the graded table its entries come from, in order:
+    #: the low side's entries first
+    side_rows: tuple[np.ndarray, np.ndarray]
     #: per side (low, high), each graded row's rule code in that side's own labels, and the
     #: table from those codes to ``rules`` (its last entry, -1, read by code -1)
     side_rules: tuple[np.ndarray, np.ndarray]
@@ -135,13 +135,20 @@ class LongGrades:
         ['k/2', 'a/1']
         """
         at = np.asarray(at, dtype=np.int64)
-        row = self.source[at]
-        low, high = (
-            np.take(table, codes[row].astype(np.int64), mode="wrap")
-            for codes, table in zip(self.side_rules, self.rule_tables, strict=True)
-        )
-        out: np.ndarray = np.where(at < self.n_low, low, high)
+        out = np.empty(len(at), np.int64)
+        low = at < len(self.side_rows[0])
+        for side, (rows, codes, table) in enumerate(
+            zip(self.side_rows, self.side_rules, self.rule_tables, strict=True)
+        ):
+            mine = low if side == 0 else ~low
+            row = rows[at[mine] - (0 if side == 0 else len(self.side_rows[0]))]
+            out[mine] = np.take(table, codes[row].astype(np.int64), mode="wrap")
         return out
+
+    @cached_property
+    def source(self) -> np.ndarray:
+        """Per entry, its row in the graded table."""
+        return np.concatenate(self.side_rows)
 
     @cached_property
     def rule(self) -> np.ndarray:
@@ -248,15 +255,16 @@ def stack_directions(graded: pd.DataFrame, day: np.ndarray | None) -> LongGrades
     base += crit
     base += 1
     at = [np.flatnonzero(codes >= 0) for codes, _ in term_codes]  # rows that have a term
-    source = np.concatenate(at)
-    key = np.empty(len(source), np.int64)
+    n = len(at[0]) + len(at[1])
+    key = np.empty(n, np.int64)
+    days = np.empty(n, day.dtype)
     start = 0
     for (codes, _), table, rows in zip(term_codes, term_tables, at, strict=True):
-        part = key[start : start + len(rows)]
+        part = slice(start, start + len(rows))
         start += len(rows)
-        np.take(table, codes[rows], out=part)
-        part *= n_sys
-        part += base[rows]
+        np.take(base, rows, out=key[part])
+        key[part] += np.take(table, codes[rows]) * n_sys
+        np.take(day, rows, out=days[part])
     grades = [_side_grades(graded[f"grade_{d}"], rows) for d, rows in zip(sides, at, strict=True)]
     if any(g.dtype.kind == "f" for g in grades):
         grades = [np.where(g >= 0, g, np.nan) if g.dtype.kind != "f" else g for g in grades]
@@ -267,9 +275,8 @@ def stack_directions(graded: pd.DataFrame, day: np.ndarray | None) -> LongGrades
         systems=systems,
         rules=rules,
         grades=np.concatenate(grades),
-        day=day[source],
-        source=source,
-        n_low=len(at[0]),
+        day=days,
+        side_rows=(at[0], at[1]),
         side_rules=(rule_codes[0][0], rule_codes[1][0]),
         rule_tables=(rule_tables[0], rule_tables[1]),
     )
@@ -355,15 +362,16 @@ def build_episodes(long: LongGrades) -> pd.DataFrame:
         keep &= hot[long.key]
     if not keep.any():
         return pd.DataFrame(columns=EPISODE_COLUMNS)
-    rows = np.flatnonzero(keep)
-    order, key, grade, day = _episode_sort(long.key[rows], long.day[rows], long.grades[rows])
+    order, key, grade, day = _episode_sort(
+        long.key[keep], long.day[keep], long.grades[keep], own_key=True
+    )
     abnormal = grade >= 1
     eps = find_episodes(key, day, abnormal)
     stats = episode_stats(eps, key, day, grade, resolution="next_normal", abnormal=abnormal)
     ep_key = key[eps.first]
     base = _baseline_of(long, ep_key)  # each episode's baseline grade
     emergent = ~(stats.worst.astype(np.int64) <= np.nan_to_num(base, nan=-1))
-    worst_at = rows[order[stats.worst_at]]  # the entry of each episode's worst grade
+    worst_at = np.flatnonzero(keep)[order[stats.worst_at]]  # each episode's worst entry
     if not emergent.all():  # the episodes kept, before any text is made
         stats = EpisodeStats(*(getattr(stats, f.name)[emergent] for f in fields(stats)))
         ep_key, worst_at, base = ep_key[emergent], worst_at[emergent], base[emergent]
@@ -407,72 +415,92 @@ def _episode_order(key: np.ndarray, day: np.ndarray, grade: np.ndarray) -> np.nd
     return _episode_sort(key, day, grade)[0]
 
 
-def _day_ranks(day: np.ndarray) -> tuple[np.ndarray, np.ndarray | float] | None:
-    """Each day's rank (NaN last, as in lexsort) and how to read a rank back: the first day
-    (whole days: ``rank + first``) or the sorted distinct days; None: too many to pack."""
+def _day_ranks(day: np.ndarray) -> tuple[np.ndarray, float | np.ndarray, int] | None:
+    """Each day's rank (NaN last, as in lexsort), how to read a rank back and the rank of
+    NaN (-1: no NaN). Whole days: the rank is ``day - first day`` as float (the buffer the
+    sorted days are later read into) and reads back by adding the first day; other days: the
+    rank among the sorted distinct days (int), read back by a gather from them."""
     nan = np.isnan(day)
     has_nan = bool(nan.any())
     if has_nan and nan.all():
-        return np.zeros(len(day), np.int64), np.array([np.nan])
-    low, high = float(np.nanmin(day)), float(np.nanmax(day))
+        return np.zeros(len(day)), 0.0, 0
+    low, high = (
+        (float(np.nanmin(day)), float(np.nanmax(day)))
+        if has_nan
+        else (
+            float(day.min()),
+            float(day.max()),
+        )
+    )
     span = high - low
-    if span < 2**20 and bool(np.all(np.isnan(day) | (day == np.round(day)))):
-        shifted = day - low
+    rank = np.round(day).astype(np.float64, copy=False)
+    if span < 2**20 and bool(np.all((rank == day) | nan)):
+        rank -= low
         if has_nan:
-            shifted[nan] = span + 1
-        return shifted.astype(np.int64), low
-    values, rank = np.unique(day, return_inverse=True)
-    return rank.reshape(-1).astype(np.int64), values
+            rank[nan] = span + 1
+        return rank, low, int(span) + 1 if has_nan else -1
+    values, codes = np.unique(day, return_inverse=True)
+    nan_rank = len(values) - 1 if has_nan else -1
+    return codes.reshape(-1).astype(np.int64), values, nan_rank
 
 
 def _episode_sort(
-    key: np.ndarray, day: np.ndarray, grade: np.ndarray
+    key: np.ndarray, day: np.ndarray, grade: np.ndarray, *, own_key: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`_episode_order` and ``key``, ``grade`` and ``day`` in that order.
 
     When the keys pack, each entry is one int64 word: key, day rank, ``7 - grade`` and its
     position, each in its own bits; one plain sort of the words gives the order (the position
     makes every word distinct, so the sort is stable), and shifts and masks read the sorted
-    key, day and grade back without gathering them."""
+    key, day and grade back without gathering them. The word is built and read in place
+    (``own_key``: in ``key`` itself, which the caller no longer needs), so a million entries
+    cost a few arrays, not a dozen."""
     n = len(key)
-    g = grade.astype(np.int64) if n else np.zeros(0, np.int64)
-    packs = bool(n) and int(g.min()) >= 0 and int(g.max()) <= 7 and int(key.min()) >= 0
+    packs = bool(n) and int(key.min()) >= 0 and float(grade.min()) >= 0 and grade.max() <= 7
     if packs and grade.dtype.kind == "f":
-        packs = bool(np.all(g == grade))
+        packs = bool(np.all(np.floor(grade) == grade))
     ranks = _day_ranks(day) if packs else None
-    if ranks is None:
+    if ranks is not None:
+        rank, read_back, nan_rank = ranks
+        pos_bits = max(int(n - 1).bit_length(), 1)
+        day_bits = max(int(rank.max()).bit_length(), 1)
+        key_bits = max(int(key.max()).bit_length(), 1)
+        packs = key_bits + day_bits + 3 + pos_bits <= 63
+    if ranks is None or not packs:
         order = np.lexsort((-grade, day, key))
         return order, key[order], grade[order], day[order]
-    rank, read_back = ranks
-    pos_bits = max(int(n - 1).bit_length(), 1)
-    day_bits = max(int(rank.max()).bit_length(), 1)
-    key_bits = max(int(key.max()).bit_length(), 1)
-    if key_bits + day_bits + 3 + pos_bits > 63:
-        order = np.lexsort((-grade, day, key))
-        return order, key[order], grade[order], day[order]
-    word = key.astype(np.int64)  # a copy: built in place from here
+    word = key if own_key and key.dtype == np.int64 else key.astype(np.int64)
     word <<= day_bits
-    word |= rank
+    np.add(word, rank, out=word, casting="unsafe")  # whole numbers below 2**20: exact
     word <<= 3
-    np.subtract(7, g, out=g)
-    word |= g
+    word |= 7
+    np.bitwise_xor(word, grade.astype(np.int8, copy=False), out=word)  # 7 - grade
     word <<= pos_bits
-    word |= np.arange(n, dtype=np.int64)
+    positions: np.ndarray = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
+    word |= positions
     word.sort()
-    order = word & ((1 << pos_bits) - 1)
+    order = np.empty(n, positions.dtype)
+    np.bitwise_and(word, (1 << pos_bits) - 1, out=order, casting="unsafe")
     word >>= pos_bits
-    sorted_grade = (7 - (word & 7)).astype(grade.dtype)
+    sorted_grade = np.empty(n, grade.dtype)
+    np.bitwise_and(word, 7, out=sorted_grade, casting="unsafe")
+    np.subtract(7, sorted_grade, out=sorted_grade)
     word >>= 3
-    sorted_rank = word & ((1 << day_bits) - 1)
-    if isinstance(read_back, float):
-        sorted_day = sorted_rank.astype(float)
+    if isinstance(read_back, float):  # the rank's float buffer takes the sorted days
+        sorted_day = rank
+        np.bitwise_and(word, (1 << day_bits) - 1, out=sorted_day, casting="unsafe")
+        if nan_rank >= 0:
+            sorted_day[sorted_day == nan_rank] = np.nan
         sorted_day += read_back
-        if np.isnan(day).any():
-            sorted_day[sorted_rank == int(rank.max())] = np.nan
     else:
-        sorted_day = read_back[sorted_rank]
+        sorted_day = read_back[word & ((1 << day_bits) - 1)]
     word >>= day_bits
-    return order, word.astype(key.dtype, copy=False), sorted_grade, sorted_day
+    return (
+        order,
+        word.astype(key.dtype, copy=False),
+        sorted_grade,
+        sorted_day.astype(day.dtype, copy=False),
+    )
 
 
 def _labels(codes: np.ndarray, labels: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:

@@ -75,7 +75,9 @@ def test_only_treatment_emergent_episodes() -> None:
     assert ae["baseline_grade"].tolist() == [2]
 
 
-@pytest.mark.parametrize("days", ["whole", "fractions", "with missing", "one day"])
+@pytest.mark.parametrize(
+    "days", ["whole", "fractions", "with missing", "one day", "all missing", "integers"]
+)
 def test_episode_order_is_the_three_key_lexsort(days: str) -> None:
     """The packed-key sort of build_episodes gives np.lexsort((-grade, day, key))'s order,
     ties kept in input order (issue 15)."""
@@ -89,6 +91,8 @@ def test_episode_order_is_the_three_key_lexsort(days: str) -> None:
         "fractions": rng.choice([0.5, 1.25, 1e-9, -3.0, 2.0, 7.75], n),
         "with missing": np.where(rng.random(n) > 0.8, np.nan, rng.integers(1, 9, n).astype(float)),
         "one day": np.full(n, 3.0),
+        "all missing": np.full(n, np.nan),
+        "integers": rng.integers(-5, 60, n),
     }[days]
     grade = rng.integers(0, 6, n).astype(float)
     expected = np.lexsort((-grade, day, key))
@@ -99,6 +103,7 @@ def test_episode_order_is_the_three_key_lexsort(days: str) -> None:
     assert sorted_key.tolist() == key[expected].tolist() and sorted_key.dtype == key.dtype
     assert sorted_grade.tolist() == grade[expected].tolist() and sorted_grade.dtype == float
     np.testing.assert_array_equal(sorted_day, day[expected])
+    assert sorted_day.dtype == day.dtype
     small = grade.astype(np.int8)  # the int8 grades of stack_directions stay int8
     order8, _, grade8, _ = labs._episode_sort(key, day, small)
     assert order8.tolist() == expected.tolist()
