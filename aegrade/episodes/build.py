@@ -408,9 +408,10 @@ def _worst_and_where(grade: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray,
     if small and n:
         small = int(grade.min()) >= 0 and int(grade.max()) <= 127
     if small:
-        word = np.arange(n - 1, -1, -1, dtype=np.int64)  # 2**40 - 1 - position, shifted
-        word += (1 << 40) - n
-        word |= grade.astype(np.int64) << 40
+        word = grade.astype(np.int64)  # grade << 40 | (2**40 - 1 - position), in place
+        word <<= 40
+        word += (1 << 40) - 1
+        np.subtract(word, np.arange(n, dtype=np.int32 if n < 2**31 else np.int64), out=word)
         best = np.maximum.reduceat(word, bounds)[0::2]
         worst = (best >> 40).astype(grade.dtype)
         return worst, (1 << 40) - 1 - (best & ((1 << 40) - 1))
