@@ -277,8 +277,8 @@ def conform_graded_observations(
         if GRADED_OBSERVATIONS.dtype_of(str(name)) == "Int64":
             out[name] = _as_int64(out[name])
     if "value" in out:
-        number, text = split_value(out["value"])
-        if parsed is not None:
+        number, text = _split_value(out["value"])
+        if parsed is not None and text.notna().any():  # text cells: some may read as numbers
             read = text.notna().to_numpy(bool) & np.isfinite(parsed) & number.isna().to_numpy(bool)
             if censored is not None:
                 read &= ~censored
@@ -291,6 +291,17 @@ def conform_graded_observations(
             out[column] = np.where(np.isnan(given) & np.isfinite(numbers), numbers, given)
     out["reason_code"] = reason_codes(_grades_as_floats(out))
     return conform(out, GRADED_OBSERVATIONS)
+
+
+def _split_value(value: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """:func:`~aegrade.schema.split_value`; a float column as it is (no copy) beside a text
+    column of Arrow nulls made at once (not a million NA cells converted one by one)."""
+    if value.dtype != np.float64:
+        return split_value(value)
+    import pyarrow as pa  # imported by pandas already (its string arrays)
+
+    empty = pd.array(pa.nulls(len(value), pa.large_string()), dtype="string")
+    return value, pd.Series(empty, index=value.index, copy=False)
 
 
 def _grades_as_floats(out: pd.DataFrame) -> pd.DataFrame:
