@@ -380,13 +380,21 @@ def _first_last_days(
     In a range whose days ascend without NaN they are its first and last day; only the ranges
     with a descent or a NaN inside (few: the observations come sorted by day) are reduced."""
     onset, end = day[first], day[last]
-    odd = np.flatnonzero(day[1:] < day[:-1]) + 1  # a descent: below its predecessor
-    gaps = np.flatnonzero(np.isnan(day))
-    if odd.size == 0 and gaps.size == 0:
+    if len(day) < 2:
         return onset, end
-    # a descent at p matters when first < p <= last; a NaN when first <= p <= last
-    hit = np.searchsorted(odd, last, side="right") > np.searchsorted(odd, first, side="right")
-    hit |= np.searchsorted(gaps, last, side="right") > np.searchsorted(gaps, first, side="left")
+    # a mark at p (1 <= p < n): a descent (below its predecessor) or a NaN at p or p - 1; a
+    # range with a mark at some p in first < p <= last is reduced (a NaN in a one-row range
+    # is already its onset and end)
+    nan = np.isnan(day)
+    mark = day[1:] < day[:-1]
+    mark |= nan[1:]
+    mark |= nan[:-1]
+    marks = np.empty(len(day), np.int32 if len(day) < 2**31 else np.int64)
+    marks[0] = 0
+    np.cumsum(mark, out=marks[1:])
+    if not marks[-1]:
+        return onset, end
+    hit = marks[last] > marks[first]
     redo = np.flatnonzero(hit)
     if redo.size:
         bounds = np.empty(2 * redo.size, np.int64)
