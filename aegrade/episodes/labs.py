@@ -396,9 +396,10 @@ def _abnormal_keys(key: np.ndarray, keep: np.ndarray, grades: np.ndarray) -> np.
     top = int(key.max()) + 1
     if top > max(4 * len(key), 1 << 20):
         return None
-    hot = np.zeros(top, bool)
-    hot[key[keep & (grades >= 1)]] = True
-    return hot
+    abnormal = keep & (grades >= 1)
+    hot = np.zeros(top, np.int8)
+    np.maximum.at(hot, key, abnormal.view(np.int8))  # no gathered copy of the keys
+    return hot.view(bool)
 
 
 def _episode_order(key: np.ndarray, day: np.ndarray, grade: np.ndarray) -> np.ndarray:
