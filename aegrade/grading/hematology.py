@@ -26,7 +26,7 @@ import pandas as pd
 from aegrade.criteria import load_criteria, load_ctcae, provenance_fields, resolve_criteria_id
 from aegrade.criteria.units import registry
 from aegrade.criteria.vocabulary import not_given, read_values
-from aegrade.episodes.build import stable_order, text_codes
+from aegrade.episodes.build import text_codes
 from aegrade.errors import failure_frame
 from aegrade.grading.biomarkers import (
     BIOMARKERS,
@@ -440,10 +440,13 @@ def _rows_by_code(
     units = np.array(
         [*getattr(reg, "unit_names", dict.fromkeys(reg.unit_alias.values())), None], dtype=object
     )
-    wanted = [prep.param_names.index(c) for c in _USED if c in prep.param_names]
-    used = _member(prep.param_index, wanted, len(prep.param_names))
-    sel = np.flatnonzero(used & (subj >= 0) & ~np.isnan(prep.value))
-    sel = sel[stable_order(prep.param_index[sel])]
+    wanted = sorted({prep.param_names.index(c) for c in _USED if c in prep.param_names})
+    # each used parameter's slot (in parameter order; -1: not used), one byte per row
+    slot = np.full(len(prep.param_names) + 1, -1, np.int8)
+    slot[wanted] = np.arange(len(wanted))
+    slots = slot[prep.param_index]
+    sel = np.flatnonzero((slots >= 0) & (subj >= 0) & ~np.isnan(prep.value))
+    sel = sel[np.argsort(slots[sel], kind="stable")]  # grouped by parameter (a radix sort)
     pidx, s, value = prep.param_index[sel], subj[sel], prep.value[sel]
     if days is not None:
         day = days[sel]
