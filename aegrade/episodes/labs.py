@@ -113,11 +113,16 @@ class LongGrades:
         return out
 
     @cached_property
+    def graded_subject(self) -> np.ndarray:
+        """Graded entries of a subject (the others are never read)."""
+        out: np.ndarray = self.graded & (self.key >= self.subject_stride)
+        return out
+
+    @cached_property
     def post_baseline(self) -> np.ndarray:
         """Graded entries of a subject after baseline (day > 0, or no day): the entries the
         episodes and the worst grades per term read."""
-        out: np.ndarray = self.graded & (self.key >= self.subject_stride)
-        out &= ~(self.day <= BASELINE_LAST_DAY)
+        out: np.ndarray = self.graded_subject & ~(self.day <= BASELINE_LAST_DAY)
         return out
 
     def rule_at(self, at: np.ndarray) -> np.ndarray:
@@ -313,9 +318,7 @@ def baseline_grades(long: LongGrades) -> np.ndarray:
 def _baseline_of(long: LongGrades, keys: np.ndarray) -> np.ndarray:
     """The baseline grade (NaN: none) of each packed key of ``keys``, by the one baseline rule
     run on the entries up to day 0 only (the only ones that can be a baseline)."""
-    cand = np.flatnonzero(
-        (long.day <= BASELINE_LAST_DAY) & long.graded & (long.key >= long.subject_stride)
-    )
+    cand = np.flatnonzero(long.graded_subject & ~long.post_baseline)  # graded, day <= 0
     if cand.size == 0:
         return np.full(len(keys), np.nan)
     # the keys asked about ride along as entries that are never a baseline themselves
