@@ -159,3 +159,42 @@ def test_stacked_grades_are_int8_when_whole_else_float(dtype: str) -> None:
     long = stack_directions(graded([-1, 2, None]), np.array([1.0, 2.0, 3.0]))
     assert long.grades.dtype == float and long.graded.tolist() == [True, True, False]
     assert long.grade[0] == -1.0
+
+
+def test_long_grades_read_subject_term_system_and_rule_back_from_the_key() -> None:
+    """One packed key per stacked entry: subject, term and system read back from it, the
+    rule gathered from each side's rows on demand, ``source`` the graded row (issue 15)."""
+    from aegrade.episodes.labs import stack_directions
+
+    graded = pd.DataFrame(
+        {
+            "subject_id": pd.array(["S2", " ", "S1", "S2"], dtype="string"),
+            "criteria": pd.Categorical(["ctcae-v5.0", "ctcae-v5.0", None, "ctcae-v4.03"]),
+            "term_low": pd.Categorical(["Anemia", "Anemia", None, "Anemia"]),
+            "rule_low": pd.Categorical(["a/1", "a/2", None, "a/0"]),
+            "grade_low": pd.array([1, 2, None, 0], dtype="Int8"),
+            "term_high": pd.Categorical([None, "Hyperkalemia", "Hyperkalemia", "Anemia"]),
+            "rule_high": pd.Categorical([None, "k/2", None, "x/3"]),
+            "grade_high": pd.array([None, 2, None, 3], dtype="Int8"),
+        }
+    )
+    long = stack_directions(graded, np.array([1.0, 2.0, 3.0, 4.0]))
+    assert long.source.tolist() == [0, 1, 3, 1, 2, 3]  # low side first, then high
+    subjects = [None if c < 0 else str(long.subjects[c]) for c in long.subject]
+    assert subjects == ["S2", None, "S2", None, "S1", "S2"]  # a blank id is no subject
+    assert long.terms[long.term].tolist() == [
+        "Anemia",
+        "Anemia",
+        "Anemia",
+        "Hyperkalemia",
+        "Hyperkalemia",
+        "Anemia",
+    ]
+    systems = [None if c < 0 else long.systems[c] for c in long.criteria]
+    assert systems == ["ctcae-v5.0", "ctcae-v5.0", "ctcae-v4.03", "ctcae-v5.0", None, "ctcae-v4.03"]
+    rules = [None if c < 0 else long.rules[c] for c in long.rule]
+    assert rules == ["a/1", "a/2", "a/0", "k/2", None, "x/3"]
+    assert long.grades.tolist() == [1, 2, 0, 2, -1, 3]
+    # one key per subject, term and system: S2's Anemia of v4.03 from both sides
+    assert long.key[2] == long.key[5] and long.key[0] != long.key[2]
+    assert long.post_baseline.tolist() == [True, False, True, False, False, True]
