@@ -268,7 +268,7 @@ def stack_directions(graded: pd.DataFrame, day: np.ndarray | None) -> LongGrades
         part = slice(start, start + len(rows))
         start += len(rows)
         np.take(base, rows, out=key[part])
-        key[part] += np.take(table, codes[rows]) * n_sys
+        key[part] += np.take(table * n_sys, codes[rows])  # -1 (no term) is never taken
         np.take(day, rows, out=days[part])
     grades = [_side_grades(graded[f"grade_{d}"], rows) for d, rows in zip(sides, at, strict=True)]
     if any(g.dtype.kind == "f" for g in grades):
