@@ -247,11 +247,13 @@ def summarize_hematology(
     )
     parts.append(il6_before_tocilizumab(rows["IL6"], first_tocilizumab(frame, ready.code, index)))
     summary = subjects[["subject_id", *[c for c in ("arm",) if c in subjects]]].copy()
-    for part in parts:
-        summary = pd.concat(
-            [summary, part.drop(columns="subject_id", errors="ignore").reset_index(drop=True)],
-            axis=1,
-        )
+    summary = pd.concat(  # every part beside the subjects at once (one concat, not one each)
+        [
+            summary,
+            *(p.drop(columns="subject_id", errors="ignore").reset_index(drop=True) for p in parts),
+        ],
+        axis=1,
+    )
     listing = summary[[c for c in LISTING_COLUMNS if c in summary]].copy()
     return HematologyResult(
         subject_summary=summary,
