@@ -378,7 +378,8 @@ def _stack_events(frames: list[pd.DataFrame]) -> pd.DataFrame:
     if len(filled) == len(frames) or not filled:
         return pd.concat(frames, ignore_index=True)
     proto = pd.concat([f.iloc[:0] for f in frames], ignore_index=True)
-    out = pd.concat(filled, ignore_index=True).reindex(columns=proto.columns)
+    rows = filled[0] if len(filled) == 1 else pd.concat(filled)  # one frame: not copied
+    out = rows.reset_index(drop=True).reindex(columns=proto.columns)
     for name in proto.columns:
         if ADVERSE_EVENTS.dtype_of(str(name)) is None and out[name].dtype != proto[name].dtype:
             out[name] = out[name].astype(proto[name].dtype)
