@@ -268,7 +268,7 @@ def summarize_hematology(
 def _subject_codes(frame: pd.DataFrame, index: pd.Index) -> np.ndarray:
     codes, uniques = text_codes(frame["subject_id"])  # as the lab episodes factorized them
     lookup = np.r_[index.get_indexer(pd.Index(uniques, dtype="string")), -1]
-    out: np.ndarray = lookup[codes].astype(np.int64)
+    out: np.ndarray = lookup[codes]  # int64 already: not copied again
     return out
 
 
