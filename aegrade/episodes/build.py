@@ -161,9 +161,24 @@ def unique_codes(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(seen).astype(key.dtype, copy=False), rank[key]
 
 
-#: The last column :func:`text_codes` factorized: (a weak reference to its Arrow data, codes,
-#: distinct ids). Replaced whole, so a thread reads either the old entry or the new one.
-_last_codes: tuple[weakref.ref[object], np.ndarray, np.ndarray] | None = None
+#: The last column :func:`text_codes` factorized: (a weak reference to its Arrow data, the
+#: data's buffers, codes, distinct ids). Replaced whole, so a thread reads either the old
+#: entry or the new one.
+_last_codes: tuple[weakref.ref[object], object, np.ndarray, np.ndarray] | None = None
+
+
+def _buffers(data: object) -> object:
+    """What identifies Arrow data: its type and per chunk the addresses of its buffers, its
+    offset and length (None: not Arrow data). Two arrays with the same buffers hold the same
+    values while the first is alive (Arrow buffers are immutable and cannot be freed while
+    an array uses them), as when a frame's column is shared by a shallow copy or a concat."""
+    chunks = getattr(data, "chunks", None)
+    if chunks is None:
+        return None
+    return str(getattr(data, "type", "")), tuple(
+        (tuple(0 if b is None else b.address for b in c.buffers()), c.offset, len(c))
+        for c in chunks
+    )
 
 
 def text_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -172,7 +187,8 @@ def text_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     The stages that group one observation table by subject (lab episodes, the subject
     summary, hematology) each need the codes of the same million ids; the codes of the last
     column factorized are kept (with a weak reference to the column's Arrow data, so nothing
-    is held alive) and given again, read-only, when the same data comes back.
+    is held alive) and given again, read-only, when the same data comes back, also as other
+    Arrow arrays over the same buffers (a column shared by a shallow copy or a concat).
 
     Parameters
     ----------
@@ -196,8 +212,11 @@ def text_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     to_arrow = getattr(text.array, "__arrow_array__", None)
     data = to_arrow() if to_arrow is not None else None
     last = _last_codes
-    if data is not None and last is not None and last[0]() is data:
-        return last[1], last[2]
+    if data is not None and last is not None:
+        kept = last[0]()
+        # the same data, or other Arrow arrays over the kept data's buffers (alive: kept)
+        if kept is not None and (kept is data or last[1] == _buffers(data) is not None):
+            return last[2], last[3]
     found, distinct = pd.factorize(text, use_na_sentinel=True)
     codes = found.astype(np.int64)
     uniques = np.asarray(distinct, dtype=object)
@@ -205,7 +224,7 @@ def text_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     uniques.flags.writeable = False
     if data is not None:
         with contextlib.suppress(TypeError):  # data that takes no weak reference: not kept
-            _last_codes = (weakref.ref(data), codes, uniques)
+            _last_codes = (weakref.ref(data), _buffers(data), codes, uniques)
     return codes, uniques
 
 
@@ -326,17 +345,20 @@ def episode_stats(
     """
     first, last = episodes.first, episodes.last
     length = last - first + 1
-    starts = np.cumsum(length) - length
-    total = int(length.sum())
-    # the rows of every episode, back to back
-    rows = np.arange(total) + np.repeat(first - starts, length)
-    g = grade[rows]
-    worst = np.maximum.reduceat(g, starts) if total else g[:0]
-    pos = np.flatnonzero(g == np.repeat(worst, length))
-    worst_at = rows[pos[np.searchsorted(pos, starts)]] if total else rows
-    d = day[rows]
-    onset = np.fmin.reduceat(d, starts) if total else d
-    end = np.fmax.reduceat(d, starts) if total else d
+    n = len(grade)
+    if len(first) == 0:
+        worst, worst_at = grade[:0], first.astype(np.int64)
+        onset, end = day[:0].astype(float), day[:0].astype(float)
+    else:
+        # each episode is the range first..last of the sorted arrays: one reduceat over
+        # the ranges and the gaps between them (every other result read), nothing gathered
+        bounds = np.empty(2 * len(first), np.int64)
+        bounds[0::2] = first
+        bounds[1::2] = last + 1
+        if bounds[-1] >= n:  # the last range runs to the end: no gap after it
+            bounds = bounds[:-1]
+        worst, worst_at = _worst_and_where(grade, bounds)
+        onset, end = _first_last_days(day, first, last)
     if resolution == "next_normal":
         if abnormal is None:
             raise ValueError("resolution 'next_normal' needs 'abnormal'")
@@ -348,6 +370,67 @@ def episode_stats(
         follow = np.fmax.reduceat(day, block)[np.searchsorted(block, last, side="right") - 1]
         resolved = np.where(follow >= end + gap_days - _DAY_TOL, end + gap_days, np.nan)
     return EpisodeStats(worst, worst_at, onset, end, resolved.astype(float), length)
+
+
+def _first_last_days(
+    day: np.ndarray, first: np.ndarray, last: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per range ``first..last``, the lowest and highest day (NaN ignored; NaN when all are).
+
+    In a range whose days ascend without NaN they are its first and last day; only the ranges
+    with a descent or a NaN inside (few: the observations come sorted by day) are reduced."""
+    onset, end = day[first], day[last]
+    if len(day) < 2:
+        return onset, end
+    # a mark at p (1 <= p < n): a descent (below its predecessor) or a NaN at p or p - 1; a
+    # range with a mark at some p in first < p <= last is reduced (a NaN in a one-row range
+    # is already its onset and end)
+    nan = np.isnan(day)
+    mark = day[1:] < day[:-1]
+    mark |= nan[1:]
+    mark |= nan[:-1]
+    marks = np.empty(len(day), np.int32 if len(day) < 2**31 else np.int64)
+    marks[0] = 0
+    np.cumsum(mark, out=marks[1:])
+    if not marks[-1]:
+        return onset, end
+    hit = marks[last] > marks[first]
+    redo = np.flatnonzero(hit)
+    if redo.size:
+        bounds = np.empty(2 * redo.size, np.int64)
+        bounds[0::2], bounds[1::2] = first[redo], last[redo] + 1
+        if bounds[-1] >= len(day):
+            bounds = bounds[:-1]
+        onset[redo] = np.fmin.reduceat(day, bounds)[0::2]
+        end[redo] = np.fmax.reduceat(day, bounds)[0::2]
+    return onset, end
+
+
+def _worst_and_where(grade: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per range ``bounds[2i]..bounds[2i+1]`` (exclusive), the highest grade and the first
+    position holding it. Whole grades from 0 to 127 ride with their position in one int64
+    (``grade << 40 | (2**40 - 1 - position)``: the maximum is the worst grade at its earliest
+    position); other grades by a second pass over each range's rows."""
+    n = len(grade)
+    small = grade.dtype.kind in "iu" and n < 2**40
+    if small and n:
+        small = int(grade.min()) >= 0 and int(grade.max()) <= 127
+    if small:
+        word = grade.astype(np.int64)  # grade << 40 | (2**40 - 1 - position), in place
+        word <<= 40
+        word += (1 << 40) - 1
+        np.subtract(word, np.arange(n, dtype=np.int32 if n < 2**31 else np.int64), out=word)
+        best = np.maximum.reduceat(word, bounds)[0::2]
+        worst = (best >> 40).astype(grade.dtype)
+        return worst, (1 << 40) - 1 - (best & ((1 << 40) - 1))
+    worst = np.maximum.reduceat(grade, bounds)[0::2]
+    starts = bounds[0::2]
+    stops = np.r_[bounds[1::2], n] if len(bounds) % 2 else bounds[1::2]
+    length = stops - starts
+    offsets = np.cumsum(length) - length
+    rows = np.arange(int(length.sum())) + np.repeat(starts - offsets, length)
+    pos = np.flatnonzero(grade[rows] == np.repeat(worst, length))
+    return worst, rows[pos[np.searchsorted(pos, offsets)]]
 
 
 def episode_rows(

@@ -15,6 +15,7 @@ few result rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -25,9 +26,7 @@ from aegrade.episodes.build import (
     episode_rows,
     episode_stats,
     find_episodes,
-    stable_order,
     text_codes,
-    widened_sort,
 )
 from aegrade.prepare.baseline import BASELINE_LAST_DAY, baseline_rows
 
@@ -44,25 +43,128 @@ __all__ = [
 class LongGrades:
     """One entry per observation and direction that has a term, as integer codes.
 
-    ``subject``, ``term``, ``criteria`` and ``rule`` index ``subjects``, ``terms``,
-    ``systems`` and ``rules`` (-1: none); built by :func:`stack_directions`.
+    Each entry's subject, term and system are one packed int64 ``key``
+    (``((subject + 1) * n_terms + term) * (n_systems + 1) + criteria + 1``, so -1, none,
+    packs too): every stage that groups by subject, term and system reads the same key, and
+    ``subject``, ``term`` and ``criteria`` (indexes into ``subjects``, ``terms`` and
+    ``systems``, -1: none) are read back from it when asked for. ``grades`` are int8 grades
+    (-1: not graded) when every grade is a whole number from 0 to 127, else float (NaN: not
+    graded); ``grade`` is always the float view. ``rule`` (index into ``rules``, -1 when no
+    rule fired) is gathered from the graded rows only when asked for (:meth:`rule_at`).
+    Built by :func:`stack_directions`.
     """
 
-    subject: np.ndarray
+    key: np.ndarray
     subjects: np.ndarray  # labels of the subject codes
-    term: np.ndarray
     terms: np.ndarray
-    criteria: np.ndarray
     systems: np.ndarray
-    rule: np.ndarray  # -1 when no rule fired
     rules: np.ndarray
-    grade: np.ndarray  # float, NaN when not graded
+    grades: np.ndarray
     day: np.ndarray
+    #: per side (low, high), the rows of the graded table its entries come from, in order:
+    #: the low side's entries first
+    side_rows: tuple[np.ndarray, np.ndarray]
+    #: per side (low, high), each graded row's rule code in that side's own labels, and the
+    #: table from those codes to ``rules`` (its last entry, -1, read by code -1)
+    side_rules: tuple[np.ndarray, np.ndarray]
+    rule_tables: tuple[np.ndarray, np.ndarray]
+
+    @property
+    def n_terms(self) -> int:
+        """Terms in the key (at least 1)."""
+        return max(len(self.terms), 1)
+
+    @property
+    def subject_stride(self) -> int:
+        """``key // subject_stride - 1`` is the subject code; a key below it has no subject."""
+        return self.n_terms * (len(self.systems) + 1)
+
+    @cached_property
+    def subject(self) -> np.ndarray:
+        """Subject code of each entry (-1: none)."""
+        out: np.ndarray = self.key // self.subject_stride - 1
+        return out
+
+    @cached_property
+    def term(self) -> np.ndarray:
+        """Term code of each entry."""
+        out: np.ndarray = (self.key // (len(self.systems) + 1)) % self.n_terms
+        return out
+
+    @cached_property
+    def criteria(self) -> np.ndarray:
+        """System code of each entry (-1: none)."""
+        out: np.ndarray = self.key % (len(self.systems) + 1) - 1
+        return out
+
+    @cached_property
+    def grade(self) -> np.ndarray:
+        """Grade of each entry as float, NaN when not graded."""
+        if self.grades.dtype.kind == "f":
+            return self.grades
+        return np.where(self.grades >= 0, self.grades, np.nan)
+
+    @cached_property
+    def graded(self) -> np.ndarray:
+        """Where the entry has a grade."""
+        out: np.ndarray = (
+            ~np.isnan(self.grades) if self.grades.dtype.kind == "f" else self.grades >= 0
+        )
+        return out
+
+    @cached_property
+    def graded_subject(self) -> np.ndarray:
+        """Graded entries of a subject (the others are never read)."""
+        out: np.ndarray = self.graded & (self.key >= self.subject_stride)
+        return out
+
+    @cached_property
+    def post_baseline(self) -> np.ndarray:
+        """Graded entries of a subject after baseline (day > 0, or no day): the entries the
+        episodes and the worst grades per term read."""
+        out: np.ndarray = self.graded_subject & ~(self.day <= BASELINE_LAST_DAY)
+        return out
+
+    def rule_at(self, at: np.ndarray) -> np.ndarray:
+        """The rule code (-1: none) of the entries ``at``.
+
+        Examples
+        --------
+        >>> graded = pd.DataFrame({
+        ...     "subject_id": ["S1", "S1"], "criteria": "ctcae-v5.0", "term_low": ["Anemia", None],
+        ...     "rule_low": ["a/1", None], "grade_low": [1.0, float("nan")],
+        ...     "term_high": [None, "Hyperkalemia"], "rule_high": [None, "k/2"],
+        ...     "grade_high": [float("nan"), 2.0]})
+        >>> long = stack_directions(graded, np.array([1.0, 2.0]))
+        >>> long.rules[long.rule_at(np.array([1, 0]))].tolist()
+        ['k/2', 'a/1']
+        """
+        at = np.asarray(at, dtype=np.int64)
+        out = np.empty(len(at), np.int64)
+        low = at < len(self.side_rows[0])
+        for side, (rows, codes, table) in enumerate(
+            zip(self.side_rows, self.side_rules, self.rule_tables, strict=True)
+        ):
+            mine = low if side == 0 else ~low
+            row = rows[at[mine] - (0 if side == 0 else len(self.side_rows[0]))]
+            out[mine] = np.take(table, codes[row].astype(np.int64), mode="wrap")
+        return out
+
+    @cached_property
+    def source(self) -> np.ndarray:
+        """Per entry, its row in the graded table."""
+        return np.concatenate(self.side_rows)
+
+    @cached_property
+    def rule(self) -> np.ndarray:
+        """Rule code of each entry (-1: none)."""
+        return self.rule_at(np.arange(len(self.key)))
 
 
 def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes (-1: missing; a categorical's own small integer type) and labels."""
     if isinstance(col.dtype, pd.CategoricalDtype):
-        return col.cat.codes.to_numpy(np.int64), np.asarray(col.cat.categories, dtype=object)
+        return col.cat.codes.to_numpy(), np.asarray(col.cat.categories, dtype=object)
     codes, uniques = pd.factorize(col, use_na_sentinel=True)
     return codes.astype(np.int64), np.asarray(uniques, dtype=object)
 
@@ -77,6 +179,44 @@ def _subject_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         return codes, uniques
     renumber = np.r_[np.where(blank, -1, np.cumsum(~blank) - 1), -1]  # [-1]: no subject
     return renumber[codes], uniques[~blank]
+
+
+def _merged(labels: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """One list of the sides' labels (a label both sides have gets one code) and per side a
+    table from its codes to the merged ones, with a last -1 that code -1 reads."""
+    merged, found = pd.factorize(np.concatenate([np.asarray(x, dtype=object) for x in labels]))
+    tables, start = [], 0
+    for x in labels:
+        tables.append(np.r_[merged[start : start + len(x)], -1].astype(np.int64))
+        start += len(x)
+    return np.asarray(found, dtype=object), tables
+
+
+def _side_grades(column: pd.Series, at: np.ndarray) -> np.ndarray:
+    """The grades of rows ``at``: int8 (-1: not graded) when every one is a whole number from
+    0 to 127, else float (NaN: not graded)."""
+    array = column.array
+    if isinstance(array, pd.arrays.IntegerArray):  # the engine's Int8: no float detour
+        picked = array.take(at)
+        missing = np.asarray(picked.isna(), dtype=bool)
+        if str(array.dtype) == "Int8":
+            small: np.ndarray = np.asarray(picked.to_numpy(dtype=np.int8, na_value=-1))
+            if int(np.count_nonzero(small < 0)) == int(np.count_nonzero(missing)):
+                return small  # no grade below 0 beside the NA ones
+        whole: np.ndarray = np.asarray(picked.to_numpy(dtype=np.int64, na_value=0))
+        given = whole[~missing]
+        if not given.size or (int(given.min()) >= 0 and int(given.max()) <= 127):
+            small = whole.astype(np.int8)
+            small[missing] = -1
+            return small
+    grade: np.ndarray = column.to_numpy(dtype=float, na_value=np.nan)[at]
+    known = ~np.isnan(grade)
+    g = grade[known]
+    if g.size and not (g.min() >= 0 and g.max() <= 127 and np.all(g == np.round(g))):
+        return grade
+    out = np.full(len(grade), -1, np.int8)
+    out[known] = g
+    return out
 
 
 def stack_directions(graded: pd.DataFrame, day: np.ndarray | None) -> LongGrades:
@@ -108,53 +248,43 @@ def stack_directions(graded: pd.DataFrame, day: np.ndarray | None) -> LongGrades
     subject, subjects = _subject_codes(graded["subject_id"])
     crit, systems = _codes(graded["criteria"])
     day = day if day is not None else np.full(len(graded), np.nan)
-    directions = ("low", "high")
-    codes = {d: (_codes(graded[f"term_{d}"]), _codes(graded[f"rule_{d}"])) for d in directions}
-    at = {d: np.flatnonzero(codes[d][0][0] >= 0) for d in directions}  # rows that have a term
-    rows = np.concatenate([at[d] for d in directions])
-    # each stacked array made once at its full length, each direction written into its part
-    term = np.empty(len(rows), np.int64)
-    rule = np.empty(len(rows), np.int64)
-    grade = np.empty(len(rows), np.float64)
-    terms_all: list[object] = []
-    rules_all: list[object] = []
+    sides = ("low", "high")
+    term_codes = [_codes(graded[f"term_{d}"]) for d in sides]
+    rule_codes = [_codes(graded[f"rule_{d}"]) for d in sides]
+    terms, term_tables = _merged([labels for _, labels in term_codes])
+    rules, rule_tables = _merged([labels for _, labels in rule_codes])
+    n_terms, n_sys = max(len(terms), 1), len(systems) + 1
+    # subject and system of each graded row, packed once for both sides
+    base = subject.astype(np.int64) + 1
+    base *= n_terms * n_sys
+    base += crit
+    base += 1
+    at = [np.flatnonzero(codes >= 0) for codes, _ in term_codes]  # rows that have a term
+    n = len(at[0]) + len(at[1])
+    key = np.empty(n, np.int64)
+    days = np.empty(n, day.dtype)
     start = 0
-    for d in directions:
-        (d_term, d_terms), (d_rule, d_rules) = codes[d]
-        part = slice(start, start + len(at[d]))
-        start = part.stop
-        np.take(d_term, at[d], out=term[part])
-        term[part] += len(terms_all)
-        np.take(d_rule, at[d], out=rule[part])
-        rule[part] = np.where(rule[part] >= 0, rule[part] + len(rules_all), -1)
-        column = graded[f"grade_{d}"]
-        if isinstance(column.dtype, pd.CategoricalDtype) or column.dtype == object:
-            grade[part] = column.to_numpy(dtype=float, na_value=np.nan)[at[d]]
-        else:  # gather the rows first, convert only them
-            grade[part] = column.iloc[at[d]].to_numpy(dtype=float, na_value=np.nan)
-        terms_all.extend(d_terms)
-        rules_all.extend(d_rules)
-    # the same term may come from both directions' category lists: give it one code
-    term_codes, term_names = pd.factorize(np.asarray(terms_all, dtype=object))
+    for (codes, _), table, rows in zip(term_codes, term_tables, at, strict=True):
+        part = slice(start, start + len(rows))
+        start += len(rows)
+        np.take(base, rows, out=key[part])
+        key[part] += np.take(table * n_sys, codes[rows])  # -1 (no term) is never taken
+        np.take(day, rows, out=days[part])
+    grades = [_side_grades(graded[f"grade_{d}"], rows) for d, rows in zip(sides, at, strict=True)]
+    if any(g.dtype.kind == "f" for g in grades):
+        grades = [np.where(g >= 0, g, np.nan) if g.dtype.kind != "f" else g for g in grades]
     return LongGrades(
-        subject=subject[rows],
+        key=key,
         subjects=subjects,
-        term=term_codes[term] if len(terms_all) else np.zeros(0, np.int64),
-        terms=np.asarray(term_names, dtype=object),
-        criteria=crit[rows],
+        terms=terms,
         systems=systems,
-        rule=rule,
-        rules=np.asarray(rules_all, dtype=object),
-        grade=grade,
-        day=day[rows],
+        rules=rules,
+        grades=np.concatenate(grades),
+        day=days,
+        side_rows=(at[0], at[1]),
+        side_rules=(rule_codes[0][0], rule_codes[1][0]),
+        rule_tables=(rule_tables[0], rule_tables[1]),
     )
-
-
-def _key(long: LongGrades) -> np.ndarray:
-    n_terms = max(len(long.terms), 1)
-    n_sys = max(len(long.systems), 1)
-    key: np.ndarray = (long.subject * n_terms + long.term) * n_sys + np.maximum(long.criteria, 0)
-    return key
 
 
 def baseline_grades(long: LongGrades) -> np.ndarray:
@@ -182,19 +312,23 @@ def baseline_grades(long: LongGrades) -> np.ndarray:
     >>> baseline_grades(stack_directions(graded, np.array([-1.0, 4.0]))).tolist()
     [1.0, 1.0]
     """
-    return _grades_at(long, _baseline_rows(long, _key(long)))
+    return _baseline_of(long, long.key)
 
 
-def _baseline_rows(long: LongGrades, full_key: np.ndarray) -> np.ndarray:
-    """Per row, the position of its baseline row (-1: none), by the one baseline rule."""
-    eligible = ~np.isnan(long.grade) & (long.subject >= 0)
-    key = np.where(long.subject >= 0, full_key, -1)
-    return baseline_rows(key, long.day, eligible, rank=long.grade)
-
-
-def _grades_at(long: LongGrades, rows: np.ndarray) -> np.ndarray:
-    """The grades of ``rows`` (NaN for -1)."""
-    return np.where(rows >= 0, long.grade[np.maximum(rows, 0)], np.nan)
+def _baseline_of(long: LongGrades, keys: np.ndarray) -> np.ndarray:
+    """The baseline grade (NaN: none) of each packed key of ``keys``, by the one baseline rule
+    run on the entries up to day 0 only (the only ones that can be a baseline)."""
+    cand = np.flatnonzero(long.graded_subject & ~long.post_baseline)  # graded, day <= 0
+    if cand.size == 0:
+        return np.full(len(keys), np.nan)
+    # the keys asked about ride along as entries that are never a baseline themselves
+    key = np.concatenate([long.key[cand], keys])
+    day = np.r_[long.day[cand], np.full(len(keys), np.nan)]
+    eligible = np.r_[np.ones(cand.size, bool), np.zeros(len(keys), bool)]
+    rank = np.r_[long.grades[cand].astype(float), np.zeros(len(keys))]
+    rows = baseline_rows(key, day, eligible, rank=rank)[cand.size :]
+    base = long.grades[cand].astype(float)
+    return np.where(rows >= 0, base[np.maximum(rows, 0)], np.nan)
 
 
 def build_episodes(long: LongGrades) -> pd.DataFrame:
@@ -225,55 +359,55 @@ def build_episodes(long: LongGrades) -> pd.DataFrame:
     >>> ae[["grade", "onset", "end", "resolved_day", "rule", "baseline_grade"]].to_numpy().tolist()
     [[3, 2.0, 4.0, 6.0, 'a/3', 1]]
     """
-    full_key = _key(long)
-    base_rows = _baseline_rows(long, full_key)
-    keep = ~np.isnan(long.grade) & (long.subject >= 0) & ~(long.day <= BASELINE_LAST_DAY)
-    # only subject-term pairs with an abnormal grade can hold an episode: sort just those
-    abnormal = (
-        np.bincount(full_key[keep], weights=long.grade[keep] >= 1, minlength=1) > 0
-        if keep.any()
-        else np.zeros(1, bool)
-    )
-    inside = (full_key >= 0) & (full_key < len(abnormal))  # no key: a row without a subject
-    keep &= abnormal[np.clip(full_key, 0, len(abnormal) - 1)] & inside
+    keep = long.post_baseline.copy()
+    hot = _abnormal_keys(long.key, keep, long.grades)
+    if hot is not None:  # only keys with an abnormal grade can hold an episode: sort just those
+        keep &= hot[long.key]
     if not keep.any():
         return pd.DataFrame(columns=EPISODE_COLUMNS)
-    rows = np.flatnonzero(keep)
-    kept_day = long.day[rows]
-    order, key, grade = _episode_sort(full_key[rows], kept_day, long.grade[rows])
-    rows = rows[order]  # the kept rows in episode order: each array gathered once
-    day = kept_day[order]
-    if key is None or grade is None:  # not packed: gathered
-        key, grade = full_key[rows], long.grade[rows]
+    order, key, grade, day = _episode_sort(
+        long.key[keep], long.day[keep], long.grades[keep], own_key=True
+    )
     abnormal = grade >= 1
     eps = find_episodes(key, day, abnormal)
     stats = episode_stats(eps, key, day, grade, resolution="next_normal", abnormal=abnormal)
-    at = rows[eps.first]
-    worst_at = rows[stats.worst_at]
-    base = _grades_at(long, base_rows[at])  # each episode's baseline grade
+    ep_key = key[eps.first]
+    base = _baseline_of(long, ep_key)  # each episode's baseline grade
     emergent = ~(stats.worst.astype(np.int64) <= np.nan_to_num(base, nan=-1))
-    if emergent.any() and not emergent.all():  # the episodes kept, before any text is made
+    worst_at = np.flatnonzero(keep)[order[stats.worst_at]]  # each episode's worst entry
+    if not emergent.all():  # the episodes kept, before any text is made
         stats = EpisodeStats(*(getattr(stats, f.name)[emergent] for f in fields(stats)))
-        at, worst_at, base = at[emergent], worst_at[emergent], base[emergent]
-        emergent = np.ones(len(at), bool)
+        ep_key, worst_at, base = ep_key[emergent], worst_at[emergent], base[emergent]
+    n_sys = len(long.systems) + 1
     out = episode_rows(
         stats,
-        subject_id=_labels(long.subject[at], long.subjects),
-        term=_labels(long.term[at], long.terms),
-        criteria=_labels(long.criteria[at], long.systems),
+        subject_id=_labels(ep_key // long.subject_stride - 1, long.subjects),
+        term=_labels((ep_key // n_sys) % long.n_terms, long.terms),
+        criteria=_labels(ep_key % n_sys - 1, long.systems),
         grade=stats.worst.astype(np.int64),
-        rule=_labels(long.rule[worst_at], long.rules),
+        rule=_labels(long.rule_at(worst_at), long.rules),
     )
     out["baseline_grade"] = pd.array(base, dtype="float").astype("Int64")
-    if emergent.all():
-        return out
-    result: pd.DataFrame = out.loc[emergent, [*EPISODE_COLUMNS, "baseline_grade"]]
-    return result.reset_index(drop=True)
+    return out
+
+
+def _abnormal_keys(key: np.ndarray, keep: np.ndarray, grades: np.ndarray) -> np.ndarray | None:
+    """Per packed key, whether a kept entry of it has grade >= 1 (None: too many keys for a
+    table; every key is then sorted)."""
+    if not len(key):
+        return None
+    top = int(key.max()) + 1
+    if top > max(4 * len(key), 1 << 20):
+        return None
+    abnormal = keep & (grades >= 1)
+    hot = np.zeros(top, np.int8)
+    np.maximum.at(hot, key, abnormal.view(np.int8))  # no gathered copy of the keys
+    return hot.view(bool)
 
 
 def _episode_order(key: np.ndarray, day: np.ndarray, grade: np.ndarray) -> np.ndarray:
-    """The order of ``np.lexsort((-grade, day, key))`` from one stable argsort of a packed
-    int64 key (key, day rank, worse grade first); the 3-key lexsort when it does not pack.
+    """The order of ``np.lexsort((-grade, day, key))`` from one sort of a packed int64 word
+    (key, day rank, worse grade first, position); the 3-key lexsort when it does not pack.
 
     Examples
     --------
@@ -285,38 +419,92 @@ def _episode_order(key: np.ndarray, day: np.ndarray, grade: np.ndarray) -> np.nd
     return _episode_sort(key, day, grade)[0]
 
 
+def _day_ranks(day: np.ndarray) -> tuple[np.ndarray, float | np.ndarray, int] | None:
+    """Each day's rank (NaN last, as in lexsort), how to read a rank back and the rank of
+    NaN (-1: no NaN). Whole days: the rank is ``day - first day`` as float (the buffer the
+    sorted days are later read into) and reads back by adding the first day; other days: the
+    rank among the sorted distinct days (int), read back by a gather from them."""
+    nan = np.isnan(day)
+    has_nan = bool(nan.any())
+    if has_nan and nan.all():
+        return np.zeros(len(day)), 0.0, 0
+    low, high = (
+        (float(np.nanmin(day)), float(np.nanmax(day)))
+        if has_nan
+        else (
+            float(day.min()),
+            float(day.max()),
+        )
+    )
+    span = high - low
+    rank = np.round(day).astype(np.float64, copy=False)
+    if span < 2**20 and bool(np.all((rank == day) | nan)):
+        rank -= low
+        if has_nan:
+            rank[nan] = span + 1
+        return rank, low, int(span) + 1 if has_nan else -1
+    values, codes = np.unique(day, return_inverse=True)
+    nan_rank = len(values) - 1 if has_nan else -1
+    return codes.reshape(-1).astype(np.int64), values, nan_rank
+
+
 def _episode_sort(
-    key: np.ndarray, day: np.ndarray, grade: np.ndarray
-) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """:func:`_episode_order`, and when the keys pack, ``key`` and ``grade`` in that order
-    read back from the sorted packed key (None when they did not pack)."""
+    key: np.ndarray, day: np.ndarray, grade: np.ndarray, *, own_key: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_episode_order` and ``key``, ``grade`` and ``day`` in that order.
+
+    When the keys pack, each entry is one int64 word: key, day rank, ``7 - grade`` and its
+    position, each in its own bits; one plain sort of the words gives the order (the position
+    makes every word distinct, so the sort is stable), and shifts and masks read the sorted
+    key, day and grade back without gathering them. The word is built and read in place
+    (``own_key``: in ``key`` itself, which the caller no longer needs), so a million entries
+    cost a few arrays, not a dozen."""
     n = len(key)
-    g = grade.astype(np.int64) if n else np.zeros(0, np.int64)
-    packs = bool(n) and bool(np.all(g == grade)) and g.min() >= 0 and g.max() <= 7
-    if packs:
-        # day rank: whole days (the usual case) directly, else by their sorted unique values;
-        # NaN ranks last as in lexsort
-        span = np.nanmax(day) - np.nanmin(day) if not np.isnan(day).all() else 0.0
-        whole = bool(np.all(np.isnan(day) | (day == np.round(day)))) and span < 2**20
-        if whole:
-            low = np.nanmin(day) if not np.isnan(day).all() else 0.0
-            rank = np.where(np.isnan(day), span + 1, day - low).astype(np.int64)
-            n_days = int(span) + 2
-        else:
-            rank = np.unique(day, return_inverse=True)[1].reshape(-1).astype(np.int64)
-            n_days = int(rank.max()) + 1
-        packs = (int(key.max()) + 1) * n_days * 8 < 2**62 and key.min() >= 0
-    if not packs:
-        return np.lexsort((-grade, day, key)), None, None
-    packed = (key.astype(np.int64) * n_days + rank) * 8 + (7 - g)
-    wide = widened_sort(packed)
-    if wide is None:
-        return stable_order(packed), None, None
-    values = wide // n
-    wide -= values * n  # the positions: the stable order
-    sorted_grade = (7 - values % 8).astype(grade.dtype)
-    values //= n_days * 8
-    return wide, values.astype(key.dtype, copy=False), sorted_grade
+    packs = bool(n) and int(key.min()) >= 0 and float(grade.min()) >= 0 and grade.max() <= 7
+    if packs and grade.dtype.kind == "f":
+        packs = bool(np.all(np.floor(grade) == grade))
+    ranks = _day_ranks(day) if packs else None
+    if ranks is not None:
+        rank, read_back, nan_rank = ranks
+        pos_bits = max(int(n - 1).bit_length(), 1)
+        day_bits = max(int(rank.max()).bit_length(), 1)
+        key_bits = max(int(key.max()).bit_length(), 1)
+        packs = key_bits + day_bits + 3 + pos_bits <= 63
+    if ranks is None or not packs:
+        order = np.lexsort((-grade, day, key))
+        return order, key[order], grade[order], day[order]
+    word = key if own_key and key.dtype == np.int64 else key.astype(np.int64)
+    word <<= day_bits
+    np.add(word, rank, out=word, casting="unsafe")  # whole numbers below 2**20: exact
+    word <<= 3
+    word |= 7
+    np.bitwise_xor(word, grade.astype(np.int8, copy=False), out=word)  # 7 - grade
+    word <<= pos_bits
+    positions: np.ndarray = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
+    word |= positions
+    word.sort()
+    order = np.empty(n, positions.dtype)
+    np.bitwise_and(word, (1 << pos_bits) - 1, out=order, casting="unsafe")
+    word >>= pos_bits
+    sorted_grade = np.empty(n, grade.dtype)
+    np.bitwise_and(word, 7, out=sorted_grade, casting="unsafe")
+    np.subtract(7, sorted_grade, out=sorted_grade)
+    word >>= 3
+    if isinstance(read_back, float):  # the rank's float buffer takes the sorted days
+        sorted_day = rank
+        np.bitwise_and(word, (1 << day_bits) - 1, out=sorted_day, casting="unsafe")
+        if nan_rank >= 0:
+            sorted_day[sorted_day == nan_rank] = np.nan
+        sorted_day += read_back
+    else:
+        sorted_day = read_back[word & ((1 << day_bits) - 1)]
+    word >>= day_bits
+    return (
+        order,
+        word.astype(key.dtype, copy=False),
+        sorted_grade,
+        sorted_day.astype(day.dtype, copy=False),
+    )
 
 
 def _labels(codes: np.ndarray, labels: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:

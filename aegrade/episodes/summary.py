@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from aegrade.episodes.build import text_codes, unique_codes
-from aegrade.episodes.labs import BASELINE_LAST_DAY, LongGrades
+from aegrade.episodes.labs import LongGrades
 
 __all__ = ["carried_subject_columns", "summarize_subjects", "worst_by_term", "worst_per_subject"]
 
@@ -89,16 +89,14 @@ def worst_by_term(long: LongGrades) -> pd.DataFrame:
     >>> worst_by_term(long).to_numpy().tolist()
     [['S1', 'Anemia', 'ctcae-v5.0', 2]]
     """
-    keep = ~np.isnan(long.grade) & (long.subject >= 0) & ~(long.day <= BASELINE_LAST_DAY)
+    keep = long.post_baseline
     if not keep.any():
         return pd.DataFrame(columns=["subject_id", "term", "criteria", "grade"])
-    n_terms, n_sys = max(len(long.terms), 1), len(long.systems) + 1
-    key = (long.subject[keep] * n_terms + long.term[keep]) * n_sys + (long.criteria[keep] + 1)
-    keys, code = unique_codes(key)
-    worst = worst_per_subject(code, long.grade[keep], len(keys))
+    keys, worst = _worst_per_key(long.key[keep], long.grades[keep])
+    n_sys = len(long.systems) + 1
     crit = keys % n_sys - 1
-    term = (keys // n_sys) % n_terms
-    subject = keys // n_sys // n_terms
+    term = (keys // n_sys) % long.n_terms
+    subject = keys // long.subject_stride - 1
     return pd.DataFrame(
         {
             "subject_id": long.subjects[subject],
@@ -106,9 +104,23 @@ def worst_by_term(long: LongGrades) -> pd.DataFrame:
             "criteria": np.where(
                 crit >= 0, long.systems[np.maximum(crit, 0)] if len(long.systems) else None, None
             ),
-            "grade": worst.to_numpy(np.int64),
+            "grade": worst,
         }
     )
+
+
+def _worst_per_key(key: np.ndarray, grade: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys (sorted) and the highest grade of each (int64), by a running maximum
+    in a key table when the keys are few enough, else through their codes."""
+    top = int(key.max()) + 1
+    if grade.dtype == np.int8 and int(key.min()) >= 0 and top <= max(4 * len(key), 1 << 20):
+        table = np.full(top, -1, np.int8)
+        np.maximum.at(table, key, grade)
+        keys = np.flatnonzero(table >= 0)
+        return keys, table[keys].astype(np.int64)
+    keys, code = unique_codes(key)
+    worst = worst_per_subject(code, grade.astype(float), len(keys))
+    return keys, worst.to_numpy(np.int64)
 
 
 #: Subjects columns a table built later from the written outputs needs: the arm, ADaM
@@ -172,8 +184,14 @@ def summarize_subjects(
     out["n_observations"] = (
         out["subject_id"].astype(str).map(_counts(graded["subject_id"])).fillna(0).astype("int64")
     )
+    is_clin = (adverse_events["source"] == "clinician").to_numpy(bool, na_value=False)
+    if not is_clin.any() and long.post_baseline.any():  # the lab grades alone, by their codes
+        keys, grades = _worst_per_key(long.key[long.post_baseline], long.grades[long.post_baseline])
+        wide_grades = _wide_from_codes(out, long, keys, grades)
+        if wide_grades is not None:
+            return wide_grades
     worst = worst_by_term(long)
-    clin = adverse_events[adverse_events["source"] == "clinician"]
+    clin = adverse_events[is_clin] if is_clin.any() else adverse_events.iloc[:0]
     if not clin.empty:
         cw = (
             clin.dropna(subset=["grade"])
@@ -209,21 +227,51 @@ def _wide_grades(out: pd.DataFrame, worst: pd.DataFrame) -> pd.DataFrame | None:
         return None
     term, terms = pd.factorize(worst["term"])
     system, systems = pd.factorize(worst["criteria"])
-    pairs, pair = np.unique(term * len(systems) + system, return_inverse=True)
+    subject, ids = pd.factorize(worst["subject_id"])
+    grade = worst["grade"].to_numpy(np.int64)
+    return _placed(out, (subject, ids), (term, terms), (system, systems), grade)
+
+
+def _wide_from_codes(
+    out: pd.DataFrame, long: LongGrades, keys: np.ndarray, worst: np.ndarray
+) -> pd.DataFrame | None:
+    """:func:`_wide_grades` of the worst grades per packed key of ``long`` (from
+    :func:`_worst_per_key`), read from the keys without a frame of labels in between."""
+    n_sys = len(long.systems) + 1
+    system = keys % n_sys - 1
+    if (system < 0).any():
+        return None
+    term = (keys // n_sys) % long.n_terms
+    subject = keys // long.subject_stride - 1
+    return _placed(out, (subject, long.subjects), (term, long.terms), (system, long.systems), worst)
+
+
+def _placed(
+    out: pd.DataFrame,
+    subjects: tuple[np.ndarray, object],
+    terms: tuple[np.ndarray, object],
+    systems: tuple[np.ndarray, object],
+    grade: np.ndarray,
+) -> pd.DataFrame | None:
+    """The grid of :func:`_wide_grades` from codes and their labels (subject, term, system)."""
+    (subject, ids), (term, term_labels), (system, system_labels) = subjects, terms, systems
+    term_names = np.asarray(term_labels, dtype=object)
+    system_names = np.asarray(system_labels, dtype=object)
+    width = max(len(system_names), 1)
+    pairs, pair = np.unique(term * width + system, return_inverse=True)
     names = np.array(
-        [f"{terms[p // len(systems)]} [{systems[p % len(systems)]}]" for p in pairs], dtype=str
+        [f"{term_names[p // width]} [{system_names[p % width]}]" for p in pairs], dtype=str
     )
     if len(set(names)) < len(names) or set(names) & set(map(str, out.columns)):
         return None
     order = np.argsort(names, kind="stable")
     column = np.empty(len(pairs), np.int64)
     column[order] = np.arange(len(pairs))
-    subject, ids = pd.factorize(worst["subject_id"])
-    index = pd.Index(pd.Series(ids, copy=False).astype(str).to_numpy(object))
+    index = pd.Index(pd.Series(ids, copy=False, dtype=object).astype(str).to_numpy(object))
     if not index.is_unique:
         return None
     grid = np.full((len(index) + 1, len(pairs)), -1, np.int64)  # last row: no grade at all
-    grid[subject, column[pair.reshape(-1)]] = worst["grade"].to_numpy(np.int64)
+    grid[subject, column[pair.reshape(-1)]] = grade
     at = index.get_indexer(out["subject_id"].astype(str).to_numpy(object))
     rows = grid[np.where(at >= 0, at, len(index))]
     grades = pd.DataFrame(

@@ -544,6 +544,9 @@ def _pressor_spans(
     its day to its end (cut at a later dose-0 row of the agent), a point row to the next row of
     the same agent when that one is running too and at most ``running_hours`` later."""
     p = np.flatnonzero((rows["pressor"] | rows["pressor_off"]) & ~np.isnan(rows["day"]))
+    if p.size == 0:  # no vasopressor charted: no span (without grouping an empty frame)
+        none = np.zeros(0, np.int64)
+        return none, none.copy(), np.zeros(0), np.zeros(0)
     frame = pd.DataFrame(
         {
             "s": rows["subject"][p],

@@ -26,7 +26,7 @@ import pandas as pd
 from aegrade.criteria import load_criteria, load_ctcae, provenance_fields, resolve_criteria_id
 from aegrade.criteria.units import registry
 from aegrade.criteria.vocabulary import not_given, read_values
-from aegrade.episodes.build import stable_order, text_codes
+from aegrade.episodes.build import text_codes
 from aegrade.errors import failure_frame
 from aegrade.grading.biomarkers import (
     BIOMARKERS,
@@ -247,11 +247,13 @@ def summarize_hematology(
     )
     parts.append(il6_before_tocilizumab(rows["IL6"], first_tocilizumab(frame, ready.code, index)))
     summary = subjects[["subject_id", *[c for c in ("arm",) if c in subjects]]].copy()
-    for part in parts:
-        summary = pd.concat(
-            [summary, part.drop(columns="subject_id", errors="ignore").reset_index(drop=True)],
-            axis=1,
-        )
+    summary = pd.concat(  # every part beside the subjects at once (one concat, not one each)
+        [
+            summary,
+            *(p.drop(columns="subject_id", errors="ignore").reset_index(drop=True) for p in parts),
+        ],
+        axis=1,
+    )
     listing = summary[[c for c in LISTING_COLUMNS if c in summary]].copy()
     return HematologyResult(
         subject_summary=summary,
@@ -266,7 +268,7 @@ def summarize_hematology(
 def _subject_codes(frame: pd.DataFrame, index: pd.Index) -> np.ndarray:
     codes, uniques = text_codes(frame["subject_id"])  # as the lab episodes factorized them
     lookup = np.r_[index.get_indexer(pd.Index(uniques, dtype="string")), -1]
-    out: np.ndarray = lookup[codes].astype(np.int64)
+    out: np.ndarray = lookup[codes]  # int64 already: not copied again
     return out
 
 
@@ -440,10 +442,13 @@ def _rows_by_code(
     units = np.array(
         [*getattr(reg, "unit_names", dict.fromkeys(reg.unit_alias.values())), None], dtype=object
     )
-    wanted = [prep.param_names.index(c) for c in _USED if c in prep.param_names]
-    used = _member(prep.param_index, wanted, len(prep.param_names))
-    sel = np.flatnonzero(used & (subj >= 0) & ~np.isnan(prep.value))
-    sel = sel[stable_order(prep.param_index[sel])]
+    wanted = sorted({prep.param_names.index(c) for c in _USED if c in prep.param_names})
+    # each used parameter's slot (in parameter order; -1: not used), one byte per row
+    slot = np.full(len(prep.param_names) + 1, -1, np.int8)
+    slot[wanted] = np.arange(len(wanted))
+    slots = slot[prep.param_index]
+    sel = np.flatnonzero((slots >= 0) & (subj >= 0) & ~np.isnan(prep.value))
+    sel = sel[np.argsort(slots[sel], kind="stable")]  # grouped by parameter (a radix sort)
     pidx, s, value = prep.param_index[sel], subj[sel], prep.value[sel]
     if days is not None:
         day = days[sel]
@@ -503,17 +508,21 @@ def _lineage_grades(
         day = prep.day if prep.day is not None else np.full(prep.n, np.nan)
         use &= day > from_day
     sel = np.flatnonzero(use)
-    if graded is not None:
-        low = graded["grade_low"].to_numpy(float, na_value=-1.0)[sel].astype(np.int64)
+    if graded is not None:  # the selected rows' grades only (NA: -1)
+        picked = graded["grade_low"].array[sel]
+        low = np.asarray(picked.to_numpy(dtype=float, na_value=-1.0)).astype(np.int64)
     else:
         low = grade_prepared(_subset(prep, sel), criteria)[1].grade.astype(np.int64)
-    pidx, s = prep.param_index[sel], subj[sel]
+    # every lineage's worst grade per subject in one running maximum over (lineage, subject)
+    slot = np.full(len(prep.param_names) + 1, -1, np.int64)
+    slot[list(wanted)] = np.arange(len(wanted))
+    cell = slot[prep.param_index[sel]] * n + subj[sel]
+    worst = np.full(len(wanted) * n, -1, np.int64)
+    np.maximum.at(worst, cell, low)  # an ungraded row (-1) changes nothing
     out = {}
-    for i, column in wanted.items():
-        m = np.flatnonzero((pidx == i) & (low >= 0))
-        worst = np.full(n, -1, np.int64)
-        np.maximum.at(worst, s[m], low[m])
-        out[column] = nullable_int(worst, worst >= 0)
+    for k, column in enumerate(wanted.values()):
+        part = worst[k * n : (k + 1) * n]
+        out[column] = nullable_int(part, part >= 0)
     for column in LINEAGES.values():
         out.setdefault(column, nullable_int(np.zeros(n, np.int64), np.zeros(n, bool)))
     return pd.DataFrame(out)[list(LINEAGES.values())]

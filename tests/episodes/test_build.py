@@ -125,6 +125,23 @@ def test_text_codes_are_factorize_of_the_ids_as_text_given_once_per_column() -> 
     assert text_codes(numbers)[1].tolist() == ["7", "8"]
 
 
+def test_text_codes_know_a_column_shared_by_a_concat() -> None:
+    """A frame's column joined into another frame (as assemble_grades does) is other Arrow
+    arrays over the same buffers: its codes are given again, not recomputed (issue 15); a
+    slice of it (other offset or length) is factorized anew."""
+    import pandas as pd
+
+    from aegrade.episodes.build import text_codes
+
+    frame = pd.DataFrame({"subject_id": pd.array(["b", "a", "b", None], dtype="string")})
+    joined = pd.concat([frame.copy(deep=False), pd.DataFrame({"x": range(4)})], axis=1)
+    codes, uniques = text_codes(frame["subject_id"])
+    again = text_codes(joined["subject_id"])
+    assert again[0] is codes and again[1] is uniques
+    part = text_codes(joined["subject_id"].iloc[1:])
+    assert part[0] is not codes and part[0].tolist() == [0, 1, -1]
+
+
 def test_widened_sort_gives_the_stable_order_and_the_sorted_keys() -> None:
     from aegrade.episodes.build import stable_order, widened_sort
 
@@ -138,3 +155,58 @@ def test_widened_sort_gives_the_stable_order_and_the_sorted_keys() -> None:
     assert widened_sort(np.array([1, -1])) is None  # a negative key does not widen
     assert widened_sort(np.array([2**62, 0])) is None  # nor one that overflows
     assert widened_sort(np.zeros(0, np.int64)) is None
+
+
+def _stats_reference(
+    eps: Episodes, day: np.ndarray, grade: np.ndarray
+) -> list[tuple[float, int, float, float, int]]:
+    """worst grade, its first position, lowest and highest day (NaN ignored), size: per
+    episode, by a plain loop over its rows."""
+    out = []
+    for f, last in _ranges(eps):
+        g = grade[f : last + 1].tolist()
+        d = [x for x in day[f : last + 1].tolist() if not np.isnan(x)]
+        worst = max(g)
+        onset = min(d) if d else np.nan
+        end = max(d) if d else np.nan
+        out.append((float(worst), f + g.index(worst), onset, end, last - f + 1))
+    return out
+
+
+@pytest.mark.parametrize("days", ["ascending", "with missing", "unordered"])
+@pytest.mark.parametrize("dtype", [np.int8, np.int64, float])
+def test_stats_match_a_plain_loop_for_every_grade_type_and_day_order(
+    days: str, dtype: type
+) -> None:
+    """The range reductions (worst grade and its position in one word for whole grades; the
+    first and last day where a range's days ascend without NaN, else reduced) against a
+    loop: ties at the worst grade take the first row, a NaN day is skipped, an episode that
+    runs to the last row is included (issue 15)."""
+    rng = np.random.default_rng(len(days) + np.dtype(dtype).itemsize)
+    n = 3000
+    key = np.sort(rng.integers(0, 60, n))
+    day = np.concatenate([np.arange(c, dtype=float) for c in np.bincount(key)])
+    if days == "with missing":
+        day[rng.random(n) < 0.1] = np.nan
+    elif days == "unordered":
+        day = rng.permutation(day)
+    grade = rng.choice([0, 1, 1, 2, 3, 4], n).astype(dtype)
+    grade[-3:] = 2  # the last episode runs to the end
+    grade[:2] = 0  # the first one starts later
+    abnormal = grade >= 1
+    eps = find_episodes(key, day, abnormal)
+    s = episode_stats(eps, key, day, grade, resolution="next_normal", abnormal=abnormal)
+    got = list(
+        zip(
+            s.worst.astype(float).tolist(),
+            s.worst_at.tolist(),
+            s.onset.tolist(),
+            s.end.tolist(),
+            s.n_observations.tolist(),
+            strict=True,
+        )
+    )
+    want = _stats_reference(eps, day, grade)
+    assert len(want) > 100 and eps.last[-1] == n - 1 and eps.first[0] > 0
+    assert np.array_equal(np.array(got, float), np.array(want, float), equal_nan=True)
+    assert s.worst.dtype == grade.dtype
