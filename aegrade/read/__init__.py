@@ -4,6 +4,7 @@ Every function and class in its modules' ``__all__`` is re-exported here; consta
 in their modules.
 """
 
+from aegrade.read.arrow_csv import read_delimited
 from aegrade.read.colmap import (
     ColumnMap,
     load_column_map,
@@ -84,6 +85,7 @@ __all__ = [
     "range_header",
     "read_bytes_hashed",
     "read_csv",
+    "read_delimited",
     "read_file",
     "read_parquet",
     "read_source",

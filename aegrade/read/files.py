@@ -275,6 +275,8 @@ def detect_encoding(raw: bytes) -> str:
         if len(head) >= 4 and head[0::2].count(0) > 0.9 * len(head[0::2]):
             return "utf-16-be"
         raise ValueError("the file is not text (it holds NUL bytes); save it as CSV (UTF-8)")
+    if raw.isascii():  # UTF-8 without decoding it (a file of numbers and codes mostly is)
+        return "utf-8"
     for enc in ("utf-8", "cp1252"):
         try:
             raw.decode(enc)
@@ -353,6 +355,35 @@ def read_csv(path: Path) -> Sheet:
     first = text_head.splitlines()[0]
     sep = detect_delimiter(first)
     decimal = "," if sep == ";" and re.search(r"\d,\d", text_head) else "."
+    frame = _read_common(raw, encoding, sep, text_head) if decimal == "." else None
+    if frame is None:
+        frame = _read_pandas(raw, encoding, sep, decimal, path)
+    _refuse_other_delimiter(frame, sep, path)
+    if decimal == ",":
+        frame = _decimal_commas(frame)
+    header = _header_cells(first, sep, frame)
+    frame = _named_columns(frame, header, path, None, header_row=1)
+    return _without_blank_rows(Sheet(frame, str(path), None, np.arange(len(frame)) + 2))
+
+
+def _read_common(raw: bytes, encoding: str, sep: str, head: str) -> pd.DataFrame | None:
+    """The common file (a decimal point, a header line csv can split) read by pyarrow
+    (:func:`~aegrade.read.arrow_csv.read_delimited`): the frame pandas reads, or None where
+    pyarrow cannot decide it. Text in another encoding is made UTF-8 first."""
+    from aegrade.read.arrow_csv import read_delimited
+
+    try:
+        width = len(next(csv.reader([head.splitlines()[0]], delimiter=sep)))
+    except (csv.Error, StopIteration, IndexError):
+        return None
+    if encoding not in ("utf-8", "utf-8-sig"):
+        raw = raw.decode(encoding, errors="replace").lstrip("\ufeff").encode("utf-8")
+    return read_delimited(raw, sep, width=width, na_values=CSV_NA, head=head)
+
+
+def _read_pandas(raw: bytes, encoding: str, sep: str, decimal: str, path: Path) -> pd.DataFrame:
+    """pandas' C parser, which names every problem it meets (rows longer than the header,
+    an unclosed quote) for :func:`read_csv`'s errors."""
     buffer: io.BytesIO | io.StringIO = io.BytesIO(raw)
     if encoding.startswith("utf-16"):
         buffer, encoding = (
@@ -391,12 +422,7 @@ def read_csv(path: Path) -> Sheet:
         raise input_error(path, message, row=int(found.group(1)) if found else None) from None
     except Exception as exc:  # the C parser's other failures (memory, overflow) on odd bytes
         raise input_error(path, f"cannot parse the file: {exc}".strip()) from None
-    _refuse_other_delimiter(frame, sep, path)
-    if decimal == ",":
-        frame = _decimal_commas(frame)
-    header = _header_cells(first, sep, frame)
-    frame = _named_columns(frame, header, path, None, header_row=1)
-    return _without_blank_rows(Sheet(frame, str(path), None, np.arange(len(frame)) + 2))
+    return frame
 
 
 def _refuse_other_delimiter(frame: pd.DataFrame, sep: str, path: Path) -> None:

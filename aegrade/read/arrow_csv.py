@@ -1,0 +1,212 @@
+"""A delimited text file read by pyarrow's csv reader into the frame pandas' reader gives.
+
+:func:`aegrade.read.files.read_csv` reads the common file (decimal point, a known delimiter)
+with pyarrow: one pass over the bytes on the process's threads, no Python objects per cell.
+The frame must be the one ``pandas.read_csv`` gives with read_csv's options (the same column
+dtypes, values and missing cells), so :func:`read_delimited` answers None wherever the two
+readers may disagree and the caller reads the file with pandas as before. Measured against
+pandas 3 (tests/read/test_arrow_csv.py fuzzes both readers on the same files), they disagree on:
+
+- tokens pyarrow reads as numbers and pandas as text: hexadecimal integers (``0x1A``); NaN
+  and infinity words other than the missing-value words, or with blanks around them; numbers
+  padded with vertical tab or form feed (pandas reads those as numbers, pyarrow as text);
+- integers written with a plus sign (``+5``: pandas int64, pyarrow float64); integers beyond
+  int64 (pandas uint64, Python ints, or text beside a decimal number; pyarrow float64);
+- dates and times (pyarrow infers date and timestamp columns, pandas keeps the text): such
+  columns are read again as text;
+- flags with a missing cell (pandas: an object column of True, False and NaN), columns that
+  are missing throughout (pandas float64 NaN, pyarrow a null column: converted), a file with
+  a header and no rows;
+- rows whose width differs from the header's, blank lines of blanks, an unclosed quote:
+  pyarrow refuses them, and pandas reads them or names the problem as read_csv reports it.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from aegrade.threads import thread_count
+
+__all__ = ["read_delimited"]
+
+#: pandas' flag words (its C parser's defaults): pyarrow's defaults add "1" and "0".
+_TRUE = ["True", "TRUE", "true"]
+_FALSE = ["False", "FALSE", "false"]
+#: The largest integer pandas reads as int64 (larger ones become uint64 or Python ints).
+_INT64_END = float(2**63)
+_TEMPORAL = (pa.types.is_date, pa.types.is_time, pa.types.is_timestamp)
+#: A cell pyarrow may read as a date, a timestamp or a time of day (ISO dates, hh:mm).
+_DATED = re.compile(r"\s*(\d{4}-\d\d-\d\d|\d\d?:\d\d)")
+#: The lines of the file's head looked at for dated columns.
+_HEAD_ROWS = 200
+
+
+def read_delimited(
+    raw: bytes,
+    sep: str,
+    *,
+    width: int,
+    na_values: Sequence[str],
+    head: str = "",
+    threads: int | None = None,
+) -> pd.DataFrame | None:
+    """The frame ``pandas.read_csv`` reads from ``raw`` (read_csv's options), or None.
+
+    Parameters
+    ----------
+    raw
+        The file's bytes, UTF-8 (a byte-order mark is skipped).
+    sep
+        The delimiter, one character.
+    width
+        The number of header cells: a file pyarrow reads with another number of columns is
+        left to pandas.
+    na_values
+        The cells read as missing, as pandas' ``na_values`` (no default words).
+    head
+        The file's first lines as text, header first: columns whose first value there is a
+        date or a time are read as text at once, not read again.
+    threads
+        As :func:`aegrade.threads.thread_count` (pyarrow reads on its threads when more than 1).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        Columns named by the header (a blank header ``Unnamed: <position>``, as pandas names
+        it), rows in file order; None where pyarrow cannot decide the frame pandas reads.
+
+    Examples
+    --------
+    >>> frame = read_delimited(b"id,day,v\\nS1,0,1.5\\nS2,NA,x\\n", ",", width=3,
+    ...                        na_values=["", "NA"])
+    >>> frame.dtypes.astype(str).tolist(), frame["day"].tolist()
+    (['str', 'float64', 'str'], [0.0, nan])
+    >>> read_delimited(b"id,n\\nS1,0x1A\\n", ",", width=2, na_values=[]) is None  # hex
+    True
+    """
+    if b"\x0b" in raw or b"\x0c" in raw:  # numbers padded with these are pandas' numbers only
+        return None
+    use_threads = thread_count(threads) > 1
+    texts = _dated_columns(head, sep, na_values)
+    table = _read(raw, sep, na_values, texts, use_threads)
+    if table is None or table.num_columns != width or table.num_rows == 0:
+        return None
+    temporal = [f.name for f in table.schema if any(is_(f.type) for is_ in _TEMPORAL)]
+    if temporal:  # dates and times the head did not show: their text, read once more
+        if len(set(table.column_names)) != table.num_columns:
+            return None  # pyarrow's column types go by name
+        table = _read(raw, sep, na_values, [*texts, *temporal], use_threads)
+        if table is None or table.num_columns != width:
+            return None
+    ints = any(pa.types.is_int64(t) for t in table.schema.types)
+    doubt = _Doubts(hexes=ints and _has_hex(raw), plus=b"+" in raw)
+    columns: list[pa.ChunkedArray] = []
+    for column in table.columns:
+        kept = _as_pandas_reads(column, doubt)
+        if kept is None:
+            return None
+        columns.append(kept)
+    names = [name or f"Unnamed: {i}" for i, name in enumerate(table.column_names)]
+    table = pa.table(columns, names=[str(i) for i in range(width)])
+    frame: pd.DataFrame = table.to_pandas(use_threads=use_threads)
+    return frame.set_axis(names, axis=1)
+
+
+def _read(
+    raw: bytes, sep: str, na_values: Sequence[str], texts: list[str], use_threads: bool
+) -> pa.Table | None:
+    """pyarrow's read with pandas' rules where it has them (the cells read as missing, the
+    flag words, blank lines kept); ``texts`` are read as text. None where pyarrow refuses."""
+    try:
+        return pacsv.read_csv(
+            pa.py_buffer(raw),
+            read_options=pacsv.ReadOptions(use_threads=use_threads),
+            parse_options=pacsv.ParseOptions(
+                delimiter=sep,
+                ignore_empty_lines=False,
+                newlines_in_values=b'"' in raw,  # a quoted cell may hold a line break
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in texts},
+                null_values=list(na_values),
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                true_values=_TRUE,
+                false_values=_FALSE,
+                check_utf8=False,  # the caller has decoded the bytes as UTF-8 already
+            ),
+        )
+    except pa.ArrowException:  # ragged rows, an unclosed quote, ...: pandas decides
+        return None
+
+
+@dataclass(frozen=True)
+class _Doubts:
+    """What the file holds that pyarrow reads otherwise than pandas: ``0x`` (hexadecimal
+    integers), ``+`` (a plus sign, perhaps of an integer)."""
+
+    hexes: bool
+    plus: bool
+
+
+def _dated_columns(head: str, sep: str, na_values: Sequence[str]) -> list[str]:
+    """The columns whose first value in ``head`` (the file's first lines, as text) is a date
+    or a time of day, as pyarrow would infer them: read as text at once (such a column is
+    text to pandas, and never a number to pyarrow). Only names the header holds once."""
+    rows = head.splitlines()[:_HEAD_ROWS]
+    try:
+        header, *body = list(csv.reader(rows, delimiter=sep))
+    except (csv.Error, ValueError):
+        return []
+    missing = set(na_values)
+    found = []
+    for i, name in enumerate(header):
+        cell = next((r[i] for r in body if i < len(r) and r[i] not in missing), None)
+        if cell is not None and _DATED.match(cell) and header.count(name) == 1:
+            found.append(name)
+    return found
+
+
+def _as_pandas_reads(column: pa.ChunkedArray, doubt: _Doubts) -> pa.ChunkedArray | None:
+    """The column as pandas reads it (its Arrow type converted by ``to_pandas`` as pandas'
+    reader types it), or None where pyarrow's reading may differ from pandas'."""
+    kind = column.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return column
+    if pa.types.is_null(kind):  # missing throughout: pandas reads float64 NaN
+        return pa.chunked_array([pa.nulls(len(column), pa.float64())])
+    if pa.types.is_boolean(kind):  # with a missing cell pandas keeps an object column
+        return column if column.null_count == 0 else None
+    if pa.types.is_int64(kind):
+        return None if doubt.hexes else column
+    if pa.types.is_float64(kind):
+        if not pc.all(pc.is_finite(column)).as_py():  # nan/inf words pandas may keep as text
+            return None
+        low, high = pc.min_max(column).values()
+        if low.as_py() is None:
+            return column
+        if low.as_py() < -_INT64_END or high.as_py() >= _INT64_END:
+            return None  # an integer beyond int64 turns pandas' column to uint64 or text
+        if doubt.plus and pc.all(pc.equal(pc.floor(column), column)).as_py():
+            return None  # all whole numbers: pandas may have read integers (+5)
+        return column
+    return None
+
+
+def _has_hex(raw: bytes) -> bool:
+    """Whether ``raw`` holds ``0x`` or ``0X`` (pyarrow reads hexadecimal integers, pandas
+    does not); memchr for the letter first, which most files of numbers lack."""
+    if b"x" not in raw and b"X" not in raw:
+        return False
+    data = np.frombuffer(raw, dtype=np.uint8)
+    at = np.flatnonzero((data[1:] | 0x20) == ord("x"))
+    return bool((data[at] == ord("0")).any())
