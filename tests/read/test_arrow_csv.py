@@ -2,7 +2,7 @@
 
 :func:`aegrade.read.files.read_csv` reads the common file with pyarrow and leaves every file
 pyarrow may read otherwise to pandas. Each test reads the same bytes both ways (pyarrow's
-read turned off by patching :func:`read_delimited` to answer None) and asserts the same
+read turned off by patching :func:`frame_of` to answer None) and asserts the same
 frame, row labels and errors; the cases where the readers disagree are each checked to go to
 pandas, and the common file to pyarrow (so that these tests can fail).
 """
@@ -22,6 +22,7 @@ import aegrade.read.arrow_csv as arrow_csv
 from aegrade.errors import InputError
 from aegrade.read.arrow_csv import read_delimited
 from aegrade.read.files import CSV_NA, read_csv
+from aegrade.read.text import text_layout
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -40,18 +41,18 @@ def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[tuple[Any, ...],
     """The outcome of read_csv with pyarrow's read (and whether it was used), then without:
     asserted equal."""
     used: list[bool] = []
-    real = arrow_csv.read_delimited
+    real = arrow_csv.frame_of
 
     def spy(*args: Any, **kwargs: Any) -> pd.DataFrame | None:
         frame = real(*args, **kwargs)
         used.append(frame is not None)
         return frame
 
-    monkeypatch.setattr(arrow_csv, "read_delimited", spy)
+    monkeypatch.setattr(arrow_csv, "frame_of", spy)
     fast = _outcome(path)
-    monkeypatch.setattr(arrow_csv, "read_delimited", lambda *a, **k: None)
+    monkeypatch.setattr(arrow_csv, "frame_of", lambda *a, **k: None)
     slow = _outcome(path)
-    monkeypatch.setattr(arrow_csv, "read_delimited", real)
+    monkeypatch.setattr(arrow_csv, "frame_of", real)
     assert fast[0] == slow[0], (fast, slow)
     if fast[0] == "sheet":
         pd.testing.assert_frame_equal(fast[1], slow[1])
@@ -139,14 +140,15 @@ def test_dates_found_after_the_head_are_read_again_as_text(tmp_path: Path) -> No
     n = 500  # more rows than the head looked at: the column is empty there
     dates = [""] * 300 + ["2024-03-01"] * (n - 300)
     raw = ("s,d\n" + "".join(f"S{i},{d}\n" for i, d in enumerate(dates))).encode()
-    frame = read_delimited(raw, ",", width=2, na_values=CSV_NA)
+    frame = read_delimited(raw, text_layout(raw, "utf-8"), na_values=CSV_NA)
     assert frame is not None
     assert str(frame["d"].dtype) == "str" and frame["d"].iloc[-1] == "2024-03-01"
     assert frame["d"].isna().sum() == 300
 
 
 def test_a_column_missing_throughout_is_float_nan_as_pandas_reads_it() -> None:
-    frame = read_delimited(b"a,b,\n1,,\n2,NA,\n", ",", width=3, na_values=CSV_NA)
+    raw = b"a,b,\n1,,\n2,NA,\n"
+    frame = read_delimited(raw, text_layout(raw, "utf-8"), na_values=CSV_NA)
     assert frame is not None
     assert list(frame.columns) == ["a", "b", "Unnamed: 2"]
     assert frame.dtypes.astype(str).tolist() == ["int64", "float64", "float64"]
@@ -169,11 +171,20 @@ def test_quoted_line_breaks_across_pyarrow_blocks(
 def test_the_same_frame_on_one_thread_or_more() -> None:
     rng = np.random.default_rng(4)
     n = 200_000
-    raw = pd.DataFrame(
-        {"s": rng.integers(0, 999, n), "v": rng.random(n).round(3), "u": rng.choice(["a", "b"], n)}
-    ).to_csv(index=False)
-    one = read_delimited(raw.encode(), ",", width=3, na_values=CSV_NA, threads=1)
-    two = read_delimited(raw.encode(), ",", width=3, na_values=CSV_NA, threads=2)
+    raw = (
+        pd.DataFrame(
+            {
+                "s": rng.integers(0, 999, n),
+                "v": rng.random(n).round(3),
+                "u": rng.choice(["a", "b"], n),
+            }
+        )
+        .to_csv(index=False)
+        .encode()
+    )
+    layout = text_layout(raw, "utf-8")
+    one = read_delimited(raw, layout, na_values=CSV_NA, threads=1)
+    two = read_delimited(raw, layout, na_values=CSV_NA, threads=2)
     assert one is not None and two is not None
     pd.testing.assert_frame_equal(one, two)
 
