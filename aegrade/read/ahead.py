@@ -96,7 +96,8 @@ def prefetch(path: str | Path) -> bool:
     if _owner != os.getpid():
         _owner = os.getpid()
         _jobs.clear()
-    import pyarrow.csv  # noqa: F401 - imported here, on the caller's thread, not beside pandas
+    # pyarrow and the parser imported on the caller's thread, not in the thread beside pandas
+    import aegrade.read.arrow_csv  # noqa: F401
 
     # pyarrow's parse on its own threads: on the calling (background) thread it would hold
     # the interpreter lock the imports need

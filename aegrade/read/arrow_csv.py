@@ -258,7 +258,11 @@ def _as_pandas_reads(column: pa.ChunkedArray, parsed: ParsedText) -> pa.ChunkedA
 
     kind = column.type
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        return column
+        # one chunk, as pandas' reader gives: pandas' string methods and joins work a chunk
+        # at a time (pyarrow reads a chunk per megabyte)
+        if column.num_chunks < 2:
+            return column
+        return pa.chunked_array([column.cast(pa.large_string()).combine_chunks()])
     if pa.types.is_null(kind):  # missing throughout: pandas reads float64 NaN
         return pa.chunked_array([pa.nulls(len(column), pa.float64())])
     if pa.types.is_boolean(kind):  # with a missing cell pandas keeps an object column
