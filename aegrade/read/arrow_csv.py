@@ -173,7 +173,8 @@ def frame_of(parsed: ParsedText, *, threads: int | None = None) -> pd.DataFrame 
         columns.append(kept)
     names = [name or f"Unnamed: {i}" for i, name in enumerate(parsed.table.column_names)]
     table = pa.table(columns, names=[str(i) for i in range(len(columns))])
-    frame: pd.DataFrame = table.to_pandas(use_threads=thread_count(threads) > 1)
+    # a block per column, as pandas' reader lays a frame out (and no copy to consolidate)
+    frame: pd.DataFrame = table.to_pandas(use_threads=thread_count(threads) > 1, split_blocks=True)
     return frame.set_axis(names, axis=1)
 
 
