@@ -12,6 +12,7 @@ from aegrade.lazy import lazy_exports
 if TYPE_CHECKING:
     from aegrade.read.ahead import (
         Prefetched,
+        core_free,
         prefetch,
         take_prefetched,
     )
@@ -107,6 +108,7 @@ __all__ = [
     "check_days",
     "check_times",
     "column_letter",
+    "core_free",
     "date_problems",
     "detect_delimiter",
     "detect_encoding",
@@ -179,6 +181,7 @@ _LAZY: dict[str, str] = {
     "read_parquet": "aegrade.read.files",
     "read_xpt": "aegrade.read.files",
     "Prefetched": "aegrade.read.ahead",
+    "core_free": "aegrade.read.ahead",
     "prefetch": "aegrade.read.ahead",
     "take_prefetched": "aegrade.read.ahead",
     "range_header": "aegrade.read.ranges",

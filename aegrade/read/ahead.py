@@ -1,7 +1,8 @@
 """An input csv read while the command line imports the grading stack.
 
 ``aegrade grade labs.csv`` spends its first half second importing pandas and aegrade, on one
-core. :func:`prefetch` (called by the command line before those imports) reads the file's
+core. :func:`prefetch` (called by the command line before those imports, when a core is idle:
+:func:`core_free`) reads the file's
 bytes, hashes them (:mod:`aegrade.read.digest`) and parses them with pyarrow
 (:func:`aegrade.read.arrow_csv.parse_text`) in the process's background thread meanwhile;
 :func:`aegrade.read.files.read_csv` takes that work (:func:`take_prefetched`) when the file is
@@ -27,7 +28,7 @@ from aegrade.threads import background, thread_count
 if TYPE_CHECKING:
     from aegrade.read.arrow_csv import ParsedText
 
-__all__ = ["Prefetched", "prefetch", "take_prefetched"]
+__all__ = ["Prefetched", "core_free", "prefetch", "take_prefetched"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,34 @@ def _identity(path: Path) -> _Identity | None:
     except OSError:
         return None
     return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def core_free() -> bool:
+    """Whether a core is idle for the read ahead: the one-minute load average is below the
+    cores this process may use less one. Measured on 2 cores: with one idle the read ahead
+    saved 0.15 s of a 2.5 s run of 1M rows; with none it cost 0.1 s (the parse then only
+    competes with the imports).
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from unittest import mock
+    >>> with mock.patch("os.getloadavg", return_value=(64.0, 0.0, 0.0)):
+    ...     core_free()
+    False
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # pragma: no cover - no load average on this system
+        return cores > 1
+    return load < cores - 1
 
 
 def prefetch(path: str | Path) -> bool:

@@ -95,3 +95,16 @@ def test_files_left_to_the_reader_give_the_reader_s_own_answer(
         pd.testing.assert_frame_equal(got, expected)
     else:
         assert type(got) is type(expected) and str(got) == str(expected), why
+
+
+@pytest.mark.parametrize(("load", "free"), [(0.2, True), (64.0, False)])
+def test_the_read_ahead_waits_for_an_idle_core(
+    monkeypatch: pytest.MonkeyPatch, load: float, free: bool
+) -> None:
+    """The command line reads ahead only when the load leaves a core idle (otherwise the
+    parse only competes with the imports)."""
+    from aegrade.read.ahead import core_free
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _: {0, 1}, raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, 0.0, 0.0))
+    assert core_free() is free
