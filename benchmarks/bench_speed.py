@@ -19,13 +19,16 @@ the floor:
   rows (the cost of writing the cells at all);
 - the episode sort: ``np.lexsort`` of 3 keys (before) and the packed int64 key (after) on
   ``--sort-rows`` rows, beside one stable argsort of an int64 array;
-- whole process: ``aegrade grade rows.csv`` to parquet and to csv, beside pyarrow reading the
-  csv and writing the graded table as parquet; with ``--before PATH`` (a checkout of an
-  earlier commit) the same commands run on that code too;
+- whole process: ``aegrade grade rows.csv`` to parquet and to csv, beside two floors: pyarrow
+  reading the csv and writing it with a grade column as parquet inside this process
+  (``floor``), and the same work as a fresh ``python -c`` process (``process``: start-up and
+  pyarrow's imports included, as the run's own are); each figure is printed with its ratio to
+  both. With ``--before PATH`` (a checkout of an earlier commit) the same commands run on that
+  code too;
 - stages: where the time of one ``--rows`` run goes (imports of the command line, reading,
   each stage of :func:`aegrade.grade` as its progress callback reports it, the output
-  assembly after the last stage, the Parquet write), medians of ``--runs`` runs beside the
-  pyarrow read + write floor of the same run (not part of the default set).
+  assembly after the last stage, the Parquet write), medians of ``--runs`` runs beside both
+  floors of the same runs (not part of the default set).
 """
 
 from __future__ import annotations
@@ -73,10 +76,19 @@ def interleaved(runs: int, **jobs: Timer) -> dict[str, float]:
 
 
 def report(title: str, medians: dict[str, float]) -> None:
+    """Each job's median and its ratio to the ``floor`` job; with a ``process`` job (the
+    floor's work as a whole ``python -c`` process, imports included) the ratio to that too."""
     floor = medians["floor"]
+    process_floor = medians.get("process")
     print(title)
     for name, t in medians.items():
-        print(f"  {name:<8} {t:8.3f} s  {t / floor:6.1f}x floor")
+        both = f"  {t / process_floor:6.1f}x process floor" if process_floor else ""
+        print(f"  {name:<8} {t:8.3f} s  {t / floor:6.1f}x floor{both}")
+    if process_floor:
+        print(
+            "  (floor: pyarrow reading the csv and writing parquet inside this process;"
+            " process floor: the same work as a fresh python process, imports included)"
+        )
     if "before" in medians and "after" in medians:
         print(f"  after/before: {medians['after'] / medians['before']:.2f}")
 
@@ -190,15 +202,27 @@ def episode_sort(n: int, runs: int) -> None:
     )
 
 
+#: The floor of a whole run as its own process: start Python, import pyarrow, read the csv,
+#: write it with a grade column as parquet (what :func:`arrow_read_write` does in process).
+PROCESS_FLOOR = (
+    "import sys; import numpy as np, pyarrow as pa, pyarrow.csv as pacsv, pyarrow.parquet as pq; "
+    "t = pacsv.read_csv(sys.argv[1]); "
+    "pq.write_table(t.append_column('grade', pa.array(np.zeros(t.num_rows))), sys.argv[2])"
+)
+
+
+def arrow_read_write(src: Path, out: Path) -> None:
+    """The in-process floor: pyarrow reads the csv and writes it with a grade column."""
+    table = pacsv.read_csv(src)
+    pq.write_table(table.append_column("grade", pa.array(np.zeros(table.num_rows))), out)
+
+
 def whole_process(rows: int, runs: int, d: Path, py: str, exe: str, before: Path | None) -> None:
     src = d / "labs.csv"
     lab_rows(rows).to_csv(src, index=False)
 
     def arrow_floor() -> None:
-        pq.write_table(
-            pacsv.read_csv(src).append_column("grade", pa.array(np.zeros(rows))),
-            d / "floor.parquet",
-        )
+        arrow_read_write(src, d / "floor.parquet")
 
     for fmt in ("parquet", "csv"):
         jobs: dict[str, Timer] = {}
@@ -210,10 +234,17 @@ def whole_process(rows: int, runs: int, d: Path, py: str, exe: str, before: Path
             jobs["before"] = process(py, *cmd, "-o", str(d / f"b_{fmt}"), env=env, cwd=str(before))
         jobs["after"] = process(exe, "grade", str(src), "-o", str(d / f"a_{fmt}"), "--format", fmt)
         jobs["floor"] = arrow_floor
+        jobs["process"] = process(py, "-c", PROCESS_FLOOR, str(src), str(d / "process.parquet"))
         report(
             f"whole process: aegrade grade {rows:,}-row csv -> {fmt}",
             interleaved(runs, **jobs),
         )
+
+
+#: The two floors of the stage table: pyarrow's read + write in this process (no start-up),
+#: and the same work as a fresh Python process (start-up and pyarrow's imports included).
+FLOOR = "floor: pyarrow read + write"
+PROCESS = "process floor: the same as a process"
 
 
 def _mark(marks: list[tuple[str, float, float]], stage: str) -> None:
@@ -247,12 +278,17 @@ def stages(rows: int, runs: int, d: Path, py: str) -> None:
         cpu.setdefault("imports (a process)", []).append(
             after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         )
-        marks: list[tuple[str, float, float]] = []
-        _mark(marks, "floor: pyarrow read + write")
-        pq.write_table(
-            pacsv.read_csv(src).append_column("grade", pa.array(np.zeros(rows))),
-            d / "floor.parquet",
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t = time.perf_counter()
+        subprocess.run([py, "-c", PROCESS_FLOOR, str(src), str(d / "process.parquet")], check=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wall.setdefault(PROCESS, []).append(time.perf_counter() - t)
+        cpu.setdefault(PROCESS, []).append(
+            after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         )
+        marks: list[tuple[str, float, float]] = []
+        _mark(marks, FLOOR)
+        arrow_read_write(src, d / "floor.parquet")
         _mark(marks, "read (load_study)")
         study = load_study(src)
         result = aegrade.grade(study, progress=functools.partial(_mark, marks))
@@ -263,7 +299,8 @@ def stages(rows: int, runs: int, d: Path, py: str) -> None:
         add(marks)
     w = {name: statistics.median(ts) for name, ts in wall.items()}
     c = {name: statistics.median(ts) for name, ts in cpu.items()}
-    floor_w, floor_c = w.pop("floor: pyarrow read + write"), c.pop("floor: pyarrow read + write")
+    floor_w, floor_c = w.pop(FLOOR), c.pop(FLOOR)
+    process_w, process_c = w.pop(PROCESS), c.pop(PROCESS)
     total_w, total_c = sum(w.values()), sum(c.values())
     print(f"stages: {rows:,}-row csv -> parquet, medians of {runs} runs (wall, CPU)")
     for name in w:
@@ -272,9 +309,14 @@ def stages(rows: int, runs: int, d: Path, py: str) -> None:
         )
     print(
         f"  {'total':<36} {total_w:7.3f} s {total_c:7.3f} s cpu  "
-        f"{total_w / floor_w:.1f}x / {total_c / floor_c:.1f}x floor"
+        f"{total_w / floor_w:.1f}x / {total_c / floor_c:.1f}x floor (wall / cpu)"
     )
-    print(f"  {'floor: pyarrow read + write':<36} {floor_w:7.3f} s {floor_c:7.3f} s cpu")
+    print(
+        f"  {'':<36} {'':>7}   {'':>7}        "
+        f"{total_w / process_w:.1f}x / {total_c / process_c:.1f}x process floor (wall / cpu)"
+    )
+    print(f"  {FLOOR:<36} {floor_w:7.3f} s {floor_c:7.3f} s cpu")
+    print(f"  {PROCESS:<36} {process_w:7.3f} s {process_c:7.3f} s cpu")
 
 
 if __name__ == "__main__":

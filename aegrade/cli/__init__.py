@@ -9,16 +9,22 @@ re-exported here; constants stay in their modules (``_common`` is private to ``c
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 import click
 
-from aegrade.cli.compare import compare_command
-from aegrade.cli.criteria import check_command, criteria_group, list_command, show_command
-from aegrade.cli.crs import crs_command, explain_command, icans_command
-from aegrade.cli.ctcae import ctcae_group, map_command
-from aegrade.cli.demo import demo_command, example_study
-from aegrade.cli.grade import grade_command
-from aegrade.cli.progress import Stages, Ticker, on_terminal, stages, ticker
-from aegrade.cli.table import table_command
+from aegrade.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from aegrade.cli.compare import compare_command
+    from aegrade.cli.criteria import check_command, criteria_group, list_command, show_command
+    from aegrade.cli.crs import crs_command, explain_command, icans_command
+    from aegrade.cli.ctcae import ctcae_group, map_command
+    from aegrade.cli.demo import demo_command, example_study
+    from aegrade.cli.grade import grade_command
+    from aegrade.cli.progress import Stages, Ticker, on_terminal, stages, ticker
+    from aegrade.cli.table import table_command
 
 __all__ = [
     "Stages",
@@ -54,7 +60,36 @@ def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> N
     ctx.exit()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+#: Each sub-command's name -> the module and the click object that hold it.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "compare": ("aegrade.cli.compare", "compare_command"),
+    "criteria": ("aegrade.cli.criteria", "criteria_group"),
+    "crs": ("aegrade.cli.crs", "crs_command"),
+    "ctcae": ("aegrade.cli.ctcae", "ctcae_group"),
+    "demo": ("aegrade.cli.demo", "demo_command"),
+    "explain": ("aegrade.cli.crs", "explain_command"),
+    "grade": ("aegrade.cli.grade", "grade_command"),
+    "icans": ("aegrade.cli.crs", "icans_command"),
+    "table": ("aegrade.cli.table", "table_command"),
+}
+
+
+class _Commands(click.Group):
+    """A group whose sub-commands are imported when one is run or listed (``--help``):
+    ``aegrade grade`` imports the grade command's module, not the table, criteria, bedside,
+    compare and demo ones."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, name = COMMANDS[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), name), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--version",
     is_flag=True,
@@ -71,20 +106,27 @@ def main(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
-def _register() -> None:
-    """Add every sub-command to :func:`main`: one module per command."""
-    for command in (
-        grade_command,
-        table_command,
-        criteria_group,
-        crs_command,
-        icans_command,
-        explain_command,
-        ctcae_group,
-        demo_command,
-        compare_command,
-    ):
-        main.add_command(command)
+#: Where each re-exported name lives, imported on first use.
+_LAZY: dict[str, str] = {
+    "compare_command": "aegrade.cli.compare",
+    "check_command": "aegrade.cli.criteria",
+    "criteria_group": "aegrade.cli.criteria",
+    "list_command": "aegrade.cli.criteria",
+    "show_command": "aegrade.cli.criteria",
+    "crs_command": "aegrade.cli.crs",
+    "explain_command": "aegrade.cli.crs",
+    "icans_command": "aegrade.cli.crs",
+    "ctcae_group": "aegrade.cli.ctcae",
+    "map_command": "aegrade.cli.ctcae",
+    "demo_command": "aegrade.cli.demo",
+    "example_study": "aegrade.cli.demo",
+    "grade_command": "aegrade.cli.grade",
+    "Stages": "aegrade.cli.progress",
+    "Ticker": "aegrade.cli.progress",
+    "on_terminal": "aegrade.cli.progress",
+    "stages": "aegrade.cli.progress",
+    "ticker": "aegrade.cli.progress",
+    "table_command": "aegrade.cli.table",
+}
 
-
-_register()
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

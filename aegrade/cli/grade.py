@@ -209,10 +209,14 @@ def grade_command(
             workers=workers,
         )
         return
-    # the grading stack (pandas, numpy, pydantic) is imported only when a command runs
+    # a csv input is read and parsed by pyarrow in a thread, on an idle core, while the grading
+    # stack (pandas, numpy, pydantic: half a second on one core) is imported
+    from aegrade.read.ahead import core_free, prefetch
+
+    if core_free():
+        prefetch(input_path)
     from aegrade.pipeline import GRADE_STAGES, grade
     from aegrade.read.study import load_study
-    from aegrade.write.adam import build_adam
     from aegrade.write.results import check_destination, is_folder_name, write_result
 
     # a workbook, or a folder of csv or parquet files (``pv_out_4.03`` is a folder's name)
@@ -241,7 +245,11 @@ def grade_command(
         )
         bar.step("writing")
         output, fmt = _default_output(input_path, output, fmt, len(result.graded_observations))
-        extra = build_adam(result) if cdisc else None
+        extra = None
+        if cdisc:
+            from aegrade.write.adam import build_adam
+
+            extra = build_adam(result)
         written = write_result(
             result,
             output,

@@ -36,7 +36,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from aegrade.errors import Failures, InputError, InputNotice, Reason
+from aegrade.read.ahead import Prefetched, take_prefetched
 from aegrade.read.digest import read_bytes_hashed
+from aegrade.read.text import (
+    _DELIMITERS,
+    CSV_NA,
+    TEXT_SUFFIXES,
+    TextLayout,
+    detect_delimiter,
+    detect_encoding,
+    text_layout,
+)
 
 __all__ = [
     "CSV_NA",
@@ -73,11 +83,8 @@ MAX_PART = 512 * 1024**2
 IDENTIFIER_HEADERS = frozenset(
     {"subject_id", "usubjid", "subjid", "subject", "patient", "patient_id", "studyid", "arm"}
 )
-CSV_NA = ["", "NA", "NaN", "nan"]
-TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 READABLE = (*TEXT_SUFFIXES, *EXCEL_SUFFIXES, ".parquet", ".xpt")
-_DELIMITERS = (",", ";", "\t", "|")
 _LINE = re.compile(r"line (\d+)")
 _FIELDS = re.compile(r"Expected (\d+) fields in line \d+, saw (\d+)")
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
@@ -241,71 +248,6 @@ def read_file(
 # --------------------------------------------------------------------------- csv
 
 
-def detect_encoding(raw: bytes) -> str:
-    """The encoding of ``raw``: a BOM, else UTF-8 when it decodes, else cp1252, else latin-1.
-
-    Parameters
-    ----------
-    raw
-        The file's bytes (the first 4096 decide UTF-16 without a byte-order mark).
-
-    Returns
-    -------
-    str
-        A codec name for :meth:`bytes.decode`.
-
-    Raises
-    ------
-    ValueError
-        The bytes are not text (NUL bytes without a UTF-16 byte-order mark).
-
-    Examples
-    --------
-    >>> detect_encoding("día".encode()), detect_encoding("día".encode("cp1252"))
-    ('utf-8', 'cp1252')
-    """
-    if raw.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    head = raw[:4096]
-    if b"\x00" in head:
-        if len(head) >= 4 and head[1::2].count(0) > 0.9 * len(head[1::2]):
-            return "utf-16-le"
-        if len(head) >= 4 and head[0::2].count(0) > 0.9 * len(head[0::2]):
-            return "utf-16-be"
-        raise ValueError("the file is not text (it holds NUL bytes); save it as CSV (UTF-8)")
-    for enc in ("utf-8", "cp1252"):
-        try:
-            raw.decode(enc)
-        except UnicodeDecodeError:
-            continue
-        return enc
-    return "latin-1"
-
-
-def detect_delimiter(first_line: str) -> str:
-    """The most frequent of , ; tab | in the header line (comma when none occurs).
-
-    Parameters
-    ----------
-    first_line
-        The header line.
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> detect_delimiter("subject_id;day;value"), detect_delimiter("subject_id")
-    (';', ',')
-    """
-    counts = {d: first_line.count(d) for d in _DELIMITERS}
-    best = max(counts, key=counts.__getitem__)
-    return best if counts[best] else ","
-
-
 def read_csv(path: Path) -> Sheet:
     """Read a delimited text file with its encoding and delimiter detected.
 
@@ -334,8 +276,9 @@ def read_csv(path: Path) -> Sheet:
     >>> read_csv(path).frame.to_dict("records")
     [{'subject_id': 'S01', 'term': 'Pyrexia', 'grade': 2}]
     """
-    try:
-        raw = read_bytes_hashed(path)  # read once: its sha256 is taken from these bytes
+    ahead = take_prefetched(path)  # read while the command line imported the grading stack
+    try:  # read once: its sha256 is taken from these bytes
+        raw = ahead.raw if ahead is not None else read_bytes_hashed(path)
     except OSError as exc:
         raise input_error(path, f"cannot open the file: {exc.strerror or exc}") from None
     if raw.startswith(b"PK\x03\x04"):
@@ -347,12 +290,37 @@ def read_csv(path: Path) -> Sheet:
         encoding = detect_encoding(raw)
     except ValueError as exc:
         raise input_error(path, str(exc)) from None
-    text_head = raw[:65536].decode(encoding, errors="replace").lstrip("\ufeff")
-    if not text_head.strip():
+    layout = text_layout(raw, encoding)
+    if not layout.head.strip():
         raise input_error(path, "the file is empty", check=Reason.EMPTY_FILE)
-    first = text_head.splitlines()[0]
-    sep = detect_delimiter(first)
-    decimal = "," if sep == ";" and re.search(r"\d,\d", text_head) else "."
+    first, sep, decimal = layout.first, layout.sep, layout.decimal
+    frame = _read_common(raw, layout, ahead) if decimal == "." else None
+    if frame is None:
+        frame = _read_pandas(raw, encoding, sep, decimal, path)
+    _refuse_other_delimiter(frame, sep, path)
+    if decimal == ",":
+        frame = _decimal_commas(frame)
+    header = _header_cells(first, sep, frame)
+    frame = _named_columns(frame, header, path, None, header_row=1)
+    return _without_blank_rows(Sheet(frame, str(path), None, np.arange(len(frame)) + 2))
+
+
+def _read_common(raw: bytes, layout: TextLayout, ahead: Prefetched | None) -> pd.DataFrame | None:
+    """The common file (a decimal point, a header line csv can split) read by pyarrow
+    (:mod:`aegrade.read.arrow_csv`; its parse done ahead when the command line started it):
+    the frame pandas reads, or None where pyarrow cannot decide it."""
+    from aegrade.read.arrow_csv import frame_of, parse_text
+
+    if ahead is not None and ahead.tried:
+        parsed = ahead.parsed
+    else:
+        parsed = parse_text(raw, layout, na_values=CSV_NA)
+    return None if parsed is None else frame_of(parsed)
+
+
+def _read_pandas(raw: bytes, encoding: str, sep: str, decimal: str, path: Path) -> pd.DataFrame:
+    """pandas' C parser, which names every problem it meets (rows longer than the header,
+    an unclosed quote) for :func:`read_csv`'s errors."""
     buffer: io.BytesIO | io.StringIO = io.BytesIO(raw)
     if encoding.startswith("utf-16"):
         buffer, encoding = (
@@ -391,12 +359,7 @@ def read_csv(path: Path) -> Sheet:
         raise input_error(path, message, row=int(found.group(1)) if found else None) from None
     except Exception as exc:  # the C parser's other failures (memory, overflow) on odd bytes
         raise input_error(path, f"cannot parse the file: {exc}".strip()) from None
-    _refuse_other_delimiter(frame, sep, path)
-    if decimal == ",":
-        frame = _decimal_commas(frame)
-    header = _header_cells(first, sep, frame)
-    frame = _named_columns(frame, header, path, None, header_row=1)
-    return _without_blank_rows(Sheet(frame, str(path), None, np.arange(len(frame)) + 2))
+    return frame
 
 
 def _refuse_other_delimiter(frame: pd.DataFrame, sep: str, path: Path) -> None:

@@ -18,7 +18,6 @@ markup, is made inert before any format writes it.
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Any
 
@@ -79,6 +78,8 @@ def escape_markup(text: str) -> str:
     >>> escape_markup("<b>grade 3</b>")
     '&lt;b&gt;grade 3&lt;/b&gt;'
     """
+    import html  # html.entities' tables: only the markup writers escape text
+
     return html.escape(text)
 
 

@@ -303,7 +303,9 @@ def write_parquet(frame: pd.DataFrame, path: str | Path) -> None:
     ``object`` columns, whose type only their cells tell, is inferred from the cells as before.
     Column statistics (min/max, null count) are written for numbers, booleans, dates and
     ``subject_id``, not for the other text and label columns: min/max of free text or of a
-    rule id prune nothing and cost a string comparison per cell.
+    rule id prune nothing and cost a string comparison per cell. The Arrow columns of a
+    graded table are built from the frame's own buffers (categorical codes, nullable
+    integers' values and masks, Arrow-backed text), the table ``from_pandas`` builds.
 
     Parameters
     ----------
@@ -328,12 +330,11 @@ def write_parquet(frame: pd.DataFrame, path: str | Path) -> None:
 
 def _write_parquet(frame: pd.DataFrame, sink: Any) -> None:
     """:func:`write_parquet` to a path or a pyarrow output stream."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     inferred = any(pd.api.types.is_object_dtype(dtype) for dtype in frame.dtypes)
     schema = arrow_schema(frame if inferred else frame.iloc[:0])
-    table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    table = _arrow_table(frame, schema)
     if frame.attrs:  # as to_parquet keeps them
         metadata = {**(table.schema.metadata or {}), "PANDAS_ATTRS": json.dumps(frame.attrs)}
         table = table.replace_schema_metadata(metadata)
@@ -343,6 +344,58 @@ def _write_parquet(frame: pd.DataFrame, sink: Any) -> None:
         compression="snappy",
         write_statistics=[f.name for f in table.schema if _has_statistics(f)],
     )
+
+
+def _arrow_table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
+    """``pa.Table.from_pandas(frame, schema=schema, preserve_index=False)``, each column built
+    from its own buffers where its dtype says how (a categorical from its codes, a nullable
+    integer from its values and mask, Arrow-backed text as it is, numbers and flags from their
+    array): a quarter less work on a graded table. Any other column (objects, dates, an
+    ordered categorical) is left to ``from_pandas``, for the whole frame."""
+    import pyarrow as pa
+
+    arrays = []
+    for field, (_, column) in zip(schema, frame.items(), strict=True):
+        array = _arrow_column(column, field.type)
+        if array is None:
+            return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+        arrays.append(array)
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _arrow_column(column: pd.Series, kind: pa.DataType) -> Any:
+    """One column as ``from_pandas`` converts it to ``kind``, or None where not decided here."""
+    import numpy as np
+    import pyarrow as pa
+
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        categories = dtype.categories
+        if (
+            dtype.ordered
+            or not pa.types.is_dictionary(kind)
+            or not pa.types.is_int32(kind.index_type)
+            or not pa.types.is_string(kind.value_type)
+            or not (len(categories) == 0 or categories.inferred_type == "string")
+        ):
+            return None
+        codes = column.cat.codes.to_numpy()
+        indices = pa.array(codes.astype(np.int32), mask=codes < 0, type=pa.int32())
+        values = pa.array(categories.to_numpy(dtype=object), type=pa.string())
+        return pa.DictionaryArray.from_arrays(indices, values)
+    if isinstance(dtype, pd.Int64Dtype) and pa.types.is_int64(kind):
+        return column.array.__arrow_array__(type=kind)  # its values and mask
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        text = column.array.__arrow_array__()
+        return text if text.type == kind else text.cast(kind)
+    numpy_kinds = {
+        "float64": pa.types.is_float64,
+        "int64": pa.types.is_int64,
+        "bool": pa.types.is_boolean,
+    }
+    if isinstance(dtype, np.dtype) and dtype.name in numpy_kinds and numpy_kinds[dtype.name](kind):
+        return pa.array(column.to_numpy(), type=kind, from_pandas=True)  # NaN is missing
+    return None
 
 
 def _has_statistics(field: pa.Field) -> bool:

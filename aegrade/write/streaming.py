@@ -30,8 +30,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from aegrade.write.xlsx_fast import write_workbook
-
 __all__ = ["write_csv", "write_xlsx"]
 
 
@@ -274,6 +272,18 @@ def _text_bytes(text: pa.Array) -> memoryview:
 
 #: The number format pandas gives a timestamp cell.
 _DATETIME_FORMAT = "YYYY-MM-DD HH:MM:SS"
+
+
+def write_workbook(
+    sheets: Mapping[str, pd.DataFrame],
+    target: io.BytesIO | str | Path,
+    frozen: set[str] | frozenset[str] = frozenset(),
+) -> bool:
+    """:func:`aegrade.write.xlsx_fast.write_workbook`, imported when a workbook is written
+    (its XML helpers are no part of a csv or Parquet run)."""
+    from aegrade.write.xlsx_fast import write_workbook as direct
+
+    return direct(sheets, target, frozen)
 
 
 def write_xlsx(

@@ -121,3 +121,14 @@ def test_unknown_attribute_is_an_attribute_error() -> None:
 
 def test_table_formats_spelt_out_for_the_options_match_the_writers() -> None:
     assert TABLE_FORMATS == FORMATS
+
+
+def test_the_command_table_names_each_command_by_its_own_name() -> None:
+    """aegrade.cli.COMMANDS (imported on use) lists every sub-command under its click name."""
+    import importlib
+
+    from aegrade.cli import COMMANDS, main
+
+    for name, (module, attr) in COMMANDS.items():
+        assert getattr(importlib.import_module(module), attr).name == name
+    assert main.list_commands(None) == sorted(COMMANDS)  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ import re
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -282,3 +283,52 @@ def test_parquet_tables_encoded_beside_the_largest_fail_as_one_run(
         write_tables(tables, tmp_path / "second", fmt="parquet")
     assert not (tmp_path / "second").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(TMP_PREFIX)]
+
+
+def _direct_frame() -> pd.DataFrame:
+    """Every dtype the Parquet writer converts from its own buffers, with missing cells."""
+    return pd.DataFrame(
+        {
+            "subject_id": pd.array(["S1", None, "S2"], dtype="str"),
+            "note": pd.array(["a", None, "c"], dtype="string"),
+            "day": [1.5, np.nan, 3.0],
+            "n": np.array([1, 2, 3], dtype=np.int64),
+            "review": [True, False, True],
+            "grade": pd.array([1, None, 3], dtype="Int64"),
+            "term": pd.Categorical(["x", None, "y"]),
+            "rule": pd.Categorical([None, None, None], categories=pd.Index([], dtype="string")),
+            "reason": pd.Categorical(
+                ["x", "x", None], categories=pd.Index(["x", "z"], dtype="str")
+            ),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "direct"),
+    [
+        ({}, True),
+        ({"words": pd.Series(["a", None, "c"], dtype=object)}, False),
+        ({"levels": pd.Categorical([1, 2, 1])}, False),
+        ({"python_text": pd.array(["a", None, "c"], dtype=pd.StringDtype("python"))}, False),
+        ({"when": pd.to_datetime(["2024-01-01", None, "2024-01-03"])}, False),
+    ],
+    ids=["buffers", "object", "number-labels", "python-text", "dates"],
+)
+def test_the_arrow_table_is_what_from_pandas_builds(extra: dict[str, object], direct: bool) -> None:
+    """A graded table's columns are built from their buffers (no ``from_pandas``): the same
+    table, schema and metadata, missing cells missing (NaN too); any other dtype goes to
+    ``from_pandas`` for the whole frame."""
+    import pyarrow as pa
+
+    from aegrade.schema import arrow_schema
+    from aegrade.write.results import _arrow_column, _arrow_table
+
+    frame = _direct_frame().assign(**extra)
+    schema = arrow_schema(frame)
+    expected = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    got = _arrow_table(frame, schema)
+    assert got.equals(expected) and got.schema.equals(expected.schema, check_metadata=True)
+    assert got.column("day").null_count == 1 and got.column("grade").null_count == 1
+    built = [_arrow_column(frame[f.name], f.type) is not None for f in schema]
+    assert all(built) is direct
