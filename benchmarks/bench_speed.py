@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import io
 import itertools
 import os
@@ -256,8 +257,13 @@ def stages(rows: int, runs: int, d: Path, py: str) -> None:
     CPU time, all threads: on a shared machine the steadier figure), in process; the imports
     as a process of their own."""
     from aegrade.read import load_study
+    from aegrade.threads import keep_freed_memory
     from aegrade.write.results import write_result
 
+    # as ``aegrade grade`` runs: freed memory kept for reuse, the imported modules frozen out
+    # of the collector's passes (without these, page faults land in whichever stage is first)
+    keep_freed_memory()
+    gc.freeze()
     src = d / "stages.csv"
     lab_rows(rows).to_csv(src, index=False)
     imports = "import aegrade.pipeline, aegrade.write.results, aegrade.cli"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, cast
 
@@ -219,6 +220,9 @@ def grade_command(
     from aegrade.read.study import load_study
     from aegrade.write.results import check_destination, is_folder_name, write_result
 
+    # the modules just imported live as long as the process: the collector's full passes
+    # (every few hundred thousand allocations of a large run) no longer walk them again
+    gc.freeze()
     # a workbook, or a folder of csv or parquet files (``pv_out_4.03`` is a folder's name)
     if output is not None and output.suffix.lower() != ".xlsx" and not is_folder_name(output):
         raise click.BadParameter(

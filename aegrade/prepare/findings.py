@@ -219,7 +219,7 @@ def extract_findings(
     day_all = ready.frame["day"].to_numpy(float) if "day" in ready.frame else None
     day_problems = ready.day_issues
     code_all = ready.code
-    keep = isin(code_all, [*CRS_CODES, *ICANS_CODES])
+    keep = ready.has_code([*CRS_CODES, *ICANS_CODES])
     pos = np.flatnonzero(keep)
     number, word = read_values(df["value"].iloc[pos])
     code = code_all[pos]

@@ -9,6 +9,7 @@ they stop it.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -63,6 +64,41 @@ class PreparedStudy:
     )
     #: threads of the preparation (:func:`aegrade.threads.thread_count`; None: the default)
     threads: int | None = field(default=None, repr=False, compare=False)
+    #: ``code`` as an index into a short table of codes (None: not known), so a question about
+    #: the codes is asked once per code, not once per row (:meth:`has_code`)
+    code_table: tuple[np.ndarray, np.ndarray] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    def has_code(self, codes: Collection[str]) -> np.ndarray:
+        """Whether each row's canonical parameter code is one of ``codes``.
+
+        Parameters
+        ----------
+        codes
+            Canonical parameter codes.
+
+        Returns
+        -------
+        numpy.ndarray
+            One bool per observation row.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from aegrade.read import load_study
+        >>> obs = pd.DataFrame({"subject_id": "01", "day": [1, 2],
+        ...                     "parameter": ["TEMP", "ALT"], "value": [38.9, 40], "unit": ""})
+        >>> prepare_study(load_study(obs)).has_code({"TEMP"}).tolist()
+        [True, False]
+        """
+        wanted = set(codes)
+        if self.code_table is None:
+            return np.fromiter((c in wanted for c in self.code), bool, len(self.code))
+        index, names = self.code_table
+        hit = np.fromiter((n in wanted for n in names), bool, len(names))
+        out: np.ndarray = hit[index]
+        return out
 
     def _prepared(self) -> tuple[Prepared, Failures]:
         if "values" not in self.cache:
@@ -170,9 +206,16 @@ def prepare_study(study: Study, *, threads: int | None = None) -> PreparedStudy:
     early.extend(day_issues)
     frame = obs.frame if day is None else obs.frame.assign(day=day)  # copy-on-write: cheap
     frame = _subject_anticoagulation(frame, study)
-    code = _codes(frame)
+    index, names = _code_index(frame)
     return PreparedStudy(
-        study, frame, code, subjects_frame(study), day_issues, early, threads=threads
+        study,
+        frame,
+        names[index],
+        subjects_frame(study),
+        day_issues,
+        early,
+        threads=threads,
+        code_table=(index, names),
     )
 
 
@@ -191,12 +234,10 @@ def _subject_anticoagulation(frame: pd.DataFrame, study: Study) -> pd.DataFrame:
     return frame.assign(anticoagulated=mapped.to_numpy(dtype=object))
 
 
-def _codes(frame: pd.DataFrame) -> np.ndarray:
-    """The canonical parameter code of each row (None: unknown or no ``parameter`` column)."""
+def _code_index(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The canonical parameter code of each row as an index into a table of codes whose last
+    entry is None (unknown, or no ``parameter`` column)."""
     if "parameter" not in frame:
-        return np.full(len(frame), None, dtype=object)
+        return np.zeros(len(frame), np.intp), np.array([None], dtype=object)
     names = sorted(registry().parameters)
-    out: np.ndarray = np.array([*names, None], dtype=object)[
-        parameter_index(frame["parameter"], names)
-    ]
-    return out
+    return parameter_index(frame["parameter"], names), np.array([*names, None], dtype=object)
