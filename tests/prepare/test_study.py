@@ -158,3 +158,32 @@ def test_threads_of_the_preparation_change_nothing(monkeypatch: pytest.MonkeyPat
     for name in ("value", "baseline", "pchg", "param_index", "unit_code", "scale"):
         np.testing.assert_array_equal(getattr(one.prep, name), getattr(two.prep, name))
     assert one.prep.baseline.tolist()[:4] == [130.0, 130.0, 200.0, 200.0]
+
+
+def test_has_code_reads_the_code_table_as_the_codes_say() -> None:
+    """``has_code`` answers from the short table of codes exactly as from the per-row codes:
+    aliases, unknown names, blanks and case all resolved once, then gathered."""
+    obs = pd.DataFrame(
+        {
+            "subject_id": ["01", "01", "02", "02", "03", "03"],
+            "day": [1, 2, 1, 2, 1, 2],
+            "parameter": ["temp", "ICE", "xyz", None, "ALT", "Temperature"],
+            "value": [38.9, 8, 1, 2, 40, 37.0],
+            "unit": ["degC", "", "", "", "U/L", "degC"],
+        }
+    )
+    ready = prepare_study(load_study(obs))
+    assert ready.code_table is not None
+    wanted = {"TEMP", "ICE"}
+    by_rows = [c in wanted for c in ready.code]
+    assert ready.has_code(wanted).tolist() == by_rows
+    assert ready.code.tolist()[:3] == ["TEMP", "ICE", None]
+    assert ready.has_code(set()).tolist() == [False] * 6
+    assert ready.has_code({"ALT"}).tolist() == [False, False, False, False, True, False]
+
+
+def test_has_code_without_a_parameter_column_is_false_everywhere() -> None:
+    obs = pd.DataFrame({"subject_id": ["01", "02"], "day": [1, 1], "value": [1.0, 2.0]})
+    ready = prepare_study(load_study(obs))
+    assert ready.code.tolist() == [None, None]
+    assert ready.has_code({"TEMP"}).tolist() == [False, False]
