@@ -210,12 +210,6 @@ def grade_command(
             workers=workers,
         )
         return
-    # a csv input is read and parsed by pyarrow in a thread, on an idle core, while the grading
-    # stack (pandas, numpy, pydantic: half a second on one core) is imported
-    from aegrade.read.ahead import core_free, prefetch
-
-    if core_free():
-        prefetch(input_path)
     from aegrade.pipeline import GRADE_STAGES, grade
     from aegrade.read.study import load_study
     from aegrade.write.results import check_destination, is_folder_name, write_result

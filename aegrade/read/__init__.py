@@ -1,8 +1,8 @@
 """Reading a study: the only place aegrade opens input files (csv, xlsx, parquet, xpt, SDTM).
 
 Every function and class in its modules' ``__all__`` is re-exported here; constants stay
-in their modules. They are imported on first use (PEP 562): the command line starts reading
-its input (:mod:`aegrade.read.ahead`) before pandas is imported.
+in their modules. They are imported on first use (PEP 562), so that importing the package imports
+neither pandas nor pyarrow.
 """
 
 from typing import TYPE_CHECKING
@@ -10,12 +10,6 @@ from typing import TYPE_CHECKING
 from aegrade.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from aegrade.read.ahead import (
-        Prefetched,
-        core_free,
-        prefetch,
-        take_prefetched,
-    )
     from aegrade.read.arrow_csv import (
         ParsedText,
         frame_of,
@@ -95,7 +89,6 @@ __all__ = [
     "ColumnMap",
     "InputNotice",
     "ParsedText",
-    "Prefetched",
     "Sheet",
     "Study",
     "Table",
@@ -108,7 +101,6 @@ __all__ = [
     "check_days",
     "check_times",
     "column_letter",
-    "core_free",
     "date_problems",
     "detect_delimiter",
     "detect_encoding",
@@ -128,7 +120,6 @@ __all__ = [
     "parameter_columns",
     "parse_datetimes",
     "parse_text",
-    "prefetch",
     "range_header",
     "read_bytes_hashed",
     "read_csv",
@@ -142,7 +133,6 @@ __all__ = [
     "sdtm_days",
     "shape_tables",
     "split_range",
-    "take_prefetched",
     "text_ids",
     "text_layout",
     "translate_words",
@@ -180,10 +170,6 @@ _LAZY: dict[str, str] = {
     "read_file": "aegrade.read.files",
     "read_parquet": "aegrade.read.files",
     "read_xpt": "aegrade.read.files",
-    "Prefetched": "aegrade.read.ahead",
-    "core_free": "aegrade.read.ahead",
-    "prefetch": "aegrade.read.ahead",
-    "take_prefetched": "aegrade.read.ahead",
     "range_header": "aegrade.read.ranges",
     "split_range": "aegrade.read.ranges",
     "ae_to_events": "aegrade.read.sdtm",

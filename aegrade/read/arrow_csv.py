@@ -20,9 +20,8 @@ may disagree and the caller reads the file with pandas as before. Measured again
 - rows whose width differs from the header's, blank lines of blanks, an unclosed quote:
   pyarrow refuses them, and pandas reads them or names the problem as read_csv reports it.
 
-The read is in two steps: :func:`parse_text` (pyarrow only: the command line runs it in a
-thread while it imports pandas, :mod:`aegrade.read.ahead`) and :func:`frame_of` (the
-checks above and the conversion to pandas).
+The read is in two steps: :func:`parse_text` (pyarrow only, no pandas) and :func:`frame_of`
+(the checks above and the conversion to pandas).
 """
 
 from __future__ import annotations

@@ -36,7 +36,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from aegrade.errors import Failures, InputError, InputNotice, Reason
-from aegrade.read.ahead import Prefetched, take_prefetched
 from aegrade.read.digest import read_bytes_hashed
 from aegrade.read.text import (
     _DELIMITERS,
@@ -276,9 +275,8 @@ def read_csv(path: Path) -> Sheet:
     >>> read_csv(path).frame.to_dict("records")
     [{'subject_id': 'S01', 'term': 'Pyrexia', 'grade': 2}]
     """
-    ahead = take_prefetched(path)  # read while the command line imported the grading stack
     try:  # read once: its sha256 is taken from these bytes
-        raw = ahead.raw if ahead is not None else read_bytes_hashed(path)
+        raw = read_bytes_hashed(path)
     except OSError as exc:
         raise input_error(path, f"cannot open the file: {exc.strerror or exc}") from None
     if raw.startswith(b"PK\x03\x04"):
@@ -294,7 +292,7 @@ def read_csv(path: Path) -> Sheet:
     if not layout.head.strip():
         raise input_error(path, "the file is empty", check=Reason.EMPTY_FILE)
     first, sep, decimal = layout.first, layout.sep, layout.decimal
-    frame = _read_common(raw, layout, ahead) if decimal == "." else None
+    frame = _read_common(raw, layout) if decimal == "." else None
     if frame is None:
         frame = _read_pandas(raw, encoding, sep, decimal, path)
     _refuse_other_delimiter(frame, sep, path)
@@ -305,16 +303,13 @@ def read_csv(path: Path) -> Sheet:
     return _without_blank_rows(Sheet(frame, str(path), None, np.arange(len(frame)) + 2))
 
 
-def _read_common(raw: bytes, layout: TextLayout, ahead: Prefetched | None) -> pd.DataFrame | None:
+def _read_common(raw: bytes, layout: TextLayout) -> pd.DataFrame | None:
     """The common file (a decimal point, a header line csv can split) read by pyarrow
-    (:mod:`aegrade.read.arrow_csv`; its parse done ahead when the command line started it):
-    the frame pandas reads, or None where pyarrow cannot decide it."""
+    (:mod:`aegrade.read.arrow_csv`): the frame pandas reads, or None where pyarrow cannot
+    decide it."""
     from aegrade.read.arrow_csv import frame_of, parse_text
 
-    if ahead is not None and ahead.tried:
-        parsed = ahead.parsed
-    else:
-        parsed = parse_text(raw, layout, na_values=CSV_NA)
+    parsed = parse_text(raw, layout, na_values=CSV_NA)
     return None if parsed is None else frame_of(parsed)
 
 

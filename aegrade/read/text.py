@@ -1,8 +1,7 @@
 """How a delimited text file is written: its encoding, delimiter and decimal mark.
 
-Plain Python (no pandas): the command line looks at its input file this way while it
-imports the grading stack (:mod:`aegrade.read.ahead`), and :func:`aegrade.read.files.read_csv`
-in the same way afterwards.
+Plain Python (no pandas): :func:`aegrade.read.files.read_csv` decides with it how to read
+the file, and :mod:`aegrade.read.arrow_csv` how pyarrow's reader is set up.
 """
 
 from __future__ import annotations
