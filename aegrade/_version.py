@@ -1,7 +1,8 @@
 """The version of aegrade.
 
-A literal, the same as ``[project] version`` in pyproject.toml and the installed package's
-metadata (tests/test_version.py holds the three equal): reading it from the metadata took
+A literal, the package's one: pyproject.toml reads it from here (``dynamic = ["version"]``,
+setuptools' ``attr``), so the installed package's metadata says the same (tests/test_version.py
+checks it). Reading it from the metadata at run time took
 ``importlib.metadata`` (and the ``email`` package under it), about 20 ms of imports, on every
 grading run (the run's meta and the criteria cache's keys name the version).
 """

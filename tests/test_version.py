@@ -1,5 +1,5 @@
-"""aegrade's version is one: the literal in aegrade/_version.py, pyproject.toml's and the
-installed package's metadata."""
+"""aegrade's version is one: the literal in aegrade/_version.py, which pyproject.toml reads
+and the installed package's metadata gives."""
 
 from __future__ import annotations
 
@@ -14,6 +14,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_version_literal_is_pyproject_s_and_the_installed_one() -> None:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
-    assert VERSION == project["version"] == aegrade.__version__
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+    assert "version" not in pyproject["project"]
+    assert pyproject["project"]["dynamic"] == ["version"]
+    assert pyproject["tool"]["setuptools"]["dynamic"]["version"] == {
+        "attr": "aegrade._version.VERSION"
+    }
+    assert VERSION == aegrade.__version__
     assert version("aegrade") == VERSION
