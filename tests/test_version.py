@@ -20,5 +20,5 @@ def test_the_version_literal_is_pyproject_s_and_the_installed_one() -> None:
     assert pyproject["tool"]["setuptools"]["dynamic"]["version"] == {
         "attr": "aegrade._version.VERSION"
     }
-    assert VERSION == aegrade.__version__
+    assert aegrade.__version__ == VERSION
     assert version("aegrade") == VERSION
