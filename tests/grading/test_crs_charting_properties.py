@@ -4,6 +4,7 @@ split into point rows at every charting time grades the same."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -89,10 +90,33 @@ def test_an_interval_split_into_point_rows_grades_the_same(obs, pick) -> None:
     i = spans[pick % len(spans)]
     row = obs.loc[i]
     mine = obs[obs["subject_id"] == row["subject_id"]]
+    # point rows of one agent at most running_hours (6 h in every CRS file) apart ran
+    # between them: the interval is its charting times and a point every 6 h. Points further
+    # apart say less than the interval (it was not seen running between them), and an
+    # episode may end in the gap (hypothesis found oxygen at day 0 and 1.5: 36 h apart)
+    grid = row["day"] + 0.25 * np.arange(int((row["end_day"] - row["day"]) / 0.25) + 1)
     times = sorted(
-        {row["day"], row["end_day"]} | {d for d in mine["day"] if row["day"] <= d <= row["end_day"]}
+        {row["day"], row["end_day"], *grid.tolist()}
+        | {d for d in mine["day"] if row["day"] <= d <= row["end_day"]}
     )
     points = pd.DataFrame([{**row.to_dict(), "day": d, "end_day": None} for d in times])
     split = pd.concat([obs.drop(index=i), points], ignore_index=True)
     systems = ["astct-2019", "ctcae-v5.0"]  # Lee's sustained high dose reads point rows only
     pd.testing.assert_frame_equal(_grades(obs, systems), _grades(split, systems))
+
+
+def test_point_rows_further_apart_than_running_hours_say_less_than_the_interval() -> None:
+    """The case hypothesis found: oxygen from day 0 to 2 keeps the episode open to the
+    vasopressor at day 1.5 (grade 3); oxygen seen only at days 0, 1.5 and 2 did not run
+    between 0 and 1.5, so the episode ended a day after the fever (grade 2)."""
+    base = {"subject_id": "A", "unit": None, "flow": None, "dose": None, "dose_unit": None}
+    fever = {**base, "day": 0.0, "parameter": "TEMP", "value": 38.0, "unit": "degC"}
+    pressor = {**base, "day": 1.5, "parameter": "VASOPRESSOR", "value": "epinephrine"}
+    oxygen = {**base, "parameter": "OXYGEN", "value": "nasal_cannula"}
+    interval = pd.DataFrame([fever, pressor, {**oxygen, "day": 0.0, "end_day": 2.0}])
+    sparse = pd.DataFrame([fever, pressor, *({**oxygen, "day": d} for d in (0.0, 1.5, 2.0))])
+    dense = pd.DataFrame([fever, pressor, *({**oxygen, "day": d} for d in np.arange(9) / 4)])
+    crs = "crs_grade_astct-2019"
+    assert _grades(interval, ["astct-2019"])[crs].tolist() == [3]
+    assert _grades(sparse, ["astct-2019"])[crs].tolist() == [2]
+    assert _grades(dense, ["astct-2019"])[crs].tolist() == [3]
