@@ -94,7 +94,7 @@ class PreparedStudy:
         """
         wanted = set(codes)
         if self.code_table is None:
-            return np.fromiter((c in wanted for c in self.code), bool, len(self.code))
+            return pd.Series(self.code, dtype=object).isin(list(wanted)).to_numpy(bool)
         index, names = self.code_table
         hit = np.fromiter((n in wanted for n in names), bool, len(names))
         out: np.ndarray = hit[index]

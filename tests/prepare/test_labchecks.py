@@ -422,10 +422,42 @@ def test_the_unit_check_windows_are_never_nan() -> None:
     assert (lows[:-1, 0] == 1.0).sum() >= 10  # parameters with a window are checked
 
 
+def _unit_skips(
+    pi: np.ndarray,
+    names: list[str],
+    units: pd.Series,
+    value: np.ndarray,
+    lln: np.ndarray,
+    uln: np.ndarray,
+    key: np.ndarray,
+    scale: np.ndarray,
+    **options: object,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rows ``unit_mismatches`` skips and their texts, every row eligible."""
+    from aegrade.prepare.labchecks import Skips, unit_mismatches
+
+    skip = Skips(len(pi))
+    unit_mismatches(
+        skip,
+        pi,
+        names,
+        units,
+        value,
+        lln,
+        uln,
+        np.ones(len(pi), bool),
+        None,
+        unit_key=key,
+        scale=scale,
+        **options,
+    )
+    at, text = skip.reasons()
+    return at, text
+
+
 def test_unit_checks_without_conversion_find_the_same_rows() -> None:
     # issue 15: with every scale 1 (identity) no product is taken; the same rows are skipped
     from aegrade.criteria.units import convert_indexed, registry
-    from aegrade.prepare.labchecks import Skips, unit_mismatches
 
     names = sorted(registry().parameters)
     rng = np.random.default_rng(5)
@@ -438,26 +470,9 @@ def test_unit_checks_without_conversion_find_the_same_rows() -> None:
     lln[rng.random(n) < 0.3] = np.nan  # rows without a range: the value is checked
     scale, _, _, key = convert_indexed(pi, names, units)
     assert (scale == 1.0).all()
-    found = []
-    for identity in (False, True):
-        skip = Skips(n)
-        unit_mismatches(
-            skip,
-            pi,
-            names,
-            units,
-            value,
-            lln,
-            uln,
-            np.ones(n, bool),
-            None,
-            unit_key=key,
-            scale=scale,
-            identity=identity,
-            threads=2,
-        )
-        found.append(skip.reasons())
-    (at_a, text_a), (at_b, text_b) = found
+    common = (pi, names, units, value, lln, uln, key, scale)
+    at_a, text_a = _unit_skips(*common, identity=False, threads=2)
+    at_b, text_b = _unit_skips(*common, identity=True, threads=2)
     assert len(at_a) > 1000
     np.testing.assert_array_equal(at_a, at_b)
     assert text_a.tolist() == text_b.tolist()
@@ -466,7 +481,6 @@ def test_unit_checks_without_conversion_find_the_same_rows() -> None:
 def test_unit_checks_of_one_range_per_parameter_find_the_same_rows() -> None:
     # issue 15: a parameter's one range judged once gives each of its rows the same verdict
     from aegrade.criteria.units import convert_indexed, registry
-    from aegrade.prepare.labchecks import Skips, unit_mismatches
     from aegrade.prepare.observations import _constant_per_parameter
 
     names = sorted(registry().parameters)
@@ -492,26 +506,9 @@ def test_unit_checks_of_one_range_per_parameter_find_the_same_rows() -> None:
     low, high = _constant_per_parameter([lln, uln], pi, counts)
     ranges = (low, high)
     assert not np.isnan(ranges[0][names.index("CA")]) and np.isnan(ranges[0][names.index("K")])
-    found = []
-    for given in (None, ranges):
-        skip = Skips(n)
-        unit_mismatches(
-            skip,
-            pi,
-            names,
-            units,
-            value,
-            lln,
-            uln,
-            np.ones(n, bool),
-            None,
-            unit_key=key,
-            scale=scale,
-            identity=True,
-            ranges=given,
-        )
-        found.append(skip.reasons())
-    (at_a, text_a), (at_b, text_b) = found
+    common = (pi, names, units, value, lln, uln, key, scale)
+    at_a, text_a = _unit_skips(*common, identity=True)
+    at_b, text_b = _unit_skips(*common, identity=True, ranges=ranges)
     assert (pi[at_a] == names.index("CA")).any() and (pi[at_a] == names.index("GLUC")).any()
     assert (at_a < 65_536).any()  # found in a block where every range is its parameter's one
     np.testing.assert_array_equal(at_a, at_b)

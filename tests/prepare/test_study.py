@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -180,6 +181,8 @@ def test_has_code_reads_the_code_table_as_the_codes_say() -> None:
     assert ready.code.tolist()[:3] == ["TEMP", "ICE", None]
     assert ready.has_code(set()).tolist() == [False] * 6
     assert ready.has_code({"ALT"}).tolist() == [False, False, False, False, True, False]
+    # a prepared study without the table (built by hand) answers from the codes themselves
+    assert replace(ready, code_table=None).has_code(wanted).tolist() == by_rows
 
 
 def test_has_code_without_a_parameter_column_is_false_everywhere() -> None:
