@@ -277,7 +277,7 @@ def conform_graded_observations(
         if GRADED_OBSERVATIONS.dtype_of(str(name)) == "Int64":
             out[name] = _as_int64(out[name])
     if "value" in out:
-        number, text = _split_value(out["value"])
+        number, text = split_value(out["value"])
         if parsed is not None and text.notna().any():  # text cells: some may read as numbers
             read = text.notna().to_numpy(bool) & np.isfinite(parsed) & number.isna().to_numpy(bool)
             if censored is not None:
@@ -289,35 +289,8 @@ def conform_graded_observations(
         if column in out and not pd.api.types.is_numeric_dtype(out[column].dtype):
             given = pd.to_numeric(out[column], errors="coerce").to_numpy(float)
             out[column] = np.where(np.isnan(given) & np.isfinite(numbers), numbers, given)
-    out["reason_code"] = reason_codes(_grades_as_floats(out))
+    out["reason_code"] = reason_codes(out)
     return conform(out, GRADED_OBSERVATIONS)
-
-
-def _split_value(value: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """:func:`~aegrade.schema.split_value`; a float column as it is (no copy) beside a text
-    column of Arrow nulls made at once (not a million NA cells converted one by one)."""
-    if value.dtype != np.float64:
-        return split_value(value)
-    import pyarrow as pa  # imported by pandas already (its string arrays)
-
-    empty = pd.array(pa.nulls(len(value), pa.large_string()), dtype="string")
-    return value, pd.Series(empty, index=value.index, copy=False)
-
-
-def _grades_as_floats(out: pd.DataFrame) -> pd.DataFrame:
-    """The columns :func:`~aegrade.schema.reason_codes` reads, nullable integer grades as
-    float arrays (NaN: NA) read straight from their values (``pd.to_numeric`` of a nullable
-    integer column of a million rows costs several times more); other columns as they are."""
-    view = {}
-    for name in ("grade_low", "grade_high", "reason"):
-        if name in out:
-            column = out[name]
-            if isinstance(column.array, pd.arrays.IntegerArray):
-                column = pd.Series(
-                    column.array.to_numpy(dtype="float64", na_value=np.nan), index=out.index
-                )
-            view[name] = column
-    return pd.DataFrame(view, index=out.index, copy=False)
 
 
 def _as_int64(column: pd.Series) -> pd.Series:

@@ -363,7 +363,13 @@ def split_value(value: pd.Series) -> tuple[pd.Series, pd.Series]:
     [<NA>, 'given', <NA>, '<0.5', '150.000', <NA>]
     """
     if pd.api.types.is_numeric_dtype(value.dtype) and not pd.api.types.is_bool_dtype(value):
-        return value.astype("float64"), pd.Series(pd.NA, index=value.index, dtype="string")
+        # a float column as it is (no copy); the text column all Arrow nulls at once, not a
+        # million NA cells converted one by one
+        import pyarrow as pa  # imported by pandas already (its string arrays)
+
+        empty = pd.array(pa.nulls(len(value), pa.large_string()), dtype="string")
+        number = value if value.dtype == np.float64 else value.astype("float64")
+        return number, pd.Series(empty, index=value.index, copy=False)
     number = pd.to_numeric(value, errors="coerce").astype("float64")
     # a text cell read as a number is kept as text too unless it is a plain number that no
     # one reads otherwise: "150.000" (refused, ambiguous), "1e3", "inf"
@@ -403,8 +409,7 @@ def reason_codes(graded: pd.DataFrame) -> pd.Categorical:
     ['graded', 'grade_0', 'no_criteria']
     """
     n = len(graded)
-    lo = pd.to_numeric(graded["grade_low"], errors="coerce").to_numpy("float64", na_value=np.nan)
-    hi = pd.to_numeric(graded["grade_high"], errors="coerce").to_numpy("float64", na_value=np.nan)
+    lo, hi = _as_floats(graded["grade_low"]), _as_floats(graded["grade_high"])
     worst = np.fmax(lo, hi)
     reason = pd.Categorical(graded["reason"]) if "reason" in graded else pd.Categorical([None] * n)
     index = {code: k for k, code in enumerate(REASON_CODES)}
@@ -423,6 +428,16 @@ _TEXT_CODES = (
     ("baseline missing", Reason.MISSING_BASELINE.value),
     ("day/time missing", "missing_time"),
 )
+
+
+def _as_floats(grades: pd.Series) -> np.ndarray:
+    """A grade column as floats (NaN: missing); a nullable integer column read straight from
+    its values and mask (``pd.to_numeric`` of a million-row ``Int64`` column costs several
+    times more)."""
+    if isinstance(grades.array, pd.arrays.IntegerArray):
+        out: np.ndarray = grades.array.to_numpy(dtype="float64", na_value=np.nan)
+        return out
+    return pd.to_numeric(grades, errors="coerce").to_numpy("float64", na_value=np.nan)
 
 
 def _code_of(text: str) -> str:

@@ -115,31 +115,6 @@ def test_grade_columns_of_any_width_conform_to_the_same_int64(dtype: str) -> Non
     assert out["reason_code"].astype(str).tolist()[:2] == ["grade_0", "graded"]
 
 
-@pytest.mark.parametrize("values", [[1.5, np.nan, 3.0], [1.5, "given", None], [1, 2, 3]])
-def test_value_split_is_the_schema_split(values: list[object]) -> None:
-    """The float column's fast split (the column as it is, Arrow nulls as its text) gives
-    what schema.split_value gives: the same numbers, the same empty text column and dtype;
-    and the reason codes read from float views of the grades are reason_codes' own."""
-    from aegrade.pipeline import _grades_as_floats, _split_value
-    from aegrade.schema import reason_codes, split_value
-
-    value = pd.Series(values, dtype=float if isinstance(values[1], float) else None)
-    number, text = _split_value(value)
-    want_number, want_text = split_value(value)
-    pd.testing.assert_series_equal(number, want_number)
-    pd.testing.assert_series_equal(text, want_text)
-    graded = pd.DataFrame(
-        {
-            "grade_low": pd.array([0, None, 3], dtype="Int64"),
-            "grade_high": pd.array([None, None, 0], dtype="Int8"),
-            "reason": pd.Categorical(["a: grade 0", "no criteria in x", "a: grade 3"]),
-        }
-    )
-    got = reason_codes(_grades_as_floats(graded))
-    assert list(got) == list(reason_codes(graded)) == ["grade_0", "no_criteria", "graded"]
-    assert got.dtype == reason_codes(graded).dtype
-
-
 @pytest.mark.parametrize("dtype", ["str", "string", "object"])
 def test_with_dictionary_is_the_lookup_of_each_term(dtype: str) -> None:
     from aegrade.criteria import load_dictionary

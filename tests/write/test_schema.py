@@ -23,6 +23,7 @@ from aegrade.schema import (
     arrow_schema,
     conform,
     reason_codes,
+    split_value,
 )
 from aegrade.write.adam import build_adam
 from aegrade.write.results import write_result
@@ -292,3 +293,35 @@ def test_cli_grade_writes_parquet_for_the_example(tmp_path: Path) -> None:
     go = pd.read_parquet(out / "graded_observations.parquet")
     assert go["value"].dtype == "float64" and "value_text" in go
     assert pd.read_parquet(out / "adverse_events.parquet")["grade"].dtype == "Int64"
+
+
+@pytest.mark.parametrize(
+    ("values", "dtype"), [([1.5, np.nan, 3.0], "float64"), ([1, 2, 3], "int64"), ([1, 2], "Int8")]
+)
+def test_a_numeric_value_column_splits_without_a_copy_or_text(
+    values: list[float], dtype: str
+) -> None:
+    """A numeric column's numbers are its floats (a float64 column itself, not a copy) and
+    its text column is all missing, of the string dtype every other split gives."""
+    value = pd.Series(values, dtype=dtype)
+    number, text = split_value(value)
+    assert number.dtype == np.float64
+    np.testing.assert_array_equal(number.to_numpy(), np.array(values, dtype=float))
+    assert np.shares_memory(number.to_numpy(), value.to_numpy()) == (dtype == "float64")
+    assert text.isna().all() and len(text) == len(values)
+    assert text.dtype == split_value(pd.Series(["given", None]))[1].dtype
+    assert text.index.equals(value.index)
+
+
+@pytest.mark.parametrize("dtype", ["Int64", "Int8", "float64", "object"])
+def test_reason_codes_read_every_grade_dtype_alike(dtype: str) -> None:
+    grades = {"grade_low": [0, None, 3, None], "grade_high": [None, None, 0, 1]}
+    graded = pd.DataFrame(
+        {
+            **{k: pd.Series(v, dtype=dtype) for k, v in grades.items()},
+            "reason": pd.Categorical(
+                ["a: grade 0", "no criteria in x", "a: grade 3", "b: grade 1"]
+            ),
+        }
+    )
+    assert list(reason_codes(graded)) == ["grade_0", "no_criteria", "graded", "graded"]
