@@ -212,7 +212,12 @@ def grade_command(
         return
     from aegrade.pipeline import GRADE_STAGES, grade
     from aegrade.read.study import load_study
-    from aegrade.write.results import check_destination, is_folder_name, write_result
+    from aegrade.write.results import (
+        ParquetEncoder,
+        check_destination,
+        is_folder_name,
+        write_result,
+    )
 
     # the modules just imported live as long as the process: the collector's full passes
     # (every few hundred thousand allocations of a large run) no longer walk them again
@@ -228,6 +233,10 @@ def grade_command(
     systems = [c for c in crs if c != "none"]
     syndromes = bool(systems) or icans != "none"
     names = ["reading", *(s for s in GRADE_STAGES if syndromes or s != "CRS/ICANS"), "writing"]
+    # Parquet output: each table is encoded in memory as soon as it is final, beside the work
+    # still to do (graded_observations, the largest, beside the episodes and hematology);
+    # the files are written only after the run succeeded
+    encoder = ParquetEncoder() if fmt == "parquet" else None
     with stages(names, enabled=False if quiet else None) as bar:
         bar.step("reading")
         study = load_study(input_path, column_map=column_map, decimal=decimal, dayfirst=dayfirst)
@@ -240,6 +249,7 @@ def grade_command(
             crs=systems or None,
             icans=None if icans == "none" else icans,
             progress=bar.step,  # preparing, grading, episodes, CRS/ICANS, hematology
+            on_table=encoder,
         )
         bar.step("writing")
         output, fmt = _default_output(input_path, output, fmt, len(result.graded_observations))
@@ -258,6 +268,7 @@ def grade_command(
                 *([criteria_file] if criteria_file else []),
             ],
             extra=extra,
+            encoder=encoder,
         )
     go = result.graded_observations
     graded = int((go["grade_low"].notna() | go["grade_high"].notna()).sum())

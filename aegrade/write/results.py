@@ -35,6 +35,7 @@ __all__ = [
     "OUTPUT_TABLES",
     "XLSX_MAX_ROWS",
     "Format",
+    "ParquetEncoder",
     "check_destination",
     "is_folder_name",
     "write_parquet",
@@ -132,6 +133,7 @@ def write_tables(
     fmt: Format | None = None,
     about: dict[str, str] | None = None,
     inputs: list[str | Path] | tuple[str | Path, ...] = (),
+    encoder: ParquetEncoder | None = None,
 ) -> list[Path]:
     """Write named tables as one output set (:func:`~aegrade.write.atomic.write_outputs`).
 
@@ -148,6 +150,9 @@ def write_tables(
         Key/value provenance for the ``about`` sheet of a workbook.
     inputs
         The run's input files, never overwritten.
+    encoder
+        Parquet output only: tables it has already encoded (the same frame under the same
+        name) are written from its bytes, not encoded again (:class:`ParquetEncoder`).
 
     Returns
     -------
@@ -193,7 +198,7 @@ def write_tables(
     writers: dict[str, Writer] = (
         {f"{name}.csv": _csv_writer(frame) for name, frame in tables.items()}
         if fmt == "csv"
-        else _parquet_writers(tables)
+        else _parquet_writers(tables, encoder)
     )
     known = OUTPUT_TABLES | set(tables)
     return write_folder(target, writers, ours=lambda entry: _earlier_output(entry, known))
@@ -246,12 +251,15 @@ def _csv_writer(frame: pd.DataFrame) -> Writer:
     return lambda tmp: write_csv(neutralize_formulas(frame), tmp)
 
 
-def _parquet_writers(tables: dict[str, pd.DataFrame]) -> dict[str, Writer]:
+def _parquet_writers(
+    tables: dict[str, pd.DataFrame], encoder: ParquetEncoder | None = None
+) -> dict[str, Writer]:
     """Parquet with :func:`write_parquet`: the same types on every run. A table without a
     schema of its own (``explain``, ``listing``) gets the stable dtypes of
     :func:`~aegrade.schema.conform` (mixed object columns as text).
 
-    The largest table is written by the caller's thread; the others are encoded meanwhile,
+    A table ``encoder`` has encoded already (the same frame) is written from its bytes. Of
+    the others, the largest is written by the caller's thread; the rest are encoded meanwhile,
     in memory, by the process's background thread (:func:`~aegrade.threads.background`:
     Parquet encoding releases the interpreter lock), and their bytes written when their turn
     comes. Off the caller's thread nothing but memory is
@@ -260,18 +268,66 @@ def _parquet_writers(tables: dict[str, pd.DataFrame]) -> dict[str, Writer]:
         name: frame if name in SCHEMAS else conform(frame, TableSchema(name, ()))
         for name, frame in tables.items()
     }
-    if len(frames) < 2:
-        return {f"{name}.parquet": _parquet_writer(frame) for name, frame in frames.items()}
-    largest = max(frames, key=lambda name: len(frames[name]))
     encoded = {
-        name: background(_parquet_bytes, frame) for name, frame in frames.items() if name != largest
+        name: job
+        for name, frame in frames.items()
+        if encoder is not None and (job := encoder.job(name, frame)) is not None
     }
+    rest = [name for name in frames if name not in encoded]
+    largest = max(rest, key=lambda name: len(frames[name])) if rest else None
+    for name in rest:
+        if name != largest:
+            encoded[name] = background(_parquet_bytes, frames[name])
     return {
         f"{name}.parquet": _parquet_writer(frame)
         if name == largest
         else _bytes_writer(encoded[name])
         for name, frame in frames.items()
     }
+
+
+class ParquetEncoder:
+    """Parquet files of tables encoded in memory as soon as each table is final, on the
+    process's background thread (:func:`~aegrade.threads.background`; Parquet encoding
+    releases the interpreter lock), so that the encoding runs beside the work still to do.
+
+    Called with a table's name and frame (the ``on_table`` hook of :func:`aegrade.grade`), it
+    starts encoding that frame exactly as :func:`write_parquet` writes it; given to
+    :func:`write_result` or :func:`write_tables` (``encoder=``), it hands them the bytes of
+    each table it encoded, which are then written, not encoded again. Nothing is written to
+    disk before then: a run that fails after a table was encoded leaves no file. A frame
+    must not be changed once given to it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from aegrade import grade
+    >>> obs = pd.DataFrame({"subject_id": ["P1"], "day": [3.0], "parameter": ["PLAT"],
+    ...                     "value": [40.0], "unit": ["10^9/L"]})
+    >>> encoder = ParquetEncoder()
+    >>> result = grade(obs, on_table=encoder)
+    >>> encoder.names()
+    ['graded_observations', 'adverse_events', 'subject_summary']
+    >>> paths = write_result(result, Path(tempfile.mkdtemp()), fmt="parquet", encoder=encoder)
+    >>> pd.read_parquet(paths[0])["grade_low"].tolist()
+    [3]
+    """
+
+    def __init__(self) -> None:
+        self._jobs: dict[str, tuple[pd.DataFrame, Future[Any]]] = {}
+
+    def __call__(self, name: str, frame: pd.DataFrame) -> None:
+        """Start encoding ``frame`` as the Parquet file of table ``name``."""
+        self._jobs[name] = (frame, background(_parquet_bytes, frame))
+
+    def names(self) -> list[str]:
+        """The tables given to it, in the order given."""
+        return list(self._jobs)
+
+    def job(self, name: str, frame: pd.DataFrame) -> Future[Any] | None:
+        """The encoding of table ``name`` if it was given this very frame, else None."""
+        given = self._jobs.get(name)
+        return given[1] if given is not None and given[0] is frame else None
 
 
 def _parquet_writer(frame: pd.DataFrame) -> Writer:
@@ -425,6 +481,7 @@ def write_result(
     fmt: Format | None = None,
     inputs: list[str | Path] | tuple[str | Path, ...] = (),
     extra: dict[str, pd.DataFrame] | None = None,
+    encoder: ParquetEncoder | None = None,
 ) -> list[Path]:
     """Write a :class:`~aegrade.pipeline.GradeResult` as one output set.
 
@@ -432,7 +489,7 @@ def write_result(
     ----------
     result
         What :func:`aegrade.grade` returned.
-    path, fmt, inputs
+    path, fmt, inputs, encoder
         As for :func:`write_tables`.
     extra
         Further tables (e.g. the ADaM-style ones) written beside the three outputs.
@@ -461,4 +518,4 @@ def write_result(
             tables[name] = more
     if len(result.issues):
         tables["issues"] = result.issues
-    return write_tables(tables, path, fmt=fmt, about=result.meta, inputs=inputs)
+    return write_tables(tables, path, fmt=fmt, about=result.meta, inputs=inputs, encoder=encoder)
