@@ -305,7 +305,7 @@ def stages(rows: int, runs: int, d: Path, py: str, trees: dict[str, Path] | None
     as a process of their own (from the compiled copy in ``trees``, if any)."""
     from aegrade.read import load_study
     from aegrade.threads import keep_freed_memory
-    from aegrade.write.results import write_result
+    from aegrade.write.results import ParquetEncoder, write_result
 
     # as ``aegrade grade`` runs: freed memory kept for reuse, the imported modules frozen out
     # of the collector's passes (without these, page faults land in whichever stage is first)
@@ -349,10 +349,13 @@ def stages(rows: int, runs: int, d: Path, py: str, trees: dict[str, Path] | None
         arrow_read_write(src, d / "floor.parquet")
         _mark(marks, "read (load_study)")
         study = load_study(src)
-        result = aegrade.grade(study, progress=functools.partial(_mark, marks))
+        # as the command does: each table encoded as soon as it is final, beside the stages
+        # after it (their figures include what the encoding takes from them)
+        encoder = ParquetEncoder()
+        result = aegrade.grade(study, progress=functools.partial(_mark, marks), on_table=encoder)
         marks[-1] = (f"{marks[-1][0]} + output assembly", *marks[-1][1:])
-        _mark(marks, "write parquet")
-        write_result(result, d / "stages_out", fmt="parquet", inputs=[src])
+        _mark(marks, "write parquet (rest of the encoding)")
+        write_result(result, d / "stages_out", fmt="parquet", inputs=[src], encoder=encoder)
         _mark(marks, "end")
         add(marks)
         if first is None:  # the stages of the first run: fresh memory, first uses
