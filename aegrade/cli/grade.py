@@ -188,7 +188,8 @@ def grade_command(
     one observations file, long or wide)."""
     from aegrade.threads import keep_freed_memory
 
-    keep_freed_memory()  # this process is aegrade's own: freed large arrays reused, not faulted
+    # this process is aegrade's own: freed large arrays reused, not faulted, by numpy and Arrow
+    _one_heap(keep_freed_memory())
     if partition_rows is not None or engine == "dask":
         from aegrade.cli._partitioned import run_partitioned  # the Dask path's imports, if used
 
@@ -289,6 +290,24 @@ def grade_command(
         )
     for path in written:
         click.echo(f"wrote {path}")
+
+
+def _one_heap(kept: bool) -> bool:
+    """When the C allocator keeps freed memory for reuse (``kept``,
+    :func:`~aegrade.threads.keep_freed_memory`), let pyarrow allocate from it too, not from
+    its own mimalloc heap: the csv reader's and the Parquet encoder's freed buffers are then
+    reused by the grading's arrays and the other way round, instead of each heap faulting in
+    fresh pages (a fifth less system time at 1M rows here; the results are the same bytes).
+    Not where ``ARROW_DEFAULT_MEMORY_POOL`` chooses pyarrow's allocator. Returns whether
+    it was changed."""
+    import os
+
+    if not kept or os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return False
+    import pyarrow as pa
+
+    pa.set_memory_pool(pa.system_memory_pool())
+    return True
 
 
 def _refuse_xlsx_too_long(output: Path | None, fmt: str | None, rows: int) -> None:
