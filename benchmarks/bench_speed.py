@@ -307,9 +307,11 @@ def stages(rows: int, runs: int, d: Path, py: str, trees: dict[str, Path] | None
     from aegrade.threads import keep_freed_memory
     from aegrade.write.results import ParquetEncoder, write_result
 
-    # as ``aegrade grade`` runs: freed memory kept for reuse, the imported modules frozen out
-    # of the collector's passes (without these, page faults land in whichever stage is first)
-    keep_freed_memory()
+    # as ``aegrade grade`` runs: freed memory kept for reuse (by pyarrow too), the imported
+    # modules frozen out of the collector's passes (without these, page faults land in
+    # whichever stage is first)
+    if keep_freed_memory() and not os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        pa.set_memory_pool(pa.system_memory_pool())
     gc.freeze()
     src = d / "stages.csv"
     lab_rows(rows).to_csv(src, index=False)
