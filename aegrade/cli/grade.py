@@ -186,13 +186,36 @@ def grade_command(
 ) -> None:
     """Grade INPUT (a workbook, a folder of CSV/Parquet/XPT files incl. SDTM LB/VS/AE/DM, or
     one observations file, long or wide)."""
-    from aegrade.threads import keep_freed_memory
+    partitioned = partition_rows is not None or engine == "dask"
+    # the modules imported here live as long as the process: no collection while they are
+    # imported (the collector would walk their new objects over and over: ~50 ms of passes,
+    # measured), and once imported they are frozen out of every later pass of the grading
+    # (every few hundred thousand allocations of a large run)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        from aegrade.threads import keep_freed_memory
 
-    # this process is aegrade's own: freed large arrays reused, not faulted, by numpy and Arrow
-    _one_heap(keep_freed_memory())
-    if partition_rows is not None or engine == "dask":
-        from aegrade.cli._partitioned import run_partitioned  # the Dask path's imports, if used
+        # this process is aegrade's own: freed large arrays reused, not faulted, by numpy and
+        # Arrow
+        _one_heap(keep_freed_memory())
+        if partitioned:
+            from aegrade.cli._partitioned import run_partitioned  # the Dask path's, if used
+        else:
+            from aegrade.pipeline import GRADE_STAGES, grade
+            from aegrade.read.study import load_study
+            from aegrade.write.results import (
+                ParquetEncoder,
+                check_destination,
+                is_folder_name,
+                write_result,
+            )
 
+            gc.freeze()
+    finally:
+        if collecting:
+            gc.enable()
+    if partitioned:
         run_partitioned(
             input_path,
             output,
@@ -211,18 +234,6 @@ def grade_command(
             workers=workers,
         )
         return
-    from aegrade.pipeline import GRADE_STAGES, grade
-    from aegrade.read.study import load_study
-    from aegrade.write.results import (
-        ParquetEncoder,
-        check_destination,
-        is_folder_name,
-        write_result,
-    )
-
-    # the modules just imported live as long as the process: the collector's full passes
-    # (every few hundred thousand allocations of a large run) no longer walk them again
-    gc.freeze()
     # a workbook, or a folder of csv or parquet files (``pv_out_4.03`` is a folder's name)
     if output is not None and output.suffix.lower() != ".xlsx" and not is_folder_name(output):
         raise click.BadParameter(
