@@ -315,9 +315,13 @@ def stages(rows: int, runs: int, d: Path, py: str, trees: dict[str, Path] | None
     gc.freeze()
     src = d / "stages.csv"
     lab_rows(rows).to_csv(src, index=False)
-    # the command's imports, its modules then frozen out of the collector as it does (a
-    # process whose modules are not frozen spends ~70 ms more on its last collection at exit)
-    imports = "import gc, aegrade.pipeline, aegrade.write.results, aegrade.cli; gc.freeze()"
+    # the command's imports as it makes them: no collection meanwhile, the modules then frozen
+    # out of the collector (a process whose modules are not frozen spends ~70 ms more on its
+    # last collection at exit)
+    imports = (
+        "import gc; gc.disable(); import aegrade.pipeline, aegrade.write.results, aegrade.cli; "
+        "gc.freeze(); gc.enable()"
+    )
     env = {**os.environ, "PYTHONPATH": str(trees["after"])} if trees and "after" in trees else None
     cwd = str(trees["after"]) if env else None
     first: tuple[float, float] | None = None
