@@ -259,9 +259,10 @@ def _parquet_writers(
     :func:`~aegrade.schema.conform` (mixed object columns as text).
 
     A table ``encoder`` has encoded already (the same frame) is written from its bytes. Of
-    the others, the largest is written by the caller's thread; the rest are encoded meanwhile,
-    in memory, by the process's background thread (:func:`~aegrade.threads.background`:
-    Parquet encoding releases the interpreter lock), and their bytes written when their turn
+    the others, the largest is written by the caller's thread; the rest are made Arrow tables
+    here and encoded meanwhile, in memory, by the process's background thread
+    (:func:`~aegrade.threads.background`: Parquet encoding releases the interpreter lock;
+    pandas is never used on two threads at once), and their bytes written when their turn
     comes. Off the caller's thread nothing but memory is
     touched, so an interrupted run leaves no file of it behind."""
     frames = {
@@ -277,7 +278,7 @@ def _parquet_writers(
     largest = max(rest, key=lambda name: len(frames[name])) if rest else None
     for name in rest:
         if name != largest:
-            encoded[name] = background(_parquet_bytes, frames[name])
+            encoded[name] = background(_table_bytes, _parquet_table(frames[name]))
     return {
         f"{name}.parquet": _parquet_writer(frame)
         if name == largest
@@ -292,7 +293,8 @@ class ParquetEncoder:
     releases the interpreter lock), so that the encoding runs beside the work still to do.
 
     Called with a table's name and frame (the ``on_table`` hook of :func:`aegrade.grade`), it
-    starts encoding that frame exactly as :func:`write_parquet` writes it; given to
+    makes the frame the Arrow table :func:`write_parquet` writes (on the caller's thread) and
+    starts encoding it; given to
     :func:`write_result` or :func:`write_tables` (``encoder=``), it hands them the bytes of
     each table it encoded, which are then written, not encoded again. Nothing is written to
     disk before then: a run that fails after a table was encoded leaves no file. A frame
@@ -318,7 +320,9 @@ class ParquetEncoder:
 
     def __call__(self, name: str, frame: pd.DataFrame) -> None:
         """Start encoding ``frame`` as the Parquet file of table ``name``."""
-        self._jobs[name] = (frame, background(_parquet_bytes, frame))
+        # the frame made Arrow here, the caller's thread (pandas is not made to run on two
+        # threads at once); the encoding, Arrow and Parquet only, on the background thread
+        self._jobs[name] = (frame, background(_table_bytes, _parquet_table(frame)))
 
     def names(self) -> list[str]:
         """The tables given to it, in the order given."""
@@ -339,12 +343,14 @@ def _bytes_writer(job: Future[Any]) -> Writer:
     return lambda tmp: tmp.write_bytes(job.result())
 
 
-def _parquet_bytes(frame: pd.DataFrame) -> Any:
-    """The Parquet file :func:`write_parquet` writes, in memory (a ``pyarrow.Buffer``)."""
+def _table_bytes(table: pa.Table) -> Any:
+    """The Parquet file :func:`write_parquet` writes of a table of :func:`_parquet_table`, in
+    memory (a ``pyarrow.Buffer``): Arrow and Parquet only, no pandas object is touched, so it
+    may run beside the caller's pandas work."""
     import pyarrow as pa
 
     sink = pa.BufferOutputStream()
-    _write_parquet(frame, sink)
+    _write_table(table, sink)
     return sink.getvalue()
 
 
@@ -386,14 +392,24 @@ def write_parquet(frame: pd.DataFrame, path: str | Path) -> None:
 
 def _write_parquet(frame: pd.DataFrame, sink: Any) -> None:
     """:func:`write_parquet` to a path or a pyarrow output stream."""
-    import pyarrow.parquet as pq
+    _write_table(_parquet_table(frame), sink)
 
+
+def _parquet_table(frame: pd.DataFrame) -> pa.Table:
+    """The Arrow table :func:`write_parquet` writes: the stable schema, the frame's attrs."""
     inferred = any(pd.api.types.is_object_dtype(dtype) for dtype in frame.dtypes)
     schema = arrow_schema(frame if inferred else frame.iloc[:0])
     table = _arrow_table(frame, schema)
     if frame.attrs:  # as to_parquet keeps them
         metadata = {**(table.schema.metadata or {}), "PANDAS_ATTRS": json.dumps(frame.attrs)}
         table = table.replace_schema_metadata(metadata)
+    return table
+
+
+def _write_table(table: pa.Table, sink: Any) -> None:
+    """Write a table of :func:`_parquet_table` as :func:`write_parquet` does."""
+    import pyarrow.parquet as pq
+
     pq.write_table(
         table,
         sink,

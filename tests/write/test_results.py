@@ -253,6 +253,7 @@ def test_parquet_tables_encoded_beside_the_largest_fail_as_one_run(
     """The smaller tables are encoded by a background thread while the largest is written:
     the files are those written one by one, and a table that fails to encode fails the run
     with its own error, leaving no output."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     import aegrade.write.results as results
@@ -271,14 +272,14 @@ def test_parquet_tables_encoded_beside_the_largest_fail_as_one_run(
         got = pq.read_table(tmp_path / "out" / f"{name}.parquet")
         assert got.equals(want) and got.schema.equals(want.schema, check_metadata=True)
 
-    real = results._write_parquet
+    real = results._write_table
 
-    def failing(frame: pd.DataFrame, sink: object) -> None:
-        if len(frame) == 2:
+    def failing(table: pa.Table, sink: object) -> None:
+        if table.num_rows == 2:
             raise ValueError("cannot encode this table")
-        real(frame, sink)
+        real(table, sink)
 
-    monkeypatch.setattr(results, "_write_parquet", failing)
+    monkeypatch.setattr(results, "_write_table", failing)
     with pytest.raises(ValueError, match="cannot encode"):
         write_tables(tables, tmp_path / "second", fmt="parquet")
     assert not (tmp_path / "second").exists()
