@@ -245,8 +245,8 @@ def _trees(d: Path, before: Path | None, *, compiled: bool) -> dict[str, Path] |
     Prints which."""
     if not compiled:
         print(
-            "(aegrade runs from its source trees: with PYTHONDONTWRITEBYTECODE set and no "
-            "__pycache__, every process compiles aegrade's modules from source)"
+            "(aegrade runs from its trees as they are: with PYTHONDONTWRITEBYTECODE set, a tree "
+            "without __pycache__ compiles aegrade's modules from source in every process)"
         )
         return {"before": before} if before is not None else None
     sides = {"after": HERE, **({"before": before.resolve()} if before is not None else {})}
