@@ -319,10 +319,18 @@ class ParquetEncoder:
         self._jobs: dict[str, tuple[pd.DataFrame, Future[Any]]] = {}
 
     def __call__(self, name: str, frame: pd.DataFrame) -> None:
-        """Start encoding ``frame`` as the Parquet file of table ``name``."""
-        # the frame made Arrow here, the caller's thread (pandas is not made to run on two
-        # threads at once); the encoding, Arrow and Parquet only, on the background thread
-        self._jobs[name] = (frame, background(_table_bytes, _parquet_table(frame)))
+        """Start encoding ``frame`` as the Parquet file of table ``name``. A frame that
+        cannot be encoded raises only when its file is written, as :func:`write_parquet`
+        would (the run's own errors, found later, come first)."""
+        job: Future[Any]
+        try:  # the frame made Arrow here, on the caller's thread: pandas never runs on two
+            table = _parquet_table(frame)
+        except Exception as exc:
+            job = Future()
+            job.set_exception(exc)
+        else:  # the encoding, Arrow and Parquet only, on the background thread
+            job = background(_table_bytes, table)
+        self._jobs[name] = (frame, job)
 
     def names(self) -> list[str]:
         """The tables given to it, in the order given."""

@@ -437,3 +437,22 @@ def test_write_result_writes_the_encoders_bytes_without_encoding_again(tmp_path:
     assert pd.read_parquet(tmp_path / "out" / "adverse_events.parquet").shape[0] == len(
         result.adverse_events
     )
+
+
+def test_a_frame_the_encoder_cannot_encode_fails_when_it_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The error comes from the write, as write_parquet's would, not from the hook (an input
+    error the run finds later is reported first); nothing is written."""
+    import aegrade.write.results as results
+
+    def unencodable(frame: pd.DataFrame) -> None:
+        raise TypeError("no Arrow type for this column")
+
+    monkeypatch.setattr(results, "_parquet_table", unencodable)
+    frame = pd.DataFrame({"subject_id": ["S1"]})
+    encoder = results.ParquetEncoder()
+    encoder("subject_summary", frame)  # no error yet
+    with pytest.raises(TypeError, match="no Arrow type"):
+        write_tables({"subject_summary": frame}, tmp_path / "out", fmt="parquet", encoder=encoder)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
