@@ -310,7 +310,7 @@ def conform_graded_observations(
         if column in out and not pd.api.types.is_numeric_dtype(out[column].dtype):
             given = pd.to_numeric(out[column], errors="coerce").to_numpy(float)
             out[column] = np.where(np.isnan(given) & np.isfinite(numbers), numbers, given)
-    out["reason_code"] = reason_codes(out)
+    out["reason_code"] = reason_codes(graded)  # the grades before widening: a byte per row
     return conform(out, GRADED_OBSERVATIONS)
 
 
