@@ -89,6 +89,7 @@ def grade(
     hematology: bool = True,
     progress: Callable[[str], object] | None = None,
     threads: int | None = None,
+    on_table: Callable[[str, pd.DataFrame], object] | None = None,
 ) -> GradeResult:
     """Grade a study by CTCAE (labs, vital signs, fever) and collect its adverse events.
 
@@ -116,6 +117,14 @@ def grade(
         Threads of the lab grading (:mod:`aegrade.threads`; None: ``AEGRADE_THREADS``, else
         every core, but one inside a worker thread or child process); the results are the
         same on any number.
+    on_table
+        Called with the name and frame of each output table as soon as that table is final,
+        the very frame the result will hold: ``graded_observations`` right after the lab
+        grading (before the episodes, CRS/ICANS and hematology), then ``adverse_events`` and
+        ``subject_summary`` when all is done. It may start work on the frame, e.g. encode it
+        (:class:`~aegrade.write.results.ParquetEncoder`), but must not change it nor write
+        anything that a later failure should not leave behind: an input error may still be
+        raised after it was called.
 
     Returns
     -------
@@ -173,6 +182,12 @@ def grade(
     plan, low, high = grade_prepared(prep, cid, ambiguous=ambiguous, threads=threads)
     graded = assemble_grades(frame, prep, plan, low, high, threads=threads)
     prepared = prepared.with_grades(graded, cid, ambiguous)  # reused by Lee 2014, hematology
+    # final now: the later stages read ``graded`` and never change it (pandas copies on write)
+    observations = conform_graded_observations(
+        graded, prep.raw_value, prep.censored, _text_ranges(graded, prep)
+    )
+    table_done = on_table or _quiet_table
+    table_done("graded_observations", observations)
     subjects = prepared.subjects
     step("episodes")
     long = stack_directions(graded, prep.day)
@@ -210,12 +225,14 @@ def grade(
     issues.raise_if(errors, study.source)
     issues.extend(prep.notes)  # rows not graded for a unit that does not fit: listed, not raised
     meta = _meta(cid, ambiguous, study, engine_meta)
+    adverse_events = conform(adverse_events, ADVERSE_EVENTS)
+    table_done("adverse_events", adverse_events)
+    summary = conform(summary, SUBJECT_SUMMARY)
+    table_done("subject_summary", summary)
     return GradeResult(
-        conform_graded_observations(
-            graded, prep.raw_value, prep.censored, _text_ranges(graded, prep)
-        ),
-        conform(adverse_events, ADVERSE_EVENTS),
-        conform(summary, SUBJECT_SUMMARY),
+        observations,
+        adverse_events,
+        summary,
         subjects,
         conform(issues.frame(), ISSUES),
         meta,
@@ -225,6 +242,10 @@ def grade(
 
 def _quiet(stage: str) -> None:
     """No progress shown."""
+
+
+def _quiet_table(name: str, frame: pd.DataFrame) -> None:
+    """No table hook."""
 
 
 #: Keys of the engines' meta that name the grading systems they used (comma-separated ids).
@@ -289,7 +310,7 @@ def conform_graded_observations(
         if column in out and not pd.api.types.is_numeric_dtype(out[column].dtype):
             given = pd.to_numeric(out[column], errors="coerce").to_numpy(float)
             out[column] = np.where(np.isnan(given) & np.isfinite(numbers), numbers, given)
-    out["reason_code"] = reason_codes(out)
+    out["reason_code"] = reason_codes(graded)  # the grades before widening: a byte per row
     return conform(out, GRADED_OBSERVATIONS)
 
 

@@ -409,16 +409,16 @@ def reason_codes(graded: pd.DataFrame) -> pd.Categorical:
     ['graded', 'grade_0', 'no_criteria']
     """
     n = len(graded)
-    lo, hi = _as_floats(graded["grade_low"]), _as_floats(graded["grade_high"])
-    worst = np.fmax(lo, hi)
+    worst = np.maximum(_as_levels(graded["grade_low"]), _as_levels(graded["grade_high"]))
     reason = pd.Categorical(graded["reason"]) if "reason" in graded else pd.Categorical([None] * n)
     index = {code: k for k, code in enumerate(REASON_CODES)}
     by_text = np.array(
         [index[_code_of(str(t))] for t in reason.categories] + [index["not_graded"]], np.int8
     )
     codes = by_text[reason.codes]  # code -1 (no reason text) takes the last: not_graded
-    codes = np.where(worst >= 1, index["graded"], np.where(worst == 0, index["grade_0"], codes))
-    return pd.Categorical.from_codes(codes.astype(np.int8), dtype=_REASON_DTYPE)
+    codes[worst == 0] = index["grade_0"]
+    codes[worst >= 1] = index["graded"]
+    return pd.Categorical.from_codes(codes, dtype=_REASON_DTYPE)
 
 
 _TEXT_CODES = (
@@ -438,6 +438,20 @@ def _as_floats(grades: pd.Series) -> np.ndarray:
         out: np.ndarray = grades.array.to_numpy(dtype="float64", na_value=np.nan)
         return out
     return pd.to_numeric(grades, errors="coerce").to_numpy("float64", na_value=np.nan)
+
+
+def _as_levels(grades: pd.Series) -> np.ndarray:
+    """A grade column as numbers whose maximum with another's is the worse grade, a missing
+    grade below every grade (as ``np.fmax`` ignores NaN): a nullable integer column as its own
+    integers with -1 for missing (no float copy), any other column as floats with -inf."""
+    array = grades.array
+    if isinstance(array, pd.arrays.IntegerArray):
+        kind = np.dtype(str(array.dtype).lower())  # Int8 -> int8
+        if kind.kind == "i":
+            out: np.ndarray = array.to_numpy(dtype=kind, na_value=-1)
+            return out
+    floats = _as_floats(grades)
+    return np.where(np.isnan(floats), -np.inf, floats)
 
 
 def _code_of(text: str) -> str:

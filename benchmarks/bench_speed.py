@@ -24,11 +24,18 @@ the floor:
   (``floor``), and the same work as a fresh ``python -c`` process (``process``: start-up and
   pyarrow's imports included, as the run's own are); each figure is printed with its ratio to
   both. With ``--before PATH`` (a checkout of an earlier commit) the same commands run on that
-  code too;
+  code too. Each tree's ``aegrade`` package runs from a copy compiled to bytecode first, as an
+  installed wheel does (``PYTHONDONTWRITEBYTECODE`` is set on the project's machine, so a
+  checkout without ``__pycache__`` would compile its modules from source in every process,
+  about 85 ms); ``--from-source`` runs the trees as they are, and the output says which;
 - stages: where the time of one ``--rows`` run goes (imports of the command line, reading,
   each stage of :func:`aegrade.grade` as its progress callback reports it, the output
   assembly after the last stage, the Parquet write), medians of ``--runs`` runs beside both
-  floors of the same runs (not part of the default set).
+  floors of the same runs (not part of the default set). The imports are a process of their
+  own, from the compiled copy, freezing its modules out of the collector as the command does;
+  the stages run in this process, so only the first run pays for fresh memory (page faults)
+  and first uses: it is printed on its own beside the medians, and the whole process's
+  figure is the sum of the imports and that first run, not of the medians.
 """
 
 from __future__ import annotations
@@ -56,6 +63,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _synth import lab_rows
+from bench_startup import compiled_copy
 
 import aegrade
 import aegrade.episodes.labs as episode_labs
@@ -109,6 +117,11 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--before", type=Path, help="a checkout of an earlier commit")
     ap.add_argument(
+        "--from-source",
+        action="store_true",
+        help="run the trees as they are, not from copies compiled to bytecode",
+    )
+    ap.add_argument(
         "--only",
         default="startup,csv,xlsx,sort,process",
         help="comma-separated parts to run (default: all but stages)",
@@ -136,10 +149,13 @@ def main() -> None:
             xlsx_output(args.xlsx_rows, args.runs, d)
         if "sort" in only:
             episode_sort(args.sort_rows, args.runs)
+        trees = None
+        if only & {"process", "stages"}:
+            trees = _trees(d, args.before, compiled=not args.from_source)
         if "process" in only:
-            whole_process(args.rows, args.runs, d, py, exe, args.before)
+            whole_process(args.rows, args.runs, d, py, exe, trees)
         if "stages" in only:
-            stages(args.rows, args.runs, d, py)
+            stages(args.rows, args.runs, d, py, trees)
 
 
 def csv_output(rows: int, runs: int, d: Path) -> None:
@@ -218,22 +234,53 @@ def arrow_read_write(src: Path, out: Path) -> None:
     pq.write_table(table.append_column("grade", pa.array(np.zeros(table.num_rows))), out)
 
 
-def whole_process(rows: int, runs: int, d: Path, py: str, exe: str, before: Path | None) -> None:
+#: This checkout (the tree whose ``aegrade`` the "after" figures run).
+HERE = Path(__file__).resolve().parents[1]
+
+
+def _trees(d: Path, before: Path | None, *, compiled: bool) -> dict[str, Path] | None:
+    """The folder each side's ``aegrade`` runs from (``before``, ``after``): a copy compiled
+    to bytecode of each tree (as an installed wheel has its ``.pyc``), or with ``compiled``
+    False the trees themselves and None for "after" (the installed ``aegrade`` command).
+    Prints which."""
+    if not compiled:
+        print(
+            "(aegrade runs from its trees as they are: with PYTHONDONTWRITEBYTECODE set, a tree "
+            "without __pycache__ compiles aegrade's modules from source in every process)"
+        )
+        return {"before": before} if before is not None else None
+    sides = {"after": HERE, **({"before": before.resolve()} if before is not None else {})}
+    out = {name: compiled_copy(tree, d / f"tree_{name}") for name, tree in sides.items()}
+    shown = ", ".join(f"{name} {tree}" for name, tree in sides.items())
+    print(f"(aegrade runs from copies compiled to bytecode, as an installed wheel: {shown})")
+    return out
+
+
+def _cli(py: str, tree: Path, *args: str) -> Timer:
+    """``aegrade ARGS`` as a process running ``tree``'s ``aegrade`` package."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    cli = "from aegrade.cli import main; main(prog_name='aegrade')"
+    # run in the tree: ``python -c`` puts the working folder before PYTHONPATH
+    return process(py, "-c", cli, *args, env=env, cwd=str(tree))
+
+
+def whole_process(
+    rows: int, runs: int, d: Path, py: str, exe: str, trees: dict[str, Path] | None
+) -> None:
     src = d / "labs.csv"
     lab_rows(rows).to_csv(src, index=False)
+    trees = trees or {}
 
     def arrow_floor() -> None:
         arrow_read_write(src, d / "floor.parquet")
 
     for fmt in ("parquet", "csv"):
         jobs: dict[str, Timer] = {}
-        if before is not None:
-            env = {**os.environ, "PYTHONPATH": str(before)}
-            cli = "from aegrade.cli import main; main(prog_name='aegrade')"
-            cmd = ["-c", cli, "grade", str(src), "--format", fmt]
-            # run in the checkout: ``python -c`` puts the working folder before PYTHONPATH
-            jobs["before"] = process(py, *cmd, "-o", str(d / f"b_{fmt}"), env=env, cwd=str(before))
-        jobs["after"] = process(exe, "grade", str(src), "-o", str(d / f"a_{fmt}"), "--format", fmt)
+        if "before" in trees:
+            args = ("grade", str(src), "--format", fmt, "-o", str(d / f"b_{fmt}"))
+            jobs["before"] = _cli(py, trees["before"], *args)
+        args = ("grade", str(src), "-o", str(d / f"a_{fmt}"), "--format", fmt)
+        jobs["after"] = _cli(py, trees["after"], *args) if "after" in trees else process(exe, *args)
         jobs["floor"] = arrow_floor
         jobs["process"] = process(py, "-c", PROCESS_FLOOR, str(src), str(d / "process.parquet"))
         report(
@@ -252,21 +299,32 @@ def _mark(marks: list[tuple[str, float, float]], stage: str) -> None:
     marks.append((stage, time.perf_counter(), time.process_time()))
 
 
-def stages(rows: int, runs: int, d: Path, py: str) -> None:
+def stages(rows: int, runs: int, d: Path, py: str, trees: dict[str, Path] | None) -> None:
     """Where one whole run's time goes, stage by stage: wall and CPU seconds (the process's
     CPU time, all threads: on a shared machine the steadier figure), in process; the imports
-    as a process of their own."""
+    as a process of their own (from the compiled copy in ``trees``, if any)."""
     from aegrade.read import load_study
     from aegrade.threads import keep_freed_memory
-    from aegrade.write.results import write_result
+    from aegrade.write.results import ParquetEncoder, write_result
 
-    # as ``aegrade grade`` runs: freed memory kept for reuse, the imported modules frozen out
-    # of the collector's passes (without these, page faults land in whichever stage is first)
-    keep_freed_memory()
+    # as ``aegrade grade`` runs: freed memory kept for reuse (by pyarrow too), the imported
+    # modules frozen out of the collector's passes (without these, page faults land in
+    # whichever stage is first)
+    if keep_freed_memory() and not os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        pa.set_memory_pool(pa.system_memory_pool())
     gc.freeze()
     src = d / "stages.csv"
     lab_rows(rows).to_csv(src, index=False)
-    imports = "import aegrade.pipeline, aegrade.write.results, aegrade.cli"
+    # the command's imports as it makes them: no collection meanwhile, the modules then frozen
+    # out of the collector (a process whose modules are not frozen spends ~70 ms more on its
+    # last collection at exit)
+    imports = (
+        "import gc; gc.disable(); import aegrade.pipeline, aegrade.write.results, aegrade.cli; "
+        "gc.freeze(); gc.enable()"
+    )
+    env = {**os.environ, "PYTHONPATH": str(trees["after"])} if trees and "after" in trees else None
+    cwd = str(trees["after"]) if env else None
+    first: tuple[float, float] | None = None
     wall: dict[str, list[float]] = {}
     cpu: dict[str, list[float]] = {}
 
@@ -278,7 +336,7 @@ def stages(rows: int, runs: int, d: Path, py: str) -> None:
     for _ in range(runs):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
-        subprocess.run([py, "-c", imports], check=True)
+        subprocess.run([py, "-c", imports], check=True, env=env, cwd=cwd)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         wall.setdefault("imports (a process)", []).append(time.perf_counter() - t)
         cpu.setdefault("imports (a process)", []).append(
@@ -297,12 +355,17 @@ def stages(rows: int, runs: int, d: Path, py: str) -> None:
         arrow_read_write(src, d / "floor.parquet")
         _mark(marks, "read (load_study)")
         study = load_study(src)
-        result = aegrade.grade(study, progress=functools.partial(_mark, marks))
+        # as the command does: each table encoded as soon as it is final, beside the stages
+        # after it (their figures include what the encoding takes from them)
+        encoder = ParquetEncoder()
+        result = aegrade.grade(study, progress=functools.partial(_mark, marks), on_table=encoder)
         marks[-1] = (f"{marks[-1][0]} + output assembly", *marks[-1][1:])
-        _mark(marks, "write parquet")
-        write_result(result, d / "stages_out", fmt="parquet", inputs=[src])
+        _mark(marks, "write parquet (rest of the encoding)")
+        write_result(result, d / "stages_out", fmt="parquet", inputs=[src], encoder=encoder)
         _mark(marks, "end")
         add(marks)
+        if first is None:  # the stages of the first run: fresh memory, first uses
+            first = (marks[-1][1] - marks[1][1], marks[-1][2] - marks[1][2])
     w = {name: statistics.median(ts) for name, ts in wall.items()}
     c = {name: statistics.median(ts) for name, ts in cpu.items()}
     floor_w, floor_c = w.pop(FLOOR), c.pop(FLOOR)
@@ -323,6 +386,13 @@ def stages(rows: int, runs: int, d: Path, py: str) -> None:
     )
     print(f"  {FLOOR:<36} {floor_w:7.3f} s {floor_c:7.3f} s cpu")
     print(f"  {PROCESS:<36} {process_w:7.3f} s {process_c:7.3f} s cpu")
+    if first is not None:  # what a fresh process pays that the medians of a warm one do not
+        stage_w = total_w - w["imports (a process)"]
+        stage_c = total_c - c["imports (a process)"]
+        print(
+            f"  {'first run, read to written':<36} {first[0]:7.3f} s {first[1]:7.3f} s cpu  "
+            f"(the medians: {stage_w:.3f} s, {stage_c:.3f} s cpu)"
+        )
 
 
 if __name__ == "__main__":

@@ -150,3 +150,31 @@ def test_threads_give_the_same_result_and_reach_the_lab_grading(
     assert row_pools and set(row_pools) == {2}
     for name, frame in one.tables().items():
         pd.testing.assert_frame_equal(frame, two.tables()[name], obj=name)
+
+
+def test_on_table_gets_each_output_table_as_soon_as_it_is_final() -> None:
+    """graded_observations right after the lab grading, before the episodes; the other two
+    at the end; each the very frame the result holds, the results unchanged by the hook."""
+    calls: list[str] = []
+    frames: dict[str, pd.DataFrame] = {}
+
+    def table(name: str, frame: pd.DataFrame) -> None:
+        calls.append(f"table {name}")
+        frames[name] = frame
+
+    obs = _plat(["A", "B"]).assign(value=[40.0, 250.0])
+    result = grade(obs, progress=lambda stage: calls.append(stage), on_table=table)
+    assert calls == [
+        "preparing",
+        "grading",
+        "table graded_observations",
+        "episodes",
+        "CRS/ICANS",
+        "hematology",
+        "table adverse_events",
+        "table subject_summary",
+    ]
+    assert all(frames[name] is frame for name, frame in result.tables().items())
+    plain = grade(obs)
+    for name, frame in plain.tables().items():
+        pd.testing.assert_frame_equal(result.tables()[name], frame)

@@ -19,13 +19,13 @@ or per subject.
 
 from __future__ import annotations
 
-import contextlib
-import weakref
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+
+from aegrade.read.idcodes import id_codes, remember_id_codes
 
 __all__ = [
     "EPISODE_COLUMNS",
@@ -161,34 +161,14 @@ def unique_codes(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(seen).astype(key.dtype, copy=False), rank[key]
 
 
-#: The last column :func:`text_codes` factorized: (a weak reference to its Arrow data, the
-#: data's buffers, codes, distinct ids). Replaced whole, so a thread reads either the old
-#: entry or the new one.
-_last_codes: tuple[weakref.ref[object], object, np.ndarray, np.ndarray] | None = None
-
-
-def _buffers(data: object) -> object:
-    """What identifies Arrow data: its type and per chunk the addresses of its buffers, its
-    offset and length (None: not Arrow data). Two arrays with the same buffers hold the same
-    values while the first is alive (Arrow buffers are immutable and cannot be freed while
-    an array uses them), as when a frame's column is shared by a shallow copy or a concat."""
-    chunks = getattr(data, "chunks", None)
-    if chunks is None:
-        return None
-    return str(getattr(data, "type", "")), tuple(
-        (tuple(0 if b is None else b.address for b in c.buffers()), c.offset, len(c))
-        for c in chunks
-    )
-
-
 def text_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes of ids as text: ``pd.factorize(ids.astype("string"))``.
 
     The stages that group one observation table by subject (lab episodes, the subject
-    summary, hematology) each need the codes of the same million ids; the codes of the last
-    column factorized are kept (with a weak reference to the column's Arrow data, so nothing
-    is held alive) and given again, read-only, when the same data comes back, also as other
-    Arrow arrays over the same buffers (a column shared by a shallow copy or a concat).
+    summary, hematology) each need the codes of the same million ids; the codes of a column
+    are made once (by the reader for the ids it read, :mod:`aegrade.read.idcodes`, else here)
+    and given again, read-only, when the same data comes back, also as other Arrow arrays
+    over the same buffers (a column shared by a shallow copy or a concat).
 
     Parameters
     ----------
@@ -207,24 +187,18 @@ def text_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     >>> codes.tolist(), uniques.tolist()
     ([0, 1, -1, 0], ['S2', 'S1'])
     """
-    global _last_codes
     text = ids.astype("string")
     to_arrow = getattr(text.array, "__arrow_array__", None)
     data = to_arrow() if to_arrow is not None else None
-    last = _last_codes
-    if data is not None and last is not None:
-        kept = last[0]()
-        # the same data, or other Arrow arrays over the kept data's buffers (alive: kept)
-        if kept is not None and (kept is data or last[1] == _buffers(data) is not None):
-            return last[2], last[3]
+    known = id_codes(data)
+    if known is not None:
+        return known
     found, distinct = pd.factorize(text, use_na_sentinel=True)
     codes = found.astype(np.int64)
     uniques = np.asarray(distinct, dtype=object)
     codes.flags.writeable = False
     uniques.flags.writeable = False
-    if data is not None:
-        with contextlib.suppress(TypeError):  # data that takes no weak reference: not kept
-            _last_codes = (weakref.ref(data), _buffers(data), codes, uniques)
+    remember_id_codes(data, codes, uniques)
     return codes, uniques
 
 

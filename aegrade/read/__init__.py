@@ -48,6 +48,7 @@ if TYPE_CHECKING:
         read_parquet,
         read_xpt,
     )
+    from aegrade.read.idcodes import id_codes, remember_id_codes
     from aegrade.read.ranges import (
         range_header,
         split_range,
@@ -111,6 +112,7 @@ __all__ = [
     "findings_to_observations",
     "frame_of",
     "from_excel_serials",
+    "id_codes",
     "input_error",
     "is_wide",
     "load_column_map",
@@ -129,6 +131,7 @@ __all__ = [
     "read_source",
     "read_xpt",
     "refuse_guessed_order",
+    "remember_id_codes",
     "rename_columns",
     "sdtm_days",
     "shape_tables",
@@ -160,6 +163,8 @@ _LAZY: dict[str, str] = {
     "refuse_guessed_order": "aegrade.read.dates",
     "file_sha256": "aegrade.read.digest",
     "read_bytes_hashed": "aegrade.read.digest",
+    "id_codes": "aegrade.read.idcodes",
+    "remember_id_codes": "aegrade.read.idcodes",
     "InputNotice": "aegrade.read.files",
     "Sheet": "aegrade.read.files",
     "Workbook": "aegrade.read.files",

@@ -20,6 +20,7 @@ import pandas as pd
 from aegrade.errors import Failures, Reason
 from aegrade.read import sdtm
 from aegrade.read.colmap import load_column_map
+from aegrade.read.idcodes import remember_id_codes
 from aegrade.read.source import read_source, shape_tables
 from aegrade.study import TABLES, Study, Table
 
@@ -212,7 +213,17 @@ def text_ids(ids: pd.Series) -> pd.Series:
     # rows hold a few thousand subjects); object columns mix types that factorize would join
     codes, uniques = pd.factorize(ids, use_na_sentinel=True)
     distinct = _cell_ids(pd.Series(uniques, copy=False)).array
-    return pd.Series(distinct.take(codes, allow_fill=True), index=ids.index, dtype="string")
+    out = pd.Series(distinct.take(codes, allow_fill=True), index=ids.index, dtype="string")
+    to_arrow = getattr(out.array, "__arrow_array__", None)
+    if to_arrow is not None:  # the codes of the text, from the few distinct ids, kept for the
+        # stages that group by subject (``pd.factorize(out)``: two ids may give one text)
+        text_codes, texts = pd.factorize(distinct, use_na_sentinel=True)
+        remember_id_codes(
+            to_arrow(),
+            np.r_[text_codes, -1].astype(np.int64)[codes],  # -1, a missing id, reads the -1
+            np.asarray(texts, dtype=object),
+        )
+    return out
 
 
 def _cell_ids(ids: pd.Series) -> pd.Series:

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from aegrade.write.dataset import write_partitioned
     from aegrade.write.report import plot_swimmer, plot_worst_grades, render_report, write_report
     from aegrade.write.results import (
+        ParquetEncoder,
         check_destination,
         is_folder_name,
         write_parquet,
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FORMATS",
     "OutputRun",
+    "ParquetEncoder",
     "adam_day",
     "atomic_output",
     "build_adae",
@@ -121,6 +123,7 @@ _LAZY: dict[str, str] = {
     "plot_worst_grades": "aegrade.write.report",
     "render_report": "aegrade.write.report",
     "write_report": "aegrade.write.report",
+    "ParquetEncoder": "aegrade.write.results",
     "check_destination": "aegrade.write.results",
     "is_folder_name": "aegrade.write.results",
     "write_parquet": "aegrade.write.results",

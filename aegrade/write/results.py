@@ -35,6 +35,7 @@ __all__ = [
     "OUTPUT_TABLES",
     "XLSX_MAX_ROWS",
     "Format",
+    "ParquetEncoder",
     "check_destination",
     "is_folder_name",
     "write_parquet",
@@ -132,6 +133,7 @@ def write_tables(
     fmt: Format | None = None,
     about: dict[str, str] | None = None,
     inputs: list[str | Path] | tuple[str | Path, ...] = (),
+    encoder: ParquetEncoder | None = None,
 ) -> list[Path]:
     """Write named tables as one output set (:func:`~aegrade.write.atomic.write_outputs`).
 
@@ -148,6 +150,9 @@ def write_tables(
         Key/value provenance for the ``about`` sheet of a workbook.
     inputs
         The run's input files, never overwritten.
+    encoder
+        Parquet output only: tables it has already encoded (the same frame under the same
+        name) are written from its bytes, not encoded again (:class:`ParquetEncoder`).
 
     Returns
     -------
@@ -193,7 +198,7 @@ def write_tables(
     writers: dict[str, Writer] = (
         {f"{name}.csv": _csv_writer(frame) for name, frame in tables.items()}
         if fmt == "csv"
-        else _parquet_writers(tables)
+        else _parquet_writers(tables, encoder)
     )
     known = OUTPUT_TABLES | set(tables)
     return write_folder(target, writers, ours=lambda entry: _earlier_output(entry, known))
@@ -246,32 +251,95 @@ def _csv_writer(frame: pd.DataFrame) -> Writer:
     return lambda tmp: write_csv(neutralize_formulas(frame), tmp)
 
 
-def _parquet_writers(tables: dict[str, pd.DataFrame]) -> dict[str, Writer]:
+def _parquet_writers(
+    tables: dict[str, pd.DataFrame], encoder: ParquetEncoder | None = None
+) -> dict[str, Writer]:
     """Parquet with :func:`write_parquet`: the same types on every run. A table without a
     schema of its own (``explain``, ``listing``) gets the stable dtypes of
     :func:`~aegrade.schema.conform` (mixed object columns as text).
 
-    The largest table is written by the caller's thread; the others are encoded meanwhile,
-    in memory, by the process's background thread (:func:`~aegrade.threads.background`:
-    Parquet encoding releases the interpreter lock), and their bytes written when their turn
+    A table ``encoder`` has encoded already (the same frame) is written from its bytes. Of
+    the others, the largest is written by the caller's thread; the rest are made Arrow tables
+    here and encoded meanwhile, in memory, by the process's background thread
+    (:func:`~aegrade.threads.background`: Parquet encoding releases the interpreter lock;
+    pandas is never used on two threads at once), and their bytes written when their turn
     comes. Off the caller's thread nothing but memory is
     touched, so an interrupted run leaves no file of it behind."""
     frames = {
         name: frame if name in SCHEMAS else conform(frame, TableSchema(name, ()))
         for name, frame in tables.items()
     }
-    if len(frames) < 2:
-        return {f"{name}.parquet": _parquet_writer(frame) for name, frame in frames.items()}
-    largest = max(frames, key=lambda name: len(frames[name]))
     encoded = {
-        name: background(_parquet_bytes, frame) for name, frame in frames.items() if name != largest
+        name: job
+        for name, frame in frames.items()
+        if encoder is not None and (job := encoder.job(name, frame)) is not None
     }
+    rest = [name for name in frames if name not in encoded]
+    largest = max(rest, key=lambda name: len(frames[name])) if rest else None
+    for name in rest:
+        if name != largest:
+            encoded[name] = background(_table_bytes, _parquet_table(frames[name]))
     return {
         f"{name}.parquet": _parquet_writer(frame)
         if name == largest
         else _bytes_writer(encoded[name])
         for name, frame in frames.items()
     }
+
+
+class ParquetEncoder:
+    """Parquet files of tables encoded in memory as soon as each table is final, on the
+    process's background thread (:func:`~aegrade.threads.background`; Parquet encoding
+    releases the interpreter lock), so that the encoding runs beside the work still to do.
+
+    Called with a table's name and frame (the ``on_table`` hook of :func:`aegrade.grade`), it
+    makes the frame the Arrow table :func:`write_parquet` writes (on the caller's thread) and
+    starts encoding it; given to
+    :func:`write_result` or :func:`write_tables` (``encoder=``), it hands them the bytes of
+    each table it encoded, which are then written, not encoded again. Nothing is written to
+    disk before then: a run that fails after a table was encoded leaves no file. A frame
+    must not be changed once given to it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from aegrade import grade
+    >>> obs = pd.DataFrame({"subject_id": ["P1"], "day": [3.0], "parameter": ["PLAT"],
+    ...                     "value": [40.0], "unit": ["10^9/L"]})
+    >>> encoder = ParquetEncoder()
+    >>> result = grade(obs, on_table=encoder)
+    >>> encoder.names()
+    ['graded_observations', 'adverse_events', 'subject_summary']
+    >>> paths = write_result(result, Path(tempfile.mkdtemp()), fmt="parquet", encoder=encoder)
+    >>> pd.read_parquet(paths[0])["grade_low"].tolist()
+    [3]
+    """
+
+    def __init__(self) -> None:
+        self._jobs: dict[str, tuple[pd.DataFrame, Future[Any]]] = {}
+
+    def __call__(self, name: str, frame: pd.DataFrame) -> None:
+        """Start encoding ``frame`` as the Parquet file of table ``name``. A frame that
+        cannot be encoded raises only when its file is written, as :func:`write_parquet`
+        would (the run's own errors, found later, come first)."""
+        job: Future[Any]
+        try:  # the frame made Arrow here, on the caller's thread: pandas never runs on two
+            table = _parquet_table(frame)
+        except Exception as exc:
+            job = Future()
+            job.set_exception(exc)
+        else:  # the encoding, Arrow and Parquet only, on the background thread
+            job = background(_table_bytes, table)
+        self._jobs[name] = (frame, job)
+
+    def names(self) -> list[str]:
+        """The tables given to it, in the order given."""
+        return list(self._jobs)
+
+    def job(self, name: str, frame: pd.DataFrame) -> Future[Any] | None:
+        """The encoding of table ``name`` if it was given this very frame, else None."""
+        given = self._jobs.get(name)
+        return given[1] if given is not None and given[0] is frame else None
 
 
 def _parquet_writer(frame: pd.DataFrame) -> Writer:
@@ -283,12 +351,14 @@ def _bytes_writer(job: Future[Any]) -> Writer:
     return lambda tmp: tmp.write_bytes(job.result())
 
 
-def _parquet_bytes(frame: pd.DataFrame) -> Any:
-    """The Parquet file :func:`write_parquet` writes, in memory (a ``pyarrow.Buffer``)."""
+def _table_bytes(table: pa.Table) -> Any:
+    """The Parquet file :func:`write_parquet` writes of a table of :func:`_parquet_table`, in
+    memory (a ``pyarrow.Buffer``): Arrow and Parquet only, no pandas object is touched, so it
+    may run beside the caller's pandas work."""
     import pyarrow as pa
 
     sink = pa.BufferOutputStream()
-    _write_parquet(frame, sink)
+    _write_table(table, sink)
     return sink.getvalue()
 
 
@@ -330,14 +400,24 @@ def write_parquet(frame: pd.DataFrame, path: str | Path) -> None:
 
 def _write_parquet(frame: pd.DataFrame, sink: Any) -> None:
     """:func:`write_parquet` to a path or a pyarrow output stream."""
-    import pyarrow.parquet as pq
+    _write_table(_parquet_table(frame), sink)
 
+
+def _parquet_table(frame: pd.DataFrame) -> pa.Table:
+    """The Arrow table :func:`write_parquet` writes: the stable schema, the frame's attrs."""
     inferred = any(pd.api.types.is_object_dtype(dtype) for dtype in frame.dtypes)
     schema = arrow_schema(frame if inferred else frame.iloc[:0])
     table = _arrow_table(frame, schema)
     if frame.attrs:  # as to_parquet keeps them
         metadata = {**(table.schema.metadata or {}), "PANDAS_ATTRS": json.dumps(frame.attrs)}
         table = table.replace_schema_metadata(metadata)
+    return table
+
+
+def _write_table(table: pa.Table, sink: Any) -> None:
+    """Write a table of :func:`_parquet_table` as :func:`write_parquet` does."""
+    import pyarrow.parquet as pq
+
     pq.write_table(
         table,
         sink,
@@ -425,6 +505,7 @@ def write_result(
     fmt: Format | None = None,
     inputs: list[str | Path] | tuple[str | Path, ...] = (),
     extra: dict[str, pd.DataFrame] | None = None,
+    encoder: ParquetEncoder | None = None,
 ) -> list[Path]:
     """Write a :class:`~aegrade.pipeline.GradeResult` as one output set.
 
@@ -432,7 +513,7 @@ def write_result(
     ----------
     result
         What :func:`aegrade.grade` returned.
-    path, fmt, inputs
+    path, fmt, inputs, encoder
         As for :func:`write_tables`.
     extra
         Further tables (e.g. the ADaM-style ones) written beside the three outputs.
@@ -461,4 +542,4 @@ def write_result(
             tables[name] = more
     if len(result.issues):
         tables["issues"] = result.issues
-    return write_tables(tables, path, fmt=fmt, about=result.meta, inputs=inputs)
+    return write_tables(tables, path, fmt=fmt, about=result.meta, inputs=inputs, encoder=encoder)

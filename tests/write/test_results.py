@@ -253,6 +253,7 @@ def test_parquet_tables_encoded_beside_the_largest_fail_as_one_run(
     """The smaller tables are encoded by a background thread while the largest is written:
     the files are those written one by one, and a table that fails to encode fails the run
     with its own error, leaving no output."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     import aegrade.write.results as results
@@ -271,14 +272,14 @@ def test_parquet_tables_encoded_beside_the_largest_fail_as_one_run(
         got = pq.read_table(tmp_path / "out" / f"{name}.parquet")
         assert got.equals(want) and got.schema.equals(want.schema, check_metadata=True)
 
-    real = results._write_parquet
+    real = results._write_table
 
-    def failing(frame: pd.DataFrame, sink: object) -> None:
-        if len(frame) == 2:
+    def failing(table: pa.Table, sink: object) -> None:
+        if table.num_rows == 2:
             raise ValueError("cannot encode this table")
-        real(frame, sink)
+        real(table, sink)
 
-    monkeypatch.setattr(results, "_write_parquet", failing)
+    monkeypatch.setattr(results, "_write_table", failing)
     with pytest.raises(ValueError, match="cannot encode"):
         write_tables(tables, tmp_path / "second", fmt="parquet")
     assert not (tmp_path / "second").exists()
@@ -332,3 +333,126 @@ def test_the_arrow_table_is_what_from_pandas_builds(extra: dict[str, object], di
     assert got.column("day").null_count == 1 and got.column("grade").null_count == 1
     built = [_arrow_column(frame[f.name], f.type) is not None for f in schema]
     assert all(built) is direct
+
+
+def _parquet_study(folder: Path) -> Path:
+    """Labs with a neutropenia episode, a fever (CRS/ICANS, the febrile-neutropenia listing)
+    and a text value: every table a Parquet run writes, and object columns among them."""
+    path = folder / "labs.csv"
+    path.write_text(
+        "subject_id,day,parameter,value,unit,lln,uln\n"
+        "S1,0,NEUT,2.5,10^9/L,1.8,7.5\n"
+        "S1,3,NEUT,0.4,10^9/L,1.8,7.5\n"
+        "S1,3,TEMP,101.5,degF,,\n"
+        "S2,1,PLAT,<20,10^9/L,150,400\n"
+        "S2,2,PLAT,40,10^9/L,150,400\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_parquet_encoder_writes_the_bytes_write_parquet_writes(tmp_path: Path) -> None:
+    """Tables encoded while the grading goes on are written byte for byte as write_parquet
+    writes them; a table not given to the encoder (listing) is written as before."""
+    from aegrade.write.results import ParquetEncoder, write_parquet
+
+    result_plain = grade(_parquet_study(tmp_path))
+    encoder = ParquetEncoder()
+    result = grade(_parquet_study(tmp_path), on_table=encoder)
+    assert encoder.names() == ["graded_observations", "adverse_events", "subject_summary"]
+    early = write_result(result, tmp_path / "early", fmt="parquet", encoder=encoder)
+    plain = write_result(result_plain, tmp_path / "plain", fmt="parquet")
+    assert [p.name for p in early] == [p.name for p in plain]
+    assert "listing.parquet" in {p.name for p in early}
+    for path, before in zip(early, plain, strict=True):
+        assert path.read_bytes() == before.read_bytes(), path.name
+    for name, frame in result.tables().items():
+        write_parquet(frame, tmp_path / f"{name}.parquet")
+        assert (tmp_path / f"{name}.parquet").read_bytes() == (
+            tmp_path / "early" / f"{name}.parquet"
+        ).read_bytes()
+
+
+def test_a_parquet_encoder_gives_its_bytes_only_for_the_frame_it_encoded(tmp_path: Path) -> None:
+    """Another frame under an encoded table's name is encoded afresh, not replaced by the
+    bytes of the frame the encoder was given."""
+    from aegrade.write.results import ParquetEncoder
+
+    given = pd.DataFrame({"subject_id": ["S1"], "grade": pd.array([1], dtype="Int64")})
+    other = given.assign(grade=pd.array([4], dtype="Int64"))
+    encoder = ParquetEncoder()
+    encoder("t", given)
+    assert encoder.job("t", given) is not None
+    assert encoder.job("t", other) is None and encoder.job("u", given) is None
+    (path,) = write_tables({"t": other}, tmp_path / "p", fmt="parquet", encoder=encoder)
+    assert pd.read_parquet(path)["grade"].tolist() == [4]
+    (path,) = write_tables({"t": given}, tmp_path / "q", fmt="parquet", encoder=encoder)
+    assert pd.read_parquet(path)["grade"].tolist() == [1]
+
+
+def test_a_run_failing_after_its_tables_were_encoded_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`aegrade grade --format parquet` encodes graded_observations before the episodes and
+    hematology: a failure after that leaves no output folder and no temporary."""
+    import aegrade.pipeline as pipeline
+    from aegrade.write.results import ParquetEncoder
+
+    encoded: list[str] = []
+    real_call = ParquetEncoder.__call__
+
+    def record(self: ParquetEncoder, name: str, frame: pd.DataFrame) -> None:
+        encoded.append(name)
+        real_call(self, name, frame)
+
+    def late_failure(*args: object, **kwargs: object) -> None:
+        raise ValueError("the hematology failed")
+
+    monkeypatch.setattr(ParquetEncoder, "__call__", record)
+    monkeypatch.setattr(pipeline, "summarize_hematology", late_failure)
+    src = _parquet_study(tmp_path)
+    out = tmp_path / "graded"
+    run = CliRunner().invoke(main, ["grade", str(src), "-o", str(out), "--format", "parquet"])
+    assert run.exit_code == 1, run.output
+    assert "the hematology failed" in run.output
+    assert encoded == ["graded_observations"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["labs.csv"]
+
+
+def test_write_result_writes_the_encoders_bytes_without_encoding_again(tmp_path: Path) -> None:
+    from concurrent.futures import Future
+
+    from aegrade.write.results import ParquetEncoder
+
+    class Canned(ParquetEncoder):
+        def job(self, name: str, frame: pd.DataFrame) -> Future[object] | None:
+            done: Future[object] = Future()
+            done.set_result(f"encoded {name}".encode())
+            return done if name == "graded_observations" else None
+
+    result = grade(_parquet_study(tmp_path))
+    paths = write_result(result, tmp_path / "out", fmt="parquet", encoder=Canned())
+    written = {p.name: p.read_bytes() for p in paths}
+    assert written["graded_observations.parquet"] == b"encoded graded_observations"
+    assert pd.read_parquet(tmp_path / "out" / "adverse_events.parquet").shape[0] == len(
+        result.adverse_events
+    )
+
+
+def test_a_frame_the_encoder_cannot_encode_fails_when_it_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The error comes from the write, as write_parquet's would, not from the hook (an input
+    error the run finds later is reported first); nothing is written."""
+    import aegrade.write.results as results
+
+    def unencodable(frame: pd.DataFrame) -> None:
+        raise TypeError("no Arrow type for this column")
+
+    monkeypatch.setattr(results, "_parquet_table", unencodable)
+    frame = pd.DataFrame({"subject_id": ["S1"]})
+    encoder = results.ParquetEncoder()
+    encoder("subject_summary", frame)  # no error yet
+    with pytest.raises(TypeError, match="no Arrow type"):
+        write_tables({"subject_summary": frame}, tmp_path / "out", fmt="parquet", encoder=encoder)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -155,7 +155,7 @@ def test_a_sigterm_to_aegrade_grade_while_writing_leaves_nothing(tmp_path: Path)
         import aegrade.write.results as results
         real = results._parquet_writers
 
-        def slow(tables):
+        def slow(tables, *more):
             def wrap(name, write):
                 def writer(tmp):
                     write(tmp)
@@ -163,7 +163,7 @@ def test_a_sigterm_to_aegrade_grade_while_writing_leaves_nothing(tmp_path: Path)
                         pathlib.Path("ready").write_text("")
                         time.sleep(120)
                 return writer
-            return {name: wrap(name, write) for name, write in real(tables).items()}
+            return {name: wrap(name, write) for name, write in real(tables, *more).items()}
 
         results._parquet_writers = slow
         from aegrade.cli import main

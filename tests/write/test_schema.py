@@ -325,3 +325,26 @@ def test_reason_codes_read_every_grade_dtype_alike(dtype: str) -> None:
         }
     )
     assert list(reason_codes(graded)) == ["grade_0", "no_criteria", "graded", "graded"]
+
+
+@pytest.mark.parametrize("dtype", ["Int8", "Int64", "UInt8", "float64"])
+def test_reason_codes_read_the_worse_grade_of_both_sides_with_missing_below_all(
+    dtype: str,
+) -> None:
+    """A missing grade on one side never hides the other side's grade; a negative grade
+    (not a CTCAE grade) is neither grade 0 nor graded, in every grade dtype."""
+    from aegrade.schema import reason_codes
+
+    signed = dtype != "UInt8"
+    low = [2, 0, None, None, 0, -1 if signed else 0, None]
+    high = [None, 3, None, 0, None, None, 1]
+    frame = pd.DataFrame(
+        {
+            "grade_low": pd.Series(low, dtype=dtype),
+            "grade_high": pd.Series(high, dtype="Int64"),
+            "reason": pd.Categorical(["a", "b", "no criteria in x", "c", "d", "e", None]),
+        }
+    )
+    expected = ["graded", "graded", "no_criteria", "grade_0", "grade_0"]
+    expected += ["not_graded" if signed else "grade_0", "graded"]
+    assert list(reason_codes(frame)) == expected
