@@ -441,7 +441,14 @@ class _Block:
         self.units_present = prep.units_present  # of every row: a superset for these
         self.param_rows = prep.param_rows
         self.ref_constants = prep.ref_constants
-        self.param_counts = None  # of every row, not of these: counted per block
+        # rows per parameter of these rows: as preparation counted them per block of
+        # BLOCK_ROWS (the blocks grade_prepared cuts), else counted here (None)
+        self.param_counts = None
+        known = prep.block_param_counts
+        if known is not None and known[0] == prep.n and known[1] == BLOCK_ROWS:
+            k, rem = divmod(part.start, BLOCK_ROWS)
+            if not rem and part.stop == min(part.start + BLOCK_ROWS, prep.n):
+                self.param_counts = known[2][k]
         self.n = len(self.param_index)
 
     def __getattr__(self, name: str) -> Any:
