@@ -491,20 +491,24 @@ def convert_rows(
         seen = total > 0
         # a column that is the same number on every pair present is not gathered per row:
         # zeros (no offset, every status 0) cost no pass over the rows, another number one
-        # write
+        # write, in the blocks of rows the gathers run in
         out: list[np.ndarray] = []
         gathered: list[tuple[np.ndarray, np.ndarray]] = []
+        filled: list[tuple[Any, np.ndarray]] = []  # written in the blocks gathered
         for table in flat_tables:
             used = table[seen]
             if used.size and not used.any():
                 out.append(np.zeros(n, table.dtype))
             elif used.size and bool((used == used[0]).all()):
-                out.append(np.full(n, used[0], table.dtype))
+                out.append(np.empty(n, table.dtype))
+                filled.append((used[0], out[-1]))
             else:
                 out.append(np.empty(n, table.dtype))
                 gathered.append((table, out[-1]))
 
         def gather(block: slice) -> None:
+            for number, column in filled:
+                column[block] = number
             for at in range(block.start, block.stop, 1 << 16):  # the index stays in cache
                 part = slice(at, min(at + (1 << 16), block.stop))
                 for table, column in gathered:

@@ -249,7 +249,7 @@ def _candidate_rows(k: np.ndarray, d: np.ndarray, v: np.ndarray, start: int) -> 
     """The rows of one block (keys ``k``, days ``d``, values ``v`` from row ``start``) that
     may be a baseline: at or before :data:`BASELINE_LAST_DAY`, in a group, with a value."""
     at = np.flatnonzero(d <= BASELINE_LAST_DAY)
-    kc, vc = k[at], v[at]
+    kc, vc = k.take(at), v.take(at)
     ok = kc >= 0
     ok &= ~np.isnan(vc)
     if not ok.all():
