@@ -364,7 +364,7 @@ def prepare_observations(
 
     subject = None
     if "subject_id" in cols:
-        subject = _codes(df[cols["subject_id"]])
+        subject = _codes(df[cols["subject_id"]], workers)
     day, time = _times(df, cols, fails, workers)
 
     failures = fails.frame(by_row=True)
@@ -473,11 +473,18 @@ def _constant_per_parameter(
     return values
 
 
-def _codes(series: pd.Series) -> np.ndarray:
+def _codes(series: pd.Series, threads: int = 1) -> np.ndarray:
     """:func:`~aegrade.criteria.units.factorize`'s codes alone: a categorical's codes
-    without listing its categories (a list of many subjects' ids built for nothing)."""
+    without listing its categories (a list of many subjects' ids built for nothing), widened
+    to 64 bits in blocks of rows on ``threads`` threads."""
     if isinstance(series.dtype, pd.CategoricalDtype):
-        codes: np.ndarray = series.cat.codes.to_numpy(np.int64)
+        narrow = series.cat.codes.to_numpy()
+        codes: np.ndarray = np.empty(len(narrow), np.int64)
+
+        def widen(part: slice) -> None:
+            codes[part] = narrow[part]
+
+        run_blocks(widen, row_blocks(len(narrow), threads, len(narrow)), threads)
         return codes
     return factorize(series)[0]
 
