@@ -296,7 +296,19 @@ def parameter_index(series: pd.Series, names: list[str], *, threads: int = 1) ->
     lookup = {c: i for i, c in enumerate(names)}
     found = [reg.resolve_code(u) for u in uniques]
     mapped = np.array([lookup.get(c, -1) if c else -1 for c in found] + [-1], np.int64)
-    out: np.ndarray = gather(mapped, codes, threads)
+    if codes.dtype == np.intp:
+        out: np.ndarray = gather(mapped, codes, threads)
+        return out
+    # a categorical's small codes: gathered in pieces of 64k rows, so that take's conversion
+    # of the index to its own type stays in cache (a whole block converted: 2.5x the time)
+    out = np.empty(len(codes), np.int64)
+
+    def block(part: slice) -> None:
+        for at in range(part.start, part.stop, 1 << 16):
+            piece = slice(at, min(at + (1 << 16), part.stop))
+            np.take(mapped, codes[piece], out=out[piece], mode="wrap")  # -1: the last
+
+    run_blocks(block, row_blocks(len(codes), threads, len(codes)), threads)
     return out
 
 
