@@ -733,7 +733,9 @@ def _pair_codes(
             mine[got] = True
 
     run_blocks(pairs, parts, threads)
-    present: npt.NDArray[np.bool_] = np.logical_or.reduce(seen, axis=0)
+    present = np.zeros(n_labels * n_labels + 1, bool)  # no rows, no blocks: none occurs
+    for mine in seen:
+        present |= mine
     return pair1, present
 
 

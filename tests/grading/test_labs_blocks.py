@@ -260,3 +260,10 @@ def test_rows_per_parameter_counted_by_preparation_per_block(
     monkeypatch.setattr(labs, "BLOCK_ROWS", 14)  # other blocks than counted: counted again
     assert labs._Block(prep, slice(14, 28)).param_counts is None
     pd.testing.assert_frame_equal(grade_labs(data, errors="coerce", threads=workers), want)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_no_rows_grade_to_no_rows(workers: int) -> None:
+    # issue 15: no rows, no blocks of label pairs: no pair occurs (the fuzz test found it)
+    got = grade_labs(lab_rows(10).head(0), threads=workers)
+    assert len(got) == 0 and "grade_low" in got.columns and "reason" in got.columns
