@@ -26,7 +26,7 @@ from aegrade.grading import compiled as C
 from aegrade.grading import predicates as P
 from aegrade.prepare.censoring import with_censoring
 from aegrade.prepare.observations import Context, Prepared, prepare_observations
-from aegrade.threads import row_blocks, run_blocks, thread_count
+from aegrade.threads import gather, row_blocks, run_blocks, thread_count
 
 __all__ = ["GRADE_COLUMNS", "Ambiguous", "assemble_grades", "grade_labs", "grade_prepared"]
 
@@ -441,7 +441,14 @@ class _Block:
         self.units_present = prep.units_present  # of every row: a superset for these
         self.param_rows = prep.param_rows
         self.ref_constants = prep.ref_constants
-        self.param_counts = None  # of every row, not of these: counted per block
+        # rows per parameter of these rows: as preparation counted them per block of
+        # BLOCK_ROWS (the blocks grade_prepared cuts), else counted here (None)
+        self.param_counts = None
+        known = prep.block_param_counts
+        if known is not None and known[0] == prep.n and known[1] == BLOCK_ROWS:
+            k, rem = divmod(part.start, BLOCK_ROWS)
+            if not rem and part.stop == min(part.start + BLOCK_ROWS, prep.n):
+                self.param_counts = known[2][k]
         self.n = len(self.param_index)
 
     def __getattr__(self, name: str) -> Any:
@@ -702,20 +709,34 @@ def _categorical(
     )
 
 
-def _pair_codes(plan: _Plan, low: _Direction, high: _Direction, threads: int = 1) -> Any:
+def _pair_codes(
+    plan: _Plan, low: _Direction, high: _Direction, threads: int = 1
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
     """Each row's (low label, high label) pair as one integer: ``(low + 1) * (labels + 1) +
-    high + 2`` (labels -1: none), in take's own integer type; in blocks of rows."""
+    high + 2`` (labels -1: none), in take's own integer type; and which of these codes occur
+    (a table as long as the codes are many). In blocks of rows, each coded in cache-sized
+    pieces that mark their codes in their own table."""
     n_labels = len(plan.labels) + 1
     n = len(low.label)
     pair1 = np.empty(n, np.intp)
+    parts = row_blocks(n, threads, n)
+    seen = [np.zeros(n_labels * n_labels + 1, bool) for _ in parts]
+    number = {part.start: k for k, part in enumerate(parts)}
 
-    def pairs(part: slice) -> None:
-        got = np.multiply(low.label[part], n_labels, out=pair1[part], dtype=np.intp)
-        got += high.label[part]
-        got += n_labels + 2
+    def pairs(block: slice) -> None:
+        mine = seen[number[block.start]]
+        for at in range(block.start, block.stop, 1 << 16):
+            part = slice(at, min(at + (1 << 16), block.stop))
+            got = np.multiply(low.label[part], n_labels, out=pair1[part], dtype=np.intp)
+            got += high.label[part]
+            got += n_labels + 2
+            mine[got] = True
 
-    run_blocks(pairs, row_blocks(n, threads, n), threads)
-    return pair1
+    run_blocks(pairs, parts, threads)
+    present = np.zeros(n_labels * n_labels + 1, bool)  # no rows, no blocks: none occurs
+    for mine in seen:
+        present |= mine
+    return pair1, present
 
 
 def _pair_terms(plan: _Plan, pairs: npt.NDArray[np.intp]) -> tuple[Any, Any]:
@@ -909,16 +930,14 @@ def assemble_grades(
         cols[f"term_{direction}"] = _categorical(d.term, plan.terms, plan.index("terms"))
         cols[f"grade_{direction}"] = grade
     workers = thread_count(threads)
-    pair1 = _pair_codes(plan, low, high, workers)
     # the criteria where a row has a term in either direction: code 0, else -1 (a gather
-    # from the few pairs present)
-    present = np.zeros((len(plan.labels) + 1) ** 2 + 1, bool)  # dense: label pairs are few
-    present[pair1] = True
+    # from the few pairs present; dense: label pairs are few)
+    pair1, present = _pair_codes(plan, low, high, workers)
     uniq = np.flatnonzero(present)
     criteria = np.full(len(present), -1, np.int8)
     criteria[uniq] = _pair_terms(plan, uniq)[1] - 1
     cols["criteria"] = pd.Categorical.from_codes(
-        np.take(criteria, pair1, mode="clip"),  # never < 0
+        gather(criteria, pair1, workers),  # never < 0
         categories=pd.Index([plan.criteria]),
         validate=False,  # -1 or 0
     )

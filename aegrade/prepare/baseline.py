@@ -97,19 +97,25 @@ def _records(
     else:
         ok &= eligible[cand]
     cand = cand[ok]
+    r = None if rank is None else rank[cand]
+    return _pick(cand, key[cand], day[cand], r, len(key))
+
+
+def _pick(
+    cand: np.ndarray, k: np.ndarray, d: np.ndarray, r: np.ndarray | None, n: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`_records` from the candidate rows (in row order) with their keys (>= 0), days
+    and ranks; ``n``: the number of rows."""
     if cand.size == 0:
         return None
-    k = key[cand]
     size = int(k.max()) + 1
-    r = None if rank is None else rank[cand]
-    if size <= max(4 * len(key), _DENSE_MIN) and (r is None or not np.isnan(r).any()):
-        return _latest(k, day[cand], r, cand, size)
+    if size <= max(4 * n, _DENSE_MIN) and (r is None or not np.isnan(r).any()):
+        return _latest(k, d, r, cand, size)
     # lexsort is stable: rows tied on every key stay in row order (the later row last)
-    sort_keys = (day[cand], key[cand]) if rank is None else (rank[cand], day[cand], key[cand])
-    order = cand[np.lexsort(sort_keys)]
-    k = key[order]
+    order = np.lexsort((d, k) if r is None else (r, d, k))
+    k = k[order]
     last = np.r_[k[1:] != k[:-1], True]
-    return k[last], order[last]
+    return k[last], cand[order[last]]
 
 
 def _candidates(day: np.ndarray, threads: int) -> np.ndarray:
@@ -134,15 +140,17 @@ def _latest(
     """:func:`_records` for keys below ``size``: per key the latest day, then the highest rank,
     then the last row, as three running maximums over the candidates instead of a sort (the
     record a lexicographic sort would put last)."""
+    # the rows kept are gathered by position (``take``): a boolean mask's selection is the
+    # same rows at several times the cost
     best = np.full(size, -np.inf)
     np.maximum.at(best, k, d)
-    keep = d == best[k]
+    keep = np.flatnonzero(d == best[k])
     if r is not None:
-        k, r, cand = k[keep], r[keep], cand[keep]
+        k, r, cand = k.take(keep), r.take(keep), cand.take(keep)
         best = np.full(size, -np.inf)
         np.maximum.at(best, k, r)
-        keep = r == best[k]
-    k, cand = k[keep], cand[keep]
+        keep = np.flatnonzero(r == best[k])
+    k, cand = k.take(keep), cand.take(keep)
     row = np.full(size, -1, np.int64)
     np.maximum.at(row, k, cand)
     keys = np.flatnonzero(row >= 0)
@@ -201,9 +209,15 @@ def _values(
     given: np.ndarray | None,
     extent: tuple[int, int] | None,
     threads: int,
+    found: list[_Found] | None = None,
 ) -> np.ndarray:
-    """:func:`baseline_values`, with the keys' minimum and maximum when known."""
-    records = _records(key, day, None, value, threads) if len(key) else None
+    """:func:`baseline_values`, with the keys' minimum and maximum when known and the
+    candidate rows when found (:func:`_candidate_rows`, blocks in row order)."""
+    records = None
+    if len(key):
+        if found is None:
+            found = _search(key, day, value, threads)
+        records = _pick(*_joined(found), len(key))
     if records is not None and extent is None:
         extent = int(key.min()), int(key.max())
     if records is not None and _dense(key, extent):
@@ -221,6 +235,52 @@ def _values(
     if given is None:
         return derived
     return np.where(np.isnan(given), derived, given)
+
+
+#: The candidate rows of a block of rows: their positions, keys, days and values.
+_Found = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+#: Rows keyed and searched at once inside a thread's block: their keys, days and values stay
+#: in the core's cache between the passes over them.
+_SUB_BLOCK = 1 << 16
+
+
+def _candidate_rows(k: np.ndarray, d: np.ndarray, v: np.ndarray, start: int) -> _Found:
+    """The rows of one block (keys ``k``, days ``d``, values ``v`` from row ``start``) that
+    may be a baseline: at or before :data:`BASELINE_LAST_DAY`, in a group, with a value."""
+    at = np.flatnonzero(d <= BASELINE_LAST_DAY)
+    kc, vc = k.take(at), v.take(at)
+    ok = kc >= 0
+    ok &= ~np.isnan(vc)
+    if not ok.all():
+        keep = np.flatnonzero(ok)
+        at, kc, vc = at.take(keep), kc.take(keep), vc.take(keep)
+    return at + start, kc, d.take(at), vc
+
+
+def _search(key: np.ndarray, day: np.ndarray, value: np.ndarray, threads: int) -> list[_Found]:
+    """:func:`_candidate_rows` of every block of rows, in row order (blocks on ``threads``
+    threads)."""
+    parts = row_blocks(len(key), threads, len(key))
+    found: list[list[_Found]] = [[] for _ in parts]
+    number = {part.start: k for k, part in enumerate(parts)}
+
+    def block(part: slice) -> None:
+        mine = found[number[part.start]]
+        for at in range(part.start, part.stop, _SUB_BLOCK):
+            sub = slice(at, min(at + _SUB_BLOCK, part.stop))
+            mine.append(_candidate_rows(key[sub], day[sub], value[sub], at))
+
+    run_blocks(block, parts, threads)
+    return [f for block_found in found for f in block_found]
+
+
+def _joined(found: list[_Found]) -> _Found:
+    """The candidate rows of every block, joined in row order."""
+    if len(found) == 1:
+        return found[0]
+    cand, k, d, r = (np.concatenate([f[j] for f in found]) for j in range(4))
+    return cand, k, d, r
 
 
 def derive_baseline(
@@ -301,14 +361,25 @@ def derive_baseline(
     number = {part.start: k for k, part in enumerate(parts)}
     extents: list[tuple[int, int]] = [bound] * len(parts)
 
+    found: list[list[_Found]] = [[] for _ in parts]
+
     def keys(part: slice) -> None:
-        k = np.multiply(subject[part], width, out=key[part], dtype=np.int64)
-        k += param_index[part] if dense_of is None else dense_of[param_index[part]]
-        if unkeyed:
-            k[(subject[part] < 0) | (param_index[part] < 0)] = -1
-        if exact:
-            extents[number[part.start]] = (int(k.min()), int(k.max()))
+        # keyed in sub-blocks, whose candidate rows are found while the keys are in cache
+        mine = found[number[part.start]]
+        lo, hi = bound
+        for at in range(part.start, part.stop, _SUB_BLOCK):
+            sub = slice(at, min(at + _SUB_BLOCK, part.stop))
+            k = np.multiply(subject[sub], width, out=key[sub], dtype=np.int64)
+            k += param_index[sub] if dense_of is None else dense_of[param_index[sub]]
+            if unkeyed:
+                k[(subject[sub] < 0) | (param_index[sub] < 0)] = -1
+            if exact:
+                lo = min(lo, int(k.min())) if at > part.start else int(k.min())
+                hi = max(hi, int(k.max())) if at > part.start else int(k.max())
+            mine.append(_candidate_rows(k, day[sub], value[sub], at))
+        extents[number[part.start]] = (lo, hi)
 
     run_blocks(keys, parts, threads)
     extent = min(lo for lo, _ in extents), max(hi for _, hi in extents)
-    return _values(key, day, value, None, extent, threads)
+    joined = [f for part_found in found for f in part_found]
+    return _values(key, day, value, None, extent, threads, joined)

@@ -28,6 +28,8 @@ def with_censoring(graded: pd.DataFrame, prep: Prepared) -> pd.DataFrame:
     >>> out.loc[0, "reason"]
     'grade 4; censored result <0.5: graded as the limit approached from below'
     """
+    if prep.censor_side is None:  # a numeric value column: no censored result
+        return graded
     cens = prep.censored
     if not cens.any():
         return graded

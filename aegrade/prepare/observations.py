@@ -97,6 +97,10 @@ class Prepared:
     ref_constants: dict[str, dict[int, float]] | None = None
     #: the ``pchg`` cells as numbers (NaN: none given; None: no such column)
     pchg_given: np.ndarray | None = None
+    #: ``(n, rows, counts)``: rows per parameter (unknown first) in each block of ``rows``
+    #: rows (``counts[k]``: rows ``k * rows`` onwards) of these ``n`` rows, as the grading
+    #: engine's blocks read them; None: not counted (only valid while ``n`` is this count's)
+    block_param_counts: tuple[int, int, np.ndarray] | None = None
 
     @cached_property
     def pchg(self) -> np.ndarray:
@@ -268,7 +272,9 @@ def prepare_observations(
         if "unit" in cols
         else pd.Series(np.full(n, None, dtype=object), index=df.index)
     )
-    converted = convert_rows(param_index, names, unit_series, threads=workers)
+    converted = convert_rows(
+        param_index, names, unit_series, threads=workers, block_rows=COUNT_BLOCK_ROWS
+    )
     # which rows have a value: read only where a row names a specimen or pH has rows
     ph_rows = "PH" in names and (
         converted.counts is None or bool(converted.counts[names.index("PH") + 1])
@@ -358,7 +364,7 @@ def prepare_observations(
 
     subject = None
     if "subject_id" in cols:
-        subject = _codes(df[cols["subject_id"]])
+        subject = _codes(df[cols["subject_id"]], workers)
     day, time = _times(df, cols, fails, workers)
 
     failures = fails.frame(by_row=True)
@@ -399,6 +405,9 @@ def prepare_observations(
         notes=notes,
         units_present=converted.present,
         param_counts=None if converted.counts is None else tuple(converted.counts.tolist()),
+        block_param_counts=None
+        if converted.block_counts is None
+        else (len(param_index), COUNT_BLOCK_ROWS, converted.block_counts),
         ref_constants=(
             None
             if fixed is None
@@ -464,11 +473,18 @@ def _constant_per_parameter(
     return values
 
 
-def _codes(series: pd.Series) -> np.ndarray:
+def _codes(series: pd.Series, threads: int = 1) -> np.ndarray:
     """:func:`~aegrade.criteria.units.factorize`'s codes alone: a categorical's codes
-    without listing its categories (a list of many subjects' ids built for nothing)."""
+    without listing its categories (a list of many subjects' ids built for nothing), widened
+    to 64 bits in blocks of rows on ``threads`` threads."""
     if isinstance(series.dtype, pd.CategoricalDtype):
-        codes: np.ndarray = series.cat.codes.to_numpy(np.int64)
+        narrow = series.cat.codes.to_numpy()
+        codes: np.ndarray = np.empty(len(narrow), np.int64)
+
+        def widen(part: slice) -> None:
+            codes[part] = narrow[part]
+
+        run_blocks(widen, row_blocks(len(narrow), threads, len(narrow)), threads)
         return codes
     return factorize(series)[0]
 
@@ -719,6 +735,11 @@ def _limit_failures(
 
 #: Rows checked at a time by the plausibility check (its temporaries stay in cache).
 _BLOCK = 1 << 16
+
+#: Rows per block in which preparation counts the rows per parameter
+#: (``Prepared.block_param_counts``): the grading engine's blocks
+#: (:data:`aegrade.grading.labs.BLOCK_ROWS`), which then need not count them again.
+COUNT_BLOCK_ROWS = 1 << 20
 
 
 def _lim(limits: tuple[float | None, float | None] | None, i: int) -> float:

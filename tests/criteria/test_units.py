@@ -198,3 +198,40 @@ def test_convert_rows_tells_the_units_present_and_whether_any_row_converts() -> 
     # one row in g/dL: the scale differs from 1 there
     mixed = convert_rows(np.array([names.index("HGB")] * 2), names, pd.Series(["g/L", "g/dL"]))
     assert not mixed.identity and mixed.scale.tolist() == [1.0, 10.0]
+
+
+def test_parameter_index_and_pair_counts_in_blocks_on_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # issue 15: a categorical's small codes gathered in pieces, the (parameter, unit) pairs
+    # counted per block of rows: the same as one pass, on any threads and blocks
+    from aegrade import threads
+    from aegrade.criteria import units
+
+    monkeypatch.setattr(threads, "SMALLEST_BLOCK", 5)
+    rng = np.random.default_rng(2)
+    n = 300_000  # more than one piece of 64k rows
+    words = np.array(["HGB", "ANC", "PLT", "xyz", None], dtype=object)
+    column = pd.Series(words[rng.integers(0, 5, n)])
+    unit = pd.Series(np.array(["g/L", "g/dL", None], dtype=object)[rng.integers(0, 3, n)])
+    names = ["HGB", "NEUT", "PLAT"]
+    want = units.parameter_index(column, names)  # object codes: one gather
+    assert want.dtype == np.int64 and set(want.tolist()) == {-1, 0, 1, 2}
+    plain = units.convert_rows(want, names, unit)  # one pass, no counts per block
+    assert plain.block_counts is None and (plain.scale == 10.0).any()
+    for workers in (1, 3):
+        got = units.parameter_index(column.astype("category"), names, threads=workers)
+        np.testing.assert_array_equal(got, want)
+        rows = units.convert_rows(want, names, unit, threads=workers, block_rows=70_000)
+        assert rows.block_counts is not None and rows.counts is not None
+        assert rows.block_counts.shape == (5, len(names) + 1)
+        for k, count in enumerate(rows.block_counts):
+            part = want[k * 70_000 : (k + 1) * 70_000] + 1
+            assert count.tolist() == np.bincount(part, minlength=len(names) + 1).tolist()
+        assert rows.counts.tolist() == rows.block_counts.sum(axis=0).tolist()
+        for a, b in zip(_four(rows), _four(plain), strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def _four(rows: object) -> list[np.ndarray]:
+    return [getattr(rows, name) for name in ("scale", "offset", "status", "unit_key")]

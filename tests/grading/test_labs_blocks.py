@@ -228,3 +228,42 @@ def test_counts_of_preparation_are_read_only_for_the_same_rows() -> None:
         labs._param_counts(fewer),
         np.bincount(fewer.param_index + 1, minlength=len(prep.param_names) + 1),
     )
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_rows_per_parameter_counted_by_preparation_per_block(
+    monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    # issue 15: preparation counts the rows per parameter in the engine's blocks, which then
+    # read them instead of counting again: the same counts, the same grades, tiny blocks
+    from aegrade.prepare import observations
+    from aegrade.prepare.observations import prepare_observations
+
+    data = _messy(600, 4)
+    want = _graded(data, 1 << 30, errors="coerce")
+    monkeypatch.setattr(observations, "COUNT_BLOCK_ROWS", TINY)
+    monkeypatch.setattr(threads, "SMALLEST_BLOCK", 5)
+    prep = prepare_observations(data, errors="coerce", threads=workers)
+    assert prep.block_param_counts is not None
+    n, rows, counts = prep.block_param_counts
+    assert (n, rows, counts.shape) == (600, TINY, (-(-600 // TINY), len(prep.param_names) + 1))
+    for k, count in enumerate(counts):
+        block = prep.param_index[k * TINY : (k + 1) * TINY] + 1
+        assert count.tolist() == np.bincount(block, minlength=counts.shape[1]).tolist()
+    monkeypatch.setattr(labs, "BLOCK_ROWS", TINY)
+    np.testing.assert_array_equal(labs._Block(prep, slice(7, 14)).param_counts, counts[1])
+    np.testing.assert_array_equal(labs._Block(prep, slice(595, 600)).param_counts, counts[-1])
+    assert labs._Block(prep, slice(3, 10)).param_counts is None  # not one of the blocks
+    assert labs._Block(prep, slice(7, 12)).param_counts is None
+    got = grade_labs(data, errors="coerce", threads=workers)
+    pd.testing.assert_frame_equal(got, want)
+    monkeypatch.setattr(labs, "BLOCK_ROWS", 14)  # other blocks than counted: counted again
+    assert labs._Block(prep, slice(14, 28)).param_counts is None
+    pd.testing.assert_frame_equal(grade_labs(data, errors="coerce", threads=workers), want)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_no_rows_grade_to_no_rows(workers: int) -> None:
+    # issue 15: no rows, no blocks of label pairs: no pair occurs (the fuzz test found it)
+    got = grade_labs(lab_rows(10).head(0), threads=workers)
+    assert len(got) == 0 and "grade_low" in got.columns and "reason" in got.columns

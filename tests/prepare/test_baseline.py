@@ -134,3 +134,92 @@ def test_known_parameter_counts_give_the_same_baselines(subjects: int) -> None:
     got = derive_baseline(subject, sparse, day, value, param_counts=counts)
     np.testing.assert_array_equal(want, got)
     assert (~np.isnan(got)).sum() > n // 4 if subjects == 50 else (~np.isnan(got)).any()
+
+
+def _reference_baselines(key: np.ndarray, day: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """The rule written out row by row (small inputs only): per key, among the rows at day <= 0
+    with a value, the latest day, then the higher value, then the later row."""
+    best: dict[int, tuple[float, float, int]] = {}
+    for row, (k, d, v) in enumerate(zip(key.tolist(), day.tolist(), value.tolist(), strict=True)):
+        if k < 0 or not d <= 0.0 or v != v:  # no group, day after 0 or unknown, no value
+            continue
+        if k not in best or (d, v, row) > best[k]:
+            best[k] = (d, v, row)
+    return np.array([best[k][1] if k in best else np.nan for k in key.tolist()])
+
+
+def _tied_rows(seed: int, n: int) -> tuple[np.ndarray, ...]:
+    """Subjects, parameters, days and values full of ties: the same day twice or more, -0.0
+    and 0.0, equal values, NaN values and days, -inf days, rows of no subject or parameter."""
+    rng = np.random.default_rng(seed)
+    subject = rng.integers(-1, 15, n)
+    param = rng.integers(-1, 4, n)
+    day = rng.choice(np.array([-7.0, -2.0, -1.5, -0.0, 0.0, 0.0, 1.0, 3.0, np.nan, -np.inf]), n)
+    value = rng.choice(np.array([1.0, 2.0, 2.0, 5.0, -0.0, 0.0, np.nan, 1e300]), n)
+    return subject, param, day, value
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_ties_pick_the_rule_s_record_on_any_threads_and_blocks(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # issue 15: the baseline search in blocks of rows on threads gives the record the rule
+    # names (latest day, then the higher value, then the later row), whatever the blocks
+    from aegrade import threads
+    from aegrade.prepare import baseline
+
+    subject, param, day, value = _tied_rows(seed, 3000)
+    key = np.where((subject >= 0) & (param >= 0), subject * 4 + param, -1)
+    want = _reference_baselines(key, day, value)
+    assert np.isfinite(want).sum() > 1000 and np.isnan(want).sum() > 100
+    got = [derive_baseline(subject, param, day, value), baseline_values(key, day, value)]
+    for smallest, sub in ((7, 5), (64, 3), (1000, 1 << 16)):
+        monkeypatch.setattr(threads, "SMALLEST_BLOCK", smallest)
+        monkeypatch.setattr(baseline, "_SUB_BLOCK", sub)
+        for workers in (1, 2, 3):
+            got.append(derive_baseline(subject, param, day, value, threads=workers))
+            got.append(baseline_values(key, day, value, threads=workers))
+            counts = np.bincount(param + 1, minlength=5)
+            got.append(
+                derive_baseline(subject, param, day, value, param_counts=counts, threads=workers)
+            )
+    for out in got:
+        np.testing.assert_array_equal(out, want)
+        # -0.0 and 0.0 are equal values but different bits: the same record's bits
+        np.testing.assert_array_equal(np.signbit(out), np.signbit(want))
+
+
+def test_a_tie_on_day_and_value_goes_to_the_later_row() -> None:
+    # -0.0 and 0.0: equal as days and as values, so the later row's value (its sign) wins
+    key = np.zeros(4, np.int64)
+    day = np.array([0.0, -0.0, -0.0, 5.0])
+    value = np.array([0.0, -0.0, 0.0, 3.0])
+    assert np.signbit(baseline_values(key, day, value)).tolist() == [False] * 4
+    value = np.array([0.0, 0.0, -0.0, 3.0])
+    assert np.signbit(baseline_values(key, day, value)).tolist() == [True] * 4
+    # a later day wins over a higher value; a NaN day or value is never a baseline
+    day = np.array([-1.0, 0.0, np.nan, -np.inf])
+    value = np.array([9.0, 1.0, 7.0, 8.0])
+    assert baseline_values(key, day, value).tolist() == [1.0] * 4
+    value[1] = np.nan
+    assert baseline_values(key, day, value).tolist() == [9.0] * 4
+    day[0] = np.nan
+    assert baseline_values(key, day, value).tolist() == [8.0] * 4
+
+
+def test_specimens_and_far_subjects_give_the_rule_s_record(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # keys from subject, parameter and specimen, and subjects far apart (a sorted search)
+    from aegrade import threads
+
+    monkeypatch.setattr(threads, "SMALLEST_BLOCK", 11)
+    subject, param, day, value = _tied_rows(21, 4000)
+    specimen = np.random.default_rng(5).integers(-1, 3, len(subject))
+    key = np.where((subject >= 0) & (param >= 0), (subject * 4 + param) * 4 + specimen + 1, -1)
+    want = _reference_baselines(key, day, value)
+    far = np.where(subject >= 0, subject * 10**9, -1)
+    for workers in (1, 2):
+        for subj in (subject, far):
+            got = derive_baseline(subj, param, day, value, specimen=specimen, threads=workers)
+            np.testing.assert_array_equal(got, want)
