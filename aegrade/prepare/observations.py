@@ -28,6 +28,7 @@ from aegrade.prepare.labchecks import (
     value_failures,
 )
 from aegrade.prepare.values import ParsedValues, parse_values
+from aegrade.read.idcodes import id_codes
 from aegrade.threads import gather, row_blocks, run_blocks, thread_count
 
 __all__ = ["NUMERIC_KINDS", "Context", "Prepared", "derive_baseline", "prepare_observations"]
@@ -476,7 +477,8 @@ def _constant_per_parameter(
 def _codes(series: pd.Series, threads: int = 1) -> np.ndarray:
     """:func:`~aegrade.criteria.units.factorize`'s codes alone: a categorical's codes
     without listing its categories (a list of many subjects' ids built for nothing), widened
-    to 64 bits in blocks of rows on ``threads`` threads."""
+    to 64 bits in blocks of rows on ``threads`` threads; text ids whose codes the reader kept
+    (:func:`~aegrade.read.idcodes.id_codes`) not factorized again."""
     if isinstance(series.dtype, pd.CategoricalDtype):
         narrow = series.cat.codes.to_numpy()
         codes: np.ndarray = np.empty(len(narrow), np.int64)
@@ -486,6 +488,11 @@ def _codes(series: pd.Series, threads: int = 1) -> np.ndarray:
 
         run_blocks(widen, row_blocks(len(narrow), threads, len(narrow)), threads)
         return codes
+    if isinstance(series.dtype, pd.StringDtype):  # ids the reader already coded, as text
+        to_arrow = getattr(series.array, "__arrow_array__", None)
+        known = id_codes(to_arrow()) if to_arrow is not None else None
+        if known is not None:
+            return known[0]  # pd.factorize's codes of the same text, read-only
     return factorize(series)[0]
 
 

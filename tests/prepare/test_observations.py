@@ -165,3 +165,18 @@ def test_float_columns_are_read_without_copies_never_changed() -> None:
     # the canonical values are preparation's own (rejected rows set to NaN there)
     assert not np.shares_memory(prep.value, frame["value"].to_numpy())
     assert np.isnan(prep.value[prep.has_error]).all() and prep.has_error.any()
+
+
+def test_subject_codes_the_reader_kept_are_taken_not_made_again() -> None:
+    """Text ids the reader coded (read.idcodes) give preparation those very codes, which are
+    pd.factorize's of the same text; ids it did not code are factorized as before."""
+    from aegrade.prepare.observations import _codes
+    from aegrade.read.study import text_ids
+
+    ids = text_ids(pd.Series([12, 5, 12, None, 7, 5], dtype="Int64"))
+    taken = _codes(ids)
+    assert taken.tolist() == [0, 1, 0, -1, 2, 1]
+    assert taken.tolist() == pd.factorize(ids, use_na_sentinel=True)[0].tolist()
+    assert not taken.flags.writeable  # the reader's own array
+    fresh = _codes(pd.Series(["12", "5", "12", None, "7", "5"], dtype="string"))
+    assert fresh.tolist() == taken.tolist() and fresh.flags.writeable
