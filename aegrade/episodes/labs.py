@@ -130,12 +130,10 @@ class LongGrades:
 
         Examples
         --------
-        >>> graded = pd.DataFrame({
-        ...     "subject_id": ["S1", "S1"], "criteria": "ctcae-v5.0", "term_low": ["Anemia", None],
-        ...     "rule_low": ["a/1", None], "grade_low": [1.0, float("nan")],
-        ...     "term_high": [None, "Hyperkalemia"], "rule_high": [None, "k/2"],
-        ...     "grade_high": [float("nan"), 2.0]})
-        >>> long = stack_directions(graded, np.array([1.0, 2.0]))
+        >>> graded = pd.DataFrame({"subject_id": ["S1"], "criteria": "ctcae-v5.0",
+        ...     "term_low": ["Anemia"], "rule_low": ["a/1"], "grade_low": [1.0],
+        ...     "term_high": ["Hyperkalemia"], "rule_high": ["k/2"], "grade_high": [2.0]})
+        >>> long = stack_directions(graded, np.array([1.0]))
         >>> long.rules[long.rule_at(np.array([1, 0]))].tolist()
         ['k/2', 'a/1']
         """
