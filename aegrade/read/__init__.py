@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         read_xpt,
     )
     from aegrade.read.idcodes import id_codes, remember_id_codes
+    from aegrade.read.prefetch import PrefetchedText, prefetch_text
     from aegrade.read.ranges import (
         range_header,
         split_range,
@@ -90,6 +91,7 @@ __all__ = [
     "ColumnMap",
     "InputNotice",
     "ParsedText",
+    "PrefetchedText",
     "Sheet",
     "Study",
     "Table",
@@ -122,6 +124,7 @@ __all__ = [
     "parameter_columns",
     "parse_datetimes",
     "parse_text",
+    "prefetch_text",
     "range_header",
     "read_bytes_hashed",
     "read_csv",
@@ -175,6 +178,8 @@ _LAZY: dict[str, str] = {
     "read_file": "aegrade.read.files",
     "read_parquet": "aegrade.read.files",
     "read_xpt": "aegrade.read.files",
+    "PrefetchedText": "aegrade.read.prefetch",
+    "prefetch_text": "aegrade.read.prefetch",
     "range_header": "aegrade.read.ranges",
     "split_range": "aegrade.read.ranges",
     "ae_to_events": "aegrade.read.sdtm",
