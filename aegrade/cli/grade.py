@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal, cast
 
 import click
 
-from aegrade.cli._common import reports_errors
+from aegrade.cli._common import ask_quick_exit, reports_errors
 from aegrade.cli._options import (
     criteria_file_option,
     ctcae_option,
@@ -198,7 +198,7 @@ def grade_command(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        from aegrade.threads import keep_freed_memory
+        from aegrade.threads import background, keep_freed_memory
 
         # this process is aegrade's own: freed large arrays reused, not faulted, by numpy and
         # Arrow
@@ -314,6 +314,11 @@ def grade_command(
         )
     for path in written:
         click.echo(f"wrote {path}")
+    # every output is written: as the process's own command line, it ends without freeing
+    # the gigabyte of arrays still alive and tearing down the modules (once the background
+    # thread has finished every job, e.g. an input's digest)
+    background(int).result()
+    ask_quick_exit()
 
 
 def _start_prefetch(input_path: Path) -> Future[PrefetchedText | None] | None:
