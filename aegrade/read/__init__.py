@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from aegrade.read.arrow_csv import (
         ParsedText,
         frame_of,
+        pandas_columns,
         parse_text,
         read_delimited,
     )
@@ -121,6 +122,7 @@ __all__ = [
     "load_study",
     "map_parameter_names",
     "notice_hidden",
+    "pandas_columns",
     "parameter_columns",
     "parse_datetimes",
     "parse_text",
@@ -150,6 +152,7 @@ __all__ = [
 _LAZY: dict[str, str] = {
     "ParsedText": "aegrade.read.arrow_csv",
     "frame_of": "aegrade.read.arrow_csv",
+    "pandas_columns": "aegrade.read.arrow_csv",
     "parse_text": "aegrade.read.arrow_csv",
     "read_delimited": "aegrade.read.arrow_csv",
     "ColumnMap": "aegrade.read.colmap",

@@ -23,7 +23,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from aegrade.read.arrow_csv import ParsedText, parse_text
+from aegrade.read.arrow_csv import ParsedText, pandas_columns, parse_text
 from aegrade.read.digest import read_bytes_hashed
 from aegrade.read.text import CSV_NA, TEXT_SUFFIXES, TextLayout, detect_encoding, text_layout
 
@@ -46,8 +46,9 @@ class PrefetchedText:
     layout
         Its encoding, delimiter and decimal mark (:func:`aegrade.read.text.text_layout`).
     parsed
-        pyarrow's read (:func:`aegrade.read.arrow_csv.parse_text`); None where pandas reads
-        the file (a decimal comma, rows pyarrow refuses, ...).
+        pyarrow's read (:func:`aegrade.read.arrow_csv.parse_text`) with its columns as
+        pandas reads them (:func:`aegrade.read.arrow_csv.pandas_columns`); None where pandas
+        reads the file (a decimal comma, rows pyarrow refuses, ...).
 
     Examples
     --------
@@ -130,6 +131,7 @@ def prefetch_text(path: str | Path, *, threads: int | None = None) -> Prefetched
         parsed = None
         if layout.decimal == ".":
             parsed = parse_text(raw, layout, na_values=CSV_NA, threads=threads)
+            parsed = None if parsed is None else pandas_columns(parsed)
     except Exception:  # the reader reads the file again and names the problem
         return None
     return PrefetchedText(path, identity, raw, layout, parsed)
