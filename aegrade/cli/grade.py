@@ -258,13 +258,16 @@ def grade_command(
     encoder = ParquetEncoder() if fmt == "parquet" else None
     with stages(names, enabled=False if quiet else None) as bar:
         bar.step("reading")
+        fetched = None if prefetch is None else prefetch.result()
+        prefetch = None  # the bytes and pyarrow's table live no longer than the read
         study = load_study(
             input_path,
             column_map=column_map,
             decimal=decimal,
             dayfirst=dayfirst,
-            prefetched=None if prefetch is None else prefetch.result(),
+            prefetched=fetched,
         )
+        fetched = None
         _refuse_xlsx_too_long(output, fmt, len(study.observations.frame))
         result = grade(
             study,
