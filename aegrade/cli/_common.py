@@ -144,7 +144,7 @@ def _dispose(exc: BaseException) -> None:
 def ask_quick_exit() -> bool:
     """Ask, from a command that has written all its output, to end the process without
     tearing it down: no freeing of the large arrays still alive, no module teardown (about
-    25 ms after a 1M-row ``aegrade grade``, measured). Granted only where
+    25-40 ms after a 1M-row ``aegrade grade``, measured). Granted only where
     :data:`aegrade.cli.main` runs as the process's own command line (its arguments read
     from ``sys.argv`` and click ending the process afterwards), never under click's test
     runner or a caller's own ``main([...])``; the process then ends with status 0 after the
