@@ -10,10 +10,12 @@ re-exported here; constants stay in their modules (``_common`` is private to ``c
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from aegrade.cli._common import QUICK_EXIT, quick_exit
 from aegrade.lazy import lazy_exports
 
 if TYPE_CHECKING:
@@ -87,6 +89,28 @@ class _Commands(click.Group):
             module, name = COMMANDS[cmd_name]
             self.add_command(getattr(importlib.import_module(module), name), cmd_name)
         return super().get_command(ctx, cmd_name)
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """click's ``main``. As the process's own command line (the arguments read from
+        ``sys.argv``, click ending the process with ``sys.exit`` afterwards), a command that
+        succeeded may end the process at once instead (:func:`_common.ask_quick_exit`)."""
+        own = args is None and standalone_mode and "obj" not in extra
+        if not own:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        state: dict[str, object] = {QUICK_EXIT: False}
+        try:
+            return super().main(None, prog_name, complete_var, True, obj=state, **extra)
+        except SystemExit as exc:
+            if state[QUICK_EXIT] is True and exc.code in (0, None):
+                quick_exit()  # returns only when the output cannot be flushed
+            raise
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})

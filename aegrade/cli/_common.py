@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import gc
@@ -13,7 +14,12 @@ from typing import Any
 
 import click
 
-__all__ = ["reports_errors"]
+__all__ = ["QUICK_EXIT", "ask_quick_exit", "quick_exit", "reports_errors"]
+
+#: The key, in the root context's object, by which a command that succeeded asks to end its
+#: process at once (:func:`ask_quick_exit`); :class:`aegrade.cli.main` sets that object up
+#: only when it runs as the process's own command line.
+QUICK_EXIT = "quick_exit"
 
 
 def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -133,3 +139,55 @@ def _dispose(exc: BaseException) -> None:
         gc.collect()
     finally:
         sys.unraisablehook = hook
+
+
+def ask_quick_exit() -> bool:
+    """Ask, from a command that has written all its output, to end the process without
+    tearing it down: no freeing of the large arrays still alive, no module teardown (about
+    25-40 ms after a 1M-row ``aegrade grade``, measured). Granted only where
+    :data:`aegrade.cli.main` runs as the process's own command line (its arguments read
+    from ``sys.argv`` and click ending the process afterwards), never under click's test
+    runner or a caller's own ``main([...])``; the process then ends with status 0 after the
+    command's notices are printed (:func:`quick_exit`).
+
+    Returns
+    -------
+    bool
+        Whether the exit will be quick.
+
+    Examples
+    --------
+    >>> import click
+    >>> from click.testing import CliRunner
+    >>> @click.command()
+    ... def done() -> None:
+    ...     click.echo(ask_quick_exit())
+    >>> CliRunner().invoke(done).output  # a test runner's call: the usual exit
+    'False\\n'
+    """
+    ctx = click.get_current_context(silent=True)
+    state = None if ctx is None else ctx.find_root().obj
+    if not isinstance(state, dict) or QUICK_EXIT not in state:
+        return False
+    state[QUICK_EXIT] = True
+    return True
+
+
+def quick_exit() -> None:
+    """End the process with status 0 now: standard output and error flushed, the
+    :mod:`atexit` handlers run, then :func:`os._exit` (no object is freed, no module torn
+    down). Returns only when a stream cannot be flushed (a reader that went away): the
+    caller then exits as usual, which reports it as Python always does.
+
+    Examples
+    --------
+    >>> callable(quick_exit)  # it ends the process: not run here
+    True
+    """
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return
+    atexit._run_exitfuncs()  # what an ordinary exit runs first (logging, finalizers, ...)
+    os._exit(0)

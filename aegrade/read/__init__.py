@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from aegrade.read.arrow_csv import (
         ParsedText,
         frame_of,
+        pandas_columns,
         parse_text,
         read_delimited,
     )
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
         read_xpt,
     )
     from aegrade.read.idcodes import id_codes, remember_id_codes
+    from aegrade.read.prefetch import PrefetchedText, prefetch_text
     from aegrade.read.ranges import (
         range_header,
         split_range,
@@ -90,6 +92,7 @@ __all__ = [
     "ColumnMap",
     "InputNotice",
     "ParsedText",
+    "PrefetchedText",
     "Sheet",
     "Study",
     "Table",
@@ -119,9 +122,11 @@ __all__ = [
     "load_study",
     "map_parameter_names",
     "notice_hidden",
+    "pandas_columns",
     "parameter_columns",
     "parse_datetimes",
     "parse_text",
+    "prefetch_text",
     "range_header",
     "read_bytes_hashed",
     "read_csv",
@@ -147,6 +152,7 @@ __all__ = [
 _LAZY: dict[str, str] = {
     "ParsedText": "aegrade.read.arrow_csv",
     "frame_of": "aegrade.read.arrow_csv",
+    "pandas_columns": "aegrade.read.arrow_csv",
     "parse_text": "aegrade.read.arrow_csv",
     "read_delimited": "aegrade.read.arrow_csv",
     "ColumnMap": "aegrade.read.colmap",
@@ -175,6 +181,8 @@ _LAZY: dict[str, str] = {
     "read_file": "aegrade.read.files",
     "read_parquet": "aegrade.read.files",
     "read_xpt": "aegrade.read.files",
+    "PrefetchedText": "aegrade.read.prefetch",
+    "prefetch_text": "aegrade.read.prefetch",
     "range_header": "aegrade.read.ranges",
     "split_range": "aegrade.read.ranges",
     "ae_to_events": "aegrade.read.sdtm",

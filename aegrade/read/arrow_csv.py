@@ -41,7 +41,7 @@ from aegrade.threads import thread_count
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ParsedText", "frame_of", "parse_text", "read_delimited"]
+__all__ = ["ParsedText", "frame_of", "pandas_columns", "parse_text", "read_delimited"]
 
 #: pandas' flag words (its C parser's defaults): pyarrow's defaults add "1" and "0".
 _TRUE = ["True", "TRUE", "true"]
@@ -69,6 +69,8 @@ class ParsedText:
         hexadecimal integers, pandas does not).
     plus
         The file holds a ``+`` (``+5`` is an integer to pandas, a float to pyarrow).
+    converted
+        The columns are already as pandas reads them (:func:`pandas_columns`).
 
     Examples
     --------
@@ -81,6 +83,7 @@ class ParsedText:
     table: pa.Table
     hexes: bool
     plus: bool
+    converted: bool = False
 
 
 def parse_text(
@@ -164,17 +167,54 @@ def frame_of(parsed: ParsedText, *, threads: int | None = None) -> pd.DataFrame 
     >>> list(frame.columns), frame.dtypes.astype(str).tolist()
     (['id', 'v', 'Unnamed: 2'], ['str', 'float64', 'float64'])
     """
+    ready = parsed if parsed.converted else pandas_columns(parsed)
+    if ready is None:
+        return None
+    names = [name or f"Unnamed: {i}" for i, name in enumerate(ready.table.column_names)]
+    table = ready.table.rename_columns([str(i) for i in range(len(names))])
+    # a block per column, as pandas' reader lays a frame out (and no copy to consolidate)
+    frame: pd.DataFrame = table.to_pandas(use_threads=thread_count(threads) > 1, split_blocks=True)
+    return frame.set_axis(names, axis=1)
+
+
+def pandas_columns(parsed: ParsedText) -> ParsedText | None:
+    """:func:`frame_of`'s checks and conversions, which need no pandas: the read with its
+    columns as pandas' reader types them (``converted``), or None where pyarrow's read may
+    differ from pandas'. The command line runs it beside its imports
+    (:func:`aegrade.read.prefetch.prefetch_text`).
+
+    Parameters
+    ----------
+    parsed
+        :func:`parse_text`'s read.
+
+    Returns
+    -------
+    ParsedText or None
+
+    Examples
+    --------
+    >>> from aegrade.read.text import text_layout
+    >>> raw = b"id,v,f\\nS1,,true\\nS2,,\\n"
+    >>> parsed = parse_text(raw, text_layout(raw, "utf-8"), na_values=[""])
+    >>> pandas_columns(parsed) is None  # a flag column with a missing cell: pandas' to read
+    True
+    >>> raw = b"id,v\\nS1,\\n"
+    >>> ready = pandas_columns(parse_text(raw, text_layout(raw, "utf-8"), na_values=[""]))
+    >>> ready.converted, ready.table.schema.types  # missing throughout: float64, as pandas
+    (True, [DataType(string), DataType(double)])
+    """
+    if parsed.converted:
+        return parsed
     columns: list[pa.ChunkedArray] = []
     for column in parsed.table.columns:
         kept = _as_pandas_reads(column, parsed)
         if kept is None:
             return None
         columns.append(kept)
-    names = [name or f"Unnamed: {i}" for i, name in enumerate(parsed.table.column_names)]
     table = pa.table(columns, names=[str(i) for i in range(len(columns))])
-    # a block per column, as pandas' reader lays a frame out (and no copy to consolidate)
-    frame: pd.DataFrame = table.to_pandas(use_threads=thread_count(threads) > 1, split_blocks=True)
-    return frame.set_axis(names, axis=1)
+    table = table.rename_columns(parsed.table.column_names)  # repeated names too
+    return ParsedText(table, hexes=parsed.hexes, plus=parsed.plus, converted=True)
 
 
 def read_delimited(

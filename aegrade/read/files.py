@@ -72,6 +72,8 @@ __all__ = [
 if TYPE_CHECKING:
     import openpyxl
 
+    from aegrade.read.prefetch import PrefetchedText
+
 #: Default bound on the total uncompressed size of an xlsx (bytes).
 MAX_UNCOMPRESSED = 2 * 1024**3
 #: Default bound on one sheet XML or shared-strings part of an xlsx, uncompressed (bytes): a
@@ -179,7 +181,11 @@ def input_error(
 
 
 def read_file(
-    path: Path, *, max_uncompressed: int = MAX_UNCOMPRESSED, max_part: int = MAX_PART
+    path: Path,
+    *,
+    max_uncompressed: int = MAX_UNCOMPRESSED,
+    max_part: int = MAX_PART,
+    prefetched: PrefetchedText | None = None,
 ) -> list[Sheet]:
     """Read any supported file; a workbook gives one :class:`Sheet` per sheet.
 
@@ -196,6 +202,9 @@ def read_file(
         Bound on an xlsx's total uncompressed size, in bytes.
     max_part
         Bound on one xlsx sheet or shared-strings part, uncompressed, in bytes.
+    prefetched
+        A text file already read and parsed (:func:`aegrade.read.prefetch.prefetch_text`),
+        for :func:`read_csv`.
 
     Returns
     -------
@@ -228,7 +237,7 @@ def read_file(
     """
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
-        return [read_csv(path)]
+        return [read_csv(path, prefetched=prefetched)]
     if suffix in EXCEL_SUFFIXES:
         book = Workbook(path, max_uncompressed=max_uncompressed, max_part=max_part)
         notice_hidden(book, ())
@@ -247,7 +256,7 @@ def read_file(
 # --------------------------------------------------------------------------- csv
 
 
-def read_csv(path: Path) -> Sheet:
+def read_csv(path: Path, *, prefetched: PrefetchedText | None = None) -> Sheet:
     """Read a delimited text file with its encoding and delimiter detected.
 
     Parameters
@@ -255,6 +264,11 @@ def read_csv(path: Path) -> Sheet:
     path
         A text file; a semicolon-separated file with digits around commas reads them as
         decimal commas.
+    prefetched
+        The file's bytes, layout and pyarrow parse, read earlier by
+        :func:`aegrade.read.prefetch.prefetch_text` (the command line reads them while it
+        imports pandas): used while the file is unchanged, the same frame either way;
+        otherwise, or None, the file is read here.
 
     Returns
     -------
@@ -275,6 +289,12 @@ def read_csv(path: Path) -> Sheet:
     >>> read_csv(path).frame.to_dict("records")
     [{'subject_id': 'S01', 'term': 'Pyrexia', 'grade': 2}]
     """
+    if prefetched is not None and prefetched.is_of(path):
+        from aegrade.read.arrow_csv import frame_of
+
+        parsed = prefetched.parsed
+        frame = None if parsed is None else frame_of(parsed)
+        return _sheet_of(frame, prefetched.raw, prefetched.layout, path)
     try:  # read once: its sha256 is taken from these bytes
         raw = read_bytes_hashed(path)
     except OSError as exc:
@@ -291,10 +311,15 @@ def read_csv(path: Path) -> Sheet:
     layout = text_layout(raw, encoding)
     if not layout.head.strip():
         raise input_error(path, "the file is empty", check=Reason.EMPTY_FILE)
+    frame = _read_common(raw, layout) if layout.decimal == "." else None
+    return _sheet_of(frame, raw, layout, path)
+
+
+def _sheet_of(frame: pd.DataFrame | None, raw: bytes, layout: TextLayout, path: Path) -> Sheet:
+    """:func:`read_csv`'s sheet from pyarrow's frame (None: pandas reads ``raw``)."""
     first, sep, decimal = layout.first, layout.sep, layout.decimal
-    frame = _read_common(raw, layout) if decimal == "." else None
     if frame is None:
-        frame = _read_pandas(raw, encoding, sep, decimal, path)
+        frame = _read_pandas(raw, layout.encoding, sep, decimal, path)
     _refuse_other_delimiter(frame, sep, path)
     if decimal == ",":
         frame = _decimal_commas(frame)

@@ -8,6 +8,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -40,6 +41,9 @@ from aegrade.read.ranges import range_header, split_range
 from aegrade.read.wide import is_wide, wide_to_long
 from aegrade.study import TABLES, Table
 
+if TYPE_CHECKING:
+    from aegrade.read.prefetch import PrefetchedText
+
 __all__ = ["read_source", "shape_tables"]
 
 #: In a folder, the first of these found for a table is read (parquet before csv).
@@ -68,8 +72,11 @@ def read_source(
     *,
     max_uncompressed: int = MAX_UNCOMPRESSED,
     max_part: int = MAX_PART,
+    prefetched: PrefetchedText | None = None,
 ) -> dict[str, Table]:
     """The tables of a workbook, a folder or a single file, by role (see :func:`_role`).
+
+    ``prefetched``: a single text file already read (:func:`aegrade.read.files.read_csv`).
 
     Raises
     ------
@@ -96,7 +103,9 @@ def read_source(
         sheets = _workbook(path, cmap, max_uncompressed, max_part)
     else:
         sheets = {}
-        for s in read_file(path, max_uncompressed=max_uncompressed, max_part=max_part):
+        for s in read_file(
+            path, max_uncompressed=max_uncompressed, max_part=max_part, prefetched=prefetched
+        ):
             sheets[sdtm.domain_of(s.frame) or "observations"] = s
     if any(k in sdtm.DOMAINS for k in sheets):
         return _from_sdtm(sheets, path)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,9 @@ from aegrade.read.colmap import load_column_map
 from aegrade.read.idcodes import remember_id_codes
 from aegrade.read.source import read_source, shape_tables
 from aegrade.study import TABLES, Study, Table
+
+if TYPE_CHECKING:
+    from aegrade.read.prefetch import PrefetchedText
 
 __all__ = ["OUTPUT_COLUMNS", "TABLES", "Study", "Table", "as_study", "load_study", "text_ids"]
 
@@ -40,6 +43,7 @@ def load_study(
     column_map: str | Path | dict[str, Any] | None = None,
     decimal: str | None = None,
     dayfirst: bool | None = None,
+    prefetched: PrefetchedText | None = None,
 ) -> Study:
     """Read a study from a path or DataFrames.
 
@@ -64,6 +68,11 @@ def load_study(
         The day/month order of slashed dates in every date column: ``True`` day first
         (``05/01/2024`` is 5 January), ``False`` month first; default: decided per column from
         its unambiguous cells (a column mixing orders is an input error).
+    prefetched
+        ``source``'s bytes, layout and pyarrow parse when it is a text file read beforehand
+        (:func:`aegrade.read.prefetch.prefetch_text`, as ``aegrade grade`` does while it
+        imports pandas): the same study, without reading and parsing the file again; not
+        used for another path or a file changed since.
 
     Returns
     -------
@@ -94,7 +103,7 @@ def load_study(
     elif source is not None:
         path = Path(source)
         src = str(path)
-        tables.update(read_source(path, cmap))
+        tables.update(read_source(path, cmap, prefetched=prefetched))
     given = {"subjects": subjects, "observations": observations, "events": events}
     for name, frame in given.items():
         if frame is not None:

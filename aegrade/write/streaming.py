@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import deque
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -207,9 +209,10 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
     columns = [(w, None) if c is None else (_quoted(w), c) for w, c in columns]
     header = io.StringIO()
     csv.writer(header, lineterminator="\n").writerow([str(c) for c in frame.columns])
-    with open(path, "wb") as out:
-        out.write(header.getvalue().encode("utf-8"))
-        for start in range(0, len(frame), _CHUNK_ROWS):
+    starts = range(0, len(frame), _CHUNK_ROWS)
+    with open(path, "wb") as out, _Writes(out, ahead=len(starts) > 1) as writes:
+        writes.put(header.getvalue().encode("utf-8"))
+        for start in starts:
             cells = [
                 _quoted(words[start : start + _CHUNK_ROWS])
                 if codes is None
@@ -218,7 +221,56 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
             ]
             # the line break joined to the last cell, not to each whole line
             cells[-1] = pc.binary_join_element_wise(cells[-1], _text("\n"), _text(""))
-            out.write(_text_bytes(pc.binary_join_element_wise(*cells, _text(","))))
+            writes.put(_text_bytes(pc.binary_join_element_wise(*cells, _text(","))))
+
+
+class _Writes:
+    """A file's blocks written in order on a thread of their own while the caller makes the
+    next ones (``ahead``; else each is written at once): the kernel's copy of 240 MB of text
+    into a new file took 0.4 s of the 1M-row csv output here, beside 0.3 s of pyarrow's
+    kernels making the lines, both outside the interpreter lock. At most
+    :data:`_WRITES_AHEAD` blocks wait (bounded memory); a failed write is raised by the
+    next :meth:`put` or on leaving, after every write given has ended (the file is closed
+    only then)."""
+
+    def __init__(self, out: BinaryIO, *, ahead: bool) -> None:
+        self._out = out
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="aegrade-csv") if ahead else None
+        self._pending: deque[Future[None]] = deque()
+        self._failed = False
+
+    def put(self, block: bytes | memoryview) -> None:
+        if self._pool is None:
+            self._out.write(block)
+            return
+        while len(self._pending) >= _WRITES_AHEAD:
+            self._pending.popleft().result()
+        # the block's memory is the lines' Arrow buffer, alive in the job's arguments
+        self._pending.append(self._pool.submit(self._write, block))
+
+    def _write(self, block: bytes | memoryview) -> None:
+        if self._failed:  # no block after a failed one
+            return
+        try:
+            self._out.write(block)
+        except BaseException:
+            self._failed = True
+            raise
+
+    def __enter__(self) -> _Writes:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        if self._pool is None:
+            return
+        self._pool.shutdown(wait=True)  # every write ended before the file is closed
+        if kind is None:  # else the caller's own error goes on
+            for job in self._pending:
+                job.result()  # the first failed write, once the blocks were all made
+
+
+#: Blocks of lines made but not yet written, at most.
+_WRITES_AHEAD = 2
 
 
 def _quoted(text: np.ndarray | pa.Array, *, quote: bool = False) -> pa.Array:

@@ -22,7 +22,7 @@ import aegrade.read.arrow_csv as arrow_csv
 from aegrade.errors import InputError
 from aegrade.read.arrow_csv import read_delimited
 from aegrade.read.files import CSV_NA, read_csv
-from aegrade.read.text import text_layout
+from aegrade.read.text import detect_encoding, text_layout
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -239,3 +239,37 @@ def test_random_files_read_the_same_both_ways(
         _, fast = _both(_write(tmp_path, _random_file(rng), f"f{i}.csv"), monkeypatch)
         used += fast
     assert used > 20
+
+
+@pytest.mark.parametrize(
+    "path", sorted(p for p in DATA.rglob("*") if p.suffix.lower() in (".csv", ".txt", ".tsv"))
+)
+def test_columns_converted_beforehand_give_the_same_frame(path: Path) -> None:
+    """pandas_columns (run by the command line beside its imports) then frame_of gives
+    frame_of's own frame, or None where frame_of gives None."""
+    raw = path.read_bytes()
+    try:
+        layout = text_layout(raw, detect_encoding(raw))
+    except ValueError:  # not text: the reader refuses it before pyarrow sees it
+        return
+    parsed = arrow_csv.parse_text(raw, layout, na_values=CSV_NA)
+    if parsed is None:
+        return
+    ready = arrow_csv.pandas_columns(parsed)
+    direct = arrow_csv.frame_of(parsed)
+    assert (ready is None) == (direct is None)
+    if ready is not None and direct is not None:
+        assert ready.converted and arrow_csv.pandas_columns(ready) is ready
+        pd.testing.assert_frame_equal(arrow_csv.frame_of(ready), direct, check_exact=True)
+
+
+def test_repeated_and_blank_headers_survive_the_conversion() -> None:
+    raw = b"id,v,v,\nS1,1.5,2,x\nS2,,3,y\n"
+    parsed = arrow_csv.parse_text(raw, text_layout(raw, "utf-8"), na_values=CSV_NA)
+    assert parsed is not None
+    ready = arrow_csv.pandas_columns(parsed)
+    assert ready is not None and ready.table.column_names == ["id", "v", "v", ""]
+    frame = arrow_csv.frame_of(ready)
+    assert frame is not None
+    assert list(frame.columns) == ["id", "v", "v", "Unnamed: 3"]
+    assert frame.iloc[:, 2].tolist() == [2, 3]

@@ -378,3 +378,95 @@ def test_neutralised_arrow_text_is_the_cell_rule() -> None:
         got = neutralize_formulas(pd.DataFrame({"t": s, "n": 1}))["t"].tolist()
         want = [None if c is None else neutralize(c) for c in cells[start:]]
         assert [None if v is pd.NA else v for v in got] == want
+
+
+class _Recorder:
+    """A file that records each block written and the thread that wrote it, and fails the
+    ``fail_at``-th write (counting from 0) with a full disk, once."""
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        self.blocks: list[bytes] = []
+        self.threads: list[str] = []
+        self.fail_at = fail_at
+        self.calls = 0
+
+    def write(self, block: bytes | memoryview) -> int:
+        import errno
+        import threading
+
+        self.calls += 1
+        if self.calls - 1 == self.fail_at:  # once: a later block would be written
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self.blocks.append(bytes(block))
+        self.threads.append(threading.current_thread().name)
+        return len(block)
+
+
+def test_csv_blocks_are_written_in_order_beside_the_next_ones() -> None:
+    import aegrade.write.streaming as streaming
+
+    out = _Recorder()
+    with streaming._Writes(out, ahead=True) as writes:  # type: ignore[arg-type]
+        for i in range(9):
+            writes.put(f"block {i}\n".encode())
+            assert len(writes._pending) <= streaming._WRITES_AHEAD  # bounded memory
+    assert out.blocks == [f"block {i}\n".encode() for i in range(9)]
+    assert {name.split("_")[0] for name in out.threads} == {"aegrade-csv"}
+
+
+def test_one_block_is_written_on_the_callers_thread() -> None:
+    import threading
+
+    import aegrade.write.streaming as streaming
+
+    out = _Recorder()
+    with streaming._Writes(out, ahead=False) as writes:  # type: ignore[arg-type]
+        writes.put(b"a,b\n")
+    assert out.threads == [threading.current_thread().name]
+
+
+@pytest.mark.parametrize("fail_at", [0, 1, 5, 8])
+def test_a_failed_csv_write_is_raised(fail_at: int) -> None:
+    import aegrade.write.streaming as streaming
+
+    out = _Recorder(fail_at)
+    writes = streaming._Writes(out, ahead=True)  # type: ignore[arg-type]
+    with pytest.raises(OSError, match="No space left"), writes:  # by a put or on leaving
+        for i in range(9):
+            writes.put(f"block {i}\n".encode())
+    assert out.blocks == [f"block {i}\n".encode() for i in range(fail_at)]
+
+
+def test_the_callers_error_goes_on_after_the_writes_ended() -> None:
+    import aegrade.write.streaming as streaming
+
+    out = _Recorder(fail_at=1)
+    writes = streaming._Writes(out, ahead=True)  # type: ignore[arg-type]
+    with pytest.raises(KeyError), writes:
+        writes.put(b"one\n")
+        writes.put(b"two\n")  # fails on the writer's thread
+        raise KeyError("made while writing")
+    assert out.blocks == [b"one\n"]
+
+
+def test_csv_on_a_full_disk_is_an_os_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import aegrade.write.streaming as streaming
+
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    monkeypatch.setattr(streaming, "_CHUNK_ROWS", 7)
+    with pytest.raises(OSError) as failed:
+        write_csv(_kinds(), "/dev/full")
+    assert failed.value.errno == 28  # ENOSPC
+
+
+def test_csv_of_many_blocks_is_pandas_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import aegrade.write.streaming as streaming
+
+    monkeypatch.setattr(streaming, "_CHUNK_ROWS", 3)
+    frame = pd.concat([_kinds()] * 40, ignore_index=True)
+    frame.to_csv(tmp_path / "pandas.csv", index=False)
+    write_csv(frame, tmp_path / "fast.csv")
+    assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
