@@ -245,7 +245,9 @@ def summarize_hematology(
     parts.append(
         summarize_biomarker_rows({c: rows[c] for c in BIOMARKERS}, window=biomarker_window)
     )
-    parts.append(il6_before_tocilizumab(rows["IL6"], first_tocilizumab(frame, ready.code, index)))
+    toci = np.flatnonzero(ready.has_code({"TOCILIZUMAB"}))  # its rows alone, found by code
+    first = first_tocilizumab(frame.iloc[toci], ready.code[toci], index)
+    parts.append(il6_before_tocilizumab(rows["IL6"], first))
     summary = subjects[["subject_id", *[c for c in ("arm",) if c in subjects]]].copy()
     summary = pd.concat(  # every part beside the subjects at once (one concat, not one each)
         [

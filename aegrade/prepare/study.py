@@ -18,6 +18,7 @@ import pandas as pd
 from aegrade.criteria.units import parameter_index, registry
 from aegrade.errors import Failures, InputError, Reason
 from aegrade.prepare.days import study_days
+from aegrade.prepare.ids import text_codes
 from aegrade.prepare.observations import Context, Prepared, prepare_observations
 from aegrade.prepare.subjects import subjects_frame, table_failures, validate_subjects
 from aegrade.study import Study
@@ -113,6 +114,7 @@ class PreparedStudy:
                     decimal=self.study.decimal,
                     no_result=self.study.no_result,
                     threads=self.threads,
+                    parameter_codes=None if self.code_table is None else self.code_table[0],
                 )
             except InputError as exc:
                 failures.extend(exc.failures)
@@ -193,10 +195,9 @@ def prepare_study(study: Study, *, threads: int | None = None) -> PreparedStudy:
             column="subject_id",
         )
         raise early.error(study.source)
-    sid = obs.frame["subject_id"].astype("string").str.strip()
     blank = table_failures(obs)
     blank.add_rows(
-        (sid.isna() | (sid == "")).to_numpy(bool),
+        _no_subject(obs.frame["subject_id"]),
         Reason.MISSING_SUBJECT,
         "subject_id is empty: the row belongs to no subject",
         column="subject_id",
@@ -217,6 +218,16 @@ def prepare_study(study: Study, *, threads: int | None = None) -> PreparedStudy:
         threads=threads,
         code_table=(index, names),
     )
+
+
+def _no_subject(ids: pd.Series) -> np.ndarray:
+    """Where the subject id is missing or blank (spaces only): tested once per distinct id
+    (:func:`~aegrade.prepare.subjects.text_codes`, the codes every stage shares), then
+    gathered; code -1, a missing id, reads the table's last entry."""
+    codes, uniques = text_codes(ids)
+    blank = (pd.Series(uniques, dtype="string").str.strip() == "").to_numpy(bool, na_value=True)
+    out: np.ndarray = np.r_[blank, True][codes]
+    return out
 
 
 def _subject_anticoagulation(frame: pd.DataFrame, study: Study) -> pd.DataFrame:
@@ -240,4 +251,6 @@ def _code_index(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     if "parameter" not in frame:
         return np.zeros(len(frame), np.intp), np.array([None], dtype=object)
     names = sorted(registry().parameters)
-    return parameter_index(frame["parameter"], names), np.array([*names, None], dtype=object)
+    index = parameter_index(frame["parameter"], names)
+    index.flags.writeable = False  # shared with the preparation of the values (not copied)
+    return index, np.array([*names, None], dtype=object)
