@@ -218,7 +218,11 @@ def find_episodes(
         new = np.r_[True, run[1:] != run[:-1]] if sig.size else np.zeros(0, bool)
     if sig.size == 0:
         return Episodes(np.zeros(0, np.int64), np.zeros(0, np.int64))
-    return Episodes(sig[new], sig[np.r_[new[1:], True]])
+    starts = np.flatnonzero(new)  # each run's first, and the one before the next run's first
+    ends = np.empty_like(starts)
+    ends[:-1] = starts[1:] - 1
+    ends[-1:] = sig.size - 1
+    return Episodes(sig[starts], sig[ends])
 
 
 @dataclass(frozen=True)
