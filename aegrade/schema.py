@@ -392,14 +392,18 @@ def split_value(value: pd.Series) -> tuple[pd.Series, pd.Series]:
     return number, text
 
 
-def reason_codes(graded: pd.DataFrame) -> pd.Categorical:
+def reason_codes(
+    graded: pd.DataFrame, levels: tuple[np.ndarray, np.ndarray] | None = None
+) -> pd.Categorical:
     """The ``reason_code`` of each graded observation (see :data:`REASON_CODES`).
 
     ``graded`` when some direction reached grade 1 or more, ``grade_0`` when the row was
     graded and met no criterion; otherwise the code read from the reason text: the input
     problem's :class:`~aegrade.errors.Reason` code, ``no_criteria``, ``missing_value``,
     ``missing_reference_range``, ``missing_baseline``, ``missing_time``, or ``not_graded``.
-    Only the distinct reason texts are read, never each row.
+    Only the distinct reason texts are read, never each row. ``levels``: ``grade_low`` and
+    ``grade_high`` as integers with -1 for NA, when the caller has them
+    (:func:`~aegrade.grading.labs.lab_levels`), so the columns are not read back.
 
     >>> frame = pd.DataFrame({"grade_low": pd.array([2, 0, None], dtype="Int64"),
     ...     "grade_high": pd.array([None, None, None], dtype="Int64"),
@@ -409,7 +413,9 @@ def reason_codes(graded: pd.DataFrame) -> pd.Categorical:
     ['graded', 'grade_0', 'no_criteria']
     """
     n = len(graded)
-    worst = np.maximum(_as_levels(graded["grade_low"]), _as_levels(graded["grade_high"]))
+    if levels is None:
+        levels = (_as_levels(graded["grade_low"]), _as_levels(graded["grade_high"]))
+    worst = np.maximum(*levels)
     reason = pd.Categorical(graded["reason"]) if "reason" in graded else pd.Categorical([None] * n)
     index = {code: k for k, code in enumerate(REASON_CODES)}
     by_text = np.array(

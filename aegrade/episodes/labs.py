@@ -217,7 +217,11 @@ def _side_grades(column: pd.Series, at: np.ndarray) -> np.ndarray:
     return out
 
 
-def stack_directions(graded: pd.DataFrame, day: np.ndarray | None) -> LongGrades:
+def stack_directions(
+    graded: pd.DataFrame,
+    day: np.ndarray | None,
+    levels: tuple[np.ndarray, np.ndarray] | None = None,
+) -> LongGrades:
     """Both directions of graded observations stacked, keeping rows that have a term.
 
     Parameters
@@ -227,6 +231,9 @@ def stack_directions(graded: pd.DataFrame, day: np.ndarray | None) -> LongGrades
         ``high``) ``term_<d>``, ``rule_<d>``, ``grade_<d>``.
     day
         Study day of each row (None: unknown for all).
+    levels
+        ``grade_low`` and ``grade_high`` as int8 with -1 for NA, when the caller has them
+        (:func:`~aegrade.grading.labs.lab_levels`): gathered instead of the nullable columns.
 
     Returns
     -------
@@ -270,7 +277,12 @@ def stack_directions(graded: pd.DataFrame, day: np.ndarray | None) -> LongGrades
         np.take(base, rows, out=key[part], mode="clip")
         key[part] += np.take(table * n_sys, codes[rows])  # -1 (no term) is never taken
         np.take(day, rows, out=days[part], mode="clip")
-    grades = [_side_grades(graded[f"grade_{d}"], rows) for d, rows in zip(sides, at, strict=True)]
+    if levels is not None and all(x.dtype == np.int8 for x in levels):
+        grades = [np.take(x, rows) for x, rows in zip(levels, at, strict=True)]
+    else:
+        grades = [
+            _side_grades(graded[f"grade_{d}"], rows) for d, rows in zip(sides, at, strict=True)
+        ]
     if any(g.dtype.kind == "f" for g in grades):
         grades = [np.where(g >= 0, g, np.nan) if g.dtype.kind != "f" else g for g in grades]
     return LongGrades(

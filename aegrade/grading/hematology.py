@@ -214,7 +214,15 @@ def summarize_hematology(
     opts = load_icaht(icaht).resolve(icaht_options)
     day_opts = {k: opts[k] for k in ("daily_value", "carry_forward_days")}
     parts = [
-        _lineage_grades(prep, subj, len(index), cid, lineage_from_day, ready.lab_grades(cid)),
+        _lineage_grades(
+            prep,
+            subj,
+            len(index),
+            cid,
+            lineage_from_day,
+            ready.lab_grades(cid),
+            ready.lab_levels(cid),
+        ),
         grade_icaht(
             _calendar_rows(study, prep, frame, subj, index, rows["NEUT"]),
             icaht,
@@ -450,8 +458,12 @@ def _rows_by_code(
     slot[wanted] = np.arange(len(wanted))
     slots = slot[prep.param_index]
     sel = np.flatnonzero((slots >= 0) & (subj >= 0) & ~np.isnan(prep.value))
-    sel = sel[np.argsort(slots[sel], kind="stable")]  # grouped by parameter (a radix sort)
-    pidx, s, value = prep.param_index[sel], subj[sel], prep.value[sel]
+    picked = slots[sel]
+    sel = sel[np.argsort(picked, kind="stable")]  # grouped by parameter (a radix sort)
+    # where each slot's rows start and end, from the counts (no gather of the codes)
+    bounds = np.zeros(len(wanted) + 1, np.int64)
+    np.cumsum(np.bincount(picked, minlength=len(wanted)), out=bounds[1:])
+    s, value = subj[sel], prep.value[sel]
     if days is not None:
         day = days[sel]
     else:
@@ -461,11 +473,11 @@ def _rows_by_code(
     if "baseline" in frame:
         stated = pd.to_numeric(frame["baseline"], errors="coerce").notna().to_numpy(bool)[sel]
     baseline = prep.baseline[sel]  # the one rule (aegrade.prepare.baseline), per row
-    bounds = np.searchsorted(pidx, np.arange(len(prep.param_names) + 1))
     out = {}
     for code in _USED:
         i = prep.param_names.index(code) if code in prep.param_names else -1
-        m = slice(bounds[i], bounds[i + 1]) if i >= 0 else slice(0, 0)
+        k = int(slot[i]) if i >= 0 else -1
+        m = slice(bounds[k], bounds[k + 1]) if k >= 0 else slice(0, 0)
         per_subject = _per_subject(s[m], baseline[m], stated[m], len(index))
         out[code] = Readings(index, s[m], day[m], value[m], raw[m], unit[m], per_subject)
     return out
@@ -498,9 +510,11 @@ def _lineage_grades(
     criteria: str,
     from_day: float | None,
     graded: pd.DataFrame | None = None,
+    levels: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Worst CTCAE grade per subject and lineage, from the lab grades already computed when
-    given (``aegrade.grade``), else grading the lineage rows."""
+    given (``aegrade.grade``; ``levels``: their low grades as bytes, -1 for NA), else grading
+    the lineage rows."""
     wanted = {
         prep.param_names.index(c): col for c, col in LINEAGES.items() if c in prep.param_names
     }
@@ -510,7 +524,9 @@ def _lineage_grades(
         day = prep.day if prep.day is not None else np.full(prep.n, np.nan)
         use &= day > from_day
     sel = np.flatnonzero(use)
-    if graded is not None:  # the selected rows' grades only (NA: -1)
+    if graded is not None and levels is not None:  # the selected rows' grades (NA: -1)
+        low = levels[0][sel].astype(np.int64)
+    elif graded is not None:
         picked = graded["grade_low"].array[sel]
         low = np.asarray(picked.to_numpy(dtype=float, na_value=-1.0)).astype(np.int64)
     else:

@@ -70,6 +70,9 @@ class PreparedStudy:
     code_table: tuple[np.ndarray, np.ndarray] | None = field(
         default=None, repr=False, compare=False
     )
+    #: ``graded``'s ``grade_low`` and ``grade_high`` as int8 (-1: NA), when the grading
+    #: engine made them (:func:`~aegrade.grading.labs.lab_levels`): read without a copy
+    levels: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     def has_code(self, codes: Collection[str]) -> np.ndarray:
         """Whether each row's canonical parameter code is one of ``codes``.
@@ -139,9 +142,20 @@ class PreparedStudy:
         """The failure table of every problem found."""
         return self.failures.frame()
 
-    def with_grades(self, graded: pd.DataFrame, criteria: str, ambiguous: str) -> PreparedStudy:
-        """The same preparation carrying the lab grades computed from it."""
-        return replace(self, graded=graded, graded_by=(criteria, ambiguous))
+    def with_grades(
+        self,
+        graded: pd.DataFrame,
+        criteria: str,
+        ambiguous: str,
+        levels: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> PreparedStudy:
+        """The same preparation carrying the lab grades computed from it (and ``levels``,
+        the grade columns as int8 with -1 for NA, when the caller has them)."""
+        return replace(self, graded=graded, graded_by=(criteria, ambiguous), levels=levels)
+
+    def lab_levels(self, criteria: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """:attr:`levels` when :meth:`lab_grades` gives the grades, else None."""
+        return self.levels if self.lab_grades(criteria) is not None else None
 
     def lab_grades(self, criteria: str) -> pd.DataFrame | None:
         """The graded observations when graded by ``criteria`` with ``ambiguous="worse"``
