@@ -297,9 +297,18 @@ def conform_graded_observations(
     ('given', 'no_criteria')
     """
     out = graded.copy(deep=False)
+    given = dict(zip(("grade_low", "grade_high"), levels or (), strict=False))
     for name in out.columns:  # Int8 grades widened as they are (conform would re-parse them)
         if GRADED_OBSERVATIONS.dtype_of(str(name)) == "Int64":
-            out[name] = _as_int64(out[name])
+            level = given.get(str(name))
+            if level is not None and level.dtype == np.int8:  # from the bytes: no masked copy
+                out[name] = pd.Series(
+                    pd.arrays.IntegerArray(np.maximum(level, 0).astype(np.int64), level < 0),
+                    index=out.index,
+                    name=name,
+                )
+            else:
+                out[name] = _as_int64(out[name])
     if "value" in out:
         number, text = split_value(out["value"])
         if parsed is not None and text.notna().any():  # text cells: some may read as numbers

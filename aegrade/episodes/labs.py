@@ -400,7 +400,13 @@ def build_episodes(long: LongGrades) -> pd.DataFrame:
         grade=stats.worst.astype(np.int64),
         rule=_labels(long.rule_at(worst_at), long.rules),
     )
-    out["baseline_grade"] = pd.array(base, dtype="float").astype("Int64")
+    none = np.isnan(base)
+    whole = np.where(none, 0.0, base)
+    if bool(np.all(whole == np.trunc(whole))) and (not whole.size or np.abs(whole).max() < 2**53):
+        # whole grades or NaN: Int64 straight from them (no float array checked again)
+        out["baseline_grade"] = pd.arrays.IntegerArray(whole.astype(np.int64), none)
+    else:
+        out["baseline_grade"] = pd.array(base, dtype="float").astype("Int64")
     return out
 
 

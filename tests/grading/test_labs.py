@@ -207,3 +207,8 @@ def test_lab_levels_are_the_grade_columns_as_bytes() -> None:
     a, b = stack_directions(graded, day, levels), stack_directions(graded, day)
     assert a.grades.dtype == b.grades.dtype == np.int8
     assert a.grades.tolist() == b.grades.tolist() and a.key.tolist() == b.key.tolist()
+    from aegrade.pipeline import conform_graded_observations
+
+    pd.testing.assert_frame_equal(
+        conform_graded_observations(graded, levels=levels), conform_graded_observations(graded)
+    )
