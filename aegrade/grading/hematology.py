@@ -210,7 +210,8 @@ def summarize_hematology(
     prep, frame, subjects = ready.prep, ready.frame, ready.subjects
     index = pd.Index(subjects["subject_id"], dtype="string")
     subj = _subject_codes(frame, index)
-    rows = _rows_by_code(prep, frame, subj, index)
+    where: dict[str, np.ndarray] = {}  # each parameter's rows' positions in the table
+    rows = _rows_by_code(prep, frame, subj, index, positions=where)
     opts = load_icaht(icaht).resolve(icaht_options)
     day_opts = {k: opts[k] for k in ("daily_value", "carry_forward_days")}
     parts = [
@@ -222,6 +223,7 @@ def summarize_hematology(
             lineage_from_day,
             ready.lab_grades(cid),
             ready.lab_levels(cid),
+            (rows, where),
         ),
         grade_icaht(
             _calendar_rows(study, prep, frame, subj, index, rows["NEUT"]),
@@ -445,9 +447,11 @@ def _rows_by_code(
     subj: np.ndarray,
     index: pd.Index,
     days: np.ndarray | None = None,
+    positions: dict[str, np.ndarray] | None = None,
 ) -> dict[str, Readings]:
     """Accepted rows of each used parameter; the baseline is the ``baseline`` column where
-    given, else the last accepted value on or before day 0 (SPEC section 2)."""
+    given, else the last accepted value on or before day 0 (SPEC section 2). ``positions``,
+    when given, receives each parameter's rows' positions in the observations."""
     reg = registry()
     units = np.array(
         [*getattr(reg, "unit_names", dict.fromkeys(reg.unit_alias.values())), None], dtype=object
@@ -480,6 +484,8 @@ def _rows_by_code(
         m = slice(bounds[k], bounds[k + 1]) if k >= 0 else slice(0, 0)
         per_subject = _per_subject(s[m], baseline[m], stated[m], len(index))
         out[code] = Readings(index, s[m], day[m], value[m], raw[m], unit[m], per_subject)
+        if positions is not None:
+            positions[code] = sel[m]
     return out
 
 
@@ -511,13 +517,24 @@ def _lineage_grades(
     from_day: float | None,
     graded: pd.DataFrame | None = None,
     levels: tuple[np.ndarray, np.ndarray] | None = None,
+    rows: tuple[dict[str, Readings], dict[str, np.ndarray]] | None = None,
 ) -> pd.DataFrame:
     """Worst CTCAE grade per subject and lineage, from the lab grades already computed when
     given (``aegrade.grade``; ``levels``: their low grades as bytes, -1 for NA), else grading
-    the lineage rows."""
+    the lineage rows. ``rows``: the accepted rows of each parameter and their positions
+    (:func:`_rows_by_code`), the same rows this selects, read instead of selecting again."""
     wanted = {
         prep.param_names.index(c): col for c, col in LINEAGES.items() if c in prep.param_names
     }
+    if graded is not None and levels is not None and rows is not None:
+        readings, where = rows
+        worst = np.full(len(wanted) * n, -1, np.int64)
+        for k, i in enumerate(wanted):
+            r, pos = readings[prep.param_names[i]], where[prep.param_names[i]]
+            later = r.day > from_day if from_day is not None else np.ones(len(pos), bool)
+            part = worst[k * n : (k + 1) * n]
+            np.maximum.at(part, r.subject[later], levels[0][pos[later]].astype(np.int64))
+        return _lineage_frame(wanted, worst, n)
     use = _member(prep.param_index, list(wanted), len(prep.param_names))
     use &= (subj >= 0) & ~np.isnan(prep.value)
     if from_day is not None:
@@ -537,6 +554,12 @@ def _lineage_grades(
     cell = slot[prep.param_index[sel]] * n + subj[sel]
     worst = np.full(len(wanted) * n, -1, np.int64)
     np.maximum.at(worst, cell, low)  # an ungraded row (-1) changes nothing
+    return _lineage_frame(wanted, worst, n)
+
+
+def _lineage_frame(wanted: dict[int, str], worst: np.ndarray, n: int) -> pd.DataFrame:
+    """The lineage columns from each lineage's worst grade per subject (-1: none), lineage
+    after lineage in ``worst``."""
     out = {}
     for k, column in enumerate(wanted.values()):
         part = worst[k * n : (k + 1) * n]
