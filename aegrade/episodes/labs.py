@@ -329,18 +329,27 @@ def baseline_grades(long: LongGrades) -> np.ndarray:
 
 def _baseline_of(long: LongGrades, keys: np.ndarray) -> np.ndarray:
     """The baseline grade (NaN: none) of each packed key of ``keys``, by the one baseline rule
-    run on the entries up to day 0 only (the only ones that can be a baseline)."""
+    run on the entries up to day 0 only (the only ones that can be a baseline): each of them
+    learns its key's baseline, which the keys asked about then read from a table of keys."""
     cand = np.flatnonzero(long.graded_subject & ~long.post_baseline)  # graded, day <= 0
-    if cand.size == 0:
+    if cand.size == 0 or not len(keys):
         return np.full(len(keys), np.nan)
-    # the keys asked about ride along as entries that are never a baseline themselves
-    key = np.concatenate([long.key[cand], keys])
-    day = np.r_[long.day[cand], np.full(len(keys), np.nan)]
-    eligible = np.r_[np.ones(cand.size, bool), np.zeros(len(keys), bool)]
-    rank = np.r_[long.grades[cand].astype(float), np.zeros(len(keys))]
-    rows = baseline_rows(key, day, eligible, rank=rank)[cand.size :]
-    base = long.grades[cand].astype(float)
-    return np.where(rows >= 0, base[np.maximum(rows, 0)], np.nan)
+    key = long.key[cand]
+    grade = long.grades[cand].astype(float)
+    rows = baseline_rows(key, long.day[cand], np.ones(cand.size, bool), rank=grade)
+    found = rows >= 0  # the same for every entry of a key: its key's baseline
+    per_entry = np.where(found, grade[np.maximum(rows, 0)], np.nan)
+    top = int(max(int(key.max()), int(keys.max()))) + 1
+    if int(min(int(key.min()), int(keys.min()))) >= 0 and top <= max(4 * len(keys), 1 << 20):
+        table = np.full(top, np.nan)
+        table[key] = per_entry
+        out: np.ndarray = table[keys]
+        return out
+    order = np.argsort(key, kind="stable")
+    sorted_keys = key[order]
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    hit = sorted_keys[at] == keys
+    return np.where(hit, per_entry[order][at], np.nan)
 
 
 def build_episodes(long: LongGrades) -> pd.DataFrame:
