@@ -297,10 +297,10 @@ def conform_graded_observations(
     ('given', 'no_criteria')
     """
     out = graded.copy(deep=False)
-    given = dict(zip(("grade_low", "grade_high"), levels or (), strict=False))
+    as_bytes = dict(zip(("grade_low", "grade_high"), levels or (), strict=False))
     for name in out.columns:  # Int8 grades widened as they are (conform would re-parse them)
         if GRADED_OBSERVATIONS.dtype_of(str(name)) == "Int64":
-            level = given.get(str(name))
+            level = as_bytes.get(str(name))
             if level is not None and level.dtype == np.int8:  # from the bytes: no masked copy
                 out[name] = pd.Series(
                     pd.arrays.IntegerArray(np.maximum(level, 0).astype(np.int64), level < 0),
