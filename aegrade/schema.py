@@ -481,6 +481,8 @@ def _cast(s: pd.Series, dtype: Dtype) -> pd.Series:
     if dtype in ("Int64", "int64"):
         if str(s.dtype) == dtype:
             return s
+        if pd.api.types.is_integer_dtype(s.dtype):  # whole numbers already: no fraction test
+            return s.astype(dtype)
         number = pd.to_numeric(s, errors="coerce")
         return number.where(number % 1 == 0).astype(dtype)  # a fraction is no row: NA
     if dtype == "float64":
