@@ -461,22 +461,30 @@ def _rows_by_code(
     slot = np.full(len(prep.param_names) + 1, -1, np.int8)
     slot[wanted] = np.arange(len(wanted))
     slots = slot[prep.param_index]
-    sel = np.flatnonzero((slots >= 0) & (subj >= 0) & ~np.isnan(prep.value))
-    picked = slots[sel]
-    sel = sel[np.argsort(picked, kind="stable")]  # grouped by parameter (a radix sort)
+    found = np.flatnonzero((slots >= 0) & (subj >= 0) & ~np.isnan(prep.value))
+    picked = slots[found]
+    order = np.argsort(picked, kind="stable")  # grouped by parameter (a radix sort)
+    sel = found[order]
     # where each slot's rows start and end, from the counts (no gather of the codes)
     bounds = np.zeros(len(wanted) + 1, np.int64)
     np.cumsum(np.bincount(picked, minlength=len(wanted)), out=bounds[1:])
-    s, value = subj[sel], prep.value[sel]
+
+    def rows_of(column: np.ndarray) -> np.ndarray:
+        """``column[sel]``: read in row order (one pass forward through the column), then
+        put in parameter order among the few rows read (cache-resident)."""
+        out: np.ndarray = column[found][order]
+        return out
+
+    s, value = rows_of(subj), rows_of(prep.value)
     if days is not None:
-        day = days[sel]
+        day = rows_of(days)
     else:
-        day = prep.day[sel] if prep.day is not None else np.full(sel.size, np.nan)
-    raw, unit = prep.raw_value[sel], units[prep.unit_code[sel]]
+        day = rows_of(prep.day) if prep.day is not None else np.full(sel.size, np.nan)
+    raw, unit = rows_of(prep.raw_value), units[rows_of(prep.unit_code)]
     stated = np.zeros(sel.size, bool)
     if "baseline" in frame:
-        stated = pd.to_numeric(frame["baseline"], errors="coerce").notna().to_numpy(bool)[sel]
-    baseline = prep.baseline[sel]  # the one rule (aegrade.prepare.baseline), per row
+        stated = rows_of(pd.to_numeric(frame["baseline"], errors="coerce").notna().to_numpy(bool))
+    baseline = rows_of(prep.baseline)  # the one rule (aegrade.prepare.baseline), per row
     out = {}
     for code in _USED:
         i = prep.param_names.index(code) if code in prep.param_names else -1
