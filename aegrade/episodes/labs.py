@@ -397,9 +397,10 @@ def build_episodes(long: LongGrades) -> pd.DataFrame:
     base = _baseline_of(long, ep_key)  # each episode's baseline grade
     emergent = ~(stats.worst.astype(np.int64) <= np.nan_to_num(base, nan=-1))
     worst_at = kept[order[stats.worst_at]]  # each episode's worst entry
-    if not emergent.all():  # the episodes kept, before any text is made
-        stats = EpisodeStats(*(getattr(stats, f.name)[emergent] for f in fields(stats)))
-        ep_key, worst_at, base = ep_key[emergent], worst_at[emergent], base[emergent]
+    if not emergent.all():  # the episodes kept, before any text is made (by position)
+        kept_eps = np.flatnonzero(emergent)
+        stats = EpisodeStats(*(getattr(stats, f.name)[kept_eps] for f in fields(stats)))
+        ep_key, worst_at, base = ep_key[kept_eps], worst_at[kept_eps], base[kept_eps]
     n_sys = len(long.systems) + 1
     out = episode_rows(
         stats,
