@@ -255,7 +255,7 @@ def summarize_hematology(
     parts.append(
         summarize_biomarker_rows({c: rows[c] for c in BIOMARKERS}, window=biomarker_window)
     )
-    toci = np.flatnonzero(ready.has_code({"TOCILIZUMAB"}))  # its rows alone, found by code
+    toci = ready.code_rows({"TOCILIZUMAB"})  # its rows alone, found by code
     first = first_tocilizumab(frame.iloc[toci], ready.code[toci], index)
     parts.append(il6_before_tocilizumab(rows["IL6"], first))
     summary = subjects[["subject_id", *[c for c in ("arm",) if c in subjects]]].copy()

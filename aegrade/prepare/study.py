@@ -104,6 +104,31 @@ class PreparedStudy:
         out: np.ndarray = hit[index]
         return out
 
+    def code_rows(self, codes: Collection[str]) -> np.ndarray:
+        """The positions of the rows whose canonical parameter code is one of ``codes``
+        (``np.flatnonzero(has_code(codes))``); when the values are prepared and their counts
+        per parameter show no such row, found without a pass over the rows.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from aegrade.read import load_study
+        >>> obs = pd.DataFrame({"subject_id": "01", "day": [1, 2, 3],
+        ...                     "parameter": ["TEMP", "ALT", "TEMP"], "value": 1, "unit": ""})
+        >>> prepare_study(load_study(obs)).code_rows({"TEMP"}).tolist()
+        [0, 2]
+        """
+        done = self.cache.get("values")
+        if done is not None and self.code_table is not None:
+            prep = done[0]
+            counts = prep.param_counts
+            # the counts are of these codes (no LOINC column decided another) and all rows
+            if prep.param_index is self.code_table[0] and counts and sum(counts) == prep.n:
+                names = prep.param_names
+                if not any(counts[names.index(c) + 1] for c in codes if c in names):
+                    return np.zeros(0, np.int64)
+        return np.flatnonzero(self.has_code(codes))
+
     def _prepared(self) -> tuple[Prepared, Failures]:
         if "values" not in self.cache:
             obs = self.study.observations

@@ -223,3 +223,22 @@ def test_parameter_codes_resolved_once_and_shared_read_only() -> None:
     assert ready.prep.param_index is index and not index.flags.writeable
     assert names[index].tolist() == ["HGB", "NEUT", None]
     assert ready.prep.code.tolist() == ["HGB", "NEUT", None]
+
+
+def test_code_rows_are_the_rows_has_code_finds_before_and_after_the_values() -> None:
+    """code_rows gives the positions of has_code, with or without the prepared values; with
+    them, a code no row has is answered from the counts per parameter."""
+    import numpy as np
+
+    obs = pd.DataFrame(
+        {"subject_id": "S1", "day": [0, 1, 2, 3], "parameter": ["TEMP", "ALT", "ICE", "TEMP"],
+         "value": [38.5, 40, 8, 37], "unit": ["degC", "U/L", "", "degC"]}
+    )  # fmt: skip
+    ready = prepare_study(load_study(obs))
+    for codes in ({"TEMP"}, {"ICE", "ALT"}, {"TOCILIZUMAB"}, {"NOT A CODE"}):
+        before = ready.code_rows(codes).tolist()
+        assert before == np.flatnonzero(ready.has_code(codes)).tolist()
+        _ = ready.prep  # the values prepared: their counts may answer
+        assert ready.code_rows(codes).tolist() == before
+    assert ready.code_rows({"TEMP"}).tolist() == [0, 3]
+    assert ready.code_rows({"TOCILIZUMAB"}).tolist() == []
