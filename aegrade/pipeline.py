@@ -20,7 +20,7 @@ from aegrade.episodes.labs import build_episodes, stack_directions
 from aegrade.episodes.summary import summarize_subjects
 from aegrade.errors import Failures, Reason, failure_frame
 from aegrade.grading.hematology import summarize_hematology
-from aegrade.grading.labs import Ambiguous, assemble_grades, grade_prepared
+from aegrade.grading.labs import Ambiguous, assemble_grades, grade_prepared, lab_levels
 from aegrade.grading.syndromes import grade_crs_icans
 from aegrade.prepare.days import date_orders
 from aegrade.prepare.events import validate_events
@@ -181,16 +181,17 @@ def grade(
     step("grading")
     plan, low, high = grade_prepared(prep, cid, ambiguous=ambiguous, threads=threads)
     graded = assemble_grades(frame, prep, plan, low, high, threads=threads)
-    prepared = prepared.with_grades(graded, cid, ambiguous)  # reused by Lee 2014, hematology
+    levels = lab_levels(prep, low, high)  # its grades as bytes, for the stages that count
+    prepared = prepared.with_grades(graded, cid, ambiguous, levels)  # Lee 2014, hematology
     # final now: the later stages read ``graded`` and never change it (pandas copies on write)
     observations = conform_graded_observations(
-        graded, prep.raw_value, prep.censored, _text_ranges(graded, prep)
+        graded, prep.raw_value, prep.censored, _text_ranges(graded, prep), levels
     )
     table_done = on_table or _quiet_table
     table_done("graded_observations", observations)
     subjects = prepared.subjects
     step("episodes")
-    long = stack_directions(graded, prep.day)
+    long = stack_directions(graded, prep.day, levels)
     episodes = build_episodes(long)
     adverse_events = _with_clinician_events(episodes, events, event_problems, cid)
     summary = summarize_subjects(subjects, adverse_events, graded, long)
@@ -277,6 +278,7 @@ def conform_graded_observations(
     parsed: np.ndarray | None = None,
     censored: np.ndarray | None = None,
     ranges: dict[str, np.ndarray] | None = None,
+    levels: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Graded observations in the schema :data:`~aegrade.schema.GRADED_OBSERVATIONS`: the
     value split into ``value`` (a number) and ``value_text`` (the cell as given when it is not
@@ -286,7 +288,8 @@ def conform_graded_observations(
     cell was read as a number (``13,6`` is 13.6, its text kept in ``value_text``); a censored
     cell (``censored`` True: ``<0.5``) keeps ``value`` empty, its limit having its own column.
     ``ranges`` (``lln``/``uln`` -> row-aligned numbers in the row's unit) fill those columns
-    where their cells were text read as numbers.
+    where their cells were text read as numbers. ``levels``: the grade columns as integers
+    with -1 for NA, when the caller has them (:func:`~aegrade.schema.reason_codes`).
 
     >>> out = conform_graded_observations(pd.DataFrame({"subject_id": ["A"], "value": ["given"],
     ...     "grade_low": [None], "grade_high": [None], "reason": ["no criteria in x"]}))
@@ -294,9 +297,18 @@ def conform_graded_observations(
     ('given', 'no_criteria')
     """
     out = graded.copy(deep=False)
+    as_bytes = dict(zip(("grade_low", "grade_high"), levels or (), strict=False))
     for name in out.columns:  # Int8 grades widened as they are (conform would re-parse them)
         if GRADED_OBSERVATIONS.dtype_of(str(name)) == "Int64":
-            out[name] = _as_int64(out[name])
+            level = as_bytes.get(str(name))
+            if level is not None and level.dtype == np.int8:  # from the bytes: no masked copy
+                out[name] = pd.Series(
+                    pd.arrays.IntegerArray(np.maximum(level, 0).astype(np.int64), level < 0),
+                    index=out.index,
+                    name=name,
+                )
+            else:
+                out[name] = _as_int64(out[name])
     if "value" in out:
         number, text = split_value(out["value"])
         if parsed is not None and text.notna().any():  # text cells: some may read as numbers
@@ -310,7 +322,7 @@ def conform_graded_observations(
         if column in out and not pd.api.types.is_numeric_dtype(out[column].dtype):
             given = pd.to_numeric(out[column], errors="coerce").to_numpy(float)
             out[column] = np.where(np.isnan(given) & np.isfinite(numbers), numbers, given)
-    out["reason_code"] = reason_codes(graded)  # the grades before widening: a byte per row
+    out["reason_code"] = reason_codes(graded, levels)  # the grades as bytes, not widened
     return conform(out, GRADED_OBSERVATIONS)
 
 

@@ -392,14 +392,18 @@ def split_value(value: pd.Series) -> tuple[pd.Series, pd.Series]:
     return number, text
 
 
-def reason_codes(graded: pd.DataFrame) -> pd.Categorical:
+def reason_codes(
+    graded: pd.DataFrame, levels: tuple[np.ndarray, np.ndarray] | None = None
+) -> pd.Categorical:
     """The ``reason_code`` of each graded observation (see :data:`REASON_CODES`).
 
     ``graded`` when some direction reached grade 1 or more, ``grade_0`` when the row was
     graded and met no criterion; otherwise the code read from the reason text: the input
     problem's :class:`~aegrade.errors.Reason` code, ``no_criteria``, ``missing_value``,
     ``missing_reference_range``, ``missing_baseline``, ``missing_time``, or ``not_graded``.
-    Only the distinct reason texts are read, never each row.
+    Only the distinct reason texts are read, never each row. ``levels``: ``grade_low`` and
+    ``grade_high`` as integers with -1 for NA, when the caller has them
+    (:func:`~aegrade.grading.labs.lab_levels`), so the columns are not read back.
 
     >>> frame = pd.DataFrame({"grade_low": pd.array([2, 0, None], dtype="Int64"),
     ...     "grade_high": pd.array([None, None, None], dtype="Int64"),
@@ -409,15 +413,21 @@ def reason_codes(graded: pd.DataFrame) -> pd.Categorical:
     ['graded', 'grade_0', 'no_criteria']
     """
     n = len(graded)
-    worst = np.maximum(_as_levels(graded["grade_low"]), _as_levels(graded["grade_high"]))
+    if levels is None:
+        levels = (_as_levels(graded["grade_low"]), _as_levels(graded["grade_high"]))
+    worst = np.maximum(*levels)
     reason = pd.Categorical(graded["reason"]) if "reason" in graded else pd.Categorical([None] * n)
     index = {code: k for k, code in enumerate(REASON_CODES)}
     by_text = np.array(
         [index[_code_of(str(t))] for t in reason.categories] + [index["not_graded"]], np.int8
     )
     codes = by_text[reason.codes]  # code -1 (no reason text) takes the last: not_graded
-    codes[worst == 0] = index["grade_0"]
-    codes[worst >= 1] = index["graded"]
+    # graded (worst >= 1) and grade_0 (worst == 0) replace the text's code by arithmetic on
+    # 0/1 bytes: a masked assignment branches on each row (10x the time on a million)
+    graded_ = (worst >= 1).view(np.int8)
+    grade_0 = (worst == 0).view(np.int8)
+    codes -= (graded_ | grade_0) * codes
+    codes += graded_ * np.int8(index["graded"]) + grade_0 * np.int8(index["grade_0"])
     return pd.Categorical.from_codes(codes, dtype=_REASON_DTYPE)
 
 
@@ -471,6 +481,8 @@ def _cast(s: pd.Series, dtype: Dtype) -> pd.Series:
     if dtype in ("Int64", "int64"):
         if str(s.dtype) == dtype:
             return s
+        if pd.api.types.is_integer_dtype(s.dtype):  # whole numbers already: no fraction test
+            return s.astype(dtype)
         number = pd.to_numeric(s, errors="coerce")
         return number.where(number % 1 == 0).astype(dtype)  # a fraction is no row: NA
     if dtype == "float64":

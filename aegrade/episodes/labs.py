@@ -217,7 +217,11 @@ def _side_grades(column: pd.Series, at: np.ndarray) -> np.ndarray:
     return out
 
 
-def stack_directions(graded: pd.DataFrame, day: np.ndarray | None) -> LongGrades:
+def stack_directions(
+    graded: pd.DataFrame,
+    day: np.ndarray | None,
+    levels: tuple[np.ndarray, np.ndarray] | None = None,
+) -> LongGrades:
     """Both directions of graded observations stacked, keeping rows that have a term.
 
     Parameters
@@ -227,6 +231,9 @@ def stack_directions(graded: pd.DataFrame, day: np.ndarray | None) -> LongGrades
         ``high``) ``term_<d>``, ``rule_<d>``, ``grade_<d>``.
     day
         Study day of each row (None: unknown for all).
+    levels
+        ``grade_low`` and ``grade_high`` as int8 with -1 for NA, when the caller has them
+        (:func:`~aegrade.grading.labs.lab_levels`): gathered instead of the nullable columns.
 
     Returns
     -------
@@ -265,10 +272,17 @@ def stack_directions(graded: pd.DataFrame, day: np.ndarray | None) -> LongGrades
     for (codes, _), table, rows in zip(term_codes, term_tables, at, strict=True):
         part = slice(start, start + len(rows))
         start += len(rows)
-        np.take(base, rows, out=key[part])
+        # mode="clip": the rows are valid positions, so take writes into ``out`` directly
+        # (the default mode first gathers into a buffer to check them: twice the time)
+        np.take(base, rows, out=key[part], mode="clip")
         key[part] += np.take(table * n_sys, codes[rows])  # -1 (no term) is never taken
-        np.take(day, rows, out=days[part])
-    grades = [_side_grades(graded[f"grade_{d}"], rows) for d, rows in zip(sides, at, strict=True)]
+        np.take(day, rows, out=days[part], mode="clip")
+    if levels is not None and all(x.dtype == np.int8 for x in levels):
+        grades = [np.take(x, rows) for x, rows in zip(levels, at, strict=True)]
+    else:
+        grades = [
+            _side_grades(graded[f"grade_{d}"], rows) for d, rows in zip(sides, at, strict=True)
+        ]
     if any(g.dtype.kind == "f" for g in grades):
         grades = [np.where(g >= 0, g, np.nan) if g.dtype.kind != "f" else g for g in grades]
     return LongGrades(
@@ -315,18 +329,27 @@ def baseline_grades(long: LongGrades) -> np.ndarray:
 
 def _baseline_of(long: LongGrades, keys: np.ndarray) -> np.ndarray:
     """The baseline grade (NaN: none) of each packed key of ``keys``, by the one baseline rule
-    run on the entries up to day 0 only (the only ones that can be a baseline)."""
+    run on the entries up to day 0 only (the only ones that can be a baseline): each of them
+    learns its key's baseline, which the keys asked about then read from a table of keys."""
     cand = np.flatnonzero(long.graded_subject & ~long.post_baseline)  # graded, day <= 0
-    if cand.size == 0:
+    if cand.size == 0 or not len(keys):
         return np.full(len(keys), np.nan)
-    # the keys asked about ride along as entries that are never a baseline themselves
-    key = np.concatenate([long.key[cand], keys])
-    day = np.r_[long.day[cand], np.full(len(keys), np.nan)]
-    eligible = np.r_[np.ones(cand.size, bool), np.zeros(len(keys), bool)]
-    rank = np.r_[long.grades[cand].astype(float), np.zeros(len(keys))]
-    rows = baseline_rows(key, day, eligible, rank=rank)[cand.size :]
-    base = long.grades[cand].astype(float)
-    return np.where(rows >= 0, base[np.maximum(rows, 0)], np.nan)
+    key = long.key[cand]
+    grade = long.grades[cand].astype(float)
+    rows = baseline_rows(key, long.day[cand], np.ones(cand.size, bool), rank=grade)
+    found = rows >= 0  # the same for every entry of a key: its key's baseline
+    per_entry = np.where(found, grade[np.maximum(rows, 0)], np.nan)
+    top = int(max(int(key.max()), int(keys.max()))) + 1
+    if int(min(int(key.min()), int(keys.min()))) >= 0 and top <= max(4 * len(keys), 1 << 20):
+        table = np.full(top, np.nan)
+        table[key] = per_entry
+        out: np.ndarray = table[keys]
+        return out
+    order = np.argsort(key, kind="stable")
+    sorted_keys = key[order]
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    hit = sorted_keys[at] == keys
+    return np.where(hit, per_entry[order][at], np.nan)
 
 
 def build_episodes(long: LongGrades) -> pd.DataFrame:
@@ -363,8 +386,9 @@ def build_episodes(long: LongGrades) -> pd.DataFrame:
         keep &= hot[long.key]
     if not keep.any():
         return pd.DataFrame(columns=EPISODE_COLUMNS)
+    kept = np.flatnonzero(keep)  # positions, gathered from (a boolean mask: 3x the time)
     order, key, grade, day = _episode_sort(
-        long.key[keep], long.day[keep], long.grades[keep], own_key=True
+        long.key[kept], long.day[kept], long.grades[kept], own_key=True
     )
     abnormal = grade >= 1
     eps = find_episodes(key, day, abnormal)
@@ -372,10 +396,11 @@ def build_episodes(long: LongGrades) -> pd.DataFrame:
     ep_key = key[eps.first]
     base = _baseline_of(long, ep_key)  # each episode's baseline grade
     emergent = ~(stats.worst.astype(np.int64) <= np.nan_to_num(base, nan=-1))
-    worst_at = np.flatnonzero(keep)[order[stats.worst_at]]  # each episode's worst entry
-    if not emergent.all():  # the episodes kept, before any text is made
-        stats = EpisodeStats(*(getattr(stats, f.name)[emergent] for f in fields(stats)))
-        ep_key, worst_at, base = ep_key[emergent], worst_at[emergent], base[emergent]
+    worst_at = kept[order[stats.worst_at]]  # each episode's worst entry
+    if not emergent.all():  # the episodes kept, before any text is made (by position)
+        kept_eps = np.flatnonzero(emergent)
+        stats = EpisodeStats(*(getattr(stats, f.name)[kept_eps] for f in fields(stats)))
+        ep_key, worst_at, base = ep_key[kept_eps], worst_at[kept_eps], base[kept_eps]
     n_sys = len(long.systems) + 1
     out = episode_rows(
         stats,
@@ -385,7 +410,13 @@ def build_episodes(long: LongGrades) -> pd.DataFrame:
         grade=stats.worst.astype(np.int64),
         rule=_labels(long.rule_at(worst_at), long.rules),
     )
-    out["baseline_grade"] = pd.array(base, dtype="float").astype("Int64")
+    none = np.isnan(base)
+    whole = np.where(none, 0.0, base)
+    if bool(np.all(whole == np.trunc(whole))) and (not whole.size or np.abs(whole).max() < 2**53):
+        # whole grades or NaN: Int64 straight from them (no float array checked again)
+        out["baseline_grade"] = pd.arrays.IntegerArray(whole.astype(np.int64), none)
+    else:
+        out["baseline_grade"] = pd.array(base, dtype="float").astype("Int64")
     return out
 
 

@@ -92,7 +92,7 @@ def worst_by_term(long: LongGrades) -> pd.DataFrame:
     keep = long.post_baseline
     if not keep.any():
         return pd.DataFrame(columns=["subject_id", "term", "criteria", "grade"])
-    keys, worst = _worst_per_key(long.key[keep], long.grades[keep])
+    keys, worst = _worst_per_key(long.key, long.grades, keep)
     n_sys = len(long.systems) + 1
     crit = keys % n_sys - 1
     term = (keys // n_sys) % long.n_terms
@@ -109,15 +109,22 @@ def worst_by_term(long: LongGrades) -> pd.DataFrame:
     )
 
 
-def _worst_per_key(key: np.ndarray, grade: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct keys (sorted) and the highest grade of each (int64), by a running maximum
-    in a key table when the keys are few enough, else through their codes."""
-    top = int(key.max()) + 1
+def _worst_per_key(
+    key: np.ndarray, grade: np.ndarray, use: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys (sorted) of the entries ``use`` and the highest grade of each
+    (int64), by a running maximum in a key table when the keys are few enough (every entry
+    passes, those not used as -1, below every grade: nothing gathered), else through their
+    codes."""
+    top = int(key.max()) + 1 if len(key) else 0
     if grade.dtype == np.int8 and int(key.min()) >= 0 and top <= max(4 * len(key), 1 << 20):
         table = np.full(top, -1, np.int8)
-        np.maximum.at(table, key, grade)
+        # -1 where not used, by arithmetic on bytes (np.where branches on each entry)
+        np.maximum.at(table, key, grade - (~use).view(np.int8) * (grade + np.int8(1)))
         keys = np.flatnonzero(table >= 0)
         return keys, table[keys].astype(np.int64)
+    rows = np.flatnonzero(use)
+    key, grade = key[rows], grade[rows]
     keys, code = unique_codes(key)
     worst = worst_per_subject(code, grade.astype(float), len(keys))
     return keys, worst.to_numpy(np.int64)
@@ -186,7 +193,7 @@ def summarize_subjects(
     )
     is_clin = (adverse_events["source"] == "clinician").to_numpy(bool, na_value=False)
     if not is_clin.any() and long.post_baseline.any():  # the lab grades alone, by their codes
-        keys, grades = _worst_per_key(long.key[long.post_baseline], long.grades[long.post_baseline])
+        keys, grades = _worst_per_key(long.key, long.grades, long.post_baseline)
         wide_grades = _wide_from_codes(out, long, keys, grades)
         if wide_grades is not None:
             return wide_grades

@@ -136,7 +136,7 @@ def build_adverse_events(
     """
     eps = tps.episodes
     if len(eps) == 0:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in AE_COLUMNS})
+        return pd.DataFrame(columns=AE_COLUMNS, dtype=object)
     stats = episode_stats(
         eps, tps.subject, tps.day, tps.grade, resolution="after_gap", gap_days=syn.gap_days
     )

@@ -51,7 +51,13 @@ if TYPE_CHECKING:
     from aegrade.grading.hematotox import hematotox_columns, load_hematotox, score_car_hematotox
     from aegrade.grading.icaht import grade_icaht, load_icaht
     from aegrade.grading.icans import grade_icans
-    from aegrade.grading.labs import GRADE_COLUMNS, assemble_grades, grade_labs, grade_prepared
+    from aegrade.grading.labs import (
+        GRADE_COLUMNS,
+        assemble_grades,
+        grade_labs,
+        grade_prepared,
+        lab_levels,
+    )
     from aegrade.grading.neutropenia import (
         find_febrile_neutropenia,
         load_neutropenia,
@@ -120,6 +126,7 @@ __all__ = [
     "il6_before_tocilizumab",
     "is_sorted",
     "joined_runs",
+    "lab_levels",
     "load_hematotox",
     "load_icaht",
     "load_neutropenia",
@@ -188,6 +195,7 @@ _LAZY: dict[str, str] = {
     "assemble_grades": "aegrade.grading.labs",
     "grade_labs": "aegrade.grading.labs",
     "grade_prepared": "aegrade.grading.labs",
+    "lab_levels": "aegrade.grading.labs",
     "find_febrile_neutropenia": "aegrade.grading.neutropenia",
     "load_neutropenia": "aegrade.grading.neutropenia",
     "summarize_neutropenia": "aegrade.grading.neutropenia",

@@ -210,11 +210,21 @@ def summarize_hematology(
     prep, frame, subjects = ready.prep, ready.frame, ready.subjects
     index = pd.Index(subjects["subject_id"], dtype="string")
     subj = _subject_codes(frame, index)
-    rows = _rows_by_code(prep, frame, subj, index)
+    where: dict[str, np.ndarray] = {}  # each parameter's rows' positions in the table
+    rows = _rows_by_code(prep, frame, subj, index, positions=where)
     opts = load_icaht(icaht).resolve(icaht_options)
     day_opts = {k: opts[k] for k in ("daily_value", "carry_forward_days")}
     parts = [
-        _lineage_grades(prep, subj, len(index), cid, lineage_from_day, ready.lab_grades(cid)),
+        _lineage_grades(
+            prep,
+            subj,
+            len(index),
+            cid,
+            lineage_from_day,
+            ready.lab_grades(cid),
+            ready.lab_levels(cid),
+            (rows, where),
+        ),
         grade_icaht(
             _calendar_rows(study, prep, frame, subj, index, rows["NEUT"]),
             icaht,
@@ -245,7 +255,9 @@ def summarize_hematology(
     parts.append(
         summarize_biomarker_rows({c: rows[c] for c in BIOMARKERS}, window=biomarker_window)
     )
-    parts.append(il6_before_tocilizumab(rows["IL6"], first_tocilizumab(frame, ready.code, index)))
+    toci = ready.code_rows({"TOCILIZUMAB"})  # its rows alone, found by code
+    first = first_tocilizumab(frame.iloc[toci], ready.code[toci], index)
+    parts.append(il6_before_tocilizumab(rows["IL6"], first))
     summary = subjects[["subject_id", *[c for c in ("arm",) if c in subjects]]].copy()
     summary = pd.concat(  # every part beside the subjects at once (one concat, not one each)
         [
@@ -435,9 +447,11 @@ def _rows_by_code(
     subj: np.ndarray,
     index: pd.Index,
     days: np.ndarray | None = None,
+    positions: dict[str, np.ndarray] | None = None,
 ) -> dict[str, Readings]:
     """Accepted rows of each used parameter; the baseline is the ``baseline`` column where
-    given, else the last accepted value on or before day 0 (SPEC section 2)."""
+    given, else the last accepted value on or before day 0 (SPEC section 2). ``positions``,
+    when given, receives each parameter's rows' positions in the observations."""
     reg = registry()
     units = np.array(
         [*getattr(reg, "unit_names", dict.fromkeys(reg.unit_alias.values())), None], dtype=object
@@ -447,25 +461,39 @@ def _rows_by_code(
     slot = np.full(len(prep.param_names) + 1, -1, np.int8)
     slot[wanted] = np.arange(len(wanted))
     slots = slot[prep.param_index]
-    sel = np.flatnonzero((slots >= 0) & (subj >= 0) & ~np.isnan(prep.value))
-    sel = sel[np.argsort(slots[sel], kind="stable")]  # grouped by parameter (a radix sort)
-    pidx, s, value = prep.param_index[sel], subj[sel], prep.value[sel]
+    found = np.flatnonzero((slots >= 0) & (subj >= 0) & ~np.isnan(prep.value))
+    picked = slots[found]
+    order = np.argsort(picked, kind="stable")  # grouped by parameter (a radix sort)
+    sel = found[order]
+    # where each slot's rows start and end, from the counts (no gather of the codes)
+    bounds = np.zeros(len(wanted) + 1, np.int64)
+    np.cumsum(np.bincount(picked, minlength=len(wanted)), out=bounds[1:])
+
+    def rows_of(column: np.ndarray) -> np.ndarray:
+        """``column[sel]``: read in row order (one pass forward through the column), then
+        put in parameter order among the few rows read (cache-resident)."""
+        out: np.ndarray = column[found][order]
+        return out
+
+    s, value = rows_of(subj), rows_of(prep.value)
     if days is not None:
-        day = days[sel]
+        day = rows_of(days)
     else:
-        day = prep.day[sel] if prep.day is not None else np.full(sel.size, np.nan)
-    raw, unit = prep.raw_value[sel], units[prep.unit_code[sel]]
+        day = rows_of(prep.day) if prep.day is not None else np.full(sel.size, np.nan)
+    raw, unit = rows_of(prep.raw_value), units[rows_of(prep.unit_code)]
     stated = np.zeros(sel.size, bool)
     if "baseline" in frame:
-        stated = pd.to_numeric(frame["baseline"], errors="coerce").notna().to_numpy(bool)[sel]
-    baseline = prep.baseline[sel]  # the one rule (aegrade.prepare.baseline), per row
-    bounds = np.searchsorted(pidx, np.arange(len(prep.param_names) + 1))
+        stated = rows_of(pd.to_numeric(frame["baseline"], errors="coerce").notna().to_numpy(bool))
+    baseline = rows_of(prep.baseline)  # the one rule (aegrade.prepare.baseline), per row
     out = {}
     for code in _USED:
         i = prep.param_names.index(code) if code in prep.param_names else -1
-        m = slice(bounds[i], bounds[i + 1]) if i >= 0 else slice(0, 0)
+        k = int(slot[i]) if i >= 0 else -1
+        m = slice(bounds[k], bounds[k + 1]) if k >= 0 else slice(0, 0)
         per_subject = _per_subject(s[m], baseline[m], stated[m], len(index))
         out[code] = Readings(index, s[m], day[m], value[m], raw[m], unit[m], per_subject)
+        if positions is not None:
+            positions[code] = sel[m]
     return out
 
 
@@ -496,19 +524,34 @@ def _lineage_grades(
     criteria: str,
     from_day: float | None,
     graded: pd.DataFrame | None = None,
+    levels: tuple[np.ndarray, np.ndarray] | None = None,
+    rows: tuple[dict[str, Readings], dict[str, np.ndarray]] | None = None,
 ) -> pd.DataFrame:
     """Worst CTCAE grade per subject and lineage, from the lab grades already computed when
-    given (``aegrade.grade``), else grading the lineage rows."""
+    given (``aegrade.grade``; ``levels``: their low grades as bytes, -1 for NA), else grading
+    the lineage rows. ``rows``: the accepted rows of each parameter and their positions
+    (:func:`_rows_by_code`), the same rows this selects, read instead of selecting again."""
     wanted = {
         prep.param_names.index(c): col for c, col in LINEAGES.items() if c in prep.param_names
     }
+    if graded is not None and levels is not None and rows is not None:
+        readings, where = rows
+        worst = np.full(len(wanted) * n, -1, np.int64)
+        for k, i in enumerate(wanted):
+            r, pos = readings[prep.param_names[i]], where[prep.param_names[i]]
+            later = r.day > from_day if from_day is not None else np.ones(len(pos), bool)
+            part = worst[k * n : (k + 1) * n]
+            np.maximum.at(part, r.subject[later], levels[0][pos[later]].astype(np.int64))
+        return _lineage_frame(wanted, worst, n)
     use = _member(prep.param_index, list(wanted), len(prep.param_names))
     use &= (subj >= 0) & ~np.isnan(prep.value)
     if from_day is not None:
         day = prep.day if prep.day is not None else np.full(prep.n, np.nan)
         use &= day > from_day
     sel = np.flatnonzero(use)
-    if graded is not None:  # the selected rows' grades only (NA: -1)
+    if graded is not None and levels is not None:  # the selected rows' grades (NA: -1)
+        low = levels[0][sel].astype(np.int64)
+    elif graded is not None:
         picked = graded["grade_low"].array[sel]
         low = np.asarray(picked.to_numpy(dtype=float, na_value=-1.0)).astype(np.int64)
     else:
@@ -519,6 +562,12 @@ def _lineage_grades(
     cell = slot[prep.param_index[sel]] * n + subj[sel]
     worst = np.full(len(wanted) * n, -1, np.int64)
     np.maximum.at(worst, cell, low)  # an ungraded row (-1) changes nothing
+    return _lineage_frame(wanted, worst, n)
+
+
+def _lineage_frame(wanted: dict[int, str], worst: np.ndarray, n: int) -> pd.DataFrame:
+    """The lineage columns from each lineage's worst grade per subject (-1: none), lineage
+    after lineage in ``worst``."""
     out = {}
     for k, column in enumerate(wanted.values()):
         part = worst[k * n : (k + 1) * n]

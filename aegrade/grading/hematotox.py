@@ -141,8 +141,7 @@ def score_car_hematotox(
     out = pd.DataFrame({"subject_id": index.array})
     total = np.zeros(n, np.int64)
     complete = np.ones(n, bool)
-    parts: list[pd.Series[str]] = []
-    missing: list[pd.Series[str]] = []
+    scored: list[npt.NDArray[np.int64]] = []  # per marker, each subject's points (-1: no value)
     for marker in c.markers:
         value = _first_value(code, params, values, marker.parameter, n)
         known = ~np.isnan(value)
@@ -155,17 +154,11 @@ def score_car_hematotox(
         out[f"car_hematotox_points_{marker.id}"] = nullable_int(points, known)
         total += np.where(known, points, 0)
         complete &= known
-        parts.append(
-            pd.Series(
-                np.where(known, f"{marker.parameter} ", f"{marker.parameter} NA"), dtype="string"
-            )
-            + pd.Series(np.where(known, points, 0), dtype="string").where(known, "")
-        )
-        missing.append(pd.Series(np.where(known, "", marker.parameter), dtype="string"))
+        scored.append(np.where(known, points, -1))
     out["car_hematotox_score"] = nullable_int(total, complete)
     out["car_hematotox_risk"] = _risk(c, total, complete)
     said = np.full(n, "the baseline values given", dtype=object) if window is None else window
-    out["car_hematotox_reason"] = _reason(c, total, complete, parts, missing, said)
+    out["car_hematotox_reason"] = _reason(c, scored, said)
     return out[["subject_id", *hematotox_columns(criteria)]]
 
 
@@ -197,36 +190,33 @@ def _risk(
 
 def _reason(
     c: HematotoxCriteria,
-    total: npt.NDArray[np.int64],
-    complete: npt.NDArray[np.bool_],
-    parts: list[pd.Series[str]],
-    missing: list[pd.Series[str]],
+    scored: list[npt.NDArray[np.int64]],
     window: npt.NDArray[np.object_],
 ) -> BaseStringArray[Any]:
-    points = parts[0]
-    for p in parts[1:]:
-        points = points + " + " + p
-    said = pd.Series(window, dtype="string")
-    scored = (
-        "score "
-        + pd.Series(total, dtype="string")
-        + " = "
-        + points
-        + f" [{c.id}], from the "
-        + said
+    """Per subject, how the score was made (or which markers it lacks). The text depends
+    only on each marker's points (-1: no value) and the window's words, so it is written
+    once per distinct case (a few dozen) and gathered, not concatenated row by row."""
+    said_code, said = pd.factorize(pd.Series(window, dtype="string"), use_na_sentinel=True)
+    cases, case = np.unique(
+        np.column_stack([*scored, said_code]),
+        axis=0,
+        return_inverse=True,
     )
-    absent = missing[0]
-    for m in missing[1:]:
-        absent = (absent + " " + m).str.strip()
-    not_scored = (
-        "not scored: no value ("
-        + said
-        + ") for "
-        + absent.str.replace(" ", ", ")
-        + "; points present: "
-        + points
-    )
-    return pd.array(
-        np.where(complete, scored.to_numpy(dtype=object), not_scored.to_numpy(dtype=object)),
-        dtype="string",
-    )
+    names = [marker.parameter for marker in c.markers]
+    texts: list[str | None] = []
+    for row in cases.tolist():
+        *points, where = row
+        if where < 0:  # no words for the window: no reason
+            texts.append(None)
+            continue
+        words = str(said[where])
+        summed = " + ".join(
+            f"{name} {p}" if p >= 0 else f"{name} NA" for name, p in zip(names, points, strict=True)
+        )
+        if min(points) >= 0:
+            texts.append(f"score {sum(points)} = {summed} [{c.id}], from the {words}")
+        else:
+            absent = ", ".join(name for name, p in zip(names, points, strict=True) if p < 0)
+            texts.append(f"not scored: no value ({words}) for {absent}; points present: {summed}")
+    table = np.array(texts, dtype=object)
+    return pd.array(table[case.reshape(-1)], dtype="string")

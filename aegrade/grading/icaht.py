@@ -244,6 +244,9 @@ def _early(
         out, graded, grade, rule, window, followed, c, recovered, int(opts["recovery_days"])
     )
     censored = pd.Series(np.isfinite(end) & (end < e.last_day) & graded)
+    if not censored.any():  # no follow-up ends inside the window: nothing to add
+        out["icaht_early_reason"] = text
+        return out
     stop = (
         "; follow-up ends on day "
         + format_significant(np.where(np.isfinite(end), end, np.nan), 6)
@@ -311,41 +314,41 @@ def _early_reason(
     recovered: BoolArray,
     recovery_days: int,
 ) -> BaseStringArray[Any]:
+    """Per subject, how the early grade was reached. The text depends only on a few small
+    numbers per subject (grade, days at each cut-off, days without a value, rule, recovery),
+    so it is written once per distinct case and gathered, not concatenated row by row."""
     e = c.early
     unobserved = n_days - (~np.isnan(window)).sum(axis=1)
     t500, t100 = e.tracks[0], e.tracks[1]
-    d500 = pd.Series(out[t500.column]).astype("string")
-    d100 = pd.Series(out[t100.column]).astype("string")
-    text = (
-        pd.Series(grade).astype("string")
-        + ": "
-        + _wording(t500.cut, c)
-        + " for "
-        + d500
-        + " days, "
-        + _wording(t100.cut, c)
-        + " for "
-        + d100
-        + " days in days "
-        + f"{e.first_day}-{e.last_day}"
+    d500 = np.asarray(out[t500.column].to_numpy(dtype=np.int64, na_value=-1))
+    d100 = np.asarray(out[t100.column].to_numpy(dtype=np.int64, na_value=-1))
+    rule_code, rules = pd.factorize(np.asarray(rule, dtype=object), use_na_sentinel=True)
+    parts = np.column_stack(
+        [grade, d500, d100, rule_code, unobserved, np.asarray(recovered, np.int64)]
     )
-    rule_s = pd.Series(rule, dtype="string")
-    text = text.where(grade == 0, text + " [" + rule_s + "]")
-    partial = pd.Series(unobserved > 0) & pd.Series(grade < 4)
-    text = text.where(
-        ~partial,
-        text
-        + "; "
-        + pd.Series(unobserved).astype("string")
-        + " days without a value: the grade is a lower bound",
-    )
-    text = "grade " + text
-    text = text.where(
-        pd.Series(~recovered) | pd.Series(grade == 0),
-        text + f"; recovered ({e.recovery.text} on {recovery_days} consecutive days)",
-    )
-    missing = f"not graded: no ANC measured in days {e.first_day}-{e.last_day}"
-    return pd.array(np.where(graded, text.to_numpy(dtype=object), missing), dtype="string")
+    parts[~np.asarray(graded, bool)] = -2  # every subject not graded reads the same text
+    cases, case = np.unique(parts, axis=0, return_inverse=True)
+    head = f"{_wording(t500.cut, c)}"
+    mid = f"{_wording(t100.cut, c)}"
+    span = f"{e.first_day}-{e.last_day}"
+    texts: list[str | None] = []
+    for g, a, b, r, gaps, back in cases.tolist():
+        if g == -2:
+            texts.append(f"not graded: no ANC measured in days {span}")
+            continue
+        if g != 0 and r < 0:  # a grade without its rule: no text (never made so)
+            texts.append(None)
+            continue
+        text = f"grade {g}: {head} for {a} days, {mid} for {b} days in days {span}"
+        if g != 0:
+            text += f" [{rules[r]}]"
+        if gaps > 0 and g < 4:
+            text += f"; {gaps} days without a value: the grade is a lower bound"
+        if back and g != 0:
+            text += f"; recovered ({e.recovery.text} on {recovery_days} consecutive days)"
+        texts.append(text)
+    table = np.array(texts, dtype=object)
+    return pd.array(table[case.reshape(-1)], dtype="string")
 
 
 def _late(rows: Readings, c: IcahtCriteria, opts: dict[str, Any]) -> dict[str, Any]:
@@ -405,32 +408,34 @@ def _late_reason(
     transient: BoolArray,
 ) -> BaseStringArray[Any]:
     per_ul = 1.0 / canonical_per_ul(c)
-    low_s = format_significant(lowest * per_ul, 4)
-    sec_s = format_significant(second * per_ul, 4)
+    # every part is text (never NA: a number that is not finite formats as ""), so the
+    # parts are joined as Python strings in object arrays (a pandas string operation per
+    # part costs more than the joining itself for a few thousand subjects)
+    low_s = format_significant(lowest * per_ul, 4).to_numpy(dtype=object)
+    sec_s = format_significant(second * per_ul, 4).to_numpy(dtype=object)
+    day_s = format_significant(lowest_day, 6).to_numpy(dtype=object)
     text = (
         "grade "
-        + pd.Series(grade).astype("string")
+        + grade.astype(str).astype(object)
         + ": lowest ANC "
         + low_s
         + "/uL on day "
-        + format_significant(lowest_day, 6)
+        + day_s
         + " ("
-        + pd.Series(count).astype("string")
-        + " values after day "
-        + str(c.late.first_day - 1)
-        + ")"
+        + count.astype(str).astype(object)
+        + f" values after day {c.late.first_day - 1})"
     )
-    text = text.where(
-        ~pd.Series(transient),
+    confirmation = c.late.confirmation.text or "a second value"
+    text = np.where(
+        transient,
         text
-        + "; not confirmed by "
-        + (c.late.confirmation.text or "a second value")
-        + " (second-lowest "
+        + f"; not confirmed by {confirmation} (second-lowest "
         + sec_s
         + "/uL), so the low value is taken as transient",
+        text,
     )
     missing = f"not graded: no ANC after day {c.late.first_day - 1}"
-    return pd.array(np.where(graded, text.to_numpy(dtype=object), missing), dtype="string")
+    return pd.array(np.where(graded, text, missing), dtype="string")
 
 
 def canonical_per_ul(c: IcahtCriteria) -> float:

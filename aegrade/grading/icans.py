@@ -155,11 +155,15 @@ def _domain_grades(
     for d, dom in ic.domains.items():  # four domains, by name
         idx = np.flatnonzero(f.code == d)
         g_row = np.full(len(f.code), -1, np.int64)
-        g_row[idx] = (
-            pd.Series(f.word[idx], dtype=object).map(dom.grades).fillna(-1).to_numpy(np.int64)
-        )
+        if idx.size:  # no row of the domain: every row stays -1 (nothing to look up)
+            g_row[idx] = (
+                pd.Series(f.word[idx], dtype=object).map(dom.grades).fillna(-1).to_numpy(np.int64)
+            )
         best = tps.best_row(g_row, g_row >= 0)
         rows.append(np.where(best >= 0, g_row[np.maximum(best, 0)], -1))
+        if not len(best):  # no time point: no description to look up
+            descs.append(np.zeros(0, dtype=object))
+            continue
         labels = {w: f"{dom.label} {w.replace('_', ' ')}" for w in dom.grades}
         w = pd.Series(np.where(best >= 0, f.word[np.maximum(best, 0)], ""), dtype=object)
         descs.append(w.map(labels).fillna("").to_numpy(object))

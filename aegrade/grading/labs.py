@@ -28,7 +28,14 @@ from aegrade.prepare.censoring import with_censoring
 from aegrade.prepare.observations import Context, Prepared, prepare_observations
 from aegrade.threads import gather, row_blocks, run_blocks, thread_count
 
-__all__ = ["GRADE_COLUMNS", "Ambiguous", "assemble_grades", "grade_labs", "grade_prepared"]
+__all__ = [
+    "GRADE_COLUMNS",
+    "Ambiguous",
+    "assemble_grades",
+    "grade_labs",
+    "grade_prepared",
+    "lab_levels",
+]
 
 Ambiguous = Literal["worse", "lower"]
 Engine = Literal["compiled", "general"]
@@ -873,6 +880,35 @@ def grade_labs(
     prep = prepare_observations(data, context=context, errors=errors, threads=workers)
     plan, low, high = grade_prepared(prep, criteria, ambiguous=ambiguous, threads=workers)
     return assemble_grades(data, prep, plan, low, high, threads=workers)
+
+
+def lab_levels(
+    prep: Prepared, low: _Direction, high: _Direction
+) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int8]]:
+    """The ``grade_low`` and ``grade_high`` columns :func:`assemble_grades` makes, as int8
+    per row with -1 where the column is NA (not graded, or the row has an input problem).
+
+    Made from the engine's own arrays by arithmetic on bytes, for the stages that read the
+    grades as numbers (episodes, reason codes, lineage grades): reading them back from the
+    nullable columns costs a masked copy of each column.
+
+    Examples
+    --------
+    >>> from aegrade.prepare.observations import prepare_observations
+    >>> data = pd.DataFrame({"parameter": ["PLAT", "PLAT"], "value": [40, "x"],
+    ...                      "unit": ["10^9/L", "10^9/L"]})
+    >>> prep = prepare_observations(data, errors="coerce")
+    >>> plan, low, high = grade_prepared(prep, "ctcae-v5.0")
+    >>> [side.tolist() for side in lab_levels(prep, low, high)]
+    [[3, -1], [-1, -1]]
+    """
+    bad = prep.has_error.view(np.int8)
+    out = []
+    for d in (low, high):
+        level = np.maximum(d.grade, np.int8(-1))  # every negative grade is "not graded"
+        level -= bad * (level + np.int8(1))  # a row with an input problem: -1
+        out.append(level)
+    return out[0], out[1]
 
 
 def assemble_grades(

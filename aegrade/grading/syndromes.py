@@ -226,7 +226,7 @@ def grade_crs_icans(
 def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     frames = [f for f in frames if len(f)]
     if not frames:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+        return pd.DataFrame(columns=columns, dtype=object)
     out = pd.concat(frames, ignore_index=True)
     if "grade" in out:
         out["grade"] = out["grade"].astype("Int64")

@@ -17,6 +17,7 @@ from aegrade.prepare.findings import (
     isin,
     time_points,
 )
+from aegrade.prepare.ids import text_codes
 from aegrade.prepare.labchecks import (
     LoincColumns,
     Skips,
@@ -67,6 +68,7 @@ __all__ = [
     "subject_days",
     "subjects_frame",
     "table_failures",
+    "text_codes",
     "time_points",
     "unit_mismatches",
     "unknown_names",

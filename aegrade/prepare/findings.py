@@ -219,8 +219,7 @@ def extract_findings(
     day_all = ready.frame["day"].to_numpy(float) if "day" in ready.frame else None
     day_problems = ready.day_issues
     code_all = ready.code
-    keep = ready.has_code([*CRS_CODES, *ICANS_CODES])
-    pos = np.flatnonzero(keep)
+    pos = ready.code_rows([*CRS_CODES, *ICANS_CODES])
     number, word = read_values(df["value"].iloc[pos])
     code = code_all[pos]
     day = day_all[pos] if day_all is not None else np.full(len(pos), np.nan)

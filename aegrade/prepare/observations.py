@@ -191,6 +191,7 @@ def prepare_observations(
     decimal: str | None = None,
     no_result: tuple[str, ...] = (),
     threads: int | None = None,
+    parameter_codes: np.ndarray | None = None,
 ) -> Prepared:
     """Resolve codes, convert units and check every row; see the module docstring.
 
@@ -200,7 +201,10 @@ def prepare_observations(
     errors: an unrecognised test name, a no-result word, a specimen other than blood, a unit
     that does not fit the value and range (their reason says which). ``threads``: how many
     threads convert and check blocks of rows side by side (:func:`aegrade.threads.thread_count`;
-    1 is the serial path); the result does not depend on it.
+    1 is the serial path); the result does not depend on it. ``parameter_codes``: each row's
+    index into the sorted registry codes (-1: unknown) of the column ``parameter``, when the
+    caller has resolved it already (:func:`~aegrade.prepare.study.prepare_study` has): the
+    names are then not resolved a second time.
 
     Raises
     ------
@@ -237,7 +241,10 @@ def prepare_observations(
     workers = thread_count(threads)
 
     names = sorted(reg.parameters)
-    param_index = parameter_index(df[cols["parameter"]], names, threads=workers)
+    if parameter_codes is not None and cols["parameter"] == "parameter":
+        param_index = parameter_codes  # the same column's codes, resolved by the caller
+    else:
+        param_index = parameter_index(df[cols["parameter"]], names, threads=workers)
     loinc = loinc_columns(df[cols["loinc"]], names) if "loinc" in cols else None
     if loinc is not None:  # the LOINC code, the more specific coding, decides the analyte
         param_index = np.where(loinc.param_index >= 0, loinc.param_index, param_index)

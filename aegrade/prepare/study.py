@@ -18,6 +18,7 @@ import pandas as pd
 from aegrade.criteria.units import parameter_index, registry
 from aegrade.errors import Failures, InputError, Reason
 from aegrade.prepare.days import study_days
+from aegrade.prepare.ids import text_codes
 from aegrade.prepare.observations import Context, Prepared, prepare_observations
 from aegrade.prepare.subjects import subjects_frame, table_failures, validate_subjects
 from aegrade.study import Study
@@ -69,6 +70,9 @@ class PreparedStudy:
     code_table: tuple[np.ndarray, np.ndarray] | None = field(
         default=None, repr=False, compare=False
     )
+    #: ``graded``'s ``grade_low`` and ``grade_high`` as int8 (-1: NA), when the grading
+    #: engine made them (:func:`~aegrade.grading.labs.lab_levels`): read without a copy
+    levels: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     def has_code(self, codes: Collection[str]) -> np.ndarray:
         """Whether each row's canonical parameter code is one of ``codes``.
@@ -100,6 +104,31 @@ class PreparedStudy:
         out: np.ndarray = hit[index]
         return out
 
+    def code_rows(self, codes: Collection[str]) -> np.ndarray:
+        """The positions of the rows whose canonical parameter code is one of ``codes``
+        (``np.flatnonzero(has_code(codes))``); when the values are prepared and their counts
+        per parameter show no such row, found without a pass over the rows.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from aegrade.read import load_study
+        >>> obs = pd.DataFrame({"subject_id": "01", "day": [1, 2, 3],
+        ...                     "parameter": ["TEMP", "ALT", "TEMP"], "value": 1, "unit": ""})
+        >>> prepare_study(load_study(obs)).code_rows({"TEMP"}).tolist()
+        [0, 2]
+        """
+        done = self.cache.get("values")
+        if done is not None and self.code_table is not None:
+            prep = done[0]
+            counts = prep.param_counts
+            # the counts are of these codes (no LOINC column decided another) and all rows
+            if prep.param_index is self.code_table[0] and counts and sum(counts) == prep.n:
+                names = prep.param_names
+                if not any(counts[names.index(c) + 1] for c in codes if c in names):
+                    return np.zeros(0, np.int64)
+        return np.flatnonzero(self.has_code(codes))
+
     def _prepared(self) -> tuple[Prepared, Failures]:
         if "values" not in self.cache:
             obs = self.study.observations
@@ -113,6 +142,7 @@ class PreparedStudy:
                     decimal=self.study.decimal,
                     no_result=self.study.no_result,
                     threads=self.threads,
+                    parameter_codes=None if self.code_table is None else self.code_table[0],
                 )
             except InputError as exc:
                 failures.extend(exc.failures)
@@ -137,9 +167,20 @@ class PreparedStudy:
         """The failure table of every problem found."""
         return self.failures.frame()
 
-    def with_grades(self, graded: pd.DataFrame, criteria: str, ambiguous: str) -> PreparedStudy:
-        """The same preparation carrying the lab grades computed from it."""
-        return replace(self, graded=graded, graded_by=(criteria, ambiguous))
+    def with_grades(
+        self,
+        graded: pd.DataFrame,
+        criteria: str,
+        ambiguous: str,
+        levels: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> PreparedStudy:
+        """The same preparation carrying the lab grades computed from it (and ``levels``,
+        the grade columns as int8 with -1 for NA, when the caller has them)."""
+        return replace(self, graded=graded, graded_by=(criteria, ambiguous), levels=levels)
+
+    def lab_levels(self, criteria: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """:attr:`levels` when :meth:`lab_grades` gives the grades, else None."""
+        return self.levels if self.lab_grades(criteria) is not None else None
 
     def lab_grades(self, criteria: str) -> pd.DataFrame | None:
         """The graded observations when graded by ``criteria`` with ``ambiguous="worse"``
@@ -193,10 +234,9 @@ def prepare_study(study: Study, *, threads: int | None = None) -> PreparedStudy:
             column="subject_id",
         )
         raise early.error(study.source)
-    sid = obs.frame["subject_id"].astype("string").str.strip()
     blank = table_failures(obs)
     blank.add_rows(
-        (sid.isna() | (sid == "")).to_numpy(bool),
+        _no_subject(obs.frame["subject_id"]),
         Reason.MISSING_SUBJECT,
         "subject_id is empty: the row belongs to no subject",
         column="subject_id",
@@ -217,6 +257,16 @@ def prepare_study(study: Study, *, threads: int | None = None) -> PreparedStudy:
         threads=threads,
         code_table=(index, names),
     )
+
+
+def _no_subject(ids: pd.Series) -> np.ndarray:
+    """Where the subject id is missing or blank (spaces only): tested once per distinct id
+    (:func:`~aegrade.prepare.subjects.text_codes`, the codes every stage shares), then
+    gathered; code -1, a missing id, reads the table's last entry."""
+    codes, uniques = text_codes(ids)
+    blank = (pd.Series(uniques, dtype="string").str.strip() == "").to_numpy(bool, na_value=True)
+    out: np.ndarray = np.r_[blank, True][codes]
+    return out
 
 
 def _subject_anticoagulation(frame: pd.DataFrame, study: Study) -> pd.DataFrame:
@@ -240,4 +290,6 @@ def _code_index(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     if "parameter" not in frame:
         return np.zeros(len(frame), np.intp), np.array([None], dtype=object)
     names = sorted(registry().parameters)
-    return parameter_index(frame["parameter"], names), np.array([*names, None], dtype=object)
+    index = parameter_index(frame["parameter"], names)
+    index.flags.writeable = False  # shared with the preparation of the values (not copied)
+    return index, np.array([*names, None], dtype=object)

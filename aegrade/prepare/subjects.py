@@ -10,9 +10,15 @@ import numpy as np
 import pandas as pd
 
 from aegrade.errors import Failures, Reason
+from aegrade.prepare.ids import text_codes
 from aegrade.study import Study, Table
 
-__all__ = ["missing_columns", "subjects_frame", "table_failures", "validate_subjects"]
+__all__ = [
+    "missing_columns",
+    "subjects_frame",
+    "table_failures",
+    "validate_subjects",
+]
 
 #: Plausible ages in years (outside: an input error, not a clinical threshold).
 _AGE_RANGE = (0, 130)
@@ -108,8 +114,11 @@ def subjects_frame(study: Study) -> pd.DataFrame:
         frame = study.subjects.frame.copy()
         frame["subject_id"] = frame["subject_id"].astype("string")
         return frame.drop_duplicates("subject_id").reset_index(drop=True)
-    seen = [study.observations.frame["subject_id"].astype("string")]
+    # the distinct observation ids in order of appearance are the uniques of their codes
+    # (made once per column, :func:`text_codes`), not a second pass over every row
+    _, seen = text_codes(study.observations.frame["subject_id"])
+    ids: np.ndarray | pd.api.extensions.ExtensionArray = seen
     if study.events is not None:
-        seen.append(study.events.frame["subject_id"].astype("string"))
-    ids = pd.concat(seen).dropna().unique()
+        both = [pd.Series(seen, dtype="string"), study.events.frame["subject_id"].astype("string")]
+        ids = pd.concat(both).dropna().unique()
     return pd.DataFrame({"subject_id": pd.array(np.asarray(ids, dtype=object), dtype="string")})

@@ -212,3 +212,46 @@ def test_input_is_not_mutated():
     before = frame.copy()
     summarize_hematology(frame)
     pd.testing.assert_frame_equal(frame, before)
+
+
+def test_lineage_grades_from_the_pipelines_levels_equal_grading_the_rows() -> None:
+    """aegrade.grade hands its grades as bytes and the rows already selected per parameter
+    to the lineage grades; they agree with grading the lineage rows anew, including rows
+    at or before day 0, without a day, without a value and of an unknown subject."""
+    import aegrade
+    from aegrade.grading.hematology import LINEAGES
+    from aegrade.read import load_study
+
+    obs = pd.DataFrame(
+        {
+            "subject_id": ["A", "A", "A", "A", "B", "B", "B", "C", None, "A"],
+            "day": [-2, 0, 3, 7, 1, None, 5, 2, 4, 9],
+            "parameter": [
+                "NEUT",
+                "NEUT",
+                "NEUT",
+                "PLAT",
+                "HGB",
+                "NEUT",
+                "WBC",
+                "LYM",
+                "NEUT",
+                "HGB",
+            ],
+            "value": [0.4, 0.3, 1.2, 20, 70, 0.1, None, 0.3, 0.1, 95],
+            "unit": ["10^9/L"] * 4 + ["g/L", "10^9/L", "10^9/L", "10^9/L", "10^9/L", "g/L"],
+        }
+    )
+    subjects = pd.DataFrame({"subject_id": ["A", "B", "C", "D"]})
+    study = load_study(observations=obs, subjects=subjects)
+    columns = list(LINEAGES.values())
+    via_grade = aegrade.grade(study, errors="coerce", crs=None, icans=None).subject_summary[columns]
+    alone = summarize_hematology(study, errors="coerce").subject_summary[columns]
+    pd.testing.assert_frame_equal(via_grade.reset_index(drop=True), alone.reset_index(drop=True))
+    got = via_grade.astype(object).where(via_grade.notna(), None).to_numpy().tolist()
+    assert got == [
+        [2, 2, 4, None, None],  # A: day -2 and 0 are baseline; PLAT 20, HGB 95 g/L
+        [None, 3, None, None, None],  # B: NEUT without a day, WBC without a value
+        [None, None, None, None, 3],
+        [None, None, None, None, None],
+    ]

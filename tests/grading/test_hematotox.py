@@ -222,3 +222,30 @@ def test_score_from_canonical_frame():
     out = score_car_hematotox(frame, subjects=["A", "B"])
     assert out["car_hematotox_score"].tolist()[0] == 7
     assert pd.isna(out["car_hematotox_score"].tolist()[1])
+
+
+def test_reasons_per_distinct_case_spell_out_every_subject() -> None:
+    """Subjects sharing a case share its text; each text names its own points, the missing
+    markers and the window words; a subject without window words has no reason."""
+    import numpy as np
+
+    base = pd.DataFrame(
+        {
+            "subject_id": ["A"] * 5 + ["B"] * 5 + ["C", "C", "D"],
+            "parameter": ["PLAT", "NEUT", "HGB", "CRP", "FERRITIN"] * 2 + ["PLAT", "CRP", "HGB"],
+            "value": [60, 0.9, 85, 12, 800, 60, 0.9, 85, 12, 800, 200, 40, 95],
+        }
+    )
+    window = np.array(["w1", "w1", "w2", None], dtype=object)
+    out = score_car_hematotox(base, subjects=["A", "B", "C", "D"], window=window)
+    reason = out["car_hematotox_reason"]
+    want = "score 5 = PLAT 2 + NEUT 1 + HGB 1 + CRP 0 + FERRITIN 1 [car-hematotox], from the w1"
+    assert reason[0] == reason[1] == want
+    assert reason[2] == (
+        "not scored: no value (w2) for NEUT, HGB, FERRITIN; points present: "
+        "PLAT 0 + NEUT NA + HGB NA + CRP 1 + FERRITIN NA"
+    )
+    assert pd.isna(reason[3])
+    assert str(reason.dtype) == "string"
+    empty = score_car_hematotox(base.iloc[:0], subjects=[])
+    assert len(empty) == 0 and str(empty["car_hematotox_reason"].dtype) == "string"

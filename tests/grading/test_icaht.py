@@ -293,3 +293,28 @@ def test_date_only_lab_dates_count_calendar_days():
     subjects = pd.DataFrame({"subject_id": ["S1"], "treatment_start": ["2024-03-01T14:00"]})
     row = summarize_hematology(Study(Table(obs), subjects=Table(subjects))).subject_summary
     assert (row.iloc[0]["days_anc_le_500"], row.iloc[0]["icaht_late_grade"]) == (0, 3)
+
+
+def test_early_reasons_of_the_same_case_are_the_same_text() -> None:
+    """The early reason is written once per distinct case: two subjects with the same days
+    read the same text, a third its own, and a subject with no ANC in the window the
+    not-graded text."""
+    anc = pd.DataFrame(
+        {
+            "subject_id": ["A", "A", "A", "B", "B", "B", "C", "D"],
+            "day": [1, 2, 3, 1, 2, 3, 1, 45],
+            "value": [0.05, 0.05, 2.5, 0.05, 0.05, 2.5, 0.3, 0.2],
+            "unit": "10^9/L",
+        }
+    )
+    out = grade_icaht(anc, subjects=["A", "B", "C", "D"])
+    early = out["icaht_early_reason"]
+    assert early[0] == early[1]
+    assert early[0].startswith("grade 1: ANC <=500/uL for 2 days, ANC <=100/uL for 2 days")
+    assert "[icaht-2023/early/anc-le-500/1]" in early[0]
+    assert early[2] != early[0] and early[2].startswith("grade 2: ANC <=500/uL for 8 days")
+    assert early[3] == "not graded: no ANC measured in days 0-30"
+    assert (
+        out["icaht_late_reason"][3]
+        == "grade 3: lowest ANC 200/uL on day 45 (1 values after day 30)"
+    )

@@ -171,3 +171,44 @@ def test_rejected_value_is_never_a_baseline() -> None:
     # -5 is implausible: the baseline is 30 (normal), so 90 > 2 x ULN is graded on ULN: 1
     assert out["grade_high"].tolist()[2] == 1
     assert pd.isna(out["grade_high"].iloc[1])
+
+
+def test_lab_levels_are_the_grade_columns_as_bytes() -> None:
+    """lab_levels gives what the nullable grade columns hold, -1 for NA (not graded, or an
+    input problem), and reason_codes, stack_directions and the pipeline read the same from
+    them as from the columns."""
+    from aegrade.episodes.labs import stack_directions
+    from aegrade.grading.labs import assemble_grades, grade_prepared, lab_levels
+    from aegrade.prepare.observations import prepare_observations
+    from aegrade.schema import reason_codes
+
+    data = pd.DataFrame(
+        {
+            "subject_id": "S1",
+            "day": [0, 1, 2, 3, 4, 5],
+            "parameter": ["PLAT", "K", "K", "PLAT", "XYZ", "K"],
+            "value": [40, 6.5, 3.0, "x", 1, 4.0],
+            "unit": ["10^9/L", "mmol/L", "mmol/L", "10^9/L", "", "mmol/L"],
+            "lln": [150, 3.5, 3.5, 150, None, 3.5],
+            "uln": [400, 5.1, 5.1, 400, None, 5.1],
+        }
+    )
+    prep = prepare_observations(data, errors="coerce")
+    plan, low, high = grade_prepared(prep, "ctcae-v5.0")
+    graded = assemble_grades(data, prep, plan, low, high)
+    levels = lab_levels(prep, low, high)
+    for side, level in zip(("low", "high"), levels, strict=True):
+        assert level.dtype == np.int8
+        want = graded[f"grade_{side}"].to_numpy(dtype=np.int8, na_value=-1)
+        assert level.tolist() == want.tolist()
+    assert levels[0].tolist() == [3, 0, 2, -1, -1, 0]  # "x" is an input problem: -1
+    assert list(reason_codes(graded, levels)) == list(reason_codes(graded))
+    day = np.arange(6, dtype=float)
+    a, b = stack_directions(graded, day, levels), stack_directions(graded, day)
+    assert a.grades.dtype == b.grades.dtype == np.int8
+    assert a.grades.tolist() == b.grades.tolist() and a.key.tolist() == b.key.tolist()
+    from aegrade.pipeline import conform_graded_observations
+
+    pd.testing.assert_frame_equal(
+        conform_graded_observations(graded, levels=levels), conform_graded_observations(graded)
+    )

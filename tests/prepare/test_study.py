@@ -190,3 +190,55 @@ def test_has_code_without_a_parameter_column_is_false_everywhere() -> None:
     ready = prepare_study(load_study(obs))
     assert ready.code.tolist() == [None, None]
     assert ready.has_code({"TEMP"}).tolist() == [False, False]
+
+
+def test_blank_and_missing_ids_found_on_the_distinct_ids() -> None:
+    """Missing, empty and spaces-only ids are each a missing_subject row; the test runs on
+    the distinct ids (their codes) and gives the same rows as the test of every row."""
+    from aegrade.prepare.study import _no_subject
+
+    ids = pd.Series(["S1", "  ", None, "", " S2 ", "S1", "\t"], dtype=object)
+    got = _no_subject(ids)
+    text = ids.astype("string").str.strip()
+    want = (text.isna() | (text == "")).to_numpy(bool)
+    assert got.tolist() == want.tolist() == [False, True, True, True, False, False, True]
+    assert _no_subject(pd.Series([], dtype="string")).tolist() == []
+    obs = pd.DataFrame(
+        {"subject_id": ["S1", " ", None], "day": [1, 1, 1], "parameter": "HGB", "value": 12,
+         "unit": "g/dL"}
+    )  # fmt: skip
+    issues = prepare_study(load_study(obs)).issues
+    assert issues.loc[issues["check"] == "missing_subject", "row"].tolist() == [1, 2]
+
+
+def test_parameter_codes_resolved_once_and_shared_read_only() -> None:
+    """prepare_study resolves each row's parameter once; the value preparation reads the
+    same array (not resolved again), which nobody may change."""
+    obs = pd.DataFrame(
+        {"subject_id": "S1", "day": [0, 1, 2], "parameter": ["HGB", "anc", "what"],
+         "value": [12, 1.5, 3], "unit": ["g/dL", "10^9/L", ""]}
+    )  # fmt: skip
+    ready = prepare_study(load_study(obs))
+    index, names = ready.code_table
+    assert ready.prep.param_index is index and not index.flags.writeable
+    assert names[index].tolist() == ["HGB", "NEUT", None]
+    assert ready.prep.code.tolist() == ["HGB", "NEUT", None]
+
+
+def test_code_rows_are_the_rows_has_code_finds_before_and_after_the_values() -> None:
+    """code_rows gives the positions of has_code, with or without the prepared values; with
+    them, a code no row has is answered from the counts per parameter."""
+    import numpy as np
+
+    obs = pd.DataFrame(
+        {"subject_id": "S1", "day": [0, 1, 2, 3], "parameter": ["TEMP", "ALT", "ICE", "TEMP"],
+         "value": [38.5, 40, 8, 37], "unit": ["degC", "U/L", "", "degC"]}
+    )  # fmt: skip
+    ready = prepare_study(load_study(obs))
+    for codes in ({"TEMP"}, {"ICE", "ALT"}, {"TOCILIZUMAB"}, {"NOT A CODE"}):
+        before = ready.code_rows(codes).tolist()
+        assert before == np.flatnonzero(ready.has_code(codes)).tolist()
+        _ = ready.prep  # the values prepared: their counts may answer
+        assert ready.code_rows(codes).tolist() == before
+    assert ready.code_rows({"TEMP"}).tolist() == [0, 3]
+    assert ready.code_rows({"TOCILIZUMAB"}).tolist() == []

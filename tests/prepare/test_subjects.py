@@ -44,3 +44,14 @@ def test_without_a_subjects_table_the_subjects_seen_count() -> None:
     frame = subjects_frame(Study(Table(OBS), events=Table(events)))
     assert frame["subject_id"].tolist() == ["S1", "S2", "S9"]
     assert str(frame["subject_id"].dtype) == "string"
+
+
+def test_subjects_without_a_table_in_order_of_appearance_with_events() -> None:
+    """Without a subjects table, the observation ids (their distinct coded ids) come first in
+    order of appearance, then event ids not seen, never a missing id."""
+    obs = pd.DataFrame({"subject_id": ["S2", None, "S1", "S2"]})
+    events = pd.DataFrame({"subject_id": ["S3", "S1", None, "S4"]})
+    study = Study(Table(obs), events=Table(events))
+    assert subjects_frame(study)["subject_id"].tolist() == ["S2", "S1", "S3", "S4"]
+    assert subjects_frame(Study(Table(obs)))["subject_id"].tolist() == ["S2", "S1"]
+    assert str(subjects_frame(Study(Table(obs)))["subject_id"].dtype) == "string"

@@ -348,3 +348,20 @@ def test_reason_codes_read_the_worse_grade_of_both_sides_with_missing_below_all(
     expected = ["graded", "graded", "no_criteria", "grade_0", "grade_0"]
     expected += ["not_graded" if signed else "grade_0", "graded"]
     assert list(reason_codes(frame)) == expected
+
+
+def test_integer_columns_become_int64_as_they_are() -> None:
+    """An integer column of any width (numpy or nullable) becomes Int64 with its values and
+    missing cells, as the fraction test of other columns would make it; a float column
+    with a fraction still loses that cell."""
+    from aegrade.schema import _cast
+
+    cases = [
+        (pd.Series(np.array([1, 2, 3], np.int32)), [1, 2, 3]),
+        (pd.Series(pd.array([1, None, 3], dtype="Int8")), [1, None, 3]),
+        (pd.Series([1.0, 2.5, None]), [1, None, None]),
+    ]
+    for column, want in cases:
+        got = _cast(column, "Int64")
+        assert str(got.dtype) == "Int64"
+        assert got.astype(object).where(got.notna(), None).tolist() == want
