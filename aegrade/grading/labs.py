@@ -3,8 +3,9 @@
 Rows are grouped by parameter once (a stable argsort); each criteria entry is then evaluated on
 its whole group with numpy, grades tried from the most severe down (``_predicates``). Entries
 of the common shapes (:mod:`aegrade.grading.compiled`) are graded in blocks of
-:data:`BLOCK_ROWS` rows, each block's columns put in parameter order once, so that a group is
-a slice and a block's temporaries are reused; the others see each parameter's rows whole. Reasons,
+:data:`BLOCK_ROWS` rows, each block's columns put in parameter order once (where each row goes
+found in cache-sized chunks, :func:`_destinations`), so that a group is a slice and a block's
+temporaries are reused; the others see each parameter's rows whole. Reasons,
 terms and rule ids are small categorical tables indexed by integer codes, so the cost of the
 text does not grow with the number of rows.
 """

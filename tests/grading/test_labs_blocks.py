@@ -295,3 +295,19 @@ def test_destinations_invert_one_stable_sort_of_every_row(
 def test_destinations_of_a_small_example() -> None:
     key = np.array([3, 0, 3, 1, 0, 3], np.uint8)
     assert labs._destinations(key).tolist() == [3, 0, 4, 2, 1, 5]
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+@pytest.mark.parametrize("chunk", [1, 5, 64])
+def test_blocks_put_in_order_chunk_by_chunk_grade_as_in_one_chunk(
+    monkeypatch: pytest.MonkeyPatch, workers: int, chunk: int
+) -> None:
+    # the positions in parameter order found in chunks of a few rows: the same grades,
+    # reviews and reasons as one chunk of the whole block, on 1-3 threads, blocks of 7 and 250
+    data = _messy(1500, seed=7)
+    whole = _graded(data, 1 << 30, errors="coerce", threads=1)
+    monkeypatch.setattr(labs, "_CHUNK_ROWS", chunk)
+    for block in (1 << 30, 250, TINY):
+        got = _graded(data, block, errors="coerce", threads=workers)
+        pd.testing.assert_frame_equal(whole, got, check_exact=True)
+    assert whole["grade_low"].dropna().nunique() >= 4 and whole["review"].any()
