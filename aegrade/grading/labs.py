@@ -3,8 +3,9 @@
 Rows are grouped by parameter once (a stable argsort); each criteria entry is then evaluated on
 its whole group with numpy, grades tried from the most severe down (``_predicates``). Entries
 of the common shapes (:mod:`aegrade.grading.compiled`) are graded in blocks of
-:data:`BLOCK_ROWS` rows, each block's columns put in parameter order once, so that a group is
-a slice and a block's temporaries are reused; the others see each parameter's rows whole. Reasons,
+:data:`BLOCK_ROWS` rows, each block's columns put in parameter order once (where each row goes
+found in cache-sized chunks, :func:`_destinations`), so that a group is a slice and a block's
+temporaries are reused; the others see each parameter's rows whole. Reasons,
 terms and rule ids are small categorical tables indexed by integer codes, so the cost of the
 text does not grow with the number of rows.
 """
@@ -500,9 +501,7 @@ def _grade_compiled(
             {"low": low.review, "high": high.review},
         )
     else:
-        order = np.argsort(key, kind="stable")
-        dest = np.empty(n, np.intp)  # where each row goes in parameter order
-        dest[order] = np.arange(n)
+        dest = _destinations(key)  # where each row goes in parameter order
         source = _Sorted(prep, dest)
         label = {"low": np.empty(n, np.int32), "high": np.empty(n, np.int32)}
         review = {"low": np.empty(n, bool), "high": np.empty(n, bool)}
@@ -585,6 +584,48 @@ def _sort_key(param_index: npt.NDArray[np.integer[Any]], counts: npt.NDArray[np.
     table = np.zeros(len(counts), np.uint8)  # the last element: parameter -1 (unknown), 0
     table[present] = np.arange(1, len(present) + 1)
     return table[param_index]
+
+
+#: Rows whose stable order by key is found at a time in :func:`_destinations`: their key, order
+#: and positions stay in cache.
+_CHUNK_ROWS = 1 << 14
+
+
+def _destinations(key: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.intp]:
+    """Where each row goes when the rows are put in stable order by ``key`` (the inverse of
+    ``np.argsort(key, kind="stable")``), found in cache-sized chunks of rows.
+
+    The inverse of a whole block's order is a scatter whose writes sweep the block once per
+    key value; here each chunk is sorted on its own and its rows of key ``k`` go, in their
+    order, after the rows of ``k`` of the chunks before it: the same positions.
+
+    >>> _destinations(np.array([2, 0, 2, 1], np.uint8)).tolist()
+    [2, 0, 3, 1]
+    """
+    n = len(key)
+    if key.dtype != np.uint8:  # wide keys (255 parameters or more): one sort of every row
+        dest = np.empty(n, np.intp)
+        dest[np.argsort(key, kind="stable")] = np.arange(n)
+        return dest
+    size = int(key.max()) + 1 if n else 1
+    chunks = range(0, n, _CHUNK_ROWS)
+    counts = np.empty((len(chunks), size), np.intp)  # rows per key of each chunk
+    for j, at in enumerate(chunks):
+        counts[j] = np.bincount(key[at : at + _CHUNK_ROWS], minlength=size)
+    total = counts.sum(axis=0)
+    start = np.cumsum(total) - total  # first position of each key
+    dest = np.empty(n, np.intp)
+    step = np.arange(_CHUNK_ROWS)
+    for j, at in enumerate(chunks):
+        part = key[at : at + _CHUNK_ROWS]
+        here = counts[j]
+        # a sorted chunk's run of key k, numbered from 0, goes to start[k] onwards
+        shift = start - (np.cumsum(here) - here)
+        to = np.repeat(shift, here)
+        to += step[: len(part)]
+        dest[at : at + len(part)][np.argsort(part, kind="stable")] = to
+        start += here
+    return dest
 
 
 class _Sorted:

@@ -267,3 +267,47 @@ def test_no_rows_grade_to_no_rows(workers: int) -> None:
     # issue 15: no rows, no blocks of label pairs: no pair occurs (the fuzz test found it)
     got = grade_labs(lab_rows(10).head(0), threads=workers)
     assert len(got) == 0 and "grade_low" in got.columns and "reason" in got.columns
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7, 1 << 14])
+@pytest.mark.parametrize("n", [0, 1, 2, 13, 100, 5000])
+@pytest.mark.parametrize("keys", [1, 2, 21, 255])
+def test_destinations_invert_one_stable_sort_of_every_row(
+    monkeypatch: pytest.MonkeyPatch, chunk: int, n: int, keys: int
+) -> None:
+    """Each chunk sorted on its own gives the positions of one stable sort of the whole block
+    (ties keep row order across chunks), for one-byte keys and the wide (int16) ones."""
+    monkeypatch.setattr(labs, "_CHUNK_ROWS", chunk)
+    rng = np.random.default_rng(n * 31 + keys)
+    for key in (
+        rng.integers(0, keys, n).astype(np.uint8),
+        np.sort(rng.integers(0, keys, n)).astype(np.uint8),  # already in order
+        (rng.integers(0, keys, n) - 1).astype(np.int16),  # wide keys, -1: unknown parameter
+    ):
+        want = np.empty(n, np.intp)
+        want[np.argsort(key, kind="stable")] = np.arange(n)
+        got = labs._destinations(key)
+        assert got.dtype == np.intp
+        np.testing.assert_array_equal(got, want)
+        assert sorted(got.tolist()) == list(range(n))  # a permutation
+
+
+def test_destinations_of_a_small_example() -> None:
+    key = np.array([3, 0, 3, 1, 0, 3], np.uint8)
+    assert labs._destinations(key).tolist() == [3, 0, 4, 2, 1, 5]
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+@pytest.mark.parametrize("chunk", [1, 5, 64])
+def test_blocks_put_in_order_chunk_by_chunk_grade_as_in_one_chunk(
+    monkeypatch: pytest.MonkeyPatch, workers: int, chunk: int
+) -> None:
+    # the positions in parameter order found in chunks of a few rows: the same grades,
+    # reviews and reasons as one chunk of the whole block, on 1-3 threads, blocks of 7 and 250
+    data = _messy(1500, seed=7)
+    whole = _graded(data, 1 << 30, errors="coerce", threads=1)
+    monkeypatch.setattr(labs, "_CHUNK_ROWS", chunk)
+    for block in (1 << 30, 250, TINY):
+        got = _graded(data, block, errors="coerce", threads=workers)
+        pd.testing.assert_frame_equal(whole, got, check_exact=True)
+    assert whole["grade_low"].dropna().nunique() >= 4 and whole["review"].any()
