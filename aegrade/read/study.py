@@ -220,7 +220,8 @@ def text_ids(ids: pd.Series) -> pd.Series:
         return _cell_ids(ids)
     # one dtype (a csv's numbers or text): each distinct id once, then a take (a million
     # rows hold a few thousand subjects); object columns mix types that factorize would join
-    codes, uniques = pd.factorize(ids, use_na_sentinel=True)
+    dense = _dense_factorize(ids)
+    codes, uniques = dense if dense is not None else pd.factorize(ids, use_na_sentinel=True)
     distinct = _cell_ids(pd.Series(uniques, copy=False)).array
     out = pd.Series(distinct.take(codes, allow_fill=True), index=ids.index, dtype="string")
     to_arrow = getattr(out.array, "__arrow_array__", None)
@@ -233,6 +234,27 @@ def text_ids(ids: pd.Series) -> pd.Series:
             np.asarray(texts, dtype=object),
         )
     return out
+
+
+def _dense_factorize(ids: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """``pd.factorize`` of a numpy integer column whose values span at most a few times its
+    length (numbered subjects: 1..2000 in a million rows) by a table over that span instead
+    of a hash table: the same codes and uniques (in order of first appearance), in a third
+    of the time. None for any other column."""
+    if not (isinstance(ids.dtype, np.dtype) and ids.dtype.kind in "iu") or not len(ids):
+        return None
+    values = ids.to_numpy()
+    low, high = int(values.min()), int(values.max())
+    if high - low >= max(4 * len(values), 1 << 16):
+        return None
+    offset = (values - low).astype(np.intp)
+    first = np.full(high - low + 1, len(values), np.intp)
+    first[offset[::-1]] = np.arange(len(values) - 1, -1, -1)  # the first row of a value wins
+    seen = np.flatnonzero(first < len(values))
+    order = seen[np.argsort(first[seen], kind="stable")]  # in order of first appearance
+    rank = np.empty(len(first), np.intp)
+    rank[order] = np.arange(len(order))
+    return rank[offset], values[first[order]]
 
 
 def _cell_ids(ids: pd.Series) -> pd.Series:

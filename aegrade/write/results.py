@@ -27,6 +27,7 @@ from aegrade.write.neutralize import neutralize_about, neutralize_formulas
 from aegrade.write.streaming import write_csv, write_xlsx
 
 if TYPE_CHECKING:
+    import numpy as np
     import pyarrow as pa
 
     from aegrade.pipeline import GradeResult
@@ -460,11 +461,17 @@ def _arrow_column(column: pd.Series, kind: pa.DataType) -> Any:
         ):
             return None
         codes = column.cat.codes.to_numpy()
-        indices = pa.array(codes.astype(np.int32), mask=codes < 0, type=pa.int32())
+        indices = _numpy_array(pa.int32(), codes.astype(np.int32), codes >= 0)
         values = pa.array(categories.to_numpy(dtype=object), type=pa.string())
-        return pa.DictionaryArray.from_arrays(indices, values)
+        # codes are -1 (missing, masked above) or positions in the categories: no check
+        return pa.DictionaryArray.from_arrays(indices, values, safe=False)
     if isinstance(dtype, pd.Int64Dtype) and pa.types.is_int64(kind):
-        return column.array.__arrow_array__(type=kind)  # its values and mask
+        # its values and mask, as pandas' own __arrow_array__ reads them (the public
+        # to_numpy(na_value=) writes a filled copy: slower than pyarrow's mask reading)
+        values = getattr(column.array, "_data", None)
+        if not isinstance(values, np.ndarray) or values.dtype != np.int64:
+            return column.array.__arrow_array__(type=kind)
+        return _numpy_array(kind, values, ~column.array.isna())
     if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
         text = column.array.__arrow_array__()
         return text if text.type == kind else text.cast(kind)
@@ -474,8 +481,27 @@ def _arrow_column(column: pd.Series, kind: pa.DataType) -> Any:
         "bool": pa.types.is_boolean,
     }
     if isinstance(dtype, np.dtype) and dtype.name in numpy_kinds and numpy_kinds[dtype.name](kind):
-        return pa.array(column.to_numpy(), type=kind, from_pandas=True)  # NaN is missing
+        values = column.to_numpy()
+        if dtype.name == "float64":  # NaN is missing, as from_pandas reads it
+            return _numpy_array(kind, values, ~np.isnan(values))
+        return pa.array(values, type=kind, from_pandas=True)
     return None
+
+
+def _numpy_array(kind: pa.DataType, values: np.ndarray, valid: np.ndarray) -> pa.Array:
+    """The Arrow array of fixed-width type ``kind`` over a numpy array's own buffer (no
+    copy), missing where ``valid`` is False (no validity bitmap when nothing is missing):
+    the array ``pa.array(values, mask=~valid)`` makes, in a tenth of its time (pyarrow
+    reads a boolean mask byte by byte; a bitmap packed by numpy is one pass)."""
+    import numpy as np
+    import pyarrow as pa
+
+    values = np.ascontiguousarray(values)
+    missing = len(values) - int(np.count_nonzero(valid))
+    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little")) if missing else None
+    return pa.Array.from_buffers(
+        kind, len(values), [bitmap, pa.py_buffer(values)], null_count=missing
+    )
 
 
 def _has_statistics(field: pa.Field) -> bool:

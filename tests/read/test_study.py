@@ -148,6 +148,7 @@ ID_COLUMNS = {
     "numpy scalars": pd.Series([np.int64(12), np.float32(3)], dtype=object),
     "floats": pd.Series([1.0, 2.5, float("nan"), -0.0, 1e15]),
     "integers": pd.Series([7, 8, 9]),
+    "numbered subjects": pd.Series([1786, 427, 1786, 3, 427, 2000, 3], dtype=np.int64),
     "nullable integers": pd.Series([7, None], dtype="Int64"),
     "text": pd.Series([" a ", "b", None, ""], dtype="string"),
     "categorical": pd.Series(pd.Categorical(["01", "1", None])),
@@ -219,3 +220,31 @@ def test_ids_are_made_text_once_unless_the_shaping_replaced_them(
     study = load_study(wide)
     assert calls == [2, 4]  # made long: the repeated ids are a new column, made text again
     assert study.observations.frame["subject_id"].tolist() == ["01", "01", "02", "02"]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([1786, 427, 1786, 3, 427, 2000, 3]),
+        np.array([-(2**63), -(2**63) + 4, -(2**63)]),
+        np.array([2**64 - 1, 2**64 - 3, 2**64 - 1], dtype=np.uint64),
+        np.array([5], dtype=np.int32),
+        np.random.default_rng(5).integers(-50, 3000, 10_000),
+    ],
+    ids=["numbered", "lowest", "highest-unsigned", "one", "random"],
+)
+def test_dense_factorize_is_pandas_factorize(values: np.ndarray) -> None:
+    """Integer ids over a small span: the codes and uniques ``pd.factorize`` gives (first
+    appearance order, the column's dtype); a wide span or another dtype is not handled."""
+    from aegrade.read.study import _dense_factorize
+
+    ids = pd.Series(values)
+    got = _dense_factorize(ids)
+    assert got is not None
+    codes, uniques = pd.factorize(ids)
+    assert got[0].tolist() == codes.tolist() and got[1].tolist() == list(uniques)
+    assert got[1].dtype == values.dtype
+    assert _dense_factorize(pd.Series([0, 2**40])) is None
+    assert _dense_factorize(pd.Series([1, 2], dtype="Int64")) is None
+    assert _dense_factorize(pd.Series([1.0, 2.0])) is None
+    assert _dense_factorize(pd.Series([], dtype=np.int64)) is None

@@ -335,6 +335,50 @@ def test_the_arrow_table_is_what_from_pandas_builds(extra: dict[str, object], di
     assert all(built) is direct
 
 
+@pytest.mark.parametrize("share", [0.0, 0.3, 1.0], ids=["none-missing", "some", "all"])
+def test_columns_from_buffers_are_the_arrays_and_bytes_of_from_pandas(
+    tmp_path: Path, share: float
+) -> None:
+    """1,003 rows (a bitmap not a whole number of bytes), cells missing at random: the
+    floats, nullable integers and categoricals built from their numpy buffers are the
+    arrays ``from_pandas`` makes, with a validity bitmap only when a cell is missing, and
+    the Parquet file is the same bytes."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from aegrade.schema import arrow_schema
+    from aegrade.write.results import _arrow_table, _numpy_array
+
+    rng = np.random.default_rng(7)
+    n = 1003
+    missing = rng.random(n) < share
+    day = np.where(missing, np.nan, rng.integers(-5, 40, n).astype(float))
+    grades = rng.integers(0, 5, n)
+    frame = pd.DataFrame(
+        {
+            "day": day,
+            "grade": pd.array(np.where(missing, None, grades), dtype="Int64"),
+            "term": pd.Categorical(np.where(missing, None, np.array(["a", "b", "c"])[grades % 3])),
+            # a column that is a strided view of a 2-D block
+            "lln": np.repeat(np.where(missing, np.nan, 1.5), 2).reshape(n, 2)[:, 0],
+        }
+    )
+    schema = arrow_schema(frame)
+    expected = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    got = _arrow_table(frame, schema)
+    assert got.equals(expected)
+    assert got.column("grade").null_count == int(missing.sum())
+    assert (got.column("day").chunk(0).buffers()[0] is None) is (share == 0.0)
+    pq.write_table(expected, tmp_path / "a.parquet", compression="snappy")
+    pq.write_table(got, tmp_path / "b.parquet", compression="snappy")
+    assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
+    values = rng.integers(-3, 3, n).astype(np.int32)
+    valid = ~missing
+    made = _numpy_array(pa.int32(), values, valid)
+    assert made.equals(pa.array(values, mask=~valid, type=pa.int32()))
+    assert made.null_count == int(missing.sum())
+
+
 def _parquet_study(folder: Path) -> Path:
     """Labs with a neutropenia episode, a fever (CRS/ICANS, the febrile-neutropenia listing)
     and a text value: every table a Parquet run writes, and object columns among them."""
