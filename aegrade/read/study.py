@@ -258,28 +258,56 @@ def _dense_factorize(ids: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def _cell_ids(ids: pd.Series) -> pd.Series:
-    """:func:`text_ids` cell by cell, vectorised over the column."""
+    """:func:`text_ids` cell by cell, vectorised over the column. Integers are written
+    exactly, whatever their size (an 18-digit claims or EHR patient number is not rounded
+    through a float: two such patients stay two); a whole float is written as the integer it
+    holds (a spreadsheet's number: its precision is the spreadsheet's)."""
     numbers = _numbers(ids)
     if not numbers.any():  # text (a csv's ids): no number to parse
         text = ids.astype("string").str.strip()
         return text.mask(text == "")
+    if pd.api.types.is_integer_dtype(ids.dtype):  # int64, uint64, Int64: exact as text
+        return ids.astype("string")
     out = np.full(len(ids), pd.NA, dtype=object)
+    at = np.flatnonzero(numbers)
     if pd.api.types.is_numeric_dtype(ids.dtype) and not isinstance(ids.dtype, pd.CategoricalDtype):
+        exact = np.zeros(len(at), dtype=bool)
         number = ids.to_numpy(dtype=float, na_value=np.nan)[numbers]
-    else:
-        cells = pd.Series(ids.to_numpy(dtype=object)[numbers])
-        number = pd.to_numeric(cells, errors="coerce").to_numpy(float)
+    else:  # a spreadsheet's or pandas' mixed column: Python and numpy integers kept exact
+        cells = ids.to_numpy(dtype=object)[numbers]
+        exact = np.asarray(_is_integer(cells), dtype=bool)
+        out[at[exact]] = _integer_text(cells[exact])
+        number = np.full(len(at), np.nan)
+        number[~exact] = pd.to_numeric(pd.Series(cells[~exact]), errors="coerce").to_numpy(float)
     with np.errstate(invalid="ignore"):  # inf % 1 is NaN, and not whole
         whole = np.isfinite(number) & (number % 1 == 0)
-    at = np.flatnonzero(numbers)
-    out[at[whole]] = pd.Series(number[whole]).astype("int64").astype("string").to_numpy(object)
+    out[at[whole]] = _whole_text(number[whole])
     other = np.ones(len(ids), dtype=bool)
-    other[at[whole]] = False  # text, and numbers that are not whole (2.5, inf): as written
+    other[at[whole | exact]] = False  # text, and numbers that are not whole (2.5, inf): as written
     if other.any():
         words = ids.iloc[np.flatnonzero(other)].astype("string").str.strip()
         out[other] = words.to_numpy(object)
     text = pd.Series(out, index=ids.index, dtype="string")
     return text.mask(text == "")
+
+
+#: Whether a cell is a Python or numpy integer (never a flag), cell by cell in C's loop.
+_is_integer = np.frompyfunc(
+    lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)), 1, 1
+)
+#: An integer (or a whole float) as the exact decimal text of its value.
+_integer_text = np.frompyfunc(lambda v: str(int(v)), 1, 1)
+
+
+def _whole_text(number: np.ndarray) -> np.ndarray:
+    """Whole floats as the text of the integers they hold: through int64 where they fit, as
+    Python integers beyond (1e20 is ``100000000000000000000``, never int64's wrap-around)."""
+    out = np.empty(len(number), dtype=object)
+    small = np.abs(number) < 2.0**63
+    out[small] = pd.Series(number[small]).astype("int64").astype("string").to_numpy(object)
+    if not small.all():
+        out[~small] = _integer_text(number[~small])
+    return out
 
 
 def _numbers(ids: pd.Series) -> np.ndarray:

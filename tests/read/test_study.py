@@ -155,6 +155,14 @@ ID_COLUMNS = {
     "numeric categorical": pd.Series(pd.Categorical([1.0, 2.0, None])),
     "flags": pd.Series([True, False]),
     "empty": pd.Series([], dtype=object),
+    # claims and EHR patient numbers: beyond 2**53 a float cannot tell them apart
+    "18-digit integers": pd.Series([123456789012345678, 123456789012345679, 2**63 - 1]),
+    "unsigned integers": pd.Series([2**64 - 1, 5], dtype=np.uint64),
+    "nullable 18-digit integers": pd.Series([123456789012345678, None], dtype="Int64"),
+    "integers beyond int64": pd.Series(
+        [99999999999999999999, 99999999999999999998, 2**70, -(2**64), "S1"], dtype=object
+    ),
+    "whole floats beyond int64": pd.Series([1e20, -1e19, 3.0]),
 }
 
 
@@ -182,6 +190,19 @@ def test_text_ids_joins_one_subject_written_three_ways() -> None:
     )
     subjects = set(load_study(obs).observations.frame["subject_id"])
     assert subjects == {"1001", "01001"}
+
+
+def test_long_numeric_ids_in_a_csv_stay_distinct_subjects(tmp_path: Path) -> None:
+    # pyarrow reads the 18-digit ids as int64 and pandas the 20-digit ones as Python ints:
+    # rounded through a float, the four patients became two with wrong numbers
+    ids = ["123456789012345678", "123456789012345679", "99999999999999999999"]
+    ids.append("99999999999999999998")
+    path = tmp_path / "labs.csv"
+    rows = "".join(f"{i},ANC,0.4,10^9/L,1\n" for i in ids)
+    path.write_text("subject_id,parameter,value,unit,day\n" + rows)
+    frame = load_study(path).observations.frame
+    assert frame["subject_id"].tolist() == ids
+    assert aegrade.grade(load_study(path)).subject_summary["subject_id"].tolist() == ids
 
 
 def test_ids_are_made_text_once_unless_the_shaping_replaced_them(
