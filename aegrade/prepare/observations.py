@@ -318,22 +318,16 @@ def prepare_observations(
     bad_unit = status != 0
     any_bad_unit = bool(bad_unit.any())
 
-    def to_canonical(x: np.ndarray) -> np.ndarray:
-        return _to_canonical(
-            x,
-            None if converted.identity else offset,
-            None if converted.identity else scale,
-            bad_unit if any_bad_unit else None,
-            workers,
-        )
-
-    lln, uln = to_canonical(lln_raw), to_canonical(uln_raw)
+    convert = (  # _to_canonical's (offset, scale, bad_unit)
+        None if converted.identity else offset,
+        None if converted.identity else scale,
+        bad_unit if any_bad_unit else None,
+    )
     # one laboratory's range per parameter, as is common: found once, read by the unit-fit
-    # check (where no row converts, the raw range is the canonical one) and by grading
-    fixed = (
-        None
-        if converted.counts is None
-        else _constant_per_parameter([lln, uln], param_index, converted.counts, workers)
+    # check (where no row converts, the raw range is the canonical one) and by grading; the
+    # ranges converted in the same pass
+    lln, uln, fixed = _canonical_ranges(
+        lln_raw, uln_raw, param_index, converted.counts, convert, workers
     )
     unit_mismatches(
         skip,
@@ -363,12 +357,22 @@ def prepare_observations(
         ranges=None if fixed is None or not converted.identity else (fixed[0], fixed[1]),
         threads=workers,
     )
-    value = to_canonical(raw_value)
+    value = np.empty(n)  # the canonical values, converted in the plausibility check's pass
     _limit_failures(
-        fails, value, skip.mask, param_index, names, reg, df[cols["value"]], cols["value"], workers
+        fails,
+        value,
+        skip.mask,
+        param_index,
+        names,
+        reg,
+        df[cols["value"]],
+        cols["value"],
+        workers,
+        source=raw_value,
+        convert=convert,
     )
     given = refs_raw["baseline"]
-    given_baseline = None if given is None else to_canonical(given)
+    given_baseline = None if given is None else _to_canonical(given, *convert, workers)
 
     subject = None
     if "subject_id" in cols:
@@ -436,8 +440,39 @@ def prepare_observations(
     return prepared
 
 
+def _canonical_ranges(
+    lln_raw: np.ndarray,
+    uln_raw: np.ndarray,
+    param_index: np.ndarray,
+    counts: np.ndarray | None,
+    convert: tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None],
+    threads: int,
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray] | None]:
+    """The canonical LLN and ULN (:func:`_to_canonical` with ``convert`` = ``(offset, scale,
+    bad_unit)``) and, where the rows per parameter are known (``counts``), each parameter's
+    one range (:func:`_constant_per_parameter`, found in the pass that converts)."""
+    if counts is None:
+        return (
+            _to_canonical(lln_raw, *convert, threads),
+            _to_canonical(uln_raw, *convert, threads),
+            None,
+        )
+    n = len(param_index)
+    lln, uln = np.empty(n), np.empty(n)
+    fixed = _constant_per_parameter(
+        [lln_raw, uln_raw], param_index, counts, threads, convert=convert, out=[lln, uln]
+    )
+    return lln, uln, fixed
+
+
 def _constant_per_parameter(
-    columns: list[np.ndarray], param_index: np.ndarray, counts: np.ndarray, threads: int = 1
+    columns: list[np.ndarray],
+    param_index: np.ndarray,
+    counts: np.ndarray,
+    threads: int = 1,
+    *,
+    convert: tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None] | None = None,
+    out: list[np.ndarray] | None = None,
 ) -> list[np.ndarray]:
     """For each column, per parameter (and a last element for parameter -1, NaN), the number
     every row of that parameter holds; NaN where its rows differ or any is NaN.
@@ -446,7 +481,10 @@ def _constant_per_parameter(
     and every row compared with it: a gather, a comparison and the few rows that differ,
     the columns side by side (the parameters read once). ``counts``: rows per parameter,
     unknown first (``np.bincount(param_index + 1)``); ``threads``: blocks of rows compared
-    side by side (:mod:`aegrade.threads`), the same result.
+    side by side (:mod:`aegrade.threads`), the same result. ``convert``: ``(offset, scale,
+    bad_unit)`` of :func:`_to_canonical`; the columns are then raw numbers, converted block
+    by block into ``out`` (one new array per column) in the same pass, and the numbers
+    found are those of the converted columns.
     """
     n_params = len(counts) - 1
     n = len(param_index)
@@ -461,17 +499,24 @@ def _constant_per_parameter(
             break
     values = []
     for column in columns:
-        value = np.where(at >= 0, column[at], np.nan)
+        found = column[at]
+        if convert is not None:  # the converted number at those rows, the same arithmetic
+            offset, scale, bad_unit = (None if a is None else a[at] for a in convert)
+            found = _to_canonical(found, offset, scale, bad_unit, 1)
+        value = np.where(at >= 0, found, np.nan)
         value[-1] = np.nan
         values.append(value)
     differ = [np.empty(n, bool) for _ in columns]
+    targets = columns if out is None else out
 
     def block(rows: slice) -> None:
         for start in range(rows.start, rows.stop, _BLOCK):  # the gathered numbers in cache
             part = slice(start, min(start + _BLOCK, rows.stop))
             q = param_index[part]
-            for column, value, out in zip(columns, values, differ, strict=True):
-                np.not_equal(column[part], value[q], out=out[part])
+            for column, target, value, mask in zip(columns, targets, values, differ, strict=True):
+                if convert is not None:
+                    _convert_part(column, target, part, *convert)
+                np.not_equal(target[part], value[q], out=mask[part])
 
     run_blocks(block, row_blocks(n, threads, n), threads)
     for value, mask in zip(values, differ, strict=True):
@@ -518,16 +563,29 @@ def _to_canonical(
     out: np.ndarray = np.empty(n)
 
     def block(part: slice) -> None:
-        if offset is None or scale is None:
-            got = np.add(x[part], 0.0, out=out[part])
-        else:
-            got = np.add(x[part], offset[part], out=out[part])
-            got *= scale[part]
-        if bad_unit is not None:
-            got[bad_unit[part]] = np.nan
+        _convert_part(x, out, part, offset, scale, bad_unit)
 
     run_blocks(block, row_blocks(n, threads, n), threads)
     return out
+
+
+def _convert_part(
+    x: np.ndarray,
+    out: np.ndarray,
+    part: slice,
+    offset: np.ndarray | None,
+    scale: np.ndarray | None,
+    bad_unit: np.ndarray | None,
+) -> None:
+    """:func:`_to_canonical` of the rows ``part`` of ``x``, written to the same rows of
+    ``out`` (the one arithmetic every conversion of a column shares: the same bits)."""
+    if offset is None or scale is None:
+        got = np.add(x[part], 0.0, out=out[part])
+    else:
+        got = np.add(x[part], offset[part], out=out[part])
+        got *= scale[part]
+    if bad_unit is not None:
+        got[bad_unit[part]] = np.nan
 
 
 def _baselines(
@@ -702,8 +760,13 @@ def _limit_failures(
     raw: pd.Series,
     column: str,
     threads: int = 1,
+    *,
+    source: np.ndarray | None = None,
+    convert: tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None] = (None, None, None),
 ) -> None:
-    """Values outside what is physiologically possible (rows not ``skipped``)."""
+    """Values outside what is physiologically possible (rows not ``skipped``). ``source``:
+    raw numbers, converted block by block into ``value`` (:func:`_to_canonical` with
+    ``convert`` = ``(offset, scale, bad_unit)``) in the same pass, then checked."""
     params = reg.parameters  # type: ignore[attr-defined]
     lows = np.array([_lim(params[c].limits, 0) for c in names] + [np.nan])
     highs = np.array([_lim(params[c].limits, 1) for c in names] + [np.nan])
@@ -713,6 +776,8 @@ def _limit_failures(
     def check(block: slice) -> None:
         for at in range(block.start, block.stop, _BLOCK):  # no full-length limit columns
             part = slice(at, min(at + _BLOCK, block.stop))
+            if source is not None:
+                _convert_part(source, value, part, *convert)
             p = param_index[part]
             out = np.less(value[part], lows[p], out=bad[part])
             out |= value[part] > highs[p]
