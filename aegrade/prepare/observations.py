@@ -324,8 +324,7 @@ def prepare_observations(
         bad_unit if any_bad_unit else None,
     )
     # one laboratory's range per parameter, as is common: found once, read by the unit-fit
-    # check (where no row converts, the raw range is the canonical one) and by grading; the
-    # ranges converted in the same pass
+    # check (where no row converts, the raw range is the canonical one) and by grading
     lln, uln, fixed = _canonical_ranges(
         lln_raw, uln_raw, param_index, converted.counts, convert, workers
     )
@@ -450,29 +449,17 @@ def _canonical_ranges(
 ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray] | None]:
     """The canonical LLN and ULN (:func:`_to_canonical` with ``convert`` = ``(offset, scale,
     bad_unit)``) and, where the rows per parameter are known (``counts``), each parameter's
-    one range (:func:`_constant_per_parameter`, found in the pass that converts)."""
+    one range (:func:`_constant_per_parameter` of the canonical columns). Converting in the
+    pass that compares was measured slower (issue 15): two whole passes stay."""
+    lln = _to_canonical(lln_raw, *convert, threads)
+    uln = _to_canonical(uln_raw, *convert, threads)
     if counts is None:
-        return (
-            _to_canonical(lln_raw, *convert, threads),
-            _to_canonical(uln_raw, *convert, threads),
-            None,
-        )
-    n = len(param_index)
-    lln, uln = np.empty(n), np.empty(n)
-    fixed = _constant_per_parameter(
-        [lln_raw, uln_raw], param_index, counts, threads, convert=convert, out=[lln, uln]
-    )
-    return lln, uln, fixed
+        return lln, uln, None
+    return lln, uln, _constant_per_parameter([lln, uln], param_index, counts, threads)
 
 
 def _constant_per_parameter(
-    columns: list[np.ndarray],
-    param_index: np.ndarray,
-    counts: np.ndarray,
-    threads: int = 1,
-    *,
-    convert: tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None] | None = None,
-    out: list[np.ndarray] | None = None,
+    columns: list[np.ndarray], param_index: np.ndarray, counts: np.ndarray, threads: int = 1
 ) -> list[np.ndarray]:
     """For each column, per parameter (and a last element for parameter -1, NaN), the number
     every row of that parameter holds; NaN where its rows differ or any is NaN.
@@ -481,10 +468,7 @@ def _constant_per_parameter(
     and every row compared with it: a gather, a comparison and the few rows that differ,
     the columns side by side (the parameters read once). ``counts``: rows per parameter,
     unknown first (``np.bincount(param_index + 1)``); ``threads``: blocks of rows compared
-    side by side (:mod:`aegrade.threads`), the same result. ``convert``: ``(offset, scale,
-    bad_unit)`` of :func:`_to_canonical`; the columns are then raw numbers, converted block
-    by block into ``out`` (one new array per column) in the same pass, and the numbers
-    found are those of the converted columns.
+    side by side (:mod:`aegrade.threads`), the same result.
     """
     n_params = len(counts) - 1
     n = len(param_index)
@@ -499,24 +483,17 @@ def _constant_per_parameter(
             break
     values = []
     for column in columns:
-        found = column[at]
-        if convert is not None:  # the converted number at those rows, the same arithmetic
-            offset, scale, bad_unit = (None if a is None else a[at] for a in convert)
-            found = _to_canonical(found, offset, scale, bad_unit, 1)
-        value = np.where(at >= 0, found, np.nan)
+        value = np.where(at >= 0, column[at], np.nan)
         value[-1] = np.nan
         values.append(value)
     differ = [np.empty(n, bool) for _ in columns]
-    targets = columns if out is None else out
 
     def block(rows: slice) -> None:
         for start in range(rows.start, rows.stop, _BLOCK):  # the gathered numbers in cache
             part = slice(start, min(start + _BLOCK, rows.stop))
             q = param_index[part]
-            for column, target, value, mask in zip(columns, targets, values, differ, strict=True):
-                if convert is not None:
-                    _convert_part(column, target, part, *convert)
-                np.not_equal(target[part], value[q], out=mask[part])
+            for column, value, out in zip(columns, values, differ, strict=True):
+                np.not_equal(column[part], value[q], out=out[part])
 
     run_blocks(block, row_blocks(n, threads, n), threads)
     for value, mask in zip(values, differ, strict=True):

@@ -185,11 +185,11 @@ def test_subject_codes_the_reader_kept_are_taken_not_made_again() -> None:
 
 @pytest.mark.parametrize("workers", [1, 2, 3])
 @pytest.mark.parametrize("identity", [True, False])
-def test_ranges_converted_in_the_constant_check_are_the_same_bits(
+def test_canonical_ranges_and_each_parameters_one_range(
     monkeypatch: pytest.MonkeyPatch, workers: int, identity: bool
 ) -> None:
-    # issue 15: LLN/ULN converted in the pass that finds each parameter's one range give
-    # the bits and the ranges of converting first and checking after, -0.0 as 0.0 included
+    # issue 15: the canonical LLN/ULN (-0.0 as 0.0) and each parameter's one range, on
+    # tiny blocks and 1-3 threads, as converting and checking on one thread
     from aegrade.prepare.observations import _canonical_ranges, _constant_per_parameter
 
     monkeypatch.setattr(threads, "SMALLEST_BLOCK", 7)  # tiny blocks on the threads
