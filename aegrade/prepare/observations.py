@@ -318,22 +318,15 @@ def prepare_observations(
     bad_unit = status != 0
     any_bad_unit = bool(bad_unit.any())
 
-    def to_canonical(x: np.ndarray) -> np.ndarray:
-        return _to_canonical(
-            x,
-            None if converted.identity else offset,
-            None if converted.identity else scale,
-            bad_unit if any_bad_unit else None,
-            workers,
-        )
-
-    lln, uln = to_canonical(lln_raw), to_canonical(uln_raw)
+    convert = (  # _to_canonical's (offset, scale, bad_unit)
+        None if converted.identity else offset,
+        None if converted.identity else scale,
+        bad_unit if any_bad_unit else None,
+    )
     # one laboratory's range per parameter, as is common: found once, read by the unit-fit
     # check (where no row converts, the raw range is the canonical one) and by grading
-    fixed = (
-        None
-        if converted.counts is None
-        else _constant_per_parameter([lln, uln], param_index, converted.counts, workers)
+    lln, uln, fixed = _canonical_ranges(
+        lln_raw, uln_raw, param_index, converted.counts, convert, workers
     )
     unit_mismatches(
         skip,
@@ -363,12 +356,22 @@ def prepare_observations(
         ranges=None if fixed is None or not converted.identity else (fixed[0], fixed[1]),
         threads=workers,
     )
-    value = to_canonical(raw_value)
+    value = np.empty(n)  # the canonical values, converted in the plausibility check's pass
     _limit_failures(
-        fails, value, skip.mask, param_index, names, reg, df[cols["value"]], cols["value"], workers
+        fails,
+        value,
+        skip.mask,
+        param_index,
+        names,
+        reg,
+        df[cols["value"]],
+        cols["value"],
+        workers,
+        source=raw_value,
+        convert=convert,
     )
     given = refs_raw["baseline"]
-    given_baseline = None if given is None else to_canonical(given)
+    given_baseline = None if given is None else _to_canonical(given, *convert, workers)
 
     subject = None
     if "subject_id" in cols:
@@ -434,6 +437,25 @@ def prepare_observations(
     )
     prepared.__dict__["has_error"] = bad_rows  # the cached mask, already computed here
     return prepared
+
+
+def _canonical_ranges(
+    lln_raw: np.ndarray,
+    uln_raw: np.ndarray,
+    param_index: np.ndarray,
+    counts: np.ndarray | None,
+    convert: tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None],
+    threads: int,
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray] | None]:
+    """The canonical LLN and ULN (:func:`_to_canonical` with ``convert`` = ``(offset, scale,
+    bad_unit)``) and, where the rows per parameter are known (``counts``), each parameter's
+    one range (:func:`_constant_per_parameter` of the canonical columns). Converting in the
+    pass that compares was measured slower (issue 15): two whole passes stay."""
+    lln = _to_canonical(lln_raw, *convert, threads)
+    uln = _to_canonical(uln_raw, *convert, threads)
+    if counts is None:
+        return lln, uln, None
+    return lln, uln, _constant_per_parameter([lln, uln], param_index, counts, threads)
 
 
 def _constant_per_parameter(
@@ -518,16 +540,29 @@ def _to_canonical(
     out: np.ndarray = np.empty(n)
 
     def block(part: slice) -> None:
-        if offset is None or scale is None:
-            got = np.add(x[part], 0.0, out=out[part])
-        else:
-            got = np.add(x[part], offset[part], out=out[part])
-            got *= scale[part]
-        if bad_unit is not None:
-            got[bad_unit[part]] = np.nan
+        _convert_part(x, out, part, offset, scale, bad_unit)
 
     run_blocks(block, row_blocks(n, threads, n), threads)
     return out
+
+
+def _convert_part(
+    x: np.ndarray,
+    out: np.ndarray,
+    part: slice,
+    offset: np.ndarray | None,
+    scale: np.ndarray | None,
+    bad_unit: np.ndarray | None,
+) -> None:
+    """:func:`_to_canonical` of the rows ``part`` of ``x``, written to the same rows of
+    ``out`` (the one arithmetic every conversion of a column shares: the same bits)."""
+    if offset is None or scale is None:
+        got = np.add(x[part], 0.0, out=out[part])
+    else:
+        got = np.add(x[part], offset[part], out=out[part])
+        got *= scale[part]
+    if bad_unit is not None:
+        got[bad_unit[part]] = np.nan
 
 
 def _baselines(
@@ -702,8 +737,13 @@ def _limit_failures(
     raw: pd.Series,
     column: str,
     threads: int = 1,
+    *,
+    source: np.ndarray | None = None,
+    convert: tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None] = (None, None, None),
 ) -> None:
-    """Values outside what is physiologically possible (rows not ``skipped``)."""
+    """Values outside what is physiologically possible (rows not ``skipped``). ``source``:
+    raw numbers, converted block by block into ``value`` (:func:`_to_canonical` with
+    ``convert`` = ``(offset, scale, bad_unit)``) in the same pass, then checked."""
     params = reg.parameters  # type: ignore[attr-defined]
     lows = np.array([_lim(params[c].limits, 0) for c in names] + [np.nan])
     highs = np.array([_lim(params[c].limits, 1) for c in names] + [np.nan])
@@ -713,6 +753,8 @@ def _limit_failures(
     def check(block: slice) -> None:
         for at in range(block.start, block.stop, _BLOCK):  # no full-length limit columns
             part = slice(at, min(at + _BLOCK, block.stop))
+            if source is not None:
+                _convert_part(source, value, part, *convert)
             p = param_index[part]
             out = np.less(value[part], lows[p], out=bad[part])
             out |= value[part] > highs[p]

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import aegrade.prepare.observations as observations
 from aegrade import threads
 from aegrade.errors import Reason
 from aegrade.prepare.labchecks import Skips
@@ -180,3 +181,83 @@ def test_subject_codes_the_reader_kept_are_taken_not_made_again() -> None:
     assert not taken.flags.writeable  # the reader's own array
     fresh = _codes(pd.Series(["12", "5", "12", None, "7", "5"], dtype="string"))
     assert fresh.tolist() == taken.tolist() and fresh.flags.writeable
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+@pytest.mark.parametrize("identity", [True, False])
+def test_canonical_ranges_and_each_parameters_one_range(
+    monkeypatch: pytest.MonkeyPatch, workers: int, identity: bool
+) -> None:
+    # issue 15: the canonical LLN/ULN (-0.0 as 0.0) and each parameter's one range, on
+    # tiny blocks and 1-3 threads, as converting and checking on one thread
+    from aegrade.prepare.observations import _canonical_ranges, _constant_per_parameter
+
+    monkeypatch.setattr(threads, "SMALLEST_BLOCK", 7)  # tiny blocks on the threads
+    monkeypatch.setattr(observations, "_BLOCK", 5)
+    rng = np.random.default_rng(7)
+    n = 1_003
+    q = rng.integers(-1, 5, n)
+    lln = np.array([-0.0, 2.0, 3.0, 0.0, 5.0, 9.0])[q + 1]
+    uln = lln + 10.0
+    uln[q == 2] = rng.choice([13.0, -0.0], int((q == 2).sum()))
+    lln[q == 4] = np.where(rng.random(int((q == 4).sum())) < 0.5, -0.0, 0.0)  # equal numbers
+    offset = None if identity else np.where(q == 1, 0.5, 0.0)
+    scale = None if identity else np.where(q == 3, 10.0, 1.0)
+    bad = np.zeros(n, bool)
+    bad[q == 1] = not identity
+    counts = np.bincount(q + 1, minlength=6)
+    convert = (offset, scale, bad if bad.any() else None)
+    low, high, fixed = _canonical_ranges(lln, uln, q, counts, convert, workers)
+    want_low = observations._to_canonical(lln, *convert, 1)
+    want_high = observations._to_canonical(uln, *convert, 1)
+    assert low.tobytes() == want_low.tobytes() and high.tobytes() == want_high.tobytes()
+    assert not np.signbit(low).any()
+    assert fixed is not None
+    want = _constant_per_parameter([want_low, want_high], q, counts)
+    for got, expected in zip(fixed, want, strict=True):
+        assert got.tobytes() == expected.tobytes()
+    assert fixed[0][4] == 0.0 and not np.signbit(fixed[0][4])  # -0.0 and 0.0: one range
+    assert np.isnan(fixed[1][2])  # two ULNs: no one range
+    none_low, none_high, none_fixed = _canonical_ranges(lln, uln, q, None, convert, workers)
+    assert none_fixed is None and none_low.tobytes() == want_low.tobytes()
+    assert none_high.tobytes() == want_high.tobytes()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_values_converted_in_the_plausibility_pass_are_the_same_bits(
+    monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    # issue 15: the canonical values written by the plausibility check's pass are those of
+    # _to_canonical, and the rows it rejects are those of checking the converted column
+    from aegrade.criteria.units import registry
+    from aegrade.errors import Failures
+
+    monkeypatch.setattr(threads, "SMALLEST_BLOCK", 7)
+    monkeypatch.setattr(observations, "_BLOCK", 5)
+    reg = registry()
+    names = sorted(reg.parameters)
+    hgb = names.index("HGB")
+    raw = np.array([12.0, -0.0, 9000.0, np.nan, 14.0, -5.0, 1.0, 2.0, 3.0, 4.0, 5.0])
+    q = np.full(len(raw), hgb)
+    q[6] = -1
+    scale = np.full(len(raw), 10.0)
+    offset = np.zeros(len(raw))
+    bad = np.zeros(len(raw), bool)
+    bad[4] = True
+    skipped = np.zeros(len(raw), bool)
+    cells = pd.Series(raw)
+    fused_fails, plain_fails = Failures(), Failures()
+    fused = np.empty(len(raw))
+    observations._limit_failures(
+        fused_fails, fused, skipped, q, names, reg, cells, "value", workers,
+        source=raw, convert=(offset, scale, bad),
+    )  # fmt: skip
+    plain = observations._to_canonical(raw, offset, scale, bad, 1)
+    observations._limit_failures(plain_fails, plain, skipped, q, names, reg, cells, "value")
+    assert fused.tobytes() == plain.tobytes()
+    assert not np.signbit(fused[1]) and np.isnan(fused[4])
+    got, want = fused_fails.frame(by_row=True), plain_fails.frame(by_row=True)
+    pd.testing.assert_frame_equal(got, want)
+    # 0 (from -0.0: "0", never "-0"), 90000 and -50 g/L; 120 and 140 g/L are plausible
+    assert len(got) == 3
+    assert got["message"].str.startswith("HGB 0 g/L ").sum() == 1
