@@ -50,7 +50,7 @@ if TYPE_CHECKING:
         read_xpt,
     )
     from aegrade.read.idcodes import id_codes, remember_id_codes
-    from aegrade.read.prefetch import PrefetchedText, prefetch_text
+    from aegrade.read.prefetch import PrefetchedText, UnreadableText, prefetch_text, read_text
     from aegrade.read.ranges import (
         range_header,
         split_range,
@@ -97,6 +97,7 @@ __all__ = [
     "Study",
     "Table",
     "TextLayout",
+    "UnreadableText",
     "Workbook",
     "ae_to_events",
     "as_study",
@@ -134,6 +135,7 @@ __all__ = [
     "read_file",
     "read_parquet",
     "read_source",
+    "read_text",
     "read_xpt",
     "refuse_guessed_order",
     "remember_id_codes",
@@ -183,6 +185,8 @@ _LAZY: dict[str, str] = {
     "read_xpt": "aegrade.read.files",
     "PrefetchedText": "aegrade.read.prefetch",
     "prefetch_text": "aegrade.read.prefetch",
+    "read_text": "aegrade.read.prefetch",
+    "UnreadableText": "aegrade.read.prefetch",
     "range_header": "aegrade.read.ranges",
     "split_range": "aegrade.read.ranges",
     "ae_to_events": "aegrade.read.sdtm",

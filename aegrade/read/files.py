@@ -36,7 +36,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from aegrade.errors import Failures, InputError, InputNotice, Reason
-from aegrade.read.digest import read_bytes_hashed
 from aegrade.read.text import (
     _DELIMITERS,
     CSV_NA,
@@ -44,7 +43,6 @@ from aegrade.read.text import (
     TextLayout,
     detect_delimiter,
     detect_encoding,
-    text_layout,
 )
 
 __all__ = [
@@ -289,30 +287,17 @@ def read_csv(path: Path, *, prefetched: PrefetchedText | None = None) -> Sheet:
     >>> read_csv(path).frame.to_dict("records")
     [{'subject_id': 'S01', 'term': 'Pyrexia', 'grade': 2}]
     """
-    if prefetched is not None and prefetched.is_of(path):
-        from aegrade.read.arrow_csv import frame_of
+    from aegrade.read.arrow_csv import frame_of
+    from aegrade.read.prefetch import UnreadableText, read_text
 
-        parsed = prefetched.parsed
-        frame = None if parsed is None else frame_of(parsed)
-        return _sheet_of(frame, prefetched.raw, prefetched.layout, path)
-    try:  # read once: its sha256 is taken from these bytes
-        raw = read_bytes_hashed(path)
-    except OSError as exc:
-        raise input_error(path, f"cannot open the file: {exc.strerror or exc}") from None
-    if raw.startswith(b"PK\x03\x04"):
-        raise input_error(
-            path,
-            "this is an Excel workbook (or another zip archive), not text; give it an .xlsx name",
-        )
-    try:
-        encoding = detect_encoding(raw)
-    except ValueError as exc:
-        raise input_error(path, str(exc)) from None
-    layout = text_layout(raw, encoding)
-    if not layout.head.strip():
-        raise input_error(path, "the file is empty", check=Reason.EMPTY_FILE)
-    frame = _read_common(raw, layout) if layout.decimal == "." else None
-    return _sheet_of(frame, raw, layout, path)
+    if prefetched is None or not prefetched.is_of(path):
+        try:
+            prefetched = read_text(path)
+        except UnreadableText as exc:
+            raise input_error(path, exc.message, check=exc.check) from None
+    parsed = prefetched.parsed
+    frame = None if parsed is None else frame_of(parsed)
+    return _sheet_of(frame, prefetched.raw, prefetched.layout, path)
 
 
 def _sheet_of(frame: pd.DataFrame | None, raw: bytes, layout: TextLayout, path: Path) -> Sheet:
@@ -326,16 +311,6 @@ def _sheet_of(frame: pd.DataFrame | None, raw: bytes, layout: TextLayout, path: 
     header = _header_cells(first, sep, frame)
     frame = _named_columns(frame, header, path, None, header_row=1)
     return _without_blank_rows(Sheet(frame, str(path), None, np.arange(len(frame)) + 2))
-
-
-def _read_common(raw: bytes, layout: TextLayout) -> pd.DataFrame | None:
-    """The common file (a decimal point, a header line csv can split) read by pyarrow
-    (:mod:`aegrade.read.arrow_csv`): the frame pandas reads, or None where pyarrow cannot
-    decide it."""
-    from aegrade.read.arrow_csv import frame_of, parse_text
-
-    parsed = parse_text(raw, layout, na_values=CSV_NA)
-    return None if parsed is None else frame_of(parsed)
 
 
 def _read_pandas(raw: bytes, encoding: str, sep: str, decimal: str, path: Path) -> pd.DataFrame:

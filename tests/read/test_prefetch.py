@@ -84,9 +84,8 @@ def test_pyarrow_parses_the_common_file_and_leaves_the_rest_to_pandas(tmp_path: 
 def test_the_frame_is_read_from_the_prefetched_parse(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The reader neither reads the file nor parses it again."""
-    import aegrade.read.arrow_csv as arrow_csv
-    import aegrade.read.files as files
+    """The reader neither reads the file nor parses it again (both happen in read_text)."""
+    import aegrade.read.prefetch as prefetch
 
     path = _write(tmp_path, "labs.csv", READABLE["common.csv"])
     text = prefetch_text(path)
@@ -94,9 +93,11 @@ def test_the_frame_is_read_from_the_prefetched_parse(
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("read again")
 
-    monkeypatch.setattr(files, "read_bytes_hashed", refuse)
-    monkeypatch.setattr(arrow_csv, "parse_text", refuse)
+    monkeypatch.setattr(prefetch, "read_bytes_hashed", refuse)
+    monkeypatch.setattr(prefetch, "parse_text", refuse)
     assert read_csv(path, prefetched=text).frame["value"].tolist()[:2] == [120.0, 40.0]
+    with pytest.raises(AssertionError, match="read again"):  # the seams the reader reads by
+        read_csv(path)
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))
