@@ -286,8 +286,8 @@ def _joined(found: list[_Found]) -> _Found:
 #: A block of rows not searched.
 _NO_ROWS: _Found = (np.zeros(0, np.intp), np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
 
-#: Keys whose records are picked at a time on one thread (:func:`_record_values`): a table
-#: of these many keys stays in the core's cache while candidates are written to it.
+#: The fewest keys whose records one thread picks (:func:`_record_values`): fewer keys are
+#: picked on one thread, as every range reads every candidate row to find its own.
 _KEY_RANGE = 1 << 16
 
 
