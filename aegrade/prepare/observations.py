@@ -502,17 +502,19 @@ def _constant_per_parameter(
         value[-1] = np.nan
         values.append(value)
     differ = [np.empty(n, bool) for _ in columns]
+    some = [False] * len(columns)  # whether any row of the column differs
 
     def block(rows: slice) -> None:
         for start in range(rows.start, rows.stop, _BLOCK):  # the gathered numbers in cache
             part = slice(start, min(start + _BLOCK, rows.stop))
             q = param_index[part]
-            for column, value, out in zip(columns, values, differ, strict=True):
-                np.not_equal(column[part], value[q], out=out[part])
+            for j, (column, value, out) in enumerate(zip(columns, values, differ, strict=True)):
+                if np.not_equal(column[part], value[q], out=out[part]).any():
+                    some[j] = True
 
     run_blocks(block, row_blocks(n, threads, n), threads)
-    for value, mask in zip(values, differ, strict=True):
-        if mask.any():  # NaN differs from everything: a parameter with a NaN is not constant
+    for value, mask, differs in zip(values, differ, some, strict=True):
+        if differs:  # NaN differs from everything: a parameter with a NaN is not constant
             mixed = np.bincount(param_index[mask] + 1, minlength=n_params + 1) > 0
             value[:-1][mixed[1:]] = np.nan
     return values
