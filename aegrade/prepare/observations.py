@@ -313,10 +313,11 @@ def prepare_observations(
         converted.status,
         converted.unit_key,
     )
-    statuses = converted.statuses  # the statuses present, when known without a pass
-    if (statuses is None or bool(statuses & {1, 2})) and (
-        (status == 1) | (status == 2)
-    ).any():  # else _unit_failures finds nothing to report
+    statuses = converted.statuses  # the statuses some row has, when known without a pass
+    unit_missing_or_unknown = (
+        bool(((status == 1) | (status == 2)).any()) if statuses is None else bool(statuses & {1, 2})
+    )
+    if unit_missing_or_unknown:  # else _unit_failures finds nothing to report
         _unit_failures(
             fails,
             status,
@@ -767,9 +768,9 @@ def _limit_failures(
     convert: tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None] = (None, None, None),
 ) -> None:
     """Values outside what is physiologically possible (rows not ``skipped``; None: no row is
-    skipped). ``source``:
-    raw numbers, converted block by block into ``value`` (:func:`_to_canonical` with
-    ``convert`` = ``(offset, scale, bad_unit)``) in the same pass, then checked."""
+    skipped). ``source``: raw numbers, converted block by block into ``value``
+    (:func:`_to_canonical` with ``convert`` = ``(offset, scale, bad_unit)``) in the same pass,
+    then checked."""
     params = reg.parameters  # type: ignore[attr-defined]
     lows = np.array([_lim(params[c].limits, 0) for c in names] + [np.nan])
     highs = np.array([_lim(params[c].limits, 1) for c in names] + [np.nan])
