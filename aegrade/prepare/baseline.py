@@ -301,8 +301,8 @@ def _record_values(found: list[_Found], size: int, threads: int) -> np.ndarray:
     ranges = row_blocks(size - 1, threads, size - 1, smallest=_KEY_RANGE)
 
     def pick(keys: slice) -> None:
-        if len(ranges) == 1 and len(found) == 1:
-            _, k, d, v = found[0]
+        if len(ranges) == 1:  # every key: the candidates of every block, in row order
+            _, k, d, v = _joined(found)
         else:  # the candidates of these keys, in row order
             mine = []
             for _, k, d, v in found:
