@@ -278,7 +278,8 @@ def factorize(series: pd.Series) -> tuple[np.ndarray, list[object]]:
 def _native_codes(series: pd.Series) -> tuple[np.ndarray, list[object]]:
     """:func:`factorize`, a categorical's codes in their own small integer type (no copy)."""
     if isinstance(series.dtype, pd.CategoricalDtype):
-        return series.cat.codes.to_numpy(), list(series.cat.categories)
+        cat = series.array  # the Categorical itself: its codes without a Series around them
+        return cat.codes, list(cat.categories)
     return factorize(series)
 
 
@@ -411,6 +412,8 @@ class RowUnits:
     block_counts
         The same counts per block of ``block_rows`` rows (rows ``k * block_rows`` onwards: one
         row per block, the last block shorter), when :func:`convert_rows` was asked for them.
+    statuses
+        The ``status`` codes some row has; None when not known.
 
     Examples
     --------
@@ -427,6 +430,7 @@ class RowUnits:
     identity: bool = False
     counts: np.ndarray | None = None
     block_counts: np.ndarray | None = None
+    statuses: frozenset[int] | None = None
 
 
 def _pair_index(
@@ -436,10 +440,11 @@ def _pair_index(
     flat: np.ndarray,
     blocks: int,
     threads: int,
-) -> np.ndarray:
+) -> np.ndarray | None:
     """Write each row's flat (parameter + 1, unit + 1) index into ``flat`` and count the
     pairs per block of ``blocks`` rows (one row per block), in blocks of rows on ``threads``
-    threads."""
+    threads; None where a parameter index is below -1 (a unit code, as ``factorize`` and a
+    categorical give it, is never below -1: the index is negative exactly then)."""
     n, size = len(param_index), shape[0] * shape[1]
     counts: list[tuple[int, np.ndarray]] = []  # (block, its piece's count)
     # pieces of 64k rows (their index in cache when counted) where the pair table is small,
@@ -454,10 +459,16 @@ def _pair_index(
             at = np.multiply(param_index[part], shape[1], out=flat[part], casting="unsafe")
             at += shape[1] + 1
             at += ucodes[part]
-            counts.append((start // blocks, np.bincount(at, minlength=size)))
+            if len(at) and at.min() < 0:  # read while the piece is in cache
+                below.append(start)
+            else:
+                counts.append((start // blocks, np.bincount(at, minlength=size)))
             start = stop
 
+    below: list[int] = []
     run_blocks(index, row_blocks(n, threads, n), threads)
+    if below:
+        return None
     per_block = np.zeros((-(-n // blocks), size), np.intp)
     for k, count in counts:
         per_block[k] += count
@@ -491,31 +502,30 @@ def convert_rows(
     except TypeError:  # a unit cell that cannot be hashed: the tables built afresh
         scale, offset, status, key = _pair_tables.__wrapped__(tuple(names), typed)
     tables = (scale, offset, status, key)
-    if len(param_index) and min(int(param_index.min()), int(ucodes.min())) >= -1:
-        # one flat index: with "no unit" moved to column 0 and "unknown parameter" to row 0,
-        # unit code + 1 is the column and parameter index + 1 the row
+    n = len(param_index)
+    # one flat index: with "no unit" moved to column 0 and "unknown parameter" to row 0,
+    # unit code + 1 is the column and parameter index + 1 the row (None: an index below -1)
+    flat: np.ndarray[Any, np.dtype[np.intp]] = np.empty(n, np.intp)  # take's own type
+    per_block = (
+        _pair_index(param_index, ucodes, shape, flat, block_rows or n, threads) if n else None
+    )
+    if per_block is not None:
         flat_tables = [np.roll(t, (1, 1), axis=(0, 1)).ravel() for t in tables]
-        n = len(param_index)
-        flat: np.ndarray[Any, np.dtype[np.intp]] = np.empty(n, np.intp)  # take's own type
         parts = row_blocks(n, threads, n)
-        per_block = _pair_index(param_index, ucodes, shape, flat, block_rows or n, threads)
         total = per_block.sum(axis=0)
         seen = total > 0
         # a column that is the same number on every pair present is not gathered per row:
-        # zeros (no offset, every status 0) cost no pass over the rows, another number one
-        # write, in the blocks of rows the gathers run in
+        # one write (zeros too: no offset, every status 0), in the blocks of rows the gathers
+        # run in
         out: list[np.ndarray] = []
         gathered: list[tuple[np.ndarray, np.ndarray]] = []
         filled: list[tuple[Any, np.ndarray]] = []  # written in the blocks gathered
         for table in flat_tables:
-            used = table[seen]
-            if used.size and not used.any():
-                out.append(np.zeros(n, table.dtype))
-            elif used.size and bool((used == used[0]).all()):
-                out.append(np.empty(n, table.dtype))
-                filled.append((used[0], out[-1]))
+            used = table[seen]  # never empty: some pair has rows
+            out.append(np.empty(n, table.dtype))
+            if bool((used == used[0]).all()):  # zeros (-0.0 too) written as 0
+                filled.append((used[0] if used.any() else table.dtype.type(0), out[-1]))
             else:
-                out.append(np.empty(n, table.dtype))
                 gathered.append((table, out[-1]))
 
         def gather(block: slice) -> None:
@@ -538,7 +548,8 @@ def convert_rows(
         by_block = None
         if block_rows is not None:  # rows per parameter per block, unknown (-1) first
             by_block = per_block.reshape(len(per_block), *shape).sum(axis=2)
-        return RowUnits(out[0], out[1], out[2], out[3], present, identity, rows, by_block)
+        statuses = frozenset(flat_tables[2][seen].tolist())
+        return RowUnits(out[0], out[1], out[2], out[3], present, identity, rows, by_block, statuses)
     at = np.where(param_index >= 0, param_index, len(names))
     cols = np.where(ucodes >= 0, ucodes, len(uuniques))
     return RowUnits(scale[at, cols], offset[at, cols], status[at, cols], key[at, cols])

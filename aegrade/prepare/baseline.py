@@ -283,6 +283,59 @@ def _joined(found: list[_Found]) -> _Found:
     return cand, k, d, r
 
 
+#: A block of rows not searched.
+_NO_ROWS: _Found = (np.zeros(0, np.intp), np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
+
+#: The fewest keys whose records one thread picks (:func:`_record_values`): fewer keys are
+#: picked on one thread, as every range reads every candidate row to find its own.
+_KEY_RANGE = 1 << 16
+
+
+def _record_values(found: list[_Found], size: int, threads: int) -> np.ndarray:
+    """Per key below ``size - 1``, the value of its baseline record among the candidate rows
+    ``found`` (:func:`_candidate_rows` of blocks of rows, in row order), NaN where it has
+    none, and a last NaN that key -1 reads: the record :func:`_latest` picks. Ranges of keys
+    are picked on ``threads`` threads, each from the candidates of its keys in row order."""
+    value = np.empty(size)
+    value[-1] = np.nan
+    ranges = row_blocks(size - 1, threads, size - 1, smallest=_KEY_RANGE)
+
+    def pick(keys: slice) -> None:
+        if len(ranges) == 1:  # every key: the candidates of every block, in row order
+            _, k, d, v = _joined(found)
+        else:  # the candidates of these keys, in row order
+            mine = []
+            for _, k, d, v in found:
+                at = np.flatnonzero((k >= keys.start) & (k < keys.stop))
+                mine.append((k.take(at), d.take(at), v.take(at)))
+            k, d, v = (np.concatenate([m[j] for m in mine]) for j in range(3))
+            k -= keys.start
+        _record_table(k, d, v, value[keys])
+
+    run_blocks(pick, ranges, threads)
+    return value
+
+
+def _record_table(k: np.ndarray, d: np.ndarray, v: np.ndarray, value: np.ndarray) -> None:
+    """Write into ``value`` (one element per key) the value of each key's baseline record
+    among candidate rows in row order (keys ``k`` >= 0, days ``d``, values ``v``, never
+    NaN): the latest day, then the highest value, then the last row, as :func:`_latest`
+    picks it; NaN for a key without a candidate."""
+    size = len(value)
+    day = np.full(size, -np.inf)
+    np.maximum.at(day, k, d)
+    keep = np.flatnonzero(d == day.take(k))  # -0.0 and 0.0 are the same day
+    kk, vk = k.take(keep), v.take(keep)
+    top = np.full(size, -np.inf)
+    np.maximum.at(top, kk, vk)
+    keep = keep.take(np.flatnonzero(vk == top.take(kk)))
+    last = np.full(size, -1, np.intp)  # the position of each key's record among the candidates
+    np.maximum.at(last, k.take(keep), keep)
+    has = np.flatnonzero(last >= 0)
+    value.fill(np.nan)
+    value[has] = v.take(last.take(has))  # the record's own value (its sign, where -0.0 ties 0.0)
+
+
 def derive_baseline(
     subject: np.ndarray,
     param_index: np.ndarray,
@@ -360,6 +413,10 @@ def derive_baseline(
     parts = row_blocks(n, threads, n)
     number = {part.start: k for k, part in enumerate(parts)}
     extents: list[tuple[int, int]] = [bound] * len(parts)
+    # where the keys' bound makes a key table small enough, the candidates of each block of
+    # rows are joined on its thread, and ranges of keys pick their records side by side
+    joined: list[_Found] = [_NO_ROWS] * len(parts)
+    tabled = not exact
 
     found: list[list[_Found]] = [[] for _ in parts]
 
@@ -378,8 +435,14 @@ def derive_baseline(
                 hi = max(hi, int(k.max())) if at > part.start else int(k.max())
             mine.append(_candidate_rows(k, day[sub], value[sub], at))
         extents[number[part.start]] = (lo, hi)
+        if tabled:
+            joined[number[part.start]] = _joined(mine)
 
     run_blocks(keys, parts, threads)
+    if tabled:  # a key -> baseline value table (a last NaN for key -1): one gather
+        table = _record_values(joined, bound[1] + 2, threads)
+        out: np.ndarray = gather(table, key, threads)
+        return out
     extent = min(lo for lo, _ in extents), max(hi for _, hi in extents)
-    joined = [f for part_found in found for f in part_found]
-    return _values(key, day, value, None, extent, threads, joined)
+    every = [f for part_found in found for f in part_found]
+    return _values(key, day, value, None, extent, threads, every)

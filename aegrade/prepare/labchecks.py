@@ -79,6 +79,11 @@ class Skips:
         self.mask = np.zeros(n, bool)
         self._parts: list[tuple[np.ndarray, Reason, np.ndarray]] = []
 
+    @property
+    def any(self) -> bool:
+        """Whether any row is skipped (known without reading the mask)."""
+        return bool(self._parts)
+
     def open(self) -> np.ndarray:
         """True where no reason is written yet."""
         out: np.ndarray = ~self.mask
@@ -167,16 +172,21 @@ def loinc_columns(cells: pd.Series, names: list[str]) -> LoincColumns:
     return LoincColumns(pidx[codes], spec[codes], prop[codes])
 
 
-def unknown_names(skip: Skips, parameter: pd.Series, param_index: np.ndarray) -> None:
+def unknown_names(
+    skip: Skips, parameter: pd.Series, param_index: np.ndarray, *, unknown: int | None = None
+) -> None:
     """Rows whose test name is recognised nowhere: reason ``unknown_parameter`` naming it.
+    ``unknown``: how many rows have no known parameter, when counted (0: none is looked for).
 
     >>> skip = Skips(2)
     >>> unknown_names(skip, pd.Series(["HGB", "Neut %"]), np.array([0, -1]))
     >>> print(skip.texts(np.array([1]))[0])
     not graded: unknown_parameter (test name 'Neut %' is not recognised; map it in [parameters])
     """
-    unknown = param_index < 0
-    if not unknown.any():
+    if unknown == 0:
+        return
+    mask = param_index < 0
+    if not mask.any():
         return
     text = parameter.astype("string").str.strip().fillna("").to_numpy(dtype=object)
     msg = np.where(
@@ -186,7 +196,7 @@ def unknown_names(skip: Skips, parameter: pd.Series, param_index: np.ndarray) ->
         + pd.Series(text, dtype="string")
         + "' is not recognised; map it in [parameters]",
     )
-    _set(skip, unknown, Reason.UNKNOWN_PARAMETER, msg)
+    _set(skip, mask, Reason.UNKNOWN_PARAMETER, msg)
 
 
 def value_failures(
@@ -206,7 +216,7 @@ def value_failures(
     >>> fails.frame()["check"].tolist(), skip.texts(np.array([0]))[0]
     (['spreadsheet_error', 'ambiguous_number'], "not graded: no_result (the result is 'QNS')")
     """
-    if not parsed.status.any():  # every cell a number or empty
+    if not parsed.flagged:  # every cell a number or empty
         return
     st = np.where(numeric, parsed.status, 0)
     flagged = np.flatnonzero(st != 0)
@@ -267,10 +277,13 @@ def specimen_skips(
     uln: np.ndarray,
     *,
     has_value: np.ndarray,
+    counts: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """Each row's canonical specimen (None: no ``specimen`` column nor LOINC code, so no row
     names one); lab rows of another specimen than blood (and pH that cannot be told from
-    urine pH) get reason ``other_specimen``.
+    urine pH) get reason ``other_specimen``. ``counts``: the rows per parameter, unknown
+    first (``np.bincount(param_index + 1)``), when counted: without pH rows, no row is
+    compared with pH.
 
     A row's specimen is its ``specimen`` cell, else the specimen of its LOINC code. A pH row
     with neither is blood pH only when its reference range lies in the blood pH window
@@ -313,7 +326,7 @@ def specimen_skips(
                 + ": CTCAE grades blood, serum or plasma values only"
             )
             _set(skip, other & has_value, Reason.OTHER_SPECIMEN, msg.to_numpy(dtype=object))
-    if "PH" not in names:
+    if "PH" not in names or (counts is not None and not counts[names.index("PH") + 1]):
         return out
     ph = param_index == names.index("PH")
     if not ph.any():
@@ -349,7 +362,7 @@ def unit_mismatches(
     raw_value: np.ndarray,
     lln: np.ndarray,
     uln: np.ndarray,
-    ok_unit: np.ndarray,
+    ok_unit: np.ndarray | None,
     loinc: LoincColumns | None,
     *,
     unit_key: np.ndarray | None = None,
@@ -360,7 +373,8 @@ def unit_mismatches(
 ) -> None:
     """Rows whose value and range do not fit their unit: reason ``unit_mismatch`` naming the
     unit that fits (``parameters.yaml``: ``reference`` and ``expected``), or a unit of the
-    wrong kind for the row's LOINC property (a mass unit on a substance code). ``identity``:
+    wrong kind for the row's LOINC property (a mass unit on a substance code). ``ok_unit``:
+    the rows whose unit is usable (None: every row's). ``identity``:
     ``scale`` is 1 on every row (:class:`~aegrade.criteria.units.RowUnits`), so no product is
     taken. ``ranges``: per parameter (a last element for parameter -1) the LLN and the ULN
     every row of it holds (NaN: rows differ), with ``identity``: such a parameter's rows are
@@ -388,44 +402,67 @@ def unit_mismatches(
     windows = [np.ascontiguousarray(lows[:, k]) for k in range(1, 5)]
     windows += [np.ascontiguousarray(highs[:, 0]), np.ascontiguousarray(highs[:, 1])]
     n = len(param_index)
-    bad = np.zeros(n, bool)
+    bad = np.empty(n, bool)
     done = skip.mask
     # asked once, not per row: whether any unit is unusable or any row is skipped already
-    every_unit = bool(ok_unit.all())
-    none_done = not done.any()
+    if ok_unit is not None and bool(ok_unit.all()):
+        ok_unit = None  # every unit usable
+    none_done = not skip.any
     fixed = _fixed_misfits(ranges, windows) if identity else None
+    found: list[int] = []  # the pieces with a row that does not fit
 
     def check(block: slice) -> None:
         for at in range(block.start, block.stop, _BLOCK):  # the temporaries stay in cache
             part = slice(at, min(at + _BLOCK, block.stop))
             q, lo, hi = param_index[part], lln[part], uln[part]
             open_ = checked[q]  # False for parameter -1: the table's last element
-            if not every_unit:
+            if ok_unit is not None:
                 open_ &= ok_unit[part]
             if not none_done:
                 open_ &= ~done[part]
-            if not open_.any():
-                continue
-            if fixed is not None and fixed[0][q].all():  # each row's range: its parameter's
-                bad[part] = open_ & fixed[1][q]
-                continue
             scale_of = None if identity else scale[part]
-            if scale_of is not None:
-                open_ &= ~np.isnan(scale_of)
-            bad[part] = open_ & _misfits(q, lo, hi, raw_value[part], scale_of, windows)
+            if _piece_misfits(
+                open_, q, lo, hi, raw_value[part], scale_of, windows, fixed, bad[part]
+            ):
+                found.append(at)
 
     run_blocks(check, row_blocks(n, threads, n), threads)
-    if bad.any():
+    if found:
         for i in np.unique(param_index[bad]):
             rows = np.flatnonzero(bad & (param_index == i))
             param = reg.parameters[names[i]]
             _mismatch_rows(skip, rows, param, unit, unit_key, scale, raw_value, lln, uln)
     if loinc is not None:
-        _property_mismatch(skip, loinc, unit, ok_unit)
+        _property_mismatch(skip, loinc, unit, np.ones(n, bool) if ok_unit is None else ok_unit)
 
 
 #: Rows checked at a time where a check builds many temporaries (a few MiB each at most).
 _BLOCK = 1 << 16
+
+
+def _piece_misfits(
+    open_: np.ndarray,
+    q: np.ndarray,
+    lln: np.ndarray,
+    uln: np.ndarray,
+    value: np.ndarray,
+    scale: np.ndarray | None,
+    windows: list[np.ndarray],
+    fixed: tuple[np.ndarray, np.ndarray] | None,
+    out: np.ndarray,
+) -> bool:
+    """Write into ``out`` which ``open_`` rows of a piece (parameters ``q``) do not fit
+    (:func:`_misfits`; ``fixed``: :func:`_fixed_misfits`), and say whether any does (read
+    while the piece is in cache)."""
+    if not open_.any():
+        out[:] = False
+        return False
+    if fixed is not None and fixed[0][q].all():  # each row's range: its parameter's
+        return bool(np.logical_and(open_, fixed[1][q], out=out).any())
+    if scale is not None:
+        open_ &= ~np.isnan(scale)
+    misfit = _misfits(q, lln, uln, value, scale, windows)
+    return bool(np.logical_and(open_, misfit, out=out).any())
 
 
 def _fixed_misfits(
@@ -497,7 +534,7 @@ def sibling_ranges(
     lln: np.ndarray,
     uln: np.ndarray,
     scale: np.ndarray,
-    ok_unit: np.ndarray,
+    ok_unit: np.ndarray | None,
     *,
     counts: np.ndarray | None = None,
     ranges: tuple[np.ndarray, np.ndarray] | None = None,
@@ -505,7 +542,8 @@ def sibling_ranges(
 ) -> None:
     """Rows whose reference range fits the parameter's ``range_sibling`` and not the
     parameter itself (``parameters.yaml``): ionized calcium sent as "Calcium" with its range
-    1.12-1.32 mmol/L is not graded as total calcium (reason ``unit_mismatch``). ``counts``:
+    1.12-1.32 mmol/L is not graded as total calcium (reason ``unit_mismatch``). ``ok_unit``:
+    the rows whose unit is usable (None: every row's). ``counts``:
     the rows per parameter, unknown first (:class:`~aegrade.criteria.units.RowUnits`), so
     that a parameter without rows is not looked for (None: each is). ``ranges``: per
     parameter the LLN and ULN every row of it holds, times its scale (NaN: rows differ; as
@@ -538,7 +576,10 @@ def sibling_ranges(
 
     def open_with_range(at: np.ndarray) -> np.ndarray:
         # the parameter's rows disjoint from the others': _set below never changes another's
-        out: np.ndarray = at[ok_unit[at] & ~skip.mask[at] & ~np.isnan(lln[at]) & ~np.isnan(uln[at])]
+        keep = ~skip.mask[at] & ~np.isnan(lln[at]) & ~np.isnan(uln[at])
+        if ok_unit is not None:
+            keep &= ok_unit[at]
+        out: np.ndarray = at[keep]
         return out
 
     rows = _rows_of(param_index, [i for i, _, _ in checked], threads, open_with_range)

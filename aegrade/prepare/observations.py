@@ -169,12 +169,13 @@ def _censoring(
     return censor_side, censor_limit, raw_value
 
 
-def _numeric(series: pd.Series, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Numbers and a mask of cells that hold something that is not a number."""
+def _numeric(series: pd.Series, threads: int = 1) -> tuple[np.ndarray, np.ndarray | None]:
+    """Numbers and a mask of cells that hold something that is not a number (None: a float
+    column, where every cell is a number or NaN)."""
     if series.dtype == np.float64:  # NaN is already NaN: the column as it is, no copy
         out = series.to_numpy().view()
         out.flags.writeable = False  # a read-only view: the caller's frame never changes
-        return out, np.zeros(len(series), dtype=bool)
+        return out, None
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return series.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(series), dtype=bool)
     nums = pd.to_numeric(series, errors="coerce")
@@ -254,13 +255,12 @@ def prepare_observations(
         workers,
     )
     skip = Skips(n)  # kept ungraded, not an input error: the reason
-    unknown_names(skip, df[cols["parameter"]], param_index)
 
     value_cells = df[cols["value"]]
     parsed = parse_values(
         value_cells, decimal=decimal, no_result=no_result, copy=False, threads=workers
     )
-    if _plain_numbers(value_cells) and not parsed.status.any():
+    if _plain_numbers(value_cells) and not parsed.flagged:
         # every cell a finite number or empty: read as it is, without a copy (a read-only
         # view: the caller's frame is never changed through it)
         raw_value = parsed.value.view()
@@ -283,6 +283,14 @@ def prepare_observations(
     converted = convert_rows(
         param_index, names, unit_series, threads=workers, block_rows=COUNT_BLOCK_ROWS
     )
+    # unknown test names: no other check skips or rejects such a row (none is numeric, has a
+    # usable unit or a range to check), so the order of the reasons is the same as if first
+    unknown_names(
+        skip,
+        df[cols["parameter"]],
+        param_index,
+        unknown=None if converted.counts is None else int(converted.counts[0]),
+    )
     # which rows have a value: read only where a row names a specimen or pH has rows
     ph_rows = "PH" in names and (
         converted.counts is None or bool(converted.counts[names.index("PH") + 1])
@@ -297,6 +305,7 @@ def prepare_observations(
         lln_raw,
         uln_raw,
         has_value=~np.isnan(raw_value) if read else np.zeros(0, bool),
+        counts=converted.counts,
     )
     scale, offset, status, unit_key = (
         converted.scale,
@@ -304,7 +313,11 @@ def prepare_observations(
         converted.status,
         converted.unit_key,
     )
-    if ((status == 1) | (status == 2)).any():  # else _unit_failures finds nothing to report
+    statuses = converted.statuses  # the statuses some row has, when known without a pass
+    unit_missing_or_unknown = (
+        bool(((status == 1) | (status == 2)).any()) if statuses is None else bool(statuses & {1, 2})
+    )
+    if unit_missing_or_unknown:  # else _unit_failures finds nothing to report
         _unit_failures(
             fails,
             status,
@@ -315,8 +328,10 @@ def prepare_observations(
             numeric_kind & ~np.isnan(raw_value) & ~skip.mask,
         )
     unit_code = unit_key
-    bad_unit = status != 0
-    any_bad_unit = bool(bad_unit.any())
+    # every unit usable (the usual study): no mask of unusable units is built nor read
+    bad_unit = None if statuses == frozenset({0}) else status != 0
+    any_bad_unit = bad_unit is not None and bool(bad_unit.any())
+    ok_unit = None if bad_unit is None else ~bad_unit
 
     convert = (  # _to_canonical's (offset, scale, bad_unit)
         None if converted.identity else offset,
@@ -336,7 +351,7 @@ def prepare_observations(
         raw_value,
         lln_raw,
         uln_raw,
-        ~bad_unit,
+        ok_unit,
         loinc,
         unit_key=unit_key,
         scale=scale,
@@ -351,7 +366,7 @@ def prepare_observations(
         lln_raw,
         uln_raw,
         scale,
-        ~bad_unit,
+        ok_unit,
         counts=converted.counts,
         ranges=None if fixed is None or not converted.identity else (fixed[0], fixed[1]),
         threads=workers,
@@ -360,7 +375,7 @@ def prepare_observations(
     _limit_failures(
         fails,
         value,
-        skip.mask,
+        skip.mask if skip.any else None,
         param_index,
         names,
         reg,
@@ -382,8 +397,9 @@ def prepare_observations(
     if errors == "raise" and len(failures):
         raise InputError(failures, source=ctx.file)
     notes = _unit_notes(ctx, df, skip, cols.get("unit", "unit"), unit_series)
-    error_code, texts = _row_errors(fails, skip, bool(len(failures)))
-    bad_rows = error_code >= 0
+    error_code, texts = _row_errors(fails, skip, bool(len(failures)), workers)
+    # without an input problem, the rows not graded are the skipped ones
+    bad_rows = error_code >= 0 if len(failures) else skip.mask
     if texts:  # a rejected row is never graded nor used as anyone's baseline
         value[bad_rows] = np.nan  # value is this function's own array (to_canonical)
     baseline = _baselines(
@@ -487,17 +503,19 @@ def _constant_per_parameter(
         value[-1] = np.nan
         values.append(value)
     differ = [np.empty(n, bool) for _ in columns]
+    some = [False] * len(columns)  # whether any row of the column differs
 
     def block(rows: slice) -> None:
         for start in range(rows.start, rows.stop, _BLOCK):  # the gathered numbers in cache
             part = slice(start, min(start + _BLOCK, rows.stop))
             q = param_index[part]
-            for column, value, out in zip(columns, values, differ, strict=True):
-                np.not_equal(column[part], value[q], out=out[part])
+            for j, (column, value, out) in enumerate(zip(columns, values, differ, strict=True)):
+                if np.not_equal(column[part], value[q], out=out[part]).any():
+                    some[j] = True
 
     run_blocks(block, row_blocks(n, threads, n), threads)
-    for value, mask in zip(values, differ, strict=True):
-        if mask.any():  # NaN differs from everything: a parameter with a NaN is not constant
+    for value, mask, differs in zip(values, differ, some, strict=True):
+        if differs:  # NaN differs from everything: a parameter with a NaN is not constant
             mixed = np.bincount(param_index[mask] + 1, minlength=n_params + 1) > 0
             value[:-1][mixed[1:]] = np.nan
     return values
@@ -509,7 +527,7 @@ def _codes(series: pd.Series, threads: int = 1) -> np.ndarray:
     to 64 bits in blocks of rows on ``threads`` threads; text ids whose codes the reader kept
     (:func:`~aegrade.read.idcodes.id_codes`) not factorized again."""
     if isinstance(series.dtype, pd.CategoricalDtype):
-        narrow = series.cat.codes.to_numpy()
+        narrow = series.array.codes  # the Categorical's own codes, no Series around them
         codes: np.ndarray = np.empty(len(narrow), np.int64)
 
         def widen(part: slice) -> None:
@@ -611,16 +629,24 @@ def _percent_change(value: np.ndarray, base: np.ndarray, given: np.ndarray | Non
     return change if given is None else np.where(np.isnan(given), change, given)
 
 
-def _row_errors(fails: Failures, skip: Skips, any_failure: bool) -> tuple[np.ndarray, list[str]]:
+def _row_errors(
+    fails: Failures, skip: Skips, any_failure: bool, threads: int = 1
+) -> tuple[np.ndarray, list[str]]:
     """Why each row is not graded, as a code (-1: graded) into a list of distinct texts: the
-    row's first input problem, else why it was skipped."""
+    row's first input problem, else why it was skipped (-1 written in blocks of rows on
+    ``threads`` threads)."""
     at, text = skip.reasons()
     if any_failure:
         f_at, f_text = fails.first_problems()
         keep = ~np.isin(at, f_at)
         at = np.concatenate([f_at, at[keep]])
         text = np.concatenate([f_text, text[keep]])
-    code = np.full(skip.n, -1, np.int32)
+    code = np.empty(skip.n, np.int32)
+
+    def graded(part: slice) -> None:
+        code[part] = -1
+
+    run_blocks(graded, row_blocks(skip.n, threads, skip.n), threads)
     if not len(at):
         return code, []
     found, uniques = pd.factorize(text)
@@ -667,7 +693,7 @@ def _references(
                 threads=threads,
             )
             refs_raw[name] = ref.value
-            if not ref.status.any():  # every cell a number or empty: nothing to report
+            if not ref.flagged:  # every cell a number or empty: nothing to report
                 continue
             ambiguous = ref.status == 3
             fails.add_rows(
@@ -730,7 +756,7 @@ def _unit_failures(
 def _limit_failures(
     fails: Failures,
     value: np.ndarray,
-    skipped: np.ndarray,
+    skipped: np.ndarray | None,
     param_index: np.ndarray,
     names: list[str],
     reg: object,
@@ -741,14 +767,15 @@ def _limit_failures(
     source: np.ndarray | None = None,
     convert: tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None] = (None, None, None),
 ) -> None:
-    """Values outside what is physiologically possible (rows not ``skipped``). ``source``:
-    raw numbers, converted block by block into ``value`` (:func:`_to_canonical` with
-    ``convert`` = ``(offset, scale, bad_unit)``) in the same pass, then checked."""
+    """Values outside what is physiologically possible (rows not ``skipped``; None: no row is
+    skipped). ``source``: raw numbers, converted block by block into ``value``
+    (:func:`_to_canonical` with ``convert`` = ``(offset, scale, bad_unit)``) in the same pass,
+    then checked."""
     params = reg.parameters  # type: ignore[attr-defined]
     lows = np.array([_lim(params[c].limits, 0) for c in names] + [np.nan])
     highs = np.array([_lim(params[c].limits, 1) for c in names] + [np.nan])
     bad = np.empty(len(value), bool)
-    some_skipped = bool(skipped.any())  # asked once: usually no row is skipped
+    found: list[int] = []  # the pieces with an implausible value
 
     def check(block: slice) -> None:
         for at in range(block.start, block.stop, _BLOCK):  # no full-length limit columns
@@ -758,11 +785,13 @@ def _limit_failures(
             p = param_index[part]
             out = np.less(value[part], lows[p], out=bad[part])
             out |= value[part] > highs[p]
-            if some_skipped:
+            if skipped is not None:
                 out &= ~skipped[part]
+            if out.any():  # read while the piece is in cache
+                found.append(at)
 
     run_blocks(check, row_blocks(len(value), threads, len(value)), threads)
-    if not bad.any():
+    if not found:
         return
     lo, hi = lows[param_index], highs[param_index]  # for the messages of the bad rows
     idx = np.flatnonzero(bad)
@@ -810,9 +839,14 @@ def _times(
     day = time = None
     if "day" in cols:
         day, bad = _numeric(df[cols["day"]], threads)
-        fails.add_rows(
-            bad, Reason.BAD_DAY, "day is not a number", column=cols["day"], values=df[cols["day"]]
-        )
+        if bad is not None:  # None: a float column, which holds nothing else
+            fails.add_rows(
+                bad,
+                Reason.BAD_DAY,
+                "day is not a number",
+                column=cols["day"],
+                values=df[cols["day"]],
+            )
     if "time" in cols:
         raw = df[cols["time"]]
         parsed = pd.to_datetime(raw, errors="coerce", utc=True, format="mixed")

@@ -69,11 +69,24 @@ class ParsedValues:
     censor_side
         ``"<"``, ``"<="``, ``">"`` or ``">="`` for a censored cell, else None; None for the
         whole column when no cell can be censored (a numeric or boolean column).
+    all_ok
+        True when every status is known to be OK (0) without reading them; False: not
+        known (:attr:`flagged` reads them).
     """
 
     value: np.ndarray
     status: np.ndarray
     censor_side: np.ndarray | None
+    all_ok: bool = False
+
+    @property
+    def flagged(self) -> bool:
+        """Whether any cell's status is not OK (0).
+
+        >>> parse_values(pd.Series([1.5, float("inf")])).flagged
+        True
+        """
+        return not self.all_ok and bool(self.status.any())
 
     @property
     def censored(self) -> np.ndarray:
@@ -88,23 +101,26 @@ def _match(text: pd.Series, pattern: str) -> np.ndarray:
     return text.str.fullmatch(pattern, case=False).fillna(False).to_numpy(bool)
 
 
-def _floats(cells: np.ndarray, copy: bool, threads: int) -> tuple[np.ndarray, np.ndarray]:
-    """A float64 column's values (a copy unless ``copy`` is False) and its status: INFINITE
-    where the value is infinite, else OK, in blocks of rows on ``threads`` threads."""
+def _floats(cells: np.ndarray, copy: bool, threads: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    """A float64 column's values (a copy unless ``copy`` is False), its status (INFINITE
+    where the value is infinite, else OK) and whether any value is infinite, in blocks of
+    rows on ``threads`` threads."""
     n = len(cells)
     value = np.empty(n) if copy else np.asarray(cells, dtype=np.float64)
-    infinite = np.empty(n, bool)
+    status = np.empty(n, np.int8)
+    infinite: list[slice] = []  # the blocks with an infinite value
 
     def block(part: slice) -> None:
         if copy:
             np.copyto(value[part], cells[part])
-        np.isinf(value[part], out=infinite[part])
+        mine = status[part]
+        np.isinf(value[part], out=mine.view(bool))  # 1 where infinite, else OK (0)
+        if mine.any():  # read while the block is in cache
+            mine *= np.int8(INFINITE)
+            infinite.append(part)
 
     run_blocks(block, row_blocks(n, threads, n), threads)
-    if not infinite.any():  # the usual column: every status OK, no pass to write them
-        return value, np.zeros(n, np.int8)
-    status = infinite.view(np.int8) * np.int8(INFINITE)  # OK (0) elsewhere
-    return value, status
+    return value, status, bool(infinite)
 
 
 def parse_values(
@@ -159,13 +175,14 @@ def parse_values(
         return ParsedValues(np.full(n, np.nan), status, None)
     if pd.api.types.is_numeric_dtype(cells):
         if cells.dtype == np.float64:  # NaN is already NaN: one copy, no isna pass
-            value, status = _floats(cells.to_numpy(), copy, threads)
+            value, status, infinite = _floats(cells.to_numpy(), copy, threads)
         else:
             value = cells.to_numpy(dtype=float, na_value=np.nan, copy=True)
             status = np.isinf(value).view(np.int8) * np.int8(INFINITE)  # OK (0) elsewhere
-        if status.any():  # an infinite value: NaN, its status INFINITE
+            infinite = bool(status.any())
+        if infinite:  # an infinite value: NaN, its status INFINITE
             value = np.where(status != OK, np.nan, value)
-        return ParsedValues(value, status, None)
+        return ParsedValues(value, status, None, all_ok=not infinite)
     side = np.full(n, None, dtype=object)
     text = cells.astype("string").str.strip()
     boolish = text.str.lower().isin(_BOOLEANS).fillna(False).to_numpy(bool)  # True and "TRUE"

@@ -235,3 +235,38 @@ def test_parameter_index_and_pair_counts_in_blocks_on_threads(
 
 def _four(rows: object) -> list[np.ndarray]:
     return [getattr(rows, name) for name in ("scale", "offset", "status", "unit_key")]
+
+
+def test_statuses_present_and_one_number_columns_written_in_blocks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # issue 15: the statuses some row has come from the pair count (no pass over the rows);
+    # a column that is one number on every pair present (zeros too) is written in the blocks
+    # of rows, the same on any threads; a parameter index below -1 found in a later block
+    # still takes the 2-D lookup
+    from aegrade import threads
+    from aegrade.criteria.units import convert_indexed, convert_rows
+
+    monkeypatch.setattr(threads, "SMALLEST_BLOCK", 5)
+    names = ["HGB", "NEUT", "PLAT"]
+    pi = np.array([0, 2, 0, 1, 2, 0, 1, 2, 0, 0, 1, 2] * 3)
+    canon = pd.Series(np.array(["g/L", "10^9/L", "10^9/L"], dtype=object)[np.maximum(pi, 0)])
+    for workers in (1, 2, 3):
+        same = convert_rows(pi, names, canon, threads=workers)
+        assert same.statuses == frozenset({0}) and same.identity
+        assert same.offset.tolist() == [0.0] * len(pi) and same.status.tolist() == [0] * len(pi)
+        assert not np.signbit(same.offset).any() and same.scale.tolist() == [1.0] * len(pi)
+        units = canon.copy()
+        units[3], units[7] = None, "furlongs"
+        odd = convert_rows(
+            np.where(np.arange(len(pi)) == 20, -1, pi), names, units, threads=workers
+        )
+        assert odd.statuses == frozenset({0, 1, 2, 3})
+        assert odd.status.tolist()[:8] == [0, 0, 0, 1, 0, 0, 0, 2] and odd.status[20] == 3
+        below = pi.copy()
+        below[30] = -2  # in a later block: the flat index is refused there, the 2-D one taken
+        got = convert_rows(below, names, units, threads=workers)
+        assert got.counts is None and got.statuses is None
+        want = convert_indexed(np.where(below < -1, -1, below), names, units)
+        for a, b in zip(_four(got), want, strict=True):
+            np.testing.assert_array_equal(a, b)

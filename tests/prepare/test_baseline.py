@@ -223,3 +223,53 @@ def test_specimens_and_far_subjects_give_the_rule_s_record(
         for subj in (subject, far):
             got = derive_baseline(subj, param, day, value, specimen=specimen, threads=workers)
             np.testing.assert_array_equal(got, want)
+
+
+def test_records_picked_per_range_of_keys_are_the_rule_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    # issue 15: the key -> value table is filled by ranges of keys on the threads, each from
+    # the candidates of every block of rows in row order: a tie on day, on value and on row
+    # across blocks and ranges gives the later block's record (its -0.0 or 0.0)
+    from aegrade import threads
+    from aegrade.prepare import baseline
+
+    found_a = (np.array([1, 2, 3]), np.array([0, 1, 4]), np.array([0.0, -1.0, -2.0]),
+               np.array([0.0, 7.0, 3.0]))  # fmt: skip
+    found_b = (np.array([10, 11, 12]), np.array([0, 1, 4]), np.array([-0.0, -1.0, -3.0]),
+               np.array([-0.0, 6.0, 9.0]))  # fmt: skip
+    monkeypatch.setattr(threads, "SMALLEST_BLOCK", 2)
+    for key_range in (1, 2, 3, 1 << 16):
+        monkeypatch.setattr(baseline, "_KEY_RANGE", key_range)
+        for workers in (1, 2, 3):
+            got = baseline._record_values([found_a, found_b], 7, workers)
+            want = np.array([-0.0, 7.0, np.nan, np.nan, 3.0, np.nan, np.nan])
+            np.testing.assert_array_equal(got, want)
+            assert np.signbit(got[0])  # the later row's -0.0: equal day, equal value
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_tied_records_on_any_ranges_of_keys_and_threads(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aegrade import threads
+    from aegrade.prepare import baseline
+
+    subject, param, day, value = _tied_rows(seed + 40, 3000)
+    key = np.where((subject >= 0) & (param >= 0), subject * 4 + param, -1)
+    want = _reference_baselines(key, day, value)
+    picked: list[int] = []  # blocks of rows whose candidates a table was filled from
+    real = baseline._record_values
+
+    def spy(found: list[tuple[np.ndarray, ...]], size: int, workers: int) -> np.ndarray:
+        picked.append(len(found))
+        return real(found, size, workers)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(baseline, "_record_values", spy)
+    for smallest, sub, key_range in ((7, 5, 3), (64, 3, 1), (1000, 1 << 16, 7), (50, 16, 1 << 16)):
+        monkeypatch.setattr(threads, "SMALLEST_BLOCK", smallest)
+        monkeypatch.setattr(baseline, "_SUB_BLOCK", sub)
+        monkeypatch.setattr(baseline, "_KEY_RANGE", key_range)
+        for workers in (1, 2, 3):
+            got = derive_baseline(subject, param, day, value, threads=workers)
+            np.testing.assert_array_equal(got, want)
+            np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+    assert max(picked) == 3 and min(picked) == 1

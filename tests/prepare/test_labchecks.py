@@ -534,3 +534,68 @@ def test_sibling_check_of_one_range_per_parameter(lln: float, uln: float, skippe
         )
         found.append(skip.mask.tolist())
     assert found[0] == found[1] == [skipped] * 5 + [False] * 3
+
+
+def test_unit_checks_with_every_unit_usable_and_pieces_on_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # issue 15: ok_unit None (every unit usable, no mask built) finds the rows an all-True
+    # mask finds; the pieces that hold a misfit are noted while in cache, on any threads
+    from aegrade import threads
+    from aegrade.criteria.units import convert_indexed, registry
+    from aegrade.errors import Reason
+    from aegrade.prepare import labchecks
+    from aegrade.prepare.labchecks import Skips, sibling_ranges, unit_mismatches
+
+    monkeypatch.setattr(threads, "SMALLEST_BLOCK", 7)
+    monkeypatch.setattr(labchecks, "_BLOCK", 4)
+    names = sorted(registry().parameters)
+    pi = np.array([names.index(c) for c in ["CA", "HGB", "CA", "K", "CA"] * 6])
+    units = pd.Series(np.array([registry().parameters[names[i]].unit for i in pi], dtype=object))
+    value = np.where(pi == names.index("CA"), 9.1, 4.0)  # calcium in mg/dL sent as mmol/L
+    value[pi == names.index("HGB")] = 130.0
+    lln, uln = np.full(len(pi), np.nan), np.full(len(pi), np.nan)
+    lln[20], uln[20] = 1.12, 1.32  # an ionized calcium range on a calcium row
+    scale, _, _, key = convert_indexed(pi, names, units)
+    got = []
+    for workers in (1, 2, 3):
+        for ok in (None, np.ones(len(pi), bool)):
+            skip = Skips(len(pi))
+            skip.put(np.arange(len(pi)) == 0, Reason.NO_RESULT, "no result")
+            assert skip.any and not Skips(3).any
+            args = (skip, pi, names, units, value, lln, uln, ok, None)
+            unit_mismatches(*args, unit_key=key, scale=scale, threads=workers)
+            sibling_ranges(skip, pi, names, lln, uln, scale, ok, threads=workers)
+            at, text = skip.reasons()
+            got.append((at.tolist(), text.tolist()))
+    assert all(g == got[0] for g in got)
+    at, text = got[0]
+    calcium = np.flatnonzero(pi == names.index("CA")).tolist()
+    assert at == sorted({0, *calcium}) and "ionized calcium" in text[at.index(20)]
+
+
+def test_counted_rows_spare_the_name_and_ph_searches() -> None:
+    # issue 15: with the rows per parameter counted, no unknown name or pH row is looked for
+    # where none is counted; where some are, the same reasons as without the count
+    from aegrade.criteria.units import registry
+    from aegrade.prepare.labchecks import Skips, specimen_skips, unknown_names
+
+    names = sorted(registry().parameters)
+    pi = np.array([names.index("PH"), -1, names.index("HGB")])
+    cells = pd.Series(["pH", "Neut %", "HGB"])
+    counts = np.bincount(pi + 1, minlength=len(names) + 1)
+    lln, uln = np.array([4.5, np.nan, 120.0]), np.array([8.0, np.nan, 160.0])
+    texts = []
+    for count in (None, counts):
+        skip = Skips(3)
+        unknown_names(skip, cells, pi, unknown=None if count is None else int(count[0]))
+        specimen_skips(skip, None, None, pi, names, lln, uln, has_value=np.ones(3, bool),
+                       counts=count)  # fmt: skip
+        texts.append(skip.texts(np.arange(3)).tolist())
+    assert texts[0] == texts[1] and texts[0][2] is None
+    assert "unknown_parameter" in texts[0][1] and "other_specimen" in texts[0][0]
+    skip = Skips(3)  # nothing counted: nothing looked for
+    unknown_names(skip, cells, pi, unknown=0)
+    specimen_skips(skip, None, None, pi, names, lln, uln, has_value=np.ones(3, bool),
+                   counts=np.zeros(len(names) + 1, np.intp))  # fmt: skip
+    assert not skip.any

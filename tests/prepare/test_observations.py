@@ -261,3 +261,43 @@ def test_values_converted_in_the_plausibility_pass_are_the_same_bits(
     # 0 (from -0.0: "0", never "-0"), 90000 and -50 g/L; 120 and 140 g/L are plausible
     assert len(got) == 3
     assert got["message"].str.startswith("HGB 0 g/L ").sum() == 1
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_reasons_and_rows_not_graded_on_threads(
+    monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    # issue 15: the unknown names are skipped after the unit lookup (which counts them): a
+    # row with an unknown name keeps that reason whatever else is wrong with it; the -1
+    # codes are written in blocks of rows; without an input problem the rows not graded are
+    # the skipped ones
+    monkeypatch.setattr(threads, "SMALLEST_BLOCK", 2)
+    frame = pd.DataFrame(
+        {
+            "subject_id": ["1"] * 6,
+            "day": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0],
+            "parameter": ["Neut %", "HGB", "xyz", "PLAT", "Neut %", "HGB"],
+            "value": ["QNS", "QNS", "7", "50", "1", "900"],
+            "unit": ["furlongs", "g/L", None, "10^9/L", "%", "g/L"],
+        }
+    )
+    prep = prepare_observations(frame, errors="coerce", threads=workers)
+    errors = prep.row_error.tolist()
+    for row in (0, 2, 4):
+        assert errors[row].startswith("not graded: unknown_parameter")
+    assert errors[1].startswith("not graded: no_result") and errors[3] is None
+    assert errors[5].startswith("not graded: implausible")
+    assert prep.error_code.tolist()[3] == -1 and prep.has_error.tolist() == [
+        True, True, True, False, True, True,
+    ]  # fmt: skip
+    clean = prepare_observations(frame.iloc[[0, 1, 2, 3]], errors="coerce", threads=workers)
+    assert clean.failures.empty and clean.has_error.tolist() == [True, True, True, False]
+    assert np.isnan(clean.value[:3]).all() and clean.value[3] == 50.0
+
+
+def test_a_float_day_column_has_no_mask_of_bad_cells() -> None:
+    # issue 15: a float column holds numbers or NaN only: no mask of cells built nor read
+    day, bad = observations._numeric(pd.Series([0.0, np.nan, -1.5]))
+    assert bad is None and np.isnan(day[1]) and not day.flags.writeable
+    day, bad = observations._numeric(pd.Series([0, "x", None], dtype=object))
+    assert bad is not None and bad.tolist() == [False, True, False]

@@ -217,3 +217,23 @@ def test_a_float_column_without_infinity_has_every_status_ok() -> None:
     inf = parse_values(pd.Series([1.5, np.inf, -np.inf]))
     assert inf.status.tolist() == [OK, INFINITE, INFINITE]
     assert np.isnan(inf.value[1:]).all() and inf.value[0] == 1.5
+
+
+def test_whether_a_cell_is_flagged_is_known_from_the_pass_that_read_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # issue 15: a float column's blocks say whether they hold an infinite value, so nobody
+    # scans the statuses again; other columns' statuses are read when asked
+    from aegrade import threads
+
+    monkeypatch.setattr(threads, "SMALLEST_BLOCK", 3)
+    for workers in (1, 2, 3):
+        clean = parse_values(pd.Series([1.5, np.nan, -2.0, 4.0, 5.0, 6.0, 7.0]), threads=workers)
+        assert clean.all_ok and not clean.flagged and clean.status.tolist() == [OK] * 7
+        last = parse_values(pd.Series([1.5, np.nan, -2.0, 4.0, 5.0, 6.0, np.inf]), threads=workers)
+        assert not last.all_ok and last.flagged
+        assert last.status.tolist() == [OK] * 6 + [INFINITE] and np.isnan(last.value[-1])
+    assert parse_values(pd.Series([1, 2])).all_ok  # integers: no infinite value
+    text = parse_values(pd.Series(["1.5", "QNS"]))
+    assert not text.all_ok and text.flagged and text.status.tolist() == [OK, NO_RESULT]
+    assert not parse_values(pd.Series(["1.5", None])).flagged
