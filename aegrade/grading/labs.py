@@ -434,20 +434,30 @@ def grade_prepared(
         )
     workers = thread_count(threads)
     parts = row_blocks(prep.n, workers, BLOCK_ROWS)
+    labeller = _Labeller(prep, plan, low, high)
+    # without rows for the general evaluator the labels are final when a block is graded:
+    # each block reads them back at once (still in cache), else all rows after it
+    in_blocks = not _general_rows(prep, plan)
+    seen: list[P.BoolArray] = []
 
     def compiled_block(part: slice) -> None:  # rows independent: each block on its own
         source: Prepared | _Block = prep if part == slice(0, prep.n) else _Block(prep, part)
         _grade_compiled(source, plan, low.rows(part), high.rows(part))
+        if in_blocks:
+            seen.append(labeller.run(part))
 
     registry()  # built before the threads start
     run_blocks(compiled_block, parts, workers)
     general = _grade_groups(prep, plan, low, high, engine, "general")  # whole groups
-    for d in (low, high):  # what each label stands for (-1: the tables' last element)
-        d.grade = np.empty(prep.n, plan.label_grade.dtype)
-        d.rule = np.empty(prep.n, plan.label_rule.dtype)
-        d.term = np.empty(prep.n, plan.label_term.dtype)
+    if general or not in_blocks:  # labels the general evaluator wrote: all rows read again
+        seen = []
+        blocks = row_blocks(prep.n, workers, 1 << 22)
 
-    joint = _label_columns(prep, plan, low, high, workers)
+        def label_block(block: slice) -> None:
+            seen.append(labeller.run(block))
+
+        run_blocks(label_block, blocks, workers)
+    joint = labeller.finish(seen)
     bad = prep.has_error if joint is not None and prep.error_texts else None
     for d, idx, (g, _, rid, _) in general:
         d.grade[idx], d.rule[idx] = g, rid
@@ -458,45 +468,62 @@ def grade_prepared(
     return plan, low, high
 
 
-def _label_columns(
-    prep: Prepared, plan: _Plan, low: _Direction, high: _Direction, workers: int
-) -> _Joint | None:
+def _general_rows(prep: Prepared, plan: _Plan) -> bool:
+    """Whether the general evaluator may grade rows of ``prep`` (a parameter of one of its
+    entries has rows, or which parameters have rows is not known)."""
+    having = prep.param_rows
+    return any(
+        (having is None or i in having) and _entries(plan, code, "compiled", "general")
+        for i, code in enumerate(prep.param_names)
+    )
+
+
+class _Labeller:
     """Each direction's grade, rule and term read from its labels (the plan's tables), and in
     the same pass of cache-sized pieces what :func:`assemble_grades` makes of both
-    directions (:class:`_Joint`, set on both; None and not set where the pair codes would not
-    fit an int32)."""
-    n = prep.n
-    n_labels = len(plan.labels) + 1
-    # the tables with the element of label -1 first, read at label + 1: a gather of indices
-    # that are never negative (many -1 labels make a branch per row in numpy's take)
-    shifted = [np.roll(t, 1) for t in (plan.label_grade, plan.label_rule, plan.label_term)]
-    joint = None
-    if n_labels * n_labels + 1 <= np.iinfo(np.int32).max and plan.label_grade.min() >= -1:
-        any_bad = bool(prep.error_texts) and bool(prep.has_error.any())
-        bad = prep.has_error if any_bad else None
-        joint = _Joint(
-            labels=(low.label, high.label),
-            level=(np.empty(n, np.int8), np.empty(n, np.int8)),
-            na=(np.empty(n, bool), np.empty(n, bool)),
-            pair=np.empty(n, np.int32),
-            present=np.zeros(n_labels * n_labels + 1, bool),
-            criteria=np.empty(n, np.int8),
-            review=np.empty(n, bool),
-        )
-    blocks = row_blocks(n, workers, 1 << 22)
-    seen = [np.zeros(0 if joint is None else len(joint.present), bool) for _ in blocks]
-    number = {part.start: k for k, part in enumerate(blocks)}
+    directions (:class:`_Joint`; none where the pair codes would not fit an int32), for any
+    blocks of rows (:meth:`run`), on any threads; :meth:`finish` sets it on both."""
 
-    def label_block(block: slice) -> None:
-        mine = seen[number[block.start]]
-        for at in range(block.start, block.stop, 1 << 16):  # the codes stay in cache
+    def __init__(self, prep: Prepared, plan: _Plan, low: _Direction, high: _Direction) -> None:
+        n = prep.n
+        self.low, self.high = low, high
+        self.n_labels = n_labels = len(plan.labels) + 1
+        for d in (low, high):  # what each label stands for
+            d.grade = np.empty(n, plan.label_grade.dtype)
+            d.rule = np.empty(n, plan.label_rule.dtype)
+            d.term = np.empty(n, plan.label_term.dtype)
+        # the tables with the element of label -1 first, read at label + 1: a gather of
+        # indices that are never negative (many -1 labels make a branch per row in take)
+        self.shifted = [np.roll(t, 1) for t in (plan.label_grade, plan.label_rule, plan.label_term)]
+        self.joint: _Joint | None = None
+        self.bad: P.BoolArray | None = None
+        if n_labels * n_labels + 1 <= np.iinfo(np.int32).max and plan.label_grade.min() >= -1:
+            any_bad = bool(prep.error_texts) and bool(prep.has_error.any())
+            self.bad = prep.has_error if any_bad else None
+            self.joint = _Joint(
+                labels=(low.label, high.label),
+                level=(np.empty(n, np.int8), np.empty(n, np.int8)),
+                na=(np.empty(n, bool), np.empty(n, bool)),
+                pair=np.empty(n, np.int32),
+                present=np.zeros(n_labels * n_labels + 1, bool),
+                criteria=np.empty(n, np.int8),
+                review=np.empty(n, bool),
+            )
+
+    def run(self, block: slice) -> P.BoolArray:
+        """Rows ``block``, in pieces that stay in cache; returns which pair codes occur in
+        them (a table of its own: blocks run side by side)."""
+        low, high, joint, bad = self.low, self.high, self.joint, self.bad
+        n_labels = self.n_labels
+        mine = np.zeros(0 if joint is None else len(joint.present), bool)
+        for at in range(block.start, block.stop, 1 << 16):
             part = slice(at, min(at + (1 << 16), block.stop))
             codes = []
             for k, d in enumerate((low, high)):
                 code = d.label[part].astype(np.intp)  # take converts other types per call
                 code += 1
                 codes.append(code)
-                for table, out in zip(shifted, (d.grade, d.rule, d.term), strict=True):
+                for table, out in zip(self.shifted, (d.grade, d.rule, d.term), strict=True):
                     np.take(table, code, out=out[part], mode="clip")
                 if joint is None:
                     continue
@@ -522,14 +549,18 @@ def _label_columns(
             review = np.logical_or(low.review[part], high.review[part], out=joint.review[part])
             if bad is not None:
                 review &= ~bad[part]
+        return mine
 
-    run_blocks(label_block, blocks, workers)
-    if joint is None:
-        return None
-    for mine in seen:
-        joint.present |= mine
-    low.joint = high.joint = joint
-    return joint
+    def finish(self, seen: list[P.BoolArray]) -> _Joint | None:
+        """The joint columns, with the pair codes :meth:`run` saw in every row (``seen``: its
+        tables of all the blocks), set on both directions."""
+        joint = self.joint
+        if joint is None:
+            return None
+        for mine in seen:
+            joint.present |= mine
+        self.low.joint = self.high.joint = joint
+        return joint
 
 
 #: Rows the compiled engine grades at a time. Each parameter group of a block is gathered

@@ -367,24 +367,34 @@ def _joint_and_columns(
 @pytest.mark.parametrize(
     "kw", [{}, {"ambiguous": "lower", "criteria": "ctcae-v4.03"}, {"criteria": "ctcae-v6.0"}]
 )
+@pytest.mark.parametrize("name", ["messy", "synthetic"])
 def test_columns_made_beside_the_labels_are_those_of_both_directions(
-    monkeypatch: pytest.MonkeyPatch, workers: int, block: int, kw: dict[str, object]
+    monkeypatch: pytest.MonkeyPatch, workers: int, block: int, kw: dict[str, object], name: str
 ) -> None:
     """issue 15: the nullable grades, the label pairs, the criteria and review columns made
     in the pass that reads the labels give the frame made from both directions' arrays:
-    rows with input problems, general-evaluator rows (INR, specimens), tiny blocks, 1-3
-    threads."""
+    rows with input problems and general-evaluator rows (INR, specimens: every row read
+    after the general evaluator), rows the compiled engine alone grades (read by each block
+    as it is graded), tiny blocks, 1-3 threads."""
     from aegrade.grading.labs import _pair_codes
 
     monkeypatch.setattr(labs, "BLOCK_ROWS", block)
-    got, want, (prep, plan, low, high, joint) = _joint_and_columns(
-        _messy(1500, seed=8), workers, **kw
-    )
+    runs: list[int] = []
+    real = labs._Labeller.run
+    monkeypatch.setattr(labs._Labeller, "run", lambda self, b: runs.append(1) or real(self, b))
+    data = _messy(1500, seed=8) if name == "messy" else lab_rows(1500, seed=8)
+    got, want, (prep, plan, low, high, joint) = _joint_and_columns(data, workers, **kw)
     pd.testing.assert_frame_equal(got, want, check_exact=True)
     pd.testing.assert_index_equal(got["reason"].cat.categories, want["reason"].cat.categories)
     bad = prep.has_error
-    assert bad.any() and got["review"].any() and got["grade_high"].notna().any()
-    assert (got["parameter"] == "INR").any()  # graded by the general evaluator
+    assert got["review"].any() and got["grade_high"].notna().any()
+    general = labs._general_rows(prep, plan)
+    if name == "messy":  # rows with input problems, INR graded by the general evaluator
+        assert bad.any() and (got["parameter"] == "INR").any() and general
+        assert len(runs) == len(threads.row_blocks(1500, workers, 1 << 22))
+    else:  # the labels read by the blocks that graded them
+        assert not bad.any() and not general
+        assert len(runs) == len(threads.row_blocks(1500, workers, block))
     for k, d in enumerate((low, high)):
         assert joint.level[k].tolist() == np.maximum(d.grade, 0).tolist()
         assert joint.na[k].tolist() == ((d.grade < 0) | bad).tolist()
