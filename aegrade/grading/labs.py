@@ -13,6 +13,7 @@ text does not grow with the number of rows.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
@@ -442,9 +443,16 @@ def grade_prepared(
 
     def compiled_block(part: slice) -> None:  # rows independent: each block on its own
         source: Prepared | _Block = prep if part == slice(0, prep.n) else _Block(prep, part)
-        _grade_compiled(source, plan, low.rows(part), high.rows(part))
-        if in_blocks:
-            seen.append(labeller.run(part))
+        if not in_blocks:
+            _grade_compiled(source, plan, low.rows(part), high.rows(part))
+            return
+        mine = labeller.table()
+
+        def then(rows: slice) -> None:  # rows of the block whose labels are final
+            labeller.run(slice(part.start + rows.start, part.start + rows.stop), mine)
+
+        _grade_compiled(source, plan, low.rows(part), high.rows(part), then)
+        seen.append(mine)
 
     registry()  # built before the threads start
     run_blocks(compiled_block, parts, workers)
@@ -454,7 +462,9 @@ def grade_prepared(
         blocks = row_blocks(prep.n, workers, 1 << 22)
 
         def label_block(block: slice) -> None:
-            seen.append(labeller.run(block))
+            mine = labeller.table()
+            labeller.run(block, mine)
+            seen.append(mine)
 
         run_blocks(label_block, blocks, workers)
     joint = labeller.finish(seen)
@@ -510,12 +520,15 @@ class _Labeller:
                 review=np.empty(n, bool),
             )
 
-    def run(self, block: slice) -> P.BoolArray:
-        """Rows ``block``, in pieces that stay in cache; returns which pair codes occur in
-        them (a table of its own: blocks run side by side)."""
+    def table(self) -> P.BoolArray:
+        """A table of the pair codes seen, for :meth:`run` (one per block run side by side)."""
+        return np.zeros(0 if self.joint is None else len(self.joint.present), bool)
+
+    def run(self, block: slice, mine: P.BoolArray) -> None:
+        """Rows ``block``, in pieces that stay in cache; marks the pair codes that occur in
+        ``mine`` (:meth:`table`)."""
         low, high, joint, bad = self.low, self.high, self.joint, self.bad
         n_labels = self.n_labels
-        mine = np.zeros(0 if joint is None else len(joint.present), bool)
         for at in range(block.start, block.stop, 1 << 16):
             part = slice(at, min(at + (1 << 16), block.stop))
             codes = []
@@ -549,7 +562,6 @@ class _Labeller:
             review = np.logical_or(low.review[part], high.review[part], out=joint.review[part])
             if bad is not None:
                 review &= ~bad[part]
-        return mine
 
     def finish(self, seen: list[P.BoolArray]) -> _Joint | None:
         """The joint columns, with the pair codes :meth:`run` saw in every row (``seen``: its
@@ -598,15 +610,20 @@ class _Block:
 
 
 def _grade_compiled(
-    prep: Prepared | _Block, plan: _Plan, low: _Direction, high: _Direction
+    prep: Prepared | _Block,
+    plan: _Plan,
+    low: _Direction,
+    high: _Direction,
+    then: Callable[[slice], None] | None = None,
 ) -> None:
     """The compiled entries of one block, each parameter group a contiguous run.
 
     The block's columns are put in parameter order once (a scatter that reads each column
     once), so a group's columns are slices, not gathers that read a column's cache lines
     once per parameter; labels and review flags are written in that order and put back in
-    row order once at the end. Every label and review flag of the block is written (-1 and
-    False where no compiled entry grades the row).
+    row order at the end, in cache-sized pieces, each handed to ``then`` (rows of the block)
+    while still in cache. Every label and review flag of the block is written (-1 and False
+    where no compiled entry grades the row).
     """
     units = registry().unit_names
     names = prep.param_names
@@ -614,6 +631,8 @@ def _grade_compiled(
     if not wanted or not prep.n:
         for d in (low, high):
             d.label[:], d.review[:] = -1, False
+        if then is not None:
+            then(slice(0, prep.n))
         return
     n = prep.n
     counts = _param_counts(prep)
@@ -658,11 +677,30 @@ def _grade_compiled(
             )
             label[direction][part] = lab
             review[direction][part] = rev
-    if dest is None:
-        return
-    for direction, out in (("low", low), ("high", high)):  # back in row order
-        np.take(label[direction], dest, out=out.label, mode="clip")
-        np.take(review[direction], dest, out=out.review, mode="clip")
+    if dest is not None:
+        _back_in_row_order(label, review, dest, low, high, then)
+    elif then is not None:
+        then(slice(0, n))
+
+
+def _back_in_row_order(
+    label: dict[str, Codes],
+    review: dict[str, P.BoolArray],
+    dest: npt.NDArray[np.intp],
+    low: _Direction,
+    high: _Direction,
+    then: Callable[[slice], None] | None,
+) -> None:
+    """Labels and review flags in parameter order (``label``, ``review``) put back in row
+    order (``dest``: where each row went) into ``low`` and ``high``, in cache-sized pieces of
+    rows, each handed to ``then`` once written."""
+    for at in range(0, len(dest), 1 << 16):
+        piece = slice(at, min(at + (1 << 16), len(dest)))
+        for direction, out in (("low", low), ("high", high)):
+            np.take(label[direction], dest[piece], out=out.label[piece], mode="clip")
+            np.take(review[direction], dest[piece], out=out.review[piece], mode="clip")
+        if then is not None:
+            then(piece)
 
 
 def _ungraded(

@@ -380,8 +380,8 @@ def test_columns_made_beside_the_labels_are_those_of_both_directions(
 
     monkeypatch.setattr(labs, "BLOCK_ROWS", block)
     runs: list[int] = []
-    real = labs._Labeller.run
-    monkeypatch.setattr(labs._Labeller, "run", lambda self, b: runs.append(1) or real(self, b))
+    real = labs._Labeller.table  # one table of the pairs seen per block read
+    monkeypatch.setattr(labs._Labeller, "table", lambda self: runs.append(1) or real(self))
     data = _messy(1500, seed=8) if name == "messy" else lab_rows(1500, seed=8)
     got, want, (prep, plan, low, high, joint) = _joint_and_columns(data, workers, **kw)
     pd.testing.assert_frame_equal(got, want, check_exact=True)
