@@ -5,9 +5,13 @@ its whole group with numpy, grades tried from the most severe down (``_predicate
 of the common shapes (:mod:`aegrade.grading.compiled`) are graded in blocks of
 :data:`BLOCK_ROWS` rows, each block's columns put in parameter order once (where each row goes
 found in cache-sized chunks, :func:`_destinations`), so that a group is a slice and a block's
-temporaries are reused; the others see each parameter's rows whole. Reasons,
-terms and rule ids are small categorical tables indexed by integer codes, so the cost of the
-text does not grow with the number of rows.
+temporaries are reused; the others see each parameter's rows whole. Each row's result is a
+label code per direction; the grade, rule and term it stands for, and what the output
+columns need of both directions (:class:`_Joint`: the nullable grades, the label pair, the
+criteria and review columns), are read from the labels in one pass of cache-sized pieces
+(:class:`_Labeller`), by each block as its labels come back in row order where no row is
+for the general evaluator. Reasons, terms and rule ids are small categorical tables indexed
+by integer codes, so the cost of the text does not grow with the number of rows.
 """
 
 from __future__ import annotations
