@@ -429,3 +429,30 @@ def test_columns_beside_the_labels_of_no_rows_and_of_no_input_problem(workers: i
     got, want, (prep, *_rest) = _joint_and_columns(lab_rows(500, seed=3), workers)
     assert not prep.has_error.any()
     pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("block", [1 << 30, 250, TINY])
+def test_blocks_in_parameter_order_read_their_labels_as_any_block(
+    monkeypatch: pytest.MonkeyPatch, workers: int, block: int
+) -> None:
+    # issue 15: rows no general evaluator grades, already grouped by parameter (graded in
+    # place): each block reads its labels back at once, as blocks put in order do
+    from aegrade.prepare.observations import prepare_observations
+
+    monkeypatch.setattr(threads, "SMALLEST_BLOCK", 5)
+    data = lab_rows(1500, seed=10)
+    index = prepare_observations(data).param_index
+    ordered = data.iloc[np.argsort(index, kind="stable")]
+    whole = _graded(data, 1 << 30, threads=1)
+    sorted_blocks: list[int] = []
+    monkeypatch.setattr(labs._Sorted, "__init__", lambda *a: sorted_blocks.append(1))
+    tables: list[int] = []
+    real = labs._Labeller.table
+    monkeypatch.setattr(labs._Labeller, "table", lambda self: tables.append(1) or real(self))
+    got = _graded(ordered, block, threads=workers).loc[data.index]
+    assert sorted_blocks == []  # every block graded in place
+    assert len(tables) == len(threads.row_blocks(1500, workers, block))  # read per block
+    pd.testing.assert_frame_equal(whole, got, check_exact=True, check_categorical=False)
+    assert (whole["reason"].astype(str) == got["reason"].astype(str)).all()
+    assert whole["grade_low"].dropna().nunique() >= 4 and whole["review"].any()
