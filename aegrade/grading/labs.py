@@ -9,15 +9,13 @@ temporaries are reused; the others see each parameter's rows whole. Each row's r
 label code per direction; the grade, rule and term it stands for, and what the output
 columns need of both directions (:class:`_Joint`: the nullable grades, the label pair, the
 criteria and review columns), are read from the labels in one pass of cache-sized pieces
-(:class:`_Labeller`), by each block as its labels come back in row order where no row is
-for the general evaluator. Reasons, terms and rule ids are small categorical tables indexed
+(:func:`_label_columns`). Reasons, terms and rule ids are small categorical tables indexed
 by integer codes, so the cost of the text does not grow with the number of rows.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
@@ -439,39 +437,20 @@ def grade_prepared(
         )
     workers = thread_count(threads)
     parts = row_blocks(prep.n, workers, BLOCK_ROWS)
-    labeller = _Labeller(prep, plan, low, high)
-    # without rows for the general evaluator the labels are final when a block is graded:
-    # each block reads them back at once (still in cache), else all rows after it
-    in_blocks = not _general_rows(prep, plan)
-    seen: list[P.BoolArray] = []
 
     def compiled_block(part: slice) -> None:  # rows independent: each block on its own
         source: Prepared | _Block = prep if part == slice(0, prep.n) else _Block(prep, part)
-        if not in_blocks:
-            _grade_compiled(source, plan, low.rows(part), high.rows(part))
-            return
-        mine = labeller.table()
-
-        def then(rows: slice) -> None:  # rows of the block whose labels are final
-            labeller.run(slice(part.start + rows.start, part.start + rows.stop), mine)
-
-        _grade_compiled(source, plan, low.rows(part), high.rows(part), then)
-        seen.append(mine)
+        _grade_compiled(source, plan, low.rows(part), high.rows(part))
 
     registry()  # built before the threads start
     run_blocks(compiled_block, parts, workers)
     general = _grade_groups(prep, plan, low, high, engine, "general")  # whole groups
-    if general or not in_blocks:  # labels the general evaluator wrote: all rows read again
-        seen = []
-        blocks = row_blocks(prep.n, workers, 1 << 22)
+    for d in (low, high):  # what each label stands for (-1: the tables' last element)
+        d.grade = np.empty(prep.n, plan.label_grade.dtype)
+        d.rule = np.empty(prep.n, plan.label_rule.dtype)
+        d.term = np.empty(prep.n, plan.label_term.dtype)
 
-        def label_block(block: slice) -> None:
-            mine = labeller.table()
-            labeller.run(block, mine)
-            seen.append(mine)
-
-        run_blocks(label_block, blocks, workers)
-    joint = labeller.finish(seen)
+    joint = _label_columns(prep, plan, low, high, workers)
     bad = prep.has_error if joint is not None and prep.error_texts else None
     for d, idx, (g, _, rid, _) in general:
         d.grade[idx], d.rule[idx] = g, rid
@@ -482,65 +461,45 @@ def grade_prepared(
     return plan, low, high
 
 
-def _general_rows(prep: Prepared, plan: _Plan) -> bool:
-    """Whether the general evaluator may grade rows of ``prep`` (a parameter of one of its
-    entries has rows, or which parameters have rows is not known)."""
-    having = prep.param_rows
-    return any(
-        (having is None or i in having) and _entries(plan, code, "compiled", "general")
-        for i, code in enumerate(prep.param_names)
-    )
-
-
-class _Labeller:
+def _label_columns(
+    prep: Prepared, plan: _Plan, low: _Direction, high: _Direction, workers: int
+) -> _Joint | None:
     """Each direction's grade, rule and term read from its labels (the plan's tables), and in
     the same pass of cache-sized pieces what :func:`assemble_grades` makes of both
-    directions (:class:`_Joint`; none where the pair codes would not fit an int32), for any
-    blocks of rows (:meth:`run`), on any threads; :meth:`finish` sets it on both."""
+    directions (:class:`_Joint`, set on both; None and not set where the pair codes would not
+    fit an int32)."""
+    n = prep.n
+    n_labels = len(plan.labels) + 1
+    # the tables with the element of label -1 first, read at label + 1: a gather of indices
+    # that are never negative (many -1 labels make a branch per row in numpy's take)
+    shifted = [np.roll(t, 1) for t in (plan.label_grade, plan.label_rule, plan.label_term)]
+    joint = None
+    if n_labels * n_labels + 1 <= np.iinfo(np.int32).max and plan.label_grade.min() >= -1:
+        any_bad = bool(prep.error_texts) and bool(prep.has_error.any())
+        bad = prep.has_error if any_bad else None
+        joint = _Joint(
+            labels=(low.label, high.label),
+            level=(np.empty(n, np.int8), np.empty(n, np.int8)),
+            na=(np.empty(n, bool), np.empty(n, bool)),
+            pair=np.empty(n, np.int32),
+            present=np.zeros(n_labels * n_labels + 1, bool),
+            criteria=np.empty(n, np.int8),
+            review=np.empty(n, bool),
+        )
+    blocks = row_blocks(n, workers, 1 << 22)
+    seen = [np.zeros(0 if joint is None else len(joint.present), bool) for _ in blocks]
+    number = {part.start: k for k, part in enumerate(blocks)}
 
-    def __init__(self, prep: Prepared, plan: _Plan, low: _Direction, high: _Direction) -> None:
-        n = prep.n
-        self.low, self.high = low, high
-        self.n_labels = n_labels = len(plan.labels) + 1
-        for d in (low, high):  # what each label stands for
-            d.grade = np.empty(n, plan.label_grade.dtype)
-            d.rule = np.empty(n, plan.label_rule.dtype)
-            d.term = np.empty(n, plan.label_term.dtype)
-        # the tables with the element of label -1 first, read at label + 1: a gather of
-        # indices that are never negative (many -1 labels make a branch per row in take)
-        self.shifted = [np.roll(t, 1) for t in (plan.label_grade, plan.label_rule, plan.label_term)]
-        self.joint: _Joint | None = None
-        self.bad: P.BoolArray | None = None
-        if n_labels * n_labels + 1 <= np.iinfo(np.int32).max and plan.label_grade.min() >= -1:
-            any_bad = bool(prep.error_texts) and bool(prep.has_error.any())
-            self.bad = prep.has_error if any_bad else None
-            self.joint = _Joint(
-                labels=(low.label, high.label),
-                level=(np.empty(n, np.int8), np.empty(n, np.int8)),
-                na=(np.empty(n, bool), np.empty(n, bool)),
-                pair=np.empty(n, np.int32),
-                present=np.zeros(n_labels * n_labels + 1, bool),
-                criteria=np.empty(n, np.int8),
-                review=np.empty(n, bool),
-            )
-
-    def table(self) -> P.BoolArray:
-        """A table of the pair codes seen, for :meth:`run` (one per block run side by side)."""
-        return np.zeros(0 if self.joint is None else len(self.joint.present), bool)
-
-    def run(self, block: slice, mine: P.BoolArray) -> None:
-        """Rows ``block``, in pieces that stay in cache; marks the pair codes that occur in
-        ``mine`` (:meth:`table`)."""
-        low, high, joint, bad = self.low, self.high, self.joint, self.bad
-        n_labels = self.n_labels
-        for at in range(block.start, block.stop, 1 << 16):
+    def label_block(block: slice) -> None:
+        mine = seen[number[block.start]]
+        for at in range(block.start, block.stop, 1 << 16):  # the codes stay in cache
             part = slice(at, min(at + (1 << 16), block.stop))
             codes = []
             for k, d in enumerate((low, high)):
                 code = d.label[part].astype(np.intp)  # take converts other types per call
                 code += 1
                 codes.append(code)
-                for table, out in zip(self.shifted, (d.grade, d.rule, d.term), strict=True):
+                for table, out in zip(shifted, (d.grade, d.rule, d.term), strict=True):
                     np.take(table, code, out=out[part], mode="clip")
                 if joint is None:
                     continue
@@ -567,16 +526,13 @@ class _Labeller:
             if bad is not None:
                 review &= ~bad[part]
 
-    def finish(self, seen: list[P.BoolArray]) -> _Joint | None:
-        """The joint columns, with the pair codes :meth:`run` saw in every row (``seen``: its
-        tables of all the blocks), set on both directions."""
-        joint = self.joint
-        if joint is None:
-            return None
-        for mine in seen:
-            joint.present |= mine
-        self.low.joint = self.high.joint = joint
-        return joint
+    run_blocks(label_block, blocks, workers)
+    if joint is None:
+        return None
+    for mine in seen:
+        joint.present |= mine
+    low.joint = high.joint = joint
+    return joint
 
 
 #: Rows the compiled engine grades at a time. Each parameter group of a block is gathered
@@ -614,20 +570,15 @@ class _Block:
 
 
 def _grade_compiled(
-    prep: Prepared | _Block,
-    plan: _Plan,
-    low: _Direction,
-    high: _Direction,
-    then: Callable[[slice], None] | None = None,
+    prep: Prepared | _Block, plan: _Plan, low: _Direction, high: _Direction
 ) -> None:
     """The compiled entries of one block, each parameter group a contiguous run.
 
     The block's columns are put in parameter order once (a scatter that reads each column
     once), so a group's columns are slices, not gathers that read a column's cache lines
     once per parameter; labels and review flags are written in that order and put back in
-    row order at the end, in cache-sized pieces, each handed to ``then`` (rows of the block)
-    while still in cache. Every label and review flag of the block is written (-1 and False
-    where no compiled entry grades the row).
+    row order once at the end. Every label and review flag of the block is written (-1 and
+    False where no compiled entry grades the row).
     """
     units = registry().unit_names
     names = prep.param_names
@@ -635,8 +586,6 @@ def _grade_compiled(
     if not wanted or not prep.n:
         for d in (low, high):
             d.label[:], d.review[:] = -1, False
-        if then is not None:
-            then(slice(0, prep.n))
         return
     n = prep.n
     counts = _param_counts(prep)
@@ -681,30 +630,11 @@ def _grade_compiled(
             )
             label[direction][part] = lab
             review[direction][part] = rev
-    if dest is not None:
-        _back_in_row_order(label, review, dest, low, high, then)
-    elif then is not None:
-        then(slice(0, n))
-
-
-def _back_in_row_order(
-    label: dict[str, Codes],
-    review: dict[str, P.BoolArray],
-    dest: npt.NDArray[np.intp],
-    low: _Direction,
-    high: _Direction,
-    then: Callable[[slice], None] | None,
-) -> None:
-    """Labels and review flags in parameter order (``label``, ``review``) put back in row
-    order (``dest``: where each row went) into ``low`` and ``high``, in cache-sized pieces of
-    rows, each handed to ``then`` once written."""
-    for at in range(0, len(dest), 1 << 16):
-        piece = slice(at, min(at + (1 << 16), len(dest)))
-        for direction, out in (("low", low), ("high", high)):
-            np.take(label[direction], dest[piece], out=out.label[piece], mode="clip")
-            np.take(review[direction], dest[piece], out=out.review[piece], mode="clip")
-        if then is not None:
-            then(piece)
+    if dest is None:
+        return
+    for direction, out in (("low", low), ("high", high)):  # back in row order
+        np.take(label[direction], dest, out=out.label, mode="clip")
+        np.take(review[direction], dest, out=out.review, mode="clip")
 
 
 def _ungraded(

@@ -373,28 +373,21 @@ def test_columns_made_beside_the_labels_are_those_of_both_directions(
 ) -> None:
     """issue 15: the nullable grades, the label pairs, the criteria and review columns made
     in the pass that reads the labels give the frame made from both directions' arrays:
-    rows with input problems and general-evaluator rows (INR, specimens: every row read
-    after the general evaluator), rows the compiled engine alone grades (read by each block
-    as it is graded), tiny blocks, 1-3 threads."""
+    rows with input problems and general-evaluator rows (INR, specimens), rows the compiled
+    engine alone grades, tiny blocks, 1-3 threads."""
     from aegrade.grading.labs import _pair_codes
 
     monkeypatch.setattr(labs, "BLOCK_ROWS", block)
-    runs: list[int] = []
-    real = labs._Labeller.table  # one table of the pairs seen per block read
-    monkeypatch.setattr(labs._Labeller, "table", lambda self: runs.append(1) or real(self))
     data = _messy(1500, seed=8) if name == "messy" else lab_rows(1500, seed=8)
     got, want, (prep, plan, low, high, joint) = _joint_and_columns(data, workers, **kw)
     pd.testing.assert_frame_equal(got, want, check_exact=True)
     pd.testing.assert_index_equal(got["reason"].cat.categories, want["reason"].cat.categories)
     bad = prep.has_error
     assert got["review"].any() and got["grade_high"].notna().any()
-    general = labs._general_rows(prep, plan)
     if name == "messy":  # rows with input problems, INR graded by the general evaluator
-        assert bad.any() and (got["parameter"] == "INR").any() and general
-        assert len(runs) == len(threads.row_blocks(1500, workers, 1 << 22))
-    else:  # the labels read by the blocks that graded them
-        assert not bad.any() and not general
-        assert len(runs) == len(threads.row_blocks(1500, workers, block))
+        assert bad.any() and (got["parameter"] == "INR").any()
+    else:
+        assert not bad.any()
     for k, d in enumerate((low, high)):
         assert joint.level[k].tolist() == np.maximum(d.grade, 0).tolist()
         assert joint.na[k].tolist() == ((d.grade < 0) | bad).tolist()
@@ -429,30 +422,3 @@ def test_columns_beside_the_labels_of_no_rows_and_of_no_input_problem(workers: i
     got, want, (prep, *_rest) = _joint_and_columns(lab_rows(500, seed=3), workers)
     assert not prep.has_error.any()
     pd.testing.assert_frame_equal(got, want, check_exact=True)
-
-
-@pytest.mark.parametrize("workers", [1, 2])
-@pytest.mark.parametrize("block", [1 << 30, 250, TINY])
-def test_blocks_in_parameter_order_read_their_labels_as_any_block(
-    monkeypatch: pytest.MonkeyPatch, workers: int, block: int
-) -> None:
-    # issue 15: rows no general evaluator grades, already grouped by parameter (graded in
-    # place): each block reads its labels back at once, as blocks put in order do
-    from aegrade.prepare.observations import prepare_observations
-
-    monkeypatch.setattr(threads, "SMALLEST_BLOCK", 5)
-    data = lab_rows(1500, seed=10)
-    index = prepare_observations(data).param_index
-    ordered = data.iloc[np.argsort(index, kind="stable")]
-    whole = _graded(data, 1 << 30, threads=1)
-    sorted_blocks: list[int] = []
-    monkeypatch.setattr(labs._Sorted, "__init__", lambda *a: sorted_blocks.append(1))
-    tables: list[int] = []
-    real = labs._Labeller.table
-    monkeypatch.setattr(labs._Labeller, "table", lambda self: tables.append(1) or real(self))
-    got = _graded(ordered, block, threads=workers).loc[data.index]
-    assert sorted_blocks == []  # every block graded in place
-    assert len(tables) == len(threads.row_blocks(1500, workers, block))  # read per block
-    pd.testing.assert_frame_equal(whole, got, check_exact=True, check_categorical=False)
-    assert (whole["reason"].astype(str) == got["reason"].astype(str)).all()
-    assert whole["grade_low"].dropna().nunique() >= 4 and whole["review"].any()
