@@ -5,9 +5,12 @@ its whole group with numpy, grades tried from the most severe down (``_predicate
 of the common shapes (:mod:`aegrade.grading.compiled`) are graded in blocks of
 :data:`BLOCK_ROWS` rows, each block's columns put in parameter order once (where each row goes
 found in cache-sized chunks, :func:`_destinations`), so that a group is a slice and a block's
-temporaries are reused; the others see each parameter's rows whole. Reasons,
-terms and rule ids are small categorical tables indexed by integer codes, so the cost of the
-text does not grow with the number of rows.
+temporaries are reused; the others see each parameter's rows whole. Each row's result is a
+label code per direction; the grade, rule and term it stands for, and what the output
+columns need of both directions (:class:`_Joint`: the nullable grades, the label pair, the
+criteria and review columns), are read from the labels in one pass of cache-sized pieces
+(:func:`_label_columns`). Reasons, terms and rule ids are small categorical tables indexed
+by integer codes, so the cost of the text does not grow with the number of rows.
 """
 
 from __future__ import annotations
@@ -219,6 +222,9 @@ class _Direction:
     label: Codes  # index into _Plan.labels, -1 none
     rule: AnyCodes  # index into _Plan.rules, -1 none
     review: P.BoolArray
+    #: the output columns both directions make together, when the compiled engine made them
+    #: beside the label tables (the same object on the low and the high direction)
+    joint: _Joint | None = None
 
     def rows(self, part: slice) -> _Direction:
         """Labels and review flags of rows ``part`` (views: writes reach this direction)."""
@@ -232,6 +238,37 @@ class _Direction:
             np.full(n, -1, np.int32),
             np.full(n, -1, np.int32),
             np.zeros(n, bool),
+        )
+
+
+@dataclass
+class _Joint:
+    """What :func:`assemble_grades` reads of both directions, made per row in the pass that
+    reads the labels (``grade_prepared``'s label tables): no serial pass over the rows later.
+
+    ``level`` and ``na`` are each direction's nullable grade column (the grade, 0 beneath NA;
+    NA where not graded or the row has an input problem), ``pair`` each row's (low, high)
+    label pair as :func:`_pair_codes` codes it (int32), ``present`` which pair codes occur,
+    ``criteria`` 0 where a row has a term in either direction (else -1), ``review`` either
+    direction's review flag (False on a row with an input problem). ``labels`` are the label
+    arrays these were made from: a direction whose labels are other arrays is not read.
+    """
+
+    labels: tuple[Codes, Codes]
+    level: tuple[npt.NDArray[np.int8], npt.NDArray[np.int8]]
+    na: tuple[P.BoolArray, P.BoolArray]
+    pair: npt.NDArray[np.int32]
+    present: P.BoolArray
+    criteria: npt.NDArray[np.int8]
+    review: P.BoolArray
+
+    def of(self, low: _Direction, high: _Direction) -> bool:
+        """Whether these are the columns of exactly these directions' labels."""
+        return (
+            low.joint is self
+            and high.joint is self
+            and self.labels[0] is low.label
+            and self.labels[1] is high.label
         )
 
 
@@ -413,23 +450,89 @@ def grade_prepared(
         d.rule = np.empty(prep.n, plan.label_rule.dtype)
         d.term = np.empty(prep.n, plan.label_term.dtype)
 
+    joint = _label_columns(prep, plan, low, high, workers)
+    bad = prep.has_error if joint is not None and prep.error_texts else None
+    for d, idx, (g, _, rid, _) in general:
+        d.grade[idx], d.rule[idx] = g, rid
+        if joint is not None:  # the nullable grade column of these rows, as written above
+            k = 0 if d is low else 1
+            joint.level[k][idx] = np.maximum(g, 0)
+            joint.na[k][idx] = g < 0 if bad is None else (g < 0) | bad[idx]
+    return plan, low, high
+
+
+def _label_columns(
+    prep: Prepared, plan: _Plan, low: _Direction, high: _Direction, workers: int
+) -> _Joint | None:
+    """Each direction's grade, rule and term read from its labels (the plan's tables), and in
+    the same pass of cache-sized pieces what :func:`assemble_grades` makes of both
+    directions (:class:`_Joint`, set on both; None and not set where the pair codes would not
+    fit an int32)."""
+    n = prep.n
+    n_labels = len(plan.labels) + 1
     # the tables with the element of label -1 first, read at label + 1: a gather of indices
     # that are never negative (many -1 labels make a branch per row in numpy's take)
     shifted = [np.roll(t, 1) for t in (plan.label_grade, plan.label_rule, plan.label_term)]
+    joint = None
+    if n_labels * n_labels + 1 <= np.iinfo(np.int32).max and plan.label_grade.min() >= -1:
+        any_bad = bool(prep.error_texts) and bool(prep.has_error.any())
+        bad = prep.has_error if any_bad else None
+        joint = _Joint(
+            labels=(low.label, high.label),
+            level=(np.empty(n, np.int8), np.empty(n, np.int8)),
+            na=(np.empty(n, bool), np.empty(n, bool)),
+            pair=np.empty(n, np.int32),
+            present=np.zeros(n_labels * n_labels + 1, bool),
+            criteria=np.empty(n, np.int8),
+            review=np.empty(n, bool),
+        )
+    blocks = row_blocks(n, workers, 1 << 22)
+    seen = [np.zeros(0 if joint is None else len(joint.present), bool) for _ in blocks]
+    number = {part.start: k for k, part in enumerate(blocks)}
 
     def label_block(block: slice) -> None:
+        mine = seen[number[block.start]]
         for at in range(block.start, block.stop, 1 << 16):  # the codes stay in cache
             part = slice(at, min(at + (1 << 16), block.stop))
-            for d in (low, high):
-                codes = d.label[part].astype(np.intp)  # take converts other types per call
-                codes += 1
+            codes = []
+            for k, d in enumerate((low, high)):
+                code = d.label[part].astype(np.intp)  # take converts other types per call
+                code += 1
+                codes.append(code)
                 for table, out in zip(shifted, (d.grade, d.rule, d.term), strict=True):
-                    np.take(table, codes, out=out[part], mode="clip")
+                    np.take(table, code, out=out[part], mode="clip")
+                if joint is None:
+                    continue
+                # NA where the grade is -1 (the tables' only negative grade), and 0 beneath:
+                # the grade plus its NA flag (byte arithmetic, no gather)
+                grade = d.grade[part]
+                na = np.less(grade, 0, out=joint.na[k][part])
+                np.add(grade, na.view(np.int8), out=joint.level[k][part])
+                if bad is not None:
+                    na |= bad[part]
+            if joint is None:
+                continue
+            # (low + 1) * labels + high + 1 + 1: _pair_codes' code of the pair
+            pair = np.multiply(codes[0], n_labels, out=codes[0])
+            pair += codes[1]
+            pair += 1
+            mine[pair] = True
+            joint.pair[part] = pair
+            # a term in either direction: the criteria (code 0), else -1
+            has = np.greater_equal(low.term[part], 0)
+            has |= high.term[part] >= 0
+            np.subtract(has.view(np.int8), np.int8(1), out=joint.criteria[part])
+            review = np.logical_or(low.review[part], high.review[part], out=joint.review[part])
+            if bad is not None:
+                review &= ~bad[part]
 
-    run_blocks(label_block, row_blocks(prep.n, workers, 1 << 22), workers)
-    for d, idx, (g, _, rid, _) in general:
-        d.grade[idx], d.rule[idx] = g, rid
-    return plan, low, high
+    run_blocks(label_block, blocks, workers)
+    if joint is None:
+        return None
+    for mine in seen:
+        joint.present |= mine
+    low.joint = high.joint = joint
+    return joint
 
 
 #: Rows the compiled engine grades at a time. Each parameter group of a block is gathered
@@ -487,10 +590,12 @@ def _grade_compiled(
     n = prep.n
     counts = _param_counts(prep)
     bounds = np.cumsum(counts)
-    key = _sort_key(prep.param_index, counts)
-    # already in parameter order (the first rows tell most inputs that are not, cheaply)
+    # already in parameter order (the first rows tell most inputs that are not, cheaply); the
+    # parameter codes (-1: unknown) are in the order of the sort key (unknown first)
+    pidx = prep.param_index
     ordered = n < 2 or (
-        not bool((key[1:64] < key[: min(n, 64) - 1]).any()) and bool((key[1:] >= key[:-1]).all())
+        not bool((pidx[1:64] < pidx[: min(n, 64) - 1]).any())
+        and bool((pidx[1:] >= pidx[:-1]).all())
     )
     present = _units_present(prep, len(units))
     source: Prepared | _Block | _Sorted = prep
@@ -501,7 +606,9 @@ def _grade_compiled(
             {"low": low.review, "high": high.review},
         )
     else:
-        dest = _destinations(key)  # where each row goes in parameter order
+        table = _key_table(counts)  # the one-byte sort key, made chunk by chunk
+        # where each row goes in parameter order
+        dest = _destinations(pidx if table is not None else pidx.astype(np.int16), table)
         source = _Sorted(prep, dest)
         label = {"low": np.empty(n, np.int32), "high": np.empty(n, np.int32)}
         review = {"low": np.empty(n, bool), "high": np.empty(n, bool)}
@@ -574,16 +681,16 @@ def _param_counts(prep: Prepared | _Block) -> Any:
     return np.bincount(prep.param_index + 1, minlength=len(prep.param_names) + 1)
 
 
-def _sort_key(param_index: npt.NDArray[np.integer[Any]], counts: npt.NDArray[np.intp]) -> Any:
-    """Each row's parameter as a small integer in the same order (unknown first): the
-    parameters present numbered 1.. in one byte where they are fewer than 256, so the stable
-    sort (a radix sort in numpy) takes one pass per byte."""
+def _key_table(counts: npt.NDArray[np.intp]) -> npt.NDArray[np.uint8] | None:
+    """Per parameter code (the last element: -1, unknown), the row's sort key in the same
+    order (unknown first): the parameters present numbered 1.. in one byte, so the stable
+    sort (a radix sort in numpy) takes one pass; None where they are 255 or more."""
     present = np.flatnonzero(counts[1:])  # counts[0]: unknown parameter
     if len(present) >= 255:
-        return param_index.astype(np.int16)
+        return None
     table = np.zeros(len(counts), np.uint8)  # the last element: parameter -1 (unknown), 0
     table[present] = np.arange(1, len(present) + 1)
-    return table[param_index]
+    return table
 
 
 #: Rows whose stable order by key is found at a time in :func:`_destinations`: their key, order
@@ -591,9 +698,12 @@ def _sort_key(param_index: npt.NDArray[np.integer[Any]], counts: npt.NDArray[np.
 _CHUNK_ROWS = 1 << 14
 
 
-def _destinations(key: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.intp]:
+def _destinations(
+    key: npt.NDArray[np.integer[Any]], table: npt.NDArray[np.uint8] | None = None
+) -> npt.NDArray[np.intp]:
     """Where each row goes when the rows are put in stable order by ``key`` (the inverse of
-    ``np.argsort(key, kind="stable")``), found in cache-sized chunks of rows.
+    ``np.argsort(key, kind="stable")``), found in cache-sized chunks of rows; with ``table``,
+    by the one-byte key ``table[key]`` (-1 reads the last element), made chunk by chunk.
 
     The inverse of a whole block's order is a scatter whose writes sweep the block once per
     key value; here each chunk is sorted on its own and its rows of key ``k`` go, in their
@@ -601,17 +711,27 @@ def _destinations(key: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.intp]:
 
     >>> _destinations(np.array([2, 0, 2, 1], np.uint8)).tolist()
     [2, 0, 3, 1]
+    >>> _destinations(np.array([5, -1, 5, 0]), np.array([1, 0, 0, 0, 0, 2, 0], np.uint8)).tolist()
+    [2, 0, 3, 1]
     """
     n = len(key)
-    if key.dtype != np.uint8:  # wide keys (255 parameters or more): one sort of every row
+    if table is None and key.dtype != np.uint8:  # wide keys (255 parameters or more)
         dest = np.empty(n, np.intp)
         dest[np.argsort(key, kind="stable")] = np.arange(n)
         return dest
-    size = int(key.max()) + 1 if n else 1
+    size = (int(table.max()) if table is not None else int(key.max()) if n else 0) + 1
     chunks = range(0, n, _CHUNK_ROWS)
     counts = np.empty((len(chunks), size), np.intp)  # rows per key of each chunk
-    for j, at in enumerate(chunks):
-        counts[j] = np.bincount(key[at : at + _CHUNK_ROWS], minlength=size)
+    if table is not None:  # the one-byte key of each chunk, while its codes are in cache
+        small = np.empty(n, np.uint8)
+        for j, at in enumerate(chunks):
+            piece = small[at : at + _CHUNK_ROWS]
+            np.take(table, key[at : at + _CHUNK_ROWS], out=piece, mode="wrap")
+            counts[j] = np.bincount(piece, minlength=size)
+        key = small
+    else:
+        for j, at in enumerate(chunks):
+            counts[j] = np.bincount(key[at : at + _CHUNK_ROWS], minlength=size)
     total = counts.sum(axis=0)
     start = np.cumsum(total) - total  # first position of each key
     dest = np.empty(n, np.intp)
@@ -800,7 +920,7 @@ def _pair_terms(plan: _Plan, pairs: npt.NDArray[np.intp]) -> tuple[Any, Any]:
 def _reasons(
     plan: _Plan,
     prep: Prepared,
-    pair1: npt.NDArray[np.intp],
+    pair1: npt.NDArray[np.integer[Any]],
     uniq: npt.NDArray[np.intp],
     threads: int = 1,
 ) -> pd.Categorical[str]:
@@ -834,8 +954,10 @@ def _reasons(
     table[uniq] = remap[: len(uniq)]
     codes = np.empty(n, small)
 
-    def category(part: slice) -> None:
-        np.take(table, pair1[part], out=codes[part], mode="clip")  # never < 0
+    def category(block: slice) -> None:
+        for at in range(block.start, block.stop, 1 << 16):  # an int32 code: made intp in cache
+            part = slice(at, min(at + (1 << 16), block.stop))
+            np.take(table, pair1[part], out=codes[part], mode="clip")  # never < 0
 
     run_blocks(category, parts, threads)
     if len(err_codes):
@@ -995,6 +1117,47 @@ def assemble_grades(
     for name in GRADE_COLUMNS:
         if name in out.columns:
             out = out.drop(columns=name)
+    joint = low.joint
+    if joint is not None and joint.of(low, high):
+        cols = _joint_columns(plan, prep, low, high, joint, thread_count(threads))
+    else:
+        cols = _columns(plan, prep, low, high, thread_count(threads))
+    # the new columns joined on the same index object (no alignment, no copy of the arrays,
+    # where setting them one by one copies each)
+    joined = pd.concat([out, pd.DataFrame(cols, index=out.index, copy=False)], axis=1)
+    joined.attrs = copy.deepcopy(data.attrs)  # the caller's attrs, as a copy keeps them
+    out = joined
+    return with_censoring(out, prep)  # issue 10: censored results reviewed, limit kept
+
+
+def _joint_columns(
+    plan: _Plan, prep: Prepared, low: _Direction, high: _Direction, joint: _Joint, workers: int
+) -> dict[str, Any]:
+    """:data:`GRADE_COLUMNS` from the columns the compiled engine made beside its labels."""
+    any_bad = bool(prep.error_texts) and bool(prep.has_error.any())
+    cols: dict[str, Any] = {}
+    rules = plan.index("rules")
+    for k, (direction, d) in enumerate((("low", low), ("high", high))):
+        cols[f"term_{direction}"] = _categorical(d.term, plan.terms, plan.index("terms"))
+        cols[f"grade_{direction}"] = pd.arrays.IntegerArray(joint.level[k], joint.na[k])
+    cols["criteria"] = pd.Categorical.from_codes(
+        joint.criteria,
+        categories=pd.Index([plan.criteria]),
+        validate=False,  # -1 or 0
+    )
+    for direction, d in (("low", low), ("high", high)):
+        cols[f"rule_{direction}"] = _categorical(
+            np.where(prep.has_error, -1, d.rule) if any_bad else d.rule, plan.rules, rules
+        )
+    cols["review"] = joint.review
+    cols["reason"] = _reasons(plan, prep, joint.pair, np.flatnonzero(joint.present), workers)
+    return {name: cols[name] for name in GRADE_COLUMNS}
+
+
+def _columns(
+    plan: _Plan, prep: Prepared, low: _Direction, high: _Direction, workers: int
+) -> dict[str, Any]:
+    """:data:`GRADE_COLUMNS` from both directions' arrays (the general engine's results)."""
     bad = prep.has_error
     any_bad = bool(prep.error_texts) and bool(bad.any())
     cols: dict[str, Any] = {}
@@ -1006,7 +1169,6 @@ def assemble_grades(
         )
         cols[f"term_{direction}"] = _categorical(d.term, plan.terms, plan.index("terms"))
         cols[f"grade_{direction}"] = grade
-    workers = thread_count(threads)
     # the criteria where a row has a term in either direction: code 0, else -1 (a gather
     # from the few pairs present; dense: label pairs are few)
     pair1, present = _pair_codes(plan, low, high, workers)
@@ -1028,9 +1190,4 @@ def assemble_grades(
     review = low.review | high.review
     cols["review"] = review & ~bad if any_bad else review
     cols["reason"] = _reasons(plan, prep, pair1, uniq, workers)
-    # the new columns joined on the same index object (no alignment, no copy of the arrays,
-    # where setting them one by one copies each)
-    joined = pd.concat([out, pd.DataFrame(cols, index=out.index, copy=False)], axis=1)
-    joined.attrs = copy.deepcopy(data.attrs)  # the caller's attrs, as a copy keeps them
-    out = joined
-    return with_censoring(out, prep)  # issue 10: censored results reviewed, limit kept
+    return cols

@@ -382,3 +382,57 @@ def test_nested_thresholds_counted_equal_general(
     assert sum(counted) >= 3  # groups whose labels were counted
     for d in got[1:]:
         assert {0, 1, 2, 3} <= set(np.unique(d.grade).tolist())
+
+
+@pytest.mark.parametrize("k", [1, 2, 8, 9, 16])
+def test_first_true_clause_by_bits_is_the_blend_from_the_least_severe_up(k: int) -> None:
+    # issue 15: the label of the first clause that holds read from one bit per clause (one
+    # byte up to 8 clauses, two up to 16) equals the labels written from the least severe up
+    from types import SimpleNamespace
+
+    from aegrade.grading.compiled import _blend, _first_true
+
+    rng = np.random.default_rng(k)
+    n = 3000
+    rules = SimpleNamespace(clauses=[(k - j, -1, None, 100 + 7 * j, j) for j in range(k)])
+    truths = [(rng.random(n) < 0.15, None) for _ in range(k)]
+    want = np.full(n, -1, np.int32)
+    step = np.empty(n, np.int32)
+    for (_, _, _, lab, _), (true, _) in zip(rules.clauses[::-1], truths[::-1], strict=True):
+        _blend(want, lab, true, step)
+    label, open_ = _first_true(rules, truths, n)  # type: ignore[arg-type]
+    assert label.dtype == np.int32
+    np.testing.assert_array_equal(label, want)
+    np.testing.assert_array_equal(open_, want < 0)
+    assert open_.any() and (k == 1 or len(set(label.tolist())) == k + 1)
+
+
+def test_seventeen_clauses_decided_everywhere_are_blended(monkeypatch: pytest.MonkeyPatch) -> None:
+    # beyond 16 clauses no bit pattern table: the labels written clause by clause
+    from types import SimpleNamespace
+
+    from aegrade.criteria.ctcae import Clause
+    from aegrade.grading import compiled
+    from aegrade.grading.predicates import Rows
+
+    cuts = [100.0 - j if j % 2 == 0 else 60.0 - j for j in range(17)]  # not nested
+    clauses = [
+        (1, -1, Clause.model_validate({"op": "gt", "ref": "absolute", "threshold": c}), j, 0)
+        for j, c in enumerate(cuts)
+    ]
+    rules = SimpleNamespace(
+        entry=SimpleNamespace(unit="g/L", no_grade_zero=None),
+        clauses=clauses,
+        grade0_label=40,
+        missing_labels={"value": 41, "range": 42, "baseline": 43, "time": 44},
+        needs=set(),
+    )
+    blended: list[bool] = []
+    real = compiled._blend
+    monkeypatch.setattr(compiled, "_blend", lambda *a: blended.append(True) or real(*a))
+    value = np.array([101.0, 97.5, 58.5, 50.0, 43.0, 30.0])
+    rows = Rows(value=value)
+    label, review = evaluate_entry(rules, rows, [])  # type: ignore[arg-type]
+    first = [next((j for j, c in enumerate(cuts) if v > c), 40) for v in value]
+    assert label.tolist() == first == [0, 1, 3, 11, 40, 40] and not review.any()
+    assert blended == [True] * 17  # clause by clause

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -311,3 +312,113 @@ def test_blocks_put_in_order_chunk_by_chunk_grade_as_in_one_chunk(
         got = _graded(data, block, errors="coerce", threads=workers)
         pd.testing.assert_frame_equal(whole, got, check_exact=True)
     assert whole["grade_low"].dropna().nunique() >= 4 and whole["review"].any()
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7, 1 << 14])
+@pytest.mark.parametrize("n", [0, 1, 2, 13, 5000])
+@pytest.mark.parametrize("params", [1, 3, 40])
+def test_destinations_by_a_key_table_are_those_of_the_one_byte_key(
+    monkeypatch: pytest.MonkeyPatch, chunk: int, n: int, params: int
+) -> None:
+    # issue 15: the parameter codes (-1: unknown) made one-byte keys chunk by chunk inside
+    # _destinations: the positions of one stable sort of the whole key column
+    monkeypatch.setattr(labs, "_CHUNK_ROWS", chunk)
+    rng = np.random.default_rng(n * 7 + params)
+    codes = rng.integers(-1, params, n)  # int64, as preparation's parameter index
+    counts = np.bincount(codes + 1, minlength=params + 1)
+    table = labs._key_table(counts)
+    assert table is not None and table[-1] == 0  # the last element: unknown, first
+    key = table[codes]
+    want = np.empty(n, np.intp)
+    want[np.argsort(key, kind="stable")] = np.arange(n)
+    np.testing.assert_array_equal(labs._destinations(codes, table), want)
+    # the same order as sorting the codes themselves (unknown first, then by code)
+    np.testing.assert_array_equal(np.argsort(want), np.argsort(codes, kind="stable"))
+
+
+def test_key_table_numbers_the_parameters_present_and_gives_up_at_255() -> None:
+    counts = np.array([4, 0, 2, 0, 1])  # unknown, then parameters 0..3
+    assert labs._key_table(counts).tolist() == [0, 1, 0, 2, 0]  # type: ignore[union-attr]
+    assert labs._key_table(np.ones(256, np.intp)) is None  # 255 parameters present: wide
+
+
+def _joint_and_columns(
+    data: pd.DataFrame, workers: int, **kw: object
+) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+    """assemble_grades from the columns made beside the labels, and from both directions'
+    arrays (the joint columns dropped), with the joint columns."""
+    from aegrade.grading.labs import assemble_grades, grade_prepared
+    from aegrade.prepare.observations import prepare_observations
+
+    criteria = str(kw.pop("criteria", "ctcae-v5.0"))
+    prep = prepare_observations(data, errors="coerce", threads=workers)
+    plan, low, high = grade_prepared(prep, criteria, threads=workers, **kw)  # type: ignore[arg-type]
+    joint = low.joint
+    assert joint is not None and high.joint is joint and joint.of(low, high)
+    got = assemble_grades(data, prep, plan, low, high, threads=workers)
+    low.joint = high.joint = None
+    want = assemble_grades(data, prep, plan, low, high, threads=workers)
+    return got, want, (prep, plan, low, high, joint)
+
+
+@pytest.mark.usefixtures("small_thread_blocks")
+@pytest.mark.parametrize("workers", [1, 2, 3])
+@pytest.mark.parametrize("block", [1 << 30, 250, TINY])
+@pytest.mark.parametrize(
+    "kw", [{}, {"ambiguous": "lower", "criteria": "ctcae-v4.03"}, {"criteria": "ctcae-v6.0"}]
+)
+@pytest.mark.parametrize("name", ["messy", "synthetic"])
+def test_columns_made_beside_the_labels_are_those_of_both_directions(
+    monkeypatch: pytest.MonkeyPatch, workers: int, block: int, kw: dict[str, object], name: str
+) -> None:
+    """issue 15: the nullable grades, the label pairs, the criteria and review columns made
+    in the pass that reads the labels give the frame made from both directions' arrays:
+    rows with input problems and general-evaluator rows (INR, specimens), rows the compiled
+    engine alone grades, tiny blocks, 1-3 threads."""
+    from aegrade.grading.labs import _pair_codes
+
+    monkeypatch.setattr(labs, "BLOCK_ROWS", block)
+    data = _messy(1500, seed=8) if name == "messy" else lab_rows(1500, seed=8)
+    got, want, (prep, plan, low, high, joint) = _joint_and_columns(data, workers, **kw)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    pd.testing.assert_index_equal(got["reason"].cat.categories, want["reason"].cat.categories)
+    bad = prep.has_error
+    assert got["review"].any() and got["grade_high"].notna().any()
+    if name == "messy":  # rows with input problems, INR graded by the general evaluator
+        assert bad.any() and (got["parameter"] == "INR").any()
+    else:
+        assert not bad.any()
+    for k, d in enumerate((low, high)):
+        assert joint.level[k].tolist() == np.maximum(d.grade, 0).tolist()
+        assert joint.na[k].tolist() == ((d.grade < 0) | bad).tolist()
+    pair1, present = _pair_codes(plan, low, high)
+    assert joint.pair.dtype == np.int32
+    assert joint.pair.tolist() == pair1.tolist()
+    assert joint.present.tolist() == present.tolist()
+
+
+def test_columns_beside_the_labels_are_read_only_with_those_labels() -> None:
+    # issue 15: directions with other label arrays (or the general engine's) are assembled
+    # from their own arrays
+    from dataclasses import replace
+
+    from aegrade.grading.labs import grade_prepared
+    from aegrade.prepare.observations import prepare_observations
+
+    prep = prepare_observations(_messy(300, seed=9), errors="coerce")
+    _, low, high = grade_prepared(prep, "ctcae-v5.0")
+    joint = low.joint
+    assert joint is not None and joint.of(low, high)
+    assert not joint.of(replace(low, label=low.label.copy()), high)
+    assert not joint.of(high, low)
+    _, low, high = grade_prepared(prep, "ctcae-v5.0", engine="general")
+    assert low.joint is None and high.joint is None
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_columns_beside_the_labels_of_no_rows_and_of_no_input_problem(workers: int) -> None:
+    got, want, _ = _joint_and_columns(lab_rows(10).head(0), workers)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    got, want, (prep, *_rest) = _joint_and_columns(lab_rows(500, seed=3), workers)
+    assert not prep.has_error.any()
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
