@@ -75,6 +75,34 @@ def test_distributed_local_cluster_equals_the_single_run(
         _check(result, single)
 
 
+#: rows of the Dask equivalence test at the issue's size ("a few hundred thousand rows", issue 15)
+BIG_ROWS = 240_000
+
+
+def test_a_few_hundred_thousand_rows_equal_the_single_run(tmp_path: Path) -> None:
+    """issue 15: Dask's partitioned Parquet output at the issue's size, against one process:
+    the same rows and values in every table, the same issue rows, one schema in every part."""
+    from aegrade.dask import grade_dask_to_parquet
+
+    big = lab_rows(BIG_ROWS, seed=23).astype({"unit": str, "day": object})
+    big.loc[[17, 199_999], "day"] = "not a day"  # input problems, listed with their rows
+    one = grade(load_study(big), errors="coerce")
+    out = tmp_path / "out"
+    with dask.config.set(scheduler="threads"):
+        grade_dask_to_parquet(dd.from_pandas(big, npartitions=5), out, errors="coerce")
+    for name in TABLES:
+        files = sorted((out / name).glob("*.parquet"))
+        schemas = [pq.read_schema(f) for f in files]
+        assert len(files) == 5 and all(s.equals(schemas[0], check_metadata=False) for s in schemas)
+        got = pd.read_parquet(out / name)
+        assert len(got) == len(one.tables()[name]) > 0, name
+        assert_same(one.tables()[name], got, name)
+    assert len(one.tables()["graded_observations"]) == BIG_ROWS  # every input row graded
+    issues = pd.read_parquet(out / "issues")  # in the order of the partitions, by subject
+    assert sorted(issues["row"].astype(int).tolist()) == [17, 199_999]
+    assert one.issues["row"].astype(str).tolist() == ["17", "199999"]
+
+
 def test_parquet_glob_partition_rows_and_one_schema(
     frame: pd.DataFrame, single: dict[str, pd.DataFrame], tmp_path: Path
 ) -> None:
