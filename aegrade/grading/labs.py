@@ -244,20 +244,22 @@ class _Direction:
 @dataclass
 class _Joint:
     """What :func:`assemble_grades` reads of both directions, made per row in the pass that
-    reads the labels (``grade_prepared``'s label tables): no serial pass over the rows later.
+    reads the labels (``grade_prepared``'s label tables): no serial pass over the rows later;
+    made from the directions' arrays (:func:`_joint_of_arrays`) where that pass did not.
 
     ``level`` and ``na`` are each direction's nullable grade column (the grade, 0 beneath NA;
     NA where not graded or the row has an input problem), ``pair`` each row's (low, high)
-    label pair as :func:`_pair_codes` codes it (int32), ``present`` which pair codes occur,
-    ``criteria`` 0 where a row has a term in either direction (else -1), ``review`` either
+    label pair as :func:`_pair_codes` codes it (int32 from the label pass), ``present``
+    which pair codes occur, ``criteria`` 0 where a row has a term in either direction (else
+    -1), ``review`` either
     direction's review flag (False on a row with an input problem). ``labels`` are the label
     arrays these were made from: a direction whose labels are other arrays is not read.
     """
 
     labels: tuple[Codes, Codes]
-    level: tuple[npt.NDArray[np.int8], npt.NDArray[np.int8]]
+    level: tuple[npt.NDArray[np.integer[Any]], npt.NDArray[np.integer[Any]]]
     na: tuple[P.BoolArray, P.BoolArray]
-    pair: npt.NDArray[np.int32]
+    pair: npt.NDArray[np.integer[Any]]
     present: P.BoolArray
     criteria: npt.NDArray[np.int8]
     review: P.BoolArray
@@ -1117,11 +1119,11 @@ def assemble_grades(
     for name in GRADE_COLUMNS:
         if name in out.columns:
             out = out.drop(columns=name)
+    workers = thread_count(threads)
     joint = low.joint
-    if joint is not None and joint.of(low, high):
-        cols = _joint_columns(plan, prep, low, high, joint, thread_count(threads))
-    else:
-        cols = _columns(plan, prep, low, high, thread_count(threads))
+    if joint is None or not joint.of(low, high):
+        joint = _joint_of_arrays(plan, prep, low, high, workers)
+    cols = _joint_columns(plan, prep, low, high, joint, workers)
     # the new columns joined on the same index object (no alignment, no copy of the arrays,
     # where setting them one by one copies each)
     joined = pd.concat([out, pd.DataFrame(cols, index=out.index, copy=False)], axis=1)
@@ -1133,7 +1135,8 @@ def assemble_grades(
 def _joint_columns(
     plan: _Plan, prep: Prepared, low: _Direction, high: _Direction, joint: _Joint, workers: int
 ) -> dict[str, Any]:
-    """:data:`GRADE_COLUMNS` from the columns the compiled engine made beside its labels."""
+    """:data:`GRADE_COLUMNS` from both directions and the columns made of them together
+    (:class:`_Joint`: by the label pass, or :func:`_joint_of_arrays`)."""
     any_bad = bool(prep.error_texts) and bool(prep.has_error.any())
     cols: dict[str, Any] = {}
     rules = plan.index("rules")
@@ -1154,40 +1157,29 @@ def _joint_columns(
     return {name: cols[name] for name in GRADE_COLUMNS}
 
 
-def _columns(
+def _joint_of_arrays(
     plan: _Plan, prep: Prepared, low: _Direction, high: _Direction, workers: int
-) -> dict[str, Any]:
-    """:data:`GRADE_COLUMNS` from both directions' arrays (the general engine's results)."""
+) -> _Joint:
+    """The :class:`_Joint` columns made from both directions' arrays, where the label pass did
+    not make them (the general engine's results, or directions with other label arrays): the
+    same values, in whole-column passes. Not set on the directions."""
     bad = prep.has_error
     any_bad = bool(prep.error_texts) and bool(bad.any())
-    cols: dict[str, Any] = {}
-    for direction, d in (("low", low), ("high", high)):
-        # nullable Int8: NA where not graded or the row has an input problem (0 beneath)
-        missing = d.grade < 0
-        grade = pd.arrays.IntegerArray(
-            np.maximum(d.grade, 0), missing | bad if any_bad else missing
-        )
-        cols[f"term_{direction}"] = _categorical(d.term, plan.terms, plan.index("terms"))
-        cols[f"grade_{direction}"] = grade
+    # nullable Int8: NA where not graded or the row has an input problem (0 beneath)
+    na = tuple(d.grade < 0 for d in (low, high))
     # the criteria where a row has a term in either direction: code 0, else -1 (a gather
     # from the few pairs present; dense: label pairs are few)
     pair1, present = _pair_codes(plan, low, high, workers)
     uniq = np.flatnonzero(present)
     criteria = np.full(len(present), -1, np.int8)
     criteria[uniq] = _pair_terms(plan, uniq)[1] - 1
-    cols["criteria"] = pd.Categorical.from_codes(
-        gather(criteria, pair1, workers),  # never < 0
-        categories=pd.Index([plan.criteria]),
-        validate=False,  # -1 or 0
-    )
-    rules = plan.index("rules")
-    cols["rule_low"] = _categorical(
-        np.where(bad, -1, low.rule) if any_bad else low.rule, plan.rules, rules
-    )
-    cols["rule_high"] = _categorical(
-        np.where(bad, -1, high.rule) if any_bad else high.rule, plan.rules, rules
-    )
     review = low.review | high.review
-    cols["review"] = review & ~bad if any_bad else review
-    cols["reason"] = _reasons(plan, prep, pair1, uniq, workers)
-    return cols
+    return _Joint(
+        labels=(low.label, high.label),
+        level=(np.maximum(low.grade, 0), np.maximum(high.grade, 0)),
+        na=(na[0] | bad, na[1] | bad) if any_bad else (na[0], na[1]),
+        pair=pair1,
+        present=present,
+        criteria=gather(criteria, pair1, workers),  # never < 0
+        review=review & ~bad if any_bad else review,
+    )
